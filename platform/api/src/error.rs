@@ -1,0 +1,223 @@
+//! The API's one error type: every failure becomes JSON with a stable `code`, a human
+//! `message` and, for bad input, the path of each bad field.
+
+use patron_core::FieldError;
+use patron_db::DbError;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+/// One bad field of a request.
+#[derive(Debug, Clone, Object)]
+pub struct FieldProblem {
+    /// Dotted path of the field (`email`, `roles.1`).
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Object)]
+pub struct Problem {
+    /// Stable machine-readable code, e.g. `invalid_input`, `slug_taken`, `forbidden`.
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// For bad input: each bad field and what is wrong with it.
+    #[oai(skip_serializing_if_is_empty)]
+    pub fields: Vec<FieldProblem>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// Returned when the request is malformed (bad JSON, wrong types, unknown fields).
+    #[oai(status = 400)]
+    BadRequest(Json<Problem>),
+    /// Returned when credentials are missing, malformed, expired or wrong.
+    #[oai(status = 401)]
+    Unauthorized(Json<Problem>),
+    /// Returned when the caller is known but lacks the permission the operation needs.
+    #[oai(status = 403)]
+    Forbidden(Json<Problem>),
+    /// Returned when the resource does not exist in the caller's tenant.
+    #[oai(status = 404)]
+    NotFound(Json<Problem>),
+    /// Returned when the request conflicts with existing data (taken slug or e-mail...).
+    #[oai(status = 409)]
+    Conflict(Json<Problem>),
+    /// Returned when fields are well-formed JSON but their values are not acceptable.
+    #[oai(status = 422)]
+    Invalid(Json<Problem>),
+    /// Returned when too many attempts were made; retry after the given seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] u64),
+    /// Returned when the server failed; details are in its logs, never in the response.
+    #[oai(status = 500)]
+    Internal(Json<Problem>),
+}
+
+fn problem(code: &str, message: impl Into<String>) -> Json<Problem> {
+    Json(Problem {
+        code: code.into(),
+        message: message.into(),
+        fields: Vec::new(),
+    })
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(problem("bad_request", message))
+    }
+
+    pub fn unauthorized(code: &str, message: impl Into<String>) -> Self {
+        Self::Unauthorized(problem(code, message))
+    }
+
+    pub fn forbidden(code: &str, message: impl Into<String>) -> Self {
+        Self::Forbidden(problem(code, message))
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(problem("not_found", format!("{what} not found")))
+    }
+
+    /// A conflict blamed on one field.
+    pub fn conflict(code: &str, field: Option<&str>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut p = problem(code, message.clone());
+        if let Some(f) = field {
+            p.0.fields.push(FieldProblem {
+                field: f.into(),
+                problem: message,
+            });
+        }
+        Self::Conflict(p)
+    }
+
+    /// Bad values: every field error at once.
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let message = match errors.as_slice() {
+            [one] => format!("{} {}", one.field, one.problem),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        let mut p = problem("invalid_input", message);
+        p.0.fields = errors
+            .into_iter()
+            .map(|e| FieldProblem {
+                field: e.field,
+                problem: e.problem,
+            })
+            .collect();
+        Self::Invalid(p)
+    }
+
+    pub fn invalid_field(field: &str, problem: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldError::new(field, problem)])
+    }
+
+    pub fn too_many(code: &str, message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::TooManyRequests(problem(code, message), retry_after_secs.max(1))
+    }
+
+    /// A server-side failure: logged in full here, shown to the client as a bare 500.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(error = %chain, "internal error");
+        Self::Internal(problem(
+            "internal",
+            "the server failed to handle this request; it has been logged",
+        ))
+    }
+
+    /// The stable code, for tests and logs.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::BadRequest(p)
+            | Self::Unauthorized(p)
+            | Self::Forbidden(p)
+            | Self::NotFound(p)
+            | Self::Conflict(p)
+            | Self::Invalid(p)
+            | Self::TooManyRequests(p, _)
+            | Self::Internal(p) => &p.0.code,
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => ApiError::not_found("resource"),
+            DbError::Conflict(c) => ApiError::conflict(
+                "conflict",
+                None,
+                format!("conflicts with existing data ({c})"),
+            ),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+/// Turns any error poem produced on its own (unparseable JSON, wrong content type, unknown
+/// route, missing credentials) into the same JSON shape.
+pub fn framework_error_body(err: &poem::Error) -> (poem::http::StatusCode, Problem) {
+    use poem::http::StatusCode;
+    let status = err.status();
+    let message = err.to_string();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let fields = field_from_message(&message)
+        .map(|f| {
+            vec![FieldProblem {
+                field: f,
+                problem: message.clone(),
+            }]
+        })
+        .unwrap_or_default();
+    let message = if status.is_server_error() {
+        tracing::error!(error = %message, "internal error");
+        "the server failed to handle this request; it has been logged".to_owned()
+    } else {
+        message
+    };
+    (
+        status,
+        Problem {
+            code: code.into(),
+            message,
+            fields,
+        },
+    )
+}
+
+/// poem-openapi names the offending field in its parse messages, in back-quotes or quotes
+/// (`failed to parse "Signup": field \`slug\` ...`); pull it out when present.
+fn field_from_message(message: &str) -> Option<String> {
+    for (open, close) in [
+        ("field `", '`'),
+        ("parameter `", '`'),
+        ("field \"", '"'),
+        ("field '", '\''),
+    ] {
+        if let Some(start) = message.find(open) {
+            let rest = &message[start + open.len()..];
+            if let Some(end) = rest.find(close) {
+                return Some(rest[..end].to_owned());
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,174 @@
+//! Patron's HTTP API: poem-openapi endpoints, one module per capability, with
+//! authentication, Casbin authorisation and JSON errors in one place each.
+
+pub mod access;
+pub mod api_keys;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod roles;
+pub mod session;
+pub mod settings;
+pub mod signup;
+pub mod staff;
+pub mod state;
+
+pub use state::{ApiConfig, AppState};
+
+use poem::endpoint::StaticFilesEndpoint;
+use poem::http::{HeaderValue, StatusCode};
+use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::{OpenApiService, OperationId};
+use std::path::PathBuf;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Every API, as one OpenAPI service.
+pub fn openapi(
+    state: &AppState,
+) -> OpenApiService<
+    (
+        signup::SignupApi,
+        session::SessionApi,
+        staff::StaffApi,
+        roles::RolesApi,
+        api_keys::ApiKeysApi,
+        settings::SettingsApi,
+    ),
+    (),
+> {
+    OpenApiService::new(
+        (
+            signup::SignupApi { state: state.clone() },
+            session::SessionApi { state: state.clone() },
+            staff::StaffApi { state: state.clone() },
+            roles::RolesApi { state: state.clone() },
+            api_keys::ApiKeysApi { state: state.clone() },
+            settings::SettingsApi { state: state.clone() },
+        ),
+        "Patron API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Membership and loyalty platform. Errors are JSON with a stable `code`, a `message` and, for bad input, `fields`.")
+    .server("/api/v1")
+}
+
+/// The whole HTTP surface: API, docs, health, metrics and (when built) the console.
+pub fn routes(state: AppState, console_dir: Option<PathBuf>) -> impl Endpoint {
+    let api = openapi(&state);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let mut route = Route::new()
+        .nest("/api/v1", api)
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz).data(state.clone()))
+        .at("/metrics", get(render_metrics).data(state.clone()));
+    if let Some(dir) = console_dir.filter(|d| d.join("index.html").is_file()) {
+        route = route.nest(
+            "/",
+            StaticFilesEndpoint::new(dir)
+                .index_file("index.html")
+                .fallback_to_index(),
+        );
+    }
+    let metrics = state.metrics.clone();
+    route
+        .catch_all_error(|err: poem::Error| async move {
+            let (status, body) = error::framework_error_body(&err);
+            poem::web::Json(serde_json::json!({ "code": body.code, "message": body.message, "fields": body.fields.iter().map(|f| serde_json::json!({"field": f.field, "problem": f.problem})).collect::<Vec<_>>() }))
+                .with_status(status)
+                .into_response()
+        })
+        .around(move |ep, req| observe(ep, req, metrics.clone()))
+}
+
+/// Gives each request an id, a tracing span (tenant filled in once known), a log line and
+/// its metrics.
+async fn observe<E: Endpoint>(
+    ep: std::sync::Arc<E>,
+    req: Request,
+    metrics: metrics::Metrics,
+) -> poem::Result<Response> {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path, tenant = tracing::field::Empty);
+    let started = Instant::now();
+    let mut resp = ep.get_response(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let status = resp.status();
+    let route = resp
+        .data::<OperationId>()
+        .map(|o| o.0)
+        .unwrap_or(match path.as_str() {
+            "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json" => path.as_str(),
+            p if p.starts_with("/api/") => "api_unmatched",
+            _ => "static",
+        });
+    metrics.observe(route, &method, status.as_u16(), elapsed);
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::error!(
+                status = status.as_u16(),
+                route,
+                latency_ms = elapsed * 1000.0,
+                "request finished"
+            );
+        } else {
+            tracing::info!(
+                status = status.as_u16(),
+                route,
+                latency_ms = elapsed * 1000.0,
+                "request finished"
+            );
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    Ok(resp)
+}
+
+/// The process is up.
+#[handler]
+fn healthz() -> poem::web::Json<serde_json::Value> {
+    poem::web::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The database answers.
+#[handler]
+async fn readyz(state: poem::web::Data<&AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => poem::web::Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            poem::web::Json(
+                serde_json::json!({ "status": "unavailable", "code": "database_unavailable" }),
+            )
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response()
+        }
+    }
+}
+
+#[handler]
+fn render_metrics(state: poem::web::Data<&AppState>) -> Response {
+    state
+        .metrics
+        .render()
+        .with_content_type("text/plain; version=0.0.4")
+        .into_response()
+}

@@ -1,0 +1,170 @@
+//! The business's settings (name, time zone, currency, locale, phone region) and its
+//! audit log.
+
+use crate::auth::TenantAuth;
+use crate::error::ApiError;
+use crate::session::TenantView;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use patron_core::access::Permission;
+use patron_core::tenants::{self as core_tenants, TenantSettings};
+use patron_core::Validation;
+use patron_db::{audit, tenants};
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+
+#[derive(Tags)]
+enum Tag {
+    /// The business's own settings and audit log.
+    Settings,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SettingsChange {
+    #[oai(validator(max_length = 200))]
+    pub name: Option<String>,
+    pub time_zone: Option<String>,
+    pub currency: Option<String>,
+    pub locale: Option<String>,
+    pub phone_region: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// `staff:<id>` or `key:<id>`.
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
+}
+
+pub struct SettingsApi {
+    pub state: AppState,
+}
+
+#[OpenApi(tag = "Tag::Settings")]
+impl SettingsApi {
+    /// The business's settings.
+    #[oai(path = "/settings", method = "get", operation_id = "getSettings")]
+    async fn get(&self, auth: TenantAuth) -> Result<Json<TenantView>, ApiError> {
+        let (tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::SettingsRead))
+            .await?;
+        tx.commit().await?;
+        Ok(Json(TenantView::from(&me.tenant)))
+    }
+
+    /// Change the business's settings; fields left out keep their value.
+    #[oai(path = "/settings", method = "patch", operation_id = "updateSettings")]
+    async fn update(
+        &self,
+        auth: TenantAuth,
+        req: Json<SettingsChange>,
+    ) -> Result<Json<TenantView>, ApiError> {
+        let req = req.0;
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::SettingsManage))
+            .await?;
+        let cur = &me.tenant;
+        let mut v = Validation::new();
+        let name = v.check(
+            "name",
+            req.name.as_deref().map_or(Ok(cur.name.clone()), |n| {
+                core_tenants::parse_display_name(n, 120)
+            }),
+        );
+        let time_zone = v.check(
+            "time_zone",
+            req.time_zone.as_deref().map_or(
+                Ok(cur.settings.time_zone.clone()),
+                core_tenants::parse_time_zone,
+            ),
+        );
+        let currency = v.check(
+            "currency",
+            req.currency.as_deref().map_or(
+                Ok(cur.settings.currency.clone()),
+                core_tenants::parse_currency,
+            ),
+        );
+        let locale = v.check(
+            "locale",
+            req.locale
+                .as_deref()
+                .map_or(Ok(cur.settings.locale.clone()), core_tenants::parse_locale),
+        );
+        let phone_region = v.check(
+            "phone_region",
+            req.phone_region.as_deref().map_or(
+                Ok(cur.settings.phone_region.clone()),
+                core_tenants::parse_phone_region,
+            ),
+        );
+        v.finish().map_err(ApiError::invalid)?;
+        let settings = TenantSettings {
+            time_zone: time_zone.expect("checked"),
+            currency: currency.expect("checked"),
+            locale: locale.expect("checked"),
+            phone_region: phone_region.expect("checked"),
+        };
+        let name = name.expect("checked");
+        let updated = tenants::update_settings(&mut tx, &name, &settings).await?;
+        audit::record(
+            &mut tx,
+            self.state.now(),
+            &me.subject(),
+            "settings.updated",
+            "",
+            serde_json::json!({ "before": serde_json::to_value(&cur.settings).unwrap_or_default(), "after": serde_json::to_value(&updated.settings).unwrap_or_default() }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.state.forget_tenant(updated.id).await;
+        Ok(Json(TenantView::from(&updated)))
+    }
+
+    /// The audit log, newest first: logins that failed, staff, role, key and settings
+    /// changes.
+    #[oai(path = "/audit-log", method = "get", operation_id = "listAuditLog")]
+    async fn audit_log(
+        &self,
+        auth: TenantAuth,
+        /// Only entries older than this id (for the next page).
+        before: Query<Option<i64>>,
+        /// Page size, 1–200 (default 50).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "200"))
+        )]
+        limit: Query<i64>,
+    ) -> Result<Json<Vec<AuditEntryView>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::StaffManage))
+            .await?;
+        let rows = audit::list(&mut tx, before.0, limit.0).await?;
+        tx.commit().await?;
+        Ok(Json(
+            rows.into_iter()
+                .map(|r| AuditEntryView {
+                    id: r.id,
+                    at: r.at,
+                    actor: r.actor,
+                    action: r.action,
+                    target: r.target,
+                    detail: r.detail,
+                })
+                .collect(),
+        ))
+    }
+}
+
+fn default_limit() -> i64 {
+    50
+}

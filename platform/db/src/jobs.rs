@@ -1,0 +1,209 @@
+//! The job queue and schedules in the `platform` schema.
+//!
+//! Jobs are claimed with `FOR UPDATE SKIP LOCKED` under a lease, so any number of replicas
+//! can work the same queue; a job whose worker died is picked up again when its lease ends.
+//! Schedules are rows: firing one enqueues a job and moves its next run forward, in one
+//! transaction, so two replicas never fire the same slot twice.
+
+use crate::{Db, DbError};
+use chrono::{DateTime, Duration, Utc};
+
+/// A claimed job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub tenant_id: Option<i64>,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// A job as stored, for inspection.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: String,
+    pub tenant_id: Option<i64>,
+    pub status: String,
+    pub attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub result: Option<serde_json::Value>,
+}
+
+/// Adds a job. With a `dedupe_key`, a second enqueue while the first is still pending or
+/// running is a no-op (returns `None`).
+pub async fn enqueue(
+    db: &Db,
+    kind: &str,
+    tenant_id: Option<i64>,
+    payload: serde_json::Value,
+    run_at: DateTime<Utc>,
+    dedupe_key: Option<&str>,
+) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO platform.jobs (kind, tenant_id, payload, run_at, dedupe_key)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('pending', 'running')
+         DO NOTHING RETURNING id",
+    )
+    .bind(kind)
+    .bind(tenant_id)
+    .bind(payload)
+    .bind(run_at)
+    .bind(dedupe_key)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Creates a schedule if it does not exist yet (an existing one keeps its next run).
+pub async fn ensure_schedule(
+    db: &Db,
+    name: &str,
+    job_kind: &str,
+    every: Duration,
+    first_run: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO platform.schedules (name, job_kind, every_seconds, next_run_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET job_kind = excluded.job_kind, every_seconds = excluded.every_seconds",
+    )
+    .bind(name)
+    .bind(job_kind)
+    .bind(every.num_seconds() as i32)
+    .bind(first_run)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Fires every schedule that is due at `now`: enqueues its job and sets its next run to the
+/// first slot after `now`. Returns the kinds enqueued.
+pub async fn fire_due_schedules(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>, DbError> {
+    let mut tx = db.pool().begin().await?;
+    let due: Vec<(String, String, i32, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT name, job_kind, every_seconds, next_run_at FROM platform.schedules
+         WHERE next_run_at <= $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut fired = Vec::new();
+    for (name, kind, every, next) in due {
+        let every = Duration::seconds(i64::from(every));
+        // Skip slots missed while nothing ran: one run catches up, not one per slot.
+        let missed = (now - next).num_seconds() / every.num_seconds();
+        let following = next + every * (missed as i32 + 1);
+        sqlx::query(
+            "UPDATE platform.schedules SET next_run_at = $2, last_run_at = $3 WHERE name = $1",
+        )
+        .bind(&name)
+        .bind(following)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO platform.jobs (kind, payload, run_at, dedupe_key) VALUES ($1, '{}', $2, $3)
+             ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('pending', 'running')
+             DO NOTHING",
+        )
+        .bind(&kind)
+        .bind(now)
+        .bind(format!("schedule:{name}"))
+        .execute(&mut *tx)
+        .await?;
+        fired.push(kind);
+    }
+    tx.commit().await?;
+    Ok(fired)
+}
+
+/// Claims the next due job for `worker`, leasing it for `lease`. Jobs whose lease ran out
+/// (their worker died) are claimable again.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Option<Job>, DbError> {
+    Ok(sqlx::query_as(
+        "UPDATE platform.jobs SET status = 'running', attempts = attempts + 1,
+             locked_by = $1, locked_until = $3
+         WHERE id = (
+             SELECT id FROM platform.jobs
+             WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
+             ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, kind, tenant_id, payload, attempts, max_attempts",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(now + lease)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+pub async fn complete(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+    result: serde_json::Value,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE platform.jobs SET status = 'done', finished_at = $2, result = $3,
+             locked_until = NULL, last_error = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(result)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records a failure: the job runs again at `retry_at`, or is marked failed for good when it
+/// has used up its attempts.
+pub async fn fail(
+    db: &Db,
+    job: &Job,
+    now: DateTime<Utc>,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let final_failure = job.attempts >= job.max_attempts;
+    sqlx::query(
+        "UPDATE platform.jobs SET status = $2, last_error = $3, run_at = $4, locked_until = NULL,
+             finished_at = CASE WHEN $2 = 'failed' THEN $5 END
+         WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(if final_failure { "failed" } else { "pending" })
+    .bind(error)
+    .bind(retry_at)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Tenants that background work fans out over: every one not closed.
+pub async fn live_tenant_ids(db: &Db) -> Result<Vec<i64>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM platform.tenants WHERE status <> 'closed' ORDER BY id")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Recent jobs of a kind, newest first.
+pub async fn recent(db: &Db, kind: &str, limit: i64) -> Result<Vec<JobRecord>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, tenant_id, status, attempts, run_at, last_error, result
+         FROM platform.jobs WHERE kind = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(kind)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}

@@ -1,0 +1,67 @@
+//! Patron's storage: the pool, schema-per-tenant tenancy, migrations and one repository
+//! per capability.
+//!
+//! Tenant tables are reachable only through a [`TenantTx`]: a transaction whose
+//! `search_path` is set, transaction-locally, to one tenant's schema. The pool itself never
+//! leaves this crate, so no other code can query tenant tables any other way.
+
+pub mod access;
+pub mod api_keys;
+pub mod audit;
+mod error;
+pub mod jobs;
+pub mod migrate;
+pub mod sessions;
+pub mod staff;
+mod tenancy;
+pub mod tenants;
+
+pub use error::DbError;
+pub use tenancy::{provision, Tenant, TenantTx};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A handle on the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Connects lazily-verified: the first query proves the database is there.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| DbError::Config(format!("database URL: {e}")))?
+            .application_name("patron");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A listener on a notification channel, for cache invalidation across replicas.
+    pub async fn listen(&self, channel: &str) -> Result<sqlx::postgres::PgListener, DbError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(channel).await?;
+        Ok(listener)
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
