@@ -187,7 +187,10 @@ pub fn framework_error_body(err: &poem::Error) -> (poem::http::StatusCode, Probl
             }]
         })
         .unwrap_or_default();
-    let message = if status.is_server_error() {
+    let message = if status == StatusCode::UNAUTHORIZED {
+        "credentials are missing: send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"
+            .to_owned()
+    } else if status.is_server_error() {
         tracing::error!(error = %message, "internal error");
         "the server failed to handle this request; it has been logged".to_owned()
     } else {

@@ -76,6 +76,10 @@ pub fn routes(state: AppState, console_dir: Option<PathBuf>) -> impl Endpoint {
     let metrics = state.metrics.clone();
     route
         .catch_all_error(|err: poem::Error| async move {
+            // Our own `ApiError`s arrive here already rendered: pass them through.
+            if err.is_from_response() {
+                return err.into_response();
+            }
             let (status, body) = error::framework_error_body(&err);
             poem::web::Json(serde_json::json!({ "code": body.code, "message": body.message, "fields": body.fields.iter().map(|f| serde_json::json!({"field": f.field, "problem": f.problem})).collect::<Vec<_>>() }))
                 .with_status(status)

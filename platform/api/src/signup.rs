@@ -129,6 +129,54 @@ fn validate(req: SignupRequest) -> Result<ValidSignup, ApiError> {
     })
 }
 
+/// Validates and creates an account: the path behind both `POST /signup` and
+/// `patron tenant create`.
+pub async fn create_account(
+    state: &AppState,
+    req: SignupRequest,
+    user_agent: Option<String>,
+) -> Result<(patron_db::Tenant, SessionView), ApiError> {
+    let s = validate(req)?;
+    let password_hash = hash_password(s.password).await?;
+    let now = state.now();
+    let ttl = state.config.session_ttl;
+    let (owner_name, email) = (s.owner_name, s.email);
+    let new = NewTenant {
+        slug: s.slug,
+        name: s.name,
+        settings: s.settings,
+    };
+    let result = provision(&state.db, new, |tx| {
+        Box::pin(async move {
+            access::seed_builtin_roles(tx).await?;
+            let owner = staff::create(tx, email.as_str(), &owner_name, &password_hash, now).await?;
+            let subject = access::staff_subject(owner.id);
+            access::set_roles(tx, &subject, &[BuiltinRole::Owner.name().to_owned()]).await?;
+            audit::record(
+                tx,
+                now,
+                &subject,
+                "tenant.created",
+                "",
+                serde_json::json!({}),
+            )
+            .await?;
+            let session = start_session(tx, &owner, now, ttl, user_agent.as_deref()).await?;
+            Ok(session)
+        })
+    })
+    .await;
+    match result {
+        Ok(created) => Ok(created),
+        Err(e) if e.is_conflict_on("tenants_slug_key") => Err(ApiError::conflict(
+            "slug_taken",
+            Some("slug"),
+            "this slug is already taken; choose another",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[OpenApi(tag = "Tag::Signup")]
 impl SignupApi {
     /// Create a business account.
@@ -142,49 +190,10 @@ impl SignupApi {
         req: Json<SignupRequest>,
         #[oai(name = "User-Agent")] user_agent: poem_openapi::param::Header<Option<String>>,
     ) -> Result<SignupResponse, ApiError> {
-        let s = validate(req.0)?;
-        let password_hash = hash_password(s.password).await?;
-        let now = self.state.now();
-        let ttl = self.state.config.session_ttl;
-        let (owner_name, email) = (s.owner_name, s.email);
-        let new = NewTenant {
-            slug: s.slug,
-            name: s.name,
-            settings: s.settings,
-        };
-        let user_agent = user_agent.0;
-        let result = provision(&self.state.db, new, |tx| {
-            Box::pin(async move {
-                access::seed_builtin_roles(tx).await?;
-                let owner =
-                    staff::create(tx, email.as_str(), &owner_name, &password_hash, now).await?;
-                let subject = access::staff_subject(owner.id);
-                access::set_roles(tx, &subject, &[BuiltinRole::Owner.name().to_owned()]).await?;
-                audit::record(
-                    tx,
-                    now,
-                    &subject,
-                    "tenant.created",
-                    "",
-                    serde_json::json!({}),
-                )
-                .await?;
-                let session = start_session(tx, &owner, now, ttl, user_agent.as_deref()).await?;
-                Ok(session)
-            })
-        })
-        .await;
-        match result {
-            Ok((tenant, session)) => Ok(SignupResponse::Created(Json(SignupResult {
-                tenant: TenantView::from(&tenant),
-                session,
-            }))),
-            Err(e) if e.is_conflict_on("tenants_slug_key") => Err(ApiError::conflict(
-                "slug_taken",
-                Some("slug"),
-                "this slug is already taken; choose another",
-            )),
-            Err(e) => Err(e.into()),
-        }
+        let (tenant, session) = create_account(&self.state, req.0, user_agent.0).await?;
+        Ok(SignupResponse::Created(Json(SignupResult {
+            tenant: TenantView::from(&tenant),
+            session,
+        })))
     }
 }

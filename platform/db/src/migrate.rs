@@ -222,4 +222,3 @@ pub async fn migrate_all_tenants(
     report.failed.sort_by_key(|o| o.tenant_id);
     Ok(report)
 }
-

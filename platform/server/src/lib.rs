@@ -1,1 +1,129 @@
-//! placeholder
+//! The `patron` server: settings, start-up, the HTTP server with graceful shutdown, the
+//! background job runner, and the operator commands (migrate, tenant).
+
+pub mod commands;
+pub mod config;
+pub mod jobs;
+
+use anyhow::Context;
+use patron_api::{ApiConfig, AppState};
+use patron_core::clock::Clock;
+use patron_db::migrate::{readiness, Readiness};
+use patron_db::Db;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A built application: bound to its port, ready to serve.
+pub struct Application {
+    addr: SocketAddr,
+    acceptor: poem::listener::TcpAcceptor,
+    state: AppState,
+    console_dir: Option<PathBuf>,
+    jobs: Option<jobs::JobRunner>,
+}
+
+/// What [`Application::build`] needs beyond the database.
+pub struct Options {
+    pub listen: String,
+    pub session_ttl: chrono::Duration,
+    pub console_dir: Option<PathBuf>,
+    pub run_jobs: bool,
+}
+
+impl Application {
+    /// Checks the database is migrated, binds the listener (port 0 picks a free one).
+    pub async fn build(db: Db, clock: Arc<dyn Clock>, options: Options) -> anyhow::Result<Self> {
+        match readiness(&db)
+            .await
+            .context("cannot read the database's migration state")?
+        {
+            Readiness::Ready => {}
+            Readiness::NotMigrated {
+                platform_pending,
+                tenants_behind,
+            } => anyhow::bail!(
+                "the database is not migrated ({platform_pending} platform migrations pending, \
+                 {tenants_behind} tenant schemas behind); run `patron migrate` first"
+            ),
+        }
+        let acceptor = TcpListener::bind(options.listen.clone())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let addr = acceptor
+            .local_addr()
+            .into_iter()
+            .find_map(|a| a.as_socket_addr().copied())
+            .context("listener has no socket address")?;
+        let state = AppState::new(
+            db.clone(),
+            clock.clone(),
+            ApiConfig {
+                session_ttl: options.session_ttl,
+            },
+        );
+        let jobs = options.run_jobs.then(|| jobs::JobRunner::new(db, clock));
+        Ok(Self {
+            addr,
+            acceptor,
+            state,
+            console_dir: options.console_dir,
+            jobs,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests (up to 10 s) and
+    /// stops the job runner and the policy listener.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let listener = tokio::spawn(self.state.access.clone().follow_changes());
+        let runner = self
+            .jobs
+            .map(|r| tokio::spawn(r.run(std::time::Duration::from_secs(5), stop_rx)));
+        let routes = patron_api::routes(self.state.clone(), self.console_dir);
+        let result = poem::Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(routes, shutdown, Some(std::time::Duration::from_secs(10)))
+            .await;
+        let _ = stop_tx.send(true);
+        if let Some(r) = runner {
+            let _ = r.await;
+        }
+        listener.abort();
+        self.state.db.close().await;
+        result.context("server failed")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,1 +1,157 @@
-fn main() {}
+//! `patron`: the server and its operator commands.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use patron_api::signup::SignupRequest;
+use patron_api::{ApiConfig, AppState};
+use patron_core::clock::SystemClock;
+use patron_db::Db;
+use patron_server::config::Settings;
+use patron_server::{commands, shutdown_signal, Application, Options};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "patron",
+    version,
+    about = "Patron membership and loyalty platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and console (refuses an unmigrated database).
+    Serve,
+    /// Bring the platform schema and every tenant schema to the latest version.
+    Migrate,
+    /// Operator commands for tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// List every tenant.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant.
+    Show { slug: String },
+    /// Create a tenant and its owner login.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_name: String,
+        #[arg(long)]
+        owner_email: String,
+        /// The owner's password (or PATRON_OWNER_PASSWORD).
+        #[arg(long, env = "PATRON_OWNER_PASSWORD", hide_env_values = true)]
+        owner_password: String,
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        locale: Option<String>,
+        #[arg(long)]
+        phone_region: Option<String>,
+        /// Succeed without change when the slug already exists.
+        #[arg(long)]
+        if_missing: bool,
+    },
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    init_tracing(&settings);
+    let db = Db::connect(settings.database_url(), settings.db_max_connections)
+        .await
+        .context("cannot connect to the database (PATRON_DATABASE_URL)")?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(
+                db,
+                Arc::new(SystemClock),
+                Options {
+                    listen: settings.listen.clone(),
+                    session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
+                    console_dir: Some(settings.console_dir.clone()),
+                    run_jobs: settings.jobs,
+                },
+            )
+            .await?;
+            tracing::info!(addr = %app.addr(), "serving");
+            eprintln!("patron is serving on http://{}", app.addr());
+            app.run_until(shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let report = commands::migrate(&db, settings.migrate_concurrency).await?;
+            anyhow::ensure!(
+                report.failed.is_empty(),
+                "{} tenant schemas failed to migrate; fix them and run `patron migrate` again",
+                report.failed.len()
+            );
+        }
+        Command::Tenant { command } => match command {
+            TenantCommand::List { json } => commands::tenant_list(&db, json).await?,
+            TenantCommand::Show { slug } => commands::tenant_show(&db, &slug).await?,
+            TenantCommand::Create {
+                slug,
+                name,
+                owner_name,
+                owner_email,
+                owner_password,
+                time_zone,
+                currency,
+                locale,
+                phone_region,
+                if_missing,
+            } => {
+                let state = AppState::new(db.clone(), Arc::new(SystemClock), ApiConfig::default());
+                let req = SignupRequest {
+                    business_name: name,
+                    slug,
+                    owner_name,
+                    email: owner_email,
+                    password: owner_password,
+                    time_zone,
+                    currency,
+                    locale,
+                    phone_region,
+                };
+                commands::tenant_create(&state, req, if_missing).await?;
+            }
+        },
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Operator commands: `migrate`, `tenant list|show|create`.
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use patron_api::signup::{create_account, SignupRequest};
+use patron_api::AppState;
+use patron_db::migrate::{
+    latest_tenant_version, migrate_all_tenants, migrate_platform, MigrationReport,
+};
+use patron_db::{tenants, Db, Tenant};
+
+/// Migrates the platform schema, then every tenant schema that is behind, `concurrency`
+/// at a time, with a progress bar. A tenant that fails is reported; the others go on.
+pub async fn migrate(db: &Db, concurrency: usize) -> anyhow::Result<MigrationReport> {
+    migrate_platform(db)
+        .await
+        .context("platform migration failed")?;
+    eprintln!("platform schema is up to date");
+    let bar = ProgressBar::hidden();
+    let report = migrate_all_tenants(
+        db,
+        concurrency,
+        |n| {
+            bar.set_length(n as u64);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "tenant schemas {bar:40} {pos}/{len} [{elapsed_precise}] {msg}",
+                )
+                .expect("valid template"),
+            );
+        },
+        |outcome| {
+            bar.inc(1);
+            if let Err(e) = &outcome.result {
+                bar.println(format!(
+                    "tenant {} ({}) failed: {e}",
+                    outcome.slug, outcome.tenant_id
+                ));
+            }
+        },
+    )
+    .await?;
+    bar.finish_and_clear();
+    eprintln!(
+        "tenant schemas: {} behind, {} upgraded to version {}, {} failed",
+        report.pending,
+        report.upgraded,
+        latest_tenant_version(),
+        report.failed.len()
+    );
+    for f in &report.failed {
+        eprintln!(
+            "  FAILED {} (id {}): {}",
+            f.slug,
+            f.tenant_id,
+            f.result.as_ref().err().map_or("", String::as_str)
+        );
+    }
+    Ok(report)
+}
+
+fn describe(t: &Tenant) -> String {
+    format!(
+        "id:           {}\nslug:         {}\nname:         {}\nstatus:       {}\nplan:         {}\nschema:       {} (version {})\ntime zone:    {}\ncurrency:     {}\nlocale:       {}\nphone region: {}\ncreated:      {}",
+        t.id,
+        t.slug,
+        t.name,
+        t.status.as_str(),
+        t.plan_code,
+        t.schema(),
+        t.schema_version,
+        t.settings.time_zone,
+        t.settings.currency,
+        t.settings.locale,
+        t.settings.phone_region,
+        t.created_at.to_rfc3339()
+    )
+}
+
+pub async fn tenant_list(db: &Db, json: bool) -> anyhow::Result<()> {
+    let all = tenants::list(db).await?;
+    if json {
+        let rows: Vec<_> = all
+            .iter()
+            .map(|t| serde_json::json!({ "id": t.id, "slug": t.slug, "name": t.name, "status": t.status.as_str(), "plan": t.plan_code, "schema_version": t.schema_version }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "{:<6} {:<24} {:<10} {:<10} {:<8} NAME",
+        "ID", "SLUG", "STATUS", "PLAN", "SCHEMA"
+    );
+    for t in &all {
+        println!(
+            "{:<6} {:<24} {:<10} {:<10} v{:<7} {}",
+            t.id,
+            t.slug,
+            t.status.as_str(),
+            t.plan_code,
+            t.schema_version,
+            t.name
+        );
+    }
+    println!("{} tenants", all.len());
+    Ok(())
+}
+
+pub async fn tenant_show(db: &Db, slug: &str) -> anyhow::Result<()> {
+    let t = tenants::find_by_slug(db, slug)
+        .await?
+        .with_context(|| format!("no tenant with slug {slug}"))?;
+    println!("{}", describe(&t));
+    Ok(())
+}
+
+/// Creates a tenant with its owner, through the same code as `POST /signup`.
+pub async fn tenant_create(
+    state: &AppState,
+    req: SignupRequest,
+    if_missing: bool,
+) -> anyhow::Result<()> {
+    if let Some(t) = tenants::find_by_slug(&state.db, &req.slug).await? {
+        if if_missing {
+            println!(
+                "tenant {} already exists (id {}); kept as it is",
+                t.slug, t.id
+            );
+            return Ok(());
+        }
+        anyhow::bail!("a tenant with slug {} already exists", t.slug);
+    }
+    match create_account(state, req, Some("patron-cli".into())).await {
+        Ok((t, session)) => {
+            println!(
+                "created tenant {} (id {}), owner {}",
+                t.slug, t.id, session.staff.email
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let detail = match &e {
+                patron_api::error::ApiError::Invalid(p)
+                | patron_api::error::ApiError::Conflict(p) => {
+                    p.0.fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.problem))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+                _ => String::new(),
+            };
+            anyhow::bail!("cannot create tenant ({}): {detail}", e.code())
+        }
+    }
+}

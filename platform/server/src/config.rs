@@ -1,0 +1,84 @@
+//! Settings: defaults, then an optional TOML file (`PATRON_CONFIG`), then `PATRON_*`
+//! environment variables. Unknown keys are refused; secrets never print.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Every setting, with its default. README.md lists them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// PostgreSQL URL (`PATRON_DATABASE_URL`).
+    #[serde(serialize_with = "hide")]
+    pub database_url: SecretString,
+    /// Address to listen on (`PATRON_LISTEN`).
+    pub listen: String,
+    /// Largest number of database connections (`PATRON_DB_MAX_CONNECTIONS`).
+    pub db_max_connections: u32,
+    /// Hours a staff login lasts (`PATRON_SESSION_TTL_HOURS`).
+    pub session_ttl_hours: i64,
+    /// Tenant schemas migrated at once by `patron migrate` (`PATRON_MIGRATE_CONCURRENCY`).
+    pub migrate_concurrency: usize,
+    /// Whether `serve` runs the background job runner (`PATRON_JOBS`).
+    pub jobs: bool,
+    /// Log format: `json` or `pretty` (`PATRON_LOG_FORMAT`).
+    pub log_format: String,
+    /// Log filter, tracing-subscriber syntax (`PATRON_LOG`).
+    pub log: String,
+    /// Built console to serve at `/` (`PATRON_CONSOLE_DIR`).
+    pub console_dir: PathBuf,
+}
+
+fn hide<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("<hidden>")
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: SecretString::from("postgres://postgres@127.0.0.1:5432/patron"),
+            listen: "127.0.0.1:8080".into(),
+            db_max_connections: 20,
+            session_ttl_hours: 12,
+            migrate_concurrency: 8,
+            jobs: true,
+            log_format: "json".into(),
+            log: "info,sqlx=warn".into(),
+            console_dir: PathBuf::from("tenant-admin/dist"),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the settings; `PATRON_CONFIG` names an optional TOML file.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Ok(path) = std::env::var("PATRON_CONFIG") {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        let fig = fig.merge(Env::prefixed("PATRON_").ignore(&["config"]));
+        let settings: Settings = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        anyhow::ensure!(
+            settings.db_max_connections >= 2,
+            "configuration: db_max_connections must be at least 2"
+        );
+        anyhow::ensure!(
+            settings.session_ttl_hours >= 1,
+            "configuration: session_ttl_hours must be at least 1"
+        );
+        anyhow::ensure!(
+            matches!(settings.log_format.as_str(), "json" | "pretty"),
+            "configuration: log_format must be json or pretty"
+        );
+        Ok(settings)
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}

@@ -1,0 +1,192 @@
+//! The background job runner: fires schedules, claims jobs (SKIP LOCKED, leased), fans
+//! per-tenant work out, retries failures with backoff. Safe on any number of replicas.
+
+use chrono::Duration;
+use patron_core::clock::Clock;
+use patron_db::{jobs, sessions, tenants, Db};
+use std::sync::Arc;
+
+/// Fans a job kind out: one job per live tenant. Payload: `{"kind": "<per-tenant kind>"}`.
+pub const FANOUT: &str = "tenants.fanout";
+/// Deletes one tenant's expired and revoked login sessions.
+pub const SESSION_CLEANUP: &str = "sessions.cleanup";
+
+/// Sessions are kept this long after they expire or are revoked, for support questions.
+pub fn session_grace() -> Duration {
+    Duration::days(7)
+}
+
+/// What one turn of the runner did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn {
+    Idle,
+    Done {
+        kind: String,
+        tenant_id: Option<i64>,
+    },
+    Failed {
+        kind: String,
+        error: String,
+    },
+}
+
+#[derive(Clone)]
+pub struct JobRunner {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    worker: String,
+}
+
+impl JobRunner {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            db,
+            clock,
+            worker: format!("{}-{}", std::process::id(), uuid_suffix()),
+        }
+    }
+
+    /// Registers the recurring schedules (idempotent).
+    pub async fn install_schedules(&self) -> anyhow::Result<()> {
+        jobs::ensure_schedule(
+            &self.db,
+            "session-cleanup",
+            FANOUT,
+            Duration::hours(1),
+            self.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Fires due schedules, then runs at most one job.
+    pub async fn turn(&self) -> anyhow::Result<Turn> {
+        let now = self.clock.now();
+        jobs::fire_due_schedules(&self.db, now).await?;
+        let Some(job) = jobs::claim(&self.db, &self.worker, now, Duration::minutes(5)).await?
+        else {
+            return Ok(Turn::Idle);
+        };
+        let span =
+            tracing::info_span!("job", id = job.id, kind = %job.kind, tenant = ?job.tenant_id);
+        let _guard = span.enter();
+        let outcome = self.execute(&job).await;
+        let now = self.clock.now();
+        match outcome {
+            Ok(result) => {
+                jobs::complete(&self.db, job.id, now, result).await?;
+                tracing::info!("job done");
+                Ok(Turn::Done {
+                    kind: job.kind,
+                    tenant_id: job.tenant_id,
+                })
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                let backoff = Duration::seconds(30 * (1i64 << job.attempts.clamp(0, 10)));
+                jobs::fail(&self.db, &job, now, &error, now + backoff).await?;
+                tracing::warn!(%error, attempts = job.attempts, "job failed");
+                Ok(Turn::Failed {
+                    kind: job.kind,
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Runs turns until there is nothing due. Returns what was done.
+    pub async fn run_until_idle(&self) -> anyhow::Result<Vec<Turn>> {
+        let mut turns = Vec::new();
+        loop {
+            match self.turn().await? {
+                Turn::Idle => return Ok(turns),
+                t => turns.push(t),
+            }
+        }
+    }
+
+    /// Works until `stop` fires, polling every `every` when idle.
+    pub async fn run(
+        self,
+        every: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        if let Err(e) = self.install_schedules().await {
+            tracing::error!(error = %e, "cannot install job schedules");
+        }
+        loop {
+            let idle = match self.turn().await {
+                Ok(Turn::Idle) => true,
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "job runner turn failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => return,
+                }
+            } else if *stop.borrow() {
+                return;
+            }
+        }
+    }
+
+    async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
+        match job.kind.as_str() {
+            FANOUT => {
+                let kind = job
+                    .payload
+                    .get("kind")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or(SESSION_CLEANUP);
+                let now = self.clock.now();
+                let mut queued = 0;
+                for id in jobs::live_tenant_ids(&self.db).await? {
+                    // The dedupe key makes a second fan-out (another replica, a retry) a no-op
+                    // for tenants whose job is still waiting.
+                    let key = format!("{kind}:{id}");
+                    if jobs::enqueue(
+                        &self.db,
+                        kind,
+                        Some(id),
+                        serde_json::json!({}),
+                        now,
+                        Some(&key),
+                    )
+                    .await?
+                    .is_some()
+                    {
+                        queued += 1;
+                    }
+                }
+                Ok(serde_json::json!({ "queued": queued }))
+            }
+            SESSION_CLEANUP => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{SESSION_CLEANUP} needs a tenant"))?;
+                let Some(tenant) = tenants::find_by_id(&self.db, id).await? else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                let mut tx = self.db.tenant_tx(&tenant).await?;
+                let deleted =
+                    sessions::delete_stale(&mut tx, self.clock.now(), session_grace()).await?;
+                tx.commit().await?;
+                Ok(serde_json::json!({ "deleted": deleted }))
+            }
+            other => anyhow::bail!("unknown job kind {other}"),
+        }
+    }
+}
+
+fn uuid_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{nanos:08x}")
+}
