@@ -1,1 +1,202 @@
+//! Test support: start the real server on a free port against the real PostgreSQL named by
+//! `PATRON_DATABASE_URL`, and talk to it over HTTP like any client.
 
+use chrono::Utc;
+use patron_core::clock::ManualClock;
+use patron_db::Db;
+use patron_server::{Application, Options};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The database every test shares; each test makes its own tenants, so none collide.
+pub fn database_url() -> String {
+    std::env::var("PATRON_DATABASE_URL")
+        .expect("PATRON_DATABASE_URL must point at a PostgreSQL database (scripts/test sets it)")
+}
+
+/// A URL for another database on the same server.
+pub fn database_url_for(name: &str) -> String {
+    let url = database_url();
+    let (base, _) = url.rsplit_once('/').expect("URL has a database name");
+    format!("{base}/{name}")
+}
+
+/// Connects and migrates (idempotent; the migrator serialises concurrent callers).
+pub async fn migrated_db(url: &str, max_connections: u32) -> Db {
+    let db = Db::connect(url, max_connections).await.expect("connect");
+    patron_db::migrate::migrate_platform(&db).await.expect("migrate platform");
+    db
+}
+
+/// A unique slug for a test tenant.
+pub fn unique_slug(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub clock: ManualClock,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A response: status, headers and the JSON body (or `Null`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Credentials to send with a request.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Key(String),
+}
+
+/// A tenant made for a test, with its owner logged in.
+#[derive(Clone, Debug)]
+pub struct TestTenant {
+    pub id: i64,
+    pub slug: String,
+    pub owner_email: String,
+    pub owner_password: String,
+    pub owner_token: String,
+    pub owner_id: String,
+}
+
+impl TestTenant {
+    pub fn owner(&self) -> Auth {
+        Auth::Bearer(self.owner_token.clone())
+    }
+}
+
+pub const PASSWORD: &str = "a-good-long-password";
+
+/// Starts the server with a database pool of `max_connections`.
+pub async fn spawn_app_with(max_connections: u32) -> TestApp {
+    let db = migrated_db(&database_url(), max_connections).await;
+    let clock = ManualClock::new(Utc::now());
+    let app = Application::build(
+        db.clone(),
+        Arc::new(clock.clone()),
+        Options { listen: "127.0.0.1:0".into(), session_ttl: chrono::Duration::hours(12), console_dir: None, run_jobs: false },
+    )
+    .await
+    .expect("build application");
+    let base = format!("http://{}", app.addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp { base, client: reqwest::Client::new(), db, clock, stop: Some(tx), handle: Some(handle) }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(10).await
+}
+
+impl TestApp {
+    /// Sends a request; `body` of `Null` sends none.
+    pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Value) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        req = match auth {
+            Auth::None => req,
+            Auth::Bearer(t) => req.bearer_auth(t),
+            Auth::Key(k) => req.header("X-Api-Key", k),
+        };
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body read");
+        let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() { Value::Null } else { Value::String(text) });
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> Reply {
+        self.call(Method::GET, path, auth, Value::Null).await
+    }
+
+    pub async fn post(&self, path: &str, auth: &Auth, body: Value) -> Reply {
+        self.call(Method::POST, path, auth, body).await
+    }
+
+    pub async fn patch(&self, path: &str, auth: &Auth, body: Value) -> Reply {
+        self.call(Method::PATCH, path, auth, body).await
+    }
+
+    pub async fn delete(&self, path: &str, auth: &Auth) -> Reply {
+        self.call(Method::DELETE, path, auth, Value::Null).await
+    }
+
+    /// Signs a new business up; panics unless it succeeds.
+    pub async fn signup(&self, prefix: &str) -> TestTenant {
+        let slug = unique_slug(prefix);
+        let owner_email = format!("owner@{slug}.example.com");
+        let r = self
+            .post(
+                "/api/v1/signup",
+                &Auth::None,
+                json!({ "business_name": format!("Business {slug}"), "slug": slug, "owner_name": "Owner", "email": owner_email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "signup failed: {:?}", r.body);
+        TestTenant {
+            id: r.body["tenant"]["id"].as_i64().expect("tenant id"),
+            slug,
+            owner_email,
+            owner_password: PASSWORD.into(),
+            owner_token: r.body["session"]["token"].as_str().expect("token").to_owned(),
+            owner_id: r.body["session"]["staff"]["id"].as_str().expect("staff id").to_owned(),
+        }
+    }
+
+    pub async fn login(&self, tenant: &str, email: &str, password: &str) -> Reply {
+        self.post("/api/v1/auth/login", &Auth::None, json!({ "tenant": tenant, "email": email, "password": password })).await
+    }
+
+    /// Creates a staff member with `roles` and logs them in; returns (id, token).
+    pub async fn staff_with_roles(&self, t: &TestTenant, roles: &[&str]) -> (String, Auth) {
+        let email = format!("{}@{}.example.com", uuid::Uuid::new_v4().simple(), t.slug);
+        let r = self
+            .post("/api/v1/staff", &t.owner(), json!({ "email": email, "name": "Staff", "password": PASSWORD, "roles": roles }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let id = r.body["id"].as_str().expect("id").to_owned();
+        let l = self.login(&t.slug, &email, PASSWORD).await;
+        assert_eq!(l.status, StatusCode::OK, "{:?}", l.body);
+        (id, Auth::Bearer(l.body["token"].as_str().expect("token").to_owned()))
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task").expect("server ran cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}

@@ -332,7 +332,17 @@ _pg_admin_psql() {
 }
 
 _pg_running() {
+    local pid state i
     [[ -f $PG_DATA/postmaster.pid ]] || return 1
+    pid=$(head -n 1 -- "$PG_DATA/postmaster.pid")
+    # A postmaster that was killed hard lingers as a zombie until init reaps it, and both
+    # pg_ctl and postgres would take it for alive: give init a moment.
+    for ((i = 0; i < 50; i++)); do
+        [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/stat ]] || break
+        state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$pid/stat" 2>/dev/null) || break
+        [[ $state == Z ]] || break
+        sleep 0.2
+    done
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
 }
 
@@ -460,7 +470,12 @@ start_private_pg() {
     if _pg_running; then
         PATRON_PG_PORT=$(sed -n 4p -- "$PG_DATA/postmaster.pid")
         [[ $PATRON_PG_PORT =~ ^[0-9]+$ ]] || die "cannot read the port from $PG_DATA/postmaster.pid"
-        if ! _pg_admin_psql -tAc 'select 1' >/dev/null 2>&1; then
+        local i
+        for ((i = 0; i < 20; i++)); do # it may still be starting up
+            _pg_admin_psql -tAc 'select 1' >/dev/null 2>&1 && break
+            sleep 0.5
+        done
+        if ((i == 20)); then
             die "a server is running on $PG_DATA (postmaster.pid) but does not answer on 127.0.0.1:$PATRON_PG_PORT; stop it with: pg_ctl -D $PG_DATA stop"
         fi
         say "reusing the PostgreSQL server already running on 127.0.0.1:$PATRON_PG_PORT (it is left running)"

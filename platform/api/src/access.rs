@@ -47,7 +47,9 @@ impl AccessControl {
         }
     }
 
-    async fn enforcer(&self, tenant: &Tenant) -> Result<Arc<Enforcer>, casbin::Error> {
+    /// The tenant's enforcer, built on first use. Fetch it before opening a transaction:
+    /// building one takes a connection of its own.
+    pub async fn enforcer(&self, tenant: &Tenant) -> Result<Arc<Enforcer>, casbin::Error> {
         let db = self.db.clone();
         let tenant = tenant.clone();
         self.enforcers
@@ -124,6 +126,23 @@ impl AccessControl {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// Whether `subject` holds `permission` in the tenant whose domain is `domain`.
+pub fn allows(enforcer: &Enforcer, domain: &str, subject: &str, permission: Permission) -> Result<bool, casbin::Error> {
+    let (obj, act) = permission.object_action();
+    enforcer.enforce((subject, domain, obj, act))
+}
+
+/// Every permission `subject` holds.
+pub fn permissions_of(enforcer: &Enforcer, domain: &str, subject: &str) -> Result<Vec<Permission>, casbin::Error> {
+    let mut out = Vec::new();
+    for p in Permission::ALL {
+        if allows(enforcer, domain, subject, *p)? {
+            out.push(*p);
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug)]

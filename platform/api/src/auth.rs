@@ -1,7 +1,10 @@
 //! Who is calling: the security schemes, and the one place where a request's credentials
 //! become a tenant-scoped transaction plus a principal, and a permission is checked.
 
+use crate::access;
 use crate::error::ApiError;
+use casbin::Enforcer;
+use std::sync::Arc;
 use crate::state::AppState;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
@@ -52,11 +55,18 @@ pub enum Actor {
 }
 
 /// An authenticated caller and the tenant it acts in (always from the credentials, never
-/// from the request body).
-#[derive(Debug, Clone)]
+/// from the request body), with the tenant's policy as it stood when the request began.
+#[derive(Clone)]
 pub struct Principal {
     pub tenant: Tenant,
     pub actor: Actor,
+    enforcer: Arc<Enforcer>,
+}
+
+impl std::fmt::Debug for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Principal").field("tenant", &self.tenant.slug).field("actor", &self.actor).finish()
+    }
 }
 
 impl Principal {
@@ -111,6 +121,9 @@ impl AppState {
             ));
         }
         tracing::Span::current().record("tenant", tenant.slug.as_str());
+        // Before the transaction: building an enforcer needs a connection of its own, and a
+        // request must never wait for a second connection while holding one.
+        let enforcer = self.access.enforcer(&tenant).await.map_err(|e| ApiError::internal(&e))?;
         let now = self.now();
         let mut tx = self.db.tenant_tx(&tenant).await?;
         let actor = match kind {
@@ -136,7 +149,7 @@ impl AppState {
                 }
             }
         };
-        let principal = Principal { tenant, actor };
+        let principal = Principal { tenant, actor, enforcer };
         if let Some(p) = permission {
             self.require(&principal, p).await?;
         }
@@ -149,10 +162,7 @@ impl AppState {
         principal: &Principal,
         permission: Permission,
     ) -> Result<(), ApiError> {
-        let allowed = self
-            .access
-            .allows(&principal.tenant, &principal.subject(), permission)
-            .await
+        let allowed = access::allows(&principal.enforcer, principal.tenant.schema(), &principal.subject(), permission)
             .map_err(|e| ApiError::internal(&e))?;
         if allowed {
             Ok(())
@@ -166,9 +176,7 @@ impl AppState {
 
     /// The principal's permissions.
     pub async fn permissions(&self, principal: &Principal) -> Result<Vec<Permission>, ApiError> {
-        self.access
-            .permissions_of(&principal.tenant, &principal.subject())
-            .await
+        access::permissions_of(&principal.enforcer, principal.tenant.schema(), &principal.subject())
             .map_err(|e| ApiError::internal(&e))
     }
 
