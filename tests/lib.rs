@@ -25,13 +25,18 @@ pub fn database_url_for(name: &str) -> String {
 /// Connects and migrates (idempotent; the migrator serialises concurrent callers).
 pub async fn migrated_db(url: &str, max_connections: u32) -> Db {
     let db = Db::connect(url, max_connections).await.expect("connect");
-    patron_db::migrate::migrate_platform(&db).await.expect("migrate platform");
+    patron_db::migrate::migrate_platform(&db)
+        .await
+        .expect("migrate platform");
     db
 }
 
 /// A unique slug for a test tenant.
 pub fn unique_slug(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 pub struct TestApp {
@@ -84,14 +89,50 @@ impl TestTenant {
 
 pub const PASSWORD: &str = "a-good-long-password";
 
+/// Creates an empty database of its own on the test server; returns (name, URL).
+pub async fn fresh_database() -> (String, String) {
+    use sqlx::Connection;
+    let name = format!("patron_t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&database_url())
+        .await
+        .expect("connect");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    (name.clone(), database_url_for(&name))
+}
+
+pub async fn drop_database(name: &str) {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&database_url())
+        .await
+        .expect("connect");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop database");
+}
+
 /// Starts the server with a database pool of `max_connections`.
 pub async fn spawn_app_with(max_connections: u32) -> TestApp {
-    let db = migrated_db(&database_url(), max_connections).await;
+    spawn_app_on(&database_url(), max_connections).await
+}
+
+/// Starts the server on the database at `url` (for tests whose background work spans every
+/// tenant and so must not share a database with other tests).
+pub async fn spawn_app_on(url: &str, max_connections: u32) -> TestApp {
+    let db = migrated_db(url, max_connections).await;
     let clock = ManualClock::new(Utc::now());
     let app = Application::build(
         db.clone(),
         Arc::new(clock.clone()),
-        Options { listen: "127.0.0.1:0".into(), session_ttl: chrono::Duration::hours(12), console_dir: None, run_jobs: false },
+        Options {
+            listen: "127.0.0.1:0".into(),
+            session_ttl: chrono::Duration::hours(12),
+            console_dir: None,
+            run_jobs: false,
+        },
     )
     .await
     .expect("build application");
@@ -100,7 +141,14 @@ pub async fn spawn_app_with(max_connections: u32) -> TestApp {
     let handle = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
-    TestApp { base, client: reqwest::Client::new(), db, clock, stop: Some(tx), handle: Some(handle) }
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        db,
+        clock,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -123,8 +171,16 @@ impl TestApp {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body read");
-        let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() { Value::Null } else { Value::String(text) });
-        Reply { status, headers, body }
+        let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() {
+            Value::Null
+        } else {
+            Value::String(text)
+        });
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Reply {
@@ -160,26 +216,44 @@ impl TestApp {
             slug,
             owner_email,
             owner_password: PASSWORD.into(),
-            owner_token: r.body["session"]["token"].as_str().expect("token").to_owned(),
-            owner_id: r.body["session"]["staff"]["id"].as_str().expect("staff id").to_owned(),
+            owner_token: r.body["session"]["token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+            owner_id: r.body["session"]["staff"]["id"]
+                .as_str()
+                .expect("staff id")
+                .to_owned(),
         }
     }
 
     pub async fn login(&self, tenant: &str, email: &str, password: &str) -> Reply {
-        self.post("/api/v1/auth/login", &Auth::None, json!({ "tenant": tenant, "email": email, "password": password })).await
+        self.post(
+            "/api/v1/auth/login",
+            &Auth::None,
+            json!({ "tenant": tenant, "email": email, "password": password }),
+        )
+        .await
     }
 
     /// Creates a staff member with `roles` and logs them in; returns (id, token).
     pub async fn staff_with_roles(&self, t: &TestTenant, roles: &[&str]) -> (String, Auth) {
         let email = format!("{}@{}.example.com", uuid::Uuid::new_v4().simple(), t.slug);
         let r = self
-            .post("/api/v1/staff", &t.owner(), json!({ "email": email, "name": "Staff", "password": PASSWORD, "roles": roles }))
+            .post(
+                "/api/v1/staff",
+                &t.owner(),
+                json!({ "email": email, "name": "Staff", "password": PASSWORD, "roles": roles }),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         let id = r.body["id"].as_str().expect("id").to_owned();
         let l = self.login(&t.slug, &email, PASSWORD).await;
         assert_eq!(l.status, StatusCode::OK, "{:?}", l.body);
-        (id, Auth::Bearer(l.body["token"].as_str().expect("token").to_owned()))
+        (
+            id,
+            Auth::Bearer(l.body["token"].as_str().expect("token").to_owned()),
+        )
     }
 
     /// Stops the server gracefully and waits for it.

@@ -37,16 +37,32 @@ async fn repeated_failed_logins_lock_the_account_with_retry_after_until_the_time
     let r = app.login(&t.slug, &t.owner_email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     // Success resets the count: one more failure does not lock again.
-    assert_eq!(app.login(&t.slug, &t.owner_email, "wrong-password-x").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login(&t.slug, &t.owner_email, PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(
+        app.login(&t.slug, &t.owner_email, "wrong-password-x")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&t.slug, &t.owner_email, PASSWORD).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn logout_revokes_the_token_at_once() {
     let app = spawn_app().await;
     let t = app.signup("logout").await;
-    assert_eq!(app.get("/api/v1/me", &t.owner()).await.status, StatusCode::OK);
-    assert_eq!(app.post("/api/v1/auth/logout", &t.owner(), json!(null)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me", &t.owner()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post("/api/v1/auth/logout", &t.owner(), json!(null))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     let r = app.get("/api/v1/me", &t.owner()).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.code(), "invalid_token");
@@ -57,9 +73,15 @@ async fn tokens_expire_after_their_lifetime() {
     let app = spawn_app().await;
     let t = app.signup("expiry").await;
     app.clock.advance(Duration::hours(11));
-    assert_eq!(app.get("/api/v1/me", &t.owner()).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &t.owner()).await.status,
+        StatusCode::OK
+    );
     app.clock.advance(Duration::hours(1) + Duration::seconds(1));
-    assert_eq!(app.get("/api/v1/me", &t.owner()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/me", &t.owner()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -70,28 +92,63 @@ async fn changing_the_password_logs_out_other_sessions_and_retires_the_old_passw
     let other = Auth::Bearer(other.body["token"].as_str().unwrap().to_owned());
 
     let wrong = app
-        .post("/api/v1/auth/password", &t.owner(), json!({ "current_password": "not-the-password", "new_password": "brand-new-password" }))
+        .post(
+            "/api/v1/auth/password",
+            &t.owner(),
+            json!({ "current_password": "not-the-password", "new_password": "brand-new-password" }),
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.body["fields"][0]["field"], "current_password");
-    let weak = app.post("/api/v1/auth/password", &t.owner(), json!({ "current_password": PASSWORD, "new_password": "short" })).await;
+    let weak = app
+        .post(
+            "/api/v1/auth/password",
+            &t.owner(),
+            json!({ "current_password": PASSWORD, "new_password": "short" }),
+        )
+        .await;
     assert_eq!(weak.body["fields"][0]["field"], "new_password");
 
     let ok = app
-        .post("/api/v1/auth/password", &t.owner(), json!({ "current_password": PASSWORD, "new_password": "brand-new-password" }))
+        .post(
+            "/api/v1/auth/password",
+            &t.owner(),
+            json!({ "current_password": PASSWORD, "new_password": "brand-new-password" }),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::NO_CONTENT, "{:?}", ok.body);
-    assert_eq!(app.get("/api/v1/me", &t.owner()).await.status, StatusCode::OK, "the session that changed it stays");
-    assert_eq!(app.get("/api/v1/me", &other).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login(&t.slug, &t.owner_email, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login(&t.slug, &t.owner_email, "brand-new-password").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &t.owner()).await.status,
+        StatusCode::OK,
+        "the session that changed it stays"
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &other).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&t.slug, &t.owner_email, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&t.slug, &t.owner_email, "brand-new-password")
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn api_keys_are_shown_once_carry_their_role_and_stop_working_when_revoked() {
     let app = spawn_app().await;
     let t = app.signup("keys").await;
-    let r = app.post("/api/v1/api-keys", &t.owner(), json!({ "name": "POS till 1", "role": "front_desk" })).await;
+    let r = app
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "POS till 1", "role": "front_desk" }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let key = r.body["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with(&format!("pak_{}_", t.id)));
@@ -105,19 +162,62 @@ async fn api_keys_are_shown_once_carry_their_role_and_stop_working_when_revoked(
     let k = Auth::Key(key.clone());
     let me = app.get("/api/v1/me", &k).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!((me.body["kind"].as_str(), me.body["roles"][0].as_str()), (Some("api_key"), Some("front_desk")));
-    assert_eq!(app.get("/api/v1/settings", &k).await.status, StatusCode::OK, "front_desk reads settings");
-    assert_eq!(app.get("/api/v1/staff", &k).await.status, StatusCode::FORBIDDEN, "front_desk cannot list staff");
-    assert_eq!(app.post("/api/v1/auth/logout", &Auth::Bearer(key.clone()), json!(null)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (me.body["kind"].as_str(), me.body["roles"][0].as_str()),
+        (Some("api_key"), Some("front_desk"))
+    );
+    assert_eq!(
+        app.get("/api/v1/settings", &k).await.status,
+        StatusCode::OK,
+        "front_desk reads settings"
+    );
+    assert_eq!(
+        app.get("/api/v1/staff", &k).await.status,
+        StatusCode::FORBIDDEN,
+        "front_desk cannot list staff"
+    );
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/logout",
+            &Auth::Bearer(key.clone()),
+            json!(null)
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
 
-    assert_eq!(app.delete(&format!("/api/v1/api-keys/{id}"), &t.owner()).await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/me", &k).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.delete(&format!("/api/v1/api-keys/{id}"), &t.owner())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &k).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Expiry in the past is refused; unknown roles are named.
-    let r = app.post("/api/v1/api-keys", &t.owner(), json!({ "name": "x", "role": "front_desk", "expires_at": "2001-01-01T00:00:00Z" })).await;
+    let r = app
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "x", "role": "front_desk", "expires_at": "2001-01-01T00:00:00Z" }),
+        )
+        .await;
     assert_eq!(r.body["fields"][0]["field"], "expires_at");
-    let r = app.post("/api/v1/api-keys", &t.owner(), json!({ "name": "x", "role": "wizard" })).await;
-    assert_eq!((r.status, r.body["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("role")));
+    let r = app
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "x", "role": "wizard" }),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("role"))
+    );
 }
 
 #[tokio::test]
@@ -126,10 +226,22 @@ async fn disabling_a_staff_member_ends_their_sessions_and_blocks_login() {
     let t = app.signup("disable").await;
     let (id, token) = app.staff_with_roles(&t, &["front_desk"]).await;
     assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
-    let r = app.patch(&format!("/api/v1/staff/{id}"), &t.owner(), json!({ "status": "disabled" })).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/staff/{id}"),
+            &t.owner(),
+            json!({ "status": "disabled" }),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/me", &token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let email = r.body["email"].as_str().unwrap();
     let login = app.login(&t.slug, email, PASSWORD).await;
-    assert_eq!((login.status, login.code()), (StatusCode::FORBIDDEN, "account_disabled"));
+    assert_eq!(
+        (login.status, login.code()),
+        (StatusCode::FORBIDDEN, "account_disabled")
+    );
 }

@@ -3,7 +3,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
-async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endpoint_and_write_nothing() {
+async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endpoint_and_write_nothing(
+) {
     let app = spawn_app().await;
     let t = app.signup("sweep").await;
     let owner = format!("Bearer {}", t.owner_token);
@@ -25,7 +26,10 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
         (Method::DELETE, "/api/v1/roles/owner".into()),
         (Method::GET, "/api/v1/api-keys".into()),
         (Method::POST, "/api/v1/api-keys".into()),
-        (Method::DELETE, "/api/v1/api-keys/00000000-0000-0000-0000-000000000000".into()),
+        (
+            Method::DELETE,
+            "/api/v1/api-keys/00000000-0000-0000-0000-000000000000".into(),
+        ),
         (Method::GET, "/api/v1/settings".into()),
         (Method::PATCH, "/api/v1/settings".into()),
         (Method::GET, "/api/v1/audit-log".into()),
@@ -52,7 +56,9 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
     let mut failures = Vec::new();
     for (method, path) in &endpoints {
         for (what, auth, ctype, body) in &cases {
-            let mut req = app.client.request(method.clone(), format!("{}{path}", app.base));
+            let mut req = app
+                .client
+                .request(method.clone(), format!("{}{path}", app.base));
             if let Some(a) = auth {
                 req = req.header("authorization", a);
             }
@@ -61,7 +67,8 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
             }
             // Endpoints without a body only meet the credential cases: with the owner's
             // valid token they would simply succeed (a logout would end the session).
-            let takes_body = !(*method == Method::GET || *method == Method::DELETE || path.ends_with("/logout"));
+            let takes_body =
+                !(*method == Method::GET || *method == Method::DELETE || path.ends_with("/logout"));
             if !takes_body && auth.as_deref() == Some(owner.as_str()) {
                 continue;
             }
@@ -73,11 +80,19 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
             let text = resp.text().await.unwrap();
             let parsed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             if !status.is_client_error() || parsed["code"].as_str().is_none() {
-                failures.push(format!("{what}: {method} {path} -> {status} {}", &text[..text.len().min(200)]));
+                failures.push(format!(
+                    "{what}: {method} {path} -> {status} {}",
+                    &text[..text.len().min(200)]
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 
     // Nothing was written: still one staff member, one custom-free role set, same settings.
     let staff = app.get("/api/v1/staff", &t.owner()).await;
@@ -86,5 +101,9 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
     assert_eq!(roles.body.as_array().unwrap().len(), 4);
     let settings = app.get("/api/v1/settings", &t.owner()).await;
     assert_eq!(settings.body["name"], format!("Business {}", t.slug));
-    assert_eq!(app.get("/api/v1/me", &t.owner()).await.status, StatusCode::OK, "the owner's session survived");
+    assert_eq!(
+        app.get("/api/v1/me", &t.owner()).await.status,
+        StatusCode::OK,
+        "the owner's session survived"
+    );
 }

@@ -7,12 +7,18 @@ use reqwest::StatusCode;
 use std::sync::Arc;
 
 #[tokio::test]
-async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_failures_with_backoff() {
-    let app = spawn_app().await;
+async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_failures_with_backoff()
+{
+    // A database of its own: the cleanup spans every tenant in the database.
+    let (name, url) = fresh_database().await;
+    let app = spawn_app_on(&url, 10).await;
     let t = app.signup("jobs").await;
     let fresh = app.login(&t.slug, &t.owner_email, PASSWORD).await;
     assert_eq!(fresh.status, StatusCode::OK);
-    let tenant = tenants::find_by_slug(&app.db, &t.slug).await.unwrap().unwrap();
+    let tenant = tenants::find_by_slug(&app.db, &t.slug)
+        .await
+        .unwrap()
+        .unwrap();
     let owner: uuid::Uuid = t.owner_id.parse().unwrap();
     let count = |db: patron_db::Db, tenant: patron_db::Tenant| async move {
         let mut tx = db.tenant_tx(&tenant).await.unwrap();
@@ -30,7 +36,9 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
     // Both sessions expire (12 h) and pass the 7-day grace; then the hourly slot comes due.
     app.clock.advance(Duration::days(8));
     // The schedule lives in the shared database: make its slot due at the moved time.
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&database_url()).await.unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
     sqlx::query("UPDATE platform.schedules SET next_run_at = $1 WHERE name = 'session-cleanup'")
         .bind(app.clock.now())
         .execute(&mut conn)
@@ -38,15 +46,28 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
         .unwrap();
     let (a, b) = tokio::join!(r1.run_until_idle(), r2.run_until_idle());
     let turns: Vec<Turn> = a.unwrap().into_iter().chain(b.unwrap()).collect();
-    let fanouts = turns.iter().filter(|t| matches!(t, Turn::Done { kind, .. } if kind == FANOUT)).count();
+    let fanouts = turns
+        .iter()
+        .filter(|t| matches!(t, Turn::Done { kind, .. } if kind == FANOUT))
+        .count();
     let mine = turns
         .iter()
         .filter(|x| matches!(x, Turn::Done { kind, tenant_id: Some(id) } if kind == SESSION_CLEANUP && *id == t.id))
         .count();
     assert!(fanouts >= 1, "{turns:?}");
-    assert_eq!(mine, 1, "this tenant's cleanup ran exactly once across both runners");
-    assert!(!turns.iter().any(|t| matches!(t, Turn::Failed { .. })), "{turns:?}");
-    assert_eq!(count(app.db.clone(), tenant.clone()).await, 0, "stale sessions deleted");
+    assert_eq!(
+        mine, 1,
+        "this tenant's cleanup ran exactly once across both runners"
+    );
+    assert!(
+        !turns.iter().any(|t| matches!(t, Turn::Failed { .. })),
+        "{turns:?}"
+    );
+    assert_eq!(
+        count(app.db.clone(), tenant.clone()).await,
+        0,
+        "stale sessions deleted"
+    );
 
     // Running again at the same moment does nothing more: the next slot is an hour away.
     assert!(r1.run_until_idle().await.unwrap().is_empty());
@@ -62,12 +83,27 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
 
     // A job that keeps failing is retried with backoff, then marked failed.
     let now = app.clock.now();
-    let id = queue::enqueue(&app.db, "no.such.kind", None, serde_json::json!({}), now - Duration::days(400), None).await.unwrap().unwrap();
+    let id = queue::enqueue(
+        &app.db,
+        "no.such.kind",
+        None,
+        serde_json::json!({}),
+        now - Duration::days(400),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let runner = JobRunner::new(app.db.clone(), Arc::new(app.clock.clone()));
     // Jobs from other tests may be due too; run until ours has failed five times.
     for _ in 0..5 {
         loop {
-            let rec = queue::recent(&app.db, "no.such.kind", 1000).await.unwrap().into_iter().find(|j| j.id == id).unwrap();
+            let rec = queue::recent(&app.db, "no.such.kind", 1000)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|j| j.id == id)
+                .unwrap();
             if rec.status == "failed" {
                 break;
             }
@@ -77,7 +113,15 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
             }
         }
     }
-    let rec = queue::recent(&app.db, "no.such.kind", 1000).await.unwrap().into_iter().find(|j| j.id == id).unwrap();
+    let rec = queue::recent(&app.db, "no.such.kind", 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.id == id)
+        .unwrap();
     assert_eq!((rec.status.as_str(), rec.attempts), ("failed", 5));
     assert!(rec.last_error.unwrap().contains("unknown job kind"));
+    drop(conn);
+    app.stop().await;
+    drop_database(&name).await;
 }

@@ -6,27 +6,23 @@ use patron_tests::*;
 use sqlx::Connection;
 use std::sync::Arc;
 
-async fn fresh_database() -> (String, String) {
-    let name = format!("patron_migrate_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&database_url()).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-    (name.clone(), database_url_for(&name))
-}
-
-async fn drop_database(name: &str) {
-    let mut admin = sqlx::PgConnection::connect(&database_url()).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
-}
-
 fn options() -> Options {
-    Options { listen: "127.0.0.1:0".into(), session_ttl: chrono::Duration::hours(1), console_dir: None, run_jobs: false }
+    Options {
+        listen: "127.0.0.1:0".into(),
+        session_ttl: chrono::Duration::hours(1),
+        console_dir: None,
+        run_jobs: false,
+    }
 }
 
 #[tokio::test]
 async fn serve_refuses_an_unmigrated_database_and_says_to_run_migrate() {
     let (name, url) = fresh_database().await;
     let db = Db::connect(&url, 2).await.unwrap();
-    let err = Application::build(db.clone(), Arc::new(SystemClock), options()).await.err().expect("must refuse");
+    let err = Application::build(db.clone(), Arc::new(SystemClock), options())
+        .await
+        .err()
+        .expect("must refuse");
     assert!(err.to_string().contains("run `patron migrate`"), "{err}");
     db.close().await;
     drop_database(&name).await;
@@ -51,42 +47,86 @@ async fn migrate_upgrades_200_tenant_schemas_reports_a_broken_one_resumes_and_is
             .execute(&mut conn)
             .await
             .unwrap();
-        sqlx::query(&format!("CREATE SCHEMA t_{i}")).execute(&mut conn).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA t_{i}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     }
-    sqlx::query("SELECT setval(pg_get_serial_sequence('platform.tenants', 'id'), 200)").execute(&mut conn).await.unwrap();
-    sqlx::query("CREATE TABLE t_77.staff (unexpected int)").execute(&mut conn).await.unwrap();
-    assert!(matches!(readiness(&db).await.unwrap(), Readiness::NotMigrated { tenants_behind: 200, .. }));
-
-    let report = commands::migrate(&db, 8).await.unwrap();
-    assert_eq!((report.pending, report.upgraded, report.failed.len()), (200, 199, 1));
-    assert_eq!(report.failed[0].slug, "bulk-77");
-    assert!(report.failed[0].result.as_ref().unwrap_err().contains("staff"), "{:?}", report.failed[0]);
-    let behind: i64 = sqlx::query_scalar("SELECT count(*) FROM platform.tenants WHERE schema_version < $1")
-        .bind(latest_tenant_version())
-        .fetch_one(&mut conn)
+    sqlx::query("SELECT setval(pg_get_serial_sequence('platform.tenants', 'id'), 200)")
+        .execute(&mut conn)
         .await
         .unwrap();
+    sqlx::query("CREATE TABLE t_77.staff (unexpected int)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        readiness(&db).await.unwrap(),
+        Readiness::NotMigrated {
+            tenants_behind: 200,
+            ..
+        }
+    ));
+
+    let report = commands::migrate(&db, 8).await.unwrap();
+    assert_eq!(
+        (report.pending, report.upgraded, report.failed.len()),
+        (200, 199, 1)
+    );
+    assert_eq!(report.failed[0].slug, "bulk-77");
+    assert!(
+        report.failed[0]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .contains("staff"),
+        "{:?}",
+        report.failed[0]
+    );
+    let behind: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform.tenants WHERE schema_version < $1")
+            .bind(latest_tenant_version())
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
     assert_eq!(behind, 1);
     // The failed tenant was rolled back whole: no half-made tables.
-    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 't_77'").fetch_one(&mut conn).await.unwrap();
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 't_77'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
     assert_eq!(tables, 1, "only the table that was in the way");
 
     // Fix it and run again: only that tenant is touched.
-    sqlx::query("DROP TABLE t_77.staff").execute(&mut conn).await.unwrap();
+    sqlx::query("DROP TABLE t_77.staff")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let resumed = commands::migrate(&db, 8).await.unwrap();
-    assert_eq!((resumed.pending, resumed.upgraded, resumed.failed.len()), (1, 1, 0));
+    assert_eq!(
+        (resumed.pending, resumed.upgraded, resumed.failed.len()),
+        (1, 1, 0)
+    );
     let again = commands::migrate(&db, 8).await.unwrap();
     assert_eq!((again.pending, again.upgraded), (0, 0), "idempotent");
 
-    let with_staff: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'staff' AND schemaname LIKE 't\\_%'")
+    let with_staff: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE tablename = 'staff' AND schemaname LIKE 't\\_%'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(with_staff, 200);
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM t_123.schema_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(with_staff, 200);
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM t_123.schema_migrations").fetch_one(&mut conn).await.unwrap();
     assert_eq!(recorded as usize, latest_tenant_version() as usize);
     assert_eq!(readiness(&db).await.unwrap(), Readiness::Ready);
-    Application::build(db.clone(), Arc::new(SystemClock), options()).await.expect("serves once migrated");
+    Application::build(db.clone(), Arc::new(SystemClock), options())
+        .await
+        .expect("serves once migrated");
 
     conn.close().await.unwrap();
     db.close().await;

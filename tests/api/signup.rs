@@ -30,11 +30,22 @@ async fn a_new_business_signs_up_and_its_owner_is_logged_in_with_every_permissio
     let me = app.get("/api/v1/me", &token).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.body["email"], "Boss@Iron.example.com");
-    assert_eq!(me.body["permissions"].as_array().unwrap().len(), patron_core::access::Permission::ALL.len());
+    assert_eq!(
+        me.body["permissions"].as_array().unwrap().len(),
+        patron_core::access::Permission::ALL.len()
+    );
 
-    let tenant = tenants::find_by_slug(&app.db, &slug).await.unwrap().expect("tenant row");
-    assert!(tenants::schema_exists(&app.db, tenant.schema()).await.unwrap());
-    assert_eq!(tenant.schema_version, patron_db::migrate::latest_tenant_version());
+    let tenant = tenants::find_by_slug(&app.db, &slug)
+        .await
+        .unwrap()
+        .expect("tenant row");
+    assert!(tenants::schema_exists(&app.db, tenant.schema())
+        .await
+        .unwrap());
+    assert_eq!(
+        tenant.schema_version,
+        patron_db::migrate::latest_tenant_version()
+    );
 
     // The e-mail is matched case-insensitively at login.
     let login = app.login(&slug, "boss@iron.example.com", PASSWORD).await;
@@ -47,8 +58,14 @@ async fn signup_defaults_to_shanghai_cny_zh_cn_and_cn() {
     let t = app.signup("defaults").await;
     let s = app.get("/api/v1/settings", &t.owner()).await;
     assert_eq!(s.status, StatusCode::OK);
-    assert_eq!((s.body["time_zone"].as_str(), s.body["currency"].as_str()), (Some("Asia/Shanghai"), Some("CNY")));
-    assert_eq!((s.body["locale"].as_str(), s.body["phone_region"].as_str()), (Some("zh-CN"), Some("CN")));
+    assert_eq!(
+        (s.body["time_zone"].as_str(), s.body["currency"].as_str()),
+        (Some("Asia/Shanghai"), Some("CNY"))
+    );
+    assert_eq!(
+        (s.body["locale"].as_str(), s.body["phone_region"].as_str()),
+        (Some("zh-CN"), Some("CN"))
+    );
 }
 
 #[tokio::test]
@@ -66,11 +83,26 @@ async fn a_taken_slug_is_a_conflict_naming_the_slug() {
 #[tokio::test]
 async fn invalid_slugs_and_values_are_refused_with_every_bad_field_named() {
     let app = spawn_app().await;
-    for bad in ["ab", "Upper-case", "under_score", "-lead", "trail-", "api", "admin", "健身房", &"a".repeat(41)] {
+    for bad in [
+        "ab",
+        "Upper-case",
+        "under_score",
+        "-lead",
+        "trail-",
+        "api",
+        "admin",
+        "健身房",
+        &"a".repeat(41),
+    ] {
         let r = app
             .post("/api/v1/signup", &Auth::None, json!({ "business_name": "B", "slug": bad, "owner_name": "O", "email": "o@b.example.com", "password": PASSWORD }))
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {:?}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {:?}",
+            r.body
+        );
         assert_eq!(r.body["fields"][0]["field"], "slug", "{bad}");
         assert!(tenants::find_by_slug(&app.db, bad).await.unwrap().is_none());
     }
@@ -83,9 +115,25 @@ async fn invalid_slugs_and_values_are_refused_with_every_bad_field_named() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let mut fields: Vec<&str> = r.body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let mut fields: Vec<&str> = r.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     fields.sort();
-    assert_eq!(fields, ["business_name", "currency", "email", "locale", "password", "phone_region", "time_zone"]);
+    assert_eq!(
+        fields,
+        [
+            "business_name",
+            "currency",
+            "email",
+            "locale",
+            "password",
+            "phone_region",
+            "time_zone"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -110,10 +158,23 @@ async fn a_signup_that_fails_after_its_schema_was_created_leaves_no_row_and_no_s
     })
     .await;
     assert!(matches!(result, Err(DbError::Aborted(_))));
-    let (id, schema) = seen.lock().unwrap().clone().expect("init ran after the schema was created");
-    assert!(tenants::find_by_id(&app.db, id).await.unwrap().is_none(), "tenant row left behind");
-    assert!(tenants::find_by_slug(&app.db, &slug).await.unwrap().is_none());
-    assert!(!tenants::schema_exists(&app.db, &schema).await.unwrap(), "schema {schema} left behind");
+    let (id, schema) = seen
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("init ran after the schema was created");
+    assert!(
+        tenants::find_by_id(&app.db, id).await.unwrap().is_none(),
+        "tenant row left behind"
+    );
+    assert!(tenants::find_by_slug(&app.db, &slug)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        !tenants::schema_exists(&app.db, &schema).await.unwrap(),
+        "schema {schema} left behind"
+    );
 
     // The slug is free again.
     let r = app

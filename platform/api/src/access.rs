@@ -129,13 +129,22 @@ impl AccessControl {
 }
 
 /// Whether `subject` holds `permission` in the tenant whose domain is `domain`.
-pub fn allows(enforcer: &Enforcer, domain: &str, subject: &str, permission: Permission) -> Result<bool, casbin::Error> {
+pub fn allows(
+    enforcer: &Enforcer,
+    domain: &str,
+    subject: &str,
+    permission: Permission,
+) -> Result<bool, casbin::Error> {
     let (obj, act) = permission.object_action();
     enforcer.enforce((subject, domain, obj, act))
 }
 
 /// Every permission `subject` holds.
-pub fn permissions_of(enforcer: &Enforcer, domain: &str, subject: &str) -> Result<Vec<Permission>, casbin::Error> {
+pub fn permissions_of(
+    enforcer: &Enforcer,
+    domain: &str,
+    subject: &str,
+) -> Result<Vec<Permission>, casbin::Error> {
     let mut out = Vec::new();
     for p in Permission::ALL {
         if allows(enforcer, domain, subject, *p)? {

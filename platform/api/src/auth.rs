@@ -3,9 +3,8 @@
 
 use crate::access;
 use crate::error::ApiError;
-use casbin::Enforcer;
-use std::sync::Arc;
 use crate::state::AppState;
+use casbin::Enforcer;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
 use patron_core::tenants::TenantStatus;
@@ -13,6 +12,7 @@ use patron_db::access::{key_subject, staff_subject};
 use patron_db::{api_keys, sessions, Tenant, TenantTx};
 use poem_openapi::auth::{ApiKey, Bearer};
 use poem_openapi::SecurityScheme;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A staff login token from `POST /auth/login`, as `Authorization: Bearer pst_...`.
@@ -65,7 +65,10 @@ pub struct Principal {
 
 impl std::fmt::Debug for Principal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Principal").field("tenant", &self.tenant.slug).field("actor", &self.actor).finish()
+        f.debug_struct("Principal")
+            .field("tenant", &self.tenant.slug)
+            .field("actor", &self.actor)
+            .finish()
     }
 }
 
@@ -123,7 +126,11 @@ impl AppState {
         tracing::Span::current().record("tenant", tenant.slug.as_str());
         // Before the transaction: building an enforcer needs a connection of its own, and a
         // request must never wait for a second connection while holding one.
-        let enforcer = self.access.enforcer(&tenant).await.map_err(|e| ApiError::internal(&e))?;
+        let enforcer = self
+            .access
+            .enforcer(&tenant)
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
         let now = self.now();
         let mut tx = self.db.tenant_tx(&tenant).await?;
         let actor = match kind {
@@ -149,7 +156,11 @@ impl AppState {
                 }
             }
         };
-        let principal = Principal { tenant, actor, enforcer };
+        let principal = Principal {
+            tenant,
+            actor,
+            enforcer,
+        };
         if let Some(p) = permission {
             self.require(&principal, p).await?;
         }
@@ -162,8 +173,13 @@ impl AppState {
         principal: &Principal,
         permission: Permission,
     ) -> Result<(), ApiError> {
-        let allowed = access::allows(&principal.enforcer, principal.tenant.schema(), &principal.subject(), permission)
-            .map_err(|e| ApiError::internal(&e))?;
+        let allowed = access::allows(
+            &principal.enforcer,
+            principal.tenant.schema(),
+            &principal.subject(),
+            permission,
+        )
+        .map_err(|e| ApiError::internal(&e))?;
         if allowed {
             Ok(())
         } else {
@@ -176,8 +192,12 @@ impl AppState {
 
     /// The principal's permissions.
     pub async fn permissions(&self, principal: &Principal) -> Result<Vec<Permission>, ApiError> {
-        access::permissions_of(&principal.enforcer, principal.tenant.schema(), &principal.subject())
-            .map_err(|e| ApiError::internal(&e))
+        access::permissions_of(
+            &principal.enforcer,
+            principal.tenant.schema(),
+            &principal.subject(),
+        )
+        .map_err(|e| ApiError::internal(&e))
     }
 
     /// Refuses to hand out a role holding a permission the granter lacks, so nobody can

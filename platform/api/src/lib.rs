@@ -80,10 +80,16 @@ pub fn routes(state: AppState, console_dir: Option<PathBuf>) -> impl Endpoint {
             if err.is_from_response() {
                 return err.into_response();
             }
+            let operation = err.data::<OperationId>().map(|o| o.0);
             let (status, body) = error::framework_error_body(&err);
-            poem::web::Json(serde_json::json!({ "code": body.code, "message": body.message, "fields": body.fields.iter().map(|f| serde_json::json!({"field": f.field, "problem": f.problem})).collect::<Vec<_>>() }))
+            let mut resp = poem::web::Json(serde_json::json!({ "code": body.code, "message": body.message, "fields": body.fields.iter().map(|f| serde_json::json!({"field": f.field, "problem": f.problem})).collect::<Vec<_>>() }))
                 .with_status(status)
-                .into_response()
+                .into_response();
+            // Keep the operation for the metrics, which label by it.
+            if let Some(op) = operation {
+                resp.set_data(OperationId(op));
+            }
+            resp
         })
         .around(move |ep, req| observe(ep, req, metrics.clone()))
 }

@@ -105,9 +105,10 @@ pub async fn fire_due_schedules(db: &Db, now: DateTime<Utc>) -> Result<Vec<Strin
         .execute(&mut *tx)
         .await?;
         sqlx::query(
+            // A job of this schedule still waiting is made due now rather than duplicated.
             "INSERT INTO platform.jobs (kind, payload, run_at, dedupe_key) VALUES ($1, '{}', $2, $3)
              ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('pending', 'running')
-             DO NOTHING",
+             DO UPDATE SET run_at = LEAST(platform.jobs.run_at, excluded.run_at)",
         )
         .bind(&kind)
         .bind(now)
