@@ -218,6 +218,29 @@ mod tests {
     }
 
     #[test]
+    fn the_written_permission_table_matches_the_built_in_roles() {
+        let doc = include_str!("../../../docs/permissions.md");
+        let mut seen = 0;
+        for line in doc
+            .lines()
+            .filter(|l| l.starts_with("| `") && l.matches('|').count() == 7)
+        {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let perm = Permission::parse(cells[1].trim_matches('`')).expect("a real permission");
+            assert_eq!(cells[2], perm.description(), "{perm}");
+            for (role, cell) in BuiltinRole::ALL.iter().zip(&cells[3..7]) {
+                assert_eq!(
+                    role.permissions().contains(&perm),
+                    *cell == "✓",
+                    "{perm} for {role:?}"
+                );
+            }
+            seen += 1;
+        }
+        assert_eq!(seen, Permission::ALL.len(), "every permission has a row");
+    }
+
+    #[test]
     fn role_names_are_checked() {
         assert_eq!(parse_role_name("night_shift").unwrap(), "night_shift");
         for bad in ["x", "Night", "night-shift", "9lives", &"a".repeat(41)] {

@@ -32,6 +32,19 @@ pub struct Settings {
     pub console_dir: PathBuf,
 }
 
+/// The settings' names, as read from `PATRON_<NAME>` variables.
+pub const KEYS: &[&str] = &[
+    "database_url",
+    "listen",
+    "db_max_connections",
+    "session_ttl_hours",
+    "migrate_concurrency",
+    "jobs",
+    "log_format",
+    "log",
+    "console_dir",
+];
+
 fn hide<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str("<hidden>")
 }
@@ -59,7 +72,9 @@ impl Settings {
         if let Ok(path) = std::env::var("PATRON_CONFIG") {
             fig = fig.merge(Toml::file_exact(path));
         }
-        let fig = fig.merge(Env::prefixed("PATRON_").ignore(&["config"]));
+        // Only settings are read from the environment: other PATRON_* variables belong to
+        // the scripts (PATRON_PG_DIR...) or to single commands (PATRON_OWNER_PASSWORD).
+        let fig = fig.merge(Env::prefixed("PATRON_").only(KEYS));
         let settings: Settings = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
@@ -80,5 +95,40 @@ impl Settings {
 
     pub fn database_url(&self) -> &str {
         self.database_url.expose_secret()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_can_come_from_the_environment() {
+        let value = serde_json::to_value(Settings::default()).unwrap();
+        let mut fields: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        fields.sort_unstable();
+        let mut keys = KEYS.to_vec();
+        keys.sort_unstable();
+        assert_eq!(fields, keys);
+    }
+
+    #[test]
+    fn a_config_file_with_an_unknown_key_is_refused() {
+        let fig = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string("listen = \"0.0.0.0:9000\"\nlisen = \"typo\""));
+        let err = fig.extract::<Settings>().unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn the_database_url_never_prints() {
+        let s = Settings::default();
+        assert!(!format!("{s:?}").contains("postgres://"));
+        assert!(!serde_json::to_string(&s).unwrap().contains("postgres://"));
     }
 }

@@ -30,7 +30,7 @@ enum Command {
     /// Operator commands for tenants.
     Tenant {
         #[command(subcommand)]
-        command: TenantCommand,
+        command: Box<TenantCommand>,
     },
 }
 
@@ -122,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
                 report.failed.len()
             );
         }
-        Command::Tenant { command } => match command {
+        Command::Tenant { command } => match *command {
             TenantCommand::List { json } => commands::tenant_list(&db, json).await?,
             TenantCommand::Show { slug } => commands::tenant_show(&db, &slug).await?,
             TenantCommand::Create {
