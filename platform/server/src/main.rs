@@ -78,11 +78,12 @@ fn init_tracing(settings: &Settings) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if settings.log_format == "json" {
+        // The span list puts the enclosing request span (request id, tenant) on every line.
         builder
             .json()
             .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+            .with_current_span(false)
+            .with_span_list(true)
             .init();
     } else {
         builder.init();
