@@ -126,7 +126,7 @@ impl ApiKeysApi {
             .iter()
             .filter_map(|p| Permission::parse(p).ok())
             .collect();
-        self.state.require_all(&me, &grants, "role").await?;
+        self.state.require_all(&me, &grants, "role")?;
         let issued = issue_token(TokenKind::ApiKey, me.tenant.id);
         let created_by = me.staff().ok().map(|(id, _)| id);
         let key = api_keys::create(

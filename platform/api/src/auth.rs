@@ -162,17 +162,13 @@ impl AppState {
             enforcer,
         };
         if let Some(p) = permission {
-            self.require(&principal, p).await?;
+            self.require(&principal, p)?;
         }
         Ok((tx, principal))
     }
 
     /// 403 unless the principal holds `permission`.
-    pub async fn require(
-        &self,
-        principal: &Principal,
-        permission: Permission,
-    ) -> Result<(), ApiError> {
+    pub fn require(&self, principal: &Principal, permission: Permission) -> Result<(), ApiError> {
         let allowed = access::allows(
             &principal.enforcer,
             principal.tenant.schema(),
@@ -191,7 +187,7 @@ impl AppState {
     }
 
     /// The principal's permissions.
-    pub async fn permissions(&self, principal: &Principal) -> Result<Vec<Permission>, ApiError> {
+    pub fn permissions(&self, principal: &Principal) -> Result<Vec<Permission>, ApiError> {
         access::permissions_of(
             &principal.enforcer,
             principal.tenant.schema(),
@@ -202,13 +198,13 @@ impl AppState {
 
     /// Refuses to hand out a role holding a permission the granter lacks, so nobody can
     /// raise their own rights by assigning roles or minting keys.
-    pub async fn require_all(
+    pub fn require_all(
         &self,
         principal: &Principal,
         wanted: &[Permission],
         field: &str,
     ) -> Result<(), ApiError> {
-        let held = self.permissions(principal).await?;
+        let held = self.permissions(principal)?;
         let missing: Vec<&str> = wanted
             .iter()
             .filter(|p| !held.contains(p))

@@ -82,7 +82,7 @@ pub fn routes(state: AppState, console_dir: Option<PathBuf>) -> impl Endpoint {
             }
             let operation = err.data::<OperationId>().map(|o| o.0);
             let (status, body) = error::framework_error_body(&err);
-            let mut resp = poem::web::Json(serde_json::json!({ "code": body.code, "message": body.message, "fields": body.fields.iter().map(|f| serde_json::json!({"field": f.field, "problem": f.problem})).collect::<Vec<_>>() }))
+            let mut resp = poem::web::Json(poem_openapi::types::ToJSON::to_json(&body))
                 .with_status(status)
                 .into_response();
             // Keep the operation for the metrics, which label by it.

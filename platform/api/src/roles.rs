@@ -171,7 +171,7 @@ impl RolesApi {
             .state
             .authorize(&auth, Some(Permission::RolesManage))
             .await?;
-        self.state.require_all(&me, &perms, "permissions").await?;
+        self.state.require_all(&me, &perms, "permissions")?;
         access::create_role(&mut tx, &name, req.description.trim(), &perms)
             .await
             .map_err(|e| {
@@ -228,7 +228,7 @@ impl RolesApi {
             ));
         }
         if let Some(p) = &perms {
-            self.state.require_all(&me, p, "permissions").await?;
+            self.state.require_all(&me, p, "permissions")?;
         }
         access::update_role(
             &mut tx,

@@ -304,8 +304,7 @@ impl SessionApi {
         tx.commit().await?;
         let permissions = self
             .state
-            .permissions(&me)
-            .await?
+            .permissions(&me)?
             .into_iter()
             .map(|p| p.as_str().to_owned())
             .collect();

@@ -73,24 +73,22 @@ impl StaffApi {
                 "must name at least one role",
             ));
         }
-        let existing = access::existing_roles(tx, roles).await?;
-        if let Some((i, missing)) = roles
-            .iter()
-            .enumerate()
-            .find(|(_, r)| !existing.contains(r))
-        {
-            return Err(ApiError::invalid_field(
-                &format!("roles.{i}"),
-                format!("there is no role \"{missing}\""),
-            ));
-        }
+        let all = access::list_roles(tx).await?;
         let mut wanted = Vec::new();
-        for r in roles {
-            for p in access::find_role(tx, r).await?.permissions {
-                wanted.extend(Permission::parse(&p).ok());
-            }
+        for (i, name) in roles.iter().enumerate() {
+            let Some(role) = all.iter().find(|r| r.name == *name) else {
+                return Err(ApiError::invalid_field(
+                    &format!("roles.{i}"),
+                    format!("there is no role \"{name}\""),
+                ));
+            };
+            wanted.extend(
+                role.permissions
+                    .iter()
+                    .filter_map(|p| Permission::parse(p).ok()),
+            );
         }
-        self.state.require_all(me, &wanted, "roles").await
+        self.state.require_all(me, &wanted, "roles")
     }
 }
 

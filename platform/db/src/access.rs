@@ -206,16 +206,6 @@ pub async fn count_staff_with_role(tx: &mut TenantTx, role: &str) -> Result<i64,
     .await?)
 }
 
-/// Existing role names among `names`.
-pub async fn existing_roles(tx: &mut TenantTx, names: &[String]) -> Result<Vec<String>, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT name FROM roles WHERE name = ANY($1)")
-            .bind(names)
-            .fetch_all(tx.conn())
-            .await?,
-    )
-}
-
 /// Announces, when `tx` commits, that this tenant's policy changed, so every replica drops
 /// its cached enforcer. PostgreSQL delivers the notification only if the transaction commits.
 pub async fn notify_changed(tx: &mut TenantTx) -> Result<(), DbError> {

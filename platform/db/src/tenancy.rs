@@ -172,14 +172,10 @@ pub fn provision<'a, T: Send + 'a>(
         let mut ttx = TenantTx::scope(tx, id, schema).await?;
         migrate::apply_tenant_migrations(&mut ttx).await?;
         let out = init(&mut ttx).await?;
-        let version: i64 =
-            sqlx::query_scalar("SELECT schema_version FROM platform.tenants WHERE id = $1")
-                .bind(id)
-                .fetch_one(ttx.conn())
-                .await?;
         ttx.commit().await?;
         let mut tenant = Tenant::from(row);
-        tenant.schema_version = version;
+        // apply_tenant_migrations brought the schema, and the row, to the latest version.
+        tenant.schema_version = migrate::latest_tenant_version();
         Ok((tenant, out))
     })
 }
