@@ -132,6 +132,7 @@ pub async fn spawn_app_on(url: &str, max_connections: u32) -> TestApp {
             session_ttl: chrono::Duration::hours(12),
             console_dir: None,
             run_jobs: false,
+            pii_keys: patron_core::pii::PiiKeys::development(),
         },
     )
     .await

@@ -3,8 +3,11 @@
 mod access;
 mod auth;
 mod bad_input;
+mod fields;
 mod isolation;
 mod jobs;
+mod members;
 mod migrate;
+mod portal;
 mod service;
 mod signup;

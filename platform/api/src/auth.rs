@@ -155,6 +155,8 @@ impl AppState {
                     role: k.role,
                 }
             }
+            // Member tokens are never accepted here (the schemes above cannot yield one).
+            TokenKind::MemberSession => return Err(bad_token()),
         };
         let principal = Principal {
             tenant,

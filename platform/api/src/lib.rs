@@ -5,7 +5,10 @@ pub mod access;
 pub mod api_keys;
 pub mod auth;
 pub mod error;
+pub mod fields;
+pub mod members;
 pub mod metrics;
+pub mod portal;
 pub mod roles;
 pub mod session;
 pub mod settings;
@@ -23,20 +26,22 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tracing::Instrument;
 
+/// The member capability: field schemas, the register, the portal.
+pub type MemberApis = (fields::FieldsApi, members::MembersApi, portal::PortalApi);
+
+/// Every API of the service.
+pub type Apis = (
+    signup::SignupApi,
+    session::SessionApi,
+    staff::StaffApi,
+    roles::RolesApi,
+    api_keys::ApiKeysApi,
+    settings::SettingsApi,
+    MemberApis,
+);
+
 /// Every API, as one OpenAPI service.
-pub fn openapi(
-    state: &AppState,
-) -> OpenApiService<
-    (
-        signup::SignupApi,
-        session::SessionApi,
-        staff::StaffApi,
-        roles::RolesApi,
-        api_keys::ApiKeysApi,
-        settings::SettingsApi,
-    ),
-    (),
-> {
+pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             signup::SignupApi { state: state.clone() },
@@ -45,6 +50,11 @@ pub fn openapi(
             roles::RolesApi { state: state.clone() },
             api_keys::ApiKeysApi { state: state.clone() },
             settings::SettingsApi { state: state.clone() },
+            (
+                fields::FieldsApi { state: state.clone() },
+                members::MembersApi { state: state.clone() },
+                portal::PortalApi { state: state.clone() },
+            ),
         ),
         "Patron API",
         env!("CARGO_PKG_VERSION"),

@@ -5,6 +5,7 @@ use crate::metrics::Metrics;
 use chrono::Duration;
 use moka::future::Cache;
 use patron_core::clock::Clock;
+use patron_core::pii::PiiKeys;
 use patron_db::{tenants, Db, DbError, Tenant};
 use std::sync::Arc;
 
@@ -13,12 +14,15 @@ use std::sync::Arc;
 pub struct ApiConfig {
     /// How long a staff login lasts.
     pub session_ttl: Duration,
+    /// Keys sealing members' phone numbers and e-mail addresses.
+    pub pii: Arc<PiiKeys>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             session_ttl: Duration::hours(12),
+            pii: Arc::new(PiiKeys::development()),
         }
     }
 }
@@ -31,6 +35,8 @@ pub struct AppState {
     pub access: AccessControl,
     pub metrics: Metrics,
     pub config: ApiConfig,
+    /// Where one-time codes go (by default the tenant's SMS outbox table).
+    pub sms: Arc<dyn crate::portal::SmsSender>,
     tenants: Cache<i64, Option<Tenant>>,
 }
 
@@ -46,6 +52,7 @@ impl AppState {
             db,
             clock,
             config,
+            sms: crate::portal::default_sender(),
         }
     }
 

@@ -111,6 +111,8 @@ pub enum TokenKind {
     StaffSession,
     /// An integration API key.
     ApiKey,
+    /// A member's portal login.
+    MemberSession,
 }
 
 impl TokenKind {
@@ -118,6 +120,7 @@ impl TokenKind {
         match self {
             Self::StaffSession => "pst",
             Self::ApiKey => "pak",
+            Self::MemberSession => "pmt",
         }
     }
 }

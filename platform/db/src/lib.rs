@@ -8,9 +8,13 @@
 pub mod access;
 pub mod api_keys;
 pub mod audit;
+pub mod cards;
 mod error;
+pub mod fields;
 pub mod jobs;
+pub mod members;
 pub mod migrate;
+pub mod portal;
 pub mod sessions;
 pub mod staff;
 mod tenancy;

@@ -30,6 +30,8 @@ pub struct Options {
     pub session_ttl: chrono::Duration,
     pub console_dir: Option<PathBuf>,
     pub run_jobs: bool,
+    /// Keys sealing members' personal data.
+    pub pii_keys: patron_core::pii::PiiKeys,
 }
 
 impl Application {
@@ -62,6 +64,7 @@ impl Application {
             clock.clone(),
             ApiConfig {
                 session_ttl: options.session_ttl,
+                pii: Arc::new(options.pii_keys),
             },
         );
         let jobs = options.run_jobs.then(|| jobs::JobRunner::new(db, clock));

@@ -100,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         .context("cannot connect to the database (PATRON_DATABASE_URL)")?;
     match cli.command {
         Command::Serve => {
+            let pii_keys = settings.pii_keys()?;
             let app = Application::build(
                 db,
                 Arc::new(SystemClock),
@@ -108,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
                     session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
                     console_dir: Some(settings.console_dir.clone()),
                     run_jobs: settings.jobs,
+                    pii_keys,
                 },
             )
             .await?;
