@@ -6,6 +6,7 @@ mod bad_input;
 mod fields;
 mod isolation;
 mod jobs;
+mod member_files;
 mod members;
 mod migrate;
 mod portal;

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod error;
 pub mod fields;
+pub mod member_files;
 pub mod members;
 pub mod metrics;
 pub mod portal;
@@ -27,7 +28,12 @@ use std::time::Instant;
 use tracing::Instrument;
 
 /// The member capability: field schemas, the register, the portal.
-pub type MemberApis = (fields::FieldsApi, members::MembersApi, portal::PortalApi);
+pub type MemberApis = (
+    fields::FieldsApi,
+    members::MembersApi,
+    member_files::MemberFilesApi,
+    portal::PortalApi,
+);
 
 /// Every API of the service.
 pub type Apis = (
@@ -53,6 +59,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
             (
                 fields::FieldsApi { state: state.clone() },
                 members::MembersApi { state: state.clone() },
+                member_files::MemberFilesApi { state: state.clone() },
                 portal::PortalApi { state: state.clone() },
             ),
         ),

@@ -48,36 +48,110 @@ pub async fn set_format(tx: &mut TenantTx, f: &CardFormat) -> Result<(), DbError
 
 /// Issues a new active card to a member, numbered from the tenant's format.
 pub async fn issue(tx: &mut TenantTx, member_id: Uuid, by: &Actor<'_>) -> Result<Card, DbError> {
+    issue_many(tx, &[member_id], by).await?;
+    active_of(tx, member_id).await?.ok_or(DbError::NotFound)
+}
+
+/// Issues a card to each member, numbered from the tenant's format, in a few statements.
+pub async fn issue_many(
+    tx: &mut TenantTx,
+    members: &[Uuid],
+    by: &Actor<'_>,
+) -> Result<(), DbError> {
+    if members.is_empty() {
+        return Ok(());
+    }
     let f = format(tx).await?;
+    let mut pending: Vec<Uuid> = members.to_vec();
     for _ in 0..20 {
-        let seq: i64 = match f.mode {
+        let numbers: Vec<String> = match f.mode {
             CardMode::Sequence => {
-                sqlx::query_scalar(
-                    "UPDATE member_settings SET card_seq = card_seq + 1 RETURNING card_seq",
+                let last: i64 = sqlx::query_scalar(
+                    "UPDATE member_settings SET card_seq = card_seq + $1 RETURNING card_seq",
                 )
+                .bind(pending.len() as i64)
                 .fetch_one(tx.conn())
-                .await?
+                .await?;
+                let first = last - pending.len() as i64 + 1;
+                (first..=last)
+                    .map(|s| f.number(s as u64))
+                    .collect::<Result<_, _>>()
+                    .map_err(DbError::Aborted)?
             }
-            CardMode::Random => 0,
+            CardMode::Random => pending
+                .iter()
+                .map(|_| f.number(0))
+                .collect::<Result<_, _>>()
+                .map_err(DbError::Aborted)?,
         };
-        let number = f.number(seq as u64).map_err(DbError::Aborted)?;
-        let card: Option<Card> = sqlx::query_as(&format!(
-            "INSERT INTO member_cards (number, member_id, status, issued_at, changed_at)
-             VALUES ($1, $2, 'active', $3, $3) ON CONFLICT (number) DO NOTHING RETURNING {COLUMNS}"
-        ))
-        .bind(&number)
-        .bind(member_id)
+        let done: Vec<Uuid> = sqlx::query_scalar(
+            "WITH ins AS (
+                INSERT INTO member_cards (number, member_id, status, issued_at, changed_at)
+                SELECT n, m, 'active', $3, $3 FROM UNNEST($1::text[], $2::uuid[]) AS u(n, m)
+                ON CONFLICT (number) DO NOTHING RETURNING number, member_id
+             ), ev AS (
+                INSERT INTO card_events (number, member_id, at, actor, event)
+                SELECT number, member_id, $3, $4, 'issued' FROM ins RETURNING member_id
+             )
+             SELECT member_id FROM ev",
+        )
+        .bind(&numbers)
+        .bind(&pending)
         .bind(by.at)
-        .fetch_optional(tx.conn())
+        .bind(by.subject)
+        .fetch_all(tx.conn())
         .await?;
-        if let Some(card) = card {
-            event(tx, &card, by, "issued", serde_json::json!({})).await?;
-            return Ok(card);
+        pending.retain(|m| !done.contains(m));
+        if pending.is_empty() {
+            return Ok(());
         }
     }
     Err(DbError::Aborted(
-        "could not find a free card number; widen the card format".into(),
+        "could not find free card numbers; widen the card format".into(),
     ))
+}
+
+/// Gives members the card numbers they already carry (imports). A number in use is
+/// `Conflict("member_cards_pkey")`.
+pub async fn issue_given(
+    tx: &mut TenantTx,
+    cards: &[(Uuid, String)],
+    by: &Actor<'_>,
+) -> Result<(), DbError> {
+    if cards.is_empty() {
+        return Ok(());
+    }
+    let members: Vec<Uuid> = cards.iter().map(|c| c.0).collect();
+    let numbers: Vec<&str> = cards.iter().map(|c| c.1.as_str()).collect();
+    sqlx::query(
+        "WITH ins AS (
+            INSERT INTO member_cards (number, member_id, status, issued_at, changed_at)
+            SELECT n, m, 'active', $3, $3 FROM UNNEST($1::text[], $2::uuid[]) AS u(n, m)
+            RETURNING number, member_id
+         )
+         INSERT INTO card_events (number, member_id, at, actor, event, detail)
+         SELECT number, member_id, $3, $4, 'issued', '{\"imported\": true}' FROM ins",
+    )
+    .bind(&numbers)
+    .bind(&members)
+    .bind(by.at)
+    .bind(by.subject)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Which of these card numbers exist already.
+pub async fn existing_numbers(
+    tx: &mut TenantTx,
+    numbers: &[String],
+) -> Result<Vec<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT number FROM member_cards WHERE number = ANY($1)")
+            .bind(numbers)
+            .fetch_all(tx.conn())
+            .await?,
+    )
 }
 
 async fn event(

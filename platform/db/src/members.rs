@@ -110,46 +110,151 @@ pub async fn count_active(tx: &mut TenantTx) -> Result<i64, DbError> {
     )
 }
 
-/// Registers a member and issues their first card. The single creation path for every
-/// channel. A taken phone or e-mail is `Conflict("members_phone_key" | "members_email_key")`.
+/// One member to register: their data, a portal password hash, and optionally the card
+/// number they already carry (imports); otherwise one is issued from the tenant's format.
+#[derive(Debug, Clone)]
+pub struct NewMemberRow {
+    pub data: MemberData,
+    pub password_hash: Option<String>,
+    pub card_number: Option<String>,
+}
+
+/// Ciphertexts, key ids and blind indexes of one sealed column, row by row.
+type SealedColumns = (Vec<Option<Vec<u8>>>, Vec<Option<i16>>, Vec<Option<Vec<u8>>>);
+
+/// Registers one member and issues their card. A taken phone or e-mail is
+/// `Conflict("members_phone_key" | "members_email_key")`.
 pub async fn create(
     tx: &mut TenantTx,
     data: &MemberData,
     password_hash: Option<&str>,
     by: &Actor<'_>,
 ) -> Result<Member, DbError> {
-    let id = Uuid::now_v7();
+    let row = NewMemberRow {
+        data: data.clone(),
+        password_hash: password_hash.map(str::to_owned),
+        card_number: None,
+    };
+    let ids = create_many(tx, std::slice::from_ref(&row), by).await?;
+    get(tx, ids[0]).await
+}
+
+/// Registers members in bulk, each with a card and an audit entry, in a handful of
+/// statements whatever the count. The single creation path for every channel (counter,
+/// portal, import): limits and side effects hooked here apply everywhere.
+pub async fn create_many(
+    tx: &mut TenantTx,
+    rows: &[NewMemberRow],
+    by: &Actor<'_>,
+) -> Result<Vec<Uuid>, DbError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let col = |f: fn(&MemberData) -> Option<&Sealed>| -> SealedColumns {
+        let mut c = Vec::with_capacity(rows.len());
+        let mut k = Vec::with_capacity(rows.len());
+        let mut i = Vec::with_capacity(rows.len());
+        for r in rows {
+            let s = f(&r.data);
+            c.push(s.map(|s| s.ciphertext.clone()));
+            k.push(s.map(|s| s.key_id));
+            i.push(s.map(|s| s.index.clone()));
+        }
+        (c, k, i)
+    };
+    let (pc, pk, pi) = col(|d| d.phone.as_ref());
+    let (ec, ek, ei) = col(|d| d.email.as_ref());
+    let names: Vec<&str> = rows.iter().map(|r| r.data.name.as_str()).collect();
+    let verified: Vec<Option<DateTime<Utc>>> =
+        rows.iter().map(|r| r.data.phone_verified_at).collect();
+    let genders: Vec<Option<&str>> = rows.iter().map(|r| r.data.gender.as_deref()).collect();
+    let birthdays: Vec<Option<NaiveDate>> = rows.iter().map(|r| r.data.birthday).collect();
+    let joins: Vec<NaiveDate> = rows.iter().map(|r| r.data.join_date).collect();
+    let stores: Vec<Option<&str>> = rows.iter().map(|r| r.data.home_store.as_deref()).collect();
+    let tags: Vec<Value> = rows
+        .iter()
+        .map(|r| serde_json::json!(r.data.tags))
+        .collect();
+    let notes: Vec<Option<&str>> = rows.iter().map(|r| r.data.notes.as_deref()).collect();
+    let referrers: Vec<Option<Uuid>> = rows.iter().map(|r| r.data.referrer_id).collect();
+    let customs: Vec<Value> = rows.iter().map(|r| r.data.custom.clone()).collect();
+    let hashes: Vec<Option<&str>> = rows.iter().map(|r| r.password_hash.as_deref()).collect();
     sqlx::query(
         "INSERT INTO members (id, name, phone_enc, phone_key, phone_index, phone_verified_at,
             email_enc, email_key, email_index, gender, birthday, join_date, home_store, tags, notes,
             referrer_id, custom, channel, password_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+         SELECT u.id, u.name, u.pc, u.pk, u.pi, u.pv, u.ec, u.ek, u.ei, u.gender, u.birthday,
+            u.join_date, u.store, ARRAY(SELECT jsonb_array_elements_text(u.tags)), u.notes,
+            u.referrer, u.custom, $18, u.hash, $19, $19
+         FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::smallint[], $5::bytea[],
+            $6::timestamptz[], $7::bytea[], $8::smallint[], $9::bytea[], $10::text[], $11::date[],
+            $12::date[], $13::text[], $14::jsonb[], $15::text[], $16::uuid[], $17::jsonb[], $20::text[])
+         AS u(id, name, pc, pk, pi, pv, ec, ek, ei, gender, birthday, join_date, store, tags, notes,
+            referrer, custom, hash)",
     )
-    .bind(id)
-    .bind(&data.name)
-    .bind(data.phone.as_ref().map(|s| &s.ciphertext))
-    .bind(data.phone.as_ref().map(|s| s.key_id))
-    .bind(data.phone.as_ref().map(|s| &s.index))
-    .bind(data.phone_verified_at)
-    .bind(data.email.as_ref().map(|s| &s.ciphertext))
-    .bind(data.email.as_ref().map(|s| s.key_id))
-    .bind(data.email.as_ref().map(|s| &s.index))
-    .bind(&data.gender)
-    .bind(data.birthday)
-    .bind(data.join_date)
-    .bind(&data.home_store)
-    .bind(&data.tags)
-    .bind(&data.notes)
-    .bind(data.referrer_id)
-    .bind(&data.custom)
+    .bind(&ids)
+    .bind(&names)
+    .bind(&pc)
+    .bind(&pk)
+    .bind(&pi)
+    .bind(&verified)
+    .bind(&ec)
+    .bind(&ek)
+    .bind(&ei)
+    .bind(&genders)
+    .bind(&birthdays)
+    .bind(&joins)
+    .bind(&stores)
+    .bind(&tags)
+    .bind(&notes)
+    .bind(&referrers)
+    .bind(&customs)
     .bind(by.channel)
-    .bind(password_hash)
     .bind(by.at)
+    .bind(&hashes)
     .execute(tx.conn())
     .await?;
-    cards::issue(tx, id, by).await?;
-    audit(tx, id, by, "member.created", None, None, None).await?;
-    get(tx, id).await
+    let given: Vec<(Uuid, String)> = ids
+        .iter()
+        .zip(rows)
+        .filter_map(|(id, r)| r.card_number.clone().map(|n| (*id, n)))
+        .collect();
+    let needing: Vec<Uuid> = ids
+        .iter()
+        .zip(rows)
+        .filter(|(_, r)| r.card_number.is_none())
+        .map(|(id, _)| *id)
+        .collect();
+    cards::issue_given(tx, &given, by).await?;
+    cards::issue_many(tx, &needing, by).await?;
+    sqlx::query(
+        "INSERT INTO member_audit (member_id, at, actor, channel, action)
+         SELECT id, $2, $3, $4, 'member.created' FROM UNNEST($1::uuid[]) AS u(id)",
+    )
+    .bind(&ids)
+    .bind(by.at)
+    .bind(by.subject)
+    .bind(by.channel)
+    .execute(tx.conn())
+    .await?;
+    Ok(ids)
+}
+
+/// Which of these blind indexes already belong to a member (phone or e-mail).
+pub async fn existing_indexes(
+    tx: &mut TenantTx,
+    phones: &[Vec<u8>],
+    emails: &[Vec<u8>],
+) -> Result<Vec<Vec<u8>>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT phone_index FROM members WHERE phone_index = ANY($1)
+         UNION ALL SELECT email_index FROM members WHERE email_index = ANY($2)",
+    )
+    .bind(phones)
+    .bind(emails)
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// A member of this tenant; `NotFound` otherwise.
@@ -530,4 +635,87 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
     ))
     .push_bind(s.limit);
     Ok(q.build_query_as().fetch_all(tx.conn()).await?)
+}
+
+/// An import's progress and report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Import {
+    pub id: Uuid,
+    pub format: String,
+    pub mode: String,
+    pub status: String,
+    pub rows_read: i64,
+    pub rows_valid: i64,
+    pub rows_imported: i64,
+    pub error_count: i64,
+    pub errors: Value,
+    pub message: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const IMPORT_COLUMNS: &str = "id, format, mode, status, rows_read, rows_valid, rows_imported, \
+    error_count, errors, message, created_by, created_at, finished_at";
+
+pub async fn import_start(
+    tx: &mut TenantTx,
+    id: Uuid,
+    format: &str,
+    mode: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<Import, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO member_imports (id, format, mode, status, created_by, created_at)
+         VALUES ($1, $2, $3, 'running', $4, $5) RETURNING {IMPORT_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(format)
+    .bind(mode)
+    .bind(by)
+    .bind(at)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Records progress, or the outcome when `status` is `done` or `failed`.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_progress(
+    tx: &mut TenantTx,
+    id: Uuid,
+    status: &str,
+    rows_read: i64,
+    rows_valid: i64,
+    rows_imported: i64,
+    error_count: i64,
+    errors: &Value,
+    message: Option<&str>,
+    finished_at: Option<DateTime<Utc>>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE member_imports SET status = $2, rows_read = $3, rows_valid = $4, rows_imported = $5,
+            error_count = $6, errors = $7, message = $8, finished_at = $9 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(rows_read)
+    .bind(rows_valid)
+    .bind(rows_imported)
+    .bind(error_count)
+    .bind(errors)
+    .bind(message)
+    .bind(finished_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn import_get(tx: &mut TenantTx, id: Uuid) -> Result<Import, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM member_imports WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
 }
