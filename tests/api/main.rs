@@ -9,6 +9,7 @@ mod jobs;
 mod member_files;
 mod members;
 mod migrate;
+mod plans;
 mod portal;
 mod service;
 mod signup;

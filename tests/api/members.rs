@@ -738,3 +738,67 @@ async fn members_of_one_business_are_invisible_to_another() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_plan_gates_custom_fields_and_exports_and_its_member_limit_holds_at_the_counter_and_in_imports(
+) {
+    let app = spawn_app().await;
+    let t = app.signup_on("free-members", "free").await;
+    let r = app
+        .post(
+            "/api/v1/fields/versions",
+            &t.owner(),
+            json!({ "fields": [] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{:?}", r.body);
+    let r = app
+        .post("/api/v1/members/export.csv", &t.owner(), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
+    // The free plan allows 500 members: fill it through an import, then the counter and
+    // further imports are refused.
+    let mut file = String::from("name\n");
+    for i in 0..499 {
+        file.push_str(&format!("member {i}\n"));
+    }
+    let resp = app
+        .client
+        .post(format!(
+            "{}/api/v1/members/imports?format=csv&mode=valid_only",
+            app.base
+        ))
+        .bearer_auth(&t.owner_token)
+        .header("content-type", "application/octet-stream")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let id = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut report = Value::Null;
+    for _ in 0..300 {
+        report = app
+            .get(&format!("/api/v1/members/imports/{id}"), &t.owner())
+            .await
+            .body;
+        if report["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(report["rows_imported"], 499, "{report:?}");
+    create(&app, &t.owner(), json!({ "name": "the 500th" })).await;
+    let r = app
+        .post(
+            "/api/v1/members",
+            &t.owner(),
+            json!({ "name": "one too many" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{:?}", r.body);
+    assert_eq!(r.code(), "limit_reached");
+}

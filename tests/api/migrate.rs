@@ -13,6 +13,7 @@ fn options() -> Options {
         console_dir: None,
         run_jobs: false,
         pii_keys: patron_core::pii::PiiKeys::development(),
+        payment_webhook_secret: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, FieldProblem};
+use crate::gate::needs_custom_fields;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
@@ -463,7 +464,8 @@ impl FieldsApi {
     #[oai(
         path = "/fields/validate",
         method = "post",
-        operation_id = "validateFields"
+        operation_id = "validateFields",
+        transform = "needs_custom_fields"
     )]
     async fn validate(
         &self,
@@ -516,7 +518,8 @@ impl FieldsApi {
     #[oai(
         path = "/fields/versions",
         method = "post",
-        operation_id = "publishFields"
+        operation_id = "publishFields",
+        transform = "needs_custom_fields"
     )]
     async fn publish(
         &self,

@@ -4,11 +4,16 @@
 pub mod access;
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
 pub mod error;
 pub mod fields;
+pub mod gate;
+pub mod lifecycle;
 pub mod member_files;
 pub mod members;
 pub mod metrics;
+pub mod ops;
+pub mod plans;
 pub mod portal;
 pub mod roles;
 pub mod session;
@@ -35,7 +40,7 @@ pub type MemberApis = (
     portal::PortalApi,
 );
 
-/// Every API of the service.
+/// Every API module, in the order the docs list them.
 pub type Apis = (
     signup::SignupApi,
     session::SessionApi,
@@ -44,6 +49,9 @@ pub type Apis = (
     api_keys::ApiKeysApi,
     settings::SettingsApi,
     MemberApis,
+    plans::PlansApi,
+    ops::OpsApi,
+    billing::BillingApi,
 );
 
 /// Every API, as one OpenAPI service.
@@ -62,6 +70,9 @@ pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
                 member_files::MemberFilesApi { state: state.clone() },
                 portal::PortalApi { state: state.clone() },
             ),
+            plans::PlansApi { state: state.clone() },
+            ops::OpsApi { state: state.clone() },
+            billing::BillingApi { state: state.clone() },
         ),
         "Patron API",
         env!("CARGO_PKG_VERSION"),

@@ -5,12 +5,14 @@
 use crate::auth::TenantAuth;
 use crate::error::ApiError;
 use crate::fields::current_fields;
+use crate::gate::needs_exports;
 use crate::members::{build_search, member_view, parse_new_member, MemberSearch, NewMember};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
 use patron_core::fields::{FieldSet, FieldType};
 use patron_core::members::normalise_card_number;
+use patron_core::plans::Limit;
 use patron_db::members::{self, Actor, NewMemberRow, SortKey};
 use patron_db::{cards, Tenant, TenantTx};
 use poem::Body;
@@ -326,6 +328,7 @@ type GoodRow = (u64, NewMemberRow, Vec<(Target, Vec<u8>)>);
 
 struct Job {
     state: AppState,
+    principal: crate::auth::Principal,
     tenant: Tenant,
     subject: String,
     id: Uuid,
@@ -634,6 +637,16 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, patron_
                 channel: "import",
                 at: job.state.now(),
             };
+            if let Err(e) = job
+                .state
+                .check_limit(&mut tx, &job.principal, Limit::Members, insert.len() as i64)
+                .await
+            {
+                return Ok(Some(match e {
+                    ApiError::PaymentRequired(p) => p.0.message,
+                    _ => "the plan's member limit could not be checked".into(),
+                }));
+            }
             members::create_many(&mut tx, &insert, &by).await?;
             t.imported += insert.len() as i64;
         }
@@ -912,6 +925,7 @@ impl MemberFilesApi {
         tx.commit().await?;
         let job = Job {
             state: self.state.clone(),
+            principal: me.clone(),
             tenant: me.tenant.clone(),
             subject,
             id,
@@ -955,7 +969,8 @@ impl MemberFilesApi {
     #[oai(
         path = "/members/export.csv",
         method = "post",
-        operation_id = "exportMembersCsv"
+        operation_id = "exportMembersCsv",
+        transform = "needs_exports"
     )]
     async fn export_csv(
         &self,
@@ -999,7 +1014,8 @@ impl MemberFilesApi {
     #[oai(
         path = "/members/export.xlsx",
         method = "post",
-        operation_id = "exportMembersXlsx"
+        operation_id = "exportMembersXlsx",
+        transform = "needs_exports"
     )]
     async fn export_xlsx(
         &self,

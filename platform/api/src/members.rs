@@ -688,6 +688,7 @@ fn actor_channel(p: &Principal) -> &'static str {
     match p.actor {
         crate::auth::Actor::Staff { .. } => "counter",
         crate::auth::Actor::Key { .. } => "api",
+        crate::auth::Actor::Support { .. } => "support",
     }
 }
 
@@ -988,6 +989,9 @@ impl MembersApi {
             channel: actor_channel(&me),
             at: self.state.now(),
         };
+        self.state
+            .check_limit(&mut tx, &me, patron_core::plans::Limit::Members, 1)
+            .await?;
         let m = members::create(&mut tx, &parsed.data, None, &by)
             .await
             .map_err(taken)?;

@@ -343,7 +343,7 @@ impl PortalApi {
         let t = tenants::find_by_slug(&self.state.db, slug.trim())
             .await?
             .ok_or_else(unknown_business)?;
-        if !t.status.allows_login() {
+        if t.access() == patron_core::plans::Access::None {
             return Err(unknown_business());
         }
         tracing::Span::current().record("tenant", t.slug.as_str());

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod fields;
 pub mod members;
 pub mod pii;
+pub mod plans;
 pub mod tenants;
 
 /// A problem with one field of some input, reported back to the caller as is.

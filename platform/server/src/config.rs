@@ -43,6 +43,10 @@ pub struct Settings {
     /// Must never change once data exists (`PATRON_PII_INDEX_KEY`).
     #[serde(serialize_with = "hide_opt")]
     pub pii_index_key: Option<SecretString>,
+    /// Shared secret of the signed payment webhook, `/api/v1/billing/webhooks/signed`
+    /// (`PATRON_PAYMENT_WEBHOOK_SECRET`); unset turns that webhook off.
+    #[serde(serialize_with = "hide_opt")]
+    pub payment_webhook_secret: Option<SecretString>,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -60,6 +64,7 @@ pub const KEYS: &[&str] = &[
     "pii_key_id",
     "pii_retired_keys",
     "pii_index_key",
+    "payment_webhook_secret",
 ];
 
 fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -89,6 +94,7 @@ impl Default for Settings {
             pii_key_id: 1,
             pii_retired_keys: None,
             pii_index_key: None,
+            payment_webhook_secret: None,
         }
     }
 }
