@@ -574,6 +574,17 @@ impl FieldsApi {
             published_at: now,
         };
         fields::insert(&mut tx, &row).await?;
+        for f in next.active() {
+            match f.ty {
+                core_fields::FieldType::Integer | core_fields::FieldType::Decimal => {
+                    patron_db::members::index_custom_field(&mut tx, &f.key, true).await?
+                }
+                core_fields::FieldType::Date => {
+                    patron_db::members::index_custom_field(&mut tx, &f.key, false).await?
+                }
+                _ => {}
+            }
+        }
         patron_db::audit::record(
             &mut tx,
             now,

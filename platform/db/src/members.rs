@@ -494,6 +494,29 @@ pub struct Search {
     pub limit: i64,
 }
 
+/// A custom field key as SQL text: only the characters field keys may hold.
+fn safe_key(k: &str) -> String {
+    k.chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+        .collect()
+}
+
+/// Per-field indexes for range searches on numbers and dates (idempotent).
+pub async fn index_custom_field(
+    tx: &mut TenantTx,
+    key: &str,
+    numeric: bool,
+) -> Result<(), DbError> {
+    let k = safe_key(key);
+    let sql = if numeric {
+        format!("CREATE INDEX IF NOT EXISTS members_cf_{k}_num ON members (member_cf_num(custom -> '{k}'))")
+    } else {
+        format!("CREATE INDEX IF NOT EXISTS members_cf_{k}_txt ON members ((custom ->> '{k}'))")
+    };
+    sqlx::query(&sql).execute(tx.conn()).await?;
+    Ok(())
+}
+
 fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -537,6 +560,12 @@ fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
         q.push(" AND m.email_index = ").push_bind(i.clone());
     }
     if let Some(n) = &s.name {
+        // One or two characters: trigrams cannot help, the name's pieces can.
+        if n.chars().count() <= 2 {
+            q.push(" AND m.name_grams @> ARRAY[lower(")
+                .push_bind(n.clone())
+                .push(")]");
+        }
         q.push(" AND m.name ILIKE ")
             .push_bind(format!("%{}%", like_escape(n)));
     }
@@ -549,37 +578,29 @@ fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
                 q.push(" AND m.custom @> ")
                     .push_bind(serde_json::json!({ k.clone(): v.clone() }));
             }
+            // Keys are checked field keys (lowercase letters, digits, underscores), written
+            // literally so the per-field expression indexes match.
             CustomCondition::NumberRange(k, lo, hi) => {
-                let expr = |q: &mut QueryBuilder<'_, Postgres>| {
-                    q.push(" AND (CASE WHEN jsonb_typeof(m.custom -> ")
-                        .push_bind(k.clone())
-                        .push(") = 'number' THEN (m.custom -> ")
-                        .push_bind(k.clone())
-                        .push(")::numeric END)");
-                };
-                // Containment first so the GIN index narrows to members holding the key.
-                q.push(" AND m.custom ? ").push_bind(k.clone());
+                let k = safe_key(k);
                 if let Some(lo) = lo {
-                    expr(q);
-                    q.push(" >= ").push_bind(*lo).push("::float8::numeric");
+                    q.push(format!(" AND member_cf_num(m.custom -> '{k}') >= "))
+                        .push_bind(*lo)
+                        .push("::float8::numeric");
                 }
                 if let Some(hi) = hi {
-                    expr(q);
-                    q.push(" <= ").push_bind(*hi).push("::float8::numeric");
+                    q.push(format!(" AND member_cf_num(m.custom -> '{k}') <= "))
+                        .push_bind(*hi)
+                        .push("::float8::numeric");
                 }
             }
             CustomCondition::TextRange(k, lo, hi) => {
-                q.push(" AND m.custom ? ").push_bind(k.clone());
+                let k = safe_key(k);
                 if let Some(lo) = lo {
-                    q.push(" AND m.custom ->> ")
-                        .push_bind(k.clone())
-                        .push(" >= ")
+                    q.push(format!(" AND (m.custom ->> '{k}') >= "))
                         .push_bind(lo.clone());
                 }
                 if let Some(hi) = hi {
-                    q.push(" AND m.custom ->> ")
-                        .push_bind(k.clone())
-                        .push(" <= ")
+                    q.push(format!(" AND (m.custom ->> '{k}') <= "))
                         .push_bind(hi.clone());
                 }
             }
@@ -614,6 +635,7 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
     } else {
         (">", "ASC")
     };
+    let nullable = s.sort == SortKey::Birthday;
     if let Some((value, id)) = &s.after {
         match value {
             Some(v) => {
@@ -621,19 +643,23 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
                     .push_bind(v.clone())
                     .push(format!("::{cast}, "))
                     .push_bind(*id)
-                    .push(format!(") OR {expr} IS NULL)"));
+                    .push(")");
+                if nullable {
+                    // Rows without a value sort last, after every cursor with one.
+                    q.push(format!(" OR {expr} IS NULL"));
+                }
+                q.push(")");
             }
-            // Rows without a value sort last; the cursor is among them.
+            // The cursor is among the rows without a value.
             None => {
                 q.push(format!(" AND {expr} IS NULL AND m.id {cmp} "))
                     .push_bind(*id);
             }
         }
     }
-    q.push(format!(
-        " ORDER BY {expr} {dir} NULLS LAST, m.id {dir} LIMIT "
-    ))
-    .push_bind(s.limit);
+    let nulls = if nullable { " NULLS LAST" } else { "" };
+    q.push(format!(" ORDER BY {expr} {dir}{nulls}, m.id {dir} LIMIT "))
+        .push_bind(s.limit);
     Ok(q.build_query_as().fetch_all(tx.conn()).await?)
 }
 
