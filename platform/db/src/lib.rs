@@ -44,6 +44,19 @@ impl Db {
         Ok(Self { pool })
     }
 
+    /// A pool that connects on first use; for commands that never touch the database
+    /// (`patron openapi`).
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, DbError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| DbError::Config(format!("database URL: {e}")))?
+            .application_name("patron");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
