@@ -12,7 +12,17 @@ export default defineConfig({
     proxy: { '/api': { target: api, changeOrigin: false } },
   },
   build: {
-    chunkSizeWarningLimit: 2000,
+    chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      output: {
+        // Libraries change less often than the app: separate files cache better.
+        manualChunks: {
+          react: ['react', 'react-dom', 'react-router'],
+          antd: ['antd', '@ant-design/icons'],
+          query: ['@tanstack/react-query', 'openapi-fetch', 'i18next', 'react-i18next'],
+        },
+      },
+    },
   },
   test: {
     include: ['src/**/*.test.ts'],

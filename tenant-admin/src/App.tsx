@@ -9,6 +9,10 @@ import { AuthProvider } from './auth/AuthContext';
 import { AppRoutes } from './routes';
 import { ApiProblem } from './api/errors';
 
+// People who ask their system for less motion get no antd animations.
+const reducedMotion =
+  typeof window !== 'undefined' && window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+
 export function App() {
   const { i18n } = useTranslation();
   const queryClient = useMemo(
@@ -25,7 +29,9 @@ export function App() {
     [],
   );
   return (
-    <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN} button={{ autoInsertSpace: false }}>
+    <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN} button={{ autoInsertSpace: false }}
+      theme={{ token: { motion: !reducedMotion } }}
+    >
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter>

@@ -80,6 +80,8 @@ async function step(name, page, fn) {
     await shot(page, `${name}-FAILED`).catch(() => {});
     console.error(`FAIL ${name}: ${err instanceof Error ? err.stack : err}`);
     throw err;
+  } finally {
+    expected = [];
   }
 }
 
@@ -115,7 +117,10 @@ let apiKey = '';
 const staffEmail = `desk-${stamp}@e2e.example.com`;
 
 try {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 },
+    locale: 'zh-CN',
+    reducedMotion: 'reduce', // the console then turns antd's animations off: crisp screenshots
+  });
   const page = await ctx.newPage();
   page.setDefaultTimeout(15_000);
   watch(page, 'desktop');
@@ -263,6 +268,21 @@ try {
     await page.getByRole('heading', { name: 'Staff' }).waitFor();
   });
 
+  await step('password-changed', page, async () => {
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.fill('#password_current_password', 'not-my-password');
+    await page.fill('#password_new_password', 'e2e-owner-password-2');
+    await page.fill('#password_confirm', 'e2e-owner-password-2');
+    expected.push(/status of 422/);
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    const current = page.locator('.ant-form-item', { has: page.locator('#password_current_password') });
+    await current.locator('.ant-form-item-explain-error').waitFor();
+    await page.fill('#password_current_password', business.password);
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    business.password = 'e2e-owner-password-2';
+  });
+
   await step('keyboard-navigation', page, async () => {
     // The side menu is reachable and usable from the keyboard.
     await page.getByRole('menuitem', { name: 'Staff' }).focus();
@@ -277,6 +297,7 @@ try {
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
+    reducedMotion: 'reduce',
   });
   const mobile = await phone.newPage();
   mobile.setDefaultTimeout(15_000);

@@ -3,6 +3,7 @@ import { Button, Drawer, Grid, Layout, Menu, Space, Typography } from 'antd';
 import {
   ApiOutlined,
   AuditOutlined,
+  KeyOutlined,
   LogoutOutlined,
   MenuOutlined,
   SafetyOutlined,
@@ -13,6 +14,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth/AuthContext';
+import { PasswordModal } from '../auth/PasswordModal';
 import { LanguageSwitch } from './LanguageSwitch';
 import { activeEntry, visibleNav } from './nav';
 
@@ -33,6 +35,7 @@ export function AppLayout() {
   const screens = Grid.useBreakpoint();
   const desktop = screens.lg ?? false;
   const [drawer, setDrawer] = useState(false);
+  const [password, setPassword] = useState(false);
 
   const entries = visibleNav(me?.permissions ?? []);
   const menu = (
@@ -94,6 +97,15 @@ export function AppLayout() {
           <Space size={4}>
             <LanguageSwitch />
             {desktop && <Typography.Text type="secondary">{me?.name}</Typography.Text>}
+            {me?.kind === 'staff' && (
+              <Button
+                type="text"
+                icon={<KeyOutlined />}
+                onClick={() => setPassword(true)}
+                aria-label={t('password.title')}
+                title={t('password.title')}
+              />
+            )}
             <Button
               type="text"
               icon={<LogoutOutlined />}
@@ -108,6 +120,7 @@ export function AppLayout() {
         <Layout.Content className="app-content">
           <Outlet />
         </Layout.Content>
+        {password && <PasswordModal onClose={() => setPassword(false)} />}
       </Layout>
     </Layout>
   );
