@@ -289,6 +289,7 @@ try {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${BASE}/roles`);
+    await page.getByRole('checkbox', { name: 'shift_lead: staff:read', exact: true }).waitFor();
   });
   await ctx.close();
 
