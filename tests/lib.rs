@@ -39,6 +39,9 @@ pub fn unique_slug(prefix: &str) -> String {
     )
 }
 
+/// The payment webhook's shared secret in tests.
+pub const PAYMENT_SECRET: &str = "test-payment-webhook-secret";
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -132,6 +135,7 @@ pub async fn spawn_app_on(url: &str, max_connections: u32) -> TestApp {
             session_ttl: chrono::Duration::hours(12),
             console_dir: None,
             run_jobs: false,
+            payment_webhook_secret: Some(PAYMENT_SECRET.to_owned().into()),
         },
     )
     .await
@@ -254,6 +258,58 @@ impl TestApp {
             id,
             Auth::Bearer(l.body["token"].as_str().expect("token").to_owned()),
         )
+    }
+
+    pub async fn put(&self, path: &str, auth: &Auth, body: Value) -> Reply {
+        self.call(Method::PUT, path, auth, body).await
+    }
+
+    /// Signs a new business up on `plan`; panics unless it succeeds.
+    pub async fn signup_on(&self, prefix: &str, plan: &str) -> TestTenant {
+        let slug = unique_slug(prefix);
+        let owner_email = format!("owner@{slug}.example.com");
+        let r = self
+            .post(
+                "/api/v1/signup",
+                &Auth::None,
+                json!({ "business_name": format!("Business {slug}"), "slug": slug, "owner_name": "Owner", "email": owner_email, "password": PASSWORD, "plan": plan }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "signup failed: {:?}", r.body);
+        assert_eq!(r.body["tenant"]["plan"], plan);
+        TestTenant {
+            id: r.body["tenant"]["id"].as_i64().expect("tenant id"),
+            slug,
+            owner_email,
+            owner_password: PASSWORD.into(),
+            owner_token: r.body["session"]["token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+            owner_id: r.body["session"]["staff"]["id"]
+                .as_str()
+                .expect("staff id")
+                .to_owned(),
+        }
+    }
+
+    /// Creates a platform operator straight in the database (as `patron operator create`
+    /// does) and logs in through the API; returns the operator's token.
+    pub async fn operator(&self) -> Auth {
+        let email = format!("op-{}@patron.example.com", uuid::Uuid::new_v4().simple());
+        let hash = patron_core::auth::Password::parse(PASSWORD).unwrap().hash();
+        patron_db::operators::create(&self.db, &email, "Operator", &hash, Utc::now())
+            .await
+            .expect("operator created");
+        let r = self
+            .post(
+                "/api/v1/ops/login",
+                &Auth::None,
+                json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        Auth::Bearer(r.body["token"].as_str().expect("token").to_owned())
     }
 
     /// Stops the server gracefully and waits for it.

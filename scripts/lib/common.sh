@@ -31,6 +31,8 @@ DEMO_TENANT_NAME="Demo Fitness"
 DEMO_OWNER_NAME="Demo Owner"
 DEMO_OWNER_EMAIL="owner@demo.patron.local"
 DEMO_OWNER_PASSWORD="patron-demo-2026"
+DEMO_OPERATOR_EMAIL="ops@patron.local"
+DEMO_OPERATOR_PASSWORD="patron-ops-2026"
 
 # Private cluster layout.
 PG_DIR="${PATRON_PG_DIR:-$ROOT/.data/pg}"
@@ -568,6 +570,12 @@ create_demo_tenant() {
         --owner-email "$DEMO_OWNER_EMAIL" \
         --owner-password "$DEMO_OWNER_PASSWORD" \
         --if-missing || die "creating the demo tenant failed"
+    say "patron operator create --email $DEMO_OPERATOR_EMAIL --if-missing"
+    "$PATRON_BIN" operator create \
+        --email "$DEMO_OPERATOR_EMAIL" \
+        --name "Demo Operator" \
+        --password "$DEMO_OPERATOR_PASSWORD" \
+        --if-missing || die "creating the demo operator failed"
 }
 
 have_node() {

@@ -7,8 +7,8 @@ use serde_json::json;
 async fn two_businesses_hammered_concurrently_never_see_each_others_data() {
     // A small pool, so connections are reused across tenants all the time.
     let app = spawn_app_with(4).await;
-    let a = app.signup("iso-a").await;
-    let b = app.signup("iso-b").await;
+    let a = app.signup_on("iso-a", "enterprise").await;
+    let b = app.signup_on("iso-b", "enterprise").await;
     for (t, n) in [(&a, 3), (&b, 2)] {
         for _ in 0..n {
             app.staff_with_roles(t, &["front_desk"]).await;

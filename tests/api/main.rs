@@ -6,5 +6,6 @@ mod bad_input;
 mod isolation;
 mod jobs;
 mod migrate;
+mod plans;
 mod service;
 mod signup;

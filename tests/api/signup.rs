@@ -23,7 +23,10 @@ async fn a_new_business_signs_up_and_its_owner_is_logged_in_with_every_permissio
     assert_eq!(r.body["tenant"]["time_zone"], "Europe/Paris");
     assert_eq!(r.body["tenant"]["currency"], "EUR");
     assert_eq!(r.body["tenant"]["phone_region"], "FR");
-    assert_eq!(r.body["tenant"]["plan"], "free");
+    // New accounts start on the default plan's trial.
+    assert_eq!(r.body["tenant"]["plan"], "starter");
+    assert_eq!(r.body["tenant"]["status"], "trial");
+    assert!(r.body["tenant"]["trial_ends_at"].is_string());
     assert_eq!(r.body["session"]["staff"]["roles"], json!(["owner"]));
 
     let token = Auth::Bearer(r.body["session"]["token"].as_str().unwrap().to_owned());
@@ -146,6 +149,8 @@ async fn a_signup_that_fails_after_its_schema_was_created_leaves_no_row_and_no_s
         slug: patron_core::tenants::Slug::parse(&slug).unwrap(),
         name: "Doomed".into(),
         settings: Default::default(),
+        plan_code: None,
+        now: chrono::Utc::now(),
     };
     let result = provision(&app.db, new, move |tx| {
         Box::pin(async move {

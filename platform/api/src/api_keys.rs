@@ -3,6 +3,7 @@
 
 use crate::auth::TenantAuth;
 use crate::error::ApiError;
+use crate::gate::needs_api_keys;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
@@ -96,8 +97,15 @@ impl ApiKeysApi {
         Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
     }
 
-    /// Create an API key carrying a role. The key is in this response only.
-    #[oai(path = "/api-keys", method = "post", operation_id = "createApiKey")]
+    /// Create an API key carrying a role. The key is in this response only. Needs the plan
+    /// feature `api_keys` (listing and revoking keys do not, so a downgraded account can
+    /// still clean up).
+    #[oai(
+        path = "/api-keys",
+        method = "post",
+        operation_id = "createApiKey",
+        transform = "needs_api_keys"
+    )]
     async fn create(&self, auth: TenantAuth, req: Json<NewApiKey>) -> Result<Created, ApiError> {
         let req = req.0;
         let name =

@@ -3,27 +3,57 @@
 
 use crate::access;
 use crate::error::ApiError;
+use crate::gate::CallContext;
 use crate::state::AppState;
 use casbin::Enforcer;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
-use patron_core::tenants::TenantStatus;
+use patron_core::plans::{Access, Plan, ReadOnlyReason};
 use patron_db::access::{key_subject, staff_subject};
-use patron_db::{api_keys, sessions, Tenant, TenantTx};
+use patron_db::operators;
+use patron_db::{api_keys, audit, sessions, Tenant, TenantTx};
+use poem::Request;
 use poem_openapi::auth::{ApiKey, Bearer};
 use poem_openapi::SecurityScheme;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// A staff login token from `POST /auth/login`, as `Authorization: Bearer pst_...`.
+/// Presented credentials with what the route declared about itself (see [`crate::gate`]).
+#[derive(Debug, Clone)]
+pub struct Presented {
+    pub secret: String,
+    pub call: CallContext,
+}
+
+/// A staff login token from `POST /auth/login` (or an operator's support-session token),
+/// as `Authorization: Bearer pst_...`.
 #[derive(SecurityScheme)]
-#[oai(ty = "bearer", bearer_format = "opaque")]
-pub struct StaffToken(Bearer);
+#[oai(ty = "bearer", bearer_format = "opaque", checker = "bearer_checker")]
+pub struct StaffToken(Presented);
 
 /// An integration API key, as `X-Api-Key: pak_...`.
 #[derive(SecurityScheme)]
-#[oai(ty = "api_key", key_name = "X-Api-Key", key_in = "header")]
-pub struct IntegrationKey(ApiKey);
+#[oai(
+    ty = "api_key",
+    key_name = "X-Api-Key",
+    key_in = "header",
+    checker = "key_checker"
+)]
+pub struct IntegrationKey(Presented);
+
+async fn bearer_checker(req: &Request, bearer: Bearer) -> Option<Presented> {
+    Some(Presented {
+        secret: bearer.token,
+        call: CallContext::of(req),
+    })
+}
+
+async fn key_checker(req: &Request, key: ApiKey) -> Option<Presented> {
+    Some(Presented {
+        secret: key.key,
+        call: CallContext::of(req),
+    })
+}
 
 /// Staff token or integration key: what tenant endpoints accept.
 #[derive(SecurityScheme)]
@@ -52,6 +82,12 @@ pub enum Actor {
         name: String,
         role: String,
     },
+    /// A platform operator inside a support session: reads only, audited.
+    Support {
+        session_id: Uuid,
+        operator_id: Uuid,
+        operator_email: String,
+    },
 }
 
 /// An authenticated caller and the tenant it acts in (always from the credentials, never
@@ -60,6 +96,8 @@ pub enum Actor {
 pub struct Principal {
     pub tenant: Tenant,
     pub actor: Actor,
+    /// The tenant's plan as it stood when the request began.
+    pub plan: Arc<Plan>,
     enforcer: Arc<Enforcer>,
 }
 
@@ -78,6 +116,7 @@ impl Principal {
         match &self.actor {
             Actor::Staff { id, .. } => staff_subject(*id),
             Actor::Key { id, .. } => key_subject(*id),
+            Actor::Support { session_id, .. } => format!("support:{session_id}"),
         }
     }
 
@@ -85,13 +124,23 @@ impl Principal {
     pub fn staff(&self) -> Result<(Uuid, Uuid), ApiError> {
         match &self.actor {
             Actor::Staff { id, session_id, .. } => Ok((*id, *session_id)),
-            Actor::Key { .. } => Err(ApiError::forbidden(
+            _ => Err(ApiError::forbidden(
                 "staff_only",
-                "this operation needs a staff login, not an API key",
+                "this operation needs a staff login",
             )),
         }
     }
 }
+
+/// What an operator in a support session may read: enough to answer a question, never
+/// members' full personal data.
+const SUPPORT_PERMISSIONS: &[Permission] = &[
+    Permission::MembersRead,
+    Permission::RulesRead,
+    Permission::ReportsRead,
+    Permission::StaffRead,
+    Permission::SettingsRead,
+];
 
 fn bad_token() -> ApiError {
     ApiError::unauthorized(
@@ -108,22 +157,49 @@ impl AppState {
         auth: &TenantAuth,
         permission: Option<Permission>,
     ) -> Result<(TenantTx, Principal), ApiError> {
-        let (kind, text) = match auth {
-            TenantAuth::StaffToken(t) => (TokenKind::StaffSession, t.0.token.as_str()),
-            TenantAuth::IntegrationKey(k) => (TokenKind::ApiKey, k.0.key.as_str()),
+        let (presented_kind, call, text) = match auth {
+            TenantAuth::StaffToken(t) => {
+                let text = t.0.secret.as_str();
+                let kind = if text.starts_with("pss_") {
+                    TokenKind::SupportSession
+                } else {
+                    TokenKind::StaffSession
+                };
+                (kind, &t.0.call, text)
+            }
+            TenantAuth::IntegrationKey(k) => (TokenKind::ApiKey, &k.0.call, k.0.secret.as_str()),
         };
+        let kind = presented_kind;
         let presented = parse_token(kind, text).ok_or_else(bad_token)?;
         let tenant = self
             .tenant(presented.tenant_id)
             .await?
             .ok_or_else(bad_token)?;
-        if tenant.status == TenantStatus::Closed {
+        let tenant_access = tenant.access();
+        if tenant_access == Access::None {
             return Err(ApiError::unauthorized(
                 "tenant_closed",
-                "this account is closed",
+                "this account is closed and its data has been deleted",
             ));
         }
         tracing::Span::current().record("tenant", tenant.slug.as_str());
+        let now = self.now();
+        // A support session is checked against the platform before any tenant work.
+        let support = if kind == TokenKind::SupportSession {
+            let s = operators::authenticate_support(&self.db, tenant.id, &presented.hash, now)
+                .await?
+                .ok_or_else(bad_token)?;
+            if !call.is_read {
+                return Err(ApiError::forbidden(
+                    "support_read_only",
+                    "a support session can only read",
+                ));
+            }
+            Some(s)
+        } else {
+            None
+        };
+        let plan = self.plan_of(&tenant).await?;
         // Before the transaction: building an enforcer needs a connection of its own, and a
         // request must never wait for a second connection while holding one.
         let enforcer = self
@@ -131,10 +207,25 @@ impl AppState {
             .enforcer(&tenant)
             .await
             .map_err(|e| ApiError::internal(&e))?;
-        let now = self.now();
         let mut tx = self.db.tenant_tx(&tenant).await?;
-        let actor = match kind {
-            TokenKind::StaffSession => {
+        let actor = match (kind, support) {
+            (TokenKind::SupportSession, Some(s)) => {
+                audit::record(
+                    &mut tx,
+                    now,
+                    &format!("support:{}", s.id),
+                    "support.read",
+                    &call.path,
+                    serde_json::json!({ "operator": s.operator_email, "reason": s.reason }),
+                )
+                .await?;
+                Actor::Support {
+                    session_id: s.id,
+                    operator_id: s.operator_id,
+                    operator_email: s.operator_email,
+                }
+            }
+            (TokenKind::StaffSession, _) => {
                 let s = sessions::authenticate(&mut tx, &presented.hash, now)
                     .await?
                     .ok_or_else(bad_token)?;
@@ -145,7 +236,7 @@ impl AppState {
                     name: s.name,
                 }
             }
-            TokenKind::ApiKey => {
+            (TokenKind::ApiKey, _) => {
                 let k = api_keys::authenticate(&mut tx, &presented.hash, now)
                     .await?
                     .ok_or_else(bad_token)?;
@@ -155,12 +246,54 @@ impl AppState {
                     role: k.role,
                 }
             }
+            _ => return Err(bad_token()),
         };
         let principal = Principal {
             tenant,
             actor,
+            plan,
             enforcer,
         };
+        // Order: the account's state and plan first (they apply whoever calls), then the
+        // caller's own permission.
+        self.rate_limit(&principal)?;
+        if !call.is_read && !call.read_only_safe {
+            match tenant_access {
+                Access::ReadOnly(ReadOnlyReason::Billing) => {
+                    return Err(crate::lifecycle::payment_required(&principal.plan));
+                }
+                Access::ReadOnly(ReadOnlyReason::Operator) => {
+                    return Err(ApiError::forbidden(
+                        "tenant_suspended",
+                        format!(
+                            "the account is suspended{}: reads work, changes are refused",
+                            principal
+                                .tenant
+                                .status_note
+                                .as_deref()
+                                .map(|n| format!(" ({n})"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+                Access::ReadOnly(ReadOnlyReason::Closed) => {
+                    return Err(ApiError::forbidden(
+                        "tenant_closed",
+                        "the account is closed: its data can be read and exported until it is deleted",
+                    ));
+                }
+                Access::Full | Access::None => {}
+            }
+        }
+        if let Some(feature) = call.feature {
+            self.require_feature(&principal, feature).await?;
+        }
+        // Integration keys are themselves a plan feature: a key stops working when the plan
+        // no longer includes them.
+        if let Actor::Key { .. } = principal.actor {
+            self.require_feature(&principal, patron_core::plans::Feature::ApiKeys)
+                .await?;
+        }
         if let Some(p) = permission {
             self.require(&principal, p)?;
         }
@@ -169,6 +302,16 @@ impl AppState {
 
     /// 403 unless the principal holds `permission`.
     pub fn require(&self, principal: &Principal, permission: Permission) -> Result<(), ApiError> {
+        if let Actor::Support { .. } = principal.actor {
+            return if SUPPORT_PERMISSIONS.contains(&permission) {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden(
+                    "forbidden",
+                    format!("a support session does not carry {permission}"),
+                ))
+            };
+        }
         let allowed = access::allows(
             &principal.enforcer,
             principal.tenant.schema(),
@@ -188,6 +331,9 @@ impl AppState {
 
     /// The principal's permissions.
     pub fn permissions(&self, principal: &Principal) -> Result<Vec<Permission>, ApiError> {
+        if let Actor::Support { .. } = principal.actor {
+            return Ok(SUPPORT_PERMISSIONS.to_vec());
+        }
         access::permissions_of(
             &principal.enforcer,
             principal.tenant.schema(),

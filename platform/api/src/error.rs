@@ -27,6 +27,32 @@ pub struct Problem {
     pub fields: Vec<FieldProblem>,
 }
 
+/// The body of a 402: what the tenant's plan lacks and which plans have it.
+#[derive(Debug, Clone, Object)]
+pub struct PlanProblem {
+    /// `feature_not_in_plan`, `limit_reached`, `payment_required` or `plan_unavailable`.
+    pub code: String,
+    pub message: String,
+    /// The tenant's plan now.
+    pub plan: String,
+    /// The feature the operation needs, when that is what is missing.
+    #[oai(skip_serializing_if_is_none)]
+    pub feature: Option<String>,
+    /// The limit that was reached, with what the plan allows and what is used.
+    #[oai(skip_serializing_if_is_none)]
+    pub limit: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub allowed: Option<i64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub usage: Option<i64>,
+    /// The cheapest plan that includes the feature or lifts the limit.
+    #[oai(skip_serializing_if_is_none)]
+    pub upgrade_to: Option<String>,
+    /// Every plan that would do, cheapest first.
+    #[oai(skip_serializing_if_is_empty)]
+    pub plans: Vec<String>,
+}
+
 #[derive(Debug, ApiResponse)]
 pub enum ApiError {
     /// Returned when the request is malformed (bad JSON, wrong types, unknown fields).
@@ -35,6 +61,10 @@ pub enum ApiError {
     /// Returned when credentials are missing, malformed, expired or wrong.
     #[oai(status = 401)]
     Unauthorized(Json<Problem>),
+    /// Returned when the tenant's plan does not include the feature, a plan limit is reached,
+    /// or the account is suspended for non-payment.
+    #[oai(status = 402)]
+    PaymentRequired(Json<Box<PlanProblem>>),
     /// Returned when the caller is known but lacks the permission the operation needs.
     #[oai(status = 403)]
     Forbidden(Json<Problem>),
@@ -114,6 +144,10 @@ impl ApiError {
         Self::invalid(vec![FieldError::new(field, problem)])
     }
 
+    pub fn payment_required(p: PlanProblem) -> Self {
+        Self::PaymentRequired(Json(Box::new(p)))
+    }
+
     pub fn too_many(code: &str, message: impl Into<String>, retry_after_secs: u64) -> Self {
         Self::TooManyRequests(problem(code, message), retry_after_secs.max(1))
     }
@@ -145,6 +179,7 @@ impl ApiError {
             | Self::Invalid(p)
             | Self::TooManyRequests(p, _)
             | Self::Internal(p) => &p.0.code,
+            Self::PaymentRequired(p) => &p.0.code,
         }
     }
 }

@@ -4,8 +4,13 @@
 pub mod access;
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
 pub mod error;
+pub mod gate;
+pub mod lifecycle;
 pub mod metrics;
+pub mod ops;
+pub mod plans;
 pub mod roles;
 pub mod session;
 pub mod settings;
@@ -23,20 +28,21 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tracing::Instrument;
 
+/// Every API module, in the order the docs list them.
+pub type Apis = (
+    signup::SignupApi,
+    session::SessionApi,
+    staff::StaffApi,
+    roles::RolesApi,
+    api_keys::ApiKeysApi,
+    settings::SettingsApi,
+    plans::PlansApi,
+    ops::OpsApi,
+    billing::BillingApi,
+);
+
 /// Every API, as one OpenAPI service.
-pub fn openapi(
-    state: &AppState,
-) -> OpenApiService<
-    (
-        signup::SignupApi,
-        session::SessionApi,
-        staff::StaffApi,
-        roles::RolesApi,
-        api_keys::ApiKeysApi,
-        settings::SettingsApi,
-    ),
-    (),
-> {
+pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             signup::SignupApi { state: state.clone() },
@@ -45,6 +51,9 @@ pub fn openapi(
             roles::RolesApi { state: state.clone() },
             api_keys::ApiKeysApi { state: state.clone() },
             settings::SettingsApi { state: state.clone() },
+            plans::PlansApi { state: state.clone() },
+            ops::OpsApi { state: state.clone() },
+            billing::BillingApi { state: state.clone() },
         ),
         "Patron API",
         env!("CARGO_PKG_VERSION"),

@@ -2,6 +2,7 @@
 
 use crate::auth::{hash_password, verify_password, Actor, StaffToken, TenantAuth};
 use crate::error::ApiError;
+use crate::gate::read_only_safe;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::auth::{
@@ -30,6 +31,8 @@ pub struct TenantView {
     /// trial, active, past_due, suspended or closed.
     pub status: String,
     pub plan: String,
+    /// When the trial ends, for accounts on trial.
+    pub trial_ends_at: Option<DateTime<Utc>>,
     pub time_zone: String,
     pub currency: String,
     pub locale: String,
@@ -45,6 +48,7 @@ impl From<&Tenant> for TenantView {
             name: t.name.clone(),
             status: t.status.as_str().into(),
             plan: t.plan_code.clone(),
+            trial_ends_at: t.trial_ends_at,
             time_zone: t.settings.time_zone.clone(),
             currency: t.settings.currency.clone(),
             locale: t.settings.locale.clone(),
@@ -195,7 +199,7 @@ impl SessionApi {
             verify_password(req.password, dummy_password_hash().to_owned()).await?;
             return Err(wrong_credentials());
         };
-        if !tenant.status.allows_login() {
+        if tenant.access() == patron_core::plans::Access::None {
             return Err(ApiError::unauthorized(
                 "tenant_closed",
                 "this account is closed",
@@ -252,7 +256,12 @@ impl SessionApi {
     }
 
     /// Log out: the token stops working at once.
-    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    #[oai(
+        path = "/auth/logout",
+        method = "post",
+        operation_id = "logout",
+        transform = "read_only_safe"
+    )]
     async fn logout(&self, auth: StaffToken) -> Result<NoContent, ApiError> {
         let (mut tx, me) = self.state.authorize(&auth.into(), None).await?;
         let (_, session_id) = me.staff()?;
@@ -265,7 +274,8 @@ impl SessionApi {
     #[oai(
         path = "/auth/password",
         method = "post",
-        operation_id = "changePassword"
+        operation_id = "changePassword",
+        transform = "read_only_safe"
     )]
     async fn change_password(
         &self,
@@ -328,6 +338,19 @@ impl SessionApi {
                 name,
                 email: None,
                 roles: vec![role],
+                permissions,
+            },
+            Actor::Support {
+                session_id,
+                operator_email,
+                ..
+            } => Me {
+                tenant,
+                kind: "support".into(),
+                id: session_id,
+                name: format!("Patron support ({operator_email})"),
+                email: Some(operator_email),
+                roles: Vec::new(),
                 permissions,
             },
         }))

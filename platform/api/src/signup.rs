@@ -7,6 +7,7 @@ use crate::session::{start_session, SessionView, TenantView};
 use crate::state::AppState;
 use patron_core::access::BuiltinRole;
 use patron_core::auth::{Email, Password};
+use patron_core::plans::Plan;
 use patron_core::tenants::{self as core_tenants, Slug, TenantSettings};
 use patron_core::Validation;
 use patron_db::tenants::NewTenant;
@@ -45,6 +46,10 @@ pub struct SignupRequest {
     pub locale: Option<String>,
     /// Region for phone numbers without a country code; default CN.
     pub phone_region: Option<String>,
+    /// The plan to start on (see `GET /plans`), with its trial; default: the platform's
+    /// default plan.
+    #[oai(validator(max_length = 40))]
+    pub plan: Option<String>,
 }
 
 /// The new account, with the owner already logged in.
@@ -72,10 +77,21 @@ struct ValidSignup {
     email: Email,
     password: Password,
     settings: TenantSettings,
+    plan: Option<String>,
 }
 
-fn validate(req: SignupRequest) -> Result<ValidSignup, ApiError> {
+fn validate(req: SignupRequest, plans: &[Plan]) -> Result<ValidSignup, ApiError> {
     let mut v = Validation::new();
+    let plan = req.plan.as_deref().and_then(|code| {
+        v.check(
+            "plan",
+            plans
+                .iter()
+                .find(|p| p.code == code && !p.archived)
+                .map(|p| p.code.clone())
+                .ok_or_else(|| format!("there is no plan \"{code}\"; see GET /api/v1/plans")),
+        )
+    });
     let defaults = TenantSettings::default();
     let name = v.check(
         "business_name",
@@ -126,6 +142,7 @@ fn validate(req: SignupRequest) -> Result<ValidSignup, ApiError> {
             locale: locale.expect("checked"),
             phone_region: phone_region.expect("checked"),
         },
+        plan,
     })
 }
 
@@ -136,7 +153,8 @@ pub async fn create_account(
     req: SignupRequest,
     user_agent: Option<String>,
 ) -> Result<(patron_db::Tenant, SessionView), ApiError> {
-    let s = validate(req)?;
+    let plans = state.plans().await?;
+    let s = validate(req, &plans)?;
     let password_hash = hash_password(s.password).await?;
     let now = state.now();
     let ttl = state.config.session_ttl;
@@ -145,6 +163,8 @@ pub async fn create_account(
         slug: s.slug,
         name: s.name,
         settings: s.settings,
+        plan_code: s.plan,
+        now,
     };
     let result = provision(&state.db, new, |tx| {
         Box::pin(async move {

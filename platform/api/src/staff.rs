@@ -6,6 +6,7 @@ use crate::session::StaffView;
 use crate::state::AppState;
 use patron_core::access::{BuiltinRole, Permission};
 use patron_core::auth::{Email, Password};
+use patron_core::plans::Limit;
 use patron_core::tenants::parse_display_name;
 use patron_core::Validation;
 use patron_db::access::{self, staff_subject};
@@ -129,6 +130,9 @@ impl StaffApi {
             .authorize(&auth, Some(Permission::StaffManage))
             .await?;
         self.check_roles(&mut tx, &me, &req.roles).await?;
+        self.state
+            .check_limit(&mut tx, &me, Limit::Staff, 1)
+            .await?;
         let now = self.state.now();
         let hash = hash_password(password).await?;
         let created = staff::create(&mut tx, email.as_str(), &name, &hash, now)
@@ -208,9 +212,15 @@ impl StaffApi {
             .authorize(&auth, Some(Permission::StaffManage))
             .await?;
         let subject = staff_subject(id.0);
-        staff::find(&mut tx, id.0)
+        let current = staff::find(&mut tx, id.0)
             .await
             .map_err(|_| ApiError::not_found("staff member"))?;
+        if req.status.as_deref() == Some("active") && current.status != "active" {
+            // Enabling an account takes a staff seat like creating one.
+            self.state
+                .check_limit(&mut tx, &me, Limit::Staff, 1)
+                .await?;
+        }
         let owner = BuiltinRole::Owner.name().to_owned();
         let was_owner = access::roles_of(&mut tx, &subject).await?.contains(&owner);
         if let Some(roles) = &req.roles {

@@ -1,10 +1,13 @@
 //! What every endpoint shares: the database, the clock, the access controller and caches.
 
 use crate::access::AccessControl;
+use crate::billing::{PaymentProvider, SignedWebhook};
+use crate::gate::RateLimiter;
 use crate::metrics::Metrics;
 use chrono::Duration;
 use moka::future::Cache;
 use patron_core::clock::Clock;
+use patron_core::plans::Plan;
 use patron_db::{tenants, Db, DbError, Tenant};
 use std::sync::Arc;
 
@@ -13,12 +16,15 @@ use std::sync::Arc;
 pub struct ApiConfig {
     /// How long a staff login lasts.
     pub session_ttl: Duration,
+    /// The shared secret of the signed payment webhook; without it that webhook is off.
+    pub payment_webhook_secret: Option<secrecy::SecretString>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             session_ttl: Duration::hours(12),
+            payment_webhook_secret: None,
         }
     }
 }
@@ -32,6 +38,9 @@ pub struct AppState {
     pub metrics: Metrics,
     pub config: ApiConfig,
     tenants: Cache<i64, Option<Tenant>>,
+    pub(crate) plans: Cache<(), Arc<Vec<Plan>>>,
+    pub rate: Arc<RateLimiter>,
+    pub payment_providers: Arc<Vec<Box<dyn PaymentProvider>>>,
 }
 
 impl AppState {
@@ -43,6 +52,19 @@ impl AppState {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(30))
                 .build(),
+            plans: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(std::time::Duration::from_secs(30))
+                .build(),
+            rate: Arc::new(RateLimiter::default()),
+            payment_providers: Arc::new(
+                config
+                    .payment_webhook_secret
+                    .clone()
+                    .map(|s| Box::new(SignedWebhook::new(s)) as Box<dyn PaymentProvider>)
+                    .into_iter()
+                    .collect(),
+            ),
             db,
             clock,
             config,
@@ -69,5 +91,35 @@ impl AppState {
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+}
+
+impl AppState {
+    /// Follows other replicas' changes to tenants and plans (LISTEN), dropping cached copies.
+    pub async fn follow_tenant_changes(self) {
+        loop {
+            match self.db.listen(patron_db::plans::TENANT_CHANNEL).await {
+                Ok(mut listener) => {
+                    self.tenants.invalidate_all();
+                    self.plans.invalidate_all();
+                    loop {
+                        match listener.recv().await {
+                            Ok(n) if n.payload() == "plans" => self.plans.invalidate_all(),
+                            Ok(n) => {
+                                if let Ok(id) = n.payload().parse::<i64>() {
+                                    self.forget_tenant(id).await;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "tenant listener lost its connection");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot listen for tenant changes"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
     }
 }

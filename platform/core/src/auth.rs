@@ -111,6 +111,10 @@ pub enum TokenKind {
     StaffSession,
     /// An integration API key.
     ApiKey,
+    /// A platform operator's login session (tenant part always 0).
+    OperatorSession,
+    /// An operator's read-only support session inside one tenant.
+    SupportSession,
 }
 
 impl TokenKind {
@@ -118,6 +122,8 @@ impl TokenKind {
         match self {
             Self::StaffSession => "pst",
             Self::ApiKey => "pak",
+            Self::OperatorSession => "pop",
+            Self::SupportSession => "pss",
         }
     }
 }
@@ -281,6 +287,18 @@ mod tests {
     #[test]
     fn lockout_grows_after_the_free_attempts_and_is_capped() {
         assert_eq!(LoginThrottle::lock_for(4), None);
+        // Kinds never stand in for each other.
+        let op = issue_token(TokenKind::OperatorSession, 0);
+        assert!(parse_token(TokenKind::OperatorSession, &op.text).is_some());
+        assert!(parse_token(TokenKind::StaffSession, &op.text).is_none());
+        let support = issue_token(TokenKind::SupportSession, 7);
+        assert_eq!(
+            parse_token(TokenKind::SupportSession, &support.text)
+                .unwrap()
+                .tenant_id,
+            7
+        );
+        assert!(parse_token(TokenKind::StaffSession, &support.text).is_none());
         assert_eq!(LoginThrottle::lock_for(5), Some(Duration::seconds(30)));
         assert_eq!(LoginThrottle::lock_for(6), Some(Duration::seconds(60)));
         assert_eq!(LoginThrottle::lock_for(50), Some(Duration::minutes(15)));

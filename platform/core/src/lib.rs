@@ -6,6 +6,7 @@
 pub mod access;
 pub mod auth;
 pub mod clock;
+pub mod plans;
 pub mod tenants;
 
 /// A problem with one field of some input, reported back to the caller as is.

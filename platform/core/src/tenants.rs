@@ -228,11 +228,6 @@ impl TenantStatus {
             _ => return None,
         })
     }
-
-    /// Whether staff of a tenant in this state can log in at all.
-    pub fn allows_login(self) -> bool {
-        !matches!(self, Self::Closed)
-    }
 }
 
 #[cfg(test)]

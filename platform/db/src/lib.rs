@@ -8,9 +8,12 @@
 pub mod access;
 pub mod api_keys;
 pub mod audit;
+pub mod billing;
 mod error;
 pub mod jobs;
 pub mod migrate;
+pub mod operators;
+pub mod plans;
 pub mod sessions;
 pub mod staff;
 mod tenancy;
@@ -57,6 +60,13 @@ impl Db {
         Ok(Self { pool })
     }
 
+    /// A transaction on the `platform` schema only (no tenant's tables are on its path).
+    pub async fn platform_tx(&self) -> Result<PlatformTx, DbError> {
+        Ok(PlatformTx {
+            tx: self.pool.begin().await?,
+        })
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -76,5 +86,41 @@ impl Db {
 
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+/// A transaction over the `platform` schema: lifecycle changes lock the tenant row with it.
+pub struct PlatformTx {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+}
+
+impl PlatformTx {
+    pub(crate) fn conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A transaction that can reach the `platform` schema: a [`PlatformTx`], or a [`TenantTx`]
+/// (platform tables are always named with their schema), so a change touching both commits
+/// as one.
+pub trait OnPlatform: Send {
+    #[doc(hidden)]
+    fn platform_conn(&mut self) -> &mut sqlx::PgConnection;
+}
+
+impl OnPlatform for PlatformTx {
+    fn platform_conn(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.tx
+    }
+}
+
+impl OnPlatform for TenantTx {
+    fn platform_conn(&mut self) -> &mut sqlx::PgConnection {
+        self.conn()
     }
 }

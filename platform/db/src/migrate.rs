@@ -57,11 +57,12 @@ pub async fn readiness(db: &Db) -> Result<Readiness, DbError> {
             tenants_behind: 0,
         });
     }
-    let tenants_behind: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM platform.tenants WHERE schema_version < $1")
-            .bind(latest_tenant_version())
-            .fetch_one(db.pool())
-            .await?;
+    let tenants_behind: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM platform.tenants WHERE schema_version < $1 AND purged_at IS NULL",
+    )
+    .bind(latest_tenant_version())
+    .fetch_one(db.pool())
+    .await?;
     Ok(if tenants_behind > 0 {
         Readiness::NotMigrated {
             platform_pending: 0,
@@ -190,7 +191,8 @@ pub async fn migrate_all_tenants(
     on_done: impl Fn(&TenantOutcome),
 ) -> Result<MigrationReport, DbError> {
     let behind: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, slug FROM platform.tenants WHERE schema_version < $1 ORDER BY id",
+        // A purged account has no schema left to migrate.
+        "SELECT id, slug FROM platform.tenants WHERE schema_version < $1 AND purged_at IS NULL ORDER BY id",
     )
     .bind(latest_tenant_version())
     .fetch_all(db.pool())

@@ -3,6 +3,7 @@
 use crate::{migrate, Db, DbError};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use patron_core::plans::{self, Access, SuspendReason};
 use patron_core::tenants::{Slug, TenantSettings, TenantStatus};
 use sqlx::{PgConnection, Postgres, Transaction};
 
@@ -18,10 +19,28 @@ pub struct Tenant {
     pub settings: TenantSettings,
     pub schema_version: i64,
     pub created_at: DateTime<Utc>,
+    /// When the trial ends (trial accounts only).
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    /// The billing period in progress (active and past-due accounts).
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    /// Why a suspended account is suspended.
+    pub suspended_reason: Option<SuspendReason>,
+    /// What an operator or a job wrote when the status last changed.
+    pub status_note: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When a closed account's data is dropped.
+    pub purge_after: Option<DateTime<Utc>>,
+    pub purged_at: Option<DateTime<Utc>>,
     schema: String,
 }
 
 impl Tenant {
+    /// What the account may do in its present state.
+    pub fn access(&self) -> Access {
+        plans::access(self.status, self.suspended_reason, self.purged_at.is_some())
+    }
+
     /// The PostgreSQL schema holding this tenant's tables; also its Casbin domain.
     pub fn schema(&self) -> &str {
         &self.schema
@@ -29,7 +48,8 @@ impl Tenant {
 }
 
 pub(crate) const TENANT_COLUMNS: &str = "id, slug, name, status, plan_code, time_zone, currency, \
-    locale, phone_region, schema_version, created_at, schema_name";
+    locale, phone_region, schema_version, created_at, schema_name, trial_ends_at, period_start, \
+    period_end, suspended_reason, status_note, closed_at, purge_after, purged_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -45,6 +65,14 @@ pub(crate) struct TenantRow {
     schema_version: i64,
     created_at: DateTime<Utc>,
     schema_name: String,
+    trial_ends_at: Option<DateTime<Utc>>,
+    period_start: Option<DateTime<Utc>>,
+    period_end: Option<DateTime<Utc>>,
+    suspended_reason: Option<String>,
+    status_note: Option<String>,
+    closed_at: Option<DateTime<Utc>>,
+    purge_after: Option<DateTime<Utc>>,
+    purged_at: Option<DateTime<Utc>>,
 }
 
 impl From<TenantRow> for Tenant {
@@ -64,6 +92,14 @@ impl From<TenantRow> for Tenant {
             },
             schema_version: r.schema_version,
             created_at: r.created_at,
+            trial_ends_at: r.trial_ends_at,
+            period_start: r.period_start,
+            period_end: r.period_end,
+            suspended_reason: r.suspended_reason.as_deref().and_then(SuspendReason::parse),
+            status_note: r.status_note,
+            closed_at: r.closed_at,
+            purge_after: r.purge_after,
+            purged_at: r.purged_at,
             schema: r.schema_name,
         }
     }
@@ -133,6 +169,10 @@ pub struct NewTenant {
     pub slug: Slug,
     pub name: String,
     pub settings: TenantSettings,
+    /// The plan to start on; `None` for the platform's default plan.
+    pub plan_code: Option<String>,
+    /// When the account is made (trial and first period are counted from it).
+    pub now: DateTime<Utc>,
 }
 
 /// Creates a tenant all or nothing: the platform row, its schema, every tenant migration,
@@ -151,21 +191,39 @@ pub fn provision<'a, T: Send + 'a>(
                 .fetch_one(&mut *tx)
                 .await?;
         let schema = schema_name(id);
-        let row: TenantRow = sqlx::query_as(&format!(
-        "INSERT INTO platform.tenants (id, slug, name, schema_name, plan_code, time_zone, currency, locale, phone_region)
-         VALUES ($1, $2, $3, $4, (SELECT code FROM platform.plans WHERE is_default), $5, $6, $7, $8)
-         RETURNING {TENANT_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(new.slug.as_str())
-    .bind(&new.name)
-    .bind(&schema)
-    .bind(&new.settings.time_zone)
-    .bind(&new.settings.currency)
-    .bind(&new.settings.locale)
-    .bind(&new.settings.phone_region)
-    .fetch_one(&mut *tx)
-    .await?;
+        // A plan with a trial starts the account in `trial`; one without starts it `active`
+        // with its first billing period. An unknown or archived plan inserts nothing.
+        let row: Option<TenantRow> = sqlx::query_as(&format!(
+            "WITH p AS (
+                 SELECT code, trial_days FROM platform.plans
+                 WHERE code = COALESCE($9, (SELECT code FROM platform.plans WHERE is_default))
+                   AND NOT archived)
+             INSERT INTO platform.tenants (id, slug, name, schema_name, plan_code, time_zone,
+                 currency, locale, phone_region, status, trial_ends_at, period_start, period_end,
+                 status_changed_at, created_at)
+             SELECT $1, $2, $3, $4, p.code, $5, $6, $7, $8,
+                 CASE WHEN p.trial_days > 0 THEN 'trial' ELSE 'active' END,
+                 CASE WHEN p.trial_days > 0 THEN $10 + make_interval(days => p.trial_days) END,
+                 CASE WHEN p.trial_days = 0 THEN $10 END,
+                 CASE WHEN p.trial_days = 0 THEN
+                     (date_trunc('month', $10 AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC' END,
+                 $10, $10
+             FROM p
+             RETURNING {TENANT_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(new.slug.as_str())
+        .bind(&new.name)
+        .bind(&schema)
+        .bind(&new.settings.time_zone)
+        .bind(&new.settings.currency)
+        .bind(&new.settings.locale)
+        .bind(&new.settings.phone_region)
+        .bind(new.plan_code.as_deref())
+        .bind(new.now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let row = row.ok_or(DbError::NotFound)?;
         sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
             .execute(&mut *tx)
             .await?;

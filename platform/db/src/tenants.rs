@@ -66,3 +66,39 @@ pub async fn update_settings(
     .await?;
     Ok(row.into())
 }
+
+/// Tenants matching an operator's search: `q` in the slug or name, optional plan and status,
+/// keyset-paged by id.
+pub async fn search(
+    db: &Db,
+    q: Option<&str>,
+    plan: Option<&str>,
+    status: Option<&str>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Tenant>, DbError> {
+    let pattern = q.map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    let rows: Vec<TenantRow> = sqlx::query_as(&format!(
+        "SELECT {TENANT_COLUMNS} FROM platform.tenants
+         WHERE ($1::text IS NULL OR slug ILIKE $1 OR name ILIKE $1)
+           AND ($2::text IS NULL OR plan_code = $2)
+           AND ($3::text IS NULL OR status = $3)
+           AND ($4::bigint IS NULL OR id > $4)
+         ORDER BY id LIMIT $5"
+    ))
+    .bind(pattern)
+    .bind(plan)
+    .bind(status)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(Tenant::from).collect())
+}

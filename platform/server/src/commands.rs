@@ -155,3 +155,31 @@ pub async fn tenant_create(
         }
     }
 }
+
+/// Creates a platform operator.
+pub async fn operator_create(
+    db: &Db,
+    email: &str,
+    name: &str,
+    password: &str,
+    if_missing: bool,
+) -> anyhow::Result<()> {
+    let email =
+        patron_core::auth::Email::parse(email).map_err(|p| anyhow::anyhow!("--email: {p}"))?;
+    let name = patron_core::tenants::parse_display_name(name, 120)
+        .map_err(|p| anyhow::anyhow!("--name: {p}"))?;
+    let password = patron_core::auth::Password::parse(password)
+        .map_err(|p| anyhow::anyhow!("password: {p}"))?;
+    if let Some(existing) = patron_db::operators::credentials(db, email.as_str()).await? {
+        if if_missing {
+            println!("operator {} already exists; kept as it is", existing.email);
+            return Ok(());
+        }
+        anyhow::bail!("an operator with e-mail {} already exists", existing.email);
+    }
+    let hash = tokio::task::spawn_blocking(move || password.hash()).await?;
+    let op =
+        patron_db::operators::create(db, email.as_str(), &name, &hash, chrono::Utc::now()).await?;
+    println!("created operator {} ({})", op.email, op.id);
+    Ok(())
+}

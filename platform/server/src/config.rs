@@ -30,6 +30,10 @@ pub struct Settings {
     pub log: String,
     /// Built console to serve at `/` (`PATRON_CONSOLE_DIR`).
     pub console_dir: PathBuf,
+    /// Shared secret of the signed payment webhook, `/api/v1/billing/webhooks/signed`
+    /// (`PATRON_PAYMENT_WEBHOOK_SECRET`); unset turns that webhook off.
+    #[serde(serialize_with = "hide_opt")]
+    pub payment_webhook_secret: Option<SecretString>,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -43,7 +47,15 @@ pub const KEYS: &[&str] = &[
     "log_format",
     "log",
     "console_dir",
+    "payment_webhook_secret",
 ];
+
+fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("<hidden>"),
+        None => s.serialize_none(),
+    }
+}
 
 fn hide<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str("<hidden>")
@@ -61,6 +73,7 @@ impl Default for Settings {
             log_format: "json".into(),
             log: "info,sqlx=warn".into(),
             console_dir: PathBuf::from("tenant-admin/dist"),
+            payment_webhook_secret: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The background job runner: fires schedules, claims jobs (SKIP LOCKED, leased), fans
 //! per-tenant work out, retries failures with backoff. Safe on any number of replicas.
 
+use crate::billing;
 use chrono::Duration;
 use patron_core::clock::Clock;
 use patron_db::{jobs, sessions, tenants, Db};
@@ -10,6 +11,15 @@ use std::sync::Arc;
 pub const FANOUT: &str = "tenants.fanout";
 /// Deletes one tenant's expired and revoked login sessions.
 pub const SESSION_CLEANUP: &str = "sessions.cleanup";
+
+/// Moves accounts whose trial has ended onto their plan's first billing period.
+pub const TRIALS: &str = "lifecycle.trials";
+/// Records the invoice of each billing period that has ended and starts the next one.
+pub const PERIODS: &str = "billing.periods";
+/// Moves accounts with overdue invoices to past-due, then (after the grace) suspends them.
+pub const DUNNING: &str = "billing.dunning";
+/// Drops the data of closed accounts whose retention has run out.
+pub const PURGE: &str = "lifecycle.purge";
 
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
@@ -56,6 +66,15 @@ impl JobRunner {
             self.clock.now(),
         )
         .await?;
+        let now = self.clock.now();
+        for (name, kind, every) in [
+            ("trials", TRIALS, Duration::minutes(15)),
+            ("billing-periods", PERIODS, Duration::hours(1)),
+            ("billing-dunning", DUNNING, Duration::hours(1)),
+            ("purge-closed", PURGE, Duration::hours(6)),
+        ] {
+            jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
+        }
         Ok(())
     }
 
@@ -177,6 +196,10 @@ impl JobRunner {
                 tx.commit().await?;
                 Ok(serde_json::json!({ "deleted": deleted }))
             }
+            TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
+            PERIODS => billing::close_periods(&self.db, self.clock.now()).await,
+            DUNNING => billing::dun(&self.db, self.clock.now()).await,
+            PURGE => billing::purge_closed(&self.db, self.clock.now()).await,
             other => anyhow::bail!("unknown job kind {other}"),
         }
     }

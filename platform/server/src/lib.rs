@@ -1,6 +1,7 @@
 //! The `patron` server: settings, start-up, the HTTP server with graceful shutdown, the
 //! background job runner, and the operator commands (migrate, tenant).
 
+pub mod billing;
 pub mod commands;
 pub mod config;
 pub mod jobs;
@@ -30,6 +31,8 @@ pub struct Options {
     pub session_ttl: chrono::Duration,
     pub console_dir: Option<PathBuf>,
     pub run_jobs: bool,
+    /// See [`ApiConfig::payment_webhook_secret`].
+    pub payment_webhook_secret: Option<secrecy::SecretString>,
 }
 
 impl Application {
@@ -62,6 +65,7 @@ impl Application {
             clock.clone(),
             ApiConfig {
                 session_ttl: options.session_ttl,
+                payment_webhook_secret: options.payment_webhook_secret,
             },
         );
         let jobs = options.run_jobs.then(|| jobs::JobRunner::new(db, clock));
@@ -90,6 +94,19 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let listener = tokio::spawn(self.state.access.clone().follow_changes());
+        let tenant_listener = tokio::spawn(self.state.clone().follow_tenant_changes());
+        let meter = {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = state.rate.flush(&state.db, state.now()).await {
+                        tracing::warn!(error = %e, "cannot record API usage; will retry");
+                    }
+                }
+            })
+        };
         let runner = self
             .jobs
             .map(|r| tokio::spawn(r.run(std::time::Duration::from_secs(5), stop_rx)));
@@ -102,6 +119,16 @@ impl Application {
             let _ = r.await;
         }
         listener.abort();
+        tenant_listener.abort();
+        meter.abort();
+        if let Err(e) = self
+            .state
+            .rate
+            .flush(&self.state.db, self.state.now())
+            .await
+        {
+            tracing::warn!(error = %e, "cannot record the last API usage");
+        }
         self.state.db.close().await;
         result.context("server failed")
     }

@@ -34,8 +34,32 @@ enum Command {
         #[command(subcommand)]
         command: Box<TenantCommand>,
     },
+    /// Platform operator accounts.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
 }
 
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Create a platform operator (the first one is made this way).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The operator's password (or PATRON_OPERATOR_PASSWORD).
+        #[arg(long, env = "PATRON_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Succeed without change when the e-mail already has an operator.
+        #[arg(long)]
+        if_missing: bool,
+    },
+}
+
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum TenantCommand {
     /// List every tenant.
@@ -67,6 +91,9 @@ enum TenantCommand {
         locale: Option<String>,
         #[arg(long)]
         phone_region: Option<String>,
+        /// The plan to start on (default: the platform's default plan).
+        #[arg(long)]
+        plan: Option<String>,
         /// Succeed without change when the slug already exists.
         #[arg(long)]
         if_missing: bool,
@@ -117,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
                     session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
                     console_dir: Some(settings.console_dir.clone()),
                     run_jobs: settings.jobs,
+                    payment_webhook_secret: settings.payment_webhook_secret.clone(),
                 },
             )
             .await?;
@@ -133,6 +161,15 @@ async fn main() -> anyhow::Result<()> {
                 report.failed.len()
             );
         }
+        Command::Operator {
+            command:
+                OperatorCommand::Create {
+                    email,
+                    name,
+                    password,
+                    if_missing,
+                },
+        } => commands::operator_create(&db, &email, &name, &password, if_missing).await?,
         Command::Tenant { command } => match *command {
             TenantCommand::List { json } => commands::tenant_list(&db, json).await?,
             TenantCommand::Show { slug } => commands::tenant_show(&db, &slug).await?,
@@ -146,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
                 currency,
                 locale,
                 phone_region,
+                plan,
                 if_missing,
             } => {
                 let state = AppState::new(db.clone(), Arc::new(SystemClock), ApiConfig::default());
@@ -159,6 +197,7 @@ async fn main() -> anyhow::Result<()> {
                     currency,
                     locale,
                     phone_region,
+                    plan,
                 };
                 commands::tenant_create(&state, req, if_missing).await?;
             }

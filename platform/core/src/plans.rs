@@ -1,0 +1,526 @@
+//! What a tenant has bought: plans with features and limits, the lifecycle of an account,
+//! usage against limits, and the arithmetic of an invoice. Pure rules; the database and the
+//! API only carry them out.
+
+use crate::tenants::TenantStatus;
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $( $variant:ident => $text:literal, $doc:literal; )* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( #[doc = $doc] $variant, )*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $($name::$variant => $doc,)* }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                match raw {
+                    $($text => Ok($name::$variant),)*
+                    _ => Err(format!(
+                        "\"{raw}\" is not one of: {}",
+                        [$($text),*].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// A capability a plan switches on.
+    Feature {
+        CustomFields => "custom_fields", "Tenant-designed member fields beyond the built-in ones.";
+        RuleScripts => "rule_scripts", "Point rules written as Rhai scripts, beyond the templates.";
+        Tiers => "tiers", "A tier ladder with benefits.";
+        Coupons => "coupons", "Rewards and coupons.";
+        Events => "events", "Custom events that earn points (check-ins, referrals...).";
+        Sms => "sms", "Text messages to members.";
+        EmailCampaigns => "email_campaigns", "E-mail campaigns to members.";
+        ApiKeys => "api_keys", "Integration API keys for a POS or a website.";
+        Webhooks => "webhooks", "Webhooks to the business's own systems.";
+        Exports => "exports", "Exports of members and reports to CSV and XLSX.";
+        MultiStore => "multi_store", "More than one store.";
+        ReportsAdvanced => "reports_advanced", "Advanced reports.";
+    }
+}
+
+vocabulary! {
+    /// A quantity a plan caps.
+    Limit {
+        Members => "members", "Members on the register.";
+        Staff => "staff", "Active staff accounts.";
+        Stores => "stores", "Stores.";
+        ActiveRules => "active_rules", "Published point rules in force at once.";
+        SmsPerMonth => "sms_per_month", "Text messages sent per calendar month.";
+        EmailsPerMonth => "emails_per_month", "E-mails sent per calendar month.";
+        StorageMb => "storage_mb", "Uploaded files, in megabytes.";
+        ApiRequestsPerMinute => "api_requests_per_minute", "API requests per minute.";
+    }
+}
+
+impl Limit {
+    /// Whether usage of this limit is counted per calendar month (and so can be billed as
+    /// overage) rather than being a standing count.
+    pub fn is_monthly(self) -> bool {
+        matches!(self, Limit::SmsPerMonth | Limit::EmailsPerMonth)
+    }
+}
+
+/// A plan as operators define it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Stable identifier (`free`, `starter`...).
+    pub code: String,
+    pub name: String,
+    /// Monthly price in minor units of `currency`.
+    pub monthly_price_minor: i64,
+    pub currency: String,
+    pub features: BTreeSet<Feature>,
+    /// Missing limit = unlimited.
+    pub limits: BTreeMap<Limit, i64>,
+    /// Price per unit beyond a monthly limit; a limit with an overage price is billed instead
+    /// of refused.
+    pub overage_minor: BTreeMap<Limit, i64>,
+    pub trial_days: i32,
+    /// Archived plans keep their tenants but cannot be chosen.
+    pub archived: bool,
+}
+
+impl Plan {
+    pub fn has(&self, feature: Feature) -> bool {
+        self.features.contains(&feature)
+    }
+
+    /// The cap, or `None` for unlimited.
+    pub fn limit(&self, limit: Limit) -> Option<i64> {
+        self.limits.get(&limit).copied()
+    }
+
+    /// Whether going past `limit` is billed rather than refused.
+    pub fn allows_overage(&self, limit: Limit) -> bool {
+        limit.is_monthly() && self.overage_minor.contains_key(&limit)
+    }
+}
+
+/// Checks an operator's plan definition.
+pub fn parse_plan_code(raw: &str) -> Result<String, String> {
+    let ok = (2..=40).contains(&raw.len())
+        && raw.starts_with(|c: char| c.is_ascii_lowercase())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err("2-40 characters: lowercase letters, digits, '-' or '_', starting with a letter".into())
+    }
+}
+
+/// Plans that could be offered as an upgrade: not archived, cheapest first.
+fn offerable(plans: &[Plan]) -> impl Iterator<Item = &Plan> {
+    let mut sorted: Vec<&Plan> = plans.iter().filter(|p| !p.archived).collect();
+    sorted.sort_by(|a, b| {
+        a.monthly_price_minor
+            .cmp(&b.monthly_price_minor)
+            .then(a.code.cmp(&b.code))
+    });
+    sorted.into_iter()
+}
+
+/// The cheapest plan that has `feature`, and every plan that does (cheapest first).
+pub fn plans_with(feature: Feature, plans: &[Plan]) -> Vec<&Plan> {
+    offerable(plans).filter(|p| p.has(feature)).collect()
+}
+
+/// Plans whose `limit` allows at least `needed` (cheapest first).
+pub fn plans_lifting(limit: Limit, needed: i64, plans: &[Plan]) -> Vec<&Plan> {
+    offerable(plans)
+        .filter(|p| p.limit(limit).is_none_or(|cap| cap >= needed))
+        .collect()
+}
+
+/// Why creating one more of something is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverLimit {
+    pub limit: Limit,
+    pub allowed: i64,
+    pub usage: i64,
+}
+
+/// Whether adding `adding` to `usage` stays within the plan (monthly limits with overage
+/// always do: the excess is billed).
+pub fn check_limit(plan: &Plan, limit: Limit, usage: i64, adding: i64) -> Result<(), OverLimit> {
+    match plan.limit(limit) {
+        Some(cap) if usage + adding > cap && !plan.allows_overage(limit) => Err(OverLimit {
+            limit,
+            allowed: cap,
+            usage,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// How close a usage is to its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// At or past 80%.
+    Near,
+    /// At or past 100%.
+    Reached,
+}
+
+pub fn warning(usage: i64, cap: Option<i64>) -> Option<Warning> {
+    let cap = cap?;
+    if cap <= 0 {
+        return (usage > 0 || cap == 0).then_some(Warning::Reached);
+    }
+    if usage >= cap {
+        Some(Warning::Reached)
+    } else if usage * 10 >= cap * 8 {
+        Some(Warning::Near)
+    } else {
+        None
+    }
+}
+
+/// Everything a downgrade to `target` would leave over its limits (standing counts only:
+/// monthly counts start again next month). Empty means the change is allowed.
+pub fn over_after_change(target: &Plan, usage: &BTreeMap<Limit, i64>) -> Vec<OverLimit> {
+    usage
+        .iter()
+        .filter(|(limit, _)| !limit.is_monthly() && **limit != Limit::ApiRequestsPerMinute)
+        .filter_map(|(limit, used)| {
+            let cap = target.limit(*limit)?;
+            (*used > cap).then_some(OverLimit {
+                limit: *limit,
+                allowed: cap,
+                usage: *used,
+            })
+        })
+        .collect()
+}
+
+/// How a tenant in a given state may use its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Full,
+    /// Reads work; writes are refused with this reason.
+    ReadOnly(ReadOnlyReason),
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOnlyReason {
+    /// Unpaid: writes get 402.
+    Billing,
+    /// Suspended by an operator: writes get 403.
+    Operator,
+    /// The account is closed; its data can still be read and exported until it is purged.
+    Closed,
+}
+
+/// Why a tenant is suspended, which decides how its writes are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspendReason {
+    Billing,
+    Operator,
+}
+
+impl SuspendReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Billing => "billing",
+            Self::Operator => "operator",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "billing" => Some(Self::Billing),
+            "operator" => Some(Self::Operator),
+            _ => None,
+        }
+    }
+}
+
+pub fn access(status: TenantStatus, suspended: Option<SuspendReason>, purged: bool) -> Access {
+    match status {
+        TenantStatus::Trial | TenantStatus::Active | TenantStatus::PastDue => Access::Full,
+        TenantStatus::Suspended => Access::ReadOnly(match suspended {
+            Some(SuspendReason::Operator) => ReadOnlyReason::Operator,
+            _ => ReadOnlyReason::Billing,
+        }),
+        TenantStatus::Closed if purged => Access::None,
+        TenantStatus::Closed => Access::ReadOnly(ReadOnlyReason::Closed),
+    }
+}
+
+/// The lifecycle's allowed moves. `from == to` is never a move.
+pub fn can_move(from: TenantStatus, to: TenantStatus) -> bool {
+    use TenantStatus::*;
+    matches!(
+        (from, to),
+        (Trial, Active)
+            | (Trial, Suspended)
+            | (Trial, Closed)
+            | (Active, PastDue)
+            | (Active, Suspended)
+            | (Active, Closed)
+            | (PastDue, Active)
+            | (PastDue, Suspended)
+            | (PastDue, Closed)
+            | (Suspended, Active)
+            | (Suspended, Closed)
+    )
+}
+
+/// The first instant of the calendar month holding `at` (UTC), and of the month after.
+pub fn month_bounds(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = NaiveDate::from_ymd_opt(at.year(), at.month(), 1).expect("valid month start");
+    let next = start
+        .checked_add_months(chrono::Months::new(1))
+        .expect("month in range");
+    (
+        Utc.from_utc_datetime(&start.and_hms_opt(0, 0, 0).expect("midnight")),
+        Utc.from_utc_datetime(&next.and_hms_opt(0, 0, 0).expect("midnight")),
+    )
+}
+
+/// The billing period that begins at `start`: it runs to the end of that calendar month
+/// (UTC), so that a period's overage is the metered usage of one month.
+pub fn period_from(start: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (start, month_bounds(start).1)
+}
+
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price_minor: i64,
+    pub amount_minor: i64,
+}
+
+/// The lines of the invoice for the period `[start, end)` (within one calendar month) on
+/// `plan`, given that month's metered usage. A period shorter than its month pays its share
+/// of the price, by the second, rounded to the nearest minor unit. Empty when there is
+/// nothing to charge (a free plan with no overage).
+pub fn invoice_lines(
+    plan: &Plan,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    monthly_usage: &BTreeMap<Limit, i64>,
+) -> Vec<InvoiceLine> {
+    let mut lines = Vec::new();
+    if plan.monthly_price_minor > 0 {
+        let (m_start, m_end) = month_bounds(start);
+        let month = i128::from((m_end - m_start).num_seconds());
+        let part = i128::from((end.min(m_end) - start.max(m_start)).num_seconds().max(0));
+        let amount = if part >= month {
+            plan.monthly_price_minor
+        } else {
+            ((i128::from(plan.monthly_price_minor) * part + month / 2) / month) as i64
+        };
+        lines.push(InvoiceLine {
+            description: if part >= month {
+                format!("{} plan, {}", plan.name, start.format("%Y-%m"))
+            } else {
+                format!(
+                    "{} plan, {} to {} (part of the month)",
+                    plan.name,
+                    start.format("%Y-%m-%d"),
+                    end.format("%Y-%m-%d")
+                )
+            },
+            quantity: 1,
+            unit_price_minor: amount,
+            amount_minor: amount,
+        });
+    }
+    for (limit, unit) in &plan.overage_minor {
+        let (Some(cap), Some(used)) = (plan.limit(*limit), monthly_usage.get(limit)) else {
+            continue;
+        };
+        let over = used - cap;
+        if over > 0 {
+            lines.push(InvoiceLine {
+                description: format!("{} beyond {cap}", limit.description()),
+                quantity: over,
+                unit_price_minor: *unit,
+                amount_minor: over * unit,
+            });
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(code: &str, price: i64, features: &[Feature], limits: &[(Limit, i64)]) -> Plan {
+        Plan {
+            code: code.into(),
+            name: code.to_uppercase(),
+            monthly_price_minor: price,
+            currency: "CNY".into(),
+            features: features.iter().copied().collect(),
+            limits: limits.iter().copied().collect(),
+            overage_minor: BTreeMap::new(),
+            trial_days: 14,
+            archived: false,
+        }
+    }
+
+    #[test]
+    fn cheapest_plan_with_a_feature_comes_first_and_archived_ones_are_skipped() {
+        let mut old = plan("old", 1, &[Feature::Webhooks], &[]);
+        old.archived = true;
+        let plans = vec![
+            plan("pro", 500, &[Feature::Webhooks, Feature::ApiKeys], &[]),
+            plan("starter", 100, &[Feature::ApiKeys], &[]),
+            old,
+        ];
+        let codes = |v: Vec<&Plan>| v.iter().map(|p| p.code.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            codes(plans_with(Feature::ApiKeys, &plans)),
+            ["starter", "pro"]
+        );
+        assert_eq!(codes(plans_with(Feature::Webhooks, &plans)), ["pro"]);
+        assert!(plans_with(Feature::Sms, &plans).is_empty());
+    }
+
+    #[test]
+    fn limits_refuse_at_the_boundary_and_unlimited_never_does() {
+        let p = plan("free", 0, &[], &[(Limit::Members, 500)]);
+        assert_eq!(check_limit(&p, Limit::Members, 499, 1), Ok(()));
+        assert_eq!(
+            check_limit(&p, Limit::Members, 500, 1),
+            Err(OverLimit {
+                limit: Limit::Members,
+                allowed: 500,
+                usage: 500
+            })
+        );
+        assert_eq!(check_limit(&p, Limit::Staff, 1_000_000, 1), Ok(()));
+    }
+
+    #[test]
+    fn monthly_limits_with_overage_are_billed_not_refused() {
+        let mut p = plan("pro", 100, &[], &[(Limit::SmsPerMonth, 10)]);
+        assert!(check_limit(&p, Limit::SmsPerMonth, 10, 1).is_err());
+        p.overage_minor.insert(Limit::SmsPerMonth, 5);
+        assert!(check_limit(&p, Limit::SmsPerMonth, 10, 1).is_ok());
+        let usage = BTreeMap::from([(Limit::SmsPerMonth, 13)]);
+        let (start, end) = month_bounds(Utc.with_ymd_and_hms(2026, 4, 10, 0, 0, 0).unwrap());
+        let lines = invoice_lines(&p, start, end, &usage);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].amount_minor, 100);
+        assert_eq!((lines[1].quantity, lines[1].amount_minor), (3, 15));
+        // A free plan without overage has nothing to bill.
+        assert!(invoice_lines(&plan("free", 0, &[], &[]), start, end, &usage).is_empty());
+        // Half of April (30 days) pays half the price.
+        let mid = Utc.with_ymd_and_hms(2026, 4, 16, 0, 0, 0).unwrap();
+        let half = invoice_lines(&p, mid, end, &BTreeMap::new());
+        assert_eq!(half[0].amount_minor, 50);
+    }
+
+    #[test]
+    fn warnings_at_eighty_and_a_hundred_percent() {
+        assert_eq!(warning(399, Some(500)), None);
+        assert_eq!(warning(400, Some(500)), Some(Warning::Near));
+        assert_eq!(warning(500, Some(500)), Some(Warning::Reached));
+        assert_eq!(warning(10, None), None);
+        assert_eq!(warning(0, Some(0)), Some(Warning::Reached));
+    }
+
+    #[test]
+    fn downgrade_lists_every_standing_count_over_the_target() {
+        let target = plan(
+            "free",
+            0,
+            &[],
+            &[
+                (Limit::Members, 500),
+                (Limit::Staff, 3),
+                (Limit::SmsPerMonth, 0),
+            ],
+        );
+        let usage = BTreeMap::from([
+            (Limit::Members, 501),
+            (Limit::Staff, 3),
+            (Limit::SmsPerMonth, 40),
+        ]);
+        let over = over_after_change(&target, &usage);
+        assert_eq!(
+            over,
+            vec![OverLimit {
+                limit: Limit::Members,
+                allowed: 500,
+                usage: 501
+            }]
+        );
+    }
+
+    #[test]
+    fn lifecycle_moves_and_access() {
+        use TenantStatus::*;
+        assert!(can_move(Trial, Active));
+        assert!(can_move(Suspended, Active));
+        assert!(!can_move(Closed, Active));
+        assert!(!can_move(Active, Trial));
+        assert_eq!(
+            access(Suspended, Some(SuspendReason::Operator), false),
+            Access::ReadOnly(ReadOnlyReason::Operator)
+        );
+        assert_eq!(
+            access(Suspended, Some(SuspendReason::Billing), false),
+            Access::ReadOnly(ReadOnlyReason::Billing)
+        );
+        assert_eq!(
+            access(Closed, None, false),
+            Access::ReadOnly(ReadOnlyReason::Closed)
+        );
+        assert_eq!(access(Closed, None, true), Access::None);
+        assert_eq!(access(PastDue, None, false), Access::Full);
+    }
+
+    #[test]
+    fn months_and_periods() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 31, 15, 0, 0).unwrap();
+        let (s, e) = month_bounds(at);
+        assert_eq!(s, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(e, Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
+        assert_eq!(period_from(at), (at, e));
+    }
+
+    #[test]
+    fn plan_codes() {
+        assert!(parse_plan_code("pro").is_ok());
+        assert!(parse_plan_code("Pro").is_err());
+        assert!(parse_plan_code("1x").is_err());
+    }
+}

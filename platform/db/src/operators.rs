@@ -1,0 +1,332 @@
+//! Platform operators, their login sessions, and support sessions (an operator's explicit,
+//! time-limited permission to read one tenant's data).
+
+use crate::{Db, DbError, OnPlatform};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Operator {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a login attempt needs to know.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OperatorCredentials {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub password_hash: String,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// Creates an operator; a taken e-mail is `Conflict("operators_email_key")`.
+pub async fn create(
+    db: &Db,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Operator, DbError> {
+    Ok(sqlx::query_as(
+        "INSERT INTO platform.operators (id, email, name, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id, email, name, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(email)
+    .bind(name)
+    .bind(password_hash)
+    .bind(now)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+pub async fn credentials(db: &Db, email: &str) -> Result<Option<OperatorCredentials>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, email, name, created_at, password_hash, failed_logins, locked_until, disabled_at
+         FROM platform.operators WHERE lower(email) = lower($1)",
+    )
+    .bind(email)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Records a failed login; returns the new count of failures in a row.
+pub async fn login_failed(
+    db: &Db,
+    id: Uuid,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<i32, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE platform.operators SET failed_logins = failed_logins + 1,
+             locked_until = COALESCE($2, locked_until)
+         WHERE id = $1 RETURNING failed_logins",
+    )
+    .bind(id)
+    .bind(locked_until)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+#[derive(Debug, Clone)]
+pub struct OperatorSession {
+    pub session_id: Uuid,
+    pub operator: Operator,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Opens a session after a good password (and clears the failure count).
+pub async fn start_session(
+    db: &Db,
+    operator_id: Uuid,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<Uuid, DbError> {
+    let mut tx = db.platform_tx().await?;
+    sqlx::query(
+        "UPDATE platform.operators SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+    )
+    .bind(operator_id)
+    .execute(tx.conn())
+    .await?;
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO platform.operator_sessions (id, operator_id, token_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(operator_id)
+    .bind(token_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    session_id: Uuid,
+    expires_at: DateTime<Utc>,
+    id: Uuid,
+    email: String,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+
+/// The live session for a token hash, if any.
+pub async fn authenticate(
+    db: &Db,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<OperatorSession>, DbError> {
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT s.id AS session_id, s.expires_at, o.id, o.email, o.name, o.created_at
+         FROM platform.operator_sessions s JOIN platform.operators o ON o.id = s.operator_id
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+           AND o.disabled_at IS NULL",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|r| OperatorSession {
+        session_id: r.session_id,
+        expires_at: r.expires_at,
+        operator: Operator {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            created_at: r.created_at,
+        },
+    }))
+}
+
+pub async fn end_session(db: &Db, session_id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+    sqlx::query("UPDATE platform.operator_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(session_id)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// An operator's read access to one tenant.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SupportSession {
+    pub id: Uuid,
+    pub operator_id: Uuid,
+    pub operator_email: String,
+    pub tenant_id: i64,
+    pub reason: String,
+    pub started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+const SUPPORT_COLUMNS: &str = "s.id, s.operator_id, o.email AS operator_email, s.tenant_id, \
+    s.reason, s.started_at, s.expires_at, s.ended_at";
+
+#[allow(clippy::too_many_arguments)]
+pub async fn start_support(
+    tx: &mut impl OnPlatform,
+    operator_id: Uuid,
+    tenant_id: i64,
+    reason: &str,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<SupportSession, DbError> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO platform.support_sessions (id, operator_id, tenant_id, reason, token_hash, started_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(operator_id)
+    .bind(tenant_id)
+    .bind(reason)
+    .bind(token_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(tx.platform_conn())
+    .await?;
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SUPPORT_COLUMNS} FROM platform.support_sessions s
+         JOIN platform.operators o ON o.id = s.operator_id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(tx.platform_conn())
+    .await?)
+}
+
+/// The live support session for a token hash into `tenant_id`, if any.
+pub async fn authenticate_support(
+    db: &Db,
+    tenant_id: i64,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<SupportSession>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SUPPORT_COLUMNS} FROM platform.support_sessions s
+         JOIN platform.operators o ON o.id = s.operator_id
+         WHERE s.token_hash = $1 AND s.tenant_id = $2 AND s.ended_at IS NULL
+           AND s.expires_at > $3 AND o.disabled_at IS NULL"
+    ))
+    .bind(token_hash)
+    .bind(tenant_id)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Ends a support session early; `NotFound` if it is not this operator's or already over.
+pub async fn end_support(
+    tx: &mut impl OnPlatform,
+    id: Uuid,
+    operator_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<SupportSession, DbError> {
+    let ended: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE platform.support_sessions SET ended_at = $3
+         WHERE id = $1 AND operator_id = $2 AND ended_at IS NULL AND expires_at > $3 RETURNING id",
+    )
+    .bind(id)
+    .bind(operator_id)
+    .bind(now)
+    .fetch_optional(tx.platform_conn())
+    .await?;
+    let id = ended.ok_or(DbError::NotFound)?;
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SUPPORT_COLUMNS} FROM platform.support_sessions s
+         JOIN platform.operators o ON o.id = s.operator_id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(tx.platform_conn())
+    .await?)
+}
+
+/// Newest first.
+pub async fn list_support(db: &Db, tenant_id: Option<i64>) -> Result<Vec<SupportSession>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SUPPORT_COLUMNS} FROM platform.support_sessions s
+         JOIN platform.operators o ON o.id = s.operator_id
+         WHERE $1::bigint IS NULL OR s.tenant_id = $1 ORDER BY s.started_at DESC LIMIT 200"
+    ))
+    .bind(tenant_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Platform-wide totals for the operator dashboard.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// (plan, status, tenants)
+    pub tenants: Vec<(String, String, i64)>,
+    pub members: i64,
+    /// (day, purchases) over the last 30 days.
+    pub purchases_per_day: Vec<(chrono::NaiveDate, i64)>,
+}
+
+/// Counts tenants by plan and status from the platform schema, and members and purchases
+/// from each live tenant's own tables (where those tables exist).
+pub async fn totals(db: &Db, now: DateTime<Utc>) -> Result<Totals, DbError> {
+    let tenants: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT plan_code, status, count(*) FROM platform.tenants GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let schemas: Vec<String> = sqlx::query_scalar(
+        "SELECT schema_name FROM platform.tenants WHERE purged_at IS NULL ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut members = 0i64;
+    let mut per_day: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
+    let since = now - chrono::Duration::days(30);
+    let mut conn = db.pool().acquire().await?;
+    for schema in schemas {
+        // Schema names are `t_<id>`, read from our own table.
+        let has_members: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{schema}\".members"))
+            .fetch_one(&mut *conn)
+            .await?;
+        if has_members {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM \"{schema}\".members WHERE erased_at IS NULL"
+            ))
+            .fetch_one(&mut *conn)
+            .await?;
+            members += n;
+        }
+        let has_purchases: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("\"{schema}\".purchases"))
+            .fetch_one(&mut *conn)
+            .await?;
+        if has_purchases {
+            let rows: Vec<(chrono::NaiveDate, i64)> = sqlx::query_as(&format!(
+                "SELECT (occurred_at AT TIME ZONE 'UTC')::date, count(*) FROM \"{schema}\".purchases
+                 WHERE occurred_at >= $1 GROUP BY 1"
+            ))
+            .bind(since)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (day, n) in rows {
+                *per_day.entry(day).or_default() += n;
+            }
+        }
+    }
+    Ok(Totals {
+        tenants,
+        members,
+        purchases_per_day: per_day.into_iter().collect(),
+    })
+}

@@ -1,0 +1,411 @@
+//! Plans, metered usage and the account lifecycle, in the `platform` schema.
+
+use crate::tenancy::{TenantRow, TENANT_COLUMNS};
+use crate::{Db, DbError, OnPlatform, Tenant, TenantTx};
+use chrono::{DateTime, Utc};
+use patron_core::plans::{month_bounds, Feature, Limit, Plan, SuspendReason};
+use patron_core::tenants::TenantStatus;
+use sqlx::types::Json;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    code: String,
+    name: String,
+    monthly_price_minor: i64,
+    currency: String,
+    features: Json<BTreeSet<Feature>>,
+    limits: Json<BTreeMap<Limit, i64>>,
+    overage: Json<BTreeMap<Limit, i64>>,
+    trial_days: i32,
+    archived: bool,
+}
+
+impl From<PlanRow> for Plan {
+    fn from(r: PlanRow) -> Self {
+        Plan {
+            code: r.code,
+            name: r.name,
+            monthly_price_minor: r.monthly_price_minor,
+            currency: r.currency,
+            features: r.features.0,
+            limits: r.limits.0,
+            overage_minor: r.overage.0,
+            trial_days: r.trial_days,
+            archived: r.archived,
+        }
+    }
+}
+
+const PLAN_COLUMNS: &str =
+    "code, name, monthly_price_minor, currency, features, limits, overage, trial_days, archived";
+
+/// Every plan, cheapest first.
+pub async fn list(db: &Db) -> Result<Vec<Plan>, DbError> {
+    let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM platform.plans ORDER BY monthly_price_minor, code"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(Plan::from).collect())
+}
+
+pub async fn find(db: &Db, code: &str) -> Result<Plan, DbError> {
+    let row: Option<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM platform.plans WHERE code = $1"
+    ))
+    .bind(code)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(Plan::from).ok_or(DbError::NotFound)
+}
+
+/// Creates a plan; a taken code is `Conflict("plans_pkey")`.
+pub async fn create(db: &Db, plan: &Plan) -> Result<Plan, DbError> {
+    let row: PlanRow = sqlx::query_as(&format!(
+        "INSERT INTO platform.plans (code, name, monthly_price_minor, currency, features, limits,
+             overage, trial_days, archived)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {PLAN_COLUMNS}"
+    ))
+    .bind(&plan.code)
+    .bind(&plan.name)
+    .bind(plan.monthly_price_minor)
+    .bind(&plan.currency)
+    .bind(Json(&plan.features))
+    .bind(Json(&plan.limits))
+    .bind(Json(&plan.overage_minor))
+    .bind(plan.trial_days)
+    .bind(plan.archived)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(row.into())
+}
+
+/// Replaces a plan's definition (its code stays).
+pub async fn update(db: &Db, plan: &Plan) -> Result<Plan, DbError> {
+    let row: Option<PlanRow> = sqlx::query_as(&format!(
+        "UPDATE platform.plans SET name = $2, monthly_price_minor = $3, currency = $4,
+             features = $5, limits = $6, overage = $7, trial_days = $8, archived = $9,
+             updated_at = now()
+         WHERE code = $1 RETURNING {PLAN_COLUMNS}"
+    ))
+    .bind(&plan.code)
+    .bind(&plan.name)
+    .bind(plan.monthly_price_minor)
+    .bind(&plan.currency)
+    .bind(Json(&plan.features))
+    .bind(Json(&plan.limits))
+    .bind(Json(&plan.overage_minor))
+    .bind(plan.trial_days)
+    .bind(plan.archived)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(Plan::from).ok_or(DbError::NotFound)
+}
+
+/// The standing counts a plan limits, read inside the tenant's transaction. Takes the
+/// tenant's limit lock first, so two requests creating the last allowed item cannot both
+/// see room for it.
+pub async fn lock_and_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('patron.limit.' || $1, $2))")
+        .bind(limit.as_str())
+        .bind(tx.tenant_id())
+        .execute(tx.conn())
+        .await?;
+    standing_count(tx, limit).await
+}
+
+/// How many of `limit`'s things the tenant has now (0 for things that do not exist yet in
+/// this version of the product, and for monthly limits, which are metered instead).
+pub async fn standing_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbError> {
+    let sql = match limit {
+        Limit::Staff => "SELECT count(*) FROM staff WHERE status = 'active'",
+        Limit::Members => {
+            // The member register arrives with its own migration.
+            let exists: bool = sqlx::query_scalar("SELECT to_regclass('members') IS NOT NULL")
+                .fetch_one(tx.conn())
+                .await?;
+            if !exists {
+                return Ok(0);
+            }
+            "SELECT count(*) FROM members WHERE erased_at IS NULL"
+        }
+        _ => return Ok(0),
+    };
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await?;
+    Ok(n)
+}
+
+/// Adds `by` to a monthly counter (the month holding `at`, UTC).
+pub async fn meter(
+    db: &Db,
+    tenant_id: i64,
+    metric: &str,
+    at: DateTime<Utc>,
+    by: i64,
+) -> Result<(), DbError> {
+    let month = month_bounds(at).0.date_naive();
+    sqlx::query(
+        "INSERT INTO platform.usage (tenant_id, month, metric, value) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, month, metric) DO UPDATE SET value = platform.usage.value + excluded.value",
+    )
+    .bind(tenant_id)
+    .bind(month)
+    .bind(metric)
+    .bind(by)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// A tenant's monthly counters for the month holding `at`.
+pub async fn monthly_usage(
+    db: &Db,
+    tenant_id: i64,
+    at: DateTime<Utc>,
+) -> Result<BTreeMap<String, i64>, DbError> {
+    let month = month_bounds(at).0.date_naive();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT metric, value FROM platform.usage WHERE tenant_id = $1 AND month = $2",
+    )
+    .bind(tenant_id)
+    .bind(month)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The usage that a plan's limits are measured against, for the month holding `at`.
+pub async fn usage_against_limits(
+    tx: &mut TenantTx,
+    db: &Db,
+    at: DateTime<Utc>,
+) -> Result<BTreeMap<Limit, i64>, DbError> {
+    let monthly = monthly_usage(db, tx.tenant_id(), at).await?;
+    let mut out = BTreeMap::new();
+    for limit in Limit::ALL {
+        let value = if limit.is_monthly() {
+            monthly.get(limit.as_str()).copied().unwrap_or(0)
+        } else if *limit == Limit::ApiRequestsPerMinute {
+            continue;
+        } else {
+            standing_count(tx, *limit).await?
+        };
+        out.insert(*limit, value);
+    }
+    Ok(out)
+}
+
+/// A change of an account's status or plan, as the lifecycle moves it.
+#[derive(Debug, Clone, Default)]
+pub struct StatusChange {
+    pub status: Option<TenantStatus>,
+    pub plan_code: Option<String>,
+    /// For a move to `suspended`.
+    pub suspended_reason: Option<SuspendReason>,
+    pub note: Option<String>,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    /// Starts a billing period `[start, end)`.
+    pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub purge_after: Option<DateTime<Utc>>,
+}
+
+/// Locks and reads a tenant row inside a platform transaction.
+pub async fn lock_tenant(tx: &mut impl OnPlatform, id: i64) -> Result<Tenant, DbError> {
+    let row: Option<TenantRow> = sqlx::query_as(&format!(
+        "SELECT {TENANT_COLUMNS} FROM platform.tenants WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(tx.platform_conn())
+    .await?;
+    row.map(Tenant::from).ok_or(DbError::NotFound)
+}
+
+/// Applies a lifecycle change to a tenant row and records it in the platform audit log, in
+/// the caller's transaction.
+pub async fn apply_change(
+    tx: &mut impl OnPlatform,
+    tenant_id: i64,
+    change: &StatusChange,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<Tenant, DbError> {
+    let status = change.status.map(|s| s.as_str());
+    let row: TenantRow = sqlx::query_as(&format!(
+        "UPDATE platform.tenants SET
+             status = COALESCE($2, status),
+             plan_code = COALESCE($3, plan_code),
+             suspended_reason = CASE WHEN COALESCE($2, status) = 'suspended'
+                                     THEN COALESCE($4, suspended_reason) END,
+             status_note = CASE WHEN $2 IS NOT NULL THEN $5 ELSE status_note END,
+             status_changed_at = CASE WHEN $2 IS NOT NULL THEN $6 ELSE status_changed_at END,
+             trial_ends_at = CASE WHEN COALESCE($2, status) = 'trial'
+                                  THEN COALESCE($7, trial_ends_at) END,
+             period_start = COALESCE($8, period_start),
+             period_end = COALESCE($9, period_end),
+             past_due_since = CASE WHEN COALESCE($2, status) = 'past_due'
+                                   THEN COALESCE(past_due_since, $6) END,
+             closed_at = CASE WHEN COALESCE($2, status) = 'closed' THEN COALESCE(closed_at, $6) END,
+             purge_after = CASE WHEN COALESCE($2, status) = 'closed'
+                                THEN COALESCE($10, purge_after) END,
+             updated_at = $6
+         WHERE id = $1 RETURNING {TENANT_COLUMNS}"
+    ))
+    .bind(tenant_id)
+    .bind(status)
+    .bind(change.plan_code.as_deref())
+    .bind(change.suspended_reason.map(|r| r.as_str()))
+    .bind(change.note.as_deref())
+    .bind(at)
+    .bind(change.trial_ends_at)
+    .bind(change.period.map(|p| p.0))
+    .bind(change.period.map(|p| p.1))
+    .bind(change.purge_after)
+    .fetch_optional(tx.platform_conn())
+    .await?
+    .ok_or(DbError::NotFound)?;
+    let tenant = Tenant::from(row);
+    record_platform_audit(tx, at, actor, action, Some(tenant_id), detail.clone()).await?;
+    // The tenant sees the change in its own audit log too (its schema is gone once purged).
+    if tenant.purged_at.is_none() {
+        sqlx::query(&format!(
+            "INSERT INTO \"{}\".audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, '', $4)",
+            tenant.schema()
+        ))
+        .bind(at)
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(tx.platform_conn())
+        .await?;
+    }
+    // Other replicas drop their cached copy of the tenant when this commits.
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(TENANT_CHANNEL)
+        .bind(tenant_id.to_string())
+        .execute(tx.platform_conn())
+        .await?;
+    Ok(tenant)
+}
+
+/// Notified (payload: tenant id, or `plans`) when a tenant's status or plan, or any plan,
+/// changes.
+pub const TENANT_CHANNEL: &str = "patron_tenant";
+
+/// Tells every replica that the plans changed, when `tx` commits.
+pub async fn notify_plans_changed(db: &Db) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_notify($1, 'plans')")
+        .bind(TENANT_CHANNEL)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Drops a closed tenant's schema (all its data) and marks the row purged, in the caller's
+/// transaction. The tenant row stays, for invoices and the audit trail.
+pub async fn purge(
+    tx: &mut impl OnPlatform,
+    tenant: &Tenant,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    // The schema name comes from the row and is always `t_<id>`.
+    sqlx::query(&format!(
+        "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+        tenant.schema()
+    ))
+    .execute(tx.platform_conn())
+    .await?;
+    sqlx::query("UPDATE platform.tenants SET purged_at = $2, updated_at = $2 WHERE id = $1")
+        .bind(tenant.id)
+        .bind(at)
+        .execute(tx.platform_conn())
+        .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(TENANT_CHANNEL)
+        .bind(tenant.id.to_string())
+        .execute(tx.platform_conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn record_platform_audit(
+    tx: &mut impl OnPlatform,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    tenant_id: Option<i64>,
+    detail: serde_json::Value,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO platform.audit_log (at, actor, action, tenant_id, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(tenant_id)
+    .bind(detail)
+    .execute(tx.platform_conn())
+    .await?;
+    Ok(())
+}
+
+/// One entry of the platform audit log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlatformAuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub tenant_id: Option<i64>,
+    pub detail: serde_json::Value,
+}
+
+/// Newest first.
+pub async fn platform_audit(
+    db: &Db,
+    tenant_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<PlatformAuditEntry>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, at, actor, action, tenant_id, detail FROM platform.audit_log
+         WHERE $1::bigint IS NULL OR tenant_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Ids of tenants whose trial has ended by `now`.
+pub async fn trials_ended(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM platform.tenants WHERE status = 'trial' AND trial_ends_at <= $1 ORDER BY id",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Ids of tenants whose billing period has ended by `now`.
+pub async fn periods_ended(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM platform.tenants
+         WHERE status IN ('active', 'past_due', 'suspended') AND period_end <= $1 ORDER BY id",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Ids of closed tenants whose retention has run out and whose data is still there.
+pub async fn purges_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM platform.tenants
+         WHERE status = 'closed' AND purged_at IS NULL AND purge_after <= $1 ORDER BY id",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?)
+}
