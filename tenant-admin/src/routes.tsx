@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { Result, Spin } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { useAuth } from './auth/AuthContext';
@@ -12,15 +12,37 @@ import { RolesPage } from './roles/RolesPage';
 import { ApiKeysPage } from './api-keys/ApiKeysPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { AuditLogPage } from './settings/AuditLogPage';
+import { PlanPage } from './plan/PlanPage';
+import { OpsAuthProvider } from './ops/OpsAuth';
+import { OpsLayout, RequireOperator } from './ops/OpsLayout';
+import { OpsLoginPage } from './ops/OpsLoginPage';
+import { OpsTotalsPage } from './ops/TotalsPage';
+import { OpsTenantsPage } from './ops/TenantsPage';
+import { OpsPlansPage } from './ops/PlansPage';
 
 // One route per capability, each page in `src/<capability>/` (DESIGN.md). Members, points,
 // tiers and the dashboard get their routes here, and their menu entries in `layout/nav.ts`,
-// with the issues that bring their APIs.
+// with the issues that bring their APIs. Operator pages live under /ops with their own login.
 export function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
+      <Route path="/ops" element={<OpsArea />}>
+        <Route path="login" element={<OpsLoginPage />} />
+        <Route
+          element={
+            <RequireOperator>
+              <OpsLayout />
+            </RequireOperator>
+          }
+        >
+          <Route index element={<OpsTotalsPage />} />
+          <Route path="tenants" element={<OpsTenantsPage />} />
+          <Route path="plans" element={<OpsPlansPage />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Route>
       <Route
         element={
           <RequireLogin>
@@ -34,9 +56,19 @@ export function AppRoutes() {
         <Route path="api-keys" element={<ApiKeysPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
+        <Route path="plan" element={<PlanPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>
+  );
+}
+
+/** The operators' pages (/ops): their own login, apart from any business. */
+function OpsArea() {
+  return (
+    <OpsAuthProvider>
+      <Outlet />
+    </OpsAuthProvider>
   );
 }
 

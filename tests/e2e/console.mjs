@@ -3,8 +3,9 @@
 //
 // A new business signs up through the form, creates a custom role in the permission matrix,
 // creates staff with that role, creates an API key (shown once), switches the language,
-// sees a server field error on the sign-up form, logs out and back in; the login page and
-// the console fit a 375 px wide screen. Any browser console error fails the run. Each step
+// switches its plan, sees a server field error on the sign-up form, logs out and back in;
+// an operator logs in at /ops, finds the business, changes its plan, suspends and resumes
+// it and creates a plan; the login page and the console fit a 375 px wide screen. Any browser console error fails the run. Each step
 // saves a screenshot under tests/e2e/artifacts/.
 import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +23,10 @@ rmSync(ARTIFACTS, { recursive: true, force: true });
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const stamp = Date.now().toString(36);
+const OPERATOR = {
+  email: process.env.E2E_OPERATOR_EMAIL ?? 'ops@patron.local',
+  password: process.env.E2E_OPERATOR_PASSWORD ?? 'patron-ops-2026',
+};
 const business = {
   name: `端到端健身 ${stamp}`,
   slug: `e2e-${stamp}`,
@@ -105,7 +110,8 @@ async function waitChecked(locator, want, what) {
 
 /** Picks an option of an antd Select by typing its label. */
 async function choose(page, selector, text, { multiple = false } = {}) {
-  await page.locator(selector).click();
+  // The wrapper, not the input: a chosen value sits on top of the input.
+  await page.locator('.ant-select', { has: page.locator(selector) }).click();
   await page.keyboard.type(text);
   await page.locator('.ant-select-item-option-active').first().click();
   // A multiple select stays open; a single one closes by itself (Escape would close the
@@ -236,6 +242,17 @@ try {
     await page.getByRole('cell', { name: 'API key created' }).first().waitFor();
   });
 
+  await step('plan-and-usage', page, async () => {
+    await page.getByRole('menuitem', { name: 'Plan & usage' }).click();
+    await page.waitForURL(`${BASE}/plan`);
+    await page.getByText('Current plan').waitFor();
+    const pro = page.getByRole('row', { name: /Pro/ });
+    await pro.getByRole('button', { name: 'Switch' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Switch' }).click();
+    await page.getByText('Plan changed').first().waitFor();
+    await page.getByRole('row', { name: /Pro/ }).getByText('Current').waitFor();
+  });
+
   await step('logged-out', page, async () => {
     await page.click('[data-testid=logout]');
     await page.waitForURL(`${BASE}/login`);
@@ -287,11 +304,78 @@ try {
     // The side menu is reachable and usable from the keyboard.
     await page.getByRole('menuitem', { name: 'Staff' }).focus();
     await page.keyboard.press('ArrowDown');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Roles & permissions');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${BASE}/roles`);
     await page.getByRole('checkbox', { name: 'shift_lead: staff:read', exact: true }).waitFor();
   });
   await ctx.close();
+
+  const opsCtx = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    locale: 'en',
+    reducedMotion: 'reduce',
+  });
+  const ops = await opsCtx.newPage();
+  ops.setDefaultTimeout(15_000);
+  watch(ops, 'ops');
+
+  await step('ops-login', ops, async () => {
+    await ops.goto(`${BASE}/ops/login`);
+    await ops.fill('#ops-login_email', OPERATOR.email);
+    await ops.fill('#ops-login_password', OPERATOR.password);
+    await ops.click('[data-testid=ops-login-submit]');
+    await ops.waitForURL(`${BASE}/ops`);
+    await ops.getByRole('img', { name: /每日消费|Purchases/ }).waitFor();
+  });
+
+  await step('ops-tenant-found', ops, async () => {
+    await ops.getByRole('menuitem', { name: /商户|Accounts/ }).click();
+    await ops.waitForURL(`${BASE}/ops/tenants`);
+    await ops.getByPlaceholder(/按标识或名称搜索|Search by ID or name/).fill(business.slug);
+    await ops.keyboard.press('Enter');
+    await ops.getByRole('row', { name: new RegExp(business.slug) }).getByText('pro').waitFor();
+  });
+
+  const opsRow = () => ops.getByRole('row', { name: new RegExp(business.slug) });
+  const opsAction = async (button, fill) => {
+    await opsRow().getByRole('button', { name: button }).click();
+    if (fill) await fill();
+    await ops.getByRole('dialog').getByRole('button', { name: /保存|Save/ }).click();
+    await ops.getByRole('dialog').waitFor({ state: 'detached' });
+  };
+
+  await step('ops-plan-changed', ops, async () => {
+    await opsAction(/更换套餐|Change plan/, async () => {
+      await choose(ops, '#ops-action_plan', 'Starter');
+    });
+    await opsRow().getByText('starter').waitFor();
+  });
+
+  await step('ops-suspended', ops, async () => {
+    await opsAction(/暂停|Suspend/, async () => {
+      await ops.fill('#ops-action_reason', 'e2e: suspended by the operator test');
+    });
+    await opsRow().getByText(/已暂停|Suspended/).waitFor();
+  });
+
+  await step('ops-resumed', ops, async () => {
+    await opsAction(/恢复|Resume/);
+    await opsRow().getByText(/已暂停|Suspended/).waitFor({ state: 'detached' });
+  });
+
+  await step('ops-plan-created', ops, async () => {
+    await ops.getByRole('menuitem', { name: /套餐|Plans/ }).click();
+    await ops.waitForURL(`${BASE}/ops/plans`);
+    await ops.click('[data-testid=ops-plan-add]');
+    await ops.fill('#plan_code', `e2e_${stamp.replace(/-/g, '_')}`);
+    await ops.fill('#plan_name', `E2E ${stamp}`);
+    await ops.fill('#plan_monthly_price_minor', '9900');
+    await ops.getByRole('dialog').getByRole('button', { name: /保存|Save/ }).click();
+    await ops.getByRole('dialog').waitFor({ state: 'detached' });
+    await ops.getByRole('row', { name: new RegExp(`E2E ${stamp}`) }).waitFor();
+  });
+  await opsCtx.close();
 
   const phone = await browser.newContext({
     viewport: { width: 375, height: 740 },

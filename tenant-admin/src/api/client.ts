@@ -1,26 +1,38 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
 import { ApiProblem, type Problem } from './errors';
-import { clearToken, getToken } from '../auth/token';
+import { clearOpsToken, clearToken, getOpsToken, getToken } from '../auth/token';
 
 export type Schemas = components['schemas'];
 
-/** Called when the server says the session is gone (401 on an authenticated call). */
+/** Called when the server says a session is gone (401 on an authenticated call). */
 let onUnauthorized: () => void = () => {};
+let onOpsUnauthorized: () => void = () => {};
 export function setUnauthorizedHandler(fn: () => void): void {
   onUnauthorized = fn;
 }
+export function setOpsUnauthorizedHandler(fn: () => void): void {
+  onOpsUnauthorized = fn;
+}
+
+/** Operator endpoints (`/ops/...`) take the operator's token, every other one the staff's. */
+const isOps = (schemaPath: string) => schemaPath.startsWith('/ops/');
 
 const auth: Middleware = {
-  onRequest({ request }) {
-    const token = getToken();
+  onRequest({ request, schemaPath }) {
+    const token = isOps(schemaPath) ? getOpsToken() : getToken();
     if (token) request.headers.set('authorization', `Bearer ${token}`);
     return request;
   },
-  onResponse({ request, response }) {
+  onResponse({ request, response, schemaPath }) {
     if (response.status === 401 && request.headers.has('authorization')) {
-      clearToken();
-      onUnauthorized();
+      if (isOps(schemaPath)) {
+        clearOpsToken();
+        onOpsUnauthorized();
+      } else {
+        clearToken();
+        onUnauthorized();
+      }
     }
     return response;
   },

@@ -22,3 +22,18 @@ export function lastTenant(): string {
 export function rememberTenant(slug: string): void {
   localStorage.setItem(TENANT_KEY, slug);
 }
+
+// The platform operator's token, apart from any business login.
+const OPS_KEY = 'patron.opsToken';
+
+export function getOpsToken(): string | null {
+  return localStorage.getItem(OPS_KEY);
+}
+
+export function setOpsToken(token: string): void {
+  localStorage.setItem(OPS_KEY, token);
+}
+
+export function clearOpsToken(): void {
+  localStorage.removeItem(OPS_KEY);
+}

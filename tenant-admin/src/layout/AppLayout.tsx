@@ -3,6 +3,7 @@ import { Button } from 'antd';
 import {
   ApiOutlined,
   AuditOutlined,
+  CreditCardOutlined,
   KeyOutlined,
   SafetyOutlined,
   SettingOutlined,
@@ -21,6 +22,7 @@ const ICONS: Record<string, React.ReactNode> = {
   '/api-keys': <ApiOutlined />,
   '/settings': <SettingOutlined />,
   '/audit-log': <AuditOutlined />,
+  '/plan': <CreditCardOutlined />,
 };
 
 /** The tenant console's frame: the menu shows only what the caller's permissions open. */

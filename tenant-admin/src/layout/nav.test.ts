@@ -10,11 +10,12 @@ describe('navigation by permission', () => {
       '/api-keys',
       '/settings',
       '/audit-log',
+      '/plan',
     ]);
   });
 
   it('hides what the caller cannot open', () => {
-    expect(visibleNav(['settings:read']).map((e) => e.path)).toEqual(['/settings']);
+    expect(visibleNav(['settings:read']).map((e) => e.path)).toEqual(['/settings', '/plan']);
     expect(visibleNav([])).toEqual([]);
   });
 

@@ -17,6 +17,7 @@ export const NAV: readonly NavEntry[] = [
   { path: '/api-keys', label: 'nav.apiKeys', anyOf: ['api_keys:manage'] },
   { path: '/settings', label: 'nav.settings', anyOf: ['settings:read', 'settings:manage'] },
   { path: '/audit-log', label: 'nav.auditLog', anyOf: ['staff:manage'] },
+  { path: '/plan', label: 'nav.plan', anyOf: ['settings:read', 'settings:manage'] },
 ];
 
 export function can(perms: readonly string[], ...anyOf: string[]): boolean {
