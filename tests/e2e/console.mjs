@@ -326,7 +326,9 @@ try {
     await ops.fill('#ops-login_password', OPERATOR.password);
     await ops.click('[data-testid=ops-login-submit]');
     await ops.waitForURL(`${BASE}/ops`);
-    await ops.getByRole('img', { name: /每日消费|Purchases/ }).waitFor();
+    await ops.getByRole('heading', { name: /概览|Overview/ }).waitFor();
+    await ops.getByText(/按套餐和状态统计商户|Accounts by plan and status/).waitFor();
+    await ops.getByRole('cell', { name: 'starter' }).first().waitFor();
   });
 
   await step('ops-tenant-found', ops, async () => {
@@ -392,6 +394,11 @@ try {
     await mobile.goto(`${BASE}/login`);
     await mobile.getByRole('heading', { name: '登录 Patron' }).waitFor();
     await noHorizontalOverflow(mobile);
+    await mobile.goto(`${BASE}/ops/login`);
+    await mobile.getByRole('heading', { name: '运营人员登录' }).waitFor();
+    await noHorizontalOverflow(mobile);
+    await mobile.goto(`${BASE}/login`);
+    await mobile.getByRole('heading', { name: '登录 Patron' }).waitFor();
   });
 
   await step('mobile-console', mobile, async () => {

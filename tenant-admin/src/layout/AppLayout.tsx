@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button } from 'antd';
+import { Alert, Button } from 'antd';
 import {
   ApiOutlined,
   AuditOutlined,
@@ -53,6 +53,17 @@ export function AppLayout() {
               onClick={() => setPassword(true)}
               aria-label={t('password.title')}
               title={t('password.title')}
+            />
+          )
+        }
+        banner={
+          me && ['suspended', 'past_due', 'closed'].includes(me.tenant.status) && (
+            <Alert
+              type={me.tenant.status === 'past_due' ? 'warning' : 'error'}
+              showIcon
+              message={t(`accountStatus.${me.tenant.status}`)}
+              style={{ marginBottom: 16 }}
+              role="alert"
             />
           )
         }

@@ -23,6 +23,7 @@ export function Shell({
   entries,
   selected,
   actions,
+  banner,
   onLogout,
 }: {
   brand: string;
@@ -31,6 +32,8 @@ export function Shell({
   entries: ShellEntry[];
   selected?: string;
   actions?: ReactNode;
+  /** Shown above every page (e.g. the account is suspended). */
+  banner?: ReactNode;
   onLogout: () => void | Promise<void>;
 }) {
   const { t } = useTranslation();
@@ -104,6 +107,7 @@ export function Shell({
           </Space>
         </Layout.Header>
         <Layout.Content className="app-content">
+          {banner}
           <Outlet />
         </Layout.Content>
       </Layout>

@@ -1,4 +1,4 @@
-import { Alert, Card, Col, Row, Statistic, Table, Typography } from 'antd';
+import { Alert, Card, Col, Empty, Row, Statistic, Table, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../api/client';
@@ -42,7 +42,11 @@ export function OpsTotalsPage() {
         </Col>
         <Col xs={24} lg={12}>
           <Card title={t('ops.totals.purchases')} loading={totals.isPending}>
-            <BarChart label={t('ops.totals.purchases')} points={purchases.map((p) => ({ x: p.day, y: p.count }))} />
+            {purchases.some((p) => p.count > 0) ? (
+              <BarChart label={t('ops.totals.purchases')} points={purchases.map((p) => ({ x: p.day, y: p.count }))} />
+            ) : (
+              <Empty description={t('ops.totals.noPurchases')} />
+            )}
             <Typography.Text type="secondary">
               {t('ops.totals.purchasesTotal', { count: purchases.reduce((n, p) => n + p.count, 0) })}
             </Typography.Text>

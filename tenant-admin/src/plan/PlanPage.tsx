@@ -54,6 +54,11 @@ export function PlanPage() {
                 <Descriptions.Item label={t('common.status')}>
                   {t(`tenantStatus.${d.tenant.status}`, { defaultValue: d.tenant.status })}
                 </Descriptions.Item>
+                {d.tenant.status === 'trial' && d.tenant.trial_ends_at && (
+                  <Descriptions.Item label={t('plan.trialEnds')}>
+                    {formatDateTime(d.tenant.trial_ends_at, i18n.language, tz)}
+                  </Descriptions.Item>
+                )}
                 <Descriptions.Item label={t('plan.period')}>
                   {formatDateTime(d.period_start, i18n.language, tz)} – {formatDateTime(d.period_end, i18n.language, tz)}
                 </Descriptions.Item>
