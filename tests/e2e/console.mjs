@@ -372,10 +372,13 @@ try {
     await ops.click('[data-testid=ops-plan-add]');
     await ops.fill('#plan_code', `e2e_${stamp.replace(/-/g, '_')}`);
     await ops.fill('#plan_name', `E2E ${stamp}`);
-    await ops.fill('#plan_monthly_price_minor', '9900');
+    await ops.fill('#plan_monthly_price_minor', '9999900');
+    // Archived at once: a test plan must never be offered to anyone (the API tests on the
+    // same database expect the seeded plans as the upgrade path).
+    await ops.click('#plan_archived');
     await ops.getByRole('dialog').getByRole('button', { name: /保存|Save/ }).click();
     await ops.getByRole('dialog').waitFor({ state: 'detached' });
-    await ops.getByRole('row', { name: new RegExp(`E2E ${stamp}`) }).waitFor();
+    await ops.getByRole('row', { name: new RegExp(`E2E ${stamp}`) }).getByText(/已归档|Archived/).waitFor();
   });
   await opsCtx.close();
 

@@ -91,8 +91,15 @@ export function OpsTenantsPage() {
                 </Tag>
                 {r.suspended_reason && (
                   <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                    {r.suspended_reason}
+                    {t(`ops.tenants.suspendedBy.${r.suspended_reason}`, { defaultValue: r.suspended_reason })}
                   </Typography.Text>
+                )}
+                {r.status_note && (
+                  <div>
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                      {r.status_note}
+                    </Typography.Text>
+                  </div>
                 )}
               </div>
             ),
