@@ -514,6 +514,16 @@ async fn operator_and_staff_tokens_never_stand_in_for_each_other() {
     assert_eq!(none.body.as_array().unwrap().len(), 0);
     let bad = app.get("/api/v1/ops/tenants?status=sleeping", &ops).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Platform totals count the account under its plan and status.
+    let totals = app.get("/api/v1/ops/totals", &ops).await;
+    assert_eq!(totals.status, StatusCode::OK, "{:?}", totals.body);
+    let trial_starter = totals.body["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["plan"] == "starter" && c["status"] == "trial")
+        .expect("starter trials counted");
+    assert!(trial_starter["tenants"].as_i64().unwrap() >= 1);
     // Logging out ends the operator token.
     assert_eq!(
         app.post("/api/v1/ops/logout", &ops, Value::Null)

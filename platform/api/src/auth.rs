@@ -285,7 +285,10 @@ impl AppState {
                 Access::Full | Access::None => {}
             }
         }
-        if let Some(feature) = call.feature {
+        // A closed account may still read (and export) everything it has, whatever its plan
+        // includes, until its data is deleted.
+        let closed_read = tenant_access == Access::ReadOnly(ReadOnlyReason::Closed) && call.is_read;
+        if let Some(feature) = call.feature.filter(|_| !closed_read) {
             self.require_feature(&principal, feature).await?;
         }
         // Integration keys are themselves a plan feature: a key stops working when the plan
