@@ -4,8 +4,9 @@
 // A new business signs up through the form, creates a custom role in the permission matrix,
 // creates staff with that role, creates an API key (shown once), switches the language,
 // switches its plan, sees a server field error on the sign-up form, logs out and back in;
-// an operator logs in at /ops, finds the business, changes its plan, suspends and resumes
-// it and creates a plan; the login page and the console fit a 375 px wide screen. Any browser console error fails the run. Each step
+// an operator logs in at /ops, finds the business, changes its plan, extends its trial and
+// suspends it; on a 375 px wide phone the login pages fit and the business's console shows
+// it is suspended; the operator resumes it and creates a plan. Any browser console error fails the run. Each step
 // saves a screenshot under tests/e2e/artifacts/.
 import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -354,6 +355,18 @@ try {
     await opsRow().getByText('starter').waitFor();
   });
 
+  await step('ops-trial-extended', ops, async () => {
+    const ends = opsRow().getByTestId('trial-ends');
+    const before = await ends.innerText();
+    await opsAction(/延长试用|Extend trial/, async () => {
+      await ops.fill('#ops-action_days', '7');
+    });
+    await ops.waitForFunction(
+      (prev) => document.querySelector('[data-testid=trial-ends]')?.textContent !== prev,
+      before,
+    );
+  });
+
   await step('ops-suspended', ops, async () => {
     await opsAction(/暂停|Suspend/, async () => {
       await ops.fill('#ops-action_reason', 'e2e: suspended by the operator test');
@@ -361,26 +374,6 @@ try {
     await opsRow().getByText(/已暂停|Suspended/).waitFor();
   });
 
-  await step('ops-resumed', ops, async () => {
-    await opsAction(/恢复|Resume/);
-    await opsRow().getByText(/已暂停|Suspended/).waitFor({ state: 'detached' });
-  });
-
-  await step('ops-plan-created', ops, async () => {
-    await ops.getByRole('menuitem', { name: /套餐|Plans/ }).click();
-    await ops.waitForURL(`${BASE}/ops/plans`);
-    await ops.click('[data-testid=ops-plan-add]');
-    await ops.fill('#plan_code', `e2e_${stamp.replace(/-/g, '_')}`);
-    await ops.fill('#plan_name', `E2E ${stamp}`);
-    await ops.fill('#plan_monthly_price_minor', '9999900');
-    // Archived at once: a test plan must never be offered to anyone (the API tests on the
-    // same database expect the seeded plans as the upgrade path).
-    await ops.click('#plan_archived');
-    await ops.getByRole('dialog').getByRole('button', { name: /保存|Save/ }).click();
-    await ops.getByRole('dialog').waitFor({ state: 'detached' });
-    await ops.getByRole('row', { name: new RegExp(`E2E ${stamp}`) }).getByText(/已归档|Archived/).waitFor();
-  });
-  await opsCtx.close();
 
   const phone = await browser.newContext({
     viewport: { width: 375, height: 740 },
@@ -411,6 +404,8 @@ try {
     await mobile.click('[data-testid=login-submit]');
     await mobile.waitForURL(`${BASE}/staff`);
     await mobile.getByText(staffEmail).waitFor();
+    // The operator suspended the account a moment ago: every page says so.
+    await mobile.getByRole('alert').getByText(/账户已暂停/).waitFor();
     await noHorizontalOverflow(mobile);
     await mobile.click('[data-testid=nav-toggle]');
     await mobile.getByRole('menuitem', { name: 'API 密钥' }).click();
@@ -420,6 +415,27 @@ try {
     await noHorizontalOverflow(mobile);
   });
   await phone.close();
+
+  await step('ops-resumed', ops, async () => {
+    await opsAction(/恢复|Resume/);
+    await opsRow().getByText(/已暂停|Suspended/).waitFor({ state: 'detached' });
+  });
+
+  await step('ops-plan-created', ops, async () => {
+    await ops.getByRole('menuitem', { name: /套餐|Plans/ }).click();
+    await ops.waitForURL(`${BASE}/ops/plans`);
+    await ops.click('[data-testid=ops-plan-add]');
+    await ops.fill('#plan_code', `e2e_${stamp.replace(/-/g, '_')}`);
+    await ops.fill('#plan_name', `E2E ${stamp}`);
+    await ops.fill('#plan_monthly_price_minor', '9999900');
+    // Archived at once: a test plan must never be offered to anyone (the API tests on the
+    // same database expect the seeded plans as the upgrade path).
+    await ops.click('#plan_archived');
+    await ops.getByRole('dialog').getByRole('button', { name: /保存|Save/ }).click();
+    await ops.getByRole('dialog').waitFor({ state: 'detached' });
+    await ops.getByRole('row', { name: new RegExp(`E2E ${stamp}`) }).getByText(/已归档|Archived/).waitFor();
+  });
+  await opsCtx.close();
 } catch {
   failed = true;
 } finally {

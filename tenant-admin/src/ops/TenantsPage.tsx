@@ -117,7 +117,14 @@ export function OpsTenantsPage() {
           {
             title: t('ops.tenants.periodEnd'),
             key: 'period_end',
-            render: (_, r) => formatDateTime(r.period_end, i18n.language),
+            render: (_, r) =>
+              r.tenant.status === 'trial' && r.tenant.trial_ends_at ? (
+                <span data-testid="trial-ends">
+                  {t('ops.tenants.trialEnds', { date: formatDateTime(r.tenant.trial_ends_at, i18n.language) })}
+                </span>
+              ) : (
+                formatDateTime(r.period_end, i18n.language)
+              ),
           },
           {
             title: t('common.actions'),

@@ -11,6 +11,7 @@ import { formatMoney, usagePercent } from '../ops/format';
 type Usage = Schemas['UsageView'];
 type Feature = Schemas['FeatureStatus'];
 type Plan = Schemas['PlanView'];
+type Invoice = Schemas['InvoiceView'];
 
 export function PlanPage() {
   const { t, i18n } = useTranslation();
@@ -19,6 +20,7 @@ export function PlanPage() {
   const qc = useQueryClient();
   const mine = useQuery({ queryKey: ['plan'], queryFn: () => call(api.GET('/plan')) });
   const catalogue = useQuery({ queryKey: ['plans'], queryFn: () => call(api.GET('/plans')) });
+  const invoices = useQuery({ queryKey: ['invoices'], queryFn: () => call(api.GET('/invoices')) });
   const change = useMutation({
     mutationFn: (plan: string) => call(api.POST('/plan', { body: { plan } })),
     onSuccess: () => {
@@ -149,6 +151,39 @@ export function PlanPage() {
                       )
                     ),
                 },
+              ]}
+            />
+          </Card>
+        </Col>
+        <Col xs={24}>
+          <Card title={t('plan.invoices')} loading={invoices.isPending}>
+            <Table<Invoice>
+              size="small"
+              rowKey="id"
+              dataSource={invoices.data}
+              pagination={false}
+              scroll={{ x: 'max-content' }}
+              locale={{ emptyText: invoices.isError ? errorText(t, invoices.error) : t('plan.noInvoices') }}
+              columns={[
+                {
+                  title: t('plan.period'),
+                  key: 'period',
+                  render: (_, v) =>
+                    `${formatDateTime(v.period_start, i18n.language, tz)} – ${formatDateTime(v.period_end, i18n.language, tz)}`,
+                },
+                { title: t('plan.name'), dataIndex: 'plan' },
+                {
+                  title: t('plan.total'),
+                  key: 'total',
+                  align: 'right',
+                  render: (_, v) => formatMoney(v.total_minor, v.currency, i18n.language),
+                },
+                {
+                  title: t('common.status'),
+                  dataIndex: 'status',
+                  render: (st: string) => <Tag>{t(`plan.invoiceStatus.${st}`, { defaultValue: st })}</Tag>,
+                },
+                { title: t('plan.due'), dataIndex: 'due_at', render: (v: string) => formatDateTime(v, i18n.language, tz) },
               ]}
             />
           </Card>
