@@ -49,6 +49,8 @@ const browser = await chromium.launch({
 });
 
 const consoleErrors = [];
+/** Warnings do not fail the run but are listed at its end. */
+const consoleWarnings = new Set();
 /** Console errors that a step expects (e.g. the browser logging a 409 it asked for). */
 let expected = [];
 let stepNo = 0;
@@ -56,6 +58,7 @@ let failed = false;
 
 function watch(page, label) {
   page.on('console', (msg) => {
+    if (msg.type() === 'warning') consoleWarnings.add(`[${label}] ${msg.text()}`);
     if (msg.type() !== 'error') return;
     const text = msg.text();
     const i = expected.findIndex((re) => re.test(text));
@@ -425,12 +428,18 @@ try {
     await ops.getByRole('menuitem', { name: /套餐|Plans/ }).click();
     await ops.waitForURL(`${BASE}/ops/plans`);
     await ops.click('[data-testid=ops-plan-add]');
-    await ops.fill('#plan_code', `e2e_${stamp.replace(/-/g, '_')}`);
+    await ops.fill('#plan_code', 'Not A Code!');
     await ops.fill('#plan_name', `E2E ${stamp}`);
     await ops.fill('#plan_monthly_price_minor', '9999900');
     // Archived at once: a test plan must never be offered to anyone (the API tests on the
     // same database expect the seeded plans as the upgrade path).
     await ops.click('#plan_archived');
+    // A bad code comes back as a field error under the code.
+    expected.push(/status of (400|422)/);
+    await ops.getByRole('dialog').getByRole('button', { name: /保存|Save/ }).click();
+    const code = ops.locator('.ant-form-item', { has: ops.locator('#plan_code') });
+    await code.locator('.ant-form-item-explain-error').waitFor();
+    await ops.fill('#plan_code', `e2e_${stamp.replace(/-/g, '_')}`);
     await ops.getByRole('dialog').getByRole('button', { name: /保存|Save/ }).click();
     await ops.getByRole('dialog').waitFor({ state: 'detached' });
     await ops.getByRole('row', { name: new RegExp(`E2E ${stamp}`) }).getByText(/已归档|Archived/).waitFor();
@@ -442,6 +451,9 @@ try {
   await browser.close();
 }
 
+if (consoleWarnings.size) {
+  console.log(`browser console warnings (${consoleWarnings.size}):\n  ${[...consoleWarnings].join('\n  ')}`);
+}
 if (failed) {
   console.error(`e2e FAILED (screenshots in ${ARTIFACTS})`);
   process.exit(1);

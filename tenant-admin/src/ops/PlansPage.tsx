@@ -126,9 +126,9 @@ function PlanEditor({ plan, onClose }: { plan?: Plan; onClose: () => void }) {
     },
     onError: (err) =>
       setError(
-        applyServerErrors(t, form, err, [
-          'code', 'name', 'monthly_price_minor', 'currency', 'features', 'limits', 'overage', 'trial_days',
-        ], { overage_minor: 'overage' }),
+        // Limits and overage are lists without one form item each: their problems go to
+        // the message above the form, with the path.
+        applyServerErrors(t, form, err, ['code', 'name', 'monthly_price_minor', 'currency', 'features', 'trial_days']),
       ),
   });
   const overage: Record<string, number> = {};
