@@ -16,7 +16,7 @@ export function setOpsUnauthorizedHandler(fn: () => void): void {
 }
 
 /** Operator endpoints (`/ops/...`) take the operator's token, every other one the staff's. */
-const isOps = (schemaPath: string) => schemaPath.startsWith('/ops/');
+export const isOps = (schemaPath: string): boolean => schemaPath.startsWith('/ops/');
 
 const auth: Middleware = {
   onRequest({ request, schemaPath }) {

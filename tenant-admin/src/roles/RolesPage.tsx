@@ -94,7 +94,7 @@ export function RolesPage() {
     align: 'center' as const,
     title: (
       <Space direction="vertical" size={0} align="center">
-        <span>
+        <span title={r.description || undefined}>
           {r.builtin && (
             <Tooltip title={t('roles.builtinHint')}>
               <LockOutlined aria-label={t('roles.builtin')} style={{ marginRight: 4 }} />
