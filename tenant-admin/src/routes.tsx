@@ -1,5 +1,5 @@
-import type { ReactNode } from 'react';
-import { Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { Result, Spin } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { useAuth } from './auth/AuthContext';
@@ -13,12 +13,8 @@ import { ApiKeysPage } from './api-keys/ApiKeysPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { AuditLogPage } from './settings/AuditLogPage';
 import { PlanPage } from './plan/PlanPage';
-import { OpsAuthProvider } from './ops/OpsAuth';
-import { OpsLayout, RequireOperator } from './ops/OpsLayout';
-import { OpsLoginPage } from './ops/OpsLoginPage';
-import { OpsTotalsPage } from './ops/TotalsPage';
-import { OpsTenantsPage } from './ops/TenantsPage';
-import { OpsPlansPage } from './ops/PlansPage';
+// The operator pages are loaded only when someone opens /ops.
+const OpsRoutes = lazy(() => import('./ops/OpsRoutes'));
 
 // One route per capability, each page in `src/<capability>/` (DESIGN.md). Members, points,
 // tiers and the dashboard get their routes here, and their menu entries in `layout/nav.ts`,
@@ -28,21 +24,14 @@ export function AppRoutes() {
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
-      <Route path="/ops" element={<OpsArea />}>
-        <Route path="login" element={<OpsLoginPage />} />
-        <Route
-          element={
-            <RequireOperator>
-              <OpsLayout />
-            </RequireOperator>
-          }
-        >
-          <Route index element={<OpsTotalsPage />} />
-          <Route path="tenants" element={<OpsTenantsPage />} />
-          <Route path="plans" element={<OpsPlansPage />} />
-          <Route path="*" element={<NotFound />} />
-        </Route>
-      </Route>
+      <Route
+        path="/ops/*"
+        element={
+          <Suspense fallback={<Loading />}>
+            <OpsRoutes />
+          </Suspense>
+        }
+      />
       <Route
         element={
           <RequireLogin>
@@ -63,25 +52,10 @@ export function AppRoutes() {
   );
 }
 
-/** The operators' pages (/ops): their own login, apart from any business. */
-function OpsArea() {
-  return (
-    <OpsAuthProvider>
-      <Outlet />
-    </OpsAuthProvider>
-  );
-}
-
 function RequireLogin({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
   const location = useLocation();
-  if (loading) {
-    return (
-      <div style={{ padding: 64, textAlign: 'center' }}>
-        <Spin />
-      </div>
-    );
-  }
+  if (loading) return <Loading />;
   if (!me) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
   return <>{children}</>;
 }
@@ -94,7 +68,15 @@ function Home() {
   return <Result status="info" title={t('home.nothing')} />;
 }
 
-function NotFound() {
+function Loading() {
+  return (
+    <div style={{ padding: 64, textAlign: 'center' }}>
+      <Spin />
+    </div>
+  );
+}
+
+export function NotFound() {
   const { t } = useTranslation();
   return <Result status="404" title={t('common.notFound')} />;
 }
