@@ -51,6 +51,19 @@ impl Db {
         Ok(Self { pool })
     }
 
+    /// A pool that connects on first use; for commands that never touch the database
+    /// (`patron openapi`).
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, DbError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| DbError::Config(format!("database URL: {e}")))?
+            .application_name("patron");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
     /// A transaction on the `platform` schema only (no tenant's tables are on its path).
     pub async fn platform_tx(&self) -> Result<PlatformTx, DbError> {
         Ok(PlatformTx {
