@@ -121,6 +121,8 @@ struct Worker {
     pid: u32,
     known: HashSet<WireKey>,
     stderr: Arc<Mutex<VecDeque<String>>>,
+    /// The task copying stderr; it ends when the process's stderr closes.
+    stderr_reader: tokio::task::JoinHandle<()>,
 }
 
 impl Worker {
@@ -159,8 +161,8 @@ impl Worker {
         if status.is_none() {
             let _ = self.child.start_kill();
         }
-        // Give the stderr reader a moment to drain what the process wrote before it died.
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Let the stderr reader drain what the process wrote before it died.
+        let _ = timeout(Duration::from_millis(200), &mut self.stderr_reader).await;
         let tail = lock(&self.stderr)
             .iter()
             .cloned()
@@ -197,6 +199,8 @@ impl Inner {
             .arg("--max-memory-mb")
             .arg(self.config.max_memory_mb.to_string())
             .args(&self.config.extra_args)
+            // A worker out of memory should die at once, not try to print a backtrace.
+            .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -219,7 +223,7 @@ impl Inner {
         };
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let sink = Arc::clone(&tail);
-        tokio::spawn(async move {
+        let stderr_reader = tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 tracing::warn!(pid, "patron-sandbox: {line}");
@@ -237,6 +241,7 @@ impl Inner {
             pid,
             known: HashSet::new(),
             stderr: tail,
+            stderr_reader,
         })
     }
 
@@ -314,8 +319,8 @@ impl SandboxPool {
                     RuleErrorKind::Unavailable,
                     format!(
                         "{PROGRAM_NAME} not found next to this executable nor in target/debug; \
-                         build it with `cargo build --manifest-path platform/sandbox/Cargo.toml` \
-                         or set PATRON_SANDBOX_BIN"
+                         build it with `cargo build --manifest-path platform/sandbox/Cargo.toml \
+                         --target-dir target` or set PATRON_SANDBOX_BIN"
                     ),
                 )
             })?,

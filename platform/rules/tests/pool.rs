@@ -17,7 +17,8 @@ fn sandbox() -> PathBuf {
     default_program().unwrap_or_else(|| {
         panic!(
             "patron-sandbox is not built: run `cargo build --manifest-path \
-             platform/sandbox/Cargo.toml` (scripts/test does) or set PATRON_SANDBOX_BIN"
+             platform/sandbox/Cargo.toml --target-dir target` (scripts/test does) or set \
+             PATRON_SANDBOX_BIN"
         )
     })
 }
@@ -93,7 +94,7 @@ async fn a_runaway_loop_is_a_limit_error_well_within_the_deadline_and_the_pool_g
         (e.kind, e.limit.as_deref()),
         (RuleErrorKind::Limit, Some("operations"))
     );
-    assert!(took < Duration::from_millis(100), "took {took:?}");
+    assert!(took < Duration::from_millis(200), "took {took:?}");
     let outcome = pool
         .eval(KEY, PER_YUAN, &event(500), &member())
         .await
@@ -187,9 +188,10 @@ async fn a_memory_bomb_ends_as_an_error_not_a_hang() {
         .eval(KEY, bomb, &event(1), &member())
         .await
         .unwrap_err();
-    assert!(
-        matches!(e.kind, RuleErrorKind::Limit | RuleErrorKind::Crashed),
-        "unexpected error {e:?}"
+    assert_eq!(
+        (e.kind, e.limit.as_deref()),
+        (RuleErrorKind::Limit, Some("memory")),
+        "{e:?}"
     );
     assert!(
         started.elapsed() < Duration::from_secs(3),
