@@ -118,7 +118,7 @@ async fn a_rule_past_its_deadline_is_killed_and_its_worker_replaced() {
         .unwrap_err();
     assert_eq!(e.kind, RuleErrorKind::Timeout);
     assert!(
-        started.elapsed() < Duration::from_millis(400),
+        started.elapsed() < Duration::from_secs(1),
         "took {:?}",
         started.elapsed()
     );
