@@ -102,6 +102,11 @@ fn helpers_compute_what_the_rule_guide_says() {
     assert_eq!(points("round_div(14, 10)"), 1);
     assert_eq!(points("floor_div(-7, 2) + 10"), 6);
     assert_eq!(points("percent(199, 10)"), 20);
+    // The examples in the helper table of docs/rules.md.
+    assert_eq!(points("floor_div(1999, 100)"), 19);
+    assert_eq!(points("round_div(1950, 100)"), 20);
+    assert_eq!(points("percent(12345, 10)"), 1235);
+    assert_eq!(points(r#"days_between("2026-01-01", "2026-03-01")"#), 59);
     assert_eq!(points(r#"days_between("2024-02-28", "2024-03-01")"#), 2);
     assert_eq!(
         points(r#"days_between(member.join_date, event.time.iso)"#),
@@ -305,4 +310,22 @@ fn rule_error_displays_its_position() {
         ..RuleError::new(ErrorKind::Runtime, "boom")
     };
     assert_eq!(e.to_string(), "Runtime: boom (line 2, column 3)");
+}
+
+/// Every example in docs/rules.md compiles and runs against a sample purchase.
+#[test]
+fn the_examples_in_the_rule_guide_run() {
+    let guide =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rules.md"))
+            .expect("docs/rules.md is readable");
+    let examples: Vec<&str> = guide
+        .split("```rhai\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
+    assert!(examples.len() >= 8, "found {} examples", examples.len());
+    for example in examples {
+        let outcome = run(example).unwrap_or_else(|e| panic!("{example}\nfailed: {e}"));
+        assert!(outcome.points > 0, "{example}\nearned nothing");
+    }
 }
