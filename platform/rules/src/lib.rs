@@ -1,0 +1,13 @@
+//! Point rules on the server side: a pool of `patron-sandbox` worker processes.
+//!
+//! Tenants' Rhai scripts never run in the server process (casbin forces Rhai's `unchecked`
+//! feature on it; see DESIGN.md, "Why the sandbox is its own process"). [`SandboxPool`] keeps
+//! a few sandbox workers, sends them compile / eval / eval_batch requests over pipes, gives
+//! every call a deadline, and replaces a worker that misses it, crashes, answers garbage or
+//! runs out of memory. Callers always get an [`Outcome`] or a [`RuleError`], never a panic.
+
+mod pool;
+mod wire;
+
+pub use pool::{default_program, PoolStats, SandboxConfig, SandboxPool};
+pub use wire::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey};

@@ -1,0 +1,222 @@
+//! What goes over the pipe to a sandbox worker (length-prefixed JSON frames; the worker side
+//! is `platform/sandbox/src/worker.rs`), and the public result and error types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Largest frame either side accepts (the sandbox has the same cap).
+pub(crate) const MAX_FRAME: usize = 4 * 1024 * 1024;
+
+/// Which rule: the tenant and the rule version. The pool adds the script's hash, so a
+/// changed script can never be mistaken for a cached one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RuleKey {
+    pub tenant: i64,
+    pub version: i64,
+}
+
+/// One case of a batch: an event and the member it is for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub event: Value,
+    pub member: Value,
+}
+
+/// What a rule earned: the total and one line per award.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub points: i64,
+    pub reasons: Vec<Reason>,
+}
+
+/// One award: points, why, and the purchase line (from 0) it is for, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub points: i64,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// Why a rule produced no outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleErrorKind {
+    /// The script does not compile (line and column given).
+    Compile,
+    /// The script failed while running (line and column when known).
+    Runtime,
+    /// The script exceeded a limit; `limit` says which (operations, call_levels,
+    /// expression_depth, string_size, array_size, map_size, memory, ...).
+    Limit,
+    /// The event or member handed to the rule was malformed.
+    BadInput,
+    /// The worker did not have the rule compiled (handled inside the pool; callers only see
+    /// it if a worker keeps forgetting).
+    NotCached,
+    /// The worker did not answer within the deadline; it was killed and replaced.
+    Timeout,
+    /// The worker died during the call; it was replaced.
+    Crashed,
+    /// The worker answered something that is not the protocol; it was killed and replaced.
+    Protocol,
+    /// Every worker stayed busy until the deadline.
+    Busy,
+    /// No worker could be started (the sandbox binary is missing or fails to start).
+    Unavailable,
+}
+
+/// A rule failure, with the script position when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("rule error ({kind:?}): {message}")]
+pub struct RuleError {
+    pub kind: RuleErrorKind,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+}
+
+impl RuleError {
+    pub fn new(kind: RuleErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            line: None,
+            column: None,
+            limit: None,
+        }
+    }
+}
+
+/// The key as the worker sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub(crate) struct WireKey {
+    pub tenant: i64,
+    pub version: i64,
+    pub hash: String,
+}
+
+impl WireKey {
+    pub fn new(key: RuleKey, script: &str) -> Self {
+        let hash = hex::encode(Sha256::digest(script.as_bytes()));
+        Self {
+            tenant: key.tenant,
+            version: key.version,
+            hash,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Compile,
+    Eval,
+    EvalBatch,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Compile => "compile",
+            Op::Eval => "eval",
+            Op::EvalBatch => "eval_batch",
+        }
+    }
+}
+
+/// The payload of one request besides its key and script.
+#[derive(Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    None,
+    One { event: &'a Value, member: &'a Value },
+    Batch(&'a [Case]),
+}
+
+#[derive(Serialize)]
+struct Request<'a> {
+    id: u64,
+    op: &'static str,
+    key: &'a WireKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    script: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cases: Option<&'a [Case]>,
+}
+
+pub(crate) fn encode(
+    id: u64,
+    op: Op,
+    key: &WireKey,
+    script: Option<&str>,
+    payload: Payload<'_>,
+) -> Result<Vec<u8>, RuleError> {
+    let (event, member, cases) = match payload {
+        Payload::None => (None, None, None),
+        Payload::One { event, member } => (Some(event), Some(member), None),
+        Payload::Batch(cases) => (None, None, Some(cases)),
+    };
+    let request = Request {
+        id,
+        op: op.name(),
+        key,
+        script,
+        event,
+        member,
+        cases,
+    };
+    let mut frame = vec![0u8; 4];
+    serde_json::to_writer(&mut frame, &request)
+        .map_err(|e| RuleError::new(RuleErrorKind::BadInput, format!("cannot encode: {e}")))?;
+    let len = frame.len() - 4;
+    if len > MAX_FRAME {
+        return Err(RuleError::new(
+            RuleErrorKind::BadInput,
+            format!("request of {len} bytes exceeds the {MAX_FRAME} byte limit"),
+        ));
+    }
+    frame[..4].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(frame)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Response {
+    pub id: u64,
+    pub ok: bool,
+    #[serde(default)]
+    pub result: Option<Outcome>,
+    #[serde(default)]
+    pub results: Option<Vec<CaseResult>>,
+    #[serde(default)]
+    pub error: Option<RuleError>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CaseResult {
+    pub ok: bool,
+    #[serde(default)]
+    pub result: Option<Outcome>,
+    #[serde(default)]
+    pub error: Option<RuleError>,
+}
+
+impl CaseResult {
+    pub fn into_result(self) -> Result<Outcome, RuleError> {
+        match (self.ok, self.result, self.error) {
+            (true, Some(outcome), _) => Ok(outcome),
+            (_, _, Some(error)) => Err(error),
+            _ => Err(RuleError::new(
+                RuleErrorKind::Protocol,
+                "case answer without result",
+            )),
+        }
+    }
+}

@@ -1,0 +1,672 @@
+//! The Rhai engine that tenants' point rules run in: its limits, the rule API (`event`,
+//! `member`, helpers, `award`), and how an evaluation becomes points with reasons.
+//!
+//! Everything here is deterministic: the engine has no clock (`no_time`), no randomness, no
+//! module imports (`no_module`), no `eval`, and prints nothing. A rule sees only what the
+//! caller passes in.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rhai::{
+    Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, ParseError, ParseErrorType,
+    Position, Scope, AST, INT,
+};
+use serde::Serialize;
+
+/// Most awards one evaluation may make.
+pub const MAX_AWARDS: usize = 1_000;
+/// Longest reason kept on an award, in characters (longer ones are cut).
+pub const MAX_REASON_CHARS: usize = 200;
+/// Reason given to the points a rule returns as its value.
+pub const RETURNED_REASON: &str = "rule";
+
+/// The limits every evaluation runs under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Operations one evaluation may perform (a runaway loop stops here).
+    pub max_operations: u64,
+    /// Depth of nested function calls.
+    pub max_call_levels: usize,
+    /// Depth of nested expressions at the top level of a script.
+    pub max_expr_depth: usize,
+    /// Depth of nested expressions inside functions and closures.
+    pub max_function_expr_depth: usize,
+    /// Length of any string, in bytes.
+    pub max_string_size: usize,
+    /// Elements in any array (nested arrays included).
+    pub max_array_size: usize,
+    /// Properties in any object map (nested maps included).
+    pub max_map_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_operations: 100_000,
+            max_call_levels: 32,
+            max_expr_depth: 64,
+            max_function_expr_depth: 32,
+            max_string_size: 64 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 10_000,
+        }
+    }
+}
+
+/// What a rule earned: the total and one line per award.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub points: i64,
+    pub reasons: Vec<Award>,
+}
+
+/// One award: points, why, and the purchase line it is for when it is for one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Award {
+    pub points: i64,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+/// The kinds of failure a caller can tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The script does not compile.
+    Compile,
+    /// The script failed while running (bad arithmetic, a helper refused its input, ...).
+    Runtime,
+    /// The script exceeded one of the limits; `limit` says which.
+    Limit,
+    /// The request itself was wrong (event or member not an object, wrong field types).
+    BadInput,
+    /// Evaluation asked for a key this worker has not compiled; resend with the script.
+    NotCached,
+}
+
+/// A rule failure, with where in the script it happened when Rhai knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleError {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// For `limit`: operations, call_levels, expression_depth, string_size, array_size,
+    /// map_size, variables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
+}
+
+impl RuleError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            line: None,
+            column: None,
+            limit: None,
+        }
+    }
+
+    fn at(mut self, pos: Position) -> Self {
+        self.line = pos.line();
+        self.column = pos.position();
+        self
+    }
+
+    fn limit(which: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            limit: Some(which),
+            ..Self::new(ErrorKind::Limit, message)
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadInput, message)
+    }
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)?;
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, " (line {line}, column {column})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// Awards made by the evaluation under way; the `award` helpers write here.
+#[derive(Default)]
+struct Tally {
+    awards: Vec<Award>,
+    total: i64,
+    /// Number of purchase lines, so `award_line` can check its index.
+    lines: usize,
+}
+
+impl Tally {
+    fn add(
+        &mut self,
+        points: INT,
+        reason: &str,
+        line: Option<INT>,
+    ) -> Result<(), Box<EvalAltResult>> {
+        if points < 0 {
+            return Err(format!("award: points must not be negative (got {points})").into());
+        }
+        let line = match line {
+            None => None,
+            Some(i) => match usize::try_from(i) {
+                Ok(i) if i < self.lines => Some(i),
+                _ => {
+                    return Err(format!(
+                        "award_line: line {i} does not exist (the event has {} line(s), numbered from 0)",
+                        self.lines
+                    )
+                    .into())
+                }
+            },
+        };
+        if self.awards.len() >= MAX_AWARDS {
+            return Err(EvalAltResult::ErrorDataTooLarge(
+                "Number of awards".to_string(),
+                Position::NONE,
+            )
+            .into());
+        }
+        self.total = self
+            .total
+            .checked_add(points)
+            .ok_or_else(|| Box::<EvalAltResult>::from("award: total points overflow"))?;
+        let reason = if reason.chars().count() > MAX_REASON_CHARS {
+            let mut cut: String = reason.chars().take(MAX_REASON_CHARS - 1).collect();
+            cut.push('…');
+            cut
+        } else {
+            reason.to_string()
+        };
+        self.awards.push(Award {
+            points,
+            reason,
+            line,
+        });
+        Ok(())
+    }
+}
+
+/// One engine with the rule API registered. Build one per worker: `Engine::new()` is costly.
+pub struct RuleEngine {
+    engine: Engine,
+    tally: Rc<RefCell<Tally>>,
+}
+
+type Fallible<T> = Result<T, Box<EvalAltResult>>;
+
+impl RuleEngine {
+    pub fn new(limits: &Limits) -> Self {
+        let mut engine = Engine::new();
+        engine.set_max_operations(limits.max_operations);
+        engine.set_max_call_levels(limits.max_call_levels);
+        engine.set_max_expr_depths(limits.max_expr_depth, limits.max_function_expr_depth);
+        engine.set_max_string_size(limits.max_string_size);
+        engine.set_max_array_size(limits.max_array_size);
+        engine.set_max_map_size(limits.max_map_size);
+        engine.set_strict_variables(true);
+        // A typo such as `event.amout` is an error rather than a silent `()`.
+        engine.set_fail_on_invalid_map_property(true);
+        engine.disable_symbol("eval");
+        // stdout carries the protocol: scripts must never write to it.
+        engine.on_print(|_| {});
+        engine.on_debug(|_, _, _| {});
+
+        let tally = Rc::new(RefCell::new(Tally::default()));
+        register_helpers(&mut engine);
+        register_awards(&mut engine, &tally);
+        Self { engine, tally }
+    }
+
+    /// Compiles a script; `event` and `member` are the only variables it may assume.
+    pub fn compile(&self, script: &str) -> Result<AST, RuleError> {
+        let mut scope = Scope::new();
+        scope.push("event", Dynamic::UNIT);
+        scope.push("member", Dynamic::UNIT);
+        self.engine
+            .compile_with_scope(&scope, script)
+            .map_err(from_parse_error)
+    }
+
+    /// Runs a compiled rule against one event and member (already checked by
+    /// [`prepare_event`] and [`prepare_member`]).
+    pub fn eval(&self, ast: &AST, event: Dynamic, member: Dynamic) -> Result<Outcome, RuleError> {
+        let lines = event
+            .read_lock::<Map>()
+            .and_then(|m| {
+                m.get("items")
+                    .map(|i| i.read_lock::<Array>().map_or(0, |a| a.len()))
+            })
+            .unwrap_or(0);
+        *self.tally.borrow_mut() = Tally {
+            lines,
+            ..Tally::default()
+        };
+
+        let mut scope = Scope::new();
+        scope.push_constant("event", event);
+        scope.push_constant("member", member);
+        let value = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
+        let mut tally = std::mem::take(&mut *self.tally.borrow_mut());
+        let value = value.map_err(from_eval_error)?;
+
+        if value.is_unit() {
+        } else if let Ok(points) = value.as_int() {
+            if points != 0 {
+                tally
+                    .add(points, RETURNED_REASON, None)
+                    .map_err(from_eval_error)?;
+            }
+        } else if value.is_float() {
+            return Err(RuleError::new(
+                ErrorKind::Runtime,
+                "the rule returned a fractional number; points are whole numbers \
+                 (use round_div, floor_div or .to_int())",
+            ));
+        } else {
+            return Err(RuleError::new(
+                ErrorKind::Runtime,
+                format!(
+                    "the rule returned a {}; a rule returns a whole number of points or nothing \
+                     (and calls award)",
+                    value.type_name()
+                ),
+            ));
+        }
+        Ok(Outcome {
+            points: tally.total,
+            reasons: tally.awards,
+        })
+    }
+}
+
+fn from_parse_error(err: ParseError) -> RuleError {
+    let ParseError(kind, pos) = err;
+    let error = match *kind {
+        ParseErrorType::ExprTooDeep => {
+            RuleError::limit("expression_depth", "expressions are nested too deeply")
+        }
+        ParseErrorType::LiteralTooLarge(ref what, max) if what.contains("string") => {
+            RuleError::limit("string_size", format!("{what} exceeds the limit ({max})"))
+        }
+        ParseErrorType::LiteralTooLarge(ref what, max) if what.contains("rray") => {
+            RuleError::limit("array_size", format!("{what} exceeds the limit ({max})"))
+        }
+        ParseErrorType::LiteralTooLarge(ref what, max) => {
+            RuleError::limit("map_size", format!("{what} exceeds the limit ({max})"))
+        }
+        ref other => RuleError::new(ErrorKind::Compile, other.to_string()),
+    };
+    error.at(pos)
+}
+
+fn from_eval_error(err: Box<EvalAltResult>) -> RuleError {
+    let outer = err.position();
+    let mut inner: &EvalAltResult = &err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, e, _) = inner {
+        inner = e;
+    }
+    let error = match inner {
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            RuleError::limit("operations", "the rule ran too long (too many operations)")
+        }
+        EvalAltResult::ErrorStackOverflow(_) => {
+            RuleError::limit("call_levels", "functions call each other too deeply")
+        }
+        EvalAltResult::ErrorTooManyVariables(_) => {
+            RuleError::limit("variables", "the rule defines too many variables")
+        }
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let which = if what.contains("string") {
+                "string_size"
+            } else if what.contains("rray") {
+                "array_size"
+            } else if what.contains("map") {
+                "map_size"
+            } else {
+                "awards"
+            };
+            RuleError::limit(which, format!("{what} exceeds the limit"))
+        }
+        EvalAltResult::ErrorRuntime(value, _) => {
+            RuleError::new(ErrorKind::Runtime, value.to_string())
+        }
+        other => RuleError::new(ErrorKind::Runtime, strip_position(other)),
+    };
+    let pos = if inner.position().is_none() {
+        outer
+    } else {
+        inner.position()
+    };
+    error.at(pos)
+}
+
+/// Rhai's message without its " (line x, position y)" suffix: the position is sent apart.
+fn strip_position(err: &EvalAltResult) -> String {
+    let text = err.to_string();
+    match text.rfind(" (line ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+fn take_map(value: Dynamic, what: &str) -> Result<Map, RuleError> {
+    let type_name = value.type_name();
+    value
+        .try_cast::<Map>()
+        .ok_or_else(|| RuleError::bad_input(format!("{what} must be an object, not {type_name}")))
+}
+
+fn default_str(map: &mut Map, key: &str) -> Result<(), RuleError> {
+    let value = map.entry(key.into()).or_insert_with(|| "".into());
+    if value.is_string() || value.is_unit() {
+        if value.is_unit() {
+            *value = "".into();
+        }
+        Ok(())
+    } else {
+        Err(RuleError::bad_input(format!("{key} must be a string")))
+    }
+}
+
+fn default_int(map: &mut Map, key: &str, default: INT, path: &str) -> Result<(), RuleError> {
+    let value = map.entry(key.into()).or_insert(Dynamic::from_int(default));
+    if value.is_unit() {
+        *value = Dynamic::from_int(default);
+    }
+    if value.is_int() {
+        Ok(())
+    } else {
+        Err(RuleError::bad_input(format!(
+            "{path} must be a whole number"
+        )))
+    }
+}
+
+fn default_map(map: &mut Map, key: &str) -> Result<Map, RuleError> {
+    let value = map.remove(key).unwrap_or(Dynamic::UNIT);
+    if value.is_unit() {
+        Ok(Map::new())
+    } else {
+        take_map(value, key)
+    }
+}
+
+/// Checks an event and fills the fields it leaves out, so rules never meet a missing one.
+pub fn prepare_event(event: Dynamic) -> Result<Dynamic, RuleError> {
+    let mut event = take_map(event, "event")?;
+    for key in ["kind", "currency", "store"] {
+        default_str(&mut event, key)?;
+    }
+    default_int(&mut event, "amount", 0, "amount")?;
+
+    let items = event.remove("items").unwrap_or(Dynamic::UNIT);
+    let items = if items.is_unit() {
+        Array::new()
+    } else {
+        items
+            .try_cast::<Array>()
+            .ok_or_else(|| RuleError::bad_input("items must be an array"))?
+    };
+    let mut checked = Array::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let mut item = take_map(item, &format!("items[{i}]"))?;
+        for key in ["sku", "name", "category"] {
+            default_str(&mut item, key)?;
+        }
+        default_int(&mut item, "quantity", 1, &format!("items[{i}].quantity"))?;
+        default_int(
+            &mut item,
+            "unit_price",
+            0,
+            &format!("items[{i}].unit_price"),
+        )?;
+        checked.push(item.into());
+    }
+    event.insert("items".into(), checked.into());
+
+    let mut time = default_map(&mut event, "time")?;
+    default_str(&mut time, "iso")?;
+    for key in ["year", "month", "day", "hour", "weekday"] {
+        default_int(&mut time, key, 0, &format!("time.{key}"))?;
+    }
+    event.insert("time".into(), time.into());
+    Ok(event.into())
+}
+
+/// Checks a member and fills the fields it leaves out.
+pub fn prepare_member(member: Dynamic) -> Result<Dynamic, RuleError> {
+    let mut member = take_map(member, "member")?;
+    member.entry("id".into()).or_insert(Dynamic::UNIT);
+    for key in ["tier", "join_date", "birthday"] {
+        default_str(&mut member, key)?;
+    }
+    let fields = default_map(&mut member, "fields")?;
+    member.insert("fields".into(), fields.into());
+
+    let mut totals = default_map(&mut member, "totals")?;
+    for key in ["spend", "visits", "points_earned"] {
+        default_int(&mut totals, key, 0, &format!("totals.{key}"))?;
+    }
+    member.insert("totals".into(), totals.into());
+
+    let mut benefits = default_map(&mut member, "benefits")?;
+    default_int(&mut benefits, "multiplier", 1000, "benefits.multiplier")?;
+    default_int(
+        &mut benefits,
+        "discount_percent",
+        0,
+        "benefits.discount_percent",
+    )?;
+    member.insert("benefits".into(), benefits.into());
+    Ok(member.into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn floor_div_i128(a: i128, b: i128) -> Option<i128> {
+    let q = a.checked_div(b)?;
+    if a % b != 0 && ((a < 0) != (b < 0)) {
+        Some(q - 1)
+    } else {
+        Some(q)
+    }
+}
+
+fn to_int(value: i128, what: &str) -> Fallible<INT> {
+    INT::try_from(value).map_err(|_| format!("{what}: result overflows").into())
+}
+
+/// `a / b` rounded down (towards minus infinity).
+pub fn floor_div(a: INT, b: INT) -> Fallible<INT> {
+    if b == 0 {
+        return Err("floor_div: division by zero".into());
+    }
+    to_int(
+        floor_div_i128(a.into(), b.into()).unwrap_or_default(),
+        "floor_div",
+    )
+}
+
+/// `a / b` rounded to the nearest whole number, halves up (2.5 -> 3, -2.5 -> -2).
+pub fn round_div(a: INT, b: INT) -> Fallible<INT> {
+    if b == 0 {
+        return Err("round_div: division by zero".into());
+    }
+    let (a, b) = (i128::from(a), i128::from(b));
+    to_int(
+        floor_div_i128(2 * a + b, 2 * b).unwrap_or_default(),
+        "round_div",
+    )
+}
+
+/// `pct` percent of `amount`, rounded half up.
+pub fn percent(amount: INT, pct: INT) -> Fallible<INT> {
+    let scaled = i128::from(amount) * i128::from(pct);
+    to_int(
+        floor_div_i128(2 * scaled + 100, 200).unwrap_or_default(),
+        "percent",
+    )
+}
+
+/// Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`, anything after the date is ignored).
+fn days_from_iso(text: &str) -> Option<i64> {
+    let date = text.get(..10)?;
+    let mut parts = date.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Whole days from `a` to `b` (negative when `b` is earlier).
+pub fn days_between(a: &str, b: &str) -> Fallible<INT> {
+    let parse = |s: &str| {
+        days_from_iso(s).ok_or_else(|| -> Box<EvalAltResult> {
+            format!("days_between: '{s}' is not a date like 2026-01-31").into()
+        })
+    };
+    Ok(parse(b)? - parse(a)?)
+}
+
+fn get_str(map: &Map, key: &str) -> String {
+    map.get(key)
+        .and_then(|v| v.clone().into_immutable_string().ok())
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
+fn is_birthday_month(member: &mut Map, event: Map) -> bool {
+    let birthday = get_str(member, "birthday");
+    let month = event.get("time").and_then(|t| {
+        t.read_lock::<Map>()
+            .and_then(|t| t.get("month").and_then(|m| m.as_int().ok()))
+    });
+    match (
+        birthday.get(5..7).and_then(|m| m.parse::<INT>().ok()),
+        month,
+    ) {
+        (Some(b), Some(m)) => b == m,
+        _ => false,
+    }
+}
+
+fn items_where(event: &Map, key: &str, wanted: &str) -> Array {
+    let Some(items) = event.get("items").and_then(|i| i.read_lock::<Array>()) else {
+        return Array::new();
+    };
+    items
+        .iter()
+        .filter(|item| {
+            item.read_lock::<Map>()
+                .is_some_and(|m| get_str(&m, key) == wanted)
+        })
+        .cloned()
+        .collect()
+}
+
+fn items_total(items: Array) -> Fallible<INT> {
+    let mut total: INT = 0;
+    for item in &items {
+        let Some(map) = item.read_lock::<Map>() else {
+            return Err("items_total: expects an array of purchase lines".into());
+        };
+        let field = |key: &str| map.get(key).and_then(|v| v.as_int().ok()).unwrap_or(0);
+        let line = field("quantity")
+            .checked_mul(field("unit_price"))
+            .and_then(|line| total.checked_add(line));
+        total =
+            line.ok_or_else(|| -> Box<EvalAltResult> { "items_total: total overflows".into() })?;
+    }
+    Ok(total)
+}
+
+fn register_helpers(engine: &mut Engine) {
+    engine.register_fn("floor_div", floor_div);
+    engine.register_fn("round_div", round_div);
+    engine.register_fn("percent", percent);
+    engine.register_fn("days_between", |a: &str, b: &str| days_between(a, b));
+    engine.register_fn("is_birthday_month", is_birthday_month);
+    engine.register_fn("items_in_category", |event: &mut Map, category: &str| {
+        items_where(event, "category", category)
+    });
+    engine.register_fn("items_with_sku", |event: &mut Map, sku: &str| {
+        items_where(event, "sku", sku)
+    });
+    engine.register_fn("items_total", items_total);
+}
+
+fn register_awards(engine: &mut Engine, tally: &Rc<RefCell<Tally>>) {
+    let t = Rc::clone(tally);
+    engine.register_fn(
+        "award",
+        move |points: INT, reason: ImmutableString| -> Fallible<()> {
+            t.borrow_mut().add(points, &reason, None)
+        },
+    );
+    let t = Rc::clone(tally);
+    engine.register_fn("award", move |points: INT| -> Fallible<()> {
+        t.borrow_mut().add(points, RETURNED_REASON, None)
+    });
+    let t = Rc::clone(tally);
+    engine.register_fn(
+        "award_line",
+        move |line: INT, points: INT, reason: ImmutableString| -> Fallible<()> {
+            t.borrow_mut().add(points, &reason, Some(line))
+        },
+    );
+    // Fractional points get a clear message instead of "function not found".
+    let fractional = || -> Fallible<()> {
+        Err("award: points must be a whole number (use round_div, floor_div or .to_int())".into())
+    };
+    engine.register_fn("award", move |_: f64, _: ImmutableString| fractional());
+    engine.register_fn("award", move |_: f64| fractional());
+    engine.register_fn("award_line", move |_: INT, _: f64, _: ImmutableString| {
+        fractional()
+    });
+}
