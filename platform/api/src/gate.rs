@@ -194,6 +194,18 @@ impl AppState {
         Ok(Arc::new(plan))
     }
 
+    /// For member-facing writes (the portal): refuses while the account is read-only, and
+    /// returns the plan for limit checks.
+    pub async fn open_for_members(&self, tenant: &Tenant) -> Result<Arc<Plan>, ApiError> {
+        if tenant.access() != patron_core::plans::Access::Full {
+            return Err(ApiError::forbidden(
+                "business_unavailable",
+                "this business is not accepting changes here right now",
+            ));
+        }
+        self.plan_of(tenant).await
+    }
+
     /// 429 when the tenant is over its plan's requests per minute.
     pub fn rate_limit(&self, principal: &Principal) -> Result<(), ApiError> {
         self.rate
@@ -257,8 +269,19 @@ impl AppState {
         limit: Limit,
         adding: i64,
     ) -> Result<(), ApiError> {
-        let usage = db_plans::lock_and_count(tx, limit).await?;
-        let Err(over) = plans::check_limit(&principal.plan, limit, usage, adding) else {
+        self.check_limit_on(tx, &principal.plan, limit, adding).await
+    }
+
+    /// [`AppState::check_limit`] for callers without a staff principal (the member portal).
+    pub async fn check_limit_on(
+        &self,
+        tx: &mut TenantTx,
+        plan: &Plan,
+        limit: Limit,
+        adding: i64,
+    ) -> Result<(), ApiError> {
+        let usage = db_plans::lock_and_count(tx, limit, self.now()).await?;
+        let Err(over) = plans::check_limit(plan, limit, usage, adding) else {
             return Ok(());
         };
         let plans = self.plans().await?;
@@ -270,7 +293,7 @@ impl AppState {
             "limit_reached",
             format!(
                 "the {} plan allows {} {}; {} in use{}",
-                principal.plan.name,
+                plan.name,
                 over.allowed,
                 limit.as_str().replace('_', " "),
                 over.usage,
@@ -279,7 +302,7 @@ impl AppState {
                     .map(|c| format!("; the {c} plan allows more"))
                     .unwrap_or_default()
             ),
-            &principal.plan,
+            plan,
         );
         p.limit = Some(limit.as_str().into());
         p.allowed = Some(over.allowed);

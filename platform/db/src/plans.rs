@@ -106,13 +106,51 @@ pub async fn update(db: &Db, plan: &Plan) -> Result<Plan, DbError> {
 /// The standing counts a plan limits, read inside the tenant's transaction. Takes the
 /// tenant's limit lock first, so two requests creating the last allowed item cannot both
 /// see room for it.
-pub async fn lock_and_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbError> {
+pub async fn lock_and_count(
+    tx: &mut TenantTx,
+    limit: Limit,
+    at: DateTime<Utc>,
+) -> Result<i64, DbError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('patron.limit.' || $1, $2))")
         .bind(limit.as_str())
         .bind(tx.tenant_id())
         .execute(tx.conn())
         .await?;
+    if limit.is_monthly() {
+        let month = month_bounds(at).0.date_naive();
+        let used: Option<i64> = sqlx::query_scalar(
+            "SELECT value FROM platform.usage WHERE tenant_id = $1 AND month = $2 AND metric = $3",
+        )
+        .bind(tx.tenant_id())
+        .bind(month)
+        .bind(limit.as_str())
+        .fetch_optional(tx.conn())
+        .await?;
+        return Ok(used.unwrap_or(0));
+    }
     standing_count(tx, limit).await
+}
+
+/// Adds `by` to a monthly counter inside the transaction that used it, so a rolled-back
+/// send is not counted.
+pub async fn meter_in(
+    tx: &mut TenantTx,
+    metric: &str,
+    at: DateTime<Utc>,
+    by: i64,
+) -> Result<(), DbError> {
+    let month = month_bounds(at).0.date_naive();
+    sqlx::query(
+        "INSERT INTO platform.usage (tenant_id, month, metric, value) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, month, metric) DO UPDATE SET value = platform.usage.value + excluded.value",
+    )
+    .bind(tx.tenant_id())
+    .bind(month)
+    .bind(metric)
+    .bind(by)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// How many of `limit`'s things the tenant has now (0 for things that do not exist yet in
