@@ -13,24 +13,38 @@ use patron_tests::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// Common surnames, the most common first (王 and 李 each carry about 7% of people).
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "高", "林", "罗",
+    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
+    "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡",
 ];
-const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
-    "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "文", "华", "玲", "建国", "志强", "海燕",
-    "晓东",
-];
+/// Characters common in given names.
+const GIVEN: &str = "伟芳娜英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂文华玲建国志海燕晓东红梅鹏飞宇浩然子轩欣怡梓涵诗雨嘉琪思博俊凯佳悦婷雪琳晨阳睿泽宁安瑞祥康乐天翔云龙成斌波辉荣新春秋月星光庆福贵彬亮峰健坤鑫";
 const TAGS: &[&str] = &[
     "vip", "yoga", "spin", "pilates", "new", "lapsed", "family", "student",
 ];
 
-fn name(i: u64) -> String {
-    let s = SURNAMES[(i % 20) as usize];
-    let g = GIVEN[((i / 20) % 30) as usize];
-    let g2 = GIVEN[((i / 600) % 30) as usize];
-    format!("{s}{g}{g2}")
+/// A well-mixed hash of (n, salt): each column of the seed is independent of the others.
+fn h(n: u64, salt: u64) -> u64 {
+    let mut z = n.wrapping_add(salt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn name(n: u64) -> String {
+    // Skewed like real surnames: the first ones are much more common.
+    let r = h(n, 1) % 1000;
+    let s = SURNAMES[((r * r) / 25_000) as usize % SURNAMES.len()];
+    let given: Vec<char> = GIVEN.chars().collect();
+    let g1 = given[(h(n, 2) % given.len() as u64) as usize];
+    let g2 = given[(h(n, 3) % given.len() as u64) as usize];
+    if h(n, 4) % 4 == 0 {
+        format!("{s}{g1}")
+    } else {
+        format!("{s}{g1}{g2}")
+    }
 }
 
 fn phone(i: u64) -> String {
@@ -120,24 +134,28 @@ async fn bench_members(count: u64) {
             let (_, eenc) = keys.encrypt(&email);
             let eidx = keys.blind_index("email", &email);
             let birthday = chrono::NaiveDate::from_ymd_opt(
-                1950 + (n % 55) as i32,
-                1 + (n % 12) as u32,
-                1 + (n % 28) as u32,
+                1950 + (h(n, 5) % 55) as i32,
+                1 + (h(n, 6) % 12) as u32,
+                1 + (h(n, 7) % 28) as u32,
             )
             .unwrap();
             let join = chrono::NaiveDate::from_ymd_opt(
-                2015 + (n % 11) as i32,
-                1 + ((n / 7) % 12) as u32,
-                1 + ((n / 3) % 28) as u32,
+                2015 + (h(n, 8) % 11) as i32,
+                1 + (h(n, 9) % 12) as u32,
+                1 + (h(n, 10) % 28) as u32,
             )
             .unwrap();
-            let tags = format!(
-                "{{{},{}}}",
-                TAGS[(n % 8) as usize],
-                TAGS[((n / 8) % 8) as usize]
-            );
-            let plan = ["gold", "silver", "basic"][(n % 3) as usize];
-            let custom = format!("{{\"level\": {}, \"plan\": \"{plan}\"}}", n % 100);
+            let tags = match h(n, 11) % 3 {
+                0 => "{}".to_owned(),
+                1 => format!("{{{}}}", TAGS[(h(n, 12) % 8) as usize]),
+                _ => format!(
+                    "{{{},{}}}",
+                    TAGS[(h(n, 12) % 8) as usize],
+                    TAGS[(h(n, 13) % 8) as usize]
+                ),
+            };
+            let plan = ["gold", "silver", "basic"][(h(n, 14) % 3) as usize];
+            let custom = format!("{{\"level\": {}, \"plan\": \"{plan}\"}}", h(n, 15) % 100);
             let created =
                 chrono::DateTime::from_timestamp(1_600_000_000 + n as i64 * 60, 0).unwrap();
             members.push_str(&format!(

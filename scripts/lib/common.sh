@@ -597,3 +597,22 @@ npm_install_deps() {
         npm install --no-audit --no-fund
     fi
 }
+
+# ---------------------------------------------------------------------------------------------
+# Personal data key
+
+# Members' phones and e-mails are encrypted, and `patron serve` refuses to start without a
+# key. When PATRON_PII_KEY is unset, use (and on first use make) a development key under
+# .data/, so data written by one run stays readable by the next. Real deployments set it.
+ensure_dev_pii_key() {
+    if [[ -n ${PATRON_PII_KEY:-} ]]; then
+        return 0
+    fi
+    mkdir -p "$ROOT/.data"
+    if [[ ! -s $ROOT/.data/pii.key ]]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 >"$ROOT/.data/pii.key")
+    fi
+    PATRON_PII_KEY="$(cat "$ROOT/.data/pii.key")"
+    export PATRON_PII_KEY
+    warn "PATRON_PII_KEY is not set: using the development key in .data/pii.key"
+}

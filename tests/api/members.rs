@@ -801,4 +801,18 @@ async fn the_plan_gates_custom_fields_and_exports_and_its_member_limit_holds_at_
         .await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{:?}", r.body);
     assert_eq!(r.code(), "limit_reached");
+    // Self-service registration is refused too, in words for a member.
+    let slug = &t.slug;
+    let sent = app
+        .post(
+            &format!("/api/v1/portal/{slug}/codes"),
+            &Auth::None,
+            json!({ "phone": "13700009999", "purpose": "register" }),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED);
+    let code = crate::portal::last_code(&app, &t, "13700009999").await;
+    let r = app.post(&format!("/api/v1/portal/{slug}/register"), &Auth::None, json!({ "profile": { "name": "Late", "phone": "13700009999" }, "code": code, "password": PASSWORD })).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "registration_unavailable");
 }

@@ -19,6 +19,7 @@ use patron_core::auth::{
 };
 use patron_core::members::{email_lookup_key, Phone};
 use patron_core::pii::PiiKeys;
+use patron_core::plans::Limit;
 use patron_db::members::{self, Actor};
 use patron_db::{portal, tenants, DbError, Tenant, TenantTx};
 use poem_openapi::auth::Bearer;
@@ -187,25 +188,6 @@ fn exhausted() -> ApiError {
         "too many wrong codes; ask for a new one",
         60,
     )
-}
-
-/// For callers outside the portal (staff changing a verified phone): checks a code and,
-/// when wrong, still records the attempt before refusing.
-pub async fn check_code(
-    tx: &mut TenantTx,
-    keys: &PiiKeys,
-    purpose: &str,
-    phone: &Phone,
-    code: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    match verify_code(tx, keys, purpose, phone, code, now).await? {
-        CodeCheck::Ok => Ok(()),
-        CodeCheck::Exhausted => Err(exhausted()),
-        // The attempt counter lives in this transaction, which the error rolls back; the
-        // limit on codes per hour still bounds guessing.
-        CodeCheck::Wrong => Err(wrong_code()),
-    }
 }
 
 #[derive(Debug, Object)]
@@ -538,6 +520,16 @@ impl PortalApi {
             }
         }
         parsed.data.phone_verified_at = Some(now);
+        // The business's plan caps its members; a member cannot upgrade it, so say so plainly.
+        let plan = self.state.plan_of(&t).await?;
+        let usage = patron_db::plans::lock_and_count(&mut tx, Limit::Members).await?;
+        if patron_core::plans::check_limit(&plan, Limit::Members, usage, 1).is_err() {
+            return Err(ApiError::conflict(
+                "registration_unavailable",
+                None,
+                "this business cannot take new members right now; please ask at the counter",
+            ));
+        }
         let hash = hash_password(password).await?;
         let by = Actor {
             subject: "member:self",

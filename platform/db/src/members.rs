@@ -660,7 +660,12 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
     let nulls = if nullable { " NULLS LAST" } else { "" };
     q.push(format!(" ORDER BY {expr} {dir}{nulls}, m.id {dir} LIMIT "))
         .push_bind(s.limit);
-    Ok(q.build_query_as().fetch_all(tx.conn()).await?)
+    // Planned afresh with the actual values every time: a cached generic plan cannot tell a
+    // rare name from a common one and picks scans that are slow for one or the other.
+    Ok(q.build_query_as()
+        .persistent(false)
+        .fetch_all(tx.conn())
+        .await?)
 }
 
 /// An import's progress and report.
