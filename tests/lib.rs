@@ -135,6 +135,7 @@ pub async fn spawn_app_on(url: &str, max_connections: u32) -> TestApp {
             session_ttl: chrono::Duration::hours(12),
             console_dir: None,
             run_jobs: false,
+            pii_keys: patron_core::pii::PiiKeys::development(),
             payment_webhook_secret: Some(PAYMENT_SECRET.to_owned().into()),
         },
     )

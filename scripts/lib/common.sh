@@ -4,6 +4,7 @@
 #
 #   ensure_tools        cargo, PostgreSQL server binaries (installed with apt when missing), psql
 #   ensure_lint_tools   rustfmt and clippy (added through rustup when missing)
+#   ensure_browser      headless Chromium and CJK fonts for scripts/e2e (apt when missing)
 #   start_private_pg    a private cluster under .data/pg, unless PATRON_DATABASE_URL is set
 #   stop_private_pg     stops that cluster, only if this process started it
 #   install_cleanup_trap / add_cleanup
@@ -242,6 +243,33 @@ ensure_lint_tools() {
         rustup component add "$component" || die "rustup component add $component failed"
         cargo "$tool" --version >/dev/null 2>&1 || die "'cargo $tool' still fails after adding $component"
     done
+}
+
+# Chromium for the browser tests (Debian's package; playwright-core drives it, never
+# `playwright install`), plus a CJK font so zh-CN screenshots are legible. Sets CHROMIUM_PATH.
+ensure_browser() {
+    local candidate
+    CHROMIUM_PATH=${CHROMIUM_PATH:-}
+    if [[ -z $CHROMIUM_PATH ]]; then
+        for candidate in /usr/bin/chromium /usr/bin/chromium-browser; do
+            if [[ -x $candidate ]]; then
+                CHROMIUM_PATH=$candidate
+                break
+            fi
+        done
+    fi
+    if [[ -z $CHROMIUM_PATH ]]; then
+        say "chromium not found; installing"
+        apt_install chromium
+        CHROMIUM_PATH=/usr/bin/chromium
+        [[ -x $CHROMIUM_PATH ]] || die "chromium still not found after installing it"
+    fi
+    if command -v fc-list >/dev/null 2>&1 && ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+        say "no CJK font found; installing fonts-wqy-zenhei"
+        apt_install fonts-wqy-zenhei
+    fi
+    export CHROMIUM_PATH
+    say "browser: $("$CHROMIUM_PATH" --version 2>/dev/null || echo "$CHROMIUM_PATH")"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -3,9 +3,13 @@
 mod access;
 mod auth;
 mod bad_input;
+mod fields;
 mod isolation;
 mod jobs;
+mod member_files;
+mod members;
 mod migrate;
 mod plans;
+mod portal;
 mod service;
 mod signup;

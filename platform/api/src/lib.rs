@@ -6,11 +6,15 @@ pub mod api_keys;
 pub mod auth;
 pub mod billing;
 pub mod error;
+pub mod fields;
 pub mod gate;
 pub mod lifecycle;
+pub mod member_files;
+pub mod members;
 pub mod metrics;
 pub mod ops;
 pub mod plans;
+pub mod portal;
 pub mod roles;
 pub mod session;
 pub mod settings;
@@ -28,6 +32,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tracing::Instrument;
 
+/// The member capability: field schemas, the register, the portal.
+pub type MemberApis = (
+    fields::FieldsApi,
+    members::MembersApi,
+    member_files::MemberFilesApi,
+    portal::PortalApi,
+);
+
 /// Every API module, in the order the docs list them.
 pub type Apis = (
     signup::SignupApi,
@@ -36,6 +48,7 @@ pub type Apis = (
     roles::RolesApi,
     api_keys::ApiKeysApi,
     settings::SettingsApi,
+    MemberApis,
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
@@ -51,6 +64,12 @@ pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
             roles::RolesApi { state: state.clone() },
             api_keys::ApiKeysApi { state: state.clone() },
             settings::SettingsApi { state: state.clone() },
+            (
+                fields::FieldsApi { state: state.clone() },
+                members::MembersApi { state: state.clone() },
+                member_files::MemberFilesApi { state: state.clone() },
+                portal::PortalApi { state: state.clone() },
+            ),
             plans::PlansApi { state: state.clone() },
             ops::OpsApi { state: state.clone() },
             billing::BillingApi { state: state.clone() },

@@ -7,6 +7,7 @@ use crate::metrics::Metrics;
 use chrono::Duration;
 use moka::future::Cache;
 use patron_core::clock::Clock;
+use patron_core::pii::PiiKeys;
 use patron_core::plans::Plan;
 use patron_db::{tenants, Db, DbError, Tenant};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use std::sync::Arc;
 pub struct ApiConfig {
     /// How long a staff login lasts.
     pub session_ttl: Duration,
+    /// Keys sealing members' phone numbers and e-mail addresses.
+    pub pii: Arc<PiiKeys>,
     /// The shared secret of the signed payment webhook; without it that webhook is off.
     pub payment_webhook_secret: Option<secrecy::SecretString>,
 }
@@ -24,6 +27,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             session_ttl: Duration::hours(12),
+            pii: Arc::new(PiiKeys::development()),
             payment_webhook_secret: None,
         }
     }
@@ -37,6 +41,8 @@ pub struct AppState {
     pub access: AccessControl,
     pub metrics: Metrics,
     pub config: ApiConfig,
+    /// Where one-time codes go (by default the tenant's SMS outbox table).
+    pub sms: Arc<dyn crate::portal::SmsSender>,
     tenants: Cache<i64, Option<Tenant>>,
     pub(crate) plans: Cache<(), Arc<Vec<Plan>>>,
     pub rate: Arc<RateLimiter>,
@@ -68,6 +74,7 @@ impl AppState {
             db,
             clock,
             config,
+            sms: crate::portal::default_sender(),
         }
     }
 

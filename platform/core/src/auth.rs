@@ -111,6 +111,8 @@ pub enum TokenKind {
     StaffSession,
     /// An integration API key.
     ApiKey,
+    /// A member's portal login.
+    MemberSession,
     /// A platform operator's login session (tenant part always 0).
     OperatorSession,
     /// An operator's read-only support session inside one tenant.
@@ -122,6 +124,7 @@ impl TokenKind {
         match self {
             Self::StaffSession => "pst",
             Self::ApiKey => "pak",
+            Self::MemberSession => "pmt",
             Self::OperatorSession => "pop",
             Self::SupportSession => "pss",
         }

@@ -6,6 +6,9 @@
 pub mod access;
 pub mod auth;
 pub mod clock;
+pub mod fields;
+pub mod members;
+pub mod pii;
 pub mod plans;
 pub mod tenants;
 

@@ -9,11 +9,15 @@ pub mod access;
 pub mod api_keys;
 pub mod audit;
 pub mod billing;
+pub mod cards;
 mod error;
+pub mod fields;
 pub mod jobs;
+pub mod members;
 pub mod migrate;
 pub mod operators;
 pub mod plans;
+pub mod portal;
 pub mod sessions;
 pub mod staff;
 mod tenancy;
@@ -44,6 +48,19 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
+        Ok(Self { pool })
+    }
+
+    /// A pool that connects on first use; for commands that never touch the database
+    /// (`patron openapi`).
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, DbError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| DbError::Config(format!("database URL: {e}")))?
+            .application_name("patron");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(options);
         Ok(Self { pool })
     }
 

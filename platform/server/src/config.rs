@@ -30,6 +30,19 @@ pub struct Settings {
     pub log: String,
     /// Built console to serve at `/` (`PATRON_CONSOLE_DIR`).
     pub console_dir: PathBuf,
+    /// Base64 of 32 random bytes sealing members' phones and e-mails (`PATRON_PII_KEY`).
+    /// Required to serve; `scripts/run` makes a development key when unset.
+    #[serde(serialize_with = "hide_opt")]
+    pub pii_key: Option<SecretString>,
+    /// Id stored beside values sealed with `pii_key`, for rotation (`PATRON_PII_KEY_ID`).
+    pub pii_key_id: i16,
+    /// Retired keys still read, as `id:base64,id:base64` (`PATRON_PII_RETIRED_KEYS`).
+    #[serde(serialize_with = "hide_opt")]
+    pub pii_retired_keys: Option<SecretString>,
+    /// Base64 of 32 bytes for the blind index; derived from the first `pii_key` when unset.
+    /// Must never change once data exists (`PATRON_PII_INDEX_KEY`).
+    #[serde(serialize_with = "hide_opt")]
+    pub pii_index_key: Option<SecretString>,
     /// Shared secret of the signed payment webhook, `/api/v1/billing/webhooks/signed`
     /// (`PATRON_PAYMENT_WEBHOOK_SECRET`); unset turns that webhook off.
     #[serde(serialize_with = "hide_opt")]
@@ -47,6 +60,10 @@ pub const KEYS: &[&str] = &[
     "log_format",
     "log",
     "console_dir",
+    "pii_key",
+    "pii_key_id",
+    "pii_retired_keys",
+    "pii_index_key",
     "payment_webhook_secret",
 ];
 
@@ -73,6 +90,10 @@ impl Default for Settings {
             log_format: "json".into(),
             log: "info,sqlx=warn".into(),
             console_dir: PathBuf::from("tenant-admin/dist"),
+            pii_key: None,
+            pii_key_id: 1,
+            pii_retired_keys: None,
+            pii_index_key: None,
             payment_webhook_secret: None,
         }
     }
@@ -104,6 +125,49 @@ impl Settings {
             "configuration: log_format must be json or pretty"
         );
         Ok(settings)
+    }
+
+    /// The keys sealing members' personal data. A missing or malformed key is refused:
+    /// the server never runs with personal data unprotected.
+    pub fn pii_keys(&self) -> anyhow::Result<patron_core::pii::PiiKeys> {
+        use patron_core::pii::{decode_key, PiiKeys};
+        let current = self.pii_key.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "configuration: PATRON_PII_KEY is not set (base64 of 32 random bytes, e.g. \
+                 `openssl rand -base64 32`); it encrypts members' phones and e-mails"
+            )
+        })?;
+        let current = decode_key(current.expose_secret())
+            .map_err(|e| anyhow::anyhow!("configuration: PATRON_PII_KEY {e}"))?;
+        let mut retired = Vec::new();
+        if let Some(list) = &self.pii_retired_keys {
+            for item in list
+                .expose_secret()
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+            {
+                let (id, key) = item.split_once(':').ok_or_else(|| {
+                    anyhow::anyhow!("configuration: PATRON_PII_RETIRED_KEYS entries are id:base64")
+                })?;
+                let id: i16 = id.trim().parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "configuration: PATRON_PII_RETIRED_KEYS id {id:?} is not a number"
+                    )
+                })?;
+                let key = decode_key(key).map_err(|e| {
+                    anyhow::anyhow!("configuration: PATRON_PII_RETIRED_KEYS key {id} {e}")
+                })?;
+                retired.push((id, key));
+            }
+        }
+        let index = match &self.pii_index_key {
+            Some(k) => Some(
+                decode_key(k.expose_secret())
+                    .map_err(|e| anyhow::anyhow!("configuration: PATRON_PII_INDEX_KEY {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(PiiKeys::new(self.pii_key_id, current, retired, index))
     }
 
     pub fn database_url(&self) -> &str {
@@ -143,5 +207,18 @@ mod tests {
         let s = Settings::default();
         assert!(!format!("{s:?}").contains("postgres://"));
         assert!(!serde_json::to_string(&s).unwrap().contains("postgres://"));
+    }
+
+    #[test]
+    fn serving_needs_a_well_formed_pii_key() {
+        let mut s = Settings::default();
+        assert!(s.pii_keys().is_err());
+        s.pii_key = Some(SecretString::from("c2hvcnQ="));
+        assert!(s.pii_keys().is_err());
+        s.pii_key = Some(SecretString::from(
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ));
+        assert_eq!(s.pii_keys().unwrap().current_id(), 1);
+        assert!(!format!("{s:?}").contains("AAAAAAAA"));
     }
 }

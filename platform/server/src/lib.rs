@@ -31,6 +31,8 @@ pub struct Options {
     pub session_ttl: chrono::Duration,
     pub console_dir: Option<PathBuf>,
     pub run_jobs: bool,
+    /// Keys sealing members' personal data.
+    pub pii_keys: patron_core::pii::PiiKeys,
     /// See [`ApiConfig::payment_webhook_secret`].
     pub payment_webhook_secret: Option<secrecy::SecretString>,
 }
@@ -65,6 +67,7 @@ impl Application {
             clock.clone(),
             ApiConfig {
                 session_ttl: options.session_ttl,
+                pii: Arc::new(options.pii_keys),
                 payment_webhook_secret: options.payment_webhook_secret,
             },
         );

@@ -27,6 +27,8 @@ enum Command {
     Serve,
     /// Bring the platform schema and every tenant schema to the latest version.
     Migrate,
+    /// Print the OpenAPI document (JSON) without touching the database.
+    Openapi,
     /// Operator commands for tenants.
     Tenant {
         #[command(subcommand)]
@@ -122,11 +124,19 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
     init_tracing(&settings);
+    if let Command::Openapi = cli.command {
+        // The document needs the state's types, never a connection: the pool stays unused.
+        let db = Db::connect_lazy("postgres://127.0.0.1/unused", 1)?;
+        let state = AppState::new(db, Arc::new(SystemClock), ApiConfig::default());
+        println!("{}", patron_api::openapi(&state).spec());
+        return Ok(());
+    }
     let db = Db::connect(settings.database_url(), settings.db_max_connections)
         .await
         .context("cannot connect to the database (PATRON_DATABASE_URL)")?;
     match cli.command {
         Command::Serve => {
+            let pii_keys = settings.pii_keys()?;
             let app = Application::build(
                 db,
                 Arc::new(SystemClock),
@@ -135,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
                     session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
                     console_dir: Some(settings.console_dir.clone()),
                     run_jobs: settings.jobs,
+                    pii_keys,
                     payment_webhook_secret: settings.payment_webhook_secret.clone(),
                 },
             )
@@ -143,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("patron is serving on http://{}", app.addr());
             app.run_until(shutdown_signal()).await?;
         }
+        Command::Openapi => unreachable!("handled before connecting"),
         Command::Migrate => {
             let report = commands::migrate(&db, settings.migrate_concurrency).await?;
             anyhow::ensure!(

@@ -1,0 +1,817 @@
+//! Member fields a tenant designs: the field definitions an admin edits, the JSON Schema and
+//! UI schema (react-jsonschema-form) compiled from them, validation of stored values, and the
+//! check that a new version does not strand values members already have.
+//!
+//! A tenant edits a list of [`FieldDef`]s. Removed fields are never dropped: they stay in the
+//! version as archived definitions, so their stored values remain readable, and adding the
+//! field back brings the values back.
+
+use crate::FieldError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Names of the fields every tenant has as columns; custom fields may not reuse them.
+pub const BUILTIN_FIELDS: &[&str] = &[
+    "name",
+    "phone",
+    "email",
+    "gender",
+    "birthday",
+    "join_date",
+    "home_store",
+    "tags",
+    "notes",
+    "referrer",
+    "referrer_id",
+    "card",
+    "card_number",
+    "id",
+    "status",
+    "password",
+];
+
+/// Most custom fields a tenant may define (archived ones included).
+pub const MAX_FIELDS: usize = 200;
+
+/// The kinds of value a custom field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    LongText,
+    Integer,
+    Decimal,
+    Date,
+    Boolean,
+    SingleSelect,
+    MultiSelect,
+    Phone,
+    Email,
+}
+
+impl FieldType {
+    /// Whether values of `self` are always acceptable as values of `to` (a widening or no
+    /// change). Anything else is a narrowing that existing values must be checked against.
+    pub fn widens_to(self, to: FieldType) -> bool {
+        use FieldType::*;
+        self == to
+            || matches!(
+                (self, to),
+                (Text, LongText) | (Integer, Decimal) | (Phone, Text) | (Email, Text)
+            )
+    }
+
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::LongText | FieldType::Phone | FieldType::Email
+        )
+    }
+
+    fn is_number(self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Decimal)
+    }
+
+    /// Longest text accepted when the admin sets no limit.
+    fn default_max_length(self) -> u64 {
+        match self {
+            FieldType::LongText => 5000,
+            FieldType::Email => 254,
+            FieldType::Phone => 32,
+            _ => 200,
+        }
+    }
+}
+
+/// A label in each supported locale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Labels {
+    #[serde(rename = "zh-CN", default)]
+    pub zh_cn: String,
+    #[serde(default)]
+    pub en: String,
+}
+
+/// One choice of a select field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldOption {
+    pub value: String,
+    pub label: Labels,
+}
+
+/// One custom field as the admin defines it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDef {
+    /// Stable key: lowercase letters, digits and underscores, starting with a letter.
+    pub key: String,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    pub label: Labels,
+    #[serde(default)]
+    pub required: bool,
+    /// Smallest and largest number (integer, decimal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    /// Shortest and longest text, in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    /// A regular expression text values must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Choices of a select field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<FieldOption>,
+    /// Whether members may edit the value in the portal.
+    #[serde(default)]
+    pub member_editable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<Labels>,
+    /// Set by the platform on fields removed in a later version: values stay readable,
+    /// writes are refused.
+    #[serde(default)]
+    pub archived: bool,
+}
+
+fn valid_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > 40 {
+        return Err("must be 1 to 40 characters".into());
+    }
+    if !key.starts_with(|c: char| c.is_ascii_lowercase())
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(
+            "must be lowercase letters, digits and underscores, starting with a letter".into(),
+        );
+    }
+    if BUILTIN_FIELDS.contains(&key) {
+        return Err(format!("\"{key}\" is a built-in field"));
+    }
+    Ok(())
+}
+
+/// A checked set of field definitions: keys unique and well-formed, constraints consistent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FieldSet {
+    pub fields: Vec<FieldDef>,
+}
+
+impl FieldSet {
+    /// Checks definitions an admin sent; errors name `fields.<i>.<attribute>`.
+    pub fn parse(defs: Vec<FieldDef>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if defs.len() > MAX_FIELDS {
+            errors.push(FieldError::new(
+                "fields",
+                format!("at most {MAX_FIELDS} fields"),
+            ));
+        }
+        for (i, f) in defs.iter().enumerate() {
+            let at = |attr: &str| format!("fields.{i}.{attr}");
+            if let Err(p) = valid_key(&f.key) {
+                errors.push(FieldError::new(at("key"), p));
+            }
+            if defs[..i].iter().any(|g| g.key == f.key) {
+                errors.push(FieldError::new(
+                    at("key"),
+                    format!("\"{}\" is used twice", f.key),
+                ));
+            }
+            if f.label.zh_cn.trim().is_empty() && f.label.en.trim().is_empty() {
+                errors.push(FieldError::new(at("label"), "needs a label in zh-CN or en"));
+            }
+            if f.label.zh_cn.chars().count() > 100 || f.label.en.chars().count() > 100 {
+                errors.push(FieldError::new(
+                    at("label"),
+                    "must be at most 100 characters",
+                ));
+            }
+            let numeric = f.ty.is_number();
+            if (f.minimum.is_some() || f.maximum.is_some()) && !numeric {
+                errors.push(FieldError::new(
+                    at("minimum"),
+                    "minimum and maximum apply to integer and decimal fields only",
+                ));
+            }
+            if let (Some(lo), Some(hi)) = (f.minimum, f.maximum) {
+                if lo > hi {
+                    errors.push(FieldError::new(at("maximum"), "must not be below minimum"));
+                }
+            }
+            let texty = f.ty.is_text();
+            if (f.min_length.is_some() || f.max_length.is_some() || f.pattern.is_some()) && !texty {
+                errors.push(FieldError::new(
+                    at("max_length"),
+                    "lengths and patterns apply to text fields only",
+                ));
+            }
+            if let (Some(lo), Some(hi)) = (f.min_length, f.max_length) {
+                if lo > hi {
+                    errors.push(FieldError::new(
+                        at("max_length"),
+                        "must not be below min_length",
+                    ));
+                }
+            }
+            if f.max_length.is_some_and(|m| m > 20_000) {
+                errors.push(FieldError::new(at("max_length"), "must be at most 20000"));
+            }
+            if let Some(p) = &f.pattern {
+                if p.len() > 500 {
+                    errors.push(FieldError::new(
+                        at("pattern"),
+                        "must be at most 500 characters",
+                    ));
+                } else if jsonschema::validator_for(&json!({ "pattern": p })).is_err() {
+                    errors.push(FieldError::new(
+                        at("pattern"),
+                        "is not a valid regular expression",
+                    ));
+                }
+            }
+            let select = matches!(f.ty, FieldType::SingleSelect | FieldType::MultiSelect);
+            if select && f.options.is_empty() {
+                errors.push(FieldError::new(
+                    at("options"),
+                    "a select field needs options",
+                ));
+            }
+            if !select && !f.options.is_empty() {
+                errors.push(FieldError::new(
+                    at("options"),
+                    "only select fields have options",
+                ));
+            }
+            for (j, o) in f.options.iter().enumerate() {
+                if o.value.is_empty() || o.value.chars().count() > 100 {
+                    errors.push(FieldError::new(
+                        format!("fields.{i}.options.{j}.value"),
+                        "must be 1 to 100 characters",
+                    ));
+                }
+                if f.options[..j].iter().any(|p| p.value == o.value) {
+                    errors.push(FieldError::new(
+                        format!("fields.{i}.options.{j}.value"),
+                        "is used twice",
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(Self { fields: defs })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Fields that accept values.
+    pub fn active(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(|f| !f.archived)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The next version: `defs` as sent, plus every field of `self` that `defs` leaves out,
+    /// kept as archived so its values stay readable.
+    pub fn evolve(&self, defs: Vec<FieldDef>) -> Result<FieldSet, Vec<FieldError>> {
+        let mut next = FieldSet::parse(
+            defs.into_iter()
+                .map(|mut f| {
+                    f.archived = false;
+                    f
+                })
+                .collect(),
+        )?;
+        for old in &self.fields {
+            if next.get(&old.key).is_none() {
+                let mut kept = old.clone();
+                kept.archived = true;
+                next.fields.push(kept);
+            }
+        }
+        Ok(next)
+    }
+
+    /// Keys of active fields whose constraints in `self` may reject values that were valid
+    /// under `old`: new required fields, narrowed types, tightened limits, removed options.
+    pub fn tightened_since(&self, old: &FieldSet) -> Vec<String> {
+        let mut keys = Vec::new();
+        for f in self.active() {
+            let Some(o) = old.get(&f.key) else {
+                if f.required {
+                    keys.push(f.key.clone());
+                }
+                continue;
+            };
+            let narrowed = o.archived // coming back: old values were never checked against it
+                || !o.ty.widens_to(f.ty)
+                || (f.required && !o.required)
+                || tighter_min(o.minimum, f.minimum)
+                || tighter_max(o.maximum, f.maximum)
+                || tighter_min(o.min_length.map(|v| v as f64), f.min_length.map(|v| v as f64))
+                || tighter_max(
+                    Some(o.max_length.unwrap_or(o.ty.default_max_length()) as f64),
+                    Some(f.max_length.unwrap_or(f.ty.default_max_length()) as f64),
+                )
+                || (f.pattern.is_some() && f.pattern != o.pattern)
+                || o.options.iter().any(|opt| !f.options.iter().any(|n| n.value == opt.value));
+            if narrowed {
+                keys.push(f.key.clone());
+            }
+        }
+        keys
+    }
+
+    /// The JSON Schema (draft 2020-12) values must satisfy. Archived fields are not in it:
+    /// their stored values are kept but no longer written.
+    pub fn json_schema(&self) -> Value {
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        for f in self.active() {
+            let mut p = Map::new();
+            let title = if f.label.en.is_empty() {
+                &f.label.zh_cn
+            } else {
+                &f.label.en
+            };
+            p.insert("title".into(), json!(title));
+            match f.ty {
+                FieldType::Text | FieldType::LongText | FieldType::Phone | FieldType::Email => {
+                    p.insert("type".into(), json!("string"));
+                    p.insert(
+                        "maxLength".into(),
+                        json!(f.max_length.unwrap_or(f.ty.default_max_length())),
+                    );
+                    if let Some(m) = f.min_length {
+                        p.insert("minLength".into(), json!(m));
+                    }
+                    if let Some(pat) = &f.pattern {
+                        p.insert("pattern".into(), json!(pat));
+                    }
+                    if f.ty == FieldType::Email {
+                        p.insert("format".into(), json!("email"));
+                    }
+                }
+                FieldType::Integer | FieldType::Decimal => {
+                    p.insert(
+                        "type".into(),
+                        json!(if f.ty == FieldType::Integer {
+                            "integer"
+                        } else {
+                            "number"
+                        }),
+                    );
+                    if let Some(m) = f.minimum {
+                        p.insert("minimum".into(), json!(m));
+                    }
+                    if let Some(m) = f.maximum {
+                        p.insert("maximum".into(), json!(m));
+                    }
+                }
+                FieldType::Date => {
+                    p.insert("type".into(), json!("string"));
+                    p.insert("format".into(), json!("date"));
+                }
+                FieldType::Boolean => {
+                    p.insert("type".into(), json!("boolean"));
+                }
+                FieldType::SingleSelect => {
+                    p.insert("type".into(), json!("string"));
+                    p.insert(
+                        "enum".into(),
+                        json!(f.options.iter().map(|o| &o.value).collect::<Vec<_>>()),
+                    );
+                }
+                FieldType::MultiSelect => {
+                    p.insert("type".into(), json!("array"));
+                    p.insert("uniqueItems".into(), json!(true));
+                    p.insert(
+                        "items".into(),
+                        json!({ "type": "string", "enum": f.options.iter().map(|o| &o.value).collect::<Vec<_>>() }),
+                    );
+                }
+            }
+            props.insert(f.key.clone(), Value::Object(p));
+            if f.required {
+                required.push(f.key.clone());
+            }
+        }
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": props,
+            "required": required,
+            "additionalProperties": false,
+        })
+    }
+
+    /// The react-jsonschema-form UI schema: order, widgets, labels and help in both locales.
+    pub fn ui_schema(&self) -> Value {
+        let mut ui = Map::new();
+        let order: Vec<&str> = self.active().map(|f| f.key.as_str()).collect();
+        ui.insert("ui:order".into(), json!(order));
+        for f in self.active() {
+            let mut u = Map::new();
+            let widget = match f.ty {
+                FieldType::LongText => Some("textarea"),
+                FieldType::Date => Some("date"),
+                FieldType::Boolean => Some("checkbox"),
+                FieldType::SingleSelect => Some("select"),
+                FieldType::MultiSelect => Some("checkboxes"),
+                FieldType::Email => Some("email"),
+                FieldType::Phone => Some("tel"),
+                _ => None,
+            };
+            if let Some(w) = widget {
+                u.insert("ui:widget".into(), json!(w));
+            }
+            if let Some(h) = &f.help {
+                u.insert(
+                    "ui:help".into(),
+                    json!(if h.en.is_empty() { &h.zh_cn } else { &h.en }),
+                );
+            }
+            u.insert(
+                "ui:options".into(),
+                json!({
+                    "labels": f.label,
+                    "help": f.help,
+                    "memberEditable": f.member_editable,
+                    "enumLabels": f.options.iter().map(|o| (o.value.clone(), o.label.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+                }),
+            );
+            ui.insert(f.key.clone(), Value::Object(u));
+        }
+        Value::Object(ui)
+    }
+
+    /// A validator for this version's values.
+    pub fn validator(&self) -> Result<CustomValidator, String> {
+        let v = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&self.json_schema())
+            .map_err(|e| e.to_string())?;
+        Ok(CustomValidator {
+            schema: v,
+            fields: self.clone(),
+        })
+    }
+}
+
+fn tighter_min(old: Option<f64>, new: Option<f64>) -> bool {
+    match (old, new) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(o), Some(n)) => n > o,
+    }
+}
+
+fn tighter_max(old: Option<f64>, new: Option<f64>) -> bool {
+    match (old, new) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(o), Some(n)) => n < o,
+    }
+}
+
+/// A compiled schema for one version, plus the definitions for checks JSON Schema lacks
+/// (phone numbers).
+pub struct CustomValidator {
+    schema: jsonschema::Validator,
+    fields: FieldSet,
+}
+
+/// How values are being written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// A whole new set of values (registration, import): everything is checked.
+    Create,
+    /// An edit: only the keys being written are checked, so values accepted under an earlier
+    /// version ("apply to new writes only") do not block unrelated edits.
+    Patch,
+}
+
+impl CustomValidator {
+    pub fn fields(&self) -> &FieldSet {
+        &self.fields
+    }
+
+    /// Checks and normalises the custom values `changes` about to be merged over `current`.
+    /// `null` removes a value. Returns the merged object. Error paths are `<prefix><key>`.
+    pub fn apply(
+        &self,
+        current: &Map<String, Value>,
+        changes: &Map<String, Value>,
+        kind: WriteKind,
+        phone_region: &str,
+        prefix: &str,
+    ) -> Result<Map<String, Value>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut merged = current.clone();
+        for (k, v) in changes {
+            match self.fields.get(k) {
+                None => errors.push(FieldError::new(
+                    format!("{prefix}{k}"),
+                    "is not a field of this business",
+                )),
+                Some(f) if f.archived => errors.push(FieldError::new(
+                    format!("{prefix}{k}"),
+                    "is archived: its values can be read but no longer written",
+                )),
+                Some(f) => {
+                    if v.is_null() {
+                        merged.remove(k);
+                    } else if f.ty == FieldType::Phone {
+                        match v
+                            .as_str()
+                            .map(|s| crate::members::Phone::parse(s, phone_region))
+                        {
+                            Some(Ok(p)) => {
+                                merged.insert(k.clone(), Value::String(p.e164().to_owned()));
+                            }
+                            Some(Err(e)) => errors.push(FieldError::new(format!("{prefix}{k}"), e)),
+                            None => errors.push(FieldError::new(
+                                format!("{prefix}{k}"),
+                                "must be a phone number as text",
+                            )),
+                        }
+                    } else {
+                        merged.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        // Archived values ride along untouched and unchecked.
+        let mut active = Map::new();
+        for (k, v) in &merged {
+            if self.fields.get(k).is_some_and(|f| !f.archived) {
+                active.insert(k.clone(), v.clone());
+            }
+        }
+        let instance = Value::Object(active);
+        for e in self.schema.iter_errors(&instance) {
+            let (key, problem) = match &e.kind {
+                jsonschema::error::ValidationErrorKind::Required { property } => (
+                    property.as_str().unwrap_or("").to_owned(),
+                    "is required".to_owned(),
+                ),
+                _ => {
+                    let path = e.instance_path.as_str().trim_start_matches('/');
+                    let key = path.split('/').next().unwrap_or("").to_owned();
+                    (key, describe(&e))
+                }
+            };
+            let counts = match kind {
+                WriteKind::Create => true,
+                WriteKind::Patch => changes.contains_key(&key),
+            };
+            let path = format!("{prefix}{key}");
+            if counts && !errors.iter().any(|e| e.field == path) {
+                errors.push(FieldError::new(path, problem));
+            }
+        }
+        if errors.is_empty() {
+            Ok(merged)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Whether stored values satisfy this version (for the publish report).
+    pub fn violations(&self, values: &Map<String, Value>) -> Vec<String> {
+        let active: Map<String, Value> = values
+            .iter()
+            .filter(|(k, _)| self.fields.get(k).is_some_and(|f| !f.archived))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let instance = Value::Object(active);
+        let mut keys: Vec<String> = self
+            .schema
+            .iter_errors(&instance)
+            .map(|e| match &e.kind {
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    property.as_str().unwrap_or("").to_owned()
+                }
+                _ => e
+                    .instance_path
+                    .as_str()
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned(),
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
+/// A short, stable description of a schema violation (without echoing the whole value).
+fn describe(e: &jsonschema::ValidationError<'_>) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    match &e.kind {
+        K::Type { .. } => "has the wrong type".into(),
+        K::MaxLength { limit } => format!("must be at most {limit} characters"),
+        K::MinLength { limit } => format!("must be at least {limit} characters"),
+        K::Minimum { limit } => format!("must be at least {limit}"),
+        K::Maximum { limit } => format!("must be at most {limit}"),
+        K::Pattern { pattern } => format!("must match the pattern {pattern}"),
+        K::Enum { .. } => "is not one of the options".into(),
+        K::Format { format } => format!("is not a valid {format}"),
+        K::UniqueItems => "lists an option twice".into(),
+        _ => {
+            let s = e.to_string();
+            if s.len() > 200 {
+                format!(
+                    "{}…",
+                    &s[..s.char_indices().nth(150).map_or(s.len(), |(i, _)| i)]
+                )
+            } else {
+                s
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(key: &str, ty: FieldType) -> FieldDef {
+        FieldDef {
+            key: key.into(),
+            ty,
+            label: Labels {
+                zh_cn: "标签".into(),
+                en: "Label".into(),
+            },
+            required: false,
+            minimum: None,
+            maximum: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            options: vec![],
+            member_editable: false,
+            help: None,
+            archived: false,
+        }
+    }
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn definitions_with_bad_keys_or_constraints_are_refused_with_paths() {
+        let mut a = def("Bad Key", FieldType::Text);
+        a.minimum = Some(1.0);
+        let b = def("phone", FieldType::Text);
+        let c = def("size", FieldType::SingleSelect);
+        let errs = FieldSet::parse(vec![a, b, c]).unwrap_err();
+        let paths: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert!(paths.contains(&"fields.0.key"), "{paths:?}");
+        assert!(paths.contains(&"fields.0.minimum"), "{paths:?}");
+        assert!(paths.contains(&"fields.1.key"), "{paths:?}");
+        assert!(paths.contains(&"fields.2.options"), "{paths:?}");
+    }
+
+    #[test]
+    fn values_are_checked_against_the_schema_with_field_paths() {
+        let mut age = def("age", FieldType::Integer);
+        age.minimum = Some(0.0);
+        age.maximum = Some(150.0);
+        age.required = true;
+        let mut size = def("size", FieldType::SingleSelect);
+        size.options = vec![FieldOption {
+            value: "m".into(),
+            label: Labels::default(),
+        }];
+        let set = FieldSet::parse(vec![age, size, def("mobile", FieldType::Phone)]).unwrap();
+        let v = set.validator().unwrap();
+        let ok = v
+            .apply(
+                &Map::new(),
+                &obj(json!({"age": 30, "size": "m", "mobile": "138 0013 8000"})),
+                WriteKind::Create,
+                "CN",
+                "custom.",
+            )
+            .unwrap();
+        assert_eq!(ok["mobile"], "+8613800138000");
+        let errs = v
+            .apply(
+                &Map::new(),
+                &obj(json!({"age": "x", "size": "xl", "nope": 1})),
+                WriteKind::Create,
+                "CN",
+                "custom.",
+            )
+            .unwrap_err();
+        assert_eq!(errs[0].field, "custom.nope");
+        let errs = v
+            .apply(
+                &Map::new(),
+                &obj(json!({"age": 200, "size": "xl"})),
+                WriteKind::Create,
+                "CN",
+                "custom.",
+            )
+            .unwrap_err();
+        let paths: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert!(
+            paths.contains(&"custom.age") && paths.contains(&"custom.size"),
+            "{paths:?}"
+        );
+        let errs = v
+            .apply(&Map::new(), &obj(json!({})), WriteKind::Create, "CN", "")
+            .unwrap_err();
+        assert_eq!(errs[0].field, "age");
+        assert_eq!(errs[0].problem, "is required");
+    }
+
+    #[test]
+    fn removed_fields_are_archived_and_come_back_when_re_added() {
+        let v1 =
+            FieldSet::parse(vec![def("a", FieldType::Text), def("b", FieldType::Text)]).unwrap();
+        let v2 = v1.evolve(vec![def("a", FieldType::Text)]).unwrap();
+        assert!(v2.get("b").unwrap().archived);
+        assert!(!v2.json_schema()["properties"]
+            .as_object()
+            .unwrap()
+            .contains_key("b"));
+        let v3 = v2
+            .evolve(vec![def("a", FieldType::Text), def("b", FieldType::Text)])
+            .unwrap();
+        assert!(!v3.get("b").unwrap().archived);
+        // Writing an archived field is refused; its value is kept on other writes.
+        let val = v2.validator().unwrap();
+        let cur = obj(json!({"a": "x", "b": "kept"}));
+        assert!(val
+            .apply(&cur, &obj(json!({"b": "y"})), WriteKind::Patch, "CN", "")
+            .is_err());
+        let merged = val
+            .apply(&cur, &obj(json!({"a": "z"})), WriteKind::Patch, "CN", "")
+            .unwrap();
+        assert_eq!(merged["b"], "kept");
+    }
+
+    #[test]
+    fn tightening_is_detected_and_widening_is_not() {
+        let v1 = FieldSet::parse(vec![
+            def("a", FieldType::Integer),
+            def("t", FieldType::Text),
+        ])
+        .unwrap();
+        let mut req = def("a", FieldType::Integer);
+        req.required = true;
+        let v2 = v1.evolve(vec![req, def("t", FieldType::LongText)]).unwrap();
+        assert_eq!(v2.tightened_since(&v1), vec!["a".to_string()]);
+        let v3 = v1
+            .evolve(vec![
+                def("a", FieldType::Decimal),
+                def("t", FieldType::Integer),
+            ])
+            .unwrap();
+        assert_eq!(v3.tightened_since(&v1), vec!["t".to_string()]);
+        let mut new_req = def("n", FieldType::Text);
+        new_req.required = true;
+        let v4 = v1
+            .evolve(vec![
+                def("a", FieldType::Integer),
+                def("t", FieldType::Text),
+                new_req,
+            ])
+            .unwrap();
+        assert_eq!(v4.tightened_since(&v1), vec!["n".to_string()]);
+        assert_eq!(
+            v4.validator().unwrap().violations(&obj(json!({"a": 1}))),
+            vec!["n".to_string()]
+        );
+    }
+
+    #[test]
+    fn patches_only_answer_for_the_keys_they_write() {
+        let mut n = def("n", FieldType::Integer);
+        n.required = true;
+        let set = FieldSet::parse(vec![n, def("t", FieldType::Text)]).unwrap();
+        let v = set.validator().unwrap();
+        // "n" holds a value from before it was an integer; editing "t" still works.
+        let cur = obj(json!({"n": "legacy"}));
+        assert!(v
+            .apply(&cur, &obj(json!({"t": "x"})), WriteKind::Patch, "CN", "")
+            .is_ok());
+        assert!(v
+            .apply(&cur, &obj(json!({"n": null})), WriteKind::Patch, "CN", "")
+            .is_err());
+    }
+}

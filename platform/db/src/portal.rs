@@ -1,0 +1,188 @@
+//! The member portal's storage: one-time codes, member sessions and the SMS outbox.
+
+use crate::{DbError, TenantTx};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Code {
+    pub id: Uuid,
+    pub code_hash: Vec<u8>,
+    pub attempts: i32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Codes sent to this phone for this purpose since `since` (for rate limits).
+pub async fn codes_sent_since(
+    tx: &mut TenantTx,
+    phone_index: &[u8],
+    since: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM member_codes WHERE phone_index = $1 AND created_at > $2",
+    )
+    .bind(phone_index)
+    .bind(since)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Stores a new code; older unused codes for the same phone and purpose stop working.
+pub async fn insert_code(
+    tx: &mut TenantTx,
+    id: Uuid,
+    purpose: &str,
+    phone_index: &[u8],
+    code_hash: &[u8],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE member_codes SET used_at = $3 WHERE phone_index = $1 AND purpose = $2 AND used_at IS NULL")
+        .bind(phone_index)
+        .bind(purpose)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "INSERT INTO member_codes (id, purpose, phone_index, code_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(purpose)
+    .bind(phone_index)
+    .bind(code_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The live code for this phone and purpose, locked.
+pub async fn live_code(
+    tx: &mut TenantTx,
+    phone_index: &[u8],
+    purpose: &str,
+) -> Result<Option<Code>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, code_hash, attempts, expires_at FROM member_codes
+         WHERE phone_index = $1 AND purpose = $2 AND used_at IS NULL
+         ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(phone_index)
+    .bind(purpose)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn code_attempted(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
+    sqlx::query("UPDATE member_codes SET attempts = attempts + 1 WHERE id = $1")
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn code_used(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+    sqlx::query("UPDATE member_codes SET used_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn create_session(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO member_sessions (id, member_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(member_id)
+    .bind(token_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The member behind a live session token.
+pub async fn authenticate(
+    tx: &mut TenantTx,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.member_id FROM member_sessions s JOIN members m ON m.id = s.member_id
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND m.status = 'active'",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn revoke_sessions(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE member_sessions SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(member_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub phone: String,
+    pub body: String,
+    pub purpose: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn outbox_push(
+    tx: &mut TenantTx,
+    phone: &str,
+    body: &str,
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO sms_outbox (phone, body, purpose, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(phone)
+    .bind(body)
+    .bind(purpose)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Newest first; `phone` filters to one number (E.164).
+pub async fn outbox(
+    tx: &mut TenantTx,
+    phone: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OutboxMessage>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, phone, body, purpose, created_at FROM sms_outbox
+         WHERE ($1::text IS NULL OR phone = $1) ORDER BY id DESC LIMIT $2",
+    )
+    .bind(phone)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}

@@ -1,0 +1,56 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './schema';
+import { ApiProblem, type Problem } from './errors';
+import { clearOpsToken, clearToken, getOpsToken, getToken } from '../auth/token';
+
+export type Schemas = components['schemas'];
+
+/** Called when the server says a session is gone (401 on an authenticated call). */
+let onUnauthorized: () => void = () => {};
+let onOpsUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+export function setOpsUnauthorizedHandler(fn: () => void): void {
+  onOpsUnauthorized = fn;
+}
+
+/** Operator endpoints (`/ops/...`) take the operator's token, every other one the staff's. */
+export const isOps = (schemaPath: string): boolean => schemaPath.startsWith('/ops/');
+
+const auth: Middleware = {
+  onRequest({ request, schemaPath }) {
+    const token = isOps(schemaPath) ? getOpsToken() : getToken();
+    if (token) request.headers.set('authorization', `Bearer ${token}`);
+    return request;
+  },
+  onResponse({ request, response, schemaPath }) {
+    if (response.status === 401 && request.headers.has('authorization')) {
+      if (isOps(schemaPath)) {
+        clearOpsToken();
+        onOpsUnauthorized();
+      } else {
+        clearToken();
+        onUnauthorized();
+      }
+    }
+    return response;
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: '/api/v1' });
+api.use(auth);
+
+/**
+ * Unwraps an openapi-fetch result: the data, or an [`ApiProblem`] thrown with the server's
+ * error body (`{code, message, fields}`).
+ */
+export async function call<T>(
+  promise: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  const { data, error, response } = await promise;
+  if (error !== undefined || !response.ok) {
+    throw ApiProblem.from(response.status, error as Partial<Problem> | undefined);
+  }
+  return data as T;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { activeEntry, homePath, visibleNav } from './nav';
+
+describe('navigation by permission', () => {
+  it('shows everything to an owner-like caller', () => {
+    const all = ['staff:read', 'staff:manage', 'api_keys:manage', 'settings:read'];
+    expect(visibleNav(all).map((e) => e.path)).toEqual([
+      '/staff',
+      '/roles',
+      '/api-keys',
+      '/settings',
+      '/audit-log',
+      '/plan',
+    ]);
+  });
+
+  it('hides what the caller cannot open', () => {
+    expect(visibleNav(['settings:read']).map((e) => e.path)).toEqual(['/settings', '/plan']);
+    expect(visibleNav([])).toEqual([]);
+  });
+
+  it('lands on the first page the caller may open', () => {
+    expect(homePath(['api_keys:manage', 'settings:read'])).toBe('/api-keys');
+    expect(homePath(['members:read'])).toBeUndefined();
+  });
+
+  it('finds the active entry for nested paths', () => {
+    expect(activeEntry('/staff')).toBe('/staff');
+    expect(activeEntry('/staff/abc')).toBe('/staff');
+    expect(activeEntry('/staffing')).toBeUndefined();
+  });
+});

@@ -1,0 +1,41 @@
+// The console's side navigation: each entry names the permission that unlocks it, so the
+// menu shows only what the caller can open. Capabilities whose API lands later (members,
+// points, tiers, dashboard) add their entry here and their route in `routes.tsx`.
+
+export interface NavEntry {
+  /** Route path, also the menu key. */
+  path: string;
+  /** i18n key of the label. */
+  label: string;
+  /** Any one of these permissions unlocks the entry. */
+  anyOf: readonly string[];
+}
+
+export const NAV: readonly NavEntry[] = [
+  { path: '/staff', label: 'nav.staff', anyOf: ['staff:read'] },
+  { path: '/roles', label: 'nav.roles', anyOf: ['staff:read'] },
+  { path: '/api-keys', label: 'nav.apiKeys', anyOf: ['api_keys:manage'] },
+  { path: '/settings', label: 'nav.settings', anyOf: ['settings:read', 'settings:manage'] },
+  { path: '/audit-log', label: 'nav.auditLog', anyOf: ['staff:manage'] },
+  { path: '/plan', label: 'nav.plan', anyOf: ['settings:read', 'settings:manage'] },
+];
+
+export function can(perms: readonly string[], ...anyOf: string[]): boolean {
+  return anyOf.some((p) => perms.includes(p));
+}
+
+export function visibleNav(perms: readonly string[], nav: readonly NavEntry[] = NAV): NavEntry[] {
+  return nav.filter((e) => can(perms, ...e.anyOf));
+}
+
+/** Where to land after login: the first page the caller may open, if any. */
+export function homePath(perms: readonly string[]): string | undefined {
+  return visibleNav(perms)[0]?.path;
+}
+
+/** The menu entry a location belongs to (`/staff/123` -> `/staff`). */
+export function activeEntry(pathname: string, nav: readonly NavEntry[] = NAV): string | undefined {
+  return nav
+    .filter((e) => pathname === e.path || pathname.startsWith(`${e.path}/`))
+    .sort((a, b) => b.path.length - a.path.length)[0]?.path;
+}

@@ -1,0 +1,31 @@
+/** Money in minor units as the currency's usual text (12900 CNY -> ¥129.00). */
+export function formatMoney(minor: number, currency: string, lang: string): string {
+  try {
+    const f = new Intl.NumberFormat(lang, { style: 'currency', currency });
+    const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+    return f.format(minor / 10 ** digits);
+  } catch {
+    return `${minor} ${currency}`;
+  }
+}
+
+/** Share of a limit used, 0-100 (unlimited -> undefined). */
+export function usagePercent(usage: number, allowed: number | null | undefined): number | undefined {
+  if (allowed === null || allowed === undefined) return undefined;
+  if (allowed <= 0) return usage > 0 ? 100 : 0;
+  return Math.min(100, Math.round((usage / allowed) * 100));
+}
+
+/** Turns the rows of a limits editor into the map the API takes; blank rows are dropped. */
+export function rowsToMap(rows: readonly { key?: string; value?: number | null }[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rows ?? []) {
+    const k = r.key?.trim();
+    if (k && r.value !== undefined && r.value !== null) out[k] = r.value;
+  }
+  return out;
+}
+
+export function mapToRows(map: Readonly<Record<string, number>> | undefined): { key: string; value: number }[] {
+  return Object.entries(map ?? {}).map(([key, value]) => ({ key, value }));
+}

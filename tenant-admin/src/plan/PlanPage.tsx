@@ -1,0 +1,194 @@
+import { Alert, App, Button, Card, Col, Descriptions, Progress, Row, Table, Tag, Typography } from 'antd';
+import { CheckOutlined, CloseOutlined } from '@ant-design/icons';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { api, call, type Schemas } from '../api/client';
+import { errorText } from '../common/forms';
+import { formatDateTime } from '../common/format';
+import { useAuth } from '../auth/AuthContext';
+import { formatMoney, usagePercent } from '../ops/format';
+
+type Usage = Schemas['UsageView'];
+type Feature = Schemas['FeatureStatus'];
+type Plan = Schemas['PlanView'];
+type Invoice = Schemas['InvoiceView'];
+
+export function PlanPage() {
+  const { t, i18n } = useTranslation();
+  const { can, me } = useAuth();
+  const { message, modal } = App.useApp();
+  const qc = useQueryClient();
+  const mine = useQuery({ queryKey: ['plan'], queryFn: () => call(api.GET('/plan')) });
+  const catalogue = useQuery({ queryKey: ['plans'], queryFn: () => call(api.GET('/plans')) });
+  const invoices = useQuery({ queryKey: ['invoices'], queryFn: () => call(api.GET('/invoices')) });
+  const change = useMutation({
+    mutationFn: (plan: string) => call(api.POST('/plan', { body: { plan } })),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['plan'] });
+      void qc.invalidateQueries({ queryKey: ['me'] });
+      void message.success(t('plan.changed'));
+    },
+    onError: (err) => void modal.error({ title: t('plan.changeFailed'), content: errorText(t, err) }),
+  });
+
+  if (mine.isError) return <Alert type="error" showIcon message={errorText(t, mine.error)} />;
+  const d = mine.data;
+  const tz = me?.tenant.time_zone;
+  return (
+    <>
+      <div className="page-toolbar">
+        <Typography.Title level={2}>{t('plan.title')}</Typography.Title>
+      </div>
+      {(d?.warnings ?? []).map((w) => (
+        <Alert key={w} type="warning" showIcon message={w} style={{ marginBottom: 16 }} />
+      ))}
+      <Row gutter={[16, 16]}>
+        <Col xs={24} lg={12}>
+          <Card title={t('plan.current')} loading={mine.isPending}>
+            {d && (
+              <Descriptions column={1} size="small">
+                <Descriptions.Item label={t('plan.name')}>
+                  {d.plan.name} <Tag>{d.plan.code}</Tag>
+                </Descriptions.Item>
+                <Descriptions.Item label={t('plan.price')}>
+                  {t('plan.perMonth', { price: formatMoney(d.plan.monthly_price_minor, d.plan.currency, i18n.language) })}
+                </Descriptions.Item>
+                <Descriptions.Item label={t('common.status')}>
+                  {t(`tenantStatus.${d.tenant.status}`, { defaultValue: d.tenant.status })}
+                </Descriptions.Item>
+                {d.tenant.status === 'trial' && d.tenant.trial_ends_at && (
+                  <Descriptions.Item label={t('plan.trialEnds')}>
+                    {formatDateTime(d.tenant.trial_ends_at, i18n.language, tz)}
+                  </Descriptions.Item>
+                )}
+                <Descriptions.Item label={t('plan.period')}>
+                  {formatDateTime(d.period_start, i18n.language, tz)} – {formatDateTime(d.period_end, i18n.language, tz)}
+                </Descriptions.Item>
+                <Descriptions.Item label={t('plan.apiRequests')}>{d.api_requests_this_month}</Descriptions.Item>
+              </Descriptions>
+            )}
+          </Card>
+        </Col>
+        <Col xs={24} lg={12}>
+          <Card title={t('plan.usage')} loading={mine.isPending}>
+            {(d?.usage ?? []).map((u: Usage) => {
+              const pct = usagePercent(u.usage, u.allowed);
+              return (
+                <div key={u.limit} style={{ marginBottom: 12 }}>
+                  <Typography.Text>
+                    {t(`limits.${u.limit}`, { defaultValue: u.limit })}: {u.usage} / {u.allowed ?? t('plan.unlimited')}
+                  </Typography.Text>
+                  {pct !== undefined && (
+                    <Progress
+                      percent={pct}
+                      size="small"
+                      status={u.warning === 'reached' ? 'exception' : 'normal'}
+                      strokeColor={u.warning === 'near' ? '#faad14' : undefined}
+                      aria-label={t(`limits.${u.limit}`, { defaultValue: u.limit })}
+                    />
+                  )}
+                </div>
+              );
+            })}
+          </Card>
+        </Col>
+        <Col xs={24}>
+          <Card title={t('plan.features')} loading={mine.isPending}>
+            <Table<Feature>
+              size="small"
+              rowKey="feature"
+              dataSource={d?.features}
+              pagination={false}
+              columns={[
+                { title: t('plan.feature'), dataIndex: 'feature', render: (f: string, r) => t(`features.${f}`, { defaultValue: r.description }) },
+                {
+                  title: t('plan.included'),
+                  dataIndex: 'included',
+                  align: 'center',
+                  render: (v: boolean) =>
+                    v ? <CheckOutlined aria-label={t('plan.yes')} style={{ color: '#52c41a' }} /> : <CloseOutlined aria-label={t('plan.no')} style={{ color: '#bfbfbf' }} />,
+                },
+              ]}
+            />
+          </Card>
+        </Col>
+        <Col xs={24}>
+          <Card title={t('plan.available')} loading={catalogue.isPending}>
+            <Table<Plan>
+              size="small"
+              rowKey="code"
+              dataSource={(catalogue.data ?? []).filter((p) => !p.archived)}
+              pagination={false}
+              scroll={{ x: 'max-content' }}
+              columns={[
+                { title: t('plan.name'), dataIndex: 'name' },
+                { title: t('plan.price'), key: 'price', render: (_, p) => formatMoney(p.monthly_price_minor, p.currency, i18n.language) },
+                {
+                  title: t('plan.features'),
+                  dataIndex: 'features',
+                  render: (fs: string[]) => fs.map((f) => <Tag key={f}>{t(`features.${f}`, { defaultValue: f })}</Tag>),
+                },
+                {
+                  title: t('common.actions'),
+                  key: 'actions',
+                  render: (_, p) =>
+                    p.code === d?.plan.code ? (
+                      <Tag color="blue">{t('plan.currentTag')}</Tag>
+                    ) : (
+                      can('settings:manage') && (
+                        <Button
+                          onClick={() =>
+                            modal.confirm({
+                              title: t('plan.switchConfirm', { name: p.name }),
+                              okText: t('plan.switch'),
+                              cancelText: t('common.cancel'),
+                              onOk: () => change.mutateAsync(p.code),
+                            })
+                          }
+                        >
+                          {t('plan.switch')}
+                        </Button>
+                      )
+                    ),
+                },
+              ]}
+            />
+          </Card>
+        </Col>
+        <Col xs={24}>
+          <Card title={t('plan.invoices')} loading={invoices.isPending}>
+            <Table<Invoice>
+              size="small"
+              rowKey="id"
+              dataSource={invoices.data}
+              pagination={false}
+              scroll={{ x: 'max-content' }}
+              locale={{ emptyText: invoices.isError ? errorText(t, invoices.error) : t('plan.noInvoices') }}
+              columns={[
+                {
+                  title: t('plan.period'),
+                  key: 'period',
+                  render: (_, v) =>
+                    `${formatDateTime(v.period_start, i18n.language, tz)} – ${formatDateTime(v.period_end, i18n.language, tz)}`,
+                },
+                { title: t('plan.name'), dataIndex: 'plan' },
+                {
+                  title: t('plan.total'),
+                  key: 'total',
+                  align: 'right',
+                  render: (_, v) => formatMoney(v.total_minor, v.currency, i18n.language),
+                },
+                {
+                  title: t('common.status'),
+                  dataIndex: 'status',
+                  render: (st: string) => <Tag>{t(`plan.invoiceStatus.${st}`, { defaultValue: st })}</Tag>,
+                },
+                { title: t('plan.due'), dataIndex: 'due_at', render: (v: string) => formatDateTime(v, i18n.language, tz) },
+              ]}
+            />
+          </Card>
+        </Col>
+      </Row>
+    </>
+  );
+}

@@ -1,0 +1,82 @@
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { Result, Spin } from 'antd';
+import { useTranslation } from 'react-i18next';
+import { useAuth } from './auth/AuthContext';
+import { LoginPage } from './auth/LoginPage';
+import { SignupPage } from './signup/SignupPage';
+import { AppLayout } from './layout/AppLayout';
+import { homePath } from './layout/nav';
+import { StaffPage } from './staff/StaffPage';
+import { RolesPage } from './roles/RolesPage';
+import { ApiKeysPage } from './api-keys/ApiKeysPage';
+import { SettingsPage } from './settings/SettingsPage';
+import { AuditLogPage } from './settings/AuditLogPage';
+import { PlanPage } from './plan/PlanPage';
+// The operator pages are loaded only when someone opens /ops.
+const OpsRoutes = lazy(() => import('./ops/OpsRoutes'));
+
+// One route per capability, each page in `src/<capability>/` (DESIGN.md). Members, points,
+// tiers and the dashboard get their routes here, and their menu entries in `layout/nav.ts`,
+// with the issues that bring their APIs. Operator pages live under /ops with their own login.
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/signup" element={<SignupPage />} />
+      <Route
+        path="/ops/*"
+        element={
+          <Suspense fallback={<Loading />}>
+            <OpsRoutes />
+          </Suspense>
+        }
+      />
+      <Route
+        element={
+          <RequireLogin>
+            <AppLayout />
+          </RequireLogin>
+        }
+      >
+        <Route index element={<Home />} />
+        <Route path="staff" element={<StaffPage />} />
+        <Route path="roles" element={<RolesPage />} />
+        <Route path="api-keys" element={<ApiKeysPage />} />
+        <Route path="settings" element={<SettingsPage />} />
+        <Route path="audit-log" element={<AuditLogPage />} />
+        <Route path="plan" element={<PlanPage />} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
+
+function RequireLogin({ children }: { children: ReactNode }) {
+  const { me, loading } = useAuth();
+  const location = useLocation();
+  if (loading) return <Loading />;
+  if (!me) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  return <>{children}</>;
+}
+
+function Home() {
+  const { me } = useAuth();
+  const { t } = useTranslation();
+  const to = homePath(me?.permissions ?? []);
+  if (to) return <Navigate to={to} replace />;
+  return <Result status="info" title={t('home.nothing')} />;
+}
+
+function Loading() {
+  return (
+    <div style={{ padding: 64, textAlign: 'center' }}>
+      <Spin />
+    </div>
+  );
+}
+
+export function NotFound() {
+  const { t } = useTranslation();
+  return <Result status="404" title={t('common.notFound')} />;
+}

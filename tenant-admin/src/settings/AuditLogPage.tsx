@@ -1,0 +1,67 @@
+import { Alert, Button, Table, Typography } from 'antd';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { api, call, type Schemas } from '../api/client';
+import { errorText } from '../common/forms';
+import { formatDateTime } from '../common/format';
+import { useAuth } from '../auth/AuthContext';
+
+type Entry = Schemas['AuditEntryView'];
+const PAGE = 50;
+
+export function AuditLogPage() {
+  const { t, i18n } = useTranslation();
+  const { me } = useAuth();
+  const log = useInfiniteQuery({
+    queryKey: ['audit-log'],
+    initialPageParam: undefined as number | undefined,
+    queryFn: ({ pageParam }) =>
+      call(api.GET('/audit-log', { params: { query: { before: pageParam, limit: PAGE } } })),
+    getNextPageParam: (last) => (last.length === PAGE ? last[last.length - 1]?.id : undefined),
+  });
+  const rows = log.data?.pages.flat() ?? [];
+
+  return (
+    <>
+      <div className="page-toolbar">
+        <Typography.Title level={2}>{t('audit.title')}</Typography.Title>
+      </div>
+      {log.isError && <Alert type="error" showIcon message={errorText(t, log.error)} style={{ marginBottom: 16 }} />}
+      <Table<Entry>
+        rowKey="id"
+        size="small"
+        loading={log.isPending}
+        dataSource={rows}
+        pagination={false}
+        scroll={{ x: 'max-content' }}
+        columns={[
+          { title: t('audit.at'), dataIndex: 'at', render: (v: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone) },
+          { title: t('audit.actor'), dataIndex: 'actor' },
+          {
+            title: t('audit.action'),
+            dataIndex: 'action',
+            render: (a: string) => t(`audit.actions.${a.replace('.', '_')}`, { defaultValue: a }),
+          },
+          { title: t('audit.target'), dataIndex: 'target' },
+          {
+            title: t('audit.detail'),
+            dataIndex: 'detail',
+            render: (d: unknown) =>
+              d && typeof d === 'object' && Object.keys(d).length > 0 ? (
+                <Typography.Text code style={{ whiteSpace: 'pre-wrap', fontSize: 12 }}>
+                  {JSON.stringify(d)}
+                </Typography.Text>
+              ) : null,
+          },
+        ]}
+      />
+      {log.hasNextPage && (
+        <div style={{ textAlign: 'center', marginTop: 16 }}>
+          <Button onClick={() => void log.fetchNextPage()} loading={log.isFetchingNextPage}>
+            {t('audit.more')}
+          </Button>
+        </div>
+      )}
+    </>
+  );
+}

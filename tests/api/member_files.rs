@@ -1,0 +1,377 @@
+//! Member import (CSV, XLSX; dry run, all-or-nothing, valid rows only) and export.
+
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn upload(app: &TestApp, t: &TestTenant, query: &str, bytes: Vec<u8>) -> Reply {
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/members/imports?{query}", app.base))
+        .bearer_auth(&t.owner_token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Uploads and waits for the import to finish; returns its report.
+async fn import(app: &TestApp, t: &TestTenant, query: &str, bytes: Vec<u8>) -> Value {
+    let r = upload(app, t, query, bytes).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    for _ in 0..300 {
+        let r = app
+            .get(&format!("/api/v1/members/imports/{id}"), &t.owner())
+            .await;
+        if r.body["status"] != "running" {
+            return r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("import did not finish");
+}
+
+fn mapping() -> String {
+    let m = json!({ "姓名": "name", "手机": "phone", "Email": "email", "生日": "birthday", "等级": "custom.level", "卡号": "card_number", "备注": "-" });
+    format!("mapping={}", urlencode(&m.to_string()))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const BAD_FILE: &str = "姓名,手机,Email,生日,等级,卡号,备注
+好人,13800000101,good@x.com,1990-01-01,3,,ok
+坏电话,12,,,,,
+坏日期,13800000102,,1990-02-30,,,
+重复电话,138 0000 0101,,,,,
+已存在,13800000999,,,,,
+坏等级,13800000103,,,abc,,
+,13800000104,,,,,
+卡号一,13800000105,,,,12345678,
+卡号二,13800000106,,,,12345678,
+";
+
+async fn setup(app: &TestApp) -> TestTenant {
+    let t = app.signup("import").await;
+    let r = app
+        .post("/api/v1/fields/versions", &t.owner(), json!({ "fields": [{ "key": "level", "type": "integer", "label": { "zh-CN": "等级" } }] }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = app
+        .post(
+            "/api/v1/members",
+            &t.owner(),
+            json!({ "name": "Existing", "phone": "13800000999" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    t
+}
+
+async fn count(app: &TestApp, t: &TestTenant) -> usize {
+    app.post(
+        "/api/v1/members/search",
+        &t.owner(),
+        json!({ "limit": 200 }),
+    )
+    .await
+    .body["items"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_every_bad_row_with_its_column_and_writes_nothing() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let r = import(
+        &app,
+        &t,
+        &format!("format=csv&mode=dry_run&{}", mapping()),
+        BAD_FILE.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(r["status"], "done", "{r:?}");
+    assert_eq!(r["rows_read"], 9);
+    assert_eq!(r["rows_valid"], 2, "{r:?}");
+    assert_eq!(r["rows_imported"], 0);
+    let errors = r["errors"].as_array().unwrap();
+    let has = |row: u64, column: &str, needle: &str| {
+        errors.iter().any(|e| {
+            e["row"] == row
+                && e["column"] == column
+                && e["problem"].as_str().unwrap().contains(needle)
+        })
+    };
+    assert!(has(3, "手机", "not"), "{errors:?}");
+    assert!(has(4, "生日", "not a date"), "{errors:?}");
+    assert!(has(5, "手机", "duplicates row 2"), "{errors:?}");
+    assert!(has(6, "手机", "already belongs"), "{errors:?}");
+    assert!(has(7, "等级", "wrong type"), "{errors:?}");
+    assert!(has(8, "姓名", "empty"), "{errors:?}");
+    assert!(has(10, "卡号", "duplicates row 9"), "{errors:?}");
+    assert_eq!(r["error_count"], 7);
+    assert_eq!(count(&app, &t).await, 1, "a dry run writes nothing");
+
+    // A mapping to an unknown field is refused up front; a broken file fails cleanly.
+    let r = upload(
+        &app,
+        &t,
+        &format!(
+            "format=csv&mode=dry_run&mapping={}",
+            urlencode(r#"{"x":"shoe"}"#)
+        ),
+        b"x\n1\n".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["fields"][0]["field"], "mapping.x");
+    let r = import(
+        &app,
+        &t,
+        "format=xlsx&mode=valid_only",
+        BAD_FILE.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(r["status"], "failed");
+    assert!(r["message"].as_str().unwrap().contains("XLSX"), "{r:?}");
+    let r = import(
+        &app,
+        &t,
+        "format=csv&mode=valid_only",
+        b"foo,bar\n1,2\n".to_vec(),
+    )
+    .await;
+    assert_eq!(r["status"], "failed");
+    assert!(r["message"].as_str().unwrap().contains("name"), "{r:?}");
+}
+
+#[tokio::test]
+async fn all_or_nothing_imports_nothing_when_a_row_is_bad_and_everything_when_all_are_good() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let r = import(
+        &app,
+        &t,
+        &format!("format=csv&mode=all_or_nothing&{}", mapping()),
+        BAD_FILE.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(r["status"], "failed");
+    assert_eq!(r["rows_imported"], 0);
+    assert_eq!(r["error_count"], 7);
+    assert_eq!(count(&app, &t).await, 1);
+
+    let good = "姓名,手机,Email,生日,等级,卡号\n甲,13800000201,a@x.com,1990-01-01,1,80001234\n乙,13800000202,,,2,\n";
+    let r = import(
+        &app,
+        &t,
+        &format!("format=csv&mode=all_or_nothing&{}", mapping()),
+        good.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(r["status"], "done", "{r:?}");
+    assert_eq!(r["rows_imported"], 2);
+    let found = app
+        .post(
+            "/api/v1/members/search",
+            &t.owner(),
+            json!({ "card_number": "80001234" }),
+        )
+        .await;
+    let m = &found.body["items"][0];
+    assert_eq!(m["name"], "甲");
+    assert_eq!(m["phone"], "+8613800000201");
+    assert_eq!(m["custom"]["level"], 1);
+    assert_eq!(m["channel"], "import");
+    let b = app
+        .post(
+            "/api/v1/members/search",
+            &t.owner(),
+            json!({ "name": "乙" }),
+        )
+        .await;
+    assert!(
+        b.body["items"][0]["card_number"].as_str().unwrap().len() == 12,
+        "a card is issued when the file has none"
+    );
+    let id = m["id"].as_str().unwrap();
+    let log = app
+        .get(&format!("/api/v1/members/{id}/audit"), &t.owner())
+        .await;
+    assert_eq!(log.body[0]["channel"], "import");
+}
+
+#[tokio::test]
+async fn valid_only_imports_the_good_rows_of_csv_and_xlsx_files_and_reports_the_rest() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let r = import(
+        &app,
+        &t,
+        &format!("format=csv&mode=valid_only&{}", mapping()),
+        BAD_FILE.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(r["status"], "done");
+    assert_eq!(r["rows_imported"], 2);
+    assert_eq!(r["error_count"], 7);
+    assert_eq!(count(&app, &t).await, 3);
+
+    // The same in XLSX, with numbers and dates as Excel stores them.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["name", "phone", "birthday", "level", "tags"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_string(1, 0, "表格一").unwrap();
+    ws.write_number(1, 1, 13800000301.0).unwrap();
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(1995, 7, 1).unwrap();
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_datetime_with_format(1, 2, &date, &fmt).unwrap();
+    ws.write_number(1, 3, 7.0).unwrap();
+    ws.write_string(1, 4, "vip;new").unwrap();
+    ws.write_string(2, 0, "表格二").unwrap();
+    ws.write_string(2, 1, "not a phone").unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let r = import(&app, &t, "format=xlsx&mode=valid_only", bytes).await;
+    assert_eq!(r["status"], "done", "{r:?}");
+    assert_eq!(r["rows_imported"], 1);
+    assert_eq!(r["errors"][0]["row"], 3);
+    assert_eq!(r["errors"][0]["column"], "phone");
+    let m = app
+        .post(
+            "/api/v1/members/search",
+            &t.owner(),
+            json!({ "phone": "13800000301" }),
+        )
+        .await;
+    let m = &m.body["items"][0];
+    assert_eq!(m["name"], "表格一");
+    assert_eq!(m["birthday"], "1995-07-01");
+    assert_eq!(m["custom"]["level"], 7);
+    assert_eq!(m["tags"], json!(["vip", "new"]));
+}
+
+#[tokio::test]
+async fn exports_hold_the_search_results_and_personal_data_only_for_those_allowed() {
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    for (name, phone) in [
+        ("导出一", "13800000401"),
+        ("导出二", "13800000402"),
+        ("=HYPERLINK(\"x\")", "13800000403"),
+    ] {
+        let r = app
+            .post(
+                "/api/v1/members",
+                &t.owner(),
+                json!({ "name": name, "phone": phone, "tags": ["exp"], "custom": { "level": 4 } }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let csv = app
+        .post(
+            "/api/v1/members/export.csv",
+            &t.owner(),
+            json!({ "tags": ["exp"] }),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv
+        .body
+        .as_str()
+        .unwrap()
+        .trim_start_matches('\u{feff}')
+        .to_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].starts_with("id,card_number,name,phone,email,")
+            && lines[0].ends_with("custom.level"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        text.contains("导出一") && text.contains("+8613800000401") && !text.contains("Existing")
+    );
+    assert!(
+        text.contains("\"'=HYPERLINK"),
+        "formulas are defused: {text}"
+    );
+
+    // A marketer may export but not see personal data.
+    let (_, marketer) = app.staff_with_roles(&t, &["marketer"]).await;
+    let csv = app
+        .post(
+            "/api/v1/members/export.csv",
+            &marketer,
+            json!({ "tags": ["exp"] }),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.body.as_str().unwrap().to_owned();
+    assert!(
+        !text.contains("phone") && !text.contains("13800000401") && !text.contains("138****"),
+        "{text}"
+    );
+    assert!(text.contains("导出二"));
+    let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
+    assert_eq!(
+        app.post("/api/v1/members/export.csv", &desk, json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/members/export.xlsx", app.base))
+        .bearer_auth(&t.owner_token)
+        .json(&json!({ "tags": ["exp"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0][3], "phone");
+    assert!(
+        rows.iter()
+            .any(|r| r[2] == "导出二" && r[3] == "+8613800000402"),
+        "{rows:?}"
+    );
+}

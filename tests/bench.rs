@@ -1,0 +1,422 @@
+//! Benchmarks of the member register, run by `scripts/bench-members` and
+//! `scripts/bench-import` against the PostgreSQL in `PATRON_DATABASE_URL`.
+//!
+//! `bench members [COUNT]`: a tenant with COUNT members (default 1,000,000) seeded with COPY,
+//! then each kind of lookup timed through the same search code the API runs.
+//! `bench import [ROWS]`: a CSV of ROWS members (default 100,000) imported through the HTTP
+//! API (valid rows only), timed from upload to the finished report.
+
+use patron_core::members::CardFormat;
+use patron_core::pii::PiiKeys;
+use patron_db::members::{self, CustomCondition, Search, SortKey};
+use patron_tests::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "文", "华", "玲", "建国", "志强", "海燕",
+    "晓东",
+];
+const TAGS: &[&str] = &[
+    "vip", "yoga", "spin", "pilates", "new", "lapsed", "family", "student",
+];
+
+fn name(i: u64) -> String {
+    let s = SURNAMES[(i % 20) as usize];
+    let g = GIVEN[((i / 20) % 30) as usize];
+    let g2 = GIVEN[((i / 600) % 30) as usize];
+    format!("{s}{g}{g2}")
+}
+
+fn phone(i: u64) -> String {
+    format!("+86139{:08}", i)
+}
+
+/// A cheap deterministic shuffle so samples spread over the whole table.
+fn pick(n: u64, k: u64) -> u64 {
+    (k.wrapping_mul(2_654_435_761) ^ 0x9e37_79b9) % n
+}
+
+fn report(kind: &str, mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let p = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    let line = format!(
+        "| {kind} | {} | {:.1} | {:.1} | {:.1} |",
+        samples.len(),
+        p(0.5).as_secs_f64() * 1000.0,
+        p(0.95).as_secs_f64() * 1000.0,
+        p(0.99).as_secs_f64() * 1000.0
+    );
+    println!("{line}");
+    line
+}
+
+/// Builds the k-th search of one kind.
+type MakeSearch<'a> = Box<dyn Fn(u64) -> Search + 'a>;
+
+fn base_search() -> Search {
+    Search {
+        card_number: None,
+        phone_index: None,
+        email_index: None,
+        name: None,
+        tags: vec![],
+        custom: vec![],
+        joined_from: None,
+        joined_to: None,
+        birthday_from: None,
+        birthday_to: None,
+        include_erased: false,
+        sort: SortKey::Created,
+        descending: true,
+        after: None,
+        limit: 51,
+    }
+}
+
+async fn bench_members(count: u64) {
+    let app = spawn_app_with(4).await;
+    let t = app.signup_on("bench", "enterprise").await;
+    let r = app
+        .post("/api/v1/fields/versions", &t.owner(), json!({ "fields": [
+            { "key": "level", "type": "integer", "label": { "en": "Level" } },
+            { "key": "plan", "type": "single_select", "label": { "en": "Plan" }, "options": [
+                { "value": "gold", "label": { "en": "Gold" } }, { "value": "silver", "label": { "en": "Silver" } }, { "value": "basic", "label": { "en": "Basic" } }] }
+        ] }))
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    let keys = PiiKeys::development();
+    let tenant = patron_db::tenants::find_by_id(&app.db, t.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let schema = format!("t_{}", t.id);
+    let fmt = CardFormat::default();
+
+    // Seed with COPY, in chunks, straight into the tenant's tables.
+    let started = Instant::now();
+    let mut conn = {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&database_url()).await.unwrap()
+    };
+    let chunk = 100_000u64;
+    let mut i = 0u64;
+    while i < count {
+        let end = (i + chunk).min(count);
+        let mut members = String::new();
+        let mut cards = String::new();
+        for n in i..end {
+            let id =
+                uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000u128 + n as u128);
+            let p = phone(n);
+            let (kid, enc) = keys.encrypt(&p);
+            let idx = keys.blind_index("phone", &p);
+            let email = format!("m{n}@example.com");
+            let (_, eenc) = keys.encrypt(&email);
+            let eidx = keys.blind_index("email", &email);
+            let birthday = chrono::NaiveDate::from_ymd_opt(
+                1950 + (n % 55) as i32,
+                1 + (n % 12) as u32,
+                1 + (n % 28) as u32,
+            )
+            .unwrap();
+            let join = chrono::NaiveDate::from_ymd_opt(
+                2015 + (n % 11) as i32,
+                1 + ((n / 7) % 12) as u32,
+                1 + ((n / 3) % 28) as u32,
+            )
+            .unwrap();
+            let tags = format!(
+                "{{{},{}}}",
+                TAGS[(n % 8) as usize],
+                TAGS[((n / 8) % 8) as usize]
+            );
+            let plan = ["gold", "silver", "basic"][(n % 3) as usize];
+            let custom = format!("{{\"level\": {}, \"plan\": \"{plan}\"}}", n % 100);
+            let created =
+                chrono::DateTime::from_timestamp(1_600_000_000 + n as i64 * 60, 0).unwrap();
+            members.push_str(&format!(
+                "{id}\t{}\t\\\\x{}\t{kid}\t\\\\x{}\t\\\\x{}\t{kid}\t\\\\x{}\t{birthday}\t{join}\t{tags}\t{}\tbench\t{}\t{}\n",
+                name(n),
+                hex(&enc),
+                hex(&idx),
+                hex(&eenc),
+                hex(&eidx),
+                custom.replace('\\', "\\\\"),
+                created.to_rfc3339(),
+                created.to_rfc3339()
+            ));
+            cards.push_str(&format!(
+                "{}\t{id}\tactive\t{}\t{}\n",
+                fmt.number(n + 1).unwrap(),
+                created.to_rfc3339(),
+                created.to_rfc3339()
+            ));
+        }
+        for (table, cols, data) in [
+            ("members", "id, name, phone_enc, phone_key, phone_index, email_enc, email_key, email_index, birthday, join_date, tags, custom, channel, created_at, updated_at", members),
+            ("member_cards", "number, member_id, status, issued_at, changed_at", cards),
+        ] {
+            let mut copy = conn
+                .copy_in_raw(&format!("COPY {schema}.{table} ({cols}) FROM STDIN"))
+                .await
+                .unwrap();
+            copy.send(data.into_bytes()).await.unwrap();
+            copy.finish().await.unwrap();
+        }
+        i = end;
+        eprintln!("seeded {end} members ({:.0?})", started.elapsed());
+    }
+    sqlx::query(&format!(
+        "UPDATE {schema}.member_settings SET card_seq = $1"
+    ))
+    .bind(count as i64)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(&format!("ANALYZE {schema}.members"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("ANALYZE {schema}.member_cards"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let seeded = started.elapsed();
+
+    // Each kind of lookup, 200 times with different keys, through the search the API runs.
+    let runs = 200u64;
+    let mut lines = Vec::new();
+    let kinds: Vec<(&str, MakeSearch<'_>)> = vec![
+        (
+            "card number",
+            Box::new(move |k| Search {
+                card_number: Some(fmt.number(pick(count, k) + 1).unwrap()),
+                ..base_search()
+            }),
+        ),
+        (
+            "phone",
+            Box::new(|k| Search {
+                phone_index: Some(
+                    PiiKeys::development().blind_index("phone", &phone(pick(count, k))),
+                ),
+                ..base_search()
+            }),
+        ),
+        (
+            "e-mail",
+            Box::new(|k| Search {
+                email_index: Some(
+                    PiiKeys::development()
+                        .blind_index("email", &format!("m{}@example.com", pick(count, k))),
+                ),
+                ..base_search()
+            }),
+        ),
+        (
+            "name substring (Chinese, 2 chars)",
+            Box::new(|k| {
+                let n = name(pick(count, k));
+                Search {
+                    name: Some(n.chars().skip(1).take(2).collect()),
+                    ..base_search()
+                }
+            }),
+        ),
+        (
+            "name (Chinese, full)",
+            Box::new(|k| Search {
+                name: Some(name(pick(count, k))),
+                ..base_search()
+            }),
+        ),
+        (
+            "tags (2)",
+            Box::new(|k| Search {
+                tags: vec![
+                    TAGS[(k % 8) as usize].into(),
+                    TAGS[((k / 8) % 8) as usize].into(),
+                ],
+                ..base_search()
+            }),
+        ),
+        (
+            "custom equality",
+            Box::new(|k| Search {
+                custom: vec![CustomCondition::Equals(
+                    "plan".into(),
+                    json!(["gold", "silver", "basic"][(k % 3) as usize]),
+                )],
+                ..base_search()
+            }),
+        ),
+        (
+            "custom range",
+            Box::new(|k| Search {
+                custom: vec![CustomCondition::NumberRange(
+                    "level".into(),
+                    Some((k % 90) as f64),
+                    Some((k % 90 + 5) as f64),
+                )],
+                ..base_search()
+            }),
+        ),
+        (
+            "join date range (1 month)",
+            Box::new(|k| {
+                let d =
+                    chrono::NaiveDate::from_ymd_opt(2016 + (k % 9) as i32, 1 + (k % 12) as u32, 1)
+                        .unwrap();
+                Search {
+                    joined_from: Some(d),
+                    joined_to: Some(d + chrono::Duration::days(30)),
+                    sort: SortKey::JoinDate,
+                    ..base_search()
+                }
+            }),
+        ),
+        (
+            "birthday range (1 week)",
+            Box::new(|k| {
+                let d =
+                    chrono::NaiveDate::from_ymd_opt(1960 + (k % 40) as i32, 1 + (k % 12) as u32, 1)
+                        .unwrap();
+                Search {
+                    birthday_from: Some(d),
+                    birthday_to: Some(d + chrono::Duration::days(7)),
+                    sort: SortKey::Birthday,
+                    ..base_search()
+                }
+            }),
+        ),
+        (
+            "combined: name + tag + custom",
+            Box::new(|k| Search {
+                name: Some(SURNAMES[(k % 20) as usize].into()),
+                tags: vec!["vip".into()],
+                custom: vec![CustomCondition::Equals("plan".into(), json!("gold"))],
+                ..base_search()
+            }),
+        ),
+        (
+            "list page 100 (keyset, deep)",
+            Box::new(move |k| Search {
+                after: Some((
+                    Some(
+                        chrono::DateTime::from_timestamp(
+                            1_600_000_000 + pick(count, k) as i64 * 60,
+                            0,
+                        )
+                        .unwrap()
+                        .to_rfc3339(),
+                    ),
+                    uuid::Uuid::max(),
+                )),
+                ..base_search()
+            }),
+        ),
+    ];
+    for (kind, make) in &kinds {
+        let mut samples = Vec::new();
+        for k in 0..runs {
+            let s = make(k);
+            let t0 = Instant::now();
+            let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+            let rows = members::search(&mut tx, &s).await.unwrap();
+            tx.commit().await.unwrap();
+            samples.push(t0.elapsed());
+            if k == 0 && kind.starts_with("phone") {
+                assert_eq!(rows.len(), 1, "the phone lookup finds its member");
+            }
+        }
+        lines.push(report(kind, samples));
+    }
+    println!("\nseeded {count} members in {seeded:.1?}");
+    let _ = lines;
+    app.stop().await;
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+async fn bench_import(rows: u64) {
+    let app = spawn_app_with(6).await;
+    let t = app.signup_on("bench-import", "enterprise").await;
+    let r = app
+        .post("/api/v1/fields/versions", &t.owner(), json!({ "fields": [{ "key": "level", "type": "integer", "label": { "en": "Level" } }] }))
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    let mut csv = String::from("name,phone,email,birthday,tags,level\n");
+    for n in 0..rows {
+        csv.push_str(&format!(
+            "{},{},i{n}@example.com,{}-{:02}-{:02},vip;yoga,{}\n",
+            name(n),
+            phone(n),
+            1960 + n % 40,
+            1 + n % 12,
+            1 + n % 28,
+            n % 100
+        ));
+    }
+    let size = csv.len();
+    let started = Instant::now();
+    let resp = app
+        .client
+        .post(format!(
+            "{}/api/v1/members/imports?format=csv&mode=valid_only",
+            app.base
+        ))
+        .bearer_auth(&t.owner_token)
+        .header("content-type", "application/octet-stream")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = loop {
+        let r = app
+            .get(&format!("/api/v1/members/imports/{id}"), &t.owner())
+            .await;
+        if r.body["status"] != "running" {
+            break r.body;
+        }
+        eprintln!(
+            "  {} rows read, {} imported ({:.0?})",
+            r.body["rows_read"],
+            r.body["rows_imported"],
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    };
+    let took = started.elapsed();
+    println!(
+        "imported {} of {rows} rows ({} MB of CSV) in {took:.1?}: status {}, {} errors",
+        report["rows_imported"],
+        size / 1_000_000,
+        report["status"],
+        report["error_count"]
+    );
+    app.stop().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n = args.get(2).and_then(|a| a.parse().ok());
+    match args.get(1).map(String::as_str) {
+        Some("members") => bench_members(n.unwrap_or(1_000_000)).await,
+        Some("import") => bench_import(n.unwrap_or(100_000)).await,
+        _ => eprintln!("usage: bench members [COUNT] | bench import [ROWS]"),
+    }
+}
