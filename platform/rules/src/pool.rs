@@ -586,7 +586,14 @@ impl SandboxPool {
         deadline: Instant,
     ) -> Result<Response, RuleError> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let frame = encode(id, op, key, script, payload)?;
+        let frame = match encode(id, op, key, script, payload) {
+            Ok(frame) => frame,
+            Err(e) => {
+                // Nothing was sent: the worker is as good as before.
+                lease.clean = true;
+                return Err(e);
+            }
+        };
         let answer = match timeout_at(deadline, lease.worker().exchange(&frame)).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(io)) => return Err(self.failed(lease, io).await),

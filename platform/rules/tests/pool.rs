@@ -387,3 +387,25 @@ async fn a_worker_that_answers_garbage_is_replaced_and_a_missing_binary_is_unava
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_request_over_the_frame_limit_is_bad_input_and_nothing_is_sent() {
+    let pool = pool(SandboxConfig {
+        workers: 1,
+        ..SandboxConfig::default()
+    });
+    let huge = json!({"kind": "purchase", "note": "x".repeat(5 * 1024 * 1024)});
+    let e = pool
+        .eval(KEY, PER_YUAN, &huge, &member())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::BadInput);
+    assert_eq!(
+        pool.eval(KEY, PER_YUAN, &event(300), &member())
+            .await
+            .unwrap()
+            .points,
+        3
+    );
+    assert_eq!(pool.stats().restarts, 0);
+}
