@@ -79,64 +79,96 @@ async fn the_four_seeded_plans_are_offered_cheapest_first_with_every_feature_and
     assert_eq!(members["allowed"], 500);
 }
 
-/// Every plan that lacks `api_keys` gets 402 naming the feature and the cheapest plan that
-/// has it; every plan that has it goes through. The same check runs for integration keys
-/// already issued when a plan loses the feature.
+/// Every gated route, with the feature it declares and a body it accepts.
+fn gated_routes() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        (
+            "api_keys",
+            "/api/v1/api-keys",
+            json!({ "name": "POS", "role": "front_desk" }),
+        ),
+        (
+            "custom_fields",
+            "/api/v1/fields/validate",
+            json!({ "fields": [] }),
+        ),
+        (
+            "custom_fields",
+            "/api/v1/fields/versions",
+            json!({ "fields": [] }),
+        ),
+        ("exports", "/api/v1/members/export.csv", json!({})),
+        ("exports", "/api/v1/members/export.xlsx", json!({})),
+    ]
+}
+
+/// For each plan and each gated route: a plan without the route's feature gets 402 naming
+/// the feature and the cheapest plan that has it; a plan with it goes through.
 #[tokio::test]
 async fn feature_gate_answers_402_naming_the_feature_and_the_cheapest_plan_for_each_plan_without_it(
 ) {
     let app = spawn_app().await;
     let features = plan_features(&app).await;
-    let cheapest_with_keys = features
-        .iter()
-        .find(|(_, f)| f.iter().any(|f| f == "api_keys"))
-        .map(|(c, _)| c.clone())
-        .unwrap();
+    let cheapest_with = |feature: &str| {
+        features
+            .iter()
+            .find(|(c, f)| PLANS.contains(&c.as_str()) && f.iter().any(|x| x == feature))
+            .map(|(c, _)| c.clone())
+            .unwrap()
+    };
+    let mut refused = 0;
     for plan in PLANS {
         let t = app.signup_on("gate", plan).await;
-        let has = features
-            .iter()
-            .find(|(c, _)| c == plan)
-            .unwrap()
-            .1
-            .iter()
-            .any(|f| f == "api_keys");
-        let r = app
-            .post(
-                "/api/v1/api-keys",
-                &t.owner(),
-                json!({ "name": "POS", "role": "front_desk" }),
-            )
-            .await;
-        if has {
-            assert_eq!(r.status, StatusCode::CREATED, "{plan}: {:?}", r.body);
-        } else {
-            assert_eq!(
-                r.status,
-                StatusCode::PAYMENT_REQUIRED,
-                "{plan}: {:?}",
-                r.body
-            );
-            assert_eq!(r.body["code"], "feature_not_in_plan");
-            assert_eq!(r.body["feature"], "api_keys");
-            assert_eq!(r.body["plan"], plan);
-            assert_eq!(r.body["upgrade_to"], cheapest_with_keys.as_str());
-            assert!(r.body["plans"]
-                .as_array()
+        let has = |feature: &str| {
+            features
+                .iter()
+                .find(|(c, _)| c == plan)
                 .unwrap()
-                .contains(&json!("enterprise")));
-            // Listing keys is not gated, so a downgraded account can still clean up.
-            assert_eq!(
-                app.get("/api/v1/api-keys", &t.owner()).await.status,
-                StatusCode::OK
-            );
+                .1
+                .iter()
+                .any(|f| f == feature)
+        };
+        for (feature, path, body) in gated_routes() {
+            let r = app.post(path, &t.owner(), body).await;
+            if has(feature) {
+                assert_ne!(
+                    r.status,
+                    StatusCode::PAYMENT_REQUIRED,
+                    "{plan} {path}: {:?}",
+                    r.body
+                );
+                assert!(r.status.is_success(), "{plan} {path}: {:?}", r.body);
+            } else {
+                refused += 1;
+                assert_eq!(
+                    r.status,
+                    StatusCode::PAYMENT_REQUIRED,
+                    "{plan} {path}: {:?}",
+                    r.body
+                );
+                assert_eq!(r.body["code"], "feature_not_in_plan");
+                assert_eq!(r.body["feature"], feature);
+                assert_eq!(r.body["plan"], plan);
+                assert_eq!(r.body["upgrade_to"], cheapest_with(feature).as_str());
+                assert!(r.body["plans"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("enterprise")));
+            }
         }
-        // Ungated endpoints work on every plan.
+        // Listing keys is not gated, so a downgraded account can still clean up; ungated
+        // endpoints work on every plan.
+        assert_eq!(
+            app.get("/api/v1/api-keys", &t.owner()).await.status,
+            StatusCode::OK
+        );
         assert_eq!(
             app.get("/api/v1/staff", &t.owner()).await.status,
             StatusCode::OK
         );
     }
+    // free lacks all three features, starter none of them.
+    assert_eq!(refused, 5);
 }
 
 #[tokio::test]
@@ -985,4 +1017,82 @@ async fn trial_expiry_invoices_dunning_payment_and_closure_follow_the_clock() {
 
     app.stop().await;
     drop_database(&name).await;
+}
+
+#[tokio::test]
+async fn one_time_codes_count_against_the_monthly_sms_limit_and_the_portal_waits_while_suspended() {
+    let app = spawn_app().await;
+    let ops = app.operator().await;
+    let code = format!("sms{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let r = app
+        .post(
+            "/api/v1/ops/plans",
+            &ops,
+            json!({ "code": code, "name": "Tiny", "monthly_price_minor": 100, "currency": "CNY",
+                      "features": [], "limits": { "sms_per_month": 2 }, "trial_days": 0 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let t = app.signup_on("sms", &code).await;
+    let codes_path = format!("/api/v1/portal/{}/codes", t.slug);
+    let send = |phone: &'static str| {
+        app.post(
+            &codes_path,
+            &Auth::None,
+            json!({ "phone": phone, "purpose": "register" }),
+        )
+    };
+    assert_eq!(send("13700000001").await.status, StatusCode::ACCEPTED);
+    assert_eq!(send("13700000002").await.status, StatusCode::ACCEPTED);
+    let third = send("13700000003").await;
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{:?}",
+        third.body
+    );
+    assert_eq!(third.body["code"], "sms_quota_reached");
+    let mine = app.get("/api/v1/plan", &t.owner()).await;
+    let sms = mine.body["usage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["limit"] == "sms_per_month")
+        .unwrap();
+    assert_eq!(
+        (sms["usage"].as_i64(), sms["warning"].as_str()),
+        (Some(2), Some("reached"))
+    );
+    // Archive the test plan so it is never offered to other tests as an upgrade.
+    let archive = app
+        .put(
+            &format!("/api/v1/ops/plans/{code}"),
+            &ops,
+            json!({ "name": "Tiny", "monthly_price_minor": 100, "currency": "CNY", "features": [],
+                     "limits": { "sms_per_month": 2 }, "trial_days": 0, "archived": true }),
+        )
+        .await;
+    assert_eq!(archive.status, StatusCode::OK);
+
+    // While the account is suspended its portal still shows the form but takes no sign-ups.
+    let r = app
+        .post(
+            &format!("/api/v1/ops/tenants/{}/suspend", t.id),
+            &ops,
+            json!({ "reason": "review" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/v1/portal/{}/form", t.slug), &Auth::None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let refused = app
+        .post(&format!("/api/v1/portal/{}/register", t.slug), &Auth::None,
+              json!({ "profile": { "name": "Li", "phone": "13700000001" }, "code": "000000", "password": PASSWORD }))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    assert_eq!(refused.body["code"], "business_unavailable");
 }

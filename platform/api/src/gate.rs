@@ -269,7 +269,8 @@ impl AppState {
         limit: Limit,
         adding: i64,
     ) -> Result<(), ApiError> {
-        self.check_limit_on(tx, &principal.plan, limit, adding).await
+        self.check_limit_on(tx, &principal.plan, limit, adding)
+            .await
     }
 
     /// [`AppState::check_limit`] for callers without a staff principal (the member portal).

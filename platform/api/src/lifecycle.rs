@@ -140,7 +140,10 @@ impl AppState {
         let mut ttx = self.db.tenant_tx(tenant).await?;
         let mut usage = BTreeMap::new();
         for limit in Limit::ALL.iter().filter(|l| !l.is_monthly()) {
-            usage.insert(*limit, db_plans::lock_and_count(&mut ttx, *limit, now).await?);
+            usage.insert(
+                *limit,
+                db_plans::lock_and_count(&mut ttx, *limit, now).await?,
+            );
         }
         let over = plans::over_after_change(target, &usage);
         if !over.is_empty() {

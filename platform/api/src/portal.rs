@@ -137,7 +137,23 @@ pub async fn send_code(
     .await?;
     let body =
         format!("【{business}】验证码 {code}，{CODE_TTL_MINUTES} 分钟内有效。Your code is {code}.");
+    // One-time codes count against the plan's text messages per month (billed beyond it
+    // on plans with an overage price), metered in the same transaction as the send.
+    let tenant = state
+        .tenant(tx.tenant_id())
+        .await?
+        .ok_or_else(|| ApiError::not_found("business"))?;
+    let plan = state.plan_of(&tenant).await?;
+    let used = patron_db::plans::lock_and_count(tx, Limit::SmsPerMonth, now).await?;
+    if patron_core::plans::check_limit(&plan, Limit::SmsPerMonth, used, 1).is_err() {
+        return Err(ApiError::too_many(
+            "sms_quota_reached",
+            "this business cannot send more text messages this month",
+            3600,
+        ));
+    }
     state.sms.send(tx, phone, &body, purpose, now).await?;
+    patron_db::plans::meter_in(tx, Limit::SmsPerMonth.as_str(), now, 1).await?;
     Ok(())
 }
 
@@ -412,6 +428,8 @@ impl PortalApi {
         req: Json<CodeRequest>,
     ) -> Result<Accepted, ApiError> {
         let t = self.tenant(&tenant.0).await?;
+        // Sign-ups and changes wait while the business's account is read-only.
+        self.state.open_for_members(&t).await?;
         let phone = parse_phone(&req.0.phone, &t)?;
         let mut tx = self.state.db.tenant_tx(&t).await?;
         let index = self.state.config.pii.blind_index("phone", phone.e164());
@@ -452,6 +470,8 @@ impl PortalApi {
         req: Json<Registration>,
     ) -> Result<Registered, ApiError> {
         let t = self.tenant(&tenant.0).await?;
+        // Sign-ups and changes wait while the business's account is read-only.
+        self.state.open_for_members(&t).await?;
         let req = req.0;
         let password =
             Password::parse(&req.password).map_err(|p| ApiError::invalid_field("password", p));
@@ -522,7 +542,7 @@ impl PortalApi {
         parsed.data.phone_verified_at = Some(now);
         // The business's plan caps its members; a member cannot upgrade it, so say so plainly.
         let plan = self.state.plan_of(&t).await?;
-        let usage = patron_db::plans::lock_and_count(&mut tx, Limit::Members).await?;
+        let usage = patron_db::plans::lock_and_count(&mut tx, Limit::Members, now).await?;
         if patron_core::plans::check_limit(&plan, Limit::Members, usage, 1).is_err() {
             return Err(ApiError::conflict(
                 "registration_unavailable",
@@ -616,6 +636,8 @@ impl PortalApi {
         req: Json<PasswordReset>,
     ) -> Result<Done, ApiError> {
         let t = self.tenant(&tenant.0).await?;
+        // Sign-ups and changes wait while the business's account is read-only.
+        self.state.open_for_members(&t).await?;
         let phone = parse_phone(&req.0.phone, &t)?;
         let password = Password::parse(&req.0.new_password)
             .map_err(|p| ApiError::invalid_field("new_password", p))?;
@@ -683,6 +705,7 @@ impl PortalApi {
         req: Json<ProfileChange>,
     ) -> Result<Json<MemberView>, ApiError> {
         let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
+        self.state.open_for_members(&t).await?;
         let (_, set) = current_fields(&mut tx).await?;
         let req = req.0;
         if let Some(Value::Object(c)) = &req.custom {
