@@ -204,32 +204,9 @@ impl TestApp {
         self.call(Method::DELETE, path, auth, Value::Null).await
     }
 
-    /// Signs a new business up; panics unless it succeeds.
+    /// Signs a new business up on the default plan; panics unless it succeeds.
     pub async fn signup(&self, prefix: &str) -> TestTenant {
-        let slug = unique_slug(prefix);
-        let owner_email = format!("owner@{slug}.example.com");
-        let r = self
-            .post(
-                "/api/v1/signup",
-                &Auth::None,
-                json!({ "business_name": format!("Business {slug}"), "slug": slug, "owner_name": "Owner", "email": owner_email, "password": PASSWORD }),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "signup failed: {:?}", r.body);
-        TestTenant {
-            id: r.body["tenant"]["id"].as_i64().expect("tenant id"),
-            slug,
-            owner_email,
-            owner_password: PASSWORD.into(),
-            owner_token: r.body["session"]["token"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
-            owner_id: r.body["session"]["staff"]["id"]
-                .as_str()
-                .expect("staff id")
-                .to_owned(),
-        }
+        self.sign_up(prefix, None).await
     }
 
     pub async fn login(&self, tenant: &str, email: &str, password: &str) -> Reply {
@@ -267,17 +244,21 @@ impl TestApp {
 
     /// Signs a new business up on `plan`; panics unless it succeeds.
     pub async fn signup_on(&self, prefix: &str, plan: &str) -> TestTenant {
+        self.sign_up(prefix, Some(plan)).await
+    }
+
+    async fn sign_up(&self, prefix: &str, plan: Option<&str>) -> TestTenant {
         let slug = unique_slug(prefix);
         let owner_email = format!("owner@{slug}.example.com");
-        let r = self
-            .post(
-                "/api/v1/signup",
-                &Auth::None,
-                json!({ "business_name": format!("Business {slug}"), "slug": slug, "owner_name": "Owner", "email": owner_email, "password": PASSWORD, "plan": plan }),
-            )
-            .await;
+        let mut body = json!({ "business_name": format!("Business {slug}"), "slug": slug, "owner_name": "Owner", "email": owner_email, "password": PASSWORD });
+        if let Some(plan) = plan {
+            body["plan"] = json!(plan);
+        }
+        let r = self.post("/api/v1/signup", &Auth::None, body).await;
         assert_eq!(r.status, StatusCode::CREATED, "signup failed: {:?}", r.body);
-        assert_eq!(r.body["tenant"]["plan"], plan);
+        if let Some(plan) = plan {
+            assert_eq!(r.body["tenant"]["plan"], plan);
+        }
         TestTenant {
             id: r.body["tenant"]["id"].as_i64().expect("tenant id"),
             slug,

@@ -763,6 +763,17 @@ async fn owner(app: &TestApp, t: &TestTenant) -> Auth {
     Auth::Bearer(r.body["token"].as_str().unwrap().to_owned())
 }
 
+/// Logs the owner in, reads the staff list and renames the business: (read status, write
+/// reply), to see what an account in some state may do.
+async fn read_and_rename(app: &TestApp, t: &TestTenant, name: &str) -> (StatusCode, Reply) {
+    let auth = owner(app, t).await;
+    let read = app.get("/api/v1/staff", &auth).await.status;
+    let write = app
+        .patch("/api/v1/settings", &auth, json!({ "name": name }))
+        .await;
+    (read, write)
+}
+
 fn signed(body: &Value) -> (Vec<u8>, String) {
     let bytes = serde_json::to_vec(body).unwrap();
     let sig = SignedWebhook::sign(PAYMENT_SECRET, &bytes);
@@ -886,13 +897,7 @@ async fn trial_expiry_invoices_dunning_payment_and_closure_follow_the_clock() {
     let row = tenants::find_by_id(&app.db, t.id).await.unwrap().unwrap();
     assert_eq!(row.status.as_str(), "past_due");
     assert_eq!(
-        app.patch(
-            "/api/v1/settings",
-            &owner(&app, &t).await,
-            json!({ "name": "Still fine" })
-        )
-        .await
-        .status,
+        read_and_rename(&app, &t, "Still fine").await.1.status,
         StatusCode::OK
     );
     app.clock.advance(Duration::days(14));
@@ -900,19 +905,8 @@ async fn trial_expiry_invoices_dunning_payment_and_closure_follow_the_clock() {
     jobs::dun(&app.db, app.clock.now()).await.unwrap();
     let row = tenants::find_by_id(&app.db, t.id).await.unwrap().unwrap();
     assert_eq!(row.status.as_str(), "suspended");
-    assert_eq!(
-        app.get("/api/v1/staff", &owner(&app, &t).await)
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let w = app
-        .patch(
-            "/api/v1/settings",
-            &owner(&app, &t).await,
-            json!({ "name": "Nope" }),
-        )
-        .await;
+    let (read, w) = read_and_rename(&app, &t, "Nope").await;
+    assert_eq!(read, StatusCode::OK);
     assert_eq!(w.status, StatusCode::PAYMENT_REQUIRED, "{:?}", w.body);
     assert_eq!(w.body["code"], "payment_required");
 
@@ -937,13 +931,7 @@ async fn trial_expiry_invoices_dunning_payment_and_closure_follow_the_clock() {
     let row = tenants::find_by_id(&app.db, t.id).await.unwrap().unwrap();
     assert_eq!(row.status.as_str(), "active");
     assert_eq!(
-        app.patch(
-            "/api/v1/settings",
-            &owner(&app, &t).await,
-            json!({ "name": "Paid up" })
-        )
-        .await
-        .status,
+        read_and_rename(&app, &t, "Paid up").await.1.status,
         StatusCode::OK
     );
 
@@ -965,19 +953,8 @@ async fn trial_expiry_invoices_dunning_payment_and_closure_follow_the_clock() {
         .await;
     assert_eq!(closed.status, StatusCode::OK, "{:?}", closed.body);
     assert_eq!(closed.body["status"], "closed");
-    assert_eq!(
-        app.get("/api/v1/staff", &owner(&app, &t).await)
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let w = app
-        .patch(
-            "/api/v1/settings",
-            &owner(&app, &t).await,
-            json!({ "name": "Gone" }),
-        )
-        .await;
+    let (read, w) = read_and_rename(&app, &t, "Gone").await;
+    assert_eq!(read, StatusCode::OK);
     assert_eq!(w.body["code"], "tenant_closed");
     app.clock.advance(Duration::days(29));
     assert_eq!(

@@ -157,7 +157,7 @@ impl AppState {
         auth: &TenantAuth,
         permission: Option<Permission>,
     ) -> Result<(TenantTx, Principal), ApiError> {
-        let (presented_kind, call, text) = match auth {
+        let (kind, call, text) = match auth {
             TenantAuth::StaffToken(t) => {
                 let text = t.0.secret.as_str();
                 let kind = if text.starts_with("pss_") {
@@ -169,7 +169,6 @@ impl AppState {
             }
             TenantAuth::IntegrationKey(k) => (TokenKind::ApiKey, &k.0.call, k.0.secret.as_str()),
         };
-        let kind = presented_kind;
         let presented = parse_token(kind, text).ok_or_else(bad_token)?;
         let tenant = self
             .tenant(presented.tenant_id)

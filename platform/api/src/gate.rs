@@ -150,7 +150,7 @@ impl RateLimiter {
 /// The monthly counter of API requests.
 pub const API_REQUESTS_METRIC: &str = "api_requests";
 
-fn plan_problem(code: &str, message: String, plan: &Plan) -> PlanProblem {
+pub(crate) fn plan_problem(code: &str, message: String, plan: &Plan) -> PlanProblem {
     PlanProblem {
         code: code.into(),
         message,
@@ -166,10 +166,13 @@ fn plan_problem(code: &str, message: String, plan: &Plan) -> PlanProblem {
 
 impl AppState {
     /// Every plan, from a short-lived cache.
-    pub async fn plans(&self) -> Result<Arc<Vec<Plan>>, ApiError> {
+    pub async fn plans(&self) -> Result<Arc<Vec<Arc<Plan>>>, ApiError> {
         let db = self.db.clone();
         self.plans
-            .try_get_with((), async move { db_plans::list(&db).await.map(Arc::new) })
+            .try_get_with((), async move {
+                let list = db_plans::list(&db).await?;
+                Ok::<_, DbError>(Arc::new(list.into_iter().map(Arc::new).collect()))
+            })
             .await
             .map_err(|e| ApiError::internal(&*e))
     }
@@ -181,6 +184,7 @@ impl AppState {
 
     pub async fn plan_of(&self, tenant: &Tenant) -> Result<Arc<Plan>, ApiError> {
         let plans = self.plans().await?;
+        // Shared with the cache: nothing is copied per request.
         let plan = plans
             .iter()
             .find(|p| p.code == tenant.plan_code)
@@ -191,7 +195,7 @@ impl AppState {
                     tenant.id, tenant.plan_code
                 )))
             })?;
-        Ok(Arc::new(plan))
+        Ok(plan)
     }
 
     /// For member-facing writes (the portal): refuses while the account is read-only, and
@@ -206,23 +210,31 @@ impl AppState {
         self.plan_of(tenant).await
     }
 
+    /// Whether `adding` more of `limit`'s things fit `plan`, taking the tenant's limit lock
+    /// for the rest of `tx`. For callers that answer a refusal in their own words (the member
+    /// portal); staff endpoints use [`AppState::check_limit`].
+    pub async fn within_limit(
+        &self,
+        tx: &mut TenantTx,
+        plan: &Plan,
+        limit: Limit,
+        adding: i64,
+    ) -> Result<Result<(), plans::OverLimit>, ApiError> {
+        let usage = db_plans::lock_and_count(tx, limit, self.now()).await?;
+        Ok(plans::check_limit(plan, limit, usage, adding))
+    }
+
     /// 429 when the tenant is over its plan's requests per minute.
     pub fn rate_limit(&self, principal: &Principal) -> Result<(), ApiError> {
+        let per_minute = principal.plan.limit(Limit::ApiRequestsPerMinute);
         self.rate
-            .hit(
-                principal.tenant.id,
-                principal.plan.limit(Limit::ApiRequestsPerMinute),
-                self.now(),
-            )
+            .hit(principal.tenant.id, per_minute, self.now())
             .map_err(|wait| {
                 ApiError::too_many(
                     "rate_limited",
                     format!(
                         "the plan allows {} API requests per minute; retry in {wait} s",
-                        principal
-                            .plan
-                            .limit(Limit::ApiRequestsPerMinute)
-                            .unwrap_or(0)
+                        per_minute.unwrap_or(0)
                     ),
                     wait,
                 )
@@ -261,7 +273,8 @@ impl AppState {
     }
 
     /// Checks that `adding` more of `limit`'s things fit the plan, inside the transaction that
-    /// creates them (which holds the tenant's limit lock until it ends).
+    /// creates them (which holds the tenant's limit lock until it ends): 402 naming the limit,
+    /// the usage and the plans that lift it.
     pub async fn check_limit(
         &self,
         tx: &mut TenantTx,
@@ -269,22 +282,11 @@ impl AppState {
         limit: Limit,
         adding: i64,
     ) -> Result<(), ApiError> {
-        self.check_limit_on(tx, &principal.plan, limit, adding)
-            .await
-    }
-
-    /// [`AppState::check_limit`] for callers without a staff principal (the member portal).
-    pub async fn check_limit_on(
-        &self,
-        tx: &mut TenantTx,
-        plan: &Plan,
-        limit: Limit,
-        adding: i64,
-    ) -> Result<(), ApiError> {
-        let usage = db_plans::lock_and_count(tx, limit, self.now()).await?;
-        let Err(over) = plans::check_limit(plan, limit, usage, adding) else {
+        let plan = &principal.plan;
+        let Err(over) = self.within_limit(tx, plan, limit, adding).await? else {
             return Ok(());
         };
+        let usage = over.usage;
         let plans = self.plans().await?;
         let lifting: Vec<String> = plans::plans_lifting(limit, usage + adding, &plans)
             .into_iter()

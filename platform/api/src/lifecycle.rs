@@ -6,7 +6,7 @@
 //! and the tenant audit logs in the same transaction, and tells every replica to forget its
 //! cached copy of the tenant.
 
-use crate::error::{ApiError, PlanProblem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use chrono::Duration;
 use patron_core::plans::{self, Limit, Plan, SuspendReason};
@@ -201,15 +201,10 @@ fn downgrade_refused(target: &Plan, over: Vec<plans::OverLimit>) -> ApiError {
 /// A 402 for an account that is suspended for non-payment (used where a write is refused
 /// outside `authorize`).
 pub fn payment_required(plan: &Plan) -> ApiError {
-    ApiError::payment_required(PlanProblem {
-        code: "payment_required".into(),
-        message: "the account is suspended for non-payment: reads work, changes need the open invoices paid".into(),
-        plan: plan.code.clone(),
-        feature: None,
-        limit: None,
-        allowed: None,
-        usage: None,
-        upgrade_to: None,
-        plans: Vec::new(),
-    })
+    ApiError::payment_required(crate::gate::plan_problem(
+        "payment_required",
+        "the account is suspended for non-payment: reads work, changes need the open invoices paid"
+            .into(),
+        plan,
+    ))
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::verify_password;
 use crate::error::ApiError;
-use crate::plans::{my_plan, InvoiceView, MyPlan, PlanView};
+use crate::plans::{plan_report, InvoiceView, MyPlan, PlanView};
 use crate::session::TenantView;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -421,7 +421,7 @@ impl OpsApi {
     async fn plans(&self, auth: OperatorToken) -> Result<Json<Vec<PlanView>>, ApiError> {
         self.operator(&auth).await?;
         let plans = self.state.plans().await?;
-        Ok(Json(plans.iter().map(PlanView::from).collect()))
+        Ok(Json(plans.iter().map(|p| PlanView::from(&**p)).collect()))
     }
 
     /// Create a plan.
@@ -523,18 +523,11 @@ impl OpsApi {
         self.operator(&auth).await?;
         let t = self.tenant(id.0).await?;
         let plan = self.state.plan_of(&t).await?;
-        let now = self.state.now();
-        let usage = if t.purged_at.is_none() {
-            let mut tx = self.state.db.tenant_tx(&t).await?;
-            let u = db_plans::usage_against_limits(&mut tx, &self.state.db, now).await?;
-            tx.commit().await?;
-            u
-        } else {
-            BTreeMap::new()
+        let tx = match t.purged_at {
+            None => Some(self.state.db.tenant_tx(&t).await?),
+            Some(_) => None,
         };
-        self.state.rate.flush(&self.state.db, now).await?;
-        let monthly = db_plans::monthly_usage(&self.state.db, t.id, now).await?;
-        Ok(Json(my_plan(&t, &plan, &usage, &monthly)))
+        Ok(Json(plan_report(&self.state, &t, &plan, tx).await?))
     }
 
     /// Move an account to another plan (a downgrade its usage does not fit is refused with

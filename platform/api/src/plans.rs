@@ -196,7 +196,7 @@ impl PlansApi {
             plans
                 .iter()
                 .filter(|p| !p.archived)
-                .map(PlanView::from)
+                .map(|p| PlanView::from(&**p))
                 .collect(),
         ))
     }
@@ -204,17 +204,13 @@ impl PlansApi {
     /// The account's plan: features, limits, usage and warnings at 80% and 100%.
     #[oai(path = "/plan", method = "get", operation_id = "getMyPlan")]
     async fn mine(&self, auth: TenantAuth) -> Result<Json<MyPlan>, ApiError> {
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::SettingsRead))
             .await?;
-        let now = self.state.now();
-        let usage = db_plans::usage_against_limits(&mut tx, &self.state.db, now).await?;
-        tx.commit().await?;
-        // Count this process's requests in before reading the month's total.
-        self.state.rate.flush(&self.state.db, now).await?;
-        let monthly = db_plans::monthly_usage(&self.state.db, me.tenant.id, now).await?;
-        Ok(Json(my_plan(&me.tenant, &me.plan, &usage, &monthly)))
+        Ok(Json(
+            plan_report(&self.state, &me.tenant, &me.plan, Some(tx)).await?,
+        ))
     }
 
     /// Move to another plan. Upgrades apply at once; a downgrade the account's usage does not
@@ -301,7 +297,36 @@ impl PlansApi {
     }
 }
 
-pub fn my_plan(
+/// The plan page of `tenant`: its plan, usage against every limit and warnings. `tx` is a
+/// transaction on the tenant (ended here); without one (a purged account) there is no usage.
+pub async fn plan_report(
+    state: &AppState,
+    tenant: &patron_db::Tenant,
+    plan: &Plan,
+    tx: Option<patron_db::TenantTx>,
+) -> Result<MyPlan, ApiError> {
+    // The tenant's own counts first, so its connection is back before the platform's are read.
+    let mut usage = match tx {
+        Some(mut tx) => {
+            let usage = db_plans::standing_usage(&mut tx).await?;
+            tx.commit().await?;
+            Some(usage)
+        }
+        None => None,
+    };
+    let now = state.now();
+    // Count this process's requests in before reading the month's counters.
+    state.rate.flush(&state.db, now).await?;
+    let monthly = db_plans::monthly_usage(&state.db, tenant.id, now).await?;
+    if let Some(usage) = usage.as_mut() {
+        for limit in Limit::ALL.iter().filter(|l| l.is_monthly()) {
+            usage.insert(*limit, monthly.get(limit.as_str()).copied().unwrap_or(0));
+        }
+    }
+    Ok(my_plan(tenant, plan, &usage.unwrap_or_default(), &monthly))
+}
+
+fn my_plan(
     tenant: &patron_db::Tenant,
     plan: &Plan,
     usage: &std::collections::BTreeMap<Limit, i64>,

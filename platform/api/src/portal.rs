@@ -144,8 +144,11 @@ pub async fn send_code(
         .await?
         .ok_or_else(|| ApiError::not_found("business"))?;
     let plan = state.plan_of(&tenant).await?;
-    let used = patron_db::plans::lock_and_count(tx, Limit::SmsPerMonth, now).await?;
-    if patron_core::plans::check_limit(&plan, Limit::SmsPerMonth, used, 1).is_err() {
+    if state
+        .within_limit(tx, &plan, Limit::SmsPerMonth, 1)
+        .await?
+        .is_err()
+    {
         return Err(ApiError::too_many(
             "sms_quota_reached",
             "this business cannot send more text messages this month",
@@ -471,7 +474,7 @@ impl PortalApi {
     ) -> Result<Registered, ApiError> {
         let t = self.tenant(&tenant.0).await?;
         // Sign-ups and changes wait while the business's account is read-only.
-        self.state.open_for_members(&t).await?;
+        let plan = self.state.open_for_members(&t).await?;
         let req = req.0;
         let password =
             Password::parse(&req.password).map_err(|p| ApiError::invalid_field("password", p));
@@ -541,9 +544,12 @@ impl PortalApi {
         }
         parsed.data.phone_verified_at = Some(now);
         // The business's plan caps its members; a member cannot upgrade it, so say so plainly.
-        let plan = self.state.plan_of(&t).await?;
-        let usage = patron_db::plans::lock_and_count(&mut tx, Limit::Members, now).await?;
-        if patron_core::plans::check_limit(&plan, Limit::Members, usage, 1).is_err() {
+        if self
+            .state
+            .within_limit(&mut tx, &plan, Limit::Members, 1)
+            .await?
+            .is_err()
+        {
             return Err(ApiError::conflict(
                 "registration_unavailable",
                 None,

@@ -14,6 +14,7 @@ use patron_db::tenants::NewTenant;
 use patron_db::{access, audit, provision, staff};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use std::sync::Arc;
 
 #[derive(Tags)]
 enum Tag {
@@ -80,7 +81,7 @@ struct ValidSignup {
     plan: Option<String>,
 }
 
-fn validate(req: SignupRequest, plans: &[Plan]) -> Result<ValidSignup, ApiError> {
+fn validate(req: SignupRequest, plans: &[Arc<Plan>]) -> Result<ValidSignup, ApiError> {
     let mut v = Validation::new();
     let plan = req.plan.as_deref().and_then(|code| {
         v.check(

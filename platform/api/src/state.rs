@@ -44,7 +44,7 @@ pub struct AppState {
     /// Where one-time codes go (by default the tenant's SMS outbox table).
     pub sms: Arc<dyn crate::portal::SmsSender>,
     tenants: Cache<i64, Option<Tenant>>,
-    pub(crate) plans: Cache<(), Arc<Vec<Plan>>>,
+    pub(crate) plans: Cache<(), Arc<Vec<Arc<Plan>>>>,
     pub rate: Arc<RateLimiter>,
     pub payment_providers: Arc<Vec<Box<dyn PaymentProvider>>>,
 }

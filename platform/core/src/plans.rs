@@ -5,6 +5,7 @@
 use crate::tenants::TenantStatus;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -138,8 +139,12 @@ pub fn parse_plan_code(raw: &str) -> Result<String, String> {
 }
 
 /// Plans that could be offered as an upgrade: not archived, cheapest first.
-fn offerable(plans: &[Plan]) -> impl Iterator<Item = &Plan> {
-    let mut sorted: Vec<&Plan> = plans.iter().filter(|p| !p.archived).collect();
+fn offerable<P: Borrow<Plan>>(plans: &[P]) -> impl Iterator<Item = &Plan> {
+    let mut sorted: Vec<&Plan> = plans
+        .iter()
+        .map(Borrow::borrow)
+        .filter(|p: &&Plan| !p.archived)
+        .collect();
     sorted.sort_by(|a, b| {
         a.monthly_price_minor
             .cmp(&b.monthly_price_minor)
@@ -149,12 +154,12 @@ fn offerable(plans: &[Plan]) -> impl Iterator<Item = &Plan> {
 }
 
 /// The cheapest plan that has `feature`, and every plan that does (cheapest first).
-pub fn plans_with(feature: Feature, plans: &[Plan]) -> Vec<&Plan> {
+pub fn plans_with<P: Borrow<Plan>>(feature: Feature, plans: &[P]) -> Vec<&Plan> {
     offerable(plans).filter(|p| p.has(feature)).collect()
 }
 
 /// Plans whose `limit` allows at least `needed` (cheapest first).
-pub fn plans_lifting(limit: Limit, needed: i64, plans: &[Plan]) -> Vec<&Plan> {
+pub fn plans_lifting<P: Borrow<Plan>>(limit: Limit, needed: i64, plans: &[P]) -> Vec<&Plan> {
     offerable(plans)
         .filter(|p| p.limit(limit).is_none_or(|cap| cap >= needed))
         .collect()

@@ -117,7 +117,7 @@ pub async fn lock_and_count(
         .execute(tx.conn())
         .await?;
     if limit.is_monthly() {
-        let month = month_bounds(at).0.date_naive();
+        let month = month_of(at);
         let used: Option<i64> = sqlx::query_scalar(
             "SELECT value FROM platform.usage WHERE tenant_id = $1 AND month = $2 AND metric = $3",
         )
@@ -139,17 +139,14 @@ pub async fn meter_in(
     at: DateTime<Utc>,
     by: i64,
 ) -> Result<(), DbError> {
-    let month = month_bounds(at).0.date_naive();
-    sqlx::query(
-        "INSERT INTO platform.usage (tenant_id, month, metric, value) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, month, metric) DO UPDATE SET value = platform.usage.value + excluded.value",
-    )
-    .bind(tx.tenant_id())
-    .bind(month)
-    .bind(metric)
-    .bind(by)
-    .execute(tx.conn())
-    .await?;
+    let month = month_of(at);
+    sqlx::query(METER)
+        .bind(tx.tenant_id())
+        .bind(month)
+        .bind(metric)
+        .bind(by)
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }
 
@@ -174,6 +171,15 @@ pub async fn standing_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbEr
     Ok(n)
 }
 
+/// The key of the month holding `at` in `platform.usage`: its first day (UTC).
+fn month_of(at: DateTime<Utc>) -> chrono::NaiveDate {
+    month_bounds(at).0.date_naive()
+}
+
+/// Adds to a monthly counter: tenant, month (its first day), metric, amount.
+const METER: &str = "INSERT INTO platform.usage (tenant_id, month, metric, value) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, month, metric) DO UPDATE SET value = platform.usage.value + excluded.value";
+
 /// Adds `by` to a monthly counter (the month holding `at`, UTC).
 pub async fn meter(
     db: &Db,
@@ -182,17 +188,14 @@ pub async fn meter(
     at: DateTime<Utc>,
     by: i64,
 ) -> Result<(), DbError> {
-    let month = month_bounds(at).0.date_naive();
-    sqlx::query(
-        "INSERT INTO platform.usage (tenant_id, month, metric, value) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, month, metric) DO UPDATE SET value = platform.usage.value + excluded.value",
-    )
-    .bind(tenant_id)
-    .bind(month)
-    .bind(metric)
-    .bind(by)
-    .execute(db.pool())
-    .await?;
+    let month = month_of(at);
+    sqlx::query(METER)
+        .bind(tenant_id)
+        .bind(month)
+        .bind(metric)
+        .bind(by)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -202,7 +205,7 @@ pub async fn monthly_usage(
     tenant_id: i64,
     at: DateTime<Utc>,
 ) -> Result<BTreeMap<String, i64>, DbError> {
-    let month = month_bounds(at).0.date_naive();
+    let month = month_of(at);
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT metric, value FROM platform.usage WHERE tenant_id = $1 AND month = $2",
     )
@@ -213,23 +216,15 @@ pub async fn monthly_usage(
     Ok(rows.into_iter().collect())
 }
 
-/// The usage that a plan's limits are measured against, for the month holding `at`.
-pub async fn usage_against_limits(
-    tx: &mut TenantTx,
-    db: &Db,
-    at: DateTime<Utc>,
-) -> Result<BTreeMap<Limit, i64>, DbError> {
-    let monthly = monthly_usage(db, tx.tenant_id(), at).await?;
+/// The standing counts every count limit is measured against (monthly limits are metered:
+/// see [`monthly_usage`]; the per-minute request limit is counted in memory).
+pub async fn standing_usage(tx: &mut TenantTx) -> Result<BTreeMap<Limit, i64>, DbError> {
     let mut out = BTreeMap::new();
-    for limit in Limit::ALL {
-        let value = if limit.is_monthly() {
-            monthly.get(limit.as_str()).copied().unwrap_or(0)
-        } else if *limit == Limit::ApiRequestsPerMinute {
-            continue;
-        } else {
-            standing_count(tx, *limit).await?
-        };
-        out.insert(*limit, value);
+    for limit in Limit::ALL
+        .iter()
+        .filter(|l| !l.is_monthly() && **l != Limit::ApiRequestsPerMinute)
+    {
+        out.insert(*limit, standing_count(tx, *limit).await?);
     }
     Ok(out)
 }
@@ -320,11 +315,7 @@ pub async fn apply_change(
         .await?;
     }
     // Other replicas drop their cached copy of the tenant when this commits.
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(TENANT_CHANNEL)
-        .bind(tenant_id.to_string())
-        .execute(tx.platform_conn())
-        .await?;
+    notify_tenant_changed(tx, tenant_id).await?;
     Ok(tenant)
 }
 
@@ -332,7 +323,17 @@ pub async fn apply_change(
 /// changes.
 pub const TENANT_CHANNEL: &str = "patron_tenant";
 
-/// Tells every replica that the plans changed, when `tx` commits.
+/// Tells every replica to drop its cached copy of the tenant when `tx` commits.
+async fn notify_tenant_changed(tx: &mut impl OnPlatform, tenant_id: i64) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(TENANT_CHANNEL)
+        .bind(tenant_id.to_string())
+        .execute(tx.platform_conn())
+        .await?;
+    Ok(())
+}
+
+/// Tells every replica that the plans changed.
 pub async fn notify_plans_changed(db: &Db) -> Result<(), DbError> {
     sqlx::query("SELECT pg_notify($1, 'plans')")
         .bind(TENANT_CHANNEL)
@@ -360,11 +361,7 @@ pub async fn purge(
         .bind(at)
         .execute(tx.platform_conn())
         .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(TENANT_CHANNEL)
-        .bind(tenant.id.to_string())
-        .execute(tx.platform_conn())
-        .await?;
+    notify_tenant_changed(tx, tenant.id).await?;
     Ok(())
 }
 
