@@ -83,6 +83,10 @@ pub enum ApiError {
     /// Returned when the server failed; details are in its logs, never in the response.
     #[oai(status = 500)]
     Internal(Json<Problem>),
+    /// Returned when a part the request needs (the rule sandbox) could not answer in time;
+    /// retrying is safe.
+    #[oai(status = 503)]
+    Unavailable(Json<Problem>),
 }
 
 fn problem(code: &str, message: impl Into<String>) -> Json<Problem> {
@@ -168,6 +172,10 @@ impl ApiError {
         ))
     }
 
+    pub fn unavailable(code: &str, message: impl Into<String>) -> Self {
+        Self::Unavailable(problem(code, message))
+    }
+
     /// The stable code, for tests and logs.
     pub fn code(&self) -> &str {
         match self {
@@ -178,7 +186,8 @@ impl ApiError {
             | Self::Conflict(p)
             | Self::Invalid(p)
             | Self::TooManyRequests(p, _)
-            | Self::Internal(p) => &p.0.code,
+            | Self::Internal(p)
+            | Self::Unavailable(p) => &p.0.code,
             Self::PaymentRequired(p) => &p.0.code,
         }
     }

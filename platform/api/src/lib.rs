@@ -5,6 +5,7 @@ pub mod access;
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
+pub mod engine;
 pub mod error;
 pub mod fields;
 pub mod gate;
@@ -14,8 +15,11 @@ pub mod members;
 pub mod metrics;
 pub mod ops;
 pub mod plans;
+pub mod points;
 pub mod portal;
+pub mod purchases;
 pub mod roles;
+pub mod rules;
 pub mod session;
 pub mod settings;
 pub mod signup;
@@ -40,6 +44,13 @@ pub type MemberApis = (
     portal::PortalApi,
 );
 
+/// The points capability: purchases, the ledger, rules.
+pub type PointApis = (
+    purchases::PurchasesApi,
+    points::PointsApi,
+    rules::RulesApi,
+);
+
 /// Every API module, in the order the docs list them.
 pub type Apis = (
     signup::SignupApi,
@@ -49,6 +60,7 @@ pub type Apis = (
     api_keys::ApiKeysApi,
     settings::SettingsApi,
     MemberApis,
+    PointApis,
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
@@ -69,6 +81,11 @@ pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
                 members::MembersApi { state: state.clone() },
                 member_files::MemberFilesApi { state: state.clone() },
                 portal::PortalApi { state: state.clone() },
+            ),
+            (
+                purchases::PurchasesApi { state: state.clone() },
+                points::PointsApi { state: state.clone() },
+                rules::RulesApi { state: state.clone() },
             ),
             plans::PlansApi { state: state.clone() },
             ops::OpsApi { state: state.clone() },

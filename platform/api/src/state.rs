@@ -47,6 +47,8 @@ pub struct AppState {
     pub(crate) plans: Cache<(), Arc<Vec<Arc<Plan>>>>,
     pub rate: Arc<RateLimiter>,
     pub payment_providers: Arc<Vec<Box<dyn PaymentProvider>>>,
+    /// Point rules in force, point settings, and the sandbox that runs rules.
+    pub rules: crate::engine::RuleEngine,
 }
 
 impl AppState {
@@ -75,7 +77,14 @@ impl AppState {
             clock,
             config,
             sms: crate::portal::default_sender(),
+            rules: crate::engine::RuleEngine::new(None),
         }
+    }
+
+    /// Runs point rules in this pool of sandbox workers.
+    pub fn with_sandbox(mut self, pool: patron_rules::SandboxPool) -> Self {
+        self.rules = crate::engine::RuleEngine::new(Some(pool));
+        self
     }
 
     /// The tenant with this id, from a short-lived cache. Unknown ids are cached as misses

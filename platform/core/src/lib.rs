@@ -10,6 +10,7 @@ pub mod fields;
 pub mod members;
 pub mod pii;
 pub mod plans;
+pub mod points;
 pub mod tenants;
 
 /// A problem with one field of some input, reported back to the caller as is.

@@ -17,6 +17,8 @@ pub mod members;
 pub mod migrate;
 pub mod operators;
 pub mod plans;
+pub mod points;
+pub mod rules;
 pub mod portal;
 pub mod sessions;
 pub mod staff;

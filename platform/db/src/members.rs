@@ -87,7 +87,7 @@ fn sealed(c: &Option<Vec<u8>>, k: Option<i16>, i: &Option<Vec<u8>>) -> Option<Se
     }
 }
 
-const COLUMNS: &str = "m.id, m.status, m.name, m.phone_enc, m.phone_key, m.phone_index, \
+pub(crate) const COLUMNS: &str = "m.id, m.status, m.name, m.phone_enc, m.phone_key, m.phone_index, \
     m.phone_verified_at, m.email_enc, m.email_key, m.email_index, m.gender, m.birthday, \
     m.join_date, m.home_store, m.tags, m.notes, m.referrer_id, m.custom, m.channel, \
     m.password_hash, m.failed_logins, m.locked_until, m.erased_at, m.created_at, m.updated_at, \

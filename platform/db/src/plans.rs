@@ -165,6 +165,7 @@ pub async fn standing_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbEr
             }
             "SELECT count(*) FROM members WHERE erased_at IS NULL"
         }
+        Limit::ActiveRules => "SELECT count(*) FROM rule_active",
         _ => return Ok(0),
     };
     let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await?;

@@ -1,0 +1,227 @@
+//! The rule engine as endpoints use it: each tenant's rules in force and point settings,
+//! cached per tenant (dropped on publish, here and on other replicas through NOTIFY), the
+//! sandbox pool that runs them, and the `event` and `member` values a rule sees.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
+use moka::future::Cache;
+use patron_core::points::PointSettings;
+use patron_db::members::Member;
+use patron_db::points::Account;
+use patron_db::{points, rules, DbError, TenantTx};
+use patron_rules::{Outcome, RuleError, RuleErrorKind, RuleKey, SandboxPool};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A rule in force.
+#[derive(Debug, Clone)]
+pub struct ActiveRule {
+    pub version: i32,
+    pub script: Arc<str>,
+}
+
+/// What a tenant's points run on: its rules in force by trigger, and its point settings.
+#[derive(Debug, Clone, Default)]
+pub struct TenantRules {
+    pub rules: HashMap<String, ActiveRule>,
+    pub settings: PointSettings,
+}
+
+/// Cheap to clone; clones share the cache and the pool.
+#[derive(Clone)]
+pub struct RuleEngine {
+    pool: Option<SandboxPool>,
+    cache: Cache<i64, Arc<TenantRules>>,
+    /// Bumped by every invalidation: a load that overlapped one is not cached.
+    generation: Arc<AtomicU64>,
+}
+
+impl RuleEngine {
+    pub fn new(pool: Option<SandboxPool>) -> Self {
+        Self {
+            pool,
+            cache: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(600))
+                .build(),
+            generation: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub fn pool(&self) -> Option<&SandboxPool> {
+        self.pool.as_ref()
+    }
+
+    /// The tenant's rules in force and settings, read through `tx` when not cached.
+    pub async fn tenant(&self, tx: &mut TenantTx) -> Result<Arc<TenantRules>, DbError> {
+        let id = tx.tenant_id();
+        if let Some(t) = self.cache.get(&id).await {
+            return Ok(t);
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let loaded = Arc::new(TenantRules {
+            rules: rules::active(tx)
+                .await?
+                .into_iter()
+                .map(|a| {
+                    (
+                        a.trigger,
+                        ActiveRule {
+                            version: a.version,
+                            script: Arc::from(a.script),
+                        },
+                    )
+                })
+                .collect(),
+            settings: points::settings(tx).await?,
+        });
+        if self.generation.load(Ordering::SeqCst) == generation {
+            self.cache.insert(id, loaded.clone()).await;
+        }
+        Ok(loaded)
+    }
+
+    /// Drops a tenant's cached rules and settings (after a publish, rollback or settings
+    /// change, here or on another replica).
+    pub async fn forget(&self, tenant: i64) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.cache.invalidate(&tenant).await;
+    }
+
+    /// Runs a rule in force for one event.
+    pub async fn eval(
+        &self,
+        tenant: i64,
+        rule: &ActiveRule,
+        event: &Value,
+        member: &Value,
+    ) -> Result<Outcome, RuleError> {
+        let pool = self.pool.as_ref().ok_or_else(unavailable)?;
+        let key = RuleKey {
+            tenant,
+            version: i64::from(rule.version),
+        };
+        pool.eval(key, &rule.script, event, member).await
+    }
+
+    /// Follows other replicas' publishes (LISTEN), dropping cached rules.
+    pub async fn follow_changes(self, db: patron_db::Db) {
+        loop {
+            match db.listen(rules::RULES_CHANNEL).await {
+                Ok(mut listener) => {
+                    self.generation.fetch_add(1, Ordering::SeqCst);
+                    self.cache.invalidate_all();
+                    loop {
+                        match listener.recv().await {
+                            Ok(n) => {
+                                if let Ok(id) = n.payload().parse::<i64>() {
+                                    self.forget(id).await;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "rule listener lost; reconnecting");
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot listen for rule changes; retrying"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+}
+
+pub fn unavailable() -> RuleError {
+    RuleError::new(
+        RuleErrorKind::Unavailable,
+        "the rule sandbox is not running on this server",
+    )
+}
+
+/// The business's time zone (Shanghai when the setting is unreadable).
+pub fn zone(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// `event.time` for an instant, in the business's time zone.
+pub fn event_time(at: DateTime<Utc>, tz: Tz) -> Value {
+    let local = at.with_timezone(&tz);
+    json!({
+        "iso": local.to_rfc3339(),
+        "year": local.year(),
+        "month": local.month(),
+        "day": local.day(),
+        "hour": local.hour(),
+        "weekday": local.weekday().number_from_monday(),
+    })
+}
+
+/// `member` as a rule sees it.
+pub fn member_input(m: &Member, a: &Account, today: chrono::NaiveDate) -> Value {
+    json!({
+        "id": m.id.to_string(),
+        "tier": "",
+        "fields": m.custom,
+        "join_date": m.join_date.to_string(),
+        "birthday": m.birthday.map(|b| b.to_string()).unwrap_or_default(),
+        "totals": {
+            "spend": a.spend_total,
+            "visits": a.visits,
+            "points_earned": a.earned_total,
+            "points_today": a.points_on(today),
+        },
+        "benefits": { "multiplier": 1000, "discount_percent": 0 },
+    })
+}
+
+/// A rule failure as staff see it.
+#[derive(Debug, Clone, poem_openapi::Object, serde::Serialize, serde::Deserialize)]
+pub struct RuleFailure {
+    /// `compile`, `runtime`, `limit`, `bad_input`, `timeout`, `crashed`, `busy`,
+    /// `unavailable`, ...
+    pub kind: String,
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// For `limit`: which one.
+    pub limit: Option<String>,
+}
+
+impl From<&RuleError> for RuleFailure {
+    fn from(e: &RuleError) -> Self {
+        Self {
+            kind: serde_json::to_value(e.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into()),
+            message: e.message.clone(),
+            line: e.line,
+            column: e.column,
+            limit: e.limit.clone(),
+        }
+    }
+}
+
+/// One reason for points, as shown on a receipt.
+#[derive(Debug, Clone, poem_openapi::Object, serde::Serialize, serde::Deserialize)]
+pub struct PointReason {
+    pub points: i64,
+    pub reason: String,
+    /// The purchase line (from 0) it is for.
+    pub line: Option<u32>,
+}
+
+/// Points and reasons from a rule's outcome.
+pub fn reasons_of(o: &Outcome) -> Vec<PointReason> {
+    o.reasons
+        .iter()
+        .map(|r| PointReason {
+            points: r.points,
+            reason: r.reason.clone(),
+            line: r.line,
+        })
+        .collect()
+}

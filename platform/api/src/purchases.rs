@@ -1,0 +1,850 @@
+//! Purchases and refunds: recording a purchase runs the purchase rule in force and earns its
+//! points; a refund takes back the points in proportion. Both are idempotent by the caller's
+//! external id.
+
+use crate::auth::{Principal, TenantAuth};
+use crate::engine::{self, reasons_of, PointReason, RuleFailure};
+use crate::error::ApiError;
+use crate::state::AppState;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_core::access::Permission;
+use patron_core::members::{self as core_members, Phone};
+use patron_core::points::{self as core_points, RefundShortfall};
+use patron_db::members::{self, Member};
+use patron_db::points::{self, Account, Source};
+use patron_db::{cards, DbError, TenantTx};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum Tag {
+    /// Purchases and refunds, and the points they earn and take back.
+    Purchases,
+}
+
+/// Who a purchase or event is for: exactly one of `member_id`, `card_number`, `phone`.
+#[derive(Debug, Clone, Default, Object, Serialize, Deserialize)]
+#[oai(deny_unknown_fields)]
+pub struct MemberRef {
+    pub member_id: Option<Uuid>,
+    #[oai(validator(max_length = 40))]
+    pub card_number: Option<String>,
+    /// In any formatting; read in the business's phone region.
+    #[oai(validator(max_length = 100))]
+    pub phone: Option<String>,
+}
+
+/// One line of a purchase.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(deny_unknown_fields)]
+pub struct PurchaseItem {
+    #[oai(default, validator(max_length = 100))]
+    pub sku: String,
+    #[oai(default, validator(max_length = 200))]
+    pub name: String,
+    #[oai(default, validator(max_length = 100))]
+    pub category: String,
+    /// Defaults to 1.
+    pub quantity: Option<i64>,
+    /// In minor units.
+    pub unit_price: i64,
+}
+
+/// A purchase to record.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(deny_unknown_fields)]
+pub struct NewPurchase {
+    /// Your id for this purchase (receipt number...). A retry with the same id and body
+    /// returns the first result; the same id with a different body is a 409.
+    #[oai(validator(max_length = 100))]
+    pub external_id: String,
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub member: MemberRef,
+    /// Amount paid, in minor units (fen, cents).
+    pub amount: i64,
+    /// ISO 4217; defaults to the business's currency.
+    #[oai(validator(max_length = 3))]
+    pub currency: Option<String>,
+    #[oai(default, validator(max_items = 500))]
+    #[serde(default)]
+    pub items: Vec<PurchaseItem>,
+    #[oai(validator(max_length = 100))]
+    pub store: Option<String>,
+    /// When it happened; defaults to now.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// A referral reward paid to the member who referred this one.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct ReferralReward {
+    pub referrer_id: Uuid,
+    pub points: i64,
+}
+
+/// What a recorded purchase earned.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct PurchaseResult {
+    pub purchase_id: Uuid,
+    pub external_id: String,
+    pub member_id: Uuid,
+    pub amount: i64,
+    pub currency: String,
+    pub points: i64,
+    pub reasons: Vec<PointReason>,
+    /// The rule version that computed the points (absent when no rule is in force).
+    pub rule_version: Option<i32>,
+    /// Why the rule earned nothing, when it failed; the purchase is recorded regardless.
+    pub rule_error: Option<RuleFailure>,
+    /// The member's balance after this purchase.
+    pub balance: i64,
+    /// Points still owed from earlier refunds.
+    pub debt: i64,
+    /// Points of this purchase that settled an earlier debt.
+    pub settled_debt: i64,
+    /// The member's tier (none until the business has a tier ladder).
+    pub tier: Option<String>,
+    pub referral: Option<ReferralReward>,
+    pub occurred_at: DateTime<Utc>,
+    /// True when this answer repeats an earlier call with the same external id.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+#[derive(ApiResponse)]
+pub enum RecordedPurchase {
+    /// Recorded.
+    #[oai(status = 201)]
+    Created(Json<PurchaseResult>),
+    /// Recorded before: the first answer.
+    #[oai(status = 200)]
+    Replayed(Json<PurchaseResult>),
+}
+
+/// A refund of all or part of a purchase.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(deny_unknown_fields)]
+pub struct NewRefund {
+    /// Your id for this refund; retries with the same id and body return the first result.
+    #[oai(validator(max_length = 100))]
+    pub external_id: String,
+    /// The purchase, by our id...
+    pub purchase_id: Option<Uuid>,
+    /// ... or by yours.
+    #[oai(validator(max_length = 100))]
+    pub purchase_external_id: Option<String>,
+    /// Amount refunded in minor units; defaults to all that is left.
+    pub amount: Option<i64>,
+}
+
+/// What a refund took back.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct RefundResult {
+    pub refund_id: Uuid,
+    pub external_id: String,
+    pub purchase_id: Uuid,
+    pub member_id: Uuid,
+    pub amount: i64,
+    /// Points taken back.
+    pub points: i64,
+    /// Of those, points the member had already spent, now owed (debt policy) ...
+    pub debt_added: i64,
+    pub balance: i64,
+    pub debt: i64,
+    /// Amount of the purchase still refundable.
+    pub refundable: i64,
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+#[derive(ApiResponse)]
+pub enum RecordedRefund {
+    #[oai(status = 201)]
+    Created(Json<RefundResult>),
+    #[oai(status = 200)]
+    Replayed(Json<RefundResult>),
+}
+
+/// A purchase in a member's history.
+#[derive(Debug, Clone, Object)]
+pub struct PurchaseView {
+    pub id: Uuid,
+    pub external_id: String,
+    pub member_id: Uuid,
+    pub amount: i64,
+    pub currency: String,
+    pub items: Value,
+    pub store: String,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub points: i64,
+    pub reasons: Value,
+    pub rule_version: Option<i32>,
+    pub rule_error: Option<Value>,
+    pub refunded: i64,
+    pub points_reversed: i64,
+}
+
+/// A page of a member's purchases with totals over all of them.
+#[derive(Debug, Object)]
+pub struct PurchaseHistory {
+    pub items: Vec<PurchaseView>,
+    /// Pass as `before` for the next page.
+    pub next_cursor: Option<String>,
+    pub total_count: i64,
+    pub total_amount: i64,
+    pub total_refunded: i64,
+    pub total_points: i64,
+}
+
+pub struct PurchasesApi {
+    pub state: AppState,
+}
+
+/// SHA-256 of a request's JSON (the caller's own values, defaults not filled in).
+pub fn request_hash<T: Serialize>(req: &T) -> Vec<u8> {
+    Sha256::digest(serde_json::to_vec(req).expect("serialisable")).to_vec()
+}
+
+pub fn check_external_id(v: &mut patron_core::Validation, field: &str, id: &str) {
+    let id = id.trim();
+    if id.is_empty() {
+        v.check::<()>(field, Err("must not be empty".into()));
+    } else if id.chars().any(char::is_control) {
+        v.check::<()>(field, Err("must not contain control characters".into()));
+    }
+}
+
+fn check_text(v: &mut patron_core::Validation, field: &str, s: &str) {
+    if s.chars().any(char::is_control) {
+        v.check::<()>(field, Err("must not contain control characters".into()));
+    }
+}
+
+/// The largest amount accepted, in minor units (10 billion in major units).
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
+
+/// Finds the member a request names, or 422 naming the field.
+pub async fn resolve_member(
+    state: &AppState,
+    tx: &mut TenantTx,
+    me: &Principal,
+    r: &MemberRef,
+) -> Result<Member, ApiError> {
+    let given = [
+        r.member_id.is_some(),
+        r.card_number.is_some(),
+        r.phone.is_some(),
+    ]
+    .iter()
+    .filter(|g| **g)
+    .count();
+    if given != 1 {
+        return Err(ApiError::invalid_field(
+            "member_id",
+            "give exactly one of member_id, card_number or phone",
+        ));
+    }
+    let (field, found) = if let Some(id) = r.member_id {
+        ("member_id", members::get(tx, id).await.map(Some))
+    } else if let Some(c) = &r.card_number {
+        let number = core_members::normalise_card_number(c)
+            .map_err(|e| ApiError::invalid_field("card_number", e))?;
+        let card = cards::find(tx, &number).await?;
+        match card {
+            Some(card) if card.status == "active" => {
+                ("card_number", members::get(tx, card.member_id).await.map(Some))
+            }
+            Some(card) => {
+                return Err(ApiError::invalid_field(
+                    "card_number",
+                    format!("this card is {}; use the member's card in use", card.status),
+                ))
+            }
+            None => ("card_number", Ok(None)),
+        }
+    } else {
+        let phone = r.phone.as_deref().unwrap_or_default();
+        let p = Phone::parse(phone, &me.tenant.settings.phone_region)
+            .map_err(|e| ApiError::invalid_field("phone", e))?;
+        let index = state.config.pii.blind_index("phone", p.e164());
+        ("phone", members::find_by_phone_index(tx, &index).await)
+    };
+    let m = match found {
+        Ok(Some(m)) => m,
+        Ok(None) | Err(DbError::NotFound) => {
+            return Err(ApiError::invalid_field(field, "there is no such member"))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if m.status == "erased" {
+        return Err(ApiError::invalid_field(field, "this member was erased"));
+    }
+    Ok(m)
+}
+
+struct Checked {
+    currency: String,
+    items: Vec<Value>,
+    store: String,
+    occurred_at: DateTime<Utc>,
+}
+
+fn check_purchase(req: &NewPurchase, me: &Principal, now: DateTime<Utc>) -> Result<Checked, ApiError> {
+    let mut v = patron_core::Validation::new();
+    check_external_id(&mut v, "external_id", &req.external_id);
+    if !(0..=MAX_AMOUNT).contains(&req.amount) {
+        v.check::<()>("amount", Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")));
+    }
+    let currency = req
+        .currency
+        .clone()
+        .unwrap_or_else(|| me.tenant.settings.currency.clone());
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        v.check::<()>("currency", Err("must be an ISO 4217 code such as CNY".into()));
+    }
+    let mut items = Vec::with_capacity(req.items.len());
+    for (i, it) in req.items.iter().enumerate() {
+        let quantity = it.quantity.unwrap_or(1);
+        if !(1..=1_000_000).contains(&quantity) {
+            v.check::<()>(
+                &format!("items[{i}].quantity"),
+                Err("must be 1 to 1000000".into()),
+            );
+        }
+        if !(0..=MAX_AMOUNT).contains(&it.unit_price) {
+            v.check::<()>(
+                &format!("items[{i}].unit_price"),
+                Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")),
+            );
+        }
+        for (name, s) in [("sku", &it.sku), ("name", &it.name), ("category", &it.category)] {
+            check_text(&mut v, &format!("items[{i}].{name}"), s);
+        }
+        items.push(json!({
+            "sku": it.sku.trim(),
+            "name": it.name.trim(),
+            "category": it.category.trim(),
+            "quantity": quantity,
+            "unit_price": it.unit_price,
+        }));
+    }
+    let store = req.store.as_deref().map(str::trim).unwrap_or("").to_owned();
+    check_text(&mut v, "store", &store);
+    let occurred_at = req.occurred_at.unwrap_or(now);
+    if occurred_at > now + Duration::minutes(10) {
+        v.check::<()>("occurred_at", Err("must not be in the future".into()));
+    }
+    if occurred_at < now - Duration::days(366) {
+        v.check::<()>("occurred_at", Err("must be within the last year".into()));
+    }
+    v.finish().map_err(ApiError::invalid)?;
+    Ok(Checked {
+        currency,
+        items,
+        store,
+        occurred_at,
+    })
+}
+
+/// The local date of `at` in the business's time zone.
+pub fn local_date(me: &Principal, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&engine::zone(&me.tenant.settings.time_zone))
+        .date_naive()
+}
+
+/// Runs the rule in force for `trigger` (if any): `(points, reasons, version, failure)`.
+/// A failing rule earns nothing and says why.
+pub async fn run_rule(
+    state: &AppState,
+    rules: &engine::TenantRules,
+    tenant: i64,
+    trigger: &str,
+    event: &Value,
+    member: &Value,
+) -> (i64, Vec<PointReason>, Option<i32>, Option<RuleFailure>) {
+    let Some(rule) = rules.rules.get(trigger) else {
+        return (0, Vec::new(), None, None);
+    };
+    match state.rules.eval(tenant, rule, event, member).await {
+        Ok(o) => (o.points, reasons_of(&o), Some(rule.version), None),
+        Err(e) => {
+            tracing::info!(trigger, version = rule.version, error = %e, "a point rule failed");
+            (0, Vec::new(), Some(rule.version), Some(RuleFailure::from(&e)))
+        }
+    }
+}
+
+#[OpenApi(tag = "Tag::Purchases")]
+impl PurchasesApi {
+    /// Record a purchase: runs the purchase rule in force and earns its points (lots expire
+    /// by the business's policy). Idempotent by `external_id`. A failing rule records the
+    /// purchase with zero points and the error attached.
+    #[oai(path = "/purchases", method = "post", operation_id = "recordPurchase")]
+    async fn record(
+        &self,
+        auth: TenantAuth,
+        req: Json<NewPurchase>,
+    ) -> Result<RecordedPurchase, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        let now = self.state.now();
+        let checked = check_purchase(&req.0, &me, now)?;
+        let member = resolve_member(&self.state, &mut tx, &me, &req.0.member).await?;
+        let hash = request_hash(&req.0);
+        let external_id = req.0.external_id.trim().to_owned();
+        // The referrer's account is locked with the member's, in a fixed order.
+        let mut locked = points::lock_accounts(
+            &mut tx,
+            &[Some(member.id), member.referrer_id].into_iter().flatten().collect::<Vec<_>>(),
+            now,
+        )
+        .await?;
+        if let Some(r) = replay_purchase(&mut tx, &external_id, &hash).await? {
+            tx.commit().await?;
+            return Ok(RecordedPurchase::Replayed(Json(r)));
+        }
+        let pos = locked.iter().position(|a| a.member_id == member.id).expect("locked");
+        let mut account = locked.swap_remove(pos);
+        let mut referrer_account = locked.pop();
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let tz = engine::zone(&me.tenant.settings.time_zone);
+        let today = local_date(&me, checked.occurred_at);
+        let event = json!({
+            "kind": "purchase",
+            "amount": req.0.amount,
+            "currency": checked.currency,
+            "items": checked.items,
+            "store": checked.store,
+            "time": engine::event_time(checked.occurred_at, tz),
+        });
+        let input = engine::member_input(&member, &account, today);
+        let tenant = me.tenant.id;
+        let (earned, reasons, rule_version, rule_error) =
+            run_rule(&self.state, &rules, tenant, "purchase", &event, &input).await;
+        let id = Uuid::now_v7();
+        let subject = me.subject();
+        let first_purchase = account.visits == 0;
+        account.spend_total += req.0.amount;
+        account.visits += 1;
+        let src = Source {
+            kind: "purchase",
+            id: id.to_string(),
+            rule_version,
+            reason: summary(&reasons),
+            detail: Some(json!({ "external_id": external_id })),
+            actor: &subject,
+            at: now,
+        };
+        let expires = core_points::expires_at(rules.settings.expiry, now, tz);
+        let done = points::earn(&mut tx, &mut account, earned, &src, expires, local_date(&me, now))
+            .await?;
+        points::save_account(&mut tx, &account, now).await?;
+        let mut result = PurchaseResult {
+            purchase_id: id,
+            external_id: external_id.clone(),
+            member_id: member.id,
+            amount: req.0.amount,
+            currency: checked.currency.clone(),
+            points: earned,
+            reasons,
+            rule_version,
+            rule_error,
+            balance: account.balance,
+            debt: account.debt,
+            settled_debt: done.settled_debt,
+            tier: None,
+            referral: None,
+            occurred_at: checked.occurred_at,
+            replayed: false,
+        };
+        sqlx_insert_purchase(&mut tx, &result, &hash, &checked, &subject, now, done.entry_id)
+            .await?;
+        if let (true, Some(referrer), Some(ra)) =
+            (first_purchase, member.referrer_id, referrer_account.as_mut())
+        {
+            result.referral = referral(
+                &self.state, &mut tx, &me, &rules, &member, referrer, ra, id, &event, now,
+            )
+            .await?;
+            if result.referral.is_some() {
+                // Stored answer includes the referral.
+                patron_db::points::set_purchase_response(&mut tx, id, &serde_json::to_value(&result).expect("serialisable")).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(RecordedPurchase::Created(Json(result)))
+    }
+
+    /// Refund all or part of a purchase: the points it earned are taken back in proportion
+    /// (refunds in parts add up to exactly the whole). When the member already spent them,
+    /// the business's policy decides: a negative balance, or a debt the next earnings
+    /// settle. Idempotent by `external_id`.
+    #[oai(path = "/refunds", method = "post", operation_id = "recordRefund")]
+    async fn refund(&self, auth: TenantAuth, req: Json<NewRefund>) -> Result<RecordedRefund, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        let now = self.state.now();
+        let mut v = patron_core::Validation::new();
+        check_external_id(&mut v, "external_id", &req.0.external_id);
+        if let Some(a) = req.0.amount {
+            if !(1..=MAX_AMOUNT).contains(&a) {
+                v.check::<()>("amount", Err("must be at least 1 (minor units)".into()));
+            }
+        }
+        if req.0.purchase_id.is_some() == req.0.purchase_external_id.is_some() {
+            v.check::<()>(
+                "purchase_id",
+                Err("give exactly one of purchase_id or purchase_external_id".into()),
+            );
+        }
+        v.finish().map_err(ApiError::invalid)?;
+        let field = if req.0.purchase_id.is_some() { "purchase_id" } else { "purchase_external_id" };
+        let member_id = points::purchase_member(
+            &mut tx,
+            req.0.purchase_id,
+            req.0.purchase_external_id.as_deref().map(str::trim),
+        )
+        .await?
+        .ok_or_else(|| ApiError::invalid_field(field, "there is no such purchase"))?;
+        let mut account = points::lock_account(&mut tx, member_id, now).await?;
+        let hash = request_hash(&req.0);
+        let external_id = req.0.external_id.trim().to_owned();
+        if let Some((h, r)) = points::refund_by_external_id(&mut tx, &external_id).await? {
+            if h != hash {
+                return Err(external_id_reused());
+            }
+            let mut r: RefundResult = serde_json::from_value(r).map_err(|e| ApiError::internal(&e))?;
+            r.replayed = true;
+            tx.commit().await?;
+            return Ok(RecordedRefund::Replayed(Json(r)));
+        }
+        let p = points::purchase_for_update(
+            &mut tx,
+            req.0.purchase_id,
+            req.0.purchase_external_id.as_deref().map(str::trim),
+        )
+        .await?;
+        let refundable = p.amount - p.refunded;
+        let amount = req.0.amount.unwrap_or(refundable);
+        if refundable <= 0 {
+            return Err(ApiError::conflict(
+                "fully_refunded",
+                Some(field),
+                "this purchase has been refunded in full",
+            ));
+        }
+        if amount > refundable {
+            return Err(ApiError::invalid_field(
+                "amount",
+                format!("at most {refundable} of this purchase is left to refund"),
+            ));
+        }
+        let back = core_points::points_to_reverse(p.points, p.amount, p.refunded, p.reversed, amount);
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let id = Uuid::now_v7();
+        let subject = me.subject();
+        let src = Source {
+            kind: "refund",
+            id: id.to_string(),
+            rule_version: p.rule_version,
+            reason: format!("refund of purchase {}", p.external_id),
+            detail: Some(json!({ "purchase_id": p.id, "amount": amount })),
+            actor: &subject,
+            at: now,
+        };
+        let available = account.balance.max(0);
+        let mut debt_added = 0;
+        if back > 0 {
+            if back <= available {
+                points::take(&mut tx, &mut account, "reverse", back, &src, p.entry_id).await?;
+            } else {
+                match rules.settings.refund_shortfall {
+                    RefundShortfall::Negative => {
+                        points::take_into_negative(&mut tx, &mut account, back, &src, p.entry_id)
+                            .await?;
+                    }
+                    RefundShortfall::Debt => {
+                        if available > 0 {
+                            points::take(&mut tx, &mut account, "reverse", available, &src, p.entry_id)
+                                .await?;
+                        }
+                        debt_added = back - available;
+                    }
+                }
+            }
+        }
+        account.spend_total -= amount;
+        let result = RefundResult {
+            refund_id: id,
+            external_id: external_id.clone(),
+            purchase_id: p.id,
+            member_id,
+            amount,
+            points: back,
+            debt_added,
+            balance: account.balance,
+            debt: account.debt + debt_added,
+            refundable: refundable - amount,
+            replayed: false,
+        };
+        points::insert_refund(
+            &mut tx,
+            &points::NewRefundRow {
+                id,
+                external_id: &external_id,
+                hash: &hash,
+                purchase_id: p.id,
+                amount,
+                points: back,
+                debt: debt_added,
+                at: now,
+                by: &subject,
+                response: serde_json::to_value(&result).expect("serialisable"),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(c) if c == "refunds_external_id_key" => external_id_reused(),
+            other => other.into(),
+        })?;
+        if debt_added > 0 {
+            points::add_debt(&mut tx, &mut account, id, debt_added, now).await?;
+        }
+        points::save_account(&mut tx, &account, now).await?;
+        tx.commit().await?;
+        Ok(RecordedRefund::Created(Json(result)))
+    }
+
+    /// A member's purchases, newest first, with totals over all of them.
+    #[oai(path = "/members/:id/purchases", method = "get", operation_id = "memberPurchases")]
+    async fn history(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        before: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+    ) -> Result<Json<PurchaseHistory>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let limit = limit.0.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(ApiError::invalid_field("limit", "must be 1 to 200"));
+        }
+        let before = match before.0.as_deref() {
+            None => None,
+            Some(c) => Some(parse_cursor(c).ok_or_else(|| {
+                ApiError::invalid_field("before", "is not a cursor from this list")
+            })?),
+        };
+        members::get(&mut tx, id.0).await.map_err(|e| match e {
+            DbError::NotFound => ApiError::not_found("member"),
+            other => other.into(),
+        })?;
+        let (rows, totals) = points::purchases_of(&mut tx, id.0, before, limit).await?;
+        let next_cursor = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| format!("{}~{}", r.occurred_at.to_rfc3339(), r.id)))
+            .flatten();
+        tx.commit().await?;
+        Ok(Json(PurchaseHistory {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+            total_count: totals.0,
+            total_amount: totals.1,
+            total_refunded: totals.2,
+            total_points: totals.3,
+        }))
+    }
+
+    /// One purchase.
+    #[oai(path = "/purchases/:id", method = "get", operation_id = "getPurchase")]
+    async fn get(&self, auth: TenantAuth, id: Path<Uuid>) -> Result<Json<PurchaseView>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let p = points::purchase(&mut tx, id.0).await.map_err(|e| match e {
+            DbError::NotFound => ApiError::not_found("purchase"),
+            other => other.into(),
+        })?;
+        tx.commit().await?;
+        Ok(Json(view(p)))
+    }
+}
+
+fn parse_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (at, id) = c.split_once('~')?;
+    Some((
+        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+        id.parse().ok()?,
+    ))
+}
+
+fn view(p: points::Purchase) -> PurchaseView {
+    PurchaseView {
+        id: p.id,
+        external_id: p.external_id,
+        member_id: p.member_id,
+        amount: p.amount,
+        currency: p.currency,
+        items: p.items,
+        store: p.store,
+        occurred_at: p.occurred_at,
+        recorded_at: p.recorded_at,
+        recorded_by: p.recorded_by,
+        points: p.points,
+        reasons: p.reasons,
+        rule_version: p.rule_version,
+        rule_error: p.rule_error,
+        refunded: p.refunded,
+        points_reversed: p.reversed,
+    }
+}
+
+pub fn external_id_reused() -> ApiError {
+    ApiError::conflict(
+        "external_id_reused",
+        Some("external_id"),
+        "this external_id was used before with a different request",
+    )
+}
+
+/// One line summing up the reasons (the ledger entry's reason).
+pub fn summary(reasons: &[PointReason]) -> String {
+    let mut s = reasons
+        .iter()
+        .map(|r| r.reason.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if s.chars().count() > 500 {
+        s = s.chars().take(500).collect();
+    }
+    s
+}
+
+async fn replay_purchase(
+    tx: &mut TenantTx,
+    external_id: &str,
+    hash: &[u8],
+) -> Result<Option<PurchaseResult>, ApiError> {
+    match points::purchase_by_external_id(tx, external_id).await? {
+        None => Ok(None),
+        Some((h, _)) if h != hash => Err(external_id_reused()),
+        Some((_, response)) => {
+            let mut r: PurchaseResult =
+                serde_json::from_value(response).map_err(|e| ApiError::internal(&e))?;
+            r.replayed = true;
+            Ok(Some(r))
+        }
+    }
+}
+
+async fn sqlx_insert_purchase(
+    tx: &mut TenantTx,
+    r: &PurchaseResult,
+    hash: &[u8],
+    c: &Checked,
+    by: &str,
+    now: DateTime<Utc>,
+    entry_id: Option<i64>,
+) -> Result<(), ApiError> {
+    points::insert_purchase(
+        tx,
+        &points::NewPurchaseRow {
+            id: r.purchase_id,
+            external_id: &r.external_id,
+            hash,
+            member_id: r.member_id,
+            amount: r.amount,
+            currency: &c.currency,
+            items: Value::Array(c.items.clone()),
+            store: &c.store,
+            occurred_at: c.occurred_at,
+            recorded_at: now,
+            recorded_by: by,
+            points: r.points,
+            reasons: serde_json::to_value(&r.reasons).expect("serialisable"),
+            rule_version: r.rule_version,
+            rule_error: r
+                .rule_error
+                .as_ref()
+                .map(|e| serde_json::to_value(e).expect("serialisable")),
+            entry_id,
+            response: serde_json::to_value(r).expect("serialisable"),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        DbError::Conflict(c) if c == "purchases_external_id_key" => external_id_reused(),
+        other => other.into(),
+    })
+}
+
+/// Pays the referral reward for `member`'s first purchase to `referrer`, once.
+#[allow(clippy::too_many_arguments)]
+async fn referral(
+    state: &AppState,
+    tx: &mut TenantTx,
+    me: &Principal,
+    rules: &engine::TenantRules,
+    member: &Member,
+    referrer: Uuid,
+    account: &mut Account,
+    purchase_id: Uuid,
+    purchase_event: &Value,
+    now: DateTime<Utc>,
+) -> Result<Option<ReferralReward>, ApiError> {
+    if !rules.rules.contains_key("referral") || points::referral_paid(tx, member.id).await? {
+        return Ok(None);
+    }
+    let referrer_member = members::get(tx, referrer).await?;
+    if referrer_member.status == "erased" {
+        return Ok(None);
+    }
+    let today = local_date(me, now);
+    let mut event = purchase_event.clone();
+    event["kind"] = json!("referral");
+    event["referred_id"] = json!(member.id.to_string());
+    let input = engine::member_input(&referrer_member, account, today);
+    let (earned, reasons, version, failure) =
+        run_rule(state, rules, me.tenant.id, "referral", &event, &input).await;
+    if let Some(f) = failure {
+        tracing::warn!(kind = %f.kind, message = %f.message, "the referral rule failed");
+    }
+    let subject = me.subject();
+    let src = Source {
+        kind: "referral",
+        id: member.id.to_string(),
+        rule_version: version,
+        reason: if reasons.is_empty() {
+            "referral".into()
+        } else {
+            summary(&reasons)
+        },
+        detail: Some(json!({ "referred_id": member.id, "purchase_id": purchase_id })),
+        actor: &subject,
+        at: now,
+    };
+    let tz = engine::zone(&me.tenant.settings.time_zone);
+    let expires = core_points::expires_at(rules.settings.expiry, now, tz);
+    points::earn(tx, account, earned, &src, expires, today).await?;
+    points::save_account(tx, account, now).await?;
+    points::record_referral(tx, member.id, referrer, purchase_id, earned, now).await?;
+    Ok(Some(ReferralReward {
+        referrer_id: referrer,
+        points: earned,
+    }))
+}
+

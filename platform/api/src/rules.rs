@@ -1,0 +1,831 @@
+//! Point rules' lifecycle: draft, validate (compile errors with line and column), simulate
+//! against given events or recent purchases, publish as a new version, roll back to any
+//! earlier one. Templates are forms that generate a rule the admin can open and edit.
+
+use crate::auth::{Principal, TenantAuth};
+use crate::engine::{self, RuleFailure};
+use crate::error::ApiError;
+use crate::purchases::MAX_AMOUNT;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use patron_core::access::Permission;
+use patron_core::plans::{Feature, Limit};
+use patron_db::{rules, DbError, TenantTx};
+use patron_rules::templates::Template;
+use patron_rules::{Case, RuleError, RuleErrorKind, RuleKey};
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum Tag {
+    /// Point rules: drafts, validation, simulation, versions, templates.
+    Rules,
+}
+
+/// Drafts are compiled under this version number (with their script's hash), never a real
+/// one.
+const DRAFT_VERSION: i64 = -1;
+
+/// The longest script accepted.
+const MAX_SCRIPT: usize = 64 * 1024;
+
+/// A trigger name: `purchase`, `check_in`, `referral`, `birthday` or `event.<name>`.
+pub fn parse_trigger(raw: &str) -> Result<String, String> {
+    match raw {
+        "purchase" | "check_in" | "referral" | "birthday" => Ok(raw.to_owned()),
+        _ => match raw.strip_prefix("event.") {
+            Some(name)
+                if !name.is_empty()
+                    && name.len() <= 40
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+            {
+                Ok(raw.to_owned())
+            }
+            _ => Err(format!(
+                "\"{raw}\" is not a trigger: purchase, check_in, referral, birthday or \
+                 event.<name> (lowercase letters, digits, _)"
+            )),
+        },
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct VersionView {
+    pub version: i32,
+    pub trigger: String,
+    pub script: String,
+    /// The template form it was generated from, when it was.
+    pub template: Option<Value>,
+    pub note: String,
+    pub published_by: String,
+    pub published_at: DateTime<Utc>,
+    /// Whether this version is the one in force.
+    pub active: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct DraftView {
+    pub trigger: String,
+    pub script: String,
+    pub template: Option<Value>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+    /// The draft's compile error, if it has one.
+    pub compile_error: Option<RuleFailure>,
+}
+
+#[derive(Debug, Object)]
+pub struct TriggerRules {
+    pub trigger: String,
+    /// The version in force.
+    pub active_version: Option<i32>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub draft: Option<DraftView>,
+}
+
+#[derive(Debug, Object)]
+pub struct RulesOverview {
+    pub triggers: Vec<TriggerRules>,
+}
+
+/// A draft: a script, or a template form (the script is generated from it).
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct DraftInput {
+    #[oai(validator(max_length = 65536))]
+    pub script: Option<String>,
+    pub template: Option<Value>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ValidateInput {
+    #[oai(validator(max_length = 65536))]
+    pub script: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Validation {
+    pub ok: bool,
+    /// The compile error, with line and column.
+    pub error: Option<RuleFailure>,
+}
+
+/// Publish: the given script or template, or else the trigger's draft.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PublishInput {
+    #[oai(validator(max_length = 65536))]
+    pub script: Option<String>,
+    pub template: Option<Value>,
+    #[oai(default, validator(max_length = 500))]
+    pub note: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct RollbackInput {
+    pub version: i32,
+}
+
+/// A purchase (or other event) to simulate with.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SimEvent {
+    /// The event as a rule sees it (`amount`, `items`, `store`, `time`...); `kind` defaults
+    /// to the trigger's.
+    pub event: Value,
+    /// The member as a rule sees it; defaults to an empty member. Alternatively...
+    pub member: Option<Value>,
+    /// ... a real member, as they are now.
+    pub member_id: Option<Uuid>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SimulateInput {
+    /// Defaults to `purchase`.
+    #[oai(validator(max_length = 50))]
+    pub trigger: Option<String>,
+    /// The draft to try; defaults to the trigger's saved draft.
+    #[oai(validator(max_length = 65536))]
+    pub script: Option<String>,
+    pub template: Option<Value>,
+    /// Events to try it on ...
+    #[oai(default, validator(max_items = 1000))]
+    pub events: Vec<SimEvent>,
+    /// ... and/or the business's last N purchases (at most 10,000), each with its member
+    /// as they are now.
+    pub last_purchases: Option<i64>,
+}
+
+#[derive(Debug, Object)]
+pub struct SimCase {
+    /// Index in `events`, then the recent purchases in order.
+    pub index: i64,
+    pub purchase_id: Option<Uuid>,
+    pub member_id: Option<Uuid>,
+    pub draft_points: i64,
+    pub active_points: i64,
+    pub difference: i64,
+    pub draft_reasons: Vec<engine::PointReason>,
+    pub draft_error: Option<RuleFailure>,
+    pub active_error: Option<RuleFailure>,
+}
+
+#[derive(Debug, Object)]
+pub struct SimMember {
+    pub member_id: Uuid,
+    pub draft_points: i64,
+    pub active_points: i64,
+    pub difference: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct SimTotals {
+    pub cases: i64,
+    pub draft_points: i64,
+    pub active_points: i64,
+    pub difference: i64,
+    pub draft_errors: i64,
+    pub active_errors: i64,
+    /// Cases whose points differ.
+    pub changed: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct Simulation {
+    pub trigger: String,
+    /// The version compared against (none in force: every case's active points are 0).
+    pub active_version: Option<i32>,
+    pub totals: SimTotals,
+    /// The members whose points change most (up to 20), largest change first.
+    pub most_affected: Vec<SimMember>,
+    /// Per case; at most the first 1,000.
+    pub cases: Vec<SimCase>,
+}
+
+#[derive(Debug, Object)]
+pub struct TemplateCatalog {
+    /// Each template: its kind, title and the JSON Schema of its form.
+    pub templates: Value,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct RenderInput {
+    pub template: Value,
+}
+
+#[derive(Debug, Object)]
+pub struct Rendered {
+    pub script: String,
+}
+
+pub struct RulesApi {
+    pub state: AppState,
+}
+
+fn trigger_of(raw: &str) -> Result<String, ApiError> {
+    parse_trigger(raw).map_err(|e| ApiError::invalid_field("trigger", e))
+}
+
+/// A template form, checked, with the script it generates.
+fn render(template: &Value, field: &str) -> Result<(Template, String), ApiError> {
+    let t: Template = serde_json::from_value(template.clone()).map_err(|e| {
+        ApiError::invalid_field(field, format!("is not a template form: {e}"))
+    })?;
+    t.validate().map_err(|errors| {
+        ApiError::invalid(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.field = format!("{field}.{}", e.field);
+                    e
+                })
+                .collect(),
+        )
+    })?;
+    let script = t.to_script();
+    Ok((t, script))
+}
+
+fn check_script(script: &str, field: &str) -> Result<(), ApiError> {
+    if script.trim().is_empty() {
+        return Err(ApiError::invalid_field(field, "must not be empty"));
+    }
+    if script.len() > MAX_SCRIPT {
+        return Err(ApiError::invalid_field(field, "must be at most 64 KiB"));
+    }
+    Ok(())
+}
+
+/// The script to work with: given, generated from a template, or `None`.
+fn script_of(
+    script: Option<String>,
+    template: Option<&Value>,
+) -> Result<Option<(String, Option<Value>)>, ApiError> {
+    match (script, template) {
+        (Some(_), Some(_)) => Err(ApiError::invalid_field(
+            "script",
+            "give either script or template, not both",
+        )),
+        (Some(s), None) => {
+            check_script(&s, "script")?;
+            Ok(Some((s, None)))
+        }
+        (None, Some(t)) => {
+            let (_, s) = render(t, "template")?;
+            Ok(Some((s, Some(t.clone()))))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Whether `script` is exactly what `template` generates (then no `rule_scripts` feature is
+/// needed to publish it).
+fn from_template(script: &str, template: Option<&Value>) -> bool {
+    template
+        .and_then(|t| serde_json::from_value::<Template>(t.clone()).ok())
+        .is_some_and(|t| t.validate().is_ok() && t.to_script() == script)
+}
+
+impl RulesApi {
+    async fn compile(&self, tenant: i64, script: &str) -> Result<Option<RuleFailure>, ApiError> {
+        let pool = self
+            .state
+            .rules
+            .pool()
+            .ok_or_else(|| unavailable_error(&engine::unavailable()))?;
+        let key = RuleKey {
+            tenant,
+            version: DRAFT_VERSION,
+        };
+        match pool.compile(key, script).await {
+            Ok(()) => Ok(None),
+            Err(e) if e.kind == RuleErrorKind::Compile || e.kind == RuleErrorKind::Limit => {
+                Ok(Some(RuleFailure::from(&e)))
+            }
+            Err(e) => Err(unavailable_error(&e)),
+        }
+    }
+
+    async fn draft_view(&self, tenant: i64, d: rules::Draft) -> Result<DraftView, ApiError> {
+        let compile_error = self.compile(tenant, &d.script).await?;
+        Ok(DraftView {
+            trigger: d.trigger,
+            script: d.script,
+            template: d.template,
+            updated_by: d.updated_by,
+            updated_at: d.updated_at,
+            compile_error,
+        })
+    }
+}
+
+fn unavailable_error(e: &RuleError) -> ApiError {
+    ApiError::unavailable(
+        "sandbox_unavailable",
+        format!("the rule sandbox could not answer ({}); try again", e.message),
+    )
+}
+
+fn compile_problem(f: &RuleFailure, field: &str) -> ApiError {
+    let at = match (f.line, f.column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        (Some(l), None) => format!(" (line {l})"),
+        _ => String::new(),
+    };
+    ApiError::invalid_field(field, format!("does not compile{at}: {}", f.message))
+}
+
+async fn active_version(tx: &mut TenantTx, trigger: &str) -> Result<Option<rules::Active>, DbError> {
+    Ok(rules::active(tx).await?.into_iter().find(|a| a.trigger == trigger))
+}
+
+#[OpenApi(tag = "Tag::Rules")]
+impl RulesApi {
+    /// Every trigger with a rule in force or a draft.
+    #[oai(path = "/rules", method = "get", operation_id = "listRules")]
+    async fn overview(&self, auth: TenantAuth) -> Result<Json<RulesOverview>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesRead))
+            .await?;
+        let active = rules::active(&mut tx).await?;
+        let drafts = rules::drafts(&mut tx).await?;
+        tx.commit().await?;
+        let mut by: std::collections::BTreeMap<String, TriggerRules> = Default::default();
+        for a in active {
+            by.insert(
+                a.trigger.clone(),
+                TriggerRules {
+                    trigger: a.trigger,
+                    active_version: Some(a.version),
+                    activated_at: Some(a.activated_at),
+                    draft: None,
+                },
+            );
+        }
+        for d in drafts {
+            let view = self.draft_view(me.tenant.id, d).await?;
+            by.entry(view.trigger.clone())
+                .or_insert_with(|| TriggerRules {
+                    trigger: view.trigger.clone(),
+                    active_version: None,
+                    activated_at: None,
+                    draft: None,
+                })
+                .draft = Some(view);
+        }
+        Ok(Json(RulesOverview {
+            triggers: by.into_values().collect(),
+        }))
+    }
+
+    /// Save a trigger's draft: a script, or a template form (the script is generated and
+    /// can then be edited). A draft may not compile yet; the answer says where it fails.
+    #[oai(path = "/rules/:trigger/draft", method = "put", operation_id = "saveRuleDraft")]
+    async fn save_draft(
+        &self,
+        auth: TenantAuth,
+        trigger: Path<String>,
+        req: Json<DraftInput>,
+    ) -> Result<Json<DraftView>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesWrite))
+            .await?;
+        let trigger = trigger_of(&trigger.0)?;
+        let (script, template) = script_of(req.0.script, req.0.template.as_ref())?
+            .ok_or_else(|| ApiError::invalid_field("script", "give a script or a template"))?;
+        let d = rules::save_draft(
+            &mut tx,
+            &trigger,
+            &script,
+            template.as_ref(),
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(self.draft_view(me.tenant.id, d).await?))
+    }
+
+    /// Compile a script: `ok`, or the error with line and column.
+    #[oai(path = "/rules/validate", method = "post", operation_id = "validateRule")]
+    async fn validate(
+        &self,
+        auth: TenantAuth,
+        req: Json<ValidateInput>,
+    ) -> Result<Json<Validation>, ApiError> {
+        let (tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesWrite))
+            .await?;
+        drop(tx);
+        check_script(&req.0.script, "script")?;
+        let error = self.compile(me.tenant.id, &req.0.script).await?;
+        Ok(Json(Validation {
+            ok: error.is_none(),
+            error,
+        }))
+    }
+
+    /// Try a draft against given events and/or recent purchases, next to the version in
+    /// force. Nothing is written.
+    #[oai(path = "/rules/simulate", method = "post", operation_id = "simulateRule")]
+    async fn simulate(
+        &self,
+        auth: TenantAuth,
+        req: Json<SimulateInput>,
+    ) -> Result<Json<Simulation>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesWrite))
+            .await?;
+        let trigger = trigger_of(req.0.trigger.as_deref().unwrap_or("purchase"))?;
+        let last = req.0.last_purchases.unwrap_or(0);
+        if !(0..=10_000).contains(&last) {
+            return Err(ApiError::invalid_field("last_purchases", "must be 0 to 10000"));
+        }
+        if req.0.events.is_empty() && last == 0 {
+            return Err(ApiError::invalid_field(
+                "events",
+                "give events, last_purchases, or both",
+            ));
+        }
+        let script = match script_of(req.0.script, req.0.template.as_ref())? {
+            Some((s, _)) => s,
+            None => rules::drafts(&mut tx)
+                .await?
+                .into_iter()
+                .find(|d| d.trigger == trigger)
+                .map(|d| d.script)
+                .ok_or_else(|| {
+                    ApiError::invalid_field("script", "give a script: this trigger has no draft")
+                })?,
+        };
+        let tz = engine::zone(&me.tenant.settings.time_zone);
+        let mut cases = Vec::new();
+        let mut meta: Vec<(Option<Uuid>, Option<Uuid>)> = Vec::new();
+        let kind = trigger.strip_prefix("event.").unwrap_or(&trigger).to_owned();
+        for (i, e) in req.0.events.iter().enumerate() {
+            let Value::Object(obj) = &e.event else {
+                return Err(ApiError::invalid_field(
+                    &format!("events[{i}].event"),
+                    "must be an object",
+                ));
+            };
+            let mut event = Value::Object(obj.clone());
+            if event.get("kind").is_none() {
+                event["kind"] = json!(kind);
+            }
+            if let Some(a) = event.get("amount").and_then(Value::as_i64) {
+                if !(0..=MAX_AMOUNT).contains(&a) {
+                    return Err(ApiError::invalid_field(
+                        &format!("events[{i}].event.amount"),
+                        format!("must be 0 to {MAX_AMOUNT}"),
+                    ));
+                }
+            }
+            if event.get("time").is_none() {
+                event["time"] = engine::event_time(self.state.now(), tz);
+            }
+            let member = match (&e.member, e.member_id) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::invalid_field(
+                        &format!("events[{i}].member_id"),
+                        "give member or member_id, not both",
+                    ))
+                }
+                (Some(m), None) => m.clone(),
+                (None, Some(id)) => {
+                    let m = patron_db::members::get(&mut tx, id).await.map_err(|e| match e {
+                        DbError::NotFound => ApiError::invalid_field(
+                            &format!("events[{i}].member_id"),
+                            "there is no such member",
+                        ),
+                        other => other.into(),
+                    })?;
+                    let a = patron_db::points::account(&mut tx, id).await?;
+                    engine::member_input(&m, &a, crate::purchases::local_date(&me, self.state.now()))
+                }
+                (None, None) => json!({}),
+            };
+            cases.push(Case { event, member });
+            meta.push((None, e.member_id));
+        }
+        if last > 0 {
+            for (p, m, a) in patron_db::points::recent_purchases(&mut tx, last).await? {
+                let today = p.occurred_at.with_timezone(&tz).date_naive();
+                cases.push(Case {
+                    event: json!({
+                        "kind": "purchase",
+                        "amount": p.amount,
+                        "currency": p.currency,
+                        "items": p.items,
+                        "store": p.store,
+                        "time": engine::event_time(p.occurred_at, tz),
+                    }),
+                    member: engine::member_input(&m, &a, today),
+                });
+                meta.push((Some(p.id), Some(p.member_id)));
+            }
+        }
+        let active = active_version(&mut tx, &trigger).await?;
+        // Nothing is written: the transaction only read.
+        drop(tx);
+        let pool = self
+            .state
+            .rules
+            .pool()
+            .ok_or_else(|| unavailable_error(&engine::unavailable()))?;
+        let draft_key = RuleKey {
+            tenant: me.tenant.id,
+            version: DRAFT_VERSION,
+        };
+        let draft_run = pool.eval_batch(draft_key, &script, &cases);
+        let active_run = async {
+            match &active {
+                Some(a) => pool
+                    .eval_batch(
+                        RuleKey {
+                            tenant: me.tenant.id,
+                            version: i64::from(a.version),
+                        },
+                        &a.script,
+                        &cases,
+                    )
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let (draft, active_results) = tokio::join!(draft_run, active_run);
+        let draft = match draft {
+            Ok(d) => d,
+            Err(e) if e.kind == RuleErrorKind::Compile => {
+                return Err(compile_problem(&RuleFailure::from(&e), "script"))
+            }
+            Err(e) => return Err(unavailable_error(&e)),
+        };
+        let active_results = active_results.map_err(|e| unavailable_error(&e))?;
+        let mut totals = SimTotals {
+            cases: cases.len() as i64,
+            draft_points: 0,
+            active_points: 0,
+            difference: 0,
+            draft_errors: 0,
+            active_errors: 0,
+            changed: 0,
+        };
+        let mut per_member: HashMap<Uuid, (i64, i64)> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, d) in draft.into_iter().enumerate() {
+            let (draft_points, draft_reasons, draft_error) = match d {
+                Ok(o) => (o.points, engine::reasons_of(&o), None),
+                Err(e) => {
+                    totals.draft_errors += 1;
+                    (0, Vec::new(), Some(RuleFailure::from(&e)))
+                }
+            };
+            let (active_points, active_error) = match active_results.as_ref().map(|r| &r[i]) {
+                Some(Ok(o)) => (o.points, None),
+                Some(Err(e)) => {
+                    totals.active_errors += 1;
+                    (0, Some(RuleFailure::from(e)))
+                }
+                None => (0, None),
+            };
+            totals.draft_points += draft_points;
+            totals.active_points += active_points;
+            if draft_points != active_points {
+                totals.changed += 1;
+            }
+            let (purchase_id, member_id) = meta[i];
+            if let Some(m) = member_id {
+                let e = per_member.entry(m).or_default();
+                e.0 += draft_points;
+                e.1 += active_points;
+            }
+            if out.len() < 1000 {
+                out.push(SimCase {
+                    index: i as i64,
+                    purchase_id,
+                    member_id,
+                    draft_points,
+                    active_points,
+                    difference: draft_points - active_points,
+                    draft_reasons,
+                    draft_error,
+                    active_error,
+                });
+            }
+        }
+        totals.difference = totals.draft_points - totals.active_points;
+        let mut most: Vec<SimMember> = per_member
+            .into_iter()
+            .filter(|(_, (d, a))| d != a)
+            .map(|(member_id, (d, a))| SimMember {
+                member_id,
+                draft_points: d,
+                active_points: a,
+                difference: d - a,
+            })
+            .collect();
+        most.sort_by(|a, b| {
+            b.difference
+                .abs()
+                .cmp(&a.difference.abs())
+                .then(a.member_id.cmp(&b.member_id))
+        });
+        most.truncate(20);
+        Ok(Json(Simulation {
+            trigger,
+            active_version: active.map(|a| a.version),
+            totals,
+            most_affected: most,
+            cases: out,
+        }))
+    }
+
+    /// Publish a new version of a trigger's rule and put it in force (the given script or
+    /// template, else the draft). It must compile. A script written or edited by hand
+    /// needs the plan feature `rule_scripts`; one generated from a template does not.
+    #[oai(path = "/rules/:trigger/publish", method = "post", operation_id = "publishRule")]
+    async fn publish(
+        &self,
+        auth: TenantAuth,
+        trigger: Path<String>,
+        req: Json<PublishInput>,
+    ) -> Result<Json<VersionView>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesPublish))
+            .await?;
+        let trigger = trigger_of(&trigger.0)?;
+        let (script, template) = match script_of(req.0.script, req.0.template.as_ref())? {
+            Some(x) => x,
+            None => {
+                let d = rules::drafts(&mut tx)
+                    .await?
+                    .into_iter()
+                    .find(|d| d.trigger == trigger)
+                    .ok_or_else(|| {
+                        ApiError::invalid_field("script", "give a script: this trigger has no draft")
+                    })?;
+                (d.script, d.template)
+            }
+        };
+        if !from_template(&script, template.as_ref()) {
+            self.state.require_feature(&me, Feature::RuleScripts).await?;
+        }
+        if let Some(f) = self.compile(me.tenant.id, &script).await? {
+            return Err(compile_problem(&f, "script"));
+        }
+        if active_version(&mut tx, &trigger).await?.is_none() {
+            self.state
+                .check_limit(&mut tx, &me, Limit::ActiveRules, 1)
+                .await?;
+        }
+        let template = template.filter(|t| from_template(&script, Some(t)));
+        let v = rules::publish(
+            &mut tx,
+            &trigger,
+            &script,
+            template.as_ref(),
+            req.0.note.trim(),
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        audit(&mut tx, &me, "rules.publish", &trigger, v.version, self.state.now()).await?;
+        tx.commit().await?;
+        self.state.rules.forget(me.tenant.id).await;
+        Ok(Json(version_view(v, true)))
+    }
+
+    /// A trigger's versions, newest first.
+    #[oai(path = "/rules/:trigger/versions", method = "get", operation_id = "ruleVersions")]
+    async fn versions(
+        &self,
+        auth: TenantAuth,
+        trigger: Path<String>,
+    ) -> Result<Json<Vec<VersionView>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesRead))
+            .await?;
+        let trigger = trigger_of(&trigger.0)?;
+        let active = active_version(&mut tx, &trigger).await?.map(|a| a.version);
+        let list = rules::versions(&mut tx, &trigger).await?;
+        tx.commit().await?;
+        Ok(Json(
+            list.into_iter()
+                .map(|v| {
+                    let on = Some(v.version) == active;
+                    version_view(v, on)
+                })
+                .collect(),
+        ))
+    }
+
+    /// Put an earlier version of a trigger's rule back in force.
+    #[oai(path = "/rules/:trigger/rollback", method = "post", operation_id = "rollbackRule")]
+    async fn rollback(
+        &self,
+        auth: TenantAuth,
+        trigger: Path<String>,
+        req: Json<RollbackInput>,
+    ) -> Result<Json<VersionView>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesPublish))
+            .await?;
+        let trigger = trigger_of(&trigger.0)?;
+        let v = match rules::version(&mut tx, req.0.version).await {
+            Ok(v) if v.trigger == trigger => v,
+            Ok(_) | Err(DbError::NotFound) => {
+                return Err(ApiError::invalid_field(
+                    "version",
+                    format!("is not a version of the {trigger} rule"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let now = self.state.now();
+        rules::activate(&mut tx, &trigger, v.version, &me.subject(), now).await?;
+        audit(&mut tx, &me, "rules.rollback", &trigger, v.version, now).await?;
+        tx.commit().await?;
+        self.state.rules.forget(me.tenant.id).await;
+        Ok(Json(version_view(v, true)))
+    }
+
+    /// The rule templates and their forms.
+    #[oai(path = "/rules/templates", method = "get", operation_id = "ruleTemplates")]
+    async fn templates(&self, auth: TenantAuth) -> Result<Json<TemplateCatalog>, ApiError> {
+        let (tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesRead))
+            .await?;
+        drop(tx);
+        Ok(Json(TemplateCatalog {
+            templates: patron_rules::templates::catalog(),
+        }))
+    }
+
+    /// The script a template form generates (every bad field of the form named).
+    #[oai(path = "/rules/templates/render", method = "post", operation_id = "renderTemplate")]
+    async fn render_template(
+        &self,
+        auth: TenantAuth,
+        req: Json<RenderInput>,
+    ) -> Result<Json<Rendered>, ApiError> {
+        let (tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::RulesRead))
+            .await?;
+        drop(tx);
+        let (_, script) = render(&req.0.template, "template")?;
+        Ok(Json(Rendered { script }))
+    }
+}
+
+fn version_view(v: rules::Version, active: bool) -> VersionView {
+    VersionView {
+        version: v.version,
+        trigger: v.trigger,
+        script: v.script,
+        template: v.template,
+        note: v.note,
+        published_by: v.published_by,
+        published_at: v.published_at,
+        active,
+    }
+}
+
+async fn audit(
+    tx: &mut TenantTx,
+    me: &Principal,
+    action: &str,
+    trigger: &str,
+    version: i32,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    patron_db::audit::record(
+        tx,
+        at,
+        &me.subject(),
+        action,
+        trigger,
+        json!({ "version": version }),
+    )
+    .await
+}
