@@ -570,3 +570,35 @@ async fn every_catalog_example_compiles_and_runs() {
         assert!(outcome.points > 0, "{kind}: {outcome:?}");
     }
 }
+
+#[tokio::test]
+async fn the_example_in_the_rule_guide_is_what_its_form_gives() {
+    let guide = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules.md"),
+    )
+    .expect("docs/rules.md");
+    let example = &guide[guide.find("### An example").expect("an example")..];
+    let block = |fence: &str| {
+        let start = example.find(fence).expect("a fenced block") + fence.len();
+        let end = start + example[start..].find("\n```").expect("a closing fence");
+        example[start..end].to_string()
+    };
+    let form: Value = serde_json::from_str(&block("```json\n")).expect("the form is JSON");
+    let script = Template::parse(form.clone()).unwrap().to_script();
+    assert_eq!(block("```rhai\n"), script.trim_end());
+
+    let rules = Rules::start();
+    let items = json!([{"sku": "TEA", "category": "drinks", "quantity": 1, "unit_price": 3000}]);
+    let event = at(purchase_lines(8000, items), (2026, 3, 17, 2), 15);
+    let gold = json!({"tier": "gold", "totals": {"visits": 0, "points_today": 900}});
+    let outcome = rules.run(&script, &event, &gold).await;
+    // Tea 60, rest 50; gold 165 (+55); Tuesday 330 (+165); 100 left today; then the bonus.
+    assert_eq!(
+        awards(&outcome),
+        [
+            (60, "drinks ×2", Some(0)),
+            (40, PER_YUAN, None),
+            (200, "welcome to the club", None)
+        ]
+    );
+}
