@@ -43,6 +43,9 @@ pub const MAX_TEXT_CHARS: usize = 100;
 pub const MAX_FACTOR: i64 = 100_000;
 /// Largest number of points any single field of a form may give.
 pub const MAX_POINTS: i64 = 1_000_000;
+/// Most points a rate may give for every `per_amount` (keeps line arithmetic far from
+/// overflow).
+pub const MAX_RATE_POINTS: i64 = 10_000;
 /// Largest amount (smallest unit) any money field of a form may hold: 100,000,000.00.
 pub const MAX_AMOUNT: i64 = 10_000_000_000;
 /// Event kinds with their own template; a custom event may not take these names.
@@ -82,7 +85,7 @@ pub enum Rounding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Earning {
-    /// Points for every `per_amount`, 1..=1,000,000.
+    /// Points for every `per_amount`, 1..=10,000.
     pub points: i64,
     /// Amount in the smallest unit that earns `points` (`100` = per yuan), greater than 0.
     pub per_amount: i64,
@@ -323,7 +326,7 @@ impl Template {
 
 fn range(value: i64, min: i64, max: i64) -> Result<(), String> {
     if value < min || value > max {
-        Err(if min == 1 && max >= MAX_POINTS {
+        Err(if min == 1 {
             format!("must be greater than 0 and at most {max}")
         } else {
             format!("must be between {min} and {max}")
@@ -362,7 +365,10 @@ fn label(v: &mut Validation, path: &str, value: &Option<String>) {
 }
 
 fn earning(v: &mut Validation, path: &str, e: &Earning) {
-    v.check(&format!("{path}.points"), range(e.points, 1, MAX_POINTS));
+    v.check(
+        &format!("{path}.points"),
+        range(e.points, 1, MAX_RATE_POINTS),
+    );
     v.check(
         &format!("{path}.per_amount"),
         range(e.per_amount, 1, MAX_AMOUNT),
@@ -1053,7 +1059,8 @@ pub fn catalog() -> Value {
             "additionalProperties": false,
             "required": ["points", "per_amount"],
             "properties": {
-                "points": points("Points for every per_amount spent."),
+                "points": {"type": "integer", "minimum": 1, "maximum": MAX_RATE_POINTS,
+                           "description": "Points for every per_amount spent."},
                 "per_amount": {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT,
                                "description": "Amount in the smallest unit: 100 = per yuan."},
                 "rounding": {"type": "string", "enum": ["floor", "round", "ceil"],
@@ -1316,7 +1323,7 @@ mod tests {
     fn every_bad_field_is_named_by_its_path() {
         let template = read(json!({
             "kind": "purchase",
-            "base": {"points": 0, "per_amount": 0, "label": " "},
+            "base": {"points": 10_001, "per_amount": 0, "label": " "},
             "minimum_spend": -1,
             "multipliers": [
                 {"match": "category", "value": "", "factor_permille": 100_001},
@@ -1372,6 +1379,14 @@ mod tests {
             .find(|e| e.field == "promotions[1].to")
             .unwrap();
         assert_eq!(to.problem, "must not be before from");
+        let per_amount = errors
+            .iter()
+            .find(|e| e.field == "base.per_amount")
+            .unwrap();
+        assert_eq!(
+            per_amount.problem,
+            format!("must be greater than 0 and at most {MAX_AMOUNT}")
+        );
         let dup = errors
             .iter()
             .find(|e| e.field == "multipliers[2].value")
