@@ -5,9 +5,13 @@
 //! a few sandbox workers, sends them compile / eval / eval_batch requests over pipes, gives
 //! every call a deadline, and replaces a worker that misses it, crashes, answers garbage or
 //! runs out of memory. Callers always get an [`Outcome`] or a [`RuleError`], never a panic.
+//!
+//! [`templates`] holds the no-code forms for the common rules and turns them into scripts.
 
 mod pool;
+pub mod templates;
 mod wire;
 
 pub use pool::{default_program, PoolStats, SandboxConfig, SandboxPool};
+pub use templates::{catalog, Template};
 pub use wire::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey};

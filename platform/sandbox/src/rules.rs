@@ -462,7 +462,7 @@ pub fn prepare_member(member: Dynamic) -> Result<Dynamic, RuleError> {
     member.insert("fields".into(), fields.into());
 
     let mut totals = default_map(&mut member, "totals")?;
-    for key in ["spend", "visits", "points_earned"] {
+    for key in ["spend", "visits", "points_earned", "points_today"] {
         default_int(&mut totals, key, 0, &format!("totals.{key}"))?;
     }
     member.insert("totals".into(), totals.into());
