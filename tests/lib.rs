@@ -137,6 +137,7 @@ pub async fn spawn_app_on(url: &str, max_connections: u32) -> TestApp {
             run_jobs: false,
             pii_keys: patron_core::pii::PiiKeys::development(),
             payment_webhook_secret: Some(PAYMENT_SECRET.to_owned().into()),
+            sandbox: Some(patron_rules::SandboxConfig::default()),
         },
     )
     .await

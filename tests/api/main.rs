@@ -10,6 +10,7 @@ mod member_files;
 mod members;
 mod migrate;
 mod plans;
+mod points;
 mod portal;
 mod service;
 mod signup;

@@ -14,6 +14,7 @@ fn options() -> Options {
         run_jobs: false,
         pii_keys: patron_core::pii::PiiKeys::development(),
         payment_webhook_secret: None,
+        sandbox: None,
     }
 }
 

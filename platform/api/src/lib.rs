@@ -45,11 +45,7 @@ pub type MemberApis = (
 );
 
 /// The points capability: purchases, the ledger, rules.
-pub type PointApis = (
-    purchases::PurchasesApi,
-    points::PointsApi,
-    rules::RulesApi,
-);
+pub type PointApis = (purchases::PurchasesApi, points::PointsApi, rules::RulesApi);
 
 /// Every API module, in the order the docs list them.
 pub type Apis = (

@@ -4,8 +4,9 @@
 use crate::auth::{Principal, TenantAuth};
 use crate::engine::{self, PointReason, RuleFailure};
 use crate::error::ApiError;
+use crate::gate::needs_events;
 use crate::purchases::{
-    check_external_id, local_date, request_hash, resolve_member, run_rule, summary, MemberRef,
+    check_external_id, local_date, member_ref, request_hash, resolve_member, run_rule, summary,
     MAX_AMOUNT,
 };
 use crate::state::AppState;
@@ -168,9 +169,13 @@ pub struct NewEvent {
     /// (`event.<name>`).
     #[oai(validator(max_length = 40))]
     pub name: String,
-    #[oai(flatten)]
-    #[serde(flatten)]
-    pub member: MemberRef,
+    /// The member: exactly one of `member_id`, `card_number`, `phone`.
+    pub member_id: Option<Uuid>,
+    #[oai(validator(max_length = 40))]
+    pub card_number: Option<String>,
+    /// In any formatting; read in the business's phone region.
+    #[oai(validator(max_length = 100))]
+    pub phone: Option<String>,
     /// An amount, if the event has one, in minor units.
     pub amount: Option<i64>,
     /// Anything else about the event; the rule sees it as `event.properties`.
@@ -283,13 +288,15 @@ pub async fn summary_of(
     let mut expiring: Vec<Expiring> = Vec::new();
     for lot in points::open_lots(tx, a.member_id).await? {
         let Some(at) = lot.expires_at else { continue };
-        match expiring.last_mut() {
-            Some(e) if e.expires_at == at => e.points += lot.remaining,
-            _ if expiring.len() >= 5 => break,
-            _ => expiring.push(Expiring {
+        if let Some(e) = expiring.last_mut().filter(|e| e.expires_at == at) {
+            e.points += lot.remaining;
+        } else if expiring.len() >= 5 {
+            break;
+        } else {
+            expiring.push(Expiring {
                 points: lot.remaining,
                 expires_at: at,
-            }),
+            });
         }
     }
     Ok(PointsSummary {
@@ -427,7 +434,11 @@ fn valid_event_name(name: &str) -> bool {
 #[OpenApi(tag = "Tag::Points")]
 impl PointsApi {
     /// A member's balance, debt, totals and soonest expiries.
-    #[oai(path = "/members/:id/points", method = "get", operation_id = "memberPoints")]
+    #[oai(
+        path = "/members/:id/points",
+        method = "get",
+        operation_id = "memberPoints"
+    )]
     async fn summary(
         &self,
         auth: TenantAuth,
@@ -504,7 +515,10 @@ impl PointsApi {
         let mut v = patron_core::Validation::new();
         check_external_id(&mut v, "idempotency_key", &req.0.idempotency_key);
         if req.0.points == 0 || req.0.points.abs() > 1_000_000_000 {
-            v.check::<()>("points", Err("must be non-zero, at most 1000000000 either way".into()));
+            v.check::<()>(
+                "points",
+                Err("must be non-zero, at most 1000000000 either way".into()),
+            );
         }
         if req.0.reason.trim().is_empty() {
             v.check::<()>("reason", Err("is required: say why".into()));
@@ -539,9 +553,15 @@ impl PointsApi {
             // An adjustment is not earning from activity: it does not count towards the
             // day's points for caps.
             let day_before = (a.day, a.day_points);
-            let done =
-                points::earn(&mut tx, &mut a, req.0.points, &src, expires, local_date(&me, now))
-                    .await?;
+            let done = points::earn(
+                &mut tx,
+                &mut a,
+                req.0.points,
+                &src,
+                expires,
+                local_date(&me, now),
+            )
+            .await?;
             (a.day, a.day_points) = day_before;
             a.earned_total -= req.0.points;
             done.entry_id
@@ -582,7 +602,11 @@ impl PointsApi {
     /// Spend points: for a reward, or as money off a purchase (within the business's ratio,
     /// minimum and cap; partial redemption allowed). The balance check and the debit are
     /// one step: concurrent redemptions never overdraw. Idempotent by `idempotency_key`.
-    #[oai(path = "/members/:id/redemptions", method = "post", operation_id = "redeemPoints")]
+    #[oai(
+        path = "/members/:id/redemptions",
+        method = "post",
+        operation_id = "redeemPoints"
+    )]
     async fn redeem(
         &self,
         auth: TenantAuth,
@@ -597,7 +621,10 @@ impl PointsApi {
         check_external_id(&mut v, "idempotency_key", &req.0.idempotency_key);
         match (&req.0.reward, req.0.purchase_amount, req.0.points) {
             (Some(_), Some(_), _) => {
-                v.check::<()>("reward", Err("give either reward or purchase_amount".into()));
+                v.check::<()>(
+                    "reward",
+                    Err("give either reward or purchase_amount".into()),
+                );
             }
             (Some(r), None, p) => {
                 if r.trim().is_empty() {
@@ -608,10 +635,16 @@ impl PointsApi {
                 }
             }
             (None, Some(a), _) if !(1..=MAX_AMOUNT).contains(&a) => {
-                v.check::<()>("purchase_amount", Err("must be at least 1 (minor units)".into()));
+                v.check::<()>(
+                    "purchase_amount",
+                    Err("must be at least 1 (minor units)".into()),
+                );
             }
             (None, None, _) => {
-                v.check::<()>("reward", Err("give either reward or purchase_amount".into()));
+                v.check::<()>(
+                    "reward",
+                    Err("give either reward or purchase_amount".into()),
+                );
             }
             _ => {}
         }
@@ -711,7 +744,7 @@ impl PointsApi {
         path = "/members/:id/check-ins",
         method = "post",
         operation_id = "checkIn",
-        transform = "crate::gate::needs_events"
+        transform = "needs_events"
     )]
     async fn check_in(
         &self,
@@ -734,9 +767,13 @@ impl PointsApi {
         path = "/events",
         method = "post",
         operation_id = "recordEvent",
-        transform = "crate::gate::needs_events"
+        transform = "needs_events"
     )]
-    async fn event(&self, auth: TenantAuth, req: Json<NewEvent>) -> Result<EventResponse, ApiError> {
+    async fn event(
+        &self,
+        auth: TenantAuth,
+        req: Json<NewEvent>,
+    ) -> Result<EventResponse, ApiError> {
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::PurchasesWrite))
@@ -774,7 +811,13 @@ impl PointsApi {
             v.check::<()>("occurred_at", Err("must not be in the future".into()));
         }
         v.finish().map_err(ApiError::invalid)?;
-        let member = resolve_member(&self.state, &mut tx, &me, &req.0.member).await?;
+        let member = resolve_member(
+            &self.state,
+            &mut tx,
+            &me,
+            &member_ref(req.0.member_id, &req.0.card_number, &req.0.phone),
+        )
+        .await?;
         let mut a = points::lock_account(&mut tx, member.id, now).await?;
         let hash = request_hash(&req.0);
         let external_id = req.0.external_id.trim().to_owned();
@@ -782,7 +825,8 @@ impl PointsApi {
             if h != hash {
                 return Err(crate::purchases::external_id_reused());
             }
-            let mut r: EventResult = serde_json::from_value(r).map_err(|e| ApiError::internal(&e))?;
+            let mut r: EventResult =
+                serde_json::from_value(r).map_err(|e| ApiError::internal(&e))?;
             r.replayed = true;
             tx.commit().await?;
             return Ok(EventResponse::Replayed(Json(r)));
@@ -863,7 +907,11 @@ impl PointsApi {
     }
 
     /// The business's point settings.
-    #[oai(path = "/points/settings", method = "get", operation_id = "getPointSettings")]
+    #[oai(
+        path = "/points/settings",
+        method = "get",
+        operation_id = "getPointSettings"
+    )]
     async fn get_settings(&self, auth: TenantAuth) -> Result<Json<PointSettingsView>, ApiError> {
         let (mut tx, _) = self
             .state
@@ -875,7 +923,11 @@ impl PointsApi {
     }
 
     /// Change the point settings (expiry applies to points earned from now on).
-    #[oai(path = "/points/settings", method = "put", operation_id = "setPointSettings")]
+    #[oai(
+        path = "/points/settings",
+        method = "put",
+        operation_id = "setPointSettings"
+    )]
     async fn set_settings(
         &self,
         auth: TenantAuth,

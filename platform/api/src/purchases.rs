@@ -39,6 +39,18 @@ pub struct MemberRef {
     pub phone: Option<String>,
 }
 
+pub fn member_ref(
+    member_id: Option<Uuid>,
+    card_number: &Option<String>,
+    phone: &Option<String>,
+) -> MemberRef {
+    MemberRef {
+        member_id,
+        card_number: card_number.clone(),
+        phone: phone.clone(),
+    }
+}
+
 /// One line of a purchase.
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 #[oai(deny_unknown_fields)]
@@ -63,9 +75,13 @@ pub struct NewPurchase {
     /// returns the first result; the same id with a different body is a 409.
     #[oai(validator(max_length = 100))]
     pub external_id: String,
-    #[oai(flatten)]
-    #[serde(flatten)]
-    pub member: MemberRef,
+    /// The member: exactly one of `member_id`, `card_number`, `phone`.
+    pub member_id: Option<Uuid>,
+    #[oai(validator(max_length = 40))]
+    pub card_number: Option<String>,
+    /// In any formatting; read in the business's phone region.
+    #[oai(validator(max_length = 100))]
+    pub phone: Option<String>,
     /// Amount paid, in minor units (fen, cents).
     pub amount: i64,
     /// ISO 4217; defaults to the business's currency.
@@ -258,9 +274,10 @@ pub async fn resolve_member(
             .map_err(|e| ApiError::invalid_field("card_number", e))?;
         let card = cards::find(tx, &number).await?;
         match card {
-            Some(card) if card.status == "active" => {
-                ("card_number", members::get(tx, card.member_id).await.map(Some))
-            }
+            Some(card) if card.status == "active" => (
+                "card_number",
+                members::get(tx, card.member_id).await.map(Some),
+            ),
             Some(card) => {
                 return Err(ApiError::invalid_field(
                     "card_number",
@@ -296,18 +313,28 @@ struct Checked {
     occurred_at: DateTime<Utc>,
 }
 
-fn check_purchase(req: &NewPurchase, me: &Principal, now: DateTime<Utc>) -> Result<Checked, ApiError> {
+fn check_purchase(
+    req: &NewPurchase,
+    me: &Principal,
+    now: DateTime<Utc>,
+) -> Result<Checked, ApiError> {
     let mut v = patron_core::Validation::new();
     check_external_id(&mut v, "external_id", &req.external_id);
     if !(0..=MAX_AMOUNT).contains(&req.amount) {
-        v.check::<()>("amount", Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")));
+        v.check::<()>(
+            "amount",
+            Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")),
+        );
     }
     let currency = req
         .currency
         .clone()
         .unwrap_or_else(|| me.tenant.settings.currency.clone());
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        v.check::<()>("currency", Err("must be an ISO 4217 code such as CNY".into()));
+        v.check::<()>(
+            "currency",
+            Err("must be an ISO 4217 code such as CNY".into()),
+        );
     }
     let mut items = Vec::with_capacity(req.items.len());
     for (i, it) in req.items.iter().enumerate() {
@@ -324,7 +351,11 @@ fn check_purchase(req: &NewPurchase, me: &Principal, now: DateTime<Utc>) -> Resu
                 Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")),
             );
         }
-        for (name, s) in [("sku", &it.sku), ("name", &it.name), ("category", &it.category)] {
+        for (name, s) in [
+            ("sku", &it.sku),
+            ("name", &it.name),
+            ("category", &it.category),
+        ] {
             check_text(&mut v, &format!("items[{i}].{name}"), s);
         }
         items.push(json!({
@@ -376,7 +407,12 @@ pub async fn run_rule(
         Ok(o) => (o.points, reasons_of(&o), Some(rule.version), None),
         Err(e) => {
             tracing::info!(trigger, version = rule.version, error = %e, "a point rule failed");
-            (0, Vec::new(), Some(rule.version), Some(RuleFailure::from(&e)))
+            (
+                0,
+                Vec::new(),
+                Some(rule.version),
+                Some(RuleFailure::from(&e)),
+            )
         }
     }
 }
@@ -398,13 +434,22 @@ impl PurchasesApi {
             .await?;
         let now = self.state.now();
         let checked = check_purchase(&req.0, &me, now)?;
-        let member = resolve_member(&self.state, &mut tx, &me, &req.0.member).await?;
+        let member = resolve_member(
+            &self.state,
+            &mut tx,
+            &me,
+            &member_ref(req.0.member_id, &req.0.card_number, &req.0.phone),
+        )
+        .await?;
         let hash = request_hash(&req.0);
         let external_id = req.0.external_id.trim().to_owned();
         // The referrer's account is locked with the member's, in a fixed order.
         let mut locked = points::lock_accounts(
             &mut tx,
-            &[Some(member.id), member.referrer_id].into_iter().flatten().collect::<Vec<_>>(),
+            &[Some(member.id), member.referrer_id]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
             now,
         )
         .await?;
@@ -412,7 +457,10 @@ impl PurchasesApi {
             tx.commit().await?;
             return Ok(RecordedPurchase::Replayed(Json(r)));
         }
-        let pos = locked.iter().position(|a| a.member_id == member.id).expect("locked");
+        let pos = locked
+            .iter()
+            .position(|a| a.member_id == member.id)
+            .expect("locked");
         let mut account = locked.swap_remove(pos);
         let mut referrer_account = locked.pop();
         let rules = self.state.rules.tenant(&mut tx).await?;
@@ -445,8 +493,15 @@ impl PurchasesApi {
             at: now,
         };
         let expires = core_points::expires_at(rules.settings.expiry, now, tz);
-        let done = points::earn(&mut tx, &mut account, earned, &src, expires, local_date(&me, now))
-            .await?;
+        let done = points::earn(
+            &mut tx,
+            &mut account,
+            earned,
+            &src,
+            expires,
+            local_date(&me, now),
+        )
+        .await?;
         points::save_account(&mut tx, &account, now).await?;
         let mut result = PurchaseResult {
             purchase_id: id,
@@ -466,18 +521,42 @@ impl PurchasesApi {
             occurred_at: checked.occurred_at,
             replayed: false,
         };
-        sqlx_insert_purchase(&mut tx, &result, &hash, &checked, &subject, now, done.entry_id)
-            .await?;
-        if let (true, Some(referrer), Some(ra)) =
-            (first_purchase, member.referrer_id, referrer_account.as_mut())
-        {
+        sqlx_insert_purchase(
+            &mut tx,
+            &result,
+            &hash,
+            &checked,
+            &subject,
+            now,
+            done.entry_id,
+        )
+        .await?;
+        if let (true, Some(referrer), Some(ra)) = (
+            first_purchase,
+            member.referrer_id,
+            referrer_account.as_mut(),
+        ) {
             result.referral = referral(
-                &self.state, &mut tx, &me, &rules, &member, referrer, ra, id, &event, now,
+                &self.state,
+                &mut tx,
+                &me,
+                &rules,
+                &member,
+                referrer,
+                ra,
+                id,
+                &event,
+                now,
             )
             .await?;
             if result.referral.is_some() {
                 // Stored answer includes the referral.
-                patron_db::points::set_purchase_response(&mut tx, id, &serde_json::to_value(&result).expect("serialisable")).await?;
+                patron_db::points::set_purchase_response(
+                    &mut tx,
+                    id,
+                    &serde_json::to_value(&result).expect("serialisable"),
+                )
+                .await?;
             }
         }
         tx.commit().await?;
@@ -489,7 +568,11 @@ impl PurchasesApi {
     /// the business's policy decides: a negative balance, or a debt the next earnings
     /// settle. Idempotent by `external_id`.
     #[oai(path = "/refunds", method = "post", operation_id = "recordRefund")]
-    async fn refund(&self, auth: TenantAuth, req: Json<NewRefund>) -> Result<RecordedRefund, ApiError> {
+    async fn refund(
+        &self,
+        auth: TenantAuth,
+        req: Json<NewRefund>,
+    ) -> Result<RecordedRefund, ApiError> {
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::PurchasesWrite))
@@ -509,7 +592,11 @@ impl PurchasesApi {
             );
         }
         v.finish().map_err(ApiError::invalid)?;
-        let field = if req.0.purchase_id.is_some() { "purchase_id" } else { "purchase_external_id" };
+        let field = if req.0.purchase_id.is_some() {
+            "purchase_id"
+        } else {
+            "purchase_external_id"
+        };
         let member_id = points::purchase_member(
             &mut tx,
             req.0.purchase_id,
@@ -524,7 +611,8 @@ impl PurchasesApi {
             if h != hash {
                 return Err(external_id_reused());
             }
-            let mut r: RefundResult = serde_json::from_value(r).map_err(|e| ApiError::internal(&e))?;
+            let mut r: RefundResult =
+                serde_json::from_value(r).map_err(|e| ApiError::internal(&e))?;
             r.replayed = true;
             tx.commit().await?;
             return Ok(RecordedRefund::Replayed(Json(r)));
@@ -550,7 +638,8 @@ impl PurchasesApi {
                 format!("at most {refundable} of this purchase is left to refund"),
             ));
         }
-        let back = core_points::points_to_reverse(p.points, p.amount, p.refunded, p.reversed, amount);
+        let back =
+            core_points::points_to_reverse(p.points, p.amount, p.refunded, p.reversed, amount);
         let rules = self.state.rules.tenant(&mut tx).await?;
         let id = Uuid::now_v7();
         let subject = me.subject();
@@ -576,8 +665,15 @@ impl PurchasesApi {
                     }
                     RefundShortfall::Debt => {
                         if available > 0 {
-                            points::take(&mut tx, &mut account, "reverse", available, &src, p.entry_id)
-                                .await?;
+                            points::take(
+                                &mut tx,
+                                &mut account,
+                                "reverse",
+                                available,
+                                &src,
+                                p.entry_id,
+                            )
+                            .await?;
                         }
                         debt_added = back - available;
                     }
@@ -627,7 +723,11 @@ impl PurchasesApi {
     }
 
     /// A member's purchases, newest first, with totals over all of them.
-    #[oai(path = "/members/:id/purchases", method = "get", operation_id = "memberPurchases")]
+    #[oai(
+        path = "/members/:id/purchases",
+        method = "get",
+        operation_id = "memberPurchases"
+    )]
     async fn history(
         &self,
         auth: TenantAuth,
@@ -655,7 +755,10 @@ impl PurchasesApi {
         })?;
         let (rows, totals) = points::purchases_of(&mut tx, id.0, before, limit).await?;
         let next_cursor = (rows.len() as i64 == limit)
-            .then(|| rows.last().map(|r| format!("{}~{}", r.occurred_at.to_rfc3339(), r.id)))
+            .then(|| {
+                rows.last()
+                    .map(|r| format!("{}~{}", r.occurred_at.to_rfc3339(), r.id))
+            })
             .flatten();
         tx.commit().await?;
         Ok(Json(PurchaseHistory {
@@ -847,4 +950,3 @@ async fn referral(
         points: earned,
     }))
 }
-

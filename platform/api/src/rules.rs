@@ -238,15 +238,16 @@ fn trigger_of(raw: &str) -> Result<String, ApiError> {
 
 /// A template form, checked, with the script it generates.
 fn render(template: &Value, field: &str) -> Result<(Template, String), ApiError> {
-    let t: Template = serde_json::from_value(template.clone()).map_err(|e| {
-        ApiError::invalid_field(field, format!("is not a template form: {e}"))
-    })?;
-    t.validate().map_err(|errors| {
+    let t = Template::parse(template.clone()).map_err(|errors| {
         ApiError::invalid(
             errors
                 .into_iter()
                 .map(|mut e| {
-                    e.field = format!("{field}.{}", e.field);
+                    e.field = if e.field.is_empty() {
+                        field.to_owned()
+                    } else {
+                        format!("{field}.{}", e.field)
+                    };
                     e
                 })
                 .collect(),
@@ -254,6 +255,29 @@ fn render(template: &Value, field: &str) -> Result<(Template, String), ApiError>
     })?;
     let script = t.to_script();
     Ok((t, script))
+}
+
+/// The trigger a template's rule belongs to.
+fn template_trigger(t: &Template) -> String {
+    match t {
+        Template::CustomEvent(_) => format!("event.{}", t.event_kind()),
+        _ => t.event_kind().to_owned(),
+    }
+}
+
+/// 422 unless the template is for `trigger`.
+fn check_template_trigger(template: Option<&Value>, trigger: &str) -> Result<(), ApiError> {
+    if let Some(v) = template {
+        let (t, _) = render(v, "template")?;
+        let wanted = template_trigger(&t);
+        if wanted != trigger {
+            return Err(ApiError::invalid_field(
+                "template.kind",
+                format!("this form makes a rule for {wanted}, not {trigger}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_script(script: &str, field: &str) -> Result<(), ApiError> {
@@ -292,8 +316,8 @@ fn script_of(
 /// needed to publish it).
 fn from_template(script: &str, template: Option<&Value>) -> bool {
     template
-        .and_then(|t| serde_json::from_value::<Template>(t.clone()).ok())
-        .is_some_and(|t| t.validate().is_ok() && t.to_script() == script)
+        .and_then(|t| Template::parse(t.clone()).ok())
+        .is_some_and(|t| t.to_script() == script)
 }
 
 impl RulesApi {
@@ -332,7 +356,10 @@ impl RulesApi {
 fn unavailable_error(e: &RuleError) -> ApiError {
     ApiError::unavailable(
         "sandbox_unavailable",
-        format!("the rule sandbox could not answer ({}); try again", e.message),
+        format!(
+            "the rule sandbox could not answer ({}); try again",
+            e.message
+        ),
     )
 }
 
@@ -345,8 +372,14 @@ fn compile_problem(f: &RuleFailure, field: &str) -> ApiError {
     ApiError::invalid_field(field, format!("does not compile{at}: {}", f.message))
 }
 
-async fn active_version(tx: &mut TenantTx, trigger: &str) -> Result<Option<rules::Active>, DbError> {
-    Ok(rules::active(tx).await?.into_iter().find(|a| a.trigger == trigger))
+async fn active_version(
+    tx: &mut TenantTx,
+    trigger: &str,
+) -> Result<Option<rules::Active>, DbError> {
+    Ok(rules::active(tx)
+        .await?
+        .into_iter()
+        .find(|a| a.trigger == trigger))
 }
 
 #[OpenApi(tag = "Tag::Rules")]
@@ -375,9 +408,10 @@ impl RulesApi {
         }
         for d in drafts {
             let view = self.draft_view(me.tenant.id, d).await?;
-            by.entry(view.trigger.clone())
+            let trigger = view.trigger.clone();
+            by.entry(trigger.clone())
                 .or_insert_with(|| TriggerRules {
-                    trigger: view.trigger.clone(),
+                    trigger,
                     active_version: None,
                     activated_at: None,
                     draft: None,
@@ -391,7 +425,11 @@ impl RulesApi {
 
     /// Save a trigger's draft: a script, or a template form (the script is generated and
     /// can then be edited). A draft may not compile yet; the answer says where it fails.
-    #[oai(path = "/rules/:trigger/draft", method = "put", operation_id = "saveRuleDraft")]
+    #[oai(
+        path = "/rules/:trigger/draft",
+        method = "put",
+        operation_id = "saveRuleDraft"
+    )]
     async fn save_draft(
         &self,
         auth: TenantAuth,
@@ -403,6 +441,7 @@ impl RulesApi {
             .authorize(&auth, Some(Permission::RulesWrite))
             .await?;
         let trigger = trigger_of(&trigger.0)?;
+        check_template_trigger(req.0.template.as_ref(), &trigger)?;
         let (script, template) = script_of(req.0.script, req.0.template.as_ref())?
             .ok_or_else(|| ApiError::invalid_field("script", "give a script or a template"))?;
         let d = rules::save_draft(
@@ -419,7 +458,11 @@ impl RulesApi {
     }
 
     /// Compile a script: `ok`, or the error with line and column.
-    #[oai(path = "/rules/validate", method = "post", operation_id = "validateRule")]
+    #[oai(
+        path = "/rules/validate",
+        method = "post",
+        operation_id = "validateRule"
+    )]
     async fn validate(
         &self,
         auth: TenantAuth,
@@ -440,7 +483,11 @@ impl RulesApi {
 
     /// Try a draft against given events and/or recent purchases, next to the version in
     /// force. Nothing is written.
-    #[oai(path = "/rules/simulate", method = "post", operation_id = "simulateRule")]
+    #[oai(
+        path = "/rules/simulate",
+        method = "post",
+        operation_id = "simulateRule"
+    )]
     async fn simulate(
         &self,
         auth: TenantAuth,
@@ -453,7 +500,10 @@ impl RulesApi {
         let trigger = trigger_of(req.0.trigger.as_deref().unwrap_or("purchase"))?;
         let last = req.0.last_purchases.unwrap_or(0);
         if !(0..=10_000).contains(&last) {
-            return Err(ApiError::invalid_field("last_purchases", "must be 0 to 10000"));
+            return Err(ApiError::invalid_field(
+                "last_purchases",
+                "must be 0 to 10000",
+            ));
         }
         if req.0.events.is_empty() && last == 0 {
             return Err(ApiError::invalid_field(
@@ -475,7 +525,10 @@ impl RulesApi {
         let tz = engine::zone(&me.tenant.settings.time_zone);
         let mut cases = Vec::new();
         let mut meta: Vec<(Option<Uuid>, Option<Uuid>)> = Vec::new();
-        let kind = trigger.strip_prefix("event.").unwrap_or(&trigger).to_owned();
+        let kind = trigger
+            .strip_prefix("event.")
+            .unwrap_or(&trigger)
+            .to_owned();
         for (i, e) in req.0.events.iter().enumerate() {
             let Value::Object(obj) = &e.event else {
                 return Err(ApiError::invalid_field(
@@ -507,15 +560,21 @@ impl RulesApi {
                 }
                 (Some(m), None) => m.clone(),
                 (None, Some(id)) => {
-                    let m = patron_db::members::get(&mut tx, id).await.map_err(|e| match e {
-                        DbError::NotFound => ApiError::invalid_field(
-                            &format!("events[{i}].member_id"),
-                            "there is no such member",
-                        ),
-                        other => other.into(),
-                    })?;
+                    let m = patron_db::members::get(&mut tx, id)
+                        .await
+                        .map_err(|e| match e {
+                            DbError::NotFound => ApiError::invalid_field(
+                                &format!("events[{i}].member_id"),
+                                "there is no such member",
+                            ),
+                            other => other.into(),
+                        })?;
                     let a = patron_db::points::account(&mut tx, id).await?;
-                    engine::member_input(&m, &a, crate::purchases::local_date(&me, self.state.now()))
+                    engine::member_input(
+                        &m,
+                        &a,
+                        crate::purchases::local_date(&me, self.state.now()),
+                    )
                 }
                 (None, None) => json!({}),
             };
@@ -659,7 +718,11 @@ impl RulesApi {
     /// Publish a new version of a trigger's rule and put it in force (the given script or
     /// template, else the draft). It must compile. A script written or edited by hand
     /// needs the plan feature `rule_scripts`; one generated from a template does not.
-    #[oai(path = "/rules/:trigger/publish", method = "post", operation_id = "publishRule")]
+    #[oai(
+        path = "/rules/:trigger/publish",
+        method = "post",
+        operation_id = "publishRule"
+    )]
     async fn publish(
         &self,
         auth: TenantAuth,
@@ -671,6 +734,7 @@ impl RulesApi {
             .authorize(&auth, Some(Permission::RulesPublish))
             .await?;
         let trigger = trigger_of(&trigger.0)?;
+        check_template_trigger(req.0.template.as_ref(), &trigger)?;
         let (script, template) = match script_of(req.0.script, req.0.template.as_ref())? {
             Some(x) => x,
             None => {
@@ -679,13 +743,18 @@ impl RulesApi {
                     .into_iter()
                     .find(|d| d.trigger == trigger)
                     .ok_or_else(|| {
-                        ApiError::invalid_field("script", "give a script: this trigger has no draft")
+                        ApiError::invalid_field(
+                            "script",
+                            "give a script: this trigger has no draft",
+                        )
                     })?;
                 (d.script, d.template)
             }
         };
         if !from_template(&script, template.as_ref()) {
-            self.state.require_feature(&me, Feature::RuleScripts).await?;
+            self.state
+                .require_feature(&me, Feature::RuleScripts)
+                .await?;
         }
         if let Some(f) = self.compile(me.tenant.id, &script).await? {
             return Err(compile_problem(&f, "script"));
@@ -706,14 +775,26 @@ impl RulesApi {
             self.state.now(),
         )
         .await?;
-        audit(&mut tx, &me, "rules.publish", &trigger, v.version, self.state.now()).await?;
+        audit(
+            &mut tx,
+            &me,
+            "rules.publish",
+            &trigger,
+            v.version,
+            self.state.now(),
+        )
+        .await?;
         tx.commit().await?;
         self.state.rules.forget(me.tenant.id).await;
         Ok(Json(version_view(v, true)))
     }
 
     /// A trigger's versions, newest first.
-    #[oai(path = "/rules/:trigger/versions", method = "get", operation_id = "ruleVersions")]
+    #[oai(
+        path = "/rules/:trigger/versions",
+        method = "get",
+        operation_id = "ruleVersions"
+    )]
     async fn versions(
         &self,
         auth: TenantAuth,
@@ -738,7 +819,11 @@ impl RulesApi {
     }
 
     /// Put an earlier version of a trigger's rule back in force.
-    #[oai(path = "/rules/:trigger/rollback", method = "post", operation_id = "rollbackRule")]
+    #[oai(
+        path = "/rules/:trigger/rollback",
+        method = "post",
+        operation_id = "rollbackRule"
+    )]
     async fn rollback(
         &self,
         auth: TenantAuth,
@@ -769,7 +854,11 @@ impl RulesApi {
     }
 
     /// The rule templates and their forms.
-    #[oai(path = "/rules/templates", method = "get", operation_id = "ruleTemplates")]
+    #[oai(
+        path = "/rules/templates",
+        method = "get",
+        operation_id = "ruleTemplates"
+    )]
     async fn templates(&self, auth: TenantAuth) -> Result<Json<TemplateCatalog>, ApiError> {
         let (tx, _) = self
             .state
@@ -777,12 +866,16 @@ impl RulesApi {
             .await?;
         drop(tx);
         Ok(Json(TemplateCatalog {
-            templates: patron_rules::templates::catalog(),
+            templates: Template::catalog(),
         }))
     }
 
     /// The script a template form generates (every bad field of the form named).
-    #[oai(path = "/rules/templates/render", method = "post", operation_id = "renderTemplate")]
+    #[oai(
+        path = "/rules/templates/render",
+        method = "post",
+        operation_id = "renderTemplate"
+    )]
     async fn render_template(
         &self,
         auth: TenantAuth,

@@ -90,13 +90,34 @@ impl PointSettings {
         }
         range(&mut v, "redeem_points", self.redeem_points, 1, 1_000_000);
         range(&mut v, "redeem_value", self.redeem_value, 1, 1_000_000);
-        range(&mut v, "min_redeem_points", self.min_redeem_points, 1, 1_000_000_000);
-        range(&mut v, "max_deduction_percent", self.max_deduction_percent, 0, 100);
-        range(&mut v, "check_in_points", self.check_in_points, 0, 1_000_000);
+        range(
+            &mut v,
+            "min_redeem_points",
+            self.min_redeem_points,
+            1,
+            1_000_000_000,
+        );
+        range(
+            &mut v,
+            "max_deduction_percent",
+            self.max_deduction_percent,
+            0,
+            100,
+        );
+        range(
+            &mut v,
+            "check_in_points",
+            self.check_in_points,
+            0,
+            1_000_000,
+        );
         range(&mut v, "streak_days", self.streak_days, 0, 365);
         range(&mut v, "streak_bonus", self.streak_bonus, 0, 1_000_000);
         if self.streak_bonus > 0 && self.streak_days == 0 {
-            v.check::<()>("streak_days", Err("must be set when streak_bonus is".into()));
+            v.check::<()>(
+                "streak_days",
+                Err("must be set when streak_bonus is".into()),
+            );
         }
         v.finish()
     }
@@ -181,7 +202,13 @@ pub fn expires_at(policy: ExpiryPolicy, earned: DateTime<Utc>, tz: Tz) -> Option
 /// was refunded before and `reversed` points were taken back before; now `refund` more is
 /// refunded. Computed on the running total, so refunds in parts take back exactly what one
 /// refund of the whole would.
-pub fn points_to_reverse(earned: i64, amount: i64, refunded: i64, reversed: i64, refund: i64) -> i64 {
+pub fn points_to_reverse(
+    earned: i64,
+    amount: i64,
+    refunded: i64,
+    reversed: i64,
+    refund: i64,
+) -> i64 {
     if amount <= 0 || earned <= 0 {
         return 0;
     }
@@ -301,10 +328,20 @@ mod tests {
             streak_bonus: 5,
             ..PointSettings::default()
         };
-        let fields: Vec<_> = s.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<_> = s
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
-            ["expiry.days", "redeem_points", "max_deduction_percent", "streak_days"]
+            [
+                "expiry.days",
+                "redeem_points",
+                "max_deduction_percent",
+                "streak_days"
+            ]
         );
         assert!(PointSettings::default().validate().is_ok());
         let parsed: PointSettings =

@@ -694,13 +694,13 @@ pub async fn purchase_member(
     id: Option<Uuid>,
     external_id: Option<&str>,
 ) -> Result<Option<Uuid>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT member_id FROM purchases WHERE id = $1 OR external_id = $2",
+    Ok(
+        sqlx::query_scalar("SELECT member_id FROM purchases WHERE id = $1 OR external_id = $2")
+            .bind(id)
+            .bind(external_id)
+            .fetch_optional(tx.conn())
+            .await?,
     )
-    .bind(id)
-    .bind(external_id)
-    .fetch_optional(tx.conn())
-    .await?)
 }
 
 pub async fn purchase_for_update(
@@ -811,12 +811,12 @@ pub async fn insert_refund(tx: &mut TenantTx, r: &NewRefundRow<'_>) -> Result<()
 }
 
 pub async fn referral_paid(tx: &mut TenantTx, referred: Uuid) -> Result<bool, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM referral_rewards WHERE referred_id = $1)",
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM referral_rewards WHERE referred_id = $1)")
+            .bind(referred)
+            .fetch_one(tx.conn())
+            .await?,
     )
-    .bind(referred)
-    .fetch_one(tx.conn())
-    .await?)
 }
 
 pub async fn record_referral(
@@ -951,7 +951,10 @@ pub async fn recent_purchases(
         .into_iter()
         .filter_map(|p| {
             let m = members.get(&p.member_id)?.clone();
-            let a = accounts.get(&p.member_id).cloned().unwrap_or_else(|| empty(p.member_id));
+            let a = accounts
+                .get(&p.member_id)
+                .cloned()
+                .unwrap_or_else(|| empty(p.member_id));
             Some((p, m, a))
         })
         .collect())
@@ -972,4 +975,16 @@ fn empty(member_id: Uuid) -> Account {
         last_check_in: None,
         streak: 0,
     }
+}
+
+/// Purchases that earned points but have no `earn` entry (never expected: both are written
+/// in one transaction).
+pub async fn purchases_without_entry(tx: &mut TenantTx) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM purchases p WHERE p.points > 0 AND NOT EXISTS ( \
+             SELECT 1 FROM point_entries e WHERE e.id = p.entry_id AND e.kind = 'earn' \
+             AND e.points = p.points AND e.member_id = p.member_id)",
+    )
+    .fetch_one(tx.conn())
+    .await?)
 }

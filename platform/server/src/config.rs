@@ -47,6 +47,12 @@ pub struct Settings {
     /// (`PATRON_PAYMENT_WEBHOOK_SECRET`); unset turns that webhook off.
     #[serde(serialize_with = "hide_opt")]
     pub payment_webhook_secret: Option<SecretString>,
+    /// Rule sandbox worker processes (`PATRON_SANDBOX_WORKERS`).
+    pub sandbox_workers: usize,
+    /// Deadline of one rule evaluation, in milliseconds (`PATRON_SANDBOX_DEADLINE_MS`).
+    pub sandbox_deadline_ms: u64,
+    /// Memory limit of each sandbox worker, in MiB (`PATRON_SANDBOX_MEMORY_MB`).
+    pub sandbox_memory_mb: u64,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -65,6 +71,9 @@ pub const KEYS: &[&str] = &[
     "pii_retired_keys",
     "pii_index_key",
     "payment_webhook_secret",
+    "sandbox_workers",
+    "sandbox_deadline_ms",
+    "sandbox_memory_mb",
 ];
 
 fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -95,11 +104,25 @@ impl Default for Settings {
             pii_retired_keys: None,
             pii_index_key: None,
             payment_webhook_secret: None,
+            sandbox_workers: 2,
+            sandbox_deadline_ms: 200,
+            sandbox_memory_mb: 256,
         }
     }
 }
 
 impl Settings {
+    /// How to run the rule sandbox (the binary: `PATRON_SANDBOX_BIN`, else next to this
+    /// executable).
+    pub fn sandbox(&self) -> patron_rules::SandboxConfig {
+        patron_rules::SandboxConfig {
+            workers: self.sandbox_workers.clamp(1, 64),
+            deadline: std::time::Duration::from_millis(self.sandbox_deadline_ms.clamp(10, 10_000)),
+            max_memory_mb: self.sandbox_memory_mb.clamp(32, 16_384),
+            ..patron_rules::SandboxConfig::default()
+        }
+    }
+
     /// Reads the settings; `PATRON_CONFIG` names an optional TOML file.
     pub fn load() -> anyhow::Result<Self> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));

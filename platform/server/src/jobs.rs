@@ -20,6 +20,10 @@ pub const PERIODS: &str = "billing.periods";
 pub const DUNNING: &str = "billing.dunning";
 /// Drops the data of closed accounts whose retention has run out.
 pub const PURGE: &str = "lifecycle.purge";
+/// Fans out [`POINTS_EXPIRE`] to every live tenant.
+pub const POINTS_EXPIRY: &str = "points.expiry";
+/// Expires one tenant's points whose time has come.
+pub const POINTS_EXPIRE: &str = "points.expire";
 
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
@@ -72,6 +76,7 @@ impl JobRunner {
             ("billing-periods", PERIODS, Duration::hours(1)),
             ("billing-dunning", DUNNING, Duration::hours(1)),
             ("purge-closed", PURGE, Duration::hours(6)),
+            ("points-expiry", POINTS_EXPIRY, Duration::minutes(15)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -155,12 +160,15 @@ impl JobRunner {
 
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
-            FANOUT => {
-                let kind = job
-                    .payload
-                    .get("kind")
-                    .and_then(|k| k.as_str())
-                    .unwrap_or(SESSION_CLEANUP);
+            FANOUT | POINTS_EXPIRY => {
+                let kind = match job.kind.as_str() {
+                    POINTS_EXPIRY => POINTS_EXPIRE,
+                    _ => job
+                        .payload
+                        .get("kind")
+                        .and_then(|k| k.as_str())
+                        .unwrap_or(SESSION_CLEANUP),
+                };
                 let now = self.clock.now();
                 let mut queued = 0;
                 for id in jobs::live_tenant_ids(&self.db).await? {
@@ -195,6 +203,12 @@ impl JobRunner {
                     sessions::delete_stale(&mut tx, self.clock.now(), session_grace()).await?;
                 tx.commit().await?;
                 Ok(serde_json::json!({ "deleted": deleted }))
+            }
+            POINTS_EXPIRE => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{POINTS_EXPIRE} needs a tenant"))?;
+                crate::points::expire_job(&self.db, id, self.clock.now()).await
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,

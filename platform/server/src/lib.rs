@@ -5,6 +5,7 @@ pub mod billing;
 pub mod commands;
 pub mod config;
 pub mod jobs;
+pub mod points;
 
 use anyhow::Context;
 use patron_api::{ApiConfig, AppState};
@@ -35,6 +36,9 @@ pub struct Options {
     pub pii_keys: patron_core::pii::PiiKeys,
     /// See [`ApiConfig::payment_webhook_secret`].
     pub payment_webhook_secret: Option<secrecy::SecretString>,
+    /// The rule sandbox workers (`None`: rules do not run; purchases record zero points with
+    /// the error attached).
+    pub sandbox: Option<patron_rules::SandboxConfig>,
 }
 
 impl Application {
@@ -71,6 +75,14 @@ impl Application {
                 payment_webhook_secret: options.payment_webhook_secret,
             },
         );
+        let state = match options.sandbox {
+            Some(config) => {
+                let pool = patron_rules::SandboxPool::start(config)
+                    .map_err(|e| anyhow::anyhow!("cannot start the rule sandbox: {}", e.message))?;
+                state.with_sandbox(pool)
+            }
+            None => state,
+        };
         let jobs = options.run_jobs.then(|| jobs::JobRunner::new(db, clock));
         Ok(Self {
             addr,
@@ -98,6 +110,12 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let listener = tokio::spawn(self.state.access.clone().follow_changes());
         let tenant_listener = tokio::spawn(self.state.clone().follow_tenant_changes());
+        let rule_listener = tokio::spawn(
+            self.state
+                .rules
+                .clone()
+                .follow_changes(self.state.db.clone()),
+        );
         let meter = {
             let state = self.state.clone();
             tokio::spawn(async move {
@@ -123,6 +141,7 @@ impl Application {
         }
         listener.abort();
         tenant_listener.abort();
+        rule_listener.abort();
         meter.abort();
         if let Err(e) = self
             .state

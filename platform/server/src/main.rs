@@ -34,6 +34,13 @@ enum Command {
         #[command(subcommand)]
         command: Box<TenantCommand>,
     },
+    /// Check every tenant's points ledger: balances against entries, open lots and debts,
+    /// and purchases against their entries. Fails when anything differs.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Platform operator accounts.
     Operator {
         #[command(subcommand)]
@@ -147,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
                     run_jobs: settings.jobs,
                     pii_keys,
                     payment_webhook_secret: settings.payment_webhook_secret.clone(),
+                    sandbox: Some(settings.sandbox()),
                 },
             )
             .await?;
@@ -163,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
                 report.failed.len()
             );
         }
+        Command::Verify { json } => patron_server::points::verify_command(&db, json).await?,
         Command::Operator {
             command:
                 OperatorCommand::Create {

@@ -1,0 +1,157 @@
+//! Point work outside requests: the expiry job, and `patron verify`, which checks every
+//! tenant's ledger.
+
+use chrono::{DateTime, Utc};
+use patron_db::points::{self, Difference};
+use patron_db::{jobs, tenants, Db, Tenant};
+use serde::Serialize;
+
+/// Members handled per transaction by the expiry job.
+const EXPIRY_BATCH: i64 = 200;
+
+/// Expires one tenant's lots whose time has come, a batch of members per transaction, each
+/// under its account lock: safe to run twice or on two replicas at once (a lot already
+/// expired holds nothing more to expire).
+pub async fn expire_tenant(
+    db: &Db,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+) -> anyhow::Result<serde_json::Value> {
+    let (mut members, mut expired) = (0_i64, 0_i64);
+    loop {
+        let mut tx = db.tenant_tx(tenant).await?;
+        let due = points::members_with_expired_lots(&mut tx, now, EXPIRY_BATCH).await?;
+        if due.is_empty() {
+            break;
+        }
+        let mut done = 0;
+        for id in &due {
+            let mut account = points::lock_account(&mut tx, *id, now).await?;
+            let n = points::expire(&mut tx, &mut account, now, "system:expiry").await?;
+            if n > 0 {
+                points::save_account(&mut tx, &account, now).await?;
+                members += 1;
+                expired += n;
+                done += 1;
+            }
+        }
+        tx.commit().await?;
+        if done == 0 {
+            // Another runner took this batch between our read and our locks; it finishes it.
+            break;
+        }
+    }
+    Ok(serde_json::json!({ "members": members, "points": expired }))
+}
+
+/// The expiry job for one tenant, by id.
+pub async fn expire_job(
+    db: &Db,
+    tenant_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<serde_json::Value> {
+    match tenants::find_by_id(db, tenant_id).await? {
+        Some(t) if t.purged_at.is_none() => expire_tenant(db, &t, now).await,
+        _ => Ok(serde_json::json!({ "skipped": "tenant gone" })),
+    }
+}
+
+/// One tenant's verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantCheck {
+    pub tenant: String,
+    pub accounts: i64,
+    pub entries: i64,
+    pub differences: Vec<DifferenceView>,
+    /// Purchases that earned points but have no ledger entry.
+    pub purchases_without_entry: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DifferenceView {
+    pub member_id: String,
+    pub balance: i64,
+    pub entries_sum: i64,
+    pub last_entry_balance: Option<i64>,
+    pub open_lots: i64,
+    pub debt: i64,
+    pub open_debts: i64,
+}
+
+impl From<Difference> for DifferenceView {
+    fn from(d: Difference) -> Self {
+        Self {
+            member_id: d.member_id.to_string(),
+            balance: d.balance,
+            entries_sum: d.entries_sum,
+            last_entry_balance: d.last_entry_balance,
+            open_lots: d.open_lots,
+            debt: d.debt,
+            open_debts: d.open_debts,
+        }
+    }
+}
+
+/// Checks every live tenant's ledger; returns one report per tenant.
+pub async fn verify_all(db: &Db) -> anyhow::Result<Vec<TenantCheck>> {
+    let mut out = Vec::new();
+    for id in jobs::live_tenant_ids(db).await? {
+        let Some(tenant) = tenants::find_by_id(db, id).await? else {
+            continue;
+        };
+        let mut tx = db.tenant_tx(&tenant).await?;
+        let differences = points::verify(&mut tx).await?;
+        let purchases_without_entry = points::purchases_without_entry(&mut tx).await?;
+        let (accounts, entries) = points::ledger_size(&mut tx).await?;
+        tx.commit().await?;
+        out.push(TenantCheck {
+            tenant: tenant.slug.as_str().to_owned(),
+            accounts,
+            entries,
+            differences: differences.into_iter().map(Into::into).collect(),
+            purchases_without_entry,
+        });
+    }
+    Ok(out)
+}
+
+/// `patron verify`: prints the report; fails when any tenant's figures disagree.
+pub async fn verify_command(db: &Db, json: bool) -> anyhow::Result<()> {
+    let report = verify_all(db).await?;
+    let bad: Vec<&TenantCheck> = report
+        .iter()
+        .filter(|t| !t.differences.is_empty() || t.purchases_without_entry > 0)
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let (accounts, entries): (i64, i64) = report
+            .iter()
+            .fold((0, 0), |(a, e), t| (a + t.accounts, e + t.entries));
+        for t in &bad {
+            println!(
+                "{}: {} members differ, {} purchases without an entry",
+                t.tenant,
+                t.differences.len(),
+                t.purchases_without_entry
+            );
+            for d in t.differences.iter().take(20) {
+                println!(
+                    "  member {}: balance {}, entries {}, last entry says {:?}, open lots {}, debt {}, open debts {}",
+                    d.member_id, d.balance, d.entries_sum, d.last_entry_balance, d.open_lots, d.debt, d.open_debts
+                );
+            }
+        }
+        println!(
+            "checked {} tenants, {accounts} accounts, {entries} entries: {} with differences",
+            report.len(),
+            bad.len()
+        );
+    }
+    anyhow::ensure!(
+        bad.is_empty(),
+        "{} tenants have ledger differences",
+        bad.len()
+    );
+    Ok(())
+}
