@@ -897,3 +897,65 @@ async fn the_ledger_stays_consistent_under_random_sequences() {
     }
     app.clock.set(Utc::now());
 }
+
+#[tokio::test]
+async fn members_follow_their_points_and_check_in_from_the_portal() {
+    let app = spawn_app().await;
+    let t = app.signup_on("portal-pts", "pro").await;
+    let owner = t.owner();
+    publish(&app, &owner, "purchase", PER_YUAN).await;
+    set_points_settings(&app, &owner, json!({ "check_in_points": 3 })).await;
+    let slug = &t.slug;
+    let r = app
+        .post(
+            &format!("/api/v1/portal/{slug}/codes"),
+            &Auth::None,
+            json!({ "phone": "13922223333", "purpose": "register" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    let code = crate::portal::last_code(&app, &t, "13922223333").await;
+    let r = app
+        .post(
+            &format!("/api/v1/portal/{slug}/register"),
+            &Auth::None,
+            json!({ "profile": { "name": "Hana", "phone": "13922223333" }, "code": code, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let me = Auth::Bearer(r.body["token"].as_str().unwrap().to_owned());
+    // The till finds the member by phone.
+    let p = app
+        .post(
+            "/api/v1/purchases",
+            &owner,
+            json!({ "external_id": "h-1", "phone": "139 2222 3333", "amount": 8_800 }),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{:?}", p.body);
+    let c = app
+        .post(&format!("/api/v1/portal/{slug}/me/check-in"), &me, json!({}))
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
+    assert_eq!(c.body["points"], 3);
+    let s = app
+        .get(&format!("/api/v1/portal/{slug}/me/points"), &me)
+        .await;
+    assert_eq!(s.status, StatusCode::OK, "{:?}", s.body);
+    assert_eq!(s.body["balance"], 91);
+    let h = app
+        .get(&format!("/api/v1/portal/{slug}/me/points/entries"), &me)
+        .await;
+    let kinds: Vec<&str> = h.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["check_in", "purchase"]);
+    // A staff token is not a member token.
+    let r = app
+        .get(&format!("/api/v1/portal/{slug}/me/points"), &owner)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}

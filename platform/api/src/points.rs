@@ -1,7 +1,7 @@
 //! A member's points: balance and history, redemption, adjustments by hand, daily
 //! check-ins, custom events from integrations, and the business's point settings.
 
-use crate::auth::{Principal, TenantAuth};
+use crate::auth::TenantAuth;
 use crate::engine::{self, PointReason, RuleFailure};
 use crate::error::ApiError;
 use crate::gate::needs_events;
@@ -336,12 +336,12 @@ pub fn entry_view(e: points::Entry) -> EntryView {
 pub async fn check_in(
     state: &AppState,
     tx: &mut TenantTx,
-    me: &Principal,
+    tenant: &patron_db::Tenant,
     member: &Member,
     actor: &str,
 ) -> Result<CheckInResult, ApiError> {
     let now = state.now();
-    let today = local_date(me, now);
+    let today = local_date(tenant, now);
     let mut a = points::lock_account(tx, member.id, now).await?;
     if a.last_check_in == Some(today) {
         return Ok(CheckInResult {
@@ -362,7 +362,7 @@ pub async fn check_in(
         1
     };
     let rules = state.rules.tenant(tx).await?;
-    let tz = engine::zone(&me.tenant.settings.time_zone);
+    let tz = engine::zone(&tenant.settings.time_zone);
     let (mut points, mut reasons, version, failure) = if rules.rules.contains_key("check_in") {
         let event = json!({
             "kind": "check_in",
@@ -370,7 +370,7 @@ pub async fn check_in(
             "streak": streak,
         });
         let input = engine::member_input(member, &a, today);
-        run_rule(state, &rules, me.tenant.id, "check_in", &event, &input).await
+        run_rule(state, &rules, tenant.id, "check_in", &event, &input).await
     } else if rules.settings.check_in_points > 0 {
         let p = rules.settings.check_in_points;
         (
@@ -527,6 +527,10 @@ impl PointsApi {
         let member = member_of(&mut tx, id.0).await?;
         let now = self.state.now();
         let mut a = points::lock_account(&mut tx, member.id, now).await?;
+        // Points past their expiry are never spent, even before the expiry job comes by.
+        if points::expire(&mut tx, &mut a, now, "system:expiry").await? > 0 {
+            points::save_account(&mut tx, &a, now).await?;
+        }
         let key = format!("{}:{}", member.id, req.0.idempotency_key.trim());
         let hash = request_hash(&req.0);
         if let Some(mut r) =
@@ -559,7 +563,7 @@ impl PointsApi {
                 req.0.points,
                 &src,
                 expires,
-                local_date(&me, now),
+                local_date(&me.tenant, now),
             )
             .await?;
             (a.day, a.day_points) = day_before;
@@ -657,6 +661,10 @@ impl PointsApi {
         let member = member_of(&mut tx, id.0).await?;
         let now = self.state.now();
         let mut a = points::lock_account(&mut tx, member.id, now).await?;
+        // Points past their expiry are never spent, even before the expiry job comes by.
+        if points::expire(&mut tx, &mut a, now, "system:expiry").await? > 0 {
+            points::save_account(&mut tx, &a, now).await?;
+        }
         let key = format!("{}:{}", member.id, req.0.idempotency_key.trim());
         let hash = request_hash(&req.0);
         if let Some(mut r) =
@@ -756,7 +764,7 @@ impl PointsApi {
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
         let member = member_of(&mut tx, id.0).await?;
-        let r = check_in(&self.state, &mut tx, &me, &member, &me.subject()).await?;
+        let r = check_in(&self.state, &mut tx, &me.tenant, &member, &me.subject()).await?;
         tx.commit().await?;
         Ok(Json(r))
     }
@@ -833,7 +841,7 @@ impl PointsApi {
         }
         let rules = self.state.rules.tenant(&mut tx).await?;
         let tz = engine::zone(&me.tenant.settings.time_zone);
-        let today = local_date(&me, occurred_at);
+        let today = local_date(&me.tenant, occurred_at);
         let trigger = format!("event.{}", req.0.name);
         let event = json!({
             "kind": req.0.name,
@@ -860,7 +868,7 @@ impl PointsApi {
             at: now,
         };
         let expires = core_points::expires_at(rules.settings.expiry, now, tz);
-        points::earn(&mut tx, &mut a, earned, &src, expires, local_date(&me, now)).await?;
+        points::earn(&mut tx, &mut a, earned, &src, expires, local_date(&me.tenant, now)).await?;
         points::save_account(&mut tx, &a, now).await?;
         let result = EventResult {
             event_id: id,

@@ -697,6 +697,73 @@ impl PortalApi {
         Ok(Json(member_view(&m, &set, &self.state.config.pii, true)))
     }
 
+    /// The member's own points: balance, debt, totals and soonest expiries.
+    #[oai(
+        path = "/portal/:tenant/me/points",
+        method = "get",
+        operation_id = "portalMyPoints"
+    )]
+    async fn my_points(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<crate::points::PointsSummary>, ApiError> {
+        let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
+        let a = patron_db::points::account(&mut tx, m.id).await?;
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let s = crate::points::summary_of(&mut tx, &a, &rules.settings).await?;
+        tx.commit().await?;
+        Ok(Json(s))
+    }
+
+    /// The member's own points history, newest first.
+    #[oai(
+        path = "/portal/:tenant/me/points/entries",
+        method = "get",
+        operation_id = "portalMyPointEntries"
+    )]
+    async fn my_entries(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+        before: Query<Option<i64>>,
+    ) -> Result<Json<crate::points::EntryPage>, ApiError> {
+        let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
+        let rows = patron_db::points::entries(&mut tx, m.id, before.0, 50).await?;
+        tx.commit().await?;
+        let next_cursor = (rows.len() == 50).then(|| rows.last().map(|e| e.id)).flatten();
+        Ok(Json(crate::points::EntryPage {
+            items: rows.into_iter().map(crate::points::entry_view).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// Check in for today (once a day; consecutive days make a streak), when the business's
+    /// plan includes events.
+    #[oai(
+        path = "/portal/:tenant/me/check-in",
+        method = "post",
+        operation_id = "portalCheckIn"
+    )]
+    async fn my_check_in(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<crate::points::CheckInResult>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
+        let plan = self.state.open_for_members(&t).await?;
+        if !plan.has(patron_core::plans::Feature::Events) {
+            return Err(ApiError::forbidden(
+                "check_in_unavailable",
+                "this business does not offer check-ins",
+            ));
+        }
+        let r = crate::points::check_in(&self.state, &mut tx, &t, &m, &format!("member:{}", m.id))
+            .await?;
+        tx.commit().await?;
+        Ok(Json(r))
+    }
+
     /// Edit the own profile: name, e-mail, gender, birthday, phone (with a code sent to the
     /// new number) and the custom fields the business marked member-editable.
     #[oai(

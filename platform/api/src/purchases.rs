@@ -385,8 +385,8 @@ fn check_purchase(
 }
 
 /// The local date of `at` in the business's time zone.
-pub fn local_date(me: &Principal, at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&engine::zone(&me.tenant.settings.time_zone))
+pub fn local_date(tenant: &patron_db::Tenant, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&engine::zone(&tenant.settings.time_zone))
         .date_naive()
 }
 
@@ -465,7 +465,7 @@ impl PurchasesApi {
         let mut referrer_account = locked.pop();
         let rules = self.state.rules.tenant(&mut tx).await?;
         let tz = engine::zone(&me.tenant.settings.time_zone);
-        let today = local_date(&me, checked.occurred_at);
+        let today = local_date(&me.tenant, checked.occurred_at);
         let event = json!({
             "kind": "purchase",
             "amount": req.0.amount,
@@ -499,7 +499,7 @@ impl PurchasesApi {
             earned,
             &src,
             expires,
-            local_date(&me, now),
+            local_date(&me.tenant, now),
         )
         .await?;
         points::save_account(&mut tx, &account, now).await?;
@@ -916,7 +916,7 @@ async fn referral(
     if referrer_member.status == "erased" {
         return Ok(None);
     }
-    let today = local_date(me, now);
+    let today = local_date(&me.tenant, now);
     let mut event = purchase_event.clone();
     event["kind"] = json!("referral");
     event["referred_id"] = json!(member.id.to_string());

@@ -573,7 +573,7 @@ impl RulesApi {
                     engine::member_input(
                         &m,
                         &a,
-                        crate::purchases::local_date(&me, self.state.now()),
+                        crate::purchases::local_date(&me.tenant, self.state.now()),
                     )
                 }
                 (None, None) => json!({}),
