@@ -7,7 +7,6 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
 ) {
     let app = spawn_app().await;
     let t = app.signup("sweep").await;
-    let owner = format!("Bearer {}", t.owner_token);
     let endpoints: Vec<(Method, String)> = vec![
         (Method::POST, "/api/v1/signup".into()),
         (Method::POST, "/api/v1/auth/login".into()),
@@ -34,6 +33,31 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
         (Method::PATCH, "/api/v1/settings".into()),
         (Method::GET, "/api/v1/audit-log".into()),
     ];
+    let failures = sweep(&app, &t, &endpoints).await;
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // Nothing was written: still one staff member, one custom-free role set, same settings.
+    let staff = app.get("/api/v1/staff", &t.owner()).await;
+    assert_eq!(staff.body.as_array().unwrap().len(), 1);
+    let roles = app.get("/api/v1/roles", &t.owner()).await;
+    assert_eq!(roles.body.as_array().unwrap().len(), 4);
+    let settings = app.get("/api/v1/settings", &t.owner()).await;
+    assert_eq!(settings.body["name"], format!("Business {}", t.slug));
+    assert_eq!(
+        app.get("/api/v1/me", &t.owner()).await.status,
+        StatusCode::OK,
+        "the owner's session survived"
+    );
+}
+
+/// Sends every malformed case to every endpoint; returns what did not get a JSON 4xx.
+async fn sweep(app: &TestApp, t: &TestTenant, endpoints: &[(Method, String)]) -> Vec<String> {
+    let owner = format!("Bearer {}", t.owner_token);
     let long = "x".repeat(100_000);
     // (description, authorization header, content type, raw body)
     let cases: Vec<(&str, Option<String>, Option<&str>, String)> = vec![
@@ -54,7 +78,7 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
         ("invalid utf-8 escape", Some(owner.clone()), Some("application/json"), "{\"name\": \"\\ud800\"}".into()),
     ];
     let mut failures = Vec::new();
-    for (method, path) in &endpoints {
+    for (method, path) in endpoints {
         for (what, auth, ctype, body) in &cases {
             let mut req = app
                 .client
@@ -87,23 +111,53 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
             }
         }
     }
+    failures
+}
+
+#[tokio::test]
+async fn points_and_rules_endpoints_refuse_malformed_input_and_write_nothing() {
+    let app = spawn_app().await;
+    let t = app.signup("sweep-pts").await;
+    let m = app
+        .post("/api/v1/members", &t.owner(), json!({ "name": "Sweep" }))
+        .await;
+    let m = m.body["id"].as_str().unwrap().to_owned();
+    let endpoints: Vec<(Method, String)> = vec![
+        (Method::POST, "/api/v1/purchases".into()),
+        (Method::POST, "/api/v1/refunds".into()),
+        (Method::GET, format!("/api/v1/members/{m}/purchases")),
+        (Method::GET, format!("/api/v1/members/{m}/points")),
+        (Method::GET, format!("/api/v1/members/{m}/points/entries")),
+        (Method::POST, format!("/api/v1/members/{m}/points/adjustments")),
+        (Method::POST, format!("/api/v1/members/{m}/redemptions")),
+        (Method::POST, "/api/v1/events".into()),
+        (Method::GET, "/api/v1/points/settings".into()),
+        (Method::PUT, "/api/v1/points/settings".into()),
+        (Method::GET, "/api/v1/rules".into()),
+        (Method::PUT, "/api/v1/rules/purchase/draft".into()),
+        (Method::POST, "/api/v1/rules/validate".into()),
+        (Method::POST, "/api/v1/rules/simulate".into()),
+        (Method::POST, "/api/v1/rules/purchase/publish".into()),
+        (Method::POST, "/api/v1/rules/purchase/rollback".into()),
+        (Method::GET, "/api/v1/rules/purchase/versions".into()),
+        (Method::GET, "/api/v1/rules/templates".into()),
+        (Method::POST, "/api/v1/rules/templates/render".into()),
+    ];
+    let failures = sweep(&app, &t, &endpoints).await;
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",
         failures.len(),
         failures.join("\n")
     );
-
-    // Nothing was written: still one staff member, one custom-free role set, same settings.
-    let staff = app.get("/api/v1/staff", &t.owner()).await;
-    assert_eq!(staff.body.as_array().unwrap().len(), 1);
-    let roles = app.get("/api/v1/roles", &t.owner()).await;
-    assert_eq!(roles.body.as_array().unwrap().len(), 4);
-    let settings = app.get("/api/v1/settings", &t.owner()).await;
-    assert_eq!(settings.body["name"], format!("Business {}", t.slug));
-    assert_eq!(
-        app.get("/api/v1/me", &t.owner()).await.status,
-        StatusCode::OK,
-        "the owner's session survived"
-    );
+    let h = app
+        .get(&format!("/api/v1/members/{m}/purchases"), &t.owner())
+        .await;
+    assert_eq!(h.body["total_count"], 0);
+    let p = app.get(&format!("/api/v1/members/{m}/points"), &t.owner()).await;
+    assert_eq!(p.body["balance"], 0);
+    let r = app.get("/api/v1/rules", &t.owner()).await;
+    assert_eq!(r.body["triggers"], json!([]));
+    let s = app.get("/api/v1/points/settings", &t.owner()).await;
+    assert_eq!(s.body["refund_shortfall"], "debt");
 }
