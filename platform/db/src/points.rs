@@ -199,23 +199,33 @@ pub async fn earn(
         a.day = Some(day);
         a.day_points = points;
     }
-    let entry = append(tx, a, "earn", points, src).await?;
     // Only the part above zero becomes spendable (a negative balance is paid back first).
     let spendable = a.balance.max(0) - before;
-    if spendable > 0 {
-        sqlx::query(
-            "INSERT INTO point_lots (member_id, entry_id, points, remaining, earned_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(a.member_id)
-        .bind(entry)
-        .bind(points)
-        .bind(spendable)
-        .bind(src.at)
-        .bind(expires_at)
-        .execute(tx.conn())
-        .await?;
-    }
+    // The entry and its lot in one statement: one round trip on the hottest path.
+    let entry: i64 = sqlx::query_scalar(
+        "WITH e AS ( \
+             INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
+             rule_version, reason, detail, actor, at) \
+             VALUES ($1, 'earn', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id \
+         ), l AS ( \
+             INSERT INTO point_lots (member_id, entry_id, points, remaining, earned_at, expires_at) \
+             SELECT $1, e.id, $2, $11, $10, $12 FROM e WHERE $11 > 0 \
+         ) SELECT id FROM e",
+    )
+    .bind(a.member_id)
+    .bind(points)
+    .bind(a.balance)
+    .bind(src.kind)
+    .bind(&src.id)
+    .bind(src.rule_version)
+    .bind(&src.reason)
+    .bind(&src.detail)
+    .bind(src.actor)
+    .bind(src.at)
+    .bind(spendable)
+    .bind(expires_at)
+    .fetch_one(tx.conn())
+    .await?;
     let mut settled = 0;
     if a.debt > 0 && a.balance > 0 {
         settled = a.debt.min(a.balance);
