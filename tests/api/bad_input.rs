@@ -128,7 +128,10 @@ async fn points_and_rules_endpoints_refuse_malformed_input_and_write_nothing() {
         (Method::GET, format!("/api/v1/members/{m}/purchases")),
         (Method::GET, format!("/api/v1/members/{m}/points")),
         (Method::GET, format!("/api/v1/members/{m}/points/entries")),
-        (Method::POST, format!("/api/v1/members/{m}/points/adjustments")),
+        (
+            Method::POST,
+            format!("/api/v1/members/{m}/points/adjustments"),
+        ),
         (Method::POST, format!("/api/v1/members/{m}/redemptions")),
         (Method::POST, "/api/v1/events".into()),
         (Method::GET, "/api/v1/points/settings".into()),
@@ -154,7 +157,9 @@ async fn points_and_rules_endpoints_refuse_malformed_input_and_write_nothing() {
         .get(&format!("/api/v1/members/{m}/purchases"), &t.owner())
         .await;
     assert_eq!(h.body["total_count"], 0);
-    let p = app.get(&format!("/api/v1/members/{m}/points"), &t.owner()).await;
+    let p = app
+        .get(&format!("/api/v1/members/{m}/points"), &t.owner())
+        .await;
     assert_eq!(p.body["balance"], 0);
     let r = app.get("/api/v1/rules", &t.owner()).await;
     assert_eq!(r.body["triggers"], json!([]));

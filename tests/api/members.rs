@@ -616,6 +616,25 @@ async fn erasure_removes_personal_data_keeps_the_member_under_its_id_and_is_audi
     let t = app.signup("erase").await;
     let m = create(&app, &t.owner(), json!({ "name": "To Forget", "phone": "13500000001", "email": "forget@x.com", "birthday": "1991-01-01", "notes": "secret" })).await;
     let id = m["id"].as_str().unwrap();
+    // A text went to the member's phone before the erasure.
+    let r = app
+        .post(
+            &format!("/api/v1/members/{id}/phone-code"),
+            &t.owner(),
+            json!({ "phone": "13500000001" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let outbox = "/api/v1/sms-outbox?phone=%2B8613500000001";
+    assert_eq!(
+        app.get(outbox, &t.owner())
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
     assert_eq!(
         app.post(&format!("/api/v1/members/{id}/erase"), &desk, json!({}))
@@ -640,6 +659,15 @@ async fn erasure_removes_personal_data_keeps_the_member_under_its_id_and_is_audi
             && r.body["notes"].is_null()
     );
     assert_eq!(r.body["id"], id, "the anonymous id stays");
+    assert!(
+        app.get(outbox, &t.owner())
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "texts to the erased member's phone are gone"
+    );
     assert!(search(&app, &t.owner(), json!({ "phone": "13500000001" }))
         .await
         .is_empty());

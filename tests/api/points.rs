@@ -934,7 +934,11 @@ async fn members_follow_their_points_and_check_in_from_the_portal() {
         .await;
     assert_eq!(p.status, StatusCode::CREATED, "{:?}", p.body);
     let c = app
-        .post(&format!("/api/v1/portal/{slug}/me/check-in"), &me, json!({}))
+        .post(
+            &format!("/api/v1/portal/{slug}/me/check-in"),
+            &me,
+            json!({}),
+        )
         .await;
     assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
     assert_eq!(c.body["points"], 3);

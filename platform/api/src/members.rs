@@ -1234,6 +1234,10 @@ impl MembersApi {
             channel: actor_channel(&me),
             at: now,
         };
+        // Texts sent to the member's phone go too: the outbox keeps numbers in the clear.
+        if let Some(phone) = m.phone().and_then(|s| open(&self.state.config.pii, &s)) {
+            patron_db::portal::forget_outbox(&mut tx, &phone).await?;
+        }
         members::erase(&mut tx, m.id, &by).await?;
         patron_db::audit::record(
             &mut tx,

@@ -868,7 +868,15 @@ impl PointsApi {
             at: now,
         };
         let expires = core_points::expires_at(rules.settings.expiry, now, tz);
-        points::earn(&mut tx, &mut a, earned, &src, expires, local_date(&me.tenant, now)).await?;
+        points::earn(
+            &mut tx,
+            &mut a,
+            earned,
+            &src,
+            expires,
+            local_date(&me.tenant, now),
+        )
+        .await?;
         points::save_account(&mut tx, &a, now).await?;
         let result = EventResult {
             event_id: id,

@@ -731,7 +731,9 @@ impl PortalApi {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
         let rows = patron_db::points::entries(&mut tx, m.id, before.0, 50).await?;
         tx.commit().await?;
-        let next_cursor = (rows.len() == 50).then(|| rows.last().map(|e| e.id)).flatten();
+        let next_cursor = (rows.len() == 50)
+            .then(|| rows.last().map(|e| e.id))
+            .flatten();
         Ok(Json(crate::points::EntryPage {
             items: rows.into_iter().map(crate::points::entry_view).collect(),
             next_cursor,

@@ -186,3 +186,12 @@ pub async fn outbox(
     .fetch_all(tx.conn())
     .await?)
 }
+
+/// Deletes the texts sent to `phone` (E.164) from the outbox, when its member is erased.
+pub async fn forget_outbox(tx: &mut TenantTx, phone: &str) -> Result<u64, DbError> {
+    Ok(sqlx::query("DELETE FROM sms_outbox WHERE phone = $1")
+        .bind(phone)
+        .execute(tx.conn())
+        .await?
+        .rows_affected())
+}
