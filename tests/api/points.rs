@@ -963,3 +963,50 @@ async fn members_follow_their_points_and_check_in_from_the_portal() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn birthdays_earn_once_a_year_on_the_local_day_and_leap_day_birthdays_count_on_the_28th() {
+    let app = spawn_app().await;
+    let t = app.signup_on("bday", "pro").await;
+    let owner = owner_key(&app, &t).await;
+    publish(&app, &owner, "birthday", r#"award(100, "happy birthday");"#).await;
+    let create = |name: &'static str, birthday: &'static str| {
+        let (app, owner) = (&app, owner.clone());
+        async move {
+            let r = app
+                .post(
+                    "/api/v1/members",
+                    &owner,
+                    json!({ "name": name, "birthday": birthday }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let leap = create("Leap", "2000-02-29").await;
+    let other = create("Other", "1990-03-01").await;
+    let tenant = patron_db::tenants::find_by_id(&app.db, t.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let pool = patron_rules::SandboxPool::start(patron_rules::SandboxConfig::default()).unwrap();
+    let rules = patron_api::engine::RuleEngine::new(Some(pool));
+    // 28 February 2027, 00:30 in Shanghai (still the 27th in UTC): not a leap year.
+    let at = chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(2027, 2, 28, 0, 30, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let run = |at| patron_server::points::birthdays_tenant(&app.db, &tenant, &rules, at);
+    let r = run(at).await.unwrap();
+    assert_eq!(r["members"], 1, "{r}");
+    assert_eq!(balance(&app, &owner, &leap).await["balance"], 100);
+    assert_eq!(balance(&app, &owner, &other).await["balance"], 0);
+    // Again the same day, or on another replica: nothing more.
+    assert_eq!(run(at).await.unwrap()["members"], 0);
+    let r = run(at + Duration::days(1)).await.unwrap();
+    assert_eq!(r["members"], 1, "{r}");
+    assert_eq!(balance(&app, &owner, &other).await["balance"], 100);
+    assert_eq!(balance(&app, &owner, &leap).await["balance"], 100);
+    assert_ledger_agrees(&app, &t.slug).await;
+}

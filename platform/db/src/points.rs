@@ -998,3 +998,45 @@ pub async fn purchases_without_entry(tx: &mut TenantTx) -> Result<i64, DbError> 
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// Active members whose birthday is local day `today` (29 February birthdays count on
+/// 28 February in other years) and who have no birthday award for `today`'s year yet.
+pub async fn birthdays_due(tx: &mut TenantTx, today: NaiveDate) -> Result<Vec<Uuid>, DbError> {
+    use chrono::Datelike;
+    let leap_stand_in = today.month() == 2 && today.day() == 28 && !today.leap_year();
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM members m WHERE m.status = 'active' AND m.birthday IS NOT NULL \
+         AND ((extract(month FROM m.birthday) = $1 AND extract(day FROM m.birthday) = $2) \
+              OR ($3 AND extract(month FROM m.birthday) = 2 AND extract(day FROM m.birthday) = 29)) \
+         AND NOT EXISTS (SELECT 1 FROM birthday_awards b WHERE b.member_id = m.id AND b.year = $4) \
+         ORDER BY id",
+    )
+    .bind(f64::from(today.month()))
+    .bind(f64::from(today.day()))
+    .bind(leap_stand_in)
+    .bind(today.year())
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Records the member's birthday award for `year`; false when one exists already.
+pub async fn claim_birthday(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    year: i32,
+    points: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "INSERT INTO birthday_awards (member_id, year, points, at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(member_id)
+    .bind(year)
+    .bind(points)
+    .bind(at)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}

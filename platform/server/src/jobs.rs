@@ -24,6 +24,10 @@ pub const PURGE: &str = "lifecycle.purge";
 pub const POINTS_EXPIRY: &str = "points.expiry";
 /// Expires one tenant's points whose time has come.
 pub const POINTS_EXPIRE: &str = "points.expire";
+/// Fans out [`POINTS_BIRTHDAY`] to every live tenant.
+pub const POINTS_BIRTHDAYS: &str = "points.birthdays";
+/// Awards one tenant's birthday points for today.
+pub const POINTS_BIRTHDAY: &str = "points.birthday";
 
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
@@ -49,6 +53,8 @@ pub struct JobRunner {
     db: Db,
     clock: Arc<dyn Clock>,
     worker: String,
+    /// Runs rules for jobs that award points (birthdays).
+    rules: patron_api::engine::RuleEngine,
 }
 
 impl JobRunner {
@@ -57,7 +63,14 @@ impl JobRunner {
             db,
             clock,
             worker: format!("{}-{}", std::process::id(), uuid_suffix()),
+            rules: patron_api::engine::RuleEngine::new(None),
         }
+    }
+
+    /// Runs point rules (birthdays) with this engine and its sandbox pool.
+    pub fn with_rules(mut self, rules: patron_api::engine::RuleEngine) -> Self {
+        self.rules = rules;
+        self
     }
 
     /// Registers the recurring schedules (idempotent).
@@ -77,6 +90,8 @@ impl JobRunner {
             ("billing-dunning", DUNNING, Duration::hours(1)),
             ("purge-closed", PURGE, Duration::hours(6)),
             ("points-expiry", POINTS_EXPIRY, Duration::minutes(15)),
+            // Hourly: each business's day starts at its own local midnight.
+            ("points-birthdays", POINTS_BIRTHDAYS, Duration::hours(1)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -160,9 +175,10 @@ impl JobRunner {
 
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
-            FANOUT | POINTS_EXPIRY => {
+            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS => {
                 let kind = match job.kind.as_str() {
                     POINTS_EXPIRY => POINTS_EXPIRE,
+                    POINTS_BIRTHDAYS => POINTS_BIRTHDAY,
                     _ => job
                         .payload
                         .get("kind")
@@ -209,6 +225,18 @@ impl JobRunner {
                     .tenant_id
                     .ok_or_else(|| anyhow::anyhow!("{POINTS_EXPIRE} needs a tenant"))?;
                 crate::points::expire_job(&self.db, id, self.clock.now()).await
+            }
+            POINTS_BIRTHDAY => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{POINTS_BIRTHDAY} needs a tenant"))?;
+                match tenants::find_by_id(&self.db, id).await? {
+                    Some(t) if t.purged_at.is_none() => {
+                        crate::points::birthdays_tenant(&self.db, &t, &self.rules, self.clock.now())
+                            .await
+                    }
+                    _ => Ok(serde_json::json!({ "skipped": "tenant gone" })),
+                }
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,

@@ -83,7 +83,9 @@ impl Application {
             }
             None => state,
         };
-        let jobs = options.run_jobs.then(|| jobs::JobRunner::new(db, clock));
+        let jobs = options
+            .run_jobs
+            .then(|| jobs::JobRunner::new(db, clock).with_rules(state.rules.clone()));
         Ok(Self {
             addr,
             acceptor,

@@ -155,3 +155,73 @@ pub async fn verify_command(db: &Db, json: bool) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Awards the `birthday` rule's points to one tenant's members whose birthday it is today
+/// in the business's time zone, once per member per year (safe to run again, or on two
+/// replicas at once). Without a birthday rule in force, nothing happens.
+pub async fn birthdays_tenant(
+    db: &Db,
+    tenant: &Tenant,
+    rules: &patron_api::engine::RuleEngine,
+    now: DateTime<Utc>,
+) -> anyhow::Result<serde_json::Value> {
+    use chrono::Datelike;
+    use patron_api::engine;
+    let tz = engine::zone(&tenant.settings.time_zone);
+    let today = now.with_timezone(&tz).date_naive();
+    let mut tx = db.tenant_tx(tenant).await?;
+    let set = rules.tenant(&mut tx).await?;
+    let Some(rule) = set.rules.get("birthday").cloned() else {
+        return Ok(serde_json::json!({ "skipped": "no birthday rule" }));
+    };
+    let due = points::birthdays_due(&mut tx, today).await?;
+    tx.commit().await?;
+    let (mut awarded, mut total, mut failed) = (0, 0_i64, 0);
+    for id in due {
+        let mut tx = db.tenant_tx(tenant).await?;
+        let member = patron_db::members::get(&mut tx, id).await?;
+        let mut account = points::lock_account(&mut tx, id, now).await?;
+        let event = serde_json::json!({ "kind": "birthday", "time": engine::event_time(now, tz) });
+        let input = engine::member_input(&member, &account, today);
+        let (earned, reason) = match rules.eval(tenant.id, &rule, &event, &input).await {
+            Ok(o) => (
+                o.points,
+                o.reasons
+                    .iter()
+                    .map(|r| r.reason.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            // Not claimed: the next hourly run tries again, so a worker that crashed
+            // costs no one their birthday points.
+            Err(e) => {
+                tracing::warn!(member = %id, error = %e, "the birthday rule failed");
+                failed += 1;
+                continue;
+            }
+        };
+        if !points::claim_birthday(&mut tx, id, today.year(), earned, now).await? {
+            continue;
+        }
+        let src = points::Source {
+            kind: "birthday",
+            id: today.year().to_string(),
+            rule_version: Some(rule.version),
+            reason: if reason.is_empty() {
+                "happy birthday".into()
+            } else {
+                reason
+            },
+            detail: None,
+            actor: "system:birthday",
+            at: now,
+        };
+        let expires = patron_core::points::expires_at(set.settings.expiry, now, tz);
+        points::earn(&mut tx, &mut account, earned, &src, expires, today).await?;
+        points::save_account(&mut tx, &account, now).await?;
+        tx.commit().await?;
+        awarded += 1;
+        total += earned;
+    }
+    Ok(serde_json::json!({ "members": awarded, "points": total, "rule_failures": failed }))
+}
