@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import en from './locales/en.json';
-import zh from './locales/zh-CN.json';
+import { english as en, zh } from './resources';
 
 // Every source file of the console, as text (Vite's glob import, so no Node types needed).
 const sources = import.meta.glob(['../**/*.ts', '../**/*.tsx', '!../**/*.test.ts', '!../**/*.d.ts'], {
