@@ -1,0 +1,395 @@
+// One trigger's rule: template form -> generated Rhai -> editor with inline compile errors ->
+// draft -> simulation -> publish, and the versions with a diff and rollback.
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { Alert, App, Breadcrumb, Button, Card, Form, Input, Modal, Result, Space, Spin, Tag, Typography } from 'antd';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
+import { api, call, type Schemas } from '../api/client';
+import { ApiProblem } from '../api/errors';
+import { errorText } from '../common/forms';
+import { formatDateTime } from '../common/format';
+import { useAuth } from '../auth/AuthContext';
+import { currencyDigits } from '../points/reasons';
+import { failureText, type RuleFailure } from './diagnostics';
+import { callRules, publishFailure, type PublishFailure } from './problems';
+import { rulesKeys, useTriggerName } from './RulesPage';
+import { ScriptEditor } from './ScriptEditor';
+import { SimulationPanel } from './SimulationPanel';
+import { TemplateForm } from './TemplateForm';
+import { VersionsPanel } from './VersionsPanel';
+import {
+  defaultForm,
+  formToTemplate,
+  isTrigger,
+  kindOfTrigger,
+  mapTemplateErrors,
+  templateToForm,
+  type Json,
+  type TemplateForm as FormValues,
+} from './template';
+
+type Version = Schemas['VersionView'];
+type TriggerRules = Schemas['TriggerRules'];
+
+export function RuleEditorPage() {
+  const { t } = useTranslation();
+  const { trigger = '' } = useParams();
+  const valid = isTrigger(trigger);
+  const overview = useQuery({ queryKey: rulesKeys.overview, queryFn: () => call(api.GET('/rules')), enabled: valid });
+  const versions = useQuery({
+    queryKey: rulesKeys.versions(trigger),
+    queryFn: () => call(api.GET('/rules/{trigger}/versions', { params: { path: { trigger } } })),
+    enabled: valid,
+  });
+  if (!valid) return <Result status="404" title={t('rules.badTrigger', { trigger })} />;
+  if (overview.isError || versions.isError) {
+    return <Alert type="error" showIcon message={errorText(t, overview.error ?? versions.error)} />;
+  }
+  if (!overview.data || !versions.data) {
+    return (
+      <div style={{ padding: 64, textAlign: 'center' }}>
+        <Spin />
+      </div>
+    );
+  }
+  const entry = overview.data.triggers.find((r) => r.trigger === trigger);
+  return <RuleEditor key={trigger} trigger={trigger} entry={entry} versions={versions.data} />;
+}
+
+interface Generated {
+  script: string;
+  template: Json;
+}
+
+function initialState(trigger: string, entry: TriggerRules | undefined, versions: Version[], digits: number) {
+  const draft = entry?.draft;
+  const active = versions.find((v) => v.active);
+  const template = (draft ? draft.template : active?.template) ?? undefined;
+  const form = template ? templateToForm(template, digits) : defaultForm(trigger);
+  const script = draft?.script ?? active?.script ?? '';
+  const generated: Generated | undefined =
+    template && (draft?.script ?? active?.script) ? { script, template: template as Json } : undefined;
+  return { form, script, generated };
+}
+
+function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: TriggerRules; versions: Version[] }) {
+  const { t, i18n } = useTranslation();
+  const { me, can } = useAuth();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const triggerName = useTriggerName();
+  const currency = me?.tenant.currency ?? 'CNY';
+  const digits = currencyDigits(currency);
+  const tz = me?.tenant.time_zone;
+  const [init] = useState(() => initialState(trigger, entry, versions, digits));
+  const [form] = Form.useForm<FormValues>();
+  const [script, setScript] = useState(init.script);
+  const [generated, setGenerated] = useState<Generated | undefined>(init.generated);
+  const [formError, setFormError] = useState<string>();
+  const [compileError, setCompileError] = useState<RuleFailure | undefined>(entry?.draft?.compile_error ?? undefined);
+  const [publishing, setPublishing] = useState(false);
+  const [published, setPublished] = useState<PublishFailure>();
+  const mayWrite = can('rules:write');
+  const mayPublish = can('rules:publish');
+  const handEdited = !generated || script !== generated.script;
+  const active = versions.find((v) => v.active);
+
+  const catalogue = useQuery({
+    queryKey: rulesKeys.templates,
+    queryFn: () => call(api.GET('/rules/templates')),
+    staleTime: Infinity,
+  });
+  const entryOfKind = templateEntry(catalogue.data?.templates, kindOfTrigger(trigger));
+
+  // What to send for the script: the template when the script is exactly what it generated
+  // (no plan feature needed to publish), else the script as edited.
+  const scriptBody = (): { script: string } | { template: Json } =>
+    !handEdited && generated ? { template: generated.template } : { script };
+
+  const render = useMutation({
+    mutationFn: (template: Json) => call(api.POST('/rules/templates/render', { body: { template } })).then((r) => ({ ...r, template })),
+    onSuccess: (r) => {
+      setScript(r.script);
+      setGenerated({ script: r.script, template: r.template });
+      setCompileError(undefined);
+      setPublished(undefined);
+      void message.success(t('rules.generated'));
+    },
+    onError: (err) => setFormError(showTemplateErrors(t, form, err)),
+  });
+
+  const save = useMutation({
+    mutationFn: () => call(api.PUT('/rules/{trigger}/draft', { params: { path: { trigger } }, body: scriptBody() })),
+    onSuccess: (d) => {
+      void qc.invalidateQueries({ queryKey: rulesKeys.overview });
+      setCompileError(d.compile_error ?? undefined);
+      if (d.compile_error) void message.warning(t('rules.savedWithError'));
+      else void message.success(t('rules.draftSavedMessage'));
+    },
+    onError: (err) => {
+      if (err instanceof ApiProblem && err.fields.some((f) => f.field.startsWith('template'))) {
+        setFormError(showTemplateErrors(t, form, err));
+      } else {
+        void message.error(errorText(t, err));
+      }
+    },
+  });
+
+  const publish = useMutation({
+    mutationFn: (note: string) =>
+      callRules(api.POST('/rules/{trigger}/publish', { params: { path: { trigger } }, body: { ...scriptBody(), note } })),
+    onSuccess: (v) => {
+      setPublishing(false);
+      setPublished(undefined);
+      void qc.invalidateQueries({ queryKey: rulesKeys.overview });
+      void qc.invalidateQueries({ queryKey: rulesKeys.versions(trigger) });
+      void message.success(t('rules.publishedMessage', { version: v.version }));
+    },
+    onError: (err) => {
+      setPublishing(false);
+      const f = publishFailure(err);
+      if (f.kind === 'compile') setCompileError(f.failure);
+      setPublished(f.kind === 'other' ? undefined : f);
+      if (f.kind === 'other') void message.error(errorText(t, err));
+    },
+  });
+
+  return (
+    <>
+      <Breadcrumb style={{ marginBottom: 8 }} items={[{ title: <Link to="/rules">{t('rules.title')}</Link> }, { title: triggerName(trigger) }]} />
+      <div className="page-toolbar">
+        <Typography.Title level={2}>{triggerName(trigger)}</Typography.Title>
+        <span data-testid="rule-active-version">
+          {active ? (
+            <Tag color="green">
+              {t('rules.activeVersion', { version: active.version })} · {formatDateTime(active.published_at, i18n.language, tz)}
+            </Tag>
+          ) : (
+            <Tag>{t('rules.noActive')}</Tag>
+          )}
+        </span>
+      </div>
+
+      <Card
+        title={t('rules.step.template')}
+        style={{ marginBottom: 16 }}
+        extra={
+          entryOfKind?.example !== undefined && (
+            <Button
+              size="small"
+              onClick={() => form.setFieldsValue(templateToForm(entryOfKind.example, digits) as never)}
+              disabled={!mayWrite}
+            >
+              {t('rules.useExample')}
+            </Button>
+          )
+        }
+      >
+        <Typography.Paragraph type="secondary">{t(`rules.templateIntro.${kindOfTrigger(trigger)}`)}</Typography.Paragraph>
+        {formError && <Alert type="error" showIcon message={formError} style={{ marginBottom: 16 }} role="alert" />}
+        <TemplateForm
+          trigger={trigger}
+          form={form}
+          initialValues={init.form}
+          currency={currency}
+          onFinish={(values) => {
+            setFormError(undefined);
+            render.mutate(formToTemplate(trigger, values, digits));
+          }}
+        />
+        <Button type="primary" onClick={() => form.submit()} loading={render.isPending} data-testid="rule-generate">
+          {t('rules.generate')}
+        </Button>
+      </Card>
+
+      <Card
+        title={t('rules.step.script')}
+        style={{ marginBottom: 16 }}
+        extra={
+          <Space wrap>
+            {script.trim() &&
+              (handEdited ? (
+                <Tag color="orange" data-testid="rule-hand-edited">
+                  {t('rules.handEdited')}
+                </Tag>
+              ) : (
+                <Tag color="blue" data-testid="rule-from-template">
+                  {t('rules.fromTemplate')}
+                </Tag>
+              ))}
+            {mayWrite && (
+              <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!script.trim()} data-testid="rule-save-draft">
+                {t('rules.saveDraft')}
+              </Button>
+            )}
+          </Space>
+        }
+      >
+        <Typography.Paragraph type="secondary">
+          {t('rules.scriptIntro')} <a href="https://rhai.rs/book/" target="_blank" rel="noreferrer">Rhai</a>
+        </Typography.Paragraph>
+        {handEdited && script.trim() && (
+          <Alert type="info" showIcon message={t('rules.handEditedHelp')} style={{ marginBottom: 12 }} />
+        )}
+        <ScriptEditor
+          value={script}
+          onChange={(v) => {
+            setScript(v);
+            setPublished(undefined);
+          }}
+          readOnly={!mayWrite}
+          validate={mayWrite}
+          onValidated={setCompileError}
+          label={t('rules.step.script')}
+        />
+        <div style={{ marginTop: 8 }} data-testid="rule-compile-status">
+          {compileError ? (
+            <Typography.Text type="danger">
+              {t('rules.compileError')}: {failureText(compileError)}
+            </Typography.Text>
+          ) : script.trim() ? (
+            <Typography.Text type="success">{t('rules.compiles')}</Typography.Text>
+          ) : null}
+        </div>
+      </Card>
+
+      {mayWrite && (
+        <Card title={t('rules.step.simulate')} style={{ marginBottom: 16 }}>
+          <SimulationPanel trigger={trigger} script={script} digits={digits} currency={currency} />
+        </Card>
+      )}
+
+      {mayPublish && (
+        <Card title={t('rules.step.publish')} style={{ marginBottom: 16 }}>
+          <Typography.Paragraph type="secondary">
+            {handEdited ? t('rules.publishIntroScript') : t('rules.publishIntroTemplate')}
+          </Typography.Paragraph>
+          {published && <PublishProblem failure={published} />}
+          <Button type="primary" onClick={() => setPublishing(true)} disabled={!script.trim()} data-testid="rule-publish">
+            {t('rules.publish')}
+          </Button>
+        </Card>
+      )}
+
+      <Card title={t('rules.step.versions')} style={{ marginBottom: 16 }}>
+        <VersionsPanel
+          trigger={trigger}
+          versions={versions}
+          current={script}
+          onOpen={(v) => {
+            setScript(v.script);
+            setGenerated(v.template ? { script: v.script, template: v.template as Json } : undefined);
+            if (v.template) form.setFieldsValue(templateToForm(v.template, digits) as never);
+            setPublished(undefined);
+            void message.info(t('rules.versionOpened', { version: v.version }));
+          }}
+        />
+      </Card>
+
+      {publishing && (
+        <PublishModal
+          trigger={triggerName(trigger)}
+          loading={publish.isPending}
+          onCancel={() => setPublishing(false)}
+          onPublish={(note) => publish.mutate(note)}
+        />
+      )}
+    </>
+  );
+}
+
+/** The catalogue's entry for a template kind. */
+function templateEntry(templates: unknown, kind: string): { title?: string; description?: string; example?: unknown } | undefined {
+  if (!Array.isArray(templates)) return undefined;
+  return templates.find((x): x is { kind: string; example?: unknown } => typeof x === 'object' && x !== null && x.kind === kind);
+}
+
+/** Puts a 422's template problems on the form; returns the text for the rest. */
+function showTemplateErrors(t: TFunction, form: ReturnType<typeof Form.useForm<FormValues>>[0], err: unknown): string | undefined {
+  if (!(err instanceof ApiProblem)) return errorText(t, err);
+  const { fields, rest } = mapTemplateErrors(err.fields);
+  form.setFields(fields as Parameters<typeof form.setFields>[0]);
+  if (fields.length === 0) return errorText(t, err) + (rest.length ? `: ${rest.join('; ')}` : '');
+  return rest.length ? rest.join('; ') : t('rules.fixForm');
+}
+
+function PublishProblem({ failure }: { failure: PublishFailure }) {
+  const { t } = useTranslation();
+  if (failure.kind === 'needs_feature') {
+    return (
+      <Alert
+        type="warning"
+        showIcon
+        role="alert"
+        data-testid="rule-publish-402"
+        style={{ marginBottom: 12 }}
+        message={t('rules.needsFeatureTitle')}
+        description={
+          <>
+            <p>{t('rules.needsFeature', { feature: failure.feature, plans: failure.plans.join(', ') || '—' })}</p>
+            <Space wrap>
+              <Link to="/plan">{t('rules.seePlans')}</Link>
+            </Space>
+          </>
+        }
+      />
+    );
+  }
+  if (failure.kind === 'limit') {
+    return (
+      <Alert
+        type="warning"
+        showIcon
+        role="alert"
+        style={{ marginBottom: 12 }}
+        message={t('rules.limitTitle')}
+        description={
+          <>
+            <p>{t('rules.limit', { plans: failure.plans.join(', ') || '—' })}</p>
+            <Link to="/plan">{t('rules.seePlans')}</Link>
+          </>
+        }
+      />
+    );
+  }
+  if (failure.kind === 'compile') {
+    return (
+      <Alert
+        type="error"
+        showIcon
+        role="alert"
+        data-testid="rule-publish-422"
+        style={{ marginBottom: 12 }}
+        message={t('rules.publishCompileTitle')}
+        description={failureText(failure.failure)}
+      />
+    );
+  }
+  return null;
+}
+
+function PublishModal(props: { trigger: string; loading: boolean; onCancel: () => void; onPublish: (note: string) => void }) {
+  const { t } = useTranslation();
+  const [note, setNote] = useState('');
+  return (
+    <Modal
+      open
+      title={t('rules.publishTitle', { trigger: props.trigger })}
+      okText={t('rules.publish')}
+      cancelText={t('common.cancel')}
+      confirmLoading={props.loading}
+      onCancel={props.onCancel}
+      onOk={() => props.onPublish(note.trim())}
+      okButtonProps={{ 'data-testid': 'rule-publish-confirm' } as Record<`data-${string}`, string>}
+    >
+      <Typography.Paragraph>{t('rules.publishConfirm')}</Typography.Paragraph>
+      <Form layout="vertical">
+        <Form.Item label={t('rules.note')} extra={t('rules.noteHelp')}>
+          <Input.TextArea rows={2} maxLength={500} value={note} onChange={(e) => setNote(e.target.value)} />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}

@@ -1,0 +1,111 @@
+// Every trigger a business can have a point rule for, with the version in force and its draft.
+import { useState } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { Alert, Button, Card, Col, Form, Input, Row, Space, Tag, Typography } from 'antd';
+import { useQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { api, call } from '../api/client';
+import { errorText } from '../common/forms';
+import { formatDateTime } from '../common/format';
+import { useAuth } from '../auth/AuthContext';
+import { BUILT_IN_TRIGGERS } from './template';
+
+export const rulesKeys = {
+  overview: ['rules'] as const,
+  versions: (trigger: string) => ['rules', trigger, 'versions'] as const,
+  templates: ['rules', 'templates'] as const,
+};
+
+/** A trigger's name for people: built-in ones translated, `event.review` as "review". */
+export function useTriggerName() {
+  const { t } = useTranslation();
+  return (trigger: string) =>
+    trigger.startsWith('event.')
+      ? t('rules.trigger.event', { name: trigger.slice('event.'.length) })
+      : t(`rules.trigger.${trigger}`, { defaultValue: trigger });
+}
+
+export function RulesPage() {
+  const { t, i18n } = useTranslation();
+  const { me, can } = useAuth();
+  const navigate = useNavigate();
+  const triggerName = useTriggerName();
+  const overview = useQuery({ queryKey: rulesKeys.overview, queryFn: () => call(api.GET('/rules')) });
+  const byTrigger = new Map((overview.data?.triggers ?? []).map((r) => [r.trigger, r]));
+  const custom = [...byTrigger.keys()].filter((k) => k.startsWith('event.')).sort();
+  const triggers = [...BUILT_IN_TRIGGERS, ...custom];
+  const [eventName, setEventName] = useState('');
+  const eventOk = /^[a-z][a-z0-9_]{0,39}$/.test(eventName);
+  const tz = me?.tenant.time_zone;
+
+  return (
+    <>
+      <div className="page-toolbar">
+        <Typography.Title level={2}>{t('rules.title')}</Typography.Title>
+      </div>
+      <Typography.Paragraph type="secondary">{t('rules.intro')}</Typography.Paragraph>
+      {overview.isError && <Alert type="error" showIcon message={errorText(t, overview.error)} style={{ marginBottom: 16 }} />}
+      <Row gutter={[16, 16]}>
+        {triggers.map((trigger) => {
+          const r = byTrigger.get(trigger);
+          return (
+            <Col xs={24} md={12} xl={8} key={trigger}>
+              <Card
+                loading={overview.isPending}
+                title={triggerName(trigger)}
+                extra={
+                  <Link to={`/rules/${encodeURIComponent(trigger)}`} data-testid={`rule-open-${trigger}`}>
+                    {t('rules.open')}
+                  </Link>
+                }
+              >
+                <Space direction="vertical">
+                  {r?.active_version !== undefined && r.active_version !== null ? (
+                    <span>
+                      <Tag color="green">{t('rules.activeVersion', { version: r.active_version })}</Tag>
+                      {r.activated_at && (
+                        <Typography.Text type="secondary">{formatDateTime(r.activated_at, i18n.language, tz)}</Typography.Text>
+                      )}
+                    </span>
+                  ) : (
+                    <Tag>{t('rules.noActive')}</Tag>
+                  )}
+                  {r?.draft && (
+                    <span>
+                      <Tag color={r.draft.compile_error ? 'red' : 'blue'}>
+                        {r.draft.compile_error ? t('rules.draftBroken') : t('rules.draftSaved')}
+                      </Tag>
+                      <Typography.Text type="secondary">{formatDateTime(r.draft.updated_at, i18n.language, tz)}</Typography.Text>
+                    </span>
+                  )}
+                </Space>
+              </Card>
+            </Col>
+          );
+        })}
+      </Row>
+      {can('rules:write') && (
+        <Card title={t('rules.customTitle')} style={{ marginTop: 16 }}>
+          <Typography.Paragraph type="secondary">{t('rules.customIntro')}</Typography.Paragraph>
+          <Form
+            layout="inline"
+            onFinish={() => eventOk && navigate(`/rules/${encodeURIComponent(`event.${eventName}`)}`)}
+          >
+            <Form.Item
+              label={t('rules.customName')}
+              validateStatus={eventName && !eventOk ? 'error' : undefined}
+              help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
+            >
+              <Input addonBefore="event." value={eventName} onChange={(e) => setEventName(e.target.value.trim())} />
+            </Form.Item>
+            <Form.Item>
+              <Button htmlType="submit" disabled={!eventOk}>
+                {t('rules.customOpen')}
+              </Button>
+            </Form.Item>
+          </Form>
+        </Card>
+      )}
+    </>
+  );
+}
