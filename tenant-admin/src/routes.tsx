@@ -13,6 +13,13 @@ import { ApiKeysPage } from './api-keys/ApiKeysPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { AuditLogPage } from './settings/AuditLogPage';
 import { PlanPage } from './plan/PlanPage';
+import { MembersPage } from './members/MembersPage';
+import { MemberDetailPage } from './members/MemberDetailPage';
+import { RegisterMemberPage } from './members/RegisterMemberPage';
+import { ImportPage } from './members/ImportPage';
+import { FieldsPage } from './fields/FieldsPage';
+// The member portal is loaded only when a member opens /m/<business>.
+const PortalRoutes = lazy(() => import('./portal/PortalRoutes'));
 // The operator pages are loaded only when someone opens /ops.
 const OpsRoutes = lazy(() => import('./ops/OpsRoutes'));
 
@@ -24,6 +31,14 @@ export function AppRoutes() {
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
+      <Route
+        path="/m/:slug/*"
+        element={
+          <Suspense fallback={<Loading />}>
+            <PortalRoutes />
+          </Suspense>
+        }
+      />
       <Route
         path="/ops/*"
         element={
@@ -46,6 +61,11 @@ export function AppRoutes() {
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
         <Route path="plan" element={<PlanPage />} />
+        <Route path="members" element={<MembersPage />} />
+        <Route path="members/new" element={<RegisterMemberPage />} />
+        <Route path="members/import" element={<ImportPage />} />
+        <Route path="members/:id" element={<MemberDetailPage />} />
+        <Route path="fields" element={<FieldsPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

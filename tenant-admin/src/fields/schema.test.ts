@@ -14,6 +14,13 @@ import {
   type FieldDto,
 } from './schema';
 
+const fd = (x: Partial<FieldDto> & Pick<FieldDto, 'key' | 'type' | 'label'>): FieldDto => ({
+  required: false,
+  member_editable: false,
+  options: [],
+  ...x,
+});
+
 const SIZE: FieldDto = {
   key: 'shoe_size',
   type: 'integer',
@@ -25,7 +32,7 @@ const SIZE: FieldDto = {
   options: [],
   help: { 'zh-CN': '欧码', en: 'EU size' },
 };
-const GOAL: FieldDto = {
+const GOAL: FieldDto = fd({
   key: 'goal',
   type: 'single_select',
   label: { 'zh-CN': '目标', en: '' },
@@ -33,7 +40,7 @@ const GOAL: FieldDto = {
     { value: 'lose', label: { 'zh-CN': '减脂', en: 'Lose weight' } },
     { value: 'gain', label: { 'zh-CN': '增肌', en: 'Gain muscle' } },
   ],
-};
+});
 
 describe('designer list', () => {
   it('round-trips published fields through the designer unchanged', () => {
@@ -104,7 +111,7 @@ describe('designer list', () => {
 
 describe('compiled schemas', () => {
   it('match what the server compiles', () => {
-    const email: FieldDto = { key: 'work_mail', type: 'email', label: { 'zh-CN': '工作邮箱', en: '' } };
+    const email = fd({ key: 'work_mail', type: 'email', label: { 'zh-CN': '工作邮箱', en: '' } });
     const tags: FieldDto = { ...GOAL, key: 'likes', type: 'multi_select' };
     expect(compileJsonSchema([SIZE, GOAL, email, tags, { ...SIZE, key: 'old', archived: true }])).toEqual({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -129,8 +136,8 @@ describe('compiled schemas', () => {
 });
 
 describe('localize', () => {
-  const json = compileJsonSchema([SIZE, GOAL, { key: 'mobile', type: 'phone', label: { 'zh-CN': '备用手机', en: 'Spare phone' } }]);
-  const ui = compileUiSchema([SIZE, GOAL, { key: 'mobile', type: 'phone', label: { 'zh-CN': '备用手机', en: 'Spare phone' } }]);
+  const json = compileJsonSchema([SIZE, GOAL, fd({ key: 'mobile', type: 'phone', label: { 'zh-CN': '备用手机', en: 'Spare phone' } })]);
+  const ui = compileUiSchema([SIZE, GOAL, fd({ key: 'mobile', type: 'phone', label: { 'zh-CN': '备用手机', en: 'Spare phone' } })]);
 
   it('titles, options and help come in the chosen language', () => {
     const zh = localize(json, ui, 'zh-CN');

@@ -4,6 +4,8 @@ import {
   ApiOutlined,
   AuditOutlined,
   CreditCardOutlined,
+  FormOutlined,
+  IdcardOutlined,
   KeyOutlined,
   SafetyOutlined,
   SettingOutlined,
@@ -23,6 +25,8 @@ const ICONS: Record<string, React.ReactNode> = {
   '/settings': <SettingOutlined />,
   '/audit-log': <AuditOutlined />,
   '/plan': <CreditCardOutlined />,
+  '/members': <IdcardOutlined />,
+  '/fields': <FormOutlined />,
 };
 
 /** The tenant console's frame: the menu shows only what the caller's permissions open. */

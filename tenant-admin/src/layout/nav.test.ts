@@ -21,7 +21,8 @@ describe('navigation by permission', () => {
 
   it('lands on the first page the caller may open', () => {
     expect(homePath(['api_keys:manage', 'settings:read'])).toBe('/api-keys');
-    expect(homePath(['members:read'])).toBeUndefined();
+    expect(homePath(['members:read'])).toBe('/members');
+    expect(homePath(['purchases:write'])).toBeUndefined();
   });
 
   it('finds the active entry for nested paths', () => {

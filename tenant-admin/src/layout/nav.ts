@@ -18,6 +18,8 @@ export const NAV: readonly NavEntry[] = [
   { path: '/settings', label: 'nav.settings', anyOf: ['settings:read', 'settings:manage'] },
   { path: '/audit-log', label: 'nav.auditLog', anyOf: ['staff:manage'] },
   { path: '/plan', label: 'nav.plan', anyOf: ['settings:read', 'settings:manage'] },
+  { path: '/members', label: 'nav.members', anyOf: ['members:read'] },
+  { path: '/fields', label: 'nav.fields', anyOf: ['fields:manage'] },
 ];
 
 export function can(perms: readonly string[], ...anyOf: string[]): boolean {

@@ -1,0 +1,57 @@
+import { forwardRef, useMemo } from 'react';
+import Form from '@rjsf/antd';
+import type { IChangeEvent } from '@rjsf/core';
+import type RjsfForm from '@rjsf/core';
+import validator from '@rjsf/validator-ajv8';
+import { useTranslation } from 'react-i18next';
+import { localize, type ErrorTree, type Lang } from './schema';
+
+export type CustomFormHandle = RjsfForm;
+
+/**
+ * A business's custom member fields, rendered with react-jsonschema-form in the console's
+ * language: the designer's preview, the member page, the counter and the portal all use it,
+ * so every one shows the same form. It has no submit button: the page around it checks it
+ * with `ref.current.validateForm()` and sends the values with its own.
+ */
+export const CustomForm = forwardRef<
+  CustomFormHandle,
+  {
+    jsonSchema: unknown;
+    uiSchema: unknown;
+    /** Only these fields (e.g. what members may edit). */
+    only?: readonly string[];
+    value: Record<string, unknown>;
+    onChange?: (v: Record<string, unknown>) => void;
+    /** Server problems by field key. */
+    errors?: ErrorTree;
+    disabled?: boolean;
+    /** Prefix of the inputs' ids (`<prefix>_<key>`). */
+    idPrefix?: string;
+  }
+>(function CustomForm({ jsonSchema, uiSchema, only, value, onChange, errors, disabled, idPrefix = 'custom' }, ref) {
+  const { i18n } = useTranslation();
+  const lang: Lang = i18n.language === 'en' ? 'en' : 'zh-CN';
+  const form = useMemo(() => localize(jsonSchema, uiSchema, lang, only), [jsonSchema, uiSchema, lang, only]);
+  const ui = useMemo(
+    () => ({ ...form.uiSchema, 'ui:submitButtonOptions': { norender: true } }),
+    [form.uiSchema],
+  );
+  if (Object.keys(form.schema.properties as object).length === 0) return null;
+  return (
+    <Form
+      ref={ref}
+      schema={form.schema}
+      uiSchema={ui}
+      formData={value}
+      validator={validator}
+      idPrefix={idPrefix}
+      onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
+      extraErrors={errors as never}
+      disabled={disabled}
+      showErrorList={false}
+      noHtml5Validate
+      formContext={{ layout: 'vertical' }}
+    />
+  );
+});

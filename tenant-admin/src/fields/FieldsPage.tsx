@@ -1,0 +1,3 @@
+export function FieldsPage() {
+  return null;
+}
