@@ -18,6 +18,9 @@ import { MemberDetailPage } from './members/MemberDetailPage';
 import { RegisterMemberPage } from './members/RegisterMemberPage';
 import { ImportPage } from './members/ImportPage';
 import { FieldsPage } from './fields/FieldsPage';
+import { RulesPage } from './rules/RulesPage';
+import { RuleEditorPage } from './rules/RuleEditorPage';
+import { PointSettingsPage } from './points/PointSettingsPage';
 // The member portal is loaded only when a member opens /m/<business>.
 const PortalRoutes = lazy(() => import('./portal/PortalRoutes'));
 // The operator pages are loaded only when someone opens /ops.
@@ -66,6 +69,9 @@ export function AppRoutes() {
         <Route path="members/import" element={<ImportPage />} />
         <Route path="members/:id" element={<MemberDetailPage />} />
         <Route path="fields" element={<FieldsPage />} />
+        <Route path="rules" element={<RulesPage />} />
+        <Route path="rules/:trigger" element={<RuleEditorPage />} />
+        <Route path="points-settings" element={<PointSettingsPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -11,11 +11,13 @@ describe('navigation by permission', () => {
       '/settings',
       '/audit-log',
       '/plan',
+      '/points-settings',
     ]);
   });
 
   it('hides what the caller cannot open', () => {
-    expect(visibleNav(['settings:read']).map((e) => e.path)).toEqual(['/settings', '/plan']);
+    expect(visibleNav(['settings:read']).map((e) => e.path)).toEqual(['/settings', '/plan', '/points-settings']);
+    expect(visibleNav(['rules:read']).map((e) => e.path)).toEqual(['/rules']);
     expect(visibleNav([])).toEqual([]);
   });
 

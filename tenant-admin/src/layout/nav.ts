@@ -20,6 +20,8 @@ export const NAV: readonly NavEntry[] = [
   { path: '/plan', label: 'nav.plan', anyOf: ['settings:read', 'settings:manage'] },
   { path: '/members', label: 'nav.members', anyOf: ['members:read'] },
   { path: '/fields', label: 'nav.fields', anyOf: ['fields:manage'] },
+  { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'] },
+  { path: '/points-settings', label: 'nav.pointsSettings', anyOf: ['settings:read', 'settings:manage'] },
 ];
 
 export function can(perms: readonly string[], ...anyOf: string[]): boolean {
