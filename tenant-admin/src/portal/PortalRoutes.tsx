@@ -1,3 +1,162 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Button, Result, Spin, Typography } from 'antd';
+import { IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined } from '@ant-design/icons';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
+import { call } from '../api/client';
+import { ApiProblem } from '../api/errors';
+import { errorText } from '../common/forms';
+import { LanguageSwitch } from '../layout/LanguageSwitch';
+import { clearMemberToken, getMemberToken, portalApi, setMemberToken, setSignedOutHandler } from './client';
+import { LoginPage, RegisterPage, ResetPage } from './AuthPages';
+import { CardPage, PointsPage } from './CardPages';
+import { ProfilePage } from './ProfilePage';
+import './portal.css';
+
+interface PortalValue {
+  slug: string;
+  token: string | null;
+  signIn: (token: string) => void;
+  signOut: () => void;
+}
+
+const Ctx = createContext<PortalValue | null>(null);
+
+export function usePortal(): PortalValue {
+  const v = useContext(Ctx);
+  if (!v) throw new Error('usePortal outside the portal');
+  return v;
+}
+
+/** The business's registration form (its name and custom fields). */
+export function usePortalForm(slug: string) {
+  return useQuery({
+    queryKey: ['portal', slug, 'form'],
+    queryFn: () => call(portalApi.GET('/portal/{tenant}/form', { params: { path: { tenant: slug } } })),
+    staleTime: 60_000,
+  });
+}
+
+/** The signed-in member. */
+export function usePortalMe() {
+  const { slug, token } = usePortal();
+  return useQuery({
+    queryKey: ['portal', slug, 'me', token],
+    queryFn: () => call(portalApi.GET('/portal/{tenant}/me', { params: { path: { tenant: slug } } })),
+    enabled: token !== null,
+  });
+}
+
+/** The member portal at `/m/<business>`: phone-first, its own login, the business's fields. */
 export default function PortalRoutes() {
-  return null;
+  const { slug = '' } = useParams();
+  const qc = useQueryClient();
+  const [token, setToken] = useState<string | null>(() => getMemberToken(slug));
+  useEffect(() => setToken(getMemberToken(slug)), [slug]);
+  useEffect(() => {
+    setSignedOutHandler((s) => {
+      if (s === slug) setToken(null);
+    });
+  }, [slug]);
+  const signIn = useCallback(
+    (tk: string) => {
+      setMemberToken(slug, tk);
+      setToken(tk);
+    },
+    [slug],
+  );
+  const signOut = useCallback(() => {
+    clearMemberToken(slug);
+    setToken(null);
+    qc.removeQueries({ queryKey: ['portal', slug] });
+  }, [qc, slug]);
+  const value = useMemo(() => ({ slug, token, signIn, signOut }), [slug, token, signIn, signOut]);
+
+  return (
+    <Ctx.Provider value={value}>
+      <PortalFrame>
+        <Routes>
+          <Route index element={token ? <CardPage /> : <Navigate to="login" replace />} />
+          <Route path="login" element={token ? <Navigate to=".." relative="path" replace /> : <LoginPage />} />
+          <Route path="register" element={<RegisterPage />} />
+          <Route path="reset" element={<ResetPage />} />
+          <Route path="points" element={<SignedIn><PointsPage /></SignedIn>} />
+          <Route path="profile" element={<SignedIn><ProfilePage /></SignedIn>} />
+          <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
+        </Routes>
+      </PortalFrame>
+    </Ctx.Provider>
+  );
+}
+
+function PortalText({ k }: { k: string }) {
+  const { t } = useTranslation();
+  return <>{t(`portal.${k}`)}</>;
+}
+
+function SignedIn({ children }: { children: ReactNode }) {
+  const { token, slug } = usePortal();
+  if (!token) return <Navigate to={`/m/${slug}/login`} replace />;
+  return <>{children}</>;
+}
+
+function PortalFrame({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  const { slug, token, signOut } = usePortal();
+  const navigate = useNavigate();
+  const form = usePortalForm(slug);
+  const unknown = form.error instanceof ApiProblem && form.error.status === 404;
+  const base = `/m/${slug}`;
+
+  return (
+    <div className="portal">
+      <header className="portal-header">
+        <Typography.Text strong className="portal-business" data-testid="portal-business">
+          {form.data?.business ?? ' '}
+        </Typography.Text>
+        <LanguageSwitch />
+        {token && (
+          <Button
+            type="text"
+            icon={<LogoutOutlined />}
+            aria-label={t('portal.logout')}
+            title={t('portal.logout')}
+            data-testid="portal-logout"
+            onClick={() => {
+              signOut();
+              navigate(`${base}/login`);
+            }}
+          />
+        )}
+      </header>
+      <main className="portal-main">
+        {form.isPending ? (
+          <Spin style={{ display: 'block', margin: 48 }} />
+        ) : unknown ? (
+          <Result status="404" title={t('portal.unknownBusiness')} />
+        ) : form.isError ? (
+          <Result status="error" title={errorText(t, form.error)} />
+        ) : (
+          children
+        )}
+      </main>
+      {token && !unknown && (
+        <nav className="portal-tabs" aria-label={t('portal.nav')}>
+          <NavLink to={base} end>
+            <IdcardOutlined />
+            <span>{t('portal.tabs.card')}</span>
+          </NavLink>
+          <NavLink to={`${base}/points`}>
+            <StarOutlined />
+            <span>{t('portal.tabs.points')}</span>
+          </NavLink>
+          <NavLink to={`${base}/profile`}>
+            <UserOutlined />
+            <span>{t('portal.tabs.profile')}</span>
+          </NavLink>
+        </nav>
+      )}
+    </div>
+  );
 }

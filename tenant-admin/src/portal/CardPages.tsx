@@ -1,0 +1,141 @@
+import { useEffect, useRef } from 'react';
+import { Alert, App, Button, Card, Empty, List, Spin, Statistic, Typography } from 'antd';
+import { CheckCircleOutlined } from '@ant-design/icons';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { QRCodeSVG } from 'qrcode.react';
+import JsBarcode from 'jsbarcode';
+import { call } from '../api/client';
+import { errorText } from '../common/forms';
+import { formatDateTime } from '../common/format';
+import { portalApi } from './client';
+import { usePortal, usePortalMe } from './PortalRoutes';
+
+function usePoints() {
+  const { slug, token } = usePortal();
+  return useQuery({
+    queryKey: ['portal', slug, 'points', token],
+    queryFn: () => call(portalApi.GET('/portal/{tenant}/me/points', { params: { path: { tenant: slug } } })),
+    enabled: token !== null,
+  });
+}
+
+function Barcode({ value }: { value: string }) {
+  const ref = useRef<SVGSVGElement>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    try {
+      JsBarcode(ref.current, value, { format: 'CODE128', width: 2, height: 64, displayValue: false, margin: 0 });
+    } catch {
+      // A value the symbology cannot encode: the number is shown as text anyway.
+    }
+  }, [value]);
+  return <svg ref={ref} className="portal-barcode" role="img" aria-label={value} data-testid="portal-barcode" />;
+}
+
+/** My card: the number as text, QR code and barcode, the balance and the daily check-in. */
+export function CardPage() {
+  const { t } = useTranslation();
+  const { slug } = usePortal();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const me = usePortalMe();
+  const points = usePoints();
+  const checkIn = useMutation({
+    mutationFn: () => call(portalApi.POST('/portal/{tenant}/me/check-in', { params: { path: { tenant: slug } } })),
+    onSuccess: (r) => {
+      void qc.invalidateQueries({ queryKey: ['portal', slug, 'points'] });
+      void qc.invalidateQueries({ queryKey: ['portal', slug, 'entries'] });
+      void message.success(r.already ? t('portal.checkIn.already') : t('portal.checkIn.done', { points: r.points, streak: r.streak }));
+    },
+    onError: (err) => void message.error(errorText(t, err)),
+  });
+
+  if (me.isPending) return <Spin style={{ display: 'block', margin: 48 }} />;
+  if (me.isError) return <Alert type="error" showIcon message={errorText(t, me.error)} />;
+  const card = me.data.card_number;
+  return (
+    <>
+      <Typography.Title level={3}>{t('portal.card.hello', { name: me.data.name })}</Typography.Title>
+      <Card className="portal-member-card">
+        <Typography.Text type="secondary">{t('portal.card.number')}</Typography.Text>
+        <div className="portal-card-number" data-testid="portal-card-number">{card ?? '—'}</div>
+        {card && (
+          <div className="portal-codes">
+            <QRCodeSVG value={card} size={160} marginSize={2} title={t('portal.card.qr')} data-testid="portal-qr" />
+            <Barcode value={card} />
+          </div>
+        )}
+      </Card>
+      <Card style={{ marginTop: 16 }}>
+        {points.isError ? (
+          <Alert type="error" showIcon message={errorText(t, points.error)} />
+        ) : (
+          <Statistic title={t('portal.points.balance')} value={points.data?.balance ?? '—'} loading={points.isPending} valueStyle={{ fontSize: 32 }} data-testid="portal-balance" />
+        )}
+        <Button type="primary" size="large" block icon={<CheckCircleOutlined />} style={{ marginTop: 16 }} loading={checkIn.isPending} onClick={() => checkIn.mutate()} data-testid="portal-check-in">
+          {t('portal.checkIn.button')}
+        </Button>
+      </Card>
+    </>
+  );
+}
+
+/** My points: balance, totals, expiries and the history, newest first. */
+export function PointsPage() {
+  const { t, i18n } = useTranslation();
+  const { slug, token } = usePortal();
+  const points = usePoints();
+  const entries = useInfiniteQuery({
+    queryKey: ['portal', slug, 'entries', token],
+    initialPageParam: undefined as number | undefined,
+    queryFn: ({ pageParam }) =>
+      call(portalApi.GET('/portal/{tenant}/me/points/entries', { params: { path: { tenant: slug }, query: { before: pageParam } } })),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const rows = entries.data?.pages.flatMap((p) => p.items) ?? [];
+  const p = points.data;
+  return (
+    <>
+      <Typography.Title level={3}>{t('portal.points.title')}</Typography.Title>
+      {points.isError && <Alert type="error" showIcon message={errorText(t, points.error)} style={{ marginBottom: 16 }} />}
+      <Card loading={points.isPending}>
+        <div className="portal-stats">
+          <Statistic title={t('portal.points.balance')} value={p?.balance ?? 0} data-testid="portal-points-balance" />
+          <Statistic title={t('portal.points.earned')} value={p?.earned_total ?? 0} />
+          <Statistic title={t('portal.points.redeemed')} value={p?.redeemed_total ?? 0} />
+        </div>
+        {p && p.expiring.length > 0 && (
+          <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0 }}>
+            {p.expiring.map((e) => (
+              <span key={e.expires_at} style={{ display: 'block' }}>
+                {t('portal.points.expiring', { points: e.points, date: formatDateTime(e.expires_at, i18n.language) })}
+              </span>
+            ))}
+          </Typography.Paragraph>
+        )}
+      </Card>
+      <Typography.Title level={4} style={{ marginTop: 24 }}>{t('portal.points.history')}</Typography.Title>
+      {entries.isError && <Alert type="error" showIcon message={errorText(t, entries.error)} />}
+      <List
+        loading={entries.isPending}
+        dataSource={rows}
+        locale={{ emptyText: <Empty description={t('portal.points.none')} /> }}
+        data-testid="portal-entries"
+        renderItem={(e) => (
+          <List.Item extra={<span className={e.points >= 0 ? 'portal-plus' : 'portal-minus'}>{e.points > 0 ? `+${e.points}` : e.points}</span>}>
+            <List.Item.Meta
+              title={e.reason || t(`portal.points.sources.${e.source}`, { defaultValue: e.source })}
+              description={`${formatDateTime(e.at, i18n.language)} · ${t('portal.points.after', { balance: e.balance })}`}
+            />
+          </List.Item>
+        )}
+      />
+      {entries.hasNextPage && (
+        <Button block onClick={() => void entries.fetchNextPage()} loading={entries.isFetchingNextPage}>
+          {t('portal.points.more')}
+        </Button>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,126 @@
+import { useMemo, useRef, useState } from 'react';
+import { Alert, App, Button, Form, Input, Select, Spin, Typography } from 'antd';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { call, type Schemas } from '../api/client';
+import { errorText } from '../common/forms';
+import { CustomForm, type CustomFormHandle } from '../fields/CustomForm';
+import { type ErrorTree } from '../fields/schema';
+import { memberProblems } from '../members/errors';
+import { GENDERS, type Member } from '../members/profile';
+import { portalApi } from './client';
+import { usePortal, usePortalForm, usePortalMe } from './PortalRoutes';
+
+interface Values {
+  name: string;
+  email?: string;
+  gender?: string;
+  birthday?: string;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** My profile: the built-ins members may change and the fields the business lets them edit. */
+export function ProfilePage() {
+  const { t } = useTranslation();
+  const me = usePortalMe();
+  if (me.isPending) return <Spin style={{ display: 'block', margin: 48 }} />;
+  if (me.isError) return <Alert type="error" showIcon message={errorText(t, me.error)} />;
+  return <ProfileForm member={me.data} />;
+}
+
+function ProfileForm({ member }: { member: Member }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const fields = usePortalForm(slug);
+  const editable = fields.data?.member_editable ?? [];
+  const [form] = Form.useForm<Values>();
+  const customBefore = useMemo(() => {
+    const all = isObj(member.custom) ? member.custom : {};
+    return Object.fromEntries(Object.entries(all).filter(([k]) => editable.includes(k)));
+  }, [member.custom, editable]);
+  const [custom, setCustom] = useState<Record<string, unknown>>(customBefore);
+  const customRef = useRef<CustomFormHandle>(null);
+  const [customErrors, setCustomErrors] = useState<ErrorTree>();
+  const [error, setError] = useState<string>();
+
+  const save = useMutation({
+    mutationFn: (v: Values) => {
+      const body: Record<string, unknown> = {};
+      const str = (s?: string) => (s ?? '').trim();
+      if (str(v.name) !== member.name) body.name = str(v.name);
+      if (str(v.email) !== (member.email ?? '')) body.email = str(v.email) || null;
+      if ((v.gender ?? '') !== (member.gender ?? '')) body.gender = v.gender || null;
+      if (str(v.birthday) !== (member.birthday ?? '')) body.birthday = str(v.birthday) || null;
+      const changed: Record<string, unknown> = {};
+      for (const k of editable) {
+        const a = customBefore[k];
+        const b = custom[k] === '' ? undefined : custom[k];
+        if (JSON.stringify(a) !== JSON.stringify(b)) changed[k] = b === undefined ? null : b;
+      }
+      if (Object.keys(changed).length) body.custom = changed;
+      return call(portalApi.PATCH('/portal/{tenant}/me', { params: { path: { tenant: slug } }, body: body as Schemas['ProfileChange'] }));
+    },
+    onSuccess: (m) => {
+      qc.setQueryData(['portal', slug, 'me', token], m);
+      void message.success(t('common.saved'));
+    },
+    onError: (err) => {
+      const r = memberProblems(t, form, err, ['name', 'email', 'gender', 'birthday']);
+      setCustomErrors(r.custom);
+      setError(r.message);
+    },
+  });
+
+  return (
+    <section className="portal-card">
+      <Typography.Title level={3}>{t('portal.profile.title')}</Typography.Title>
+      {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
+      <Typography.Paragraph type="secondary">
+        {t('members.f.phone')}: {member.phone ?? '—'}
+      </Typography.Paragraph>
+      <Form<Values>
+        form={form}
+        layout="vertical"
+        name="portal-profile"
+        requiredMark={false}
+        initialValues={{ name: member.name, email: member.email ?? '', gender: member.gender ?? undefined, birthday: member.birthday ?? '' }}
+        onFinish={(v) => {
+          setError(undefined);
+          setCustomErrors(undefined);
+          if (customRef.current && !customRef.current.validateForm()) return;
+          save.mutate(v);
+        }}
+      >
+        <Form.Item name="name" label={t('members.f.name')} rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
+          <Input autoComplete="name" />
+        </Form.Item>
+        <Form.Item name="email" label={t('members.f.email')}>
+          <Input type="email" autoComplete="email" />
+        </Form.Item>
+        <Form.Item name="gender" label={t('members.f.gender')}>
+          <Select allowClear options={GENDERS.map((g) => ({ value: g, label: t(`members.gender.${g}`) }))} />
+        </Form.Item>
+        <Form.Item name="birthday" label={t('members.f.birthday')}>
+          <Input type="date" />
+        </Form.Item>
+      </Form>
+      {fields.data && editable.length > 0 && (
+        <CustomForm
+          ref={customRef}
+          jsonSchema={fields.data.json_schema}
+          uiSchema={fields.data.ui_schema}
+          only={editable}
+          value={custom}
+          onChange={setCustom}
+          errors={customErrors}
+        />
+      )}
+      <Button type="primary" block size="large" loading={save.isPending} onClick={() => form.submit()} data-testid="portal-profile-save">
+        {t('common.save')}
+      </Button>
+    </section>
+  );
+}
