@@ -90,7 +90,9 @@ export function MemberPoints({ memberId }: { memberId: string }) {
           <>
             <Row gutter={[16, 16]}>
               <Col xs={12} md={6}>
-                <Statistic title={t('points.member.balance')} value={s.balance} data-testid="points-balance" />
+                <div data-testid="points-balance">
+                  <Statistic title={t('points.member.balance')} value={s.balance} />
+                </div>
               </Col>
               <Col xs={12} md={6}>
                 <Statistic title={t('points.member.worth')} value={money(s.balance_value)} />

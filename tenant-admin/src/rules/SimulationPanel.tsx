@@ -149,7 +149,9 @@ function SimulationResult(props: { sim: Simulation; onlyChanged: boolean; setOnl
           <Statistic title={t('rules.sim.cases')} value={s.cases} />
         </Col>
         <Col xs={12} md={5}>
-          <Statistic title={t('rules.sim.draftPoints')} value={s.draft} data-testid="sim-draft-total" />
+          <div data-testid="sim-draft-total">
+            <Statistic title={t('rules.sim.draftPoints')} value={s.draft} />
+          </div>
         </Col>
         <Col xs={12} md={5}>
           <Statistic

@@ -1,0 +1,78 @@
+// End-to-end steps for the point rules pages, called by console.mjs with a page logged in as
+// the business owner. A purchase rule is built from the template form (1 point per yuan and a
+// first-purchase bonus), its generated Rhai is shown, a simulation runs on a typed-in first
+// purchase, and the rule is published and seen as the version in force. Publishing a script
+// generated unchanged from the form needs no plan feature (a hand-edited one needs
+// rule_scripts), so this works on any plan. Works in either console language: it goes by
+// element ids and test ids, not by text.
+
+/** Waits until `locator`'s text matches `re`. */
+async function waitText(locator, re, what) {
+  const until = Date.now() + 15_000;
+  let last = '';
+  while (Date.now() < until) {
+    last = (await locator.textContent().catch(() => '')) ?? '';
+    if (re.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${what}: expected ${re}, got ${JSON.stringify(last.slice(0, 300))}`);
+}
+
+export async function ruleSteps({ page, step, base }) {
+  await step('rules-overview', page, async () => {
+    await page.goto(`${base}/rules`);
+    await page.locator('[data-testid=rule-open-purchase]').waitFor();
+    await page.locator('[data-testid=rule-open-check_in]').waitFor();
+  });
+
+  await step('rule-template-filled', page, async () => {
+    await page.click('[data-testid=rule-open-purchase]');
+    await page.waitForURL(`${base}/rules/purchase`);
+    await page.fill('#rule-template_base_points', '1');
+    await page.fill('#rule-template_base_per_amount', '1');
+    await page.check('#rule-template_first_purchase_bonus_enabled');
+    await page.fill('#rule-template_first_purchase_bonus_points', '200');
+  });
+
+  await step('rule-rhai-generated', page, async () => {
+    await page.click('[data-testid=rule-generate]');
+    const editor = page.locator('[data-testid=rule-editor] .cm-content');
+    // The generated script: the base rate and the first-purchase bonus.
+    await waitText(editor, /member\.totals\.visits == 0/, 'generated script');
+    await waitText(editor, /200/, 'bonus in the script');
+    await page.locator('[data-testid=rule-from-template]').waitFor();
+    // The server compiled it: no error underlined.
+    await waitText(page.locator('[data-testid=rule-compile-status]'), /\S/, 'compile status');
+    if ((await page.locator('.cm-lintRange-error').count()) > 0) throw new Error('the generated script shows a compile error');
+  });
+
+  await step('rule-simulated', page, async () => {
+    // Only a typed-in first purchase of ¥128, so the totals do not depend on earlier steps.
+    await page.fill('#rule-simulation_last', '0');
+    await page.click('[data-testid=sim-add-event]');
+    await page.fill('#rule-simulation_events_0_amount', '128');
+    await page.fill('#rule-simulation_events_0_visits', '0');
+    await page.click('[data-testid=sim-run]');
+    await page.locator('[data-testid=sim-result]').waitFor();
+    // 128 points for ¥128 and the 200-point welcome bonus; nothing in force yet.
+    await waitText(page.locator('[data-testid=sim-draft-total]'), /328/, 'simulated draft total');
+  });
+
+  await step('rule-published', page, async () => {
+    await page.click('[data-testid=rule-publish]');
+    await page.getByRole('dialog').waitFor();
+    await page.click('[data-testid=rule-publish-confirm]');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    if ((await page.locator('[data-testid=rule-publish-402]').count()) > 0) {
+      throw new Error('publishing a template-made script asked for a plan feature');
+    }
+    await waitText(page.locator('[data-testid=rule-active-version]'), /v1\b/, 'version in force');
+    await page.locator('[data-testid=rule-versions]').getByText('v1', { exact: true }).waitFor();
+  });
+
+  await step('rule-active-in-overview', page, async () => {
+    await page.goto(`${base}/rules`);
+    const card = page.locator('.ant-card', { has: page.locator('[data-testid=rule-open-purchase]') });
+    await waitText(card, /v1/, 'purchase rule in force on the overview');
+  });
+}
