@@ -28,10 +28,12 @@ export const CustomForm = forwardRef<
     disabled?: boolean;
     /** Prefix of the inputs' ids (`<prefix>_<key>`). */
     idPrefix?: string;
+    /** The language to render in; the console's by default. */
+    lang?: Lang;
   }
->(function CustomForm({ jsonSchema, uiSchema, only, value, onChange, errors, disabled, idPrefix = 'custom' }, ref) {
+>(function CustomForm({ jsonSchema, uiSchema, only, value, onChange, errors, disabled, idPrefix = 'custom', lang: forced }, ref) {
   const { i18n } = useTranslation();
-  const lang: Lang = i18n.language === 'en' ? 'en' : 'zh-CN';
+  const lang: Lang = forced ?? (i18n.language === 'en' ? 'en' : 'zh-CN');
   const form = useMemo(() => localize(jsonSchema, uiSchema, lang, only), [jsonSchema, uiSchema, lang, only]);
   const ui = useMemo(
     () => ({ ...form.uiSchema, 'ui:submitButtonOptions': { norender: true } }),
