@@ -23,8 +23,11 @@ export function VersionsPanel(props: { trigger: string; versions: Version[]; cur
   const qc = useQueryClient();
   const tz = me?.tenant.time_zone;
   const { versions, trigger } = props;
-  const [left, setLeft] = useState<number | undefined>(versions[1]?.version ?? versions[0]?.version);
-  const [right, setRight] = useState<number | undefined>(versions[1] ? versions[0]?.version : EDITOR);
+  // Until the user picks, compare the two newest versions (or the newest with the editor).
+  const [pickedLeft, setLeft] = useState<number>();
+  const [pickedRight, setRight] = useState<number>();
+  const left = pickedLeft ?? versions[1]?.version ?? versions[0]?.version;
+  const right = pickedRight ?? (versions[1] ? versions[0]?.version : EDITOR);
 
   const rollback = useMutation({
     mutationFn: (version: number) =>
