@@ -6,9 +6,10 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 use moka::future::Cache;
 use patron_core::points::PointSettings;
+use patron_core::tiers::{Benefits, Ladder};
 use patron_db::members::Member;
 use patron_db::points::Account;
-use patron_db::{points, rules, DbError, TenantTx};
+use patron_db::{points, rules, tiers, DbError, TenantTx};
 use patron_rules::{Outcome, RuleError, RuleErrorKind, RuleKey, SandboxPool};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -22,11 +23,53 @@ pub struct ActiveRule {
     pub script: Arc<str>,
 }
 
-/// What a tenant's points run on: its rules in force by trigger, and its point settings.
+/// The tier ladder in force.
+#[derive(Debug, Clone)]
+pub struct ActiveLadder {
+    pub version: i32,
+    pub ladder: Ladder,
+}
+
+/// What a tenant's points run on: its rules in force by trigger, its point settings and its
+/// tier ladder.
 #[derive(Debug, Clone, Default)]
 pub struct TenantRules {
     pub rules: HashMap<String, ActiveRule>,
     pub settings: PointSettings,
+    pub ladder: Option<Arc<ActiveLadder>>,
+}
+
+/// A member's tier as rules see it: the code ("" without a ladder) and its benefits.
+#[derive(Debug, Clone, Default)]
+pub struct MemberTier {
+    pub code: String,
+    pub benefits: Benefits,
+}
+
+impl MemberTier {
+    /// The member's tier under the ladder in force (the first tier without a standing).
+    pub async fn of(
+        tx: &mut TenantTx,
+        rules: &TenantRules,
+        member_id: uuid::Uuid,
+    ) -> Result<Self, DbError> {
+        let Some(l) = &rules.ladder else {
+            return Ok(Self::default());
+        };
+        let row = tiers::standing(tx, member_id, false).await?;
+        Ok(Self::from_code(
+            &l.ladder,
+            row.as_ref().map(|r| r.tier.as_str()),
+        ))
+    }
+
+    pub fn from_code(ladder: &Ladder, code: Option<&str>) -> Self {
+        let t = ladder.tier(code);
+        Self {
+            code: t.code.clone(),
+            benefits: t.benefits.clone(),
+        }
+    }
 }
 
 /// Cheap to clone; clones share the cache and the pool.
@@ -76,6 +119,19 @@ impl RuleEngine {
                 })
                 .collect(),
             settings: points::settings(tx).await?,
+            ladder: match tiers::active(tx).await? {
+                Some(v) => match serde_json::from_value::<Ladder>(v.ladder) {
+                    Ok(ladder) => Some(Arc::new(ActiveLadder {
+                        version: v.version,
+                        ladder,
+                    })),
+                    Err(e) => {
+                        tracing::error!(version = v.version, error = %e, "a stored tier ladder is unreadable");
+                        None
+                    }
+                },
+                None => None,
+            },
         });
         if self.generation.load(Ordering::SeqCst) == generation {
             self.cache.insert(id, loaded.clone()).await;
@@ -160,10 +216,10 @@ pub fn event_time(at: DateTime<Utc>, tz: Tz) -> Value {
 }
 
 /// `member` as a rule sees it.
-pub fn member_input(m: &Member, a: &Account, today: chrono::NaiveDate) -> Value {
+pub fn member_input(m: &Member, a: &Account, tier: &MemberTier, today: chrono::NaiveDate) -> Value {
     json!({
         "id": m.id.to_string(),
-        "tier": "",
+        "tier": tier.code,
         "fields": m.custom,
         "join_date": m.join_date.to_string(),
         "birthday": m.birthday.map(|b| b.to_string()).unwrap_or_default(),
@@ -173,7 +229,11 @@ pub fn member_input(m: &Member, a: &Account, today: chrono::NaiveDate) -> Value 
             "points_earned": a.earned_total,
             "points_today": a.points_on(today),
         },
-        "benefits": { "multiplier": 1000, "discount_percent": 0 },
+        "benefits": {
+            "multiplier": tier.benefits.multiplier,
+            "discount_percent": tier.benefits.discount_percent,
+            "birthday_gift_points": tier.benefits.birthday_gift_points,
+        },
     })
 }
 

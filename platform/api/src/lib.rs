@@ -25,6 +25,7 @@ pub mod settings;
 pub mod signup;
 pub mod staff;
 pub mod state;
+pub mod tiers;
 
 pub use state::{ApiConfig, AppState};
 
@@ -44,8 +45,13 @@ pub type MemberApis = (
     portal::PortalApi,
 );
 
-/// The points capability: purchases, the ledger, rules.
-pub type PointApis = (purchases::PurchasesApi, points::PointsApi, rules::RulesApi);
+/// The points capability: purchases, the ledger, rules, tiers.
+pub type PointApis = (
+    purchases::PurchasesApi,
+    points::PointsApi,
+    rules::RulesApi,
+    tiers::TiersApi,
+);
 
 /// Every API module, in the order the docs list them.
 pub type Apis = (
@@ -82,6 +88,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
                 purchases::PurchasesApi { state: state.clone() },
                 points::PointsApi { state: state.clone() },
                 rules::RulesApi { state: state.clone() },
+                tiers::TiersApi { state: state.clone() },
             ),
             plans::PlansApi { state: state.clone() },
             ops::OpsApi { state: state.clone() },

@@ -684,7 +684,7 @@ pub struct MembersApi {
 }
 
 /// Who acts and through which channel: staff at the counter, or an integration.
-fn actor_channel(p: &Principal) -> &'static str {
+pub(crate) fn actor_channel(p: &Principal) -> &'static str {
     match p.actor {
         crate::auth::Actor::Staff { .. } => "counter",
         crate::auth::Actor::Key { .. } => "api",

@@ -369,7 +369,8 @@ pub async fn check_in(
             "time": engine::event_time(now, tz),
             "streak": streak,
         });
-        let input = engine::member_input(member, &a, today);
+        let tier = engine::MemberTier::of(tx, &rules, member.id).await?;
+        let input = engine::member_input(member, &a, &tier, today);
         run_rule(state, &rules, tenant.id, "check_in", &event, &input).await
     } else if rules.settings.check_in_points > 0 {
         let p = rules.settings.check_in_points;
@@ -410,6 +411,7 @@ pub async fn check_in(
     points::earn(tx, &mut a, points, &src, expires, today).await?;
     points::save_account(tx, &a, now).await?;
     points::record_check_in(tx, member.id, today, streak, points, now).await?;
+    crate::tiers::after_event(tx, &rules, tenant, member.id, now, actor).await?;
     Ok(CheckInResult {
         member_id: member.id,
         day: today,
@@ -849,7 +851,8 @@ impl PointsApi {
             "time": engine::event_time(occurred_at, tz),
             "properties": req.0.properties.clone().unwrap_or_else(|| json!({})),
         });
-        let input = engine::member_input(&member, &a, today);
+        let tier = engine::MemberTier::of(&mut tx, &rules, member.id).await?;
+        let input = engine::member_input(&member, &a, &tier, today);
         let (earned, reasons, version, failure) =
             run_rule(&self.state, &rules, me.tenant.id, &trigger, &event, &input).await;
         let id = Uuid::now_v7();
@@ -878,6 +881,7 @@ impl PointsApi {
         )
         .await?;
         points::save_account(&mut tx, &a, now).await?;
+        crate::tiers::after_event(&mut tx, &rules, &me.tenant, member.id, now, &subject).await?;
         let result = EventResult {
             event_id: id,
             external_id: external_id.clone(),

@@ -716,6 +716,31 @@ impl PortalApi {
         Ok(Json(s))
     }
 
+    /// The member's own tier: what it gives, progress to the next one ("spend 320 more by
+    /// 2027-12-31") and what keeps the current one.
+    #[oai(
+        path = "/portal/:tenant/me/tier",
+        method = "get",
+        operation_id = "portalMyTier"
+    )]
+    async fn my_tier(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<crate::tiers::MemberTierView>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let mut view =
+            crate::tiers::member_tier_view(&mut tx, &rules, &t, m.id, self.state.now(), true)
+                .await?;
+        tx.commit().await?;
+        // Members see their moves, not which staff member made them.
+        for h in &mut view.history {
+            h.actor = String::new();
+        }
+        Ok(Json(view))
+    }
+
     /// The member's own points history, newest first.
     #[oai(
         path = "/portal/:tenant/me/points/entries",

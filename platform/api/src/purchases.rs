@@ -123,8 +123,13 @@ pub struct PurchaseResult {
     pub debt: i64,
     /// Points of this purchase that settled an earlier debt.
     pub settled_debt: i64,
-    /// The member's tier (none until the business has a tier ladder).
+    /// The member's tier after this purchase (none until the business has a tier ladder);
+    /// a purchase that reaches a higher tier promotes the member at once.
     pub tier: Option<String>,
+    /// The discount of the tier the member held when buying, in percent.
+    #[oai(default)]
+    #[serde(default)]
+    pub discount_percent: i64,
     pub referral: Option<ReferralReward>,
     pub occurred_at: DateTime<Utc>,
     /// True when this answer repeats an earlier call with the same external id.
@@ -474,7 +479,8 @@ impl PurchasesApi {
             "store": checked.store,
             "time": engine::event_time(checked.occurred_at, tz),
         });
-        let input = engine::member_input(&member, &account, today);
+        let tier = engine::MemberTier::of(&mut tx, &rules, member.id).await?;
+        let input = engine::member_input(&member, &account, &tier, today);
         let tenant = me.tenant.id;
         let (earned, reasons, rule_version, rule_error) =
             run_rule(&self.state, &rules, tenant, "purchase", &event, &input).await;
@@ -503,6 +509,9 @@ impl PurchasesApi {
         )
         .await?;
         points::save_account(&mut tx, &account, now).await?;
+        let (held, after) =
+            crate::tiers::after_event(&mut tx, &rules, &me.tenant, member.id, now, &subject)
+                .await?;
         let mut result = PurchaseResult {
             purchase_id: id,
             external_id: external_id.clone(),
@@ -516,7 +525,8 @@ impl PurchasesApi {
             balance: account.balance,
             debt: account.debt,
             settled_debt: done.settled_debt,
-            tier: None,
+            tier: rules.ladder.as_ref().map(|_| after.code.clone()),
+            discount_percent: held.benefits.discount_percent,
             referral: None,
             occurred_at: checked.occurred_at,
             replayed: false,
@@ -920,7 +930,8 @@ async fn referral(
     let mut event = purchase_event.clone();
     event["kind"] = json!("referral");
     event["referred_id"] = json!(member.id.to_string());
-    let input = engine::member_input(&referrer_member, account, today);
+    let tier = engine::MemberTier::of(tx, rules, referrer).await?;
+    let input = engine::member_input(&referrer_member, account, &tier, today);
     let (earned, reasons, version, failure) =
         run_rule(state, rules, me.tenant.id, "referral", &event, &input).await;
     if let Some(f) = failure {
@@ -944,6 +955,7 @@ async fn referral(
     let expires = core_points::expires_at(rules.settings.expiry, now, tz);
     points::earn(tx, account, earned, &src, expires, today).await?;
     points::save_account(tx, account, now).await?;
+    crate::tiers::after_event(tx, rules, &me.tenant, referrer, now, &subject).await?;
     points::record_referral(tx, member.id, referrer, purchase_id, earned, now).await?;
     Ok(Some(ReferralReward {
         referrer_id: referrer,

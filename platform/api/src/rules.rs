@@ -523,6 +523,7 @@ impl RulesApi {
                 })?,
         };
         let tz = engine::zone(&me.tenant.settings.time_zone);
+        let in_force = self.state.rules.tenant(&mut tx).await?;
         let mut cases = Vec::new();
         let mut meta: Vec<(Option<Uuid>, Option<Uuid>)> = Vec::new();
         let kind = trigger
@@ -570,9 +571,11 @@ impl RulesApi {
                             other => other.into(),
                         })?;
                     let a = patron_db::points::account(&mut tx, id).await?;
+                    let tier = engine::MemberTier::of(&mut tx, &in_force, id).await?;
                     engine::member_input(
                         &m,
                         &a,
+                        &tier,
                         crate::purchases::local_date(&me.tenant, self.state.now()),
                     )
                 }
@@ -582,8 +585,21 @@ impl RulesApi {
             meta.push((None, e.member_id));
         }
         if last > 0 {
-            for (p, m, a) in patron_db::points::recent_purchases(&mut tx, last).await? {
+            let recent = patron_db::points::recent_purchases(&mut tx, last).await?;
+            let ids: Vec<Uuid> = recent.iter().map(|(p, _, _)| p.member_id).collect();
+            let standings = match &in_force.ladder {
+                Some(_) => patron_db::tiers::standings(&mut tx, &ids).await?,
+                None => Default::default(),
+            };
+            for (p, m, a) in recent {
                 let today = p.occurred_at.with_timezone(&tz).date_naive();
+                let tier = match &in_force.ladder {
+                    Some(l) => engine::MemberTier::from_code(
+                        &l.ladder,
+                        standings.get(&p.member_id).map(|s| s.tier.as_str()),
+                    ),
+                    None => engine::MemberTier::default(),
+                };
                 cases.push(Case {
                     event: json!({
                         "kind": "purchase",
@@ -593,7 +609,7 @@ impl RulesApi {
                         "store": p.store,
                         "time": engine::event_time(p.occurred_at, tz),
                     }),
-                    member: engine::member_input(&m, &a, today),
+                    member: engine::member_input(&m, &a, &tier, today),
                 });
                 meta.push((Some(p.id), Some(p.member_id)));
             }

@@ -12,6 +12,7 @@ pub mod pii;
 pub mod plans;
 pub mod points;
 pub mod tenants;
+pub mod tiers;
 
 /// A problem with one field of some input, reported back to the caller as is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod staff;
 mod tenancy;
 pub mod tenants;
+pub mod tiers;
 
 pub use error::DbError;
 pub use tenancy::{provision, Tenant, TenantTx};

@@ -28,6 +28,10 @@ pub const POINTS_EXPIRE: &str = "points.expire";
 pub const POINTS_BIRTHDAYS: &str = "points.birthdays";
 /// Awards one tenant's birthday points for today.
 pub const POINTS_BIRTHDAY: &str = "points.birthday";
+/// Fans out [`TIERS_EVALUATE`] to every live tenant.
+pub const TIERS_EVALUATION: &str = "tiers.evaluation";
+/// One tenant's scheduled tier evaluation (demotions, lapsed pins, unfinished runs).
+pub const TIERS_EVALUATE: &str = "tiers.evaluate";
 
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
@@ -92,6 +96,8 @@ impl JobRunner {
             ("points-expiry", POINTS_EXPIRY, Duration::minutes(15)),
             // Hourly: each business's day starts at its own local midnight.
             ("points-birthdays", POINTS_BIRTHDAYS, Duration::hours(1)),
+            // Hourly; each member is evaluated once per local day.
+            ("tiers-evaluation", TIERS_EVALUATION, Duration::hours(1)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -175,10 +181,11 @@ impl JobRunner {
 
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
-            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS => {
+            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION => {
                 let kind = match job.kind.as_str() {
                     POINTS_EXPIRY => POINTS_EXPIRE,
                     POINTS_BIRTHDAYS => POINTS_BIRTHDAY,
+                    TIERS_EVALUATION => TIERS_EVALUATE,
                     _ => job
                         .payload
                         .get("kind")
@@ -237,6 +244,30 @@ impl JobRunner {
                     }
                     _ => Ok(serde_json::json!({ "skipped": "tenant gone" })),
                 }
+            }
+            TIERS_EVALUATE | patron_api::tiers::REEVALUATE_JOB => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{} needs a tenant", job.kind))?;
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                let now = self.clock.now();
+                let r = if job.kind == TIERS_EVALUATE {
+                    patron_api::tiers::evaluate_tenant(&self.db, &t, &self.rules, now).await
+                } else {
+                    let run = job
+                        .payload
+                        .get("run")
+                        .and_then(|v| v.as_str())
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| anyhow::anyhow!("{} needs a run", job.kind))?;
+                    patron_api::tiers::reevaluate(&self.db, &t, run, now).await
+                };
+                Ok(r?)
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,

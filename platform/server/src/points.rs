@@ -156,9 +156,10 @@ pub async fn verify_command(db: &Db, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Awards the `birthday` rule's points to one tenant's members whose birthday it is today
-/// in the business's time zone, once per member per year (safe to run again, or on two
-/// replicas at once). Without a birthday rule in force, nothing happens.
+/// Awards birthday points to one tenant's members whose birthday it is today in the
+/// business's time zone: the `birthday` rule's points and their tier's birthday gift, once
+/// per member per year (safe to run again, or on two replicas at once). With neither a
+/// birthday rule nor a tier that gives a gift, nothing happens.
 pub async fn birthdays_tenant(
     db: &Db,
     tenant: &Tenant,
@@ -171,9 +172,16 @@ pub async fn birthdays_tenant(
     let today = now.with_timezone(&tz).date_naive();
     let mut tx = db.tenant_tx(tenant).await?;
     let set = rules.tenant(&mut tx).await?;
-    let Some(rule) = set.rules.get("birthday").cloned() else {
-        return Ok(serde_json::json!({ "skipped": "no birthday rule" }));
-    };
+    let rule = set.rules.get("birthday").cloned();
+    let gifts = set.ladder.as_ref().is_some_and(|l| {
+        l.ladder
+            .tiers
+            .iter()
+            .any(|t| t.benefits.birthday_gift_points > 0)
+    });
+    if rule.is_none() && !gifts {
+        return Ok(serde_json::json!({ "skipped": "no birthday rule or gift" }));
+    }
     let due = points::birthdays_due(&mut tx, today).await?;
     tx.commit().await?;
     let (mut awarded, mut total, mut failed) = (0, 0_i64, 0);
@@ -181,47 +189,70 @@ pub async fn birthdays_tenant(
         let mut tx = db.tenant_tx(tenant).await?;
         let member = patron_db::members::get(&mut tx, id).await?;
         let mut account = points::lock_account(&mut tx, id, now).await?;
-        let event = serde_json::json!({ "kind": "birthday", "time": engine::event_time(now, tz) });
-        let input = engine::member_input(&member, &account, today);
-        let (earned, reason) = match rules.eval(tenant.id, &rule, &event, &input).await {
-            Ok(o) => (
-                o.points,
-                o.reasons
-                    .iter()
-                    .map(|r| r.reason.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            // Not claimed: the next hourly run tries again, so a worker that crashed
-            // costs no one their birthday points.
-            Err(e) => {
-                tracing::warn!(member = %id, error = %e, "the birthday rule failed");
-                failed += 1;
-                continue;
+        let tier = engine::MemberTier::of(&mut tx, &set, id).await?;
+        let mut grants = Vec::new();
+        if let Some(rule) = &rule {
+            let event =
+                serde_json::json!({ "kind": "birthday", "time": engine::event_time(now, tz) });
+            let input = engine::member_input(&member, &account, &tier, today);
+            match rules.eval(tenant.id, rule, &event, &input).await {
+                Ok(o) => {
+                    let reason = o
+                        .reasons
+                        .iter()
+                        .map(|r| r.reason.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    let reason = if reason.is_empty() {
+                        "happy birthday".to_owned()
+                    } else {
+                        reason
+                    };
+                    grants.push(("birthday", Some(rule.version), o.points, reason));
+                }
+                // Not claimed: the next hourly run tries again, so a worker that crashed
+                // costs no one their birthday points.
+                Err(e) => {
+                    tracing::warn!(member = %id, error = %e, "the birthday rule failed");
+                    failed += 1;
+                    continue;
+                }
             }
-        };
-        if !points::claim_birthday(&mut tx, id, today.year(), earned, now).await? {
+        }
+        let gift = tier.benefits.birthday_gift_points;
+        if gift > 0 {
+            grants.push((
+                "tier_gift",
+                None,
+                gift,
+                format!("birthday gift of tier {}", tier.code),
+            ));
+        }
+        let points_total: i64 = grants.iter().map(|g| g.2.max(0)).sum();
+        // Nothing to give (yet): not claimed, so a gift that becomes due later today counts.
+        if points_total == 0 {
             continue;
         }
-        let src = points::Source {
-            kind: "birthday",
-            id: today.year().to_string(),
-            rule_version: Some(rule.version),
-            reason: if reason.is_empty() {
-                "happy birthday".into()
-            } else {
-                reason
-            },
-            detail: None,
-            actor: "system:birthday",
-            at: now,
-        };
+        if !points::claim_birthday(&mut tx, id, today.year(), points_total, now).await? {
+            continue;
+        }
         let expires = patron_core::points::expires_at(set.settings.expiry, now, tz);
-        points::earn(&mut tx, &mut account, earned, &src, expires, today).await?;
+        for (kind, rule_version, earned, reason) in grants {
+            let src = points::Source {
+                kind,
+                id: today.year().to_string(),
+                rule_version,
+                reason,
+                detail: None,
+                actor: "system:birthday",
+                at: now,
+            };
+            points::earn(&mut tx, &mut account, earned, &src, expires, today).await?;
+        }
         points::save_account(&mut tx, &account, now).await?;
         tx.commit().await?;
         awarded += 1;
-        total += earned;
+        total += points_total;
     }
     Ok(serde_json::json!({ "members": awarded, "points": total, "rule_failures": failed }))
 }

@@ -1,0 +1,1317 @@
+//! Tiers: the ladder a business designs (draft -> preview -> publish -> rollback), members'
+//! standings and moves, pins, and the evaluations that move members: promotion inside the
+//! transaction of the event that qualifies them, demotion and pin lapses in the scheduled
+//! evaluation, and the background re-evaluation that follows a publish.
+
+use crate::auth::{Principal, TenantAuth};
+use crate::engine::{self, MemberTier, RuleEngine, TenantRules};
+use crate::error::ApiError;
+use crate::gate::needs_tiers;
+use crate::state::AppState;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_core::access::Permission;
+use patron_core::tiers::{self as core_tiers, Ladder, Standing};
+use patron_db::{members, points, tiers, Db, DbError, Tenant, TenantTx};
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi, Tags};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// The job that re-evaluates every member after a publish or rollback.
+pub const REEVALUATE_JOB: &str = "tiers.reevaluate";
+
+/// Members per transaction in evaluations and previews.
+const BATCH: i64 = 200;
+
+#[derive(Tags)]
+enum Tag {
+    /// The tier ladder, members' tiers and pins.
+    Tiers,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename = "TierNames", deny_unknown_fields)]
+pub struct NamesDoc {
+    #[oai(rename = "zh-CN")]
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: String,
+    pub en: String,
+}
+
+fn thousand() -> i64 {
+    1000
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename = "TierBenefits", deny_unknown_fields)]
+pub struct BenefitsDoc {
+    /// Points multiplier in thousandths (1500 = ×1.5), given to point rules as
+    /// `member.benefits.multiplier`.
+    #[oai(default = "thousand")]
+    #[serde(default = "thousand")]
+    pub multiplier: i64,
+    /// Discount in percent, returned with each purchase response.
+    #[oai(default)]
+    #[serde(default)]
+    pub discount_percent: i64,
+    /// Points granted once a year on the member's birthday.
+    #[oai(default)]
+    #[serde(default)]
+    pub birthday_gift_points: i64,
+    /// Perks shown to members.
+    #[oai(default)]
+    #[serde(default)]
+    pub perks: Vec<NamesDoc>,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename = "TierDefinition", deny_unknown_fields)]
+pub struct TierDoc {
+    /// Stable code (`gold`): lowercase letters, digits and `_`.
+    pub code: String,
+    pub name: NamesDoc,
+    /// `#rrggbb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// The metric's value that enters the tier (0 for the first).
+    pub threshold: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benefits: Option<BenefitsDoc>,
+}
+
+#[derive(Debug, Clone, Copy, Enum, Serialize, Deserialize, PartialEq, Eq)]
+#[oai(rename = "TierMetric", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MetricDoc {
+    PointsEarned,
+    Spend,
+    Visits,
+}
+
+#[derive(Debug, Clone, Copy, Enum, Serialize, Deserialize, PartialEq, Eq)]
+#[oai(rename = "TierWindowKind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKindDoc {
+    Rolling,
+    CalendarYear,
+    SinceJoining,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename = "TierWindow", deny_unknown_fields)]
+pub struct WindowDoc {
+    pub kind: WindowKindDoc,
+    /// For `rolling`: the number of days.
+    #[oai(default)]
+    #[serde(default)]
+    pub days: u32,
+}
+
+#[derive(Debug, Clone, Copy, Enum, Serialize, Deserialize, PartialEq, Eq)]
+#[oai(rename = "TierDemotion", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum DemotionDoc {
+    OneRung,
+    Direct,
+}
+
+/// A tier ladder. See docs/tiers.md.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(rename = "TierLadder", deny_unknown_fields)]
+pub struct LadderDoc {
+    pub metric: MetricDoc,
+    pub window: WindowDoc,
+    /// Days a member keeps a tier after falling below it.
+    #[oai(default)]
+    #[serde(default)]
+    pub retention_days: u32,
+    pub demotion: DemotionDoc,
+    /// From the first (everyone's) tier up.
+    pub tiers: Vec<TierDoc>,
+}
+
+impl LadderDoc {
+    /// The ladder, checked; every bad field named.
+    pub fn parse(&self, prefix: &str) -> Result<Ladder, ApiError> {
+        let ladder: Ladder = serde_json::to_value(self)
+            .and_then(serde_json::from_value)
+            .map_err(|e| ApiError::invalid_field(prefix.trim_end_matches('.'), e.to_string()))?;
+        ladder.validate().map_err(|errors| {
+            ApiError::invalid(
+                errors
+                    .into_iter()
+                    .map(|mut e| {
+                        e.field = format!("{prefix}{}", e.field);
+                        e
+                    })
+                    .collect(),
+            )
+        })?;
+        Ok(ladder)
+    }
+
+    pub fn of(ladder: &Ladder) -> Self {
+        serde_json::from_value(serde_json::to_value(ladder).expect("serialisable"))
+            .expect("same shape")
+    }
+}
+
+fn stored(value: serde_json::Value) -> Result<Ladder, ApiError> {
+    serde_json::from_value(value).map_err(|e| ApiError::internal(&e))
+}
+
+#[derive(Debug, Object)]
+pub struct LadderVersionView {
+    pub version: i32,
+    pub ladder: LadderDoc,
+    pub note: String,
+    pub published_by: String,
+    pub published_at: DateTime<Utc>,
+    /// True for the version in force.
+    pub active: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct LadderDraftView {
+    pub ladder: LadderDoc,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct TierCount {
+    pub code: String,
+    pub name: NamesDoc,
+    pub color: String,
+    pub members: i64,
+}
+
+/// The ladder in force, the draft, and how many members stand on each tier now.
+#[derive(Debug, Object)]
+pub struct TiersOverview {
+    pub active: Option<LadderVersionView>,
+    pub draft: Option<LadderDraftView>,
+    pub counts: Vec<TierCount>,
+    /// The latest re-evaluation of every member (after a publish or rollback).
+    pub run: Option<RunView>,
+}
+
+#[derive(Debug, Object)]
+pub struct RunView {
+    pub id: Uuid,
+    pub version: i32,
+    pub total: i64,
+    pub done: i64,
+    pub moved: i64,
+    /// `running`, `done` or `superseded` (a later publish started another run).
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+fn run_view(r: tiers::Run) -> RunView {
+    RunView {
+        id: r.id,
+        version: r.version,
+        total: r.total,
+        done: r.done,
+        moved: r.moved,
+        status: r.status,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PreviewInput {
+    /// The ladder to preview; the saved draft when absent.
+    pub ladder: Option<LadderDoc>,
+}
+
+#[derive(Debug, Object)]
+pub struct PreviewMove {
+    pub member_id: Uuid,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub metric: i64,
+}
+
+/// Members per tier now and under the draft, and who would move. Nothing is written.
+#[derive(Debug, Object)]
+pub struct TierPreview {
+    pub total: i64,
+    pub now: Vec<TierCount>,
+    pub draft: Vec<TierCount>,
+    /// How many members would change tier.
+    pub moving: i64,
+    /// The first 100 of them.
+    pub moves: Vec<PreviewMove>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PublishInput {
+    /// The ladder to publish; the saved draft when absent.
+    pub ladder: Option<LadderDoc>,
+    #[oai(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct LadderRollbackInput {
+    pub version: i32,
+}
+
+#[derive(Debug, Object)]
+pub struct Published {
+    pub version: LadderVersionView,
+    /// The re-evaluation of every member that the publish started.
+    pub run: RunView,
+}
+
+#[derive(Debug, Object)]
+pub struct TierView {
+    pub code: String,
+    pub name: NamesDoc,
+    pub color: String,
+    pub threshold: i64,
+    pub benefits: BenefitsDoc,
+}
+
+fn tier_view(t: &core_tiers::Tier) -> TierView {
+    let doc = LadderDoc::of(&Ladder {
+        tiers: vec![t.clone()],
+        ..Ladder::default()
+    });
+    let d = doc.tiers.into_iter().next().expect("one tier");
+    TierView {
+        code: d.code,
+        name: d.name,
+        color: d.color.unwrap_or_default(),
+        threshold: d.threshold,
+        benefits: d.benefits.expect("serialised"),
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct PinView {
+    pub tier: String,
+    pub until: DateTime<Utc>,
+    pub reason: String,
+    pub by: String,
+}
+
+#[derive(Debug, Object)]
+pub struct NextTier {
+    pub code: String,
+    pub name: NamesDoc,
+    pub threshold: i64,
+    /// How much more of the metric it takes.
+    pub remaining: i64,
+}
+
+/// Where the member stands against the ladder.
+#[derive(Debug, Object)]
+pub struct TierProgress {
+    /// `points_earned`, `spend` (minor units) or `visits`.
+    pub metric: MetricDoc,
+    /// The member's value of the metric in the current window.
+    pub value: i64,
+    pub window: WindowDoc,
+    pub next: Option<NextTier>,
+    /// The last day the window counts to (calendar year), when it has one: "spend 320 more
+    /// by 2027-12-31".
+    pub by: Option<NaiveDate>,
+    /// What keeps the current tier: its threshold, and how far below it the member is.
+    pub keep_threshold: i64,
+    pub short_of_current: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct MoveView {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+    /// `promotion`, `demotion`, `pin`, `unpin`, `pin_lapsed` or `ladder` (a publish).
+    pub kind: String,
+    pub metric: Option<i64>,
+    pub threshold: Option<i64>,
+    pub ladder_version: Option<i32>,
+    pub reason: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+fn move_view(m: tiers::Move) -> MoveView {
+    MoveView {
+        id: m.id,
+        from: m.from_tier,
+        to: m.to_tier,
+        kind: m.kind,
+        metric: m.metric,
+        threshold: m.threshold,
+        ladder_version: m.ladder_version,
+        reason: m.reason,
+        actor: m.actor,
+        at: m.at,
+    }
+}
+
+/// A member's tier, what it gives, progress, retention, pin and history.
+#[derive(Debug, Object)]
+pub struct MemberTierView {
+    /// None while the business has no ladder.
+    pub ladder_version: Option<i32>,
+    pub tier: Option<TierView>,
+    pub since: Option<DateTime<Utc>>,
+    pub pin: Option<PinView>,
+    /// Below the tier's threshold since (the scheduled evaluation saw it first then).
+    pub below_since: Option<DateTime<Utc>>,
+    /// When the tier is lost unless the member qualifies again.
+    pub retained_until: Option<DateTime<Utc>>,
+    pub progress: Option<TierProgress>,
+    pub history: Vec<MoveView>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PinInput {
+    /// The tier code to hold.
+    pub tier: String,
+    /// Until when (then the ladder's rules apply again).
+    pub until: DateTime<Utc>,
+    pub reason: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UnpinInput {
+    pub reason: String,
+}
+
+pub struct TiersApi {
+    pub state: AppState,
+}
+
+/// The metric of each of `ids` under `ladder` at `now`.
+async fn metrics_of(
+    tx: &mut TenantTx,
+    ladder: &Ladder,
+    ids: &[Uuid],
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, i64>, DbError> {
+    let tz = engine::zone(&tenant.settings.time_zone);
+    tiers::metrics(
+        tx,
+        ladder.metric,
+        ids,
+        ladder.window.start(now, tz),
+        now,
+        tz.name(),
+    )
+    .await
+}
+
+/// The tier a member gets when a ladder is (re)applied to everyone: the one their metric
+/// qualifies for, or their pinned tier while the pin holds and is higher.
+pub fn applied(ladder: &Ladder, standing: &Standing, metric: i64, now: DateTime<Utc>) -> usize {
+    let q = ladder.qualifying(metric);
+    match &standing.pin {
+        Some(p) if p.until > now => {
+            let pinned = ladder
+                .tiers
+                .iter()
+                .position(|t| t.code == p.tier)
+                .unwrap_or(0);
+            q.max(pinned)
+        }
+        _ => q,
+    }
+}
+
+fn reason_text(ladder: &Ladder, metric: i64, threshold: i64, up: bool) -> String {
+    format!(
+        "{} {metric} {} {threshold}",
+        ladder.metric.as_str(),
+        if up { ">=" } else { "<" }
+    )
+}
+
+/// After an event that can qualify the member (a purchase, a check-in, an earning): the
+/// member's tier, promoted at once when the metric now reaches a higher one. Runs in the
+/// event's transaction, with the member's point account locked. Returns the tier held
+/// before and after.
+pub async fn after_event(
+    tx: &mut TenantTx,
+    rules: &TenantRules,
+    tenant: &Tenant,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Result<(MemberTier, MemberTier), DbError> {
+    let Some(active) = &rules.ladder else {
+        return Ok((MemberTier::default(), MemberTier::default()));
+    };
+    let ladder = &active.ladder;
+    let row = tiers::standing(tx, member_id, true).await?;
+    let standing = row.as_ref().map(|r| r.standing()).unwrap_or_default();
+    let before = MemberTier::from_code(ladder, standing.tier.as_deref());
+    if ladder.position(standing.tier.as_deref()) + 1 >= ladder.tiers.len() {
+        return Ok((before.clone(), before));
+    }
+    let metric = metrics_of(tx, ladder, &[member_id], tenant, now)
+        .await?
+        .get(&member_id)
+        .copied()
+        .unwrap_or(0);
+    let Some(to) = core_tiers::promote_on_event(ladder, &standing, metric) else {
+        return Ok((before.clone(), before));
+    };
+    let tier = &ladder.tiers[to];
+    let next = Standing {
+        tier: Some(tier.code.clone()),
+        below_since: None,
+        pin: standing.pin.clone(),
+    };
+    let pin_reason = row.as_ref().and_then(|r| r.pin_reason.as_deref());
+    let pinned_by = row.as_ref().and_then(|r| r.pinned_by.as_deref());
+    tiers::save_standing(tx, member_id, &next, pin_reason, pinned_by, None, now).await?;
+    tiers::record_move(
+        tx,
+        &tiers::NewMove {
+            member_id,
+            from: &before.code,
+            to: &tier.code,
+            kind: "promotion",
+            metric: Some(metric),
+            threshold: Some(tier.threshold),
+            ladder_version: Some(active.version),
+            reason: &reason_text(ladder, metric, tier.threshold, true),
+            actor,
+            at: now,
+        },
+    )
+    .await?;
+    Ok((before, MemberTier::from_code(ladder, Some(&tier.code))))
+}
+
+/// Continues a re-evaluation run until every member is done (or a later run supersedes
+/// it), a batch per transaction. Safe to run twice at once: batches take the run's row lock
+/// and carry on from its cursor. Each member gets exactly what [`applied`] gives, as the
+/// preview showed.
+pub async fn reevaluate(
+    db: &Db,
+    tenant: &Tenant,
+    run_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, DbError> {
+    let mut batches = 0;
+    loop {
+        let mut tx = db.tenant_tx(tenant).await?;
+        let Some(run) = tiers::run(&mut tx, run_id, true).await? else {
+            return Ok(json!({ "skipped": "no such run" }));
+        };
+        if run.status != "running" {
+            return Ok(json!({ "status": run.status, "done": run.done, "batches": batches }));
+        }
+        let Some(version) = tiers::version(&mut tx, run.version).await? else {
+            return Err(DbError::Aborted(format!(
+                "ladder version {} is missing",
+                run.version
+            )));
+        };
+        let ladder: Ladder = serde_json::from_value(version.ladder)
+            .map_err(|e| DbError::Aborted(format!("ladder version {}: {e}", run.version)))?;
+        let ids = tiers::member_page(&mut tx, run.cursor, BATCH).await?;
+        if ids.is_empty() {
+            tiers::advance_run(&mut tx, run.id, 0, 0, None, true, now).await?;
+            tx.commit().await?;
+            continue;
+        }
+        // The members' accounts are locked like an event locks them, so a purchase landing
+        // meanwhile is counted either here or by its own promotion, never lost.
+        points::lock_accounts(&mut tx, &ids, now).await?;
+        let rows = tiers::standings(&mut tx, &ids).await?;
+        let metrics = metrics_of(&mut tx, &ladder, &ids, tenant, now).await?;
+        let mut moved = 0;
+        for id in &ids {
+            let row = rows.get(id);
+            let standing = row.map(|r| r.standing()).unwrap_or_default();
+            let metric = metrics.get(id).copied().unwrap_or(0);
+            let to = &ladder.tiers[applied(&ladder, &standing, metric, now)];
+            let from = row.map(|r| r.tier.as_str());
+            if from == Some(to.code.as_str()) || (from.is_none() && to.threshold == 0) {
+                continue;
+            }
+            let next = Standing {
+                tier: Some(to.code.clone()),
+                below_since: None,
+                pin: standing.pin.clone(),
+            };
+            tiers::save_standing(
+                &mut tx,
+                *id,
+                &next,
+                row.and_then(|r| r.pin_reason.as_deref()),
+                row.and_then(|r| r.pinned_by.as_deref()),
+                None,
+                now,
+            )
+            .await?;
+            tiers::record_move(
+                &mut tx,
+                &tiers::NewMove {
+                    member_id: *id,
+                    from: from.unwrap_or(""),
+                    to: &to.code,
+                    kind: "ladder",
+                    metric: Some(metric),
+                    threshold: Some(to.threshold),
+                    ladder_version: Some(run.version),
+                    reason: &format!("ladder version {} published", run.version),
+                    actor: "system:tiers",
+                    at: now,
+                },
+            )
+            .await?;
+            moved += 1;
+        }
+        let last = ids.last().copied();
+        tiers::advance_run(&mut tx, run.id, ids.len() as i64, moved, last, false, now).await?;
+        tx.commit().await?;
+        batches += 1;
+    }
+}
+
+/// The scheduled evaluation of one tenant at `now`: finishes an interrupted re-evaluation,
+/// then evaluates each member with a standing once per local day — promotions events
+/// missed, pins that lapse, and demotion after the retention period. Safe to run again or
+/// on two replicas at once (members are locked and marked with the day).
+pub async fn evaluate_tenant(
+    db: &Db,
+    tenant: &Tenant,
+    rules: &RuleEngine,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, DbError> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let set = rules.tenant(&mut tx).await?;
+    let running = tiers::latest_run(&mut tx).await?;
+    tx.commit().await?;
+    if let Some(r) = running.filter(|r| r.status == "running") {
+        reevaluate(db, tenant, r.id, now).await?;
+    }
+    let Some(active) = set.ladder.clone() else {
+        return Ok(json!({ "skipped": "no ladder" }));
+    };
+    let ladder = &active.ladder;
+    let tz = engine::zone(&tenant.settings.time_zone);
+    let today = now.with_timezone(&tz).date_naive();
+    let (mut seen, mut promoted, mut demoted) = (0, 0, 0);
+    loop {
+        let mut tx = db.tenant_tx(tenant).await?;
+        let ids = tiers::due(&mut tx, today, BATCH).await?;
+        if ids.is_empty() {
+            break;
+        }
+        points::lock_accounts(&mut tx, &ids, now).await?;
+        let metrics = metrics_of(&mut tx, ladder, &ids, tenant, now).await?;
+        for id in &ids {
+            // Locked, and read again: another replica may have done this member today.
+            let Some(row) = tiers::standing(&mut tx, *id, true).await? else {
+                continue;
+            };
+            if row.evaluated_on == Some(today) {
+                continue;
+            }
+            seen += 1;
+            let metric = metrics.get(id).copied().unwrap_or(0);
+            let e = core_tiers::evaluate(ladder, &row.standing(), metric, now);
+            tiers::save_standing(
+                &mut tx,
+                *id,
+                &e.standing,
+                row.pin_reason.as_deref(),
+                row.pinned_by.as_deref(),
+                Some(today),
+                now,
+            )
+            .await?;
+            if let Some(m) = e.moved {
+                let to = e.standing.tier.clone().unwrap_or_default();
+                let up = m == core_tiers::Move::Promotion;
+                if up {
+                    promoted += 1;
+                } else {
+                    demoted += 1;
+                }
+                tiers::record_move(
+                    &mut tx,
+                    &tiers::NewMove {
+                        member_id: *id,
+                        from: &row.tier,
+                        to: &to,
+                        kind: m.as_str(),
+                        metric: Some(metric),
+                        threshold: Some(e.threshold),
+                        ladder_version: Some(active.version),
+                        reason: &reason_text(ladder, metric, e.threshold, up),
+                        actor: "system:tiers",
+                        at: now,
+                    },
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(json!({ "members": seen, "promoted": promoted, "demoted": demoted }))
+}
+
+fn counts_view(ladder: &Ladder, counts: &HashMap<String, i64>) -> Vec<TierCount> {
+    ladder
+        .tiers
+        .iter()
+        .map(|t| {
+            let v = tier_view(t);
+            TierCount {
+                members: counts.get(&t.code).copied().unwrap_or(0),
+                code: v.code,
+                name: v.name,
+                color: v.color,
+            }
+        })
+        .collect()
+}
+
+/// Current counts under the ladder in force: members without a standing (or with a code
+/// the ladder lost) on the first tier.
+async fn current_counts(tx: &mut TenantTx, ladder: &Ladder) -> Result<Vec<TierCount>, DbError> {
+    let stored = tiers::counts(tx).await?;
+    let total = tiers::active_members(tx).await?;
+    let mut by_code: HashMap<String, i64> = HashMap::new();
+    let mut placed = 0;
+    for (code, n) in stored {
+        if ladder.tiers.iter().any(|t| t.code == code) {
+            *by_code.entry(code).or_default() += n;
+            placed += n;
+        }
+    }
+    *by_code.entry(ladder.tiers[0].code.clone()).or_default() += total - placed;
+    Ok(counts_view(ladder, &by_code))
+}
+
+async fn audit(
+    tx: &mut TenantTx,
+    me: &Principal,
+    action: &str,
+    version: i32,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    patron_db::audit::record(
+        tx,
+        at,
+        &me.subject(),
+        action,
+        "tiers",
+        json!({ "version": version }),
+    )
+    .await
+}
+
+/// The member's tier view under `rules`' ladder.
+pub async fn member_tier_view(
+    tx: &mut TenantTx,
+    rules: &TenantRules,
+    tenant: &Tenant,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+    history: bool,
+) -> Result<MemberTierView, DbError> {
+    let moves = if history {
+        tiers::history(tx, member_id, 100)
+            .await?
+            .into_iter()
+            .map(move_view)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let Some(active) = &rules.ladder else {
+        return Ok(MemberTierView {
+            ladder_version: None,
+            tier: None,
+            since: None,
+            pin: None,
+            below_since: None,
+            retained_until: None,
+            progress: None,
+            history: moves,
+        });
+    };
+    let ladder = &active.ladder;
+    let row = tiers::standing(tx, member_id, false).await?;
+    let standing = row.as_ref().map(|r| r.standing()).unwrap_or_default();
+    let metric = metrics_of(tx, ladder, &[member_id], tenant, now)
+        .await?
+        .get(&member_id)
+        .copied()
+        .unwrap_or(0);
+    let tz = engine::zone(&tenant.settings.time_zone);
+    let p = core_tiers::progress(ladder, &standing, metric, now, tz);
+    let doc = LadderDoc::of(ladder);
+    let below_since = row.as_ref().and_then(|r| r.below_since);
+    Ok(MemberTierView {
+        ladder_version: Some(active.version),
+        tier: Some(tier_view(&ladder.tiers[p.current])),
+        since: row.as_ref().map(|r| r.since),
+        pin: row.as_ref().and_then(|r| {
+            Some(PinView {
+                tier: r.pin_tier.clone()?,
+                until: r.pinned_until?,
+                reason: r.pin_reason.clone().unwrap_or_default(),
+                by: r.pinned_by.clone().unwrap_or_default(),
+            })
+        }),
+        below_since,
+        retained_until: below_since.map(|b| b + Duration::days(i64::from(ladder.retention_days))),
+        progress: Some(TierProgress {
+            metric: doc.metric,
+            value: metric,
+            window: doc.window,
+            next: p.next.map(|(i, remaining)| {
+                let v = tier_view(&ladder.tiers[i]);
+                NextTier {
+                    code: v.code,
+                    name: v.name,
+                    threshold: v.threshold,
+                    remaining,
+                }
+            }),
+            by: p.by,
+            keep_threshold: ladder.tiers[p.current].threshold,
+            short_of_current: p.short_of_current,
+        }),
+        history: moves,
+    })
+}
+
+fn no_ladder() -> ApiError {
+    ApiError::conflict(
+        "no_ladder",
+        None,
+        "the business has not published a tier ladder yet",
+    )
+}
+
+fn check_reason(reason: &str) -> Result<String, ApiError> {
+    let r = reason.trim();
+    if r.is_empty() || r.chars().count() > 500 {
+        return Err(ApiError::invalid_field("reason", "1 to 500 characters"));
+    }
+    Ok(r.to_owned())
+}
+
+impl TiersApi {
+    fn version_view(
+        v: tiers::LadderVersion,
+        active: Option<i32>,
+    ) -> Result<LadderVersionView, ApiError> {
+        Ok(LadderVersionView {
+            active: active == Some(v.version),
+            ladder: LadderDoc::of(&stored(v.ladder)?),
+            version: v.version,
+            note: v.note,
+            published_by: v.published_by,
+            published_at: v.published_at,
+        })
+    }
+
+    /// Starts a re-evaluation of everyone under `version` (after the commit, the job).
+    async fn start_run(
+        &self,
+        tx: &mut TenantTx,
+        version: i32,
+        now: DateTime<Utc>,
+    ) -> Result<tiers::Run, ApiError> {
+        let total = tiers::active_members(tx).await?;
+        Ok(tiers::start_run(tx, version, total, now).await?)
+    }
+
+    async fn enqueue(&self, me: &Principal, run: &tiers::Run) {
+        let r = patron_db::jobs::enqueue(
+            &self.state.db,
+            REEVALUATE_JOB,
+            Some(me.tenant.id),
+            json!({ "run": run.id }),
+            self.state.now(),
+            Some(&format!("{REEVALUATE_JOB}:{}", run.id)),
+        )
+        .await;
+        // The hourly evaluation resumes a run whose job could not be queued.
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not queue the tier re-evaluation");
+        }
+    }
+}
+
+#[OpenApi(tag = "Tag::Tiers")]
+impl TiersApi {
+    /// The ladder in force, the draft, members per tier, and the latest re-evaluation.
+    #[oai(path = "/tiers", method = "get", operation_id = "getTiers")]
+    async fn overview(&self, auth: TenantAuth) -> Result<Json<TiersOverview>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let active = tiers::active(&mut tx).await?;
+        let draft = tiers::draft(&mut tx).await?;
+        let run = tiers::latest_run(&mut tx).await?;
+        let (active, counts) = match active {
+            Some(v) => {
+                let ladder = stored(v.ladder.clone())?;
+                let counts = current_counts(&mut tx, &ladder).await?;
+                let version = v.version;
+                (Some(Self::version_view(v, Some(version))?), counts)
+            }
+            None => (None, Vec::new()),
+        };
+        let draft = match draft {
+            Some(d) => Some(LadderDraftView {
+                ladder: serde_json::from_value(d.ladder).map_err(|e| ApiError::internal(&e))?,
+                updated_by: d.updated_by,
+                updated_at: d.updated_at,
+            }),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(Json(TiersOverview {
+            active,
+            draft,
+            counts,
+            run: run.map(run_view),
+        }))
+    }
+
+    /// Save the draft ladder (checked: every bad field is named).
+    #[oai(
+        path = "/tiers/draft",
+        method = "put",
+        operation_id = "saveTierDraft",
+        transform = "needs_tiers"
+    )]
+    async fn save_draft(
+        &self,
+        auth: TenantAuth,
+        req: Json<LadderDoc>,
+    ) -> Result<Json<LadderDraftView>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::TiersWrite))
+            .await?;
+        req.0.parse("")?;
+        let value = serde_json::to_value(&req.0).map_err(|e| ApiError::internal(&e))?;
+        let d = tiers::save_draft(&mut tx, &value, &me.subject(), self.state.now()).await?;
+        tx.commit().await?;
+        Ok(Json(LadderDraftView {
+            ladder: req.0,
+            updated_by: d.updated_by,
+            updated_at: d.updated_at,
+        }))
+    }
+
+    /// How many members would stand on each tier under a draft, compared with now, and who
+    /// would move. Nothing is written.
+    #[oai(
+        path = "/tiers/preview",
+        method = "post",
+        operation_id = "previewTiers",
+        transform = "needs_tiers"
+    )]
+    async fn preview(
+        &self,
+        auth: TenantAuth,
+        req: Json<PreviewInput>,
+    ) -> Result<Json<TierPreview>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::TiersWrite))
+            .await?;
+        let draft = match &req.0.ladder {
+            Some(l) => l.parse("ladder.")?,
+            None => match tiers::draft(&mut tx).await? {
+                Some(d) => stored(d.ladder)?,
+                None => {
+                    return Err(ApiError::invalid_field(
+                        "ladder",
+                        "give a ladder: there is no saved draft",
+                    ))
+                }
+            },
+        };
+        let now = self.state.now();
+        let current = tiers::active(&mut tx).await?;
+        let current = match current {
+            Some(v) => Some(stored(v.ladder)?),
+            None => None,
+        };
+        let mut after = None;
+        let (mut total, mut moving) = (0_i64, 0_i64);
+        let mut draft_counts: HashMap<String, i64> = HashMap::new();
+        let mut moves = Vec::new();
+        loop {
+            let ids = tiers::member_page(&mut tx, after, 2000).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = Some(last);
+            let rows = tiers::standings(&mut tx, &ids).await?;
+            let metrics = metrics_of(&mut tx, &draft, &ids, &me.tenant, now).await?;
+            for id in &ids {
+                total += 1;
+                let standing = rows.get(id).map(|r| r.standing()).unwrap_or_default();
+                let metric = metrics.get(id).copied().unwrap_or(0);
+                let to = &draft.tiers[applied(&draft, &standing, metric, now)].code;
+                *draft_counts.entry(to.clone()).or_default() += 1;
+                let from = match &current {
+                    Some(l) => l.tier(standing.tier.as_deref()).code.clone(),
+                    None => String::new(),
+                };
+                if &from != to {
+                    moving += 1;
+                    if moves.len() < 100 {
+                        moves.push((*id, from, to.clone(), metric));
+                    }
+                }
+            }
+        }
+        let mut move_views = Vec::with_capacity(moves.len());
+        for (id, from, to, metric) in moves {
+            let m = members::get(&mut tx, id).await?;
+            move_views.push(PreviewMove {
+                member_id: id,
+                name: m.name,
+                from,
+                to,
+                metric,
+            });
+        }
+        let now_counts = match &current {
+            Some(l) => current_counts(&mut tx, l).await?,
+            None => Vec::new(),
+        };
+        // Read only: nothing to keep.
+        drop(tx);
+        Ok(Json(TierPreview {
+            total,
+            now: now_counts,
+            draft: counts_view(&draft, &draft_counts),
+            moving,
+            moves: move_views,
+        }))
+    }
+
+    /// Publish a ladder (the draft unless one is given) as a new version and put it in force;
+    /// every member is then re-evaluated in the background (see `run`).
+    #[oai(
+        path = "/tiers/publish",
+        method = "post",
+        operation_id = "publishTiers",
+        transform = "needs_tiers"
+    )]
+    async fn publish(
+        &self,
+        auth: TenantAuth,
+        req: Json<PublishInput>,
+    ) -> Result<Json<Published>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::TiersWrite))
+            .await?;
+        if req.0.note.chars().count() > 500 {
+            return Err(ApiError::invalid_field("note", "at most 500 characters"));
+        }
+        let ladder = match &req.0.ladder {
+            Some(l) => l.parse("ladder.")?,
+            None => match tiers::draft(&mut tx).await? {
+                Some(d) => stored(d.ladder)?,
+                None => {
+                    return Err(ApiError::invalid_field(
+                        "ladder",
+                        "give a ladder: there is no saved draft",
+                    ))
+                }
+            },
+        };
+        let now = self.state.now();
+        let value = serde_json::to_value(&ladder).map_err(|e| ApiError::internal(&e))?;
+        let v = tiers::publish(&mut tx, &value, &req.0.note, &me.subject(), now).await?;
+        let run = self.start_run(&mut tx, v.version, now).await?;
+        audit(&mut tx, &me, "tiers.publish", v.version, now).await?;
+        tx.commit().await?;
+        self.state.rules.forget(me.tenant.id).await;
+        self.enqueue(&me, &run).await;
+        let version = v.version;
+        Ok(Json(Published {
+            version: Self::version_view(v, Some(version))?,
+            run: run_view(run),
+        }))
+    }
+
+    /// Every published version, newest first.
+    #[oai(
+        path = "/tiers/versions",
+        method = "get",
+        operation_id = "tierVersions"
+    )]
+    async fn versions(&self, auth: TenantAuth) -> Result<Json<Vec<LadderVersionView>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let active = tiers::active(&mut tx).await?.map(|v| v.version);
+        let all = tiers::versions(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Json(
+            all.into_iter()
+                .map(|v| Self::version_view(v, active))
+                .collect::<Result<_, _>>()?,
+        ))
+    }
+
+    /// Put an earlier version back in force; every member is re-evaluated under it.
+    #[oai(
+        path = "/tiers/rollback",
+        method = "post",
+        operation_id = "rollbackTiers",
+        transform = "needs_tiers"
+    )]
+    async fn rollback(
+        &self,
+        auth: TenantAuth,
+        req: Json<LadderRollbackInput>,
+    ) -> Result<Json<Published>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::TiersWrite))
+            .await?;
+        let Some(v) = tiers::version(&mut tx, req.0.version).await? else {
+            return Err(ApiError::invalid_field(
+                "version",
+                "there is no such version",
+            ));
+        };
+        let now = self.state.now();
+        tiers::activate(&mut tx, v.version, &me.subject(), now).await?;
+        let run = self.start_run(&mut tx, v.version, now).await?;
+        audit(&mut tx, &me, "tiers.rollback", v.version, now).await?;
+        tx.commit().await?;
+        self.state.rules.forget(me.tenant.id).await;
+        self.enqueue(&me, &run).await;
+        let version = v.version;
+        Ok(Json(Published {
+            version: Self::version_view(v, Some(version))?,
+            run: run_view(run),
+        }))
+    }
+
+    /// A member's tier: benefits, progress to the next one, what keeps this one, pin and
+    /// history.
+    #[oai(
+        path = "/members/:id/tier",
+        method = "get",
+        operation_id = "memberTier"
+    )]
+    async fn member_tier(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<MemberTierView>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        members::get(&mut tx, id.0).await?;
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let view =
+            member_tier_view(&mut tx, &rules, &me.tenant, id.0, self.state.now(), true).await?;
+        tx.commit().await?;
+        Ok(Json(view))
+    }
+
+    /// Pin a member's tier until a date, with a reason (audited). The ladder's rules apply
+    /// again when the pin lapses; meanwhile the member can still rise above it.
+    #[oai(
+        path = "/members/:id/tier/pin",
+        method = "put",
+        operation_id = "pinMemberTier",
+        transform = "needs_tiers"
+    )]
+    async fn pin(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        req: Json<PinInput>,
+    ) -> Result<Json<MemberTierView>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::TiersOverride))
+            .await?;
+        let now = self.state.now();
+        let reason = check_reason(&req.0.reason)?;
+        if req.0.until <= now {
+            return Err(ApiError::invalid_field("until", "must be in the future"));
+        }
+        if req.0.until > now + Duration::days(5 * 366) {
+            return Err(ApiError::invalid_field("until", "at most five years ahead"));
+        }
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let Some(active) = rules.ladder.clone() else {
+            return Err(no_ladder());
+        };
+        let Some(tier) = active.ladder.tiers.iter().find(|t| t.code == req.0.tier) else {
+            return Err(ApiError::invalid_field(
+                "tier",
+                "the ladder has no such tier",
+            ));
+        };
+        members::get(&mut tx, id.0).await?;
+        points::lock_account(&mut tx, id.0, now).await?;
+        let row = tiers::standing(&mut tx, id.0, true).await?;
+        let from = active
+            .ladder
+            .tier(row.as_ref().map(|r| r.tier.as_str()))
+            .code
+            .clone();
+        let next = Standing {
+            tier: Some(tier.code.clone()),
+            below_since: None,
+            pin: Some(core_tiers::Pin {
+                tier: tier.code.clone(),
+                until: req.0.until,
+            }),
+        };
+        let subject = me.subject();
+        tiers::save_standing(
+            &mut tx,
+            id.0,
+            &next,
+            Some(&reason),
+            Some(&subject),
+            None,
+            now,
+        )
+        .await?;
+        tiers::record_move(
+            &mut tx,
+            &tiers::NewMove {
+                member_id: id.0,
+                from: &from,
+                to: &tier.code,
+                kind: "pin",
+                metric: None,
+                threshold: None,
+                ladder_version: Some(active.version),
+                reason: &reason,
+                actor: &subject,
+                at: now,
+            },
+        )
+        .await?;
+        let by = members::Actor {
+            subject: &subject,
+            channel: crate::members::actor_channel(&me),
+            at: now,
+        };
+        members::audit(
+            &mut tx,
+            id.0,
+            &by,
+            "member.tier_pinned",
+            Some("tier"),
+            Some(json!(from)),
+            Some(json!({ "tier": tier.code, "until": req.0.until, "reason": reason })),
+        )
+        .await?;
+        let view = member_tier_view(&mut tx, &rules, &me.tenant, id.0, now, true).await?;
+        tx.commit().await?;
+        Ok(Json(view))
+    }
+
+    /// End a member's pin now, with a reason (audited); the next evaluation applies the
+    /// ladder's rules (retention counts from then).
+    #[oai(
+        path = "/members/:id/tier/unpin",
+        method = "post",
+        operation_id = "unpinMemberTier",
+        transform = "needs_tiers"
+    )]
+    async fn unpin(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        req: Json<UnpinInput>,
+    ) -> Result<Json<MemberTierView>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::TiersOverride))
+            .await?;
+        let now = self.state.now();
+        let reason = check_reason(&req.0.reason)?;
+        members::get(&mut tx, id.0).await?;
+        points::lock_account(&mut tx, id.0, now).await?;
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let row = tiers::standing(&mut tx, id.0, true).await?;
+        let Some(row) = row.filter(|r| r.pin_tier.is_some()) else {
+            return Err(ApiError::conflict(
+                "not_pinned",
+                None,
+                "the member's tier is not pinned",
+            ));
+        };
+        let mut s = row.standing();
+        s.pin = None;
+        let subject = me.subject();
+        tiers::save_standing(&mut tx, id.0, &s, None, None, None, now).await?;
+        tiers::record_move(
+            &mut tx,
+            &tiers::NewMove {
+                member_id: id.0,
+                from: &row.tier,
+                to: &row.tier,
+                kind: "unpin",
+                metric: None,
+                threshold: None,
+                ladder_version: rules.ladder.as_ref().map(|l| l.version),
+                reason: &reason,
+                actor: &subject,
+                at: now,
+            },
+        )
+        .await?;
+        let by = members::Actor {
+            subject: &subject,
+            channel: crate::members::actor_channel(&me),
+            at: now,
+        };
+        members::audit(
+            &mut tx,
+            id.0,
+            &by,
+            "member.tier_unpinned",
+            Some("tier"),
+            Some(json!({ "tier": row.tier, "until": row.pinned_until })),
+            Some(json!({ "reason": reason })),
+        )
+        .await?;
+        let view = member_tier_view(&mut tx, &rules, &me.tenant, id.0, now, true).await?;
+        tx.commit().await?;
+        Ok(Json(view))
+    }
+}

@@ -1,0 +1,645 @@
+//! The tier ladder a business designs, and how a member moves on it.
+//!
+//! A ladder is an ordered list of tiers, each entered at a threshold of one qualifying
+//! metric (points earned, spend or visits) counted over a window (rolling days, the
+//! calendar year, or since joining). Promotion happens when an event lands; demotion only
+//! in the scheduled evaluation, after the retention period, one rung at a time or straight
+//! to the qualifying tier. A pin set by staff holds a tier until a date.
+//! Everything here is pure: the callers count the metric and store the state.
+
+use crate::{FieldError, Validation};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+/// What a tier is earned by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Points earned in the window (earnings less reversals; never the spendable balance,
+    /// and not manual adjustments).
+    #[default]
+    PointsEarned,
+    /// Spend in minor units in the window, less refunds.
+    Spend,
+    /// Days with a purchase or a check-in in the window (business's local days).
+    Visits,
+}
+
+impl Metric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PointsEarned => "points_earned",
+            Self::Spend => "spend",
+            Self::Visits => "visits",
+        }
+    }
+}
+
+/// Over which time the metric counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    /// The last `days` days.
+    #[default]
+    Rolling,
+    /// Since 1 January of the current year, in the business's time zone.
+    CalendarYear,
+    /// Everything since the member joined.
+    SinceJoining,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub kind: WindowKind,
+    /// For `rolling`: how many days.
+    #[serde(default)]
+    pub days: u32,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self {
+            kind: WindowKind::Rolling,
+            days: 365,
+        }
+    }
+}
+
+impl Window {
+    /// The window's start at `now` (None: no start).
+    pub fn start(&self, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+        match self.kind {
+            WindowKind::Rolling => Some(now - Duration::days(i64::from(self.days))),
+            WindowKind::CalendarYear => {
+                let year = now.with_timezone(&tz).year();
+                Some(local_midnight(NaiveDate::from_ymd_opt(year, 1, 1)?, tz))
+            }
+            WindowKind::SinceJoining => None,
+        }
+    }
+
+    /// The last local day on which the metric can still count toward the current window
+    /// (the calendar year's last day); None for windows that have no fixed end.
+    pub fn ends_on(&self, now: DateTime<Utc>, tz: Tz) -> Option<NaiveDate> {
+        match self.kind {
+            WindowKind::CalendarYear => {
+                NaiveDate::from_ymd_opt(now.with_timezone(&tz).year(), 12, 31)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Local midnight of `day` (the first instant of the day when midnight does not exist).
+fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let naive = day.and_hms_opt(0, 0, 0).expect("midnight");
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.with_timezone(&Utc)
+        }
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(naive + Duration::hours(1)))
+            .earliest()
+            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
+    }
+}
+
+/// How far a member falls once the retention period is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Demotion {
+    /// At most one rung per evaluation (one evaluation per local day).
+    #[default]
+    OneRung,
+    /// Straight to the tier the metric qualifies for.
+    Direct,
+}
+
+/// A text in both console languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: String,
+    pub en: String,
+}
+
+/// What a tier gives its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Benefits {
+    /// Points multiplier in thousandths (1500 = ×1.5), for point rules to apply
+    /// (`member.benefits.multiplier`).
+    pub multiplier: i64,
+    /// Discount returned with each purchase response, in percent.
+    pub discount_percent: i64,
+    /// Points granted once a year on the member's birthday.
+    pub birthday_gift_points: i64,
+    /// Free-form perks shown to members.
+    pub perks: Vec<Names>,
+}
+
+impl Default for Benefits {
+    fn default() -> Self {
+        Self {
+            multiplier: 1000,
+            discount_percent: 0,
+            birthday_gift_points: 0,
+            perks: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// Stable code (`gold`): what rules and searches use.
+    pub code: String,
+    pub name: Names,
+    /// `#rrggbb`.
+    #[serde(default = "default_color")]
+    pub color: String,
+    /// The metric's value that enters this tier (the first tier's is 0).
+    pub threshold: i64,
+    #[serde(default)]
+    pub benefits: Benefits,
+}
+
+fn default_color() -> String {
+    "#8c8c8c".into()
+}
+
+/// A tenant's ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Ladder {
+    #[serde(default)]
+    pub metric: Metric,
+    #[serde(default)]
+    pub window: Window,
+    /// Days a member keeps a tier after falling below its threshold.
+    #[serde(default)]
+    pub retention_days: u32,
+    #[serde(default)]
+    pub demotion: Demotion,
+    pub tiers: Vec<Tier>,
+}
+
+pub const MAX_TIERS: usize = 20;
+const MAX_PERKS: usize = 20;
+
+impl Ladder {
+    /// Every bad field, by path (`tiers[2].threshold`).
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut v = Validation::new();
+        let bad = |v: &mut Validation, field: String, problem: String| {
+            v.check::<()>(&field, Err(problem));
+        };
+        if self.window.kind == WindowKind::Rolling && !(1..=3660).contains(&self.window.days) {
+            bad(&mut v, "window.days".into(), "must be 1 to 3660".into());
+        }
+        if self.retention_days > 3660 {
+            bad(&mut v, "retention_days".into(), "must be 0 to 3660".into());
+        }
+        if self.tiers.is_empty() {
+            bad(
+                &mut v,
+                "tiers".into(),
+                "a ladder needs at least one tier".into(),
+            );
+        }
+        if self.tiers.len() > MAX_TIERS {
+            bad(&mut v, "tiers".into(), format!("at most {MAX_TIERS} tiers"));
+        }
+        let mut codes = std::collections::HashSet::new();
+        for (i, t) in self.tiers.iter().enumerate() {
+            let at = |f: &str| format!("tiers[{i}].{f}");
+            let code_ok = !t.code.is_empty()
+                && t.code.len() <= 32
+                && t.code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !code_ok {
+                bad(
+                    &mut v,
+                    at("code"),
+                    "1 to 32 characters: lowercase letters, digits and _".into(),
+                );
+            } else if !codes.insert(t.code.as_str()) {
+                bad(&mut v, at("code"), format!("{} is used twice", t.code));
+            }
+            for (lang, name) in [("zh-CN", &t.name.zh_cn), ("en", &t.name.en)] {
+                if name.trim().is_empty() || name.chars().count() > 40 {
+                    bad(
+                        &mut v,
+                        at(&format!("name.{lang}")),
+                        "1 to 40 characters".into(),
+                    );
+                }
+            }
+            let color_ok = t.color.len() == 7
+                && t.color.starts_with('#')
+                && t.color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+            if !color_ok {
+                bad(&mut v, at("color"), "a colour like #c9a227".into());
+            }
+            if i == 0 && t.threshold != 0 {
+                bad(
+                    &mut v,
+                    at("threshold"),
+                    "the first tier is where everyone starts: its threshold is 0".into(),
+                );
+            }
+            if i > 0 && t.threshold <= self.tiers[i - 1].threshold {
+                bad(
+                    &mut v,
+                    at("threshold"),
+                    "must be higher than the tier below".into(),
+                );
+            }
+            if t.threshold > 1_000_000_000_000 {
+                bad(&mut v, at("threshold"), "too large".into());
+            }
+            let b = &t.benefits;
+            if !(0..=100_000).contains(&b.multiplier) {
+                bad(
+                    &mut v,
+                    at("benefits.multiplier"),
+                    "must be 0 to 100000 (thousandths)".into(),
+                );
+            }
+            if !(0..=100).contains(&b.discount_percent) {
+                bad(
+                    &mut v,
+                    at("benefits.discount_percent"),
+                    "must be 0 to 100".into(),
+                );
+            }
+            if !(0..=10_000_000).contains(&b.birthday_gift_points) {
+                bad(
+                    &mut v,
+                    at("benefits.birthday_gift_points"),
+                    "must be 0 to 10000000".into(),
+                );
+            }
+            if b.perks.len() > MAX_PERKS {
+                bad(&mut v, at("benefits.perks"), format!("at most {MAX_PERKS}"));
+            }
+            for (j, p) in b.perks.iter().enumerate() {
+                for (lang, text) in [("zh-CN", &p.zh_cn), ("en", &p.en)] {
+                    if text.trim().is_empty() || text.chars().count() > 200 {
+                        bad(
+                            &mut v,
+                            at(&format!("benefits.perks[{j}].{lang}")),
+                            "1 to 200 characters".into(),
+                        );
+                    }
+                }
+            }
+        }
+        v.finish()
+    }
+
+    /// The highest tier `metric` reaches.
+    pub fn qualifying(&self, metric: i64) -> usize {
+        self.tiers
+            .iter()
+            .rposition(|t| metric >= t.threshold)
+            .unwrap_or(0)
+    }
+
+    /// The position of tier `code`; the first tier for none or a code the ladder no longer has.
+    pub fn position(&self, code: Option<&str>) -> usize {
+        code.and_then(|c| self.tiers.iter().position(|t| t.code == c))
+            .unwrap_or(0)
+    }
+
+    pub fn tier(&self, code: Option<&str>) -> &Tier {
+        &self.tiers[self.position(code)]
+    }
+}
+
+/// A staff pin: the tier holds until `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub tier: String,
+    pub until: DateTime<Utc>,
+}
+
+/// A member's standing on the ladder, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Standing {
+    /// None: the first tier.
+    pub tier: Option<String>,
+    /// When the scheduled evaluation first saw the member below their tier.
+    pub below_since: Option<DateTime<Utc>>,
+    pub pin: Option<Pin>,
+}
+
+/// Why a member's tier changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Promotion,
+    Demotion,
+    PinLapsed,
+}
+
+impl Move {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Promotion => "promotion",
+            Self::Demotion => "demotion",
+            Self::PinLapsed => "pin_lapsed",
+        }
+    }
+}
+
+/// The outcome of one evaluation: the new standing and, when the tier changed, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub standing: Standing,
+    pub moved: Option<Move>,
+    /// The threshold that decided (the new tier's, or the current one's that was missed).
+    pub threshold: i64,
+}
+
+/// When an event lands: promotion only, at once, to the tier the metric reaches.
+/// Returns the new tier's position when the member moves up.
+pub fn promote_on_event(ladder: &Ladder, standing: &Standing, metric: i64) -> Option<usize> {
+    let current = ladder.position(standing.tier.as_deref());
+    let q = ladder.qualifying(metric);
+    (q > current).then_some(q)
+}
+
+/// The scheduled evaluation of one member at `now`: promotions the events missed, pins that
+/// lapse, and demotion once the member has been below their tier for the retention period.
+pub fn evaluate(
+    ladder: &Ladder,
+    standing: &Standing,
+    metric: i64,
+    now: DateTime<Utc>,
+) -> Evaluation {
+    let mut s = standing.clone();
+    let q = ladder.qualifying(metric);
+    let mut lapsed = false;
+    if let Some(pin) = &s.pin {
+        if pin.until > now {
+            // A pin holds its tier; the metric may still lift the member above it.
+            let floor = ladder.position(Some(&pin.tier));
+            let current = ladder.position(s.tier.as_deref()).max(floor);
+            let to = current.max(q);
+            let moved = (to > ladder.position(standing.tier.as_deref())).then_some(Move::Promotion);
+            s.tier = Some(ladder.tiers[to].code.clone());
+            s.below_since = None;
+            return Evaluation {
+                threshold: ladder.tiers[to].threshold,
+                standing: s,
+                moved,
+            };
+        }
+        s.pin = None;
+        lapsed = true;
+    }
+    let current = ladder.position(s.tier.as_deref());
+    if q >= current {
+        s.below_since = None;
+        s.tier = Some(ladder.tiers[q].code.clone());
+        return Evaluation {
+            threshold: ladder.tiers[q].threshold,
+            moved: (q > current).then_some(Move::Promotion),
+            standing: s,
+        };
+    }
+    let since = *s.below_since.get_or_insert(now);
+    let threshold = ladder.tiers[current].threshold;
+    if now - since < Duration::days(i64::from(ladder.retention_days)) {
+        return Evaluation {
+            standing: s,
+            moved: None,
+            threshold,
+        };
+    }
+    let to = match ladder.demotion {
+        Demotion::OneRung => current - 1,
+        Demotion::Direct => q,
+    };
+    s.tier = Some(ladder.tiers[to].code.clone());
+    if to == q {
+        s.below_since = None;
+    }
+    Evaluation {
+        standing: s,
+        moved: Some(if lapsed {
+            Move::PinLapsed
+        } else {
+            Move::Demotion
+        }),
+        threshold,
+    }
+}
+
+/// What the member needs for the next tier, and what keeps the current one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub current: usize,
+    pub metric: i64,
+    /// The next tier and how much more of the metric it takes.
+    pub next: Option<(usize, i64)>,
+    /// The last local day the window counts to (calendar year), if it has one.
+    pub by: Option<NaiveDate>,
+    /// How far below the current tier's threshold the member is (0 when it is met).
+    pub short_of_current: i64,
+}
+
+pub fn progress(
+    ladder: &Ladder,
+    standing: &Standing,
+    metric: i64,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Progress {
+    let current = ladder.position(standing.tier.as_deref());
+    let next = ladder
+        .tiers
+        .get(current + 1)
+        .map(|t| (current + 1, (t.threshold - metric).max(0)));
+    Progress {
+        current,
+        metric,
+        next,
+        by: ladder.window.ends_on(now, tz),
+        short_of_current: (ladder.tiers[current].threshold - metric).max(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ladder(demotion: Demotion, retention_days: u32) -> Ladder {
+        let tier = |code: &str, threshold| Tier {
+            code: code.into(),
+            name: Names {
+                zh_cn: code.into(),
+                en: code.into(),
+            },
+            color: "#123456".into(),
+            threshold,
+            benefits: Benefits::default(),
+        };
+        Ladder {
+            metric: Metric::Spend,
+            window: Window {
+                kind: WindowKind::Rolling,
+                days: 30,
+            },
+            retention_days,
+            demotion,
+            tiers: vec![
+                tier("base", 0),
+                tier("silver", 100),
+                tier("gold", 200),
+                tier("platinum", 300),
+            ],
+        }
+    }
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, day, 12, 0, 0).unwrap()
+    }
+
+    fn standing(tier: &str) -> Standing {
+        Standing {
+            tier: Some(tier.into()),
+            ..Standing::default()
+        }
+    }
+
+    #[test]
+    fn qualifying_is_the_highest_threshold_reached() {
+        let l = ladder(Demotion::OneRung, 0);
+        assert_eq!(l.qualifying(0), 0);
+        assert_eq!(l.qualifying(99), 0);
+        assert_eq!(l.qualifying(100), 1);
+        assert_eq!(l.qualifying(10_000), 3);
+        assert_eq!(l.position(Some("gone")), 0);
+        assert_eq!(l.position(None), 0);
+    }
+
+    #[test]
+    fn events_only_promote() {
+        let l = ladder(Demotion::OneRung, 0);
+        assert_eq!(promote_on_event(&l, &standing("silver"), 250), Some(2));
+        assert_eq!(promote_on_event(&l, &standing("gold"), 50), None);
+        assert_eq!(promote_on_event(&l, &Standing::default(), 99), None);
+    }
+
+    #[test]
+    fn demotion_waits_for_retention_then_steps_one_rung_a_day() {
+        let l = ladder(Demotion::OneRung, 7);
+        let e = evaluate(&l, &standing("platinum"), 0, at(1));
+        assert_eq!(e.moved, None);
+        assert_eq!(e.standing.below_since, Some(at(1)));
+        let e = evaluate(&l, &e.standing, 0, at(7));
+        assert_eq!(e.moved, None, "six days below: still retained");
+        let e = evaluate(&l, &e.standing, 0, at(8));
+        assert_eq!(e.moved, Some(Move::Demotion));
+        assert_eq!(e.standing.tier.as_deref(), Some("gold"));
+        assert_eq!(e.standing.below_since, Some(at(1)), "still below gold");
+        let e = evaluate(&l, &e.standing, 0, at(9));
+        assert_eq!(e.standing.tier.as_deref(), Some("silver"));
+        let e = evaluate(&l, &e.standing, 0, at(10));
+        assert_eq!(e.standing.tier.as_deref(), Some("base"));
+        assert_eq!(e.standing.below_since, None);
+    }
+
+    #[test]
+    fn direct_demotion_goes_to_the_qualifying_tier_and_recovery_clears_retention() {
+        let l = ladder(Demotion::Direct, 3);
+        let e = evaluate(&l, &standing("platinum"), 120, at(1));
+        let back = evaluate(&l, &e.standing, 300, at(2));
+        assert_eq!(back.standing.below_since, None);
+        assert_eq!(back.moved, None);
+        let e = evaluate(&l, &back.standing, 120, at(3));
+        let e = evaluate(&l, &e.standing, 120, at(6));
+        assert_eq!(e.moved, Some(Move::Demotion));
+        assert_eq!(e.standing.tier.as_deref(), Some("silver"));
+        assert_eq!(e.standing.below_since, None);
+    }
+
+    #[test]
+    fn a_pin_holds_then_lapses() {
+        let l = ladder(Demotion::Direct, 0);
+        let pinned = Standing {
+            tier: Some("gold".into()),
+            below_since: None,
+            pin: Some(Pin {
+                tier: "gold".into(),
+                until: at(10),
+            }),
+        };
+        let e = evaluate(&l, &pinned, 0, at(9));
+        assert_eq!(e.standing.tier.as_deref(), Some("gold"));
+        assert_eq!(e.moved, None);
+        // Earning more still lifts the member above the pin.
+        let up = evaluate(&l, &pinned, 350, at(9));
+        assert_eq!(up.standing.tier.as_deref(), Some("platinum"));
+        assert_eq!(up.moved, Some(Move::Promotion));
+        let e = evaluate(&l, &pinned, 0, at(10));
+        assert_eq!(e.standing.tier.as_deref(), Some("base"));
+        assert_eq!(e.standing.pin, None);
+        assert_eq!(e.moved, Some(Move::PinLapsed));
+    }
+
+    #[test]
+    fn windows_start_in_the_business_time_zone() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 12, 31, 17, 0, 0).unwrap(); // 1 Jan 01:00 local
+        let w = Window {
+            kind: WindowKind::CalendarYear,
+            days: 0,
+        };
+        assert_eq!(
+            w.start(now, tz),
+            Some(Utc.with_ymd_and_hms(2026, 12, 31, 16, 0, 0).unwrap())
+        );
+        assert_eq!(w.ends_on(now, tz), NaiveDate::from_ymd_opt(2027, 12, 31));
+        let r = Window {
+            kind: WindowKind::Rolling,
+            days: 30,
+        };
+        assert_eq!(r.start(now, tz), Some(now - Duration::days(30)));
+    }
+
+    #[test]
+    fn validation_names_each_bad_field() {
+        let mut l = ladder(Demotion::OneRung, 0);
+        l.tiers[0].threshold = 5;
+        l.tiers[2].threshold = 100;
+        l.tiers[3].code = "silver".into();
+        l.tiers[1].color = "red".into();
+        l.tiers[1].benefits.discount_percent = 101;
+        l.tiers[1].name.en = " ".into();
+        l.window.days = 0;
+        let fields: Vec<String> = l
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        for f in [
+            "window.days",
+            "tiers[0].threshold",
+            "tiers[2].threshold",
+            "tiers[3].code",
+            "tiers[1].color",
+            "tiers[1].benefits.discount_percent",
+            "tiers[1].name.en",
+        ] {
+            assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
+        }
+        assert!(ladder(Demotion::OneRung, 0).validate().is_ok());
+    }
+}

@@ -1,0 +1,458 @@
+//! The tier ladder as stored (draft, versions, the version in force), members' standings on
+//! it, their history, the qualifying metric counted from the ledger, and re-evaluation runs.
+
+use crate::{DbError, TenantTx};
+use chrono::{DateTime, NaiveDate, Utc};
+use patron_core::tiers::{Metric, Pin, Standing};
+use serde_json::Value;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LadderVersion {
+    pub version: i32,
+    pub ladder: Value,
+    pub note: String,
+    pub published_by: String,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Draft {
+    pub ladder: Value,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+const VERSION: &str = "version, ladder, note, published_by, published_at";
+
+/// The ladder in force, if any.
+pub async fn active(tx: &mut TenantTx) -> Result<Option<LadderVersion>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT v.version, v.ladder, v.note, v.published_by, v.published_at \
+         FROM tier_ladder_active a JOIN tier_ladders v USING (version)",
+    )
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn draft(tx: &mut TenantTx) -> Result<Option<Draft>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT ladder, updated_by, updated_at FROM tier_ladder_draft")
+            .fetch_optional(tx.conn())
+            .await?,
+    )
+}
+
+pub async fn save_draft(
+    tx: &mut TenantTx,
+    ladder: &Value,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<Draft, DbError> {
+    Ok(sqlx::query_as(
+        "INSERT INTO tier_ladder_draft (ladder, updated_by, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (one) DO UPDATE SET ladder = $1, updated_by = $2, updated_at = $3 \
+         RETURNING ladder, updated_by, updated_at",
+    )
+    .bind(ladder)
+    .bind(by)
+    .bind(at)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Publishes a new version and puts it in force (numbers taken under a lock).
+pub async fn publish(
+    tx: &mut TenantTx,
+    ladder: &Value,
+    note: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<LadderVersion, DbError> {
+    sqlx::query("LOCK TABLE tier_ladders IN SHARE ROW EXCLUSIVE MODE")
+        .execute(tx.conn())
+        .await?;
+    let v: LadderVersion = sqlx::query_as(&format!(
+        "INSERT INTO tier_ladders ({VERSION}) \
+         SELECT coalesce(max(version), 0) + 1, $1, $2, $3, $4 FROM tier_ladders \
+         RETURNING {VERSION}"
+    ))
+    .bind(ladder)
+    .bind(note)
+    .bind(by)
+    .bind(at)
+    .fetch_one(tx.conn())
+    .await?;
+    activate(tx, v.version, by, at).await?;
+    Ok(v)
+}
+
+/// Puts `version` in force and tells every replica (the ladder rides in the rules cache).
+pub async fn activate(
+    tx: &mut TenantTx,
+    version: i32,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO tier_ladder_active (version, activated_by, activated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (one) DO UPDATE SET version = $1, activated_by = $2, activated_at = $3",
+    )
+    .bind(version)
+    .bind(by)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    crate::rules::notify(tx).await
+}
+
+pub async fn version(tx: &mut TenantTx, version: i32) -> Result<Option<LadderVersion>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {VERSION} FROM tier_ladders WHERE version = $1"
+    ))
+    .bind(version)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Every version, newest first.
+pub async fn versions(tx: &mut TenantTx) -> Result<Vec<LadderVersion>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {VERSION} FROM tier_ladders ORDER BY version DESC LIMIT 500"
+    ))
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A member's standing as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StandingRow {
+    pub member_id: Uuid,
+    pub tier: String,
+    pub since: DateTime<Utc>,
+    pub below_since: Option<DateTime<Utc>>,
+    pub pin_tier: Option<String>,
+    pub pinned_until: Option<DateTime<Utc>>,
+    pub pin_reason: Option<String>,
+    pub pinned_by: Option<String>,
+    pub evaluated_on: Option<NaiveDate>,
+}
+
+impl StandingRow {
+    pub fn standing(&self) -> Standing {
+        Standing {
+            tier: Some(self.tier.clone()),
+            below_since: self.below_since,
+            pin: match (&self.pin_tier, self.pinned_until) {
+                (Some(tier), Some(until)) => Some(Pin {
+                    tier: tier.clone(),
+                    until,
+                }),
+                _ => None,
+            },
+        }
+    }
+}
+
+const STANDING: &str = "member_id, tier, since, below_since, pin_tier, pinned_until, pin_reason, \
+                        pinned_by, evaluated_on";
+
+/// A member's standing (none: the first tier), locked for update when `lock`.
+pub async fn standing(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    lock: bool,
+) -> Result<Option<StandingRow>, DbError> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {STANDING} FROM member_tiers WHERE member_id = $1{lock}"
+    ))
+    .bind(member_id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Standings of many members (those without a row are left out).
+pub async fn standings(
+    tx: &mut TenantTx,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, StandingRow>, DbError> {
+    let rows: Vec<StandingRow> = sqlx::query_as(&format!(
+        "SELECT {STANDING} FROM member_tiers WHERE member_id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.member_id, r)).collect())
+}
+
+/// Stores a member's standing. `since` changes only when the tier does.
+pub async fn save_standing(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    s: &Standing,
+    pin_reason: Option<&str>,
+    pinned_by: Option<&str>,
+    evaluated_on: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO member_tiers (member_id, tier, since, below_since, pin_tier, pinned_until, \
+         pin_reason, pinned_by, evaluated_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (member_id) DO UPDATE SET \
+           since = CASE WHEN member_tiers.tier = EXCLUDED.tier THEN member_tiers.since ELSE $3 END, \
+           tier = $2, below_since = $4, pin_tier = $5, pinned_until = $6, pin_reason = $7, \
+           pinned_by = $8, evaluated_on = coalesce($9, member_tiers.evaluated_on)",
+    )
+    .bind(member_id)
+    .bind(s.tier.as_deref().unwrap_or_default())
+    .bind(now)
+    .bind(s.below_since)
+    .bind(s.pin.as_ref().map(|p| p.tier.as_str()))
+    .bind(s.pin.as_ref().map(|p| p.until))
+    .bind(s.pin.as_ref().and(pin_reason))
+    .bind(s.pin.as_ref().and(pinned_by))
+    .bind(evaluated_on)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// One move on the ladder.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Move {
+    pub id: i64,
+    pub member_id: Uuid,
+    pub from_tier: String,
+    pub to_tier: String,
+    pub kind: String,
+    pub metric: Option<i64>,
+    pub threshold: Option<i64>,
+    pub ladder_version: Option<i32>,
+    pub reason: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What to record of a move.
+pub struct NewMove<'a> {
+    pub member_id: Uuid,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub kind: &'a str,
+    pub metric: Option<i64>,
+    pub threshold: Option<i64>,
+    pub ladder_version: Option<i32>,
+    pub reason: &'a str,
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn record_move(tx: &mut TenantTx, m: &NewMove<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO tier_history (member_id, from_tier, to_tier, kind, metric, threshold, \
+         ladder_version, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(m.member_id)
+    .bind(m.from)
+    .bind(m.to)
+    .bind(m.kind)
+    .bind(m.metric)
+    .bind(m.threshold)
+    .bind(m.ladder_version)
+    .bind(m.reason)
+    .bind(m.actor)
+    .bind(m.at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A member's moves, newest first.
+pub async fn history(tx: &mut TenantTx, member_id: Uuid, limit: i64) -> Result<Vec<Move>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, member_id, from_tier, to_tier, kind, metric, threshold, ladder_version, \
+         reason, actor, at FROM tier_history WHERE member_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(member_id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The qualifying metric of each of `ids` over `[start, now]` (no start: since joining);
+/// members with nothing in the window are left out (their metric is 0).
+pub async fn metrics(
+    tx: &mut TenantTx,
+    metric: Metric,
+    ids: &[Uuid],
+    start: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    time_zone: &str,
+) -> Result<HashMap<Uuid, i64>, DbError> {
+    let sql = match metric {
+        // Earnings less their reversals; adjustments and redemptions never count.
+        Metric::PointsEarned => {
+            "SELECT member_id, sum(points)::bigint FROM point_entries \
+             WHERE member_id = ANY($1) AND kind IN ('earn', 'reverse') \
+             AND ($2::timestamptz IS NULL OR at >= $2) AND at <= $3 GROUP BY member_id"
+        }
+        Metric::Spend => {
+            "SELECT member_id, sum(amount - refunded)::bigint FROM purchases \
+             WHERE member_id = ANY($1) AND ($2::timestamptz IS NULL OR occurred_at >= $2) \
+             AND occurred_at <= $3 GROUP BY member_id"
+        }
+        Metric::Visits => {
+            "SELECT member_id, count(DISTINCT day)::bigint FROM ( \
+               SELECT member_id, (occurred_at AT TIME ZONE $4)::date AS day FROM purchases \
+               WHERE member_id = ANY($1) AND ($2::timestamptz IS NULL OR occurred_at >= $2) \
+               AND occurred_at <= $3 \
+               UNION ALL \
+               SELECT member_id, day FROM check_ins \
+               WHERE member_id = ANY($1) AND ($2::timestamptz IS NULL OR at >= $2) AND at <= $3 \
+             ) v GROUP BY member_id"
+        }
+    };
+    let rows: Vec<(Uuid, i64)> = sqlx::query_as(sql)
+        .bind(ids)
+        .bind(start)
+        .bind(now)
+        .bind(time_zone)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// One page of active members' ids, in id order after `after`.
+pub async fn member_page(
+    tx: &mut TenantTx,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM members WHERE status = 'active' AND ($1::uuid IS NULL OR id > $1) \
+         ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn active_members(tx: &mut TenantTx) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM members WHERE status = 'active'")
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
+
+/// Members the scheduled evaluation has not seen on local day `today`, in id order.
+pub async fn due(tx: &mut TenantTx, today: NaiveDate, limit: i64) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT t.member_id FROM member_tiers t JOIN members m ON m.id = t.member_id \
+         WHERE m.status = 'active' AND t.evaluated_on IS DISTINCT FROM $1 \
+         ORDER BY t.member_id LIMIT $2",
+    )
+    .bind(today)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// How many members stand on each tier code (members without a row are not counted).
+pub async fn counts(tx: &mut TenantTx) -> Result<HashMap<String, i64>, DbError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT t.tier, count(*) FROM member_tiers t JOIN members m ON m.id = t.member_id \
+         WHERE m.status = 'active' GROUP BY t.tier",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Run {
+    pub id: Uuid,
+    pub version: i32,
+    pub total: i64,
+    pub done: i64,
+    pub moved: i64,
+    pub cursor: Option<Uuid>,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const RUN: &str = "id, version, total, done, moved, cursor, status, started_at, finished_at";
+
+/// Starts a re-evaluation of every member under `version`; earlier running ones are
+/// superseded.
+pub async fn start_run(
+    tx: &mut TenantTx,
+    version: i32,
+    total: i64,
+    now: DateTime<Utc>,
+) -> Result<Run, DbError> {
+    sqlx::query(
+        "UPDATE tier_runs SET status = 'superseded', finished_at = $1 WHERE status = 'running'",
+    )
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO tier_runs (id, version, total, started_at) VALUES ($1, $2, $3, $4) \
+         RETURNING {RUN}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(version)
+    .bind(total)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn run(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<Run>, DbError> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    Ok(
+        sqlx::query_as(&format!("SELECT {RUN} FROM tier_runs WHERE id = $1{lock}"))
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?,
+    )
+}
+
+pub async fn latest_run(tx: &mut TenantTx) -> Result<Option<Run>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RUN} FROM tier_runs ORDER BY started_at DESC, id DESC LIMIT 1"
+    ))
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Records a batch done: progress, the cursor, and `done` status when `finished`.
+pub async fn advance_run(
+    tx: &mut TenantTx,
+    id: Uuid,
+    done: i64,
+    moved: i64,
+    cursor: Option<Uuid>,
+    finished: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE tier_runs SET done = done + $2, moved = moved + $3, cursor = coalesce($4, cursor), \
+         status = CASE WHEN $5 THEN 'done' ELSE status END, \
+         finished_at = CASE WHEN $5 THEN $6 ELSE finished_at END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(done)
+    .bind(moved)
+    .bind(cursor)
+    .bind(finished)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
