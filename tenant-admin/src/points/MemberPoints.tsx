@@ -288,7 +288,7 @@ function PurchasesCard({ memberId }: { memberId: string }) {
           },
           { title: t('points.purchases.store'), dataIndex: 'store' },
           {
-            title: t('points.purchases.points'),
+            title: t('points.purchases.pointsEarned'),
             key: 'points',
             align: 'right',
             render: (_, p) => (

@@ -88,7 +88,7 @@ export function RulesPage() {
         <Card title={t('rules.customTitle')} style={{ marginTop: 16 }}>
           <Typography.Paragraph type="secondary">{t('rules.customIntro')}</Typography.Paragraph>
           <Form
-            layout="inline"
+            layout="vertical"
             onFinish={() => eventOk && navigate(`/rules/${encodeURIComponent(`event.${eventName}`)}`)}
           >
             <Form.Item
@@ -96,7 +96,13 @@ export function RulesPage() {
               validateStatus={eventName && !eventOk ? 'error' : undefined}
               help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
             >
-              <Input addonBefore="event." value={eventName} onChange={(e) => setEventName(e.target.value.trim())} />
+              <Input
+                addonBefore="event."
+                value={eventName}
+                onChange={(e) => setEventName(e.target.value.trim())}
+                style={{ maxWidth: 360 }}
+                data-testid="rule-custom-name"
+              />
             </Form.Item>
             <Form.Item>
               <Button htmlType="submit" disabled={!eventOk}>
