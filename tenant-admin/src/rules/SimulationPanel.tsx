@@ -190,7 +190,7 @@ function SimulationResult(props: { sim: Simulation; onlyChanged: boolean; setOnl
             render: (_, c) =>
               c.purchase_id ? (
                 <Typography.Text code title={c.purchase_id}>
-                  {t('rules.sim.purchase')} {c.purchase_id.slice(0, 8)}
+                  {t('rules.sim.purchase')} …{shortId(c.purchase_id)}
                 </Typography.Text>
               ) : (
                 t('rules.sim.typedEvent', { n: c.index + 1 })
@@ -199,7 +199,14 @@ function SimulationResult(props: { sim: Simulation; onlyChanged: boolean; setOnl
           {
             title: t('rules.sim.member'),
             dataIndex: 'member_id',
-            render: (id?: string) => (id ? <Typography.Text code>{id.slice(0, 8)}</Typography.Text> : '—'),
+            render: (id?: string) =>
+              id ? (
+                <Link to={`/members/${id}`} title={id}>
+                  <Typography.Text code>…{shortId(id)}</Typography.Text>
+                </Link>
+              ) : (
+                '—'
+              ),
           },
           {
             title: t('rules.sim.draft'),
@@ -269,4 +276,9 @@ function SimulationResult(props: { sim: Simulation; onlyChanged: boolean; setOnl
       )}
     </div>
   );
+}
+
+/** The random end of an id (ids made close together share their time-based start). */
+function shortId(id: string): string {
+  return id.replace(/-/g, '').slice(-8);
 }
