@@ -210,7 +210,9 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
                 onChange={setNewType}
                 style={{ minWidth: 160 }}
                 aria-label={t('fields.newType')}
-                data-testid="designer-new-type"
+                id="designer_new_type"
+                showSearch
+                optionFilterProp="label"
                 options={FIELD_TYPES.map((ty) => ({ value: ty, label: t(`fields.types.${ty}`) }))}
               />
               <Button
@@ -355,6 +357,8 @@ function FieldEditor({
             value={f.type}
             disabled={disabled}
             style={{ width: '100%' }}
+            showSearch
+            optionFilterProp="label"
             onChange={(ty) => onChange((x) => setType(x, ty))}
             options={FIELD_TYPES.map((ty) => ({ value: ty, label: t(`fields.types.${ty}`) }))}
           />
