@@ -3,7 +3,12 @@
 //
 // A new business signs up through the form, creates a custom role in the permission matrix,
 // creates staff with that role, creates an API key (shown once), switches the language,
-// switches its plan, sees a server field error on the sign-up form, logs out and back in;
+// switches its plan, sees a server field error on the sign-up form, logs out and back in,
+// designs and publishes a custom member field, builds and publishes a point rule
+// (tests/e2e/rules.mjs), registers a member at the counter (a server field error first),
+// finds them, records a purchase through the API and sees the points on the member page;
+// on a 375 px phone the member sets a password by a texted code in the member portal, logs
+// in from the keyboard and sees the card, the points, checks in and edits the profile;
 // an operator logs in at /ops, finds the business, changes its plan, extends its trial and
 // suspends it; on a 375 px wide phone the login pages fit and the business's console shows
 // it is suspended; the operator resumes it and creates a plan. Any browser console error fails the run. Each step
