@@ -19,6 +19,7 @@ async function waitText(locator, re, what) {
 }
 
 export async function ruleSteps({ page, step, base }) {
+  let version = '';
   await step('rules-overview', page, async () => {
     await page.goto(`${base}/rules`);
     await page.locator('[data-testid=rule-open-purchase]').waitFor();
@@ -66,13 +67,16 @@ export async function ruleSteps({ page, step, base }) {
     if ((await page.locator('[data-testid=rule-publish-402]').count()) > 0) {
       throw new Error('publishing a template-made script asked for a plan feature');
     }
-    await waitText(page.locator('[data-testid=rule-active-version]'), /v1\b/, 'version in force');
-    await page.locator('[data-testid=rule-versions]').getByText('v1', { exact: true }).waitFor();
+    // Version numbers count every trigger's versions, so other rules may have come first.
+    const tag = await waitText(page.locator('[data-testid=rule-active-version]'), /v\d+\b/, 'version in force');
+    version = tag.match(/v(\d+)\b/)[1];
+    // The newest row of the versions table is the one just published.
+    await page.locator('[data-testid=rule-versions] tr.ant-table-row').first().getByText(`v${version}`, { exact: true }).waitFor();
   });
 
   await step('rule-active-in-overview', page, async () => {
     await page.goto(`${base}/rules`);
-    const card = page.locator('.ant-card', { has: page.locator('[data-testid=rule-open-purchase]') });
-    await waitText(card, /v1/, 'purchase rule in force on the overview');
+    const active = page.locator('[data-testid=rule-active-purchase]');
+    await waitText(active, new RegExp(`\\bv${version}\\b`), 'purchase rule in force on the overview');
   });
 }

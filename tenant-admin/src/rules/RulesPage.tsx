@@ -62,7 +62,9 @@ export function RulesPage() {
                 <Space direction="vertical">
                   {r?.active_version !== undefined && r.active_version !== null ? (
                     <span>
-                      <Tag color="green">{t('rules.activeVersion', { version: r.active_version })}</Tag>
+                      <Tag color="green" data-testid={`rule-active-${trigger}`}>
+                        {t('rules.activeVersion', { version: r.active_version })}
+                      </Tag>
                       {r.activated_at && (
                         <Typography.Text type="secondary">{formatDateTime(r.activated_at, i18n.language, tz)}</Typography.Text>
                       )}
