@@ -23,6 +23,7 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../api/client';
+import { ApiProblem } from '../api/errors';
 import { applyServerErrors, errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { formatMoney } from '../ops/format';
@@ -326,6 +327,11 @@ function PurchasesCard({ memberId }: { memberId: string }) {
   );
 }
 
+/** The server refused the change and wrote nothing (4xx other than a conflict). */
+function refused(err: unknown): boolean {
+  return err instanceof ApiProblem && err.status >= 400 && err.status < 500 && err.status !== 409;
+}
+
 function ruleErrorText(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e && typeof (e as { message: unknown }).message === 'string') {
     return (e as { message: string }).message;
@@ -360,8 +366,9 @@ function AdjustModal({ memberId, onClose }: { memberId: string; onClose: () => v
   const qc = useQueryClient();
   const [form] = Form.useForm<AdjustForm>();
   const [error, setError] = useState<string>();
-  // One key per opened dialog: pressing OK twice, or retrying after a network error, adjusts once.
-  const [key] = useState(() => newIdempotencyKey('adjust'));
+  // One key per attempt: pressing OK twice, or retrying after a network error, adjusts once;
+  // after a refusal (4xx, nothing written) a corrected form is a new attempt.
+  const [key, setKey] = useState(() => newIdempotencyKey('adjust'));
   const adjust = useMutation({
     mutationFn: (v: AdjustForm) =>
       call(
@@ -379,7 +386,10 @@ function AdjustModal({ memberId, onClose }: { memberId: string; onClose: () => v
       void message.success(t('points.adjust.done', { balance: r.balance }));
       onClose();
     },
-    onError: (err) => setError(applyServerErrors(t, form, err, ['points', 'reason'])),
+    onError: (err) => {
+      if (refused(err)) setKey(newIdempotencyKey('adjust'));
+      setError(applyServerErrors(t, form, err, ['points', 'reason']));
+    },
   });
   const required = { required: true, message: t('validation.required') };
   return (
@@ -447,7 +457,7 @@ function RedeemModal({ memberId, balance, onClose }: { memberId: string; balance
   const [form] = Form.useForm<RedeemForm>();
   const mode = Form.useWatch('mode', form) ?? 'reward';
   const [error, setError] = useState<string>();
-  const [key] = useState(() => newIdempotencyKey('redeem'));
+  const [key, setKey] = useState(() => newIdempotencyKey('redeem'));
   const currency = me?.tenant.currency ?? 'CNY';
   const money = (minor: number) => formatMoney(minor, currency, i18n.language);
   const redeem = useMutation({
@@ -485,7 +495,10 @@ function RedeemModal({ memberId, balance, onClose }: { memberId: string; balance
         ),
       });
     },
-    onError: (err) => setError(applyServerErrors(t, form, err, ['reward', 'points', 'purchase_amount'])),
+    onError: (err) => {
+      if (refused(err)) setKey(newIdempotencyKey('redeem'));
+      setError(applyServerErrors(t, form, err, ['reward', 'points', 'purchase_amount']));
+    },
   });
   const required = { required: true, message: t('validation.required') };
   return (

@@ -77,7 +77,7 @@ function initialState(trigger: string, entry: TriggerRules | undefined, versions
 function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: TriggerRules; versions: Version[] }) {
   const { t, i18n } = useTranslation();
   const { me, can } = useAuth();
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const qc = useQueryClient();
   const triggerName = useTriggerName();
   const currency = me?.tenant.currency ?? 'CNY';
@@ -196,7 +196,19 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
           currency={currency}
           onFinish={(values) => {
             setFormError(undefined);
-            render.mutate(formToTemplate(trigger, values, digits));
+            const go = () => render.mutate(formToTemplate(trigger, values, digits));
+            // Generating replaces the script: ask before losing changes made by hand.
+            if (handEdited && script.trim() && mayWrite) {
+              modal.confirm({
+                title: t('rules.replaceTitle'),
+                content: t('rules.replaceEdited'),
+                okText: t('rules.generate'),
+                cancelText: t('common.cancel'),
+                onOk: go,
+              });
+            } else {
+              go();
+            }
           }}
         />
         <Button type="primary" onClick={() => form.submit()} loading={render.isPending} data-testid="rule-generate">
