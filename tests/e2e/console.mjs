@@ -13,7 +13,7 @@
 // suspends it; on a 375 px wide phone the login pages fit and the business's console shows
 // it is suspended; the operator resumes it and creates a plan. Any browser console error fails the run. Each step
 // saves a screenshot under tests/e2e/artifacts/.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -413,6 +413,36 @@ try {
     await page.getByRole('tab', { name: 'Change log' }).click();
     await page.getByRole('cell', { name: 'Registered' }).waitFor();
     ownerToken = await page.evaluate(() => localStorage.getItem('patron.token'));
+  });
+
+  await step('members-imported', page, async () => {
+    await page.goto(`${BASE}/members/import`);
+    const tail = String(Date.now()).slice(-7);
+    const csv = `姓名,手机号,鞋码\n导入甲,+86137${tail}1,40\n导入乙,not-a-phone,41\n`;
+    await page.setInputFiles('[data-testid=import-file]', { name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    // Columns are matched to fields by their names, the custom one included.
+    await page.getByRole('cell', { name: '鞋码', exact: true }).waitFor();
+    await page.getByText('Shoe size').first().waitFor();
+    await page.click('[data-testid=import-dry-run]');
+    // The dry run: one good row, one bad with its reason.
+    await page
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: '3', exact: true }) })
+      .filter({ has: page.getByRole('cell', { name: 'phone', exact: true }) })
+      .waitFor();
+    await page.getByRole('radio', { name: /1 valid rows/ }).waitFor();
+    await page.click('[data-testid=import-commit]');
+    await page.getByText('1 members imported').waitFor();
+  });
+
+  await step('members-exported', page, async () => {
+    await page.goto(`${BASE}/members`);
+    await page.getByRole('link', { name: '导入甲' }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-csv]')]);
+    const text = readFileSync(await download.path(), 'utf8');
+    if (!text.includes(member.name) || !text.includes('导入甲') || !text.includes(cardNumber)) {
+      throw new Error(`export lacks the members: ${text.slice(0, 300)}`);
+    }
   });
   await ctx.close();
 
