@@ -23,6 +23,19 @@ type AuditRow = Schemas['MemberAuditView'];
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** Who did it: staff by name when the caller may see staff, members and the rest as recorded. */
+function useActorName(): (actor: string) => string {
+  const { t } = useTranslation();
+  const { can } = useAuth();
+  const staff = useQuery({ queryKey: ['staff'], queryFn: () => call(api.GET('/staff')), enabled: can('staff:read'), staleTime: 60_000 });
+  return (actor: string) => {
+    const [kind, id] = actor.split(':', 2);
+    if (kind === 'staff') return staff.data?.find((x) => x.id === id)?.name ?? actor;
+    if (kind === 'member') return t('members.actorMember');
+    return actor;
+  };
+}
+
 /** One member: profile (built-in and custom fields), cards, points and the change log. */
 export function MemberDetailPage() {
   const { id = '' } = useParams();
@@ -127,6 +140,21 @@ function ProfileTab({ member }: { member: Member }) {
   const [customErrors, setCustomErrors] = useState<ErrorTree>();
   const [error, setError] = useState<string>();
 
+  // Changing a verified phone takes a code sent to the new number, unless the caller may
+  // change sensitive data.
+  const newPhone = Form.useWatch('phone', form) as string | undefined;
+  const needsCode =
+    member.phone_verified && !can('members:manage_sensitive') && (newPhone ?? '').trim() !== '' && (newPhone ?? '').trim() !== (before.phone ?? '');
+  const [phoneCode, setPhoneCode] = useState('');
+  const sendCode = useMutation({
+    mutationFn: (phone: string) => call(api.POST('/members/{id}/phone-code', { params: { path: { id: member.id } }, body: { phone } })),
+    onSuccess: () => void message.success(t('members.codeSent')),
+    onError: (err) => {
+      const r = memberProblems(t, form, err, PROFILE_ITEMS);
+      if (r.message) void message.error(r.message);
+    },
+  });
+
   const save = useMutation({
     mutationFn: (body: Record<string, unknown>) =>
       call(api.PATCH('/members/{id}', { params: { path: { id: member.id } }, body: body as Schemas['MemberChange'] })),
@@ -169,11 +197,27 @@ function ProfileTab({ member }: { member: Member }) {
             void message.info(t('members.noChanges'));
             return;
           }
+          if (needsCode && 'phone' in body) body.phone_code = phoneCode.trim();
           save.mutate(body);
         }}
       >
         <ProfileItems piiMasked={member.pii_masked} />
       </Form>
+      {needsCode && writable && (
+        <Alert
+          type="info"
+          style={{ marginBottom: 16 }}
+          message={t('members.phoneCodeNeeded')}
+          description={
+            <Space.Compact style={{ width: '100%', maxWidth: 360 }}>
+              <Input value={phoneCode} onChange={(e) => setPhoneCode(e.target.value)} inputMode="numeric" aria-label={t('members.phoneCode')} placeholder={t('members.phoneCode')} />
+              <Button loading={sendCode.isPending} onClick={() => sendCode.mutate((newPhone ?? '').trim())}>
+                {t('members.sendCode')}
+              </Button>
+            </Space.Compact>
+          }
+        />
+      )}
       {fields.data && (
         <CustomForm
           ref={customRef}
@@ -228,6 +272,7 @@ function CardsTab({ member }: { member: Member }) {
     onError: (err) => void message.error(errorText(t, err)),
   });
   const writable = can('members:write') && member.status !== 'erased';
+  const actorName = useActorName();
   const when = (v?: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone);
 
   return (
@@ -302,7 +347,7 @@ function CardsTab({ member }: { member: Member }) {
           { title: t('audit.at'), dataIndex: 'at', render: when },
           { title: t('members.cards.number'), dataIndex: 'number', render: (n: string) => <span className="mono">{n}</span> },
           { title: t('audit.action'), dataIndex: 'event', render: (e: string) => t(`members.cards.events.${e}`, { defaultValue: e }) },
-          { title: t('audit.actor'), dataIndex: 'actor' },
+          { title: t('audit.actor'), dataIndex: 'actor', render: actorName },
           { title: t('audit.detail'), dataIndex: 'detail', render: (d: unknown) => <Detail value={d} /> },
         ]}
       />
@@ -352,6 +397,7 @@ function AuditTab({ memberId }: { memberId: string }) {
     getNextPageParam: (last) => (last.length === AUDIT_PAGE ? last[last.length - 1]?.id : undefined),
   });
   const rows = log.data?.pages.flat() ?? [];
+  const actorName = useActorName();
   if (log.isError) return <Alert type="error" showIcon message={errorText(t, log.error)} />;
   return (
     <>
@@ -365,7 +411,7 @@ function AuditTab({ memberId }: { memberId: string }) {
         locale={{ emptyText: <Empty description={t('members.auditEmpty')} /> }}
         columns={[
           { title: t('audit.at'), dataIndex: 'at', render: (v: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone) },
-          { title: t('audit.actor'), dataIndex: 'actor' },
+          { title: t('audit.actor'), dataIndex: 'actor', render: actorName },
           { title: t('members.channel'), dataIndex: 'channel', render: (c: string) => t(`members.channels.${c}`, { defaultValue: c }) },
           { title: t('audit.action'), dataIndex: 'action', render: (a: string) => t(`members.auditActions.${a}`, { defaultValue: a }) },
           { title: t('members.field'), dataIndex: 'field' },
