@@ -19,12 +19,13 @@ import { RegisterMemberPage } from './members/RegisterMemberPage';
 import { ImportPage } from './members/ImportPage';
 import { FieldsPage } from './fields/FieldsPage';
 import { RulesPage } from './rules/RulesPage';
-import { RuleEditorPage } from './rules/RuleEditorPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
 // The member portal is loaded only when a member opens /m/<business>.
 const PortalRoutes = lazy(() => import('./portal/PortalRoutes'));
 // The operator pages are loaded only when someone opens /ops.
 const OpsRoutes = lazy(() => import('./ops/OpsRoutes'));
+// The rule editor brings the code editor and the diff: loaded when a rule is opened.
+const RuleEditorPage = lazy(() => import('./rules/RuleEditorPage').then((m) => ({ default: m.RuleEditorPage })));
 
 // One route per capability, each page in `src/<capability>/` (DESIGN.md). Members, points,
 // tiers and the dashboard get their routes here, and their menu entries in `layout/nav.ts`,
@@ -70,7 +71,14 @@ export function AppRoutes() {
         <Route path="members/:id" element={<MemberDetailPage />} />
         <Route path="fields" element={<FieldsPage />} />
         <Route path="rules" element={<RulesPage />} />
-        <Route path="rules/:trigger" element={<RuleEditorPage />} />
+        <Route
+          path="rules/:trigger"
+          element={
+            <Suspense fallback={<Loading />}>
+              <RuleEditorPage />
+            </Suspense>
+          }
+        />
         <Route path="points-settings" element={<PointSettingsPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
