@@ -19,8 +19,8 @@ import { ScriptEditor } from './ScriptEditor';
 import { SimulationPanel } from './SimulationPanel';
 import { TemplateForm } from './TemplateForm';
 import { VersionsPanel } from './VersionsPanel';
+import { editorStart, isHandEdited, sourceBody, type Generated } from './editor';
 import {
-  defaultForm,
   formToTemplate,
   isTrigger,
   kindOfTrigger,
@@ -58,22 +58,6 @@ export function RuleEditorPage() {
   return <RuleEditor key={trigger} trigger={trigger} entry={entry} versions={versions.data} />;
 }
 
-interface Generated {
-  script: string;
-  template: Json;
-}
-
-function initialState(trigger: string, entry: TriggerRules | undefined, versions: Version[], digits: number) {
-  const draft = entry?.draft;
-  const active = versions.find((v) => v.active);
-  const template = (draft ? draft.template : active?.template) ?? undefined;
-  const form = template ? templateToForm(template, digits) : defaultForm(trigger);
-  const script = draft?.script ?? active?.script ?? '';
-  const generated: Generated | undefined =
-    template && (draft?.script ?? active?.script) ? { script, template: template as Json } : undefined;
-  return { form, script, generated };
-}
-
 function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: TriggerRules; versions: Version[] }) {
   const { t, i18n } = useTranslation();
   const { me, can } = useAuth();
@@ -83,7 +67,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const currency = me?.tenant.currency ?? 'CNY';
   const digits = currencyDigits(currency);
   const tz = me?.tenant.time_zone;
-  const [init] = useState(() => initialState(trigger, entry, versions, digits));
+  const [init] = useState(() => editorStart(trigger, entry, versions, digits));
   const [form] = Form.useForm<FormValues>();
   const [script, setScript] = useState(init.script);
   const [generated, setGenerated] = useState<Generated | undefined>(init.generated);
@@ -93,7 +77,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const [published, setPublished] = useState<PublishFailure>();
   const mayWrite = can('rules:write');
   const mayPublish = can('rules:publish');
-  const handEdited = !generated || script !== generated.script;
+  const handEdited = isHandEdited(script, generated);
   const active = versions.find((v) => v.active);
 
   const catalogue = useQuery({
@@ -103,10 +87,9 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   });
   const entryOfKind = templateEntry(catalogue.data?.templates, kindOfTrigger(trigger));
 
-  // What to send for the script: the template when the script is exactly what it generated
-  // (no plan feature needed to publish), else the script as edited.
-  const scriptBody = (): { script: string } | { template: Json } =>
-    !handEdited && generated ? { template: generated.template } : { script };
+  // The template when the script is exactly what it generated (no plan feature needed to
+  // publish), else the script as edited.
+  const scriptBody = () => sourceBody(script, generated);
 
   const render = useMutation({
     mutationFn: (template: Json) => call(api.POST('/rules/templates/render', { body: { template } })).then((r) => ({ ...r, template })),

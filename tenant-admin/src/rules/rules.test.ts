@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiProblem } from '../api/errors';
 import { failureRange, toDiagnostics } from './diagnostics';
 import { diffStats, lineDiff } from './diff';
+import { editorStart, isHandEdited, sourceBody } from './editor';
 import { compileFailureOf, PlanProblem, publishFailure } from './problems';
 import { eventTime, signed, simulateBody, sortedCases, summarise } from './simulation';
 import {
@@ -245,5 +246,43 @@ describe('version diff', () => {
       { kind: 'added', text: 'd', newLine: 4 },
     ]);
     expect(diffStats(rows)).toEqual({ added: 2, removed: 1 });
+  });
+});
+
+describe('where the editor starts and what it sends', () => {
+  const template = { kind: 'purchase', base: { points: 1, per_amount: 100 } };
+  const version = (n: number, active: boolean, script: string, tmpl?: unknown) => ({
+    version: n,
+    trigger: 'purchase',
+    script,
+    template: tmpl,
+    note: '',
+    published_by: 'staff:x',
+    published_at: '2026-01-01T00:00:00Z',
+    active,
+  });
+
+  it('starts from the draft, then the version in force, then the default form', () => {
+    const draft = { trigger: 'purchase', script: 'draft()', template, updated_by: 'x', updated_at: '2026-01-01T00:00:00Z' };
+    const fromDraft = editorStart('purchase', { trigger: 'purchase', draft }, [version(1, true, 'v1()')]);
+    expect(fromDraft.script).toBe('draft()');
+    expect(fromDraft.generated).toEqual({ script: 'draft()', template });
+    expect(fromDraft.form).toMatchObject({ base: { points: 1, per_amount: 1 } });
+
+    const fromActive = editorStart('purchase', undefined, [version(2, false, 'old()'), version(1, true, 'hand()')]);
+    expect(fromActive.script).toBe('hand()');
+    expect(fromActive.generated).toBeUndefined();
+    expect(fromActive.form).toEqual(defaultForm('purchase'));
+
+    expect(editorStart('check_in', undefined, [])).toEqual({ form: { points: 5 }, script: '', generated: undefined });
+  });
+
+  it('sends the template while the script is unchanged, the script once edited by hand', () => {
+    const generated = { script: 'gen()', template };
+    expect(sourceBody('gen()', generated)).toEqual({ template });
+    expect(isHandEdited('gen()', generated)).toBe(false);
+    expect(sourceBody('gen();\n// mine', generated)).toEqual({ script: 'gen();\n// mine' });
+    expect(isHandEdited('gen()', undefined)).toBe(true);
+    expect(sourceBody('x()', undefined)).toEqual({ script: 'x()' });
   });
 });
