@@ -77,7 +77,7 @@ export function ImportPage() {
     if (!f) return;
     const hs = /\.xlsx$/i.test(f.name) ? await xlsxHeader(await f.arrayBuffer()) : csvHeader(await f.slice(0, 64 * 1024).text());
     setHeaders(hs);
-    setMapping(Object.fromEntries((hs ?? []).map((h) => [h, guessTarget(h, targets)])));
+    setMapping({});
   }
 
   async function run(m: Mode) {
@@ -85,7 +85,7 @@ export function ImportPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const started = await startImport(file, format, m, headers ? mapping : {});
+      const started = await startImport(file, format, m, headers ? effective : {});
       if (m === 'dry_run') {
         setCommitId(undefined);
         setDryId(started.id);
@@ -102,6 +102,8 @@ export function ImportPage() {
     if (commit.data && commit.data.status !== 'running') void qc.invalidateQueries({ queryKey: ['members', 'search'] });
   }, [commit.data, qc]);
 
+  // Explicit choices, else a guess from the column's name (made again once the fields load).
+  const effective = Object.fromEntries((headers ?? []).map((h) => [h, mapping[h] ?? guessTarget(h, targets)]));
   const dryDone = dry.data && dry.data.status !== 'running';
   const step = commitId ? 3 : dryDone ? 2 : file ? 1 : 0;
 
@@ -157,7 +159,7 @@ export function ImportPage() {
                     <Select
                       style={{ minWidth: 200 }}
                       aria-label={t('members.import.fieldFor', { column: r.header })}
-                      value={mapping[r.header] ?? '-'}
+                      value={effective[r.header] ?? '-'}
                       onChange={(v: string) => setMapping((m) => ({ ...m, [r.header]: v }))}
                       options={[{ value: '-', label: t('members.import.skip') }, ...targets.map(({ value, label }) => ({ value, label }))]}
                     />
