@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+#
+# Helpers shared by scripts/bench and scripts/faults. Source after scripts/lib/common.sh.
+#
+#   start_load_pg DB     a private cluster of its own under .data/pg-load (PATRON_LOAD_PG_DIR)
+#                        with durable commits (fsync, synchronous_commit, full_page_writes on)
+#                        and pg_stat_statements loaded; DB is dropped and created afresh.
+#                        Exports PATRON_DATABASE_URL. Stopped by the cleanup trap.
+#   build_load_bins      release builds of patron, patron-sandbox and the load generator
+#                        (PATRON_LOAD_SKIP_BUILD=1 reuses binaries already built)
+#   start_load_server    migrates, creates the load operator, serves (release build) on a free
+#                        port; sets LOAD_BASE and SERVE_PID. Stopped by the cleanup trap.
+#   load_gen ARGS...     runs the load generator (tests/examples/points_load.rs)
+#
+# The cluster is separate from .data/pg, which runs without fsync for tests and is shared
+# with everyone's test runs: durability settings and shared_preload_libraries need a
+# restart, and the fault injection must never touch anyone else's connections.
+
+LOAD_OPS_EMAIL="load-ops@patron.local"
+LOAD_OPS_PASSWORD="patron-load-ops-2026"
+RELEASE_DIR="$TARGET_DIR/release"
+LOAD_GEN="$RELEASE_DIR/examples/points_load"
+SERVE_PID=""
+LOAD_BASE=""
+LOAD_LOG_DIR="$ROOT/.data/logs"
+
+build_load_bins() {
+    _ensure_cargo
+    if [[ ${PATRON_LOAD_SKIP_BUILD:-} == 1 && -x $RELEASE_DIR/patron && -x $RELEASE_DIR/patron-sandbox && -x $LOAD_GEN ]]; then
+        say "PATRON_LOAD_SKIP_BUILD=1: using the release binaries already built"
+        return 0
+    fi
+    say "cargo build --release -p patron-server (the server)"
+    cargo build --release -p patron-server
+    say "cargo build --release (platform/sandbox workspace)"
+    cargo build --release --manifest-path "$ROOT/platform/sandbox/Cargo.toml" --target-dir "$TARGET_DIR"
+    say "cargo build --release -p patron-tests --example points_load (the load generator)"
+    cargo build --release -p patron-tests --example points_load
+}
+
+# psql against the load cluster as the superuser; $1 is the database.
+load_psql() {
+    local db=$1
+    shift
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PATRON_PG_PORT" -U postgres -d "$db" "$@"
+}
+
+start_load_pg() {
+    local db=$1 port stored="" opts
+    [[ -n ${PG_BIN:-} ]] || _find_pg_bin || die "PostgreSQL server binaries not found"
+    mkdir -p -- "$PG_DIR" "$PG_SOCK" || die "cannot create $PG_DIR"
+    chmod 0700 -- "$PG_SOCK"
+    if is_root; then
+        _ensure_pg_os_user
+        chmod go+x -- "$ROOT/.data" 2>/dev/null || true
+        chown -R "$PG_OS_USER:" -- "$PG_DIR" || die "cannot chown $PG_DIR"
+    fi
+    if _pg_running; then
+        # Left over from an interrupted run: restart it with the settings below.
+        say "stopping the load cluster left running in $PG_DATA"
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null || die "pg_ctl stop failed"
+    fi
+    [[ -s $PG_DATA/PG_VERSION ]] || _pg_initdb
+    [[ -f $PG_PORT_FILE ]] && stored=$(tr -dc '0-9' <"$PG_PORT_FILE")
+    port=$(pick_free_port "$stored") || die "no free port for PostgreSQL"
+    # Durable commits, as in production; otherwise PostgreSQL's defaults.
+    opts="-p $port -k $(printf '%q' "$PG_SOCK") -c listen_addresses=127.0.0.1 -c max_connections=200"
+    opts+=" -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    opts+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+    say "starting PostgreSQL (durable commits, pg_stat_statements) on 127.0.0.1:$port, data $PG_DATA"
+    if ! as_pg "$PG_BIN/pg_ctl" -w -t 120 -D "$PG_DATA" -l "$PG_LOG" -o "$opts" start >/dev/null; then
+        _pg_log_tail 40
+        die "PostgreSQL did not start (see $PG_LOG)"
+    fi
+    _PATRON_PG_STARTED=1
+    PATRON_PG_PORT=$port
+    echo "$port" >"$PG_PORT_FILE"
+    export PATRON_PG_PORT
+    say "fsync=$(load_psql postgres -tAc 'show fsync') synchronous_commit=$(load_psql postgres -tAc 'show synchronous_commit') full_page_writes=$(load_psql postgres -tAc 'show full_page_writes') shared_buffers=$(load_psql postgres -tAc 'show shared_buffers')"
+    load_psql postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" ||
+        die "could not create database $db"
+    load_psql "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" ||
+        die "could not create the pg_stat_statements extension"
+    export PATRON_DATABASE_URL="postgres://postgres@127.0.0.1:$port/$db"
+    _PATRON_PG_URL_OURS=1
+}
+
+# shellcheck disable=SC2317  # called from the cleanup hooks
+stop_load_server() {
+    if [[ -n $SERVE_PID ]] && kill -0 "$SERVE_PID" 2>/dev/null; then
+        say "stopping patron serve (pid $SERVE_PID)"
+        kill -s TERM "$SERVE_PID" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 150; i++)); do
+            kill -0 "$SERVE_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -s KILL "$SERVE_PID" 2>/dev/null || true
+    fi
+    SERVE_PID=""
+}
+
+start_load_server() {
+    local patron="$RELEASE_DIR/patron" port i
+    [[ -x $patron ]] || die "$patron is missing (build_load_bins)"
+    ensure_dev_pii_key
+    say "patron migrate"
+    "$patron" migrate >/dev/null || die "patron migrate failed"
+    "$patron" operator create --email "$LOAD_OPS_EMAIL" --name "Load Operator" \
+        --password "$LOAD_OPS_PASSWORD" --if-missing >/dev/null || die "operator create failed"
+    for ((port = 18080; port < 18180; port++)); do
+        port_is_free "$port" && break
+    done
+    mkdir -p -- "$LOAD_LOG_DIR"
+    LOAD_BASE="http://127.0.0.1:$port"
+    say "patron serve (release) on $LOAD_BASE, log $LOAD_LOG_DIR/$1-server.log"
+    PATRON_LISTEN="127.0.0.1:$port" PATRON_SANDBOX_BIN="$RELEASE_DIR/patron-sandbox" \
+        "$patron" serve >"$LOAD_LOG_DIR/$1-server.log" 2>&1 &
+    SERVE_PID=$!
+    add_cleanup stop_load_server
+    for ((i = 0; i < 300; i++)); do
+        if curl -fsS "$LOAD_BASE/readyz" >/dev/null 2>&1; then
+            return 0
+        fi
+        kill -0 "$SERVE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -n 20 "$LOAD_LOG_DIR/$1-server.log" >&2
+    die "patron serve did not become ready"
+}
+
+load_gen() {
+    "$LOAD_GEN" "$@"
+}
+
+load_setup() {
+    local state=$1 members=$2
+    load_gen setup --base "$LOAD_BASE" --state "$state" --members "$members" \
+        --ops-email "$LOAD_OPS_EMAIL" --ops-password "$LOAD_OPS_PASSWORD"
+}
+
+machine_load() {
+    printf 'load average %s (%s cores, shared with other engineers'"'"' builds)' \
+        "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)"
+}

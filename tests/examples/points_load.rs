@@ -1,0 +1,935 @@
+//! Load for the points ledger over HTTP, run by `scripts/bench` and `scripts/faults` against a
+//! running `patron serve`.
+//!
+//! `points_load setup --state FILE [--members N]`: a plan with every feature and no limits, a
+//! business on it, an integration key, the purchase rule published from a template and N
+//! members; written to FILE for the other modes.
+//! `points_load accrual --state FILE --clients C --seconds S`: purchases with unique external
+//! ids from C clients at once for S seconds (after a warm-up); throughput and latency.
+//! `points_load redeem --state FILE --clients C --balance B`: one member holding B points,
+//! 1-point redemptions from C clients until more than B were asked for; then proves that
+//! exactly B succeeded, that the balance never went below zero and that the ledger agrees.
+//! `points_load simulate --state FILE --purchases N --runs R`: `POST /rules/simulate` over the
+//! business's last N purchases, R times.
+//! `points_load faults --state FILE --clients C --seconds S`: a random mix of purchases,
+//! refunds, redemptions, adjustments, check-ins and custom events, every failed or timed out
+//! request retried with the same external id (and some successful ones sent twice), while
+//! scripts/faults kills sandbox workers and database connections; then checks that every
+//! acknowledged write exists exactly once. Exits non-zero on any difference.
+//!
+//! The database checks read `PATRON_DATABASE_URL` directly.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const PASSWORD: &str = "bench-password-2026";
+
+/// The purchase rule: one point per yuan, floored, and a first-purchase bonus.
+fn purchase_template() -> Value {
+    json!({ "kind": "purchase", "base": { "points": 1, "per_amount": 100, "rounding": "floor" },
+            "first_purchase_bonus": { "points": 50 } })
+}
+
+struct Args(Vec<String>);
+
+impl Args {
+    fn get(&self, name: &str) -> Option<&str> {
+        let flag = format!("--{name}");
+        self.0
+            .iter()
+            .position(|a| *a == flag)
+            .and_then(|i| self.0.get(i + 1))
+            .map(String::as_str)
+    }
+    fn num(&self, name: &str, default: u64) -> u64 {
+        self.get(name)
+            .map(|v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("--{name} takes a number"))
+            })
+            .unwrap_or(default)
+    }
+}
+
+/// What `setup` wrote.
+#[derive(Clone)]
+struct State {
+    base: String,
+    slug: String,
+    tenant_id: i64,
+    key: String,
+    members: Vec<String>,
+}
+
+impl State {
+    fn load(path: &str) -> Res<Self> {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        Ok(Self {
+            base: v["base"].as_str().ok_or("base")?.to_owned(),
+            slug: v["slug"].as_str().ok_or("slug")?.to_owned(),
+            tenant_id: v["tenant_id"].as_i64().ok_or("tenant_id")?,
+            key: v["key"].as_str().ok_or("key")?.to_owned(),
+            members: v["members"]
+                .as_array()
+                .ok_or("members")?
+                .iter()
+                .filter_map(|m| m.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+}
+
+/// One answer: status and JSON body.
+struct Reply {
+    status: StatusCode,
+    body: Value,
+}
+
+async fn call(
+    client: &Client,
+    method: Method,
+    url: &str,
+    auth: Option<(&str, &str)>,
+    body: &Value,
+) -> Result<Reply, reqwest::Error> {
+    let mut req = client.request(method, url);
+    if let Some((header, value)) = auth {
+        req = req.header(header, value);
+    }
+    if !body.is_null() {
+        req = req.json(body);
+    }
+    let resp = req.send().await?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    Ok(Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    })
+}
+
+fn expect(r: Reply, want: &[StatusCode], what: &str) -> Res<Value> {
+    if want.contains(&r.status) {
+        Ok(r.body)
+    } else {
+        Err(format!("{what}: {} {}", r.status, r.body).into())
+    }
+}
+
+fn client(timeout: Duration) -> Client {
+    Client::builder()
+        .timeout(timeout)
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("client")
+}
+
+// ---------------------------------------------------------------------------------------------
+// setup
+
+async fn setup(a: &Args) -> Res<()> {
+    let base = a
+        .get("base")
+        .ok_or("--base")?
+        .trim_end_matches('/')
+        .to_owned();
+    let state_path = a.get("state").ok_or("--state")?;
+    let members = a.num("members", 2_000);
+    let ops_email = a.get("ops-email").ok_or("--ops-email")?;
+    let ops_password = a.get("ops-password").ok_or("--ops-password")?;
+    let c = client(Duration::from_secs(60));
+    let api = |p: &str| format!("{base}/api/v1{p}");
+
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/ops/login"),
+        None,
+        &json!({ "email": ops_email, "password": ops_password }),
+    )
+    .await?;
+    let ops = expect(r, &[StatusCode::OK], "operator login")?["token"]
+        .as_str()
+        .ok_or("operator token")?
+        .to_owned();
+    let ops_auth = format!("Bearer {ops}");
+    // A plan with every feature and no limits (a limit left out is unlimited), so neither
+    // the per-minute API limit nor a member cap shapes the numbers.
+    let plan = json!({ "name": "Load test", "monthly_price_minor": 0, "currency": "CNY",
+        "features": ["custom_fields", "rule_scripts", "tiers", "coupons", "events", "sms",
+                     "email_campaigns", "api_keys", "webhooks", "exports", "multi_store",
+                     "reports_advanced"],
+        "limits": {}, "trial_days": 0 });
+    let mut create = plan.clone();
+    create["code"] = json!("loadtest");
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/ops/plans"),
+        Some(("Authorization", &ops_auth)),
+        &create,
+    )
+    .await?;
+    if !r.status.is_success() {
+        let r = call(
+            &c,
+            Method::PUT,
+            &api("/ops/plans/loadtest"),
+            Some(("Authorization", &ops_auth)),
+            &plan,
+        )
+        .await?;
+        expect(r, &[StatusCode::OK], "plan update")?;
+    }
+
+    let slug = format!("load-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/signup"),
+        None,
+        &json!({ "business_name": format!("Load {slug}"), "slug": slug, "owner_name": "Owner",
+                 "email": format!("owner@{slug}.example.com"), "password": PASSWORD,
+                 "plan": "loadtest" }),
+    )
+    .await?;
+    let s = expect(r, &[StatusCode::CREATED], "signup")?;
+    let tenant_id = s["tenant"]["id"].as_i64().ok_or("tenant id")?;
+    let owner = format!("Bearer {}", s["session"]["token"].as_str().ok_or("token")?);
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/api-keys"),
+        Some(("Authorization", &owner)),
+        &json!({ "name": "till", "role": "owner" }),
+    )
+    .await?;
+    let key = expect(r, &[StatusCode::CREATED], "api key")?["key"]
+        .as_str()
+        .ok_or("key")?
+        .to_owned();
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/rules/purchase/publish"),
+        Some(("X-Api-Key", &key)),
+        &json!({ "template": purchase_template() }),
+    )
+    .await?;
+    expect(r, &[StatusCode::OK], "publish purchase rule")?;
+    // For the faults mode: a custom event rule and check-in points.
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/rules/event.visit/publish"),
+        Some(("X-Api-Key", &key)),
+        &json!({ "script": r#"award(5 + event.properties.minutes / 10, "visit");"# }),
+    )
+    .await?;
+    expect(r, &[StatusCode::OK], "publish event rule")?;
+    let r = call(
+        &c,
+        Method::PUT,
+        &api("/points/settings"),
+        Some(("X-Api-Key", &key)),
+        &json!({ "check_in_points": 5, "streak_days": 3, "streak_bonus": 20 }),
+    )
+    .await?;
+    expect(r, &[StatusCode::OK], "points settings")?;
+
+    let started = Instant::now();
+    let ids = Arc::new(Mutex::new(Vec::with_capacity(members as usize)));
+    let next = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, key, ids, next, url) = (
+                c.clone(),
+                key.clone(),
+                ids.clone(),
+                next.clone(),
+                api("/members"),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= members {
+                        return Ok::<(), String>(());
+                    }
+                    let r = call(
+                        &c,
+                        Method::POST,
+                        &url,
+                        Some(("X-Api-Key", &key)),
+                        &json!({ "name": format!("Member {i}") }),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    let m =
+                        expect(r, &[StatusCode::CREATED], "member").map_err(|e| e.to_string())?;
+                    ids.lock()
+                        .unwrap()
+                        .push(m["id"].as_str().unwrap_or_default().to_owned());
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    let ids = ids.lock().unwrap().clone();
+    println!(
+        "setup: business {slug} (id {tenant_id}) on plan loadtest, {} members in {:.1} s",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::write(
+        state_path,
+        serde_json::to_vec_pretty(&json!({ "base": base, "slug": slug, "tenant_id": tenant_id,
+                                           "key": key, "members": ids }))?,
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// accrual
+
+fn pct(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn accrual(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 8);
+    let seconds = a.num("seconds", 30);
+    let warmup = a.num("warmup", 3);
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let c = client(Duration::from_secs(30));
+    let url = format!("{}/api/v1/purchases", st.base);
+    let members = Arc::new(st.members.clone());
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(warmup);
+    let end = measure_from + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..clients)
+        .map(|w| {
+            let (c, url, key, members, run) = (
+                c.clone(),
+                url.clone(),
+                st.key.clone(),
+                members.clone(),
+                run.clone(),
+            );
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(w);
+                let (mut lat, mut errors, mut warm) = (Vec::new(), Vec::<String>::new(), 0u64);
+                let mut n = 0u64;
+                loop {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    n += 1;
+                    let m = &members[rng.gen_range(0..members.len())];
+                    let amount = rng.gen_range(100..50_000i64);
+                    let body = json!({ "external_id": format!("b{run}-{w}-{n}"), "member_id": m,
+                        "amount": amount, "store": "north",
+                        "items": [{ "sku": "SKU-1", "name": "Item", "category": "general",
+                                    "quantity": 1, "unit_price": amount }] });
+                    let t = Instant::now();
+                    let r = call(&c, Method::POST, &url, Some(("X-Api-Key", &key)), &body).await;
+                    let us = t.elapsed().as_micros() as u64;
+                    match r {
+                        Ok(r) if r.status == StatusCode::CREATED => {
+                            if t >= measure_from {
+                                lat.push(us);
+                            } else {
+                                warm += 1;
+                            }
+                        }
+                        Ok(r) => errors.push(format!("{} {}", r.status, r.body)),
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                (lat, errors, warm)
+            })
+        })
+        .collect();
+    let (mut lat, mut errors, mut warm) = (Vec::new(), Vec::new(), 0);
+    for t in tasks {
+        let (l, e, w) = t.await?;
+        lat.extend(l);
+        errors.extend(e);
+        warm += w;
+    }
+    lat.sort_unstable();
+    let tput = lat.len() as f64 / seconds as f64;
+    println!(
+        "accrual: clients {clients} seconds {seconds} ok {} warmup {warm} errors {} throughput {tput:.0}/s p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms max {:.2} ms",
+        lat.len(),
+        errors.len(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.95),
+        pct(&lat, 0.99),
+        lat.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    if let Some(e) = errors.first() {
+        println!("accrual: first error: {e}");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// redemptions against one member
+
+async fn redeem(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 16);
+    let balance = a.num("balance", 10_000) as i64;
+    // More asks than points: the tail end must be refused, never overdrawn.
+    let asks = balance + balance / 5;
+    let c = client(Duration::from_secs(30));
+    let api = |p: &str| format!("{}/api/v1{p}", st.base);
+    let auth = Some(("X-Api-Key", st.key.as_str()));
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/members"),
+        auth,
+        &json!({ "name": "Redeemer" }),
+    )
+    .await?;
+    let m = expect(r, &[StatusCode::CREATED], "member")?["id"]
+        .as_str()
+        .ok_or("id")?
+        .to_owned();
+    let r = call(
+        &c,
+        Method::POST,
+        &api(&format!("/members/{m}/points/adjustments")),
+        auth,
+        &json!({ "idempotency_key": "seed", "points": balance, "reason": "opening balance" }),
+    )
+    .await?;
+    expect(r, &[StatusCode::CREATED], "opening balance")?;
+
+    let next = Arc::new(AtomicU64::new(0));
+    let url = api(&format!("/members/{m}/redemptions"));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (c, url, key, next) = (c.clone(), url.clone(), st.key.clone(), next.clone());
+            tokio::spawn(async move {
+                let (mut ok_lat, mut refused, mut errors) = (Vec::new(), 0u64, Vec::<String>::new());
+                let mut last_ok = start;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= asks as u64 {
+                        break;
+                    }
+                    let body =
+                        json!({ "idempotency_key": format!("r-{i}"), "points": 1, "reward": "coffee" });
+                    let t = Instant::now();
+                    match call(&c, Method::POST, &url, Some(("X-Api-Key", &key)), &body).await {
+                        Ok(r) if r.status == StatusCode::CREATED => {
+                            ok_lat.push(t.elapsed().as_micros() as u64);
+                            last_ok = Instant::now();
+                        }
+                        Ok(r) if r.status == StatusCode::CONFLICT => refused += 1,
+                        Ok(r) => errors.push(format!("{} {}", r.status, r.body)),
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                (ok_lat, refused, errors, last_ok)
+            })
+        })
+        .collect();
+    let (mut lat, mut refused, mut errors, mut last_ok) = (Vec::new(), 0, Vec::new(), start);
+    for t in tasks {
+        let (l, r, e, lo) = t.await?;
+        lat.extend(l);
+        refused += r;
+        errors.extend(e);
+        last_ok = last_ok.max(lo);
+    }
+    let all = start.elapsed().as_secs_f64();
+    let ok_secs = (last_ok - start).as_secs_f64();
+    lat.sort_unstable();
+    let ok = lat.len() as i64;
+    println!(
+        "redeem: clients {clients} balance {balance} asked {asks} ok {ok} refused {refused} errors {} in {all:.2} s; successful redemptions {:.0}/s (until the balance ran out, {ok_secs:.2} s), all answers {:.0}/s; p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms",
+        errors.len(),
+        ok as f64 / ok_secs.max(1e-9),
+        asks as f64 / all,
+        pct(&lat, 0.50),
+        pct(&lat, 0.95),
+        pct(&lat, 0.99),
+    );
+    if let Some(e) = errors.first() {
+        println!("redeem: first error: {e}");
+    }
+
+    // The proof: exactly `balance` points taken, by exactly `ok` redemptions, the balance
+    // never below zero, and the member's figures agree with the ledger.
+    let r = call(
+        &c,
+        Method::GET,
+        &api(&format!("/members/{m}/points")),
+        auth,
+        &Value::Null,
+    )
+    .await?;
+    let s = expect(r, &[StatusCode::OK], "balance")?;
+    let db = db_pool().await?;
+    let schema = format!("t_{}", st.tenant_id);
+    let (entries, taken, min_balance): (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*) FILTER (WHERE kind = 'redeem'), \
+                coalesce(-sum(points) FILTER (WHERE kind = 'redeem'), 0)::bigint, \
+                coalesce(min(balance), 0) \
+         FROM \"{schema}\".point_entries WHERE member_id = $1::uuid"
+    ))
+    .bind(&m)
+    .fetch_one(&db)
+    .await?;
+    let mut bad = Vec::new();
+    if ok != balance {
+        bad.push(format!("{ok} redemptions succeeded, expected {balance}"));
+    }
+    if s["balance"] != json!(0) || s["redeemed_total"] != json!(balance) {
+        bad.push(format!(
+            "balance {} redeemed_total {}, expected 0 and {balance}",
+            s["balance"], s["redeemed_total"]
+        ));
+    }
+    if entries != ok || taken != ok {
+        bad.push(format!(
+            "{entries} redeem entries taking {taken} points for {ok} successful redemptions"
+        ));
+    }
+    if min_balance < 0 {
+        bad.push(format!("the balance went down to {min_balance}"));
+    }
+    if !errors.is_empty() {
+        bad.push(format!("{} requests failed", errors.len()));
+    }
+    println!(
+        "redeem: check: {ok} successful x 1 point = {taken} points taken by {entries} ledger entries; lowest balance {min_balance}; final balance {}; {}",
+        s["balance"],
+        if bad.is_empty() { "no overdraft".to_owned() } else { format!("DIFFERENCES: {}", bad.join("; ")) }
+    );
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err("redemption check failed".into())
+    }
+}
+
+async fn db_pool() -> Res<sqlx::PgPool> {
+    let url = std::env::var("PATRON_DATABASE_URL").map_err(|_| "PATRON_DATABASE_URL is not set")?;
+    Ok(sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&url)
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// simulation
+
+async fn simulate(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let purchases = a.num("purchases", 10_000);
+    let runs = a.num("runs", 3);
+    let c = client(Duration::from_secs(120));
+    let url = format!("{}/api/v1/rules/simulate", st.base);
+    let mut draft = purchase_template();
+    draft["base"]["points"] = json!(2);
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = call(
+            &c,
+            Method::POST,
+            &url,
+            Some(("X-Api-Key", &st.key)),
+            &json!({ "trigger": "purchase", "template": draft, "last_purchases": purchases }),
+        )
+        .await?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let body = expect(r, &[StatusCode::OK], "simulate")?;
+        let cases = body["cases"].as_array().map(Vec::len).unwrap_or(0);
+        println!("simulate: {cases} purchases in {ms:.0} ms");
+        times.push(ms);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "simulate: last {purchases} purchases, median of {runs}: {:.0} ms (min {:.0}, max {:.0})",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1]
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// faults
+
+/// What the client saw acknowledged, by kind: external id or key -> the id in the answer.
+#[derive(Default)]
+struct Acked {
+    purchases: HashMap<String, (String, i64)>,
+    refunds: HashMap<String, String>,
+    events: HashMap<String, String>,
+    redemptions: HashMap<String, i64>,
+    adjustments: HashMap<String, i64>,
+    check_ins: u64,
+    refused: HashMap<String, u64>,
+    gave_up: HashMap<String, u64>,
+    replays: u64,
+    replay_mismatch: Vec<String>,
+}
+
+/// Sends `body` until it gets an answer that is not a server or transport failure (the same
+/// external id every time), up to `tries` attempts; `None` when it gave up.
+async fn send_retrying(
+    c: &Client,
+    method: Method,
+    url: &str,
+    key: &str,
+    body: &Value,
+    tries: u32,
+    retries: &AtomicU64,
+) -> Option<Reply> {
+    for attempt in 0..tries {
+        if attempt > 0 {
+            retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt.min(10)))).await;
+        }
+        match call(c, method.clone(), url, Some(("X-Api-Key", key)), body).await {
+            Ok(r) if r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS => {}
+            Ok(r) => return Some(r),
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+async fn faults(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 8);
+    let seconds = a.num("seconds", 300);
+    let members_used = a.num("members", 50) as usize;
+    let seed = a.num("seed", 1);
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    // Short timeouts: a request cut off while the server still works on it is the hardest
+    // case for idempotency.
+    let c = client(Duration::from_millis(a.num("timeout-ms", 1_500)));
+    let members: Arc<Vec<String>> = Arc::new(
+        st.members
+            .iter()
+            .take(members_used.max(1))
+            .cloned()
+            .collect(),
+    );
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let retries = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let base = format!("{}/api/v1", st.base);
+    let started = Instant::now();
+    let ops = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..clients)
+        .map(|w| {
+            let (c, base, key, members, acked, retries, stop, run, ops) = (
+                c.clone(),
+                base.clone(),
+                st.key.clone(),
+                members.clone(),
+                acked.clone(),
+                retries.clone(),
+                stop.clone(),
+                run.clone(),
+                ops.clone(),
+            );
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(seed * 1000 + w);
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) && started.elapsed().as_secs() < seconds {
+                    n += 1;
+                    ops.fetch_add(1, Ordering::Relaxed);
+                    let m = members[rng.gen_range(0..members.len())].clone();
+                    let id = format!("f{run}-{w}-{n}");
+                    let roll = rng.gen_range(0..100);
+                    let (kind, method, url, body) = if roll < 45 {
+                        let amount = rng.gen_range(100..30_000i64);
+                        ("purchase", Method::POST, format!("{base}/purchases"),
+                         json!({ "external_id": id, "member_id": m, "amount": amount }))
+                    } else if roll < 55 {
+                        let target = {
+                            let g = acked.lock().unwrap();
+                            if g.purchases.is_empty() {
+                                None
+                            } else {
+                                let k = rng.gen_range(0..g.purchases.len());
+                                g.purchases.keys().nth(k).cloned().map(|e| (e.clone(), g.purchases[&e].1))
+                            }
+                        };
+                        let Some((ext, amount)) = target else { continue };
+                        let part = if rng.gen_bool(0.5) { None } else { Some((amount / 3).max(1)) };
+                        let mut body = json!({ "external_id": id, "purchase_external_id": ext });
+                        if let Some(p) = part {
+                            body["amount"] = json!(p);
+                        }
+                        ("refund", Method::POST, format!("{base}/refunds"), body)
+                    } else if roll < 72 {
+                        ("redemption", Method::POST, format!("{base}/members/{m}/redemptions"),
+                         json!({ "idempotency_key": id, "points": rng.gen_range(1..60i64), "reward": "coffee" }))
+                    } else if roll < 80 {
+                        let p = if rng.gen_bool(0.7) { rng.gen_range(1..100i64) } else { -rng.gen_range(1..40i64) };
+                        ("adjustment", Method::POST, format!("{base}/members/{m}/points/adjustments"),
+                         json!({ "idempotency_key": id, "points": p, "reason": "goodwill" }))
+                    } else if roll < 88 {
+                        ("check_in", Method::POST, format!("{base}/members/{m}/check-ins"), json!({}))
+                    } else {
+                        ("event", Method::POST, format!("{base}/events"),
+                         json!({ "external_id": id, "name": "visit", "member_id": m,
+                                 "properties": { "minutes": rng.gen_range(10..120i64) } }))
+                    };
+                    let Some(r) = send_retrying(&c, method.clone(), &url, &key, &body, 40, &retries).await else {
+                        *acked.lock().unwrap().gave_up.entry(kind.to_owned()).or_default() += 1;
+                        continue;
+                    };
+                    if !r.status.is_success() {
+                        // Refused for a business reason (not enough points, refunded in
+                        // full...): nothing was written, and that is checked by verify.
+                        *acked
+                            .lock()
+                            .unwrap()
+                            .refused
+                            .entry(format!("{kind} {}", r.status.as_u16()))
+                            .or_default() += 1;
+                        continue;
+                    }
+                    let answer_id = |b: &Value| -> String {
+                        for f in ["refund_id", "event_id", "purchase_id", "entry_id"] {
+                            if !b[f].is_null() {
+                                return b[f].to_string();
+                            }
+                        }
+                        String::new()
+                    };
+                    let first = answer_id(&r.body);
+                    {
+                        let mut g = acked.lock().unwrap();
+                        match kind {
+                            "purchase" => {
+                                g.purchases.insert(id.clone(), (first.clone(), body["amount"].as_i64().unwrap_or(0)));
+                            }
+                            "refund" => {
+                                g.refunds.insert(id.clone(), first.clone());
+                            }
+                            "event" => {
+                                g.events.insert(id.clone(), first.clone());
+                            }
+                            "redemption" => {
+                                g.redemptions.insert(id.clone(), r.body["points"].as_i64().unwrap_or(0));
+                            }
+                            "adjustment" => {
+                                g.adjustments.insert(id.clone(), r.body["points"].as_i64().unwrap_or(0));
+                            }
+                            _ => g.check_ins += 1,
+                        }
+                    }
+                    // Now and then the client did not hear the answer and sends it again.
+                    if kind != "check_in" && rng.gen_bool(0.1) {
+                        if let Some(again) = send_retrying(&c, method, &url, &key, &body, 40, &retries).await {
+                            let mut g = acked.lock().unwrap();
+                            g.replays += 1;
+                            let same = again.status.is_success() && answer_id(&again.body) == first;
+                            if !same {
+                                g.replay_mismatch.push(format!("{kind} {id}: first {first}, again {} {}", again.status, again.body));
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    // Progress once a minute.
+    let progress = {
+        let (ops, retries, stop) = (ops.clone(), retries.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                println!(
+                    "faults: {:.0} s, {} operations, {} retries",
+                    started.elapsed().as_secs_f64(),
+                    ops.load(Ordering::Relaxed),
+                    retries.load(Ordering::Relaxed)
+                );
+            }
+        })
+    };
+    for t in tasks {
+        t.await?;
+    }
+    stop.store(true, Ordering::Relaxed);
+    progress.abort();
+    let g = acked.lock().unwrap();
+    let mut refused: Vec<_> = g.refused.iter().collect();
+    refused.sort();
+    println!(
+        "faults: {:.0} s, {} operations from {clients} clients on {} members: acknowledged {} purchases, {} refunds, {} redemptions, {} adjustments, {} check-ins, {} events; {} retries of failed or timed-out requests; {} acknowledged requests sent again; refused (business rules): {:?}; gave up after 40 tries: {:?}",
+        started.elapsed().as_secs_f64(),
+        ops.load(Ordering::Relaxed),
+        members.len(),
+        g.purchases.len(),
+        g.refunds.len(),
+        g.redemptions.len(),
+        g.adjustments.len(),
+        g.check_ins,
+        g.events.len(),
+        retries.load(Ordering::Relaxed),
+        g.replays,
+        refused,
+        g.gave_up,
+    );
+
+    // Every acknowledged write exists exactly once, with the id its answer gave.
+    let db = db_pool().await?;
+    let schema = format!("\"t_{}\"", st.tenant_id);
+    let mut bad: Vec<String> = g.replay_mismatch.clone();
+    let prefix = format!("f{run}-%");
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT p.external_id, p.id::text, p.points, \
+                (SELECT count(*) FROM {schema}.point_entries e \
+                  WHERE e.source = 'purchase' AND e.source_id = p.id::text AND e.kind = 'earn') \
+         FROM {schema}.purchases p WHERE p.external_id LIKE $1"
+    ))
+    .bind(&prefix)
+    .fetch_all(&db)
+    .await?;
+    let stored: HashMap<&str, (&str, i64, i64)> = rows
+        .iter()
+        .map(|(e, i, p, n)| (e.as_str(), (i.as_str(), *p, *n)))
+        .collect();
+    let mut lost = 0;
+    for (ext, (id, _)) in &g.purchases {
+        match stored.get(ext.as_str()) {
+            None => {
+                lost += 1;
+                bad.push(format!(
+                    "purchase {ext} was acknowledged ({id}) but is not stored"
+                ));
+            }
+            Some((sid, _, _)) if format!("\"{sid}\"") != *id => {
+                bad.push(format!(
+                    "purchase {ext}: acknowledged as {id}, stored as {sid}"
+                ));
+            }
+            _ => {}
+        }
+    }
+    for (ext, (id, points, earns)) in &stored {
+        let want = i64::from(*points > 0);
+        if *earns != want {
+            bad.push(format!(
+                "purchase {ext} ({id}) earned {points} points and has {earns} earn entries"
+            ));
+        }
+    }
+    let unacked = stored
+        .keys()
+        .filter(|e| !g.purchases.contains_key(**e))
+        .count();
+    let count_ids = |table: &str, col: &str| {
+        format!("SELECT {col}, id::text FROM {schema}.{table} WHERE {col} LIKE $1")
+    };
+    for (table, acked_map) in [("refunds", &g.refunds), ("custom_events", &g.events)] {
+        let rows: Vec<(String, String)> = sqlx::query_as(&count_ids(table, "external_id"))
+            .bind(&prefix)
+            .fetch_all(&db)
+            .await?;
+        let stored: HashMap<&str, &str> =
+            rows.iter().map(|(e, i)| (e.as_str(), i.as_str())).collect();
+        for (ext, id) in acked_map {
+            match stored.get(ext.as_str()) {
+                Some(sid) if format!("\"{sid}\"") == *id => {}
+                other => bad.push(format!(
+                    "{table} {ext}: acknowledged {id}, stored {other:?}"
+                )),
+            }
+        }
+    }
+    let keys: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT scope, substr(key, strpos(key, ':') + 1) FROM {schema}.point_requests \
+         WHERE substr(key, strpos(key, ':') + 1) LIKE $1"
+    ))
+    .bind(&prefix)
+    .fetch_all(&db)
+    .await?;
+    let mut by_key: HashMap<&str, u32> = HashMap::new();
+    for (_, k) in &keys {
+        *by_key.entry(k.as_str()).or_default() += 1;
+    }
+    for k in g.redemptions.keys().chain(g.adjustments.keys()) {
+        if by_key.get(k.as_str()).copied().unwrap_or(0) != 1 {
+            bad.push(format!(
+                "request {k} was acknowledged and is stored {} times",
+                by_key.get(k.as_str()).copied().unwrap_or(0)
+            ));
+        }
+    }
+    let (min_balance,): (Option<i64>,) =
+        sqlx::query_as(&format!("SELECT min(balance) FROM {schema}.point_accounts"))
+            .fetch_one(&db)
+            .await?;
+    if min_balance.unwrap_or(0) < 0 {
+        bad.push(format!(
+            "a balance is negative ({min_balance:?}) under the debt policy"
+        ));
+    }
+    println!(
+        "faults: check: {} acknowledged purchases stored exactly once with their entry ({lost} lost); {unacked} purchases stored whose answer the client never saw (gave up); {} refunds, {} events, {} redemptions and adjustments found by their ids; {} differences",
+        g.purchases.len() - lost,
+        g.refunds.len(),
+        g.events.len(),
+        g.redemptions.len() + g.adjustments.len(),
+        bad.len()
+    );
+    for b in bad.iter().take(20) {
+        println!("faults: DIFFERENCE: {b}");
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} differences", bad.len()).into())
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = args.first().cloned().unwrap_or_default();
+    let a = Args(args);
+    let r = match mode.as_str() {
+        "setup" => setup(&a).await,
+        "accrual" => accrual(&a).await,
+        "redeem" => redeem(&a).await,
+        "simulate" => simulate(&a).await,
+        "faults" => faults(&a).await,
+        _ => Err("usage: points_load setup|accrual|redeem|simulate|faults --state FILE ...".into()),
+    };
+    if let Err(e) = r {
+        eprintln!("points_load {mode}: {e}");
+        std::process::exit(1);
+    }
+}
