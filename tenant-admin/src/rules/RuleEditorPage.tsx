@@ -75,6 +75,8 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const [compileError, setCompileError] = useState<RuleFailure | undefined>(entry?.draft?.compile_error ?? undefined);
   const [publishing, setPublishing] = useState(false);
   const [published, setPublished] = useState<PublishFailure>();
+  // The form was changed since the script was generated from it.
+  const [formChanged, setFormChanged] = useState(false);
   const mayWrite = can('rules:write');
   const mayPublish = can('rules:publish');
   const handEdited = isHandEdited(script, generated);
@@ -96,6 +98,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
     onSuccess: (r) => {
       setScript(r.script);
       setGenerated({ script: r.script, template: r.template });
+      setFormChanged(false);
       setCompileError(undefined);
       setPublished(undefined);
       void message.success(t('rules.generated'));
@@ -177,6 +180,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
           form={form}
           initialValues={init.form}
           currency={currency}
+          onChange={() => setFormChanged(true)}
           onFinish={(values) => {
             setFormError(undefined);
             const go = () => render.mutate(formToTemplate(trigger, values, digits));
@@ -194,9 +198,12 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
             }
           }}
         />
-        <Button type="primary" onClick={() => form.submit()} loading={render.isPending} data-testid="rule-generate">
-          {t('rules.generate')}
-        </Button>
+        <Space wrap>
+          <Button type="primary" onClick={() => form.submit()} loading={render.isPending} data-testid="rule-generate">
+            {t('rules.generate')}
+          </Button>
+          {formChanged && script.trim() && <Typography.Text type="warning">{t('rules.formChanged')}</Typography.Text>}
+        </Space>
       </Card>
 
       <Card

@@ -13,9 +13,10 @@ interface Props {
   currency: string;
   disabled?: boolean;
   onFinish: (values: FormValues) => void;
+  onChange?: () => void;
 }
 
-export function TemplateForm({ trigger, form, initialValues, currency, disabled, onFinish }: Props) {
+export function TemplateForm({ trigger, form, initialValues, currency, disabled, onFinish, onChange }: Props) {
   const kind = kindOfTrigger(trigger);
   return (
     <Form<FormValues>
@@ -25,6 +26,7 @@ export function TemplateForm({ trigger, form, initialValues, currency, disabled,
       initialValues={initialValues}
       disabled={disabled}
       onFinish={onFinish}
+      onValuesChange={onChange}
     >
       {kind === 'purchase' ? (
         <PurchaseFields currency={currency} />
