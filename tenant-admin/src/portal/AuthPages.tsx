@@ -16,7 +16,7 @@ import { usePortal, usePortalForm } from './PortalRoutes';
 type Purpose = Schemas['CodePurpose'];
 
 /** "Send code" with a cooldown, for the phone in `form`'s `phone` item. */
-function SendCode({ form, purpose }: { form: FormInstance; purpose: Purpose }) {
+export function SendCode({ form, purpose }: { form: FormInstance; purpose: Purpose }) {
   const { t } = useTranslation();
   const { slug } = usePortal();
   const { message } = App.useApp();

@@ -1,15 +1,16 @@
 import { useMemo, useRef, useState } from 'react';
-import { Alert, App, Button, Form, Input, Select, Spin, Typography } from 'antd';
+import { Alert, App, Button, Form, Input, Select, Space, Spin, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { call, type Schemas } from '../api/client';
-import { errorText } from '../common/forms';
+import { applyServerErrors, errorText } from '../common/forms';
 import { CustomForm, type CustomFormHandle } from '../fields/CustomForm';
 import { type ErrorTree } from '../fields/schema';
 import { memberProblems } from '../members/errors';
 import { GENDERS, type Member } from '../members/profile';
 import { portalApi } from './client';
 import { usePortal, usePortalForm, usePortalMe } from './PortalRoutes';
+import { SendCode } from './AuthPages';
 
 interface Values {
   name: string;
@@ -45,6 +46,7 @@ function ProfileForm({ member }: { member: Member }) {
   const customRef = useRef<CustomFormHandle>(null);
   const [customErrors, setCustomErrors] = useState<ErrorTree>();
   const [error, setError] = useState<string>();
+  const [changingPhone, setChangingPhone] = useState(false);
 
   const save = useMutation({
     mutationFn: (v: Values) => {
@@ -79,8 +81,12 @@ function ProfileForm({ member }: { member: Member }) {
       <Typography.Title level={3}>{t('portal.profile.title')}</Typography.Title>
       {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
       <Typography.Paragraph type="secondary">
-        {t('members.f.phone')}: {member.phone ?? '—'}
+        {t('members.f.phone')}: {member.phone ?? '—'}{' '}
+        <Button type="link" size="small" onClick={() => setChangingPhone(true)} data-testid="portal-change-phone">
+          {t('portal.profile.changePhone')}
+        </Button>
       </Typography.Paragraph>
+      {changingPhone && <PhoneChange onDone={() => setChangingPhone(false)} />}
       <Form<Values>
         form={form}
         layout="vertical"
@@ -122,5 +128,47 @@ function ProfileForm({ member }: { member: Member }) {
         {t('common.save')}
       </Button>
     </section>
+  );
+}
+
+/** A new phone number, confirmed by the code texted to it. */
+function PhoneChange({ onDone }: { onDone: () => void }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const [form] = Form.useForm<{ phone: string; code: string }>();
+  const [error, setError] = useState<string>();
+  const save = useMutation({
+    mutationFn: (v: { phone: string; code: string }) =>
+      call(portalApi.PATCH('/portal/{tenant}/me', { params: { path: { tenant: slug } }, body: { phone: v.phone.trim(), phone_code: v.code.trim() } })),
+    onSuccess: (m) => {
+      qc.setQueryData(['portal', slug, 'me', token], m);
+      void message.success(t('common.saved'));
+      onDone();
+    },
+    onError: (err) => setError(applyServerErrors(t, form, err, ['phone', 'code'], { phone_code: 'code' })),
+  });
+  return (
+    <div className="portal-card" style={{ border: '1px solid #f0f0f0', marginBottom: 16 }}>
+      {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 12 }} />}
+      <Form form={form} layout="vertical" name="portal-phone" requiredMark={false} onFinish={(v) => { setError(undefined); save.mutate(v); }}>
+        <Form.Item name="phone" label={t('portal.profile.newPhone')} rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
+          <Input type="tel" autoComplete="tel" />
+        </Form.Item>
+        <Form.Item label={t('portal.code')} required>
+          <div className="portal-code-row">
+            <Form.Item name="code" noStyle rules={[{ required: true, whitespace: true, message: t('validation.required') }]}>
+              <Input inputMode="numeric" autoComplete="one-time-code" aria-label={t('portal.code')} />
+            </Form.Item>
+            <SendCode form={form} purpose="phone_change" />
+          </div>
+        </Form.Item>
+        <Space>
+          <Button type="primary" htmlType="submit" loading={save.isPending}>{t('common.save')}</Button>
+          <Button onClick={onDone}>{t('common.cancel')}</Button>
+        </Space>
+      </Form>
+    </div>
   );
 }
