@@ -509,9 +509,8 @@ impl PurchasesApi {
         )
         .await?;
         points::save_account(&mut tx, &account, now).await?;
-        let (held, after) =
-            crate::tiers::after_event(&mut tx, &rules, &me.tenant, member.id, now, &subject)
-                .await?;
+        // The tier the member held when buying decides the discount.
+        let held = engine::MemberTier::of(&mut tx, &rules, member.id).await?;
         let mut result = PurchaseResult {
             purchase_id: id,
             external_id: external_id.clone(),
@@ -525,7 +524,7 @@ impl PurchasesApi {
             balance: account.balance,
             debt: account.debt,
             settled_debt: done.settled_debt,
-            tier: rules.ladder.as_ref().map(|_| after.code.clone()),
+            tier: rules.ladder.as_ref().map(|_| held.code.clone()),
             discount_percent: held.benefits.discount_percent,
             referral: None,
             occurred_at: checked.occurred_at,
@@ -541,6 +540,15 @@ impl PurchasesApi {
             done.entry_id,
         )
         .await?;
+        let mut amended = false;
+        if rules.ladder.is_some() {
+            // Counted with the purchase just stored: it may promote the member at once.
+            let (_, after) =
+                crate::tiers::after_event(&mut tx, &rules, &me.tenant, member.id, now, &subject)
+                    .await?;
+            amended = after.code != held.code;
+            result.tier = Some(after.code);
+        }
         if let (true, Some(referrer), Some(ra)) = (
             first_purchase,
             member.referrer_id,
@@ -559,15 +567,16 @@ impl PurchasesApi {
                 now,
             )
             .await?;
-            if result.referral.is_some() {
-                // Stored answer includes the referral.
-                patron_db::points::set_purchase_response(
-                    &mut tx,
-                    id,
-                    &serde_json::to_value(&result).expect("serialisable"),
-                )
-                .await?;
-            }
+            amended |= result.referral.is_some();
+        }
+        if amended {
+            // The stored answer (what a retry gets) includes the promotion and the referral.
+            patron_db::points::set_purchase_response(
+                &mut tx,
+                id,
+                &serde_json::to_value(&result).expect("serialisable"),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(RecordedPurchase::Created(Json(result)))

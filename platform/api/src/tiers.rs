@@ -196,11 +196,11 @@ pub struct TiersOverview {
     pub draft: Option<LadderDraftView>,
     pub counts: Vec<TierCount>,
     /// The latest re-evaluation of every member (after a publish or rollback).
-    pub run: Option<RunView>,
+    pub run: Option<TierRunView>,
 }
 
 #[derive(Debug, Object)]
-pub struct RunView {
+pub struct TierRunView {
     pub id: Uuid,
     pub version: i32,
     pub total: i64,
@@ -212,8 +212,8 @@ pub struct RunView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-fn run_view(r: tiers::Run) -> RunView {
-    RunView {
+fn run_view(r: tiers::Run) -> TierRunView {
+    TierRunView {
         id: r.id,
         version: r.version,
         total: r.total,
@@ -227,13 +227,13 @@ fn run_view(r: tiers::Run) -> RunView {
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
-pub struct PreviewInput {
+pub struct TierPreviewInput {
     /// The ladder to preview; the saved draft when absent.
     pub ladder: Option<LadderDoc>,
 }
 
 #[derive(Debug, Object)]
-pub struct PreviewMove {
+pub struct TierPreviewMove {
     pub member_id: Uuid,
     pub name: String,
     pub from: String,
@@ -250,12 +250,12 @@ pub struct TierPreview {
     /// How many members would change tier.
     pub moving: i64,
     /// The first 100 of them.
-    pub moves: Vec<PreviewMove>,
+    pub moves: Vec<TierPreviewMove>,
 }
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
-pub struct PublishInput {
+pub struct LadderPublishInput {
     /// The ladder to publish; the saved draft when absent.
     pub ladder: Option<LadderDoc>,
     #[oai(default)]
@@ -269,10 +269,10 @@ pub struct LadderRollbackInput {
 }
 
 #[derive(Debug, Object)]
-pub struct Published {
+pub struct LadderPublished {
     pub version: LadderVersionView,
     /// The re-evaluation of every member that the publish started.
-    pub run: RunView,
+    pub run: TierRunView,
 }
 
 #[derive(Debug, Object)]
@@ -300,7 +300,7 @@ fn tier_view(t: &core_tiers::Tier) -> TierView {
 }
 
 #[derive(Debug, Object)]
-pub struct PinView {
+pub struct TierPinView {
     pub tier: String,
     pub until: DateTime<Utc>,
     pub reason: String,
@@ -334,7 +334,7 @@ pub struct TierProgress {
 }
 
 #[derive(Debug, Object)]
-pub struct MoveView {
+pub struct TierMoveView {
     pub id: i64,
     pub from: String,
     pub to: String,
@@ -348,8 +348,8 @@ pub struct MoveView {
     pub at: DateTime<Utc>,
 }
 
-fn move_view(m: tiers::Move) -> MoveView {
-    MoveView {
+fn move_view(m: tiers::Move) -> TierMoveView {
+    TierMoveView {
         id: m.id,
         from: m.from_tier,
         to: m.to_tier,
@@ -370,18 +370,18 @@ pub struct MemberTierView {
     pub ladder_version: Option<i32>,
     pub tier: Option<TierView>,
     pub since: Option<DateTime<Utc>>,
-    pub pin: Option<PinView>,
+    pub pin: Option<TierPinView>,
     /// Below the tier's threshold since (the scheduled evaluation saw it first then).
     pub below_since: Option<DateTime<Utc>>,
     /// When the tier is lost unless the member qualifies again.
     pub retained_until: Option<DateTime<Utc>>,
     pub progress: Option<TierProgress>,
-    pub history: Vec<MoveView>,
+    pub history: Vec<TierMoveView>,
 }
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
-pub struct PinInput {
+pub struct TierPinInput {
     /// The tier code to hold.
     pub tier: String,
     /// Until when (then the ladder's rules apply again).
@@ -391,7 +391,7 @@ pub struct PinInput {
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
-pub struct UnpinInput {
+pub struct TierUnpinInput {
     pub reason: String,
 }
 
@@ -772,7 +772,7 @@ pub async fn member_tier_view(
         tier: Some(tier_view(&ladder.tiers[p.current])),
         since: row.as_ref().map(|r| r.since),
         pin: row.as_ref().and_then(|r| {
-            Some(PinView {
+            Some(TierPinView {
                 tier: r.pin_tier.clone()?,
                 until: r.pinned_until?,
                 reason: r.pin_reason.clone().unwrap_or_default(),
@@ -937,7 +937,7 @@ impl TiersApi {
     async fn preview(
         &self,
         auth: TenantAuth,
-        req: Json<PreviewInput>,
+        req: Json<TierPreviewInput>,
     ) -> Result<Json<TierPreview>, ApiError> {
         let (mut tx, me) = self
             .state
@@ -994,7 +994,7 @@ impl TiersApi {
         let mut move_views = Vec::with_capacity(moves.len());
         for (id, from, to, metric) in moves {
             let m = members::get(&mut tx, id).await?;
-            move_views.push(PreviewMove {
+            move_views.push(TierPreviewMove {
                 member_id: id,
                 name: m.name,
                 from,
@@ -1028,8 +1028,8 @@ impl TiersApi {
     async fn publish(
         &self,
         auth: TenantAuth,
-        req: Json<PublishInput>,
-    ) -> Result<Json<Published>, ApiError> {
+        req: Json<LadderPublishInput>,
+    ) -> Result<Json<LadderPublished>, ApiError> {
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::TiersWrite))
@@ -1058,7 +1058,7 @@ impl TiersApi {
         self.state.rules.forget(me.tenant.id).await;
         self.enqueue(&me, &run).await;
         let version = v.version;
-        Ok(Json(Published {
+        Ok(Json(LadderPublished {
             version: Self::version_view(v, Some(version))?,
             run: run_view(run),
         }))
@@ -1096,7 +1096,7 @@ impl TiersApi {
         &self,
         auth: TenantAuth,
         req: Json<LadderRollbackInput>,
-    ) -> Result<Json<Published>, ApiError> {
+    ) -> Result<Json<LadderPublished>, ApiError> {
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::TiersWrite))
@@ -1115,7 +1115,7 @@ impl TiersApi {
         self.state.rules.forget(me.tenant.id).await;
         self.enqueue(&me, &run).await;
         let version = v.version;
-        Ok(Json(Published {
+        Ok(Json(LadderPublished {
             version: Self::version_view(v, Some(version))?,
             run: run_view(run),
         }))
@@ -1157,7 +1157,7 @@ impl TiersApi {
         &self,
         auth: TenantAuth,
         id: Path<Uuid>,
-        req: Json<PinInput>,
+        req: Json<TierPinInput>,
     ) -> Result<Json<MemberTierView>, ApiError> {
         let (mut tx, me) = self
             .state
@@ -1256,7 +1256,7 @@ impl TiersApi {
         &self,
         auth: TenantAuth,
         id: Path<Uuid>,
-        req: Json<UnpinInput>,
+        req: Json<TierUnpinInput>,
     ) -> Result<Json<MemberTierView>, ApiError> {
         let (mut tx, me) = self
             .state

@@ -292,10 +292,11 @@ pub async fn metrics(
     time_zone: &str,
 ) -> Result<HashMap<Uuid, i64>, DbError> {
     let sql = match metric {
-        // Earnings less their reversals; adjustments and redemptions never count.
+        // Earnings less their reversals; manual adjustments, tier gifts and redemptions
+        // never count.
         Metric::PointsEarned => {
             "SELECT member_id, sum(points)::bigint FROM point_entries \
-             WHERE member_id = ANY($1) AND kind IN ('earn', 'reverse') \
+             WHERE member_id = ANY($1) AND kind IN ('earn', 'reverse') AND source NOT IN ('adjustment', 'tier_gift') \
              AND ($2::timestamptz IS NULL OR at >= $2) AND at <= $3 GROUP BY member_id"
         }
         Metric::Spend => {

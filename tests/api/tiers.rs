@@ -1,0 +1,598 @@
+//! Tiers through the API: promotion inside the purchase that crosses a threshold (and never
+//! on balance alone), the tier's multiplier seen by point rules, rolling-window demotion
+//! after retention one rung at a time or directly, pins that hold and lapse, previews that
+//! write nothing and agree with the published re-evaluation, and birthday gifts once a year.
+
+use chrono::{Duration, TimeZone, Utc};
+use patron_core::clock::Clock;
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn owner_key(app: &TestApp, t: &TestTenant) -> Auth {
+    let r = app
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "till", "role": "owner" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    Auth::Key(r.body["key"].as_str().unwrap().to_owned())
+}
+
+async fn member(app: &TestApp, auth: &Auth, body: Value) -> String {
+    let r = app.post("/api/v1/members", auth, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn buy(app: &TestApp, auth: &Auth, member: &str, external_id: &str, amount: i64) -> Value {
+    let r = app
+        .post(
+            "/api/v1/purchases",
+            auth,
+            json!({ "external_id": external_id, "member_id": member, "amount": amount }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.body
+}
+
+fn tier(code: &str, threshold: i64, benefits: Value) -> Value {
+    json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
+            "benefits": benefits })
+}
+
+fn ladder(
+    metric: &str,
+    window: Value,
+    retention_days: u32,
+    demotion: &str,
+    tiers: Vec<Value>,
+) -> Value {
+    json!({ "metric": metric, "window": window, "retention_days": retention_days,
+            "demotion": demotion, "tiers": tiers })
+}
+
+fn spend_ladder(retention_days: u32, demotion: &str) -> Value {
+    ladder(
+        "spend",
+        json!({ "kind": "rolling", "days": 30 }),
+        retention_days,
+        demotion,
+        vec![
+            tier("base", 0, json!({})),
+            tier("silver", 1_000, json!({})),
+            tier("gold", 2_000, json!({})),
+            tier("platinum", 3_000, json!({})),
+        ],
+    )
+}
+
+/// Publishes `ladder` and runs the re-evaluation the publish started, as the job would.
+async fn publish(app: &TestApp, auth: &Auth, t: &TestTenant, ladder: Value) -> Value {
+    let r = app
+        .post("/api/v1/tiers/publish", auth, json!({ "ladder": ladder }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    reevaluate(app, t, &r.body["run"]["id"]).await;
+    r.body
+}
+
+async fn reevaluate(app: &TestApp, t: &TestTenant, run: &Value) {
+    let tenant = tenant(app, t).await;
+    let run = run.as_str().unwrap().parse().unwrap();
+    patron_api::tiers::reevaluate(&app.db, &tenant, run, app.clock.now())
+        .await
+        .unwrap();
+}
+
+async fn tenant(app: &TestApp, t: &TestTenant) -> patron_db::Tenant {
+    patron_db::tenants::find_by_id(&app.db, t.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn evaluate(app: &TestApp, t: &TestTenant) -> Value {
+    let tenant = tenant(app, t).await;
+    let engine = patron_api::engine::RuleEngine::new(None);
+    patron_api::tiers::evaluate_tenant(&app.db, &tenant, &engine, app.clock.now())
+        .await
+        .unwrap()
+}
+
+async fn tier_of(app: &TestApp, auth: &Auth, member: &str) -> Value {
+    let r = app
+        .get(&format!("/api/v1/members/{member}/tier"), auth)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body
+}
+
+async fn code_of(app: &TestApp, auth: &Auth, member: &str) -> String {
+    tier_of(app, auth, member).await["tier"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_crossing_purchase_promotes_at_once_balance_alone_never_does_and_rules_see_the_multiplier(
+) {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-up", "pro").await;
+    let owner = owner_key(&app, &t).await;
+    let r = app
+        .post(
+            "/api/v1/rules/purchase/publish",
+            &owner,
+            json!({ "script": r#"
+                let base = floor_div(event.amount, 100);
+                award(base * member.benefits.multiplier / 1000, "per yuan, " + member.tier);
+            "# }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    publish(
+        &app,
+        &owner,
+        &t,
+        ladder(
+            "points_earned",
+            json!({ "kind": "calendar_year" }),
+            0,
+            "one_rung",
+            vec![
+                tier("base", 0, json!({})),
+                tier(
+                    "silver",
+                    100,
+                    json!({ "multiplier": 2000, "discount_percent": 5,
+                            "perks": [{ "zh-CN": "免费停车", "en": "Free parking" }] }),
+                ),
+                tier("gold", 1_000, json!({ "multiplier": 3000 })),
+            ],
+        ),
+    )
+    .await;
+    let m = member(&app, &owner, json!({ "name": "Ann" })).await;
+
+    // A large adjustment raises the balance, not the points earned: no promotion.
+    let r = app
+        .post(
+            &format!("/api/v1/members/{m}/points/adjustments"),
+            &owner,
+            json!({ "idempotency_key": "gift", "points": 5_000, "reason": "welcome gift" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(code_of(&app, &owner, &m).await, "base");
+
+    let first = buy(&app, &owner, &m, "p-1", 9_900).await;
+    assert_eq!(first["points"], 99);
+    assert_eq!(first["tier"], "base");
+    // The purchase that reaches 100 points earned promotes inside its own transaction; it
+    // earned (and got the discount) as the tier the member held when buying.
+    let crossing = buy(&app, &owner, &m, "p-2", 100).await;
+    assert_eq!(crossing["points"], 1);
+    assert_eq!(crossing["tier"], "silver");
+    assert_eq!(crossing["discount_percent"], 0);
+    let after = buy(&app, &owner, &m, "p-3", 1_000).await;
+    assert_eq!(after["points"], 20, "the rule saw the silver multiplier");
+    assert_eq!(after["reasons"][0]["reason"], "per yuan, silver");
+    assert_eq!(after["discount_percent"], 5);
+
+    let view = tier_of(&app, &owner, &m).await;
+    assert_eq!(view["tier"]["code"], "silver");
+    assert_eq!(view["tier"]["benefits"]["perks"][0]["en"], "Free parking");
+    assert_eq!(view["progress"]["value"], 120);
+    assert_eq!(view["progress"]["next"]["code"], "gold");
+    assert_eq!(view["progress"]["next"]["remaining"], 880);
+    assert_eq!(
+        view["progress"]["by"],
+        format!(
+            "{}-12-31",
+            app.clock
+                .now()
+                .with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y")
+        )
+    );
+    let promotion = &view["history"][0];
+    assert_eq!(promotion["kind"], "promotion");
+    assert_eq!(
+        (promotion["from"].as_str(), promotion["to"].as_str()),
+        (Some("base"), Some("silver"))
+    );
+    assert_eq!(promotion["metric"], 100);
+    assert_eq!(promotion["threshold"], 100);
+
+    // A retried purchase answers as before and promotes no one twice.
+    let again = app
+        .post(
+            "/api/v1/purchases",
+            &owner,
+            json!({ "external_id": "p-2", "member_id": m, "amount": 100 }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["tier"], "silver");
+    assert_eq!(
+        tier_of(&app, &owner, &m).await["history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn rolling_window_demotion_waits_for_retention_then_steps_one_rung_or_drops_directly() {
+    let app = spawn_app().await;
+    for (n, demotion) in ["one_rung", "direct"].into_iter().enumerate() {
+        let start = Utc.with_ymd_and_hms(2027, 3, 1, 4, 0, 0).unwrap();
+        app.clock.set(start);
+        let t = app.signup_on(&format!("tier-down-{n}"), "pro").await;
+        let owner = owner_key(&app, &t).await;
+        publish(&app, &owner, &t, spend_ladder(7, demotion)).await;
+        let m = member(&app, &owner, json!({ "name": "Bo" })).await;
+        let idle = member(&app, &owner, json!({ "name": "Cy" })).await;
+        assert_eq!(
+            buy(&app, &owner, &m, "big", 3_500).await["tier"],
+            "platinum"
+        );
+
+        // Inside the window: nothing changes, however often the job runs.
+        app.clock.set(start + Duration::days(29));
+        evaluate(&app, &t).await;
+        evaluate(&app, &t).await;
+        assert_eq!(code_of(&app, &owner, &m).await, "platinum");
+        // The purchase leaves the window: retention starts.
+        app.clock.set(start + Duration::days(31));
+        evaluate(&app, &t).await;
+        let view = tier_of(&app, &owner, &m).await;
+        assert_eq!(view["tier"]["code"], "platinum");
+        assert_eq!(view["progress"]["short_of_current"], 3_000);
+        assert!(view["retained_until"].is_string(), "{view}");
+        app.clock.set(start + Duration::days(37));
+        evaluate(&app, &t).await;
+        assert_eq!(code_of(&app, &owner, &m).await, "platinum", "day 6 of 7");
+
+        app.clock.set(start + Duration::days(38));
+        let r = evaluate(&app, &t).await;
+        assert_eq!(r["demoted"], 1, "{r}");
+        // Twice the same day (or on a second replica): still one step.
+        assert_eq!(evaluate(&app, &t).await["demoted"], 0);
+        if demotion == "one_rung" {
+            assert_eq!(code_of(&app, &owner, &m).await, "gold");
+            app.clock.set(start + Duration::days(39));
+            evaluate(&app, &t).await;
+            assert_eq!(code_of(&app, &owner, &m).await, "silver");
+            app.clock.set(start + Duration::days(40));
+            evaluate(&app, &t).await;
+        }
+        let view = tier_of(&app, &owner, &m).await;
+        assert_eq!(view["tier"]["code"], "base", "{demotion}");
+        assert_eq!(view["history"][0]["kind"], "demotion");
+        assert_eq!(view["history"][0]["metric"], 0);
+        assert_eq!(code_of(&app, &owner, &idle).await, "base");
+    }
+}
+
+#[tokio::test]
+async fn a_pin_holds_its_tier_is_audited_and_lapses_by_itself() {
+    let app = spawn_app().await;
+    let start = Utc.with_ymd_and_hms(2027, 5, 1, 4, 0, 0).unwrap();
+    app.clock.set(start);
+    let t = app.signup_on("tier-pin", "pro").await;
+    let owner = owner_key(&app, &t).await;
+    publish(&app, &owner, &t, spend_ladder(0, "direct")).await;
+    let m = member(&app, &owner, json!({ "name": "Di" })).await;
+    let until = start + Duration::days(10);
+
+    // Front desk staff may not pin.
+    let desk = app
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "desk", "role": "front_desk" }),
+        )
+        .await;
+    let desk = Auth::Key(desk.body["key"].as_str().unwrap().to_owned());
+    let pin = json!({ "tier": "gold", "until": until, "reason": "VIP guest of the owner" });
+    let r = app
+        .put(&format!("/api/v1/members/{m}/tier/pin"), &desk, pin.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    for (bad, field) in [
+        (
+            json!({ "tier": "diamond", "until": until, "reason": "x" }),
+            "tier",
+        ),
+        (
+            json!({ "tier": "gold", "until": start - Duration::days(1), "reason": "x" }),
+            "until",
+        ),
+        (
+            json!({ "tier": "gold", "until": until, "reason": " " }),
+            "reason",
+        ),
+    ] {
+        let r = app
+            .put(&format!("/api/v1/members/{m}/tier/pin"), &owner, bad)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+        assert_eq!(r.body["fields"][0]["field"], field);
+    }
+    let r = app
+        .put(&format!("/api/v1/members/{m}/tier/pin"), &owner, pin)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["tier"]["code"], "gold");
+    assert_eq!(r.body["pin"]["reason"], "VIP guest of the owner");
+    let audit = app.get(&format!("/api/v1/members/{m}/audit"), &owner).await;
+    assert!(
+        audit.body.to_string().contains("member.tier_pinned"),
+        "{:?}",
+        audit.body
+    );
+
+    app.clock.set(start + Duration::days(9));
+    evaluate(&app, &t).await;
+    assert_eq!(code_of(&app, &owner, &m).await, "gold", "the pin holds");
+    app.clock.set(until + Duration::hours(1));
+    evaluate(&app, &t).await;
+    let view = tier_of(&app, &owner, &m).await;
+    assert_eq!(view["tier"]["code"], "base");
+    assert!(view["pin"].is_null());
+    assert_eq!(view["history"][0]["kind"], "pin_lapsed");
+    assert_eq!(view["history"][1]["kind"], "pin");
+}
+
+#[tokio::test]
+async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-preview", "pro").await;
+    let owner = owner_key(&app, &t).await;
+    let mut ids = Vec::new();
+    for (i, spend) in [0, 500, 1_200, 2_500, 4_000, 9_000].into_iter().enumerate() {
+        let m = member(&app, &owner, json!({ "name": format!("M{i}") })).await;
+        if spend > 0 {
+            buy(&app, &owner, &m, &format!("seed-{i}"), spend).await;
+        }
+        ids.push(m);
+    }
+    publish(&app, &owner, &t, spend_ladder(30, "one_rung")).await;
+    let before: Vec<String> = {
+        let mut v = Vec::new();
+        for m in &ids {
+            v.push(code_of(&app, &owner, m).await);
+        }
+        v
+    };
+    assert_eq!(
+        before,
+        ["base", "base", "silver", "gold", "platinum", "platinum"]
+    );
+
+    // A stricter draft: saved, previewed.
+    let draft = ladder(
+        "spend",
+        json!({ "kind": "rolling", "days": 30 }),
+        30,
+        "one_rung",
+        vec![
+            tier("member", 0, json!({})),
+            tier("vip", 2_000, json!({})),
+            tier("svip", 5_000, json!({})),
+        ],
+    );
+    let r = app.put("/api/v1/tiers/draft", &owner, draft.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let history_before: usize = {
+        let mut n = 0;
+        for m in &ids {
+            n += tier_of(&app, &owner, m).await["history"]
+                .as_array()
+                .unwrap()
+                .len();
+        }
+        n
+    };
+    let p = app.post("/api/v1/tiers/preview", &owner, json!({})).await;
+    assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
+    assert_eq!(p.body["total"], 6);
+    let counts = |v: &Value| -> Vec<(String, i64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["code"].as_str().unwrap().to_owned(),
+                    c["members"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        counts(&p.body["now"]),
+        [
+            ("base".into(), 2),
+            ("silver".into(), 1),
+            ("gold".into(), 1),
+            ("platinum".into(), 2)
+        ]
+    );
+    assert_eq!(
+        counts(&p.body["draft"]),
+        [("member".into(), 3), ("vip".into(), 2), ("svip".into(), 1)]
+    );
+    assert_eq!(p.body["moving"], 6);
+    // Nothing was written.
+    let mut after_preview = Vec::new();
+    let mut history_after = 0;
+    for m in &ids {
+        let v = tier_of(&app, &owner, m).await;
+        after_preview.push(v["tier"]["code"].as_str().unwrap().to_owned());
+        history_after += v["history"].as_array().unwrap().len();
+    }
+    assert_eq!(after_preview, before);
+    assert_eq!(history_after, history_before);
+
+    // Publishing the draft re-evaluates everyone exactly as previewed.
+    let r = app
+        .post(
+            "/api/v1/tiers/publish",
+            &owner,
+            json!({ "note": "stricter" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let v2 = r.body["version"]["version"].as_i64().unwrap();
+    assert_eq!(r.body["run"]["status"], "running");
+    reevaluate(&app, &t, &r.body["run"]["id"]).await;
+    let overview = app.get("/api/v1/tiers", &owner).await;
+    assert_eq!(counts(&overview.body["counts"]), counts(&p.body["draft"]));
+    assert_eq!(overview.body["run"]["status"], "done");
+    assert_eq!(overview.body["run"]["done"], 6);
+    for mv in p.body["moves"].as_array().unwrap() {
+        let m = mv["member_id"].as_str().unwrap();
+        assert_eq!(code_of(&app, &owner, m).await, mv["to"].as_str().unwrap());
+    }
+
+    // Rollback restores the earlier ladder's placement.
+    let r = app
+        .post(
+            "/api/v1/tiers/rollback",
+            &owner,
+            json!({ "version": v2 - 1 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    reevaluate(&app, &t, &r.body["run"]["id"]).await;
+    let mut restored = Vec::new();
+    for m in &ids {
+        restored.push(code_of(&app, &owner, m).await);
+    }
+    assert_eq!(restored, before);
+    let versions = app.get("/api/v1/tiers/versions", &owner).await;
+    assert_eq!(versions.body.as_array().unwrap().len(), 2);
+    assert_eq!(versions.body[1]["active"], true);
+}
+
+#[tokio::test]
+async fn tier_birthday_gifts_are_granted_once_a_year_however_often_the_job_runs() {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-gift", "pro").await;
+    let owner = owner_key(&app, &t).await;
+    publish(
+        &app,
+        &owner,
+        &t,
+        ladder(
+            "spend",
+            json!({ "kind": "since_joining" }),
+            0,
+            "direct",
+            vec![
+                tier("base", 0, json!({})),
+                tier("silver", 1_000, json!({ "birthday_gift_points": 50 })),
+            ],
+        ),
+    )
+    .await;
+    let today = app
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let birthday = today.with_year_safe(1990);
+    let silver = member(&app, &owner, json!({ "name": "Ed", "birthday": birthday })).await;
+    let plain = member(&app, &owner, json!({ "name": "Fa", "birthday": birthday })).await;
+    buy(&app, &owner, &silver, "s", 1_000).await;
+    let tenant = tenant(&app, &t).await;
+    let engine = patron_api::engine::RuleEngine::new(None);
+    let r = patron_server::points::birthdays_tenant(&app.db, &tenant, &engine, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(r["members"], 1, "{r}");
+    let again = patron_server::points::birthdays_tenant(&app.db, &tenant, &engine, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(again["members"], 0, "{again}");
+    let points = |m: String| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            app.get(&format!("/api/v1/members/{m}/points"), owner)
+                .await
+                .body["balance"]
+                .clone()
+        }
+    };
+    assert_eq!(points(silver).await, 50);
+    assert_eq!(points(plain).await, 0);
+}
+
+#[tokio::test]
+async fn a_bad_ladder_is_refused_with_each_field_named_and_nothing_saved() {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-bad", "pro").await;
+    let owner = t.owner();
+    let mut bad = spend_ladder(0, "direct");
+    bad["tiers"][0]["threshold"] = json!(10);
+    bad["tiers"][2]["threshold"] = json!(500);
+    bad["tiers"][3]["code"] = json!("silver");
+    bad["tiers"][1]["benefits"] = json!({ "discount_percent": 120 });
+    let r = app.put("/api/v1/tiers/draft", &owner, bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let fields: Vec<&str> = r.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "tiers[0].threshold",
+        "tiers[2].threshold",
+        "tiers[3].code",
+        "tiers[1].benefits.discount_percent",
+    ] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    let mut unknown = spend_ladder(0, "direct");
+    unknown["tiers"][0]["colour"] = json!("#ffffff");
+    let r = app.put("/api/v1/tiers/draft", &owner, unknown).await;
+    assert!(r.status.is_client_error(), "{:?}", r.body);
+    let overview = app.get("/api/v1/tiers", &owner).await;
+    assert!(overview.body["draft"].is_null(), "{:?}", overview.body);
+    // No ladder yet: a pin has nothing to hold.
+    let m = member(&app, &owner, json!({ "name": "Gu" })).await;
+    let r = app
+        .put(
+            &format!("/api/v1/members/{m}/tier/pin"),
+            &owner,
+            json!({ "tier": "gold", "until": app.clock.now() + Duration::days(3), "reason": "x" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "no_ladder");
+    // A member without a ladder has no tier.
+    assert!(tier_of(&app, &owner, &m).await["tier"].is_null());
+}
+
+trait WithYear {
+    fn with_year_safe(self, year: i32) -> String;
+}
+
+impl WithYear for chrono::NaiveDate {
+    /// The same day in `year` (28 February for 29 February), as a date string.
+    fn with_year_safe(self, year: i32) -> String {
+        use chrono::Datelike;
+        self.with_year(year)
+            .or_else(|| chrono::NaiveDate::from_ymd_opt(year, 2, 28))
+            .unwrap()
+            .to_string()
+    }
+}
