@@ -56,7 +56,7 @@ fn pick(n: u64, k: u64) -> u64 {
     (k.wrapping_mul(2_654_435_761) ^ 0x9e37_79b9) % n
 }
 
-fn report(kind: &str, mut samples: Vec<Duration>) -> String {
+fn report(kind: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let p = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
     let line = format!(
@@ -67,7 +67,6 @@ fn report(kind: &str, mut samples: Vec<Duration>) -> String {
         p(0.99).as_secs_f64() * 1000.0
     );
     println!("{line}");
-    line
 }
 
 /// Builds the k-th search of one kind.
@@ -93,8 +92,44 @@ fn base_search() -> Search {
     }
 }
 
+/// A tenant seeded by an earlier run with at least `count` members, when `BENCH_REUSE=1`.
+async fn seeded_tenant(count: u64) -> Option<i64> {
+    use sqlx::Connection;
+    if std::env::var("BENCH_REUSE").ok().as_deref() != Some("1") {
+        return None;
+    }
+    let mut conn = sqlx::PgConnection::connect(&database_url()).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM platform.tenants WHERE slug LIKE 'bench-%' AND purged_at IS NULL
+         ORDER BY id DESC",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for id in ids {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM t_{id}.members"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or(0);
+        if n as u64 >= count {
+            return Some(id);
+        }
+    }
+    None
+}
+
 async fn bench_members(count: u64) {
     let app = spawn_app_with(4).await;
+    if let Some(id) = seeded_tenant(count).await {
+        eprintln!("reusing the members of tenant {id}");
+        let tenant = patron_db::tenants::find_by_id(&app.db, id)
+            .await
+            .unwrap()
+            .unwrap();
+        measure_members(&app, &tenant, count, None).await;
+        app.stop().await;
+        return;
+    }
     let t = app.signup_on("bench", "enterprise").await;
     let r = app
         .post("/api/v1/fields/versions", &t.owner(), json!({ "fields": [
@@ -206,10 +241,20 @@ async fn bench_members(count: u64) {
         .await
         .unwrap();
     let seeded = started.elapsed();
+    measure_members(&app, &tenant, count, Some(seeded)).await;
+    app.stop().await;
+}
 
+/// Runs each kind of lookup against a tenant seeded with `count` members.
+async fn measure_members(
+    app: &TestApp,
+    tenant: &patron_db::Tenant,
+    count: u64,
+    seeded: Option<Duration>,
+) {
+    let fmt = CardFormat::default();
     // Each kind of lookup, 200 times with different keys, through the search the API runs.
     let runs = 200u64;
-    let mut lines = Vec::new();
     let kinds: Vec<(&str, MakeSearch<'_>)> = vec![
         (
             "card number",
@@ -245,6 +290,53 @@ async fn bench_members(count: u64) {
                     name: Some(n.chars().skip(1).take(2).collect()),
                     ..base_search()
                 }
+            }),
+        ),
+        (
+            "name substring (Chinese, 1 char of a given name)",
+            Box::new(|k| Search {
+                name: Some(name(pick(count, k)).chars().nth(1).unwrap().to_string()),
+                ..base_search()
+            }),
+        ),
+        (
+            "name substring (Chinese, 2 chars), oldest first",
+            Box::new(|k| {
+                let n = name(pick(count, k));
+                Search {
+                    name: Some(n.chars().skip(1).take(2).collect()),
+                    descending: false,
+                    ..base_search()
+                }
+            }),
+        ),
+        (
+            "name substring (Chinese, 2 chars), a later page (keyset)",
+            Box::new(move |k| {
+                let n = name(pick(count, k));
+                Search {
+                    name: Some(n.chars().skip(1).take(2).collect()),
+                    after: Some((
+                        Some(
+                            chrono::DateTime::from_timestamp(
+                                1_600_000_000 + pick(count, k + 7) as i64 * 60,
+                                0,
+                            )
+                            .unwrap()
+                            .to_rfc3339(),
+                        ),
+                        uuid::Uuid::max(),
+                    )),
+                    ..base_search()
+                }
+            }),
+        ),
+        (
+            "name substring (surname, 1 char), by join date",
+            Box::new(|k| Search {
+                name: Some(SURNAMES[(k % 20) as usize].into()),
+                sort: SortKey::JoinDate,
+                ..base_search()
             }),
         ),
         (
@@ -345,7 +437,7 @@ async fn bench_members(count: u64) {
         for k in 0..runs {
             let s = make(k);
             let t0 = Instant::now();
-            let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+            let mut tx = app.db.tenant_tx(tenant).await.unwrap();
             let rows = members::search(&mut tx, &s).await.unwrap();
             tx.commit().await.unwrap();
             samples.push(t0.elapsed());
@@ -353,11 +445,12 @@ async fn bench_members(count: u64) {
                 assert_eq!(rows.len(), 1, "the phone lookup finds its member");
             }
         }
-        lines.push(report(kind, samples));
+        report(kind, samples);
     }
-    println!("\nseeded {count} members in {seeded:.1?}");
-    let _ = lines;
-    app.stop().await;
+    match seeded {
+        Some(d) => println!("\nseeded {count} members in {d:.1?}"),
+        None => println!("\nreused {count} members seeded earlier"),
+    }
 }
 
 fn hex(b: &[u8]) -> String {
@@ -384,6 +477,7 @@ async fn bench_import(rows: u64) {
         ));
     }
     let size = csv.len();
+    let rss_with_csv = rss_mb();
     let started = Instant::now();
     let resp = app
         .client
@@ -402,18 +496,24 @@ async fn bench_import(rows: u64) {
         .as_str()
         .unwrap()
         .to_owned();
+    // The upload is done and its buffer freed: from here the process's memory is the server
+    // importing (plus the test client), sampled once a second.
+    let rss_after_upload = rss_mb();
+    let mut rss_peak = rss_after_upload;
     let report = loop {
         let r = app
             .get(&format!("/api/v1/members/imports/{id}"), &t.owner())
             .await;
+        rss_peak = rss_peak.max(rss_mb());
         if r.body["status"] != "running" {
             break r.body;
         }
         eprintln!(
-            "  {} rows read, {} imported ({:.0?})",
+            "  {} rows read, {} imported ({:.0?}, {} MB resident)",
             r.body["rows_read"],
             r.body["rows_imported"],
-            started.elapsed()
+            started.elapsed(),
+            rss_mb()
         );
         tokio::time::sleep(Duration::from_millis(1000)).await;
     };
@@ -425,7 +525,24 @@ async fn bench_import(rows: u64) {
         report["status"],
         report["error_count"]
     );
+    println!(
+        "resident memory of the process: {rss_with_csv} MB holding the CSV before the upload, \
+         {rss_after_upload} MB after it, at most {rss_peak} MB while importing"
+    );
     app.stop().await;
+}
+
+/// The resident memory of this process (server and client), in MB.
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }
 
 #[tokio::main]

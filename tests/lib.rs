@@ -125,6 +125,21 @@ pub async fn spawn_app_with(max_connections: u32) -> TestApp {
 /// Starts the server on the database at `url` (for tests whose background work spans every
 /// tenant and so must not share a database with other tests).
 pub async fn spawn_app_on(url: &str, max_connections: u32) -> TestApp {
+    spawn_app_with_keys(
+        url,
+        max_connections,
+        patron_core::pii::PiiKeys::development(),
+    )
+    .await
+}
+
+/// Starts the server on the database at `url` with these keys sealing personal data (two
+/// servers with different keys can share one database, as replicas do during a rotation).
+pub async fn spawn_app_with_keys(
+    url: &str,
+    max_connections: u32,
+    pii_keys: patron_core::pii::PiiKeys,
+) -> TestApp {
     let db = migrated_db(url, max_connections).await;
     let clock = ManualClock::new(Utc::now());
     let app = Application::build(
@@ -135,7 +150,7 @@ pub async fn spawn_app_on(url: &str, max_connections: u32) -> TestApp {
             session_ttl: chrono::Duration::hours(12),
             console_dir: None,
             run_jobs: false,
-            pii_keys: patron_core::pii::PiiKeys::development(),
+            pii_keys,
             payment_webhook_secret: Some(PAYMENT_SECRET.to_owned().into()),
             sandbox: Some(patron_rules::SandboxConfig::default()),
         },

@@ -844,3 +844,134 @@ async fn the_plan_gates_custom_fields_and_exports_and_its_member_limit_holds_at_
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
     assert_eq!(r.code(), "registration_unavailable");
 }
+
+/// Every page of a search, following `next_cursor`, `limit` at a time.
+async fn all_pages(app: &TestApp, auth: &Auth, body: Value, limit: i64) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut b = body.clone();
+        b["limit"] = json!(limit);
+        b["after"] = json!(after);
+        let r = app.post("/api/v1/members/search", auth, b).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let items = r.body["items"].as_array().unwrap();
+        assert!(items.len() as i64 <= limit);
+        out.extend(items.iter().cloned());
+        match r.body["next_cursor"].as_str() {
+            Some(c) => after = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    out
+}
+
+fn ids(items: &[Value]) -> Vec<&str> {
+    items.iter().map(|m| m["id"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn one_and_two_character_name_searches_find_every_match_in_order_across_keyset_pages() {
+    // Arrange: names built from a few characters so pieces recur, several members created
+    // at the same instant (ties broken by id), some with tags.
+    let app = spawn_app().await;
+    let t = app.signup("short-names").await;
+    let o = t.owner();
+    let surnames = ["张", "王", "李"];
+    let given = ["伟", "明", "娜", "王"];
+    for n in 0..36usize {
+        let mut name = surnames[n % 3].to_owned();
+        name.push_str(given[(n / 3) % 4]);
+        if n % 2 == 0 {
+            name.push_str(given[(n / 7) % 4]);
+        }
+        let tags: Vec<&str> = if n % 3 == 1 { vec!["vip"] } else { vec![] };
+        create(&app, &o, json!({ "name": name, "tags": tags })).await;
+        if n % 4 == 3 {
+            app.clock.advance(chrono::Duration::seconds(1));
+        }
+    }
+    create(&app, &o, json!({ "name": "Oliver Wang" })).await;
+    // A member renamed: found by the new name only; an erased one: not found at all.
+    let renamed = create(&app, &o, json!({ "name": "赵云" })).await;
+    let id = renamed["id"].as_str().unwrap();
+    let r = app
+        .patch(
+            &format!("/api/v1/members/{id}"),
+            &o,
+            json!({ "name": "王云" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let erased = create(&app, &o, json!({ "name": "王伟伟" })).await;
+    let r = app
+        .post(
+            &format!("/api/v1/members/{}/erase", erased["id"].as_str().unwrap()),
+            &o,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    // Act and assert: each search, paged 4 at a time, returns exactly the members of the
+    // unfiltered list (same sort) whose name holds the piece, in the same order.
+    for sort in ["created", "name", "join_date"] {
+        for descending in [true, false] {
+            let everyone = all_pages(
+                &app,
+                &o,
+                json!({ "sort": sort, "descending": descending }),
+                50,
+            )
+            .await;
+            assert_eq!(everyone.len(), 38, "{sort}");
+            for piece in [
+                "王", "伟", "张伟", "王王", "明娜", "伟伟", "云", "赵", "o", "WA", "x",
+            ] {
+                for tags in [json!([]), json!(["vip"])] {
+                    let expected: Vec<&Value> = everyone
+                        .iter()
+                        .filter(|m| {
+                            m["name"]
+                                .as_str()
+                                .unwrap()
+                                .to_lowercase()
+                                .contains(&piece.to_lowercase())
+                        })
+                        .filter(|m| {
+                            tags.as_array()
+                                .unwrap()
+                                .iter()
+                                .all(|t| m["tags"].as_array().unwrap().contains(t))
+                        })
+                        .collect();
+                    let found = all_pages(
+                        &app,
+                        &o,
+                        json!({ "name": piece, "tags": tags, "sort": sort, "descending": descending }),
+                        4,
+                    )
+                    .await;
+                    assert_eq!(
+                        ids(&found),
+                        expected
+                            .iter()
+                            .map(|m| m["id"].as_str().unwrap())
+                            .collect::<Vec<_>>(),
+                        "{piece} {tags} by {sort}, descending {descending}"
+                    );
+                }
+            }
+        }
+    }
+    let found = all_pages(&app, &o, json!({ "name": "王" }), 4).await;
+    assert!(found.iter().any(|m| m["id"] == renamed["id"]));
+    assert!(!found.iter().any(|m| m["id"] == erased["id"]));
+    assert!(all_pages(&app, &o, json!({ "name": "赵" }), 4)
+        .await
+        .is_empty());
+    assert_eq!(
+        all_pages(&app, &o, json!({ "name": "伟" }), 4).await.len(),
+        15
+    );
+}

@@ -1009,8 +1009,9 @@ impl MemberFilesApi {
         ))
     }
 
-    /// Export the members a search finds as an Excel workbook (written with constant
-    /// memory). Phone and e-mail columns only with `members:read_pii`.
+    /// Export the members a search finds as an Excel workbook (written with bounded memory
+    /// to a temporary file, then sent from it). Phone and e-mail columns only with
+    /// `members:read_pii`.
     #[oai(
         path = "/members/export.xlsx",
         method = "post",
@@ -1023,12 +1024,15 @@ impl MemberFilesApi {
         req: Json<MemberSearch>,
     ) -> Result<XlsxFile, ApiError> {
         let mut cursor = self.export_cursor(&auth, req.0).await?;
-        // Rows go to a blocking writer thread page by page, so the workbook never holds
-        // the whole export in memory and the async side never holds the workbook.
+        // Rows go to a blocking writer thread page by page. The worksheet is in constant
+        // memory mode (each row goes to a temporary file as soon as the next one starts) and
+        // the finished workbook is written to an unnamed temporary file and sent from there,
+        // so memory holds a few pages of rows and the zip writer's buffers, never the file.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<String>>>(4);
         let header = export_header(&cursor.set, cursor.pii);
-        let writer =
-            tokio::task::spawn_blocking(move || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        let writer = tokio::task::spawn_blocking(
+            move || -> Result<std::fs::File, rust_xlsxwriter::XlsxError> {
+                use std::io::Seek;
                 let mut wb = rust_xlsxwriter::Workbook::new();
                 let ws = wb.add_worksheet_with_constant_memory();
                 for (c, h) in header.iter().enumerate() {
@@ -1045,10 +1049,13 @@ impl MemberFilesApi {
                         r += 1;
                     }
                 }
-                let mut out = Vec::new();
-                wb.save_to_writer(std::io::Cursor::new(&mut out))?;
-                Ok(out)
-            });
+                // Unnamed: the file is gone once the response has been sent (or dropped).
+                let mut file = tempfile::tempfile()?;
+                wb.save_to_writer(&mut file)?;
+                file.rewind()?;
+                Ok(file)
+            },
+        );
         while let Some(views) = cursor.next_page().await? {
             let rows = views
                 .iter()
@@ -1059,12 +1066,14 @@ impl MemberFilesApi {
             }
         }
         drop(tx);
-        let bytes = writer
+        let file = writer
             .await
             .map_err(|e| ApiError::internal(&e))?
             .map_err(|e| ApiError::internal(&e))?;
         Ok(XlsxFile::Ok(
-            Binary(Body::from_vec(bytes)),
+            Binary(Body::from_async_read(tokio::io::BufReader::new(
+                tokio::fs::File::from_std(file),
+            ))),
             "attachment; filename=\"members.xlsx\"".into(),
         ))
     }

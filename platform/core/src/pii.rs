@@ -70,6 +70,30 @@ impl PiiKeys {
         self.current
     }
 
+    /// These keys after a rotation: `new_key` (id `new_id`) seals new values, the current key
+    /// is retired (it still opens what it sealed), and the blind-index key stays.
+    pub fn rotated(&self, new_id: i16, new_key: [u8; 32]) -> Self {
+        let mut keys = self.keys.clone();
+        keys.insert(new_id, new_key);
+        Self {
+            current: new_id,
+            keys,
+            index_key: self.index_key,
+        }
+    }
+
+    /// These keys without the retired ones: what is left once every value has been re-sealed
+    /// under the current key.
+    pub fn without_retired(&self) -> Self {
+        let mut keys = BTreeMap::new();
+        keys.insert(self.current, self.keys[&self.current]);
+        Self {
+            current: self.current,
+            keys,
+            index_key: self.index_key,
+        }
+    }
+
     /// Encrypts: `nonce (12 bytes) || ciphertext+tag`, with the key id to store beside it.
     pub fn encrypt(&self, plaintext: &str) -> (i16, Vec<u8>) {
         let key = &self.keys[&self.current];
@@ -131,6 +155,27 @@ mod tests {
         tampered[20] ^= 1;
         assert!(old.decrypt(1, &tampered).is_err());
         assert!(old.decrypt(5, &blob).is_err());
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_blind_index_and_retiring_the_old_key_stops_it_opening() {
+        let old = PiiKeys::new(1, [1u8; 32], vec![], None);
+        let (_, blob) = old.encrypt("a@b.example");
+        let rotated = old.rotated(2, [2u8; 32]);
+        assert_eq!(rotated.current_id(), 2);
+        assert_eq!(rotated.decrypt(1, &blob).unwrap(), "a@b.example");
+        assert_eq!(
+            old.blind_index("email", "a@b.example"),
+            rotated.blind_index("email", "a@b.example")
+        );
+        let (id, fresh) = rotated.encrypt("x");
+        let only = rotated.without_retired();
+        assert!(only.decrypt(1, &blob).is_err());
+        assert_eq!(only.decrypt(id, &fresh).unwrap(), "x");
+        assert_eq!(
+            only.blind_index("email", "a@b.example"),
+            old.blind_index("email", "a@b.example")
+        );
     }
 
     #[test]

@@ -560,11 +560,19 @@ fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
         q.push(" AND m.email_index = ").push_bind(i.clone());
     }
     if let Some(n) = &s.name {
-        // One or two characters: trigrams cannot help, the name's pieces can.
-        if n.chars().count() <= 2 {
-            q.push(" AND m.name_grams @> ARRAY[lower(")
+        if by_piece(s) {
+            // Walking one piece's members in order: the piece is the join's own condition.
+            q.push(" AND g.gram = lower(")
                 .push_bind(n.clone())
-                .push(")]");
+                .push(")");
+        } else if short_name(s).is_some() {
+            // One or two characters: trigrams cannot help, the name's pieces can.
+            q.push(
+                " AND EXISTS (SELECT 1 FROM member_name_grams g \
+                 WHERE g.member_id = m.id AND g.gram = lower(",
+            )
+            .push_bind(n.clone())
+            .push("))");
         }
         q.push(" AND m.name ILIKE ")
             .push_bind(format!("%{}%", like_escape(n)));
@@ -620,11 +628,36 @@ fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
     }
 }
 
+/// The name searched for when it is one or two characters: too short for trigrams, found
+/// through the name's pieces (`member_name_grams`).
+fn short_name(s: &Search) -> Option<&str> {
+    s.name
+        .as_deref()
+        .filter(|n| (1..=2).contains(&n.chars().count()))
+}
+
+/// Whether the search walks one name piece's members newest (or oldest) first: a short
+/// name in creation order. The piece index is ordered by (piece, created_at, member_id), so
+/// the first page is read without looking at later matches, however many there are.
+fn by_piece(s: &Search) -> bool {
+    short_name(s).is_some() && s.sort == SortKey::Created
+}
+
 /// Finds members, one page at a time (keyset: pass the last row's sort value and id).
 pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbError> {
-    let mut q = QueryBuilder::<Postgres>::new(format!("SELECT {COLUMNS} FROM members m"));
+    let piece = by_piece(s);
+    let mut q = QueryBuilder::<Postgres>::new(if piece {
+        format!("SELECT {COLUMNS} FROM member_name_grams g JOIN members m ON m.id = g.member_id")
+    } else {
+        format!("SELECT {COLUMNS} FROM members m")
+    });
     push_conditions(&mut q, s);
-    let expr = sort_expr(s.sort);
+    // In piece order the piece's copy of (created_at, id) is what its index is sorted by.
+    let (expr, id_col) = if piece {
+        ("g.created_at", "g.member_id")
+    } else {
+        (sort_expr(s.sort), "m.id")
+    };
     let cast = match s.sort {
         SortKey::Created => "timestamptz",
         SortKey::JoinDate | SortKey::Birthday => "date",
@@ -639,7 +672,7 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
     if let Some((value, id)) = &s.after {
         match value {
             Some(v) => {
-                q.push(format!(" AND (({expr}, m.id) {cmp} ("))
+                q.push(format!(" AND (({expr}, {id_col}) {cmp} ("))
                     .push_bind(v.clone())
                     .push(format!("::{cast}, "))
                     .push_bind(*id)
@@ -652,14 +685,16 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
             }
             // The cursor is among the rows without a value.
             None => {
-                q.push(format!(" AND {expr} IS NULL AND m.id {cmp} "))
+                q.push(format!(" AND {expr} IS NULL AND {id_col} {cmp} "))
                     .push_bind(*id);
             }
         }
     }
     let nulls = if nullable { " NULLS LAST" } else { "" };
-    q.push(format!(" ORDER BY {expr} {dir}{nulls}, m.id {dir} LIMIT "))
-        .push_bind(s.limit);
+    q.push(format!(
+        " ORDER BY {expr} {dir}{nulls}, {id_col} {dir} LIMIT "
+    ))
+    .push_bind(s.limit);
     // Planned afresh with the actual values every time: a cached generic plan cannot tell a
     // rare name from a common one and picks scans that are slow for one or the other.
     Ok(q.build_query_as()
@@ -749,4 +784,93 @@ pub async fn import_get(tx: &mut TenantTx, id: Uuid) -> Result<Import, DbError> 
     .bind(id)
     .fetch_one(tx.conn())
     .await?)
+}
+
+/// A member's sealed phone and e-mail as stored, for re-sealing under the current key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SealedPii {
+    pub id: Uuid,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_key: Option<i16>,
+    pub phone_index: Option<Vec<u8>>,
+    pub email_enc: Option<Vec<u8>>,
+    pub email_key: Option<i16>,
+    pub email_index: Option<Vec<u8>>,
+}
+
+/// How many members hold a phone or e-mail sealed under a key other than `current`.
+pub async fn count_sealed_under_other_keys(
+    tx: &mut TenantTx,
+    current: i16,
+) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM members WHERE phone_key <> $1 OR email_key <> $1")
+            .bind(current)
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
+
+/// The next `limit` members, in id order after `after`, holding a phone or e-mail sealed
+/// under a key other than `current`.
+pub async fn sealed_under_other_keys(
+    tx: &mut TenantTx,
+    current: i16,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<SealedPii>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, phone_enc, phone_key, phone_index, email_enc, email_key, email_index
+         FROM members
+         WHERE (phone_key <> $1 OR email_key <> $1) AND ($2::uuid IS NULL OR id > $2)
+         ORDER BY id LIMIT $3",
+    )
+    .bind(current)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// One sealed value re-sealed: the member, the ciphertext it replaces, and the new one.
+#[derive(Debug, Clone)]
+pub struct Resealed {
+    pub id: Uuid,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
+/// Writes re-sealed phones (`column` = `phone`) or e-mails (`email`) under `key_id`. Each
+/// row is written only if it still holds the ciphertext that was re-sealed: a value changed
+/// in the meantime was written under the current key already and is left alone. The
+/// member's `updated_at` stays: the member did not change. Returns how many were written.
+pub async fn write_resealed(
+    tx: &mut TenantTx,
+    column: &str,
+    key_id: i16,
+    rows: &[Resealed],
+) -> Result<u64, DbError> {
+    let column = match column {
+        "phone" => "phone",
+        "email" => "email",
+        other => unreachable!("no sealed column {other}"),
+    };
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let old: Vec<&[u8]> = rows.iter().map(|r| r.old.as_slice()).collect();
+    let new: Vec<&[u8]> = rows.iter().map(|r| r.new.as_slice()).collect();
+    let done = sqlx::query(&format!(
+        "UPDATE members m SET {column}_enc = u.new, {column}_key = $4
+         FROM UNNEST($1::uuid[], $2::bytea[], $3::bytea[]) AS u(id, old, new)
+         WHERE m.id = u.id AND m.{column}_enc = u.old"
+    ))
+    .bind(&ids)
+    .bind(&old)
+    .bind(&new)
+    .bind(key_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
 }

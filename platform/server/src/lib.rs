@@ -1,10 +1,11 @@
 //! The `patron` server: settings, start-up, the HTTP server with graceful shutdown, the
-//! background job runner, and the operator commands (migrate, tenant).
+//! background job runner, and the operator commands (migrate, tenant, pii).
 
 pub mod billing;
 pub mod commands;
 pub mod config;
 pub mod jobs;
+pub mod pii;
 pub mod points;
 
 use anyhow::Context;

@@ -41,10 +41,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Members' personal data: re-sealing after a key rotation.
+    Pii {
+        #[command(subcommand)]
+        command: PiiCommand,
+    },
     /// Platform operator accounts.
     Operator {
         #[command(subcommand)]
         command: OperatorCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PiiCommand {
+    /// Re-seal every phone and e-mail still under a retired key (PATRON_PII_RETIRED_KEYS)
+    /// with the current one (PATRON_PII_KEY, PATRON_PII_KEY_ID), tenant by tenant, in
+    /// batches. Safe to interrupt (Ctrl-C finishes the batch in hand) and to run again.
+    Rekey {
+        /// Members per transaction.
+        #[arg(long, default_value_t = patron_server::pii::DEFAULT_BATCH)]
+        batch: i64,
+        /// Only this tenant (slug).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Print JSON instead of progress.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -172,6 +195,17 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Verify { json } => patron_server::points::verify_command(&db, json).await?,
+        Command::Pii {
+            command:
+                PiiCommand::Rekey {
+                    batch,
+                    tenant,
+                    json,
+                },
+        } => {
+            let keys = settings.pii_keys()?;
+            patron_server::pii::rekey_command(&db, &keys, batch, tenant.as_deref(), json).await?
+        }
         Command::Operator {
             command:
                 OperatorCommand::Create {
