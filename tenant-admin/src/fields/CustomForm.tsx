@@ -5,6 +5,7 @@ import type RjsfForm from '@rjsf/core';
 import validator from '@rjsf/validator-ajv8';
 import { useTranslation } from 'react-i18next';
 import { localize, type ErrorTree, type Lang } from './schema';
+import './fields.css';
 
 export type CustomFormHandle = RjsfForm;
 
@@ -41,19 +42,21 @@ export const CustomForm = forwardRef<
   );
   if (Object.keys(form.schema.properties as object).length === 0) return null;
   return (
-    <Form
-      ref={ref}
-      schema={form.schema}
-      uiSchema={ui}
-      formData={value}
-      validator={validator}
-      idPrefix={idPrefix}
-      onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
-      extraErrors={errors as never}
-      disabled={disabled}
-      showErrorList={false}
-      noHtml5Validate
-      formContext={{ layout: 'vertical' }}
-    />
+    <div className="custom-form">
+      <Form
+        ref={ref}
+        schema={form.schema}
+        uiSchema={ui}
+        formData={value}
+        validator={validator}
+        idPrefix={idPrefix}
+        onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
+        extraErrors={errors as never}
+        disabled={disabled}
+        showErrorList={false}
+        noHtml5Validate
+        formContext={{ layout: 'vertical' }}
+      />
+    </div>
   );
 });
