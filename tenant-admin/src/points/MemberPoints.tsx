@@ -120,7 +120,16 @@ export function MemberPoints({ memberId }: { memberId: string }) {
           </>
         )}
       </Card>
-      <Card size="small" title={t('points.member.expiring')} style={{ marginBottom: 16 }}>
+      <Card
+        size="small"
+        title={t('points.member.expiring')}
+        style={{ marginBottom: 16 }}
+        extra={
+          s && laterOrNever(s) > 0 ? (
+            <Typography.Text type="secondary">{t('points.member.laterOrNever', { points: laterOrNever(s) })}</Typography.Text>
+          ) : undefined
+        }
+      >
         <Table<Schemas['Expiring']>
           rowKey="expires_at"
           size="small"
@@ -325,6 +334,12 @@ function PurchasesCard({ memberId }: { memberId: string }) {
       />
     </Card>
   );
+}
+
+/** Points of the balance not among the soonest expiries listed: later ones, or never. */
+function laterOrNever(s: Schemas['PointsSummary']): number {
+  const listed = s.expiring.reduce((sum, e) => sum + e.points, 0);
+  return Math.max(0, s.balance - listed);
 }
 
 /** The server refused the change and wrote nothing (4xx other than a conflict). */
