@@ -20,6 +20,7 @@ import { ImportPage } from './members/ImportPage';
 import { FieldsPage } from './fields/FieldsPage';
 import { RulesPage } from './rules/RulesPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
+import { TiersPage } from './tiers/TiersPage';
 // The member portal is loaded only when a member opens /m/<business>.
 const PortalRoutes = lazy(() => import('./portal/PortalRoutes'));
 // The operator pages are loaded only when someone opens /ops.
@@ -80,6 +81,7 @@ export function AppRoutes() {
           }
         />
         <Route path="points-settings" element={<PointSettingsPage />} />
+        <Route path="tiers" element={<TiersPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

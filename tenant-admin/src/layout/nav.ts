@@ -21,6 +21,7 @@ export const NAV: readonly NavEntry[] = [
   { path: '/members', label: 'nav.members', anyOf: ['members:read'] },
   { path: '/fields', label: 'nav.fields', anyOf: ['fields:manage'] },
   { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'] },
+  { path: '/tiers', label: 'nav.tiers', anyOf: ['members:read', 'tiers:write'] },
   { path: '/points-settings', label: 'nav.pointsSettings', anyOf: ['settings:read', 'settings:manage'] },
 ];
 
