@@ -3,6 +3,7 @@
 mod access;
 mod auth;
 mod bad_input;
+mod dashboard;
 mod fields;
 mod isolation;
 mod jobs;

@@ -379,6 +379,11 @@ async fn a_suspended_account_reads_but_cannot_write_until_resumed() {
         app.get("/api/v1/settings", &t.owner()).await.status,
         StatusCode::OK
     );
+    // Searching the register is a read, even though it is a POST.
+    let found = app
+        .post("/api/v1/members/search", &t.owner(), json!({}))
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{:?}", found.body);
     let w = app
         .post("/api/v1/staff", &t.owner(), json!({ "email": format!("x@{}.example.com", t.slug), "name": "X", "password": PASSWORD, "roles": ["front_desk"] }))
         .await;

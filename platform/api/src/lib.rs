@@ -5,6 +5,7 @@ pub mod access;
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
+pub mod dashboard;
 pub mod engine;
 pub mod error;
 pub mod fields;
@@ -63,6 +64,7 @@ pub type Apis = (
     settings::SettingsApi,
     MemberApis,
     PointApis,
+    dashboard::DashboardApi,
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
@@ -90,6 +92,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
                 rules::RulesApi { state: state.clone() },
                 tiers::TiersApi { state: state.clone() },
             ),
+            dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },
             ops::OpsApi { state: state.clone() },
             billing::BillingApi { state: state.clone() },

@@ -5,6 +5,7 @@
 use crate::auth::{Principal, TenantAuth};
 use crate::error::ApiError;
 use crate::fields::current_fields;
+use crate::gate::read_only_safe;
 use crate::state::AppState;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -1151,7 +1152,8 @@ impl MembersApi {
     #[oai(
         path = "/members/search",
         method = "post",
-        operation_id = "searchMembers"
+        operation_id = "searchMembers",
+        transform = "read_only_safe"
     )]
     async fn search(
         &self,

@@ -8,7 +8,7 @@
 //! Everything here is pure: the callers count the metric and store the state.
 
 use crate::{FieldError, Validation};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +74,10 @@ impl Window {
             WindowKind::Rolling => Some(now - Duration::days(i64::from(self.days))),
             WindowKind::CalendarYear => {
                 let year = now.with_timezone(&tz).year();
-                Some(local_midnight(NaiveDate::from_ymd_opt(year, 1, 1)?, tz))
+                Some(crate::points::start_of_day(
+                    tz,
+                    NaiveDate::from_ymd_opt(year, 1, 1)?,
+                ))
             }
             WindowKind::SinceJoining => None,
         }
@@ -89,20 +92,6 @@ impl Window {
             }
             _ => None,
         }
-    }
-}
-
-/// Local midnight of `day` (the first instant of the day when midnight does not exist).
-fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let naive = day.and_hms_opt(0, 0, 0).expect("midnight");
-    match tz.from_local_datetime(&naive) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-            t.with_timezone(&Utc)
-        }
-        chrono::LocalResult::None => tz
-            .from_local_datetime(&(naive + Duration::hours(1)))
-            .earliest()
-            .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
     }
 }
 
@@ -477,6 +466,7 @@ pub fn progress(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn ladder(demotion: Demotion, retention_days: u32) -> Ladder {
         let tier = |code: &str, threshold| Tier {

@@ -1,0 +1,89 @@
+//! The dashboard: today's figures and the last 30 days in the business's time zone.
+
+use chrono::{Duration, TimeZone, Utc};
+use patron_core::clock::Clock;
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_dashboard_counts_today_and_each_local_day_and_needs_reports_read() {
+    let app = spawn_app().await;
+    // 23:30 in Shanghai on 9 June: still 9 June there, 15:30 UTC.
+    let yesterday = chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(2027, 6, 9, 23, 30, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    app.clock.set(yesterday);
+    let t = app.signup_on("dash", "pro").await;
+    let r = app
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "till", "role": "owner" }),
+        )
+        .await;
+    let owner = Auth::Key(r.body["key"].as_str().unwrap().to_owned());
+    let r = app
+        .post(
+            "/api/v1/rules/purchase/publish",
+            &owner,
+            json!({ "script": r#"award(floor_div(event.amount, 100), "per yuan");"# }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .post("/api/v1/members", &owner, json!({ "name": "Old" }))
+        .await;
+    let old = r.body["id"].as_str().unwrap().to_owned();
+    // One hour later it is 10 June locally.
+    app.clock.set(yesterday + Duration::hours(1));
+    let r = app
+        .post("/api/v1/members", &owner, json!({ "name": "New" }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = app
+        .post(
+            "/api/v1/purchases",
+            &owner,
+            json!({ "external_id": "d-1", "member_id": old, "amount": 25_000 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v1/members/{old}/redemptions"),
+            &owner,
+            json!({ "idempotency_key": "d-r", "points": 50, "reward": "coffee" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+
+    let d = app.get("/api/v1/dashboard", &owner).await;
+    assert_eq!(d.status, StatusCode::OK, "{:?}", d.body);
+    let today = &d.body["today"];
+    assert_eq!(today["day"], "2027-06-10");
+    assert_eq!(today["registrations"], 1);
+    assert_eq!(today["purchases"], 1);
+    assert_eq!(today["spend"], 25_000);
+    assert_eq!(today["points_issued"], 250);
+    assert_eq!(today["points_redeemed"], 50);
+    assert_eq!(d.body["active_members"], 1);
+    assert_eq!(d.body["members"], 2);
+    let days = d.body["days"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    assert_eq!(days[28]["day"], "2027-06-09");
+    assert_eq!(days[28]["registrations"], 1);
+    assert_eq!(days[0]["day"], "2027-05-12");
+
+    let desk = app
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "desk", "role": "front_desk" }),
+        )
+        .await;
+    let desk = Auth::Key(desk.body["key"].as_str().unwrap().to_owned());
+    let r = app.get("/api/v1/dashboard", &desk).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+}
