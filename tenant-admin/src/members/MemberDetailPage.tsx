@@ -13,6 +13,7 @@ import { CustomForm, type CustomFormHandle } from '../fields/CustomForm';
 import { useFields } from '../fields/queries';
 import { cleanValues, type ErrorTree } from '../fields/schema';
 import { MemberPoints } from '../points/MemberPoints';
+import { MemberTier } from '../tiers/MemberTier';
 import { memberProblems } from './errors';
 import { memberChange, profileOf, PROFILE_ITEMS, ProfileItems, type Member, type ProfileValues } from './profile';
 import './members.css';
@@ -112,6 +113,7 @@ export function MemberDetailPage() {
         items={[
           { key: 'profile', label: t('members.tabs.profile'), children: <ProfileTab member={m} /> },
           { key: 'points', label: t('members.tabs.points'), children: <MemberPoints memberId={m.id} /> },
+          { key: 'tier', label: t('tiers.member.title'), children: <MemberTier memberId={m.id} /> },
           { key: 'cards', label: t('members.tabs.cards'), children: <CardsTab member={m} /> },
           { key: 'audit', label: t('members.tabs.audit'), children: <AuditTab memberId={m.id} /> },
         ]}
