@@ -10,6 +10,7 @@ import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { portalApi } from './client';
 import { usePortal, usePortalMe } from './PortalRoutes';
+import { PortalTier } from '../tiers/PortalTier';
 
 function usePoints() {
   const { slug, token } = usePortal();
@@ -77,6 +78,7 @@ export function CardPage() {
           {t('portal.checkIn.button')}
         </Button>
       </Card>
+      <PortalTier />
     </>
   );
 }
