@@ -21,6 +21,7 @@ import { FieldsPage } from './fields/FieldsPage';
 import { RulesPage } from './rules/RulesPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
 import { TiersPage } from './tiers/TiersPage';
+import { DashboardPage } from './dashboard/DashboardPage';
 // The member portal is loaded only when a member opens /m/<business>.
 const PortalRoutes = lazy(() => import('./portal/PortalRoutes'));
 // The operator pages are loaded only when someone opens /ops.
@@ -82,6 +83,7 @@ export function AppRoutes() {
         />
         <Route path="points-settings" element={<PointSettingsPage />} />
         <Route path="tiers" element={<TiersPage />} />
+        <Route path="dashboard" element={<DashboardPage />} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

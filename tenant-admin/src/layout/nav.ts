@@ -12,6 +12,7 @@ export interface NavEntry {
 }
 
 export const NAV: readonly NavEntry[] = [
+  { path: '/dashboard', label: 'nav.dashboard', anyOf: ['reports:read'] },
   { path: '/staff', label: 'nav.staff', anyOf: ['staff:read'] },
   { path: '/roles', label: 'nav.roles', anyOf: ['staff:read'] },
   { path: '/api-keys', label: 'nav.apiKeys', anyOf: ['api_keys:manage'] },

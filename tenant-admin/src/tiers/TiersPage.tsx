@@ -172,7 +172,7 @@ export function TiersPage() {
           {t('tiers.editor.draftSaved', { at: formatDateTime(o.draft.updated_at, lang, me?.tenant.time_zone), by: o.draft.updated_by })}
         </Typography.Paragraph>
       )}
-      <Form<LadderForm> form={form} layout="vertical" disabled={!editable} initialValues={emptyForm()}>
+      <Form<LadderForm> form={form} name="ladder" layout="vertical" disabled={!editable} initialValues={emptyForm()}>
         <LadderSettings currency={currency} />
         <TierList currency={currency} />
       </Form>
@@ -316,6 +316,7 @@ function TierList({ currency }: { currency: string }) {
                     danger
                     icon={<DeleteOutlined />}
                     aria-label={t('tiers.editor.remove')}
+                    data-testid={`tier-${index}-remove`}
                     disabled={fields.length <= 1}
                     onClick={() => remove(index)}
                   />

@@ -1,0 +1,80 @@
+// End-to-end steps for the tiers pages, called by console.mjs with a page logged in as the
+// business owner. A three-tier ladder on points earned is built in the editor (a threshold
+// lower than the tier below is refused on that very input, then fixed), previewed (the chart
+// drawn), published, and the re-evaluation of every member is seen to finish. Then, for a
+// member who earned 328 points, the member page shows the middle tier and what it takes to
+// reach the top one. Works in either console language: it goes by element ids and test ids.
+
+/** Waits until `locator`'s text matches `re`. */
+async function waitText(locator, re, what) {
+  const until = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < until) {
+    last = (await locator.textContent().catch(() => '')) ?? '';
+    if (re.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what}: expected ${re}, got ${JSON.stringify(last.slice(0, 300))}`);
+}
+
+async function fillTier(page, i, { code, zh, en, threshold, multiplier }) {
+  await page.fill(`#ladder_tiers_${i}_code`, code);
+  await page.fill(`#ladder_tiers_${i}_name_zh`, zh);
+  await page.fill(`#ladder_tiers_${i}_name_en`, en);
+  if (threshold !== undefined) await page.fill(`#ladder_tiers_${i}_threshold`, String(threshold));
+  if (multiplier !== undefined) await page.fill(`#ladder_tiers_${i}_multiplier`, String(multiplier));
+}
+
+export async function tierSteps({ page, step, base }) {
+  await step('tiers-editor', page, async () => {
+    await page.goto(`${base}/tiers`);
+    await page.locator('[data-testid=tiers-status]').waitFor();
+    await page.locator('#ladder_tiers_0_code').waitFor();
+    // Back to a single rung, whatever a draft held.
+    while ((await page.locator('[data-testid=tier-1-remove]').count()) > 0) {
+      await page.click('[data-testid=tier-1-remove]');
+    }
+    await fillTier(page, 0, { code: 'basic', zh: '普通', en: 'Basic' });
+    await page.click('[data-testid=tiers-add]');
+    await page.click('[data-testid=tiers-add]');
+    await fillTier(page, 1, { code: 'silver', zh: '银卡', en: 'Silver', threshold: 100, multiplier: 1.2 });
+    // Lower than the tier below: the server names tiers[2].threshold.
+    await fillTier(page, 2, { code: 'gold', zh: '金卡', en: 'Gold', threshold: 50, multiplier: 1.5 });
+    await page.fill('#ladder_tiers_2_discount_percent', '5');
+  });
+
+  await step('tiers-field-error', page, async () => {
+    await page.click('[data-testid=tiers-save]');
+    const item = page.locator('.ant-form-item', { has: page.locator('#ladder_tiers_2_threshold') });
+    await item.locator('.ant-form-item-explain-error').waitFor();
+    await page.fill('#ladder_tiers_2_threshold', '1000');
+    await page.click('[data-testid=tiers-save]');
+    await item.locator('.ant-form-item-explain-error').waitFor({ state: 'detached' });
+    await page.locator('[data-testid=tiers-problem]').waitFor({ state: 'detached' });
+  });
+
+  await step('tiers-preview', page, async () => {
+    await page.click('[data-testid=tiers-preview]');
+    await page.locator('[data-testid=tiers-preview-chart] canvas').waitFor();
+    await page.locator('[data-testid=tiers-preview-moves]').waitFor();
+  });
+
+  await step('tiers-published', page, async () => {
+    await page.click('[data-testid=tiers-publish]');
+    await page.click('[data-testid=tiers-publish-confirm]');
+    await page.locator('[data-testid=tiers-run][data-status=done]').waitFor({ timeout: 60_000 });
+    await waitText(page.locator('[data-testid=tiers-versions]'), /v\d+/, 'published version');
+    await waitText(page.locator('[data-testid=tiers-status]'), /(Gold|金卡)/, 'counts per tier');
+  });
+}
+
+/** The member page's tier tab for a member with 328 points earned under the ladder above. */
+export async function memberTierStep({ page, step, base, memberId }) {
+  await step('member-tier', page, async () => {
+    await page.goto(`${base}/members/${memberId}`);
+    await page.getByRole('tab', { name: /^(Tier|会员等级)$/ }).click();
+    await waitText(page.locator('[data-testid=member-tier-name]'), /(Silver|银卡)/, 'member tier');
+    // 1000 - 328 points to the top tier.
+    await waitText(page.locator('[data-testid=member-tier-progress]'), /672/, 'progress to gold');
+  });
+}
