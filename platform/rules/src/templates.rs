@@ -243,8 +243,8 @@ pub struct FixedTemplate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomEventTemplate {
-    /// The event's name (`event.kind`): lower-case letters, digits, `_`, `-` and `.`,
-    /// starting with a letter.
+    /// The event's name (`event.kind`): 1 to 40 lower-case letters, digits and `_`,
+    /// starting with a letter (the same names `POST /events` and rule triggers take).
     pub event: String,
     /// Fixed points, 0..=1,000,000.
     #[serde(default)]
@@ -551,11 +551,11 @@ impl CustomEventTemplate {
 fn event_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let well_formed = chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
-    if name.is_empty() || name.len() > 64 {
-        Err("must be 1 to 64 characters".into())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if name.is_empty() || name.len() > 40 {
+        Err("must be 1 to 40 characters".into())
     } else if !well_formed {
-        Err("must start with a lower-case letter and hold only a-z, 0-9, _, - and .".into())
+        Err("must start with a lower-case letter and hold only a-z, 0-9 and _".into())
     } else if BUILT_IN_EVENTS.contains(&name) {
         Err(format!("{name} has its own template"))
     } else {
@@ -1185,8 +1185,8 @@ pub fn catalog() -> Value {
         "custom_event",
         &["event"],
         json!({
-            "event": {"type": "string", "minLength": 1, "maxLength": 64,
-                      "pattern": "^[a-z][a-z0-9_.-]*$",
+            "event": {"type": "string", "minLength": 1, "maxLength": 40,
+                      "pattern": "^[a-z][a-z0-9_]*$",
                       "not": {"enum": BUILT_IN_EVENTS},
                       "description": "The event's name, e.g. review."},
             "points": {"type": "integer", "minimum": 0, "maximum": MAX_POINTS, "default": 0,
@@ -1421,13 +1421,13 @@ mod tests {
             paths(&read(json!({"kind": "birthday", "points": 100}))),
             Vec::<String>::new()
         );
-        for bad in ["", "Review", "1st", "purchase", "check_in", "a b", "ümlaut"] {
+        for bad in ["", "Review", "1st", "purchase", "check_in", "a b", "ümlaut", "app-open", "order.paid"] {
             let form = json!({"kind": "custom_event", "event": bad, "points": 1});
             assert_eq!(paths(&read(form)), ["event"], "{bad:?}");
         }
         let nothing = json!({"kind": "custom_event", "event": "review"});
         assert_eq!(paths(&read(nothing)), ["points"]);
-        let rate_only = json!({"kind": "custom_event", "event": "order.paid",
+        let rate_only = json!({"kind": "custom_event", "event": "order_paid",
                                "per_amount": {"points": 1, "per_amount": 0}});
         assert_eq!(paths(&read(rate_only)), ["per_amount.per_amount"]);
     }

@@ -545,9 +545,9 @@ async fn a_custom_event_gives_fixed_points_and_points_per_amount() {
         .await;
     assert_eq!(awards(&outcome), []);
 
-    let rate_only = json!({"kind": "custom_event", "event": "order.paid",
+    let rate_only = json!({"kind": "custom_event", "event": "order_paid",
                            "per_amount": {"points": 2, "per_amount": 100}});
-    let event = json!({"kind": "order.paid", "amount": 1050});
+    let event = json!({"kind": "order_paid", "amount": 1050});
     let outcome = rules.earn(&rate_only, &event, &member()).await;
     assert_eq!(awards(&outcome), [(21, "2 points per 1.00 spent", None)]);
 }
