@@ -20,8 +20,9 @@ import { ImportPage } from './members/ImportPage';
 import { FieldsPage } from './fields/FieldsPage';
 import { RulesPage } from './rules/RulesPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
-import { TiersPage } from './tiers/TiersPage';
-import { DashboardPage } from './dashboard/DashboardPage';
+// Tiers and the dashboard bring the chart library: loaded when opened.
+const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
+const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
 // The member portal is loaded only when a member opens /m/<business>.
 const PortalRoutes = lazy(() => import('./portal/PortalRoutes'));
 // The operator pages are loaded only when someone opens /ops.
@@ -82,8 +83,22 @@ export function AppRoutes() {
           }
         />
         <Route path="points-settings" element={<PointSettingsPage />} />
-        <Route path="tiers" element={<TiersPage />} />
-        <Route path="dashboard" element={<DashboardPage />} />
+        <Route
+          path="tiers"
+          element={
+            <Suspense fallback={<Loading />}>
+              <TiersPage />
+            </Suspense>
+          }
+        />
+        <Route
+          path="dashboard"
+          element={
+            <Suspense fallback={<Loading />}>
+              <DashboardPage />
+            </Suspense>
+          }
+        />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -28,11 +28,11 @@ import { formatDateTime } from '../common/format';
 import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
 import { metricValue, multiplierText, nameIn, progressMessage, progressPercent } from './ladder';
-import { tiersKeys } from './TiersPage';
+import { tiersKeys } from './keys';
 
 type View = Schemas['MemberTierView'];
 
-export const memberTierKey = (id: string) => ['tiers', 'member', id] as const;
+const memberTierKey = tiersKeys.member;
 
 export function MemberTier({ memberId }: { memberId: string }) {
   const { t, i18n } = useTranslation();

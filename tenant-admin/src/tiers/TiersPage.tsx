@@ -34,6 +34,7 @@ import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
 import { EChart } from './EChart';
+import { tiersKeys } from './keys';
 import {
   emptyForm,
   mapLadderErrors,
@@ -52,10 +53,6 @@ type Overview = Schemas['TiersOverview'];
 type Preview = Schemas['TierPreview'];
 type Version = Schemas['LadderVersionView'];
 
-export const tiersKeys = {
-  overview: ['tiers', 'overview'] as const,
-  versions: ['tiers', 'versions'] as const,
-};
 
 export function TiersPage() {
   const { t, i18n } = useTranslation();
