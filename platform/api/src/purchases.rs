@@ -499,16 +499,22 @@ impl PurchasesApi {
             at: now,
         };
         let expires = core_points::expires_at(rules.settings.expiry, now, tz);
-        let done = points::earn(
-            &mut tx,
-            &mut account,
-            earned,
-            &src,
-            expires,
-            local_date(&me.tenant, now),
-        )
-        .await?;
-        points::save_account(&mut tx, &account, now).await?;
+        let earn_day = local_date(&me.tenant, now);
+        // Unless a debt is to be settled, the entry, its lot, the account and the purchase
+        // are written by one statement once the answer is known.
+        let one_statement = points::records_in_one_statement(&account, earned);
+        let (spendable, settled_debt, entry_id) = if one_statement {
+            let spendable = if earned > 0 {
+                points::apply_earning(&mut account, earned, earn_day)
+            } else {
+                0
+            };
+            (spendable, 0, None)
+        } else {
+            let done = points::earn(&mut tx, &mut account, earned, &src, expires, earn_day).await?;
+            points::save_account(&mut tx, &account, now).await?;
+            (0, done.settled_debt, done.entry_id)
+        };
         // The tier the member held when buying decides the discount.
         let held = engine::MemberTier::of(&mut tx, &rules, member.id).await?;
         let mut result = PurchaseResult {
@@ -523,23 +529,23 @@ impl PurchasesApi {
             rule_error,
             balance: account.balance,
             debt: account.debt,
-            settled_debt: done.settled_debt,
+            settled_debt,
             tier: rules.ladder.as_ref().map(|_| held.code.clone()),
             discount_percent: held.benefits.discount_percent,
             referral: None,
             occurred_at: checked.occurred_at,
             replayed: false,
         };
-        sqlx_insert_purchase(
-            &mut tx,
-            &result,
-            &hash,
-            &checked,
-            &subject,
-            now,
-            done.entry_id,
-        )
-        .await?;
+        let row = purchase_row(&result, &hash, &checked, &subject, now, entry_id);
+        if one_statement {
+            points::record_purchase(&mut tx, &account, spendable, &src, expires, &row)
+                .await
+                .map_err(on_external_id)?;
+        } else {
+            points::insert_purchase(&mut tx, &row)
+                .await
+                .map_err(on_external_id)?;
+        }
         let mut amended = false;
         if rules.ladder.is_some() {
             // Counted with the purchase just stored: it may promote the member at once.
@@ -873,45 +879,44 @@ async fn replay_purchase(
     }
 }
 
-async fn sqlx_insert_purchase(
-    tx: &mut TenantTx,
-    r: &PurchaseResult,
-    hash: &[u8],
-    c: &Checked,
-    by: &str,
+fn purchase_row<'a>(
+    r: &'a PurchaseResult,
+    hash: &'a [u8],
+    c: &'a Checked,
+    by: &'a str,
     now: DateTime<Utc>,
     entry_id: Option<i64>,
-) -> Result<(), ApiError> {
-    points::insert_purchase(
-        tx,
-        &points::NewPurchaseRow {
-            id: r.purchase_id,
-            external_id: &r.external_id,
-            hash,
-            member_id: r.member_id,
-            amount: r.amount,
-            currency: &c.currency,
-            items: Value::Array(c.items.clone()),
-            store: &c.store,
-            occurred_at: c.occurred_at,
-            recorded_at: now,
-            recorded_by: by,
-            points: r.points,
-            reasons: serde_json::to_value(&r.reasons).expect("serialisable"),
-            rule_version: r.rule_version,
-            rule_error: r
-                .rule_error
-                .as_ref()
-                .map(|e| serde_json::to_value(e).expect("serialisable")),
-            entry_id,
-            response: serde_json::to_value(r).expect("serialisable"),
-        },
-    )
-    .await
-    .map_err(|e| match e {
+) -> points::NewPurchaseRow<'a> {
+    points::NewPurchaseRow {
+        id: r.purchase_id,
+        external_id: &r.external_id,
+        hash,
+        member_id: r.member_id,
+        amount: r.amount,
+        currency: &c.currency,
+        items: Value::Array(c.items.clone()),
+        store: &c.store,
+        occurred_at: c.occurred_at,
+        recorded_at: now,
+        recorded_by: by,
+        points: r.points,
+        reasons: serde_json::to_value(&r.reasons).expect("serialisable"),
+        rule_version: r.rule_version,
+        rule_error: r
+            .rule_error
+            .as_ref()
+            .map(|e| serde_json::to_value(e).expect("serialisable")),
+        entry_id,
+        response: serde_json::to_value(r).expect("serialisable"),
+    }
+}
+
+/// A purchase whose external id was taken meanwhile by a different request.
+fn on_external_id(e: DbError) -> ApiError {
+    match e {
         DbError::Conflict(c) if c == "purchases_external_id_key" => external_id_reused(),
         other => other.into(),
-    })
+    }
 }
 
 /// Pays the referral reward for `member`'s first purchase to `referrer`, once.

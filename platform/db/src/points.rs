@@ -190,17 +190,7 @@ pub async fn earn(
     if points <= 0 {
         return Ok(Earned::default());
     }
-    let before = a.balance.max(0);
-    a.balance += points;
-    a.earned_total += points;
-    if a.day == Some(day) {
-        a.day_points += points;
-    } else {
-        a.day = Some(day);
-        a.day_points = points;
-    }
-    // Only the part above zero becomes spendable (a negative balance is paid back first).
-    let spendable = a.balance.max(0) - before;
+    let spendable = apply_earning(a, points, day);
     // The entry and its lot in one statement: one round trip on the hottest path.
     let entry: i64 = sqlx::query_scalar(
         "WITH e AS ( \
@@ -246,6 +236,102 @@ pub async fn earn(
         entry_id: Some(entry),
         settled_debt: settled,
     })
+}
+
+/// Applies an earning of `points` to the account in memory, as [`earn`] does: the balance,
+/// the totals and the day's points. Returns the spendable part (what becomes a lot).
+pub fn apply_earning(a: &mut Account, points: i64, day: NaiveDate) -> i64 {
+    let before = a.balance.max(0);
+    a.balance += points;
+    a.earned_total += points;
+    if a.day == Some(day) {
+        a.day_points += points;
+    } else {
+        a.day = Some(day);
+        a.day_points = points;
+    }
+    // Only the part above zero becomes spendable (a negative balance is paid back first).
+    a.balance.max(0) - before
+}
+
+/// Whether [`record_purchase`] can store an earning of `points` in one statement: not when
+/// the earning must first settle a debt.
+pub fn records_in_one_statement(a: &Account, points: i64) -> bool {
+    points <= 0 || a.debt == 0
+}
+
+/// Stores a purchase and what it earned (`p.points`) in one statement, one round trip on
+/// the hottest path: the `earn` entry and its lot of `spendable` points, the account's
+/// figures and the purchase row with the entry's id. The caller has locked the account,
+/// checked [`records_in_one_statement`] and applied the earning with [`apply_earning`].
+/// Returns the entry's id (none when nothing was earned).
+pub async fn record_purchase(
+    tx: &mut TenantTx,
+    a: &Account,
+    spendable: i64,
+    src: &Source<'_>,
+    expires_at: Option<DateTime<Utc>>,
+    p: &NewPurchaseRow<'_>,
+) -> Result<Option<i64>, DbError> {
+    let (points, now) = (p.points, p.recorded_at);
+    Ok(sqlx::query_scalar(
+        "WITH e AS ( \
+             INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
+             rule_version, reason, detail, actor, at) \
+             SELECT $1, 'earn', $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE $2 > 0 RETURNING id \
+         ), l AS ( \
+             INSERT INTO point_lots (member_id, entry_id, points, remaining, earned_at, expires_at) \
+             SELECT $1, e.id, $2, $11, $10, $12 FROM e WHERE $11 > 0 \
+         ), a AS ( \
+             UPDATE point_accounts SET balance = $3, debt = $13, earned_total = $14, \
+             redeemed_total = $15, expired_total = $16, spend_total = $17, visits = $18, \
+             day = $19, day_points = $20, last_check_in = $21, streak = $22, updated_at = $23 \
+             WHERE member_id = $1 \
+         ), p AS ( \
+             INSERT INTO purchases (id, external_id, request_hash, member_id, amount, currency, \
+             items, store, occurred_at, recorded_at, recorded_by, points, reasons, rule_version, \
+             rule_error, entry_id, response) \
+             SELECT $24, $25, $26, $1, $27, $28, $29, $30, $31, $23, $32, $2, $33, $6, $34, \
+             (SELECT id FROM e), $35 \
+         ) SELECT (SELECT id FROM e)",
+    )
+    .bind(a.member_id)
+    .bind(points)
+    .bind(a.balance)
+    .bind(src.kind)
+    .bind(&src.id)
+    .bind(src.rule_version)
+    .bind(&src.reason)
+    .bind(&src.detail)
+    .bind(src.actor)
+    .bind(src.at)
+    .bind(spendable)
+    .bind(expires_at)
+    .bind(a.debt)
+    .bind(a.earned_total)
+    .bind(a.redeemed_total)
+    .bind(a.expired_total)
+    .bind(a.spend_total)
+    .bind(a.visits)
+    .bind(a.day)
+    .bind(a.day_points)
+    .bind(a.last_check_in)
+    .bind(a.streak)
+    .bind(now)
+    .bind(p.id)
+    .bind(p.external_id)
+    .bind(p.hash)
+    .bind(p.amount)
+    .bind(p.currency)
+    .bind(&p.items)
+    .bind(p.store)
+    .bind(p.occurred_at)
+    .bind(p.recorded_by)
+    .bind(&p.reasons)
+    .bind(&p.rule_error)
+    .bind(&p.response)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 async fn settle_debts(tx: &mut TenantTx, member_id: Uuid, points: i64) -> Result<(), DbError> {
