@@ -60,7 +60,6 @@ impl Args {
 }
 
 /// What `setup` wrote.
-#[derive(Clone)]
 struct State {
     base: String,
     slug: String,
@@ -566,8 +565,11 @@ async fn simulate(a: &Args) -> Res<()> {
         .await?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let body = expect(r, &[StatusCode::OK], "simulate")?;
-        let cases = body["cases"].as_array().map(Vec::len).unwrap_or(0);
-        println!("simulate: {cases} purchases in {ms:.0} ms");
+        let t = &body["totals"];
+        println!(
+            "simulate: {} purchases (draft and version in force, {} and {} rule errors) in {ms:.0} ms",
+            t["cases"], t["draft_errors"], t["active_errors"]
+        );
         times.push(ms);
     }
     times.sort_by(f64::total_cmp);
@@ -783,11 +785,12 @@ async fn faults(a: &Args) -> Res<()> {
     }
     stop.store(true, Ordering::Relaxed);
     progress.abort();
-    let g = acked.lock().unwrap();
+    let g = std::mem::take(&mut *acked.lock().unwrap());
     let mut refused: Vec<_> = g.refused.iter().collect();
     refused.sort();
     println!(
-        "faults: {:.0} s, {} operations from {clients} clients on {} members: acknowledged {} purchases, {} refunds, {} redemptions, {} adjustments, {} check-ins, {} events; {} retries of failed or timed-out requests; {} acknowledged requests sent again; refused (business rules): {:?}; gave up after 40 tries: {:?}",
+        "faults: business {}: {:.0} s, {} operations from {clients} clients on {} members: acknowledged {} purchases, {} refunds, {} redemptions, {} adjustments, {} check-ins, {} events; {} retries of failed or timed-out requests; {} acknowledged requests sent again; refused (business rules): {:?}; gave up after 40 tries: {:?}",
+        st.slug,
         started.elapsed().as_secs_f64(),
         ops.load(Ordering::Relaxed),
         members.len(),
