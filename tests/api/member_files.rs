@@ -375,3 +375,72 @@ async fn exports_hold_the_search_results_and_personal_data_only_for_those_allowe
         "{rows:?}"
     );
 }
+
+#[tokio::test]
+async fn an_xlsx_export_of_several_pages_holds_every_member_once_in_creation_order() {
+    // Arrange: more members than two export pages (1,000 each), imported in one file.
+    let app = spawn_app().await;
+    let t = setup(&app).await;
+    let mut csv = String::from("name,phone\n");
+    for n in 0..2_345 {
+        csv.push_str(&format!("会员{n},1370000{n:04}\n"));
+    }
+    let report = import(&app, &t, "format=csv&mode=all_or_nothing", csv.into_bytes()).await;
+    assert_eq!(report["rows_imported"], 2_345, "{report:?}");
+
+    // Act: the same search as a workbook, streamed from its temporary file.
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/members/export.xlsx", app.base))
+        .bearer_auth(&t.owner_token)
+        .json(&json!({ "name": "会员" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.unwrap().to_vec();
+
+    // Assert: every member once, oldest first (ties by id), as the search pages them.
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2_346);
+    assert_eq!(rows[0][0], "id");
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 2_345);
+    let mut phones: Vec<&str> = rows[1..].iter().map(|r| r[3].as_str()).collect();
+    phones.sort_unstable();
+    assert_eq!(phones[0], "+8613700000000");
+    assert_eq!(phones[2_344], "+8613700002344");
+    let mut page = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let r = app
+            .post(
+                "/api/v1/members/search",
+                &t.owner(),
+                json!({ "name": "会员", "limit": 200, "after": after }),
+            )
+            .await;
+        page.extend(
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned()),
+        );
+        match r.body["next_cursor"].as_str() {
+            Some(c) => after = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(ids, page);
+}
