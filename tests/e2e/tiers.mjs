@@ -25,7 +25,11 @@ async function fillTier(page, i, { code, zh, en, threshold, multiplier }) {
   if (multiplier !== undefined) await page.fill(`#ladder_tiers_${i}_multiplier`, String(multiplier));
 }
 
-export async function tierSteps({ page, step, base }) {
+/**
+ * `expect(re)` tells the caller's console watch that the browser will log an error matching
+ * `re` (the refused draft's 422).
+ */
+export async function tierSteps({ page, step, base, expect = () => {} }) {
   await step('tiers-editor', page, async () => {
     await page.goto(`${base}/tiers`);
     await page.locator('[data-testid=tiers-status]').waitFor();
@@ -44,6 +48,7 @@ export async function tierSteps({ page, step, base }) {
   });
 
   await step('tiers-field-error', page, async () => {
+    expect(/status of 422/);
     await page.click('[data-testid=tiers-save]');
     const item = page.locator('.ant-form-item', { has: page.locator('#ladder_tiers_2_threshold') });
     await item.locator('.ant-form-item-explain-error').waitFor();

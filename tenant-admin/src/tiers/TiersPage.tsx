@@ -89,18 +89,22 @@ export function TiersPage() {
     if (runStatus === 'done') void qc.invalidateQueries({ queryKey: tiersKeys.versions });
   }, [runStatus, qc]);
 
-  const showError = (err: unknown) => {
-    // The untyped view of the form: server paths name items by index.
-    const any = form as FormInstance;
-    any.setFields(
-      any
+  // The untyped view of the form: server paths name items by index.
+  const untyped = form as FormInstance;
+  /** Before each call: the last answer's problems go. */
+  const clearErrors = () => {
+    setProblem(undefined);
+    untyped.setFields(
+      untyped
         .getFieldsError()
         .filter((f) => f.errors.length)
         .map((f) => ({ name: f.name, errors: [] })),
     );
+  };
+  const showError = (err: unknown) => {
     if (err instanceof ApiProblem && err.fields.length) {
       const { fields, rest } = mapLadderErrors(err.fields);
-      any.setFields(fields);
+      untyped.setFields(fields);
       setProblem(rest.length ? rest.join('; ') : t('tiers.editor.fixFields'));
     } else {
       setProblem(errorText(t, err));
@@ -110,7 +114,7 @@ export function TiersPage() {
 
   const save = useMutation({
     mutationFn: () => call(api.PUT('/tiers/draft', { body: ladder() })),
-    onMutate: () => setProblem(undefined),
+    onMutate: clearErrors,
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: tiersKeys.overview });
       void message.success(t('tiers.editor.saved'));
@@ -119,13 +123,13 @@ export function TiersPage() {
   });
   const runPreview = useMutation({
     mutationFn: () => call(api.POST('/tiers/preview', { body: { ladder: ladder() } })),
-    onMutate: () => setProblem(undefined),
+    onMutate: clearErrors,
     onSuccess: setPreview,
     onError: showError,
   });
   const publish = useMutation({
     mutationFn: (note: string) => call(api.POST('/tiers/publish', { body: { ladder: ladder(), note } })),
-    onMutate: () => setProblem(undefined),
+    onMutate: clearErrors,
     onSuccess: (r) => {
       setPublishing(false);
       setPreview(undefined);
