@@ -89,8 +89,8 @@ export function DashboardPage() {
           height={320}
           option={{
             tooltip: { trigger: 'axis' },
-            legend: { data: SERIES.map((k) => t(`dashboard.series.${k}`)) },
-            grid: { left: 48, right: 48, bottom: 32, top: 40 },
+            legend: { top: 0, data: SERIES.map((k) => t(`dashboard.series.${k}`)) },
+            grid: { left: 48, right: 48, bottom: 32, top: 56 },
             xAxis: { type: 'category', data: s.x, boundaryGap: false },
             yAxis: [
               { type: 'value', name: t('dashboard.axis.points'), minInterval: 1 },

@@ -457,7 +457,7 @@ function PreviewCard({ preview }: { preview: Preview }) {
         label={t('tiers.preview.chart')}
         option={{
           tooltip: { trigger: 'axis' },
-          legend: { data: [t('tiers.preview.now'), t('tiers.preview.draft')] },
+          legend: { top: 0, data: [t('tiers.preview.now'), t('tiers.preview.draft')] },
           grid: { left: 40, right: 16, bottom: 32, top: 40 },
           xAxis: { type: 'category', data: s.labels },
           yAxis: { type: 'value', minInterval: 1 },
