@@ -84,6 +84,7 @@ fn base_search() -> Search {
         joined_to: None,
         birthday_from: None,
         birthday_to: None,
+        tier: None,
         include_erased: false,
         sort: SortKey::Created,
         descending: true,

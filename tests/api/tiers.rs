@@ -477,6 +477,38 @@ async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() 
         restored.push(code_of(&app, &owner, m).await);
     }
     assert_eq!(restored, before);
+    // The register is searchable by tier, the first tier including members never placed.
+    for (code, want) in [
+        ("platinum", vec![4, 5]),
+        ("base", vec![0, 1]),
+        ("gold", vec![3]),
+    ] {
+        let r = app
+            .post("/api/v1/members/search", &owner, json!({ "tier": code }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let mut found: Vec<usize> = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                ids.iter()
+                    .position(|i| i == m["id"].as_str().unwrap())
+                    .unwrap()
+            })
+            .collect();
+        found.sort();
+        assert_eq!(found, want, "{code}");
+    }
+    let r = app
+        .post(
+            "/api/v1/members/search",
+            &owner,
+            json!({ "tier": "diamond" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["fields"][0]["field"], "tier");
     let versions = app.get("/api/v1/tiers/versions", &owner).await;
     assert_eq!(versions.body.as_array().unwrap().len(), 2);
     assert_eq!(versions.body[1]["active"], true);

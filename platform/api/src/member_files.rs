@@ -801,6 +801,7 @@ impl MemberFilesApi {
             .authorize(auth, Some(Permission::MembersExport))
             .await?;
         let (_, set) = current_fields(&mut tx).await?;
+        let tier = crate::members::tier_filter(&self.state, &mut tx, req.tier.as_deref()).await?;
         let mut search = build_search(
             &MemberSearch {
                 limit: None,
@@ -811,6 +812,7 @@ impl MemberFilesApi {
             &self.state.config.pii,
             &me.tenant.settings.phone_region,
         )?;
+        search.tier = tier;
         search.limit = 1000;
         search.sort = SortKey::Created;
         search.descending = false;

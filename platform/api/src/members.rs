@@ -428,6 +428,9 @@ pub struct MemberSearch {
     pub birthday_from: Option<String>,
     #[oai(validator(max_length = 20))]
     pub birthday_to: Option<String>,
+    /// Members on this tier (its code in the ladder in force).
+    #[oai(validator(max_length = 32))]
+    pub tier: Option<String>,
     #[oai(default)]
     pub sort: SortBy,
     #[oai(default)]
@@ -437,6 +440,34 @@ pub struct MemberSearch {
     pub after: Option<String>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<i64>,
+}
+
+/// The `tier` search condition, checked against the ladder in force.
+pub async fn tier_filter(
+    state: &AppState,
+    tx: &mut TenantTx,
+    tier: Option<&str>,
+) -> Result<Option<members::TierFilter>, ApiError> {
+    let Some(code) = tier.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let rules = state.rules.tenant(tx).await?;
+    let Some(l) = &rules.ladder else {
+        return Err(ApiError::invalid_field(
+            "tier",
+            "the business has no tier ladder",
+        ));
+    };
+    match l.ladder.tiers.iter().position(|t| t.code == code) {
+        Some(i) => Ok(Some(members::TierFilter {
+            code: code.to_owned(),
+            first: i == 0,
+        })),
+        None => Err(ApiError::invalid_field(
+            "tier",
+            "the ladder has no such tier",
+        )),
+    }
 }
 
 /// Turns a search request into the storage query; bad values are 422 with their path.
@@ -516,6 +547,7 @@ pub fn build_search(
         joined_to,
         birthday_from,
         birthday_to,
+        tier: None,
         include_erased: false,
         sort: match req.sort {
             SortBy::Created => SortKey::Created,
@@ -1546,6 +1578,8 @@ impl MembersApi {
             &self.state.config.pii,
             &me.tenant.settings.phone_region,
         )?;
+        let mut search = search;
+        search.tier = tier_filter(&self.state, &mut tx, req.tier.as_deref()).await?;
         let (rows, next_cursor) = run_search(&mut tx, &search).await?;
         tx.commit().await?;
         let pii = self.can_see_pii(&me);

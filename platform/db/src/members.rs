@@ -486,12 +486,22 @@ pub struct Search {
     pub joined_to: Option<NaiveDate>,
     pub birthday_from: Option<NaiveDate>,
     pub birthday_to: Option<NaiveDate>,
+    /// Members standing on this tier.
+    pub tier: Option<TierFilter>,
     pub include_erased: bool,
     pub sort: SortKey,
     pub descending: bool,
     /// Keyset: the sort value (as text) and id of the last row of the previous page.
     pub after: Option<(Option<String>, Uuid)>,
     pub limit: i64,
+}
+
+/// A tier to search by: its code, and whether it is the ladder's first tier (where members
+/// without a standing are).
+#[derive(Debug, Clone)]
+pub struct TierFilter {
+    pub code: String,
+    pub first: bool,
 }
 
 /// A custom field key as SQL text: only the characters field keys may hold.
@@ -583,6 +593,22 @@ fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
     }
     if !s.tags.is_empty() {
         q.push(" AND m.tags @> ").push_bind(s.tags.clone());
+    }
+    if let Some(t) = &s.tier {
+        if t.first {
+            q.push(
+                " AND NOT EXISTS (SELECT 1 FROM member_tiers t WHERE t.member_id = m.id \
+                 AND t.tier <> ",
+            )
+            .push_bind(t.code.clone())
+            .push(")");
+        } else {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM member_tiers t WHERE t.member_id = m.id AND t.tier = ",
+            )
+            .push_bind(t.code.clone())
+            .push(")");
+        }
     }
     for c in &s.custom {
         match c {
