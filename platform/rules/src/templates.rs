@@ -1421,7 +1421,17 @@ mod tests {
             paths(&read(json!({"kind": "birthday", "points": 100}))),
             Vec::<String>::new()
         );
-        for bad in ["", "Review", "1st", "purchase", "check_in", "a b", "ümlaut", "app-open", "order.paid"] {
+        for bad in [
+            "",
+            "Review",
+            "1st",
+            "purchase",
+            "check_in",
+            "a b",
+            "ümlaut",
+            "app-open",
+            "order.paid",
+        ] {
             let form = json!({"kind": "custom_event", "event": bad, "points": 1});
             assert_eq!(paths(&read(form)), ["event"], "{bad:?}");
         }
