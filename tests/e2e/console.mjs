@@ -415,6 +415,12 @@ try {
     ownerToken = await page.evaluate(() => localStorage.getItem('patron.token'));
   });
 
+  // The ladder: built in the editor, previewed, published (the re-evaluation runs as a
+  // background job), then the member's tier on their page.
+  const tiers = await import('./tiers.mjs');
+  await tiers.tierSteps({ page, step, base: BASE, expect: (re) => expected.push(re) });
+  await tiers.memberTierStep({ page, step, base: BASE, memberId });
+
   await step('members-imported', page, async () => {
     await page.goto(`${BASE}/members/import`);
     const tail = String(Date.now()).slice(-7);

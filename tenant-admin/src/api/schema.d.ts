@@ -2442,6 +2442,8 @@ export interface components {
             joined_to?: string;
             birthday_from?: string;
             birthday_to?: string;
+            /** @description Members on this tier (its code in the ladder in force). */
+            tier?: string;
             /** @default created */
             sort: components["schemas"]["SortBy"] & unknown;
             /** @default false */
