@@ -30,12 +30,11 @@ build_load_bins() {
         say "PATRON_LOAD_SKIP_BUILD=1: using the release binaries already built"
         return 0
     fi
-    say "cargo build --release -p patron-server (the server)"
-    cargo build --release -p patron-server
+    # One invocation for both, so that features are unified once and nothing is built twice.
+    say "cargo build --release: patron and the load generator (tests/examples/points_load.rs)"
+    cargo build --release -p patron-server -p patron-tests --bin patron --example points_load
     say "cargo build --release (platform/sandbox workspace)"
     cargo build --release --manifest-path "$ROOT/platform/sandbox/Cargo.toml" --target-dir "$TARGET_DIR"
-    say "cargo build --release -p patron-tests --example points_load (the load generator)"
-    cargo build --release -p patron-tests --example points_load
 }
 
 # psql against the load cluster as the superuser; $1 is the database.
