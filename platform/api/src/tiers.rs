@@ -319,8 +319,10 @@ pub struct NextTier {
 /// Where the member stands against the ladder.
 #[derive(Debug, Object)]
 pub struct TierProgress {
-    /// `points_earned`, `spend` (minor units) or `visits`.
+    /// `points_earned`, `spend` (minor units of `currency`) or `visits`.
     pub metric: MetricDoc,
+    /// The business's currency (ISO 4217), for spend.
+    pub currency: String,
     /// The member's value of the metric in the current window.
     pub value: i64,
     pub window: WindowDoc,
@@ -783,6 +785,7 @@ pub async fn member_tier_view(
         retained_until: below_since.map(|b| b + Duration::days(i64::from(ladder.retention_days))),
         progress: Some(TierProgress {
             metric: doc.metric,
+            currency: tenant.settings.currency.clone(),
             value: metric,
             window: doc.window,
             next: p.next.map(|(i, remaining)| {

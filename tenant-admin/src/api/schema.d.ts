@@ -3754,8 +3754,10 @@ export interface components {
          * @description Where the member stands against the ladder.
          */
         TierProgress: {
-            /** @description `points_earned`, `spend` (minor units) or `visits`. */
+            /** @description `points_earned`, `spend` (minor units of `currency`) or `visits`. */
             metric: components["schemas"]["TierMetric"] & unknown;
+            /** @description The business's currency (ISO 4217), for spend. */
+            currency: string;
             /**
              * Format: int64
              * @description The member's value of the metric in the current window.

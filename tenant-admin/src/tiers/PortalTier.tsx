@@ -11,14 +11,11 @@ import { portalApi } from '../portal/client';
 import { usePortal } from '../portal/PortalRoutes';
 import { metricValue, multiplierText, nameIn, progressMessage, progressPercent } from './ladder';
 
-// The portal is not told the business's currency; CNY is the platform's default.
-const CURRENCY = 'CNY';
 
 export function PortalTier() {
   const { t, i18n } = useTranslation();
   const { slug, token } = usePortal();
   const lang = i18n.language;
-  const money = (minor: number) => formatMoney(minor, CURRENCY, lang);
   const q = useQuery({
     queryKey: ['portal', slug, 'tier', token],
     queryFn: () => call(portalApi.GET('/portal/{tenant}/me/tier', { params: { path: { tenant: slug } } })),
@@ -30,6 +27,7 @@ export function PortalTier() {
   if (!q.isPending && !v?.tier) return null;
   const tier = v?.tier;
   const p = v?.progress;
+  const money = (minor: number) => formatMoney(minor, p?.currency ?? 'CNY', lang);
   const msg = p ? progressMessage(p, lang, money) : undefined;
   return (
     <Card style={{ marginTop: 16 }} loading={q.isPending} data-testid="portal-tier">
