@@ -1,7 +1,6 @@
 //! The dashboard: today's figures and the last 30 days in the business's time zone.
 
 use chrono::{Duration, TimeZone, Utc};
-use patron_core::clock::Clock;
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
