@@ -812,10 +812,12 @@ async fn faults(a: &Args) -> Res<()> {
     let mut bad: Vec<String> = g.replay_mismatch.clone();
     let prefix = format!("f{run}-%");
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT p.external_id, p.id::text, p.points, \
-                (SELECT count(*) FROM {schema}.point_entries e \
-                  WHERE e.source = 'purchase' AND e.source_id = p.id::text AND e.kind = 'earn') \
-         FROM {schema}.purchases p WHERE p.external_id LIKE $1"
+        "SELECT p.external_id, p.id::text, p.points, coalesce(e.n, 0) \
+         FROM {schema}.purchases p LEFT JOIN ( \
+             SELECT source_id, count(*) AS n FROM {schema}.point_entries \
+             WHERE source = 'purchase' AND kind = 'earn' GROUP BY source_id \
+         ) e ON e.source_id = p.id::text \
+         WHERE p.external_id LIKE $1"
     ))
     .bind(&prefix)
     .fetch_all(&db)
