@@ -176,6 +176,31 @@ async fn api_keys_are_shown_once_carry_their_role_and_stop_working_when_revoked(
         StatusCode::FORBIDDEN,
         "front_desk cannot list staff"
     );
+    // Its use is noted (at most once a minute), and many requests at once all get through.
+    let list = app.get("/api/v1/api-keys", &t.owner()).await;
+    let noted = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id.as_str())
+        .unwrap()["last_used_at"]
+        .clone();
+    assert!(noted.is_string(), "{:?}", list.body);
+    app.clock.advance(Duration::minutes(2));
+    let calls: Vec<_> = (0..8).map(|_| app.get("/api/v1/me", &k)).collect();
+    for r in futures::future::join_all(calls).await {
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let list = app.get("/api/v1/api-keys", &t.owner()).await;
+    let later = &list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id.as_str())
+        .unwrap()["last_used_at"];
+    assert_ne!(*later, noted, "noted again after a minute");
     assert_eq!(
         app.post(
             "/api/v1/auth/logout",

@@ -84,11 +84,18 @@ pub async fn authenticate(
         if k.last_used_at
             .is_none_or(|t| now - t > Duration::minutes(1))
         {
-            sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
-                .bind(k.id)
-                .bind(now)
-                .execute(tx.conn())
-                .await?;
+            // Concurrent requests with the same key skip the note rather than queue behind
+            // the transaction that is making it (it holds the row until it commits).
+            sqlx::query(
+                "UPDATE api_keys SET last_used_at = $2 WHERE id = ( \
+                   SELECT id FROM api_keys WHERE id = $1 \
+                   AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute') \
+                   FOR UPDATE SKIP LOCKED)",
+            )
+            .bind(k.id)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
         }
     }
     Ok(key)
