@@ -384,6 +384,10 @@ async fn a_suspended_account_reads_but_cannot_write_until_resumed() {
         .post("/api/v1/members/search", &t.owner(), json!({}))
         .await;
     assert_eq!(found.status, StatusCode::OK, "{:?}", found.body);
+    let export = app
+        .post("/api/v1/members/export.csv", &t.owner(), json!({}))
+        .await;
+    assert_eq!(export.status, StatusCode::OK, "exports are reads too");
     let w = app
         .post("/api/v1/staff", &t.owner(), json!({ "email": format!("x@{}.example.com", t.slug), "name": "X", "password": PASSWORD, "roles": ["front_desk"] }))
         .await;

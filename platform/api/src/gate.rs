@@ -86,6 +86,13 @@ pub fn read_only_safe<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
     ep.data(ReadOnlySafe)
 }
 
+/// Route declaration for exports: they need the plan feature `exports`, and, being reads
+/// sent as POST (the search is the body), stay allowed while the account is read-only.
+pub fn export_read<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
+    ep.data(RequiredFeature(Feature::Exports))
+        .data(ReadOnlySafe)
+}
+
 /// Requests per tenant per minute, counted in this process, plus the monthly total waiting
 /// to be added to the metered usage.
 #[derive(Default)]

@@ -5,7 +5,7 @@
 use crate::auth::TenantAuth;
 use crate::error::ApiError;
 use crate::fields::current_fields;
-use crate::gate::needs_exports;
+use crate::gate::export_read;
 use crate::members::{build_search, member_view, parse_new_member, MemberSearch, NewMember};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -972,7 +972,7 @@ impl MemberFilesApi {
         path = "/members/export.csv",
         method = "post",
         operation_id = "exportMembersCsv",
-        transform = "needs_exports"
+        transform = "export_read"
     )]
     async fn export_csv(
         &self,
@@ -1018,7 +1018,7 @@ impl MemberFilesApi {
         path = "/members/export.xlsx",
         method = "post",
         operation_id = "exportMembersXlsx",
-        transform = "needs_exports"
+        transform = "export_read"
     )]
     async fn export_xlsx(
         &self,
