@@ -515,8 +515,8 @@ impl PurchasesApi {
             points::save_account(&mut tx, &account, now).await?;
             (0, done.settled_debt, done.entry_id)
         };
-        // The tier the member held when buying decides the discount.
-        let held = engine::MemberTier::of(&mut tx, &rules, member.id).await?;
+        // The tier the member held when buying (the one the rule saw) decides the discount.
+        let held = tier;
         let mut result = PurchaseResult {
             purchase_id: id,
             external_id: external_id.clone(),

@@ -805,6 +805,20 @@ pub async fn member_tier_view(
     })
 }
 
+/// The ladder a request gives (checked, errors under `ladder.`), else the saved draft.
+async fn given_or_draft(tx: &mut TenantTx, given: Option<&LadderDoc>) -> Result<Ladder, ApiError> {
+    match given {
+        Some(l) => l.parse("ladder."),
+        None => match tiers::draft(tx).await? {
+            Some(d) => stored(d.ladder),
+            None => Err(ApiError::invalid_field(
+                "ladder",
+                "give a ladder: there is no saved draft",
+            )),
+        },
+    }
+}
+
 fn no_ladder() -> ApiError {
     ApiError::conflict(
         "no_ladder",
@@ -946,18 +960,7 @@ impl TiersApi {
             .state
             .authorize(&auth, Some(Permission::TiersWrite))
             .await?;
-        let draft = match &req.0.ladder {
-            Some(l) => l.parse("ladder.")?,
-            None => match tiers::draft(&mut tx).await? {
-                Some(d) => stored(d.ladder)?,
-                None => {
-                    return Err(ApiError::invalid_field(
-                        "ladder",
-                        "give a ladder: there is no saved draft",
-                    ))
-                }
-            },
-        };
+        let draft = given_or_draft(&mut tx, req.0.ladder.as_ref()).await?;
         let now = self.state.now();
         let current = tiers::active(&mut tx).await?;
         let current = match current {
@@ -1040,18 +1043,7 @@ impl TiersApi {
         if req.0.note.chars().count() > 500 {
             return Err(ApiError::invalid_field("note", "at most 500 characters"));
         }
-        let ladder = match &req.0.ladder {
-            Some(l) => l.parse("ladder.")?,
-            None => match tiers::draft(&mut tx).await? {
-                Some(d) => stored(d.ladder)?,
-                None => {
-                    return Err(ApiError::invalid_field(
-                        "ladder",
-                        "give a ladder: there is no saved draft",
-                    ))
-                }
-            },
-        };
+        let ladder = given_or_draft(&mut tx, req.0.ladder.as_ref()).await?;
         let now = self.state.now();
         let value = serde_json::to_value(&ladder).map_err(|e| ApiError::internal(&e))?;
         let v = tiers::publish(&mut tx, &value, &req.0.note, &me.subject(), now).await?;
