@@ -291,6 +291,39 @@ impl TestApp {
         }
     }
 
+    /// An integration key with `role`, made by the owner. Unlike a login, it lasts while a
+    /// test moves the clock by days.
+    pub async fn api_key(&self, t: &TestTenant, role: &str) -> Auth {
+        let r = self
+            .post(
+                "/api/v1/api-keys",
+                &t.owner(),
+                json!({ "name": format!("{role} key"), "role": role }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        Auth::Key(r.body["key"].as_str().expect("key").to_owned())
+    }
+
+    /// Records a purchase of `amount` for `member`; panics unless it is created.
+    pub async fn purchase(
+        &self,
+        auth: &Auth,
+        member: &str,
+        external_id: &str,
+        amount: i64,
+    ) -> Value {
+        let r = self
+            .post(
+                "/api/v1/purchases",
+                auth,
+                json!({ "external_id": external_id, "member_id": member, "amount": amount }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body
+    }
+
     /// Creates a platform operator straight in the database (as `patron operator create`
     /// does) and logs in through the API; returns the operator's token.
     pub async fn operator(&self) -> Auth {

@@ -15,14 +15,7 @@ async fn the_dashboard_counts_today_and_each_local_day_and_needs_reports_read() 
         .with_timezone(&Utc);
     app.clock.set(yesterday);
     let t = app.signup_on("dash", "pro").await;
-    let r = app
-        .post(
-            "/api/v1/api-keys",
-            &t.owner(),
-            json!({ "name": "till", "role": "owner" }),
-        )
-        .await;
-    let owner = Auth::Key(r.body["key"].as_str().unwrap().to_owned());
+    let owner = app.api_key(&t, "owner").await;
     let r = app
         .post(
             "/api/v1/rules/purchase/publish",
@@ -75,14 +68,7 @@ async fn the_dashboard_counts_today_and_each_local_day_and_needs_reports_read() 
     assert_eq!(days[28]["registrations"], 1);
     assert_eq!(days[0]["day"], "2027-05-12");
 
-    let desk = app
-        .post(
-            "/api/v1/api-keys",
-            &t.owner(),
-            json!({ "name": "desk", "role": "front_desk" }),
-        )
-        .await;
-    let desk = Auth::Key(desk.body["key"].as_str().unwrap().to_owned());
+    let desk = app.api_key(&t, "front_desk").await;
     let r = app.get("/api/v1/dashboard", &desk).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
 }

@@ -33,18 +33,6 @@ async fn publish(app: &TestApp, auth: &Auth, trigger: &str, script: &str) -> i64
     r.body["version"].as_i64().unwrap()
 }
 
-async fn buy(app: &TestApp, auth: &Auth, member: &str, external_id: &str, amount: i64) -> Value {
-    let r = app
-        .post(
-            "/api/v1/purchases",
-            auth,
-            json!({ "external_id": external_id, "member_id": member, "amount": amount }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body
-}
-
 async fn balance(app: &TestApp, auth: &Auth, member: &str) -> Value {
     let r = app
         .get(&format!("/api/v1/members/{member}/points"), auth)
@@ -69,20 +57,6 @@ async fn assert_ledger_agrees(app: &TestApp, slug: &str) {
     assert_eq!(t.purchases_without_entry, 0);
 }
 
-/// An integration key with the owner's role: unlike a login, it lasts while tests move the
-/// clock by days.
-async fn owner_key(app: &TestApp, t: &TestTenant) -> Auth {
-    let r = app
-        .post(
-            "/api/v1/api-keys",
-            &t.owner(),
-            json!({ "name": "till", "role": "owner" }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    Auth::Key(r.body["key"].as_str().unwrap().to_owned())
-}
-
 async fn expire_now(app: &TestApp, tenant_id: i64) -> Value {
     let tenant = patron_db::tenants::find_by_id(&app.db, tenant_id)
         .await
@@ -101,7 +75,7 @@ async fn a_purchase_earns_by_the_rule_in_force_and_retries_never_count_twice() {
     let m = member(&app, &owner, "Ann").await;
 
     // Without a rule a purchase is recorded and earns nothing.
-    let first = buy(&app, &owner, &m, "r-0", 5_000).await;
+    let first = app.purchase(&owner, &m, "r-0", 5_000).await;
     assert_eq!(first["points"], 0);
     assert!(first["rule_version"].is_null());
 
@@ -225,16 +199,16 @@ async fn a_failing_rule_records_the_purchase_with_zero_points_and_the_error() {
     let owner = t.owner();
     let m = member(&app, &owner, "Bo").await;
     publish(&app, &owner, "purchase", "let x = 0; loop { x += 1; }").await;
-    let r = buy(&app, &owner, &m, "loop-1", 1_000).await;
+    let r = app.purchase(&owner, &m, "loop-1", 1_000).await;
     assert_eq!(r["points"], 0);
     assert_eq!(r["rule_error"]["kind"], "limit", "{r:?}");
     let huge = r#"let s = "x"; loop { s += s; }"#;
     publish(&app, &owner, "purchase", huge).await;
-    let r = buy(&app, &owner, &m, "loop-2", 1_000).await;
+    let r = app.purchase(&owner, &m, "loop-2", 1_000).await;
     assert_eq!(r["points"], 0);
     assert_eq!(r["rule_error"]["kind"], "limit", "{r:?}");
     publish(&app, &owner, "purchase", "fn f(n) { f(n + 1) } f(0)").await;
-    let r = buy(&app, &owner, &m, "loop-3", 1_000).await;
+    let r = app.purchase(&owner, &m, "loop-3", 1_000).await;
     assert_eq!(r["points"], 0);
     assert!(
         ["limit", "runtime"].contains(&r["rule_error"]["kind"].as_str().unwrap()),
@@ -289,9 +263,9 @@ async fn drafts_simulate_without_writing_publish_and_roll_back() {
     let b = member(&app, &owner, "B").await;
     let v1 = publish(&app, &owner, "purchase", PER_YUAN).await;
     for i in 0..5 {
-        buy(&app, &owner, &a, &format!("a-{i}"), 10_000).await;
+        app.purchase(&owner, &a, &format!("a-{i}"), 10_000).await;
     }
-    buy(&app, &owner, &b, "b-0", 1_000).await;
+    app.purchase(&owner, &b, "b-0", 1_000).await;
 
     // A draft doubling points, simulated over the recent purchases and a given event.
     let double = r#"award(floor_div(event.amount, 100) * 2, "double points");"#;
@@ -349,7 +323,7 @@ async fn drafts_simulate_without_writing_publish_and_roll_back() {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let v2 = r.body["version"].as_i64().unwrap();
     assert!(v2 > v1);
-    assert_eq!(buy(&app, &owner, &b, "b-1", 1_000).await["points"], 20);
+    assert_eq!(app.purchase(&owner, &b, "b-1", 1_000).await["points"], 20);
     let r = app
         .post(
             "/api/v1/rules/purchase/rollback",
@@ -358,7 +332,7 @@ async fn drafts_simulate_without_writing_publish_and_roll_back() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let p = buy(&app, &owner, &b, "b-2", 1_000).await;
+    let p = app.purchase(&owner, &b, "b-2", 1_000).await;
     assert_eq!(p["points"], 10);
     assert_eq!(p["rule_version"], v1);
     let versions = app.get("/api/v1/rules/purchase/versions", &owner).await;
@@ -429,19 +403,22 @@ async fn templates_publish_without_the_scripts_feature_and_a_rule_never_crosses_
     assert_eq!(r.body["fields"][0]["field"], "template.base.per_amount");
 
     let ma = member(&app, &a.owner(), "A1").await;
-    let p = buy(&app, &a.owner(), &ma, "x-1", 12_345).await;
+    let p = app.purchase(&a.owner(), &ma, "x-1", 12_345).await;
     assert_eq!(p["points"], 123 + 50);
     // Tenant B has no rule: the same purchase earns nothing there.
     let mb = member(&app, &b.owner(), "B1").await;
-    let p = buy(&app, &b.owner(), &mb, "x-1", 12_345).await;
+    let p = app.purchase(&b.owner(), &mb, "x-1", 12_345).await;
     assert_eq!(p["points"], 0);
     assert!(p["rule_version"].is_null());
     // B publishes its own rule with the same version number; A keeps its own.
     let vb = publish(&app, &b.owner(), "purchase", r#"award(7, "flat");"#).await;
-    assert_eq!(buy(&app, &b.owner(), &mb, "x-2", 12_345).await["points"], 7);
+    assert_eq!(
+        app.purchase(&b.owner(), &mb, "x-2", 12_345).await["points"],
+        7
+    );
     assert_eq!(vb, 1);
     assert_eq!(
-        buy(&app, &a.owner(), &ma, "x-2", 12_345).await["points"],
+        app.purchase(&a.owner(), &ma, "x-2", 12_345).await["points"],
         123
     );
     // A's member is not B's.
@@ -464,7 +441,7 @@ async fn refunds_take_back_in_proportion_and_shortfalls_follow_the_policy() {
         set_points_settings(&app, &owner, json!({ "refund_shortfall": policy })).await;
         publish(&app, &owner, "purchase", PER_YUAN).await;
         let m = member(&app, &owner, "Cat").await;
-        let p = buy(&app, &owner, &m, "p-1", 10_000).await;
+        let p = app.purchase(&owner, &m, "p-1", 10_000).await;
         assert_eq!(p["points"], 100);
         // Spend 80 of the 100.
         let r = app
@@ -499,7 +476,7 @@ async fn refunds_take_back_in_proportion_and_shortfalls_follow_the_policy() {
         }
         assert_ledger_agrees(&app, &t.slug).await;
         // The next purchase settles it first: 40 earned, 30 owed → 10 spendable.
-        let n = buy(&app, &owner, &m, "p-2", 4_000).await;
+        let n = app.purchase(&owner, &m, "p-2", 4_000).await;
         assert_eq!(n["points"], 40);
         assert_eq!(n["balance"], 10);
         assert_eq!(n["debt"], 0);
@@ -614,7 +591,7 @@ async fn a_hundred_concurrent_redemptions_never_overdraw() {
 async fn points_expire_at_local_midnight_across_time_zones_and_leap_days() {
     let app = spawn_app().await;
     let t = app.signup_on("expiry", "pro").await;
-    let owner = owner_key(&app, &t).await;
+    let owner = app.api_key(&t, "owner").await;
     let r = app
         .patch(
             "/api/v1/settings",
@@ -640,7 +617,7 @@ async fn points_expire_at_local_midnight_across_time_zones_and_leap_days() {
             .with_timezone(&Utc)
     };
     app.clock.set(local(2028, 2, 29, 7, 30));
-    buy(&app, &owner, &m, "e-1", 10_000).await;
+    app.purchase(&owner, &m, "e-1", 10_000).await;
     let s = balance(&app, &owner, &m).await;
     assert_eq!(s["expiring"][0]["points"], 100);
     let expires: DateTime<Utc> = s["expiring"][0]["expires_at"]
@@ -677,7 +654,7 @@ async fn points_expire_at_local_midnight_across_time_zones_and_leap_days() {
 async fn check_ins_streaks_custom_events_and_referrals() {
     let app = spawn_app().await;
     let t = app.signup_on("earn", "pro").await;
-    let owner = owner_key(&app, &t).await;
+    let owner = app.api_key(&t, "owner").await;
     set_points_settings(
         &app,
         &owner,
@@ -744,10 +721,10 @@ async fn check_ins_streaks_custom_events_and_referrals() {
         .await;
     let g = r.body["id"].as_str().unwrap().to_owned();
     let before = balance(&app, &owner, &m).await["balance"].as_i64().unwrap();
-    let p = buy(&app, &owner, &g, "g-1", 1_000).await;
+    let p = app.purchase(&owner, &g, "g-1", 1_000).await;
     assert_eq!(p["referral"]["points"], 300);
     assert_eq!(p["referral"]["referrer_id"], m);
-    let p = buy(&app, &owner, &g, "g-2", 1_000).await;
+    let p = app.purchase(&owner, &g, "g-2", 1_000).await;
     assert!(p["referral"].is_null());
     assert_eq!(
         balance(&app, &owner, &m).await["balance"].as_i64().unwrap(),
@@ -770,7 +747,7 @@ async fn the_ledger_stays_consistent_under_random_sequences() {
     for seed in [7_u64, 11, 2026] {
         let mut rng = StdRng::seed_from_u64(seed);
         let t = app.signup_on(&format!("prop-{seed}"), "pro").await;
-        let owner = owner_key(&app, &t).await;
+        let owner = app.api_key(&t, "owner").await;
         let policy = if seed % 2 == 0 { "negative" } else { "debt" };
         set_points_settings(
             &app,
@@ -792,7 +769,7 @@ async fn the_ledger_stays_consistent_under_random_sequences() {
                 0..=3 => {
                     let amount = rng.gen_range(0..50_000);
                     let id = format!("s{seed}-{step}");
-                    let r = buy(&app, &owner, m, &id, amount).await;
+                    let r = app.purchase(&owner, m, &id, amount).await;
                     assert_eq!(r["points"], amount / 100);
                     let md = &mut model[who];
                     md.balance += amount / 100;
@@ -968,7 +945,7 @@ async fn members_follow_their_points_and_check_in_from_the_portal() {
 async fn birthdays_earn_once_a_year_on_the_local_day_and_leap_day_birthdays_count_on_the_28th() {
     let app = spawn_app().await;
     let t = app.signup_on("bday", "pro").await;
-    let owner = owner_key(&app, &t).await;
+    let owner = app.api_key(&t, "owner").await;
     publish(&app, &owner, "birthday", r#"award(100, "happy birthday");"#).await;
     let create = |name: &'static str, birthday: &'static str| {
         let (app, owner) = (&app, owner.clone());

@@ -9,34 +9,10 @@ use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn owner_key(app: &TestApp, t: &TestTenant) -> Auth {
-    let r = app
-        .post(
-            "/api/v1/api-keys",
-            &t.owner(),
-            json!({ "name": "till", "role": "owner" }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    Auth::Key(r.body["key"].as_str().unwrap().to_owned())
-}
-
 async fn member(app: &TestApp, auth: &Auth, body: Value) -> String {
     let r = app.post("/api/v1/members", auth, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     r.body["id"].as_str().unwrap().to_owned()
-}
-
-async fn buy(app: &TestApp, auth: &Auth, member: &str, external_id: &str, amount: i64) -> Value {
-    let r = app
-        .post(
-            "/api/v1/purchases",
-            auth,
-            json!({ "external_id": external_id, "member_id": member, "amount": amount }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body
 }
 
 fn tier(code: &str, threshold: i64, benefits: Value) -> Value {
@@ -123,7 +99,7 @@ async fn the_crossing_purchase_promotes_at_once_balance_alone_never_does_and_rul
 ) {
     let app = spawn_app().await;
     let t = app.signup_on("tier-up", "pro").await;
-    let owner = owner_key(&app, &t).await;
+    let owner = app.api_key(&t, "owner").await;
     let r = app
         .post(
             "/api/v1/rules/purchase/publish",
@@ -170,16 +146,16 @@ async fn the_crossing_purchase_promotes_at_once_balance_alone_never_does_and_rul
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(code_of(&app, &owner, &m).await, "base");
 
-    let first = buy(&app, &owner, &m, "p-1", 9_900).await;
+    let first = app.purchase(&owner, &m, "p-1", 9_900).await;
     assert_eq!(first["points"], 99);
     assert_eq!(first["tier"], "base");
     // The purchase that reaches 100 points earned promotes inside its own transaction; it
     // earned (and got the discount) as the tier the member held when buying.
-    let crossing = buy(&app, &owner, &m, "p-2", 100).await;
+    let crossing = app.purchase(&owner, &m, "p-2", 100).await;
     assert_eq!(crossing["points"], 1);
     assert_eq!(crossing["tier"], "silver");
     assert_eq!(crossing["discount_percent"], 0);
-    let after = buy(&app, &owner, &m, "p-3", 1_000).await;
+    let after = app.purchase(&owner, &m, "p-3", 1_000).await;
     assert_eq!(after["points"], 20, "the rule saw the silver multiplier");
     assert_eq!(after["reasons"][0]["reason"], "per yuan, silver");
     assert_eq!(after["discount_percent"], 5);
@@ -235,12 +211,12 @@ async fn rolling_window_demotion_waits_for_retention_then_steps_one_rung_or_drop
         let start = Utc.with_ymd_and_hms(2027, 3, 1, 4, 0, 0).unwrap();
         app.clock.set(start);
         let t = app.signup_on(&format!("tier-down-{n}"), "pro").await;
-        let owner = owner_key(&app, &t).await;
+        let owner = app.api_key(&t, "owner").await;
         publish(&app, &owner, &t, spend_ladder(7, demotion)).await;
         let m = member(&app, &owner, json!({ "name": "Bo" })).await;
         let idle = member(&app, &owner, json!({ "name": "Cy" })).await;
         assert_eq!(
-            buy(&app, &owner, &m, "big", 3_500).await["tier"],
+            app.purchase(&owner, &m, "big", 3_500).await["tier"],
             "platinum"
         );
 
@@ -287,20 +263,13 @@ async fn a_pin_holds_its_tier_is_audited_and_lapses_by_itself() {
     let start = Utc.with_ymd_and_hms(2027, 5, 1, 4, 0, 0).unwrap();
     app.clock.set(start);
     let t = app.signup_on("tier-pin", "pro").await;
-    let owner = owner_key(&app, &t).await;
+    let owner = app.api_key(&t, "owner").await;
     publish(&app, &owner, &t, spend_ladder(0, "direct")).await;
     let m = member(&app, &owner, json!({ "name": "Di" })).await;
     let until = start + Duration::days(10);
 
     // Front desk staff may not pin.
-    let desk = app
-        .post(
-            "/api/v1/api-keys",
-            &t.owner(),
-            json!({ "name": "desk", "role": "front_desk" }),
-        )
-        .await;
-    let desk = Auth::Key(desk.body["key"].as_str().unwrap().to_owned());
+    let desk = app.api_key(&t, "front_desk").await;
     let pin = json!({ "tier": "gold", "until": until, "reason": "VIP guest of the owner" });
     let r = app
         .put(&format!("/api/v1/members/{m}/tier/pin"), &desk, pin.clone())
@@ -355,12 +324,12 @@ async fn a_pin_holds_its_tier_is_audited_and_lapses_by_itself() {
 async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() {
     let app = spawn_app().await;
     let t = app.signup_on("tier-preview", "pro").await;
-    let owner = owner_key(&app, &t).await;
+    let owner = app.api_key(&t, "owner").await;
     let mut ids = Vec::new();
     for (i, spend) in [0, 500, 1_200, 2_500, 4_000, 9_000].into_iter().enumerate() {
         let m = member(&app, &owner, json!({ "name": format!("M{i}") })).await;
         if spend > 0 {
-            buy(&app, &owner, &m, &format!("seed-{i}"), spend).await;
+            app.purchase(&owner, &m, &format!("seed-{i}"), spend).await;
         }
         ids.push(m);
     }
@@ -518,7 +487,7 @@ async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() 
 async fn tier_birthday_gifts_are_granted_once_a_year_however_often_the_job_runs() {
     let app = spawn_app().await;
     let t = app.signup_on("tier-gift", "pro").await;
-    let owner = owner_key(&app, &t).await;
+    let owner = app.api_key(&t, "owner").await;
     publish(
         &app,
         &owner,
@@ -543,7 +512,7 @@ async fn tier_birthday_gifts_are_granted_once_a_year_however_often_the_job_runs(
     let birthday = today.with_year_safe(1990);
     let silver = member(&app, &owner, json!({ "name": "Ed", "birthday": birthday })).await;
     let plain = member(&app, &owner, json!({ "name": "Fa", "birthday": birthday })).await;
-    buy(&app, &owner, &silver, "s", 1_000).await;
+    app.purchase(&owner, &silver, "s", 1_000).await;
     let tenant = tenant(&app, &t).await;
     let engine = patron_api::engine::RuleEngine::new(None);
     let r = patron_server::points::birthdays_tenant(&app.db, &tenant, &engine, app.clock.now())
