@@ -5,6 +5,8 @@
 //! a few sandbox workers, sends them compile / eval / eval_batch requests over pipes, gives
 //! every call a deadline, and replaces a worker that misses it, crashes, answers garbage or
 //! runs out of memory. Callers always get an [`Outcome`] or a [`RuleError`], never a panic.
+//! Tier scripts (which answer a tier code instead of points) go through the same workers,
+//! limits and deadlines, cached in a key space of their own.
 //!
 //! [`templates`] holds the no-code forms for the common rules and turns them into scripts.
 
@@ -14,4 +16,4 @@ mod wire;
 
 pub use pool::{default_program, PoolStats, SandboxConfig, SandboxPool};
 pub use templates::{catalog, Template};
-pub use wire::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey};
+pub use wire::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey, TierCase};

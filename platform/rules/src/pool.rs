@@ -15,8 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{timeout, timeout_at, Instant};
 
 use crate::wire::{
-    encode, Case, Op, Outcome, Payload, Response, RuleError, RuleErrorKind, RuleKey, WireKey,
-    MAX_FRAME,
+    encode, Case, Kind, Op, Outcome, Payload, Response, RuleError, RuleErrorKind, RuleKey,
+    TierCase, WireKey, MAX_FRAME,
 };
 
 /// Name of the sandbox binary.
@@ -345,9 +345,16 @@ impl SandboxPool {
     /// error with line and column.
     pub async fn compile(&self, key: RuleKey, script: &str) -> Result<(), RuleError> {
         let deadline = Instant::now() + self.inner.config.deadline;
-        self.call(Op::Compile, key, script, Payload::None, deadline)
-            .await
-            .map(|_| ())
+        self.call(
+            Op::Compile,
+            Kind::Points,
+            key,
+            script,
+            Payload::None,
+            deadline,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Runs a rule against one event and member.
@@ -362,6 +369,7 @@ impl SandboxPool {
         let response = self
             .call(
                 Op::Eval,
+                Kind::Points,
                 key,
                 script,
                 Payload::One { event, member },
@@ -419,7 +427,14 @@ impl SandboxPool {
         deadline: Instant,
     ) -> Result<Vec<Result<Outcome, RuleError>>, RuleError> {
         let response = self
-            .call(Op::EvalBatch, key, script, Payload::Batch(cases), deadline)
+            .call(
+                Op::EvalBatch,
+                Kind::Points,
+                key,
+                script,
+                Payload::Batch(cases),
+                deadline,
+            )
             .await?;
         let results = response.results.unwrap_or_default();
         if results.len() != cases.len() {
@@ -429,6 +444,95 @@ impl SandboxPool {
             ));
         }
         Ok(results.into_iter().map(|r| r.into_result()).collect())
+    }
+
+    /// Compiles a tier script (cached apart from point rules, so `key` may repeat a point
+    /// rule's): `Ok` or a compile error with line and column.
+    pub async fn compile_tier(&self, key: RuleKey, script: &str) -> Result<(), RuleError> {
+        let deadline = Instant::now() + self.inner.config.deadline;
+        self.call(
+            Op::Compile,
+            Kind::Tier,
+            key,
+            script,
+            Payload::None,
+            deadline,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Runs a tier script for one member: the tier code it returns (not checked against a
+    /// ladder; that is the caller's).
+    pub async fn eval_tier(
+        &self,
+        key: RuleKey,
+        script: &str,
+        member: &Value,
+        metrics: &Value,
+    ) -> Result<String, RuleError> {
+        let deadline = Instant::now() + self.inner.config.deadline;
+        let response = self
+            .call(
+                Op::Eval,
+                Kind::Tier,
+                key,
+                script,
+                Payload::Tier { member, metrics },
+                deadline,
+            )
+            .await?;
+        response
+            .tier
+            .ok_or_else(|| RuleError::new(RuleErrorKind::Protocol, "eval answer without a tier"))
+    }
+
+    /// Runs a tier script for many members (previews, re-evaluations), spread over the
+    /// workers like [`SandboxPool::eval_batch`].
+    pub async fn eval_tier_batch(
+        &self,
+        key: RuleKey,
+        script: &str,
+        cases: &[TierCase],
+    ) -> Result<Vec<Result<String, RuleError>>, RuleError> {
+        let config = &self.inner.config;
+        let budget = config
+            .per_case
+            .saturating_mul(u32::try_from(cases.len()).unwrap_or(u32::MAX));
+        let deadline = Instant::now() + config.deadline + budget;
+        let script: Arc<str> = Arc::from(script);
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, chunk) in cases.chunks(BATCH_CHUNK).enumerate() {
+            let (pool, script, chunk) = (self.clone(), Arc::clone(&script), chunk.to_vec());
+            tasks.spawn(async move {
+                let response = pool
+                    .call(
+                        Op::EvalBatch,
+                        Kind::Tier,
+                        key,
+                        &script,
+                        Payload::TierBatch(&chunk),
+                        deadline,
+                    )
+                    .await;
+                (index, chunk.len(), response)
+            });
+        }
+        let mut chunks = vec![Vec::new(); tasks.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let (index, len, response) = joined.map_err(|e| {
+                RuleError::new(RuleErrorKind::Crashed, format!("batch task failed: {e}"))
+            })?;
+            let results = response?.results.unwrap_or_default();
+            if results.len() != len {
+                return Err(RuleError::new(
+                    RuleErrorKind::Protocol,
+                    format!("{} answers for {len} cases", results.len()),
+                ));
+            }
+            chunks[index] = results.into_iter().map(|r| r.into_tier()).collect();
+        }
+        Ok(chunks.into_iter().flatten().collect())
     }
 
     /// Counters since start.
@@ -455,6 +559,7 @@ impl SandboxPool {
     async fn call(
         &self,
         op: Op,
+        kind: Kind,
         key: RuleKey,
         script: &str,
         payload: Payload<'_>,
@@ -462,7 +567,15 @@ impl SandboxPool {
     ) -> Result<Response, RuleError> {
         let counters = &self.inner.counters;
         counters.calls.fetch_add(1, Ordering::Relaxed);
-        let result = self.call_inner(op, key, script, payload, deadline).await;
+        let result = self
+            .call_inner(
+                op,
+                WireKey::new(key, script, kind),
+                script,
+                payload,
+                deadline,
+            )
+            .await;
         if let Err(e) = &result {
             counters.errors.fetch_add(1, Ordering::Relaxed);
             match e.kind {
@@ -482,12 +595,11 @@ impl SandboxPool {
     async fn call_inner(
         &self,
         op: Op,
-        key: RuleKey,
+        wire_key: WireKey,
         script: &str,
         payload: Payload<'_>,
         deadline: Instant,
     ) -> Result<Response, RuleError> {
-        let wire_key = WireKey::new(key, script);
         let mut lease = self.checkout(deadline).await?;
         let send_script = op == Op::Compile || !lease.worker().known.contains(&wire_key);
         let mut response = self

@@ -23,6 +23,13 @@ pub struct Case {
     pub member: Value,
 }
 
+/// One case of a tier script's batch: the member and their metrics in the ladder's window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierCase {
+    pub member: Value,
+    pub metrics: Value,
+}
+
 /// What a rule earned: the total and one line per award.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
@@ -93,21 +100,39 @@ impl RuleError {
     }
 }
 
+/// What a script answers, and the key space its compiled form is cached in: point rules
+/// (the default, sent as no `kind`) or tier scripts (`"kind":"tier"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Kind {
+    Points,
+    Tier,
+}
+
+impl Kind {
+    fn is_points(&self) -> bool {
+        *self == Kind::Points
+    }
+}
+
 /// The key as the worker sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub(crate) struct WireKey {
     pub tenant: i64,
     pub version: i64,
     pub hash: String,
+    #[serde(skip_serializing_if = "Kind::is_points")]
+    pub kind: Kind,
 }
 
 impl WireKey {
-    pub fn new(key: RuleKey, script: &str) -> Self {
+    pub fn new(key: RuleKey, script: &str, kind: Kind) -> Self {
         let hash = hex::encode(Sha256::digest(script.as_bytes()));
         Self {
             tenant: key.tenant,
             version: key.version,
             hash,
+            kind,
         }
     }
 }
@@ -133,8 +158,23 @@ impl Op {
 #[derive(Clone, Copy)]
 pub(crate) enum Payload<'a> {
     None,
-    One { event: &'a Value, member: &'a Value },
+    One {
+        event: &'a Value,
+        member: &'a Value,
+    },
     Batch(&'a [Case]),
+    Tier {
+        member: &'a Value,
+        metrics: &'a Value,
+    },
+    TierBatch(&'a [TierCase]),
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Cases<'a> {
+    Points(&'a [Case]),
+    Tier(&'a [TierCase]),
 }
 
 #[derive(Serialize)]
@@ -149,7 +189,9 @@ struct Request<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cases: Option<&'a [Case]>,
+    metrics: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cases: Option<Cases<'a>>,
 }
 
 pub(crate) fn encode(
@@ -159,10 +201,12 @@ pub(crate) fn encode(
     script: Option<&str>,
     payload: Payload<'_>,
 ) -> Result<Vec<u8>, RuleError> {
-    let (event, member, cases) = match payload {
-        Payload::None => (None, None, None),
-        Payload::One { event, member } => (Some(event), Some(member), None),
-        Payload::Batch(cases) => (None, None, Some(cases)),
+    let (event, member, metrics, cases) = match payload {
+        Payload::None => (None, None, None, None),
+        Payload::One { event, member } => (Some(event), Some(member), None, None),
+        Payload::Batch(cases) => (None, None, None, Some(Cases::Points(cases))),
+        Payload::Tier { member, metrics } => (None, Some(member), Some(metrics), None),
+        Payload::TierBatch(cases) => (None, None, None, Some(Cases::Tier(cases))),
     };
     let request = Request {
         id,
@@ -171,6 +215,7 @@ pub(crate) fn encode(
         script,
         event,
         member,
+        metrics,
         cases,
     };
     let mut frame = vec![0u8; 4];
@@ -195,6 +240,9 @@ pub(crate) struct Response {
     pub result: Option<Outcome>,
     #[serde(default)]
     pub results: Option<Vec<CaseResult>>,
+    /// A tier script's answer.
+    #[serde(default)]
+    pub tier: Option<String>,
     #[serde(default)]
     pub error: Option<RuleError>,
 }
@@ -204,6 +252,8 @@ pub(crate) struct CaseResult {
     pub ok: bool,
     #[serde(default)]
     pub result: Option<Outcome>,
+    #[serde(default)]
+    pub tier: Option<String>,
     #[serde(default)]
     pub error: Option<RuleError>,
 }
@@ -216,6 +266,17 @@ impl CaseResult {
             _ => Err(RuleError::new(
                 RuleErrorKind::Protocol,
                 "case answer without result",
+            )),
+        }
+    }
+
+    pub fn into_tier(self) -> Result<String, RuleError> {
+        match (self.ok, self.tier, self.error) {
+            (true, Some(tier), _) => Ok(tier),
+            (_, _, Some(error)) => Err(error),
+            _ => Err(RuleError::new(
+                RuleErrorKind::Protocol,
+                "case answer without a tier",
             )),
         }
     }

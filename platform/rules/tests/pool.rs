@@ -409,3 +409,49 @@ async fn a_request_over_the_frame_limit_is_bad_input_and_nothing_is_sent() {
     );
     assert_eq!(pool.stats().restarts, 0);
 }
+
+#[tokio::test]
+async fn tier_scripts_answer_codes_beside_point_rules_of_the_same_key_and_a_runaway_one_is_stopped()
+{
+    let pool = pool(SandboxConfig::default());
+    let script = r#"if metrics.spend >= 1000 { "gold" } else { member.tier }"#;
+    // The same key as a point rule, compiled first: the tier script does not collide.
+    pool.eval(KEY, PER_YUAN, &event(100), &member())
+        .await
+        .unwrap();
+    pool.compile_tier(KEY, script).await.unwrap();
+    let code = pool
+        .eval_tier(KEY, script, &member(), &json!({"spend": 1500}))
+        .await
+        .unwrap();
+    assert_eq!(code, "gold");
+    let cases: Vec<_> = (0..1200)
+        .map(|i| patron_rules::TierCase {
+            member: json!({"tier": "base"}),
+            metrics: json!({"spend": i}),
+        })
+        .collect();
+    let results = pool.eval_tier_batch(KEY, script, &cases).await.unwrap();
+    assert_eq!(results.len(), 1200);
+    assert_eq!(results[999].as_deref(), Ok("base"));
+    assert_eq!(results[1000].as_deref(), Ok("gold"));
+    let e = pool
+        .compile_tier(KEY, "if metrics.spend {")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::Compile);
+    assert!(e.line.is_some() && e.column.is_some(), "{e:?}");
+    let started = Instant::now();
+    let e = pool
+        .eval_tier(KEY, "loop {}", &member(), &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::Limit, "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // Point rules still earn as before.
+    let outcome = pool
+        .eval(KEY, PER_YUAN, &event(12_345), &member())
+        .await
+        .unwrap();
+    assert_eq!(outcome.points, 123);
+}

@@ -1,5 +1,6 @@
 //! The Rhai engine that tenants' point rules run in: its limits, the rule API (`event`,
-//! `member`, helpers, `award`), and how an evaluation becomes points with reasons.
+//! `member`, helpers, `award`), and how an evaluation becomes points with reasons; also the
+//! tier scripts that decide a member's tier (`member`, `metrics`) and return a tier code.
 //!
 //! Everything here is deterministic: the engine has no clock (`no_time`), no randomness, no
 //! module imports (`no_module`), no `eval`, and prints nothing. A rule sees only what the
@@ -242,6 +243,54 @@ impl RuleEngine {
             .map_err(from_parse_error)
     }
 
+    /// Compiles a tier script; `member` and `metrics` are the only variables it may assume.
+    pub fn compile_tier(&self, script: &str) -> Result<AST, RuleError> {
+        let mut scope = Scope::new();
+        scope.push("member", Dynamic::UNIT);
+        scope.push("metrics", Dynamic::UNIT);
+        self.engine
+            .compile_with_scope(&scope, script)
+            .map_err(from_parse_error)
+    }
+
+    /// Runs a compiled tier script for one member (already checked by [`prepare_member`] and
+    /// [`prepare_metrics`]): the tier code it returns. Which codes exist is the caller's
+    /// business; here a tier code is any non-empty text.
+    pub fn eval_tier(
+        &self,
+        ast: &AST,
+        member: Dynamic,
+        metrics: Dynamic,
+    ) -> Result<String, RuleError> {
+        *self.tally.borrow_mut() = Tally::default();
+        let mut scope = Scope::new();
+        scope.push_constant("member", member);
+        scope.push_constant("metrics", metrics);
+        let value = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
+        let awarded = std::mem::take(&mut *self.tally.borrow_mut()).awards.len();
+        let value = value.map_err(from_eval_error)?;
+        if awarded > 0 {
+            return Err(RuleError::new(
+                ErrorKind::Runtime,
+                "a tier script returns a tier code; award is for point rules",
+            ));
+        }
+        let type_name = value.type_name();
+        match value.into_immutable_string() {
+            Ok(code) if !code.trim().is_empty() => Ok(code.trim().to_string()),
+            Ok(_) => Err(RuleError::new(
+                ErrorKind::Runtime,
+                "the tier script returned an empty text; it returns a tier code like \"gold\"",
+            )),
+            Err(_) => Err(RuleError::new(
+                ErrorKind::Runtime,
+                format!(
+                    "the tier script returned a {type_name}; it returns a tier code like \"gold\""
+                ),
+            )),
+        }
+    }
+
     /// Runs a compiled rule against one event and member (already checked by
     /// [`prepare_event`] and [`prepare_member`]).
     pub fn eval(&self, ast: &AST, event: Dynamic, member: Dynamic) -> Result<Outcome, RuleError> {
@@ -477,6 +526,19 @@ pub fn prepare_member(member: Dynamic) -> Result<Dynamic, RuleError> {
     )?;
     member.insert("benefits".into(), benefits.into());
     Ok(member.into())
+}
+
+/// Checks the metrics a tier script sees and fills those left out with 0.
+pub fn prepare_metrics(metrics: Dynamic) -> Result<Dynamic, RuleError> {
+    let mut metrics = if metrics.is_unit() {
+        Map::new()
+    } else {
+        take_map(metrics, "metrics")?
+    };
+    for key in ["points_earned", "spend", "visits"] {
+        default_int(&mut metrics, key, 0, &format!("metrics.{key}"))?;
+    }
+    Ok(metrics.into())
 }
 
 // ---------------------------------------------------------------------------------------------

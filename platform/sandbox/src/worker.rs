@@ -13,6 +13,17 @@
 //! {"id":3,"ok":true,"results":[{"ok":true,"result":{..}},{"ok":false,"error":{..}}]}
 //! {"id":2,"ok":false,"error":{"kind":"runtime","message":"..","line":3,"column":9}}
 //! ```
+//!
+//! A key with `"kind":"tier"` is a tier script: compiled with `member` and `metrics` in
+//! scope, evaluated with `member` and `metrics` (no event), answering a tier code. Its ASTs
+//! live in their own key space, so a tier script never meets a point rule's AST.
+//!
+//! ```text
+//! {"id":4,"op":"eval","key":{"tenant":7,"version":2,"hash":"..","kind":"tier"},"member":{..},"metrics":{..}}
+//! {"id":4,"ok":true,"tier":"gold"}
+//! {"id":5,"op":"eval_batch","key":{..,"kind":"tier"},"cases":[{"member":{..},"metrics":{..}}]}
+//! {"id":5,"ok":true,"results":[{"ok":true,"tier":"gold"},{"ok":false,"error":{..}}]}
+//! ```
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -21,18 +32,31 @@ use rhai::{Dynamic, AST};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::{
-    prepare_event, prepare_member, ErrorKind, Limits, Outcome, RuleEngine, RuleError,
+    prepare_event, prepare_member, prepare_metrics, ErrorKind, Limits, Outcome, RuleEngine,
+    RuleError,
 };
 
 /// ASTs a worker keeps by default.
 pub const DEFAULT_CACHE_SIZE: usize = 256;
 
-/// Which compiled rule: the tenant, the rule version and the SHA-256 of its script.
+/// What a script answers: points (point rules, the default) or a tier code (tier scripts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    #[default]
+    Points,
+    Tier,
+}
+
+/// Which compiled rule: the tenant, the rule version, the SHA-256 of its script and what
+/// kind of script it is (a separate key space per kind).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 pub struct Key {
     pub tenant: i64,
     pub version: i64,
     pub hash: String,
+    #[serde(default)]
+    pub kind: Kind,
 }
 
 #[derive(Deserialize)]
@@ -43,13 +67,19 @@ struct Request {
     script: Option<String>,
     event: Option<Dynamic>,
     member: Option<Dynamic>,
+    metrics: Option<Dynamic>,
     cases: Option<Vec<Case>>,
 }
 
+/// One case of a batch: an event and a member for a point rule, a member and metrics for a
+/// tier script.
 #[derive(Deserialize)]
 struct Case {
+    #[serde(default)]
     event: Dynamic,
     member: Dynamic,
+    #[serde(default)]
+    metrics: Dynamic,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +95,9 @@ struct Response {
     result: Option<Outcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     results: Option<Vec<CaseResult>>,
+    /// A tier script's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<RuleError>,
 }
@@ -75,6 +108,8 @@ struct CaseResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     result: Option<Outcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<RuleError>,
 }
 
@@ -84,11 +119,32 @@ impl From<Result<Outcome, RuleError>> for CaseResult {
             Ok(outcome) => Self {
                 ok: true,
                 result: Some(outcome),
+                tier: None,
                 error: None,
             },
             Err(error) => Self {
                 ok: false,
                 result: None,
+                tier: None,
+                error: Some(error),
+            },
+        }
+    }
+}
+
+impl From<Result<String, RuleError>> for CaseResult {
+    fn from(result: Result<String, RuleError>) -> Self {
+        match result {
+            Ok(tier) => Self {
+                ok: true,
+                result: None,
+                tier: Some(tier),
+                error: None,
+            },
+            Err(error) => Self {
+                ok: false,
+                result: None,
+                tier: None,
                 error: Some(error),
             },
         }
@@ -174,17 +230,20 @@ impl Worker {
         serde_json::to_vec(&failure(0, error)).unwrap_or_default()
     }
 
-    fn answer(&mut self, request: Request) -> Response {
+    fn answer(&mut self, mut request: Request) -> Response {
         let id = request.id;
-        let Some(key) = request.key else {
+        let Some(key) = request.key.take() else {
             return failure(id, RuleError::bad_input("key is required"));
         };
+        if key.kind == Kind::Tier && request.op != "compile" {
+            return self.answer_tier(id, key, request);
+        }
         match request.op.as_str() {
             "compile" => {
                 let Some(script) = request.script else {
                     return failure(id, RuleError::bad_input("compile needs a script"));
                 };
-                match self.engine.compile(&script) {
+                match self.compile(key.kind, &script) {
                     Ok(ast) => {
                         self.cache.insert(key, Rc::new(ast));
                         Response {
@@ -192,6 +251,7 @@ impl Worker {
                             ok: true,
                             result: None,
                             results: None,
+                            tier: None,
                             error: None,
                         }
                     }
@@ -211,6 +271,7 @@ impl Worker {
                         ok: true,
                         result: Some(outcome),
                         results: None,
+                        tier: None,
                         error: None,
                     },
                     Err(e) => failure(id, e),
@@ -233,10 +294,66 @@ impl Worker {
                     ok: true,
                     result: None,
                     results: Some(results),
+                    tier: None,
                     error: None,
                 }
             }
             other => failure(id, RuleError::bad_input(format!("unknown op '{other}'"))),
+        }
+    }
+
+    /// `eval` and `eval_batch` of a tier script: a tier code per member.
+    fn answer_tier(&mut self, id: u64, key: Key, request: Request) -> Response {
+        match request.op.as_str() {
+            "eval" => {
+                let Some(member) = request.member else {
+                    return failure(id, RuleError::bad_input("eval needs a member"));
+                };
+                let metrics = request.metrics.unwrap_or(Dynamic::UNIT);
+                let result = self
+                    .ast(key, request.script)
+                    .and_then(|ast| self.eval_tier(&ast, member, metrics));
+                match result {
+                    Ok(tier) => Response {
+                        id,
+                        ok: true,
+                        result: None,
+                        results: None,
+                        tier: Some(tier),
+                        error: None,
+                    },
+                    Err(e) => failure(id, e),
+                }
+            }
+            "eval_batch" => {
+                let Some(cases) = request.cases else {
+                    return failure(id, RuleError::bad_input("eval_batch needs cases"));
+                };
+                let ast = match self.ast(key, request.script) {
+                    Ok(ast) => ast,
+                    Err(e) => return failure(id, e),
+                };
+                let results = cases
+                    .into_iter()
+                    .map(|case| self.eval_tier(&ast, case.member, case.metrics).into())
+                    .collect();
+                Response {
+                    id,
+                    ok: true,
+                    result: None,
+                    results: Some(results),
+                    tier: None,
+                    error: None,
+                }
+            }
+            other => failure(id, RuleError::bad_input(format!("unknown op '{other}'"))),
+        }
+    }
+
+    fn compile(&self, kind: Kind, script: &str) -> Result<AST, RuleError> {
+        match kind {
+            Kind::Points => self.engine.compile(script),
+            Kind::Tier => self.engine.compile_tier(script),
         }
     }
 
@@ -250,9 +367,15 @@ impl Worker {
                 "rule not compiled here; send the script",
             ));
         };
-        let ast = Rc::new(self.engine.compile(&script)?);
+        let ast = Rc::new(self.compile(key.kind, &script)?);
         self.cache.insert(key, Rc::clone(&ast));
         Ok(ast)
+    }
+
+    fn eval_tier(&self, ast: &AST, member: Dynamic, metrics: Dynamic) -> Result<String, RuleError> {
+        let member = prepare_member(member)?;
+        let metrics = prepare_metrics(metrics)?;
+        self.engine.eval_tier(ast, member, metrics)
     }
 
     fn eval_one(&self, ast: &AST, event: Dynamic, member: Dynamic) -> Result<Outcome, RuleError> {
@@ -268,6 +391,7 @@ fn failure(id: u64, error: RuleError) -> Response {
         ok: false,
         result: None,
         results: None,
+        tier: None,
         error: Some(error),
     }
 }
