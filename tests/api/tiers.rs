@@ -1,7 +1,9 @@
 //! Tiers through the API: promotion inside the purchase that crosses a threshold (and never
 //! on balance alone), the tier's multiplier seen by point rules, rolling-window demotion
 //! after retention one rung at a time or directly, pins that hold and lapse, previews that
-//! write nothing and agree with the published re-evaluation, and birthday gifts once a year.
+//! write nothing and agree with the published re-evaluation, and birthday gifts once a year;
+//! ladder scripts that decide the tier (and fail without failing the purchase), and the tier
+//! history export.
 
 use chrono::{Duration, TimeZone, Utc};
 use patron_core::clock::Clock;
@@ -59,9 +61,16 @@ async fn publish(app: &TestApp, auth: &Auth, t: &TestTenant, ladder: Value) -> V
 async fn reevaluate(app: &TestApp, t: &TestTenant, run: &Value) {
     let tenant = tenant(app, t).await;
     let run = run.as_str().unwrap().parse().unwrap();
-    patron_api::tiers::reevaluate(&app.db, &tenant, run, app.clock.now())
+    patron_api::tiers::reevaluate(&app.db, &sandboxed(), &tenant, run, app.clock.now())
         .await
         .unwrap();
+}
+
+/// A rule engine with sandbox workers of its own, as the job runner has, for ladder scripts.
+fn sandboxed() -> patron_api::engine::RuleEngine {
+    let pool = patron_rules::SandboxPool::start(patron_rules::SandboxConfig::default())
+        .expect("the sandbox is built");
+    patron_api::engine::RuleEngine::new(Some(pool))
 }
 
 async fn tenant(app: &TestApp, t: &TestTenant) -> patron_db::Tenant {
@@ -73,7 +82,7 @@ async fn tenant(app: &TestApp, t: &TestTenant) -> patron_db::Tenant {
 
 async fn evaluate(app: &TestApp, t: &TestTenant) -> Value {
     let tenant = tenant(app, t).await;
-    let engine = patron_api::engine::RuleEngine::new(None);
+    let engine = sandboxed();
     patron_api::tiers::evaluate_tenant(&app.db, &tenant, &engine, app.clock.now())
         .await
         .unwrap()
@@ -596,4 +605,422 @@ impl WithYear for chrono::NaiveDate {
             .unwrap()
             .to_string()
     }
+}
+
+fn script_ladder(script: &str) -> Value {
+    let mut l = spend_ladder(0, "direct");
+    l["script"] = json!(script);
+    l
+}
+
+async fn overview(app: &TestApp, auth: &Auth) -> Value {
+    let r = app.get("/api/v1/tiers", auth).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn a_ladder_script_decides_the_promotion_inside_the_purchase() {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-script", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    // The thresholds (1,000 / 2,000 / 3,000 spend) would promote nobody below; the script
+    // promotes on the second purchase (the member's totals) or on spend in its own way.
+    publish(
+        &app,
+        &owner,
+        &t,
+        script_ladder(
+            r#"
+            if member.totals.visits >= 2 && metrics.spend >= 400 { "gold" }
+            else if metrics.spend >= 300 { "silver" }
+            else { member.tier }
+            "#,
+        ),
+    )
+    .await;
+    let m = member(&app, &owner, json!({ "name": "Sam" })).await;
+
+    let p = app.purchase(&owner, &m, "s-1", 350).await;
+    assert_eq!(p["tier"], "silver", "{p}");
+    let p = app.purchase(&owner, &m, "s-2", 100).await;
+    assert_eq!(p["tier"], "gold", "{p}");
+    let v = tier_of(&app, &owner, &m).await;
+    assert_eq!(v["tier"]["code"], "gold");
+    let last = &v["history"][0];
+    assert_eq!(last["kind"], "promotion");
+    assert_eq!(
+        (last["from"].as_str(), last["to"].as_str()),
+        (Some("silver"), Some("gold"))
+    );
+    assert!(
+        last["reason"]
+            .as_str()
+            .unwrap()
+            .contains("script chose gold"),
+        "{last}"
+    );
+    assert_eq!(last["metric"], 450);
+    assert!(last["threshold"].is_null(), "no threshold decided: {last}");
+    assert_eq!(overview(&app, &owner).await["script_errors_total"], 0);
+}
+
+#[tokio::test]
+async fn a_failing_ladder_script_leaves_the_tier_and_the_purchase_goes_through_with_the_error_shown(
+) {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-script-fail", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    publish(
+        &app,
+        &owner,
+        &t,
+        script_ladder(
+            r#"
+            if metrics.spend >= 500 { "diamond" }
+            else if metrics.spend >= 100 { "silver" }
+            else { "base" }
+            "#,
+        ),
+    )
+    .await;
+    let m = member(&app, &owner, json!({ "name": "Fay" })).await;
+    assert_eq!(app.purchase(&owner, &m, "f-1", 200).await["tier"], "silver");
+
+    // An unknown code: the purchase is recorded, the tier stays, staff see why.
+    let p = app.purchase(&owner, &m, "f-2", 400).await;
+    assert_eq!(p["tier"], "silver", "{p}");
+    assert_eq!(p["amount"], 400);
+    let o = overview(&app, &owner).await;
+    assert_eq!(o["script_errors_total"], 1, "{o}");
+    let e = &o["script_errors"][0];
+    assert_eq!(e["member_id"], m.as_str());
+    assert_eq!(e["member_name"], "Fay");
+    assert_eq!(e["during"], "event");
+    assert_eq!(e["error"]["kind"], "unknown_tier");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("diamond"),
+        "{e}"
+    );
+
+    // A script over its operations limit: the same.
+    let runaway = r#"
+        if metrics.spend >= 1000 { let n = 0; loop { n += 1; } }
+        if metrics.spend >= 100 { "silver" } else { "base" }
+    "#;
+    publish(&app, &owner, &t, script_ladder(runaway)).await;
+    assert_eq!(
+        overview(&app, &owner).await["script_errors_total"],
+        0,
+        "a new version starts with a clean slate"
+    );
+    let p = app.purchase(&owner, &m, "f-3", 500).await;
+    assert_eq!(p["tier"], "silver", "{p}");
+    let o = overview(&app, &owner).await;
+    let e = &o["script_errors"][0];
+    assert_eq!(e["error"]["kind"], "limit", "{o}");
+    assert_eq!(e["error"]["limit"], "operations");
+    assert_eq!(code_of(&app, &owner, &m).await, "silver");
+
+    // The scheduled evaluation and a publish's re-evaluation keep the tier too, and count it.
+    let r = evaluate(&app, &t).await;
+    assert_eq!(r["errors"], 1, "{r}");
+    assert_eq!(code_of(&app, &owner, &m).await, "silver");
+    publish(&app, &owner, &t, script_ladder(runaway)).await;
+    let o = overview(&app, &owner).await;
+    assert_eq!(o["run"]["errors"], 1, "{o}");
+    assert_eq!(o["run"]["status"], "done");
+    assert_eq!(o["script_errors"][0]["during"], "run");
+    assert_eq!(code_of(&app, &owner, &m).await, "silver");
+}
+
+#[tokio::test]
+async fn a_ladder_script_that_does_not_compile_is_refused_naming_script_with_line_and_column() {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-script-bad", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    let bad = "let a = 1;\nif metrics.spend >= { \"gold\" }";
+    let r = app
+        .put("/api/v1/tiers/draft", &owner, script_ladder(bad))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.body["fields"][0]["field"], "script", "{:?}", r.body);
+    let problem = r.body["fields"][0]["problem"].as_str().unwrap();
+    assert!(problem.contains("line 2, column"), "{problem}");
+    assert!(
+        overview(&app, &owner).await["draft"].is_null(),
+        "nothing saved"
+    );
+
+    let r = app
+        .post(
+            "/api/v1/tiers/publish",
+            &owner,
+            json!({ "ladder": script_ladder(bad) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.body["fields"][0]["field"], "ladder.script");
+    let r = app
+        .post(
+            "/api/v1/tiers/preview",
+            &owner,
+            json!({ "ladder": script_ladder("event.amount") }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(
+        r.body["fields"][0]["field"], "ladder.script",
+        "no event in a tier script"
+    );
+
+    // The editor's check says where.
+    let r = app
+        .post(
+            "/api/v1/tiers/script/check",
+            &owner,
+            json!({ "script": bad }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["ok"], false);
+    assert_eq!(r.body["error"]["line"], 2);
+    assert!(r.body["error"]["column"].as_u64().unwrap() > 0);
+    let r = app
+        .post(
+            "/api/v1/tiers/script/check",
+            &owner,
+            json!({ "script": r#""gold""# }),
+        )
+        .await;
+    assert_eq!(r.body["ok"], true, "{:?}", r.body);
+    let r = app
+        .put("/api/v1/tiers/draft", &owner, script_ladder(r#""gold""#))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["ladder"]["script"], r#""gold""#);
+}
+
+#[tokio::test]
+async fn a_preview_runs_the_draft_script_and_agrees_with_the_published_re_evaluation() {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-script-preview", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    publish(&app, &owner, &t, spend_ladder(0, "direct")).await;
+    let mut ids = Vec::new();
+    for (i, spends) in [
+        vec![],
+        vec![50],
+        vec![42],
+        vec![300],
+        vec![100, 100, 100],
+        vec![2_500],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let m = member(&app, &owner, json!({ "name": format!("P{i}") })).await;
+        for (j, spend) in spends.into_iter().enumerate() {
+            app.purchase(&owner, &m, &format!("p-{i}-{j}"), spend).await;
+        }
+        ids.push(m);
+    }
+    // Three purchases make gold, spend silver; a spend of exactly 42 breaks the script; and a member
+    // already on gold or above under the thresholds stays on platinum by the script.
+    let script = r#"
+        if metrics.spend == 42 { "no_such_tier" }
+        else if member.tier == "gold" || member.tier == "platinum" { "platinum" }
+        else if member.totals.visits >= 3 { "gold" }
+        else if metrics.spend >= 200 { "silver" }
+        else { "base" }
+    "#;
+    let p = app
+        .post(
+            "/api/v1/tiers/preview",
+            &owner,
+            json!({ "ladder": script_ladder(script) }),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
+    assert_eq!(p.body["errors"], 1, "{:?}", p.body);
+    assert_eq!(p.body["error_samples"][0]["member_id"], ids[2].as_str());
+    assert_eq!(p.body["error_samples"][0]["name"], "P2");
+    assert_eq!(p.body["error_samples"][0]["error"]["kind"], "unknown_tier");
+    let counts: Vec<i64> = p.body["draft"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["members"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, [3, 1, 1, 1], "{:?}", p.body);
+    let predicted: std::collections::HashMap<String, String> = p.body["moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member_id"].as_str().unwrap().to_owned(),
+                m["to"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(p.body["moving"], 3, "{:?}", p.body);
+
+    let r = publish(&app, &owner, &t, script_ladder(script)).await;
+    assert_eq!(r["version"]["ladder"]["script"], script);
+    let o = overview(&app, &owner).await;
+    let published: Vec<i64> = o["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["members"].as_i64().unwrap())
+        .collect();
+    assert_eq!(published, counts, "the publish agrees with the preview");
+    assert_eq!(o["run"]["errors"], 1);
+    for m in &ids {
+        let code = code_of(&app, &owner, m).await;
+        if let Some(to) = predicted.get(m) {
+            assert_eq!(&code, to, "member {m}");
+        }
+    }
+    assert_eq!(code_of(&app, &owner, &ids[4]).await, "gold");
+    assert_eq!(code_of(&app, &owner, &ids[5]).await, "platinum");
+}
+
+#[tokio::test]
+async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_member_and_day() {
+    let app = spawn_app().await;
+    let start = Utc.with_ymd_and_hms(2027, 3, 1, 4, 0, 0).unwrap(); // 12:00 in Shanghai
+    app.clock.set(start);
+    let t = app.signup_on("tier-export", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    publish(&app, &owner, &t, spend_ladder(0, "one_rung")).await;
+    let ann = member(&app, &owner, json!({ "name": "Ann" })).await;
+    let bob = member(&app, &owner, json!({ "name": "Bob" })).await;
+    app.purchase(&owner, &ann, "x-1", 1_500).await;
+    app.clock.set(start + Duration::days(2));
+    app.purchase(&owner, &bob, "x-2", 2_500).await;
+    app.purchase(&owner, &ann, "x-3", 1_000).await;
+
+    let csv = |query: &str| {
+        let path = format!("/api/v1/tiers/history/export.csv{query}");
+        let app = &app;
+        let owner = owner.clone();
+        async move {
+            let r = app.get(&path, &owner).await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            assert!(r.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"));
+            let text = r
+                .body
+                .as_str()
+                .unwrap()
+                .trim_start_matches('\u{feff}')
+                .to_owned();
+            text.lines().map(str::to_owned).collect::<Vec<_>>()
+        }
+    };
+    let all = csv("").await;
+    assert_eq!(
+        all[0],
+        "at,member_id,card_number,member_name,from,to,kind,metric,threshold,ladder_version,reason,actor,id"
+    );
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert!(
+        all[1].contains(&ann) && all[1].contains(",Ann,base,silver,promotion,1500,1000,1,"),
+        "{all:?}"
+    );
+    assert!(
+        all[1].starts_with("2027-03-01T12:00:00+08:00"),
+        "local time: {all:?}"
+    );
+    assert!(
+        all[2].contains(",Bob,base,gold,promotion,2500,2000,"),
+        "{all:?}"
+    );
+    assert!(
+        all[3].contains(",Ann,silver,gold,promotion,2500,2000,"),
+        "{all:?}"
+    );
+
+    let anns = csv(&format!("?member_id={ann}")).await;
+    assert_eq!(anns.len(), 3, "{anns:?}");
+    assert!(anns[1..].iter().all(|l| l.contains(&ann)));
+    let later = csv("?from=2027-03-02&to=2027-03-03").await;
+    assert_eq!(later.len(), 3, "{later:?}");
+    assert!(later[1..].iter().all(|l| l.starts_with("2027-03-03")));
+    let first_day = csv("?to=2027-03-01").await;
+    assert_eq!(first_day.len(), 2, "{first_day:?}");
+    let bobs_first_day = csv(&format!("?member_id={bob}&to=2027-03-01")).await;
+    assert_eq!(
+        bobs_first_day.len(),
+        1,
+        "only the header: {bobs_first_day:?}"
+    );
+
+    let r = app
+        .get(
+            "/api/v1/tiers/history/export.csv?from=2027-03-03&to=2027-03-01",
+            &owner,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.body["fields"][0]["field"], "to");
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/tiers/history/export.csv?member_id={}",
+                uuid::Uuid::new_v4()
+            ),
+            &owner,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.body["fields"][0]["field"], "member_id");
+
+    // Reports readers only: a marketer may, the front desk may not (logged in on the first
+    // day, when the owner's session is still young).
+    app.clock.set(start);
+    let (_, marketer) = app.staff_with_roles(&t, &["marketer"]).await;
+    let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
+    let r = app.get("/api/v1/tiers/history/export.csv", &marketer).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app.get("/api/v1/tiers/history/export.csv", &desk).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+
+    // The workbook holds the same rows.
+    let Auth::Key(key) = &owner else {
+        unreachable!()
+    };
+    let bytes = app
+        .client
+        .get(format!(
+            "{}/api/v1/tiers/history/export.xlsx?member_id={ann}",
+            app.base
+        ))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = wb.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0][0], "at");
+    assert_eq!(rows[0][5], "to");
+    assert_eq!(rows[1][3], "Ann");
+    assert_eq!(
+        (rows[1][5].as_str(), rows[2][5].as_str()),
+        ("silver", "gold")
+    );
 }

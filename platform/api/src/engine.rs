@@ -10,7 +10,7 @@ use patron_core::tiers::{Benefits, Ladder};
 use patron_db::members::Member;
 use patron_db::points::Account;
 use patron_db::{points, rules, tiers, DbError, TenantTx};
-use patron_rules::{Outcome, RuleError, RuleErrorKind, RuleKey, SandboxPool};
+use patron_rules::{Outcome, RuleError, RuleErrorKind, RuleKey, SandboxPool, TierCase};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -160,6 +160,49 @@ impl RuleEngine {
             version: i64::from(rule.version),
         };
         pool.eval(key, &rule.script, event, member).await
+    }
+
+    /// Compiles a ladder's tier script (`version` is the ladder's; drafts use a negative
+    /// one). Tier scripts are cached apart from point rules, so the numbers may repeat.
+    pub async fn compile_tier(
+        &self,
+        tenant: i64,
+        version: i64,
+        script: &str,
+    ) -> Result<(), RuleError> {
+        let pool = self.pool.as_ref().ok_or_else(unavailable)?;
+        pool.compile_tier(RuleKey { tenant, version }, script).await
+    }
+
+    /// Runs a ladder's tier script for one member: the tier code it returns.
+    pub async fn decide_tier(
+        &self,
+        tenant: i64,
+        version: i64,
+        script: &str,
+        case: &TierCase,
+    ) -> Result<String, RuleError> {
+        let pool = self.pool.as_ref().ok_or_else(unavailable)?;
+        pool.eval_tier(
+            RuleKey { tenant, version },
+            script,
+            &case.member,
+            &case.metrics,
+        )
+        .await
+    }
+
+    /// Runs a ladder's tier script for many members.
+    pub async fn decide_tiers(
+        &self,
+        tenant: i64,
+        version: i64,
+        script: &str,
+        cases: &[TierCase],
+    ) -> Result<Vec<Result<String, RuleError>>, RuleError> {
+        let pool = self.pool.as_ref().ok_or_else(unavailable)?;
+        pool.eval_tier_batch(RuleKey { tenant, version }, script, cases)
+            .await
     }
 
     /// Follows other replicas' publishes (LISTEN), dropping cached rules.

@@ -842,7 +842,7 @@ impl MemberFilesApi {
     }
 }
 
-fn csv_line(cells: Vec<String>) -> Vec<u8> {
+pub(crate) fn csv_line(cells: Vec<String>) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = w.write_record(cells.into_iter().map(defuse));
     w.into_inner().unwrap_or_default()

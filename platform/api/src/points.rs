@@ -411,7 +411,7 @@ pub async fn check_in(
     points::earn(tx, &mut a, points, &src, expires, today).await?;
     points::save_account(tx, &a, now).await?;
     points::record_check_in(tx, member.id, today, streak, points, now).await?;
-    crate::tiers::after_event(tx, &rules, tenant, member.id, now, actor).await?;
+    crate::tiers::after_event(tx, &state.rules, &rules, tenant, member.id, now, actor).await?;
     Ok(CheckInResult {
         member_id: member.id,
         day: today,
@@ -881,7 +881,16 @@ impl PointsApi {
         )
         .await?;
         points::save_account(&mut tx, &a, now).await?;
-        crate::tiers::after_event(&mut tx, &rules, &me.tenant, member.id, now, &subject).await?;
+        crate::tiers::after_event(
+            &mut tx,
+            &self.state.rules,
+            &rules,
+            &me.tenant,
+            member.id,
+            now,
+            &subject,
+        )
+        .await?;
         let result = EventResult {
             event_id: id,
             external_id: external_id.clone(),

@@ -549,9 +549,16 @@ impl PurchasesApi {
         let mut amended = false;
         if rules.ladder.is_some() {
             // Counted with the purchase just stored: it may promote the member at once.
-            let (_, after) =
-                crate::tiers::after_event(&mut tx, &rules, &me.tenant, member.id, now, &subject)
-                    .await?;
+            let (_, after) = crate::tiers::after_event(
+                &mut tx,
+                &self.state.rules,
+                &rules,
+                &me.tenant,
+                member.id,
+                now,
+                &subject,
+            )
+            .await?;
             amended = after.code != held.code;
             result.tier = Some(after.code);
         }
@@ -969,7 +976,7 @@ async fn referral(
     let expires = core_points::expires_at(rules.settings.expiry, now, tz);
     points::earn(tx, account, earned, &src, expires, today).await?;
     points::save_account(tx, account, now).await?;
-    crate::tiers::after_event(tx, rules, &me.tenant, referrer, now, &subject).await?;
+    crate::tiers::after_event(tx, &state.rules, rules, &me.tenant, referrer, now, &subject).await?;
     points::record_referral(tx, member.id, referrer, purchase_id, earned, now).await?;
     Ok(Some(ReferralReward {
         referrer_id: referrer,

@@ -353,7 +353,7 @@ impl RulesApi {
     }
 }
 
-fn unavailable_error(e: &RuleError) -> ApiError {
+pub(crate) fn unavailable_error(e: &RuleError) -> ApiError {
     ApiError::unavailable(
         "sandbox_unavailable",
         format!(
@@ -363,7 +363,7 @@ fn unavailable_error(e: &RuleError) -> ApiError {
     )
 }
 
-fn compile_problem(f: &RuleFailure, field: &str) -> ApiError {
+pub(crate) fn compile_problem(f: &RuleFailure, field: &str) -> ApiError {
     let at = match (f.line, f.column) {
         (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
         (Some(l), None) => format!(" (line {l})"),

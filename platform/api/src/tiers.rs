@@ -4,17 +4,19 @@
 //! evaluation, and the background re-evaluation that follows a publish.
 
 use crate::auth::{Principal, TenantAuth};
-use crate::engine::{self, MemberTier, RuleEngine, TenantRules};
+use crate::engine::{self, MemberTier, RuleEngine, RuleFailure, TenantRules};
 use crate::error::ApiError;
-use crate::gate::needs_tiers;
+use crate::gate::{export_read, needs_tiers};
 use crate::state::AppState;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::access::Permission;
 use patron_core::tiers::{self as core_tiers, Ladder, Standing};
 use patron_db::{members, points, tiers, Db, DbError, Tenant, TenantTx};
-use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
-use poem_openapi::{Enum, Object, OpenApi, Tags};
+use patron_rules::{RuleErrorKind, TierCase};
+use poem::Body;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -131,6 +133,12 @@ pub struct LadderDoc {
     pub demotion: DemotionDoc,
     /// From the first (everyone's) tier up.
     pub tiers: Vec<TierDoc>,
+    /// Optional Rhai script that decides the tier instead of the thresholds: it sees
+    /// `member` (as point rules do) and `metrics` (`points_earned`, `spend`, `visits` in the
+    /// window) and returns a tier code. Retention, demotion and pins still apply.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
 }
 
 impl LadderDoc {
@@ -197,6 +205,10 @@ pub struct TiersOverview {
     pub counts: Vec<TierCount>,
     /// The latest re-evaluation of every member (after a publish or rollback).
     pub run: Option<TierRunView>,
+    /// Members the script in force failed for, newest first (at most 50), and how many
+    /// there are in all.
+    pub script_errors: Vec<TierScriptErrorView>,
+    pub script_errors_total: i64,
 }
 
 #[derive(Debug, Object)]
@@ -210,6 +222,9 @@ pub struct TierRunView {
     pub status: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Members the ladder's script failed for; their tier was left as it was (see
+    /// `script_errors` in the overview).
+    pub errors: i64,
 }
 
 fn run_view(r: tiers::Run) -> TierRunView {
@@ -222,6 +237,41 @@ fn run_view(r: tiers::Run) -> TierRunView {
         status: r.status,
         started_at: r.started_at,
         finished_at: r.finished_at,
+        errors: r.errors,
+    }
+}
+
+/// A member the ladder's script failed for (the latest failure; their tier was left as it
+/// was).
+#[derive(Debug, Object)]
+pub struct TierScriptErrorView {
+    pub member_id: Uuid,
+    pub member_name: String,
+    pub ladder_version: i32,
+    /// `event` (a purchase, check-in, ...), `evaluation` (the scheduled one) or `run` (the
+    /// re-evaluation after a publish).
+    pub during: String,
+    pub error: RuleFailure,
+    /// Failures for this member under this version.
+    pub failures: i64,
+    pub at: DateTime<Utc>,
+}
+
+fn script_error_view(e: tiers::ScriptError) -> TierScriptErrorView {
+    TierScriptErrorView {
+        member_id: e.member_id,
+        member_name: e.member_name,
+        ladder_version: e.ladder_version,
+        during: e.during,
+        error: RuleFailure {
+            kind: e.kind,
+            message: e.message,
+            line: e.line.map(|l| l as u32),
+            column: e.col.map(|c| c as u32),
+            limit: e.lim,
+        },
+        failures: e.failures,
+        at: e.at,
     }
 }
 
@@ -251,6 +301,34 @@ pub struct TierPreview {
     pub moving: i64,
     /// The first 100 of them.
     pub moves: Vec<TierPreviewMove>,
+    /// Members the draft's script failed for (counted on their current tier, which a
+    /// publish would leave them on).
+    pub errors: i64,
+    /// The first 20 of them, with why.
+    pub error_samples: Vec<TierPreviewError>,
+}
+
+#[derive(Debug, Object)]
+pub struct TierPreviewError {
+    pub member_id: Uuid,
+    pub name: String,
+    pub error: RuleFailure,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct TierScriptInput {
+    /// A tier script (Rhai).
+    #[oai(validator(max_length = 65536))]
+    pub script: String,
+}
+
+/// Whether a tier script compiles, and where it does not.
+#[derive(Debug, Object)]
+pub struct TierScriptCheck {
+    pub ok: bool,
+    /// The compile error, with line and column.
+    pub error: Option<RuleFailure>,
 }
 
 #[derive(Debug, Object)]
@@ -401,6 +479,88 @@ pub struct TiersApi {
     pub state: AppState,
 }
 
+#[derive(ApiResponse)]
+enum TierHistoryCsv {
+    /// Returned with the tier history as CSV (UTF-8 with a byte order mark, for Excel).
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(Binary<Body>, #[oai(header = "Content-Disposition")] String),
+}
+
+#[derive(ApiResponse)]
+enum TierHistoryXlsx {
+    /// Returned with the tier history as an Excel workbook.
+    #[oai(
+        status = 200,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )]
+    Ok(Binary<Body>, #[oai(header = "Content-Disposition")] String),
+}
+
+/// The columns of a tier history export.
+const HISTORY_COLUMNS: [&str; 13] = [
+    "at",
+    "member_id",
+    "card_number",
+    "member_name",
+    "from",
+    "to",
+    "kind",
+    "metric",
+    "threshold",
+    "ladder_version",
+    "reason",
+    "actor",
+    "id",
+];
+
+fn history_row(m: &tiers::ExportedMove, tz: chrono_tz::Tz) -> Vec<String> {
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    vec![
+        m.at.with_timezone(&tz).to_rfc3339(),
+        m.member_id.to_string(),
+        m.card_number.clone().unwrap_or_default(),
+        m.member_name.clone(),
+        m.from_tier.clone(),
+        m.to_tier.clone(),
+        m.kind.clone(),
+        opt(m.metric),
+        opt(m.threshold),
+        opt(m.ladder_version.map(i64::from)),
+        m.reason.clone(),
+        m.actor.clone(),
+        m.id.to_string(),
+    ]
+}
+
+/// Pages of the moves an export takes, read in one transaction.
+struct HistoryCursor {
+    tx: Option<TenantTx>,
+    filter: tiers::HistoryFilter,
+    after: Option<(DateTime<Utc>, i64)>,
+    tz: chrono_tz::Tz,
+    header: bool,
+}
+
+impl HistoryCursor {
+    /// The next page as rows; `None` when done (the transaction is then closed).
+    async fn next_page(&mut self) -> Result<Option<Vec<Vec<String>>>, DbError> {
+        let Some(tx) = self.tx.as_mut() else {
+            return Ok(None);
+        };
+        let moves = tiers::history_page(tx, &self.filter, self.after, 1000).await?;
+        let Some(last) = moves.last() else {
+            if let Some(tx) = self.tx.take() {
+                tx.commit().await?;
+            }
+            return Ok(None);
+        };
+        self.after = Some((last.at, last.id));
+        Ok(Some(
+            moves.iter().map(|m| history_row(m, self.tz)).collect(),
+        ))
+    }
+}
+
 /// The metric of each of `ids` under `ladder` at `now`.
 async fn metrics_of(
     tx: &mut TenantTx,
@@ -424,18 +584,7 @@ async fn metrics_of(
 /// The tier a member gets when a ladder is (re)applied to everyone: the one their metric
 /// qualifies for, or their pinned tier while the pin holds and is higher.
 pub fn applied(ladder: &Ladder, standing: &Standing, metric: i64, now: DateTime<Utc>) -> usize {
-    let q = ladder.qualifying(metric);
-    match &standing.pin {
-        Some(p) if p.until > now => {
-            let pinned = ladder
-                .tiers
-                .iter()
-                .position(|t| t.code == p.tier)
-                .unwrap_or(0);
-            q.max(pinned)
-        }
-        _ => q,
-    }
+    core_tiers::applied(ladder, standing, ladder.qualifying(metric), now)
 }
 
 fn reason_text(ladder: &Ladder, metric: i64, threshold: i64, up: bool) -> String {
@@ -446,12 +595,166 @@ fn reason_text(ladder: &Ladder, metric: i64, threshold: i64, up: bool) -> String
     )
 }
 
+/// The history's reason for a move the ladder's script decided.
+fn script_reason(ladder: &Ladder, metric: i64, to: &str) -> String {
+    format!(
+        "ladder script chose {to} ({} {metric})",
+        ladder.metric.as_str()
+    )
+}
+
+/// Drafts' tier scripts are compiled under this version number (with their hash).
+const DRAFT_VERSION: i64 = -1;
+
+/// How a member qualifies on a ladder: their value of the ladder's metric, and the position
+/// of the tier the thresholds or the ladder's script give (or why the script failed).
+#[derive(Debug, Clone)]
+pub struct Qualified {
+    pub metric: i64,
+    pub q: Result<usize, RuleFailure>,
+}
+
+/// How each of `ids` qualifies on `ladder` at `now`. Without a script, the thresholds on the
+/// metric decide. With one, the script decides from `member` (as point rules see it, with
+/// the tier of `standings` read under this ladder) and `metrics` (every metric in the
+/// ladder's window); a failure, or a code the ladder does not have, is that member's error
+/// and never the whole call's. `version` keys the compiled script (a draft's is
+/// [`DRAFT_VERSION`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn qualify(
+    tx: &mut TenantTx,
+    engine: &RuleEngine,
+    tenant: &Tenant,
+    ladder: &Ladder,
+    version: i64,
+    ids: &[Uuid],
+    standings: &HashMap<Uuid, tiers::StandingRow>,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Qualified>, DbError> {
+    let Some(script) = &ladder.script else {
+        let metrics = metrics_of(tx, ladder, ids, tenant, now).await?;
+        return Ok(ids
+            .iter()
+            .map(|id| {
+                let metric = metrics.get(id).copied().unwrap_or(0);
+                let q = Ok(ladder.qualifying(metric));
+                (*id, Qualified { metric, q })
+            })
+            .collect());
+    };
+    let tz = engine::zone(&tenant.settings.time_zone);
+    let start = ladder.window.start(now, tz);
+    let mut values = HashMap::new();
+    for m in [
+        core_tiers::Metric::PointsEarned,
+        core_tiers::Metric::Spend,
+        core_tiers::Metric::Visits,
+    ] {
+        values.insert(m, tiers::metrics(tx, m, ids, start, now, tz.name()).await?);
+    }
+    let value = |m: core_tiers::Metric, id: &Uuid| values[&m].get(id).copied().unwrap_or(0);
+    let people = tiers::members_with_accounts(tx, ids).await?;
+    let today = now.with_timezone(&tz).date_naive();
+    let mut out = HashMap::with_capacity(ids.len());
+    let (mut asked, mut cases) = (Vec::new(), Vec::new());
+    for id in ids {
+        let metric = value(ladder.metric, id);
+        let Some((m, a)) = people.get(id) else {
+            let q = Err(failure("bad_input", "no such member".into()));
+            out.insert(*id, Qualified { metric, q });
+            continue;
+        };
+        let tier = MemberTier::from_code(ladder, standings.get(id).map(|r| r.tier.as_str()));
+        cases.push(TierCase {
+            member: engine::member_input(m, a, &tier, today),
+            metrics: json!({
+                "points_earned": value(core_tiers::Metric::PointsEarned, id),
+                "spend": value(core_tiers::Metric::Spend, id),
+                "visits": value(core_tiers::Metric::Visits, id),
+            }),
+        });
+        asked.push((*id, metric));
+    }
+    let answers = match cases.as_slice() {
+        [] => Vec::new(),
+        [one] => vec![engine.decide_tier(tenant.id, version, script, one).await],
+        many => match engine.decide_tiers(tenant.id, version, script, many).await {
+            Ok(answers) => answers,
+            Err(e) => vec![Err(e); many.len()],
+        },
+    };
+    for ((id, metric), answer) in asked.into_iter().zip(answers) {
+        let q = match answer {
+            Ok(code) => ladder
+                .find(&code)
+                .ok_or_else(|| unknown_tier(ladder, &code)),
+            Err(e) => Err(RuleFailure::from(&e)),
+        };
+        out.insert(id, Qualified { metric, q });
+    }
+    Ok(out)
+}
+
+fn failure(kind: &str, message: String) -> RuleFailure {
+    RuleFailure {
+        kind: kind.into(),
+        message,
+        line: None,
+        column: None,
+        limit: None,
+    }
+}
+
+fn unknown_tier(ladder: &Ladder, code: &str) -> RuleFailure {
+    let codes: Vec<&str> = ladder.tiers.iter().map(|t| t.code.as_str()).collect();
+    let shown: String = code.chars().take(64).collect();
+    failure(
+        "unknown_tier",
+        format!(
+            "the script returned \"{shown}\", which is not a tier of this ladder ({})",
+            codes.join(", ")
+        ),
+    )
+}
+
+/// Keeps a script failure for staff to see (the tiers page).
+async fn record_failure(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    version: i32,
+    during: &str,
+    f: &RuleFailure,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    tracing::info!(%member_id, version, during, kind = %f.kind, message = %f.message, "a tier script failed");
+    tiers::record_script_error(
+        tx,
+        &tiers::NewScriptError {
+            member_id,
+            ladder_version: version,
+            during,
+            kind: &f.kind,
+            message: &f.message,
+            line: f.line,
+            column: f.column,
+            limit: f.limit.as_deref(),
+            at: now,
+        },
+    )
+    .await
+}
+
 /// After an event that can qualify the member (a purchase, a check-in, an earning): the
 /// member's tier, promoted at once when the metric now reaches a higher one. Runs in the
 /// event's transaction, with the member's point account locked. Returns the tier held
 /// before and after.
+///
+/// With a ladder script, the script decides; when it fails (or names a tier the ladder does
+/// not have) the member keeps their tier, the failure is kept for staff
+/// ([`tiers::record_script_error`]) and the event goes on.
 pub async fn after_event(
     tx: &mut TenantTx,
+    engine: &RuleEngine,
     rules: &TenantRules,
     tenant: &Tenant,
     member_id: Uuid,
@@ -468,12 +771,34 @@ pub async fn after_event(
     if ladder.position(standing.tier.as_deref()) + 1 >= ladder.tiers.len() {
         return Ok((before.clone(), before));
     }
-    let metric = metrics_of(tx, ladder, &[member_id], tenant, now)
-        .await?
-        .get(&member_id)
-        .copied()
-        .unwrap_or(0);
-    let Some(to) = core_tiers::promote_on_event(ladder, &standing, metric) else {
+    let (metric, to) = if ladder.script.is_none() {
+        let metric = metrics_of(tx, ladder, &[member_id], tenant, now)
+            .await?
+            .get(&member_id)
+            .copied()
+            .unwrap_or(0);
+        (
+            metric,
+            core_tiers::promote_on_event(ladder, &standing, metric),
+        )
+    } else {
+        let rows: HashMap<Uuid, tiers::StandingRow> =
+            row.iter().map(|r| (member_id, r.clone())).collect();
+        let version = i64::from(active.version);
+        let ids = [member_id];
+        let mut by_id = qualify(tx, engine, tenant, ladder, version, &ids, &rows, now).await?;
+        let Some(Qualified { metric, q }) = by_id.remove(&member_id) else {
+            return Ok((before.clone(), before));
+        };
+        match q {
+            Ok(q) => (metric, core_tiers::promote_to(ladder, &standing, q)),
+            Err(f) => {
+                record_failure(tx, member_id, active.version, "event", &f, now).await?;
+                return Ok((before.clone(), before));
+            }
+        }
+    };
+    let Some(to) = to else {
         return Ok((before.clone(), before));
     };
     let tier = &ladder.tiers[to];
@@ -493,9 +818,12 @@ pub async fn after_event(
             to: &tier.code,
             kind: "promotion",
             metric: Some(metric),
-            threshold: Some(tier.threshold),
+            threshold: ladder.script.is_none().then_some(tier.threshold),
             ladder_version: Some(active.version),
-            reason: &reason_text(ladder, metric, tier.threshold, true),
+            reason: &match ladder.script {
+                None => reason_text(ladder, metric, tier.threshold, true),
+                Some(_) => script_reason(ladder, metric, &tier.code),
+            },
             actor,
             at: now,
         },
@@ -508,8 +836,12 @@ pub async fn after_event(
 /// it), a batch per transaction. Safe to run twice at once: batches take the run's row lock
 /// and carry on from its cursor. Each member gets exactly what [`applied`] gives, as the
 /// preview showed.
+///
+/// A member the ladder's script fails for keeps their tier; the failure is counted on the
+/// run and kept for staff.
 pub async fn reevaluate(
     db: &Db,
+    engine: &RuleEngine,
     tenant: &Tenant,
     run_id: Uuid,
     now: DateTime<Utc>,
@@ -533,7 +865,8 @@ pub async fn reevaluate(
             .map_err(|e| DbError::Aborted(format!("ladder version {}: {e}", run.version)))?;
         let ids = tiers::member_page(&mut tx, run.cursor, BATCH).await?;
         if ids.is_empty() {
-            tiers::advance_run(&mut tx, run.id, 0, 0, None, true, now).await?;
+            let p = tiers::RunProgress::default();
+            tiers::advance_run(&mut tx, run.id, p, None, true, now).await?;
             tx.commit().await?;
             continue;
         }
@@ -541,13 +874,28 @@ pub async fn reevaluate(
         // meanwhile is counted either here or by its own promotion, never lost.
         points::lock_accounts(&mut tx, &ids, now).await?;
         let rows = tiers::standings(&mut tx, &ids).await?;
-        let metrics = metrics_of(&mut tx, &ladder, &ids, tenant, now).await?;
-        let mut moved = 0;
+        let version = i64::from(run.version);
+        let qualified =
+            qualify(&mut tx, engine, tenant, &ladder, version, &ids, &rows, now).await?;
+        let mut progress = tiers::RunProgress {
+            done: ids.len() as i64,
+            ..Default::default()
+        };
         for id in &ids {
             let row = rows.get(id);
             let standing = row.map(|r| r.standing()).unwrap_or_default();
-            let metric = metrics.get(id).copied().unwrap_or(0);
-            let to = &ladder.tiers[applied(&ladder, &standing, metric, now)];
+            let Some(Qualified { metric, q }) = qualified.get(id) else {
+                continue;
+            };
+            let (metric, q) = match q {
+                Ok(q) => (*metric, *q),
+                Err(f) => {
+                    record_failure(&mut tx, *id, run.version, "run", f, now).await?;
+                    progress.errors += 1;
+                    continue;
+                }
+            };
+            let to = &ladder.tiers[core_tiers::applied(&ladder, &standing, q, now)];
             let from = row.map(|r| r.tier.as_str());
             if from == Some(to.code.as_str()) || (from.is_none() && to.threshold == 0) {
                 continue;
@@ -575,7 +923,7 @@ pub async fn reevaluate(
                     to: &to.code,
                     kind: "ladder",
                     metric: Some(metric),
-                    threshold: Some(to.threshold),
+                    threshold: ladder.script.is_none().then_some(to.threshold),
                     ladder_version: Some(run.version),
                     reason: &format!("ladder version {} published", run.version),
                     actor: "system:tiers",
@@ -583,10 +931,10 @@ pub async fn reevaluate(
                 },
             )
             .await?;
-            moved += 1;
+            progress.moved += 1;
         }
         let last = ids.last().copied();
-        tiers::advance_run(&mut tx, run.id, ids.len() as i64, moved, last, false, now).await?;
+        tiers::advance_run(&mut tx, run.id, progress, last, false, now).await?;
         tx.commit().await?;
         batches += 1;
     }
@@ -607,7 +955,7 @@ pub async fn evaluate_tenant(
     let running = tiers::latest_run(&mut tx).await?;
     tx.commit().await?;
     if let Some(r) = running.filter(|r| r.status == "running") {
-        reevaluate(db, tenant, r.id, now).await?;
+        reevaluate(db, rules, tenant, r.id, now).await?;
     }
     let Some(active) = set.ladder.clone() else {
         return Ok(json!({ "skipped": "no ladder" }));
@@ -615,7 +963,7 @@ pub async fn evaluate_tenant(
     let ladder = &active.ladder;
     let tz = engine::zone(&tenant.settings.time_zone);
     let today = now.with_timezone(&tz).date_naive();
-    let (mut seen, mut promoted, mut demoted) = (0, 0, 0);
+    let (mut seen, mut promoted, mut demoted, mut errors) = (0, 0, 0, 0);
     loop {
         let mut tx = db.tenant_tx(tenant).await?;
         let ids = tiers::due(&mut tx, today, BATCH).await?;
@@ -623,7 +971,9 @@ pub async fn evaluate_tenant(
             break;
         }
         points::lock_accounts(&mut tx, &ids, now).await?;
-        let metrics = metrics_of(&mut tx, ladder, &ids, tenant, now).await?;
+        let rows = tiers::standings(&mut tx, &ids).await?;
+        let version = i64::from(active.version);
+        let qualified = qualify(&mut tx, rules, tenant, ladder, version, &ids, &rows, now).await?;
         for id in &ids {
             // Locked, and read again: another replica may have done this member today.
             let Some(row) = tiers::standing(&mut tx, *id, true).await? else {
@@ -633,8 +983,30 @@ pub async fn evaluate_tenant(
                 continue;
             }
             seen += 1;
-            let metric = metrics.get(id).copied().unwrap_or(0);
-            let e = core_tiers::evaluate(ladder, &row.standing(), metric, now);
+            let Some(Qualified { metric, q }) = qualified.get(id) else {
+                continue;
+            };
+            let metric = *metric;
+            let q = match q {
+                Ok(q) => *q,
+                Err(f) => {
+                    // The tier stays as it is; the member is done for today all the same.
+                    errors += 1;
+                    record_failure(&mut tx, *id, active.version, "evaluation", f, now).await?;
+                    tiers::save_standing(
+                        &mut tx,
+                        *id,
+                        &row.standing(),
+                        row.pin_reason.as_deref(),
+                        row.pinned_by.as_deref(),
+                        Some(today),
+                        now,
+                    )
+                    .await?;
+                    continue;
+                }
+            };
+            let e = core_tiers::evaluate_qualified(ladder, &row.standing(), q, now);
             tiers::save_standing(
                 &mut tx,
                 *id,
@@ -661,9 +1033,12 @@ pub async fn evaluate_tenant(
                         to: &to,
                         kind: m.as_str(),
                         metric: Some(metric),
-                        threshold: Some(e.threshold),
+                        threshold: ladder.script.is_none().then_some(e.threshold),
                         ladder_version: Some(active.version),
-                        reason: &reason_text(ladder, metric, e.threshold, up),
+                        reason: &match ladder.script {
+                            None => reason_text(ladder, metric, e.threshold, up),
+                            Some(_) => script_reason(ladder, metric, &to),
+                        },
                         actor: "system:tiers",
                         at: now,
                     },
@@ -673,7 +1048,7 @@ pub async fn evaluate_tenant(
         }
         tx.commit().await?;
     }
-    Ok(json!({ "members": seen, "promoted": promoted, "demoted": demoted }))
+    Ok(json!({ "members": seen, "promoted": promoted, "demoted": demoted, "errors": errors }))
 }
 
 fn counts_view(ladder: &Ladder, counts: &HashMap<String, i64>) -> Vec<TierCount> {
@@ -819,6 +1194,16 @@ async fn given_or_draft(tx: &mut TenantTx, given: Option<&LadderDoc>) -> Result<
     }
 }
 
+/// Where a ladder's script is named in errors: `ladder.script` when the request gave the
+/// ladder, `script` for the saved draft.
+fn script_field(given: bool) -> &'static str {
+    if given {
+        "ladder.script"
+    } else {
+        "script"
+    }
+}
+
 fn no_ladder() -> ApiError {
     ApiError::conflict(
         "no_ladder",
@@ -836,6 +1221,39 @@ fn check_reason(reason: &str) -> Result<String, ApiError> {
 }
 
 impl TiersApi {
+    /// Compiles a ladder's script, if it has one: `Ok`, or a 422 naming `field` with the line
+    /// and column.
+    async fn check_script(
+        &self,
+        tenant: i64,
+        ladder: &Ladder,
+        field: &str,
+    ) -> Result<(), ApiError> {
+        match &ladder.script {
+            None => Ok(()),
+            Some(script) => match self.compile(tenant, script).await? {
+                None => Ok(()),
+                Some(f) => Err(crate::rules::compile_problem(&f, field)),
+            },
+        }
+    }
+
+    /// Compiles a tier script: `None`, or the compile error with line and column.
+    async fn compile(&self, tenant: i64, script: &str) -> Result<Option<RuleFailure>, ApiError> {
+        let compiled = self
+            .state
+            .rules
+            .compile_tier(tenant, DRAFT_VERSION, script)
+            .await;
+        match compiled {
+            Ok(()) => Ok(None),
+            Err(e) if matches!(e.kind, RuleErrorKind::Compile | RuleErrorKind::Limit) => {
+                Ok(Some(RuleFailure::from(&e)))
+            }
+            Err(e) => Err(crate::rules::unavailable_error(&e)),
+        }
+    }
+
     fn version_view(
         v: tiers::LadderVersion,
         active: Option<i32>,
@@ -847,6 +1265,57 @@ impl TiersApi {
             note: v.note,
             published_by: v.published_by,
             published_at: v.published_at,
+        })
+    }
+
+    /// The export's transaction and filter: one member or all, moves from the local day
+    /// `from` through the local day `to` (both included).
+    async fn history_cursor(
+        &self,
+        auth: &TenantAuth,
+        member_id: Option<Uuid>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<HistoryCursor, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(auth, Some(Permission::ReportsRead))
+            .await?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if t < f {
+                return Err(ApiError::invalid_field("to", "must not be before from"));
+            }
+        }
+        if let Some(id) = member_id {
+            members::get(&mut tx, id).await.map_err(|e| match e {
+                DbError::NotFound => {
+                    ApiError::invalid_field("member_id", "there is no such member")
+                }
+                other => other.into(),
+            })?;
+        }
+        let tz = engine::zone(&me.tenant.settings.time_zone);
+        let day_start = |d: NaiveDate| patron_core::points::start_of_day(tz, d);
+        let filter = tiers::HistoryFilter {
+            member_id,
+            from: from.map(day_start),
+            until: to.and_then(|d| d.succ_opt()).map(day_start),
+        };
+        patron_db::audit::record(
+            &mut tx,
+            self.state.now(),
+            &me.subject(),
+            "tiers.history_exported",
+            "tiers",
+            json!({ "member_id": member_id, "from": from, "to": to }),
+        )
+        .await?;
+        Ok(HistoryCursor {
+            tx: Some(tx),
+            filter,
+            after: None,
+            tz,
+            header: true,
         })
     }
 
@@ -890,6 +1359,7 @@ impl TiersApi {
         let active = tiers::active(&mut tx).await?;
         let draft = tiers::draft(&mut tx).await?;
         let run = tiers::latest_run(&mut tx).await?;
+        let (script_errors, script_errors_total) = tiers::script_errors(&mut tx, 50).await?;
         let (active, counts) = match active {
             Some(v) => {
                 let ladder = stored(v.ladder.clone())?;
@@ -913,6 +1383,8 @@ impl TiersApi {
             draft,
             counts,
             run: run.map(run_view),
+            script_errors: script_errors.into_iter().map(script_error_view).collect(),
+            script_errors_total,
         }))
     }
 
@@ -932,7 +1404,8 @@ impl TiersApi {
             .state
             .authorize(&auth, Some(Permission::TiersWrite))
             .await?;
-        req.0.parse("")?;
+        let ladder = req.0.parse("")?;
+        self.check_script(me.tenant.id, &ladder, "script").await?;
         let value = serde_json::to_value(&req.0).map_err(|e| ApiError::internal(&e))?;
         let d = tiers::save_draft(&mut tx, &value, &me.subject(), self.state.now()).await?;
         tx.commit().await?;
@@ -940,6 +1413,30 @@ impl TiersApi {
             ladder: req.0,
             updated_by: d.updated_by,
             updated_at: d.updated_at,
+        }))
+    }
+
+    /// Compile a tier script: `ok`, or the error with line and column (for the editor).
+    #[oai(
+        path = "/tiers/script/check",
+        method = "post",
+        operation_id = "checkTierScript",
+        transform = "needs_tiers"
+    )]
+    async fn check_script_endpoint(
+        &self,
+        auth: TenantAuth,
+        req: Json<TierScriptInput>,
+    ) -> Result<Json<TierScriptCheck>, ApiError> {
+        let (tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::TiersWrite))
+            .await?;
+        drop(tx);
+        let error = self.compile(me.tenant.id, &req.0.script).await?;
+        Ok(Json(TierScriptCheck {
+            ok: error.is_none(),
+            error,
         }))
     }
 
@@ -961,6 +1458,8 @@ impl TiersApi {
             .authorize(&auth, Some(Permission::TiersWrite))
             .await?;
         let draft = given_or_draft(&mut tx, req.0.ladder.as_ref()).await?;
+        let field = script_field(req.0.ladder.is_some());
+        self.check_script(me.tenant.id, &draft, field).await?;
         let now = self.state.now();
         let current = tiers::active(&mut tx).await?;
         let current = match current {
@@ -971,6 +1470,8 @@ impl TiersApi {
         let (mut total, mut moving) = (0_i64, 0_i64);
         let mut draft_counts: HashMap<String, i64> = HashMap::new();
         let mut moves = Vec::new();
+        let (mut errors, mut error_samples) = (0_i64, Vec::new());
+        let engine = &self.state.rules;
         loop {
             let ids = tiers::member_page(&mut tx, after, 2000).await?;
             let Some(last) = ids.last().copied() else {
@@ -978,12 +1479,39 @@ impl TiersApi {
             };
             after = Some(last);
             let rows = tiers::standings(&mut tx, &ids).await?;
-            let metrics = metrics_of(&mut tx, &draft, &ids, &me.tenant, now).await?;
+            let tenant = &me.tenant;
+            let qualified = qualify(
+                &mut tx,
+                engine,
+                tenant,
+                &draft,
+                DRAFT_VERSION,
+                &ids,
+                &rows,
+                now,
+            )
+            .await?;
             for id in &ids {
                 total += 1;
-                let standing = rows.get(id).map(|r| r.standing()).unwrap_or_default();
-                let metric = metrics.get(id).copied().unwrap_or(0);
-                let to = &draft.tiers[applied(&draft, &standing, metric, now)].code;
+                let row = rows.get(id);
+                let standing = row.map(|r| r.standing()).unwrap_or_default();
+                let (metric, to) = match qualified.get(id).map(|x| (x.metric, &x.q)) {
+                    Some((metric, Ok(q))) => (
+                        metric,
+                        &draft.tiers[core_tiers::applied(&draft, &standing, *q, now)].code,
+                    ),
+                    other => {
+                        // As a publish would: the member stays where they are.
+                        errors += 1;
+                        if let Some((_, Err(f))) = other {
+                            if error_samples.len() < 20 {
+                                error_samples.push((*id, f.clone()));
+                            }
+                        }
+                        let metric = other.map_or(0, |o| o.0);
+                        (metric, &draft.tier(row.map(|r| r.tier.as_str())).code)
+                    }
+                };
                 *draft_counts.entry(to.clone()).or_default() += 1;
                 let from = match &current {
                     Some(l) => l.tier(standing.tier.as_deref()).code.clone(),
@@ -1008,6 +1536,15 @@ impl TiersApi {
                 metric,
             });
         }
+        let mut samples = Vec::with_capacity(error_samples.len());
+        for (id, error) in error_samples {
+            let m = members::get(&mut tx, id).await?;
+            samples.push(TierPreviewError {
+                member_id: id,
+                name: m.name,
+                error,
+            });
+        }
         let now_counts = match &current {
             Some(l) => current_counts(&mut tx, l).await?,
             None => Vec::new(),
@@ -1020,6 +1557,8 @@ impl TiersApi {
             draft: counts_view(&draft, &draft_counts),
             moving,
             moves: move_views,
+            errors,
+            error_samples: samples,
         }))
     }
 
@@ -1044,9 +1583,12 @@ impl TiersApi {
             return Err(ApiError::invalid_field("note", "at most 500 characters"));
         }
         let ladder = given_or_draft(&mut tx, req.0.ladder.as_ref()).await?;
+        let field = script_field(req.0.ladder.is_some());
+        self.check_script(me.tenant.id, &ladder, field).await?;
         let now = self.state.now();
         let value = serde_json::to_value(&ladder).map_err(|e| ApiError::internal(&e))?;
         let v = tiers::publish(&mut tx, &value, &req.0.note, &me.subject(), now).await?;
+        tiers::clear_script_errors(&mut tx).await?;
         let run = self.start_run(&mut tx, v.version, now).await?;
         audit(&mut tx, &me, "tiers.publish", v.version, now).await?;
         tx.commit().await?;
@@ -1057,6 +1599,120 @@ impl TiersApi {
             version: Self::version_view(v, Some(version))?,
             run: run_view(run),
         }))
+    }
+
+    /// Export the tier history (every member's, or one member's) as CSV, streamed, oldest
+    /// first; `from` and `to` are local days, both included.
+    #[oai(
+        path = "/tiers/history/export.csv",
+        method = "get",
+        operation_id = "exportTierHistoryCsv",
+        transform = "export_read"
+    )]
+    async fn export_history_csv(
+        &self,
+        auth: TenantAuth,
+        member_id: Query<Option<Uuid>>,
+        from: Query<Option<NaiveDate>>,
+        to: Query<Option<NaiveDate>>,
+    ) -> Result<TierHistoryCsv, ApiError> {
+        let cursor = self
+            .history_cursor(&auth, member_id.0, from.0, to.0)
+            .await?;
+        let stream = futures::stream::unfold(cursor, |mut c| async move {
+            if c.header {
+                c.header = false;
+                let mut bytes = "\u{feff}".as_bytes().to_vec();
+                bytes.extend(crate::member_files::csv_line(
+                    HISTORY_COLUMNS.map(String::from).to_vec(),
+                ));
+                return Some((Ok::<Vec<u8>, std::io::Error>(bytes), c));
+            }
+            match c.next_page().await {
+                Ok(Some(rows)) => {
+                    let mut bytes = Vec::new();
+                    for row in rows {
+                        bytes.extend(crate::member_files::csv_line(row));
+                    }
+                    Some((Ok(bytes), c))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "tier history export stopped");
+                    c.tx = None;
+                    Some((Err(std::io::Error::other("export failed")), c))
+                }
+            }
+        });
+        Ok(TierHistoryCsv::Ok(
+            Binary(Body::from_bytes_stream(stream)),
+            "attachment; filename=\"tier-history.csv\"".into(),
+        ))
+    }
+
+    /// Export the tier history (every member's, or one member's) as an Excel workbook,
+    /// written with bounded memory to a temporary file and sent from it; `from` and `to` are
+    /// local days, both included.
+    #[oai(
+        path = "/tiers/history/export.xlsx",
+        method = "get",
+        operation_id = "exportTierHistoryXlsx",
+        transform = "export_read"
+    )]
+    async fn export_history_xlsx(
+        &self,
+        auth: TenantAuth,
+        member_id: Query<Option<Uuid>>,
+        from: Query<Option<NaiveDate>>,
+        to: Query<Option<NaiveDate>>,
+    ) -> Result<TierHistoryXlsx, ApiError> {
+        let mut cursor = self
+            .history_cursor(&auth, member_id.0, from.0, to.0)
+            .await?;
+        // As the member export: pages go to a blocking writer in constant-memory mode, and
+        // the workbook to an unnamed temporary file.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<String>>>(4);
+        let writer = tokio::task::spawn_blocking(
+            move || -> Result<std::fs::File, rust_xlsxwriter::XlsxError> {
+                use std::io::Seek;
+                let mut wb = rust_xlsxwriter::Workbook::new();
+                let ws = wb.add_worksheet_with_constant_memory();
+                for (c, h) in HISTORY_COLUMNS.iter().enumerate() {
+                    ws.write_string(0, c as u16, *h)?;
+                }
+                let mut r = 1u32;
+                while let Some(rows) = rx.blocking_recv() {
+                    for row in rows {
+                        for (c, v) in row.iter().enumerate() {
+                            if !v.is_empty() {
+                                ws.write_string(r, c as u16, v)?;
+                            }
+                        }
+                        r += 1;
+                    }
+                }
+                let mut file = tempfile::tempfile()?;
+                wb.save_to_writer(&mut file)?;
+                file.rewind()?;
+                Ok(file)
+            },
+        );
+        while let Some(rows) = cursor.next_page().await? {
+            if tx.send(rows).await.is_err() {
+                break;
+            }
+        }
+        drop(tx);
+        let file = writer
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(TierHistoryXlsx::Ok(
+            Binary(Body::from_async_read(tokio::io::BufReader::new(
+                tokio::fs::File::from_std(file),
+            ))),
+            "attachment; filename=\"tier-history.xlsx\"".into(),
+        ))
     }
 
     /// Every published version, newest first.
@@ -1104,6 +1760,7 @@ impl TiersApi {
         };
         let now = self.state.now();
         tiers::activate(&mut tx, v.version, &me.subject(), now).await?;
+        tiers::clear_script_errors(&mut tx).await?;
         let run = self.start_run(&mut tx, v.version, now).await?;
         audit(&mut tx, &me, "tiers.rollback", v.version, now).await?;
         tx.commit().await?;

@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 /// What a tier is earned by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Points earned in the window (earnings less reversals; never the spendable balance,
@@ -174,9 +174,16 @@ pub struct Ladder {
     #[serde(default)]
     pub demotion: Demotion,
     pub tiers: Vec<Tier>,
+    /// A Rhai script that decides the qualifying tier instead of the thresholds: it sees
+    /// `member` and `metrics` and returns a tier code. Retention, demotion and pins apply to
+    /// what it decides exactly as to the thresholds' answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
 }
 
 pub const MAX_TIERS: usize = 20;
+/// The longest tier script accepted, in bytes.
+pub const MAX_SCRIPT: usize = 64 * 1024;
 const MAX_PERKS: usize = 20;
 
 impl Ladder {
@@ -201,6 +208,21 @@ impl Ladder {
         }
         if self.tiers.len() > MAX_TIERS {
             bad(&mut v, "tiers".into(), format!("at most {MAX_TIERS} tiers"));
+        }
+        if let Some(script) = &self.script {
+            if script.trim().is_empty() {
+                bad(
+                    &mut v,
+                    "script".into(),
+                    "write a script or leave it out".into(),
+                );
+            } else if script.len() > MAX_SCRIPT {
+                bad(
+                    &mut v,
+                    "script".into(),
+                    format!("at most {} KiB", MAX_SCRIPT / 1024),
+                );
+            }
         }
         let mut codes = std::collections::HashSet::new();
         for (i, t) in self.tiers.iter().enumerate() {
@@ -299,6 +321,12 @@ impl Ladder {
             .unwrap_or(0)
     }
 
+    /// The position of the tier whose code is exactly `code`, if the ladder has one (what a
+    /// tier script returned, say).
+    pub fn find(&self, code: &str) -> Option<usize> {
+        self.tiers.iter().position(|t| t.code == code)
+    }
+
     /// The position of tier `code`; the first tier for none or a code the ladder no longer has.
     pub fn position(&self, code: Option<&str>) -> usize {
         code.and_then(|c| self.tiers.iter().position(|t| t.code == c))
@@ -357,9 +385,14 @@ pub struct Evaluation {
 /// When an event lands: promotion only, at once, to the tier the metric reaches.
 /// Returns the new tier's position when the member moves up.
 pub fn promote_on_event(ladder: &Ladder, standing: &Standing, metric: i64) -> Option<usize> {
+    promote_to(ladder, standing, ladder.qualifying(metric))
+}
+
+/// When an event lands and the member qualifies for the tier at position `q` (by the
+/// thresholds or the ladder's script): that tier when it is higher than the current one.
+pub fn promote_to(ladder: &Ladder, standing: &Standing, q: usize) -> Option<usize> {
     let current = ladder.position(standing.tier.as_deref());
-    let q = ladder.qualifying(metric);
-    (q > current).then_some(q)
+    (q > current && q < ladder.tiers.len()).then_some(q)
 }
 
 /// The scheduled evaluation of one member at `now`: promotions the events missed, pins that
@@ -370,8 +403,19 @@ pub fn evaluate(
     metric: i64,
     now: DateTime<Utc>,
 ) -> Evaluation {
+    evaluate_qualified(ladder, standing, ladder.qualifying(metric), now)
+}
+
+/// [`evaluate`] for a member who qualifies for the tier at position `q` (by the thresholds
+/// or the ladder's script).
+pub fn evaluate_qualified(
+    ladder: &Ladder,
+    standing: &Standing,
+    q: usize,
+    now: DateTime<Utc>,
+) -> Evaluation {
     let mut s = standing.clone();
-    let q = ladder.qualifying(metric);
+    let q = q.min(ladder.tiers.len() - 1);
     let mut lapsed = false;
     if let Some(pin) = &s.pin {
         if pin.until > now {
@@ -426,6 +470,17 @@ pub fn evaluate(
             Move::Demotion
         }),
         threshold,
+    }
+}
+
+/// The tier a member gets when a ladder is (re)applied to everyone, for a member who
+/// qualifies for position `q`: that tier, or their pinned tier while the pin holds and is
+/// higher.
+pub fn applied(ladder: &Ladder, standing: &Standing, q: usize, now: DateTime<Utc>) -> usize {
+    let q = q.min(ladder.tiers.len() - 1);
+    match &standing.pin {
+        Some(p) if p.until > now => q.max(ladder.find(&p.tier).unwrap_or(0)),
+        _ => q,
     }
 }
 
@@ -493,6 +548,7 @@ mod tests {
                 tier("gold", 200),
                 tier("platinum", 300),
             ],
+            script: None,
         }
     }
 
@@ -581,6 +637,43 @@ mod tests {
         assert_eq!(e.standing.tier.as_deref(), Some("base"));
         assert_eq!(e.standing.pin, None);
         assert_eq!(e.moved, Some(Move::PinLapsed));
+    }
+
+    #[test]
+    fn a_qualifying_tier_decided_elsewhere_gets_the_same_retention_demotion_and_pins() {
+        let l = ladder(Demotion::OneRung, 3);
+        // The script's answer (gold) promotes on an event whatever the metric.
+        assert_eq!(promote_to(&l, &standing("silver"), 2), Some(2));
+        assert_eq!(promote_to(&l, &standing("gold"), 1), None);
+        // Below gold per the script: retained, then one rung down.
+        let e = evaluate_qualified(&l, &standing("platinum"), 0, at(1));
+        assert_eq!(e.moved, None);
+        let e = evaluate_qualified(&l, &e.standing, 0, at(4));
+        assert_eq!(e.moved, Some(Move::Demotion));
+        assert_eq!(e.standing.tier.as_deref(), Some("gold"));
+        let pinned = Standing {
+            pin: Some(Pin {
+                tier: "gold".into(),
+                until: at(10),
+            }),
+            ..standing("gold")
+        };
+        assert_eq!(applied(&l, &pinned, 0, at(9)), 2);
+        assert_eq!(applied(&l, &pinned, 3, at(9)), 3);
+        assert_eq!(applied(&l, &pinned, 0, at(10)), 0);
+        assert_eq!(l.find("gold"), Some(2));
+        assert_eq!(l.find("diamond"), None);
+    }
+
+    #[test]
+    fn a_blank_or_oversized_script_is_refused() {
+        let mut l = ladder(Demotion::OneRung, 0);
+        l.script = Some("  ".into());
+        assert_eq!(l.validate().unwrap_err()[0].field, "script");
+        l.script = Some("x".repeat(MAX_SCRIPT + 1));
+        assert_eq!(l.validate().unwrap_err()[0].field, "script");
+        l.script = Some(r#""gold""#.into());
+        assert!(l.validate().is_ok());
     }
 
     #[test]

@@ -265,7 +265,7 @@ impl JobRunner {
                         .and_then(|v| v.as_str())
                         .and_then(|s| s.parse().ok())
                         .ok_or_else(|| anyhow::anyhow!("{} needs a run", job.kind))?;
-                    patron_api::tiers::reevaluate(&self.db, &t, run, now).await
+                    patron_api::tiers::reevaluate(&self.db, &self.rules, &t, run, now).await
                 };
                 Ok(r?)
             }
