@@ -16,11 +16,22 @@ interface Props {
   /** Told the latest compile result (undefined: compiles). */
   onValidated?: (error: RuleFailure | undefined) => void;
   label: string;
+  /** How to compile (default: as a point rule); answers the compile error, if any. */
+  check?: (script: string) => Promise<RuleFailure | null | undefined>;
+  testId?: string;
 }
 
-export function ScriptEditor({ value, onChange, readOnly, validate, onValidated, label }: Props) {
+async function checkRule(script: string): Promise<RuleFailure | null | undefined> {
+  const { data } = await api.POST('/rules/validate', { body: { script } });
+  if (!data) throw new Error('not checked');
+  return data.error;
+}
+
+export function ScriptEditor({ value, onChange, readOnly, validate, onValidated, label, check, testId }: Props) {
   const report = useRef(onValidated);
   report.current = onValidated;
+  const compile = useRef(check ?? checkRule);
+  compile.current = check ?? checkRule;
   const extensions = useMemo(() => {
     const list = [rust(), lintGutter()];
     if (validate) {
@@ -29,12 +40,16 @@ export function ScriptEditor({ value, onChange, readOnly, validate, onValidated,
           async (view): Promise<Diagnostic[]> => {
             const text = view.state.doc.toString();
             if (!text.trim()) return [];
-            const { data } = await api.POST('/rules/validate', { body: { script: text } });
-            if (!data) return [];
+            let error: RuleFailure | null | undefined;
+            try {
+              error = await compile.current(text);
+            } catch {
+              return [];
+            }
             // The document may have changed while the server answered; the linter runs again then.
             if (view.state.doc.toString() !== text) return [];
-            report.current?.(data.error ?? undefined);
-            return toDiagnostics(text, data.error);
+            report.current?.(error ?? undefined);
+            return toDiagnostics(text, error);
           },
           { delay: 600 },
         ),
@@ -43,7 +58,7 @@ export function ScriptEditor({ value, onChange, readOnly, validate, onValidated,
     return list;
   }, [validate]);
   return (
-    <div data-testid="rule-editor" className="rule-editor" aria-label={label}>
+    <div data-testid={testId ?? 'rule-editor'} className="rule-editor" aria-label={label}>
       <CodeMirror
         value={value}
         onChange={onChange}

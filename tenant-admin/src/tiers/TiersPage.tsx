@@ -1,6 +1,8 @@
 // The tier ladder: the editor (metric, window, retention, demotion, the rungs and their
 // benefits), saving the draft, the preview (members per tier now and under the draft, and
-// who would move), publishing with the re-evaluation's progress, and the versions.
+// who would move), publishing with the re-evaluation's progress, and the versions; the
+// optional tier script (with its compile errors at their line, and the members it failed
+// for), and the tier history export.
 import { useEffect, useMemo, useState } from 'react';
 import {
   Alert,
@@ -23,7 +25,7 @@ import {
   Typography,
   type FormInstance,
 } from 'antd';
-import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
+import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, DownloadOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -33,6 +35,8 @@ import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
+import { ScriptEditor } from '../rules/ScriptEditor';
+import { failureText, type RuleFailure } from '../rules/diagnostics';
 import { EChart } from './EChart';
 import { tiersKeys } from './keys';
 import {
@@ -176,8 +180,10 @@ export function TiersPage() {
       <Form<LadderForm> form={form} name="ladder" layout="vertical" disabled={!editable} initialValues={emptyForm()}>
         <LadderSettings currency={currency} />
         <TierList currency={currency} />
+        <ScriptCard editable={editable} />
       </Form>
       {preview && <PreviewCard preview={preview} />}
+      {can('reports:read') && <ExportCard />}
       <VersionsCard />
       {publishing && (
         <PublishModal
@@ -228,8 +234,155 @@ function StatusCard({ overview, loading }: { overview: Overview | undefined; loa
               percent={runPercent(run)}
               status={run.status === 'running' ? 'active' : run.status === 'done' ? 'success' : 'normal'}
             />
+            {run.errors > 0 && (
+              <Typography.Text type="danger" data-testid="tiers-run-errors">
+                {t('tiers.script.runErrors', { errors: run.errors })}
+              </Typography.Text>
+            )}
           </div>
         )}
+        {overview && overview.script_errors_total > 0 && <ScriptErrors overview={overview} />}
+      </Space>
+    </Card>
+  );
+}
+
+/** Members the tier script in force failed for: their latest error. */
+function ScriptErrors({ overview }: { overview: Overview }) {
+  const { t, i18n } = useTranslation();
+  const { me } = useAuth();
+  return (
+    <div data-testid="tiers-script-errors">
+      <Alert type="warning" showIcon message={t('tiers.script.errors', { total: overview.script_errors_total })} />
+      <Table<Schemas['TierScriptErrorView']>
+        rowKey="member_id"
+        size="small"
+        style={{ marginTop: 8 }}
+        dataSource={overview.script_errors}
+        pagination={{ pageSize: 5, hideOnSinglePage: true }}
+        scroll={{ x: 'max-content' }}
+        columns={[
+          {
+            title: t('tiers.script.member'),
+            dataIndex: 'member_name',
+            render: (name: string, e) => <Link to={`/members/${e.member_id}`}>{name || e.member_id.slice(-6)}</Link>,
+          },
+          {
+            title: t('tiers.script.during'),
+            dataIndex: 'during',
+            render: (d: string) => t(`tiers.script.duringKinds.${d}`, { defaultValue: d }),
+          },
+          { title: t('tiers.script.what'), key: 'error', render: (_, e) => failureText(e.error) },
+          { title: t('tiers.script.failures'), dataIndex: 'failures' },
+          {
+            title: t('tiers.script.at'),
+            dataIndex: 'at',
+            render: (at: string) => formatDateTime(at, i18n.language, me?.tenant.time_zone),
+          },
+        ]}
+      />
+    </div>
+  );
+}
+
+/** The optional script that decides the tier, compiled by the server as it is typed. */
+function ScriptCard({ editable }: { editable: boolean }) {
+  const { t } = useTranslation();
+  const script = (Form.useWatch('script') as string | undefined) ?? '';
+  const [error, setError] = useState<RuleFailure>();
+  const check = async (text: string) => {
+    const { data } = await api.POST('/tiers/script/check', { body: { script: text } });
+    if (!data) throw new Error('not checked');
+    return data.error;
+  };
+  return (
+    <Card size="small" title={t('tiers.script.title')} style={{ marginBottom: 16 }} data-testid="tiers-script">
+      <Typography.Paragraph type="secondary">{t('tiers.script.explain')}</Typography.Paragraph>
+      {/* The item gives the editor its value and shows the server's `script` problems. */}
+      <Form.Item name="script" style={{ marginBottom: 0 }}>
+        <ScriptEditor
+          value={script}
+          onChange={() => undefined}
+          readOnly={!editable}
+          validate={editable}
+          onValidated={setError}
+          check={check}
+          label={t('tiers.script.label')}
+          testId="tiers-script-editor"
+        />
+      </Form.Item>
+      {script.trim() && (
+        <div style={{ marginTop: 8 }} data-testid="tiers-script-status">
+          {error ? (
+            <Typography.Text type="danger">{scriptErrorText(t, error)}</Typography.Text>
+          ) : (
+            <Typography.Text type="success">{t('tiers.script.compiles')}</Typography.Text>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function scriptErrorText(t: (key: string, o?: Record<string, unknown>) => string, e: RuleFailure): string {
+  return e.line && e.column
+    ? t('tiers.script.error', { line: e.line, column: e.column, message: e.message })
+    : t('tiers.script.errorNoPlace', { message: e.message });
+}
+
+/** Tier history as CSV or Excel: everyone's or one member's, between two days. */
+function ExportCard() {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [memberId, setMemberId] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [exporting, setExporting] = useState<'csv' | 'xlsx'>();
+  async function exportAs(format: 'csv' | 'xlsx') {
+    setExporting(format);
+    try {
+      const query = {
+        ...(memberId.trim() ? { member_id: memberId.trim() } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+      };
+      const { data, error, response } =
+        format === 'csv'
+          ? await api.GET('/tiers/history/export.csv', { params: { query }, parseAs: 'blob' })
+          : await api.GET('/tiers/history/export.xlsx', { params: { query }, parseAs: 'blob' });
+      if (error !== undefined || !response.ok || !data) throw ApiProblem.from(response.status, error as never);
+      const url = URL.createObjectURL(data as Blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `tier-history.${format}`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      void message.error(errorText(t, err));
+    } finally {
+      setExporting(undefined);
+    }
+  }
+  return (
+    <Card size="small" title={t('tiers.export.title')} style={{ marginBottom: 16 }} data-testid="tiers-export">
+      <Space wrap>
+        <Input
+          placeholder={t('tiers.export.member')}
+          aria-label={t('tiers.export.member')}
+          value={memberId}
+          onChange={(e) => setMemberId(e.target.value)}
+          style={{ width: 320 }}
+        />
+        <Input type="date" aria-label={t('tiers.export.from')} value={from} onChange={(e) => setFrom(e.target.value)} />
+        <Input type="date" aria-label={t('tiers.export.to')} value={to} onChange={(e) => setTo(e.target.value)} />
+        <Button icon={<DownloadOutlined />} loading={exporting === 'csv'} onClick={() => void exportAs('csv')} data-testid="tiers-export-csv">
+          {t('tiers.export.csv')}
+        </Button>
+        <Button icon={<DownloadOutlined />} loading={exporting === 'xlsx'} onClick={() => void exportAs('xlsx')} data-testid="tiers-export-xlsx">
+          {t('tiers.export.xlsx')}
+        </Button>
       </Space>
     </Card>
   );
@@ -452,6 +605,25 @@ function PreviewCard({ preview }: { preview: Preview }) {
       <Typography.Paragraph>
         {t('tiers.preview.summary', { total: preview.total, moving: preview.moving })}
       </Typography.Paragraph>
+      {preview.errors > 0 && (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 16 }}
+          data-testid="tiers-preview-errors"
+          message={t('tiers.preview.errors', { errors: preview.errors })}
+          description={
+            <ul style={{ margin: 0, paddingLeft: 16 }}>
+              {preview.error_samples.map((e) => (
+                <li key={e.member_id}>
+                  <Link to={`/members/${e.member_id}`}>{e.name || e.member_id.slice(-6)}</Link>
+                  {`: ${failureText(e.error)}`}
+                </li>
+              ))}
+            </ul>
+          }
+        />
+      )}
       <EChart
         testId="tiers-preview-chart"
         label={t('tiers.preview.chart')}

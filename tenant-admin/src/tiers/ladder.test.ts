@@ -78,6 +78,15 @@ describe('ladder form', () => {
     expect(toLadder({ ...f, window_kind: 'since_joining' }).window).toEqual({ kind: 'since_joining', days: 0 });
   });
 
+  it('sends the tier script only when there is one', () => {
+    const withScript = { ...ladder, script: 'if metrics.visits >= 12 { "gold" } else { "basic" }' };
+    expect(toLadder(toForm(withScript))).toEqual(withScript);
+    expect(toForm(ladder).script).toBe('');
+    expect(toLadder({ ...toForm(ladder), script: '  \n' })).not.toHaveProperty('script');
+    expect(formItemOf('ladder.script')).toEqual(['script']);
+    expect(formItemOf('script')).toEqual(['script']);
+  });
+
   it('moves a rung', () => {
     expect(moved(['a', 'b', 'c'], 2, 1)).toEqual(['a', 'c', 'b']);
     expect(moved(['a', 'b'], 0, 5)).toEqual(['a', 'b']);

@@ -39,6 +39,8 @@ export interface LadderForm {
   retention_days?: number | null;
   demotion: Demotion;
   tiers: TierForm[];
+  /** The optional Rhai script that decides the tier ('' for none). */
+  script?: string;
 }
 
 /** Colours offered for new tiers, bottom rung first. */
@@ -118,6 +120,7 @@ export function toForm(ladder: Ladder, digits = 2): LadderForm {
       birthday_gift_points: t.benefits?.birthday_gift_points ?? 0,
       perks: (t.benefits?.perks ?? []).map((p) => ({ zh: p['zh-CN'], en: p.en })),
     })),
+    script: ladder.script ?? '',
   };
 }
 
@@ -150,6 +153,7 @@ export function toLadder(form: LadderForm, digits = 2): Ladder {
         },
       }),
     ),
+    ...(trim(form.script) ? { script: form.script } : {}),
   };
 }
 
@@ -173,6 +177,8 @@ export function formItemOf(field: string): NamePath | undefined {
       return ['retention_days'];
     case 'demotion':
       return ['demotion'];
+    case 'script':
+      return ['script'];
   }
   const m = /^tiers\[(\d+)\]\.(.+)$/.exec(path);
   if (!m) return undefined;
