@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use sqlx::Connection;
 
 const PER_YUAN: &str = r#"award(floor_div(event.amount, 100), "1 point per yuan");"#;
 
@@ -986,4 +987,72 @@ async fn birthdays_earn_once_a_year_on_the_local_day_and_leap_day_birthdays_coun
     assert_eq!(balance(&app, &owner, &other).await["balance"], 100);
     assert_eq!(balance(&app, &owner, &leap).await["balance"], 100);
     assert_ledger_agrees(&app, &t.slug).await;
+}
+
+/// The ledger's rows carry no foreign key of their own (they are written under the lock on
+/// the member's account, which does): `patron verify` reports any that have no account.
+/// Purchases name their member by card in the same one-statement read, and a lost card is
+/// refused on its field.
+#[tokio::test]
+async fn verify_reports_ledger_rows_without_an_account_and_lost_cards_are_refused() {
+    let app = spawn_app().await;
+    let t = app.signup_on("orphans", "pro").await;
+    let owner = t.owner();
+    publish(&app, &owner, "purchase", PER_YUAN).await;
+    let m = member(&app, &owner, "Ann").await;
+    let card = app.get(&format!("/api/v1/members/{m}"), &owner).await.body["card_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .post(
+            "/api/v1/purchases",
+            &owner,
+            json!({ "external_id": "o-1", "card_number": card, "amount": 500 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["member_id"], m.as_str());
+    assert_eq!(r.body["balance"], 5);
+    assert_ledger_agrees(&app, &t.slug).await;
+
+    let r = app
+        .post(&format!("/api/v1/cards/{card}/lost"), &owner, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .post(
+            "/api/v1/purchases",
+            &owner,
+            json!({ "external_id": "o-2", "card_number": card, "amount": 500 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.body["fields"][0]["field"], "card_number");
+    assert!(
+        r.body["fields"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("lost"),
+        "{:?}",
+        r.body
+    );
+
+    // A purchase stored for a member who has no account (it earned nothing, so no entry
+    // or lot would show it).
+    let other = member(&app, &owner, "Bo").await;
+    sqlx::query(&format!(
+        "INSERT INTO t_{}.purchases (id, external_id, request_hash, member_id, amount, currency, \
+         occurred_at, recorded_at, recorded_by, points, response) \
+         VALUES (gen_random_uuid(), 'o-3', '\\x00', $1::uuid, 0, 'CNY', now(), now(), 'test', 0, '{{}}')",
+        t.id
+    ))
+    .bind(&other)
+    .execute(&mut sqlx::PgConnection::connect(&database_url()).await.unwrap())
+    .await
+    .unwrap();
+    let report = patron_server::points::verify_all(&app.db).await.unwrap();
+    let found = report.iter().find(|r| r.tenant == t.slug).unwrap();
+    assert_eq!(found.differences.len(), 1, "{:?}", found.differences);
+    assert_eq!(found.differences[0].member_id.to_string(), other);
 }

@@ -433,166 +433,15 @@ impl PurchasesApi {
         auth: TenantAuth,
         req: Json<NewPurchase>,
     ) -> Result<RecordedPurchase, ApiError> {
-        let (mut tx, me) = self
-            .state
-            .authorize(&auth, Some(Permission::PurchasesWrite))
-            .await?;
-        let now = self.state.now();
-        let checked = check_purchase(&req.0, &me, now)?;
-        let member = resolve_member(
-            &self.state,
-            &mut tx,
-            &me,
-            &member_ref(req.0.member_id, &req.0.card_number, &req.0.phone),
-        )
-        .await?;
-        let hash = request_hash(&req.0);
-        let external_id = req.0.external_id.trim().to_owned();
-        // The referrer's account is locked with the member's, in a fixed order.
-        let mut locked = points::lock_accounts(
-            &mut tx,
-            &[Some(member.id), member.referrer_id]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>(),
-            now,
-        )
-        .await?;
-        if let Some(r) = replay_purchase(&mut tx, &external_id, &hash).await? {
-            tx.commit().await?;
-            return Ok(RecordedPurchase::Replayed(Json(r)));
+        match record_purchase(&self.state, &auth, &req.0).await? {
+            Attempt::Done(r) => Ok(r),
+            // A request with the same external id committed while this one waited for the
+            // member's account: start over, which answers with that purchase (or a 409).
+            Attempt::Raced => match record_purchase(&self.state, &auth, &req.0).await? {
+                Attempt::Done(r) => Ok(r),
+                Attempt::Raced => Err(external_id_reused()),
+            },
         }
-        let pos = locked
-            .iter()
-            .position(|a| a.member_id == member.id)
-            .expect("locked");
-        let mut account = locked.swap_remove(pos);
-        let mut referrer_account = locked.pop();
-        let rules = self.state.rules.tenant(&mut tx).await?;
-        let tz = engine::zone(&me.tenant.settings.time_zone);
-        let today = local_date(&me.tenant, checked.occurred_at);
-        let event = json!({
-            "kind": "purchase",
-            "amount": req.0.amount,
-            "currency": checked.currency,
-            "items": checked.items,
-            "store": checked.store,
-            "time": engine::event_time(checked.occurred_at, tz),
-        });
-        let tier = engine::MemberTier::of(&mut tx, &rules, member.id).await?;
-        let input = engine::member_input(&member, &account, &tier, today);
-        let tenant = me.tenant.id;
-        let (earned, reasons, rule_version, rule_error) =
-            run_rule(&self.state, &rules, tenant, "purchase", &event, &input).await;
-        let id = Uuid::now_v7();
-        let subject = me.subject();
-        let first_purchase = account.visits == 0;
-        account.spend_total += req.0.amount;
-        account.visits += 1;
-        let src = Source {
-            kind: "purchase",
-            id: id.to_string(),
-            rule_version,
-            reason: summary(&reasons),
-            detail: Some(json!({ "external_id": external_id })),
-            actor: &subject,
-            at: now,
-        };
-        let expires = core_points::expires_at(rules.settings.expiry, now, tz);
-        let earn_day = local_date(&me.tenant, now);
-        // Unless a debt is to be settled, the entry, its lot, the account and the purchase
-        // are written by one statement once the answer is known.
-        let one_statement = points::records_in_one_statement(&account, earned);
-        let (spendable, settled_debt, entry_id) = if one_statement {
-            let spendable = if earned > 0 {
-                points::apply_earning(&mut account, earned, earn_day)
-            } else {
-                0
-            };
-            (spendable, 0, None)
-        } else {
-            let done = points::earn(&mut tx, &mut account, earned, &src, expires, earn_day).await?;
-            points::save_account(&mut tx, &account, now).await?;
-            (0, done.settled_debt, done.entry_id)
-        };
-        // The tier the member held when buying (the one the rule saw) decides the discount.
-        let held = tier;
-        let mut result = PurchaseResult {
-            purchase_id: id,
-            external_id: external_id.clone(),
-            member_id: member.id,
-            amount: req.0.amount,
-            currency: checked.currency.clone(),
-            points: earned,
-            reasons,
-            rule_version,
-            rule_error,
-            balance: account.balance,
-            debt: account.debt,
-            settled_debt,
-            tier: rules.ladder.as_ref().map(|_| held.code.clone()),
-            discount_percent: held.benefits.discount_percent,
-            referral: None,
-            occurred_at: checked.occurred_at,
-            replayed: false,
-        };
-        let row = purchase_row(&result, &hash, &checked, &subject, now, entry_id);
-        if one_statement {
-            points::record_purchase(&mut tx, &account, spendable, &src, expires, &row)
-                .await
-                .map_err(on_external_id)?;
-        } else {
-            points::insert_purchase(&mut tx, &row)
-                .await
-                .map_err(on_external_id)?;
-        }
-        let mut amended = false;
-        if rules.ladder.is_some() {
-            // Counted with the purchase just stored: it may promote the member at once.
-            let (_, after) = crate::tiers::after_event(
-                &mut tx,
-                &self.state.rules,
-                &rules,
-                &me.tenant,
-                member.id,
-                now,
-                &subject,
-            )
-            .await?;
-            amended = after.code != held.code;
-            result.tier = Some(after.code);
-        }
-        if let (true, Some(referrer), Some(ra)) = (
-            first_purchase,
-            member.referrer_id,
-            referrer_account.as_mut(),
-        ) {
-            result.referral = referral(
-                &self.state,
-                &mut tx,
-                &me,
-                &rules,
-                &member,
-                referrer,
-                ra,
-                id,
-                &event,
-                now,
-            )
-            .await?;
-            amended |= result.referral.is_some();
-        }
-        if amended {
-            // The stored answer (what a retry gets) includes the promotion and the referral.
-            patron_db::points::set_purchase_response(
-                &mut tx,
-                id,
-                &serde_json::to_value(&result).expect("serialisable"),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(RecordedPurchase::Created(Json(result)))
     }
 
     /// Refund all or part of a purchase: the points it earned are taken back in proportion
@@ -869,21 +718,220 @@ pub fn summary(reasons: &[PointReason]) -> String {
     s
 }
 
-async fn replay_purchase(
-    tx: &mut TenantTx,
-    external_id: &str,
-    hash: &[u8],
-) -> Result<Option<PurchaseResult>, ApiError> {
-    match points::purchase_by_external_id(tx, external_id).await? {
-        None => Ok(None),
-        Some((h, _)) if h != hash => Err(external_id_reused()),
-        Some((_, response)) => {
-            let mut r: PurchaseResult =
-                serde_json::from_value(response).map_err(|e| ApiError::internal(&e))?;
-            r.replayed = true;
-            Ok(Some(r))
+/// One try at recording a purchase (see `PurchasesApi::record`).
+enum Attempt {
+    Done(RecordedPurchase),
+    /// The purchase's insert found its external id taken: a concurrent request with the
+    /// same id committed after this one's read.
+    Raced,
+}
+
+/// The member a request names, as a lookup for one statement (422 naming the field when
+/// malformed).
+fn member_lookup<'a>(
+    state: &AppState,
+    me: &Principal,
+    r: &'a MemberRef,
+    card: &'a mut String,
+    index: &'a mut Vec<u8>,
+) -> Result<(&'static str, points::MemberLookup<'a>), ApiError> {
+    match (r.member_id, &r.card_number, &r.phone) {
+        (Some(id), None, None) => Ok(("member_id", points::MemberLookup::Id(id))),
+        (None, Some(c), None) => {
+            *card = core_members::normalise_card_number(c)
+                .map_err(|e| ApiError::invalid_field("card_number", e))?;
+            Ok(("card_number", points::MemberLookup::ActiveCard(card)))
         }
+        (None, None, Some(phone)) => {
+            let p = Phone::parse(phone, &me.tenant.settings.phone_region)
+                .map_err(|e| ApiError::invalid_field("phone", e))?;
+            *index = state.config.pii.blind_index("phone", p.e164());
+            Ok(("phone", points::MemberLookup::PhoneIndex(index)))
+        }
+        _ => Err(ApiError::invalid_field(
+            "member_id",
+            "give exactly one of member_id, card_number or phone",
+        )),
     }
+}
+
+async fn record_purchase(
+    state: &AppState,
+    auth: &TenantAuth,
+    req: &NewPurchase,
+) -> Result<Attempt, ApiError> {
+    let (mut tx, me) = state
+        .authorize(auth, Some(Permission::PurchasesWrite))
+        .await?;
+    let now = state.now();
+    let checked = check_purchase(req, &me, now)?;
+    let hash = request_hash(req);
+    let external_id = req.external_id.trim().to_owned();
+    let named = member_ref(req.member_id, &req.card_number, &req.phone);
+    let (mut card, mut index) = (String::new(), Vec::new());
+    let (field, lookup) = member_lookup(state, &me, &named, &mut card, &mut index)?;
+    // The member, the lock on their account (and their referrer's), their tier and any
+    // earlier answer under this external id: one round trip.
+    let Some(opened) = points::open_purchase(&mut tx, lookup, &external_id).await? else {
+        // No such member (or a card not in use): the lookup below names the reason.
+        resolve_member(state, &mut tx, &me, &named).await?;
+        return Ok(Attempt::Raced);
+    };
+    let member = opened.member;
+    if member.status == "erased" {
+        return Err(ApiError::invalid_field(field, "this member was erased"));
+    }
+    if let Some((h, response)) = opened.existing {
+        if h != hash {
+            return Err(external_id_reused());
+        }
+        let mut r: PurchaseResult =
+            serde_json::from_value(response).map_err(|e| ApiError::internal(&e))?;
+        r.replayed = true;
+        tx.commit().await?;
+        return Ok(Attempt::Done(RecordedPurchase::Replayed(Json(r))));
+    }
+    let (mut account, mut referrer_account) = match opened.account {
+        Some(a) => (a, opened.referrer_account),
+        None => {
+            // A first purchase (no account yet, theirs or their referrer's): create and
+            // lock both in member id order.
+            let mut locked = points::lock_accounts(
+                &mut tx,
+                &[Some(member.id), member.referrer_id]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>(),
+                now,
+            )
+            .await?;
+            let pos = locked
+                .iter()
+                .position(|a| a.member_id == member.id)
+                .expect("locked");
+            let account = locked.swap_remove(pos);
+            (account, locked.pop())
+        }
+    };
+    let rules = state.rules.tenant(&mut tx).await?;
+    let tz = engine::zone(&me.tenant.settings.time_zone);
+    let today = local_date(&me.tenant, checked.occurred_at);
+    let event = json!({
+        "kind": "purchase",
+        "amount": req.amount,
+        "currency": checked.currency,
+        "items": checked.items,
+        "store": checked.store,
+        "time": engine::event_time(checked.occurred_at, tz),
+    });
+    let tier = match &rules.ladder {
+        Some(l) => engine::MemberTier::from_code(&l.ladder, opened.standing_tier.as_deref()),
+        None => engine::MemberTier::default(),
+    };
+    let input = engine::member_input(&member, &account, &tier, today);
+    let tenant = me.tenant.id;
+    let (earned, reasons, rule_version, rule_error) =
+        run_rule(state, &rules, tenant, "purchase", &event, &input).await;
+    let id = Uuid::now_v7();
+    let subject = me.subject();
+    let first_purchase = account.visits == 0;
+    account.spend_total += req.amount;
+    account.visits += 1;
+    let src = Source {
+        kind: "purchase",
+        id: id.to_string(),
+        rule_version,
+        reason: summary(&reasons),
+        detail: Some(json!({ "external_id": external_id })),
+        actor: &subject,
+        at: now,
+    };
+    let expires = core_points::expires_at(rules.settings.expiry, now, tz);
+    let earn_day = local_date(&me.tenant, now);
+    // Unless a debt is to be settled, the entry, its lot, the account and the purchase
+    // are written by one statement once the answer is known.
+    let one_statement = points::records_in_one_statement(&account, earned);
+    let (spendable, settled_debt, entry_id) = if one_statement {
+        let spendable = if earned > 0 {
+            points::apply_earning(&mut account, earned, earn_day)
+        } else {
+            0
+        };
+        (spendable, 0, None)
+    } else {
+        let done = points::earn(&mut tx, &mut account, earned, &src, expires, earn_day).await?;
+        points::save_account(&mut tx, &account, now).await?;
+        (0, done.settled_debt, done.entry_id)
+    };
+    // The tier the member held when buying (the one the rule saw) decides the discount.
+    let held = tier;
+    let mut result = PurchaseResult {
+        purchase_id: id,
+        external_id: external_id.clone(),
+        member_id: member.id,
+        amount: req.amount,
+        currency: checked.currency.clone(),
+        points: earned,
+        reasons,
+        rule_version,
+        rule_error,
+        balance: account.balance,
+        debt: account.debt,
+        settled_debt,
+        tier: rules.ladder.as_ref().map(|_| held.code.clone()),
+        discount_percent: held.benefits.discount_percent,
+        referral: None,
+        occurred_at: checked.occurred_at,
+        replayed: false,
+    };
+    let row = purchase_row(&result, &hash, &checked, &subject, now, entry_id);
+    let stored = if one_statement {
+        points::record_purchase(&mut tx, &account, spendable, &src, expires, &row).await
+    } else {
+        points::insert_purchase(&mut tx, &row).await.map(|()| None)
+    };
+    match stored {
+        Err(DbError::Conflict(c)) if c == "purchases_external_id_key" => return Ok(Attempt::Raced),
+        other => other?,
+    };
+    let mut amended = false;
+    if rules.ladder.is_some() {
+        // Counted with the purchase just stored: it may promote the member at once.
+        let (_, after) = crate::tiers::after_event(
+            &mut tx,
+            &state.rules,
+            &rules,
+            &me.tenant,
+            member.id,
+            now,
+            &subject,
+        )
+        .await?;
+        amended = after.code != held.code;
+        result.tier = Some(after.code);
+    }
+    if let (true, Some(referrer), Some(ra)) = (
+        first_purchase,
+        member.referrer_id,
+        referrer_account.as_mut(),
+    ) {
+        result.referral = referral(
+            state, &mut tx, &me, &rules, &member, referrer, ra, id, &event, now,
+        )
+        .await?;
+        amended |= result.referral.is_some();
+    }
+    if amended {
+        // The stored answer (what a retry gets) includes the promotion and the referral.
+        patron_db::points::set_purchase_response(
+            &mut tx,
+            id,
+            &serde_json::to_value(&result).expect("serialisable"),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Attempt::Done(RecordedPurchase::Created(Json(result))))
 }
 
 fn purchase_row<'a>(
@@ -915,14 +963,6 @@ fn purchase_row<'a>(
             .map(|e| serde_json::to_value(e).expect("serialisable")),
         entry_id,
         response: serde_json::to_value(r).expect("serialisable"),
-    }
-}
-
-/// A purchase whose external id was taken meanwhile by a different request.
-fn on_external_id(e: DbError) -> ApiError {
-    match e {
-        DbError::Conflict(c) if c == "purchases_external_id_key" => external_id_reused(),
-        other => other.into(),
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// A member's account, as locked.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Account {
     pub member_id: Uuid,
     pub balance: i64,
@@ -69,6 +69,103 @@ pub async fn lock_account(
         .bind(member_id)
         .fetch_one(tx.conn())
         .await?)
+}
+
+/// How a request names its member.
+#[derive(Debug, Clone, Copy)]
+pub enum MemberLookup<'a> {
+    Id(Uuid),
+    /// A normalised card number; only an active card finds its member.
+    ActiveCard(&'a str),
+    /// The phone's blind index.
+    PhoneIndex(&'a [u8]),
+}
+
+/// What a purchase needs before its rule runs, read in one round trip by [`open_purchase`].
+#[derive(Debug)]
+pub struct OpenedPurchase {
+    pub member: crate::members::Member,
+    /// The member's account, locked; `None` when it (or the referrer's) does not exist yet,
+    /// in which case nothing was locked and the caller uses [`lock_accounts`].
+    pub account: Option<Account>,
+    /// The referrer's account, locked with the member's (in member id order).
+    pub referrer_account: Option<Account>,
+    /// The member's tier code, when they have a standing.
+    pub standing_tier: Option<String>,
+    /// The stored request hash and answer of a purchase with this external id, as of the
+    /// statement's start (one committed while the lock was awaited is not seen: its insert
+    /// then fails on the external id, and the caller starts over).
+    pub existing: Option<(Vec<u8>, Value)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenedRow {
+    #[sqlx(flatten)]
+    member: crate::members::Member,
+    account: Option<sqlx::types::Json<Account>>,
+    referrer_account: Option<sqlx::types::Json<Account>>,
+    standing_tier: Option<String>,
+    existing_hash: Option<Vec<u8>>,
+    existing_response: Option<Value>,
+}
+
+/// The hottest read of the purchase path, in one statement: the member (by id, active card
+/// or phone), the locks on their account and their referrer's (in member id order, so two
+/// transactions never wait on each other; only when both accounts exist), their tier
+/// standing, and any purchase already stored under `external_id`. `None`: no such member.
+pub async fn open_purchase(
+    tx: &mut TenantTx,
+    lookup: MemberLookup<'_>,
+    external_id: &str,
+) -> Result<Option<OpenedPurchase>, DbError> {
+    let cond = match lookup {
+        MemberLookup::Id(_) => "m.id = $1",
+        MemberLookup::ActiveCard(_) => {
+            "m.id = (SELECT c.member_id FROM member_cards c \
+             WHERE c.number = $1 AND c.status = 'active')"
+        }
+        MemberLookup::PhoneIndex(_) => "m.phone_index = $1",
+    };
+    let sql = format!(
+        "WITH m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE {cond}), \
+         ids AS MATERIALIZED ( \
+             SELECT id AS member_id FROM m \
+             UNION SELECT referrer_id FROM m WHERE referrer_id IS NOT NULL \
+         ), a AS MATERIALIZED ( \
+             SELECT {ACCOUNT} FROM point_accounts \
+             WHERE member_id IN (SELECT member_id FROM ids) \
+               AND (SELECT count(*) FROM point_accounts \
+                    WHERE member_id IN (SELECT member_id FROM ids)) = (SELECT count(*) FROM ids) \
+             ORDER BY member_id FOR UPDATE \
+         ) \
+         SELECT m.*, \
+             (SELECT to_jsonb(a) FROM a WHERE a.member_id = m.id) AS account, \
+             (SELECT to_jsonb(a) FROM a WHERE a.member_id = m.referrer_id) AS referrer_account, \
+             (SELECT t.tier FROM member_tiers t WHERE t.member_id = m.id) AS standing_tier, \
+             p.request_hash AS existing_hash, p.response AS existing_response \
+         FROM m LEFT JOIN purchases p ON p.external_id = $2",
+        COLUMNS = crate::members::COLUMNS,
+    );
+    let q = sqlx::query_as::<_, OpenedRow>(&sql);
+    let q = match lookup {
+        MemberLookup::Id(id) => q.bind(id),
+        MemberLookup::ActiveCard(n) => q.bind(n),
+        MemberLookup::PhoneIndex(i) => q.bind(i),
+    };
+    let Some(row) = q.bind(external_id).fetch_optional(tx.conn()).await? else {
+        return Ok(None);
+    };
+    let account = row.account.map(|j| j.0);
+    let referrer_account = row.referrer_account.map(|j| j.0);
+    let complete =
+        account.is_some() && (row.member.referrer_id.is_none() || referrer_account.is_some());
+    Ok(Some(OpenedPurchase {
+        account: account.filter(|_| complete),
+        referrer_account: referrer_account.filter(|_| complete),
+        member: row.member,
+        standing_tier: row.standing_tier,
+        existing: row.existing_hash.zip(row.existing_response),
+    }))
 }
 
 /// Locks several accounts in a fixed order (so two transactions never wait on each other).
@@ -594,7 +691,9 @@ pub struct Difference {
 
 /// Every member whose balance differs from the sum of entries, whose open lots differ from
 /// the positive balance, whose latest entry's running balance differs, or whose debt
-/// differs from the unsettled debts (and a member in debt must not hold points).
+/// differs from the unsettled debts (and a member in debt must not hold points); and every
+/// member with entries, lots, debts or purchases but no account (the ledger's rows are
+/// written under the account's lock and have no foreign key of their own).
 pub async fn verify(tx: &mut TenantTx) -> Result<Vec<Difference>, DbError> {
     Ok(sqlx::query_as(
         "WITH e AS ( \
@@ -610,6 +709,7 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Vec<Difference>, DbError> {
          ), m AS ( \
              SELECT member_id FROM point_accounts UNION SELECT member_id FROM e \
              UNION SELECT member_id FROM l UNION SELECT member_id FROM d \
+             UNION SELECT member_id FROM purchases \
          ) \
          SELECT m.member_id, coalesce(a.balance, 0) AS balance, \
                 coalesce(e.total, 0) AS entries_sum, e.last_balance AS last_entry_balance, \
@@ -617,7 +717,8 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Vec<Difference>, DbError> {
                 coalesce(d.total, 0) AS open_debts \
          FROM m LEFT JOIN point_accounts a USING (member_id) LEFT JOIN e USING (member_id) \
          LEFT JOIN l USING (member_id) LEFT JOIN d USING (member_id) \
-         WHERE coalesce(a.balance, 0) <> coalesce(e.total, 0) \
+         WHERE a.member_id IS NULL \
+            OR coalesce(a.balance, 0) <> coalesce(e.total, 0) \
             OR coalesce(e.last_balance, 0) <> coalesce(a.balance, 0) \
             OR GREATEST(coalesce(a.balance, 0), 0) <> coalesce(l.total, 0) \
             OR coalesce(a.debt, 0) <> coalesce(d.total, 0) \
