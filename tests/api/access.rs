@@ -317,3 +317,50 @@ async fn staff_e_mails_are_unique_within_a_business_but_not_across_businesses() 
     );
     assert_eq!(again.body["fields"][0]["field"], "email");
 }
+
+/// Integration keys are cached by each server; a revocation on one server reaches the
+/// others through NOTIFY.
+#[tokio::test]
+async fn a_key_revoked_on_one_server_stops_working_on_another() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let t = a.signup("key-replicas").await;
+    let r = a
+        .post(
+            "/api/v1/api-keys",
+            &t.owner(),
+            json!({ "name": "till", "role": "front_desk" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let key = Auth::Key(r.body["key"].as_str().unwrap().to_owned());
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    // Server B checks the key once and caches it; later calls use the cache.
+    assert_eq!(b.get("/api/v1/me", &key).await.status, StatusCode::OK);
+    assert_eq!(b.get("/api/v1/me", &key).await.status, StatusCode::OK);
+
+    assert_eq!(
+        a.delete(&format!("/api/v1/api-keys/{id}"), &t.owner())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        a.get("/api/v1/me", &key).await.status,
+        StatusCode::UNAUTHORIZED,
+        "refused at once where it was revoked"
+    );
+    let mut status = StatusCode::OK;
+    for _ in 0..50 {
+        status = b.get("/api/v1/me", &key).await.status;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "server B still accepts a revoked key"
+    );
+}

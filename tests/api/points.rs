@@ -553,6 +553,54 @@ async fn a_hundred_concurrent_redemptions_never_overdraw() {
     assert_eq!(s["redeemed_total"], 5_000);
     assert_ledger_agrees(&app, &t.slug).await;
 
+    // The same redemption sent 20 times at once: spent once, every answer names its entry.
+    let r = app
+        .post(
+            &format!("/api/v1/members/{m}/points/adjustments"),
+            &owner,
+            json!({ "idempotency_key": "refill", "points": 300, "reason": "refill" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (base, client, token, m) = (
+                app.base.clone(),
+                app.client.clone(),
+                token.clone(),
+                m.clone(),
+            );
+            tokio::spawn(async move {
+                let r = client
+                    .post(format!("{base}/api/v1/members/{m}/redemptions"))
+                    .bearer_auth(token)
+                    .json(&json!({ "idempotency_key": "twice", "points": 100, "reward": "tea" }))
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut created = 0;
+    let mut entries = std::collections::HashSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status} {body:?}"
+        );
+        created += usize::from(status == StatusCode::CREATED);
+        assert_eq!(body["balance"], 200, "{body:?}");
+        entries.insert(body["entry_id"].as_i64().expect("entry id"));
+    }
+    assert_eq!(created, 1);
+    assert_eq!(entries.len(), 1, "every answer names the one entry");
+    assert_eq!(balance(&app, &owner, &m).await["balance"], 200);
+    assert_ledger_agrees(&app, &t.slug).await;
+    let s = balance(&app, &owner, &m).await;
+    assert_eq!(s["redeemed_total"], 5_100);
+
     // Money off at checkout: the cap and the ratio.
     set_points_settings(
         &app,

@@ -192,6 +192,7 @@ impl ApiKeysApi {
             })?;
         access::set_roles(&mut tx, &key_subject(key.id), &[]).await?;
         access::notify_changed(&mut tx).await?;
+        api_keys::notify_changed(&mut tx, me.tenant.id).await?;
         audit::record(
             &mut tx,
             now,
@@ -203,6 +204,7 @@ impl ApiKeysApi {
         .await?;
         tx.commit().await?;
         self.state.access.invalidate(me.tenant.id).await;
+        self.state.forget_api_keys();
         Ok(Json(key.into()))
     }
 }

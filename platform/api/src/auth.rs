@@ -11,7 +11,7 @@ use patron_core::auth::{parse_token, TokenKind};
 use patron_core::plans::{Access, Plan, ReadOnlyReason};
 use patron_db::access::{key_subject, staff_subject};
 use patron_db::operators;
-use patron_db::{api_keys, audit, sessions, Tenant, TenantTx};
+use patron_db::{audit, sessions, Tenant, TenantTx};
 use poem::Request;
 use poem_openapi::auth::{ApiKey, Bearer};
 use poem_openapi::SecurityScheme;
@@ -236,13 +236,14 @@ impl AppState {
                 }
             }
             (TokenKind::ApiKey, _) => {
-                let k = api_keys::authenticate(&mut tx, &presented.hash, now)
+                let k = self
+                    .api_key(&mut tx, tenant.id, &presented.hash, now)
                     .await?
                     .ok_or_else(bad_token)?;
                 Actor::Key {
                     id: k.id,
-                    name: k.name,
-                    role: k.role,
+                    name: k.name.clone(),
+                    role: k.role.clone(),
                 }
             }
             _ => return Err(bad_token()),

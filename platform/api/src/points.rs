@@ -619,134 +619,20 @@ impl PointsApi {
         id: Path<Uuid>,
         req: Json<NewRedemption>,
     ) -> Result<ChangeResponse, ApiError> {
-        let (mut tx, me) = self
-            .state
-            .authorize(&auth, Some(Permission::PurchasesWrite))
-            .await?;
-        let mut v = patron_core::Validation::new();
-        check_external_id(&mut v, "idempotency_key", &req.0.idempotency_key);
-        match (&req.0.reward, req.0.purchase_amount, req.0.points) {
-            (Some(_), Some(_), _) => {
-                v.check::<()>(
-                    "reward",
-                    Err("give either reward or purchase_amount".into()),
-                );
-            }
-            (Some(r), None, p) => {
-                if r.trim().is_empty() {
-                    v.check::<()>("reward", Err("must not be empty".into()));
-                }
-                if p.is_none() {
-                    v.check::<()>("points", Err("is required for a reward".into()));
-                }
-            }
-            (None, Some(a), _) if !(1..=MAX_AMOUNT).contains(&a) => {
-                v.check::<()>(
-                    "purchase_amount",
-                    Err("must be at least 1 (minor units)".into()),
-                );
-            }
-            (None, None, _) => {
-                v.check::<()>(
-                    "reward",
-                    Err("give either reward or purchase_amount".into()),
-                );
-            }
-            _ => {}
+        if let Some(r) = redeem_once(&self.state, &auth, id.0, &req.0).await? {
+            return Ok(r);
         }
-        if let Some(p) = req.0.points {
-            if !(1..=1_000_000_000).contains(&p) {
-                v.check::<()>("points", Err("must be 1 to 1000000000".into()));
-            }
-        }
-        v.finish().map_err(ApiError::invalid)?;
-        let member = member_of(&mut tx, id.0).await?;
-        let now = self.state.now();
-        let mut a = points::lock_account(&mut tx, member.id, now).await?;
-        // Points past their expiry are never spent, even before the expiry job comes by.
-        if points::expire(&mut tx, &mut a, now, "system:expiry").await? > 0 {
-            points::save_account(&mut tx, &a, now).await?;
-        }
-        let key = format!("{}:{}", member.id, req.0.idempotency_key.trim());
-        let hash = request_hash(&req.0);
-        if let Some(mut r) =
-            replayed::<PointsChange>(&mut tx, "redemption", &key, &hash, "idempotency_key").await?
-        {
-            r.replayed = true;
-            tx.commit().await?;
-            return Ok(ChangeResponse::Replayed(Json(r)));
-        }
-        let rules = self.state.rules.tenant(&mut tx).await?;
-        let s = &rules.settings;
-        let available = a.balance.max(0);
-        let (spend, value, due) = match req.0.purchase_amount {
-            Some(amount) => {
-                let cap = s.max_points_for_purchase(amount).min(available);
-                let spend = req.0.points.unwrap_or(cap);
-                if spend > s.max_points_for_purchase(amount) {
-                    return Err(ApiError::invalid_field(
-                        "points",
-                        format!(
-                            "at most {} points may go towards this purchase",
-                            s.max_points_for_purchase(amount)
-                        ),
-                    ));
-                }
-                let value = s.value_of(spend).min(amount);
-                (spend, Some(value), Some(amount - value))
-            }
-            None => (req.0.points.unwrap_or(0), None, None),
-        };
-        if spend < s.min_redeem_points {
-            return Err(ApiError::invalid_field(
-                "points",
-                format!("a redemption uses at least {} points", s.min_redeem_points),
-            ));
-        }
-        if spend > available {
-            return Err(ApiError::conflict(
-                "insufficient_points",
-                Some("points"),
-                format!("the member has {available} points"),
-            ));
-        }
-        let subject = me.subject();
-        let src = Source {
-            kind: "redemption",
-            id: req.0.idempotency_key.trim().to_owned(),
-            rule_version: None,
-            reason: match (&req.0.reward, value) {
-                (Some(r), _) => r.trim().to_owned(),
-                (None, Some(v)) => format!("{v} off a purchase"),
-                _ => String::new(),
-            },
-            detail: Some(json!({ "purchase_amount": req.0.purchase_amount, "value": value })),
-            actor: &subject,
-            at: now,
-        };
-        let entry = points::take(&mut tx, &mut a, "redeem", spend, &src, None).await?;
-        a.redeemed_total += spend;
-        points::save_account(&mut tx, &a, now).await?;
-        let result = PointsChange {
-            member_id: member.id,
-            points: -spend,
-            value,
-            amount_due: due,
-            balance: a.balance,
-            entry_id: Some(entry),
-            replayed: false,
-        };
-        points::remember(
-            &mut tx,
-            "redemption",
-            &key,
-            &hash,
-            &serde_json::to_value(&result).expect("serialisable"),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ChangeResponse::Created(Json(result)))
+        // The same key committed while this request waited for the account: start over,
+        // which answers with that redemption (or a 409).
+        redeem_once(&self.state, &auth, id.0, &req.0)
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "idempotency_key_reused",
+                    Some("idempotency_key"),
+                    "this key was used before with a different request",
+                )
+            })
     }
 
     /// Check a member in for today (once a day; consecutive days make a streak).
@@ -993,4 +879,151 @@ impl PointsApi {
         self.state.rules.forget(me.tenant.id).await;
         Ok(Json(settings_view(&s)))
     }
+}
+
+/// One try at a redemption (see `PointsApi::redeem`); `None` when a request with the same
+/// key committed after this one's read.
+async fn redeem_once(
+    state: &AppState,
+    auth: &TenantAuth,
+    id: Uuid,
+    req: &NewRedemption,
+) -> Result<Option<ChangeResponse>, ApiError> {
+    let (mut tx, me) = state
+        .authorize(auth, Some(Permission::PurchasesWrite))
+        .await?;
+    let mut v = patron_core::Validation::new();
+    check_external_id(&mut v, "idempotency_key", &req.idempotency_key);
+    match (&req.reward, req.purchase_amount, req.points) {
+        (Some(_), Some(_), _) => {
+            v.check::<()>(
+                "reward",
+                Err("give either reward or purchase_amount".into()),
+            );
+        }
+        (Some(r), None, p) => {
+            if r.trim().is_empty() {
+                v.check::<()>("reward", Err("must not be empty".into()));
+            }
+            if p.is_none() {
+                v.check::<()>("points", Err("is required for a reward".into()));
+            }
+        }
+        (None, Some(a), _) if !(1..=MAX_AMOUNT).contains(&a) => {
+            v.check::<()>(
+                "purchase_amount",
+                Err("must be at least 1 (minor units)".into()),
+            );
+        }
+        (None, None, _) => {
+            v.check::<()>(
+                "reward",
+                Err("give either reward or purchase_amount".into()),
+            );
+        }
+        _ => {}
+    }
+    if let Some(p) = req.points {
+        if !(1..=1_000_000_000).contains(&p) {
+            v.check::<()>("points", Err("must be 1 to 1000000000".into()));
+        }
+    }
+    v.finish().map_err(ApiError::invalid)?;
+    let member = member_of(&mut tx, id).await?;
+    let now = state.now();
+    let key = format!("{}:{}", member.id, req.idempotency_key.trim());
+    let hash = request_hash(req);
+    // The account's lock, whether any lot is past its expiry, and an earlier answer under
+    // this key: one round trip.
+    let (locked, expiry_due, earlier) =
+        points::lock_for_change(&mut tx, member.id, now, "redemption", &key).await?;
+    let mut a = match locked {
+        Some(a) => a,
+        None => points::lock_account(&mut tx, member.id, now).await?,
+    };
+    if let Some((h, response)) = earlier {
+        if h != hash {
+            return Err(ApiError::conflict(
+                "idempotency_key_reused",
+                Some("idempotency_key"),
+                "this key was used before with a different request",
+            ));
+        }
+        let mut r: PointsChange =
+            serde_json::from_value(response).map_err(|e| ApiError::internal(&e))?;
+        r.replayed = true;
+        tx.commit().await?;
+        return Ok(Some(ChangeResponse::Replayed(Json(r))));
+    }
+    // Points past their expiry are never spent, even before the expiry job comes by.
+    if expiry_due && points::expire(&mut tx, &mut a, now, "system:expiry").await? > 0 {
+        points::save_account(&mut tx, &a, now).await?;
+    }
+    let rules = state.rules.tenant(&mut tx).await?;
+    let s = &rules.settings;
+    let available = a.balance.max(0);
+    let (spend, value, due) = match req.purchase_amount {
+        Some(amount) => {
+            let cap = s.max_points_for_purchase(amount).min(available);
+            let spend = req.points.unwrap_or(cap);
+            if spend > s.max_points_for_purchase(amount) {
+                return Err(ApiError::invalid_field(
+                    "points",
+                    format!(
+                        "at most {} points may go towards this purchase",
+                        s.max_points_for_purchase(amount)
+                    ),
+                ));
+            }
+            let value = s.value_of(spend).min(amount);
+            (spend, Some(value), Some(amount - value))
+        }
+        None => (req.points.unwrap_or(0), None, None),
+    };
+    if spend < s.min_redeem_points {
+        return Err(ApiError::invalid_field(
+            "points",
+            format!("a redemption uses at least {} points", s.min_redeem_points),
+        ));
+    }
+    if spend > available {
+        return Err(ApiError::conflict(
+            "insufficient_points",
+            Some("points"),
+            format!("the member has {available} points"),
+        ));
+    }
+    let subject = me.subject();
+    let src = Source {
+        kind: "redemption",
+        id: req.idempotency_key.trim().to_owned(),
+        rule_version: None,
+        reason: match (&req.reward, value) {
+            (Some(r), _) => r.trim().to_owned(),
+            (None, Some(v)) => format!("{v} off a purchase"),
+            _ => String::new(),
+        },
+        detail: Some(json!({ "purchase_amount": req.purchase_amount, "value": value })),
+        actor: &subject,
+        at: now,
+    };
+    a.balance -= spend;
+    a.redeemed_total += spend;
+    let mut result = PointsChange {
+        member_id: member.id,
+        points: -spend,
+        value,
+        amount_due: due,
+        balance: a.balance,
+        entry_id: None,
+        replayed: false,
+    };
+    let answer = serde_json::to_value(&result).expect("serialisable");
+    match points::redeem(&mut tx, &a, spend, &src, "redemption", &key, &hash, &answer).await {
+        Ok(entry) => result.entry_id = Some(entry),
+        Err(DbError::Conflict(c)) if c == "point_requests_pkey" => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    Ok(Some(ChangeResponse::Created(Json(result))))
 }

@@ -9,7 +9,9 @@ use moka::future::Cache;
 use patron_core::clock::Clock;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Plan;
-use patron_db::{tenants, Db, DbError, Tenant};
+use patron_db::api_keys::{self, ApiKey};
+use patron_db::{tenants, Db, DbError, Tenant, TenantTx};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Knobs the API honours.
@@ -44,6 +46,11 @@ pub struct AppState {
     /// Where one-time codes go (by default the tenant's SMS outbox table).
     pub sms: Arc<dyn crate::portal::SmsSender>,
     tenants: Cache<i64, Option<Tenant>>,
+    /// Live integration keys by (tenant, hash of the secret): a key's check costs no
+    /// query. Dropped on revocation, here at once and on other replicas through NOTIFY.
+    api_keys: Cache<(i64, Vec<u8>), Arc<ApiKey>>,
+    /// Bumped by every drop of `api_keys`: a lookup that overlapped one is not cached.
+    api_keys_generation: Arc<AtomicU64>,
     pub(crate) plans: Cache<(), Arc<Vec<Arc<Plan>>>>,
     pub rate: Arc<RateLimiter>,
     pub payment_providers: Arc<Vec<Box<dyn PaymentProvider>>>,
@@ -60,6 +67,12 @@ impl AppState {
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(30))
                 .build(),
+            api_keys: Cache::builder()
+                .max_capacity(10_000)
+                // A safety net only: revocations are pushed.
+                .time_to_live(std::time::Duration::from_secs(300))
+                .build(),
+            api_keys_generation: Arc::new(AtomicU64::new(0)),
             plans: Cache::builder()
                 .max_capacity(1)
                 .time_to_live(std::time::Duration::from_secs(30))
@@ -105,22 +118,72 @@ impl AppState {
         self.tenants.invalidate(&id).await;
     }
 
+    /// The live integration key behind a presented secret, from the cache when it is there;
+    /// its use is noted at most once a minute.
+    pub(crate) async fn api_key(
+        &self,
+        tx: &mut TenantTx,
+        tenant_id: i64,
+        hash: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Arc<ApiKey>>, DbError> {
+        let cache_key = (tenant_id, hash.to_vec());
+        if let Some(k) = self.api_keys.get(&cache_key).await {
+            if k.expires_at.is_some_and(|e| e <= now) {
+                self.api_keys.invalidate(&cache_key).await;
+                return Ok(None);
+            }
+            if !api_keys::use_due(&k, now) {
+                return Ok(Some(k));
+            }
+            api_keys::note_use(tx, k.id, now).await?;
+            let mut noted = (*k).clone();
+            noted.last_used_at = Some(now);
+            let noted = Arc::new(noted);
+            self.api_keys.insert(cache_key, noted.clone()).await;
+            return Ok(Some(noted));
+        }
+        let generation = self.api_keys_generation.load(Ordering::Acquire);
+        let Some(mut k) = api_keys::find_live(tx, hash, now).await? else {
+            return Ok(None);
+        };
+        if api_keys::use_due(&k, now) {
+            api_keys::note_use(tx, k.id, now).await?;
+            k.last_used_at = Some(now);
+        }
+        let k = Arc::new(k);
+        // A revocation that landed while this lookup ran must not be undone by caching it.
+        if self.api_keys_generation.load(Ordering::Acquire) == generation {
+            self.api_keys.insert(cache_key, k.clone()).await;
+        }
+        Ok(Some(k))
+    }
+
+    /// Drops every cached integration key (after a revocation here or on another replica).
+    pub fn forget_api_keys(&self) {
+        self.api_keys_generation.fetch_add(1, Ordering::AcqRel);
+        self.api_keys.invalidate_all();
+    }
+
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
 }
 
 impl AppState {
-    /// Follows other replicas' changes to tenants and plans (LISTEN), dropping cached copies.
+    /// Follows other replicas' changes to tenants, plans and integration keys (LISTEN),
+    /// dropping cached copies.
     pub async fn follow_tenant_changes(self) {
         loop {
             match self.db.listen(patron_db::plans::TENANT_CHANNEL).await {
                 Ok(mut listener) => {
                     self.tenants.invalidate_all();
                     self.plans.invalidate_all();
+                    self.forget_api_keys();
                     loop {
                         match listener.recv().await {
                             Ok(n) if n.payload() == "plans" => self.plans.invalidate_all(),
+                            Ok(n) if n.payload().starts_with("keys:") => self.forget_api_keys(),
                             Ok(n) => {
                                 if let Ok(id) = n.payload().parse::<i64>() {
                                     self.forget_tenant(id).await;

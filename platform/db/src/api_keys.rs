@@ -66,39 +66,68 @@ pub async fn revoke(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result<A
     .await?)
 }
 
-/// The key behind a presented secret, if live. Notes last use at most once a minute.
-pub async fn authenticate(
+/// The key behind a presented secret, if live (not revoked, not expired).
+pub async fn find_live(
     tx: &mut TenantTx,
     key_hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Option<ApiKey>, DbError> {
-    let key: Option<ApiKey> = sqlx::query_as(&format!(
+    Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys
          WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
     ))
     .bind(key_hash)
     .bind(now)
     .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Whether the key's last use is worth noting again (at most once a minute).
+pub fn use_due(key: &ApiKey, now: DateTime<Utc>) -> bool {
+    key.last_used_at
+        .is_none_or(|t| now - t > Duration::minutes(1))
+}
+
+/// Notes the key's use. Concurrent requests with the same key skip the note rather than
+/// queue behind the transaction that is making it (it holds the row until it commits).
+pub async fn note_use(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = $2 WHERE id = ( \
+           SELECT id FROM api_keys WHERE id = $1 \
+           AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute') \
+           FOR UPDATE SKIP LOCKED)",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(tx.conn())
     .await?;
+    Ok(())
+}
+
+/// The key behind a presented secret, if live. Notes last use at most once a minute.
+pub async fn authenticate(
+    tx: &mut TenantTx,
+    key_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<ApiKey>, DbError> {
+    let key = find_live(tx, key_hash, now).await?;
     if let Some(k) = &key {
-        if k.last_used_at
-            .is_none_or(|t| now - t > Duration::minutes(1))
-        {
-            // Concurrent requests with the same key skip the note rather than queue behind
-            // the transaction that is making it (it holds the row until it commits).
-            sqlx::query(
-                "UPDATE api_keys SET last_used_at = $2 WHERE id = ( \
-                   SELECT id FROM api_keys WHERE id = $1 \
-                   AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute') \
-                   FOR UPDATE SKIP LOCKED)",
-            )
-            .bind(k.id)
-            .bind(now)
-            .execute(tx.conn())
-            .await?;
+        if use_due(k, now) {
+            note_use(tx, k.id, now).await?;
         }
     }
     Ok(key)
+}
+
+/// Asks every replica (this one included, through its listener) to drop cached keys of the
+/// tenant when `tx` commits.
+pub async fn notify_changed(tx: &mut TenantTx, tenant_id: i64) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(crate::plans::TENANT_CHANNEL)
+        .bind(format!("keys:{tenant_id}"))
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Whether any live key uses this role (a role in use cannot be deleted).

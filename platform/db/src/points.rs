@@ -466,6 +466,112 @@ pub async fn take(
     Ok(entry)
 }
 
+/// The lock a redemption takes, in one statement: the member's account locked (`None` when
+/// the member has no account yet: nothing was locked), whether any of their lots is past
+/// its expiry at `now`, and the stored answer under (`scope`, `key`) as of the statement's
+/// start (one committed while the lock was awaited is not seen: the answer's insert then
+/// fails on the key, and the caller starts over).
+pub async fn lock_for_change(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+    scope: &str,
+    key: &str,
+) -> Result<(Option<Account>, bool, Option<(Vec<u8>, Value)>), DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        account: Option<sqlx::types::Json<Account>>,
+        expiry_due: bool,
+        request_hash: Option<Vec<u8>>,
+        response: Option<Value>,
+    }
+    let row: Row = sqlx::query_as(&format!(
+        "WITH a AS MATERIALIZED ( \
+             SELECT {ACCOUNT} FROM point_accounts WHERE member_id = $1 FOR UPDATE \
+         ) SELECT (SELECT to_jsonb(a) FROM a) AS account, \
+             EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
+                     AND expires_at <= $2) AS expiry_due, \
+             r.request_hash, r.response \
+         FROM (SELECT 1) one \
+         LEFT JOIN point_requests r ON r.scope = $3 AND r.key = $4"
+    ))
+    .bind(member_id)
+    .bind(now)
+    .bind(scope)
+    .bind(key)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((
+        row.account.map(|j| j.0),
+        row.expiry_due,
+        row.request_hash.zip(row.response),
+    ))
+}
+
+/// A redemption in one statement under the account's lock: the `redeem` entry of `points`
+/// (`a` already shows the balance and total after it), the points taken from the open lots
+/// soonest-expiring first, the account's figures, and the answer stored under (`scope`,
+/// `key`) with the entry's id filled in. Returns the entry's id.
+#[allow(clippy::too_many_arguments)]
+pub async fn redeem(
+    tx: &mut TenantTx,
+    a: &Account,
+    points: i64,
+    src: &Source<'_>,
+    scope: &str,
+    key: &str,
+    hash: &[u8],
+    response: &Value,
+) -> Result<i64, DbError> {
+    let (entry, taken): (i64, i64) = sqlx::query_as(
+        "WITH e AS ( \
+             INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
+             rule_version, reason, detail, actor, at) \
+             VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9) RETURNING id \
+         ), open AS ( \
+             SELECT id, remaining, sum(remaining) OVER ( \
+                 ORDER BY expires_at ASC NULLS LAST, id \
+             ) AS running \
+             FROM point_lots WHERE member_id = $1 AND remaining > 0 \
+         ), hit AS ( \
+             SELECT id, remaining, running FROM open WHERE running - remaining < $2 \
+         ), done AS ( \
+             UPDATE point_lots l SET remaining = GREATEST(hit.running - $2, 0) \
+             FROM hit WHERE l.id = hit.id \
+             RETURNING hit.remaining - l.remaining AS taken \
+         ), acct AS ( \
+             UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
+             WHERE member_id = $1 \
+         ), req AS ( \
+             INSERT INTO point_requests (scope, key, request_hash, response, created_at) \
+             SELECT $11, $12, $13, jsonb_set($14, '{entry_id}', to_jsonb(e.id)), $9 FROM e \
+         ) SELECT (SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done)",
+    )
+    .bind(a.member_id)
+    .bind(points)
+    .bind(a.balance)
+    .bind(src.kind)
+    .bind(&src.id)
+    .bind(&src.reason)
+    .bind(&src.detail)
+    .bind(src.actor)
+    .bind(src.at)
+    .bind(a.redeemed_total)
+    .bind(scope)
+    .bind(key)
+    .bind(hash)
+    .bind(response)
+    .fetch_one(tx.conn())
+    .await?;
+    if taken != points {
+        return Err(DbError::Aborted(format!(
+            "member {}: lots hold {taken} of the {points} points to take",
+            a.member_id
+        )));
+    }
+    Ok(entry)
+}
+
 /// Records `points` taken back without enough open lots to take them from (a refund under
 /// the negative-balance policy): the entry takes the whole amount, the lots what they hold.
 pub async fn take_into_negative(
