@@ -2,7 +2,8 @@
 //! running `patron serve`.
 //!
 //! `points_load setup --state FILE [--members N]`: a plan with every feature and no limits, a
-//! business on it, an integration key, the purchase rule published from a template and N
+//! business on it, an integration key, the purchase rule published from a template, a tier
+//! ladder (points earned over a rolling year, four tiers) and N
 //! members; written to FILE for the other modes.
 //! `points_load accrual --state FILE --clients C --seconds S`: purchases with unique external
 //! ids from C clients at once for S seconds (after a warm-up); throughput and latency.
@@ -224,6 +225,23 @@ async fn setup(a: &Args) -> Res<()> {
     )
     .await?;
     expect(r, &[StatusCode::OK], "publish purchase rule")?;
+    // A tier ladder, so that every purchase also checks for a promotion (and some promote).
+    let tier = |code: &str, threshold: i64, multiplier: i64| {
+        json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
+                "benefits": { "multiplier": multiplier } })
+    };
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/tiers/publish"),
+        Some(("X-Api-Key", &key)),
+        &json!({ "ladder": { "metric": "points_earned", "window": { "kind": "rolling", "days": 365 },
+                 "retention_days": 30, "demotion": "one_rung",
+                 "tiers": [tier("member", 0, 1_000), tier("silver", 1_000, 1_200),
+                           tier("gold", 5_000, 1_500), tier("platinum", 20_000, 2_000)] } }),
+    )
+    .await?;
+    expect(r, &[StatusCode::OK], "publish tier ladder")?;
     // For the faults mode: a custom event rule and check-in points.
     let r = call(
         &c,

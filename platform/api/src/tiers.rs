@@ -765,18 +765,28 @@ pub async fn after_event(
         return Ok((MemberTier::default(), MemberTier::default()));
     };
     let ladder = &active.ladder;
-    let row = tiers::standing(tx, member_id, true).await?;
+    // Without a script, the standing's lock and the metric come in one round trip.
+    let (row, computed) = if ladder.script.is_none() {
+        let tz = engine::zone(&tenant.settings.time_zone);
+        let (row, metric) = tiers::lock_standing_with_metric(
+            tx,
+            member_id,
+            ladder.metric,
+            ladder.window.start(now, tz),
+            now,
+            tz.name(),
+        )
+        .await?;
+        (row, Some(metric))
+    } else {
+        (tiers::standing(tx, member_id, true).await?, None)
+    };
     let standing = row.as_ref().map(|r| r.standing()).unwrap_or_default();
     let before = MemberTier::from_code(ladder, standing.tier.as_deref());
     if ladder.position(standing.tier.as_deref()) + 1 >= ladder.tiers.len() {
         return Ok((before.clone(), before));
     }
-    let (metric, to) = if ladder.script.is_none() {
-        let metric = metrics_of(tx, ladder, &[member_id], tenant, now)
-            .await?
-            .get(&member_id)
-            .copied()
-            .unwrap_or(0);
+    let (metric, to) = if let Some(metric) = computed {
         (
             metric,
             core_tiers::promote_on_event(ladder, &standing, metric),

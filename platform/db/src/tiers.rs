@@ -127,7 +127,7 @@ pub async fn versions(tx: &mut TenantTx) -> Result<Vec<LadderVersion>, DbError> 
 }
 
 /// A member's standing as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct StandingRow {
     pub member_id: Uuid,
     pub tier: String,
@@ -282,17 +282,10 @@ pub async fn history(tx: &mut TenantTx, member_id: Uuid, limit: i64) -> Result<V
     .await?)
 }
 
-/// The qualifying metric of each of `ids` over `[start, now]` (no start: since joining);
-/// members with nothing in the window are left out (their metric is 0).
-pub async fn metrics(
-    tx: &mut TenantTx,
-    metric: Metric,
-    ids: &[Uuid],
-    start: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-    time_zone: &str,
-) -> Result<HashMap<Uuid, i64>, DbError> {
-    let sql = match metric {
+/// Each member's metric (`$1`: member ids, `$2`: window start or null, `$3`: now, `$4`: the
+/// business's time zone): rows of (member id, value).
+fn metric_sql(metric: Metric) -> &'static str {
+    match metric {
         // Earnings less their reversals; manual adjustments, tier gifts and redemptions
         // never count.
         Metric::PointsEarned => {
@@ -315,7 +308,47 @@ pub async fn metrics(
                WHERE member_id = ANY($1) AND ($2::timestamptz IS NULL OR at >= $2) AND at <= $3 \
              ) v GROUP BY member_id"
         }
-    };
+    }
+}
+
+/// A member's standing locked for update (none: the first tier) and their metric, in one
+/// round trip (the promotion check after a qualifying event).
+pub async fn lock_standing_with_metric(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    metric: Metric,
+    start: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    time_zone: &str,
+) -> Result<(Option<StandingRow>, i64), DbError> {
+    let sql = format!(
+        "WITH s AS MATERIALIZED (SELECT {STANDING} FROM member_tiers WHERE member_id = $5 FOR UPDATE) \
+         SELECT (SELECT to_jsonb(s) FROM s) AS standing, \
+                coalesce((SELECT x.v FROM ({}) AS x (member_id, v)), 0)::bigint AS metric",
+        metric_sql(metric)
+    );
+    let (standing, metric): (Option<sqlx::types::Json<StandingRow>>, i64) = sqlx::query_as(&sql)
+        .bind(vec![member_id])
+        .bind(start)
+        .bind(now)
+        .bind(time_zone)
+        .bind(member_id)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok((standing.map(|j| j.0), metric))
+}
+
+/// The qualifying metric of each of `ids` over `[start, now]` (no start: since joining);
+/// members with nothing in the window are left out (their metric is 0).
+pub async fn metrics(
+    tx: &mut TenantTx,
+    metric: Metric,
+    ids: &[Uuid],
+    start: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    time_zone: &str,
+) -> Result<HashMap<Uuid, i64>, DbError> {
+    let sql = metric_sql(metric);
     let rows: Vec<(Uuid, i64)> = sqlx::query_as(sql)
         .bind(ids)
         .bind(start)
