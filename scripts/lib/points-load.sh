@@ -11,6 +11,7 @@
 #   start_load_server    migrates, creates the load operator, serves (release build) on a free
 #                        port; sets LOAD_BASE and SERVE_PID. Stopped by the cleanup trap.
 #   load_gen ARGS...     runs the load generator (tests/examples/points_load.rs)
+#   load_warm STATE DB   10 s of purchases, then ANALYZE (a steady state to measure)
 #
 # The cluster is separate from .data/pg, which runs without fsync for tests and is shared
 # with everyone's test runs: durability settings and shared_preload_libraries need a
@@ -136,6 +137,17 @@ load_setup() {
     local state=$1 members=$2
     load_gen setup --base "$LOAD_BASE" --state "$state" --members "$members" \
         --ops-email "$LOAD_OPS_EMAIL" --ops-password "$LOAD_OPS_PASSWORD"
+}
+
+# Brings the benchmark business to a steady state before anything is measured: purchases
+# from 8 clients for 10 s, then ANALYZE, as autovacuum would within a minute or two. Without
+# it, plans cached by the server's connections while the tables were nearly empty (a scan
+# of the whole table is cheapest then) stay in use until the first automatic ANALYZE.
+load_warm() {
+    local state=$1 db=$2
+    say "warm-up: 10 s of purchases, then ANALYZE"
+    load_gen accrual --state "$state" --clients 8 --seconds 10 | tail -n 1
+    load_psql "$db" -c "ANALYZE"
 }
 
 machine_load() {
