@@ -433,15 +433,14 @@ impl PurchasesApi {
         auth: TenantAuth,
         req: Json<NewPurchase>,
     ) -> Result<RecordedPurchase, ApiError> {
-        match record_purchase(&self.state, &auth, &req.0).await? {
-            Attempt::Done(r) => Ok(r),
-            // A request with the same external id committed while this one waited for the
-            // member's account: start over, which answers with that purchase (or a 409).
-            Attempt::Raced => match record_purchase(&self.state, &auth, &req.0).await? {
-                Attempt::Done(r) => Ok(r),
-                Attempt::Raced => Err(external_id_reused()),
-            },
+        if let Some(r) = record_purchase(&self.state, &auth, &req.0).await? {
+            return Ok(r);
         }
+        // A request with the same external id committed while this one waited for the
+        // member's account: start over, which answers with that purchase (or a 409).
+        record_purchase(&self.state, &auth, &req.0)
+            .await?
+            .ok_or_else(external_id_reused)
     }
 
     /// Refund all or part of a purchase: the points it earned are taken back in proportion
@@ -718,14 +717,6 @@ pub fn summary(reasons: &[PointReason]) -> String {
     s
 }
 
-/// One try at recording a purchase (see `PurchasesApi::record`).
-enum Attempt {
-    Done(RecordedPurchase),
-    /// The purchase's insert found its external id taken: a concurrent request with the
-    /// same id committed after this one's read.
-    Raced,
-}
-
 /// The member a request names, as a lookup for one statement (422 naming the field when
 /// malformed).
 fn member_lookup<'a>(
@@ -755,11 +746,13 @@ fn member_lookup<'a>(
     }
 }
 
+/// One try at recording a purchase (see `PurchasesApi::record`); `None` when the purchase's
+/// insert found its external id taken by a request that committed after this one's read.
 async fn record_purchase(
     state: &AppState,
     auth: &TenantAuth,
     req: &NewPurchase,
-) -> Result<Attempt, ApiError> {
+) -> Result<Option<RecordedPurchase>, ApiError> {
     let (mut tx, me) = state
         .authorize(auth, Some(Permission::PurchasesWrite))
         .await?;
@@ -775,7 +768,7 @@ async fn record_purchase(
     let Some(opened) = points::open_purchase(&mut tx, lookup, &external_id).await? else {
         // No such member (or a card not in use): the lookup below names the reason.
         resolve_member(state, &mut tx, &me, &named).await?;
-        return Ok(Attempt::Raced);
+        return Ok(None);
     };
     let member = opened.member;
     if member.status == "erased" {
@@ -789,7 +782,7 @@ async fn record_purchase(
             serde_json::from_value(response).map_err(|e| ApiError::internal(&e))?;
         r.replayed = true;
         tx.commit().await?;
-        return Ok(Attempt::Done(RecordedPurchase::Replayed(Json(r))));
+        return Ok(Some(RecordedPurchase::Replayed(Json(r))));
     }
     let (mut account, mut referrer_account) = match opened.account {
         Some(a) => (a, opened.referrer_account),
@@ -891,7 +884,7 @@ async fn record_purchase(
         points::insert_purchase(&mut tx, &row).await.map(|()| None)
     };
     match stored {
-        Err(DbError::Conflict(c)) if c == "purchases_external_id_key" => return Ok(Attempt::Raced),
+        Err(DbError::Conflict(c)) if c == "purchases_external_id_key" => return Ok(None),
         other => other?,
     };
     let mut amended = false;
@@ -931,7 +924,7 @@ async fn record_purchase(
         .await?;
     }
     tx.commit().await?;
-    Ok(Attempt::Done(RecordedPurchase::Created(Json(result))))
+    Ok(Some(RecordedPurchase::Created(Json(result))))
 }
 
 fn purchase_row<'a>(
