@@ -1089,6 +1089,7 @@ async fn verify_reports_ledger_rows_without_an_account_and_lost_cards_are_refuse
     // A purchase stored for a member who has no account (it earned nothing, so no entry
     // or lot would show it).
     let other = member(&app, &owner, "Bo").await;
+    let mut conn = sqlx::PgConnection::connect(&database_url()).await.unwrap();
     sqlx::query(&format!(
         "INSERT INTO t_{}.purchases (id, external_id, request_hash, member_id, amount, currency, \
          occurred_at, recorded_at, recorded_by, points, response) \
@@ -1096,11 +1097,20 @@ async fn verify_reports_ledger_rows_without_an_account_and_lost_cards_are_refuse
         t.id
     ))
     .bind(&other)
-    .execute(&mut sqlx::PgConnection::connect(&database_url()).await.unwrap())
+    .execute(&mut conn)
     .await
     .unwrap();
     let report = patron_server::points::verify_all(&app.db).await.unwrap();
     let found = report.iter().find(|r| r.tenant == t.slug).unwrap();
     assert_eq!(found.differences.len(), 1, "{:?}", found.differences);
     assert_eq!(found.differences[0].member_id.to_string(), other);
+    // Removed again (the suite's database is verified as a whole afterwards).
+    sqlx::query(&format!(
+        "DELETE FROM t_{}.purchases WHERE external_id = 'o-3'",
+        t.id
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_ledger_agrees(&app, &t.slug).await;
 }
