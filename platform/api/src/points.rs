@@ -270,13 +270,18 @@ async fn replayed<T: serde::de::DeserializeOwned>(
             serde_json::from_value(v).map_err(|e| ApiError::internal(&e))?,
         )),
         Ok(None) => Ok(None),
-        Err(DbError::Conflict(_)) => Err(ApiError::conflict(
-            "idempotency_key_reused",
-            Some(field),
-            "this key was used before with a different request",
-        )),
+        Err(DbError::Conflict(_)) => Err(key_reused(field)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// 409: the idempotency key (`field`) came before with another body.
+fn key_reused(field: &str) -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_reused",
+        Some(field),
+        "this key was used before with a different request",
+    )
 }
 
 /// The summary of an account.
@@ -626,13 +631,7 @@ impl PointsApi {
         // which answers with that redemption (or a 409).
         redeem_once(&self.state, &auth, id.0, &req.0)
             .await?
-            .ok_or_else(|| {
-                ApiError::conflict(
-                    "idempotency_key_reused",
-                    Some("idempotency_key"),
-                    "this key was used before with a different request",
-                )
-            })
+            .ok_or_else(|| key_reused("idempotency_key"))
     }
 
     /// Check a member in for today (once a day; consecutive days make a streak).
@@ -943,11 +942,7 @@ async fn redeem_once(
     };
     if let Some((h, response)) = earlier {
         if h != hash {
-            return Err(ApiError::conflict(
-                "idempotency_key_reused",
-                Some("idempotency_key"),
-                "this key was used before with a different request",
-            ));
+            return Err(key_reused("idempotency_key"));
         }
         let mut r: PointsChange =
             serde_json::from_value(response).map_err(|e| ApiError::internal(&e))?;

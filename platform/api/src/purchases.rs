@@ -258,45 +258,24 @@ pub async fn resolve_member(
     me: &Principal,
     r: &MemberRef,
 ) -> Result<Member, ApiError> {
-    let given = [
-        r.member_id.is_some(),
-        r.card_number.is_some(),
-        r.phone.is_some(),
-    ]
-    .iter()
-    .filter(|g| **g)
-    .count();
-    if given != 1 {
-        return Err(ApiError::invalid_field(
-            "member_id",
-            "give exactly one of member_id, card_number or phone",
-        ));
-    }
-    let (field, found) = if let Some(id) = r.member_id {
-        ("member_id", members::get(tx, id).await.map(Some))
-    } else if let Some(c) = &r.card_number {
-        let number = core_members::normalise_card_number(c)
-            .map_err(|e| ApiError::invalid_field("card_number", e))?;
-        let card = cards::find(tx, &number).await?;
-        match card {
-            Some(card) if card.status == "active" => (
-                "card_number",
-                members::get(tx, card.member_id).await.map(Some),
-            ),
+    let (mut card, mut index) = (String::new(), Vec::new());
+    let (field, lookup) = member_lookup(state, me, r, &mut card, &mut index)?;
+    let found = match lookup {
+        points::MemberLookup::Id(id) => members::get(tx, id).await.map(Some),
+        // Any card with this number, so that a card not in use is named as such.
+        points::MemberLookup::ActiveCard(number) => match cards::find(tx, number).await? {
+            Some(card) if card.status == "active" => {
+                members::get(tx, card.member_id).await.map(Some)
+            }
             Some(card) => {
                 return Err(ApiError::invalid_field(
                     "card_number",
                     format!("this card is {}; use the member's card in use", card.status),
                 ))
             }
-            None => ("card_number", Ok(None)),
-        }
-    } else {
-        let phone = r.phone.as_deref().unwrap_or_default();
-        let p = Phone::parse(phone, &me.tenant.settings.phone_region)
-            .map_err(|e| ApiError::invalid_field("phone", e))?;
-        let index = state.config.pii.blind_index("phone", p.e164());
-        ("phone", members::find_by_phone_index(tx, &index).await)
+            None => Ok(None),
+        },
+        points::MemberLookup::PhoneIndex(index) => members::find_by_phone_index(tx, index).await,
     };
     let m = match found {
         Ok(Some(m)) => m,
@@ -717,8 +696,8 @@ pub fn summary(reasons: &[PointReason]) -> String {
     s
 }
 
-/// The member a request names, as a lookup for one statement (422 naming the field when
-/// malformed).
+/// How a request names its member (exactly one of id, card or phone), checked and
+/// normalised: the field named and the lookup, or 422 naming the field when malformed.
 fn member_lookup<'a>(
     state: &AppState,
     me: &Principal,

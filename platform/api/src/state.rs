@@ -128,32 +128,27 @@ impl AppState {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Arc<ApiKey>>, DbError> {
         let cache_key = (tenant_id, hash.to_vec());
-        if let Some(k) = self.api_keys.get(&cache_key).await {
-            if k.expires_at.is_some_and(|e| e <= now) {
+        let generation = self.api_keys_generation.load(Ordering::Acquire);
+        let (mut k, cached) = match self.api_keys.get(&cache_key).await {
+            Some(k) if k.expires_at.is_some_and(|e| e <= now) => {
                 self.api_keys.invalidate(&cache_key).await;
                 return Ok(None);
             }
-            if !api_keys::use_due(&k, now) {
-                return Ok(Some(k));
-            }
-            api_keys::note_use(tx, k.id, now).await?;
-            let mut noted = (*k).clone();
-            noted.last_used_at = Some(now);
-            let noted = Arc::new(noted);
-            self.api_keys.insert(cache_key, noted.clone()).await;
-            return Ok(Some(noted));
-        }
-        let generation = self.api_keys_generation.load(Ordering::Acquire);
-        let Some(mut k) = api_keys::find_live(tx, hash, now).await? else {
-            return Ok(None);
+            Some(k) => (k, true),
+            None => match api_keys::find_live(tx, hash, now).await? {
+                Some(k) => (Arc::new(k), false),
+                None => return Ok(None),
+            },
         };
-        if api_keys::use_due(&k, now) {
+        let noted = api_keys::use_due(&k, now);
+        if noted {
             api_keys::note_use(tx, k.id, now).await?;
-            k.last_used_at = Some(now);
+            let mut n = (*k).clone();
+            n.last_used_at = Some(now);
+            k = Arc::new(n);
         }
-        let k = Arc::new(k);
-        // A revocation that landed while this lookup ran must not be undone by caching it.
-        if self.api_keys_generation.load(Ordering::Acquire) == generation {
+        // A revocation that landed meanwhile must not be undone by caching the key again.
+        if (noted || !cached) && self.api_keys_generation.load(Ordering::Acquire) == generation {
             self.api_keys.insert(cache_key, k.clone()).await;
         }
         Ok(Some(k))

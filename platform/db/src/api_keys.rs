@@ -104,21 +104,6 @@ pub async fn note_use(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result
     Ok(())
 }
 
-/// The key behind a presented secret, if live. Notes last use at most once a minute.
-pub async fn authenticate(
-    tx: &mut TenantTx,
-    key_hash: &[u8],
-    now: DateTime<Utc>,
-) -> Result<Option<ApiKey>, DbError> {
-    let key = find_live(tx, key_hash, now).await?;
-    if let Some(k) = &key {
-        if use_due(k, now) {
-            note_use(tx, k.id, now).await?;
-        }
-    }
-    Ok(key)
-}
-
 /// Asks every replica (this one included, through its listener) to drop cached keys of the
 /// tenant when `tx` commits.
 pub async fn notify_changed(tx: &mut TenantTx, tenant_id: i64) -> Result<(), DbError> {

@@ -523,30 +523,20 @@ pub async fn redeem(
     hash: &[u8],
     response: &Value,
 ) -> Result<i64, DbError> {
-    let (entry, taken): (i64, i64) = sqlx::query_as(
+    let (entry, taken): (i64, i64) = sqlx::query_as(&format!(
         "WITH e AS ( \
-             INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
-             rule_version, reason, detail, actor, at) \
-             VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9) RETURNING id \
-         ), open AS ( \
-             SELECT id, remaining, sum(remaining) OVER ( \
-                 ORDER BY expires_at ASC NULLS LAST, id \
-             ) AS running \
-             FROM point_lots WHERE member_id = $1 AND remaining > 0 \
-         ), hit AS ( \
-             SELECT id, remaining, running FROM open WHERE running - remaining < $2 \
-         ), done AS ( \
-             UPDATE point_lots l SET remaining = GREATEST(hit.running - $2, 0) \
-             FROM hit WHERE l.id = hit.id \
-             RETURNING hit.remaining - l.remaining AS taken \
-         ), acct AS ( \
-             UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
-             WHERE member_id = $1 \
-         ), req AS ( \
-             INSERT INTO point_requests (scope, key, request_hash, response, created_at) \
-             SELECT $11, $12, $13, jsonb_set($14, '{entry_id}', to_jsonb(e.id)), $9 FROM e \
-         ) SELECT (SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done)",
-    )
+                 INSERT INTO point_entries (member_id, kind, points, balance, source, \
+                 source_id, rule_version, reason, detail, actor, at) \
+                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9) RETURNING id \
+             ), {}, acct AS ( \
+                 UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
+                 WHERE member_id = $1 \
+             ), req AS ( \
+                 INSERT INTO point_requests (scope, key, request_hash, response, created_at) \
+                 SELECT $11, $12, $13, jsonb_set($14, '{{entry_id}}', to_jsonb(e.id)), $9 FROM e \
+             ) SELECT (SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done)",
+        take_from_lots("NULL::bigint")
+    ))
     .bind(a.member_id)
     .bind(points)
     .bind(a.balance)
@@ -563,12 +553,7 @@ pub async fn redeem(
     .bind(response)
     .fetch_one(tx.conn())
     .await?;
-    if taken != points {
-        return Err(DbError::Aborted(format!(
-            "member {}: lots hold {taken} of the {points} points to take",
-            a.member_id
-        )));
-    }
+    all_taken(a.member_id, taken, points)?;
     Ok(entry)
 }
 
@@ -590,16 +575,14 @@ pub async fn take_into_negative(
     Ok(entry)
 }
 
-async fn consume(
-    tx: &mut TenantTx,
-    member_id: Uuid,
-    points: i64,
-    prefer: Option<i64>,
-) -> Result<(), DbError> {
-    let taken: Option<i64> = sqlx::query_scalar(
-        "WITH open AS ( \
+/// The CTEs `open`, `hit` and `done` that take `$2` points from member `$1`'s open lots:
+/// the lots of entry `prefer` first (a refund takes back from its purchase's lots), then the
+/// soonest-expiring, those that never expire last. `done` yields each lot's `taken`.
+fn take_from_lots(prefer: &str) -> String {
+    format!(
+        "open AS ( \
              SELECT id, remaining, sum(remaining) OVER ( \
-                 ORDER BY coalesce(entry_id = $3, false) DESC, expires_at ASC NULLS LAST, id \
+                 ORDER BY coalesce(entry_id = {prefer}, false) DESC, expires_at ASC NULLS LAST, id \
              ) AS running \
              FROM point_lots WHERE member_id = $1 AND remaining > 0 \
          ), hit AS ( \
@@ -608,20 +591,36 @@ async fn consume(
              UPDATE point_lots l SET remaining = GREATEST(hit.running - $2, 0) \
              FROM hit WHERE l.id = hit.id \
              RETURNING hit.remaining - l.remaining AS taken \
-         ) SELECT sum(taken)::bigint FROM done",
+         )"
     )
+}
+
+/// The lots must have held every point taken (they hold the positive balance).
+fn all_taken(member_id: Uuid, taken: i64, points: i64) -> Result<(), DbError> {
+    if taken != points {
+        return Err(DbError::Aborted(format!(
+            "member {member_id}: lots hold {taken} of the {points} points to take"
+        )));
+    }
+    Ok(())
+}
+
+async fn consume(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    points: i64,
+    prefer: Option<i64>,
+) -> Result<(), DbError> {
+    let taken: Option<i64> = sqlx::query_scalar(&format!(
+        "WITH {} SELECT sum(taken)::bigint FROM done",
+        take_from_lots("$3")
+    ))
     .bind(member_id)
     .bind(points)
     .bind(prefer)
     .fetch_one(tx.conn())
     .await?;
-    if taken.unwrap_or(0) != points {
-        return Err(DbError::Aborted(format!(
-            "member {member_id}: lots hold {} of the {points} points to take",
-            taken.unwrap_or(0)
-        )));
-    }
-    Ok(())
+    all_taken(member_id, taken.unwrap_or(0), points)
 }
 
 /// Records a debt of `points` owed after refund `refund_id`.
@@ -976,19 +975,6 @@ pub async fn set_purchase_response(
         .execute(tx.conn())
         .await?;
     Ok(())
-}
-
-/// The stored hash and answer of the purchase with this external id.
-pub async fn purchase_by_external_id(
-    tx: &mut TenantTx,
-    external_id: &str,
-) -> Result<Option<(Vec<u8>, Value)>, DbError> {
-    Ok(
-        sqlx::query_as("SELECT request_hash, response FROM purchases WHERE external_id = $1")
-            .bind(external_id)
-            .fetch_optional(tx.conn())
-            .await?,
-    )
 }
 
 /// The member of a purchase given by our id or the caller's.
