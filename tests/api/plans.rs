@@ -2,7 +2,7 @@
 //! sessions and invoices.
 
 use chrono::{Duration, TimeZone, Utc};
-use patron_api::billing::SignedWebhook;
+use patron_app::billing::SignedWebhook;
 use patron_core::clock::Clock;
 use patron_core::plans::Feature;
 use patron_db::{billing, tenants};

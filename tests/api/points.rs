@@ -1017,7 +1017,7 @@ async fn birthdays_earn_once_a_year_on_the_local_day_and_leap_day_birthdays_coun
         .unwrap()
         .unwrap();
     let pool = patron_rules::SandboxPool::start(patron_rules::SandboxConfig::default()).unwrap();
-    let rules = patron_api::engine::RuleEngine::new(Some(pool));
+    let rules = patron_app::engine::RuleEngine::new(Some(std::sync::Arc::new(pool)));
     // 28 February 2027, 00:30 in Shanghai (still the 27th in UTC): not a leap year.
     let at = chrono_tz::Asia::Shanghai
         .with_ymd_and_hms(2027, 2, 28, 0, 30, 0)

@@ -67,10 +67,10 @@ async fn reevaluate(app: &TestApp, t: &TestTenant, run: &Value) {
 }
 
 /// A rule engine with sandbox workers of its own, as the job runner has, for ladder scripts.
-fn sandboxed() -> patron_api::engine::RuleEngine {
+fn sandboxed() -> patron_app::engine::RuleEngine {
     let pool = patron_rules::SandboxPool::start(patron_rules::SandboxConfig::default())
         .expect("the sandbox is built");
-    patron_api::engine::RuleEngine::new(Some(pool))
+    patron_app::engine::RuleEngine::new(Some(std::sync::Arc::new(pool)))
 }
 
 async fn tenant(app: &TestApp, t: &TestTenant) -> patron_db::Tenant {
@@ -523,7 +523,7 @@ async fn tier_birthday_gifts_are_granted_once_a_year_however_often_the_job_runs(
     let plain = member(&app, &owner, json!({ "name": "Fa", "birthday": birthday })).await;
     app.purchase(&owner, &silver, "s", 1_000).await;
     let tenant = tenant(&app, &t).await;
-    let engine = patron_api::engine::RuleEngine::new(None);
+    let engine = patron_app::engine::RuleEngine::new(None);
     let r = patron_server::points::birthdays_tenant(&app.db, &tenant, &engine, app.clock.now())
         .await
         .unwrap();

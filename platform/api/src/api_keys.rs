@@ -1,10 +1,10 @@
 //! Integration API keys: for a POS or a website. Each carries one role; the key itself is
 //! shown once and stored only as a hash.
 
-use crate::auth::TenantAuth;
-use crate::error::ApiError;
-use crate::gate::needs_api_keys;
-use crate::state::AppState;
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::gate::needs_api_keys;
+use crate::edge::state::AppState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
 use patron_core::auth::{issue_token, token_preview, TokenKind};

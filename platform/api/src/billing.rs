@@ -2,110 +2,24 @@
 //! business; Patron only needs a verified "invoice X is paid" to mark it and, when nothing
 //! else is overdue, lift a billing suspension.
 //!
-//! A provider is a [`PaymentProvider`]: it checks that a webhook really came from it and
-//! reads the event out. [`SignedWebhook`] is the one Patron ships: the body signed with
-//! HMAC-SHA256 under a shared secret, sent as `X-Patron-Signature: sha256=<hex>`. A real
-//! provider's adapter implements the same trait.
+//! The HTTP edge only: the provider named in the path reads the raw body (a
+//! `patron_core::ports::PaymentProvider`, wired by the server), and
+//! `patron_app::billing::invoice_paid` does the rest.
 
-use crate::error::ApiError;
-use crate::state::AppState;
-use hmac::{Hmac, Mac};
-use patron_core::tenants::TenantStatus;
-use patron_db::billing;
-use patron_db::plans::{self as db_plans, StatusChange};
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
+use patron_core::ports::PaymentEvent;
 use poem::http::HeaderMap;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Json, ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::{Object, OpenApi, Tags};
-use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 use uuid::Uuid;
 
 #[derive(Tags)]
 enum Tag {
     /// Payment providers' webhooks.
     Billing,
-}
-
-/// What a provider reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaymentEvent {
-    InvoicePaid {
-        invoice_id: Uuid,
-        reference: String,
-    },
-    /// Anything else the provider sends; acknowledged and ignored.
-    Other(String),
-}
-
-/// A payment provider's webhook format.
-pub trait PaymentProvider: Send + Sync {
-    /// The name in the webhook's path: `/billing/webhooks/<name>`.
-    fn name(&self) -> &str;
-    /// Verifies the request came from the provider and reads the event. `Err` is a reason
-    /// to refuse it.
-    fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<PaymentEvent, String>;
-}
-
-/// Patron's own signed format: `{"type": "invoice.paid", "invoice_id": "...", "reference": "..."}`
-/// with `X-Patron-Signature: sha256=<hex of HMAC-SHA256(secret, body)>`.
-pub struct SignedWebhook {
-    secret: SecretString,
-}
-
-impl SignedWebhook {
-    pub const NAME: &'static str = "signed";
-
-    pub fn new(secret: SecretString) -> Self {
-        Self { secret }
-    }
-
-    /// The signature header value for `body` (for providers' test tools and our tests).
-    pub fn sign(secret: &str, body: &[u8]) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-        mac.update(body);
-        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct SignedEvent {
-    #[serde(rename = "type")]
-    kind: String,
-    invoice_id: Option<Uuid>,
-    reference: Option<String>,
-}
-
-impl PaymentProvider for SignedWebhook {
-    fn name(&self) -> &str {
-        Self::NAME
-    }
-
-    fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<PaymentEvent, String> {
-        let given = headers
-            .get("x-patron-signature")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("sha256="))
-            .ok_or("missing X-Patron-Signature: sha256=<hex>")?;
-        let given = hex::decode(given).map_err(|_| "the signature is not hex")?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose_secret().as_bytes())
-            .expect("HMAC takes any key length");
-        mac.update(body);
-        // Constant-time comparison.
-        mac.verify_slice(&given)
-            .map_err(|_| "the signature does not match")?;
-        let event: SignedEvent =
-            serde_json::from_slice(body).map_err(|e| format!("the body is not an event: {e}"))?;
-        match event.kind.as_str() {
-            "invoice.paid" => Ok(PaymentEvent::InvoicePaid {
-                invoice_id: event.invoice_id.ok_or("invoice_id is missing")?,
-                reference: event.reference.unwrap_or_default(),
-            }),
-            other => Ok(PaymentEvent::Other(other.to_owned())),
-        }
-    }
 }
 
 /// A webhook's body exactly as sent, whatever its content type: the signature covers the
@@ -199,7 +113,13 @@ impl BillingApi {
         else {
             return Err(ApiError::not_found("payment provider"));
         };
-        let event = p.parse(headers, &body.0).map_err(|reason| {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let event = p.parse(&header, &body.0).map_err(|reason| {
             ApiError::unauthorized("bad_signature", format!("webhook refused: {reason}"))
         })?;
         let PaymentEvent::InvoicePaid {
@@ -212,54 +132,25 @@ impl BillingApi {
                 invoice_id: None,
             }));
         };
-        let now = self.state.now();
-        let mut tx = self.state.db.platform_tx().await?;
-        let (invoice, newly) = billing::mark_paid(&mut tx, invoice_id, now, &reference)
-            .await
-            .map_err(|e| match e {
-                patron_db::DbError::NotFound => ApiError::not_found("invoice"),
-                other => other.into(),
-            })?;
-        let actor = format!("payments:{}", p.name());
-        let mut lifted = false;
-        if newly {
-            let tenant = db_plans::lock_tenant(&mut tx, invoice.tenant_id).await?;
-            db_plans::record_platform_audit(
-                &mut tx,
-                now,
-                &actor,
-                "invoice.paid",
-                Some(tenant.id),
-                serde_json::json!({ "invoice": invoice.id, "reference": reference, "total_minor": invoice.total_minor }),
-            )
-            .await?;
-            let billing_hold = tenant.status == TenantStatus::PastDue
-                || (tenant.status == TenantStatus::Suspended
-                    && tenant.suspended_reason == Some(patron_core::plans::SuspendReason::Billing));
-            if billing_hold && !billing::has_overdue(&mut tx, tenant.id, now).await? {
-                db_plans::apply_change(
-                    &mut tx,
-                    tenant.id,
-                    &StatusChange {
-                        status: Some(TenantStatus::Active),
-                        ..Default::default()
-                    },
-                    now,
-                    &actor,
-                    "tenant.active",
-                    serde_json::json!({ "from": tenant.status.as_str(), "to": "active", "invoice": invoice.id }),
-                )
-                .await?;
-                lifted = true;
-            }
-        }
-        tx.commit().await?;
-        if lifted {
-            self.state.forget_tenant(invoice.tenant_id).await;
+        let applied = patron_app::billing::invoice_paid(
+            &self.state.db,
+            p.name(),
+            invoice_id,
+            &reference,
+            self.state.now(),
+        )
+        .await?;
+        if applied.hold_lifted {
+            self.state.forget_tenant(applied.tenant_id).await;
         }
         Ok(Json(WebhookAck {
-            outcome: if newly { "paid" } else { "already_paid" }.into(),
-            invoice_id: Some(invoice.id),
+            outcome: if applied.newly_paid {
+                "paid"
+            } else {
+                "already_paid"
+            }
+            .into(),
+            invoice_id: Some(applied.invoice_id),
         }))
     }
 }

@@ -1,10 +1,10 @@
 //! The business's dashboard: today's registrations, points issued and redeemed, purchases,
 //! active members, and the last 30 local days.
 
-use crate::auth::TenantAuth;
-use crate::engine;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::edge::auth::TenantAuth;
+
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
 use chrono::{Duration, NaiveDate};
 use patron_core::access::Permission;
 use patron_db::dashboard;
@@ -57,7 +57,7 @@ impl DashboardApi {
             .authorize(&auth, Some(Permission::ReportsRead))
             .await?;
         let now = self.state.now();
-        let tz = engine::zone(&me.tenant.settings.time_zone);
+        let tz = me.tenant.settings.zone().tz();
         let today = now.with_timezone(&tz).date_naive();
         let first = today - Duration::days(DAYS - 1);
         let since = patron_core::points::start_of_day(tz, first);

@@ -1,10 +1,10 @@
 //! Member fields: read the tenant's current field schema (JSON Schema + UI schema), check a
 //! draft without saving it, and publish a new version without losing stored values.
 
-use crate::auth::TenantAuth;
-use crate::error::{ApiError, FieldProblem};
-use crate::gate::needs_custom_fields;
-use crate::state::AppState;
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::{ApiError, FieldProblem};
+use crate::edge::gate::needs_custom_fields;
+use crate::edge::state::AppState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
 use patron_core::fields::{self as core_fields, FieldSet};

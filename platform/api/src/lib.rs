@@ -1,19 +1,14 @@
 //! Patron's HTTP API: poem-openapi endpoints, one module per capability, with
 //! authentication, Casbin authorisation and JSON errors in one place each.
 
-pub mod access;
 pub mod api_keys;
-pub mod auth;
 pub mod billing;
 pub mod dashboard;
-pub mod engine;
-pub mod error;
+pub mod edge;
 pub mod fields;
-pub mod gate;
 pub mod lifecycle;
 pub mod member_files;
 pub mod members;
-pub mod metrics;
 pub mod ops;
 pub mod plans;
 pub mod points;
@@ -25,10 +20,9 @@ pub mod session;
 pub mod settings;
 pub mod signup;
 pub mod staff;
-pub mod state;
 pub mod tiers;
 
-pub use state::{ApiConfig, AppState};
+pub use edge::state::{ApiConfig, AppState};
 
 use poem::endpoint::StaticFilesEndpoint;
 use poem::http::{HeaderValue, StatusCode};
@@ -132,7 +126,7 @@ pub fn routes(state: AppState, console_dir: Option<PathBuf>) -> impl Endpoint {
                 return err.into_response();
             }
             let operation = err.data::<OperationId>().map(|o| o.0);
-            let (status, body) = error::framework_error_body(&err);
+            let (status, body) = edge::error::framework_error_body(&err);
             let mut resp = poem::web::Json(poem_openapi::types::ToJSON::to_json(&body))
                 .with_status(status)
                 .into_response();
@@ -150,7 +144,7 @@ pub fn routes(state: AppState, console_dir: Option<PathBuf>) -> impl Endpoint {
 async fn observe<E: Endpoint>(
     ep: std::sync::Arc<E>,
     req: Request,
-    metrics: metrics::Metrics,
+    metrics: edge::metrics::Metrics,
 ) -> poem::Result<Response> {
     let request_id = req
         .headers()

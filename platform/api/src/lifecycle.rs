@@ -6,8 +6,8 @@
 //! and the tenant audit logs in the same transaction, and tells every replica to forget its
 //! cached copy of the tenant.
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
 use chrono::Duration;
 use patron_core::plans::{self, Limit, Plan, SuspendReason};
 use patron_core::tenants::TenantStatus;
@@ -178,7 +178,7 @@ fn downgrade_refused(target: &Plan, over: Vec<plans::OverLimit>) -> ApiError {
         .iter()
         .map(|o| format!("{}: {} in use, {} allowed", o.limit, o.usage, o.allowed))
         .collect();
-    ApiError::Conflict(Json(crate::error::Problem {
+    ApiError::Conflict(Json(crate::edge::error::Problem {
         code: "downgrade_over_limits".into(),
         message: format!(
             "the {} plan is too small for this account: {}",
@@ -187,7 +187,7 @@ fn downgrade_refused(target: &Plan, over: Vec<plans::OverLimit>) -> ApiError {
         ),
         fields: over
             .iter()
-            .map(|o| crate::error::FieldProblem {
+            .map(|o| crate::edge::error::FieldProblem {
                 field: format!("limits.{}", o.limit),
                 problem: format!(
                     "{} in use, the {} plan allows {}",
@@ -196,15 +196,4 @@ fn downgrade_refused(target: &Plan, over: Vec<plans::OverLimit>) -> ApiError {
             })
             .collect(),
     }))
-}
-
-/// A 402 for an account that is suspended for non-payment (used where a write is refused
-/// outside `authorize`).
-pub fn payment_required(plan: &Plan) -> ApiError {
-    ApiError::payment_required(crate::gate::plan_problem(
-        "payment_required",
-        "the account is suspended for non-payment: reads work, changes need the open invoices paid"
-            .into(),
-        plan,
-    ))
 }

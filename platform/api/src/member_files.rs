@@ -2,12 +2,12 @@
 //! valid rows only, duplicates reported, streamed with bounded memory, progress), and export
 //! of a search as CSV (streamed) or XLSX.
 
-use crate::auth::TenantAuth;
-use crate::error::ApiError;
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::gate::export_read;
+use crate::edge::state::AppState;
 use crate::fields::current_fields;
-use crate::gate::export_read;
 use crate::members::{build_search, member_view, parse_new_member, MemberSearch, NewMember};
-use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
 use patron_core::fields::{FieldSet, FieldType};
@@ -328,7 +328,7 @@ type GoodRow = (u64, NewMemberRow, Vec<(Target, Vec<u8>)>);
 
 struct Job {
     state: AppState,
-    principal: crate::auth::Principal,
+    principal: crate::edge::auth::Principal,
     tenant: Tenant,
     subject: String,
     id: Uuid,

@@ -2,11 +2,11 @@
 //! and erasure. Phones and e-mails are sealed at rest and masked for staff without
 //! `members:read_pii`.
 
-use crate::auth::{Principal, TenantAuth};
-use crate::error::ApiError;
+use crate::edge::auth::{Principal, TenantAuth};
+use crate::edge::error::ApiError;
+use crate::edge::gate::read_only_safe;
+use crate::edge::state::AppState;
 use crate::fields::current_fields;
-use crate::gate::read_only_safe;
-use crate::state::AppState;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_core::access::Permission;
@@ -719,9 +719,9 @@ pub struct MembersApi {
 /// Who acts and through which channel: staff at the counter, or an integration.
 pub(crate) fn actor_channel(p: &Principal) -> &'static str {
     match p.actor {
-        crate::auth::Actor::Staff { .. } => "counter",
-        crate::auth::Actor::Key { .. } => "api",
-        crate::auth::Actor::Support { .. } => "support",
+        crate::edge::auth::Actor::Staff { .. } => "counter",
+        crate::edge::auth::Actor::Key { .. } => "api",
+        crate::edge::auth::Actor::Support { .. } => "support",
     }
 }
 

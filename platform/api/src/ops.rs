@@ -2,11 +2,11 @@
 //! tokens (`pop_...`) work only here, and tenant tokens never do. Operators read a tenant's
 //! own data only through a support session: explicit, time-limited and audited.
 
-use crate::auth::verify_password;
-use crate::error::ApiError;
+use crate::edge::auth::verify_password;
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
 use crate::plans::{plan_report, InvoiceView, MyPlan, PlanView};
 use crate::session::TenantView;
-use crate::state::AppState;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::auth::{issue_token, parse_token, LoginThrottle, TokenKind};
 use patron_core::plans::{parse_plan_code, Feature, Limit, Plan, SuspendReason};

@@ -1,11 +1,11 @@
 //! The tenant's side of plans: the catalogue, its own plan with usage and warnings, changing
 //! plan, invoices, and closing the account.
 
-use crate::auth::TenantAuth;
-use crate::error::ApiError;
-use crate::gate::{read_only_safe, API_REQUESTS_METRIC};
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::gate::{read_only_safe, API_REQUESTS_METRIC};
+use crate::edge::state::AppState;
 use crate::session::TenantView;
-use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use patron_core::access::{BuiltinRole, Permission};
 use patron_core::plans::{self, Feature, Limit, Plan};

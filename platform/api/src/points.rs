@@ -1,16 +1,17 @@
 //! A member's points: balance and history, redemption, adjustments by hand, daily
 //! check-ins, custom events from integrations, and the business's point settings.
 
-use crate::auth::TenantAuth;
-use crate::engine::{self, PointReason, RuleFailure};
-use crate::error::ApiError;
-use crate::gate::needs_events;
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::gate::needs_events;
+use crate::edge::state::AppState;
+use crate::edge::views::{PointReasonView, RuleFailureView};
 use crate::purchases::{
     check_external_id, local_date, member_ref, request_hash, resolve_member, run_rule, summary,
     MAX_AMOUNT,
 };
-use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
+use patron_app::engine::{self, PointReason};
 use patron_core::access::Permission;
 use patron_core::points::{self as core_points, PointSettings};
 use patron_db::members::{self, Member};
@@ -151,8 +152,8 @@ pub struct CheckInResult {
     pub points: i64,
     /// Of `points`, the streak bonus.
     pub streak_bonus: i64,
-    pub reasons: Vec<PointReason>,
-    pub rule_error: Option<RuleFailure>,
+    pub reasons: Vec<PointReasonView>,
+    pub rule_error: Option<RuleFailureView>,
     pub balance: i64,
     /// True when the member had already checked in today (nothing was earned again).
     pub already: bool,
@@ -190,9 +191,9 @@ pub struct EventResult {
     pub member_id: Uuid,
     pub name: String,
     pub points: i64,
-    pub reasons: Vec<PointReason>,
+    pub reasons: Vec<PointReasonView>,
     pub rule_version: Option<i32>,
-    pub rule_error: Option<RuleFailure>,
+    pub rule_error: Option<RuleFailureView>,
     pub balance: i64,
     #[serde(default)]
     pub replayed: bool,
@@ -367,11 +368,12 @@ pub async fn check_in(
         1
     };
     let rules = state.rules.tenant(tx).await?;
-    let tz = engine::zone(&tenant.settings.time_zone);
+    let zone = tenant.settings.zone();
+    let tz = zone.tz();
     let (mut points, mut reasons, version, failure) = if rules.rules.contains_key("check_in") {
         let event = json!({
             "kind": "check_in",
-            "time": engine::event_time(now, tz),
+            "time": engine::event_time(now, zone),
             "streak": streak,
         });
         let tier = engine::MemberTier::of(tx, &rules, member.id).await?;
@@ -423,8 +425,8 @@ pub async fn check_in(
         streak,
         points,
         streak_bonus: bonus,
-        reasons,
-        rule_error: failure,
+        reasons: reasons.into_iter().map(Into::into).collect(),
+        rule_error: failure.map(Into::into),
         balance: a.balance,
         already: false,
     })
@@ -559,7 +561,8 @@ impl PointsApi {
         };
         let entry = if req.0.points > 0 {
             let rules = self.state.rules.tenant(&mut tx).await?;
-            let tz = engine::zone(&me.tenant.settings.time_zone);
+            let zone = me.tenant.settings.zone();
+            let tz = zone.tz();
             let expires = core_points::expires_at(rules.settings.expiry, now, tz);
             // An adjustment is not earning from activity: it does not count towards the
             // day's points for caps.
@@ -727,13 +730,14 @@ impl PointsApi {
             return Ok(EventResponse::Replayed(Json(r)));
         }
         let rules = self.state.rules.tenant(&mut tx).await?;
-        let tz = engine::zone(&me.tenant.settings.time_zone);
+        let zone = me.tenant.settings.zone();
+        let tz = zone.tz();
         let today = local_date(&me.tenant, occurred_at);
         let trigger = format!("event.{}", req.0.name);
         let event = json!({
             "kind": req.0.name,
             "amount": req.0.amount.unwrap_or(0),
-            "time": engine::event_time(occurred_at, tz),
+            "time": engine::event_time(occurred_at, zone),
             "properties": req.0.properties.clone().unwrap_or_else(|| json!({})),
         });
         let tier = engine::MemberTier::of(&mut tx, &rules, member.id).await?;
@@ -782,9 +786,9 @@ impl PointsApi {
             member_id: member.id,
             name: req.0.name.clone(),
             points: earned,
-            reasons,
+            reasons: reasons.into_iter().map(Into::into).collect(),
             rule_version: version,
-            rule_error: failure,
+            rule_error: failure.map(Into::into),
             balance: a.balance,
             replayed: false,
         };

@@ -5,13 +5,13 @@
 //! Member tokens (`pmt_...`) are their own kind: staff endpoints never accept them and the
 //! portal never accepts staff tokens. A token works only in the tenant that issued it.
 
-use crate::auth::{hash_password, verify_password, TenantAuth};
-use crate::error::ApiError;
+use crate::edge::auth::{hash_password, verify_password, TenantAuth};
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
 use crate::fields::current_fields;
 use crate::members::{
     apply_change, member_view, parse_new_member, taken, MemberChange, MemberView, NewMember,
 };
-use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::access::Permission;
 use patron_core::auth::{
@@ -29,7 +29,6 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, SecurityScheme, Tags};
 use rand::Rng;
 use serde_json::Value;
-use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Tags)]
@@ -46,37 +45,6 @@ pub const CODE_MAX_ATTEMPTS: i32 = 5;
 pub const CODES_PER_HOUR: i64 = 5;
 /// How long a member's login lasts.
 pub const MEMBER_SESSION_DAYS: i64 = 30;
-
-/// Sends text messages. The default records them in the tenant's `sms_outbox` table, where
-/// the console (and tests) read them; a real gateway implements the same trait.
-#[async_trait::async_trait]
-pub trait SmsSender: Send + Sync {
-    async fn send(
-        &self,
-        tx: &mut TenantTx,
-        phone: &Phone,
-        body: &str,
-        purpose: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), DbError>;
-}
-
-/// The default sender: the outbox table, in the caller's transaction.
-pub struct OutboxSms;
-
-#[async_trait::async_trait]
-impl SmsSender for OutboxSms {
-    async fn send(
-        &self,
-        tx: &mut TenantTx,
-        phone: &Phone,
-        body: &str,
-        purpose: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), DbError> {
-        portal::outbox_push(tx, phone.e164(), body, purpose, now).await
-    }
-}
 
 /// A member's portal token, as `Authorization: Bearer pmt_...`.
 #[derive(SecurityScheme)]
@@ -935,9 +903,4 @@ impl PortalApi {
                 .collect(),
         ))
     }
-}
-
-/// The default SMS sender, shared.
-pub fn default_sender() -> Arc<dyn SmsSender> {
-    Arc::new(OutboxSms)
 }

@@ -2,11 +2,12 @@
 //! points; a refund takes back the points in proportion. Both are idempotent by the caller's
 //! external id.
 
-use crate::auth::{Principal, TenantAuth};
-use crate::engine::{self, reasons_of, PointReason, RuleFailure};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::edge::auth::{Principal, TenantAuth};
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
+use crate::edge::views::{PointReasonView, RuleFailureView};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_app::engine::{self, reasons_of, PointReason, RuleFailure};
 use patron_core::access::Permission;
 use patron_core::members::{self as core_members, Phone};
 use patron_core::points::{self as core_points, RefundShortfall};
@@ -112,11 +113,11 @@ pub struct PurchaseResult {
     pub amount: i64,
     pub currency: String,
     pub points: i64,
-    pub reasons: Vec<PointReason>,
+    pub reasons: Vec<PointReasonView>,
     /// The rule version that computed the points (absent when no rule is in force).
     pub rule_version: Option<i32>,
     /// Why the rule earned nothing, when it failed; the purchase is recorded regardless.
-    pub rule_error: Option<RuleFailure>,
+    pub rule_error: Option<RuleFailureView>,
     /// The member's balance after this purchase.
     pub balance: i64,
     /// Points still owed from earlier refunds.
@@ -370,8 +371,7 @@ fn check_purchase(
 
 /// The local date of `at` in the business's time zone.
 pub fn local_date(tenant: &patron_db::Tenant, at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&engine::zone(&tenant.settings.time_zone))
-        .date_naive()
+    at.with_timezone(&tenant.settings.zone().tz()).date_naive()
 }
 
 /// Runs the rule in force for `trigger` (if any): `(points, reasons, version, failure)`.
@@ -786,7 +786,8 @@ async fn record_purchase(
         }
     };
     let rules = state.rules.tenant(&mut tx).await?;
-    let tz = engine::zone(&me.tenant.settings.time_zone);
+    let zone = me.tenant.settings.zone();
+    let tz = zone.tz();
     let today = local_date(&me.tenant, checked.occurred_at);
     let event = json!({
         "kind": "purchase",
@@ -794,7 +795,7 @@ async fn record_purchase(
         "currency": checked.currency,
         "items": checked.items,
         "store": checked.store,
-        "time": engine::event_time(checked.occurred_at, tz),
+        "time": engine::event_time(checked.occurred_at, zone),
     });
     let tier = match &rules.ladder {
         Some(l) => engine::MemberTier::from_code(&l.ladder, opened.standing_tier.as_deref()),
@@ -844,9 +845,9 @@ async fn record_purchase(
         amount: req.amount,
         currency: checked.currency.clone(),
         points: earned,
-        reasons,
+        reasons: reasons.into_iter().map(Into::into).collect(),
         rule_version,
-        rule_error,
+        rule_error: rule_error.map(Into::into),
         balance: account.balance,
         debt: account.debt,
         settled_debt,
@@ -984,7 +985,8 @@ async fn referral(
         actor: &subject,
         at: now,
     };
-    let tz = engine::zone(&me.tenant.settings.time_zone);
+    let zone = me.tenant.settings.zone();
+    let tz = zone.tz();
     let expires = core_points::expires_at(rules.settings.expiry, now, tz);
     points::earn(tx, account, earned, &src, expires, today).await?;
     points::save_account(tx, account, now).await?;

@@ -1,9 +1,9 @@
 //! Roles and permissions: the built-in roles, custom roles owners define, and the list of
 //! permissions there are.
 
-use crate::auth::TenantAuth;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
 use patron_core::access::{parse_role_name, Permission};
 use patron_core::FieldError;
 use patron_db::access::{self, Role};

@@ -2,12 +2,13 @@
 //! against given events or recent purchases, publish as a new version, roll back to any
 //! earlier one. Templates are forms that generate a rule the admin can open and edit.
 
-use crate::auth::{Principal, TenantAuth};
-use crate::engine::{self, RuleFailure};
-use crate::error::ApiError;
+use crate::edge::auth::{Principal, TenantAuth};
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
+use crate::edge::views::{PointReasonView, RuleFailureView};
 use crate::purchases::MAX_AMOUNT;
-use crate::state::AppState;
 use chrono::{DateTime, Utc};
+use patron_app::engine::{self, RuleFailure};
 use patron_core::access::Permission;
 use patron_core::plans::{Feature, Limit};
 use patron_db::{rules, DbError, TenantTx};
@@ -77,7 +78,7 @@ pub struct DraftView {
     pub updated_by: String,
     pub updated_at: DateTime<Utc>,
     /// The draft's compile error, if it has one.
-    pub compile_error: Option<RuleFailure>,
+    pub compile_error: Option<RuleFailureView>,
 }
 
 #[derive(Debug, Object)]
@@ -114,7 +115,7 @@ pub struct ValidateInput {
 pub struct Validation {
     pub ok: bool,
     /// The compile error, with line and column.
-    pub error: Option<RuleFailure>,
+    pub error: Option<RuleFailureView>,
 }
 
 /// Publish: the given script or template, or else the trigger's draft.
@@ -174,9 +175,9 @@ pub struct SimCase {
     pub draft_points: i64,
     pub active_points: i64,
     pub difference: i64,
-    pub draft_reasons: Vec<engine::PointReason>,
-    pub draft_error: Option<RuleFailure>,
-    pub active_error: Option<RuleFailure>,
+    pub draft_reasons: Vec<PointReasonView>,
+    pub draft_error: Option<RuleFailureView>,
+    pub active_error: Option<RuleFailureView>,
 }
 
 #[derive(Debug, Object)]
@@ -325,7 +326,7 @@ impl RulesApi {
         let pool = self
             .state
             .rules
-            .pool()
+            .runner()
             .ok_or_else(|| unavailable_error(&engine::unavailable()))?;
         let key = RuleKey {
             tenant,
@@ -348,7 +349,7 @@ impl RulesApi {
             template: d.template,
             updated_by: d.updated_by,
             updated_at: d.updated_at,
-            compile_error,
+            compile_error: compile_error.map(Into::into),
         })
     }
 }
@@ -477,7 +478,7 @@ impl RulesApi {
         let error = self.compile(me.tenant.id, &req.0.script).await?;
         Ok(Json(Validation {
             ok: error.is_none(),
-            error,
+            error: error.map(Into::into),
         }))
     }
 
@@ -522,7 +523,8 @@ impl RulesApi {
                     ApiError::invalid_field("script", "give a script: this trigger has no draft")
                 })?,
         };
-        let tz = engine::zone(&me.tenant.settings.time_zone);
+        let zone = me.tenant.settings.zone();
+        let tz = zone.tz();
         let in_force = self.state.rules.tenant(&mut tx).await?;
         let mut cases = Vec::new();
         let mut meta: Vec<(Option<Uuid>, Option<Uuid>)> = Vec::new();
@@ -550,7 +552,7 @@ impl RulesApi {
                 }
             }
             if event.get("time").is_none() {
-                event["time"] = engine::event_time(self.state.now(), tz);
+                event["time"] = engine::event_time(self.state.now(), zone);
             }
             let member = match (&e.member, e.member_id) {
                 (Some(_), Some(_)) => {
@@ -607,7 +609,7 @@ impl RulesApi {
                         "currency": p.currency,
                         "items": p.items,
                         "store": p.store,
-                        "time": engine::event_time(p.occurred_at, tz),
+                        "time": engine::event_time(p.occurred_at, zone),
                     }),
                     member: engine::member_input(&m, &a, &tier, today),
                 });
@@ -620,7 +622,7 @@ impl RulesApi {
         let pool = self
             .state
             .rules
-            .pool()
+            .runner()
             .ok_or_else(|| unavailable_error(&engine::unavailable()))?;
         let draft_key = RuleKey {
             tenant: me.tenant.id,
@@ -698,9 +700,9 @@ impl RulesApi {
                     draft_points,
                     active_points,
                     difference: draft_points - active_points,
-                    draft_reasons,
-                    draft_error,
-                    active_error,
+                    draft_reasons: draft_reasons.into_iter().map(Into::into).collect(),
+                    draft_error: draft_error.map(Into::into),
+                    active_error: active_error.map(Into::into),
                 });
             }
         }

@@ -1,9 +1,9 @@
 //! Staff sessions: log in, log out, change password, and `GET /me`.
 
-use crate::auth::{hash_password, verify_password, Actor, StaffToken, TenantAuth};
-use crate::error::ApiError;
-use crate::gate::read_only_safe;
-use crate::state::AppState;
+use crate::edge::auth::{hash_password, verify_password, Actor, StaffToken, TenantAuth};
+use crate::edge::error::ApiError;
+use crate::edge::gate::read_only_safe;
+use crate::edge::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::auth::{
     dummy_password_hash, issue_token, Email, LoginThrottle, Password, TokenKind,

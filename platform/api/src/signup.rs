@@ -1,10 +1,10 @@
 //! `POST /signup`: a new business gets a tenant, its schema, the built-in roles and an owner
 //! login, all or nothing.
 
-use crate::auth::hash_password;
-use crate::error::ApiError;
+use crate::edge::auth::hash_password;
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
 use crate::session::{start_session, SessionView, TenantView};
-use crate::state::AppState;
 use patron_core::access::BuiltinRole;
 use patron_core::auth::{Email, Password};
 use patron_core::plans::Plan;

@@ -1,9 +1,9 @@
 //! Staff accounts: list, invite, change, disable, assign roles.
 
-use crate::auth::{hash_password, Principal, TenantAuth};
-use crate::error::ApiError;
+use crate::edge::auth::{hash_password, Principal, TenantAuth};
+use crate::edge::error::ApiError;
+use crate::edge::state::AppState;
 use crate::session::StaffView;
-use crate::state::AppState;
 use patron_core::access::{BuiltinRole, Permission};
 use patron_core::auth::{Email, Password};
 use patron_core::plans::Limit;

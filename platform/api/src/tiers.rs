@@ -3,12 +3,13 @@
 //! transaction of the event that qualifies them, demotion and pin lapses in the scheduled
 //! evaluation, and the background re-evaluation that follows a publish.
 
-use crate::auth::{Principal, TenantAuth};
-use crate::engine::{self, MemberTier, RuleEngine, RuleFailure, TenantRules};
-use crate::error::ApiError;
-use crate::gate::{export_read, needs_tiers};
-use crate::state::AppState;
+use crate::edge::auth::{Principal, TenantAuth};
+use crate::edge::error::ApiError;
+use crate::edge::gate::{export_read, needs_tiers};
+use crate::edge::state::AppState;
+use crate::edge::views::RuleFailureView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_app::engine::{self, MemberTier, RuleEngine, RuleFailure, TenantRules};
 use patron_core::access::Permission;
 use patron_core::tiers::{self as core_tiers, Ladder, Standing};
 use patron_db::{members, points, tiers, Db, DbError, Tenant, TenantTx};
@@ -251,7 +252,7 @@ pub struct TierScriptErrorView {
     /// `event` (a purchase, check-in, ...), `evaluation` (the scheduled one) or `run` (the
     /// re-evaluation after a publish).
     pub during: String,
-    pub error: RuleFailure,
+    pub error: RuleFailureView,
     /// Failures for this member under this version.
     pub failures: i64,
     pub at: DateTime<Utc>,
@@ -263,7 +264,7 @@ fn script_error_view(e: tiers::ScriptError) -> TierScriptErrorView {
         member_name: e.member_name,
         ladder_version: e.ladder_version,
         during: e.during,
-        error: RuleFailure {
+        error: RuleFailureView {
             kind: e.kind,
             message: e.message,
             line: e.line.map(|l| l as u32),
@@ -312,7 +313,7 @@ pub struct TierPreview {
 pub struct TierPreviewError {
     pub member_id: Uuid,
     pub name: String,
-    pub error: RuleFailure,
+    pub error: RuleFailureView,
 }
 
 #[derive(Debug, Object)]
@@ -328,7 +329,7 @@ pub struct TierScriptInput {
 pub struct TierScriptCheck {
     pub ok: bool,
     /// The compile error, with line and column.
-    pub error: Option<RuleFailure>,
+    pub error: Option<RuleFailureView>,
 }
 
 #[derive(Debug, Object)]
@@ -569,7 +570,7 @@ async fn metrics_of(
     tenant: &Tenant,
     now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, i64>, DbError> {
-    let tz = engine::zone(&tenant.settings.time_zone);
+    let tz = tenant.settings.zone().tz();
     tiers::metrics(
         tx,
         ladder.metric,
@@ -642,7 +643,7 @@ pub async fn qualify(
             })
             .collect());
     };
-    let tz = engine::zone(&tenant.settings.time_zone);
+    let tz = tenant.settings.zone().tz();
     let start = ladder.window.start(now, tz);
     let mut values = HashMap::new();
     for m in [
@@ -767,7 +768,7 @@ pub async fn after_event(
     let ladder = &active.ladder;
     // Without a script, the standing's lock and the metric come in one round trip.
     let (row, computed) = if ladder.script.is_none() {
-        let tz = engine::zone(&tenant.settings.time_zone);
+        let tz = tenant.settings.zone().tz();
         let (row, metric) = tiers::lock_standing_with_metric(
             tx,
             member_id,
@@ -971,7 +972,7 @@ pub async fn evaluate_tenant(
         return Ok(json!({ "skipped": "no ladder" }));
     };
     let ladder = &active.ladder;
-    let tz = engine::zone(&tenant.settings.time_zone);
+    let tz = tenant.settings.zone().tz();
     let today = now.with_timezone(&tz).date_naive();
     let (mut seen, mut promoted, mut demoted, mut errors) = (0, 0, 0, 0);
     loop {
@@ -1150,7 +1151,7 @@ pub async fn member_tier_view(
         .get(&member_id)
         .copied()
         .unwrap_or(0);
-    let tz = engine::zone(&tenant.settings.time_zone);
+    let tz = tenant.settings.zone().tz();
     let p = core_tiers::progress(ladder, &standing, metric, now, tz);
     let doc = LadderDoc::of(ladder);
     let below_since = row.as_ref().and_then(|r| r.below_since);
@@ -1304,7 +1305,7 @@ impl TiersApi {
                 other => other.into(),
             })?;
         }
-        let tz = engine::zone(&me.tenant.settings.time_zone);
+        let tz = me.tenant.settings.zone().tz();
         let day_start = |d: NaiveDate| patron_core::points::start_of_day(tz, d);
         let filter = tiers::HistoryFilter {
             member_id,
@@ -1446,7 +1447,7 @@ impl TiersApi {
         let error = self.compile(me.tenant.id, &req.0.script).await?;
         Ok(Json(TierScriptCheck {
             ok: error.is_none(),
-            error,
+            error: error.map(Into::into),
         }))
     }
 
@@ -1552,7 +1553,7 @@ impl TiersApi {
             samples.push(TierPreviewError {
                 member_id: id,
                 name: m.name,
-                error,
+                error: error.into(),
             });
         }
         let now_counts = match &current {

@@ -7,12 +7,19 @@ pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod fields;
+pub mod ids;
 pub mod members;
 pub mod pii;
 pub mod plans;
 pub mod points;
+pub mod ports;
+pub mod rules;
 pub mod tenants;
 pub mod tiers;
+pub mod zone;
+
+pub use ids::{MemberId, TenantId};
+pub use zone::Zone;
 
 /// A problem with one field of some input, reported back to the caller as is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -148,10 +148,15 @@ impl Default for TenantSettings {
     }
 }
 
+impl TenantSettings {
+    /// The business's time zone, which decides its local days.
+    pub fn zone(&self) -> crate::Zone {
+        crate::Zone::of_setting(&self.time_zone)
+    }
+}
+
 pub fn parse_time_zone(raw: &str) -> Result<String, String> {
-    chrono_tz::Tz::from_str(raw.trim())
-        .map(|tz| tz.name().to_owned())
-        .map_err(|_| format!("\"{raw}\" is not an IANA time zone such as Asia/Shanghai"))
+    crate::Zone::parse(raw).map(|z| z.name().to_owned())
 }
 
 /// ISO 4217 codes in use, from the standard's current list.

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod billing;
 pub mod cards;
+pub mod constraints;
 pub mod dashboard;
 mod error;
 pub mod fields;

@@ -14,6 +14,6 @@ mod pool;
 pub mod templates;
 mod wire;
 
+pub use patron_core::rules::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey, TierCase};
 pub use pool::{default_program, PoolStats, SandboxConfig, SandboxPool};
 pub use templates::{catalog, Template};
-pub use wire::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey, TierCase};

@@ -766,3 +766,53 @@ impl SandboxPool {
         }
     }
 }
+
+/// The pool is how the server runs tenants' rules: the [`RuleRunner`] port.
+#[async_trait::async_trait]
+impl patron_core::ports::RuleRunner for SandboxPool {
+    async fn compile(&self, key: RuleKey, script: &str) -> Result<(), RuleError> {
+        SandboxPool::compile(self, key, script).await
+    }
+
+    async fn eval(
+        &self,
+        key: RuleKey,
+        script: &str,
+        event: &Value,
+        member: &Value,
+    ) -> Result<Outcome, RuleError> {
+        SandboxPool::eval(self, key, script, event, member).await
+    }
+
+    async fn eval_batch(
+        &self,
+        key: RuleKey,
+        script: &str,
+        cases: &[Case],
+    ) -> Result<Vec<Result<Outcome, RuleError>>, RuleError> {
+        SandboxPool::eval_batch(self, key, script, cases).await
+    }
+
+    async fn compile_tier(&self, key: RuleKey, script: &str) -> Result<(), RuleError> {
+        SandboxPool::compile_tier(self, key, script).await
+    }
+
+    async fn eval_tier(
+        &self,
+        key: RuleKey,
+        script: &str,
+        member: &Value,
+        metrics: &Value,
+    ) -> Result<String, RuleError> {
+        SandboxPool::eval_tier(self, key, script, member, metrics).await
+    }
+
+    async fn eval_tier_batch(
+        &self,
+        key: RuleKey,
+        script: &str,
+        cases: &[TierCase],
+    ) -> Result<Vec<Result<String, RuleError>>, RuleError> {
+        SandboxPool::eval_tier_batch(self, key, script, cases).await
+    }
+}

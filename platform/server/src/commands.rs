@@ -141,8 +141,8 @@ pub async fn tenant_create(
         }
         Err(e) => {
             let detail = match &e {
-                patron_api::error::ApiError::Invalid(p)
-                | patron_api::error::ApiError::Conflict(p) => {
+                patron_api::edge::error::ApiError::Invalid(p)
+                | patron_api::edge::error::ApiError::Conflict(p) => {
                     p.0.fields
                         .iter()
                         .map(|f| format!("{}: {}", f.field, f.problem))

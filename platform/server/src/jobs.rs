@@ -58,7 +58,7 @@ pub struct JobRunner {
     clock: Arc<dyn Clock>,
     worker: String,
     /// Runs rules for jobs that award points (birthdays).
-    rules: patron_api::engine::RuleEngine,
+    rules: patron_app::engine::RuleEngine,
 }
 
 impl JobRunner {
@@ -67,12 +67,12 @@ impl JobRunner {
             db,
             clock,
             worker: format!("{}-{}", std::process::id(), uuid_suffix()),
-            rules: patron_api::engine::RuleEngine::new(None),
+            rules: patron_app::engine::RuleEngine::new(None),
         }
     }
 
     /// Runs point rules (birthdays) with this engine and its sandbox pool.
-    pub fn with_rules(mut self, rules: patron_api::engine::RuleEngine) -> Self {
+    pub fn with_rules(mut self, rules: patron_app::engine::RuleEngine) -> Self {
         self.rules = rules;
         self
     }

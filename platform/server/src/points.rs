@@ -163,13 +163,13 @@ pub async fn verify_command(db: &Db, json: bool) -> anyhow::Result<()> {
 pub async fn birthdays_tenant(
     db: &Db,
     tenant: &Tenant,
-    rules: &patron_api::engine::RuleEngine,
+    rules: &patron_app::engine::RuleEngine,
     now: DateTime<Utc>,
 ) -> anyhow::Result<serde_json::Value> {
     use chrono::Datelike;
-    use patron_api::engine;
-    let tz = engine::zone(&tenant.settings.time_zone);
-    let today = now.with_timezone(&tz).date_naive();
+    use patron_app::engine;
+    let zone = tenant.settings.zone();
+    let today = zone.today(now);
     let mut tx = db.tenant_tx(tenant).await?;
     let set = rules.tenant(&mut tx).await?;
     let rule = set.rules.get("birthday").cloned();
@@ -193,7 +193,7 @@ pub async fn birthdays_tenant(
         let mut grants = Vec::new();
         if let Some(rule) = &rule {
             let event =
-                serde_json::json!({ "kind": "birthday", "time": engine::event_time(now, tz) });
+                serde_json::json!({ "kind": "birthday", "time": engine::event_time(now, zone) });
             let input = engine::member_input(&member, &account, &tier, today);
             match rules.eval(tenant.id, rule, &event, &input).await {
                 Ok(o) => {
@@ -236,7 +236,7 @@ pub async fn birthdays_tenant(
         if !points::claim_birthday(&mut tx, id, today.year(), points_total, now).await? {
             continue;
         }
-        let expires = patron_core::points::expires_at(set.settings.expiry, now, tz);
+        let expires = patron_core::points::expires_at(set.settings.expiry, now, zone.tz());
         for (kind, rule_version, earned, reason) in grants {
             let src = points::Source {
                 kind,

@@ -11,9 +11,9 @@
 //! lacks the feature. Limits are checked where things are created, with
 //! [`AppState::check_limit`], under a per-tenant lock so the last free slot is taken once.
 
-use crate::auth::Principal;
-use crate::error::{ApiError, PlanProblem};
-use crate::state::AppState;
+use crate::edge::auth::Principal;
+use crate::edge::error::{ApiError, PlanProblem};
+use crate::edge::state::AppState;
 use chrono::{DateTime, Timelike, Utc};
 use patron_core::plans::{self, Feature, Limit, Plan};
 use patron_db::{plans as db_plans, DbError, Tenant, TenantTx};
@@ -321,4 +321,15 @@ impl AppState {
         p.plans = lifting;
         Err(ApiError::payment_required(p))
     }
+}
+
+/// A 402 for an account that is suspended for non-payment (used where a write is refused
+/// outside `authorize`).
+pub fn payment_required(plan: &Plan) -> ApiError {
+    ApiError::payment_required(plan_problem(
+        "payment_required",
+        "the account is suspended for non-payment: reads work, changes need the open invoices paid"
+            .into(),
+        plan,
+    ))
 }

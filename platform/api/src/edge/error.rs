@@ -1,6 +1,7 @@
 //! The API's one error type: every failure becomes JSON with a stable `code`, a human
 //! `message` and, for bad input, the path of each bad field.
 
+use patron_app::{AppError, PlanDenial};
 use patron_core::FieldError;
 use patron_db::DbError;
 use poem_openapi::payload::Json;
@@ -195,14 +196,48 @@ impl ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<PlanDenial> for PlanProblem {
+    fn from(d: PlanDenial) -> Self {
+        Self {
+            code: d.code,
+            message: d.message,
+            plan: d.plan,
+            feature: d.feature,
+            limit: d.limit,
+            allowed: d.allowed,
+            usage: d.usage,
+            upgrade_to: d.upgrade_to,
+            plans: d.plans,
+        }
+    }
+}
+
+/// The one mapping from a use case's error to a status and a problem body.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            DbError::NotFound => ApiError::not_found("resource"),
-            DbError::Conflict(c) => ApiError::conflict(
-                "conflict",
-                None,
-                format!("conflicts with existing data ({c})"),
-            ),
-            other => ApiError::internal(&other),
+            AppError::BadRequest(m) => ApiError::bad_request(m),
+            AppError::Unauthorized { code, message } => ApiError::unauthorized(&code, message),
+            AppError::Plan(d) => ApiError::payment_required((*d).into()),
+            AppError::Forbidden { code, message } => ApiError::forbidden(&code, message),
+            AppError::NotFound { what } => ApiError::not_found(&what),
+            AppError::Conflict {
+                code,
+                field,
+                message,
+            } => ApiError::conflict(&code, field.as_deref(), message),
+            AppError::Invalid(errors) => ApiError::invalid(errors),
+            AppError::TooMany {
+                code,
+                message,
+                retry_after_secs,
+            } => ApiError::too_many(&code, message, retry_after_secs),
+            AppError::Unavailable { code, message } => ApiError::unavailable(&code, message),
+            AppError::Internal(cause) => ApiError::internal(&*cause),
         }
     }
 }

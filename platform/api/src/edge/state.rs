@@ -1,14 +1,17 @@
 //! What every endpoint shares: the database, the clock, the access controller and caches.
 
-use crate::access::AccessControl;
-use crate::billing::{PaymentProvider, SignedWebhook};
-use crate::gate::RateLimiter;
-use crate::metrics::Metrics;
+use crate::edge::access::AccessControl;
+use crate::edge::gate::RateLimiter;
+use crate::edge::metrics::Metrics;
 use chrono::Duration;
 use moka::future::Cache;
+use patron_app::billing::SignedWebhook;
+use patron_app::engine::RuleEngine;
+use patron_app::sms::SmsSender;
 use patron_core::clock::Clock;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Plan;
+use patron_core::ports::PaymentProvider;
 use patron_db::api_keys::{self, ApiKey};
 use patron_db::{tenants, Db, DbError, Tenant, TenantTx};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,7 +47,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub config: ApiConfig,
     /// Where one-time codes go (by default the tenant's SMS outbox table).
-    pub sms: Arc<dyn crate::portal::SmsSender>,
+    pub sms: Arc<dyn SmsSender>,
     tenants: Cache<i64, Option<Tenant>>,
     /// Live integration keys by (tenant, hash of the secret): a key's check costs no
     /// query. Dropped on revocation, here at once and on other replicas through NOTIFY.
@@ -55,7 +58,7 @@ pub struct AppState {
     pub rate: Arc<RateLimiter>,
     pub payment_providers: Arc<Vec<Box<dyn PaymentProvider>>>,
     /// Point rules in force, point settings, and the sandbox that runs rules.
-    pub rules: crate::engine::RuleEngine,
+    pub rules: RuleEngine,
 }
 
 impl AppState {
@@ -89,14 +92,14 @@ impl AppState {
             db,
             clock,
             config,
-            sms: crate::portal::default_sender(),
-            rules: crate::engine::RuleEngine::new(None),
+            sms: patron_app::sms::default_sender(),
+            rules: RuleEngine::new(None),
         }
     }
 
     /// Runs point rules in this pool of sandbox workers.
     pub fn with_sandbox(mut self, pool: patron_rules::SandboxPool) -> Self {
-        self.rules = crate::engine::RuleEngine::new(Some(pool));
+        self.rules = RuleEngine::new(Some(Arc::new(pool)));
         self
     }
 

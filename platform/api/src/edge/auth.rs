@@ -1,10 +1,10 @@
 //! Who is calling: the security schemes, and the one place where a request's credentials
 //! become a tenant-scoped transaction plus a principal, and a permission is checked.
 
-use crate::access;
-use crate::error::ApiError;
-use crate::gate::CallContext;
-use crate::state::AppState;
+use crate::edge::access;
+use crate::edge::error::ApiError;
+use crate::edge::gate::CallContext;
+use crate::edge::state::AppState;
 use casbin::Enforcer;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
@@ -18,7 +18,7 @@ use poem_openapi::SecurityScheme;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Presented credentials with what the route declared about itself (see [`crate::gate`]).
+/// Presented credentials with what the route declared about itself (see [`crate::edge::gate`]).
 #[derive(Debug, Clone)]
 pub struct Presented {
     pub secret: String,
@@ -260,7 +260,7 @@ impl AppState {
         if !call.is_read && !call.read_only_safe {
             match tenant_access {
                 Access::ReadOnly(ReadOnlyReason::Billing) => {
-                    return Err(crate::lifecycle::payment_required(&principal.plan));
+                    return Err(crate::edge::gate::payment_required(&principal.plan));
                 }
                 Access::ReadOnly(ReadOnlyReason::Operator) => {
                     return Err(ApiError::forbidden(
@@ -363,13 +363,13 @@ impl AppState {
             Ok(())
         } else {
             Err(ApiError::Forbidden(poem_openapi::payload::Json(
-                crate::error::Problem {
+                crate::edge::error::Problem {
                     code: "escalation".into(),
                     message: format!(
                         "you cannot grant permissions you do not hold: {}",
                         missing.join(", ")
                     ),
-                    fields: vec![crate::error::FieldProblem {
+                    fields: vec![crate::edge::error::FieldProblem {
                         field: field.into(),
                         problem: "grants more than you hold".into(),
                     }],

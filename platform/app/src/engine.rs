@@ -1,16 +1,17 @@
-//! The rule engine as endpoints use it: each tenant's rules in force and point settings,
+//! The rule engine as use cases see it: each tenant's rules in force and point settings,
 //! cached per tenant (dropped on publish, here and on other replicas through NOTIFY), the
 //! sandbox pool that runs them, and the `event` and `member` values a rule sees.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use chrono_tz::Tz;
 use moka::future::Cache;
 use patron_core::points::PointSettings;
+use patron_core::ports::RuleRunner;
+use patron_core::rules::{Outcome, RuleError, RuleErrorKind, RuleKey, TierCase};
 use patron_core::tiers::{Benefits, Ladder};
+use patron_core::Zone;
 use patron_db::members::Member;
 use patron_db::points::Account;
 use patron_db::{points, rules, tiers, DbError, TenantTx};
-use patron_rules::{Outcome, RuleError, RuleErrorKind, RuleKey, SandboxPool, TierCase};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,14 +76,15 @@ impl MemberTier {
 /// Cheap to clone; clones share the cache and the pool.
 #[derive(Clone)]
 pub struct RuleEngine {
-    pool: Option<SandboxPool>,
+    pool: Option<Arc<dyn RuleRunner>>,
     cache: Cache<i64, Arc<TenantRules>>,
     /// Bumped by every invalidation: a load that overlapped one is not cached.
     generation: Arc<AtomicU64>,
 }
 
 impl RuleEngine {
-    pub fn new(pool: Option<SandboxPool>) -> Self {
+    /// An engine that runs rules through `runner` (none: every rule answers `Unavailable`).
+    pub fn new(pool: Option<Arc<dyn RuleRunner>>) -> Self {
         Self {
             pool,
             cache: Cache::builder()
@@ -93,8 +95,9 @@ impl RuleEngine {
         }
     }
 
-    pub fn pool(&self) -> Option<&SandboxPool> {
-        self.pool.as_ref()
+    /// The runner, for use cases that run a draft (simulation, compile checks).
+    pub fn runner(&self) -> Option<&dyn RuleRunner> {
+        self.pool.as_deref()
     }
 
     /// The tenant's rules in force and settings, read through `tx` when not cached.
@@ -240,14 +243,9 @@ pub fn unavailable() -> RuleError {
     )
 }
 
-/// The business's time zone (Shanghai when the setting is unreadable).
-pub fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 /// `event.time` for an instant, in the business's time zone.
-pub fn event_time(at: DateTime<Utc>, tz: Tz) -> Value {
-    let local = at.with_timezone(&tz);
+pub fn event_time(at: DateTime<Utc>, zone: Zone) -> Value {
+    let local = zone.local(at);
     json!({
         "iso": local.to_rfc3339(),
         "year": local.year(),
@@ -281,7 +279,7 @@ pub fn member_input(m: &Member, a: &Account, tier: &MemberTier, today: chrono::N
 }
 
 /// A rule failure as staff see it.
-#[derive(Debug, Clone, poem_openapi::Object, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RuleFailure {
     /// `compile`, `runtime`, `limit`, `bad_input`, `timeout`, `crashed`, `busy`,
     /// `unavailable`, ...
@@ -309,7 +307,7 @@ impl From<&RuleError> for RuleFailure {
 }
 
 /// One reason for points, as shown on a receipt.
-#[derive(Debug, Clone, poem_openapi::Object, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PointReason {
     pub points: i64,
     pub reason: String,

@@ -1,0 +1,12 @@
+//! Shared edge pieces every capability module uses: credentials and the principal
+//! (`auth`), Casbin (`access`), plan gates and rate limits (`gate`), the shared state
+//! (`state`), the one error mapping (`error`), exports (`exports`) and metrics. Capability
+//! modules import from here and never from one another.
+
+pub mod access;
+pub mod auth;
+pub mod error;
+pub mod gate;
+pub mod metrics;
+pub mod state;
+pub mod views;

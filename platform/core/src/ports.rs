@@ -1,0 +1,132 @@
+//! Ports: the small traits through which use cases reach the world outside the process.
+//! Adapters implement them (the sandbox pool in `patron-rules`, the signed payment webhook in
+//! `patron-app`, mail, storage and outgoing webhooks in crates of their own as those
+//! capabilities arrive); the server wires adapters into the application. Nothing here knows
+//! how a port is carried out, so use cases can be tested with any implementation.
+
+use crate::rules::{Case, Outcome, RuleError, RuleKey, TierCase};
+use async_trait::async_trait;
+use serde_json::Value;
+
+/// Runs tenants' rule scripts somewhere they cannot harm the server (see DESIGN.md, "Why
+/// the sandbox is its own process"). Point rules answer points and reasons; tier scripts
+/// answer a tier code. Compiled forms are cached by key plus the script's content, points
+/// and tiers in key spaces of their own.
+#[async_trait]
+pub trait RuleRunner: Send + Sync {
+    /// Compiles a point rule; `Err` carries the position of the first error.
+    async fn compile(&self, key: RuleKey, script: &str) -> Result<(), RuleError>;
+    /// Runs a point rule for one event.
+    async fn eval(
+        &self,
+        key: RuleKey,
+        script: &str,
+        event: &Value,
+        member: &Value,
+    ) -> Result<Outcome, RuleError>;
+    /// Runs a point rule for many events; one answer per case, in order.
+    async fn eval_batch(
+        &self,
+        key: RuleKey,
+        script: &str,
+        cases: &[Case],
+    ) -> Result<Vec<Result<Outcome, RuleError>>, RuleError>;
+    /// Compiles a tier script.
+    async fn compile_tier(&self, key: RuleKey, script: &str) -> Result<(), RuleError>;
+    /// Runs a tier script for one member: the tier code it answers.
+    async fn eval_tier(
+        &self,
+        key: RuleKey,
+        script: &str,
+        member: &Value,
+        metrics: &Value,
+    ) -> Result<String, RuleError>;
+    /// Runs a tier script for many members; one answer per case, in order.
+    async fn eval_tier_batch(
+        &self,
+        key: RuleKey,
+        script: &str,
+        cases: &[TierCase],
+    ) -> Result<Vec<Result<String, RuleError>>, RuleError>;
+}
+
+/// What a payment provider reports through its webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentEvent {
+    InvoicePaid {
+        invoice_id: uuid::Uuid,
+        reference: String,
+    },
+    /// Anything else the provider sends; acknowledged and ignored.
+    Other(String),
+}
+
+/// A payment provider's webhook format: checks that a request really came from the provider
+/// and reads the event out. Taking payment is the provider's business.
+pub trait PaymentProvider: Send + Sync {
+    /// The name in the webhook's path: `/billing/webhooks/<name>`.
+    fn name(&self) -> &str;
+    /// Verifies and reads one webhook. `header` looks a request header up by its
+    /// (case-insensitive) name. `Err` is the reason to refuse it.
+    fn parse(
+        &self,
+        header: &dyn Fn(&str) -> Option<String>,
+        body: &[u8],
+    ) -> Result<PaymentEvent, String>;
+}
+
+/// A text message ready to leave: the number in E.164 and the text as the member reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsMessage {
+    pub to_e164: String,
+    pub text: String,
+}
+
+/// Delivers text messages (an SMS provider's API). Messages reach it from the tenant's
+/// outbox, never from inside a business transaction.
+#[async_trait]
+pub trait SmsGateway: Send + Sync {
+    /// Hands one message to the provider; `Err` is a reason worth retrying later.
+    async fn send(&self, message: &SmsMessage) -> Result<(), String>;
+}
+
+/// An e-mail ready to leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailMessage {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+/// Delivers e-mail (an SMTP relay). Messages reach it from the tenant's outbox.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, message: &MailMessage) -> Result<(), String>;
+}
+
+/// Keeps uploaded files (member photos, event pictures, import files) in an S3-compatible
+/// store, under keys that begin with the tenant's schema.
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), String>;
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
+    async fn delete(&self, key: &str) -> Result<(), String>;
+}
+
+/// A signed call to a business's own endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookCall {
+    pub url: String,
+    pub event: String,
+    pub body: Vec<u8>,
+    /// The business's signing secret for this endpoint.
+    pub secret: String,
+}
+
+/// Delivers outgoing webhooks. Calls reach it from the tenant's outbox.
+#[async_trait]
+pub trait WebhookSender: Send + Sync {
+    /// Sends one call; `Ok` carries the status the endpoint answered.
+    async fn send(&self, call: &WebhookCall) -> Result<u16, String>;
+}
