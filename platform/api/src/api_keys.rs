@@ -4,7 +4,7 @@
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::gate::needs_api_keys;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
 use patron_core::auth::{issue_token, token_preview, TokenKind};
@@ -80,7 +80,7 @@ enum Created {
 }
 
 pub struct ApiKeysApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 #[OpenApi(tag = "Tag::ApiKeys")]

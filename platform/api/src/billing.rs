@@ -7,7 +7,7 @@
 //! `patron_app::billing::invoice_paid` does the rest.
 
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use patron_core::ports::PaymentEvent;
 use poem::http::HeaderMap;
 use poem_openapi::param::Path;
@@ -86,7 +86,7 @@ pub struct WebhookAck {
 }
 
 pub struct BillingApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 #[OpenApi(tag = "Tag::Billing")]

@@ -4,7 +4,7 @@
 use crate::edge::auth::TenantAuth;
 
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use chrono::{Duration, NaiveDate};
 use patron_core::access::Permission;
 use patron_db::dashboard;
@@ -44,7 +44,7 @@ pub struct Dashboard {
 }
 
 pub struct DashboardApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 #[OpenApi(tag = "Tag::Dashboard")]

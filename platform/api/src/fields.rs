@@ -4,7 +4,7 @@
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::{ApiError, FieldProblem};
 use crate::edge::gate::needs_custom_fields;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
 use patron_core::fields::{self as core_fields, FieldSet};
@@ -281,7 +281,7 @@ enum Published {
 }
 
 pub struct FieldsApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 /// The field set in force in this tenant (empty before the first publish).

@@ -22,7 +22,7 @@ pub mod signup;
 pub mod staff;
 pub mod tiers;
 
-pub use edge::state::{ApiConfig, AppState};
+pub use edge::state::{ApiConfig, ApiState};
 
 use poem::endpoint::StaticFilesEndpoint;
 use poem::http::{HeaderValue, StatusCode};
@@ -65,7 +65,7 @@ pub type Apis = (
 );
 
 /// Every API, as one OpenAPI service.
-pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
+pub fn openapi(state: &ApiState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             signup::SignupApi { state: state.clone() },
@@ -99,7 +99,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<Apis, ()> {
 }
 
 /// The whole HTTP surface: API, docs, health, metrics and (when built) the console.
-pub fn routes(state: AppState, console_dir: Option<PathBuf>) -> impl Endpoint {
+pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
     let api = openapi(&state);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
@@ -205,7 +205,7 @@ fn healthz() -> poem::web::Json<serde_json::Value> {
 
 /// The database answers.
 #[handler]
-async fn readyz(state: poem::web::Data<&AppState>) -> Response {
+async fn readyz(state: poem::web::Data<&ApiState>) -> Response {
     match state.db.ping().await {
         Ok(()) => poem::web::Json(serde_json::json!({ "status": "ready" })).into_response(),
         Err(e) => {
@@ -220,7 +220,7 @@ async fn readyz(state: poem::web::Data<&AppState>) -> Response {
 }
 
 #[handler]
-fn render_metrics(state: poem::web::Data<&AppState>) -> Response {
+fn render_metrics(state: poem::web::Data<&ApiState>) -> Response {
     state
         .metrics
         .render()

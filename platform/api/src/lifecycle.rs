@@ -7,7 +7,7 @@
 //! cached copy of the tenant.
 
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use chrono::Duration;
 use patron_core::plans::{self, Limit, Plan, SuspendReason};
 use patron_core::tenants::TenantStatus;
@@ -38,7 +38,7 @@ fn not_found(e: DbError) -> ApiError {
     }
 }
 
-impl AppState {
+impl ApiState {
     /// Moves `tenant_id` to `to` if the lifecycle allows it from where it is.
     pub async fn move_tenant(
         &self,

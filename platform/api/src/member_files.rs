@@ -5,7 +5,7 @@
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::gate::export_read;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::fields::current_fields;
 use crate::members::{build_search, member_view, parse_new_member, MemberSearch, NewMember};
 use chrono::{DateTime, Utc};
@@ -327,7 +327,7 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 type GoodRow = (u64, NewMemberRow, Vec<(Target, Vec<u8>)>);
 
 struct Job {
-    state: AppState,
+    state: ApiState,
     principal: crate::edge::auth::Principal,
     tenant: Tenant,
     subject: String,
@@ -686,7 +686,7 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, patron_
 }
 
 pub struct MemberFilesApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 /// The columns of an export.

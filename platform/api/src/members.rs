@@ -5,7 +5,7 @@
 use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::gate::read_only_safe;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::fields::current_fields;
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -350,7 +350,7 @@ pub fn taken(e: DbError) -> ApiError {
 }
 
 /// Today in the tenant's time zone.
-pub fn today(state: &AppState, p: &Principal) -> NaiveDate {
+pub fn today(state: &ApiState, p: &Principal) -> NaiveDate {
     let tz: chrono_tz::Tz = p
         .tenant
         .settings
@@ -444,7 +444,7 @@ pub struct MemberSearch {
 
 /// The `tier` search condition, checked against the ladder in force.
 pub async fn tier_filter(
-    state: &AppState,
+    state: &ApiState,
     tx: &mut TenantTx,
     tier: Option<&str>,
 ) -> Result<Option<members::TierFilter>, ApiError> {
@@ -713,7 +713,7 @@ enum CreatedMember {
 }
 
 pub struct MembersApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 /// Who acts and through which channel: staff at the counter, or an integration.

@@ -4,7 +4,7 @@
 
 use crate::edge::auth::verify_password;
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::plans::{plan_report, InvoiceView, MyPlan, PlanView};
 use crate::session::TenantView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -224,7 +224,7 @@ enum Created<T: poem_openapi::types::ToJSON + Send + Sync> {
 }
 
 pub struct OpsApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 fn bad_token() -> ApiError {

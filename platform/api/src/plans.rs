@@ -4,7 +4,7 @@
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::gate::{read_only_safe, API_REQUESTS_METRIC};
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::session::TenantView;
 use chrono::{DateTime, Utc};
 use patron_core::access::{BuiltinRole, Permission};
@@ -183,7 +183,7 @@ impl From<Invoice> for InvoiceView {
 }
 
 pub struct PlansApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 #[OpenApi(tag = "Tag::Plan")]
@@ -300,7 +300,7 @@ impl PlansApi {
 /// The plan page of `tenant`: its plan, usage against every limit and warnings. `tx` is a
 /// transaction on the tenant (ended here); without one (a purged account) there is no usage.
 pub async fn plan_report(
-    state: &AppState,
+    state: &ApiState,
     tenant: &patron_db::Tenant,
     plan: &Plan,
     tx: Option<patron_db::TenantTx>,

@@ -4,7 +4,7 @@
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::gate::needs_events;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::edge::views::{PointReasonView, RuleFailureView};
 use crate::purchases::{
     check_external_id, local_date, member_ref, request_hash, resolve_member, run_rule, summary,
@@ -240,7 +240,7 @@ fn settings_view(s: &PointSettings) -> PointSettingsView {
 }
 
 pub struct PointsApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 async fn member_of(tx: &mut TenantTx, id: Uuid) -> Result<Member, ApiError> {
@@ -340,7 +340,7 @@ pub fn entry_view(e: points::Entry) -> EntryView {
 /// Checks in a member for today (local): the check-in rule (or the settings' fixed points)
 /// plus the streak bonus. A second check-in the same day earns nothing.
 pub async fn check_in(
-    state: &AppState,
+    state: &ApiState,
     tx: &mut TenantTx,
     tenant: &patron_db::Tenant,
     member: &Member,
@@ -887,7 +887,7 @@ impl PointsApi {
 /// One try at a redemption (see `PointsApi::redeem`); `None` when a request with the same
 /// key committed after this one's read.
 async fn redeem_once(
-    state: &AppState,
+    state: &ApiState,
     auth: &TenantAuth,
     id: Uuid,
     req: &NewRedemption,

@@ -7,7 +7,7 @@
 
 use crate::edge::auth::{hash_password, verify_password, TenantAuth};
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::fields::current_fields;
 use crate::members::{
     apply_change, member_view, parse_new_member, taken, MemberChange, MemberView, NewMember,
@@ -75,7 +75,7 @@ fn code_hash(keys: &PiiKeys, id: Uuid, code: &str) -> Vec<u8> {
 
 /// Sends a fresh code for `purpose` to `phone`, unless this phone had too many this hour.
 pub async fn send_code(
-    state: &AppState,
+    state: &ApiState,
     tx: &mut TenantTx,
     phone: &Phone,
     purpose: &str,
@@ -289,7 +289,7 @@ enum Done {
 }
 
 pub struct PortalApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 fn unknown_business() -> ApiError {

@@ -4,7 +4,7 @@
 
 use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::edge::views::{PointReasonView, RuleFailureView};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_app::engine::{self, reasons_of, PointReason, RuleFailure};
@@ -226,7 +226,7 @@ pub struct PurchaseHistory {
 }
 
 pub struct PurchasesApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 /// SHA-256 of a request's JSON (the caller's own values, defaults not filled in).
@@ -254,7 +254,7 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
 /// Finds the member a request names, or 422 naming the field.
 pub async fn resolve_member(
-    state: &AppState,
+    state: &ApiState,
     tx: &mut TenantTx,
     me: &Principal,
     r: &MemberRef,
@@ -377,7 +377,7 @@ pub fn local_date(tenant: &patron_db::Tenant, at: DateTime<Utc>) -> NaiveDate {
 /// Runs the rule in force for `trigger` (if any): `(points, reasons, version, failure)`.
 /// A failing rule earns nothing and says why.
 pub async fn run_rule(
-    state: &AppState,
+    state: &ApiState,
     rules: &engine::TenantRules,
     tenant: i64,
     trigger: &str,
@@ -699,7 +699,7 @@ pub fn summary(reasons: &[PointReason]) -> String {
 /// How a request names its member (exactly one of id, card or phone), checked and
 /// normalised: the field named and the lookup, or 422 naming the field when malformed.
 fn member_lookup<'a>(
-    state: &AppState,
+    state: &ApiState,
     me: &Principal,
     r: &'a MemberRef,
     card: &'a mut String,
@@ -728,7 +728,7 @@ fn member_lookup<'a>(
 /// One try at recording a purchase (see `PurchasesApi::record`); `None` when the purchase's
 /// insert found its external id taken by a request that committed after this one's read.
 async fn record_purchase(
-    state: &AppState,
+    state: &ApiState,
     auth: &TenantAuth,
     req: &NewPurchase,
 ) -> Result<Option<RecordedPurchase>, ApiError> {
@@ -942,7 +942,7 @@ fn purchase_row<'a>(
 /// Pays the referral reward for `member`'s first purchase to `referrer`, once.
 #[allow(clippy::too_many_arguments)]
 async fn referral(
-    state: &AppState,
+    state: &ApiState,
     tx: &mut TenantTx,
     me: &Principal,
     rules: &engine::TenantRules,

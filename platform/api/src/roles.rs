@@ -3,7 +3,7 @@
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use patron_core::access::{parse_role_name, Permission};
 use patron_core::FieldError;
 use patron_db::access::{self, Role};
@@ -103,7 +103,7 @@ fn parse_permissions(raw: &[String]) -> Result<Vec<Permission>, ApiError> {
 }
 
 pub struct RolesApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 impl RolesApi {

@@ -4,7 +4,7 @@
 
 use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::edge::views::{PointReasonView, RuleFailureView};
 use crate::purchases::MAX_AMOUNT;
 use chrono::{DateTime, Utc};
@@ -230,7 +230,7 @@ pub struct Rendered {
 }
 
 pub struct RulesApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 fn trigger_of(raw: &str) -> Result<String, ApiError> {

@@ -3,7 +3,7 @@
 use crate::edge::auth::{hash_password, verify_password, Actor, StaffToken, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::gate::read_only_safe;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::auth::{
     dummy_password_hash, issue_token, Email, LoginThrottle, Password, TokenKind,
@@ -165,7 +165,7 @@ enum NoContent {
 }
 
 pub struct SessionApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 fn wrong_credentials() -> ApiError {

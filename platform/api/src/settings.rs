@@ -3,7 +3,7 @@
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::session::TenantView;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
@@ -43,7 +43,7 @@ pub struct AuditEntryView {
 }
 
 pub struct SettingsApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 #[OpenApi(tag = "Tag::Settings")]

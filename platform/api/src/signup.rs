@@ -3,7 +3,7 @@
 
 use crate::edge::auth::hash_password;
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::session::{start_session, SessionView, TenantView};
 use patron_core::access::BuiltinRole;
 use patron_core::auth::{Email, Password};
@@ -68,7 +68,7 @@ enum SignupResponse {
 }
 
 pub struct SignupApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 struct ValidSignup {
@@ -150,7 +150,7 @@ fn validate(req: SignupRequest, plans: &[Arc<Plan>]) -> Result<ValidSignup, ApiE
 /// Validates and creates an account: the path behind both `POST /signup` and
 /// `patron tenant create`.
 pub async fn create_account(
-    state: &AppState,
+    state: &ApiState,
     req: SignupRequest,
     user_agent: Option<String>,
 ) -> Result<(patron_db::Tenant, SessionView), ApiError> {

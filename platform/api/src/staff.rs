@@ -2,7 +2,7 @@
 
 use crate::edge::auth::{hash_password, Principal, TenantAuth};
 use crate::edge::error::ApiError;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::session::StaffView;
 use patron_core::access::{BuiltinRole, Permission};
 use patron_core::auth::{Email, Password};
@@ -57,7 +57,7 @@ enum Created {
 }
 
 pub struct StaffApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 impl StaffApi {

@@ -6,7 +6,7 @@
 use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::gate::{export_read, needs_tiers};
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use crate::edge::views::RuleFailureView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_app::engine::{self, MemberTier, RuleEngine, RuleFailure, TenantRules};
@@ -477,7 +477,7 @@ pub struct TierUnpinInput {
 }
 
 pub struct TiersApi {
-    pub state: AppState,
+    pub state: ApiState,
 }
 
 #[derive(ApiResponse)]

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use patron_api::signup::{create_account, SignupRequest};
-use patron_api::AppState;
+use patron_api::ApiState;
 use patron_db::migrate::{
     latest_tenant_version, migrate_all_tenants, migrate_platform, MigrationReport,
 };
@@ -117,7 +117,7 @@ pub async fn tenant_show(db: &Db, slug: &str) -> anyhow::Result<()> {
 
 /// Creates a tenant with its owner, through the same code as `POST /signup`.
 pub async fn tenant_create(
-    state: &AppState,
+    state: &ApiState,
     req: SignupRequest,
     if_missing: bool,
 ) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ pub mod pii;
 pub mod points;
 
 use anyhow::Context;
-use patron_api::{ApiConfig, AppState};
+use patron_api::{ApiConfig, ApiState};
 use patron_core::clock::Clock;
 use patron_db::migrate::{readiness, Readiness};
 use patron_db::Db;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 pub struct Application {
     addr: SocketAddr,
     acceptor: poem::listener::TcpAcceptor,
-    state: AppState,
+    state: ApiState,
     console_dir: Option<PathBuf>,
     jobs: Option<jobs::JobRunner>,
 }
@@ -67,7 +67,7 @@ impl Application {
             .into_iter()
             .find_map(|a| a.as_socket_addr().copied())
             .context("listener has no socket address")?;
-        let state = AppState::new(
+        let state = ApiState::new(
             db.clone(),
             clock.clone(),
             ApiConfig {
@@ -100,7 +100,7 @@ impl Application {
         self.addr
     }
 
-    pub fn state(&self) -> &AppState {
+    pub fn state(&self) -> &ApiState {
         &self.state
     }
 

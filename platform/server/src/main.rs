@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use patron_api::signup::SignupRequest;
-use patron_api::{ApiConfig, AppState};
+use patron_api::{ApiConfig, ApiState};
 use patron_core::clock::SystemClock;
 use patron_db::Db;
 use patron_server::config::Settings;
@@ -157,7 +157,7 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Openapi = cli.command {
         // The document needs the state's types, never a connection: the pool stays unused.
         let db = Db::connect_lazy("postgres://127.0.0.1/unused", 1)?;
-        let state = AppState::new(db, Arc::new(SystemClock), ApiConfig::default());
+        let state = ApiState::new(db, Arc::new(SystemClock), ApiConfig::default());
         println!("{}", patron_api::openapi(&state).spec());
         return Ok(());
     }
@@ -231,7 +231,7 @@ async fn main() -> anyhow::Result<()> {
                 plan,
                 if_missing,
             } => {
-                let state = AppState::new(db.clone(), Arc::new(SystemClock), ApiConfig::default());
+                let state = ApiState::new(db.clone(), Arc::new(SystemClock), ApiConfig::default());
                 let req = SignupRequest {
                     business_name: name,
                     slug,

@@ -4,7 +4,7 @@
 use crate::edge::access;
 use crate::edge::error::ApiError;
 use crate::edge::gate::CallContext;
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use casbin::Enforcer;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
@@ -149,7 +149,7 @@ fn bad_token() -> ApiError {
     )
 }
 
-impl AppState {
+impl ApiState {
     /// Resolves credentials to a principal inside a fresh tenant-scoped transaction, then
     /// checks `permission` (when given) with Casbin. Every tenant endpoint starts here.
     pub async fn authorize(

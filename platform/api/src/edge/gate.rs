@@ -7,13 +7,13 @@
 //! ```
 //!
 //! The transform tags the request; the credentials' checker copies the tag into the
-//! presented credentials, and [`AppState::authorize`] refuses with 402 when the tenant's plan
+//! presented credentials, and [`ApiState::authorize`] refuses with 402 when the tenant's plan
 //! lacks the feature. Limits are checked where things are created, with
-//! [`AppState::check_limit`], under a per-tenant lock so the last free slot is taken once.
+//! [`ApiState::check_limit`], under a per-tenant lock so the last free slot is taken once.
 
 use crate::edge::auth::Principal;
 use crate::edge::error::{ApiError, PlanProblem};
-use crate::edge::state::AppState;
+use crate::edge::state::ApiState;
 use chrono::{DateTime, Timelike, Utc};
 use patron_core::plans::{self, Feature, Limit, Plan};
 use patron_db::{plans as db_plans, DbError, Tenant, TenantTx};
@@ -171,7 +171,7 @@ pub(crate) fn plan_problem(code: &str, message: String, plan: &Plan) -> PlanProb
     }
 }
 
-impl AppState {
+impl ApiState {
     /// Every plan, from a short-lived cache.
     pub async fn plans(&self) -> Result<Arc<Vec<Arc<Plan>>>, ApiError> {
         let db = self.db.clone();
@@ -219,7 +219,7 @@ impl AppState {
 
     /// Whether `adding` more of `limit`'s things fit `plan`, taking the tenant's limit lock
     /// for the rest of `tx`. For callers that answer a refusal in their own words (the member
-    /// portal); staff endpoints use [`AppState::check_limit`].
+    /// portal); staff endpoints use [`ApiState::check_limit`].
     pub async fn within_limit(
         &self,
         tx: &mut TenantTx,

@@ -40,7 +40,7 @@ impl Default for ApiConfig {
 
 /// Shared state; cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
+pub struct ApiState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub access: AccessControl,
@@ -61,7 +61,7 @@ pub struct AppState {
     pub rules: RuleEngine,
 }
 
-impl AppState {
+impl ApiState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: ApiConfig) -> Self {
         Self {
             access: AccessControl::new(db.clone()),
@@ -168,7 +168,7 @@ impl AppState {
     }
 }
 
-impl AppState {
+impl ApiState {
     /// Follows other replicas' changes to tenants, plans and integration keys (LISTEN),
     /// dropping cached copies.
     pub async fn follow_tenant_changes(self) {
