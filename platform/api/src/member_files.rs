@@ -4,6 +4,7 @@
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
+use crate::edge::exports::csv_line;
 use crate::edge::gate::export_read;
 use crate::edge::state::ApiState;
 use crate::fields::current_fields;
@@ -747,15 +748,6 @@ fn export_row(v: &crate::members::MemberView, set: &FieldSet, pii: bool) -> Vec<
     r
 }
 
-/// Cells starting with these could run as formulas in a spreadsheet: prefix them.
-fn defuse(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@']) && cell.parse::<f64>().is_err() {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
 struct ExportCursor {
     tx: Option<TenantTx>,
     search: members::Search,
@@ -840,12 +832,6 @@ impl MemberFilesApi {
             header: true,
         })
     }
-}
-
-pub(crate) fn csv_line(cells: Vec<String>) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = w.write_record(cells.into_iter().map(defuse));
-    w.into_inner().unwrap_or_default()
 }
 
 #[OpenApi(tag = "Tag::MemberFiles")]

@@ -716,15 +716,6 @@ pub struct MembersApi {
     pub state: ApiState,
 }
 
-/// Who acts and through which channel: staff at the counter, or an integration.
-pub(crate) fn actor_channel(p: &Principal) -> &'static str {
-    match p.actor {
-        crate::edge::auth::Actor::Staff { .. } => "counter",
-        crate::edge::auth::Actor::Key { .. } => "api",
-        crate::edge::auth::Actor::Support { .. } => "support",
-    }
-}
-
 impl MembersApi {
     fn can_see_pii(&self, p: &Principal) -> bool {
         self.state.require(p, Permission::MembersReadPii).is_ok()
@@ -1019,7 +1010,7 @@ impl MembersApi {
         let subject = me.subject();
         let by = Actor {
             subject: &subject,
-            channel: actor_channel(&me),
+            channel: me.channel(),
             at: self.state.now(),
         };
         self.state
@@ -1122,7 +1113,7 @@ impl MembersApi {
         let subject = me.subject();
         let by = Actor {
             subject: &subject,
-            channel: actor_channel(&me),
+            channel: me.channel(),
             at: now,
         };
         members::update(&mut tx, m.id, &data, now)
@@ -1265,7 +1256,7 @@ impl MembersApi {
         let now = self.state.now();
         let by = Actor {
             subject: &subject,
-            channel: actor_channel(&me),
+            channel: me.channel(),
             at: now,
         };
         // Texts sent to the member's phone go too: the outbox keeps numbers in the clear.
@@ -1355,7 +1346,7 @@ impl MembersApi {
         let subject = me.subject();
         let by = Actor {
             subject: &subject,
-            channel: actor_channel(&me),
+            channel: me.channel(),
             at: self.state.now(),
         };
         let card = cards::bind_physical(&mut tx, &card, &code, &by)
@@ -1424,7 +1415,7 @@ impl MembersApi {
         let subject = me.subject();
         let by = Actor {
             subject: &subject,
-            channel: actor_channel(&me),
+            channel: me.channel(),
             at: self.state.now(),
         };
         let card = cards::report_lost(&mut tx, &card, &by).await?;
@@ -1473,7 +1464,7 @@ impl MembersApi {
         let subject = me.subject();
         let by = Actor {
             subject: &subject,
-            channel: actor_channel(&me),
+            channel: me.channel(),
             at: self.state.now(),
         };
         let new = cards::reissue(&mut tx, &card, &by).await?;

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use patron_app::engine::{self, RuleFailure};
 use patron_core::access::Permission;
 use patron_core::plans::{Feature, Limit};
+use patron_core::rules::{Case, RuleErrorKind, RuleKey};
 use patron_db::{rules, DbError, TenantTx};
 use patron_rules::templates::Template;
-use patron_rules::{Case, RuleError, RuleErrorKind, RuleKey};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -327,7 +327,7 @@ impl RulesApi {
             .state
             .rules
             .runner()
-            .ok_or_else(|| unavailable_error(&engine::unavailable()))?;
+            .ok_or_else(|| ApiError::from(engine::unavailable_error(&engine::unavailable())))?;
         let key = RuleKey {
             tenant,
             version: DRAFT_VERSION,
@@ -337,7 +337,7 @@ impl RulesApi {
             Err(e) if e.kind == RuleErrorKind::Compile || e.kind == RuleErrorKind::Limit => {
                 Ok(Some(RuleFailure::from(&e)))
             }
-            Err(e) => Err(unavailable_error(&e)),
+            Err(e) => Err(ApiError::from(engine::unavailable_error(&e))),
         }
     }
 
@@ -352,25 +352,6 @@ impl RulesApi {
             compile_error: compile_error.map(Into::into),
         })
     }
-}
-
-pub(crate) fn unavailable_error(e: &RuleError) -> ApiError {
-    ApiError::unavailable(
-        "sandbox_unavailable",
-        format!(
-            "the rule sandbox could not answer ({}); try again",
-            e.message
-        ),
-    )
-}
-
-pub(crate) fn compile_problem(f: &RuleFailure, field: &str) -> ApiError {
-    let at = match (f.line, f.column) {
-        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
-        (Some(l), None) => format!(" (line {l})"),
-        _ => String::new(),
-    };
-    ApiError::invalid_field(field, format!("does not compile{at}: {}", f.message))
 }
 
 async fn active_version(
@@ -623,7 +604,7 @@ impl RulesApi {
             .state
             .rules
             .runner()
-            .ok_or_else(|| unavailable_error(&engine::unavailable()))?;
+            .ok_or_else(|| ApiError::from(engine::unavailable_error(&engine::unavailable())))?;
         let draft_key = RuleKey {
             tenant: me.tenant.id,
             version: DRAFT_VERSION,
@@ -649,11 +630,15 @@ impl RulesApi {
         let draft = match draft {
             Ok(d) => d,
             Err(e) if e.kind == RuleErrorKind::Compile => {
-                return Err(compile_problem(&RuleFailure::from(&e), "script"))
+                return Err(ApiError::from(engine::compile_problem(
+                    &RuleFailure::from(&e),
+                    "script",
+                )))
             }
-            Err(e) => return Err(unavailable_error(&e)),
+            Err(e) => return Err(ApiError::from(engine::unavailable_error(&e))),
         };
-        let active_results = active_results.map_err(|e| unavailable_error(&e))?;
+        let active_results =
+            active_results.map_err(|e| ApiError::from(engine::unavailable_error(&e)))?;
         let mut totals = SimTotals {
             cases: cases.len() as i64,
             draft_points: 0,
@@ -775,7 +760,7 @@ impl RulesApi {
                 .await?;
         }
         if let Some(f) = self.compile(me.tenant.id, &script).await? {
-            return Err(compile_problem(&f, "script"));
+            return Err(ApiError::from(engine::compile_problem(&f, "script")));
         }
         if active_version(&mut tx, &trigger).await?.is_none() {
             self.state

@@ -11,9 +11,9 @@ use crate::edge::views::RuleFailureView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_app::engine::{self, MemberTier, RuleEngine, RuleFailure, TenantRules};
 use patron_core::access::Permission;
+use patron_core::rules::{RuleErrorKind, TierCase};
 use patron_core::tiers::{self as core_tiers, Ladder, Standing};
 use patron_db::{members, points, tiers, Db, DbError, Tenant, TenantTx};
-use patron_rules::{RuleErrorKind, TierCase};
 use poem::Body;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
@@ -1244,7 +1244,7 @@ impl TiersApi {
             None => Ok(()),
             Some(script) => match self.compile(tenant, script).await? {
                 None => Ok(()),
-                Some(f) => Err(crate::rules::compile_problem(&f, field)),
+                Some(f) => Err(ApiError::from(engine::compile_problem(&f, field))),
             },
         }
     }
@@ -1261,7 +1261,7 @@ impl TiersApi {
             Err(e) if matches!(e.kind, RuleErrorKind::Compile | RuleErrorKind::Limit) => {
                 Ok(Some(RuleFailure::from(&e)))
             }
-            Err(e) => Err(crate::rules::unavailable_error(&e)),
+            Err(e) => Err(ApiError::from(engine::unavailable_error(&e))),
         }
     }
 
@@ -1634,7 +1634,7 @@ impl TiersApi {
             if c.header {
                 c.header = false;
                 let mut bytes = "\u{feff}".as_bytes().to_vec();
-                bytes.extend(crate::member_files::csv_line(
+                bytes.extend(crate::edge::exports::csv_line(
                     HISTORY_COLUMNS.map(String::from).to_vec(),
                 ));
                 return Some((Ok::<Vec<u8>, std::io::Error>(bytes), c));
@@ -1643,7 +1643,7 @@ impl TiersApi {
                 Ok(Some(rows)) => {
                     let mut bytes = Vec::new();
                     for row in rows {
-                        bytes.extend(crate::member_files::csv_line(row));
+                        bytes.extend(crate::edge::exports::csv_line(row));
                     }
                     Some((Ok(bytes), c))
                 }
@@ -1889,7 +1889,7 @@ impl TiersApi {
         .await?;
         let by = members::Actor {
             subject: &subject,
-            channel: crate::members::actor_channel(&me),
+            channel: me.channel(),
             at: now,
         };
         members::audit(
@@ -1960,7 +1960,7 @@ impl TiersApi {
         .await?;
         let by = members::Actor {
             subject: &subject,
-            channel: crate::members::actor_channel(&me),
+            channel: me.channel(),
             at: now,
         };
         members::audit(

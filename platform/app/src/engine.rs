@@ -236,6 +236,27 @@ impl RuleEngine {
     }
 }
 
+/// The sandbox could not answer: a 503 the caller may retry.
+pub fn unavailable_error(e: &RuleError) -> crate::AppError {
+    crate::AppError::unavailable(
+        "sandbox_unavailable",
+        format!(
+            "the rule sandbox could not answer ({}); try again",
+            e.message
+        ),
+    )
+}
+
+/// A script that does not compile, blamed on `field` with its position.
+pub fn compile_problem(f: &RuleFailure, field: &str) -> crate::AppError {
+    let at = match (f.line, f.column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        (Some(l), None) => format!(" (line {l})"),
+        _ => String::new(),
+    };
+    crate::AppError::invalid_field(field, format!("does not compile{at}: {}", f.message))
+}
+
 pub fn unavailable() -> RuleError {
     RuleError::new(
         RuleErrorKind::Unavailable,

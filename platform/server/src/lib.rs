@@ -80,7 +80,7 @@ impl Application {
             Some(config) => {
                 let pool = patron_rules::SandboxPool::start(config)
                     .map_err(|e| anyhow::anyhow!("cannot start the rule sandbox: {}", e.message))?;
-                state.with_sandbox(pool)
+                state.with_sandbox(std::sync::Arc::new(pool))
             }
             None => state,
         };

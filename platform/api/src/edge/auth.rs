@@ -111,6 +111,16 @@ impl std::fmt::Debug for Principal {
 }
 
 impl Principal {
+    /// Which channel the caller acts through: staff at the counter, an integration, or
+    /// operator support.
+    pub fn channel(&self) -> &'static str {
+        match self.actor {
+            Actor::Staff { .. } => "counter",
+            Actor::Key { .. } => "api",
+            Actor::Support { .. } => "support",
+        }
+    }
+
     /// The Casbin subject.
     pub fn subject(&self) -> String {
         match &self.actor {

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod auth;
 pub mod error;
+pub mod exports;
 pub mod gate;
 pub mod metrics;
 pub mod state;

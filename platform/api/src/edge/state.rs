@@ -98,8 +98,8 @@ impl ApiState {
     }
 
     /// Runs point rules in this pool of sandbox workers.
-    pub fn with_sandbox(mut self, pool: patron_rules::SandboxPool) -> Self {
-        self.rules = RuleEngine::new(Some(Arc::new(pool)));
+    pub fn with_sandbox(mut self, runner: Arc<dyn patron_core::ports::RuleRunner>) -> Self {
+        self.rules = RuleEngine::new(Some(runner));
         self
     }
 
