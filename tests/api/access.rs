@@ -1,3 +1,6 @@
+//! Roles and permissions: the built-in roles' table, custom roles that take effect at once
+//! (on every server), escalation guards, and staff e-mails and keys across replicas.
+
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -21,7 +24,12 @@ const MATRIX: [(&str, [bool; 4]); 11] = [
 
 /// Calls the operation named `op` of [`MATRIX`] as `caller`, with a body it accepts;
 /// returns the status, the error code and the body.
-async fn attempt(app: &TestApp, slug: &str, op: &str, caller: &Auth) -> (StatusCode, String, String) {
+async fn attempt(
+    app: &TestApp,
+    slug: &str,
+    op: &str,
+    caller: &Auth,
+) -> (StatusCode, String, String) {
     fn seen<T>(r: Reply<T>) -> (StatusCode, String, String) {
         (r.status, r.code().to_owned(), r.json.to_string())
     }

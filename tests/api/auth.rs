@@ -1,3 +1,6 @@
+//! Staff logins and credentials: failed logins and lockout, logout, token lifetime,
+//! password changes, integration keys and disabled staff.
+
 use chrono::Duration;
 use patron_tests::*;
 use reqwest::StatusCode;

@@ -183,14 +183,10 @@ async fn fields_can_be_added_removed_and_made_required_without_losing_values() {
     let conflict: FieldChangeConflict = r.error();
     assert_eq!(conflict.code, "field_change_conflict");
     assert_eq!(conflict.affected_members, 1);
-    assert_eq!(conflict.member_ids, [without.clone()]);
+    assert_eq!(conflict.member_ids, [without.as_str()]);
     assert_eq!(conflict.by_field["level"], 1);
     assert_eq!(conflict.fields[0].field, "custom.level");
-    assert_eq!(
-        app.fields(&o).await.body().version,
-        3,
-        "nothing published"
-    );
+    assert_eq!(app.fields(&o).await.body().version, 3, "nothing published");
 
     // A default of the wrong type is refused with its path.
     let r = app.publish_fields(&o, &json!({ "fields": [level_req.clone(), field("nickname", "text")], "defaults": { "level": "one" } })).await;
@@ -225,7 +221,7 @@ async fn fields_can_be_added_removed_and_made_required_without_losing_values() {
     let fields = json!([level_req.clone(), field("nickname", "integer")]);
     let r = app.publish_fields(&o, &json!({ "fields": fields })).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert_eq!(r.error::<FieldChangeConflict>().member_ids, [with.clone()]);
+    assert_eq!(r.error::<FieldChangeConflict>().member_ids, [with.as_str()]);
     app.publish_fields(
         &o,
         &json!({ "fields": fields, "on_conflict": "new_writes_only" }),
@@ -233,10 +229,7 @@ async fn fields_can_be_added_removed_and_made_required_without_losing_values() {
     .await
     .created();
     let m = app.get_member(&o, &with).await.body();
-    assert_eq!(
-        m.custom["nickname"], "阿强",
-        "the old value is kept"
-    );
+    assert_eq!(m.custom["nickname"], "阿强", "the old value is kept");
     let w = app
         .update_member(&o, &with, &json!({ "name": "改名" }))
         .await;
@@ -257,10 +250,7 @@ async fn fields_can_be_added_removed_and_made_required_without_losing_values() {
     // Re-adding "shoe" brings its values back.
     let r = app.publish_fields(&o, &json!({ "fields": [level_req, field("nickname", "integer"), shoe], "on_conflict": "new_writes_only" })).await;
     assert_eq!(r.status, StatusCode::CREATED);
-    assert_eq!(
-        app.get_member(&o, &with).await.body().custom["shoe"],
-        "42"
-    );
+    assert_eq!(app.get_member(&o, &with).await.body().custom["shoe"], "42");
 
     // Only fields:manage may publish.
     let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;

@@ -1,3 +1,6 @@
+//! Businesses never see one another: concurrent reads over a shared pool, and tokens or ids
+//! moved from one business to another.
+
 use futures::StreamExt;
 use patron_tests::*;
 use reqwest::StatusCode;

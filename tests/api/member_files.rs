@@ -189,11 +189,7 @@ async fn valid_only_imports_the_good_rows_of_csv_and_xlsx_files_and_reports_the_
     ws.write_string(2, 1, "not a phone").unwrap();
     let bytes = wb.save_to_buffer().unwrap();
     let r = app
-        .import_members(
-            &t.owner(),
-            &ImportOptions::new("xlsx", "valid_only"),
-            bytes,
-        )
+        .import_members(&t.owner(), &ImportOptions::new("xlsx", "valid_only"), bytes)
         .await;
     assert_eq!(r.status, "done", "{r:?}");
     assert_eq!(r.rows_imported, 1);

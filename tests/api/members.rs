@@ -175,9 +175,7 @@ async fn a_lost_card_is_frozen_and_a_reissued_card_carries_the_member_over() {
     let r = app.lookup_card(&o, &old).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "card_lost");
-    let r = app
-        .search_members(&o, &json!({ "card_number": old }))
-        .await;
+    let r = app.search_members(&o, &json!({ "card_number": old })).await;
     assert_eq!(r.code(), "card_lost");
 
     let r = app.reissue_card(&o, &old).await.ok();
@@ -497,7 +495,10 @@ async fn members_are_found_by_every_key_including_chinese_names_with_keyset_page
     // Bad search input is 422 with the field.
     let r = app.search_members(&o, &json!({ "phone": "12", "joined_from": "2024-99-01", "custom": [{ "field": "ghost", "eq": 1 }], "limit": 0 })).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.fields(), ["phone", "joined_from", "limit", "custom.0.field"]);
+    assert_eq!(
+        r.fields(),
+        ["phone", "joined_from", "limit", "custom.0.field"]
+    );
 
     // Keyset pages by join date, then by birthday (members without one come last).
     let seen: Vec<String> = app
@@ -533,9 +534,7 @@ async fn erasure_removes_personal_data_keeps_the_member_under_its_id_and_is_audi
         .await;
     let id = m.id.as_str();
     // A text went to the member's phone before the erasure.
-    app.send_member_phone_code(&o, id, "13500000001")
-        .await
-        .ok();
+    app.send_member_phone_code(&o, id, "13500000001").await.ok();
     let outbox = || app.sms_outbox(&o, Some("+8613500000001"));
     assert_eq!(outbox().await.body().len(), 1);
     let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
@@ -546,9 +545,7 @@ async fn erasure_removes_personal_data_keeps_the_member_under_its_id_and_is_audi
     let r = app.erase_member(&o, id).await.ok();
     assert_eq!(r.status, "erased");
     assert_eq!(r.name, "");
-    assert!(
-        r.phone.is_none() && r.email.is_none() && r.birthday.is_none() && r.notes.is_none()
-    );
+    assert!(r.phone.is_none() && r.email.is_none() && r.birthday.is_none() && r.notes.is_none());
     assert_eq!(r.id, id, "the anonymous id stays");
     assert!(
         outbox().await.body().is_empty(),
@@ -663,9 +660,7 @@ async fn the_plan_gates_custom_fields_and_exports_and_its_member_limit_holds_at_
     assert_eq!(r.code(), "limit_reached");
     // Self-service registration is refused too, in words for a member.
     let slug = &t.slug;
-    let sent = app
-        .send_portal_code(slug, "13700009999", "register")
-        .await;
+    let sent = app.send_portal_code(slug, "13700009999", "register").await;
     assert_eq!(sent.status, StatusCode::ACCEPTED);
     let code = app.last_code(&t, "13700009999").await;
     let r = app.register_member(slug, &json!({ "profile": { "name": "Late", "phone": "13700009999" }, "code": code, "password": PASSWORD })).await;

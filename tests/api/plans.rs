@@ -119,10 +119,7 @@ async fn feature_gate_answers_402_naming_the_feature_and_the_cheapest_plan_for_e
         }
         // Listing keys is not gated, so a downgraded account can still clean up; ungated
         // endpoints work on every plan.
-        assert_eq!(
-            app.list_api_keys(&t.owner()).await.status,
-            StatusCode::OK
-        );
+        assert_eq!(app.list_api_keys(&t.owner()).await.status, StatusCode::OK);
         assert_eq!(app.list_staff(&t.owner()).await.status, StatusCode::OK);
     }
     // free lacks all three features, starter none of them.
@@ -143,15 +140,8 @@ async fn an_integration_key_stops_working_when_the_plan_loses_api_keys_and_works
     assert_eq!(app.me(&key).await.status, StatusCode::OK);
     app.set_tenant_plan(&ops, t.id, "free").await.ok();
     let refused = app.me(&key).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::PAYMENT_REQUIRED,
-        "{refused:?}"
-    );
-    assert_eq!(
-        refused.plan_problem().feature.as_deref(),
-        Some("api_keys")
-    );
+    assert_eq!(refused.status, StatusCode::PAYMENT_REQUIRED, "{refused:?}");
+    assert_eq!(refused.plan_problem().feature.as_deref(), Some("api_keys"));
     app.set_tenant_plan(&ops, t.id, "pro").await.ok();
     assert_eq!(app.me(&key).await.status, StatusCode::OK);
 }
@@ -350,9 +340,7 @@ async fn operator_and_staff_tokens_never_stand_in_for_each_other() {
     let app = spawn_app().await;
     let ops = app.operator().await;
     let t = app.signup("tokens").await;
-    let staff_on_ops = app
-        .list_tenants(&t.owner(), &TenantFilter::default())
-        .await;
+    let staff_on_ops = app.list_tenants(&t.owner(), &TenantFilter::default()).await;
     assert_eq!(staff_on_ops.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.operator_me(&t.owner()).await.status,
@@ -402,10 +390,7 @@ async fn operator_and_staff_tokens_never_stand_in_for_each_other() {
     assert!(trial_starter.tenants >= 1);
     // Logging out ends the operator token.
     assert_eq!(app.operator_logout(&ops).await.status, StatusCode::OK);
-    assert_eq!(
-        app.operator_me(&ops).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.operator_me(&ops).await.status, StatusCode::UNAUTHORIZED);
     // Wrong passwords are refused without saying which part was wrong.
     let r = app
         .operator_login("nobody@patron.example.com", PASSWORD)
@@ -420,7 +405,11 @@ async fn a_support_session_reads_the_tenant_for_its_time_only_never_writes_and_i
     let ops = app.operator().await;
     let t = app.signup("support").await;
     let too_long = app
-        .open_support_session(&ops, t.id, &json!({ "reason": "ticket 881", "minutes": 600 }))
+        .open_support_session(
+            &ops,
+            t.id,
+            &json!({ "reason": "ticket 881", "minutes": 600 }),
+        )
         .await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(too_long.problem().fields[0].field, "minutes");
@@ -456,11 +445,13 @@ async fn a_support_session_reads_the_tenant_for_its_time_only_never_writes_and_i
 
     // The tenant sees the session and every read in its audit log.
     let entries = app.audit_log(&t.owner()).await.body();
-    assert!(entries.iter().any(|e| e.action == "support.opened"
-        && e.detail["reason"] == "ticket 881: points missing"));
+    assert!(entries.iter().any(
+        |e| e.action == "support.opened" && e.detail["reason"] == "ticket 881: points missing"
+    ));
     // The read is logged under the path it asked for.
-    assert!(entries.iter().any(|e| e.action == "support.read"
-        && e.target.as_deref() == Some("/api/v1/staff")));
+    assert!(entries
+        .iter()
+        .any(|e| e.action == "support.read" && e.target.as_deref() == Some("/api/v1/staff")));
 
     // It ends by itself.
     app.clock.advance(Duration::minutes(31));
@@ -471,7 +462,11 @@ async fn a_support_session_reads_the_tenant_for_its_time_only_never_writes_and_i
 
     // Ended early by the operator, a new session stops at once.
     let s2 = app
-        .open_support_session(&ops, t.id, &json!({ "reason": "ticket 882", "minutes": 30 }))
+        .open_support_session(
+            &ops,
+            t.id,
+            &json!({ "reason": "ticket 882", "minutes": 30 }),
+        )
         .await
         .body();
     let support2 = Auth::Bearer(s2.token);
@@ -770,10 +765,7 @@ async fn one_time_codes_count_against_the_monthly_sms_limit_and_the_portal_waits
     assert_eq!(third.code(), "sms_quota_reached");
     let mine = app.my_plan(&t.owner()).await.body();
     let sms = mine.usage_of("sms_per_month");
-    assert_eq!(
-        (sms.usage, sms.warning.as_deref()),
-        (2, Some("reached"))
-    );
+    assert_eq!((sms.usage, sms.warning.as_deref()), (2, Some("reached")));
     // Archive the test plan so it is never offered to other tests as an upgrade.
     let archive = app
         .update_plan(

@@ -86,12 +86,7 @@ async fn a_purchase_earns_by_the_rule_in_force_and_retries_never_count_twice() {
     assert_eq!(b.spend_total, 5_000 + 12_345 + 1_000);
 
     // By card number and by phone, too; a member who does not exist is a 422 on the field.
-    let card = app
-        .get_member(&owner, &m)
-        .await
-        .body()
-        .card_number
-        .unwrap();
+    let card = app.get_member(&owner, &m).await.body().card_number.unwrap();
     let r = app
         .record_purchase(&owner, &NewPurchase::by_card("r-card", &card, 200))
         .await
@@ -304,10 +299,7 @@ async fn templates_publish_without_the_scripts_feature_and_a_rule_never_crosses_
     let vb = app
         .publish_script(&b.owner(), "purchase", r#"award(7, "flat");"#)
         .await;
-    assert_eq!(
-        app.purchase(&b.owner(), &mb, "x-2", 12_345).await.points,
-        7
-    );
+    assert_eq!(app.purchase(&b.owner(), &mb, "x-2", 12_345).await.points, 7);
     assert_eq!(vb, 1);
     assert_eq!(
         app.purchase(&a.owner(), &ma, "x-2", 12_345).await.points,
@@ -344,8 +336,7 @@ async fn refunds_take_back_in_proportion_and_shortfalls_follow_the_policy() {
             .created();
         assert_eq!(r.balance, 20);
         // Refund half: 50 points back, only 20 left.
-        let body =
-            json!({ "external_id": "rf-1", "purchase_id": p.purchase_id, "amount": 5_000 });
+        let body = json!({ "external_id": "rf-1", "purchase_id": p.purchase_id, "amount": 5_000 });
         let r = app.record_refund(&owner, &body).await.created();
         assert_eq!(r.points, 50);
         assert_eq!(r.refundable, 5_000);
@@ -769,9 +760,7 @@ async fn members_follow_their_points_and_check_in_from_the_portal() {
         .await
         .ok();
     let slug = &t.slug;
-    let r = app
-        .send_portal_code(slug, "13922223333", "register")
-        .await;
+    let r = app.send_portal_code(slug, "13922223333", "register").await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
     let code = app.last_code(&t, "13922223333").await;
     let me = app
@@ -780,9 +769,12 @@ async fn members_follow_their_points_and_check_in_from_the_portal() {
         .created()
         .auth();
     // The till finds the member by phone.
-    app.record_purchase(&owner, &NewPurchase::by_phone("h-1", "139 2222 3333", 8_800))
-        .await
-        .created();
+    app.record_purchase(
+        &owner,
+        &NewPurchase::by_phone("h-1", "139 2222 3333", 8_800),
+    )
+    .await
+    .created();
     let c = app.portal_check_in(slug, &me).await.ok();
     assert_eq!(c.points, 3);
     let s = app.portal_points(slug, &me).await.ok();
@@ -845,12 +837,7 @@ async fn verify_reports_ledger_rows_without_an_account_and_lost_cards_are_refuse
     let owner = t.owner();
     app.publish_script(&owner, "purchase", PER_YUAN).await;
     let m = app.member(&owner, NewMember::named("Ann")).await.id;
-    let card = app
-        .get_member(&owner, &m)
-        .await
-        .body()
-        .card_number
-        .unwrap();
+    let card = app.get_member(&owner, &m).await.body().card_number.unwrap();
     let r = app
         .record_purchase(&owner, &NewPurchase::by_card("o-1", &card, 500))
         .await

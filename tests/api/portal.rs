@@ -90,11 +90,9 @@ async fn members_register_with_an_sms_code_log_in_edit_their_profile_and_reset_t
         .ok();
     assert_eq!(r.custom["shoe"], 41);
     let log = app.member_audit(&t.owner(), &r.id).await.body();
-    assert!(log
-        .iter()
-        .any(|e| e.field.as_deref() == Some("custom.shoe")
-            && e.channel == "portal"
-            && e.actor == "member:self"));
+    assert!(log.iter().any(|e| e.field.as_deref() == Some("custom.shoe")
+        && e.channel == "portal"
+        && e.actor == "member:self"));
 
     // Password reset by code; old sessions end; the new password works.
     assert_eq!(

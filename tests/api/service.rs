@@ -1,3 +1,6 @@
+//! The service around the API: health, readiness, the OpenAPI document and docs, routing of
+//! unknown paths, request ids and metrics, and graceful shutdown.
+
 use patron_tests::*;
 use reqwest::{Method, StatusCode};
 
@@ -30,7 +33,12 @@ async fn health_readiness_openapi_and_docs_are_served() {
     assert!(docs.body().contains("swagger"));
     // Routing: an unknown path, as raw HTTP.
     let unknown = app
-        .call(Method::GET, "/api/v1/does-not-exist", &Auth::None, serde_json::Value::Null)
+        .call(
+            Method::GET,
+            "/api/v1/does-not-exist",
+            &Auth::None,
+            serde_json::Value::Null,
+        )
         .await;
     assert_eq!(
         (unknown.status, unknown.code()),

@@ -1,3 +1,6 @@
+//! Sign-up: a new business with its owner logged in, defaults, taken and invalid slugs, and
+//! a failed sign-up that leaves nothing behind.
+
 use patron_db::tenants::NewTenant;
 use patron_db::{provision, tenants, DbError};
 use patron_tests::*;

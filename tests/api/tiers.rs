@@ -161,10 +161,7 @@ async fn the_crossing_purchase_promotes_at_once_balance_alone_never_does_and_rul
         .await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.body().tier.as_deref(), Some("silver"));
-    assert_eq!(
-        app.member_tier(&owner, &m).await.ok().history.len(),
-        1
-    );
+    assert_eq!(app.member_tier(&owner, &m).await.ok().history.len(), 1);
 }
 
 #[tokio::test]
@@ -553,10 +550,7 @@ async fn a_ladder_script_decides_the_promotion_inside_the_purchase() {
     assert_eq!(v.code(), "gold");
     let last = &v.history[0];
     assert_eq!(last.kind, "promotion");
-    assert_eq!(
-        (last.from.as_str(), last.to.as_str()),
-        ("silver", "gold")
-    );
+    assert_eq!((last.from.as_str(), last.to.as_str()), ("silver", "gold"));
     assert!(last.reason.contains("script chose gold"), "{last:?}");
     assert_eq!(last.metric, Some(450));
     assert!(last.threshold.is_none(), "no threshold decided: {last:?}");
@@ -800,7 +794,10 @@ async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_me
     let anns = csv(TierHistoryQuery::default().member(&ann)).await;
     assert_eq!(anns.len(), 3, "{anns:?}");
     assert!(anns[1..].iter().all(|l| l.contains(&ann)));
-    let later = csv(TierHistoryQuery::default().from("2027-03-02").to("2027-03-03")).await;
+    let later = csv(TierHistoryQuery::default()
+        .from("2027-03-02")
+        .to("2027-03-03"))
+    .await;
     assert_eq!(later.len(), 3, "{later:?}");
     assert!(later[1..].iter().all(|l| l.starts_with("2027-03-03")));
     let first_day = csv(TierHistoryQuery::default().to("2027-03-01")).await;
@@ -815,7 +812,9 @@ async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_me
     let r = app
         .tier_history_csv(
             &owner,
-            &TierHistoryQuery::default().from("2027-03-03").to("2027-03-01"),
+            &TierHistoryQuery::default()
+                .from("2027-03-03")
+                .to("2027-03-01"),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");

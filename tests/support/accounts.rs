@@ -141,7 +141,10 @@ impl Api {
 
     /// `POST /auth/logout`.
     pub async fn logout(&self, auth: &Auth) -> Reply<()> {
-        self.v1(Method::POST, "/auth/logout").auth(auth).send().await
+        self.v1(Method::POST, "/auth/logout")
+            .auth(auth)
+            .send()
+            .await
     }
 
     /// `POST /auth/password`.
@@ -186,7 +189,12 @@ impl Api {
     }
 
     /// `PATCH /staff/{id}`.
-    pub async fn update_staff(&self, auth: &Auth, id: &str, input: &impl Serialize) -> Reply<Staff> {
+    pub async fn update_staff(
+        &self,
+        auth: &Auth,
+        id: &str,
+        input: &impl Serialize,
+    ) -> Reply<Staff> {
         self.v1(Method::PATCH, &format!("/staff/{id}"))
             .auth(auth)
             .json(input)
@@ -217,7 +225,12 @@ impl Api {
     }
 
     /// `PATCH /roles/{name}`.
-    pub async fn update_role(&self, auth: &Auth, name: &str, input: &impl Serialize) -> Reply<Role> {
+    pub async fn update_role(
+        &self,
+        auth: &Auth,
+        name: &str,
+        input: &impl Serialize,
+    ) -> Reply<Role> {
         self.v1(Method::PATCH, &format!("/roles/{name}"))
             .auth(auth)
             .json(input)
@@ -239,7 +252,11 @@ impl Api {
     }
 
     /// `POST /api-keys`.
-    pub async fn create_api_key(&self, auth: &Auth, input: &impl Serialize) -> Reply<CreatedApiKey> {
+    pub async fn create_api_key(
+        &self,
+        auth: &Auth,
+        input: &impl Serialize,
+    ) -> Reply<CreatedApiKey> {
         self.v1(Method::POST, "/api-keys")
             .auth(auth)
             .json(input)

@@ -48,7 +48,12 @@ pub async fn evaluate_tiers(app: &TestApp, t: &TestTenant) -> Value {
 }
 
 /// The birthday job for one tenant at `at`; returns its report.
-pub async fn run_birthdays(app: &TestApp, tenant_id: i64, engine: &RuleEngine, at: DateTime<Utc>) -> Value {
+pub async fn run_birthdays(
+    app: &TestApp,
+    tenant_id: i64,
+    engine: &RuleEngine,
+    at: DateTime<Utc>,
+) -> Value {
     let tenant = tenant_row(app, tenant_id).await;
     patron_server::points::birthdays_tenant(&app.db, &tenant, engine, at)
         .await

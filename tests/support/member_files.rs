@@ -56,7 +56,12 @@ pub struct Import {
 
 impl Api {
     /// `POST /members/imports`: uploads a file; the import runs in the background.
-    pub async fn start_import(&self, auth: &Auth, options: &ImportOptions, file: Vec<u8>) -> Reply<Import> {
+    pub async fn start_import(
+        &self,
+        auth: &Auth,
+        options: &ImportOptions,
+        file: Vec<u8>,
+    ) -> Reply<Import> {
         self.v1(Method::POST, "/members/imports")
             .query(options)
             .auth(auth)
@@ -95,7 +100,12 @@ impl Api {
 impl TestApp {
     /// Uploads a file, asserts it is accepted and waits for the import to finish; returns
     /// its report.
-    pub async fn import_members(&self, auth: &Auth, options: &ImportOptions, file: Vec<u8>) -> Import {
+    pub async fn import_members(
+        &self,
+        auth: &Auth,
+        options: &ImportOptions,
+        file: Vec<u8>,
+    ) -> Import {
         let started = self
             .start_import(auth, options, file)
             .await

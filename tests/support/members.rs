@@ -186,7 +186,12 @@ impl Api {
     }
 
     /// `PATCH /members/{id}`.
-    pub async fn update_member(&self, auth: &Auth, id: &str, input: &impl Serialize) -> Reply<Member> {
+    pub async fn update_member(
+        &self,
+        auth: &Auth,
+        id: &str,
+        input: &impl Serialize,
+    ) -> Reply<Member> {
         self.v1(Method::PATCH, &format!("/members/{id}"))
             .auth(auth)
             .json(input)
@@ -243,7 +248,12 @@ impl Api {
     }
 
     /// `POST /members/{id}/cards/physical`.
-    pub async fn bind_physical_card(&self, auth: &Auth, id: &str, physical_code: &str) -> Reply<Card> {
+    pub async fn bind_physical_card(
+        &self,
+        auth: &Auth,
+        id: &str,
+        physical_code: &str,
+    ) -> Reply<Card> {
         self.v1(Method::POST, &format!("/members/{id}/cards/physical"))
             .auth(auth)
             .json(&json!({ "physical_code": physical_code }))

@@ -78,7 +78,11 @@ impl Api {
     }
 
     /// `GET /ops/tenants`.
-    pub async fn list_tenants(&self, auth: &Auth, filter: &TenantFilter) -> Reply<Vec<TenantSummary>> {
+    pub async fn list_tenants(
+        &self,
+        auth: &Auth,
+        filter: &TenantFilter,
+    ) -> Reply<Vec<TenantSummary>> {
         self.v1(Method::GET, "/ops/tenants")
             .query(filter)
             .auth(auth)
@@ -87,7 +91,12 @@ impl Api {
     }
 
     /// `POST /ops/tenants/{id}/plan`.
-    pub async fn set_tenant_plan(&self, auth: &Auth, tenant: i64, plan: &str) -> Reply<TenantSummary> {
+    pub async fn set_tenant_plan(
+        &self,
+        auth: &Auth,
+        tenant: i64,
+        plan: &str,
+    ) -> Reply<TenantSummary> {
         self.v1(Method::POST, &format!("/ops/tenants/{tenant}/plan"))
             .auth(auth)
             .json(&json!({ "plan": plan }))
@@ -96,7 +105,12 @@ impl Api {
     }
 
     /// `POST /ops/tenants/{id}/suspend`.
-    pub async fn suspend_tenant(&self, auth: &Auth, tenant: i64, reason: &str) -> Reply<TenantSummary> {
+    pub async fn suspend_tenant(
+        &self,
+        auth: &Auth,
+        tenant: i64,
+        reason: &str,
+    ) -> Reply<TenantSummary> {
         self.v1(Method::POST, &format!("/ops/tenants/{tenant}/suspend"))
             .auth(auth)
             .json(&json!({ "reason": reason }))
@@ -113,12 +127,20 @@ impl Api {
     }
 
     /// `POST /ops/tenants/{id}/support-sessions`.
-    pub async fn open_support_session(&self, auth: &Auth, tenant: i64, input: &impl Serialize) -> Reply<SupportSession> {
-        self.v1(Method::POST, &format!("/ops/tenants/{tenant}/support-sessions"))
-            .auth(auth)
-            .json(input)
-            .send()
-            .await
+    pub async fn open_support_session(
+        &self,
+        auth: &Auth,
+        tenant: i64,
+        input: &impl Serialize,
+    ) -> Reply<SupportSession> {
+        self.v1(
+            Method::POST,
+            &format!("/ops/tenants/{tenant}/support-sessions"),
+        )
+        .auth(auth)
+        .json(input)
+        .send()
+        .await
     }
 
     /// `DELETE /ops/support-sessions/{id}`.
@@ -162,7 +184,12 @@ impl Api {
     }
 
     /// `PUT /ops/plans/{code}`.
-    pub async fn update_plan(&self, auth: &Auth, code: &str, input: &impl Serialize) -> Reply<Plan> {
+    pub async fn update_plan(
+        &self,
+        auth: &Auth,
+        code: &str,
+        input: &impl Serialize,
+    ) -> Reply<Plan> {
         self.v1(Method::PUT, &format!("/ops/plans/{code}"))
             .auth(auth)
             .json(input)

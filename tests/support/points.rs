@@ -232,7 +232,12 @@ impl Api {
     }
 
     /// `GET /members/{id}/points/entries`, newest first; `limit` entries when given.
-    pub async fn points_entries(&self, auth: &Auth, member: &str, limit: Option<u32>) -> Reply<LedgerPage> {
+    pub async fn points_entries(
+        &self,
+        auth: &Auth,
+        member: &str,
+        limit: Option<u32>,
+    ) -> Reply<LedgerPage> {
         let mut call = self
             .v1(Method::GET, &format!("/members/{member}/points/entries"))
             .auth(auth);
@@ -243,16 +248,29 @@ impl Api {
     }
 
     /// `POST /members/{id}/points/adjustments`.
-    pub async fn adjust_points(&self, auth: &Auth, member: &str, input: &impl Serialize) -> Reply<PointsChange> {
-        self.v1(Method::POST, &format!("/members/{member}/points/adjustments"))
-            .auth(auth)
-            .json(input)
-            .send()
-            .await
+    pub async fn adjust_points(
+        &self,
+        auth: &Auth,
+        member: &str,
+        input: &impl Serialize,
+    ) -> Reply<PointsChange> {
+        self.v1(
+            Method::POST,
+            &format!("/members/{member}/points/adjustments"),
+        )
+        .auth(auth)
+        .json(input)
+        .send()
+        .await
     }
 
     /// `POST /members/{id}/redemptions`.
-    pub async fn redeem_points(&self, auth: &Auth, member: &str, input: &impl Serialize) -> Reply<PointsChange> {
+    pub async fn redeem_points(
+        &self,
+        auth: &Auth,
+        member: &str,
+        input: &impl Serialize,
+    ) -> Reply<PointsChange> {
         self.v1(Method::POST, &format!("/members/{member}/redemptions"))
             .auth(auth)
             .json(input)
@@ -287,7 +305,11 @@ impl Api {
     }
 
     /// `PUT /points/settings`.
-    pub async fn update_points_settings(&self, auth: &Auth, input: &impl Serialize) -> Reply<PointsSettings> {
+    pub async fn update_points_settings(
+        &self,
+        auth: &Auth,
+        input: &impl Serialize,
+    ) -> Reply<PointsSettings> {
         self.v1(Method::PUT, "/points/settings")
             .auth(auth)
             .json(input)
@@ -298,7 +320,13 @@ impl Api {
 
 impl TestApp {
     /// Records a purchase of `amount` for `member`; panics unless it is created.
-    pub async fn purchase(&self, auth: &Auth, member: &str, external_id: &str, amount: i64) -> Purchase {
+    pub async fn purchase(
+        &self,
+        auth: &Auth,
+        member: &str,
+        external_id: &str,
+        amount: i64,
+    ) -> Purchase {
         self.record_purchase(auth, &NewPurchase::for_member(external_id, member, amount))
             .await
             .created()

@@ -62,7 +62,11 @@ impl Api {
     }
 
     /// `POST /portal/{tenant}/register`.
-    pub async fn register_member(&self, slug: &str, input: &impl Serialize) -> Reply<MemberSession> {
+    pub async fn register_member(
+        &self,
+        slug: &str,
+        input: &impl Serialize,
+    ) -> Reply<MemberSession> {
         self.v1(Method::POST, &format!("/portal/{slug}/register"))
             .json(input)
             .send()
@@ -70,7 +74,12 @@ impl Api {
     }
 
     /// `POST /portal/{tenant}/login`, by phone or e-mail.
-    pub async fn portal_login(&self, slug: &str, login: &str, password: &str) -> Reply<MemberSession> {
+    pub async fn portal_login(
+        &self,
+        slug: &str,
+        login: &str,
+        password: &str,
+    ) -> Reply<MemberSession> {
         self.v1(Method::POST, &format!("/portal/{slug}/login"))
             .json(&json!({ "login": login, "password": password }))
             .send()
@@ -94,7 +103,12 @@ impl Api {
     }
 
     /// `PATCH /portal/{tenant}/me`.
-    pub async fn update_portal_me(&self, slug: &str, auth: &Auth, input: &impl Serialize) -> Reply<Member> {
+    pub async fn update_portal_me(
+        &self,
+        slug: &str,
+        auth: &Auth,
+        input: &impl Serialize,
+    ) -> Reply<Member> {
         self.v1(Method::PATCH, &format!("/portal/{slug}/me"))
             .auth(auth)
             .json(input)

@@ -95,7 +95,12 @@ impl Api {
     }
 
     /// `PUT /rules/{trigger}/draft`.
-    pub async fn save_rule_draft(&self, auth: &Auth, trigger: &str, input: &impl Serialize) -> Reply<RuleDraft> {
+    pub async fn save_rule_draft(
+        &self,
+        auth: &Auth,
+        trigger: &str,
+        input: &impl Serialize,
+    ) -> Reply<RuleDraft> {
         self.v1(Method::PUT, &format!("/rules/{trigger}/draft"))
             .auth(auth)
             .json(input)
@@ -122,7 +127,12 @@ impl Api {
     }
 
     /// `POST /rules/{trigger}/publish`: a script, a template, or the saved draft.
-    pub async fn publish_rule(&self, auth: &Auth, trigger: &str, input: &impl Serialize) -> Reply<RuleVersion> {
+    pub async fn publish_rule(
+        &self,
+        auth: &Auth,
+        trigger: &str,
+        input: &impl Serialize,
+    ) -> Reply<RuleVersion> {
         self.v1(Method::POST, &format!("/rules/{trigger}/publish"))
             .auth(auth)
             .json(input)
@@ -131,7 +141,12 @@ impl Api {
     }
 
     /// `POST /rules/{trigger}/rollback`.
-    pub async fn rollback_rule(&self, auth: &Auth, trigger: &str, version: i64) -> Reply<RuleVersion> {
+    pub async fn rollback_rule(
+        &self,
+        auth: &Auth,
+        trigger: &str,
+        version: i64,
+    ) -> Reply<RuleVersion> {
         self.v1(Method::POST, &format!("/rules/{trigger}/rollback"))
             .auth(auth)
             .json(&json!({ "version": version }))

@@ -199,7 +199,11 @@ impl Api {
     }
 
     /// `POST /tiers/publish`: the given ladder, or the saved draft; starts a re-evaluation.
-    pub async fn publish_ladder(&self, auth: &Auth, input: &impl Serialize) -> Reply<LadderPublished> {
+    pub async fn publish_ladder(
+        &self,
+        auth: &Auth,
+        input: &impl Serialize,
+    ) -> Reply<LadderPublished> {
         self.v1(Method::POST, "/tiers/publish")
             .auth(auth)
             .json(input)
@@ -242,7 +246,12 @@ impl Api {
     }
 
     /// `PUT /members/{id}/tier/pin`.
-    pub async fn pin_member_tier(&self, auth: &Auth, member: &str, input: &impl Serialize) -> Reply<MemberTier> {
+    pub async fn pin_member_tier(
+        &self,
+        auth: &Auth,
+        member: &str,
+        input: &impl Serialize,
+    ) -> Reply<MemberTier> {
         self.v1(Method::PUT, &format!("/members/{member}/tier/pin"))
             .auth(auth)
             .json(input)
