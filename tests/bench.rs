@@ -133,13 +133,13 @@ async fn bench_members(count: u64) {
     }
     let t = app.signup_on("bench", "enterprise").await;
     let r = app
-        .post("/api/v1/fields/versions", &t.owner(), json!({ "fields": [
+        .publish_fields(&t.owner(), &json!({ "fields": [
             { "key": "level", "type": "integer", "label": { "en": "Level" } },
             { "key": "plan", "type": "single_select", "label": { "en": "Plan" }, "options": [
                 { "value": "gold", "label": { "en": "Gold" } }, { "value": "silver", "label": { "en": "Silver" } }, { "value": "basic", "label": { "en": "Basic" } }] }
         ] }))
         .await;
-    assert!(r.status.is_success(), "{:?}", r.body);
+    assert!(r.status.is_success(), "{r:?}");
     let keys = PiiKeys::development();
     let tenant = patron_db::tenants::find_by_id(&app.db, t.id)
         .await
@@ -468,9 +468,9 @@ async fn bench_import(rows: u64) {
     let app = spawn_app_with(6).await;
     let t = app.signup_on("bench-import", "enterprise").await;
     let r = app
-        .post("/api/v1/fields/versions", &t.owner(), json!({ "fields": [{ "key": "level", "type": "integer", "label": { "en": "Level" } }] }))
+        .publish_fields(&t.owner(), &json!({ "fields": [{ "key": "level", "type": "integer", "label": { "en": "Level" } }] }))
         .await;
-    assert!(r.status.is_success(), "{:?}", r.body);
+    assert!(r.status.is_success(), "{r:?}");
     let mut csv = String::from("name,phone,email,birthday,tags,level\n");
     for n in 0..rows {
         csv.push_str(&format!(
@@ -486,39 +486,29 @@ async fn bench_import(rows: u64) {
     let size = csv.len();
     let rss_with_csv = rss_mb();
     let started = Instant::now();
-    let resp = app
-        .client
-        .post(format!(
-            "{}/api/v1/members/imports?format=csv&mode=valid_only",
-            app.base
-        ))
-        .bearer_auth(&t.owner_token)
-        .header("content-type", "application/octet-stream")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202);
-    let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let upload = app
+        .start_import(
+            &t.owner(),
+            &ImportOptions::new("csv", "valid_only"),
+            csv.into_bytes(),
+        )
+        .await;
+    assert_eq!(upload.status.as_u16(), 202);
+    let id = upload.body().id;
     // The upload is done and its buffer freed: from here the process's memory is the server
     // importing (plus the test client), sampled once a second.
     let rss_after_upload = rss_mb();
     let mut rss_peak = rss_after_upload;
     let report = loop {
-        let r = app
-            .get(&format!("/api/v1/members/imports/{id}"), &t.owner())
-            .await;
+        let r = app.member_import(&t.owner(), &id).await.body();
         rss_peak = rss_peak.max(rss_mb());
-        if r.body["status"] != "running" {
-            break r.body;
+        if r.status != "running" {
+            break r;
         }
         eprintln!(
             "  {} rows read, {} imported ({:.0?}, {} MB resident)",
-            r.body["rows_read"],
-            r.body["rows_imported"],
+            r.rows_read,
+            r.rows_imported,
             started.elapsed(),
             rss_mb()
         );
@@ -527,10 +517,10 @@ async fn bench_import(rows: u64) {
     let took = started.elapsed();
     println!(
         "imported {} of {rows} rows ({} MB of CSV) in {took:.1?}: status {}, {} errors",
-        report["rows_imported"],
+        report.rows_imported,
         size / 1_000_000,
-        report["status"],
-        report["error_count"]
+        report.status,
+        report.error_count
     );
     println!(
         "resident memory of the process: {rss_with_csv} MB holding the CSV before the upload, \

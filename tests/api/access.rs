@@ -1,80 +1,71 @@
+//! Roles and permissions: the built-in roles' table, custom roles that take effect at once
+//! (on every server), escalation guards, and staff e-mails and keys across replicas.
+
 use patron_tests::*;
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use reqwest::StatusCode;
+use serde_json::json;
 use std::time::Duration;
 
-/// Each protected endpoint and, for owner / manager / front_desk / marketer, whether it is
+/// Each protected operation and, for owner / manager / front_desk / marketer, whether it is
 /// allowed. This is the permission table of docs/permissions.md, written out by hand.
-fn matrix(slug: &str) -> Vec<(Method, String, Value, [bool; 4])> {
+const MATRIX: [(&str, [bool; 4]); 11] = [
+    ("me", [true, true, true, true]),
+    ("permissions", [true, true, true, true]),
+    ("settings", [true, true, true, true]),
+    ("list_staff", [true, true, false, false]),
+    ("list_roles", [true, true, false, false]),
+    ("audit_log", [true, true, false, false]),
+    ("create_staff", [true, true, false, false]),
+    ("create_role", [true, false, false, false]),
+    ("list_api_keys", [true, false, false, false]),
+    ("create_api_key", [true, false, false, false]),
+    ("update_settings", [true, false, false, false]),
+];
+
+/// Calls the operation named `op` of [`MATRIX`] as `caller`, with a body it accepts;
+/// returns the status, the error code and the body.
+async fn attempt(
+    app: &TestApp,
+    slug: &str,
+    op: &str,
+    caller: &Auth,
+) -> (StatusCode, String, String) {
+    fn seen<T>(r: Reply<T>) -> (StatusCode, String, String) {
+        (r.status, r.code().to_owned(), r.json.to_string())
+    }
     let u = || uuid::Uuid::new_v4().simple().to_string();
-    vec![
-        (
-            Method::GET,
-            "/api/v1/me".into(),
-            Value::Null,
-            [true, true, true, true],
+    match op {
+        "me" => seen(app.me(caller).await),
+        "permissions" => seen(app.permissions(caller).await),
+        "settings" => seen(app.settings(caller).await),
+        "list_staff" => seen(app.list_staff(caller).await),
+        "list_roles" => seen(app.list_roles(caller).await),
+        "audit_log" => seen(app.audit_log(caller).await),
+        "create_staff" => seen(
+            app.create_staff(
+                caller,
+                &json!({ "email": format!("{}@{slug}.example.com", u()), "name": "New", "password": PASSWORD, "roles": ["front_desk"] }),
+            )
+            .await,
         ),
-        (
-            Method::GET,
-            "/api/v1/permissions".into(),
-            Value::Null,
-            [true, true, true, true],
+        "create_role" => seen(
+            app.create_role(
+                caller,
+                &json!({ "name": format!("r{}", &u()[..8]), "permissions": ["settings:read"] }),
+            )
+            .await,
         ),
-        (
-            Method::GET,
-            "/api/v1/settings".into(),
-            Value::Null,
-            [true, true, true, true],
+        "list_api_keys" => seen(app.list_api_keys(caller).await),
+        "create_api_key" => seen(
+            app.create_api_key(caller, &json!({ "name": "till", "role": "front_desk" }))
+                .await,
         ),
-        (
-            Method::GET,
-            "/api/v1/staff".into(),
-            Value::Null,
-            [true, true, false, false],
+        "update_settings" => seen(
+            app.update_settings(caller, &json!({ "name": "Renamed Business" }))
+                .await,
         ),
-        (
-            Method::GET,
-            "/api/v1/roles".into(),
-            Value::Null,
-            [true, true, false, false],
-        ),
-        (
-            Method::GET,
-            "/api/v1/audit-log".into(),
-            Value::Null,
-            [true, true, false, false],
-        ),
-        (
-            Method::POST,
-            "/api/v1/staff".into(),
-            json!({ "email": format!("{}@{slug}.example.com", u()), "name": "New", "password": PASSWORD, "roles": ["front_desk"] }),
-            [true, true, false, false],
-        ),
-        (
-            Method::POST,
-            "/api/v1/roles".into(),
-            json!({ "name": format!("r{}", &u()[..8]), "permissions": ["settings:read"] }),
-            [true, false, false, false],
-        ),
-        (
-            Method::GET,
-            "/api/v1/api-keys".into(),
-            Value::Null,
-            [true, false, false, false],
-        ),
-        (
-            Method::POST,
-            "/api/v1/api-keys".into(),
-            json!({ "name": "till", "role": "front_desk" }),
-            [true, false, false, false],
-        ),
-        (
-            Method::PATCH,
-            "/api/v1/settings".into(),
-            json!({ "name": "Renamed Business" }),
-            [true, false, false, false],
-        ),
-    ]
+        other => unreachable!("{other} is not in the matrix"),
+    }
 }
 
 #[tokio::test]
@@ -88,20 +79,18 @@ async fn each_built_in_role_is_allowed_exactly_what_the_permission_table_says() 
     let names = ["owner", "manager", "front_desk", "marketer"];
     let mut failures = Vec::new();
     for (i, caller) in callers.iter().enumerate() {
-        for (method, path, body, allowed) in matrix(&t.slug) {
-            let r = app.call(method.clone(), &path, caller, body).await;
+        for (op, allowed) in MATRIX {
+            let (status, code, body) = attempt(&app, &t.slug, op, caller).await;
             let ok = if allowed[i] {
-                r.status.is_success()
+                status.is_success()
             } else {
-                r.status == StatusCode::FORBIDDEN && r.code() == "forbidden"
+                status == StatusCode::FORBIDDEN && code == "forbidden"
             };
             if !ok {
                 failures.push(format!(
-                    "{} {method} {path}: expected {}, got {} {}",
+                    "{} {op}: expected {}, got {status} {body}",
                     names[i],
                     if allowed[i] { "success" } else { "403" },
-                    r.status,
-                    r.body
                 ));
             }
         }
@@ -114,68 +103,59 @@ async fn a_custom_role_takes_effect_without_restart_and_revoking_it_takes_effect
     let app = spawn_app().await;
     let t = app.signup("custom").await;
     let (id, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
-    assert_eq!(
-        app.get("/api/v1/staff", &desk).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.list_staff(&desk).await.status, StatusCode::FORBIDDEN);
 
-    let r = app.post("/api/v1/roles", &t.owner(), json!({ "name": "shift_lead", "description": "Evening lead", "permissions": ["staff:read", "reports:read"] })).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let r = app
-        .patch(
-            &format!("/api/v1/staff/{id}"),
-            &t.owner(),
-            json!({ "roles": ["front_desk", "shift_lead"] }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.create_role(&t.owner(), &json!({ "name": "shift_lead", "description": "Evening lead", "permissions": ["staff:read", "reports:read"] }))
+        .await
+        .created();
+    app.update_staff(
+        &t.owner(),
+        &id,
+        &json!({ "roles": ["front_desk", "shift_lead"] }),
+    )
+    .await
+    .ok();
     assert_eq!(
-        app.get("/api/v1/staff", &desk).await.status,
+        app.list_staff(&desk).await.status,
         StatusCode::OK,
         "granted without re-login"
     );
-    let me = app.get("/api/v1/me", &desk).await;
-    assert!(me.body["permissions"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("reports:read")));
+    let me = app.me(&desk).await.body();
+    assert!(me.permissions.contains(&"reports:read".to_owned()));
 
-    let r = app
-        .patch(
-            "/api/v1/roles/shift_lead",
-            &t.owner(),
-            json!({ "permissions": ["reports:read"] }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.update_role(
+        &t.owner(),
+        "shift_lead",
+        &json!({ "permissions": ["reports:read"] }),
+    )
+    .await
+    .ok();
     assert_eq!(
-        app.get("/api/v1/staff", &desk).await.status,
+        app.list_staff(&desk).await.status,
         StatusCode::FORBIDDEN,
         "revoked at once"
     );
 
     let r = app
-        .patch(
-            "/api/v1/roles/shift_lead",
+        .update_role(
             &t.owner(),
-            json!({ "permissions": ["staff:read"] }),
+            "shift_lead",
+            &json!({ "permissions": ["staff:read"] }),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/staff", &desk).await.status, StatusCode::OK);
+    assert_eq!(app.list_staff(&desk).await.status, StatusCode::OK);
     assert_eq!(
-        app.delete("/api/v1/roles/shift_lead", &t.owner())
-            .await
-            .status,
+        app.delete_role(&t.owner(), "shift_lead").await.status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        app.get("/api/v1/staff", &desk).await.status,
+        app.list_staff(&desk).await.status,
         StatusCode::FORBIDDEN,
         "deleted role is gone at once"
     );
     assert_eq!(
-        app.get("/api/v1/roles/shift_lead", &t.owner()).await.status,
+        app.get_role(&t.owner(), "shift_lead").await.status,
         StatusCode::NOT_FOUND
     );
 }
@@ -186,35 +166,30 @@ async fn a_policy_change_on_one_server_reaches_another_server_through_notify() {
     let b = spawn_app().await;
     let t = a.signup("replicas").await;
     let (id, desk) = a.staff_with_roles(&t, &["front_desk"]).await;
-    a.post(
-        "/api/v1/roles",
+    a.create_role(
         &t.owner(),
-        json!({ "name": "viewer", "permissions": ["staff:read"] }),
+        &json!({ "name": "viewer", "permissions": ["staff:read"] }),
     )
     .await;
-    a.patch(
-        &format!("/api/v1/staff/{id}"),
+    a.update_staff(
         &t.owner(),
-        json!({ "roles": ["front_desk", "viewer"] }),
+        &id,
+        &json!({ "roles": ["front_desk", "viewer"] }),
     )
     .await;
     // Server B builds and caches its enforcer for this tenant.
-    assert_eq!(b.get("/api/v1/staff", &desk).await.status, StatusCode::OK);
+    assert_eq!(b.list_staff(&desk).await.status, StatusCode::OK);
 
     // Revoke on A; B must follow without a restart.
     assert_eq!(
-        a.patch(
-            "/api/v1/roles/viewer",
-            &t.owner(),
-            json!({ "permissions": [] })
-        )
-        .await
-        .status,
+        a.update_role(&t.owner(), "viewer", &json!({ "permissions": [] }))
+            .await
+            .status,
         StatusCode::OK
     );
     let mut status = StatusCode::OK;
     for _ in 0..50 {
-        status = b.get("/api/v1/staff", &desk).await.status;
+        status = b.list_staff(&desk).await.status;
         if status == StatusCode::FORBIDDEN {
             break;
         }
@@ -233,63 +208,45 @@ async fn nobody_can_grant_more_than_they_hold_and_the_last_owner_stays() {
     let t = app.signup("escalate").await;
     let (manager_id, manager) = app.staff_with_roles(&t, &["manager"]).await;
     let r = app
-        .patch(
-            &format!("/api/v1/staff/{manager_id}"),
-            &manager,
-            json!({ "roles": ["owner"] }),
-        )
+        .update_staff(&manager, &manager_id, &json!({ "roles": ["owner"] }))
         .await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::FORBIDDEN, "escalation"),
-        "{:?}",
-        r.body
+        "{r:?}"
     );
     let r = app
-        .post("/api/v1/staff", &manager, json!({ "email": format!("x@{}.example.com", t.slug), "name": "X", "password": PASSWORD, "roles": ["owner"] }))
+        .create_staff(&manager, &json!({ "email": format!("x@{}.example.com", t.slug), "name": "X", "password": PASSWORD, "roles": ["owner"] }))
         .await;
     assert_eq!(r.code(), "escalation");
 
     let r = app
-        .patch(
-            &format!("/api/v1/staff/{}", t.owner_id),
-            &t.owner(),
-            json!({ "roles": ["manager"] }),
-        )
+        .update_staff(&t.owner(), &t.owner_id, &json!({ "roles": ["manager"] }))
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "last_owner"));
-    let me = app.get("/api/v1/me", &t.owner()).await;
+    let me = app.me(&t.owner()).await.body();
     assert_eq!(
-        me.body["roles"],
-        json!(["owner"]),
+        me.roles,
+        ["owner"],
         "the refused change was not half-applied"
     );
 
     let r = app
-        .patch(
-            "/api/v1/roles/manager",
-            &t.owner(),
-            json!({ "permissions": [] }),
-        )
+        .update_role(&t.owner(), "manager", &json!({ "permissions": [] }))
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "builtin_role"));
     let r = app
-        .post(
-            "/api/v1/roles",
+        .create_role(
             &t.owner(),
-            json!({ "name": "bad", "permissions": ["members:read", "members:fly"] }),
+            &json!({ "name": "bad", "permissions": ["members:read", "members:fly"] }),
         )
         .await;
     assert_eq!(
-        (r.status, r.body["fields"][0]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("permissions.1"))
+        (r.status, r.problem().fields[0].field.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "permissions.1")
     );
     let r = app
-        .post(
-            "/api/v1/roles",
-            &t.owner(),
-            json!({ "name": "owner", "permissions": [] }),
-        )
+        .create_role(&t.owner(), &json!({ "name": "owner", "permissions": [] }))
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "role_exists"));
 }
@@ -301,21 +258,19 @@ async fn staff_e_mails_are_unique_within_a_business_but_not_across_businesses() 
     let b = app.signup("mail-b").await;
     let body = json!({ "email": "Shared@Example.com", "name": "S", "password": PASSWORD, "roles": ["front_desk"] });
     assert_eq!(
-        app.post("/api/v1/staff", &a.owner(), body.clone())
-            .await
-            .status,
+        app.create_staff(&a.owner(), &body).await.status,
         StatusCode::CREATED
     );
     assert_eq!(
-        app.post("/api/v1/staff", &b.owner(), body).await.status,
+        app.create_staff(&b.owner(), &body).await.status,
         StatusCode::CREATED
     );
-    let again = app.post("/api/v1/staff", &a.owner(), json!({ "email": "shared@example.com", "name": "S2", "password": PASSWORD, "roles": ["front_desk"] })).await;
+    let again = app.create_staff(&a.owner(), &json!({ "email": "shared@example.com", "name": "S2", "password": PASSWORD, "roles": ["front_desk"] })).await;
     assert_eq!(
         (again.status, again.code()),
         (StatusCode::CONFLICT, "email_taken")
     );
-    assert_eq!(again.body["fields"][0]["field"], "email");
+    assert_eq!(again.problem().fields[0].field, "email");
 }
 
 /// Integration keys are cached by each server; a revocation on one server reaches the
@@ -325,34 +280,28 @@ async fn a_key_revoked_on_one_server_stops_working_on_another() {
     let a = spawn_app().await;
     let b = spawn_app().await;
     let t = a.signup("key-replicas").await;
-    let r = a
-        .post(
-            "/api/v1/api-keys",
-            &t.owner(),
-            json!({ "name": "till", "role": "front_desk" }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let key = Auth::Key(r.body["key"].as_str().unwrap().to_owned());
-    let id = r.body["id"].as_str().unwrap().to_owned();
+    let created = a
+        .create_api_key(&t.owner(), &json!({ "name": "till", "role": "front_desk" }))
+        .await
+        .created();
+    let key = Auth::Key(created.key);
+    let id = created.info.id;
     // Server B checks the key once and caches it; later calls use the cache.
-    assert_eq!(b.get("/api/v1/me", &key).await.status, StatusCode::OK);
-    assert_eq!(b.get("/api/v1/me", &key).await.status, StatusCode::OK);
+    assert_eq!(b.me(&key).await.status, StatusCode::OK);
+    assert_eq!(b.me(&key).await.status, StatusCode::OK);
 
     assert_eq!(
-        a.delete(&format!("/api/v1/api-keys/{id}"), &t.owner())
-            .await
-            .status,
+        a.revoke_api_key(&t.owner(), &id).await.status,
         StatusCode::OK
     );
     assert_eq!(
-        a.get("/api/v1/me", &key).await.status,
+        a.me(&key).await.status,
         StatusCode::UNAUTHORIZED,
         "refused at once where it was revoked"
     );
     let mut status = StatusCode::OK;
     for _ in 0..50 {
-        status = b.get("/api/v1/me", &key).await.status;
+        status = b.me(&key).await.status;
         if status == StatusCode::UNAUTHORIZED {
             break;
         }

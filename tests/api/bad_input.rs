@@ -1,3 +1,6 @@
+//! Malformed requests, sent as raw HTTP to every endpoint: these tests are about what the
+//! server does with bytes no typed client would send, so they name the endpoints' paths.
+
 use patron_tests::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -42,20 +45,21 @@ async fn malformed_bodies_headers_and_credentials_get_a_json_4xx_from_every_endp
     );
 
     // Nothing was written: still one staff member, one custom-free role set, same settings.
-    let staff = app.get("/api/v1/staff", &t.owner()).await;
-    assert_eq!(staff.body.as_array().unwrap().len(), 1);
-    let roles = app.get("/api/v1/roles", &t.owner()).await;
-    assert_eq!(roles.body.as_array().unwrap().len(), 4);
-    let settings = app.get("/api/v1/settings", &t.owner()).await;
-    assert_eq!(settings.body["name"], format!("Business {}", t.slug));
+    let staff = app.list_staff(&t.owner()).await.body();
+    assert_eq!(staff.len(), 1);
+    let roles = app.list_roles(&t.owner()).await.body();
+    assert_eq!(roles.len(), 4);
+    let settings = app.settings(&t.owner()).await.body();
+    assert_eq!(settings.name, format!("Business {}", t.slug));
     assert_eq!(
-        app.get("/api/v1/me", &t.owner()).await.status,
+        app.me(&t.owner()).await.status,
         StatusCode::OK,
         "the owner's session survived"
     );
 }
 
-/// Sends every malformed case to every endpoint; returns what did not get a JSON 4xx.
+/// Sends every malformed case to every endpoint, as raw HTTP; returns what did not get a
+/// JSON 4xx.
 async fn sweep(app: &TestApp, t: &TestTenant, endpoints: &[(Method, String)]) -> Vec<String> {
     let owner = format!("Bearer {}", t.owner_token);
     let long = "x".repeat(100_000);
@@ -81,7 +85,7 @@ async fn sweep(app: &TestApp, t: &TestTenant, endpoints: &[(Method, String)]) ->
     for (method, path) in endpoints {
         for (what, auth, ctype, body) in &cases {
             let mut req = app
-                .client
+                .http
                 .request(method.clone(), format!("{}{path}", app.base));
             if let Some(a) = auth {
                 req = req.header("authorization", a);
@@ -119,9 +123,10 @@ async fn points_and_rules_endpoints_refuse_malformed_input_and_write_nothing() {
     let app = spawn_app().await;
     let t = app.signup("sweep-pts").await;
     let m = app
-        .post("/api/v1/members", &t.owner(), json!({ "name": "Sweep" }))
-        .await;
-    let m = m.body["id"].as_str().unwrap().to_owned();
+        .create_member(&t.owner(), &NewMember::named("Sweep"))
+        .await
+        .body()
+        .id;
     let endpoints: Vec<(Method, String)> = vec![
         (Method::POST, "/api/v1/purchases".into()),
         (Method::POST, "/api/v1/refunds".into()),
@@ -153,16 +158,12 @@ async fn points_and_rules_endpoints_refuse_malformed_input_and_write_nothing() {
         failures.len(),
         failures.join("\n")
     );
-    let h = app
-        .get(&format!("/api/v1/members/{m}/purchases"), &t.owner())
-        .await;
-    assert_eq!(h.body["total_count"], 0);
-    let p = app
-        .get(&format!("/api/v1/members/{m}/points"), &t.owner())
-        .await;
-    assert_eq!(p.body["balance"], 0);
-    let r = app.get("/api/v1/rules", &t.owner()).await;
-    assert_eq!(r.body["triggers"], json!([]));
-    let s = app.get("/api/v1/points/settings", &t.owner()).await;
-    assert_eq!(s.body["refund_shortfall"], "debt");
+    let h = app.member_purchases(&t.owner(), &m).await.body();
+    assert_eq!(h.total_count, 0);
+    let p = app.member_points(&t.owner(), &m).await.body();
+    assert_eq!(p.balance, 0);
+    let r = app.rules_overview(&t.owner()).await.body();
+    assert!(r.triggers.is_empty());
+    let s = app.points_settings(&t.owner()).await.body();
+    assert_eq!(s.refund_shortfall, "debt");
 }

@@ -16,59 +16,49 @@ async fn the_dashboard_counts_today_and_each_local_day_and_needs_reports_read() 
     app.clock.set(yesterday);
     let t = app.signup_on("dash", "pro").await;
     let owner = app.api_key(&t, "owner").await;
-    let r = app
-        .post(
-            "/api/v1/rules/purchase/publish",
-            &owner,
-            json!({ "script": r#"award(floor_div(event.amount, 100), "per yuan");"# }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = app
-        .post("/api/v1/members", &owner, json!({ "name": "Old" }))
-        .await;
-    let old = r.body["id"].as_str().unwrap().to_owned();
+    app.publish_script(
+        &owner,
+        "purchase",
+        r#"award(floor_div(event.amount, 100), "per yuan");"#,
+    )
+    .await;
+    let old = app
+        .create_member(&owner, &NewMember::named("Old"))
+        .await
+        .body()
+        .id;
     // One hour later it is 10 June locally.
     app.clock.set(yesterday + Duration::hours(1));
-    let r = app
-        .post("/api/v1/members", &owner, json!({ "name": "New" }))
-        .await;
+    let r = app.create_member(&owner, &NewMember::named("New")).await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = app
-        .post(
-            "/api/v1/purchases",
-            &owner,
-            json!({ "external_id": "d-1", "member_id": old, "amount": 25_000 }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let r = app
-        .post(
-            &format!("/api/v1/members/{old}/redemptions"),
-            &owner,
-            json!({ "idempotency_key": "d-r", "points": 50, "reward": "coffee" }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    app.record_purchase(&owner, &NewPurchase::for_member("d-1", &old, 25_000))
+        .await
+        .created();
+    app.redeem_points(
+        &owner,
+        &old,
+        &json!({ "idempotency_key": "d-r", "points": 50, "reward": "coffee" }),
+    )
+    .await
+    .created();
 
-    let d = app.get("/api/v1/dashboard", &owner).await;
-    assert_eq!(d.status, StatusCode::OK, "{:?}", d.body);
-    let today = &d.body["today"];
-    assert_eq!(today["day"], "2027-06-10");
-    assert_eq!(today["registrations"], 1);
-    assert_eq!(today["purchases"], 1);
-    assert_eq!(today["spend"], 25_000);
-    assert_eq!(today["points_issued"], 250);
-    assert_eq!(today["points_redeemed"], 50);
-    assert_eq!(d.body["active_members"], 1);
-    assert_eq!(d.body["members"], 2);
-    let days = d.body["days"].as_array().unwrap();
+    let d = app.dashboard(&owner).await.ok();
+    let today = &d.today;
+    assert_eq!(today.day, "2027-06-10");
+    assert_eq!(today.registrations, 1);
+    assert_eq!(today.purchases, 1);
+    assert_eq!(today.spend, 25_000);
+    assert_eq!(today.points_issued, 250);
+    assert_eq!(today.points_redeemed, 50);
+    assert_eq!(d.active_members, 1);
+    assert_eq!(d.members, 2);
+    let days = &d.days;
     assert_eq!(days.len(), 30);
-    assert_eq!(days[28]["day"], "2027-06-09");
-    assert_eq!(days[28]["registrations"], 1);
-    assert_eq!(days[0]["day"], "2027-05-12");
+    assert_eq!(days[28].day, "2027-06-09");
+    assert_eq!(days[28].registrations, 1);
+    assert_eq!(days[0].day, "2027-05-12");
 
     let desk = app.api_key(&t, "front_desk").await;
-    let r = app.get("/api/v1/dashboard", &desk).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    let r = app.dashboard(&desk).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
 }

@@ -2,57 +2,11 @@
 
 use patron_tests::*;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
-async fn upload(app: &TestApp, t: &TestTenant, query: &str, bytes: Vec<u8>) -> Reply {
-    let resp = app
-        .client
-        .post(format!("{}/api/v1/members/imports?{query}", app.base))
-        .bearer_auth(&t.owner_token)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.json().await.unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// Uploads and waits for the import to finish; returns its report.
-async fn import(app: &TestApp, t: &TestTenant, query: &str, bytes: Vec<u8>) -> Value {
-    let r = upload(app, t, query, bytes).await;
-    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_owned();
-    for _ in 0..300 {
-        let r = app
-            .get(&format!("/api/v1/members/imports/{id}"), &t.owner())
-            .await;
-        if r.body["status"] != "running" {
-            return r.body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("import did not finish");
-}
-
-fn mapping() -> String {
-    let m = json!({ "姓名": "name", "手机": "phone", "Email": "email", "生日": "birthday", "等级": "custom.level", "卡号": "card_number", "备注": "-" });
-    format!("mapping={}", urlencode(&m.to_string()))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// The columns of [`BAD_FILE`] to fields.
+fn mapping() -> serde_json::Value {
+    json!({ "姓名": "name", "手机": "phone", "Email": "email", "生日": "birthday", "等级": "custom.level", "卡号": "card_number", "备注": "-" })
 }
 
 const BAD_FILE: &str = "姓名,手机,Email,生日,等级,卡号,备注
@@ -70,14 +24,13 @@ const BAD_FILE: &str = "姓名,手机,Email,生日,等级,卡号,备注
 async fn setup(app: &TestApp) -> TestTenant {
     let t = app.signup("import").await;
     let r = app
-        .post("/api/v1/fields/versions", &t.owner(), json!({ "fields": [{ "key": "level", "type": "integer", "label": { "zh-CN": "等级" } }] }))
+        .publish_fields(&t.owner(), &json!({ "fields": [{ "key": "level", "type": "integer", "label": { "zh-CN": "等级" } }] }))
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let r = app
-        .post(
-            "/api/v1/members",
+        .create_member(
             &t.owner(),
-            json!({ "name": "Existing", "phone": "13800000999" }),
+            &NewMember::named("Existing").phone("13800000999"),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
@@ -85,15 +38,10 @@ async fn setup(app: &TestApp) -> TestTenant {
 }
 
 async fn count(app: &TestApp, t: &TestTenant) -> usize {
-    app.post(
-        "/api/v1/members/search",
-        &t.owner(),
-        json!({ "limit": 200 }),
-    )
-    .await
-    .body["items"]
-        .as_array()
-        .unwrap()
+    app.search_members(&t.owner(), &json!({ "limit": 200 }))
+        .await
+        .body()
+        .items
         .len()
 }
 
@@ -101,23 +49,21 @@ async fn count(app: &TestApp, t: &TestTenant) -> usize {
 async fn a_dry_run_reports_every_bad_row_with_its_column_and_writes_nothing() {
     let app = spawn_app().await;
     let t = setup(&app).await;
-    let r = import(
-        &app,
-        &t,
-        &format!("format=csv&mode=dry_run&{}", mapping()),
-        BAD_FILE.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(r["status"], "done", "{r:?}");
-    assert_eq!(r["rows_read"], 9);
-    assert_eq!(r["rows_valid"], 2, "{r:?}");
-    assert_eq!(r["rows_imported"], 0);
-    let errors = r["errors"].as_array().unwrap();
+    let r = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("csv", "dry_run").mapping(&mapping()),
+            BAD_FILE.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, "done", "{r:?}");
+    assert_eq!(r.rows_read, 9);
+    assert_eq!(r.rows_valid, 2, "{r:?}");
+    assert_eq!(r.rows_imported, 0);
+    let errors = &r.errors;
     let has = |row: u64, column: &str, needle: &str| {
         errors.iter().any(|e| {
-            e["row"] == row
-                && e["column"] == column
-                && e["problem"].as_str().unwrap().contains(needle)
+            e.row == row && e.column.as_deref() == Some(column) && e.problem.contains(needle)
         })
     };
     assert!(has(3, "手机", "not"), "{errors:?}");
@@ -127,112 +73,100 @@ async fn a_dry_run_reports_every_bad_row_with_its_column_and_writes_nothing() {
     assert!(has(7, "等级", "wrong type"), "{errors:?}");
     assert!(has(8, "姓名", "empty"), "{errors:?}");
     assert!(has(10, "卡号", "duplicates row 9"), "{errors:?}");
-    assert_eq!(r["error_count"], 7);
+    assert_eq!(r.error_count, 7);
     assert_eq!(count(&app, &t).await, 1, "a dry run writes nothing");
 
     // A mapping to an unknown field is refused up front; a broken file fails cleanly.
-    let r = upload(
-        &app,
-        &t,
-        &format!(
-            "format=csv&mode=dry_run&mapping={}",
-            urlencode(r#"{"x":"shoe"}"#)
-        ),
-        b"x\n1\n".to_vec(),
-    )
-    .await;
+    let r = app
+        .start_import(
+            &t.owner(),
+            &ImportOptions::new("csv", "dry_run").mapping(&json!({ "x": "shoe" })),
+            b"x\n1\n".to_vec(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.body["fields"][0]["field"], "mapping.x");
-    let r = import(
-        &app,
-        &t,
-        "format=xlsx&mode=valid_only",
-        BAD_FILE.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(r["status"], "failed");
-    assert!(r["message"].as_str().unwrap().contains("XLSX"), "{r:?}");
-    let r = import(
-        &app,
-        &t,
-        "format=csv&mode=valid_only",
-        b"foo,bar\n1,2\n".to_vec(),
-    )
-    .await;
-    assert_eq!(r["status"], "failed");
-    assert!(r["message"].as_str().unwrap().contains("name"), "{r:?}");
+    assert_eq!(r.problem().fields[0].field, "mapping.x");
+    let r = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("xlsx", "valid_only"),
+            BAD_FILE.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, "failed");
+    assert!(r.message.as_deref().unwrap().contains("XLSX"), "{r:?}");
+    let r = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("csv", "valid_only"),
+            b"foo,bar\n1,2\n".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, "failed");
+    assert!(r.message.as_deref().unwrap().contains("name"), "{r:?}");
 }
 
 #[tokio::test]
 async fn all_or_nothing_imports_nothing_when_a_row_is_bad_and_everything_when_all_are_good() {
     let app = spawn_app().await;
     let t = setup(&app).await;
-    let r = import(
-        &app,
-        &t,
-        &format!("format=csv&mode=all_or_nothing&{}", mapping()),
-        BAD_FILE.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(r["status"], "failed");
-    assert_eq!(r["rows_imported"], 0);
-    assert_eq!(r["error_count"], 7);
+    let r = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("csv", "all_or_nothing").mapping(&mapping()),
+            BAD_FILE.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, "failed");
+    assert_eq!(r.rows_imported, 0);
+    assert_eq!(r.error_count, 7);
     assert_eq!(count(&app, &t).await, 1);
 
     let good = "姓名,手机,Email,生日,等级,卡号\n甲,13800000201,a@x.com,1990-01-01,1,80001234\n乙,13800000202,,,2,\n";
-    let r = import(
-        &app,
-        &t,
-        &format!("format=csv&mode=all_or_nothing&{}", mapping()),
-        good.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(r["status"], "done", "{r:?}");
-    assert_eq!(r["rows_imported"], 2);
+    let r = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("csv", "all_or_nothing").mapping(&mapping()),
+            good.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, "done", "{r:?}");
+    assert_eq!(r.rows_imported, 2);
     let found = app
-        .post(
-            "/api/v1/members/search",
-            &t.owner(),
-            json!({ "card_number": "80001234" }),
-        )
-        .await;
-    let m = &found.body["items"][0];
-    assert_eq!(m["name"], "甲");
-    assert_eq!(m["phone"], "+8613800000201");
-    assert_eq!(m["custom"]["level"], 1);
-    assert_eq!(m["channel"], "import");
+        .search_members(&t.owner(), &json!({ "card_number": "80001234" }))
+        .await
+        .body();
+    let m = &found.items[0];
+    assert_eq!(m.name, "甲");
+    assert_eq!(m.phone.as_deref(), Some("+8613800000201"));
+    assert_eq!(m.custom["level"], 1);
+    assert_eq!(m.channel, "import");
     let b = app
-        .post(
-            "/api/v1/members/search",
-            &t.owner(),
-            json!({ "name": "乙" }),
-        )
-        .await;
+        .search_members(&t.owner(), &json!({ "name": "乙" }))
+        .await
+        .body();
     assert!(
-        b.body["items"][0]["card_number"].as_str().unwrap().len() == 12,
+        b.items[0].card().len() == 12,
         "a card is issued when the file has none"
     );
-    let id = m["id"].as_str().unwrap();
-    let log = app
-        .get(&format!("/api/v1/members/{id}/audit"), &t.owner())
-        .await;
-    assert_eq!(log.body[0]["channel"], "import");
+    let log = app.member_audit(&t.owner(), &m.id).await.body();
+    assert_eq!(log[0].channel, "import");
 }
 
 #[tokio::test]
 async fn valid_only_imports_the_good_rows_of_csv_and_xlsx_files_and_reports_the_rest() {
     let app = spawn_app().await;
     let t = setup(&app).await;
-    let r = import(
-        &app,
-        &t,
-        &format!("format=csv&mode=valid_only&{}", mapping()),
-        BAD_FILE.as_bytes().to_vec(),
-    )
-    .await;
-    assert_eq!(r["status"], "done");
-    assert_eq!(r["rows_imported"], 2);
-    assert_eq!(r["error_count"], 7);
+    let r = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("csv", "valid_only").mapping(&mapping()),
+            BAD_FILE.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, "done");
+    assert_eq!(r.rows_imported, 2);
+    assert_eq!(r.error_count, 7);
     assert_eq!(count(&app, &t).await, 3);
 
     // The same in XLSX, with numbers and dates as Excel stores them.
@@ -254,23 +188,22 @@ async fn valid_only_imports_the_good_rows_of_csv_and_xlsx_files_and_reports_the_
     ws.write_string(2, 0, "表格二").unwrap();
     ws.write_string(2, 1, "not a phone").unwrap();
     let bytes = wb.save_to_buffer().unwrap();
-    let r = import(&app, &t, "format=xlsx&mode=valid_only", bytes).await;
-    assert_eq!(r["status"], "done", "{r:?}");
-    assert_eq!(r["rows_imported"], 1);
-    assert_eq!(r["errors"][0]["row"], 3);
-    assert_eq!(r["errors"][0]["column"], "phone");
-    let m = app
-        .post(
-            "/api/v1/members/search",
-            &t.owner(),
-            json!({ "phone": "13800000301" }),
-        )
+    let r = app
+        .import_members(&t.owner(), &ImportOptions::new("xlsx", "valid_only"), bytes)
         .await;
-    let m = &m.body["items"][0];
-    assert_eq!(m["name"], "表格一");
-    assert_eq!(m["birthday"], "1995-07-01");
-    assert_eq!(m["custom"]["level"], 7);
-    assert_eq!(m["tags"], json!(["vip", "new"]));
+    assert_eq!(r.status, "done", "{r:?}");
+    assert_eq!(r.rows_imported, 1);
+    assert_eq!(r.errors[0].row, 3);
+    assert_eq!(r.errors[0].column.as_deref(), Some("phone"));
+    let found = app
+        .search_members(&t.owner(), &json!({ "phone": "13800000301" }))
+        .await
+        .body();
+    let m = &found.items[0];
+    assert_eq!(m.name, "表格一");
+    assert_eq!(m.birthday.as_deref(), Some("1995-07-01"));
+    assert_eq!(m.custom["level"], 7);
+    assert_eq!(m.tags, ["vip", "new"]);
 }
 
 #[tokio::test]
@@ -283,32 +216,22 @@ async fn exports_hold_the_search_results_and_personal_data_only_for_those_allowe
         ("=HYPERLINK(\"x\")", "13800000403"),
     ] {
         let r = app
-            .post(
-                "/api/v1/members",
+            .create_member(
                 &t.owner(),
-                json!({ "name": name, "phone": phone, "tags": ["exp"], "custom": { "level": 4 } }),
+                &NewMember::named(name)
+                    .phone(phone)
+                    .tags(&["exp"])
+                    .custom(json!({ "level": 4 })),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
     let csv = app
-        .post(
-            "/api/v1/members/export.csv",
-            &t.owner(),
-            json!({ "tags": ["exp"] }),
-        )
+        .export_members_csv(&t.owner(), &json!({ "tags": ["exp"] }))
         .await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert!(csv.headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/csv"));
-    let text = csv
-        .body
-        .as_str()
-        .unwrap()
-        .trim_start_matches('\u{feff}')
-        .to_owned();
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    let text = csv.text().to_owned();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(
@@ -328,14 +251,10 @@ async fn exports_hold_the_search_results_and_personal_data_only_for_those_allowe
     // A marketer may export but not see personal data.
     let (_, marketer) = app.staff_with_roles(&t, &["marketer"]).await;
     let csv = app
-        .post(
-            "/api/v1/members/export.csv",
-            &marketer,
-            json!({ "tags": ["exp"] }),
-        )
+        .export_members_csv(&marketer, &json!({ "tags": ["exp"] }))
         .await;
     assert_eq!(csv.status, StatusCode::OK);
-    let text = csv.body.as_str().unwrap().to_owned();
+    let text = csv.body();
     assert!(
         !text.contains("phone") && !text.contains("13800000401") && !text.contains("138****"),
         "{text}"
@@ -343,30 +262,15 @@ async fn exports_hold_the_search_results_and_personal_data_only_for_those_allowe
     assert!(text.contains("导出二"));
     let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
     assert_eq!(
-        app.post("/api/v1/members/export.csv", &desk, json!({}))
-            .await
-            .status,
+        app.export_members_csv(&desk, &json!({})).await.status,
         StatusCode::FORBIDDEN
     );
 
-    let resp = app
-        .client
-        .post(format!("{}/api/v1/members/export.xlsx", app.base))
-        .bearer_auth(&t.owner_token)
-        .json(&json!({ "tags": ["exp"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let bytes = resp.bytes().await.unwrap().to_vec();
-    use calamine::Reader;
-    let mut wb: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
-    let range = wb.worksheet_range_at(0).unwrap().unwrap();
-    let rows: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let xlsx = app
+        .export_members_xlsx(&t.owner(), &json!({ "tags": ["exp"] }))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let rows = xlsx_rows(&xlsx.bytes);
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[0][3], "phone");
     assert!(
@@ -385,30 +289,23 @@ async fn an_xlsx_export_of_several_pages_holds_every_member_once_in_creation_ord
     for n in 0..2_345 {
         csv.push_str(&format!("会员{n},1370000{n:04}\n"));
     }
-    let report = import(&app, &t, "format=csv&mode=all_or_nothing", csv.into_bytes()).await;
-    assert_eq!(report["rows_imported"], 2_345, "{report:?}");
+    let report = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("csv", "all_or_nothing"),
+            csv.into_bytes(),
+        )
+        .await;
+    assert_eq!(report.rows_imported, 2_345, "{report:?}");
 
     // Act: the same search as a workbook, streamed from its temporary file.
-    let resp = app
-        .client
-        .post(format!("{}/api/v1/members/export.xlsx", app.base))
-        .bearer_auth(&t.owner_token)
-        .json(&json!({ "name": "会员" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let bytes = resp.bytes().await.unwrap().to_vec();
+    let xlsx = app
+        .export_members_xlsx(&t.owner(), &json!({ "name": "会员" }))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
 
     // Assert: every member once, oldest first (ties by id), as the search pages them.
-    use calamine::Reader;
-    let mut wb: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
-    let range = wb.worksheet_range_at(0).unwrap().unwrap();
-    let rows: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let rows = xlsx_rows(&xlsx.bytes);
     assert_eq!(rows.len(), 2_346);
     assert_eq!(rows[0][0], "id");
     let ids: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
@@ -420,27 +317,11 @@ async fn an_xlsx_export_of_several_pages_holds_every_member_once_in_creation_ord
     phones.sort_unstable();
     assert_eq!(phones[0], "+8613700000000");
     assert_eq!(phones[2_344], "+8613700002344");
-    let mut page = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let r = app
-            .post(
-                "/api/v1/members/search",
-                &t.owner(),
-                json!({ "name": "会员", "limit": 200, "after": after }),
-            )
-            .await;
-        page.extend(
-            r.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["id"].as_str().unwrap().to_owned()),
-        );
-        match r.body["next_cursor"].as_str() {
-            Some(c) => after = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let page: Vec<String> = app
+        .search_all(&t.owner(), json!({ "name": "会员" }), 200)
+        .await
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     assert_eq!(ids, page);
 }

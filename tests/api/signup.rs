@@ -1,3 +1,6 @@
+//! Sign-up: a new business with its owner logged in, defaults, taken and invalid slugs, and
+//! a failed sign-up that leaves nothing behind.
+
 use patron_db::tenants::NewTenant;
 use patron_db::{provision, tenants, DbError};
 use patron_tests::*;
@@ -10,31 +13,30 @@ async fn a_new_business_signs_up_and_its_owner_is_logged_in_with_every_permissio
     let app = spawn_app().await;
     let slug = unique_slug("gym");
     let r = app
-        .post(
-            "/api/v1/signup",
-            &Auth::None,
-            json!({ "business_name": "铁人健身", "slug": slug, "owner_name": "王老板", "email": "Boss@Iron.example.com",
-                    "password": PASSWORD, "time_zone": "Europe/Paris", "currency": "eur", "locale": "en", "phone_region": "fr" }),
+        .register_business(
+            &json!({ "business_name": "铁人健身", "slug": slug, "owner_name": "王老板", "email": "Boss@Iron.example.com",
+                     "password": PASSWORD, "time_zone": "Europe/Paris", "currency": "eur", "locale": "en", "phone_region": "fr" }),
         )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    assert_eq!(r.body["tenant"]["slug"], slug.as_str());
-    assert_eq!(r.body["tenant"]["name"], "铁人健身");
-    assert_eq!(r.body["tenant"]["time_zone"], "Europe/Paris");
-    assert_eq!(r.body["tenant"]["currency"], "EUR");
-    assert_eq!(r.body["tenant"]["phone_region"], "FR");
+        .await
+        .created();
+    assert_eq!(r.tenant.slug, slug);
+    assert_eq!(r.tenant.name, "铁人健身");
+    assert_eq!(r.tenant.time_zone, "Europe/Paris");
+    assert_eq!(r.tenant.currency, "EUR");
+    assert_eq!(r.tenant.phone_region, "FR");
     // New accounts start on the default plan's trial.
-    assert_eq!(r.body["tenant"]["plan"], "starter");
-    assert_eq!(r.body["tenant"]["status"], "trial");
-    assert!(r.body["tenant"]["trial_ends_at"].is_string());
-    assert_eq!(r.body["session"]["staff"]["roles"], json!(["owner"]));
+    assert_eq!(r.tenant.plan, "starter");
+    assert_eq!(r.tenant.status, "trial");
+    assert!(r.tenant.trial_ends_at.is_some());
+    assert_eq!(r.session.staff.roles, ["owner"]);
 
-    let token = Auth::Bearer(r.body["session"]["token"].as_str().unwrap().to_owned());
-    let me = app.get("/api/v1/me", &token).await;
+    let token = r.session.auth();
+    let me = app.me(&token).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.body["email"], "Boss@Iron.example.com");
+    let me = me.body();
+    assert_eq!(me.email.as_deref(), Some("Boss@Iron.example.com"));
     assert_eq!(
-        me.body["permissions"].as_array().unwrap().len(),
+        me.permissions.len(),
         patron_core::access::Permission::ALL.len()
     );
 
@@ -52,22 +54,23 @@ async fn a_new_business_signs_up_and_its_owner_is_logged_in_with_every_permissio
 
     // The e-mail is matched case-insensitively at login.
     let login = app.login(&slug, "boss@iron.example.com", PASSWORD).await;
-    assert_eq!(login.status, StatusCode::OK, "{:?}", login.body);
+    assert_eq!(login.status, StatusCode::OK, "{login:?}");
 }
 
 #[tokio::test]
 async fn signup_defaults_to_shanghai_cny_zh_cn_and_cn() {
     let app = spawn_app().await;
     let t = app.signup("defaults").await;
-    let s = app.get("/api/v1/settings", &t.owner()).await;
+    let s = app.settings(&t.owner()).await;
     assert_eq!(s.status, StatusCode::OK);
+    let s = s.body();
     assert_eq!(
-        (s.body["time_zone"].as_str(), s.body["currency"].as_str()),
-        (Some("Asia/Shanghai"), Some("CNY"))
+        (s.time_zone.as_str(), s.currency.as_str()),
+        ("Asia/Shanghai", "CNY")
     );
     assert_eq!(
-        (s.body["locale"].as_str(), s.body["phone_region"].as_str()),
-        (Some("zh-CN"), Some("CN"))
+        (s.locale.as_str(), s.phone_region.as_str()),
+        ("zh-CN", "CN")
     );
 }
 
@@ -76,11 +79,11 @@ async fn a_taken_slug_is_a_conflict_naming_the_slug() {
     let app = spawn_app().await;
     let t = app.signup("dup").await;
     let r = app
-        .post("/api/v1/signup", &Auth::None, json!({ "business_name": "Other", "slug": t.slug, "owner_name": "X", "email": "x@other.example.com", "password": PASSWORD }))
+        .register_business(&json!({ "business_name": "Other", "slug": t.slug, "owner_name": "X", "email": "x@other.example.com", "password": PASSWORD }))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "slug_taken");
-    assert_eq!(r.body["fields"][0]["field"], "slug");
+    assert_eq!(r.problem().fields[0].field, "slug");
 }
 
 #[tokio::test]
@@ -98,32 +101,20 @@ async fn invalid_slugs_and_values_are_refused_with_every_bad_field_named() {
         &"a".repeat(41),
     ] {
         let r = app
-            .post("/api/v1/signup", &Auth::None, json!({ "business_name": "B", "slug": bad, "owner_name": "O", "email": "o@b.example.com", "password": PASSWORD }))
+            .register_business(&json!({ "business_name": "B", "slug": bad, "owner_name": "O", "email": "o@b.example.com", "password": PASSWORD }))
             .await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{bad}: {:?}",
-            r.body
-        );
-        assert_eq!(r.body["fields"][0]["field"], "slug", "{bad}");
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {r:?}");
+        assert_eq!(r.problem().fields[0].field, "slug", "{bad}");
         assert!(tenants::find_by_slug(&app.db, bad).await.unwrap().is_none());
     }
     let r = app
-        .post(
-            "/api/v1/signup",
-            &Auth::None,
-            json!({ "business_name": " ", "slug": unique_slug("ok"), "owner_name": "O", "email": "nope", "password": "short",
-                    "time_zone": "Mars/Base", "currency": "XYZ", "locale": "fr", "phone_region": "ZZ" }),
+        .register_business(
+            &json!({ "business_name": " ", "slug": unique_slug("ok"), "owner_name": "O", "email": "nope", "password": "short",
+                     "time_zone": "Mars/Base", "currency": "XYZ", "locale": "fr", "phone_region": "ZZ" }),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let mut fields: Vec<&str> = r.body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let mut fields = r.fields();
     fields.sort();
     assert_eq!(
         fields,
@@ -182,8 +173,7 @@ async fn a_signup_that_fails_after_its_schema_was_created_leaves_no_row_and_no_s
     );
 
     // The slug is free again.
-    let r = app
-        .post("/api/v1/signup", &Auth::None, json!({ "business_name": "Second try", "slug": slug, "owner_name": "O", "email": "o@b.example.com", "password": PASSWORD }))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    app.register_business(&json!({ "business_name": "Second try", "slug": slug, "owner_name": "O", "email": "o@b.example.com", "password": PASSWORD }))
+        .await
+        .created();
 }

@@ -7,15 +7,12 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use patron_core::clock::Clock;
+use patron_tests::internals::{
+    engine_without_sandbox, evaluate_tiers, reevaluate_tiers, run_birthdays,
+};
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn member(app: &TestApp, auth: &Auth, body: Value) -> String {
-    let r = app.post("/api/v1/members", auth, body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
 
 fn tier(code: &str, threshold: i64, benefits: Value) -> Value {
     json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
@@ -49,58 +46,17 @@ fn spend_ladder(retention_days: u32, demotion: &str) -> Value {
 }
 
 /// Publishes `ladder` and runs the re-evaluation the publish started, as the job would.
-async fn publish(app: &TestApp, auth: &Auth, t: &TestTenant, ladder: Value) -> Value {
-    let r = app
-        .post("/api/v1/tiers/publish", auth, json!({ "ladder": ladder }))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    reevaluate(app, t, &r.body["run"]["id"]).await;
-    r.body
-}
-
-async fn reevaluate(app: &TestApp, t: &TestTenant, run: &Value) {
-    let tenant = tenant(app, t).await;
-    let run = run.as_str().unwrap().parse().unwrap();
-    patron_api::tiers::reevaluate(&app.db, &sandboxed(), &tenant, run, app.clock.now())
+async fn publish(app: &TestApp, auth: &Auth, t: &TestTenant, ladder: Value) -> LadderPublished {
+    let published = app
+        .publish_ladder(auth, &json!({ "ladder": ladder }))
         .await
-        .unwrap();
-}
-
-/// A rule engine with sandbox workers of its own, as the job runner has, for ladder scripts.
-fn sandboxed() -> patron_app::engine::RuleEngine {
-    let pool = patron_rules::SandboxPool::start(patron_rules::SandboxConfig::default())
-        .expect("the sandbox is built");
-    patron_app::engine::RuleEngine::new(Some(std::sync::Arc::new(pool)))
-}
-
-async fn tenant(app: &TestApp, t: &TestTenant) -> patron_db::Tenant {
-    patron_db::tenants::find_by_id(&app.db, t.id)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-async fn evaluate(app: &TestApp, t: &TestTenant) -> Value {
-    let tenant = tenant(app, t).await;
-    let engine = sandboxed();
-    patron_api::tiers::evaluate_tenant(&app.db, &tenant, &engine, app.clock.now())
-        .await
-        .unwrap()
-}
-
-async fn tier_of(app: &TestApp, auth: &Auth, member: &str) -> Value {
-    let r = app
-        .get(&format!("/api/v1/members/{member}/tier"), auth)
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    r.body
+        .ok();
+    reevaluate_tiers(app, t, &published.run.id).await;
+    published
 }
 
 async fn code_of(app: &TestApp, auth: &Auth, member: &str) -> String {
-    tier_of(app, auth, member).await["tier"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.member_tier(auth, member).await.ok().code().to_owned()
 }
 
 #[tokio::test]
@@ -109,17 +65,15 @@ async fn the_crossing_purchase_promotes_at_once_balance_alone_never_does_and_rul
     let app = spawn_app().await;
     let t = app.signup_on("tier-up", "pro").await;
     let owner = app.api_key(&t, "owner").await;
-    let r = app
-        .post(
-            "/api/v1/rules/purchase/publish",
-            &owner,
-            json!({ "script": r#"
+    app.publish_script(
+        &owner,
+        "purchase",
+        r#"
                 let base = floor_div(event.amount, 100);
                 award(base * member.benefits.multiplier / 1000, "per yuan, " + member.tier);
-            "# }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            "#,
+    )
+    .await;
     publish(
         &app,
         &owner,
@@ -142,75 +96,72 @@ async fn the_crossing_purchase_promotes_at_once_balance_alone_never_does_and_rul
         ),
     )
     .await;
-    let m = member(&app, &owner, json!({ "name": "Ann" })).await;
+    let m = app.member(&owner, NewMember::named("Ann")).await.id;
 
     // A large adjustment raises the balance, not the points earned: no promotion.
-    let r = app
-        .post(
-            &format!("/api/v1/members/{m}/points/adjustments"),
-            &owner,
-            json!({ "idempotency_key": "gift", "points": 5_000, "reason": "welcome gift" }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    app.adjust_points(
+        &owner,
+        &m,
+        &json!({ "idempotency_key": "gift", "points": 5_000, "reason": "welcome gift" }),
+    )
+    .await
+    .created();
     assert_eq!(code_of(&app, &owner, &m).await, "base");
 
     let first = app.purchase(&owner, &m, "p-1", 9_900).await;
-    assert_eq!(first["points"], 99);
-    assert_eq!(first["tier"], "base");
+    assert_eq!(first.points, 99);
+    assert_eq!(first.tier.as_deref(), Some("base"));
     // The purchase that reaches 100 points earned promotes inside its own transaction; it
     // earned (and got the discount) as the tier the member held when buying.
     let crossing = app.purchase(&owner, &m, "p-2", 100).await;
-    assert_eq!(crossing["points"], 1);
-    assert_eq!(crossing["tier"], "silver");
-    assert_eq!(crossing["discount_percent"], 0);
+    assert_eq!(crossing.points, 1);
+    assert_eq!(crossing.tier.as_deref(), Some("silver"));
+    assert_eq!(crossing.discount_percent, 0);
     let after = app.purchase(&owner, &m, "p-3", 1_000).await;
-    assert_eq!(after["points"], 20, "the rule saw the silver multiplier");
-    assert_eq!(after["reasons"][0]["reason"], "per yuan, silver");
-    assert_eq!(after["discount_percent"], 5);
+    assert_eq!(after.points, 20, "the rule saw the silver multiplier");
+    assert_eq!(after.reasons[0].reason, "per yuan, silver");
+    assert_eq!(after.discount_percent, 5);
 
-    let view = tier_of(&app, &owner, &m).await;
-    assert_eq!(view["tier"]["code"], "silver");
-    assert_eq!(view["tier"]["benefits"]["perks"][0]["en"], "Free parking");
-    assert_eq!(view["progress"]["value"], 120);
-    assert_eq!(view["progress"]["next"]["code"], "gold");
-    assert_eq!(view["progress"]["next"]["remaining"], 880);
+    let view = app.member_tier(&owner, &m).await.ok();
+    assert_eq!(view.code(), "silver");
     assert_eq!(
-        view["progress"]["by"],
-        format!(
-            "{}-12-31",
-            app.clock
-                .now()
-                .with_timezone(&chrono_tz::Asia::Shanghai)
-                .format("%Y")
+        view.tier.as_ref().unwrap().benefits["perks"][0]["en"],
+        "Free parking"
+    );
+    let progress = view.progress();
+    assert_eq!(progress.value, 120);
+    let next = progress.next.as_ref().unwrap();
+    assert_eq!(next.code, "gold");
+    assert_eq!(next.remaining, 880);
+    assert_eq!(
+        progress.by.as_deref(),
+        Some(
+            format!(
+                "{}-12-31",
+                app.clock
+                    .now()
+                    .with_timezone(&chrono_tz::Asia::Shanghai)
+                    .format("%Y")
+            )
+            .as_str()
         )
     );
-    let promotion = &view["history"][0];
-    assert_eq!(promotion["kind"], "promotion");
+    let promotion = &view.history[0];
+    assert_eq!(promotion.kind, "promotion");
     assert_eq!(
-        (promotion["from"].as_str(), promotion["to"].as_str()),
-        (Some("base"), Some("silver"))
+        (promotion.from.as_str(), promotion.to.as_str()),
+        ("base", "silver")
     );
-    assert_eq!(promotion["metric"], 100);
-    assert_eq!(promotion["threshold"], 100);
+    assert_eq!(promotion.metric, Some(100));
+    assert_eq!(promotion.threshold, Some(100));
 
     // A retried purchase answers as before and promotes no one twice.
     let again = app
-        .post(
-            "/api/v1/purchases",
-            &owner,
-            json!({ "external_id": "p-2", "member_id": m, "amount": 100 }),
-        )
+        .record_purchase(&owner, &NewPurchase::for_member("p-2", &m, 100))
         .await;
     assert_eq!(again.status, StatusCode::OK);
-    assert_eq!(again.body["tier"], "silver");
-    assert_eq!(
-        tier_of(&app, &owner, &m).await["history"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(again.body().tier.as_deref(), Some("silver"));
+    assert_eq!(app.member_tier(&owner, &m).await.ok().history.len(), 1);
 }
 
 #[tokio::test]
@@ -222,46 +173,46 @@ async fn rolling_window_demotion_waits_for_retention_then_steps_one_rung_or_drop
         let t = app.signup_on(&format!("tier-down-{n}"), "pro").await;
         let owner = app.api_key(&t, "owner").await;
         publish(&app, &owner, &t, spend_ladder(7, demotion)).await;
-        let m = member(&app, &owner, json!({ "name": "Bo" })).await;
-        let idle = member(&app, &owner, json!({ "name": "Cy" })).await;
+        let m = app.member(&owner, NewMember::named("Bo")).await.id;
+        let idle = app.member(&owner, NewMember::named("Cy")).await.id;
         assert_eq!(
-            app.purchase(&owner, &m, "big", 3_500).await["tier"],
-            "platinum"
+            app.purchase(&owner, &m, "big", 3_500).await.tier.as_deref(),
+            Some("platinum")
         );
 
         // Inside the window: nothing changes, however often the job runs.
         app.clock.set(start + Duration::days(29));
-        evaluate(&app, &t).await;
-        evaluate(&app, &t).await;
+        evaluate_tiers(&app, &t).await;
+        evaluate_tiers(&app, &t).await;
         assert_eq!(code_of(&app, &owner, &m).await, "platinum");
         // The purchase leaves the window: retention starts.
         app.clock.set(start + Duration::days(31));
-        evaluate(&app, &t).await;
-        let view = tier_of(&app, &owner, &m).await;
-        assert_eq!(view["tier"]["code"], "platinum");
-        assert_eq!(view["progress"]["short_of_current"], 3_000);
-        assert!(view["retained_until"].is_string(), "{view}");
+        evaluate_tiers(&app, &t).await;
+        let view = app.member_tier(&owner, &m).await.ok();
+        assert_eq!(view.code(), "platinum");
+        assert_eq!(view.progress().short_of_current, 3_000);
+        assert!(view.retained_until.is_some(), "{view:?}");
         app.clock.set(start + Duration::days(37));
-        evaluate(&app, &t).await;
+        evaluate_tiers(&app, &t).await;
         assert_eq!(code_of(&app, &owner, &m).await, "platinum", "day 6 of 7");
 
         app.clock.set(start + Duration::days(38));
-        let r = evaluate(&app, &t).await;
+        let r = evaluate_tiers(&app, &t).await;
         assert_eq!(r["demoted"], 1, "{r}");
         // Twice the same day (or on a second replica): still one step.
-        assert_eq!(evaluate(&app, &t).await["demoted"], 0);
+        assert_eq!(evaluate_tiers(&app, &t).await["demoted"], 0);
         if demotion == "one_rung" {
             assert_eq!(code_of(&app, &owner, &m).await, "gold");
             app.clock.set(start + Duration::days(39));
-            evaluate(&app, &t).await;
+            evaluate_tiers(&app, &t).await;
             assert_eq!(code_of(&app, &owner, &m).await, "silver");
             app.clock.set(start + Duration::days(40));
-            evaluate(&app, &t).await;
+            evaluate_tiers(&app, &t).await;
         }
-        let view = tier_of(&app, &owner, &m).await;
-        assert_eq!(view["tier"]["code"], "base", "{demotion}");
-        assert_eq!(view["history"][0]["kind"], "demotion");
-        assert_eq!(view["history"][0]["metric"], 0);
+        let view = app.member_tier(&owner, &m).await.ok();
+        assert_eq!(view.code(), "base", "{demotion}");
+        assert_eq!(view.history[0].kind, "demotion");
+        assert_eq!(view.history[0].metric, Some(0));
         assert_eq!(code_of(&app, &owner, &idle).await, "base");
     }
 }
@@ -274,16 +225,14 @@ async fn a_pin_holds_its_tier_is_audited_and_lapses_by_itself() {
     let t = app.signup_on("tier-pin", "pro").await;
     let owner = app.api_key(&t, "owner").await;
     publish(&app, &owner, &t, spend_ladder(0, "direct")).await;
-    let m = member(&app, &owner, json!({ "name": "Di" })).await;
+    let m = app.member(&owner, NewMember::named("Di")).await.id;
     let until = start + Duration::days(10);
 
     // Front desk staff may not pin.
     let desk = app.api_key(&t, "front_desk").await;
     let pin = json!({ "tier": "gold", "until": until, "reason": "VIP guest of the owner" });
-    let r = app
-        .put(&format!("/api/v1/members/{m}/tier/pin"), &desk, pin.clone())
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    let r = app.pin_member_tier(&desk, &m, &pin).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
     for (bad, field) in [
         (
             json!({ "tier": "diamond", "until": until, "reason": "x" }),
@@ -298,35 +247,29 @@ async fn a_pin_holds_its_tier_is_audited_and_lapses_by_itself() {
             "reason",
         ),
     ] {
-        let r = app
-            .put(&format!("/api/v1/members/{m}/tier/pin"), &owner, bad)
-            .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-        assert_eq!(r.body["fields"][0]["field"], field);
+        let r = app.pin_member_tier(&owner, &m, &bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+        assert_eq!(r.problem().fields[0].field, field);
     }
-    let r = app
-        .put(&format!("/api/v1/members/{m}/tier/pin"), &owner, pin)
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["tier"]["code"], "gold");
-    assert_eq!(r.body["pin"]["reason"], "VIP guest of the owner");
-    let audit = app.get(&format!("/api/v1/members/{m}/audit"), &owner).await;
+    let r = app.pin_member_tier(&owner, &m, &pin).await.ok();
+    assert_eq!(r.code(), "gold");
+    assert_eq!(r.pin.unwrap().reason, "VIP guest of the owner");
+    let audit = app.member_audit(&owner, &m).await;
     assert!(
-        audit.body.to_string().contains("member.tier_pinned"),
-        "{:?}",
-        audit.body
+        audit.json.to_string().contains("member.tier_pinned"),
+        "{audit:?}"
     );
 
     app.clock.set(start + Duration::days(9));
-    evaluate(&app, &t).await;
+    evaluate_tiers(&app, &t).await;
     assert_eq!(code_of(&app, &owner, &m).await, "gold", "the pin holds");
     app.clock.set(until + Duration::hours(1));
-    evaluate(&app, &t).await;
-    let view = tier_of(&app, &owner, &m).await;
-    assert_eq!(view["tier"]["code"], "base");
-    assert!(view["pin"].is_null());
-    assert_eq!(view["history"][0]["kind"], "pin_lapsed");
-    assert_eq!(view["history"][1]["kind"], "pin");
+    evaluate_tiers(&app, &t).await;
+    let view = app.member_tier(&owner, &m).await.ok();
+    assert_eq!(view.code(), "base");
+    assert!(view.pin.is_none());
+    assert_eq!(view.history[0].kind, "pin_lapsed");
+    assert_eq!(view.history[1].kind, "pin");
 }
 
 #[tokio::test]
@@ -336,7 +279,10 @@ async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() 
     let owner = app.api_key(&t, "owner").await;
     let mut ids = Vec::new();
     for (i, spend) in [0, 500, 1_200, 2_500, 4_000, 9_000].into_iter().enumerate() {
-        let m = member(&app, &owner, json!({ "name": format!("M{i}") })).await;
+        let m = app
+            .member(&owner, NewMember::named(format!("M{i}")))
+            .await
+            .id;
         if spend > 0 {
             app.purchase(&owner, &m, &format!("seed-{i}"), spend).await;
         }
@@ -367,35 +313,21 @@ async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() 
             tier("svip", 5_000, json!({})),
         ],
     );
-    let r = app.put("/api/v1/tiers/draft", &owner, draft.clone()).await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.save_ladder_draft(&owner, &draft).await.ok();
     let history_before: usize = {
         let mut n = 0;
         for m in &ids {
-            n += tier_of(&app, &owner, m).await["history"]
-                .as_array()
-                .unwrap()
-                .len();
+            n += app.member_tier(&owner, m).await.ok().history.len();
         }
         n
     };
-    let p = app.post("/api/v1/tiers/preview", &owner, json!({})).await;
-    assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
-    assert_eq!(p.body["total"], 6);
-    let counts = |v: &Value| -> Vec<(String, i64)> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["code"].as_str().unwrap().to_owned(),
-                    c["members"].as_i64().unwrap(),
-                )
-            })
-            .collect()
+    let p = app.preview_ladder(&owner, &json!({})).await.ok();
+    assert_eq!(p.total, 6);
+    let counts = |v: &[TierCount]| -> Vec<(String, i64)> {
+        v.iter().map(|c| (c.code.clone(), c.members)).collect()
     };
     assert_eq!(
-        counts(&p.body["now"]),
+        counts(&p.now),
         [
             ("base".into(), 2),
             ("silver".into(), 1),
@@ -404,52 +336,41 @@ async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() 
         ]
     );
     assert_eq!(
-        counts(&p.body["draft"]),
+        counts(&p.draft),
         [("member".into(), 3), ("vip".into(), 2), ("svip".into(), 1)]
     );
-    assert_eq!(p.body["moving"], 6);
+    assert_eq!(p.moving, 6);
     // Nothing was written.
     let mut after_preview = Vec::new();
     let mut history_after = 0;
     for m in &ids {
-        let v = tier_of(&app, &owner, m).await;
-        after_preview.push(v["tier"]["code"].as_str().unwrap().to_owned());
-        history_after += v["history"].as_array().unwrap().len();
+        let v = app.member_tier(&owner, m).await.ok();
+        after_preview.push(v.code().to_owned());
+        history_after += v.history.len();
     }
     assert_eq!(after_preview, before);
     assert_eq!(history_after, history_before);
 
     // Publishing the draft re-evaluates everyone exactly as previewed.
     let r = app
-        .post(
-            "/api/v1/tiers/publish",
-            &owner,
-            json!({ "note": "stricter" }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let v2 = r.body["version"]["version"].as_i64().unwrap();
-    assert_eq!(r.body["run"]["status"], "running");
-    reevaluate(&app, &t, &r.body["run"]["id"]).await;
-    let overview = app.get("/api/v1/tiers", &owner).await;
-    assert_eq!(counts(&overview.body["counts"]), counts(&p.body["draft"]));
-    assert_eq!(overview.body["run"]["status"], "done");
-    assert_eq!(overview.body["run"]["done"], 6);
-    for mv in p.body["moves"].as_array().unwrap() {
-        let m = mv["member_id"].as_str().unwrap();
-        assert_eq!(code_of(&app, &owner, m).await, mv["to"].as_str().unwrap());
+        .publish_ladder(&owner, &json!({ "note": "stricter" }))
+        .await
+        .ok();
+    let v2 = r.version.version;
+    assert_eq!(r.run.status, "running");
+    reevaluate_tiers(&app, &t, &r.run.id).await;
+    let overview = app.tiers_overview(&owner).await.body();
+    assert_eq!(counts(&overview.counts), counts(&p.draft));
+    let run = overview.run.unwrap();
+    assert_eq!(run.status, "done");
+    assert_eq!(run.done, 6);
+    for mv in &p.moves {
+        assert_eq!(code_of(&app, &owner, &mv.member_id).await, mv.to);
     }
 
     // Rollback restores the earlier ladder's placement.
-    let r = app
-        .post(
-            "/api/v1/tiers/rollback",
-            &owner,
-            json!({ "version": v2 - 1 }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    reevaluate(&app, &t, &r.body["run"]["id"]).await;
+    let r = app.rollback_ladder(&owner, v2 - 1).await.ok();
+    reevaluate_tiers(&app, &t, &r.run.id).await;
     let mut restored = Vec::new();
     for m in &ids {
         restored.push(code_of(&app, &owner, m).await);
@@ -462,34 +383,25 @@ async fn a_preview_writes_nothing_and_agrees_with_the_published_re_evaluation() 
         ("gold", vec![3]),
     ] {
         let r = app
-            .post("/api/v1/members/search", &owner, json!({ "tier": code }))
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        let mut found: Vec<usize> = r.body["items"]
-            .as_array()
-            .unwrap()
+            .search_members(&owner, &json!({ "tier": code }))
+            .await
+            .ok();
+        let mut found: Vec<usize> = r
+            .items
             .iter()
-            .map(|m| {
-                ids.iter()
-                    .position(|i| i == m["id"].as_str().unwrap())
-                    .unwrap()
-            })
+            .map(|m| ids.iter().position(|i| *i == m.id).unwrap())
             .collect();
         found.sort();
         assert_eq!(found, want, "{code}");
     }
     let r = app
-        .post(
-            "/api/v1/members/search",
-            &owner,
-            json!({ "tier": "diamond" }),
-        )
+        .search_members(&owner, &json!({ "tier": "diamond" }))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.body["fields"][0]["field"], "tier");
-    let versions = app.get("/api/v1/tiers/versions", &owner).await;
-    assert_eq!(versions.body.as_array().unwrap().len(), 2);
-    assert_eq!(versions.body[1]["active"], true);
+    assert_eq!(r.problem().fields[0].field, "tier");
+    let versions = app.ladder_versions(&owner).await.body();
+    assert_eq!(versions.len(), 2);
+    assert!(versions[1].active);
 }
 
 #[tokio::test]
@@ -519,27 +431,23 @@ async fn tier_birthday_gifts_are_granted_once_a_year_however_often_the_job_runs(
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
     let birthday = today.with_year_safe(1990);
-    let silver = member(&app, &owner, json!({ "name": "Ed", "birthday": birthday })).await;
-    let plain = member(&app, &owner, json!({ "name": "Fa", "birthday": birthday })).await;
+    let silver = app
+        .member(&owner, NewMember::named("Ed").birthday(&*birthday))
+        .await
+        .id;
+    let plain = app
+        .member(&owner, NewMember::named("Fa").birthday(&*birthday))
+        .await
+        .id;
     app.purchase(&owner, &silver, "s", 1_000).await;
-    let tenant = tenant(&app, &t).await;
-    let engine = patron_app::engine::RuleEngine::new(None);
-    let r = patron_server::points::birthdays_tenant(&app.db, &tenant, &engine, app.clock.now())
-        .await
-        .unwrap();
+    let engine = engine_without_sandbox();
+    let r = run_birthdays(&app, t.id, &engine, app.clock.now()).await;
     assert_eq!(r["members"], 1, "{r}");
-    let again = patron_server::points::birthdays_tenant(&app.db, &tenant, &engine, app.clock.now())
-        .await
-        .unwrap();
+    let again = run_birthdays(&app, t.id, &engine, app.clock.now()).await;
     assert_eq!(again["members"], 0, "{again}");
     let points = |m: String| {
         let (app, owner) = (&app, &owner);
-        async move {
-            app.get(&format!("/api/v1/members/{m}/points"), owner)
-                .await
-                .body["balance"]
-                .clone()
-        }
+        async move { app.member_points(owner, &m).await.body().balance }
     };
     assert_eq!(points(silver).await, 50);
     assert_eq!(points(plain).await, 0);
@@ -555,41 +463,36 @@ async fn a_bad_ladder_is_refused_with_each_field_named_and_nothing_saved() {
     bad["tiers"][2]["threshold"] = json!(500);
     bad["tiers"][3]["code"] = json!("silver");
     bad["tiers"][1]["benefits"] = json!({ "discount_percent": 120 });
-    let r = app.put("/api/v1/tiers/draft", &owner, bad).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    let fields: Vec<&str> = r.body["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["field"].as_str().unwrap())
-        .collect();
+    let r = app.save_ladder_draft(&owner, &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    let fields = r.fields();
     for f in [
         "tiers[0].threshold",
         "tiers[2].threshold",
         "tiers[3].code",
         "tiers[1].benefits.discount_percent",
     ] {
-        assert!(fields.contains(&f), "{f} in {fields:?}");
+        assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
     }
     let mut unknown = spend_ladder(0, "direct");
     unknown["tiers"][0]["colour"] = json!("#ffffff");
-    let r = app.put("/api/v1/tiers/draft", &owner, unknown).await;
-    assert!(r.status.is_client_error(), "{:?}", r.body);
-    let overview = app.get("/api/v1/tiers", &owner).await;
-    assert!(overview.body["draft"].is_null(), "{:?}", overview.body);
+    let r = app.save_ladder_draft(&owner, &unknown).await;
+    assert!(r.status.is_client_error(), "{r:?}");
+    let overview = app.tiers_overview(&owner).await;
+    assert!(overview.body().draft.is_none(), "{overview:?}");
     // No ladder yet: a pin has nothing to hold.
-    let m = member(&app, &owner, json!({ "name": "Gu" })).await;
+    let m = app.member(&owner, NewMember::named("Gu")).await.id;
     let r = app
-        .put(
-            &format!("/api/v1/members/{m}/tier/pin"),
+        .pin_member_tier(
             &owner,
-            json!({ "tier": "gold", "until": app.clock.now() + Duration::days(3), "reason": "x" }),
+            &m,
+            &json!({ "tier": "gold", "until": app.clock.now() + Duration::days(3), "reason": "x" }),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
     assert_eq!(r.code(), "no_ladder");
     // A member without a ladder has no tier.
-    assert!(tier_of(&app, &owner, &m).await["tier"].is_null());
+    assert!(app.member_tier(&owner, &m).await.ok().tier.is_none());
 }
 
 trait WithYear {
@@ -613,10 +516,8 @@ fn script_ladder(script: &str) -> Value {
     l
 }
 
-async fn overview(app: &TestApp, auth: &Auth) -> Value {
-    let r = app.get("/api/v1/tiers", auth).await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    r.body
+async fn overview(app: &TestApp, auth: &Auth) -> TiersOverview {
+    app.tiers_overview(auth).await.ok()
 }
 
 #[tokio::test]
@@ -639,30 +540,21 @@ async fn a_ladder_script_decides_the_promotion_inside_the_purchase() {
         ),
     )
     .await;
-    let m = member(&app, &owner, json!({ "name": "Sam" })).await;
+    let m = app.member(&owner, NewMember::named("Sam")).await.id;
 
     let p = app.purchase(&owner, &m, "s-1", 350).await;
-    assert_eq!(p["tier"], "silver", "{p}");
+    assert_eq!(p.tier.as_deref(), Some("silver"), "{p:?}");
     let p = app.purchase(&owner, &m, "s-2", 100).await;
-    assert_eq!(p["tier"], "gold", "{p}");
-    let v = tier_of(&app, &owner, &m).await;
-    assert_eq!(v["tier"]["code"], "gold");
-    let last = &v["history"][0];
-    assert_eq!(last["kind"], "promotion");
-    assert_eq!(
-        (last["from"].as_str(), last["to"].as_str()),
-        (Some("silver"), Some("gold"))
-    );
-    assert!(
-        last["reason"]
-            .as_str()
-            .unwrap()
-            .contains("script chose gold"),
-        "{last}"
-    );
-    assert_eq!(last["metric"], 450);
-    assert!(last["threshold"].is_null(), "no threshold decided: {last}");
-    assert_eq!(overview(&app, &owner).await["script_errors_total"], 0);
+    assert_eq!(p.tier.as_deref(), Some("gold"), "{p:?}");
+    let v = app.member_tier(&owner, &m).await.ok();
+    assert_eq!(v.code(), "gold");
+    let last = &v.history[0];
+    assert_eq!(last.kind, "promotion");
+    assert_eq!((last.from.as_str(), last.to.as_str()), ("silver", "gold"));
+    assert!(last.reason.contains("script chose gold"), "{last:?}");
+    assert_eq!(last.metric, Some(450));
+    assert!(last.threshold.is_none(), "no threshold decided: {last:?}");
+    assert_eq!(overview(&app, &owner).await.script_errors_total, 0);
 }
 
 #[tokio::test]
@@ -684,24 +576,24 @@ async fn a_failing_ladder_script_leaves_the_tier_and_the_purchase_goes_through_w
         ),
     )
     .await;
-    let m = member(&app, &owner, json!({ "name": "Fay" })).await;
-    assert_eq!(app.purchase(&owner, &m, "f-1", 200).await["tier"], "silver");
+    let m = app.member(&owner, NewMember::named("Fay")).await.id;
+    assert_eq!(
+        app.purchase(&owner, &m, "f-1", 200).await.tier.as_deref(),
+        Some("silver")
+    );
 
     // An unknown code: the purchase is recorded, the tier stays, staff see why.
     let p = app.purchase(&owner, &m, "f-2", 400).await;
-    assert_eq!(p["tier"], "silver", "{p}");
-    assert_eq!(p["amount"], 400);
+    assert_eq!(p.tier.as_deref(), Some("silver"), "{p:?}");
+    assert_eq!(p.amount, 400);
     let o = overview(&app, &owner).await;
-    assert_eq!(o["script_errors_total"], 1, "{o}");
-    let e = &o["script_errors"][0];
-    assert_eq!(e["member_id"], m.as_str());
-    assert_eq!(e["member_name"], "Fay");
-    assert_eq!(e["during"], "event");
-    assert_eq!(e["error"]["kind"], "unknown_tier");
-    assert!(
-        e["error"]["message"].as_str().unwrap().contains("diamond"),
-        "{e}"
-    );
+    assert_eq!(o.script_errors_total, 1, "{o:?}");
+    let e = &o.script_errors[0];
+    assert_eq!(e.member_id, m);
+    assert_eq!(e.member_name, "Fay");
+    assert_eq!(e.during, "event");
+    assert_eq!(e.error.kind, "unknown_tier");
+    assert!(e.error.message.contains("diamond"), "{e:?}");
 
     // A script over its operations limit: the same.
     let runaway = r#"
@@ -710,27 +602,28 @@ async fn a_failing_ladder_script_leaves_the_tier_and_the_purchase_goes_through_w
     "#;
     publish(&app, &owner, &t, script_ladder(runaway)).await;
     assert_eq!(
-        overview(&app, &owner).await["script_errors_total"],
+        overview(&app, &owner).await.script_errors_total,
         0,
         "a new version starts with a clean slate"
     );
     let p = app.purchase(&owner, &m, "f-3", 500).await;
-    assert_eq!(p["tier"], "silver", "{p}");
+    assert_eq!(p.tier.as_deref(), Some("silver"), "{p:?}");
     let o = overview(&app, &owner).await;
-    let e = &o["script_errors"][0];
-    assert_eq!(e["error"]["kind"], "limit", "{o}");
-    assert_eq!(e["error"]["limit"], "operations");
+    let e = &o.script_errors[0];
+    assert_eq!(e.error.kind, "limit", "{o:?}");
+    assert_eq!(e.error.limit.as_deref(), Some("operations"));
     assert_eq!(code_of(&app, &owner, &m).await, "silver");
 
     // The scheduled evaluation and a publish's re-evaluation keep the tier too, and count it.
-    let r = evaluate(&app, &t).await;
+    let r = evaluate_tiers(&app, &t).await;
     assert_eq!(r["errors"], 1, "{r}");
     assert_eq!(code_of(&app, &owner, &m).await, "silver");
     publish(&app, &owner, &t, script_ladder(runaway)).await;
     let o = overview(&app, &owner).await;
-    assert_eq!(o["run"]["errors"], 1, "{o}");
-    assert_eq!(o["run"]["status"], "done");
-    assert_eq!(o["script_errors"][0]["during"], "run");
+    let run = o.run.as_ref().unwrap();
+    assert_eq!(run.errors, 1, "{o:?}");
+    assert_eq!(run.status, "done");
+    assert_eq!(o.script_errors[0].during, "run");
     assert_eq!(code_of(&app, &owner, &m).await, "silver");
 }
 
@@ -740,65 +633,45 @@ async fn a_ladder_script_that_does_not_compile_is_refused_naming_script_with_lin
     let t = app.signup_on("tier-script-bad", "pro").await;
     let owner = app.api_key(&t, "owner").await;
     let bad = "let a = 1;\nif metrics.spend >= { \"gold\" }";
-    let r = app
-        .put("/api/v1/tiers/draft", &owner, script_ladder(bad))
-        .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert_eq!(r.body["fields"][0]["field"], "script", "{:?}", r.body);
-    let problem = r.body["fields"][0]["problem"].as_str().unwrap();
-    assert!(problem.contains("line 2, column"), "{problem}");
+    let r = app.save_ladder_draft(&owner, &script_ladder(bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    let problem = r.problem();
+    assert_eq!(problem.fields[0].field, "script", "{r:?}");
+    let text = &problem.fields[0].problem;
+    assert!(text.contains("line 2, column"), "{text}");
     assert!(
-        overview(&app, &owner).await["draft"].is_null(),
+        overview(&app, &owner).await.draft.is_none(),
         "nothing saved"
     );
 
     let r = app
-        .post(
-            "/api/v1/tiers/publish",
-            &owner,
-            json!({ "ladder": script_ladder(bad) }),
-        )
+        .publish_ladder(&owner, &json!({ "ladder": script_ladder(bad) }))
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert_eq!(r.body["fields"][0]["field"], "ladder.script");
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.problem().fields[0].field, "ladder.script");
     let r = app
-        .post(
-            "/api/v1/tiers/preview",
-            &owner,
-            json!({ "ladder": script_ladder("event.amount") }),
-        )
+        .preview_ladder(&owner, &json!({ "ladder": script_ladder("event.amount") }))
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
     assert_eq!(
-        r.body["fields"][0]["field"], "ladder.script",
+        r.problem().fields[0].field,
+        "ladder.script",
         "no event in a tier script"
     );
 
     // The editor's check says where.
+    let r = app.check_ladder_script(&owner, bad).await.ok();
+    assert!(!r.ok);
+    let error = r.error.unwrap();
+    assert_eq!(error.line, Some(2));
+    assert!(error.column.unwrap() > 0);
+    let r = app.check_ladder_script(&owner, r#""gold""#).await;
+    assert!(r.body().ok, "{r:?}");
     let r = app
-        .post(
-            "/api/v1/tiers/script/check",
-            &owner,
-            json!({ "script": bad }),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["ok"], false);
-    assert_eq!(r.body["error"]["line"], 2);
-    assert!(r.body["error"]["column"].as_u64().unwrap() > 0);
-    let r = app
-        .post(
-            "/api/v1/tiers/script/check",
-            &owner,
-            json!({ "script": r#""gold""# }),
-        )
-        .await;
-    assert_eq!(r.body["ok"], true, "{:?}", r.body);
-    let r = app
-        .put("/api/v1/tiers/draft", &owner, script_ladder(r#""gold""#))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["ladder"]["script"], r#""gold""#);
+        .save_ladder_draft(&owner, &script_ladder(r#""gold""#))
+        .await
+        .ok();
+    assert_eq!(r.ladder["script"], r#""gold""#);
 }
 
 #[tokio::test]
@@ -819,7 +692,10 @@ async fn a_preview_runs_the_draft_script_and_agrees_with_the_published_re_evalua
     .into_iter()
     .enumerate()
     {
-        let m = member(&app, &owner, json!({ "name": format!("P{i}") })).await;
+        let m = app
+            .member(&owner, NewMember::named(format!("P{i}")))
+            .await
+            .id;
         for (j, spend) in spends.into_iter().enumerate() {
             app.purchase(&owner, &m, &format!("p-{i}-{j}"), spend).await;
         }
@@ -835,48 +711,28 @@ async fn a_preview_runs_the_draft_script_and_agrees_with_the_published_re_evalua
         else { "base" }
     "#;
     let p = app
-        .post(
-            "/api/v1/tiers/preview",
-            &owner,
-            json!({ "ladder": script_ladder(script) }),
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
-    assert_eq!(p.body["errors"], 1, "{:?}", p.body);
-    assert_eq!(p.body["error_samples"][0]["member_id"], ids[2].as_str());
-    assert_eq!(p.body["error_samples"][0]["name"], "P2");
-    assert_eq!(p.body["error_samples"][0]["error"]["kind"], "unknown_tier");
-    let counts: Vec<i64> = p.body["draft"]
-        .as_array()
-        .unwrap()
+        .preview_ladder(&owner, &json!({ "ladder": script_ladder(script) }))
+        .await
+        .ok();
+    assert_eq!(p.errors, 1, "{p:?}");
+    assert_eq!(p.error_samples[0].member_id, ids[2]);
+    assert_eq!(p.error_samples[0].name, "P2");
+    assert_eq!(p.error_samples[0].error.kind, "unknown_tier");
+    let counts: Vec<i64> = p.draft.iter().map(|c| c.members).collect();
+    assert_eq!(counts, [3, 1, 1, 1], "{p:?}");
+    let predicted: std::collections::HashMap<String, String> = p
+        .moves
         .iter()
-        .map(|c| c["members"].as_i64().unwrap())
+        .map(|m| (m.member_id.clone(), m.to.clone()))
         .collect();
-    assert_eq!(counts, [3, 1, 1, 1], "{:?}", p.body);
-    let predicted: std::collections::HashMap<String, String> = p.body["moves"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["member_id"].as_str().unwrap().to_owned(),
-                m["to"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(p.body["moving"], 3, "{:?}", p.body);
+    assert_eq!(p.moving, 3, "{p:?}");
 
     let r = publish(&app, &owner, &t, script_ladder(script)).await;
-    assert_eq!(r["version"]["ladder"]["script"], script);
+    assert_eq!(r.version.ladder["script"], script);
     let o = overview(&app, &owner).await;
-    let published: Vec<i64> = o["counts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["members"].as_i64().unwrap())
-        .collect();
+    let published: Vec<i64> = o.counts.iter().map(|c| c.members).collect();
     assert_eq!(published, counts, "the publish agrees with the preview");
-    assert_eq!(o["run"]["errors"], 1);
+    assert_eq!(o.run.unwrap().errors, 1);
     for m in &ids {
         let code = code_of(&app, &owner, m).await;
         if let Some(to) = predicted.get(m) {
@@ -895,34 +751,24 @@ async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_me
     let t = app.signup_on("tier-export", "pro").await;
     let owner = app.api_key(&t, "owner").await;
     publish(&app, &owner, &t, spend_ladder(0, "one_rung")).await;
-    let ann = member(&app, &owner, json!({ "name": "Ann" })).await;
-    let bob = member(&app, &owner, json!({ "name": "Bob" })).await;
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+    let bob = app.member(&owner, NewMember::named("Bob")).await.id;
     app.purchase(&owner, &ann, "x-1", 1_500).await;
     app.clock.set(start + Duration::days(2));
     app.purchase(&owner, &bob, "x-2", 2_500).await;
     app.purchase(&owner, &ann, "x-3", 1_000).await;
 
-    let csv = |query: &str| {
-        let path = format!("/api/v1/tiers/history/export.csv{query}");
+    let csv = |query: TierHistoryQuery| {
         let app = &app;
         let owner = owner.clone();
         async move {
-            let r = app.get(&path, &owner).await;
-            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-            assert!(r.headers["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/csv"));
-            let text = r
-                .body
-                .as_str()
-                .unwrap()
-                .trim_start_matches('\u{feff}')
-                .to_owned();
-            text.lines().map(str::to_owned).collect::<Vec<_>>()
+            let r = app.tier_history_csv(&owner, &query).await;
+            assert_eq!(r.status, StatusCode::OK, "{r:?}");
+            assert!(r.header("content-type").starts_with("text/csv"));
+            r.text().lines().map(str::to_owned).collect::<Vec<_>>()
         }
     };
-    let all = csv("").await;
+    let all = csv(TierHistoryQuery::default()).await;
     assert_eq!(
         all[0],
         "at,member_id,card_number,member_name,from,to,kind,metric,threshold,ladder_version,reason,actor,id"
@@ -945,15 +791,18 @@ async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_me
         "{all:?}"
     );
 
-    let anns = csv(&format!("?member_id={ann}")).await;
+    let anns = csv(TierHistoryQuery::default().member(&ann)).await;
     assert_eq!(anns.len(), 3, "{anns:?}");
     assert!(anns[1..].iter().all(|l| l.contains(&ann)));
-    let later = csv("?from=2027-03-02&to=2027-03-03").await;
+    let later = csv(TierHistoryQuery::default()
+        .from("2027-03-02")
+        .to("2027-03-03"))
+    .await;
     assert_eq!(later.len(), 3, "{later:?}");
     assert!(later[1..].iter().all(|l| l.starts_with("2027-03-03")));
-    let first_day = csv("?to=2027-03-01").await;
+    let first_day = csv(TierHistoryQuery::default().to("2027-03-01")).await;
     assert_eq!(first_day.len(), 2, "{first_day:?}");
-    let bobs_first_day = csv(&format!("?member_id={bob}&to=2027-03-01")).await;
+    let bobs_first_day = csv(TierHistoryQuery::default().member(&bob).to("2027-03-01")).await;
     assert_eq!(
         bobs_first_day.len(),
         1,
@@ -961,60 +810,43 @@ async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_me
     );
 
     let r = app
-        .get(
-            "/api/v1/tiers/history/export.csv?from=2027-03-03&to=2027-03-01",
+        .tier_history_csv(
             &owner,
+            &TierHistoryQuery::default()
+                .from("2027-03-03")
+                .to("2027-03-01"),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert_eq!(r.body["fields"][0]["field"], "to");
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.problem().fields[0].field, "to");
     let r = app
-        .get(
-            &format!(
-                "/api/v1/tiers/history/export.csv?member_id={}",
-                uuid::Uuid::new_v4()
-            ),
+        .tier_history_csv(
             &owner,
+            &TierHistoryQuery::default().member(&uuid::Uuid::new_v4().to_string()),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert_eq!(r.body["fields"][0]["field"], "member_id");
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.problem().fields[0].field, "member_id");
 
     // Reports readers only: a marketer may, the front desk may not (logged in on the first
     // day, when the owner's session is still young).
     app.clock.set(start);
     let (_, marketer) = app.staff_with_roles(&t, &["marketer"]).await;
     let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
-    let r = app.get("/api/v1/tiers/history/export.csv", &marketer).await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = app.get("/api/v1/tiers/history/export.csv", &desk).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    let r = app
+        .tier_history_csv(&marketer, &TierHistoryQuery::default())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = app
+        .tier_history_csv(&desk, &TierHistoryQuery::default())
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
 
     // The workbook holds the same rows.
-    let Auth::Key(key) = &owner else {
-        unreachable!()
-    };
-    let bytes = app
-        .client
-        .get(format!(
-            "{}/api/v1/tiers/history/export.xlsx?member_id={ann}",
-            app.base
-        ))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    use calamine::Reader;
-    let mut wb: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let sheet = wb.worksheet_range_at(0).unwrap().unwrap();
-    let rows: Vec<Vec<String>> = sheet
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let xlsx = app
+        .tier_history_xlsx(&owner, &TierHistoryQuery::default().member(&ann))
+        .await;
+    let rows = xlsx_rows(&xlsx.bytes);
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(rows[0][0], "at");
     assert_eq!(rows[0][5], "to");

@@ -1,0 +1,92 @@
+//! The server's internals that tests drive directly, rather than over HTTP: the rule engine
+//! and the jobs it runs (tier evaluation, birthdays, expiry), the ledger check of
+//! `patron verify`, and the payment webhook's signature. Everything that names the server's
+//! crates for that lives here, so a move of those items is repointed in one place.
+
+use super::accounts::TestTenant;
+use super::app::{TestApp, PAYMENT_SECRET};
+use chrono::{DateTime, Utc};
+use patron_app::engine::RuleEngine;
+use patron_core::clock::Clock;
+use serde_json::Value;
+
+/// A rule engine with sandbox workers of its own, as the job runner has, for scripts.
+pub fn sandboxed_engine() -> RuleEngine {
+    let pool = patron_rules::SandboxPool::start(patron_rules::SandboxConfig::default())
+        .expect("the sandbox is built");
+    RuleEngine::new(Some(std::sync::Arc::new(pool)))
+}
+
+/// A rule engine without a sandbox (jobs that run no scripts).
+pub fn engine_without_sandbox() -> RuleEngine {
+    RuleEngine::new(None)
+}
+
+/// The tenant's row.
+pub async fn tenant_row(app: &TestApp, tenant_id: i64) -> patron_db::Tenant {
+    patron_db::tenants::find_by_id(&app.db, tenant_id)
+        .await
+        .unwrap()
+        .expect("the tenant exists")
+}
+
+/// Runs the re-evaluation `run` (started by a ladder publish or rollback), as the job would.
+pub async fn reevaluate_tiers(app: &TestApp, t: &TestTenant, run: &str) {
+    let tenant = tenant_row(app, t.id).await;
+    let run = run.parse().expect("a run id");
+    patron_api::tiers::reevaluate(&app.db, &sandboxed_engine(), &tenant, run, app.clock.now())
+        .await
+        .unwrap();
+}
+
+/// The scheduled tier evaluation of one tenant, now; returns its report.
+pub async fn evaluate_tiers(app: &TestApp, t: &TestTenant) -> Value {
+    let tenant = tenant_row(app, t.id).await;
+    patron_api::tiers::evaluate_tenant(&app.db, &tenant, &sandboxed_engine(), app.clock.now())
+        .await
+        .unwrap()
+}
+
+/// The birthday job for one tenant at `at`; returns its report.
+pub async fn run_birthdays(
+    app: &TestApp,
+    tenant_id: i64,
+    engine: &RuleEngine,
+    at: DateTime<Utc>,
+) -> Value {
+    let tenant = tenant_row(app, tenant_id).await;
+    patron_server::points::birthdays_tenant(&app.db, &tenant, engine, at)
+        .await
+        .unwrap()
+}
+
+/// The expiry job for one tenant, now; returns its report.
+pub async fn expire_points(app: &TestApp, tenant_id: i64) -> Value {
+    let tenant = tenant_row(app, tenant_id).await;
+    patron_server::points::expire_tenant(&app.db, &tenant, app.clock.now())
+        .await
+        .unwrap()
+}
+
+/// `patron verify`'s check of every tenant in the database.
+pub async fn verify_ledgers(app: &TestApp) -> Vec<patron_server::points::TenantCheck> {
+    patron_server::points::verify_all(&app.db).await.unwrap()
+}
+
+/// `patron verify`'s check for one tenant: no differences, no purchase without its entry.
+pub async fn assert_ledger_agrees(app: &TestApp, slug: &str) {
+    let report = verify_ledgers(app).await;
+    let t = report
+        .iter()
+        .find(|t| t.tenant == slug)
+        .expect("tenant checked");
+    assert!(t.differences.is_empty(), "{:?}", t.differences);
+    assert_eq!(t.purchases_without_entry, 0);
+}
+
+/// The payment webhook's body as bytes and their signature under the test secret.
+pub fn signed_webhook(body: &Value) -> (Vec<u8>, String) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let signature = patron_app::billing::SignedWebhook::sign(PAYMENT_SECRET, &bytes);
+    (bytes, signature)
+}

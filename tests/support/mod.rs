@@ -1,0 +1,33 @@
+//! The test client: [`TestApp`] starts the real server and, through [`Api`], offers one
+//! typed method per API operation, each answering a [`Reply`] of the operation's body. One
+//! module per capability adds its operations, the response types tests read, and the few
+//! helpers that set things up (`signup`, `member`, `purchase` ...).
+
+mod accounts;
+mod app;
+mod fields;
+pub mod internals;
+mod member_files;
+mod members;
+mod ops;
+mod plans;
+mod points;
+mod portal;
+mod reply;
+mod rules;
+mod service;
+mod tiers;
+
+pub use accounts::*;
+pub use app::*;
+pub use fields::*;
+pub use member_files::*;
+pub use members::*;
+pub use ops::*;
+pub use plans::*;
+pub use points::*;
+pub use portal::*;
+pub use reply::*;
+pub use rules::*;
+pub use service::*;
+pub use tiers::*;
