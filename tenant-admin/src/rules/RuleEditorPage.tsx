@@ -6,15 +6,24 @@ import { Alert, App, Breadcrumb, Button, Card, Form, Input, Modal, Result, Space
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
 import { failureText, type RuleFailure } from './diagnostics';
-import { callRules, publishFailure, type PublishFailure } from './problems';
-import { rulesKeys, useTriggerName } from './RulesPage';
+import {
+  fetchRules,
+  fetchRuleTemplates,
+  fetchRuleVersions,
+  publishRule,
+  renderTemplate,
+  rulesKeys,
+  saveRuleDraft,
+} from './api';
+import { publishFailure, type PublishFailure } from './problems';
+import { useTriggerName } from './RulesPage';
 import { ScriptEditor } from './ScriptEditor';
 import { SimulationPanel } from './SimulationPanel';
 import { TemplateForm } from './TemplateForm';
@@ -37,10 +46,10 @@ export function RuleEditorPage() {
   const { t } = useTranslation();
   const { trigger = '' } = useParams();
   const valid = isTrigger(trigger);
-  const overview = useQuery({ queryKey: rulesKeys.overview, queryFn: () => call(api.GET('/rules')), enabled: valid });
+  const overview = useQuery({ queryKey: rulesKeys.overview(), queryFn: fetchRules, enabled: valid });
   const versions = useQuery({
     queryKey: rulesKeys.versions(trigger),
-    queryFn: () => call(api.GET('/rules/{trigger}/versions', { params: { path: { trigger } } })),
+    queryFn: () => fetchRuleVersions(trigger),
     enabled: valid,
   });
   if (!valid) return <Result status="404" title={t('rules.badTrigger', { trigger })} />;
@@ -83,8 +92,8 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const active = versions.find((v) => v.active);
 
   const catalogue = useQuery({
-    queryKey: rulesKeys.templates,
-    queryFn: () => call(api.GET('/rules/templates')),
+    queryKey: rulesKeys.templates(),
+    queryFn: fetchRuleTemplates,
     staleTime: Infinity,
   });
   const entryOfKind = templateEntry(catalogue.data?.templates, kindOfTrigger(trigger));
@@ -94,7 +103,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const scriptBody = () => sourceBody(script, generated);
 
   const render = useMutation({
-    mutationFn: (template: Json) => call(api.POST('/rules/templates/render', { body: { template } })).then((r) => ({ ...r, template })),
+    mutationFn: (template: Json) => renderTemplate(template).then((r) => ({ ...r, template })),
     onSuccess: (r) => {
       setScript(r.script);
       setGenerated({ script: r.script, template: r.template });
@@ -107,9 +116,9 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   });
 
   const save = useMutation({
-    mutationFn: () => call(api.PUT('/rules/{trigger}/draft', { params: { path: { trigger } }, body: scriptBody() })),
+    mutationFn: () => saveRuleDraft(trigger, scriptBody()),
     onSuccess: (d) => {
-      void qc.invalidateQueries({ queryKey: rulesKeys.overview });
+      void qc.invalidateQueries({ queryKey: rulesKeys.overview() });
       setCompileError(d.compile_error ?? undefined);
       if (d.compile_error) void message.warning(t('rules.savedWithError'));
       else void message.success(t('rules.draftSavedMessage'));
@@ -125,11 +134,11 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
 
   const publish = useMutation({
     mutationFn: (note: string) =>
-      callRules(api.POST('/rules/{trigger}/publish', { params: { path: { trigger } }, body: { ...scriptBody(), note } })),
+      publishRule(trigger, { ...scriptBody(), note }),
     onSuccess: (v) => {
       setPublishing(false);
       setPublished(undefined);
-      void qc.invalidateQueries({ queryKey: rulesKeys.overview });
+      void qc.invalidateQueries({ queryKey: rulesKeys.overview() });
       void qc.invalidateQueries({ queryKey: rulesKeys.versions(trigger) });
       void message.success(t('rules.publishedMessage', { version: v.version }));
     },
