@@ -4,13 +4,13 @@ import { DownloadOutlined, MinusCircleOutlined, PlusOutlined, SearchOutlined, Up
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
-import { api, call } from '../api/client';
-import { ApiProblem } from '../api/errors';
+import { saveBlob } from '../common/download';
 import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { useFields } from '../fields/queries';
 import type { FieldDto } from '../fields/schema';
 import { conditionKind, EVERYONE, toSearch, type MemberSearch, type SearchValues } from './search';
+import { exportMembers, membersKeys, searchMembers } from './api';
 import type { Member } from './profile';
 import './members.css';
 
@@ -29,10 +29,9 @@ export function MembersPage() {
   const [exporting, setExporting] = useState<string>();
 
   const results = useInfiniteQuery({
-    queryKey: ['members', 'search', search],
+    queryKey: membersKeys.search(search),
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      call(api.POST('/members/search', { body: { ...search, after: pageParam, limit: PAGE } })),
+    queryFn: ({ pageParam }) => searchMembers({ ...search, after: pageParam, limit: PAGE }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = results.data?.pages.flatMap((p) => p.items) ?? [];
@@ -42,17 +41,7 @@ export function MembersPage() {
   async function exportAs(format: 'csv' | 'xlsx') {
     setExporting(format);
     try {
-      const path = format === 'csv' ? '/members/export.csv' : '/members/export.xlsx';
-      const { data, error, response } = await api.POST(path, { body: search, parseAs: 'blob' });
-      if (error !== undefined || !response.ok || !data) throw ApiProblem.from(response.status, error as never);
-      const url = URL.createObjectURL(data as Blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `members.${format}`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await exportMembers(format, search), `members.${format}`);
     } catch (err) {
       void message.error(errorText(t, err));
     } finally {
