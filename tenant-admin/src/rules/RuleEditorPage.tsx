@@ -1,8 +1,9 @@
 // One trigger's rule: template form -> generated Rhai -> editor with inline compile errors ->
-// draft -> simulation -> publish, and the versions with a diff and rollback.
+// draft -> simulation -> publish, and the versions with a diff and rollback. The panels and
+// dialogs are in this folder, one file each.
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { Alert, App, Breadcrumb, Button, Card, Form, Input, Modal, Result, Space, Spin, Tag, Typography } from 'antd';
+import { Alert, App, Breadcrumb, Button, Card, Form, Result, Space, Spin, Tag, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -23,6 +24,8 @@ import {
   saveRuleDraft,
 } from './api';
 import { publishFailure, type PublishFailure } from './problems';
+import { PublishModal } from './PublishModal';
+import { PublishProblem } from './PublishProblem';
 import { useTriggerName } from './RulesPage';
 import { ScriptEditor } from './ScriptEditor';
 import { SimulationPanel } from './SimulationPanel';
@@ -133,8 +136,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   });
 
   const publish = useMutation({
-    mutationFn: (note: string) =>
-      publishRule(trigger, { ...scriptBody(), note }),
+    mutationFn: (note: string) => publishRule(trigger, { ...scriptBody(), note }),
     onSuccess: (v) => {
       setPublishing(false);
       setPublished(undefined);
@@ -324,83 +326,4 @@ function showTemplateErrors(t: TFunction, form: ReturnType<typeof Form.useForm<F
   form.setFields(fields as Parameters<typeof form.setFields>[0]);
   if (fields.length === 0) return errorText(t, err) + (rest.length ? `: ${rest.join('; ')}` : '');
   return rest.length ? rest.join('; ') : t('rules.fixForm');
-}
-
-function PublishProblem({ failure }: { failure: PublishFailure }) {
-  const { t } = useTranslation();
-  if (failure.kind === 'needs_feature') {
-    return (
-      <Alert
-        type="warning"
-        showIcon
-        role="alert"
-        data-testid="rule-publish-402"
-        style={{ marginBottom: 12 }}
-        message={t('rules.needsFeatureTitle')}
-        description={
-          <>
-            <p>{t('rules.needsFeature', { feature: failure.feature, plans: failure.plans.join(', ') || '—' })}</p>
-            <Space wrap>
-              <Link to="/plan">{t('rules.seePlans')}</Link>
-            </Space>
-          </>
-        }
-      />
-    );
-  }
-  if (failure.kind === 'limit') {
-    return (
-      <Alert
-        type="warning"
-        showIcon
-        role="alert"
-        style={{ marginBottom: 12 }}
-        message={t('rules.limitTitle')}
-        description={
-          <>
-            <p>{t('rules.limit', { plans: failure.plans.join(', ') || '—' })}</p>
-            <Link to="/plan">{t('rules.seePlans')}</Link>
-          </>
-        }
-      />
-    );
-  }
-  if (failure.kind === 'compile') {
-    return (
-      <Alert
-        type="error"
-        showIcon
-        role="alert"
-        data-testid="rule-publish-422"
-        style={{ marginBottom: 12 }}
-        message={t('rules.publishCompileTitle')}
-        description={failureText(failure.failure)}
-      />
-    );
-  }
-  return null;
-}
-
-function PublishModal(props: { trigger: string; loading: boolean; onCancel: () => void; onPublish: (note: string) => void }) {
-  const { t } = useTranslation();
-  const [note, setNote] = useState('');
-  return (
-    <Modal
-      open
-      title={t('rules.publishTitle', { trigger: props.trigger })}
-      okText={t('rules.publish')}
-      cancelText={t('common.cancel')}
-      confirmLoading={props.loading}
-      onCancel={props.onCancel}
-      onOk={() => props.onPublish(note.trim())}
-      okButtonProps={{ 'data-testid': 'rule-publish-confirm' } as Record<`data-${string}`, string>}
-    >
-      <Typography.Paragraph>{t('rules.publishConfirm')}</Typography.Paragraph>
-      <Form layout="vertical">
-        <Form.Item label={t('rules.note')} extra={t('rules.noteHelp')}>
-          <Input.TextArea rows={2} maxLength={500} value={note} onChange={(e) => setNote(e.target.value)} />
-        </Form.Item>
-      </Form>
-    </Modal>
-  );
 }
