@@ -7,7 +7,7 @@ import { Link } from 'react-router';
 import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { useFields } from '../fields/queries';
-import { fetchImport, membersKeys, startImport as uploadImport } from './api';
+import { fetchImport, membersKeys, startImport } from './api';
 import { csvHeader, guessTarget, xlsxHeader } from './importFile';
 
 type ImportView = Schemas['ImportView'];
@@ -15,10 +15,6 @@ type Mode = Schemas['ImportMode'];
 type Format = Schemas['FileFormat'];
 
 const BUILTIN_TARGETS = ['name', 'phone', 'email', 'gender', 'birthday', 'join_date', 'home_store', 'tags', 'notes', 'card_number'] as const;
-
-function startImport(file: File, format: Format, mode: Mode, mapping: Record<string, string>): Promise<ImportView> {
-  return uploadImport(file, { format, mode, mapping: JSON.stringify(mapping) });
-}
 
 /** Polls an import until it is no longer running. */
 function useImport(id: string | undefined) {
@@ -78,7 +74,7 @@ export function ImportPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const started = await startImport(file, format, m, headers ? effective : {});
+      const started = await startImport(file, { format, mode: m, mapping: JSON.stringify(headers ? effective : {}) });
       if (m === 'dry_run') {
         setCommitId(undefined);
         setDryId(started.id);
