@@ -3,10 +3,11 @@ import { Alert, App, Button, Form, Input, Modal, Popconfirm, Select, Table, Tag,
 import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
+import { apiKeysKeys, createApiKey, fetchApiKeys, revokeApiKey } from './api';
 import { roleLabel, useRoles } from '../roles/queries';
 
 type ApiKey = Schemas['ApiKeyView'];
@@ -16,15 +17,15 @@ export function ApiKeysPage() {
   const { me } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
-  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => call(api.GET('/api-keys')) });
+  const keys = useQuery({ queryKey: apiKeysKeys.list(), queryFn: fetchApiKeys });
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<string>();
   const tz = me?.tenant.time_zone;
 
   const revoke = useMutation({
-    mutationFn: (id: string) => call(api.DELETE('/api-keys/{id}', { params: { path: { id } } })),
+    mutationFn: revokeApiKey,
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['api-keys'] });
+      void qc.invalidateQueries({ queryKey: apiKeysKeys.all });
       void message.success(t('apiKeys.revoked'));
     },
     onError: (err) => void message.error(errorText(t, err)),
@@ -128,9 +129,9 @@ function CreateKeyModal({ onClose, onCreated }: { onClose: () => void; onCreated
   const qc = useQueryClient();
   const roles = useRoles();
   const create = useMutation({
-    mutationFn: (v: NewKeyForm) => call(api.POST('/api-keys', { body: { name: v.name.trim(), role: v.role } })),
+    mutationFn: (v: NewKeyForm) => createApiKey({ name: v.name.trim(), role: v.role }),
     onSuccess: (created) => {
-      void qc.invalidateQueries({ queryKey: ['api-keys'] });
+      void qc.invalidateQueries({ queryKey: apiKeysKeys.all });
       onCreated(created.key);
     },
     onError: (err) => setError(applyServerErrors(t, form, err, ['name', 'role'])),

@@ -54,3 +54,17 @@ export async function call<T>(
   }
   return data as T;
 }
+
+/**
+ * Unwraps a file download (`parseAs: 'blob'`): the file, or an [`ApiProblem`] thrown with the
+ * server's error body.
+ */
+export async function callBlob(
+  promise: Promise<{ data?: unknown; error?: unknown; response: Response }>,
+): Promise<Blob> {
+  const { data, error, response } = await promise;
+  if (error !== undefined || !response.ok || !data) {
+    throw ApiProblem.from(response.status, error as Partial<Problem> | undefined);
+  }
+  return data as Blob;
+}

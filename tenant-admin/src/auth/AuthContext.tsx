@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, call, setUnauthorizedHandler, type Schemas } from '../api/client';
+import { setUnauthorizedHandler, type Schemas } from '../api/client';
+import { fetchMe, logout as endSession, sessionKeys } from './api';
 import { clearToken, getToken, setToken } from './token';
 import { can } from '../layout/nav';
 
@@ -23,8 +24,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   // The token lives in state too, so logging in or out re-renders who we are.
   const [token, setTokenState] = useState<string | null>(getToken);
   const meQuery = useQuery({
-    queryKey: ['me', token],
-    queryFn: () => call(api.GET('/me')),
+    queryKey: sessionKeys.me(token),
+    queryFn: fetchMe,
     enabled: token !== null,
     retry: false,
     staleTime: 60_000,
@@ -41,7 +42,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const loggedIn = useCallback(
     async (t: string) => {
       setToken(t);
-      await qc.fetchQuery({ queryKey: ['me', t], queryFn: () => call(api.GET('/me')) });
+      await qc.fetchQuery({ queryKey: sessionKeys.me(t), queryFn: fetchMe });
       setTokenState(t);
     },
     [qc],
@@ -49,7 +50,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const logout = useCallback(async () => {
     try {
-      await call(api.POST('/auth/logout'));
+      await endSession();
     } catch {
       // The session may already be gone; we forget it either way.
     }

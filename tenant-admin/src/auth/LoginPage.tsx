@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
-import { api, call } from '../api/client';
 import { applyServerErrors } from '../common/forms';
 import { LanguageSwitch } from '../layout/LanguageSwitch';
+import { login } from './api';
 import { useAuth } from './AuthContext';
 import { lastTenant, rememberTenant } from './token';
 
@@ -30,11 +30,7 @@ export function LoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const session = await call(
-        api.POST('/auth/login', {
-          body: { tenant: values.tenant.trim(), email: values.email.trim(), password: values.password },
-        }),
-      );
+      const session = await login({ tenant: values.tenant.trim(), email: values.email.trim(), password: values.password });
       rememberTenant(values.tenant.trim());
       await loggedIn(session.token);
       navigate(from, { replace: true });

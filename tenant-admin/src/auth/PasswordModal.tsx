@@ -2,8 +2,8 @@ import { useState } from 'react';
 import { App, Form, Input, Modal, Typography } from 'antd';
 import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../api/client';
 import { applyServerErrors } from '../common/forms';
+import { changePassword } from './api';
 
 interface PasswordForm {
   current_password: string;
@@ -19,7 +19,7 @@ export function PasswordModal({ onClose }: { onClose: () => void }) {
   const [error, setError] = useState<string>();
   const change = useMutation({
     mutationFn: (v: PasswordForm) =>
-      call(api.POST('/auth/password', { body: { current_password: v.current_password, new_password: v.new_password } })),
+      changePassword({ current_password: v.current_password, new_password: v.new_password }),
     onSuccess: () => {
       void message.success(t('password.changed'));
       onClose();

@@ -5,10 +5,10 @@ import { Alert, Card, Col, Row, Statistic, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
+import { dashboardKeys, fetchDashboard } from './api';
 import { EChart } from '../tiers/EChart';
 import { change, lineSeries, SERIES, type SeriesKey } from './series';
 
@@ -22,8 +22,8 @@ export function DashboardPage() {
   const { t, i18n } = useTranslation();
   const { me } = useAuth();
   const q = useQuery({
-    queryKey: ['dashboard'],
-    queryFn: () => call(api.GET('/dashboard')),
+    queryKey: dashboardKeys.overview(),
+    queryFn: fetchDashboard,
     refetchInterval: 60_000,
   });
   const d = q.data;

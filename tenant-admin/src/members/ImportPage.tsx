@@ -4,10 +4,10 @@ import { InboxOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, call, type Schemas } from '../api/client';
-import { ApiProblem } from '../api/errors';
+import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { useFields } from '../fields/queries';
+import { fetchImport, membersKeys, startImport } from './api';
 import { csvHeader, guessTarget, xlsxHeader } from './importFile';
 
 type ImportView = Schemas['ImportView'];
@@ -16,22 +16,11 @@ type Format = Schemas['FileFormat'];
 
 const BUILTIN_TARGETS = ['name', 'phone', 'email', 'gender', 'birthday', 'join_date', 'home_store', 'tags', 'notes', 'card_number'] as const;
 
-async function startImport(file: File, format: Format, mode: Mode, mapping: Record<string, string>): Promise<ImportView> {
-  const { data, error, response } = await api.POST('/members/imports', {
-    params: { query: { format, mode, mapping: JSON.stringify(mapping) } },
-    body: file as unknown as string,
-    bodySerializer: (b: unknown) => b as BodyInit,
-    headers: { 'content-type': 'application/octet-stream' },
-  });
-  if (error !== undefined || !response.ok || !data) throw ApiProblem.from(response.status, error as never);
-  return data;
-}
-
 /** Polls an import until it is no longer running. */
 function useImport(id: string | undefined) {
   return useQuery({
-    queryKey: ['member-imports', id],
-    queryFn: () => call(api.GET('/members/imports/{id}', { params: { path: { id: id! } } })),
+    queryKey: membersKeys.import(id),
+    queryFn: () => fetchImport(id!),
     enabled: id !== undefined,
     refetchInterval: (q) => (q.state.data?.status === 'running' || !q.state.data ? 1000 : false),
   });
@@ -85,12 +74,12 @@ export function ImportPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const started = await startImport(file, format, m, headers ? effective : {});
+      const started = await startImport(file, { format, mode: m, mapping: JSON.stringify(headers ? effective : {}) });
       if (m === 'dry_run') {
         setCommitId(undefined);
         setDryId(started.id);
       } else setCommitId(started.id);
-      qc.setQueryData(['member-imports', started.id], started);
+      qc.setQueryData(membersKeys.import(started.id), started);
     } catch (err) {
       setError(errorText(t, err));
     } finally {
@@ -99,7 +88,7 @@ export function ImportPage() {
   }
 
   useEffect(() => {
-    if (commit.data && commit.data.status !== 'running') void qc.invalidateQueries({ queryKey: ['members', 'search'] });
+    if (commit.data && commit.data.status !== 'running') void qc.invalidateQueries({ queryKey: membersKeys.searches() });
   }, [commit.data, qc]);
 
   // Explicit choices, else a guess from the column's name (made again once the fields load).

@@ -1,16 +1,18 @@
+// Member search: every filter the API offers, keyset pages, sorting, export.
 import { useMemo, useState } from 'react';
-import { Alert, App, Button, Col, Collapse, Form, Input, InputNumber, Row, Select, Space, Switch, Table, Tag, Typography } from 'antd';
-import { DownloadOutlined, MinusCircleOutlined, PlusOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Col, Collapse, Form, Input, Row, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { DownloadOutlined, PlusOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
-import { api, call } from '../api/client';
-import { ApiProblem } from '../api/errors';
+import { saveBlob } from '../common/download';
 import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { useFields } from '../fields/queries';
 import type { FieldDto } from '../fields/schema';
-import { conditionKind, EVERYONE, toSearch, type MemberSearch, type SearchValues } from './search';
+import { exportMembers, membersKeys, searchMembers } from './api';
+import { CustomConditionRow } from './CustomConditionRow';
+import { EVERYONE, toSearch, type MemberSearch, type SearchValues } from './search';
 import type { Member } from './profile';
 import './members.css';
 
@@ -29,10 +31,9 @@ export function MembersPage() {
   const [exporting, setExporting] = useState<string>();
 
   const results = useInfiniteQuery({
-    queryKey: ['members', 'search', search],
+    queryKey: membersKeys.search(search),
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      call(api.POST('/members/search', { body: { ...search, after: pageParam, limit: PAGE } })),
+    queryFn: ({ pageParam }) => searchMembers({ ...search, after: pageParam, limit: PAGE }),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = results.data?.pages.flatMap((p) => p.items) ?? [];
@@ -42,17 +43,7 @@ export function MembersPage() {
   async function exportAs(format: 'csv' | 'xlsx') {
     setExporting(format);
     try {
-      const path = format === 'csv' ? '/members/export.csv' : '/members/export.xlsx';
-      const { data, error, response } = await api.POST(path, { body: search, parseAs: 'blob' });
-      if (error !== undefined || !response.ok || !data) throw ApiProblem.from(response.status, error as never);
-      const url = URL.createObjectURL(data as Blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `members.${format}`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(await exportMembers(format, search), `members.${format}`);
     } catch (err) {
       void message.error(errorText(t, err));
     } finally {
@@ -234,93 +225,5 @@ export function MembersPage() {
         )}
       </div>
     </>
-  );
-}
-
-function CustomConditionRow({
-  name,
-  fields,
-  label,
-  onRemove,
-}: {
-  name: number;
-  fields: readonly FieldDto[];
-  label: (f: FieldDto) => string;
-  onRemove: () => void;
-}) {
-  const { t, i18n } = useTranslation();
-  const form = Form.useFormInstance<SearchValues>();
-  const key = Form.useWatch(['custom', name, 'field'], form) as string | undefined;
-  const field = fields.find((f) => f.key === key);
-  const kind = conditionKind(field);
-  const optionLabel = (l: { 'zh-CN': string; en: string }) => (i18n.language === 'en' ? l.en || l['zh-CN'] : l['zh-CN'] || l.en);
-  return (
-    <Row gutter={8} align="bottom" className="custom-condition">
-      <Col xs={24} sm={8}>
-        <Form.Item name={[name, 'field']} label={t('members.customField')}>
-          <Select options={fields.map((f) => ({ value: f.key, label: label(f) }))} />
-        </Form.Item>
-      </Col>
-      {kind === 'number' && (
-        <>
-          <Col xs={10} sm={6}>
-            <Form.Item name={[name, 'min']} label={t('members.min')}>
-              <InputNumber style={{ width: '100%' }} />
-            </Form.Item>
-          </Col>
-          <Col xs={10} sm={6}>
-            <Form.Item name={[name, 'max']} label={t('members.max')}>
-              <InputNumber style={{ width: '100%' }} />
-            </Form.Item>
-          </Col>
-        </>
-      )}
-      {kind === 'date' && (
-        <>
-          <Col xs={10} sm={6}>
-            <Form.Item name={[name, 'from']} label={t('members.from')}>
-              <Input type="date" />
-            </Form.Item>
-          </Col>
-          <Col xs={10} sm={6}>
-            <Form.Item name={[name, 'to']} label={t('members.to')}>
-              <Input type="date" />
-            </Form.Item>
-          </Col>
-        </>
-      )}
-      {kind === 'bool' && (
-        <Col xs={20} sm={12}>
-          <Form.Item name={[name, 'eq']} label={t('members.equals')}>
-            <Select
-              allowClear
-              options={[
-                { value: 'true', label: t('members.yes') },
-                { value: 'false', label: t('members.no') },
-              ]}
-            />
-          </Form.Item>
-        </Col>
-      )}
-      {kind === 'select' && (
-        <Col xs={20} sm={12}>
-          <Form.Item name={[name, 'eq']} label={t('members.equals')}>
-            <Select allowClear options={(field?.options ?? []).map((o) => ({ value: o.value, label: optionLabel(o.label) }))} />
-          </Form.Item>
-        </Col>
-      )}
-      {kind === 'text' && (
-        <Col xs={20} sm={12}>
-          <Form.Item name={[name, 'eq']} label={t('members.equals')}>
-            <Input />
-          </Form.Item>
-        </Col>
-      )}
-      <Col xs={4} sm={4}>
-        <Form.Item>
-          <Button type="text" icon={<MinusCircleOutlined />} onClick={onRemove} aria-label={t('members.removeCondition')} />
-        </Form.Item>
-      </Col>
-    </Row>
   );
 }

@@ -3,10 +3,10 @@ import { Alert, App, Button, Card, Form, Space, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
-import { api, call } from '../api/client';
 import { CustomForm, type CustomFormHandle } from '../fields/CustomForm';
 import { useFields } from '../fields/queries';
 import { cleanValues, type ErrorTree } from '../fields/schema';
+import { membersKeys, registerMember } from './api';
 import { memberProblems } from './errors';
 import { newMemberBody, PROFILE_ITEMS, ProfileItems, type ProfileValues } from './profile';
 
@@ -24,9 +24,9 @@ export function RegisterMemberPage() {
   const [error, setError] = useState<string>();
 
   const create = useMutation({
-    mutationFn: (v: ProfileValues) => call(api.POST('/members', { body: newMemberBody(v, cleanValues(custom)) })),
+    mutationFn: (v: ProfileValues) => registerMember(newMemberBody(v, cleanValues(custom))),
     onSuccess: (m) => {
-      void qc.invalidateQueries({ queryKey: ['members'] });
+      void qc.invalidateQueries({ queryKey: membersKeys.all });
       void message.success(t('members.registered', { card: m.card_number ?? '' }));
       navigate(`/members/${m.id}`);
     },

@@ -1,7 +1,8 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, call, setOpsUnauthorizedHandler, type Schemas } from '../api/client';
+import { setOpsUnauthorizedHandler, type Schemas } from '../api/client';
 import { clearOpsToken, getOpsToken, setOpsToken } from '../auth/token';
+import { fetchOperator, opsKeys, opsLogout } from './api';
 
 export type Operator = Schemas['OperatorView'];
 
@@ -19,8 +20,8 @@ export function OpsAuthProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const [token, setTokenState] = useState<string | null>(getOpsToken);
   const me = useQuery({
-    queryKey: ['ops', 'me', token],
-    queryFn: () => call(api.GET('/ops/me')),
+    queryKey: opsKeys.me(token),
+    queryFn: fetchOperator,
     enabled: token !== null,
     retry: false,
     staleTime: 60_000,
@@ -29,14 +30,14 @@ export function OpsAuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     setOpsUnauthorizedHandler(() => {
       setTokenState(null);
-      qc.removeQueries({ queryKey: ['ops'] });
+      qc.removeQueries({ queryKey: opsKeys.all });
     });
   }, [qc]);
 
   const loggedIn = useCallback(
     async (t: string) => {
       setOpsToken(t);
-      await qc.fetchQuery({ queryKey: ['ops', 'me', t], queryFn: () => call(api.GET('/ops/me')) });
+      await qc.fetchQuery({ queryKey: opsKeys.me(t), queryFn: fetchOperator });
       setTokenState(t);
     },
     [qc],
@@ -44,13 +45,13 @@ export function OpsAuthProvider({ children }: { children: ReactNode }) {
 
   const logout = useCallback(async () => {
     try {
-      await call(api.POST('/ops/logout'));
+      await opsLogout();
     } catch {
       // Already gone; forget it either way.
     }
     clearOpsToken();
     setTokenState(null);
-    qc.removeQueries({ queryKey: ['ops'] });
+    qc.removeQueries({ queryKey: opsKeys.all });
   }, [qc]);
 
   const operator = token ? me.data : undefined;

@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useNavigate } from 'react-router';
-import { api, call } from '../api/client';
 import { applyServerErrors } from '../common/forms';
 import { LanguageSwitch } from '../layout/LanguageSwitch';
+import { opsLogin } from './api';
 import { useOpsAuth } from './OpsAuth';
 
 interface LoginForm {
@@ -25,7 +25,7 @@ export function OpsLoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const s = await call(api.POST('/ops/login', { body: { email: v.email.trim(), password: v.password } }));
+      const s = await opsLogin({ email: v.email.trim(), password: v.password });
       await loggedIn(s.token);
       navigate('/ops', { replace: true });
     } catch (err) {

@@ -3,15 +3,16 @@ import { App, Button, Form, Input, InputNumber, Modal, Select, Space, Switch, Ta
 import { MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
+import { createOpsPlan, fetchOpsPlans, opsKeys, updateOpsPlan } from './api';
 import { formatMoney, mapToRows, rowsToMap } from './format';
 
 type Plan = Schemas['PlanView'];
 
 export function OpsPlansPage() {
   const { t, i18n } = useTranslation();
-  const plans = useQuery({ queryKey: ['ops', 'plans'], queryFn: () => call(api.GET('/ops/plans')) });
+  const plans = useQuery({ queryKey: opsKeys.plans(), queryFn: fetchOpsPlans });
   const [editing, setEditing] = useState<Plan | 'new'>();
   return (
     <>
@@ -116,11 +117,11 @@ function PlanEditor({ plan, onClose }: { plan?: Plan; onClose: () => void }) {
         archived: v.archived,
       };
       return plan
-        ? call(api.PUT('/ops/plans/{code}', { params: { path: { code: plan.code } }, body }))
-        : call(api.POST('/ops/plans', { body: { ...body, code: v.code } }));
+        ? updateOpsPlan(plan.code, body)
+        : createOpsPlan({ ...body, code: v.code });
     },
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['ops'] });
+      void qc.invalidateQueries({ queryKey: opsKeys.all });
       void message.success(t('common.saved'));
       onClose();
     },

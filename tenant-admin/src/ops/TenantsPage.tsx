@@ -2,9 +2,10 @@ import { useState } from 'react';
 import { App, Button, Form, Input, InputNumber, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
+import { extendTrial, fetchOpsPlans, fetchOpsTenants, opsKeys, resumeTenant, setTenantPlan, suspendTenant } from './api';
 
 type Summary = Schemas['TenantSummary'];
 type Action = { kind: 'plan' | 'suspend' | 'resume' | 'trial'; tenant: Summary };
@@ -18,11 +19,10 @@ export function OpsTenantsPage() {
   const [plan, setPlan] = useState<string>();
   const [status, setStatus] = useState<string>();
   const [action, setAction] = useState<Action>();
-  const plans = useQuery({ queryKey: ['ops', 'plans'], queryFn: () => call(api.GET('/ops/plans')) });
+  const plans = useQuery({ queryKey: opsKeys.plans(), queryFn: fetchOpsPlans });
   const tenants = useQuery({
-    queryKey: ['ops', 'tenants', q, plan, status],
-    queryFn: () =>
-      call(api.GET('/ops/tenants', { params: { query: { q: q || undefined, plan, status, limit: 200 } } })),
+    queryKey: opsKeys.tenants(q, plan, status),
+    queryFn: () => fetchOpsTenants({ q: q || undefined, plan, status, limit: 200 }),
   });
   const planOptions = (plans.data ?? []).map((p) => ({ value: p.code, label: `${p.name} (${p.code})` }));
 
@@ -181,22 +181,21 @@ function ActionModal({
   const [form] = Form.useForm<ActionForm>();
   const [error, setError] = useState<string>();
   const id = action.tenant.tenant.id;
-  const path = { params: { path: { id } } };
   const run = useMutation({
     mutationFn: (v: ActionForm) => {
       switch (action.kind) {
         case 'plan':
-          return call(api.POST('/ops/tenants/{id}/plan', { ...path, body: { plan: v.plan ?? '' } }));
+          return setTenantPlan(id, v.plan ?? '');
         case 'suspend':
-          return call(api.POST('/ops/tenants/{id}/suspend', { ...path, body: { reason: v.reason ?? '' } }));
+          return suspendTenant(id, v.reason ?? '');
         case 'resume':
-          return call(api.POST('/ops/tenants/{id}/resume', path));
+          return resumeTenant(id);
         case 'trial':
-          return call(api.POST('/ops/tenants/{id}/extend-trial', { ...path, body: { days: v.days ?? 0 } }));
+          return extendTrial(id, v.days ?? 0);
       }
     },
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['ops'] });
+      void qc.invalidateQueries({ queryKey: opsKeys.all });
       void message.success(t('common.saved'));
       onClose();
     },

@@ -1,15 +1,16 @@
 import { Alert, Card, Col, Empty, Row, Statistic, Table, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
+import { fetchOpsTotals, opsKeys } from './api';
 import { BarChart } from './BarChart';
 
 type Count = Schemas['TenantCount'];
 
 export function OpsTotalsPage() {
   const { t } = useTranslation();
-  const totals = useQuery({ queryKey: ['ops', 'totals'], queryFn: () => call(api.GET('/ops/totals')) });
+  const totals = useQuery({ queryKey: opsKeys.totals(), queryFn: fetchOpsTotals });
   if (totals.isError) return <Alert type="error" showIcon message={errorText(t, totals.error)} />;
   const d = totals.data;
   const sum = (pred: (c: Count) => boolean) => (d?.tenants ?? []).filter(pred).reduce((n, c) => n + c.tenants, 0);

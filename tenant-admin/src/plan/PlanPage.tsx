@@ -2,10 +2,12 @@ import { Alert, App, Button, Card, Col, Descriptions, Progress, Row, Table, Tag,
 import { CheckOutlined, CloseOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
+import { sessionKeys } from '../auth/api';
+import { changePlan, fetchInvoices, fetchMyPlan, fetchPlans, planKeys } from './api';
 import { formatMoney, usagePercent } from '../ops/format';
 
 type Usage = Schemas['UsageView'];
@@ -18,14 +20,14 @@ export function PlanPage() {
   const { can, me } = useAuth();
   const { message, modal } = App.useApp();
   const qc = useQueryClient();
-  const mine = useQuery({ queryKey: ['plan'], queryFn: () => call(api.GET('/plan')) });
-  const catalogue = useQuery({ queryKey: ['plans'], queryFn: () => call(api.GET('/plans')) });
-  const invoices = useQuery({ queryKey: ['invoices'], queryFn: () => call(api.GET('/invoices')) });
+  const mine = useQuery({ queryKey: planKeys.mine(), queryFn: fetchMyPlan });
+  const catalogue = useQuery({ queryKey: planKeys.catalogue(), queryFn: fetchPlans });
+  const invoices = useQuery({ queryKey: planKeys.invoices(), queryFn: fetchInvoices });
   const change = useMutation({
-    mutationFn: (plan: string) => call(api.POST('/plan', { body: { plan } })),
+    mutationFn: changePlan,
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['plan'] });
-      void qc.invalidateQueries({ queryKey: ['me'] });
+      void qc.invalidateQueries({ queryKey: planKeys.mine() });
+      void qc.invalidateQueries({ queryKey: sessionKeys.all });
       void message.success(t('plan.changed'));
     },
     onError: (err) => void modal.error({ title: t('plan.changeFailed'), content: errorText(t, err) }),

@@ -3,9 +3,9 @@ import { useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Col, Form, InputNumber, Radio, Row, Select, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
+import { fetchPointSettings, pointsKeys, savePointSettings } from './api';
 import { currencyDigits } from './reasons';
 import { formToSettings, SETTINGS_ALIAS, SETTINGS_ITEMS, settingsToForm, type SettingsForm } from './settings';
 
@@ -19,14 +19,14 @@ export function PointSettingsPage() {
   const currency = me?.tenant.currency ?? 'CNY';
   const digits = currencyDigits(currency);
   const mayChange = can('settings:manage');
-  const settings = useQuery({ queryKey: ['points', 'settings'], queryFn: () => call(api.GET('/points/settings')) });
+  const settings = useQuery({ queryKey: pointsKeys.settings(), queryFn: fetchPointSettings });
   useEffect(() => {
     if (settings.data) form.setFieldsValue(settingsToForm(settings.data, digits));
   }, [settings.data, form, digits]);
   const save = useMutation({
-    mutationFn: (v: SettingsForm) => call(api.PUT('/points/settings', { body: formToSettings(v, digits) })),
+    mutationFn: (v: SettingsForm) => savePointSettings(formToSettings(v, digits)),
     onSuccess: (d) => {
-      qc.setQueryData(['points', 'settings'], d);
+      qc.setQueryData(pointsKeys.settings(), d);
       void message.success(t('common.saved'));
     },
     onError: (err) => setError(applyServerErrors(t, form, err, SETTINGS_ITEMS, SETTINGS_ALIAS)),

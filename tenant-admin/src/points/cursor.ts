@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react';
+import { ApiProblem } from '../api/errors';
 
 /**
  * Page-by-page navigation over an API that pages with a `before` cursor: keeps the cursors
@@ -20,4 +21,12 @@ export function newIdempotencyKey(prefix: string): string {
       ? crypto.randomUUID()
       : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
   return `${prefix}-${rnd}`;
+}
+
+/**
+ * The server refused the write and wrote nothing (4xx other than a conflict): a corrected
+ * form is a new attempt, with a new idempotency key.
+ */
+export function refused(err: unknown): boolean {
+  return err instanceof ApiProblem && err.status >= 400 && err.status < 500 && err.status !== 409;
 }

@@ -4,13 +4,13 @@ import type { FormInstance } from 'antd';
 import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router';
-import { call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { applyServerErrors } from '../common/forms';
 import { CustomForm, type CustomFormHandle } from '../fields/CustomForm';
 import { cleanValues, type ErrorTree } from '../fields/schema';
 import { memberProblems } from '../members/errors';
 import { GENDERS } from '../members/profile';
-import { portalApi } from './client';
+import { portalLogin, portalRegister, portalResetPassword, sendPortalCode } from './api';
 import { usePortal, usePortalForm } from './PortalRoutes';
 
 type Purpose = Schemas['CodePurpose'];
@@ -25,7 +25,7 @@ export function SendCode({ form, purpose }: { form: FormInstance; purpose: Purpo
   useEffect(() => () => clearInterval(timer.current), []);
   const send = useMutation({
     mutationFn: (phone: string) =>
-      call(portalApi.POST('/portal/{tenant}/codes', { params: { path: { tenant: slug } }, body: { phone, purpose } })),
+      sendPortalCode(slug, { phone, purpose }),
     onSuccess: () => {
       void message.success(t('portal.codeSent'));
       setWait(60);
@@ -63,7 +63,7 @@ export function LoginPage() {
   const notice = (location.state as { notice?: string } | null)?.notice;
   const login = useMutation({
     mutationFn: (v: { login: string; password: string }) =>
-      call(portalApi.POST('/portal/{tenant}/login', { params: { path: { tenant: slug } }, body: { login: v.login.trim(), password: v.password } })),
+      portalLogin(slug, { login: v.login.trim(), password: v.password }),
     onSuccess: (s) => {
       signIn(s.token);
       navigate(`/m/${slug}`, { replace: true });
@@ -120,7 +120,7 @@ export function RegisterPage() {
       if (v.email?.trim()) profile.email = v.email.trim();
       if (v.gender) profile.gender = v.gender;
       if (v.birthday) profile.birthday = v.birthday;
-      return call(portalApi.POST('/portal/{tenant}/register', { params: { path: { tenant: slug } }, body: { profile, code: v.code.trim(), password: v.password } }));
+      return portalRegister(slug, { profile, code: v.code.trim(), password: v.password });
     },
     onSuccess: (s) => {
       signIn(s.token);
@@ -219,7 +219,7 @@ export function ResetPage() {
   const [error, setError] = useState<string>();
   const reset = useMutation({
     mutationFn: (v: ResetValues) =>
-      call(portalApi.POST('/portal/{tenant}/password-reset', { params: { path: { tenant: slug } }, body: { phone: v.phone.trim(), code: v.code.trim(), new_password: v.new_password } })),
+      portalResetPassword(slug, { phone: v.phone.trim(), code: v.code.trim(), new_password: v.new_password }),
     onSuccess: () => navigate(`/m/${slug}/login`, { state: { notice: t('portal.reset.done') } }),
     onError: (err) => setError(applyServerErrors(t, form, err, ['phone', 'code', 'new_password'])),
   });

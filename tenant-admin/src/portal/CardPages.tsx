@@ -5,18 +5,17 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useTranslation } from 'react-i18next';
 import { QRCodeSVG } from 'qrcode.react';
 import JsBarcode from 'jsbarcode';
-import { call } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
-import { portalApi } from './client';
+import { fetchPortalEntries, fetchPortalPoints, portalCheckIn, portalKeys } from './api';
 import { usePortal, usePortalMe } from './PortalRoutes';
 import { PortalTier } from '../tiers/PortalTier';
 
 function usePoints() {
   const { slug, token } = usePortal();
   return useQuery({
-    queryKey: ['portal', slug, 'points', token],
-    queryFn: () => call(portalApi.GET('/portal/{tenant}/me/points', { params: { path: { tenant: slug } } })),
+    queryKey: portalKeys.points(slug, token),
+    queryFn: () => fetchPortalPoints(slug),
     enabled: token !== null,
   });
 }
@@ -43,10 +42,10 @@ export function CardPage() {
   const me = usePortalMe();
   const points = usePoints();
   const checkIn = useMutation({
-    mutationFn: () => call(portalApi.POST('/portal/{tenant}/me/check-in', { params: { path: { tenant: slug } } })),
+    mutationFn: () => portalCheckIn(slug),
     onSuccess: (r) => {
-      void qc.invalidateQueries({ queryKey: ['portal', slug, 'points'] });
-      void qc.invalidateQueries({ queryKey: ['portal', slug, 'entries'] });
+      void qc.invalidateQueries({ queryKey: portalKeys.allPoints(slug) });
+      void qc.invalidateQueries({ queryKey: portalKeys.allEntries(slug) });
       void message.success(r.already ? t('portal.checkIn.already') : t('portal.checkIn.done', { points: r.points, streak: r.streak }));
     },
     onError: (err) => void message.error(errorText(t, err)),
@@ -89,10 +88,10 @@ export function PointsPage() {
   const { slug, token } = usePortal();
   const points = usePoints();
   const entries = useInfiniteQuery({
-    queryKey: ['portal', slug, 'entries', token],
+    queryKey: portalKeys.entries(slug, token),
     initialPageParam: undefined as number | undefined,
     queryFn: ({ pageParam }) =>
-      call(portalApi.GET('/portal/{tenant}/me/points/entries', { params: { path: { tenant: slug }, query: { before: pageParam } } })),
+      fetchPortalEntries(slug, pageParam),
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
   const rows = entries.data?.pages.flatMap((p) => p.items) ?? [];

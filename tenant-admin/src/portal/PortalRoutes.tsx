@@ -4,11 +4,11 @@ import { IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined } from '@ant
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
-import { call } from '../api/client';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { LanguageSwitch } from '../layout/LanguageSwitch';
-import { clearMemberToken, getMemberToken, portalApi, setMemberToken, setSignedOutHandler } from './client';
+import { fetchPortalForm, fetchPortalMe, portalKeys } from './api';
+import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, RegisterPage, ResetPage } from './AuthPages';
 import { CardPage, PointsPage } from './CardPages';
 import { ProfilePage } from './ProfilePage';
@@ -32,8 +32,8 @@ export function usePortal(): PortalValue {
 /** The business's registration form (its name and custom fields). */
 export function usePortalForm(slug: string) {
   return useQuery({
-    queryKey: ['portal', slug, 'form'],
-    queryFn: () => call(portalApi.GET('/portal/{tenant}/form', { params: { path: { tenant: slug } } })),
+    queryKey: portalKeys.form(slug),
+    queryFn: () => fetchPortalForm(slug),
     staleTime: 60_000,
   });
 }
@@ -42,8 +42,8 @@ export function usePortalForm(slug: string) {
 export function usePortalMe() {
   const { slug, token } = usePortal();
   return useQuery({
-    queryKey: ['portal', slug, 'me', token],
-    queryFn: () => call(portalApi.GET('/portal/{tenant}/me', { params: { path: { tenant: slug } } })),
+    queryKey: portalKeys.me(slug, token),
+    queryFn: () => fetchPortalMe(slug),
     enabled: token !== null,
   });
 }
@@ -69,7 +69,7 @@ export default function PortalRoutes() {
   const signOut = useCallback(() => {
     clearMemberToken(slug);
     setToken(null);
-    qc.removeQueries({ queryKey: ['portal', slug] });
+    qc.removeQueries({ queryKey: portalKeys.business(slug) });
   }, [qc, slug]);
   const value = useMemo(() => ({ slug, token, signIn, signOut }), [slug, token, signIn, signOut]);
 

@@ -2,13 +2,13 @@ import { useMemo, useRef, useState } from 'react';
 import { Alert, App, Button, Form, Input, Select, Space, Spin, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { CustomForm, type CustomFormHandle } from '../fields/CustomForm';
 import { type ErrorTree } from '../fields/schema';
 import { memberProblems } from '../members/errors';
 import { GENDERS, type Member } from '../members/profile';
-import { portalApi } from './client';
+import { portalKeys, updatePortalMe } from './api';
 import { usePortal, usePortalForm, usePortalMe } from './PortalRoutes';
 import { SendCode } from './AuthPages';
 
@@ -63,10 +63,10 @@ function ProfileForm({ member }: { member: Member }) {
         if (JSON.stringify(a) !== JSON.stringify(b)) changed[k] = b === undefined ? null : b;
       }
       if (Object.keys(changed).length) body.custom = changed;
-      return call(portalApi.PATCH('/portal/{tenant}/me', { params: { path: { tenant: slug } }, body: body as Schemas['ProfileChange'] }));
+      return updatePortalMe(slug, body as Schemas['ProfileChange']);
     },
     onSuccess: (m) => {
-      qc.setQueryData(['portal', slug, 'me', token], m);
+      qc.setQueryData(portalKeys.me(slug, token), m);
       void message.success(t('common.saved'));
     },
     onError: (err) => {
@@ -141,9 +141,9 @@ function PhoneChange({ onDone }: { onDone: () => void }) {
   const [error, setError] = useState<string>();
   const save = useMutation({
     mutationFn: (v: { phone: string; code: string }) =>
-      call(portalApi.PATCH('/portal/{tenant}/me', { params: { path: { tenant: slug } }, body: { phone: v.phone.trim(), phone_code: v.code.trim() } })),
+      updatePortalMe(slug, { phone: v.phone.trim(), phone_code: v.code.trim() }),
     onSuccess: (m) => {
-      qc.setQueryData(['portal', slug, 'me', token], m);
+      qc.setQueryData(portalKeys.me(slug, token), m);
       void message.success(t('common.saved'));
       onDone();
     },

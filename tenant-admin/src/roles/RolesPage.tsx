@@ -3,7 +3,6 @@ import { App, Alert, Button, Checkbox, Form, Input, Modal, Popconfirm, Space, Ta
 import { DeleteOutlined, LockOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import {
@@ -19,6 +18,9 @@ import {
   toggleCell,
   type MatrixState,
 } from './matrix';
+import { sessionKeys } from '../auth/api';
+import { staffKeys } from '../staff/api';
+import { createRole, deleteRole, rolesKeys, updateRole } from './api';
 import { permissionText, roleLabel, usePermissions, useRoles, type PermissionInfo, type Role } from './queries';
 
 type Row = { kind: 'group'; key: string; resource: string } | { kind: 'perm'; key: string; perm: PermissionInfo };
@@ -60,12 +62,7 @@ export function RolesPage() {
     let next = state;
     try {
       for (const change of pendingChanges(state)) {
-        const saved = await call(
-          api.PATCH('/roles/{name}', {
-            params: { path: { name: change.role } },
-            body: { permissions: change.permissions },
-          }),
-        );
+        const saved = await updateRole(change.role, { permissions: change.permissions });
         next = markSaved(next, saved.name, saved.permissions);
       }
       void message.success(t('common.saved'));
@@ -74,16 +71,16 @@ export function RolesPage() {
     } finally {
       setState(next);
       setSaving(false);
-      void qc.invalidateQueries({ queryKey: ['roles'] });
-      void qc.invalidateQueries({ queryKey: ['me'] });
+      void qc.invalidateQueries({ queryKey: rolesKeys.all });
+      void qc.invalidateQueries({ queryKey: sessionKeys.all });
     }
   };
 
   const remove = useMutation({
-    mutationFn: (name: string) => call(api.DELETE('/roles/{name}', { params: { path: { name } } })),
+    mutationFn: deleteRole,
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['roles'] });
-      void qc.invalidateQueries({ queryKey: ['staff'] });
+      void qc.invalidateQueries({ queryKey: rolesKeys.all });
+      void qc.invalidateQueries({ queryKey: staffKeys.all });
       void message.success(t('roles.deleted'));
     },
     onError: (err) => void message.error(errorText(t, err)),
@@ -214,9 +211,9 @@ function CreateRoleModal({ onClose }: { onClose: () => void }) {
   const { message } = App.useApp();
   const create = useMutation({
     mutationFn: (v: NewRoleForm) =>
-      call(api.POST('/roles', { body: { name: v.name.trim(), description: v.description?.trim() ?? '', permissions: [] } })),
+      createRole({ name: v.name.trim(), description: v.description?.trim() ?? '', permissions: [] }),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['roles'] });
+      void qc.invalidateQueries({ queryKey: rolesKeys.all });
       void message.success(t('roles.created'));
       onClose();
     },

@@ -1,18 +1,21 @@
+// The roles and permissions as shared queries (the roles page, staff, and anywhere a role
+// is named), and how roles and permissions read in the console's language.
 import { useQuery } from '@tanstack/react-query';
 import type { TFunction } from 'i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
+import { fetchPermissions, fetchRoles, rolesKeys } from './api';
 
 export type Role = Schemas['RoleView'];
 export type PermissionInfo = Schemas['PermissionView'];
 
 export function useRoles(enabled = true) {
-  return useQuery({ queryKey: ['roles'], queryFn: () => call(api.GET('/roles')), enabled });
+  return useQuery({ queryKey: rolesKeys.list(), queryFn: fetchRoles, enabled });
 }
 
 export function usePermissions() {
   return useQuery({
-    queryKey: ['permissions'],
-    queryFn: () => call(api.GET('/permissions')),
+    queryKey: rolesKeys.permissions(),
+    queryFn: fetchPermissions,
     staleTime: Infinity,
   });
 }

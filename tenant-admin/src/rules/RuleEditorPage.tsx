@@ -1,20 +1,32 @@
 // One trigger's rule: template form -> generated Rhai -> editor with inline compile errors ->
-// draft -> simulation -> publish, and the versions with a diff and rollback.
+// draft -> simulation -> publish, and the versions with a diff and rollback. The panels and
+// dialogs are in this folder, one file each.
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { Alert, App, Breadcrumb, Button, Card, Form, Input, Modal, Result, Space, Spin, Tag, Typography } from 'antd';
+import { Alert, App, Breadcrumb, Button, Card, Form, Result, Space, Spin, Tag, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
 import { failureText, type RuleFailure } from './diagnostics';
-import { callRules, publishFailure, type PublishFailure } from './problems';
-import { rulesKeys, useTriggerName } from './RulesPage';
+import {
+  fetchRules,
+  fetchRuleTemplates,
+  fetchRuleVersions,
+  publishRule,
+  renderTemplate,
+  rulesKeys,
+  saveRuleDraft,
+} from './api';
+import { publishFailure, type PublishFailure } from './problems';
+import { PublishModal } from './PublishModal';
+import { PublishProblem } from './PublishProblem';
+import { useTriggerName } from './RulesPage';
 import { ScriptEditor } from './ScriptEditor';
 import { SimulationPanel } from './SimulationPanel';
 import { TemplateForm } from './TemplateForm';
@@ -37,10 +49,10 @@ export function RuleEditorPage() {
   const { t } = useTranslation();
   const { trigger = '' } = useParams();
   const valid = isTrigger(trigger);
-  const overview = useQuery({ queryKey: rulesKeys.overview, queryFn: () => call(api.GET('/rules')), enabled: valid });
+  const overview = useQuery({ queryKey: rulesKeys.overview(), queryFn: fetchRules, enabled: valid });
   const versions = useQuery({
     queryKey: rulesKeys.versions(trigger),
-    queryFn: () => call(api.GET('/rules/{trigger}/versions', { params: { path: { trigger } } })),
+    queryFn: () => fetchRuleVersions(trigger),
     enabled: valid,
   });
   if (!valid) return <Result status="404" title={t('rules.badTrigger', { trigger })} />;
@@ -83,8 +95,8 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const active = versions.find((v) => v.active);
 
   const catalogue = useQuery({
-    queryKey: rulesKeys.templates,
-    queryFn: () => call(api.GET('/rules/templates')),
+    queryKey: rulesKeys.templates(),
+    queryFn: fetchRuleTemplates,
     staleTime: Infinity,
   });
   const entryOfKind = templateEntry(catalogue.data?.templates, kindOfTrigger(trigger));
@@ -94,7 +106,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const scriptBody = () => sourceBody(script, generated);
 
   const render = useMutation({
-    mutationFn: (template: Json) => call(api.POST('/rules/templates/render', { body: { template } })).then((r) => ({ ...r, template })),
+    mutationFn: (template: Json) => renderTemplate(template).then((r) => ({ ...r, template })),
     onSuccess: (r) => {
       setScript(r.script);
       setGenerated({ script: r.script, template: r.template });
@@ -107,9 +119,9 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   });
 
   const save = useMutation({
-    mutationFn: () => call(api.PUT('/rules/{trigger}/draft', { params: { path: { trigger } }, body: scriptBody() })),
+    mutationFn: () => saveRuleDraft(trigger, scriptBody()),
     onSuccess: (d) => {
-      void qc.invalidateQueries({ queryKey: rulesKeys.overview });
+      void qc.invalidateQueries({ queryKey: rulesKeys.overview() });
       setCompileError(d.compile_error ?? undefined);
       if (d.compile_error) void message.warning(t('rules.savedWithError'));
       else void message.success(t('rules.draftSavedMessage'));
@@ -124,12 +136,11 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   });
 
   const publish = useMutation({
-    mutationFn: (note: string) =>
-      callRules(api.POST('/rules/{trigger}/publish', { params: { path: { trigger } }, body: { ...scriptBody(), note } })),
+    mutationFn: (note: string) => publishRule(trigger, { ...scriptBody(), note }),
     onSuccess: (v) => {
       setPublishing(false);
       setPublished(undefined);
-      void qc.invalidateQueries({ queryKey: rulesKeys.overview });
+      void qc.invalidateQueries({ queryKey: rulesKeys.overview() });
       void qc.invalidateQueries({ queryKey: rulesKeys.versions(trigger) });
       void message.success(t('rules.publishedMessage', { version: v.version }));
     },
@@ -315,83 +326,4 @@ function showTemplateErrors(t: TFunction, form: ReturnType<typeof Form.useForm<F
   form.setFields(fields as Parameters<typeof form.setFields>[0]);
   if (fields.length === 0) return errorText(t, err) + (rest.length ? `: ${rest.join('; ')}` : '');
   return rest.length ? rest.join('; ') : t('rules.fixForm');
-}
-
-function PublishProblem({ failure }: { failure: PublishFailure }) {
-  const { t } = useTranslation();
-  if (failure.kind === 'needs_feature') {
-    return (
-      <Alert
-        type="warning"
-        showIcon
-        role="alert"
-        data-testid="rule-publish-402"
-        style={{ marginBottom: 12 }}
-        message={t('rules.needsFeatureTitle')}
-        description={
-          <>
-            <p>{t('rules.needsFeature', { feature: failure.feature, plans: failure.plans.join(', ') || '—' })}</p>
-            <Space wrap>
-              <Link to="/plan">{t('rules.seePlans')}</Link>
-            </Space>
-          </>
-        }
-      />
-    );
-  }
-  if (failure.kind === 'limit') {
-    return (
-      <Alert
-        type="warning"
-        showIcon
-        role="alert"
-        style={{ marginBottom: 12 }}
-        message={t('rules.limitTitle')}
-        description={
-          <>
-            <p>{t('rules.limit', { plans: failure.plans.join(', ') || '—' })}</p>
-            <Link to="/plan">{t('rules.seePlans')}</Link>
-          </>
-        }
-      />
-    );
-  }
-  if (failure.kind === 'compile') {
-    return (
-      <Alert
-        type="error"
-        showIcon
-        role="alert"
-        data-testid="rule-publish-422"
-        style={{ marginBottom: 12 }}
-        message={t('rules.publishCompileTitle')}
-        description={failureText(failure.failure)}
-      />
-    );
-  }
-  return null;
-}
-
-function PublishModal(props: { trigger: string; loading: boolean; onCancel: () => void; onPublish: (note: string) => void }) {
-  const { t } = useTranslation();
-  const [note, setNote] = useState('');
-  return (
-    <Modal
-      open
-      title={t('rules.publishTitle', { trigger: props.trigger })}
-      okText={t('rules.publish')}
-      cancelText={t('common.cancel')}
-      confirmLoading={props.loading}
-      onCancel={props.onCancel}
-      onOk={() => props.onPublish(note.trim())}
-      okButtonProps={{ 'data-testid': 'rule-publish-confirm' } as Record<`data-${string}`, string>}
-    >
-      <Typography.Paragraph>{t('rules.publishConfirm')}</Typography.Paragraph>
-      <Form layout="vertical">
-        <Form.Item label={t('rules.note')} extra={t('rules.noteHelp')}>
-          <Input.TextArea rows={2} maxLength={500} value={note} onChange={(e) => setNote(e.target.value)} />
-        </Form.Item>
-      </Form>
-    </Modal>
-  );
 }

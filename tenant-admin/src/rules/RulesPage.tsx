@@ -4,17 +4,11 @@ import { Link, useNavigate } from 'react-router';
 import { Alert, Button, Card, Col, Form, Input, Row, Space, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
+import { fetchRules, rulesKeys } from './api';
 import { BUILT_IN_TRIGGERS } from './template';
-
-export const rulesKeys = {
-  overview: ['rules'] as const,
-  versions: (trigger: string) => ['rules', trigger, 'versions'] as const,
-  templates: ['rules', 'templates'] as const,
-};
 
 /** A trigger's name for people: built-in ones translated, `event.review` as "review". */
 export function useTriggerName() {
@@ -30,7 +24,7 @@ export function RulesPage() {
   const { me, can } = useAuth();
   const navigate = useNavigate();
   const triggerName = useTriggerName();
-  const overview = useQuery({ queryKey: rulesKeys.overview, queryFn: () => call(api.GET('/rules')) });
+  const overview = useQuery({ queryKey: rulesKeys.overview(), queryFn: fetchRules });
   const byTrigger = new Map((overview.data?.triggers ?? []).map((r) => [r.trigger, r]));
   const custom = [...byTrigger.keys()].filter((k) => k.startsWith('event.')).sort();
   const triggers = [...BUILT_IN_TRIGGERS, ...custom];

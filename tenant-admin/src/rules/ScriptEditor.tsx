@@ -4,7 +4,7 @@ import { useMemo, useRef } from 'react';
 import CodeMirror from '@uiw/react-codemirror';
 import { rust } from '@codemirror/lang-rust';
 import { linter, lintGutter, type Diagnostic } from '@codemirror/lint';
-import { api } from '../api/client';
+import { validateRule } from './api';
 import { toDiagnostics, type RuleFailure } from './diagnostics';
 
 interface Props {
@@ -21,17 +21,11 @@ interface Props {
   testId?: string;
 }
 
-async function checkRule(script: string): Promise<RuleFailure | null | undefined> {
-  const { data } = await api.POST('/rules/validate', { body: { script } });
-  if (!data) throw new Error('not checked');
-  return data.error;
-}
-
 export function ScriptEditor({ value, onChange, readOnly, validate, onValidated, label, check, testId }: Props) {
   const report = useRef(onValidated);
   report.current = onValidated;
-  const compile = useRef(check ?? checkRule);
-  compile.current = check ?? checkRule;
+  const compile = useRef(check ?? validateRule);
+  compile.current = check ?? validateRule;
   const extensions = useMemo(() => {
     const list = [rust(), lintGutter()];
     if (validate) {

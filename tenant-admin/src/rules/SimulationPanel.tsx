@@ -6,9 +6,10 @@ import { Alert, Button, Checkbox, Col, Form, Input, InputNumber, Row, Statistic,
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
+import { simulateRule } from './api';
 import { failureText } from './diagnostics';
 import { signed, simulateBody, sortedCases, summarise, type TypedEvent } from './simulation';
 import { kindOfTrigger } from './template';
@@ -28,11 +29,7 @@ export function SimulationPanel({ trigger, script, digits, currency }: { trigger
   const purchase = kindOfTrigger(trigger) === 'purchase';
   const run = useMutation({
     mutationFn: (v: SimForm) =>
-      call(
-        api.POST('/rules/simulate', {
-          body: simulateBody({ trigger, script, lastPurchases: purchase ? v.last : 0, events: v.events ?? [] }, digits),
-        }),
-      ),
+      simulateRule(simulateBody({ trigger, script, lastPurchases: purchase ? v.last : 0, events: v.events ?? [] }, digits)),
   });
   const error =
     run.error instanceof ApiProblem && run.error.fields.length

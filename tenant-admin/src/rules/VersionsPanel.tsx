@@ -4,12 +4,12 @@ import { useState } from 'react';
 import { App, Button, Popconfirm, Select, Space, Table, Tag, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { diffStats, lineDiff } from './diff';
-import { rulesKeys } from './RulesPage';
+import { rollbackRule, rulesKeys } from './api';
 
 type Version = Schemas['VersionView'];
 
@@ -31,9 +31,9 @@ export function VersionsPanel(props: { trigger: string; versions: Version[]; cur
 
   const rollback = useMutation({
     mutationFn: (version: number) =>
-      call(api.POST('/rules/{trigger}/rollback', { params: { path: { trigger } }, body: { version } })),
+      rollbackRule(trigger, version),
     onSuccess: (v) => {
-      void qc.invalidateQueries({ queryKey: rulesKeys.overview });
+      void qc.invalidateQueries({ queryKey: rulesKeys.overview() });
       void qc.invalidateQueries({ queryKey: rulesKeys.versions(trigger) });
       void message.success(t('rules.versions.rolledBack', { version: v.version }));
     },

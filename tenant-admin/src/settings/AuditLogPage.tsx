@@ -1,10 +1,11 @@
 import { Alert, Button, Table, Typography } from 'antd';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
+import { fetchAuditLog, settingsKeys } from './api';
 
 type Entry = Schemas['AuditEntryView'];
 const PAGE = 50;
@@ -13,10 +14,10 @@ export function AuditLogPage() {
   const { t, i18n } = useTranslation();
   const { me } = useAuth();
   const log = useInfiniteQuery({
-    queryKey: ['audit-log'],
+    queryKey: settingsKeys.auditLog(),
     initialPageParam: undefined as number | undefined,
     queryFn: ({ pageParam }) =>
-      call(api.GET('/audit-log', { params: { query: { before: pageParam, limit: PAGE } } })),
+      fetchAuditLog({ before: pageParam, limit: PAGE }),
     getNextPageParam: (last) => (last.length === PAGE ? last[last.length - 1]?.id : undefined),
   });
   const rows = log.data?.pages.flat() ?? [];

@@ -2,10 +2,11 @@ import { useMemo, useState } from 'react';
 import { Alert, App, Button, Card, Form, Input, Select, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
+import { sessionKeys } from '../auth/api';
 import { LANGUAGES } from '../i18n';
+import { fetchSettings, saveSettings, settingsKeys } from './api';
 
 interface SettingsForm {
   name: string;
@@ -33,15 +34,15 @@ export function SettingsPage() {
   const [form] = Form.useForm<SettingsForm>();
   const [error, setError] = useState<string>();
   const manage = can('settings:manage');
-  const settings = useQuery({ queryKey: ['settings'], queryFn: () => call(api.GET('/settings')) });
+  const settings = useQuery({ queryKey: settingsKeys.current(), queryFn: fetchSettings });
   const zones = useMemo(() => supported('timeZone', ['Asia/Shanghai', 'UTC']), []);
   const currencies = useMemo(() => supported('currency', ['CNY', 'HKD', 'USD', 'EUR']), []);
 
   const save = useMutation({
-    mutationFn: (v: SettingsForm) => call(api.PATCH('/settings', { body: v })),
+    mutationFn: (v: SettingsForm) => saveSettings(v),
     onSuccess: (tenant) => {
-      qc.setQueryData(['settings'], tenant);
-      void qc.invalidateQueries({ queryKey: ['me'] });
+      qc.setQueryData(settingsKeys.current(), tenant);
+      void qc.invalidateQueries({ queryKey: sessionKeys.all });
       void message.success(t('common.saved'));
     },
     onError: (err) => setError(applyServerErrors(t, form, err, FIELDS)),

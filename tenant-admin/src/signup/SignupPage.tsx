@@ -2,12 +2,12 @@ import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
-import { api, call } from '../api/client';
 import { applyServerErrors } from '../common/forms';
 import { LanguageSwitch } from '../layout/LanguageSwitch';
 import { useAuth } from '../auth/AuthContext';
 import { rememberTenant } from '../auth/token';
 import { currentLanguage } from '../i18n';
+import { signup } from './api';
 
 interface SignupForm {
   business_name: string;
@@ -31,19 +31,15 @@ export function SignupPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const result = await call(
-        api.POST('/signup', {
-          body: {
-            business_name: v.business_name.trim(),
-            slug: v.slug.trim(),
-            owner_name: v.owner_name.trim(),
-            email: v.email.trim(),
-            password: v.password,
-            // The business starts in the language it signed up in.
-            locale: currentLanguage(),
-          },
-        }),
-      );
+      const result = await signup({
+        business_name: v.business_name.trim(),
+        slug: v.slug.trim(),
+        owner_name: v.owner_name.trim(),
+        email: v.email.trim(),
+        password: v.password,
+        // The business starts in the language it signed up in.
+        locale: currentLanguage(),
+      });
       rememberTenant(result.tenant.slug);
       await loggedIn(result.session.token);
       navigate('/', { replace: true });

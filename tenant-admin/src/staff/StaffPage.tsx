@@ -3,11 +3,13 @@ import { App, Button, Form, Input, Modal, Popconfirm, Select, Space, Table, Tag,
 import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
+import { rolesKeys } from '../roles/api';
 import { roleLabel, useRoles } from '../roles/queries';
+import { createStaff, fetchStaff, staffKeys, updateStaff } from './api';
 
 type Staff = Schemas['StaffView'];
 
@@ -24,16 +26,16 @@ export function StaffPage() {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const manage = can('staff:manage');
-  const staff = useQuery({ queryKey: ['staff'], queryFn: () => call(api.GET('/staff')) });
+  const staff = useQuery({ queryKey: staffKeys.list(), queryFn: fetchStaff });
   const roles = useRoles();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Staff>();
 
   const setStatus = useMutation({
     mutationFn: (v: { id: string; status: 'active' | 'disabled' }) =>
-      call(api.PATCH('/staff/{id}', { params: { path: { id: v.id } }, body: { status: v.status } })),
+      updateStaff(v.id, { status: v.status }),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['staff'] });
+      void qc.invalidateQueries({ queryKey: staffKeys.all });
       void message.success(t('common.saved'));
     },
     onError: (err) => void message.error(errorText(t, err)),
@@ -128,9 +130,9 @@ function CreateStaffModal({ roleOptions, onClose }: { roleOptions: Options; onCl
   const { message } = App.useApp();
   const create = useMutation({
     mutationFn: (v: NewStaffForm) =>
-      call(api.POST('/staff', { body: { ...v, name: v.name.trim(), email: v.email.trim() } })),
+      createStaff({ ...v, name: v.name.trim(), email: v.email.trim() }),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['staff'] });
+      void qc.invalidateQueries({ queryKey: staffKeys.all });
       void message.success(t('staff.created'));
       onClose();
     },
@@ -189,10 +191,10 @@ function EditRolesModal({ staff, roleOptions, onClose }: { staff: Staff; roleOpt
   const { message } = App.useApp();
   const save = useMutation({
     mutationFn: (roles: string[]) =>
-      call(api.PATCH('/staff/{id}', { params: { path: { id: staff.id } }, body: { roles } })),
+      updateStaff(staff.id, { roles }),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['staff'] });
-      void qc.invalidateQueries({ queryKey: ['roles'] });
+      void qc.invalidateQueries({ queryKey: staffKeys.all });
+      void qc.invalidateQueries({ queryKey: rolesKeys.all });
       void message.success(t('common.saved'));
       onClose();
     },

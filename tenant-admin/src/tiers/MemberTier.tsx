@@ -22,17 +22,15 @@ import {
 } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call, type Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
 import { metricValue, multiplierText, nameIn, progressMessage, progressPercent } from './ladder';
-import { tiersKeys } from './keys';
+import { fetchMemberTier, fetchTiersOverview, pinMemberTier, tiersKeys, unpinMemberTier } from './api';
 
 type View = Schemas['MemberTierView'];
-
-const memberTierKey = tiersKeys.member;
 
 export function MemberTier({ memberId }: { memberId: string }) {
   const { t, i18n } = useTranslation();
@@ -43,8 +41,8 @@ export function MemberTier({ memberId }: { memberId: string }) {
   const [pinning, setPinning] = useState(false);
   const [unpinning, setUnpinning] = useState(false);
   const q = useQuery({
-    queryKey: memberTierKey(memberId),
-    queryFn: () => call(api.GET('/members/{id}/tier', { params: { path: { id: memberId } } })),
+    queryKey: tiersKeys.member(memberId),
+    queryFn: () => fetchMemberTier(memberId),
   });
   const v = q.data;
   if (q.isError) return <Alert type="error" showIcon message={errorText(t, q.error)} />;
@@ -174,18 +172,13 @@ function PinModal({ memberId, onClose }: { memberId: string; onClose: () => void
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [problem, setProblem] = useState<string>();
-  const overview = useQuery({ queryKey: tiersKeys.overview, queryFn: () => call(api.GET('/tiers')) });
+  const overview = useQuery({ queryKey: tiersKeys.overview(), queryFn: fetchTiersOverview });
   const tiers = overview.data?.active?.ladder.tiers ?? [];
   const pin = useMutation({
     mutationFn: (v: PinValues) =>
-      call(
-        api.PUT('/members/{id}/tier/pin', {
-          params: { path: { id: memberId } },
-          body: { tier: v.tier, until: v.until?.endOf('day').toISOString() ?? '', reason: v.reason ?? '' },
-        }),
-      ),
+      pinMemberTier(memberId, { tier: v.tier, until: v.until?.endOf('day').toISOString() ?? '', reason: v.reason ?? '' }),
     onSuccess: (view) => {
-      qc.setQueryData(memberTierKey(memberId), view);
+      qc.setQueryData(tiersKeys.member(memberId), view);
       void message.success(t('tiers.member.pinned'));
       onClose();
     },
@@ -227,10 +220,9 @@ function UnpinModal({ memberId, onClose }: { memberId: string; onClose: () => vo
   const qc = useQueryClient();
   const [problem, setProblem] = useState<string>();
   const unpin = useMutation({
-    mutationFn: (v: { reason: string }) =>
-      call(api.POST('/members/{id}/tier/unpin', { params: { path: { id: memberId } }, body: { reason: v.reason } })),
+    mutationFn: (v: { reason: string }) => unpinMemberTier(memberId, v.reason),
     onSuccess: (view) => {
-      qc.setQueryData(memberTierKey(memberId), view);
+      qc.setQueryData(tiersKeys.member(memberId), view);
       void message.success(t('tiers.member.unpinned'));
       onClose();
     },

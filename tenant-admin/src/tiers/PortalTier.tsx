@@ -3,11 +3,10 @@
 import { Alert, Card, Progress, Space, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { formatMoney } from '../ops/format';
-import { portalApi } from '../portal/client';
+import { fetchPortalTier, portalKeys } from '../portal/api';
 import { usePortal } from '../portal/PortalRoutes';
 import { metricValue, multiplierText, nameIn, progressMessage, progressPercent } from './ladder';
 
@@ -17,8 +16,8 @@ export function PortalTier() {
   const { slug, token } = usePortal();
   const lang = i18n.language;
   const q = useQuery({
-    queryKey: ['portal', slug, 'tier', token],
-    queryFn: () => call(portalApi.GET('/portal/{tenant}/me/tier', { params: { path: { tenant: slug } } })),
+    queryKey: portalKeys.tier(slug, token),
+    queryFn: () => fetchPortalTier(slug),
     enabled: token !== null,
   });
   if (q.isError) return <Alert type="error" showIcon message={errorText(t, q.error)} style={{ marginTop: 16 }} />;

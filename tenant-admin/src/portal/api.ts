@@ -1,0 +1,50 @@
+// Portal: the calls of the member portal and its query keys. A business's registration
+// form, codes by SMS, registering, logging in and resetting a password, and the signed-in
+// member's profile, points, entries, tier and check-in. These go through the portal's own
+// client (`./client`, the member's token), never the staff's. Nothing else calls it.
+import { call, type Schemas } from '../api/client';
+import { portalApi } from './client';
+
+/** Every key is under one business, so signing out of it drops exactly its data. */
+export const portalKeys = {
+  all: ['portal'] as const,
+  business: (slug: string) => [...portalKeys.all, slug] as const,
+  form: (slug: string) => [...portalKeys.business(slug), 'form'] as const,
+  me: (slug: string, token: string | null) => [...portalKeys.business(slug), 'me', token] as const,
+  /** The member's points, whichever token (invalidated after a check-in). */
+  allPoints: (slug: string) => [...portalKeys.business(slug), 'points'] as const,
+  points: (slug: string, token: string | null) => [...portalKeys.allPoints(slug), token] as const,
+  allEntries: (slug: string) => [...portalKeys.business(slug), 'entries'] as const,
+  entries: (slug: string, token: string | null) => [...portalKeys.allEntries(slug), token] as const,
+  tier: (slug: string, token: string | null) => [...portalKeys.business(slug), 'tier', token] as const,
+};
+
+const at = (slug: string) => ({ path: { tenant: slug } });
+
+export const fetchPortalForm = (slug: string) => call(portalApi.GET('/portal/{tenant}/form', { params: at(slug) }));
+
+export const sendPortalCode = (slug: string, body: Schemas['CodeRequest']) =>
+  call(portalApi.POST('/portal/{tenant}/codes', { params: at(slug), body }));
+
+export const portalLogin = (slug: string, body: Schemas['MemberLogin']) =>
+  call(portalApi.POST('/portal/{tenant}/login', { params: at(slug), body }));
+
+export const portalRegister = (slug: string, body: Schemas['Registration']) =>
+  call(portalApi.POST('/portal/{tenant}/register', { params: at(slug), body }));
+
+export const portalResetPassword = (slug: string, body: Schemas['PasswordReset']) =>
+  call(portalApi.POST('/portal/{tenant}/password-reset', { params: at(slug), body }));
+
+export const fetchPortalMe = (slug: string) => call(portalApi.GET('/portal/{tenant}/me', { params: at(slug) }));
+
+export const updatePortalMe = (slug: string, body: Schemas['ProfileChange']) =>
+  call(portalApi.PATCH('/portal/{tenant}/me', { params: at(slug), body }));
+
+export const fetchPortalPoints = (slug: string) => call(portalApi.GET('/portal/{tenant}/me/points', { params: at(slug) }));
+
+export const fetchPortalEntries = (slug: string, before: number | undefined) =>
+  call(portalApi.GET('/portal/{tenant}/me/points/entries', { params: { ...at(slug), query: { before } } }));
+
+export const portalCheckIn = (slug: string) => call(portalApi.POST('/portal/{tenant}/me/check-in', { params: at(slug) }));
+
+export const fetchPortalTier = (slug: string) => call(portalApi.GET('/portal/{tenant}/me/tier', { params: at(slug) }));

@@ -1,0 +1,168 @@
+// The rungs in the tier editor: each tier's code, names, colour, threshold, benefits and
+// perks, in order, with a heading that shows what is typed.
+import { Button, Card, Col, ColorPicker, Form, Input, InputNumber, Row, Space, Tag, Typography } from 'antd';
+import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
+import { useTranslation } from 'react-i18next';
+import { multiplierText, newTier, type LadderForm, type Metric } from './ladder';
+
+export function TierList({ currency }: { currency: string }) {
+  const { t } = useTranslation();
+  const form = Form.useFormInstance<LadderForm>();
+  const metric = (Form.useWatch('metric') as Metric | undefined) ?? 'points_earned';
+  return (
+    <Form.List name="tiers">
+      {(fields, { add, remove, move }) => (
+        <>
+          {fields.map((field, index) => (
+            <Card
+              key={field.key}
+              size="small"
+              style={{ marginBottom: 16 }}
+              data-testid={`tier-${index}`}
+              title={<TierTitle index={index} />}
+              extra={
+                <Space>
+                  <Button
+                    size="small"
+                    icon={<ArrowUpOutlined />}
+                    aria-label={t('tiers.editor.up')}
+                    disabled={index === 0}
+                    onClick={() => move(index, index - 1)}
+                  />
+                  <Button
+                    size="small"
+                    icon={<ArrowDownOutlined />}
+                    aria-label={t('tiers.editor.down')}
+                    disabled={index === fields.length - 1}
+                    onClick={() => move(index, index + 1)}
+                  />
+                  <Button
+                    size="small"
+                    danger
+                    icon={<DeleteOutlined />}
+                    aria-label={t('tiers.editor.remove')}
+                    data-testid={`tier-${index}-remove`}
+                    disabled={fields.length <= 1}
+                    onClick={() => remove(index)}
+                  />
+                </Space>
+              }
+            >
+              <Row gutter={16}>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item name={[field.name, 'code']} label={t('tiers.tier.code')} rules={[{ required: true, message: t('tiers.tier.codeRequired') }]}>
+                    <Input placeholder="gold" data-testid={`tier-${index}-code`} />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item name={[field.name, 'name_zh']} label={t('tiers.tier.nameZh')}>
+                    <Input placeholder="金卡" data-testid={`tier-${index}-name-zh`} />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item name={[field.name, 'name_en']} label={t('tiers.tier.nameEn')}>
+                    <Input placeholder="Gold" data-testid={`tier-${index}-name-en`} />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item
+                    name={[field.name, 'color']}
+                    label={t('tiers.tier.color')}
+                    getValueFromEvent={(c: { toHexString: () => string }) => c.toHexString()}
+                  >
+                    <ColorPicker showText disabledAlpha />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item
+                    name={[field.name, 'threshold']}
+                    label={t(`tiers.tier.threshold.${metric}`, { currency })}
+                    extra={index === 0 ? t('tiers.tier.firstThreshold') : undefined}
+                  >
+                    <InputNumber min={0} style={{ width: '100%' }} disabled={index === 0} data-testid={`tier-${index}-threshold`} />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item name={[field.name, 'multiplier']} label={t('tiers.tier.multiplier')}>
+                    <InputNumber min={0} max={100} step={0.1} precision={3} style={{ width: '100%' }} addonBefore="×" data-testid={`tier-${index}-multiplier`} />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item name={[field.name, 'discount_percent']} label={t('tiers.tier.discount')}>
+                    <InputNumber min={0} max={100} precision={0} style={{ width: '100%' }} addonAfter="%" />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item name={[field.name, 'birthday_gift_points']} label={t('tiers.tier.birthday')}>
+                    <InputNumber min={0} precision={0} style={{ width: '100%' }} />
+                  </Form.Item>
+                </Col>
+              </Row>
+              <Typography.Text strong>{t('tiers.tier.perks')}</Typography.Text>
+              <Form.List name={[field.name, 'perks']}>
+                {(perks, perkOps) => (
+                  <>
+                    {perks.map((perk) => (
+                      <Row gutter={8} key={perk.key} align="top" style={{ marginTop: 8 }}>
+                        <Col xs={24} sm={11}>
+                          <Form.Item name={[perk.name, 'zh']} style={{ marginBottom: 8 }}>
+                            <Input placeholder={t('tiers.tier.perkZh')} aria-label={t('tiers.tier.perkZh')} />
+                          </Form.Item>
+                        </Col>
+                        <Col xs={20} sm={11}>
+                          <Form.Item name={[perk.name, 'en']} style={{ marginBottom: 8 }}>
+                            <Input placeholder={t('tiers.tier.perkEn')} aria-label={t('tiers.tier.perkEn')} />
+                          </Form.Item>
+                        </Col>
+                        <Col xs={4} sm={2}>
+                          <Button icon={<DeleteOutlined />} aria-label={t('tiers.tier.removePerk')} onClick={() => perkOps.remove(perk.name)} />
+                        </Col>
+                      </Row>
+                    ))}
+                    <div style={{ marginTop: 8 }}>
+                      <Button size="small" icon={<PlusOutlined />} onClick={() => perkOps.add({ zh: '', en: '' })}>
+                        {t('tiers.tier.addPerk')}
+                      </Button>
+                    </div>
+                  </>
+                )}
+              </Form.List>
+            </Card>
+          ))}
+          <Button
+            type="dashed"
+            block
+            icon={<PlusOutlined />}
+            style={{ marginBottom: 16 }}
+            data-testid="tiers-add"
+            onClick={() => {
+              const tiers = (form.getFieldValue('tiers') as LadderForm['tiers'] | undefined) ?? [];
+              add(newTier(tiers.length, tiers[tiers.length - 1]));
+            }}
+          >
+            {t('tiers.editor.add')}
+          </Button>
+        </>
+      )}
+    </Form.List>
+  );
+}
+
+/** A rung's heading: its colour, names and the multiplier, as typed. */
+function TierTitle({ index }: { index: number }) {
+  const { t, i18n } = useTranslation();
+  const tier = Form.useWatch(['tiers', index]) as LadderForm['tiers'][number] | undefined;
+  const name = i18n.language.startsWith('zh') ? tier?.name_zh || tier?.name_en : tier?.name_en || tier?.name_zh;
+  const mult = tier?.multiplier ?? 1;
+  return (
+    <Space>
+      <span
+        aria-hidden
+        style={{ display: 'inline-block', width: 14, height: 14, borderRadius: 7, background: tier?.color ?? '#8c8c8c' }}
+      />
+      <span>{t('tiers.editor.rung', { n: index + 1 })}</span>
+      {name && <Typography.Text strong>{name}</Typography.Text>}
+      <Tag>{multiplierText(Math.round(mult * 1000))}</Tag>
+    </Space>
+  );
+}
