@@ -34,7 +34,7 @@ pub async fn tenant_row(app: &TestApp, tenant_id: i64) -> patron_db::Tenant {
 pub async fn reevaluate_tiers(app: &TestApp, t: &TestTenant, run: &str) {
     let tenant = tenant_row(app, t.id).await;
     let run = run.parse().expect("a run id");
-    patron_api::tiers::reevaluate(&app.db, &sandboxed_engine(), &tenant, run, app.clock.now())
+    patron_app::tiers::reevaluate(&app.db, &sandboxed_engine(), &tenant, run, app.clock.now())
         .await
         .unwrap();
 }
@@ -42,7 +42,7 @@ pub async fn reevaluate_tiers(app: &TestApp, t: &TestTenant, run: &str) {
 /// The scheduled tier evaluation of one tenant, now; returns its report.
 pub async fn evaluate_tiers(app: &TestApp, t: &TestTenant) -> Value {
     let tenant = tenant_row(app, t.id).await;
-    patron_api::tiers::evaluate_tenant(&app.db, &tenant, &sandboxed_engine(), app.clock.now())
+    patron_app::tiers::evaluate_tenant(&app.db, &tenant, &sandboxed_engine(), app.clock.now())
         .await
         .unwrap()
 }

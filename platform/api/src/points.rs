@@ -418,7 +418,7 @@ pub async fn check_in(
     points::earn(tx, &mut a, points, &src, expires, today).await?;
     points::save_account(tx, &a, now).await?;
     points::record_check_in(tx, member.id, today, streak, points, now).await?;
-    crate::tiers::after_event(tx, &state.rules, &rules, tenant, member.id, now, actor).await?;
+    patron_app::tiers::after_event(tx, &state.rules, &rules, tenant, member.id, now, actor).await?;
     Ok(CheckInResult {
         member_id: member.id,
         day: today,
@@ -770,7 +770,7 @@ impl PointsApi {
         )
         .await?;
         points::save_account(&mut tx, &a, now).await?;
-        crate::tiers::after_event(
+        patron_app::tiers::after_event(
             &mut tx,
             &self.state.rules,
             &rules,

@@ -870,7 +870,7 @@ async fn record_purchase(
     let mut amended = false;
     if rules.ladder.is_some() {
         // Counted with the purchase just stored: it may promote the member at once.
-        let (_, after) = crate::tiers::after_event(
+        let (_, after) = patron_app::tiers::after_event(
             &mut tx,
             &state.rules,
             &rules,
@@ -990,7 +990,8 @@ async fn referral(
     let expires = core_points::expires_at(rules.settings.expiry, now, tz);
     points::earn(tx, account, earned, &src, expires, today).await?;
     points::save_account(tx, account, now).await?;
-    crate::tiers::after_event(tx, &state.rules, rules, &me.tenant, referrer, now, &subject).await?;
+    patron_app::tiers::after_event(tx, &state.rules, rules, &me.tenant, referrer, now, &subject)
+        .await?;
     points::record_referral(tx, member.id, referrer, purchase_id, earned, now).await?;
     Ok(Some(ReferralReward {
         referrer_id: referrer,

@@ -10,5 +10,6 @@ pub mod billing;
 pub mod engine;
 pub mod error;
 pub mod sms;
+pub mod tiers;
 
 pub use error::{AppError, NotFoundAs, OnConstraint, OrNotFound, PlanDenial};

@@ -245,7 +245,7 @@ impl JobRunner {
                     _ => Ok(serde_json::json!({ "skipped": "tenant gone" })),
                 }
             }
-            TIERS_EVALUATE | patron_api::tiers::REEVALUATE_JOB => {
+            TIERS_EVALUATE | patron_app::tiers::REEVALUATE_JOB => {
                 let id = job
                     .tenant_id
                     .ok_or_else(|| anyhow::anyhow!("{} needs a tenant", job.kind))?;
@@ -257,7 +257,7 @@ impl JobRunner {
                 };
                 let now = self.clock.now();
                 let r = if job.kind == TIERS_EVALUATE {
-                    patron_api::tiers::evaluate_tenant(&self.db, &t, &self.rules, now).await
+                    patron_app::tiers::evaluate_tenant(&self.db, &t, &self.rules, now).await
                 } else {
                     let run = job
                         .payload
@@ -265,7 +265,7 @@ impl JobRunner {
                         .and_then(|v| v.as_str())
                         .and_then(|s| s.parse().ok())
                         .ok_or_else(|| anyhow::anyhow!("{} needs a run", job.kind))?;
-                    patron_api::tiers::reevaluate(&self.db, &self.rules, &t, run, now).await
+                    patron_app::tiers::reevaluate(&self.db, &self.rules, &t, run, now).await
                 };
                 Ok(r?)
             }
