@@ -132,7 +132,12 @@ impl Call {
     }
 
     pub async fn send<T: DeserializeOwned>(self) -> Reply<T> {
-        let resp = self.req.send().await.expect("request sent");
+        let (http, req) = self.req.build_split();
+        let req = req.expect("a request");
+        let (method, url) = (req.method().clone(), req.url().clone());
+        let resp = http.execute(req).await.expect("request sent");
+        let base = format!("{}://{}", url.scheme(), url.authority());
+        super::documented::check(&http, &base, &method, &url, resp.status()).await;
         Reply::read(resp).await
     }
 }

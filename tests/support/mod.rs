@@ -5,6 +5,7 @@
 
 mod accounts;
 mod app;
+mod documented;
 mod fields;
 pub mod internals;
 mod member_files;

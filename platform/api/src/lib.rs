@@ -64,8 +64,14 @@ pub type Apis = (
     billing::BillingApi,
 );
 
+/// The OpenAPI document: every operation, each listing the responses it can give
+/// (`edge::responses`).
+pub fn openapi(state: &ApiState) -> String {
+    edge::responses::narrow(&service(state).spec())
+}
+
 /// Every API, as one OpenAPI service.
-pub fn openapi(state: &ApiState) -> OpenApiService<Apis, ()> {
+fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             signup::SignupApi { state: state.clone() },
@@ -100,13 +106,21 @@ pub fn openapi(state: &ApiState) -> OpenApiService<Apis, ()> {
 
 /// The whole HTTP surface: API, docs, health, metrics and (when built) the console.
 pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
-    let api = openapi(&state);
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let api = service(&state);
+    let raw = api.spec();
+    let document = edge::responses::narrow(&raw);
+    // Swagger UI embeds the document it is built with: give it the narrowed one.
+    let docs_html = api.swagger_ui_html().replace(&raw, &document);
+    let spec = poem::endpoint::make_sync(move |_| {
+        document
+            .clone()
+            .with_content_type("application/json; charset=utf-8")
+    });
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     let mut route = Route::new()
         .nest("/api/v1", api)
         .at("/api/openapi.json", spec)
-        .nest("/api/docs", docs)
+        .at("/api/docs", docs)
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz).data(state.clone()))
         .at("/metrics", get(render_metrics).data(state.clone()));

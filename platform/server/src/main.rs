@@ -158,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
         // The document needs the state's types, never a connection: the pool stays unused.
         let db = Db::connect_lazy("postgres://127.0.0.1/unused", 1)?;
         let state = ApiState::new(db, Arc::new(SystemClock), ApiConfig::default());
-        println!("{}", patron_api::openapi(&state).spec());
+        println!("{}", patron_api::openapi(&state));
         return Ok(());
     }
     let db = Db::connect(settings.database_url(), settings.db_max_connections)

@@ -1,0 +1,325 @@
+//! Which error responses each operation lists in the OpenAPI document.
+//!
+//! Every handler answers `Result<_, ApiError>`, so poem-openapi would list all of
+//! `ApiError`'s statuses under every operation. The document is instead narrowed to the
+//! statuses an operation can really give, decided here from what the operation is:
+//!
+//! | status | listed when |
+//! |---|---|
+//! | 400 | the operation reads a body or parameters (they may not parse) |
+//! | 401 | it needs credentials |
+//! | 402, 403, 429 | a business's staff or integrations call it (plan gates, Casbin, the plan's request rate) |
+//! | 403 | an operator calls it on an account that forbids it, or it is named in [`FORBIDDEN`] |
+//! | 404 | a path parameter names something, or it is named in [`NOT_FOUND`] |
+//! | 409 | it is named in [`CONFLICT`] (taken names, reused idempotency keys, states that refuse) |
+//! | 422 | it reads a body or query parameters |
+//! | 429 | it is named in [`TOO_MANY`] (logins, one-time codes) |
+//! | 500 | always |
+//! | 503 | it runs a tenant's script in the sandbox ([`SANDBOX`]) |
+//!
+//! The test client (`tests/support`) checks every answer the test suite receives against the
+//! document, so a status an operation gives but does not list fails the suite.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Operations that can answer 409.
+const CONFLICT: &[&str] = &[
+    "signup",
+    "createStaff",
+    "updateStaff",
+    "createRole",
+    "updateRole",
+    "deleteRole",
+    "createMember",
+    "updateMember",
+    "bindPhysicalCard",
+    "reportCardLost",
+    "reissueCard",
+    "importMembers",
+    "portalRegister",
+    "portalUpdateMe",
+    "recordPurchase",
+    "recordRefund",
+    "adjustPoints",
+    "redeemPoints",
+    "checkIn",
+    "recordEvent",
+    "portalCheckIn",
+    "publishRule",
+    "rollbackRule",
+    "publishTiers",
+    "rollbackTiers",
+    "previewTiers",
+    "memberTier",
+    "pinMemberTier",
+    "unpinMemberTier",
+    "changeMyPlan",
+    "closeAccount",
+    "opsCreatePlan",
+    "opsSetPlan",
+    "opsSuspendTenant",
+    "opsResumeTenant",
+    "opsExtendTrial",
+    "opsCloseTenant",
+    "opsOpenSupport",
+    "setCardFormat",
+    "publishFields",
+    "revokeApiKey",
+];
+
+/// Operations without a path parameter that can still answer 404 (a thing named in the
+/// body, or the business in a member's token).
+const NOT_FOUND: &[&str] = &[
+    "recordPurchase",
+    "recordRefund",
+    "recordEvent",
+    "searchMembers",
+    "exportMembersCsv",
+    "exportMembersXlsx",
+    "opsEndSupport",
+];
+
+/// Operations that refuse too many attempts.
+const TOO_MANY: &[&str] = &[
+    "login",
+    "operatorLogin",
+    "portalSendCode",
+    "portalRegister",
+    "portalLogin",
+    "portalResetPassword",
+    "sendPhoneChangeCode",
+    "updateMember",
+];
+
+/// Operations an authenticated caller may be refused outright (beyond the staff roles that
+/// every tenant operation checks).
+const FORBIDDEN: &[&str] = &[
+    "changePassword",
+    "logout",
+    "operatorLogout",
+    "opsCreatePlan",
+    "opsUpdatePlan",
+    "opsSetPlan",
+    "opsSuspendTenant",
+    "opsResumeTenant",
+    "opsExtendTrial",
+    "opsCloseTenant",
+    "opsOpenSupport",
+    "opsEndSupport",
+];
+
+/// Operations that run a tenant's script in the sandbox.
+const SANDBOX: &[&str] = &[
+    "saveRuleDraft",
+    "validateRule",
+    "simulateRule",
+    "publishRule",
+    "rollbackRule",
+    "saveTierDraft",
+    "checkTierScript",
+    "previewTiers",
+    "publishTiers",
+    "rollbackTiers",
+];
+
+/// The error statuses `ApiError` can carry; any other response an operation lists
+/// (its successes) is kept as it is.
+const ERRORS: &[u16] = &[400, 401, 402, 403, 404, 409, 422, 429, 500, 503];
+
+/// A JSON value that keeps its keys in order, so the document reads as poem wrote it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Json {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Array(Vec<Json>),
+    Object(IndexMap<String, Json>),
+}
+
+impl Json {
+    fn object(&self) -> Option<&IndexMap<String, Json>> {
+        match self {
+            Json::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    fn object_mut(&mut self) -> Option<&mut IndexMap<String, Json>> {
+        match self {
+            Json::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    fn str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn array(&self) -> &[Json] {
+        match self {
+            Json::Array(a) => a,
+            _ => &[],
+        }
+    }
+}
+
+/// What the document says of one operation, as far as its error statuses depend on it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Shape {
+    pub id: String,
+    pub body: bool,
+    pub path_params: bool,
+    pub query_params: bool,
+    pub header_params: bool,
+    /// The security schemes it accepts (any one of them).
+    pub security: Vec<String>,
+}
+
+impl Shape {
+    fn of(op: &IndexMap<String, Json>) -> Self {
+        let mut s = Shape {
+            id: op
+                .get("operationId")
+                .and_then(Json::str)
+                .unwrap_or_default()
+                .to_owned(),
+            body: op.contains_key("requestBody"),
+            ..Shape::default()
+        };
+        for p in op.get("parameters").map(Json::array).unwrap_or_default() {
+            match p.object().and_then(|p| p.get("in")).and_then(Json::str) {
+                Some("path") => s.path_params = true,
+                Some("query") => s.query_params = true,
+                Some("header") => s.header_params = true,
+                _ => {}
+            }
+        }
+        for req in op.get("security").map(Json::array).unwrap_or_default() {
+            if let Some(o) = req.object() {
+                s.security.extend(o.keys().cloned());
+            }
+        }
+        s
+    }
+}
+
+/// The error statuses an operation of this shape can give.
+pub fn statuses(op: &Shape) -> BTreeSet<u16> {
+    let named = |list: &[&str]| list.contains(&op.id.as_str());
+    let mut out = BTreeSet::from([500]);
+    if op.body || op.path_params || op.query_params || op.header_params {
+        out.insert(400);
+    }
+    if !op.security.is_empty() {
+        out.insert(401);
+    }
+    if op
+        .security
+        .iter()
+        .any(|s| s == "StaffToken" || s == "IntegrationKey")
+    {
+        out.extend([402, 403, 429]);
+    }
+    if named(FORBIDDEN) {
+        out.insert(403);
+    }
+    if op.path_params || named(NOT_FOUND) {
+        out.insert(404);
+    }
+    if named(CONFLICT) {
+        out.insert(409);
+    }
+    if op.body || op.query_params {
+        out.insert(422);
+    }
+    if named(TOO_MANY) {
+        out.insert(429);
+    }
+    if named(SANDBOX) {
+        out.insert(503);
+    }
+    out
+}
+
+/// Narrows poem's document (`OpenApiService::spec`) to the statuses each operation can give.
+pub fn narrow(spec: &str) -> String {
+    let mut doc: Json = serde_json::from_str(spec).expect("poem writes its document as JSON");
+    if let Some(paths) = doc.object_mut().and_then(|d| d.get_mut("paths")) {
+        for ops in paths.object_mut().into_iter().flat_map(|p| p.values_mut()) {
+            for op in ops.object_mut().into_iter().flat_map(|o| o.values_mut()) {
+                let Some(op) = op.object_mut() else { continue };
+                let keep = statuses(&Shape::of(op));
+                if let Some(responses) = op.get_mut("responses").and_then(Json::object_mut) {
+                    responses.retain(|status, _| match status.parse::<u16>() {
+                        Ok(s) if ERRORS.contains(&s) => keep.contains(&s),
+                        _ => true,
+                    });
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&doc).expect("a document serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(id: &str, security: &[&str]) -> Shape {
+        Shape {
+            id: id.into(),
+            security: security.iter().map(|s| (*s).to_owned()).collect(),
+            ..Shape::default()
+        }
+    }
+
+    #[test]
+    fn a_public_read_without_parameters_lists_only_the_server_failure() {
+        assert_eq!(statuses(&shape("listPlans", &[])), BTreeSet::from([500]));
+    }
+
+    #[test]
+    fn a_business_write_with_a_body_lists_parsing_gates_and_validation() {
+        let mut s = shape("createStaff", &["StaffToken", "IntegrationKey"]);
+        s.body = true;
+        assert_eq!(
+            statuses(&s),
+            BTreeSet::from([400, 401, 402, 403, 409, 422, 429, 500])
+        );
+    }
+
+    #[test]
+    fn scripts_may_find_the_sandbox_away_and_paths_may_name_nothing() {
+        let mut s = shape("previewTiers", &["StaffToken"]);
+        s.body = true;
+        assert!(statuses(&s).contains(&503));
+        let mut m = shape("portalMe", &["MemberToken"]);
+        m.path_params = true;
+        assert_eq!(statuses(&m), BTreeSet::from([400, 401, 404, 500]));
+    }
+
+    #[test]
+    fn narrowing_keeps_order_successes_and_only_the_listed_errors() {
+        let spec = r#"{"openapi":"3.0.0","paths":{"/z":{"get":{"operationId":"listPlans","responses":{"200":{},"404":{},"500":{}}}},"/a":{"post":{"operationId":"x","requestBody":{},"responses":{"201":{},"400":{},"422":{},"503":{}}}}}}"#;
+        let out = narrow(spec);
+        let z = out.find("\"/z\"").unwrap();
+        let a = out.find("\"/a\"").unwrap();
+        assert!(z < a, "paths keep poem's order");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let get = &doc["paths"]["/z"]["get"]["responses"];
+        assert!(get.get("200").is_some() && get.get("500").is_some());
+        assert!(get.get("404").is_none());
+        let post = &doc["paths"]["/a"]["post"]["responses"];
+        assert!(
+            post.get("201").is_some() && post.get("400").is_some() && post.get("422").is_some()
+        );
+        assert!(post.get("503").is_none());
+    }
+}
