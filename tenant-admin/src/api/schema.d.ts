@@ -4067,45 +4067,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -4124,30 +4085,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4190,54 +4129,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -4259,18 +4150,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4296,15 +4175,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -4335,33 +4205,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -4374,18 +4217,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4454,24 +4285,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -4493,18 +4306,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4531,15 +4332,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Me"];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -4570,33 +4362,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -4609,18 +4374,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4647,15 +4400,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["StaffView"][];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -4686,33 +4430,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -4725,18 +4442,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4807,15 +4512,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -4846,18 +4542,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4934,24 +4618,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -4964,18 +4630,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5093,18 +4747,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     listPermissions: {
@@ -5122,15 +4764,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PermissionView"][];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -5163,33 +4796,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -5202,18 +4808,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5240,15 +4834,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["RoleView"][];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -5279,33 +4864,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -5318,18 +4876,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5400,15 +4946,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -5439,18 +4976,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5527,24 +5052,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -5557,18 +5064,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5653,15 +5148,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -5674,18 +5160,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5803,18 +5277,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     listApiKeys: {
@@ -5832,15 +5294,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["ApiKeyView"][];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -5873,33 +5326,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -5912,18 +5338,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5994,24 +5408,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6033,18 +5429,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6130,15 +5514,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -6151,18 +5526,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6187,15 +5550,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["TenantView"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -6228,33 +5582,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -6267,18 +5594,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6348,24 +5663,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6387,18 +5684,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6469,24 +5754,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6515,18 +5782,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     getFields: {
@@ -6544,15 +5799,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["FieldsView"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -6585,33 +5831,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -6624,18 +5843,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6705,24 +5912,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6744,18 +5933,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6826,15 +6003,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -6865,18 +6033,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6945,24 +6101,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6984,18 +6122,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7066,15 +6192,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -7105,18 +6222,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7193,24 +6298,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -7223,18 +6310,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7352,18 +6427,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     sendPhoneChangeCode: {
@@ -7437,15 +6500,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -7467,18 +6521,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7557,15 +6599,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -7587,18 +6620,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7678,15 +6699,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -7708,18 +6720,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7796,24 +6796,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -7826,18 +6808,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7914,24 +6884,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -7944,18 +6896,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8073,18 +7013,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     lookupCard: {
@@ -8154,24 +7082,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8184,18 +7094,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8281,15 +7179,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8302,18 +7191,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8399,15 +7276,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8420,18 +7288,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8456,15 +7312,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["CardFormatDto"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -8497,33 +7344,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8536,18 +7356,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8617,15 +7425,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -8656,18 +7455,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8742,15 +7529,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -8781,18 +7559,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8869,24 +7635,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8899,18 +7647,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8991,15 +7727,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -9021,18 +7748,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9113,15 +7828,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -9143,18 +7849,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9192,36 +7886,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -9231,48 +7895,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9316,47 +7940,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9385,18 +7970,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9439,36 +8012,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -9508,18 +8051,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9561,47 +8092,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9630,18 +8122,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9682,47 +8162,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9751,18 +8192,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9809,27 +8238,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -9839,48 +8247,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9931,27 +8299,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -9979,30 +8326,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10049,27 +8374,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -10079,48 +8383,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10167,27 +8431,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -10197,48 +8440,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10287,38 +8490,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10335,30 +8508,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10405,27 +8556,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -10444,39 +8574,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10545,24 +8644,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -10584,18 +8665,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10721,18 +8790,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     recordRefund: {
@@ -10849,18 +8906,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     memberPurchases: {
@@ -10933,15 +8978,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -10963,18 +8999,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11051,24 +9075,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -11081,18 +9087,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11169,24 +9163,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -11199,18 +9175,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11290,15 +9254,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -11320,18 +9275,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11457,18 +9400,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     redeemPoints: {
@@ -11587,18 +9518,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     checkIn: {
@@ -11677,15 +9596,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -11698,18 +9608,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11833,18 +9731,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     getPointSettings: {
@@ -11862,15 +9748,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PointSettingsView"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -11903,33 +9780,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -11942,18 +9792,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12023,24 +9861,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -12069,18 +9889,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     listRules: {
@@ -12098,15 +9906,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RulesOverview"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -12139,33 +9938,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -12178,18 +9950,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12263,15 +10023,6 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12381,24 +10132,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -12494,24 +10227,6 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12750,24 +10465,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -12780,18 +10477,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12940,15 +10625,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["TemplateCatalog"];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -12979,33 +10655,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -13018,18 +10667,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13099,24 +10736,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -13145,18 +10764,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     getTiers: {
@@ -13174,15 +10781,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["TiersOverview"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -13215,33 +10813,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -13254,18 +10825,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13328,24 +10887,6 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13455,24 +10996,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -13568,15 +11091,6 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13688,15 +11202,6 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13817,24 +11322,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -13856,18 +11343,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13939,24 +11414,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -13985,18 +11442,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     tierVersions: {
@@ -14014,15 +11459,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["LadderVersionView"][];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -14055,33 +11491,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -14094,18 +11503,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14168,15 +11565,6 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14311,15 +11699,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -14332,18 +11711,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14461,18 +11828,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     unpinMemberTier: {
@@ -14583,18 +11938,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     getDashboard: {
@@ -14612,15 +11955,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Dashboard"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -14653,33 +11987,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -14692,18 +11999,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14730,96 +12025,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["PlanView"][];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14846,15 +12053,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["MyPlan"];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -14885,33 +12083,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -14924,18 +12095,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15005,15 +12164,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -15051,18 +12201,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     listMyInvoices: {
@@ -15080,15 +12218,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["InvoiceView"][];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
@@ -15121,33 +12250,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -15160,18 +12262,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15241,15 +12331,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -15280,18 +12361,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15331,54 +12400,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -15400,18 +12421,6 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15438,15 +12447,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["OperatorView"];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -15454,18 +12454,6 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
                 };
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
@@ -15477,57 +12465,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15554,15 +12493,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["OperatorView"];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -15572,78 +12502,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15670,15 +12530,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["PlanView"][];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -15688,78 +12539,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15809,29 +12590,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15857,30 +12617,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15931,18 +12669,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -15961,15 +12687,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -15979,30 +12696,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16055,45 +12750,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -16103,30 +12759,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16173,27 +12807,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -16203,48 +12816,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16295,18 +12868,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -16343,30 +12904,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16417,18 +12956,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -16465,30 +12992,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16535,18 +13040,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -16574,39 +13067,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16657,18 +13119,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -16705,30 +13155,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16779,18 +13207,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -16827,30 +13243,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16902,18 +13296,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -16950,30 +13332,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17020,18 +13380,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
@@ -17050,48 +13398,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17138,45 +13446,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -17186,30 +13455,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17256,45 +13503,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -17304,30 +13512,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17354,15 +13540,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["PlatformTotals"];
                 };
             };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
@@ -17372,78 +13549,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17490,45 +13597,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -17538,30 +13606,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17604,47 +13650,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17661,30 +13668,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
