@@ -15,8 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{timeout, timeout_at, Instant};
 
 use crate::wire::{
-    encode, Case, Kind, Op, Outcome, Payload, Response, RuleError, RuleErrorKind, RuleKey,
-    TierCase, WireKey, MAX_FRAME,
+    encode, Case, CaseResult, Kind, Op, Outcome, Payload, Response, RuleError, RuleErrorKind,
+    RuleKey, TierCase, WireKey, MAX_FRAME,
 };
 
 /// Name of the sandbox binary.
@@ -390,6 +390,17 @@ impl SandboxPool {
         script: &str,
         cases: &[Case],
     ) -> Result<Vec<Result<Outcome, RuleError>>, RuleError> {
+        self.batch(key, script, cases).await
+    }
+
+    /// A batch of either kind, in chunks of [`BATCH_CHUNK`] spread over the workers under
+    /// one deadline (the call's plus a budget per case), answers in the cases' order.
+    async fn batch<C: Batched>(
+        &self,
+        key: RuleKey,
+        script: &str,
+        cases: &[C],
+    ) -> Result<Vec<Result<C::Answer, RuleError>>, RuleError> {
         let config = &self.inner.config;
         let budget = config
             .per_case
@@ -409,7 +420,8 @@ impl SandboxPool {
                 )
             });
         }
-        let mut chunks = vec![Vec::new(); tasks.len()];
+        let mut chunks: Vec<Vec<Result<C::Answer, RuleError>>> =
+            (0..tasks.len()).map(|_| Vec::new()).collect();
         while let Some(joined) = tasks.join_next().await {
             let (index, results) = joined.map_err(|e| {
                 RuleError::new(RuleErrorKind::Crashed, format!("batch task failed: {e}"))
@@ -419,20 +431,20 @@ impl SandboxPool {
         Ok(chunks.into_iter().flatten().collect())
     }
 
-    async fn batch_chunk(
+    async fn batch_chunk<C: Batched>(
         &self,
         key: RuleKey,
         script: &str,
-        cases: &[Case],
+        cases: &[C],
         deadline: Instant,
-    ) -> Result<Vec<Result<Outcome, RuleError>>, RuleError> {
+    ) -> Result<Vec<Result<C::Answer, RuleError>>, RuleError> {
         let response = self
             .call(
                 Op::EvalBatch,
-                Kind::Points,
+                C::KIND,
                 key,
                 script,
-                Payload::Batch(cases),
+                C::payload(cases),
                 deadline,
             )
             .await?;
@@ -443,7 +455,7 @@ impl SandboxPool {
                 format!("{} answers for {} cases", results.len(), cases.len()),
             ));
         }
-        Ok(results.into_iter().map(|r| r.into_result()).collect())
+        Ok(results.into_iter().map(C::answer).collect())
     }
 
     /// Compiles a tier script (cached apart from point rules, so `key` may repeat a point
@@ -495,44 +507,7 @@ impl SandboxPool {
         script: &str,
         cases: &[TierCase],
     ) -> Result<Vec<Result<String, RuleError>>, RuleError> {
-        let config = &self.inner.config;
-        let budget = config
-            .per_case
-            .saturating_mul(u32::try_from(cases.len()).unwrap_or(u32::MAX));
-        let deadline = Instant::now() + config.deadline + budget;
-        let script: Arc<str> = Arc::from(script);
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, chunk) in cases.chunks(BATCH_CHUNK).enumerate() {
-            let (pool, script, chunk) = (self.clone(), Arc::clone(&script), chunk.to_vec());
-            tasks.spawn(async move {
-                let response = pool
-                    .call(
-                        Op::EvalBatch,
-                        Kind::Tier,
-                        key,
-                        &script,
-                        Payload::TierBatch(&chunk),
-                        deadline,
-                    )
-                    .await;
-                (index, chunk.len(), response)
-            });
-        }
-        let mut chunks = vec![Vec::new(); tasks.len()];
-        while let Some(joined) = tasks.join_next().await {
-            let (index, len, response) = joined.map_err(|e| {
-                RuleError::new(RuleErrorKind::Crashed, format!("batch task failed: {e}"))
-            })?;
-            let results = response?.results.unwrap_or_default();
-            if results.len() != len {
-                return Err(RuleError::new(
-                    RuleErrorKind::Protocol,
-                    format!("{} answers for {len} cases", results.len()),
-                ));
-            }
-            chunks[index] = results.into_iter().map(|r| r.into_tier()).collect();
-        }
-        Ok(chunks.into_iter().flatten().collect())
+        self.batch(key, script, cases).await
     }
 
     /// Counters since start.
@@ -814,5 +789,39 @@ impl patron_core::ports::RuleRunner for SandboxPool {
         cases: &[TierCase],
     ) -> Result<Vec<Result<String, RuleError>>, RuleError> {
         SandboxPool::eval_tier_batch(self, key, script, cases).await
+    }
+}
+
+/// A case a batch can carry: point-rule events or tier-script members.
+trait Batched: Clone + Send + Sync + 'static {
+    type Answer: Send + 'static;
+    const KIND: Kind;
+    fn payload(cases: &[Self]) -> Payload<'_>;
+    fn answer(result: CaseResult) -> Result<Self::Answer, RuleError>;
+}
+
+impl Batched for Case {
+    type Answer = Outcome;
+    const KIND: Kind = Kind::Points;
+
+    fn payload(cases: &[Self]) -> Payload<'_> {
+        Payload::Batch(cases)
+    }
+
+    fn answer(result: CaseResult) -> Result<Outcome, RuleError> {
+        result.into_result()
+    }
+}
+
+impl Batched for TierCase {
+    type Answer = String;
+    const KIND: Kind = Kind::Tier;
+
+    fn payload(cases: &[Self]) -> Payload<'_> {
+        Payload::TierBatch(cases)
+    }
+
+    fn answer(result: CaseResult) -> Result<String, RuleError> {
+        result.into_tier()
     }
 }
