@@ -7,7 +7,7 @@
 //! | status | listed when |
 //! |---|---|
 //! | 400 | the operation reads a body or parameters (they may not parse) |
-//! | 401 | it needs credentials |
+//! | 401 | it needs credentials, or checks them itself ([`UNAUTHORIZED`]) |
 //! | 402, 403, 429 | a business's staff or integrations call it (plan gates, Casbin, the plan's request rate) |
 //! | 403 | an operator calls it on an account that forbids it, or it is named in [`FORBIDDEN`] |
 //! | 404 | a path parameter names something, or it is named in [`NOT_FOUND`] |
@@ -35,6 +35,7 @@ const CONFLICT: &[&str] = &[
     "createMember",
     "updateMember",
     "bindPhysicalCard",
+    "lookupCard",
     "reportCardLost",
     "reissueCard",
     "importMembers",
@@ -93,9 +94,20 @@ const TOO_MANY: &[&str] = &[
     "updateMember",
 ];
 
-/// Operations an authenticated caller may be refused outright (beyond the staff roles that
-/// every tenant operation checks).
+/// Operations without credentials that still refuse wrong ones (logins, signed webhooks).
+const UNAUTHORIZED: &[&str] = &["login", "operatorLogin", "portalLogin", "paymentWebhook"];
+
+/// Operations a caller may be refused outright (beyond the staff roles that every tenant
+/// operation checks): a disabled account, an owner-only step, a business that is not open
+/// to its members right now.
 const FORBIDDEN: &[&str] = &[
+    "login",
+    "portalSendCode",
+    "portalRegister",
+    "portalLogin",
+    "portalResetPassword",
+    "portalUpdateMe",
+    "portalCheckIn",
     "changePassword",
     "logout",
     "operatorLogout",
@@ -217,7 +229,7 @@ pub fn statuses(op: &Shape) -> BTreeSet<u16> {
     if op.body || op.path_params || op.query_params || op.header_params {
         out.insert(400);
     }
-    if !op.security.is_empty() {
+    if !op.security.is_empty() || named(UNAUTHORIZED) {
         out.insert(401);
     }
     if op
