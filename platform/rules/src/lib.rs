@@ -10,9 +10,11 @@
 //!
 //! [`templates`] holds the no-code forms for the common rules and turns them into scripts.
 
+mod batch;
 mod pool;
 pub mod templates;
 mod wire;
+mod workers;
 
 pub use patron_core::rules::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey, TierCase};
 pub use pool::{default_program, PoolStats, SandboxConfig, SandboxPool};

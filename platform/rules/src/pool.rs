@@ -1,34 +1,32 @@
 //! The pool of sandbox worker processes: checkout with a deadline, one request at a time per
 //! worker, and replacement of any worker that fails.
 
-use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::time::{timeout, timeout_at, Instant};
+use tokio::sync::Semaphore;
+use tokio::time::{timeout_at, Instant};
 
+use crate::batch::Batched;
 use crate::wire::{
-    encode, Case, CaseResult, Kind, Op, Outcome, Payload, Response, RuleError, RuleErrorKind,
-    RuleKey, TierCase, WireKey, MAX_FRAME,
+    encode, Case, Kind, Op, Outcome, Payload, Response, RuleError, RuleErrorKind, RuleKey,
+    TierCase, WireKey, MAX_FRAME,
 };
+use crate::workers::{lock, Inner, Lease, Worker};
 
 /// Name of the sandbox binary.
 pub const PROGRAM_NAME: &str = "patron-sandbox";
 /// Largest answer accepted from a worker (a batch answer is bigger than any request).
-const MAX_RESPONSE: usize = 4 * MAX_FRAME;
+pub(crate) const MAX_RESPONSE: usize = 4 * MAX_FRAME;
 /// Cases sent to a worker in one request; a larger batch is split across workers.
 const BATCH_CHUNK: usize = 500;
 /// Keys a worker is remembered to have compiled; past this the memory is reset.
-const KNOWN_KEYS: usize = 1024;
+pub(crate) const KNOWN_KEYS: usize = 1024;
 /// Lines of a worker's stderr kept to explain its death.
-const STDERR_LINES: usize = 8;
+pub(crate) const STDERR_LINES: usize = 8;
 
 /// How to run the workers.
 #[derive(Debug, Clone)]
@@ -79,12 +77,12 @@ pub struct PoolStats {
 }
 
 #[derive(Default)]
-struct Counters {
-    calls: AtomicU64,
-    errors: AtomicU64,
-    timeouts: AtomicU64,
-    crashes: AtomicU64,
-    restarts: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) calls: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) timeouts: AtomicU64,
+    pub(crate) crashes: AtomicU64,
+    pub(crate) restarts: AtomicU64,
 }
 
 /// Where the sandbox binary is when nothing says otherwise: `$PATRON_SANDBOX_BIN`, then next
@@ -112,195 +110,6 @@ pub fn default_program() -> Option<PathBuf> {
         }
     }
     candidates.into_iter().find(|path| path.is_file())
-}
-
-struct Worker {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    pid: u32,
-    known: HashSet<WireKey>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
-    /// The task copying stderr; it ends when the process's stderr closes.
-    stderr_reader: tokio::task::JoinHandle<()>,
-}
-
-impl Worker {
-    fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    async fn exchange(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
-        self.stdin.write_all(frame).await?;
-        self.stdin.flush().await?;
-        let len = self.stdout.read_u32().await? as usize;
-        if len > MAX_RESPONSE {
-            return Err(std::io::Error::other(format!(
-                "answer of {len} bytes is too large"
-            )));
-        }
-        let mut body = vec![0u8; len];
-        self.stdout.read_exact(&mut body).await?;
-        Ok(body)
-    }
-
-    /// Kills the process and reaps it in the background.
-    fn kill(mut self) {
-        let _ = self.child.start_kill();
-        tokio::spawn(async move {
-            let _ = self.child.wait().await;
-        });
-    }
-
-    /// Why the worker died: waits briefly for it to exit and for its last stderr lines.
-    async fn death(mut self) -> (Option<ExitStatus>, String) {
-        let status = timeout(Duration::from_millis(200), self.child.wait())
-            .await
-            .ok()
-            .and_then(Result::ok);
-        if status.is_none() {
-            let _ = self.child.start_kill();
-        }
-        // Let the stderr reader drain what the process wrote before it died.
-        let _ = timeout(Duration::from_millis(200), &mut self.stderr_reader).await;
-        let tail = lock(&self.stderr)
-            .iter()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" | ");
-        tokio::spawn(async move {
-            let _ = self.child.wait().await;
-        });
-        (status, tail)
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-struct Inner {
-    config: SandboxConfig,
-    program: PathBuf,
-    /// One slot per worker not in use; `None` is a worker to be started on checkout.
-    idle: Mutex<Vec<Option<Worker>>>,
-    permits: Arc<Semaphore>,
-    next_id: AtomicU64,
-    counters: Counters,
-}
-
-impl Inner {
-    fn spawn(&self) -> Result<Worker, RuleError> {
-        let mut child = Command::new(&self.program)
-            .arg("--max-operations")
-            .arg(self.config.max_operations.to_string())
-            .arg("--max-memory-mb")
-            .arg(self.config.max_memory_mb.to_string())
-            .args(&self.config.extra_args)
-            // A worker out of memory should die at once, not try to print a backtrace.
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                RuleError::new(
-                    RuleErrorKind::Unavailable,
-                    format!("cannot start {}: {e}", self.program.display()),
-                )
-            })?;
-        let pid = child.id().unwrap_or_default();
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            return Err(RuleError::new(
-                RuleErrorKind::Unavailable,
-                "sandbox pipes missing",
-            ));
-        };
-        let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let sink = Arc::clone(&tail);
-        let stderr_reader = tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::warn!(pid, "patron-sandbox: {line}");
-                let mut tail = lock(&sink);
-                if tail.len() == STDERR_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-            }
-        });
-        Ok(Worker {
-            child,
-            stdin,
-            stdout: BufReader::new(stdout),
-            pid,
-            known: HashSet::new(),
-            stderr: tail,
-            stderr_reader,
-        })
-    }
-
-    /// A replacement for a worker that failed, or an empty slot if it cannot start.
-    fn replacement(&self) -> Option<Worker> {
-        self.counters.restarts.fetch_add(1, Ordering::Relaxed);
-        match self.spawn() {
-            Ok(worker) => Some(worker),
-            Err(e) => {
-                tracing::error!(error = %e.message, "cannot start a replacement sandbox worker");
-                None
-            }
-        }
-    }
-}
-
-/// A checked-out worker. Dropped without [`Lease::keep`] (an error, or the caller's future
-/// cancelled mid-call), the worker is killed and its slot left for a fresh one.
-struct Lease {
-    inner: Arc<Inner>,
-    worker: Option<Worker>,
-    clean: bool,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Lease {
-    fn worker(&mut self) -> &mut Worker {
-        self.worker
-            .as_mut()
-            .expect("a lease holds its worker until dropped")
-    }
-
-    fn keep(mut self) {
-        self.clean = true;
-    }
-
-    /// Takes the worker out to be examined and replaced.
-    fn discard(&mut self) -> Worker {
-        let worker = self
-            .worker
-            .take()
-            .expect("a lease holds its worker until dropped");
-        lock(&self.inner.idle).push(self.inner.replacement());
-        worker
-    }
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        // The slot goes back before the permit (a field, dropped after this body).
-        match self.worker.take() {
-            Some(worker) if self.clean => lock(&self.inner.idle).push(Some(worker)),
-            Some(worker) => {
-                worker.kill();
-                lock(&self.inner.idle).push(None);
-            }
-            None => {}
-        }
-    }
 }
 
 /// A pool of `patron-sandbox` workers. Cheap to clone; clones share the workers.
@@ -789,39 +598,5 @@ impl patron_core::ports::RuleRunner for SandboxPool {
         cases: &[TierCase],
     ) -> Result<Vec<Result<String, RuleError>>, RuleError> {
         SandboxPool::eval_tier_batch(self, key, script, cases).await
-    }
-}
-
-/// A case a batch can carry: point-rule events or tier-script members.
-trait Batched: Clone + Send + Sync + 'static {
-    type Answer: Send + 'static;
-    const KIND: Kind;
-    fn payload(cases: &[Self]) -> Payload<'_>;
-    fn answer(result: CaseResult) -> Result<Self::Answer, RuleError>;
-}
-
-impl Batched for Case {
-    type Answer = Outcome;
-    const KIND: Kind = Kind::Points;
-
-    fn payload(cases: &[Self]) -> Payload<'_> {
-        Payload::Batch(cases)
-    }
-
-    fn answer(result: CaseResult) -> Result<Outcome, RuleError> {
-        result.into_result()
-    }
-}
-
-impl Batched for TierCase {
-    type Answer = String;
-    const KIND: Kind = Kind::Tier;
-
-    fn payload(cases: &[Self]) -> Payload<'_> {
-        Payload::TierBatch(cases)
-    }
-
-    fn answer(result: CaseResult) -> Result<String, RuleError> {
-        result.into_tier()
     }
 }
