@@ -154,6 +154,11 @@ pub async fn reissue(tx: &mut TenantTx, number: &str, by: &Actor<'_>) -> Result<
     Ok(new)
 }
 
+/// How new card numbers look.
+pub async fn format(tx: &mut TenantTx) -> Result<CardFormat, AppError> {
+    Ok(cards::format(tx).await?)
+}
+
 /// Checks a card format on its own, before anything else is looked at.
 pub fn check_format(f: &CardFormat) -> Result<(), AppError> {
     f.check().map_err(|e| AppError::invalid(vec![e]))

@@ -2,7 +2,7 @@
 //! turned into storable values: phones and e-mails sealed, dates read, custom values
 //! validated against the field set. Pure: no database.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use patron_core::auth::Email;
 use patron_core::fields::{CustomValidator, WriteKind};
 use patron_core::members::{self as core_members, Gender, Phone};
@@ -377,7 +377,7 @@ pub fn apply_change(
 
 /// A member row with every optional value empty, for tests.
 #[cfg(test)]
-pub(crate) fn blank_member(now: DateTime<Utc>) -> Member {
+pub(crate) fn blank_member(now: chrono::DateTime<chrono::Utc>) -> Member {
     Member {
         id: Uuid::now_v7(),
         status: "active".into(),
@@ -411,6 +411,7 @@ pub(crate) fn blank_member(now: DateTime<Utc>) -> Member {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
     use patron_core::fields::FieldSet;
 
     fn today() -> NaiveDate {

@@ -131,6 +131,7 @@ async fn start_session(
 
 /// Sends a one-time code. Registering and changing phone need a phone no member has; a
 /// reset for an unknown phone answers the same as a real one and sends nothing.
+#[allow(clippy::too_many_arguments)]
 pub async fn send_code(
     tx: &mut TenantTx,
     tenant: &Tenant,
