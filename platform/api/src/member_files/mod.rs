@@ -12,7 +12,7 @@ use crate::edge::member_views::{MemberSearch, StaffPlan};
 use crate::edge::state::ApiState;
 use dto::{CsvFile, FileFormat, ImportMode, ImportView, Started, XlsxFile};
 use patron_app::fields::current_fields;
-use patron_app::member_files::{self as app_files, import, MemberExport};
+use patron_app::member_files::{self as app_files, import, rows, MemberExport};
 use patron_core::access::Permission;
 use patron_db::DbError;
 use poem::Body;
@@ -100,7 +100,7 @@ impl MemberFilesApi {
             .authorize(&auth, Some(Permission::MembersImport))
             .await?;
         let (_, set) = current_fields(&mut tx).await?;
-        import::check_mapping(&mapping, &set)?;
+        rows::check_mapping(&mapping, &set)?;
         // Spool the upload to a temporary file: memory stays bounded whatever its size.
         let file = tempfile::NamedTempFile::new().map_err(|e| ApiError::internal(&e))?;
         let (std_file, path) = file.into_parts();

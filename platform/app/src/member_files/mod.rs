@@ -4,6 +4,8 @@
 
 pub mod export;
 pub mod import;
+mod read;
+pub mod rows;
 
 pub use export::MemberExport;
 pub use import::{FileFormat, ImportMode, Job, RowProblem};
