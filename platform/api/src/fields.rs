@@ -1,15 +1,17 @@
 //! Member fields: read the tenant's current field schema (JSON Schema + UI schema), check a
-//! draft without saving it, and publish a new version without losing stored values.
+//! draft without saving it, and publish a new version without losing stored values. The
+//! use cases are `patron_app::fields`.
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::{ApiError, FieldProblem};
 use crate::edge::gate::needs_custom_fields;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
+use patron_app::fields::{self as app_fields, Draft, DraftCheck, Impact, Publication};
 use patron_core::access::Permission;
 use patron_core::fields::{self as core_fields, FieldSet};
 use patron_core::FieldError;
-use patron_db::{fields, TenantTx};
+use patron_db::fields;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
 use serde_json::Value;
@@ -258,7 +260,8 @@ pub struct ChangeReport {
 }
 
 #[derive(Debug, Object)]
-pub struct DraftCheck {
+#[oai(rename = "DraftCheck")]
+pub struct DraftCheckView {
     pub valid: bool,
     /// Problems with the definitions themselves.
     pub errors: Vec<FieldProblem>,
@@ -282,18 +285,6 @@ enum Published {
 
 pub struct FieldsApi {
     pub state: ApiState,
-}
-
-/// The field set in force in this tenant (empty before the first publish).
-pub async fn current_fields(tx: &mut TenantTx) -> Result<(i32, FieldSet), ApiError> {
-    match fields::current(tx).await? {
-        Some(v) => {
-            let set: FieldSet =
-                serde_json::from_value(v.definition).map_err(|e| ApiError::internal(&e))?;
-            Ok((v.version, set))
-        }
-        None => Ok((0, FieldSet::default())),
-    }
 }
 
 fn builtin() -> Vec<BuiltinField> {
@@ -349,98 +340,28 @@ fn problems(errors: Vec<FieldError>) -> Vec<FieldProblem> {
         .collect()
 }
 
-/// Stored values the `next` version would reject, after `defaults` fill missing ones.
-async fn impact(
-    tx: &mut TenantTx,
-    current: &FieldSet,
-    next: &FieldSet,
-    defaults: &BTreeMap<String, Value>,
-) -> Result<ChangeReport, ApiError> {
-    let tightened = next.tightened_since(current);
-    let mut by_field: BTreeMap<String, i64> = BTreeMap::new();
-    let mut member_ids = Vec::new();
-    let mut affected = 0i64;
-    if !tightened.is_empty() {
-        let validator = next
-            .validator()
-            .map_err(|e| ApiError::invalid_field("fields", e))?;
-        fields::scan_custom(tx, |id, values| {
-            let mut filled = values.clone();
-            for (k, v) in defaults {
-                if filled.get(k).is_none_or(Value::is_null) {
-                    filled.insert(k.clone(), v.clone());
-                }
-            }
-            let bad: Vec<String> = validator
-                .violations(&filled)
-                .into_iter()
-                .filter(|k| tightened.contains(k))
-                .collect();
-            if !bad.is_empty() {
-                affected += 1;
-                if member_ids.len() < 50 {
-                    member_ids.push(id);
-                }
-                for k in bad {
-                    *by_field.entry(k).or_default() += 1;
-                }
-            }
-        })
-        .await?;
+fn report(i: Impact) -> ChangeReport {
+    ChangeReport {
+        code: i.code().into(),
+        message: i.message(),
+        fields: problems(i.problems()),
+        affected_members: i.affected_members,
+        member_ids: i.member_ids,
+        by_field: i.by_field,
     }
-    Ok(ChangeReport {
-        code: if affected > 0 {
-            "field_change_conflict".into()
-        } else {
-            "ok".into()
-        },
-        message: if affected > 0 {
-            format!(
-                "{affected} members hold values the new version would reject; supply defaults \
-                 for missing values or publish with on_conflict = new_writes_only"
-            )
-        } else {
-            "no stored value breaks".into()
-        },
-        fields: by_field
-            .iter()
-            .map(|(k, n)| FieldProblem {
-                field: format!("custom.{k}"),
-                problem: format!("{n} members hold values this version rejects"),
-            })
-            .collect(),
-        affected_members: affected,
-        member_ids,
-        by_field,
-    })
 }
 
-/// Checks defaults against the draft: known active fields, valid values.
-fn check_defaults(
-    next: &FieldSet,
-    defaults: &BTreeMap<String, Value>,
-    region: &str,
-) -> Result<(), ApiError> {
-    if defaults.is_empty() {
-        return Ok(());
+impl From<FieldsDraft> for Draft {
+    fn from(d: FieldsDraft) -> Self {
+        Self {
+            fields: d.fields.into_iter().map(Into::into).collect(),
+            on_conflict: match d.on_conflict {
+                OnConflict::Refuse => app_fields::OnConflict::Refuse,
+                OnConflict::NewWritesOnly => app_fields::OnConflict::NewWritesOnly,
+            },
+            defaults: d.defaults,
+        }
     }
-    let validator = next
-        .validator()
-        .map_err(|e| ApiError::invalid_field("fields", e))?;
-    let changes: serde_json::Map<String, Value> = defaults
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    validator
-        .apply(
-            &serde_json::Map::new(),
-            &changes,
-            core_fields::WriteKind::Patch,
-            region,
-            "defaults.",
-        )
-        .map(|_| ())
-        .map_err(ApiError::invalid)
 }
 
 #[OpenApi(tag = "Tag::Fields")]
@@ -453,8 +374,7 @@ impl FieldsApi {
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
-        let meta = fields::current(&mut tx).await?;
-        let (version, set) = current_fields(&mut tx).await?;
+        let (version, set, meta) = app_fields::current(&mut tx).await?;
         tx.commit().await?;
         Ok(Json(view(version, &set, meta.as_ref())))
     }
@@ -471,44 +391,42 @@ impl FieldsApi {
         &self,
         auth: TenantAuth,
         req: Json<FieldsDraft>,
-    ) -> Result<Json<DraftCheck>, ApiError> {
+    ) -> Result<Json<DraftCheckView>, ApiError> {
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::FieldsManage))
             .await?;
-        let (_, current) = current_fields(&mut tx).await?;
-        let draft = req.0;
-        let next = match current.evolve(draft.fields.into_iter().map(Into::into).collect()) {
-            Ok(n) => n,
-            Err(errors) => {
-                return Ok(Json(DraftCheck {
-                    valid: false,
-                    errors: problems(errors),
-                    json_schema: None,
-                    ui_schema: None,
-                    impact: None,
-                }))
-            }
-        };
-        if let Err(ApiError::Invalid(p)) =
-            check_defaults(&next, &draft.defaults, &me.tenant.settings.phone_region)
-        {
-            return Ok(Json(DraftCheck {
+        let checked =
+            app_fields::check_draft(&mut tx, req.0.into(), &me.tenant.settings.phone_region)
+                .await?;
+        Ok(Json(match checked {
+            DraftCheck::Invalid { errors, next: None } => DraftCheckView {
                 valid: false,
-                errors: p.0.fields,
+                errors: problems(errors),
+                json_schema: None,
+                ui_schema: None,
+                impact: None,
+            },
+            DraftCheck::Invalid {
+                errors,
+                next: Some(next),
+            } => DraftCheckView {
+                valid: false,
+                errors: problems(errors),
                 json_schema: Some(next.json_schema()),
                 ui_schema: Some(next.ui_schema()),
                 impact: None,
-            }));
-        }
-        let report = impact(&mut tx, &current, &next, &draft.defaults).await?;
-        tx.commit().await?;
-        Ok(Json(DraftCheck {
-            valid: true,
-            errors: Vec::new(),
-            json_schema: Some(next.json_schema()),
-            ui_schema: Some(next.ui_schema()),
-            impact: Some(report),
+            },
+            DraftCheck::Valid { next, impact } => {
+                tx.commit().await?;
+                DraftCheckView {
+                    valid: true,
+                    errors: Vec::new(),
+                    json_schema: Some(next.json_schema()),
+                    ui_schema: Some(next.ui_schema()),
+                    impact: Some(report(impact)),
+                }
+            }
         }))
     }
 
@@ -530,75 +448,24 @@ impl FieldsApi {
             .state
             .authorize(&auth, Some(Permission::FieldsManage))
             .await?;
-        fields::lock(&mut tx).await?;
-        let (version, current) = current_fields(&mut tx).await?;
-        let draft = req.0;
-        let next = current
-            .evolve(draft.fields.into_iter().map(Into::into).collect())
-            .map_err(ApiError::invalid)?;
-        check_defaults(&next, &draft.defaults, &me.tenant.settings.phone_region)?;
-        let report = impact(&mut tx, &current, &next, &draft.defaults).await?;
-        if report.affected_members > 0 && draft.on_conflict == OnConflict::Refuse {
-            return Ok(Published::Conflict(Json(report)));
-        }
-        let now = self.state.now();
-        let subject = me.subject();
-        let mut filled = BTreeMap::new();
-        for (k, v) in &draft.defaults {
-            let v = match next.get(k).map(|f| f.ty) {
-                // Defaults go through the same normalisation as any write.
-                Some(core_fields::FieldType::Phone) => Value::String(
-                    patron_core::members::Phone::parse(
-                        v.as_str().unwrap_or(""),
-                        &me.tenant.settings.phone_region,
-                    )
-                    .map_err(|p| ApiError::invalid_field(&format!("defaults.{k}"), p))?
-                    .e164()
-                    .to_owned(),
-                ),
-                _ => v.clone(),
-            };
-            let n = fields::backfill(&mut tx, k, &v, &subject, now).await?;
-            filled.insert(k.clone(), n);
-        }
-        let row = fields::FieldVersion {
-            version: version + 1,
-            definition: serde_json::to_value(&next).map_err(|e| ApiError::internal(&e))?,
-            json_schema: next.json_schema(),
-            ui_schema: next.ui_schema(),
-            mode: match draft.on_conflict {
-                OnConflict::Refuse => "strict".into(),
-                OnConflict::NewWritesOnly => "new_writes_only".into(),
-            },
-            published_by: subject.clone(),
-            published_at: now,
-        };
-        fields::insert(&mut tx, &row).await?;
-        for f in next.active() {
-            match f.ty {
-                core_fields::FieldType::Integer | core_fields::FieldType::Decimal => {
-                    patron_db::members::index_custom_field(&mut tx, &f.key, true).await?
-                }
-                core_fields::FieldType::Date => {
-                    patron_db::members::index_custom_field(&mut tx, &f.key, false).await?
-                }
-                _ => {}
-            }
-        }
-        patron_db::audit::record(
+        let published = app_fields::publish(
             &mut tx,
-            now,
-            &subject,
-            "fields.published",
-            &row.version.to_string(),
-            serde_json::json!({ "mode": row.mode, "backfilled": filled, "affected_members": report.affected_members }),
+            req.0.into(),
+            &me.tenant.settings.phone_region,
+            &me.subject(),
+            self.state.now(),
         )
         .await?;
-        tx.commit().await?;
-        Ok(Published::Created(Json(view(
-            row.version,
-            &next,
-            Some(&row),
-        ))))
+        match published {
+            Publication::Refused(impact) => Ok(Published::Conflict(Json(report(impact)))),
+            Publication::Published { set, row } => {
+                tx.commit().await?;
+                Ok(Published::Created(Json(view(
+                    row.version,
+                    &set,
+                    Some(&row),
+                ))))
+            }
+        }
     }
 }

@@ -36,6 +36,7 @@ use tracing::Instrument;
 pub type MemberApis = (
     fields::FieldsApi,
     members::MembersApi,
+    members::cards::CardsApi,
     member_files::MemberFilesApi,
     portal::PortalApi,
 );
@@ -83,6 +84,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             (
                 fields::FieldsApi { state: state.clone() },
                 members::MembersApi { state: state.clone() },
+                members::cards::CardsApi { state: state.clone() },
                 member_files::MemberFilesApi { state: state.clone() },
                 portal::PortalApi { state: state.clone() },
             ),

@@ -9,6 +9,10 @@
 pub mod billing;
 pub mod engine;
 pub mod error;
+pub mod fields;
+pub mod member_files;
+pub mod members;
+pub mod portal;
 pub mod sms;
 pub mod tiers;
 

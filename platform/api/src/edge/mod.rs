@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod exports;
 pub mod gate;
+pub mod member_views;
 pub mod metrics;
 pub mod responses;
 pub mod state;

@@ -1,0 +1,132 @@
+//! Member files' DTOs.
+
+use chrono::{DateTime, Utc};
+use patron_app::member_files::{
+    FileFormat as AppFormat, ImportMode as AppMode, RowProblem as AppProblem,
+};
+use poem::Body;
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Enum, Object};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+impl From<FileFormat> for AppFormat {
+    fn from(f: FileFormat) -> Self {
+        match f {
+            FileFormat::Csv => Self::Csv,
+            FileFormat::Xlsx => Self::Xlsx,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Check every row, write nothing.
+    DryRun,
+    /// Import every row, or none if any row is bad.
+    AllOrNothing,
+    /// Import the good rows, report the bad ones.
+    ValidOnly,
+}
+
+impl From<ImportMode> for AppMode {
+    fn from(m: ImportMode) -> Self {
+        match m {
+            ImportMode::DryRun => Self::DryRun,
+            ImportMode::AllOrNothing => Self::AllOrNothing,
+            ImportMode::ValidOnly => Self::ValidOnly,
+        }
+    }
+}
+
+/// One bad row: where, and why.
+#[derive(Debug, Clone, Object)]
+pub struct RowProblem {
+    /// Row in the file, counting the header as row 1.
+    pub row: u64,
+    /// The file's column header (absent for problems with the row as a whole).
+    pub column: Option<String>,
+    /// The member field it maps to.
+    pub field: String,
+    pub problem: String,
+}
+
+impl From<AppProblem> for RowProblem {
+    fn from(p: AppProblem) -> Self {
+        Self {
+            row: p.row,
+            column: p.column,
+            field: p.field,
+            problem: p.problem,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ImportView {
+    pub id: Uuid,
+    pub format: String,
+    pub mode: String,
+    /// `running`, `done` or `failed` (all-or-nothing with bad rows, or a broken file).
+    pub status: String,
+    pub rows_read: i64,
+    pub rows_valid: i64,
+    pub rows_imported: i64,
+    pub error_count: i64,
+    /// The first bad rows (at most 1000; `error_count` counts all).
+    pub errors: Vec<RowProblem>,
+    pub message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<patron_db::members::Import> for ImportView {
+    fn from(i: patron_db::members::Import) -> Self {
+        let errors: Vec<AppProblem> = serde_json::from_value(i.errors).unwrap_or_default();
+        Self {
+            id: i.id,
+            format: i.format,
+            mode: i.mode,
+            status: i.status,
+            rows_read: i.rows_read,
+            rows_valid: i.rows_valid,
+            rows_imported: i.rows_imported,
+            error_count: i.error_count,
+            errors: errors.into_iter().map(Into::into).collect(),
+            message: i.message,
+            created_at: i.created_at,
+            finished_at: i.finished_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum Started {
+    /// Returned when the file was received; poll the import for progress and its report.
+    #[oai(status = 202)]
+    Accepted(Json<ImportView>),
+}
+
+#[derive(ApiResponse)]
+pub enum CsvFile {
+    /// Returned with the members as CSV (UTF-8 with a byte order mark, for Excel).
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Ok(Binary<Body>, #[oai(header = "Content-Disposition")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum XlsxFile {
+    /// Returned with the members as an Excel workbook.
+    #[oai(
+        status = 200,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )]
+    Ok(Binary<Body>, #[oai(header = "Content-Disposition")] String),
+}

@@ -1,0 +1,217 @@
+//! Members in files, the HTTP edge: import from CSV or XLSX (the upload spooled to a
+//! temporary file, then a background job: `patron_app::member_files::import`), and export
+//! of a search as CSV (streamed) or XLSX (through `edge::exports`).
+
+pub mod dto;
+
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::exports::{csv_body, xlsx_body, RowPages};
+use crate::edge::gate::export_read;
+use crate::edge::member_views::{MemberSearch, StaffPlan};
+use crate::edge::state::ApiState;
+use dto::{CsvFile, FileFormat, ImportMode, ImportView, Started, XlsxFile};
+use patron_app::fields::current_fields;
+use patron_app::member_files::{self as app_files, import, rows, MemberExport};
+use patron_core::access::Permission;
+use patron_db::DbError;
+use poem::Body;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{OpenApi, Tags};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum Tag {
+    /// Member import and export.
+    MemberFiles,
+}
+
+pub struct MemberFilesApi {
+    pub state: ApiState,
+}
+
+/// A member export's pages, for the shared CSV and XLSX writers.
+struct Pages(MemberExport);
+
+#[async_trait::async_trait]
+impl RowPages for Pages {
+    type Error = DbError;
+
+    async fn next_rows(&mut self) -> Result<Option<Vec<Vec<String>>>, DbError> {
+        self.0.next_rows().await
+    }
+}
+
+impl MemberFilesApi {
+    async fn export(&self, auth: &TenantAuth, req: MemberSearch) -> Result<MemberExport, ApiError> {
+        let (tx, me) = self
+            .state
+            .authorize(auth, Some(Permission::MembersExport))
+            .await?;
+        let pii = self.state.require(&me, Permission::MembersReadPii).is_ok();
+        Ok(app_files::export::start(
+            tx,
+            &self.state.rules,
+            self.state.config.pii.clone(),
+            &me.tenant.settings.phone_region,
+            req.into(),
+            pii,
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?)
+    }
+}
+
+#[OpenApi(tag = "Tag::MemberFiles")]
+impl MemberFilesApi {
+    /// Import members from a CSV or XLSX file sent as the body. `mapping` is a JSON object
+    /// from column headers to fields (`name`, `phone`, `email`, `gender`, `birthday`,
+    /// `join_date`, `home_store`, `tags`, `notes`, `card_number`, `custom.<key>`; `-` skips
+    /// a column); headers named like a field map to it without one. Runs in the background:
+    /// poll `GET /members/imports/{id}` for progress and the report of bad rows.
+    #[oai(
+        path = "/members/imports",
+        method = "post",
+        operation_id = "importMembers"
+    )]
+    async fn import(
+        &self,
+        auth: TenantAuth,
+        format: Query<FileFormat>,
+        mode: Query<ImportMode>,
+        mapping: Query<Option<String>>,
+        body: Binary<Body>,
+    ) -> Result<Started, ApiError> {
+        let mapping: BTreeMap<String, String> = match mapping.0.as_deref() {
+            None | Some("") => BTreeMap::new(),
+            Some(m) => serde_json::from_str(m).map_err(|_| {
+                ApiError::invalid_field(
+                    "mapping",
+                    "must be a JSON object from column headers to field names",
+                )
+            })?,
+        };
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersImport))
+            .await?;
+        let (_, set) = current_fields(&mut tx).await?;
+        rows::check_mapping(&mapping, &set)?;
+        // Spool the upload to a temporary file: memory stays bounded whatever its size.
+        let file = tempfile::NamedTempFile::new().map_err(|e| ApiError::internal(&e))?;
+        let (std_file, path) = file.into_parts();
+        let mut out = tokio::fs::File::from_std(std_file);
+        let mut stream = body.0.into_bytes_stream();
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let mut size = 0usize;
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
+            size += chunk.len();
+            out.write_all(&chunk)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+        }
+        out.flush().await.map_err(|e| ApiError::internal(&e))?;
+        if size == 0 {
+            return Err(ApiError::invalid_field("body", "the file is empty"));
+        }
+        let id = Uuid::now_v7();
+        let subject = me.subject();
+        let started = app_files::start_import(
+            &mut tx,
+            id,
+            format.0.into(),
+            mode.0.into(),
+            &subject,
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        let job = import::Job {
+            db: self.state.db.clone(),
+            clock: self.state.clock.clone(),
+            keys: self.state.config.pii.clone(),
+            plan: Arc::new(StaffPlan {
+                state: self.state.clone(),
+                principal: me.clone(),
+            }),
+            tenant: me.tenant.clone(),
+            subject,
+            id,
+            mode: mode.0.into(),
+            set,
+            mapping,
+            path,
+            format: format.0.into(),
+        };
+        tokio::spawn(import::run_import(job));
+        Ok(Started::Accepted(Json(started.into())))
+    }
+
+    /// An import's progress, and when finished its report.
+    #[oai(
+        path = "/members/imports/:id",
+        method = "get",
+        operation_id = "getMemberImport"
+    )]
+    async fn import_status(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<ImportView>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersImport))
+            .await?;
+        let i = app_files::import_status(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Json(i.into()))
+    }
+
+    /// Export the members a search finds as CSV, streamed. Phone and e-mail columns only
+    /// with `members:read_pii`.
+    #[oai(
+        path = "/members/export.csv",
+        method = "post",
+        operation_id = "exportMembersCsv",
+        transform = "export_read"
+    )]
+    async fn export_csv(
+        &self,
+        auth: TenantAuth,
+        req: Json<MemberSearch>,
+    ) -> Result<CsvFile, ApiError> {
+        let export = self.export(&auth, req.0).await?;
+        Ok(CsvFile::Ok(
+            Binary(csv_body(export.header(), Pages(export), "export")),
+            "attachment; filename=\"members.csv\"".into(),
+        ))
+    }
+
+    /// Export the members a search finds as an Excel workbook (written with bounded memory
+    /// to a temporary file, then sent from it). Phone and e-mail columns only with
+    /// `members:read_pii`.
+    #[oai(
+        path = "/members/export.xlsx",
+        method = "post",
+        operation_id = "exportMembersXlsx",
+        transform = "export_read"
+    )]
+    async fn export_xlsx(
+        &self,
+        auth: TenantAuth,
+        req: Json<MemberSearch>,
+    ) -> Result<XlsxFile, ApiError> {
+        let export = self.export(&auth, req.0).await?;
+        Ok(XlsxFile::Ok(
+            Binary(xlsx_body(export.header(), Pages(export)).await?),
+            "attachment; filename=\"members.xlsx\"".into(),
+        ))
+    }
+}

@@ -1,0 +1,389 @@
+//! The member portal API, `/portal/{tenant}/...`: members register with the business's
+//! fields (phone verified by a one-time SMS code), log in with phone or e-mail and a
+//! password, read and edit their own profile, and reset their password by code. The use
+//! cases are `patron_app::portal`.
+//!
+//! Member tokens (`pmt_...`) are their own kind: staff endpoints never accept them and the
+//! portal never accepts staff tokens. A token works only in the tenant that issued it.
+
+pub mod dto;
+
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::member_views::{KnownPlan, MemberView, TenantPlan};
+use crate::edge::state::ApiState;
+use dto::{
+    Accepted, CodeRequest, Done, MemberLogin, MemberSession, PasswordReset, PortalForm,
+    ProfileChange, Registered, Registration, SmsView,
+};
+use patron_app::fields::current_fields;
+use patron_app::members as app_members;
+use patron_app::portal as app_portal;
+use patron_core::access::Permission;
+use patron_core::auth::{parse_token, Password, TokenKind};
+use patron_db::members::Member;
+use patron_db::{tenants, Tenant, TenantTx};
+use poem_openapi::auth::Bearer;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{OpenApi, SecurityScheme, Tags};
+
+#[derive(Tags)]
+enum Tag {
+    /// The member portal: self-service registration, login and profile.
+    Portal,
+}
+
+/// A member's portal token, as `Authorization: Bearer pmt_...`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "opaque")]
+pub struct MemberToken(Bearer);
+
+pub struct PortalApi {
+    pub state: ApiState,
+}
+
+fn unknown_business() -> ApiError {
+    ApiError::not_found("business")
+}
+
+fn bad_member_token() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_token",
+        "the member token is missing, malformed, expired or revoked",
+    )
+}
+
+impl PortalApi {
+    async fn tenant(&self, slug: &str) -> Result<Tenant, ApiError> {
+        let t = tenants::find_by_slug(&self.state.db, slug.trim())
+            .await?
+            .ok_or_else(unknown_business)?;
+        if t.access() == patron_core::plans::Access::None {
+            return Err(unknown_business());
+        }
+        tracing::Span::current().record("tenant", t.slug.as_str());
+        Ok(t)
+    }
+
+    /// The member behind a token, which must belong to the tenant in the path.
+    async fn member(
+        &self,
+        slug: &str,
+        auth: &MemberToken,
+    ) -> Result<(TenantTx, Tenant, Member), ApiError> {
+        let presented =
+            parse_token(TokenKind::MemberSession, &auth.0.token).ok_or_else(bad_member_token)?;
+        let tenant = self.tenant(slug).await?;
+        if presented.tenant_id != tenant.id {
+            return Err(bad_member_token());
+        }
+        let mut tx = self.state.db.tenant_tx(&tenant).await?;
+        let m = app_portal::session_member(&mut tx, &presented.hash, self.state.now()).await?;
+        Ok((tx, tenant, m))
+    }
+}
+
+#[OpenApi(tag = "Tag::Portal")]
+impl PortalApi {
+    /// The registration form of a business.
+    #[oai(
+        path = "/portal/:tenant/form",
+        method = "get",
+        operation_id = "portalForm"
+    )]
+    async fn form(&self, tenant: Path<String>) -> Result<Json<PortalForm>, ApiError> {
+        let t = self.tenant(&tenant.0).await?;
+        let mut tx = self.state.db.tenant_tx(&t).await?;
+        let (_, set) = current_fields(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Json(PortalForm {
+            business: t.name.clone(),
+            json_schema: set.json_schema(),
+            ui_schema: set.ui_schema(),
+            member_editable: set
+                .active()
+                .filter(|f| f.member_editable)
+                .map(|f| f.key.clone())
+                .collect(),
+        }))
+    }
+
+    /// Send a one-time code by SMS: to register, to reset a password or to change phone.
+    #[oai(
+        path = "/portal/:tenant/codes",
+        method = "post",
+        operation_id = "portalSendCode"
+    )]
+    async fn send(
+        &self,
+        tenant: Path<String>,
+        req: Json<CodeRequest>,
+    ) -> Result<Accepted, ApiError> {
+        let t = self.tenant(&tenant.0).await?;
+        // Sign-ups and changes wait while the business's account is read-only.
+        self.state.open_for_members(&t).await?;
+        let phone = app_portal::parse_phone(&req.0.phone, &t)?;
+        let mut tx = self.state.db.tenant_tx(&t).await?;
+        app_portal::send_code(
+            &mut tx,
+            &t,
+            &self.state.config.pii,
+            &*self.state.sms,
+            &TenantPlan { state: &self.state },
+            &phone,
+            req.0.purpose.into(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Accepted::Accepted)
+    }
+
+    /// Register with the business's fields and a code sent to the phone; logs the member in.
+    #[oai(
+        path = "/portal/:tenant/register",
+        method = "post",
+        operation_id = "portalRegister"
+    )]
+    async fn register(
+        &self,
+        tenant: Path<String>,
+        req: Json<Registration>,
+    ) -> Result<Registered, ApiError> {
+        let t = self.tenant(&tenant.0).await?;
+        // Sign-ups and changes wait while the business's account is read-only.
+        let plan = self.state.open_for_members(&t).await?;
+        let req = req.0;
+        let tx = self.state.db.tenant_tx(&t).await?;
+        let session = app_portal::register(
+            tx,
+            &t,
+            &self.state.config.pii,
+            &KnownPlan {
+                state: &self.state,
+                plan,
+            },
+            app_portal::Registration {
+                profile: req.profile.into(),
+                code: req.code,
+                password: req.password,
+            },
+            self.state.now(),
+        )
+        .await?;
+        Ok(Registered::Created(Json(session.into())))
+    }
+
+    /// Log in with phone or e-mail and password.
+    #[oai(
+        path = "/portal/:tenant/login",
+        method = "post",
+        operation_id = "portalLogin"
+    )]
+    async fn login(
+        &self,
+        tenant: Path<String>,
+        req: Json<MemberLogin>,
+    ) -> Result<Json<MemberSession>, ApiError> {
+        let t = self.tenant(&tenant.0).await?;
+        let tx = self.state.db.tenant_tx(&t).await?;
+        let session = app_portal::login(
+            tx,
+            &t,
+            &self.state.config.pii,
+            &req.0.login,
+            req.0.password,
+            self.state.now(),
+        )
+        .await?;
+        Ok(Json(session.into()))
+    }
+
+    /// Set a new password with a code sent to the member's phone; other logins end.
+    #[oai(
+        path = "/portal/:tenant/password-reset",
+        method = "post",
+        operation_id = "portalResetPassword"
+    )]
+    async fn reset(
+        &self,
+        tenant: Path<String>,
+        req: Json<PasswordReset>,
+    ) -> Result<Done, ApiError> {
+        let t = self.tenant(&tenant.0).await?;
+        // Sign-ups and changes wait while the business's account is read-only.
+        self.state.open_for_members(&t).await?;
+        let phone = app_portal::parse_phone(&req.0.phone, &t)?;
+        let password = Password::parse(&req.0.new_password)
+            .map_err(|p| ApiError::invalid_field("new_password", p))?;
+        let tx = self.state.db.tenant_tx(&t).await?;
+        app_portal::reset_password(
+            tx,
+            &self.state.config.pii,
+            &phone,
+            password,
+            &req.0.code,
+            self.state.now(),
+        )
+        .await?;
+        Ok(Done::NoContent)
+    }
+
+    /// The member's own profile.
+    #[oai(path = "/portal/:tenant/me", method = "get", operation_id = "portalMe")]
+    async fn me(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<MemberView>, ApiError> {
+        let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
+        let p = app_members::view(&mut tx, &self.state.config.pii, &m, true).await?;
+        tx.commit().await?;
+        Ok(Json(p.into()))
+    }
+
+    /// The member's own points: balance, debt, totals and soonest expiries.
+    #[oai(
+        path = "/portal/:tenant/me/points",
+        method = "get",
+        operation_id = "portalMyPoints"
+    )]
+    async fn my_points(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<crate::points::PointsSummary>, ApiError> {
+        let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
+        let a = patron_db::points::account(&mut tx, m.id).await?;
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let s = crate::points::summary_of(&mut tx, &a, &rules.settings).await?;
+        tx.commit().await?;
+        Ok(Json(s))
+    }
+
+    /// The member's own tier: what it gives, progress to the next one ("spend 320 more by
+    /// 2027-12-31") and what keeps the current one.
+    #[oai(
+        path = "/portal/:tenant/me/tier",
+        method = "get",
+        operation_id = "portalMyTier"
+    )]
+    async fn my_tier(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<crate::tiers::MemberTierView>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
+        let rules = self.state.rules.tenant(&mut tx).await?;
+        let mut view =
+            crate::tiers::member_tier_view(&mut tx, &rules, &t, m.id, self.state.now(), true)
+                .await?;
+        tx.commit().await?;
+        // Members see their moves, not which staff member made them.
+        for h in &mut view.history {
+            h.actor = String::new();
+        }
+        Ok(Json(view))
+    }
+
+    /// The member's own points history, newest first.
+    #[oai(
+        path = "/portal/:tenant/me/points/entries",
+        method = "get",
+        operation_id = "portalMyPointEntries"
+    )]
+    async fn my_entries(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+        before: Query<Option<i64>>,
+    ) -> Result<Json<crate::points::EntryPage>, ApiError> {
+        let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
+        let rows = patron_db::points::entries(&mut tx, m.id, before.0, 50).await?;
+        tx.commit().await?;
+        let next_cursor = (rows.len() == 50)
+            .then(|| rows.last().map(|e| e.id))
+            .flatten();
+        Ok(Json(crate::points::EntryPage {
+            items: rows.into_iter().map(crate::points::entry_view).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// Check in for today (once a day; consecutive days make a streak), when the business's
+    /// plan includes events.
+    #[oai(
+        path = "/portal/:tenant/me/check-in",
+        method = "post",
+        operation_id = "portalCheckIn"
+    )]
+    async fn my_check_in(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<crate::points::CheckInResult>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
+        let plan = self.state.open_for_members(&t).await?;
+        if !plan.has(patron_core::plans::Feature::Events) {
+            return Err(ApiError::forbidden(
+                "check_in_unavailable",
+                "this business does not offer check-ins",
+            ));
+        }
+        let r = crate::points::check_in(&self.state, &mut tx, &t, &m, &format!("member:{}", m.id))
+            .await?;
+        tx.commit().await?;
+        Ok(Json(r))
+    }
+
+    /// Edit the own profile: name, e-mail, gender, birthday, phone (with a code sent to the
+    /// new number) and the custom fields the business marked member-editable.
+    #[oai(
+        path = "/portal/:tenant/me",
+        method = "patch",
+        operation_id = "portalUpdateMe"
+    )]
+    async fn update_me(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+        req: Json<ProfileChange>,
+    ) -> Result<Json<MemberView>, ApiError> {
+        let (tx, t, m) = self.member(&tenant.0, &auth).await?;
+        self.state.open_for_members(&t).await?;
+        let p = app_portal::update_profile(
+            tx,
+            &t,
+            &self.state.config.pii,
+            &m,
+            req.0.into(),
+            self.state.now(),
+        )
+        .await?;
+        Ok(Json(p.into()))
+    }
+
+    /// Text messages the default sender recorded (newest first), for the console.
+    #[oai(path = "/sms-outbox", method = "get", operation_id = "smsOutbox")]
+    async fn outbox(
+        &self,
+        auth: TenantAuth,
+        phone: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+    ) -> Result<Json<Vec<SmsView>>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersReadPii))
+            .await?;
+        let rows = app_portal::outbox(
+            &mut tx,
+            &me.tenant.settings.phone_region,
+            phone.0.as_deref(),
+            limit.0,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+}

@@ -1,0 +1,211 @@
+//! One-time codes sent by SMS: to register, to reset a password, to change a phone. A phone
+//! gets at most [`CODES_PER_HOUR`] codes an hour; a code works [`CODE_TTL_MINUTES`] minutes
+//! and survives [`CODE_MAX_ATTEMPTS`] wrong guesses. Codes are stored hashed.
+
+use crate::members::PlanCheck;
+use crate::sms::SmsSender;
+use crate::AppError;
+use chrono::{DateTime, Duration, Utc};
+use patron_core::members::Phone;
+use patron_core::pii::PiiKeys;
+use patron_core::plans::Limit;
+use patron_db::{plans, portal, DbError, TenantTx};
+use rand::Rng;
+use uuid::Uuid;
+
+/// How long a one-time code works.
+pub const CODE_TTL_MINUTES: i64 = 10;
+/// Wrong guesses a code survives.
+pub const CODE_MAX_ATTEMPTS: i32 = 5;
+/// Codes one phone may be sent per hour.
+pub const CODES_PER_HOUR: i64 = 5;
+
+/// What a code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    Register,
+    ResetPassword,
+    PhoneChange,
+}
+
+impl CodePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::ResetPassword => "reset_password",
+            Self::PhoneChange => "phone_change",
+        }
+    }
+}
+
+/// What checking a code found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CodeCheck {
+    Ok,
+    /// Wrong, expired or missing: the attempt was counted; commit before answering.
+    Wrong,
+    Exhausted,
+}
+
+fn code_hash(keys: &PiiKeys, id: Uuid, code: &str) -> Vec<u8> {
+    keys.blind_index("code", &format!("{id}:{code}"))
+}
+
+/// Whether one more code may go to a phone that was sent `sent_last_hour` this hour.
+pub fn may_send(sent_last_hour: i64) -> Result<(), AppError> {
+    if sent_last_hour >= CODES_PER_HOUR {
+        return Err(AppError::too_many(
+            "too_many_codes",
+            "too many codes were sent to this phone; try again later",
+            3600,
+        ));
+    }
+    Ok(())
+}
+
+/// The text of a code's message.
+pub fn message(business: &str, code: &str) -> String {
+    format!("【{business}】验证码 {code}，{CODE_TTL_MINUTES} 分钟内有效。Your code is {code}.")
+}
+
+/// The verdict on a live code: expired and worn-out codes fail before the guess is looked at.
+pub fn judge(
+    expires_at: DateTime<Utc>,
+    attempts: i32,
+    matches: bool,
+    now: DateTime<Utc>,
+) -> CodeCheck {
+    if expires_at <= now {
+        CodeCheck::Wrong
+    } else if attempts >= CODE_MAX_ATTEMPTS {
+        CodeCheck::Exhausted
+    } else if matches {
+        CodeCheck::Ok
+    } else {
+        CodeCheck::Wrong
+    }
+}
+
+/// The refusal of a wrong code (field `code`).
+pub fn wrong_code() -> AppError {
+    AppError::invalid_field("code", "is wrong or expired; ask for a new one")
+}
+
+/// The refusal of a worn-out code.
+pub fn exhausted() -> AppError {
+    AppError::too_many(
+        "code_exhausted",
+        "too many wrong codes; ask for a new one",
+        60,
+    )
+}
+
+/// Sends a fresh code for `purpose` to `phone`, unless this phone had too many this hour.
+/// The text counts against the plan's messages per month, metered in `tx`.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_code(
+    tx: &mut TenantTx,
+    keys: &PiiKeys,
+    sms: &dyn SmsSender,
+    plan: &dyn PlanCheck,
+    phone: &Phone,
+    purpose: CodePurpose,
+    business: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let index = keys.blind_index("phone", phone.e164());
+    may_send(portal::codes_sent_since(tx, &index, now - Duration::hours(1)).await?)?;
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let id = Uuid::now_v7();
+    portal::insert_code(
+        tx,
+        id,
+        purpose.as_str(),
+        &index,
+        &code_hash(keys, id, &code),
+        now,
+        now + Duration::minutes(CODE_TTL_MINUTES),
+    )
+    .await?;
+    let body = message(business, &code);
+    // One-time codes count against the plan's text messages per month (billed beyond it
+    // on plans with an overage price), metered in the same transaction as the send.
+    if plan.check(tx, Limit::SmsPerMonth, 1).await?.is_err() {
+        return Err(AppError::too_many(
+            "sms_quota_reached",
+            "this business cannot send more text messages this month",
+            3600,
+        ));
+    }
+    sms.send(tx, phone, &body, purpose.as_str(), now).await?;
+    plans::meter_in(tx, Limit::SmsPerMonth.as_str(), now, 1).await?;
+    Ok(())
+}
+
+/// Checks and consumes a code. On `Wrong` the attempt is recorded in `tx`: the caller must
+/// commit it before refusing, so guesses stay limited.
+pub async fn verify_code(
+    tx: &mut TenantTx,
+    keys: &PiiKeys,
+    purpose: CodePurpose,
+    phone: &Phone,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<CodeCheck, DbError> {
+    let index = keys.blind_index("phone", phone.e164());
+    let Some(c) = portal::live_code(tx, &index, purpose.as_str()).await? else {
+        return Ok(CodeCheck::Wrong);
+    };
+    let matches = code_hash(keys, c.id, code.trim()) == c.code_hash;
+    let verdict = judge(c.expires_at, c.attempts, matches, now);
+    match verdict {
+        CodeCheck::Ok => portal::code_used(tx, c.id, now).await?,
+        // A guess on a live code counts; an expired code is simply gone.
+        CodeCheck::Wrong if c.expires_at > now => portal::code_attempted(tx, c.id).await?,
+        _ => {}
+    }
+    Ok(verdict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_gets_five_codes_an_hour() {
+        assert!(may_send(0).is_ok());
+        assert!(may_send(CODES_PER_HOUR - 1).is_ok());
+        let e = may_send(CODES_PER_HOUR).unwrap_err();
+        assert_eq!(e.code(), "too_many_codes");
+        assert!(matches!(
+            e,
+            AppError::TooMany {
+                retry_after_secs: 3600,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn expired_codes_fail_and_worn_out_codes_are_exhausted_even_when_right() {
+        let now = Utc::now();
+        let live = now + Duration::minutes(1);
+        assert_eq!(judge(live, 0, true, now), CodeCheck::Ok);
+        assert_eq!(judge(live, 0, false, now), CodeCheck::Wrong);
+        assert_eq!(judge(now, 0, true, now), CodeCheck::Wrong);
+        assert_eq!(
+            judge(live, CODE_MAX_ATTEMPTS, true, now),
+            CodeCheck::Exhausted
+        );
+        assert_eq!(judge(live, CODE_MAX_ATTEMPTS - 1, true, now), CodeCheck::Ok);
+    }
+
+    #[test]
+    fn a_code_is_bound_to_its_row() {
+        let keys = PiiKeys::development();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(code_hash(&keys, a, "123456"), code_hash(&keys, a, "123456"));
+        assert_ne!(code_hash(&keys, a, "123456"), code_hash(&keys, b, "123456"));
+        assert!(message("Gym", "123456").contains("123456"));
+    }
+}
