@@ -10,4 +10,5 @@ pub mod exports;
 pub mod gate;
 pub mod metrics;
 pub mod state;
+pub mod tier_views;
 pub mod views;

@@ -189,8 +189,14 @@ mod tests {
         let f = history_filter(None, Some(d(1)), Some(d(1)), zone()).unwrap();
 
         // Midnight in Shanghai is 16:00 UTC the day before; `to` is included.
-        assert_eq!(f.from, Some(Utc.with_ymd_and_hms(2026, 2, 28, 16, 0, 0).unwrap()));
-        assert_eq!(f.until, Some(Utc.with_ymd_and_hms(2026, 3, 1, 16, 0, 0).unwrap()));
+        assert_eq!(
+            f.from,
+            Some(Utc.with_ymd_and_hms(2026, 2, 28, 16, 0, 0).unwrap())
+        );
+        assert_eq!(
+            f.until,
+            Some(Utc.with_ymd_and_hms(2026, 3, 1, 16, 0, 0).unwrap())
+        );
         assert_eq!(f.member_id, None);
     }
 

@@ -358,17 +358,9 @@ pub async fn preview(
         };
         after = Some(last);
         let rows = tiers::standings(tx, &ids).await?;
-        let qualified = evaluation::qualify(
-            tx,
-            engine,
-            tenant,
-            &draft,
-            DRAFT_VERSION,
-            &ids,
-            &rows,
-            now,
-        )
-        .await?;
+        let qualified =
+            evaluation::qualify(tx, engine, tenant, &draft, DRAFT_VERSION, &ids, &rows, now)
+                .await?;
         for id in &ids {
             let standing = rows.get(id).map(|r| r.standing()).unwrap_or_default();
             tally.add(
@@ -508,7 +500,15 @@ async fn audit(
     version: i32,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    patron_db::audit::record(tx, at, actor, action, "tiers", json!({ "version": version })).await?;
+    patron_db::audit::record(
+        tx,
+        at,
+        actor,
+        action,
+        "tiers",
+        json!({ "version": version }),
+    )
+    .await?;
     Ok(())
 }
 
@@ -589,8 +589,22 @@ mod tests {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let mut t = Tally::default();
 
-        t.add(&draft, Some(&current), a, &on("base"), Some(&ok(150, 1)), now());
-        t.add(&draft, Some(&current), b, &on("base"), Some(&ok(10, 0)), now());
+        t.add(
+            &draft,
+            Some(&current),
+            a,
+            &on("base"),
+            Some(&ok(150, 1)),
+            now(),
+        );
+        t.add(
+            &draft,
+            Some(&current),
+            b,
+            &on("base"),
+            Some(&ok(10, 0)),
+            now(),
+        );
 
         assert_eq!(t.total, 2);
         assert_eq!(t.moving, 1);
@@ -606,8 +620,22 @@ mod tests {
         let id = Uuid::from_u128(7);
         let mut t = Tally::default();
 
-        t.add(&draft, Some(&draft), id, &on("silver"), Some(&failed(42)), now());
-        t.add(&draft, Some(&draft), Uuid::from_u128(8), &on("silver"), None, now());
+        t.add(
+            &draft,
+            Some(&draft),
+            id,
+            &on("silver"),
+            Some(&failed(42)),
+            now(),
+        );
+        t.add(
+            &draft,
+            Some(&draft),
+            Uuid::from_u128(8),
+            &on("silver"),
+            None,
+            now(),
+        );
 
         assert_eq!(t.errors, 2);
         // Only a real failure is a sample; a member the script said nothing about is not.
@@ -638,8 +666,22 @@ mod tests {
         };
         let mut t = Tally::default();
 
-        t.add(&draft, Some(&draft), Uuid::from_u128(1), &pinned, Some(&ok(0, 0)), now());
-        t.add(&draft, Some(&draft), Uuid::from_u128(2), &lapsed, Some(&ok(0, 0)), now());
+        t.add(
+            &draft,
+            Some(&draft),
+            Uuid::from_u128(1),
+            &pinned,
+            Some(&ok(0, 0)),
+            now(),
+        );
+        t.add(
+            &draft,
+            Some(&draft),
+            Uuid::from_u128(2),
+            &lapsed,
+            Some(&ok(0, 0)),
+            now(),
+        );
 
         assert_eq!(t.draft_counts.get("gold"), Some(&1));
         assert_eq!(t.draft_counts.get("base"), Some(&1));
@@ -652,7 +694,14 @@ mod tests {
         let draft = ladder(&[("base", 0)]);
         let mut t = Tally::default();
 
-        t.add(&draft, None, Uuid::from_u128(1), &Standing::default(), Some(&ok(0, 0)), now());
+        t.add(
+            &draft,
+            None,
+            Uuid::from_u128(1),
+            &Standing::default(),
+            Some(&ok(0, 0)),
+            now(),
+        );
 
         assert_eq!(t.moving, 1);
         assert_eq!(t.moves[0].1, "");
@@ -666,8 +715,22 @@ mod tests {
 
         for i in 0..150 {
             let id = Uuid::from_u128(i);
-            t.add(&draft, Some(&draft), id, &on("base"), Some(&ok(900, 1)), now());
-            t.add(&draft, Some(&draft), id, &on("base"), Some(&failed(1)), now());
+            t.add(
+                &draft,
+                Some(&draft),
+                id,
+                &on("base"),
+                Some(&ok(900, 1)),
+                now(),
+            );
+            t.add(
+                &draft,
+                Some(&draft),
+                id,
+                &on("base"),
+                Some(&failed(1)),
+                now(),
+            );
         }
 
         assert_eq!(t.total, 300);
@@ -684,7 +747,10 @@ mod tests {
 
         let out = counts_of(&l, &counts);
 
-        let got: Vec<_> = out.iter().map(|c| (c.tier.code.as_str(), c.members)).collect();
+        let got: Vec<_> = out
+            .iter()
+            .map(|c| (c.tier.code.as_str(), c.members))
+            .collect();
         assert_eq!(got, vec![("base", 0), ("silver", 0), ("gold", 3)]);
     }
 

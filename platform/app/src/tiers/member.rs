@@ -117,7 +117,9 @@ pub async fn member_tier(
             currency: tenant.settings.currency.clone(),
             value: metric,
             window: ladder.window,
-            next: p.next.map(|(i, remaining)| (ladder.tiers[i].clone(), remaining)),
+            next: p
+                .next
+                .map(|(i, remaining)| (ladder.tiers[i].clone(), remaining)),
             by: p.by,
             keep_threshold: ladder.tiers[p.current].threshold,
             short_of_current: p.short_of_current,
