@@ -6,6 +6,7 @@ use crate::edge::error::ApiError;
 use crate::edge::views::RuleFailureView;
 use chrono::{DateTime, Utc};
 use patron_app::tiers::ladder::{self, Version};
+use patron_app::tiers::preview;
 use patron_core::tiers::Ladder;
 use patron_db::tiers;
 use poem_openapi::{Enum, Object};
@@ -250,8 +251,8 @@ pub struct TierPreviewError {
     pub error: RuleFailureView,
 }
 
-impl From<ladder::Preview> for TierPreview {
-    fn from(p: ladder::Preview) -> Self {
+impl From<preview::Preview> for TierPreview {
+    fn from(p: preview::Preview) -> Self {
         Self {
             total: p.total,
             now: counts_view(p.now),

@@ -1,5 +1,6 @@
 //! The ladder's operations at the edge: overview, draft, script check, preview, publish,
 //! rollback and versions. Each authorises, calls one use case in `patron_app::tiers::ladder`
+//! (the preview: `patron_app::tiers::preview`)
 //! and shapes the answer.
 
 use super::dto::{
@@ -82,7 +83,14 @@ pub(super) async fn preview(
 ) -> Result<TierPreview, ApiError> {
     let (mut tx, me) = state.authorize(auth, Some(Permission::TiersWrite)).await?;
     let given = req.ladder.as_ref().map(LadderDoc::json).transpose()?;
-    let p = ladder::preview(&mut tx, &state.rules, &*state.clock, &me.tenant, given).await?;
+    let p = patron_app::tiers::preview::preview(
+        &mut tx,
+        &state.rules,
+        &*state.clock,
+        &me.tenant,
+        given,
+    )
+    .await?;
     // Read only: nothing to keep.
     drop(tx);
     Ok(p.into())

@@ -5,5 +5,6 @@ pub mod evaluation;
 pub mod export;
 pub mod ladder;
 pub mod member;
+pub mod preview;
 
 pub use evaluation::{after_event, evaluate_tenant, reevaluate, REEVALUATE_JOB};
