@@ -1,7 +1,6 @@
 //! The ladder's operations at the edge: overview, draft, script check, preview, publish,
 //! rollback and versions. Each authorises, calls one use case in `patron_app::tiers::ladder`
-//! (the preview: `patron_app::tiers::preview`)
-//! and shapes the answer.
+//! (the preview: `patron_app::tiers::preview`) and shapes the answer.
 
 use super::dto::{
     counts_view, LadderDoc, LadderDraftView, LadderPublishInput, LadderPublished,
