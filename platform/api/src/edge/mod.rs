@@ -12,4 +12,5 @@ pub mod member_views;
 pub mod metrics;
 pub mod responses;
 pub mod state;
+pub mod tier_views;
 pub mod views;
