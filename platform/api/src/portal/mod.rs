@@ -273,12 +273,20 @@ impl PortalApi {
         &self,
         tenant: Path<String>,
         auth: MemberToken,
-    ) -> Result<Json<crate::tiers::MemberTierView>, ApiError> {
+    ) -> Result<Json<crate::edge::tier_views::MemberTierView>, ApiError> {
         let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
         let rules = self.state.rules.tenant(&mut tx).await?;
-        let mut view =
-            crate::tiers::member_tier_view(&mut tx, &rules, &t, m.id, self.state.now(), true)
-                .await?;
+        let mut view: crate::edge::tier_views::MemberTierView =
+            patron_app::tiers::member::member_tier(
+                &mut tx,
+                &rules,
+                &t,
+                m.id,
+                self.state.now(),
+                true,
+            )
+            .await?
+            .into();
         tx.commit().await?;
         // Members see their moves, not which staff member made them.
         for h in &mut view.history {

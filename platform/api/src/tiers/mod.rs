@@ -15,10 +15,8 @@ use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::gate::{export_read, needs_tiers};
 use crate::edge::state::ApiState;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use export::{HistoryQuery, TierHistoryCsv, TierHistoryXlsx};
-use patron_app::engine::TenantRules;
-use patron_db::{Tenant, TenantTx};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{OpenApi, Tags};
@@ -32,20 +30,6 @@ enum Tag {
 
 pub struct TiersApi {
     pub state: ApiState,
-}
-
-/// The member's tier view under `rules`' ladder (the portal shows it to the member).
-pub async fn member_tier_view(
-    tx: &mut TenantTx,
-    rules: &TenantRules,
-    tenant: &Tenant,
-    member_id: Uuid,
-    now: DateTime<Utc>,
-    history: bool,
-) -> Result<MemberTierView, ApiError> {
-    let data =
-        patron_app::tiers::member::member_tier(tx, rules, tenant, member_id, now, history).await?;
-    Ok(data.into())
 }
 
 #[OpenApi(tag = "Tag::Tiers")]
