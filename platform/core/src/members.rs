@@ -253,9 +253,61 @@ pub fn parse_physical_code(raw: &str) -> Result<String, String> {
     Ok(s.to_ascii_uppercase())
 }
 
+/// Where a member or a change to one came from: staff at the counter, an integration's key,
+/// operator support, the member in the portal, or a file import. Stored as its `as_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Counter,
+    Api,
+    Support,
+    Portal,
+    Import,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::Counter,
+        Channel::Api,
+        Channel::Support,
+        Channel::Portal,
+        Channel::Import,
+    ];
+
+    /// The stored and shown form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Counter => "counter",
+            Channel::Api => "api",
+            Channel::Support => "support",
+            Channel::Portal => "portal",
+            Channel::Import => "import",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channels_read_back_what_they_store() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        assert_eq!(Channel::parse("fax"), None);
+    }
 
     #[test]
     fn phones_in_any_formatting_become_e164() {

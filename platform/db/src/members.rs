@@ -93,11 +93,11 @@ pub(crate) const COLUMNS: &str = "m.id, m.status, m.name, m.phone_enc, m.phone_k
     m.password_hash, m.failed_logins, m.locked_until, m.erased_at, m.created_at, m.updated_at, \
     (SELECT c.number FROM member_cards c WHERE c.member_id = m.id AND c.status = 'active') AS card_number";
 
-/// Who made a change and through which channel (`counter`, `portal`, `import`, `api`).
+/// Who made a change and through which channel.
 #[derive(Debug, Clone)]
 pub struct Actor<'a> {
     pub subject: &'a str,
-    pub channel: &'a str,
+    pub channel: patron_core::members::Channel,
     pub at: DateTime<Utc>,
 }
 
@@ -210,7 +210,7 @@ pub async fn create_many(
     .bind(&notes)
     .bind(&referrers)
     .bind(&customs)
-    .bind(by.channel)
+    .bind(by.channel.as_str())
     .bind(by.at)
     .bind(&hashes)
     .execute(tx.conn())
@@ -235,7 +235,7 @@ pub async fn create_many(
     .bind(&ids)
     .bind(by.at)
     .bind(by.subject)
-    .bind(by.channel)
+    .bind(by.channel.as_str())
     .execute(tx.conn())
     .await?;
     Ok(ids)
@@ -413,7 +413,7 @@ pub async fn audit(
     .bind(member_id)
     .bind(by.at)
     .bind(by.subject)
-    .bind(by.channel)
+    .bind(by.channel.as_str())
     .bind(action)
     .bind(field)
     .bind(before)

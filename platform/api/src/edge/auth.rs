@@ -113,11 +113,12 @@ impl std::fmt::Debug for Principal {
 impl Principal {
     /// Which channel the caller acts through: staff at the counter, an integration, or
     /// operator support.
-    pub fn channel(&self) -> &'static str {
+    pub fn channel(&self) -> patron_core::members::Channel {
+        use patron_core::members::Channel;
         match self.actor {
-            Actor::Staff { .. } => "counter",
-            Actor::Key { .. } => "api",
-            Actor::Support { .. } => "support",
+            Actor::Staff { .. } => Channel::Counter,
+            Actor::Key { .. } => Channel::Api,
+            Actor::Support { .. } => Channel::Support,
         }
     }
 

@@ -11,6 +11,7 @@ use super::rows::{map_header, GoodRow, RowChecker, Target};
 use crate::members::PlanCheck;
 use patron_core::clock::Clock;
 use patron_core::fields::FieldSet;
+use patron_core::members::Channel;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
 use patron_db::members::{self, Actor};
@@ -261,7 +262,7 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, DbError
         if write && !insert.is_empty() {
             let by = Actor {
                 subject: &job.subject,
-                channel: "import",
+                channel: Channel::Import,
                 at: job.clock.now(),
             };
             match job

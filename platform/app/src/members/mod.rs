@@ -24,6 +24,7 @@ use crate::portal::codes::{self, CodeCheck, CodePurpose};
 use crate::sms::SmsSender;
 use crate::{AppError, NotFoundAs, PlanDenial};
 use chrono::{DateTime, NaiveDate, Utc};
+use patron_core::members::Channel;
 use patron_core::members::Phone;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
@@ -79,7 +80,7 @@ pub fn taken(e: DbError) -> AppError {
 /// Who is acting, and whether they may see phones and e-mails in clear.
 pub struct Staff<'a> {
     pub subject: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub show_pii: bool,
 }
 

@@ -19,6 +19,7 @@ use codes::{exhausted, verify_code, wrong_code, CodeCheck, CodePurpose};
 use patron_core::auth::{
     dummy_password_hash, issue_token, Email, LoginThrottle, Password, TokenKind,
 };
+use patron_core::members::Channel;
 use patron_core::members::{email_lookup_key, Phone};
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
@@ -34,7 +35,7 @@ pub const MEMBER_SESSION_DAYS: i64 = 30;
 fn by_self(now: DateTime<Utc>) -> Actor<'static> {
     Actor {
         subject: "member:self",
-        channel: "portal",
+        channel: Channel::Portal,
         at: now,
     }
 }
@@ -442,6 +443,9 @@ mod tests {
     fn the_portal_writes_as_the_member_through_the_portal() {
         let now = Utc::now();
         let a = by_self(now);
-        assert_eq!((a.subject, a.channel, a.at), ("member:self", "portal", now));
+        assert_eq!(
+            (a.subject, a.channel, a.at),
+            ("member:self", Channel::Portal, now)
+        );
     }
 }
