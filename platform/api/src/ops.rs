@@ -2,12 +2,14 @@
 //! tokens (`pop_...`) work only here, and tenant tokens never do. Operators read a tenant's
 //! own data only through a support session: explicit, time-limited and audited.
 
+use crate::edge::account_views::{
+    change_plan, plan_report, InvoiceView, MyPlan, PlanView, TenantView,
+};
 use crate::edge::auth::verify_password;
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
-use crate::plans::{plan_report, InvoiceView, MyPlan, PlanView};
-use crate::session::TenantView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_app::lifecycle;
 use patron_core::auth::{issue_token, parse_token, LoginThrottle, TokenKind};
 use patron_core::plans::{parse_plan_code, Feature, Limit, Plan, SuspendReason};
 use patron_core::tenants::TenantStatus;
@@ -552,7 +554,7 @@ impl OpsApi {
                 "this account's data is deleted",
             ));
         }
-        let updated = self.state.change_plan(&t, &req.0.plan, &actor(&op)).await?;
+        let updated = change_plan(&self.state, &t, &req.0.plan, &actor(&op)).await?;
         Ok(Json(self.summary(updated).await?))
     }
 
@@ -573,10 +575,16 @@ impl OpsApi {
         if reason.is_empty() {
             return Err(ApiError::invalid_field("reason", "say why"));
         }
-        let t = self
-            .state
-            .suspend(id.0, SuspendReason::Operator, Some(reason), &actor(&op))
-            .await?;
+        let t = lifecycle::suspend(
+            &self.state.db,
+            id.0,
+            SuspendReason::Operator,
+            Some(reason),
+            &actor(&op),
+            self.state.now(),
+        )
+        .await?;
+        self.state.forget_tenant(id.0).await;
         Ok(Json(self.summary(t).await?))
     }
 
@@ -592,16 +600,17 @@ impl OpsApi {
         id: Path<i64>,
     ) -> Result<Json<TenantSummary>, ApiError> {
         let op = self.operator(&auth).await?;
-        let t = self
-            .state
-            .move_tenant(
-                id.0,
-                TenantStatus::Active,
-                StatusChange::default(),
-                &actor(&op),
-                serde_json::json!({}),
-            )
-            .await?;
+        let t = lifecycle::move_tenant(
+            &self.state.db,
+            id.0,
+            TenantStatus::Active,
+            StatusChange::default(),
+            &actor(&op),
+            serde_json::json!({}),
+            self.state.now(),
+        )
+        .await?;
+        self.state.forget_tenant(id.0).await;
         Ok(Json(self.summary(t).await?))
     }
 
@@ -618,40 +627,14 @@ impl OpsApi {
         req: Json<ExtendTrial>,
     ) -> Result<Json<TenantSummary>, ApiError> {
         let op = self.operator(&auth).await?;
-        if !(1..=90).contains(&req.0.days) {
-            return Err(ApiError::invalid_field("days", "between 1 and 90"));
-        }
-        let now = self.state.now();
-        let mut tx = self.state.db.platform_tx().await?;
-        let current = db_plans::lock_tenant(&mut tx, id.0)
-            .await
-            .map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found("tenant"),
-                other => other.into(),
-            })?;
-        if current.status != TenantStatus::Trial {
-            return Err(ApiError::conflict(
-                "not_in_trial",
-                None,
-                format!("the account is {}, not on trial", current.status.as_str()),
-            ));
-        }
-        let base = current.trial_ends_at.unwrap_or(now).max(now);
-        let ends = base + Duration::days(i64::from(req.0.days));
-        let updated = db_plans::apply_change(
-            &mut tx,
+        let updated = lifecycle::extend_trial(
+            &self.state.db,
             id.0,
-            &StatusChange {
-                trial_ends_at: Some(ends),
-                ..Default::default()
-            },
-            now,
+            req.0.days,
             &actor(&op),
-            "tenant.trial_extended",
-            serde_json::json!({ "days": req.0.days, "trial_ends_at": ends }),
+            self.state.now(),
         )
         .await?;
-        tx.commit().await?;
         self.state.forget_tenant(id.0).await;
         Ok(Json(self.summary(updated).await?))
     }
@@ -669,19 +652,15 @@ impl OpsApi {
         req: Json<StatusNote>,
     ) -> Result<Json<TenantSummary>, ApiError> {
         let op = self.operator(&auth).await?;
-        let t = self
-            .state
-            .move_tenant(
-                id.0,
-                TenantStatus::Closed,
-                StatusChange {
-                    note: Some(req.0.reason.clone()),
-                    ..Default::default()
-                },
-                &actor(&op),
-                serde_json::json!({ "reason": req.0.reason }),
-            )
-            .await?;
+        let t = lifecycle::close(
+            &self.state.db,
+            id.0,
+            Some(req.0.reason),
+            &actor(&op),
+            self.state.now(),
+        )
+        .await?;
+        self.state.forget_tenant(id.0).await;
         Ok(Json(self.summary(t).await?))
     }
 

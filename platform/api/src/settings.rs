@@ -1,10 +1,10 @@
 //! The business's settings (name, time zone, currency, locale, phone region) and its
 //! audit log.
 
+use crate::edge::account_views::TenantView;
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
-use crate::session::TenantView;
 use chrono::{DateTime, Utc};
 use patron_core::access::Permission;
 use patron_core::tenants::{self as core_tenants, TenantSettings};

@@ -1,9 +1,9 @@
 //! Staff accounts: list, invite, change, disable, assign roles.
 
+use crate::edge::account_views::StaffView;
 use crate::edge::auth::{hash_password, Principal, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
-use crate::session::StaffView;
 use patron_core::access::{BuiltinRole, Permission};
 use patron_core::auth::{Email, Password};
 use patron_core::plans::Limit;

@@ -9,6 +9,10 @@
 pub mod billing;
 pub mod engine;
 pub mod error;
+pub mod lifecycle;
+pub mod plans;
+pub mod session;
+pub mod signup;
 pub mod sms;
 
 pub use error::{AppError, NotFoundAs, OnConstraint, OrNotFound, PlanDenial};

@@ -7,7 +7,6 @@
 //! unique per account and period in the database.
 
 use chrono::{DateTime, Utc};
-use patron_api::lifecycle::{past_due_grace, payment_terms};
 use patron_core::plans::{self, Limit, SuspendReason};
 use patron_core::tenants::TenantStatus;
 use patron_db::billing::{self as db_billing, NewInvoice};
@@ -89,7 +88,7 @@ pub async fn close_periods(db: &Db, now: DateTime<Utc>) -> anyhow::Result<serde_
                         currency: plan.currency.clone(),
                         lines,
                         issued_at: now,
-                        due_at: now + payment_terms(),
+                        due_at: plans::invoice_due(now),
                     },
                 )
                 .await?;
@@ -135,25 +134,21 @@ pub async fn dun(db: &Db, now: DateTime<Utc>) -> anyhow::Result<serde_json::Valu
         if !db_billing::has_overdue(&mut tx, id, now).await? {
             continue;
         }
-        let (to, change) = match t.status {
-            TenantStatus::Active => (
-                TenantStatus::PastDue,
-                StatusChange {
-                    status: Some(TenantStatus::PastDue),
-                    note: Some("an invoice is overdue".into()),
-                    ..Default::default()
-                },
-            ),
-            TenantStatus::PastDue if oldest_due + past_due_grace() <= now => (
-                TenantStatus::Suspended,
-                StatusChange {
-                    status: Some(TenantStatus::Suspended),
-                    suspended_reason: Some(SuspendReason::Billing),
-                    note: Some("unpaid invoices".into()),
-                    ..Default::default()
-                },
-            ),
-            _ => continue,
+        let Some(to) = plans::dunning_step(t.status, oldest_due, now) else {
+            continue;
+        };
+        let change = match to {
+            TenantStatus::PastDue => StatusChange {
+                status: Some(TenantStatus::PastDue),
+                note: Some("an invoice is overdue".into()),
+                ..Default::default()
+            },
+            _ => StatusChange {
+                status: Some(TenantStatus::Suspended),
+                suspended_reason: Some(SuspendReason::Billing),
+                note: Some("unpaid invoices".into()),
+                ..Default::default()
+            },
         };
         db_plans::apply_change(
             &mut tx,

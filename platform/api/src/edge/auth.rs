@@ -8,7 +8,7 @@ use crate::edge::state::ApiState;
 use casbin::Enforcer;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
-use patron_core::plans::{Access, Plan, ReadOnlyReason};
+use patron_core::plans::{Access, Plan};
 use patron_db::access::{key_subject, staff_subject};
 use patron_db::operators;
 use patron_db::{audit, sessions, Tenant, TenantTx};
@@ -267,46 +267,14 @@ impl ApiState {
         // Order: the account's state and plan first (they apply whoever calls), then the
         // caller's own permission.
         self.rate_limit(&principal)?;
-        if !call.is_read && !call.read_only_safe {
-            match tenant_access {
-                Access::ReadOnly(ReadOnlyReason::Billing) => {
-                    return Err(crate::edge::gate::payment_required(&principal.plan));
-                }
-                Access::ReadOnly(ReadOnlyReason::Operator) => {
-                    return Err(ApiError::forbidden(
-                        "tenant_suspended",
-                        format!(
-                            "the account is suspended{}: reads work, changes are refused",
-                            principal
-                                .tenant
-                                .status_note
-                                .as_deref()
-                                .map(|n| format!(" ({n})"))
-                                .unwrap_or_default()
-                        ),
-                    ));
-                }
-                Access::ReadOnly(ReadOnlyReason::Closed) => {
-                    return Err(ApiError::forbidden(
-                        "tenant_closed",
-                        "the account is closed: its data can be read and exported until it is deleted",
-                    ));
-                }
-                Access::Full | Access::None => {}
-            }
-        }
-        // A closed account may still read (and export) everything it has, whatever its plan
-        // includes, until its data is deleted.
-        let closed_read = tenant_access == Access::ReadOnly(ReadOnlyReason::Closed) && call.is_read;
-        if let Some(feature) = call.feature.filter(|_| !closed_read) {
-            self.require_feature(&principal, feature).await?;
-        }
-        // Integration keys are themselves a plan feature: a key stops working when the plan
-        // no longer includes them.
-        if let Actor::Key { .. } = principal.actor {
-            self.require_feature(&principal, patron_core::plans::Feature::ApiKeys)
-                .await?;
-        }
+        let integration_key = matches!(principal.actor, Actor::Key { .. });
+        patron_app::plans::admit(
+            &self.plans,
+            &principal.tenant,
+            &principal.plan,
+            call.call(integration_key),
+        )
+        .await?;
         if let Some(p) = permission {
             self.require(&principal, p)?;
         }
@@ -391,14 +359,10 @@ impl ApiState {
 
 /// Runs argon2 off the async threads.
 pub async fn hash_password(password: patron_core::auth::Password) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| ApiError::internal(&e))
+    Ok(patron_app::session::hash_password(password).await?)
 }
 
 /// Verifies a password off the async threads.
 pub async fn verify_password(attempt: String, phc: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || patron_core::auth::verify_password(&attempt, &phc))
-        .await
-        .map_err(|e| ApiError::internal(&e))
+    Ok(patron_app::session::verify_password(attempt, phc).await?)
 }
