@@ -6,13 +6,19 @@
 //! The outside world is reached through ports (`patron_core::ports`), which the server wires
 //! to adapters.
 
+pub mod access;
+pub mod api_keys;
 pub mod billing;
 pub mod engine;
 pub mod error;
 pub mod lifecycle;
+pub mod ops;
 pub mod plans;
+pub mod roles;
 pub mod session;
+pub mod settings;
 pub mod signup;
 pub mod sms;
+pub mod staff;
 
 pub use error::{AppError, NotFoundAs, OnConstraint, OrNotFound, PlanDenial};

@@ -6,6 +6,7 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::CallContext;
 use crate::edge::state::ApiState;
 use casbin::Enforcer;
+use patron_app::access::{check_grant, Escalation, GrantError};
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
 use patron_core::plans::{Access, Plan};
@@ -332,27 +333,27 @@ impl ApiState {
         field: &str,
     ) -> Result<(), ApiError> {
         let held = self.permissions(principal)?;
-        let missing: Vec<&str> = wanted
-            .iter()
-            .filter(|p| !held.contains(p))
-            .map(|p| p.as_str())
-            .collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(poem_openapi::payload::Json(
-                crate::edge::error::Problem {
-                    code: "escalation".into(),
-                    message: format!(
-                        "you cannot grant permissions you do not hold: {}",
-                        missing.join(", ")
-                    ),
-                    fields: vec![crate::edge::error::FieldProblem {
-                        field: field.into(),
-                        problem: "grants more than you hold".into(),
-                    }],
-                },
-            )))
+        check_grant(&held, wanted, field).map_err(escalation)
+    }
+}
+
+/// 403 `escalation`, naming the field that asked for too much.
+fn escalation(e: Escalation) -> ApiError {
+    ApiError::Forbidden(poem_openapi::payload::Json(crate::edge::error::Problem {
+        code: Escalation::CODE.into(),
+        message: e.message(),
+        fields: vec![crate::edge::error::FieldProblem {
+            field: e.field,
+            problem: Escalation::PROBLEM.into(),
+        }],
+    }))
+}
+
+impl From<GrantError> for ApiError {
+    fn from(e: GrantError) -> Self {
+        match e {
+            GrantError::App(e) => e.into(),
+            GrantError::Escalation(e) => escalation(e),
         }
     }
 }
