@@ -6,6 +6,8 @@
 //! platform and the tenant audit logs in the same transaction. The caller then tells every
 //! replica's cache to forget the tenant (the HTTP edge's `forget_tenant`).
 
+pub mod jobs;
+
 use crate::plans::PlanCatalog;
 use crate::{AppError, NotFoundAs};
 use chrono::{DateTime, Duration, Utc};
