@@ -6,12 +6,9 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::needs_api_keys;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
+use patron_app::api_keys as app_keys;
 use patron_core::access::Permission;
-use patron_core::auth::{issue_token, token_preview, TokenKind};
-use patron_core::tenants::parse_display_name;
-use patron_db::access::{self, key_subject};
-use patron_db::api_keys::{self, ApiKey};
-use patron_db::{audit, DbError};
+use patron_db::api_keys::ApiKey;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -88,12 +85,11 @@ impl ApiKeysApi {
     /// List API keys (never the keys themselves).
     #[oai(path = "/api-keys", method = "get", operation_id = "listApiKeys")]
     async fn list(&self, auth: TenantAuth) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
-        let (mut tx, _) = self
+        let (tx, _) = self
             .state
             .authorize(&auth, Some(Permission::ApiKeysManage))
             .await?;
-        let keys = api_keys::list(&mut tx).await?;
-        tx.commit().await?;
+        let keys = app_keys::list(tx).await?;
         Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
     }
 
@@ -108,66 +104,33 @@ impl ApiKeysApi {
     )]
     async fn create(&self, auth: TenantAuth, req: Json<NewApiKey>) -> Result<Created, ApiError> {
         let req = req.0;
-        let name =
-            parse_display_name(&req.name, 120).map_err(|p| ApiError::invalid_field("name", p))?;
+        let new = app_keys::NewKey {
+            name: req.name,
+            role: req.role,
+            expires_at: req.expires_at,
+        };
         let now = self.state.now();
-        if req.expires_at.is_some_and(|e| e <= now) {
-            return Err(ApiError::invalid_field(
-                "expires_at",
-                "must be in the future",
-            ));
-        }
-        let (mut tx, me) = self
+        let name = app_keys::validate(&new, now)?;
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::ApiKeysManage))
             .await?;
-        let role = access::find_role(&mut tx, &req.role)
-            .await
-            .map_err(|e| match e {
-                DbError::NotFound => {
-                    ApiError::invalid_field("role", format!("there is no role \"{}\"", req.role))
-                }
-                other => other.into(),
-            })?;
-        let grants: Vec<Permission> = role
-            .permissions
-            .iter()
-            .filter_map(|p| Permission::parse(p).ok())
-            .collect();
-        self.state.require_all(&me, &grants, "role")?;
-        let issued = issue_token(TokenKind::ApiKey, me.tenant.id);
+        let held = self.state.permissions(&me)?;
         let created_by = me.staff().ok().map(|(id, _)| id);
-        let key = api_keys::create(
-            &mut tx,
-            &name,
-            &token_preview(&issued.text),
-            &issued.hash,
-            &role.name,
-            created_by,
-            now,
-            req.expires_at,
-        )
-        .await?;
-        access::set_roles(
-            &mut tx,
-            &key_subject(key.id),
-            std::slice::from_ref(&role.name),
-        )
-        .await?;
-        access::notify_changed(&mut tx).await?;
-        audit::record(
-            &mut tx,
-            now,
+        let (text, key) = app_keys::create(
+            tx,
+            me.tenant.id,
             &me.subject(),
-            "api_key.created",
-            &key.id.to_string(),
-            serde_json::json!({ "name": name, "role": role.name }),
+            &held,
+            created_by,
+            name,
+            new,
+            now,
         )
         .await?;
-        tx.commit().await?;
         self.state.access.invalidate(me.tenant.id).await;
         Ok(Created::Created(Json(CreatedApiKey {
-            key: issued.text,
+            key: text,
             info: key.into(),
         })))
     }
@@ -179,30 +142,11 @@ impl ApiKeysApi {
         operation_id = "revokeApiKey"
     )]
     async fn revoke(&self, auth: TenantAuth, id: Path<Uuid>) -> Result<Json<ApiKeyView>, ApiError> {
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::ApiKeysManage))
             .await?;
-        let now = self.state.now();
-        let key = api_keys::revoke(&mut tx, id.0, now)
-            .await
-            .map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found("API key"),
-                other => other.into(),
-            })?;
-        access::set_roles(&mut tx, &key_subject(key.id), &[]).await?;
-        access::notify_changed(&mut tx).await?;
-        api_keys::notify_changed(&mut tx, me.tenant.id).await?;
-        audit::record(
-            &mut tx,
-            now,
-            &me.subject(),
-            "api_key.revoked",
-            &key.id.to_string(),
-            serde_json::json!({}),
-        )
-        .await?;
-        tx.commit().await?;
+        let key = app_keys::revoke(tx, me.tenant.id, &me.subject(), id.0, self.state.now()).await?;
         self.state.access.invalidate(me.tenant.id).await;
         self.state.forget_api_keys();
         Ok(Json(key.into()))

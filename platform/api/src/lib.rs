@@ -6,7 +6,6 @@ pub mod billing;
 pub mod dashboard;
 pub mod edge;
 pub mod fields;
-pub mod lifecycle;
 pub mod member_files;
 pub mod members;
 pub mod ops;

@@ -4,10 +4,9 @@
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
-use patron_core::access::{parse_role_name, Permission};
-use patron_core::FieldError;
-use patron_db::access::{self, Role};
-use patron_db::{api_keys, audit, DbError};
+use patron_app::roles as app_roles;
+use patron_core::access::Permission;
+use patron_db::access::Role;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -85,34 +84,8 @@ enum Deleted {
     Deleted,
 }
 
-fn parse_permissions(raw: &[String]) -> Result<Vec<Permission>, ApiError> {
-    let mut errors = Vec::new();
-    let mut out = Vec::new();
-    for (i, p) in raw.iter().enumerate() {
-        match Permission::parse(p) {
-            Ok(p) if !out.contains(&p) => out.push(p),
-            Ok(_) => {}
-            Err(e) => errors.push(FieldError::new(format!("permissions.{i}"), e)),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(ApiError::invalid(errors))
-    }
-}
-
 pub struct RolesApi {
     pub state: ApiState,
-}
-
-impl RolesApi {
-    async fn find(&self, tx: &mut patron_db::TenantTx, name: &str) -> Result<Role, ApiError> {
-        access::find_role(tx, name).await.map_err(|e| match e {
-            DbError::NotFound => ApiError::not_found("role"),
-            other => other.into(),
-        })
-    }
 }
 
 #[OpenApi(tag = "Tag::Roles")]
@@ -140,63 +113,42 @@ impl RolesApi {
     /// List roles with their permissions.
     #[oai(path = "/roles", method = "get", operation_id = "listRoles")]
     async fn list(&self, auth: TenantAuth) -> Result<Json<Vec<RoleView>>, ApiError> {
-        let (mut tx, _) = self
+        let (tx, _) = self
             .state
             .authorize(&auth, Some(Permission::StaffRead))
             .await?;
-        let roles = access::list_roles(&mut tx).await?;
-        tx.commit().await?;
+        let roles = app_roles::list(tx).await?;
         Ok(Json(roles.into_iter().map(RoleView::from).collect()))
     }
 
     /// One role.
     #[oai(path = "/roles/:name", method = "get", operation_id = "getRole")]
     async fn get(&self, auth: TenantAuth, name: Path<String>) -> Result<Json<RoleView>, ApiError> {
-        let (mut tx, _) = self
+        let (tx, _) = self
             .state
             .authorize(&auth, Some(Permission::StaffRead))
             .await?;
-        let role = self.find(&mut tx, &name.0).await?;
-        tx.commit().await?;
-        Ok(Json(role.into()))
+        Ok(Json(app_roles::get(tx, &name.0).await?.into()))
     }
 
     /// Create a custom role. Takes effect at once, on every server.
     #[oai(path = "/roles", method = "post", operation_id = "createRole")]
     async fn create(&self, auth: TenantAuth, req: Json<NewRole>) -> Result<Created, ApiError> {
         let req = req.0;
-        let name = parse_role_name(&req.name).map_err(|p| ApiError::invalid_field("name", p))?;
-        let perms = parse_permissions(&req.permissions)?;
-        let (mut tx, me) = self
+        let name = app_roles::parse_name(&req.name)?;
+        let permissions = app_roles::parse_permissions(&req.permissions)?;
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RolesManage))
             .await?;
-        self.state.require_all(&me, &perms, "permissions")?;
-        access::create_role(&mut tx, &name, req.description.trim(), &perms)
-            .await
-            .map_err(|e| {
-                if e.is_conflict_on("roles_pkey") {
-                    ApiError::conflict(
-                        "role_exists",
-                        Some("name"),
-                        "a role with this name already exists",
-                    )
-                } else {
-                    e.into()
-                }
-            })?;
-        access::notify_changed(&mut tx).await?;
-        audit::record(
-            &mut tx,
-            self.state.now(),
-            &me.subject(),
-            "role.created",
-            &name,
-            serde_json::json!({ "permissions": req.permissions }),
-        )
-        .await?;
-        let role = self.find(&mut tx, &name).await?;
-        tx.commit().await?;
+        let held = self.state.permissions(&me)?;
+        let new = app_roles::NewRole {
+            name,
+            description: req.description,
+            permissions,
+            raw_permissions: req.permissions,
+        };
+        let role = app_roles::create(tx, &me.subject(), &held, new, self.state.now()).await?;
         self.state.access.invalidate(me.tenant.id).await;
         Ok(Created::Created(Json(role.into())))
     }
@@ -210,45 +162,23 @@ impl RolesApi {
         req: Json<RoleChange>,
     ) -> Result<Json<RoleView>, ApiError> {
         let req = req.0;
-        let perms = req
+        let permissions = req
             .permissions
             .as_deref()
-            .map(parse_permissions)
+            .map(app_roles::parse_permissions)
             .transpose()?;
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RolesManage))
             .await?;
-        let role = self.find(&mut tx, &name.0).await?;
-        if role.builtin {
-            return Err(ApiError::conflict(
-                "builtin_role",
-                Some("name"),
-                "built-in roles cannot be changed; create a custom role",
-            ));
-        }
-        if let Some(p) = &perms {
-            self.state.require_all(&me, p, "permissions")?;
-        }
-        access::update_role(
-            &mut tx,
-            &role.name,
-            req.description.as_deref().map(str::trim),
-            perms.as_deref(),
-        )
-        .await?;
-        access::notify_changed(&mut tx).await?;
-        audit::record(
-            &mut tx,
-            self.state.now(),
-            &me.subject(),
-            "role.updated",
-            &role.name,
-            serde_json::json!({ "before": role.permissions, "after": req.permissions }),
-        )
-        .await?;
-        let role = self.find(&mut tx, &role.name).await?;
-        tx.commit().await?;
+        let held = self.state.permissions(&me)?;
+        let change = app_roles::RoleChange {
+            description: req.description,
+            permissions,
+            raw_permissions: req.permissions,
+        };
+        let role =
+            app_roles::update(tx, &me.subject(), &held, &name.0, change, self.state.now()).await?;
         self.state.access.invalidate(me.tenant.id).await;
         Ok(Json(role.into()))
     }
@@ -257,37 +187,11 @@ impl RolesApi {
     /// uses it.
     #[oai(path = "/roles/:name", method = "delete", operation_id = "deleteRole")]
     async fn delete(&self, auth: TenantAuth, name: Path<String>) -> Result<Deleted, ApiError> {
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RolesManage))
             .await?;
-        let role = self.find(&mut tx, &name.0).await?;
-        if role.builtin {
-            return Err(ApiError::conflict(
-                "builtin_role",
-                Some("name"),
-                "built-in roles cannot be deleted",
-            ));
-        }
-        if api_keys::role_in_use(&mut tx, &role.name).await? {
-            return Err(ApiError::conflict(
-                "role_in_use",
-                Some("name"),
-                "an API key uses this role; revoke it first",
-            ));
-        }
-        access::delete_role(&mut tx, &role.name).await?;
-        access::notify_changed(&mut tx).await?;
-        audit::record(
-            &mut tx,
-            self.state.now(),
-            &me.subject(),
-            "role.deleted",
-            &role.name,
-            serde_json::json!({}),
-        )
-        .await?;
-        tx.commit().await?;
+        app_roles::delete(tx, &me.subject(), &name.0, self.state.now()).await?;
         self.state.access.invalidate(me.tenant.id).await;
         Ok(Deleted::Deleted)
     }

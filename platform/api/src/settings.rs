@@ -1,15 +1,14 @@
 //! The business's settings (name, time zone, currency, locale, phone region) and its
 //! audit log.
 
+use crate::edge::account_views::TenantView;
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
-use crate::session::TenantView;
 use chrono::{DateTime, Utc};
+use patron_app::settings;
 use patron_core::access::Permission;
-use patron_core::tenants::{self as core_tenants, TenantSettings};
-use patron_core::Validation;
-use patron_db::{audit, tenants};
+use patron_db::audit;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -67,64 +66,19 @@ impl SettingsApi {
         req: Json<SettingsChange>,
     ) -> Result<Json<TenantView>, ApiError> {
         let req = req.0;
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::SettingsManage))
             .await?;
-        let cur = &me.tenant;
-        let mut v = Validation::new();
-        let name = v.check(
-            "name",
-            req.name.as_deref().map_or(Ok(cur.name.clone()), |n| {
-                core_tenants::parse_display_name(n, 120)
-            }),
-        );
-        let time_zone = v.check(
-            "time_zone",
-            req.time_zone.as_deref().map_or(
-                Ok(cur.settings.time_zone.clone()),
-                core_tenants::parse_time_zone,
-            ),
-        );
-        let currency = v.check(
-            "currency",
-            req.currency.as_deref().map_or(
-                Ok(cur.settings.currency.clone()),
-                core_tenants::parse_currency,
-            ),
-        );
-        let locale = v.check(
-            "locale",
-            req.locale
-                .as_deref()
-                .map_or(Ok(cur.settings.locale.clone()), core_tenants::parse_locale),
-        );
-        let phone_region = v.check(
-            "phone_region",
-            req.phone_region.as_deref().map_or(
-                Ok(cur.settings.phone_region.clone()),
-                core_tenants::parse_phone_region,
-            ),
-        );
-        v.finish().map_err(ApiError::invalid)?;
-        let settings = TenantSettings {
-            time_zone: time_zone.expect("checked"),
-            currency: currency.expect("checked"),
-            locale: locale.expect("checked"),
-            phone_region: phone_region.expect("checked"),
+        let change = settings::SettingsChange {
+            name: req.name,
+            time_zone: req.time_zone,
+            currency: req.currency,
+            locale: req.locale,
+            phone_region: req.phone_region,
         };
-        let name = name.expect("checked");
-        let updated = tenants::update_settings(&mut tx, &name, &settings).await?;
-        audit::record(
-            &mut tx,
-            self.state.now(),
-            &me.subject(),
-            "settings.updated",
-            "",
-            serde_json::json!({ "before": serde_json::to_value(&cur.settings).unwrap_or_default(), "after": serde_json::to_value(&updated.settings).unwrap_or_default() }),
-        )
-        .await?;
-        tx.commit().await?;
+        let updated =
+            settings::update(tx, &me.tenant, &change, &me.subject(), self.state.now()).await?;
         self.state.forget_tenant(updated.id).await;
         Ok(Json(TenantView::from(&updated)))
     }

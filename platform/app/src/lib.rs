@@ -6,14 +6,24 @@
 //! The outside world is reached through ports (`patron_core::ports`), which the server wires
 //! to adapters.
 
+pub mod access;
+pub mod api_keys;
 pub mod billing;
 pub mod engine;
 pub mod error;
 pub mod fields;
+pub mod lifecycle;
 pub mod member_files;
 pub mod members;
+pub mod ops;
+pub mod plans;
 pub mod portal;
+pub mod roles;
+pub mod session;
+pub mod settings;
+pub mod signup;
 pub mod sms;
+pub mod staff;
 pub mod tiers;
 
 pub use error::{AppError, NotFoundAs, OnConstraint, OrNotFound, PlanDenial};

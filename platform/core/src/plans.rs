@@ -320,6 +320,65 @@ pub fn period_from(start: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (start, month_bounds(start).1)
 }
 
+/// How long a closed account's data is kept before the purge job drops it.
+pub fn retention() -> chrono::Duration {
+    chrono::Duration::days(30)
+}
+
+/// How long an invoice may stay unpaid past its due date before the account is suspended.
+pub fn past_due_grace() -> chrono::Duration {
+    chrono::Duration::days(14)
+}
+
+/// Days to pay an invoice.
+pub fn payment_terms() -> chrono::Duration {
+    chrono::Duration::days(7)
+}
+
+/// When an invoice issued at `issued_at` falls due.
+pub fn invoice_due(issued_at: DateTime<Utc>) -> DateTime<Utc> {
+    issued_at + payment_terms()
+}
+
+/// Dunning: where an account with an overdue invoice (the oldest due at `oldest_due`) goes
+/// next. An active account becomes past due at once; a past-due one is suspended (for
+/// billing) once the grace has run out; anything else stays as it is (`None`).
+pub fn dunning_step(
+    status: TenantStatus,
+    oldest_due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<TenantStatus> {
+    match status {
+        TenantStatus::Active => Some(TenantStatus::PastDue),
+        TenantStatus::PastDue if oldest_due + past_due_grace() <= now => {
+            Some(TenantStatus::Suspended)
+        }
+        _ => None,
+    }
+}
+
+/// Why a write is refused on an account that is not fully open, if it is: a read, or a
+/// write that stays allowed while read-only (logging out, paying), is never refused here.
+pub fn write_refusal(
+    access: Access,
+    is_read: bool,
+    read_only_safe: bool,
+) -> Option<ReadOnlyReason> {
+    if is_read || read_only_safe {
+        return None;
+    }
+    match access {
+        Access::ReadOnly(reason) => Some(reason),
+        Access::Full | Access::None => None,
+    }
+}
+
+/// Whether a route's plan feature is checked: a closed account may still read (and
+/// export) everything it has, whatever its plan includes, until its data is deleted.
+pub fn feature_checked(access: Access, is_read: bool) -> bool {
+    !(access == Access::ReadOnly(ReadOnlyReason::Closed) && is_read)
+}
+
 /// One line of an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceLine {
@@ -527,5 +586,82 @@ mod tests {
         assert!(parse_plan_code("pro").is_ok());
         assert!(parse_plan_code("Pro").is_err());
         assert!(parse_plan_code("1x").is_err());
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn an_invoice_is_due_a_week_after_it_is_issued() {
+        assert_eq!(
+            invoice_due(at("2026-03-31T10:00:00Z")),
+            at("2026-04-07T10:00:00Z")
+        );
+    }
+
+    #[test]
+    fn an_active_account_with_an_overdue_invoice_becomes_past_due_at_once() {
+        let due = at("2026-04-07T10:00:00Z");
+        assert_eq!(
+            dunning_step(
+                TenantStatus::Active,
+                due,
+                due + chrono::Duration::seconds(1)
+            ),
+            Some(TenantStatus::PastDue)
+        );
+    }
+
+    #[test]
+    fn a_past_due_account_is_suspended_only_when_the_grace_has_run_out() {
+        let due = at("2026-04-07T10:00:00Z");
+        let last_day = due + chrono::Duration::days(14) - chrono::Duration::seconds(1);
+        assert_eq!(dunning_step(TenantStatus::PastDue, due, last_day), None);
+        assert_eq!(
+            dunning_step(TenantStatus::PastDue, due, due + chrono::Duration::days(14)),
+            Some(TenantStatus::Suspended)
+        );
+    }
+
+    #[test]
+    fn dunning_leaves_trial_suspended_and_closed_accounts_alone() {
+        let due = at("2026-04-07T10:00:00Z");
+        let late = due + chrono::Duration::days(100);
+        for status in [
+            TenantStatus::Trial,
+            TenantStatus::Suspended,
+            TenantStatus::Closed,
+        ] {
+            assert_eq!(dunning_step(status, due, late), None, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn a_read_only_account_refuses_writes_with_its_reason_but_not_reads_or_safe_writes() {
+        let unpaid = Access::ReadOnly(ReadOnlyReason::Billing);
+        assert_eq!(
+            write_refusal(unpaid, false, false),
+            Some(ReadOnlyReason::Billing)
+        );
+        assert_eq!(write_refusal(unpaid, true, false), None);
+        assert_eq!(write_refusal(unpaid, false, true), None);
+        assert_eq!(
+            write_refusal(Access::ReadOnly(ReadOnlyReason::Operator), false, false),
+            Some(ReadOnlyReason::Operator)
+        );
+        assert_eq!(write_refusal(Access::Full, false, false), None);
+    }
+
+    #[test]
+    fn a_closed_account_reads_without_its_plan_features_but_writes_still_need_them() {
+        let closed = Access::ReadOnly(ReadOnlyReason::Closed);
+        assert!(!feature_checked(closed, true));
+        assert!(feature_checked(closed, false));
+        assert!(feature_checked(Access::Full, true));
+        assert!(feature_checked(
+            Access::ReadOnly(ReadOnlyReason::Billing),
+            true
+        ));
     }
 }

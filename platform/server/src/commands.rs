@@ -2,8 +2,9 @@
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use patron_api::signup::{create_account, SignupRequest};
-use patron_api::ApiState;
+use patron_app::plans::PlanCatalog;
+use patron_app::signup::{create_account, SignupInput};
+use patron_app::AppError;
 use patron_db::migrate::{
     latest_tenant_version, migrate_all_tenants, migrate_platform, MigrationReport,
 };
@@ -115,13 +116,15 @@ pub async fn tenant_show(db: &Db, slug: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates a tenant with its owner, through the same code as `POST /signup`.
+/// Creates a tenant with its owner, through the same code as `POST /signup`; the owner's
+/// first session lasts `session_ttl`.
 pub async fn tenant_create(
-    state: &ApiState,
-    req: SignupRequest,
+    db: &Db,
+    req: SignupInput,
+    session_ttl: chrono::Duration,
     if_missing: bool,
 ) -> anyhow::Result<()> {
-    if let Some(t) = tenants::find_by_slug(&state.db, &req.slug).await? {
+    if let Some(t) = tenants::find_by_slug(db, &req.slug).await? {
         if if_missing {
             println!(
                 "tenant {} already exists (id {}); kept as it is",
@@ -131,7 +134,17 @@ pub async fn tenant_create(
         }
         anyhow::bail!("a tenant with slug {} already exists", t.slug);
     }
-    match create_account(state, req, Some("patron-cli".into())).await {
+    let plans = PlanCatalog::new(db.clone());
+    let created = create_account(
+        db,
+        &plans,
+        req,
+        chrono::Utc::now(),
+        session_ttl,
+        Some("patron-cli".into()),
+    )
+    .await;
+    match created {
         Ok((t, session)) => {
             println!(
                 "created tenant {} (id {}), owner {}",
@@ -139,20 +152,24 @@ pub async fn tenant_create(
             );
             Ok(())
         }
-        Err(e) => {
-            let detail = match &e {
-                patron_api::edge::error::ApiError::Invalid(p)
-                | patron_api::edge::error::ApiError::Conflict(p) => {
-                    p.0.fields
-                        .iter()
-                        .map(|f| format!("{}: {}", f.field, f.problem))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                }
-                _ => String::new(),
-            };
-            anyhow::bail!("cannot create tenant ({}): {detail}", e.code())
-        }
+        Err(e) => anyhow::bail!("cannot create tenant ({}): {}", e.code(), detail(&e)),
+    }
+}
+
+/// The bad fields of a refused signup, for the terminal.
+fn detail(e: &AppError) -> String {
+    match e {
+        AppError::Invalid(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.problem))
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Conflict {
+            field: Some(field),
+            message,
+            ..
+        } => format!("{field}: {message}"),
+        _ => String::new(),
     }
 }
 

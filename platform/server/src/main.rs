@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use patron_api::signup::SignupRequest;
 use patron_api::{ApiConfig, ApiState};
+use patron_app::signup::SignupInput;
 use patron_core::clock::SystemClock;
 use patron_db::Db;
 use patron_server::config::Settings;
@@ -231,8 +231,7 @@ async fn main() -> anyhow::Result<()> {
                 plan,
                 if_missing,
             } => {
-                let state = ApiState::new(db.clone(), Arc::new(SystemClock), ApiConfig::default());
-                let req = SignupRequest {
+                let req = SignupInput {
                     business_name: name,
                     slug,
                     owner_name,
@@ -244,7 +243,8 @@ async fn main() -> anyhow::Result<()> {
                     phone_region,
                     plan,
                 };
-                commands::tenant_create(&state, req, if_missing).await?;
+                let ttl = ApiConfig::default().session_ttl;
+                commands::tenant_create(&db, req, ttl, if_missing).await?;
             }
         },
     }

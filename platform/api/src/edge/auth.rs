@@ -6,9 +6,10 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::CallContext;
 use crate::edge::state::ApiState;
 use casbin::Enforcer;
+use patron_app::access::{check_grant, Escalation, GrantError};
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
-use patron_core::plans::{Access, Plan, ReadOnlyReason};
+use patron_core::plans::{Access, Plan};
 use patron_db::access::{key_subject, staff_subject};
 use patron_db::operators;
 use patron_db::{audit, sessions, Tenant, TenantTx};
@@ -268,46 +269,14 @@ impl ApiState {
         // Order: the account's state and plan first (they apply whoever calls), then the
         // caller's own permission.
         self.rate_limit(&principal)?;
-        if !call.is_read && !call.read_only_safe {
-            match tenant_access {
-                Access::ReadOnly(ReadOnlyReason::Billing) => {
-                    return Err(crate::edge::gate::payment_required(&principal.plan));
-                }
-                Access::ReadOnly(ReadOnlyReason::Operator) => {
-                    return Err(ApiError::forbidden(
-                        "tenant_suspended",
-                        format!(
-                            "the account is suspended{}: reads work, changes are refused",
-                            principal
-                                .tenant
-                                .status_note
-                                .as_deref()
-                                .map(|n| format!(" ({n})"))
-                                .unwrap_or_default()
-                        ),
-                    ));
-                }
-                Access::ReadOnly(ReadOnlyReason::Closed) => {
-                    return Err(ApiError::forbidden(
-                        "tenant_closed",
-                        "the account is closed: its data can be read and exported until it is deleted",
-                    ));
-                }
-                Access::Full | Access::None => {}
-            }
-        }
-        // A closed account may still read (and export) everything it has, whatever its plan
-        // includes, until its data is deleted.
-        let closed_read = tenant_access == Access::ReadOnly(ReadOnlyReason::Closed) && call.is_read;
-        if let Some(feature) = call.feature.filter(|_| !closed_read) {
-            self.require_feature(&principal, feature).await?;
-        }
-        // Integration keys are themselves a plan feature: a key stops working when the plan
-        // no longer includes them.
-        if let Actor::Key { .. } = principal.actor {
-            self.require_feature(&principal, patron_core::plans::Feature::ApiKeys)
-                .await?;
-        }
+        let integration_key = matches!(principal.actor, Actor::Key { .. });
+        patron_app::plans::admit(
+            &self.plans,
+            &principal.tenant,
+            &principal.plan,
+            call.call(integration_key),
+        )
+        .await?;
         if let Some(p) = permission {
             self.require(&principal, p)?;
         }
@@ -365,41 +334,37 @@ impl ApiState {
         field: &str,
     ) -> Result<(), ApiError> {
         let held = self.permissions(principal)?;
-        let missing: Vec<&str> = wanted
-            .iter()
-            .filter(|p| !held.contains(p))
-            .map(|p| p.as_str())
-            .collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(poem_openapi::payload::Json(
-                crate::edge::error::Problem {
-                    code: "escalation".into(),
-                    message: format!(
-                        "you cannot grant permissions you do not hold: {}",
-                        missing.join(", ")
-                    ),
-                    fields: vec![crate::edge::error::FieldProblem {
-                        field: field.into(),
-                        problem: "grants more than you hold".into(),
-                    }],
-                },
-            )))
+        check_grant(&held, wanted, field).map_err(escalation)
+    }
+}
+
+/// 403 `escalation`, naming the field that asked for too much.
+fn escalation(e: Escalation) -> ApiError {
+    ApiError::Forbidden(poem_openapi::payload::Json(crate::edge::error::Problem {
+        code: Escalation::CODE.into(),
+        message: e.message(),
+        fields: vec![crate::edge::error::FieldProblem {
+            field: e.field,
+            problem: Escalation::PROBLEM.into(),
+        }],
+    }))
+}
+
+impl From<GrantError> for ApiError {
+    fn from(e: GrantError) -> Self {
+        match e {
+            GrantError::App(e) => e.into(),
+            GrantError::Escalation(e) => escalation(e),
         }
     }
 }
 
 /// Runs argon2 off the async threads.
 pub async fn hash_password(password: patron_core::auth::Password) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| ApiError::internal(&e))
+    Ok(patron_app::session::hash_password(password).await?)
 }
 
 /// Verifies a password off the async threads.
 pub async fn verify_password(attempt: String, phc: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || patron_core::auth::verify_password(&attempt, &phc))
-        .await
-        .map_err(|e| ApiError::internal(&e))
+    Ok(patron_app::session::verify_password(attempt, phc).await?)
 }

@@ -10,16 +10,20 @@
 //! presented credentials, and [`ApiState::authorize`] refuses with 402 when the tenant's plan
 //! lacks the feature. Limits are checked where things are created, with
 //! [`ApiState::check_limit`], under a per-tenant lock so the last free slot is taken once.
+//!
+//! The decisions themselves (read-only accounts, features, limits, requests per minute) are
+//! `patron_app::plans`; this module only reads them off the request and calls it.
 
 use crate::edge::auth::Principal;
-use crate::edge::error::{ApiError, PlanProblem};
+use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
-use chrono::{DateTime, Timelike, Utc};
-use patron_core::plans::{self, Feature, Limit, Plan};
-use patron_db::{plans as db_plans, DbError, Tenant, TenantTx};
+use patron_app::plans::{self as app_plans, Call};
+use patron_core::plans::{Feature, Limit, OverLimit, Plan};
+use patron_db::{Tenant, TenantTx};
 use poem::{Endpoint, EndpointExt, Request};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+pub use patron_app::plans::{RateLimiter, API_REQUESTS_METRIC};
 
 /// The feature a route declared.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +52,16 @@ impl CallContext {
             read_only_safe: req.data::<ReadOnlySafe>().is_some(),
             feature: req.data::<RequiredFeature>().map(|f| f.0),
             path: req.original_uri().path().to_owned(),
+        }
+    }
+
+    /// The request as the plan gates see it.
+    pub fn call(&self, integration_key: bool) -> Call {
+        Call {
+            is_read: self.is_read,
+            read_only_safe: self.read_only_safe,
+            feature: self.feature,
+            integration_key,
         }
     }
 }
@@ -93,127 +107,25 @@ pub fn export_read<E: Endpoint + 'static>(ep: E) -> impl Endpoint {
         .data(ReadOnlySafe)
 }
 
-/// Requests per tenant per minute, counted in this process, plus the monthly total waiting
-/// to be added to the metered usage.
-#[derive(Default)]
-pub struct RateLimiter {
-    windows: Mutex<HashMap<i64, (i64, i64)>>,
-    unmetered: Mutex<HashMap<i64, i64>>,
-}
-
-impl RateLimiter {
-    /// Counts one request; `Err(seconds)` to wait when the tenant is over `per_minute`.
-    pub fn hit(
-        &self,
-        tenant_id: i64,
-        per_minute: Option<i64>,
-        now: DateTime<Utc>,
-    ) -> Result<(), u64> {
-        let minute = now.timestamp().div_euclid(60);
-        {
-            let mut windows = self.windows.lock().expect("rate limiter lock");
-            let entry = windows.entry(tenant_id).or_insert((minute, 0));
-            if entry.0 != minute {
-                *entry = (minute, 0);
-            }
-            if let Some(cap) = per_minute {
-                if entry.1 >= cap {
-                    return Err(60 - u64::from(now.second()));
-                }
-            }
-            entry.1 += 1;
-            if windows.len() > 100_000 {
-                windows.retain(|_, (m, _)| *m == minute);
-            }
-        }
-        *self
-            .unmetered
-            .lock()
-            .expect("meter lock")
-            .entry(tenant_id)
-            .or_default() += 1;
-        Ok(())
-    }
-
-    /// Adds the counted requests to the monthly usage.
-    pub async fn flush(&self, db: &patron_db::Db, now: DateTime<Utc>) -> Result<(), DbError> {
-        let pending: Vec<(i64, i64)> = self.unmetered.lock().expect("meter lock").drain().collect();
-        for (tenant, n) in pending {
-            if let Err(e) = db_plans::meter(db, tenant, API_REQUESTS_METRIC, now, n).await {
-                // Put them back for the next flush rather than lose them.
-                *self
-                    .unmetered
-                    .lock()
-                    .expect("meter lock")
-                    .entry(tenant)
-                    .or_default() += n;
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The monthly counter of API requests.
-pub const API_REQUESTS_METRIC: &str = "api_requests";
-
-pub(crate) fn plan_problem(code: &str, message: String, plan: &Plan) -> PlanProblem {
-    PlanProblem {
-        code: code.into(),
-        message,
-        plan: plan.code.clone(),
-        feature: None,
-        limit: None,
-        allowed: None,
-        usage: None,
-        upgrade_to: None,
-        plans: Vec::new(),
-    }
-}
-
 impl ApiState {
     /// Every plan, from a short-lived cache.
     pub async fn plans(&self) -> Result<Arc<Vec<Arc<Plan>>>, ApiError> {
-        let db = self.db.clone();
-        self.plans
-            .try_get_with((), async move {
-                let list = db_plans::list(&db).await?;
-                Ok::<_, DbError>(Arc::new(list.into_iter().map(Arc::new).collect()))
-            })
-            .await
-            .map_err(|e| ApiError::internal(&*e))
+        Ok(self.plans.all().await?)
     }
 
     /// Forgets the cached plans after an operator changed one.
     pub async fn forget_plans(&self) {
-        self.plans.invalidate_all();
+        self.plans.forget();
     }
 
     pub async fn plan_of(&self, tenant: &Tenant) -> Result<Arc<Plan>, ApiError> {
-        let plans = self.plans().await?;
-        // Shared with the cache: nothing is copied per request.
-        let plan = plans
-            .iter()
-            .find(|p| p.code == tenant.plan_code)
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::internal(&DbError::Aborted(format!(
-                    "tenant {} is on unknown plan {}",
-                    tenant.id, tenant.plan_code
-                )))
-            })?;
-        Ok(plan)
+        Ok(self.plans.of(tenant).await?)
     }
 
     /// For member-facing writes (the portal): refuses while the account is read-only, and
     /// returns the plan for limit checks.
     pub async fn open_for_members(&self, tenant: &Tenant) -> Result<Arc<Plan>, ApiError> {
-        if tenant.access() != patron_core::plans::Access::Full {
-            return Err(ApiError::forbidden(
-                "business_unavailable",
-                "this business is not accepting changes here right now",
-            ));
-        }
+        app_plans::open_for_members(tenant)?;
         self.plan_of(tenant).await
     }
 
@@ -226,26 +138,15 @@ impl ApiState {
         plan: &Plan,
         limit: Limit,
         adding: i64,
-    ) -> Result<Result<(), plans::OverLimit>, ApiError> {
-        let usage = db_plans::lock_and_count(tx, limit, self.now()).await?;
-        Ok(plans::check_limit(plan, limit, usage, adding))
+    ) -> Result<Result<(), OverLimit>, ApiError> {
+        Ok(app_plans::within_limit(tx, plan, limit, adding, self.now()).await?)
     }
 
     /// 429 when the tenant is over its plan's requests per minute.
     pub fn rate_limit(&self, principal: &Principal) -> Result<(), ApiError> {
-        let per_minute = principal.plan.limit(Limit::ApiRequestsPerMinute);
-        self.rate
-            .hit(principal.tenant.id, per_minute, self.now())
-            .map_err(|wait| {
-                ApiError::too_many(
-                    "rate_limited",
-                    format!(
-                        "the plan allows {} API requests per minute; retry in {wait} s",
-                        per_minute.unwrap_or(0)
-                    ),
-                    wait,
-                )
-            })
+        Ok(self
+            .rate
+            .admit(principal.tenant.id, &principal.plan, self.now())?)
     }
 
     /// 402 unless the tenant's plan has `feature`, naming the cheapest plan that does.
@@ -254,29 +155,7 @@ impl ApiState {
         principal: &Principal,
         feature: Feature,
     ) -> Result<(), ApiError> {
-        if principal.plan.has(feature) {
-            return Ok(());
-        }
-        let plans = self.plans().await?;
-        let with: Vec<String> = plans::plans_with(feature, &plans)
-            .into_iter()
-            .map(|p| p.code.clone())
-            .collect();
-        let mut p = plan_problem(
-            "feature_not_in_plan",
-            match with.first() {
-                Some(cheapest) => format!(
-                    "the {} plan does not include {feature}; the {cheapest} plan does",
-                    principal.plan.name
-                ),
-                None => format!("no plan offers {feature}"),
-            },
-            &principal.plan,
-        );
-        p.feature = Some(feature.as_str().into());
-        p.upgrade_to = with.first().cloned();
-        p.plans = with;
-        Err(ApiError::payment_required(p))
+        Ok(app_plans::require_feature(&self.plans, &principal.plan, feature).await?)
     }
 
     /// Checks that `adding` more of `limit`'s things fit the plan, inside the transaction that
@@ -289,47 +168,9 @@ impl ApiState {
         limit: Limit,
         adding: i64,
     ) -> Result<(), ApiError> {
-        let plan = &principal.plan;
-        let Err(over) = self.within_limit(tx, plan, limit, adding).await? else {
-            return Ok(());
-        };
-        let usage = over.usage;
-        let plans = self.plans().await?;
-        let lifting: Vec<String> = plans::plans_lifting(limit, usage + adding, &plans)
-            .into_iter()
-            .map(|p| p.code.clone())
-            .collect();
-        let mut p = plan_problem(
-            "limit_reached",
-            format!(
-                "the {} plan allows {} {}; {} in use{}",
-                plan.name,
-                over.allowed,
-                limit.as_str().replace('_', " "),
-                over.usage,
-                lifting
-                    .first()
-                    .map(|c| format!("; the {c} plan allows more"))
-                    .unwrap_or_default()
-            ),
-            plan,
-        );
-        p.limit = Some(limit.as_str().into());
-        p.allowed = Some(over.allowed);
-        p.usage = Some(over.usage);
-        p.upgrade_to = lifting.first().cloned();
-        p.plans = lifting;
-        Err(ApiError::payment_required(p))
+        Ok(
+            app_plans::check_limit(tx, &self.plans, &principal.plan, limit, adding, self.now())
+                .await?,
+        )
     }
-}
-
-/// A 402 for an account that is suspended for non-payment (used where a write is refused
-/// outside `authorize`).
-pub fn payment_required(plan: &Plan) -> ApiError {
-    ApiError::payment_required(plan_problem(
-        "payment_required",
-        "the account is suspended for non-payment: reads work, changes need the open invoices paid"
-            .into(),
-        plan,
-    ))
 }

@@ -4,6 +4,7 @@
 //! modules import from here and never from one another.
 
 pub mod access;
+pub mod account_views;
 pub mod auth;
 pub mod error;
 pub mod exports;

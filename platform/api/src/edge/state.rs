@@ -7,10 +7,10 @@ use chrono::Duration;
 use moka::future::Cache;
 use patron_app::billing::SignedWebhook;
 use patron_app::engine::RuleEngine;
+use patron_app::plans::PlanCatalog;
 use patron_app::sms::SmsSender;
 use patron_core::clock::Clock;
 use patron_core::pii::PiiKeys;
-use patron_core::plans::Plan;
 use patron_core::ports::PaymentProvider;
 use patron_db::api_keys::{self, ApiKey};
 use patron_db::{tenants, Db, DbError, Tenant, TenantTx};
@@ -54,7 +54,8 @@ pub struct ApiState {
     api_keys: Cache<(i64, Vec<u8>), Arc<ApiKey>>,
     /// Bumped by every drop of `api_keys`: a lookup that overlapped one is not cached.
     api_keys_generation: Arc<AtomicU64>,
-    pub(crate) plans: Cache<(), Arc<Vec<Arc<Plan>>>>,
+    /// Every plan, cached (see `patron_app::plans::PlanCatalog`).
+    pub plans: PlanCatalog,
     pub rate: Arc<RateLimiter>,
     pub payment_providers: Arc<Vec<Box<dyn PaymentProvider>>>,
     /// Point rules in force, point settings, and the sandbox that runs rules.
@@ -76,10 +77,7 @@ impl ApiState {
                 .time_to_live(std::time::Duration::from_secs(300))
                 .build(),
             api_keys_generation: Arc::new(AtomicU64::new(0)),
-            plans: Cache::builder()
-                .max_capacity(1)
-                .time_to_live(std::time::Duration::from_secs(30))
-                .build(),
+            plans: PlanCatalog::new(db.clone()),
             rate: Arc::new(RateLimiter::default()),
             payment_providers: Arc::new(
                 config
@@ -176,11 +174,11 @@ impl ApiState {
             match self.db.listen(patron_db::plans::TENANT_CHANNEL).await {
                 Ok(mut listener) => {
                     self.tenants.invalidate_all();
-                    self.plans.invalidate_all();
+                    self.plans.forget();
                     self.forget_api_keys();
                     loop {
                         match listener.recv().await {
-                            Ok(n) if n.payload() == "plans" => self.plans.invalidate_all(),
+                            Ok(n) if n.payload() == "plans" => self.plans.forget(),
                             Ok(n) if n.payload().starts_with("keys:") => self.forget_api_keys(),
                             Ok(n) => {
                                 if let Ok(id) = n.payload().parse::<i64>() {

@@ -1,0 +1,187 @@
+//! Staff sessions: logging in (with the lock-out after repeated failures), logging out,
+//! changing one's password, and starting the session a new account's owner gets.
+
+use crate::AppError;
+use chrono::{DateTime, Duration, Utc};
+use patron_core::auth::{
+    dummy_password_hash, issue_token, Email, LoginThrottle, Password, TokenKind,
+};
+use patron_core::plans::Access;
+use patron_db::access::staff_subject;
+use patron_db::staff::Staff;
+use patron_db::{audit, sessions, staff, tenants, Db, DbError, TenantTx};
+use uuid::Uuid;
+
+/// A new login: the token is shown only once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Sent as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub staff: Staff,
+    pub roles: Vec<String>,
+}
+
+/// Issues a session token for `who` inside `tx`.
+pub async fn start_session(
+    tx: &mut TenantTx,
+    who: &Staff,
+    now: DateTime<Utc>,
+    ttl: Duration,
+    user_agent: Option<&str>,
+) -> Result<NewSession, DbError> {
+    let issued = issue_token(TokenKind::StaffSession, tx.tenant_id());
+    let expires_at = now + ttl;
+    sessions::create(tx, who.id, &issued.hash, now, expires_at, user_agent).await?;
+    let roles = patron_db::access::roles_of(tx, &staff_subject(who.id)).await?;
+    Ok(NewSession {
+        token: issued.text,
+        expires_at,
+        staff: who.clone(),
+        roles,
+    })
+}
+
+/// Hashes a password (argon2) off the async threads.
+pub async fn hash_password(password: Password) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || password.hash())
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Verifies a password off the async threads.
+pub async fn verify_password(attempt: String, phc: String) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || patron_core::auth::verify_password(&attempt, &phc))
+        .await
+        .map_err(AppError::internal)
+}
+
+/// What a staff login presents.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// The business's slug.
+    pub tenant: String,
+    pub email: String,
+    pub password: String,
+}
+
+fn wrong_credentials() -> AppError {
+    AppError::unauthorized(
+        "invalid_credentials",
+        "the business, e-mail or password is wrong",
+    )
+}
+
+/// Logs a staff member in. An unknown business or e-mail costs the same password check as
+/// a known one, so timing does not tell which exist; after five wrong passwords in a row the
+/// account is locked for a while (see `LoginThrottle`).
+pub async fn login(
+    db: &Db,
+    req: Login,
+    now: DateTime<Utc>,
+    ttl: Duration,
+    user_agent: Option<&str>,
+) -> Result<NewSession, AppError> {
+    let Ok(email) = Email::parse(&req.email) else {
+        return Err(AppError::invalid_field(
+            "email",
+            "is not a valid e-mail address",
+        ));
+    };
+    let Some(tenant) = tenants::find_by_slug(db, req.tenant.trim()).await? else {
+        verify_password(req.password, dummy_password_hash().to_owned()).await?;
+        return Err(wrong_credentials());
+    };
+    if tenant.access() == Access::None {
+        return Err(AppError::unauthorized(
+            "tenant_closed",
+            "this account is closed",
+        ));
+    }
+    let mut tx = db.tenant_tx(&tenant).await?;
+    let Some(record) = staff::login_record(&mut tx, email.as_str()).await? else {
+        verify_password(req.password, dummy_password_hash().to_owned()).await?;
+        return Err(wrong_credentials());
+    };
+    if let Some(until) = record.locked_until.filter(|u| *u > now) {
+        let wait = (until - now).num_seconds().max(1) as u64;
+        return Err(AppError::too_many(
+            "login_locked",
+            format!("too many failed logins; try again in {wait} seconds"),
+            wait,
+        ));
+    }
+    if !verify_password(req.password, record.password_hash.clone()).await? {
+        let failures = record.failed_logins + 1;
+        let locked_until = LoginThrottle::lock_for(failures).map(|d| now + d);
+        staff::record_login_failure(&mut tx, record.id, failures, locked_until).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &staff_subject(record.id),
+            "login.failed",
+            "",
+            serde_json::json!({ "failures": failures }),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(wrong_credentials());
+    }
+    if record.status != "active" {
+        return Err(AppError::forbidden(
+            "account_disabled",
+            "this staff account is disabled",
+        ));
+    }
+    staff::record_login_success(&mut tx, record.id, now).await?;
+    let who = staff::find(&mut tx, record.id).await?;
+    let session = start_session(&mut tx, &who, now, ttl, user_agent).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// Ends a session: its token stops working at once.
+pub async fn logout(
+    mut tx: TenantTx,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sessions::revoke(&mut tx, session_id, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a new password's rules before anything else is looked at.
+pub fn parse_new_password(raw: &str) -> Result<Password, AppError> {
+    Password::parse(raw).map_err(|p| AppError::invalid_field("new_password", p))
+}
+
+/// Changes a staff member's password after checking the current one; every other session
+/// of theirs is logged out.
+pub async fn change_password(
+    mut tx: TenantTx,
+    staff_id: Uuid,
+    session_id: Uuid,
+    actor: &str,
+    current_password: String,
+    new: Password,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let current = staff::password_hash(&mut tx, staff_id).await?;
+    if !verify_password(current_password, current).await? {
+        return Err(AppError::invalid_field("current_password", "is wrong"));
+    }
+    staff::set_password(&mut tx, staff_id, &hash_password(new).await?, now).await?;
+    sessions::revoke_all_for_staff(&mut tx, staff_id, Some(session_id), now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        actor,
+        "staff.password_changed",
+        &staff_id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
