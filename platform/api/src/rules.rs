@@ -6,14 +6,14 @@ use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
 use crate::edge::views::{PointReasonView, RuleFailureView};
-use crate::purchases::MAX_AMOUNT;
 use chrono::{DateTime, Utc};
 use patron_app::engine::{self, RuleFailure};
+use patron_app::points::MAX_AMOUNT;
 use patron_core::access::Permission;
 use patron_core::plans::{Feature, Limit};
+use patron_core::rules::templates::Template;
 use patron_core::rules::{Case, RuleErrorKind, RuleKey};
 use patron_db::{rules, DbError, TenantTx};
-use patron_rules::templates::Template;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -555,12 +555,7 @@ impl RulesApi {
                         })?;
                     let a = patron_db::points::account(&mut tx, id).await?;
                     let tier = engine::MemberTier::of(&mut tx, &in_force, id).await?;
-                    engine::member_input(
-                        &m,
-                        &a,
-                        &tier,
-                        crate::purchases::local_date(&me.tenant, self.state.now()),
-                    )
+                    engine::member_input(&m, &a, &tier, zone.today(self.state.now()))
                 }
                 (None, None) => json!({}),
             };

@@ -9,6 +9,8 @@
 pub mod billing;
 pub mod engine;
 pub mod error;
+pub mod points;
+pub mod purchases;
 pub mod sms;
 pub mod tiers;
 

@@ -9,5 +9,6 @@ pub mod error;
 pub mod exports;
 pub mod gate;
 pub mod metrics;
+pub mod point_views;
 pub mod state;
 pub mod views;
