@@ -7,10 +7,12 @@
 //! to adapters.
 
 pub mod billing;
+pub mod dashboard;
 pub mod engine;
 pub mod error;
 pub mod points;
 pub mod purchases;
+pub mod rules;
 pub mod sms;
 pub mod tiers;
 
