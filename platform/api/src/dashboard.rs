@@ -1,13 +1,13 @@
-//! The business's dashboard: today's registrations, points issued and redeemed, purchases,
-//! active members, and the last 30 local days.
+//! The business's dashboard over HTTP: today's registrations, points issued and redeemed,
+//! purchases, active members, and the last 30 local days. The figures come from
+//! `patron_app::dashboard`.
 
 use crate::edge::auth::TenantAuth;
-
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
+use patron_app::dashboard as app;
 use patron_core::access::Permission;
-use patron_db::dashboard;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 
@@ -16,9 +16,6 @@ enum Tag {
     /// The dashboard.
     Dashboard,
 }
-
-/// How many days the series covers, today included.
-const DAYS: i64 = 30;
 
 #[derive(Debug, Object, Default, Clone)]
 pub struct DashboardDay {
@@ -30,6 +27,19 @@ pub struct DashboardDay {
     pub purchases: i64,
     /// In minor units.
     pub spend: i64,
+}
+
+impl From<app::DashboardDay> for DashboardDay {
+    fn from(d: app::DashboardDay) -> Self {
+        Self {
+            day: d.day,
+            registrations: d.figures.registrations,
+            points_issued: d.figures.points_issued,
+            points_redeemed: d.figures.points_redeemed,
+            purchases: d.figures.purchases,
+            spend: d.figures.spend,
+        }
+    }
 }
 
 #[derive(Debug, Object)]
@@ -56,35 +66,13 @@ impl DashboardApi {
             .state
             .authorize(&auth, Some(Permission::ReportsRead))
             .await?;
-        let now = self.state.now();
-        let tz = me.tenant.settings.zone().tz();
-        let today = now.with_timezone(&tz).date_naive();
-        let first = today - Duration::days(DAYS - 1);
-        let since = patron_core::points::start_of_day(tz, first);
-        let mut by_day = dashboard::days(&mut tx, since, tz.name()).await?;
-        let active_members = dashboard::active_members(&mut tx, now - Duration::days(30)).await?;
-        let members = patron_db::members::count_active(&mut tx).await?;
+        let d = app::dashboard(&mut tx, me.tenant.settings.zone(), self.state.now()).await?;
         tx.commit().await?;
-        let days: Vec<DashboardDay> = first
-            .iter_days()
-            .take(DAYS as usize)
-            .map(|day| {
-                let d = by_day.remove(&day).unwrap_or_default();
-                DashboardDay {
-                    day,
-                    registrations: d.registrations,
-                    points_issued: d.points_issued,
-                    points_redeemed: d.points_redeemed,
-                    purchases: d.purchases,
-                    spend: d.spend,
-                }
-            })
-            .collect();
         Ok(Json(Dashboard {
-            today: days.last().cloned().unwrap_or_default(),
-            active_members,
-            members,
-            days,
+            today: d.today.into(),
+            active_members: d.active_members,
+            members: d.members,
+            days: d.days.into_iter().map(Into::into).collect(),
         }))
     }
 }

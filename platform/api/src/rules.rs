@@ -2,18 +2,19 @@
 //! against given events or recent purchases, publish as a new version, roll back to any
 //! earlier one. Templates are forms that generate a rule the admin can open and edit.
 
-use crate::edge::auth::{Principal, TenantAuth};
+use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
 use crate::edge::views::{PointReasonView, RuleFailureView};
-use crate::purchases::MAX_AMOUNT;
 use chrono::{DateTime, Utc};
 use patron_app::engine::{self, RuleFailure};
+use patron_app::points::MAX_AMOUNT;
+use patron_app::rules::{self as app, DRAFT_VERSION};
 use patron_core::access::Permission;
 use patron_core::plans::{Feature, Limit};
+use patron_core::rules::templates::Template;
 use patron_core::rules::{Case, RuleErrorKind, RuleKey};
-use patron_db::{rules, DbError, TenantTx};
-use patron_rules::templates::Template;
+use patron_db::{rules, DbError};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -25,35 +26,6 @@ use uuid::Uuid;
 enum Tag {
     /// Point rules: drafts, validation, simulation, versions, templates.
     Rules,
-}
-
-/// Drafts are compiled under this version number (with their script's hash), never a real
-/// one.
-const DRAFT_VERSION: i64 = -1;
-
-/// The longest script accepted.
-const MAX_SCRIPT: usize = 64 * 1024;
-
-/// A trigger name: `purchase`, `check_in`, `referral`, `birthday` or `event.<name>`.
-pub fn parse_trigger(raw: &str) -> Result<String, String> {
-    match raw {
-        "purchase" | "check_in" | "referral" | "birthday" => Ok(raw.to_owned()),
-        _ => match raw.strip_prefix("event.") {
-            Some(name)
-                if !name.is_empty()
-                    && name.len() <= 40
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
-            {
-                Ok(raw.to_owned())
-            }
-            _ => Err(format!(
-                "\"{raw}\" is not a trigger: purchase, check_in, referral, birthday or \
-                 event.<name> (lowercase letters, digits, _)"
-            )),
-        },
-    }
 }
 
 #[derive(Debug, Object)]
@@ -233,112 +205,9 @@ pub struct RulesApi {
     pub state: ApiState,
 }
 
-fn trigger_of(raw: &str) -> Result<String, ApiError> {
-    parse_trigger(raw).map_err(|e| ApiError::invalid_field("trigger", e))
-}
-
-/// A template form, checked, with the script it generates.
-fn render(template: &Value, field: &str) -> Result<(Template, String), ApiError> {
-    let t = Template::parse(template.clone()).map_err(|errors| {
-        ApiError::invalid(
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    e.field = if e.field.is_empty() {
-                        field.to_owned()
-                    } else {
-                        format!("{field}.{}", e.field)
-                    };
-                    e
-                })
-                .collect(),
-        )
-    })?;
-    let script = t.to_script();
-    Ok((t, script))
-}
-
-/// The trigger a template's rule belongs to.
-fn template_trigger(t: &Template) -> String {
-    match t {
-        Template::CustomEvent(_) => format!("event.{}", t.event_kind()),
-        _ => t.event_kind().to_owned(),
-    }
-}
-
-/// 422 unless the template is for `trigger`.
-fn check_template_trigger(template: Option<&Value>, trigger: &str) -> Result<(), ApiError> {
-    if let Some(v) = template {
-        let (t, _) = render(v, "template")?;
-        let wanted = template_trigger(&t);
-        if wanted != trigger {
-            return Err(ApiError::invalid_field(
-                "template.kind",
-                format!("this form makes a rule for {wanted}, not {trigger}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_script(script: &str, field: &str) -> Result<(), ApiError> {
-    if script.trim().is_empty() {
-        return Err(ApiError::invalid_field(field, "must not be empty"));
-    }
-    if script.len() > MAX_SCRIPT {
-        return Err(ApiError::invalid_field(field, "must be at most 64 KiB"));
-    }
-    Ok(())
-}
-
-/// The script to work with: given, generated from a template, or `None`.
-fn script_of(
-    script: Option<String>,
-    template: Option<&Value>,
-) -> Result<Option<(String, Option<Value>)>, ApiError> {
-    match (script, template) {
-        (Some(_), Some(_)) => Err(ApiError::invalid_field(
-            "script",
-            "give either script or template, not both",
-        )),
-        (Some(s), None) => {
-            check_script(&s, "script")?;
-            Ok(Some((s, None)))
-        }
-        (None, Some(t)) => {
-            let (_, s) = render(t, "template")?;
-            Ok(Some((s, Some(t.clone()))))
-        }
-        (None, None) => Ok(None),
-    }
-}
-
-/// Whether `script` is exactly what `template` generates (then no `rule_scripts` feature is
-/// needed to publish it).
-fn from_template(script: &str, template: Option<&Value>) -> bool {
-    template
-        .and_then(|t| Template::parse(t.clone()).ok())
-        .is_some_and(|t| t.to_script() == script)
-}
-
 impl RulesApi {
     async fn compile(&self, tenant: i64, script: &str) -> Result<Option<RuleFailure>, ApiError> {
-        let pool = self
-            .state
-            .rules
-            .runner()
-            .ok_or_else(|| ApiError::from(engine::unavailable_error(&engine::unavailable())))?;
-        let key = RuleKey {
-            tenant,
-            version: DRAFT_VERSION,
-        };
-        match pool.compile(key, script).await {
-            Ok(()) => Ok(None),
-            Err(e) if e.kind == RuleErrorKind::Compile || e.kind == RuleErrorKind::Limit => {
-                Ok(Some(RuleFailure::from(&e)))
-            }
-            Err(e) => Err(ApiError::from(engine::unavailable_error(&e))),
-        }
+        Ok(app::compile(&self.state.rules, tenant, script).await?)
     }
 
     async fn draft_view(&self, tenant: i64, d: rules::Draft) -> Result<DraftView, ApiError> {
@@ -352,16 +221,6 @@ impl RulesApi {
             compile_error: compile_error.map(Into::into),
         })
     }
-}
-
-async fn active_version(
-    tx: &mut TenantTx,
-    trigger: &str,
-) -> Result<Option<rules::Active>, DbError> {
-    Ok(rules::active(tx)
-        .await?
-        .into_iter()
-        .find(|a| a.trigger == trigger))
 }
 
 #[OpenApi(tag = "Tag::Rules")]
@@ -422,9 +281,9 @@ impl RulesApi {
             .state
             .authorize(&auth, Some(Permission::RulesWrite))
             .await?;
-        let trigger = trigger_of(&trigger.0)?;
-        check_template_trigger(req.0.template.as_ref(), &trigger)?;
-        let (script, template) = script_of(req.0.script, req.0.template.as_ref())?
+        let trigger = app::trigger_of(&trigger.0)?;
+        app::check_template_trigger(req.0.template.as_ref(), &trigger)?;
+        let (script, template) = app::script_of(req.0.script, req.0.template.as_ref())?
             .ok_or_else(|| ApiError::invalid_field("script", "give a script or a template"))?;
         let d = rules::save_draft(
             &mut tx,
@@ -455,7 +314,7 @@ impl RulesApi {
             .authorize(&auth, Some(Permission::RulesWrite))
             .await?;
         drop(tx);
-        check_script(&req.0.script, "script")?;
+        app::check_script(&req.0.script, "script")?;
         let error = self.compile(me.tenant.id, &req.0.script).await?;
         Ok(Json(Validation {
             ok: error.is_none(),
@@ -479,7 +338,7 @@ impl RulesApi {
             .state
             .authorize(&auth, Some(Permission::RulesWrite))
             .await?;
-        let trigger = trigger_of(req.0.trigger.as_deref().unwrap_or("purchase"))?;
+        let trigger = app::trigger_of(req.0.trigger.as_deref().unwrap_or("purchase"))?;
         let last = req.0.last_purchases.unwrap_or(0);
         if !(0..=10_000).contains(&last) {
             return Err(ApiError::invalid_field(
@@ -493,7 +352,7 @@ impl RulesApi {
                 "give events, last_purchases, or both",
             ));
         }
-        let script = match script_of(req.0.script, req.0.template.as_ref())? {
+        let script = match app::script_of(req.0.script, req.0.template.as_ref())? {
             Some((s, _)) => s,
             None => rules::drafts(&mut tx)
                 .await?
@@ -555,12 +414,7 @@ impl RulesApi {
                         })?;
                     let a = patron_db::points::account(&mut tx, id).await?;
                     let tier = engine::MemberTier::of(&mut tx, &in_force, id).await?;
-                    engine::member_input(
-                        &m,
-                        &a,
-                        &tier,
-                        crate::purchases::local_date(&me.tenant, self.state.now()),
-                    )
+                    engine::member_input(&m, &a, &tier, zone.today(self.state.now()))
                 }
                 (None, None) => json!({}),
             };
@@ -597,7 +451,7 @@ impl RulesApi {
                 meta.push((Some(p.id), Some(p.member_id)));
             }
         }
-        let active = active_version(&mut tx, &trigger).await?;
+        let active = app::active_version(&mut tx, &trigger).await?;
         // Nothing is written: the transaction only read.
         drop(tx);
         let pool = self
@@ -736,9 +590,9 @@ impl RulesApi {
             .state
             .authorize(&auth, Some(Permission::RulesPublish))
             .await?;
-        let trigger = trigger_of(&trigger.0)?;
-        check_template_trigger(req.0.template.as_ref(), &trigger)?;
-        let (script, template) = match script_of(req.0.script, req.0.template.as_ref())? {
+        let trigger = app::trigger_of(&trigger.0)?;
+        app::check_template_trigger(req.0.template.as_ref(), &trigger)?;
+        let (script, template) = match app::script_of(req.0.script, req.0.template.as_ref())? {
             Some(x) => x,
             None => {
                 let d = rules::drafts(&mut tx)
@@ -754,7 +608,7 @@ impl RulesApi {
                 (d.script, d.template)
             }
         };
-        if !from_template(&script, template.as_ref()) {
+        if !app::from_template(&script, template.as_ref()) {
             self.state
                 .require_feature(&me, Feature::RuleScripts)
                 .await?;
@@ -762,12 +616,12 @@ impl RulesApi {
         if let Some(f) = self.compile(me.tenant.id, &script).await? {
             return Err(ApiError::from(engine::compile_problem(&f, "script")));
         }
-        if active_version(&mut tx, &trigger).await?.is_none() {
+        if app::active_version(&mut tx, &trigger).await?.is_none() {
             self.state
                 .check_limit(&mut tx, &me, Limit::ActiveRules, 1)
                 .await?;
         }
-        let template = template.filter(|t| from_template(&script, Some(t)));
+        let template = template.filter(|t| app::from_template(&script, Some(t)));
         let v = rules::publish(
             &mut tx,
             &trigger,
@@ -778,9 +632,9 @@ impl RulesApi {
             self.state.now(),
         )
         .await?;
-        audit(
+        app::audit(
             &mut tx,
-            &me,
+            &me.subject(),
             "rules.publish",
             &trigger,
             v.version,
@@ -807,8 +661,10 @@ impl RulesApi {
             .state
             .authorize(&auth, Some(Permission::RulesRead))
             .await?;
-        let trigger = trigger_of(&trigger.0)?;
-        let active = active_version(&mut tx, &trigger).await?.map(|a| a.version);
+        let trigger = app::trigger_of(&trigger.0)?;
+        let active = app::active_version(&mut tx, &trigger)
+            .await?
+            .map(|a| a.version);
         let list = rules::versions(&mut tx, &trigger).await?;
         tx.commit().await?;
         Ok(Json(
@@ -837,20 +693,15 @@ impl RulesApi {
             .state
             .authorize(&auth, Some(Permission::RulesPublish))
             .await?;
-        let trigger = trigger_of(&trigger.0)?;
-        let v = match rules::version(&mut tx, req.0.version).await {
-            Ok(v) if v.trigger == trigger => v,
-            Ok(_) | Err(DbError::NotFound) => {
-                return Err(ApiError::invalid_field(
-                    "version",
-                    format!("is not a version of the {trigger} rule"),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let now = self.state.now();
-        rules::activate(&mut tx, &trigger, v.version, &me.subject(), now).await?;
-        audit(&mut tx, &me, "rules.rollback", &trigger, v.version, now).await?;
+        let trigger = app::trigger_of(&trigger.0)?;
+        let v = app::rollback(
+            &mut tx,
+            &trigger,
+            req.0.version,
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
         tx.commit().await?;
         self.state.rules.forget(me.tenant.id).await;
         Ok(Json(version_view(v, true)))
@@ -889,7 +740,7 @@ impl RulesApi {
             .authorize(&auth, Some(Permission::RulesRead))
             .await?;
         drop(tx);
-        let (_, script) = render(&req.0.template, "template")?;
+        let (_, script) = app::render(&req.0.template, "template")?;
         Ok(Json(Rendered { script }))
     }
 }
@@ -905,23 +756,4 @@ fn version_view(v: rules::Version, active: bool) -> VersionView {
         published_at: v.published_at,
         active,
     }
-}
-
-async fn audit(
-    tx: &mut TenantTx,
-    me: &Principal,
-    action: &str,
-    trigger: &str,
-    version: i32,
-    at: DateTime<Utc>,
-) -> Result<(), DbError> {
-    patron_db::audit::record(
-        tx,
-        at,
-        &me.subject(),
-        action,
-        trigger,
-        json!({ "version": version }),
-    )
-    .await
 }

@@ -7,6 +7,117 @@ use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, TimeZone,
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+/// What a ledger entry does to the balance (the `kind` column of `point_entries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// Points earned (a lot is made of the spendable part).
+    Earn,
+    /// Points spent.
+    Redeem,
+    /// Points gone past their expiry.
+    Expire,
+    /// Points taken away by hand.
+    Adjust,
+    /// Points taken back (a refund, or a debt settled from new earnings).
+    Reverse,
+}
+
+impl EntryKind {
+    pub const ALL: [Self; 5] = [
+        Self::Earn,
+        Self::Redeem,
+        Self::Expire,
+        Self::Adjust,
+        Self::Reverse,
+    ];
+
+    /// The name stored in SQL and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Earn => "earn",
+            Self::Redeem => "redeem",
+            Self::Expire => "expire",
+            Self::Adjust => "adjust",
+            Self::Reverse => "reverse",
+        }
+    }
+
+    /// The kind named `s`, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// What produced a ledger entry (the `source` column of `point_entries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntrySource {
+    Purchase,
+    Refund,
+    CheckIn,
+    Referral,
+    /// A custom event from an integration.
+    Event,
+    /// The birthday rule's points.
+    Birthday,
+    /// A tier's birthday gift.
+    TierGift,
+    Redemption,
+    Adjustment,
+    Expiry,
+    /// An earlier debt settled from new earnings.
+    Debt,
+}
+
+impl EntrySource {
+    pub const ALL: [Self; 11] = [
+        Self::Purchase,
+        Self::Refund,
+        Self::CheckIn,
+        Self::Referral,
+        Self::Event,
+        Self::Birthday,
+        Self::TierGift,
+        Self::Redemption,
+        Self::Adjustment,
+        Self::Expiry,
+        Self::Debt,
+    ];
+
+    /// The name stored in SQL and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Purchase => "purchase",
+            Self::Refund => "refund",
+            Self::CheckIn => "check_in",
+            Self::Referral => "referral",
+            Self::Event => "event",
+            Self::Birthday => "birthday",
+            Self::TierGift => "tier_gift",
+            Self::Redemption => "redemption",
+            Self::Adjustment => "adjustment",
+            Self::Expiry => "expiry",
+            Self::Debt => "debt",
+        }
+    }
+
+    /// The source named `s`, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for EntrySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// When earned points expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
@@ -359,5 +470,20 @@ mod tests {
         assert_eq!(s.streak_bonus_for(6), 0);
         assert_eq!(s.streak_bonus_for(7), 50);
         assert_eq!(s.streak_bonus_for(14), 50);
+    }
+
+    #[test]
+    fn entry_kinds_and_sources_read_back_from_their_sql_names() {
+        for k in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(k.as_str()), Some(k));
+        }
+        for s in EntrySource::ALL {
+            assert_eq!(EntrySource::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(EntryKind::Reverse.as_str(), "reverse");
+        assert_eq!(EntrySource::CheckIn.as_str(), "check_in");
+        assert_eq!(EntrySource::TierGift.as_str(), "tier_gift");
+        assert_eq!(EntrySource::parse("check-in"), None);
+        assert_eq!(EntryKind::parse("Earn"), None);
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::{DbError, TenantTx};
 use chrono::{DateTime, NaiveDate, Utc};
-use patron_core::points::PointSettings;
+use patron_core::points::{EntryKind, EntrySource, PointSettings};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -227,9 +227,8 @@ pub async fn save_account(
 /// Where an entry comes from and why.
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
-    /// `purchase`, `refund`, `check_in`, `referral`, `event`, `birthday`, `redemption`,
-    /// `adjustment`, `expiry`, `debt`.
-    pub kind: &'a str,
+    /// What produced the entry.
+    pub kind: EntrySource,
     pub id: String,
     pub rule_version: Option<i32>,
     pub reason: String,
@@ -241,7 +240,7 @@ pub struct Source<'a> {
 async fn append(
     tx: &mut TenantTx,
     a: &Account,
-    kind: &str,
+    kind: EntryKind,
     points: i64,
     src: &Source<'_>,
 ) -> Result<i64, DbError> {
@@ -251,10 +250,10 @@ async fn append(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(a.member_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(points)
     .bind(a.balance)
-    .bind(src.kind)
+    .bind(src.kind.as_str())
     .bind(&src.id)
     .bind(src.rule_version)
     .bind(&src.reason)
@@ -302,7 +301,7 @@ pub async fn earn(
     .bind(a.member_id)
     .bind(points)
     .bind(a.balance)
-    .bind(src.kind)
+    .bind(src.kind.as_str())
     .bind(&src.id)
     .bind(src.rule_version)
     .bind(&src.reason)
@@ -317,7 +316,7 @@ pub async fn earn(
     if a.debt > 0 && a.balance > 0 {
         settled = a.debt.min(a.balance);
         let debt_src = Source {
-            kind: "debt",
+            kind: EntrySource::Debt,
             id: src.id.clone(),
             rule_version: None,
             reason: "settles points owed after a refund".into(),
@@ -325,7 +324,7 @@ pub async fn earn(
             actor: src.actor,
             at: src.at,
         };
-        take(tx, a, "reverse", settled, &debt_src, None).await?;
+        take(tx, a, EntryKind::Reverse, settled, &debt_src, None).await?;
         a.debt -= settled;
         settle_debts(tx, a.member_id, settled).await?;
     }
@@ -395,7 +394,7 @@ pub async fn record_purchase(
     .bind(a.member_id)
     .bind(points)
     .bind(a.balance)
-    .bind(src.kind)
+    .bind(src.kind.as_str())
     .bind(&src.id)
     .bind(src.rule_version)
     .bind(&src.reason)
@@ -455,7 +454,7 @@ async fn settle_debts(tx: &mut TenantTx, member_id: Uuid, points: i64) -> Result
 pub async fn take(
     tx: &mut TenantTx,
     a: &mut Account,
-    kind: &str,
+    kind: EntryKind,
     points: i64,
     src: &Source<'_>,
     prefer: Option<i64>,
@@ -540,7 +539,7 @@ pub async fn redeem(
     .bind(a.member_id)
     .bind(points)
     .bind(a.balance)
-    .bind(src.kind)
+    .bind(src.kind.as_str())
     .bind(&src.id)
     .bind(&src.reason)
     .bind(&src.detail)
@@ -568,7 +567,7 @@ pub async fn take_into_negative(
 ) -> Result<i64, DbError> {
     let from_lots = points.min(a.balance.max(0));
     a.balance -= points;
-    let entry = append(tx, a, "reverse", -points, src).await?;
+    let entry = append(tx, a, EntryKind::Reverse, -points, src).await?;
     if from_lots > 0 {
         consume(tx, a.member_id, from_lots, prefer).await?;
     }
@@ -669,7 +668,7 @@ pub async fn expire(
         a.balance -= expired;
         a.expired_total += expired;
         let src = Source {
-            kind: "expiry",
+            kind: EntrySource::Expiry,
             id: now.to_rfc3339(),
             rule_version: None,
             reason: "points expired".into(),
@@ -677,7 +676,7 @@ pub async fn expire(
             actor,
             at: now,
         };
-        append(tx, a, "expire", -expired, &src).await?;
+        append(tx, a, EntryKind::Expire, -expired, &src).await?;
     }
     Ok(expired)
 }

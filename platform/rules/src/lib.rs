@@ -8,14 +8,14 @@
 //! Tier scripts (which answer a tier code instead of points) go through the same workers,
 //! limits and deadlines, cached in a key space of their own.
 //!
-//! [`templates`] holds the no-code forms for the common rules and turns them into scripts.
+//! The no-code forms for the common rules (`templates`) are pure code in
+//! `patron_core::rules::templates`; they are re-exported here for the pool's users.
 
 mod batch;
 mod pool;
-pub mod templates;
 mod wire;
 mod workers;
 
+pub use patron_core::rules::templates::{self, catalog, Template};
 pub use patron_core::rules::{Case, Outcome, Reason, RuleError, RuleErrorKind, RuleKey, TierCase};
 pub use pool::{default_program, PoolStats, SandboxConfig, SandboxPool};
-pub use templates::{catalog, Template};

@@ -11,6 +11,7 @@ pub mod exports;
 pub mod gate;
 pub mod member_views;
 pub mod metrics;
+pub mod point_views;
 pub mod responses;
 pub mod state;
 pub mod tier_views;

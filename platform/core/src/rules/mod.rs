@@ -3,6 +3,8 @@
 //! (`patron-rules`) carries these over its pipe; the [`crate::ports::RuleRunner`] port
 //! speaks them.
 
+pub mod templates;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

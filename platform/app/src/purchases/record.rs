@@ -1,0 +1,424 @@
+//! Recording a purchase: the earn pipeline's purchase path. The member, the lock on their
+//! account (and their referrer's), their tier and any earlier answer under the external id
+//! come in one round trip; unless a debt is to be settled, the entry, its lot, the account
+//! and the purchase are written by one statement once the answer is known.
+
+use super::lookup::{member_lookup, resolve_member, MemberRef};
+use crate::engine::{self, MemberTier, PointReason, RuleEngine, RuleFailure, TenantRules};
+use crate::points::decide::{self, Replayable};
+use crate::points::earn::{self, Credit, Ctx, Earning};
+use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
+use crate::AppError;
+use chrono::{DateTime, Duration, Utc};
+use patron_core::pii::PiiKeys;
+use patron_core::points::EntrySource;
+use patron_db::members::{self, Member};
+use patron_db::points::{self, Account};
+use patron_db::{constraints, Tenant, TenantTx};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// One line of a purchase, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PurchaseItem {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub quantity: Option<i64>,
+    pub unit_price: i64,
+}
+
+/// A purchase as the caller sent it (hashed in this field order).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewPurchase {
+    pub external_id: String,
+    pub member_id: Option<Uuid>,
+    pub card_number: Option<String>,
+    pub phone: Option<String>,
+    pub amount: i64,
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub items: Vec<PurchaseItem>,
+    pub store: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// A referral reward paid to the member who referred this one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferralReward {
+    pub referrer_id: Uuid,
+    pub points: i64,
+}
+
+/// What a recorded purchase earned (stored as the answer to a retry).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PurchaseResult {
+    pub purchase_id: Uuid,
+    pub external_id: String,
+    pub member_id: Uuid,
+    pub amount: i64,
+    pub currency: String,
+    pub points: i64,
+    pub reasons: Vec<PointReason>,
+    pub rule_version: Option<i32>,
+    pub rule_error: Option<RuleFailure>,
+    pub balance: i64,
+    pub debt: i64,
+    pub settled_debt: i64,
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub discount_percent: i64,
+    pub referral: Option<ReferralReward>,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+impl Replayable for PurchaseResult {
+    fn mark_replayed(&mut self) {
+        self.replayed = true;
+    }
+}
+
+struct Checked {
+    currency: String,
+    items: Vec<Value>,
+    store: String,
+    occurred_at: DateTime<Utc>,
+}
+
+fn check_text(v: &mut patron_core::Validation, field: &str, s: &str) {
+    if s.chars().any(char::is_control) {
+        v.check::<()>(field, Err("must not contain control characters".into()));
+    }
+}
+
+fn check_purchase(
+    req: &NewPurchase,
+    tenant: &Tenant,
+    now: DateTime<Utc>,
+) -> Result<Checked, AppError> {
+    let mut v = patron_core::Validation::new();
+    check_external_id(&mut v, "external_id", &req.external_id);
+    if !(0..=MAX_AMOUNT).contains(&req.amount) {
+        v.check::<()>(
+            "amount",
+            Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")),
+        );
+    }
+    let currency = req
+        .currency
+        .clone()
+        .unwrap_or_else(|| tenant.settings.currency.clone());
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        v.check::<()>(
+            "currency",
+            Err("must be an ISO 4217 code such as CNY".into()),
+        );
+    }
+    let mut items = Vec::with_capacity(req.items.len());
+    for (i, it) in req.items.iter().enumerate() {
+        let quantity = it.quantity.unwrap_or(1);
+        if !(1..=1_000_000).contains(&quantity) {
+            v.check::<()>(
+                &format!("items[{i}].quantity"),
+                Err("must be 1 to 1000000".into()),
+            );
+        }
+        if !(0..=MAX_AMOUNT).contains(&it.unit_price) {
+            v.check::<()>(
+                &format!("items[{i}].unit_price"),
+                Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")),
+            );
+        }
+        for (name, s) in [
+            ("sku", &it.sku),
+            ("name", &it.name),
+            ("category", &it.category),
+        ] {
+            check_text(&mut v, &format!("items[{i}].{name}"), s);
+        }
+        items.push(json!({
+            "sku": it.sku.trim(),
+            "name": it.name.trim(),
+            "category": it.category.trim(),
+            "quantity": quantity,
+            "unit_price": it.unit_price,
+        }));
+    }
+    let store = req.store.as_deref().map(str::trim).unwrap_or("").to_owned();
+    check_text(&mut v, "store", &store);
+    let occurred_at = req.occurred_at.unwrap_or(now);
+    if occurred_at > now + Duration::minutes(10) {
+        v.check::<()>("occurred_at", Err("must not be in the future".into()));
+    }
+    if occurred_at < now - Duration::days(366) {
+        v.check::<()>("occurred_at", Err("must be within the last year".into()));
+    }
+    v.finish().map_err(AppError::invalid)?;
+    Ok(Checked {
+        currency,
+        items,
+        store,
+        occurred_at,
+    })
+}
+
+/// One try at recording a purchase: the result (a replay when `replayed`), or `None` when
+/// the purchase's insert found its external id taken by a request that committed after
+/// this one's read (the caller starts over in a new transaction, which answers with that
+/// purchase or a 409). Commits `tx` when it answers.
+pub async fn record_once(
+    mut tx: TenantTx,
+    engine: &RuleEngine,
+    tenant: &Tenant,
+    pii: &PiiKeys,
+    req: &NewPurchase,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PurchaseResult>, AppError> {
+    let checked = check_purchase(req, tenant, now)?;
+    let hash = request_hash(req);
+    let external_id = req.external_id.trim().to_owned();
+    let named = MemberRef {
+        member_id: req.member_id,
+        card_number: req.card_number.clone(),
+        phone: req.phone.clone(),
+    };
+    let (mut card, mut index) = (String::new(), Vec::new());
+    let (field, lookup) = member_lookup(tenant, pii, &named, &mut card, &mut index)?;
+    // The member, the lock on their account (and their referrer's), their tier and any
+    // earlier answer under this external id: one round trip.
+    let Some(opened) = points::open_purchase(&mut tx, lookup, &external_id).await? else {
+        // No such member (or a card not in use): the lookup below names the reason.
+        resolve_member(&mut tx, tenant, pii, &named).await?;
+        return Ok(None);
+    };
+    let member = opened.member;
+    if member.status == "erased" {
+        return Err(AppError::invalid_field(field, "this member was erased"));
+    }
+    if let Some((h, response)) = opened.existing {
+        if h != hash {
+            return Err(external_id_reused());
+        }
+        let r = decide::replay(&h, &hash, stored::<PurchaseResult>(response)?)
+            .ok_or_else(external_id_reused)?;
+        tx.commit().await?;
+        return Ok(Some(r));
+    }
+    let (mut account, mut referrer_account) = match opened.account {
+        Some(a) => (a, opened.referrer_account),
+        None => {
+            // A first purchase (no account yet, theirs or their referrer's): create and
+            // lock both in member id order.
+            let mut locked = points::lock_accounts(
+                &mut tx,
+                &[Some(member.id), member.referrer_id]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>(),
+                now,
+            )
+            .await?;
+            let pos = locked
+                .iter()
+                .position(|a| a.member_id == member.id)
+                .expect("locked");
+            let account = locked.swap_remove(pos);
+            (account, locked.pop())
+        }
+    };
+    let rules = engine.tenant(&mut tx).await?;
+    let zone = tenant.settings.zone();
+    let ctx = Ctx {
+        engine,
+        rules: &rules,
+        tenant,
+        now,
+        actor,
+    };
+    let today = zone.today(checked.occurred_at);
+    let event = json!({
+        "kind": "purchase",
+        "amount": req.amount,
+        "currency": checked.currency,
+        "items": checked.items,
+        "store": checked.store,
+        "time": engine::event_time(checked.occurred_at, zone),
+    });
+    let tier = match &rules.ladder {
+        Some(l) => MemberTier::from_code(&l.ladder, opened.standing_tier.as_deref()),
+        None => MemberTier::default(),
+    };
+    let input = engine::member_input(&member, &account, &tier, today);
+    let run = earn::evaluate(engine, &rules, tenant.id, "purchase", &event, &input).await;
+    let earned = run.points;
+    let id = Uuid::now_v7();
+    let first_purchase = account.visits == 0;
+    account.spend_total += req.amount;
+    account.visits += 1;
+    let src = Credit {
+        source: EntrySource::Purchase,
+        source_id: id.to_string(),
+        rule_version: run.version,
+        reason: decide::reason_line(&run.reasons),
+        detail: Some(json!({ "external_id": external_id })),
+    }
+    .source(&ctx);
+    let expires = decide::expiry_of(&rules.settings, now, zone);
+    let earn_day = zone.today(now);
+    // Unless a debt is to be settled, the entry, its lot, the account and the purchase
+    // are written by one statement once the answer is known.
+    let one_statement = points::records_in_one_statement(&account, earned);
+    let (spendable, settled_debt, entry_id) = if one_statement {
+        let spendable = if earned > 0 {
+            points::apply_earning(&mut account, earned, earn_day)
+        } else {
+            0
+        };
+        (spendable, 0, None)
+    } else {
+        let done = earn::credit(&mut tx, &ctx, &mut account, earned, &src, earn_day).await?;
+        points::save_account(&mut tx, &account, now).await?;
+        (0, done.settled_debt, done.entry_id)
+    };
+    // The tier the member held when buying (the one the rule saw) decides the discount.
+    let held = tier;
+    let mut result = PurchaseResult {
+        purchase_id: id,
+        external_id: external_id.clone(),
+        member_id: member.id,
+        amount: req.amount,
+        currency: checked.currency.clone(),
+        points: earned,
+        reasons: run.reasons,
+        rule_version: run.version,
+        rule_error: run.failure,
+        balance: account.balance,
+        debt: account.debt,
+        settled_debt,
+        tier: rules.ladder.as_ref().map(|_| held.code.clone()),
+        discount_percent: held.benefits.discount_percent,
+        referral: None,
+        occurred_at: checked.occurred_at,
+        replayed: false,
+    };
+    let row = purchase_row(&result, &hash, &checked, actor, now, entry_id);
+    let stored = if one_statement {
+        points::record_purchase(&mut tx, &account, spendable, &src, expires, &row).await
+    } else {
+        points::insert_purchase(&mut tx, &row).await.map(|()| None)
+    };
+    match stored {
+        Err(e) if e.is_conflict_on(constraints::PURCHASES_EXTERNAL_ID) => return Ok(None),
+        other => other?,
+    };
+    let mut amended = false;
+    if rules.ladder.is_some() {
+        // Counted with the purchase just stored: it may promote the member at once.
+        let (_, after) = earn::tier_check(&mut tx, &ctx, member.id).await?;
+        amended = after.code != held.code;
+        result.tier = Some(after.code);
+    }
+    if let (true, Some(referrer), Some(ra)) = (
+        first_purchase,
+        member.referrer_id,
+        referrer_account.as_mut(),
+    ) {
+        result.referral = referral(&mut tx, &ctx, &member, referrer, ra, id, &event).await?;
+        amended |= result.referral.is_some();
+    }
+    if amended {
+        // The stored answer (what a retry gets) includes the promotion and the referral.
+        points::set_purchase_response(
+            &mut tx,
+            id,
+            &serde_json::to_value(&result).expect("serialisable"),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(result))
+}
+
+fn purchase_row<'a>(
+    r: &'a PurchaseResult,
+    hash: &'a [u8],
+    c: &'a Checked,
+    by: &'a str,
+    now: DateTime<Utc>,
+    entry_id: Option<i64>,
+) -> points::NewPurchaseRow<'a> {
+    points::NewPurchaseRow {
+        id: r.purchase_id,
+        external_id: &r.external_id,
+        hash,
+        member_id: r.member_id,
+        amount: r.amount,
+        currency: &c.currency,
+        items: Value::Array(c.items.clone()),
+        store: &c.store,
+        occurred_at: c.occurred_at,
+        recorded_at: now,
+        recorded_by: by,
+        points: r.points,
+        reasons: serde_json::to_value(&r.reasons).expect("serialisable"),
+        rule_version: r.rule_version,
+        rule_error: r
+            .rule_error
+            .as_ref()
+            .map(|e| serde_json::to_value(e).expect("serialisable")),
+        entry_id,
+        response: serde_json::to_value(r).expect("serialisable"),
+    }
+}
+
+/// Pays the referral reward for `member`'s first purchase to `referrer`, once, through the
+/// earn pipeline (the `referral` rule on the purchase's event).
+async fn referral(
+    tx: &mut TenantTx,
+    ctx: &Ctx<'_>,
+    member: &Member,
+    referrer: Uuid,
+    account: &mut Account,
+    purchase_id: Uuid,
+    purchase_event: &Value,
+) -> Result<Option<ReferralReward>, AppError> {
+    let rules: &TenantRules = ctx.rules;
+    if !rules.rules.contains_key("referral") || points::referral_paid(tx, member.id).await? {
+        return Ok(None);
+    }
+    let referrer_member = members::get(tx, referrer).await?;
+    if referrer_member.status == "erased" {
+        return Ok(None);
+    }
+    let mut event = purchase_event.clone();
+    event["kind"] = json!("referral");
+    event["referred_id"] = json!(member.id.to_string());
+    let run = earn::earn(
+        tx,
+        ctx,
+        &referrer_member,
+        account,
+        Earning {
+            trigger: "referral",
+            event: &event,
+            rule_day: ctx.tenant.settings.zone().today(ctx.now),
+            source: EntrySource::Referral,
+            source_id: member.id.to_string(),
+            fallback_reason: "referral",
+            detail: Some(json!({ "referred_id": member.id, "purchase_id": purchase_id })),
+        },
+    )
+    .await?;
+    if let Some(f) = &run.failure {
+        tracing::warn!(kind = %f.kind, message = %f.message, "the referral rule failed");
+    }
+    points::record_referral(tx, member.id, referrer, purchase_id, run.points, ctx.now).await?;
+    Ok(Some(ReferralReward {
+        referrer_id: referrer,
+        points: run.points,
+    }))
+}

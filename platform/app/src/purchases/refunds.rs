@@ -1,0 +1,187 @@
+//! Refunds: the points a purchase earned are taken back in proportion (refunds in parts add
+//! up to exactly the whole); points already spent follow the business's policy (a negative
+//! balance, or a debt the next earnings settle).
+
+use crate::points::decide::{self, RefundAmount, Replayable, TakeBack};
+use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
+use crate::{AppError, OnConstraint};
+use chrono::{DateTime, Utc};
+use patron_core::points::{self as core_points, EntryKind, EntrySource};
+use patron_db::points::{self, Source};
+use patron_db::{constraints, TenantTx};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A refund as the caller sent it (hashed in this field order).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewRefund {
+    pub external_id: String,
+    pub purchase_id: Option<Uuid>,
+    pub purchase_external_id: Option<String>,
+    pub amount: Option<i64>,
+}
+
+/// What a refund took back (stored as the answer to a retry).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefundResult {
+    pub refund_id: Uuid,
+    pub external_id: String,
+    pub purchase_id: Uuid,
+    pub member_id: Uuid,
+    pub amount: i64,
+    pub points: i64,
+    pub debt_added: i64,
+    pub balance: i64,
+    pub debt: i64,
+    pub refundable: i64,
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+impl Replayable for RefundResult {
+    fn mark_replayed(&mut self) {
+        self.replayed = true;
+    }
+}
+
+/// Refunds all or part of a purchase. Idempotent by `external_id`. The caller commits `tx`.
+pub async fn refund(
+    tx: &mut TenantTx,
+    engine: &crate::engine::RuleEngine,
+    req: &NewRefund,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<RefundResult, AppError> {
+    let mut v = patron_core::Validation::new();
+    check_external_id(&mut v, "external_id", &req.external_id);
+    if let Some(a) = req.amount {
+        if !(1..=MAX_AMOUNT).contains(&a) {
+            v.check::<()>("amount", Err("must be at least 1 (minor units)".into()));
+        }
+    }
+    if req.purchase_id.is_some() == req.purchase_external_id.is_some() {
+        v.check::<()>(
+            "purchase_id",
+            Err("give exactly one of purchase_id or purchase_external_id".into()),
+        );
+    }
+    v.finish().map_err(AppError::invalid)?;
+    let field = if req.purchase_id.is_some() {
+        "purchase_id"
+    } else {
+        "purchase_external_id"
+    };
+    let member_id = points::purchase_member(
+        tx,
+        req.purchase_id,
+        req.purchase_external_id.as_deref().map(str::trim),
+    )
+    .await?
+    .ok_or_else(|| AppError::invalid_field(field, "there is no such purchase"))?;
+    let mut account = points::lock_account(tx, member_id, now).await?;
+    let hash = request_hash(req);
+    let external_id = req.external_id.trim().to_owned();
+    if let Some((h, r)) = points::refund_by_external_id(tx, &external_id).await? {
+        if h != hash {
+            return Err(external_id_reused());
+        }
+        return decide::replay(&h, &hash, stored::<RefundResult>(r)?)
+            .ok_or_else(external_id_reused);
+    }
+    let p = points::purchase_for_update(
+        tx,
+        req.purchase_id,
+        req.purchase_external_id.as_deref().map(str::trim),
+    )
+    .await?;
+    let refundable = p.amount - p.refunded;
+    let amount = match decide::refund_amount(refundable, req.amount) {
+        RefundAmount::Refund(a) => a,
+        RefundAmount::FullyRefunded => {
+            return Err(AppError::conflict(
+                "fully_refunded",
+                Some(field),
+                "this purchase has been refunded in full",
+            ))
+        }
+        RefundAmount::TooMuch(left) => {
+            return Err(AppError::invalid_field(
+                "amount",
+                format!("at most {left} of this purchase is left to refund"),
+            ))
+        }
+    };
+    let back = core_points::points_to_reverse(p.points, p.amount, p.refunded, p.reversed, amount);
+    let rules = engine.tenant(tx).await?;
+    let id = Uuid::now_v7();
+    let src = Source {
+        kind: EntrySource::Refund,
+        id: id.to_string(),
+        rule_version: p.rule_version,
+        reason: format!("refund of purchase {}", p.external_id),
+        detail: Some(json!({ "purchase_id": p.id, "amount": amount })),
+        actor,
+        at: now,
+    };
+    let how = decide::take_back(back, account.balance, rules.settings.refund_shortfall);
+    match how {
+        TakeBack::Nothing => {}
+        TakeBack::FromLots(n) => {
+            points::take(tx, &mut account, EntryKind::Reverse, n, &src, p.entry_id).await?;
+        }
+        TakeBack::IntoNegative(n) => {
+            points::take_into_negative(tx, &mut account, n, &src, p.entry_id).await?;
+        }
+        TakeBack::WithDebt { from_lots, .. } => {
+            if from_lots > 0 {
+                points::take(
+                    tx,
+                    &mut account,
+                    EntryKind::Reverse,
+                    from_lots,
+                    &src,
+                    p.entry_id,
+                )
+                .await?;
+            }
+        }
+    }
+    let debt_added = how.debt();
+    account.spend_total -= amount;
+    let result = RefundResult {
+        refund_id: id,
+        external_id: external_id.clone(),
+        purchase_id: p.id,
+        member_id,
+        amount,
+        points: back,
+        debt_added,
+        balance: account.balance,
+        debt: account.debt + debt_added,
+        refundable: refundable - amount,
+        replayed: false,
+    };
+    points::insert_refund(
+        tx,
+        &points::NewRefundRow {
+            id,
+            external_id: &external_id,
+            hash: &hash,
+            purchase_id: p.id,
+            amount,
+            points: back,
+            debt: debt_added,
+            at: now,
+            by: actor,
+            response: serde_json::to_value(&result).expect("serialisable"),
+        },
+    )
+    .await
+    .on_constraint(constraints::REFUNDS_EXTERNAL_ID, external_id_reused)?;
+    if debt_added > 0 {
+        points::add_debt(tx, &mut account, id, debt_added, now).await?;
+    }
+    points::save_account(tx, &account, now).await?;
+    Ok(result)
+}

@@ -1,0 +1,474 @@
+//! Writing a form's Rhai script: readable, commented, every form text a safe literal.
+
+use super::*;
+use std::fmt::Write as _;
+
+/// `value` as a Rhai string literal that reads back exactly as `value`: quotes, backslashes
+/// and every control or line-separating character are escaped, so form text can never end
+/// the literal (or a comment it appears in).
+pub fn rhai_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\U{:08x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `1500` as `1.5`, `2000` as `2`.
+pub(super) fn factor_text(permille: i64) -> String {
+    let (whole, frac) = (permille / 1000, (permille % 1000).abs());
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole}.{frac:03}")
+            .trim_end_matches('0')
+            .to_string()
+    }
+}
+
+/// `12345` (smallest unit) as `123.45`.
+pub(super) fn money_text(amount: i64) -> String {
+    format!("{}.{:02}", amount / 100, (amount % 100).abs())
+}
+
+pub(super) fn points_text(points: i64) -> String {
+    if points == 1 {
+        "1 point".into()
+    } else {
+        format!("{points} points")
+    }
+}
+
+pub(super) fn rate_text(e: &Earning) -> String {
+    format!(
+        "{} per {} spent",
+        points_text(e.points),
+        money_text(e.per_amount)
+    )
+}
+
+pub(super) fn rounding_text(r: Rounding) -> &'static str {
+    match r {
+        Rounding::Floor => "rounded down",
+        Rounding::Round => "rounded to nearest",
+        Rounding::Ceil => "rounded up",
+    }
+}
+
+pub(super) fn weekday_text(day: i64) -> &'static str {
+    match day {
+        1 => "Monday",
+        2 => "Tuesday",
+        3 => "Wednesday",
+        4 => "Thursday",
+        5 => "Friday",
+        6 => "Saturday",
+        7 => "Sunday",
+        _ => "?",
+    }
+}
+
+/// `numerator / denominator` with the rounding, as Rhai.
+pub(super) fn divide(numerator: &str, denominator: &str, rounding: Rounding) -> String {
+    match rounding {
+        Rounding::Floor => format!("floor_div({numerator}, {denominator})"),
+        Rounding::Round => format!("round_div({numerator}, {denominator})"),
+        Rounding::Ceil => {
+            format!("floor_div({numerator} + {denominator} - 1, {denominator})")
+        }
+    }
+}
+
+/// The reason: the form's label, else the default text.
+pub(super) fn reason(label: &Option<String>, default: impl FnOnce() -> String) -> String {
+    rhai_string(label.as_deref().unwrap_or(&default()))
+}
+
+pub(super) fn header(out: &mut String, what: &str) {
+    let _ = writeln!(
+        out,
+        "// {what} rule, made from a template. You may edit it."
+    );
+}
+
+pub(super) fn fixed_script(kind: &str, what: &str, t: &FixedTemplate, default: &str) -> String {
+    let mut out = String::new();
+    header(&mut out, what);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "if event.kind == {} {{", rhai_string(kind));
+    let _ = writeln!(
+        out,
+        "    award({}, {});",
+        t.points,
+        reason(&t.label, || default.into())
+    );
+    let _ = writeln!(out, "}}");
+    out
+}
+
+impl CustomEventTemplate {
+    pub(super) fn script(&self) -> String {
+        let mut out = String::new();
+        header(&mut out, "Custom event");
+        let _ = writeln!(out);
+        let _ = writeln!(out, "if event.kind == {} {{", rhai_string(&self.event));
+        if self.points > 0 {
+            let _ = writeln!(
+                out,
+                "    award({}, {});",
+                self.points,
+                reason(&self.label, || self.event.clone())
+            );
+        }
+        if let Some(e) = &self.per_amount {
+            let _ = writeln!(
+                out,
+                "    // {} ({} in the smallest unit), {}.",
+                rate_text(e),
+                e.per_amount,
+                rounding_text(e.rounding)
+            );
+            let _ = writeln!(
+                out,
+                "    let points = {};",
+                divide(
+                    &format!("event.amount * {}", e.points),
+                    &e.per_amount.to_string(),
+                    e.rounding
+                )
+            );
+            let _ = writeln!(out, "    if points > 0 {{");
+            let _ = writeln!(
+                out,
+                "        award(points, {});",
+                reason(&e.label, || rate_text(e))
+            );
+            let _ = writeln!(out, "    }}");
+        }
+        let _ = writeln!(out, "}}");
+        out
+    }
+}
+
+impl PurchaseTemplate {
+    pub(super) fn script(&self) -> String {
+        let mut out = String::new();
+        let o = &mut out;
+        header(o, "Purchase");
+        let _ = writeln!(
+            o,
+            "//\n\
+             // Lines with a multiplier and the rest of the purchase earn points first; the tier,\n\
+             // birthday-month and promotion factors then multiply them; the caps limit the total;\n\
+             // a first-purchase bonus comes last. Awards are collected as [line, points, reason]\n\
+             // (line -1 for the whole purchase) and given at the end.\n"
+        );
+        let _ = writeln!(o, "if event.kind != \"purchase\" {{\n    return;\n}}\n");
+
+        let base = &self.base;
+        let _ = writeln!(
+            o,
+            "// Base rate: {} ({} in the smallest unit), {}.",
+            rate_text(base),
+            base.per_amount,
+            rounding_text(base.rounding)
+        );
+        let _ = writeln!(o, "const POINTS = {};", base.points);
+        let _ = writeln!(o, "const PER_AMOUNT = {};\n", base.per_amount);
+
+        if let Some(min) = self.minimum_spend {
+            let _ = writeln!(
+                o,
+                "// Minimum spend: a purchase under {} earns nothing.",
+                money_text(min)
+            );
+            let _ = writeln!(o, "if event.amount < {min} {{\n    return;\n}}\n");
+        }
+
+        let _ = writeln!(o, "let awards = [];");
+        let _ = writeln!(o, "let earned = 0;\n");
+
+        let base_reason = reason(&base.label, || rate_text(base));
+        if self.multipliers.is_empty() {
+            let _ = writeln!(o, "// The purchase earns the base rate.");
+            let _ = writeln!(
+                o,
+                "let points = {};",
+                divide("event.amount * POINTS", "PER_AMOUNT", base.rounding)
+            );
+        } else {
+            self.line_multipliers(o);
+            let _ = writeln!(
+                o,
+                "// The rest of the purchase (never below zero) earns the base rate."
+            );
+            let _ = writeln!(
+                o,
+                "let points = {};",
+                divide("max(rest, 0) * POINTS", "PER_AMOUNT", base.rounding)
+            );
+        }
+        let _ = writeln!(o, "awards.push([-1, points, {base_reason}]);");
+        let _ = writeln!(o, "earned += points;\n");
+
+        self.tiers(o);
+        if let Some(b) = &self.birthday_month {
+            let _ = writeln!(o, "// Birthday month: ×{}.", factor_text(b.factor_permille));
+            let _ = writeln!(o, "if is_birthday_month(member, event) {{");
+            let r = reason(&b.label, || {
+                format!("birthday month ×{}", factor_text(b.factor_permille))
+            });
+            boost(o, &b.factor_permille.to_string(), &r, "    ");
+            let _ = writeln!(o, "}}\n");
+        }
+        self.promotions(o);
+        self.caps_and_awards(o);
+
+        if let Some(b) = &self.first_purchase_bonus {
+            let _ = writeln!(
+                o,
+                "// First purchase: a welcome bonus, not limited by caps."
+            );
+            let _ = writeln!(o, "if member.totals.visits == 0 {{");
+            let _ = writeln!(
+                o,
+                "    award({}, {});",
+                b.points,
+                reason(&b.label, || "welcome bonus".into())
+            );
+            let _ = writeln!(o, "}}");
+        }
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        out
+    }
+
+    pub(super) fn line_multipliers(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "// Line multipliers: the first that matches a line applies; that line earns the base\n\
+             // rate on its price (quantity × unit price) times the factor (in thousandths)."
+        );
+        let _ = writeln!(o, "let rest = event.amount;");
+        let _ = writeln!(o, "for (line, i) in event.items {{");
+        let _ = writeln!(o, "    let factor = -1;");
+        let _ = writeln!(o, "    let reason = \"\";");
+        for (i, m) in self.multipliers.iter().enumerate() {
+            let field = match m.on {
+                LineMatch::Category => "category",
+                LineMatch::Sku => "sku",
+            };
+            let keyword = if i == 0 { "    if" } else { " else if" };
+            let r = reason(&m.label, || {
+                format!("{} ×{}", m.value, factor_text(m.factor_permille))
+            });
+            let _ = write!(
+                o,
+                "{keyword} line.{field} == {} {{\n        factor = {};\n        reason = {r};\n    }}",
+                rhai_string(&m.value),
+                m.factor_permille,
+            );
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(o, "    if factor >= 0 {{");
+        let _ = writeln!(o, "        let price = line.quantity * line.unit_price;");
+        let _ = writeln!(o, "        rest -= price;");
+        let _ = writeln!(
+            o,
+            "        let points = {};",
+            divide(
+                "price * POINTS * factor",
+                "PER_AMOUNT * 1000",
+                self.base.rounding
+            )
+        );
+        let _ = writeln!(o, "        awards.push([i, points, reason]);");
+        let _ = writeln!(o, "        earned += points;");
+        let _ = writeln!(o, "    }}");
+        let _ = writeln!(o, "}}\n");
+    }
+
+    pub(super) fn tiers(&self, o: &mut String) {
+        if self.use_tier_benefit {
+            let _ = writeln!(
+                o,
+                "// Tier: the tier's own multiplier (in thousandths); ×1 or below adds nothing."
+            );
+            let _ = writeln!(o, "if member.benefits.multiplier > 1000 {{");
+            let r = match &self.tier_benefit_label {
+                Some(l) => rhai_string(l),
+                None => "member.tier + \" tier bonus\"".into(),
+            };
+            boost(o, "member.benefits.multiplier", &r, "    ");
+            let _ = writeln!(o, "}}\n");
+            return;
+        }
+        if self.tier_multipliers.is_empty() {
+            return;
+        }
+        let list: Vec<String> = self
+            .tier_multipliers
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} ×{}",
+                    rhai_string(&t.tier),
+                    factor_text(t.factor_permille)
+                )
+            })
+            .collect();
+        let _ = writeln!(o, "// Tier multipliers: {}.", list.join(", "));
+        for (i, t) in self.tier_multipliers.iter().enumerate() {
+            let keyword = if i == 0 { "if" } else { " else if" };
+            let _ = writeln!(o, "{keyword} member.tier == {} {{", rhai_string(&t.tier));
+            let r = reason(&t.label, || {
+                format!("{} tier ×{}", t.tier, factor_text(t.factor_permille))
+            });
+            boost(o, &t.factor_permille.to_string(), &r, "    ");
+            let _ = write!(o, "}}");
+        }
+        let _ = writeln!(o, "\n");
+    }
+
+    pub(super) fn promotions(&self, o: &mut String) {
+        if self.promotions.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "// Promotions, in the business's time zone. The date as a number: 20260314."
+        );
+        let _ = writeln!(
+            o,
+            "let today = event.time.year * 10000 + event.time.month * 100 + event.time.day;\n"
+        );
+        for p in &self.promotions {
+            let mut when = format!("from {} to {}", p.from, p.to);
+            let mut conditions = vec![format!(
+                "today >= {} && today <= {}",
+                p.from.format("%Y%m%d"),
+                p.to.format("%Y%m%d")
+            )];
+            if !p.weekdays.is_empty() {
+                let names: Vec<&str> = p.weekdays.iter().map(|d| weekday_text(*d)).collect();
+                let _ = write!(when, ", on {}", names.join(", "));
+                let days: Vec<String> = p
+                    .weekdays
+                    .iter()
+                    .map(|d| format!("event.time.weekday == {d}"))
+                    .collect();
+                conditions.push(if days.len() == 1 {
+                    days.join("")
+                } else {
+                    format!("({})", days.join(" || "))
+                });
+            }
+            if let Some(h) = p.hours {
+                let _ = write!(when, ", {:02}:00 to {:02}:00", h.from, h.to);
+                conditions.push(format!(
+                    "event.time.hour >= {} && event.time.hour < {}",
+                    h.from, h.to
+                ));
+            }
+            let mut what = Vec::new();
+            if let Some(f) = p.factor_permille {
+                what.push(format!("×{}", factor_text(f)));
+            }
+            if let Some(b) = p.bonus_points {
+                what.push(format!("{} extra", points_text(b)));
+            }
+            let _ = writeln!(
+                o,
+                "// Promotion {}: {}, {}.",
+                rhai_string(&p.name),
+                what.join(" and "),
+                when
+            );
+            let _ = writeln!(o, "if {} {{", conditions.join("\n    && "));
+            let r = rhai_string(&p.name);
+            match (p.factor_permille, p.bonus_points) {
+                (Some(f), bonus) => {
+                    let _ = writeln!(o, "    let extra = floor_div(earned * {f}, 1000) - earned;");
+                    let _ = writeln!(o, "    earned += extra;");
+                    match bonus {
+                        Some(b) => {
+                            let _ = writeln!(o, "    awards.push([-1, extra + {b}, {r}]);");
+                        }
+                        None => {
+                            let _ = writeln!(o, "    awards.push([-1, extra, {r}]);");
+                        }
+                    }
+                }
+                (None, Some(b)) => {
+                    let _ = writeln!(o, "    awards.push([-1, {b}, {r}]);");
+                }
+                (None, None) => {}
+            }
+            let _ = writeln!(o, "}}\n");
+        }
+    }
+
+    pub(super) fn caps_and_awards(&self, o: &mut String) {
+        let daily = |cap: i64| format!("max({cap} - member.totals.points_today, 0)");
+        let room = match (self.per_purchase_cap, self.daily_cap) {
+            (Some(per), Some(day)) => Some(format!("min({per}, {})", daily(day))),
+            (Some(per), None) => Some(per.to_string()),
+            (None, Some(day)) => Some(daily(day)),
+            (None, None) => None,
+        };
+        let capped = room.is_some();
+        if let Some(room) = room {
+            let _ = writeln!(
+                o,
+                "// Caps: the points still allowed; awards beyond them are cut, last ones first."
+            );
+            if let Some(cap) = self.per_purchase_cap {
+                let _ = writeln!(o, "// At most {cap} per purchase.");
+            }
+            if let Some(cap) = self.daily_cap {
+                let _ = writeln!(
+                    o,
+                    "// At most {cap} a day, counting what the member earned today before this purchase."
+                );
+            }
+            let _ = writeln!(o, "let room = {room};\n");
+        }
+        let _ = writeln!(o, "// Give the awards.");
+        let _ = writeln!(o, "for a in awards {{");
+        if capped {
+            let _ = writeln!(o, "    let points = min(a[1], room);");
+            let _ = writeln!(o, "    room -= points;");
+        } else {
+            let _ = writeln!(o, "    let points = a[1];");
+        }
+        let _ = writeln!(o, "    if points > 0 && a[0] < 0 {{");
+        let _ = writeln!(o, "        award(points, a[2]);");
+        let _ = writeln!(o, "    }} else if points > 0 {{");
+        let _ = writeln!(o, "        award_line(a[0], points, a[2]);");
+        let _ = writeln!(o, "    }}");
+        let _ = writeln!(o, "}}\n");
+    }
+}
+
+/// Multiplies `earned` by `factor` thousandths and collects the extra as an award.
+pub(super) fn boost(o: &mut String, factor: &str, reason: &str, indent: &str) {
+    let _ = writeln!(
+        o,
+        "{indent}let extra = floor_div(earned * {factor}, 1000) - earned;"
+    );
+    let _ = writeln!(o, "{indent}awards.push([-1, extra, {reason}]);");
+    let _ = writeln!(o, "{indent}earned += extra;");
+}
