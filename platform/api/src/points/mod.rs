@@ -14,17 +14,13 @@ use dto::{
 };
 use patron_app::points as app;
 use patron_core::access::Permission;
-use patron_core::points::PointSettings;
-use patron_db::members::Member;
-use patron_db::points::{Account, Entry};
-use patron_db::TenantTx;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{OpenApi, Tags};
 use serde_json::Value;
 use uuid::Uuid;
 
-pub use crate::edge::point_views::{CheckInResult, EntryPage, EntryView, Expiring, PointsSummary};
+use crate::edge::point_views::{CheckInResult, EntryPage, PointsSummary};
 
 #[derive(Tags)]
 enum Tag {
@@ -34,38 +30,6 @@ enum Tag {
 
 pub struct PointsApi {
     pub state: ApiState,
-}
-
-// The portal's calls (kept with their names and signatures until the portal calls
-// `patron_app::points` and `crate::edge::point_views` itself).
-
-/// The summary of an account.
-pub async fn summary_of(
-    tx: &mut TenantTx,
-    a: &Account,
-    settings: &PointSettings,
-) -> Result<PointsSummary, ApiError> {
-    Ok(app::ledger::summary_of(tx, a, settings).await?.into())
-}
-
-/// One ledger entry as shown.
-pub fn entry_view(e: Entry) -> EntryView {
-    e.into()
-}
-
-/// Checks in a member for today (local), through the earn pipeline.
-pub async fn check_in(
-    state: &ApiState,
-    tx: &mut TenantTx,
-    tenant: &patron_db::Tenant,
-    member: &Member,
-    actor: &str,
-) -> Result<CheckInResult, ApiError> {
-    Ok(
-        app::check_in(tx, &state.rules, tenant, member, actor, state.now())
-            .await?
-            .into(),
-    )
 }
 
 #[OpenApi(tag = "Tag::Points")]

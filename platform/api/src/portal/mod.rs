@@ -11,6 +11,7 @@ pub mod dto;
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::member_views::{KnownPlan, MemberView, TenantPlan};
+use crate::edge::point_views::{CheckInResult, EntryPage, PointsSummary};
 use crate::edge::state::ApiState;
 use dto::{
     Accepted, CodeRequest, Done, MemberLogin, MemberSession, PasswordReset, PortalForm,
@@ -253,11 +254,13 @@ impl PortalApi {
         &self,
         tenant: Path<String>,
         auth: MemberToken,
-    ) -> Result<Json<crate::points::PointsSummary>, ApiError> {
+    ) -> Result<Json<PointsSummary>, ApiError> {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
         let a = patron_db::points::account(&mut tx, m.id).await?;
         let rules = self.state.rules.tenant(&mut tx).await?;
-        let s = crate::points::summary_of(&mut tx, &a, &rules.settings).await?;
+        let s: PointsSummary = patron_app::points::ledger::summary_of(&mut tx, &a, &rules.settings)
+            .await?
+            .into();
         tx.commit().await?;
         Ok(Json(s))
     }
@@ -306,15 +309,15 @@ impl PortalApi {
         tenant: Path<String>,
         auth: MemberToken,
         before: Query<Option<i64>>,
-    ) -> Result<Json<crate::points::EntryPage>, ApiError> {
+    ) -> Result<Json<EntryPage>, ApiError> {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
         let rows = patron_db::points::entries(&mut tx, m.id, before.0, 50).await?;
         tx.commit().await?;
         let next_cursor = (rows.len() == 50)
             .then(|| rows.last().map(|e| e.id))
             .flatten();
-        Ok(Json(crate::points::EntryPage {
-            items: rows.into_iter().map(crate::points::entry_view).collect(),
+        Ok(Json(EntryPage {
+            items: rows.into_iter().map(Into::into).collect(),
             next_cursor,
         }))
     }
@@ -330,7 +333,7 @@ impl PortalApi {
         &self,
         tenant: Path<String>,
         auth: MemberToken,
-    ) -> Result<Json<crate::points::CheckInResult>, ApiError> {
+    ) -> Result<Json<CheckInResult>, ApiError> {
         let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
         let plan = self.state.open_for_members(&t).await?;
         if !plan.has(patron_core::plans::Feature::Events) {
@@ -339,8 +342,17 @@ impl PortalApi {
                 "this business does not offer check-ins",
             ));
         }
-        let r = crate::points::check_in(&self.state, &mut tx, &t, &m, &format!("member:{}", m.id))
-            .await?;
+        let actor = format!("member:{}", m.id);
+        let r: CheckInResult = patron_app::points::check_in(
+            &mut tx,
+            &self.state.rules,
+            &t,
+            &m,
+            &actor,
+            self.state.now(),
+        )
+        .await?
+        .into();
         tx.commit().await?;
         Ok(Json(r))
     }
