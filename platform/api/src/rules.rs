@@ -8,18 +8,15 @@ use crate::edge::state::ApiState;
 use crate::edge::views::{PointReasonView, RuleFailureView};
 use chrono::{DateTime, Utc};
 use patron_app::engine::{self, RuleFailure};
-use patron_app::points::MAX_AMOUNT;
-use patron_app::rules::{self as app, DRAFT_VERSION};
+use patron_app::rules::{self as app, simulate as sim};
 use patron_core::access::Permission;
 use patron_core::plans::{Feature, Limit};
 use patron_core::rules::templates::Template;
-use patron_core::rules::{Case, RuleErrorKind, RuleKey};
-use patron_db::{rules, DbError};
+use patron_db::rules;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use serde_json::Value;
 use uuid::Uuid;
 
 #[derive(Tags)]
@@ -334,242 +331,19 @@ impl RulesApi {
         auth: TenantAuth,
         req: Json<SimulateInput>,
     ) -> Result<Json<Simulation>, ApiError> {
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RulesWrite))
             .await?;
-        let trigger = app::trigger_of(req.0.trigger.as_deref().unwrap_or("purchase"))?;
-        let last = req.0.last_purchases.unwrap_or(0);
-        if !(0..=10_000).contains(&last) {
-            return Err(ApiError::invalid_field(
-                "last_purchases",
-                "must be 0 to 10000",
-            ));
-        }
-        if req.0.events.is_empty() && last == 0 {
-            return Err(ApiError::invalid_field(
-                "events",
-                "give events, last_purchases, or both",
-            ));
-        }
-        let script = match app::script_of(req.0.script, req.0.template.as_ref())? {
-            Some((s, _)) => s,
-            None => rules::drafts(&mut tx)
-                .await?
-                .into_iter()
-                .find(|d| d.trigger == trigger)
-                .map(|d| d.script)
-                .ok_or_else(|| {
-                    ApiError::invalid_field("script", "give a script: this trigger has no draft")
-                })?,
-        };
-        let zone = me.tenant.settings.zone();
-        let tz = zone.tz();
-        let in_force = self.state.rules.tenant(&mut tx).await?;
-        let mut cases = Vec::new();
-        let mut meta: Vec<(Option<Uuid>, Option<Uuid>)> = Vec::new();
-        let kind = trigger
-            .strip_prefix("event.")
-            .unwrap_or(&trigger)
-            .to_owned();
-        for (i, e) in req.0.events.iter().enumerate() {
-            let Value::Object(obj) = &e.event else {
-                return Err(ApiError::invalid_field(
-                    &format!("events[{i}].event"),
-                    "must be an object",
-                ));
-            };
-            let mut event = Value::Object(obj.clone());
-            if event.get("kind").is_none() {
-                event["kind"] = json!(kind);
-            }
-            if let Some(a) = event.get("amount").and_then(Value::as_i64) {
-                if !(0..=MAX_AMOUNT).contains(&a) {
-                    return Err(ApiError::invalid_field(
-                        &format!("events[{i}].event.amount"),
-                        format!("must be 0 to {MAX_AMOUNT}"),
-                    ));
-                }
-            }
-            if event.get("time").is_none() {
-                event["time"] = engine::event_time(self.state.now(), zone);
-            }
-            let member = match (&e.member, e.member_id) {
-                (Some(_), Some(_)) => {
-                    return Err(ApiError::invalid_field(
-                        &format!("events[{i}].member_id"),
-                        "give member or member_id, not both",
-                    ))
-                }
-                (Some(m), None) => m.clone(),
-                (None, Some(id)) => {
-                    let m = patron_db::members::get(&mut tx, id)
-                        .await
-                        .map_err(|e| match e {
-                            DbError::NotFound => ApiError::invalid_field(
-                                &format!("events[{i}].member_id"),
-                                "there is no such member",
-                            ),
-                            other => other.into(),
-                        })?;
-                    let a = patron_db::points::account(&mut tx, id).await?;
-                    let tier = engine::MemberTier::of(&mut tx, &in_force, id).await?;
-                    engine::member_input(&m, &a, &tier, zone.today(self.state.now()))
-                }
-                (None, None) => json!({}),
-            };
-            cases.push(Case { event, member });
-            meta.push((None, e.member_id));
-        }
-        if last > 0 {
-            let recent = patron_db::points::recent_purchases(&mut tx, last).await?;
-            let ids: Vec<Uuid> = recent.iter().map(|(p, _, _)| p.member_id).collect();
-            let standings = match &in_force.ladder {
-                Some(_) => patron_db::tiers::standings(&mut tx, &ids).await?,
-                None => Default::default(),
-            };
-            for (p, m, a) in recent {
-                let today = p.occurred_at.with_timezone(&tz).date_naive();
-                let tier = match &in_force.ladder {
-                    Some(l) => engine::MemberTier::from_code(
-                        &l.ladder,
-                        standings.get(&p.member_id).map(|s| s.tier.as_str()),
-                    ),
-                    None => engine::MemberTier::default(),
-                };
-                cases.push(Case {
-                    event: json!({
-                        "kind": "purchase",
-                        "amount": p.amount,
-                        "currency": p.currency,
-                        "items": p.items,
-                        "store": p.store,
-                        "time": engine::event_time(p.occurred_at, zone),
-                    }),
-                    member: engine::member_input(&m, &a, &tier, today),
-                });
-                meta.push((Some(p.id), Some(p.member_id)));
-            }
-        }
-        let active = app::active_version(&mut tx, &trigger).await?;
-        // Nothing is written: the transaction only read.
-        drop(tx);
-        let pool = self
-            .state
-            .rules
-            .runner()
-            .ok_or_else(|| ApiError::from(engine::unavailable_error(&engine::unavailable())))?;
-        let draft_key = RuleKey {
-            tenant: me.tenant.id,
-            version: DRAFT_VERSION,
-        };
-        let draft_run = pool.eval_batch(draft_key, &script, &cases);
-        let active_run = async {
-            match &active {
-                Some(a) => pool
-                    .eval_batch(
-                        RuleKey {
-                            tenant: me.tenant.id,
-                            version: i64::from(a.version),
-                        },
-                        &a.script,
-                        &cases,
-                    )
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        };
-        let (draft, active_results) = tokio::join!(draft_run, active_run);
-        let draft = match draft {
-            Ok(d) => d,
-            Err(e) if e.kind == RuleErrorKind::Compile => {
-                return Err(ApiError::from(engine::compile_problem(
-                    &RuleFailure::from(&e),
-                    "script",
-                )))
-            }
-            Err(e) => return Err(ApiError::from(engine::unavailable_error(&e))),
-        };
-        let active_results =
-            active_results.map_err(|e| ApiError::from(engine::unavailable_error(&e)))?;
-        let mut totals = SimTotals {
-            cases: cases.len() as i64,
-            draft_points: 0,
-            active_points: 0,
-            difference: 0,
-            draft_errors: 0,
-            active_errors: 0,
-            changed: 0,
-        };
-        let mut per_member: HashMap<Uuid, (i64, i64)> = HashMap::new();
-        let mut out = Vec::new();
-        for (i, d) in draft.into_iter().enumerate() {
-            let (draft_points, draft_reasons, draft_error) = match d {
-                Ok(o) => (o.points, engine::reasons_of(&o), None),
-                Err(e) => {
-                    totals.draft_errors += 1;
-                    (0, Vec::new(), Some(RuleFailure::from(&e)))
-                }
-            };
-            let (active_points, active_error) = match active_results.as_ref().map(|r| &r[i]) {
-                Some(Ok(o)) => (o.points, None),
-                Some(Err(e)) => {
-                    totals.active_errors += 1;
-                    (0, Some(RuleFailure::from(e)))
-                }
-                None => (0, None),
-            };
-            totals.draft_points += draft_points;
-            totals.active_points += active_points;
-            if draft_points != active_points {
-                totals.changed += 1;
-            }
-            let (purchase_id, member_id) = meta[i];
-            if let Some(m) = member_id {
-                let e = per_member.entry(m).or_default();
-                e.0 += draft_points;
-                e.1 += active_points;
-            }
-            if out.len() < 1000 {
-                out.push(SimCase {
-                    index: i as i64,
-                    purchase_id,
-                    member_id,
-                    draft_points,
-                    active_points,
-                    difference: draft_points - active_points,
-                    draft_reasons: draft_reasons.into_iter().map(Into::into).collect(),
-                    draft_error: draft_error.map(Into::into),
-                    active_error: active_error.map(Into::into),
-                });
-            }
-        }
-        totals.difference = totals.draft_points - totals.active_points;
-        let mut most: Vec<SimMember> = per_member
-            .into_iter()
-            .filter(|(_, (d, a))| d != a)
-            .map(|(member_id, (d, a))| SimMember {
-                member_id,
-                draft_points: d,
-                active_points: a,
-                difference: d - a,
-            })
-            .collect();
-        most.sort_by(|a, b| {
-            b.difference
-                .abs()
-                .cmp(&a.difference.abs())
-                .then(a.member_id.cmp(&b.member_id))
-        });
-        most.truncate(20);
-        Ok(Json(Simulation {
-            trigger,
-            active_version: active.map(|a| a.version),
-            totals,
-            most_affected: most,
-            cases: out,
-        }))
+        let r = sim::simulate(
+            tx,
+            &self.state.rules,
+            &me.tenant,
+            req.0.into(),
+            self.state.now(),
+        )
+        .await?;
+        Ok(Json(r.into()))
     }
 
     /// Publish a new version of a trigger's rule and put it in force (the given script or
@@ -755,5 +529,69 @@ fn version_view(v: rules::Version, active: bool) -> VersionView {
         published_by: v.published_by,
         published_at: v.published_at,
         active,
+    }
+}
+
+impl From<SimulateInput> for sim::SimulateInput {
+    fn from(i: SimulateInput) -> Self {
+        Self {
+            trigger: i.trigger,
+            script: i.script,
+            template: i.template,
+            events: i
+                .events
+                .into_iter()
+                .map(|e| sim::SimEvent {
+                    event: e.event,
+                    member: e.member,
+                    member_id: e.member_id,
+                })
+                .collect(),
+            last_purchases: i.last_purchases,
+        }
+    }
+}
+
+impl From<sim::Simulation> for Simulation {
+    fn from(s: sim::Simulation) -> Self {
+        let t = s.totals;
+        Self {
+            trigger: s.trigger,
+            active_version: s.active_version,
+            totals: SimTotals {
+                cases: t.cases,
+                draft_points: t.draft_points,
+                active_points: t.active_points,
+                difference: t.difference,
+                draft_errors: t.draft_errors,
+                active_errors: t.active_errors,
+                changed: t.changed,
+            },
+            most_affected: s
+                .most_affected
+                .into_iter()
+                .map(|m| SimMember {
+                    member_id: m.member_id,
+                    draft_points: m.draft_points,
+                    active_points: m.active_points,
+                    difference: m.difference,
+                })
+                .collect(),
+            cases: s
+                .cases
+                .into_iter()
+                .map(|c| SimCase {
+                    index: c.index,
+                    purchase_id: c.purchase_id,
+                    member_id: c.member_id,
+                    draft_points: c.draft_points,
+                    active_points: c.active_points,
+                    difference: c.difference,
+                    draft_reasons: c.draft_reasons.into_iter().map(Into::into).collect(),
+                    draft_error: c.draft_error.map(Into::into),
+                    active_error: c.active_error.map(Into::into),
+                })
+                .collect(),
+        }
     }
 }
