@@ -1,5 +1,8 @@
 //! Members at the counter: registration, personal data protection, cards, audit, search,
 //! erasure and isolation between businesses.
+//!
+//! Longer than 600 lines on purpose: each test is a whole scenario told top to bottom, and the
+//! capability's scenarios stay in one file so a reader finds them by its name.
 
 use patron_core::members::luhn_valid;
 use patron_tests::*;

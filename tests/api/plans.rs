@@ -1,5 +1,8 @@
 //! Plans, feature gates, limits, rate limits, the account lifecycle, operators, support
 //! sessions and invoices.
+//!
+//! Longer than 600 lines on purpose: each test is a whole scenario told top to bottom, and the
+//! capability's scenarios stay in one file so a reader finds them by its name.
 
 use chrono::{Duration, TimeZone, Utc};
 use patron_core::clock::Clock;

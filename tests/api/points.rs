@@ -2,6 +2,9 @@
 //! force, idempotency, refunds under both shortfall policies, redemption under contention,
 //! expiry in the business's time zone, the rule lifecycle, and the ledger's invariants
 //! under random sequences.
+//!
+//! Longer than 600 lines on purpose: each test is a whole scenario told top to bottom, and the
+//! capability's scenarios stay in one file so a reader finds them by its name.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use patron_tests::internals::{

@@ -4,6 +4,9 @@
 //! write nothing and agree with the published re-evaluation, and birthday gifts once a year;
 //! ladder scripts that decide the tier (and fail without failing the purchase), and the tier
 //! history export.
+//!
+//! Longer than 600 lines on purpose: each test is a whole scenario told top to bottom, and the
+//! capability's scenarios stay in one file so a reader finds them by its name.
 
 use chrono::{Duration, TimeZone, Utc};
 use patron_core::clock::Clock;

@@ -19,6 +19,9 @@
 //! acknowledged write exists exactly once. Exits non-zero on any difference.
 //!
 //! The database checks read `PATRON_DATABASE_URL` directly.
+//!
+//! Longer than 600 lines on purpose: an example is one binary, and the load generator's modes
+//! share its client, its tallies and its final proof.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -1,5 +1,8 @@
 //! Rule templates end to end: every form feature is turned into a script, compiled and run
 //! by the real `patron-sandbox`, and the points and reasons are checked exactly.
+//!
+//! Longer than 600 lines on purpose: one test per form feature, each checking exact points
+//! and reasons; they share the one sandbox pool this file starts.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,0 +1,176 @@
+//! Imports' progress rows, and the re-sealing of phones and e-mails after a key rotation
+//! (`patron pii rekey`).
+
+use super::*;
+
+/// An import's progress and report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Import {
+    pub id: Uuid,
+    pub format: String,
+    pub mode: String,
+    pub status: String,
+    pub rows_read: i64,
+    pub rows_valid: i64,
+    pub rows_imported: i64,
+    pub error_count: i64,
+    pub errors: Value,
+    pub message: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const IMPORT_COLUMNS: &str = "id, format, mode, status, rows_read, rows_valid, rows_imported, \
+    error_count, errors, message, created_by, created_at, finished_at";
+
+pub async fn import_start(
+    tx: &mut TenantTx,
+    id: Uuid,
+    format: &str,
+    mode: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<Import, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO member_imports (id, format, mode, status, created_by, created_at)
+         VALUES ($1, $2, $3, 'running', $4, $5) RETURNING {IMPORT_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(format)
+    .bind(mode)
+    .bind(by)
+    .bind(at)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Records progress, or the outcome when `status` is `done` or `failed`.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_progress(
+    tx: &mut TenantTx,
+    id: Uuid,
+    status: &str,
+    rows_read: i64,
+    rows_valid: i64,
+    rows_imported: i64,
+    error_count: i64,
+    errors: &Value,
+    message: Option<&str>,
+    finished_at: Option<DateTime<Utc>>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE member_imports SET status = $2, rows_read = $3, rows_valid = $4, rows_imported = $5,
+            error_count = $6, errors = $7, message = $8, finished_at = $9 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(rows_read)
+    .bind(rows_valid)
+    .bind(rows_imported)
+    .bind(error_count)
+    .bind(errors)
+    .bind(message)
+    .bind(finished_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn import_get(tx: &mut TenantTx, id: Uuid) -> Result<Import, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {IMPORT_COLUMNS} FROM member_imports WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// A member's sealed phone and e-mail as stored, for re-sealing under the current key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SealedPii {
+    pub id: Uuid,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_key: Option<i16>,
+    pub phone_index: Option<Vec<u8>>,
+    pub email_enc: Option<Vec<u8>>,
+    pub email_key: Option<i16>,
+    pub email_index: Option<Vec<u8>>,
+}
+
+/// How many members hold a phone or e-mail sealed under a key other than `current`.
+pub async fn count_sealed_under_other_keys(
+    tx: &mut TenantTx,
+    current: i16,
+) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM members WHERE phone_key <> $1 OR email_key <> $1")
+            .bind(current)
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
+
+/// The next `limit` members, in id order after `after`, holding a phone or e-mail sealed
+/// under a key other than `current`.
+pub async fn sealed_under_other_keys(
+    tx: &mut TenantTx,
+    current: i16,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<SealedPii>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, phone_enc, phone_key, phone_index, email_enc, email_key, email_index
+         FROM members
+         WHERE (phone_key <> $1 OR email_key <> $1) AND ($2::uuid IS NULL OR id > $2)
+         ORDER BY id LIMIT $3",
+    )
+    .bind(current)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// One sealed value re-sealed: the member, the ciphertext it replaces, and the new one.
+#[derive(Debug, Clone)]
+pub struct Resealed {
+    pub id: Uuid,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+}
+
+/// Writes re-sealed phones (`column` = `phone`) or e-mails (`email`) under `key_id`. Each
+/// row is written only if it still holds the ciphertext that was re-sealed: a value changed
+/// in the meantime was written under the current key already and is left alone. The
+/// member's `updated_at` stays: the member did not change. Returns how many were written.
+pub async fn write_resealed(
+    tx: &mut TenantTx,
+    column: &str,
+    key_id: i16,
+    rows: &[Resealed],
+) -> Result<u64, DbError> {
+    let column = match column {
+        "phone" => "phone",
+        "email" => "email",
+        other => unreachable!("no sealed column {other}"),
+    };
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let old: Vec<&[u8]> = rows.iter().map(|r| r.old.as_slice()).collect();
+    let new: Vec<&[u8]> = rows.iter().map(|r| r.new.as_slice()).collect();
+    let done = sqlx::query(&format!(
+        "UPDATE members m SET {column}_enc = u.new, {column}_key = $4
+         FROM UNNEST($1::uuid[], $2::bytea[], $3::bytea[]) AS u(id, old, new)
+         WHERE m.id = u.id AND m.{column}_enc = u.old"
+    ))
+    .bind(&ids)
+    .bind(&old)
+    .bind(&new)
+    .bind(key_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,258 @@
+//! Taking points back out: redemptions, adjustments and reversals from the oldest lots (or
+//! into a negative balance, or as a debt, by the business's refund policy), and expiry of
+//! lots past their instant. Every taking runs under the account's lock and checks that the
+//! lots still hold every point.
+
+use super::*;
+
+/// Takes `points` (> 0, at most the open lots hold) from the account as a `kind` entry
+/// (`redeem`, `adjust`, `reverse`), consuming lots: those of entry `prefer` first, then the
+/// soonest-expiring. The caller checked the balance and saves the account.
+pub async fn take(
+    tx: &mut TenantTx,
+    a: &mut Account,
+    kind: EntryKind,
+    points: i64,
+    src: &Source<'_>,
+    prefer: Option<i64>,
+) -> Result<i64, DbError> {
+    a.balance -= points;
+    let entry = append(tx, a, kind, -points, src).await?;
+    consume(tx, a.member_id, points, prefer).await?;
+    Ok(entry)
+}
+
+/// The lock a redemption takes, in one statement: the member's account locked (`None` when
+/// the member has no account yet: nothing was locked), whether any of their lots is past
+/// its expiry at `now`, and the stored answer under (`scope`, `key`) as of the statement's
+/// start (one committed while the lock was awaited is not seen: the answer's insert then
+/// fails on the key, and the caller starts over).
+pub async fn lock_for_change(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+    scope: &str,
+    key: &str,
+) -> Result<(Option<Account>, bool, Option<(Vec<u8>, Value)>), DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        account: Option<sqlx::types::Json<Account>>,
+        expiry_due: bool,
+        request_hash: Option<Vec<u8>>,
+        response: Option<Value>,
+    }
+    let row: Row = sqlx::query_as(&format!(
+        "WITH a AS MATERIALIZED ( \
+             SELECT {ACCOUNT} FROM point_accounts WHERE member_id = $1 FOR UPDATE \
+         ) SELECT (SELECT to_jsonb(a) FROM a) AS account, \
+             EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
+                     AND expires_at <= $2) AS expiry_due, \
+             r.request_hash, r.response \
+         FROM (SELECT 1) one \
+         LEFT JOIN point_requests r ON r.scope = $3 AND r.key = $4"
+    ))
+    .bind(member_id)
+    .bind(now)
+    .bind(scope)
+    .bind(key)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((
+        row.account.map(|j| j.0),
+        row.expiry_due,
+        row.request_hash.zip(row.response),
+    ))
+}
+
+/// A redemption in one statement under the account's lock: the `redeem` entry of `points`
+/// (`a` already shows the balance and total after it), the points taken from the open lots
+/// soonest-expiring first, the account's figures, and the answer stored under (`scope`,
+/// `key`) with the entry's id filled in. Returns the entry's id.
+#[allow(clippy::too_many_arguments)]
+pub async fn redeem(
+    tx: &mut TenantTx,
+    a: &Account,
+    points: i64,
+    src: &Source<'_>,
+    scope: &str,
+    key: &str,
+    hash: &[u8],
+    response: &Value,
+) -> Result<i64, DbError> {
+    let (entry, taken): (i64, i64) = sqlx::query_as(&format!(
+        "WITH e AS ( \
+                 INSERT INTO point_entries (member_id, kind, points, balance, source, \
+                 source_id, rule_version, reason, detail, actor, at) \
+                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9) RETURNING id \
+             ), {}, acct AS ( \
+                 UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
+                 WHERE member_id = $1 \
+             ), req AS ( \
+                 INSERT INTO point_requests (scope, key, request_hash, response, created_at) \
+                 SELECT $11, $12, $13, jsonb_set($14, '{{entry_id}}', to_jsonb(e.id)), $9 FROM e \
+             ) SELECT (SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done)",
+        take_from_lots("NULL::bigint")
+    ))
+    .bind(a.member_id)
+    .bind(points)
+    .bind(a.balance)
+    .bind(src.kind.as_str())
+    .bind(&src.id)
+    .bind(&src.reason)
+    .bind(&src.detail)
+    .bind(src.actor)
+    .bind(src.at)
+    .bind(a.redeemed_total)
+    .bind(scope)
+    .bind(key)
+    .bind(hash)
+    .bind(response)
+    .fetch_one(tx.conn())
+    .await?;
+    all_taken(a.member_id, taken, points)?;
+    Ok(entry)
+}
+
+/// Records `points` taken back without enough open lots to take them from (a refund under
+/// the negative-balance policy): the entry takes the whole amount, the lots what they hold.
+pub async fn take_into_negative(
+    tx: &mut TenantTx,
+    a: &mut Account,
+    points: i64,
+    src: &Source<'_>,
+    prefer: Option<i64>,
+) -> Result<i64, DbError> {
+    let from_lots = points.min(a.balance.max(0));
+    a.balance -= points;
+    let entry = append(tx, a, EntryKind::Reverse, -points, src).await?;
+    if from_lots > 0 {
+        consume(tx, a.member_id, from_lots, prefer).await?;
+    }
+    Ok(entry)
+}
+
+/// The CTEs `open`, `hit` and `done` that take `$2` points from member `$1`'s open lots:
+/// the lots of entry `prefer` first (a refund takes back from its purchase's lots), then the
+/// soonest-expiring, those that never expire last. `done` yields each lot's `taken`.
+fn take_from_lots(prefer: &str) -> String {
+    format!(
+        "open AS ( \
+             SELECT id, remaining, sum(remaining) OVER ( \
+                 ORDER BY coalesce(entry_id = {prefer}, false) DESC, expires_at ASC NULLS LAST, id \
+             ) AS running \
+             FROM point_lots WHERE member_id = $1 AND remaining > 0 \
+         ), hit AS ( \
+             SELECT id, remaining, running FROM open WHERE running - remaining < $2 \
+         ), done AS ( \
+             UPDATE point_lots l SET remaining = GREATEST(hit.running - $2, 0) \
+             FROM hit WHERE l.id = hit.id \
+             RETURNING hit.remaining - l.remaining AS taken \
+         )"
+    )
+}
+
+/// The lots must have held every point taken (they hold the positive balance).
+fn all_taken(member_id: Uuid, taken: i64, points: i64) -> Result<(), DbError> {
+    if taken != points {
+        return Err(DbError::Aborted(format!(
+            "member {member_id}: lots hold {taken} of the {points} points to take"
+        )));
+    }
+    Ok(())
+}
+
+async fn consume(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    points: i64,
+    prefer: Option<i64>,
+) -> Result<(), DbError> {
+    let taken: Option<i64> = sqlx::query_scalar(&format!(
+        "WITH {} SELECT sum(taken)::bigint FROM done",
+        take_from_lots("$3")
+    ))
+    .bind(member_id)
+    .bind(points)
+    .bind(prefer)
+    .fetch_one(tx.conn())
+    .await?;
+    all_taken(member_id, taken.unwrap_or(0), points)
+}
+
+/// Records a debt of `points` owed after refund `refund_id`.
+pub async fn add_debt(
+    tx: &mut TenantTx,
+    a: &mut Account,
+    refund_id: Uuid,
+    points: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    a.debt += points;
+    sqlx::query(
+        "INSERT INTO point_debts (member_id, refund_id, points, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(a.member_id)
+    .bind(refund_id)
+    .bind(points)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Expires the account's lots whose time has come (`expires_at <= now`): one `expire` entry
+/// for all of them. Returns the points expired (0 when none; then nothing is written).
+pub async fn expire(
+    tx: &mut TenantTx,
+    a: &mut Account,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Result<i64, DbError> {
+    let expired: i64 = sqlx::query_scalar(
+        "WITH due AS ( \
+             SELECT id, remaining FROM point_lots \
+             WHERE member_id = $1 AND remaining > 0 AND expires_at <= $2 \
+         ), gone AS ( \
+             UPDATE point_lots l SET remaining = 0 FROM due WHERE l.id = due.id \
+             RETURNING due.remaining AS was \
+         ) SELECT coalesce(sum(was), 0)::bigint FROM gone",
+    )
+    .bind(a.member_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    if expired > 0 {
+        a.balance -= expired;
+        a.expired_total += expired;
+        let src = Source {
+            kind: EntrySource::Expiry,
+            id: now.to_rfc3339(),
+            rule_version: None,
+            reason: "points expired".into(),
+            detail: None,
+            actor,
+            at: now,
+        };
+        append(tx, a, EntryKind::Expire, -expired, &src).await?;
+    }
+    Ok(expired)
+}
+
+/// Members with lots due to expire at `now` (for the expiry job), a batch at a time.
+pub async fn members_with_expired_lots(
+    tx: &mut TenantTx,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT member_id FROM ( \
+             SELECT member_id FROM point_lots \
+             WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1 \
+             ORDER BY expires_at LIMIT $2 \
+         ) due",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
