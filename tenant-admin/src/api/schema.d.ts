@@ -4129,6 +4129,24 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6599,6 +6617,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -7075,6 +7102,15 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7727,6 +7763,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -7821,6 +7866,15 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7940,6 +7994,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -8005,6 +8068,15 @@ export interface operations {
             };
             /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8092,6 +8164,24 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
@@ -8155,6 +8245,15 @@ export interface operations {
             };
             /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8292,6 +8391,15 @@ export interface operations {
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8549,6 +8657,15 @@ export interface operations {
             };
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12400,6 +12517,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -13643,6 +13769,15 @@ export interface operations {
             };
             /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
