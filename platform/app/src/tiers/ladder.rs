@@ -356,26 +356,9 @@ async fn enqueue(db: &Db, tenant: i64, run: &tiers::Run, now: DateTime<Utc>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patron_core::tiers::{Benefits, Names};
-
-    fn tier(code: &str, threshold: i64) -> Tier {
-        Tier {
-            code: code.into(),
-            name: Names {
-                zh_cn: code.into(),
-                en: code.into(),
-            },
-            color: "#8c8c8c".into(),
-            threshold,
-            benefits: Benefits::default(),
-        }
-    }
 
     fn ladder(tiers: &[(&str, i64)]) -> Ladder {
-        Ladder {
-            tiers: tiers.iter().map(|(c, t)| tier(c, *t)).collect(),
-            ..Ladder::default()
-        }
+        Ladder::from_thresholds(tiers)
     }
 
     #[test]

@@ -198,26 +198,10 @@ pub async fn preview(
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};
-    use patron_core::tiers::{Benefits, Names, Pin, Tier};
-
-    fn tier(code: &str, threshold: i64) -> Tier {
-        Tier {
-            code: code.into(),
-            name: Names {
-                zh_cn: code.into(),
-                en: code.into(),
-            },
-            color: "#8c8c8c".into(),
-            threshold,
-            benefits: Benefits::default(),
-        }
-    }
+    use patron_core::tiers::Pin;
 
     fn ladder(tiers: &[(&str, i64)]) -> Ladder {
-        Ladder {
-            tiers: tiers.iter().map(|(c, t)| tier(c, *t)).collect(),
-            ..Ladder::default()
-        }
+        Ladder::from_thresholds(tiers)
     }
 
     fn now() -> DateTime<Utc> {

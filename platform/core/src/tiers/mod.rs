@@ -187,6 +187,27 @@ pub const MAX_SCRIPT: usize = 64 * 1024;
 const MAX_PERKS: usize = 20;
 
 impl Ladder {
+    /// A ladder of plain tiers (the code as both names, no benefits) at these thresholds,
+    /// with every other setting at its default: a starting point for a form, and for tests.
+    pub fn from_thresholds(tiers: &[(&str, i64)]) -> Self {
+        Ladder {
+            tiers: tiers
+                .iter()
+                .map(|(code, threshold)| Tier {
+                    code: (*code).into(),
+                    name: Names {
+                        zh_cn: (*code).into(),
+                        en: (*code).into(),
+                    },
+                    color: "#8c8c8c".into(),
+                    threshold: *threshold,
+                    benefits: Benefits::default(),
+                })
+                .collect(),
+            ..Ladder::default()
+        }
+    }
+
     /// Every bad field, by path (`tiers[2].threshold`).
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut v = Validation::new();
