@@ -7,10 +7,8 @@ use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
 use crate::edge::views::{PointReasonView, RuleFailureView};
 use chrono::{DateTime, Utc};
-use patron_app::engine::{self, RuleFailure};
-use patron_app::rules::{self as app, simulate as sim};
+use patron_app::rules::{self as app, lifecycle, simulate as sim};
 use patron_core::access::Permission;
-use patron_core::plans::{Feature, Limit};
 use patron_core::rules::templates::Template;
 use patron_db::rules;
 use poem_openapi::param::Path;
@@ -202,21 +200,14 @@ pub struct RulesApi {
     pub state: ApiState,
 }
 
-impl RulesApi {
-    async fn compile(&self, tenant: i64, script: &str) -> Result<Option<RuleFailure>, ApiError> {
-        Ok(app::compile(&self.state.rules, tenant, script).await?)
-    }
-
-    async fn draft_view(&self, tenant: i64, d: rules::Draft) -> Result<DraftView, ApiError> {
-        let compile_error = self.compile(tenant, &d.script).await?;
-        Ok(DraftView {
-            trigger: d.trigger,
-            script: d.script,
-            template: d.template,
-            updated_by: d.updated_by,
-            updated_at: d.updated_at,
-            compile_error: compile_error.map(Into::into),
-        })
+fn draft_view(d: lifecycle::CheckedDraft) -> DraftView {
+    DraftView {
+        trigger: d.draft.trigger,
+        script: d.draft.script,
+        template: d.draft.template,
+        updated_by: d.draft.updated_by,
+        updated_at: d.draft.updated_at,
+        compile_error: d.compile_error.map(Into::into),
     }
 }
 
@@ -225,39 +216,21 @@ impl RulesApi {
     /// Every trigger with a rule in force or a draft.
     #[oai(path = "/rules", method = "get", operation_id = "listRules")]
     async fn overview(&self, auth: TenantAuth) -> Result<Json<RulesOverview>, ApiError> {
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RulesRead))
             .await?;
-        let active = rules::active(&mut tx).await?;
-        let drafts = rules::drafts(&mut tx).await?;
-        tx.commit().await?;
-        let mut by: std::collections::BTreeMap<String, TriggerRules> = Default::default();
-        for a in active {
-            by.insert(
-                a.trigger.clone(),
-                TriggerRules {
-                    trigger: a.trigger,
-                    active_version: Some(a.version),
-                    activated_at: Some(a.activated_at),
-                    draft: None,
-                },
-            );
-        }
-        for d in drafts {
-            let view = self.draft_view(me.tenant.id, d).await?;
-            let trigger = view.trigger.clone();
-            by.entry(trigger.clone())
-                .or_insert_with(|| TriggerRules {
-                    trigger,
-                    active_version: None,
-                    activated_at: None,
-                    draft: None,
-                })
-                .draft = Some(view);
-        }
+        let triggers = lifecycle::overview(tx, &self.state.rules, me.tenant.id).await?;
         Ok(Json(RulesOverview {
-            triggers: by.into_values().collect(),
+            triggers: triggers
+                .into_iter()
+                .map(|t| TriggerRules {
+                    trigger: t.trigger,
+                    active_version: t.active_version,
+                    activated_at: t.activated_at,
+                    draft: t.draft.map(draft_view),
+                })
+                .collect(),
         }))
     }
 
@@ -274,25 +247,31 @@ impl RulesApi {
         trigger: Path<String>,
         req: Json<DraftInput>,
     ) -> Result<Json<DraftView>, ApiError> {
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RulesWrite))
             .await?;
         let trigger = app::trigger_of(&trigger.0)?;
-        app::check_template_trigger(req.0.template.as_ref(), &trigger)?;
-        let (script, template) = app::script_of(req.0.script, req.0.template.as_ref())?
-            .ok_or_else(|| ApiError::invalid_field("script", "give a script or a template"))?;
-        let d = rules::save_draft(
-            &mut tx,
+        let subject = me.subject();
+        let who = lifecycle::Acting {
+            tenant: me.tenant.id,
+            plan: &me.plan,
+            subject: &subject,
+        };
+        let input = lifecycle::DraftInput {
+            script: req.0.script,
+            template: req.0.template,
+        };
+        let d = lifecycle::save_draft(
+            tx,
+            &self.state.rules,
+            &who,
             &trigger,
-            &script,
-            template.as_ref(),
-            &me.subject(),
+            input,
             self.state.now(),
         )
         .await?;
-        tx.commit().await?;
-        Ok(Json(self.draft_view(me.tenant.id, d).await?))
+        Ok(Json(draft_view(d)))
     }
 
     /// Compile a script: `ok`, or the error with line and column.
@@ -312,7 +291,7 @@ impl RulesApi {
             .await?;
         drop(tx);
         app::check_script(&req.0.script, "script")?;
-        let error = self.compile(me.tenant.id, &req.0.script).await?;
+        let error = app::compile(&self.state.rules, me.tenant.id, &req.0.script).await?;
         Ok(Json(Validation {
             ok: error.is_none(),
             error: error.map(Into::into),
@@ -360,62 +339,32 @@ impl RulesApi {
         trigger: Path<String>,
         req: Json<PublishInput>,
     ) -> Result<Json<VersionView>, ApiError> {
-        let (mut tx, me) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RulesPublish))
             .await?;
         let trigger = app::trigger_of(&trigger.0)?;
-        app::check_template_trigger(req.0.template.as_ref(), &trigger)?;
-        let (script, template) = match app::script_of(req.0.script, req.0.template.as_ref())? {
-            Some(x) => x,
-            None => {
-                let d = rules::drafts(&mut tx)
-                    .await?
-                    .into_iter()
-                    .find(|d| d.trigger == trigger)
-                    .ok_or_else(|| {
-                        ApiError::invalid_field(
-                            "script",
-                            "give a script: this trigger has no draft",
-                        )
-                    })?;
-                (d.script, d.template)
-            }
+        let subject = me.subject();
+        let who = lifecycle::Acting {
+            tenant: me.tenant.id,
+            plan: &me.plan,
+            subject: &subject,
         };
-        if !app::from_template(&script, template.as_ref()) {
-            self.state
-                .require_feature(&me, Feature::RuleScripts)
-                .await?;
-        }
-        if let Some(f) = self.compile(me.tenant.id, &script).await? {
-            return Err(ApiError::from(engine::compile_problem(&f, "script")));
-        }
-        if app::active_version(&mut tx, &trigger).await?.is_none() {
-            self.state
-                .check_limit(&mut tx, &me, Limit::ActiveRules, 1)
-                .await?;
-        }
-        let template = template.filter(|t| app::from_template(&script, Some(t)));
-        let v = rules::publish(
-            &mut tx,
+        let input = lifecycle::DraftInput {
+            script: req.0.script,
+            template: req.0.template,
+        };
+        let v = lifecycle::publish(
+            tx,
+            &self.state.rules,
+            &self.state.plans,
+            &who,
             &trigger,
-            &script,
-            template.as_ref(),
-            req.0.note.trim(),
-            &me.subject(),
+            input,
+            &req.0.note,
             self.state.now(),
         )
         .await?;
-        app::audit(
-            &mut tx,
-            &me.subject(),
-            "rules.publish",
-            &trigger,
-            v.version,
-            self.state.now(),
-        )
-        .await?;
-        tx.commit().await?;
         self.state.rules.forget(me.tenant.id).await;
         Ok(Json(version_view(v, true)))
     }
@@ -431,22 +380,15 @@ impl RulesApi {
         auth: TenantAuth,
         trigger: Path<String>,
     ) -> Result<Json<Vec<VersionView>>, ApiError> {
-        let (mut tx, _) = self
+        let (tx, _) = self
             .state
             .authorize(&auth, Some(Permission::RulesRead))
             .await?;
         let trigger = app::trigger_of(&trigger.0)?;
-        let active = app::active_version(&mut tx, &trigger)
-            .await?
-            .map(|a| a.version);
-        let list = rules::versions(&mut tx, &trigger).await?;
-        tx.commit().await?;
+        let list = lifecycle::versions(tx, &trigger).await?;
         Ok(Json(
             list.into_iter()
-                .map(|v| {
-                    let on = Some(v.version) == active;
-                    version_view(v, on)
-                })
+                .map(|(v, on)| version_view(v, on))
                 .collect(),
         ))
     }

@@ -2,6 +2,7 @@
 //! one), compile checks, publishing a new version and rolling back to an earlier one. The
 //! HTTP edge adds the plan gates (hand-written scripts, the number of rules in force).
 
+pub mod lifecycle;
 pub mod simulate;
 
 use crate::engine::{self, RuleEngine, RuleFailure};
