@@ -256,11 +256,10 @@ impl PortalApi {
         auth: MemberToken,
     ) -> Result<Json<PointsSummary>, ApiError> {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
-        let a = patron_db::points::account(&mut tx, m.id).await?;
-        let rules = self.state.rules.tenant(&mut tx).await?;
-        let s: PointsSummary = patron_app::points::ledger::summary_of(&mut tx, &a, &rules.settings)
-            .await?
-            .into();
+        let s: PointsSummary =
+            patron_app::points::ledger::summary(&mut tx, &self.state.rules, m.id, false)
+                .await?
+                .into();
         tx.commit().await?;
         Ok(Json(s))
     }
@@ -311,15 +310,9 @@ impl PortalApi {
         before: Query<Option<i64>>,
     ) -> Result<Json<EntryPage>, ApiError> {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
-        let rows = patron_db::points::entries(&mut tx, m.id, before.0, 50).await?;
+        let page = patron_app::points::ledger::entries(&mut tx, m.id, before.0, 50, false).await?;
         tx.commit().await?;
-        let next_cursor = (rows.len() == 50)
-            .then(|| rows.last().map(|e| e.id))
-            .flatten();
-        Ok(Json(EntryPage {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }))
+        Ok(Json(page.into()))
     }
 
     /// Check in for today (once a day; consecutive days make a streak), when the business's
