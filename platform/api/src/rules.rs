@@ -365,7 +365,10 @@ impl RulesApi {
             self.state.now(),
         )
         .await?;
-        self.state.rules.forget(me.tenant.id).await;
+        self.state
+            .rules
+            .forget(patron_core::TenantId::new(me.tenant.id))
+            .await;
         Ok(Json(version_view(v, true)))
     }
 
@@ -419,7 +422,10 @@ impl RulesApi {
         )
         .await?;
         tx.commit().await?;
-        self.state.rules.forget(me.tenant.id).await;
+        self.state
+            .rules
+            .forget(patron_core::TenantId::new(me.tenant.id))
+            .await;
         Ok(Json(version_view(v, true)))
     }
 

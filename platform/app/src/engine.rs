@@ -8,7 +8,7 @@ use patron_core::points::PointSettings;
 use patron_core::ports::RuleRunner;
 use patron_core::rules::{Outcome, RuleError, RuleErrorKind, RuleKey, TierCase};
 use patron_core::tiers::{Benefits, Ladder};
-use patron_core::Zone;
+use patron_core::{TenantId, Zone};
 use patron_db::members::Member;
 use patron_db::points::Account;
 use patron_db::{points, rules, tiers, DbError, TenantTx};
@@ -77,7 +77,7 @@ impl MemberTier {
 #[derive(Clone)]
 pub struct RuleEngine {
     pool: Option<Arc<dyn RuleRunner>>,
-    cache: Cache<i64, Arc<TenantRules>>,
+    cache: Cache<TenantId, Arc<TenantRules>>,
     /// Bumped by every invalidation: a load that overlapped one is not cached.
     generation: Arc<AtomicU64>,
 }
@@ -102,7 +102,7 @@ impl RuleEngine {
 
     /// The tenant's rules in force and settings, read through `tx` when not cached.
     pub async fn tenant(&self, tx: &mut TenantTx) -> Result<Arc<TenantRules>, DbError> {
-        let id = tx.tenant_id();
+        let id = TenantId::new(tx.tenant_id());
         if let Some(t) = self.cache.get(&id).await {
             return Ok(t);
         }
@@ -144,7 +144,7 @@ impl RuleEngine {
 
     /// Drops a tenant's cached rules and settings (after a publish, rollback or settings
     /// change, here or on another replica).
-    pub async fn forget(&self, tenant: i64) {
+    pub async fn forget(&self, tenant: TenantId) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.cache.invalidate(&tenant).await;
     }
@@ -219,7 +219,7 @@ impl RuleEngine {
                         match listener.recv().await {
                             Ok(n) => {
                                 if let Ok(id) = n.payload().parse::<i64>() {
-                                    self.forget(id).await;
+                                    self.forget(TenantId::new(id)).await;
                                 }
                             }
                             Err(e) => {

@@ -283,7 +283,7 @@ impl PortalApi {
                 &mut tx,
                 &rules,
                 &t,
-                m.id,
+                patron_core::MemberId::new(m.id),
                 self.state.now(),
                 true,
             )

@@ -13,11 +13,11 @@ use crate::engine::{
 use crate::AppError;
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_core::points::EntrySource;
+use patron_core::MemberId;
 use patron_db::members::Member;
 use patron_db::points::{self, Account, Earned, Source};
 use patron_db::{Tenant, TenantTx};
 use serde_json::Value;
-use uuid::Uuid;
 
 /// Who is earning, when, and by whose hand: what every step of the pipeline needs.
 #[derive(Clone, Copy)]
@@ -115,10 +115,10 @@ pub async fn credit(
 pub async fn tier_check(
     tx: &mut TenantTx,
     ctx: &Ctx<'_>,
-    member_id: Uuid,
+    member: MemberId,
 ) -> Result<(MemberTier, MemberTier), AppError> {
     crate::tiers::after_event(
-        tx, ctx.engine, ctx.rules, ctx.tenant, member_id, ctx.now, ctx.actor,
+        tx, ctx.engine, ctx.rules, ctx.tenant, member, ctx.now, ctx.actor,
     )
     .await
 }
@@ -167,6 +167,6 @@ pub async fn earn(
     let today = ctx.tenant.settings.zone().today(ctx.now);
     credit(tx, ctx, account, run.points, &credit_of.source(ctx), today).await?;
     points::save_account(tx, account, ctx.now).await?;
-    tier_check(tx, ctx, member.id).await?;
+    tier_check(tx, ctx, MemberId::new(member.id)).await?;
     Ok(run)
 }

@@ -11,6 +11,7 @@ use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
+use patron_core::MemberId;
 use patron_db::members::Member;
 use patron_db::{constraints, points, TenantTx};
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,7 @@ pub async fn check_in(
     earn::credit(tx, &ctx, &mut a, points, &credit.source(&ctx), today).await?;
     points::save_account(tx, &a, now).await?;
     points::record_check_in(tx, member.id, today, streak, points, now).await?;
-    earn::tier_check(tx, &ctx, member.id).await?;
+    earn::tier_check(tx, &ctx, MemberId::new(member.id)).await?;
     Ok(CheckInResult {
         member_id: member.id,
         day: today,

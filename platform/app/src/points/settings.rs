@@ -5,6 +5,7 @@ use crate::engine::RuleEngine;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use patron_core::points::PointSettings;
+use patron_core::TenantId;
 use patron_db::{points, TenantTx};
 use serde_json::Value;
 
@@ -55,5 +56,5 @@ pub async fn set(
 
 /// After the settings' transaction committed: drop this replica's cached copy.
 pub async fn forget(engine: &RuleEngine, tenant: i64) {
-    engine.forget(tenant).await;
+    engine.forget(TenantId::new(tenant)).await;
 }

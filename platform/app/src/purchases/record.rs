@@ -12,6 +12,7 @@ use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
+use patron_core::MemberId;
 use patron_db::members::{self, Member};
 use patron_db::points::{self, Account};
 use patron_db::{constraints, Tenant, TenantTx};
@@ -318,7 +319,7 @@ pub async fn record_once(
     let mut amended = false;
     if rules.ladder.is_some() {
         // Counted with the purchase just stored: it may promote the member at once.
-        let (_, after) = earn::tier_check(&mut tx, &ctx, member.id).await?;
+        let (_, after) = earn::tier_check(&mut tx, &ctx, MemberId::new(member.id)).await?;
         amended = after.code != held.code;
         result.tier = Some(after.code);
     }

@@ -9,6 +9,7 @@ use crate::AppError;
 use chrono::{DateTime, Utc};
 use patron_core::rules::TierCase;
 use patron_core::tiers::{self as core_tiers, Ladder, Standing};
+use patron_core::MemberId;
 use patron_db::{points, tiers, Db, DbError, Tenant, TenantTx};
 use serde_json::json;
 use std::collections::HashMap;
@@ -216,10 +217,11 @@ pub async fn after_event(
     engine: &RuleEngine,
     rules: &TenantRules,
     tenant: &Tenant,
-    member_id: Uuid,
+    member: MemberId,
     now: DateTime<Utc>,
     actor: &str,
 ) -> Result<(MemberTier, MemberTier), AppError> {
+    let member_id = member.get();
     let Some(active) = &rules.ladder else {
         return Ok((MemberTier::default(), MemberTier::default()));
     };

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use patron_core::clock::Clock;
 use patron_core::rules::RuleErrorKind;
 use patron_core::tiers::{Ladder, Tier};
+use patron_core::TenantId;
 use patron_db::{tiers, Db, TenantTx};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -267,7 +268,7 @@ pub async fn publish(
     let run = start_run(&mut tx, v.version, now).await?;
     audit(&mut tx, actor, "tiers.publish", v.version, now).await?;
     tx.commit().await?;
-    engine.forget(tenant).await;
+    engine.forget(TenantId::new(tenant)).await;
     enqueue(db, tenant, &run, clock.now()).await;
     let version = v.version;
     Ok(Published {
@@ -299,7 +300,7 @@ pub async fn rollback(
     let run = start_run(&mut tx, v.version, now).await?;
     audit(&mut tx, actor, "tiers.rollback", v.version, now).await?;
     tx.commit().await?;
-    engine.forget(tenant).await;
+    engine.forget(TenantId::new(tenant)).await;
     enqueue(db, tenant, &run, clock.now()).await;
     let version = v.version;
     Ok(Published {

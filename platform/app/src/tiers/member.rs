@@ -7,6 +7,7 @@ use crate::engine::{RuleEngine, TenantRules};
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::tiers::{self as core_tiers, Metric, Standing, Tier, Window};
+use patron_core::MemberId;
 use patron_db::members::{self, Actor};
 use patron_db::{points, tiers, Tenant, TenantTx};
 use serde_json::json;
@@ -67,10 +68,11 @@ pub async fn member_tier(
     tx: &mut TenantTx,
     rules: &TenantRules,
     tenant: &Tenant,
-    member_id: Uuid,
+    member: MemberId,
     now: DateTime<Utc>,
     history: bool,
 ) -> Result<MemberTierData, AppError> {
+    let member_id = member.get();
     let moves = if history {
         tiers::history(tx, member_id, HISTORY).await?
     } else {
@@ -146,7 +148,7 @@ pub async fn show(
 ) -> Result<MemberTierData, AppError> {
     members::get(tx, member_id).await?;
     let rules = engine.tenant(tx).await?;
-    member_tier(tx, &rules, tenant, member_id, now, true).await
+    member_tier(tx, &rules, tenant, MemberId::new(member_id), now, true).await
 }
 
 /// A pin's or unpin's reason, trimmed: 1 to 500 characters.
@@ -258,7 +260,7 @@ pub async fn pin(
         Some(json!({ "tier": tier.code, "until": req.until, "reason": reason })),
     )
     .await?;
-    member_tier(tx, &rules, tenant, member_id, now, true).await
+    member_tier(tx, &rules, tenant, MemberId::new(member_id), now, true).await
 }
 
 /// Ends a member's pin now, with a reason (the move and the member's audit); the next
@@ -313,7 +315,7 @@ pub async fn unpin(
         Some(json!({ "reason": reason })),
     )
     .await?;
-    member_tier(tx, &rules, tenant, member_id, now, true).await
+    member_tier(tx, &rules, tenant, MemberId::new(member_id), now, true).await
 }
 
 #[cfg(test)]
