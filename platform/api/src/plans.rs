@@ -10,7 +10,6 @@ use crate::edge::gate::read_only_safe;
 use crate::edge::state::ApiState;
 use patron_app::lifecycle;
 use patron_core::access::Permission;
-use patron_db::billing;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 
@@ -95,7 +94,7 @@ impl PlansApi {
             .authorize(&auth, Some(Permission::SettingsRead))
             .await?;
         tx.commit().await?;
-        let list = billing::list(&self.state.db, Some(me.tenant.id)).await?;
+        let list = patron_app::billing::invoices(&self.state.db, Some(me.tenant.id)).await?;
         Ok(Json(list.into_iter().map(InvoiceView::from).collect()))
     }
 

@@ -149,7 +149,7 @@ impl SessionApi {
     #[oai(path = "/me", method = "get", operation_id = "me")]
     async fn me(&self, auth: TenantAuth) -> Result<Json<Me>, ApiError> {
         let (mut tx, me) = self.state.authorize(&auth, None).await?;
-        let roles = patron_db::access::roles_of(&mut tx, &me.subject()).await?;
+        let roles = patron_app::session::roles(&mut tx, &me.subject()).await?;
         tx.commit().await?;
         let permissions = self
             .state

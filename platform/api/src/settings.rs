@@ -8,7 +8,6 @@ use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
 use patron_app::settings;
 use patron_core::access::Permission;
-use patron_db::audit;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -102,7 +101,7 @@ impl SettingsApi {
             .state
             .authorize(&auth, Some(Permission::StaffManage))
             .await?;
-        let rows = audit::list(&mut tx, before.0, limit.0).await?;
+        let rows = patron_app::settings::audit_log(&mut tx, before.0, limit.0).await?;
         tx.commit().await?;
         Ok(Json(
             rows.into_iter()

@@ -148,3 +148,8 @@ pub async fn invoice_paid(
         hold_lifted: lifted,
     })
 }
+
+/// Invoices of every account, or of one, newest first.
+pub async fn invoices(db: &Db, tenant_id: Option<i64>) -> Result<Vec<billing::Invoice>, AppError> {
+    Ok(billing::list(db, tenant_id).await?)
+}

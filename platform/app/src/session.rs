@@ -185,3 +185,8 @@ pub async fn change_password(
     tx.commit().await?;
     Ok(())
 }
+
+/// The roles held by the caller (`subject`: a staff member, key or support session).
+pub async fn roles(tx: &mut TenantTx, subject: &str) -> Result<Vec<String>, AppError> {
+    Ok(patron_db::access::roles_of(tx, subject).await?)
+}

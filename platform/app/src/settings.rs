@@ -130,3 +130,12 @@ mod tests {
         assert_eq!(fields, ["name", "time_zone", "locale"]);
     }
 }
+
+/// The business's audit log: `limit` entries before entry `before`, newest first.
+pub async fn audit_log(
+    tx: &mut TenantTx,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<audit::AuditEntry>, AppError> {
+    Ok(audit::list(tx, before, limit).await?)
+}

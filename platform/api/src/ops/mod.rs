@@ -16,9 +16,8 @@ use patron_app::lifecycle;
 use patron_app::ops::{self, actor};
 use patron_core::plans::SuspendReason;
 use patron_core::tenants::TenantStatus;
-use patron_db::billing;
-use patron_db::operators::{self, OperatorSession};
-use patron_db::plans::{self as db_plans, StatusChange};
+use patron_db::operators::OperatorSession;
+use patron_db::plans::StatusChange;
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -84,7 +83,7 @@ impl OpsApi {
     #[oai(path = "/logout", method = "post", operation_id = "operatorLogout")]
     async fn logout(&self, auth: OperatorToken) -> Result<Json<OperatorView>, ApiError> {
         let op = self.operator(&auth).await?;
-        operators::end_session(&self.state.db, op.session_id, self.state.now()).await?;
+        patron_app::ops::logout(&self.state.db, op.session_id, self.state.now()).await?;
         Ok(Json(op.operator.into()))
     }
 
@@ -376,7 +375,7 @@ impl OpsApi {
         tenant: Query<Option<i64>>,
     ) -> Result<Json<Vec<SupportSessionView>>, ApiError> {
         self.operator(&auth).await?;
-        let list = operators::list_support(&self.state.db, tenant.0).await?;
+        let list = patron_app::ops::support_sessions(&self.state.db, tenant.0).await?;
         Ok(Json(
             list.into_iter().map(SupportSessionView::from).collect(),
         ))
@@ -390,7 +389,7 @@ impl OpsApi {
         tenant: Query<Option<i64>>,
     ) -> Result<Json<Vec<InvoiceView>>, ApiError> {
         self.operator(&auth).await?;
-        let list = billing::list(&self.state.db, tenant.0).await?;
+        let list = patron_app::billing::invoices(&self.state.db, tenant.0).await?;
         Ok(Json(list.into_iter().map(InvoiceView::from).collect()))
     }
 
@@ -398,7 +397,7 @@ impl OpsApi {
     #[oai(path = "/totals", method = "get", operation_id = "opsTotals")]
     async fn totals(&self, auth: OperatorToken) -> Result<Json<PlatformTotals>, ApiError> {
         self.operator(&auth).await?;
-        let t = operators::totals(&self.state.db, self.state.now()).await?;
+        let t = patron_app::ops::totals(&self.state.db, self.state.now()).await?;
         Ok(Json(PlatformTotals {
             tenants: t
                 .tenants
@@ -426,7 +425,7 @@ impl OpsApi {
         tenant: Query<Option<i64>>,
     ) -> Result<Json<Vec<PlatformAuditView>>, ApiError> {
         self.operator(&auth).await?;
-        let list = db_plans::platform_audit(&self.state.db, tenant.0, 200).await?;
+        let list = patron_app::ops::audit_log(&self.state.db, tenant.0, 200).await?;
         Ok(Json(
             list.into_iter()
                 .map(|e| PlatformAuditView {

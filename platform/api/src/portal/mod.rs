@@ -23,7 +23,7 @@ use patron_app::portal as app_portal;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, Password, TokenKind};
 use patron_db::members::Member;
-use patron_db::{tenants, Tenant, TenantTx};
+use patron_db::{Tenant, TenantTx};
 use poem_openapi::auth::Bearer;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -57,12 +57,9 @@ fn bad_member_token() -> ApiError {
 
 impl PortalApi {
     async fn tenant(&self, slug: &str) -> Result<Tenant, ApiError> {
-        let t = tenants::find_by_slug(&self.state.db, slug.trim())
+        let t = patron_app::portal::business(&self.state.db, slug)
             .await?
             .ok_or_else(unknown_business)?;
-        if t.access() == patron_core::plans::Access::None {
-            return Err(unknown_business());
-        }
         tracing::Span::current().record("tenant", t.slug.as_str());
         Ok(t)
     }

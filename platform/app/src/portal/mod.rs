@@ -449,3 +449,11 @@ mod tests {
         );
     }
 }
+
+/// The business a portal address names, when its portal is open at all (an account that
+/// has lost all access answers like an unknown one).
+pub async fn business(db: &patron_db::Db, slug: &str) -> Result<Option<Tenant>, AppError> {
+    Ok(patron_db::tenants::find_by_slug(db, slug.trim())
+        .await?
+        .filter(|t| t.access() != patron_core::plans::Access::None))
+}
