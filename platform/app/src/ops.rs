@@ -417,6 +417,33 @@ pub async fn end_support(
     Ok(s)
 }
 
+/// Ends an operator's session (logout).
+pub async fn logout(db: &Db, session_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+    Ok(operators::end_session(db, session_id, now).await?)
+}
+
+/// Support sessions, of every account or of one, newest first.
+pub async fn support_sessions(
+    db: &Db,
+    tenant_id: Option<i64>,
+) -> Result<Vec<SupportSession>, AppError> {
+    Ok(operators::list_support(db, tenant_id).await?)
+}
+
+/// Platform totals: accounts by plan and status, members, purchases per day.
+pub async fn totals(db: &Db, now: DateTime<Utc>) -> Result<operators::Totals, AppError> {
+    Ok(operators::totals(db, now).await?)
+}
+
+/// What operators and jobs did to accounts (the latest `limit`), newest first.
+pub async fn audit_log(
+    db: &Db,
+    tenant_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<db_plans::PlatformAuditEntry>, AppError> {
+    Ok(db_plans::platform_audit(db, tenant_id, limit).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,31 +530,4 @@ mod tests {
         assert!(suspension_reason("   ").is_err());
         assert_eq!(suspension_reason(" late ").unwrap(), "late");
     }
-}
-
-/// Ends an operator's session (logout).
-pub async fn logout(db: &Db, session_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
-    Ok(operators::end_session(db, session_id, now).await?)
-}
-
-/// Support sessions, of every account or of one, newest first.
-pub async fn support_sessions(
-    db: &Db,
-    tenant_id: Option<i64>,
-) -> Result<Vec<SupportSession>, AppError> {
-    Ok(operators::list_support(db, tenant_id).await?)
-}
-
-/// Platform totals: accounts by plan and status, members, purchases per day.
-pub async fn totals(db: &Db, now: DateTime<Utc>) -> Result<operators::Totals, AppError> {
-    Ok(operators::totals(db, now).await?)
-}
-
-/// What operators and jobs did to accounts (the latest `limit`), newest first.
-pub async fn audit_log(
-    db: &Db,
-    tenant_id: Option<i64>,
-    limit: i64,
-) -> Result<Vec<db_plans::PlatformAuditEntry>, AppError> {
-    Ok(db_plans::platform_audit(db, tenant_id, limit).await?)
 }

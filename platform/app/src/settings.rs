@@ -91,6 +91,15 @@ pub async fn update(
     Ok(updated)
 }
 
+/// The business's audit log: `limit` entries before entry `before`, newest first.
+pub async fn audit_log(
+    tx: &mut TenantTx,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<audit::AuditEntry>, AppError> {
+    Ok(audit::list(tx, before, limit).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,13 +138,4 @@ mod tests {
         let fields: Vec<&str> = e.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["name", "time_zone", "locale"]);
     }
-}
-
-/// The business's audit log: `limit` entries before entry `before`, newest first.
-pub async fn audit_log(
-    tx: &mut TenantTx,
-    before: Option<i64>,
-    limit: i64,
-) -> Result<Vec<audit::AuditEntry>, AppError> {
-    Ok(audit::list(tx, before, limit).await?)
 }

@@ -423,6 +423,14 @@ pub async fn outbox(
     .await?)
 }
 
+/// The business a portal address names, when its portal is open at all (an account that
+/// has lost all access answers like an unknown one).
+pub async fn business(db: &patron_db::Db, slug: &str) -> Result<Option<Tenant>, AppError> {
+    Ok(patron_db::tenants::find_by_slug(db, slug.trim())
+        .await?
+        .filter(|t| t.access() != patron_core::plans::Access::None))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,12 +456,4 @@ mod tests {
             ("member:self", Channel::Portal, now)
         );
     }
-}
-
-/// The business a portal address names, when its portal is open at all (an account that
-/// has lost all access answers like an unknown one).
-pub async fn business(db: &patron_db::Db, slug: &str) -> Result<Option<Tenant>, AppError> {
-    Ok(patron_db::tenants::find_by_slug(db, slug.trim())
-        .await?
-        .filter(|t| t.access() != patron_core::plans::Access::None))
 }
