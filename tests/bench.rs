@@ -85,6 +85,7 @@ fn base_search() -> Search {
         birthday_from: None,
         birthday_to: None,
         tier: None,
+        ids: vec![],
         include_erased: false,
         sort: SortKey::Created,
         descending: true,

@@ -752,3 +752,86 @@ async fn one_and_two_character_name_searches_find_every_match_in_order_across_ke
         15
     );
 }
+
+#[tokio::test]
+async fn the_member_list_shows_points_and_last_visit_sorts_by_points_counts_and_takes_a_selection()
+{
+    let app = spawn_app().await;
+    let t = app.signup("list").await;
+    let o = t.owner();
+    let mut ids = Vec::new();
+    for (i, (name, points)) in [("王芳", 300), ("李强", 0), ("赵敏", 1200), ("陈杰", 50)]
+        .into_iter()
+        .enumerate()
+    {
+        let m = app
+            .member(&o, NewMember::named(name).phone(format!("1390000000{i}")))
+            .await;
+        if points > 0 {
+            app.adjust_points(
+                &o,
+                &m.id,
+                &json!({ "idempotency_key": format!("seed-{i}"), "points": points, "reason": "opening balance" }),
+            )
+            .await
+            .created();
+        }
+        ids.push(m.id);
+    }
+    // A visit: a purchase for 王芳.
+    app.purchase(&o, &ids[0], "till-1", 1000).await;
+
+    let page = app
+        .search_members(
+            &o,
+            &json!({ "sort": "points", "descending": true, "limit": 3 }),
+        )
+        .await
+        .ok();
+    assert_eq!(page.total, 4, "the count covers every page");
+    assert!(!page.total_capped);
+    let shown: Vec<(&str, Option<i64>)> = page
+        .items
+        .iter()
+        .map(|m| (m.name.as_str(), m.points))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("赵敏", Some(1200)),
+            ("王芳", Some(300)),
+            ("陈杰", Some(50))
+        ]
+    );
+    assert!(
+        page.items[1].last_visit_at.is_some(),
+        "the purchase is a visit"
+    );
+    assert!(page.items[0].last_visit_at.is_none());
+    // The next page continues in points order.
+    let next = app
+        .search_members(
+            &o,
+            &json!({ "sort": "points", "descending": true, "limit": 3, "after": page.next_cursor }),
+        )
+        .await
+        .ok();
+    assert_eq!(names(&next.items), ["李强"]);
+    assert_eq!(
+        next.items[0].points,
+        Some(0),
+        "no account reads as 0 points"
+    );
+    assert!(next.next_cursor.is_none());
+
+    // A selection: only the members named, counted as such.
+    let picked = app
+        .search_members(&o, &json!({ "ids": [ids[1], ids[3]] }))
+        .await
+        .ok();
+    assert_eq!(picked.total, 2);
+    assert_eq!(names(&picked.items), ["李强", "陈杰"]);
+    // A condition narrows the count too.
+    let few = app.search_members(&o, &json!({ "name": "王" })).await.ok();
+    assert_eq!(few.total, 1);
+}

@@ -27,6 +27,13 @@ pub struct Member {
     pub custom: Value,
     pub archived: Value,
     pub channel: String,
+    /// In lists: the point balance, tier and last visit.
+    #[serde(default)]
+    pub points: Option<i64>,
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub last_visit_at: Option<String>,
 }
 
 impl Member {
@@ -41,6 +48,8 @@ impl Member {
 pub struct MemberPage {
     pub items: Vec<Member>,
     pub next_cursor: Option<String>,
+    pub total: i64,
+    pub total_capped: bool,
 }
 
 /// One change in a member's audit trail.

@@ -132,6 +132,8 @@ pub enum SortBy {
     JoinDate,
     Birthday,
     Name,
+    /// The point balance.
+    Points,
 }
 
 /// One condition on a custom field: `eq`, or a range with `min`/`max` (numbers) or
@@ -180,6 +182,9 @@ pub struct MemberSearch {
     /// Members on this tier (its code in the ladder in force).
     #[oai(validator(max_length = 32))]
     pub tier: Option<String>,
+    /// Only these members (a selection), at most 1000.
+    #[oai(default)]
+    pub ids: Vec<Uuid>,
     #[oai(default)]
     pub sort: SortBy,
     #[oai(default)]
@@ -217,11 +222,13 @@ impl From<MemberSearch> for app_members::SearchRequest {
             birthday_from: s.birthday_from,
             birthday_to: s.birthday_to,
             tier: s.tier,
+            ids: s.ids,
             sort: match s.sort {
                 SortBy::Created => app_members::SortBy::Created,
                 SortBy::JoinDate => app_members::SortBy::JoinDate,
                 SortBy::Birthday => app_members::SortBy::Birthday,
                 SortBy::Name => app_members::SortBy::Name,
+                SortBy::Points => app_members::SortBy::Points,
             },
             descending: s.descending,
             after: s.after,

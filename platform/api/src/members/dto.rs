@@ -1,6 +1,7 @@
 //! The register's own DTOs (the shared ones are in `edge::member_views`).
 
 use crate::edge::member_views::MemberView;
+use crate::edge::tier_views::NamesDoc;
 use chrono::{DateTime, Utc};
 use patron_app::members::{self as app_members, Change};
 use poem_openapi::payload::Json;
@@ -71,9 +72,27 @@ impl From<MemberChange> for app_members::MemberChange {
 /// A page of members.
 #[derive(Debug, Object)]
 pub struct MemberPage {
-    pub items: Vec<MemberView>,
+    pub items: Vec<MemberRow>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// How many members match the search (at most 10,000; see `total_capped`).
+    pub total: i64,
+    /// More than 10,000 members match: `total` stops there.
+    pub total_capped: bool,
+}
+
+/// A member in a list: the profile and where the member stands.
+#[derive(Debug, Object)]
+pub struct MemberRow {
+    #[oai(flatten)]
+    pub member: MemberView,
+    /// The point balance.
+    pub points: i64,
+    /// The tier's code, when the business has a ladder.
+    pub tier: Option<String>,
+    pub tier_name: Option<NamesDoc>,
+    /// The latest purchase or check-in.
+    pub last_visit_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Object)]

@@ -10,7 +10,7 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::read_only_safe;
 use crate::edge::member_views::{MemberSearch, MemberView, NewMember, StaffPlan, TenantPlan};
 use crate::edge::state::ApiState;
-use dto::{CreatedMember, MemberAuditView, MemberChange, MemberPage, NewPhone, Sent};
+use dto::{CreatedMember, MemberAuditView, MemberChange, MemberPage, MemberRow, NewPhone, Sent};
 use patron_app::fields::current_fields;
 use patron_app::members::{self as app_members, Staff};
 use patron_core::access::Permission;
@@ -54,7 +54,7 @@ impl MembersApi {
             .await?;
         let (_, set) = current_fields(&mut tx).await?;
         let keys = &self.state.config.pii;
-        let page = app_members::search::search(
+        let list = app_members::search::list(
             &mut tx,
             &self.state.rules,
             &set,
@@ -65,13 +65,29 @@ impl MembersApi {
         .await?;
         tx.commit().await?;
         let pii = can_see_pii(&self.state, &me);
+        let mut standings = list.standings;
         Ok(Json(MemberPage {
-            items: page
+            items: list
+                .page
                 .rows
                 .iter()
-                .map(|m| app_members::profile(m, &set, keys, pii).into())
+                .map(|m| {
+                    let s = standings.remove(&m.id);
+                    MemberRow {
+                        member: app_members::profile(m, &set, keys, pii).into(),
+                        points: s.as_ref().map_or(0, |s| s.balance),
+                        tier: s.as_ref().and_then(|s| s.tier.clone()),
+                        tier_name: s
+                            .as_ref()
+                            .and_then(|s| s.tier_name.as_ref())
+                            .map(Into::into),
+                        last_visit_at: s.and_then(|s| s.last_visit_at),
+                    }
+                })
                 .collect(),
-            next_cursor: page.next_cursor,
+            next_cursor: list.page.next_cursor,
+            total: list.total,
+            total_capped: list.total_capped,
         }))
     }
 }

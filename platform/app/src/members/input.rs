@@ -405,6 +405,7 @@ pub(crate) fn blank_member(now: chrono::DateTime<chrono::Utc>) -> Member {
         created_at: now,
         updated_at: now,
         card_number: None,
+        sort_balance: None,
     }
 }
 

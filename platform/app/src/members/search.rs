@@ -11,6 +11,7 @@ use patron_core::pii::PiiKeys;
 use patron_db::members::{self, CustomCondition, Member, SortKey, TierFilter};
 use patron_db::{cards, TenantTx};
 use serde_json::Value;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What a search is sorted by.
@@ -21,6 +22,8 @@ pub enum SortBy {
     JoinDate,
     Birthday,
     Name,
+    /// The point balance.
+    Points,
 }
 
 /// One condition on a custom field: `eq`, or a range with `min`/`max` (numbers) or
@@ -53,6 +56,8 @@ pub struct SearchRequest {
     pub birthday_to: Option<String>,
     /// Members on this tier (its code in the ladder in force).
     pub tier: Option<String>,
+    /// Only these members (a selection in a list), at most [`MAX_IDS`].
+    pub ids: Vec<Uuid>,
     pub sort: SortBy,
     pub descending: bool,
     /// The `next_cursor` of the previous page.
@@ -60,6 +65,12 @@ pub struct SearchRequest {
     /// Page size, 1–200 (default 50).
     pub limit: Option<i64>,
 }
+
+/// The most members a search may name by id.
+pub const MAX_IDS: usize = 1000;
+
+/// Searches count their matches up to this many; beyond it the count says "more than".
+pub const COUNT_CAP: i64 = 10_000;
 
 /// A page of members; `next_cursor` is absent on the last page.
 #[derive(Debug)]
@@ -130,6 +141,9 @@ pub fn build_search(
             ));
         }
     }
+    if req.ids.len() > MAX_IDS {
+        v.check::<()>("ids", Err(format!("name at most {MAX_IDS} members")));
+    }
     let after = match &req.after {
         None => None,
         Some(c) => v.check("after", decode_cursor(c)),
@@ -147,12 +161,14 @@ pub fn build_search(
         birthday_from,
         birthday_to,
         tier: None,
+        ids: req.ids.clone(),
         include_erased: false,
         sort: match req.sort {
             SortBy::Created => SortKey::Created,
             SortBy::JoinDate => SortKey::JoinDate,
             SortBy::Birthday => SortKey::Birthday,
             SortBy::Name => SortKey::Name,
+            SortBy::Points => SortKey::Points,
         },
         descending: req.descending,
         after,
@@ -252,6 +268,78 @@ pub async fn search(
     run_search(tx, &search).await
 }
 
+/// A member's standing as a list shows it: balance, tier (code and names; the ladder's first
+/// tier for members without a tier row) and last visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowStanding {
+    pub balance: i64,
+    pub tier: Option<String>,
+    pub tier_name: Option<patron_core::tiers::Names>,
+    pub last_visit_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of a member list: the members, each one's standing, and how many match.
+#[derive(Debug)]
+pub struct ListPage {
+    pub page: Page,
+    pub standings: HashMap<Uuid, RowStanding>,
+    pub total: i64,
+    /// More than [`COUNT_CAP`] match; `total` stops there.
+    pub total_capped: bool,
+}
+
+/// Names each stored standing's tier from the ladder in force (`None` without a ladder).
+pub fn name_standings(
+    rows: Vec<members::Standing>,
+    ladder: Option<&patron_core::tiers::Ladder>,
+) -> HashMap<Uuid, RowStanding> {
+    rows.into_iter()
+        .map(|s| {
+            let tier = ladder.and_then(|l| {
+                let code = s.tier.as_deref();
+                l.tiers
+                    .iter()
+                    .find(|t| Some(t.code.as_str()) == code)
+                    .or_else(|| l.tiers.first())
+            });
+            (
+                s.member_id,
+                RowStanding {
+                    balance: s.balance,
+                    tier: tier.map(|t| t.code.clone()),
+                    tier_name: tier.map(|t| t.name.clone()),
+                    last_visit_at: s.last_visit_at,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The list use case: one page of a search, each member's standing, and the count.
+pub async fn list(
+    tx: &mut TenantTx,
+    rules: &RuleEngine,
+    set: &FieldSet,
+    keys: &PiiKeys,
+    region: &str,
+    req: &SearchRequest,
+) -> Result<ListPage, AppError> {
+    let mut search = build_search(req, set, keys, region)?;
+    search.tier = tier_filter(rules, tx, req.tier.as_deref()).await?;
+    let page = run_search(tx, &search).await?;
+    let (total, total_capped) = members::count(tx, &search, COUNT_CAP).await?;
+    let ids: Vec<Uuid> = page.rows.iter().map(|m| m.id).collect();
+    let stored = members::standings(tx, &ids).await?;
+    let tenant_rules = rules.tenant(tx).await?;
+    let ladder = tenant_rules.ladder.as_ref().map(|l| &l.ladder);
+    Ok(ListPage {
+        standings: name_standings(stored, ladder),
+        page,
+        total,
+        total_capped,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +434,38 @@ mod tests {
         assert!(!t.first);
         let e = tier_condition("iron", ladder.iter().copied()).unwrap_err();
         assert_eq!(e.fields()[0].field, "tier");
+    }
+
+    #[test]
+    fn a_list_names_each_members_tier_and_puts_members_without_one_on_the_first() {
+        use patron_core::tiers::Ladder;
+        let ladder = Ladder::from_thresholds(&[("silver", 0), ("gold", 1000)]);
+        let id = |n: u128| Uuid::from_u128(n);
+        let stored = |n, tier: Option<&str>| members::Standing {
+            member_id: id(n),
+            balance: n as i64 * 10,
+            tier: tier.map(str::to_owned),
+            last_visit_at: None,
+        };
+        let named = name_standings(
+            vec![
+                stored(1, Some("gold")),
+                stored(2, None),
+                stored(3, Some("gone")),
+            ],
+            Some(&ladder),
+        );
+        assert_eq!(named[&id(1)].tier.as_deref(), Some("gold"));
+        assert_eq!(named[&id(1)].balance, 10);
+        assert_eq!(
+            named[&id(1)].tier_name,
+            Some(ladder.tiers[1].name.clone()),
+            "the name comes from the ladder"
+        );
+        assert_eq!(named[&id(2)].tier.as_deref(), Some("silver"));
+        // A tier code no longer on the ladder reads as the first tier, as evaluation would.
+        assert_eq!(named[&id(3)].tier.as_deref(), Some("silver"));
+        let without = name_standings(vec![stored(1, Some("gold"))], None);
+        assert_eq!(without[&id(1)].tier, None, "no ladder, no tier");
     }
 }

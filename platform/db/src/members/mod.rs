@@ -70,6 +70,9 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub card_number: Option<String>,
+    /// The point balance, read only by searches sorted by points (for their cursor).
+    #[sqlx(default)]
+    pub sort_balance: Option<i64>,
 }
 
 impl Member {

@@ -22,6 +22,8 @@ pub enum SortKey {
     JoinDate,
     Birthday,
     Name,
+    /// The point balance (members without an account have 0).
+    Points,
 }
 
 /// A member search: every condition given must hold.
@@ -39,6 +41,8 @@ pub struct Search {
     pub birthday_to: Option<NaiveDate>,
     /// Members standing on this tier.
     pub tier: Option<TierFilter>,
+    /// Only these members (empty: any).
+    pub ids: Vec<Uuid>,
     pub include_erased: bool,
     pub sort: SortKey,
     pub descending: bool,
@@ -91,6 +95,7 @@ fn sort_expr(k: SortKey) -> &'static str {
         SortKey::JoinDate => "m.join_date",
         SortKey::Birthday => "m.birthday",
         SortKey::Name => "m.name",
+        SortKey::Points => "coalesce(a.balance, 0)",
     }
 }
 
@@ -101,6 +106,7 @@ pub fn sort_value(m: &Member, k: SortKey) -> Option<String> {
         SortKey::JoinDate => Some(m.join_date.to_string()),
         SortKey::Birthday => m.birthday.map(|d| d.to_string()),
         SortKey::Name => Some(m.name.clone()),
+        SortKey::Points => Some(m.sort_balance.unwrap_or(0).to_string()),
     }
 }
 
@@ -108,6 +114,11 @@ fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
     q.push(" WHERE true");
     if !s.include_erased {
         q.push(" AND m.status = 'active'");
+    }
+    if !s.ids.is_empty() {
+        q.push(" AND m.id = ANY(")
+            .push_bind(s.ids.clone())
+            .push(")");
     }
     if let Some(n) = &s.card_number {
         q.push(" AND m.id = (SELECT member_id FROM member_cards WHERE number = ")
@@ -229,6 +240,11 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
     let piece = by_piece(s);
     let mut q = QueryBuilder::<Postgres>::new(if piece {
         format!("SELECT {COLUMNS} FROM member_name_grams g JOIN members m ON m.id = g.member_id")
+    } else if s.sort == SortKey::Points {
+        format!(
+            "SELECT {COLUMNS}, coalesce(a.balance, 0) AS sort_balance FROM members m \
+             LEFT JOIN point_accounts a ON a.member_id = m.id"
+        )
     } else {
         format!("SELECT {COLUMNS} FROM members m")
     });
@@ -243,6 +259,7 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
         SortKey::Created => "timestamptz",
         SortKey::JoinDate | SortKey::Birthday => "date",
         SortKey::Name => "text",
+        SortKey::Points => "bigint",
     };
     let (cmp, dir) = if s.descending {
         ("<", "DESC")
@@ -287,4 +304,51 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
         .persistent(false)
         .fetch_all(tx.conn())
         .await?)
+}
+
+/// How many members a search finds, counted up to `cap`: `(count, true)` when there are
+/// more than `cap` (the count then stops at `cap`).
+pub async fn count(tx: &mut TenantTx, s: &Search, cap: i64) -> Result<(i64, bool), DbError> {
+    let mut q = QueryBuilder::<Postgres>::new(if by_piece(s) {
+        "SELECT count(*) FROM (SELECT 1 FROM member_name_grams g JOIN members m ON m.id = g.member_id"
+    } else {
+        "SELECT count(*) FROM (SELECT 1 FROM members m"
+    });
+    push_conditions(&mut q, s);
+    q.push(" LIMIT ").push_bind(cap + 1).push(") x");
+    let n: i64 = q
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok((n.min(cap), n > cap))
+}
+
+/// What a list of members shows beside the profile: balance, tier and last visit.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Standing {
+    pub member_id: Uuid,
+    pub balance: i64,
+    /// The tier the member stands on; `None` for the ladder's first tier (no row yet).
+    pub tier: Option<String>,
+    /// The latest purchase or check-in.
+    pub last_visit_at: Option<DateTime<Utc>>,
+}
+
+/// The [`Standing`] of each member in `ids` (one statement; members in any order).
+pub async fn standings(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<Standing>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT i.id AS member_id, coalesce(a.balance, 0) AS balance, t.tier, \
+                greatest(p.at, c.at) AS last_visit_at \
+         FROM unnest($1::uuid[]) AS i(id) \
+         LEFT JOIN point_accounts a ON a.member_id = i.id \
+         LEFT JOIN member_tiers t ON t.member_id = i.id \
+         LEFT JOIN LATERAL (SELECT occurred_at AS at FROM purchases \
+                            WHERE member_id = i.id ORDER BY occurred_at DESC LIMIT 1) p ON true \
+         LEFT JOIN LATERAL (SELECT at FROM check_ins \
+                            WHERE member_id = i.id ORDER BY day DESC LIMIT 1) c ON true",
+    )
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
 }
