@@ -325,3 +325,83 @@ async fn an_xlsx_export_of_several_pages_holds_every_member_once_in_creation_ord
         .collect();
     assert_eq!(ids, page);
 }
+
+#[tokio::test]
+async fn an_export_for_people_speaks_their_language_names_options_and_uses_the_business_time() {
+    let app = spawn_app().await;
+    let t = app.signup("people").await;
+    let o = t.owner();
+    app.publish_fields(&o, &json!({ "fields": [
+            { "key": "plan", "type": "single_select", "label": { "zh-CN": "会籍类型", "en": "Membership" },
+              "options": [{ "value": "yearly", "label": { "zh-CN": "年卡", "en": "Yearly" } }] }
+        ] }))
+        .await
+        .created();
+    let m = app
+        .member(
+            &o,
+            NewMember::named("王芳")
+                .phone("13800000501")
+                .gender("female")
+                .tags(&["people"])
+                .custom(json!({ "plan": "yearly" })),
+        )
+        .await;
+    app.adjust_points(
+        &o,
+        &m.id,
+        &json!({ "idempotency_key": "seed", "points": 880, "reason": "opening balance" }),
+    )
+    .await
+    .created();
+
+    let csv = app
+        .export_members_csv_for_people(&o, &json!({ "tags": ["people"] }), "zh-CN")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.text().to_owned();
+    // No cell of this member holds a comma or a quote.
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let (header, row) = (&lines[0], &lines[1]);
+    let cell = |name: &str| {
+        let i = header.iter().position(|c| *c == name);
+        row[i.unwrap_or_else(|| panic!("{name} in {header:?}"))].to_owned()
+    };
+    assert_eq!(cell("姓名"), "王芳");
+    assert_eq!(cell("性别"), "女");
+    assert_eq!(cell("会籍类型"), "年卡", "the option's label, not its code");
+    assert_eq!(cell("积分"), "880");
+    // The business is in Asia/Shanghai: the registration time carries no UTC offset and
+    // reads as local time, to the minute.
+    let at = cell("登记时间");
+    assert_eq!(at.len(), "2026-12-03 19:31".len(), "{at}");
+    assert!(
+        !text.contains("custom.") && !text.contains("yearly"),
+        "{text}"
+    );
+
+    let en = app
+        .export_members_csv_for_people(&o, &json!({ "tags": ["people"] }), "en")
+        .await
+        .body();
+    assert!(
+        en.trim_start_matches('\u{feff}')
+            .starts_with("Card number,Name,Phone,E-mail,Gender"),
+        "{en}"
+    );
+    assert!(en.contains("Yearly") && en.contains("Female"), "{en}");
+
+    // The machine layout stays the import's.
+    let machine = app
+        .export_members_csv(&o, &json!({ "tags": ["people"] }))
+        .await
+        .body();
+    assert!(
+        machine
+            .trim_start_matches('\u{feff}')
+            .starts_with("id,card_number,name,"),
+        "{machine}"
+    );
+    assert!(machine.contains("yearly"));
+}

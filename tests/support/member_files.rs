@@ -87,6 +87,21 @@ impl Api {
             .await
     }
 
+    /// `POST /members/export.csv?layout=people&lang=...`: the export laid out for people.
+    pub async fn export_members_csv_for_people(
+        &self,
+        auth: &Auth,
+        search: &impl Serialize,
+        lang: &str,
+    ) -> Reply<String> {
+        self.v1(Method::POST, "/members/export.csv")
+            .query(&[("layout", "people"), ("lang", lang)])
+            .auth(auth)
+            .json(search)
+            .send()
+            .await
+    }
+
     /// `POST /members/export.xlsx`: the same as a workbook (read its `bytes`).
     pub async fn export_members_xlsx(&self, auth: &Auth, search: &impl Serialize) -> Reply {
         self.v1(Method::POST, "/members/export.xlsx")

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod fields;
 pub mod ids;
+pub mod lang;
 pub mod members;
 pub mod pii;
 pub mod plans;

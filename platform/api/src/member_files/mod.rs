@@ -12,13 +12,14 @@ use crate::edge::member_views::{MemberSearch, StaffPlan};
 use crate::edge::state::ApiState;
 use dto::{CsvFile, FileFormat, ImportMode, ImportView, Started, XlsxFile};
 use patron_app::fields::current_fields;
-use patron_app::member_files::{self as app_files, import, rows, MemberExport};
+use patron_app::member_files::{self as app_files, import, rows, Layout, MemberExport};
 use patron_core::access::Permission;
+use patron_core::lang::Lang;
 use patron_db::DbError;
 use poem::Body;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
-use poem_openapi::{OpenApi, Tags};
+use poem_openapi::{Enum, OpenApi, Tags};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -45,13 +46,41 @@ impl RowPages for Pages {
     }
 }
 
+/// How an export is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ExportLayout {
+    /// The columns the import reads: codes, UTC times.
+    #[default]
+    Machine,
+    /// For people: headers and option labels in `lang`, times in the business's zone,
+    /// points, tier and last visit.
+    People,
+}
+
 impl MemberFilesApi {
-    async fn export(&self, auth: &TenantAuth, req: MemberSearch) -> Result<MemberExport, ApiError> {
+    async fn export(
+        &self,
+        auth: &TenantAuth,
+        req: MemberSearch,
+        layout: ExportLayout,
+        lang: Option<&str>,
+    ) -> Result<MemberExport, ApiError> {
         let (tx, me) = self
             .state
             .authorize(auth, Some(Permission::MembersExport))
             .await?;
         let pii = self.state.require(&me, Permission::MembersReadPii).is_ok();
+        let layout = match layout {
+            ExportLayout::Machine => Layout::Machine,
+            ExportLayout::People => Layout::People {
+                lang: lang
+                    .and_then(Lang::parse)
+                    .or_else(|| Lang::parse(&me.tenant.settings.locale))
+                    .unwrap_or_default(),
+                zone: me.tenant.settings.zone(),
+            },
+        };
         Ok(app_files::export::start(
             tx,
             &self.state.rules,
@@ -59,6 +88,7 @@ impl MemberFilesApi {
             &me.tenant.settings.phone_region,
             req.into(),
             pii,
+            layout,
             &me.subject(),
             self.state.now(),
         )
@@ -186,8 +216,20 @@ impl MemberFilesApi {
         &self,
         auth: TenantAuth,
         req: Json<MemberSearch>,
+        /// `machine` (default) or `people`.
+        layout: Query<Option<ExportLayout>>,
+        /// The language of a people export (`zh-CN`, `en`); the business's by default.
+        #[oai(validator(max_length = 10))]
+        lang: Query<Option<String>>,
     ) -> Result<CsvFile, ApiError> {
-        let export = self.export(&auth, req.0).await?;
+        let export = self
+            .export(
+                &auth,
+                req.0,
+                layout.0.unwrap_or_default(),
+                lang.0.as_deref(),
+            )
+            .await?;
         Ok(CsvFile::Ok(
             Binary(csv_body(export.header(), Pages(export), "export")),
             "attachment; filename=\"members.csv\"".into(),
@@ -207,8 +249,20 @@ impl MemberFilesApi {
         &self,
         auth: TenantAuth,
         req: Json<MemberSearch>,
+        /// `machine` (default) or `people`.
+        layout: Query<Option<ExportLayout>>,
+        /// The language of a people export (`zh-CN`, `en`); the business's by default.
+        #[oai(validator(max_length = 10))]
+        lang: Query<Option<String>>,
     ) -> Result<XlsxFile, ApiError> {
-        let export = self.export(&auth, req.0).await?;
+        let export = self
+            .export(
+                &auth,
+                req.0,
+                layout.0.unwrap_or_default(),
+                lang.0.as_deref(),
+            )
+            .await?;
         Ok(XlsxFile::Ok(
             Binary(xlsx_body(export.header(), Pages(export)).await?),
             "attachment; filename=\"members.xlsx\"".into(),

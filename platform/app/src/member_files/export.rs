@@ -3,14 +3,16 @@
 //! Phone and e-mail columns only for staff who may read them. The edge turns the rows into
 //! CSV or XLSX.
 
+use super::people::{self, Layout};
 use crate::engine::RuleEngine;
 use crate::fields::current_fields;
-use crate::members::search::{build_search, tier_filter, SearchRequest};
+use crate::members::search::{build_search, name_standings, tier_filter, SearchRequest};
 use crate::members::{cards::refuse_unusable, profile, Profile};
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use patron_core::fields::FieldSet;
 use patron_core::pii::PiiKeys;
+use patron_core::tiers::Ladder;
 use patron_db::members::{self, SortKey};
 use patron_db::{audit, cards, DbError, TenantTx};
 use serde_json::Value;
@@ -86,12 +88,18 @@ pub struct MemberExport {
     set: FieldSet,
     pii: bool,
     keys: Arc<PiiKeys>,
+    layout: Layout,
+    /// The ladder in force, to name tiers in the people layout.
+    ladder: Option<Ladder>,
 }
 
 impl MemberExport {
     /// The columns of this export.
     pub fn header(&self) -> Vec<String> {
-        header(&self.set, self.pii)
+        match self.layout {
+            Layout::Machine => header(&self.set, self.pii),
+            Layout::People { lang, .. } => people::header(&self.set, self.pii, lang),
+        }
     }
 
     /// The next page as rows; `None` when done (the transaction is then committed).
@@ -108,14 +116,23 @@ impl MemberExport {
         }
         let last = rows.last().expect("not empty");
         self.search.after = Some((members::sort_value(last, self.search.sort), last.id));
+        let standings = match self.layout {
+            Layout::Machine => Default::default(),
+            Layout::People { .. } => {
+                let ids: Vec<_> = rows.iter().map(|m| m.id).collect();
+                name_standings(members::standings(tx, &ids).await?, self.ladder.as_ref())
+            }
+        };
         Ok(Some(
             rows.iter()
                 .map(|m| {
-                    row(
-                        &profile(m, &self.set, &self.keys, self.pii),
-                        &self.set,
-                        self.pii,
-                    )
+                    let p = profile(m, &self.set, &self.keys, self.pii);
+                    match self.layout {
+                        Layout::Machine => row(&p, &self.set, self.pii),
+                        Layout::People { lang, zone } => {
+                            people::row(&p, standings.get(&m.id), &self.set, self.pii, lang, zone)
+                        }
+                    }
                 })
                 .collect(),
         ))
@@ -132,6 +149,7 @@ pub async fn start(
     region: &str,
     req: SearchRequest,
     pii: bool,
+    layout: Layout,
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<MemberExport, AppError> {
@@ -162,15 +180,29 @@ pub async fn start(
         subject,
         "members.exported",
         "",
-        serde_json::json!({ "pii": pii }),
+        serde_json::json!({ "pii": pii, "layout": match layout {
+            Layout::Machine => "machine",
+            Layout::People { .. } => "people",
+        } }),
     )
     .await?;
+    let ladder = match layout {
+        Layout::Machine => None,
+        Layout::People { .. } => rules
+            .tenant(&mut tx)
+            .await?
+            .ladder
+            .as_ref()
+            .map(|l| l.ladder.clone()),
+    };
     Ok(MemberExport {
         tx: Some(tx),
         search,
         set,
         pii,
         keys,
+        layout,
+        ladder,
     })
 }
 

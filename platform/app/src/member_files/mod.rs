@@ -4,11 +4,13 @@
 
 pub mod export;
 pub mod import;
+pub mod people;
 mod read;
 pub mod rows;
 
 pub use export::MemberExport;
 pub use import::{FileFormat, ImportMode, Job, RowProblem};
+pub use people::Layout;
 
 use crate::{AppError, NotFoundAs};
 use chrono::{DateTime, Utc};
