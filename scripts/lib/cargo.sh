@@ -21,7 +21,7 @@ PATRON_BIN="$TARGET_DIR/debug/patron"
 
 # The demo tenant that scripts/run seeds and scripts/test creates through the CLI.
 DEMO_TENANT_SLUG="demo"
-DEMO_TENANT_NAME="Demo Fitness"
+DEMO_TENANT_NAME="活力健身（演示）"
 DEMO_OWNER_NAME="Demo Owner"
 DEMO_OWNER_EMAIL="owner@demo.patron.local"
 DEMO_OWNER_PASSWORD="patron-demo-2026"
@@ -63,6 +63,7 @@ create_demo_tenant() {
         --owner-name "$DEMO_OWNER_NAME" \
         --owner-email "$DEMO_OWNER_EMAIL" \
         --owner-password "$DEMO_OWNER_PASSWORD" \
+        --plan enterprise \
         --if-missing || die "creating the demo tenant failed"
     say "patron operator create --email $DEMO_OPERATOR_EMAIL --if-missing"
     "$PATRON_BIN" operator create \

@@ -448,10 +448,20 @@ try {
   await step('members-exported', page, async () => {
     await page.goto(`${BASE}/members`);
     await page.getByRole('link', { name: '导入甲' }).waitFor();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-csv]')]);
+    await page.locator('[data-testid=member-total]').getByText(/^\d+ members$/).waitFor();
+    // The list shows each member's points; sorted by points (the header, twice: most first).
+    await page.getByRole('row', { name: new RegExp(cardNumber) }).locator('[data-testid=member-points]').getByText('328').waitFor();
+    const pointsHeader = page.getByRole('columnheader', { name: 'Points' });
+    await pointsHeader.click();
+    await pointsHeader.click();
+    await page.locator('tbody tr.ant-table-row').first().locator('[data-testid=member-points]').getByText('328').waitFor();
+    const shown = (await page.locator('[data-testid=member-points]').allInnerTexts()).map((p) => Number(p.replace(/,/g, '')));
+    if (shown.some((p, i) => i > 0 && p > shown[i - 1])) throw new Error(`not sorted by points: ${shown}`);
+    await page.click('[data-testid=export-more]');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('Export CSV (readable headers)').click()]);
     const text = readFileSync(await download.path(), 'utf8');
-    if (!text.includes(member.name) || !text.includes('导入甲') || !text.includes(cardNumber)) {
-      throw new Error(`export lacks the members: ${text.slice(0, 300)}`);
+    if (!text.includes(member.name) || !text.includes('导入甲') || !text.includes(cardNumber) || !/Name,.*Points,Tier,Last visit/.test(text)) {
+      throw new Error(`export lacks the members or readable headers: ${text.slice(0, 300)}`);
     }
   });
   await ctx.close();
@@ -685,6 +695,12 @@ try {
     await ops.getByRole('row', { name: new RegExp(`E2E ${stamp}`) }).getByText(/已归档|Archived/).waitFor();
   });
   await opsCtx.close();
+
+  // What a first visit costs on the wire, the console's login and the member portal.
+  const firstLoad = await import('./firstload.mjs');
+  const probe = await browser.newPage();
+  await firstLoad.firstLoadStep({ browser, step, page: probe, base: BASE, slug: business.slug, artifacts: ARTIFACTS });
+  await probe.close();
 } catch {
   failed = true;
 } finally {

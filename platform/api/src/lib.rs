@@ -23,7 +23,6 @@ pub mod tiers;
 
 pub use edge::state::{ApiConfig, ApiState};
 
-use poem::endpoint::StaticFilesEndpoint;
 use poem::http::{HeaderValue, StatusCode};
 use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::{OpenApiService, OperationId};
@@ -126,12 +125,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
         .at("/readyz", get(readyz).data(state.clone()))
         .at("/metrics", get(render_metrics).data(state.clone()));
     if let Some(dir) = console_dir.filter(|d| d.join("index.html").is_file()) {
-        route = route.nest(
-            "/",
-            StaticFilesEndpoint::new(dir)
-                .index_file("index.html")
-                .fallback_to_index(),
-        );
+        route = route.nest("/", edge::console::ConsoleFiles::new(dir));
     }
     let metrics = state.metrics.clone();
     route

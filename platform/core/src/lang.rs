@@ -49,12 +49,12 @@ impl Lang {
     }
 
     /// A field's label in this language, the other one when this one is empty.
-    pub fn label<'a>(self, l: &'a Labels) -> &'a str {
+    pub fn label(self, l: &Labels) -> &str {
         either(self.pick(&l.zh_cn, &l.en), self.pick(&l.en, &l.zh_cn))
     }
 
     /// A tier's name in this language, the other one when this one is empty.
-    pub fn name<'a>(self, n: &'a Names) -> &'a str {
+    pub fn name(self, n: &Names) -> &str {
         either(self.pick(&n.zh_cn, &n.en), self.pick(&n.en, &n.zh_cn))
     }
 }

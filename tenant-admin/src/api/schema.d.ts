@@ -2179,6 +2179,11 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
         };
+        /**
+         * @description How an export is laid out.
+         * @enum {string}
+         */
+        ExportLayout: "machine" | "people";
         /** ExtendTrial */
         ExtendTrial: {
             /**
@@ -2474,9 +2479,71 @@ export interface components {
          * @description A page of members.
          */
         MemberPage: {
-            items: components["schemas"]["MemberView"][];
+            items: components["schemas"]["MemberRow"][];
             /** @description Pass as `after` for the next page; absent on the last page. */
             next_cursor?: string;
+            /**
+             * Format: int64
+             * @description How many members match the search (at most 10,000; see `total_capped`).
+             */
+            total: number;
+            /** @description More than 10,000 members match: `total` stops there. */
+            total_capped: boolean;
+        };
+        /**
+         * MemberRow
+         * @description A member in a list: the profile and where the member stands.
+         */
+        MemberRow: {
+            /** Format: uuid */
+            id: string;
+            /** @description `active` or `erased`. */
+            status: string;
+            /** @description The card in use. */
+            card_number?: string;
+            name: string;
+            /** @description E.164, or masked (`138****5678`) without `members:read_pii`. */
+            phone?: string;
+            phone_verified: boolean;
+            /** @description Masked (`a***@x.com`) without `members:read_pii`. */
+            email?: string;
+            /** @description Whether phone and e-mail are masked in this response. */
+            pii_masked: boolean;
+            gender?: string;
+            /** Format: naive-date */
+            birthday?: string;
+            /** Format: naive-date */
+            join_date: string;
+            home_store?: string;
+            tags: string[];
+            notes?: string;
+            /** Format: uuid */
+            referrer_id?: string;
+            /** @description Values of the custom fields in force. */
+            custom: unknown;
+            /** @description Values of archived fields, kept readable. */
+            archived: unknown;
+            /** @description How the member registered: counter, portal, import, api. */
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            erased_at?: string;
+            /**
+             * Format: int64
+             * @description The point balance.
+             */
+            points: number;
+            /** @description The tier's code, when the business has a ladder. */
+            tier?: string;
+            tier_name?: components["schemas"]["TierNames"];
+            /**
+             * Format: date-time
+             * @description The latest purchase or check-in.
+             */
+            last_visit_at?: string;
         };
         /**
          * MemberSearch
@@ -2502,6 +2569,11 @@ export interface components {
             birthday_to?: string;
             /** @description Members on this tier (its code in the ladder in force). */
             tier?: string;
+            /**
+             * @description Only these members (a selection), at most 1000.
+             * @default []
+             */
+            ids: string[];
             /** @default created */
             sort: components["schemas"]["SortBy"] & unknown;
             /** @default false */
@@ -3561,7 +3633,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        SortBy: "created" | "join_date" | "birthday" | "name";
+        SortBy: "created" | "join_date" | "birthday" | "name" | "points";
         /** StaffChange */
         StaffChange: {
             name?: string;
@@ -7694,7 +7766,12 @@ export interface operations {
     };
     exportMembersCsv: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `machine` (default) or `people`. */
+                layout?: components["schemas"]["ExportLayout"];
+                /** @description The language of a people export (`zh-CN`, `en`); the business's by default. */
+                lang?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7804,7 +7881,12 @@ export interface operations {
     };
     exportMembersXlsx: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `machine` (default) or `people`. */
+                layout?: components["schemas"]["ExportLayout"];
+                /** @description The language of a people export (`zh-CN`, `en`); the business's by default. */
+                lang?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -1,8 +1,11 @@
-// Member search: every filter the API offers, keyset pages, sorting, export.
+// The member list: every filter the API offers, a table with points, tier and last visit,
+// header sorting, pages with a total, optional custom-field columns, bulk actions on a
+// selection, and exports for people (or in the import's layout).
 import { useMemo, useState } from 'react';
-import { Alert, App, Button, Col, Collapse, Form, Input, Row, Select, Space, Switch, Table, Tag, Typography } from 'antd';
-import { DownloadOutlined, PlusOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { Alert, App, Button, Col, Collapse, Dropdown, Form, Input, Row, Select, Space, Table, Tag, Typography } from 'antd';
+import type { TableProps } from 'antd';
+import { DownOutlined, DownloadOutlined, LeftOutlined, PlusOutlined, RightOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { saveBlob } from '../common/download';
@@ -13,10 +16,12 @@ import type { FieldDto } from '../fields/schema';
 import { exportMembers, membersKeys, searchMembers } from './api';
 import { CustomConditionRow } from './CustomConditionRow';
 import { EVERYONE, toSearch, type MemberSearch, type SearchValues } from './search';
-import type { Member } from './profile';
+import { FIRST_PAGE, loadColumns, nextPage, pageCount, previousPage, saveColumns, sortFromHeader, type MemberRow, type SortBy } from './list';
+import { BulkActions } from './BulkActions';
+import { formatDateTime } from '../common/format';
 import './members.css';
 
-const PAGE = 50;
+const PAGE_SIZES = [20, 50, 100];
 
 /** Member search: every filter the API offers, keyset pages, sorting, export. */
 export function MembersPage() {
@@ -28,28 +33,59 @@ export function MembersPage() {
   const fieldsQuery = useFields();
   const fields = useMemo(() => fieldsQuery.data?.fields ?? [], [fieldsQuery.data]);
   const [search, setSearch] = useState<MemberSearch>(EVERYONE);
+  const [sort, setSort] = useState<{ sort: SortBy; descending: boolean }>({ sort: 'created', descending: true });
+  const [pageSize, setPageSize] = useState(50);
+  const [pages, setPages] = useState(FIRST_PAGE);
+  const [selected, setSelected] = useState<string[]>([]);
+  const [columns, setColumns] = useState<string[]>(() => loadColumns());
   const [exporting, setExporting] = useState<string>();
+  const en = i18n.language === 'en';
 
-  const results = useInfiniteQuery({
-    queryKey: membersKeys.search(search),
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => searchMembers({ ...search, after: pageParam, limit: PAGE }),
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  const query: MemberSearch = { ...search, ...sort, limit: pageSize, after: pages.cursors[pages.index] };
+  const results = useQuery({
+    queryKey: membersKeys.search(query),
+    queryFn: () => searchMembers(query),
+    placeholderData: keepPreviousData,
   });
-  const rows = results.data?.pages.flatMap((p) => p.items) ?? [];
+  const rows = results.data?.items ?? [];
+  const total = results.data?.total ?? 0;
 
-  const label = (f: FieldDto) => (i18n.language === 'en' ? f.label.en || f.label['zh-CN'] : f.label['zh-CN'] || f.label.en);
+  const label = (f: FieldDto) => (en ? f.label.en || f.label['zh-CN'] : f.label['zh-CN'] || f.label.en);
+  const restart = () => {
+    setPages(FIRST_PAGE);
+    setSelected([]);
+  };
 
-  async function exportAs(format: 'csv' | 'xlsx') {
-    setExporting(format);
+  async function exportAs(format: 'csv' | 'xlsx', layout: 'people' | 'machine', only?: string[]) {
+    setExporting(`${format}-${layout}`);
     try {
-      saveBlob(await exportMembers(format, search), `members.${format}`);
+      const body = only ? { ...EVERYONE, ids: only } : search;
+      saveBlob(await exportMembers(format, body, layout, i18n.language), `members.${format}`);
     } catch (err) {
       void message.error(errorText(t, err));
     } finally {
       setExporting(undefined);
     }
   }
+
+  const customCell = (f: FieldDto, v: unknown): string => {
+    if (v === undefined || v === null || v === '') return '';
+    const one = (x: unknown): string => {
+      if (typeof x === 'boolean') return x ? t('members.yes') : t('members.no');
+      const o = f.options?.find((opt) => opt.value === x);
+      if (o) return en ? o.label.en || o.label['zh-CN'] : o.label['zh-CN'] || o.label.en;
+      return String(x);
+    };
+    return Array.isArray(v) ? v.map(one).join(en ? ', ' : '、') : one(v);
+  };
+
+  const sortOrder = (key: string) => (sort.sort === key ? (sort.descending ? 'descend' : 'ascend') : null);
+  const onTableChange: TableProps<MemberRow>['onChange'] = (_p, _f, sorter) => {
+    const s = Array.isArray(sorter) ? sorter[0] : sorter;
+    setSort(sortFromHeader(s?.columnKey as string | undefined, s?.order));
+    restart();
+  };
+  const pageCountNow = pageCount(total, pageSize);
 
   const date = <Input type="date" />;
   return (
@@ -64,12 +100,26 @@ export function MembersPage() {
           )}
           {can('members:export') && (
             <>
-              <Button icon={<DownloadOutlined />} loading={exporting === 'csv'} onClick={() => void exportAs('csv')} data-testid="export-csv">
-                {t('members.exportCsv')}
-              </Button>
-              <Button icon={<DownloadOutlined />} loading={exporting === 'xlsx'} onClick={() => void exportAs('xlsx')}>
+              <Button icon={<DownloadOutlined />} loading={exporting === 'xlsx-people'} onClick={() => void exportAs('xlsx', 'people')} data-testid="export-xlsx">
                 {t('members.exportXlsx')}
               </Button>
+              <Dropdown
+                menu={{
+                  items: [
+                    { key: 'csv-people', label: t('memberList.exportCsvPeople') },
+                    { key: 'csv-machine', label: t('memberList.exportCsvMachine') },
+                    { key: 'xlsx-machine', label: t('memberList.exportXlsxMachine') },
+                  ],
+                  onClick: ({ key }) => {
+                    const [format, layout] = key.split('-') as ['csv' | 'xlsx', 'people' | 'machine'];
+                    void exportAs(format, layout);
+                  },
+                }}
+              >
+                <Button loading={exporting !== undefined && exporting !== 'xlsx-people'} data-testid="export-more">
+                  {t('memberList.moreExports')} <DownOutlined />
+                </Button>
+              </Dropdown>
             </>
           )}
           {can('members:write') && (
@@ -85,7 +135,10 @@ export function MembersPage() {
         name="member-search"
         className="member-search"
         initialValues={{ sort: 'created', descending: true, custom: [] }}
-        onFinish={(v) => setSearch(toSearch(v, fields))}
+        onFinish={(v) => {
+          setSearch(toSearch(v, fields));
+          restart();
+        }}
       >
         <Row gutter={12}>
           <Col xs={24} sm={12} lg={6}>
@@ -136,21 +189,6 @@ export function MembersPage() {
                     <Col xs={12} lg={3}>
                       <Form.Item name="birthday_to" label={t('members.birthdayTo')}>{date}</Form.Item>
                     </Col>
-                    <Col xs={12} lg={4}>
-                      <Form.Item name="sort" label={t('members.sortBy')}>
-                        <Select
-                          options={(['created', 'join_date', 'birthday', 'name'] as const).map((s) => ({
-                            value: s,
-                            label: t(`members.sort.${s}`),
-                          }))}
-                        />
-                      </Form.Item>
-                    </Col>
-                    <Col xs={12} lg={2}>
-                      <Form.Item name="descending" label={t('members.descending')} valuePropName="checked">
-                        <Switch />
-                      </Form.Item>
-                    </Col>
                   </Row>
                   {fields.length > 0 && (
                     <Form.List name="custom">
@@ -179,6 +217,7 @@ export function MembersPage() {
             onClick={() => {
               form.resetFields();
               setSearch(EVERYONE);
+              restart();
             }}
           >
             {t('members.reset')}
@@ -186,28 +225,96 @@ export function MembersPage() {
         </Space>
       </Form>
       {results.isError && <Alert type="error" showIcon message={errorText(t, results.error)} style={{ marginBottom: 16 }} />}
-      <Table<Member>
+      <div className="member-list-bar">
+        <Typography.Text data-testid="member-total">
+          {results.data?.total_capped ? t('memberList.totalMore', { count: total }) : t('memberList.total', { count: total })}
+        </Typography.Text>
+        <Space wrap>
+          {selected.length > 0 && (
+            <BulkActions
+              ids={selected}
+              rows={rows}
+              onExport={() => void exportAs('xlsx', 'people', selected)}
+              onDone={() => setSelected([])}
+            />
+          )}
+          {fields.length > 0 && (
+            <Select
+              mode="multiple"
+              allowClear
+              maxTagCount={2}
+              style={{ minWidth: 200 }}
+              placeholder={t('memberList.columns')}
+              value={columns}
+              onChange={(v: string[]) => {
+                setColumns(v);
+                saveColumns(v);
+              }}
+              options={fields.map((f) => ({ value: f.key, label: label(f) }))}
+              data-testid="member-columns"
+            />
+          )}
+        </Space>
+      </div>
+      <Table<MemberRow>
         rowKey="id"
         size="small"
-        loading={results.isPending}
+        loading={results.isPending || results.isFetching}
         dataSource={rows}
         pagination={false}
         scroll={{ x: 'max-content' }}
+        onChange={onTableChange}
+        rowSelection={
+          can('members:write')
+            ? { selectedRowKeys: selected, onChange: (keys) => setSelected(keys as string[]), preserveSelectedRowKeys: true }
+            : undefined
+        }
         columns={[
           {
             title: t('members.f.name'),
+            key: 'name',
             dataIndex: 'name',
+            sorter: true,
+            sortOrder: sortOrder('name'),
+            fixed: 'left',
             render: (n: string, m) => <Link to={`/members/${m.id}`}>{n || t('members.erasedName')}</Link>,
           },
+          { title: t('members.f.phone'), dataIndex: 'phone', render: (p?: string) => <span className="mono">{p}</span> },
+          {
+            title: t('memberList.tier'),
+            key: 'tier',
+            render: (_: unknown, m) =>
+              m.tier_name ? <Tag color="gold">{en ? m.tier_name.en || m.tier_name['zh-CN'] : m.tier_name['zh-CN'] || m.tier_name.en}</Tag> : null,
+          },
+          {
+            title: t('memberList.points'),
+            key: 'points',
+            dataIndex: 'points',
+            sorter: true,
+            sortOrder: sortOrder('points'),
+            align: 'right',
+            render: (p: number) => <span data-testid="member-points">{p.toLocaleString(i18n.language)}</span>,
+          },
+          {
+            title: t('memberList.lastVisit'),
+            key: 'last_visit_at',
+            dataIndex: 'last_visit_at',
+            render: (at?: string) => (at ? formatDateTime(at, i18n.language) : <Typography.Text type="secondary">{t('memberList.never')}</Typography.Text>),
+          },
+          { title: t('members.f.join_date'), key: 'join_date', dataIndex: 'join_date', sorter: true, sortOrder: sortOrder('join_date') },
           { title: t('members.f.card_number'), dataIndex: 'card_number', render: (c?: string) => <span className="mono">{c}</span> },
-          { title: t('members.f.phone'), dataIndex: 'phone' },
-          { title: t('members.f.email'), dataIndex: 'email' },
-          { title: t('members.f.join_date'), dataIndex: 'join_date' },
           {
             title: t('members.f.tags'),
             dataIndex: 'tags',
             render: (tags: string[]) => tags.map((tag) => <Tag key={tag}>{tag}</Tag>),
           },
+          ...fields
+            .filter((f) => columns.includes(f.key))
+            .map((f) => ({
+              title: label(f),
+              key: `custom.${f.key}`,
+              render: (_: unknown, m: MemberRow) => customCell(f, (m.custom as Record<string, unknown> | undefined)?.[f.key]),
+            })),
           {
             title: t('common.status'),
             dataIndex: 'status',
@@ -215,14 +322,26 @@ export function MembersPage() {
           },
         ]}
       />
-      <div style={{ textAlign: 'center', marginTop: 16 }}>
-        {results.hasNextPage ? (
-          <Button onClick={() => void results.fetchNextPage()} loading={results.isFetchingNextPage}>
-            {t('members.loadMore')}
-          </Button>
-        ) : (
-          results.isSuccess && rows.length > 0 && <Typography.Text type="secondary">{t('members.allShown', { count: rows.length })}</Typography.Text>
-        )}
+      <div className="member-pager">
+        <Button icon={<LeftOutlined />} disabled={pages.index === 0} onClick={() => setPages(previousPage(pages))} data-testid="member-prev">
+          {t('memberList.previous')}
+        </Button>
+        <Typography.Text>{t('memberList.page', { page: pages.index + 1, pages: pageCountNow })}</Typography.Text>
+        <Button
+          disabled={!results.data?.next_cursor}
+          onClick={() => setPages(nextPage(pages, results.data?.next_cursor ?? undefined))}
+          data-testid="member-next"
+        >
+          {t('memberList.next')} <RightOutlined />
+        </Button>
+        <Select
+          value={pageSize}
+          onChange={(v: number) => {
+            setPageSize(v);
+            restart();
+          }}
+          options={PAGE_SIZES.map((n) => ({ value: n, label: t('memberList.perPage', { count: n }) }))}
+        />
       </div>
     </>
   );

@@ -19,10 +19,22 @@ export const membersKeys = {
 
 export const searchMembers = (search: Schemas['MemberSearch']) => call(api.POST('/members/search', { body: search }));
 
-/** The members a search finds, as a CSV or Excel file. */
-export const exportMembers = (format: 'csv' | 'xlsx', search: Schemas['MemberSearch']) =>
+/**
+ * The members a search finds, as a CSV or Excel file: for people (headers and option labels in
+ * `lang`, times in the business's zone, points and tier) or in the import's own layout.
+ */
+export const exportMembers = (
+  format: 'csv' | 'xlsx',
+  search: Schemas['MemberSearch'],
+  layout: Schemas['ExportLayout'] = 'people',
+  lang?: string,
+) =>
   callBlob(
-    api.POST(format === 'csv' ? '/members/export.csv' : '/members/export.xlsx', { body: search, parseAs: 'blob' }),
+    api.POST(format === 'csv' ? '/members/export.csv' : '/members/export.xlsx', {
+      params: { query: { layout, lang } },
+      body: search,
+      parseAs: 'blob',
+    }),
   );
 
 export const registerMember = (body: Schemas['NewMember']) => call(api.POST('/members', { body }));

@@ -20,6 +20,7 @@ describe('member search', () => {
       name: '王',
       tags: ['vip'],
       custom: [],
+      ids: [],
     });
   });
 

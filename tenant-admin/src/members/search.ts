@@ -43,11 +43,11 @@ export function conditionKind(f: FieldDto | undefined): 'number' | 'date' | 'boo
 }
 
 /** The search before any condition is given: everyone, newest first. */
-export const EVERYONE: MemberSearch = { sort: 'created', descending: true, tags: [], custom: [] };
+export const EVERYONE: MemberSearch = { sort: 'created', descending: true, tags: [], custom: [], ids: [] };
 
 /** The API search for the form's values; empty conditions are left out. */
 export function toSearch(v: SearchValues, fields: readonly FieldDto[]): MemberSearch {
-  const s: MemberSearch = { sort: v.sort ?? 'created', descending: v.descending ?? false, tags: [], custom: [] };
+  const s: MemberSearch = { sort: v.sort ?? 'created', descending: v.descending ?? false, tags: [], custom: [], ids: [] };
   for (const k of ['card_number', 'phone', 'email', 'name', 'joined_from', 'joined_to', 'birthday_from', 'birthday_to'] as const) {
     const t = text(v[k]);
     if (t) s[k] = t;

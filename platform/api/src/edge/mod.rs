@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account_views;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod exports;
 pub mod gate;
