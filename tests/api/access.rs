@@ -313,3 +313,95 @@ async fn a_key_revoked_on_one_server_stops_working_on_another() {
         "server B still accepts a revoked key"
     );
 }
+
+#[tokio::test]
+async fn actors_in_the_audit_log_and_the_ledger_read_as_names() {
+    let app = spawn_app().await;
+    let t = app.signup("actors").await;
+    let owner = t.owner();
+    let email = format!("desk@{}.example.com", t.slug);
+    app.create_staff(
+        &owner,
+        &json!({ "email": email, "name": "前台小李", "password": PASSWORD, "roles": ["front_desk"] }),
+    )
+    .await
+    .created();
+    let desk = app.login(&t.slug, &email, PASSWORD).await.ok().auth();
+    let till = app
+        .create_api_key(
+            &owner,
+            &json!({ "name": "前台收银机", "role": "front_desk" }),
+        )
+        .await
+        .created();
+    let till = Auth::Key(till.key);
+
+    app.publish_rule(
+        &owner,
+        "purchase",
+        &json!({ "template": { "kind": "purchase", "base": { "points": 1, "per_amount": 100 } } }),
+    )
+    .await
+    .ok();
+    let m = app
+        .member(&desk, NewMember::named("王芳").phone("13900001111"))
+        .await;
+    app.purchase(&till, &m.id, "till-actors-1", 5000).await;
+    app.adjust_points(
+        &owner,
+        &m.id,
+        &json!({ "idempotency_key": "actors", "points": 10, "reason": "补录" }),
+    )
+    .await
+    .created();
+
+    // The ledger records who; the names come from the staff and the keys.
+    let entries = app.points_entries(&owner, &m.id, None).await.ok().items;
+    let subjects: Vec<&str> = entries.iter().map(|e| e.actor.as_str()).collect();
+    let named = app.resolve_actors(&desk, &subjects).await.ok();
+    let name_of = |subject: &str| {
+        named
+            .iter()
+            .find(|a| a.subject == subject)
+            .and_then(|a| a.name.clone())
+    };
+    let by_source = |kind: &str| {
+        let e = entries
+            .iter()
+            .find(|e| e.source == kind)
+            .unwrap_or_else(|| panic!("{kind} in {entries:?}"));
+        name_of(&e.actor)
+    };
+    assert_eq!(by_source("purchase").as_deref(), Some("前台收银机"), "{named:?}");
+    assert_eq!(by_source("adjustment").as_deref(), Some("Owner"), "{named:?}");
+
+    // The audit log's actors: the owner who made the key, by name.
+    let log = app.audit_log(&owner).await.ok();
+    let made_key = log
+        .iter()
+        .find(|e| e.action.contains("api_key"))
+        .expect("key audited");
+    let named = app
+        .resolve_actors(&owner, &[&made_key.actor, "system:tiers", "member:self"])
+        .await
+        .ok();
+    let owner_name = named.iter().find(|a| a.subject == made_key.actor).unwrap();
+    assert_eq!(owner_name.kind, "staff");
+    assert!(owner_name
+        .name
+        .as_deref()
+        .is_some_and(|n| !n.is_empty() && !n.starts_with("staff:")));
+    let job = named.iter().find(|a| a.subject == "system:tiers").unwrap();
+    assert_eq!(
+        (job.kind.as_str(), job.code.as_deref()),
+        ("system", Some("tiers"))
+    );
+
+    // Another business's ids resolve to nothing here.
+    let other = app.signup("actors-b").await;
+    let theirs = app
+        .resolve_actors(&other.owner(), &[&made_key.actor])
+        .await
+        .ok();
+    assert_eq!(theirs[0].name, None);
+}

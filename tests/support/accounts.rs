@@ -86,6 +86,15 @@ pub struct CreatedApiKey {
     pub info: ApiKey,
 }
 
+/// Who did something, as people read it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ActorName {
+    pub subject: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub code: Option<String>,
+}
+
 /// An entry of the tenant's (or the platform's) audit log.
 #[derive(Clone, Debug, Deserialize)]
 pub struct AuditEntry {
@@ -324,6 +333,15 @@ impl TestApp {
             owner_token: signed_up.session.token,
             owner_id: signed_up.session.staff.id,
         }
+    }
+
+    /// `POST /actors/resolve`: names for actor texts.
+    pub async fn resolve_actors(&self, auth: &Auth, subjects: &[&str]) -> Reply<Vec<ActorName>> {
+        self.v1(Method::POST, "/actors/resolve")
+            .auth(auth)
+            .json(&json!({ "subjects": subjects }))
+            .send()
+            .await
     }
 
     /// Creates a staff member with `roles` and logs them in; returns (id, token).

@@ -151,6 +151,8 @@ pub struct LedgerEntry {
     pub balance: i64,
     pub source: String,
     pub reason: String,
+    #[serde(default)]
+    pub actor: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

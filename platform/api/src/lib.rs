@@ -1,6 +1,7 @@
 //! Patron's HTTP API: poem-openapi endpoints, one module per capability, with
 //! authentication, Casbin authorisation and JSON errors in one place each.
 
+pub mod actors;
 pub mod api_keys;
 pub mod billing;
 pub mod dashboard;
@@ -55,6 +56,7 @@ pub type Apis = (
     roles::RolesApi,
     api_keys::ApiKeysApi,
     settings::SettingsApi,
+    actors::ActorsApi,
     MemberApis,
     PointApis,
     dashboard::DashboardApi,
@@ -79,6 +81,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             roles::RolesApi { state: state.clone() },
             api_keys::ApiKeysApi { state: state.clone() },
             settings::SettingsApi { state: state.clone() },
+            actors::ActorsApi { state: state.clone() },
             (
                 fields::FieldsApi { state: state.clone() },
                 members::MembersApi { state: state.clone() },

@@ -7,6 +7,7 @@
 //! to adapters.
 
 pub mod access;
+pub mod actors;
 pub mod api_keys;
 pub mod billing;
 pub mod dashboard;
