@@ -4,7 +4,7 @@ import type { IChangeEvent } from '@rjsf/core';
 import type RjsfForm from '@rjsf/core';
 import validator from '@rjsf/validator-ajv8';
 import { useTranslation } from 'react-i18next';
-import { localize, type ErrorTree, type Lang } from './schema';
+import { DEFAULT_FORM_STATE, localize, type ErrorTree, type Lang } from './schema';
 import './fields.css';
 
 export type CustomFormHandle = RjsfForm;
@@ -49,6 +49,7 @@ export const CustomForm = forwardRef<
         uiSchema={ui}
         formData={value}
         validator={validator}
+        experimental_defaultFormStateBehavior={DEFAULT_FORM_STATE}
         idPrefix={idPrefix}
         onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
         extraErrors={errors as never}
