@@ -32,6 +32,23 @@ fn too_long(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) 
     }
 }
 
+/// Whether `url` may stand in an `<img src>` on the portal: a web address, a path on this
+/// site, or an image inlined as a data address (no scripts run in an image).
+fn logo_address(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let allowed = lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || (url.starts_with('/') && !url.starts_with("//"))
+        || ["png", "jpeg", "gif", "webp", "svg+xml"].iter().any(|t| {
+            lower.starts_with(&format!("data:image/{t};"))
+                || lower.starts_with(&format!("data:image/{t},"))
+        });
+    allowed
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+}
+
 /// Checks and trims a change; every bad field at once.
 pub fn parse(change: SiteChange) -> Result<SiteChange, AppError> {
     let c = SiteChange {
@@ -45,14 +62,10 @@ pub fn parse(change: SiteChange) -> Result<SiteChange, AppError> {
     too_long("address", &c.address, MAX_ADDRESS, &mut errors);
     too_long("opening_hours", &c.opening_hours, MAX_HOURS, &mut errors);
     too_long("privacy_text", &c.privacy_text, MAX_PRIVACY, &mut errors);
-    let url = c.logo_url.to_ascii_lowercase();
-    let web = url.starts_with("https://") || url.starts_with("http://");
-    if !c.logo_url.is_empty()
-        && (!(web || c.logo_url.starts_with('/')) || c.logo_url.chars().any(char::is_whitespace))
-    {
+    if !c.logo_url.is_empty() && !logo_address(&c.logo_url) {
         errors.push(FieldError::new(
             "logo_url",
-            "must be a web address (https://...) or a path on this site (/...)",
+            "must be a web address (https://...), a path on this site (/...) or a small image as data:image/...",
         ));
     }
     if errors.is_empty() {
@@ -170,11 +183,33 @@ mod tests {
         .unwrap();
         assert_eq!(ok.logo_url, "https://cdn.example.com/logo.png");
         assert_eq!(ok.address, "上海市");
-        assert!(parse(SiteChange {
-            logo_url: "/static/logo.png".into(),
-            ..Default::default()
-        })
-        .is_ok());
+        for ok in [
+            "/static/logo.png",
+            "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+        ] {
+            assert!(
+                parse(SiteChange {
+                    logo_url: ok.into(),
+                    ..Default::default()
+                })
+                .is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "data:text/html;base64,PGgxPg==",
+            "//evil.example.com/x.png",
+            "https://a b",
+        ] {
+            assert!(
+                parse(SiteChange {
+                    logo_url: bad.into(),
+                    ..Default::default()
+                })
+                .is_err(),
+                "{bad}"
+            );
+        }
         let e = parse(SiteChange {
             logo_url: "javascript:alert(1)".into(),
             address: "x".repeat(501),
