@@ -50,6 +50,8 @@ export const CustomForm = forwardRef<
         formData={value}
         validator={validator}
         experimental_defaultFormStateBehavior={DEFAULT_FORM_STATE}
+        // The problems show under their fields; without a handler the form logs them as errors.
+        onError={() => {}}
         idPrefix={idPrefix}
         onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
         extraErrors={errors as never}
