@@ -33,7 +33,7 @@ export const CustomForm = forwardRef<
     lang?: Lang;
   }
 >(function CustomForm({ jsonSchema, uiSchema, only, value, onChange, errors, disabled, idPrefix = 'custom', lang: forced }, ref) {
-  const { i18n } = useTranslation();
+  const { t, i18n } = useTranslation();
   const lang: Lang = forced ?? (i18n.language === 'en' ? 'en' : 'zh-CN');
   const form = useMemo(() => localize(jsonSchema, uiSchema, lang, only), [jsonSchema, uiSchema, lang, only]);
   const ui = useMemo(
@@ -52,6 +52,8 @@ export const CustomForm = forwardRef<
         experimental_defaultFormStateBehavior={DEFAULT_FORM_STATE}
         // The problems show under their fields; without a handler the form logs them as errors.
         onError={() => {}}
+        // A missing required value reads as the rest of the console's forms do.
+        transformErrors={(list) => list.map((e) => (e.name === 'required' ? { ...e, message: t('validation.required') } : e))}
         idPrefix={idPrefix}
         onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
         extraErrors={errors as never}

@@ -262,7 +262,7 @@ export function RegisterPage() {
             {t('portal.consent.terms')}
           </Button>
           {consentMissing && (
-            <div className="ant-form-item-explain-error" role="alert" data-testid="portal-consent-error">{t('portal.consent.required')}</div>
+            <Typography.Text type="danger" role="alert" style={{ display: 'block' }} data-testid="portal-consent-error">{t('portal.consent.required')}</Typography.Text>
           )}
           <Drawer
             open={termsOpen}
