@@ -550,6 +550,7 @@ try {
     watch,
     expect: (re) => expected.push(re),
     noHorizontalOverflow,
+    artifacts: ARTIFACTS,
   });
 
   const opsCtx = await browser.newContext({

@@ -40,7 +40,7 @@ const LOGO =
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#1677ff"/><text x="32" y="44" font-size="32" text-anchor="middle" fill="#fff" font-family="sans-serif">铁</text></svg>',
   ).toString('base64');
 
-export async function portalSteps({ browser, step, base, watch, expect, noHorizontalOverflow }) {
+export async function portalSteps({ browser, step, base, watch, expect, noHorizontalOverflow, artifacts }) {
   const stamp = Date.now().toString(36);
   const biz = { name: `铁人健身 ${stamp}`, slug: `e2e-portal-${stamp}` };
   const signup = await apiCall(base, 'POST', '/signup', {
@@ -101,6 +101,33 @@ export async function portalSteps({ browser, step, base, watch, expect, noHorizo
     const s = await apiCall(base, 'GET', '/portal-settings', { token });
     if (s.privacy_version !== 1 || s.privacy_text !== TERMS) throw new Error(`settings not saved: ${JSON.stringify(s)}`);
     await noHorizontalOverflow(page);
+  });
+
+  await step('portal-site-printed', page, async () => {
+    // The print dialog is the browser's; here the page is printed to PDF with the same
+    // print stylesheet: the poster on one A4 page, the table tent on one A4 landscape page.
+    await page.evaluate(() => {
+      window.__printed = 0;
+      window.print = () => {
+        window.__printed += 1;
+      };
+    });
+    const printed = async (sheet, n, [w, h]) => {
+      await page.click(`[data-testid=portal-site-print-${sheet}]`);
+      await page.locator(`[data-testid=portal-print-${sheet}]`).waitFor({ state: 'attached' });
+      await page.waitForFunction((want) => window.__printed === want, n);
+      const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true, path: `${artifacts}/portal-${sheet}.pdf` });
+      const text = pdf.toString('latin1');
+      const pages = (text.match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+      const box = /\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/.exec(text);
+      const fits = box !== null && Math.abs(Number(box[1]) - w) < 1 && Math.abs(Number(box[2]) - h) < 1;
+      if (pages !== 1 || !fits) throw new Error(`the ${sheet} prints on ${pages} page(s) of ${box?.slice(1)}`);
+      await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
+      await page.locator(`[data-testid=portal-print-${sheet}]`).waitFor({ state: 'detached' });
+    };
+    // A4 in points.
+    await printed('poster', 1, [595, 842]);
+    await printed('tent', 2, [842, 595]);
   });
 
   await step('portal-site-staff-field-in-console', page, async () => {
