@@ -20,6 +20,7 @@ import { ImportPage } from './members/ImportPage';
 import { FieldsPage } from './fields/FieldsPage';
 import { RulesPage } from './rules/RulesPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
+import { PortalSitePage } from './portal-site/PortalSitePage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
 const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
@@ -83,6 +84,7 @@ export function AppRoutes() {
           }
         />
         <Route path="points-settings" element={<PointSettingsPage />} />
+        <Route path="portal-site" element={<PortalSitePage />} />
         <Route
           path="tiers"
           element={

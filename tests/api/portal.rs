@@ -218,3 +218,287 @@ async fn member_and_staff_tokens_never_cross_and_a_member_of_one_business_cannot
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn staff_only_fields_are_neither_shown_nor_filled_in_the_portal_and_a_required_select_has_no_default(
+) {
+    let app = spawn_app().await;
+    let t = app.signup("vis").await;
+    let slug = &t.slug;
+    // A field members edit must be visible to them.
+    let r = app
+        .publish_fields(&t.owner(), &json!({ "fields": [
+            { "key": "locker", "type": "text", "label": { "en": "Locker" }, "member_visible": false, "member_editable": true }
+        ] }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.fields().iter().any(|f| f == "fields.0.member_visible"),
+        "{r:?}"
+    );
+    let r = app
+        .publish_fields(&t.owner(), &json!({ "fields": [
+            { "key": "expires", "type": "date", "label": { "zh-CN": "会籍到期" }, "required": true, "member_visible": false },
+            { "key": "goal", "type": "single_select", "label": { "zh-CN": "目标" }, "required": true,
+              "options": [{ "value": "fit", "label": { "zh-CN": "塑形" } }, { "value": "lose", "label": { "zh-CN": "减脂" } }] },
+            { "key": "shoe", "type": "integer", "label": { "zh-CN": "鞋码" }, "member_editable": true }
+        ] }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+
+    // The form knows nothing of the staff-only field.
+    let form = app.portal_form(slug).await.body();
+    assert!(form.json_schema["properties"].get("expires").is_none());
+    assert!(form.ui_schema.get("expires").is_none());
+    assert_eq!(form.json_schema["required"], json!(["goal"]));
+    assert_eq!(form.member_editable, ["shoe"]);
+
+    app.send_portal_code(slug, "13944445555", "register").await;
+    let code = app.last_code(&t, "13944445555").await;
+    let reg = |custom: serde_json::Value| json!({ "profile": { "name": "会员", "phone": "13944445555", "custom": custom }, "code": code, "password": PASSWORD });
+    // A required select left empty is refused; so is a member setting their own expiry.
+    let r = app
+        .register_member(slug, &reg(json!({ "expires": "2099-12-31" })))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = r.fields();
+    assert!(fields.iter().any(|f| f == "custom.goal"), "{fields:?}");
+    assert!(fields.iter().any(|f| f == "custom.expires"), "{fields:?}");
+    assert!(
+        !fields.iter().any(|f| f == "code"),
+        "refused before the code is spent"
+    );
+    // The required staff-only field is not required of members.
+    let session = app
+        .register_member(slug, &reg(json!({ "goal": "lose" })))
+        .await
+        .created();
+    assert_eq!(session.member.custom, json!({ "goal": "lose" }));
+
+    // Staff still must fill it at the counter, and set it here.
+    let r = app
+        .create_member(
+            &t.owner(),
+            &json!({ "name": "Counter", "custom": { "goal": "fit" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["custom.expires"]);
+    let id = &session.member.id;
+    let r = app
+        .update_member(
+            &t.owner(),
+            id,
+            &json!({ "custom": { "expires": "2027-06-30" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body().custom["expires"], "2027-06-30");
+    // The member does not see it, nor can change it.
+    let me = app.portal_me(slug, &session.auth()).await.body();
+    assert!(me.custom.get("expires").is_none(), "{:?}", me.custom);
+    assert_eq!(me.custom["goal"], "lose");
+    let r = app
+        .update_portal_me(
+            slug,
+            &session.auth(),
+            &json!({ "custom": { "expires": "2099-12-31" } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["custom.expires"]);
+    let staff_view = app.get_member(&t.owner(), id).await.body();
+    assert_eq!(staff_view.custom["expires"], "2027-06-30");
+}
+
+#[tokio::test]
+async fn the_portal_page_shows_the_business_and_registration_must_agree_to_the_current_privacy_terms(
+) {
+    let app = spawn_app().await;
+    let t = app.signup("consent").await;
+    let slug = &t.slug;
+    let s = app.portal_settings(&t.owner()).await.body();
+    assert_eq!((s.privacy_text.as_str(), s.privacy_version), ("", 0));
+    let form = app.portal_form(slug).await.body();
+    assert!(form.privacy.is_none());
+    // Check-ins follow the plan (the default plan has no events).
+    assert!(!form.check_ins);
+
+    // Reading needs settings:read, writing settings:manage.
+    let (_, desk) = app.staff_with_roles(&t, &["front_desk"]).await;
+    assert_eq!(app.portal_settings(&desk).await.status, StatusCode::OK);
+    let page = |terms: &str| json!({ "logo_url": "https://cdn.example.com/gym.png", "address": "上海市静安区南京西路 1 号", "opening_hours": "周一至周日 06:00–22:00", "privacy_text": terms });
+    assert_eq!(
+        app.set_portal_settings(&desk, &page("条款")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .set_portal_settings(&t.owner(), &json!({ "logo_url": "javascript:alert(1)", "address": "", "opening_hours": "", "privacy_text": "" }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["logo_url"]);
+
+    // Terms get version 1; saving the same text keeps it; a change makes version 2.
+    let s = app
+        .set_portal_settings(&t.owner(), &page("我们收集您的手机号用于会员服务。"))
+        .await
+        .ok();
+    assert_eq!(s.privacy_version, 1);
+    let s = app
+        .set_portal_settings(&t.owner(), &page("我们收集您的手机号用于会员服务。"))
+        .await
+        .ok();
+    assert_eq!(s.privacy_version, 1);
+    let form = app.portal_form(slug).await.body();
+    assert_eq!(form.logo_url, "https://cdn.example.com/gym.png");
+    assert_eq!(form.address, "上海市静安区南京西路 1 号");
+    assert_eq!(form.opening_hours, "周一至周日 06:00–22:00");
+    let terms = form.privacy.expect("terms");
+    assert_eq!(terms.version, 1);
+    assert_eq!(terms.text, "我们收集您的手机号用于会员服务。");
+
+    app.send_portal_code(slug, "13955556666", "register").await;
+    let code = app.last_code(&t, "13955556666").await;
+    let reg = |consent: Option<i32>| json!({ "profile": { "name": "会员", "phone": "13955556666" }, "code": code, "password": PASSWORD, "consent_version": consent });
+    let r = app.register_member(slug, &reg(None)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = r.problem();
+    assert_eq!(p.code, "consent_required");
+    assert_eq!(p.fields[0].field, "consent_version");
+    let s = app
+        .set_portal_settings(&t.owner(), &page("第二版条款"))
+        .await
+        .ok();
+    assert_eq!(s.privacy_version, 2);
+    // Agreeing to terms no longer in force is not agreeing.
+    let r = app.register_member(slug, &reg(Some(1))).await;
+    assert_eq!(r.problem().code, "consent_required");
+    let m = app.register_member(slug, &reg(Some(2))).await.created();
+
+    // The consent is stored with its version, on the member's record.
+    let log = app.member_audit(&t.owner(), &m.member.id).await.body();
+    let consent = log
+        .iter()
+        .find(|e| e.action == "member.consent")
+        .expect("a consent entry");
+    assert_eq!(consent.field.as_deref(), Some("consent_version"));
+    assert_eq!(consent.after, Some(json!(2)));
+    assert_eq!(consent.channel, "portal");
+
+    // On a plan with events, the portal offers check-ins.
+    let pro = app.signup_on("consent-pro", "pro").await;
+    assert!(app.portal_form(&pro.slug).await.body().check_ins);
+}
+
+#[tokio::test]
+async fn members_log_in_with_a_code_sent_to_their_phone_and_may_register_without_a_password() {
+    let app = spawn_app().await;
+    let t = app.signup("smslogin").await;
+    let slug = &t.slug;
+    app.send_portal_code(slug, "13966667777", "register").await;
+    let code = app.last_code(&t, "13966667777").await;
+    let m = app
+        .register_member(
+            slug,
+            &json!({ "profile": { "name": "无密码", "phone": "13966667777" }, "code": code }),
+        )
+        .await
+        .created();
+    assert!(m.token.starts_with("pmt_"));
+    // No password: password logins are refused like any wrong one.
+    let r = app.portal_login(slug, "13966667777", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Either a password or a code, not both, not neither.
+    let r = app
+        .portal_login_with(
+            slug,
+            &json!({ "login": "13966667777", "password": PASSWORD, "code": "123456" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .portal_login_with(slug, &json!({ "login": "13966667777" }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Unknown phones get the same answer and no text.
+    assert_eq!(
+        app.send_portal_code(slug, "13900001111", "login")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    assert!(app
+        .sms_outbox(&t.owner(), Some("13900001111"))
+        .await
+        .body()
+        .is_empty());
+
+    assert_eq!(
+        app.send_portal_code(slug, "139 6666 7777", "login")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let sms = app.sms_outbox(&t.owner(), Some("13966667777")).await.body();
+    assert_eq!(sms[0].purpose, "login");
+    let code = app.last_code(&t, "13966667777").await;
+    let by_code = |login: &str, code: &str| json!({ "login": login, "code": code });
+    let r = app
+        .portal_login_with(slug, &by_code("13966667777", "000000"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["code"]);
+    let r = app
+        .portal_login_with(slug, &by_code("nobody@x.com", &code))
+        .await;
+    assert_eq!(r.fields(), ["login"]);
+    let s = app
+        .portal_login_with(slug, &by_code("+86 139-6666-7777", &code))
+        .await
+        .ok();
+    assert_eq!(s.member.id, m.member.id);
+    assert_eq!(app.portal_me(slug, &s.auth()).await.status, StatusCode::OK);
+    // Single use.
+    let r = app
+        .portal_login_with(slug, &by_code("13966667777", &code))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A code sent for another purpose does not log in.
+    app.clock.advance(chrono::Duration::minutes(1));
+    app.send_portal_code(slug, "13966667777", "reset_password")
+        .await;
+    let reset = app.last_code(&t, "13966667777").await;
+    let r = app
+        .portal_login_with(slug, &by_code("13966667777", &reset))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The same limits as other codes: five wrong guesses wear a code out.
+    app.send_portal_code(slug, "13966667777", "login").await;
+    let code = app.last_code(&t, "13966667777").await;
+    for _ in 0..5 {
+        let r = app
+            .portal_login_with(slug, &by_code("13966667777", "999999"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = app
+        .portal_login_with(slug, &by_code("13966667777", &code))
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // And a phone gets five codes an hour (four were sent).
+    assert_eq!(
+        app.send_portal_code(slug, "13966667777", "login")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        app.send_portal_code(slug, "13966667777", "login")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -30,6 +30,28 @@ pub struct PortalForm {
     pub json_schema: Value,
     pub ui_schema: Value,
     pub member_editable: Vec<String>,
+    pub logo_url: String,
+    pub address: String,
+    pub opening_hours: String,
+    pub check_ins: bool,
+    pub privacy: Option<PrivacyTerms>,
+}
+
+/// The privacy terms the portal shows at registration.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PrivacyTerms {
+    pub text: String,
+    pub version: i32,
+}
+
+/// The portal's page settings.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PortalSettings {
+    pub logo_url: String,
+    pub address: String,
+    pub opening_hours: String,
+    pub privacy_text: String,
+    pub privacy_version: i32,
 }
 
 /// A text message as the outbox keeps it.
@@ -82,6 +104,39 @@ impl Api {
     ) -> Reply<MemberSession> {
         self.v1(Method::POST, &format!("/portal/{slug}/login"))
             .json(&json!({ "login": login, "password": password }))
+            .send()
+            .await
+    }
+
+    /// `POST /portal/{tenant}/login` with a body of the caller's (a code, both, neither).
+    pub async fn portal_login_with(
+        &self,
+        slug: &str,
+        input: &impl Serialize,
+    ) -> Reply<MemberSession> {
+        self.v1(Method::POST, &format!("/portal/{slug}/login"))
+            .json(input)
+            .send()
+            .await
+    }
+
+    /// `GET /portal-settings`.
+    pub async fn portal_settings(&self, auth: &Auth) -> Reply<PortalSettings> {
+        self.v1(Method::GET, "/portal-settings")
+            .auth(auth)
+            .send()
+            .await
+    }
+
+    /// `PUT /portal-settings`.
+    pub async fn set_portal_settings(
+        &self,
+        auth: &Auth,
+        input: &impl Serialize,
+    ) -> Reply<PortalSettings> {
+        self.v1(Method::PUT, "/portal-settings")
+            .auth(auth)
+            .json(input)
             .send()
             .await
     }

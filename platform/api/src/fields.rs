@@ -113,13 +113,21 @@ pub struct FieldDto {
     pub pattern: Option<String>,
     #[oai(default, validator(max_items = 500))]
     pub options: Vec<OptionDto>,
-    /// Whether members may edit this field in the portal.
+    /// Whether members see this field in the portal and fill it when they register
+    /// (true when left out). Neither this nor `member_editable`: a staff-only field.
+    #[oai(default = "visible_by_default")]
+    pub member_visible: bool,
+    /// Whether members may edit this field in the portal (needs `member_visible`).
     #[oai(default)]
     pub member_editable: bool,
     pub help: Option<LabelsDto>,
     /// Read-only: set on fields removed in a later version (values kept, not writable).
     #[oai(default, read_only)]
     pub archived: bool,
+}
+
+fn visible_by_default() -> bool {
+    true
 }
 
 fn labels_in(l: LabelsDto) -> core_fields::Labels {
@@ -156,6 +164,7 @@ impl From<FieldDto> for core_fields::FieldDef {
                     label: labels_in(o.label),
                 })
                 .collect(),
+            member_visible: f.member_visible,
             member_editable: f.member_editable,
             help: f.help.map(labels_in),
             archived: false,
@@ -183,6 +192,7 @@ impl From<&core_fields::FieldDef> for FieldDto {
                     label: labels_out(&o.label),
                 })
                 .collect(),
+            member_visible: f.member_visible,
             member_editable: f.member_editable,
             help: f.help.as_ref().map(labels_out),
             archived: f.archived,

@@ -76,6 +76,14 @@ pub enum AppError {
     /// Values that are well-formed but not acceptable: every bad field at once.
     #[error("invalid input: {}", describe(.0))]
     Invalid(Vec<FieldError>),
+    /// One value refused for a reason the client acts on by its stable code (a consent
+    /// that is missing or out of date); answered like `Invalid`, with that code.
+    #[error("{code}: {field} {message}")]
+    Refused {
+        code: Cow<'static, str>,
+        field: String,
+        message: String,
+    },
     /// Too many attempts; retry after the given seconds.
     #[error("{code}: {message}")]
     TooMany {
@@ -145,6 +153,19 @@ impl AppError {
         Self::Invalid(vec![FieldError::new(field, problem)])
     }
 
+    /// One value refused, with a stable code of its own.
+    pub fn refused(
+        code: impl Into<Cow<'static, str>>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Refused {
+            code: code.into(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     pub fn payment_required(denial: PlanDenial) -> Self {
         Self::Plan(Box::new(denial))
     }
@@ -185,6 +206,7 @@ impl AppError {
             Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Refused { code, .. }
             | Self::TooMany { code, .. }
             | Self::Unavailable { code, .. } => code,
             Self::Plan(p) => &p.code,

@@ -1,4 +1,5 @@
-//! The member portal's storage: one-time codes, member sessions and the SMS outbox.
+//! The member portal's storage: one-time codes, member sessions, the SMS outbox, the
+//! portal's settings and members' consents to the privacy terms.
 
 use crate::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
@@ -194,4 +195,101 @@ pub async fn forget_outbox(tx: &mut TenantTx, phone: &str) -> Result<u64, DbErro
         .execute(tx.conn())
         .await?
         .rows_affected())
+}
+
+/// What the business shows on its portal, and its privacy terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct PortalSettings {
+    pub logo_url: String,
+    pub address: String,
+    pub opening_hours: String,
+    pub privacy_text: String,
+    /// 0 while no terms were ever saved.
+    pub privacy_version: i32,
+}
+
+/// The portal's settings; the defaults (all empty) when none were saved.
+pub async fn settings(tx: &mut TenantTx) -> Result<PortalSettings, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT logo_url, address, opening_hours, privacy_text, privacy_version
+         FROM portal_settings WHERE id",
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .unwrap_or_default())
+}
+
+/// Writes the portal's settings (the row is locked by the write). `privacy_version` is
+/// the caller's decision.
+pub async fn save_settings(
+    tx: &mut TenantTx,
+    s: &PortalSettings,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO portal_settings
+             (id, logo_url, address, opening_hours, privacy_text, privacy_version, updated_at, updated_by)
+         VALUES (true, $1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET logo_url = $1, address = $2, opening_hours = $3,
+             privacy_text = $4, privacy_version = $5, updated_at = $6, updated_by = $7",
+    )
+    .bind(&s.logo_url)
+    .bind(&s.address)
+    .bind(&s.opening_hours)
+    .bind(&s.privacy_text)
+    .bind(s.privacy_version)
+    .bind(now)
+    .bind(by)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The portal's settings, locked until the end of `tx` (for a change that bumps the
+/// version). `None` when none were saved.
+pub async fn settings_for_update(tx: &mut TenantTx) -> Result<Option<PortalSettings>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT logo_url, address, opening_hours, privacy_text, privacy_version
+         FROM portal_settings WHERE id FOR UPDATE",
+    )
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// A member's consent to version `version` of the privacy terms.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Consent {
+    pub version: i32,
+    pub at: DateTime<Utc>,
+    pub channel: String,
+}
+
+pub async fn record_consent(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    version: i32,
+    channel: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO member_consents (member_id, version, at, channel) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(member_id)
+    .bind(version)
+    .bind(now)
+    .bind(channel)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A member's consents, newest first.
+pub async fn consents(tx: &mut TenantTx, member_id: Uuid) -> Result<Vec<Consent>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT version, at, channel FROM member_consents WHERE member_id = $1 ORDER BY at DESC, id DESC",
+    )
+    .bind(member_id)
+    .fetch_all(tx.conn())
+    .await?)
 }

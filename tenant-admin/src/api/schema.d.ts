@@ -663,9 +663,33 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The registration form of a business. */
+        /**
+         * The registration form of a business (the fields members see) and its portal page:
+         *     logo, address, opening hours, whether it offers check-ins, its privacy terms.
+         */
         get: operations["portalForm"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portal's page settings: logo, address, opening hours and privacy terms. */
+        get: operations["getPortalSettings"];
+        /**
+         * Set the portal's page settings; a changed text of the privacy terms gets the next
+         *     version, and registrations must then agree to it.
+         */
+        put: operations["setPortalSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -716,7 +740,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with phone or e-mail and password. */
+        /** Log in with phone or e-mail and password, or with phone and a code sent for `login`. */
         post: operations["portalLogin"];
         delete?: never;
         options?: never;
@@ -2027,7 +2051,7 @@ export interface components {
             reason?: string;
         };
         /** @enum {string} */
-        CodePurpose: "register" | "reset_password" | "phone_change";
+        CodePurpose: "register" | "login" | "reset_password" | "phone_change";
         /** CodeRequest */
         CodeRequest: {
             phone: string;
@@ -2256,7 +2280,13 @@ export interface components {
             /** @default [] */
             options: components["schemas"]["OptionDto"][];
             /**
-             * @description Whether members may edit this field in the portal.
+             * @description Whether members see this field in the portal and fill it when they register
+             *     (true when left out). Neither this nor `member_editable`: a staff-only field.
+             * @default true
+             */
+            member_visible: boolean;
+            /**
+             * @description Whether members may edit this field in the portal (needs `member_visible`).
              * @default false
              */
             member_editable: boolean;
@@ -2503,11 +2533,17 @@ export interface components {
             /** @description Custom values to set (`null` removes one). */
             custom?: unknown;
         };
-        /** MemberLogin */
+        /**
+         * MemberLogin
+         * @description A login: phone (any formatting) or e-mail with the password, or phone with a code sent
+         *     to it for `login`. Exactly one of `password` and `code`.
+         */
         MemberLogin: {
             /** @description Phone (any formatting) or e-mail. */
             login: string;
-            password: string;
+            password?: string;
+            /** @description The code sent to the phone for `login`. */
+            code?: string;
         };
         /**
          * MemberPage
@@ -3198,14 +3234,61 @@ export interface components {
         };
         /**
          * PortalForm
-         * @description The registration form: JSON Schema and UI schema of the business's custom fields.
+         * @description The registration form: JSON Schema and UI schema of the custom fields members see, and
+         *     what the business shows on its portal.
          */
         PortalForm: {
             business: string;
+            /** @description Only the fields members see (staff-only fields are left out). */
             json_schema: unknown;
             ui_schema: unknown;
             /** @description Custom fields members may edit after registering. */
             member_editable: string[];
+            /** @description The business's logo (a web address or a path on this site); empty when none. */
+            logo_url: string;
+            address: string;
+            /** @description Opening hours, as the business wrote them. */
+            opening_hours: string;
+            /** @description Whether the business offers check-ins (its plan includes events). */
+            check_ins: boolean;
+            /** @description The privacy terms members agree to when they register, when the business has any. */
+            privacy?: components["schemas"]["PrivacyTerms"] & unknown;
+        };
+        /**
+         * PortalSettings
+         * @description The portal's page as the business sets it.
+         */
+        PortalSettings: {
+            /** @description A web address (`https://...`) or a path on this site (`/...`); empty for none. */
+            logo_url: string;
+            address: string;
+            opening_hours: string;
+            /** @description Privacy terms members agree to when they register (PIPL); empty for none. */
+            privacy_text: string;
+            /**
+             * Format: int32
+             * @description 0 while no terms were saved; each saved change of the text adds one.
+             */
+            privacy_version: number;
+        };
+        /**
+         * PortalSettingsChange
+         * @description New portal settings (every field; an empty text clears it).
+         */
+        PortalSettingsChange: {
+            logo_url: string;
+            address: string;
+            opening_hours: string;
+            privacy_text: string;
+        };
+        /**
+         * PrivacyTerms
+         * @description Privacy terms and the version a registration's `consent_version` must name.
+         */
+        PrivacyTerms: {
+            text: string;
+            /** Format: int32 */
+            version: number;
         };
         /**
          * Problem
@@ -3420,7 +3503,14 @@ export interface components {
             profile: components["schemas"]["NewMember"] & unknown;
             /** @description The code sent to `phone` for `register`. */
             code: string;
-            password: string;
+            /** @description Optional: a member without one logs in with a code sent to the phone. */
+            password?: string;
+            /**
+             * Format: int32
+             * @description The version of the privacy terms the member agreed to; required (and must be the
+             *     current one) when the business has terms.
+             */
+            consent_version?: number;
         };
         /** RenderInput */
         RenderInput: {
@@ -8150,6 +8240,164 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPortalSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PortalSettings"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setPortalSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PortalSettingsChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PortalSettings"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {

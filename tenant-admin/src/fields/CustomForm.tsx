@@ -4,7 +4,7 @@ import type { IChangeEvent } from '@rjsf/core';
 import type RjsfForm from '@rjsf/core';
 import validator from '@rjsf/validator-ajv8';
 import { useTranslation } from 'react-i18next';
-import { localize, type ErrorTree, type Lang } from './schema';
+import { DEFAULT_FORM_STATE, localize, type ErrorTree, type Lang } from './schema';
 import './fields.css';
 
 export type CustomFormHandle = RjsfForm;
@@ -33,7 +33,7 @@ export const CustomForm = forwardRef<
     lang?: Lang;
   }
 >(function CustomForm({ jsonSchema, uiSchema, only, value, onChange, errors, disabled, idPrefix = 'custom', lang: forced }, ref) {
-  const { i18n } = useTranslation();
+  const { t, i18n } = useTranslation();
   const lang: Lang = forced ?? (i18n.language === 'en' ? 'en' : 'zh-CN');
   const form = useMemo(() => localize(jsonSchema, uiSchema, lang, only), [jsonSchema, uiSchema, lang, only]);
   const ui = useMemo(
@@ -49,6 +49,11 @@ export const CustomForm = forwardRef<
         uiSchema={ui}
         formData={value}
         validator={validator}
+        experimental_defaultFormStateBehavior={DEFAULT_FORM_STATE}
+        // The problems show under their fields; without a handler the form logs them as errors.
+        onError={() => {}}
+        // A missing required value reads as the rest of the console's forms do.
+        transformErrors={(list) => list.map((e) => (e.name === 'required' ? { ...e, message: t('validation.required') } : e))}
         idPrefix={idPrefix}
         onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
         extraErrors={errors as never}

@@ -63,9 +63,14 @@ export function FieldEditor({
           <Switch size="small" checked={f.required} disabled={disabled} onChange={(v) => onChange((x) => ({ ...x, required: v }))} id={id('required')} /> {t('fields.required')}
         </label>
         <label>
-          <Switch size="small" checked={f.member_editable} disabled={disabled} onChange={(v) => onChange((x) => ({ ...x, member_editable: v }))} id={id('member_editable')} />{' '}
+          <Switch size="small" checked={f.member_visible} disabled={disabled} onChange={(v) => onChange((x) => ({ ...x, member_visible: v, member_editable: v && x.member_editable }))} id={id('member_visible')} />{' '}
+          {t('fields.memberVisible')}
+        </label>
+        <label>
+          <Switch size="small" checked={f.member_editable} disabled={disabled} onChange={(v) => onChange((x) => ({ ...x, member_editable: v, member_visible: v || x.member_visible }))} id={id('member_editable')} />{' '}
           {t('fields.memberEditable')}
         </label>
+        {!f.member_visible && <Typography.Text type="secondary">{t('fields.staffOnly')}</Typography.Text>}
       </Space>
       {isNumber(f.type) && (
         <div className="designer-grid">

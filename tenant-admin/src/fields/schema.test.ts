@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { getDefaultFormState } from '@rjsf/utils';
+import validator from '@rjsf/validator-ajv8';
 import {
+  DEFAULT_FORM_STATE,
   compileJsonSchema,
   compileUiSchema,
   fromDtos,
@@ -16,6 +19,7 @@ import {
 
 const fd = (x: Partial<FieldDto> & Pick<FieldDto, 'key' | 'type' | 'label'>): FieldDto => ({
   required: false,
+  member_visible: true,
   member_editable: false,
   options: [],
   ...x,
@@ -28,6 +32,7 @@ const SIZE: FieldDto = {
   required: true,
   minimum: 30,
   maximum: 50,
+  member_visible: true,
   member_editable: true,
   options: [],
   help: { 'zh-CN': '欧码', en: 'EU size' },
@@ -129,7 +134,7 @@ describe('compiled schemas', () => {
     expect(ui['ui:order']).toEqual(['shoe_size', 'goal']);
     expect(ui.shoe_size).toEqual({
       'ui:help': 'EU size',
-      'ui:options': { labels: SIZE.label, help: SIZE.help, memberEditable: true, enumLabels: {} },
+      'ui:options': { labels: SIZE.label, help: SIZE.help, memberVisible: true, memberEditable: true, enumLabels: {} },
     });
     expect((ui.goal as Record<string, unknown>)['ui:widget']).toBe('select');
   });
@@ -182,5 +187,31 @@ describe('server errors on custom values', () => {
     ]);
     expect(custom).toEqual({ shoe_size: { __errors: ['must be at least 30'] }, likes: { __errors: ['is not an option'] } });
     expect(other).toEqual([{ field: 'phone', problem: 'is not a phone number' }]);
+  });
+});
+
+describe('a required select', () => {
+  it('starts empty in the rendered form instead of on its first option', () => {
+    const fields = [{ ...GOAL, required: true }];
+    const { schema } = localize(compileJsonSchema(fields), compileUiSchema(fields), 'zh-CN');
+    const start = (behaviour?: typeof DEFAULT_FORM_STATE) =>
+      getDefaultFormState(validator, schema as never, {}, schema as never, false, behaviour) as Record<string, unknown>;
+    // What react-jsonschema-form does on its own: the first option, chosen for the member.
+    expect(start()).toEqual({ goal: 'lose' });
+    expect(start(DEFAULT_FORM_STATE)).toEqual({});
+    // Left empty, the form refuses it.
+    const errors = validator.validateFormData(start(DEFAULT_FORM_STATE), schema as never).errors;
+    expect(errors.map((e) => e.property)).toContain('goal');
+  });
+});
+
+describe('member visibility', () => {
+  it('keeps published fields visible, and an editable field is always sent as visible', () => {
+    const [hidden] = fromDtos([fd({ key: 'expires', type: 'date', label: { 'zh-CN': '到期', en: '' }, member_visible: false })]);
+    expect(hidden!.member_visible).toBe(false);
+    expect(fromDtos([SIZE])[0]!.member_visible).toBe(true);
+    const [dto] = toDtos([{ ...hidden!, member_editable: true }]);
+    expect(dto!.member_visible).toBe(true);
+    expect(toDtos([hidden!])[0]!.member_visible).toBe(false);
   });
 });

@@ -4,7 +4,8 @@
 // language renders with react-jsonschema-form.
 import type { Schemas } from '../api/client';
 
-export type FieldDto = Schemas['FieldDto'];
+/** A field as the API has it; `member_visible` may be left out (the server takes it as true). */
+export type FieldDto = Omit<Schemas['FieldDto'], 'member_visible'> & { member_visible?: boolean };
 export type FieldType = Schemas['FieldTypeDto'];
 export type Labels = { 'zh-CN': string; en: string };
 export type Lang = 'zh-CN' | 'en';
@@ -55,6 +56,9 @@ export interface DraftField {
   max_length?: number;
   pattern?: string;
   options: DraftOption[];
+  /** Members see it in the portal and fill it when they register. */
+  member_visible: boolean;
+  /** Members may change it later (only visible fields). */
   member_editable: boolean;
   help: Labels;
   /** Not yet in a published version: its key may still change. */
@@ -82,6 +86,7 @@ export function fromDtos(fields: readonly FieldDto[]): DraftField[] {
       max_length: f.max_length ?? undefined,
       pattern: f.pattern ?? undefined,
       options: (f.options ?? []).map((o) => ({ value: o.value, label: labels(o.label) })),
+      member_visible: f.member_visible ?? true,
       member_editable: f.member_editable ?? false,
       help: labels(f.help),
       isNew: false,
@@ -100,6 +105,7 @@ export function newField(type: FieldType, taken: readonly string[]): DraftField 
       label: { 'zh-CN': '', en: '' },
       required: false,
       options: [],
+      member_visible: true,
       member_editable: false,
       help: { 'zh-CN': '', en: '' },
       isNew: true,
@@ -143,13 +149,14 @@ const blank = (v: string | undefined) => v === undefined || v.trim() === '';
 const num = (v: number | undefined | null) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** What the API takes: the draft as field definitions, in form order. */
-export function toDtos(draft: readonly DraftField[]): FieldDto[] {
+export function toDtos(draft: readonly DraftField[]): Schemas['FieldDto'][] {
   return draft.map((f) => {
-    const dto: FieldDto = {
+    const dto: Schemas['FieldDto'] = {
       key: f.key.trim(),
       type: f.type,
       label: { 'zh-CN': f.label['zh-CN'].trim(), en: f.label.en.trim() },
       required: f.required,
+      member_visible: f.member_visible || f.member_editable,
       member_editable: f.member_editable,
       options: [],
     };
@@ -293,6 +300,7 @@ export function compileUiSchema(fields: readonly FieldDto[]): Json {
     u['ui:options'] = {
       labels: f.label,
       help: f.help ?? null,
+      memberVisible: f.member_visible ?? true,
       memberEditable: f.member_editable ?? false,
       enumLabels: Object.fromEntries((f.options ?? []).map((o) => [o.value, o.label])),
     };
@@ -364,6 +372,13 @@ export function localize(
   // No `$schema`: the browser's validator speaks draft-07, and the server checks 2020-12.
   return { schema: { type: 'object', properties, required }, uiSchema: ui };
 }
+
+/**
+ * Options become `oneOf: [{ const }]` (for their labels), and react-jsonschema-form would
+ * otherwise take the first option's `const` as the field's default: a required select would
+ * quietly start on its first option, and "required" would never make anyone choose.
+ */
+export const DEFAULT_FORM_STATE = { constAsDefaults: 'never' } as const;
 
 /** react-jsonschema-form's error shape: `{ key: { __errors: [...] } }`. */
 export type ErrorTree = Record<string, { __errors: string[] }>;

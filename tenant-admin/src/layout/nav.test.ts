@@ -12,11 +12,12 @@ describe('navigation by permission', () => {
       '/audit-log',
       '/plan',
       '/points-settings',
+      '/portal-site',
     ]);
   });
 
   it('hides what the caller cannot open', () => {
-    expect(visibleNav(['settings:read']).map((e) => e.path)).toEqual(['/settings', '/plan', '/points-settings']);
+    expect(visibleNav(['settings:read']).map((e) => e.path)).toEqual(['/settings', '/plan', '/points-settings', '/portal-site']);
     expect(visibleNav(['rules:read']).map((e) => e.path)).toEqual(['/rules']);
     expect(visibleNav([])).toEqual([]);
   });

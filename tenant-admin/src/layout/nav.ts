@@ -24,6 +24,7 @@ export const NAV: readonly NavEntry[] = [
   { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'] },
   { path: '/tiers', label: 'nav.tiers', anyOf: ['members:read', 'tiers:write'] },
   { path: '/points-settings', label: 'nav.pointsSettings', anyOf: ['settings:read', 'settings:manage'] },
+  { path: '/portal-site', label: 'portalSite.nav', anyOf: ['settings:read', 'settings:manage'] },
 ];
 
 export function can(perms: readonly string[], ...anyOf: string[]): boolean {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { Alert, App, Button, Form, Input, Select, Space, Typography } from 'antd';
+import { Alert, App, Button, Checkbox, Drawer, Form, Input, Select, Space, Tabs, Typography } from 'antd';
 import type { FormInstance } from 'antd';
 import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -53,39 +53,92 @@ export function SendCode({ form, purpose }: { form: FormInstance; purpose: Purpo
 
 const required = (t: (k: string) => string) => ({ required: true, whitespace: true, message: t('validation.required') });
 
+type LoginMode = 'code' | 'password';
+
+interface LoginValues {
+  login: string;
+  password?: string;
+  code?: string;
+}
+
+/** Log in with phone and a code sent by SMS (first), or phone or e-mail and a password. */
 export function LoginPage() {
   const { t } = useTranslation();
   const { slug, signIn } = usePortal();
   const navigate = useNavigate();
   const location = useLocation();
-  const [form] = Form.useForm<{ login: string; password: string }>();
+  const [mode, setMode] = useState<LoginMode>('code');
+  const [form] = Form.useForm<LoginValues>();
+  const [codeForm] = Form.useForm<{ phone: string; code: string }>();
   const [error, setError] = useState<string>();
   const notice = (location.state as { notice?: string } | null)?.notice;
+  const done = (s: { token: string }) => {
+    signIn(s.token);
+    navigate(`/m/${slug}`, { replace: true });
+  };
   const login = useMutation({
-    mutationFn: (v: { login: string; password: string }) =>
-      portalLogin(slug, { login: v.login.trim(), password: v.password }),
-    onSuccess: (s) => {
-      signIn(s.token);
-      navigate(`/m/${slug}`, { replace: true });
-    },
+    mutationFn: (v: LoginValues) => portalLogin(slug, { login: v.login.trim(), password: v.password ?? '' }),
+    onSuccess: done,
     onError: (err) => setError(applyServerErrors(t, form, err, ['login', 'password'])),
+  });
+  const byCode = useMutation({
+    mutationFn: (v: { phone: string; code: string }) => portalLogin(slug, { login: v.phone.trim(), code: v.code.trim() }),
+    onSuccess: done,
+    onError: (err) => setError(applyServerErrors(t, codeForm, err, ['phone', 'code'], { login: 'phone' })),
   });
   return (
     <section className="portal-card">
       <Typography.Title level={3}>{t('portal.login.title')}</Typography.Title>
       {notice && <Alert type="success" showIcon message={notice} style={{ marginBottom: 16 }} />}
       {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
-      <Form form={form} layout="vertical" name="portal-login" onFinish={(v) => { setError(undefined); login.mutate(v); }} requiredMark={false}>
-        <Form.Item name="login" label={t('portal.login.login')} rules={[required(t)]}>
-          <Input autoComplete="username" inputMode="email" />
-        </Form.Item>
-        <Form.Item name="password" label={t('common.password')} rules={[required(t)]}>
-          <Input.Password autoComplete="current-password" />
-        </Form.Item>
-        <Button type="primary" htmlType="submit" block size="large" loading={login.isPending} data-testid="portal-login-submit">
-          {t('portal.login.submit')}
-        </Button>
-      </Form>
+      <Tabs
+        activeKey={mode}
+        onChange={(k) => {
+          setMode(k as LoginMode);
+          setError(undefined);
+        }}
+        items={[
+          {
+            key: 'code',
+            label: <span data-testid="portal-login-tab-code">{t('portal.login.byCode')}</span>,
+            children: (
+              <Form form={codeForm} layout="vertical" name="portal-login-code" requiredMark={false} onFinish={(v) => { setError(undefined); byCode.mutate(v); }}>
+                <Form.Item name="phone" label={t('members.f.phone')} rules={[required(t)]}>
+                  <Input type="tel" autoComplete="tel" />
+                </Form.Item>
+                <Form.Item label={t('portal.code')} required>
+                  <div className="portal-code-row">
+                    <Form.Item name="code" noStyle rules={[required(t)]}>
+                      <Input inputMode="numeric" autoComplete="one-time-code" aria-label={t('portal.code')} />
+                    </Form.Item>
+                    <SendCode form={codeForm} purpose="login" />
+                  </div>
+                </Form.Item>
+                <Button type="primary" htmlType="submit" block size="large" loading={byCode.isPending} data-testid="portal-login-code-submit">
+                  {t('portal.login.submit')}
+                </Button>
+              </Form>
+            ),
+          },
+          {
+            key: 'password',
+            label: <span data-testid="portal-login-tab-password">{t('portal.login.byPassword')}</span>,
+            children: (
+              <Form form={form} layout="vertical" name="portal-login" onFinish={(v) => { setError(undefined); login.mutate(v); }} requiredMark={false}>
+                <Form.Item name="login" label={t('portal.login.login')} rules={[required(t)]}>
+                  <Input autoComplete="username" inputMode="email" />
+                </Form.Item>
+                <Form.Item name="password" label={t('common.password')} rules={[required(t)]}>
+                  <Input.Password autoComplete="current-password" />
+                </Form.Item>
+                <Button type="primary" htmlType="submit" block size="large" loading={login.isPending} data-testid="portal-login-submit">
+                  {t('portal.login.submit')}
+                </Button>
+              </Form>
+            ),
+          },
+        ]}
+      />
       <Space direction="vertical" style={{ marginTop: 16 }}>
         <Link to={`/m/${slug}/register`}>{t('portal.login.toRegister')}</Link>
         <Link to={`/m/${slug}/reset`}>{t('portal.login.toReset')}</Link>
@@ -98,7 +151,7 @@ interface RegisterValues {
   name: string;
   phone: string;
   code: string;
-  password: string;
+  password?: string;
   email?: string;
   gender?: string;
   birthday?: string;
@@ -114,13 +167,20 @@ export function RegisterPage() {
   const [custom, setCustom] = useState<Record<string, unknown>>({});
   const [customErrors, setCustomErrors] = useState<ErrorTree>();
   const [error, setError] = useState<string>();
+  const [termsOpen, setTermsOpen] = useState(false);
+  const [consent, setConsent] = useState(false);
+  const [consentMissing, setConsentMissing] = useState(false);
+  const privacy = fields.data?.privacy ?? undefined;
   const register = useMutation({
     mutationFn: (v: RegisterValues) => {
       const profile: Schemas['NewMember'] = { name: v.name.trim(), phone: v.phone.trim(), tags: [], custom: cleanValues(custom) };
       if (v.email?.trim()) profile.email = v.email.trim();
       if (v.gender) profile.gender = v.gender;
       if (v.birthday) profile.birthday = v.birthday;
-      return portalRegister(slug, { profile, code: v.code.trim(), password: v.password });
+      const body: Schemas['Registration'] = { profile, code: v.code.trim() };
+      if (v.password) body.password = v.password;
+      if (privacy && consent) body.consent_version = privacy.version;
+      return portalRegister(slug, body);
     },
     onSuccess: (s) => {
       signIn(s.token);
@@ -145,7 +205,10 @@ export function RegisterPage() {
         onFinish={(v) => {
           setError(undefined);
           setCustomErrors(undefined);
-          if (customRef.current && !customRef.current.validateForm()) return;
+          const customOk = !customRef.current || customRef.current.validateForm();
+          const consentOk = !privacy || consent;
+          setConsentMissing(!consentOk);
+          if (!customOk || !consentOk) return;
           register.mutate(v);
         }}
       >
@@ -163,7 +226,7 @@ export function RegisterPage() {
             <SendCode form={form} purpose="register" />
           </div>
         </Form.Item>
-        <Form.Item name="password" label={t('common.password')} extra={t('portal.passwordHelp')} rules={[required(t), { min: 10, message: t('validation.passwordMin') }]}>
+        <Form.Item name="password" label={t('portal.register.password')} extra={t('portal.register.passwordHelp')} rules={[{ min: 10, message: t('validation.passwordMin') }]}>
           <Input.Password autoComplete="new-password" />
         </Form.Item>
         <Form.Item name="email" label={t('members.f.email')}>
@@ -185,6 +248,37 @@ export function RegisterPage() {
           onChange={setCustom}
           errors={customErrors}
         />
+      )}
+      {privacy && (
+        <div className="portal-consent">
+          <Checkbox
+            checked={consent}
+            onChange={(e) => { setConsent(e.target.checked); setConsentMissing(false); }}
+            data-testid="portal-consent"
+          >
+            {t('portal.consent.agree')}
+          </Checkbox>
+          <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setTermsOpen(true)} data-testid="portal-terms-open">
+            {t('portal.consent.terms')}
+          </Button>
+          {consentMissing && (
+            <Typography.Text type="danger" role="alert" style={{ display: 'block' }} data-testid="portal-consent-error">{t('portal.consent.required')}</Typography.Text>
+          )}
+          <Drawer
+            open={termsOpen}
+            onClose={() => setTermsOpen(false)}
+            placement="bottom"
+            height="80%"
+            title={t('portal.consent.title', { version: privacy.version })}
+            footer={
+              <Button type="primary" block onClick={() => { setConsent(true); setConsentMissing(false); setTermsOpen(false); }} data-testid="portal-terms-agree">
+                {t('portal.consent.agreeButton')}
+              </Button>
+            }
+          >
+            <div className="portal-terms" data-testid="portal-terms">{privacy.text}</div>
+          </Drawer>
+        </div>
       )}
       <Button type="primary" block size="large" loading={register.isPending} onClick={() => form.submit()} data-testid="portal-register-submit">
         {t('portal.register.submit')}

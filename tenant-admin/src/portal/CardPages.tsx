@@ -1,14 +1,16 @@
 import { useEffect, useRef } from 'react';
 import { Alert, App, Button, Card, Empty, List, Spin, Statistic, Typography } from 'antd';
-import { CheckCircleOutlined } from '@ant-design/icons';
+import { CheckCircleOutlined, ClockCircleOutlined, EnvironmentOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { QRCodeSVG } from 'qrcode.react';
 import JsBarcode from 'jsbarcode';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
-import { fetchPortalEntries, fetchPortalPoints, portalCheckIn, portalKeys } from './api';
-import { usePortal, usePortalMe } from './PortalRoutes';
+import { ApiProblem } from '../api/errors';
+import { fetchMyCode, fetchPortalEntries, fetchPortalPoints, portalCheckIn, portalKeys } from './api';
+import { formatPhone } from './phone';
+import { usePortal, usePortalForm, usePortalMe } from './PortalRoutes';
 import { PortalTier } from '../tiers/PortalTier';
 
 function usePoints() {
@@ -33,13 +35,80 @@ function Barcode({ value }: { value: string }) {
   return <svg ref={ref} className="portal-barcode" role="img" aria-label={value} data-testid="portal-barcode" />;
 }
 
-/** My card: the number as text, QR code and barcode, the balance and the daily check-in. */
+/** The business: logo, name, address and opening hours, as it set them. */
+export function BusinessCard() {
+  const { slug } = usePortal();
+  const { t } = useTranslation();
+  const form = usePortalForm(slug);
+  const f = form.data;
+  if (!f || (!f.logo_url && !f.address && !f.opening_hours)) return null;
+  return (
+    <Card className="portal-business-card" data-testid="portal-business-card">
+      <div className="portal-business-head">
+        {f.logo_url && <img src={f.logo_url} alt={t('portal.home.logo', { name: f.business })} className="portal-logo" data-testid="portal-logo" />}
+        <Typography.Title level={4} style={{ margin: 0 }}>{f.business}</Typography.Title>
+      </div>
+      {f.address && (
+        <Typography.Paragraph style={{ margin: '8px 0 0' }} data-testid="portal-address">
+          <EnvironmentOutlined aria-label={t('portal.home.address')} /> {f.address}
+        </Typography.Paragraph>
+      )}
+      {f.opening_hours && (
+        <Typography.Paragraph style={{ margin: '4px 0 0', whiteSpace: 'pre-line' }} data-testid="portal-hours">
+          <ClockCircleOutlined aria-label={t('portal.home.hours')} /> {f.opening_hours}
+        </Typography.Paragraph>
+      )}
+    </Card>
+  );
+}
+
+/**
+ * The member code staff scan: a code that changes every minute (`GET /me/code`), as QR and
+ * barcode. Where the server has no such code (404), the card number stands in.
+ */
+function MemberCodeCard({ card }: { card: string | null | undefined }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const code = useQuery({
+    queryKey: portalKeys.code(slug, token),
+    queryFn: () => fetchMyCode(slug),
+    enabled: token !== null,
+    retry: (n, err) => !(err instanceof ApiProblem && err.status === 404) && n < 2,
+    refetchInterval: (q) => (q.state.error ? false : Math.max(5, q.state.data?.refresh_in ?? 60) * 1000),
+    refetchIntervalInBackground: false,
+  });
+  const dynamic = code.data?.code;
+  const fallback = code.error instanceof ApiProblem && code.error.status === 404;
+  const value = dynamic ?? (fallback || code.isError ? card : undefined);
+  return (
+    <Card className="portal-member-card" data-testid="portal-code-card">
+      <Typography.Text type="secondary">{t('portal.card.number')}</Typography.Text>
+      <div className="portal-card-number" data-testid="portal-card-number">{card ?? '—'}</div>
+      {code.isPending && token ? (
+        <Spin style={{ display: 'block', margin: 24 }} />
+      ) : value ? (
+        <>
+          <div className="portal-codes">
+            <QRCodeSVG value={value} size={160} marginSize={2} title={t('portal.card.qr')} data-testid="portal-qr" />
+            <Barcode value={value} />
+          </div>
+          <Typography.Text type="secondary" className="portal-code-note" data-testid="portal-code-note">
+            {dynamic ? t('portal.card.dynamic') : t('portal.card.static')}
+          </Typography.Text>
+        </>
+      ) : null}
+    </Card>
+  );
+}
+
+/** My card: the business, the member code, the balance and (when offered) the daily check-in. */
 export function CardPage() {
   const { t } = useTranslation();
   const { slug } = usePortal();
   const qc = useQueryClient();
   const { message } = App.useApp();
   const me = usePortalMe();
+  const form = usePortalForm(slug);
   const points = usePoints();
   const checkIn = useMutation({
     mutationFn: () => portalCheckIn(slug),
@@ -53,29 +122,25 @@ export function CardPage() {
 
   if (me.isPending) return <Spin style={{ display: 'block', margin: 48 }} />;
   if (me.isError) return <Alert type="error" showIcon message={errorText(t, me.error)} />;
-  const card = me.data.card_number;
   return (
     <>
-      <Typography.Title level={3}>{t('portal.card.hello', { name: me.data.name })}</Typography.Title>
-      <Card className="portal-member-card">
-        <Typography.Text type="secondary">{t('portal.card.number')}</Typography.Text>
-        <div className="portal-card-number" data-testid="portal-card-number">{card ?? '—'}</div>
-        {card && (
-          <div className="portal-codes">
-            <QRCodeSVG value={card} size={160} marginSize={2} title={t('portal.card.qr')} data-testid="portal-qr" />
-            <Barcode value={card} />
-          </div>
-        )}
-      </Card>
+      <Typography.Title level={3} style={{ marginBottom: 4 }}>{t('portal.card.hello', { name: me.data.name })}</Typography.Title>
+      {me.data.phone && (
+        <Typography.Paragraph type="secondary" data-testid="portal-phone">{formatPhone(me.data.phone)}</Typography.Paragraph>
+      )}
+      <BusinessCard />
+      <MemberCodeCard card={me.data.card_number} />
       <Card style={{ marginTop: 16 }}>
         {points.isError ? (
           <Alert type="error" showIcon message={errorText(t, points.error)} />
         ) : (
           <Statistic title={t('portal.points.balance')} value={points.data?.balance ?? '—'} loading={points.isPending} valueStyle={{ fontSize: 32 }} data-testid="portal-balance" />
         )}
-        <Button type="primary" size="large" block icon={<CheckCircleOutlined />} style={{ marginTop: 16 }} loading={checkIn.isPending} onClick={() => checkIn.mutate()} data-testid="portal-check-in">
-          {t('portal.checkIn.button')}
-        </Button>
+        {form.data?.check_ins && (
+          <Button type="primary" size="large" block icon={<CheckCircleOutlined />} style={{ marginTop: 16 }} loading={checkIn.isPending} onClick={() => checkIn.mutate()} data-testid="portal-check-in">
+            {t('portal.checkIn.button')}
+          </Button>
+        )}
       </Card>
       <PortalTier />
     </>

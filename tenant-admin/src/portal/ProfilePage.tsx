@@ -11,6 +11,7 @@ import { GENDERS, type Member } from '../members/profile';
 import { portalKeys, updatePortalMe } from './api';
 import { usePortal, usePortalForm, usePortalMe } from './PortalRoutes';
 import { SendCode } from './AuthPages';
+import { formatPhone } from './phone';
 
 interface Values {
   name: string;
@@ -37,6 +38,15 @@ function ProfileForm({ member }: { member: Member }) {
   const { message } = App.useApp();
   const fields = usePortalForm(slug);
   const editable = fields.data?.member_editable ?? [];
+  // Fields members see but may not change: shown, read-only.
+  const readOnly = useMemo(() => {
+    const schema = fields.data?.json_schema as { properties?: Record<string, unknown> } | undefined;
+    return Object.keys(schema?.properties ?? {}).filter((k) => !editable.includes(k));
+  }, [fields.data, editable]);
+  const readOnlyValues = useMemo(() => {
+    const all = isObj(member.custom) ? member.custom : {};
+    return Object.fromEntries(Object.entries(all).filter(([k]) => readOnly.includes(k)));
+  }, [member.custom, readOnly]);
   const [form] = Form.useForm<Values>();
   const customBefore = useMemo(() => {
     const all = isObj(member.custom) ? member.custom : {};
@@ -81,7 +91,7 @@ function ProfileForm({ member }: { member: Member }) {
       <Typography.Title level={3}>{t('portal.profile.title')}</Typography.Title>
       {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
       <Typography.Paragraph type="secondary">
-        {t('members.f.phone')}: {member.phone ?? '—'}{' '}
+        {t('members.f.phone')}: <span data-testid="portal-profile-phone">{member.phone ? formatPhone(member.phone) : '—'}</span>{' '}
         <Button type="link" size="small" onClick={() => setChangingPhone(true)} data-testid="portal-change-phone">
           {t('portal.profile.changePhone')}
         </Button>
@@ -113,6 +123,18 @@ function ProfileForm({ member }: { member: Member }) {
           <Input type="date" />
         </Form.Item>
       </Form>
+      {fields.data && readOnly.length > 0 && (
+        <div data-testid="portal-profile-readonly">
+          <CustomForm
+            jsonSchema={fields.data.json_schema}
+            uiSchema={fields.data.ui_schema}
+            only={readOnly}
+            value={readOnlyValues}
+            disabled
+            idPrefix="readonly"
+          />
+        </div>
+      )}
       {fields.data && editable.length > 0 && (
         <CustomForm
           ref={customRef}

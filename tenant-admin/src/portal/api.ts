@@ -2,6 +2,7 @@
 // form, codes by SMS, registering, logging in and resetting a password, and the signed-in
 // member's profile, points, entries, tier and check-in. These go through the portal's own
 // client (`./client`, the member's token), never the staff's. Nothing else calls it.
+import type { Client } from 'openapi-fetch';
 import { call, type Schemas } from '../api/client';
 import { portalApi } from './client';
 
@@ -17,7 +18,35 @@ export const portalKeys = {
   allEntries: (slug: string) => [...portalKeys.business(slug), 'entries'] as const,
   entries: (slug: string, token: string | null) => [...portalKeys.allEntries(slug), token] as const,
   tier: (slug: string, token: string | null) => [...portalKeys.business(slug), 'tier', token] as const,
+  code: (slug: string, token: string | null) => [...portalKeys.business(slug), 'code', token] as const,
 };
+
+/** The member's dynamic code: shown as QR and barcode until `expires_at`, fetched again after `refresh_in` seconds. */
+export interface MemberCode {
+  code: string;
+  expires_at: string;
+  refresh_in: number;
+}
+
+/** `GET /portal/{tenant}/me/code` (`portalMyCode`), typed here until the document has it. */
+interface MemberCodePaths {
+  '/portal/{tenant}/me/code': {
+    parameters: { query?: never; header?: never; path: { tenant: string }; cookie?: never };
+    get: {
+      parameters: { query?: never; header?: never; path: { tenant: string }; cookie?: never };
+      requestBody?: never;
+      responses: { 200: { headers: Record<string, unknown>; content: { 'application/json': MemberCode } } };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+const codeApi = portalApi as unknown as Client<MemberCodePaths>;
 
 const at = (slug: string) => ({ path: { tenant: slug } });
 
@@ -48,3 +77,5 @@ export const fetchPortalEntries = (slug: string, before: number | undefined) =>
 export const portalCheckIn = (slug: string) => call(portalApi.POST('/portal/{tenant}/me/check-in', { params: at(slug) }));
 
 export const fetchPortalTier = (slug: string) => call(portalApi.GET('/portal/{tenant}/me/tier', { params: at(slug) }));
+
+export const fetchMyCode = (slug: string) => call(codeApi.GET('/portal/{tenant}/me/code', { params: at(slug) }));

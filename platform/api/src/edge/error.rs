@@ -231,6 +231,18 @@ impl From<AppError> for ApiError {
                 message,
             } => ApiError::conflict(&code, field.as_deref(), message),
             AppError::Invalid(errors) => ApiError::invalid(errors),
+            AppError::Refused {
+                code,
+                field,
+                message,
+            } => {
+                let mut p = problem(&code, format!("{field} {message}"));
+                p.0.fields.push(FieldProblem {
+                    field,
+                    problem: message,
+                });
+                ApiError::Invalid(p)
+            }
             AppError::TooMany {
                 code,
                 message,

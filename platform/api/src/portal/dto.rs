@@ -12,6 +12,7 @@ use serde_json::Value;
 #[oai(rename_all = "snake_case")]
 pub enum CodePurpose {
     Register,
+    Login,
     ResetPassword,
     PhoneChange,
 }
@@ -20,6 +21,7 @@ impl From<CodePurpose> for AppPurpose {
     fn from(p: CodePurpose) -> Self {
         match p {
             CodePurpose::Register => Self::Register,
+            CodePurpose::Login => Self::Login,
             CodePurpose::ResetPassword => Self::ResetPassword,
             CodePurpose::PhoneChange => Self::PhoneChange,
         }
@@ -42,10 +44,16 @@ pub struct Registration {
     /// The code sent to `phone` for `register`.
     #[oai(validator(max_length = 20))]
     pub code: String,
+    /// Optional: a member without one logs in with a code sent to the phone.
     #[oai(validator(max_length = 1000))]
-    pub password: String,
+    pub password: Option<String>,
+    /// The version of the privacy terms the member agreed to; required (and must be the
+    /// current one) when the business has terms.
+    pub consent_version: Option<i32>,
 }
 
+/// A login: phone (any formatting) or e-mail with the password, or phone with a code sent
+/// to it for `login`. Exactly one of `password` and `code`.
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct MemberLogin {
@@ -53,7 +61,10 @@ pub struct MemberLogin {
     #[oai(validator(max_length = 300))]
     pub login: String,
     #[oai(validator(max_length = 1000))]
-    pub password: String,
+    pub password: Option<String>,
+    /// The code sent to the phone for `login`.
+    #[oai(validator(max_length = 20))]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -96,14 +107,82 @@ pub struct MemberSession {
     pub member: MemberView,
 }
 
-/// The registration form: JSON Schema and UI schema of the business's custom fields.
+/// The registration form: JSON Schema and UI schema of the custom fields members see, and
+/// what the business shows on its portal.
 #[derive(Debug, Object)]
 pub struct PortalForm {
     pub business: String,
+    /// Only the fields members see (staff-only fields are left out).
     pub json_schema: Value,
     pub ui_schema: Value,
     /// Custom fields members may edit after registering.
     pub member_editable: Vec<String>,
+    /// The business's logo (a web address or a path on this site); empty when none.
+    pub logo_url: String,
+    pub address: String,
+    /// Opening hours, as the business wrote them.
+    pub opening_hours: String,
+    /// Whether the business offers check-ins (its plan includes events).
+    pub check_ins: bool,
+    /// The privacy terms members agree to when they register, when the business has any.
+    pub privacy: Option<PrivacyTerms>,
+}
+
+/// Privacy terms and the version a registration's `consent_version` must name.
+#[derive(Debug, Object)]
+pub struct PrivacyTerms {
+    pub text: String,
+    pub version: i32,
+}
+
+/// The portal's page as the business sets it.
+#[derive(Debug, Object)]
+pub struct PortalSettings {
+    /// A web address (`https://...`) or a path on this site (`/...`); empty for none.
+    pub logo_url: String,
+    pub address: String,
+    pub opening_hours: String,
+    /// Privacy terms members agree to when they register (PIPL); empty for none.
+    pub privacy_text: String,
+    /// 0 while no terms were saved; each saved change of the text adds one.
+    pub privacy_version: i32,
+}
+
+/// New portal settings (every field; an empty text clears it).
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PortalSettingsChange {
+    #[oai(validator(max_length = 2000))]
+    pub logo_url: String,
+    #[oai(validator(max_length = 500))]
+    pub address: String,
+    #[oai(validator(max_length = 1000))]
+    pub opening_hours: String,
+    #[oai(validator(max_length = 50000))]
+    pub privacy_text: String,
+}
+
+impl From<patron_db::portal::PortalSettings> for PortalSettings {
+    fn from(s: patron_db::portal::PortalSettings) -> Self {
+        Self {
+            logo_url: s.logo_url,
+            address: s.address,
+            opening_hours: s.opening_hours,
+            privacy_text: s.privacy_text,
+            privacy_version: s.privacy_version,
+        }
+    }
+}
+
+impl From<PortalSettingsChange> for patron_app::portal::site::SiteChange {
+    fn from(c: PortalSettingsChange) -> Self {
+        Self {
+            logo_url: c.logo_url,
+            address: c.address,
+            opening_hours: c.opening_hours,
+            privacy_text: c.privacy_text,
+        }
+    }
 }
 
 #[derive(Debug, Object)]

@@ -1,7 +1,9 @@
-//! The member portal API, `/portal/{tenant}/...`: members register with the business's
-//! fields (phone verified by a one-time SMS code), log in with phone or e-mail and a
-//! password, read and edit their own profile, and reset their password by code. The use
-//! cases are `patron_app::portal`.
+//! The member portal API, `/portal/{tenant}/...`: members register with the fields the
+//! business shows them (phone verified by a one-time SMS code, consent to the privacy terms
+//! when there are any), log in with phone or e-mail and a password or with phone and a code,
+//! read and edit their own profile, and reset their password by code. Staff set the portal's
+//! page (logo, address, hours, privacy terms) with `/portal-settings`. The use cases are
+//! `patron_app::portal`.
 //!
 //! Member tokens (`pmt_...`) are their own kind: staff endpoints never accept them and the
 //! portal never accepts staff tokens. A token works only in the tenant that issued it.
@@ -15,10 +17,10 @@ use crate::edge::point_views::{CheckInResult, EntryPage, PointsSummary};
 use crate::edge::state::ApiState;
 use dto::{
     Accepted, CodeRequest, Done, MemberLogin, MemberSession, PasswordReset, PortalForm,
-    ProfileChange, Registered, Registration, SmsView,
+    PortalSettings, PortalSettingsChange, PrivacyTerms, ProfileChange, Registered, Registration,
+    SmsView,
 };
 use patron_app::fields::current_fields;
-use patron_app::members as app_members;
 use patron_app::portal as app_portal;
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, Password, TokenKind};
@@ -84,7 +86,8 @@ impl PortalApi {
 
 #[OpenApi(tag = "Tag::Portal")]
 impl PortalApi {
-    /// The registration form of a business.
+    /// The registration form of a business (the fields members see) and its portal page:
+    /// logo, address, opening hours, whether it offers check-ins, its privacy terms.
     #[oai(
         path = "/portal/:tenant/form",
         method = "get",
@@ -92,19 +95,70 @@ impl PortalApi {
     )]
     async fn form(&self, tenant: Path<String>) -> Result<Json<PortalForm>, ApiError> {
         let t = self.tenant(&tenant.0).await?;
+        let plan = self.state.plan_of(&t).await?;
         let mut tx = self.state.db.tenant_tx(&t).await?;
         let (_, set) = current_fields(&mut tx).await?;
+        let site = app_portal::site::get(&mut tx).await?;
         tx.commit().await?;
+        let members = set.for_members();
+        let privacy = app_portal::site::privacy(&site).map(|(text, version)| PrivacyTerms {
+            text: text.to_owned(),
+            version,
+        });
         Ok(Json(PortalForm {
             business: t.name.clone(),
-            json_schema: set.json_schema(),
-            ui_schema: set.ui_schema(),
-            member_editable: set
+            json_schema: members.json_schema(),
+            ui_schema: members.ui_schema(),
+            member_editable: members
                 .active()
                 .filter(|f| f.member_editable)
                 .map(|f| f.key.clone())
                 .collect(),
+            // The same gate as the check-in itself.
+            check_ins: plan.has(patron_core::plans::Feature::Events),
+            privacy,
+            logo_url: site.logo_url,
+            address: site.address,
+            opening_hours: site.opening_hours,
         }))
+    }
+
+    /// The portal's page settings: logo, address, opening hours and privacy terms.
+    #[oai(
+        path = "/portal-settings",
+        method = "get",
+        operation_id = "getPortalSettings"
+    )]
+    async fn settings(&self, auth: TenantAuth) -> Result<Json<PortalSettings>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::SettingsRead))
+            .await?;
+        let s = app_portal::site::get(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Json(s.into()))
+    }
+
+    /// Set the portal's page settings; a changed text of the privacy terms gets the next
+    /// version, and registrations must then agree to it.
+    #[oai(
+        path = "/portal-settings",
+        method = "put",
+        operation_id = "setPortalSettings"
+    )]
+    async fn set_settings(
+        &self,
+        auth: TenantAuth,
+        req: Json<PortalSettingsChange>,
+    ) -> Result<Json<PortalSettings>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::SettingsManage))
+            .await?;
+        let s =
+            app_portal::site::set(&mut tx, req.0.into(), &me.subject(), self.state.now()).await?;
+        tx.commit().await?;
+        Ok(Json(s.into()))
     }
 
     /// Send a one-time code by SMS: to register, to reset a password or to change phone.
@@ -166,6 +220,7 @@ impl PortalApi {
                 profile: req.profile.into(),
                 code: req.code,
                 password: req.password,
+                consent_version: req.consent_version,
             },
             self.state.now(),
         )
@@ -173,7 +228,7 @@ impl PortalApi {
         Ok(Registered::Created(Json(session.into())))
     }
 
-    /// Log in with phone or e-mail and password.
+    /// Log in with phone or e-mail and password, or with phone and a code sent for `login`.
     #[oai(
         path = "/portal/:tenant/login",
         method = "post",
@@ -184,14 +239,31 @@ impl PortalApi {
         tenant: Path<String>,
         req: Json<MemberLogin>,
     ) -> Result<Json<MemberSession>, ApiError> {
+        let req = req.0;
+        let credential = match (req.password, req.code) {
+            (Some(p), None) => app_portal::Credential::Password(p),
+            (None, Some(c)) => app_portal::Credential::Code(c),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid_field(
+                    "code",
+                    "send either a password or a code, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(ApiError::invalid_field(
+                    "password",
+                    "is required, or a code sent to the phone",
+                ))
+            }
+        };
         let t = self.tenant(&tenant.0).await?;
         let tx = self.state.db.tenant_tx(&t).await?;
         let session = app_portal::login(
             tx,
             &t,
             &self.state.config.pii,
-            &req.0.login,
-            req.0.password,
+            &req.login,
+            credential,
             self.state.now(),
         )
         .await?;
@@ -236,7 +308,7 @@ impl PortalApi {
         auth: MemberToken,
     ) -> Result<Json<MemberView>, ApiError> {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
-        let p = app_members::view(&mut tx, &self.state.config.pii, &m, true).await?;
+        let p = app_portal::own_view(&mut tx, &self.state.config.pii, &m).await?;
         tx.commit().await?;
         Ok(Json(p.into()))
     }

@@ -231,6 +231,7 @@ mod tests {
                         max_length: None,
                         pattern: None,
                         options: Vec::new(),
+                        member_visible: true,
                         member_editable: false,
                         help: None,
                         archived: false,

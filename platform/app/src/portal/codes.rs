@@ -1,4 +1,5 @@
-//! One-time codes sent by SMS: to register, to reset a password, to change a phone. A phone
+//! One-time codes sent by SMS: to register, to log in, to reset a password, to change a
+//! phone. A phone
 //! gets at most [`CODES_PER_HOUR`] codes an hour; a code works [`CODE_TTL_MINUTES`] minutes
 //! and survives [`CODE_MAX_ATTEMPTS`] wrong guesses. Codes are stored hashed.
 
@@ -24,6 +25,7 @@ pub const CODES_PER_HOUR: i64 = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodePurpose {
     Register,
+    Login,
     ResetPassword,
     PhoneChange,
 }
@@ -32,6 +34,7 @@ impl CodePurpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Register => "register",
+            Self::Login => "login",
             Self::ResetPassword => "reset_password",
             Self::PhoneChange => "phone_change",
         }

@@ -1,11 +1,13 @@
-//! The member portal's use cases: one-time codes, registration with the business's fields
-//! (phone verified by code), login with phone or e-mail and a password, password reset by
-//! code, and the member's own profile edits.
+//! The member portal's use cases: one-time codes, registration with the fields members see
+//! (phone verified by code, consent to the privacy terms when the business has them), login
+//! with phone or e-mail and a password or with phone and a code, password reset by code, and
+//! the member's own profile edits. The portal's page settings are in [`site`].
 //!
 //! Use cases that refuse after counting an attempt (a wrong code, a wrong password) take
 //! the transaction by value and commit it themselves, so guesses stay limited.
 
 pub mod codes;
+pub mod site;
 
 use crate::fields::current_fields;
 use crate::members::{
@@ -19,6 +21,7 @@ use codes::{exhausted, verify_code, wrong_code, CodeCheck, CodePurpose};
 use patron_core::auth::{
     dummy_password_hash, issue_token, Email, LoginThrottle, Password, TokenKind,
 };
+use patron_core::fields::FieldSet;
 use patron_core::members::Channel;
 use patron_core::members::{email_lookup_key, Phone};
 use patron_core::pii::PiiKeys;
@@ -48,12 +51,23 @@ pub struct Session {
     pub member: Profile,
 }
 
-/// A registration: the profile (phone required), the code sent to the phone, a password.
+/// A registration: the profile (phone required), the code sent to the phone, a password
+/// (optional: without one the member logs in by code), and the version of the privacy
+/// terms the member agreed to.
 #[derive(Debug, Clone)]
 pub struct Registration {
     pub profile: NewMember,
     pub code: String,
-    pub password: String,
+    pub password: Option<String>,
+    pub consent_version: Option<i32>,
+}
+
+/// How a member proves who they are at login.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Password(String),
+    /// A code sent to the phone for `login`.
+    Code(String),
 }
 
 /// A member's own profile edit: the built-ins members may change and member-editable
@@ -126,8 +140,24 @@ async fn start_session(
     Ok(Session {
         token: issued.text,
         expires_at,
-        member: profile(m, &set, keys, true),
+        member: own(profile(m, &set, keys, true), &set),
     })
+}
+
+/// What a member sees of their own profile: the custom values of fields visible to
+/// members, nothing of staff-only or archived fields.
+pub fn own(mut p: Profile, set: &FieldSet) -> Profile {
+    if let Value::Object(custom) = &mut p.custom {
+        custom.retain(|k, _| set.get(k).is_some_and(|f| f.member_visible && !f.archived));
+    }
+    p.archived = Value::Object(Default::default());
+    p
+}
+
+/// The member's own profile, as the portal shows it.
+pub async fn own_view(tx: &mut TenantTx, keys: &PiiKeys, m: &Member) -> Result<Profile, AppError> {
+    let (_, set) = current_fields(tx).await?;
+    Ok(own(profile(m, &set, keys, true), &set))
 }
 
 /// Sends a one-time code. Registering and changing phone need a phone no member has; a
@@ -154,14 +184,31 @@ pub async fn send_code(
             ));
         }
         // Say nothing about who is a member.
-        CodePurpose::ResetPassword if existing.is_none() => return Ok(()),
+        CodePurpose::ResetPassword | CodePurpose::Login
+            if existing.as_ref().is_none_or(|m| m.status != "active") =>
+        {
+            return Ok(())
+        }
         _ => {}
     }
     codes::send_code(tx, keys, sms, plan, phone, purpose, &tenant.name, now).await
 }
 
-/// Registers a member with the business's fields and a code sent to the phone, and logs
-/// them in. Commits `tx`, also when a wrong code is refused.
+/// The custom values of `custom` members may not fill: staff-only fields.
+fn staff_only(set: &FieldSet, custom: &Option<Value>) -> Vec<FieldError> {
+    match custom {
+        Some(Value::Object(c)) => c
+            .keys()
+            .filter(|k| set.get(k).is_some_and(|f| !f.member_visible))
+            .map(|k| FieldError::new(format!("custom.{k}"), "members cannot fill this field"))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Registers a member with the fields members see and a code sent to the phone, records
+/// their consent to the privacy terms, and logs them in. Commits `tx`, also when a wrong
+/// code is refused.
 pub async fn register(
     mut tx: TenantTx,
     tenant: &Tenant,
@@ -170,22 +217,34 @@ pub async fn register(
     req: Registration,
     now: DateTime<Utc>,
 ) -> Result<Session, AppError> {
-    let password = Password::parse(&req.password);
+    let password = req
+        .password
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(Password::parse)
+        .transpose();
     let phone_raw = req.profile.phone.clone().unwrap_or_default();
     let phone = parse_phone(&phone_raw, tenant);
     let (_, set) = current_fields(&mut tx).await?;
+    let hidden = staff_only(&set, &req.profile.custom);
+    // Members fill only what they see: a required staff-only field is staff's to fill.
     let validator = set
+        .for_members()
         .validator()
         .map_err(|e| AppError::internal(std::io::Error::other(e)))?;
+    let mut profile_in = req.profile;
+    if let Some(Value::Object(c)) = &mut profile_in.custom {
+        c.retain(|k, _| !hidden.iter().any(|e| e.field == format!("custom.{k}")));
+    }
     let parsed = parse_new_member(
-        req.profile,
+        profile_in,
         &validator,
         keys,
         &tenant.settings.phone_region,
         app_members::today(tenant, now),
     );
     // Every bad field at once.
-    let mut errors = Vec::new();
+    let mut errors = hidden;
     if let Err(p) = &password {
         errors.push(FieldError::new("password", p.clone()));
     }
@@ -204,6 +263,7 @@ pub async fn register(
     }
     let password = password.map_err(|p| AppError::invalid_field("password", p))?;
     let (mut parsed, phone) = (parsed.expect("checked"), phone?);
+    let consent = site::check_consent(&site::get(&mut tx).await?, req.consent_version)?;
     match verify_code(&mut tx, keys, CodePurpose::Register, &phone, &req.code, now).await? {
         CodeCheck::Ok => {}
         CodeCheck::Exhausted => return Err(exhausted()),
@@ -221,18 +281,96 @@ pub async fn register(
             "this business cannot take new members right now; please ask at the counter",
         ));
     }
-    let hash = hash_password(password).await?;
-    let m = members::create(&mut tx, &parsed.data, Some(&hash), &by_self(now))
+    let hash = match password {
+        Some(p) => Some(hash_password(p).await?),
+        None => None,
+    };
+    let by = by_self(now);
+    let m = members::create(&mut tx, &parsed.data, hash.as_deref(), &by)
         .await
         .map_err(taken)?;
+    if let Some(version) = consent {
+        portal::record_consent(&mut tx, m.id, version, by.channel.as_str(), now).await?;
+        members::audit(
+            &mut tx,
+            m.id,
+            &by,
+            "member.consent",
+            Some("consent_version"),
+            None,
+            Some(Value::from(version)),
+        )
+        .await?;
+    }
     let session = start_session(&mut tx, tenant, keys, &m, now).await?;
     tx.commit().await?;
     Ok(session)
 }
 
-/// Logs in with phone or e-mail and password. Failed logins lock the member out for a
-/// while; commits `tx`, also when the password is wrong.
+/// Logs in with phone or e-mail and password, or with phone and a code sent for `login`.
+/// Failed password logins lock the member out for a while, wrong codes wear the code out;
+/// commits `tx`, also when the password or code is wrong.
 pub async fn login(
+    tx: TenantTx,
+    tenant: &Tenant,
+    keys: &PiiKeys,
+    login: &str,
+    credential: Credential,
+    now: DateTime<Utc>,
+) -> Result<Session, AppError> {
+    match credential {
+        Credential::Password(password) => {
+            login_with_password(tx, tenant, keys, login, password, now).await
+        }
+        Credential::Code(code) => login_with_code(tx, tenant, keys, login, &code, now).await,
+    }
+}
+
+/// Logs in with phone and a code sent to it for `login`. Commits `tx`, also when the code
+/// is wrong (the attempt counts against the code).
+async fn login_with_code(
+    mut tx: TenantTx,
+    tenant: &Tenant,
+    keys: &PiiKeys,
+    login: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Session, AppError> {
+    if login.contains('@') {
+        return Err(AppError::invalid_field(
+            "login",
+            "log in with a code by phone number; e-mail logins need the password",
+        ));
+    }
+    let phone = parse_phone(login.trim(), tenant)
+        .map_err(|_| AppError::invalid_field("login", "is not a phone number of this region"))?;
+    match verify_code(&mut tx, keys, CodePurpose::Login, &phone, code, now).await? {
+        CodeCheck::Ok => {}
+        CodeCheck::Exhausted => return Err(exhausted()),
+        CodeCheck::Wrong => {
+            tx.commit().await?;
+            return Err(wrong_code());
+        }
+    }
+    let m = members::find_by_phone_index(&mut tx, &keys.blind_index("phone", phone.e164()))
+        .await?
+        .filter(|m| m.status == "active")
+        .ok_or_else(wrong_code)?;
+    if let Some(until) = m.locked_until.filter(|u| *u > now) {
+        let wait = (until - now).num_seconds().max(1) as u64;
+        return Err(AppError::too_many(
+            "login_locked",
+            format!("too many failed logins; try again in {wait} seconds"),
+            wait,
+        ));
+    }
+    members::login_succeeded(&mut tx, m.id).await?;
+    let session = start_session(&mut tx, tenant, keys, &m, now).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+async fn login_with_password(
     mut tx: TenantTx,
     tenant: &Tenant,
     keys: &PiiKeys,
@@ -324,7 +462,7 @@ pub async fn reset_password(
 }
 
 /// The custom fields of `custom` members may not edit.
-fn locked_fields(set: &patron_core::fields::FieldSet, custom: &Option<Value>) -> Vec<FieldError> {
+fn locked_fields(set: &FieldSet, custom: &Option<Value>) -> Vec<FieldError> {
     match custom {
         Some(Value::Object(c)) => c
             .keys()
@@ -401,7 +539,7 @@ pub async fn update_profile(
     app_members::audit::audit_diff(&mut tx, keys, m.id, &data_of(m), &data, &by).await?;
     let m = members::get(&mut tx, m.id).await?;
     tx.commit().await?;
-    Ok(profile(&m, &set, keys, true))
+    Ok(own(profile(&m, &set, keys, true), &set))
 }
 
 /// Text messages the default sender recorded, newest first (1 to 500, 50 by default).
@@ -434,7 +572,6 @@ pub async fn business(db: &patron_db::Db, slug: &str) -> Result<Option<Tenant>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patron_core::fields::FieldSet;
     use serde_json::json;
 
     #[test]
@@ -445,6 +582,22 @@ mod tests {
         assert_eq!(locked[0].field, "custom.size");
         assert!(locked_fields(&set, &None).is_empty());
         assert!(locked_fields(&set, &Some(json!({}))).is_empty());
+    }
+
+    #[test]
+    fn members_may_not_fill_staff_only_fields_and_do_not_see_their_values() {
+        let set = FieldSet::parse(
+            serde_json::from_value(json!([
+                { "key": "expires", "type": "date", "label": { "en": "Expires" }, "member_visible": false, "required": true },
+                { "key": "shoe", "type": "integer", "label": { "en": "Shoe" } }
+            ]))
+            .unwrap(),
+        )
+        .unwrap();
+        let refused = staff_only(&set, &Some(json!({"expires": "2030-01-01", "shoe": 40})));
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].field, "custom.expires");
+        assert!(staff_only(&set, &Some(json!({"shoe": 40}))).is_empty());
     }
 
     #[test]

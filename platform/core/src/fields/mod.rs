@@ -128,7 +128,11 @@ pub struct FieldDef {
     /// Choices of a select field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<FieldOption>,
-    /// Whether members may edit the value in the portal.
+    /// Whether members see the field in the portal and fill it when they register. Fields
+    /// stored before this existed were shown to members, so they stay visible.
+    #[serde(default = "visible_by_default")]
+    pub member_visible: bool,
+    /// Whether members may edit the value in the portal (only visible fields).
     #[serde(default)]
     pub member_editable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,6 +141,10 @@ pub struct FieldDef {
     /// writes are refused.
     #[serde(default)]
     pub archived: bool,
+}
+
+fn visible_by_default() -> bool {
+    true
 }
 
 fn valid_key(key: &str) -> Result<(), String> {
@@ -237,6 +245,12 @@ impl FieldSet {
                     ));
                 }
             }
+            if f.member_editable && !f.member_visible {
+                errors.push(FieldError::new(
+                    at("member_visible"),
+                    "a field members may edit must be visible to them",
+                ));
+            }
             let select = matches!(f.ty, FieldType::SingleSelect | FieldType::MultiSelect);
             if select && f.options.is_empty() {
                 errors.push(FieldError::new(
@@ -279,6 +293,20 @@ impl FieldSet {
 
     pub fn get(&self, key: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The fields members see in the portal (and fill when they register): staff-only
+    /// fields are left out, so the schema, the UI schema and the validator of the result
+    /// know nothing of them.
+    pub fn for_members(&self) -> FieldSet {
+        FieldSet {
+            fields: self
+                .fields
+                .iter()
+                .filter(|f| f.member_visible)
+                .cloned()
+                .collect(),
+        }
     }
 
     /// The next version: `defs` as sent, plus every field of `self` that `defs` leaves out,
@@ -446,6 +474,7 @@ impl FieldSet {
                 json!({
                     "labels": f.label,
                     "help": f.help,
+                    "memberVisible": f.member_visible,
                     "memberEditable": f.member_editable,
                     "enumLabels": f.options.iter().map(|o| (o.value.clone(), o.label.clone())).collect::<std::collections::BTreeMap<_, _>>(),
                 }),

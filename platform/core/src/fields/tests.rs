@@ -17,6 +17,7 @@ fn def(key: &str, ty: FieldType) -> FieldDef {
         max_length: None,
         pattern: None,
         options: vec![],
+        member_visible: true,
         member_editable: false,
         help: None,
         archived: false,
@@ -168,4 +169,77 @@ fn patches_only_answer_for_the_keys_they_write() {
     assert!(v
         .apply(&cur, &obj(json!({"n": null})), WriteKind::Patch, "CN", "")
         .is_err());
+}
+
+#[test]
+fn staff_only_fields_are_left_out_of_what_members_see_and_fill() {
+    let mut expiry = def("expires", FieldType::Date);
+    expiry.member_visible = false;
+    expiry.required = true;
+    let mut size = def("size", FieldType::SingleSelect);
+    size.required = true;
+    size.options = vec![FieldOption {
+        value: "m".into(),
+        label: Labels::default(),
+    }];
+    let set = FieldSet::parse(vec![expiry, size]).unwrap();
+    let members = set.for_members();
+    let schema = members.json_schema();
+    assert!(schema["properties"].get("expires").is_none());
+    assert_eq!(schema["required"], json!(["size"]));
+    assert_eq!(members.ui_schema()["ui:order"], json!(["size"]));
+    // Staff still must fill the required staff-only field; members must not send it.
+    let v = set.validator().unwrap();
+    let errs = v
+        .apply(
+            &Map::new(),
+            &obj(json!({"size": "m"})),
+            WriteKind::Create,
+            "CN",
+            "",
+        )
+        .unwrap_err();
+    assert_eq!(errs[0].field, "expires");
+    let m = members.validator().unwrap();
+    assert!(m
+        .apply(
+            &Map::new(),
+            &obj(json!({"size": "m"})),
+            WriteKind::Create,
+            "CN",
+            ""
+        )
+        .is_ok());
+    let errs = m
+        .apply(
+            &Map::new(),
+            &obj(json!({"size": "m", "expires": "2030-01-01"})),
+            WriteKind::Create,
+            "CN",
+            "",
+        )
+        .unwrap_err();
+    assert_eq!(errs[0].field, "expires");
+    // A required select left empty is refused, not given its first option.
+    let errs = m
+        .apply(&Map::new(), &Map::new(), WriteKind::Create, "CN", "")
+        .unwrap_err();
+    assert_eq!(
+        (errs[0].field.as_str(), errs[0].problem.as_str()),
+        ("size", "is required")
+    );
+}
+
+#[test]
+fn fields_stored_before_visibility_existed_stay_visible_and_editable_needs_visible() {
+    let stored: FieldDef = serde_json::from_value(json!({
+        "key": "shoe", "type": "integer", "label": {"zh-CN": "鞋码"}, "member_editable": true
+    }))
+    .unwrap();
+    assert!(stored.member_visible);
+    let mut hidden = def("notes_x", FieldType::Text);
+    hidden.member_visible = false;
+    hidden.member_editable = true;
+    let errs = FieldSet::parse(vec![hidden]).unwrap_err();
+    assert_eq!(errs[0].field, "fields.0.member_visible");
 }
