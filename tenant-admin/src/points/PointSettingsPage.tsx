@@ -8,6 +8,7 @@ import { useAuth } from '../auth/AuthContext';
 import { fetchPointSettings, pointsKeys, savePointSettings } from './api';
 import { currencyDigits } from './reasons';
 import { formToSettings, SETTINGS_ALIAS, SETTINGS_ITEMS, settingsToForm, type SettingsForm } from './settings';
+import { currencySymbol } from '../common/format';
 
 export function PointSettingsPage() {
   const { t } = useTranslation();
@@ -107,7 +108,7 @@ export function PointSettingsPage() {
                 <Col xs={12}>
                   <Form.Item
                     name="redeem_value"
-                    label={t('points.settings.redeemValue', { currency })}
+                    label={t('points.settings.redeemValue', { currency: currencySymbol(currency) })}
                     rules={[{ required: true, message: t('validation.required') }]}
                   >
                     <InputNumber min={0.01} precision={digits} style={{ width: '100%' }} />

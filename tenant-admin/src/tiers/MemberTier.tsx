@@ -24,7 +24,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
-import { formatDateTime } from '../common/format';
+import { discountText, formatDateTime } from '../common/format';
 import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
 import { metricValue, multiplierText, nameIn, progressMessage, progressPercent } from './ladder';
@@ -85,7 +85,7 @@ export function MemberTier({ memberId }: { memberId: string }) {
             </Space>
             <Descriptions size="small" column={{ xs: 1, sm: 2, md: 4 }}>
               <Descriptions.Item label={t('tiers.tier.multiplier')}>{multiplierText(tier.benefits.multiplier)}</Descriptions.Item>
-              <Descriptions.Item label={t('tiers.tier.discount')}>{`${tier.benefits.discount_percent}%`}</Descriptions.Item>
+              <Descriptions.Item label={t('tiers.tier.discount')}>{discountText(t, lang, tier.benefits.discount_percent)}</Descriptions.Item>
               <Descriptions.Item label={t('tiers.tier.birthday')}>{tier.benefits.birthday_gift_points}</Descriptions.Item>
               <Descriptions.Item label={t('tiers.member.version')}>{`v${v.ladder_version}`}</Descriptions.Item>
             </Descriptions>
