@@ -3,6 +3,7 @@ import {
   compileJsonSchema,
   compileUiSchema,
   fromDtos,
+  typedDate,
   localProblems,
   localize,
   move,
@@ -182,5 +183,15 @@ describe('server errors on custom values', () => {
     ]);
     expect(custom).toEqual({ shoe_size: { __errors: ['must be at least 30'] }, likes: { __errors: ['is not an option'] } });
     expect(other).toEqual([{ field: 'phone', problem: 'is not a phone number' }]);
+  });
+});
+
+describe('typedDate', () => {
+  it('takes a whole typed date, nothing less', () => {
+    expect(typedDate('2026-03-01')).toBe('2026-03-01');
+    expect(typedDate(' 2026-03-01 ')).toBe('2026-03-01');
+    expect(typedDate('2026-03-0')).toBeUndefined();
+    expect(typedDate('2026-02-30')).toBeUndefined();
+    expect(typedDate('')).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
 // members will see), and the localisation that turns a schema pair into the form one
 // language renders with react-jsonschema-form.
 import type { Schemas } from '../api/client';
+import dayjs from 'dayjs';
 
 export type FieldDto = Schemas['FieldDto'];
 export type FieldType = Schemas['FieldTypeDto'];
@@ -392,3 +393,12 @@ export function cleanValues(values: unknown): Json {
   if (!isObj(values)) return {};
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== ''));
 }
+
+/** A whole date as typed (`2026-03-01`), if it is one. */
+export function typedDate(text: string): string | undefined {
+  const s = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return undefined;
+  const d = dayjs(s);
+  return d.isValid() && d.format('YYYY-MM-DD') === s ? s : undefined;
+}
+

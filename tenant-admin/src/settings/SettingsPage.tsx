@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { Alert, App, Button, Card, Form, Input, Select, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { applyServerErrors, errorText } from '../common/forms';
+import { applyServerErrors, errorText, focusFirstError, useUnsavedChanges } from '../common/forms';
 import { CURRENCIES, REGIONS, ZONES, currencyName, planName, regionName, zoneName } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { sessionKeys } from '../auth/api';
@@ -38,7 +38,9 @@ export function SettingsPage() {
   const qc = useQueryClient();
   const [form] = Form.useForm<SettingsForm>();
   const [error, setError] = useState<string>();
+  const [touched, setTouched] = useState(false);
   const manage = can('settings:manage');
+  useUnsavedChanges(manage && touched);
   const settings = useQuery({ queryKey: settingsKeys.current(), queryFn: fetchSettings });
   const lang = i18n.language;
   const current = settings.data;
@@ -56,10 +58,14 @@ export function SettingsPage() {
     mutationFn: (v: SettingsForm) => saveSettings(v),
     onSuccess: (tenant) => {
       qc.setQueryData(settingsKeys.current(), tenant);
+      setTouched(false);
       void qc.invalidateQueries({ queryKey: sessionKeys.all });
       void message.success(t('common.saved'));
     },
-    onError: (err) => setError(applyServerErrors(t, form, err, FIELDS)),
+    onError: (err) => {
+      setError(applyServerErrors(t, form, err, FIELDS));
+      focusFirstError();
+    },
   });
 
   if (settings.isPending) return <Card loading />;
@@ -78,6 +84,7 @@ export function SettingsPage() {
           layout="vertical"
           name="settings"
           disabled={!manage}
+          onValuesChange={() => setTouched(true)}
           initialValues={{
             name: s.name,
             time_zone: s.time_zone,

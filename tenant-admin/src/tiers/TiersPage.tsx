@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
-import { errorText } from '../common/forms';
+import { errorText, focusFirstError, useUnsavedChanges } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
@@ -40,6 +40,8 @@ export function TiersPage() {
   const [preview, setPreview] = useState<Preview>();
   const [problem, setProblem] = useState<string>();
   const [publishing, setPublishing] = useState(false);
+  const [touched, setTouched] = useState(false);
+  useUnsavedChanges(editable && touched);
 
   const overview = useQuery({
     queryKey: tiersKeys.overview(),
@@ -77,6 +79,7 @@ export function TiersPage() {
     if (err instanceof ApiProblem && err.fields.length) {
       const { fields, rest } = mapLadderErrors(err.fields);
       untyped.setFields(fields);
+      focusFirstError();
       setProblem(rest.length ? rest.join('; ') : t('tiers.editor.fixFields'));
     } else {
       setProblem(errorText(t, err));
@@ -88,6 +91,7 @@ export function TiersPage() {
     mutationFn: () => saveTierDraft(ladder()),
     onMutate: clearErrors,
     onSuccess: () => {
+      setTouched(false);
       void qc.invalidateQueries({ queryKey: tiersKeys.overview() });
       void message.success(t('tiers.editor.saved'));
     },
@@ -104,6 +108,7 @@ export function TiersPage() {
     onMutate: clearErrors,
     onSuccess: (r) => {
       setPublishing(false);
+      setTouched(false);
       setPreview(undefined);
       void qc.invalidateQueries({ queryKey: tiersKeys.overview() });
       void qc.invalidateQueries({ queryKey: tiersKeys.versions() });
@@ -145,7 +150,14 @@ export function TiersPage() {
           {t('tiers.editor.draftSaved', { at: formatDateTime(o.draft.updated_at, lang, me?.tenant.time_zone), by: o.draft.updated_by })}
         </Typography.Paragraph>
       )}
-      <Form<LadderForm> form={form} name="ladder" layout="vertical" disabled={!editable} initialValues={emptyForm()}>
+      <Form<LadderForm>
+        form={form}
+        name="ladder"
+        layout="vertical"
+        disabled={!editable}
+        initialValues={emptyForm()}
+        onValuesChange={() => setTouched(true)}
+      >
         <LadderSettings currency={currency} />
         <TierList currency={currency} />
         <ScriptCard editable={editable} />
