@@ -14,6 +14,18 @@ export function errorText(t: TFunction, err: unknown): string {
 }
 
 /**
+ * The problems of a failed call by field: a refusal with a code the console knows (a taken
+ * phone or e-mail) says it in the console's language under the field; bad values keep the
+ * server's words.
+ */
+export function fieldProblems(t: TFunction, err: ApiProblem): { field: string; problem: string }[] {
+  if (err.code === 'invalid_input') return err.fields;
+  const text = t(`errors.${err.code}`, { defaultValue: '' });
+  if (!text) return err.fields;
+  return err.fields.map((f) => ({ field: f.field, problem: text }));
+}
+
+/**
  * Shows a failed call on the form: each server field problem under its form item; returns
  * the text for what matched no item (or the whole error), for a general message.
  */
@@ -25,7 +37,7 @@ export function applyServerErrors(
   alias: Readonly<Record<string, string>> = {},
 ): string | undefined {
   if (!(err instanceof ApiProblem)) return errorText(t, err);
-  const { fields, rest } = mapFieldErrors(err.fields, formItems, alias);
+  const { fields, rest } = mapFieldErrors(fieldProblems(t, err), formItems, alias);
   form.setFields(fields);
   if (fields.length === 0) return errorText(t, err);
   return rest.length ? rest.join('; ') : undefined;
