@@ -22,6 +22,9 @@ export const LATIN_ALLOWED = [
   'Webhook',
   'Webhooks',
   'SMS',
+  'SKU',
+  // The field designer previews the form in either language: it names them in themselves.
+  'EN',
   'MB',
   'KiB',
   'UTC',
@@ -48,22 +51,22 @@ export const LATIN_ALLOWED = [
 ];
 
 /** Chinese an en page may show: the language switch names Chinese in Chinese. */
-export const CJK_ALLOWED = ['简体中文'];
+export const CJK_ALLOWED = ['简体中文', '中文'];
 
 const CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff60]/;
 
 /** What a person sees on the page, without input values and code. */
 export async function visibleText(page) {
   return page.evaluate(() => {
-    let text = document.body.innerText;
-    const remove = (s) => {
-      if (s && s.trim()) text = text.split(s).join(' ');
-    };
-    // Code editors, code samples and anything marked as data rather than interface.
-    for (const el of document.querySelectorAll('.cm-editor, pre, code, [data-leak-ignore]')) {
-      remove(el.innerText);
-    }
-    for (const el of document.querySelectorAll('input, textarea')) remove(el.value);
+    // Code editors, code samples and text areas are hidden for the reading (innerText skips
+    // what is not visible; input values are never part of it), then shown again.
+    const hidden = [...document.querySelectorAll('.cm-editor, pre, code, kbd, textarea, [data-leak-ignore]')];
+    const before = hidden.map((el) => el.style.visibility);
+    for (const el of hidden) el.style.visibility = 'hidden';
+    const text = document.body.innerText;
+    hidden.forEach((el, i) => {
+      el.style.visibility = before[i];
+    });
     return text;
   });
 }
@@ -88,7 +91,7 @@ export function findLeaks(text, lang, allow = []) {
     .replace(/\bhttps?:\/\/\S+/g, ' ')
     .replace(/(^|\s)\/\S*/g, ' ')
     // ids and anything with a digit in it (card numbers, versions, v2, 12:30, 1366px)
-    .replace(/[A-Za-z0-9_-]*\d[A-Za-z0-9_.:-]*/g, ' ')
+    .replace(/[A-Za-z0-9_:-]*\d[A-Za-z0-9_.:-]*/g, ' ')
     // machine names: snake_case, kebab-case ids, permission names (members:read)
     .replace(/[A-Za-z]+(?:[_:][A-Za-z]+)+/g, ' ');
   if (lang === 'en') {

@@ -17,6 +17,7 @@ export function useActorName(): (actor: string) => string {
     const [kind, id] = actor.split(':', 2);
     if (kind === 'staff') return staff.data?.find((x) => x.id === id)?.name ?? actor;
     if (kind === 'member') return t('members.actorMember');
+    if (kind === 'system') return t('lang.systemActor');
     return actor;
   };
 }

@@ -23,6 +23,7 @@ import { StatusCard } from './StatusCard';
 import { TierList } from './TierList';
 import { VersionsCard } from './VersionsCard';
 import { emptyForm, mapLadderErrors, toForm, toLadder, type LadderForm } from './ladder';
+import { useActorName } from '../members/changes';
 
 type Preview = Schemas['TierPreview'];
 
@@ -41,6 +42,7 @@ export function TiersPage() {
   const [problem, setProblem] = useState<string>();
   const [publishing, setPublishing] = useState(false);
   const [touched, setTouched] = useState(false);
+  const actorName = useActorName();
   useUnsavedChanges(editable && touched);
 
   const overview = useQuery({
@@ -147,7 +149,7 @@ export function TiersPage() {
       )}
       {o?.draft && (
         <Typography.Paragraph type="secondary">
-          {t('tiers.editor.draftSaved', { at: formatDateTime(o.draft.updated_at, lang, me?.tenant.time_zone), by: o.draft.updated_by })}
+          {t('tiers.editor.draftSaved', { at: formatDateTime(o.draft.updated_at, lang, me?.tenant.time_zone), by: actorName(o.draft.updated_by) })}
         </Typography.Paragraph>
       )}
       <Form<LadderForm>
