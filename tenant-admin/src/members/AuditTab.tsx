@@ -54,7 +54,7 @@ export function AuditTab({ memberId }: { memberId: string }) {
           { title: t('audit.actor'), dataIndex: 'actor', render: actorName },
           { title: t('members.channel'), dataIndex: 'channel', render: (c: string) => t(`members.channels.${c}`, { defaultValue: c }) },
           { title: t('audit.action'), dataIndex: 'action', render: (a: string) => t(`members.auditActions.${a}`, { defaultValue: a }) },
-          { title: t('members.field'), dataIndex: 'field', render: (f: string) => fieldName(f) },
+          { title: t('members.field'), dataIndex: 'field', render: (f: string | null) => (f ? fieldName(f) : '') },
           { title: t('members.before'), dataIndex: 'before', render: (v: unknown) => <Detail value={v} /> },
           { title: t('members.after'), dataIndex: 'after', render: (v: unknown) => <Detail value={v} /> },
         ]}

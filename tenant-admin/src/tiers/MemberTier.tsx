@@ -160,7 +160,7 @@ function History({ history }: { history: View['history'] }) {
           },
           { title: t('tiers.preview.from'), dataIndex: 'from', render: (c: string) => c || '—' },
           { title: t('tiers.preview.to'), dataIndex: 'to' },
-          { title: t('tiers.member.reason'), dataIndex: 'reason', render: (r: string) => moveReason(t, r) },
+          { title: t('tiers.member.reason'), dataIndex: 'reason', render: (r: string | null) => moveReason(t, r ?? '') },
           { title: t('tiers.member.version'), dataIndex: 'ladder_version', render: (n?: number) => (n ? `v${n}` : '—') },
           { title: t('tiers.member.by'), dataIndex: 'actor', render: (a: string) => actorName(a) },
         ]}
