@@ -95,7 +95,7 @@ export function RulesPage() {
               help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
             >
               <Input
-                addonBefore="event."
+                addonBefore={<code>event.</code>}
                 value={eventName}
                 onChange={(e) => setEventName(e.target.value.trim())}
                 style={{ maxWidth: 360 }}
