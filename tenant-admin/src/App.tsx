@@ -6,7 +6,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { AuthProvider } from './auth/AuthContext';
-import { AppRoutes } from './routes';
+import { AppRoutes, PageFailed } from './routes';
 import { ApiProblem } from './api/errors';
 
 // People who ask their system for less motion get no antd animations.
@@ -23,6 +23,7 @@ const router = createBrowserRouter([
         <AppRoutes />
       </AuthProvider>
     ),
+    errorElement: <PageFailed />,
   },
 ]);
 
