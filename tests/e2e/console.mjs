@@ -448,6 +448,26 @@ try {
     await page.getByRole('row', { name: new RegExp(cardNumber) }).getByRole('link', { name: member.name }).waitFor();
   });
 
+  await step('phone-taken-links-the-member', page, async () => {
+    // Registering the same phone again: the refusal offers the member who has it.
+    await page.goto(`${BASE}/members/new`);
+    await page.fill('#new-member_name', '重复登记');
+    await page.fill('#new-member_phone', member.phone);
+    expected.push(/status of 409/);
+    await page.click('[data-testid=member-register-submit]');
+    const phoneItem = page.locator('.ant-form-item', { has: page.locator('#new-member_phone') });
+    await phoneItem.locator('.ant-form-item-explain-error').getByText('This phone number belongs to another member.').waitFor();
+    // The cursor is in the bad field.
+    await page.waitForFunction(() => document.activeElement?.id === 'new-member_phone');
+    const taken = page.locator('[data-testid=phone-taken]');
+    await taken.getByText(member.name).waitFor();
+    await taken.locator('[data-testid=phone-taken-open]').click();
+    // What was typed is unsaved: leaving asks first.
+    await page.click('[data-testid=unsaved-leave]');
+    await page.waitForURL(`${BASE}/members/${memberId}`);
+    await page.locator('[data-testid=member-name]').getByText(member.name).waitFor();
+  });
+
   await step('purchase-recorded', page, async () => {
     const token = await page.evaluate(() => localStorage.getItem('patron.token'));
     const res = await fetch(`${BASE}/api/v1/purchases`, {
