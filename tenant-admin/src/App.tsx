@@ -3,15 +3,29 @@ import { App as AntApp, ConfigProvider } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { BrowserRouter } from 'react-router';
+import { createBrowserRouter, RouterProvider } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { AuthProvider } from './auth/AuthContext';
-import { AppRoutes } from './routes';
+import { AppRoutes, PageFailed } from './routes';
 import { ApiProblem } from './api/errors';
 
 // People who ask their system for less motion get no antd animations.
 const reducedMotion =
   typeof window !== 'undefined' && window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+
+// A data router (the pages' `<Routes>` below it), so that editors can hold a navigation
+// while they have unsaved changes (useBlocker).
+const router = createBrowserRouter([
+  {
+    path: '*',
+    element: (
+      <AuthProvider>
+        <AppRoutes />
+      </AuthProvider>
+    ),
+    errorElement: <PageFailed />,
+  },
+]);
 
 export function App() {
   const { i18n } = useTranslation();
@@ -34,11 +48,7 @@ export function App() {
     >
       <AntApp>
         <QueryClientProvider client={queryClient}>
-          <BrowserRouter>
-            <AuthProvider>
-              <AppRoutes />
-            </AuthProvider>
-          </BrowserRouter>
+          <RouterProvider router={router} />
         </QueryClientProvider>
       </AntApp>
     </ConfigProvider>

@@ -131,6 +131,19 @@ function Loading() {
   );
 }
 
+/** A page that failed to draw: said in the console's language, with a way back. */
+export function PageFailed() {
+  const { t } = useTranslation();
+  return (
+    <Result
+      status="error"
+      title={t('lang.pageFailed.title')}
+      subTitle={t('lang.pageFailed.body')}
+      extra={<a href="/">{t('lang.pageFailed.home')}</a>}
+    />
+  );
+}
+
 export function NotFound() {
   const { t } = useTranslation();
   return <Result status="404" title={t('common.notFound')} />;

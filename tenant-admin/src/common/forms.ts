@@ -1,5 +1,8 @@
-import type { FormInstance } from 'antd';
+import { useCallback, useEffect, useRef } from 'react';
+import { App, type FormInstance } from 'antd';
 import type { TFunction } from 'i18next';
+import { useTranslation } from 'react-i18next';
+import { useBlocker, type Location } from 'react-router';
 import { ApiProblem, mapFieldErrors } from '../api/errors';
 
 /** A message for a failed call: a translated one for known codes, else the server's. */
@@ -8,6 +11,18 @@ export function errorText(t: TFunction, err: unknown): string {
     return t(`errors.${err.code}`, { defaultValue: err.message });
   }
   return t('errors.network');
+}
+
+/**
+ * The problems of a failed call by field: a refusal with a code the console knows (a taken
+ * phone or e-mail) says it in the console's language under the field; bad values keep the
+ * server's words.
+ */
+export function fieldProblems(t: TFunction, err: ApiProblem): { field: string; problem: string }[] {
+  if (err.code === 'invalid_input') return err.fields;
+  const text = t(`errors.${err.code}`, { defaultValue: '' });
+  if (!text) return err.fields;
+  return err.fields.map((f) => ({ field: f.field, problem: text }));
 }
 
 /**
@@ -22,8 +37,78 @@ export function applyServerErrors(
   alias: Readonly<Record<string, string>> = {},
 ): string | undefined {
   if (!(err instanceof ApiProblem)) return errorText(t, err);
-  const { fields, rest } = mapFieldErrors(err.fields, formItems, alias);
+  const { fields, rest } = mapFieldErrors(fieldProblems(t, err), formItems, alias);
   form.setFields(fields);
   if (fields.length === 0) return errorText(t, err);
   return rest.length ? rest.join('; ') : undefined;
+}
+
+/**
+ * Guards unsaved changes: while `dirty`, leaving the page inside the console asks first
+ * (react-router's blocker), and closing or reloading the tab asks the browser's question.
+ * Returns `leave`, to call before a navigation that follows a save (the changes are kept
+ * then, so nothing is lost).
+ */
+export function useUnsavedChanges(dirty: boolean): { leave: () => void } {
+  const { t } = useTranslation();
+  const { modal } = App.useApp();
+  const guard = useRef(dirty);
+  guard.current = dirty;
+  const blocker = useBlocker(
+    useCallback(
+      ({ currentLocation, nextLocation }: { currentLocation: Location; nextLocation: Location }) =>
+        guard.current &&
+        (currentLocation.pathname !== nextLocation.pathname || currentLocation.search !== nextLocation.search),
+      [],
+    ),
+  );
+
+  useEffect(() => {
+    if (blocker.state !== 'blocked') return;
+    const asked = modal.confirm({
+      title: t('lang.unsaved.title'),
+      content: t('lang.unsaved.body'),
+      okText: t('lang.unsaved.leave'),
+      okButtonProps: { danger: true, 'data-testid': 'unsaved-leave' } as never,
+      cancelText: t('lang.unsaved.stay'),
+      cancelButtonProps: { 'data-testid': 'unsaved-stay' } as never,
+      onOk: () => blocker.proceed(),
+      onCancel: () => blocker.reset(),
+    });
+    return () => asked.destroy();
+  }, [blocker, modal, t]);
+
+  useEffect(() => {
+    if (!dirty) return;
+    const ask = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      // Older browsers ask only when a value is set.
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [dirty]);
+
+  return {
+    leave: useCallback(() => {
+      guard.current = false;
+    }, []),
+  };
+}
+
+/**
+ * After the server named bad fields: scrolls to the first form item showing an error (in
+ * page order, the custom fields' included) and puts the cursor in it.
+ */
+export function focusFirstError(root: ParentNode = document): void {
+  // After React has drawn the errors.
+  window.setTimeout(() => {
+    const item = root.querySelector<HTMLElement>(
+      '.ant-form-item-has-error, .custom-form .form-group.field-error, .custom-form .has-error',
+    );
+    if (!item) return;
+    item.scrollIntoView({ block: 'center', behavior: 'auto' });
+    const input = item.querySelector<HTMLElement>('input:not([type=hidden]):not([disabled]), textarea, [role=combobox], select');
+    input?.focus({ preventScroll: true });
+  }, 50);
 }

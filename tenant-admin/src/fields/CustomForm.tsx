@@ -1,13 +1,38 @@
-import { forwardRef, useMemo } from 'react';
-import Form from '@rjsf/antd';
+import { forwardRef, useMemo, type ComponentType, type FormEvent } from 'react';
+import Form, { Widgets } from '@rjsf/antd';
+import type { WidgetProps } from '@rjsf/utils';
 import type { IChangeEvent } from '@rjsf/core';
 import type RjsfForm from '@rjsf/core';
 import validator from '@rjsf/validator-ajv8';
 import { useTranslation } from 'react-i18next';
-import { DEFAULT_FORM_STATE, localize, type ErrorTree, type Lang } from './schema';
+import { DEFAULT_FORM_STATE, localize, typedDate, type ErrorTree, type Lang } from './schema';
 import './fields.css';
 
 export type CustomFormHandle = RjsfForm;
+
+const BaseDateWidget = Widgets.DateWidget as ComponentType<WidgetProps>;
+
+/**
+ * antd's date picker keeps a typed date to itself until the field loses focus or Enter is
+ * pressed, so a date typed and saved at once was lost. This one hands the value to the form
+ * as soon as what is typed is a whole date.
+ */
+function DateWidget(props: WidgetProps) {
+  const { onChange, value } = props;
+  const onInput = (e: FormEvent<HTMLDivElement>) => {
+    const target = e.target as HTMLInputElement;
+    if (target.tagName !== 'INPUT') return;
+    const date = typedDate(target.value);
+    if (date && date !== value) onChange(date);
+  };
+  return (
+    <div onInput={onInput}>
+      <BaseDateWidget {...props} />
+    </div>
+  );
+}
+
+const WIDGETS = { DateWidget };
 
 /**
  * A business's custom member fields, rendered with react-jsonschema-form in the console's
@@ -54,6 +79,7 @@ export const CustomForm = forwardRef<
         onError={() => {}}
         // A missing required value reads as the rest of the console's forms do.
         transformErrors={(list) => list.map((e) => (e.name === 'required' ? { ...e, message: t('validation.required') } : e))}
+        widgets={WIDGETS}
         idPrefix={idPrefix}
         onChange={(e: IChangeEvent) => onChange?.((e.formData ?? {}) as Record<string, unknown>)}
         extraErrors={errors as never}

@@ -8,7 +8,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
-import { errorText } from '../common/forms';
+import { errorText, useUnsavedChanges } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { membersKeys } from '../members/api';
 import { fieldsKeys, publishFields, validateFields } from './api';
@@ -62,6 +62,7 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
 
   const dtos = useMemo(() => toDtos(draft), [draft]);
   const dirty = JSON.stringify(dtos) !== JSON.stringify(toDtos(fromDtos(published)));
+  useUnsavedChanges(manage && dirty);
   const local = useMemo(() => localProblems(draft), [draft]);
   const server = useMemo(() => serverProblems(check?.errors ?? [], draft), [check, draft]);
 

@@ -6,6 +6,7 @@ import {
   compileJsonSchema,
   compileUiSchema,
   fromDtos,
+  typedDate,
   localProblems,
   localize,
   move,
@@ -213,5 +214,15 @@ describe('member visibility', () => {
     const [dto] = toDtos([{ ...hidden!, member_editable: true }]);
     expect(dto!.member_visible).toBe(true);
     expect(toDtos([hidden!])[0]!.member_visible).toBe(false);
+  });
+});
+
+describe('typedDate', () => {
+  it('takes a whole typed date, nothing less', () => {
+    expect(typedDate('2026-03-01')).toBe('2026-03-01');
+    expect(typedDate(' 2026-03-01 ')).toBe('2026-03-01');
+    expect(typedDate('2026-03-0')).toBeUndefined();
+    expect(typedDate('2026-02-30')).toBeUndefined();
+    expect(typedDate('')).toBeUndefined();
   });
 });

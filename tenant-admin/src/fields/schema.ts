@@ -3,6 +3,7 @@
 // members will see), and the localisation that turns a schema pair into the form one
 // language renders with react-jsonschema-form.
 import type { Schemas } from '../api/client';
+import dayjs from 'dayjs';
 
 /** A field as the API has it; `member_visible` may be left out (the server takes it as true). */
 export type FieldDto = Omit<Schemas['FieldDto'], 'member_visible'> & { member_visible?: boolean };
@@ -407,3 +408,12 @@ export function cleanValues(values: unknown): Json {
   if (!isObj(values)) return {};
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== ''));
 }
+
+/** A whole date as typed (`2026-03-01`), if it is one. */
+export function typedDate(text: string): string | undefined {
+  const s = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return undefined;
+  const d = dayjs(s);
+  return d.isValid() && d.format('YYYY-MM-DD') === s ? s : undefined;
+}
+

@@ -1,5 +1,7 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
 import { english, zh } from './resources';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
@@ -18,11 +20,21 @@ void i18n.use(initReactI18next).init({
   interpolation: { escapeValue: false },
   returnNull: false,
 });
-document.documentElement.lang = i18n.language;
+
+/** dayjs's locale for a console language (antd's date pickers name months and days by it). */
+export function dayjsLocale(lang: string): string {
+  return lang === 'en' ? 'en' : 'zh-cn';
+}
+
+function follow(lang: string): void {
+  document.documentElement.lang = lang;
+  dayjs.locale(dayjsLocale(lang));
+}
+follow(i18n.language);
+i18n.on('languageChanged', follow);
 
 export function setLanguage(lang: Language): void {
   localStorage.setItem(KEY, lang);
-  document.documentElement.lang = lang;
   void i18n.changeLanguage(lang);
 }
 

@@ -1,33 +1,12 @@
 import { useState } from 'react';
 import { Alert, Button } from 'antd';
-import {
-  ApiOutlined,
-  AuditOutlined,
-  CreditCardOutlined,
-  FormOutlined,
-  IdcardOutlined,
-  KeyOutlined,
-  SafetyOutlined,
-  SettingOutlined,
-  TeamOutlined,
-} from '@ant-design/icons';
+import { KeyOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth/AuthContext';
 import { PasswordModal } from '../auth/PasswordModal';
-import { activeEntry, visibleNav } from './nav';
+import { activeEntry, groupedNav } from './nav';
 import { Shell } from './Shell';
-
-const ICONS: Record<string, React.ReactNode> = {
-  '/staff': <TeamOutlined />,
-  '/roles': <SafetyOutlined />,
-  '/api-keys': <ApiOutlined />,
-  '/settings': <SettingOutlined />,
-  '/audit-log': <AuditOutlined />,
-  '/plan': <CreditCardOutlined />,
-  '/members': <IdcardOutlined />,
-  '/fields': <FormOutlined />,
-};
 
 /** The tenant console's frame: the menu shows only what the caller's permissions open. */
 export function AppLayout() {
@@ -43,10 +22,10 @@ export function AppLayout() {
         brand="Patron"
         title={me?.tenant.name}
         user={me?.name}
-        entries={visibleNav(me?.permissions ?? []).map((e) => ({
-          path: e.path,
-          label: t(e.label),
-          icon: ICONS[e.path],
+        entries={groupedNav(me?.permissions ?? []).map(({ group, entries }) => ({
+          key: group,
+          label: t(`nav.groups.${group}`),
+          entries: entries.map(({ path, label, icon: Icon }) => ({ path, label: t(label), icon: <Icon /> })),
         }))}
         selected={activeEntry(location.pathname)}
         actions={

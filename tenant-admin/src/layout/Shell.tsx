@@ -11,6 +11,13 @@ export interface ShellEntry {
   icon?: ReactNode;
 }
 
+/** A titled group of menu entries. */
+export interface ShellGroup {
+  key: string;
+  label: string;
+  entries: ShellEntry[];
+}
+
 /**
  * The frame of every signed-in area (tenant console, operator pages): a side menu on wide
  * screens, a drawer behind a menu button on narrow ones, and a header with the language
@@ -29,7 +36,8 @@ export function Shell({
   brand: string;
   title?: string;
   user?: string;
-  entries: ShellEntry[];
+  /** The menu: plain entries, or titled groups of them. */
+  entries: ShellEntry[] | ShellGroup[];
   selected?: string;
   actions?: ReactNode;
   /** Shown above every page (e.g. the account is suspended). */
@@ -42,12 +50,22 @@ export function Shell({
   const desktop = screens.lg ?? false;
   const [drawer, setDrawer] = useState(false);
 
+  const item = (e: ShellEntry) => ({ key: e.path, icon: e.icon, label: e.label });
   const menu = (
     <Menu
       theme={desktop ? 'dark' : 'light'}
       mode="inline"
       selectedKeys={selected ? [selected] : []}
-      items={entries.map((e) => ({ key: e.path, icon: e.icon, label: e.label }))}
+      items={entries.map((e) =>
+        'entries' in e
+          ? {
+              type: 'group' as const,
+              key: `group-${e.key}`,
+              label: e.label,
+              children: e.entries.map(item),
+            }
+          : item(e),
+      )}
       onClick={({ key }) => {
         setDrawer(false);
         navigate(key);

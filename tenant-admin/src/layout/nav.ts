@@ -1,6 +1,27 @@
 // The console's side navigation: each entry names the permission that unlocks it, so the
-// menu shows only what the caller can open. Capabilities whose API lands later (members,
-// points, tiers, dashboard) add their entry here and their route in `routes.tsx`.
+// menu shows only what the caller can open. Entries come in groups, in the order a shop
+// works: its members first, then what brings them back (points, tiers, rules), then the
+// shop's settings, and the account (plan, roles, API keys) last.
+import type { ComponentType } from 'react';
+import {
+  ApiOutlined,
+  AuditOutlined,
+  CrownOutlined,
+  CreditCardOutlined,
+  DashboardOutlined,
+  FormOutlined,
+  GiftOutlined,
+  IdcardOutlined,
+  QrcodeOutlined,
+  SafetyOutlined,
+  SettingOutlined,
+  TeamOutlined,
+  ThunderboltOutlined,
+} from '@ant-design/icons';
+
+/** The menu's groups, in order; each has its label under `nav.groups.<group>`. */
+export const NAV_GROUPS = ['members', 'marketing', 'shop', 'account'] as const;
+export type NavGroup = (typeof NAV_GROUPS)[number];
 
 export interface NavEntry {
   /** Route path, also the menu key. */
@@ -9,22 +30,32 @@ export interface NavEntry {
   label: string;
   /** Any one of these permissions unlocks the entry. */
   anyOf: readonly string[];
+  /** The menu group the entry is shown in. */
+  group: NavGroup;
+  /** The entry's icon. */
+  icon: ComponentType;
 }
 
 export const NAV: readonly NavEntry[] = [
-  { path: '/dashboard', label: 'nav.dashboard', anyOf: ['reports:read'] },
-  { path: '/staff', label: 'nav.staff', anyOf: ['staff:read'] },
-  { path: '/roles', label: 'nav.roles', anyOf: ['staff:read'] },
-  { path: '/api-keys', label: 'nav.apiKeys', anyOf: ['api_keys:manage'] },
-  { path: '/settings', label: 'nav.settings', anyOf: ['settings:read', 'settings:manage'] },
-  { path: '/audit-log', label: 'nav.auditLog', anyOf: ['staff:manage'] },
-  { path: '/plan', label: 'nav.plan', anyOf: ['settings:read', 'settings:manage'] },
-  { path: '/members', label: 'nav.members', anyOf: ['members:read'] },
-  { path: '/fields', label: 'nav.fields', anyOf: ['fields:manage'] },
-  { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'] },
-  { path: '/tiers', label: 'nav.tiers', anyOf: ['members:read', 'tiers:write'] },
-  { path: '/points-settings', label: 'nav.pointsSettings', anyOf: ['settings:read', 'settings:manage'] },
-  { path: '/portal-site', label: 'portalSite.nav', anyOf: ['settings:read', 'settings:manage'] },
+  { path: '/dashboard', label: 'nav.dashboard', anyOf: ['reports:read'], group: 'members', icon: DashboardOutlined },
+  { path: '/members', label: 'nav.members', anyOf: ['members:read'], group: 'members', icon: IdcardOutlined },
+  {
+    path: '/points-settings',
+    label: 'nav.pointsSettings',
+    anyOf: ['settings:read', 'settings:manage'],
+    group: 'marketing',
+    icon: GiftOutlined,
+  },
+  { path: '/tiers', label: 'nav.tiers', anyOf: ['members:read', 'tiers:write'], group: 'marketing', icon: CrownOutlined },
+  { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'], group: 'marketing', icon: ThunderboltOutlined },
+  { path: '/portal-site', label: 'portalSite.nav', anyOf: ['settings:read', 'settings:manage'], group: 'shop', icon: QrcodeOutlined },
+  { path: '/settings', label: 'nav.settings', anyOf: ['settings:read', 'settings:manage'], group: 'shop', icon: SettingOutlined },
+  { path: '/fields', label: 'nav.fields', anyOf: ['fields:manage'], group: 'shop', icon: FormOutlined },
+  { path: '/staff', label: 'nav.staff', anyOf: ['staff:read'], group: 'shop', icon: TeamOutlined },
+  { path: '/audit-log', label: 'nav.auditLog', anyOf: ['staff:manage'], group: 'shop', icon: AuditOutlined },
+  { path: '/plan', label: 'nav.plan', anyOf: ['settings:read', 'settings:manage'], group: 'account', icon: CreditCardOutlined },
+  { path: '/roles', label: 'nav.roles', anyOf: ['staff:read'], group: 'account', icon: SafetyOutlined },
+  { path: '/api-keys', label: 'nav.apiKeys', anyOf: ['api_keys:manage'], group: 'account', icon: ApiOutlined },
 ];
 
 export function can(perms: readonly string[], ...anyOf: string[]): boolean {
@@ -35,9 +66,20 @@ export function visibleNav(perms: readonly string[], nav: readonly NavEntry[] = 
   return nav.filter((e) => can(perms, ...e.anyOf));
 }
 
+/** The visible entries by group, in menu order; groups left empty are left out. */
+export function groupedNav(
+  perms: readonly string[],
+  nav: readonly NavEntry[] = NAV,
+): { group: NavGroup; entries: NavEntry[] }[] {
+  const visible = visibleNav(perms, nav);
+  return NAV_GROUPS.map((group) => ({ group, entries: visible.filter((e) => e.group === group) })).filter(
+    (g) => g.entries.length > 0,
+  );
+}
+
 /** Where to land after login: the first page the caller may open, if any. */
 export function homePath(perms: readonly string[]): string | undefined {
-  return visibleNav(perms)[0]?.path;
+  return groupedNav(perms)[0]?.entries[0]?.path;
 }
 
 /** The menu entry a location belongs to (`/staff/123` -> `/staff`). */

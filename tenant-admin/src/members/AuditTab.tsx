@@ -8,6 +8,7 @@ import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { fetchMemberAudit, membersKeys } from './api';
 import { Detail, useActorName } from './changes';
+import { useFields } from '../fields/queries';
 
 type AuditRow = Schemas['MemberAuditView'];
 
@@ -15,6 +16,18 @@ const AUDIT_PAGE = 100;
 
 export function AuditTab({ memberId }: { memberId: string }) {
   const { t, i18n } = useTranslation();
+  const fields = useFields();
+  /** A changed field by its name: built-in ones translated, custom ones by their label. */
+  const fieldName = (f: string): string => {
+    if (f.startsWith('custom.')) {
+      const key = f.slice('custom.'.length);
+      const def = [...(fields.data?.fields ?? []), ...(fields.data?.archived ?? [])].find((x) => x.key === key);
+      const label = def?.label;
+      const name = label ? (i18n.language === 'en' ? label.en || label['zh-CN'] : label['zh-CN'] || label.en) : '';
+      return name || key;
+    }
+    return t(`members.f.${f}`, { defaultValue: f });
+  };
   const { me } = useAuth();
   const log = useInfiniteQuery({
     queryKey: membersKeys.audit(memberId),
@@ -41,7 +54,7 @@ export function AuditTab({ memberId }: { memberId: string }) {
           { title: t('audit.actor'), dataIndex: 'actor', render: actorName },
           { title: t('members.channel'), dataIndex: 'channel', render: (c: string) => t(`members.channels.${c}`, { defaultValue: c }) },
           { title: t('audit.action'), dataIndex: 'action', render: (a: string) => t(`members.auditActions.${a}`, { defaultValue: a }) },
-          { title: t('members.field'), dataIndex: 'field' },
+          { title: t('members.field'), dataIndex: 'field', render: (f: string | null) => (f ? fieldName(f) : '') },
           { title: t('members.before'), dataIndex: 'before', render: (v: unknown) => <Detail value={v} /> },
           { title: t('members.after'), dataIndex: 'after', render: (v: unknown) => <Detail value={v} /> },
         ]}

@@ -14,6 +14,8 @@ import { cleanValues, type ErrorTree } from '../fields/schema';
 import { membersKeys, sendPhoneCode, updateMember } from './api';
 import { isObj } from './changes';
 import { memberProblems } from './errors';
+import { PhoneTaken, takenPhone } from './PhoneTaken';
+import { focusFirstError, useUnsavedChanges } from '../common/forms';
 import { memberChange, profileOf, PROFILE_ITEMS, ProfileItems, type Member, type ProfileValues } from './profile';
 
 export function ProfileTab({ member }: { member: Member }) {
@@ -30,6 +32,9 @@ export function ProfileTab({ member }: { member: Member }) {
   const customRef = useRef<CustomFormHandle>(null);
   const [customErrors, setCustomErrors] = useState<ErrorTree>();
   const [error, setError] = useState<string>();
+  const [touched, setTouched] = useState(false);
+  const [taken, setTaken] = useState<string>();
+  useUnsavedChanges(writable && (touched || JSON.stringify(cleanValues(custom)) !== JSON.stringify(cleanValues(customBefore))));
 
   // Changing a verified phone takes a code sent to the new number, unless the caller may
   // change sensitive data.
@@ -55,12 +60,15 @@ export function ProfileTab({ member }: { member: Member }) {
       void qc.invalidateQueries({ queryKey: membersKeys.audit(member.id) });
       form.setFieldsValue(profileOf(m));
       setCustom(isObj(m.custom) ? m.custom : {});
+      setTouched(false);
       void message.success(t('common.saved'));
     },
     onError: (err) => {
       const r = memberProblems(t, form, err, PROFILE_ITEMS);
       setCustomErrors(r.custom);
       setError(r.message);
+      setTaken(takenPhone(err, form.getFieldValue('phone') as string | undefined));
+      focusFirstError();
     },
   });
 
@@ -68,6 +76,7 @@ export function ProfileTab({ member }: { member: Member }) {
   return (
     <Card style={{ maxWidth: 760 }}>
       {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
+      {taken && <PhoneTaken phone={taken} except={member.id} />}
       <Descriptions size="small" column={{ xs: 1, sm: 2 }} style={{ marginBottom: 16 }}>
         <Descriptions.Item label={t('members.channel')}>{t(`members.channels.${member.channel}`, { defaultValue: member.channel })}</Descriptions.Item>
         <Descriptions.Item label={t('members.registeredAt')}>{formatDateTime(member.created_at, i18n.language, me?.tenant.time_zone)}</Descriptions.Item>
@@ -78,13 +87,19 @@ export function ProfileTab({ member }: { member: Member }) {
         layout="vertical"
         name="member"
         initialValues={before}
+        onValuesChange={() => setTouched(true)}
         disabled={!writable}
         onFinish={(v) => {
           setError(undefined);
           setCustomErrors(undefined);
-          if (customRef.current && !customRef.current.validateForm()) return;
+          setTaken(undefined);
+          if (customRef.current && !customRef.current.validateForm()) {
+            focusFirstError();
+            return;
+          }
           const body = memberChange(before, v, customBefore, cleanValues(custom));
           if (!body) {
+            setTouched(false);
             void message.info(t('members.noChanges'));
             return;
           }

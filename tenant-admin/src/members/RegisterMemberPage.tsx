@@ -8,6 +8,8 @@ import { useFields } from '../fields/queries';
 import { cleanValues, type ErrorTree } from '../fields/schema';
 import { membersKeys, registerMember } from './api';
 import { memberProblems } from './errors';
+import { PhoneTaken, takenPhone } from './PhoneTaken';
+import { focusFirstError, useUnsavedChanges } from '../common/forms';
 import { newMemberBody, PROFILE_ITEMS, ProfileItems, type ProfileValues } from './profile';
 
 /** Registration at the counter: the built-in fields, then the business's own. */
@@ -22,10 +24,14 @@ export function RegisterMemberPage() {
   const [custom, setCustom] = useState<Record<string, unknown>>({});
   const [customErrors, setCustomErrors] = useState<ErrorTree>();
   const [error, setError] = useState<string>();
+  const [touched, setTouched] = useState(false);
+  const [taken, setTaken] = useState<string>();
+  const { leave } = useUnsavedChanges(touched || Object.keys(cleanValues(custom)).length > 0);
 
   const create = useMutation({
     mutationFn: (v: ProfileValues) => registerMember(newMemberBody(v, cleanValues(custom))),
     onSuccess: (m) => {
+      leave();
       void qc.invalidateQueries({ queryKey: membersKeys.all });
       void message.success(t('members.registered', { card: m.card_number ?? '' }));
       navigate(`/members/${m.id}`);
@@ -34,6 +40,8 @@ export function RegisterMemberPage() {
       const r = memberProblems(t, form, err, PROFILE_ITEMS);
       setCustomErrors(r.custom);
       setError(r.message);
+      setTaken(takenPhone(err, form.getFieldValue('phone') as string | undefined));
+      focusFirstError();
     },
   });
 
@@ -45,16 +53,22 @@ export function RegisterMemberPage() {
       </div>
       <Card style={{ maxWidth: 720 }}>
         {error && <Alert type="error" showIcon role="alert" message={error} style={{ marginBottom: 16 }} />}
+        {taken && <PhoneTaken phone={taken} />}
         {fields.isError && <Alert type="warning" showIcon message={t('members.fieldsUnavailable')} style={{ marginBottom: 16 }} />}
         <Form<ProfileValues>
           form={form}
           layout="vertical"
           name="new-member"
           initialValues={{ tags: [] }}
+          onValuesChange={() => setTouched(true)}
           onFinish={(v) => {
             setError(undefined);
             setCustomErrors(undefined);
-            if (customRef.current && !customRef.current.validateForm()) return;
+            setTaken(undefined);
+            if (customRef.current && !customRef.current.validateForm()) {
+              focusFirstError();
+              return;
+            }
             create.mutate(v);
           }}
         >

@@ -9,14 +9,16 @@ import { fetchStaff, staffKeys } from '../staff/api';
 export const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Who did it: staff by name when the caller may see staff, members and the rest as recorded. */
-export function useActorName(): (actor: string) => string {
+export function useActorName(): (actor: string | null | undefined) => string {
   const { t } = useTranslation();
   const { can } = useAuth();
   const staff = useQuery({ queryKey: staffKeys.list(), queryFn: fetchStaff, enabled: can('staff:read'), staleTime: 60_000 });
-  return (actor: string) => {
+  return (actor) => {
+    if (!actor) return '';
     const [kind, id] = actor.split(':', 2);
     if (kind === 'staff') return staff.data?.find((x) => x.id === id)?.name ?? actor;
     if (kind === 'member') return t('members.actorMember');
+    if (kind === 'system') return t('lang.systemActor');
     return actor;
   };
 }

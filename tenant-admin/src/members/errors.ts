@@ -1,7 +1,7 @@
 import type { FormInstance } from 'antd';
 import type { TFunction } from 'i18next';
 import { ApiProblem, mapFieldErrors } from '../api/errors';
-import { errorText } from '../common/forms';
+import { errorText, fieldProblems } from '../common/forms';
 import { splitCustomProblems, type ErrorTree } from '../fields/schema';
 
 /**
@@ -17,7 +17,7 @@ export function memberProblems(
   prefix = 'custom.',
 ): { custom: ErrorTree; message?: string } {
   if (!(err instanceof ApiProblem)) return { custom: {}, message: errorText(t, err) };
-  const { custom, other } = splitCustomProblems(err.fields, prefix);
+  const { custom, other } = splitCustomProblems(fieldProblems(t, err), prefix);
   const { fields, rest } = mapFieldErrors(other, items);
   form.setFields(fields);
   const matched = fields.length + Object.keys(custom).length;

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
-import { formatDateTime } from '../common/format';
+import { formatDateTime, planName } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { sessionKeys } from '../auth/api';
 import { changePlan, fetchInvoices, fetchMyPlan, fetchPlans, planKeys } from './api';
@@ -41,16 +41,28 @@ export function PlanPage() {
       <div className="page-toolbar">
         <Typography.Title level={2}>{t('plan.title')}</Typography.Title>
       </div>
-      {(d?.warnings ?? []).map((w) => (
-        <Alert key={w} type="warning" showIcon message={w} style={{ marginBottom: 16 }} />
-      ))}
+      {(d?.usage ?? [])
+        .filter((u) => u.warning === 'near' || u.warning === 'reached')
+        .map((u) => (
+          <Alert
+            key={u.limit}
+            type="warning"
+            showIcon
+            message={t(`lang.usageWarning.${u.warning}`, {
+              limit: t(`limits.${u.limit}`, { defaultValue: u.limit }),
+              used: u.usage,
+              allowed: u.allowed ?? '∞',
+            })}
+            style={{ marginBottom: 16 }}
+          />
+        ))}
       <Row gutter={[16, 16]}>
         <Col xs={24} lg={12}>
           <Card title={t('plan.current')} loading={mine.isPending}>
             {d && (
               <Descriptions column={1} size="small">
                 <Descriptions.Item label={t('plan.name')}>
-                  {d.plan.name} <Tag>{d.plan.code}</Tag>
+                  {planName(t, d.plan.code, d.plan.name)}
                 </Descriptions.Item>
                 <Descriptions.Item label={t('plan.price')}>
                   {t('plan.perMonth', { price: formatMoney(d.plan.monthly_price_minor, d.plan.currency, i18n.language) })}
@@ -123,7 +135,7 @@ export function PlanPage() {
               pagination={false}
               scroll={{ x: 'max-content' }}
               columns={[
-                { title: t('plan.name'), dataIndex: 'name' },
+                { title: t('plan.name'), key: 'name', render: (_, p) => planName(t, p.code, p.name) },
                 { title: t('plan.price'), key: 'price', render: (_, p) => formatMoney(p.monthly_price_minor, p.currency, i18n.language) },
                 {
                   title: t('plan.features'),
@@ -141,7 +153,7 @@ export function PlanPage() {
                         <Button
                           onClick={() =>
                             modal.confirm({
-                              title: t('plan.switchConfirm', { name: p.name }),
+                              title: t('plan.switchConfirm', { name: planName(t, p.code, p.name) }),
                               okText: t('plan.switch'),
                               cancelText: t('common.cancel'),
                               onOk: () => change.mutateAsync(p.code),
@@ -173,7 +185,7 @@ export function PlanPage() {
                   render: (_, v) =>
                     `${formatDateTime(v.period_start, i18n.language, tz)} – ${formatDateTime(v.period_end, i18n.language, tz)}`,
                 },
-                { title: t('plan.name'), dataIndex: 'plan' },
+                { title: t('plan.name'), key: 'plan', render: (_, v) => planName(t, v.plan) },
                 {
                   title: t('plan.total'),
                   key: 'total',

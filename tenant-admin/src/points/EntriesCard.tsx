@@ -9,6 +9,7 @@ import { useAuth } from '../auth/AuthContext';
 import { fetchPointEntries, pointsKeys } from './api';
 import { useCursorPages } from './cursor';
 import { Pager } from './Pager';
+import { useActorName } from '../members/changes';
 
 type Entry = Schemas['EntryView'];
 
@@ -24,6 +25,7 @@ const KIND_COLOURS: Record<string, string> = {
 
 export function EntriesCard({ memberId }: { memberId: string }) {
   const { t, i18n } = useTranslation();
+  const actorName = useActorName();
   const { me } = useAuth();
   const tz = me?.tenant.time_zone;
   const pages = useCursorPages<number>();
@@ -72,7 +74,7 @@ export function EntriesCard({ memberId }: { memberId: string }) {
               <span title={e.source_id}>{t(`points.source.${e.source}`, { defaultValue: e.source })}</span>
             ),
           },
-          { title: t('points.member.actor'), dataIndex: 'actor' },
+          { title: t('points.member.actor'), dataIndex: 'actor', render: (a: string) => actorName(a) },
         ]}
       />
       <Pager

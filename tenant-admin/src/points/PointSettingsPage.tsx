@@ -3,11 +3,12 @@ import { useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Col, Form, InputNumber, Radio, Row, Select, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { applyServerErrors, errorText } from '../common/forms';
+import { applyServerErrors, errorText, focusFirstError, useUnsavedChanges } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { fetchPointSettings, pointsKeys, savePointSettings } from './api';
 import { currencyDigits } from './reasons';
 import { formToSettings, SETTINGS_ALIAS, SETTINGS_ITEMS, settingsToForm, type SettingsForm } from './settings';
+import { currencySymbol } from '../common/format';
 
 export function PointSettingsPage() {
   const { t } = useTranslation();
@@ -16,9 +17,11 @@ export function PointSettingsPage() {
   const qc = useQueryClient();
   const [form] = Form.useForm<SettingsForm>();
   const [error, setError] = useState<string>();
+  const [touched, setTouched] = useState(false);
   const currency = me?.tenant.currency ?? 'CNY';
   const digits = currencyDigits(currency);
   const mayChange = can('settings:manage');
+  useUnsavedChanges(mayChange && touched);
   const settings = useQuery({ queryKey: pointsKeys.settings(), queryFn: fetchPointSettings });
   useEffect(() => {
     if (settings.data) form.setFieldsValue(settingsToForm(settings.data, digits));
@@ -27,9 +30,13 @@ export function PointSettingsPage() {
     mutationFn: (v: SettingsForm) => savePointSettings(formToSettings(v, digits)),
     onSuccess: (d) => {
       qc.setQueryData(pointsKeys.settings(), d);
+      setTouched(false);
       void message.success(t('common.saved'));
     },
-    onError: (err) => setError(applyServerErrors(t, form, err, SETTINGS_ITEMS, SETTINGS_ALIAS)),
+    onError: (err) => {
+      setError(applyServerErrors(t, form, err, SETTINGS_ITEMS, SETTINGS_ALIAS));
+      focusFirstError();
+    },
   });
   const mode = Form.useWatch('expiry_mode', form);
   const n = (min: number, max?: number, extra?: Partial<Parameters<typeof InputNumber>[0]>) => (
@@ -48,6 +55,7 @@ export function PointSettingsPage() {
         name="point-settings"
         layout="vertical"
         disabled={!mayChange || settings.isPending}
+        onValuesChange={() => setTouched(true)}
         onFinish={(v) => {
           setError(undefined);
           save.mutate(v);
@@ -107,7 +115,7 @@ export function PointSettingsPage() {
                 <Col xs={12}>
                   <Form.Item
                     name="redeem_value"
-                    label={t('points.settings.redeemValue', { currency })}
+                    label={t('points.settings.redeemValue', { currency: currencySymbol(currency) })}
                     rules={[{ required: true, message: t('validation.required') }]}
                   >
                     <InputNumber min={0.01} precision={digits} style={{ width: '100%' }} />

@@ -10,6 +10,7 @@ import { useAuth } from '../auth/AuthContext';
 import { pointsKeys, redeemPoints } from './api';
 import { newIdempotencyKey, refused } from './cursor';
 import { toMinor } from './reasons';
+import { currencySymbol } from '../common/format';
 
 interface RedeemForm {
   mode: 'reward' | 'deduction';
@@ -115,7 +116,7 @@ export function RedeemModal({ memberId, balance, onClose }: { memberId: string; 
             <Form.Item
               name="purchase_amount"
               label={t('points.redeem.purchaseAmount')}
-              extra={t('points.redeem.purchaseAmountHelp', { currency })}
+              extra={t('points.redeem.purchaseAmountHelp', { currency: currencySymbol(currency) })}
               rules={[required]}
             >
               <InputNumber min={0.01} precision={2} style={{ width: '100%' }} />

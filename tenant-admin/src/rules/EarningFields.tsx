@@ -1,6 +1,7 @@
 // What a rule earns per amount spent (points, rounding, the entry's label), as form items under a prefix.
 import { Col, Form, Input, InputNumber, Radio, Row } from 'antd';
 import { useTranslation } from 'react-i18next';
+import { currencySymbol } from '../common/format';
 
 export function EarningFields({ prefix, currency, required }: { prefix: string[]; currency: string; required: boolean }) {
   const { t } = useTranslation();
@@ -15,7 +16,7 @@ export function EarningFields({ prefix, currency, required }: { prefix: string[]
       <Col xs={12} md={6}>
         <Form.Item
           name={[...prefix, 'per_amount']}
-          label={t('rules.form.perAmount', { currency })}
+          label={t('rules.form.perAmount', { currency: currencySymbol(currency) })}
           extra={t('rules.form.perAmountHelp')}
           rules={req}
         >

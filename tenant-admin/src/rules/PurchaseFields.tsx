@@ -4,6 +4,7 @@ import { Button, Card, Checkbox, Col, Form, Input, InputNumber, Radio, Row, Sele
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { EarningFields } from './EarningFields';
+import { currencySymbol } from '../common/format';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 
@@ -19,7 +20,7 @@ export function PurchaseFields({ currency }: { currency: string }) {
       <EarningFields prefix={['base']} currency={currency} required />
       <Row gutter={16}>
         <Col xs={12} md={6}>
-          <Form.Item name="minimum_spend" label={t('rules.form.minimumSpend', { currency })} extra={t('rules.form.minimumSpendHelp')}>
+          <Form.Item name="minimum_spend" label={t('rules.form.minimumSpend', { currency: currencySymbol(currency) })} extra={t('rules.form.minimumSpendHelp')}>
             <InputNumber min={0.01} precision={2} style={{ width: '100%' }} />
           </Form.Item>
         </Col>

@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
 import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
-import { errorText } from '../common/forms';
+import { errorText, focusFirstError, useUnsavedChanges } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
@@ -89,10 +89,13 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const [published, setPublished] = useState<PublishFailure>();
   // The form was changed since the script was generated from it.
   const [formChanged, setFormChanged] = useState(false);
+  // The script as last saved or published: anything else would be lost by leaving.
+  const [savedScript, setSavedScript] = useState(init.script);
   const mayWrite = can('rules:write');
   const mayPublish = can('rules:publish');
   const handEdited = isHandEdited(script, generated);
   const active = versions.find((v) => v.active);
+  useUnsavedChanges(mayWrite && (formChanged || script !== savedScript));
 
   const catalogue = useQuery({
     queryKey: rulesKeys.templates(),
@@ -115,7 +118,10 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
       setPublished(undefined);
       void message.success(t('rules.generated'));
     },
-    onError: (err) => setFormError(showTemplateErrors(t, form, err)),
+    onError: (err) => {
+      setFormError(showTemplateErrors(t, form, err));
+      focusFirstError();
+    },
   });
 
   const save = useMutation({
@@ -123,6 +129,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
     onSuccess: (d) => {
       void qc.invalidateQueries({ queryKey: rulesKeys.overview() });
       setCompileError(d.compile_error ?? undefined);
+      setSavedScript(script);
       if (d.compile_error) void message.warning(t('rules.savedWithError'));
       else void message.success(t('rules.draftSavedMessage'));
     },
@@ -140,6 +147,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
     onSuccess: (v) => {
       setPublishing(false);
       setPublished(undefined);
+      setSavedScript(script);
       void qc.invalidateQueries({ queryKey: rulesKeys.overview() });
       void qc.invalidateQueries({ queryKey: rulesKeys.versions(trigger) });
       void message.success(t('rules.publishedMessage', { version: v.version }));

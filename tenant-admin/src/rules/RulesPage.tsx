@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { Alert, Button, Card, Col, Form, Input, Row, Space, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
-import { useTranslation } from 'react-i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
@@ -82,7 +82,9 @@ export function RulesPage() {
       </Row>
       {can('rules:write') && (
         <Card title={t('rules.customTitle')} style={{ marginTop: 16 }}>
-          <Typography.Paragraph type="secondary">{t('rules.customIntro')}</Typography.Paragraph>
+          <Typography.Paragraph type="secondary">
+            <Trans i18nKey="rules.customIntro" components={[<code key="code" />]} />
+          </Typography.Paragraph>
           <Form
             layout="vertical"
             onFinish={() => eventOk && navigate(`/rules/${encodeURIComponent(`event.${eventName}`)}`)}
@@ -93,7 +95,7 @@ export function RulesPage() {
               help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
             >
               <Input
-                addonBefore="event."
+                addonBefore={<code>event.</code>}
                 value={eventName}
                 onChange={(e) => setEventName(e.target.value.trim())}
                 style={{ maxWidth: 360 }}

@@ -13,6 +13,7 @@ import { simulateRule } from './api';
 import { failureText } from './diagnostics';
 import { signed, simulateBody, sortedCases, summarise, type TypedEvent } from './simulation';
 import { kindOfTrigger } from './template';
+import { currencySymbol } from '../common/format';
 
 type Simulation = Schemas['Simulation'];
 type SimCase = Schemas['SimCase'];
@@ -60,7 +61,7 @@ export function SimulationPanel({ trigger, script, digits, currency }: { trigger
               {fields.map(({ key, name }) => (
                 <Row gutter={8} key={key} style={{ marginTop: 8 }}>
                   <Col xs={12} md={3}>
-                    <Form.Item name={[name, 'amount']} label={t('rules.sim.amount', { currency })}>
+                    <Form.Item name={[name, 'amount']} label={t('rules.sim.amount', { currency: currencySymbol(currency) })}>
                       <InputNumber min={0} precision={digits} style={{ width: '100%' }} />
                     </Form.Item>
                   </Col>

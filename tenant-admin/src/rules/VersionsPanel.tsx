@@ -10,6 +10,7 @@ import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { diffStats, lineDiff } from './diff';
 import { rollbackRule, rulesKeys } from './api';
+import { useActorName } from '../members/changes';
 
 type Version = Schemas['VersionView'];
 
@@ -18,6 +19,7 @@ const EDITOR = 0;
 
 export function VersionsPanel(props: { trigger: string; versions: Version[]; current: string; onOpen: (v: Version) => void }) {
   const { t, i18n } = useTranslation();
+  const actorName = useActorName();
   const { me, can } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
@@ -77,7 +79,7 @@ export function VersionsPanel(props: { trigger: string; versions: Version[]; cur
             dataIndex: 'published_at',
             render: (at: string) => formatDateTime(at, i18n.language, tz),
           },
-          { title: t('rules.versions.by'), dataIndex: 'published_by' },
+          { title: t('rules.versions.by'), dataIndex: 'published_by', render: (a: string) => actorName(a) },
           { title: t('rules.note'), dataIndex: 'note' },
           {
             title: t('common.actions'),

@@ -1,3 +1,4 @@
+import type { TFunction } from 'i18next';
 import { Alert, Button, Table, Typography } from 'antd';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -6,12 +7,14 @@ import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { fetchAuditLog, settingsKeys } from './api';
+import { useActorName } from '../members/changes';
 
 type Entry = Schemas['AuditEntryView'];
 const PAGE = 50;
 
 export function AuditLogPage() {
   const { t, i18n } = useTranslation();
+  const actorName = useActorName();
   const { me } = useAuth();
   const log = useInfiniteQuery({
     queryKey: settingsKeys.auditLog(),
@@ -37,13 +40,13 @@ export function AuditLogPage() {
         scroll={{ x: 'max-content' }}
         columns={[
           { title: t('audit.at'), dataIndex: 'at', render: (v: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone) },
-          { title: t('audit.actor'), dataIndex: 'actor' },
+          { title: t('audit.actor'), dataIndex: 'actor', render: (a: string) => actorName(a) },
           {
             title: t('audit.action'),
             dataIndex: 'action',
             render: (a: string) => t(`audit.actions.${a.replace('.', '_')}`, { defaultValue: a }),
           },
-          { title: t('audit.target'), dataIndex: 'target' },
+          { title: t('audit.target'), key: 'target', render: (_, e) => auditTarget(t, e.action, e.target) },
           {
             title: t('audit.detail'),
             dataIndex: 'detail',
@@ -65,4 +68,16 @@ export function AuditLogPage() {
       )}
     </>
   );
+}
+
+/** What an entry acted on, by name where the console knows it (a rule's trigger, the tiers). */
+function auditTarget(t: TFunction, action: string, target: string | null | undefined): string {
+  if (!target) return '';
+  if (action.startsWith('rules.')) {
+    return target.startsWith('event.')
+      ? t('rules.trigger.event', { name: target.slice('event.'.length) })
+      : t(`rules.trigger.${target}`, { defaultValue: target });
+  }
+  if (action.startsWith('tiers.') && target === 'tiers') return t('nav.tiers');
+  return target;
 }

@@ -2,6 +2,7 @@
 import { Card, Col, Form, InputNumber, Row, Select } from 'antd';
 import { useTranslation } from 'react-i18next';
 import type { Metric } from './ladder';
+import { currencySymbol } from '../common/format';
 
 export function LadderSettings({ currency }: { currency: string }) {
   const { t } = useTranslation();
@@ -11,7 +12,7 @@ export function LadderSettings({ currency }: { currency: string }) {
     <Card size="small" title={t('tiers.editor.rules')} style={{ marginBottom: 16 }}>
       <Row gutter={16}>
         <Col xs={24} md={8}>
-          <Form.Item name="metric" label={t('tiers.editor.metric')} extra={metric === 'spend' ? t('tiers.editor.spendIn', { currency }) : undefined}>
+          <Form.Item name="metric" label={t('tiers.editor.metric')} extra={metric === 'spend' ? t('tiers.editor.spendIn', { currency: currencySymbol(currency) }) : undefined}>
             <Select
               data-testid="tiers-metric"
               options={(['points_earned', 'spend', 'visits'] as const).map((m) => ({ value: m, label: t(`tiers.metric.${m}`) }))}

@@ -24,9 +24,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
-import { formatDateTime } from '../common/format';
+import { discountText, formatDateTime } from '../common/format';
 import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
+import { useActorName } from '../members/changes';
 import { metricValue, multiplierText, nameIn, progressMessage, progressPercent } from './ladder';
 import { fetchMemberTier, fetchTiersOverview, pinMemberTier, tiersKeys, unpinMemberTier } from './api';
 
@@ -85,7 +86,7 @@ export function MemberTier({ memberId }: { memberId: string }) {
             </Space>
             <Descriptions size="small" column={{ xs: 1, sm: 2, md: 4 }}>
               <Descriptions.Item label={t('tiers.tier.multiplier')}>{multiplierText(tier.benefits.multiplier)}</Descriptions.Item>
-              <Descriptions.Item label={t('tiers.tier.discount')}>{`${tier.benefits.discount_percent}%`}</Descriptions.Item>
+              <Descriptions.Item label={t('tiers.tier.discount')}>{discountText(t, lang, tier.benefits.discount_percent)}</Descriptions.Item>
               <Descriptions.Item label={t('tiers.tier.birthday')}>{tier.benefits.birthday_gift_points}</Descriptions.Item>
               <Descriptions.Item label={t('tiers.member.version')}>{`v${v.ladder_version}`}</Descriptions.Item>
             </Descriptions>
@@ -130,9 +131,17 @@ export function MemberTier({ memberId }: { memberId: string }) {
   );
 }
 
+/** A move's reason: the ones the server words itself in the console's language. */
+function moveReason(t: (key: string, o?: Record<string, unknown>) => string, reason: string): string {
+  const published = /^ladder version (\d+) published$/.exec(reason);
+  if (published) return t('lang.tierReason.published', { version: published[1] });
+  return reason;
+}
+
 function History({ history }: { history: View['history'] }) {
   const { t, i18n } = useTranslation();
   const { me } = useAuth();
+  const actorName = useActorName();
   return (
     <Card size="small" title={t('tiers.member.history')}>
       <Table<Schemas['TierMoveView']>
@@ -151,9 +160,9 @@ function History({ history }: { history: View['history'] }) {
           },
           { title: t('tiers.preview.from'), dataIndex: 'from', render: (c: string) => c || '—' },
           { title: t('tiers.preview.to'), dataIndex: 'to' },
-          { title: t('tiers.member.reason'), dataIndex: 'reason' },
+          { title: t('tiers.member.reason'), dataIndex: 'reason', render: (r: string | null) => moveReason(t, r ?? '') },
           { title: t('tiers.member.version'), dataIndex: 'ladder_version', render: (n?: number) => (n ? `v${n}` : '—') },
-          { title: t('tiers.member.by'), dataIndex: 'actor' },
+          { title: t('tiers.member.by'), dataIndex: 'actor', render: (a: string) => actorName(a) },
         ]}
       />
     </Card>

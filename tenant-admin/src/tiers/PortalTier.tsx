@@ -4,7 +4,7 @@ import { Alert, Card, Progress, Space, Tag, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { errorText } from '../common/forms';
-import { formatDateTime } from '../common/format';
+import { discountText, formatDateTime } from '../common/format';
 import { formatMoney } from '../ops/format';
 import { fetchPortalTier, portalKeys } from '../portal/api';
 import { usePortal } from '../portal/PortalRoutes';
@@ -55,7 +55,7 @@ export function PortalTier() {
           )}
           <Space wrap>
             {tier.benefits.multiplier !== 1000 && <Tag>{t('tiers.portal.multiplier', { m: multiplierText(tier.benefits.multiplier) })}</Tag>}
-            {tier.benefits.discount_percent > 0 && <Tag>{t('tiers.portal.discount', { percent: tier.benefits.discount_percent })}</Tag>}
+            {tier.benefits.discount_percent > 0 && <Tag>{discountText(t, lang, tier.benefits.discount_percent)}</Tag>}
             {tier.benefits.birthday_gift_points > 0 && <Tag>{t('tiers.portal.birthday', { points: tier.benefits.birthday_gift_points })}</Tag>}
             {tier.benefits.perks.map((perk, i) => (
               <Tag key={i}>{nameIn(perk, lang)}</Tag>

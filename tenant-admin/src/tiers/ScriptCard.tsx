@@ -1,7 +1,7 @@
 // The optional tier script on the tiers page, compiled by the server as it is typed.
 import { useState } from 'react';
 import { Card, Form, Typography } from 'antd';
-import { useTranslation } from 'react-i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { ScriptEditor } from '../rules/ScriptEditor';
 import type { RuleFailure } from '../rules/diagnostics';
 import { checkTierScript } from './api';
@@ -13,7 +13,9 @@ export function ScriptCard({ editable }: { editable: boolean }) {
   const [error, setError] = useState<RuleFailure>();
   return (
     <Card size="small" title={t('tiers.script.title')} style={{ marginBottom: 16 }} data-testid="tiers-script">
-      <Typography.Paragraph type="secondary">{t('tiers.script.explain')}</Typography.Paragraph>
+      <Typography.Paragraph type="secondary">
+        <Trans i18nKey="tiers.script.explain" components={[<code key="code" />]} />
+      </Typography.Paragraph>
       {/* The item gives the editor its value and shows the server's `script` problems. */}
       <Form.Item name="script" style={{ marginBottom: 0 }}>
         <ScriptEditor

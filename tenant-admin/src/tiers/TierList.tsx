@@ -4,6 +4,7 @@ import { Button, Card, Col, ColorPicker, Form, Input, InputNumber, Row, Space, T
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { multiplierText, newTier, type LadderForm, type Metric } from './ladder';
+import { currencySymbol, discountText } from '../common/format';
 
 export function TierList({ currency }: { currency: string }) {
   const { t } = useTranslation();
@@ -76,7 +77,7 @@ export function TierList({ currency }: { currency: string }) {
                 <Col xs={24} sm={12} md={6}>
                   <Form.Item
                     name={[field.name, 'threshold']}
-                    label={t(`tiers.tier.threshold.${metric}`, { currency })}
+                    label={t(`tiers.tier.threshold.${metric}`, { currency: currencySymbol(currency) })}
                     extra={index === 0 ? t('tiers.tier.firstThreshold') : undefined}
                   >
                     <InputNumber min={0} style={{ width: '100%' }} disabled={index === 0} data-testid={`tier-${index}-threshold`} />
@@ -88,7 +89,11 @@ export function TierList({ currency }: { currency: string }) {
                   </Form.Item>
                 </Col>
                 <Col xs={24} sm={12} md={6}>
-                  <Form.Item name={[field.name, 'discount_percent']} label={t('tiers.tier.discount')}>
+                  <Form.Item
+                    name={[field.name, 'discount_percent']}
+                    label={t('tiers.tier.discount')}
+                    extra={<DiscountHint index={index} />}
+                  >
                     <InputNumber min={0} max={100} precision={0} style={{ width: '100%' }} addonAfter="%" />
                   </Form.Item>
                 </Col>
@@ -165,4 +170,11 @@ function TierTitle({ index }: { index: number }) {
       <Tag>{multiplierText(Math.round(mult * 1000))}</Tag>
     </Space>
   );
+}
+
+/** What a tier's discount reads as for the shop (95折 in Chinese), under its input. */
+function DiscountHint({ index }: { index: number }) {
+  const { t, i18n } = useTranslation();
+  const percent = Form.useWatch(['tiers', index, 'discount_percent']) as number | null | undefined;
+  return <span data-testid={`tier-${index}-discount-text`}>{discountText(t, i18n.language, percent ?? 0)}</span>;
 }

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
-import { errorText } from '../common/forms';
+import { errorText, focusFirstError, useUnsavedChanges } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
@@ -23,6 +23,7 @@ import { StatusCard } from './StatusCard';
 import { TierList } from './TierList';
 import { VersionsCard } from './VersionsCard';
 import { emptyForm, mapLadderErrors, toForm, toLadder, type LadderForm } from './ladder';
+import { useActorName } from '../members/changes';
 
 type Preview = Schemas['TierPreview'];
 
@@ -40,6 +41,9 @@ export function TiersPage() {
   const [preview, setPreview] = useState<Preview>();
   const [problem, setProblem] = useState<string>();
   const [publishing, setPublishing] = useState(false);
+  const [touched, setTouched] = useState(false);
+  const actorName = useActorName();
+  useUnsavedChanges(editable && touched);
 
   const overview = useQuery({
     queryKey: tiersKeys.overview(),
@@ -77,6 +81,7 @@ export function TiersPage() {
     if (err instanceof ApiProblem && err.fields.length) {
       const { fields, rest } = mapLadderErrors(err.fields);
       untyped.setFields(fields);
+      focusFirstError();
       setProblem(rest.length ? rest.join('; ') : t('tiers.editor.fixFields'));
     } else {
       setProblem(errorText(t, err));
@@ -88,6 +93,7 @@ export function TiersPage() {
     mutationFn: () => saveTierDraft(ladder()),
     onMutate: clearErrors,
     onSuccess: () => {
+      setTouched(false);
       void qc.invalidateQueries({ queryKey: tiersKeys.overview() });
       void message.success(t('tiers.editor.saved'));
     },
@@ -104,6 +110,7 @@ export function TiersPage() {
     onMutate: clearErrors,
     onSuccess: (r) => {
       setPublishing(false);
+      setTouched(false);
       setPreview(undefined);
       void qc.invalidateQueries({ queryKey: tiersKeys.overview() });
       void qc.invalidateQueries({ queryKey: tiersKeys.versions() });
@@ -142,10 +149,17 @@ export function TiersPage() {
       )}
       {o?.draft && (
         <Typography.Paragraph type="secondary">
-          {t('tiers.editor.draftSaved', { at: formatDateTime(o.draft.updated_at, lang, me?.tenant.time_zone), by: o.draft.updated_by })}
+          {t('tiers.editor.draftSaved', { at: formatDateTime(o.draft.updated_at, lang, me?.tenant.time_zone), by: actorName(o.draft.updated_by) })}
         </Typography.Paragraph>
       )}
-      <Form<LadderForm> form={form} name="ladder" layout="vertical" disabled={!editable} initialValues={emptyForm()}>
+      <Form<LadderForm>
+        form={form}
+        name="ladder"
+        layout="vertical"
+        disabled={!editable}
+        initialValues={emptyForm()}
+        onValuesChange={() => setTouched(true)}
+      >
         <LadderSettings currency={currency} />
         <TierList currency={currency} />
         <ScriptCard editable={editable} />

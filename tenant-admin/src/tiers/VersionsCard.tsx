@@ -8,11 +8,13 @@ import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { nameIn, multiplierText } from './ladder';
 import { fetchTierVersions, rollbackTiers, tiersKeys } from './api';
+import { useActorName } from '../members/changes';
 
 type Version = Schemas['LadderVersionView'];
 
 export function VersionsCard() {
   const { t, i18n } = useTranslation();
+  const actorName = useActorName();
   const { me, can } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
@@ -70,7 +72,7 @@ export function VersionsCard() {
             dataIndex: 'published_at',
             render: (at: string) => formatDateTime(at, i18n.language, me?.tenant.time_zone),
           },
-          { title: t('tiers.versions.by'), dataIndex: 'published_by' },
+          { title: t('tiers.versions.by'), dataIndex: 'published_by', render: (a: string) => actorName(a) },
           { title: t('tiers.versions.note'), dataIndex: 'note' },
           {
             title: '',
