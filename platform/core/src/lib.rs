@@ -6,8 +6,10 @@
 pub mod access;
 pub mod auth;
 pub mod clock;
+pub mod desk;
 pub mod fields;
 pub mod ids;
+pub mod member_code;
 pub mod members;
 pub mod pii;
 pub mod plans;
