@@ -76,6 +76,14 @@ pub enum AppError {
     /// Values that are well-formed but not acceptable: every bad field at once.
     #[error("invalid input: {}", describe(.0))]
     Invalid(Vec<FieldError>),
+    /// A well-formed value refused for a reason of its own, named by a stable code (an
+    /// expired member code): bad input like `Invalid`, blamed on one field.
+    #[error("{code}: {field} {message}")]
+    Refused {
+        code: Cow<'static, str>,
+        field: String,
+        message: String,
+    },
     /// Too many attempts; retry after the given seconds.
     #[error("{code}: {message}")]
     TooMany {
@@ -145,6 +153,19 @@ impl AppError {
         Self::Invalid(vec![FieldError::new(field, problem)])
     }
 
+    /// A value refused with a code of its own, on `field`.
+    pub fn refused(
+        code: impl Into<Cow<'static, str>>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Refused {
+            code: code.into(),
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
     pub fn payment_required(denial: PlanDenial) -> Self {
         Self::Plan(Box::new(denial))
     }
@@ -185,6 +206,7 @@ impl AppError {
             Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Refused { code, .. }
             | Self::TooMany { code, .. }
             | Self::Unavailable { code, .. } => code,
             Self::Plan(p) => &p.code,

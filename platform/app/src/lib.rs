@@ -10,6 +10,7 @@ pub mod access;
 pub mod api_keys;
 pub mod billing;
 pub mod dashboard;
+pub mod desk;
 pub mod engine;
 pub mod error;
 pub mod fields;

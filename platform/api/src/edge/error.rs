@@ -145,6 +145,17 @@ impl ApiError {
         Self::Invalid(p)
     }
 
+    /// A 422 with a code of its own (not `invalid_input`), blamed on one field.
+    pub fn refused(code: &str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut p = problem(code, format!("{field} {message}"));
+        p.0.fields.push(FieldProblem {
+            field: field.into(),
+            problem: message,
+        });
+        Self::Invalid(p)
+    }
+
     pub fn invalid_field(field: &str, problem: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, problem)])
     }
@@ -231,6 +242,11 @@ impl From<AppError> for ApiError {
                 message,
             } => ApiError::conflict(&code, field.as_deref(), message),
             AppError::Invalid(errors) => ApiError::invalid(errors),
+            AppError::Refused {
+                code,
+                field,
+                message,
+            } => ApiError::refused(&code, &field, message),
             AppError::TooMany {
                 code,
                 message,

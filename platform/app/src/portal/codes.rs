@@ -1,4 +1,5 @@
-//! One-time codes sent by SMS: to register, to reset a password, to change a phone. A phone
+//! One-time codes sent by SMS: to register, to reset a password, to change a phone, to
+//! confirm a large redemption at the counter. A phone
 //! gets at most [`CODES_PER_HOUR`] codes an hour; a code works [`CODE_TTL_MINUTES`] minutes
 //! and survives [`CODE_MAX_ATTEMPTS`] wrong guesses. Codes are stored hashed.
 
@@ -26,6 +27,8 @@ pub enum CodePurpose {
     Register,
     ResetPassword,
     PhoneChange,
+    /// The member confirms a redemption above the business's check threshold.
+    Redemption,
 }
 
 impl CodePurpose {
@@ -34,6 +37,7 @@ impl CodePurpose {
             Self::Register => "register",
             Self::ResetPassword => "reset_password",
             Self::PhoneChange => "phone_change",
+            Self::Redemption => "redemption",
         }
     }
 }
