@@ -20,6 +20,7 @@ import { ImportPage } from './members/ImportPage';
 import { FieldsPage } from './fields/FieldsPage';
 import { RulesPage } from './rules/RulesPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
+import { DeskPage } from './desk/DeskPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
 const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
@@ -62,6 +63,7 @@ export function AppRoutes() {
         }
       >
         <Route index element={<Home />} />
+        <Route path="desk" element={<DeskPage />} />
         <Route path="staff" element={<StaffPage />} />
         <Route path="roles" element={<RolesPage />} />
         <Route path="api-keys" element={<ApiKeysPage />} />

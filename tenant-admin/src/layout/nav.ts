@@ -13,6 +13,7 @@ export interface NavEntry {
 
 export const NAV: readonly NavEntry[] = [
   { path: '/dashboard', label: 'nav.dashboard', anyOf: ['reports:read'] },
+  { path: '/desk', label: 'nav.desk', anyOf: ['purchases:write'] },
   { path: '/staff', label: 'nav.staff', anyOf: ['staff:read'] },
   { path: '/roles', label: 'nav.roles', anyOf: ['staff:read'] },
   { path: '/api-keys', label: 'nav.apiKeys', anyOf: ['api_keys:manage'] },
@@ -34,8 +35,13 @@ export function visibleNav(perms: readonly string[], nav: readonly NavEntry[] = 
   return nav.filter((e) => can(perms, ...e.anyOf));
 }
 
-/** Where to land after login: the first page the caller may open, if any. */
+/**
+ * Where to land after login: the desk for whoever records purchases and does not read the
+ * business's reports (the counter staff; owners and managers keep the dashboard), else the
+ * first page the caller may open, if any.
+ */
 export function homePath(perms: readonly string[]): string | undefined {
+  if (can(perms, 'purchases:write') && !can(perms, 'reports:read')) return '/desk';
   return visibleNav(perms)[0]?.path;
 }
 
