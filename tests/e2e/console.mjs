@@ -535,6 +535,9 @@ try {
   });
   await portalCtx.close();
 
+  // The front desk, as a clerk of a business of its own, at 1366x768 and 375px.
+  await (await import('./desk.mjs')).deskSteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
+
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en',

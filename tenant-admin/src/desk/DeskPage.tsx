@@ -27,6 +27,8 @@ export function DeskPage() {
   const [matches, setMatches] = useState<DeskMatch[]>();
   const [error, setError] = useState<string>();
   const box = useRef<InputRef>(null);
+  // The box holds a text already searched: the next scan replaces it.
+  const searched = useRef(false);
 
   const open = useCallback(
     (id: string | undefined) => {
@@ -34,6 +36,11 @@ export function DeskPage() {
     },
     [setParams],
   );
+
+  const pick = (id: string) => {
+    setMatches(undefined);
+    open(id);
+  };
 
   const lookup = useMutation({
     mutationFn: (text: string) => deskLookup(text),
@@ -61,6 +68,7 @@ export function DeskPage() {
     const text = q.trim();
     if (!text) return;
     setError(undefined);
+    searched.current = true;
     lookup.mutate(text);
   };
 
@@ -71,7 +79,9 @@ export function DeskPage() {
       if (!capturesKey(e, e.target as HTMLElement | null, dialogOpen)) return;
       e.preventDefault();
       // Written before the next keystroke arrives, which the focused box then takes itself.
-      flushSync(() => setQ((v) => v + e.key));
+      const fresh = searched.current;
+      searched.current = false;
+      flushSync(() => setQ((v) => (fresh ? '' : v) + e.key));
       const input = box.current?.input;
       input?.focus();
       input?.setSelectionRange(input.value.length, input.value.length);
@@ -107,7 +117,10 @@ export function DeskPage() {
           size="large"
           allowClear
           value={q}
-          onChange={(e) => setQ(e.target.value)}
+          onChange={(e) => {
+            searched.current = false;
+            setQ(e.target.value);
+          }}
           onSearch={search}
           loading={lookup.isPending}
           enterButton={t('desk.search')}
@@ -130,9 +143,9 @@ export function DeskPage() {
               <List.Item
                 className="desk-match"
                 data-testid="desk-match"
-                onClick={() => open(m.id)}
+                onClick={() => pick(m.id)}
                 actions={[
-                  <Button key="open" type="link" onClick={() => open(m.id)}>
+                  <Button key="open" type="link" onClick={() => pick(m.id)}>
                     {t('desk.open')}
                   </Button>,
                 ]}
@@ -156,11 +169,11 @@ export function DeskPage() {
       {memberId && summary.isError && <Alert type="error" showIcon message={errorText(t, summary.error)} />}
       {memberId && summary.data && (
         <Space direction="vertical" size={12} style={{ width: '100%' }}>
+          <QuickActions memberId={summary.data.id} balance={summary.data.balance} />
           <MemberSummaryCard
             summary={summary.data}
             extra={<Link to={`/members/${summary.data.id}`}>{t('desk.details')}</Link>}
           />
-          <QuickActions memberId={summary.data.id} balance={summary.data.balance} />
         </Space>
       )}
       {!memberId && !matches && <Typography.Paragraph type="secondary">{t('desk.hint')}</Typography.Paragraph>}

@@ -45,10 +45,10 @@ export function PurchaseModal({ memberId, onClose, onDone }: { memberId: string;
   if (done) {
     return (
       <Modal open title={t('desk.purchase.title')} onCancel={onClose} onOk={onClose} cancelButtonProps={{ style: { display: 'none' } }} okText={t('desk.close')}>
+        <div data-testid="purchase-result">
         <Result
           status="success"
           title={t('desk.purchase.earned', { points: done.points })}
-          data-testid="purchase-result"
           extra={
             <Descriptions column={1} size="small">
               <Descriptions.Item label={t('desk.purchase.amount')}>{formatMoney(done.amount, currency, i18n.language)}</Descriptions.Item>
@@ -57,6 +57,7 @@ export function PurchaseModal({ memberId, onClose, onDone }: { memberId: string;
             </Descriptions>
           }
         />
+        </div>
       </Modal>
     );
   }

@@ -50,10 +50,10 @@ export function RefundModal({ memberId, onClose, onDone }: { memberId: string; o
   if (done) {
     return (
       <Modal open title={t('desk.refund.title')} onCancel={onClose} onOk={onClose} cancelButtonProps={{ style: { display: 'none' } }} okText={t('desk.close')}>
+        <div data-testid="refund-result">
         <Result
           status="success"
           title={t('desk.refund.done', { points: done.points })}
-          data-testid="refund-result"
           extra={
             <Descriptions column={1} size="small">
               <Descriptions.Item label={t('desk.refund.amount')}>{money(done.amount)}</Descriptions.Item>
@@ -62,6 +62,7 @@ export function RefundModal({ memberId, onClose, onDone }: { memberId: string; o
             </Descriptions>
           }
         />
+        </div>
       </Modal>
     );
   }
