@@ -92,6 +92,10 @@ pub struct Lookup {
     pub matches: Vec<Match>,
 }
 
+/// A member whose last-four index is written: their id, their phone (E.164) if any, and
+/// the phone index it was read with.
+pub type PhoneRow = (Uuid, Option<String>, Option<Vec<u8>>);
+
 /// The phone index's companion for the last four digits.
 pub fn last_four_index(keys: &PiiKeys, digits: &str) -> Vec<u8> {
     keys.blind_index("phone_last4", digits)
@@ -101,7 +105,7 @@ pub fn last_four_index(keys: &PiiKeys, digits: &str) -> Vec<u8> {
 pub async fn index_last_four(
     tx: &mut TenantTx,
     keys: &PiiKeys,
-    rows: &[(Uuid, Option<String>, Option<Vec<u8>>)],
+    rows: &[PhoneRow],
 ) -> Result<(), AppError> {
     if rows.is_empty() {
         return Ok(());
@@ -135,7 +139,7 @@ pub async fn fill_last_four(tx: &mut TenantTx, keys: &PiiKeys) -> Result<usize, 
             return Ok(filled);
         }
         let n = due.len();
-        let rows: Vec<(Uuid, Option<String>, Option<Vec<u8>>)> = due
+        let rows: Vec<PhoneRow> = due
             .into_iter()
             .map(|d| {
                 let phone = match (d.phone_enc, d.phone_key) {
@@ -445,7 +449,10 @@ mod tests {
         assert_eq!(classify(" 6666 ", "CN"), LookupKind::PhoneLast4);
         assert_eq!(classify("136 5555 6666", "CN"), LookupKind::Phone);
         assert_eq!(classify("+86 136-5555-6666", "CN"), LookupKind::Phone);
-        assert_eq!(classify("800000000016", "CN"), LookupKind::Card);
+        assert_eq!(classify("8000000000000016", "CN"), LookupKind::Card);
+        // Twelve digits read as a (landline) phone: the lookup tries cards when no phone
+        // matches.
+        assert_eq!(classify("800000000016", "CN"), LookupKind::Phone);
         assert_eq!(classify("123", "CN"), LookupKind::Card);
         assert_eq!(classify("王小明", "CN"), LookupKind::Name);
         assert_eq!(classify("Pmasha", "CN"), LookupKind::Name);
