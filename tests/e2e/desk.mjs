@@ -204,6 +204,24 @@ export async function deskSteps({ browser, step, base, watch, expect = () => {} 
     await waitText(page.locator('[data-testid=summary-balance]'), /^积分5/, 'balance after the refund');
   });
 
+  await step('desk-member-page', page, async () => {
+    // The member page: the same summary and actions on top; a redemption is confirmed with
+    // its points and money value before it is sent.
+    await page.locator('[data-testid=member-summary]').getByRole('link').click();
+    await page.waitForURL(`${base}/members/${s.wang.id}`);
+    await page.locator('[data-testid=quick-actions]').waitFor();
+    await page.click('[data-testid=action-redeem]');
+    await page.fill('#redeem-points_reward', '小礼品');
+    await page.fill('#redeem-points_points', '5');
+    await page.click('[data-testid=redeem-review]');
+    await waitText(page.locator('[data-testid=redeem-preview]'), /5.*¥0\.05/, 'points and value shown first');
+    await page.click('[data-testid=redeem-confirm]');
+    await page.locator('.ant-modal-confirm-title', { hasText: '兑换成功' }).waitFor();
+    await page.getByRole('dialog').getByRole('button').last().click();
+    await waitText(page.locator('[data-testid=summary-balance]'), /^积分0/, 'balance after the redemption');
+    await page.goto(`${base}/desk`);
+  });
+
   await step('desk-member-code', page, async () => {
     const code = await api(base, 'GET', `/portal/${s.slug}/me/code`, { token: s.portal.token });
     await scan(page, code.code);
@@ -222,6 +240,29 @@ export async function deskSteps({ browser, step, base, watch, expect = () => {} 
     await waitText(page.locator('[data-testid=desk-error]'), /过期/, 'expired code refused');
   });
   await desktop.close();
+
+  // The owner, on the member page: erasing sits under "more" and needs the name typed.
+  const ownerCtx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', reducedMotion: 'reduce' });
+  await ownerCtx.addInitScript((token) => localStorage.setItem('patron.token', token), s.owner);
+  const ownerPage = await ownerCtx.newPage();
+  ownerPage.setDefaultTimeout(15_000);
+  watch(ownerPage, 'desk-owner');
+  await step('member-erase-guard', ownerPage, async () => {
+    const page = ownerPage;
+    await page.goto(`${base}/members/${s.wang.id}`);
+    await page.locator('[data-testid=member-summary]').waitFor();
+    // Erasing sits under "more" and needs the member's name typed.
+    await page.click('[data-testid=member-more]');
+    await page.getByRole('menuitem', { name: /抹除会员数据/ }).click();
+    const ok = page.getByRole('dialog').getByRole('button', { name: /抹\s*除|Erase/ });
+    if (await ok.isEnabled()) throw new Error('erase is possible without typing the name');
+    await page.fill('[data-testid=erase-name]', '王');
+    if (await ok.isEnabled()) throw new Error('erase is possible with a wrong name');
+    await page.fill('[data-testid=erase-name]', '王一');
+    if (!(await ok.isEnabled())) throw new Error('erase stays disabled with the right name');
+    await page.getByRole('dialog').getByRole('button', { name: /取\s*消/ }).click();
+  });
+  await ownerCtx.close();
 
   const phone = await browser.newContext({
     viewport: { width: 375, height: 740 },
@@ -242,7 +283,7 @@ export async function deskSteps({ browser, step, base, watch, expect = () => {} 
     await small.locator('[data-testid=desk-match]').nth(1).waitFor();
     await noHorizontalOverflow(small);
     await small.locator('[data-testid=desk-match]', { hasText: '王一' }).click();
-    await waitText(small.locator('[data-testid=summary-balance]'), /5/, 'balance on a phone');
+    await waitText(small.locator('[data-testid=summary-balance]'), /^积分0/, 'balance on a phone');
     await small.locator('[data-testid=quick-actions]').waitFor();
     await noHorizontalOverflow(small);
   });
