@@ -169,7 +169,7 @@ export function DeskPage() {
       {memberId && summary.isError && <Alert type="error" showIcon message={errorText(t, summary.error)} />}
       {memberId && summary.data && (
         <Space direction="vertical" size={12} style={{ width: '100%' }}>
-          <QuickActions memberId={summary.data.id} balance={summary.data.balance} />
+          <QuickActions memberId={summary.data.id} balance={summary.data.balance} summary={summary.data} />
           <MemberSummaryCard
             summary={summary.data}
             extra={<Link to={`/members/${summary.data.id}`}>{t('desk.details')}</Link>}

@@ -19,7 +19,17 @@ interface PurchaseForm {
   store?: string;
 }
 
-export function PurchaseModal({ memberId, onClose, onDone }: { memberId: string; onClose: () => void; onDone: () => void }) {
+export function PurchaseModal({
+  memberId,
+  onClose,
+  onDone,
+  tierName = (code) => code,
+}: {
+  memberId: string;
+  onClose: () => void;
+  onDone: () => void;
+  tierName?: (code: string) => string;
+}) {
   const { t, i18n } = useTranslation();
   const { me } = useAuth();
   const currency = me?.tenant.currency ?? 'CNY';
@@ -53,7 +63,7 @@ export function PurchaseModal({ memberId, onClose, onDone }: { memberId: string;
             <Descriptions column={1} size="small">
               <Descriptions.Item label={t('desk.purchase.amount')}>{formatMoney(done.amount, currency, i18n.language)}</Descriptions.Item>
               <Descriptions.Item label={t('desk.summary.balance')}>{done.balance}</Descriptions.Item>
-              {done.tier && <Descriptions.Item label={t('desk.summary.tier')}>{done.tier}</Descriptions.Item>}
+              {done.tier && <Descriptions.Item label={t('desk.summary.tier')}>{tierName(done.tier)}</Descriptions.Item>}
             </Descriptions>
           }
         />

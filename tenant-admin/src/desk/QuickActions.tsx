@@ -9,14 +9,20 @@ import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { pointsKeys } from '../points/api';
 import { RedeemModal } from '../points/RedeemModal';
-import { checkIn, deskKeys } from './api';
+import { checkIn, deskKeys, type MemberSummary } from './api';
+import { tierName } from './MemberSummaryCard';
 import { PurchaseModal } from './PurchaseModal';
 import { RefundModal } from './RefundModal';
 
 type Open = 'purchase' | 'refund' | 'redeem' | undefined;
 
-export function QuickActions({ memberId, balance }: { memberId: string; balance: number }) {
-  const { t } = useTranslation();
+export function QuickActions({ memberId, balance, summary }: { memberId: string; balance: number; summary?: MemberSummary }) {
+  const { t, i18n } = useTranslation();
+  // A tier code in an answer, by its name (the member's tier or the next one).
+  const nameOf = (code: string) =>
+    [summary?.tier, summary?.next_tier]
+      .filter((x) => x?.code === code)
+      .map((x) => tierName(x?.name, i18n.language))[0] ?? code;
   const { can } = useAuth();
   const { message, modal } = App.useApp();
   const qc = useQueryClient();
@@ -64,7 +70,9 @@ export function QuickActions({ memberId, balance }: { memberId: string; balance:
           {t('desk.actions.refund')}
         </Button>
       </Space>
-      {open === 'purchase' && <PurchaseModal memberId={memberId} onClose={() => setOpen(undefined)} onDone={refresh} />}
+      {open === 'purchase' && (
+        <PurchaseModal memberId={memberId} onClose={() => setOpen(undefined)} onDone={refresh} tierName={nameOf} />
+      )}
       {open === 'refund' && <RefundModal memberId={memberId} onClose={() => setOpen(undefined)} onDone={refresh} />}
       {open === 'redeem' && (
         <RedeemModal memberId={memberId} balance={balance} onClose={() => setOpen(undefined)} onDone={refresh} />

@@ -107,7 +107,7 @@ export function MemberDetailPage() {
       {summary.data && (
         <Space direction="vertical" size={12} style={{ width: '100%', marginBottom: 16 }}>
           <MemberSummaryCard summary={summary.data} />
-          <QuickActions memberId={m.id} balance={summary.data.balance} />
+          <QuickActions memberId={m.id} balance={summary.data.balance} summary={summary.data} />
         </Space>
       )}
       {erasing && (
