@@ -21,6 +21,7 @@ import { FieldsPage } from './fields/FieldsPage';
 import { RulesPage } from './rules/RulesPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
 import { PortalSitePage } from './portal-site/PortalSitePage';
+import { DeskPage } from './desk/DeskPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
 const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
@@ -63,6 +64,7 @@ export function AppRoutes() {
         }
       >
         <Route index element={<Home />} />
+        <Route path="desk" element={<DeskPage />} />
         <Route path="staff" element={<StaffPage />} />
         <Route path="roles" element={<RolesPage />} />
         <Route path="api-keys" element={<ApiKeysPage />} />

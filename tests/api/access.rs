@@ -372,8 +372,16 @@ async fn actors_in_the_audit_log_and_the_ledger_read_as_names() {
             .unwrap_or_else(|| panic!("{kind} in {entries:?}"));
         name_of(&e.actor)
     };
-    assert_eq!(by_source("purchase").as_deref(), Some("前台收银机"), "{named:?}");
-    assert_eq!(by_source("adjustment").as_deref(), Some("Owner"), "{named:?}");
+    assert_eq!(
+        by_source("purchase").as_deref(),
+        Some("前台收银机"),
+        "{named:?}"
+    );
+    assert_eq!(
+        by_source("adjustment").as_deref(),
+        Some("Owner"),
+        "{named:?}"
+    );
 
     // The audit log's actors: the owner who made the key, by name.
     let log = app.audit_log(&owner).await.ok();

@@ -4,6 +4,7 @@ mod access;
 mod auth;
 mod bad_input;
 mod dashboard;
+mod desk;
 mod fields;
 mod isolation;
 mod jobs;

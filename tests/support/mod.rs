@@ -5,6 +5,7 @@
 
 mod accounts;
 mod app;
+mod desk;
 mod documented;
 mod fields;
 pub mod internals;
@@ -21,6 +22,7 @@ mod tiers;
 
 pub use accounts::*;
 pub use app::*;
+pub use desk::*;
 pub use fields::*;
 pub use member_files::*;
 pub use members::*;

@@ -191,6 +191,8 @@ pub struct PointsSettings {
     pub expiry: Value,
     pub refund_shortfall: String,
     pub check_in_points: i64,
+    #[serde(default)]
+    pub redemption_check_above: Option<i64>,
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@ pub mod actors;
 pub mod api_keys;
 pub mod billing;
 pub mod dashboard;
+pub mod desk;
 pub mod edge;
 pub mod fields;
 pub mod member_files;
@@ -38,6 +39,7 @@ pub type MemberApis = (
     members::cards::CardsApi,
     member_files::MemberFilesApi,
     portal::PortalApi,
+    desk::DeskApi,
 );
 
 /// The points capability: purchases, the ledger, rules, tiers.
@@ -88,6 +90,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                 members::cards::CardsApi { state: state.clone() },
                 member_files::MemberFilesApi { state: state.clone() },
                 portal::PortalApi { state: state.clone() },
+                desk::DeskApi { state: state.clone() },
             ),
             (
                 purchases::PurchasesApi { state: state.clone() },

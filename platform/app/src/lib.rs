@@ -11,6 +11,7 @@ pub mod actors;
 pub mod api_keys;
 pub mod billing;
 pub mod dashboard;
+pub mod desk;
 pub mod engine;
 pub mod error;
 pub mod fields;

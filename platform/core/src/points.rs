@@ -165,6 +165,9 @@ pub struct PointSettings {
     /// Every `streak_days` consecutive check-ins earn `streak_bonus` more (0 = off).
     pub streak_days: i64,
     pub streak_bonus: i64,
+    /// A redemption of more points than this needs the member's confirmation (a live member
+    /// code or a code sent by SMS); `None` never asks.
+    pub redemption_check_above: Option<i64>,
 }
 
 impl Default for PointSettings {
@@ -179,6 +182,7 @@ impl Default for PointSettings {
             check_in_points: 0,
             streak_days: 0,
             streak_bonus: 0,
+            redemption_check_above: None,
         }
     }
 }
@@ -224,6 +228,9 @@ impl PointSettings {
         );
         range(&mut v, "streak_days", self.streak_days, 0, 365);
         range(&mut v, "streak_bonus", self.streak_bonus, 0, 1_000_000);
+        if let Some(above) = self.redemption_check_above {
+            range(&mut v, "redemption_check_above", above, 0, 1_000_000_000);
+        }
         if self.streak_bonus > 0 && self.streak_days == 0 {
             v.check::<()>(
                 "streak_days",

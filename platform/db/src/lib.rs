@@ -13,6 +13,7 @@ pub mod billing;
 pub mod cards;
 pub mod constraints;
 pub mod dashboard;
+pub mod desk;
 mod error;
 pub mod fields;
 pub mod jobs;

@@ -786,6 +786,27 @@ export interface paths {
         patch: operations["portalUpdateMe"];
         trace?: never;
     };
+    "/portal/{tenant}/me/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's code for the counter: shown as a QR code or barcode, scanned by staff to
+         *     find the member in one step. Valid for a minute; fetch a fresh one after
+         *     `refresh_in` seconds.
+         */
+        get: operations["portalMyCode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portal/{tenant}/me/points": {
         parameters: {
             query?: never;
@@ -871,6 +892,67 @@ export interface paths {
         get: operations["smsOutbox"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/desk/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find a member from one box: a phone, the last four digits of a phone, a card number,
+         *     the member's code from their portal, or a name. An expired member code is refused
+         *     with `member_code_expired`, a forged one with `member_code_invalid` (field `q`).
+         */
+        get: operations["deskLookup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/members/{id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A member at a glance: phone, card, tags, points, tier and what the next one takes,
+         *     expiring points, last visit, and alerts (birthday, expiring points, debt).
+         */
+        get: operations["memberSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/members/{id}/redemption-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the member a code by SMS to confirm a redemption above the business's
+         *     `redemption_check_above` (given as `sms_code` with the redemption).
+         */
+        post: operations["sendRedemptionCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2058,6 +2140,13 @@ export interface components {
             purpose: components["schemas"]["CodePurpose"];
         };
         /**
+         * CodeSent
+         * @description A code was sent.
+         */
+        CodeSent: {
+            sent: boolean;
+        };
+        /**
          * CreatedApiKey
          * @description A new key: `key` is shown this once.
          */
@@ -2137,6 +2226,83 @@ export interface components {
             day: string;
             /** Format: int64 */
             count: number;
+        };
+        /**
+         * DeskAlert
+         * @description Something a clerk should notice: `birthday_today`, `birthday_this_week` {days, on},
+         *     `points_expiring` {points, on} or `in_debt` {points}.
+         */
+        DeskAlert: {
+            code: string;
+            params: unknown;
+        };
+        /**
+         * DeskExpiring
+         * @description Points about to expire.
+         */
+        DeskExpiring: {
+            /** Format: int64 */
+            points: number;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /**
+         * DeskLookup
+         * @description What the lookup box found.
+         */
+        DeskLookup: {
+            /** @description How the text was read: `phone`, `phone_last4`, `card`, `member_code` or `name`. */
+            kind: string;
+            /** @description At most 20, newest members first. */
+            matches: components["schemas"]["DeskMatch"][];
+        };
+        /**
+         * DeskMatch
+         * @description One member a lookup found.
+         */
+        DeskMatch: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description `136 **** 6666`. */
+            phone_masked?: string;
+            card_number?: string;
+            /** @description The tier's code (the ladder's first tier for members without a standing). */
+            tier?: string;
+            tier_name?: components["schemas"]["TierNames"];
+            /** Format: int64 */
+            balance: number;
+            /** @description `active` (erased members are never found). */
+            status: string;
+        };
+        /**
+         * DeskNextTier
+         * @description The next tier and what it still takes.
+         */
+        DeskNextTier: {
+            code: string;
+            name: components["schemas"]["TierNames"];
+            /**
+             * Format: int64
+             * @description How much more of the metric it takes (points, minor units of spend, or visits).
+             */
+            remaining: number;
+            metric: components["schemas"]["TierMetric"];
+            /**
+             * Format: naive-date
+             * @description The last local day the window counts to, when it has one.
+             */
+            by?: string;
+        };
+        /**
+         * DeskTier
+         * @description A tier as the desk shows it.
+         */
+        DeskTier: {
+            code: string;
+            name: components["schemas"]["TierNames"];
+            /** @description `#rrggbb`. */
+            color: string;
         };
         /** DraftCheck */
         DraftCheck: {
@@ -2534,6 +2700,24 @@ export interface components {
             custom?: unknown;
         };
         /**
+         * MemberCode
+         * @description The member's code for the counter.
+         */
+        MemberCode: {
+            /** @description Upper-case letters and digits, for a QR code or a Code128 barcode. */
+            code: string;
+            /**
+             * Format: date-time
+             * @description When the code stops working.
+             */
+            expires_at: string;
+            /**
+             * Format: int64
+             * @description Seconds after which to fetch a fresh code.
+             */
+            refresh_in: number;
+        };
+        /**
          * MemberLogin
          * @description A login: phone (any formatting) or e-mail with the password, or phone with a code sent
          *     to it for `login`. Exactly one of `password` and `code`.
@@ -2664,6 +2848,46 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             member: components["schemas"]["MemberView"];
+        };
+        /**
+         * MemberSummary
+         * @description A member at a glance, for the desk.
+         */
+        MemberSummary: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description `136 5555 6666` (masked as `136 **** 6666` without `members:read_pii`). */
+            phone?: string;
+            card_number?: string;
+            tags: string[];
+            /** Format: int64 */
+            balance: number;
+            /** Format: int64 */
+            debt: number;
+            /**
+             * Format: int64
+             * @description What the balance is worth at checkout, in minor units.
+             */
+            balance_value: number;
+            tier?: components["schemas"]["DeskTier"];
+            next_tier?: components["schemas"]["DeskNextTier"];
+            /**
+             * Format: int64
+             * @description The member's value of the ladder's metric in its window.
+             */
+            tier_progress?: number;
+            expiring?: components["schemas"]["DeskExpiring"];
+            /**
+             * Format: naive-date
+             * @description The latest local day with a check-in or a purchase.
+             */
+            last_visit?: string;
+            /** Format: naive-date */
+            join_date: string;
+            /** Format: naive-date */
+            birthday?: string;
+            alerts: components["schemas"]["DeskAlert"][];
         };
         /**
          * MemberTierView
@@ -2891,6 +3115,13 @@ export interface components {
              * @description The amount of the purchase being paid, in minor units, for money off at checkout.
              */
             purchase_amount?: number;
+            /**
+             * @description The member's live member code (from their portal), when the redemption is above the
+             *     business's `redemption_check_above`.
+             */
+            member_code?: string;
+            /** @description Or the code sent to the member's phone by `sendRedemptionCode`. */
+            sms_code?: string;
         };
         /**
          * NewRefund
@@ -3163,6 +3394,12 @@ export interface components {
             streak_days: number;
             /** Format: int64 */
             streak_bonus: number;
+            /**
+             * Format: int64
+             * @description A redemption of more points than this needs the member's confirmation
+             *     (`member_code` or `sms_code`); absent: never.
+             */
+            redemption_check_above?: number;
         };
         /**
          * PointsChange
@@ -8900,6 +9137,63 @@ export interface operations {
             };
         };
     };
+    portalMyCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MemberCode"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     portalMyPoints: {
         parameters: {
             query?: never;
@@ -9218,6 +9512,288 @@ export interface operations {
             };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deskLookup: {
+        parameters: {
+            query: {
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DeskLookup"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MemberSummary"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendRedemptionCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CodeSent"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

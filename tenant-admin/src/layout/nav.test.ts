@@ -46,7 +46,10 @@ describe('navigation by permission', () => {
   it('lands on the first page the caller may open', () => {
     expect(homePath(['api_keys:manage', 'staff:read'])).toBe('/staff');
     expect(homePath(['members:read'])).toBe('/members');
-    expect(homePath(['purchases:write'])).toBeUndefined();
+    // The counter lands on the desk; whoever reads the reports keeps the dashboard.
+    expect(homePath(['purchases:write'])).toBe('/desk');
+    expect(homePath(['members:read', 'purchases:write', 'settings:read'])).toBe('/desk');
+    expect(homePath(['reports:read', 'purchases:write'])).toBe('/dashboard');
   });
 
   it('finds the active entry for nested paths', () => {

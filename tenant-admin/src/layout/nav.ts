@@ -15,6 +15,7 @@ import {
   QrcodeOutlined,
   SafetyOutlined,
   SettingOutlined,
+  ShopOutlined,
   TeamOutlined,
   ThunderboltOutlined,
 } from '@ant-design/icons';
@@ -38,6 +39,7 @@ export interface NavEntry {
 
 export const NAV: readonly NavEntry[] = [
   { path: '/dashboard', label: 'nav.dashboard', anyOf: ['reports:read'], group: 'members', icon: DashboardOutlined },
+  { path: '/desk', label: 'nav.desk', anyOf: ['purchases:write'], group: 'members', icon: ShopOutlined },
   { path: '/members', label: 'nav.members', anyOf: ['members:read'], group: 'members', icon: IdcardOutlined },
   {
     path: '/points-settings',
@@ -77,8 +79,13 @@ export function groupedNav(
   );
 }
 
-/** Where to land after login: the first page the caller may open, if any. */
+/**
+ * Where to land after login: the desk for whoever records purchases and does not read the
+ * business's reports (the counter staff; owners and managers keep the dashboard), else the
+ * first page the caller may open, if any.
+ */
 export function homePath(perms: readonly string[]): string | undefined {
+  if (can(perms, 'purchases:write') && !can(perms, 'reports:read')) return '/desk';
   return groupedNav(perms)[0]?.entries[0]?.path;
 }
 

@@ -1,7 +1,9 @@
-// One member: profile (built-in and custom fields), points, tier, cards and the change log,
-// one tab each; erasing the member for those allowed.
-import { Alert, App, Button, Result, Space, Spin, Tabs, Tag, Typography } from 'antd';
-import { DeleteOutlined } from '@ant-design/icons';
+// One member: the desk's summary and quick actions on top, then profile (built-in and
+// custom fields), points, tier, cards and the change log, one tab each; erasing the member
+// for those allowed, under "more", confirmed by typing the member's name.
+import { useState } from 'react';
+import { Alert, App, Button, Dropdown, Input, Modal, Result, Space, Spin, Tabs, Tag, Typography } from 'antd';
+import { DeleteOutlined, MoreOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
@@ -10,6 +12,9 @@ import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { MemberPoints } from '../points/MemberPoints';
 import { MemberTier } from '../tiers/MemberTier';
+import { deskKeys, fetchMemberSummary } from '../desk/api';
+import { MemberSummaryCard } from '../desk/MemberSummaryCard';
+import { QuickActions } from '../desk/QuickActions';
 import { eraseMember, fetchMember, membersKeys } from './api';
 import { AuditTab } from './AuditTab';
 import { CardsTab } from './CardsTab';
@@ -23,15 +28,24 @@ export function MemberDetailPage() {
   const { can } = useAuth();
   const navigate = useNavigate();
   const qc = useQueryClient();
-  const { message, modal } = App.useApp();
+  const { message } = App.useApp();
+  const [erasing, setErasing] = useState(false);
+  const [typed, setTyped] = useState('');
   const member = useQuery({
     queryKey: membersKeys.detail(id),
     queryFn: () => fetchMember(id),
+  });
+  const active = member.data?.status === 'active';
+  const summary = useQuery({
+    queryKey: deskKeys.summary(id),
+    queryFn: () => fetchMemberSummary(id),
+    enabled: active,
   });
   const erase = useMutation({
     mutationFn: () => eraseMember(id),
     onSuccess: (m) => {
       qc.setQueryData(membersKeys.detail(id), m);
+      setErasing(false);
       void qc.invalidateQueries({ queryKey: membersKeys.searches() });
       void message.success(t('members.erased'));
     },
@@ -65,27 +79,58 @@ export function MemberDetailPage() {
         <Space wrap>
           <Link to="/members">{t('members.backToList')}</Link>
           {can('members:manage_sensitive') && !erased && (
-            <Button
-              danger
-              icon={<DeleteOutlined />}
-              loading={erase.isPending}
-              onClick={() =>
-                modal.confirm({
-                  title: t('members.eraseTitle', { name: m.name }),
-                  content: t('members.eraseConfirm'),
-                  okText: t('members.erase'),
-                  okButtonProps: { danger: true },
-                  cancelText: t('common.cancel'),
-                  onOk: () => erase.mutateAsync(),
-                })
-              }
+            <Dropdown
+              trigger={['click']}
+              menu={{
+                items: [
+                  {
+                    key: 'erase',
+                    danger: true,
+                    icon: <DeleteOutlined />,
+                    label: t('desk.member.erase'),
+                    onClick: () => {
+                      setTyped('');
+                      setErasing(true);
+                    },
+                  },
+                ],
+              }}
             >
-              {t('members.erase')}
-            </Button>
+              <Button icon={<MoreOutlined />} data-testid="member-more">
+                {t('desk.member.more')}
+              </Button>
+            </Dropdown>
           )}
         </Space>
       </div>
       {erased && <Alert type="info" showIcon message={t('members.erasedNote', { at: m.erased_at ?? '' })} style={{ marginBottom: 16 }} />}
+      {summary.data && (
+        <Space direction="vertical" size={12} style={{ width: '100%', marginBottom: 16 }}>
+          <MemberSummaryCard summary={summary.data} />
+          <QuickActions memberId={m.id} balance={summary.data.balance} summary={summary.data} />
+        </Space>
+      )}
+      {erasing && (
+        <Modal
+          open
+          title={t('desk.member.eraseTitle', { name: m.name })}
+          okText={t('members.erase')}
+          okButtonProps={{ danger: true, disabled: typed.trim() !== m.name.trim(), loading: erase.isPending }}
+          cancelText={t('common.cancel')}
+          onCancel={() => setErasing(false)}
+          onOk={() => erase.mutate()}
+        >
+          <Typography.Paragraph>{t('members.eraseConfirm')}</Typography.Paragraph>
+          <Typography.Paragraph strong>{t('desk.member.eraseType', { name: m.name })}</Typography.Paragraph>
+          <Input
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            data-testid="erase-name"
+            status={typed && typed.trim() !== m.name.trim() ? 'error' : undefined}
+            aria-label={t('desk.member.eraseType', { name: m.name })}
+          />
+        </Modal>
+      )}
       <Tabs
         defaultActiveKey="profile"
         destroyOnHidden

@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { Alert, App, Button, Card, Form, Space, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { CustomForm, type CustomFormHandle } from '../fields/CustomForm';
 import { useFields } from '../fields/queries';
 import { cleanValues, type ErrorTree } from '../fields/schema';
@@ -16,6 +16,9 @@ import { newMemberBody, PROFILE_ITEMS, ProfileItems, type ProfileValues } from '
 export function RegisterMemberPage() {
   const { t } = useTranslation();
   const navigate = useNavigate();
+  // Opened from the desk (`?back=desk`): the new member opens there.
+  const [params] = useSearchParams();
+  const fromDesk = params.get('back') === 'desk';
   const qc = useQueryClient();
   const { message } = App.useApp();
   const [form] = Form.useForm<ProfileValues>();
@@ -34,7 +37,7 @@ export function RegisterMemberPage() {
       leave();
       void qc.invalidateQueries({ queryKey: membersKeys.all });
       void message.success(t('members.registered', { card: m.card_number ?? '' }));
-      navigate(`/members/${m.id}`);
+      navigate(fromDesk ? `/desk?member=${m.id}` : `/members/${m.id}`);
     },
     onError: (err) => {
       const r = memberProblems(t, form, err, PROFILE_ITEMS);
@@ -90,7 +93,7 @@ export function RegisterMemberPage() {
           <Button type="primary" loading={create.isPending} onClick={() => form.submit()} data-testid="member-register-submit">
             {t('members.registerSubmit')}
           </Button>
-          <Button onClick={() => navigate('/members')}>{t('common.cancel')}</Button>
+          <Button onClick={() => navigate(fromDesk ? '/desk' : '/members')}>{t('common.cancel')}</Button>
         </Space>
       </Card>
     </>

@@ -140,6 +140,13 @@ export function PointSettingsPage() {
                   </Form.Item>
                 </Col>
               </Row>
+              <Form.Item
+                name="redemption_check_above"
+                label={t('points.settings.redemptionCheckAbove')}
+                extra={t('points.settings.redemptionCheckHelp')}
+              >
+                {n(0)}
+              </Form.Item>
             </Card>
           </Col>
           <Col xs={24} lg={12}>

@@ -19,6 +19,8 @@ export interface SettingsForm {
   check_in_points: number;
   streak_days: number;
   streak_bonus: number;
+  /** Above this many points a redemption needs the member's confirmation; empty: never. */
+  redemption_check_above?: number | null;
 }
 
 /** The form's items, for server field errors (`expiry.days` lands on `expiry_days`). */
@@ -34,6 +36,7 @@ export const SETTINGS_ITEMS = [
   'check_in_points',
   'streak_days',
   'streak_bonus',
+  'redemption_check_above',
 ] as const;
 export const SETTINGS_ALIAS: Record<string, string> = {
   expiry: 'expiry_mode',
@@ -69,6 +72,7 @@ export function settingsToForm(v: View, digits = 2): SettingsForm {
     check_in_points: v.check_in_points,
     streak_days: v.streak_days,
     streak_bonus: v.streak_bonus,
+    redemption_check_above: v.redemption_check_above ?? null,
   };
 }
 
@@ -89,5 +93,6 @@ export function formToSettings(f: SettingsForm, digits = 2): View {
     check_in_points: f.check_in_points,
     streak_days: f.streak_days,
     streak_bonus: f.streak_bonus,
+    redemption_check_above: f.redemption_check_above ?? undefined,
   };
 }

@@ -145,6 +145,17 @@ impl ApiError {
         Self::Invalid(p)
     }
 
+    /// A 422 with a code of its own (not `invalid_input`), blamed on one field.
+    pub fn refused(code: &str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut p = problem(code, format!("{field} {message}"));
+        p.0.fields.push(FieldProblem {
+            field: field.into(),
+            problem: message,
+        });
+        Self::Invalid(p)
+    }
+
     pub fn invalid_field(field: &str, problem: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, problem)])
     }
@@ -235,14 +246,7 @@ impl From<AppError> for ApiError {
                 code,
                 field,
                 message,
-            } => {
-                let mut p = problem(&code, format!("{field} {message}"));
-                p.0.fields.push(FieldProblem {
-                    field,
-                    problem: message,
-                });
-                ApiError::Invalid(p)
-            }
+            } => ApiError::refused(&code, &field, message),
             AppError::TooMany {
                 code,
                 message,

@@ -71,6 +71,8 @@ const CONFLICT: &[&str] = &[
     "setCardFormat",
     "publishFields",
     "revokeApiKey",
+    "deskLookup",
+    "sendRedemptionCode",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the
@@ -95,6 +97,8 @@ const TOO_MANY: &[&str] = &[
     "portalResetPassword",
     "sendPhoneChangeCode",
     "updateMember",
+    "redeemPoints",
+    "sendRedemptionCode",
 ];
 
 /// Operations without credentials that still refuse wrong ones (logins, signed webhooks).

@@ -50,6 +50,13 @@ pub struct NewRedemption {
     pub reward: Option<String>,
     /// The amount of the purchase being paid, in minor units, for money off at checkout.
     pub purchase_amount: Option<i64>,
+    /// The member's live member code (from their portal), when the redemption is above the
+    /// business's `redemption_check_above`.
+    #[oai(validator(max_length = 100))]
+    pub member_code: Option<String>,
+    /// Or the code sent to the member's phone by `sendRedemptionCode`.
+    #[oai(validator(max_length = 20))]
+    pub sms_code: Option<String>,
 }
 
 impl From<NewRedemption> for app::NewRedemption {
@@ -59,6 +66,8 @@ impl From<NewRedemption> for app::NewRedemption {
             points: r.points,
             reward: r.reward,
             purchase_amount: r.purchase_amount,
+            member_code: r.member_code,
+            sms_code: r.sms_code,
         }
     }
 }
@@ -208,6 +217,9 @@ pub struct PointSettingsView {
     pub check_in_points: i64,
     pub streak_days: i64,
     pub streak_bonus: i64,
+    /// A redemption of more points than this needs the member's confirmation
+    /// (`member_code` or `sms_code`); absent: never.
+    pub redemption_check_above: Option<i64>,
 }
 
 impl From<&PointSettings> for PointSettingsView {
@@ -223,6 +235,7 @@ impl From<&PointSettings> for PointSettingsView {
             check_in_points: s.check_in_points,
             streak_days: s.streak_days,
             streak_bonus: s.streak_bonus,
+            redemption_check_above: s.redemption_check_above,
         }
     }
 }

@@ -129,9 +129,14 @@ impl PointsApi {
                 .state
                 .authorize(&auth, Some(Permission::PurchasesWrite))
                 .await?;
+            let confirmation = app::Confirmation {
+                keys: &self.state.config.pii,
+                tenant: patron_core::TenantId::new(me.tenant.id),
+            };
             let done = app::redeem_once(
                 tx,
                 &self.state.rules,
+                confirmation,
                 id.0,
                 &req,
                 &me.subject(),

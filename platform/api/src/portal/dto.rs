@@ -261,3 +261,14 @@ impl From<patron_db::portal::OutboxMessage> for SmsView {
         }
     }
 }
+
+/// The member's code for the counter.
+#[derive(Debug, Clone, Object)]
+pub struct MemberCode {
+    /// Upper-case letters and digits, for a QR code or a Code128 barcode.
+    pub code: String,
+    /// When the code stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// Seconds after which to fetch a fresh code.
+    pub refresh_in: i64,
+}

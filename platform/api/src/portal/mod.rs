@@ -313,6 +313,30 @@ impl PortalApi {
         Ok(Json(p.into()))
     }
 
+    /// The member's code for the counter: shown as a QR code or barcode, scanned by staff to
+    /// find the member in one step. Valid for a minute; fetch a fresh one after
+    /// `refresh_in` seconds.
+    #[oai(
+        path = "/portal/:tenant/me/code",
+        method = "get",
+        operation_id = "portalMyCode"
+    )]
+    async fn my_code(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<dto::MemberCode>, ApiError> {
+        let (tx, t, m) = self.member(&tenant.0, &auth).await?;
+        tx.commit().await?;
+        let (code, expires_at, refresh_in) =
+            patron_app::desk::my_code(&self.state.config.pii, &t, &m, self.state.now());
+        Ok(Json(dto::MemberCode {
+            code,
+            expires_at,
+            refresh_in,
+        }))
+    }
+
     /// The member's own points: balance, debt, totals and soonest expiries.
     #[oai(
         path = "/portal/:tenant/me/points",

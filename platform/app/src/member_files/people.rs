@@ -185,6 +185,7 @@ mod tests {
                 })
                 .collect(),
             member_editable: false,
+            member_visible: true,
             help: None,
             archived: false,
         }

@@ -125,6 +125,7 @@ pub async fn create(
     let m = members::create(tx, &parsed.data, None, &actor)
         .await
         .map_err(taken)?;
+    crate::desk::keep_last_four(tx, keys, &m).await?;
     Ok(profile(&m, &set, keys, by.show_pii))
 }
 
@@ -225,6 +226,9 @@ pub async fn update(
         .map_err(taken)?;
     audit::audit_diff(&mut tx, keys, m.id, &data_of(&m), &data, &actor).await?;
     let m = members::get(&mut tx, m.id).await?;
+    if phone_changed {
+        crate::desk::keep_last_four(&mut tx, keys, &m).await?;
+    }
     let p = profile(&m, &set, keys, by.show_pii);
     tx.commit().await?;
     Ok(p)

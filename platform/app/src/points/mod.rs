@@ -16,7 +16,7 @@ pub use decide::Expiring;
 pub use earn::{Ctx, RuleRun};
 pub use events::{check_in, record_event, CheckInResult, EventResult, NewEvent};
 pub use ledger::{adjust, entries, summary, EntryPage, NewAdjustment, PointsChange, PointsSummary};
-pub use redemptions::{redeem_once, NewRedemption};
+pub use redemptions::{redeem_once, Confirmation, NewRedemption};
 pub use settings::{get as get_settings, set as set_settings};
 
 use crate::{AppError, NotFoundAs};

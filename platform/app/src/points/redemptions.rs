@@ -1,13 +1,22 @@
 //! Spending points: for a reward, or as money off a purchase. The balance check and the
-//! debit are one statement, so concurrent redemptions never overdraw.
+//! debit are one statement, so concurrent redemptions never overdraw. Above the business's
+//! `redemption_check_above`, the member confirms: their live member code, or a code sent to
+//! their phone.
 
 use super::decide::{self, SpendRefused};
 use super::ledger::PointsChange;
 use super::{check_external_id, key_reused, member_of, request_hash, stored, MAX_AMOUNT};
 use crate::engine::RuleEngine;
+use crate::members::input::open;
+use crate::portal::codes::{self, CodeCheck, CodePurpose};
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::member_code::{self, CodeError};
+use patron_core::members::Phone;
+use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
+use patron_core::{MemberId, TenantId};
+use patron_db::members::Member;
 use patron_db::points::{self, Source};
 use patron_db::{constraints, TenantTx};
 use serde::Serialize;
@@ -21,6 +30,115 @@ pub struct NewRedemption {
     pub points: Option<i64>,
     pub reward: Option<String>,
     pub purchase_amount: Option<i64>,
+    /// The member's confirmation, when the redemption needs one. Not part of the request's
+    /// hash: a retry with a fresh code is the same redemption.
+    #[serde(skip)]
+    pub member_code: Option<String>,
+    #[serde(skip)]
+    pub sms_code: Option<String>,
+}
+
+/// What checking a member's confirmation needs: the keys codes are signed and hashed with,
+/// and the business.
+#[derive(Clone, Copy)]
+pub struct Confirmation<'a> {
+    pub keys: &'a PiiKeys,
+    pub tenant: TenantId,
+}
+
+/// What a confirmation found; a wrong SMS code was counted in `tx`, which must commit
+/// before the refusal is sent.
+enum Confirmed {
+    Yes,
+    No(AppError),
+    Counted(AppError),
+}
+
+fn check_member_code(
+    c: Confirmation<'_>,
+    member: &Member,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    match member_code::verify(c.keys, c.tenant, code, now) {
+        Ok(id) if id == MemberId::new(member.id) => Ok(()),
+        Ok(_) => Err(AppError::refused(
+            "member_code_invalid",
+            "member_code",
+            "is another member's code",
+        )),
+        Err(CodeError::Expired) => Err(AppError::refused(
+            "member_code_expired",
+            "member_code",
+            "has expired; ask the member to show a fresh one",
+        )),
+        Err(CodeError::Invalid) => Err(AppError::refused(
+            "member_code_invalid",
+            "member_code",
+            "is not a member code of this business",
+        )),
+    }
+}
+
+/// Whether the member confirmed a redemption of `spend` points, when the settings ask.
+async fn confirm(
+    tx: &mut TenantTx,
+    c: Confirmation<'_>,
+    above: Option<i64>,
+    spend: i64,
+    member: &Member,
+    req: &NewRedemption,
+    now: DateTime<Utc>,
+) -> Result<Confirmed, AppError> {
+    let Some(above) = above.filter(|a| spend > *a) else {
+        return Ok(Confirmed::Yes);
+    };
+    let code = req
+        .member_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let sms = req
+        .sms_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if let Some(code) = code {
+        return Ok(match check_member_code(c, member, code, now) {
+            Ok(()) => Confirmed::Yes,
+            Err(e) => Confirmed::No(e),
+        });
+    }
+    let Some(sms) = sms else {
+        return Ok(Confirmed::No(AppError::refused(
+            "member_check_required",
+            "member_code",
+            format!(
+                "a redemption of more than {above} points needs the member's code (member_code) or a code sent to their phone (sms_code)"
+            ),
+        )));
+    };
+    let phone = member
+        .phone()
+        .and_then(|s| open(c.keys, &s))
+        .and_then(|p| Phone::parse(&p, "CN").ok());
+    let Some(phone) = phone else {
+        return Ok(Confirmed::No(AppError::refused(
+            "member_code_invalid",
+            "sms_code",
+            "the member has no phone to send a code to",
+        )));
+    };
+    Ok(
+        match codes::verify_code(tx, c.keys, CodePurpose::Redemption, &phone, sms, now).await? {
+            CodeCheck::Ok => Confirmed::Yes,
+            CodeCheck::Exhausted => Confirmed::No(codes::exhausted()),
+            CodeCheck::Wrong => Confirmed::Counted(AppError::invalid_field(
+                "sms_code",
+                "is wrong or expired; send a new one",
+            )),
+        },
+    )
 }
 
 fn check(req: &NewRedemption) -> Result<(), AppError> {
@@ -70,6 +188,7 @@ fn check(req: &NewRedemption) -> Result<(), AppError> {
 pub async fn redeem_once(
     mut tx: TenantTx,
     engine: &RuleEngine,
+    confirmation: Confirmation<'_>,
     member_id: Uuid,
     req: &NewRedemption,
     actor: &str,
@@ -115,6 +234,24 @@ pub async fn redeem_once(
                 format!("the member has {available} points"),
             ),
         })?;
+    match confirm(
+        &mut tx,
+        confirmation,
+        s.redemption_check_above,
+        spend.points,
+        &member,
+        req,
+        now,
+    )
+    .await?
+    {
+        Confirmed::Yes => {}
+        Confirmed::No(e) => return Err(e),
+        Confirmed::Counted(e) => {
+            tx.commit().await?;
+            return Err(e);
+        }
+    }
     let value = spend.value;
     let src = Source {
         kind: EntrySource::Redemption,

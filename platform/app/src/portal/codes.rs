@@ -1,5 +1,5 @@
 //! One-time codes sent by SMS: to register, to log in, to reset a password, to change a
-//! phone. A phone
+//! phone, to confirm a large redemption at the counter. A phone
 //! gets at most [`CODES_PER_HOUR`] codes an hour; a code works [`CODE_TTL_MINUTES`] minutes
 //! and survives [`CODE_MAX_ATTEMPTS`] wrong guesses. Codes are stored hashed.
 
@@ -28,6 +28,8 @@ pub enum CodePurpose {
     Login,
     ResetPassword,
     PhoneChange,
+    /// The member confirms a redemption above the business's check threshold.
+    Redemption,
 }
 
 impl CodePurpose {
@@ -37,6 +39,7 @@ impl CodePurpose {
             Self::Login => "login",
             Self::ResetPassword => "reset_password",
             Self::PhoneChange => "phone_change",
+            Self::Redemption => "redemption",
         }
     }
 }

@@ -1,0 +1,105 @@
+//! The front desk's reads: members by the last four digits of their phone (with the blind
+//! index those digits need kept up to date), the figures a pick list shows, and a member's
+//! last purchase.
+
+use crate::{DbError, TenantTx};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A member whose last-four index is due: their sealed phone (if any) and its index.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueLastFour {
+    pub id: Uuid,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_key: Option<i16>,
+    pub phone_index: Option<Vec<u8>>,
+}
+
+/// Up to `limit` members whose last-four index was not taken from their current phone
+/// (never filled, phone changed, erased), locked; rows another transaction is filling are
+/// skipped.
+pub async fn last_four_due(tx: &mut TenantTx, limit: i64) -> Result<Vec<DueLastFour>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, phone_enc, phone_key, phone_index FROM members
+         WHERE phone_last4_of IS DISTINCT FROM phone_index
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Writes last-four indexes (`None` for a member without a phone), each with the phone
+/// index it was taken from; a row whose phone changed meanwhile is left for the next fill.
+pub async fn set_last_four(
+    tx: &mut TenantTx,
+    ids: &[Uuid],
+    last_four: &[Option<Vec<u8>>],
+    of: &[Option<Vec<u8>>],
+) -> Result<u64, DbError> {
+    Ok(sqlx::query(
+        "UPDATE members m SET phone_last4_index = u.l, phone_last4_of = u.o
+         FROM UNNEST($1::uuid[], $2::bytea[], $3::bytea[]) AS u(id, l, o)
+         WHERE m.id = u.id AND m.phone_index IS NOT DISTINCT FROM u.o",
+    )
+    .bind(ids)
+    .bind(last_four)
+    .bind(of)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+/// Members (not erased) whose phone ends in the digits with this index, newest first.
+pub async fn by_last_four(
+    tx: &mut TenantTx,
+    index: &[u8],
+    limit: i64,
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM members
+         WHERE phone_last4_index = $1 AND phone_last4_of = phone_index AND status = 'active'
+         ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(index)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// What a pick list shows beside a member's name: their stored tier and balance.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Figures {
+    pub member_id: Uuid,
+    pub tier: Option<String>,
+    pub balance: i64,
+    pub debt: i64,
+}
+
+/// The tier and points of these members (zeros for members without an account).
+pub async fn figures(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<Figures>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id AS member_id, t.tier, coalesce(a.balance, 0) AS balance,
+                coalesce(a.debt, 0) AS debt
+         FROM UNNEST($1::uuid[]) AS u(id)
+         LEFT JOIN member_tiers t ON t.member_id = u.id
+         LEFT JOIN point_accounts a ON a.member_id = u.id",
+    )
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// When the member's latest purchase took place.
+pub async fn last_purchase_at(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT occurred_at FROM purchases WHERE member_id = $1
+         ORDER BY occurred_at DESC, id DESC LIMIT 1",
+    )
+    .bind(member_id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
