@@ -486,10 +486,13 @@ try {
     await page.goto(`${BASE}/members/${memberId}`);
     await page.getByRole('tab', { name: 'Points' }).click();
     await page.locator('[data-testid=points-balance]').getByText('328').waitFor();
+    // Who earned the points for the member: the owner, by name (the ledger records an id).
+    await page.getByRole('tabpanel').getByRole('cell', { name: business.owner, exact: true }).first().waitFor();
     await page.getByRole('tab', { name: 'Cards' }).click();
     await page.getByRole('cell', { name: cardNumber }).first().waitFor();
     await page.getByRole('tab', { name: 'Change log' }).click();
     await page.getByRole('cell', { name: 'Registered' }).waitFor();
+    await page.getByRole('tabpanel').getByRole('cell', { name: business.owner, exact: true }).first().waitFor();
     ownerToken = await page.evaluate(() => localStorage.getItem('patron.token'));
   });
 
