@@ -743,7 +743,7 @@ try {
     await portal.getByRole('link', { name: '积分' }).click();
     await portal.waitForURL(`${PORTAL}/points`);
     await portal.locator('.ant-statistic', { hasText: '积分余额' }).getByText('328').waitFor();
-    await portal.locator('[data-testid=portal-entries] .ant-list-item').first().waitFor();
+    await portal.locator('[data-testid=portal-entries] .portal-entry').first().waitFor();
     await noHorizontalOverflow(portal);
     await portal.getByRole('link', { name: '会员卡' }).click();
     await portal.click('[data-testid=portal-check-in]');

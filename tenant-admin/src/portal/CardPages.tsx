@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
-import { Alert, App, Button, Card, Empty, List, Spin, Statistic, Typography } from 'antd';
+import { Alert, App, Button, Empty, Spin, Statistic, Typography } from 'antd';
+import type { CSSProperties, ReactNode } from 'react';
 import { CheckCircleOutlined, ClockCircleOutlined, EnvironmentOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -165,7 +166,8 @@ export function PointsPage() {
     <>
       <Typography.Title level={3}>{t('portal.points.title')}</Typography.Title>
       {points.isError && <Alert type="error" showIcon message={errorText(t, points.error)} style={{ marginBottom: 16 }} />}
-      <Card loading={points.isPending}>
+      <Card>
+        {points.isPending && <Spin />}
         <div className="portal-stats">
           <Statistic title={t('portal.points.balance')} value={p?.balance ?? 0} data-testid="portal-points-balance" />
           <Statistic title={t('portal.points.earned')} value={p?.earned_total ?? 0} />
@@ -183,25 +185,35 @@ export function PointsPage() {
       </Card>
       <Typography.Title level={4} style={{ marginTop: 24 }}>{t('portal.points.history')}</Typography.Title>
       {entries.isError && <Alert type="error" showIcon message={errorText(t, entries.error)} />}
-      <List
-        loading={entries.isPending}
-        dataSource={rows}
-        locale={{ emptyText: <Empty description={t('portal.points.none')} /> }}
-        data-testid="portal-entries"
-        renderItem={(e) => (
-          <List.Item extra={<span className={e.points >= 0 ? 'portal-plus' : 'portal-minus'}>{e.points > 0 ? `+${e.points}` : e.points}</span>}>
-            <List.Item.Meta
-              title={e.reason || t(`portal.points.sources.${e.source}`, { defaultValue: e.source })}
-              description={`${formatDateTime(e.at, i18n.language)} · ${t('portal.points.after', { balance: e.balance })}`}
-            />
-          </List.Item>
-        )}
-      />
+      {entries.isPending && <Spin />}
+      {entries.isSuccess && rows.length === 0 && <Empty description={t('portal.points.none')} />}
+      <ul className="portal-entries" data-testid="portal-entries">
+        {rows.map((e) => (
+          <li key={e.id} className="portal-entry">
+            <div>
+              <div className="portal-entry-title">{e.reason || t(`portal.points.sources.${e.source}`, { defaultValue: e.source })}</div>
+              <Typography.Text type="secondary">
+                {`${formatDateTime(e.at, i18n.language)} · ${t('portal.points.after', { balance: e.balance })}`}
+              </Typography.Text>
+            </div>
+            <span className={e.points >= 0 ? 'portal-plus' : 'portal-minus'}>{e.points > 0 ? `+${e.points}` : e.points}</span>
+          </li>
+        ))}
+      </ul>
       {entries.hasNextPage && (
         <Button block onClick={() => void entries.fetchNextPage()} loading={entries.isFetchingNextPage}>
           {t('portal.points.more')}
         </Button>
       )}
     </>
+  );
+}
+
+/** A plain card (antd's Card brings tabs and menus the portal never shows). */
+function Card({ children, className, style, ...rest }: { children: ReactNode; className?: string; style?: CSSProperties; 'data-testid'?: string }) {
+  return (
+    <div className={`portal-panel ${className ?? ''}`} style={style} data-testid={rest['data-testid']}>
+      {children}
+    </div>
   );
 }

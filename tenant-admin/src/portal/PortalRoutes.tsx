@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Button, Result, Spin, Typography } from 'antd';
 import { IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -6,12 +6,16 @@ import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
-import { LanguageSwitch } from '../layout/LanguageSwitch';
+import { PortalLanguage } from './PortalLanguage';
 import { fetchPortalForm, fetchPortalMe, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
-import { LoginPage, RegisterPage, ResetPage } from './AuthPages';
-import { CardPage, PointsPage } from './CardPages';
-import { ProfilePage } from './ProfilePage';
+import { LoginPage, ResetPage } from './AuthPages';
+// The pages with the business's own fields bring the form library: loaded when opened.
+const RegisterPage = lazy(() => import('./RegisterPage').then((m) => ({ default: m.RegisterPage })));
+// The member's card (QR and barcode libraries) and points, once signed in.
+const CardPage = lazy(() => import('./CardPages').then((m) => ({ default: m.CardPage })));
+const PointsPage = lazy(() => import('./CardPages').then((m) => ({ default: m.PointsPage })));
+const ProfilePage = lazy(() => import('./ProfilePage').then((m) => ({ default: m.ProfilePage })));
 import './portal.css';
 
 interface PortalValue {
@@ -77,12 +81,12 @@ export default function PortalRoutes() {
     <Ctx.Provider value={value}>
       <PortalFrame>
         <Routes>
-          <Route index element={token ? <CardPage /> : <Navigate to="login" replace />} />
+          <Route index element={token ? <Suspense fallback={<Spin />}><CardPage /></Suspense> : <Navigate to="login" replace />} />
           <Route path="login" element={token ? <Navigate to=".." relative="path" replace /> : <LoginPage />} />
-          <Route path="register" element={<RegisterPage />} />
+          <Route path="register" element={<Suspense fallback={<Spin />}><RegisterPage /></Suspense>} />
           <Route path="reset" element={<ResetPage />} />
-          <Route path="points" element={<SignedIn><PointsPage /></SignedIn>} />
-          <Route path="profile" element={<SignedIn><ProfilePage /></SignedIn>} />
+          <Route path="points" element={<SignedIn><Suspense fallback={<Spin />}><PointsPage /></Suspense></SignedIn>} />
+          <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
       </PortalFrame>
@@ -115,7 +119,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
         <Typography.Text strong className="portal-business" data-testid="portal-business">
           {form.data?.business ?? ' '}
         </Typography.Text>
-        <LanguageSwitch />
+        <PortalLanguage />
         {token && (
           <Button
             type="text"
