@@ -427,7 +427,7 @@ pub async fn send_redemption_code(
         plan,
         &phone,
         CodePurpose::Redemption,
-        &tenant.name,
+        tenant,
         now,
     )
     .await

@@ -256,7 +256,7 @@ pub async fn send_phone_change_code(
         plan,
         &p,
         CodePurpose::PhoneChange,
-        &tenant.name,
+        tenant,
         now,
     )
     .await

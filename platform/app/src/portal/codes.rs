@@ -7,10 +7,11 @@ use crate::members::PlanCheck;
 use crate::sms::SmsSender;
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
+use patron_core::lang::Lang;
 use patron_core::members::Phone;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
-use patron_db::{plans, portal, DbError, TenantTx};
+use patron_db::{plans, portal, DbError, Tenant, TenantTx};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -70,8 +71,15 @@ pub fn may_send(sent_last_hour: i64) -> Result<(), AppError> {
 }
 
 /// The text of a code's message.
-pub fn message(business: &str, code: &str) -> String {
-    format!("【{business}】验证码 {code}，{CODE_TTL_MINUTES} 分钟内有效。Your code is {code}.")
+/// The text of a code's message, in the business's language only (one SMS segment; Chinese
+/// SMS templates are filed in advance in exactly this wording).
+pub fn message(business: &str, code: &str, lang: Lang) -> String {
+    match lang {
+        Lang::ZhCn => format!("【{business}】验证码 {code}，{CODE_TTL_MINUTES} 分钟内有效，请勿告诉他人。"),
+        Lang::En => format!(
+            "[{business}] Your code is {code}, valid for {CODE_TTL_MINUTES} minutes. Do not share it."
+        ),
+    }
 }
 
 /// The verdict on a live code: expired and worn-out codes fail before the guess is looked at.
@@ -116,7 +124,7 @@ pub async fn send_code(
     plan: &dyn PlanCheck,
     phone: &Phone,
     purpose: CodePurpose,
-    business: &str,
+    tenant: &Tenant,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let index = keys.blind_index("phone", phone.e164());
@@ -133,7 +141,8 @@ pub async fn send_code(
         now + Duration::minutes(CODE_TTL_MINUTES),
     )
     .await?;
-    let body = message(business, &code);
+    let lang = Lang::parse(&tenant.settings.locale).unwrap_or_default();
+    let body = message(&tenant.name, &code, lang);
     // One-time codes count against the plan's text messages per month (billed beyond it
     // on plans with an overage price), metered in the same transaction as the send.
     if plan.check(tx, Limit::SmsPerMonth, 1).await?.is_err() {
@@ -212,6 +221,13 @@ mod tests {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         assert_eq!(code_hash(&keys, a, "123456"), code_hash(&keys, a, "123456"));
         assert_ne!(code_hash(&keys, a, "123456"), code_hash(&keys, b, "123456"));
-        assert!(message("Gym", "123456").contains("123456"));
+        let zh = message("活力健身", "123456", Lang::ZhCn);
+        assert!(zh.starts_with("【活力健身】") && zh.contains("123456"));
+        assert!(
+            !zh.chars().any(|c| c.is_ascii_alphabetic()),
+            "no English in a Chinese SMS: {zh}"
+        );
+        let en = message("Gym", "123456", Lang::En);
+        assert!(en.contains("123456") && !en.contains('验'));
     }
 }

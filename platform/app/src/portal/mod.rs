@@ -191,7 +191,7 @@ pub async fn send_code(
         }
         _ => {}
     }
-    codes::send_code(tx, keys, sms, plan, phone, purpose, &tenant.name, now).await
+    codes::send_code(tx, keys, sms, plan, phone, purpose, tenant, now).await
 }
 
 /// The custom values of `custom` members may not fill: staff-only fields.
