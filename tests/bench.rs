@@ -74,23 +74,10 @@ type MakeSearch<'a> = Box<dyn Fn(u64) -> Search + 'a>;
 
 fn base_search() -> Search {
     Search {
-        card_number: None,
-        phone_index: None,
-        email_index: None,
-        name: None,
-        tags: vec![],
-        custom: vec![],
-        joined_from: None,
-        joined_to: None,
-        birthday_from: None,
-        birthday_to: None,
-        tier: None,
-        ids: vec![],
-        include_erased: false,
         sort: SortKey::Created,
         descending: true,
-        after: None,
         limit: 51,
+        ..Search::default()
     }
 }
 

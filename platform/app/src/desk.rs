@@ -160,22 +160,11 @@ pub async fn fill_last_four(tx: &mut TenantTx, keys: &PiiKeys) -> Result<usize, 
 fn search_of(card_number: Option<String>, name: Option<String>) -> Search {
     Search {
         card_number,
-        phone_index: None,
-        email_index: None,
         name,
-        tags: Vec::new(),
-        custom: Vec::new(),
-        joined_from: None,
-        joined_to: None,
-        birthday_from: None,
-        birthday_to: None,
-        tier: None,
-        ids: Vec::new(),
-        include_erased: false,
         sort: SortKey::Created,
         descending: true,
-        after: None,
         limit: MAX_MATCHES as i64,
+        ..Search::default()
     }
 }
 

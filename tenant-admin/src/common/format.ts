@@ -173,3 +173,10 @@ export function regionName(t: Translate, region: string): string {
 export function planName(t: Translate, code: string, fallback?: string): string {
   return t(`lang.plans.${code}`, { defaultValue: fallback ?? code });
 }
+
+/** A text kept in both languages (a tier's name, a field's or option's label), in the
+ * console's language, the other one when that is empty. */
+export function nameIn(name: { 'zh-CN': string; en: string } | null | undefined, lang: string): string {
+  if (!name) return '';
+  return lang.startsWith('zh') ? name['zh-CN'] || name.en : name.en || name['zh-CN'];
+}

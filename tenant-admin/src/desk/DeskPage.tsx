@@ -13,7 +13,8 @@ import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { deskKeys, deskLookup, fetchMemberSummary, type DeskMatch } from './api';
-import { MemberSummaryCard, tierName } from './MemberSummaryCard';
+import { MemberSummaryCard } from './MemberSummaryCard';
+import { nameIn } from '../common/format';
 import { QuickActions } from './QuickActions';
 import { capturesKey } from './scanner';
 import './desk.css';
@@ -155,7 +156,7 @@ export function DeskPage() {
                   description={
                     <Space wrap size={4}>
                       <span className="mono">{m.phone_masked ?? '—'}</span>
-                      {m.tier_name && <Tag>{tierName(m.tier_name, i18n.language)}</Tag>}
+                      {m.tier_name && <Tag>{nameIn(m.tier_name, i18n.language)}</Tag>}
                       <span>{t('desk.matchBalance', { balance: m.balance })}</span>
                     </Space>
                   }

@@ -7,13 +7,8 @@ import { useTranslation } from 'react-i18next';
 import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
 import type { MemberSummary } from './api';
+import { nameIn } from '../common/format';
 
-type Names = { 'zh-CN': string; en: string };
-
-export function tierName(name: Names | undefined | null, lang: string): string {
-  if (!name) return '';
-  return (lang.startsWith('zh') ? name['zh-CN'] || name.en : name.en || name['zh-CN']) ?? '';
-}
 
 /** The text of one alert, with its values. */
 function AlertText({ code, params }: { code: string; params: Record<string, unknown> }) {
@@ -44,7 +39,7 @@ export function MemberSummaryCard({ summary: s, extra }: { summary: MemberSummar
           </Typography.Text>
           {s.tier && (
             <Tag color={s.tier.color} data-testid="summary-tier">
-              {tierName(s.tier.name, i18n.language)}
+              {nameIn(s.tier.name, i18n.language)}
             </Tag>
           )}
           {s.tags.map((tag) => (
@@ -79,13 +74,13 @@ export function MemberSummaryCard({ summary: s, extra }: { summary: MemberSummar
         <Col xs={24} md={12}>
           <Typography.Text type="secondary">{t('desk.summary.tier')}</Typography.Text>
           <div>
-            <Typography.Text strong>{s.tier ? tierName(s.tier.name, i18n.language) : '—'}</Typography.Text>
+            <Typography.Text strong>{s.tier ? nameIn(s.tier.name, i18n.language) : '—'}</Typography.Text>
           </div>
           {next ? (
             <>
               <Progress percent={percent} size="small" showInfo={false} />
               <Typography.Text type="secondary" data-testid="summary-next-tier">
-                {t('desk.summary.next', { tier: tierName(next.name, i18n.language), remaining })}
+                {t('desk.summary.next', { tier: nameIn(next.name, i18n.language), remaining })}
               </Typography.Text>
             </>
           ) : (

@@ -10,7 +10,7 @@ import { useAuth } from '../auth/AuthContext';
 import { pointsKeys } from '../points/api';
 import { RedeemModal } from '../points/RedeemModal';
 import { checkIn, deskKeys, type MemberSummary } from './api';
-import { tierName } from './MemberSummaryCard';
+import { nameIn } from '../common/format';
 import { PurchaseModal } from './PurchaseModal';
 import { RefundModal } from './RefundModal';
 
@@ -22,7 +22,7 @@ export function QuickActions({ memberId, balance, summary }: { memberId: string;
   const nameOf = (code: string) =>
     [summary?.tier, summary?.next_tier]
       .filter((x) => x?.code === code)
-      .map((x) => tierName(x?.name, i18n.language))[0] ?? code;
+      .map((x) => nameIn(x?.name, i18n.language))[0] ?? code;
   const { can } = useAuth();
   const { message, modal } = App.useApp();
   const qc = useQueryClient();

@@ -18,7 +18,7 @@ import { CustomConditionRow } from './CustomConditionRow';
 import { EVERYONE, toSearch, type MemberSearch, type SearchValues } from './search';
 import { FIRST_PAGE, loadColumns, nextPage, pageCount, previousPage, saveColumns, sortFromHeader, type MemberRow, type SortBy } from './list';
 import { BulkActions } from './BulkActions';
-import { formatDateTime } from '../common/format';
+import { formatDateTime, nameIn } from '../common/format';
 import './members.css';
 
 const PAGE_SIZES = [20, 50, 100];
@@ -50,7 +50,7 @@ export function MembersPage() {
   const rows = results.data?.items ?? [];
   const total = results.data?.total ?? 0;
 
-  const label = (f: FieldDto) => (en ? f.label.en || f.label['zh-CN'] : f.label['zh-CN'] || f.label.en);
+  const label = (f: FieldDto) => nameIn(f.label, i18n.language);
   const restart = () => {
     setPages(FIRST_PAGE);
     setSelected([]);
@@ -73,7 +73,7 @@ export function MembersPage() {
     const one = (x: unknown): string => {
       if (typeof x === 'boolean') return x ? t('members.yes') : t('members.no');
       const o = f.options?.find((opt) => opt.value === x);
-      if (o) return en ? o.label.en || o.label['zh-CN'] : o.label['zh-CN'] || o.label.en;
+      if (o) return nameIn(o.label, i18n.language);
       return String(x);
     };
     return Array.isArray(v) ? v.map(one).join(en ? ', ' : '、') : one(v);
@@ -284,7 +284,7 @@ export function MembersPage() {
             title: t('memberList.tier'),
             key: 'tier',
             render: (_: unknown, m) =>
-              m.tier_name ? <Tag color="gold">{en ? m.tier_name.en || m.tier_name['zh-CN'] : m.tier_name['zh-CN'] || m.tier_name.en}</Tag> : null,
+              m.tier_name ? <Tag color="gold">{nameIn(m.tier_name, i18n.language)}</Tag> : null,
           },
           {
             title: t('memberList.points'),

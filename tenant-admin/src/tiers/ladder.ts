@@ -4,6 +4,7 @@
 // (`tiers[2].threshold`) onto form items, and the chart series of a preview.
 import type { Schemas } from '../api/client';
 import type { NamePath } from '../api/errors';
+import { nameIn } from '../common/format';
 
 export type Ladder = Schemas['TierLadder'];
 export type Metric = Schemas['TierMetric'];
@@ -221,11 +222,7 @@ export function mapLadderErrors(fields: readonly { field: string; problem: strin
   return { fields: [...byItem.values()], rest };
 }
 
-/** A tier's name in the console's language. */
-export function nameIn(name: Names | undefined, lang: string): string {
-  if (!name) return '';
-  return lang.startsWith('zh') ? name['zh-CN'] || name.en : name.en || name['zh-CN'];
-}
+export { nameIn };
 
 export interface PreviewSeries {
   /** One category per tier: the draft's rungs in order, then tiers only the current ladder has. */

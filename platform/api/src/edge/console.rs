@@ -10,11 +10,17 @@ use std::path::{Component, Path, PathBuf};
 /// Serves the files of a built console directory.
 pub struct ConsoleFiles {
     dir: PathBuf,
+    /// Whether the build has the portal's own page (looked at once, when serving starts).
+    has_portal_page: bool,
 }
 
 impl ConsoleFiles {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        let has_portal_page = dir.join("portal.html").is_file();
+        Self {
+            dir,
+            has_portal_page,
+        }
     }
 }
 
@@ -53,8 +59,10 @@ pub fn encodings(accept: &str) -> Vec<(&'static str, &'static str)> {
             let mut it = part.split(';');
             let coding = it.next().unwrap_or("").trim();
             let refused = it.any(|p| {
-                let p = p.trim().replace(' ', "");
-                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+                p.replace(' ', "")
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    == Some(0.0)
             });
             coding.eq_ignore_ascii_case(name) && !refused
         })
@@ -94,8 +102,7 @@ impl Endpoint for ConsoleFiles {
         };
         if rel.as_os_str().is_empty() || !is_file(&self.dir.join(&rel)).await {
             let path = rel.to_string_lossy().replace('\\', "/");
-            let has_portal = is_file(&self.dir.join("portal.html")).await;
-            match fallback_page(&path, has_portal) {
+            match fallback_page(&path, self.has_portal_page) {
                 Some(page) => rel = PathBuf::from(page),
                 None => return Ok(StatusCode::NOT_FOUND.into()),
             }
@@ -173,6 +180,7 @@ mod tests {
         );
         assert_eq!(encodings("gzip"), [("gzip", ".gz")]);
         assert_eq!(encodings("br;q=0, gzip;q=0.8"), [("gzip", ".gz")]);
+        assert_eq!(encodings("br; q = 0.000, gzip"), [("gzip", ".gz")]);
         assert!(encodings("").is_empty());
         assert!(encodings("identity").is_empty());
     }

@@ -16,8 +16,9 @@ pub enum CustomCondition {
 }
 
 /// How to order a search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
+    #[default]
     Created,
     JoinDate,
     Birthday,
@@ -26,8 +27,9 @@ pub enum SortKey {
     Points,
 }
 
-/// A member search: every condition given must hold.
-#[derive(Debug, Clone)]
+/// A member search: every condition given must hold. The default finds every member not
+/// erased, oldest first, none at a time: set `limit`.
+#[derive(Debug, Clone, Default)]
 pub struct Search {
     pub card_number: Option<String>,
     pub phone_index: Option<Vec<u8>>,
