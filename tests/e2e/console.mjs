@@ -933,7 +933,9 @@ try {
   const probe = await browser.newPage();
   await firstLoad.firstLoadStep({ browser, step, page: probe, base: BASE, slug: business.slug, artifacts: ARTIFACTS });
   await probe.close();
-} catch {
+} catch (err) {
+  // Failures inside a step are reported by `step`; anything else (a setup call) here.
+  if (!failed) console.error(`FAIL outside a step: ${err instanceof Error ? err.stack : err}`);
   failed = true;
 } finally {
   await browser.close();
