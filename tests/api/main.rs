@@ -3,6 +3,7 @@
 mod access;
 mod auth;
 mod bad_input;
+mod contract;
 mod dashboard;
 mod desk;
 mod fields;

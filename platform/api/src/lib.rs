@@ -115,6 +115,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
     let api = service(&state);
     let raw = api.spec();
     let document = edge::responses::narrow(&raw);
+    let templates = std::sync::Arc::new(edge::text_guard::PathTemplates::from_document(&document));
     // Swagger UI embeds the document it is built with: give it the narrowed one.
     let docs_html = api.swagger_ui_html().replace(&raw, &document);
     let spec = poem::endpoint::make_sync(move |_| {
@@ -124,7 +125,10 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
     });
     let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     let mut route = Route::new()
-        .nest("/api/v1", api)
+        .nest(
+            "/api/v1",
+            api.around(move |ep, req| edge::text_guard::guard(ep, req, templates.clone())),
+        )
         .at("/api/openapi.json", spec)
         .at("/api/docs", docs)
         .at("/healthz", get(healthz))

@@ -15,5 +15,6 @@ pub mod metrics;
 pub mod point_views;
 pub mod responses;
 pub mod state;
+pub mod text_guard;
 pub mod tier_views;
 pub mod views;

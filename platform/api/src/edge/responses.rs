@@ -12,7 +12,7 @@
 //! | 403 | an operator calls it on an account that forbids it, or it is named in [`FORBIDDEN`] |
 //! | 404 | a path parameter names something, or it is named in [`NOT_FOUND`] |
 //! | 409 | it is named in [`CONFLICT`] (taken names, reused idempotency keys, states that refuse) |
-//! | 422 | it reads a body or query parameters |
+//! | 422 | it reads a body, path or query parameters (a control character is refused in any of them) |
 //! | 429 | it is named in [`TOO_MANY`] (logins, one-time codes) |
 //! | 500 | always |
 //! | 503 | it runs a tenant's script in the sandbox ([`SANDBOX`]) |
@@ -255,7 +255,7 @@ pub fn statuses(op: &Shape) -> BTreeSet<u16> {
     if named(CONFLICT) {
         out.insert(409);
     }
-    if op.body || op.query_params {
+    if op.body || op.query_params || op.path_params {
         out.insert(422);
     }
     if named(TOO_MANY) {
@@ -321,7 +321,7 @@ mod tests {
         assert!(statuses(&s).contains(&503));
         let mut m = shape("portalMe", &["MemberToken"]);
         m.path_params = true;
-        assert_eq!(statuses(&m), BTreeSet::from([400, 401, 404, 500]));
+        assert_eq!(statuses(&m), BTreeSet::from([400, 401, 404, 422, 500]));
     }
 
     #[test]

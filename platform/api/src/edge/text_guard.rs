@@ -1,0 +1,285 @@
+//! One guard for the text that arrives from outside: no string in a path, a query or a JSON
+//! body may carry a control character other than tab, line feed and carriage return.
+//!
+//! PostgreSQL refuses NUL in `text`, so without this a NUL anywhere in an input became a
+//! 500; the other control characters have no place in names, codes or notes either. The
+//! guard sits in front of every operation, so a new operation is covered without code of
+//! its own, and answers 422 `invalid_input` naming the field: the path parameter's name
+//! (from the document's path templates), the query parameter's name, or the dotted path of
+//! the JSON member (`tags.1`, `owner.email`). Fields that must be single-line still refuse
+//! line breaks in their own validation.
+//!
+//! Cost: a JSON body is scanned once for escapes (raw control characters are not valid JSON
+//! and never reach a handler); it is parsed again only when a control character is found,
+//! to name the field.
+
+use patron_core::FieldError;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use std::sync::Arc;
+
+use super::error::ApiError;
+
+/// What the guard says about a bad field.
+pub const PROBLEM: &str = "must not contain control characters";
+
+/// Whether a character is refused: C0 controls but tab, line feed and carriage return.
+pub fn refused(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+fn has_refused(s: &str) -> bool {
+    s.chars().any(refused)
+}
+
+/// One path template of the document, split into segments: `Some(name)` for a parameter.
+#[derive(Debug, Clone)]
+struct Template(Vec<Segment>);
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+/// The document's path templates, to name a path parameter.
+#[derive(Debug, Clone, Default)]
+pub struct PathTemplates(Vec<Template>);
+
+impl PathTemplates {
+    /// From the OpenAPI document (JSON): every key of `paths`.
+    pub fn from_document(document: &str) -> Self {
+        let doc: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+        let templates = doc
+            .get("paths")
+            .and_then(|p| p.as_object())
+            .map(|paths| {
+                paths
+                    .keys()
+                    .map(|k| {
+                        Template(
+                            k.trim_start_matches('/')
+                                .split('/')
+                                .map(|s| {
+                                    match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                                        Some(name) => Segment::Param(name.to_owned()),
+                                        None => Segment::Literal(s.to_owned()),
+                                    }
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self(templates)
+    }
+
+    /// The name of the parameter at segment `index` of a path with these raw segments;
+    /// `path` when no template fits.
+    fn name(&self, raw: &[&str], index: usize) -> String {
+        self.0
+            .iter()
+            .filter(|t| t.0.len() == raw.len())
+            .find(|t| {
+                t.0.iter().zip(raw).all(|(seg, r)| match seg {
+                    Segment::Literal(l) => l == r,
+                    Segment::Param(_) => true,
+                })
+            })
+            .and_then(|t| match &t.0[index] {
+                Segment::Param(name) => Some(name.clone()),
+                Segment::Literal(_) => None,
+            })
+            .unwrap_or_else(|| "path".to_owned())
+    }
+}
+
+/// The first refused field of a request's path and query, if any.
+fn path_or_query_field(templates: &PathTemplates, path: &str, query: &str) -> Option<String> {
+    let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    for (i, seg) in raw.iter().enumerate() {
+        let decoded = percent_encoding::percent_decode_str(seg).decode_utf8_lossy();
+        if has_refused(&decoded) {
+            return Some(templates.name(&raw, i));
+        }
+    }
+    for (key, value) in form_pairs(query) {
+        if has_refused(&key) || has_refused(&value) {
+            return Some(if has_refused(&key) {
+                "query".to_owned()
+            } else {
+                key
+            });
+        }
+    }
+    None
+}
+
+/// `application/x-www-form-urlencoded` pairs of a query string.
+fn form_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// Whether a JSON text has an escape that decodes to a refused character. Exact for valid
+/// JSON: backslashes occur only inside strings, and each escape is read from its start.
+pub fn json_has_refused_escape(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match body.get(i + 1) {
+            Some(b'b' | b'f') => return true,
+            Some(b'u') => {
+                let code = body
+                    .get(i + 2..i + 6)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u32::from_str_radix(h, 16).ok());
+                if code.and_then(char::from_u32).is_some_and(refused) {
+                    return true;
+                }
+                i += 6;
+            }
+            _ => i += 2,
+        }
+    }
+    false
+}
+
+/// The dotted path of the first string (or member name) with a refused character.
+pub fn json_field(value: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if has_refused(s) => Some(if at.is_empty() {
+            "body".to_owned()
+        } else {
+            at.to_owned()
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| json_field(v, &join(&i.to_string()))),
+        serde_json::Value::Object(members) => members.iter().find_map(|(k, v)| {
+            if has_refused(k) {
+                Some(if at.is_empty() {
+                    "body".to_owned()
+                } else {
+                    at.to_owned()
+                })
+            } else {
+                json_field(v, &join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn refuse(field: String) -> Response {
+    ApiError::invalid(vec![FieldError::new(field, PROBLEM)]).into_response()
+}
+
+/// The guard, for `EndpointExt::around`.
+pub async fn guard<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    templates: Arc<PathTemplates>,
+) -> poem::Result<Response> {
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    if let Some(field) = path_or_query_field(&templates, req.uri().path(), &query) {
+        return Ok(refuse(field));
+    }
+    let json = req
+        .content_type()
+        .is_some_and(|t| t.starts_with("application/json"));
+    if json {
+        let body = req.take_body().into_bytes().await?;
+        if json_has_refused_escape(&body) {
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
+                if let Some(field) = json_field(&value, "") {
+                    return Ok(refuse(field));
+                }
+            }
+        }
+        req.set_body(body);
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn escapes_are_read_from_their_start() {
+        assert!(json_has_refused_escape(br#"{"a":"x\u0000"}"#));
+        assert!(json_has_refused_escape(br#"{"a":"\u001B"}"#));
+        assert!(json_has_refused_escape(br#"{"a":"\b"}"#));
+        assert!(json_has_refused_escape(br#"{"a":"\u007f"}"#));
+        // An escaped backslash followed by the letters u0000 is text, not a NUL.
+        assert!(!json_has_refused_escape(br#"{"a":"\\u0000"}"#));
+        assert!(!json_has_refused_escape(br#"{"a":"\\b"}"#));
+        assert!(!json_has_refused_escape(br#"{"a":"line\nnext\ttab\r"}"#));
+        assert!(!json_has_refused_escape(br#"{"a":"\u4e2d\u6587"}"#));
+        assert!(json_has_refused_escape(br#"{"a":"\\\u0001"}"#));
+    }
+
+    #[test]
+    fn the_field_is_named_by_its_dotted_path() {
+        let v = json!({"name": "ok", "owner": {"email": "a\u{0}b"}});
+        assert_eq!(json_field(&v, "").as_deref(), Some("owner.email"));
+        let v = json!({"tags": ["vip", "x\u{7}"]});
+        assert_eq!(json_field(&v, "").as_deref(), Some("tags.1"));
+        let v = json!({"note": "two\nlines"});
+        assert_eq!(json_field(&v, ""), None);
+        let v = json!({"custom": {"k\u{0}": 1}});
+        assert_eq!(json_field(&v, "").as_deref(), Some("custom"));
+        assert_eq!(json_field(&json!("\u{0}"), "").as_deref(), Some("body"));
+    }
+
+    #[test]
+    fn path_and_query_parameters_are_named_from_the_templates() {
+        let t = PathTemplates::from_document(
+            r#"{"paths":{"/members/{id}":{},"/portal/{tenant}/login":{},"/members/search":{}}}"#,
+        );
+        assert_eq!(
+            path_or_query_field(&t, "/portal/a%00b/login", "").as_deref(),
+            Some("tenant")
+        );
+        assert_eq!(
+            path_or_query_field(&t, "/members/x%1b", "").as_deref(),
+            Some("id")
+        );
+        assert_eq!(
+            path_or_query_field(&t, "/nowhere/%00", "").as_deref(),
+            Some("path")
+        );
+        assert_eq!(
+            path_or_query_field(&t, "/members/search", "q=a%00&plan=x").as_deref(),
+            Some("q")
+        );
+        assert_eq!(
+            path_or_query_field(&t, "/members/search", "q=%E4%B8%AD+%E6%96%87&n=1"),
+            None
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! The contract, driven from the OpenAPI document itself: every string an operation reads
+//! (path parameters, query parameters, members of a JSON body) refuses control characters
+//! with a 422 naming the field, so an operation added later is covered without a line here.
+
+use patron_tests::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Control characters sent in turn (NUL is what PostgreSQL refuses in text).
+const CONTROLS: [(&str, char); 3] = [("%00", '\0'), ("%07", '\u{7}'), ("%1B", '\u{1b}')];
+
+fn schema<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
+    match s.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            schema(doc, &doc["components"]["schemas"][name])
+        }
+        None => match s.get("allOf").and_then(Value::as_array) {
+            Some(all) if all.len() == 1 => schema(doc, &all[0]),
+            _ => s,
+        },
+    }
+}
+
+/// Whether a (resolved) schema takes free text, not an enum or a format-checked value.
+fn is_text(s: &Value) -> bool {
+    s.get("type").and_then(Value::as_str) == Some("string") && s.get("enum").is_none()
+}
+
+#[tokio::test]
+async fn a_control_character_in_any_string_of_any_operation_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let t = app.signup("controls").await;
+    let owner = t.owner();
+    let doc: Value = app
+        .raw(Method::GET, "/api/openapi.json")
+        .send::<Value>()
+        .await
+        .json;
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    let mut turn = 0;
+    let mut next_control = || {
+        turn += 1;
+        CONTROLS[turn % CONTROLS.len()]
+    };
+    for (template, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            // Every path parameter filled with a harmless value.
+            let filled = |bad: Option<(&str, &str)>| {
+                let mut path = template.clone();
+                for p in params.iter().filter(|p| p["in"] == "path") {
+                    let name = p["name"].as_str().unwrap_or_default();
+                    let value = match bad {
+                        Some((n, v)) if n == name => format!("a{v}b"),
+                        _ => "x".to_owned(),
+                    };
+                    path = path.replace(&format!("{{{name}}}"), &value);
+                }
+                format!("/api/v1{path}")
+            };
+            let mut expect = Vec::new(); // (field, path, body)
+            for p in &params {
+                let name = p["name"].as_str().unwrap_or_default();
+                let (encoded, _) = next_control();
+                match p["in"].as_str() {
+                    Some("path") => {
+                        expect.push((name.to_owned(), filled(Some((name, encoded))), None))
+                    }
+                    Some("query") => expect.push((
+                        name.to_owned(),
+                        format!("{}?{name}=a{encoded}b", filled(None)),
+                        None,
+                    )),
+                    _ => {}
+                }
+            }
+            let body = &op["requestBody"]["content"]["application/json"]["schema"];
+            if !body.is_null() {
+                let body = schema(&doc, body);
+                for (name, prop) in body["properties"].as_object().into_iter().flatten() {
+                    let prop = schema(&doc, prop);
+                    let (_, c) = next_control();
+                    let text = format!("a{c}b");
+                    if is_text(prop) {
+                        expect.push((name.clone(), filled(None), Some(json!({ name: text }))));
+                    } else if prop["type"] == "array" && is_text(schema(&doc, &prop["items"])) {
+                        expect.push((
+                            format!("{name}.0"),
+                            filled(None),
+                            Some(json!({ name: [text] })),
+                        ));
+                    }
+                }
+            }
+            for (field, path, body) in expect {
+                cases += 1;
+                let mut call = app.raw(method.clone(), &path).auth(&owner);
+                if let Some(b) = &body {
+                    call = call.json(b);
+                }
+                let reply = call.send::<Value>().await;
+                let named = reply.json["fields"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|f| f["field"] == field.as_str());
+                if reply.status != StatusCode::UNPROCESSABLE_ENTITY || !named {
+                    failures.push(format!(
+                        "{id} {method} {path} field {field}: {} {}",
+                        reply.status, reply.json
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        cases > 80,
+        "the document offered only {cases} string inputs"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} inputs not refused:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Nothing was written by any of them: the owner is still the only staff member.
+    assert_eq!(app.list_staff(&owner).await.body().len(), 1);
+}
