@@ -387,6 +387,63 @@ async fn refunds_take_back_in_proportion_and_shortfalls_follow_the_policy() {
 }
 
 #[tokio::test]
+async fn a_retry_racing_its_first_try_for_the_last_points_replays_it() {
+    let app = spawn_app_with(12).await;
+    let t = app.signup_on("lastpts", "pro").await;
+    let owner = t.owner();
+    for trial in 0..20 {
+        let m = app
+            .member(&owner, NewMember::named(&format!("Last {trial}")))
+            .await
+            .id;
+        app.adjust_points(
+            &owner,
+            &m,
+            &json!({ "idempotency_key": "seed", "points": 100, "reason": "opening balance" }),
+        )
+        .await
+        .created();
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let (api, owner, m) = (app.api.clone(), owner.clone(), m.clone());
+                tokio::spawn(async move {
+                    api.redeem_points(
+                        &owner,
+                        &m,
+                        &json!({ "idempotency_key": "till-1", "points": 100, "reward": "towel" }),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        let mut entries = std::collections::HashSet::new();
+        for task in tasks {
+            let r = task.await.unwrap();
+            statuses.push(r.status);
+            assert!(
+                r.status == StatusCode::CREATED || r.status == StatusCode::OK,
+                "trial {trial}: a retry of a redemption that succeeded was refused: {r:?}"
+            );
+            entries.insert(r.body().entry_id.expect("entry id"));
+        }
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CREATED],
+            "trial {trial}"
+        );
+        assert_eq!(
+            entries.len(),
+            1,
+            "trial {trial}: both answers name one entry"
+        );
+        assert_eq!(app.member_points(&owner, &m).await.ok().balance, 0);
+    }
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
 async fn a_hundred_concurrent_redemptions_never_overdraw() {
     let app = spawn_app_with(24).await;
     let t = app.signup_on("redeem", "pro").await;

@@ -181,6 +181,30 @@ fn check(req: &NewRedemption) -> Result<(), AppError> {
     v.finish().map_err(AppError::invalid)
 }
 
+/// The answer of a request with the same key that committed while this one waited for the
+/// account's lock. The lock's statement read the stored answers as of its start, before
+/// that commit; a new statement sees it. Asked only before a refusal, so a retry racing
+/// its own first try for the member's last points replays it instead of being told the
+/// points ran out, and the usual path keeps its one round trip.
+async fn answered_meanwhile(
+    tx: &mut TenantTx,
+    key: &str,
+    hash: &[u8],
+) -> Result<Option<PointsChange>, AppError> {
+    match points::replay(tx, "redemption", key, hash).await {
+        Ok(Some(response)) => Ok(decide::replay(
+            hash,
+            hash,
+            stored::<PointsChange>(response)?,
+        )),
+        Ok(None) => Ok(None),
+        Err(e) if e.is_conflict_on(constraints::POINT_REQUESTS_KEY) => {
+            Err(key_reused("idempotency_key"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// One try at a redemption, idempotent by the key (per member): the change, or `None`
 /// when a request with the same key committed after this one's read (the caller starts
 /// over in a new transaction, which answers with that redemption or a 409). Commits `tx`
@@ -218,22 +242,28 @@ pub async fn redeem_once(
     }
     let rules = engine.tenant(&mut tx).await?;
     let s = &rules.settings;
-    let spend =
-        decide::spend(s, a.balance, req.purchase_amount, req.points).map_err(|r| match r {
-            SpendRefused::OverCap(most) => AppError::invalid_field(
-                "points",
-                format!("at most {most} points may go towards this purchase"),
-            ),
-            SpendRefused::UnderMinimum(least) => AppError::invalid_field(
-                "points",
-                format!("a redemption uses at least {least} points"),
-            ),
-            SpendRefused::Insufficient(available) => AppError::conflict(
-                "insufficient_points",
-                Some("points"),
-                format!("the member has {available} points"),
-            ),
-        })?;
+    let spend = decide::spend(s, a.balance, req.purchase_amount, req.points);
+    if spend.is_err() {
+        if let Some(r) = answered_meanwhile(&mut tx, &key, &hash).await? {
+            tx.commit().await?;
+            return Ok(Some(r));
+        }
+    }
+    let spend = spend.map_err(|r| match r {
+        SpendRefused::OverCap(most) => AppError::invalid_field(
+            "points",
+            format!("at most {most} points may go towards this purchase"),
+        ),
+        SpendRefused::UnderMinimum(least) => AppError::invalid_field(
+            "points",
+            format!("a redemption uses at least {least} points"),
+        ),
+        SpendRefused::Insufficient(available) => AppError::conflict(
+            "insufficient_points",
+            Some("points"),
+            format!("the member has {available} points"),
+        ),
+    })?;
     match confirm(
         &mut tx,
         confirmation,
@@ -246,7 +276,13 @@ pub async fn redeem_once(
     .await?
     {
         Confirmed::Yes => {}
-        Confirmed::No(e) => return Err(e),
+        Confirmed::No(e) => {
+            if let Some(r) = answered_meanwhile(&mut tx, &key, &hash).await? {
+                tx.commit().await?;
+                return Ok(Some(r));
+            }
+            return Err(e);
+        }
         Confirmed::Counted(e) => {
             tx.commit().await?;
             return Err(e);
