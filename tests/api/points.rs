@@ -393,7 +393,7 @@ async fn a_retry_racing_its_first_try_for_the_last_points_replays_it() {
     let owner = t.owner();
     for trial in 0..20 {
         let m = app
-            .member(&owner, NewMember::named(&format!("Last {trial}")))
+            .member(&owner, NewMember::named(format!("Last {trial}")))
             .await
             .id;
         app.adjust_points(
