@@ -595,6 +595,19 @@ async fn points_expire_at_local_midnight_across_time_zones_and_leap_days() {
     assert_eq!(expire_now(&app, t.id).await, 0);
     assert_eq!(app.member_points(&owner, &m).await.ok().balance, 100);
     app.clock.set(local(2028, 3, 2, 0, 0));
+    // Past the instant, before the job comes by: not counted, not spendable.
+    let s = app.member_points(&owner, &m).await.ok();
+    assert_eq!((s.balance, s.expired_total), (0, 100), "{s:?}");
+    assert!(s.expiring.is_empty(), "{s:?}");
+    let r = app
+        .redeem_points(
+            &owner,
+            &m,
+            &json!({ "idempotency_key": "late", "points": 10, "reward": "tea" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(r.json["code"], "insufficient_points");
     assert_eq!(expire_now(&app, t.id).await, 100);
     // Running it again (or on another replica) changes nothing.
     assert_eq!(expire_now(&app, t.id).await, 0);
@@ -604,6 +617,20 @@ async fn points_expire_at_local_midnight_across_time_zones_and_leap_days() {
     let entries = app.points_entries(&owner, &m, None).await.body();
     assert_eq!(entries.items[0].kind, "expire");
     assert_eq!(entries.items[0].points, -100);
+
+    // A purchase recorded a day after it occurred: its points expire counting from the
+    // day it occurred (end of 4 March + 1 day), not from the day it was recorded.
+    app.clock.set(local(2028, 3, 5, 12, 0));
+    let occurred = local(2028, 3, 4, 10, 0);
+    app.record_purchase(
+        &owner,
+        &json!({ "external_id": "late-1", "member_id": m, "amount": 5_000, "occurred_at": occurred }),
+    )
+    .await
+    .created();
+    let s = app.member_points(&owner, &m).await.ok();
+    assert_eq!(s.expiring[0].points, 50);
+    assert_eq!(s.expiring[0].expires_at, local(2028, 3, 6, 0, 0));
     assert_ledger_agrees(&app, &t.slug).await;
     app.clock.set(Utc::now());
 }

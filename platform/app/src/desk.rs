@@ -331,7 +331,7 @@ pub async fn summary(
     }
     let rules = engine.tenant(tx).await?;
     let account = points::account(tx, m.id).await?;
-    let pts = summary_of(tx, &account, &rules.settings).await?;
+    let pts = summary_of(tx, &account, &rules.settings, now).await?;
     let tier = member_tier(tx, &rules, tenant, MemberId::new(m.id), now, false).await?;
     let zone = tenant.settings.zone();
     let last_purchase = desk::last_purchase_at(tx, m.id)

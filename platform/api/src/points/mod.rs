@@ -49,7 +49,7 @@ impl PointsApi {
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
-        let s = app::summary(&mut tx, &self.state.rules, id.0, true).await?;
+        let s = app::summary(&mut tx, &self.state.rules, id.0, true, self.state.now()).await?;
         tx.commit().await?;
         Ok(Json(s.into()))
     }

@@ -349,10 +349,15 @@ impl PortalApi {
         auth: MemberToken,
     ) -> Result<Json<PointsSummary>, ApiError> {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
-        let s: PointsSummary =
-            patron_app::points::ledger::summary(&mut tx, &self.state.rules, m.id, false)
-                .await?
-                .into();
+        let s: PointsSummary = patron_app::points::ledger::summary(
+            &mut tx,
+            &self.state.rules,
+            m.id,
+            false,
+            self.state.now(),
+        )
+        .await?
+        .into();
         tx.commit().await?;
         Ok(Json(s))
     }

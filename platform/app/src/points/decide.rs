@@ -238,6 +238,18 @@ pub struct Expiring {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Points of open lots already past their expiry at `now`: the expiry job has not come by
+/// yet, so a read counts them out of the balance (and into the expired total) itself.
+pub fn due_at(
+    lots: impl IntoIterator<Item = (i64, Option<DateTime<Utc>>)>,
+    now: DateTime<Utc>,
+) -> i64 {
+    lots.into_iter()
+        .filter(|(_, at)| at.is_some_and(|at| at <= now))
+        .map(|(remaining, _)| remaining)
+        .sum()
+}
+
 /// The soonest expiries, grouped by instant (at most five), from open lots in order of
 /// expiry (`(remaining, expires_at)`; lots that never expire are skipped).
 pub fn soonest_expiries(
@@ -262,6 +274,20 @@ pub fn soonest_expiries(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lots_past_their_instant_are_due_and_those_at_or_after_now_are_not() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let lots = [
+            (30, Some(now - chrono::Duration::seconds(1))),
+            (20, Some(now)),
+            (50, Some(now + chrono::Duration::seconds(1))),
+            (70, None),
+        ];
+        assert_eq!(super::due_at(lots, now), 50);
+        assert_eq!(super::due_at(lots, now - chrono::Duration::days(1)), 0);
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -107,7 +107,21 @@ pub async fn credit(
     src: &Source<'_>,
     day: NaiveDate,
 ) -> Result<Earned, AppError> {
-    let expires = decide::expiry_of(&ctx.rules.settings, ctx.now, ctx.tenant.settings.zone());
+    credit_earned_at(tx, ctx, account, points, src, day, ctx.now).await
+}
+
+/// As [`credit`], for points earned by something that happened at `earned_at` (a purchase
+/// recorded later than it occurred): the lot's expiry counts from then.
+pub async fn credit_earned_at(
+    tx: &mut TenantTx,
+    ctx: &Ctx<'_>,
+    account: &mut Account,
+    points: i64,
+    src: &Source<'_>,
+    day: NaiveDate,
+    earned_at: DateTime<Utc>,
+) -> Result<Earned, AppError> {
+    let expires = decide::expiry_of(&ctx.rules.settings, earned_at, ctx.tenant.settings.zone());
     Ok(points::earn(tx, account, points, src, expires, day).await?)
 }
 

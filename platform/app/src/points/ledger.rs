@@ -29,22 +29,30 @@ pub struct PointsSummary {
     pub expiring: Vec<Expiring>,
 }
 
-/// The summary of an account: its figures, its value at checkout and the soonest expiries.
+/// The summary of an account at `now`: its figures, its value at checkout and the soonest
+/// expiries. Lots past their expiry instant are counted out as if the expiry job had run.
 pub async fn summary_of(
     tx: &mut TenantTx,
     a: &Account,
     settings: &PointSettings,
+    now: DateTime<Utc>,
 ) -> Result<PointsSummary, AppError> {
     let lots = points::open_lots(tx, a.member_id).await?;
-    let expiring = decide::soonest_expiries(lots.iter().map(|l| (l.remaining, l.expires_at)));
+    let due = decide::due_at(lots.iter().map(|l| (l.remaining, l.expires_at)), now);
+    let expiring = decide::soonest_expiries(
+        lots.iter()
+            .filter(|l| l.expires_at.is_none_or(|at| at > now))
+            .map(|l| (l.remaining, l.expires_at)),
+    );
+    let balance = a.balance - due;
     Ok(PointsSummary {
         member_id: a.member_id,
-        balance: a.balance,
+        balance,
         debt: a.debt,
-        balance_value: settings.value_of(a.balance.max(0)),
+        balance_value: settings.value_of(balance.max(0)),
         earned_total: a.earned_total,
         redeemed_total: a.redeemed_total,
-        expired_total: a.expired_total,
+        expired_total: a.expired_total + due,
         spend_total: a.spend_total,
         visits: a.visits,
         streak: a.streak,
@@ -59,6 +67,7 @@ pub async fn summary(
     engine: &RuleEngine,
     member_id: Uuid,
     check_member: bool,
+    now: DateTime<Utc>,
 ) -> Result<PointsSummary, AppError> {
     if check_member {
         patron_db::members::get(tx, member_id)
@@ -67,7 +76,7 @@ pub async fn summary(
     }
     let a = points::account(tx, member_id).await?;
     let rules = engine.tenant(tx).await?;
-    summary_of(tx, &a, &rules.settings).await
+    summary_of(tx, &a, &rules.settings, now).await
 }
 
 /// A page of a member's ledger, newest first.

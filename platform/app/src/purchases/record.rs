@@ -268,7 +268,8 @@ pub async fn record_once(
         detail: Some(json!({ "external_id": external_id })),
     }
     .source(&ctx);
-    let expires = decide::expiry_of(&rules.settings, now, zone);
+    // Points expire counting from when the purchase occurred, not when it was recorded.
+    let expires = decide::expiry_of(&rules.settings, checked.occurred_at, zone);
     let earn_day = zone.today(now);
     // Unless a debt is to be settled, the entry, its lot, the account and the purchase
     // are written by one statement once the answer is known.
@@ -281,7 +282,16 @@ pub async fn record_once(
         };
         (spendable, 0, None)
     } else {
-        let done = earn::credit(&mut tx, &ctx, &mut account, earned, &src, earn_day).await?;
+        let done = earn::credit_earned_at(
+            &mut tx,
+            &ctx,
+            &mut account,
+            earned,
+            &src,
+            earn_day,
+            checked.occurred_at,
+        )
+        .await?;
         points::save_account(&mut tx, &account, now).await?;
         (0, done.settled_debt, done.entry_id)
     };
