@@ -73,6 +73,11 @@ const CONFLICT: &[&str] = &[
     "revokeApiKey",
     "deskLookup",
     "sendRedemptionCode",
+    "topUp",
+    "previewTopUpRefund",
+    "refundTopUp",
+    "consumePass",
+    "reversePassUse",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the

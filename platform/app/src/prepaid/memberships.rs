@@ -1,0 +1,1 @@
+//! Membership plans (fee standards), memberships and charge records.

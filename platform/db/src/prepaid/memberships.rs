@@ -1,0 +1,1 @@
+//! Membership plans, memberships, freezes and charge records.
