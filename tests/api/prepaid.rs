@@ -560,3 +560,143 @@ async fn ten_parallel_check_ins_on_a_pass_with_three_visits_take_exactly_three()
     fields.sort();
     assert_eq!(fields, ["name", "price", "visits"]);
 }
+
+#[tokio::test]
+async fn memberships_renew_from_the_end_freeze_within_the_cap_and_refund_the_unused_days() {
+    use chrono::{TimeZone, Utc};
+    let app = spawn_app().await;
+    let t = app.signup_on("ms", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.update_settings(&owner, &json!({ "time_zone": "Asia/Shanghai" }))
+        .await
+        .ok();
+    let shanghai = chrono_tz::Asia::Shanghai;
+    let local = |y, mo, d, h| -> chrono::DateTime<Utc> {
+        shanghai
+            .with_ymd_and_hms(y, mo, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    // 31 January 2028, 07:00 in Shanghai (still the 30th in UTC).
+    app.clock.set(local(2028, 1, 31, 7));
+    let m = app.member(&owner, NewMember::named("Gao")).await.id;
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "Classes", "visits": 8, "price": 0 }),
+        )
+        .await
+        .ok();
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Monthly", "price": 30_000, "period_unit": "month",
+                     "pass_product_id": product["id"], "stored_value": 5_000 }),
+        )
+        .await
+        .ok();
+    let sold = app
+        .sell_membership(
+            &owner,
+            &m,
+            &json!({ "plan_id": plan["id"], "method": "wechat", "receipt": "W-1" }),
+        )
+        .await
+        .ok();
+    let ms = sold["id"].as_str().unwrap().to_owned();
+    // A month from 31 January: February has no 31st, so it ends on its last day, the 29th
+    // in 2028 (`ends_on` is the first day no longer covered).
+    assert_eq!(sold["starts_on"], "2028-01-31");
+    assert_eq!(sold["ends_on"], "2028-02-29");
+    // What the plan includes came with it.
+    assert_eq!(
+        app.member_passes(&owner, &m).await.ok()[0]["visits_left"],
+        8
+    );
+    assert_eq!(
+        app.stored_value(&owner, &m).await.ok().balance,
+        SvBalance {
+            principal: 0,
+            bonus: 5_000,
+            total: 5_000
+        }
+    );
+
+    // Renewal extends from the end, not from today.
+    let renewed = app
+        .membership_action(&owner, &m, &ms, "renew", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    assert_eq!(renewed["ends_on"], "2028-03-29");
+    assert_eq!(renewed["paid"], 60_000);
+
+    // Freezing moves the end by the frozen days, within 30 a membership year.
+    let frozen = app
+        .membership_action(&owner, &m, &ms, "freeze", &json!({ "days": 7 }))
+        .await
+        .ok();
+    assert_eq!(frozen["ends_on"], "2028-04-05");
+    assert_eq!(frozen["frozen_days"], 7);
+    let over = app
+        .membership_action(&owner, &m, &ms, "freeze", &json!({ "days": 24 }))
+        .await;
+    assert_eq!(over.status, StatusCode::CONFLICT);
+    assert_eq!(over.code(), "freeze_cap_reached");
+
+    // Ending soon: within 70 days it is listed, within 30 it is not.
+    let soon = app.memberships_ending(&owner, 70).await.ok();
+    assert_eq!(soon.len(), 1);
+    assert!(app.memberships_ending(&owner, 30).await.ok().is_empty());
+
+    // Cancelled on 15 February: 50 of its 65 days unused, 60,000 paid -> 46,153 back.
+    app.clock.set(local(2028, 2, 15, 9));
+    let c = app
+        .membership_action(&owner, &m, &ms, "cancel", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    assert_eq!(c["refund"], 46_153);
+    assert_eq!(c["membership"]["status"], "cancelled");
+    let again = app
+        .membership_action(&owner, &m, &ms, "renew", &json!({ "method": "cash" }))
+        .await;
+    assert_eq!(again.code(), "membership_cancelled");
+
+    // Charge records with totals by day and method, and filters.
+    let all = app.list_charges(&owner, &[]).await.ok();
+    assert_eq!(all["count"], 3);
+    assert_eq!(all["amount"], 30_000 + 30_000 - 46_153);
+    let cash = app.list_charges(&owner, &[("method", "cash")]).await.ok();
+    assert_eq!(cash["amount"], 30_000 - 46_153);
+    let jan = app
+        .list_charges(&owner, &[("from", "2028-01-31"), ("to", "2028-01-31")])
+        .await
+        .ok();
+    assert_eq!(jan["count"], 2);
+    let days: Vec<&str> = jan["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2028-01-31", "2028-01-31"]);
+    let bad = app.list_charges(&owner, &[("method", "gold")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Bad plans name their field; another business sees nothing.
+    let bad = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Weekly", "price": 100, "period_unit": "week" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.problem().fields[0].field, "period_unit");
+    let other = app.signup_on("ms-other", "pro").await;
+    let other_key = app.api_key(&other, "owner").await;
+    assert_eq!(
+        app.member_memberships(&other_key, &m).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.list_charges(&other_key, &[]).await.ok()["count"], 0);
+    app.clock.set(Utc::now());
+}

@@ -231,4 +231,72 @@ impl Api {
         .send()
         .await
     }
+
+    /// `POST /membership-plans`.
+    pub async fn create_membership_plan(&self, auth: &Auth, body: &impl Serialize) -> Reply<Value> {
+        self.v1(Method::POST, "/membership-plans")
+            .auth(auth)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// `POST /members/{id}/memberships`.
+    pub async fn sell_membership(
+        &self,
+        auth: &Auth,
+        member: &str,
+        body: &impl Serialize,
+    ) -> Reply<Value> {
+        self.v1(Method::POST, &format!("/members/{member}/memberships"))
+            .auth(auth)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// `GET /members/{id}/memberships`.
+    pub async fn member_memberships(&self, auth: &Auth, member: &str) -> Reply<Vec<Value>> {
+        self.v1(Method::GET, &format!("/members/{member}/memberships"))
+            .auth(auth)
+            .send()
+            .await
+    }
+
+    /// `POST /members/{id}/memberships/{membership}/{action}` (`renew`, `freeze`, `cancel`).
+    pub async fn membership_action(
+        &self,
+        auth: &Auth,
+        member: &str,
+        membership: &str,
+        action: &str,
+        body: &impl Serialize,
+    ) -> Reply<Value> {
+        self.v1(
+            Method::POST,
+            &format!("/members/{member}/memberships/{membership}/{action}"),
+        )
+        .auth(auth)
+        .json(body)
+        .send()
+        .await
+    }
+
+    /// `GET /memberships/ending?days=`.
+    pub async fn memberships_ending(&self, auth: &Auth, days: i64) -> Reply<Vec<Value>> {
+        self.v1(Method::GET, "/memberships/ending")
+            .auth(auth)
+            .query(&[("days", days)])
+            .send()
+            .await
+    }
+
+    /// `GET /charges` with these filters.
+    pub async fn list_charges(&self, auth: &Auth, query: &[(&str, &str)]) -> Reply<Value> {
+        self.v1(Method::GET, "/charges")
+            .auth(auth)
+            .query(&query)
+            .send()
+            .await
+    }
 }

@@ -55,6 +55,7 @@ pub type PointApis = (
 pub type PrepaidApis = (
     prepaid::stored_value::StoredValueApi,
     prepaid::passes::PassesApi,
+    prepaid::memberships::MembershipsApi,
 );
 
 /// Every API module, in the order the docs list them.
@@ -109,6 +110,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             (
                 prepaid::stored_value::StoredValueApi { state: state.clone() },
                 prepaid::passes::PassesApi { state: state.clone() },
+                prepaid::memberships::MembershipsApi { state: state.clone() },
             ),
             dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },

@@ -78,6 +78,9 @@ const CONFLICT: &[&str] = &[
     "refundTopUp",
     "consumePass",
     "reversePassUse",
+    "renewMembership",
+    "freezeMembership",
+    "cancelMembership",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the

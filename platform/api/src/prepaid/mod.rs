@@ -2,6 +2,7 @@
 //! membership plans with their charge records ([`memberships`]). The use cases are
 //! `patron_app::prepaid`.
 
+pub mod memberships;
 pub mod passes;
 pub mod stored_value;
 
