@@ -16,6 +16,7 @@ mod migrate;
 mod plans;
 mod points;
 mod portal;
+mod prepaid;
 mod service;
 mod signup;
 mod tiers;

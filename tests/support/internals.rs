@@ -82,6 +82,11 @@ pub async fn assert_ledger_agrees(app: &TestApp, slug: &str) {
         .expect("tenant checked");
     assert!(t.differences.is_empty(), "{:?}", t.differences);
     assert_eq!(t.purchases_without_entry, 0);
+    assert!(
+        t.stored_value_differences.is_empty(),
+        "{:?}",
+        t.stored_value_differences
+    );
 }
 
 /// The payment webhook's body as bytes and their signature under the test secret.

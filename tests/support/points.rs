@@ -94,6 +94,9 @@ pub struct Purchase {
     pub tier: Option<String>,
     pub discount_percent: i64,
     pub referral: Option<Referral>,
+    /// How it was paid (stored value with what it took of each sub-ledger).
+    #[serde(default)]
+    pub payments: Vec<Value>,
     pub replayed: bool,
 }
 
@@ -105,6 +108,9 @@ pub struct Refund {
     pub balance: i64,
     pub debt: i64,
     pub refundable: i64,
+    /// What went back to stored value, by sub-ledger.
+    #[serde(default)]
+    pub stored_value: Option<Value>,
     pub replayed: bool,
 }
 

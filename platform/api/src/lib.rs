@@ -14,6 +14,7 @@ pub mod ops;
 pub mod plans;
 pub mod points;
 pub mod portal;
+pub mod prepaid;
 pub mod purchases;
 pub mod roles;
 pub mod rules;
@@ -50,6 +51,13 @@ pub type PointApis = (
     tiers::TiersApi,
 );
 
+/// The prepaid capability: stored value, visit passes, memberships.
+pub type PrepaidApis = (
+    prepaid::stored_value::StoredValueApi,
+    prepaid::passes::PassesApi,
+    prepaid::memberships::MembershipsApi,
+);
+
 /// Every API module, in the order the docs list them.
 pub type Apis = (
     signup::SignupApi,
@@ -61,6 +69,7 @@ pub type Apis = (
     actors::ActorsApi,
     MemberApis,
     PointApis,
+    PrepaidApis,
     dashboard::DashboardApi,
     plans::PlansApi,
     ops::OpsApi,
@@ -97,6 +106,11 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                 points::PointsApi { state: state.clone() },
                 rules::RulesApi { state: state.clone() },
                 tiers::TiersApi { state: state.clone() },
+            ),
+            (
+                prepaid::stored_value::StoredValueApi { state: state.clone() },
+                prepaid::passes::PassesApi { state: state.clone() },
+                prepaid::memberships::MembershipsApi { state: state.clone() },
             ),
             dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod plans;
 pub mod points;
 pub mod portal;
+pub mod prepaid;
 pub mod purchases;
 pub mod roles;
 pub mod rules;

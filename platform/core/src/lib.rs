@@ -17,6 +17,7 @@ pub mod pii;
 pub mod plans;
 pub mod points;
 pub mod ports;
+pub mod prepaid;
 pub mod rules;
 pub mod tenants;
 pub mod tiers;

@@ -23,6 +23,7 @@ pub mod operators;
 pub mod plans;
 pub mod points;
 pub mod portal;
+pub mod prepaid;
 pub mod rules;
 pub mod sessions;
 pub mod staff;

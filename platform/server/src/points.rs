@@ -45,7 +45,11 @@ pub async fn verify_command(db: &Db, json: bool) -> anyhow::Result<()> {
     let report = verify_all(db).await?;
     let bad: Vec<&TenantCheck> = report
         .iter()
-        .filter(|t| !t.differences.is_empty() || t.purchases_without_entry > 0)
+        .filter(|t| {
+            !t.differences.is_empty()
+                || t.purchases_without_entry > 0
+                || !t.stored_value_differences.is_empty()
+        })
         .collect();
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -60,6 +64,12 @@ pub async fn verify_command(db: &Db, json: bool) -> anyhow::Result<()> {
                 t.differences.len(),
                 t.purchases_without_entry
             );
+            for d in t.stored_value_differences.iter().take(20) {
+                println!(
+                    "  member {}: stored value principal {} (entries {}), bonus {} (entries {})",
+                    d.member_id, d.principal, d.principal_entries, d.bonus, d.bonus_entries
+                );
+            }
             for d in t.differences.iter().take(20) {
                 println!(
                     "  member {}: balance {}, entries {}, last entry says {:?}, open lots {}, debt {}, open debts {}",

@@ -91,7 +91,8 @@ interface PlanForm {
 
 const FEATURES = [
   'custom_fields', 'rule_scripts', 'tiers', 'coupons', 'events', 'sms', 'email_campaigns',
-  'api_keys', 'webhooks', 'exports', 'multi_store', 'reports_advanced',
+  'api_keys', 'webhooks', 'exports', 'multi_store', 'reports_advanced', 'memberships',
+  'stored_value', 'visit_passes',
 ];
 const LIMITS = [
   'members', 'staff', 'stores', 'active_rules', 'sms_per_month', 'emails_per_month', 'storage_mb',

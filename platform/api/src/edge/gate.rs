@@ -93,6 +93,9 @@ feature_gates! {
     needs_exports => Exports,
     needs_multi_store => MultiStore,
     needs_reports_advanced => ReportsAdvanced,
+    needs_memberships => Memberships,
+    needs_stored_value => StoredValue,
+    needs_visit_passes => VisitPasses,
 }
 
 /// Route declaration: this write stays allowed while the account is read-only.

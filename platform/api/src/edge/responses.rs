@@ -73,6 +73,14 @@ const CONFLICT: &[&str] = &[
     "revokeApiKey",
     "deskLookup",
     "sendRedemptionCode",
+    "topUp",
+    "previewTopUpRefund",
+    "refundTopUp",
+    "consumePass",
+    "reversePassUse",
+    "renewMembership",
+    "freezeMembership",
+    "cancelMembership",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the

@@ -53,6 +53,38 @@ pub struct NewPurchase {
     pub store: Option<String>,
     /// When it happened; defaults to now.
     pub occurred_at: Option<DateTime<Utc>>,
+    /// How it was paid: `stored_value` (taken from the member's balance by the business's
+    /// spend order; 409 `insufficient_stored_value` when it does not cover it) and the
+    /// methods recorded as the till says (`cash`, `card`, `wechat`, `alipay`,
+    /// `bank_transfer`). Each method once; the amounts add up to `amount`.
+    #[oai(validator(max_items = 6))]
+    pub payments: Option<Vec<PaymentInput>>,
+}
+
+/// One way a purchase was paid.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(deny_unknown_fields)]
+pub struct PaymentInput {
+    #[oai(validator(max_length = 20))]
+    pub method: String,
+    /// In minor units.
+    pub amount: i64,
+}
+
+/// One way a purchase was paid, with what stored value took of each sub-ledger.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub method: String,
+    pub amount: i64,
+    pub principal: i64,
+    pub bonus: i64,
+}
+
+/// Stored value by sub-ledger.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct StoredValueBack {
+    pub principal: i64,
+    pub bonus: i64,
 }
 
 /// A referral reward paid to the member who referred this one.
@@ -91,6 +123,10 @@ pub struct PurchaseResult {
     pub discount_percent: i64,
     pub referral: Option<ReferralReward>,
     pub occurred_at: DateTime<Utc>,
+    /// How it was paid (empty when the till did not say).
+    #[oai(default)]
+    #[serde(default)]
+    pub payments: Vec<PaymentView>,
     /// True when this answer repeats an earlier call with the same external id.
     #[serde(default)]
     pub replayed: bool,
@@ -138,6 +174,8 @@ pub struct RefundResult {
     pub debt: i64,
     /// Amount of the purchase still refundable.
     pub refundable: i64,
+    /// What went back to the member's stored value, by sub-ledger, when it paid.
+    pub stored_value: Option<StoredValueBack>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -207,6 +245,14 @@ impl From<NewPurchase> for app::NewPurchase {
             items: r.items.into_iter().map(Into::into).collect(),
             store: r.store,
             occurred_at: r.occurred_at,
+            payments: r.payments.map(|ps| {
+                ps.into_iter()
+                    .map(|p| patron_app::prepaid::PaymentIn {
+                        method: p.method,
+                        amount: p.amount,
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -234,6 +280,16 @@ impl From<app::PurchaseResult> for RecordedPurchase {
                 points: x.points,
             }),
             occurred_at: r.occurred_at,
+            payments: r
+                .payments
+                .into_iter()
+                .map(|p| PaymentView {
+                    method: p.method,
+                    amount: p.amount,
+                    principal: p.principal,
+                    bonus: p.bonus,
+                })
+                .collect(),
             replayed: r.replayed,
         };
         if replayed {
@@ -269,6 +325,10 @@ impl From<app::RefundResult> for RecordedRefund {
             balance: r.balance,
             debt: r.debt,
             refundable: r.refundable,
+            stored_value: r.stored_value.map(|s| StoredValueBack {
+                principal: s.principal,
+                bonus: s.bonus,
+            }),
             replayed: r.replayed,
         };
         if replayed {

@@ -67,6 +67,18 @@ pub struct TenantCheck {
     pub differences: Vec<DifferenceView>,
     /// Purchases that earned points but have no ledger entry.
     pub purchases_without_entry: i64,
+    /// Members whose stored-value balance row disagrees with its two sub-ledgers.
+    pub stored_value_differences: Vec<StoredValueDifference>,
+}
+
+/// A stored-value balance row that disagrees with the sum of its sub-ledger entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredValueDifference {
+    pub member_id: String,
+    pub principal: i64,
+    pub bonus: i64,
+    pub principal_entries: i64,
+    pub bonus_entries: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,6 +117,7 @@ pub async fn verify_all(db: &Db) -> Result<Vec<TenantCheck>, AppError> {
         let differences = points::verify(&mut tx).await?;
         let purchases_without_entry = points::purchases_without_entry(&mut tx).await?;
         let (accounts, entries) = points::ledger_size(&mut tx).await?;
+        let stored_value = patron_db::prepaid::disagreements(&mut tx).await?;
         tx.commit().await?;
         out.push(TenantCheck {
             tenant: tenant.slug.as_str().to_owned(),
@@ -112,6 +125,16 @@ pub async fn verify_all(db: &Db) -> Result<Vec<TenantCheck>, AppError> {
             entries,
             differences: differences.into_iter().map(Into::into).collect(),
             purchases_without_entry,
+            stored_value_differences: stored_value
+                .into_iter()
+                .map(|(m, principal, bonus, pe, be)| StoredValueDifference {
+                    member_id: m.to_string(),
+                    principal,
+                    bonus,
+                    principal_entries: pe,
+                    bonus_entries: be,
+                })
+                .collect(),
         });
     }
     Ok(out)

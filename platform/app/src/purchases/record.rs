@@ -8,6 +8,7 @@ use crate::engine::{self, MemberTier, PointReason, RuleEngine, RuleFailure, Tena
 use crate::points::decide::{self, Replayable};
 use crate::points::earn::{self, Credit, Ctx, Earning};
 use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
+use crate::prepaid::{check_payments, pay_purchase, record_payments, PaymentIn};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::pii::PiiKeys;
@@ -15,6 +16,7 @@ use patron_core::points::EntrySource;
 use patron_core::MemberId;
 use patron_db::members::{self, Member};
 use patron_db::points::{self, Account};
+use patron_db::prepaid::Payment;
 use patron_db::{constraints, Tenant, TenantTx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -43,6 +45,10 @@ pub struct NewPurchase {
     pub items: Vec<PurchaseItem>,
     pub store: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
+    /// How it was paid (stored value and other recorded methods); absent from the hash of
+    /// a purchase sent without it, so earlier retries still match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payments: Option<Vec<PaymentIn>>,
 }
 
 /// A referral reward paid to the member who referred this one.
@@ -72,6 +78,9 @@ pub struct PurchaseResult {
     pub discount_percent: i64,
     pub referral: Option<ReferralReward>,
     pub occurred_at: DateTime<Utc>,
+    /// How it was paid, with what stored value took of each sub-ledger.
+    #[serde(default)]
+    pub payments: Vec<Payment>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -150,6 +159,9 @@ fn check_purchase(
     }
     let store = req.store.as_deref().map(str::trim).unwrap_or("").to_owned();
     check_text(&mut v, "store", &store);
+    if let Some(payments) = &req.payments {
+        check_payments(&mut v, payments, req.amount);
+    }
     let occurred_at = req.occurred_at.unwrap_or(now);
     if occurred_at > now + Duration::minutes(10) {
         v.check::<()>("occurred_at", Err("must not be in the future".into()));
@@ -295,6 +307,12 @@ pub async fn record_once(
         points::save_account(&mut tx, &account, now).await?;
         (0, done.settled_debt, done.entry_id)
     };
+    // The part paid from stored value is taken now, under the balance's lock (after the
+    // points account's, the order every path takes them in).
+    let payments = match &req.payments {
+        Some(p) => pay_purchase(&mut tx, member.id, id, p, actor, now).await?,
+        None => Vec::new(),
+    };
     // The tier the member held when buying (the one the rule saw) decides the discount.
     let held = tier;
     let mut result = PurchaseResult {
@@ -314,6 +332,7 @@ pub async fn record_once(
         discount_percent: held.benefits.discount_percent,
         referral: None,
         occurred_at: checked.occurred_at,
+        payments,
         replayed: false,
     };
     let row = purchase_row(&result, &hash, &checked, actor, now, entry_id);
@@ -326,6 +345,7 @@ pub async fn record_once(
         Err(e) if e.is_conflict_on(constraints::PURCHASES_EXTERNAL_ID) => return Ok(None),
         other => other?,
     };
+    record_payments(&mut tx, id, &result.payments).await?;
     let mut amended = false;
     if rules.ladder.is_some() {
         // Counted with the purchase just stored: it may promote the member at once.

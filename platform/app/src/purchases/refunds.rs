@@ -7,6 +7,7 @@ use crate::points::{check_external_id, external_id_reused, request_hash, stored,
 use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Utc};
 use patron_core::points::{self as core_points, EntryKind, EntrySource};
+use patron_core::prepaid::Split;
 use patron_db::points::{self, Source};
 use patron_db::{constraints, TenantTx};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,9 @@ pub struct RefundResult {
     pub balance: i64,
     pub debt: i64,
     pub refundable: i64,
+    /// What went back to the member's stored value, by sub-ledger (when it paid).
+    #[serde(default)]
+    pub stored_value: Option<Split>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -149,6 +153,11 @@ pub async fn refund(
     }
     let debt_added = how.debt();
     account.spend_total -= amount;
+    // Stored value that paid goes back to the sub-ledgers it came from.
+    let stored_value = crate::prepaid::refund_purchase(
+        tx, member_id, p.id, p.amount, p.refunded, amount, id, actor, now,
+    )
+    .await?;
     let result = RefundResult {
         refund_id: id,
         external_id: external_id.clone(),
@@ -160,6 +169,7 @@ pub async fn refund(
         balance: account.balance,
         debt: account.debt + debt_added,
         refundable: refundable - amount,
+        stored_value,
         replayed: false,
     };
     points::insert_refund(

@@ -63,6 +63,9 @@ vocabulary! {
         Exports => "exports", "Exports of members and reports to CSV and XLSX.";
         MultiStore => "multi_store", "More than one store.";
         ReportsAdvanced => "reports_advanced", "Advanced reports.";
+        Memberships => "memberships", "Membership plans and fees: sell, renew, freeze and cancel memberships.";
+        StoredValue => "stored_value", "Stored value: top-ups with bonus, paying purchases from the balance.";
+        VisitPasses => "visit_passes", "Visit passes: N visits, consumed at check-in.";
     }
 }
 

@@ -1,0 +1,525 @@
+//! Membership plans (会员收费, fee standards) and memberships: selling one (with what the plan
+//! includes: a pass, stored value), renewing from the end, freezing within the yearly cap,
+//! cancelling with the unused part refunded pro rata; the charge records with totals by day
+//! and method, and memberships ending soon. Days are the business's local days.
+
+use super::{check_method, check_receipt};
+use crate::points::member_of;
+use crate::AppError;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_core::prepaid::{self as core, FreezeRefused, Period, Term, MAX_MONEY};
+use patron_core::Zone;
+use patron_db::prepaid::memberships::{self as db, ChargeFilter, Membership, Plan};
+use patron_db::prepaid::passes as pass_db;
+use patron_db::prepaid::{self as prepaid_db, Charge, Refs};
+use patron_db::TenantTx;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// A plan as sent.
+#[derive(Debug, Clone)]
+pub struct NewPlan {
+    pub name: String,
+    pub price: i64,
+    pub period_unit: String,
+    pub period_days: Option<i64>,
+    pub tier: Option<String>,
+    pub pass_product_id: Option<Uuid>,
+    pub stored_value: i64,
+}
+
+pub async fn create_plan(
+    tx: &mut TenantTx,
+    p: &NewPlan,
+    now: DateTime<Utc>,
+) -> Result<Plan, AppError> {
+    let mut v = patron_core::Validation::new();
+    let name = p.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        v.check::<()>("name", Err("must be 1 to 100 characters".into()));
+    }
+    if !(0..=MAX_MONEY).contains(&p.price) {
+        v.check::<()>("price", Err("must be 0 or more (minor units)".into()));
+    }
+    if !(0..=MAX_MONEY).contains(&p.stored_value) {
+        v.check::<()>(
+            "stored_value",
+            Err("must be 0 or more (minor units)".into()),
+        );
+    }
+    let field = if p.period_unit == "days" {
+        "period_days"
+    } else {
+        "period_unit"
+    };
+    let period = v.check(field, Period::parse(&p.period_unit, p.period_days));
+    let tier = p
+        .tier
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    if tier.as_ref().is_some_and(|t| t.len() > 50) {
+        v.check::<()>("tier", Err("must be at most 50 characters".into()));
+    }
+    v.finish().map_err(AppError::invalid)?;
+    if let Some(id) = p.pass_product_id {
+        pass_db::product(tx, id).await?.ok_or_else(|| {
+            AppError::invalid_field("pass_product_id", "there is no such pass product")
+        })?;
+    }
+    let period = period.expect("checked");
+    let plan = Plan {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        price: p.price,
+        period_unit: period.unit().into(),
+        period_days: period.days().map(|d| d as i32),
+        tier,
+        pass_product_id: p.pass_product_id,
+        stored_value: p.stored_value,
+        archived: false,
+        created_at: now,
+    };
+    db::insert_plan(tx, &plan).await?;
+    Ok(plan)
+}
+
+pub async fn plans(tx: &mut TenantTx) -> Result<Vec<Plan>, AppError> {
+    Ok(db::plans(tx).await?)
+}
+
+fn period_of(plan: &Plan) -> Period {
+    Period::parse(&plan.period_unit, plan.period_days.map(i64::from)).unwrap_or(Period::Month)
+}
+
+/// A sale or a renewal's payment.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub method: String,
+    pub receipt: Option<String>,
+}
+
+fn check_payment(p: &Payment) -> Result<&'static str, AppError> {
+    let mut v = patron_core::Validation::new();
+    let m = check_method(&mut v, "method", &p.method, false);
+    check_receipt(&mut v, p.receipt.as_deref());
+    v.finish().map_err(AppError::invalid)?;
+    Ok(m.expect("checked").as_str())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn charge(
+    tx: &mut TenantTx,
+    m: &Membership,
+    kind: &str,
+    amount: i64,
+    method: &str,
+    receipt: Option<&str>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    prepaid_db::insert_charge(
+        tx,
+        &Charge {
+            id: Uuid::now_v7(),
+            member_id: m.member_id,
+            kind: kind.into(),
+            amount,
+            method: method.into(),
+            receipt: receipt.unwrap_or("").trim().into(),
+            staff: actor.into(),
+            plan_id: Some(m.plan_id),
+            membership_id: Some(m.id),
+            pass_id: None,
+            top_up_id: None,
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sells a membership: from today for the plan's period, with what the plan includes (a
+/// pass of its product; stored value credited to the bonus sub-ledger, a gift that a
+/// top-up refund never pays out). The payment is recorded as a charge.
+pub async fn sell(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    plan_id: Uuid,
+    pay: &Payment,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Membership, AppError> {
+    let method = check_payment(pay)?;
+    let member = member_of(tx, member_id).await?;
+    let plan = db::plan(tx, plan_id)
+        .await?
+        .filter(|p| !p.archived)
+        .ok_or_else(|| AppError::invalid_field("plan_id", "there is no such membership plan"))?;
+    let term = Term::starting(zone, now, period_of(&plan));
+    let m = Membership {
+        id: Uuid::now_v7(),
+        member_id: member.id,
+        plan_id: plan.id,
+        plan_name: plan.name.clone(),
+        starts_on: term.start,
+        ends_on: term.end,
+        status: "active".into(),
+        paid: plan.price,
+        frozen_days: 0,
+        created_at: now,
+        cancelled_at: None,
+    };
+    db::insert_membership(tx, &m).await?;
+    charge(
+        tx,
+        &m,
+        "membership",
+        plan.price,
+        method,
+        pay.receipt.as_deref(),
+        actor,
+        now,
+    )
+    .await?;
+    if let Some(product_id) = plan.pass_product_id {
+        if let Some(product) = pass_db::product(tx, product_id).await? {
+            let today = zone.today(now);
+            pass_db::insert_pass(
+                tx,
+                &pass_db::Pass {
+                    id: Uuid::now_v7(),
+                    member_id: member.id,
+                    product_id,
+                    product_name: product.name.clone(),
+                    categories: product.categories.clone(),
+                    visits_total: product.visits,
+                    visits_left: product.visits,
+                    starts_on: today,
+                    expires_on: product
+                        .validity_days
+                        .map(|d| today + Duration::days(i64::from(d) - 1)),
+                    sold_at: now,
+                    actor: actor.into(),
+                },
+            )
+            .await?;
+        }
+    }
+    if plan.stored_value > 0 {
+        prepaid_db::lock_balance(tx, member.id, now).await?;
+        let reason = format!("included with {}", plan.name);
+        prepaid_db::apply(
+            tx,
+            member.id,
+            0,
+            plan.stored_value,
+            "included",
+            &Refs {
+                reason: &reason,
+                ..Refs::default()
+            },
+            actor,
+            now,
+        )
+        .await?
+        .ok_or_else(|| AppError::internal_msg("a credit cannot lower a balance"))?;
+    }
+    Ok(m)
+}
+
+pub async fn member_memberships(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+) -> Result<Vec<Membership>, AppError> {
+    let member = member_of(tx, member_id).await?;
+    Ok(db::memberships(tx, member.id).await?)
+}
+
+async fn locked_active(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    id: Uuid,
+) -> Result<Membership, AppError> {
+    let member = member_of(tx, member_id).await?;
+    let m = db::lock_membership(tx, member.id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("membership"))?;
+    if m.status == "cancelled" {
+        return Err(AppError::conflict(
+            "membership_cancelled",
+            None,
+            "this membership has been cancelled",
+        ));
+    }
+    Ok(m)
+}
+
+/// Renews a membership for another period of its plan, from its end (from today when it
+/// has already ended); the payment is recorded.
+pub async fn renew(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    id: Uuid,
+    pay: &Payment,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Membership, AppError> {
+    let method = check_payment(pay)?;
+    let mut m = locked_active(tx, member_id, id).await?;
+    let plan = db::plan(tx, m.plan_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("membership plan"))?;
+    let term = Term {
+        start: m.starts_on,
+        end: m.ends_on,
+    }
+    .renewed(period_of(&plan), zone.today(now));
+    m.ends_on = term.end;
+    m.paid += plan.price;
+    db::set_end(tx, m.id, m.ends_on, m.paid).await?;
+    charge(
+        tx,
+        &m,
+        "renewal",
+        plan.price,
+        method,
+        pay.receipt.as_deref(),
+        actor,
+        now,
+    )
+    .await?;
+    Ok(m)
+}
+
+/// Freezes a membership for `days` from today: its end moves by those days, within the
+/// business's yearly allowance (counted per membership year).
+#[allow(clippy::too_many_arguments)]
+pub async fn freeze(
+    tx: &mut TenantTx,
+    zone: Zone,
+    cap: i64,
+    member_id: Uuid,
+    id: Uuid,
+    days: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Membership, AppError> {
+    if !(1..=366).contains(&days) {
+        return Err(AppError::invalid_field("days", "must be 1 to 366"));
+    }
+    let mut m = locked_active(tx, member_id, id).await?;
+    let today = zone.today(now);
+    let year = core::freeze_year(m.starts_on, today);
+    let used = db::frozen_in_year(tx, m.id, year).await?;
+    let term = core::freeze(
+        Term {
+            start: m.starts_on,
+            end: m.ends_on,
+        },
+        today,
+        days,
+        used,
+        cap,
+    )
+    .map_err(|e| match e {
+        FreezeRefused::OverCap(left) => AppError::conflict(
+            "freeze_cap_reached",
+            Some("days"),
+            format!("{left} days of freezing are left this membership year"),
+        ),
+        FreezeRefused::Ended => AppError::conflict(
+            "membership_ended",
+            None,
+            "this membership has already ended",
+        ),
+    })?;
+    db::insert_freeze(tx, m.id, today, days, year, actor, now).await?;
+    db::set_end(tx, m.id, term.end, m.paid).await?;
+    m.ends_on = term.end;
+    m.frozen_days += days;
+    Ok(m)
+}
+
+/// What cancelling gives back: the unused days' share of what was paid.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cancelled {
+    pub membership: Membership,
+    pub refund: i64,
+}
+
+/// Cancels a membership today: the unused part of what was paid goes back (rounded down to
+/// the fen), recorded as a negative charge.
+pub async fn cancel(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    id: Uuid,
+    pay: &Payment,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Cancelled, AppError> {
+    let method = check_payment(pay)?;
+    let mut m = locked_active(tx, member_id, id).await?;
+    let refund = core::unused_refund(
+        m.paid,
+        Term {
+            start: m.starts_on,
+            end: m.ends_on,
+        },
+        zone.today(now),
+    );
+    db::cancel(tx, m.id, now).await?;
+    charge(
+        tx,
+        &m,
+        "membership_refund",
+        -refund,
+        method,
+        pay.receipt.as_deref(),
+        actor,
+        now,
+    )
+    .await?;
+    m.status = "cancelled".into();
+    m.cancelled_at = Some(now);
+    Ok(Cancelled {
+        membership: m,
+        refund,
+    })
+}
+
+/// Active memberships ending within `days` from today.
+pub async fn ending_within(
+    tx: &mut TenantTx,
+    zone: Zone,
+    days: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Membership>, AppError> {
+    if !(0..=366).contains(&days) {
+        return Err(AppError::invalid_field("days", "must be 0 to 366"));
+    }
+    let today = zone.today(now);
+    Ok(db::ending(tx, today, today + Duration::days(days)).await?)
+}
+
+/// The charge records asked for, local days `from`..=`to`.
+#[derive(Debug, Clone, Default)]
+pub struct ChargeQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub plan_id: Option<Uuid>,
+    pub method: Option<String>,
+    pub staff: Option<String>,
+    pub member_id: Option<Uuid>,
+}
+
+/// Totals by local day and method.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChargeTotal {
+    pub day: NaiveDate,
+    pub method: String,
+    pub count: i64,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Charges {
+    pub items: Vec<Charge>,
+    pub totals: Vec<ChargeTotal>,
+    pub count: i64,
+    pub amount: i64,
+}
+
+fn filter_of(zone: Zone, q: &ChargeQuery) -> Result<ChargeFilter, AppError> {
+    let mut v = patron_core::Validation::new();
+    if let Some(m) = &q.method {
+        check_method(&mut v, "method", m, true);
+    }
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        if f > t {
+            v.check::<()>("to", Err("must not be before from".into()));
+        }
+    }
+    v.finish().map_err(AppError::invalid)?;
+    Ok(ChargeFilter {
+        from: q.from.map(|d| zone.start_of_day(d)),
+        to: q.to.map(|d| zone.start_of_day(d + Duration::days(1))),
+        plan_id: q.plan_id,
+        method: q.method.clone(),
+        staff: q.staff.clone().filter(|s| !s.trim().is_empty()),
+        member_id: q.member_id,
+    })
+}
+
+/// Charge records (newest first, up to `limit`), with totals by day and method over all
+/// that match.
+pub async fn charges(
+    tx: &mut TenantTx,
+    zone: Zone,
+    q: &ChargeQuery,
+    limit: i64,
+) -> Result<Charges, AppError> {
+    let f = filter_of(zone, q)?;
+    let items = db::charges(tx, &f, limit.clamp(1, 10_000)).await?;
+    let totals: Vec<ChargeTotal> = db::charge_totals(tx, &f, zone.name())
+        .await?
+        .into_iter()
+        .map(|(day, method, count, amount)| ChargeTotal {
+            day,
+            method,
+            count,
+            amount,
+        })
+        .collect();
+    Ok(Charges {
+        count: totals.iter().map(|t| t.count).sum(),
+        amount: totals.iter().map(|t| t.amount).sum(),
+        items,
+        totals,
+    })
+}
+
+/// The charge records as CSV (UTF-8 with a byte order mark, for Excel), local times.
+pub async fn charges_csv(
+    tx: &mut TenantTx,
+    zone: Zone,
+    q: &ChargeQuery,
+) -> Result<Vec<u8>, AppError> {
+    let c = charges(tx, zone, q, 10_000).await?;
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let header = [
+        "at",
+        "kind",
+        "amount",
+        "method",
+        "receipt",
+        "staff",
+        "member_id",
+        "plan_id",
+    ];
+    w.write_record(header).map_err(AppError::internal)?;
+    for ch in c.items {
+        w.write_record([
+            zone.local(ch.at).format("%Y-%m-%d %H:%M:%S").to_string(),
+            ch.kind,
+            format!(
+                "{}{}.{:02}",
+                if ch.amount < 0 { "-" } else { "" },
+                ch.amount.abs() / 100,
+                ch.amount.abs() % 100
+            ),
+            ch.method,
+            ch.receipt,
+            ch.staff,
+            ch.member_id.to_string(),
+            ch.plan_id.map(|p| p.to_string()).unwrap_or_default(),
+        ])
+        .map_err(AppError::internal)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::internal_msg(e.to_string()))
+}

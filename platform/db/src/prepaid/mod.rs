@@ -1,0 +1,424 @@
+//! Prepaid storage: the stored-value balance row and its two sub-ledgers, top-ups, how a
+//! purchase was paid, the prepaid settings, idempotent answers, and (in [`passes`] and
+//! [`memberships`]) visit passes, membership plans and charge records.
+//!
+//! A change of stored value is one statement: the balance row moves only when both sides
+//! stay at zero or above (`WHERE principal + $p >= 0 AND bonus + $b >= 0`, backed by the
+//! table's CHECKs), and the sub-ledger entries are written from the row it returns.
+
+pub mod memberships;
+pub mod passes;
+
+use crate::{DbError, TenantTx};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The business's prepaid settings.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Settings {
+    pub spend_order: String,
+    pub bonus_rule: Value,
+    pub balance_cap: Option<i64>,
+    pub freeze_days_per_year: i32,
+}
+
+pub async fn settings(tx: &mut TenantTx) -> Result<Settings, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT spend_order, bonus_rule, balance_cap, freeze_days_per_year FROM prepaid_settings",
+    )
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn set_settings(
+    tx: &mut TenantTx,
+    s: &Settings,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE prepaid_settings SET spend_order = $1, bonus_rule = $2, balance_cap = $3, \
+         freeze_days_per_year = $4, updated_at = $5",
+    )
+    .bind(&s.spend_order)
+    .bind(&s.bonus_rule)
+    .bind(s.balance_cap)
+    .bind(s.freeze_days_per_year)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A member's stored value by sub-ledger.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Balance {
+    pub principal: i64,
+    pub bonus: i64,
+}
+
+/// Locks the member's balance row (creating it at zero), and returns it. Every change of a
+/// member's stored value takes this lock first, before it reads any earlier answer.
+pub async fn lock_balance(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Balance, DbError> {
+    let locked: Option<Balance> = sqlx::query_as(
+        "SELECT principal, bonus FROM stored_value_balances WHERE member_id = $1 FOR UPDATE",
+    )
+    .bind(member_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(b) = locked {
+        return Ok(b);
+    }
+    Ok(sqlx::query_as(
+        "INSERT INTO stored_value_balances (member_id, updated_at) VALUES ($1, $2) \
+         ON CONFLICT (member_id) DO UPDATE SET updated_at = stored_value_balances.updated_at \
+         RETURNING principal, bonus",
+    )
+    .bind(member_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// The member's balance, without a lock (zeros when they never had stored value).
+pub async fn balance(tx: &mut TenantTx, member_id: Uuid) -> Result<Balance, DbError> {
+    Ok(
+        sqlx::query_as("SELECT principal, bonus FROM stored_value_balances WHERE member_id = $1")
+            .bind(member_id)
+            .fetch_optional(tx.conn())
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// What a change of stored value refers to.
+#[derive(Debug, Clone, Default)]
+pub struct Refs<'a> {
+    pub top_up_id: Option<Uuid>,
+    pub purchase_id: Option<Uuid>,
+    pub refund_id: Option<Uuid>,
+    pub reason: &'a str,
+}
+
+/// Moves the member's balance by (`principal`, `bonus`) (signed) and appends the
+/// sub-ledger entries, in one statement. `None` when either side would go below zero:
+/// nothing was written.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    principal: i64,
+    bonus: i64,
+    kind: &str,
+    refs: &Refs<'_>,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<Balance>, DbError> {
+    Ok(sqlx::query_as(
+        "WITH b AS ( \
+             UPDATE stored_value_balances SET principal = principal + $2, bonus = bonus + $3, \
+             updated_at = $9 \
+             WHERE member_id = $1 AND principal + $2 >= 0 AND bonus + $3 >= 0 \
+             RETURNING principal, bonus \
+         ), e AS ( \
+             INSERT INTO stored_value_entries (member_id, ledger, kind, amount, balance, \
+                 top_up_id, purchase_id, refund_id, reason, actor, at) \
+             SELECT $1, l.ledger, $4, l.amount, l.balance, $5, $6, $7, $8, $10, $9 \
+             FROM b, LATERAL (VALUES ('principal', $2::bigint, b.principal), \
+                                     ('bonus', $3::bigint, b.bonus)) l (ledger, amount, balance) \
+             WHERE l.amount <> 0 \
+         ) SELECT principal, bonus FROM b",
+    )
+    .bind(member_id)
+    .bind(principal)
+    .bind(bonus)
+    .bind(kind)
+    .bind(refs.top_up_id)
+    .bind(refs.purchase_id)
+    .bind(refs.refund_id)
+    .bind(refs.reason)
+    .bind(at)
+    .bind(actor)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// The answer stored under (`scope`, `key`), read after the lock it is guarded by.
+pub async fn request(
+    tx: &mut TenantTx,
+    scope: &str,
+    key: &str,
+) -> Result<Option<(Vec<u8>, Value)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT request_hash, response FROM prepaid_requests WHERE scope = $1 AND key = $2",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn save_request(
+    tx: &mut TenantTx,
+    scope: &str,
+    key: &str,
+    hash: &[u8],
+    response: &Value,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO prepaid_requests (scope, key, request_hash, response, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(hash)
+    .bind(response)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A top-up as stored.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct TopUp {
+    pub id: Uuid,
+    pub member_id: Uuid,
+    pub principal: i64,
+    pub bonus: i64,
+    pub method: String,
+    pub receipt: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub refunded_at: Option<DateTime<Utc>>,
+    pub refunded_principal: Option<i64>,
+    pub forfeited_bonus: Option<i64>,
+}
+
+const TOP_UP: &str = "id, member_id, principal, bonus, method, receipt, at, actor, refunded_at, \
+                      refunded_principal, forfeited_bonus";
+
+pub async fn insert_top_up(tx: &mut TenantTx, t: &TopUp) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO top_ups (id, member_id, principal, bonus, method, receipt, at, actor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(t.id)
+    .bind(t.member_id)
+    .bind(t.principal)
+    .bind(t.bonus)
+    .bind(&t.method)
+    .bind(&t.receipt)
+    .bind(t.at)
+    .bind(&t.actor)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn top_up(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    id: Uuid,
+) -> Result<Option<TopUp>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TOP_UP} FROM top_ups WHERE id = $1 AND member_id = $2"
+    ))
+    .bind(id)
+    .bind(member_id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn top_ups(tx: &mut TenantTx, member_id: Uuid) -> Result<Vec<TopUp>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TOP_UP} FROM top_ups WHERE member_id = $1 ORDER BY at DESC, id DESC LIMIT 200"
+    ))
+    .bind(member_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The stored value of the member's top-ups newer than `than` and not refunded.
+pub async fn newer_top_ups(tx: &mut TenantTx, t: &TopUp) -> Result<Balance, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT coalesce(sum(principal), 0)::bigint AS principal, \
+                coalesce(sum(bonus), 0)::bigint AS bonus \
+         FROM top_ups WHERE member_id = $1 AND refunded_at IS NULL AND (at, id) > ($2, $3)",
+    )
+    .bind(t.member_id)
+    .bind(t.at)
+    .bind(t.id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn mark_top_up_refunded(
+    tx: &mut TenantTx,
+    id: Uuid,
+    principal: i64,
+    bonus: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE top_ups SET refunded_at = $2, refunded_principal = $3, forfeited_bonus = $4 \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(principal)
+    .bind(bonus)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// One sub-ledger entry.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: i64,
+    pub ledger: String,
+    pub kind: String,
+    pub amount: i64,
+    pub balance: i64,
+    pub top_up_id: Option<Uuid>,
+    pub purchase_id: Option<Uuid>,
+    pub refund_id: Option<Uuid>,
+    pub reason: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The member's entries, newest first, `before` an entry id when paging.
+pub async fn entries(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Entry>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, ledger, kind, amount, balance, top_up_id, purchase_id, refund_id, reason, \
+                actor, at \
+         FROM stored_value_entries WHERE member_id = $1 AND ($2::bigint IS NULL OR id < $2) \
+         ORDER BY id DESC LIMIT $3",
+    )
+    .bind(member_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// One way a purchase was paid.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct Payment {
+    pub method: String,
+    pub amount: i64,
+    pub principal: i64,
+    pub bonus: i64,
+}
+
+pub async fn insert_payments(
+    tx: &mut TenantTx,
+    purchase_id: Uuid,
+    payments: &[Payment],
+) -> Result<(), DbError> {
+    if payments.is_empty() {
+        return Ok(());
+    }
+    let methods: Vec<&str> = payments.iter().map(|p| p.method.as_str()).collect();
+    let amounts: Vec<i64> = payments.iter().map(|p| p.amount).collect();
+    let principal: Vec<i64> = payments.iter().map(|p| p.principal).collect();
+    let bonus: Vec<i64> = payments.iter().map(|p| p.bonus).collect();
+    sqlx::query(
+        "INSERT INTO purchase_payments (purchase_id, method, amount, principal, bonus) \
+         SELECT $1, * FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::bigint[])",
+    )
+    .bind(purchase_id)
+    .bind(&methods)
+    .bind(&amounts)
+    .bind(&principal)
+    .bind(&bonus)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// What stored value paid of a purchase (none when it paid nothing).
+pub async fn stored_value_payment(
+    tx: &mut TenantTx,
+    purchase_id: Uuid,
+) -> Result<Option<Payment>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT method, amount, principal, bonus FROM purchase_payments \
+         WHERE purchase_id = $1 AND method = 'stored_value'",
+    )
+    .bind(purchase_id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Members whose balance row disagrees with their sub-ledgers: (member, principal and bonus
+/// on the row, principal and bonus the entries add up to).
+pub async fn disagreements(tx: &mut TenantTx) -> Result<Vec<(Uuid, i64, i64, i64, i64)>, DbError> {
+    Ok(sqlx::query_as(
+        "WITH sums AS ( \
+             SELECT member_id, \
+                    coalesce(sum(amount) FILTER (WHERE ledger = 'principal'), 0)::bigint AS p, \
+                    coalesce(sum(amount) FILTER (WHERE ledger = 'bonus'), 0)::bigint AS b \
+             FROM stored_value_entries GROUP BY member_id \
+         ) SELECT coalesce(bl.member_id, s.member_id), coalesce(bl.principal, 0), \
+                  coalesce(bl.bonus, 0), coalesce(s.p, 0), coalesce(s.b, 0) \
+         FROM stored_value_balances bl FULL JOIN sums s ON s.member_id = bl.member_id \
+         WHERE coalesce(bl.principal, 0) <> coalesce(s.p, 0) \
+            OR coalesce(bl.bonus, 0) <> coalesce(s.b, 0)",
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A charge record: money taken (or given back, negative) at the counter.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct Charge {
+    pub id: Uuid,
+    pub member_id: Uuid,
+    pub kind: String,
+    pub amount: i64,
+    pub method: String,
+    pub receipt: String,
+    pub staff: String,
+    pub plan_id: Option<Uuid>,
+    pub membership_id: Option<Uuid>,
+    pub pass_id: Option<Uuid>,
+    pub top_up_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_charge(tx: &mut TenantTx, c: &Charge) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO charges (id, member_id, kind, amount, method, receipt, staff, plan_id, \
+         membership_id, pass_id, top_up_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(c.id)
+    .bind(c.member_id)
+    .bind(&c.kind)
+    .bind(c.amount)
+    .bind(&c.method)
+    .bind(&c.receipt)
+    .bind(&c.staff)
+    .bind(c.plan_id)
+    .bind(c.membership_id)
+    .bind(c.pass_id)
+    .bind(c.top_up_id)
+    .bind(c.at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,702 @@
+//! Prepaid through the API: stored value topped up with the business's bonus, spent from
+//! purchases by its spend order and never below zero under contention, purchase refunds
+//! back to the sub-ledgers, top-up refunds, idempotent top-ups, and tenant isolation.
+
+use patron_tests::internals::assert_ledger_agrees;
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn top_up_body(key: &str, amount: i64) -> serde_json::Value {
+    json!({ "idempotency_key": key, "amount": amount, "method": "wechat", "receipt": "R-1" })
+}
+
+fn paid_from_balance(external_id: &str, member: &str, amount: i64) -> serde_json::Value {
+    json!({ "external_id": external_id, "member_id": member, "amount": amount,
+            "payments": [{ "method": "stored_value", "amount": amount }] })
+}
+
+async fn set_order(app: &TestApp, owner: &Auth, order: &str) {
+    app.set_prepaid_settings(
+        owner,
+        &json!({ "spend_order": order,
+                 "bonus_rule": { "kind": "tiers", "tiers": [
+                     { "min": 10_000, "bonus": 2_000 }, { "min": 20_000, "bonus": 5_000 }] },
+                 "balance_cap": null, "freeze_days_per_year": 30 }),
+    )
+    .await
+    .ok();
+}
+
+#[tokio::test]
+async fn a_top_up_earns_the_bonus_and_retries_never_count_twice() {
+    let app = spawn_app().await;
+    let t = app.signup_on("sv-top", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Mei")).await.id;
+    set_order(&app, &owner, "pro_rata").await;
+
+    // The bonus is shown before confirming, and the top-up gives what it showed.
+    let p = app
+        .preview_top_up(&owner, &m, &json!({ "amount": 20_000 }))
+        .await
+        .ok();
+    assert_eq!((p.principal, p.bonus), (20_000, 5_000));
+    assert_eq!(p.balance_after.total, 25_000);
+    let first = app
+        .top_up(&owner, &m, &top_up_body("k-1", 20_000))
+        .await
+        .created();
+    assert_eq!((first.principal, first.bonus), (20_000, 5_000));
+    assert!(first.warnings.is_empty());
+
+    // A retry answers the first top-up; another body under the key is a 409.
+    let again = app.top_up(&owner, &m, &top_up_body("k-1", 20_000)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    let again = again.body();
+    assert!(again.replayed);
+    assert_eq!(again.top_up_id, first.top_up_id);
+    let other = app.top_up(&owner, &m, &top_up_body("k-1", 30_000)).await;
+    assert_eq!(other.status, StatusCode::CONFLICT);
+    assert_eq!(other.code(), "idempotency_key_reused");
+
+    // The same top-up sent 10 times at once: credited once, every answer names it.
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (api, owner, m) = (app.api.clone(), owner.clone(), m.clone());
+            tokio::spawn(
+                async move { api.top_up(&owner, &m, &top_up_body("k-race", 10_000)).await },
+            )
+        })
+        .collect();
+    let mut created = 0;
+    let mut ids = std::collections::HashSet::new();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert!(
+            r.status == StatusCode::CREATED || r.status == StatusCode::OK,
+            "{r:?}"
+        );
+        created += usize::from(r.status == StatusCode::CREATED);
+        ids.insert(r.body().top_up_id);
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+    let sv = app.stored_value(&owner, &m).await.ok();
+    assert_eq!(
+        sv.balance,
+        SvBalance {
+            principal: 30_000,
+            bonus: 7_000,
+            total: 37_000
+        }
+    );
+    assert_eq!(sv.top_ups.len(), 2);
+    assert_eq!(
+        sv.entries.len(),
+        4,
+        "a principal and a bonus entry per top-up"
+    );
+
+    // Past ¥5,000 on the card: a warning; past the business's cap: refused.
+    let big = app
+        .top_up(&owner, &m, &top_up_body("k-big", 500_000))
+        .await
+        .created();
+    assert_eq!(big.warnings, ["named_card_limit"]);
+    app.set_prepaid_settings(
+        &owner,
+        &json!({ "spend_order": "pro_rata", "bonus_rule": { "kind": "percent", "percent": 10 },
+                 "balance_cap": 590_000, "freeze_days_per_year": 30 }),
+    )
+    .await
+    .ok();
+    let over = app.top_up(&owner, &m, &top_up_body("k-over", 50_000)).await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(over.code(), "stored_value_cap_exceeded");
+    assert_eq!(over.problem().fields[0].field, "amount");
+
+    // Bad input: every field named.
+    let bad = app
+        .top_up(
+            &owner,
+            &m,
+            &json!({ "idempotency_key": " ", "amount": 0, "method": "gold" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields: Vec<String> = bad.problem().fields.into_iter().map(|f| f.field).collect();
+    fields.sort();
+    assert_eq!(fields, ["amount", "idempotency_key", "method"]);
+    let bad = app
+        .set_prepaid_settings(
+            &owner,
+            &json!({ "spend_order": "random", "bonus_rule": { "kind": "percent", "percent": 120 },
+                     "balance_cap": null, "freeze_days_per_year": 30 }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn twenty_parallel_spends_on_a_balance_for_five_leave_it_at_zero() {
+    let app = spawn_app_with(24).await;
+    let t = app.signup_on("sv-race", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Lin")).await.id;
+    set_order(&app, &owner, "pro_rata").await;
+    // 100 + 20 bonus = 120 covers five spends of 24.
+    app.top_up(&owner, &m, &top_up_body("seed", 10_000))
+        .await
+        .created();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (api, owner, m) = (app.api.clone(), owner.clone(), m.clone());
+            tokio::spawn(async move {
+                api.record_purchase(&owner, &paid_from_balance(&format!("p-{i}"), &m, 2_400))
+                    .await
+            })
+        })
+        .collect();
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => ok += 1,
+            StatusCode::CONFLICT => {
+                assert_eq!(r.code(), "insufficient_stored_value");
+                refused += 1
+            }
+            other => panic!("unexpected {other}: {r:?}"),
+        }
+    }
+    assert_eq!((ok, refused), (5, 15));
+    let sv = app.stored_value(&owner, &m).await.ok();
+    assert_eq!(sv.balance.total, 0);
+    assert!(sv.entries.iter().all(|e| e.balance >= 0));
+    // A refused purchase was not recorded either.
+    let history = app.member_purchases(&owner, &m).await.ok();
+    assert_eq!(history.total_count, 5);
+    assert_ledger_agrees(&app, &t.slug).await;
+
+    // Payments that do not add up, or an unknown method: 422 on the field.
+    let bad = app
+        .record_purchase(
+            &owner,
+            &json!({ "external_id": "bad", "member_id": m, "amount": 500,
+                     "payments": [{ "method": "stored_value", "amount": 100 },
+                                  { "method": "coins", "amount": 400 }] }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = bad.problem().fields.into_iter().map(|f| f.field).collect();
+    assert_eq!(fields, ["payments[1].method"]);
+    let bad = app
+        .record_purchase(
+            &owner,
+            &json!({ "external_id": "bad", "member_id": m, "amount": 500,
+                     "payments": [{ "method": "cash", "amount": 100 }] }),
+        )
+        .await;
+    assert_eq!(bad.problem().fields[0].field, "payments");
+}
+
+#[tokio::test]
+async fn a_purchase_refund_puts_back_principal_and_bonus_as_taken() {
+    let app = spawn_app().await;
+    let t = app.signup_on("sv-refund", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Zhou")).await.id;
+    set_order(&app, &owner, "pro_rata").await;
+    app.top_up(&owner, &m, &top_up_body("seed", 10_000))
+        .await
+        .created();
+    // 100 principal + 20 bonus; a purchase of 70, 60 of it from the balance, 10 in cash.
+    let p = app
+        .record_purchase(
+            &owner,
+            &json!({ "external_id": "mixed", "member_id": m, "amount": 7_000,
+                     "payments": [{ "method": "stored_value", "amount": 6_000 },
+                                  { "method": "cash", "amount": 1_000 }] }),
+        )
+        .await
+        .created();
+    let sv_paid = p
+        .payments
+        .iter()
+        .find(|x| x["method"] == "stored_value")
+        .unwrap();
+    assert_eq!(
+        (sv_paid["principal"].as_i64(), sv_paid["bonus"].as_i64()),
+        (Some(5_000), Some(1_000))
+    );
+    assert_eq!(
+        app.stored_value(&owner, &m).await.ok().balance,
+        SvBalance {
+            principal: 5_000,
+            bonus: 1_000,
+            total: 6_000
+        }
+    );
+    // Refunded in two parts (1/3 then the rest): the parts add up to exactly what was taken.
+    let r1 = app
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-1", "purchase_id": p.purchase_id, "amount": 2_333 }),
+        )
+        .await
+        .created();
+    let back1 = r1.stored_value.unwrap();
+    let r2 = app
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-2", "purchase_id": p.purchase_id }),
+        )
+        .await
+        .created();
+    let back2 = r2.stored_value.unwrap();
+    assert_eq!(
+        back1["principal"].as_i64().unwrap() + back2["principal"].as_i64().unwrap(),
+        5_000
+    );
+    assert_eq!(
+        back1["bonus"].as_i64().unwrap() + back2["bonus"].as_i64().unwrap(),
+        1_000
+    );
+    assert_eq!(
+        app.stored_value(&owner, &m).await.ok().balance,
+        SvBalance {
+            principal: 10_000,
+            bonus: 2_000,
+            total: 12_000
+        }
+    );
+    // A retry of a refund answers the first one and puts nothing back twice.
+    let again = app
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-2", "purchase_id": p.purchase_id }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(
+        app.stored_value(&owner, &m).await.ok().balance.total,
+        12_000
+    );
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn a_top_up_refund_returns_the_principal_not_spent_under_each_order() {
+    let app = spawn_app().await;
+    let t = app.signup_on("sv-tur", "pro").await;
+    let owner = t.owner();
+    // 100 topped up with 20 bonus, then 30 spent: what comes back depends on the order.
+    for (order, principal, forfeited) in [
+        ("pro_rata", 7_500, 1_500),
+        ("bonus_first", 9_000, 0),
+        ("principal_first", 7_000, 2_000),
+    ] {
+        set_order(&app, &owner, order).await;
+        let m = app.member(&owner, NewMember::named(order)).await.id;
+        let top = app
+            .top_up(&owner, &m, &top_up_body("seed", 10_000))
+            .await
+            .created();
+        app.record_purchase(&owner, &paid_from_balance(&format!("{order}-p"), &m, 3_000))
+            .await
+            .created();
+        let preview = app
+            .preview_top_up_refund(&owner, &m, &top.top_up_id)
+            .await
+            .ok();
+        assert_eq!(
+            (preview.principal, preview.bonus_forfeited),
+            (principal, forfeited),
+            "{order}"
+        );
+        assert_eq!(preview.principal_spent, 10_000 - principal);
+        assert_eq!(preview.balance_after.total, 0);
+        // What the preview showed must still hold when confirming.
+        let changed = app
+            .refund_top_up(
+                &owner,
+                &m,
+                &top.top_up_id,
+                &json!({ "method": "cash", "expected_principal": principal + 1 }),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::CONFLICT);
+        assert_eq!(changed.code(), "top_up_refund_changed");
+        let done = app
+            .refund_top_up(
+                &owner,
+                &m,
+                &top.top_up_id,
+                &json!({ "method": "cash", "expected_principal": principal }),
+            )
+            .await
+            .ok();
+        assert_eq!(done.principal, principal);
+        assert_eq!(app.stored_value(&owner, &m).await.ok().balance.total, 0);
+        let twice = app
+            .refund_top_up(&owner, &m, &top.top_up_id, &json!({ "method": "cash" }))
+            .await;
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        assert_eq!(twice.code(), "top_up_refunded");
+    }
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn another_business_cannot_see_or_spend_the_balance() {
+    let app = spawn_app().await;
+    let a = app.signup_on("sv-a", "pro").await;
+    let b = app.signup_on("sv-b", "pro").await;
+    let (owner_a, owner_b) = (a.owner(), b.owner());
+    let m = app.member(&owner_a, NewMember::named("Ann")).await.id;
+    let top = app
+        .top_up(&owner_a, &m, &top_up_body("seed", 10_000))
+        .await
+        .created();
+    assert_eq!(
+        app.stored_value(&owner_b, &m).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.top_up(&owner_b, &m, &top_up_body("x", 100))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.preview_top_up_refund(&owner_b, &m, &top.top_up_id)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let spend = app
+        .record_purchase(&owner_b, &paid_from_balance("steal", &m, 100))
+        .await;
+    assert_eq!(spend.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.stored_value(&owner_a, &m).await.ok().balance.total,
+        10_000
+    );
+
+    // A plan without stored value: 402.
+    let free = app.signup_on("sv-free", "starter").await;
+    let r = app.prepaid_settings(&free.owner()).await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
+}
+
+#[tokio::test]
+async fn ten_parallel_check_ins_on_a_pass_with_three_visits_take_exactly_three() {
+    let app = spawn_app_with(24).await;
+    let t = app.signup_on("pass-race", "pro").await;
+    // A key, not a login: it lasts while the clock moves by days.
+    let owner = app.api_key(&t, "owner").await;
+    let m = app.member(&owner, NewMember::named("Wu")).await.id;
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "3 haircuts", "visits": 3, "validity_days": 30,
+                     "categories": ["haircut"], "price": 30_000 }),
+        )
+        .await
+        .ok();
+    let pass = app
+        .sell_pass(
+            &owner,
+            &m,
+            &json!({ "product_id": product["id"], "method": "alipay", "receipt": "A-9" }),
+        )
+        .await
+        .ok();
+    let pass_id = pass["id"].as_str().unwrap().to_owned();
+    assert_eq!(pass["visits_left"], 3);
+
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (api, owner, m, p) = (app.api.clone(), owner.clone(), m.clone(), pass_id.clone());
+            tokio::spawn(async move {
+                api.consume_pass(
+                    &owner,
+                    &m,
+                    &p,
+                    &json!({ "idempotency_key": format!("visit-{i}"), "category": "haircut" }),
+                )
+                .await
+            })
+        })
+        .collect();
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => ok += 1,
+            StatusCode::CONFLICT => {
+                assert_eq!(r.code(), "pass_used_up");
+                refused += 1
+            }
+            other => panic!("unexpected {other}: {r:?}"),
+        }
+    }
+    assert_eq!((ok, refused), (3, 7));
+    let passes = app.member_passes(&owner, &m).await.ok();
+    assert_eq!(passes[0]["visits_left"], 0);
+    assert_eq!(passes[0]["status"], "used_up");
+    assert_eq!(passes[0]["uses"].as_array().unwrap().len(), 3);
+
+    // A use reversed with a reason gives the visit back, once; a retry of a consumption
+    // answers the first one and takes nothing more.
+    let use_id = passes[0]["uses"][0]["id"].as_i64().unwrap();
+    let key = passes[0]["uses"][0]["category"].clone();
+    assert_eq!(key, "haircut");
+    let back = app
+        .reverse_pass_use(
+            &owner,
+            &m,
+            &pass_id,
+            use_id,
+            &json!({ "reason": "wrong member" }),
+        )
+        .await
+        .ok();
+    assert_eq!(back["visits_left"], 1);
+    let twice = app
+        .reverse_pass_use(&owner, &m, &pass_id, use_id, &json!({ "reason": "again" }))
+        .await;
+    assert_eq!(twice.code(), "pass_use_reversed");
+    let first = app
+        .consume_pass(
+            &owner,
+            &m,
+            &pass_id,
+            &json!({ "idempotency_key": "again", "category": "haircut" }),
+        )
+        .await
+        .created();
+    assert_eq!(first["visits_left"], 0);
+    let retry = app
+        .consume_pass(
+            &owner,
+            &m,
+            &pass_id,
+            &json!({ "idempotency_key": "again", "category": "haircut" }),
+        )
+        .await;
+    assert_eq!(retry.status, StatusCode::OK);
+    assert_eq!(retry.body()["replayed"], true);
+    let other = app
+        .consume_pass(
+            &owner,
+            &m,
+            &pass_id,
+            &json!({ "idempotency_key": "again", "category": "color" }),
+        )
+        .await;
+    assert_eq!(other.code(), "idempotency_key_reused");
+
+    // Limited to haircuts: a colouring is refused.
+    let pass2 = app
+        .sell_pass(
+            &owner,
+            &m,
+            &json!({ "product_id": product["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+    let p2 = pass2["id"].as_str().unwrap().to_owned();
+    let wrong = app
+        .consume_pass(
+            &owner,
+            &m,
+            &p2,
+            &json!({ "idempotency_key": "c", "category": "color" }),
+        )
+        .await;
+    assert_eq!(wrong.code(), "pass_category_not_covered");
+
+    // Expired after its 30 days (the business's days): refused until renewed, then the
+    // visits it had left are usable again.
+    app.clock.advance(chrono::Duration::days(31));
+    let late = app
+        .consume_pass(
+            &owner,
+            &m,
+            &p2,
+            &json!({ "idempotency_key": "late", "category": "haircut" }),
+        )
+        .await;
+    assert_eq!(late.code(), "pass_expired");
+    let renewed = app
+        .renew_pass(&owner, &m, &p2, &json!({ "method": "wechat" }))
+        .await
+        .ok();
+    assert_eq!(renewed["visits_left"], 3);
+    let used = app
+        .consume_pass(
+            &owner,
+            &m,
+            &p2,
+            &json!({ "idempotency_key": "late", "category": "haircut" }),
+        )
+        .await
+        .created();
+    assert_eq!(used["visits_left"], 2);
+
+    // Another business sees none of it; bad input names its fields.
+    let other_biz = app.signup_on("pass-other", "pro").await;
+    let r = app
+        .member_passes(&app.api_key(&other_biz, "owner").await, &m)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let bad = app
+        .create_pass_product(&owner, &json!({ "name": "", "visits": 0, "price": -1 }))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields: Vec<String> = bad.problem().fields.into_iter().map(|f| f.field).collect();
+    fields.sort();
+    assert_eq!(fields, ["name", "price", "visits"]);
+}
+
+#[tokio::test]
+async fn memberships_renew_from_the_end_freeze_within_the_cap_and_refund_the_unused_days() {
+    use chrono::{TimeZone, Utc};
+    let app = spawn_app().await;
+    let t = app.signup_on("ms", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.update_settings(&owner, &json!({ "time_zone": "Asia/Shanghai" }))
+        .await
+        .ok();
+    let shanghai = chrono_tz::Asia::Shanghai;
+    let local = |y, mo, d, h| -> chrono::DateTime<Utc> {
+        shanghai
+            .with_ymd_and_hms(y, mo, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    // 31 January 2028, 07:00 in Shanghai (still the 30th in UTC).
+    app.clock.set(local(2028, 1, 31, 7));
+    let m = app.member(&owner, NewMember::named("Gao")).await.id;
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "Classes", "visits": 8, "price": 0 }),
+        )
+        .await
+        .ok();
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Monthly", "price": 30_000, "period_unit": "month",
+                     "pass_product_id": product["id"], "stored_value": 5_000 }),
+        )
+        .await
+        .ok();
+    let sold = app
+        .sell_membership(
+            &owner,
+            &m,
+            &json!({ "plan_id": plan["id"], "method": "wechat", "receipt": "W-1" }),
+        )
+        .await
+        .ok();
+    let ms = sold["id"].as_str().unwrap().to_owned();
+    // A month from 31 January: February has no 31st, so it ends on its last day, the 29th
+    // in 2028 (`ends_on` is the first day no longer covered).
+    assert_eq!(sold["starts_on"], "2028-01-31");
+    assert_eq!(sold["ends_on"], "2028-02-29");
+    // What the plan includes came with it.
+    assert_eq!(
+        app.member_passes(&owner, &m).await.ok()[0]["visits_left"],
+        8
+    );
+    assert_eq!(
+        app.stored_value(&owner, &m).await.ok().balance,
+        SvBalance {
+            principal: 0,
+            bonus: 5_000,
+            total: 5_000
+        }
+    );
+
+    // Renewal extends from the end, not from today.
+    let renewed = app
+        .membership_action(&owner, &m, &ms, "renew", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    assert_eq!(renewed["ends_on"], "2028-03-29");
+    assert_eq!(renewed["paid"], 60_000);
+
+    // Freezing moves the end by the frozen days, within 30 a membership year.
+    let frozen = app
+        .membership_action(&owner, &m, &ms, "freeze", &json!({ "days": 7 }))
+        .await
+        .ok();
+    assert_eq!(frozen["ends_on"], "2028-04-05");
+    assert_eq!(frozen["frozen_days"], 7);
+    let over = app
+        .membership_action(&owner, &m, &ms, "freeze", &json!({ "days": 24 }))
+        .await;
+    assert_eq!(over.status, StatusCode::CONFLICT);
+    assert_eq!(over.code(), "freeze_cap_reached");
+
+    // Ending soon: within 70 days it is listed, within 30 it is not.
+    let soon = app.memberships_ending(&owner, 70).await.ok();
+    assert_eq!(soon.len(), 1);
+    assert!(app.memberships_ending(&owner, 30).await.ok().is_empty());
+
+    // Cancelled on 15 February: 50 of its 65 days unused, 60,000 paid -> 46,153 back.
+    app.clock.set(local(2028, 2, 15, 9));
+    let c = app
+        .membership_action(&owner, &m, &ms, "cancel", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    assert_eq!(c["refund"], 46_153);
+    assert_eq!(c["membership"]["status"], "cancelled");
+    let again = app
+        .membership_action(&owner, &m, &ms, "renew", &json!({ "method": "cash" }))
+        .await;
+    assert_eq!(again.code(), "membership_cancelled");
+
+    // Charge records with totals by day and method, and filters.
+    let all = app.list_charges(&owner, &[]).await.ok();
+    assert_eq!(all["count"], 3);
+    assert_eq!(all["amount"], 30_000 + 30_000 - 46_153);
+    let cash = app.list_charges(&owner, &[("method", "cash")]).await.ok();
+    assert_eq!(cash["amount"], 30_000 - 46_153);
+    let jan = app
+        .list_charges(&owner, &[("from", "2028-01-31"), ("to", "2028-01-31")])
+        .await
+        .ok();
+    assert_eq!(jan["count"], 2);
+    let days: Vec<&str> = jan["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["2028-01-31", "2028-01-31"]);
+    let bad = app.list_charges(&owner, &[("method", "gold")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Bad plans name their field; another business sees nothing.
+    let bad = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Weekly", "price": 100, "period_unit": "week" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.problem().fields[0].field, "period_unit");
+    let other = app.signup_on("ms-other", "pro").await;
+    let other_key = app.api_key(&other, "owner").await;
+    assert_eq!(
+        app.member_memberships(&other_key, &m).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.list_charges(&other_key, &[]).await.ok()["count"], 0);
+    app.clock.set(Utc::now());
+}
