@@ -14780,6 +14780,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -15130,6 +15139,15 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15812,6 +15830,15 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
