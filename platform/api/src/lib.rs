@@ -10,6 +10,7 @@ pub mod edge;
 pub mod fields;
 pub mod member_files;
 pub mod members;
+pub mod messages;
 pub mod ops;
 pub mod plans;
 pub mod points;
@@ -22,6 +23,7 @@ pub mod settings;
 pub mod signup;
 pub mod staff;
 pub mod tiers;
+pub mod webhooks;
 
 pub use edge::state::{ApiConfig, ApiState};
 
@@ -65,6 +67,7 @@ pub type Apis = (
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
+    (messages::MessagesApi, webhooks::WebhooksApi),
 );
 
 /// The OpenAPI document: every operation, each listing the responses it can give
@@ -102,6 +105,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             plans::PlansApi { state: state.clone() },
             ops::OpsApi { state: state.clone() },
             billing::BillingApi { state: state.clone() },
+            (
+                messages::MessagesApi { state: state.clone() },
+                webhooks::WebhooksApi { state: state.clone() },
+            ),
         ),
         "Patron API",
         env!("CARGO_PKG_VERSION"),
