@@ -11,6 +11,7 @@ mod jobs;
 mod member_files;
 mod members;
 mod members_pii;
+mod messages;
 mod migrate;
 mod plans;
 mod points;

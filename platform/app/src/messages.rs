@@ -258,7 +258,9 @@ pub async fn deliver(
     let (mut sent, mut failed) = (0, 0);
     loop {
         let mut tx = db.tenant_tx(tenant).await?;
-        let batch = db::claim_deliveries(&mut tx, now, lease(), DELIVER_BATCH).await?;
+        let mut batch = db::claim_deliveries(&mut tx, now, lease(), DELIVER_BATCH).await?;
+        // In the order they were due (RETURNING keeps none).
+        batch.sort_by_key(|d| (d.next_at, d.id));
         let mut endpoints: BTreeMap<Uuid, Option<Endpoint>> = BTreeMap::new();
         let mut addresses: BTreeMap<i64, String> = BTreeMap::new();
         for d in &batch {
@@ -290,18 +292,9 @@ pub async fn deliver(
             let mut tx = db.tenant_tx(tenant).await?;
             db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
             if let Some(ep) = &ep {
-                if attempt.stop {
-                    db::update_endpoint(
-                        &mut tx,
-                        ep.id,
-                        &ep.url,
-                        &ep.description,
-                        &ep.events,
-                        false,
-                        now,
-                    )
-                    .await?;
-                } else {
+                if attempt.status_code == Some(410) {
+                    db::disable_endpoint(&mut tx, ep.id, "gone", now).await?;
+                } else if !attempt.stop {
                     db::note_endpoint_result(
                         &mut tx,
                         ep.id,

@@ -310,6 +310,25 @@ pub async fn rotate_secret(
     .await?)
 }
 
+/// Switches an endpoint off, saying why (`gone`: it answered 410).
+pub async fn disable_endpoint(
+    tx: &mut TenantTx,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = $3
+         WHERE id = $1 AND enabled",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 pub async fn delete_endpoint(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
     Ok(sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
         .bind(id)
