@@ -211,6 +211,9 @@ impl Received {
     }
 }
 
+/// What a receiver shares with its handler: the calls kept, the statuses still to answer.
+type ReceiverState = (Arc<Mutex<Vec<Received>>>, Arc<Mutex<Vec<u16>>>);
+
 /// A webhook endpoint on 127.0.0.1: keeps every call and answers the statuses it is told,
 /// in order (then 200).
 #[derive(Clone)]
@@ -230,7 +233,7 @@ impl Receiver {
         fn hook(
             req: &poem::Request,
             body: Vec<u8>,
-            state: Data<&(Arc<Mutex<Vec<Received>>>, Arc<Mutex<Vec<u16>>>)>,
+            state: Data<&ReceiverState>,
         ) -> poem::http::StatusCode {
             let h = |n: &str| {
                 req.headers()
