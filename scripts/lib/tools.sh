@@ -8,6 +8,9 @@
 #   ensure_lint_tools   rustfmt and clippy (added through rustup when missing)
 #   ensure_browser      headless Chromium and CJK fonts for scripts/e2e (apt when missing);
 #                       sets and exports CHROMIUM_PATH
+#   ensure_smtp_server  aiosmtpd (PyPI) in a virtualenv under .tools/aiosmtpd, for the tests'
+#                       real SMTP server (tests/servers/smtp_sink.py); exports
+#                       PATRON_TEST_SMTP_PYTHON
 #   have_node           exit status 0 when node and npm are on PATH
 #   npm_has_script S    exit status 0 when ./package.json defines scripts.S
 #   npm_install_deps    npm ci with a lockfile, npm install without one (in the package directory)
@@ -108,6 +111,20 @@ ensure_browser() {
     fi
     export CHROMIUM_PATH
     say "browser: $("$CHROMIUM_PATH" --version 2>/dev/null || echo "$CHROMIUM_PATH")"
+}
+
+ensure_smtp_server() {
+    local venv="$ROOT/.tools/aiosmtpd"
+    if ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+        command -v python3 >/dev/null 2>&1 || apt_install python3
+        python3 -m venv "$venv" >/dev/null 2>&1 || {
+            apt_install python3-venv
+            python3 -m venv "$venv" || die "cannot make a Python virtualenv in $venv"
+        }
+        say "pip install aiosmtpd (into $venv)"
+        "$venv/bin/pip" install -q aiosmtpd || die "pip install aiosmtpd failed"
+    fi
+    export PATRON_TEST_SMTP_PYTHON="$venv/bin/python"
 }
 
 have_node() {

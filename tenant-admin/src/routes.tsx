@@ -10,6 +10,7 @@ import { homePath } from './layout/nav';
 import { StaffPage } from './staff/StaffPage';
 import { RolesPage } from './roles/RolesPage';
 import { ApiKeysPage } from './api-keys/ApiKeysPage';
+import { MessagesPage } from './messages/MessagesPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { AuditLogPage } from './settings/AuditLogPage';
 import { PlanPage } from './plan/PlanPage';
@@ -68,6 +69,7 @@ export function AppRoutes() {
         <Route path="staff" element={<StaffPage />} />
         <Route path="roles" element={<RolesPage />} />
         <Route path="api-keys" element={<ApiKeysPage />} />
+        <Route path="messages" element={<MessagesPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
         <Route path="plan" element={<PlanPage />} />

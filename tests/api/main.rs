@@ -12,6 +12,7 @@ mod jobs;
 mod member_files;
 mod members;
 mod members_pii;
+mod messages;
 mod migrate;
 mod plans;
 mod points;

@@ -15,6 +15,7 @@ fn options() -> Options {
         pii_keys: patron_core::pii::PiiKeys::development(),
         payment_webhook_secret: None,
         sandbox: None,
+        messages: Default::default(),
     }
 }
 

@@ -777,6 +777,9 @@ try {
   // The front desk, as a clerk of a business of its own, at 1366x768 and 375px.
   await (await import('./desk.mjs')).deskSteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
 
+  // Messages and webhooks, as the owner of a business of its own.
+  await (await import('./messages.mjs')).messageSteps({ browser, step, base: BASE, watch });
+
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en',

@@ -224,6 +224,10 @@ pub async fn spawn_app_with_keys(
             pii_keys,
             payment_webhook_secret: Some(PAYMENT_SECRET.to_owned().into()),
             sandbox: Some(patron_rules::SandboxConfig::default()),
+            messages: patron_server::MessagesConfig {
+                smtp: None,
+                webhooks_allow_private: true,
+            },
         },
     )
     .await

@@ -95,3 +95,80 @@ pub fn signed_webhook(body: &Value) -> (Vec<u8>, String) {
     let signature = patron_app::billing::SignedWebhook::sign(PAYMENT_SECRET, &bytes);
     (bytes, signature)
 }
+
+/// The adapters the server would use: webhooks over HTTP (private addresses allowed, for
+/// receivers on 127.0.0.1) and, with a URL, e-mail over SMTP.
+pub fn message_senders(smtp_url: Option<String>) -> patron_app::messages::Senders {
+    patron_server::MessagesConfig {
+        smtp: smtp_url.map(|url| patron_outbound::SmtpConfig {
+            url,
+            from: "星光咖啡 <hello@starlight.example>".into(),
+        }),
+        webhooks_allow_private: true,
+    }
+    .senders(std::sync::Arc::new(patron_core::pii::PiiKeys::development()))
+    .expect("senders")
+}
+
+/// One run of the message job for a tenant at `at` (dispatch, then delivery).
+pub async fn deliver_messages(
+    app: &TestApp,
+    tenant_id: i64,
+    senders: &patron_app::messages::Senders,
+    at: DateTime<Utc>,
+) -> patron_app::messages::Report {
+    let tenant = tenant_row(app, tenant_id).await;
+    patron_app::messages::run_tenant(&app.db, &tenant, senders, at)
+        .await
+        .unwrap()
+}
+
+/// A change that records its event and then rolls back.
+pub async fn record_then_roll_back(app: &TestApp, tenant_id: i64, member_id: &str) {
+    let tenant = tenant_row(app, tenant_id).await;
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    patron_app::messages::record(
+        &mut tx,
+        patron_core::messages::Event::PointsEarned,
+        member_id.parse().unwrap(),
+        "rolled-back",
+        serde_json::json!({ "points": 1 }),
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    // Dropped without a commit: rolled back.
+    drop(tx);
+}
+
+/// A runner that dispatches and claims every due delivery at `at`, then dies before
+/// sending any (its lease is left to run out).
+pub async fn claim_and_die(
+    app: &TestApp,
+    tenant_id: i64,
+    senders: &patron_app::messages::Senders,
+    at: DateTime<Utc>,
+) -> usize {
+    let tenant = tenant_row(app, tenant_id).await;
+    patron_app::messages::dispatch(&app.db, &tenant, senders, at)
+        .await
+        .unwrap();
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    let claimed =
+        patron_db::messages::claim_deliveries(&mut tx, at, chrono::Duration::minutes(2), 1000)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    claimed.len()
+}
+
+/// The outbox rows of a tenant, newest first: (event, member id).
+pub async fn outbox_events(app: &TestApp, tenant_id: i64) -> Vec<(String, Option<String>)> {
+    let tenant = tenant_row(app, tenant_id).await;
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    let rows = patron_db::messages::recent(&mut tx, 1000).await.unwrap();
+    tx.commit().await.unwrap();
+    rows.into_iter()
+        .map(|r| (r.event, r.member_id.map(|m| m.to_string())))
+        .collect()
+}

@@ -10,6 +10,7 @@ pub mod edge;
 pub mod fields;
 pub mod member_files;
 pub mod members;
+pub mod messages;
 pub mod ops;
 pub mod plans;
 pub mod points;
@@ -23,6 +24,7 @@ pub mod settings;
 pub mod signup;
 pub mod staff;
 pub mod tiers;
+pub mod webhooks;
 
 pub use edge::state::{ApiConfig, ApiState};
 
@@ -74,6 +76,7 @@ pub type Apis = (
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
+    (messages::MessagesApi, webhooks::WebhooksApi),
 );
 
 /// The OpenAPI document: every operation, each listing the responses it can give
@@ -116,6 +119,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             plans::PlansApi { state: state.clone() },
             ops::OpsApi { state: state.clone() },
             billing::BillingApi { state: state.clone() },
+            (
+                messages::MessagesApi { state: state.clone() },
+                webhooks::WebhooksApi { state: state.clone() },
+            ),
         ),
         "Patron API",
         env!("CARGO_PKG_VERSION"),

@@ -18,6 +18,7 @@ pub mod fields;
 pub mod lifecycle;
 pub mod member_files;
 pub mod members;
+pub mod messages;
 pub mod ops;
 pub mod plans;
 pub mod points;

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod lang;
 pub mod member_code;
 pub mod members;
+pub mod messages;
 pub mod pii;
 pub mod plans;
 pub mod points;

@@ -119,14 +119,17 @@ pub trait ObjectStore: Send + Sync {
 pub struct WebhookCall {
     pub url: String,
     pub event: String,
+    /// The exact bytes to send (signed as they are; never re-serialised).
     pub body: Vec<u8>,
-    /// The business's signing secret for this endpoint.
-    pub secret: String,
+    /// Headers to send with it: the Standard Webhooks `webhook-id`, `webhook-timestamp` and
+    /// `webhook-signature`, computed by the caller (`core::messages::signed_headers`).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Delivers outgoing webhooks. Calls reach it from the tenant's outbox.
 #[async_trait]
 pub trait WebhookSender: Send + Sync {
-    /// Sends one call; `Ok` carries the status the endpoint answered.
+    /// Sends one call (a JSON POST); `Ok` carries the status the endpoint answered, `Err` a
+    /// reason it could not be reached (refused address, timeout, connection).
     async fn send(&self, call: &WebhookCall) -> Result<u16, String>;
 }

@@ -18,6 +18,7 @@ mod error;
 pub mod fields;
 pub mod jobs;
 pub mod members;
+pub mod messages;
 pub mod migrate;
 pub mod operators;
 pub mod plans;

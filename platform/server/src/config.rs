@@ -53,6 +53,15 @@ pub struct Settings {
     pub sandbox_deadline_ms: u64,
     /// Memory limit of each sandbox worker, in MiB (`PATRON_SANDBOX_MEMORY_MB`).
     pub sandbox_memory_mb: u64,
+    /// SMTP relay for e-mail, `smtp://host:port`, `smtp+starttls://user:pass@host:587` or
+    /// `smtps://...` (`PATRON_SMTP_URL`); unset keeps e-mails waiting in the outbox.
+    #[serde(serialize_with = "hide_opt")]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of e-mails (`PATRON_SMTP_FROM`).
+    pub smtp_from: String,
+    /// Accept webhook endpoints on private addresses, for tests and development only
+    /// (`PATRON_WEBHOOKS_ALLOW_PRIVATE`).
+    pub webhooks_allow_private: bool,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -74,6 +83,9 @@ pub const KEYS: &[&str] = &[
     "sandbox_workers",
     "sandbox_deadline_ms",
     "sandbox_memory_mb",
+    "smtp_url",
+    "smtp_from",
+    "webhooks_allow_private",
 ];
 
 fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -107,6 +119,9 @@ impl Default for Settings {
             sandbox_workers: 2,
             sandbox_deadline_ms: 200,
             sandbox_memory_mb: 256,
+            smtp_url: None,
+            smtp_from: "Patron <no-reply@patron.localhost>".into(),
+            webhooks_allow_private: false,
         }
     }
 }
@@ -191,6 +206,17 @@ impl Settings {
             None => None,
         };
         Ok(PiiKeys::new(self.pii_key_id, current, retired, index))
+    }
+
+    /// Where e-mail and webhooks go.
+    pub fn messages(&self) -> crate::MessagesConfig {
+        crate::MessagesConfig {
+            smtp: self.smtp_url.as_ref().map(|u| patron_outbound::SmtpConfig {
+                url: u.expose_secret().to_owned(),
+                from: self.smtp_from.clone(),
+            }),
+            webhooks_allow_private: self.webhooks_allow_private,
+        }
     }
 
     pub fn database_url(&self) -> &str {

@@ -33,6 +33,11 @@ pub const TIERS_EVALUATION: &str = "tiers.evaluation";
 /// One tenant's scheduled tier evaluation (demotions, lapsed pins, unfinished runs).
 pub const TIERS_EVALUATE: &str = "tiers.evaluate";
 
+/// Fans out [`MESSAGES_DELIVER`] to every live tenant.
+pub const MESSAGES_DELIVERY: &str = "messages.delivery";
+/// Dispatches one tenant's outbox and sends its due e-mails and webhook calls.
+pub const MESSAGES_DELIVER: &str = "messages.deliver";
+
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
     Duration::days(7)
@@ -59,6 +64,8 @@ pub struct JobRunner {
     worker: String,
     /// Runs rules for jobs that award points (birthdays).
     rules: patron_app::engine::RuleEngine,
+    /// Sends the outbox's e-mails and webhook calls (`None`: they wait).
+    messages: Option<patron_app::messages::Senders>,
 }
 
 impl JobRunner {
@@ -68,7 +75,14 @@ impl JobRunner {
             clock,
             worker: format!("{}-{}", std::process::id(), uuid_suffix()),
             rules: patron_app::engine::RuleEngine::new(None),
+            messages: None,
         }
+    }
+
+    /// Delivers the outbox's messages through these adapters.
+    pub fn with_messages(mut self, senders: patron_app::messages::Senders) -> Self {
+        self.messages = Some(senders);
+        self
     }
 
     /// Runs point rules (birthdays) with this engine and its sandbox pool.
@@ -98,6 +112,8 @@ impl JobRunner {
             ("points-birthdays", POINTS_BIRTHDAYS, Duration::hours(1)),
             // Hourly; each member is evaluated once per local day.
             ("tiers-evaluation", TIERS_EVALUATION, Duration::hours(1)),
+            // Each tenant's outbox, every minute.
+            ("messages-delivery", MESSAGES_DELIVERY, Duration::minutes(1)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -181,8 +197,9 @@ impl JobRunner {
 
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
-            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION => {
+            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION | MESSAGES_DELIVERY => {
                 let kind = match job.kind.as_str() {
+                    MESSAGES_DELIVERY => MESSAGES_DELIVER,
                     POINTS_EXPIRY => POINTS_EXPIRE,
                     POINTS_BIRTHDAYS => POINTS_BIRTHDAY,
                     TIERS_EVALUATION => TIERS_EVALUATE,
@@ -268,6 +285,24 @@ impl JobRunner {
                     patron_app::tiers::reevaluate(&self.db, &self.rules, &t, run, now).await
                 };
                 Ok(r?)
+            }
+            MESSAGES_DELIVER => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{MESSAGES_DELIVER} needs a tenant"))?;
+                let Some(senders) = &self.messages else {
+                    return Ok(serde_json::json!({ "skipped": "no senders" }));
+                };
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                let report =
+                    patron_app::messages::run_tenant(&self.db, &t, senders, self.clock.now())
+                        .await?;
+                Ok(serde_json::to_value(report)?)
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,

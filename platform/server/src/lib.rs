@@ -40,6 +40,40 @@ pub struct Options {
     /// The rule sandbox workers (`None`: rules do not run; purchases record zero points with
     /// the error attached).
     pub sandbox: Option<patron_rules::SandboxConfig>,
+    /// Where e-mail and webhooks go.
+    pub messages: MessagesConfig,
+}
+
+/// How messages leave: the SMTP relay (none: e-mails wait in the outbox) and whether webhook
+/// endpoints may be on private addresses (tests, development only).
+#[derive(Debug, Clone, Default)]
+pub struct MessagesConfig {
+    pub smtp: Option<patron_outbound::SmtpConfig>,
+    pub webhooks_allow_private: bool,
+}
+
+impl MessagesConfig {
+    /// The adapters behind the mail and webhook ports.
+    pub fn senders(
+        &self,
+        keys: Arc<patron_core::pii::PiiKeys>,
+    ) -> anyhow::Result<patron_app::messages::Senders> {
+        let mailer = match &self.smtp {
+            Some(c) => Some(Arc::new(
+                patron_outbound::SmtpMailer::new(c)
+                    .map_err(|e| anyhow::anyhow!("configuration: SMTP: {e}"))?,
+            ) as Arc<dyn patron_core::ports::Mailer>),
+            None => None,
+        };
+        let webhooks = patron_outbound::HttpWebhooks::new(self.webhooks_allow_private)
+            .map_err(|e| anyhow::anyhow!("cannot build the webhook client: {e}"))?;
+        Ok(patron_app::messages::Senders {
+            mailer,
+            webhooks: Some(Arc::new(webhooks)),
+            keys,
+            allow_private: self.webhooks_allow_private,
+        })
+    }
 }
 
 impl Application {
@@ -76,6 +110,8 @@ impl Application {
                 payment_webhook_secret: options.payment_webhook_secret,
             },
         );
+        let senders = options.messages.senders(state.config.pii.clone())?;
+        let state = state.with_messages(senders.clone());
         let state = match options.sandbox {
             Some(config) => {
                 let pool = patron_rules::SandboxPool::start(config)
@@ -84,9 +120,11 @@ impl Application {
             }
             None => state,
         };
-        let jobs = options
-            .run_jobs
-            .then(|| jobs::JobRunner::new(db, clock).with_rules(state.rules.clone()));
+        let jobs = options.run_jobs.then(|| {
+            jobs::JobRunner::new(db, clock)
+                .with_rules(state.rules.clone())
+                .with_messages(senders)
+        });
         Ok(Self {
             addr,
             acceptor,

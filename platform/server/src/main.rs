@@ -178,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
                     pii_keys,
                     payment_webhook_secret: settings.payment_webhook_secret.clone(),
                     sandbox: Some(settings.sandbox()),
+                    messages: settings.messages(),
                 },
             )
             .await?;

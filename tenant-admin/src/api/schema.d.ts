@@ -1555,347 +1555,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/prepaid/settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The business's prepaid settings: spend order, bonus rule, balance cap, freeze days. */
-        get: operations["prepaidSettings"];
-        /** Change the prepaid settings. */
-        put: operations["setPrepaidSettings"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/stored-value": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A member's stored value: balance by sub-ledger (principal, bonus), top-ups and the
-         *     sub-ledgers' entries, newest first (`before` an entry id to page).
-         */
-        get: operations["memberStoredValue"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/stored-value/top-ups/preview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * What a top-up of an amount would give (the bonus by the business's rule) and any
-         *     warning, before it is confirmed. Over the balance cap: 422
-         *     `stored_value_cap_exceeded`.
-         */
-        post: operations["previewTopUp"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/stored-value/top-ups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Top up a member's stored value: the amount to the principal, the bonus to the bonus
-         *     sub-ledger, a charge record of the payment. Idempotent by `idempotency_key`.
-         */
-        post: operations["topUp"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/stored-value/top-ups/{top_up_id}/refund": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * What refunding a top-up would give back now: its principal not yet spent (spending
-         *     uses the oldest top-ups first, by the business's spend order between principal and
-         *     bonus); its unspent bonus is forfeited.
-         */
-        get: operations["previewTopUpRefund"];
-        put?: never;
-        /** Refund a top-up as previewed. Once per top-up (409 `top_up_refunded` after). */
-        post: operations["refundTopUp"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/pass-products": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The business's pass products. */
-        get: operations["passProducts"];
-        put?: never;
-        /** Create a pass product: N visits, optional validity in days, optional categories. */
-        post: operations["createPassProduct"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/passes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A member's passes, newest first, with their uses. */
-        get: operations["memberPasses"];
-        put?: never;
-        /** Sell a pass to a member (the payment is recorded as a charge). */
-        post: operations["sellPass"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/passes/{pass_id}/uses": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Consume one visit of a pass (at check-in). Idempotent by `idempotency_key`; 409
-         *     `pass_used_up`, `pass_expired` or `pass_category_not_covered` when it cannot.
-         */
-        post: operations["consumePass"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/passes/{pass_id}/uses/{use_id}/reverse": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Reverse a consumed visit, with a reason: the visit is given back. */
-        post: operations["reversePassUse"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/passes/{pass_id}/renew": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Renew a pass: usable for another validity period (from today when it had expired)
-         *     with the visits it has left; the payment is recorded.
-         */
-        post: operations["renewPass"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/membership-plans": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The business's fee standards. */
-        get: operations["membershipPlans"];
-        put?: never;
-        /** Create a fee standard: a name, a price, a period and what it includes. */
-        post: operations["createMembershipPlan"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/memberships": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A member's memberships, latest ending first. */
-        get: operations["memberMemberships"];
-        put?: never;
-        /** Sell a membership from today for the plan's period, with what the plan includes. */
-        post: operations["sellMembership"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/memberships/{membership_id}/renew": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Renew a membership for another period, from its end. */
-        post: operations["renewMembership"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/memberships/{membership_id}/freeze": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Freeze a membership from today: its end moves by the days, within the business's
-         *     yearly allowance (409 `freeze_cap_reached`).
-         */
-        post: operations["freezeMembership"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/members/{id}/memberships/{membership_id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Cancel a membership today: the unused part of what was paid goes back, pro rata by
-         *     days, recorded as a negative charge.
-         */
-        post: operations["cancelMembership"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/memberships/ending": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Active memberships ending within `days` (default 30) from today, soonest first. */
-        get: operations["membershipsEnding"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/charges": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Charge records (top-ups, memberships, renewals, passes, refunds) between two local
-         *     days (both included), by plan, method, staff or member; with totals by day and method.
-         */
-        get: operations["listCharges"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/charges/export.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The charge records as CSV, with the same filters. */
-        get: operations["exportChargesCsv"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/dashboard": {
         parameters: {
             query?: never;
@@ -2322,6 +1981,189 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/messages/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The business's message templates. */
+        get: operations["listMessageTemplates"];
+        /** Save the template of an occasion in one channel and language (created or replaced). */
+        put: operations["saveMessageTemplate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/templates/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A template filled with sample values, saved or not. */
+        post: operations["previewMessageTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/templates/{occasion}/{channel}/{locale}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a template: the occasion sends nothing in that language any more. */
+        delete: operations["deleteMessageTemplate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages the outbox queued (e-mails, text messages), newest first. */
+        get: operations["listMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The business's webhook endpoints. */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /** Add an endpoint. Needs the plan feature `webhooks`. */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint, with its signing secret. */
+        get: operations["getWebhookEndpoint"];
+        /**
+         * Change an endpoint (its address, event types, on or off). Switching it on again
+         *     clears its failure record.
+         */
+        put: operations["updateWebhookEndpoint"];
+        post?: never;
+        /** Delete an endpoint and its delivery log. */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret. Calls carry signatures with both the new and the old
+         *     secret for 24 hours, so the receiver can switch without losing any.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's deliveries, newest first, each with its attempts. */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again every event since a time that did not reach the endpoint (never sent,
+         *     failed, or stopped while it was off). Events it received are not sent twice.
+         */
+        post: operations["replayWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a signed `webhook.test` call now and say how the endpoint answered. */
+        post: operations["testWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2358,6 +2200,21 @@ export interface components {
             /** Format: date-time */
             revoked_at?: string;
         };
+        /**
+         * AttemptView
+         * @description One attempt at a call.
+         */
+        AttemptView: {
+            /** Format: date-time */
+            at: string;
+            ok: boolean;
+            /**
+             * Format: int32
+             * @description The HTTP status the endpoint answered, if it answered.
+             */
+            status_code?: number;
+            answer: string;
+        };
         /** AuditEntryView */
         AuditEntryView: {
             /** Format: int64 */
@@ -2371,43 +2228,6 @@ export interface components {
             detail: unknown;
         };
         /**
-         * BalanceDoc
-         * @description Stored value by sub-ledger.
-         */
-        BalanceDoc: {
-            /** Format: int64 */
-            principal: number;
-            /** Format: int64 */
-            bonus: number;
-            /**
-             * Format: int64
-             * @description `principal + bonus`.
-             */
-            total: number;
-        };
-        /**
-         * BonusRuleDoc
-         * @description The bonus on top-ups: `kind` is `none`, `tiers` (the highest tier reached) or
-         *     `percent` (of the top-up, rounded down to the fen).
-         */
-        BonusRuleDoc: {
-            kind: string;
-            /** @default [] */
-            tiers: components["schemas"]["BonusTierDoc"][];
-            /** Format: int64 */
-            percent?: number;
-        };
-        /**
-         * BonusTierDoc
-         * @description A bonus tier: a top-up of at least `min` gets `bonus` (minor units).
-         */
-        BonusTierDoc: {
-            /** Format: int64 */
-            min: number;
-            /** Format: int64 */
-            bonus: number;
-        };
-        /**
          * BuiltinField
          * @description A built-in field every business has.
          */
@@ -2415,18 +2235,6 @@ export interface components {
             key: string;
             type: string;
             label: components["schemas"]["LabelsDto"];
-        };
-        /**
-         * CancelledMembership
-         * @description A cancelled membership and what went back.
-         */
-        CancelledMembership: {
-            membership: components["schemas"]["MembershipView"];
-            /**
-             * Format: int64
-             * @description The unused part of what was paid, minor units.
-             */
-            refund: number;
         };
         /** CardEventView */
         CardEventView: {
@@ -2487,58 +2295,6 @@ export interface components {
             by_field: {
                 [key: string]: number;
             };
-        };
-        /** ChargeList */
-        ChargeList: {
-            /** @description Newest first, at most `limit`. */
-            items: components["schemas"]["ChargeView"][];
-            /** @description Over every matching record. */
-            totals: components["schemas"]["ChargeTotalView"][];
-            /** Format: int64 */
-            count: number;
-            /** Format: int64 */
-            amount: number;
-        };
-        /**
-         * ChargeTotalView
-         * @description Totals of one local day and method.
-         */
-        ChargeTotalView: {
-            /** Format: naive-date */
-            day: string;
-            method: string;
-            /** Format: int64 */
-            count: number;
-            /** Format: int64 */
-            amount: number;
-        };
-        /**
-         * ChargeView
-         * @description A charge record: money taken (or given back, negative) at the counter.
-         */
-        ChargeView: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            member_id: string;
-            /** @description `top_up`, `top_up_refund`, `membership`, `renewal`, `membership_refund` or `pass`. */
-            kind: string;
-            /** Format: int64 */
-            amount: number;
-            method: string;
-            receipt: string;
-            /** @description Who took it (`staff:<id>`, `key:<id>`). */
-            staff: string;
-            /** Format: uuid */
-            plan_id?: string;
-            /** Format: uuid */
-            membership_id?: string;
-            /** Format: uuid */
-            pass_id?: string;
-            /** Format: uuid */
-            top_up_id?: string;
-            /** Format: date-time */
-            at: string;
         };
         /**
          * CheckInResult
@@ -2670,6 +2426,31 @@ export interface components {
             count: number;
         };
         /**
+         * DeliveryView
+         * @description One event sent (or to be sent) to the endpoint.
+         */
+        DeliveryView: {
+            /** Format: int64 */
+            id: number;
+            /** @description The `webhook-id` header: the same on every attempt. */
+            message_id: string;
+            event: string;
+            /** @description `pending`, `sending`, `sent`, `failed` or `stopped`. */
+            status: string;
+            /** Format: int32 */
+            attempts: number;
+            /** Format: date-time */
+            next_at: string;
+            last_error?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            sent_at?: string;
+            /** @description The exact body sent. */
+            body: string;
+            tries: components["schemas"]["AttemptView"][];
+        };
+        /**
          * DeskAlert
          * @description Something a clerk should notice: `birthday_today`, `birthday_this_week` {days, on},
          *     `points_expiring` {points, on} or `in_debt` {points}.
@@ -2775,6 +2556,81 @@ export interface components {
             updated_at: string;
             /** @description The draft's compile error, if it has one. */
             compile_error?: components["schemas"]["RuleFailure"] & unknown;
+        };
+        /** EndpointInput */
+        EndpointInput: {
+            /** @description `https://...` (or `http://`); private addresses are refused. */
+            url: string;
+            /** @default  */
+            description: string;
+            /**
+             * @description Any of `member.created`, `member.updated`, `points.earned`, `points.redeemed`,
+             *     `tier.changed`.
+             */
+            events: string[];
+            /** @default true */
+            enabled: boolean;
+        };
+        /**
+         * EndpointView
+         * @description An endpoint. Calls are POSTs of JSON signed per Standard Webhooks: headers
+         *     `webhook-id`, `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+         *     "id.timestamp.body">`, with two signatures while a rotated secret is still honoured).
+         */
+        EndpointView: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string;
+            /** @description The event types it hears. */
+            events: string[];
+            enabled: boolean;
+            /**
+             * @description Why it is off: `failing` (no success for days), `gone` (it answered 410) or
+             *     `by_staff`.
+             */
+            disabled_reason?: string;
+            /** Format: date-time */
+            failing_since?: string;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs.
+             */
+            previous_secret_until?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * EndpointWithSecret
+         * @description An endpoint with its signing secret (`whsec_...`), to verify calls with.
+         */
+        EndpointWithSecret: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string;
+            /** @description The event types it hears. */
+            events: string[];
+            enabled: boolean;
+            /**
+             * @description Why it is off: `failing` (no success for days), `gone` (it answered 410) or
+             *     `by_staff`.
+             */
+            disabled_reason?: string;
+            /** Format: date-time */
+            failing_since?: string;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs.
+             */
+            previous_secret_until?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            secret: string;
         };
         /** EntryPage */
         EntryPage: {
@@ -3188,34 +3044,6 @@ export interface components {
             total_capped: boolean;
         };
         /**
-         * MemberPass
-         * @description A member's pass.
-         */
-        MemberPass: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            product_id: string;
-            product_name: string;
-            categories: string[];
-            /** Format: int32 */
-            visits_total: number;
-            /** Format: int32 */
-            visits_left: number;
-            /** Format: naive-date */
-            starts_on: string;
-            /**
-             * Format: naive-date
-             * @description The last day it can be used (the business's days); never expires when absent.
-             */
-            expires_on?: string;
-            /** @description `active`, `expired` or `used_up`. */
-            status: string;
-            /** Format: date-time */
-            sold_at: string;
-            uses: components["schemas"]["PassUse"][];
-        };
-        /**
          * MemberRow
          * @description A member in a list: the profile and where the member stands.
          */
@@ -3429,72 +3257,29 @@ export interface components {
             erased_at?: string;
         };
         /**
-         * MembershipFreeze
-         * @description A freeze to apply from today.
+         * MessageView
+         * @description One message the outbox queued, and how it went.
          */
-        MembershipFreeze: {
+        MessageView: {
             /** Format: int64 */
-            days: number;
-        };
-        /**
-         * MembershipPayment
-         * @description How money was taken or given back.
-         */
-        MembershipPayment: {
-            method: string;
-            receipt?: string;
-        };
-        /** MembershipPlan */
-        MembershipPlan: {
+            id: number;
+            /** @description `email`, `sms` or `webhook`. */
+            channel: string;
             /** Format: uuid */
-            id: string;
-            name: string;
-            /** Format: int64 */
-            price: number;
-            period_unit: string;
-            /** Format: int32 */
-            period_days?: number;
-            tier?: string;
-            /** Format: uuid */
-            pass_product_id?: string;
-            /** Format: int64 */
-            stored_value: number;
-            archived: boolean;
-            /** Format: date-time */
-            created_at: string;
-        };
-        /**
-         * MembershipView
-         * @description A member's membership. Covered from `starts_on` up to the day before `ends_on`.
-         */
-        MembershipView: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            member_id: string;
-            /** Format: uuid */
-            plan_id: string;
-            plan_name: string;
-            /** Format: naive-date */
-            starts_on: string;
-            /**
-             * Format: naive-date
-             * @description The first day no longer covered (the business's days).
-             */
-            ends_on: string;
-            /** @description `active` or `cancelled`. */
+            member_id?: string;
+            occasion?: string;
+            subject?: string;
+            /** @description `pending`, `sending`, `sent`, `failed` or `stopped`. */
             status: string;
-            /**
-             * Format: int64
-             * @description What was paid for it in all (sale and renewals), minor units.
-             */
-            paid: number;
-            /** Format: int64 */
-            frozen_days: number;
+            /** Format: int32 */
+            attempts: number;
+            last_error?: string;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            cancelled_at?: string;
+            sent_at?: string;
+            /** Format: date-time */
+            next_at: string;
         };
         /**
          * MyPlan
@@ -3595,94 +3380,6 @@ export interface components {
             /** @description Values of custom fields, by key. */
             custom?: unknown;
         };
-        /**
-         * NewMembershipPlan
-         * @description A fee standard to create.
-         */
-        NewMembershipPlan: {
-            name: string;
-            /**
-             * Format: int64
-             * @description Minor units.
-             */
-            price: number;
-            /** @description `month`, `quarter`, `year` or `days` (with `period_days`). */
-            period_unit: string;
-            /** Format: int64 */
-            period_days?: number;
-            /** @description A tier code the membership goes with (shown with it). */
-            tier?: string;
-            /**
-             * Format: uuid
-             * @description A pass product whose pass comes with the membership.
-             */
-            pass_product_id?: string;
-            /**
-             * Format: int64
-             * @description Stored value that comes with it (credited to the bonus sub-ledger), minor units.
-             * @default 0
-             */
-            stored_value: number;
-        };
-        /**
-         * NewMembershipSale
-         * @description A membership to sell.
-         */
-        NewMembershipSale: {
-            /** Format: uuid */
-            plan_id: string;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
-            method: string;
-            receipt?: string;
-        };
-        /**
-         * NewPassProduct
-         * @description A pass product to create.
-         */
-        NewPassProduct: {
-            name: string;
-            /**
-             * Format: int64
-             * @description Visits a pass of it holds.
-             */
-            visits: number;
-            /**
-             * Format: int64
-             * @description Days a pass can be used from the day it is sold; never expires when absent.
-             */
-            validity_days?: number;
-            /**
-             * @description The categories it may be used for; any when empty.
-             * @default []
-             */
-            categories: string[];
-            /**
-             * Format: int64
-             * @description Minor units.
-             */
-            price: number;
-        };
-        /**
-         * NewPassSale
-         * @description A pass to sell.
-         */
-        NewPassSale: {
-            /** Format: uuid */
-            product_id: string;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
-            method: string;
-            receipt?: string;
-        };
-        /**
-         * NewPassUse
-         * @description A visit to consume.
-         */
-        NewPassUse: {
-            /** @description A retry with the same key answers the first consumption. */
-            idempotency_key: string;
-            /** @description The service's category, for a pass limited to some. */
-            category?: string;
-        };
         /** NewPhone */
         NewPhone: {
             phone: string;
@@ -3720,13 +3417,6 @@ export interface components {
              * @description When it happened; defaults to now.
              */
             occurred_at?: string;
-            /**
-             * @description How it was paid: `stored_value` (taken from the member's balance by the business's
-             *     spend order; 409 `insufficient_stored_value` when it does not cover it) and the
-             *     methods recorded as the till says (`cash`, `card`, `wechat`, `alipay`,
-             *     `bank_transfer`). Each method once; the amounts add up to `amount`.
-             */
-            payments?: components["schemas"]["PaymentInput"][];
         };
         /**
          * NewRedemption
@@ -3792,37 +3482,6 @@ export interface components {
             password: string;
             /** @description Role names; at least one. */
             roles: string[];
-        };
-        /**
-         * NewTopUpDoc
-         * @description A top-up to record.
-         */
-        NewTopUpDoc: {
-            /** @description A retry with the same key and body answers the first top-up; another body is a 409. */
-            idempotency_key: string;
-            /**
-             * Format: int64
-             * @description Paid by the member, minor units; the business's bonus is added on top.
-             */
-            amount: number;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
-            method: string;
-            receipt?: string;
-        };
-        /**
-         * NewTopUpRefundDoc
-         * @description A refund of a top-up to confirm.
-         */
-        NewTopUpRefundDoc: {
-            /** @description How the money goes back: `cash`, `card`, `wechat`, `alipay` or `bank_transfer`. */
-            method: string;
-            receipt?: string;
-            /**
-             * Format: int64
-             * @description The principal the preview showed; 409 `top_up_refund_changed` when it is no longer
-             *     what the refund gives.
-             */
-            expected_principal?: number;
         };
         /** NextTier */
         NextTier: {
@@ -3899,66 +3558,6 @@ export interface components {
             value: string;
             label: components["schemas"]["LabelsDto"];
         };
-        /** PassProduct */
-        PassProduct: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            /** Format: int32 */
-            visits: number;
-            /** Format: int32 */
-            validity_days?: number;
-            categories: string[];
-            /** Format: int64 */
-            price: number;
-            archived: boolean;
-            /** Format: date-time */
-            created_at: string;
-        };
-        /**
-         * PassRenewal
-         * @description A renewal's payment.
-         */
-        PassRenewal: {
-            method: string;
-            receipt?: string;
-        };
-        /**
-         * PassUse
-         * @description A consumed visit.
-         */
-        PassUse: {
-            /** Format: int64 */
-            id: number;
-            category: string;
-            /** Format: date-time */
-            at: string;
-            actor: string;
-            /** Format: date-time */
-            reversed_at?: string;
-            reversed_by?: string;
-            reason?: string;
-        };
-        /**
-         * PassUseResult
-         * @description A consumed (or reversed) visit and what is left.
-         */
-        PassUseResult: {
-            /** Format: int64 */
-            use_id: number;
-            /** Format: uuid */
-            pass_id: string;
-            /** Format: int32 */
-            visits_left: number;
-            replayed: boolean;
-        };
-        /**
-         * PassUseReversal
-         * @description A reversal of a consumed visit.
-         */
-        PassUseReversal: {
-            reason: string;
-        };
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
@@ -3970,31 +3569,6 @@ export interface components {
             phone: string;
             code: string;
             new_password: string;
-        };
-        /**
-         * PaymentInput
-         * @description One way a purchase was paid.
-         */
-        PaymentInput: {
-            method: string;
-            /**
-             * Format: int64
-             * @description In minor units.
-             */
-            amount: number;
-        };
-        /**
-         * PaymentView
-         * @description One way a purchase was paid, with what stored value took of each sub-ledger.
-         */
-        PaymentView: {
-            method: string;
-            /** Format: int64 */
-            amount: number;
-            /** Format: int64 */
-            principal: number;
-            /** Format: int64 */
-            bonus: number;
         };
         /**
          * PermissionView
@@ -4268,23 +3842,13 @@ export interface components {
             privacy_text: string;
         };
         /**
-         * PrepaidSettingsDoc
-         * @description The business's prepaid settings.
+         * PreviewView
+         * @description A template filled with sample values.
          */
-        PrepaidSettingsDoc: {
-            /** @description `pro_rata`, `bonus_first` or `principal_first`: which sub-ledger pays first. */
-            spend_order: string;
-            bonus_rule: components["schemas"]["BonusRuleDoc"];
-            /**
-             * Format: int64
-             * @description The most one member may hold (principal + bonus), minor units; none when absent.
-             */
-            balance_cap?: number;
-            /**
-             * Format: int64
-             * @description Days a membership may be frozen per membership year.
-             */
-            freeze_days_per_year: number;
+        PreviewView: {
+            subject: string;
+            text: string;
+            html?: string;
         };
         /**
          * PrivacyTerms
@@ -4423,11 +3987,6 @@ export interface components {
             referral?: components["schemas"]["ReferralReward"];
             /** Format: date-time */
             occurred_at: string;
-            /**
-             * @description How it was paid (empty when the till did not say).
-             * @default []
-             */
-            payments: components["schemas"]["PaymentView"][];
             /** @description True when this answer repeats an earlier call with the same external id. */
             replayed: boolean;
         };
@@ -4505,8 +4064,6 @@ export interface components {
              * @description Amount of the purchase still refundable.
              */
             refundable: number;
-            /** @description What went back to the member's stored value, by sub-ledger, when it paid. */
-            stored_value?: components["schemas"]["StoredValueBack"] & unknown;
             replayed: boolean;
         };
         /** Registration */
@@ -4531,6 +4088,22 @@ export interface components {
         /** Rendered */
         Rendered: {
             script: string;
+        };
+        /** ReplayInput */
+        ReplayInput: {
+            /**
+             * Format: date-time
+             * @description Re-send every event of the endpoint's types since this time that did not reach it.
+             */
+            since: string;
+        };
+        /** ReplayView */
+        ReplayView: {
+            /**
+             * Format: int64
+             * @description How many events were queued again.
+             */
+            queued: number;
         };
         /** RoleChange */
         RoleChange: {
@@ -4801,59 +4374,6 @@ export interface components {
             /** @description Shown to the tenant's staff and kept in the audit logs. */
             reason: string;
         };
-        /**
-         * StoredValueBack
-         * @description Stored value by sub-ledger.
-         */
-        StoredValueBack: {
-            /** Format: int64 */
-            principal: number;
-            /** Format: int64 */
-            bonus: number;
-        };
-        /**
-         * StoredValueDoc
-         * @description A member's stored value.
-         */
-        StoredValueDoc: {
-            balance: components["schemas"]["BalanceDoc"];
-            /** @description Newest first (the latest 200). */
-            top_ups: components["schemas"]["TopUpDoc"][];
-            /** @description Newest first. */
-            entries: components["schemas"]["StoredValueEntryDoc"][];
-        };
-        /**
-         * StoredValueEntryDoc
-         * @description One change of a sub-ledger.
-         */
-        StoredValueEntryDoc: {
-            /** Format: int64 */
-            id: number;
-            /** @description `principal` or `bonus`. */
-            ledger: string;
-            /** @description `top_up`, `spend`, `refund`, `top_up_refund` or `included` (with a membership). */
-            kind: string;
-            /**
-             * Format: int64
-             * @description Signed, minor units.
-             */
-            amount: number;
-            /**
-             * Format: int64
-             * @description The sub-ledger's balance after it.
-             */
-            balance: number;
-            /** Format: uuid */
-            top_up_id?: string;
-            /** Format: uuid */
-            purchase_id?: string;
-            /** Format: uuid */
-            refund_id?: string;
-            reason: string;
-            actor: string;
-            /** Format: date-time */
-            at: string;
-        };
         /** SupportSessionView */
         SupportSessionView: {
             /** Format: uuid */
@@ -4873,6 +4393,44 @@ export interface components {
         TemplateCatalog: {
             /** @description Each template: its kind, title and the JSON Schema of its form. */
             templates: unknown;
+        };
+        /**
+         * TemplateInput
+         * @description A template as written. Texts may use `{{member.name}}`, `{{member.card}}`,
+         *     `{{business.name}}` and the event's own values (`{{points}}`, `{{balance}}`, `{{to}}`...).
+         */
+        TemplateInput: {
+            occasion: string;
+            channel: string;
+            locale: string;
+            /** @default  */
+            subject: string;
+            body_text: string;
+            body_html?: string;
+            /** @default true */
+            enabled: boolean;
+        };
+        /**
+         * TemplateView
+         * @description A template: what members read on one occasion, in one channel and language.
+         */
+        TemplateView: {
+            /**
+             * @description `member.created`, `points.earned`, `points.redeemed`, `tier.changed`, `birthday`,
+             *     `points.expiring` or `staff.password_reset`.
+             */
+            occasion: string;
+            /** @description `email` or `sms`. */
+            channel: string;
+            /** @description `zh-CN` or `en`. */
+            locale: string;
+            subject: string;
+            body_text: string;
+            body_html?: string;
+            enabled: boolean;
+            /** Format: date-time */
+            updated_at: string;
+            updated_by: string;
         };
         /** TenantCount */
         TenantCount: {
@@ -4923,6 +4481,14 @@ export interface components {
             phone_region: string;
             /** Format: date-time */
             created_at: string;
+        };
+        /** TestView */
+        TestView: {
+            ok: boolean;
+            /** Format: uint16 */
+            status_code?: number;
+            /** @description Why it could not be reached, when it could not. */
+            error: string;
         };
         /** TierBenefits */
         TierBenefits: {
@@ -5226,98 +4792,6 @@ export interface components {
             script_errors: components["schemas"]["TierScriptErrorView"][];
             /** Format: int64 */
             script_errors_total: number;
-        };
-        /**
-         * TopUpAmount
-         * @description A top-up to preview.
-         */
-        TopUpAmount: {
-            /**
-             * Format: int64
-             * @description Paid by the member, minor units.
-             */
-            amount: number;
-        };
-        /**
-         * TopUpDoc
-         * @description A top-up in a member's list.
-         */
-        TopUpDoc: {
-            /** Format: uuid */
-            id: string;
-            /** Format: int64 */
-            principal: number;
-            /** Format: int64 */
-            bonus: number;
-            method: string;
-            receipt: string;
-            /** Format: date-time */
-            at: string;
-            /** @description Who recorded it (`staff:<id>`, `key:<id>`). */
-            actor: string;
-            /** Format: date-time */
-            refunded_at?: string;
-            /** Format: int64 */
-            refunded_principal?: number;
-            /** Format: int64 */
-            forfeited_bonus?: number;
-        };
-        /**
-         * TopUpPreviewDoc
-         * @description What a top-up would give.
-         */
-        TopUpPreviewDoc: {
-            /** Format: int64 */
-            principal: number;
-            /** Format: int64 */
-            bonus: number;
-            balance_after: components["schemas"]["BalanceDoc"];
-            /**
-             * @description `named_card_limit` when the balance would pass ¥5,000 (the prepaid-card ceiling of
-             *     a named card).
-             */
-            warnings: string[];
-        };
-        /**
-         * TopUpRefundDoc
-         * @description What refunding a top-up gives back.
-         */
-        TopUpRefundDoc: {
-            /** Format: uuid */
-            top_up_id: string;
-            /**
-             * Format: int64
-             * @description Principal returned to the member (the part of the top-up not yet spent).
-             */
-            principal: number;
-            /**
-             * Format: int64
-             * @description Bonus taken back (the part not yet spent).
-             */
-            bonus_forfeited: number;
-            /**
-             * Format: int64
-             * @description Principal of this top-up already spent (kept by the business).
-             */
-            principal_spent: number;
-            balance_after: components["schemas"]["BalanceDoc"];
-        };
-        /**
-         * TopUpResultDoc
-         * @description A recorded top-up.
-         */
-        TopUpResultDoc: {
-            /** Format: uuid */
-            top_up_id: string;
-            /** Format: uuid */
-            member_id: string;
-            /** Format: int64 */
-            principal: number;
-            /** Format: int64 */
-            bonus: number;
-            balance: components["schemas"]["BalanceDoc"];
-            warnings: string[];
-            replayed: boolean;
         };
         /** TriggerRules */
         TriggerRules: {
@@ -5990,15 +5464,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -6433,15 +5898,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -6531,15 +5987,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6906,15 +6353,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7796,15 +7234,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8312,15 +7741,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8402,15 +7822,6 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8625,15 +8036,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8731,15 +8133,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -8830,15 +8223,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9205,15 +8589,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -9495,15 +8870,6 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10066,15 +9432,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
                 headers: {
@@ -10220,15 +9577,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
                 headers: {
@@ -10286,15 +9634,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
                 headers: {
@@ -10345,15 +9684,6 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10497,15 +9827,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10777,15 +10098,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -10876,15 +10188,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11314,15 +10617,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -11404,15 +10698,6 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11846,15 +11131,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12724,15 +12000,6 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13974,15 +13241,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -14187,2360 +13445,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    prepaidSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PrepaidSettingsDoc"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    setPrepaidSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["PrepaidSettingsDoc"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PrepaidSettingsDoc"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    memberStoredValue: {
-        parameters: {
-            query?: {
-                before?: number;
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["StoredValueDoc"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    previewTopUp: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["TopUpAmount"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TopUpPreviewDoc"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    topUp: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewTopUpDoc"];
-            };
-        };
-        responses: {
-            /** @description Recorded before: the first answer. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TopUpResultDoc"];
-                };
-            };
-            /** @description Recorded. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TopUpResultDoc"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    previewTopUpRefund: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                top_up_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TopUpRefundDoc"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    refundTopUp: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                top_up_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewTopUpRefundDoc"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["TopUpRefundDoc"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    passProducts: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PassProduct"][];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createPassProduct: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewPassProduct"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PassProduct"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    memberPasses: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MemberPass"][];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    sellPass: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewPassSale"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MemberPass"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    consumePass: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                pass_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewPassUse"];
-            };
-        };
-        responses: {
-            /** @description Consumed before: the first answer. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PassUseResult"];
-                };
-            };
-            /** @description Consumed. */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PassUseResult"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    reversePassUse: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                pass_id: string;
-                use_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["PassUseReversal"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PassUseResult"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    renewPass: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                pass_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["PassRenewal"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MemberPass"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    membershipPlans: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MembershipPlan"][];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createMembershipPlan: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewMembershipPlan"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MembershipPlan"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    memberMemberships: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MembershipView"][];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    sellMembership: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["NewMembershipSale"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MembershipView"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    renewMembership: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                membership_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["MembershipPayment"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MembershipView"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    freezeMembership: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                membership_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["MembershipFreeze"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MembershipView"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    cancelMembership: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                membership_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json; charset=utf-8": components["schemas"]["MembershipPayment"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["CancelledMembership"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the resource does not exist in the caller's tenant. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    membershipsEnding: {
-        parameters: {
-            query?: {
-                days?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["MembershipView"][];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listCharges: {
-        parameters: {
-            query?: {
-                from?: string;
-                to?: string;
-                plan_id?: string;
-                method?: string;
-                staff?: string;
-                member_id?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ChargeList"];
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when too many attempts were made; retry after the given seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when the server failed; details are in its logs, never in the response. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exportChargesCsv: {
-        parameters: {
-            query?: {
-                from?: string;
-                to?: string;
-                plan_id?: string;
-                method?: string;
-                staff?: string;
-                member_id?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The charge records as CSV (UTF-8 with a byte order mark, for Excel). */
-            200: {
-                headers: {
-                    "CONTENT-DISPOSITION": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv; charset=utf-8": string;
-                };
-            };
-            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when credentials are missing, malformed, expired or wrong. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /**
-             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
-             *     or the account is suspended for non-payment.
-             */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
-                };
-            };
-            /** @description Returned when the caller is known but lacks the permission the operation needs. */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17463,15 +14367,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
                 headers: {
@@ -17716,15 +14611,6 @@ export interface operations {
             };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18063,15 +14949,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
                 headers: {
@@ -18353,6 +15230,1258 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMessageTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TemplateView"][];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    saveMessageTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TemplateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TemplateView"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewMessageTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TemplateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PreviewView"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteMessageTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                occasion: string;
+                channel: string;
+                locale: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Returned when the template was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description `email` (the default) or `sms`. */
+                channel?: string;
+                /** @description Page size, 1–500 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MessageView"][];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EndpointView"][];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["EndpointInput"];
+            };
+        };
+        responses: {
+            /** @description Returned when the endpoint was created; its secret is in the body. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["EndpointInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EndpointView"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Returned when the endpoint was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–500 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DeliveryView"][];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replayWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ReplayInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReplayView"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TestView"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,7 +15,7 @@
 //! | 422 | it reads a body, path or query parameters (a control character is refused in any of them) |
 //! | 429 | it is named in [`TOO_MANY`] (logins, one-time codes) |
 //! | 500 | always |
-//! | 503 | it runs a tenant's script in the sandbox ([`SANDBOX`]) |
+//! | 503 | it runs a tenant's script in the sandbox ([`SANDBOX`]), or calls out ([`UNAVAILABLE`]) |
 //!
 //! The test client (`tests/support`) checks every answer the test suite receives against the
 //! document, so a status an operation gives but does not list fails the suite.
@@ -151,6 +151,9 @@ const SANDBOX: &[&str] = &[
     "rollbackTiers",
 ];
 
+/// Operations that call another system at once and say so when it is not configured.
+const UNAVAILABLE: &[&str] = &["testWebhookEndpoint"];
+
 /// The error statuses `ApiError` can carry; any other response an operation lists
 /// (its successes) is kept as it is.
 const ERRORS: &[u16] = &[400, 401, 402, 403, 404, 409, 422, 429, 500, 503];
@@ -269,7 +272,7 @@ pub fn statuses(op: &Shape) -> BTreeSet<u16> {
     if named(TOO_MANY) {
         out.insert(429);
     }
-    if named(SANDBOX) {
+    if named(SANDBOX) || named(UNAVAILABLE) {
         out.insert(503);
     }
     out

@@ -60,6 +60,8 @@ pub struct ApiState {
     pub payment_providers: Arc<Vec<Box<dyn PaymentProvider>>>,
     /// Point rules in force, point settings, and the sandbox that runs rules.
     pub rules: RuleEngine,
+    /// The mail and webhook adapters, for "send test" and the endpoint address check.
+    pub messages: patron_app::messages::Senders,
 }
 
 impl ApiState {
@@ -87,6 +89,12 @@ impl ApiState {
                     .into_iter()
                     .collect(),
             ),
+            messages: patron_app::messages::Senders {
+                mailer: None,
+                webhooks: None,
+                keys: config.pii.clone(),
+                allow_private: false,
+            },
             db,
             clock,
             config,
@@ -96,6 +104,12 @@ impl ApiState {
     }
 
     /// Runs point rules in this pool of sandbox workers.
+    /// Sends mail and webhooks through these adapters.
+    pub fn with_messages(mut self, senders: patron_app::messages::Senders) -> Self {
+        self.messages = senders;
+        self
+    }
+
     pub fn with_sandbox(mut self, runner: Arc<dyn patron_core::ports::RuleRunner>) -> Self {
         self.rules = RuleEngine::new(Some(runner));
         self

@@ -126,6 +126,21 @@ pub async fn create(
         .await
         .map_err(taken)?;
     crate::desk::keep_last_four(tx, keys, &m).await?;
+    crate::messages::record(
+        tx,
+        patron_core::messages::Event::MemberCreated,
+        m.id,
+        "created",
+        serde_json::json!({
+            "member_id": m.id,
+            "name": m.name,
+            "card": m.card_number,
+            "channel": m.channel,
+            "join_date": m.join_date,
+        }),
+        now,
+    )
+    .await?;
     Ok(profile(&m, &set, keys, by.show_pii))
 }
 

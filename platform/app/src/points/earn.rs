@@ -122,7 +122,26 @@ pub async fn credit_earned_at(
     earned_at: DateTime<Utc>,
 ) -> Result<Earned, AppError> {
     let expires = decide::expiry_of(&ctx.rules.settings, earned_at, ctx.tenant.settings.zone());
-    Ok(points::earn(tx, account, points, src, expires, day).await?)
+    let earned = points::earn(tx, account, points, src, expires, day).await?;
+    if let Some(entry_id) = earned.entry_id {
+        crate::messages::record(
+            tx,
+            patron_core::messages::Event::PointsEarned,
+            account.member_id,
+            &entry_id.to_string(),
+            serde_json::json!({
+                "member_id": account.member_id,
+                "points": points,
+                "balance": account.balance,
+                "entry_id": entry_id,
+                "source": src.kind.as_str(),
+                "reason": src.reason,
+            }),
+            ctx.now,
+        )
+        .await?;
+    }
+    Ok(earned)
 }
 
 /// The tier check after an event: the member's tier may change at once.

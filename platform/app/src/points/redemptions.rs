@@ -330,6 +330,21 @@ pub async fn redeem_once(
         Err(e) if e.is_conflict_on(constraints::POINT_REQUESTS_KEY) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
+    crate::messages::record(
+        &mut tx,
+        patron_core::messages::Event::PointsRedeemed,
+        member.id,
+        &result.entry_id.unwrap_or_default().to_string(),
+        json!({
+            "member_id": member.id,
+            "points": spend.points,
+            "balance": result.balance,
+            "entry_id": result.entry_id,
+            "reward": req.reward,
+        }),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(result))
 }

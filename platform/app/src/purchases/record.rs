@@ -341,11 +341,31 @@ pub async fn record_once(
     } else {
         points::insert_purchase(&mut tx, &row).await.map(|()| None)
     };
-    match stored {
+    let stored_entry = match stored {
         Err(e) if e.is_conflict_on(constraints::PURCHASES_EXTERNAL_ID) => return Ok(None),
         other => other?,
     };
     record_payments(&mut tx, id, &result.payments).await?;
+    // The path through `earn::credit` announced its points already.
+    if one_statement && earned > 0 {
+        crate::messages::record(
+            &mut tx,
+            patron_core::messages::Event::PointsEarned,
+            member.id,
+            &format!("purchase:{id}"),
+            json!({
+                "member_id": member.id,
+                "points": earned,
+                "balance": account.balance,
+                "entry_id": stored_entry,
+                "source": EntrySource::Purchase.as_str(),
+                "purchase_id": id,
+                "external_id": external_id,
+            }),
+            now,
+        )
+        .await?;
+    }
     let mut amended = false;
     if rules.ladder.is_some() {
         // Counted with the purchase just stored: it may promote the member at once.

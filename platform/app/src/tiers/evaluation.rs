@@ -300,6 +300,20 @@ pub async fn after_event(
         },
     )
     .await?;
+    crate::messages::record(
+        tx,
+        patron_core::messages::Event::TierChanged,
+        member_id,
+        &format!("{}:{}", tier.code, tenant.settings.zone().today(now)),
+        serde_json::json!({
+            "member_id": member_id,
+            "from": before.code,
+            "to": tier.code,
+            "kind": "promotion",
+        }),
+        now,
+    )
+    .await?;
     Ok((before, MemberTier::from_code(ladder, Some(&tier.code))))
 }
 

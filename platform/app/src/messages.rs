@@ -1,0 +1,863 @@
+//! Messages and outgoing webhooks, through one outbox.
+//!
+//! A change calls [`record`] in its own transaction: one INSERT, so a change that rolls back
+//! sends nothing. The job runner then calls [`run_tenant`]: [`dispatch`] turns each new
+//! outbox row into deliveries (the member's e-mail when the business worded the occasion, a
+//! call to each subscribed webhook endpoint), each under a unique key, and [`deliver`] sends
+//! what is due through the ports, logs every attempt and retries on the schedule of
+//! `core::messages::retry_after`.
+
+use crate::members::open;
+use crate::{AppError, NotFoundAs, OrNotFound};
+use chrono::{DateTime, Duration, Utc};
+use patron_core::lang::Lang;
+use patron_core::messages::{
+    self as core_messages, parse_endpoint_url, parse_locale, parse_occasion, signed_headers,
+    variables_of, Channel, Event, Secret, Template,
+};
+use patron_core::pii::PiiKeys;
+use patron_core::ports::{MailMessage, Mailer, WebhookCall, WebhookSender};
+use patron_core::Validation;
+use patron_db::messages::{self as db, Attempt, Delivery, Endpoint, NewDelivery, TemplateRow};
+use patron_db::{members, Db, DbError, Tenant, TenantTx};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Records that `event` happened to `member`, in the caller's transaction. `occasion` makes
+/// the occasion unique for the member (an entry id; a tier and a day).
+pub async fn record(
+    tx: &mut TenantTx,
+    event: Event,
+    member: Uuid,
+    occasion: &str,
+    data: Value,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    db::record(
+        tx,
+        event.as_str(),
+        Some(member),
+        &format!("member:{member}"),
+        occasion,
+        &data,
+        now,
+    )
+    .await
+}
+
+/// What delivery needs from the world: the ports, and how strict to be.
+#[derive(Clone)]
+pub struct Senders {
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub webhooks: Option<Arc<dyn WebhookSender>>,
+    /// Opens members' e-mail addresses.
+    pub keys: Arc<PiiKeys>,
+    /// Endpoints on private addresses are accepted (tests, development).
+    pub allow_private: bool,
+}
+
+/// Outbox rows turned into deliveries per transaction.
+const DISPATCH_BATCH: i64 = 200;
+/// Deliveries claimed at once.
+const DELIVER_BATCH: i64 = 50;
+/// How long a claimed delivery is held before another runner may take it.
+fn lease() -> Duration {
+    Duration::minutes(2)
+}
+
+/// What one run did, for the job's report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub dispatched: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+/// Dispatches, then delivers what is due, for one tenant.
+pub async fn run_tenant(
+    db: &Db,
+    tenant: &Tenant,
+    senders: &Senders,
+    now: DateTime<Utc>,
+) -> Result<Report, AppError> {
+    let dispatched = dispatch(db, tenant, senders, now).await?;
+    let (sent, failed) = deliver(db, tenant, senders, now).await?;
+    Ok(Report {
+        dispatched,
+        sent,
+        failed,
+    })
+}
+
+/// The body of a webhook call for an outbox row: the exact bytes every attempt sends.
+pub fn webhook_body(row: &db::OutboxRow, sequence: i64) -> String {
+    json!({
+        "type": row.event,
+        "timestamp": row.created_at,
+        "sequence": sequence,
+        "data": row.data,
+    })
+    .to_string()
+}
+
+fn webhook_delivery_content(row: &db::OutboxRow, sequence: i64) -> Value {
+    json!({
+        "id": format!("msg_{}", row.id),
+        "event": row.event,
+        "body": webhook_body(row, sequence),
+    })
+}
+
+/// Turns undispatched outbox rows into deliveries. Returns how many rows it dispatched.
+pub async fn dispatch(
+    db: &Db,
+    tenant: &Tenant,
+    senders: &Senders,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let mut total = 0;
+    loop {
+        let mut tx = db.tenant_tx(tenant).await?;
+        let rows = db::claim_undispatched(&mut tx, DISPATCH_BATCH).await?;
+        let n = rows.len() as i64;
+        for row in rows {
+            let sequence = db::mark_dispatched(&mut tx, row.id, &row.entity, now).await?;
+            for ep in db::subscribed(&mut tx, &row.event).await? {
+                let key = format!("webhook:{}:{}", ep.id, row.id);
+                let content = webhook_delivery_content(&row, sequence);
+                db::add_delivery(
+                    &mut tx,
+                    &NewDelivery {
+                        outbox_id: Some(row.id),
+                        channel: "webhook",
+                        endpoint_id: Some(ep.id),
+                        member_id: row.member_id,
+                        occasion: None,
+                        dedupe_key: &key,
+                        recipient: &ep.url,
+                        content: &content,
+                    },
+                    now,
+                )
+                .await?;
+            }
+            if let Some(member_id) = row.member_id {
+                queue_member_email(
+                    &mut tx,
+                    tenant,
+                    senders,
+                    member_id,
+                    &row.event,
+                    &row.occasion,
+                    &row.data,
+                    Some(row.id),
+                    now,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        total += n;
+        if n < DISPATCH_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// The language a tenant's members are written to in.
+fn lang_of(tenant: &Tenant) -> Lang {
+    Lang::parse(&tenant.settings.locale).unwrap_or_default()
+}
+
+/// Queues the e-mail for `occasion` to a member, once per (member, template, occasion):
+/// only when the business has a template for it and the member has an address.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_member_email(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    senders: &Senders,
+    member_id: Uuid,
+    template: &str,
+    occasion: &str,
+    data: &Value,
+    outbox_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let lang = lang_of(tenant);
+    let Some(t) = db::template_for(tx, template, Channel::Email.as_str(), lang.code()).await?
+    else {
+        return Ok(false);
+    };
+    let member = match members::get(tx, member_id).await {
+        Ok(m) => m,
+        Err(DbError::NotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    if member.status != "active" {
+        return Ok(false);
+    }
+    if member
+        .email()
+        .and_then(|s| open(&senders.keys, &s))
+        .is_none()
+    {
+        return Ok(false);
+    }
+    let mut vars = variables_of(data);
+    vars.insert("member.name".into(), member.name.clone());
+    if let Some(card) = &member.card_number {
+        vars.insert("member.card".into(), card.clone());
+    }
+    vars.insert("business.name".into(), tenant.name.clone());
+    let content = render(&t, &vars);
+    let key = format!("email:{member_id}:{template}:{occasion}");
+    let added = db::add_delivery(
+        tx,
+        &NewDelivery {
+            outbox_id,
+            channel: "email",
+            endpoint_id: None,
+            member_id: Some(member_id),
+            occasion: Some(template),
+            dedupe_key: &key,
+            // Opened again when sent: addresses are not kept in clear.
+            recipient: "",
+            content: &content,
+        },
+        now,
+    )
+    .await?;
+    Ok(added.is_some())
+}
+
+/// A template filled in: `{"subject", "text", "html"}`.
+pub fn render(t: &TemplateRow, vars: &BTreeMap<String, String>) -> Value {
+    let subject = Template::parse(&t.subject)
+        .map(|s| s.render(vars, false))
+        .unwrap_or_else(|_| t.subject.clone());
+    let text = Template::parse(&t.body_text)
+        .map(|s| s.render(vars, false))
+        .unwrap_or_else(|_| t.body_text.clone());
+    let html = t.body_html.as_ref().map(|h| {
+        Template::parse(h)
+            .map(|s| s.render(vars, true))
+            .unwrap_or_else(|_| h.clone())
+    });
+    json!({ "subject": subject, "text": text, "html": html })
+}
+
+/// Sends due deliveries until none is left. Returns (sent, failed attempts).
+pub async fn deliver(
+    db: &Db,
+    tenant: &Tenant,
+    senders: &Senders,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), AppError> {
+    let (mut sent, mut failed) = (0, 0);
+    loop {
+        let mut tx = db.tenant_tx(tenant).await?;
+        let mut batch = db::claim_deliveries(&mut tx, now, lease(), DELIVER_BATCH).await?;
+        // In the order they were due (RETURNING keeps none).
+        batch.sort_by_key(|d| (d.next_at, d.id));
+        let mut endpoints: BTreeMap<Uuid, Option<Endpoint>> = BTreeMap::new();
+        let mut addresses: BTreeMap<i64, String> = BTreeMap::new();
+        for d in &batch {
+            if let (true, Some(member_id)) = (d.channel == "email", d.member_id) {
+                if let Ok(m) = members::get(&mut tx, member_id).await {
+                    if let Some(email) = m.email().and_then(|s| open(&senders.keys, &s)) {
+                        addresses.insert(d.id, email);
+                    }
+                }
+            }
+            if let Some(id) = d.endpoint_id {
+                if let std::collections::btree_map::Entry::Vacant(e) = endpoints.entry(id) {
+                    e.insert(db::endpoint(&mut tx, id).await.ok());
+                }
+            }
+        }
+        tx.commit().await?;
+        if batch.is_empty() {
+            return Ok((sent, failed));
+        }
+        for mut d in batch {
+            let ep = d
+                .endpoint_id
+                .and_then(|id| endpoints.get(&id).cloned().flatten());
+            if let Some(email) = addresses.remove(&d.id) {
+                d.recipient = email;
+            }
+            let attempt = attempt(senders, &d, ep.as_ref(), now).await;
+            let mut tx = db.tenant_tx(tenant).await?;
+            db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+            if let Some(ep) = &ep {
+                if attempt.status_code == Some(410) {
+                    db::disable_endpoint(&mut tx, ep.id, "gone", now).await?;
+                } else if !attempt.stop {
+                    db::note_endpoint_result(
+                        &mut tx,
+                        ep.id,
+                        attempt.ok,
+                        now,
+                        core_messages::disable_after(),
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            if attempt.ok {
+                sent += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+}
+
+fn failure(d: &Delivery, answer: String, status_code: Option<i32>, now: DateTime<Utc>) -> Attempt {
+    Attempt {
+        ok: false,
+        status_code,
+        answer,
+        retry_at: core_messages::retry_after(d.attempts).map(|after| now + after),
+        stop: false,
+    }
+}
+
+/// One attempt at one delivery.
+async fn attempt(
+    senders: &Senders,
+    d: &Delivery,
+    ep: Option<&Endpoint>,
+    now: DateTime<Utc>,
+) -> Attempt {
+    match d.channel.as_str() {
+        "email" => {
+            if d.recipient.is_empty() {
+                return Attempt {
+                    ok: false,
+                    status_code: None,
+                    answer: "the member has no e-mail address any more".into(),
+                    retry_at: None,
+                    stop: true,
+                };
+            }
+            let Some(mailer) = &senders.mailer else {
+                return failure(d, "no mail server is configured".into(), None, now);
+            };
+            let msg = MailMessage {
+                to: d.recipient.clone(),
+                subject: str_of(&d.content, "subject"),
+                text: str_of(&d.content, "text"),
+                html: d
+                    .content
+                    .get("html")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            };
+            match mailer.send(&msg).await {
+                Ok(()) => Attempt {
+                    ok: true,
+                    status_code: Some(250),
+                    answer: "accepted".into(),
+                    retry_at: None,
+                    stop: false,
+                },
+                Err(e) => failure(d, e, None, now),
+            }
+        }
+        "webhook" => {
+            let Some(sender) = &senders.webhooks else {
+                return failure(d, "webhooks are not configured".into(), None, now);
+            };
+            let Some(ep) = ep else {
+                return Attempt {
+                    ok: false,
+                    status_code: None,
+                    answer: "the endpoint was deleted".into(),
+                    retry_at: None,
+                    stop: true,
+                };
+            };
+            if !ep.enabled {
+                return Attempt {
+                    ok: false,
+                    status_code: None,
+                    answer: "the endpoint is disabled".into(),
+                    retry_at: None,
+                    stop: true,
+                };
+            }
+            let body = str_of(&d.content, "body").into_bytes();
+            let id = str_of(&d.content, "id");
+            let secrets = signing_secrets(ep, now);
+            let refs: Vec<&Secret> = secrets.iter().collect();
+            let call = WebhookCall {
+                url: ep.url.clone(),
+                event: str_of(&d.content, "event"),
+                headers: signed_headers(&id, now, &body, &refs),
+                body,
+            };
+            match sender.send(&call).await {
+                Ok(status) if (200..300).contains(&status) => Attempt {
+                    ok: true,
+                    status_code: Some(i32::from(status)),
+                    answer: String::new(),
+                    retry_at: None,
+                    stop: false,
+                },
+                // 410 Gone: the receiver wants no more; the endpoint is switched off.
+                Ok(410) => Attempt {
+                    ok: false,
+                    status_code: Some(410),
+                    answer: "410 Gone: the endpoint was switched off".into(),
+                    retry_at: None,
+                    stop: true,
+                },
+                Ok(status) => failure(
+                    d,
+                    format!("answered {status}"),
+                    Some(i32::from(status)),
+                    now,
+                ),
+                Err(e) => failure(d, e, None, now),
+            }
+        }
+        other => failure(d, format!("no sender for {other}"), None, now),
+    }
+}
+
+fn str_of(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The secrets a call is signed with: the current one, and the previous one while its
+/// rotation grace lasts.
+fn signing_secrets(ep: &Endpoint, now: DateTime<Utc>) -> Vec<Secret> {
+    let mut out = Vec::new();
+    if let Ok(s) = Secret::parse(&ep.secret) {
+        out.push(s);
+    }
+    if let (Some(prev), Some(until)) = (&ep.previous_secret, ep.previous_until) {
+        if until > now {
+            if let Ok(s) = Secret::parse(prev) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+// ---- templates ----
+
+/// A template as staff write it.
+pub struct TemplateInput {
+    pub occasion: String,
+    pub channel: String,
+    pub locale: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub enabled: bool,
+}
+
+fn check_template(input: &TemplateInput) -> Result<(), AppError> {
+    let mut v = Validation::new();
+    v.check("occasion", parse_occasion(&input.occasion));
+    let channel = v.check("channel", Channel::parse(&input.channel));
+    v.check("locale", parse_locale(&input.locale));
+    if channel == Some(Channel::Email) && input.subject.trim().is_empty() {
+        v.check::<()>("subject", Err("an e-mail needs a subject".into()));
+    }
+    if input.subject.chars().count() > 300 {
+        v.check::<()>("subject", Err("at most 300 characters".into()));
+    }
+    v.check("subject", Template::parse(&input.subject));
+    if input.body_text.trim().is_empty() {
+        v.check::<()>("body_text", Err("must not be empty".into()));
+    }
+    v.check("body_text", Template::parse(&input.body_text));
+    if let Some(h) = &input.body_html {
+        v.check("body_html", Template::parse(h));
+    }
+    v.finish().map_err(AppError::invalid)
+}
+
+pub async fn templates(mut tx: TenantTx) -> Result<Vec<TemplateRow>, AppError> {
+    let rows = db::templates(&mut tx).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+pub async fn save_template(
+    mut tx: TenantTx,
+    input: TemplateInput,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<TemplateRow, AppError> {
+    check_template(&input)?;
+    let row = db::upsert_template(
+        &mut tx,
+        &TemplateRow {
+            occasion: input.occasion,
+            channel: input.channel,
+            locale: input.locale,
+            subject: input.subject.trim().to_owned(),
+            body_text: input.body_text,
+            body_html: input.body_html.filter(|h| !h.trim().is_empty()),
+            enabled: input.enabled,
+            updated_at: now,
+            updated_by: by.to_owned(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn delete_template(
+    mut tx: TenantTx,
+    occasion: &str,
+    channel: &str,
+    locale: &str,
+) -> Result<(), AppError> {
+    if !db::delete_template(&mut tx, occasion, channel, locale).await? {
+        return Err(AppError::not_found("template"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sample values for previews, per occasion.
+pub fn sample_data(occasion: &str, lang: Lang) -> Value {
+    let name = lang.pick("李小龙", "Alex Li");
+    let mut data = json!({
+        "member": { "name": name, "card": "8800123456" },
+        "business": { "name": lang.pick("星光咖啡", "Starlight Coffee") },
+    });
+    let extra = match occasion {
+        "points.earned" => json!({ "points": 120, "balance": 1520 }),
+        "points.redeemed" => json!({ "points": 500, "balance": 1020 }),
+        "tier.changed" => {
+            json!({ "from": lang.pick("银卡", "Silver"), "to": lang.pick("金卡", "Gold") })
+        }
+        "points.expiring" => json!({ "points": 300, "date": "2026-12-31" }),
+        "staff.password_reset" => json!({ "link": "https://example.com/reset?token=..." }),
+        _ => json!({}),
+    };
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            d.insert(k.clone(), v.clone());
+        }
+    }
+    data
+}
+
+/// A template (saved or not) filled with sample values.
+pub fn preview(input: TemplateInput, now: DateTime<Utc>) -> Result<Value, AppError> {
+    check_template(&input)?;
+    let lang = parse_locale(&input.locale).unwrap_or_default();
+    let vars = variables_of(&sample_data(&input.occasion, lang));
+    Ok(render(
+        &TemplateRow {
+            occasion: input.occasion,
+            channel: input.channel,
+            locale: input.locale,
+            subject: input.subject,
+            body_text: input.body_text,
+            body_html: input.body_html,
+            enabled: input.enabled,
+            updated_at: now,
+            updated_by: String::new(),
+        },
+        &vars,
+    ))
+}
+
+// ---- webhook endpoints ----
+
+/// An endpoint as staff describe it.
+pub struct EndpointInput {
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+}
+
+fn check_endpoint(
+    input: &EndpointInput,
+    allow_private: bool,
+) -> Result<(String, Vec<String>), AppError> {
+    let mut v = Validation::new();
+    let url = v.check("url", parse_endpoint_url(&input.url, allow_private));
+    if input.description.chars().count() > 500 {
+        v.check::<()>("description", Err("at most 500 characters".into()));
+    }
+    let mut events = Vec::new();
+    if input.events.is_empty() {
+        v.check::<()>("events", Err("choose at least one event type".into()));
+    }
+    for (i, e) in input.events.iter().enumerate() {
+        if let Some(e) = v.check(&format!("events.{i}"), Event::parse(e)) {
+            if !events.contains(&e.as_str().to_owned()) {
+                events.push(e.as_str().to_owned());
+            }
+        }
+    }
+    v.finish().map_err(AppError::invalid)?;
+    Ok((url.unwrap_or_default(), events))
+}
+
+pub async fn endpoints(mut tx: TenantTx) -> Result<Vec<Endpoint>, AppError> {
+    let rows = db::endpoints(&mut tx).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+pub async fn endpoint(mut tx: TenantTx, id: Uuid) -> Result<Endpoint, AppError> {
+    let ep = db::endpoint(&mut tx, id).await.not_found_as("endpoint")?;
+    tx.commit().await?;
+    Ok(ep)
+}
+
+pub async fn create_endpoint(
+    mut tx: TenantTx,
+    input: EndpointInput,
+    allow_private: bool,
+    now: DateTime<Utc>,
+) -> Result<Endpoint, AppError> {
+    let (url, events) = check_endpoint(&input, allow_private)?;
+    let secret = Secret::generate().expose();
+    let ep = db::create_endpoint(
+        &mut tx,
+        &url,
+        input.description.trim(),
+        &events,
+        &secret,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ep)
+}
+
+pub async fn update_endpoint(
+    mut tx: TenantTx,
+    id: Uuid,
+    input: EndpointInput,
+    allow_private: bool,
+    now: DateTime<Utc>,
+) -> Result<Endpoint, AppError> {
+    let (url, events) = check_endpoint(&input, allow_private)?;
+    let ep = db::update_endpoint(
+        &mut tx,
+        id,
+        &url,
+        input.description.trim(),
+        &events,
+        input.enabled,
+        now,
+    )
+    .await
+    .not_found_as("endpoint")?;
+    tx.commit().await?;
+    Ok(ep)
+}
+
+/// How long the previous secret keeps signing after a rotation.
+pub fn rotation_grace() -> Duration {
+    Duration::hours(24)
+}
+
+pub async fn rotate_secret(
+    mut tx: TenantTx,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Endpoint, AppError> {
+    let secret = Secret::generate().expose();
+    let ep = db::rotate_secret(&mut tx, id, &secret, now + rotation_grace(), now)
+        .await
+        .not_found_as("endpoint")?;
+    tx.commit().await?;
+    Ok(ep)
+}
+
+pub async fn delete_endpoint(mut tx: TenantTx, id: Uuid) -> Result<(), AppError> {
+    if !db::delete_endpoint(&mut tx, id).await? {
+        return Err(AppError::not_found("endpoint"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An endpoint's deliveries (newest first) with their attempts.
+pub async fn endpoint_deliveries(
+    mut tx: TenantTx,
+    id: Uuid,
+    limit: i64,
+) -> Result<(Vec<Delivery>, Vec<db::AttemptRow>), AppError> {
+    db::endpoint(&mut tx, id).await.not_found_as("endpoint")?;
+    let ds = db::deliveries(&mut tx, Some(id), None, limit.clamp(1, 500)).await?;
+    let ids: Vec<i64> = ds.iter().map(|d| d.id).collect();
+    let attempts = db::attempts(&mut tx, &ids).await?;
+    tx.commit().await?;
+    Ok((ds, attempts))
+}
+
+/// Queues again, for one endpoint, every event of its types since `since` that did not
+/// reach it (never queued, failed or stopped); events it received are not sent twice.
+/// Returns how many were queued.
+pub async fn replay(
+    mut tx: TenantTx,
+    id: Uuid,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let ep = db::endpoint(&mut tx, id).await.not_found_as("endpoint")?;
+    if since > now {
+        return Err(AppError::invalid_field(
+            "since",
+            "must not be in the future",
+        ));
+    }
+    let rows = db::events_since(&mut tx, &ep.events, since, 10_000).await?;
+    let mut queued = 0;
+    for row in rows {
+        let key = format!("webhook:{}:{}", ep.id, row.id);
+        let content = webhook_delivery_content(&row, row.sequence.unwrap_or_default());
+        if db::add_or_retry_delivery(
+            &mut tx,
+            &NewDelivery {
+                outbox_id: Some(row.id),
+                channel: "webhook",
+                endpoint_id: Some(ep.id),
+                member_id: row.member_id,
+                occasion: None,
+                dedupe_key: &key,
+                recipient: &ep.url,
+                content: &content,
+            },
+            now,
+        )
+        .await?
+        {
+            queued += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Sends a `webhook.test` call to the endpoint now and answers how it went (not retried).
+pub async fn send_test(
+    mut tx: TenantTx,
+    senders: &Senders,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(bool, Option<u16>, String), AppError> {
+    let ep = db::endpoint(&mut tx, id).await.not_found_as("endpoint")?;
+    tx.commit().await?;
+    let Some(sender) = &senders.webhooks else {
+        return Err(AppError::unavailable(
+            "webhooks_unavailable",
+            "outgoing webhooks are not configured on this server",
+        ));
+    };
+    let body = json!({
+        "type": "webhook.test",
+        "timestamp": now,
+        "data": { "endpoint_id": ep.id },
+    })
+    .to_string()
+    .into_bytes();
+    let msg_id = format!("msg_test_{}", Uuid::now_v7().simple());
+    let secrets = signing_secrets(&ep, now);
+    let refs: Vec<&Secret> = secrets.iter().collect();
+    let call = WebhookCall {
+        url: ep.url.clone(),
+        event: "webhook.test".into(),
+        headers: signed_headers(&msg_id, now, &body, &refs),
+        body,
+    };
+    Ok(match sender.send(&call).await {
+        Ok(status) => ((200..300).contains(&status), Some(status), String::new()),
+        Err(e) => (false, None, e),
+    })
+}
+
+/// The member's e-mails (newest first), for the console.
+pub async fn member_deliveries(
+    mut tx: TenantTx,
+    channel: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Delivery>, AppError> {
+    let ds = db::deliveries(&mut tx, None, channel, limit.clamp(1, 500)).await?;
+    tx.commit().await?;
+    Ok(ds)
+}
+
+/// A staff member's password-reset e-mail, straight into the outbox's deliveries (there is
+/// no member). `link` carries the reset token.
+pub async fn queue_staff_email(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    to: &str,
+    occasion: &str,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let lang = lang_of(tenant);
+    let template = match db::template_for(tx, occasion, "email", lang.code()).await? {
+        Some(t) => t,
+        None => default_template(occasion, lang).or_not_found("template")?,
+    };
+    let mut vars = variables_of(data);
+    vars.insert("business.name".into(), tenant.name.clone());
+    let content = render(&template, &vars);
+    let key = format!("staff:{to}:{occasion}:{}", Uuid::now_v7());
+    Ok(db::add_delivery(
+        tx,
+        &NewDelivery {
+            outbox_id: None,
+            channel: "email",
+            endpoint_id: None,
+            member_id: None,
+            occasion: Some(occasion),
+            dedupe_key: &key,
+            recipient: to,
+            content: &content,
+        },
+        now,
+    )
+    .await?
+    .is_some())
+}
+
+/// The product's own wording for occasions a business need not word itself.
+fn default_template(occasion: &str, lang: Lang) -> Option<TemplateRow> {
+    let (subject, text) = match occasion {
+        "staff.password_reset" => (
+            lang.pick("重设 {{business.name}} 后台密码", "Reset your {{business.name}} password"),
+            lang.pick(
+                "请打开以下链接重设密码（1 小时内有效）：\n{{link}}\n\n如非本人操作，请忽略此邮件。",
+                "Open this link to choose a new password (valid for one hour):\n{{link}}\n\nIf you did not ask for this, ignore this e-mail.",
+            ),
+        ),
+        _ => return None,
+    };
+    Some(TemplateRow {
+        occasion: occasion.to_owned(),
+        channel: "email".into(),
+        locale: lang.code().into(),
+        subject: subject.into(),
+        body_text: text.into(),
+        body_html: None,
+        enabled: true,
+        updated_at: DateTime::<Utc>::MIN_UTC,
+        updated_by: String::new(),
+    })
+}

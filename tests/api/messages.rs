@@ -1,0 +1,516 @@
+//! Messages and outgoing webhooks through the outbox: written in the change's transaction,
+//! delivered once by any number of runners, signed per Standard Webhooks, retried on a
+//! schedule, replayed; e-mail received by a real SMTP server.
+
+use chrono::Duration;
+use patron_core::clock::Clock;
+use patron_core::messages::{verify, Secret};
+use patron_tests::internals::{
+    claim_and_die, deliver_messages, message_senders, outbox_events, record_then_roll_back,
+};
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const PER_YUAN: &str = r#"award(floor_div(event.amount, 100), "1 point per yuan");"#;
+
+async fn endpoint(app: &TestApp, owner: &Auth, url: &str, events: &[&str]) -> WebhookEndpoint {
+    app.create_webhook_endpoint(owner, &json!({ "url": url, "events": events }))
+        .await
+        .created()
+}
+
+/// How many calls each `webhook-id` got.
+fn per_id(calls: &[Received]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for c in calls {
+        *out.entry(c.id.clone()).or_insert(0) += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn changes_reach_a_signed_webhook_once_and_a_rolled_back_change_sends_nothing() {
+    let app = spawn_app().await;
+    let t = app.signup_on("hooks", "pro").await;
+    let owner = t.owner();
+    let rx = Receiver::start().await;
+    let ep = endpoint(&app, &owner, &rx.url, &["member.created", "points.earned"]).await;
+    let secret = ep.secret.clone().expect("the secret is shown on creation");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+
+    let m = app.member(&owner, NewMember::named("林小红")).await.id;
+    app.publish_script(&owner, "purchase", PER_YUAN).await;
+    let p = app.purchase(&owner, &m, "hook-1", 12_000).await;
+    assert_eq!(p.points, 120);
+    record_then_roll_back(&app, t.id, &m).await;
+    let events: Vec<String> = outbox_events(&app, t.id)
+        .await
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(events, ["points.earned", "member.created"]);
+
+    let senders = message_senders(None);
+    let report = deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    assert_eq!((report.dispatched, report.sent), (2, 2), "{report:?}");
+    let calls = rx.calls();
+    assert_eq!(calls.len(), 2);
+    let bodies: Vec<_> = calls.iter().map(|c| c.json()).collect();
+    assert_eq!(bodies[0]["type"], "member.created");
+    assert_eq!(bodies[0]["data"]["name"], "林小红");
+    assert_eq!(bodies[1]["type"], "points.earned");
+    assert_eq!(bodies[1]["data"]["points"], 120);
+    // Both events are about the same member: numbered 1 and 2.
+    assert_eq!(bodies[0]["sequence"], 1);
+    assert_eq!(bodies[1]["sequence"], 2);
+
+    // The published algorithm with the endpoint's secret verifies the call; another
+    // secret, or a changed body, does not.
+    let key = Secret::parse(&secret).unwrap();
+    for c in &calls {
+        verify(
+            &key,
+            &c.id,
+            &c.timestamp,
+            &c.signature,
+            &c.body,
+            app.clock.now(),
+            Duration::minutes(5),
+        )
+        .unwrap_or_else(|e| panic!("{e}: {c:?}"));
+        assert!(verify(
+            &Secret::generate(),
+            &c.id,
+            &c.timestamp,
+            &c.signature,
+            &c.body,
+            app.clock.now(),
+            Duration::minutes(5)
+        )
+        .is_err());
+        let mut changed = c.body.clone();
+        changed.push(b' ');
+        assert!(verify(
+            &key,
+            &c.id,
+            &c.timestamp,
+            &c.signature,
+            &changed,
+            app.clock.now(),
+            Duration::minutes(5)
+        )
+        .is_err());
+    }
+
+    // Another run sends nothing more.
+    let again = deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    assert_eq!((again.dispatched, again.sent), (0, 0));
+    assert_eq!(rx.calls().len(), 2);
+
+    // After a rotation, calls carry two signatures: the old secret and the new one verify.
+    let rotated = app.rotate_webhook_secret(&owner, &ep.id).await.ok();
+    let new_secret = Secret::parse(rotated.secret.as_deref().unwrap()).unwrap();
+    assert_ne!(new_secret, key);
+    app.member(&owner, NewMember::named("Rotated")).await;
+    deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    let last = rx.calls().pop().unwrap();
+    assert_eq!(last.signature.split(' ').count(), 2, "{}", last.signature);
+    for s in [&key, &new_secret] {
+        verify(
+            s,
+            &last.id,
+            &last.timestamp,
+            &last.signature,
+            &last.body,
+            app.clock.now(),
+            Duration::minutes(5),
+        )
+        .unwrap();
+    }
+
+    // The delivery log shows each call with its attempt.
+    let log = app.webhook_deliveries(&owner, &ep.id).await.ok();
+    assert_eq!(log.len(), 3);
+    assert!(log
+        .iter()
+        .all(|d| d.status == "sent" && d.tries.len() == 1 && d.tries[0].ok));
+    assert_eq!(
+        log[2].body.as_bytes(),
+        calls[0].body.as_slice(),
+        "the exact bytes sent are kept"
+    );
+
+    // Another business sees none of it.
+    let other = app.signup_on("hooks-other", "pro").await;
+    assert!(app
+        .list_webhook_endpoints(&other.owner())
+        .await
+        .ok()
+        .is_empty());
+    assert_eq!(
+        app.get_webhook_endpoint(&other.owner(), &ep.id)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn two_runners_deliver_each_event_once_and_a_runner_dying_after_its_claim_loses_nothing() {
+    let app = spawn_app().await;
+    let t = app.signup_on("hooks-twice", "pro").await;
+    let owner = t.owner();
+    let rx = Receiver::start().await;
+    endpoint(&app, &owner, &rx.url, &["member.created"]).await;
+    for i in 0..12 {
+        app.member(&owner, NewMember::named(format!("M{i}"))).await;
+    }
+    let senders = message_senders(None);
+    let now = app.clock.now();
+    let (a, b) = tokio::join!(
+        deliver_messages(&app, t.id, &senders, now),
+        deliver_messages(&app, t.id, &senders, now)
+    );
+    assert_eq!(a.dispatched + b.dispatched, 12);
+    assert_eq!(a.sent + b.sent, 12);
+    let counts = per_id(&rx.calls());
+    assert_eq!(counts.len(), 12);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+
+    // A runner claims the next event's call and dies before sending it. Until its lease
+    // runs out nobody else sends it; afterwards the next run sends it, once.
+    app.member(&owner, NewMember::named("Crash")).await;
+    assert_eq!(claim_and_die(&app, t.id, &senders, now).await, 1);
+    let during = deliver_messages(&app, t.id, &senders, now + Duration::seconds(30)).await;
+    assert_eq!(during.sent, 0);
+    let after = deliver_messages(&app, t.id, &senders, now + Duration::minutes(3)).await;
+    assert_eq!(after.sent, 1);
+    deliver_messages(&app, t.id, &senders, now + Duration::minutes(10)).await;
+    let counts = per_id(&rx.calls());
+    assert_eq!(counts.len(), 13);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn failed_calls_are_retried_on_the_schedule_and_a_410_stops_them() {
+    let app = spawn_app().await;
+    let t = app.signup_on("hooks-retry", "pro").await;
+    let owner = t.owner();
+    let flaky = Receiver::start().await;
+    let gone = Receiver::start().await;
+    let ep = endpoint(&app, &owner, &flaky.url, &["member.created"]).await;
+    let ep_gone = endpoint(&app, &owner, &gone.url, &["member.created"]).await;
+    flaky.answer(&[500, 503]);
+    gone.answer(&[410]);
+    app.member(&owner, NewMember::named("Retry")).await;
+    let senders = message_senders(None);
+    let t0 = app.clock.now();
+
+    deliver_messages(&app, t.id, &senders, t0).await;
+    assert_eq!((flaky.calls().len(), gone.calls().len()), (1, 1));
+    // Not due yet: nothing is sent before the first retry (5 s).
+    deliver_messages(&app, t.id, &senders, t0 + Duration::seconds(4)).await;
+    assert_eq!(flaky.calls().len(), 1);
+    deliver_messages(&app, t.id, &senders, t0 + Duration::seconds(6)).await;
+    assert_eq!(flaky.calls().len(), 2);
+    // The second retry waits 5 minutes.
+    deliver_messages(&app, t.id, &senders, t0 + Duration::minutes(4)).await;
+    assert_eq!(flaky.calls().len(), 2);
+    deliver_messages(&app, t.id, &senders, t0 + Duration::minutes(6)).await;
+    assert_eq!(flaky.calls().len(), 3);
+    let log = app.webhook_deliveries(&owner, &ep.id).await.ok();
+    assert_eq!(log[0].status, "sent");
+    let statuses: Vec<_> = log[0].tries.iter().map(|a| a.status_code).collect();
+    assert_eq!(statuses, [Some(500), Some(503), Some(200)]);
+    // The same message every time.
+    let ids: Vec<_> = flaky.calls().iter().map(|c| c.id.clone()).collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+
+    // 410: no retry, and the endpoint is switched off.
+    deliver_messages(&app, t.id, &senders, t0 + Duration::days(2)).await;
+    assert_eq!(gone.calls().len(), 1);
+    let log = app.webhook_deliveries(&owner, &ep_gone.id).await.ok();
+    assert_eq!(log[0].status, "stopped");
+    let off = app.get_webhook_endpoint(&owner, &ep_gone.id).await.ok();
+    assert!(!off.enabled);
+    assert_eq!(off.disabled_reason.as_deref(), Some("gone"));
+    app.member(&owner, NewMember::named("After")).await;
+    deliver_messages(&app, t.id, &senders, t0 + Duration::days(2)).await;
+    assert_eq!(gone.calls().len(), 1);
+    assert_eq!(flaky.calls().len(), 4);
+}
+
+#[tokio::test]
+async fn replay_resends_exactly_the_events_an_endpoint_missed() {
+    let app = spawn_app().await;
+    let t = app.signup_on("hooks-replay", "pro").await;
+    let owner = t.owner();
+    let rx = Receiver::start().await;
+    let ep = endpoint(&app, &owner, &rx.url, &["member.created"]).await;
+    let senders = message_senders(None);
+    let start = app.clock.now();
+    for i in 0..3 {
+        app.member(&owner, NewMember::named(format!("Before{i}")))
+            .await;
+    }
+    deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    assert_eq!(rx.calls().len(), 3);
+
+    // Switched off, the endpoint misses three events.
+    let input = json!({ "url": rx.url, "events": ["member.created"], "enabled": false });
+    app.update_webhook_endpoint(&owner, &ep.id, &input)
+        .await
+        .ok();
+    app.clock.advance(Duration::minutes(1));
+    for i in 0..3 {
+        app.member(&owner, NewMember::named(format!("Missed{i}")))
+            .await;
+    }
+    deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    assert_eq!(rx.calls().len(), 3);
+
+    let input = json!({ "url": rx.url, "events": ["member.created"], "enabled": true });
+    app.update_webhook_endpoint(&owner, &ep.id, &input)
+        .await
+        .ok();
+    let since = start.to_rfc3339();
+    let replay = app.replay_webhooks(&owner, &ep.id, &since).await.ok();
+    assert_eq!(replay.queued, 3, "only the missed events are queued");
+    deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    let calls = rx.calls();
+    assert_eq!(calls.len(), 6);
+    let names: Vec<String> = calls[3..]
+        .iter()
+        .map(|c| c.json()["data"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Missed0", "Missed1", "Missed2"]);
+    assert!(per_id(&calls).values().all(|n| *n == 1));
+    // A second replay finds nothing missing.
+    assert_eq!(
+        app.replay_webhooks(&owner, &ep.id, &since)
+            .await
+            .ok()
+            .queued,
+        0
+    );
+}
+
+#[tokio::test]
+async fn endpoints_are_checked_and_need_the_webhooks_feature() {
+    let app = spawn_app().await;
+    let t = app.signup_on("hooks-input", "pro").await;
+    let owner = t.owner();
+    let bad = app
+        .create_webhook_endpoint(
+            &owner,
+            &json!({ "url": "ftp://example.com/x", "events": ["member.created", "nope"] }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.fields(), ["url", "events.1"]);
+
+    let rx = Receiver::start().await;
+    let ep = endpoint(&app, &owner, &rx.url, &["member.created"]).await;
+    let test = app.test_webhook_endpoint(&owner, &ep.id).await.ok();
+    assert!(test.ok);
+    assert_eq!(test.status_code, Some(200));
+    assert_eq!(rx.calls()[0].json()["type"], "webhook.test");
+
+    let starter = app.signup_on("hooks-starter", "starter").await;
+    let r = app
+        .create_webhook_endpoint(
+            &starter.owner(),
+            &json!({ "url": rx.url, "events": ["member.created"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(r.plan_problem().feature.as_deref(), Some("webhooks"));
+}
+
+#[tokio::test]
+async fn a_zh_cn_welcome_email_reaches_a_real_smtp_server_once() {
+    let app = spawn_app().await;
+    let t = app.signup_on("mail", "pro").await;
+    let owner = t.owner();
+    let saved = app
+        .save_message_template(
+            &owner,
+            &email_template(
+                "member.created",
+                "zh-CN",
+                "欢迎加入{{business.name}}，{{member.name}}",
+                "{{member.name}}您好：\n您的会员卡号是 {{member.card}}。",
+            ),
+        )
+        .await
+        .ok();
+    assert_eq!(saved.locale, "zh-CN");
+    app.save_message_template(
+        &owner,
+        &email_template("member.created", "en", "Welcome, {{member.name}}", "Hello"),
+    )
+    .await
+    .ok();
+    let preview = app
+        .preview_message_template(
+            &owner,
+            &email_template(
+                "member.created",
+                "zh-CN",
+                "欢迎 {{member.name}}",
+                "卡号 {{member.card}}",
+            ),
+        )
+        .await
+        .ok();
+    assert_eq!(preview.subject, "欢迎 李小龙");
+    assert_eq!(preview.text, "卡号 8800123456");
+    let bad = app
+        .save_message_template(&owner, &email_template("member.created", "fr", "", "{{x"))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.fields(), ["locale", "subject", "body_text"]);
+
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let m = app
+        .member(
+            &owner,
+            NewMember::named("王芳").email("wang.fang@example.com"),
+        )
+        .await;
+    // A member without an address gets nothing.
+    app.member(&owner, NewMember::named("无邮箱")).await;
+    let report = deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    assert_eq!(report.sent, 1, "{report:?}");
+    deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "sent once");
+    let raw = &mails[0];
+    assert!(
+        raw.contains("X-Envelope-To: wang.fang@example.com"),
+        "{raw}"
+    );
+    let subject = header_value(raw, "Subject");
+    assert_eq!(
+        subject,
+        format!("欢迎加入{}，王芳", business_name(&app, &owner).await)
+    );
+    let body = body_text(raw);
+    assert!(body.contains("王芳您好："), "{body}");
+    assert!(
+        body.contains(&format!("您的会员卡号是 {}。", m.card())),
+        "{body}"
+    );
+
+    let log = app.list_messages(&owner).await.ok();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].status, "sent");
+    assert_eq!(log[0].member_id.as_deref(), Some(m.id.as_str()));
+
+    // Another business sees neither the templates nor the messages.
+    let other = app.signup_on("mail-other", "pro").await;
+    assert!(app
+        .list_message_templates(&other.owner())
+        .await
+        .ok()
+        .is_empty());
+    assert!(app.list_messages(&other.owner()).await.ok().is_empty());
+    smtp.stop().await;
+}
+
+async fn business_name(app: &TestApp, owner: &Auth) -> String {
+    app.settings(owner).await.ok().name
+}
+
+/// A header of a raw message, decoded (RFC 2047 UTF-8 words, base64 or Q).
+fn header_value(raw: &str, name: &str) -> String {
+    let mut lines = raw.split("\r\n").flat_map(|l| l.split('\n'));
+    let mut value = String::new();
+    let mut found = false;
+    for line in lines.by_ref() {
+        if found {
+            if line.starts_with(' ') || line.starts_with('\t') {
+                value.push(' ');
+                value.push_str(line.trim_start());
+                continue;
+            }
+            break;
+        }
+        if let Some(v) = line.strip_prefix(&format!("{name}: ")) {
+            value.push_str(v);
+            found = true;
+        }
+    }
+    decode_words(&value)
+}
+
+fn decode_words(v: &str) -> String {
+    use base64::Engine as _;
+    let mut bytes = Vec::new();
+    for word in v.split_whitespace() {
+        let lower = word.to_ascii_lowercase();
+        if lower.starts_with("=?utf-8?b?") {
+            let inner = &word[10..word.len() - 2];
+            bytes.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(inner)
+                    .unwrap(),
+            );
+        } else if lower.starts_with("=?utf-8?q?") {
+            let inner = word[10..word.len() - 2].replace('_', " ");
+            bytes.extend(unquote(&inner));
+        } else {
+            bytes.extend_from_slice(word.as_bytes());
+        }
+    }
+    String::from_utf8(bytes).unwrap()
+}
+
+/// Quoted-printable to bytes (soft line breaks removed).
+fn unquote(s: &str) -> Vec<u8> {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            if let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or(""), 16)
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The text body of a raw message (base64, quoted-printable or plain).
+fn body_text(raw: &str) -> String {
+    use base64::Engine as _;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .or_else(|| raw.split_once("\n\n"))
+        .expect("headers and a body");
+    let head = head.to_ascii_lowercase();
+    if head.contains("content-transfer-encoding: base64") {
+        let joined: String = body.split_whitespace().collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap(),
+        )
+        .unwrap()
+    } else if head.contains("content-transfer-encoding: quoted-printable") {
+        String::from_utf8(unquote(body)).unwrap()
+    } else {
+        body.to_owned()
+    }
+}
