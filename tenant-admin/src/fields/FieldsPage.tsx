@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
 import { errorText, useUnsavedChanges } from '../common/forms';
+import { nameIn } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { membersKeys } from '../members/api';
 import { fieldsKeys, publishFields, validateFields } from './api';
@@ -156,8 +157,7 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
               data-testid={`designer-field-${i}`}
               title={
                 <button type="button" className="designer-field-title" onClick={() => setSelected(f.uid === selected ? undefined : f.uid)} aria-expanded={f.uid === selected}>
-                  <span>{f.label[previewLang] || f.label['zh-CN'] || f.label.en || t('fields.untitled')}</span>{' '}
-                  <Typography.Text type="secondary" code>{f.key}</Typography.Text>{' '}
+                  <span>{nameIn(f.label, previewLang) || t('fields.untitled')}</span>{' '}
                   <Tag>{t(`fields.types.${f.type}`)}</Tag>
                   {f.required && <Tag color="red">{t('fields.required')}</Tag>}
                   {(local.has(f.uid) || server.byField.has(f.uid)) && <Tag color="error">{t('fields.hasProblems')}</Tag>}
@@ -178,6 +178,7 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
                   field={selectedField}
                   index={i}
                   disabled={!manage}
+                  taken={[...draft.filter((d) => d.uid !== f.uid).map((d) => d.key), ...archived.map((a) => a.key)]}
                   problems={[...(local.get(f.uid) ?? []).map((p) => t(`fields.problems.${p}`)), ...(server.byField.get(f.uid) ?? [])]}
                   onChange={(fn) => update(f.uid, fn)}
                 />
@@ -228,7 +229,7 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
                         : []
                     }
                   >
-                    {a.label[previewLang] || a.label['zh-CN'] || a.label.en} <Typography.Text code>{a.key}</Typography.Text>
+                    {nameIn(a.label, previewLang) || a.key}
                   </List.Item>
                 )}
               />
