@@ -24,6 +24,7 @@ export function FieldEditor({
   index: i,
   disabled,
   problems,
+  codeProblem,
   taken,
   onChange,
 }: {
@@ -31,6 +32,8 @@ export function FieldEditor({
   index: number;
   disabled: boolean;
   problems: string[];
+  /** A problem with the key or an option value: 「高级」 opens. */
+  codeProblem: boolean;
   /** The keys of the other fields (archived ones too). */
   taken: string[];
   onChange: (fn: (f: DraftField) => DraftField) => void;
@@ -128,7 +131,7 @@ export function FieldEditor({
           <Input id={id('help_en')} value={f.help.en} disabled={disabled} maxLength={200} onChange={(e) => onChange((x) => ({ ...x, help: { ...x.help, en: e.target.value } }))} />
         </Labeled>
       </div>
-      <Advanced forceOpen={problems.length > 0} testId={`designer-advanced-${i}`}>
+      <Advanced forceOpen={codeProblem} testId={`designer-advanced-${i}`}>
         <div className="designer-grid">
           <Labeled id={id('key')} label={t('fields.key')} extra={f.isNew ? t('advanced.codeAuto') : t('fields.keyFixed')}>
             <Input id={id('key')} value={f.key} disabled={disabled || !f.isNew} maxLength={40} onChange={(e) => onChange((x) => ({ ...x, key: e.target.value, keyAuto: false }))} />

@@ -38,6 +38,9 @@ type Report = Schemas['ChangeReport'];
 
 
 /** The member field designer: edit the list, see the form members get, check, publish. */
+/** Local problems found under 「高级」 (the key, option values). */
+const CODE_PROBLEMS = ['key', 'keyBuiltin', 'keyTwice', 'optionValues'];
+
 export function FieldsPage() {
   const { t } = useTranslation();
   const fields = useFields();
@@ -178,6 +181,10 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
                   field={selectedField}
                   index={i}
                   disabled={!manage}
+                  codeProblem={
+                    (local.get(f.uid) ?? []).some((p) => CODE_PROBLEMS.includes(p)) ||
+                    (server.byField.get(f.uid) ?? []).some((p) => /^(key|options)\b/.test(p))
+                  }
                   taken={[...draft.filter((d) => d.uid !== f.uid).map((d) => d.key), ...archived.map((a) => a.key)]}
                   problems={[...(local.get(f.uid) ?? []).map((p) => t(`fields.problems.${p}`)), ...(server.byField.get(f.uid) ?? [])]}
                   onChange={(fn) => update(f.uid, fn)}
