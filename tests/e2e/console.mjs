@@ -418,9 +418,9 @@ try {
     await page.getByText('Version 1 in force').waitFor();
     await page.reload();
     // The key made from 鞋码, fixed now that it is published.
-    if (!(await page.locator('#designer_0_label_zh').isVisible())) {
-      await page.locator('[data-testid=designer-field-0] .designer-field-title').click();
-    }
+    const title = page.locator('[data-testid=designer-field-0] .designer-field-title');
+    await title.waitFor();
+    if ((await title.getAttribute('aria-expanded')) !== 'true') await title.click();
     await page.click('[data-testid=designer-advanced-0] .ant-collapse-header');
     const key = page.locator('#designer_0_key');
     if ((await key.inputValue()) !== 'xie_ma') throw new Error(`field key: ${await key.inputValue()}`);

@@ -4,6 +4,8 @@ import { Link, useNavigate } from 'react-router';
 import { Alert, Button, Card, Col, Form, Input, Row, Space, Tag, Typography } from 'antd';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
+import { Advanced, useCodeFromName } from '../common/Advanced';
+import { CODE_RULES } from '../common/codes';
 import { errorText } from '../common/forms';
 import { currencySymbol, formatDateTime, nameIn } from '../common/format';
 import { currencyDigits } from '../points/reasons';
@@ -33,6 +35,10 @@ export function RulesPage() {
   const custom = [...byTrigger.keys()].filter((k) => k.startsWith('event.')).sort();
   const triggers = [...BUILT_IN_TRIGGERS, ...custom];
   const [eventName, setEventName] = useState('');
+  // The event's name in the shop's words; its code is made from it until typed under 高级.
+  const [eventTitle, setEventTitle] = useState('');
+  const [eventAuto, setEventAuto] = useState(true);
+  useCodeFromName(eventTitle, eventAuto, CODE_RULES.event, custom.map((k) => k.slice('event.'.length)), setEventName);
   const eventOk = /^[a-z][a-z0-9_]{0,39}$/.test(eventName);
   const tz = me?.tenant.time_zone;
   const currency = me?.tenant.currency ?? 'CNY';
@@ -146,19 +152,33 @@ export function RulesPage() {
             layout="vertical"
             onFinish={() => eventOk && navigate(`/rules/${encodeURIComponent(`event.${eventName}`)}`)}
           >
-            <Form.Item
-              label={t('rules.customName')}
-              validateStatus={eventName && !eventOk ? 'error' : undefined}
-              help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
-            >
+            <Form.Item label={t('advanced.eventName')} extra={t('advanced.eventNameHelp')}>
               <Input
-                addonBefore={<code>event.</code>}
-                value={eventName}
-                onChange={(e) => setEventName(e.target.value.trim())}
+                value={eventTitle}
+                onChange={(e) => setEventTitle(e.target.value)}
                 style={{ maxWidth: 360 }}
-                data-testid="rule-custom-name"
+                maxLength={40}
+                data-testid="rule-custom-title"
               />
             </Form.Item>
+            <Advanced forceOpen={Boolean(eventName) && !eventOk} testId="rule-custom-advanced">
+              <Form.Item
+                label={t('advanced.eventCode')}
+                validateStatus={eventName && !eventOk ? 'error' : undefined}
+                help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
+              >
+                <Input
+                  addonBefore={<code>event.</code>}
+                  value={eventName}
+                  onChange={(e) => {
+                    setEventAuto(false);
+                    setEventName(e.target.value.trim());
+                  }}
+                  style={{ maxWidth: 360 }}
+                  data-testid="rule-custom-name"
+                />
+              </Form.Item>
+            </Advanced>
             <Form.Item>
               <Button htmlType="submit" disabled={!eventOk}>
                 {t('rules.customOpen')}
