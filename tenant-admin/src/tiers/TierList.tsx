@@ -140,7 +140,7 @@ export function TierList({ currency }: { currency: string }) {
                   </>
                 )}
               </Form.List>
-              <TierCode index={index} />
+              <TierCode index={index} name={field.name} />
             </Card>
           ))}
           <Button
@@ -193,7 +193,7 @@ function DiscountHint({ index }: { index: number }) {
  * the code untouched, unique in the ladder; fixed once saved. Opens when the code has a
  * problem.
  */
-function TierCode({ index }: { index: number }) {
+function TierCode({ index, name: itemName }: { index: number; name: number }) {
   const { t } = useTranslation();
   const form = Form.useFormInstance<LadderForm>();
   const tier = Form.useWatch(['tiers', index]) as LadderForm['tiers'][number] | undefined;
@@ -210,7 +210,8 @@ function TierCode({ index }: { index: number }) {
       {() => (
         <Advanced forceOpen={form.getFieldError(['tiers', index, 'code']).length > 0} testId={`tier-${index}-advanced`}>
           <Form.Item
-            name={['tiers', index, 'code']}
+            // Inside the list: the name is relative to `tiers`.
+            name={[itemName, 'code']}
             label={t('tiers.tier.code')}
             extra={tier?.code_fixed ? t('advanced.codeFixed') : t('advanced.codeAuto')}
             rules={[{ required: true, message: t('tiers.tier.codeRequired') }]}
