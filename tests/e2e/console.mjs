@@ -120,6 +120,18 @@ async function waitChecked(locator, want, what) {
   throw new Error(`${what}: expected checked=${want}`);
 }
 
+/** Waits until an input holds `want`. */
+async function waitValue(locator, want, what) {
+  const until = Date.now() + 10_000;
+  let last = '';
+  while (Date.now() < until) {
+    last = await locator.inputValue();
+    if (last === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(last)}`);
+}
+
 /** Picks an option of an antd Select by typing its label. */
 async function choose(page, selector, text, { multiple = false } = {}) {
   // The wrapper, not the input: a chosen value sits on top of the input.
@@ -176,16 +188,19 @@ try {
     await page.getByRole('menuitem', { name: '角色与权限' }).click();
     await page.waitForURL(`${BASE}/roles`);
     await page.click('[data-testid=role-add]');
-    await page.fill('#new-role_name', 'shift_lead');
+    // Only the name: the role's code is made from it (wan_ban_zu_zhang), under 高级.
     await page.fill('#new-role_description', '晚班组长');
+    if (await page.locator('#new-role_name').isVisible()) throw new Error('the role code is shown before 高级 is opened');
+    await page.click('[data-testid=new-role-advanced] .ant-collapse-header');
+    await waitValue(page.locator('#new-role_name'), 'wan_ban_zu_zhang', 'role code made from the name');
     await page.getByRole('dialog').getByRole('button', { name: '创建' }).click();
     await page.getByRole('dialog').waitFor({ state: 'detached' });
-    await page.getByRole('columnheader', { name: /shift_lead/ }).waitFor();
+    await page.getByRole('columnheader', { name: /晚班组长/ }).waitFor();
   });
 
   await step('role-permissions-saved', page, async () => {
     for (const perm of ['staff:read', 'reports:read', 'members:read']) {
-      await page.getByRole('checkbox', { name: `shift_lead: ${perm}`, exact: true }).check();
+      await page.getByRole('checkbox', { name: `晚班组长: ${perm}`, exact: true }).check();
     }
     await page.getByText('未保存').first().waitFor();
     await page.click('[data-testid=roles-save]');
@@ -193,10 +208,10 @@ try {
     // What the server now holds.
     await page.reload();
     for (const perm of ['staff:read', 'reports:read', 'members:read']) {
-      const cell = page.getByRole('checkbox', { name: `shift_lead: ${perm}`, exact: true });
+      const cell = page.getByRole('checkbox', { name: `晚班组长: ${perm}`, exact: true });
       await waitChecked(cell, true, `${perm} saved`);
     }
-    const manage = page.getByRole('checkbox', { name: 'shift_lead: staff:manage', exact: true });
+    const manage = page.getByRole('checkbox', { name: '晚班组长: staff:manage', exact: true });
     await waitChecked(manage, false, 'staff:manage not granted');
     if (!(await page.getByRole('checkbox', { name: '所有者: staff:read', exact: true }).isDisabled())) {
       throw new Error('built-in roles must be read-only');
@@ -210,12 +225,12 @@ try {
     await page.fill('#new-staff_name', '前台小李');
     await page.fill('#new-staff_email', staffEmail);
     await page.fill('#new-staff_password', 'desk-password-123');
-    await choose(page, '#new-staff_roles', 'shift_lead', { multiple: true });
+    await choose(page, '#new-staff_roles', '晚班组长', { multiple: true });
     await page.getByRole('dialog').getByRole('button', { name: '创建' }).click();
     await page.getByRole('dialog').waitFor({ state: 'detached' });
     const row = page.getByRole('row', { name: new RegExp(staffEmail) });
     await row.waitFor();
-    await row.getByText('shift_lead').waitFor();
+    await row.getByText('晚班组长').waitFor();
   });
 
   await step('api-key-shown-once', page, async () => {
@@ -223,7 +238,7 @@ try {
     await page.waitForURL(`${BASE}/api-keys`);
     await page.click('[data-testid=api-key-add]');
     await page.fill('#new-api-key_name', 'POS till 1');
-    await choose(page, '#new-api-key_role', 'shift_lead');
+    await choose(page, '#new-api-key_role', '晚班组长');
     await page.getByRole('dialog').getByRole('button', { name: '创建' }).click();
     const secret = page.locator('[data-testid=api-key-secret]');
     await secret.waitFor();
@@ -364,7 +379,7 @@ try {
     await page.waitForFunction(() => document.activeElement?.textContent === 'Roles & permissions');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${BASE}/roles`);
-    await page.getByRole('checkbox', { name: 'shift_lead: staff:read', exact: true }).waitFor();
+    await page.getByRole('checkbox', { name: '晚班组长: staff:read', exact: true }).waitFor();
   });
 
   // Members: the owner designs a custom field, a rule is published, a member registers at
@@ -376,7 +391,8 @@ try {
     await page.click('[data-testid=designer-add]');
     await page.fill('#designer_0_label_zh', '鞋码');
     await page.fill('#designer_0_label_en', 'Shoe size');
-    await page.fill('#designer_0_key', 'shoe_size');
+    // No key typed: it is made from the Chinese label (xie_ma), out of sight under 高级.
+    if (await page.locator('#designer_0_key').isVisible()) throw new Error('the field key is shown before 高级 is opened');
     await page.fill('#designer_0_minimum', '30');
     await page.fill('#designer_0_maximum', '50');
     await page.fill('#designer_0_help_en', 'EU size');
@@ -386,10 +402,12 @@ try {
     await page.click('[data-testid=designer-add]');
     await page.fill('#designer_1_label_zh', '首次到店');
     await page.fill('#designer_1_label_en', 'First visit');
+    // A key of one's own, typed under 高级.
+    await page.click('[data-testid=designer-advanced-1] .ant-collapse-header');
     await page.fill('#designer_1_key', 'first_visit');
     // The preview renders the field as members will see it, with its help.
     const preview = page.locator('[data-testid=designer-preview]');
-    await preview.locator('#preview_shoe_size').waitFor();
+    await preview.locator('#preview_xie_ma').waitFor();
     await preview.getByText('EU size').waitFor();
     await page.click('[data-testid=fields-validate]');
     await page.locator('[data-testid=fields-check]').getByText(/valid/).waitFor();
@@ -399,7 +417,14 @@ try {
     await page.click('[data-testid=fields-publish]');
     await page.getByText('Version 1 in force').waitFor();
     await page.reload();
-    await page.locator('[data-testid=designer-field-0]').getByText('shoe_size').waitFor();
+    // The key made from 鞋码, fixed now that it is published.
+    const title = page.locator('[data-testid=designer-field-0] .designer-field-title');
+    await title.waitFor();
+    if ((await title.getAttribute('aria-expanded')) !== 'true') await title.click();
+    await page.click('[data-testid=designer-advanced-0] .ant-collapse-header');
+    const key = page.locator('#designer_0_key');
+    if ((await key.inputValue()) !== 'xie_ma') throw new Error(`field key: ${await key.inputValue()}`);
+    if (!(await key.isDisabled())) throw new Error('a published key can still be changed');
   });
 
   await (await import('./rules.mjs')).ruleSteps({ page, step, base: BASE });
@@ -414,7 +439,7 @@ try {
     await page.fill('#new-member_name', member.name);
     await page.fill('#new-member_phone', member.phone);
     await page.fill('#new-member_email', 'not-an-email');
-    await page.fill('#custom_shoe_size', '42');
+    await page.fill('#custom_xie_ma', '42');
     // The server's field error lands under the e-mail.
     expected.push(/status of 422/);
     await page.click('[data-testid=member-register-submit]');
@@ -427,7 +452,7 @@ try {
     await page.locator('[data-testid=member-name]').getByText(member.name).waitFor();
     cardNumber = (await page.locator('[data-testid=member-card]').innerText()).trim();
     if (!/^\d{6,}$/.test(cardNumber)) throw new Error(`card number: ${cardNumber}`);
-    if ((await page.inputValue('#custom_shoe_size')) !== '42') throw new Error('the custom value was not kept');
+    if ((await page.inputValue('#custom_xie_ma')) !== '42') throw new Error('the custom value was not kept');
   });
 
   await step('custom-date-typed-and-saved', page, async () => {
@@ -541,6 +566,9 @@ try {
       throw new Error(`export lacks the members or readable headers: ${text.slice(0, 300)}`);
     }
   });
+
+  // A recipe from the gallery, once the points above are counted.
+  await (await import('./rules.mjs')).recipeSteps({ page, step, base: BASE });
   await ctx.close();
 
   // Every console page once in zh-CN and once in en, at 1366x768 and on a 375 px phone:
@@ -551,6 +579,8 @@ try {
     '普通', '银卡', '金卡', 'Basic', 'Silver', 'Gold', 'basic', 'silver', 'gold', 'e2e',
     // The published rule's award reasons: the rule's own text (the template's defaults).
     'point per 1.00 spent', 'points per 1.00 spent', 'welcome bonus',
+    // The promotion the recipe named (in English: the owner used the console in English).
+    'Weekend double',
   ];
   const tour = [
     { path: '/dashboard', ready: '[data-testid=dashboard-page]' },
@@ -641,7 +671,7 @@ try {
       await menuGroups(p, lang, narrow);
     });
     // On a phone, the pages a clerk uses there; on a desktop, every page.
-    const pages = narrow ? tour.filter((x) => ['/members', `/members/${memberId}`, '/settings', '/plan'].includes(x.path)) : tour;
+    const pages = narrow ? tour.filter((x) => ['/members', `/members/${memberId}`, '/settings', '/plan', '/rules', '/tiers'].includes(x.path)) : tour;
     for (const { path, ready, state, tabs } of pages) {
       await step(`tour-${lang}-${viewport.width}${path.replace(/\//g, '-').replace(memberId, 'member')}`, p, async () => {
         await p.goto(`${BASE}${path}`);
@@ -754,8 +784,8 @@ try {
     await portal.getByRole('link', { name: '资料' }).click();
     await portal.waitForURL(`${PORTAL}/profile`);
     // Only member-editable fields: the shoe size is one.
-    if ((await portal.inputValue('#custom_shoe_size')) !== '42') throw new Error('the shoe size is not shown');
-    await portal.fill('#custom_shoe_size', '43');
+    if ((await portal.inputValue('#custom_xie_ma')) !== '42') throw new Error('the shoe size is not shown');
+    await portal.fill('#custom_xie_ma', '43');
     await portal.click('[data-testid=portal-profile-save]');
     await portal.getByText('已保存').waitFor();
     await noHorizontalOverflow(portal);

@@ -100,7 +100,8 @@ async function setUp(base) {
   const phone = `139${tail}1234`;
   await api(base, 'POST', `/portal/${slug}/codes`, { body: { phone, purpose: 'register' } });
   const texts = await api(base, 'GET', `/sms-outbox?phone=${encodeURIComponent(phone)}`, { token: owner });
-  const code = /(\d{6})/.exec(texts[0].body)[1];
+  // After the business's name in brackets, which may hold digits of its own.
+  const code = /(\d{6})/.exec(texts[0].body.replace(/^(【[^】]*】|\[[^\]]*\])/, ''))[1];
   const portal = await api(base, 'POST', `/portal/${slug}/register`, {
     body: { profile: { name: '会员码用户', phone }, code, password: PASSWORD },
   });

@@ -26,7 +26,7 @@ async function textedCode(base, token, phone, purpose) {
   while (Date.now() < until) {
     const texts = await apiCall(base, 'GET', `/sms-outbox?phone=${encodeURIComponent(phone)}`, { token });
     const text = texts.filter((m) => m.purpose === purpose).sort((a, b) => b.id - a.id)[0];
-    const code = text && /(\d{6})/.exec(text.body)?.[1];
+    const code = text && /(\d{6})/.exec(text.body.replace(/^(【[^】]*】|\[[^\]]*\])/, ''))?.[1];
     if (code) return code;
     await new Promise((r) => setTimeout(r, 200));
   }

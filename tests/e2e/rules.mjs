@@ -37,6 +37,11 @@ export async function ruleSteps({ page, step, base }) {
 
   await step('rule-rhai-generated', page, async () => {
     await page.click('[data-testid=rule-generate]');
+    // The rule in plain words; its script only under 高级.
+    await waitText(page.locator('[data-testid=rule-editor-summary]'), SUMMARY, 'summary of the generated rule');
+    if (await page.locator('[data-testid=rule-editor]').isVisible()) throw new Error('the script is shown before 高级 is opened');
+    await page.click('[data-testid=rule-script-advanced] .ant-collapse-header');
+    await page.locator('[data-testid=rule-editor]').waitFor();
     const editor = page.locator('[data-testid=rule-editor] .cm-content');
     // The generated script: the base rate and the first-purchase bonus.
     await waitText(editor, /member\.totals\.visits == 0/, 'generated script');
@@ -78,5 +83,45 @@ export async function ruleSteps({ page, step, base }) {
     await page.goto(`${base}/rules`);
     const active = page.locator('[data-testid=rule-active-purchase]');
     await waitText(active, new RegExp(`\\bv${version}\\b`), 'purchase rule in force on the overview');
+    // What the rule in force does, in plain words.
+    await waitText(page.locator('[data-testid=rule-summary-purchase]'), SUMMARY, 'summary on the overview');
+  });
+}
+
+/** The purchase rule above in plain words, in either language. */
+const SUMMARY = /(1 point per ¥1 spent; first purchase \+200|每消费 ¥1 得 1 积分；首单 \+200)/;
+
+/**
+ * A recipe from the gallery (周末双倍): the purchase rule's form opens filled in with the
+ * promotion (the rule's base rate and bonus kept), is generated and published, and the
+ * overview's summary names it. Weekends double the points of purchases from then on, so this
+ * runs after the steps that count points.
+ */
+export async function recipeSteps({ page, step, base }) {
+  await step('recipe-opens-filled-form', page, async () => {
+    await page.goto(`${base}/rules`);
+    await page.locator('[data-testid=rule-recipes]').waitFor();
+    await page.click('[data-testid=recipe-weekend_double]');
+    await page.waitForURL(`${base}/rules/purchase?recipe=weekend_double`);
+    const name = await page.inputValue('#rule-template_promotions_0_name');
+    if (!/^(Weekend double|周末双倍)$/.test(name)) throw new Error(`promotion name: ${JSON.stringify(name)}`);
+    if ((await page.inputValue('#rule-template_first_purchase_bonus_points')) !== '200') {
+      throw new Error('the recipe dropped what the rule had');
+    }
+  });
+
+  await step('recipe-published', page, async () => {
+    await page.click('[data-testid=rule-generate]');
+    await waitText(page.locator('[data-testid=rule-editor-summary]'), /(Weekend double: weekends ×2|周末双倍：周末 ×2)/, 'recipe in the summary');
+    await page.click('[data-testid=rule-publish]');
+    await page.getByRole('dialog').waitFor();
+    await page.click('[data-testid=rule-publish-confirm]');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.goto(`${base}/rules`);
+    await waitText(
+      page.locator('[data-testid=rule-summary-purchase]'),
+      /(1 point per ¥1 spent; Weekend double: weekends ×2 .*; first purchase \+200|每消费 ¥1 得 1 积分；周末双倍：周末 ×2.*；首单 \+200)/,
+      'summary with the recipe',
+    );
   });
 }

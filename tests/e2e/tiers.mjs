@@ -17,8 +17,8 @@ async function waitText(locator, re, what) {
   throw new Error(`${what}: expected ${re}, got ${JSON.stringify(last.slice(0, 300))}`);
 }
 
-async function fillTier(page, i, { code, zh, en, threshold, multiplier }) {
-  await page.fill(`#ladder_tiers_${i}_code`, code);
+/** Fills a rung by its names: its code is made from the Chinese name, never typed. */
+async function fillTier(page, i, { zh, en, threshold, multiplier }) {
   await page.fill(`#ladder_tiers_${i}_name_zh`, zh);
   await page.fill(`#ladder_tiers_${i}_name_en`, en);
   if (threshold !== undefined) await page.fill(`#ladder_tiers_${i}_threshold`, String(threshold));
@@ -33,17 +33,19 @@ export async function tierSteps({ page, step, base, expect = () => {} }) {
   await step('tiers-editor', page, async () => {
     await page.goto(`${base}/tiers`);
     await page.locator('[data-testid=tiers-status]').waitFor();
-    await page.locator('#ladder_tiers_0_code').waitFor();
+    await page.locator('#ladder_tiers_0_name_zh').waitFor();
+    // Codes are out of sight, under 高级.
+    if (await page.locator('#ladder_tiers_0_code').isVisible()) throw new Error('the tier code is shown before 高级 is opened');
     // Back to a single rung, whatever a draft held.
     while ((await page.locator('[data-testid=tier-1-remove]').count()) > 0) {
       await page.click('[data-testid=tier-1-remove]');
     }
-    await fillTier(page, 0, { code: 'basic', zh: '普通', en: 'Basic' });
+    await fillTier(page, 0, { zh: '普通', en: 'Basic' });
     await page.click('[data-testid=tiers-add]');
     await page.click('[data-testid=tiers-add]');
-    await fillTier(page, 1, { code: 'silver', zh: '银卡', en: 'Silver', threshold: 100, multiplier: 1.2 });
+    await fillTier(page, 1, { zh: '银卡', en: 'Silver', threshold: 100, multiplier: 1.2 });
     // Lower than the tier below: the server names tiers[2].threshold.
-    await fillTier(page, 2, { code: 'gold', zh: '金卡', en: 'Gold', threshold: 50, multiplier: 1.5 });
+    await fillTier(page, 2, { zh: '金卡', en: 'Gold', threshold: 50, multiplier: 1.5 });
     await page.fill('#ladder_tiers_2_discount_percent', '5');
   });
 
@@ -56,6 +58,18 @@ export async function tierSteps({ page, step, base, expect = () => {} }) {
     await page.click('[data-testid=tiers-save]');
     await item.locator('.ant-form-item-explain-error').waitFor({ state: 'detached' });
     await page.locator('[data-testid=tiers-problem]').waitFor({ state: 'detached' });
+  });
+
+  await step('tiers-codes-from-names', page, async () => {
+    // Saved with codes made from the Chinese names; under 高级 they show, fixed.
+    for (const [i, code] of [[0, 'pu_tong'], [1, 'yin_ka'], [2, 'jin_ka']]) {
+      await page.click(`[data-testid=tier-${i}-advanced] .ant-collapse-header`);
+      const input = page.locator(`#ladder_tiers_${i}_code`);
+      await input.waitFor();
+      const value = await input.inputValue();
+      if (value !== code) throw new Error(`tier ${i}: code ${JSON.stringify(value)}, expected ${code}`);
+      if (!(await input.isDisabled())) throw new Error(`tier ${i}: a saved code can still be changed`);
+    }
   });
 
   await step('tiers-preview', page, async () => {

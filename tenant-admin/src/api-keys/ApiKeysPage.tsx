@@ -18,6 +18,7 @@ export function ApiKeysPage() {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const keys = useQuery({ queryKey: apiKeysKeys.list(), queryFn: fetchApiKeys });
+  const roles = useRoles();
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<string>();
   const tz = me?.tenant.time_zone;
@@ -50,7 +51,7 @@ export function ApiKeysPage() {
         columns={[
           { title: t('common.name'), dataIndex: 'name' },
           { title: t('apiKeys.preview'), dataIndex: 'preview', render: (p: string) => <Typography.Text code>{p}</Typography.Text> },
-          { title: t('apiKeys.role'), dataIndex: 'role', render: (r: string) => roleLabel(t, r) },
+          { title: t('apiKeys.role'), dataIndex: 'role', render: (r: string) => roleLabel(t, r, roles.data) },
           { title: t('common.created'), dataIndex: 'created_at', render: (v: string) => formatDateTime(v, i18n.language, tz) },
           { title: t('apiKeys.lastUsed'), dataIndex: 'last_used_at', render: (v?: string) => formatDateTime(v, i18n.language, tz) },
           {
@@ -166,7 +167,7 @@ function CreateKeyModal({ onClose, onCreated }: { onClose: () => void; onCreated
             showSearch
             optionFilterProp="label"
             loading={roles.isPending}
-            options={(roles.data ?? []).map((r) => ({ value: r.name, label: roleLabel(t, r.name) }))}
+            options={(roles.data ?? []).map((r) => ({ value: r.name, label: roleLabel(t, r.name, roles.data) }))}
           />
         </Form.Item>
       </Form>

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { ImpactDetail } from './CheckSummary';
 import type { FieldDto } from './schema';
+import { nameIn } from '../common/format';
 
 type Report = Schemas['ChangeReport'];
 
@@ -47,7 +48,7 @@ export function ConflictModal({
       {choice === 'defaults' &&
         keys.map((k) => {
           const f = draft.find((d) => d.key === k);
-          const label = f ? (i18n.language === 'en' ? f.label.en || f.label['zh-CN'] : f.label['zh-CN'] || f.label.en) : k;
+          const label = f ? nameIn(f.label, i18n.language) || k : k;
           return (
             <div key={k} className="designer-item" style={{ marginTop: 12 }}>
               <label htmlFor={`default_${k}`}>{t('fields.defaultFor', { field: label })}</label>
@@ -61,7 +62,7 @@ export function ConflictModal({
 
 function DefaultInput({ id, field, value, onChange }: { id: string; field?: FieldDto; value: unknown; onChange: (v: unknown) => void }) {
   const { t, i18n } = useTranslation();
-  const opts = (field?.options ?? []).map((o) => ({ value: o.value, label: (i18n.language === 'en' ? o.label.en : o.label['zh-CN']) || o.value }));
+  const opts = (field?.options ?? []).map((o) => ({ value: o.value, label: nameIn(o.label, i18n.language) || o.value }));
   switch (field?.type) {
     case 'integer':
     case 'decimal':

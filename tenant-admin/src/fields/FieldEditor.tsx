@@ -4,7 +4,10 @@ import type { ReactNode } from 'react';
 import { Alert, Button, Input, InputNumber, Select, Space, Switch, Typography } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
-import { FIELD_TYPES, isNumber, isSelect, isText, setType, type DraftField, type FieldType } from './schema';
+import { Advanced, useCodeFromName } from '../common/Advanced';
+import { CODE_RULES } from '../common/codes';
+import { nameIn } from '../common/format';
+import { FIELD_TYPES, isNumber, isSelect, isText, newOption, setType, type DraftField, type DraftOption, type FieldType } from './schema';
 
 function Labeled({ id, label, children, extra }: { id: string; label: string; children: ReactNode; extra?: ReactNode }) {
   return (
@@ -21,15 +24,27 @@ export function FieldEditor({
   index: i,
   disabled,
   problems,
+  codeProblem,
+  taken,
   onChange,
 }: {
   field: DraftField;
   index: number;
   disabled: boolean;
   problems: string[];
+  /** A problem with the key or an option value: 「高级」 opens. */
+  codeProblem: boolean;
+  /** The keys of the other fields (archived ones too). */
+  taken: string[];
   onChange: (fn: (f: DraftField) => DraftField) => void;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const labelName = f.label['zh-CN'].trim() || f.label.en.trim();
+  useCodeFromName(labelName, f.isNew && f.keyAuto === true, CODE_RULES.field, taken, (key) =>
+    onChange((x) => (x.keyAuto && x.key !== key ? { ...x, key } : x)),
+  );
+  const setOption = (j: number, fn: (o: DraftOption) => DraftOption) =>
+    onChange((x) => ({ ...x, options: x.options.map((p, k) => (k === j ? fn(p) : p)) }));
   const id = (s: string) => `designer_${i}_${s}`;
   const num = (v: number | string | null) => (v === null || v === '' ? undefined : Number(v));
   return (
@@ -41,9 +56,6 @@ export function FieldEditor({
         </Labeled>
         <Labeled id={id('label_en')} label={t('fields.labelEn')}>
           <Input id={id('label_en')} value={f.label.en} disabled={disabled} maxLength={100} onChange={(e) => onChange((x) => ({ ...x, label: { ...x.label, en: e.target.value } }))} />
-        </Labeled>
-        <Labeled id={id('key')} label={t('fields.key')} extra={f.isNew ? t('fields.keyHelp') : t('fields.keyFixed')}>
-          <Input id={id('key')} value={f.key} disabled={disabled || !f.isNew} maxLength={40} onChange={(e) => onChange((x) => ({ ...x, key: e.target.value }))} />
         </Labeled>
         <Labeled id={id('type')} label={t('fields.type')}>
           <Select<FieldType>
@@ -100,13 +112,13 @@ export function FieldEditor({
           <Typography.Text strong>{t('fields.options')}</Typography.Text>
           {f.options.map((o, j) => (
             <div key={j} className="designer-option">
-              <Input aria-label={t('fields.optionValue')} placeholder={t('fields.optionValue')} value={o.value} disabled={disabled} onChange={(e) => onChange((x) => ({ ...x, options: x.options.map((p, k) => (k === j ? { ...p, value: e.target.value } : p)) }))} />
+              <OptionValueFromLabel option={o} others={f.options.filter((_, k) => k !== j).map((p) => p.value)} onValue={(value) => setOption(j, (p) => (p.valueAuto && p.value !== value ? { ...p, value } : p))} />
               <Input aria-label={t('fields.labelZh')} placeholder={t('fields.labelZh')} value={o.label['zh-CN']} disabled={disabled} onChange={(e) => onChange((x) => ({ ...x, options: x.options.map((p, k) => (k === j ? { ...p, label: { ...p.label, 'zh-CN': e.target.value } } : p)) }))} />
               <Input aria-label={t('fields.labelEn')} placeholder={t('fields.labelEn')} value={o.label.en} disabled={disabled} onChange={(e) => onChange((x) => ({ ...x, options: x.options.map((p, k) => (k === j ? { ...p, label: { ...p.label, en: e.target.value } } : p)) }))} />
               <Button type="text" danger icon={<DeleteOutlined />} disabled={disabled} aria-label={t('fields.removeOption')} onClick={() => onChange((x) => ({ ...x, options: x.options.filter((_, k) => k !== j) }))} />
             </div>
           ))}
-          <Button size="small" icon={<PlusOutlined />} disabled={disabled} onClick={() => onChange((x) => ({ ...x, options: [...x.options, { value: `option_${x.options.length + 1}`, label: { 'zh-CN': '', en: '' } }] }))}>
+          <Button size="small" icon={<PlusOutlined />} disabled={disabled} onClick={() => onChange((x) => ({ ...x, options: [...x.options, newOption(x)] }))}>
             {t('fields.addOption')}
           </Button>
         </div>
@@ -119,6 +131,35 @@ export function FieldEditor({
           <Input id={id('help_en')} value={f.help.en} disabled={disabled} maxLength={200} onChange={(e) => onChange((x) => ({ ...x, help: { ...x.help, en: e.target.value } }))} />
         </Labeled>
       </div>
+      <Advanced forceOpen={codeProblem} testId={`designer-advanced-${i}`}>
+        <div className="designer-grid">
+          <Labeled id={id('key')} label={t('fields.key')} extra={f.isNew ? t('advanced.codeAuto') : t('fields.keyFixed')}>
+            <Input id={id('key')} value={f.key} disabled={disabled || !f.isNew} maxLength={40} onChange={(e) => onChange((x) => ({ ...x, key: e.target.value, keyAuto: false }))} />
+          </Labeled>
+        </div>
+        {isSelect(f.type) && f.options.length > 0 && (
+          <div className="designer-options">
+            <Typography.Text>{t('advanced.optionValues')}</Typography.Text>
+            {f.options.map((o, j) => (
+              <div key={j} className="designer-option">
+                <Input
+                  aria-label={`${t('fields.optionValue')} ${nameIn(o.label, i18n.language) || j + 1}`}
+                  addonBefore={nameIn(o.label, i18n.language) || j + 1}
+                  value={o.value}
+                  disabled={disabled || !o.isNew}
+                  onChange={(e) => setOption(j, (p) => ({ ...p, value: e.target.value, valueAuto: false }))}
+                />
+              </div>
+            ))}
+          </div>
+        )}
+      </Advanced>
     </div>
   );
+}
+
+/** Keeps a new option's value made from its label (nothing shown). */
+function OptionValueFromLabel({ option, others, onValue }: { option: DraftOption; others: string[]; onValue: (v: string) => void }) {
+  useCodeFromName(option.label['zh-CN'].trim() || option.label.en.trim(), option.valueAuto === true, CODE_RULES.option, others, onValue);
+  return null;
 }

@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
 import { errorText, useUnsavedChanges } from '../common/forms';
+import { nameIn } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { membersKeys } from '../members/api';
 import { fieldsKeys, publishFields, validateFields } from './api';
@@ -37,6 +38,9 @@ type Report = Schemas['ChangeReport'];
 
 
 /** The member field designer: edit the list, see the form members get, check, publish. */
+/** Local problems found under 「高级」 (the key, option values). */
+const CODE_PROBLEMS = ['key', 'keyBuiltin', 'keyTwice', 'optionValues'];
+
 export function FieldsPage() {
   const { t } = useTranslation();
   const fields = useFields();
@@ -156,8 +160,7 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
               data-testid={`designer-field-${i}`}
               title={
                 <button type="button" className="designer-field-title" onClick={() => setSelected(f.uid === selected ? undefined : f.uid)} aria-expanded={f.uid === selected}>
-                  <span>{f.label[previewLang] || f.label['zh-CN'] || f.label.en || t('fields.untitled')}</span>{' '}
-                  <Typography.Text type="secondary" code>{f.key}</Typography.Text>{' '}
+                  <span>{nameIn(f.label, previewLang) || t('fields.untitled')}</span>{' '}
                   <Tag>{t(`fields.types.${f.type}`)}</Tag>
                   {f.required && <Tag color="red">{t('fields.required')}</Tag>}
                   {(local.has(f.uid) || server.byField.has(f.uid)) && <Tag color="error">{t('fields.hasProblems')}</Tag>}
@@ -178,6 +181,11 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
                   field={selectedField}
                   index={i}
                   disabled={!manage}
+                  codeProblem={
+                    (local.get(f.uid) ?? []).some((p) => CODE_PROBLEMS.includes(p)) ||
+                    (server.byField.get(f.uid) ?? []).some((p) => /^(key|options)\b/.test(p))
+                  }
+                  taken={[...draft.filter((d) => d.uid !== f.uid).map((d) => d.key), ...archived.map((a) => a.key)]}
                   problems={[...(local.get(f.uid) ?? []).map((p) => t(`fields.problems.${p}`)), ...(server.byField.get(f.uid) ?? [])]}
                   onChange={(fn) => update(f.uid, fn)}
                 />
@@ -228,7 +236,7 @@ function Designer({ published, archived, version }: { published: FieldDto[]; arc
                         : []
                     }
                   >
-                    {a.label[previewLang] || a.label['zh-CN'] || a.label.en} <Typography.Text code>{a.key}</Typography.Text>
+                    {nameIn(a.label, previewLang) || a.key}
                   </List.Item>
                 )}
               />

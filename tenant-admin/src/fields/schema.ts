@@ -42,6 +42,10 @@ export function defaultMaxLength(t: FieldType): number {
 export interface DraftOption {
   value: string;
   label: Labels;
+  /** Not yet published: its value may still change. */
+  isNew?: boolean;
+  /** The value is made from the label (a new option whose value was not typed). */
+  valueAuto?: boolean;
 }
 
 /** One field as the designer edits it; `uid` identifies it while its key is being typed. */
@@ -64,6 +68,8 @@ export interface DraftField {
   help: Labels;
   /** Not yet in a published version: its key may still change. */
   isNew: boolean;
+  /** The key is made from the label (a new field whose key was not typed). */
+  keyAuto?: boolean;
 }
 
 let seq = 0;
@@ -110,9 +116,17 @@ export function newField(type: FieldType, taken: readonly string[]): DraftField 
       member_editable: false,
       help: { 'zh-CN': '', en: '' },
       isNew: true,
+      keyAuto: true,
     },
     type,
   );
+}
+
+/** A new option of a field, its value made from its label until typed. */
+export function newOption(f: DraftField): DraftOption {
+  let n = f.options.length + 1;
+  while (f.options.some((o) => o.value === `option_${n}`)) n++;
+  return { value: `option_${n}`, label: { 'zh-CN': '', en: '' }, isNew: true, valueAuto: true };
 }
 
 /** Changes a field's type, dropping the settings the new type does not have. */
@@ -130,8 +144,8 @@ export function setType(f: DraftField, type: FieldType): DraftField {
   if (!isSelect(type)) next.options = [];
   else if (next.options.length === 0) {
     next.options = [
-      { value: 'a', label: { 'zh-CN': '选项 A', en: 'Option A' } },
-      { value: 'b', label: { 'zh-CN': '选项 B', en: 'Option B' } },
+      { value: 'a', label: { 'zh-CN': '选项 A', en: 'Option A' }, isNew: true, valueAuto: true },
+      { value: 'b', label: { 'zh-CN': '选项 B', en: 'Option B' }, isNew: true, valueAuto: true },
     ];
   }
   return next;

@@ -5,6 +5,7 @@ import { MinusCircleOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import type { FieldDto } from '../fields/schema';
 import { conditionKind, type SearchValues } from './search';
+import { nameIn } from '../common/format';
 
 export function CustomConditionRow({
   name,
@@ -22,7 +23,7 @@ export function CustomConditionRow({
   const key = Form.useWatch(['custom', name, 'field'], form) as string | undefined;
   const field = fields.find((f) => f.key === key);
   const kind = conditionKind(field);
-  const optionLabel = (l: { 'zh-CN': string; en: string }) => (i18n.language === 'en' ? l.en || l['zh-CN'] : l['zh-CN'] || l.en);
+  const optionLabel = (l: { 'zh-CN': string; en: string }) => nameIn(l, i18n.language);
   return (
     <Row gutter={8} align="bottom" className="custom-condition">
       <Col xs={24} sm={8}>

@@ -9,6 +9,7 @@ import { errorText } from '../common/forms';
 import { useFields } from '../fields/queries';
 import { fetchImport, membersKeys, startImport } from './api';
 import { csvHeader, guessTarget, xlsxHeader } from './importFile';
+import { nameIn } from '../common/format';
 
 type ImportView = Schemas['ImportView'];
 type Mode = Schemas['ImportMode'];
@@ -52,7 +53,7 @@ export function ImportPage() {
     }));
     const custom = (fields.data?.fields ?? []).map((f) => ({
       value: `custom.${f.key}`,
-      label: f.label[lang] || f.label['zh-CN'] || f.label.en || f.key,
+      label: nameIn(f.label, lang) || f.key,
       names: [f.key, f.label['zh-CN'], f.label.en],
     }));
     return [...builtin, ...custom];

@@ -1,8 +1,9 @@
-import { Alert, App, Button, Card, Col, Descriptions, Progress, Row, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Col, Descriptions, Progress, Row, Space, Table, Tag, Typography } from 'antd';
 import { CheckOutlined, CloseOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
+import { Advanced } from '../common/Advanced';
 import { errorText } from '../common/forms';
 import { formatDateTime, planName } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
@@ -124,6 +125,18 @@ export function PlanPage() {
                 },
               ]}
             />
+            <Advanced testId="plan-feature-codes">
+              <Typography.Paragraph type="secondary" style={{ marginBottom: 4 }}>
+                {t('advanced.featureCodesHelp')}
+              </Typography.Paragraph>
+              <Space wrap>
+                {(d?.features ?? []).map((f) => (
+                  <Tag key={f.feature}>
+                    {t(`features.${f.feature}`, { defaultValue: f.description })}: <code>{f.feature}</code>
+                  </Tag>
+                ))}
+              </Space>
+            </Advanced>
           </Card>
         </Col>
         <Col xs={24}>
@@ -140,7 +153,7 @@ export function PlanPage() {
                 {
                   title: t('plan.features'),
                   dataIndex: 'features',
-                  render: (fs: string[]) => fs.map((f) => <Tag key={f}>{t(`features.${f}`, { defaultValue: f })}</Tag>),
+                  render: (fs: string[]) => fs.map((f) => <Tag key={f}>{t(`features.${f}`, { defaultValue: f.replace(/_/g, ' ') })}</Tag>),
                 },
                 {
                   title: t('common.actions'),

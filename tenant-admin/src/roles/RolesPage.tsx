@@ -21,7 +21,9 @@ import {
 import { sessionKeys } from '../auth/api';
 import { staffKeys } from '../staff/api';
 import { createRole, deleteRole, rolesKeys, updateRole } from './api';
-import { permissionText, roleLabel, usePermissions, useRoles, type PermissionInfo, type Role } from './queries';
+import { MAX_ROLE_NAME, permissionText, roleLabel, usePermissions, useRoles, type PermissionInfo, type Role } from './queries';
+import { Advanced, useCodeFromName } from '../common/Advanced';
+import { CODE_RULES } from '../common/codes';
 
 type Row = { kind: 'group'; key: string; resource: string } | { kind: 'perm'; key: string; perm: PermissionInfo };
 
@@ -97,7 +99,7 @@ export function RolesPage() {
               <LockOutlined aria-label={t('roles.builtin')} style={{ marginRight: 4 }} />
             </Tooltip>
           )}
-          {roleLabel(t, r.name)}
+          {roleLabel(t, r.name, roles.data)}
           {dirty.includes(r.name) && <Tag color="orange" style={{ marginLeft: 4 }}>{t('roles.unsaved')}</Tag>}
         </span>
         <Typography.Text type="secondary" style={{ fontSize: 12, fontWeight: 'normal' }}>
@@ -105,12 +107,12 @@ export function RolesPage() {
         </Typography.Text>
         {manage && !r.builtin && (
           <Popconfirm
-            title={t('roles.deleteConfirm', { name: r.name })}
+            title={t('roles.deleteConfirm', { name: roleLabel(t, r.name, roles.data) })}
             okText={t('common.delete')}
             cancelText={t('common.cancel')}
             onConfirm={() => remove.mutateAsync(r.name)}
           >
-            <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={t('roles.deleteRole', { name: r.name })} />
+            <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={t('roles.deleteRole', { name: roleLabel(t, r.name, roles.data) })} />
           </Popconfirm>
         )}
       </Space>
@@ -123,7 +125,7 @@ export function RolesPage() {
         <Checkbox
           checked={holds(state, r.name, row.perm.name)}
           disabled={!editable}
-          aria-label={`${roleLabel(t, r.name)}: ${row.perm.name}`}
+          aria-label={`${roleLabel(t, r.name, roles.data)}: ${row.perm.name}`}
           data-testid={`cell-${r.name}-${row.perm.name}`}
           onChange={() => setState((s) => toggleCell(s, r.name, row.perm.name))}
         />
@@ -209,6 +211,11 @@ function CreateRoleModal({ onClose }: { onClose: () => void }) {
   const [error, setError] = useState<string>();
   const qc = useQueryClient();
   const { message } = App.useApp();
+  const roles = useRoles();
+  // The code is made from the name typed, until the owner types a code under 高级.
+  const [auto, setAuto] = useState(true);
+  const given = Form.useWatch('description', form) ?? '';
+  useCodeFromName(given, auto, CODE_RULES.role, (roles.data ?? []).map((r) => r.name), (code) => form.setFieldValue('name', code));
   const create = useMutation({
     mutationFn: (v: NewRoleForm) =>
       createRole({ name: v.name.trim(), description: v.description?.trim() ?? '', permissions: [] }),
@@ -241,15 +248,32 @@ function CreateRoleModal({ onClose }: { onClose: () => void }) {
         }}
       >
         <Form.Item
-          name="name"
-          label={t('roles.name')}
-          extra={t('roles.nameHelp')}
+          name="description"
+          label={t('advanced.roleName')}
+          extra={t('advanced.roleNameHelp')}
           rules={[{ required: true, message: t('validation.required') }]}
         >
-          <Input autoCapitalize="none" spellCheck={false} />
+          <Input maxLength={MAX_ROLE_NAME} />
         </Form.Item>
-        <Form.Item name="description" label={t('roles.description')}>
-          <Input />
+        <Form.Item noStyle shouldUpdate>
+          {() => (
+            <Advanced forceOpen={form.getFieldError('name').length > 0} testId="new-role-advanced">
+              <Form.Item
+                name="name"
+                label={t('advanced.roleCode')}
+                extra={
+                  <>
+                    {t('roles.nameHelp')}
+                    <br />
+                    {t('advanced.codeAuto')}
+                  </>
+                }
+                rules={[{ required: true, message: t('validation.required') }]}
+              >
+                <Input autoCapitalize="none" spellCheck={false} onChange={() => setAuto(false)} />
+              </Form.Item>
+            </Advanced>
+          )}
         </Form.Item>
       </Form>
     </Modal>

@@ -22,10 +22,18 @@ export function usePermissions() {
 
 const BUILTIN = ['owner', 'manager', 'front_desk', 'marketer'];
 
-/** A role's display name: built-in roles are translated, custom ones shown as named. */
-export function roleLabel(t: TFunction, name: string): string {
-  return BUILTIN.includes(name) ? t(`roles.builtinNames.${name}`) : name;
+/**
+ * A role's display name: built-in roles are translated; a custom one goes by the name it was
+ * given (its short description, 「晚班组长」) when `roles` holds it, else by its code.
+ */
+export function roleLabel(t: TFunction, name: string, roles?: readonly Role[]): string {
+  if (BUILTIN.includes(name)) return t(`roles.builtinNames.${name}`);
+  const given = roles?.find((r) => r.name === name)?.description.trim();
+  return given && given.length <= MAX_ROLE_NAME ? given : name;
 }
+
+/** Longest description still read as a role's name. */
+export const MAX_ROLE_NAME = 40;
 
 /** A permission's description in the console's language, the server's text otherwise. */
 export function permissionText(t: TFunction, p: PermissionInfo): string {

@@ -3,6 +3,7 @@
 import { Alert, Space } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { planName } from '../common/format';
 import { failureText } from './diagnostics';
 import type { PublishFailure } from './problems';
 
@@ -19,7 +20,12 @@ export function PublishProblem({ failure }: { failure: PublishFailure }) {
         message={t('rules.needsFeatureTitle')}
         description={
           <>
-            <p>{t('rules.needsFeature', { feature: failure.feature, plans: failure.plans.join(', ') || '—' })}</p>
+            <p>
+              {t('rules.needsFeature', {
+                feature: t(`features.${failure.feature}`, { defaultValue: failure.feature }),
+                plans: failure.plans.map((p) => planName(t, p)).join(t('advanced.listSeparator')) || '—',
+              })}
+            </p>
             <Space wrap>
               <Link to="/plan">{t('rules.seePlans')}</Link>
             </Space>
@@ -38,7 +44,7 @@ export function PublishProblem({ failure }: { failure: PublishFailure }) {
         message={t('rules.limitTitle')}
         description={
           <>
-            <p>{t('rules.limit', { plans: failure.plans.join(', ') || '—' })}</p>
+            <p>{t('rules.limit', { plans: failure.plans.map((p) => planName(t, p)).join(t('advanced.listSeparator')) || '—' })}</p>
             <Link to="/plan">{t('rules.seePlans')}</Link>
           </>
         }

@@ -4,7 +4,9 @@ import { Button, Card, Checkbox, Col, Form, Input, InputNumber, Radio, Row, Sele
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { EarningFields } from './EarningFields';
-import { currencySymbol } from '../common/format';
+import { useQuery } from '@tanstack/react-query';
+import { currencySymbol, nameIn } from '../common/format';
+import { fetchTiersOverview, tiersKeys } from '../tiers/api';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 
@@ -102,7 +104,7 @@ export function PurchaseFields({ currency }: { currency: string }) {
                     <Row gutter={8} key={key}>
                       <Col xs={12} md={6}>
                         <Form.Item name={[name, 'tier']} label={t('rules.form.tier')} rules={[req]}>
-                          <Input maxLength={100} />
+                          <TierPicker />
                         </Form.Item>
                       </Col>
                       <Col xs={12} md={6}>
@@ -242,4 +244,15 @@ export function PurchaseFields({ currency }: { currency: string }) {
       </Form.Item>
     </>
   );
+}
+
+/** A tier by its name (the ladder in force, else the draft); its code is what the form keeps. */
+function TierPicker({ value, onChange, id }: { value?: string; onChange?: (v: string) => void; id?: string }) {
+  const { i18n } = useTranslation();
+  const tiers = useQuery({ queryKey: tiersKeys.overview(), queryFn: fetchTiersOverview, retry: false });
+  const ladder = tiers.data?.active?.ladder ?? tiers.data?.draft?.ladder;
+  if (!ladder) return <Input id={id} maxLength={100} value={value} onChange={(e) => onChange?.(e.target.value)} />;
+  const options = ladder.tiers.map((x) => ({ value: x.code, label: nameIn(x.name, i18n.language) || x.code }));
+  if (value && !options.some((o) => o.value === value)) options.push({ value, label: value });
+  return <Select id={id} value={value} onChange={onChange} options={options} showSearch optionFilterProp="label" />;
 }

@@ -1,8 +1,8 @@
 // One trigger's rule: template form -> generated Rhai -> editor with inline compile errors ->
 // draft -> simulation -> publish, and the versions with a diff and rollback. The panels and
 // dialogs are in this folder, one file each.
-import { useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { useEffect, useState } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { Alert, App, Breadcrumb, Button, Card, Form, Result, Space, Spin, Tag, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -10,7 +10,8 @@ import type { TFunction } from 'i18next';
 import type { Schemas } from '../api/client';
 import { ApiProblem } from '../api/errors';
 import { errorText, focusFirstError, useUnsavedChanges } from '../common/forms';
-import { formatDateTime } from '../common/format';
+import { Advanced } from '../common/Advanced';
+import { currencySymbol, formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
 import { failureText, type RuleFailure } from './diagnostics';
@@ -24,6 +25,8 @@ import {
   saveRuleDraft,
 } from './api';
 import { publishFailure, type PublishFailure } from './problems';
+import { recipeById } from './recipes';
+import { ruleSummary } from './summary';
 import { PublishModal } from './PublishModal';
 import { PublishProblem } from './PublishProblem';
 import { useTriggerName } from './RulesPage';
@@ -79,7 +82,16 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const currency = me?.tenant.currency ?? 'CNY';
   const digits = currencyDigits(currency);
   const tz = me?.tenant.time_zone;
-  const [init] = useState(() => editorStart(trigger, entry, versions, digits));
+  // A recipe from the rules page (`?recipe=weekend_double`) fills its part of the form.
+  const [params] = useSearchParams();
+  const recipe = recipeById(params.get('recipe'));
+  const recipeHere = recipe?.trigger === trigger ? recipe : undefined;
+  const [init] = useState(() => {
+    const start = editorStart(trigger, entry, versions, digits);
+    if (!recipeHere) return start;
+    const name = t(`recipes.${recipeHere.id}.name`);
+    return { ...start, form: recipeHere.apply(start.form, { today: localToday(tz), name }) };
+  });
   const [form] = Form.useForm<FormValues>();
   const [script, setScript] = useState(init.script);
   const [generated, setGenerated] = useState<Generated | undefined>(init.generated);
@@ -88,7 +100,11 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const [publishing, setPublishing] = useState(false);
   const [published, setPublished] = useState<PublishFailure>();
   // The form was changed since the script was generated from it.
-  const [formChanged, setFormChanged] = useState(false);
+  const [formChanged, setFormChanged] = useState(Boolean(recipeHere));
+  useEffect(() => {
+    if (recipeHere) void message.info(t('recipes.applied', { name: t(`recipes.${recipeHere.id}.name`) }));
+    // Once, when the page opens with a recipe.
+  }, []);
   // The script as last saved or published: anything else would be lost by leaving.
   const [savedScript, setSavedScript] = useState(init.script);
   const mayWrite = can('rules:write');
@@ -248,23 +264,35 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
           </Space>
         }
       >
-        <Typography.Paragraph type="secondary">
-          {t('rules.scriptIntro')} <a href="https://rhai.rs/book/" target="_blank" rel="noreferrer">Rhai</a>
-        </Typography.Paragraph>
-        {handEdited && script.trim() && (
-          <Alert type="info" showIcon message={t('rules.handEditedHelp')} style={{ marginBottom: 12 }} />
+        {generated && !handEdited && script.trim() && (
+          <Typography.Paragraph data-testid="rule-editor-summary">
+            <Typography.Text type="secondary">{t('ruleSummary.title')} </Typography.Text>
+            {ruleSummary(generated.template, { t, lang: i18n.language, symbol: currencySymbol(currency), digits })}
+          </Typography.Paragraph>
         )}
-        <ScriptEditor
-          value={script}
-          onChange={(v) => {
-            setScript(v);
-            setPublished(undefined);
-          }}
-          readOnly={!mayWrite}
-          validate={mayWrite}
-          onValidated={setCompileError}
-          label={t('rules.step.script')}
-        />
+        <Advanced
+          title={t('advanced.scriptTitle')}
+          forceOpen={Boolean(compileError) || (handEdited && script.trim() !== '')}
+          testId="rule-script-advanced"
+        >
+          <Typography.Paragraph type="secondary">
+            {t('rules.scriptIntro')} <a href="https://rhai.rs/book/" target="_blank" rel="noreferrer">Rhai</a>
+          </Typography.Paragraph>
+          {handEdited && script.trim() && (
+            <Alert type="info" showIcon message={t('rules.handEditedHelp')} style={{ marginBottom: 12 }} />
+          )}
+          <ScriptEditor
+            value={script}
+            onChange={(v) => {
+              setScript(v);
+              setPublished(undefined);
+            }}
+            readOnly={!mayWrite}
+            validate={mayWrite}
+            onValidated={setCompileError}
+            label={t('rules.step.script')}
+          />
+        </Advanced>
         <div style={{ marginTop: 8 }} data-testid="rule-compile-status">
           {compileError ? (
             <Typography.Text type="danger">
@@ -334,4 +362,13 @@ function showTemplateErrors(t: TFunction, form: ReturnType<typeof Form.useForm<F
   form.setFields(fields as Parameters<typeof form.setFields>[0]);
   if (fields.length === 0) return errorText(t, err) + (rest.length ? `: ${rest.join('; ')}` : '');
   return rest.length ? rest.join('; ') : t('rules.fixForm');
+}
+
+/** Today in the business's time zone, `2026-03-14`. */
+function localToday(timeZone?: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
 }

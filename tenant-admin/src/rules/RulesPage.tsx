@@ -2,12 +2,18 @@
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { Alert, Button, Card, Col, Form, Input, Row, Space, Tag, Typography } from 'antd';
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery } from '@tanstack/react-query';
 import { Trans, useTranslation } from 'react-i18next';
+import { Advanced, useCodeFromName } from '../common/Advanced';
+import { CODE_RULES } from '../common/codes';
 import { errorText } from '../common/forms';
-import { formatDateTime } from '../common/format';
+import { currencySymbol, formatDateTime, nameIn } from '../common/format';
+import { currencyDigits } from '../points/reasons';
+import { fetchTiersOverview, tiersKeys } from '../tiers/api';
 import { useAuth } from '../auth/AuthContext';
-import { fetchRules, rulesKeys } from './api';
+import { fetchRules, fetchRuleVersions, rulesKeys } from './api';
+import { RECIPES } from './recipes';
+import { ruleSummary } from './summary';
 import { BUILT_IN_TRIGGERS } from './template';
 
 /** A trigger's name for people: built-in ones translated, `event.review` as "review". */
@@ -29,8 +35,35 @@ export function RulesPage() {
   const custom = [...byTrigger.keys()].filter((k) => k.startsWith('event.')).sort();
   const triggers = [...BUILT_IN_TRIGGERS, ...custom];
   const [eventName, setEventName] = useState('');
+  // The event's name in the shop's words; its code is made from it until typed under 高级.
+  const [eventTitle, setEventTitle] = useState('');
+  const [eventAuto, setEventAuto] = useState(true);
+  useCodeFromName(eventTitle, eventAuto, CODE_RULES.event, custom.map((k) => k.slice('event.'.length)), setEventName);
   const eventOk = /^[a-z][a-z0-9_]{0,39}$/.test(eventName);
   const tz = me?.tenant.time_zone;
+  const currency = me?.tenant.currency ?? 'CNY';
+  // The template of each rule in force, for its summary.
+  const withActive = triggers.filter((tr) => byTrigger.get(tr)?.active_version != null);
+  const versions = useQueries({
+    queries: withActive.map((trigger) => ({
+      queryKey: rulesKeys.versions(trigger),
+      queryFn: () => fetchRuleVersions(trigger),
+    })),
+  });
+  const activeTemplate = new Map(
+    withActive.map((trigger, i) => [trigger, versions[i]?.data?.find((v) => v.active)] as const),
+  );
+  // Tier names, only when a rule in force names tiers.
+  const namesTiers = [...activeTemplate.values()].some(
+    (v) => Array.isArray((v?.template as { tier_multipliers?: unknown } | undefined)?.tier_multipliers),
+  );
+  const tiers = useQuery({ queryKey: tiersKeys.overview(), queryFn: fetchTiersOverview, enabled: namesTiers });
+  const tierName = (code: string) => {
+    const tier = (tiers.data?.active?.ladder.tiers ?? []).find((x) => x.code === code);
+    return tier ? nameIn(tier.name, i18n.language) || code : code;
+  };
+  const summaryOf = (template: unknown) =>
+    ruleSummary(template, { t, lang: i18n.language, symbol: currencySymbol(currency), digits: currencyDigits(currency), tierName });
 
   return (
     <>
@@ -66,6 +99,13 @@ export function RulesPage() {
                   ) : (
                     <Tag>{t('rules.noActive')}</Tag>
                   )}
+                  {activeTemplate.get(trigger) && (
+                    <Typography.Text data-testid={`rule-summary-${trigger}`}>
+                      {summaryOf(activeTemplate.get(trigger)?.template) ?? (
+                        <Typography.Text type="secondary">{t('ruleSummary.script')}</Typography.Text>
+                      )}
+                    </Typography.Text>
+                  )}
                   {r?.draft && (
                     <span>
                       <Tag color={r.draft.compile_error ? 'red' : 'blue'}>
@@ -81,6 +121,29 @@ export function RulesPage() {
         })}
       </Row>
       {can('rules:write') && (
+        <Card title={t('recipes.title')} style={{ marginTop: 16 }} data-testid="rule-recipes">
+          <Typography.Paragraph type="secondary">{t('recipes.intro')}</Typography.Paragraph>
+          <Row gutter={[12, 12]}>
+            {RECIPES.map((r) => (
+              <Col xs={24} sm={12} xl={8} key={r.id}>
+                <Card size="small" title={t(`recipes.${r.id}.name`)} extra={<Tag>{triggerName(r.trigger)}</Tag>} style={{ height: '100%' }}>
+                  <Typography.Paragraph style={{ minHeight: 44 }}>{t(`recipes.${r.id}.description`)}</Typography.Paragraph>
+                  <Button
+                    size="small"
+                    type="primary"
+                    ghost
+                    data-testid={`recipe-${r.id}`}
+                    onClick={() => navigate(`/rules/${encodeURIComponent(r.trigger)}?recipe=${r.id}`)}
+                  >
+                    {t('recipes.use')}
+                  </Button>
+                </Card>
+              </Col>
+            ))}
+          </Row>
+        </Card>
+      )}
+      {can('rules:write') && (
         <Card title={t('rules.customTitle')} style={{ marginTop: 16 }}>
           <Typography.Paragraph type="secondary">
             <Trans i18nKey="rules.customIntro" components={[<code key="code" />]} />
@@ -89,19 +152,33 @@ export function RulesPage() {
             layout="vertical"
             onFinish={() => eventOk && navigate(`/rules/${encodeURIComponent(`event.${eventName}`)}`)}
           >
-            <Form.Item
-              label={t('rules.customName')}
-              validateStatus={eventName && !eventOk ? 'error' : undefined}
-              help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
-            >
+            <Form.Item label={t('advanced.eventName')} extra={t('advanced.eventNameHelp')}>
               <Input
-                addonBefore={<code>event.</code>}
-                value={eventName}
-                onChange={(e) => setEventName(e.target.value.trim())}
+                value={eventTitle}
+                onChange={(e) => setEventTitle(e.target.value)}
                 style={{ maxWidth: 360 }}
-                data-testid="rule-custom-name"
+                maxLength={40}
+                data-testid="rule-custom-title"
               />
             </Form.Item>
+            <Advanced forceOpen={Boolean(eventName) && !eventOk} testId="rule-custom-advanced">
+              <Form.Item
+                label={t('advanced.eventCode')}
+                validateStatus={eventName && !eventOk ? 'error' : undefined}
+                help={eventName && !eventOk ? t('rules.customNameRule') : undefined}
+              >
+                <Input
+                  addonBefore={<code>event.</code>}
+                  value={eventName}
+                  onChange={(e) => {
+                    setEventAuto(false);
+                    setEventName(e.target.value.trim());
+                  }}
+                  style={{ maxWidth: 360 }}
+                  data-testid="rule-custom-name"
+                />
+              </Form.Item>
+            </Advanced>
             <Form.Item>
               <Button htmlType="submit" disabled={!eventOk}>
                 {t('rules.customOpen')}

@@ -41,7 +41,7 @@ export function StaffPage() {
     onError: (err) => void message.error(errorText(t, err)),
   });
 
-  const roleOptions = (roles.data ?? []).map((r) => ({ value: r.name, label: roleLabel(t, r.name) }));
+  const roleOptions = (roles.data ?? []).map((r) => ({ value: r.name, label: roleLabel(t, r.name, roles.data) }));
 
   return (
     <>
@@ -66,7 +66,7 @@ export function StaffPage() {
           {
             title: t('staff.roles'),
             dataIndex: 'roles',
-            render: (rs: string[]) => rs.map((r) => <Tag key={r}>{roleLabel(t, r)}</Tag>),
+            render: (rs: string[]) => rs.map((r) => <Tag key={r}>{roleLabel(t, r, roles.data)}</Tag>),
           },
           {
             title: t('common.status'),

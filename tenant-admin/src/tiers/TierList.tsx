@@ -3,8 +3,10 @@
 import { Button, Card, Col, ColorPicker, Form, Input, InputNumber, Row, Space, Tag, Typography } from 'antd';
 import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
+import { Advanced, useCodeFromName } from '../common/Advanced';
+import { CODE_RULES } from '../common/codes';
 import { multiplierText, newTier, type LadderForm, type Metric } from './ladder';
-import { currencySymbol, discountText } from '../common/format';
+import { currencySymbol, discountText, nameIn } from '../common/format';
 
 export function TierList({ currency }: { currency: string }) {
   const { t } = useTranslation();
@@ -51,12 +53,18 @@ export function TierList({ currency }: { currency: string }) {
             >
               <Row gutter={16}>
                 <Col xs={24} sm={12} md={6}>
-                  <Form.Item name={[field.name, 'code']} label={t('tiers.tier.code')} rules={[{ required: true, message: t('tiers.tier.codeRequired') }]}>
-                    <Input placeholder="gold" data-testid={`tier-${index}-code`} />
-                  </Form.Item>
-                </Col>
-                <Col xs={24} sm={12} md={6}>
-                  <Form.Item name={[field.name, 'name_zh']} label={t('tiers.tier.nameZh')}>
+                  <Form.Item
+                    name={[field.name, 'name_zh']}
+                    label={t('tiers.tier.nameZh')}
+                    rules={[
+                      ({ getFieldValue }) => ({
+                        validator: (_, v: string | undefined) =>
+                          v?.trim() || String(getFieldValue(['tiers', field.name, 'name_en']) ?? '').trim()
+                            ? Promise.resolve()
+                            : Promise.reject(new Error(t('advanced.nameRequired'))),
+                      }),
+                    ]}
+                  >
                     <Input placeholder="金卡" data-testid={`tier-${index}-name-zh`} />
                   </Form.Item>
                 </Col>
@@ -132,6 +140,7 @@ export function TierList({ currency }: { currency: string }) {
                   </>
                 )}
               </Form.List>
+              <TierCode index={index} name={field.name} />
             </Card>
           ))}
           <Button
@@ -157,7 +166,7 @@ export function TierList({ currency }: { currency: string }) {
 function TierTitle({ index }: { index: number }) {
   const { t, i18n } = useTranslation();
   const tier = Form.useWatch(['tiers', index]) as LadderForm['tiers'][number] | undefined;
-  const name = i18n.language.startsWith('zh') ? tier?.name_zh || tier?.name_en : tier?.name_en || tier?.name_zh;
+  const name = nameIn({ 'zh-CN': tier?.name_zh ?? '', en: tier?.name_en ?? '' }, i18n.language);
   const mult = tier?.multiplier ?? 1;
   return (
     <Space>
@@ -177,4 +186,45 @@ function DiscountHint({ index }: { index: number }) {
   const { t, i18n } = useTranslation();
   const percent = Form.useWatch(['tiers', index, 'discount_percent']) as number | null | undefined;
   return <span data-testid={`tier-${index}-discount-text`}>{discountText(t, i18n.language, percent ?? 0)}</span>;
+}
+
+/**
+ * A tier's code, under 「高级」: made from its name (Chinese first) while the tier is new and
+ * the code untouched, unique in the ladder; fixed once saved. Opens when the code has a
+ * problem.
+ */
+function TierCode({ index, name: itemName }: { index: number; name: number }) {
+  const { t } = useTranslation();
+  const form = Form.useFormInstance<LadderForm>();
+  const tier = Form.useWatch(['tiers', index]) as LadderForm['tiers'][number] | undefined;
+  const tiers = (Form.useWatch('tiers') as LadderForm['tiers'] | undefined) ?? [];
+  const name = tier?.name_zh?.trim() || tier?.name_en?.trim() || '';
+  const others = tiers.filter((_, i) => i !== index).map((x) => x?.code ?? '').filter(Boolean);
+  useCodeFromName(name, Boolean(tier?.code_auto && !tier?.code_fixed), CODE_RULES.tier, others, (code) => {
+    if (form.getFieldValue(['tiers', index, 'code']) !== code) {
+      form.setFieldValue(['tiers', index, 'code'], code);
+    }
+  });
+  return (
+    <Form.Item noStyle shouldUpdate>
+      {() => (
+        <Advanced forceOpen={form.getFieldError(['tiers', index, 'code']).length > 0} testId={`tier-${index}-advanced`}>
+          <Form.Item
+            // Inside the list: the name is relative to `tiers`.
+            name={[itemName, 'code']}
+            label={t('tiers.tier.code')}
+            extra={tier?.code_fixed ? t('advanced.codeFixed') : t('advanced.codeAuto')}
+            rules={[{ required: true, message: t('tiers.tier.codeRequired') }]}
+            style={{ maxWidth: 360, marginBottom: 0 }}
+          >
+            <Input
+              data-testid={`tier-${index}-code`}
+              disabled={tier?.code_fixed}
+              onChange={() => form.setFieldValue(['tiers', index, 'code_auto'], false)}
+            />
+          </Form.Item>
+        </Advanced>
+      )}
+    </Form.Item>
+  );
 }

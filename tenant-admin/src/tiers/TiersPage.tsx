@@ -22,7 +22,7 @@ import { ScriptCard } from './ScriptCard';
 import { StatusCard } from './StatusCard';
 import { TierList } from './TierList';
 import { VersionsCard } from './VersionsCard';
-import { emptyForm, mapLadderErrors, toForm, toLadder, type LadderForm } from './ladder';
+import { emptyForm, fixCodes, mapLadderErrors, toForm, toLadder, type LadderForm } from './ladder';
 import { useActorName } from '../members/changes';
 
 type Preview = Schemas['TierPreview'];
@@ -87,12 +87,15 @@ export function TiersPage() {
       setProblem(errorText(t, err));
     }
   };
+  /** Saved codes can no longer change. */
+  const fixSavedCodes = () => form.setFieldValue('tiers', fixCodes((form.getFieldValue('tiers') as LadderForm['tiers']) ?? []));
   const ladder = () => toLadder(form.getFieldsValue(true) as LadderForm, digits);
 
   const save = useMutation({
     mutationFn: () => saveTierDraft(ladder()),
     onMutate: clearErrors,
     onSuccess: () => {
+      fixSavedCodes();
       setTouched(false);
       void qc.invalidateQueries({ queryKey: tiersKeys.overview() });
       void message.success(t('tiers.editor.saved'));
@@ -110,6 +113,7 @@ export function TiersPage() {
     onMutate: clearErrors,
     onSuccess: (r) => {
       setPublishing(false);
+      fixSavedCodes();
       setTouched(false);
       setPreview(undefined);
       void qc.invalidateQueries({ queryKey: tiersKeys.overview() });

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   emptyForm,
+  fixCodes,
   formItemOf,
   mapLadderErrors,
   moved,
   multiplierText,
+  newTier,
   previewSeries,
   progressMessage,
   progressPercent,
@@ -167,5 +169,21 @@ describe('progress', () => {
     expect(progressPercent({ value: 5, keep_threshold: 0 })).toBe(100);
     expect(runPercent({ done: 50, total: 200, status: 'running' })).toBe(25);
     expect(runPercent({ done: 0, total: 0, status: 'done' })).toBe(100);
+  });
+});
+
+describe('tier codes', () => {
+  it('a new rung makes its code from its name; a loaded or saved one keeps it', () => {
+    const fresh = newTier(1);
+    expect(fresh.code_auto).toBe(true);
+    expect(fresh.code_fixed).toBe(false);
+    const loaded = toForm(toLadder({ ...emptyForm(), tiers: [{ ...newTier(0), code: 'yin_ka', name_zh: '银卡' }] }));
+    expect(loaded.tiers[0]).toMatchObject({ code: 'yin_ka', code_auto: false, code_fixed: true });
+    expect(fixCodes([fresh])[0]).toMatchObject({ code_auto: false, code_fixed: true });
+  });
+
+  it('the flags never reach the ladder document', () => {
+    const doc = toLadder({ ...emptyForm(), tiers: [{ ...newTier(0), code: 'pu_tong', name_zh: '普通' }] });
+    expect(Object.keys(doc.tiers[0]!).sort()).toEqual(['benefits', 'code', 'color', 'name', 'threshold']);
   });
 });

@@ -20,6 +20,10 @@ export interface PerkForm {
 
 export interface TierForm {
   code?: string;
+  /** The code is made from the name (a new tier whose code was not typed). */
+  code_auto?: boolean;
+  /** The code was saved: it can no longer change. */
+  code_fixed?: boolean;
   name_zh?: string;
   name_en?: string;
   /** `#rrggbb`. */
@@ -79,6 +83,8 @@ export function newTier(index: number, below?: TierForm): TierForm {
   const step = below?.threshold ? below.threshold * 2 : 1000;
   return {
     code: '',
+    code_auto: true,
+    code_fixed: false,
     name_zh: '',
     name_en: '',
     color: PALETTE[index % PALETTE.length],
@@ -112,6 +118,8 @@ export function toForm(ladder: Ladder, digits = 2): LadderForm {
     demotion: ladder.demotion,
     tiers: ladder.tiers.map((t) => ({
       code: t.code,
+      code_auto: false,
+      code_fixed: true,
       name_zh: t.name['zh-CN'],
       name_en: t.name.en,
       color: t.color ?? '#8c8c8c',
@@ -126,6 +134,11 @@ export function toForm(ladder: Ladder, digits = 2): LadderForm {
 }
 
 const trim = (s: string | undefined) => (s ?? '').trim();
+
+/** The editor's tiers after a save: every code is now fixed. */
+export function fixCodes(tiers: readonly TierForm[]): TierForm[] {
+  return tiers.map((t) => ({ ...t, code_auto: false, code_fixed: true }));
+}
 
 /** The ladder document for the editor's values. */
 export function toLadder(form: LadderForm, digits = 2): Ladder {
