@@ -3,6 +3,7 @@
 mod access;
 mod auth;
 mod bad_input;
+mod citus;
 mod dashboard;
 mod desk;
 mod fields;
@@ -15,6 +16,8 @@ mod migrate;
 mod plans;
 mod points;
 mod portal;
+mod replicas;
 mod service;
 mod signup;
 mod tiers;
+mod transfer;
