@@ -34,7 +34,13 @@ for extra in sorted((chart_dir / "ci").glob("*.yaml")):
 
 # Settings of the README's table that the server reads (the others belong to the scripts or to
 # single CLI commands).
-NOT_SERVER = {"PATRON_CONFIG", "PATRON_OWNER_PASSWORD", "PATRON_OPERATOR_PASSWORD", "PATRON_PG_DIR"}
+NOT_SERVER = {
+    "PATRON_CONFIG",
+    "PATRON_OWNER_PASSWORD",
+    "PATRON_OPERATOR_PASSWORD",
+    "PATRON_PG_DIR",
+    "PATRON_IMAGE",
+}
 settings = {
     m
     for m in re.findall(r"^\| `(PATRON_[A-Z0-9_]+)`", readme.read_text(), flags=re.M)
