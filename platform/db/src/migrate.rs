@@ -147,6 +147,13 @@ pub(crate) async fn apply_tenant_migrations(tx: &mut TenantTx) -> Result<usize, 
         .execute(tx.conn())
         .await?;
     }
+    if one_by_one {
+        for statement in split_statements(CITUS_ROW_TRIGGERS) {
+            run_script(tx, statement)
+                .await
+                .map_err(|e| DbError::Migration(format!("row triggers for Citus: {e}")))?;
+        }
+    }
     sqlx::query(
         "UPDATE platform.tenants SET schema_version = $2, updated_at = now() WHERE id = $1",
     )
@@ -156,6 +163,36 @@ pub(crate) async fn apply_tenant_migrations(tx: &mut TenantTx) -> Result<usize, 
     .await?;
     Ok(ran)
 }
+
+/// On Citus, in place of the member-name statement triggers of migration 7: Citus cannot
+/// run a trigger's query over a transition table (`REFERENCING NEW TABLE`) on a distributed
+/// table ("could not find named tuplestore"), while row triggers writing a table of the same
+/// schema work (the schema's tables live together on one worker). Same effect, one row at a
+/// time; applied after the migrations whenever they run on Citus (idempotent).
+const CITUS_ROW_TRIGGERS: &str = r#"
+CREATE OR REPLACE FUNCTION member_name_grams_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.name IS NOT DISTINCT FROM NEW.name
+       AND OLD.created_at IS NOT DISTINCT FROM NEW.created_at THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM member_name_grams WHERE member_id = OLD.id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO member_name_grams (gram, created_at, member_id)
+        SELECT g, NEW.created_at, NEW.id FROM unnest(member_name_grams(NEW.name)) AS g;
+    END IF;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS members_name_grams_insert ON members;
+DROP TRIGGER IF EXISTS members_name_grams_update ON members;
+DROP TRIGGER IF EXISTS members_name_grams_delete ON members;
+DROP TRIGGER IF EXISTS members_name_grams_row ON members;
+CREATE TRIGGER members_name_grams_row AFTER INSERT OR UPDATE OR DELETE ON members
+    FOR EACH ROW EXECUTE FUNCTION member_name_grams_row();
+"#;
 
 /// The statements of a script, split at the semicolons outside quotes, comments and
 /// dollar-quoted bodies (function bodies keep theirs); empty ones are left out.
