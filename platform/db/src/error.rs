@@ -29,7 +29,15 @@ impl From<sqlx::Error> for DbError {
             sqlx::Error::Database(db)
                 if db.is_unique_violation() || db.is_foreign_key_violation() =>
             {
-                DbError::Conflict(constraint_name(db.constraint().unwrap_or("unknown")).to_owned())
+                // Citus relays a worker's error without the constraint field: read the name
+                // from the message then.
+                let named = db.constraint().map(str::to_owned).or_else(|| {
+                    let m = db.message();
+                    let start = m.find("constraint \"")? + "constraint \"".len();
+                    let len = m[start..].find('"')?;
+                    Some(m[start..start + len].to_owned())
+                });
+                DbError::Conflict(constraint_name(named.as_deref().unwrap_or("unknown")).to_owned())
             }
             _ => DbError::Sqlx(e),
         }
