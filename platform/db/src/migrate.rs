@@ -112,8 +112,28 @@ pub(crate) async fn apply_tenant_migrations(tx: &mut TenantTx) -> Result<usize, 
         }
     }
     let ran = pending.len();
+    // Citus propagates a distributed schema's DDL to its worker with the statement's text,
+    // and refuses a text holding several statements: there, one statement at a time.
+    let one_by_one = ran > 0
+        && sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+        )
+        .fetch_one(tx.conn())
+        .await?;
     for (version, description, sql, checksum) in pending {
-        if let Err(e) = run_script(tx, sql).await {
+        let result = if one_by_one {
+            let mut result = Ok(());
+            for statement in split_statements(&sql) {
+                result = run_script(tx, statement).await;
+                if result.is_err() {
+                    break;
+                }
+            }
+            result
+        } else {
+            run_script(tx, sql).await
+        };
+        if let Err(e) = result {
             return Err(DbError::Migration(format!(
                 "tenant migration {version} ({description}): {e}"
             )));
@@ -127,6 +147,13 @@ pub(crate) async fn apply_tenant_migrations(tx: &mut TenantTx) -> Result<usize, 
         .execute(tx.conn())
         .await?;
     }
+    if one_by_one {
+        for statement in split_statements(CITUS_ROW_TRIGGERS) {
+            run_script(tx, statement)
+                .await
+                .map_err(|e| DbError::Migration(format!("row triggers for Citus: {e}")))?;
+        }
+    }
     sqlx::query(
         "UPDATE platform.tenants SET schema_version = $2, updated_at = now() WHERE id = $1",
     )
@@ -135,6 +162,111 @@ pub(crate) async fn apply_tenant_migrations(tx: &mut TenantTx) -> Result<usize, 
     .execute(tx.conn())
     .await?;
     Ok(ran)
+}
+
+/// On Citus, in place of the member-name statement triggers of migration 7: Citus cannot
+/// run a trigger's query over a transition table (`REFERENCING NEW TABLE`) on a distributed
+/// table ("could not find named tuplestore"), while row triggers writing a table of the same
+/// schema work (the schema's tables live together on one worker). Same effect, one row at a
+/// time; applied after the migrations whenever they run on Citus (idempotent).
+const CITUS_ROW_TRIGGERS: &str = r#"
+CREATE OR REPLACE FUNCTION member_name_grams_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.name IS NOT DISTINCT FROM NEW.name
+       AND OLD.created_at IS NOT DISTINCT FROM NEW.created_at THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM member_name_grams WHERE member_id = OLD.id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO member_name_grams (gram, created_at, member_id)
+        SELECT g, NEW.created_at, NEW.id FROM unnest(member_name_grams(NEW.name)) AS g;
+    END IF;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS members_name_grams_insert ON members;
+DROP TRIGGER IF EXISTS members_name_grams_update ON members;
+DROP TRIGGER IF EXISTS members_name_grams_delete ON members;
+DROP TRIGGER IF EXISTS members_name_grams_row ON members;
+CREATE TRIGGER members_name_grams_row AFTER INSERT OR UPDATE OR DELETE ON members
+    FOR EACH ROW EXECUTE FUNCTION member_name_grams_row();
+"#;
+
+/// The statements of a script, split at the semicolons outside quotes, comments and
+/// dollar-quoted bodies (function bodies keep theirs); empty ones are left out.
+pub fn split_statements(sql: &str) -> Vec<String> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let mut meaningful = false;
+    while i < b.len() {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            q @ (b'\'' | b'"') => {
+                meaningful = true;
+                i += 1;
+                while i < b.len() {
+                    if b[i] == q {
+                        if b.get(i + 1) == Some(&q) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'$' => {
+                meaningful = true;
+                // A dollar quote: $tag$ ... $tag$ (tag of letters, digits and underscores).
+                let mut j = i + 1;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                let is_tag = j < b.len()
+                    && b[j] == b'$'
+                    && !b[i + 1..j].first().is_some_and(u8::is_ascii_digit);
+                if is_tag {
+                    let tag = &sql[i..=j];
+                    match sql[j + 1..].find(tag) {
+                        Some(end) => i = j + 1 + end + tag.len(),
+                        None => i = b.len(),
+                    }
+                    continue;
+                }
+            }
+            b';' => {
+                if meaningful {
+                    out.push(sql[start..i].trim().to_owned());
+                }
+                start = i + 1;
+                meaningful = false;
+            }
+            c if !c.is_ascii_whitespace() => meaningful = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    if meaningful && !sql[start..].trim().is_empty() {
+        out.push(sql[start..].trim().to_owned());
+    }
+    out
 }
 
 /// Runs a script of several statements (simple-query protocol). Kept in its own function
@@ -223,4 +355,34 @@ pub async fn migrate_all_tenants(
     }
     report.failed.sort_by_key(|o| o.tenant_id);
     Ok(report)
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_statements;
+
+    #[test]
+    fn statements_split_at_semicolons_outside_quotes_comments_and_bodies() {
+        let sql = "-- a comment; not a split\nCREATE TABLE a (x text DEFAULT 'a;b');\n\
+                   /* also; not */ CREATE FUNCTION f() RETURNS trigger AS $$ BEGIN x := 1; RETURN NEW; END $$ LANGUAGE plpgsql;\n\
+                   CREATE TABLE \"we;ird\" (y int);\n-- trailing comment\n";
+        let parts = split_statements(sql);
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert!(parts[0].ends_with("DEFAULT 'a;b')"), "{parts:?}");
+        assert!(
+            parts[1].contains("RETURN NEW; END $$ LANGUAGE plpgsql"),
+            "{parts:?}"
+        );
+        assert_eq!(parts[2], "CREATE TABLE \"we;ird\" (y int)");
+    }
+
+    #[test]
+    fn every_tenant_migration_splits_into_whole_statements() {
+        for m in super::TENANT.iter() {
+            for part in split_statements(&m.sql) {
+                let dollars = part.matches("$$").count();
+                assert_eq!(dollars % 2, 0, "migration {}: {part}", m.version);
+            }
+        }
+    }
 }

@@ -445,3 +445,33 @@ pub async fn purges_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, DbError
     .fetch_all(db.pool())
     .await?)
 }
+
+/// Counts one request in the tenant's window of `minute` (minutes since the epoch) unless
+/// it already holds `cap`; `true` when counted. One statement outside any transaction, so
+/// every replica shares the window and none holds its row lock beyond the statement.
+pub async fn take_rate(db: &Db, tenant_id: i64, minute: i64, cap: i64) -> Result<bool, DbError> {
+    if cap <= 0 {
+        return Ok(false);
+    }
+    let counted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO platform.rate_windows AS w (tenant_id, minute, requests) VALUES ($1, $2, 1)
+         ON CONFLICT (tenant_id, minute) DO UPDATE SET requests = w.requests + 1
+         WHERE w.requests < $3
+         RETURNING requests",
+    )
+    .bind(tenant_id)
+    .bind(minute)
+    .bind(cap)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(counted.is_some())
+}
+
+/// Deletes request windows that closed before `minute` - 1.
+pub async fn forget_rate_windows(db: &Db, minute: i64) -> Result<u64, DbError> {
+    let done = sqlx::query("DELETE FROM platform.rate_windows WHERE minute < $1")
+        .bind(minute - 1)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}

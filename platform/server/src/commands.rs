@@ -200,3 +200,39 @@ pub async fn operator_create(
     println!("created operator {} ({})", op.email, op.id);
     Ok(())
 }
+
+/// Writes one business to `file` (see `patron_db::transfer`).
+pub async fn tenant_export(db: &Db, slug: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let out =
+        std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?;
+    let mut out = std::io::BufWriter::new(out);
+    let summary = match patron_db::transfer::export(db, slug, &mut out).await {
+        Err(patron_db::DbError::NotFound) => anyhow::bail!("no tenant with slug {slug}"),
+        other => other?,
+    };
+    let rows: u64 = summary.rows.values().sum();
+    println!(
+        "exported {slug}: {} tables, {rows} rows, to {}",
+        summary.rows.len(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// Restores a business from a file written by `tenant export`.
+pub async fn tenant_import(db: &Db, file: &std::path::Path, replace: bool) -> anyhow::Result<()> {
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let mut input = std::io::BufReader::new(input);
+    let summary = patron_db::transfer::import(db, &mut input, replace).await?;
+    let h = summary.header.expect("a header");
+    let rows: u64 = summary.rows.values().sum();
+    println!(
+        "imported {} (id {}, schema {}): {} tables, {rows} rows",
+        h.slug,
+        h.tenant_id,
+        h.schema,
+        summary.rows.len()
+    );
+    Ok(())
+}

@@ -128,6 +128,18 @@ enum TenantCommand {
         #[arg(long)]
         if_missing: bool,
     },
+    /// Write one business (its schema and its platform rows) to FILE, from one snapshot.
+    Export {
+        slug: String,
+        file: std::path::PathBuf,
+    },
+    /// Restore a business written by `tenant export` into this database.
+    Import {
+        file: std::path::PathBuf,
+        /// Replace a business with the same id or slug (restoring it from a backup).
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 fn init_tracing(settings: &Settings) {
@@ -246,6 +258,12 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let ttl = ApiConfig::default().session_ttl;
                 commands::tenant_create(&db, req, ttl, if_missing).await?;
+            }
+            TenantCommand::Export { slug, file } => {
+                commands::tenant_export(&db, &slug, &file).await?
+            }
+            TenantCommand::Import { file, replace } => {
+                commands::tenant_import(&db, &file, replace).await?
             }
         },
     }

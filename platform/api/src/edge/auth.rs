@@ -218,6 +218,9 @@ impl ApiState {
             .enforcer(&tenant)
             .await
             .map_err(|e| ApiError::internal(&e))?;
+        // The shared per-minute budget is counted in the database, also before the
+        // transaction (one statement on a pooled connection).
+        self.rate_limit(&tenant, &plan).await?;
         let mut tx = self.db.tenant_tx(&tenant).await?;
         let actor = match (kind, support) {
             (TokenKind::SupportSession, Some(s)) => {
@@ -268,7 +271,6 @@ impl ApiState {
         };
         // Order: the account's state and plan first (they apply whoever calls), then the
         // caller's own permission.
-        self.rate_limit(&principal)?;
         let integration_key = matches!(principal.actor, Actor::Key { .. });
         patron_app::plans::admit(
             &self.plans,

@@ -145,11 +145,14 @@ impl ApiState {
         Ok(app_plans::within_limit(tx, plan, limit, adding, self.now()).await?)
     }
 
-    /// 429 when the tenant is over its plan's requests per minute.
-    pub fn rate_limit(&self, principal: &Principal) -> Result<(), ApiError> {
+    /// 429 when the tenant is over its plan's requests per minute, counted in the database
+    /// across every replica. Takes a pooled connection for one statement: call it while
+    /// holding none.
+    pub async fn rate_limit(&self, tenant: &Tenant, plan: &Plan) -> Result<(), ApiError> {
         Ok(self
             .rate
-            .admit(principal.tenant.id, &principal.plan, self.now())?)
+            .admit(&self.db, tenant.id, plan, self.now())
+            .await?)
     }
 
     /// 402 unless the tenant's plan has `feature`, naming the cheapest plan that does.
