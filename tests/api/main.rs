@@ -3,8 +3,8 @@
 mod access;
 mod auth;
 mod bad_input;
-mod contract;
 mod citus;
+mod contract;
 mod dashboard;
 mod desk;
 mod fields;
