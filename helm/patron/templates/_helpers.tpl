@@ -67,6 +67,9 @@ app.kubernetes.io/part-of: patron
 - name: PATRON_PAYMENT_WEBHOOK_SECRET
   valueFrom:
     secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.paymentWebhookSecret | quote }}, optional: true}
+- name: PATRON_SMTP_URL
+  valueFrom:
+    secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.smtpUrl | quote }}, optional: true}
 {{- end -}}
 
 {{- define "patron.podSecurityContext" -}}
