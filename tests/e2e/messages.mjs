@@ -105,7 +105,7 @@ export async function messageSteps({ browser, step, base, watch }) {
       await page.click('[data-testid=webhook-add]');
       await page.fill('[data-testid=webhook-url]', hooks.url);
       await page.getByRole('dialog').getByRole('button', { name: /保\s*存/ }).click();
-      await waitText(page.locator('.ant-table'), /127\.0\.0\.1/, 'endpoint listed');
+      await waitText(page.locator('.ant-tabs-tabpane-active .ant-table'), /127\.0\.0\.1/, 'endpoint listed');
       await page.click('[data-testid=webhook-test]');
       const until = Date.now() + 10_000;
       while (hooks.calls.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
