@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const PASSWORD = 'e2e-desk-password-1';
 
-async function api(base, method, path, { token, body } = {}) {
+/** One API call as JSON; throws on a non-2xx answer. Shared by the browser tests. */
+export async function api(base, method, path, { token, body } = {}) {
   const res = await fetch(`${base}/api/v1${path}`, {
     method,
     headers: {
