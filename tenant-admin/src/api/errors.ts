@@ -1,14 +1,24 @@
+/** One bad field: its path, a stable code with the values its text needs, English words. */
+export interface FieldProblem {
+  field: string;
+  code?: string;
+  params?: Record<string, unknown>;
+  problem: string;
+}
+
 /** The body of every API error. */
 export interface Problem {
   code: string;
   message: string;
-  fields?: { field: string; problem: string }[];
+  fields?: FieldProblem[];
+  params?: Record<string, unknown>;
 }
 
 export class ApiProblem extends Error {
   readonly status: number;
   readonly code: string;
-  readonly fields: { field: string; problem: string }[];
+  readonly fields: FieldProblem[];
+  readonly params: Record<string, unknown>;
 
   constructor(status: number, problem: Problem) {
     super(problem.message);
@@ -16,6 +26,7 @@ export class ApiProblem extends Error {
     this.status = status;
     this.code = problem.code;
     this.fields = problem.fields ?? [];
+    this.params = problem.params ?? {};
   }
 
   static from(status: number, body: Partial<Problem> | undefined | null): ApiProblem {
@@ -24,6 +35,7 @@ export class ApiProblem extends Error {
         code: body.code,
         message: typeof body.message === 'string' ? body.message : body.code,
         fields: Array.isArray(body.fields) ? body.fields : [],
+        params: body.params && typeof body.params === 'object' ? body.params : {},
       });
     }
     return new ApiProblem(status, { code: `http_${status}`, message: `HTTP ${status}` });
