@@ -3,7 +3,21 @@ export interface FieldProblem {
   field: string;
   code?: string;
   params?: Record<string, unknown>;
+  /** In the console's language once a translator is set (`setFieldProblemText`). */
   problem: string;
+  /** The server's English words. */
+  english?: string;
+}
+
+type FieldText = (f: FieldProblem, outer: string) => string;
+let fieldText: FieldText | undefined;
+
+/**
+ * Says every field problem of every failed call in the console's language from its code, so
+ * that each screen showing `fields[].problem` shows it in the reader's language.
+ */
+export function setFieldProblemText(text: FieldText | undefined): void {
+  fieldText = text;
 }
 
 /** The body of every API error. */
@@ -25,7 +39,10 @@ export class ApiProblem extends Error {
     this.name = 'ApiProblem';
     this.status = status;
     this.code = problem.code;
-    this.fields = problem.fields ?? [];
+    this.fields = (problem.fields ?? []).map((f) => {
+      const english = f.english ?? f.problem;
+      return fieldText ? { ...f, english, problem: fieldText({ ...f, problem: english }, problem.code) } : f;
+    });
     this.params = problem.params ?? {};
   }
 

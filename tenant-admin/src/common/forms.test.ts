@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import i18next, { type TFunction } from 'i18next';
 import { english, zh } from '../i18n/resources';
-import { ApiProblem } from '../api/errors';
+import { ApiProblem, setFieldProblemText } from '../api/errors';
+import { fieldProblemText } from '../api/fieldText';
 import { errorText, fieldProblems } from './forms';
 
 // The console's own strings, through a real i18next.
@@ -55,5 +56,22 @@ describe('field problems', () => {
     });
     expect(fieldProblems(t, conflict)[0]!.problem).toBe('会员积分不足（现有 1199 分）。');
     expect(errorText(t, conflict)).toBe('会员积分不足（现有 1199 分）。');
+  });
+});
+
+describe('every failed call', () => {
+  it('carries its field problems in the console language once a translator is set, and the English', async () => {
+    const t = await translator('zh-CN');
+    setFieldProblemText((f, outer) => fieldProblemText(t, f, outer));
+    try {
+      const p = ApiProblem.from(422, {
+        code: 'invalid_input',
+        message: 'name must be at most 40 characters',
+        fields: [{ field: 'name', code: 'too_long', params: { max: 40 }, problem: 'must be at most 40 characters' }],
+      });
+      expect(p.fields[0]).toMatchObject({ problem: '最多 40 个字符', english: 'must be at most 40 characters' });
+    } finally {
+      setFieldProblemText(undefined);
+    }
   });
 });

@@ -3,7 +3,10 @@ import { App, type FormInstance } from 'antd';
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { useBlocker, type Location } from 'react-router';
-import { ApiProblem, mapFieldErrors, type FieldProblem } from '../api/errors';
+import { ApiProblem, mapFieldErrors } from '../api/errors';
+import { fieldProblemText } from '../api/fieldText';
+
+export { fieldProblemText };
 
 /** A message for a failed call: a translated one for known codes, else the server's. */
 export function errorText(t: TFunction, err: unknown): string {
@@ -11,23 +14,6 @@ export function errorText(t: TFunction, err: unknown): string {
     return t(`errors.${err.code}`, { ...err.params, defaultValue: err.message });
   }
   return t('errors.network');
-}
-
-/**
- * One field problem in the reader's language, from its code and parameters: a rule's own
- * words (`params.reason`), a format's (`params.format`), the code's, or a refusal's code
- * (`phone_taken`); the server's English words only for a code the console does not know.
- */
-export function fieldProblemText(t: TFunction, f: FieldProblem, outer?: string): string {
-  const params = f.params ?? {};
-  const keys: string[] = [];
-  const code = f.code && f.code !== 'invalid' ? f.code : undefined;
-  if (typeof params.reason === 'string') keys.push(`fieldErrors.reasons.${params.reason}`);
-  if (code === 'invalid_format' && typeof params.format === 'string') keys.push(`fieldErrors.formats.${params.format}`);
-  if (code) keys.push(`fieldErrors.${code}`, `errors.${code}`);
-  else if (outer && outer !== 'invalid_input') keys.push(`errors.${outer}`);
-  if (keys.length === 0) return f.problem;
-  return t(keys, { ...params, defaultValue: f.problem });
 }
 
 /** The problems of a failed call by field, each in the console's language. */
