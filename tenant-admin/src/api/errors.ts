@@ -1,8 +1,9 @@
 /** One bad field: its path, a stable code with the values its text needs, English words. */
 export interface FieldProblem {
   field: string;
-  code?: string;
-  params?: Record<string, unknown>;
+  /** `invalid` when the server gave only words. */
+  code: string;
+  params: Record<string, unknown>;
   /** In the console's language once a translator is set (`setFieldProblemText`). */
   problem: string;
   /** The server's English words. */
@@ -24,7 +25,7 @@ export function setFieldProblemText(text: FieldText | undefined): void {
 export interface Problem {
   code: string;
   message: string;
-  fields?: FieldProblem[];
+  fields?: { field: string; problem: string; code?: string; params?: Record<string, unknown>; english?: string }[];
   params?: Record<string, unknown>;
 }
 
@@ -39,9 +40,10 @@ export class ApiProblem extends Error {
     this.name = 'ApiProblem';
     this.status = status;
     this.code = problem.code;
-    this.fields = (problem.fields ?? []).map((f) => {
-      const english = f.english ?? f.problem;
-      return fieldText ? { ...f, english, problem: fieldText({ ...f, problem: english }, problem.code) } : f;
+    this.fields = (problem.fields ?? []).map((raw) => {
+      const english = raw.english ?? raw.problem;
+      const f: FieldProblem = { ...raw, code: raw.code ?? 'invalid', params: raw.params ?? {}, problem: english };
+      return fieldText ? { ...f, english, problem: fieldText(f, problem.code) } : f;
     });
     this.params = problem.params ?? {};
   }

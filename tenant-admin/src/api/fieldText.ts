@@ -7,7 +7,11 @@ import type { FieldProblem } from './errors';
  * format's (`params.format`), the code's, or a refusal's code (`phone_taken`); the server's
  * English words only for a code the console does not know.
  */
-export function fieldProblemText(t: TFunction, f: FieldProblem, outer?: string): string {
+export function fieldProblemText(
+  t: TFunction,
+  f: Pick<FieldProblem, 'problem'> & { code?: string; params?: Record<string, unknown> },
+  outer?: string,
+): string {
   const params = f.params ?? {};
   const keys: string[] = [];
   const code = f.code && f.code !== 'invalid' ? f.code : undefined;
