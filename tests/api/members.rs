@@ -80,6 +80,21 @@ async fn staff_register_members_at_the_counter_with_a_card_and_bad_input_is_refu
     ] {
         assert!(paths.iter().any(|x| x == p), "{p} missing: {paths:?}");
     }
+    // Each with a stable code and the values its text needs, beside the English words.
+    let problems = r.problem().fields;
+    let of = |f: &str| problems.iter().find(|p| p.field == f).unwrap().clone();
+    assert_eq!(of("name").code, "required");
+    let phone = of("phone");
+    assert_eq!(
+        (phone.code.as_str(), &phone.params["value"]),
+        ("not_a_phone", &json!("12345")),
+        "{phone:?}"
+    );
+    assert_eq!(phone.problem, "\"12345\" is not a phone number");
+    assert_eq!(of("email").code, "not_an_email");
+    assert_eq!(of("gender").code, "not_one_of");
+    assert_eq!(of("birthday").code, "not_a_date");
+    assert_eq!(of("custom.nope").code, "unknown");
     let r = app
         .create_member(&desk, &json!({ "name": "X", "birthday": 19900501 }))
         .await;

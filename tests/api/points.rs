@@ -481,6 +481,18 @@ async fn a_hundred_concurrent_redemptions_never_overdraw() {
     assert_eq!((ok, refused), (50, 50));
     let s = app.member_points(&owner, &m).await.ok();
     assert_eq!(s.balance, 0);
+    // The refusal carries what its text needs: the balance and what was asked.
+    let r = app
+        .redeem_points(
+            &owner,
+            &m,
+            &json!({ "idempotency_key": "r-over", "points": 100, "reward": "coffee" }),
+        )
+        .await;
+    assert_eq!(r.code(), "insufficient_points");
+    let p = r.problem();
+    assert_eq!(p.params, Some(json!({ "balance": 0, "asked": 100 })));
+    assert_eq!(p.fields[0].params, json!({ "balance": 0, "asked": 100 }));
     assert_eq!(s.redeemed_total, 5_000);
     assert_ledger_agrees(&app, &t.slug).await;
 

@@ -157,6 +157,13 @@ async fn the_crossing_purchase_promotes_at_once_balance_alone_never_does_and_rul
     );
     assert_eq!(promotion.metric, Some(100));
     assert_eq!(promotion.threshold, Some(100));
+    // The reason is kept as a code and its values, to be said in any language later.
+    assert_eq!(promotion.reason_code.as_deref(), Some("threshold_reached"));
+    assert_eq!(
+        promotion.reason_params,
+        Some(json!({ "metric": "points_earned", "value": 100, "threshold": 100 }))
+    );
+    assert_eq!(promotion.reason, "points_earned 100 >= 100");
 
     // A retried purchase answers as before and promotes no one twice.
     let again = app
@@ -555,6 +562,8 @@ async fn a_ladder_script_decides_the_promotion_inside_the_purchase() {
     assert_eq!(last.kind, "promotion");
     assert_eq!((last.from.as_str(), last.to.as_str()), ("silver", "gold"));
     assert!(last.reason.contains("script chose gold"), "{last:?}");
+    assert_eq!(last.reason_code.as_deref(), Some("script_chose"));
+    assert_eq!(last.reason_params.as_ref().unwrap()["tier"], "gold");
     assert_eq!(last.metric, Some(450));
     assert!(last.threshold.is_none(), "no threshold decided: {last:?}");
     assert_eq!(overview(&app, &owner).await.script_errors_total, 0);

@@ -96,4 +96,25 @@ export async function memberTierStep({ page, step, base, memberId }) {
     // 1000 - 328 points to the top tier.
     await waitText(page.locator('[data-testid=member-tier-progress]'), /672/, 'progress to gold');
   });
+
+  // The history's reason is stored as a code and its values: a language switch says it again.
+  await step('member-tier-reason-language', page, async () => {
+    const reason = page.locator('[data-testid=tier-move-reason]').first();
+    const said = {
+      'zh-CN': /等级体系 v\d+ 发布后重新评定/,
+      en: /Re-evaluated when ladder v\d+ was published/,
+    };
+    const switchTo = async (lang) => {
+      await page.locator('.app-header [data-testid=language-switch]').click();
+      await page.locator('.ant-select-item-option', { hasText: lang === 'en' ? 'English' : '简体中文' }).click();
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    };
+    const first = await page.evaluate(() => document.documentElement.lang);
+    const other = first === 'en' ? 'zh-CN' : 'en';
+    await waitText(reason, said[first], `the publish's reason in ${first}`);
+    await switchTo(other);
+    await waitText(reason, said[other], `the publish's reason in ${other}`);
+    await switchTo(first);
+    await waitText(reason, said[first], `the publish's reason in ${first} again`);
+  });
 }

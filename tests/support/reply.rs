@@ -133,6 +133,10 @@ fn read_as<T: DeserializeOwned>(json: &Value, status: StatusCode) -> T {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct FieldProblem {
     pub field: String,
+    /// Stable code (`required`, `not_a_phone` ...).
+    pub code: String,
+    /// The values the code's text needs.
+    pub params: Value,
     pub problem: String,
 }
 
@@ -143,6 +147,8 @@ pub struct Problem {
     pub message: String,
     #[serde(default)]
     pub fields: Vec<FieldProblem>,
+    #[serde(default)]
+    pub params: Option<Value>,
 }
 
 /// The body of a 402: what the tenant's plan lacks and which plans have it.

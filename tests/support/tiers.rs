@@ -123,6 +123,9 @@ pub struct TierChange {
     pub metric: Option<i64>,
     pub threshold: Option<i64>,
     pub reason: String,
+    /// The system's reasons: a stable code and its values (none for a person's words).
+    pub reason_code: Option<String>,
+    pub reason_params: Option<serde_json::Value>,
 }
 
 /// A member's tier, progress and history.

@@ -341,13 +341,7 @@ fn view(version: i32, set: &FieldSet, meta: Option<&fields::FieldVersion>) -> Fi
 }
 
 fn problems(errors: Vec<FieldError>) -> Vec<FieldProblem> {
-    errors
-        .into_iter()
-        .map(|e| FieldProblem {
-            field: e.field,
-            problem: e.problem,
-        })
-        .collect()
+    errors.into_iter().map(FieldProblem::from).collect()
 }
 
 fn report(i: Impact) -> ChangeReport {

@@ -254,8 +254,12 @@ impl MessagesApi {
         let channel = match channel.0.as_deref() {
             None => None,
             Some(c @ ("email" | "sms")) => Some(c.to_owned()),
-            Some(_) => {
-                return Err(patron_app::AppError::invalid_field("channel", "email or sms").into())
+            Some(other) => {
+                return Err(patron_app::AppError::field(
+                    "channel",
+                    patron_core::problem::Issue::not_one_of(other, &["email", "sms"]),
+                )
+                .into())
             }
         };
         let (tx, _) = self

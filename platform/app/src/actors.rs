@@ -53,9 +53,9 @@ pub fn name_actors(
 /// Resolves actor texts (duplicates answered once, at most [`MAX_SUBJECTS`]).
 pub async fn resolve(tx: &mut TenantTx, subjects: &[String]) -> Result<Vec<ActorName>, AppError> {
     if subjects.len() > MAX_SUBJECTS {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "subjects",
-            format!("at most {MAX_SUBJECTS} at once"),
+            patron_core::Issue::too_many(MAX_SUBJECTS, "at once"),
         ));
     }
     let mut unique: Vec<String> = subjects.to_vec();

@@ -23,12 +23,11 @@ pub struct NewKey {
 
 /// Checks a new key's name and expiry (which must be in the future); the trimmed name.
 pub fn validate(req: &NewKey, now: DateTime<Utc>) -> Result<String, AppError> {
-    let name =
-        parse_display_name(&req.name, 120).map_err(|p| AppError::invalid_field("name", p))?;
+    let name = parse_display_name(&req.name, 120).map_err(|p| AppError::field("name", p))?;
     if req.expires_at.is_some_and(|e| e <= now) {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "expires_at",
-            "must be in the future",
+            patron_core::Issue::new(patron_core::FieldCode::NotInFuture, "must be in the future"),
         ));
     }
     Ok(name)
@@ -58,9 +57,14 @@ pub async fn create(
     let role = access::find_role(&mut tx, &req.role)
         .await
         .map_err(|e| match e {
-            DbError::NotFound => {
-                AppError::invalid_field("role", format!("there is no role \"{}\"", req.role))
-            }
+            DbError::NotFound => AppError::field(
+                "role",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::NoSuchRole,
+                    format!("there is no role \"{}\"", req.role),
+                )
+                .with("value", req.role.as_str()),
+            ),
             other => other.into(),
         })?;
     check_grant(held, &parse_stored(&role.permissions), "role")?;

@@ -188,7 +188,10 @@ pub async fn lookup(
 ) -> Result<Lookup, AppError> {
     let q = q.trim();
     if q.is_empty() || q.chars().count() > 100 {
-        return Err(AppError::invalid_field("q", "must be 1 to 100 characters"));
+        return Err(AppError::field(
+            "q",
+            patron_core::Issue::length_between(1, 100).words("must be 1 to 100 characters"),
+        ));
     }
     let region = &tenant.settings.phone_region;
     let mut kind = classify(q, region);
@@ -227,7 +230,7 @@ pub async fn lookup(
             rows
         }
         LookupKind::Phone => {
-            let p = Phone::parse(q, region).map_err(|e| AppError::invalid_field("q", e))?;
+            let p = Phone::parse(q, region).map_err(|e| AppError::field("q", e))?;
             let found = members::find_by_phone_index(tx, &keys.blind_index("phone", p.e164()))
                 .await?
                 .filter(|m| m.status == "active");

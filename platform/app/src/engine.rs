@@ -254,7 +254,15 @@ pub fn compile_problem(f: &RuleFailure, field: &str) -> crate::AppError {
         (Some(l), None) => format!(" (line {l})"),
         _ => String::new(),
     };
-    crate::AppError::invalid_field(field, format!("does not compile{at}: {}", f.message))
+    crate::AppError::field(
+        field,
+        patron_core::Issue::new(
+            patron_core::FieldCode::DoesNotCompile,
+            format!("does not compile{at}: {}", f.message),
+        )
+        .with("message", f.message.as_str())
+        .with("line", f.line),
+    )
 }
 
 pub fn unavailable() -> RuleError {

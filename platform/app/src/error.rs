@@ -72,6 +72,8 @@ pub enum AppError {
         code: Cow<'static, str>,
         field: Option<String>,
         message: String,
+        /// Values the console's text for `code` needs (`{"balance": 1199}`).
+        params: serde_json::Map<String, serde_json::Value>,
     },
     /// Values that are well-formed but not acceptable: every bad field at once.
     #[error("invalid input: {}", describe(.0))]
@@ -142,15 +144,38 @@ impl AppError {
             code: code.into(),
             field: field.map(str::to_owned),
             message: message.into(),
+            params: Default::default(),
         }
+    }
+
+    /// Adds a value the console's text needs: to a conflict's parameters, or to the one
+    /// bad field's. Other errors are returned as they are.
+    pub fn with_param(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        match &mut self {
+            Self::Conflict { params, .. } => {
+                params.insert(key.to_owned(), value.into());
+            }
+            Self::Invalid(fields) if fields.len() == 1 => {
+                fields[0].params.insert(key.to_owned(), value.into());
+            }
+            _ => {}
+        }
+        self
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         Self::Invalid(errors)
     }
 
+    /// Only English words, no code: kept for callers not converted yet (a test in
+    /// `patron_core::problem` lists them). Prefer [`AppError::field`].
     pub fn invalid_field(field: &str, problem: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(field, problem)])
+    }
+
+    /// One bad field, with its code and parameters.
+    pub fn field(field: &str, issue: patron_core::Issue) -> Self {
+        Self::Invalid(vec![issue.at(field)])
     }
 
     /// One value refused, with a stable code of its own.

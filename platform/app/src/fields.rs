@@ -4,7 +4,7 @@
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use patron_core::fields::{self as core_fields, FieldSet};
-use patron_core::FieldError;
+use patron_core::{FieldCode, FieldError, Issue};
 use patron_db::{audit, fields, members, TenantTx};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -99,10 +99,13 @@ impl Impact {
         self.by_field
             .iter()
             .map(|(k, n)| {
-                FieldError::new(
-                    format!("custom.{k}"),
+                Issue::new(
+                    FieldCode::NotAllowed,
                     format!("{n} members hold values this version rejects"),
                 )
+                .with("reason", "members_hold_values")
+                .with("count", *n)
+                .at(format!("custom.{k}"))
             })
             .collect()
     }
@@ -158,7 +161,7 @@ async fn impact(
     if !tightened.is_empty() {
         let validator = next
             .validator()
-            .map_err(|e| AppError::invalid_field("fields", e))?;
+            .map_err(|e| AppError::field("fields", Issue::new(FieldCode::DoesNotFit, e)))?;
         fields::scan_custom(tx, |id, values| {
             let filled = with_defaults(values, defaults);
             tally(&mut out, id, validator.violations(&filled), &tightened);
@@ -179,7 +182,7 @@ fn check_defaults(
     }
     let validator = next
         .validator()
-        .map_err(|e| AppError::invalid_field("fields", e))?;
+        .map_err(|e| AppError::field("fields", Issue::new(FieldCode::DoesNotFit, e)))?;
     let changes: Map<String, Value> = defaults
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -265,7 +268,7 @@ pub async fn publish(
             // Defaults go through the same normalisation as any write.
             Some(core_fields::FieldType::Phone) => Value::String(
                 patron_core::members::Phone::parse(v.as_str().unwrap_or(""), region)
-                    .map_err(|p| AppError::invalid_field(&format!("defaults.{k}"), p))?
+                    .map_err(|p| AppError::field(&format!("defaults.{k}"), p))?
                     .e164()
                     .to_owned(),
             ),

@@ -17,6 +17,7 @@ use patron_core::messages::{
 };
 use patron_core::pii::PiiKeys;
 use patron_core::ports::{MailMessage, Mailer, WebhookCall, WebhookSender};
+use patron_core::problem::Issue;
 use patron_core::Validation;
 use patron_db::messages::{self as db, Attempt, Delivery, Endpoint, NewDelivery, TemplateRow};
 use patron_db::{members, Db, DbError, Tenant, TenantTx};
@@ -471,14 +472,17 @@ fn check_template(input: &TemplateInput) -> Result<(), AppError> {
     let channel = v.check("channel", Channel::parse(&input.channel));
     v.check("locale", parse_locale(&input.locale));
     if channel == Some(Channel::Email) && input.subject.trim().is_empty() {
-        v.check::<()>("subject", Err("an e-mail needs a subject".into()));
+        v.check::<()>(
+            "subject",
+            Err(Issue::required().words("an e-mail needs a subject")),
+        );
     }
     if input.subject.chars().count() > 300 {
-        v.check::<()>("subject", Err("at most 300 characters".into()));
+        v.check::<()>("subject", Err(Issue::too_long(300)));
     }
     v.check("subject", Template::parse(&input.subject));
     if input.body_text.trim().is_empty() {
-        v.check::<()>("body_text", Err("must not be empty".into()));
+        v.check::<()>("body_text", Err(Issue::required()));
     }
     v.check("body_text", Template::parse(&input.body_text));
     if let Some(h) = &input.body_html {
@@ -595,11 +599,14 @@ fn check_endpoint(
     let mut v = Validation::new();
     let url = v.check("url", parse_endpoint_url(&input.url, allow_private));
     if input.description.chars().count() > 500 {
-        v.check::<()>("description", Err("at most 500 characters".into()));
+        v.check::<()>("description", Err(Issue::too_long(500)));
     }
     let mut events = Vec::new();
     if input.events.is_empty() {
-        v.check::<()>("events", Err("choose at least one event type".into()));
+        v.check::<()>(
+            "events",
+            Err(Issue::required().words("choose at least one event type")),
+        );
     }
     for (i, e) in input.events.iter().enumerate() {
         if let Some(e) = v.check(&format!("events.{i}"), Event::parse(e)) {
@@ -719,10 +726,7 @@ pub async fn replay(
 ) -> Result<i64, AppError> {
     let ep = db::endpoint(&mut tx, id).await.not_found_as("endpoint")?;
     if since > now {
-        return Err(AppError::invalid_field(
-            "since",
-            "must not be in the future",
-        ));
+        return Err(AppError::field("since", Issue::in_future()));
     }
     let rows = db::events_since(&mut tx, &ep.events, since, 10_000).await?;
     let mut queued = 0;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use patron_core::auth::{issue_token, parse_token, LoginThrottle, TokenKind};
 use patron_core::plans::{parse_plan_code, Feature, Limit, Plan};
 use patron_core::tenants::TenantStatus;
-use patron_core::Validation;
+use patron_core::{FieldCode, Issue, Validation};
 use patron_db::operators::{self, Operator, OperatorSession, SupportSession};
 use patron_db::plans as db_plans;
 use patron_db::{constraints, tenants, Db, Tenant};
@@ -120,23 +120,30 @@ pub struct PlanInput {
     pub archived: bool,
 }
 
+fn negative() -> Issue {
+    Issue::new(FieldCode::TooSmall, "must not be negative").with("min", 0)
+}
+
 /// Checks an operator's plan definition, every bad field at once.
 pub fn parse_plan(code: String, input: PlanInput) -> Result<Plan, AppError> {
     let mut v = Validation::new();
     v.check("code", parse_plan_code(&code));
     let name = input.name.trim().to_owned();
     if name.is_empty() {
-        v.check::<()>("name", Err("must not be empty".into()));
+        v.check::<()>("name", Err(Issue::required()));
     }
     if input.monthly_price_minor < 0 {
-        v.check::<()>("monthly_price_minor", Err("must not be negative".into()));
+        v.check::<()>("monthly_price_minor", Err(negative()));
     }
     v.check(
         "currency",
         patron_core::tenants::parse_currency(&input.currency),
     );
     if !(0..=365).contains(&input.trial_days) {
-        v.check::<()>("trial_days", Err("must be between 0 and 365".into()));
+        v.check::<()>(
+            "trial_days",
+            Err(Issue::out_of_range(0, 365).words("must be between 0 and 365")),
+        );
     }
     let mut features = BTreeSet::new();
     for (i, f) in input.features.iter().enumerate() {
@@ -148,7 +155,7 @@ pub fn parse_plan(code: String, input: PlanInput) -> Result<Plan, AppError> {
     for (k, n) in &input.limits {
         if let Some(l) = v.check(&format!("limits.{k}"), Limit::parse(k)) {
             if *n < 0 {
-                v.check::<()>(&format!("limits.{k}"), Err("must not be negative".into()));
+                v.check::<()>(&format!("limits.{k}"), Err(negative()));
             }
             limits.insert(l, *n);
         }
@@ -160,12 +167,25 @@ pub fn parse_plan(code: String, input: PlanInput) -> Result<Plan, AppError> {
             if !l.is_monthly() {
                 v.check::<()>(
                     &field,
-                    Err("only monthly limits can be billed as overage".into()),
+                    Err(Issue::new(
+                        FieldCode::NotAllowed,
+                        "only monthly limits can be billed as overage",
+                    )
+                    .with("reason", "overage_monthly_only")),
                 );
             } else if !limits.contains_key(&l) {
-                v.check::<()>(&field, Err("set the limit itself first".into()));
+                v.check::<()>(
+                    &field,
+                    Err(
+                        Issue::new(FieldCode::NotAllowed, "set the limit itself first")
+                            .with("reason", "overage_needs_limit"),
+                    ),
+                );
             } else if *n <= 0 {
-                v.check::<()>(&field, Err("must be a positive price".into()));
+                v.check::<()>(
+                    &field,
+                    Err(Issue::new(FieldCode::TooSmall, "must be a positive price").with("min", 1)),
+                );
             }
             overage.insert(l, *n);
         }
@@ -282,15 +302,19 @@ pub struct TenantSearch {
 pub async fn search_tenants(db: &Db, s: TenantSearch) -> Result<Vec<Tenant>, AppError> {
     if let Some(st) = s.status.as_deref() {
         if TenantStatus::parse(st).is_none() {
-            return Err(AppError::invalid_field(
+            return Err(AppError::field(
                 "status",
-                "one of trial, active, past_due, suspended, closed",
+                Issue::not_one_of(st, &["trial", "active", "past_due", "suspended", "closed"])
+                    .words("one of trial, active, past_due, suspended, closed"),
             ));
         }
     }
     let limit = s.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid_field("limit", "between 1 and 200"));
+        return Err(AppError::field(
+            "limit",
+            Issue::out_of_range(1, 200).words("between 1 and 200"),
+        ));
     }
     Ok(tenants::search(
         db,
@@ -319,7 +343,10 @@ pub fn not_purged(t: &Tenant) -> Result<(), AppError> {
 pub fn suspension_reason(raw: &str) -> Result<String, AppError> {
     let reason = raw.trim().to_owned();
     if reason.is_empty() {
-        return Err(AppError::invalid_field("reason", "say why"));
+        return Err(AppError::field(
+            "reason",
+            Issue::new(FieldCode::Required, "say why"),
+        ));
     }
     Ok(reason)
 }
@@ -342,9 +369,10 @@ pub async fn open_support(
     now: DateTime<Utc>,
 ) -> Result<OpenedSupport, AppError> {
     if !(1..=MAX_SUPPORT_MINUTES).contains(&minutes) {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "minutes",
-            format!("between 1 and {MAX_SUPPORT_MINUTES}"),
+            Issue::out_of_range(1, MAX_SUPPORT_MINUTES)
+                .words(format!("between 1 and {MAX_SUPPORT_MINUTES}")),
         ));
     }
     let t = tenant(db, tenant_id).await?;

@@ -6,7 +6,6 @@ use crate::access::{check_grant, GrantError};
 use crate::{AppError, NotFoundAs, OnConstraint};
 use chrono::{DateTime, Utc};
 use patron_core::access::{parse_role_name, Permission};
-use patron_core::FieldError;
 use patron_db::access::{self, Role};
 use patron_db::{api_keys, audit, constraints, TenantTx};
 
@@ -18,7 +17,7 @@ pub fn parse_permissions(raw: &[String]) -> Result<Vec<Permission>, AppError> {
         match Permission::parse(p) {
             Ok(p) if !out.contains(&p) => out.push(p),
             Ok(_) => {}
-            Err(e) => errors.push(FieldError::new(format!("permissions.{i}"), e)),
+            Err(e) => errors.push(e.at(format!("permissions.{i}"))),
         }
     }
     if errors.is_empty() {
@@ -30,7 +29,7 @@ pub fn parse_permissions(raw: &[String]) -> Result<Vec<Permission>, AppError> {
 
 /// Checks a new role's name.
 pub fn parse_name(raw: &str) -> Result<String, AppError> {
-    parse_role_name(raw).map_err(|p| AppError::invalid_field("name", p))
+    parse_role_name(raw).map_err(|p| AppError::field("name", p))
 }
 
 async fn find(tx: &mut TenantTx, name: &str) -> Result<Role, AppError> {

@@ -83,9 +83,12 @@ pub async fn login(
     user_agent: Option<&str>,
 ) -> Result<NewSession, AppError> {
     let Ok(email) = Email::parse(&req.email) else {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "email",
-            "is not a valid e-mail address",
+            patron_core::Issue::new(
+                patron_core::FieldCode::NotAnEmail,
+                "is not a valid e-mail address",
+            ),
         ));
     };
     let Some(tenant) = tenants::find_by_slug(db, req.tenant.trim()).await? else {
@@ -153,7 +156,7 @@ pub async fn logout(
 
 /// Checks a new password's rules before anything else is looked at.
 pub fn parse_new_password(raw: &str) -> Result<Password, AppError> {
-    Password::parse(raw).map_err(|p| AppError::invalid_field("new_password", p))
+    Password::parse(raw).map_err(|p| AppError::field("new_password", p))
 }
 
 /// Changes a staff member's password after checking the current one; every other session
@@ -169,7 +172,10 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let current = staff::password_hash(&mut tx, staff_id).await?;
     if !verify_password(current_password, current).await? {
-        return Err(AppError::invalid_field("current_password", "is wrong"));
+        return Err(AppError::field(
+            "current_password",
+            patron_core::Issue::new(patron_core::FieldCode::Wrong, "is wrong"),
+        ));
     }
     staff::set_password(&mut tx, staff_id, &hash_password(new).await?, now).await?;
     sessions::revoke_all_for_staff(&mut tx, staff_id, Some(session_id), now).await?;

@@ -55,7 +55,12 @@ pub fn validate(req: SignupInput, plans: &[Arc<Plan>]) -> Result<ValidSignup, Ap
             "plan",
             crate::plans::offered(plans, code)
                 .map(|p| p.code.clone())
-                .ok_or_else(|| format!("there is no plan \"{code}\"; see GET /api/v1/plans")),
+                .ok_or_else(|| {
+                    patron_core::Issue::unknown(
+                        code,
+                        format!("there is no plan \"{code}\"; see GET /api/v1/plans"),
+                    )
+                }),
         )
     });
     let defaults = TenantSettings::default();

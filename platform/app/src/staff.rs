@@ -89,7 +89,8 @@ pub fn validate_change(req: StaffChange) -> Result<ValidChange, AppError> {
             if s == "active" || s == "disabled" {
                 Ok(())
             } else {
-                Err("must be active or disabled".to_owned())
+                Err(patron_core::Issue::not_one_of(s, &["active", "disabled"])
+                    .words("must be active or disabled"))
             },
         );
     }
@@ -104,15 +105,26 @@ async fn check_roles(
     roles: &[String],
 ) -> Result<(), GrantError> {
     if roles.is_empty() {
-        return Err(AppError::invalid_field("roles", "must name at least one role").into());
+        return Err(AppError::field(
+            "roles",
+            patron_core::Issue::new(
+                patron_core::FieldCode::Required,
+                "must name at least one role",
+            ),
+        )
+        .into());
     }
     let all = access::list_roles(tx).await?;
     let mut wanted = Vec::new();
     for (i, name) in roles.iter().enumerate() {
         let Some(role) = all.iter().find(|r| r.name == *name) else {
-            return Err(AppError::invalid_field(
+            return Err(AppError::field(
                 &format!("roles.{i}"),
-                format!("there is no role \"{name}\""),
+                patron_core::Issue::new(
+                    patron_core::FieldCode::NoSuchRole,
+                    format!("there is no role \"{name}\""),
+                )
+                .with("value", name.as_str()),
             )
             .into());
         };

@@ -25,10 +25,13 @@ macro_rules! permissions {
                 match self { $(Permission::$variant => $doc,)* }
             }
 
-            pub fn parse(raw: &str) -> Result<Self, String> {
+            pub fn parse(raw: &str) -> Result<Self, crate::Issue> {
                 match raw {
                     $($text => Ok(Permission::$variant),)*
-                    _ => Err(format!("\"{raw}\" is not a permission; see GET /api/v1/permissions")),
+                    _ => Err(crate::Issue::unknown(
+                        raw,
+                        format!("\"{raw}\" is not a permission; see GET /api/v1/permissions"),
+                    )),
                 }
             }
         }
@@ -166,18 +169,21 @@ impl BuiltinRole {
 
 /// The name of a custom role: 2–40 of `a-z`, digits and `_`, starting with a letter,
 /// not a built-in name.
-pub fn parse_role_name(raw: &str) -> Result<String, String> {
+pub fn parse_role_name(raw: &str) -> Result<String, crate::Issue> {
     let s = raw.trim();
     let len = s.len();
     if !(2..=40).contains(&len) {
-        return Err("must be 2 to 40 characters long".into());
+        return Err(crate::Issue::length_between(2, 40));
     }
     if !s.starts_with(|c: char| c.is_ascii_lowercase())
         || !s
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
-        return Err("may contain only a-z, digits and _, starting with a letter".into());
+        return Err(crate::Issue::invalid_format(
+            "code",
+            "may contain only a-z, digits and _, starting with a letter",
+        ));
     }
     Ok(s.to_owned())
 }

@@ -17,15 +17,22 @@ use std::str::FromStr;
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, crate::Issue> {
         let s = raw.trim();
         if s.len() > 254 {
-            return Err("must be at most 254 characters".into());
+            return Err(crate::Issue::too_long(254));
         }
-        let parsed = email_address::EmailAddress::from_str(s)
-            .map_err(|e| format!("is not a valid e-mail address ({e})"))?;
+        let not_email = |why: String| {
+            crate::Issue::new(
+                crate::FieldCode::NotAnEmail,
+                format!("is not a valid e-mail address ({why})"),
+            )
+            .with("value", s)
+        };
+        let parsed =
+            email_address::EmailAddress::from_str(s).map_err(|e| not_email(e.to_string()))?;
         if !parsed.domain().contains('.') {
-            return Err("is not a valid e-mail address (the domain needs a dot)".into());
+            return Err(not_email("the domain needs a dot".into()));
         }
         Ok(Self(s.to_owned()))
     }
@@ -50,18 +57,21 @@ impl Password {
     pub const MIN: usize = 10;
     pub const MAX: usize = 128;
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, crate::Issue> {
         let n = raw.chars().count();
         if n < Self::MIN {
-            return Err(format!("must be at least {} characters", Self::MIN));
+            return Err(crate::Issue::too_short(Self::MIN));
         }
         if n > Self::MAX {
-            return Err(format!("must be at most {} characters", Self::MAX));
+            return Err(crate::Issue::too_long(Self::MAX));
         }
         let mut chars = raw.chars();
         let first = chars.next();
         if chars.all(|c| Some(c) == first) {
-            return Err("must not be one character repeated".into());
+            return Err(crate::Issue::new(
+                crate::FieldCode::WeakPassword,
+                "must not be one character repeated",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }

@@ -4,25 +4,30 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+use crate::{FieldCode, Issue};
+
 /// A phone number in E.164 (`+8613800138000`), read in the tenant's default region when it
 /// has no country code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(String);
 
 impl Phone {
-    pub fn parse(raw: &str, default_region: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str, default_region: &str) -> Result<Self, Issue> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err("must not be empty".into());
+            return Err(Issue::required());
         }
         if s.len() > 32 {
-            return Err("must be at most 32 characters".into());
+            return Err(Issue::too_long(32));
         }
         let region = phonenumber::country::Id::from_str(default_region).ok();
-        let n =
-            phonenumber::parse(region, s).map_err(|_| format!("\"{s}\" is not a phone number"))?;
+        let n = phonenumber::parse(region, s).map_err(|_| Issue::not_a_phone(s))?;
         if !phonenumber::is_valid(&n) {
-            return Err(format!("\"{s}\" is not a valid phone number"));
+            return Err(Issue::new(
+                FieldCode::NotAPhone,
+                format!("\"{s}\" is not a valid phone number"),
+            )
+            .with("value", s));
         }
         Ok(Self(n.format().mode(phonenumber::Mode::E164).to_string()))
     }
@@ -52,29 +57,37 @@ impl Gender {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Issue> {
         Ok(match raw {
             "female" => Self::Female,
             "male" => Self::Male,
             "other" => Self::Other,
             "undisclosed" => Self::Undisclosed,
-            _ => return Err("must be one of female, male, other, undisclosed".into()),
+            _ => {
+                return Err(
+                    Issue::not_one_of(raw, &["female", "male", "other", "undisclosed"])
+                        .words("must be one of female, male, other, undisclosed"),
+                )
+            }
         })
     }
 }
 
 /// Tags: 1–40 characters each, at most 50, trimmed, duplicates dropped.
-pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, String> {
+pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, Issue> {
     if raw.len() > 50 {
-        return Err("at most 50 tags".into());
+        return Err(Issue::too_many(50, "tags"));
     }
     let mut out: Vec<String> = Vec::new();
     for t in raw {
         let t = t.trim();
         if t.is_empty() || t.chars().count() > 40 || t.chars().any(char::is_control) {
-            return Err(format!(
-                "\"{t}\" must be 1 to 40 characters without control characters"
-            ));
+            return Err(Issue::new(
+                FieldCode::InvalidFormat,
+                format!("\"{t}\" must be 1 to 40 characters without control characters"),
+            )
+            .with("format", "tag")
+            .with("value", t));
         }
         if !out.iter().any(|o| o == t) {
             out.push(t.to_owned());
@@ -153,16 +166,21 @@ impl Default for CardFormat {
 impl CardFormat {
     pub fn check(&self) -> Result<(), crate::FieldError> {
         if self.prefix.len() > 8 || !self.prefix.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(crate::FieldError::new("prefix", "must be 0 to 8 digits"));
+            return Err(Issue::invalid_format("digits", "must be 0 to 8 digits")
+                .with("min", 0)
+                .with("max", 8)
+                .at("prefix"));
         }
         if !(8..=19).contains(&self.length) {
-            return Err(crate::FieldError::new("length", "must be 8 to 19"));
+            return Err(Issue::out_of_range(8, 19).at("length"));
         }
         if self.body_digits() < 4 {
-            return Err(crate::FieldError::new(
-                "length",
+            return Err(Issue::new(
+                FieldCode::NotAllowed,
                 "leaves fewer than 4 digits after the prefix",
-            ));
+            )
+            .with("reason", "card_prefix_too_long")
+            .at("length"));
         }
         Ok(())
     }
@@ -236,19 +254,26 @@ pub fn luhn_valid(number: &str) -> bool {
 }
 
 /// A card number as typed at the counter: spaces and dashes ignored, digits only.
-pub fn normalise_card_number(raw: &str) -> Result<String, String> {
+pub fn normalise_card_number(raw: &str) -> Result<String, Issue> {
     let n: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     if n.is_empty() || n.len() > 19 || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("must be 1 to 19 digits".into());
+        return Err(Issue::invalid_format("digits", "must be 1 to 19 digits")
+            .with("min", 1)
+            .with("max", 19));
     }
     Ok(n)
 }
 
 /// A physical card's printed code: 4–64 letters, digits or dashes.
-pub fn parse_physical_code(raw: &str) -> Result<String, String> {
+pub fn parse_physical_code(raw: &str) -> Result<String, Issue> {
     let s = raw.trim();
     if !(4..=64).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err("must be 4 to 64 letters, digits or dashes".into());
+        return Err(Issue::invalid_format(
+            "card_code",
+            "must be 4 to 64 letters, digits or dashes",
+        )
+        .with("min", 4)
+        .with("max", 64));
     }
     Ok(s.to_ascii_uppercase())
 }

@@ -3,6 +3,7 @@
 //! Webhooks signatures and the check that keeps webhook endpoints off private addresses.
 
 use crate::lang::Lang;
+use crate::problem::{FieldCode, Issue};
 use crate::Zone;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -44,16 +45,11 @@ impl Event {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Issue> {
         Self::ALL
             .into_iter()
             .find(|e| e.as_str() == raw)
-            .ok_or_else(|| {
-                format!(
-                    "\"{raw}\" is not an event type; one of {}",
-                    Self::ALL.map(Event::as_str).join(", ")
-                )
-            })
+            .ok_or_else(|| Issue::not_one_of(raw, &Self::ALL.map(Event::as_str)))
     }
 }
 
@@ -70,17 +66,12 @@ pub const OCCASIONS: &[&str] = &[
 ];
 
 /// Checks an occasion key.
-pub fn parse_occasion(raw: &str) -> Result<String, String> {
+pub fn parse_occasion(raw: &str) -> Result<String, Issue> {
     OCCASIONS
         .iter()
         .find(|o| **o == raw)
         .map(|o| (*o).to_owned())
-        .ok_or_else(|| {
-            format!(
-                "\"{raw}\" is not an occasion; one of {}",
-                OCCASIONS.join(", ")
-            )
-        })
+        .ok_or_else(|| Issue::not_one_of(raw, OCCASIONS))
 }
 
 /// The channel a template is for.
@@ -98,21 +89,25 @@ impl Channel {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Issue> {
         match raw {
             "email" => Ok(Self::Email),
             "sms" => Ok(Self::Sms),
-            _ => Err(format!("\"{raw}\" is not a channel; email or sms")),
+            _ => Err(Issue::not_one_of(raw, &["email", "sms"])),
         }
     }
 }
 
 /// A language's stored code, for templates.
-pub fn parse_locale(raw: &str) -> Result<Lang, String> {
+pub fn parse_locale(raw: &str) -> Result<Lang, Issue> {
     match raw {
         "zh-CN" => Ok(Lang::ZhCn),
         "en" => Ok(Lang::En),
-        _ => Err(format!("\"{raw}\" is not a language; zh-CN or en")),
+        _ => Err(Issue::new(
+            FieldCode::NotALocale,
+            format!("\"{raw}\" is not a language; zh-CN or en"),
+        )
+        .with("value", raw)),
     }
 }
 
@@ -125,26 +120,28 @@ pub const TEMPLATE_MAX: usize = 20_000;
 
 impl Template {
     /// Checks the placeholders are closed and named with letters, digits, `_` and `.`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Issue> {
         if raw.chars().count() > TEMPLATE_MAX {
-            return Err(format!("at most {TEMPLATE_MAX} characters"));
+            return Err(Issue::too_long(TEMPLATE_MAX));
         }
         let mut rest = raw;
         while let Some(start) = rest.find("{{") {
             let after = &rest[start + 2..];
-            let end = after
-                .find("}}")
-                .ok_or_else(|| "a {{ is not closed by }}".to_owned())?;
+            let end = after.find("}}").ok_or_else(|| {
+                Issue::invalid_format("template", "a {{ is not closed by }}")
+                    .with("reason", "unclosed")
+            })?;
             let name = after[..end].trim();
             if name.is_empty()
                 || !name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
             {
-                return Err(format!(
-                    "\"{{{{{}}}}}\" is not a variable name",
-                    &after[..end]
-                ));
+                return Err(Issue::invalid_format(
+                    "template",
+                    format!("\"{{{{{}}}}}\" is not a variable name", &after[..end]),
+                )
+                .with("value", &after[..end]));
             }
             rest = &after[end + 2..];
         }
@@ -432,24 +429,32 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 /// A webhook endpoint's URL: http(s), a host, no credentials. Unless `allow_private`, a
 /// literal private address or `localhost` is refused (names are checked again when sent).
-pub fn parse_endpoint_url(raw: &str, allow_private: bool) -> Result<String, String> {
+/// A web address refused for `reason` (a stable word the console names).
+fn url_issue(reason: &str, problem: &str) -> Issue {
+    Issue::invalid_format("url", problem).with("reason", reason)
+}
+
+pub fn parse_endpoint_url(raw: &str, allow_private: bool) -> Result<String, Issue> {
     let raw = raw.trim();
     if raw.len() > 2_000 {
-        return Err("at most 2000 characters".into());
+        return Err(Issue::too_long(2000));
     }
     let rest = raw
         .strip_prefix("https://")
         .or_else(|| raw.strip_prefix("http://"))
-        .ok_or_else(|| "must start with https:// or http://".to_owned())?;
+        .ok_or_else(|| url_issue("scheme", "must start with https:// or http://"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.is_empty() {
-        return Err("has no host".into());
+        return Err(url_issue("no_host", "has no host"));
     }
     if authority.contains('@') {
-        return Err("must not carry a user name or password".into());
+        return Err(url_issue(
+            "credentials",
+            "must not carry a user name or password",
+        ));
     }
     if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must not contain spaces".into());
+        return Err(url_issue("spaces", "must not contain spaces"));
     }
     let host = if let Some(v6) = authority.strip_prefix('[') {
         v6.split(']').next().unwrap_or("")
@@ -457,16 +462,22 @@ pub fn parse_endpoint_url(raw: &str, allow_private: bool) -> Result<String, Stri
         authority.rsplit_once(':').map_or(authority, |(h, _)| h)
     };
     if host.is_empty() {
-        return Err("has no host".into());
+        return Err(url_issue("no_host", "has no host"));
     }
     if !allow_private {
         let lower = host.to_ascii_lowercase();
         if lower == "localhost" || lower.ends_with(".localhost") || lower.ends_with(".local") {
-            return Err("must not point at a private address".into());
+            return Err(url_issue(
+                "private_address",
+                "must not point at a private address",
+            ));
         }
         if let Ok(ip) = host.parse::<IpAddr>() {
             if !is_public(ip) {
-                return Err("must not point at a private address".into());
+                return Err(url_issue(
+                    "private_address",
+                    "must not point at a private address",
+                ));
             }
         }
     }

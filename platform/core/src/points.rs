@@ -2,7 +2,7 @@
 //! points a refund takes back, and what a redemption is worth. Pure; the ledger itself is in
 //! `patron_db::points`.
 
-use crate::{FieldError, Validation};
+use crate::{FieldCode, FieldError, Issue, Validation};
 use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -193,7 +193,7 @@ impl PointSettings {
         let mut v = Validation::new();
         let range = |v: &mut Validation, field: &str, value: i64, lo: i64, hi: i64| {
             if !(lo..=hi).contains(&value) {
-                v.check::<()>(field, Err(format!("must be {lo} to {hi}")));
+                v.check::<()>(field, Err(Issue::out_of_range(lo, hi)));
             }
         };
         match self.expiry {
@@ -234,7 +234,10 @@ impl PointSettings {
         if self.streak_bonus > 0 && self.streak_days == 0 {
             v.check::<()>(
                 "streak_days",
-                Err("must be set when streak_bonus is".into()),
+                Err(
+                    Issue::new(FieldCode::Required, "must be set when streak_bonus is")
+                        .with("with", "streak_bonus"),
+                ),
             );
         }
         v.finish()

@@ -2,6 +2,7 @@
 //! periods. Money is in minor units (fen) as `i64`; every split here adds up to exactly
 //! the amount it splits, and days are the business's local calendar days (`Zone`).
 
+use crate::problem::{FieldCode, Issue};
 use crate::Zone;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,13 +35,11 @@ impl SpendOrder {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Issue> {
         Self::ALL
             .into_iter()
             .find(|o| o.as_str() == raw)
-            .ok_or_else(|| {
-                format!("\"{raw}\" is not one of: pro_rata, bonus_first, principal_first")
-            })
+            .ok_or_else(|| Issue::not_one_of(raw, &["pro_rata", "bonus_first", "principal_first"]))
     }
 }
 
@@ -132,35 +131,43 @@ impl BonusRule {
     }
 
     /// Every problem with the rule, as (field, problem).
-    pub fn problems(&self) -> Vec<(String, String)> {
+    pub fn problems(&self) -> Vec<(String, Issue)> {
         let mut out = Vec::new();
         match self {
             Self::None => {}
             Self::Tiers { tiers } => {
                 if tiers.is_empty() || tiers.len() > 20 {
-                    out.push(("bonus_rule.tiers".into(), "must have 1 to 20 tiers".into()));
+                    out.push((
+                        "bonus_rule.tiers".into(),
+                        Issue::new(FieldCode::OutOfRange, "must have 1 to 20 tiers")
+                            .with("min", 1)
+                            .with("max", 20),
+                    ));
                 }
                 for (i, t) in tiers.iter().enumerate() {
                     if !(1..=MAX_MONEY).contains(&t.min) {
                         out.push((
                             format!("bonus_rule.tiers[{i}].min"),
-                            "must be at least 1 (minor units)".into(),
+                            Issue::too_small(1).words("must be at least 1 (minor units)"),
                         ));
                     }
                     if !(0..=MAX_MONEY).contains(&t.bonus) {
                         out.push((
                             format!("bonus_rule.tiers[{i}].bonus"),
-                            "must be 0 or more (minor units)".into(),
+                            Issue::too_small(0).words("must be 0 or more (minor units)"),
                         ));
                     }
                     if tiers[..i].iter().any(|o| o.min == t.min) {
-                        out.push((format!("bonus_rule.tiers[{i}].min"), "appears twice".into()));
+                        out.push((
+                            format!("bonus_rule.tiers[{i}].min"),
+                            Issue::new(FieldCode::Duplicate, "appears twice"),
+                        ));
                     }
                 }
             }
             Self::Percent { percent } => {
                 if !(0..=100).contains(percent) {
-                    out.push(("bonus_rule.percent".into(), "must be 0 to 100".into()));
+                    out.push(("bonus_rule.percent".into(), Issue::out_of_range(0, 100)));
                 }
             }
         }
@@ -191,15 +198,19 @@ pub enum Period {
 }
 
 impl Period {
-    pub fn parse(unit: &str, days: Option<i64>) -> Result<Self, String> {
+    pub fn parse(unit: &str, days: Option<i64>) -> Result<Self, Issue> {
         match (unit, days) {
             ("month", _) => Ok(Self::Month),
             ("quarter", _) => Ok(Self::Quarter),
             ("year", _) => Ok(Self::Year),
             ("days", Some(d)) if (1..=3660).contains(&d) => Ok(Self::Days(d)),
-            ("days", _) => Err("a period in days needs days from 1 to 3660".into()),
-            (other, _) => Err(format!(
-                "\"{other}\" is not one of: month, quarter, year, days"
+            ("days", _) => {
+                Err(Issue::out_of_range(1, 3660)
+                    .words("a period in days needs days from 1 to 3660"))
+            }
+            (other, _) => Err(Issue::not_one_of(
+                other,
+                &["month", "quarter", "year", "days"],
             )),
         }
     }
@@ -508,7 +519,10 @@ mod tests {
         assert_eq!(Period::Year.end_from(d(2024, 2, 29)), d(2025, 2, 28));
         assert_eq!(Period::Year.end_from(d(2023, 3, 1)), d(2024, 3, 1));
         assert_eq!(Period::Days(30).end_from(d(2024, 2, 15)), d(2024, 3, 16));
-        assert!(Period::parse("days", None).unwrap_err().contains("days"));
+        assert!(Period::parse("days", None)
+            .unwrap_err()
+            .problem
+            .contains("days"));
     }
 
     #[test]

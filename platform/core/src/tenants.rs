@@ -1,5 +1,6 @@
 //! Tenants: the businesses that sign up. Slugs, settings and their defaults.
 
+use crate::{FieldCode, Issue};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -58,26 +59,40 @@ pub const RESERVED_SLUGS: &[&str] = &[
 pub struct Slug(String);
 
 impl Slug {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Issue> {
         let s = raw.trim();
         let len = s.chars().count();
         if !(3..=40).contains(&len) {
-            return Err(format!("must be 3 to 40 characters long (got {len})"));
+            return Err(Issue::new(
+                FieldCode::LengthBetween,
+                format!("must be 3 to 40 characters long (got {len})"),
+            )
+            .with("min", 3)
+            .with("max", 40));
         }
+        let slug = |problem: &str| Issue::invalid_format("slug", problem);
         if !s
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         {
-            return Err("may contain only lowercase letters a-z, digits and hyphens".into());
+            return Err(slug(
+                "may contain only lowercase letters a-z, digits and hyphens",
+            ));
         }
         if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err("must start with a letter".into());
+            return Err(slug("must start with a letter"));
         }
         if s.ends_with('-') || s.contains("--") {
-            return Err("may not end with a hyphen or contain two hyphens in a row".into());
+            return Err(slug(
+                "may not end with a hyphen or contain two hyphens in a row",
+            ));
         }
         if RESERVED_SLUGS.contains(&s) {
-            return Err(format!("\"{s}\" is reserved; choose another"));
+            return Err(Issue::new(
+                FieldCode::Reserved,
+                format!("\"{s}\" is reserved; choose another"),
+            )
+            .with("value", s));
         }
         Ok(Self(s.to_owned()))
     }
@@ -90,7 +105,7 @@ impl Slug {
 impl TryFrom<String> for Slug {
     type Error = String;
     fn try_from(value: String) -> Result<Self, String> {
-        Self::parse(&value)
+        Self::parse(&value).map_err(|e| e.problem)
     }
 }
 
@@ -107,16 +122,16 @@ impl fmt::Display for Slug {
 }
 
 /// A tenant's display name: 1–120 characters after trimming, no control characters.
-pub fn parse_display_name(raw: &str, max: usize) -> Result<String, String> {
+pub fn parse_display_name(raw: &str, max: usize) -> Result<String, Issue> {
     let s = raw.trim();
     if s.is_empty() {
-        return Err("must not be empty".into());
+        return Err(Issue::required());
     }
     if s.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Issue::too_long(max));
     }
     if s.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(Issue::control_characters());
     }
     Ok(s.to_owned())
 }
@@ -155,7 +170,7 @@ impl TenantSettings {
     }
 }
 
-pub fn parse_time_zone(raw: &str) -> Result<String, String> {
+pub fn parse_time_zone(raw: &str) -> Result<String, Issue> {
     crate::Zone::parse(raw).map(|z| z.name().to_owned())
 }
 
@@ -175,30 +190,44 @@ const CURRENCIES: &[&str] = &[
     "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
-pub fn parse_currency(raw: &str) -> Result<String, String> {
+pub fn parse_currency(raw: &str) -> Result<String, Issue> {
     let code = raw.trim().to_ascii_uppercase();
     if CURRENCIES.contains(&code.as_str()) {
         Ok(code)
     } else {
-        Err(format!(
-            "\"{raw}\" is not an ISO 4217 currency code such as CNY"
-        ))
+        Err(Issue::new(
+            FieldCode::NotACurrency,
+            format!("\"{raw}\" is not an ISO 4217 currency code such as CNY"),
+        )
+        .with("value", raw))
     }
 }
 
-pub fn parse_locale(raw: &str) -> Result<String, String> {
+pub fn parse_locale(raw: &str) -> Result<String, Issue> {
     SUPPORTED_LOCALES
         .iter()
         .find(|l| l.eq_ignore_ascii_case(raw.trim()))
         .map(|l| (*l).to_owned())
-        .ok_or_else(|| format!("\"{raw}\" is not supported; use one of {SUPPORTED_LOCALES:?}"))
+        .ok_or_else(|| {
+            Issue::new(
+                FieldCode::NotALocale,
+                format!("\"{raw}\" is not supported; use one of {SUPPORTED_LOCALES:?}"),
+            )
+            .with("value", raw)
+        })
 }
 
-pub fn parse_phone_region(raw: &str) -> Result<String, String> {
+pub fn parse_phone_region(raw: &str) -> Result<String, Issue> {
     let code = raw.trim().to_ascii_uppercase();
     phonenumber::country::Id::from_str(&code)
         .map(|_| code)
-        .map_err(|_| format!("\"{raw}\" is not a region code with a phone plan, such as CN"))
+        .map_err(|_| {
+            Issue::new(
+                FieldCode::NotARegion,
+                format!("\"{raw}\" is not a region code with a phone plan, such as CN"),
+            )
+            .with("value", raw)
+        })
 }
 
 /// Where a tenant is in its life. Only `trial` and `active` accept writes.

@@ -15,10 +15,14 @@ pub struct Zone(Tz);
 impl Zone {
     /// Reads a name typed by a person (`Asia/Shanghai`); refuses anything that is not an IANA
     /// zone.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Tz::from_str(raw.trim())
-            .map(Self)
-            .map_err(|_| format!("\"{raw}\" is not an IANA time zone such as Asia/Shanghai"))
+    pub fn parse(raw: &str) -> Result<Self, crate::Issue> {
+        Tz::from_str(raw.trim()).map(Self).map_err(|_| {
+            crate::Issue::new(
+                crate::FieldCode::NotATimeZone,
+                format!("\"{raw}\" is not an IANA time zone such as Asia/Shanghai"),
+            )
+            .with("value", raw)
+        })
     }
 
     /// The zone of a stored setting. Stored settings were parsed on the way in, so a name that

@@ -70,3 +70,62 @@ describe('server error codes', () => {
     expect(missing).toEqual([]);
   });
 });
+
+/** The codes a field problem can carry (`FieldCode::as_str`), the rules' and the formats'
+ * stable words (`.with("reason", ..)`, `rule("..", ..)`, `invalid_format("..", ..)`). */
+export function fieldCodes(sources: Map<string, string>): { codes: string[]; reasons: string[]; formats: string[] } {
+  const problem = sources.get('core/src/problem.rs') ?? '';
+  const asStr = /pub fn as_str\(self\)[^{]*\{([\s\S]*?)\n {4}\}/.exec(problem)?.[1] ?? '';
+  const codes = [...asStr.matchAll(/=> "([a-z_]+)"/g)].map((m) => m[1]!);
+  const reasons = new Set<string>();
+  const formats = new Set<string>();
+  for (const text of sources.values()) {
+    const code = text.split(/\n#\[cfg\(test\)\]/)[0]!;
+    for (const m of code.matchAll(/\.with\(\s*"reason",\s*"([a-z_]+)"/g)) reasons.add(m[1]!);
+    for (const m of code.matchAll(/\brule\(\s*"([a-z_]+)"/g)) reasons.add(m[1]!);
+    for (const m of code.matchAll(/invalid_format\(\s*"([a-z_]+)"/g)) formats.add(m[1]!);
+    for (const m of code.matchAll(/\.with\(\s*"format",\s*"([a-z_]+)"/g)) formats.add(m[1]!);
+  }
+  return { codes, reasons: [...reasons], formats: [...formats] };
+}
+
+describe('field problem codes', () => {
+  const { codes, reasons, formats } = fieldCodes(rustSources());
+  const at = (tree: Record<string, unknown>, path: string[]): unknown =>
+    path.reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], tree);
+
+  it('are found in the server sources', () => {
+    for (const known of ['required', 'too_long', 'not_a_phone', 'not_a_cursor']) expect(codes).toContain(known);
+    expect(reasons).toContain('self_referral');
+    expect(formats).toContain('slug');
+  });
+
+  it('each have a text in zh-CN and en', () => {
+    const wanted = [
+      ...codes.map((c) => ['fieldErrors', c]),
+      ...reasons.map((r) => ['fieldErrors', 'reasons', r]),
+      ...formats.map((f) => ['fieldErrors', 'formats', f]),
+    ];
+    const missing = wanted
+      .filter((path) => typeof at(zh, path) !== 'string' || typeof at(english, path) !== 'string')
+      .map((path) => path.join('.'));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('reason codes', () => {
+  const sources = rustSources();
+  const reasons = sources.get('core/src/reasons.rs') ?? '';
+  const list = /pub const CODES[^=]*= &\[([\s\S]*?)\];/.exec(reasons)?.[1] ?? '';
+  const codes = [...list.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]!);
+
+  it('each have a text in zh-CN and en', () => {
+    expect(codes).toContain('ladder_published');
+    const missing = codes.filter(
+      (c) =>
+        typeof (zh.reasons as Record<string, unknown> | undefined)?.[c] !== 'string' ||
+        typeof (english.reasons as Record<string, unknown> | undefined)?.[c] !== 'string',
+    );
+    expect(missing).toEqual([]);
+  });
+});

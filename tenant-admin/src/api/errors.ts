@@ -1,21 +1,51 @@
+/** One bad field: its path, a stable code with the values its text needs, English words. */
+export interface FieldProblem {
+  field: string;
+  /** `invalid` when the server gave only words. */
+  code: string;
+  params: Record<string, unknown>;
+  /** In the console's language once a translator is set (`setFieldProblemText`). */
+  problem: string;
+  /** The server's English words. */
+  english?: string;
+}
+
+type FieldText = (f: FieldProblem, outer: string) => string;
+let fieldText: FieldText | undefined;
+
+/**
+ * Says every field problem of every failed call in the console's language from its code, so
+ * that each screen showing `fields[].problem` shows it in the reader's language.
+ */
+export function setFieldProblemText(text: FieldText | undefined): void {
+  fieldText = text;
+}
+
 /** The body of every API error. */
 export interface Problem {
   code: string;
   message: string;
-  fields?: { field: string; problem: string }[];
+  fields?: { field: string; problem: string; code?: string; params?: Record<string, unknown>; english?: string }[];
+  params?: Record<string, unknown>;
 }
 
 export class ApiProblem extends Error {
   readonly status: number;
   readonly code: string;
-  readonly fields: { field: string; problem: string }[];
+  readonly fields: FieldProblem[];
+  readonly params: Record<string, unknown>;
 
   constructor(status: number, problem: Problem) {
     super(problem.message);
     this.name = 'ApiProblem';
     this.status = status;
     this.code = problem.code;
-    this.fields = problem.fields ?? [];
+    this.fields = (problem.fields ?? []).map((raw) => {
+      const english = raw.english ?? raw.problem;
+      const f: FieldProblem = { ...raw, code: raw.code ?? 'invalid', params: raw.params ?? {}, problem: english };
+      return fieldText ? { ...f, english, problem: fieldText(f, problem.code) } : f;
+    });
+    this.params = problem.params ?? {};
   }
 
   static from(status: number, body: Partial<Problem> | undefined | null): ApiProblem {
@@ -24,6 +54,7 @@ export class ApiProblem extends Error {
         code: body.code,
         message: typeof body.message === 'string' ? body.message : body.code,
         fields: Array.isArray(body.fields) ? body.fields : [],
+        params: body.params && typeof body.params === 'object' ? body.params : {},
       });
     }
     return new ApiProblem(status, { code: `http_${status}`, message: `HTTP ${status}` });

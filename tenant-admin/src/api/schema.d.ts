@@ -3207,7 +3207,14 @@ export interface components {
         FieldProblem: {
             /** @description Dotted path of the field (`email`, `roles.1`). */
             field: string;
-            /** @description What is wrong with it. */
+            /**
+             * @description Stable code of what is wrong (`required`, `too_long`, `not_a_phone` ...; for a
+             *     conflict or a refusal, the problem's own code). `invalid` when only words are known.
+             */
+            code: string;
+            /** @description The values the code's text needs, e.g. `{"max": 40}` or `{"value": "12345"}`. */
+            params: unknown;
+            /** @description What is wrong with it, in English. */
             problem: string;
         };
         /** @enum {string} */
@@ -4638,6 +4645,8 @@ export interface components {
             message: string;
             /** @description For bad input: each bad field and what is wrong with it. */
             fields: components["schemas"]["FieldProblem"][];
+            /** @description Values the code's text needs (`{"balance": 1199, "asked": 1500}`), when it has any. */
+            params?: unknown;
         };
         /**
          * ProfileChange
@@ -5408,7 +5417,15 @@ export interface components {
             threshold?: number;
             /** Format: int32 */
             ladder_version?: number;
+            /** @description In English; a person's own words for a pin or unpin. */
             reason: string;
+            /**
+             * @description For a reason the system wrote (`threshold_reached`, `below_threshold`,
+             *     `script_chose`, `ladder_published`): its stable code, to be said in the reader's
+             *     language with `reason_params`.
+             */
+            reason_code?: string;
+            reason_params?: unknown;
             actor: string;
             /** Format: date-time */
             at: string;

@@ -4,25 +4,21 @@ import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { useBlocker, type Location } from 'react-router';
 import { ApiProblem, mapFieldErrors } from '../api/errors';
+import { fieldProblemText } from '../api/fieldText';
+
+export { fieldProblemText };
 
 /** A message for a failed call: a translated one for known codes, else the server's. */
 export function errorText(t: TFunction, err: unknown): string {
   if (err instanceof ApiProblem) {
-    return t(`errors.${err.code}`, { defaultValue: err.message });
+    return t(`errors.${err.code}`, { ...err.params, defaultValue: err.message });
   }
   return t('errors.network');
 }
 
-/**
- * The problems of a failed call by field: a refusal with a code the console knows (a taken
- * phone or e-mail) says it in the console's language under the field; bad values keep the
- * server's words.
- */
+/** The problems of a failed call by field, each in the console's language. */
 export function fieldProblems(t: TFunction, err: ApiProblem): { field: string; problem: string }[] {
-  if (err.code === 'invalid_input') return err.fields;
-  const text = t(`errors.${err.code}`, { defaultValue: '' });
-  if (!text) return err.fields;
-  return err.fields.map((f) => ({ field: f.field, problem: text }));
+  return err.fields.map((f) => ({ field: f.field, problem: fieldProblemText(t, f, err.code) }));
 }
 
 /**

@@ -3,6 +3,8 @@ import { initReactI18next } from 'react-i18next';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { english, zh } from './resources';
+import { setFieldProblemText } from '../api/errors';
+import { fieldProblemText } from '../api/fieldText';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -20,6 +22,9 @@ void i18n.use(initReactI18next).init({
   interpolation: { escapeValue: false },
   returnNull: false,
 });
+
+// Field problems from the server are said in the console's language wherever they show.
+setFieldProblemText((f, outer) => fieldProblemText(i18n.t.bind(i18n) as never, f, outer));
 
 /** dayjs's locale for a console language (antd's date pickers name months and days by it). */
 export function dayjsLocale(lang: string): string {

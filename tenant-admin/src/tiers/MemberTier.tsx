@@ -25,6 +25,7 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 import { applyServerErrors, errorText } from '../common/forms';
 import { discountText, formatDateTime } from '../common/format';
+import { reasonText } from '../common/reasons';
 import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
 import { useActorName } from '../members/changes';
@@ -131,13 +132,6 @@ export function MemberTier({ memberId }: { memberId: string }) {
   );
 }
 
-/** A move's reason: the ones the server words itself in the console's language. */
-function moveReason(t: (key: string, o?: Record<string, unknown>) => string, reason: string): string {
-  const published = /^ladder version (\d+) published$/.exec(reason);
-  if (published) return t('lang.tierReason.published', { version: published[1] });
-  return reason;
-}
-
 function History({ history }: { history: View['history'] }) {
   const { t, i18n } = useTranslation();
   const { me } = useAuth();
@@ -160,7 +154,15 @@ function History({ history }: { history: View['history'] }) {
           },
           { title: t('tiers.preview.from'), dataIndex: 'from', render: (c: string) => c || '—' },
           { title: t('tiers.preview.to'), dataIndex: 'to' },
-          { title: t('tiers.member.reason'), dataIndex: 'reason', render: (r: string | null) => moveReason(t, r ?? '') },
+          {
+            title: t('tiers.member.reason'),
+            dataIndex: 'reason',
+            render: (r: string | null, m) => (
+              <span data-testid="tier-move-reason">
+                {reasonText(t, r ?? '', m.reason_code, m.reason_params as Record<string, unknown> | null | undefined)}
+              </span>
+            ),
+          },
           { title: t('tiers.member.version'), dataIndex: 'ladder_version', render: (n?: number) => (n ? `v${n}` : '—') },
           { title: t('tiers.member.by'), dataIndex: 'actor', render: (a: string) => actorName(a) },
         ]}

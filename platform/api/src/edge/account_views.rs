@@ -255,8 +255,11 @@ pub async fn change_plan(
             fields: refused
                 .fields()
                 .into_iter()
-                .map(|(field, problem)| FieldProblem { field, problem })
+                .map(|(field, problem)| {
+                    FieldProblem::blamed(&field, DowngradeRefused::CODE, problem)
+                })
                 .collect(),
+            params: None,
         }))),
     }
 }

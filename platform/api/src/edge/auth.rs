@@ -345,10 +345,12 @@ fn escalation(e: Escalation) -> ApiError {
     ApiError::Forbidden(poem_openapi::payload::Json(crate::edge::error::Problem {
         code: Escalation::CODE.into(),
         message: e.message(),
-        fields: vec![crate::edge::error::FieldProblem {
-            field: e.field,
-            problem: Escalation::PROBLEM.into(),
-        }],
+        fields: vec![crate::edge::error::FieldProblem::blamed(
+            &e.field,
+            Escalation::CODE,
+            Escalation::PROBLEM.into(),
+        )],
+        params: None,
     }))
 }
 

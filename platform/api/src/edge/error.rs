@@ -12,8 +12,36 @@ use poem_openapi::{ApiResponse, Object};
 pub struct FieldProblem {
     /// Dotted path of the field (`email`, `roles.1`).
     pub field: String,
-    /// What is wrong with it.
+    /// Stable code of what is wrong (`required`, `too_long`, `not_a_phone` ...; for a
+    /// conflict or a refusal, the problem's own code). `invalid` when only words are known.
+    pub code: String,
+    /// The values the code's text needs, e.g. `{"max": 40}` or `{"value": "12345"}`.
+    pub params: serde_json::Value,
+    /// What is wrong with it, in English.
     pub problem: String,
+}
+
+impl From<FieldError> for FieldProblem {
+    fn from(e: FieldError) -> Self {
+        Self {
+            field: e.field,
+            code: e.code.as_str().to_owned(),
+            params: serde_json::Value::Object(e.params),
+            problem: e.problem,
+        }
+    }
+}
+
+impl FieldProblem {
+    /// A field blamed by a problem with a code of its own (a conflict, a refusal).
+    pub(crate) fn blamed(field: &str, code: &str, problem: String) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            params: serde_json::Value::Object(Default::default()),
+            problem,
+        }
+    }
 }
 
 /// The body of every error response.
@@ -26,6 +54,9 @@ pub struct Problem {
     /// For bad input: each bad field and what is wrong with it.
     #[oai(skip_serializing_if_is_empty)]
     pub fields: Vec<FieldProblem>,
+    /// Values the code's text needs (`{"balance": 1199, "asked": 1500}`), when it has any.
+    #[oai(skip_serializing_if_is_none)]
+    pub params: Option<serde_json::Value>,
 }
 
 /// The body of a 402: what the tenant's plan lacks and which plans have it.
@@ -95,6 +126,7 @@ fn problem(code: &str, message: impl Into<String>) -> Json<Problem> {
         code: code.into(),
         message: message.into(),
         fields: Vec::new(),
+        params: None,
     })
 }
 
@@ -120,12 +152,23 @@ impl ApiError {
         let message = message.into();
         let mut p = problem(code, message.clone());
         if let Some(f) = field {
-            p.0.fields.push(FieldProblem {
-                field: f.into(),
-                problem: message,
-            });
+            p.0.fields.push(FieldProblem::blamed(f, code, message));
         }
         Self::Conflict(p)
+    }
+
+    /// Adds a conflict's parameters to the problem and to the field it blames.
+    fn with_params(mut self, params: serde_json::Map<String, serde_json::Value>) -> Self {
+        if params.is_empty() {
+            return self;
+        }
+        if let Self::Conflict(p) = &mut self {
+            for f in &mut p.0.fields {
+                f.params = serde_json::Value::Object(params.clone());
+            }
+            p.0.params = Some(serde_json::Value::Object(params));
+        }
+        self
     }
 
     /// Bad values: every field error at once.
@@ -135,13 +178,7 @@ impl ApiError {
             many => format!("{} fields are invalid", many.len()),
         };
         let mut p = problem("invalid_input", message);
-        p.0.fields = errors
-            .into_iter()
-            .map(|e| FieldProblem {
-                field: e.field,
-                problem: e.problem,
-            })
-            .collect();
+        p.0.fields = errors.into_iter().map(FieldProblem::from).collect();
         Self::Invalid(p)
     }
 
@@ -149,15 +186,19 @@ impl ApiError {
     pub fn refused(code: &str, field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         let mut p = problem(code, format!("{field} {message}"));
-        p.0.fields.push(FieldProblem {
-            field: field.into(),
-            problem: message,
-        });
+        p.0.fields.push(FieldProblem::blamed(field, code, message));
         Self::Invalid(p)
     }
 
+    /// Only English words, no code: kept for callers not converted yet (a test in
+    /// `patron_core::problem` lists them). Prefer [`ApiError::field`].
     pub fn invalid_field(field: &str, problem: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, problem)])
+    }
+
+    /// One bad field, with its code and parameters.
+    pub fn field(field: &str, issue: patron_core::Issue) -> Self {
+        Self::invalid(vec![issue.at(field)])
     }
 
     pub fn payment_required(p: PlanProblem) -> Self {
@@ -240,7 +281,8 @@ impl From<AppError> for ApiError {
                 code,
                 field,
                 message,
-            } => ApiError::conflict(&code, field.as_deref(), message),
+                params,
+            } => ApiError::conflict(&code, field.as_deref(), message).with_params(params),
             AppError::Invalid(errors) => ApiError::invalid(errors),
             AppError::Refused {
                 code,
@@ -275,12 +317,7 @@ pub fn framework_error_body(err: &poem::Error) -> (poem::http::StatusCode, Probl
         _ => "error",
     };
     let fields = field_from_message(&message)
-        .map(|f| {
-            vec![FieldProblem {
-                field: f,
-                problem: message.clone(),
-            }]
-        })
+        .map(|f| vec![FieldProblem::blamed(&f, code, message.clone())])
         .unwrap_or_default();
     let message = if status == StatusCode::UNAUTHORIZED {
         "credentials are missing: send `Authorization: Bearer <token>` or `X-Api-Key: <key>`"
@@ -297,6 +334,7 @@ pub fn framework_error_body(err: &poem::Error) -> (poem::http::StatusCode, Probl
             code: code.into(),
             message,
             fields,
+            params: None,
         },
     )
 }

@@ -13,14 +13,10 @@
 //! and never reach a handler); it is parsed again only when a control character is found,
 //! to name the field.
 
-use patron_core::FieldError;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
 
 use super::error::ApiError;
-
-/// What the guard says about a bad field.
-pub const PROBLEM: &str = "must not contain control characters";
 
 /// Whether a character is refused: C0 controls but tab, line feed and carriage return.
 pub fn refused(c: char) -> bool {
@@ -194,7 +190,7 @@ pub fn json_field(value: &serde_json::Value, at: &str) -> Option<String> {
 }
 
 fn refuse(field: String) -> Response {
-    ApiError::invalid(vec![FieldError::new(field, PROBLEM)]).into_response()
+    ApiError::invalid(vec![patron_core::Issue::control_characters().at(field)]).into_response()
 }
 
 /// The guard, for `EndpointExt::around`.

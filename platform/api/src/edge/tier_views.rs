@@ -182,7 +182,13 @@ pub struct TierMoveView {
     pub metric: Option<i64>,
     pub threshold: Option<i64>,
     pub ladder_version: Option<i32>,
+    /// In English; a person's own words for a pin or unpin.
     pub reason: String,
+    /// For a reason the system wrote (`threshold_reached`, `below_threshold`,
+    /// `script_chose`, `ladder_published`): its stable code, to be said in the reader's
+    /// language with `reason_params`.
+    pub reason_code: Option<String>,
+    pub reason_params: Option<serde_json::Value>,
     pub actor: String,
     pub at: DateTime<Utc>,
 }
@@ -198,6 +204,8 @@ impl From<Move> for TierMoveView {
             threshold: m.threshold,
             ladder_version: m.ladder_version,
             reason: m.reason,
+            reason_code: m.reason_code,
+            reason_params: m.reason_params,
             actor: m.actor,
             at: m.at,
         }

@@ -119,9 +119,12 @@ impl MemberFilesApi {
         let mapping: BTreeMap<String, String> = match mapping.0.as_deref() {
             None | Some("") => BTreeMap::new(),
             Some(m) => serde_json::from_str(m).map_err(|_| {
-                ApiError::invalid_field(
+                ApiError::field(
                     "mapping",
-                    "must be a JSON object from column headers to field names",
+                    patron_core::Issue::invalid_format(
+                        "mapping",
+                        "must be a JSON object from column headers to field names",
+                    ),
                 )
             })?,
         };
@@ -149,7 +152,10 @@ impl MemberFilesApi {
         }
         out.flush().await.map_err(|e| ApiError::internal(&e))?;
         if size == 0 {
-            return Err(ApiError::invalid_field("body", "the file is empty"));
+            return Err(ApiError::field(
+                "body",
+                patron_core::Issue::new(patron_core::FieldCode::EmptyFile, "the file is empty"),
+            ));
         }
         let id = Uuid::now_v7();
         let subject = me.subject();

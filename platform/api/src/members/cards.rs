@@ -137,7 +137,7 @@ impl CardsApi {
         req: Json<PhysicalCard>,
     ) -> Result<Json<CardView>, ApiError> {
         let code = core_members::parse_physical_code(&req.0.physical_code)
-            .map_err(|p| ApiError::invalid_field("physical_code", p))?;
+            .map_err(|p| ApiError::field("physical_code", p))?;
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::MembersWrite))

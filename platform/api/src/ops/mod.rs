@@ -132,9 +132,13 @@ impl OpsApi {
     ) -> Result<Json<PlanView>, ApiError> {
         let op = self.operator(&auth).await?;
         if req.0.code.as_ref().is_some_and(|c| *c != code.0) {
-            return Err(ApiError::invalid_field(
+            return Err(ApiError::field(
                 "code",
-                "a plan's code cannot change",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::NotAllowed,
+                    "a plan's code cannot change",
+                )
+                .with("reason", "code_fixed"),
             ));
         }
         let plan = ops::parse_plan(code.0, req.0.into())?;

@@ -244,15 +244,23 @@ impl PortalApi {
             (Some(p), None) => app_portal::Credential::Password(p),
             (None, Some(c)) => app_portal::Credential::Code(c),
             (Some(_), Some(_)) => {
-                return Err(ApiError::invalid_field(
+                return Err(ApiError::field(
                     "code",
-                    "send either a password or a code, not both",
+                    patron_core::Issue::new(
+                        patron_core::FieldCode::OneOf,
+                        "send either a password or a code, not both",
+                    )
+                    .with("options", "password, code"),
                 ))
             }
             (None, None) => {
-                return Err(ApiError::invalid_field(
+                return Err(ApiError::field(
                     "password",
-                    "is required, or a code sent to the phone",
+                    patron_core::Issue::new(
+                        patron_core::FieldCode::Missing,
+                        "is required, or a code sent to the phone",
+                    )
+                    .with("options", "password, code"),
                 ))
             }
         };
@@ -285,8 +293,8 @@ impl PortalApi {
         // Sign-ups and changes wait while the business's account is read-only.
         self.state.open_for_members(&t).await?;
         let phone = app_portal::parse_phone(&req.0.phone, &t)?;
-        let password = Password::parse(&req.0.new_password)
-            .map_err(|p| ApiError::invalid_field("new_password", p))?;
+        let password =
+            Password::parse(&req.0.new_password).map_err(|p| ApiError::field("new_password", p))?;
         let tx = self.state.db.tenant_tx(&t).await?;
         app_portal::reset_password(
             tx,

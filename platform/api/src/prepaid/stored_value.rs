@@ -110,11 +110,16 @@ impl TryFrom<PrepaidSettingsDoc> for app::PrepaidSettings {
                 s.bonus_rule
                     .percent
                     .map(|percent| BonusRule::Percent { percent })
-                    .ok_or_else(|| "is required for a percentage".to_owned()),
+                    .ok_or_else(|| {
+                        patron_core::Issue::required().words("is required for a percentage")
+                    }),
             ),
             other => v.check(
                 "bonus_rule.kind",
-                Err(format!("\"{other}\" is not one of: none, tiers, percent")),
+                Err(patron_core::Issue::not_one_of(
+                    other,
+                    &["none", "tiers", "percent"],
+                )),
             ),
         };
         v.finish()

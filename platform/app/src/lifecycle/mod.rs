@@ -138,9 +138,13 @@ pub async fn close_own_account(
         ));
     }
     if confirm_slug != tenant.slug {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "confirm_slug",
-            "type the account's slug exactly to confirm",
+            patron_core::Issue::new(
+                patron_core::FieldCode::Wrong,
+                "type the account's slug exactly to confirm",
+            )
+            .with("reason", "confirm_slug"),
         ));
     }
     close(db, tenant.id, reason, actor, now).await
@@ -197,9 +201,13 @@ pub fn plan_target(
     target_code: &str,
 ) -> Result<std::sync::Arc<Plan>, AppError> {
     let target = crate::plans::offered(plans, target_code).ok_or_else(|| {
-        AppError::invalid_field(
+        AppError::field(
             "plan",
-            format!("there is no plan \"{target_code}\" to move to"),
+            patron_core::Issue::new(
+                patron_core::FieldCode::Unknown,
+                format!("there is no plan \"{target_code}\" to move to"),
+            )
+            .with("value", target_code),
         )
     })?;
     if target.code == tenant.plan_code {
@@ -272,7 +280,10 @@ pub async fn extend_trial(
     now: DateTime<Utc>,
 ) -> Result<Tenant, AppError> {
     if !(1..=90).contains(&days) {
-        return Err(AppError::invalid_field("days", "between 1 and 90"));
+        return Err(AppError::field(
+            "days",
+            patron_core::Issue::out_of_range(1, 90).words("between 1 and 90"),
+        ));
     }
     let mut tx = db.platform_tx().await?;
     let current = db_plans::lock_tenant(&mut tx, tenant_id)

@@ -72,9 +72,9 @@ impl Target {
 pub fn check_mapping(mapping: &BTreeMap<String, String>, set: &FieldSet) -> Result<(), AppError> {
     for (col, target) in mapping {
         if target != "-" && Target::parse(target, set).is_none() {
-            return Err(AppError::invalid_field(
+            return Err(AppError::field(
                 &format!("mapping.{col}"),
-                format!("\"{target}\" is not a member field"),
+                patron_core::Issue::unknown(target, format!("\"{target}\" is not a member field")),
             ));
         }
     }
@@ -176,7 +176,7 @@ pub fn row_input(cols: &[Column], row: &[String]) -> (NewMember, Option<String>,
             Target::Notes => m.notes = Some(v.to_owned()),
             Target::CardNumber => match normalise_card_number(v) {
                 Ok(n) => card = Some(n),
-                Err(p) => card_problem = Some(p),
+                Err(p) => card_problem = Some(p.problem),
             },
             Target::Custom(k, ty) => {
                 custom.insert(k.clone(), cell_value(v, *ty));

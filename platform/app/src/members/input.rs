@@ -7,7 +7,7 @@ use patron_core::auth::Email;
 use patron_core::fields::{CustomValidator, WriteKind};
 use patron_core::members::{self as core_members, Gender, Phone};
 use patron_core::pii::PiiKeys;
-use patron_core::FieldError;
+use patron_core::{FieldCode, FieldError, Issue};
 use patron_db::members::{Member, MemberData, Sealed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -95,30 +95,44 @@ pub fn seal_email(keys: &PiiKeys, e: &Email) -> Sealed {
 }
 
 /// A date like `2024-05-31`, between the years 1900 and 2200.
-pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(raw: &str) -> Result<NaiveDate, Issue> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("\"{raw}\" is not a date like 2024-05-31"))
+        .map_err(|_| {
+            Issue::new(
+                FieldCode::NotADate,
+                format!("\"{raw}\" is not a date like 2024-05-31"),
+            )
+            .with("value", raw)
+        })
         .and_then(|d| {
             if d.year_ce().1 < 1900 || d.year_ce().1 > 2200 {
-                Err(format!("\"{raw}\" is out of range"))
+                Err(
+                    Issue::new(FieldCode::OutOfRange, format!("\"{raw}\" is out of range"))
+                        .with("min", "1900-01-01")
+                        .with("max", "2200-12-31"),
+                )
             } else {
                 Ok(d)
             }
         })
 }
 
-fn opt_text(raw: &str, max: usize) -> Result<Option<String>, String> {
+fn opt_text(raw: &str, max: usize) -> Result<Option<String>, Issue> {
     let s = raw.trim();
     if s.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Issue::too_long(max));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err("must not contain control characters".into());
+        return Err(Issue::control_characters());
     }
     Ok((!s.is_empty()).then(|| s.to_owned()))
 }
 
-fn parse_name(raw: &str) -> Result<String, String> {
+fn not_an_object() -> FieldError {
+    Issue::invalid_format("object", "must be an object of field values").at("custom")
+}
+
+fn parse_name(raw: &str) -> Result<String, Issue> {
     patron_core::tenants::parse_display_name(raw, 100)
 }
 
@@ -157,7 +171,7 @@ pub fn parse_new_member(
         .filter(|s| !s.trim().is_empty())
         .and_then(|b| v.check("birthday", parse_date(b)));
     if birthday.is_some_and(|b| b > today) {
-        v.check::<()>("birthday", Err("must not be in the future".into()));
+        v.check::<()>("birthday", Err(Issue::in_future()));
     }
     let join_date = match req.join_date.as_deref() {
         Some(j) => v.check("join_date", parse_date(j)),
@@ -186,10 +200,7 @@ pub fn parse_new_member(
         Some(Value::Object(obj)) => {
             validator.apply(&Map::new(), &obj, WriteKind::Create, region, "custom.")
         }
-        Some(_) => Err(vec![FieldError::new(
-            "custom",
-            "must be an object of field values",
-        )]),
+        Some(_) => Err(vec![not_an_object()]),
     };
     let custom = match custom {
         Ok(c) => Some(c),
@@ -300,7 +311,7 @@ pub fn apply_change(
         Change::Set(b) => {
             if let Some(b) = v.check("birthday", parse_date(b)) {
                 if b > today {
-                    v.check::<()>("birthday", Err("must not be in the future".into()));
+                    v.check::<()>("birthday", Err(Issue::in_future()));
                 }
                 d.birthday = Some(b);
             }
@@ -341,7 +352,10 @@ pub fn apply_change(
             if *r == current.id {
                 v.check::<()>(
                     "referrer_id",
-                    Err("a member cannot refer themselves".into()),
+                    Err(
+                        Issue::new(FieldCode::NotAllowed, "a member cannot refer themselves")
+                            .with("reason", "self_referral"),
+                    ),
                 );
             }
             d.referrer_id = Some(*r);
@@ -363,10 +377,7 @@ pub fn apply_change(
                 Err(e) => errors.extend(e),
             }
         }
-        Some(_) => errors.push(FieldError::new(
-            "custom",
-            "must be an object of field values",
-        )),
+        Some(_) => errors.push(not_an_object()),
     }
     if errors.is_empty() {
         Ok((d, new_phone))
@@ -503,9 +514,11 @@ mod tests {
     #[test]
     fn dates_outside_the_plausible_years_are_refused() {
         assert!(parse_date("2024-02-29").is_ok());
-        assert!(parse_date("1899-12-31")
-            .unwrap_err()
-            .contains("out of range"));
-        assert!(parse_date("31/05/2024").unwrap_err().contains("not a date"));
+        let old = parse_date("1899-12-31").unwrap_err();
+        assert_eq!(old.code, FieldCode::OutOfRange);
+        assert!(old.problem.contains("out of range"));
+        let bad = parse_date("31/05/2024").unwrap_err();
+        assert_eq!(bad.code, FieldCode::NotADate);
+        assert_eq!(bad.params["value"], "31/05/2024");
     }
 }

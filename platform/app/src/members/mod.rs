@@ -71,7 +71,7 @@ pub fn taken(e: DbError) -> AppError {
             "another member already has this e-mail address",
         )
     } else if e.is_conflict_on(constraints::MEMBERS_REFERRER) {
-        AppError::invalid_field("referrer_id", "there is no such member")
+        AppError::field("referrer_id", patron_core::Issue::no_such_member())
     } else {
         e.into()
     }
@@ -215,10 +215,7 @@ pub async fn update(
                     CodeCheck::Wrong => {
                         // Keep the counted attempt.
                         tx.commit().await?;
-                        return Err(AppError::invalid_field(
-                            "phone_code",
-                            "is wrong or expired; ask for a new one",
-                        ));
+                        return Err(AppError::field("phone_code", patron_core::Issue::new(patron_core::FieldCode::CodeWrongOrExpired, "is wrong or expired; ask for a new one")));
                     }
                 }
             }
@@ -263,7 +260,7 @@ pub async fn send_phone_change_code(
 ) -> Result<(), AppError> {
     members::get(tx, id).await.not_found_as("member")?;
     let p = Phone::parse(phone, &tenant.settings.phone_region)
-        .map_err(|e| AppError::invalid_field("phone", e))?;
+        .map_err(|e| AppError::field("phone", e))?;
     codes::send_code(
         tx,
         keys,

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use patron_core::fields::FieldSet;
 use patron_core::members::{self as core_members, Phone};
 use patron_core::pii::PiiKeys;
+use patron_core::{FieldCode, Issue};
 use patron_db::members::{self, CustomCondition, Member, SortKey, TierFilter};
 use patron_db::{cards, TenantTx};
 use serde_json::Value;
@@ -116,14 +117,17 @@ pub fn build_search(
     let birthday_to = date(&mut v, "birthday_to", &req.birthday_to);
     let limit = req.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        v.check::<()>("limit", Err("must be 1 to 200".into()));
+        v.check::<()>("limit", Err(Issue::out_of_range(1, 200)));
     }
     let mut custom = Vec::new();
     for (i, c) in req.custom.iter().enumerate() {
         let Some(f) = set.get(&c.field) else {
             v.check::<()>(
                 &format!("custom.{i}.field"),
-                Err(format!("\"{}\" is not a field", c.field)),
+                Err(Issue::unknown(
+                    &c.field,
+                    format!("\"{}\" is not a field", c.field),
+                )),
             );
             continue;
         };
@@ -142,7 +146,11 @@ pub fn build_search(
         }
     }
     if req.ids.len() > MAX_IDS {
-        v.check::<()>("ids", Err(format!("name at most {MAX_IDS} members")));
+        v.check::<()>(
+            "ids",
+            Err(Issue::too_many(MAX_IDS, "members")
+                .words(format!("name at most {MAX_IDS} members"))),
+        );
     }
     let after = match &req.after {
         None => None,
@@ -183,12 +191,17 @@ pub fn encode_cursor(value: Option<String>, id: Uuid) -> String {
 }
 
 /// Reads a cursor [`encode_cursor`] made.
-pub fn decode_cursor(raw: &str) -> Result<(Option<String>, Uuid), String> {
+pub fn decode_cursor(raw: &str) -> Result<(Option<String>, Uuid), Issue> {
+    let bad = || {
+        Issue::new(
+            FieldCode::NotACursor,
+            "is not a cursor from a previous page",
+        )
+    };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(raw)
-        .map_err(|_| "is not a cursor from a previous page".to_owned())?;
-    serde_json::from_slice::<(Option<String>, Uuid)>(&bytes)
-        .map_err(|_| "is not a cursor from a previous page".to_owned())
+        .map_err(|_| bad())?;
+    serde_json::from_slice::<(Option<String>, Uuid)>(&bytes).map_err(|_| bad())
 }
 
 /// Where the position of `code` in a ladder of `codes` puts the tier condition: `first`
@@ -202,9 +215,9 @@ pub fn tier_condition<'a>(
             code: code.to_owned(),
             first: i == 0,
         }),
-        None => Err(AppError::invalid_field(
+        None => Err(AppError::field(
             "tier",
-            "the ladder has no such tier",
+            Issue::new(FieldCode::NoSuchTier, "the ladder has no such tier").with("value", code),
         )),
     }
 }
@@ -220,9 +233,10 @@ pub async fn tier_filter(
     };
     let rules = rules.tenant(tx).await?;
     let Some(l) = &rules.ladder else {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "tier",
-            "the business has no tier ladder",
+            Issue::new(FieldCode::NotAllowed, "the business has no tier ladder")
+                .with("reason", "no_ladder"),
         ));
     };
     tier_condition(code, l.ladder.tiers.iter().map(|t| t.code.as_str())).map(Some)

@@ -11,7 +11,7 @@ use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
-use patron_core::MemberId;
+use patron_core::{Issue, MemberId};
 use patron_db::members::Member;
 use patron_db::{constraints, points, TenantTx};
 use serde::{Deserialize, Serialize};
@@ -168,18 +168,24 @@ fn check_event(req: &NewEvent, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppE
     if !valid_event_name(&req.name) {
         v.check::<()>(
             "name",
-            Err("must be 1 to 40 lowercase letters, digits or _".into()),
+            Err(
+                Issue::invalid_format("code", "must be 1 to 40 lowercase letters, digits or _")
+                    .with("max", 40),
+            ),
         );
     }
     if let Some(a) = req.amount {
         if !(0..=MAX_AMOUNT).contains(&a) {
-            v.check::<()>("amount", Err(format!("must be 0 to {MAX_AMOUNT}")));
+            v.check::<()>("amount", Err(Issue::out_of_range(0, MAX_AMOUNT)));
         }
     }
     match &req.properties {
         None | Some(Value::Object(_)) => {}
         Some(_) => {
-            v.check::<()>("properties", Err("must be an object".into()));
+            v.check::<()>(
+                "properties",
+                Err(Issue::invalid_format("object", "must be an object")),
+            );
         }
     }
     if req
@@ -187,11 +193,11 @@ fn check_event(req: &NewEvent, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppE
         .as_ref()
         .is_some_and(|p| p.to_string().len() > 16 * 1024)
     {
-        v.check::<()>("properties", Err("must be at most 16 KiB".into()));
+        v.check::<()>("properties", Err(Issue::too_big(16)));
     }
     let occurred_at = req.occurred_at.unwrap_or(now);
     if occurred_at > now + Duration::minutes(10) {
-        v.check::<()>("occurred_at", Err("must not be in the future".into()));
+        v.check::<()>("occurred_at", Err(Issue::in_future()));
     }
     v.finish().map_err(AppError::invalid)?;
     Ok(occurred_at)

@@ -98,7 +98,10 @@ pub async fn entries(
 ) -> Result<EntryPage, AppError> {
     if check_member {
         if !(1..=200).contains(&limit) {
-            return Err(AppError::invalid_field("limit", "must be 1 to 200"));
+            return Err(AppError::field(
+                "limit",
+                patron_core::Issue::out_of_range(1, 200),
+            ));
         }
         patron_db::members::get(tx, member_id)
             .await
@@ -178,11 +181,22 @@ pub async fn adjust(
     if adj.points == 0 || adj.points.abs() > 1_000_000_000 {
         v.check::<()>(
             "points",
-            Err("must be non-zero, at most 1000000000 either way".into()),
+            Err(patron_core::Issue::new(
+                patron_core::FieldCode::OutOfRange,
+                "must be non-zero, at most 1000000000 either way",
+            )
+            .with("min", -1_000_000_000)
+            .with("max", 1_000_000_000)),
         );
     }
     if adj.reason.trim().is_empty() {
-        v.check::<()>("reason", Err("is required: say why".into()));
+        v.check::<()>(
+            "reason",
+            Err(patron_core::Issue::new(
+                patron_core::FieldCode::Required,
+                "is required: say why",
+            )),
+        );
     }
     v.finish().map_err(AppError::invalid)?;
     let member = member_of(tx, member_id).await?;

@@ -38,9 +38,9 @@ pub fn request_hash<T: Serialize>(req: &T) -> Vec<u8> {
 pub fn check_external_id(v: &mut patron_core::Validation, field: &str, id: &str) {
     let id = id.trim();
     if id.is_empty() {
-        v.check::<()>(field, Err("must not be empty".into()));
+        v.check::<()>(field, Err(patron_core::Issue::required()));
     } else if id.chars().any(char::is_control) {
-        v.check::<()>(field, Err("must not contain control characters".into()));
+        v.check::<()>(field, Err(patron_core::Issue::control_characters()));
     }
 }
 

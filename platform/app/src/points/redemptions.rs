@@ -15,7 +15,7 @@ use patron_core::member_code::{self, CodeError};
 use patron_core::members::Phone;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
-use patron_core::{MemberId, TenantId};
+use patron_core::{FieldCode, Issue, MemberId, TenantId};
 use patron_db::members::Member;
 use patron_db::points::{self, Source};
 use patron_db::{constraints, TenantTx};
@@ -133,9 +133,12 @@ async fn confirm(
         match codes::verify_code(tx, c.keys, CodePurpose::Redemption, &phone, sms, now).await? {
             CodeCheck::Ok => Confirmed::Yes,
             CodeCheck::Exhausted => Confirmed::No(codes::exhausted()),
-            CodeCheck::Wrong => Confirmed::Counted(AppError::invalid_field(
+            CodeCheck::Wrong => Confirmed::Counted(AppError::field(
                 "sms_code",
-                "is wrong or expired; send a new one",
+                Issue::new(
+                    FieldCode::CodeWrongOrExpired,
+                    "is wrong or expired; send a new one",
+                ),
             )),
         },
     )
@@ -143,39 +146,45 @@ async fn confirm(
 
 fn check(req: &NewRedemption) -> Result<(), AppError> {
     let mut v = patron_core::Validation::new();
+    let one_of = || {
+        Issue::new(FieldCode::OneOf, "give either reward or purchase_amount")
+            .with("options", "reward, purchase_amount")
+    };
     check_external_id(&mut v, "idempotency_key", &req.idempotency_key);
     match (&req.reward, req.purchase_amount, req.points) {
         (Some(_), Some(_), _) => {
-            v.check::<()>(
-                "reward",
-                Err("give either reward or purchase_amount".into()),
-            );
+            v.check::<()>("reward", Err(one_of()));
         }
         (Some(r), None, p) => {
             if r.trim().is_empty() {
-                v.check::<()>("reward", Err("must not be empty".into()));
+                v.check::<()>("reward", Err(Issue::required()));
             }
             if p.is_none() {
-                v.check::<()>("points", Err("is required for a reward".into()));
+                v.check::<()>(
+                    "points",
+                    Err(Issue::new(FieldCode::Required, "is required for a reward")
+                        .with("with", "reward")),
+                );
             }
         }
         (None, Some(a), _) if !(1..=MAX_AMOUNT).contains(&a) => {
             v.check::<()>(
                 "purchase_amount",
-                Err("must be at least 1 (minor units)".into()),
+                Err(
+                    Issue::new(FieldCode::OutOfRange, "must be at least 1 (minor units)")
+                        .with("min", 1)
+                        .with("max", MAX_AMOUNT),
+                ),
             );
         }
         (None, None, _) => {
-            v.check::<()>(
-                "reward",
-                Err("give either reward or purchase_amount".into()),
-            );
+            v.check::<()>("reward", Err(one_of()));
         }
         _ => {}
     }
     if let Some(p) = req.points {
         if !(1..=1_000_000_000).contains(&p) {
-            v.check::<()>("points", Err("must be 1 to 1000000000".into()));
+            v.check::<()>("points", Err(Issue::out_of_range(1, 1_000_000_000)));
         }
     }
     v.finish().map_err(AppError::invalid)
@@ -250,19 +259,29 @@ pub async fn redeem_once(
         }
     }
     let spend = spend.map_err(|r| match r {
-        SpendRefused::OverCap(most) => AppError::invalid_field(
+        SpendRefused::OverCap(most) => AppError::field(
             "points",
-            format!("at most {most} points may go towards this purchase"),
+            Issue::new(
+                FieldCode::PointsOutOfBounds,
+                format!("at most {most} points may go towards this purchase"),
+            )
+            .with("max", most),
         ),
-        SpendRefused::UnderMinimum(least) => AppError::invalid_field(
+        SpendRefused::UnderMinimum(least) => AppError::field(
             "points",
-            format!("a redemption uses at least {least} points"),
+            Issue::new(
+                FieldCode::PointsOutOfBounds,
+                format!("a redemption uses at least {least} points"),
+            )
+            .with("min", least),
         ),
         SpendRefused::Insufficient(available) => AppError::conflict(
             "insufficient_points",
             Some("points"),
             format!("the member has {available} points"),
-        ),
+        )
+        .with_param("balance", available)
+        .with_param("asked", req.points.unwrap_or_default()),
     })?;
     match confirm(
         &mut tx,

@@ -25,7 +25,11 @@ pub fn parse(v: Value) -> Result<PointSettings, AppError> {
             .filter(|f| !f.is_empty())
             .unwrap_or("settings")
             .to_owned();
-        AppError::invalid_field(&field, msg)
+        AppError::field(
+            &field,
+            patron_core::Issue::new(patron_core::FieldCode::DoesNotFit, msg.clone())
+                .with("detail", msg),
+        )
     })?;
     s.validate().map_err(AppError::invalid)?;
     Ok(s)

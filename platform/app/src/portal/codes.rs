@@ -102,7 +102,13 @@ pub fn judge(
 
 /// The refusal of a wrong code (field `code`).
 pub fn wrong_code() -> AppError {
-    AppError::invalid_field("code", "is wrong or expired; ask for a new one")
+    AppError::field(
+        "code",
+        patron_core::Issue::new(
+            patron_core::FieldCode::CodeWrongOrExpired,
+            "is wrong or expired; ask for a new one",
+        ),
+    )
 }
 
 /// The refusal of a worn-out code.

@@ -85,7 +85,7 @@ pub struct ProfileChange {
 
 /// A phone in the business's region.
 pub fn parse_phone(raw: &str, t: &Tenant) -> Result<Phone, AppError> {
-    Phone::parse(raw, &t.settings.phone_region).map_err(|p| AppError::invalid_field("phone", p))
+    Phone::parse(raw, &t.settings.phone_region).map_err(|p| AppError::field("phone", p))
 }
 
 fn bad_member_token() -> AppError {
@@ -200,7 +200,13 @@ fn staff_only(set: &FieldSet, custom: &Option<Value>) -> Vec<FieldError> {
         Some(Value::Object(c)) => c
             .keys()
             .filter(|k| set.get(k).is_some_and(|f| !f.member_visible))
-            .map(|k| FieldError::new(format!("custom.{k}"), "members cannot fill this field"))
+            .map(|k| {
+                patron_core::Issue::new(
+                    patron_core::FieldCode::NotForMembers,
+                    "members cannot fill this field",
+                )
+                .at(format!("custom.{k}"))
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -246,10 +252,13 @@ pub async fn register(
     // Every bad field at once.
     let mut errors = hidden;
     if let Err(p) = &password {
-        errors.push(FieldError::new("password", p.clone()));
+        errors.push(p.clone().at("password"));
     }
     if phone_raw.trim().is_empty() {
-        errors.push(FieldError::new("phone", "is required to register"));
+        errors.push(
+            patron_core::Issue::new(patron_core::FieldCode::Required, "is required to register")
+                .at("phone"),
+        );
     }
     let parsed = match parsed {
         Ok(p) => Some(p),
@@ -261,7 +270,7 @@ pub async fn register(
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
-    let password = password.map_err(|p| AppError::invalid_field("password", p))?;
+    let password = password.map_err(|p| AppError::field("password", p))?;
     let (mut parsed, phone) = (parsed.expect("checked"), phone?);
     let consent = site::check_consent(&site::get(&mut tx).await?, req.consent_version)?;
     match verify_code(&mut tx, keys, CodePurpose::Register, &phone, &req.code, now).await? {
@@ -337,13 +346,25 @@ async fn login_with_code(
     now: DateTime<Utc>,
 ) -> Result<Session, AppError> {
     if login.contains('@') {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "login",
-            "log in with a code by phone number; e-mail logins need the password",
+            patron_core::Issue::new(
+                patron_core::FieldCode::NotAllowed,
+                "log in with a code by phone number; e-mail logins need the password",
+            )
+            .with("reason", "email_login_needs_password"),
         ));
     }
-    let phone = parse_phone(login.trim(), tenant)
-        .map_err(|_| AppError::invalid_field("login", "is not a phone number of this region"))?;
+    let phone = parse_phone(login.trim(), tenant).map_err(|_| {
+        AppError::field(
+            "login",
+            patron_core::Issue::new(
+                patron_core::FieldCode::NotAPhone,
+                "is not a phone number of this region",
+            )
+            .with("value", login.trim()),
+        )
+    })?;
     match verify_code(&mut tx, keys, CodePurpose::Login, &phone, code, now).await? {
         CodeCheck::Ok => {}
         CodeCheck::Exhausted => return Err(exhausted()),
@@ -467,7 +488,13 @@ fn locked_fields(set: &FieldSet, custom: &Option<Value>) -> Vec<FieldError> {
         Some(Value::Object(c)) => c
             .keys()
             .filter(|k| !set.get(k).is_some_and(|f| f.member_editable && !f.archived))
-            .map(|k| FieldError::new(format!("custom.{k}"), "members cannot edit this field"))
+            .map(|k| {
+                patron_core::Issue::new(
+                    patron_core::FieldCode::NotForMembers,
+                    "members cannot edit this field",
+                )
+                .at(format!("custom.{k}"))
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -494,7 +521,14 @@ pub async fn update_profile(
     };
     if let Some(p) = &new_phone {
         let code = req.phone_code.as_deref().ok_or_else(|| {
-            AppError::invalid_field("phone_code", "is needed to change the phone")
+            AppError::field(
+                "phone_code",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::Required,
+                    "is needed to change the phone",
+                )
+                .with("with", "phone"),
+            )
         })?;
         match verify_code(&mut tx, keys, CodePurpose::PhoneChange, p, code, now).await? {
             CodeCheck::Ok => {}
@@ -550,7 +584,7 @@ pub async fn outbox(
     limit: Option<i64>,
 ) -> Result<Vec<portal::OutboxMessage>, AppError> {
     let phone = match phone {
-        Some(p) => Some(Phone::parse(p, region).map_err(|e| AppError::invalid_field("phone", e))?),
+        Some(p) => Some(Phone::parse(p, region).map_err(|e| AppError::field("phone", e))?),
         None => None,
     };
     Ok(portal::outbox(

@@ -25,10 +25,7 @@ const MAX_PRIVACY: usize = 50_000;
 
 fn too_long(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        errors.push(patron_core::Issue::too_long(max).at(field));
     }
 }
 
@@ -63,10 +60,10 @@ pub fn parse(change: SiteChange) -> Result<SiteChange, AppError> {
     too_long("opening_hours", &c.opening_hours, MAX_HOURS, &mut errors);
     too_long("privacy_text", &c.privacy_text, MAX_PRIVACY, &mut errors);
     if !c.logo_url.is_empty() && !logo_address(&c.logo_url) {
-        errors.push(FieldError::new(
+        errors.push(patron_core::Issue::invalid_format(
             "logo_url",
             "must be a web address (https://...), a path on this site (/...) or a small image as data:image/...",
-        ));
+        ).at("logo_url"));
     }
     if errors.is_empty() {
         Ok(c)

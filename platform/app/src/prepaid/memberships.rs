@@ -8,6 +8,7 @@ use crate::points::member_of;
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::prepaid::{self as core, FreezeRefused, Period, Term, MAX_MONEY};
+use patron_core::problem::{FieldCode, Issue};
 use patron_core::Zone;
 use patron_db::prepaid::memberships::{self as db, ChargeFilter, Membership, Plan};
 use patron_db::prepaid::passes as pass_db;
@@ -36,15 +37,18 @@ pub async fn create_plan(
     let mut v = patron_core::Validation::new();
     let name = p.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        v.check::<()>("name", Err("must be 1 to 100 characters".into()));
+        v.check::<()>("name", Err(Issue::length_between(1, 100)));
     }
     if !(0..=MAX_MONEY).contains(&p.price) {
-        v.check::<()>("price", Err("must be 0 or more (minor units)".into()));
+        v.check::<()>(
+            "price",
+            Err(Issue::too_small(0).words("must be 0 or more (minor units)")),
+        );
     }
     if !(0..=MAX_MONEY).contains(&p.stored_value) {
         v.check::<()>(
             "stored_value",
-            Err("must be 0 or more (minor units)".into()),
+            Err(Issue::too_small(0).words("must be 0 or more (minor units)")),
         );
     }
     let field = if p.period_unit == "days" {
@@ -60,12 +64,15 @@ pub async fn create_plan(
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
     if tier.as_ref().is_some_and(|t| t.len() > 50) {
-        v.check::<()>("tier", Err("must be at most 50 characters".into()));
+        v.check::<()>("tier", Err(Issue::too_long(50)));
     }
     v.finish().map_err(AppError::invalid)?;
     if let Some(id) = p.pass_product_id {
         pass_db::product(tx, id).await?.ok_or_else(|| {
-            AppError::invalid_field("pass_product_id", "there is no such pass product")
+            AppError::field(
+                "pass_product_id",
+                Issue::unknown(&id.to_string(), "there is no such pass product"),
+            )
         })?;
     }
     let period = period.expect("checked");
@@ -157,7 +164,12 @@ pub async fn sell(
     let plan = db::plan(tx, plan_id)
         .await?
         .filter(|p| !p.archived)
-        .ok_or_else(|| AppError::invalid_field("plan_id", "there is no such membership plan"))?;
+        .ok_or_else(|| {
+            AppError::field(
+                "plan_id",
+                Issue::unknown(&plan_id.to_string(), "there is no such membership plan"),
+            )
+        })?;
     let term = Term::starting(zone, now, period_of(&plan));
     let m = Membership {
         id: Uuid::now_v7(),
@@ -309,7 +321,7 @@ pub async fn freeze(
     now: DateTime<Utc>,
 ) -> Result<Membership, AppError> {
     if !(1..=366).contains(&days) {
-        return Err(AppError::invalid_field("days", "must be 1 to 366"));
+        return Err(AppError::field("days", Issue::out_of_range(1, 366)));
     }
     let mut m = locked_active(tx, member_id, id).await?;
     let today = zone.today(now);
@@ -400,7 +412,7 @@ pub async fn ending_within(
     now: DateTime<Utc>,
 ) -> Result<Vec<Membership>, AppError> {
     if !(0..=366).contains(&days) {
-        return Err(AppError::invalid_field("days", "must be 0 to 366"));
+        return Err(AppError::field("days", Issue::out_of_range(0, 366)));
     }
     let today = zone.today(now);
     Ok(db::ending(tx, today, today + Duration::days(days)).await?)
@@ -441,7 +453,13 @@ fn filter_of(zone: Zone, q: &ChargeQuery) -> Result<ChargeFilter, AppError> {
     }
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f > t {
-            v.check::<()>("to", Err("must not be before from".into()));
+            v.check::<()>(
+                "to",
+                Err(
+                    Issue::new(FieldCode::BeforeStart, "must not be before from")
+                        .with("field", "from"),
+                ),
+            );
         }
     }
     v.finish().map_err(AppError::invalid)?;

@@ -14,6 +14,7 @@ pub use stored_value::{
 };
 
 use crate::points::check_external_id;
+use patron_core::problem::Issue;
 
 /// How money changed hands: recorded as the staff say, never charged by us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +66,7 @@ pub(crate) fn check_method(
             .filter(|m| balance_ok || *m != Method::StoredValue)
             .map(Method::as_str)
             .collect();
-        v.check::<()>(
-            field,
-            Err(format!("\"{raw}\" is not one of: {}", names.join(", "))),
-        );
+        v.check::<()>(field, Err(Issue::not_one_of(raw, &names)));
     }
     found
 }
@@ -76,20 +74,14 @@ pub(crate) fn check_method(
 pub(crate) fn check_key(v: &mut patron_core::Validation, key: &str) {
     check_external_id(v, "idempotency_key", key);
     if key.len() > 100 {
-        v.check::<()>(
-            "idempotency_key",
-            Err("must be at most 100 characters".into()),
-        );
+        v.check::<()>("idempotency_key", Err(Issue::too_long(100)));
     }
 }
 
 pub(crate) fn check_receipt(v: &mut patron_core::Validation, receipt: Option<&str>) {
     if let Some(r) = receipt {
         if r.len() > 100 || r.chars().any(char::is_control) {
-            v.check::<()>(
-                "receipt",
-                Err("must be at most 100 characters, without control characters".into()),
-            );
+            v.check::<()>("receipt", Err(Issue::too_long(100)));
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::points::{key_reused, member_of, request_hash, stored};
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::prepaid::MAX_MONEY;
+use patron_core::problem::Issue;
 use patron_core::Zone;
 use patron_db::prepaid::passes::{self as db, Pass, Product, Use};
 use patron_db::prepaid::{self as prepaid_db, Charge};
@@ -34,24 +35,27 @@ pub async fn create_product(
     let mut v = patron_core::Validation::new();
     let name = p.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        v.check::<()>("name", Err("must be 1 to 100 characters".into()));
+        v.check::<()>("name", Err(Issue::length_between(1, 100)));
     }
     if !(1..=10_000).contains(&p.visits) {
-        v.check::<()>("visits", Err("must be 1 to 10000".into()));
+        v.check::<()>("visits", Err(Issue::out_of_range(1, 10000)));
     }
     if let Some(d) = p.validity_days {
         if !(1..=3660).contains(&d) {
-            v.check::<()>("validity_days", Err("must be 1 to 3660".into()));
+            v.check::<()>("validity_days", Err(Issue::out_of_range(1, 3660)));
         }
     }
     if !(0..=MAX_MONEY).contains(&p.price) {
-        v.check::<()>("price", Err("must be 0 or more (minor units)".into()));
+        v.check::<()>(
+            "price",
+            Err(Issue::too_small(0).words("must be 0 or more (minor units)")),
+        );
     }
     for (i, c) in p.categories.iter().enumerate() {
         if c.trim().is_empty() || c.len() > 100 {
             v.check::<()>(
                 &format!("categories[{i}]"),
-                Err("must be 1 to 100 characters".into()),
+                Err(Issue::length_between(1, 100)),
             );
         }
     }
@@ -105,7 +109,15 @@ pub async fn sell(
     let product = db::product(tx, sale.product_id)
         .await?
         .filter(|p| !p.archived)
-        .ok_or_else(|| AppError::invalid_field("product_id", "there is no such pass product"))?;
+        .ok_or_else(|| {
+            AppError::field(
+                "product_id",
+                Issue::unknown(
+                    &sale.product_id.to_string(),
+                    "there is no such pass product",
+                ),
+            )
+        })?;
     let today = zone.today(now);
     let pass = Pass {
         id: Uuid::now_v7(),
@@ -253,7 +265,7 @@ pub async fn consume(
     check_key(&mut v, &req.idempotency_key);
     if let Some(c) = &req.category {
         if c.len() > 100 {
-            v.check::<()>("category", Err("must be at most 100 characters".into()));
+            v.check::<()>("category", Err(Issue::too_long(100)));
         }
     }
     v.finish().map_err(AppError::invalid)?;
@@ -326,10 +338,7 @@ pub async fn reverse(
 ) -> Result<UseResult, AppError> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(AppError::invalid_field(
-            "reason",
-            "must be 1 to 200 characters",
-        ));
+        return Err(AppError::field("reason", Issue::length_between(1, 200)));
     }
     let member = member_of(tx, member_id).await?;
     let pass = db::lock_pass(tx, member.id, pass_id)

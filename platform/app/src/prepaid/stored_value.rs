@@ -9,6 +9,7 @@ use crate::points::{key_reused, member_of, request_hash, stored, MAX_AMOUNT};
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use patron_core::prepaid::{self as core, BonusRule, SpendOrder, Split, NAMED_CARD_LIMIT};
+use patron_core::problem::{FieldCode, Issue};
 use patron_db::prepaid::{self as db, Balance, Refs};
 use patron_db::TenantTx;
 use serde::{Deserialize, Serialize};
@@ -46,12 +47,12 @@ pub async fn set_settings(
         if !(1..=MAX_AMOUNT).contains(&cap) {
             v.check::<()>(
                 "balance_cap",
-                Err("must be at least 1 (minor units)".into()),
+                Err(Issue::too_small(1).words("must be at least 1 (minor units)")),
             );
         }
     }
     if !(0..=366).contains(&s.freeze_days_per_year) {
-        v.check::<()>("freeze_days_per_year", Err("must be 0 to 366".into()));
+        v.check::<()>("freeze_days_per_year", Err(Issue::out_of_range(0, 366)));
     }
     v.finish().map_err(AppError::invalid)?;
     db::set_settings(
@@ -90,7 +91,8 @@ fn check_amount(v: &mut patron_core::Validation, field: &str, amount: i64) {
     if !(1..=core::MAX_MONEY).contains(&amount) {
         v.check::<()>(
             field,
-            Err(format!("must be 1 to {} (minor units)", core::MAX_MONEY)),
+            Err(Issue::out_of_range(1, core::MAX_MONEY)
+                .words(format!("must be 1 to {} (minor units)", core::MAX_MONEY))),
         );
     }
 }
@@ -452,7 +454,7 @@ pub fn check_payments(v: &mut patron_core::Validation, payments: &[PaymentIn], a
             if seen.contains(&m) {
                 v.check::<()>(
                     &format!("payments[{i}].method"),
-                    Err("appears twice".into()),
+                    Err(Issue::new(FieldCode::Duplicate, "appears twice")),
                 );
             }
             seen.push(m);
@@ -460,7 +462,7 @@ pub fn check_payments(v: &mut patron_core::Validation, payments: &[PaymentIn], a
         if !(1..=MAX_AMOUNT).contains(&p.amount) {
             v.check::<()>(
                 &format!("payments[{i}].amount"),
-                Err("must be at least 1 (minor units)".into()),
+                Err(Issue::too_small(1).words("must be at least 1 (minor units)")),
             );
         }
     }
@@ -468,7 +470,12 @@ pub fn check_payments(v: &mut patron_core::Validation, payments: &[PaymentIn], a
     if !payments.is_empty() && total != amount as i128 {
         v.check::<()>(
             "payments",
-            Err(format!("must add up to the purchase's amount ({amount})")),
+            Err(Issue::new(
+                FieldCode::NotAllowed,
+                format!("must add up to the purchase's amount ({amount})"),
+            )
+            .with("reason", "payments_total")
+            .with("amount", amount)),
         );
     }
 }

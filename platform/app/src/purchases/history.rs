@@ -38,15 +38,18 @@ pub async fn history(
     limit: i64,
 ) -> Result<PurchaseHistory, AppError> {
     if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid_field("limit", "must be 1 to 200"));
+        return Err(AppError::field(
+            "limit",
+            patron_core::Issue::out_of_range(1, 200),
+        ));
     }
-    let before =
-        match before {
-            None => None,
-            Some(c) => Some(parse_cursor(c).ok_or_else(|| {
-                AppError::invalid_field("before", "is not a cursor from this list")
-            })?),
-        };
+    let before = match before {
+        None => None,
+        Some(c) => Some(
+            parse_cursor(c)
+                .ok_or_else(|| AppError::field("before", patron_core::Issue::not_a_cursor()))?,
+        ),
+    };
     patron_db::members::get(tx, member_id)
         .await
         .not_found_as("member")?;

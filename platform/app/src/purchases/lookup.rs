@@ -29,18 +29,22 @@ pub(crate) fn member_lookup<'a>(
         (Some(id), None, None) => Ok(("member_id", MemberLookup::Id(id))),
         (None, Some(c), None) => {
             *card = core_members::normalise_card_number(c)
-                .map_err(|e| AppError::invalid_field("card_number", e))?;
+                .map_err(|e| AppError::field("card_number", e))?;
             Ok(("card_number", MemberLookup::ActiveCard(card)))
         }
         (None, None, Some(phone)) => {
             let p = Phone::parse(phone, &tenant.settings.phone_region)
-                .map_err(|e| AppError::invalid_field("phone", e))?;
+                .map_err(|e| AppError::field("phone", e))?;
             *index = pii.blind_index("phone", p.e164());
             Ok(("phone", MemberLookup::PhoneIndex(index)))
         }
-        _ => Err(AppError::invalid_field(
+        _ => Err(AppError::field(
             "member_id",
-            "give exactly one of member_id, card_number or phone",
+            patron_core::Issue::new(
+                patron_core::FieldCode::OneOf,
+                "give exactly one of member_id, card_number or phone",
+            )
+            .with("options", "member_id, card_number, phone"),
         )),
     }
 }
@@ -62,9 +66,14 @@ pub async fn resolve_member(
                 members::get(tx, card.member_id).await.map(Some)
             }
             Some(card) => {
-                return Err(AppError::invalid_field(
+                return Err(AppError::field(
                     "card_number",
-                    format!("this card is {}; use the member's card in use", card.status),
+                    patron_core::Issue::new(
+                        patron_core::FieldCode::NotAllowed,
+                        format!("this card is {}; use the member's card in use", card.status),
+                    )
+                    .with("reason", "card_not_active")
+                    .with("status", card.status.as_str()),
                 ))
             }
             None => Ok(None),
@@ -74,12 +83,12 @@ pub async fn resolve_member(
     let m = match found {
         Ok(Some(m)) => m,
         Ok(None) | Err(DbError::NotFound) => {
-            return Err(AppError::invalid_field(field, "there is no such member"))
+            return Err(AppError::field(field, patron_core::Issue::no_such_member()))
         }
         Err(e) => return Err(e.into()),
     };
     if m.status == "erased" {
-        return Err(AppError::invalid_field(field, "this member was erased"));
+        return Err(AppError::field(field, patron_core::Issue::member_erased()));
     }
     Ok(m)
 }

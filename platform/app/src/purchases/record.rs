@@ -100,8 +100,17 @@ struct Checked {
 
 fn check_text(v: &mut patron_core::Validation, field: &str, s: &str) {
     if s.chars().any(char::is_control) {
-        v.check::<()>(field, Err("must not contain control characters".into()));
+        v.check::<()>(field, Err(patron_core::Issue::control_characters()));
     }
+}
+
+fn minor_units() -> patron_core::Issue {
+    patron_core::Issue::new(
+        patron_core::FieldCode::OutOfRange,
+        format!("must be 0 to {MAX_AMOUNT} (minor units)"),
+    )
+    .with("min", 0)
+    .with("max", MAX_AMOUNT)
 }
 
 fn check_purchase(
@@ -112,10 +121,7 @@ fn check_purchase(
     let mut v = patron_core::Validation::new();
     check_external_id(&mut v, "external_id", &req.external_id);
     if !(0..=MAX_AMOUNT).contains(&req.amount) {
-        v.check::<()>(
-            "amount",
-            Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")),
-        );
+        v.check::<()>("amount", Err(minor_units()));
     }
     let currency = req
         .currency
@@ -124,7 +130,11 @@ fn check_purchase(
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         v.check::<()>(
             "currency",
-            Err("must be an ISO 4217 code such as CNY".into()),
+            Err(patron_core::Issue::new(
+                patron_core::FieldCode::NotACurrency,
+                "must be an ISO 4217 code such as CNY",
+            )
+            .with("value", currency.as_str())),
         );
     }
     let mut items = Vec::with_capacity(req.items.len());
@@ -133,14 +143,11 @@ fn check_purchase(
         if !(1..=1_000_000).contains(&quantity) {
             v.check::<()>(
                 &format!("items[{i}].quantity"),
-                Err("must be 1 to 1000000".into()),
+                Err(patron_core::Issue::out_of_range(1, 1_000_000)),
             );
         }
         if !(0..=MAX_AMOUNT).contains(&it.unit_price) {
-            v.check::<()>(
-                &format!("items[{i}].unit_price"),
-                Err(format!("must be 0 to {MAX_AMOUNT} (minor units)")),
-            );
+            v.check::<()>(&format!("items[{i}].unit_price"), Err(minor_units()));
         }
         for (name, s) in [
             ("sku", &it.sku),
@@ -164,10 +171,17 @@ fn check_purchase(
     }
     let occurred_at = req.occurred_at.unwrap_or(now);
     if occurred_at > now + Duration::minutes(10) {
-        v.check::<()>("occurred_at", Err("must not be in the future".into()));
+        v.check::<()>("occurred_at", Err(patron_core::Issue::in_future()));
     }
     if occurred_at < now - Duration::days(366) {
-        v.check::<()>("occurred_at", Err("must be within the last year".into()));
+        v.check::<()>(
+            "occurred_at",
+            Err(patron_core::Issue::new(
+                patron_core::FieldCode::NotAllowed,
+                "must be within the last year",
+            )
+            .with("reason", "older_than_a_year")),
+        );
     }
     v.finish().map_err(AppError::invalid)?;
     Ok(Checked {
@@ -210,7 +224,7 @@ pub async fn record_once(
     };
     let member = opened.member;
     if member.status == "erased" {
-        return Err(AppError::invalid_field(field, "this member was erased"));
+        return Err(AppError::field(field, patron_core::Issue::member_erased()));
     }
     if let Some((h, response)) = opened.existing {
         if h != hash {

@@ -61,13 +61,25 @@ pub async fn refund(
     check_external_id(&mut v, "external_id", &req.external_id);
     if let Some(a) = req.amount {
         if !(1..=MAX_AMOUNT).contains(&a) {
-            v.check::<()>("amount", Err("must be at least 1 (minor units)".into()));
+            v.check::<()>(
+                "amount",
+                Err(patron_core::Issue::new(
+                    patron_core::FieldCode::OutOfRange,
+                    "must be at least 1 (minor units)",
+                )
+                .with("min", 1)
+                .with("max", MAX_AMOUNT)),
+            );
         }
     }
     if req.purchase_id.is_some() == req.purchase_external_id.is_some() {
         v.check::<()>(
             "purchase_id",
-            Err("give exactly one of purchase_id or purchase_external_id".into()),
+            Err(patron_core::Issue::new(
+                patron_core::FieldCode::OneOf,
+                "give exactly one of purchase_id or purchase_external_id",
+            )
+            .with("options", "purchase_id, purchase_external_id")),
         );
     }
     v.finish().map_err(AppError::invalid)?;
@@ -82,7 +94,15 @@ pub async fn refund(
         req.purchase_external_id.as_deref().map(str::trim),
     )
     .await?
-    .ok_or_else(|| AppError::invalid_field(field, "there is no such purchase"))?;
+    .ok_or_else(|| {
+        AppError::field(
+            field,
+            patron_core::Issue::new(
+                patron_core::FieldCode::NoSuchPurchase,
+                "there is no such purchase",
+            ),
+        )
+    })?;
     let mut account = points::lock_account(tx, member_id, now).await?;
     let hash = request_hash(req);
     let external_id = req.external_id.trim().to_owned();
@@ -110,9 +130,13 @@ pub async fn refund(
             ))
         }
         RefundAmount::TooMuch(left) => {
-            return Err(AppError::invalid_field(
+            return Err(AppError::field(
                 "amount",
-                format!("at most {left} of this purchase is left to refund"),
+                patron_core::Issue::new(
+                    patron_core::FieldCode::TooLarge,
+                    format!("at most {left} of this purchase is left to refund"),
+                )
+                .with("max", left),
             ))
         }
     };

@@ -100,8 +100,17 @@ pub async fn save_draft(
     now: DateTime<Utc>,
 ) -> Result<CheckedDraft, AppError> {
     check_template_trigger(input.template.as_ref(), trigger)?;
-    let (script, template) = script_of(input.script, input.template.as_ref())?
-        .ok_or_else(|| AppError::invalid_field("script", "give a script or a template"))?;
+    let (script, template) =
+        script_of(input.script, input.template.as_ref())?.ok_or_else(|| {
+            AppError::field(
+                "script",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::Missing,
+                    "give a script or a template",
+                )
+                .with("options", "script, template"),
+            )
+        })?;
     let d = rules::save_draft(
         &mut tx,
         trigger,
@@ -137,7 +146,13 @@ pub async fn publish(
                 .into_iter()
                 .find(|d| d.trigger == trigger)
                 .ok_or_else(|| {
-                    AppError::invalid_field("script", "give a script: this trigger has no draft")
+                    AppError::field(
+                        "script",
+                        patron_core::Issue::new(
+                            patron_core::FieldCode::NoDraft,
+                            "give a script: this trigger has no draft",
+                        ),
+                    )
                 })?;
             (d.script, d.template)
         }

@@ -21,7 +21,7 @@ pub const DRAFT_VERSION: i64 = -1;
 pub const MAX_SCRIPT: usize = 64 * 1024;
 
 /// A trigger name: `purchase`, `check_in`, `referral`, `birthday` or `event.<name>`.
-pub fn parse_trigger(raw: &str) -> Result<String, String> {
+pub fn parse_trigger(raw: &str) -> Result<String, patron_core::Issue> {
     match raw {
         "purchase" | "check_in" | "referral" | "birthday" => Ok(raw.to_owned()),
         _ => match raw.strip_prefix("event.") {
@@ -34,9 +34,12 @@ pub fn parse_trigger(raw: &str) -> Result<String, String> {
             {
                 Ok(raw.to_owned())
             }
-            _ => Err(format!(
-                "\"{raw}\" is not a trigger: purchase, check_in, referral, birthday or \
-                 event.<name> (lowercase letters, digits, _)"
+            _ => Err(patron_core::Issue::unknown(
+                raw,
+                format!(
+                    "\"{raw}\" is not a trigger: purchase, check_in, referral, birthday or \
+                     event.<name> (lowercase letters, digits, _)"
+                ),
             )),
         },
     }
@@ -44,7 +47,7 @@ pub fn parse_trigger(raw: &str) -> Result<String, String> {
 
 /// The trigger, or 422 on `trigger`.
 pub fn trigger_of(raw: &str) -> Result<String, AppError> {
-    parse_trigger(raw).map_err(|e| AppError::invalid_field("trigger", e))
+    parse_trigger(raw).map_err(|e| AppError::field("trigger", e))
 }
 
 /// A template form, checked, with the script it generates; bad fields are named under
@@ -83,9 +86,14 @@ pub fn check_template_trigger(template: Option<&Value>, trigger: &str) -> Result
         let (t, _) = render(v, "template")?;
         let wanted = template_trigger(&t);
         if wanted != trigger {
-            return Err(AppError::invalid_field(
+            return Err(AppError::field(
                 "template.kind",
-                format!("this form makes a rule for {wanted}, not {trigger}"),
+                patron_core::Issue::new(
+                    patron_core::FieldCode::NotAllowed,
+                    format!("this form makes a rule for {wanted}, not {trigger}"),
+                )
+                .with("reason", "template_trigger")
+                .with("wanted", wanted.as_str()),
             ));
         }
     }
@@ -95,10 +103,10 @@ pub fn check_template_trigger(template: Option<&Value>, trigger: &str) -> Result
 /// A script: not empty, at most 64 KiB.
 pub fn check_script(script: &str, field: &str) -> Result<(), AppError> {
     if script.trim().is_empty() {
-        return Err(AppError::invalid_field(field, "must not be empty"));
+        return Err(AppError::field(field, patron_core::Issue::required()));
     }
     if script.len() > MAX_SCRIPT {
-        return Err(AppError::invalid_field(field, "must be at most 64 KiB"));
+        return Err(AppError::field(field, patron_core::Issue::too_big(64)));
     }
     Ok(())
 }
@@ -109,9 +117,13 @@ pub fn script_of(
     template: Option<&Value>,
 ) -> Result<Option<(String, Option<Value>)>, AppError> {
     match (script, template) {
-        (Some(_), Some(_)) => Err(AppError::invalid_field(
+        (Some(_), Some(_)) => Err(AppError::field(
             "script",
-            "give either script or template, not both",
+            patron_core::Issue::new(
+                patron_core::FieldCode::OneOf,
+                "give either script or template, not both",
+            )
+            .with("options", "script, template"),
         )),
         (Some(s), None) => {
             check_script(&s, "script")?;
@@ -199,9 +211,13 @@ pub async fn rollback(
     let v = match rules::version(tx, version).await {
         Ok(v) if v.trigger == trigger => v,
         Ok(_) | Err(DbError::NotFound) => {
-            return Err(AppError::invalid_field(
+            return Err(AppError::field(
                 "version",
-                format!("is not a version of the {trigger} rule"),
+                patron_core::Issue::new(
+                    patron_core::FieldCode::Unknown,
+                    format!("is not a version of the {trigger} rule"),
+                )
+                .with("value", version),
             ))
         }
         Err(e) => return Err(e.into()),
@@ -225,9 +241,9 @@ mod tests {
         assert!(parse_trigger("event.").is_err());
         assert!(parse_trigger("event.Review").is_err());
         assert!(parse_trigger(&format!("event.{}", "a".repeat(41))).is_err());
-        assert!(parse_trigger("refund")
-            .unwrap_err()
-            .contains("\"refund\" is not a trigger"));
+        let e = parse_trigger("refund").unwrap_err();
+        assert_eq!(e.code, patron_core::FieldCode::Unknown);
+        assert!(e.problem.contains("\"refund\" is not a trigger"));
     }
 
     #[test]

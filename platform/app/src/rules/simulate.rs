@@ -101,15 +101,19 @@ pub async fn simulate(
     let trigger = trigger_of(req.trigger.as_deref().unwrap_or("purchase"))?;
     let last = req.last_purchases.unwrap_or(0);
     if !(0..=10_000).contains(&last) {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "last_purchases",
-            "must be 0 to 10000",
+            patron_core::Issue::out_of_range(0, 10_000),
         ));
     }
     if req.events.is_empty() && last == 0 {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "events",
-            "give events, last_purchases, or both",
+            patron_core::Issue::new(
+                patron_core::FieldCode::Missing,
+                "give events, last_purchases, or both",
+            )
+            .with("options", "events, last_purchases"),
         ));
     }
     let script = match script_of(req.script, req.template.as_ref())? {
@@ -120,7 +124,13 @@ pub async fn simulate(
             .find(|d| d.trigger == trigger)
             .map(|d| d.script)
             .ok_or_else(|| {
-                AppError::invalid_field("script", "give a script: this trigger has no draft")
+                AppError::field(
+                    "script",
+                    patron_core::Issue::new(
+                        patron_core::FieldCode::NoDraft,
+                        "give a script: this trigger has no draft",
+                    ),
+                )
             })?,
     };
     let zone = tenant.settings.zone();
@@ -133,9 +143,9 @@ pub async fn simulate(
         .to_owned();
     for (i, e) in req.events.iter().enumerate() {
         let Value::Object(obj) = &e.event else {
-            return Err(AppError::invalid_field(
+            return Err(AppError::field(
                 &format!("events[{i}].event"),
-                "must be an object",
+                patron_core::Issue::invalid_format("object", "must be an object"),
             ));
         };
         let mut event = Value::Object(obj.clone());
@@ -144,9 +154,9 @@ pub async fn simulate(
         }
         if let Some(a) = event.get("amount").and_then(Value::as_i64) {
             if !(0..=MAX_AMOUNT).contains(&a) {
-                return Err(AppError::invalid_field(
+                return Err(AppError::field(
                     &format!("events[{i}].event.amount"),
-                    format!("must be 0 to {MAX_AMOUNT}"),
+                    patron_core::Issue::out_of_range(0, MAX_AMOUNT),
                 ));
             }
         }
@@ -155,9 +165,13 @@ pub async fn simulate(
         }
         let member = match (&e.member, e.member_id) {
             (Some(_), Some(_)) => {
-                return Err(AppError::invalid_field(
+                return Err(AppError::field(
                     &format!("events[{i}].member_id"),
-                    "give member or member_id, not both",
+                    patron_core::Issue::new(
+                        patron_core::FieldCode::OneOf,
+                        "give member or member_id, not both",
+                    )
+                    .with("options", "member, member_id"),
                 ))
             }
             (Some(m), None) => m.clone(),
@@ -165,9 +179,9 @@ pub async fn simulate(
                 let m = patron_db::members::get(&mut tx, id)
                     .await
                     .map_err(|e| match e {
-                        DbError::NotFound => AppError::invalid_field(
+                        DbError::NotFound => AppError::field(
                             &format!("events[{i}].member_id"),
-                            "there is no such member",
+                            patron_core::Issue::no_such_member(),
                         ),
                         other => other.into(),
                     })?;

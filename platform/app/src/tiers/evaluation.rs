@@ -7,6 +7,7 @@
 use crate::engine::{self, MemberTier, RuleEngine, RuleFailure, TenantRules};
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::reasons::Reason;
 use patron_core::rules::TierCase;
 use patron_core::tiers::{self as core_tiers, Ladder, Standing};
 use patron_core::MemberId;
@@ -48,19 +49,21 @@ pub fn applied(ladder: &Ladder, standing: &Standing, metric: i64, now: DateTime<
 }
 
 pub fn reason_text(ladder: &Ladder, metric: i64, threshold: i64, up: bool) -> String {
-    format!(
-        "{} {metric} {} {threshold}",
-        ladder.metric.as_str(),
-        if up { ">=" } else { "<" }
-    )
+    threshold_reason(ladder, metric, threshold, up).english
+}
+
+/// The history's reason for a move the thresholds decided, as code and values.
+pub fn threshold_reason(ladder: &Ladder, metric: i64, threshold: i64, up: bool) -> Reason {
+    Reason::threshold(ladder.metric.as_str(), metric, threshold, up)
 }
 
 /// The history's reason for a move the ladder's script decided.
 pub fn script_reason(ladder: &Ladder, metric: i64, to: &str) -> String {
-    format!(
-        "ladder script chose {to} ({} {metric})",
-        ladder.metric.as_str()
-    )
+    script_chose(ladder, metric, to).english
+}
+
+fn script_chose(ladder: &Ladder, metric: i64, to: &str) -> Reason {
+    Reason::script_chose(ladder.metric.as_str(), metric, to)
 }
 
 /// Drafts' tier scripts are compiled under this version number (with their hash).
@@ -281,6 +284,10 @@ pub async fn after_event(
     let pin_reason = row.as_ref().and_then(|r| r.pin_reason.as_deref());
     let pinned_by = row.as_ref().and_then(|r| r.pinned_by.as_deref());
     tiers::save_standing(tx, member_id, &next, pin_reason, pinned_by, None, now).await?;
+    let why = match ladder.script {
+        None => threshold_reason(ladder, metric, tier.threshold, true),
+        Some(_) => script_chose(ladder, metric, &tier.code),
+    };
     tiers::record_move(
         tx,
         &tiers::NewMove {
@@ -291,10 +298,8 @@ pub async fn after_event(
             metric: Some(metric),
             threshold: ladder.script.is_none().then_some(tier.threshold),
             ladder_version: Some(active.version),
-            reason: &match ladder.script {
-                None => reason_text(ladder, metric, tier.threshold, true),
-                Some(_) => script_reason(ladder, metric, &tier.code),
-            },
+            reason: &why.english,
+            coded: Some(&why),
             actor,
             at: now,
         },
@@ -400,6 +405,7 @@ pub async fn reevaluate(
                 now,
             )
             .await?;
+            let published = Reason::ladder_published(run.version);
             tiers::record_move(
                 &mut tx,
                 &tiers::NewMove {
@@ -410,7 +416,8 @@ pub async fn reevaluate(
                     metric: Some(metric),
                     threshold: ladder.script.is_none().then_some(to.threshold),
                     ladder_version: Some(run.version),
-                    reason: &format!("ladder version {} published", run.version),
+                    reason: &published.english,
+                    coded: Some(&published),
                     actor: "system:tiers",
                     at: now,
                 },
@@ -509,6 +516,10 @@ pub async fn evaluate_tenant(
                 } else {
                     demoted += 1;
                 }
+                let why = match ladder.script {
+                    None => threshold_reason(ladder, metric, e.threshold, up),
+                    Some(_) => script_chose(ladder, metric, &to),
+                };
                 tiers::record_move(
                     &mut tx,
                     &tiers::NewMove {
@@ -519,10 +530,8 @@ pub async fn evaluate_tenant(
                         metric: Some(metric),
                         threshold: ladder.script.is_none().then_some(e.threshold),
                         ladder_version: Some(active.version),
-                        reason: &match ladder.script {
-                            None => reason_text(ladder, metric, e.threshold, up),
-                            Some(_) => script_reason(ladder, metric, &to),
-                        },
+                        reason: &why.english,
+                        coded: Some(&why),
                         actor: "system:tiers",
                         at: now,
                     },

@@ -59,7 +59,14 @@ pub fn history_filter(
 ) -> Result<tiers::HistoryFilter, AppError> {
     if let (Some(f), Some(t)) = (from, to) {
         if t < f {
-            return Err(AppError::invalid_field("to", "must not be before from"));
+            return Err(AppError::field(
+                "to",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::BeforeStart,
+                    "must not be before from",
+                )
+                .with("field", "from"),
+            ));
         }
     }
     Ok(tiers::HistoryFilter {
@@ -117,7 +124,7 @@ pub async fn history(
     let filter = history_filter(member_id, from, to, zone)?;
     if let Some(id) = member_id {
         members::get(&mut tx, id).await.map_err(|e| match e {
-            DbError::NotFound => AppError::invalid_field("member_id", "there is no such member"),
+            DbError::NotFound => AppError::field("member_id", patron_core::Issue::no_such_member()),
             other => other.into(),
         })?;
     }

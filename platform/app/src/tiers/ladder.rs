@@ -23,8 +23,12 @@ const MAX_NOTE: usize = 500;
 /// A ladder in its public JSON shape, checked; every bad field named under `prefix`
 /// (`ladder.` when it came inside a request, empty when it is the request).
 pub fn parse(given: Value, prefix: &str) -> Result<Ladder, AppError> {
-    let ladder: Ladder = serde_json::from_value(given)
-        .map_err(|e| AppError::invalid_field(prefix.trim_end_matches('.'), e.to_string()))?;
+    let ladder: Ladder = serde_json::from_value(given).map_err(|e| {
+        AppError::field(
+            prefix.trim_end_matches('.'),
+            patron_core::Issue::new(patron_core::FieldCode::DoesNotFit, e.to_string()),
+        )
+    })?;
     ladder.validate().map_err(|errors| {
         AppError::invalid(
             errors
@@ -50,9 +54,12 @@ pub async fn given_or_draft(tx: &mut TenantTx, given: Option<Value>) -> Result<L
         Some(l) => parse(l, "ladder."),
         None => match tiers::draft(tx).await? {
             Some(d) => stored(d.ladder),
-            None => Err(AppError::invalid_field(
+            None => Err(AppError::field(
                 "ladder",
-                "give a ladder: there is no saved draft",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::NoDraft,
+                    "give a ladder: there is no saved draft",
+                ),
             )),
         },
     }
@@ -256,7 +263,10 @@ pub async fn publish(
     actor: &str,
 ) -> Result<Published, AppError> {
     if note.chars().count() > MAX_NOTE {
-        return Err(AppError::invalid_field("note", "at most 500 characters"));
+        return Err(AppError::field(
+            "note",
+            patron_core::Issue::too_long(500).words("at most 500 characters"),
+        ));
     }
     let field = script_field(given.is_some());
     let ladder = given_or_draft(&mut tx, given).await?;
@@ -289,9 +299,10 @@ pub async fn rollback(
     actor: &str,
 ) -> Result<Published, AppError> {
     let Some(v) = tiers::version(&mut tx, version).await? else {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "version",
-            "there is no such version",
+            patron_core::Issue::new(patron_core::FieldCode::Unknown, "there is no such version")
+                .with("value", version),
         ));
     };
     let now = clock.now();

@@ -155,7 +155,10 @@ pub async fn show(
 pub fn check_reason(reason: &str) -> Result<String, AppError> {
     let r = reason.trim();
     if r.is_empty() || r.chars().count() > MAX_REASON {
-        return Err(AppError::invalid_field("reason", "1 to 500 characters"));
+        return Err(AppError::field(
+            "reason",
+            patron_core::Issue::length_between(1, 500).words("1 to 500 characters"),
+        ));
     }
     Ok(r.to_owned())
 }
@@ -163,10 +166,20 @@ pub fn check_reason(reason: &str) -> Result<String, AppError> {
 /// Until when a pin may hold: after `now`, at most five years ahead.
 pub fn check_until(until: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AppError> {
     if until <= now {
-        return Err(AppError::invalid_field("until", "must be in the future"));
+        return Err(AppError::field(
+            "until",
+            patron_core::Issue::new(patron_core::FieldCode::NotInFuture, "must be in the future"),
+        ));
     }
     if until > now + Duration::days(MAX_PIN_DAYS) {
-        return Err(AppError::invalid_field("until", "at most five years ahead"));
+        return Err(AppError::field(
+            "until",
+            patron_core::Issue::new(
+                patron_core::FieldCode::TooFarAhead,
+                "at most five years ahead",
+            )
+            .with("years", 5),
+        ));
     }
     Ok(())
 }
@@ -210,9 +223,13 @@ pub async fn pin(
         return Err(no_ladder());
     };
     let Some(tier) = active.ladder.tiers.iter().find(|t| t.code == req.tier) else {
-        return Err(AppError::invalid_field(
+        return Err(AppError::field(
             "tier",
-            "the ladder has no such tier",
+            patron_core::Issue::new(
+                patron_core::FieldCode::NoSuchTier,
+                "the ladder has no such tier",
+            )
+            .with("value", req.tier),
         ));
     };
     members::get(tx, member_id).await?;
@@ -245,6 +262,7 @@ pub async fn pin(
             threshold: None,
             ladder_version: Some(active.version),
             reason: &reason,
+            coded: None,
             actor: by.subject,
             at: now,
         },
@@ -300,6 +318,7 @@ pub async fn unpin(
             threshold: None,
             ladder_version: rules.ladder.as_ref().map(|l| l.version),
             reason: &reason,
+            coded: None,
             actor: by.subject,
             at: now,
         },

@@ -9,7 +9,7 @@
 //! Slightly over 600 lines: the definitions, the schemas compiled from them and the checks
 //! of stored values are one language, and read best together.
 
-use crate::FieldError;
+use crate::{FieldCode, FieldError, Issue};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -147,21 +147,30 @@ fn visible_by_default() -> bool {
     true
 }
 
-fn valid_key(key: &str) -> Result<(), String> {
+fn valid_key(key: &str) -> Result<(), Issue> {
     if key.is_empty() || key.len() > 40 {
-        return Err("must be 1 to 40 characters".into());
+        return Err(
+            Issue::new(FieldCode::LengthBetween, "must be 1 to 40 characters")
+                .with("min", 1)
+                .with("max", 40),
+        );
     }
     if !key.starts_with(|c: char| c.is_ascii_lowercase())
         || !key
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
-        return Err(
-            "must be lowercase letters, digits and underscores, starting with a letter".into(),
-        );
+        return Err(Issue::invalid_format(
+            "code",
+            "must be lowercase letters, digits and underscores, starting with a letter",
+        ));
     }
     if BUILTIN_FIELDS.contains(&key) {
-        return Err(format!("\"{key}\" is a built-in field"));
+        return Err(Issue::new(
+            FieldCode::Reserved,
+            format!("\"{key}\" is a built-in field"),
+        )
+        .with("value", key));
     }
     Ok(())
 }
@@ -177,105 +186,124 @@ impl FieldSet {
     pub fn parse(defs: Vec<FieldDef>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         if defs.len() > MAX_FIELDS {
-            errors.push(FieldError::new(
-                "fields",
-                format!("at most {MAX_FIELDS} fields"),
-            ));
+            errors.push(Issue::too_many(MAX_FIELDS, "fields").at("fields"));
         }
+        // A rule the definition breaks: `reason` is a stable word the console names.
+        let rule = |reason: &str, words: &str| {
+            Issue::new(FieldCode::NotAllowed, words).with("reason", reason)
+        };
         for (i, f) in defs.iter().enumerate() {
             let at = |attr: &str| format!("fields.{i}.{attr}");
             if let Err(p) = valid_key(&f.key) {
-                errors.push(FieldError::new(at("key"), p));
+                errors.push(p.at(at("key")));
             }
             if defs[..i].iter().any(|g| g.key == f.key) {
-                errors.push(FieldError::new(
-                    at("key"),
-                    format!("\"{}\" is used twice", f.key),
-                ));
+                errors.push(
+                    Issue::new(FieldCode::Duplicate, format!("\"{}\" is used twice", f.key))
+                        .with("value", f.key.as_str())
+                        .at(at("key")),
+                );
             }
             if f.label.zh_cn.trim().is_empty() && f.label.en.trim().is_empty() {
-                errors.push(FieldError::new(at("label"), "needs a label in zh-CN or en"));
+                errors.push(
+                    Issue::new(FieldCode::Required, "needs a label in zh-CN or en").at(at("label")),
+                );
             }
             if f.label.zh_cn.chars().count() > 100 || f.label.en.chars().count() > 100 {
-                errors.push(FieldError::new(
-                    at("label"),
-                    "must be at most 100 characters",
-                ));
+                errors.push(Issue::too_long(100).at(at("label")));
             }
             let numeric = f.ty.is_number();
             if (f.minimum.is_some() || f.maximum.is_some()) && !numeric {
-                errors.push(FieldError::new(
-                    at("minimum"),
-                    "minimum and maximum apply to integer and decimal fields only",
-                ));
+                errors.push(
+                    rule(
+                        "bounds_need_number",
+                        "minimum and maximum apply to integer and decimal fields only",
+                    )
+                    .at(at("minimum")),
+                );
             }
             if let (Some(lo), Some(hi)) = (f.minimum, f.maximum) {
                 if lo > hi {
-                    errors.push(FieldError::new(at("maximum"), "must not be below minimum"));
+                    errors.push(
+                        Issue::new(FieldCode::BeforeStart, "must not be below minimum")
+                            .with("field", "minimum")
+                            .at(at("maximum")),
+                    );
                 }
             }
             let texty = f.ty.is_text();
             if (f.min_length.is_some() || f.max_length.is_some() || f.pattern.is_some()) && !texty {
-                errors.push(FieldError::new(
-                    at("max_length"),
-                    "lengths and patterns apply to text fields only",
-                ));
+                errors.push(
+                    rule(
+                        "lengths_need_text",
+                        "lengths and patterns apply to text fields only",
+                    )
+                    .at(at("max_length")),
+                );
             }
             if let (Some(lo), Some(hi)) = (f.min_length, f.max_length) {
                 if lo > hi {
-                    errors.push(FieldError::new(
-                        at("max_length"),
-                        "must not be below min_length",
-                    ));
+                    errors.push(
+                        Issue::new(FieldCode::BeforeStart, "must not be below min_length")
+                            .with("field", "min_length")
+                            .at(at("max_length")),
+                    );
                 }
             }
             if f.max_length.is_some_and(|m| m > 20_000) {
-                errors.push(FieldError::new(at("max_length"), "must be at most 20000"));
+                errors.push(
+                    Issue::new(FieldCode::TooLarge, "must be at most 20000")
+                        .with("max", 20_000)
+                        .at(at("max_length")),
+                );
             }
             if let Some(p) = &f.pattern {
                 if p.len() > 500 {
-                    errors.push(FieldError::new(
-                        at("pattern"),
-                        "must be at most 500 characters",
-                    ));
+                    errors.push(Issue::too_long(500).at(at("pattern")));
                 } else if jsonschema::validator_for(&json!({ "pattern": p })).is_err() {
-                    errors.push(FieldError::new(
-                        at("pattern"),
-                        "is not a valid regular expression",
-                    ));
+                    errors.push(
+                        Issue::invalid_format("regex", "is not a valid regular expression")
+                            .at(at("pattern")),
+                    );
                 }
             }
             if f.member_editable && !f.member_visible {
-                errors.push(FieldError::new(
-                    at("member_visible"),
-                    "a field members may edit must be visible to them",
-                ));
+                errors.push(
+                    rule(
+                        "editable_needs_visible",
+                        "a field members may edit must be visible to them",
+                    )
+                    .at(at("member_visible")),
+                );
             }
             let select = matches!(f.ty, FieldType::SingleSelect | FieldType::MultiSelect);
             if select && f.options.is_empty() {
-                errors.push(FieldError::new(
-                    at("options"),
-                    "a select field needs options",
-                ));
+                errors.push(
+                    Issue::new(FieldCode::Required, "a select field needs options")
+                        .at(at("options")),
+                );
             }
             if !select && !f.options.is_empty() {
-                errors.push(FieldError::new(
-                    at("options"),
-                    "only select fields have options",
-                ));
+                errors.push(
+                    rule("options_need_select", "only select fields have options")
+                        .at(at("options")),
+                );
             }
             for (j, o) in f.options.iter().enumerate() {
                 if o.value.is_empty() || o.value.chars().count() > 100 {
-                    errors.push(FieldError::new(
-                        format!("fields.{i}.options.{j}.value"),
-                        "must be 1 to 100 characters",
-                    ));
+                    errors.push(
+                        Issue::new(FieldCode::LengthBetween, "must be 1 to 100 characters")
+                            .with("min", 1)
+                            .with("max", 100)
+                            .at(format!("fields.{i}.options.{j}.value")),
+                    );
                 }
                 if f.options[..j].iter().any(|p| p.value == o.value) {
-                    errors.push(FieldError::new(
-                        format!("fields.{i}.options.{j}.value"),
-                        "is used twice",
-                    ));
+                    errors.push(
+                        Issue::new(FieldCode::Duplicate, "is used twice")
+                            .with("value", o.value.as_str())
+                            .at(format!("fields.{i}.options.{j}.value")),
+                    );
                 }
             }
         }
@@ -549,14 +577,17 @@ impl CustomValidator {
         let mut merged = current.clone();
         for (k, v) in changes {
             match self.fields.get(k) {
-                None => errors.push(FieldError::new(
-                    format!("{prefix}{k}"),
-                    "is not a field of this business",
-                )),
-                Some(f) if f.archived => errors.push(FieldError::new(
-                    format!("{prefix}{k}"),
-                    "is archived: its values can be read but no longer written",
-                )),
+                None => errors.push(
+                    Issue::unknown(k, "is not a field of this business").at(format!("{prefix}{k}")),
+                ),
+                Some(f) if f.archived => errors.push(
+                    Issue::new(
+                        FieldCode::NotAllowed,
+                        "is archived: its values can be read but no longer written",
+                    )
+                    .with("reason", "archived")
+                    .at(format!("{prefix}{k}")),
+                ),
                 Some(f) => {
                     if v.is_null() {
                         merged.remove(k);
@@ -568,11 +599,11 @@ impl CustomValidator {
                             Some(Ok(p)) => {
                                 merged.insert(k.clone(), Value::String(p.e164().to_owned()));
                             }
-                            Some(Err(e)) => errors.push(FieldError::new(format!("{prefix}{k}"), e)),
-                            None => errors.push(FieldError::new(
-                                format!("{prefix}{k}"),
-                                "must be a phone number as text",
-                            )),
+                            Some(Err(e)) => errors.push(e.at(format!("{prefix}{k}"))),
+                            None => errors.push(
+                                Issue::new(FieldCode::NotAPhone, "must be a phone number as text")
+                                    .at(format!("{prefix}{k}")),
+                            ),
                         }
                     } else {
                         merged.insert(k.clone(), v.clone());
@@ -592,7 +623,7 @@ impl CustomValidator {
             let (key, problem) = match &e.kind {
                 jsonschema::error::ValidationErrorKind::Required { property } => (
                     property.as_str().unwrap_or("").to_owned(),
-                    "is required".to_owned(),
+                    Issue::new(FieldCode::Required, "is required"),
                 ),
                 _ => {
                     let path = e.instance_path.as_str().trim_start_matches('/');
@@ -606,7 +637,7 @@ impl CustomValidator {
             };
             let path = format!("{prefix}{key}");
             if counts && !errors.iter().any(|e| e.field == path) {
-                errors.push(FieldError::new(path, problem));
+                errors.push(problem.at(path));
             }
         }
         if errors.is_empty() {
@@ -648,28 +679,36 @@ impl CustomValidator {
 }
 
 /// A short, stable description of a schema violation (without echoing the whole value).
-fn describe(e: &jsonschema::ValidationError<'_>) -> String {
+fn describe(e: &jsonschema::ValidationError<'_>) -> Issue {
     use jsonschema::error::ValidationErrorKind as K;
     match &e.kind {
-        K::Type { .. } => "has the wrong type".into(),
-        K::MaxLength { limit } => format!("must be at most {limit} characters"),
-        K::MinLength { limit } => format!("must be at least {limit} characters"),
-        K::Minimum { limit } => format!("must be at least {limit}"),
-        K::Maximum { limit } => format!("must be at most {limit}"),
-        K::Pattern { pattern } => format!("must match the pattern {pattern}"),
-        K::Enum { .. } => "is not one of the options".into(),
-        K::Format { format } => format!("is not a valid {format}"),
-        K::UniqueItems => "lists an option twice".into(),
+        K::Type { .. } => Issue::invalid_format("type", "has the wrong type"),
+        K::MaxLength { limit } => Issue::too_long(*limit as usize),
+        K::MinLength { limit } => Issue::too_short(*limit as usize),
+        K::Minimum { limit } => {
+            Issue::new(FieldCode::TooSmall, format!("must be at least {limit}"))
+                .with("min", limit.clone())
+        }
+        K::Maximum { limit } => Issue::new(FieldCode::TooLarge, format!("must be at most {limit}"))
+            .with("max", limit.clone()),
+        K::Pattern { pattern } => {
+            Issue::invalid_format("pattern", format!("must match the pattern {pattern}"))
+                .with("pattern", pattern.as_str())
+        }
+        K::Enum { .. } => Issue::new(FieldCode::NotOneOf, "is not one of the options"),
+        K::Format { format } => Issue::invalid_format(format, format!("is not a valid {format}")),
+        K::UniqueItems => Issue::new(FieldCode::Duplicate, "lists an option twice"),
         _ => {
             let s = e.to_string();
-            if s.len() > 200 {
+            let words = if s.len() > 200 {
                 format!(
                     "{}…",
                     &s[..s.char_indices().nth(150).map_or(s.len(), |(i, _)| i)]
                 )
             } else {
                 s
-            }
+            };
+            Issue::new(FieldCode::DoesNotFit, words)
         }
     }
 }

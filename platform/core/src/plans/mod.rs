@@ -29,13 +29,10 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $doc,)* }
             }
 
-            pub fn parse(raw: &str) -> Result<Self, String> {
+            pub fn parse(raw: &str) -> Result<Self, crate::Issue> {
                 match raw {
                     $($text => Ok($name::$variant),)*
-                    _ => Err(format!(
-                        "\"{raw}\" is not one of: {}",
-                        [$($text),*].join(", ")
-                    )),
+                    _ => Err(crate::Issue::not_one_of(raw, &[$($text),*])),
                 }
             }
         }
@@ -128,7 +125,7 @@ impl Plan {
 }
 
 /// Checks an operator's plan definition.
-pub fn parse_plan_code(raw: &str) -> Result<String, String> {
+pub fn parse_plan_code(raw: &str) -> Result<String, crate::Issue> {
     let ok = (2..=40).contains(&raw.len())
         && raw.starts_with(|c: char| c.is_ascii_lowercase())
         && raw
@@ -137,7 +134,10 @@ pub fn parse_plan_code(raw: &str) -> Result<String, String> {
     if ok {
         Ok(raw.to_owned())
     } else {
-        Err("2-40 characters: lowercase letters, digits, '-' or '_', starting with a letter".into())
+        Err(crate::Issue::invalid_format(
+            "plan_code",
+            "2-40 characters: lowercase letters, digits, '-' or '_', starting with a letter",
+        ))
     }
 }
 

@@ -7,7 +7,7 @@
 //! to the qualifying tier. A pin set by staff holds a tier until a date.
 //! Everything here is pure: the callers count the metric and store the state.
 
-use crate::{FieldError, Validation};
+use crate::{FieldCode, FieldError, Issue, Validation};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -211,37 +211,48 @@ impl Ladder {
     /// Every bad field, by path (`tiers[2].threshold`).
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut v = Validation::new();
-        let bad = |v: &mut Validation, field: String, problem: String| {
+        let bad = |v: &mut Validation, field: String, problem: Issue| {
             v.check::<()>(&field, Err(problem));
         };
+        let rule = |reason: &str, words: &str| {
+            Issue::new(FieldCode::NotAllowed, words).with("reason", reason)
+        };
         if self.window.kind == WindowKind::Rolling && !(1..=3660).contains(&self.window.days) {
-            bad(&mut v, "window.days".into(), "must be 1 to 3660".into());
+            bad(&mut v, "window.days".into(), Issue::out_of_range(1, 3660));
         }
         if self.retention_days > 3660 {
-            bad(&mut v, "retention_days".into(), "must be 0 to 3660".into());
+            bad(
+                &mut v,
+                "retention_days".into(),
+                Issue::out_of_range(0, 3660),
+            );
         }
         if self.tiers.is_empty() {
             bad(
                 &mut v,
                 "tiers".into(),
-                "a ladder needs at least one tier".into(),
+                Issue::new(FieldCode::Required, "a ladder needs at least one tier"),
             );
         }
         if self.tiers.len() > MAX_TIERS {
-            bad(&mut v, "tiers".into(), format!("at most {MAX_TIERS} tiers"));
+            bad(&mut v, "tiers".into(), Issue::too_many(MAX_TIERS, "tiers"));
         }
         if let Some(script) = &self.script {
             if script.trim().is_empty() {
                 bad(
                     &mut v,
                     "script".into(),
-                    "write a script or leave it out".into(),
+                    Issue::new(FieldCode::Required, "write a script or leave it out"),
                 );
             } else if script.len() > MAX_SCRIPT {
                 bad(
                     &mut v,
                     "script".into(),
-                    format!("at most {} KiB", MAX_SCRIPT / 1024),
+                    Issue::new(
+                        FieldCode::TooLong,
+                        format!("at most {} KiB", MAX_SCRIPT / 1024),
+                    )
+                    .with("kib", MAX_SCRIPT / 1024),
                 );
             }
         }
@@ -257,17 +268,26 @@ impl Ladder {
                 bad(
                     &mut v,
                     at("code"),
-                    "1 to 32 characters: lowercase letters, digits and _".into(),
+                    Issue::invalid_format(
+                        "code",
+                        "1 to 32 characters: lowercase letters, digits and _",
+                    )
+                    .with("max", 32),
                 );
             } else if !codes.insert(t.code.as_str()) {
-                bad(&mut v, at("code"), format!("{} is used twice", t.code));
+                bad(
+                    &mut v,
+                    at("code"),
+                    Issue::new(FieldCode::Duplicate, format!("{} is used twice", t.code))
+                        .with("value", t.code.as_str()),
+                );
             }
             for (lang, name) in [("zh-CN", &t.name.zh_cn), ("en", &t.name.en)] {
                 if name.trim().is_empty() || name.chars().count() > 40 {
                     bad(
                         &mut v,
                         at(&format!("name.{lang}")),
-                        "1 to 40 characters".into(),
+                        Issue::length_between(1, 40).words("1 to 40 characters"),
                     );
                 }
             }
@@ -275,49 +295,69 @@ impl Ladder {
                 && t.color.starts_with('#')
                 && t.color[1..].bytes().all(|b| b.is_ascii_hexdigit());
             if !color_ok {
-                bad(&mut v, at("color"), "a colour like #c9a227".into());
+                bad(
+                    &mut v,
+                    at("color"),
+                    Issue::invalid_format("color", "a colour like #c9a227"),
+                );
             }
             if i == 0 && t.threshold != 0 {
                 bad(
                     &mut v,
                     at("threshold"),
-                    "the first tier is where everyone starts: its threshold is 0".into(),
+                    rule(
+                        "first_threshold_zero",
+                        "the first tier is where everyone starts: its threshold is 0",
+                    ),
                 );
             }
             if i > 0 && t.threshold <= self.tiers[i - 1].threshold {
                 bad(
                     &mut v,
                     at("threshold"),
-                    "must be higher than the tier below".into(),
+                    rule(
+                        "threshold_above_lower",
+                        "must be higher than the tier below",
+                    ),
                 );
             }
             if t.threshold > 1_000_000_000_000 {
-                bad(&mut v, at("threshold"), "too large".into());
+                bad(
+                    &mut v,
+                    at("threshold"),
+                    Issue::new(FieldCode::TooLarge, "too large").with("max", 1_000_000_000_000i64),
+                );
             }
             let b = &t.benefits;
             if !(0..=100_000).contains(&b.multiplier) {
                 bad(
                     &mut v,
                     at("benefits.multiplier"),
-                    "must be 0 to 100000 (thousandths)".into(),
+                    Issue::new(FieldCode::OutOfRange, "must be 0 to 100000 (thousandths)")
+                        .with("min", 0)
+                        .with("max", 100_000),
                 );
             }
             if !(0..=100).contains(&b.discount_percent) {
                 bad(
                     &mut v,
                     at("benefits.discount_percent"),
-                    "must be 0 to 100".into(),
+                    Issue::out_of_range(0, 100),
                 );
             }
             if !(0..=10_000_000).contains(&b.birthday_gift_points) {
                 bad(
                     &mut v,
                     at("benefits.birthday_gift_points"),
-                    "must be 0 to 10000000".into(),
+                    Issue::out_of_range(0, 10_000_000),
                 );
             }
             if b.perks.len() > MAX_PERKS {
-                bad(&mut v, at("benefits.perks"), format!("at most {MAX_PERKS}"));
+                bad(
+                    &mut v,
+                    at("benefits.perks"),
+                    Issue::too_many(MAX_PERKS, "perks").words(format!("at most {MAX_PERKS}")),
+                );
             }
             for (j, p) in b.perks.iter().enumerate() {
                 for (lang, text) in [("zh-CN", &p.zh_cn), ("en", &p.en)] {
@@ -325,7 +365,7 @@ impl Ladder {
                         bad(
                             &mut v,
                             at(&format!("benefits.perks[{j}].{lang}")),
-                            "1 to 200 characters".into(),
+                            Issue::length_between(1, 200).words("1 to 200 characters"),
                         );
                     }
                 }

@@ -236,6 +236,9 @@ pub struct Move {
     pub threshold: Option<i64>,
     pub ladder_version: Option<i32>,
     pub reason: String,
+    /// For a reason the system wrote: its stable code and values.
+    pub reason_code: Option<String>,
+    pub reason_params: Option<serde_json::Value>,
     pub actor: String,
     pub at: DateTime<Utc>,
 }
@@ -250,6 +253,8 @@ pub struct NewMove<'a> {
     pub threshold: Option<i64>,
     pub ladder_version: Option<i32>,
     pub reason: &'a str,
+    /// The system's reasons as code and values (`None` for a reason a person typed).
+    pub coded: Option<&'a patron_core::reasons::Reason>,
     pub actor: &'a str,
     pub at: DateTime<Utc>,
 }
@@ -257,7 +262,8 @@ pub struct NewMove<'a> {
 pub async fn record_move(tx: &mut TenantTx, m: &NewMove<'_>) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO tier_history (member_id, from_tier, to_tier, kind, metric, threshold, \
-         ladder_version, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         ladder_version, reason, actor, at, reason_code, reason_params) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(m.member_id)
     .bind(m.from)
@@ -269,6 +275,8 @@ pub async fn record_move(tx: &mut TenantTx, m: &NewMove<'_>) -> Result<(), DbErr
     .bind(m.reason)
     .bind(m.actor)
     .bind(m.at)
+    .bind(m.coded.map(|r| r.code))
+    .bind(m.coded.map(|r| &r.params))
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -278,7 +286,8 @@ pub async fn record_move(tx: &mut TenantTx, m: &NewMove<'_>) -> Result<(), DbErr
 pub async fn history(tx: &mut TenantTx, member_id: Uuid, limit: i64) -> Result<Vec<Move>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, member_id, from_tier, to_tier, kind, metric, threshold, ladder_version, \
-         reason, actor, at FROM tier_history WHERE member_id = $1 ORDER BY id DESC LIMIT $2",
+         reason, reason_code, reason_params, actor, at FROM tier_history \
+         WHERE member_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(member_id)
     .bind(limit)

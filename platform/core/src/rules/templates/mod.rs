@@ -273,8 +273,14 @@ impl Template {
     /// Reads a form from JSON and validates it; a form that does not even read (unknown
     /// field, wrong type) is one error on the field `""`.
     pub fn parse(value: Value) -> Result<Self, Vec<FieldError>> {
-        let template: Self = serde_json::from_value(value)
-            .map_err(|e| vec![FieldError::new("", format!("not a valid form: {e}"))])?;
+        let template: Self = serde_json::from_value(value).map_err(|e| {
+            vec![crate::Issue::new(
+                crate::FieldCode::DoesNotFit,
+                format!("not a valid form: {e}"),
+            )
+            .with("detail", e.to_string())
+            .at("")]
+        })?;
         template.validate()?;
         Ok(template)
     }

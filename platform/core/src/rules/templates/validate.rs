@@ -1,36 +1,46 @@
 //! Checking a form: every bad field named by its path.
 
 use super::*;
+use crate::{FieldCode, Issue};
 
-pub(super) fn range(value: i64, min: i64, max: i64) -> Result<(), String> {
+pub(super) fn range(value: i64, min: i64, max: i64) -> Result<(), Issue> {
     if value < min || value > max {
-        Err(if min == 1 {
+        let words = if min == 1 {
             format!("must be greater than 0 and at most {max}")
         } else {
             format!("must be between {min} and {max}")
-        })
+        };
+        Err(Issue::new(FieldCode::OutOfRange, words)
+            .with("min", min)
+            .with("max", max))
     } else {
         Ok(())
     }
 }
 
-pub(super) fn boost_factor(value: i64) -> Result<(), String> {
+pub(super) fn boost_factor(value: i64) -> Result<(), Issue> {
     if (1000..=MAX_FACTOR).contains(&value) {
         Ok(())
     } else {
-        Err(format!(
-            "must be between 1000 (×1) and {MAX_FACTOR} (×100), in thousandths"
-        ))
+        Err(Issue::new(
+            FieldCode::OutOfRange,
+            format!("must be between 1000 (×1) and {MAX_FACTOR} (×100), in thousandths"),
+        )
+        .with("min", 1000)
+        .with("max", MAX_FACTOR))
     }
 }
 
-pub(super) fn text(value: &str) -> Result<(), String> {
+pub(super) fn text(value: &str) -> Result<(), Issue> {
     if value.trim().is_empty() {
-        Err("must not be empty".into())
+        Err(Issue::required())
     } else if value.chars().count() > MAX_TEXT_CHARS {
-        Err(format!("must be at most {MAX_TEXT_CHARS} characters"))
+        Err(Issue::too_long(MAX_TEXT_CHARS))
     } else if value.chars().any(char::is_control) {
-        Err("must not contain line breaks or control characters".into())
+        Err(Issue::new(
+            FieldCode::ControlCharacters,
+            "must not contain line breaks or control characters",
+        ))
     } else {
         Ok(())
     }
@@ -58,7 +68,11 @@ pub(super) fn list_size<T>(v: &mut Validation, path: &str, list: &[T]) {
     if list.len() > MAX_ENTRIES {
         v.check::<()>(
             path,
-            Err(format!("must have at most {MAX_ENTRIES} entries")),
+            Err(Issue::new(
+                FieldCode::TooMany,
+                format!("must have at most {MAX_ENTRIES} entries"),
+            )
+            .with("max", MAX_ENTRIES)),
         );
     }
 }
@@ -85,7 +99,11 @@ impl PurchaseTemplate {
             {
                 v.check::<()>(
                     &format!("{path}.value"),
-                    Err(format!("is already matched by multipliers[{first}]")),
+                    Err(Issue::new(
+                        FieldCode::Duplicate,
+                        format!("is already matched by multipliers[{first}]"),
+                    )
+                    .with("first", format!("multipliers[{first}]"))),
                 );
             }
         }
@@ -105,21 +123,32 @@ impl PurchaseTemplate {
             {
                 v.check::<()>(
                     &format!("{path}.tier"),
-                    Err(format!("is already in tier_multipliers[{first}]")),
+                    Err(Issue::new(
+                        FieldCode::Duplicate,
+                        format!("is already in tier_multipliers[{first}]"),
+                    )
+                    .with("first", format!("tier_multipliers[{first}]"))),
                 );
             }
         }
         if self.use_tier_benefit && !self.tier_multipliers.is_empty() {
             v.check::<()>(
                 "use_tier_benefit",
-                Err("use either the tier's benefit or tier_multipliers, not both".into()),
+                Err(Issue::new(
+                    FieldCode::NotAllowed,
+                    "use either the tier's benefit or tier_multipliers, not both",
+                )
+                .with("reason", "tier_benefit_or_multipliers")),
             );
         }
         label(v, "tier_benefit_label", &self.tier_benefit_label);
         if self.tier_benefit_label.is_some() && !self.use_tier_benefit {
             v.check::<()>(
                 "tier_benefit_label",
-                Err("only applies with use_tier_benefit".into()),
+                Err(
+                    Issue::new(FieldCode::NotAllowed, "only applies with use_tier_benefit")
+                        .with("reason", "needs_tier_benefit"),
+                ),
             );
         }
 
@@ -156,12 +185,18 @@ impl Promotion {
     pub(super) fn check(&self, v: &mut Validation, path: &str) {
         v.check(&format!("{path}.name"), text(&self.name));
         if self.to < self.from {
-            v.check::<()>(&format!("{path}.to"), Err("must not be before from".into()));
+            v.check::<()>(
+                &format!("{path}.to"),
+                Err(
+                    Issue::new(FieldCode::BeforeStart, "must not be before from")
+                        .with("field", "from"),
+                ),
+            );
         }
         if self.weekdays.len() > 7 {
             v.check::<()>(
                 &format!("{path}.weekdays"),
-                Err("must have at most 7 days".into()),
+                Err(Issue::new(FieldCode::TooMany, "must have at most 7 days").with("max", 7)),
             );
         }
         for (j, day) in self.weekdays.iter().enumerate() {
@@ -169,10 +204,18 @@ impl Promotion {
             if !(1..=7).contains(day) {
                 v.check::<()>(
                     &day_path,
-                    Err("must be between 1 (Monday) and 7 (Sunday)".into()),
+                    Err(Issue::new(
+                        FieldCode::OutOfRange,
+                        "must be between 1 (Monday) and 7 (Sunday)",
+                    )
+                    .with("min", 1)
+                    .with("max", 7)),
                 );
             } else if self.weekdays[..j].contains(day) {
-                v.check::<()>(&day_path, Err("is listed twice".into()));
+                v.check::<()>(
+                    &day_path,
+                    Err(Issue::new(FieldCode::Duplicate, "is listed twice")),
+                );
             }
         }
         if let Some(hours) = self.hours {
@@ -180,12 +223,20 @@ impl Promotion {
             if !(1..=24).contains(&hours.to) {
                 v.check::<()>(
                     &format!("{path}.hours.to"),
-                    Err("must be between 1 and 24".into()),
+                    Err(
+                        Issue::new(FieldCode::OutOfRange, "must be between 1 and 24")
+                            .with("min", 1)
+                            .with("max", 24),
+                    ),
                 );
             } else if hours.to <= hours.from {
                 v.check::<()>(
                     &format!("{path}.hours.to"),
-                    Err("must be after from (hours across midnight need two promotions)".into()),
+                    Err(Issue::new(
+                        FieldCode::BeforeStart,
+                        "must be after from (hours across midnight need two promotions)",
+                    )
+                    .with("field", "from")),
                 );
             }
         }
@@ -193,7 +244,11 @@ impl Promotion {
             (None, None) => {
                 v.check::<()>(
                     &format!("{path}.factor_permille"),
-                    Err("give factor_permille, bonus_points or both".into()),
+                    Err(Issue::new(
+                        FieldCode::Missing,
+                        "give factor_permille, bonus_points or both",
+                    )
+                    .with("options", "factor_permille, bonus_points")),
                 );
             }
             (factor, bonus) => {
@@ -218,7 +273,11 @@ impl CustomEventTemplate {
             None if self.points == 0 => {
                 v.check::<()>(
                     "points",
-                    Err("must be greater than 0 when there is no per_amount".into()),
+                    Err(Issue::new(
+                        FieldCode::TooSmall,
+                        "must be greater than 0 when there is no per_amount",
+                    )
+                    .with("min", 1)),
                 );
             }
             None => {}
@@ -226,16 +285,26 @@ impl CustomEventTemplate {
     }
 }
 
-pub(super) fn event_name(name: &str) -> Result<(), String> {
+pub(super) fn event_name(name: &str) -> Result<(), Issue> {
     let mut chars = name.chars();
     let well_formed = chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if name.is_empty() || name.len() > 40 {
-        Err("must be 1 to 40 characters".into())
+        Err(
+            Issue::new(FieldCode::LengthBetween, "must be 1 to 40 characters")
+                .with("min", 1)
+                .with("max", 40),
+        )
     } else if !well_formed {
-        Err("must start with a lower-case letter and hold only a-z, 0-9 and _".into())
+        Err(Issue::invalid_format(
+            "code",
+            "must start with a lower-case letter and hold only a-z, 0-9 and _",
+        ))
     } else if BUILT_IN_EVENTS.contains(&name) {
-        Err(format!("{name} has its own template"))
+        Err(
+            Issue::new(FieldCode::Reserved, format!("{name} has its own template"))
+                .with("value", name),
+        )
     } else {
         Ok(())
     }
