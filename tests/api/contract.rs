@@ -132,3 +132,68 @@ async fn a_control_character_in_any_string_of_any_operation_is_refused_naming_th
     // Nothing was written by any of them: the owner is still the only staff member.
     assert_eq!(app.list_staff(&owner).await.body().len(), 1);
 }
+
+/// The extremes of a 64-bit number are input like any other: refused naming the field, never
+/// a dropped connection (negating the smallest one overflows).
+#[tokio::test]
+async fn the_extremes_of_a_number_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let t = app.signup("extremes").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("极值")).await.id;
+    for (i, points) in [i64::MIN, i64::MAX, -1_000_000_001].into_iter().enumerate() {
+        let r = app
+            .adjust_points(
+                &owner,
+                &m,
+                &json!({"idempotency_key": format!("extreme-{i}"), "points": points, "reason": "x"}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{points}: {}",
+            r.json
+        );
+        assert_eq!(r.json["fields"][0]["field"], "points", "{points}");
+    }
+    let balance = app.member_points(&owner, &m).await.json;
+    assert_eq!(balance["balance"], 0);
+}
+
+/// A method the path does not offer answers 405 with `Allow` naming the ones it does, in the
+/// JSON shape of every error, as the document says.
+#[tokio::test]
+async fn a_method_the_path_does_not_offer_answers_405_with_allow() {
+    let app = spawn_app().await;
+    let t = app.signup("allow").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("方法")).await.id;
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/members".to_owned(), "GET, POST"),
+        (Method::TRACE, "/api/v1/members".to_owned(), "GET, POST"),
+        (Method::PUT, format!("/api/v1/members/{m}/points"), "GET"),
+    ] {
+        let r = app.call(method.clone(), &path, &owner, Value::Null).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(r.headers["allow"], allow, "{method} {path}");
+        assert_eq!(r.json["code"], "method_not_allowed");
+    }
+    let doc: Value = app
+        .raw(Method::GET, "/api/openapi.json")
+        .send::<Value>()
+        .await
+        .json;
+    let op = &doc["paths"]["/members"]["post"]["responses"];
+    assert!(
+        op["405"]["headers"]["Allow"].is_object(),
+        "405 documents Allow"
+    );
+    assert!(op["415"].is_object(), "a body operation documents 415");
+    let problem = &doc["components"]["schemas"]["Problem"];
+    assert!(!problem["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("fields")));
+    assert_eq!(problem["properties"]["fields"]["nullable"], true);
+}

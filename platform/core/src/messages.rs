@@ -377,7 +377,7 @@ pub fn verify(
     let ts: i64 = timestamp
         .parse()
         .map_err(|_| "webhook-timestamp is not a number".to_owned())?;
-    if (now.timestamp() - ts).abs() > tolerance.num_seconds() {
+    if now.timestamp().abs_diff(ts) > tolerance.num_seconds().unsigned_abs() {
         return Err("webhook-timestamp is too far from now".into());
     }
     let expected = secret.sign(id, ts, body);

@@ -2515,9 +2515,9 @@ export interface components {
             /** @description `staff`, `api_key`, `support`, `operator`, `member`, `system`, `cli` or `other`. */
             kind: string;
             /** @description The staff member's or API key's name, the operator's e-mail; absent otherwise. */
-            name?: string;
+            name?: string | null;
             /** @description For `system`: the job (`tiers`, `expiry`, `birthday`, `billing`). */
-            code?: string;
+            code?: string | null;
         };
         /** ActorQuery */
         ActorQuery: {
@@ -2535,11 +2535,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            expires_at?: string;
+            expires_at?: string | null;
             /** Format: date-time */
-            last_used_at?: string;
+            last_used_at?: string | null;
             /** Format: date-time */
-            revoked_at?: string;
+            revoked_at?: string | null;
         };
         /**
          * AttemptView
@@ -2553,7 +2553,7 @@ export interface components {
              * Format: int32
              * @description The HTTP status the endpoint answered, if it answered.
              */
-            status_code?: number;
+            status_code?: number | null;
             answer: string;
         };
         /** AuditEntryView */
@@ -2593,7 +2593,7 @@ export interface components {
             /** @default [] */
             tiers: components["schemas"]["BonusTierDoc"][];
             /** Format: int64 */
-            percent?: number;
+            percent?: number | null;
         };
         /**
          * BonusTierDoc
@@ -2654,10 +2654,10 @@ export interface components {
             number: string;
             /** @description `active`, `lost` or `blocked`. */
             status: string;
-            physical_code?: string;
+            physical_code?: string | null;
             /** Format: date-time */
             issued_at: string;
-            replaced_by?: string;
+            replaced_by?: string | null;
         };
         /** CardsView */
         CardsView: {
@@ -2728,13 +2728,13 @@ export interface components {
             /** @description Who took it (`staff:<id>`, `key:<id>`). */
             staff: string;
             /** Format: uuid */
-            plan_id?: string;
+            plan_id?: string | null;
             /** Format: uuid */
-            membership_id?: string;
+            membership_id?: string | null;
             /** Format: uuid */
-            pass_id?: string;
+            pass_id?: string | null;
             /** Format: uuid */
-            top_up_id?: string;
+            top_up_id?: string | null;
             /** Format: date-time */
             at: string;
         };
@@ -2760,7 +2760,7 @@ export interface components {
              */
             streak_bonus: number;
             reasons: components["schemas"]["PointReason"][];
-            rule_error?: components["schemas"]["RuleFailure"];
+            rule_error?: components["schemas"]["RuleFailure"] | null;
             /** Format: int64 */
             balance: number;
             /** @description True when the member had already checked in today (nothing was earned again). */
@@ -2770,7 +2770,7 @@ export interface components {
         CloseAccount: {
             /** @description Type the account's slug to confirm. */
             confirm_slug: string;
-            reason?: string;
+            reason?: string | null;
         };
         /** @enum {string} */
         CodePurpose: "register" | "login" | "reset_password" | "phone_change";
@@ -2802,11 +2802,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            expires_at?: string;
+            expires_at?: string | null;
             /** Format: date-time */
-            last_used_at?: string;
+            last_used_at?: string | null;
             /** Format: date-time */
-            revoked_at?: string;
+            revoked_at?: string | null;
         };
         /**
          * CustomFilter
@@ -2817,11 +2817,11 @@ export interface components {
             field: string;
             eq?: unknown;
             /** Format: double */
-            min?: number;
+            min?: number | null;
             /** Format: double */
-            max?: number;
-            from?: string;
-            to?: string;
+            max?: number | null;
+            from?: string | null;
+            to?: string | null;
         };
         /** Dashboard */
         Dashboard: {
@@ -2883,11 +2883,11 @@ export interface components {
             attempts: number;
             /** Format: date-time */
             next_at: string;
-            last_error?: string;
+            last_error?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            sent_at?: string;
+            sent_at?: string | null;
             /** @description The exact body sent. */
             body: string;
             tries: components["schemas"]["AttemptView"][];
@@ -2930,11 +2930,11 @@ export interface components {
             id: string;
             name: string;
             /** @description `136 **** 6666`. */
-            phone_masked?: string;
-            card_number?: string;
+            phone_masked?: string | null;
+            card_number?: string | null;
             /** @description The tier's code (the ladder's first tier for members without a standing). */
-            tier?: string;
-            tier_name?: components["schemas"]["TierNames"];
+            tier?: string | null;
+            tier_name?: components["schemas"]["TierNames"] | null;
             /** Format: int64 */
             balance: number;
             /** @description `active` (erased members are never found). */
@@ -2957,7 +2957,7 @@ export interface components {
              * Format: naive-date
              * @description The last local day the window counts to, when it has one.
              */
-            by?: string;
+            by?: string | null;
         };
         /**
          * DeskTier
@@ -2978,14 +2978,14 @@ export interface components {
             json_schema?: unknown;
             ui_schema?: unknown;
             /** @description What publishing it would do to stored values. */
-            impact?: components["schemas"]["ChangeReport"] & unknown;
+            impact?: (components["schemas"]["ChangeReport"] & unknown) | null;
         };
         /**
          * DraftInput
          * @description A draft: a script, or a template form (the script is generated from it).
          */
         DraftInput: {
-            script?: string;
+            script?: string | null;
             template?: unknown;
         };
         /** DraftView */
@@ -2997,7 +2997,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             /** @description The draft's compile error, if it has one. */
-            compile_error?: components["schemas"]["RuleFailure"] & unknown;
+            compile_error?: (components["schemas"]["RuleFailure"] & unknown) | null;
         };
         /** EndpointInput */
         EndpointInput: {
@@ -3031,14 +3031,14 @@ export interface components {
              * @description Why it is off: `failing` (no success for days), `gone` (it answered 410) or
              *     `by_staff`.
              */
-            disabled_reason?: string;
+            disabled_reason?: string | null;
             /** Format: date-time */
-            failing_since?: string;
+            failing_since?: string | null;
             /**
              * Format: date-time
              * @description Until when the secret before the last rotation still signs.
              */
-            previous_secret_until?: string;
+            previous_secret_until?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -3060,14 +3060,14 @@ export interface components {
              * @description Why it is off: `failing` (no success for days), `gone` (it answered 410) or
              *     `by_staff`.
              */
-            disabled_reason?: string;
+            disabled_reason?: string | null;
             /** Format: date-time */
-            failing_since?: string;
+            failing_since?: string | null;
             /**
              * Format: date-time
              * @description Until when the secret before the last rotation still signs.
              */
-            previous_secret_until?: string;
+            previous_secret_until?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -3081,7 +3081,7 @@ export interface components {
              * Format: int64
              * @description Pass as `before` for older entries.
              */
-            next_cursor?: number;
+            next_cursor?: number | null;
         };
         /**
          * EntryView
@@ -3109,7 +3109,7 @@ export interface components {
             source: string;
             source_id: string;
             /** Format: int32 */
-            rule_version?: number;
+            rule_version?: number | null;
             reason: string;
             detail?: unknown;
             actor: string;
@@ -3128,8 +3128,8 @@ export interface components {
             points: number;
             reasons: components["schemas"]["PointReason"][];
             /** Format: int32 */
-            rule_version?: number;
-            rule_error?: components["schemas"]["RuleFailure"];
+            rule_version?: number | null;
+            rule_error?: components["schemas"]["RuleFailure"] | null;
             /** Format: int64 */
             balance: number;
             replayed: boolean;
@@ -3175,14 +3175,14 @@ export interface components {
             /** @default false */
             required: boolean;
             /** Format: double */
-            minimum?: number;
+            minimum?: number | null;
             /** Format: double */
-            maximum?: number;
+            maximum?: number | null;
             /** Format: uint64 */
-            min_length?: number;
+            min_length?: number | null;
             /** Format: uint64 */
-            max_length?: number;
-            pattern?: string;
+            max_length?: number | null;
+            pattern?: string | null;
             /** @default [] */
             options: components["schemas"]["OptionDto"][];
             /**
@@ -3196,9 +3196,9 @@ export interface components {
              * @default false
              */
             member_editable: boolean;
-            help?: components["schemas"]["LabelsDto"];
+            help?: components["schemas"]["LabelsDto"] | null;
             /** @description Read-only: set on fields removed in a later version (values kept, not writable). */
-            readonly archived?: boolean;
+            readonly archived?: boolean | null;
         };
         /**
          * FieldProblem
@@ -3254,8 +3254,8 @@ export interface components {
             /** @description react-jsonschema-form UI schema. */
             ui_schema: unknown;
             /** Format: date-time */
-            published_at?: string;
-            published_by?: string;
+            published_at?: string | null;
+            published_by?: string | null;
         };
         /** @enum {string} */
         FileFormat: "csv" | "xlsx";
@@ -3279,11 +3279,11 @@ export interface components {
             error_count: number;
             /** @description The first bad rows (at most 1000; `error_count` counts all). */
             errors: components["schemas"]["RowProblem"][];
-            message?: string;
+            message?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            finished_at?: string;
+            finished_at?: string | null;
         };
         /** InvoiceLineView */
         InvoiceLineView: {
@@ -3317,7 +3317,7 @@ export interface components {
             /** Format: date-time */
             due_at: string;
             /** Format: date-time */
-            paid_at?: string;
+            paid_at?: string | null;
         };
         /**
          * LabelsDto
@@ -3339,7 +3339,7 @@ export interface components {
         /** LadderPublishInput */
         LadderPublishInput: {
             /** @description The ladder to publish; the saved draft when absent. */
-            ladder?: components["schemas"]["TierLadder"] & unknown;
+            ladder?: (components["schemas"]["TierLadder"] & unknown) | null;
             /** @default  */
             note: string;
         };
@@ -3377,12 +3377,12 @@ export interface components {
              * Format: int64
              * @description `null` for unlimited.
              */
-            allowed?: number;
+            allowed?: number | null;
             /**
              * Format: int64
              * @description Price per unit beyond the limit, when the plan bills overage instead of refusing.
              */
-            overage_minor?: number;
+            overage_minor?: number | null;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -3403,7 +3403,7 @@ export interface components {
             id: string;
             name: string;
             /** @description The staff member's e-mail (absent for API keys). */
-            email?: string;
+            email?: string | null;
             roles: string[];
             /** @description Every permission held, as `resource:action`. */
             permissions: string[];
@@ -3418,7 +3418,7 @@ export interface components {
             /** @description counter, portal, import, schema, api. */
             channel: string;
             action: string;
-            field?: string;
+            field?: string | null;
             before?: unknown;
             after?: unknown;
         };
@@ -3427,22 +3427,22 @@ export interface components {
          * @description Changes to a member; fields left out keep their value, `null` clears one.
          */
         MemberChange: {
-            name?: string;
-            phone?: string;
+            name?: string | null;
+            phone?: string | null;
             /**
              * @description A code sent to the new phone (`POST /members/{id}/phone-code`), needed to change a
              *     verified phone without `members:manage_sensitive`.
              */
-            phone_code?: string;
-            email?: string;
-            gender?: string;
-            birthday?: string;
-            join_date?: string;
-            home_store?: string;
-            tags?: string[];
-            notes?: string;
+            phone_code?: string | null;
+            email?: string | null;
+            gender?: string | null;
+            birthday?: string | null;
+            join_date?: string | null;
+            home_store?: string | null;
+            tags?: string[] | null;
+            notes?: string | null;
             /** Format: uuid */
-            referrer_id?: string;
+            referrer_id?: string | null;
             /** @description Custom values to set (`null` removes one). */
             custom?: unknown;
         };
@@ -3472,9 +3472,9 @@ export interface components {
         MemberLogin: {
             /** @description Phone (any formatting) or e-mail. */
             login: string;
-            password?: string;
+            password?: string | null;
             /** @description The code sent to the phone for `login`. */
-            code?: string;
+            code?: string | null;
         };
         /**
          * MemberPage
@@ -3483,7 +3483,7 @@ export interface components {
         MemberPage: {
             items: components["schemas"]["MemberRow"][];
             /** @description Pass as `after` for the next page; absent on the last page. */
-            next_cursor?: string;
+            next_cursor?: string | null;
             /**
              * Format: int64
              * @description How many members match the search (at most 10,000; see `total_capped`).
@@ -3513,7 +3513,7 @@ export interface components {
              * Format: naive-date
              * @description The last day it can be used (the business's days); never expires when absent.
              */
-            expires_on?: string;
+            expires_on?: string | null;
             /** @description `active`, `expired` or `used_up`. */
             status: string;
             /** Format: date-time */
@@ -3530,25 +3530,25 @@ export interface components {
             /** @description `active` or `erased`. */
             status: string;
             /** @description The card in use. */
-            card_number?: string;
+            card_number?: string | null;
             name: string;
             /** @description E.164, or masked (`138****5678`) without `members:read_pii`. */
-            phone?: string;
+            phone?: string | null;
             phone_verified: boolean;
             /** @description Masked (`a***@x.com`) without `members:read_pii`. */
-            email?: string;
+            email?: string | null;
             /** @description Whether phone and e-mail are masked in this response. */
             pii_masked: boolean;
-            gender?: string;
+            gender?: string | null;
             /** Format: naive-date */
-            birthday?: string;
+            birthday?: string | null;
             /** Format: naive-date */
             join_date: string;
-            home_store?: string;
+            home_store?: string | null;
             tags: string[];
-            notes?: string;
+            notes?: string | null;
             /** Format: uuid */
-            referrer_id?: string;
+            referrer_id?: string | null;
             /** @description Values of the custom fields in force. */
             custom: unknown;
             /** @description Values of archived fields, kept readable. */
@@ -3560,32 +3560,32 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             /** Format: date-time */
-            erased_at?: string;
+            erased_at?: string | null;
             /**
              * Format: int64
              * @description The point balance.
              */
             points: number;
             /** @description The tier's code, when the business has a ladder. */
-            tier?: string;
-            tier_name?: components["schemas"]["TierNames"];
+            tier?: string | null;
+            tier_name?: components["schemas"]["TierNames"] | null;
             /**
              * Format: date-time
              * @description The latest purchase or check-in.
              */
-            last_visit_at?: string;
+            last_visit_at?: string | null;
         };
         /**
          * MemberSearch
          * @description A member search; every condition given must hold.
          */
         MemberSearch: {
-            card_number?: string;
+            card_number?: string | null;
             /** @description In any formatting; read in the business's phone region. */
-            phone?: string;
-            email?: string;
+            phone?: string | null;
+            email?: string | null;
             /** @description Substring of the name (works for Chinese). */
-            name?: string;
+            name?: string | null;
             /**
              * @description Members carrying all of these tags.
              * @default []
@@ -3593,12 +3593,12 @@ export interface components {
             tags: string[];
             /** @default [] */
             custom: components["schemas"]["CustomFilter"][];
-            joined_from?: string;
-            joined_to?: string;
-            birthday_from?: string;
-            birthday_to?: string;
+            joined_from?: string | null;
+            joined_to?: string | null;
+            birthday_from?: string | null;
+            birthday_to?: string | null;
             /** @description Members on this tier (its code in the ladder in force). */
-            tier?: string;
+            tier?: string | null;
             /**
              * @description Only these members (a selection), at most 1000.
              * @default []
@@ -3609,12 +3609,12 @@ export interface components {
             /** @default false */
             descending: boolean;
             /** @description The `next_cursor` of the previous page. */
-            after?: string;
+            after?: string | null;
             /**
              * Format: int64
              * @description Page size, 1–200 (default 50).
              */
-            limit?: number;
+            limit?: number | null;
         };
         /** MemberSession */
         MemberSession: {
@@ -3633,8 +3633,8 @@ export interface components {
             id: string;
             name: string;
             /** @description `136 5555 6666` (masked as `136 **** 6666` without `members:read_pii`). */
-            phone?: string;
-            card_number?: string;
+            phone?: string | null;
+            card_number?: string | null;
             tags: string[];
             /** Format: int64 */
             balance: number;
@@ -3645,23 +3645,23 @@ export interface components {
              * @description What the balance is worth at checkout, in minor units.
              */
             balance_value: number;
-            tier?: components["schemas"]["DeskTier"];
-            next_tier?: components["schemas"]["DeskNextTier"];
+            tier?: components["schemas"]["DeskTier"] | null;
+            next_tier?: components["schemas"]["DeskNextTier"] | null;
             /**
              * Format: int64
              * @description The member's value of the ladder's metric in its window.
              */
-            tier_progress?: number;
-            expiring?: components["schemas"]["DeskExpiring"];
+            tier_progress?: number | null;
+            expiring?: components["schemas"]["DeskExpiring"] | null;
             /**
              * Format: naive-date
              * @description The latest local day with a check-in or a purchase.
              */
-            last_visit?: string;
+            last_visit?: string | null;
             /** Format: naive-date */
             join_date: string;
             /** Format: naive-date */
-            birthday?: string;
+            birthday?: string | null;
             alerts: components["schemas"]["DeskAlert"][];
         };
         /**
@@ -3673,22 +3673,22 @@ export interface components {
              * Format: int32
              * @description None while the business has no ladder.
              */
-            ladder_version?: number;
-            tier?: components["schemas"]["TierView"];
+            ladder_version?: number | null;
+            tier?: components["schemas"]["TierView"] | null;
             /** Format: date-time */
-            since?: string;
-            pin?: components["schemas"]["TierPinView"];
+            since?: string | null;
+            pin?: components["schemas"]["TierPinView"] | null;
             /**
              * Format: date-time
              * @description Below the tier's threshold since (the scheduled evaluation saw it first then).
              */
-            below_since?: string;
+            below_since?: string | null;
             /**
              * Format: date-time
              * @description When the tier is lost unless the member qualifies again.
              */
-            retained_until?: string;
-            progress?: components["schemas"]["TierProgress"];
+            retained_until?: string | null;
+            progress?: components["schemas"]["TierProgress"] | null;
             history: components["schemas"]["TierMoveView"][];
         };
         /**
@@ -3701,25 +3701,25 @@ export interface components {
             /** @description `active` or `erased`. */
             status: string;
             /** @description The card in use. */
-            card_number?: string;
+            card_number?: string | null;
             name: string;
             /** @description E.164, or masked (`138****5678`) without `members:read_pii`. */
-            phone?: string;
+            phone?: string | null;
             phone_verified: boolean;
             /** @description Masked (`a***@x.com`) without `members:read_pii`. */
-            email?: string;
+            email?: string | null;
             /** @description Whether phone and e-mail are masked in this response. */
             pii_masked: boolean;
-            gender?: string;
+            gender?: string | null;
             /** Format: naive-date */
-            birthday?: string;
+            birthday?: string | null;
             /** Format: naive-date */
             join_date: string;
-            home_store?: string;
+            home_store?: string | null;
             tags: string[];
-            notes?: string;
+            notes?: string | null;
             /** Format: uuid */
-            referrer_id?: string;
+            referrer_id?: string | null;
             /** @description Values of the custom fields in force. */
             custom: unknown;
             /** @description Values of archived fields, kept readable. */
@@ -3731,7 +3731,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             /** Format: date-time */
-            erased_at?: string;
+            erased_at?: string | null;
         };
         /**
          * MembershipFreeze
@@ -3747,7 +3747,7 @@ export interface components {
          */
         MembershipPayment: {
             method: string;
-            receipt?: string;
+            receipt?: string | null;
         };
         /** MembershipPlan */
         MembershipPlan: {
@@ -3758,10 +3758,10 @@ export interface components {
             price: number;
             period_unit: string;
             /** Format: int32 */
-            period_days?: number;
-            tier?: string;
+            period_days?: number | null;
+            tier?: string | null;
             /** Format: uuid */
-            pass_product_id?: string;
+            pass_product_id?: string | null;
             /** Format: int64 */
             stored_value: number;
             archived: boolean;
@@ -3799,7 +3799,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            cancelled_at?: string;
+            cancelled_at?: string | null;
         };
         /**
          * MessageView
@@ -3811,18 +3811,18 @@ export interface components {
             /** @description `email`, `sms` or `webhook`. */
             channel: string;
             /** Format: uuid */
-            member_id?: string;
-            occasion?: string;
-            subject?: string;
+            member_id?: string | null;
+            occasion?: string | null;
+            subject?: string | null;
             /** @description `pending`, `sending`, `sent`, `failed` or `stopped`. */
             status: string;
             /** Format: int32 */
             attempts: number;
-            last_error?: string;
+            last_error?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            sent_at?: string;
+            sent_at?: string | null;
             /** Format: date-time */
             next_at: string;
         };
@@ -3844,9 +3844,9 @@ export interface components {
             /** @description One line per limit at or past 80%. */
             warnings: string[];
             /** Format: date-time */
-            period_start?: string;
+            period_start?: string | null;
             /** Format: date-time */
-            period_end?: string;
+            period_end?: string | null;
         };
         /**
          * NewAdjustment
@@ -3872,7 +3872,7 @@ export interface components {
              * Format: date-time
              * @description Optional expiry; must be in the future.
              */
-            expires_at?: string;
+            expires_at?: string | null;
         };
         /**
          * NewEvent
@@ -3890,19 +3890,19 @@ export interface components {
              * Format: uuid
              * @description The member: exactly one of `member_id`, `card_number`, `phone`.
              */
-            member_id?: string;
-            card_number?: string;
+            member_id?: string | null;
+            card_number?: string | null;
             /** @description In any formatting; read in the business's phone region. */
-            phone?: string;
+            phone?: string | null;
             /**
              * Format: int64
              * @description An amount, if the event has one, in minor units.
              */
-            amount?: number;
+            amount?: number | null;
             /** @description Anything else about the event; the rule sees it as `event.properties`. */
             properties?: unknown;
             /** Format: date-time */
-            occurred_at?: string;
+            occurred_at?: string | null;
         };
         /**
          * NewMember
@@ -3910,18 +3910,18 @@ export interface components {
          */
         NewMember: {
             name: string;
-            phone?: string;
-            email?: string;
-            gender?: string;
-            birthday?: string;
+            phone?: string | null;
+            email?: string | null;
+            gender?: string | null;
+            birthday?: string | null;
             /** @description Defaults to today in the business's time zone. */
-            join_date?: string;
-            home_store?: string;
+            join_date?: string | null;
+            home_store?: string | null;
             /** @default [] */
             tags: string[];
-            notes?: string;
+            notes?: string | null;
             /** Format: uuid */
-            referrer_id?: string;
+            referrer_id?: string | null;
             /** @description Values of custom fields, by key. */
             custom?: unknown;
         };
@@ -3939,14 +3939,14 @@ export interface components {
             /** @description `month`, `quarter`, `year` or `days` (with `period_days`). */
             period_unit: string;
             /** Format: int64 */
-            period_days?: number;
+            period_days?: number | null;
             /** @description A tier code the membership goes with (shown with it). */
-            tier?: string;
+            tier?: string | null;
             /**
              * Format: uuid
              * @description A pass product whose pass comes with the membership.
              */
-            pass_product_id?: string;
+            pass_product_id?: string | null;
             /**
              * Format: int64
              * @description Stored value that comes with it (credited to the bonus sub-ledger), minor units.
@@ -3963,7 +3963,7 @@ export interface components {
             plan_id: string;
             /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
             method: string;
-            receipt?: string;
+            receipt?: string | null;
         };
         /**
          * NewPassProduct
@@ -3980,7 +3980,7 @@ export interface components {
              * Format: int64
              * @description Days a pass can be used from the day it is sold; never expires when absent.
              */
-            validity_days?: number;
+            validity_days?: number | null;
             /**
              * @description The categories it may be used for; any when empty.
              * @default []
@@ -4001,7 +4001,7 @@ export interface components {
             product_id: string;
             /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
             method: string;
-            receipt?: string;
+            receipt?: string | null;
         };
         /**
          * NewPassUse
@@ -4011,7 +4011,7 @@ export interface components {
             /** @description A retry with the same key answers the first consumption. */
             idempotency_key: string;
             /** @description The service's category, for a pass limited to some. */
-            category?: string;
+            category?: string | null;
         };
         /** NewPhone */
         NewPhone: {
@@ -4031,32 +4031,32 @@ export interface components {
              * Format: uuid
              * @description The member: exactly one of `member_id`, `card_number`, `phone`.
              */
-            member_id?: string;
-            card_number?: string;
+            member_id?: string | null;
+            card_number?: string | null;
             /** @description In any formatting; read in the business's phone region. */
-            phone?: string;
+            phone?: string | null;
             /**
              * Format: int64
              * @description Amount paid, in minor units (fen, cents).
              */
             amount: number;
             /** @description ISO 4217; defaults to the business's currency. */
-            currency?: string;
+            currency?: string | null;
             /** @default [] */
             items: components["schemas"]["PurchaseItem"][];
-            store?: string;
+            store?: string | null;
             /**
              * Format: date-time
              * @description When it happened; defaults to now.
              */
-            occurred_at?: string;
+            occurred_at?: string | null;
             /**
              * @description How it was paid: `stored_value` (taken from the member's balance by the business's
              *     spend order; 409 `insufficient_stored_value` when it does not cover it) and the
              *     methods recorded as the till says (`cash`, `card`, `wechat`, `alipay`,
              *     `bank_transfer`). Each method once; the amounts add up to `amount`.
              */
-            payments?: components["schemas"]["PaymentInput"][];
+            payments?: components["schemas"]["PaymentInput"][] | null;
         };
         /**
          * NewRedemption
@@ -4070,21 +4070,21 @@ export interface components {
              * @description Points to spend. For a deduction, defaults to as many as the balance and the
              *     business's cap allow.
              */
-            points?: number;
+            points?: number | null;
             /** @description What the points buy (a reward's name). */
-            reward?: string;
+            reward?: string | null;
             /**
              * Format: int64
              * @description The amount of the purchase being paid, in minor units, for money off at checkout.
              */
-            purchase_amount?: number;
+            purchase_amount?: number | null;
             /**
              * @description The member's live member code (from their portal), when the redemption is above the
              *     business's `redemption_check_above`.
              */
-            member_code?: string;
+            member_code?: string | null;
             /** @description Or the code sent to the member's phone by `sendRedemptionCode`. */
-            sms_code?: string;
+            sms_code?: string | null;
         };
         /**
          * NewRefund
@@ -4097,14 +4097,14 @@ export interface components {
              * Format: uuid
              * @description The purchase, by our id...
              */
-            purchase_id?: string;
+            purchase_id?: string | null;
             /** @description ... or by yours. */
-            purchase_external_id?: string;
+            purchase_external_id?: string | null;
             /**
              * Format: int64
              * @description Amount refunded in minor units; defaults to all that is left.
              */
-            amount?: number;
+            amount?: number | null;
         };
         /** NewRole */
         NewRole: {
@@ -4137,7 +4137,7 @@ export interface components {
             amount: number;
             /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
             method: string;
-            receipt?: string;
+            receipt?: string | null;
         };
         /**
          * NewTopUpRefundDoc
@@ -4146,13 +4146,13 @@ export interface components {
         NewTopUpRefundDoc: {
             /** @description How the money goes back: `cash`, `card`, `wechat`, `alipay` or `bank_transfer`. */
             method: string;
-            receipt?: string;
+            receipt?: string | null;
             /**
              * Format: int64
              * @description The principal the preview showed; 409 `top_up_refund_changed` when it is no longer
              *     what the refund gives.
              */
-            expected_principal?: number;
+            expected_principal?: number | null;
         };
         /** NextTier */
         NextTier: {
@@ -4202,7 +4202,7 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             /** Format: date-time */
-            ended_at?: string;
+            ended_at?: string | null;
         };
         /** OperatorLogin */
         OperatorLogin: {
@@ -4237,7 +4237,7 @@ export interface components {
             /** Format: int32 */
             visits: number;
             /** Format: int32 */
-            validity_days?: number;
+            validity_days?: number | null;
             categories: string[];
             /** Format: int64 */
             price: number;
@@ -4251,7 +4251,7 @@ export interface components {
          */
         PassRenewal: {
             method: string;
-            receipt?: string;
+            receipt?: string | null;
         };
         /**
          * PassUse
@@ -4265,9 +4265,9 @@ export interface components {
             at: string;
             actor: string;
             /** Format: date-time */
-            reversed_at?: string;
-            reversed_by?: string;
-            reason?: string;
+            reversed_at?: string | null;
+            reversed_by?: string | null;
+            reason?: string | null;
         };
         /**
          * PassUseResult
@@ -4350,7 +4350,7 @@ export interface components {
          */
         PlanInput: {
             /** @description Only on create; the code of an existing plan never changes. */
-            code?: string;
+            code?: string | null;
             name: string;
             /** Format: int64 */
             monthly_price_minor: number;
@@ -4386,15 +4386,15 @@ export interface components {
             /** @description The tenant's plan now. */
             plan: string;
             /** @description The feature the operation needs, when that is what is missing. */
-            feature?: string;
+            feature?: string | null;
             /** @description The limit that was reached, with what the plan allows and what is used. */
-            limit?: string;
+            limit?: string | null;
             /** Format: int64 */
-            allowed?: number;
+            allowed?: number | null;
             /** Format: int64 */
-            usage?: number;
+            usage?: number | null;
             /** @description The cheapest plan that includes the feature or lifts the limit. */
-            upgrade_to?: string;
+            upgrade_to?: string | null;
             /** @description Every plan that would do, cheapest first. */
             plans: string[];
         };
@@ -4423,7 +4423,7 @@ export interface components {
             actor: string;
             action: string;
             /** Format: int64 */
-            tenant_id?: number;
+            tenant_id?: number | null;
             detail: unknown;
         };
         /** PlatformTotals */
@@ -4445,7 +4445,7 @@ export interface components {
              * Format: uint32
              * @description The purchase line (from 0) it is for.
              */
-            line?: number;
+            line?: number | null;
         };
         /**
          * PointSettingsView
@@ -4478,7 +4478,7 @@ export interface components {
              * @description A redemption of more points than this needs the member's confirmation
              *     (`member_code` or `sms_code`); absent: never.
              */
-            redemption_check_above?: number;
+            redemption_check_above?: number | null;
         };
         /**
          * PointsChange
@@ -4496,16 +4496,16 @@ export interface components {
              * Format: int64
              * @description For a deduction: the money off, in minor units.
              */
-            value?: number;
+            value?: number | null;
             /**
              * Format: int64
              * @description For a deduction: what is left to pay.
              */
-            amount_due?: number;
+            amount_due?: number | null;
             /** Format: int64 */
             balance: number;
             /** Format: int64 */
-            entry_id?: number;
+            entry_id?: number | null;
             replayed: boolean;
         };
         /**
@@ -4544,7 +4544,7 @@ export interface components {
             /** Format: int32 */
             streak: number;
             /** Format: naive-date */
-            last_check_in?: string;
+            last_check_in?: string | null;
             /** @description The soonest expiries, grouped by instant. */
             expiring: components["schemas"]["Expiring"][];
         };
@@ -4568,7 +4568,7 @@ export interface components {
             /** @description Whether the business offers check-ins (its plan includes events). */
             check_ins: boolean;
             /** @description The privacy terms members agree to when they register, when the business has any. */
-            privacy?: components["schemas"]["PrivacyTerms"] & unknown;
+            privacy?: (components["schemas"]["PrivacyTerms"] & unknown) | null;
         };
         /**
          * PortalSettings
@@ -4609,7 +4609,7 @@ export interface components {
              * Format: int64
              * @description The most one member may hold (principal + bonus), minor units; none when absent.
              */
-            balance_cap?: number;
+            balance_cap?: number | null;
             /**
              * Format: int64
              * @description Days a membership may be frozen per membership year.
@@ -4623,7 +4623,7 @@ export interface components {
         PreviewView: {
             subject: string;
             text: string;
-            html?: string;
+            html?: string | null;
         };
         /**
          * PrivacyTerms
@@ -4643,7 +4643,10 @@ export interface components {
             code: string;
             /** @description What went wrong, for a person. */
             message: string;
-            /** @description For bad input: each bad field and what is wrong with it. */
+            /**
+             * @description For bad input: each bad field and what is wrong with it.
+             * @default []
+             */
             fields: components["schemas"]["FieldProblem"][];
             /** @description Values the code's text needs (`{"balance": 1199, "asked": 1500}`), when it has any. */
             params?: unknown;
@@ -4654,13 +4657,13 @@ export interface components {
          *     fields are accepted.
          */
         ProfileChange: {
-            name?: string;
-            email?: string;
-            gender?: string;
-            birthday?: string;
+            name?: string | null;
+            email?: string | null;
+            gender?: string | null;
+            birthday?: string | null;
             /** @description A new phone, with `phone_code` sent to it for `phone_change`. */
-            phone?: string;
-            phone_code?: string;
+            phone?: string | null;
+            phone_code?: string | null;
             custom?: unknown;
         };
         /**
@@ -4668,7 +4671,7 @@ export interface components {
          * @description Publish: the given script or template, or else the trigger's draft.
          */
         PublishInput: {
-            script?: string;
+            script?: string | null;
             template?: unknown;
             /** @default  */
             note: string;
@@ -4680,7 +4683,7 @@ export interface components {
         PurchaseHistory: {
             items: components["schemas"]["PurchaseView"][];
             /** @description Pass as `before` for the next page. */
-            next_cursor?: string;
+            next_cursor?: string | null;
             /** Format: int64 */
             total_count: number;
             /** Format: int64 */
@@ -4705,7 +4708,7 @@ export interface components {
              * Format: int64
              * @description Defaults to 1.
              */
-            quantity?: number;
+            quantity?: number | null;
             /**
              * Format: int64
              * @description In minor units.
@@ -4732,9 +4735,9 @@ export interface components {
              * Format: int32
              * @description The rule version that computed the points (absent when no rule is in force).
              */
-            rule_version?: number;
+            rule_version?: number | null;
             /** @description Why the rule earned nothing, when it failed; the purchase is recorded regardless. */
-            rule_error?: components["schemas"]["RuleFailure"] & unknown;
+            rule_error?: (components["schemas"]["RuleFailure"] & unknown) | null;
             /**
              * Format: int64
              * @description The member's balance after this purchase.
@@ -4754,14 +4757,14 @@ export interface components {
              * @description The member's tier after this purchase (none until the business has a tier ladder);
              *     a purchase that reaches a higher tier promotes the member at once.
              */
-            tier?: string;
+            tier?: string | null;
             /**
              * Format: int64
              * @description The discount of the tier the member held when buying, in percent.
              * @default 0
              */
             discount_percent: number;
-            referral?: components["schemas"]["ReferralReward"];
+            referral?: components["schemas"]["ReferralReward"] | null;
             /** Format: date-time */
             occurred_at: string;
             /**
@@ -4796,7 +4799,7 @@ export interface components {
             points: number;
             reasons: unknown;
             /** Format: int32 */
-            rule_version?: number;
+            rule_version?: number | null;
             rule_error?: unknown;
             /** Format: int64 */
             refunded: number;
@@ -4847,7 +4850,7 @@ export interface components {
              */
             refundable: number;
             /** @description What went back to the member's stored value, by sub-ledger, when it paid. */
-            stored_value?: components["schemas"]["StoredValueBack"] & unknown;
+            stored_value?: (components["schemas"]["StoredValueBack"] & unknown) | null;
             replayed: boolean;
         };
         /** Registration */
@@ -4857,13 +4860,13 @@ export interface components {
             /** @description The code sent to `phone` for `register`. */
             code: string;
             /** @description Optional: a member without one logs in with a code sent to the phone. */
-            password?: string;
+            password?: string | null;
             /**
              * Format: int32
              * @description The version of the privacy terms the member agreed to; required (and must be the
              *     current one) when the business has terms.
              */
-            consent_version?: number;
+            consent_version?: number | null;
         };
         /** RenderInput */
         RenderInput: {
@@ -4891,9 +4894,9 @@ export interface components {
         };
         /** RoleChange */
         RoleChange: {
-            description?: string;
+            description?: string | null;
             /** @description Replaces the role's permissions. */
-            permissions?: string[];
+            permissions?: string[] | null;
         };
         /** RoleView */
         RoleView: {
@@ -4924,7 +4927,7 @@ export interface components {
              */
             row: number;
             /** @description The file's column header (absent for problems with the row as a whole). */
-            column?: string;
+            column?: string | null;
             /** @description The member field it maps to. */
             field: string;
             problem: string;
@@ -4941,11 +4944,11 @@ export interface components {
             kind: string;
             message: string;
             /** Format: uint32 */
-            line?: number;
+            line?: number | null;
             /** Format: uint32 */
-            column?: number;
+            column?: number | null;
             /** @description For `limit`: which one. */
-            limit?: string;
+            limit?: string | null;
         };
         /** RulesOverview */
         RulesOverview: {
@@ -4972,11 +4975,11 @@ export interface components {
         };
         /** SettingsChange */
         SettingsChange: {
-            name?: string;
-            time_zone?: string;
-            currency?: string;
-            locale?: string;
-            phone_region?: string;
+            name?: string | null;
+            time_zone?: string | null;
+            currency?: string | null;
+            locale?: string | null;
+            phone_region?: string | null;
         };
         /**
          * SignupRequest
@@ -4992,18 +4995,18 @@ export interface components {
             /** @description 10–128 characters. */
             password: string;
             /** @description IANA time zone; default Asia/Shanghai. */
-            time_zone?: string;
+            time_zone?: string | null;
             /** @description ISO 4217 code; default CNY. */
-            currency?: string;
+            currency?: string | null;
             /** @description zh-CN (default) or en. */
-            locale?: string;
+            locale?: string | null;
             /** @description Region for phone numbers without a country code; default CN. */
-            phone_region?: string;
+            phone_region?: string | null;
             /**
              * @description The plan to start on (see `GET /plans`), with its trial; default: the platform's
              *     default plan.
              */
-            plan?: string;
+            plan?: string | null;
         };
         /**
          * SignupResult
@@ -5021,9 +5024,9 @@ export interface components {
              */
             index: number;
             /** Format: uuid */
-            purchase_id?: string;
+            purchase_id?: string | null;
             /** Format: uuid */
-            member_id?: string;
+            member_id?: string | null;
             /** Format: int64 */
             draft_points: number;
             /** Format: int64 */
@@ -5031,8 +5034,8 @@ export interface components {
             /** Format: int64 */
             difference: number;
             draft_reasons: components["schemas"]["PointReason"][];
-            draft_error?: components["schemas"]["RuleFailure"];
-            active_error?: components["schemas"]["RuleFailure"];
+            draft_error?: components["schemas"]["RuleFailure"] | null;
+            active_error?: components["schemas"]["RuleFailure"] | null;
         };
         /**
          * SimEvent
@@ -5050,7 +5053,7 @@ export interface components {
              * Format: uuid
              * @description ... a real member, as they are now.
              */
-            member_id?: string;
+            member_id?: string | null;
         };
         /** SimMember */
         SimMember: {
@@ -5086,9 +5089,9 @@ export interface components {
         /** SimulateInput */
         SimulateInput: {
             /** @description Defaults to `purchase`. */
-            trigger?: string;
+            trigger?: string | null;
             /** @description The draft to try; defaults to the trigger's saved draft. */
-            script?: string;
+            script?: string | null;
             template?: unknown;
             /**
              * @description Events to try it on ...
@@ -5100,7 +5103,7 @@ export interface components {
              * @description ... and/or the business's last N purchases (at most 10,000), each with its member
              *     as they are now.
              */
-            last_purchases?: number;
+            last_purchases?: number | null;
         };
         /** Simulation */
         Simulation: {
@@ -5109,7 +5112,7 @@ export interface components {
              * Format: int32
              * @description The version compared against (none in force: every case's active points are 0).
              */
-            active_version?: number;
+            active_version?: number | null;
             totals: components["schemas"]["SimTotals"];
             /** @description The members whose points change most (up to 20), largest change first. */
             most_affected: components["schemas"]["SimMember"][];
@@ -5130,11 +5133,11 @@ export interface components {
         SortBy: "created" | "join_date" | "birthday" | "name" | "points";
         /** StaffChange */
         StaffChange: {
-            name?: string;
+            name?: string | null;
             /** @description `active` or `disabled`. Disabling logs the person out everywhere. */
-            status?: string;
+            status?: string | null;
             /** @description Replaces the roles held. */
-            roles?: string[];
+            roles?: string[] | null;
         };
         /**
          * StaffView
@@ -5149,7 +5152,7 @@ export interface components {
             status: string;
             roles: string[];
             /** Format: date-time */
-            last_login_at?: string;
+            last_login_at?: string | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -5201,11 +5204,11 @@ export interface components {
              */
             balance: number;
             /** Format: uuid */
-            top_up_id?: string;
+            top_up_id?: string | null;
             /** Format: uuid */
-            purchase_id?: string;
+            purchase_id?: string | null;
             /** Format: uuid */
-            refund_id?: string;
+            refund_id?: string | null;
             reason: string;
             actor: string;
             /** Format: date-time */
@@ -5224,7 +5227,7 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             /** Format: date-time */
-            ended_at?: string;
+            ended_at?: string | null;
         };
         /** TemplateCatalog */
         TemplateCatalog: {
@@ -5243,7 +5246,7 @@ export interface components {
             /** @default  */
             subject: string;
             body_text: string;
-            body_html?: string;
+            body_html?: string | null;
             /** @default true */
             enabled: boolean;
         };
@@ -5263,7 +5266,7 @@ export interface components {
             locale: string;
             subject: string;
             body_text: string;
-            body_html?: string;
+            body_html?: string | null;
             enabled: boolean;
             /** Format: date-time */
             updated_at: string;
@@ -5283,12 +5286,12 @@ export interface components {
         TenantSummary: {
             tenant: components["schemas"]["TenantView"];
             /** @description trial, active, past_due, suspended or closed; with the reason for a suspension. */
-            suspended_reason?: string;
-            status_note?: string;
+            suspended_reason?: string | null;
+            status_note?: string | null;
             /** Format: date-time */
-            period_end?: string;
+            period_end?: string | null;
             /** Format: date-time */
-            purge_after?: string;
+            purge_after?: string | null;
             purged: boolean;
             /** @description Standing counts (members, staff...); empty for a purged account. */
             usage: {
@@ -5311,7 +5314,7 @@ export interface components {
              * Format: date-time
              * @description When the trial ends, for accounts on trial.
              */
-            trial_ends_at?: string;
+            trial_ends_at?: string | null;
             time_zone: string;
             currency: string;
             locale: string;
@@ -5323,7 +5326,7 @@ export interface components {
         TestView: {
             ok: boolean;
             /** Format: uint16 */
-            status_code?: number;
+            status_code?: number | null;
             /** @description Why it could not be reached, when it could not. */
             error: string;
         };
@@ -5368,13 +5371,13 @@ export interface components {
             code: string;
             name: components["schemas"]["TierNames"];
             /** @description `#rrggbb`. */
-            color?: string;
+            color?: string | null;
             /**
              * Format: int64
              * @description The metric's value that enters the tier (0 for the first).
              */
             threshold: number;
-            benefits?: components["schemas"]["TierBenefits"];
+            benefits?: components["schemas"]["TierBenefits"] | null;
         };
         /** @enum {string} */
         TierDemotion: "one_rung" | "direct";
@@ -5399,7 +5402,7 @@ export interface components {
              *     `member` (as point rules do) and `metrics` (`points_earned`, `spend`, `visits` in the
              *     window) and returns a tier code. Retention, demotion and pins still apply.
              */
-            script?: string;
+            script?: string | null;
         };
         /** @enum {string} */
         TierMetric: "points_earned" | "spend" | "visits";
@@ -5412,11 +5415,11 @@ export interface components {
             /** @description `promotion`, `demotion`, `pin`, `unpin`, `pin_lapsed` or `ladder` (a publish). */
             kind: string;
             /** Format: int64 */
-            metric?: number;
+            metric?: number | null;
             /** Format: int64 */
-            threshold?: number;
+            threshold?: number | null;
             /** Format: int32 */
-            ladder_version?: number;
+            ladder_version?: number | null;
             /** @description In English; a person's own words for a pin or unpin. */
             reason: string;
             /**
@@ -5424,7 +5427,7 @@ export interface components {
              *     `script_chose`, `ladder_published`): its stable code, to be said in the reader's
              *     language with `reason_params`.
              */
-            reason_code?: string;
+            reason_code?: string | null;
             reason_params?: unknown;
             actor: string;
             /** Format: date-time */
@@ -5489,7 +5492,7 @@ export interface components {
         /** TierPreviewInput */
         TierPreviewInput: {
             /** @description The ladder to preview; the saved draft when absent. */
-            ladder?: components["schemas"]["TierLadder"] & unknown;
+            ladder?: (components["schemas"]["TierLadder"] & unknown) | null;
         };
         /** TierPreviewMove */
         TierPreviewMove: {
@@ -5516,13 +5519,13 @@ export interface components {
              */
             value: number;
             window: components["schemas"]["TierWindow"];
-            next?: components["schemas"]["NextTier"];
+            next?: components["schemas"]["NextTier"] | null;
             /**
              * Format: naive-date
              * @description The last day the window counts to (calendar year), when it has one: "spend 320 more
              *     by 2027-12-31".
              */
-            by?: string;
+            by?: string | null;
             /**
              * Format: int64
              * @description What keeps the current tier: its threshold, and how far below it the member is.
@@ -5548,7 +5551,7 @@ export interface components {
             /** Format: date-time */
             started_at: string;
             /** Format: date-time */
-            finished_at?: string;
+            finished_at?: string | null;
             /**
              * Format: int64
              * @description Members the ladder's script failed for; their tier was left as it was (see
@@ -5563,7 +5566,7 @@ export interface components {
         TierScriptCheck: {
             ok: boolean;
             /** @description The compile error, with line and column. */
-            error?: components["schemas"]["RuleFailure"] & unknown;
+            error?: (components["schemas"]["RuleFailure"] & unknown) | null;
         };
         /**
          * TierScriptErrorView
@@ -5625,11 +5628,11 @@ export interface components {
          * @description The ladder in force, the draft, and how many members stand on each tier now.
          */
         TiersOverview: {
-            active?: components["schemas"]["LadderVersionView"];
-            draft?: components["schemas"]["LadderDraftView"];
+            active?: components["schemas"]["LadderVersionView"] | null;
+            draft?: components["schemas"]["LadderDraftView"] | null;
             counts: components["schemas"]["TierCount"][];
             /** @description The latest re-evaluation of every member (after a publish or rollback). */
-            run?: components["schemas"]["TierRunView"] & unknown;
+            run?: (components["schemas"]["TierRunView"] & unknown) | null;
             /**
              * @description Members the script in force failed for, newest first (at most 50), and how many
              *     there are in all.
@@ -5667,11 +5670,11 @@ export interface components {
             /** @description Who recorded it (`staff:<id>`, `key:<id>`). */
             actor: string;
             /** Format: date-time */
-            refunded_at?: string;
+            refunded_at?: string | null;
             /** Format: int64 */
-            refunded_principal?: number;
+            refunded_principal?: number | null;
             /** Format: int64 */
-            forfeited_bonus?: number;
+            forfeited_bonus?: number | null;
         };
         /**
          * TopUpPreviewDoc
@@ -5737,10 +5740,10 @@ export interface components {
              * Format: int32
              * @description The version in force.
              */
-            active_version?: number;
+            active_version?: number | null;
             /** Format: date-time */
-            activated_at?: string;
-            draft?: components["schemas"]["DraftView"];
+            activated_at?: string | null;
+            draft?: components["schemas"]["DraftView"] | null;
         };
         /**
          * UsageView
@@ -5754,9 +5757,9 @@ export interface components {
              * Format: int64
              * @description `null` for unlimited.
              */
-            allowed?: number;
+            allowed?: number | null;
             /** @description `near` at 80%, `reached` at 100%. */
-            warning?: string;
+            warning?: string | null;
         };
         /** ValidateInput */
         ValidateInput: {
@@ -5766,7 +5769,7 @@ export interface components {
         Validation: {
             ok: boolean;
             /** @description The compile error, with line and column. */
-            error?: components["schemas"]["RuleFailure"] & unknown;
+            error?: (components["schemas"]["RuleFailure"] & unknown) | null;
         };
         /** VersionView */
         VersionView: {
@@ -5788,7 +5791,7 @@ export interface components {
             /** @description `paid`, `already_paid` or `ignored`. */
             outcome: string;
             /** Format: uuid */
-            invoice_id?: string;
+            invoice_id?: string | null;
         };
     };
     responses: never;
@@ -5832,8 +5835,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5912,6 +5935,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -5982,6 +6025,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6068,6 +6122,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6145,6 +6219,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -6207,6 +6292,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6295,8 +6391,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6395,6 +6511,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6502,8 +6629,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6588,6 +6735,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -6650,6 +6808,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6738,8 +6907,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6844,6 +7033,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -6934,6 +7134,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7050,8 +7261,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7136,6 +7367,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -7211,6 +7453,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7315,6 +7577,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -7401,6 +7674,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -7475,6 +7759,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7573,6 +7877,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -7663,6 +7978,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -7734,6 +8069,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7814,6 +8160,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7912,8 +8278,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8004,6 +8390,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8101,8 +8498,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8201,6 +8618,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8308,8 +8736,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8418,6 +8866,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -8517,8 +8985,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8626,6 +9114,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -8716,6 +9215,26 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8814,6 +9333,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8921,8 +9451,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9021,6 +9571,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9133,6 +9694,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -9239,6 +9811,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -9319,6 +9902,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9406,8 +10000,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9510,8 +10124,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9610,6 +10244,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9722,8 +10367,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9837,8 +10502,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9913,6 +10598,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -9974,6 +10670,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10054,6 +10761,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10143,6 +10870,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -10224,8 +10971,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10322,6 +11089,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -10401,6 +11188,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -10471,6 +11278,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10556,8 +11374,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10631,6 +11469,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -10691,6 +11540,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10763,6 +11623,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -10825,6 +11696,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10900,6 +11782,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10994,6 +11887,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -11076,6 +11980,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11188,6 +12103,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -11279,6 +12205,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11403,8 +12340,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11519,8 +12476,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11628,6 +12605,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -11719,6 +12707,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11822,6 +12821,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -11916,6 +12926,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12031,8 +13052,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12149,8 +13190,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12249,6 +13310,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12371,8 +13443,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12451,6 +13543,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12538,6 +13641,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -12609,6 +13732,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12700,6 +13834,26 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12809,6 +13963,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -12904,6 +14078,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13024,8 +14218,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13142,6 +14356,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -13243,8 +14468,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13341,6 +14586,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -13415,6 +14671,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13499,6 +14775,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -13573,6 +14860,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13682,6 +14989,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -13784,8 +15111,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13895,8 +15242,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14008,6 +15375,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -14100,6 +15478,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -14171,6 +15560,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14258,8 +15658,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14376,6 +15796,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
                 headers: {
@@ -14486,8 +15917,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14596,8 +16047,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14682,6 +16153,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -14756,6 +16238,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14863,6 +16365,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -14957,6 +16479,35 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15075,8 +16626,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15176,6 +16747,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15293,8 +16875,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15379,6 +16981,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -15453,6 +17066,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15557,6 +17190,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -15651,6 +17304,26 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15770,8 +17443,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15882,8 +17575,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15993,6 +17706,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -16064,6 +17797,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16144,6 +17888,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16248,6 +18012,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -16342,6 +18126,26 @@ export interface operations {
             };
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16451,8 +18255,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16562,8 +18386,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16673,8 +18517,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16770,6 +18634,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -16858,6 +18733,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16959,6 +18845,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -17036,6 +18933,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when too many attempts were made; retry after the given seconds. */
             429: {
                 headers: {
@@ -17072,6 +18980,17 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PlanView"][];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
@@ -17126,6 +19045,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17213,8 +19143,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17293,6 +19243,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17380,8 +19341,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17458,6 +19439,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -17523,6 +19524,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
                 headers: {
@@ -17560,6 +19572,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
                 headers: {
@@ -17591,6 +19614,17 @@ export interface operations {
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17657,8 +19691,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17745,6 +19799,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -17802,6 +19876,17 @@ export interface operations {
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17868,6 +19953,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17953,8 +20049,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18041,8 +20157,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18119,6 +20255,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18213,8 +20360,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18301,8 +20468,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18390,8 +20577,28 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18474,6 +20681,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -18525,6 +20743,17 @@ export interface operations {
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18588,6 +20817,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -18628,6 +20868,17 @@ export interface operations {
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18676,6 +20927,17 @@ export interface operations {
             /** @description Returned when credentials are missing, malformed, expired or wrong. */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18753,6 +21015,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -18814,6 +21096,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18894,6 +21187,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18984,6 +21297,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19089,6 +21422,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -19180,6 +21524,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -19251,6 +21606,17 @@ export interface operations {
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19332,6 +21698,26 @@ export interface operations {
             };
             /** @description Returned when the caller is known but lacks the permission the operation needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19430,6 +21816,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19537,6 +21934,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -19627,6 +22044,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19730,6 +22158,17 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -19824,6 +22263,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19931,6 +22381,26 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
@@ -20022,6 +22492,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {

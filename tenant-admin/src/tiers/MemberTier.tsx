@@ -108,7 +108,7 @@ export function MemberTier({ memberId }: { memberId: string }) {
               <Typography.Paragraph>{msg ? t(msg.key, msg.values) : t('tiers.progress.top')}</Typography.Paragraph>
               <Typography.Paragraph type={v.below_since ? 'warning' : 'secondary'} style={{ marginBottom: 0 }}>
                 {v.below_since
-                  ? t('tiers.member.below', { since: when(v.below_since), until: when(v.retained_until) })
+                  ? t('tiers.member.below', { since: when(v.below_since), until: when(v.retained_until ?? undefined) })
                   : t('tiers.member.keeps', { value: metricValue(p.metric, p.keep_threshold, money) })}
               </Typography.Paragraph>
             </Card>

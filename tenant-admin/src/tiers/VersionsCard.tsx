@@ -43,7 +43,7 @@ export function VersionsCard() {
           expandedRowRender: (v) => (
             <Space wrap>
               {v.ladder.tiers.map((tier) => (
-                <Tag key={tier.code} color={tier.color}>
+                <Tag key={tier.code} color={tier.color ?? undefined}>
                   {`${nameIn(tier.name, i18n.language)} ≥ ${tier.threshold} · ${multiplierText(tier.benefits?.multiplier ?? 1000)}`}
                 </Tag>
               ))}

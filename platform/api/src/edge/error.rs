@@ -52,7 +52,7 @@ pub struct Problem {
     /// What went wrong, for a person.
     pub message: String,
     /// For bad input: each bad field and what is wrong with it.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     pub fields: Vec<FieldProblem>,
     /// Values the code's text needs (`{"balance": 1199, "asked": 1500}`), when it has any.
     #[oai(skip_serializing_if_is_none)]

@@ -26,6 +26,11 @@ use std::collections::BTreeSet;
 
 /// Operations that can answer 409.
 const CONFLICT: &[&str] = &[
+    "eraseMember",
+    "memberMemberships",
+    "memberPasses",
+    "memberStoredValue",
+    "previewTopUp",
     "signup",
     "createStaff",
     "updateStaff",
@@ -278,24 +283,89 @@ pub fn statuses(op: &Shape) -> BTreeSet<u16> {
     out
 }
 
-/// Narrows poem's document (`OpenApiService::spec`) to the statuses each operation can give.
+/// Narrows poem's document (`OpenApiService::spec`) to the statuses each operation can give,
+/// and makes it say what the server does beyond poem's own account: every operation may
+/// answer 405 with `Allow` (another method on its path), one with a body 415 (a body that is
+/// not JSON), and an optional property without a default may be sent and returned as `null`
+/// (poem reads a `null` as absent and writes an absent `Option` as `null`).
 pub fn narrow(spec: &str) -> String {
     let mut doc: Json = serde_json::from_str(spec).expect("poem writes its document as JSON");
     if let Some(paths) = doc.object_mut().and_then(|d| d.get_mut("paths")) {
         for ops in paths.object_mut().into_iter().flat_map(|p| p.values_mut()) {
             for op in ops.object_mut().into_iter().flat_map(|o| o.values_mut()) {
                 let Some(op) = op.object_mut() else { continue };
-                let keep = statuses(&Shape::of(op));
+                let shape = Shape::of(op);
+                let keep = statuses(&shape);
                 if let Some(responses) = op.get_mut("responses").and_then(Json::object_mut) {
                     responses.retain(|status, _| match status.parse::<u16>() {
                         Ok(s) if ERRORS.contains(&s) => keep.contains(&s),
                         _ => true,
                     });
+                    responses.insert("405".into(), problem_response(WRONG_METHOD, true));
+                    if shape.body {
+                        responses.insert("415".into(), problem_response(NOT_JSON, false));
+                    }
                 }
             }
         }
     }
+    let schemas = doc
+        .object_mut()
+        .and_then(|d| d.get_mut("components"))
+        .and_then(Json::object_mut)
+        .and_then(|c| c.get_mut("schemas"))
+        .and_then(Json::object_mut);
+    for schema in schemas
+        .into_iter()
+        .flat_map(|s| s.values_mut())
+        .filter_map(Json::object_mut)
+    {
+        let required: BTreeSet<String> = schema
+            .get("required")
+            .map(Json::array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n.str().map(str::to_owned))
+            .collect();
+        let props = schema.get_mut("properties").and_then(Json::object_mut);
+        for (name, prop) in props.into_iter().flat_map(|p| p.iter_mut()) {
+            if required.contains(name) {
+                continue;
+            }
+            let Some(p) = prop.object_mut() else { continue };
+            // A property with a default is always written; without one it is an `Option`.
+            if p.contains_key("default") {
+                continue;
+            }
+            if let Some(r) = p.shift_remove("$ref") {
+                let mut one = IndexMap::new();
+                one.insert("$ref".to_owned(), r);
+                p.insert("allOf".into(), Json::Array(vec![Json::Object(one)]));
+            }
+            p.insert("nullable".into(), Json::Bool(true));
+        }
+    }
     serde_json::to_string_pretty(&doc).expect("a document serialises")
+}
+
+const WRONG_METHOD: &str =
+    "Returned for a method the path does not offer; `Allow` lists the ones it does.";
+const NOT_JSON: &str = "Returned when the body is not `application/json`.";
+
+fn problem_response(description: &str, allow: bool) -> Json {
+    let mut r = serde_json::json!({
+        "description": description,
+        "content": { "application/json; charset=utf-8": {
+            "schema": { "$ref": "#/components/schemas/Problem" }
+        } }
+    });
+    if allow {
+        r["headers"] = serde_json::json!({ "Allow": {
+            "description": "The methods the path offers, e.g. `GET, POST`.",
+            "schema": { "type": "string" }
+        } });
+    }
+    serde_json::from_value(r).expect("a response reads as JSON")
 }
 
 #[cfg(test)]

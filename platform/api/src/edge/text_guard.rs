@@ -27,9 +27,10 @@ fn has_refused(s: &str) -> bool {
     s.chars().any(refused)
 }
 
-/// One path template of the document, split into segments: `Some(name)` for a parameter.
+/// One path template of the document, split into segments, with the methods it answers
+/// (upper case).
 #[derive(Debug, Clone)]
-struct Template(Vec<Segment>);
+struct Template(Vec<Segment>, Vec<String>);
 
 #[derive(Debug, Clone)]
 enum Segment {
@@ -37,7 +38,7 @@ enum Segment {
     Param(String),
 }
 
-/// The document's path templates, to name a path parameter.
+/// The document's path templates, to name a path parameter and the methods a path allows.
 #[derive(Debug, Clone, Default)]
 pub struct PathTemplates(Vec<Template>);
 
@@ -50,8 +51,12 @@ impl PathTemplates {
             .and_then(|p| p.as_object())
             .map(|paths| {
                 paths
-                    .keys()
-                    .map(|k| {
+                    .iter()
+                    .map(|(k, ops)| {
+                        let methods = ops
+                            .as_object()
+                            .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
+                            .unwrap_or_default();
                         Template(
                             k.trim_start_matches('/')
                                 .split('/')
@@ -62,12 +67,34 @@ impl PathTemplates {
                                     }
                                 })
                                 .collect(),
+                            methods,
                         )
                     })
                     .collect()
             })
             .unwrap_or_default();
         Self(templates)
+    }
+
+    /// The methods a path allows (for `Allow`): those of the template that fits it with the
+    /// most literal segments.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.0
+            .iter()
+            .filter(|t| t.0.len() == raw.len())
+            .filter(|t| {
+                t.0.iter().zip(&raw).all(|(seg, r)| match seg {
+                    Segment::Literal(l) => l == r,
+                    Segment::Param(_) => true,
+                })
+            })
+            .max_by_key(|t| {
+                t.0.iter()
+                    .filter(|s| matches!(s, Segment::Literal(_)))
+                    .count()
+            })
+            .map(|t| t.1.join(", "))
     }
 
     /// The name of the parameter at segment `index` of a path with these raw segments;
@@ -217,7 +244,27 @@ pub async fn guard<E: Endpoint>(
         }
         req.set_body(body);
     }
-    ep.call(req).await.map(IntoResponse::into_response)
+    // Paths in the document are relative to the nest (`/api/v1`).
+    let path = req.uri().path().to_owned();
+    let mut resp = match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) if e.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED => {
+            let (status, body) = crate::edge::error::framework_error_body(&e);
+            poem::web::Json(poem_openapi::types::ToJSON::to_json(&body))
+                .with_status(status)
+                .into_response()
+        }
+        Err(e) => return Err(e),
+    };
+    if resp.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
+        if let Some(allow) = templates
+            .allowed(path.strip_prefix("/api/v1").unwrap_or(&path))
+            .and_then(|a| poem::http::HeaderValue::from_str(&a).ok())
+        {
+            resp.headers_mut().insert(poem::http::header::ALLOW, allow);
+        }
+    }
+    Ok(resp)
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ pub enum SpendRefused {
     OverCap(i64),
     /// Fewer points than one redemption uses (the fewest).
     UnderMinimum(i64),
-    /// More than the member has (what they have).
+    /// More than the member has (their balance, below zero when they owe points).
     Insufficient(i64),
 }
 
@@ -147,7 +147,7 @@ pub fn spend(
         return Err(SpendRefused::UnderMinimum(s.min_redeem_points));
     }
     if decided.points > available {
-        return Err(SpendRefused::Insufficient(available));
+        return Err(SpendRefused::Insufficient(balance));
     }
     Ok(decided)
 }
@@ -381,10 +381,10 @@ mod tests {
             spend(&s, 100, None, Some(101)),
             Err(SpendRefused::Insufficient(100))
         );
-        // A negative balance has nothing to spend.
+        // A negative balance has nothing to spend, and the refusal says what is owed.
         assert_eq!(
             spend(&s, -20, None, Some(10)),
-            Err(SpendRefused::Insufficient(0))
+            Err(SpendRefused::Insufficient(-20))
         );
         assert_eq!(
             spend(&s, 100, None, Some(100)),

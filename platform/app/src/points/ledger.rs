@@ -178,7 +178,7 @@ pub async fn adjust(
 ) -> Result<PointsChange, AppError> {
     let mut v = patron_core::Validation::new();
     check_external_id(&mut v, "idempotency_key", &adj.idempotency_key);
-    if adj.points == 0 || adj.points.abs() > 1_000_000_000 {
+    if adj.points == 0 || !(-1_000_000_000..=1_000_000_000).contains(&adj.points) {
         v.check::<()>(
             "points",
             Err(patron_core::Issue::new(

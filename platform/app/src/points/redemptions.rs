@@ -275,12 +275,16 @@ pub async fn redeem_once(
             )
             .with("min", least),
         ),
-        SpendRefused::Insufficient(available) => AppError::conflict(
+        SpendRefused::Insufficient(balance) => AppError::conflict(
             "insufficient_points",
             Some("points"),
-            format!("the member has {available} points"),
+            if balance < 0 {
+                format!("the member owes {} points", -balance)
+            } else {
+                format!("the member has {balance} points")
+            },
         )
-        .with_param("balance", available)
+        .with_param("balance", balance)
         .with_param("asked", req.points.unwrap_or_default()),
     })?;
     match confirm(
