@@ -29,7 +29,8 @@ export function SellMembershipModal({ memberId, onClose }: { memberId: string; o
   const [form] = Form.useForm<SaleForm>();
   const [error, setError] = useState<string>();
   const plans = useQuery({ queryKey: prepaidKeys.plans(), queryFn: fetchPlans });
-  const plan = plans.data?.find((p) => p.id === Form.useWatch('id', form));
+  const chosen = Form.useWatch('id', form);
+  const plan = plans.data?.find((p) => p.id === chosen);
   const save = useMutation({
     mutationFn: (v: SaleForm) => sellMembership(memberId, { plan_id: v.id, method: v.method, receipt: v.receipt?.trim() || undefined }),
     onSuccess: (m) => {
@@ -97,7 +98,8 @@ export function SellPassModal({ memberId, onClose }: { memberId: string; onClose
   const [form] = Form.useForm<SaleForm>();
   const [error, setError] = useState<string>();
   const products = useQuery({ queryKey: prepaidKeys.products(), queryFn: fetchProducts });
-  const product = products.data?.find((p) => p.id === Form.useWatch('id', form));
+  const chosen = Form.useWatch('id', form);
+  const product = products.data?.find((p) => p.id === chosen);
   const save = useMutation({
     mutationFn: (v: SaleForm) => sellPass(memberId, { product_id: v.id, method: v.method, receipt: v.receipt?.trim() || undefined }),
     onSuccess: (p) => {
