@@ -3,7 +3,8 @@
 // portal); then its owner, in the browser (zh-CN, 1366x768): creates a fee standard and a
 // pass product; sells both to the member from the member page (the price and the last day
 // shown before confirming); tops up ¥100 with the ¥20 bonus shown first; a purchase is paid
-// from the balance through the API; uses a visit; checks the charge records' totals. The
+// from the balance through the API; uses two visits and reverses one with a reason; freezes
+// the membership for 7 days; checks the charge records' totals. The
 // member's portal then shows the membership's last day, the balance and the visits left.
 // Every page visited is checked for words of the other language in zh-CN and en, and the
 // pages are used again at 375px (no sideways scrolling, the modals fit).
@@ -114,7 +115,7 @@ async function setUp(base) {
 export async function prepaidSteps({ browser, step, base, watch }) {
   const s = await setUp(base);
   const memberId = s.member.member.id;
-  const allow = [s.business, s.slug, '储值会员', PLAN, PRODUCT, '店长'];
+  const allow = [s.business, s.slug, '储值会员', PLAN, PRODUCT, '店长', '重复核销'];
   const context = async (viewport, lang, label) => {
     const ctx = await browser.newContext({
       viewport,
@@ -218,9 +219,23 @@ export async function prepaidSteps({ browser, step, base, watch }) {
     await waitText(page.locator('[data-testid=prepaid-total]'), /¥90\.00/, 'the balance after the payment');
     await waitText(page.locator('[data-testid=prepaid-principal]'), /¥75\.00/, 'principal after the payment');
     await waitText(page.locator('[data-testid=prepaid-bonus]'), /¥15\.00/, 'bonus after the payment');
-    await page.click('[data-testid=prepaid-consume]');
-    await page.click('[data-testid=prepaid-consume-submit]');
-    await waitText(page.locator('[data-testid=prepaid-pass-visits]').first(), /^9 \/ 10$/, 'a visit used');
+    // Two visits used, one reversed with a reason: 9 left.
+    for (const left of ['9', '8']) {
+      await page.click('[data-testid=prepaid-consume]');
+      await page.click('[data-testid=prepaid-consume-submit]');
+      await waitText(page.locator('[data-testid=prepaid-pass-visits]').first(), new RegExp(`^${left} / 10$`), 'a visit used');
+    }
+    await page.locator('[data-testid=prepaid-passes] .ant-table-row-expand-icon').first().click();
+    await page.locator('[data-testid=prepaid-reverse]').first().click();
+    await page.fill('[data-testid=prepaid-reverse-reason]', '重复核销');
+    await page.click('[data-testid=prepaid-reverse-submit]');
+    await waitText(page.locator('[data-testid=prepaid-pass-visits]').first(), /^9 \/ 10$/, 'the visit given back');
+    await waitText(page.locator('[data-testid=prepaid-passes]'), /已撤销：重复核销/, 'the reversal and its reason');
+    // A 7-day freeze moves the last day by 7, shown before confirming.
+    await page.click('[data-testid=prepaid-freeze]');
+    await fillNumber(page, 'prepaid-freeze-days', '7');
+    await page.click('[data-testid=prepaid-freeze-submit]');
+    await waitText(page.locator('[data-testid=prepaid-membership-last]'), new RegExp(`^${localDay(s.zone, { years: 1, days: 6 })}$`), 'the last day after the freeze');
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'member prepaid tab', allow });
   });
 
@@ -242,7 +257,7 @@ export async function prepaidSteps({ browser, step, base, watch }) {
 
   await step('prepaid-portal', page, async () => {
     await page.goto(`${base}/m/${s.slug}/prepaid`);
-    await waitText(page.locator('[data-testid=portal-memberships]'), new RegExp(`${PLAN}.*有效期至 ${localDay(s.zone, { years: 1, days: -1 })}`), 'the membership end date');
+    await waitText(page.locator('[data-testid=portal-memberships]'), new RegExp(`${PLAN}.*有效期至 ${localDay(s.zone, { years: 1, days: 6 })}`), 'the membership end date');
     await waitText(page.locator('[data-testid=portal-sv-total]'), /¥90\.00/, 'the balance');
     await waitText(page.locator('[data-testid=portal-sv-principal]'), /¥75\.00/, 'the principal');
     await waitText(page.locator('[data-testid=portal-sv-bonus]'), /¥15\.00/, 'the bonus');

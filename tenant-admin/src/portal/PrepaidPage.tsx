@@ -84,7 +84,7 @@ export function PrepaidPage() {
                     {`${formatDateTime(e.at, i18n.language)} · ${t('portal.prepaid.after', { balance: yuan(e.balance) })}`}
                   </Typography.Text>
                 </div>
-                <span className={e.amount >= 0 ? 'portal-plus' : 'portal-minus'}>{e.amount > 0 ? `+${yuan(e.amount)}` : yuan(e.amount)}</span>
+                <span className={e.amount >= 0 ? 'portal-plus' : 'portal-minus'} style={{ whiteSpace: 'nowrap' }}>{e.amount > 0 ? `+${yuan(e.amount)}` : yuan(e.amount)}</span>
               </li>
             ))}
           </ul>
@@ -106,7 +106,7 @@ export function PrepaidPage() {
                     {p.categories.length > 0 && ` · ${p.categories.join(', ')}`}
                   </Typography.Text>
                 </div>
-                <div style={{ textAlign: 'right' }}>
+                <div style={{ textAlign: 'right', whiteSpace: 'nowrap' }}>
                   <div className="portal-entry-title" data-testid="portal-pass-left">
                     {t('portal.prepaid.visitsLeft', { left: p.visits_left, total: p.visits_total })}
                   </div>
