@@ -84,6 +84,10 @@ export function SettingsTab() {
         disabled={!editable}
         onFinish={(v) => {
           setError(undefined);
+          if (v.kind === 'tiers' && !(v.tiers ?? []).length) {
+            setError(t('prepaid.settings.needTier'));
+            return;
+          }
           save.mutate(v);
         }}
       >
@@ -101,7 +105,21 @@ export function SettingsTab() {
               <>
                 {fields.map((f) => (
                   <Space key={f.key} align="baseline" wrap>
-                    <Form.Item name={[f.name, 'min']} label={t('prepaid.settings.tierMin')} rules={[{ required: true, message: t('validation.required') }]}>
+                    <Form.Item
+                      name={[f.name, 'min']}
+                      label={t('prepaid.settings.tierMin')}
+                      rules={[
+                        { required: true, message: t('validation.required') },
+                        ({ getFieldValue }) => ({
+                          validator: (_, value?: number) => {
+                            const all = ((getFieldValue('tiers') ?? []) as { min?: number }[]).map((x) => x?.min);
+                            return value !== undefined && all.filter((m) => m === value).length > 1
+                              ? Promise.reject(new Error(t('prepaid.settings.tierTwice')))
+                              : Promise.resolve();
+                          },
+                        }),
+                      ]}
+                    >
                       <InputNumber min={0.01} precision={2} prefix="¥" data-testid={`prepaid-tier-min-${f.name}`} />
                     </Form.Item>
                     <Form.Item name={[f.name, 'bonus']} label={t('prepaid.settings.tierBonus')} rules={[{ required: true, message: t('validation.required') }]}>
