@@ -219,6 +219,13 @@ export async function prepaidSteps({ browser, step, base, watch }) {
     await waitText(page.locator('[data-testid=prepaid-total]'), /¥90\.00/, 'the balance after the payment');
     await waitText(page.locator('[data-testid=prepaid-principal]'), /¥75\.00/, 'principal after the payment');
     await waitText(page.locator('[data-testid=prepaid-bonus]'), /¥15\.00/, 'bonus after the payment');
+    // Refunding the top-up would give back the ¥75 of principal not spent and forfeit the
+    // ¥15 of bonus left: shown before confirming (not confirmed here).
+    await page.click('[data-testid=prepaid-refund-top-up]');
+    await waitText(page.locator('[data-testid=prepaid-refund-top-up-amount]'), /^¥75\.00$/, 'the top-up refund shown first');
+    await waitText(page.locator('[data-testid=prepaid-refund-top-up-preview]'), /作废赠送金¥15\.00/, 'the bonus forfeited');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'top-up refund', allow });
+    await page.getByRole('dialog').getByRole('button', { name: /取\s*消/ }).click();
     // Two visits used, one reversed with a reason: 9 left.
     for (const left of ['9', '8']) {
       await page.click('[data-testid=prepaid-consume]');

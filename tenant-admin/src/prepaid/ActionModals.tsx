@@ -1,12 +1,14 @@
 // What staff do to a member's membership or pass once sold: renew (price and new last day
 // shown first), freeze (the new last day shown first), cancel (the refund shown before
 // confirming), consume a visit (the service's category when the pass is limited), reverse a
-// visit with a reason, and renew a pass (its new last day, the visits carried over).
+// visit with a reason, renew a pass (its new last day, the visits carried over), and refund a
+// top-up (the principal not yet spent, shown first).
 import { useState } from 'react';
 import { Alert, App, Descriptions, Form, Input, InputNumber, Modal, Select, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { applyServerErrors } from '../common/forms';
+import { ApiProblem } from '../api/errors';
+import { applyServerErrors, errorText } from '../common/forms';
 import { newIdempotencyKey, refused } from '../points/cursor';
 import {
   cancelMembership,
@@ -15,11 +17,14 @@ import {
   fetchProducts,
   freezeMembership,
   prepaidKeys,
+  previewTopUpRefund,
+  refundTopUp,
   renewMembership,
   renewPass,
   reverseVisit,
   type MemberPass,
   type Membership,
+  type TopUp,
 } from './api';
 import { addDays, cancelRefund, passLastDay, periodEnd } from './money';
 import { PaymentFields, useMoney, useToday } from './parts';
@@ -292,6 +297,67 @@ export function RenewPassModal({ memberId, pass: p, onClose }: PassProps) {
           </Descriptions.Item>
         </Descriptions>
       )}
+    </Modal>
+  );
+}
+
+/**
+ * Refunding a top-up: the principal not yet spent goes back and its unspent bonus is
+ * forfeited, shown (from the server's preview) before confirming; a spend in between makes
+ * the server refuse, and the preview is asked again.
+ */
+export function RefundTopUpModal({ memberId, topUp, onClose }: { memberId: string; topUp: TopUp; onClose: () => void }) {
+  const { t } = useTranslation();
+  const money = useMoney();
+  const done = useDone(memberId, onClose);
+  const [form] = Form.useForm<PaymentForm>();
+  const [error, setError] = useState<string>();
+  const preview = useQuery({
+    queryKey: [...prepaidKeys.member(memberId), 'top-up-refund', topUp.id],
+    queryFn: () => previewTopUpRefund(memberId, topUp.id),
+    retry: false,
+  });
+  const save = useMutation({
+    mutationFn: (v: PaymentForm) =>
+      refundTopUp(memberId, topUp.id, {
+        method: v.method,
+        receipt: v.receipt?.trim() || undefined,
+        expected_principal: preview.data?.principal,
+      }),
+    onSuccess: (r) => done(t('prepaid.refundTopUp.done', { amount: money(r.principal) })),
+    onError: (err) => {
+      if (err instanceof ApiProblem && err.code === 'top_up_refund_changed') void preview.refetch();
+      setError(applyServerErrors(t, form, err, ['method', 'receipt']));
+    },
+  });
+  const p = preview.data;
+  return (
+    <Modal
+      open
+      title={t('prepaid.refundTopUp.title')}
+      onCancel={onClose}
+      okText={t('prepaid.refundTopUp.confirm')}
+      cancelText={t('common.cancel')}
+      confirmLoading={save.isPending}
+      onOk={() => form.submit()}
+      okButtonProps={{ danger: true, disabled: !p, ...testAttr('prepaid-refund-top-up-submit') }}
+    >
+      <Problem error={error} />
+      {preview.isError && <Alert type="error" showIcon message={errorText(t, preview.error)} style={{ marginBottom: 16 }} />}
+      {p && (
+        <Descriptions size="small" column={1} bordered style={{ marginBottom: 16 }} data-testid="prepaid-refund-top-up-preview">
+          <Descriptions.Item label={t('prepaid.refundTopUp.paid')}>{money(topUp.principal)}</Descriptions.Item>
+          <Descriptions.Item label={t('prepaid.refundTopUp.spent')}>{money(p.principal_spent)}</Descriptions.Item>
+          <Descriptions.Item label={t('prepaid.refundTopUp.back')}>
+            <strong data-testid="prepaid-refund-top-up-amount">{money(p.principal)}</strong>
+          </Descriptions.Item>
+          <Descriptions.Item label={t('prepaid.refundTopUp.forfeited')}>{money(p.bonus_forfeited)}</Descriptions.Item>
+          <Descriptions.Item label={t('prepaid.topUp.balanceAfter')}>{money(p.balance_after.total)}</Descriptions.Item>
+        </Descriptions>
+      )}
+      <Form<PaymentForm> form={form} layout="vertical" name="refund-top-up" initialValues={{ method: topUp.method === 'stored_value' ? 'cash' : topUp.method }} onFinish={(v) => save.mutate(v)}>
+        <PaymentFields testId="prepaid-refund-top-up" />
+      </Form>
     </Modal>
   );
 }

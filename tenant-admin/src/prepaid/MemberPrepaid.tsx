@@ -11,7 +11,15 @@ import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { useActorName } from '../members/changes';
-import { fetchMemberMemberships, fetchMemberPasses, fetchStoredValue, prepaidKeys, type MemberPass, type Membership } from './api';
+import {
+  fetchMemberMemberships,
+  fetchMemberPasses,
+  fetchStoredValue,
+  prepaidKeys,
+  type MemberPass,
+  type Membership,
+  type TopUp,
+} from './api';
 import { addDays } from './money';
 import { missingFeature, useMoney } from './parts';
 import { TopUpModal } from './TopUpModal';
@@ -20,6 +28,7 @@ import {
   CancelMembershipModal,
   ConsumeVisitModal,
   FreezeMembershipModal,
+  RefundTopUpModal,
   RenewMembershipModal,
   RenewPassModal,
   ReverseVisitModal,
@@ -29,7 +38,8 @@ type Open =
   | { kind: 'top-up' | 'sell-membership' | 'sell-pass' }
   | { kind: 'renew' | 'freeze' | 'cancel'; membership: Membership }
   | { kind: 'consume' | 'renew-pass'; pass: MemberPass }
-  | { kind: 'reverse'; pass: MemberPass; useId: number };
+  | { kind: 'reverse'; pass: MemberPass; useId: number }
+  | { kind: 'refund-top-up'; topUp: TopUp };
 
 export function MemberPrepaid({ memberId }: { memberId: string }) {
   const { t, i18n } = useTranslation();
@@ -161,6 +171,40 @@ export function MemberPrepaid({ memberId }: { memberId: string }) {
                 </div>
               </Col>
             </Row>
+            {sv.data.top_ups.length > 0 && (
+              <>
+                <Typography.Title level={5}>{t('prepaid.member.topUps')}</Typography.Title>
+                <Table<TopUp>
+                  size="small"
+                  rowKey="id"
+                  pagination={false}
+                  scroll={{ x: 640 }}
+                  dataSource={sv.data.top_ups}
+                  style={{ marginBottom: 16 }}
+                  data-testid="prepaid-top-ups"
+                  columns={[
+                    { title: t('prepaid.member.at'), dataIndex: 'at', render: (v: string) => formatDateTime(v, i18n.language, tz) },
+                    { title: t('prepaid.ledger.principal'), dataIndex: 'principal', render: (v: number) => money(v) },
+                    { title: t('prepaid.ledger.bonus'), dataIndex: 'bonus', render: (v: number) => money(v) },
+                    { title: t('prepaid.topUp.method'), dataIndex: 'method', render: (m: string) => t(`prepaid.method.${m}`) },
+                    { title: t('prepaid.topUp.receipt'), dataIndex: 'receipt', render: (v: string) => v || '—' },
+                    {
+                      title: t('common.actions'),
+                      key: 'actions',
+                      render: (_: unknown, u: TopUp) =>
+                        u.refunded_at ? (
+                          <Typography.Text type="secondary">
+                            {t('prepaid.refundTopUp.refunded', { amount: money(u.refunded_principal ?? 0) })}
+                          </Typography.Text>
+                        ) : selling ? (
+                          act(t('prepaid.refundTopUp.open'), 'prepaid-refund-top-up', () => setOpen({ kind: 'refund-top-up', topUp: u }), true)
+                        ) : null,
+                    },
+                  ]}
+                />
+                <Typography.Title level={5}>{t('prepaid.member.history')}</Typography.Title>
+              </>
+            )}
             <Table
               size="small"
               rowKey="id"
@@ -261,6 +305,7 @@ export function MemberPrepaid({ memberId }: { memberId: string }) {
       {open?.kind === 'cancel' && <CancelMembershipModal memberId={memberId} membership={open.membership} onClose={close} />}
       {open?.kind === 'consume' && <ConsumeVisitModal memberId={memberId} pass={open.pass} onClose={close} />}
       {open?.kind === 'renew-pass' && <RenewPassModal memberId={memberId} pass={open.pass} onClose={close} />}
+      {open?.kind === 'refund-top-up' && <RefundTopUpModal memberId={memberId} topUp={open.topUp} onClose={close} />}
       {open?.kind === 'reverse' && (
         <ReverseVisitModal memberId={memberId} pass={open.pass} useId={open.useId} onClose={close} />
       )}

@@ -134,3 +134,20 @@ export const PERIODS = ['month', 'quarter', 'year', 'days'] as const;
 
 /** Which sub-ledger pays first. */
 export const SPEND_ORDERS = ['pro_rata', 'bonus_first', 'principal_first'] as const;
+
+export type TopUp = Schemas['TopUpDoc'];
+
+export const previewTopUpRefund = (memberId: string, topUpId: string) =>
+  call(
+    api.GET('/members/{id}/stored-value/top-ups/{top_up_id}/refund', {
+      params: { path: { id: memberId, top_up_id: topUpId } },
+    }),
+  );
+
+export const refundTopUp = (memberId: string, topUpId: string, body: Schemas['NewTopUpRefundDoc']) =>
+  call(
+    api.POST('/members/{id}/stored-value/top-ups/{top_up_id}/refund', {
+      params: { path: { id: memberId, top_up_id: topUpId } },
+      body,
+    }),
+  );
