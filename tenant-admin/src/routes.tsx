@@ -23,6 +23,8 @@ import { RulesPage } from './rules/RulesPage';
 import { PointSettingsPage } from './points/PointSettingsPage';
 import { PortalSitePage } from './portal-site/PortalSitePage';
 import { DeskPage } from './desk/DeskPage';
+import { PrepaidPage } from './prepaid/PrepaidPage';
+import { ChargesPage } from './prepaid/ChargesPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
 const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
@@ -89,6 +91,8 @@ export function AppRoutes() {
         />
         <Route path="points-settings" element={<PointSettingsPage />} />
         <Route path="portal-site" element={<PortalSitePage />} />
+        <Route path="prepaid" element={<PrepaidPage />} />
+        <Route path="charges" element={<ChargesPage />} />
         <Route
           path="tiers"
           element={

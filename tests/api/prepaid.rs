@@ -700,3 +700,154 @@ async fn memberships_renew_from_the_end_freeze_within_the_cap_and_refund_the_unu
     assert_eq!(app.list_charges(&other_key, &[]).await.ok()["count"], 0);
     app.clock.set(Utc::now());
 }
+
+/// Registers a member through the portal of `t` and returns their portal login.
+async fn portal_member(app: &TestApp, t: &TestTenant, phone: &str, name: &str) -> Auth {
+    assert_eq!(
+        app.send_portal_code(&t.slug, phone, "register")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let code = app.last_code(t, phone).await;
+    app.register_member(
+        &t.slug,
+        &json!({ "profile": { "name": name, "phone": phone }, "code": code,
+                 "password": "portal-prepaid-password-1" }),
+    )
+    .await
+    .created()
+    .auth()
+}
+
+#[tokio::test]
+async fn members_see_only_their_own_prepaid_in_the_portal_and_only_what_the_plan_includes() {
+    let app = spawn_app().await;
+    let a = app.signup_on("sv-portal-a", "pro").await;
+    let owner = a.owner();
+    set_order(&app, &owner, "pro_rata").await;
+    let mei = portal_member(&app, &a, "13855550001", "Mei").await;
+    let lin = portal_member(&app, &a, "13855550002", "Lin").await;
+    let mei_id = app.portal_me(&a.slug, &mei).await.ok().id;
+    let lin_id = app.portal_me(&a.slug, &lin).await.ok().id;
+
+    // Mei holds a membership, a pass with three visits (one used) and ¥200 + ¥50 bonus.
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "5 yoga classes", "visits": 5, "price": 50_000 }),
+        )
+        .await
+        .ok();
+    let pass = app
+        .sell_pass(
+            &owner,
+            &mei_id,
+            &json!({ "product_id": product["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+    app.consume_pass(
+        &owner,
+        &mei_id,
+        pass["id"].as_str().unwrap(),
+        &json!({ "idempotency_key": "yoga-1" }),
+    )
+    .await
+    .created();
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Yearly", "price": 120_000, "period_unit": "year" }),
+        )
+        .await
+        .ok();
+    let sold = app
+        .sell_membership(
+            &owner,
+            &mei_id,
+            &json!({ "plan_id": plan["id"], "method": "card", "receipt": "C-1" }),
+        )
+        .await
+        .ok();
+    app.top_up(&owner, &mei_id, &top_up_body("mei-1", 20_000))
+        .await
+        .created();
+    app.top_up(&owner, &lin_id, &top_up_body("lin-1", 5_000))
+        .await
+        .created();
+
+    let mine = app.portal_prepaid(&a.slug, &mei).await.ok();
+    let ms = mine["memberships"].as_array().unwrap();
+    assert_eq!(ms.len(), 1);
+    assert_eq!(ms[0]["plan_name"], "Yearly");
+    assert_eq!(ms[0]["status"], "active");
+    assert_eq!(ms[0]["starts_on"], sold["starts_on"]);
+    let ends: chrono::NaiveDate = sold["ends_on"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        ms[0]["last_day"],
+        (ends - chrono::Duration::days(1)).to_string()
+    );
+    let sv = &mine["stored_value"];
+    assert_eq!(
+        (
+            sv["principal"].as_i64(),
+            sv["bonus"].as_i64(),
+            sv["total"].as_i64()
+        ),
+        (Some(20_000), Some(5_000), Some(25_000))
+    );
+    let entries = sv["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "one entry per sub-ledger: {entries:?}");
+    assert!(entries
+        .iter()
+        .all(|e| e["kind"] == "top_up" && e.get("actor").is_none()));
+    let passes = mine["passes"].as_array().unwrap();
+    assert_eq!(passes.len(), 1);
+    assert_eq!(passes[0]["product_name"], "5 yoga classes");
+    assert_eq!(
+        (
+            passes[0]["visits_left"].as_i64(),
+            passes[0]["visits_total"].as_i64()
+        ),
+        (Some(4), Some(5))
+    );
+    assert_eq!(passes[0]["status"], "active");
+
+    // Lin, in the same business, sees only Lin's.
+    let theirs = app.portal_prepaid(&a.slug, &lin).await.ok();
+    assert_eq!(theirs["memberships"].as_array().unwrap().len(), 0);
+    assert_eq!(theirs["passes"].as_array().unwrap().len(), 0);
+    assert_eq!(theirs["stored_value"]["total"], 5_000);
+
+    // A member of another business (same phone) sees none of it, and Mei's login does not
+    // open the other business's portal; staff tokens do not open the portal.
+    let b = app.signup_on("sv-portal-b", "pro").await;
+    let other = portal_member(&app, &b, "13855550001", "Mei elsewhere").await;
+    let elsewhere = app.portal_prepaid(&b.slug, &other).await.ok();
+    assert_eq!(elsewhere["memberships"].as_array().unwrap().len(), 0);
+    assert_eq!(elsewhere["passes"].as_array().unwrap().len(), 0);
+    assert_eq!(elsewhere["stored_value"]["total"], 0);
+    assert_eq!(
+        app.portal_prepaid(&b.slug, &mei).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.portal_prepaid(&a.slug, &owner).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A plan without the features: the portal gets none of the parts.
+    let c = app.signup_on("sv-portal-c", "starter").await;
+    let plain = portal_member(&app, &c, "13855550003", "Plain").await;
+    let none = app.portal_prepaid(&c.slug, &plain).await.ok();
+    assert!(
+        none.get("memberships").is_none_or(|v| v.is_null()),
+        "{none}"
+    );
+    assert!(
+        none.get("stored_value").is_none_or(|v| v.is_null()),
+        "{none}"
+    );
+    assert!(none.get("passes").is_none_or(|v| v.is_null()), "{none}");
+}

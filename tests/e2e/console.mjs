@@ -810,6 +810,10 @@ try {
   // Messages and webhooks, as the owner of a business of its own.
   await (await import('./messages.mjs')).messageSteps({ browser, step, base: BASE, watch });
 
+  // Memberships, passes and stored value, as the owner of a business of its own, and the
+  // member's portal; zh-CN and en, 1366x768 and 375px.
+  await (await import('./prepaid.mjs')).prepaidSteps({ browser, step, base: BASE, watch });
+
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en',

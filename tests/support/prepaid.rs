@@ -299,4 +299,12 @@ impl Api {
             .send()
             .await
     }
+
+    /// `GET /portal/{tenant}/me/prepaid`: the member's own memberships, balance and passes.
+    pub async fn portal_prepaid(&self, slug: &str, auth: &Auth) -> Reply<Value> {
+        self.v1(Method::GET, &format!("/portal/{slug}/me/prepaid"))
+            .auth(auth)
+            .send()
+            .await
+    }
 }

@@ -861,6 +861,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portal/{tenant}/me/prepaid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's own memberships (with the last day covered), stored value (principal,
+         *     bonus and history) and visit passes (with the visits left). A part the business's
+         *     plan does not include is absent.
+         */
+        get: operations["portalMyPrepaid"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portal/{tenant}/me/check-in": {
         parameters: {
             query?: never;
@@ -3827,6 +3848,43 @@ export interface components {
             next_at: string;
         };
         /**
+         * MyMembership
+         * @description A membership as its member sees it.
+         */
+        MyMembership: {
+            plan_name: string;
+            /** Format: naive-date */
+            starts_on: string;
+            /**
+             * Format: naive-date
+             * @description The last day covered, in the business's days.
+             */
+            last_day: string;
+            /** @description `active`, `ended` or `cancelled`. */
+            status: string;
+            /** Format: int64 */
+            frozen_days: number;
+        };
+        /**
+         * MyPass
+         * @description A visit pass as its member sees it.
+         */
+        MyPass: {
+            product_name: string;
+            categories: string[];
+            /** Format: int32 */
+            visits_total: number;
+            /** Format: int32 */
+            visits_left: number;
+            /**
+             * Format: naive-date
+             * @description The last usable day; absent for a pass that never expires.
+             */
+            expires_on?: string;
+            /** @description `active`, `expired` or `used_up`. */
+            status: string;
+        };
+        /**
          * MyPlan
          * @description The account's plan, what it allows and what is used.
          */
@@ -3847,6 +3905,52 @@ export interface components {
             period_start?: string | null;
             /** Format: date-time */
             period_end?: string | null;
+        };
+        /**
+         * MyPrepaid
+         * @description The member's own prepaid. Each part is absent when the business's plan does not include
+         *     it (`memberships`, `stored_value`, `visit_passes`), and the portal leaves it out.
+         */
+        MyPrepaid: {
+            memberships?: components["schemas"]["MyMembership"][];
+            stored_value?: components["schemas"]["MyStoredValue"];
+            passes?: components["schemas"]["MyPass"][];
+        };
+        /**
+         * MyStoredValue
+         * @description The member's stored value: the balance by sub-ledger and its latest changes.
+         */
+        MyStoredValue: {
+            /** Format: int64 */
+            principal: number;
+            /** Format: int64 */
+            bonus: number;
+            /** Format: int64 */
+            total: number;
+            /** @description Newest first, at most 50. */
+            entries: components["schemas"]["MyStoredValueEntry"][];
+        };
+        /**
+         * MyStoredValueEntry
+         * @description One change of the member's stored value.
+         */
+        MyStoredValueEntry: {
+            /** @description `principal` or `bonus`. */
+            ledger: string;
+            /** @description `top_up`, `spend`, `refund`, `top_up_refund` or `included`. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description Minor units; negative when taken.
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description The sub-ledger's balance after it.
+             */
+            balance: number;
+            /** Format: date-time */
+            at: string;
         };
         /**
          * NewAdjustment
@@ -11707,6 +11811,72 @@ export interface operations {
                 headers: {
                     /** @description The methods the path offers, e.g. `GET, POST`. */
                     Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portalMyPrepaid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MyPrepaid"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -27,9 +27,9 @@ describe('navigation by permission', () => {
     const groups = groupedNav(owner);
     expect(groups.map((g) => g.group)).toEqual(['members', 'marketing', 'shop', 'account']);
     expect(groups.map((g) => g.entries.map((e) => e.path))).toEqual([
-      ['/dashboard', '/members'],
+      ['/dashboard', '/members', '/charges'],
       ['/points-settings', '/tiers', '/rules', '/messages'],
-      ['/portal-site', '/settings', '/fields', '/staff', '/audit-log'],
+      ['/prepaid', '/portal-site', '/settings', '/fields', '/staff', '/audit-log'],
       ['/plan', '/roles', '/api-keys'],
     ]);
     // Empty groups are left out.

@@ -4,6 +4,7 @@
 // shop's settings, and the account (plan, roles, API keys) last.
 import type { ComponentType } from 'react';
 import {
+  AccountBookOutlined,
   ApiOutlined,
   AuditOutlined,
   CrownOutlined,
@@ -19,6 +20,7 @@ import {
   ShopOutlined,
   TeamOutlined,
   ThunderboltOutlined,
+  WalletOutlined,
 } from '@ant-design/icons';
 
 /** The menu's groups, in order; each has its label under `nav.groups.<group>`. */
@@ -42,6 +44,7 @@ export const NAV: readonly NavEntry[] = [
   { path: '/dashboard', label: 'nav.dashboard', anyOf: ['reports:read'], group: 'members', icon: DashboardOutlined },
   { path: '/desk', label: 'nav.desk', anyOf: ['purchases:write'], group: 'members', icon: ShopOutlined },
   { path: '/members', label: 'nav.members', anyOf: ['members:read'], group: 'members', icon: IdcardOutlined },
+  { path: '/charges', label: 'prepaid.charges.nav', anyOf: ['reports:read'], group: 'members', icon: AccountBookOutlined },
   {
     path: '/points-settings',
     label: 'nav.pointsSettings',
@@ -52,6 +55,7 @@ export const NAV: readonly NavEntry[] = [
   { path: '/tiers', label: 'nav.tiers', anyOf: ['members:read', 'tiers:write'], group: 'marketing', icon: CrownOutlined },
   { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'], group: 'marketing', icon: ThunderboltOutlined },
   { path: '/messages', label: 'messages.nav', anyOf: ['campaigns:manage', 'settings:manage'], group: 'marketing', icon: MailOutlined },
+  { path: '/prepaid', label: 'prepaid.nav', anyOf: ['members:read', 'settings:manage'], group: 'shop', icon: WalletOutlined },
   { path: '/portal-site', label: 'portalSite.nav', anyOf: ['settings:read', 'settings:manage'], group: 'shop', icon: QrcodeOutlined },
   { path: '/settings', label: 'nav.settings', anyOf: ['settings:read', 'settings:manage'], group: 'shop', icon: SettingOutlined },
   { path: '/fields', label: 'nav.fields', anyOf: ['fields:manage'], group: 'shop', icon: FormOutlined },

@@ -1,13 +1,13 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Button, Result, Spin, Typography } from 'antd';
-import { IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined } from '@ant-design/icons';
+import { IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { PortalLanguage } from './PortalLanguage';
-import { fetchPortalForm, fetchPortalMe, portalKeys } from './api';
+import { fetchPortalForm, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, ResetPage } from './AuthPages';
 // The pages with the business's own fields bring the form library: loaded when opened.
@@ -16,6 +16,7 @@ const RegisterPage = lazy(() => import('./RegisterPage').then((m) => ({ default:
 const CardPage = lazy(() => import('./CardPages').then((m) => ({ default: m.CardPage })));
 const PointsPage = lazy(() => import('./CardPages').then((m) => ({ default: m.PointsPage })));
 const ProfilePage = lazy(() => import('./ProfilePage').then((m) => ({ default: m.ProfilePage })));
+const PrepaidPage = lazy(() => import('./PrepaidPage').then((m) => ({ default: m.PrepaidPage })));
 import './portal.css';
 
 interface PortalValue {
@@ -86,11 +87,32 @@ export default function PortalRoutes() {
           <Route path="register" element={<Suspense fallback={<Spin />}><RegisterPage /></Suspense>} />
           <Route path="reset" element={<ResetPage />} />
           <Route path="points" element={<SignedIn><Suspense fallback={<Spin />}><PointsPage /></Suspense></SignedIn>} />
+          <Route path="prepaid" element={<SignedIn><Suspense fallback={<Spin />}><PrepaidPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
       </PortalFrame>
     </Ctx.Provider>
+  );
+}
+
+/** The prepaid tab, shown when the business's plan includes any of it. */
+function PrepaidTab({ base }: { base: string }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const q = useQuery({
+    queryKey: portalKeys.prepaid(slug, token),
+    queryFn: () => fetchPortalPrepaid(slug),
+    enabled: token !== null,
+    staleTime: 30_000,
+  });
+  const d = q.data;
+  if (!d || (!d.memberships && !d.stored_value && !d.passes)) return null;
+  return (
+    <NavLink to={`${base}/prepaid`} data-testid="portal-tab-prepaid">
+      <WalletOutlined />
+      <span>{t('portal.tabs.prepaid')}</span>
+    </NavLink>
   );
 }
 
@@ -155,6 +177,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
             <StarOutlined />
             <span>{t('portal.tabs.points')}</span>
           </NavLink>
+          <PrepaidTab base={base} />
           <NavLink to={`${base}/profile`}>
             <UserOutlined />
             <span>{t('portal.tabs.profile')}</span>

@@ -1,7 +1,8 @@
 // Portal: the calls of the member portal and its query keys. A business's registration
 // form, codes by SMS, registering, logging in and resetting a password, and the signed-in
-// member's profile, points, entries, tier and check-in. These go through the portal's own
-// client (`./client`, the member's token), never the staff's. Nothing else calls it.
+// member's profile, points, entries, tier, check-in and prepaid (memberships, stored value,
+// passes). These go through the portal's own client (`./client`, the member's token), never
+// the staff's. Nothing else calls it.
 import type { Client } from 'openapi-fetch';
 import { call, type Schemas } from '../api/client';
 import { portalApi } from './client';
@@ -19,6 +20,7 @@ export const portalKeys = {
   entries: (slug: string, token: string | null) => [...portalKeys.allEntries(slug), token] as const,
   tier: (slug: string, token: string | null) => [...portalKeys.business(slug), 'tier', token] as const,
   code: (slug: string, token: string | null) => [...portalKeys.business(slug), 'code', token] as const,
+  prepaid: (slug: string, token: string | null) => [...portalKeys.business(slug), 'prepaid', token] as const,
 };
 
 /** The member's dynamic code: shown as QR and barcode until `expires_at`, fetched again after `refresh_in` seconds. */
@@ -79,3 +81,6 @@ export const portalCheckIn = (slug: string) => call(portalApi.POST('/portal/{ten
 export const fetchPortalTier = (slug: string) => call(portalApi.GET('/portal/{tenant}/me/tier', { params: at(slug) }));
 
 export const fetchMyCode = (slug: string) => call(codeApi.GET('/portal/{tenant}/me/code', { params: at(slug) }));
+
+export const fetchPortalPrepaid = (slug: string) =>
+  call(portalApi.GET('/portal/{tenant}/me/prepaid', { params: at(slug) }));

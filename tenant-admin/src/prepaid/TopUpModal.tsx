@@ -5,10 +5,10 @@ import { Alert, App, Descriptions, Form, Input, InputNumber, Modal, Select, Typo
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { applyServerErrors, errorText } from '../common/forms';
-import { formatMoney } from '../ops/format';
-import { useAuth } from '../auth/AuthContext';
+import { useMoney } from './parts';
 import { newIdempotencyKey, refused } from '../points/cursor';
 import { METHODS, prepaidKeys, previewTopUp, topUp } from './api';
+import { toMinor } from './money';
 
 interface TopUpForm {
   amount: number;
@@ -16,14 +16,10 @@ interface TopUpForm {
   receipt?: string;
 }
 
-/** Yuan as typed, in fen. */
-export const toMinor = (major: number | null | undefined): number => Math.round((major ?? 0) * 100);
 
 export function TopUpModal({ memberId, onClose }: { memberId: string; onClose: () => void }) {
-  const { t, i18n } = useTranslation();
-  const { me } = useAuth();
-  const currency = me?.tenant.currency ?? 'CNY';
-  const money = (minor: number) => formatMoney(minor, currency, i18n.language);
+  const { t } = useTranslation();
+  const money = useMoney();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [form] = Form.useForm<TopUpForm>();

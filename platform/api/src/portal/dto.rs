@@ -272,3 +272,61 @@ pub struct MemberCode {
     /// Seconds after which to fetch a fresh code.
     pub refresh_in: i64,
 }
+
+/// A membership as its member sees it.
+#[derive(Debug, Clone, Object)]
+pub struct MyMembership {
+    pub plan_name: String,
+    pub starts_on: chrono::NaiveDate,
+    /// The last day covered, in the business's days.
+    pub last_day: chrono::NaiveDate,
+    /// `active`, `ended` or `cancelled`.
+    pub status: String,
+    pub frozen_days: i64,
+}
+
+/// One change of the member's stored value.
+#[derive(Debug, Clone, Object)]
+pub struct MyStoredValueEntry {
+    /// `principal` or `bonus`.
+    pub ledger: String,
+    /// `top_up`, `spend`, `refund`, `top_up_refund` or `included`.
+    pub kind: String,
+    /// Minor units; negative when taken.
+    pub amount: i64,
+    /// The sub-ledger's balance after it.
+    pub balance: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// The member's stored value: the balance by sub-ledger and its latest changes.
+#[derive(Debug, Clone, Object)]
+pub struct MyStoredValue {
+    pub principal: i64,
+    pub bonus: i64,
+    pub total: i64,
+    /// Newest first, at most 50.
+    pub entries: Vec<MyStoredValueEntry>,
+}
+
+/// A visit pass as its member sees it.
+#[derive(Debug, Clone, Object)]
+pub struct MyPass {
+    pub product_name: String,
+    pub categories: Vec<String>,
+    pub visits_total: i32,
+    pub visits_left: i32,
+    /// The last usable day; absent for a pass that never expires.
+    pub expires_on: Option<chrono::NaiveDate>,
+    /// `active`, `expired` or `used_up`.
+    pub status: String,
+}
+
+/// The member's own prepaid. Each part is absent when the business's plan does not include
+/// it (`memberships`, `stored_value`, `visit_passes`), and the portal leaves it out.
+#[derive(Debug, Clone, Object)]
+pub struct MyPrepaid {
+    pub memberships: Option<Vec<MyMembership>>,
+    pub stored_value: Option<MyStoredValue>,
+    pub passes: Option<Vec<MyPass>>,
+}

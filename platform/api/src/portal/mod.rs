@@ -421,6 +421,87 @@ impl PortalApi {
         Ok(Json(page.into()))
     }
 
+    /// The member's own memberships (with the last day covered), stored value (principal,
+    /// bonus and history) and visit passes (with the visits left). A part the business's
+    /// plan does not include is absent.
+    #[oai(
+        path = "/portal/:tenant/me/prepaid",
+        method = "get",
+        operation_id = "portalMyPrepaid"
+    )]
+    async fn my_prepaid(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<dto::MyPrepaid>, ApiError> {
+        use patron_app::prepaid::mine;
+        use patron_core::plans::Feature;
+        let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
+        let plan = self.state.plan_of(&t).await?;
+        let zone = t.settings.zone();
+        let now = self.state.now();
+        let memberships = if plan.has(Feature::Memberships) {
+            let ms = mine::my_memberships(&mut tx, zone, m.id, now).await?;
+            Some(
+                ms.into_iter()
+                    .map(|x| dto::MyMembership {
+                        plan_name: x.plan_name,
+                        starts_on: x.starts_on,
+                        last_day: x.last_day,
+                        status: x.status.to_owned(),
+                        frozen_days: x.frozen_days,
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        let stored_value = if plan.has(Feature::StoredValue) {
+            let sv = mine::my_stored_value(&mut tx, m.id, 50).await?;
+            Some(dto::MyStoredValue {
+                principal: sv.principal,
+                bonus: sv.bonus,
+                total: sv.principal + sv.bonus,
+                entries: sv
+                    .entries
+                    .into_iter()
+                    .map(|e| dto::MyStoredValueEntry {
+                        ledger: e.ledger,
+                        kind: e.kind,
+                        amount: e.amount,
+                        balance: e.balance,
+                        at: e.at,
+                    })
+                    .collect(),
+            })
+        } else {
+            None
+        };
+        let passes = if plan.has(Feature::VisitPasses) {
+            let ps = mine::my_passes(&mut tx, zone, m.id, now).await?;
+            Some(
+                ps.into_iter()
+                    .map(|p| dto::MyPass {
+                        product_name: p.product_name,
+                        categories: p.categories,
+                        visits_total: p.visits_total,
+                        visits_left: p.visits_left,
+                        expires_on: p.expires_on,
+                        status: p.status.to_owned(),
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(Json(dto::MyPrepaid {
+            memberships,
+            stored_value,
+            passes,
+        }))
+    }
+
     /// Check in for today (once a day; consecutive days make a streak), when the business's
     /// plan includes events.
     #[oai(

@@ -3,6 +3,7 @@
 //! the statements are `patron_db::prepaid`.
 
 pub mod memberships;
+pub mod mine;
 pub mod passes;
 pub mod stored_value;
 
