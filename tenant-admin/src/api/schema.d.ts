@@ -3880,7 +3880,7 @@ export interface components {
              * Format: naive-date
              * @description The last usable day; absent for a pass that never expires.
              */
-            expires_on?: string;
+            expires_on?: string | null;
             /** @description `active`, `expired` or `used_up`. */
             status: string;
         };
@@ -3912,9 +3912,9 @@ export interface components {
          *     it (`memberships`, `stored_value`, `visit_passes`), and the portal leaves it out.
          */
         MyPrepaid: {
-            memberships?: components["schemas"]["MyMembership"][];
-            stored_value?: components["schemas"]["MyStoredValue"];
-            passes?: components["schemas"]["MyPass"][];
+            memberships?: components["schemas"]["MyMembership"][] | null;
+            stored_value?: components["schemas"]["MyStoredValue"] | null;
+            passes?: components["schemas"]["MyPass"][] | null;
         };
         /**
          * MyStoredValue
@@ -11877,6 +11877,17 @@ export interface operations {
             /** @description Returned when the resource does not exist in the caller's tenant. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {
