@@ -33,6 +33,7 @@ fn full_purchase() -> Value {
                         "factor_permille": 2000, "bonus_points": 10}],
         "per_purchase_cap": 500,
         "daily_cap": 1000,
+        "spend_bonuses": [{"min_amount": 10000, "points": 50, "label": "满100送50"}],
         "first_purchase_bonus": {"points": 200, "label": "welcome"},
     })
 }
@@ -367,6 +368,10 @@ fn the_purchase_schema_lists_exactly_the_fields_of_the_form() {
     assert_eq!(
         keys(&schema["multipliers"]["items"]["properties"]),
         keys(&full["multipliers"][0])
+    );
+    assert_eq!(
+        keys(&schema["spend_bonuses"]["items"]["properties"]),
+        keys(&full["spend_bonuses"][0])
     );
 }
 
