@@ -280,7 +280,7 @@ impl PurchaseTemplate {
             return;
         }
         let mut bonuses: Vec<&SpendBonus> = self.spend_bonuses.iter().collect();
-        bonuses.sort_by(|a, b| b.min_amount.cmp(&a.min_amount));
+        bonuses.sort_by_key(|b| std::cmp::Reverse(b.min_amount));
         let _ = writeln!(
             o,
             "// Spend bonuses: the highest threshold reached gives its points, not limited by caps."
