@@ -85,6 +85,7 @@ impl SettingsApi {
 
     /// The audit log, newest first: logins that failed, staff, role, key and settings
     /// changes.
+    #[allow(clippy::too_many_arguments)]
     #[oai(path = "/audit-log", method = "get", operation_id = "listAuditLog")]
     async fn audit_log(
         &self,
