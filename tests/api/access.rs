@@ -413,3 +413,135 @@ async fn actors_in_the_audit_log_and_the_ledger_read_as_names() {
         .ok();
     assert_eq!(theirs[0].name, None);
 }
+
+#[tokio::test]
+async fn the_audit_log_filters_by_who_what_when_and_member_and_pages_by_cursor() {
+    let app = spawn_app().await;
+    let t = app.signup("audit-filters").await;
+    let owner = t.owner();
+    for i in 0..3 {
+        app.create_api_key(
+            &owner,
+            &json!({ "name": format!("收银机{i}"), "role": "front_desk" }),
+        )
+        .await
+        .created();
+    }
+    app.update_settings(&owner, &json!({ "name": "铁人健身" }))
+        .await
+        .ok();
+    let all = app.audit_log(&owner).await.ok();
+    let keys = app
+        .audit_log_where(&owner, &[("action", "api_key.created")])
+        .await
+        .ok();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys.iter().all(|e| e.action == "api_key.created"));
+    // Who: the owner made the keys; nobody else did anything.
+    let actor = keys[0].actor.clone();
+    let by_owner = app
+        .audit_log_where(&owner, &[("actor", &actor), ("action", "api_key.created")])
+        .await
+        .ok();
+    assert_eq!(by_owner.len(), 3);
+    let by_nobody = app
+        .audit_log_where(
+            &owner,
+            &[("actor", "staff:00000000-0000-0000-0000-000000000000")],
+        )
+        .await
+        .ok();
+    assert!(by_nobody.is_empty());
+    // When: everything happened after a minute ago, nothing before.
+    let newest = &all[0].at;
+    let later = app
+        .audit_log_where(
+            &owner,
+            &[
+                ("from", "2000-01-01T00:00:00Z"),
+                ("to", "2000-01-02T00:00:00Z"),
+            ],
+        )
+        .await
+        .ok();
+    assert!(later.is_empty(), "{newest}");
+    let all_time = app
+        .audit_log_where(&owner, &[("from", "2000-01-01T00:00:00Z")])
+        .await
+        .ok();
+    assert_eq!(all_time.len(), all.len());
+    // A range that ends before it starts names the field.
+    let r = app
+        .audit_log_where(
+            &owner,
+            &[
+                ("from", "2026-02-01T00:00:00Z"),
+                ("to", "2026-01-01T00:00:00Z"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.problem().fields[0].field, "to");
+    // Member: no entry is about this member.
+    let none = app
+        .audit_log_where(
+            &owner,
+            &[("member", "00000000-0000-0000-0000-000000000001")],
+        )
+        .await
+        .ok();
+    assert!(none.is_empty());
+    // Paging: two at a time, older than the last one seen, with the filter kept.
+    let first = app
+        .audit_log_where(&owner, &[("action", "api_key.created"), ("limit", "2")])
+        .await
+        .ok();
+    assert_eq!(first.len(), 2);
+    let cursor = first[1].id.to_string();
+    let second = app
+        .audit_log_where(
+            &owner,
+            &[
+                ("action", "api_key.created"),
+                ("limit", "2"),
+                ("before", &cursor),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(second.len(), 1);
+    assert!(second[0].id < first[1].id);
+}
+
+#[tokio::test]
+async fn a_role_has_a_name_for_people_beside_its_code() {
+    let app = spawn_app().await;
+    let t = app.signup("role-names").await;
+    let owner = t.owner();
+    let role = app
+        .create_role(
+            &owner,
+            &json!({ "name": "night_lead", "display_name": " 晚班组长 ", "permissions": ["members:read"] }),
+        )
+        .await
+        .created();
+    assert_eq!(
+        (role.name.as_str(), role.display_name.as_str()),
+        ("night_lead", "晚班组长")
+    );
+    let changed = app
+        .update_role(&owner, "night_lead", &json!({ "display_name": "夜班组长" }))
+        .await
+        .ok();
+    assert_eq!(changed.display_name, "夜班组长");
+    assert_eq!(changed.permissions, ["members:read"]);
+    let r = app
+        .update_role(
+            &owner,
+            "night_lead",
+            &json!({ "display_name": "长".repeat(41) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.problem().fields[0].field, "display_name");
+}

@@ -316,6 +316,68 @@ async fn templates_publish_without_the_scripts_feature_and_a_rule_never_crosses_
 }
 
 #[tokio::test]
+async fn reasons_the_system_writes_on_the_ledger_are_codes_that_outlive_a_change_of_language() {
+    let app = spawn_app().await;
+    let t = app.signup("ledger-reasons").await;
+    let owner = t.owner();
+    app.update_settings(&owner, &json!({ "locale": "zh-CN" }))
+        .await
+        .ok();
+    let form = json!({ "kind": "purchase", "base": { "points": 1, "per_amount": 100, "rounding": "floor" },
+                       "first_purchase_bonus": { "points": 200 } });
+    app.publish_rule(&owner, "purchase", &json!({ "template": form }))
+        .await
+        .ok();
+    app.update_points_settings(
+        &owner,
+        &json!({ "redeem_points": 100, "redeem_value": 100, "max_deduction_percent": 50, "min_redeem_points": 10 }),
+    )
+    .await
+    .ok();
+    let m = app.member(&owner, NewMember::named("王小明")).await.id;
+    assert_eq!(app.purchase(&owner, &m, "r-1", 80_000).await.points, 1_000);
+    app.redeem_points(
+        &owner,
+        &m,
+        &json!({ "idempotency_key": "r-2", "purchase_amount": 1_798, "points": 899 }),
+    )
+    .await
+    .created();
+    app.adjust_points(
+        &owner,
+        &m,
+        &json!({ "idempotency_key": "r-3", "points": 5, "reason": "店长赠送" }),
+    )
+    .await
+    .created();
+    // The business now speaks English: the stored codes and values say the same in it.
+    app.update_settings(&owner, &json!({ "locale": "en" }))
+        .await
+        .ok();
+    let page = app.points_entries(&owner, &m, None).await.ok();
+    let [adjusted, redeemed, earned] = &page.items[..] else {
+        panic!("three entries: {page:?}")
+    };
+    assert_eq!(earned.reason_code.as_deref(), Some("several"), "{earned:?}");
+    let parts = &earned.reason_params.as_ref().unwrap()["parts"];
+    assert_eq!(parts[0]["code"], "earn_rate");
+    assert_eq!(parts[0]["params"], json!({ "points": 1, "per": 100 }));
+    assert_eq!(parts[1]["code"], "welcome_bonus");
+    assert_eq!(earned.reason, "1 point per 1.00 spent; welcome bonus");
+    assert_eq!(redeemed.reason_code.as_deref(), Some("redeem_off"));
+    assert_eq!(
+        redeemed.reason_params.as_ref().unwrap()["value"],
+        899,
+        "{redeemed:?}"
+    );
+    // A person's words stay as they were written, with no code.
+    assert_eq!(
+        (adjusted.reason.as_str(), adjusted.reason_code.as_deref()),
+        ("店长赠送", None)
+    );
+}
+
+#[tokio::test]
 async fn refunds_take_back_in_proportion_and_shortfalls_follow_the_policy() {
     let app = spawn_app().await;
     for policy in ["debt", "negative"] {

@@ -189,7 +189,7 @@ try {
     await page.waitForURL(`${BASE}/roles`);
     await page.click('[data-testid=role-add]');
     // Only the name: the role's code is made from it (wan_ban_zu_zhang), under 高级.
-    await page.fill('#new-role_description', '晚班组长');
+    await page.fill('#new-role_display_name', '晚班组长');
     if (await page.locator('#new-role_name').isVisible()) throw new Error('the role code is shown before 高级 is opened');
     await page.click('[data-testid=new-role-advanced] .ant-collapse-header');
     await waitValue(page.locator('#new-role_name'), 'wan_ban_zu_zhang', 'role code made from the name');

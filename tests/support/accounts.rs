@@ -64,6 +64,8 @@ pub struct Me {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Role {
     pub name: String,
+    #[serde(default)]
+    pub display_name: String,
     pub description: String,
     pub builtin: bool,
     pub permissions: Vec<String>,
@@ -98,6 +100,10 @@ pub struct ActorName {
 /// An entry of the tenant's (or the platform's) audit log.
 #[derive(Clone, Debug, Deserialize)]
 pub struct AuditEntry {
+    #[serde(default)]
+    pub id: i64,
+    #[serde(default)]
+    pub at: String,
     pub action: String,
     pub actor: String,
     #[serde(default)]
@@ -291,6 +297,20 @@ impl Api {
         self.v1(Method::PATCH, "/settings")
             .auth(auth)
             .json(input)
+            .send()
+            .await
+    }
+
+    /// `GET /audit-log` with filters and paging (`actor`, `action`, `from`, `to`, `member`,
+    /// `before`, `limit`).
+    pub async fn audit_log_where(
+        &self,
+        auth: &Auth,
+        query: &[(&str, &str)],
+    ) -> Reply<Vec<AuditEntry>> {
+        self.v1(Method::GET, "/audit-log")
+            .auth(auth)
+            .query(&query)
             .send()
             .await
     }

@@ -158,6 +158,10 @@ pub struct LedgerEntry {
     pub source: String,
     pub reason: String,
     #[serde(default)]
+    pub reason_code: Option<String>,
+    #[serde(default)]
+    pub reason_params: Option<serde_json::Value>,
+    #[serde(default)]
     pub actor: String,
 }
 

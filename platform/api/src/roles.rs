@@ -27,7 +27,10 @@ pub struct PermissionView {
 
 #[derive(Debug, Object)]
 pub struct RoleView {
+    /// The role's code.
     pub name: String,
+    /// The name people read (「前台」); empty when none was given.
+    pub display_name: String,
     pub description: String,
     /// Built-in roles cannot be changed or deleted.
     pub builtin: bool,
@@ -40,6 +43,7 @@ impl From<Role> for RoleView {
     fn from(r: Role) -> Self {
         Self {
             name: r.name,
+            display_name: r.display_name,
             description: r.description,
             builtin: r.builtin,
             permissions: r.permissions,
@@ -54,6 +58,9 @@ pub struct NewRole {
     /// 2–40 of a-z, digits and `_`, starting with a letter.
     #[oai(validator(max_length = 100))]
     pub name: String,
+    /// The name people read (「前台」), at most 40 characters.
+    #[oai(default, validator(max_length = 200))]
+    pub display_name: String,
     #[oai(default, validator(max_length = 500))]
     pub description: String,
     #[oai(validator(max_items = 100))]
@@ -63,6 +70,8 @@ pub struct NewRole {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct RoleChange {
+    #[oai(validator(max_length = 200))]
+    pub display_name: Option<String>,
     #[oai(validator(max_length = 500))]
     pub description: Option<String>,
     /// Replaces the role's permissions.
@@ -144,6 +153,7 @@ impl RolesApi {
         let held = self.state.permissions(&me)?;
         let new = app_roles::NewRole {
             name,
+            display_name: req.display_name,
             description: req.description,
             permissions,
             raw_permissions: req.permissions,
@@ -173,6 +183,7 @@ impl RolesApi {
             .await?;
         let held = self.state.permissions(&me)?;
         let change = app_roles::RoleChange {
+            display_name: req.display_name,
             description: req.description,
             permissions,
             raw_permissions: req.permissions,

@@ -11,6 +11,7 @@ use patron_core::access::Permission;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
 
 #[derive(Tags)]
 enum Tag {
@@ -84,6 +85,7 @@ impl SettingsApi {
 
     /// The audit log, newest first: logins that failed, staff, role, key and settings
     /// changes.
+    #[allow(clippy::too_many_arguments)]
     #[oai(path = "/audit-log", method = "get", operation_id = "listAuditLog")]
     async fn audit_log(
         &self,
@@ -96,12 +98,29 @@ impl SettingsApi {
             validator(minimum(value = "1"), maximum(value = "200"))
         )]
         limit: Query<i64>,
+        /// Only what this actor did (`staff:<id>`, `key:<id>`, `system:<job>`).
+        actor: Query<Option<String>>,
+        /// Only this action (`tiers.publish`, `api_key.created` ...).
+        action: Query<Option<String>>,
+        /// Only entries at or after this time.
+        from: Query<Option<DateTime<Utc>>>,
+        /// Only entries before this time.
+        to: Query<Option<DateTime<Utc>>>,
+        /// Only entries about this member (by id).
+        member: Query<Option<Uuid>>,
     ) -> Result<Json<Vec<AuditEntryView>>, ApiError> {
         let (mut tx, _) = self
             .state
             .authorize(&auth, Some(Permission::StaffManage))
             .await?;
-        let rows = patron_app::settings::audit_log(&mut tx, before.0, limit.0).await?;
+        let filter = patron_db::audit::AuditFilter {
+            actor: actor.0.filter(|s| !s.is_empty()),
+            action: action.0.filter(|s| !s.is_empty()),
+            from: from.0,
+            to: to.0,
+            member: member.0.map(|m| m.to_string()),
+        };
+        let rows = patron_app::settings::audit_log(&mut tx, &filter, before.0, limit.0).await?;
         tx.commit().await?;
         Ok(Json(
             rows.into_iter()

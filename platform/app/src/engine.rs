@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use moka::future::Cache;
 use patron_core::points::PointSettings;
 use patron_core::ports::RuleRunner;
+use patron_core::reasons::Said;
 use patron_core::rules::{Outcome, RuleError, RuleErrorKind, RuleKey, TierCase};
 use patron_core::tiers::{Benefits, Ladder};
 use patron_core::{TenantId, Zone};
@@ -339,19 +340,51 @@ impl From<&RuleError> for RuleFailure {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PointReason {
     pub points: i64,
+    /// The words (English for a reason the system wrote).
     pub reason: String,
     /// The purchase line (from 0) it is for.
     pub line: Option<u32>,
+    /// For a reason the system wrote (a template's default): its code and values, said in
+    /// the reader's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_params: Option<serde_json::Value>,
 }
 
-/// Points and reasons from a rule's outcome.
+impl PointReason {
+    pub fn new(points: i64, said: Said, line: Option<u32>) -> Self {
+        Self {
+            points,
+            reason: said.text,
+            line,
+            reason_code: said.code.map(str::to_owned),
+            reason_params: said.params,
+        }
+    }
+
+    /// The reason as the ledger keeps it.
+    pub fn said(&self) -> Said {
+        match self.reason_code.as_deref().and_then(|c| {
+            patron_core::reasons::Reason::CODES
+                .iter()
+                .find(|k| **k == c)
+        }) {
+            Some(code) => Said {
+                text: self.reason.clone(),
+                code: Some(code),
+                params: self.reason_params.clone(),
+            },
+            None => Said::words(self.reason.clone()),
+        }
+    }
+}
+
+/// Points and reasons from a rule's outcome; a reason a template wrote as a code reads back
+/// as its code, values and English words.
 pub fn reasons_of(o: &Outcome) -> Vec<PointReason> {
     o.reasons
         .iter()
-        .map(|r| PointReason {
-            points: r.points,
-            reason: r.reason.clone(),
-            line: r.line,
-        })
+        .map(|r| PointReason::new(r.points, Said::from_rule(&r.reason), r.line))
         .collect()
 }

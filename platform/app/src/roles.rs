@@ -50,10 +50,27 @@ pub async fn get(mut tx: TenantTx, name: &str) -> Result<Role, AppError> {
     Ok(role)
 }
 
+/// The longest name people read for a role, in characters.
+pub const MAX_DISPLAY_NAME: usize = 40;
+
+/// A role's name for people, trimmed; too long a name is refused.
+pub fn display_name(raw: &str) -> Result<String, AppError> {
+    let d = raw.trim();
+    if d.chars().count() > MAX_DISPLAY_NAME {
+        return Err(AppError::field(
+            "display_name",
+            patron_core::Issue::too_long(MAX_DISPLAY_NAME),
+        ));
+    }
+    Ok(d.to_owned())
+}
+
 /// A new custom role, checked.
 #[derive(Debug, Clone)]
 pub struct NewRole {
     pub name: String,
+    /// The name people read (「前台」), at most 40 characters.
+    pub display_name: String,
     pub description: String,
     pub permissions: Vec<Permission>,
     /// The permission names as given (kept in the audit log).
@@ -79,6 +96,7 @@ pub async fn create(
                 "a role with this name already exists",
             )
         })?;
+    access::set_display_name(&mut tx, &req.name, &display_name(&req.display_name)?).await?;
     access::notify_changed(&mut tx).await?;
     audit::record(
         &mut tx,
@@ -97,6 +115,7 @@ pub async fn create(
 /// A change to a custom role; fields left out keep their value.
 #[derive(Debug, Clone, Default)]
 pub struct RoleChange {
+    pub display_name: Option<String>,
     pub description: Option<String>,
     pub permissions: Option<Vec<Permission>>,
     /// The permission names as given (kept in the audit log).
@@ -132,6 +151,9 @@ pub async fn update(
         req.permissions.as_deref(),
     )
     .await?;
+    if let Some(d) = &req.display_name {
+        access::set_display_name(&mut tx, &role.name, &display_name(d)?).await?;
+    }
     access::notify_changed(&mut tx).await?;
     audit::record(
         &mut tx,

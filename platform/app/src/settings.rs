@@ -91,13 +91,26 @@ pub async fn update(
     Ok(updated)
 }
 
-/// The business's audit log: `limit` entries before entry `before`, newest first.
+/// The business's audit log: `limit` entries before entry `before`, newest first, those
+/// `filter` asks for.
 pub async fn audit_log(
     tx: &mut TenantTx,
+    filter: &audit::AuditFilter,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<audit::AuditEntry>, AppError> {
-    Ok(audit::list(tx, before, limit).await?)
+    if let (Some(from), Some(to)) = (filter.from, filter.to) {
+        if to <= from {
+            return Err(AppError::field(
+                "to",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::BeforeStart,
+                    "must be after `from`",
+                ),
+            ));
+        }
+    }
+    Ok(audit::list(tx, filter, before, limit).await?)
 }
 
 #[cfg(test)]

@@ -50,13 +50,177 @@ impl Reason {
         }
     }
 
+    /// A reason of the point ledger, `code` one of [`Reason::CODES`] with its values.
+    pub fn point(code: &'static str, params: Value) -> Self {
+        let english = english(code, &params);
+        Self {
+            code,
+            params,
+            english,
+        }
+    }
+
+    /// A reason as a rule script writes it (a template's default reasons): the code and
+    /// its values in one string that [`Reason::parse`] reads back, so the reason travels
+    /// through the rule sandbox as text.
+    pub fn token(code: &str, params: &Value) -> String {
+        format!("{TOKEN_MARK}{code}{params}")
+    }
+
+    /// A reason a rule script gave: a [`Reason::token`] of a known code, else `None` (words
+    /// a person wrote, said as written).
+    pub fn parse(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix(TOKEN_MARK)?;
+        let at = rest.find('{')?;
+        let code = Self::CODES.iter().find(|c| **c == &rest[..at])?;
+        let params: Value = serde_json::from_str(&rest[at..]).ok()?;
+        params.is_object().then(|| Self::point(code, params))
+    }
+
     /// Every code, for the translation check.
     pub const CODES: &'static [&'static str] = &[
         "threshold_reached",
         "below_threshold",
         "script_chose",
         "ladder_published",
+        "earn_rate",
+        "welcome_bonus",
+        "birthday_month_factor",
+        "line_factor",
+        "tier_factor",
+        "tier_bonus",
+        "check_in",
+        "check_in_streak",
+        "referral",
+        "happy_birthday",
+        "tier_birthday_gift",
+        "redeem_off",
+        "points_expired",
+        "refund",
+        "debt_settled",
+        "spend_bonus",
+        "several",
     ];
+}
+
+/// What starts a [`Reason::token`].
+pub const TOKEN_MARK: &str = "@reason:";
+
+/// The English words of a point reason.
+fn english(code: &str, p: &Value) -> String {
+    let s = |k: &str| match &p[k] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
+    };
+    let n = |k: &str| p[k].as_i64().unwrap_or(0);
+    let money = |k: &str| {
+        let v = n(k);
+        format!("{}.{:02}", v / 100, (v % 100).abs())
+    };
+    match code {
+        "earn_rate" => {
+            let points = n("points");
+            let unit = if points == 1 { "point" } else { "points" };
+            format!("{points} {unit} per {} spent", money("per"))
+        }
+        "welcome_bonus" => "welcome bonus".into(),
+        "birthday_month_factor" => format!("birthday month ×{}", s("factor")),
+        "line_factor" => format!("{} ×{}", s("value"), s("factor")),
+        "tier_factor" => format!("{} tier ×{}", s("tier"), s("factor")),
+        "tier_bonus" => format!("{} tier bonus", s("tier")),
+        "check_in" => "check-in".into(),
+        "check_in_streak" => format!("{}-day check-in streak", n("days")),
+        "referral" => "referral".into(),
+        "happy_birthday" => "happy birthday".into(),
+        "tier_birthday_gift" => format!("birthday gift of tier {}", s("tier")),
+        "redeem_off" => format!("{} off a purchase", money("value")),
+        "points_expired" => "points expired".into(),
+        "refund" => format!("refund of purchase {}", s("purchase")),
+        "debt_settled" => "settles points owed after a refund".into(),
+        "spend_bonus" => format!("spend {}, get {} points", money("min"), n("points")),
+        "several" => p["parts"]
+            .as_array()
+            .map(|parts| {
+                parts
+                    .iter()
+                    .map(|x| match x["code"].as_str() {
+                        Some(c) => english(c, &x["params"]),
+                        None => x["text"].as_str().unwrap_or_default().to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// What a ledger entry says: the words, and for words the system wrote, their code and
+/// values (stored beside the words, so a reader sees them in their own language).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Said {
+    pub text: String,
+    pub code: Option<&'static str>,
+    pub params: Option<Value>,
+}
+
+impl Said {
+    /// Words a person wrote (or an older rule's words): said as written.
+    pub fn words(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            code: None,
+            params: None,
+        }
+    }
+
+    /// A rule's reason: a token read back as its code, else the words.
+    pub fn from_rule(text: &str) -> Self {
+        Reason::parse(text).map_or_else(|| Self::words(text), Self::from)
+    }
+
+    /// Several reasons in one line (`; ` between them), cut at `max_chars` characters; with
+    /// code `several` when any part has a code.
+    pub fn joined(parts: &[Said], max_chars: usize) -> Self {
+        let mut text = parts
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if text.chars().count() > max_chars {
+            text = text.chars().take(max_chars).collect();
+        }
+        match parts {
+            [one] if one.code.is_some() => Self {
+                text,
+                ..one.clone()
+            },
+            _ if parts.iter().any(|p| p.code.is_some()) => Self {
+                text,
+                code: Some("several"),
+                params: Some(json!({ "parts": parts.iter().map(|p| match p.code {
+                    Some(c) => json!({ "code": c, "params": p.params }),
+                    None => json!({ "text": p.text }),
+                }).collect::<Vec<_>>() })),
+            },
+            _ => Self::words(text),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+impl From<Reason> for Said {
+    fn from(r: Reason) -> Self {
+        Self {
+            text: r.english,
+            code: Some(r.code),
+            params: Some(r.params),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +239,31 @@ mod tests {
             ("ladder_published", "ladder version 3 published")
         );
         assert!(Reason::CODES.contains(&r.code));
+    }
+
+    #[test]
+    fn a_rule_token_reads_back_as_its_code_and_values_and_other_words_stay_words() {
+        let token = Reason::token("earn_rate", &json!({ "points": 1, "per": 100 }));
+        let said = Said::from_rule(&token);
+        assert_eq!(said.code, Some("earn_rate"));
+        assert_eq!(said.text, "1 point per 1.00 spent");
+        assert_eq!(said.params.as_ref().unwrap()["per"], 100);
+        assert_eq!(Said::from_rule("生日快乐"), Said::words("生日快乐"));
+        // An unknown code or broken values are words, not a code.
+        assert_eq!(Said::from_rule("@reason:nope{}").code, None);
+        assert_eq!(Said::from_rule("@reason:earn_rate{x").code, None);
+    }
+
+    #[test]
+    fn joined_reasons_keep_every_part() {
+        let a = Said::from(Reason::point("welcome_bonus", json!({})));
+        let b = Said::words("drinks");
+        let j = Said::joined(&[a.clone(), b], 500);
+        assert_eq!(j.text, "welcome bonus; drinks");
+        assert_eq!(j.code, Some("several"));
+        assert_eq!(j.params.unwrap()["parts"][1]["text"], "drinks");
+        assert_eq!(Said::joined(std::slice::from_ref(&a), 500), a);
+        assert_eq!(Said::joined(&[Said::words("x")], 500), Said::words("x"));
+        assert_eq!(Said::joined(&[], 500), Said::words(""));
     }
 }

@@ -17,6 +17,9 @@ pub const POLICY_CHANNEL: &str = "patron_policy";
 #[derive(Debug, Clone)]
 pub struct Role {
     pub name: String,
+    /// The name people read (「前台」); empty when none was given (a built-in role's name
+    /// then comes from the console).
+    pub display_name: String,
     pub description: String,
     pub builtin: bool,
     pub permissions: Vec<String>,
@@ -69,8 +72,9 @@ async fn insert_grants(
 }
 
 pub async fn list_roles(tx: &mut TenantTx) -> Result<Vec<Role>, DbError> {
-    let roles: Vec<(String, String, bool)> = sqlx::query_as(
-        "SELECT name, description, builtin FROM roles ORDER BY builtin DESC, created_at, name",
+    let roles: Vec<(String, String, String, bool)> = sqlx::query_as(
+        "SELECT name, display_name, description, builtin FROM roles \
+         ORDER BY builtin DESC, created_at, name",
     )
     .fetch_all(tx.conn())
     .await?;
@@ -89,13 +93,14 @@ pub async fn list_roles(tx: &mut TenantTx) -> Result<Vec<Role>, DbError> {
     }
     Ok(roles
         .into_iter()
-        .map(|(name, description, builtin)| Role {
+        .map(|(name, display_name, description, builtin)| Role {
             permissions: by_role.remove(&name).unwrap_or_default(),
             holders: holders
                 .iter()
                 .find(|(r, _)| *r == name)
                 .map_or(0, |(_, n)| *n),
             name,
+            display_name,
             description,
             builtin,
         })
@@ -123,6 +128,20 @@ pub async fn create_role(
         .execute(tx.conn())
         .await?;
     insert_grants(tx, name, permissions).await
+}
+
+/// Sets the name people read for a role.
+pub async fn set_display_name(
+    tx: &mut TenantTx,
+    name: &str,
+    display_name: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE roles SET display_name = $2 WHERE name = $1")
+        .bind(name)
+        .bind(display_name)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Replaces a role's description and permissions.

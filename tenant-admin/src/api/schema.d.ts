@@ -3131,7 +3131,15 @@ export interface components {
             source_id: string;
             /** Format: int32 */
             rule_version?: number | null;
+            /** @description The words: a person's, or the English of a reason the system wrote. */
             reason: string;
+            /**
+             * @description For a reason the system wrote (`earn_rate`, `welcome_bonus`, `redeem_off`,
+             *     `points_expired`, `refund`, `several` ...): its stable code, to be said in the reader's
+             *     language with `reason_params`. Absent for a person's words.
+             */
+            reason_code?: string | null;
+            reason_params?: unknown;
             detail?: unknown;
             actor: string;
             /** Format: date-time */
@@ -4214,6 +4222,11 @@ export interface components {
         NewRole: {
             /** @description 2–40 of a-z, digits and `_`, starting with a letter. */
             name: string;
+            /**
+             * @description The name people read (「前台」), at most 40 characters.
+             * @default
+             */
+            display_name: string;
             /** @default  */
             description: string;
             permissions: string[];
@@ -4550,6 +4563,9 @@ export interface components {
              * @description The purchase line (from 0) it is for.
              */
             line?: number | null;
+            /** @description For a reason the system wrote: its stable code and values (see the ledger entry's). */
+            reason_code?: string | null;
+            reason_params?: unknown;
         };
         /**
          * PointSettingsView
@@ -4998,13 +5014,17 @@ export interface components {
         };
         /** RoleChange */
         RoleChange: {
+            display_name?: string | null;
             description?: string | null;
             /** @description Replaces the role's permissions. */
             permissions?: string[] | null;
         };
         /** RoleView */
         RoleView: {
+            /** @description The role's code. */
             name: string;
+            /** @description The name people read (「前台」); empty when none was given. */
+            display_name: string;
             description: string;
             /** @description Built-in roles cannot be changed or deleted. */
             builtin: boolean;
@@ -5034,7 +5054,14 @@ export interface components {
             column?: string | null;
             /** @description The member field it maps to. */
             field: string;
+            /** @description English words for API callers. */
             problem: string;
+            /**
+             * @description The field problem's stable code (`required`, `not_a_phone`, `duplicate`, `taken` ...)
+             *     and the values its text needs; absent for rows checked before codes were kept.
+             */
+            code?: string | null;
+            params?: unknown;
         };
         /**
          * RuleFailure
@@ -7927,6 +7954,16 @@ export interface operations {
                 before?: number;
                 /** @description Page size, 1–200 (default 50). */
                 limit?: number;
+                /** @description Only what this actor did (`staff:<id>`, `key:<id>`, `system:<job>`). */
+                actor?: string;
+                /** @description Only this action (`tiers.publish`, `api_key.created` ...). */
+                action?: string;
+                /** @description Only entries at or after this time. */
+                from?: string;
+                /** @description Only entries before this time. */
+                to?: string;
+                /** @description Only entries about this member (by id). */
+                member?: string;
             };
             header?: never;
             path?: never;

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
+import { fieldProblemText } from '../api/fieldText';
 import { useFields } from '../fields/queries';
 import { fetchImport, membersKeys, startImport } from './api';
 import { csvHeader, guessTarget, xlsxHeader } from './importFile';
@@ -229,7 +230,16 @@ function Report({ job }: { job: ImportView }) {
             { title: t('members.import.row'), dataIndex: 'row' },
             { title: t('members.import.column'), dataIndex: 'column' },
             { title: t('members.import.field'), dataIndex: 'field' },
-            { title: t('members.import.problem'), dataIndex: 'problem' },
+            {
+              title: t('members.import.problem'),
+              key: 'problem',
+              render: (_, r) =>
+                fieldProblemText(t, {
+                  problem: r.problem,
+                  code: r.code ?? undefined,
+                  params: (r.params as Record<string, unknown> | null | undefined) ?? undefined,
+                }),
+            },
           ]}
         />
       )}

@@ -10,6 +10,7 @@ import { fetchPointEntries, pointsKeys } from './api';
 import { useCursorPages } from './cursor';
 import { Pager } from './Pager';
 import { useActorName } from '../members/changes';
+import { reasonText } from '../common/reasons';
 
 type Entry = Schemas['EntryView'];
 
@@ -61,7 +62,15 @@ export function EntriesCard({ memberId }: { memberId: string }) {
             ),
           },
           { title: t('points.member.balanceAfter'), dataIndex: 'balance', align: 'right' },
-          { title: t('points.member.reason'), dataIndex: 'reason' },
+          {
+            title: t('points.member.reason'),
+            key: 'reason',
+            render: (_, e) =>
+              reasonText(t, e.reason, e.reason_code, e.reason_params as Record<string, unknown> | null | undefined, {
+                currency: me?.tenant.currency,
+                lang: i18n.language,
+              }),
+          },
           {
             title: t('points.member.ruleVersion'),
             dataIndex: 'rule_version',

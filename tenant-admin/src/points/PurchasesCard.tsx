@@ -12,6 +12,7 @@ import { fetchPurchases, pointsKeys } from './api';
 import { useCursorPages } from './cursor';
 import { Pager } from './Pager';
 import { purchaseReasons } from './reasons';
+import { reasonText } from '../common/reasons';
 
 type Purchase = Schemas['PurchaseView'];
 
@@ -59,7 +60,11 @@ export function PurchasesCard({ memberId }: { memberId: string }) {
               {purchaseReasons(p.reasons).map((r, i) => (
                 <div key={i}>
                   {r.line !== undefined && r.line !== null ? `#${r.line + 1} ` : ''}
-                  {r.reason}: {r.points}
+                  {reasonText(t, r.reason, r.reason_code, r.reason_params as Record<string, unknown> | null | undefined, {
+                    currency,
+                    lang: i18n.language,
+                  })}
+                  : {r.points}
                 </div>
               ))}
               {Boolean(p.rule_error) && (

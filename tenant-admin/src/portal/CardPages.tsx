@@ -4,6 +4,7 @@ import type { CSSProperties, ReactNode } from 'react';
 import { CheckCircleOutlined, ClockCircleOutlined, EnvironmentOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
+import { reasonText } from '../common/reasons';
 import { QRCodeSVG } from 'qrcode.react';
 import JsBarcode from 'jsbarcode';
 import { errorText } from '../common/forms';
@@ -191,7 +192,9 @@ export function PointsPage() {
         {rows.map((e) => (
           <li key={e.id} className="portal-entry">
             <div>
-              <div className="portal-entry-title">{e.reason || t(`portal.points.sources.${e.source}`, { defaultValue: e.source })}</div>
+              <div className="portal-entry-title">{reasonText(t, e.reason, e.reason_code, e.reason_params as Record<string, unknown> | null | undefined, {
+                  lang: i18n.language,
+                }) || t(`portal.points.sources.${e.source}`, { defaultValue: e.source })}</div>
               <Typography.Text type="secondary">
                 {`${formatDateTime(e.at, i18n.language)} · ${t('portal.points.after', { balance: e.balance })}`}
               </Typography.Text>

@@ -202,7 +202,7 @@ export function RolesPage() {
 
 interface NewRoleForm {
   name: string;
-  description: string;
+  display_name: string;
 }
 
 function CreateRoleModal({ onClose }: { onClose: () => void }) {
@@ -214,17 +214,17 @@ function CreateRoleModal({ onClose }: { onClose: () => void }) {
   const roles = useRoles();
   // The code is made from the name typed, until the owner types a code under 高级.
   const [auto, setAuto] = useState(true);
-  const given = Form.useWatch('description', form) ?? '';
+  const given = Form.useWatch('display_name', form) ?? '';
   useCodeFromName(given, auto, CODE_RULES.role, (roles.data ?? []).map((r) => r.name), (code) => form.setFieldValue('name', code));
   const create = useMutation({
     mutationFn: (v: NewRoleForm) =>
-      createRole({ name: v.name.trim(), description: v.description?.trim() ?? '', permissions: [] }),
+      createRole({ name: v.name.trim(), display_name: v.display_name?.trim() ?? '', description: '', permissions: [] }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: rolesKeys.all });
       void message.success(t('roles.created'));
       onClose();
     },
-    onError: (err) => setError(applyServerErrors(t, form, err, ['name', 'description', 'permissions'])),
+    onError: (err) => setError(applyServerErrors(t, form, err, ['name', 'display_name', 'permissions'])),
   });
   return (
     <Modal
@@ -248,7 +248,7 @@ function CreateRoleModal({ onClose }: { onClose: () => void }) {
         }}
       >
         <Form.Item
-          name="description"
+          name="display_name"
           label={t('advanced.roleName')}
           extra={t('advanced.roleNameHelp')}
           rules={[{ required: true, message: t('validation.required') }]}

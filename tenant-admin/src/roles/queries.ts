@@ -24,11 +24,15 @@ const BUILTIN = ['owner', 'manager', 'front_desk', 'marketer'];
 
 /**
  * A role's display name: built-in roles are translated; a custom one goes by the name it was
- * given (its short description, 「晚班组长」) when `roles` holds it, else by its code.
+ * given (「晚班组长」; for a role made before roles had names, its short description) when
+ * `roles` holds it, else by its code.
  */
 export function roleLabel(t: TFunction, name: string, roles?: readonly Role[]): string {
   if (BUILTIN.includes(name)) return t(`roles.builtinNames.${name}`);
-  const given = roles?.find((r) => r.name === name)?.description.trim();
+  const role = roles?.find((r) => r.name === name);
+  const named = role?.display_name?.trim();
+  if (named) return named;
+  const given = role?.description.trim();
   return given && given.length <= MAX_ROLE_NAME ? given : name;
 }
 

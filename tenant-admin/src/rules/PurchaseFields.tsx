@@ -224,6 +224,36 @@ export function PurchaseFields({ currency }: { currency: string }) {
         )}
       </Form.List>
 
+      <Typography.Title level={5}>{t('rules.form.spendBonuses')}</Typography.Title>
+      <Typography.Paragraph type="secondary">{t('rules.form.spendBonusesHelp')}</Typography.Paragraph>
+      <Form.List name="spend_bonuses">
+        {(fields, { add, remove }) => (
+          <>
+            {fields.map(({ key, name }) => (
+              <Space wrap align="start" key={key}>
+                <Form.Item name={[name, 'min_amount']} label={t('rules.form.spendAtLeast', { currency: currencySymbol(currency) })} rules={[req]}>
+                  <InputNumber min={0.01} precision={2} data-testid="rule-spend-bonus-min" />
+                </Form.Item>
+                <Form.Item name={[name, 'points']} label={t('rules.form.bonusPoints')} rules={[req]}>
+                  <InputNumber min={1} precision={0} data-testid="rule-spend-bonus-points" />
+                </Form.Item>
+                <Form.Item name={[name, 'label']} label={t('rules.form.label')}>
+                  <Input maxLength={100} />
+                </Form.Item>
+                <Form.Item label=" ">
+                  <Button icon={<DeleteOutlined />} onClick={() => remove(name)} aria-label={t('rules.form.remove')} />
+                </Form.Item>
+              </Space>
+            ))}
+            <div>
+              <Button icon={<PlusOutlined />} onClick={() => add({})} style={{ marginBottom: 16 }} data-testid="rule-spend-bonus-add">
+                {t('rules.form.addSpendBonus')}
+              </Button>
+            </div>
+          </>
+        )}
+      </Form.List>
+
       <Typography.Title level={5}>{t('rules.form.firstPurchase')}</Typography.Title>
       <Form.Item name={['first_purchase_bonus', 'enabled']} valuePropName="checked">
         <Checkbox data-testid="rule-first-purchase">{t('rules.form.firstPurchaseEnabled')}</Checkbox>

@@ -14,6 +14,7 @@ import { failureText } from './diagnostics';
 import { signed, simulateBody, sortedCases, summarise, type TypedEvent } from './simulation';
 import { kindOfTrigger } from './template';
 import { currencySymbol } from '../common/format';
+import { reasonText } from '../common/reasons';
 
 type Simulation = Schemas['Simulation'];
 type SimCase = Schemas['SimCase'];
@@ -132,7 +133,7 @@ export function SimulationPanel({ trigger, script, digits, currency }: { trigger
 }
 
 function SimulationResult(props: { sim: Simulation; onlyChanged: boolean; setOnlyChanged: (v: boolean) => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { sim } = props;
   const s = summarise(sim);
   const diffColour = (n: number) => (n > 0 ? '#389e0d' : n < 0 ? '#cf1322' : undefined);
@@ -234,7 +235,10 @@ function SimulationResult(props: { sim: Simulation; onlyChanged: boolean; setOnl
                 : c.draft_reasons.map((r, i) => (
                     <div key={i}>
                       {r.line !== undefined && r.line !== null ? `#${r.line + 1} ` : ''}
-                      {r.reason}: {r.points}
+                      {reasonText(t, r.reason, r.reason_code, r.reason_params as Record<string, unknown> | null | undefined, {
+                        lang: i18n.language,
+                      })}
+                      : {r.points}
                     </div>
                   )),
           },

@@ -73,4 +73,12 @@ describe('recipes', () => {
     });
     expect(formToTemplate('referral', recipeById('referral')!.apply(defaultForm('referral'), { today, name: '' })).points).toBe(300);
   });
+  it('spend bonus adds ¥100 get 50 and the summary says it', async () => {
+    const form = recipeById('spend_bonus')!.apply(defaultForm('purchase'), { today, name: '满 100 送 50' });
+    const template = formToTemplate('purchase', form);
+    expect(template.spend_bonuses).toEqual([{ min_amount: 10000, points: 50 }]);
+    expect(templateToForm(template)).toMatchObject({ spend_bonuses: [{ min_amount: 100, points: 50 }] });
+    const t = await tr('zh-CN');
+    expect(ruleSummary(template, { t, lang: 'zh-CN', symbol: '¥' })).toBe('每消费 ¥1 得 1 积分；满 ¥100 送 50 积分');
+  });
 });

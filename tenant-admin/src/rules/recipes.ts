@@ -66,6 +66,14 @@ export const RECIPES: readonly Recipe[] = [
     apply: (form, ctx) => weekly(form, ctx, [1, 2, 3, 4, 5], 1.5, { from: 10, to: 16 }),
   },
   {
+    id: 'spend_bonus',
+    trigger: 'purchase',
+    apply: (form) => {
+      const f = purchase(form);
+      return { ...f, spend_bonuses: [...(f.spend_bonuses ?? []).filter((b) => b.min_amount !== 100), { min_amount: 100, points: 50 }] };
+    },
+  },
+  {
     id: 'daily_cap',
     trigger: 'purchase',
     apply: (form) => ({ ...purchase(form), daily_cap: 1000 }),

@@ -120,6 +120,13 @@ export function ruleSummary(template: unknown, ctx: SummaryContext): string | un
       if (perPurchase !== undefined) parts.push(ctx.t('ruleSummary.perPurchaseCap', { points: points(ctx, perPurchase) }));
       const daily = num(t.daily_cap);
       if (daily !== undefined) parts.push(ctx.t('ruleSummary.dailyCap', { points: points(ctx, daily) }));
+      for (const b of arr(t.spend_bonuses)) {
+        const min = num(b.min_amount);
+        const p = num(b.points);
+        if (min !== undefined && p !== undefined) {
+          parts.push(ctx.t('ruleSummary.spendBonus', { amount: moneyText(min, ctx.symbol, ctx.digits), points: p }));
+        }
+      }
       const first = obj(t.first_purchase_bonus);
       if (first && num(first.points) !== undefined) parts.push(ctx.t('ruleSummary.firstPurchase', { points: num(first.points) }));
       break;

@@ -48,6 +48,8 @@ export interface PurchaseForm {
   }[];
   per_purchase_cap?: number | null;
   daily_cap?: number | null;
+  /** Spend at least `min_amount` (major units), get `points` (消费满额赠分). */
+  spend_bonuses?: { min_amount?: number | null; points?: number | null; label?: string }[];
   first_purchase_bonus?: { enabled?: boolean; points?: number | null; label?: string };
 }
 
@@ -170,6 +172,15 @@ export function formToTemplate(trigger: string, form: TemplateForm, digits = 2):
     if (promotions.length) t.promotions = promotions;
     if (has(f.per_purchase_cap)) t.per_purchase_cap = f.per_purchase_cap;
     if (has(f.daily_cap)) t.daily_cap = f.daily_cap;
+    const spend = (f.spend_bonuses ?? []).map((b) => {
+      const o: Json = {};
+      if (has(b.min_amount)) o.min_amount = toMinor(b.min_amount, digits);
+      if (has(b.points)) o.points = b.points;
+      const label = text(b.label);
+      if (label) o.label = label;
+      return o;
+    });
+    if (spend.length) t.spend_bonuses = spend;
     if (f.first_purchase_bonus?.enabled) {
       const b: Json = {};
       if (has(f.first_purchase_bonus.points)) b.points = f.first_purchase_bonus.points;
@@ -234,6 +245,11 @@ export function templateToForm(template: unknown, digits = 2): TemplateForm {
       }),
       per_purchase_cap: num(t.per_purchase_cap),
       daily_cap: num(t.daily_cap),
+      spend_bonuses: arr(t.spend_bonuses).map((b) => ({
+        min_amount: has(num(b.min_amount)) ? fromMinor(num(b.min_amount)!, digits) : undefined,
+        points: num(b.points),
+        label: str(b.label),
+      })),
       first_purchase_bonus: first ? { enabled: true, points: num(first.points), label: str(first.label) } : { enabled: false },
     };
     return form;

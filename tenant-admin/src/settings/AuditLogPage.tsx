@@ -1,35 +1,120 @@
 import type { TFunction } from 'i18next';
-import { Alert, Button, Table, Typography } from 'antd';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Alert, Button, DatePicker, Select, Space, Table, Typography } from 'antd';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
+import { Link, useSearchParams } from 'react-router';
+import type { Dayjs } from 'dayjs';
 import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
-import { fetchAuditLog, settingsKeys } from './api';
+import { fetchAuditLog, settingsKeys, type AuditFilter } from './api';
 import { useActorName } from '../members/changes';
+import { fetchStaff, staffKeys } from '../staff/api';
 
 type Entry = Schemas['AuditEntryView'];
 const PAGE = 50;
+
+/** The actions of the business's audit log, as the server spells them. */
+export const AUDIT_ACTIONS = [
+  'login.failed',
+  'staff.created',
+  'staff.updated',
+  'staff.password_changed',
+  'role.created',
+  'role.updated',
+  'role.deleted',
+  'api_key.created',
+  'api_key.revoked',
+  'settings.updated',
+  'card_format.changed',
+  'fields.published',
+  'members.exported',
+  'member.erased',
+  'points.settings',
+  'rules.publish',
+  'rules.rollback',
+  'tiers.publish',
+  'tiers.rollback',
+  'tiers.reevaluate',
+  'tiers.history_exported',
+  'tenant.created',
+  'tenant.plan_changed',
+  'support.opened',
+];
 
 export function AuditLogPage() {
   const { t, i18n } = useTranslation();
   const actorName = useActorName();
   const { me } = useAuth();
+  const [params, setParams] = useSearchParams();
+  const [actor, setActor] = useState<string | undefined>();
+  const [action, setAction] = useState<string | undefined>();
+  const [range, setRange] = useState<[Dayjs | null, Dayjs | null] | null>(null);
+  const member = params.get('member') ?? undefined;
+  const filter: AuditFilter = {
+    actor,
+    action,
+    from: range?.[0]?.startOf('day').toISOString(),
+    to: range?.[1]?.endOf('day').toISOString(),
+    member,
+  };
+  const staff = useQuery({ queryKey: staffKeys.list(), queryFn: fetchStaff });
   const log = useInfiniteQuery({
-    queryKey: settingsKeys.auditLog(),
+    queryKey: settingsKeys.auditLog(filter),
     initialPageParam: undefined as number | undefined,
-    queryFn: ({ pageParam }) =>
-      fetchAuditLog({ before: pageParam, limit: PAGE }),
+    queryFn: ({ pageParam }) => fetchAuditLog({ before: pageParam, limit: PAGE, ...filter }),
     getNextPageParam: (last) => (last.length === PAGE ? last[last.length - 1]?.id : undefined),
   });
   const rows = log.data?.pages.flat() ?? [];
+  const actionName = (a: string) => t(`audit.actions.${a.replace('.', '_')}`, { defaultValue: a });
 
   return (
     <>
       <div className="page-toolbar">
         <Typography.Title level={2}>{t('audit.title')}</Typography.Title>
       </div>
+      <Space wrap style={{ marginBottom: 16 }} data-testid="audit-filters">
+        <Select
+          allowClear
+          showSearch
+          optionFilterProp="label"
+          style={{ minWidth: 180 }}
+          placeholder={t('audit.filter.actor')}
+          value={actor}
+          onChange={setActor}
+          data-testid="audit-filter-actor"
+          options={(staff.data ?? []).map((s) => ({ value: `staff:${s.id}`, label: s.name || s.email }))}
+        />
+        <Select
+          allowClear
+          showSearch
+          optionFilterProp="label"
+          style={{ minWidth: 200 }}
+          placeholder={t('audit.filter.action')}
+          value={action}
+          onChange={setAction}
+          data-testid="audit-filter-action"
+          options={AUDIT_ACTIONS.map((a) => ({ value: a, label: actionName(a) }))}
+        />
+        <DatePicker.RangePicker
+          value={range}
+          onChange={(v) => setRange(v)}
+          placeholder={[t('audit.filter.from'), t('audit.filter.to')]}
+          data-testid="audit-filter-when"
+        />
+        {member && (
+          <Button
+            onClick={() => {
+              params.delete('member');
+              setParams(params);
+            }}
+          >
+            {t('audit.filter.clearMember')}
+          </Button>
+        )}
+      </Space>
       {log.isError && <Alert type="error" showIcon message={errorText(t, log.error)} style={{ marginBottom: 16 }} />}
       <Table<Entry>
         rowKey="id"
@@ -38,25 +123,13 @@ export function AuditLogPage() {
         dataSource={rows}
         pagination={false}
         scroll={{ x: 'max-content' }}
+        data-testid="audit-log"
         columns={[
           { title: t('audit.at'), dataIndex: 'at', render: (v: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone) },
           { title: t('audit.actor'), dataIndex: 'actor', render: (a: string) => actorName(a) },
-          {
-            title: t('audit.action'),
-            dataIndex: 'action',
-            render: (a: string) => t(`audit.actions.${a.replace('.', '_')}`, { defaultValue: a }),
-          },
+          { title: t('audit.action'), dataIndex: 'action', render: (a: string) => actionName(a) },
           { title: t('audit.target'), key: 'target', render: (_, e) => auditTarget(t, e.action, e.target) },
-          {
-            title: t('audit.detail'),
-            dataIndex: 'detail',
-            render: (d: unknown) =>
-              d && typeof d === 'object' && Object.keys(d).length > 0 ? (
-                <Typography.Text code style={{ whiteSpace: 'pre-wrap', fontSize: 12 }}>
-                  {JSON.stringify(d)}
-                </Typography.Text>
-              ) : null,
-          },
+          { title: t('audit.detail'), dataIndex: 'detail', render: (d: unknown) => <AuditDetail detail={d} /> },
         ]}
       />
       {log.hasNextPage && (
@@ -68,6 +141,35 @@ export function AuditLogPage() {
       )}
     </>
   );
+}
+
+/** An entry's details as named lines: 「版本：3」, a member as a link to them. */
+function AuditDetail({ detail }: { detail: unknown }) {
+  const { t } = useTranslation();
+  if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return null;
+  const entries = Object.entries(detail as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined);
+  if (entries.length === 0) return null;
+  return (
+    <div style={{ fontSize: 12 }}>
+      {entries.map(([k, v]) => (
+        <div key={k}>
+          <Typography.Text type="secondary">{t(`audit.detailKeys.${k}`, { defaultValue: k })}：</Typography.Text>
+          {k === 'member_id' && typeof v === 'string' ? (
+            <Link to={`/members/${v}`}>{t('audit.openMember')}</Link>
+          ) : (
+            detailValue(t, v)
+          )}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function detailValue(t: TFunction, v: unknown): string {
+  if (typeof v === 'boolean') return v ? t('audit.yes') : t('audit.no');
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(t('audit.listSeparator'));
+  return JSON.stringify(v);
 }
 
 /** What an entry acted on, by name where the console knows it (a rule's trigger, the tiers). */

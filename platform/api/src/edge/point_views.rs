@@ -80,7 +80,13 @@ pub struct EntryView {
     pub source: String,
     pub source_id: String,
     pub rule_version: Option<i32>,
+    /// The words: a person's, or the English of a reason the system wrote.
     pub reason: String,
+    /// For a reason the system wrote (`earn_rate`, `welcome_bonus`, `redeem_off`,
+    /// `points_expired`, `refund`, `several` ...): its stable code, to be said in the reader's
+    /// language with `reason_params`. Absent for a person's words.
+    pub reason_code: Option<String>,
+    pub reason_params: Option<Value>,
     pub detail: Option<Value>,
     pub actor: String,
     pub at: DateTime<Utc>,
@@ -97,6 +103,8 @@ impl From<Entry> for EntryView {
             source_id: e.source_id,
             rule_version: e.rule_version,
             reason: e.reason,
+            reason_code: e.reason_code,
+            reason_params: e.reason_params,
             detail: e.detail,
             actor: e.actor,
             at: e.at,

@@ -39,6 +39,9 @@ pub struct PointReasonView {
     pub reason: String,
     /// The purchase line (from 0) it is for.
     pub line: Option<u32>,
+    /// For a reason the system wrote: its stable code and values (see the ledger entry's).
+    pub reason_code: Option<String>,
+    pub reason_params: Option<serde_json::Value>,
 }
 
 impl From<PointReason> for PointReasonView {
@@ -47,6 +50,8 @@ impl From<PointReason> for PointReasonView {
             points: r.points,
             reason: r.reason,
             line: r.line,
+            reason_code: r.reason_code,
+            reason_params: r.reason_params,
         }
     }
 }

@@ -55,7 +55,12 @@ pub struct RowProblem {
     pub column: Option<String>,
     /// The member field it maps to.
     pub field: String,
+    /// English words for API callers.
     pub problem: String,
+    /// The field problem's stable code (`required`, `not_a_phone`, `duplicate`, `taken` ...)
+    /// and the values its text needs; absent for rows checked before codes were kept.
+    pub code: Option<String>,
+    pub params: Option<serde_json::Value>,
 }
 
 impl From<AppProblem> for RowProblem {
@@ -65,6 +70,8 @@ impl From<AppProblem> for RowProblem {
             column: p.column,
             field: p.field,
             problem: p.problem,
+            code: (!p.code.is_empty()).then_some(p.code),
+            params: Some(serde_json::Value::Object(p.params)),
         }
     }
 }

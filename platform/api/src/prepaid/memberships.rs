@@ -549,7 +549,9 @@ impl MembershipsApi {
             .authorize(&auth, Some(Permission::ReportsRead))
             .await?;
         let q = query(from.0, to.0, plan_id.0, method.0, staff.0, member_id.0);
-        let bytes = app::charges_csv(&mut tx, me.tenant.settings.zone(), &q).await?;
+        let lang = patron_core::lang::Lang::parse(&me.tenant.settings.locale)
+            .unwrap_or(patron_core::lang::Lang::ZhCn);
+        let bytes = app::charges_csv(&mut tx, me.tenant.settings.zone(), lang, &q).await?;
         tx.commit().await?;
         Ok(ChargesCsv::Ok(
             Binary(bytes),

@@ -72,7 +72,27 @@ pub struct RowProblem {
     pub column: Option<String>,
     /// The member field it maps to.
     pub field: String,
+    /// English words for API callers.
     pub problem: String,
+    /// The stable code (a field problem's) and its values, said in the reader's language.
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RowProblem {
+    /// Row `row`'s problem `issue` at `field` (under the file's `column`).
+    pub fn new(row: u64, column: Option<String>, field: String, issue: patron_core::Issue) -> Self {
+        Self {
+            row,
+            column,
+            field,
+            problem: issue.problem,
+            code: issue.code.as_str().to_owned(),
+            params: issue.params,
+        }
+    }
 }
 
 /// Everything a background import needs.
@@ -241,12 +261,16 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, DbError
                 };
                 if dup {
                     clash = true;
-                    t.bad(RowProblem {
+                    t.bad(RowProblem::new(
                         row,
-                        column: cols.iter().find(|c| &c.2 == tg).map(|c| c.1.clone()),
-                        field: tg.field(),
-                        problem: "already belongs to a member".into(),
-                    });
+                        cols.iter().find(|c| &c.2 == tg).map(|c| c.1.clone()),
+                        tg.field(),
+                        patron_core::Issue::new(
+                            patron_core::FieldCode::Taken,
+                            "already belongs to a member",
+                        )
+                        .with("reason", "belongs_to_member"),
+                    ));
                 }
             }
             if !clash {

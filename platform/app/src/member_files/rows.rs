@@ -146,7 +146,10 @@ pub fn cell_value(raw: &str, ty: FieldType) -> Value {
 
 /// A row's cells as a new member's details, with its card number (or what is wrong with
 /// it). Empty cells are left out.
-pub fn row_input(cols: &[Column], row: &[String]) -> (NewMember, Option<String>, Option<String>) {
+pub fn row_input(
+    cols: &[Column],
+    row: &[String],
+) -> (NewMember, Option<String>, Option<patron_core::Issue>) {
     let cell = |i: usize| row.get(i).map(|s| s.trim()).unwrap_or("");
     let mut m = NewMember::default();
     let mut custom = Map::new();
@@ -176,7 +179,7 @@ pub fn row_input(cols: &[Column], row: &[String]) -> (NewMember, Option<String>,
             Target::Notes => m.notes = Some(v.to_owned()),
             Target::CardNumber => match normalise_card_number(v) {
                 Ok(n) => card = Some(n),
-                Err(p) => card_problem = Some(p.problem),
+                Err(p) => card_problem = Some(p),
             },
             Target::Custom(k, ty) => {
                 custom.insert(k.clone(), cell_value(v, *ty));
@@ -244,10 +247,15 @@ impl<'a> RowChecker<'a> {
         if let Some(p) = card_problem {
             problems.push(("card_number".to_owned(), p));
         }
+        let issue = |e: patron_core::FieldError| patron_core::Issue {
+            code: e.code,
+            params: e.params,
+            problem: e.problem,
+        };
         let parsed = match parse_new_member(m, self.validator, self.keys, self.region, today) {
             Ok(p) => Some(p),
             Err(errs) => {
-                problems.extend(errs.into_iter().map(|e| (e.field, e.problem)));
+                problems.extend(errs.into_iter().map(|e| (e.field.clone(), issue(e))));
                 None
             }
         };
@@ -268,9 +276,15 @@ impl<'a> RowChecker<'a> {
             let mut tagged = tg.field().into_bytes();
             tagged.extend(key);
             match self.seen.get(&fingerprint(&tagged)) {
-                Some(first) => {
-                    problems.push((tg.field(), format!("duplicates row {first} of this file")))
-                }
+                Some(first) => problems.push((
+                    tg.field(),
+                    patron_core::Issue::new(
+                        patron_core::FieldCode::Duplicate,
+                        format!("duplicates row {first} of this file"),
+                    )
+                    .with("reason", "duplicate_row")
+                    .with("row", *first),
+                )),
                 None => {
                     self.seen.insert(fingerprint(&tagged), row_no);
                 }
@@ -290,12 +304,7 @@ impl<'a> RowChecker<'a> {
         } else {
             Err(problems
                 .into_iter()
-                .map(|(field, problem)| RowProblem {
-                    row: row_no,
-                    column: self.column_of(&field),
-                    field,
-                    problem,
-                })
+                .map(|(field, issue)| RowProblem::new(row_no, self.column_of(&field), field, issue))
                 .collect())
         }
     }
@@ -393,6 +402,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(dup.len(), 1);
         assert_eq!(dup[0].problem, "duplicates row 2 of this file");
+        // Said in the reader's language from its code and values.
+        assert_eq!(
+            (dup[0].code.as_str(), &dup[0].params["row"]),
+            ("duplicate", &serde_json::json!(2))
+        );
+        assert_eq!(dup[0].params["reason"], "duplicate_row");
         assert_eq!(dup[0].column.as_deref(), Some("Mobile"));
         let bad = c.check(4, &strings(&["", "12"]), today()).unwrap_err();
         let fields: Vec<&str> = bad.iter().map(|p| p.field.as_str()).collect();

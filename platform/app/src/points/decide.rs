@@ -6,29 +6,25 @@
 use super::PointReason;
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_core::points::{self as core_points, PointSettings, RefundShortfall};
+use patron_core::reasons::{Reason, Said};
 use patron_core::Zone;
+use serde_json::json;
 
 /// The longest reason line on a ledger entry, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
 
 /// One line summing up the reasons (the ledger entry's reason): joined by `; `, cut at
 /// [`MAX_REASON_CHARS`] characters.
-pub fn reason_line(reasons: &[PointReason]) -> String {
-    let mut s = reasons
-        .iter()
-        .map(|r| r.reason.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    if s.chars().count() > MAX_REASON_CHARS {
-        s = s.chars().take(MAX_REASON_CHARS).collect();
-    }
-    s
+/// The parts the system wrote keep their codes and values.
+pub fn reason_line(reasons: &[PointReason]) -> Said {
+    let parts: Vec<Said> = reasons.iter().map(PointReason::said).collect();
+    Said::joined(&parts, MAX_REASON_CHARS)
 }
 
 /// The reason line, or `fallback` when the rule gave no reason.
-pub fn reason_or(reasons: &[PointReason], fallback: &str) -> String {
+pub fn reason_or(reasons: &[PointReason], fallback: Said) -> Said {
     if reasons.is_empty() {
-        fallback.to_owned()
+        fallback
     } else {
         reason_line(reasons)
     }
@@ -61,11 +57,11 @@ pub fn fixed_check_in(settings: &PointSettings) -> (i64, Vec<PointReason>) {
         let p = settings.check_in_points;
         (
             p,
-            vec![PointReason {
-                points: p,
-                reason: "daily check-in".into(),
-                line: None,
-            }],
+            vec![PointReason::new(
+                p,
+                Reason::point("check_in", json!({})).into(),
+                None,
+            )],
         )
     } else {
         (0, Vec::new())
@@ -83,11 +79,11 @@ pub fn add_streak_bonus(
     let bonus = settings.streak_bonus_for(i64::from(streak));
     if bonus > 0 {
         *points += bonus;
-        reasons.push(PointReason {
-            points: bonus,
-            reason: format!("{streak}-day check-in streak"),
-            line: None,
-        });
+        reasons.push(PointReason::new(
+            bonus,
+            Reason::point("check_in_streak", json!({ "days": streak })).into(),
+            None,
+        ));
     }
     bonus
 }
@@ -293,6 +289,8 @@ mod tests {
 
     fn reason(s: &str) -> PointReason {
         PointReason {
+            reason_code: None,
+            reason_params: None,
             points: 1,
             reason: s.into(),
             line: None,
@@ -305,12 +303,12 @@ mod tests {
 
     #[test]
     fn the_reason_line_joins_reasons_and_stops_at_500_characters() {
-        assert_eq!(reason_line(&[reason("a"), reason("b")]), "a; b");
-        assert_eq!(reason_line(&[]), "");
+        assert_eq!(reason_line(&[reason("a"), reason("b")]).text, "a; b");
+        assert_eq!(reason_line(&[]).text, "");
         let long = reason(&"积".repeat(600));
-        assert_eq!(reason_line(&[long]).chars().count(), 500);
-        assert_eq!(reason_or(&[], "referral"), "referral");
-        assert_eq!(reason_or(&[reason("x")], "referral"), "x");
+        assert_eq!(reason_line(&[long]).text.chars().count(), 500);
+        assert_eq!(reason_or(&[], Said::words("referral")).text, "referral");
+        assert_eq!(reason_or(&[reason("x")], Said::words("referral")).text, "x");
     }
 
     #[test]
@@ -337,6 +335,10 @@ mod tests {
         assert_eq!(add_streak_bonus(&s, 14, &mut points, &mut reasons), 50);
         assert_eq!(points, 55);
         assert_eq!(reasons[1].reason, "14-day check-in streak");
+        // Said in the reader's language from its code and values.
+        let said = reason_line(&reasons);
+        assert_eq!(said.code, Some("several"));
+        assert_eq!(said.params.unwrap()["parts"][1]["params"]["days"], 14);
         let (none, why) = fixed_check_in(&PointSettings::default());
         assert_eq!((none, why.len()), (0, 0));
     }

@@ -13,6 +13,7 @@ use crate::engine::{
 use crate::AppError;
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_core::points::EntrySource;
+use patron_core::reasons::Said;
 use patron_core::MemberId;
 use patron_db::members::Member;
 use patron_db::points::{self, Account, Earned, Source};
@@ -77,7 +78,7 @@ pub struct Credit {
     pub source: EntrySource,
     pub source_id: String,
     pub rule_version: Option<i32>,
-    pub reason: String,
+    pub reason: Said,
     pub detail: Option<Value>,
 }
 
@@ -135,7 +136,7 @@ pub async fn credit_earned_at(
                 "balance": account.balance,
                 "entry_id": entry_id,
                 "source": src.kind.as_str(),
-                "reason": src.reason,
+                "reason": src.reason.text,
             }),
             ctx.now,
         )
@@ -166,7 +167,7 @@ pub struct Earning<'e> {
     pub source: EntrySource,
     pub source_id: String,
     /// The entry's reason when the rule gave none.
-    pub fallback_reason: &'e str,
+    pub fallback_reason: Said,
     pub detail: Option<Value>,
 }
 

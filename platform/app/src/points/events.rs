@@ -11,6 +11,7 @@ use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
+use patron_core::reasons::Said;
 use patron_core::{Issue, MemberId};
 use patron_db::members::Member;
 use patron_db::{constraints, points, TenantTx};
@@ -255,7 +256,7 @@ pub async fn record_event(
             rule_day: zone.today(occurred_at),
             source: EntrySource::Event,
             source_id: id.to_string(),
-            fallback_reason: &req.name,
+            fallback_reason: Said::words(req.name.clone()),
             detail: Some(json!({ "name": req.name, "external_id": external_id })),
         },
     )

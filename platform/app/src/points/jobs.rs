@@ -7,6 +7,7 @@ use crate::engine::{self, MemberTier, RuleEngine};
 use crate::AppError;
 use chrono::{DateTime, Datelike, Utc};
 use patron_core::points::EntrySource;
+use patron_core::reasons::{Reason, Said};
 use patron_db::points::{self, Difference};
 use patron_db::{jobs, tenants, Db, Tenant};
 use serde::Serialize;
@@ -146,25 +147,19 @@ pub struct Grant {
     pub source: EntrySource,
     pub rule_version: Option<i32>,
     pub points: i64,
-    pub reason: String,
+    pub reason: Said,
 }
 
 /// The birthday rule's grant from its reasons' line (`happy birthday` when it gave none).
 pub fn birthday_grant(version: i32, points: i64, reasons: &[super::PointReason]) -> Grant {
-    let reason = reasons
-        .iter()
-        .map(|r| r.reason.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
     Grant {
         source: EntrySource::Birthday,
         rule_version: Some(version),
         points,
-        reason: if reason.is_empty() {
-            "happy birthday".to_owned()
-        } else {
-            reason
-        },
+        reason: super::decide::reason_or(
+            reasons,
+            Reason::point("happy_birthday", serde_json::json!({})).into(),
+        ),
     }
 }
 
@@ -175,7 +170,11 @@ pub fn tier_gift(tier: &MemberTier) -> Option<Grant> {
         source: EntrySource::TierGift,
         rule_version: None,
         points: gift,
-        reason: format!("birthday gift of tier {}", tier.code),
+        reason: Reason::point(
+            "tier_birthday_gift",
+            serde_json::json!({ "tier": tier.code }),
+        )
+        .into(),
     })
 }
 
@@ -284,18 +283,18 @@ mod tests {
 
     #[test]
     fn a_birthday_grant_reads_its_reasons_or_wishes_happy_birthday() {
-        let r = |s: &str| PointReason {
-            points: 5,
-            reason: s.into(),
-            line: None,
-        };
+        let r = |s: &str| PointReason::new(5, Said::words(s), None);
         let g = birthday_grant(3, 10, &[r("a"), r("b")]);
         assert_eq!(
             (g.source, g.rule_version, g.points),
             (EntrySource::Birthday, Some(3), 10)
         );
-        assert_eq!(g.reason, "a; b");
-        assert_eq!(birthday_grant(3, 10, &[]).reason, "happy birthday");
+        assert_eq!(g.reason.text, "a; b");
+        let wish = birthday_grant(3, 10, &[]).reason;
+        assert_eq!(
+            (wish.text.as_str(), wish.code),
+            ("happy birthday", Some("happy_birthday"))
+        );
     }
 
     #[test]
@@ -305,7 +304,8 @@ mod tests {
         tier.code = "gold".into();
         tier.benefits.birthday_gift_points = 200;
         let gift = tier_gift(&tier).unwrap();
-        assert_eq!(gift.reason, "birthday gift of tier gold");
+        assert_eq!(gift.reason.text, "birthday gift of tier gold");
+        assert_eq!(gift.reason.params.as_ref().unwrap()["tier"], "gold");
         assert_eq!(gift.source.as_str(), "tier_gift");
         let rule = birthday_grant(1, -50, &[]);
         assert_eq!(grants_total(&[rule, gift]), 200);

@@ -7,6 +7,7 @@ use crate::engine::RuleEngine;
 use crate::{AppError, NotFoundAs};
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_core::points::{EntryKind, EntrySource, PointSettings};
+use patron_core::reasons::Said;
 use patron_db::points::{self, Account, Entry, Source};
 use patron_db::{DbError, Tenant, TenantTx};
 use serde::{Deserialize, Serialize};
@@ -216,7 +217,7 @@ pub async fn adjust(
         kind: EntrySource::Adjustment,
         id: adj.idempotency_key.trim().to_owned(),
         rule_version: None,
-        reason: adj.reason.trim().to_owned(),
+        reason: Said::words(adj.reason.trim()),
         detail: None,
         actor,
         at: now,

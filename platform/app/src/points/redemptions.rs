@@ -15,6 +15,7 @@ use patron_core::member_code::{self, CodeError};
 use patron_core::members::Phone;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
+use patron_core::reasons::{Reason, Said};
 use patron_core::{FieldCode, Issue, MemberId, TenantId};
 use patron_db::members::Member;
 use patron_db::points::{self, Source};
@@ -317,9 +318,9 @@ pub async fn redeem_once(
         id: req.idempotency_key.trim().to_owned(),
         rule_version: None,
         reason: match (&req.reward, value) {
-            (Some(r), _) => r.trim().to_owned(),
-            (None, Some(v)) => format!("{v} off a purchase"),
-            _ => String::new(),
+            (Some(r), _) => Said::words(r.trim()),
+            (None, Some(v)) => Reason::point("redeem_off", json!({ "value": v })).into(),
+            _ => Said::default(),
         },
         detail: Some(json!({ "purchase_amount": req.purchase_amount, "value": value })),
         actor,

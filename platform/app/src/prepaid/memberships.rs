@@ -501,25 +501,32 @@ pub async fn charges(
     })
 }
 
-/// The charge records as CSV (UTF-8 with a byte order mark, for Excel), local times.
+/// The charge records' CSV header in the business's language.
+pub fn charges_header(lang: patron_core::lang::Lang) -> [&'static str; 8] {
+    [
+        lang.pick("时间", "at"),
+        lang.pick("类型", "kind"),
+        lang.pick("金额", "amount"),
+        lang.pick("支付方式", "method"),
+        lang.pick("单号", "receipt"),
+        lang.pick("经办人", "staff"),
+        lang.pick("会员编号", "member_id"),
+        lang.pick("套餐编号", "plan_id"),
+    ]
+}
+
+/// The charge records as CSV (UTF-8 with a byte order mark, for Excel), local times, the
+/// header in `lang`.
 pub async fn charges_csv(
     tx: &mut TenantTx,
     zone: Zone,
+    lang: patron_core::lang::Lang,
     q: &ChargeQuery,
 ) -> Result<Vec<u8>, AppError> {
     let c = charges(tx, zone, q, 10_000).await?;
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let header = [
-        "at",
-        "kind",
-        "amount",
-        "method",
-        "receipt",
-        "staff",
-        "member_id",
-        "plan_id",
-    ];
-    w.write_record(header).map_err(AppError::internal)?;
+    w.write_record(charges_header(lang))
+        .map_err(AppError::internal)?;
     for ch in c.items {
         w.write_record([
             zone.local(ch.at).format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -540,4 +547,16 @@ pub async fn charges_csv(
     }
     w.into_inner()
         .map_err(|e| AppError::internal_msg(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patron_core::lang::Lang;
+
+    #[test]
+    fn the_charges_header_speaks_the_business_language() {
+        assert_eq!(charges_header(Lang::ZhCn)[0..3], ["时间", "类型", "金额"]);
+        assert_eq!(charges_header(Lang::En)[6], "member_id");
+    }
 }

@@ -13,6 +13,7 @@ use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
+use patron_core::reasons::Reason;
 use patron_core::MemberId;
 use patron_db::members::{self, Member};
 use patron_db::points::{self, Account};
@@ -473,7 +474,7 @@ async fn referral(
             rule_day: ctx.tenant.settings.zone().today(ctx.now),
             source: EntrySource::Referral,
             source_id: member.id.to_string(),
-            fallback_reason: "referral",
+            fallback_reason: Reason::point("referral", json!({})).into(),
             detail: Some(json!({ "referred_id": member.id, "purchase_id": purchase_id })),
         },
     )

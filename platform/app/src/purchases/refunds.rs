@@ -8,6 +8,7 @@ use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Utc};
 use patron_core::points::{self as core_points, EntryKind, EntrySource};
 use patron_core::prepaid::Split;
+use patron_core::reasons::Reason;
 use patron_db::points::{self, Source};
 use patron_db::{constraints, TenantTx};
 use serde::{Deserialize, Serialize};
@@ -147,7 +148,7 @@ pub async fn refund(
         kind: EntrySource::Refund,
         id: id.to_string(),
         rule_version: p.rule_version,
-        reason: format!("refund of purchase {}", p.external_id),
+        reason: Reason::point("refund", json!({ "purchase": p.external_id })).into(),
         detail: Some(json!({ "purchase_id": p.id, "amount": amount })),
         actor,
         at: now,

@@ -16,6 +16,9 @@ pub struct Entry {
     pub source_id: String,
     pub rule_version: Option<i32>,
     pub reason: String,
+    /// The code and values of a reason the system wrote (NULL for a person's words).
+    pub reason_code: Option<String>,
+    pub reason_params: Option<Value>,
     pub detail: Option<Value>,
     pub actor: String,
     pub at: DateTime<Utc>,
@@ -30,7 +33,7 @@ pub async fn entries(
 ) -> Result<Vec<Entry>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, member_id, kind, points, balance, source, source_id, rule_version, reason, \
-         detail, actor, at FROM point_entries \
+         reason_code, reason_params, detail, actor, at FROM point_entries \
          WHERE member_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
     )
     .bind(member_id)

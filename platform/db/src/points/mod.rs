@@ -9,6 +9,7 @@
 use crate::{DbError, TenantTx};
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_core::points::{EntryKind, EntrySource, PointSettings};
+use patron_core::reasons::{Reason, Said};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -239,7 +240,7 @@ pub struct Source<'a> {
     pub kind: EntrySource,
     pub id: String,
     pub rule_version: Option<i32>,
-    pub reason: String,
+    pub reason: Said,
     pub detail: Option<Value>,
     pub actor: &'a str,
     pub at: DateTime<Utc>,
@@ -254,8 +255,8 @@ async fn append(
 ) -> Result<i64, DbError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
-         rule_version, reason, detail, actor, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+         rule_version, reason, detail, actor, at, reason_code, reason_params) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(a.member_id)
     .bind(kind.as_str())
@@ -264,10 +265,12 @@ async fn append(
     .bind(src.kind.as_str())
     .bind(&src.id)
     .bind(src.rule_version)
-    .bind(&src.reason)
+    .bind(&src.reason.text)
     .bind(&src.detail)
     .bind(src.actor)
     .bind(src.at)
+    .bind(src.reason.code)
+    .bind(&src.reason.params)
     .fetch_one(tx.conn())
     .await?)
 }
@@ -299,8 +302,8 @@ pub async fn earn(
     let entry: i64 = sqlx::query_scalar(
         "WITH e AS ( \
              INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
-             rule_version, reason, detail, actor, at) \
-             VALUES ($1, 'earn', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id \
+             rule_version, reason, detail, actor, at, reason_code, reason_params) \
+             VALUES ($1, 'earn', $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, $14) RETURNING id \
          ), l AS ( \
              INSERT INTO point_lots (member_id, entry_id, points, remaining, earned_at, expires_at) \
              SELECT $1, e.id, $2, $11, $10, $12 FROM e WHERE $11 > 0 \
@@ -312,12 +315,14 @@ pub async fn earn(
     .bind(src.kind.as_str())
     .bind(&src.id)
     .bind(src.rule_version)
-    .bind(&src.reason)
+    .bind(&src.reason.text)
     .bind(&src.detail)
     .bind(src.actor)
     .bind(src.at)
     .bind(spendable)
     .bind(expires_at)
+    .bind(src.reason.code)
+    .bind(&src.reason.params)
     .fetch_one(tx.conn())
     .await?;
     let mut settled = 0;
@@ -327,7 +332,7 @@ pub async fn earn(
             kind: EntrySource::Debt,
             id: src.id.clone(),
             rule_version: None,
-            reason: "settles points owed after a refund".into(),
+            reason: Reason::point("debt_settled", serde_json::json!({})).into(),
             detail: None,
             actor: src.actor,
             at: src.at,
@@ -381,8 +386,9 @@ pub async fn record_purchase(
     Ok(sqlx::query_scalar(
         "WITH e AS ( \
              INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
-             rule_version, reason, detail, actor, at) \
-             SELECT $1, 'earn', $2, $3, $4, $5, $6, $7, $8, $9, $10 WHERE $2 > 0 RETURNING id \
+             rule_version, reason, detail, actor, at, reason_code, reason_params) \
+             SELECT $1, 'earn', $2, $3, $4, $5, $6, $7, $8, $9, $10, $36, $37 WHERE $2 > 0 \
+             RETURNING id \
          ), l AS ( \
              INSERT INTO point_lots (member_id, entry_id, points, remaining, earned_at, expires_at) \
              SELECT $1, e.id, $2, $11, $10, $12 FROM e WHERE $11 > 0 \
@@ -405,7 +411,7 @@ pub async fn record_purchase(
     .bind(src.kind.as_str())
     .bind(&src.id)
     .bind(src.rule_version)
-    .bind(&src.reason)
+    .bind(&src.reason.text)
     .bind(&src.detail)
     .bind(src.actor)
     .bind(src.at)
@@ -434,6 +440,8 @@ pub async fn record_purchase(
     .bind(&p.reasons)
     .bind(&p.rule_error)
     .bind(&p.response)
+    .bind(src.reason.code)
+    .bind(&src.reason.params)
     .fetch_one(tx.conn())
     .await?)
 }

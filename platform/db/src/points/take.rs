@@ -82,8 +82,9 @@ pub async fn redeem(
     let (entry, taken): (i64, i64) = sqlx::query_as(&format!(
         "WITH e AS ( \
                  INSERT INTO point_entries (member_id, kind, points, balance, source, \
-                 source_id, rule_version, reason, detail, actor, at) \
-                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9) RETURNING id \
+                 source_id, rule_version, reason, detail, actor, at, reason_code, reason_params) \
+                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $15, $16) \
+                 RETURNING id \
              ), {}, acct AS ( \
                  UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
                  WHERE member_id = $1 \
@@ -98,7 +99,7 @@ pub async fn redeem(
     .bind(a.balance)
     .bind(src.kind.as_str())
     .bind(&src.id)
-    .bind(&src.reason)
+    .bind(&src.reason.text)
     .bind(&src.detail)
     .bind(src.actor)
     .bind(src.at)
@@ -107,6 +108,8 @@ pub async fn redeem(
     .bind(key)
     .bind(hash)
     .bind(response)
+    .bind(src.reason.code)
+    .bind(&src.reason.params)
     .fetch_one(tx.conn())
     .await?;
     all_taken(a.member_id, taken, points)?;
@@ -228,7 +231,7 @@ pub async fn expire(
             kind: EntrySource::Expiry,
             id: now.to_rfc3339(),
             rule_version: None,
-            reason: "points expired".into(),
+            reason: Reason::point("points_expired", serde_json::json!({})).into(),
             detail: None,
             actor,
             at: now,

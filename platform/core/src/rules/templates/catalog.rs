@@ -134,6 +134,20 @@ pub fn catalog() -> Value {
             },
             "per_purchase_cap": points("Most points one purchase may earn."),
             "daily_cap": points("Most points a member may earn a day, counting what they earned today already."),
+            "spend_bonuses": {
+                "type": "array", "maxItems": MAX_ENTRIES,
+                "description": "Spend at least min_amount, get points: the highest threshold reached applies; not capped.",
+                "items": {
+                    "type": "object", "additionalProperties": false,
+                    "required": ["min_amount", "points"],
+                    "properties": {
+                        "min_amount": {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT,
+                                       "description": "In the smallest unit of the currency."},
+                        "points": points("Extra points for a purchase of at least min_amount."),
+                        "label": label("like \"spend 100.00, get 50 points\""),
+                    }
+                }
+            },
             "first_purchase_bonus": {
                 "type": "object", "additionalProperties": false,
                 "required": ["points"],

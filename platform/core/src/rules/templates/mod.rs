@@ -220,9 +220,26 @@ pub struct PurchaseTemplate {
     /// (the first-purchase bonus aside).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_cap: Option<i64>,
+    /// Spend at least so much, get points (消费满额赠分): the highest threshold the purchase
+    /// reaches gives its points, after the caps and not limited by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spend_bonuses: Vec<SpendBonus>,
     /// Extra points on the member's first purchase (`member.totals.visits == 0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_purchase_bonus: Option<Bonus>,
+}
+
+/// A purchase of at least `min_amount` earns `points` more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpendBonus {
+    /// In the smallest unit, 1..=10,000,000,000.
+    pub min_amount: i64,
+    /// 1..=1,000,000.
+    pub points: i64,
+    /// Award reason; default like "spend 100.00, get 50 points".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Fixed points for an event of one kind.
@@ -326,9 +343,9 @@ impl Template {
     pub fn to_script(&self) -> String {
         match self {
             Self::Purchase(t) => t.script(),
-            Self::CheckIn(t) => fixed_script("check_in", "Check-in", t, "check-in"),
+            Self::CheckIn(t) => fixed_script("check_in", "Check-in", t, "check_in"),
             Self::Referral(t) => fixed_script("referral", "Referral", t, "referral"),
-            Self::Birthday(t) => fixed_script("birthday", "Birthday", t, "happy birthday"),
+            Self::Birthday(t) => fixed_script("birthday", "Birthday", t, "happy_birthday"),
             Self::CustomEvent(t) => t.script(),
         }
     }

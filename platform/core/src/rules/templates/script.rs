@@ -96,6 +96,20 @@ pub(super) fn reason(label: &Option<String>, default: impl FnOnce() -> String) -
     rhai_string(label.as_deref().unwrap_or(&default()))
 }
 
+/// A default reason as a code and its values ([`crate::reasons::Reason::token`]), so that
+/// each reader sees it in their own language.
+pub(super) fn coded(code: &str, params: serde_json::Value) -> String {
+    crate::reasons::Reason::token(code, &params)
+}
+
+/// The base rate's default reason, coded.
+pub(super) fn rate_reason(e: &Earning) -> String {
+    coded(
+        "earn_rate",
+        serde_json::json!({ "points": e.points, "per": e.per_amount }),
+    )
+}
+
 pub(super) fn header(out: &mut String, what: &str) {
     let _ = writeln!(
         out,
@@ -112,7 +126,7 @@ pub(super) fn fixed_script(kind: &str, what: &str, t: &FixedTemplate, default: &
         out,
         "    award({}, {});",
         t.points,
-        reason(&t.label, || default.into())
+        reason(&t.label, || coded(default, serde_json::json!({})))
     );
     let _ = writeln!(out, "}}");
     out
@@ -153,7 +167,7 @@ impl CustomEventTemplate {
             let _ = writeln!(
                 out,
                 "        award(points, {});",
-                reason(&e.label, || rate_text(e))
+                reason(&e.label, || rate_reason(e))
             );
             let _ = writeln!(out, "    }}");
         }
@@ -200,7 +214,7 @@ impl PurchaseTemplate {
         let _ = writeln!(o, "let awards = [];");
         let _ = writeln!(o, "let earned = 0;\n");
 
-        let base_reason = reason(&base.label, || rate_text(base));
+        let base_reason = reason(&base.label, || rate_reason(base));
         if self.multipliers.is_empty() {
             let _ = writeln!(o, "// The purchase earns the base rate.");
             let _ = writeln!(
@@ -228,13 +242,17 @@ impl PurchaseTemplate {
             let _ = writeln!(o, "// Birthday month: ×{}.", factor_text(b.factor_permille));
             let _ = writeln!(o, "if is_birthday_month(member, event) {{");
             let r = reason(&b.label, || {
-                format!("birthday month ×{}", factor_text(b.factor_permille))
+                coded(
+                    "birthday_month_factor",
+                    serde_json::json!({ "factor": factor_text(b.factor_permille) }),
+                )
             });
             boost(o, &b.factor_permille.to_string(), &r, "    ");
             let _ = writeln!(o, "}}\n");
         }
         self.promotions(o);
         self.caps_and_awards(o);
+        self.spend_bonuses(o);
 
         if let Some(b) = &self.first_purchase_bonus {
             let _ = writeln!(
@@ -246,7 +264,7 @@ impl PurchaseTemplate {
                 o,
                 "    award({}, {});",
                 b.points,
-                reason(&b.label, || "welcome bonus".into())
+                reason(&b.label, || coded("welcome_bonus", serde_json::json!({})))
             );
             let _ = writeln!(o, "}}");
         }
@@ -254,6 +272,34 @@ impl PurchaseTemplate {
             out.pop();
         }
         out
+    }
+
+    /// Spend bonuses, the highest threshold first: only the highest reached gives points.
+    pub(super) fn spend_bonuses(&self, o: &mut String) {
+        if self.spend_bonuses.is_empty() {
+            return;
+        }
+        let mut bonuses: Vec<&SpendBonus> = self.spend_bonuses.iter().collect();
+        bonuses.sort_by_key(|b| std::cmp::Reverse(b.min_amount));
+        let _ = writeln!(
+            o,
+            "// Spend bonuses: the highest threshold reached gives its points, not limited by caps."
+        );
+        for (i, b) in bonuses.iter().enumerate() {
+            let keyword = if i == 0 { "if" } else { " else if" };
+            let r = reason(&b.label, || {
+                coded(
+                    "spend_bonus",
+                    serde_json::json!({ "min": b.min_amount, "points": b.points }),
+                )
+            });
+            let _ = write!(
+                o,
+                "{keyword} event.amount >= {} {{\n    award({}, {r});\n}}",
+                b.min_amount, b.points
+            );
+        }
+        let _ = writeln!(o, "\n");
     }
 
     pub(super) fn line_multipliers(&self, o: &mut String) {
@@ -273,7 +319,10 @@ impl PurchaseTemplate {
             };
             let keyword = if i == 0 { "    if" } else { " else if" };
             let r = reason(&m.label, || {
-                format!("{} ×{}", m.value, factor_text(m.factor_permille))
+                coded(
+                    "line_factor",
+                    serde_json::json!({ "value": m.value, "factor": factor_text(m.factor_permille) }),
+                )
             });
             let _ = write!(
                 o,
@@ -310,7 +359,15 @@ impl PurchaseTemplate {
             let _ = writeln!(o, "if member.benefits.multiplier > 1000 {{");
             let r = match &self.tier_benefit_label {
                 Some(l) => rhai_string(l),
-                None => "member.tier + \" tier bonus\"".into(),
+                // The tier is the member's at run time: its code goes into the values there.
+                None => format!(
+                    "{} + member.tier + {}",
+                    rhai_string(&format!(
+                        "{}tier_bonus{{\"tier\":\"",
+                        crate::reasons::TOKEN_MARK
+                    )),
+                    rhai_string("\"}")
+                ),
             };
             boost(o, "member.benefits.multiplier", &r, "    ");
             let _ = writeln!(o, "}}\n");
@@ -335,7 +392,10 @@ impl PurchaseTemplate {
             let keyword = if i == 0 { "if" } else { " else if" };
             let _ = writeln!(o, "{keyword} member.tier == {} {{", rhai_string(&t.tier));
             let r = reason(&t.label, || {
-                format!("{} tier ×{}", t.tier, factor_text(t.factor_permille))
+                coded(
+                    "tier_factor",
+                    serde_json::json!({ "tier": t.tier, "factor": factor_text(t.factor_permille) }),
+                )
             });
             boost(o, &t.factor_permille.to_string(), &r, "    ");
             let _ = write!(o, "}}");

@@ -33,6 +33,7 @@ fn full_purchase() -> Value {
                         "factor_permille": 2000, "bonus_points": 10}],
         "per_purchase_cap": 500,
         "daily_cap": 1000,
+        "spend_bonuses": [{"min_amount": 10000, "points": 50, "label": "满100送50"}],
         "first_purchase_bonus": {"points": 200, "label": "welcome"},
     })
 }
@@ -48,7 +49,13 @@ fn a_minimal_purchase_form_is_valid_and_floors_by_default() {
     let script = template.to_script();
     assert!(script.contains("let points = floor_div(event.amount * POINTS, PER_AMOUNT);"));
     assert!(script.contains("const PER_AMOUNT = 100;"));
-    assert!(script.contains("awards.push([-1, points, \"1 point per 1.00 spent\"]);"));
+    // The default reason is a code with its values, said in each reader's language.
+    assert!(
+        script.contains(
+            "awards.push([-1, points, \"@reason:earn_rate{\\\"per\\\":100,\\\"points\\\":1}\"]);"
+        ),
+        "{script}"
+    );
     assert!(!script.contains("room"), "no caps, no room:\n{script}");
     assert!(!script.contains("award_line") || script.contains("a[0]"));
 }
@@ -289,7 +296,8 @@ fn the_full_script_has_every_part_in_order() {
 #[test]
 fn fixed_and_custom_scripts_guard_their_event() {
     let script = read(json!({"kind": "check_in", "points": 5})).to_script();
-    assert!(script.contains("if event.kind == \"check_in\" {\n    award(5, \"check-in\");\n}"));
+    assert!(script
+        .contains("if event.kind == \"check_in\" {\n    award(5, \"@reason:check_in{}\");\n}"));
     let script = read(json!({"kind": "birthday", "points": 100, "label": "生日快乐"})).to_script();
     assert!(script.contains("award(100, \"生日快乐\");"));
     let script = read(json!({"kind": "custom_event", "event": "review", "points": 10,
@@ -360,5 +368,36 @@ fn the_purchase_schema_lists_exactly_the_fields_of_the_form() {
     assert_eq!(
         keys(&schema["multipliers"]["items"]["properties"]),
         keys(&full["multipliers"][0])
+    );
+    assert_eq!(
+        keys(&schema["spend_bonuses"]["items"]["properties"]),
+        keys(&full["spend_bonuses"][0])
+    );
+}
+
+#[test]
+fn spend_bonuses_give_the_highest_threshold_reached_and_are_checked() {
+    let form = purchase(json!({
+        "spend_bonuses": [
+            {"min_amount": 10000, "points": 50},
+            {"min_amount": 20000, "points": 120, "label": "满200送120"}
+        ]
+    }));
+    let template = read(form);
+    assert_eq!(template.validate(), Ok(()));
+    let script = template.to_script();
+    let high = script
+        .find("if event.amount >= 20000 {\n    award(120, \"满200送120\");")
+        .expect(&script);
+    let low = script
+        .find(" else if event.amount >= 10000 {\n    award(50, \"@reason:spend_bonus{")
+        .expect(&script);
+    assert!(high < low, "{script}");
+    let bad = read(purchase(
+        json!({ "spend_bonuses": [{"min_amount": 0, "points": 0}] }),
+    ));
+    assert_eq!(
+        paths(&bad),
+        ["spend_bonuses[0].min_amount", "spend_bonuses[0].points"]
     );
 }

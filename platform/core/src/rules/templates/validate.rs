@@ -171,6 +171,18 @@ impl PurchaseTemplate {
         if let Some(cap) = self.daily_cap {
             v.check("daily_cap", range(cap, 1, MAX_POINTS));
         }
+        list_size(v, "spend_bonuses", &self.spend_bonuses);
+        for (i, b) in self.spend_bonuses.iter().enumerate() {
+            v.check(
+                &format!("spend_bonuses[{i}].min_amount"),
+                range(b.min_amount, 1, MAX_AMOUNT),
+            );
+            v.check(
+                &format!("spend_bonuses[{i}].points"),
+                range(b.points, 1, MAX_POINTS),
+            );
+            label(v, &format!("spend_bonuses[{i}].label"), &b.label);
+        }
         if let Some(b) = &self.first_purchase_bonus {
             v.check(
                 "first_purchase_bonus.points",
