@@ -21,6 +21,7 @@ pub mod ports;
 pub mod prepaid;
 pub mod problem;
 pub mod reasons;
+pub mod security;
 pub mod rules;
 pub mod tenants;
 pub mod tiers;
