@@ -27,6 +27,12 @@ use std::collections::BTreeSet;
 /// Operations that can answer 409.
 const CONFLICT: &[&str] = &[
     "signup",
+    "enrolTwoFactor",
+    "confirmTwoFactor",
+    "disableTwoFactor",
+    "opsEnrolTwoFactor",
+    "opsConfirmTwoFactor",
+    "opsDisableTwoFactor",
     "createStaff",
     "updateStaff",
     "createRole",
