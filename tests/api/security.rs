@@ -139,7 +139,8 @@ async fn a_business_can_ask_its_owners_to_use_two_factor() {
     app.set_security_settings(&t.owner(), true).await.ok();
     assert_eq!(login(&app).await.json["two_factor_setup_required"], true);
     // Other staff are not asked.
-    let (email, _) = app.staff_with_roles(&t, &["cashier"]).await;
+    let (_, staff) = app.staff_with_roles(&t, &["front_desk"]).await;
+    let email = app.me(&staff).await.json["email"].as_str().unwrap().to_owned();
     let r = app
         .login_from(&t.slug, &email, PASSWORD, None, "198.51.100.3", UA)
         .await;
@@ -200,7 +201,7 @@ async fn common_passwords_are_refused_at_signup_staff_creation_and_change() {
 
     let t = app.signup("commonpw").await;
     let r = app
-        .create_staff(&t.owner(), &json!({ "email": "c@example.com", "name": "C", "password": "QWERTYUIOP", "roles": ["cashier"] }))
+        .create_staff(&t.owner(), &json!({ "email": "c@example.com", "name": "C", "password": "QWERTYUIOP", "roles": ["front_desk"] }))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
     assert_eq!(r.problem().fields[0].code, "common_password");
@@ -215,8 +216,8 @@ async fn common_passwords_are_refused_at_signup_staff_creation_and_change() {
 async fn the_login_history_shows_each_attempt_and_a_new_device_gets_a_notice() {
     let app = spawn_app().await;
     let t = app.signup("history").await;
-    let (email, staff) = app.staff_with_roles(&t, &["cashier"]).await;
-    let staff_id = app.me(&staff).await.json["id"].as_str().unwrap().to_owned();
+    let (staff_id, staff) = app.staff_with_roles(&t, &["front_desk"]).await;
+    let email = app.me(&staff).await.json["email"].as_str().unwrap().to_owned();
 
     let r = app
         .login_from(&t.slug, &email, "wrong-password-9", None, "203.0.113.5", UA)
