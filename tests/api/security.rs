@@ -18,7 +18,11 @@ fn code_at(app: &TestApp, secret: &str) -> String {
 /// Turns two-factor on for the owner; answers the secret and the recovery codes.
 async fn enrol(app: &TestApp, t: &TestTenant) -> (String, Vec<String>) {
     let e = app.enrol_two_factor(&t.owner()).await.ok();
-    assert!(e.otpauth_uri.starts_with("otpauth://totp/"), "{}", e.otpauth_uri);
+    assert!(
+        e.otpauth_uri.starts_with("otpauth://totp/"),
+        "{}",
+        e.otpauth_uri
+    );
     assert!(e.otpauth_uri.contains(&format!("secret={}", e.secret)));
     // Not on until confirmed: a login needs no code yet.
     let r = app
@@ -49,12 +53,16 @@ async fn with_two_factor_on_a_login_needs_a_fresh_code_each_good_once() {
     let ip = "198.51.100.1";
 
     // The password alone is refused now.
-    let r = app.login_from(&t.slug, &t.owner_email, PASSWORD, None, ip, UA).await;
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, None, ip, UA)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{r:?}");
     assert_eq!(r.code(), "two_factor_required");
     // The code used to confirm is spent: the same code in the same step is a replay.
     let used = code_at(&app, &secret);
-    let r = app.login_from(&t.slug, &t.owner_email, PASSWORD, Some(&used), ip, UA).await;
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&used), ip, UA)
+        .await;
     assert_eq!(r.code(), "two_factor_code_wrong", "{r:?}");
     // A wrong code is refused.
     let r = app
@@ -65,14 +73,25 @@ async fn with_two_factor_on_a_login_needs_a_fresh_code_each_good_once() {
     // The next step's code works once, and not twice.
     app.clock.advance(Duration::seconds(30));
     let fresh = code_at(&app, &secret);
-    let r = app.login_from(&t.slug, &t.owner_email, PASSWORD, Some(&fresh), ip, UA).await;
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&fresh), ip, UA)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    let r = app.login_from(&t.slug, &t.owner_email, PASSWORD, Some(&fresh), ip, UA).await;
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&fresh), ip, UA)
+        .await;
     assert_eq!(r.code(), "two_factor_code_wrong");
     // A right code with a wrong password is still the wrong password.
     app.clock.advance(Duration::seconds(30));
     let r = app
-        .login_from(&t.slug, &t.owner_email, "wrong-password-9", Some(&code_at(&app, &secret)), ip, UA)
+        .login_from(
+            &t.slug,
+            &t.owner_email,
+            "wrong-password-9",
+            Some(&code_at(&app, &secret)),
+            ip,
+            UA,
+        )
         .await;
     assert_eq!(r.code(), "invalid_credentials");
 
@@ -99,11 +118,25 @@ async fn a_recovery_code_logs_in_once_and_turning_off_needs_password_and_code() 
     let ip = "198.51.100.2";
     // As typed by a person: upper case, with spaces.
     let typed = codes[3].to_uppercase().replace('-', " ");
-    let r = app.login_from(&t.slug, &t.owner_email, PASSWORD, Some(&typed), ip, UA).await;
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&typed), ip, UA)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    let r = app.login_from(&t.slug, &t.owner_email, PASSWORD, Some(&codes[3]), ip, UA).await;
-    assert_eq!(r.code(), "two_factor_code_wrong", "a recovery code is good once");
-    assert_eq!(app.two_factor_status(&t.owner()).await.ok().recovery_codes_left, 9);
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&codes[3]), ip, UA)
+        .await;
+    assert_eq!(
+        r.code(),
+        "two_factor_code_wrong",
+        "a recovery code is good once"
+    );
+    assert_eq!(
+        app.two_factor_status(&t.owner())
+            .await
+            .ok()
+            .recovery_codes_left,
+        9
+    );
 
     // Turning off: a wrong password or a wrong code is refused, naming the field.
     app.clock.advance(Duration::seconds(30));
@@ -119,8 +152,14 @@ async fn a_recovery_code_logs_in_once_and_turning_off_needs_password_and_code() 
         .await
         .ok();
     assert!(!s.enabled);
-    let r = app.login_from(&t.slug, &t.owner_email, PASSWORD, None, ip, UA).await;
-    assert_eq!(r.status, StatusCode::OK, "off again: the password is enough");
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, None, ip, UA)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "off again: the password is enough"
+    );
 }
 
 #[tokio::test]
@@ -140,7 +179,10 @@ async fn a_business_can_ask_its_owners_to_use_two_factor() {
     assert_eq!(login(&app).await.json["two_factor_setup_required"], true);
     // Other staff are not asked.
     let (_, staff) = app.staff_with_roles(&t, &["front_desk"]).await;
-    let email = app.me(&staff).await.json["email"].as_str().unwrap().to_owned();
+    let email = app.me(&staff).await.json["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = app
         .login_from(&t.slug, &email, PASSWORD, None, "198.51.100.3", UA)
         .await;
@@ -176,15 +218,23 @@ async fn operators_use_two_factor_codes_too() {
     let r = app
         .operator_login_with(&email, PASSWORD, Some(&code_at(&app, &e.secret)))
         .await;
-    assert_eq!(r.code(), "two_factor_code_wrong", "the confirming code is spent");
+    assert_eq!(
+        r.code(),
+        "two_factor_code_wrong",
+        "the confirming code is spent"
+    );
     app.clock.advance(Duration::seconds(30));
     let r = app
         .operator_login_with(&email, PASSWORD, Some(&code_at(&app, &e.secret)))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    let r = app.operator_login_with(&email, PASSWORD, Some(&codes[0])).await;
+    let r = app
+        .operator_login_with(&email, PASSWORD, Some(&codes[0]))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    let r = app.operator_login_with(&email, PASSWORD, Some(&codes[0])).await;
+    let r = app
+        .operator_login_with(&email, PASSWORD, Some(&codes[0]))
+        .await;
     assert_eq!(r.code(), "two_factor_code_wrong");
 }
 
@@ -206,7 +256,10 @@ async fn common_passwords_are_refused_at_signup_staff_creation_and_change() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
     assert_eq!(r.problem().fields[0].code, "common_password");
     let r = app
-        .change_password(&t.owner(), &json!({ "current_password": PASSWORD, "new_password": "1q2w3e4r5t" }))
+        .change_password(
+            &t.owner(),
+            &json!({ "current_password": PASSWORD, "new_password": "1q2w3e4r5t" }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
     assert_eq!(r.problem().fields[0].code, "common_password");
@@ -217,13 +270,18 @@ async fn the_login_history_shows_each_attempt_and_a_new_device_gets_a_notice() {
     let app = spawn_app().await;
     let t = app.signup("history").await;
     let (staff_id, staff) = app.staff_with_roles(&t, &["front_desk"]).await;
-    let email = app.me(&staff).await.json["email"].as_str().unwrap().to_owned();
+    let email = app.me(&staff).await.json["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let r = app
         .login_from(&t.slug, &email, "wrong-password-9", None, "203.0.113.5", UA)
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = app.login_from(&t.slug, &email, PASSWORD, None, "203.0.113.5", UA).await;
+    let r = app
+        .login_from(&t.slug, &email, PASSWORD, None, "203.0.113.5", UA)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let me = Auth::Bearer(r.json["token"].as_str().unwrap().to_owned());
     let mine = app.my_logins(&me).await.ok();
@@ -250,12 +308,15 @@ async fn the_login_history_shows_each_attempt_and_a_new_device_gets_a_notice() {
     };
     let before = new_device_mails(&app).await;
     // The same browser on the same network: no notice.
-    app.login_from(&t.slug, &email, PASSWORD, None, "203.0.113.77", UA).await;
+    app.login_from(&t.slug, &email, PASSWORD, None, "203.0.113.77", UA)
+        .await;
     assert_eq!(new_device_mails(&app).await, before);
     // Another browser elsewhere: one notice.
-    app.login_from(&t.slug, &email, PASSWORD, None, "192.0.2.9", "Other/1.0").await;
+    app.login_from(&t.slug, &email, PASSWORD, None, "192.0.2.9", "Other/1.0")
+        .await;
     assert_eq!(new_device_mails(&app).await, before + 1);
-    app.login_from(&t.slug, &email, PASSWORD, None, "192.0.2.9", "Other/1.0").await;
+    app.login_from(&t.slug, &email, PASSWORD, None, "192.0.2.9", "Other/1.0")
+        .await;
     assert_eq!(new_device_mails(&app).await, before + 1);
 }
 
@@ -267,14 +328,22 @@ async fn count_staff_mails(db: &patron_db::Db, tenant_id: i64, email: &str) -> i
 #[tokio::test]
 async fn answers_carry_the_security_headers_and_hsts_only_over_tls() {
     let app = spawn_app().await;
-    for path in ["/healthz", "/api/v1/me", "/api/openapi.json", "/no-such-page"] {
+    for path in [
+        "/healthz",
+        "/api/v1/me",
+        "/api/openapi.json",
+        "/no-such-page",
+    ] {
         let r = app.raw(Method::GET, path).send::<serde_json::Value>().await;
         let csp = r.header("content-security-policy");
         assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-eval"), "{path}: {csp}");
         assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(r.header("referrer-policy"), "strict-origin-when-cross-origin");
+        assert_eq!(
+            r.header("referrer-policy"),
+            "strict-origin-when-cross-origin"
+        );
         assert_eq!(r.header("x-frame-options"), "DENY");
         assert!(
             r.headers.get("strict-transport-security").is_none(),
@@ -286,5 +355,7 @@ async fn answers_carry_the_security_headers_and_hsts_only_over_tls() {
         .header("x-forwarded-proto", "https")
         .send::<serde_json::Value>()
         .await;
-    assert!(r.header("strict-transport-security").starts_with("max-age=31536000"));
+    assert!(r
+        .header("strict-transport-security")
+        .starts_with("max-age=31536000"));
 }

@@ -117,7 +117,12 @@ impl Api {
     }
 
     /// `POST /ops/login` with a two-factor code.
-    pub async fn operator_login_with(&self, email: &str, password: &str, code: Option<&str>) -> Reply {
+    pub async fn operator_login_with(
+        &self,
+        email: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> Reply {
         self.v1(Method::POST, "/ops/login")
             .json(&json!({ "email": email, "password": password, "code": code }))
             .send()
@@ -125,7 +130,10 @@ impl Api {
     }
 
     pub async fn ops_enrol_two_factor(&self, auth: &Auth) -> Reply<TwoFactorEnrolment> {
-        self.v1(Method::POST, "/ops/2fa/enrol").auth(auth).send().await
+        self.v1(Method::POST, "/ops/2fa/enrol")
+            .auth(auth)
+            .send()
+            .await
     }
 
     pub async fn ops_confirm_two_factor(&self, auth: &Auth, code: &str) -> Reply<RecoveryCodes> {

@@ -175,7 +175,11 @@ impl SecurityApi {
     }
 
     /// A staff member's latest login attempts (100 at most), newest first.
-    #[oai(path = "/staff/:id/logins", method = "get", operation_id = "staffLogins")]
+    #[oai(
+        path = "/staff/:id/logins",
+        method = "get",
+        operation_id = "staffLogins"
+    )]
     async fn staff_logins(
         &self,
         auth: TenantAuth,
@@ -191,7 +195,11 @@ impl SecurityApi {
     }
 
     /// The business's security settings.
-    #[oai(path = "/security/settings", method = "get", operation_id = "getSecuritySettings")]
+    #[oai(
+        path = "/security/settings",
+        method = "get",
+        operation_id = "getSecuritySettings"
+    )]
     async fn settings(&self, auth: TenantAuth) -> Result<Json<SecuritySettings>, ApiError> {
         let (mut tx, _) = self
             .state
@@ -205,7 +213,11 @@ impl SecurityApi {
     }
 
     /// Change the business's security settings.
-    #[oai(path = "/security/settings", method = "put", operation_id = "setSecuritySettings")]
+    #[oai(
+        path = "/security/settings",
+        method = "put",
+        operation_id = "setSecuritySettings"
+    )]
     async fn set_settings(
         &self,
         auth: TenantAuth,

@@ -551,7 +551,9 @@ pub fn sample_data(occasion: &str, lang: Lang) -> Value {
         }
         "points.expiring" => json!({ "points": 300, "date": "2026-12-31" }),
         "staff.password_reset" => json!({ "link": "https://example.com/reset?token=..." }),
-        "staff.new_device" => json!({ "time": "2026-01-01 09:00 CST", "ip": "203.0.113.7", "device": "Mozilla/5.0" }),
+        "staff.new_device" => {
+            json!({ "time": "2026-01-01 09:00 CST", "ip": "203.0.113.7", "device": "Mozilla/5.0" })
+        }
         _ => json!({}),
     };
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {

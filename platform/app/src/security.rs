@@ -197,7 +197,9 @@ impl Account<'_> {
         let codes = new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| hash_recovery_code(c)).collect();
         let done = match self {
-            Account::Staff(tx, id) => db::staff_enable(tx, *id, &pending, step, &hashes, now).await?,
+            Account::Staff(tx, id) => {
+                db::staff_enable(tx, *id, &pending, step, &hashes, now).await?
+            }
             Account::Operator(d, id) => {
                 db::operator_enable(d, *id, &pending, step, &hashes, now).await?
             }
@@ -285,10 +287,7 @@ pub async fn record_login(
 }
 
 /// A staff member's latest login attempts (at most 100), newest first.
-pub async fn login_history(
-    tx: &mut TenantTx,
-    staff_id: Uuid,
-) -> Result<Vec<LoginEntry>, AppError> {
+pub async fn login_history(tx: &mut TenantTx, staff_id: Uuid) -> Result<Vec<LoginEntry>, AppError> {
     Ok(db::logins(tx, staff_id, 100).await?)
 }
 

@@ -1,6 +1,7 @@
 //! Staff sessions: logging in (with the lock-out after repeated failures), logging out,
 //! changing one's password, and starting the session a new account's owner gets.
 
+use crate::security::{self, Origin};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::auth::{
@@ -9,7 +10,6 @@ use patron_core::auth::{
 use patron_core::plans::Access;
 use patron_db::access::staff_subject;
 use patron_db::staff::Staff;
-use crate::security::{self, Origin};
 use patron_db::{audit, sessions, staff, tenants, Db, DbError, TenantTx};
 use uuid::Uuid;
 
@@ -156,7 +156,9 @@ pub async fn login(
     };
     if let Some(until) = record.locked_until.filter(|u| *u > now) {
         let wait = (until - now).num_seconds().max(1) as u64;
-        attempt.note(&mut tx, false, "password", Some("locked")).await?;
+        attempt
+            .note(&mut tx, false, "password", Some("locked"))
+            .await?;
         tx.commit().await?;
         return Err(AppError::too_many(
             "login_locked",
@@ -180,12 +182,16 @@ pub async fn login(
             serde_json::json!({ "failures": failures }),
         )
         .await?;
-        attempt.note(&mut tx, false, "password", Some("wrong_password")).await?;
+        attempt
+            .note(&mut tx, false, "password", Some("wrong_password"))
+            .await?;
         tx.commit().await?;
         return Err(wrong_credentials());
     }
     if record.status != "active" {
-        attempt.note(&mut tx, false, "password", Some("disabled")).await?;
+        attempt
+            .note(&mut tx, false, "password", Some("disabled"))
+            .await?;
         tx.commit().await?;
         return Err(AppError::forbidden(
             "account_disabled",
@@ -193,10 +199,14 @@ pub async fn login(
         ));
     }
     let mut method = "password";
-    let two_factor_on = security::Account::Staff(&mut tx, record.id).enabled().await?;
+    let two_factor_on = security::Account::Staff(&mut tx, record.id)
+        .enabled()
+        .await?;
     if two_factor_on {
         let Some(code) = req.code.as_deref().filter(|c| !c.trim().is_empty()) else {
-            attempt.note(&mut tx, false, "password", Some("code_required")).await?;
+            attempt
+                .note(&mut tx, false, "password", Some("code_required"))
+                .await?;
             tx.commit().await?;
             return Err(security::code_required());
         };
@@ -217,7 +227,9 @@ pub async fn login(
                     serde_json::json!({ "failures": failures, "reason": "two_factor_code" }),
                 )
                 .await?;
-                attempt.note(&mut tx, false, "totp", Some("wrong_code")).await?;
+                attempt
+                    .note(&mut tx, false, "totp", Some("wrong_code"))
+                    .await?;
                 tx.commit().await?;
                 return Err(security::code_refused());
             }
@@ -226,8 +238,7 @@ pub async fn login(
     staff::record_login_success(&mut tx, record.id, now).await?;
     attempt.note(&mut tx, true, method, None).await?;
     let who = staff::find(&mut tx, record.id).await?;
-    let mut session =
-        start_session(&mut tx, &who, now, ttl, origin.user_agent.as_deref()).await?;
+    let mut session = start_session(&mut tx, &who, now, ttl, origin.user_agent.as_deref()).await?;
     session.two_factor_setup_required = !two_factor_on
         && session.roles.iter().any(|r| r == "owner")
         && security::owners_require_2fa(&mut tx).await?;

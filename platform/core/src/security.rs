@@ -199,7 +199,10 @@ mod tests {
     #[test]
     fn the_uri_names_issuer_and_account() {
         let uri = otpauth_uri(SECRET, "Tea: House", "ann@example.com");
-        assert!(uri.starts_with("otpauth://totp/Tea%20%20House:ann%40example.com?"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Tea%20%20House:ann%40example.com?"),
+            "{uri}"
+        );
         assert!(uri.contains(&format!("secret={SECRET}")), "{uri}");
     }
 
@@ -210,7 +213,10 @@ mod tests {
         let set: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(set.len(), 10);
         let c = &codes[0];
-        assert_eq!(hash_recovery_code(c), hash_recovery_code(&c.to_uppercase().replace('-', " ")));
+        assert_eq!(
+            hash_recovery_code(c),
+            hash_recovery_code(&c.to_uppercase().replace('-', " "))
+        );
         assert_ne!(hash_recovery_code(c), hash_recovery_code(&codes[1]));
         assert!(!looks_like_totp(c));
         assert!(looks_like_totp("123 456"));

@@ -272,7 +272,14 @@ pub async fn operator_use_code(
     code_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    use_code_on(&mut *db.pool().acquire().await?, Who::Operator, id, code_hash, now).await
+    use_code_on(
+        &mut *db.pool().acquire().await?,
+        Who::Operator,
+        id,
+        code_hash,
+        now,
+    )
+    .await
 }
 pub async fn operator_codes_left(db: &Db, id: Uuid) -> Result<i64, DbError> {
     codes_left_on(&mut *db.pool().acquire().await?, Who::Operator, id).await

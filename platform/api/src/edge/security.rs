@@ -72,7 +72,11 @@ pub async fn headers<E: Endpoint>(
         Err(e) => e.into_response(),
     };
     let h = resp.headers_mut();
-    let policy = if docs { DOCS_POLICY } else { CONTENT_SECURITY_POLICY };
+    let policy = if docs {
+        DOCS_POLICY
+    } else {
+        CONTENT_SECURITY_POLICY
+    };
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(policy),

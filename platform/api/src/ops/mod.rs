@@ -14,10 +14,10 @@ use crate::edge::error::ApiError;
 use crate::edge::security::views::{
     RecoveryCodes, TwoFactorCode, TwoFactorEnrolment, TwoFactorOff, TwoFactorStatus,
 };
-use patron_app::security::Account;
 use crate::edge::state::ApiState;
 use patron_app::lifecycle;
 use patron_app::ops::{self, actor};
+use patron_app::security::Account;
 use patron_core::plans::SuspendReason;
 use patron_core::tenants::TenantStatus;
 use patron_db::operators::OperatorSession;
@@ -104,7 +104,11 @@ impl OpsApi {
     }
 
     /// Start two-factor enrolment: a new secret and its `otpauth://` URI (shown this once).
-    #[oai(path = "/2fa/enrol", method = "post", operation_id = "opsEnrolTwoFactor")]
+    #[oai(
+        path = "/2fa/enrol",
+        method = "post",
+        operation_id = "opsEnrolTwoFactor"
+    )]
     async fn two_factor_enrol(
         &self,
         auth: OperatorToken,
@@ -118,7 +122,11 @@ impl OpsApi {
 
     /// Confirm the enrolment with a code: two-factor is on; the ten recovery codes are in
     /// the answer (shown this once).
-    #[oai(path = "/2fa/confirm", method = "post", operation_id = "opsConfirmTwoFactor")]
+    #[oai(
+        path = "/2fa/confirm",
+        method = "post",
+        operation_id = "opsConfirmTwoFactor"
+    )]
     async fn two_factor_confirm(
         &self,
         auth: OperatorToken,
@@ -134,7 +142,11 @@ impl OpsApi {
     }
 
     /// Turn two-factor off (the password and a code, or a recovery code).
-    #[oai(path = "/2fa/disable", method = "post", operation_id = "opsDisableTwoFactor")]
+    #[oai(
+        path = "/2fa/disable",
+        method = "post",
+        operation_id = "opsDisableTwoFactor"
+    )]
     async fn two_factor_disable(
         &self,
         auth: OperatorToken,
