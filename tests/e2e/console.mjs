@@ -809,6 +809,7 @@ try {
 
   // Messages and webhooks, as the owner of a business of its own.
   await (await import('./messages.mjs')).messageSteps({ browser, step, base: BASE, watch });
+  await (await import('./security.mjs')).securitySteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
 
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },
