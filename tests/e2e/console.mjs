@@ -95,7 +95,7 @@ async function step(name, page, fn) {
   } catch (err) {
     failed = true;
     await shot(page, `${name}-FAILED`).catch(() => {});
-    console.error(`FAIL ${name}: ${err instanceof Error ? err.stack : err}`);
+    console.error(`FAIL ${name}: ${err instanceof Error ? err.stack : err}\nconsole errors so far:\n  ${consoleErrors.join("\n  ")}`);
     throw err;
   } finally {
     expected = [];
