@@ -25,6 +25,7 @@ import { PortalSitePage } from './portal-site/PortalSitePage';
 import { DeskPage } from './desk/DeskPage';
 import { PrepaidPage } from './prepaid/PrepaidPage';
 import { ChargesPage } from './prepaid/ChargesPage';
+import { SecurityPage } from './security/SecurityPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
 const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
@@ -74,6 +75,7 @@ export function AppRoutes() {
         <Route path="messages" element={<MessagesPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
+        <Route path="security" element={<SecurityPage />} />
         <Route path="plan" element={<PlanPage />} />
         <Route path="members" element={<MembersPage />} />
         <Route path="members/new" element={<RegisterMemberPage />} />

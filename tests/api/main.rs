@@ -20,6 +20,7 @@ mod points;
 mod portal;
 mod prepaid;
 mod replicas;
+mod security;
 mod service;
 mod signup;
 mod tiers;

@@ -16,6 +16,7 @@ fn options() -> Options {
         payment_webhook_secret: None,
         sandbox: None,
         messages: Default::default(),
+        trust_proxy: false,
     }
 }
 

@@ -95,7 +95,7 @@ async function step(name, page, fn) {
   } catch (err) {
     failed = true;
     await shot(page, `${name}-FAILED`).catch(() => {});
-    console.error(`FAIL ${name}: ${err instanceof Error ? err.stack : err}`);
+    console.error(`FAIL ${name}: ${err instanceof Error ? err.stack : err}\nconsole errors so far:\n  ${consoleErrors.join("\n  ")}`);
     throw err;
   } finally {
     expected = [];
@@ -809,6 +809,7 @@ try {
 
   // Messages and webhooks, as the owner of a business of its own.
   await (await import('./messages.mjs')).messageSteps({ browser, step, base: BASE, watch });
+  await (await import('./security.mjs')).securitySteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
 
   // Memberships, passes and stored value, as the owner of a business of its own, and the
   // member's portal; zh-CN and en, 1366x768 and 375px.

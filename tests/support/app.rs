@@ -228,6 +228,8 @@ pub async fn spawn_app_with_keys(
                 smtp: None,
                 webhooks_allow_private: true,
             },
+            // As behind a TLS proxy: the tests set X-Forwarded-Proto and X-Forwarded-For.
+            trust_proxy: true,
         },
     )
     .await

@@ -172,3 +172,24 @@ pub async fn outbox_events(app: &TestApp, tenant_id: i64) -> Vec<(String, Option
         .map(|r| (r.event, r.member_id.map(|m| m.to_string())))
         .collect()
 }
+
+/// E-mails queued for `occasion` to `recipient` in a tenant's outbox (staff notices have no
+/// member, so no API lists them).
+pub async fn count_deliveries(
+    db: &patron_db::Db,
+    tenant_id: i64,
+    occasion: &str,
+    recipient: &str,
+) -> i64 {
+    let tenant = patron_db::tenants::find_by_id(db, tenant_id)
+        .await
+        .unwrap()
+        .expect("the tenant exists");
+    let mut tx = db.tenant_tx(&tenant).await.unwrap();
+    let rows = patron_db::messages::deliveries(&mut tx, None, Some("email"), 500)
+        .await
+        .unwrap();
+    rows.iter()
+        .filter(|d| d.occasion.as_deref() == Some(occasion) && d.recipient == recipient)
+        .count() as i64
+}

@@ -19,6 +19,7 @@ mod portal;
 mod prepaid;
 mod reply;
 mod rules;
+mod security;
 mod service;
 mod tiers;
 
@@ -36,5 +37,6 @@ pub use portal::*;
 pub use prepaid::*;
 pub use reply::*;
 pub use rules::*;
+pub use security::*;
 pub use service::*;
 pub use tiers::*;

@@ -19,6 +19,7 @@ pub mod prepaid;
 pub mod purchases;
 pub mod roles;
 pub mod rules;
+pub mod security;
 pub mod session;
 pub mod settings;
 pub mod signup;
@@ -63,7 +64,7 @@ pub type PrepaidApis = (
 /// Every API module, in the order the docs list them.
 pub type Apis = (
     signup::SignupApi,
-    session::SessionApi,
+    (session::SessionApi, security::SecurityApi),
     staff::StaffApi,
     roles::RolesApi,
     api_keys::ApiKeysApi,
@@ -90,7 +91,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             signup::SignupApi { state: state.clone() },
-            session::SessionApi { state: state.clone() },
+            (
+                session::SessionApi { state: state.clone() },
+                security::SecurityApi { state: state.clone() },
+            ),
             staff::StaffApi { state: state.clone() },
             roles::RolesApi { state: state.clone() },
             api_keys::ApiKeysApi { state: state.clone() },
@@ -159,6 +163,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
         route = route.nest("/", edge::console::ConsoleFiles::new(dir));
     }
     let metrics = state.metrics.clone();
+    let trust_proxy = state.config.trust_proxy;
     route
         .catch_all_error(|err: poem::Error| async move {
             // Our own `ApiError`s arrive here already rendered: pass them through.
@@ -176,6 +181,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
             }
             resp
         })
+        .around(move |ep, req| edge::security::headers(ep, req, trust_proxy))
         .around(move |ep, req| observe(ep, req, metrics.clone()))
 }
 

@@ -5,7 +5,9 @@ use crate::edge::account_views::{SessionView, TenantView};
 use crate::edge::auth::{Actor, StaffToken, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::gate::read_only_safe;
+use crate::edge::security::client_ip;
 use crate::edge::state::ApiState;
+use patron_app::security::Origin;
 use patron_app::session::{self, Login};
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
@@ -28,6 +30,10 @@ pub struct LoginRequest {
     pub email: String,
     #[oai(validator(max_length = 1000))]
     pub password: String,
+    /// The code from the authenticator app (or a recovery code), when the account has
+    /// two-factor on; without it such a login answers 401 `two_factor_required`.
+    #[oai(validator(max_length = 40))]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -77,27 +83,35 @@ pub struct SessionApi {
 impl SessionApi {
     /// Log in as staff.
     ///
-    /// After five wrong passwords in a row the account is locked for 30 seconds, doubling
-    /// with each further failure up to 15 minutes (429 with Retry-After).
+    /// After five wrong passwords (or two-factor codes) in a row the account is locked for
+    /// 30 seconds, doubling with each further failure up to 15 minutes (429 with
+    /// Retry-After). An account with two-factor on needs `code`: without it the answer is
+    /// 401 `two_factor_required`, with a wrong or used one 401 `two_factor_code_wrong`.
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
     #[tracing::instrument(skip_all, fields(tenant = %req.0.tenant))]
     async fn login(
         &self,
         req: Json<LoginRequest>,
         #[oai(name = "User-Agent")] user_agent: Header<Option<String>>,
+        http: &poem::Request,
     ) -> Result<LoginResponse, ApiError> {
         let req = req.0;
         let login = Login {
             tenant: req.tenant,
             email: req.email,
             password: req.password,
+            code: req.code,
+        };
+        let origin = Origin {
+            ip: client_ip(http, self.state.config.trust_proxy),
+            user_agent: user_agent.0,
         };
         let session = session::login(
             &self.state.db,
             login,
             self.state.now(),
             self.state.config.session_ttl,
-            user_agent.0.as_deref(),
+            &origin,
         )
         .await?;
         Ok(LoginResponse::Ok(Json(session.into())))

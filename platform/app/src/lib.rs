@@ -27,6 +27,7 @@ pub mod prepaid;
 pub mod purchases;
 pub mod roles;
 pub mod rules;
+pub mod security;
 pub mod session;
 pub mod settings;
 pub mod signup;

@@ -551,6 +551,9 @@ pub fn sample_data(occasion: &str, lang: Lang) -> Value {
         }
         "points.expiring" => json!({ "points": 300, "date": "2026-12-31" }),
         "staff.password_reset" => json!({ "link": "https://example.com/reset?token=..." }),
+        "staff.new_device" => {
+            json!({ "time": "2026-01-01 09:00 CST", "ip": "203.0.113.7", "device": "Mozilla/5.0" })
+        }
         _ => json!({}),
     };
     if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
@@ -849,6 +852,13 @@ fn default_template(occasion: &str, lang: Lang) -> Option<TemplateRow> {
             lang.pick(
                 "请打开以下链接重设密码（1 小时内有效）：\n{{link}}\n\n如非本人操作，请忽略此邮件。",
                 "Open this link to choose a new password (valid for one hour):\n{{link}}\n\nIf you did not ask for this, ignore this e-mail.",
+            ),
+        ),
+        "staff.new_device" => (
+            lang.pick("{{business.name}} 后台：新设备登录", "{{business.name}}: a login from a new device"),
+            lang.pick(
+                "您的账号于 {{time}} 在一台新设备上登录。\n地址：{{ip}}\n浏览器：{{device}}\n\n如非本人操作，请立即修改密码并开启两步验证。",
+                "Your account was used to log in from a new device at {{time}}.\nAddress: {{ip}}\nBrowser: {{device}}\n\nIf this was not you, change your password now and turn on two-factor codes.",
             ),
         ),
         _ => return None,

@@ -68,6 +68,7 @@ pub async fn login(
     db: &Db,
     email: &str,
     password: String,
+    code: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<OperatorLogin, AppError> {
     let creds = operators::credentials(db, email.trim()).await?;
@@ -90,6 +91,18 @@ pub async fn login(
         operators::login_failed(db, creds.id, lock).await?;
         return Err(wrong_credentials());
     }
+    let mut account = crate::security::Account::Operator(db, creds.id);
+    if account.enabled().await? {
+        let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+            return Err(crate::security::code_required());
+        };
+        if account.spend_code(code, now).await?.is_none() {
+            let failures = creds.failed_logins + 1;
+            let lock = LoginThrottle::lock_for(failures).map(|d| now + d);
+            operators::login_failed(db, creds.id, lock).await?;
+            return Err(crate::security::code_refused());
+        }
+    }
     let issued = issue_token(TokenKind::OperatorSession, 0);
     let expires_at = now + operator_session_ttl();
     operators::start_session(db, creds.id, &issued.hash, now, expires_at).await?;
@@ -103,6 +116,11 @@ pub async fn login(
             created_at: creds.created_at,
         },
     })
+}
+
+/// An operator's password hash (for turning two-factor off).
+pub async fn password_hash(db: &Db, id: Uuid) -> Result<String, AppError> {
+    Ok(operators::password_hash(db, id).await?)
 }
 
 /// A plan as an operator writes it.

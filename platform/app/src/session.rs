@@ -1,6 +1,7 @@
 //! Staff sessions: logging in (with the lock-out after repeated failures), logging out,
 //! changing one's password, and starting the session a new account's owner gets.
 
+use crate::security::{self, Origin};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::auth::{
@@ -20,6 +21,9 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
     pub staff: Staff,
     pub roles: Vec<String>,
+    /// The business asks owners to use two-factor codes and this owner has none yet: the
+    /// console sends them to enrol before anything else.
+    pub two_factor_setup_required: bool,
 }
 
 /// Issues a session token for `who` inside `tx`.
@@ -39,6 +43,7 @@ pub async fn start_session(
         expires_at,
         staff: who.clone(),
         roles,
+        two_factor_setup_required: false,
     })
 }
 
@@ -63,6 +68,9 @@ pub struct Login {
     pub tenant: String,
     pub email: String,
     pub password: String,
+    /// A two-factor code (from the authenticator app) or a recovery code, when the account
+    /// has two-factor on.
+    pub code: Option<String>,
 }
 
 fn wrong_credentials() -> AppError {
@@ -72,15 +80,48 @@ fn wrong_credentials() -> AppError {
     )
 }
 
+/// One login attempt, for the history.
+struct Attempt<'a> {
+    tenant: &'a patron_db::Tenant,
+    staff_id: Uuid,
+    email: &'a str,
+    origin: &'a Origin,
+    now: DateTime<Utc>,
+}
+
+impl Attempt<'_> {
+    async fn note(
+        &self,
+        tx: &mut TenantTx,
+        success: bool,
+        method: &str,
+        failure: Option<&str>,
+    ) -> Result<bool, AppError> {
+        security::record_login(
+            tx,
+            self.tenant,
+            self.staff_id,
+            self.email,
+            self.origin,
+            success,
+            method,
+            failure,
+            self.now,
+        )
+        .await
+    }
+}
+
 /// Logs a staff member in. An unknown business or e-mail costs the same password check as
-/// a known one, so timing does not tell which exist; after five wrong passwords in a row the
-/// account is locked for a while (see `LoginThrottle`).
+/// a known one, so timing does not tell which exist; after five wrong passwords (or
+/// two-factor codes) in a row the account is locked for a while (see `LoginThrottle`).
+/// Every attempt on a known account is written to its login history.
 pub async fn login(
     db: &Db,
     req: Login,
     now: DateTime<Utc>,
     ttl: Duration,
-    user_agent: Option<&str>,
+    origin: &Origin,
 ) -> Result<NewSession, AppError> {
     let Ok(email) = Email::parse(&req.email) else {
         return Err(AppError::field(
@@ -106,17 +147,31 @@ pub async fn login(
         verify_password(req.password, dummy_password_hash().to_owned()).await?;
         return Err(wrong_credentials());
     };
+    let attempt = Attempt {
+        tenant: &tenant,
+        staff_id: record.id,
+        email: email.as_str(),
+        origin,
+        now,
+    };
     if let Some(until) = record.locked_until.filter(|u| *u > now) {
         let wait = (until - now).num_seconds().max(1) as u64;
+        attempt
+            .note(&mut tx, false, "password", Some("locked"))
+            .await?;
+        tx.commit().await?;
         return Err(AppError::too_many(
             "login_locked",
             format!("too many failed logins; try again in {wait} seconds"),
             wait,
         ));
     }
-    if !verify_password(req.password, record.password_hash.clone()).await? {
-        let failures = record.failed_logins + 1;
+    let fail = |failures: i32| {
         let locked_until = LoginThrottle::lock_for(failures).map(|d| now + d);
+        (failures, locked_until)
+    };
+    if !verify_password(req.password, record.password_hash.clone()).await? {
+        let (failures, locked_until) = fail(record.failed_logins + 1);
         staff::record_login_failure(&mut tx, record.id, failures, locked_until).await?;
         audit::record(
             &mut tx,
@@ -127,18 +182,66 @@ pub async fn login(
             serde_json::json!({ "failures": failures }),
         )
         .await?;
+        attempt
+            .note(&mut tx, false, "password", Some("wrong_password"))
+            .await?;
         tx.commit().await?;
         return Err(wrong_credentials());
     }
     if record.status != "active" {
+        attempt
+            .note(&mut tx, false, "password", Some("disabled"))
+            .await?;
+        tx.commit().await?;
         return Err(AppError::forbidden(
             "account_disabled",
             "this staff account is disabled",
         ));
     }
+    let mut method = "password";
+    let two_factor_on = security::Account::Staff(&mut tx, record.id)
+        .enabled()
+        .await?;
+    if two_factor_on {
+        let Some(code) = req.code.as_deref().filter(|c| !c.trim().is_empty()) else {
+            attempt
+                .note(&mut tx, false, "password", Some("code_required"))
+                .await?;
+            tx.commit().await?;
+            return Err(security::code_required());
+        };
+        match security::Account::Staff(&mut tx, record.id)
+            .spend_code(code, now)
+            .await?
+        {
+            Some(m) => method = m.as_str(),
+            None => {
+                let (failures, locked_until) = fail(record.failed_logins + 1);
+                staff::record_login_failure(&mut tx, record.id, failures, locked_until).await?;
+                audit::record(
+                    &mut tx,
+                    now,
+                    &staff_subject(record.id),
+                    "login.failed",
+                    "",
+                    serde_json::json!({ "failures": failures, "reason": "two_factor_code" }),
+                )
+                .await?;
+                attempt
+                    .note(&mut tx, false, "totp", Some("wrong_code"))
+                    .await?;
+                tx.commit().await?;
+                return Err(security::code_refused());
+            }
+        }
+    }
     staff::record_login_success(&mut tx, record.id, now).await?;
+    attempt.note(&mut tx, true, method, None).await?;
     let who = staff::find(&mut tx, record.id).await?;
-    let session = start_session(&mut tx, &who, now, ttl, user_agent).await?;
+    let mut session = start_session(&mut tx, &who, now, ttl, origin.user_agent.as_deref()).await?;
+    session.two_factor_setup_required = !two_factor_on
+        && session.roles.iter().any(|r| r == "owner")
+        && security::owners_require_2fa(&mut tx).await?;
     tx.commit().await?;
     Ok(session)
 }

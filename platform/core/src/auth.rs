@@ -48,7 +48,8 @@ impl fmt::Display for Email {
     }
 }
 
-/// A password a person chose: 10–128 characters, not all the same character.
+/// A password a person chose: 10–128 characters, not all the same character, not on the
+/// list of common passwords.
 /// Never printed: `Debug` shows a placeholder.
 #[derive(Clone)]
 pub struct Password(String);
@@ -71,6 +72,12 @@ impl Password {
             return Err(crate::Issue::new(
                 crate::FieldCode::WeakPassword,
                 "must not be one character repeated",
+            ));
+        }
+        if crate::security::is_common_password(raw) {
+            return Err(crate::Issue::new(
+                crate::FieldCode::CommonPassword,
+                "is too common: it is on a list of passwords attackers try first",
             ));
         }
         Ok(Self(raw.to_owned()))

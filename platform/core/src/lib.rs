@@ -22,6 +22,7 @@ pub mod prepaid;
 pub mod problem;
 pub mod reasons;
 pub mod rules;
+pub mod security;
 pub mod tenants;
 pub mod tiers;
 pub mod zone;

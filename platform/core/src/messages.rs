@@ -63,6 +63,7 @@ pub const OCCASIONS: &[&str] = &[
     "birthday",
     "points.expiring",
     "staff.password_reset",
+    "staff.new_device",
 ];
 
 /// Checks an occasion key.

@@ -71,6 +71,8 @@ pub enum FieldCode {
     MemberErased,
     /// A password that is one character repeated.
     WeakPassword,
+    /// A password on the list of common and breached passwords.
+    CommonPassword,
     /// The password or code given is wrong.
     Wrong,
     /// A one-time code that is wrong or expired.
@@ -141,6 +143,7 @@ impl FieldCode {
             Self::NoSuchRole => "no_such_role",
             Self::MemberErased => "member_erased",
             Self::WeakPassword => "weak_password",
+            Self::CommonPassword => "common_password",
             Self::Wrong => "wrong",
             Self::CodeWrongOrExpired => "code_wrong_or_expired",
             Self::NotInFuture => "not_in_future",

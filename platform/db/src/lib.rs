@@ -26,6 +26,7 @@ pub mod points;
 pub mod portal;
 pub mod prepaid;
 pub mod rules;
+pub mod security;
 pub mod sessions;
 pub mod staff;
 mod tenancy;

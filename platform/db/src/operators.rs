@@ -57,6 +57,15 @@ pub async fn credentials(db: &Db, email: &str) -> Result<Option<OperatorCredenti
     .await?)
 }
 
+pub async fn password_hash(db: &Db, id: Uuid) -> Result<String, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT password_hash FROM platform.operators WHERE id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
 /// Records a failed login; returns the new count of failures in a row.
 pub async fn login_failed(
     db: &Db,

@@ -62,6 +62,9 @@ pub struct Settings {
     /// Accept webhook endpoints on private addresses, for tests and development only
     /// (`PATRON_WEBHOOKS_ALLOW_PRIVATE`).
     pub webhooks_allow_private: bool,
+    /// A proxy we trust terminates TLS in front of Patron: its `X-Forwarded-Proto` decides
+    /// HSTS and its `X-Forwarded-For` the caller's address (`PATRON_TRUST_PROXY`).
+    pub trust_proxy: bool,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -86,6 +89,7 @@ pub const KEYS: &[&str] = &[
     "smtp_url",
     "smtp_from",
     "webhooks_allow_private",
+    "trust_proxy",
 ];
 
 fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -122,6 +126,7 @@ impl Default for Settings {
             smtp_url: None,
             smtp_from: "Patron <no-reply@patron.localhost>".into(),
             webhooks_allow_private: false,
+            trust_proxy: false,
         }
     }
 }

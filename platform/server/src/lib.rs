@@ -42,6 +42,8 @@ pub struct Options {
     pub sandbox: Option<patron_rules::SandboxConfig>,
     /// Where e-mail and webhooks go.
     pub messages: MessagesConfig,
+    /// See [`ApiConfig::trust_proxy`].
+    pub trust_proxy: bool,
 }
 
 /// How messages leave: the SMTP relay (none: e-mails wait in the outbox) and whether webhook
@@ -108,6 +110,7 @@ impl Application {
                 session_ttl: options.session_ttl,
                 pii: Arc::new(options.pii_keys),
                 payment_webhook_secret: options.payment_webhook_secret,
+                trust_proxy: options.trust_proxy,
             },
         );
         let senders = options.messages.senders(state.config.pii.clone())?;

@@ -191,6 +191,7 @@ async fn main() -> anyhow::Result<()> {
                     payment_webhook_secret: settings.payment_webhook_secret.clone(),
                     sandbox: Some(settings.sandbox()),
                     messages: settings.messages(),
+                    trust_proxy: settings.trust_proxy,
                 },
             )
             .await?;

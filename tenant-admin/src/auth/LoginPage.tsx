@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
+import { ApiProblem } from '../api/errors';
 import { applyServerErrors } from '../common/forms';
 import { LanguageSwitch } from '../layout/LanguageSwitch';
 import { login } from './api';
@@ -12,6 +13,7 @@ interface LoginForm {
   tenant: string;
   email: string;
   password: string;
+  code?: string;
 }
 
 export function LoginPage() {
@@ -19,6 +21,8 @@ export function LoginPage() {
   const [form] = Form.useForm<LoginForm>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // The account uses two-factor codes: the code step is shown (the password stays in the form).
+  const [needCode, setNeedCode] = useState(false);
   const { me, loggedIn } = useAuth();
   const navigate = useNavigate();
   const location = useLocation();
@@ -30,12 +34,25 @@ export function LoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      const session = await login({ tenant: values.tenant.trim(), email: values.email.trim(), password: values.password });
+      const code = values.code?.trim();
+      const session = await login({
+        tenant: values.tenant.trim(),
+        email: values.email.trim(),
+        password: values.password,
+        ...(code ? { code } : {}),
+      });
       rememberTenant(values.tenant.trim());
       await loggedIn(session.token);
-      navigate(from, { replace: true });
+      navigate(session.two_factor_setup_required ? '/security' : from, {
+        replace: true,
+        state: session.two_factor_setup_required ? { setupRequired: true } : undefined,
+      });
     } catch (err) {
-      setError(applyServerErrors(t, form, err, ['tenant', 'email', 'password']));
+      if (err instanceof ApiProblem && err.code === 'two_factor_required') {
+        setNeedCode(true);
+        return;
+      }
+      setError(applyServerErrors(t, form, err, ['tenant', 'email', 'password', 'code']));
     } finally {
       setBusy(false);
     }
@@ -79,6 +96,18 @@ export function LoginPage() {
           >
             <Input.Password autoComplete="current-password" />
           </Form.Item>
+          {needCode && (
+            <>
+              <Alert type="info" showIcon message={t('security.login.codeHelp')} style={{ marginBottom: 16 }} />
+              <Form.Item
+                name="code"
+                label={t('security.code')}
+                rules={[{ required: true, message: t('validation.required') }]}
+              >
+                <Input autoComplete="one-time-code" autoFocus data-testid="login-code" />
+              </Form.Item>
+            </>
+          )}
           <Button type="primary" htmlType="submit" block loading={busy} data-testid="login-submit">
             {t('login.submit')}
           </Button>

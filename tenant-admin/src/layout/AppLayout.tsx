@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Alert, Button } from 'antd';
-import { KeyOutlined } from '@ant-design/icons';
+import { KeyOutlined, SafetyOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth/AuthContext';
@@ -30,13 +30,23 @@ export function AppLayout() {
         selected={activeEntry(location.pathname)}
         actions={
           me?.kind === 'staff' && (
-            <Button
-              type="text"
-              icon={<KeyOutlined />}
-              onClick={() => setPassword(true)}
-              aria-label={t('password.title')}
-              title={t('password.title')}
-            />
+            <>
+              <Button
+                type="text"
+                icon={<SafetyOutlined />}
+                onClick={() => navigate('/security')}
+                aria-label={t('security.menu')}
+                title={t('security.menu')}
+                data-testid="open-security"
+              />
+              <Button
+                type="text"
+                icon={<KeyOutlined />}
+                onClick={() => setPassword(true)}
+                aria-label={t('password.title')}
+                title={t('password.title')}
+              />
+            </>
           )
         }
         banner={

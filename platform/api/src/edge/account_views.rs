@@ -86,6 +86,9 @@ pub struct SessionView {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub staff: StaffView,
+    /// The business asks owners to use two-factor codes and this owner has none: enrol
+    /// (`POST /auth/2fa/enrol`) before anything else.
+    pub two_factor_setup_required: bool,
 }
 
 impl From<NewSession> for SessionView {
@@ -93,6 +96,7 @@ impl From<NewSession> for SessionView {
         Self {
             token: s.token,
             expires_at: s.expires_at,
+            two_factor_setup_required: s.two_factor_setup_required,
             staff: StaffView::new(s.staff, s.roles),
         }
     }

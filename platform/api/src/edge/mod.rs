@@ -14,6 +14,7 @@ pub mod member_views;
 pub mod metrics;
 pub mod point_views;
 pub mod responses;
+pub mod security;
 pub mod state;
 pub mod text_guard;
 pub mod tier_views;

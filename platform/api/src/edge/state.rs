@@ -26,6 +26,9 @@ pub struct ApiConfig {
     pub pii: Arc<PiiKeys>,
     /// The shared secret of the signed payment webhook; without it that webhook is off.
     pub payment_webhook_secret: Option<secrecy::SecretString>,
+    /// A proxy we trust stands in front: its `X-Forwarded-Proto` (HSTS) and
+    /// `X-Forwarded-For` (the caller's address in the login history) are believed.
+    pub trust_proxy: bool,
 }
 
 impl Default for ApiConfig {
@@ -34,6 +37,7 @@ impl Default for ApiConfig {
             session_ttl: Duration::hours(12),
             pii: Arc::new(PiiKeys::development()),
             payment_webhook_secret: None,
+            trust_proxy: false,
         }
     }
 }

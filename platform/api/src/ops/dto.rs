@@ -15,6 +15,10 @@ pub struct OperatorLogin {
     pub email: String,
     #[oai(validator(max_length = 1024))]
     pub password: String,
+    /// The code from the authenticator app (or a recovery code), when the operator has
+    /// two-factor on.
+    #[oai(validator(max_length = 40))]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Object)]

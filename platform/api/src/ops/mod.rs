@@ -11,9 +11,13 @@ use crate::edge::account_views::{
     change_plan, plan_report, InvoiceView, MyPlan, PlanView, TenantView,
 };
 use crate::edge::error::ApiError;
+use crate::edge::security::views::{
+    RecoveryCodes, TwoFactorCode, TwoFactorEnrolment, TwoFactorOff, TwoFactorStatus,
+};
 use crate::edge::state::ApiState;
 use patron_app::lifecycle;
 use patron_app::ops::{self, actor};
+use patron_app::security::Account;
 use patron_core::plans::SuspendReason;
 use patron_core::tenants::TenantStatus;
 use patron_db::operators::OperatorSession;
@@ -71,12 +75,90 @@ impl OpsApi {
     #[oai(path = "/login", method = "post", operation_id = "operatorLogin")]
     async fn login(&self, req: Json<OperatorLogin>) -> Result<Json<OperatorSessionView>, ApiError> {
         let req = req.0;
-        let login = ops::login(&self.state.db, &req.email, req.password, self.state.now()).await?;
+        let login = ops::login(
+            &self.state.db,
+            &req.email,
+            req.password,
+            req.code.as_deref(),
+            self.state.now(),
+        )
+        .await?;
         Ok(Json(OperatorSessionView {
             token: login.token,
             expires_at: login.expires_at,
             operator: login.operator.into(),
         }))
+    }
+
+    /// My two-factor state.
+    #[oai(path = "/2fa", method = "get", operation_id = "opsTwoFactorStatus")]
+    async fn two_factor_status(
+        &self,
+        auth: OperatorToken,
+    ) -> Result<Json<TwoFactorStatus>, ApiError> {
+        let op = self.operator(&auth).await?;
+        let s = Account::Operator(&self.state.db, op.operator.id)
+            .status()
+            .await?;
+        Ok(Json(s.into()))
+    }
+
+    /// Start two-factor enrolment: a new secret and its `otpauth://` URI (shown this once).
+    #[oai(
+        path = "/2fa/enrol",
+        method = "post",
+        operation_id = "opsEnrolTwoFactor"
+    )]
+    async fn two_factor_enrol(
+        &self,
+        auth: OperatorToken,
+    ) -> Result<Json<TwoFactorEnrolment>, ApiError> {
+        let op = self.operator(&auth).await?;
+        let e = Account::Operator(&self.state.db, op.operator.id)
+            .enrol("Patron operators", &op.operator.email)
+            .await?;
+        Ok(Json(e.into()))
+    }
+
+    /// Confirm the enrolment with a code: two-factor is on; the ten recovery codes are in
+    /// the answer (shown this once).
+    #[oai(
+        path = "/2fa/confirm",
+        method = "post",
+        operation_id = "opsConfirmTwoFactor"
+    )]
+    async fn two_factor_confirm(
+        &self,
+        auth: OperatorToken,
+        req: Json<TwoFactorCode>,
+    ) -> Result<Json<RecoveryCodes>, ApiError> {
+        let op = self.operator(&auth).await?;
+        let codes = Account::Operator(&self.state.db, op.operator.id)
+            .confirm(&req.0.code, self.state.now())
+            .await?;
+        Ok(Json(RecoveryCodes {
+            recovery_codes: codes,
+        }))
+    }
+
+    /// Turn two-factor off (the password and a code, or a recovery code).
+    #[oai(
+        path = "/2fa/disable",
+        method = "post",
+        operation_id = "opsDisableTwoFactor"
+    )]
+    async fn two_factor_disable(
+        &self,
+        auth: OperatorToken,
+        req: Json<TwoFactorOff>,
+    ) -> Result<Json<TwoFactorStatus>, ApiError> {
+        let op = self.operator(&auth).await?;
+        let hash = ops::password_hash(&self.state.db, op.operator.id).await?;
+        let mut account = Account::Operator(&self.state.db, op.operator.id);
+        account
+            .disable(req.0.password, hash, &req.0.code, self.state.now())
+            .await?;
+        Ok(Json(account.status().await?.into()))
     }
 
     /// End this operator session.
