@@ -50,12 +50,32 @@ impl Reason {
         }
     }
 
+    /// A membership of plan `plan` holds the member on its tier until it ends.
+    pub fn membership_tier(plan: &str) -> Self {
+        Self {
+            code: "membership_tier",
+            params: json!({ "plan": plan }),
+            english: format!("membership {plan}"),
+        }
+    }
+
+    /// The membership of plan `plan` that held the member's tier was cancelled.
+    pub fn membership_cancelled(plan: &str) -> Self {
+        Self {
+            code: "membership_cancelled",
+            params: json!({ "plan": plan }),
+            english: format!("membership {plan} cancelled"),
+        }
+    }
+
     /// Every code, for the translation check.
     pub const CODES: &'static [&'static str] = &[
         "threshold_reached",
         "below_threshold",
         "script_chose",
         "ladder_published",
+        "membership_tier",
+        "membership_cancelled",
     ];
 }
 
