@@ -851,3 +851,557 @@ async fn members_see_only_their_own_prepaid_in_the_portal_and_only_what_the_plan
     );
     assert!(none.get("passes").is_none_or(|v| v.is_null()), "{none}");
 }
+
+
+async fn publish_gold_ladder(app: &TestApp, owner: &Auth, t: &TestTenant) {
+    let tier = |code: &str, threshold: i64| {
+        json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
+                "benefits": {} })
+    };
+    let published = app
+        .publish_ladder(
+            owner,
+            &json!({ "ladder": { "metric": "spend", "window": { "kind": "rolling", "days": 30 },
+                     "retention_days": 0, "demotion": "direct",
+                     "tiers": [tier("base", 0), tier("gold", 1_000_000)] } }),
+        )
+        .await
+        .ok();
+    patron_tests::internals::reevaluate_tiers(app, t, &published.run.id).await;
+}
+
+#[tokio::test]
+async fn a_membership_holds_its_plans_tier_until_it_ends_and_cancelling_releases_it() {
+    use chrono::{Duration, TimeZone, Utc};
+    use patron_tests::internals::evaluate_tiers;
+    let app = spawn_app().await;
+    // 1 May 2027, 12:00 in Shanghai.
+    let start = Utc.with_ymd_and_hms(2027, 5, 1, 4, 0, 0).unwrap();
+    app.clock.set(start);
+    let t = app.signup_on("ms-tier", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.update_settings(&owner, &json!({ "time_zone": "Asia/Shanghai" }))
+        .await
+        .ok();
+    let gold_plan = json!({ "name": "Gold 10 days", "price": 10_000, "period_unit": "days", "period_days": 10,
+                "tier": "gold" });
+    // Without a ladder that has the tier, the plan is refused.
+    let r = app.create_membership_plan(&owner, &gold_plan).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(r.code(), "membership_tier_not_on_ladder");
+    publish_gold_ladder(&app, &owner, &t).await;
+    let plan = app.create_membership_plan(&owner, &gold_plan).await.ok();
+    let m = app.member(&owner, NewMember::named("Jin")).await.id;
+    assert_eq!(app.member_tier(&owner, &m).await.ok().code(), "base");
+
+    // Sold on 1 May for 10 days: gold at once, pinned until the start of 11 May (local).
+    let sold = app
+        .sell_membership(
+            &owner,
+            &m,
+            &json!({ "plan_id": plan["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+    assert_eq!(sold["ends_on"], "2027-05-11");
+    let view = app.member_tier(&owner, &m).await.ok();
+    assert_eq!(view.code(), "gold");
+    assert_eq!(view.pin.as_ref().unwrap().tier, "gold");
+    assert_eq!(view.history[0].kind, "pin");
+    assert_eq!(
+        view.history[0].reason_code.as_deref(),
+        Some("membership_tier")
+    );
+    assert_eq!(
+        view.history[0].reason_params.as_ref().unwrap()["plan"],
+        "Gold 10 days"
+    );
+    let ms = sold["id"].as_str().unwrap().to_owned();
+
+    // Frozen 3 days: the pin holds 3 days longer with the membership.
+    let frozen = app
+        .membership_action(&owner, &m, &ms, "freeze", &json!({ "days": 3 }))
+        .await
+        .ok();
+    assert_eq!(frozen["ends_on"], "2027-05-14");
+    // On 13 May (local) the member is still gold; from 14 May the pin lapses.
+    app.clock.set(start + Duration::days(12));
+    evaluate_tiers(&app, &t).await;
+    assert_eq!(app.member_tier(&owner, &m).await.ok().code(), "gold");
+    app.clock.set(start + Duration::days(13));
+    evaluate_tiers(&app, &t).await;
+    let view = app.member_tier(&owner, &m).await.ok();
+    assert_eq!(view.code(), "base", "{view:?}");
+    assert!(view.pin.is_none());
+    assert_eq!(view.history[0].kind, "pin_lapsed");
+
+    // Renewed after it ended: from today, gold again until the new end.
+    let renewed = app
+        .membership_action(&owner, &m, &ms, "renew", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    assert_eq!(renewed["ends_on"], "2027-05-24");
+    assert_eq!(app.member_tier(&owner, &m).await.ok().code(), "gold");
+
+    // Cancelling ends the pin now; the next evaluation applies the ladder.
+    app.membership_action(&owner, &m, &ms, "cancel", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    let view = app.member_tier(&owner, &m).await.ok();
+    assert_eq!(view.code(), "gold", "until the next evaluation");
+    assert!(view.pin.is_none(), "{view:?}");
+    assert_eq!(view.history[0].kind, "unpin");
+    assert_eq!(
+        view.history[0].reason_code.as_deref(),
+        Some("membership_cancelled")
+    );
+    app.clock.set(start + Duration::days(14));
+    evaluate_tiers(&app, &t).await;
+    assert_eq!(app.member_tier(&owner, &m).await.ok().code(), "base");
+
+    // A staff pin that holds longer is left alone by a sale, and by its cancellation.
+    let other = app.member(&owner, NewMember::named("Lan")).await.id;
+    let until = start + Duration::days(100);
+    app.pin_member_tier(
+        &owner,
+        &other,
+        &json!({ "tier": "gold", "until": until, "reason": "partner" }),
+    )
+    .await
+    .ok();
+    let sold = app
+        .sell_membership(
+            &owner,
+            &other,
+            &json!({ "plan_id": plan["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+    app.membership_action(
+        &owner,
+        &other,
+        sold["id"].as_str().unwrap(),
+        "cancel",
+        &json!({ "method": "cash" }),
+    )
+    .await
+    .ok();
+    let view = app.member_tier(&owner, &other).await.ok();
+    assert_eq!(view.pin.unwrap().reason, "partner");
+    app.clock.set(Utc::now());
+}
+
+#[tokio::test]
+async fn a_frozen_pass_refuses_visits_moves_its_last_day_and_an_early_unfreeze_gives_days_back() {
+    use chrono::{Duration, TimeZone, Utc};
+    let app = spawn_app().await;
+    // 25 February 2028, 10:00 in Shanghai (a leap year: 29 February is a day).
+    let start = Utc.with_ymd_and_hms(2028, 2, 25, 2, 0, 0).unwrap();
+    app.clock.set(start);
+    let t = app.signup_on("pass-freeze", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.update_settings(&owner, &json!({ "time_zone": "Asia/Shanghai" }))
+        .await
+        .ok();
+    app.set_prepaid_settings(
+        &owner,
+        &json!({ "spend_order": "pro_rata", "bonus_rule": { "kind": "none" },
+                 "balance_cap": null, "freeze_days_per_year": 15 }),
+    )
+    .await
+    .ok();
+    let m = app.member(&owner, NewMember::named("Wu")).await.id;
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "Haircuts", "visits": 5, "validity_days": 10, "price": 0 }),
+        )
+        .await
+        .ok();
+    let pass = app
+        .sell_pass(
+            &owner,
+            &m,
+            &json!({ "product_id": product["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+    let p = pass["id"].as_str().unwrap().to_owned();
+    assert_eq!(pass["expires_on"], "2028-03-05");
+    let visit = |key: &str| json!({ "idempotency_key": key });
+
+    // Frozen 10 days from today: 25 Feb to 5 Mar; the last day moves to 15 Mar.
+    let frozen = app
+        .pass_action(&owner, &m, &p, "freeze", Some(&json!({ "days": 10 })))
+        .await
+        .ok();
+    assert_eq!(frozen["frozen_from"], "2028-02-25");
+    assert_eq!(frozen["frozen_until"], "2028-03-05");
+    assert_eq!(frozen["expires_on"], "2028-03-15");
+    assert_eq!(frozen["status"], "frozen");
+    let r = app.consume_pass(&owner, &m, &p, &visit("v-1")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(r.code(), "pass_frozen");
+    let again = app
+        .pass_action(&owner, &m, &p, "freeze", Some(&json!({ "days": 1 })))
+        .await;
+    assert_eq!(again.code(), "pass_frozen");
+    assert_eq!(
+        app.member_passes(&owner, &m).await.ok()[0]["status"],
+        "frozen"
+    );
+
+    // Unfrozen early on 1 March (local): 5 frozen days unused (1 to 5 March) go back.
+    app.clock.set(start + Duration::days(5));
+    let open = app.pass_action(&owner, &m, &p, "unfreeze", None).await.ok();
+    assert_eq!(open["expires_on"], "2028-03-10");
+    assert!(open["frozen_until"].is_null());
+    let used = app
+        .consume_pass(&owner, &m, &p, &visit("v-1"))
+        .await
+        .created();
+    assert_eq!(used["visits_left"], 4);
+    let r = app.pass_action(&owner, &m, &p, "unfreeze", None).await;
+    assert_eq!(r.code(), "pass_not_frozen");
+
+    // 5 days counted against 15 a year: 10 more are allowed, 11 are not.
+    let r = app
+        .pass_action(&owner, &m, &p, "freeze", Some(&json!({ "days": 11 })))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "freeze_cap_reached");
+    let frozen = app
+        .pass_action(&owner, &m, &p, "freeze", Some(&json!({ "days": 10 })))
+        .await
+        .ok();
+    assert_eq!(frozen["expires_on"], "2028-03-20");
+    let r = app
+        .pass_action(&owner, &m, &p, "freeze", Some(&json!({ "days": 0 })))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The freeze runs out by itself: usable again on 11 March.
+    app.clock.set(start + Duration::days(15));
+    let used = app
+        .consume_pass(&owner, &m, &p, &visit("v-2"))
+        .await
+        .created();
+    assert_eq!(used["visits_left"], 3);
+    app.clock.set(Utc::now());
+}
+
+#[tokio::test]
+async fn ten_parallel_sales_paid_from_a_balance_for_three_take_it_to_zero_and_cancelling_gives_it_back(
+) {
+    use chrono::{Duration, TimeZone, Utc};
+    let app = spawn_app_with(16).await;
+    let start = Utc.with_ymd_and_hms(2027, 6, 1, 4, 0, 0).unwrap();
+    app.clock.set(start);
+    let t = app.signup_on("sv-sales", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    set_order(&app, &owner, "bonus_first").await;
+    let m = app.member(&owner, NewMember::named("Qin")).await.id;
+    // 90.00 (below the first bonus tier): three sales of 30.00.
+    app.top_up(&owner, &m, &top_up_body("seed", 9_000))
+        .await
+        .created();
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Month", "price": 3_000, "period_unit": "days", "period_days": 30 }),
+        )
+        .await
+        .ok();
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "Five classes", "visits": 5, "price": 3_000 }),
+        )
+        .await
+        .ok();
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (api, owner, m) = (app.api.clone(), owner.clone(), m.clone());
+            let (plan_id, product_id) = (plan["id"].clone(), product["id"].clone());
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    api.sell_membership(
+                        &owner,
+                        &m,
+                        &json!({ "plan_id": plan_id, "method": "stored_value" }),
+                    )
+                    .await
+                } else {
+                    api.sell_pass(
+                        &owner,
+                        &m,
+                        &json!({ "product_id": product_id, "method": "stored_value" }),
+                    )
+                    .await
+                }
+            })
+        })
+        .collect();
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::OK => ok += 1,
+            StatusCode::CONFLICT => {
+                assert_eq!(r.code(), "insufficient_stored_value");
+                assert_eq!(r.problem().fields[0].field, "method");
+                refused += 1
+            }
+            other => panic!("unexpected {other}: {r:?}"),
+        }
+    }
+    assert_eq!((ok, refused), (3, 7));
+    let sv = app.stored_value(&owner, &m).await.ok();
+    assert_eq!(sv.balance.total, 0);
+    assert!(sv.entries.iter().all(|e| e.balance >= 0));
+    let sold = app.member_memberships(&owner, &m).await.ok().len()
+        + app.member_passes(&owner, &m).await.ok().len();
+    assert_eq!(sold, 3, "a refused sale left nothing behind");
+    let paid = app
+        .list_charges(&owner, &[("method", "stored_value")])
+        .await
+        .ok();
+    assert_eq!(
+        (paid["count"].as_i64(), paid["amount"].as_i64()),
+        (Some(3), Some(9_000))
+    );
+    assert_ledger_agrees(&app, &t.slug).await;
+
+    // Another member: 100.00 + 20.00 bonus, spent bonus first on a 60.00 membership
+    // (20.00 bonus + 40.00 principal), renewed for 60.00 in cash.
+    let n = app.member(&owner, NewMember::named("Yao")).await.id;
+    app.top_up(&owner, &n, &top_up_body("seed", 10_000))
+        .await
+        .created();
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Month+", "price": 6_000, "period_unit": "days", "period_days": 30 }),
+        )
+        .await
+        .ok();
+    let sold = app
+        .sell_membership(
+            &owner,
+            &n,
+            &json!({ "plan_id": plan["id"], "method": "stored_value" }),
+        )
+        .await
+        .ok();
+    let ms = sold["id"].as_str().unwrap().to_owned();
+    let sv = app.stored_value(&owner, &n).await.ok().balance;
+    assert_eq!((sv.principal, sv.bonus), (6_000, 0));
+    app.membership_action(&owner, &n, &ms, "renew", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    // Cancelled 15 days into 60: 45/60 of 120.00 = 90.00 back; what stored value paid
+    // (40.00 + 20.00 of the 120.00) goes back in that share, 30.00 + 15.00, the rest in cash.
+    app.clock.set(start + Duration::days(15));
+    let c = app
+        .membership_action(&owner, &n, &ms, "cancel", &json!({ "method": "cash" }))
+        .await
+        .ok();
+    assert_eq!(c["refund"], 9_000);
+    assert_eq!(
+        c["stored_value"],
+        json!({ "principal": 3_000, "bonus": 1_500 })
+    );
+    let sv = app.stored_value(&owner, &n).await.ok().balance;
+    assert_eq!((sv.principal, sv.bonus), (9_000, 1_500));
+    let back = app
+        .list_charges(&owner, &[("member_id", n.as_str())])
+        .await
+        .ok();
+    let refunds: Vec<(String, i64, i64, i64)> = back["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "membership_refund")
+        .map(|c| {
+            (
+                c["method"].as_str().unwrap().to_owned(),
+                c["amount"].as_i64().unwrap(),
+                c["principal"].as_i64().unwrap(),
+                c["bonus"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(refunds.len(), 2, "{refunds:?}");
+    assert!(refunds.contains(&("stored_value".into(), -4_500, -3_000, -1_500)));
+    assert!(refunds.contains(&("cash".into(), -4_500, 0, 0)));
+    // A cancellation's own method cannot be the balance: what it paid goes back there.
+    let r = app
+        .membership_action(
+            &owner,
+            &n,
+            &ms,
+            "cancel",
+            &json!({ "method": "stored_value" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_ledger_agrees(&app, &t.slug).await;
+    app.clock.set(Utc::now());
+}
+
+#[tokio::test]
+async fn every_prepaid_operation_on_an_erased_member_is_refused() {
+    let app = spawn_app().await;
+    let t = app.signup_on("sv-erased", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Ren")).await.id;
+    let top = app
+        .top_up(&owner, &m, &top_up_body("seed", 5_000))
+        .await
+        .created();
+    let product = app
+        .create_pass_product(&owner, &json!({ "name": "Three", "visits": 3, "price": 0 }))
+        .await
+        .ok();
+    let pass = app
+        .sell_pass(
+            &owner,
+            &m,
+            &json!({ "product_id": product["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+    let p = pass["id"].as_str().unwrap().to_owned();
+    let used = app
+        .consume_pass(&owner, &m, &p, &json!({ "idempotency_key": "u" }))
+        .await
+        .created();
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Month", "price": 100, "period_unit": "month" }),
+        )
+        .await
+        .ok();
+    let ms = app
+        .sell_membership(
+            &owner,
+            &m,
+            &json!({ "plan_id": plan["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+    let ms = ms["id"].as_str().unwrap().to_owned();
+    app.erase_member(&owner, &m).await.ok();
+
+    let top_up_id = top.top_up_id.to_string();
+    let use_id = used["use_id"].as_i64().unwrap();
+    let pay = json!({ "method": "cash" });
+    let answers = vec![
+        (
+            "memberStoredValue",
+            app.stored_value(&owner, &m).await.untyped(),
+        ),
+        (
+            "previewTopUp",
+            app.preview_top_up(&owner, &m, &json!({ "amount": 100 }))
+                .await
+                .untyped(),
+        ),
+        (
+            "topUp",
+            app.top_up(&owner, &m, &top_up_body("k", 100))
+                .await
+                .untyped(),
+        ),
+        (
+            "previewTopUpRefund",
+            app.preview_top_up_refund(&owner, &m, &top_up_id)
+                .await
+                .untyped(),
+        ),
+        (
+            "refundTopUp",
+            app.refund_top_up(&owner, &m, &top_up_id, &pay)
+                .await
+                .untyped(),
+        ),
+        (
+            "memberPasses",
+            app.member_passes(&owner, &m).await.untyped(),
+        ),
+        (
+            "sellPass",
+            app.sell_pass(
+                &owner,
+                &m,
+                &json!({ "product_id": product["id"], "method": "cash" }),
+            )
+            .await
+            .untyped(),
+        ),
+        (
+            "consumePass",
+            app.consume_pass(&owner, &m, &p, &json!({ "idempotency_key": "v" }))
+                .await
+                .untyped(),
+        ),
+        (
+            "reversePassUse",
+            app.reverse_pass_use(&owner, &m, &p, use_id, &json!({ "reason": "x" }))
+                .await
+                .untyped(),
+        ),
+        (
+            "renewPass",
+            app.renew_pass(&owner, &m, &p, &pay).await.untyped(),
+        ),
+        (
+            "freezePass",
+            app.pass_action(&owner, &m, &p, "freeze", Some(&json!({ "days": 1 })))
+                .await
+                .untyped(),
+        ),
+        (
+            "unfreezePass",
+            app.pass_action(&owner, &m, &p, "unfreeze", None)
+                .await
+                .untyped(),
+        ),
+        (
+            "memberMemberships",
+            app.member_memberships(&owner, &m).await.untyped(),
+        ),
+        (
+            "sellMembership",
+            app.sell_membership(
+                &owner,
+                &m,
+                &json!({ "plan_id": plan["id"], "method": "cash" }),
+            )
+            .await
+            .untyped(),
+        ),
+        (
+            "renewMembership",
+            app.membership_action(&owner, &m, &ms, "renew", &pay)
+                .await
+                .untyped(),
+        ),
+        (
+            "freezeMembership",
+            app.membership_action(&owner, &m, &ms, "freeze", &json!({ "days": 1 }))
+                .await
+                .untyped(),
+        ),
+        (
+            "cancelMembership",
+            app.membership_action(&owner, &m, &ms, "cancel", &pay)
+                .await
+                .untyped(),
+        ),
+    ];
+    for (op, r) in answers {
+        assert_eq!(r.status, StatusCode::CONFLICT, "{op}: {r:?}");
+        assert_eq!(r.code(), "member_erased", "{op}");
+    }
+}

@@ -10,6 +10,13 @@
 //! `points_load redeem --state FILE --clients C --balance B`: one member holding B points,
 //! 1-point redemptions from C clients until more than B were asked for; then proves that
 //! exactly B succeeded, that the balance never went below zero and that the ledger agrees.
+//! `points_load paid --state FILE --clients C --seconds S [--members N]`: purchases paid in
+//! full from stored value against purchases without payments, in the same run (plain, paid,
+//! plain, S seconds each, N members topped up first); throughput of each and the ratio.
+//! `points_load spend --state FILE --clients C --balance B`: one member with B fen of stored
+//! value, 1-fen purchases paid from it from C clients until more than B were asked for; then
+//! proves that exactly B succeeded, that no sub-ledger entry went below zero and that the
+//! balance row agrees with its entries.
 //! `points_load simulate --state FILE --purchases N --runs R`: `POST /rules/simulate` over the
 //! business's last N purchases, R times.
 //! `points_load faults --state FILE --clients C --seconds S`: a random mix of purchases,
@@ -169,7 +176,7 @@ async fn setup(a: &Args) -> Res<()> {
     let plan = json!({ "name": "Load test", "monthly_price_minor": 0, "currency": "CNY",
         "features": ["custom_fields", "rule_scripts", "tiers", "coupons", "events", "sms",
                      "email_campaigns", "api_keys", "webhooks", "exports", "multi_store",
-                     "reports_advanced"],
+                     "reports_advanced", "stored_value", "visit_passes", "memberships"],
         "limits": {}, "trial_days": 0 });
     let mut create = plan.clone();
     create["code"] = json!("loadtest");
@@ -563,6 +570,307 @@ async fn db_pool() -> Res<sqlx::PgPool> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// stored value: purchases paid from the balance, and spends against one member
+
+/// Tops up each member with `amount` fen from 8 clients at once.
+async fn top_up_all(c: &Client, st: &State, members: &[String], amount: i64) -> Res<()> {
+    let next = Arc::new(AtomicU64::new(0));
+    let members = Arc::new(members.to_vec());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, key, next, members, base) = (
+                c.clone(),
+                st.key.clone(),
+                next.clone(),
+                members.clone(),
+                st.base.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some(m) = members.get(i) else {
+                        return Ok::<(), String>(());
+                    };
+                    let r = call(
+                        &c,
+                        Method::POST,
+                        &format!("{base}/api/v1/members/{m}/stored-value/top-ups"),
+                        Some(("X-Api-Key", &key)),
+                        &json!({ "idempotency_key": format!("bench-{amount}"), "amount": amount,
+                                 "method": "cash" }),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    expect(r, &[StatusCode::CREATED, StatusCode::OK], "top-up")
+                        .map_err(|e| e.to_string())?;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+/// One measured phase of purchases: (successful after the warm-up, sorted latencies in
+/// µs, errors).
+async fn purchase_phase(
+    c: &Client,
+    st: &State,
+    members: &Arc<Vec<String>>,
+    clients: u64,
+    seconds: u64,
+    pay: bool,
+    tag: &str,
+) -> (Vec<u64>, Vec<String>) {
+    let url = format!("{}/api/v1/purchases", st.base);
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(2);
+    let end = measure_from + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..clients)
+        .map(|w| {
+            let (c, url, key, members, tag) = (
+                c.clone(),
+                url.clone(),
+                st.key.clone(),
+                members.clone(),
+                tag.to_owned(),
+            );
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(w + 1_000);
+                let (mut lat, mut errors, mut n) = (Vec::new(), Vec::<String>::new(), 0u64);
+                while Instant::now() < end {
+                    n += 1;
+                    let m = &members[rng.gen_range(0..members.len())];
+                    let amount = rng.gen_range(100..50_000i64);
+                    let mut body = json!({ "external_id": format!("{tag}-{w}-{n}"),
+                        "member_id": m, "amount": amount, "store": "north",
+                        "items": [{ "sku": "SKU-1", "name": "Item", "category": "general",
+                                    "quantity": 1, "unit_price": amount }] });
+                    if pay {
+                        body["payments"] = json!([{ "method": "stored_value", "amount": amount }]);
+                    }
+                    let t = Instant::now();
+                    let r = call(&c, Method::POST, &url, Some(("X-Api-Key", &key)), &body).await;
+                    match r {
+                        Ok(r) if r.status == StatusCode::CREATED => {
+                            if t >= measure_from {
+                                lat.push(t.elapsed().as_micros() as u64);
+                            }
+                        }
+                        Ok(r) => errors.push(format!("{} {}", r.status, r.body)),
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let (mut lat, mut errors) = (Vec::new(), Vec::new());
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            lat.extend(l);
+            errors.extend(e);
+        }
+    }
+    lat.sort_unstable();
+    (lat, errors)
+}
+
+async fn paid(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 16);
+    let seconds = a.num("seconds", 20);
+    let n = (a.num("members", 1_000) as usize).min(st.members.len());
+    let c = client(Duration::from_secs(30));
+    let members = Arc::new(st.members[..n].to_vec());
+    let started = Instant::now();
+    // 50,000 yuan each: more than any phase can spend (about 250 yuan a purchase).
+    top_up_all(&c, &st, &members, 5_000_000).await?;
+    println!(
+        "paid: {n} members topped up with 5,000,000 fen each in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let mut rates = Vec::new();
+    let mut failed = 0;
+    for (i, pay) in [false, true, false].into_iter().enumerate() {
+        let tag = format!("sv{run}-{i}");
+        let (lat, errors) = purchase_phase(&c, &st, &members, clients, seconds, pay, &tag).await;
+        let tput = lat.len() as f64 / seconds as f64;
+        rates.push(tput);
+        failed += errors.len();
+        println!(
+            "paid: {} clients {clients} seconds {seconds} ok {} errors {} throughput {tput:.0}/s p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms",
+            if pay { "from stored value" } else { "plain" },
+            lat.len(),
+            errors.len(),
+            pct(&lat, 0.50),
+            pct(&lat, 0.95),
+            pct(&lat, 0.99),
+        );
+        if let Some(e) = errors.first() {
+            println!("paid: first error: {e}");
+        }
+    }
+    let plain = (rates[0] + rates[2]) / 2.0;
+    let ratio = rates[1] / plain.max(1e-9);
+    println!(
+        "paid: stored value {:.0}/s against plain {plain:.0}/s (mean of the runs before and after): ratio {ratio:.2}; target (>= 0.8) {}",
+        rates[1],
+        if ratio >= 0.8 { "met" } else { "NOT met" }
+    );
+    if failed > 0 {
+        return Err(format!("{failed} purchases failed").into());
+    }
+    Ok(())
+}
+
+async fn spend(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 16);
+    let balance = a.num("balance", 5_000) as i64;
+    // More asks than fen: the tail end must be refused, never overdrawn.
+    let asks = balance + balance / 5;
+    let c = client(Duration::from_secs(30));
+    let api = |p: &str| format!("{}/api/v1{p}", st.base);
+    let auth = Some(("X-Api-Key", st.key.as_str()));
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/members"),
+        auth,
+        &json!({ "name": "Spender" }),
+    )
+    .await?;
+    let m = expect(r, &[StatusCode::CREATED], "member")?["id"]
+        .as_str()
+        .ok_or("id")?
+        .to_owned();
+    top_up_all(&c, &st, std::slice::from_ref(&m), balance).await?;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let next = Arc::new(AtomicU64::new(0));
+    let url = api("/purchases");
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (c, url, key, next, m, run) = (
+                c.clone(),
+                url.clone(),
+                st.key.clone(),
+                next.clone(),
+                m.clone(),
+                run.clone(),
+            );
+            tokio::spawn(async move {
+                let (mut ok_lat, mut refused, mut errors) =
+                    (Vec::new(), 0u64, Vec::<String>::new());
+                let mut last_ok = start;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= asks as u64 {
+                        break;
+                    }
+                    let body = json!({ "external_id": format!("sp{run}-{i}"), "member_id": m,
+                        "amount": 1, "payments": [{ "method": "stored_value", "amount": 1 }] });
+                    let t = Instant::now();
+                    match call(&c, Method::POST, &url, Some(("X-Api-Key", &key)), &body).await {
+                        Ok(r) if r.status == StatusCode::CREATED => {
+                            ok_lat.push(t.elapsed().as_micros() as u64);
+                            last_ok = Instant::now();
+                        }
+                        Ok(r)
+                            if r.status == StatusCode::CONFLICT
+                                && r.body["code"] == "insufficient_stored_value" =>
+                        {
+                            refused += 1
+                        }
+                        Ok(r) => errors.push(format!("{} {}", r.status, r.body)),
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                (ok_lat, refused, errors, last_ok)
+            })
+        })
+        .collect();
+    let (mut lat, mut refused, mut errors, mut last_ok) = (Vec::new(), 0, Vec::new(), start);
+    for t in tasks {
+        let (l, r, e, lo) = t.await?;
+        lat.extend(l);
+        refused += r;
+        errors.extend(e);
+        last_ok = last_ok.max(lo);
+    }
+    let all = start.elapsed().as_secs_f64();
+    let ok_secs = (last_ok - start).as_secs_f64();
+    lat.sort_unstable();
+    let ok = lat.len() as i64;
+    let rate = ok as f64 / ok_secs.max(1e-9);
+    println!(
+        "spend: clients {clients} balance {balance} fen asked {asks} ok {ok} refused {refused} errors {} in {all:.2} s; successful spends {rate:.0}/s (until the balance ran out, {ok_secs:.2} s); p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms; target (500/s) {}",
+        errors.len(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.95),
+        pct(&lat, 0.99),
+        if rate >= 500.0 { "met" } else { "NOT met" },
+    );
+    if let Some(e) = errors.first() {
+        println!("spend: first error: {e}");
+    }
+
+    // The proof: exactly `balance` fen taken by exactly `ok` spends, no entry below zero, the
+    // balance row at zero and equal to the sum of its entries.
+    let db = db_pool().await?;
+    let schema = format!("t_{}", st.tenant_id);
+    let (spends, taken, min_balance, sum): (i64, i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(DISTINCT purchase_id) FILTER (WHERE kind = 'spend'), \
+                coalesce(-sum(amount) FILTER (WHERE kind = 'spend'), 0)::bigint, \
+                coalesce(min(balance), 0), coalesce(sum(amount), 0)::bigint \
+         FROM \"{schema}\".stored_value_entries WHERE member_id = $1::uuid"
+    ))
+    .bind(&m)
+    .fetch_one(&db)
+    .await?;
+    let (principal, bonus): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT principal, bonus FROM \"{schema}\".stored_value_balances WHERE member_id = $1::uuid"
+    ))
+    .bind(&m)
+    .fetch_one(&db)
+    .await?;
+    let mut bad = Vec::new();
+    if ok != balance {
+        bad.push(format!("{ok} spends succeeded, expected {balance}"));
+    }
+    if spends != ok || taken != ok {
+        bad.push(format!(
+            "{spends} spends in the ledger taking {taken} fen for {ok} successful"
+        ));
+    }
+    if min_balance < 0 {
+        bad.push(format!("an entry left the balance at {min_balance}"));
+    }
+    if principal + bonus != 0 || principal + bonus != sum {
+        bad.push(format!(
+            "balance row {principal} + {bonus}, entries add up to {sum}"
+        ));
+    }
+    if !errors.is_empty() {
+        bad.push(format!("{} requests failed", errors.len()));
+    }
+    println!(
+        "spend: check: {ok} successful x 1 fen = {taken} fen taken by {spends} purchases' entries; lowest balance after an entry {min_balance}; balance row {}; {}",
+        principal + bonus,
+        if bad.is_empty() { "zero overdrafts".to_owned() } else { format!("DIFFERENCES: {}", bad.join("; ")) }
+    );
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err("spend check failed".into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // simulation
 
 async fn simulate(a: &Args) -> Res<()> {
@@ -950,9 +1258,14 @@ async fn main() {
         "setup" => setup(&a).await,
         "accrual" => accrual(&a).await,
         "redeem" => redeem(&a).await,
+        "paid" => paid(&a).await,
+        "spend" => spend(&a).await,
         "simulate" => simulate(&a).await,
         "faults" => faults(&a).await,
-        _ => Err("usage: points_load setup|accrual|redeem|simulate|faults --state FILE ...".into()),
+        _ => Err(
+            "usage: points_load setup|accrual|redeem|paid|spend|simulate|faults --state FILE ..."
+                .into(),
+        ),
     };
     if let Err(e) = r {
         eprintln!("points_load {mode}: {e}");

@@ -232,6 +232,27 @@ impl Api {
         .await
     }
 
+    /// `POST /members/{id}/passes/{pass}/{action}` (`freeze`, `unfreeze`).
+    pub async fn pass_action(
+        &self,
+        auth: &Auth,
+        member: &str,
+        pass: &str,
+        action: &str,
+        body: Option<&Value>,
+    ) -> Reply<Value> {
+        let r = self
+            .v1(
+                Method::POST,
+                &format!("/members/{member}/passes/{pass}/{action}"),
+            )
+            .auth(auth);
+        match body {
+            Some(b) => r.json(b).send().await,
+            None => r.send().await,
+        }
+    }
+
     /// `POST /membership-plans`.
     pub async fn create_membership_plan(&self, auth: &Auth, body: &impl Serialize) -> Reply<Value> {
         self.v1(Method::POST, "/membership-plans")

@@ -307,6 +307,12 @@ pub fn freeze_year(start: NaiveDate, on: NaiveDate) -> i32 {
     years
 }
 
+/// Of a freeze of `days` from `from`, the days not used when it ends early on `today`
+/// (today included: the pass or membership is usable again from it).
+pub fn unfrozen_days(from: NaiveDate, days: i64, today: NaiveDate) -> i64 {
+    (days - (today - from).num_days().max(0)).clamp(0, days)
+}
+
 /// A freeze of `days` starting `today`: the end moves by the frozen days, within the
 /// yearly cap (`used` days already frozen this membership year).
 pub fn freeze(
@@ -342,6 +348,17 @@ pub fn unused_refund(price: i64, term: Term, today: NaiveDate) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_early_unfreeze_gives_back_the_days_from_today_on() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2028, m, day).unwrap();
+        // Frozen 10 days from 25 Feb 2028 (a leap year): 25 Feb to 5 Mar.
+        assert_eq!(unfrozen_days(d(2, 25), 10, d(2, 25)), 10);
+        assert_eq!(unfrozen_days(d(2, 25), 10, d(3, 1)), 5);
+        assert_eq!(unfrozen_days(d(2, 25), 10, d(3, 5)), 1);
+        assert_eq!(unfrozen_days(d(2, 25), 10, d(3, 6)), 0);
+        assert_eq!(unfrozen_days(d(2, 25), 10, d(2, 20)), 10);
+    }
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 

@@ -77,6 +77,24 @@ impl Reason {
         params.is_object().then(|| Self::point(code, params))
     }
 
+    /// A membership of plan `plan` holds the member on its tier until it ends.
+    pub fn membership_tier(plan: &str) -> Self {
+        Self {
+            code: "membership_tier",
+            params: json!({ "plan": plan }),
+            english: format!("membership {plan}"),
+        }
+    }
+
+    /// The membership of plan `plan` that held the member's tier was cancelled.
+    pub fn membership_cancelled(plan: &str) -> Self {
+        Self {
+            code: "membership_cancelled",
+            params: json!({ "plan": plan }),
+            english: format!("membership {plan} cancelled"),
+        }
+    }
+
     /// Every code, for the translation check.
     pub const CODES: &'static [&'static str] = &[
         "threshold_reached",
@@ -100,6 +118,8 @@ impl Reason {
         "debt_settled",
         "spend_bonus",
         "several",
+        "membership_tier",
+        "membership_cancelled",
     ];
 }
 

@@ -1898,6 +1898,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/members/{id}/passes/{pass_id}/freeze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Freeze (pause) a pass from today for `days`: no visit can be used meanwhile (409
+         *     `pass_frozen`) and its last day moves by the days, within the business's yearly
+         *     allowance per pass year (409 `freeze_cap_reached`).
+         */
+        post: operations["freezePass"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/members/{id}/passes/{pass_id}/unfreeze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a pass's freeze today: usable again at once; the frozen days not used go back
+         *     (its last day moves back by them, and they no longer count against the allowance).
+         */
+        post: operations["unfreezePass"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/membership-plans": {
         parameters: {
             query?: never;
@@ -2845,6 +2886,8 @@ export interface components {
              * @description The unused part of what was paid, minor units.
              */
             refund: number;
+            /** @description Of it, what went back to the stored-value sub-ledgers it was paid from. */
+            stored_value: components["schemas"]["StoredValueReturned"] & unknown;
         };
         /** CardEventView */
         CardEventView: {
@@ -2957,6 +3000,14 @@ export interface components {
             top_up_id?: string | null;
             /** Format: date-time */
             at: string;
+            /**
+             * Format: int64
+             * @description Paid from (or refunded to) stored value: what it took of each sub-ledger (negative:
+             *     put back). Zero for other methods.
+             */
+            principal: number;
+            /** Format: int64 */
+            bonus: number;
         };
         /**
          * CheckInResult
@@ -3762,7 +3813,14 @@ export interface components {
              * @description The last day it can be used (the business's days); never expires when absent.
              */
             expires_on?: string | null;
-            /** @description `active`, `expired` or `used_up`. */
+            /**
+             * Format: naive-date
+             * @description Frozen (not usable) from this local day to `frozen_until`, both included.
+             */
+            frozen_from?: string | null;
+            /** Format: naive-date */
+            frozen_until?: string | null;
+            /** @description `active`, `frozen`, `expired` or `used_up`. */
             status: string;
             /** Format: date-time */
             sold_at: string;
@@ -3991,7 +4049,9 @@ export interface components {
         };
         /**
          * MembershipPayment
-         * @description How money was taken or given back.
+         * @description How money was taken or given back. A renewal may be paid from `stored_value`; a
+         *     cancellation gives back what stored value paid to its sub-ledgers, and the rest by this
+         *     method.
          */
         MembershipPayment: {
             method: string;
@@ -4292,7 +4352,11 @@ export interface components {
         NewMembershipSale: {
             /** Format: uuid */
             plan_id: string;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
+            /**
+             * @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged), or
+             *     `stored_value`: the price taken from the member's balance by the business's spend
+             *     order (409 `insufficient_stored_value` when it does not cover it).
+             */
             method: string;
             receipt?: string | null;
         };
@@ -4569,6 +4633,17 @@ export interface components {
         OptionDto: {
             value: string;
             label: components["schemas"]["LabelsDto"];
+        };
+        /**
+         * PassFreeze
+         * @description A freeze of a pass from today.
+         */
+        PassFreeze: {
+            /**
+             * Format: int64
+             * @description Days, 1 to 366, within the business's yearly allowance.
+             */
+            days: number;
         };
         /** PassProduct */
         PassProduct: {
@@ -5588,6 +5663,16 @@ export interface components {
             actor: string;
             /** Format: date-time */
             at: string;
+        };
+        /**
+         * StoredValueReturned
+         * @description Stored value put back, by sub-ledger, minor units.
+         */
+        StoredValueReturned: {
+            /** Format: int64 */
+            principal: number;
+            /** Format: int64 */
+            bonus: number;
         };
         /** SupportSessionView */
         SupportSessionView: {
@@ -18605,6 +18690,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the body is not `application/json`. */
             415: {
                 headers: {
@@ -19000,8 +19094,266 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
             /** @description Returned when the body is not `application/json`. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    freezePass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                pass_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PassFreeze"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MemberPass"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unfreezePass: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                pass_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MemberPass"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19183,6 +19535,15 @@ export interface operations {
                 headers: {
                     /** @description The methods the path offers, e.g. `GET, POST`. */
                     Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -19421,6 +19782,15 @@ export interface operations {
                 headers: {
                     /** @description The methods the path offers, e.g. `GET, POST`. */
                     Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

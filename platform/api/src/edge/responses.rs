@@ -92,6 +92,18 @@ const CONFLICT: &[&str] = &[
     "renewMembership",
     "freezeMembership",
     "cancelMembership",
+    // Prepaid on an erased member (409 `member_erased`), a sale paid from a balance that
+    // does not cover it, a plan's tier missing from the ladder, a frozen pass.
+    "createMembershipPlan",
+    "sellMembership",
+    "memberMemberships",
+    "sellPass",
+    "renewPass",
+    "memberPasses",
+    "freezePass",
+    "unfreezePass",
+    "memberStoredValue",
+    "previewTopUp",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the

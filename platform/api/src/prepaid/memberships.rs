@@ -115,14 +115,18 @@ impl From<db::Membership> for MembershipView {
 #[oai(deny_unknown_fields)]
 pub struct NewMembershipSale {
     pub plan_id: Uuid,
-    /// `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged).
+    /// `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged), or
+    /// `stored_value`: the price taken from the member's balance by the business's spend
+    /// order (409 `insufficient_stored_value` when it does not cover it).
     #[oai(validator(max_length = 20))]
     pub method: String,
     #[oai(validator(max_length = 100))]
     pub receipt: Option<String>,
 }
 
-/// How money was taken or given back.
+/// How money was taken or given back. A renewal may be paid from `stored_value`; a
+/// cancellation gives back what stored value paid to its sub-ledgers, and the rest by this
+/// method.
 #[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
 pub struct MembershipPayment {
@@ -145,6 +149,15 @@ pub struct CancelledMembership {
     pub membership: MembershipView,
     /// The unused part of what was paid, minor units.
     pub refund: i64,
+    /// Of it, what went back to the stored-value sub-ledgers it was paid from.
+    pub stored_value: StoredValueReturned,
+}
+
+/// Stored value put back, by sub-ledger, minor units.
+#[derive(Debug, Clone, Object)]
+pub struct StoredValueReturned {
+    pub principal: i64,
+    pub bonus: i64,
 }
 
 /// A charge record: money taken (or given back, negative) at the counter.
@@ -164,6 +177,10 @@ pub struct ChargeView {
     pub pass_id: Option<Uuid>,
     pub top_up_id: Option<Uuid>,
     pub at: DateTime<Utc>,
+    /// Paid from (or refunded to) stored value: what it took of each sub-ledger (negative:
+    /// put back). Zero for other methods.
+    pub principal: i64,
+    pub bonus: i64,
 }
 
 /// Totals of one local day and method.
@@ -256,6 +273,7 @@ impl MembershipsApi {
         let b = body.0;
         let p = app::create_plan(
             &mut tx,
+            &self.state.rules,
             &app::NewPlan {
                 name: b.name,
                 price: b.price,
@@ -313,6 +331,7 @@ impl MembershipsApi {
         let b = body.0;
         let m = app::sell(
             &mut tx,
+            &self.state.rules,
             me.tenant.settings.zone(),
             id.0,
             b.plan_id,
@@ -346,6 +365,7 @@ impl MembershipsApi {
         let b = body.0;
         let m = app::renew(
             &mut tx,
+            &self.state.rules,
             me.tenant.settings.zone(),
             id.0,
             membership_id.0,
@@ -382,6 +402,7 @@ impl MembershipsApi {
             .freeze_days_per_year;
         let m = app::freeze(
             &mut tx,
+            &self.state.rules,
             me.tenant.settings.zone(),
             cap,
             id.0,
@@ -417,6 +438,7 @@ impl MembershipsApi {
         let b = body.0;
         let c = app::cancel(
             &mut tx,
+            &self.state.rules,
             me.tenant.settings.zone(),
             id.0,
             membership_id.0,
@@ -429,6 +451,10 @@ impl MembershipsApi {
         Ok(Json(CancelledMembership {
             membership: c.membership.into(),
             refund: c.refund,
+            stored_value: StoredValueReturned {
+                principal: c.stored_value.principal,
+                bonus: c.stored_value.bonus,
+            },
         }))
     }
 
@@ -509,6 +535,8 @@ impl MembershipsApi {
                     pass_id: ch.pass_id,
                     top_up_id: ch.top_up_id,
                     at: ch.at,
+                    principal: ch.principal,
+                    bonus: ch.bonus,
                 })
                 .collect(),
             totals: c

@@ -97,7 +97,10 @@ pub struct MemberPass {
     pub starts_on: NaiveDate,
     /// The last day it can be used (the business's days); never expires when absent.
     pub expires_on: Option<NaiveDate>,
-    /// `active`, `expired` or `used_up`.
+    /// Frozen (not usable) from this local day to `frozen_until`, both included.
+    pub frozen_from: Option<NaiveDate>,
+    pub frozen_until: Option<NaiveDate>,
+    /// `active`, `frozen`, `expired` or `used_up`.
     pub status: String,
     pub sold_at: DateTime<Utc>,
     pub uses: Vec<PassUse>,
@@ -139,6 +142,8 @@ fn member_pass(p: db::Pass, status: &str, uses: Vec<db::Use>) -> MemberPass {
         visits_left: p.visits_left,
         starts_on: p.starts_on,
         expires_on: p.expires_on,
+        frozen_from: p.frozen_from,
+        frozen_until: p.frozen_until,
         status: status.into(),
         sold_at: p.sold_at,
         uses: uses.into_iter().map(Into::into).collect(),
@@ -155,6 +160,14 @@ pub struct NewPassUse {
     /// The service's category, for a pass limited to some.
     #[oai(validator(max_length = 100))]
     pub category: Option<String>,
+}
+
+/// A freeze of a pass from today.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PassFreeze {
+    /// Days, 1 to 366, within the business's yearly allowance.
+    pub days: i64,
 }
 
 /// A reversal of a consumed visit.
@@ -413,6 +426,80 @@ impl PassesApi {
             body.0.receipt.as_deref(),
             &me.subject(),
             now,
+        )
+        .await?;
+        tx.commit().await?;
+        let status = if p.visits_left == 0 {
+            "used_up"
+        } else {
+            "active"
+        };
+        Ok(Json(member_pass(p, status, vec![])))
+    }
+
+    /// Freeze (pause) a pass from today for `days`: no visit can be used meanwhile (409
+    /// `pass_frozen`) and its last day moves by the days, within the business's yearly
+    /// allowance per pass year (409 `freeze_cap_reached`).
+    #[oai(
+        path = "/members/:id/passes/:pass_id/freeze",
+        method = "post",
+        operation_id = "freezePass",
+        transform = "needs_visit_passes"
+    )]
+    async fn freeze(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        pass_id: Path<Uuid>,
+        body: Json<PassFreeze>,
+    ) -> Result<Json<MemberPass>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        let cap = patron_app::prepaid::settings(&mut tx)
+            .await?
+            .freeze_days_per_year;
+        let p = app::freeze(
+            &mut tx,
+            me.tenant.settings.zone(),
+            cap,
+            id.0,
+            pass_id.0,
+            body.0.days,
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(member_pass(p, "frozen", vec![])))
+    }
+
+    /// End a pass's freeze today: usable again at once; the frozen days not used go back
+    /// (its last day moves back by them, and they no longer count against the allowance).
+    #[oai(
+        path = "/members/:id/passes/:pass_id/unfreeze",
+        method = "post",
+        operation_id = "unfreezePass",
+        transform = "needs_visit_passes"
+    )]
+    async fn unfreeze(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        pass_id: Path<Uuid>,
+    ) -> Result<Json<MemberPass>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        let p = app::unfreeze(
+            &mut tx,
+            me.tenant.settings.zone(),
+            id.0,
+            pass_id.0,
+            &me.subject(),
+            self.state.now(),
         )
         .await?;
         tx.commit().await?;

@@ -3,11 +3,13 @@
 //! cancelling with the unused part refunded pro rata; the charge records with totals by day
 //! and method, and memberships ending soon. Days are the business's local days.
 
-use super::{check_method, check_receipt};
+use super::{check_method, check_receipt, pay_sale_from_balance, refund_sale_to_balance, Method};
+use crate::engine::RuleEngine;
 use crate::points::member_of;
+use crate::tiers::member::{check_membership_tier, hold_for_membership, release_for_membership};
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use patron_core::prepaid::{self as core, FreezeRefused, Period, Term, MAX_MONEY};
+use patron_core::prepaid::{self as core, FreezeRefused, Period, Split, Term, MAX_MONEY};
 use patron_core::problem::{FieldCode, Issue};
 use patron_core::Zone;
 use patron_db::prepaid::memberships::{self as db, ChargeFilter, Membership, Plan};
@@ -31,6 +33,7 @@ pub struct NewPlan {
 
 pub async fn create_plan(
     tx: &mut TenantTx,
+    engine: &RuleEngine,
     p: &NewPlan,
     now: DateTime<Utc>,
 ) -> Result<Plan, AppError> {
@@ -67,6 +70,9 @@ pub async fn create_plan(
         v.check::<()>("tier", Err(Issue::too_long(50)));
     }
     v.finish().map_err(AppError::invalid)?;
+    if let Some(t) = &tier {
+        check_membership_tier(tx, engine, t, "tier").await?;
+    }
     if let Some(id) = p.pass_product_id {
         pass_db::product(tx, id).await?.ok_or_else(|| {
             AppError::field(
@@ -107,21 +113,47 @@ pub struct Payment {
     pub receipt: Option<String>,
 }
 
-fn check_payment(p: &Payment) -> Result<&'static str, AppError> {
+/// A payment's method: `stored_value` where the balance may pay (`balance_ok`: a sale or a
+/// renewal; a cancellation's refund names how the part not paid from the balance goes back).
+fn check_payment(p: &Payment, balance_ok: bool) -> Result<Method, AppError> {
     let mut v = patron_core::Validation::new();
-    let m = check_method(&mut v, "method", &p.method, false);
+    let m = check_method(&mut v, "method", &p.method, balance_ok);
     check_receipt(&mut v, p.receipt.as_deref());
     v.finish().map_err(AppError::invalid)?;
-    Ok(m.expect("checked").as_str())
+    Ok(m.expect("checked"))
 }
 
+/// Records a membership's charge; a payment from stored value first takes the amount from
+/// the member's balance (what it took of each sub-ledger is kept on the record).
 #[allow(clippy::too_many_arguments)]
 async fn charge(
     tx: &mut TenantTx,
     m: &Membership,
     kind: &str,
     amount: i64,
-    method: &str,
+    method: Method,
+    receipt: Option<&str>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let id = Uuid::now_v7();
+    let taken = if method == Method::StoredValue {
+        pay_sale_from_balance(tx, m.member_id, amount, id, actor, now).await?
+    } else {
+        Split::default()
+    };
+    write_charge(tx, m, id, kind, amount, method, taken, receipt, actor, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_charge(
+    tx: &mut TenantTx,
+    m: &Membership,
+    id: Uuid,
+    kind: &str,
+    amount: i64,
+    method: Method,
+    taken: Split,
     receipt: Option<&str>,
     actor: &str,
     now: DateTime<Utc>,
@@ -129,11 +161,11 @@ async fn charge(
     prepaid_db::insert_charge(
         tx,
         &Charge {
-            id: Uuid::now_v7(),
+            id,
             member_id: m.member_id,
             kind: kind.into(),
             amount,
-            method: method.into(),
+            method: method.as_str().into(),
             receipt: receipt.unwrap_or("").trim().into(),
             staff: actor.into(),
             plan_id: Some(m.plan_id),
@@ -141,17 +173,29 @@ async fn charge(
             pass_id: None,
             top_up_id: None,
             at: now,
+            principal: taken.principal,
+            bonus: taken.bonus,
         },
     )
     .await?;
     Ok(())
 }
 
-/// Sells a membership: from today for the plan's period, with what the plan includes (a
-/// pass of its product; stored value credited to the bonus sub-ledger, a gift that a
-/// top-up refund never pays out). The payment is recorded as a charge.
+/// The instant a membership's tier stops holding: the start of the first local day it no
+/// longer covers.
+fn tier_until(zone: Zone, ends_on: NaiveDate) -> DateTime<Utc> {
+    zone.start_of_day(ends_on)
+}
+
+/// Sells a membership: from today for the plan's period, with what the plan includes (its
+/// tier, held by a pin until the membership ends; a pass of its product; stored value
+/// credited to the bonus sub-ledger, a gift that a top-up refund never pays out). The
+/// payment is recorded as a charge; `stored_value` takes the price from the member's
+/// balance in the same transaction.
+#[allow(clippy::too_many_arguments)]
 pub async fn sell(
     tx: &mut TenantTx,
+    engine: &RuleEngine,
     zone: Zone,
     member_id: Uuid,
     plan_id: Uuid,
@@ -159,7 +203,7 @@ pub async fn sell(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Membership, AppError> {
-    let method = check_payment(pay)?;
+    let method = check_payment(pay, true)?;
     let member = member_of(tx, member_id).await?;
     let plan = db::plan(tx, plan_id)
         .await?
@@ -171,6 +215,20 @@ pub async fn sell(
             )
         })?;
     let term = Term::starting(zone, now, period_of(&plan));
+    // The tier first: it locks the member's points account, which comes before the balance.
+    if let Some(tier) = &plan.tier {
+        hold_for_membership(
+            tx,
+            engine,
+            member.id,
+            tier,
+            tier_until(zone, term.end),
+            &plan.name,
+            actor,
+            now,
+        )
+        .await?;
+    }
     let m = Membership {
         id: Uuid::now_v7(),
         member_id: member.id,
@@ -215,6 +273,8 @@ pub async fn sell(
                         .map(|d| today + Duration::days(i64::from(d) - 1)),
                     sold_at: now,
                     actor: actor.into(),
+                    frozen_from: None,
+                    frozen_until: None,
                 },
             )
             .await?;
@@ -271,8 +331,10 @@ async fn locked_active(
 
 /// Renews a membership for another period of its plan, from its end (from today when it
 /// has already ended); the payment is recorded.
+#[allow(clippy::too_many_arguments)]
 pub async fn renew(
     tx: &mut TenantTx,
+    engine: &RuleEngine,
     zone: Zone,
     member_id: Uuid,
     id: Uuid,
@@ -280,7 +342,7 @@ pub async fn renew(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Membership, AppError> {
-    let method = check_payment(pay)?;
+    let method = check_payment(pay, true)?;
     let mut m = locked_active(tx, member_id, id).await?;
     let plan = db::plan(tx, m.plan_id)
         .await?
@@ -290,6 +352,19 @@ pub async fn renew(
         end: m.ends_on,
     }
     .renewed(period_of(&plan), zone.today(now));
+    if let Some(tier) = &plan.tier {
+        hold_for_membership(
+            tx,
+            engine,
+            m.member_id,
+            tier,
+            tier_until(zone, term.end),
+            &plan.name,
+            actor,
+            now,
+        )
+        .await?;
+    }
     m.ends_on = term.end;
     m.paid += plan.price;
     db::set_end(tx, m.id, m.ends_on, m.paid).await?;
@@ -312,6 +387,7 @@ pub async fn renew(
 #[allow(clippy::too_many_arguments)]
 pub async fn freeze(
     tx: &mut TenantTx,
+    engine: &RuleEngine,
     zone: Zone,
     cap: i64,
     member_id: Uuid,
@@ -349,6 +425,21 @@ pub async fn freeze(
             "this membership has already ended",
         ),
     })?;
+    if let Some(plan) = db::plan(tx, m.plan_id).await? {
+        if let Some(tier) = &plan.tier {
+            hold_for_membership(
+                tx,
+                engine,
+                m.member_id,
+                tier,
+                tier_until(zone, term.end),
+                &plan.name,
+                actor,
+                now,
+            )
+            .await?;
+        }
+    }
     db::insert_freeze(tx, m.id, today, days, year, actor, now).await?;
     db::set_end(tx, m.id, term.end, m.paid).await?;
     m.ends_on = term.end;
@@ -356,17 +447,23 @@ pub async fn freeze(
     Ok(m)
 }
 
-/// What cancelling gives back: the unused days' share of what was paid.
+/// What cancelling gives back: the unused days' share of what was paid, and of it what
+/// went back to the stored-value sub-ledgers it was paid from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cancelled {
     pub membership: Membership,
     pub refund: i64,
+    pub stored_value: Split,
 }
 
 /// Cancels a membership today: the unused part of what was paid goes back (rounded down to
-/// the fen), recorded as a negative charge.
+/// the fen), recorded as negative charges. The share paid from stored value goes back to
+/// the sub-ledgers it came from, in proportion to what each paid (`refund × paid from
+/// each ÷ paid`); the rest by the method given. A tier the membership held is released.
+#[allow(clippy::too_many_arguments)]
 pub async fn cancel(
     tx: &mut TenantTx,
+    engine: &RuleEngine,
     zone: Zone,
     member_id: Uuid,
     id: Uuid,
@@ -374,7 +471,7 @@ pub async fn cancel(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Cancelled, AppError> {
-    let method = check_payment(pay)?;
+    let method = check_payment(pay, false)?;
     let mut m = locked_active(tx, member_id, id).await?;
     let refund = core::unused_refund(
         m.paid,
@@ -384,23 +481,72 @@ pub async fn cancel(
         },
         zone.today(now),
     );
+    if let Some(plan) = db::plan(tx, m.plan_id).await? {
+        if let Some(tier) = &plan.tier {
+            release_for_membership(
+                tx,
+                engine,
+                m.member_id,
+                tier,
+                tier_until(zone, m.ends_on),
+                &plan.name,
+                actor,
+                now,
+            )
+            .await?;
+        }
+    }
     db::cancel(tx, m.id, now).await?;
-    charge(
-        tx,
-        &m,
-        "membership_refund",
-        -refund,
-        method,
-        pay.receipt.as_deref(),
-        actor,
-        now,
-    )
-    .await?;
+    let paid_from = prepaid_db::stored_value_paid(tx, Some(m.id), None).await?;
+    let back = core::refund_back(
+        Split {
+            principal: paid_from.principal.max(0),
+            bonus: paid_from.bonus.max(0),
+        },
+        m.paid,
+        0,
+        refund,
+    );
+    if back.total() > 0 {
+        let charge_id = Uuid::now_v7();
+        refund_sale_to_balance(tx, m.member_id, back, charge_id, actor, now).await?;
+        write_charge(
+            tx,
+            &m,
+            charge_id,
+            "membership_refund",
+            -back.total(),
+            Method::StoredValue,
+            Split {
+                principal: -back.principal,
+                bonus: -back.bonus,
+            },
+            pay.receipt.as_deref(),
+            actor,
+            now,
+        )
+        .await?;
+    }
+    let rest = refund - back.total();
+    if rest > 0 || back.total() == 0 {
+        charge(
+            tx,
+            &m,
+            "membership_refund",
+            -rest,
+            method,
+            pay.receipt.as_deref(),
+            actor,
+            now,
+        )
+        .await?;
+    }
     m.status = "cancelled".into();
     m.cancelled_at = Some(now);
     Ok(Cancelled {
         membership: m,
         refund,
+        stored_value: back,
     })
 }
 

@@ -86,3 +86,99 @@ pub(crate) fn check_receipt(v: &mut patron_core::Validation, receipt: Option<&st
         }
     }
 }
+
+/// Takes a sale's price (a membership, its renewal, a pass) from the member's stored value
+/// by the business's spend order, in the sale's transaction: the balance row is locked, the
+/// split decided, and the balance moved by one conditional statement that never lets either
+/// sub-ledger below zero (409 `insufficient_stored_value` on `method` when it does not
+/// cover the price). The entries name the sale's charge record.
+pub(crate) async fn pay_sale_from_balance(
+    tx: &mut patron_db::TenantTx,
+    member_id: uuid::Uuid,
+    amount: i64,
+    charge_id: uuid::Uuid,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<patron_core::prepaid::Split, crate::AppError> {
+    use patron_core::prepaid::{split_spend, Split};
+    use patron_db::prepaid as db;
+    if amount <= 0 {
+        return Ok(Split::default());
+    }
+    let held = db::lock_balance(tx, member_id, now).await?;
+    let order = stored_value::settings(tx).await?.spend_order;
+    let insufficient = || {
+        crate::AppError::conflict(
+            "insufficient_stored_value",
+            Some("method"),
+            format!(
+                "the member's stored value is {}",
+                held.principal + held.bonus
+            ),
+        )
+        .with_param("balance", held.principal + held.bonus)
+        .with_param("amount", amount)
+    };
+    let split = split_spend(
+        amount,
+        Split {
+            principal: held.principal,
+            bonus: held.bonus,
+        },
+        order,
+    )
+    .ok_or_else(insufficient)?;
+    let refs = db::Refs {
+        charge_id: Some(charge_id),
+        reason: "sale",
+        ..db::Refs::default()
+    };
+    db::apply(
+        tx,
+        member_id,
+        -split.principal,
+        -split.bonus,
+        "spend",
+        &refs,
+        actor,
+        now,
+    )
+    .await?
+    .ok_or_else(insufficient)?;
+    Ok(split)
+}
+
+/// Puts stored value back to the sub-ledgers it was taken from (a cancelled membership's
+/// unused part), naming the refund's charge record.
+pub(crate) async fn refund_sale_to_balance(
+    tx: &mut patron_db::TenantTx,
+    member_id: uuid::Uuid,
+    back: patron_core::prepaid::Split,
+    charge_id: uuid::Uuid,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::AppError> {
+    use patron_db::prepaid as db;
+    if back.total() <= 0 {
+        return Ok(());
+    }
+    db::lock_balance(tx, member_id, now).await?;
+    let refs = db::Refs {
+        charge_id: Some(charge_id),
+        reason: "sale refunded",
+        ..db::Refs::default()
+    };
+    db::apply(
+        tx,
+        member_id,
+        back.principal,
+        back.bonus,
+        "refund",
+        &refs,
+        actor,
+        now,
+    )
+    .await?
+    .ok_or_else(|| crate::AppError::internal_msg("a refund cannot lower a balance"))?;
+    Ok(())
+}

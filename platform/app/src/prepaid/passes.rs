@@ -3,12 +3,12 @@
 //! statement takes it), reversing a use with a reason, and renewing an expired pass (its
 //! remaining visits usable again for another validity period).
 
-use super::{check_key, check_method, check_receipt};
+use super::{check_key, check_method, check_receipt, pay_sale_from_balance, Method};
 use crate::points::decide::{replay, Replayable};
 use crate::points::{key_reused, member_of, request_hash, stored};
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use patron_core::prepaid::MAX_MONEY;
+use patron_core::prepaid::{self as core, FreezeRefused, Split, Term, MAX_MONEY};
 use patron_core::problem::Issue;
 use patron_core::Zone;
 use patron_db::prepaid::passes::{self as db, Pass, Product, Use};
@@ -102,7 +102,7 @@ pub async fn sell(
     now: DateTime<Utc>,
 ) -> Result<Pass, AppError> {
     let mut v = patron_core::Validation::new();
-    let method = check_method(&mut v, "method", &sale.method, false);
+    let method = check_method(&mut v, "method", &sale.method, true);
     check_receipt(&mut v, sale.receipt.as_deref());
     v.finish().map_err(AppError::invalid)?;
     let member = member_of(tx, member_id).await?;
@@ -131,13 +131,15 @@ pub async fn sell(
         expires_on: last_day(today, product.validity_days),
         sold_at: now,
         actor: actor.into(),
+        frozen_from: None,
+        frozen_until: None,
     };
     db::insert_pass(tx, &pass).await?;
     charge(
         tx,
         &pass,
         product.price,
-        method.expect("checked").as_str(),
+        method.expect("checked"),
         sale.receipt.as_deref(),
         actor,
         now,
@@ -146,23 +148,30 @@ pub async fn sell(
     Ok(pass)
 }
 
+/// Records a pass's charge; `stored_value` first takes the price from the member's balance.
 async fn charge(
     tx: &mut TenantTx,
     pass: &Pass,
     price: i64,
-    method: &str,
+    method: Method,
     receipt: Option<&str>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let id = Uuid::now_v7();
+    let taken = if method == Method::StoredValue {
+        pay_sale_from_balance(tx, pass.member_id, price, id, actor, now).await?
+    } else {
+        Split::default()
+    };
     prepaid_db::insert_charge(
         tx,
         &Charge {
-            id: Uuid::now_v7(),
+            id,
             member_id: pass.member_id,
             kind: "pass".into(),
             amount: price,
-            method: method.into(),
+            method: method.as_str().into(),
             receipt: receipt.unwrap_or("").trim().into(),
             staff: actor.into(),
             plan_id: None,
@@ -170,6 +179,8 @@ async fn charge(
             pass_id: Some(pass.id),
             top_up_id: None,
             at: now,
+            principal: taken.principal,
+            bonus: taken.bonus,
         },
     )
     .await?;
@@ -180,7 +191,7 @@ async fn charge(
 #[derive(Debug, Clone, Serialize)]
 pub struct PassView {
     pub pass: Pass,
-    /// `active`, `expired` or `used_up`.
+    /// `active`, `frozen`, `expired` or `used_up`.
     pub status: &'static str,
     pub uses: Vec<Use>,
 }
@@ -190,6 +201,8 @@ fn status(p: &Pass, today: NaiveDate) -> &'static str {
         "expired"
     } else if p.visits_left == 0 {
         "used_up"
+    } else if frozen_on(p, today) {
+        "frozen"
     } else {
         "active"
     }
@@ -289,7 +302,14 @@ pub async fn consume(
     }
     let today = zone.today(now);
     let Some(left) = db::take_visit(tx, pass.id, today).await? else {
-        return Err(if pass.expires_on.is_some_and(|e| e < today) {
+        return Err(if frozen_on(&pass, today) {
+            AppError::conflict(
+                "pass_frozen",
+                None,
+                "this pass is frozen; unfreeze it to use its visits",
+            )
+            .with_param("until", pass.frozen_until.map(|d| d.to_string()))
+        } else if pass.expires_on.is_some_and(|e| e < today) {
             AppError::conflict(
                 "pass_expired",
                 None,
@@ -378,7 +398,7 @@ pub async fn renew(
     now: DateTime<Utc>,
 ) -> Result<Pass, AppError> {
     let mut v = patron_core::Validation::new();
-    let method = check_method(&mut v, "method", method, false);
+    let method = check_method(&mut v, "method", method, true);
     check_receipt(&mut v, receipt);
     v.finish().map_err(AppError::invalid)?;
     let member = member_of(tx, member_id).await?;
@@ -400,11 +420,132 @@ pub async fn renew(
         tx,
         &pass,
         product.price,
-        method.expect("checked").as_str(),
+        method.expect("checked"),
         receipt,
         actor,
         now,
     )
     .await?;
+    Ok(pass)
+}
+
+/// Whether the pass is frozen on `day`.
+fn frozen_on(p: &Pass, day: NaiveDate) -> bool {
+    matches!((p.frozen_from, p.frozen_until), (Some(f), Some(u)) if f <= day && day <= u)
+}
+
+/// Freezes (pauses) a pass for `days` from today: it cannot be used on those days and its
+/// last day moves by them, within the business's yearly allowance (`cap` days per pass
+/// year, counted from the day it was sold, as for memberships). One freeze at a time.
+#[allow(clippy::too_many_arguments)]
+pub async fn freeze(
+    tx: &mut TenantTx,
+    zone: Zone,
+    cap: i64,
+    member_id: Uuid,
+    pass_id: Uuid,
+    days: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Pass, AppError> {
+    if !(1..=366).contains(&days) {
+        return Err(AppError::field("days", Issue::out_of_range(1, 366)));
+    }
+    let member = member_of(tx, member_id).await?;
+    let mut pass = db::lock_pass(tx, member.id, pass_id)
+        .await?
+        .ok_or_else(pass_not_found)?;
+    let today = zone.today(now);
+    if pass.frozen_until.is_some_and(|u| u >= today) {
+        return Err(
+            AppError::conflict("pass_frozen", None, "this pass is already frozen")
+                .with_param("until", pass.frozen_until.map(|d| d.to_string())),
+        );
+    }
+    let year = core::freeze_year(pass.starts_on, today);
+    let used = db::frozen_in_year(tx, pass.id, year).await?;
+    // A pass without a last day is paused without moving one: only the cap is checked.
+    let end = pass
+        .expires_on
+        .map(|e| e + Duration::days(1))
+        .unwrap_or(today + Duration::days(days + 1));
+    let term = core::freeze(
+        Term {
+            start: pass.starts_on,
+            end,
+        },
+        today,
+        days,
+        used,
+        cap,
+    )
+    .map_err(|e| match e {
+        FreezeRefused::OverCap(left) => AppError::conflict(
+            "freeze_cap_reached",
+            Some("days"),
+            format!("{left} days of freezing are left this pass year"),
+        )
+        .with_param("left", left),
+        FreezeRefused::Ended => AppError::conflict(
+            "pass_expired",
+            None,
+            "this pass has expired; renew it to use its visits",
+        ),
+    })?;
+    let until = today + Duration::days(days - 1);
+    pass.expires_on = pass.expires_on.map(|_| term.end - Duration::days(1));
+    pass.frozen_from = Some(today);
+    pass.frozen_until = Some(until);
+    db::freeze(
+        tx,
+        pass.id,
+        today,
+        until,
+        pass.expires_on,
+        days,
+        year,
+        actor,
+        now,
+    )
+    .await?;
+    Ok(pass)
+}
+
+/// Ends a pass's freeze today: usable again at once, and the frozen days not used (today
+/// and after) are given back: its last day moves back by them and they no longer count
+/// against the yearly allowance.
+pub async fn unfreeze(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    pass_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Pass, AppError> {
+    let member = member_of(tx, member_id).await?;
+    let mut pass = db::lock_pass(tx, member.id, pass_id)
+        .await?
+        .ok_or_else(pass_not_found)?;
+    let today = zone.today(now);
+    let (Some(from), Some(until)) = (pass.frozen_from, pass.frozen_until) else {
+        return Err(AppError::conflict(
+            "pass_not_frozen",
+            None,
+            "this pass is not frozen",
+        ));
+    };
+    if until < today {
+        return Err(AppError::conflict(
+            "pass_not_frozen",
+            None,
+            "this pass's freeze has already ended",
+        ));
+    }
+    let days = (until - from).num_days() + 1;
+    let unused = core::unfrozen_days(from, days, today);
+    pass.expires_on = pass.expires_on.map(|e| e - Duration::days(unused));
+    pass.frozen_from = None;
+    pass.frozen_until = None;
+    db::unfreeze(tx, pass.id, pass.expires_on, days - unused, actor, now).await?;
     Ok(pass)
 }

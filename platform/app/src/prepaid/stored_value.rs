@@ -244,6 +244,8 @@ pub async fn top_up(
             pass_id: None,
             top_up_id: Some(id),
             at: now,
+            principal: 0,
+            bonus: 0,
         },
     )
     .await?;
@@ -409,6 +411,8 @@ pub async fn refund_top_up(
             pass_id: None,
             top_up_id: Some(t.id),
             at: now,
+            principal: 0,
+            bonus: 0,
         },
     )
     .await?;

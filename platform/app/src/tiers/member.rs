@@ -337,6 +337,144 @@ pub async fn unpin(
     member_tier(tx, &rules, tenant, MemberId::new(member_id), now, true).await
 }
 
+/// The tier a membership holds, checked against the ladder in force: 409
+/// `membership_tier_not_on_ladder` (on `field`) when the business has no ladder or it has
+/// no such tier.
+pub async fn check_membership_tier(
+    tx: &mut TenantTx,
+    engine: &RuleEngine,
+    tier: &str,
+    field: &str,
+) -> Result<(), AppError> {
+    let rules = engine.tenant(tx).await?;
+    let on_ladder = rules
+        .ladder
+        .as_ref()
+        .is_some_and(|l| l.ladder.tiers.iter().any(|t| t.code == tier));
+    if on_ladder {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "membership_tier_not_on_ladder",
+            Some(field),
+            format!("the tier ladder in force has no tier {tier}"),
+        )
+        .with_param("tier", tier))
+    }
+}
+
+/// A membership whose plan includes a tier holds the member on it until the membership
+/// ends: the tiers' pin, on `tier` until `until` (the start of the day the membership no
+/// longer covers), the move recorded with the plan's name as its reason. A pin already
+/// holding at least as long (a staff pin, the membership's own) is left as it is. Locks the
+/// member's points account first, as every tier change does.
+#[allow(clippy::too_many_arguments)]
+pub async fn hold_for_membership(
+    tx: &mut TenantTx,
+    engine: &RuleEngine,
+    member_id: Uuid,
+    tier: &str,
+    until: DateTime<Utc>,
+    plan: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    check_membership_tier(tx, engine, tier, "plan_id").await?;
+    let rules = engine.tenant(tx).await?;
+    let Some(active) = rules.ladder.clone() else {
+        return Err(no_ladder());
+    };
+    points::lock_account(tx, member_id, now).await?;
+    let row = tiers::standing(tx, member_id, true).await?;
+    if row
+        .as_ref()
+        .and_then(|r| r.pinned_until)
+        .is_some_and(|held| held >= until)
+    {
+        return Ok(());
+    }
+    let from = active
+        .ladder
+        .tier(row.as_ref().map(|r| r.tier.as_str()))
+        .code
+        .clone();
+    let reason = patron_core::reasons::Reason::membership_tier(plan);
+    tiers::save_standing(
+        tx,
+        member_id,
+        &pinned(tier, until),
+        Some(&reason.english),
+        Some(actor),
+        None,
+        now,
+    )
+    .await?;
+    tiers::record_move(
+        tx,
+        &tiers::NewMove {
+            member_id,
+            from: &from,
+            to: tier,
+            kind: "pin",
+            metric: None,
+            threshold: None,
+            ladder_version: Some(active.version),
+            reason: &reason.english,
+            coded: Some(&reason),
+            actor,
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A cancelled membership ends the pin it holds (on `tier` until `until`); a pin that is not
+/// the membership's (another tier, another end) is left. The next evaluation applies the
+/// ladder's rules, as after a staff unpin. Whether a pin was ended.
+#[allow(clippy::too_many_arguments)]
+pub async fn release_for_membership(
+    tx: &mut TenantTx,
+    engine: &RuleEngine,
+    member_id: Uuid,
+    tier: &str,
+    until: DateTime<Utc>,
+    plan: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    points::lock_account(tx, member_id, now).await?;
+    let Some(row) = tiers::standing(tx, member_id, true).await? else {
+        return Ok(false);
+    };
+    if row.pin_tier.as_deref() != Some(tier) || row.pinned_until != Some(until) {
+        return Ok(false);
+    }
+    let rules = engine.tenant(tx).await?;
+    let mut s = row.standing();
+    s.pin = None;
+    tiers::save_standing(tx, member_id, &s, None, None, None, now).await?;
+    let reason = patron_core::reasons::Reason::membership_cancelled(plan);
+    tiers::record_move(
+        tx,
+        &tiers::NewMove {
+            member_id,
+            from: &row.tier,
+            to: &row.tier,
+            kind: "unpin",
+            metric: None,
+            threshold: None,
+            ladder_version: rules.ladder.as_ref().map(|l| l.version),
+            reason: &reason.english,
+            coded: Some(&reason),
+            actor,
+            at: now,
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,7 +232,7 @@ pub async fn charges(
 ) -> Result<Vec<Charge>, DbError> {
     Ok(sqlx::query_as(&format!(
         "SELECT id, member_id, kind, amount, method, receipt, staff, plan_id, membership_id, \
-                pass_id, top_up_id, at \
+                pass_id, top_up_id, at, principal, bonus \
          FROM charges WHERE {CHARGE_WHERE} ORDER BY at DESC, id DESC LIMIT $7"
     ))
     .bind(f.from)

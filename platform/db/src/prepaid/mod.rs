@@ -102,6 +102,8 @@ pub struct Refs<'a> {
     pub top_up_id: Option<Uuid>,
     pub purchase_id: Option<Uuid>,
     pub refund_id: Option<Uuid>,
+    /// A sale paid from stored value (or its refund): the charge record.
+    pub charge_id: Option<Uuid>,
     pub reason: &'a str,
 }
 
@@ -127,8 +129,8 @@ pub async fn apply(
              RETURNING principal, bonus \
          ), e AS ( \
              INSERT INTO stored_value_entries (member_id, ledger, kind, amount, balance, \
-                 top_up_id, purchase_id, refund_id, reason, actor, at) \
-             SELECT $1, l.ledger, $4, l.amount, l.balance, $5, $6, $7, $8, $10, $9 \
+                 top_up_id, purchase_id, refund_id, reason, actor, at, charge_id) \
+             SELECT $1, l.ledger, $4, l.amount, l.balance, $5, $6, $7, $8, $10, $9, $11 \
              FROM b, LATERAL (VALUES ('principal', $2::bigint, b.principal), \
                                      ('bonus', $3::bigint, b.bonus)) l (ledger, amount, balance) \
              WHERE l.amount <> 0 \
@@ -144,6 +146,7 @@ pub async fn apply(
     .bind(refs.reason)
     .bind(at)
     .bind(actor)
+    .bind(refs.charge_id)
     .fetch_optional(tx.conn())
     .await?)
 }
@@ -398,13 +401,16 @@ pub struct Charge {
     pub pass_id: Option<Uuid>,
     pub top_up_id: Option<Uuid>,
     pub at: DateTime<Utc>,
+    /// Paid from stored value: what it took of each sub-ledger (negative: put back).
+    pub principal: i64,
+    pub bonus: i64,
 }
 
 pub async fn insert_charge(tx: &mut TenantTx, c: &Charge) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO charges (id, member_id, kind, amount, method, receipt, staff, plan_id, \
-         membership_id, pass_id, top_up_id, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         membership_id, pass_id, top_up_id, at, principal, bonus) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(c.id)
     .bind(c.member_id)
@@ -418,7 +424,28 @@ pub async fn insert_charge(tx: &mut TenantTx, c: &Charge) -> Result<(), DbError>
     .bind(c.pass_id)
     .bind(c.top_up_id)
     .bind(c.at)
+    .bind(c.principal)
+    .bind(c.bonus)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// What stored value paid, net of what was put back, over the charges of a membership or a
+/// pass: (principal, bonus).
+pub async fn stored_value_paid(
+    tx: &mut TenantTx,
+    membership_id: Option<Uuid>,
+    pass_id: Option<Uuid>,
+) -> Result<Balance, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT coalesce(sum(principal), 0)::bigint AS principal, \
+                coalesce(sum(bonus), 0)::bigint AS bonus \
+         FROM charges WHERE method = 'stored_value' \
+           AND (membership_id = $1 OR pass_id = $2)",
+    )
+    .bind(membership_id)
+    .bind(pass_id)
+    .fetch_one(tx.conn())
+    .await?)
 }

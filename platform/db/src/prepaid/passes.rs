@@ -69,10 +69,14 @@ pub struct Pass {
     pub expires_on: Option<NaiveDate>,
     pub sold_at: DateTime<Utc>,
     pub actor: String,
+    /// Frozen (not usable) from this day to `frozen_until`, both included.
+    pub frozen_from: Option<NaiveDate>,
+    pub frozen_until: Option<NaiveDate>,
 }
 
 const PASS: &str = "p.id, p.member_id, p.product_id, pr.name AS product_name, pr.categories, \
-                    p.visits_total, p.visits_left, p.starts_on, p.expires_on, p.sold_at, p.actor";
+                    p.visits_total, p.visits_left, p.starts_on, p.expires_on, p.sold_at, p.actor, \
+                    p.frozen_from, p.frozen_until";
 
 pub async fn insert_pass(tx: &mut TenantTx, p: &Pass) -> Result<(), DbError> {
     sqlx::query(
@@ -120,7 +124,7 @@ pub async fn lock_pass(
 }
 
 /// Takes one visit, in one conditional statement: the visits left after it, or `None`
-/// when none is left or the pass expired before `today`.
+/// when none is left, the pass expired before `today` or is frozen on it.
 pub async fn take_visit(
     tx: &mut TenantTx,
     id: Uuid,
@@ -129,6 +133,7 @@ pub async fn take_visit(
     Ok(sqlx::query_scalar(
         "UPDATE member_passes SET visits_left = visits_left - 1 \
          WHERE id = $1 AND visits_left > 0 AND (expires_on IS NULL OR expires_on >= $2) \
+           AND NOT coalesce($2 BETWEEN frozen_from AND frozen_until, false) \
          RETURNING visits_left",
     )
     .bind(id)
@@ -233,4 +238,79 @@ pub async fn reverse_use(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Freezes a pass: frozen `from`..=`until`, its last day now `expires_on`; the freeze
+/// recorded against the pass year `year_index`.
+#[allow(clippy::too_many_arguments)]
+pub async fn freeze(
+    tx: &mut TenantTx,
+    id: Uuid,
+    from: NaiveDate,
+    until: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    days: i64,
+    year_index: i32,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "WITH p AS (UPDATE member_passes SET frozen_from = $2, frozen_until = $3, \
+                    expires_on = $4 WHERE id = $1) \
+         INSERT INTO pass_freezes (pass_id, starts_on, days, year_index, at, actor) \
+         VALUES ($1, $2, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(until)
+    .bind(expires_on)
+    .bind(days as i32)
+    .bind(year_index)
+    .bind(at)
+    .bind(actor)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Ends a pass's freeze: usable again, its last day now `expires_on`, the open freeze
+/// counting `days_used` against the allowance.
+pub async fn unfreeze(
+    tx: &mut TenantTx,
+    id: Uuid,
+    expires_on: Option<NaiveDate>,
+    days_used: i64,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "WITH p AS (UPDATE member_passes SET frozen_from = NULL, frozen_until = NULL, \
+                    expires_on = $2 WHERE id = $1) \
+         UPDATE pass_freezes SET days = $3, ended_at = $4, ended_by = $5 \
+         WHERE id = (SELECT max(id) FROM pass_freezes WHERE pass_id = $1)",
+    )
+    .bind(id)
+    .bind(expires_on)
+    .bind(days_used as i32)
+    .bind(at)
+    .bind(actor)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Days a pass was frozen in a pass year.
+pub async fn frozen_in_year(
+    tx: &mut TenantTx,
+    pass_id: Uuid,
+    year_index: i32,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(sum(days), 0)::bigint FROM pass_freezes \
+         WHERE pass_id = $1 AND year_index = $2",
+    )
+    .bind(pass_id)
+    .bind(year_index)
+    .fetch_one(tx.conn())
+    .await?)
 }
