@@ -852,7 +852,6 @@ async fn members_see_only_their_own_prepaid_in_the_portal_and_only_what_the_plan
     assert!(none.get("passes").is_none_or(|v| v.is_null()), "{none}");
 }
 
-
 async fn publish_gold_ladder(app: &TestApp, owner: &Auth, t: &TestTenant) {
     let tier = |code: &str, threshold: i64| {
         json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
