@@ -195,5 +195,5 @@ async fn a_method_the_path_does_not_offer_answers_405_with_allow() {
         .as_array()
         .unwrap()
         .contains(&json!("fields")));
-    assert_eq!(problem["properties"]["fields"]["nullable"], true);
+    assert_eq!(problem["properties"]["params"]["nullable"], true);
 }

@@ -64,12 +64,19 @@ impl Rules {
     }
 }
 
-/// Points, reason and line of every award, in order.
+/// Points, reason and line of every award, in order. A reason the template wrote as a code
+/// and values (`@reason:...`) is read back into its English words, as the ledger stores it.
 fn awards(outcome: &Outcome) -> Vec<(i64, &str, Option<u32>)> {
     let list: Vec<_> = outcome
         .reasons
         .iter()
-        .map(|r| (r.points, r.reason.as_str(), r.line))
+        .map(|r| {
+            let text: &str = match patron_core::reasons::Reason::parse(&r.reason) {
+                Some(coded) => Box::leak(coded.english.into_boxed_str()),
+                None => r.reason.as_str(),
+            };
+            (r.points, text, r.line)
+        })
         .collect();
     assert_eq!(
         outcome.points,
