@@ -143,7 +143,7 @@ export function AuditLogPage() {
   );
 }
 
-/** An entry's details as named lines: 「版本：3」, a member as a link to them. */
+/** An entry's details as named lines: 「版本：3」, a member as a link to them; values as recorded. */
 function AuditDetail({ detail }: { detail: unknown }) {
   const { t } = useTranslation();
   if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return null;
@@ -153,11 +153,16 @@ function AuditDetail({ detail }: { detail: unknown }) {
     <div style={{ fontSize: 12 }}>
       {entries.map(([k, v]) => (
         <div key={k}>
-          <Typography.Text type="secondary">{t(`audit.detailKeys.${k}`, { defaultValue: k })}：</Typography.Text>
+          <Typography.Text type="secondary">{t(`audit.detailKeys.${k}`, { defaultValue: k })}
+            {t('audit.keyValueSeparator')}
+          </Typography.Text>
           {k === 'member_id' && typeof v === 'string' ? (
             <Link to={`/members/${v}`}>{t('audit.openMember')}</Link>
-          ) : (
+          ) : typeof v === 'boolean' ? (
             detailValue(t, v)
+          ) : (
+            // Values as recorded (codes, names, settings): shown as data, not as interface text.
+            <Typography.Text code>{detailValue(t, v)}</Typography.Text>
           )}
         </div>
       ))}
