@@ -1,5 +1,6 @@
-import { lazy, Suspense, type ReactNode } from 'react';
-import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { setSetupRequiredHandler } from './api/client';
 import { Result, Spin } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { useAuth } from './auth/AuthContext';
@@ -120,6 +121,12 @@ export function AppRoutes() {
 function RequireLogin({ children }: { children: ReactNode }) {
   const { me, loading } = useAuth();
   const location = useLocation();
+  const navigate = useNavigate();
+  // An owner the business holds to two-factor codes can do nothing else until enrolled.
+  useEffect(() => {
+    setSetupRequiredHandler(() => void navigate('/security', { state: { setupRequired: true } }));
+    return () => setSetupRequiredHandler(() => {});
+  }, [navigate]);
   if (loading) return <Loading />;
   if (!me) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
   return <>{children}</>;

@@ -163,6 +163,71 @@ async fn a_recovery_code_logs_in_once_and_turning_off_needs_password_and_code() 
 }
 
 #[tokio::test]
+async fn new_recovery_codes_replace_the_old_ones_and_need_password_and_a_current_code() {
+    let app = spawn_app().await;
+    let t = app.signup("tfarenew").await;
+    let (secret, old) = enrol(&app, &t).await;
+    let ip = "198.51.100.4";
+    app.clock.advance(Duration::seconds(30));
+    // The password and a code from the app, each checked and named when wrong.
+    let r = app
+        .renew_recovery_codes(&t.owner(), "wrong-password-9", &code_at(&app, &secret))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.fields(), vec!["password"]);
+    let r = app
+        .renew_recovery_codes(&t.owner(), PASSWORD, "111111")
+        .await;
+    assert_eq!(r.fields(), vec!["code"]);
+    // A recovery code cannot mint new ones.
+    let r = app
+        .renew_recovery_codes(&t.owner(), PASSWORD, &old[1])
+        .await;
+    assert_eq!(r.fields(), vec!["code"]);
+    let fresh = app
+        .renew_recovery_codes(&t.owner(), PASSWORD, &code_at(&app, &secret))
+        .await
+        .ok()
+        .recovery_codes;
+    assert_eq!(fresh.len(), 10);
+    assert!(fresh.iter().all(|c| !old.contains(c)));
+    assert_eq!(
+        app.two_factor_status(&t.owner())
+            .await
+            .ok()
+            .recovery_codes_left,
+        10
+    );
+    // The code that renewed them is spent like any other.
+    let r = app
+        .renew_recovery_codes(&t.owner(), PASSWORD, &code_at(&app, &secret))
+        .await;
+    assert_eq!(r.fields(), vec!["code"]);
+
+    // The old codes stop working, the new ones work once.
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&old[0]), ip, UA)
+        .await;
+    assert_eq!(r.code(), "two_factor_code_wrong", "{r:?}");
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&fresh[0]), ip, UA)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let r = app
+        .login_from(&t.slug, &t.owner_email, PASSWORD, Some(&fresh[0]), ip, UA)
+        .await;
+    assert_eq!(r.code(), "two_factor_code_wrong");
+
+    // Without two-factor on there is nothing to renew.
+    let other = app.signup("tfarenew2").await;
+    let r = app
+        .renew_recovery_codes(&other.owner(), PASSWORD, "123456")
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(r.code(), "two_factor_off");
+}
+
+#[tokio::test]
 async fn a_business_can_ask_its_owners_to_use_two_factor() {
     let app = spawn_app().await;
     let t = app.signup("tfaowner").await;
@@ -174,21 +239,53 @@ async fn a_business_can_ask_its_owners_to_use_two_factor() {
                 .await
         }
     };
-    assert_eq!(login(&app).await.json["two_factor_setup_required"], false);
-    app.set_security_settings(&t.owner(), true).await.ok();
-    assert_eq!(login(&app).await.json["two_factor_setup_required"], true);
-    // Other staff are not asked.
     let (_, staff) = app.staff_with_roles(&t, &["front_desk"]).await;
     let email = app.me(&staff).await.json["email"]
         .as_str()
         .unwrap()
         .to_owned();
+    assert_eq!(login(&app).await.json["two_factor_setup_required"], false);
+    app.set_security_settings(&t.owner(), true).await.ok();
+    let r = login(&app).await;
+    assert_eq!(r.json["two_factor_setup_required"], true);
+    let owner = Auth::Bearer(r.json["token"].as_str().unwrap().to_owned());
+
+    // The server holds the owner to it, whatever the console does: until enrolled, the
+    // session can read itself, enrol, confirm and log out, and nothing else.
+    let r = app.list_members(&owner).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
+    assert_eq!(r.code(), "two_factor_setup_required");
+    let r = app.list_staff(&owner).await;
+    assert_eq!(r.code(), "two_factor_setup_required");
+    // The session the owner already held is held to it too.
+    assert_eq!(
+        app.list_members(&t.owner()).await.code(),
+        "two_factor_setup_required"
+    );
+    assert_eq!(app.me(&owner).await.status, StatusCode::OK);
+    assert!(!app.two_factor_status(&owner).await.ok().enabled);
+    // Not even to turn the setting off: an owner enrols first.
+    let r = app.set_security_settings(&owner, false).await;
+    assert_eq!(r.code(), "two_factor_setup_required", "{r:?}");
+
+    // Other staff are not asked.
     let r = app
         .login_from(&t.slug, &email, PASSWORD, None, "198.51.100.3", UA)
         .await;
     assert_eq!(r.json["two_factor_setup_required"], false);
-    // Once the owner has enrolled, a code is needed instead.
-    enrol(&app, &t).await;
+    assert_eq!(app.list_members(&staff).await.status, StatusCode::OK);
+
+    // Once enrolled, the same session does everything again, and a login needs a code.
+    let t2 = TestTenant {
+        owner_token: match &owner {
+            Auth::Bearer(s) => s.clone(),
+            _ => unreachable!(),
+        },
+        ..t.clone()
+    };
+    enrol(&app, &t2).await;
+    assert_eq!(app.list_members(&owner).await.status, StatusCode::OK);
+    assert_eq!(app.list_members(&t.owner()).await.status, StatusCode::OK);
     assert_eq!(login(&app).await.code(), "two_factor_required");
 }
 
@@ -236,6 +333,23 @@ async fn operators_use_two_factor_codes_too() {
         .operator_login_with(&email, PASSWORD, Some(&codes[0]))
         .await;
     assert_eq!(r.code(), "two_factor_code_wrong");
+
+    // New recovery codes: the old ones stop, the new ones work once.
+    app.clock.advance(Duration::seconds(30));
+    let fresh = app
+        .ops_renew_recovery_codes(&op, PASSWORD, &code_at(&app, &e.secret))
+        .await
+        .ok()
+        .recovery_codes;
+    assert_eq!(fresh.len(), 10);
+    let r = app
+        .operator_login_with(&email, PASSWORD, Some(&codes[1]))
+        .await;
+    assert_eq!(r.code(), "two_factor_code_wrong");
+    let r = app
+        .operator_login_with(&email, PASSWORD, Some(&fresh[1]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
 }
 
 #[tokio::test]

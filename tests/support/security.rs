@@ -97,6 +97,19 @@ impl Api {
             .await
     }
 
+    pub async fn renew_recovery_codes(
+        &self,
+        auth: &Auth,
+        password: &str,
+        code: &str,
+    ) -> Reply<RecoveryCodes> {
+        self.v1(Method::POST, "/auth/2fa/recovery-codes")
+            .auth(auth)
+            .json(&json!({ "password": password, "code": code }))
+            .send()
+            .await
+    }
+
     pub async fn my_logins(&self, auth: &Auth) -> Reply<Vec<LoginAttempt>> {
         self.v1(Method::GET, "/auth/logins").auth(auth).send().await
     }
@@ -140,6 +153,19 @@ impl Api {
         self.v1(Method::POST, "/ops/2fa/confirm")
             .auth(auth)
             .json(&json!({ "code": code }))
+            .send()
+            .await
+    }
+
+    pub async fn ops_renew_recovery_codes(
+        &self,
+        auth: &Auth,
+        password: &str,
+        code: &str,
+    ) -> Reply<RecoveryCodes> {
+        self.v1(Method::POST, "/ops/2fa/recovery-codes")
+            .auth(auth)
+            .json(&json!({ "password": password, "code": code }))
             .send()
             .await
     }

@@ -6,7 +6,8 @@ use crate::edge::auth::{Actor, StaffToken, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::gate::read_only_safe;
 use crate::edge::security::views::{
-    RecoveryCodes, TwoFactorCode, TwoFactorEnrolment, TwoFactorOff, TwoFactorStatus,
+    RecoveryCodes, RecoveryCodesRenewal, TwoFactorCode, TwoFactorEnrolment, TwoFactorOff,
+    TwoFactorStatus,
 };
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
@@ -69,7 +70,7 @@ impl SecurityApi {
     /// My two-factor state.
     #[oai(path = "/auth/2fa", method = "get", operation_id = "twoFactorStatus")]
     async fn status(&self, auth: StaffToken) -> Result<Json<TwoFactorStatus>, ApiError> {
-        let (mut tx, me) = self.state.authorize(&auth.into(), None).await?;
+        let (mut tx, me) = self.state.authorize_enrolling(&auth.into()).await?;
         let (id, _) = me.staff()?;
         let s = Account::Staff(&mut tx, id).status().await?;
         tx.commit().await?;
@@ -85,7 +86,7 @@ impl SecurityApi {
         transform = "read_only_safe"
     )]
     async fn enrol(&self, auth: StaffToken) -> Result<Json<TwoFactorEnrolment>, ApiError> {
-        let (mut tx, me) = self.state.authorize(&auth.into(), None).await?;
+        let (mut tx, me) = self.state.authorize_enrolling(&auth.into()).await?;
         let (id, _) = me.staff()?;
         let email = match &me.actor {
             Actor::Staff { email, .. } => email.clone(),
@@ -110,7 +111,7 @@ impl SecurityApi {
         auth: StaffToken,
         req: Json<TwoFactorCode>,
     ) -> Result<Json<RecoveryCodes>, ApiError> {
-        let (mut tx, me) = self.state.authorize(&auth.into(), None).await?;
+        let (mut tx, me) = self.state.authorize_enrolling(&auth.into()).await?;
         let (id, _) = me.staff()?;
         let codes = Account::Staff(&mut tx, id)
             .confirm(&req.0.code, self.state.now())
@@ -120,6 +121,41 @@ impl SecurityApi {
             self.state.now(),
             &me.subject(),
             "staff.two_factor_on",
+            &id.to_string(),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(RecoveryCodes {
+            recovery_codes: codes,
+        }))
+    }
+
+    /// New recovery codes: the password and a current code from the app replace every
+    /// recovery code with ten new ones (shown this once); the old ones stop working.
+    #[oai(
+        path = "/auth/2fa/recovery-codes",
+        method = "post",
+        operation_id = "renewRecoveryCodes",
+        transform = "read_only_safe"
+    )]
+    async fn renew_recovery_codes(
+        &self,
+        auth: StaffToken,
+        req: Json<RecoveryCodesRenewal>,
+    ) -> Result<Json<RecoveryCodes>, ApiError> {
+        let (mut tx, me) = self.state.authorize(&auth.into(), None).await?;
+        let (id, _) = me.staff()?;
+        let hash = security::staff_password_hash(&mut tx, id).await?;
+        let now = self.state.now();
+        let codes = Account::Staff(&mut tx, id)
+            .renew_recovery_codes(req.0.password, hash, &req.0.code, now)
+            .await?;
+        patron_db::audit::record(
+            &mut tx,
+            now,
+            &me.subject(),
+            "staff.recovery_codes_renewed",
             &id.to_string(),
             serde_json::json!({}),
         )
@@ -167,7 +203,7 @@ impl SecurityApi {
     /// My latest login attempts (100 at most), newest first.
     #[oai(path = "/auth/logins", method = "get", operation_id = "myLogins")]
     async fn my_logins(&self, auth: StaffToken) -> Result<Json<Vec<LoginAttemptView>>, ApiError> {
-        let (mut tx, me) = self.state.authorize(&auth.into(), None).await?;
+        let (mut tx, me) = self.state.authorize_enrolling(&auth.into()).await?;
         let (id, _) = me.staff()?;
         let rows = security::login_history(&mut tx, id).await?;
         tx.commit().await?;

@@ -125,7 +125,7 @@ impl SessionApi {
         transform = "read_only_safe"
     )]
     async fn logout(&self, auth: StaffToken) -> Result<NoContent, ApiError> {
-        let (tx, me) = self.state.authorize(&auth.into(), None).await?;
+        let (tx, me) = self.state.authorize_enrolling(&auth.into()).await?;
         let (_, session_id) = me.staff()?;
         session::logout(tx, session_id, self.state.now()).await?;
         Ok(NoContent::Done)
@@ -162,7 +162,7 @@ impl SessionApi {
     /// Who am I: tenant, account, roles and permissions.
     #[oai(path = "/me", method = "get", operation_id = "me")]
     async fn me(&self, auth: TenantAuth) -> Result<Json<Me>, ApiError> {
-        let (mut tx, me) = self.state.authorize(&auth, None).await?;
+        let (mut tx, me) = self.state.authorize_enrolling(&auth).await?;
         let roles = patron_app::session::roles(&mut tx, &me.subject()).await?;
         tx.commit().await?;
         let permissions = self

@@ -210,6 +210,39 @@ impl Account<'_> {
         Ok(codes)
     }
 
+    /// Replaces every recovery code with ten new ones (answered, shown this once) after
+    /// checking the password and a current code from the authenticator app; the old codes
+    /// stop working at once.
+    pub async fn renew_recovery_codes(
+        &mut self,
+        password: String,
+        password_hash: String,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, AppError> {
+        if !self.enabled().await? {
+            return Err(off());
+        }
+        if !verify_password(password, password_hash).await? {
+            return Err(AppError::field(
+                "password",
+                Issue::new(FieldCode::Wrong, "is wrong"),
+            ));
+        }
+        // A recovery code cannot mint new ones: whoever holds only those should not keep
+        // two-factor going without the app.
+        if !looks_like_totp(code) || self.spend_code(code, now).await? != Some(Method::Totp) {
+            return Err(wrong_code());
+        }
+        let codes = new_recovery_codes();
+        let hashes: Vec<String> = codes.iter().map(|c| hash_recovery_code(c)).collect();
+        match self {
+            Account::Staff(tx, id) => db::staff_replace_codes(tx, *id, &hashes).await?,
+            Account::Operator(d, id) => db::operator_replace_codes(d, *id, &hashes).await?,
+        }
+        Ok(codes)
+    }
+
     /// Turns two-factor off after checking the password and a code.
     pub async fn disable(
         &mut self,

@@ -257,6 +257,16 @@ pub async fn operator_enable(
     tx.commit().await?;
     Ok(done)
 }
+pub async fn operator_replace_codes(
+    db: &Db,
+    id: Uuid,
+    code_hashes: &[String],
+) -> Result<(), DbError> {
+    let mut tx = db.pool().begin().await?;
+    replace_codes_on(&mut tx, Who::Operator, id, code_hashes).await?;
+    tx.commit().await?;
+    Ok(())
+}
 pub async fn operator_disable(db: &Db, id: Uuid) -> Result<(), DbError> {
     let mut tx = db.pool().begin().await?;
     disable_on(&mut tx, Who::Operator, id).await?;

@@ -12,6 +12,9 @@ pub struct SessionPrincipal {
     pub email: String,
     pub name: String,
     pub expires_at: DateTime<Utc>,
+    /// The business asks its owners to use two-factor codes, this staff member is an owner
+    /// and has none yet: the session may only enrol (and read itself, and log out).
+    pub must_enrol_two_factor: bool,
 }
 
 pub async fn create(
@@ -54,9 +57,14 @@ pub async fn authenticate(
             String,
             DateTime<Utc>,
             Option<DateTime<Utc>>,
+            bool,
         ),
     >(
-        "SELECT s.id, s.staff_id, st.email, st.name, s.expires_at, s.last_seen_at
+        "SELECT s.id, s.staff_id, st.email, st.name, s.expires_at, s.last_seen_at,
+                st.totp_secret IS NULL
+                AND COALESCE((SELECT owners_require_2fa FROM security_settings WHERE id), false)
+                AND EXISTS (SELECT 1 FROM casbin_rules
+                            WHERE ptype = 'g' AND v0 = 'staff:' || st.id::text AND v1 = 'owner')
          FROM staff_sessions s JOIN staff st ON st.id = s.staff_id
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
            AND st.status = 'active'",
@@ -65,18 +73,21 @@ pub async fn authenticate(
     .bind(now)
     .fetch_optional(tx.conn())
     .await?
-    .map(|(session_id, staff_id, email, name, expires_at, seen)| {
-        (
-            SessionPrincipal {
-                session_id,
-                staff_id,
-                email,
-                name,
-                expires_at,
-            },
-            seen,
-        )
-    });
+    .map(
+        |(session_id, staff_id, email, name, expires_at, seen, must_enrol)| {
+            (
+                SessionPrincipal {
+                    session_id,
+                    staff_id,
+                    email,
+                    name,
+                    expires_at,
+                    must_enrol_two_factor: must_enrol,
+                },
+                seen,
+            )
+        },
+    );
     let Some((principal, seen)) = found else {
         return Ok(None);
     };

@@ -15,6 +15,12 @@ export function setOpsUnauthorizedHandler(fn: () => void): void {
   onOpsUnauthorized = fn;
 }
 
+/** Called when the server holds an owner to enrol two-factor codes first (403 `two_factor_setup_required`). */
+let onSetupRequired: () => void = () => {};
+export function setSetupRequiredHandler(fn: () => void): void {
+  onSetupRequired = fn;
+}
+
 /** Operator endpoints (`/ops/...`) take the operator's token, every other one the staff's. */
 export const isOps = (schemaPath: string): boolean => schemaPath.startsWith('/ops/');
 
@@ -33,6 +39,15 @@ const auth: Middleware = {
         clearToken();
         onUnauthorized();
       }
+    }
+    if (response.status === 403 && !isOps(schemaPath)) {
+      void response
+        .clone()
+        .json()
+        .then((body: { code?: unknown } | null) => {
+          if (body?.code === 'two_factor_setup_required') onSetupRequired();
+        })
+        .catch(() => undefined);
     }
     return response;
   },

@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import { Alert, Button, Card, Form, Input, List, Space, Switch, Table, Tag, Typography, message } from 'antd';
+import { Alert, Button, Card, Divider, Form, Input, List, Space, Switch, Table, Tag, Typography, message } from 'antd';
 import { CopyOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { QRCodeSVG } from 'qrcode.react';
 import { useTranslation } from 'react-i18next';
 import { useLocation } from 'react-router';
 import type { Schemas } from '../api/client';
-import { applyServerErrors } from '../common/forms';
+import { applyServerErrors, errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import {
   confirmTwoFactor,
@@ -15,6 +15,7 @@ import {
   fetchMyLogins,
   fetchSecuritySettings,
   fetchTwoFactor,
+  renewRecoveryCodes,
   saveSecuritySettings,
   securityKeys,
 } from './api';
@@ -47,6 +48,7 @@ function TwoFactorCard() {
   const [codes, setCodes] = useState<string[]>();
   const [confirmForm] = Form.useForm<{ code: string }>();
   const [offForm] = Form.useForm<{ password: string; code: string }>();
+  const [renewForm] = Form.useForm<{ password: string; code: string }>();
   const [error, setError] = useState<string>();
 
   const start = useMutation({
@@ -74,6 +76,16 @@ function TwoFactorCard() {
       void qc.invalidateQueries({ queryKey: securityKeys.all });
     },
     onError: (err) => setError(applyServerErrors(t, offForm, err, ['password', 'code'])),
+  });
+  const renew = useMutation({
+    mutationFn: renewRecoveryCodes,
+    onSuccess: (r) => {
+      renewForm.resetFields();
+      setError(undefined);
+      setCodes(r.recovery_codes);
+      void qc.invalidateQueries({ queryKey: securityKeys.all });
+    },
+    onError: (err) => setError(applyServerErrors(t, renewForm, err, ['password', 'code'])),
   });
 
   const enabled = status.data?.enabled ?? false;
@@ -130,6 +142,29 @@ function TwoFactorCard() {
               {t('security.twoFactor.turnOff')}
             </Button>
           </Form>
+          <Divider />
+          <Typography.Title level={2} style={{ fontSize: 16 }}>
+            {t('security.recovery.renewTitle')}
+          </Typography.Title>
+          <Typography.Paragraph>{t('security.recovery.renewHelp')}</Typography.Paragraph>
+          <Form
+            form={renewForm}
+            layout="vertical"
+            requiredMark={false}
+            onFinish={(v) => renew.mutate(v)}
+            style={{ maxWidth: 360 }}
+            data-testid="renew-codes-form"
+          >
+            <Form.Item name="password" label={t('common.password')} rules={[{ required: true, message: t('validation.required') }]}>
+              <Input.Password autoComplete="current-password" />
+            </Form.Item>
+            <Form.Item name="code" label={t('security.code')} rules={[{ required: true, message: t('validation.required') }]}>
+              <Input autoComplete="one-time-code" inputMode="numeric" />
+            </Form.Item>
+            <Button htmlType="submit" loading={renew.isPending} data-testid="renew-codes">
+              {t('security.recovery.renew')}
+            </Button>
+          </Form>
         </>
       ) : enrolment ? (
         <Space direction="vertical" style={{ width: '100%' }}>
@@ -174,6 +209,8 @@ function OwnersSetting() {
   });
   return (
     <Card title={t('security.settings.title')} loading={settings.isLoading}>
+      {settings.error && <Alert type="error" showIcon role="alert" message={errorText(t, settings.error)} style={{ marginBottom: 16 }} />}
+      {save.error && <Alert type="error" showIcon role="alert" message={errorText(t, save.error)} style={{ marginBottom: 16 }} />}
       <Space>
         <Switch
           checked={settings.data?.owners_require_2fa ?? false}

@@ -1,4 +1,4 @@
-// Security: two-factor codes (enrol, confirm, turn off), my login history, and the
+// Security: two-factor codes (enrol, confirm, turn off, new recovery codes), my login history, and the
 // business's security settings. Nothing else calls the client for them.
 import { api, call, type Schemas } from '../api/client';
 
@@ -13,6 +13,8 @@ export const fetchTwoFactor = () => call(api.GET('/auth/2fa'));
 export const enrolTwoFactor = () => call(api.POST('/auth/2fa/enrol'));
 export const confirmTwoFactor = (body: Schemas['TwoFactorCode']) => call(api.POST('/auth/2fa/confirm', { body }));
 export const disableTwoFactor = (body: Schemas['TwoFactorOff']) => call(api.POST('/auth/2fa/disable', { body }));
+export const renewRecoveryCodes = (body: Schemas['RecoveryCodesRenewal']) =>
+  call(api.POST('/auth/2fa/recovery-codes', { body }));
 export const fetchMyLogins = () => call(api.GET('/auth/logins'));
 export const fetchSecuritySettings = () => call(api.GET('/security/settings'));
 export const saveSecuritySettings = (body: Schemas['SecuritySettings']) =>

@@ -164,10 +164,32 @@ fn bad_token() -> ApiError {
 impl ApiState {
     /// Resolves credentials to a principal inside a fresh tenant-scoped transaction, then
     /// checks `permission` (when given) with Casbin. Every tenant endpoint starts here.
+    ///
+    /// An owner who must enrol two-factor codes first (the business asks it and the owner
+    /// has none) is refused with 403 `two_factor_setup_required`; only the operations that
+    /// call [`ApiState::authorize_enrolling`] let such a session through.
     pub async fn authorize(
         &self,
         auth: &TenantAuth,
         permission: Option<Permission>,
+    ) -> Result<(TenantTx, Principal), ApiError> {
+        self.authorize_as(auth, permission, false).await
+    }
+
+    /// [`ApiState::authorize`] for what an owner who must enrol two-factor codes may still
+    /// do: read himself, his two-factor state and login history; enrol, confirm, log out.
+    pub async fn authorize_enrolling(
+        &self,
+        auth: &TenantAuth,
+    ) -> Result<(TenantTx, Principal), ApiError> {
+        self.authorize_as(auth, None, true).await
+    }
+
+    async fn authorize_as(
+        &self,
+        auth: &TenantAuth,
+        permission: Option<Permission>,
+        enrolling: bool,
     ) -> Result<(TenantTx, Principal), ApiError> {
         let (kind, call, text) = match auth {
             TenantAuth::StaffToken(t) => {
@@ -243,6 +265,12 @@ impl ApiState {
                 let s = sessions::authenticate(&mut tx, &presented.hash, now)
                     .await?
                     .ok_or_else(bad_token)?;
+                if s.must_enrol_two_factor && !enrolling {
+                    return Err(ApiError::forbidden(
+                        "two_factor_setup_required",
+                        "this business asks its owners to use two-factor codes: enrol first (POST /auth/2fa/enrol)",
+                    ));
+                }
                 Actor::Staff {
                     id: s.staff_id,
                     session_id: s.session_id,

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | 400 | the operation reads a body or parameters (they may not parse) |
 //! | 401 | it needs credentials, or checks them itself ([`UNAUTHORIZED`]) |
-//! | 402, 403, 429 | a business's staff or integrations call it (plan gates, Casbin, the plan's request rate) |
+//! | 402, 403, 429 | a business's staff or integrations call it (plan gates, Casbin, the plan's request rate; 403 `two_factor_setup_required` for an owner who must enrol two-factor codes first, on all but `me`, `myLogins`, `logout` and the enrolment steps) |
 //! | 403 | an operator calls it on an account that forbids it, or it is named in [`FORBIDDEN`] |
 //! | 404 | a path parameter names something, or it is named in [`NOT_FOUND`] |
 //! | 409 | it is named in [`CONFLICT`] (taken names, reused idempotency keys, states that refuse) |
@@ -35,9 +35,11 @@ const CONFLICT: &[&str] = &[
     "enrolTwoFactor",
     "confirmTwoFactor",
     "disableTwoFactor",
+    "renewRecoveryCodes",
     "opsEnrolTwoFactor",
     "opsConfirmTwoFactor",
     "opsDisableTwoFactor",
+    "opsRenewRecoveryCodes",
     "createStaff",
     "updateStaff",
     "createRole",

@@ -152,6 +152,18 @@ pub mod views {
         pub code: String,
     }
 
+    /// New recovery codes take the password and a current code from the authenticator app
+    /// (not a recovery code).
+    #[derive(Debug, Object)]
+    #[oai(deny_unknown_fields)]
+    pub struct RecoveryCodesRenewal {
+        #[oai(validator(max_length = 1000))]
+        pub password: String,
+        /// Six digits from the authenticator app.
+        #[oai(validator(max_length = 40))]
+        pub code: String,
+    }
+
     /// The ten recovery codes, shown this once; each works once instead of a code.
     #[derive(Debug, Object)]
     pub struct RecoveryCodes {

@@ -12,7 +12,8 @@ use crate::edge::account_views::{
 };
 use crate::edge::error::ApiError;
 use crate::edge::security::views::{
-    RecoveryCodes, TwoFactorCode, TwoFactorEnrolment, TwoFactorOff, TwoFactorStatus,
+    RecoveryCodes, RecoveryCodesRenewal, TwoFactorCode, TwoFactorEnrolment, TwoFactorOff,
+    TwoFactorStatus,
 };
 use crate::edge::state::ApiState;
 use patron_app::lifecycle;
@@ -135,6 +136,28 @@ impl OpsApi {
         let op = self.operator(&auth).await?;
         let codes = Account::Operator(&self.state.db, op.operator.id)
             .confirm(&req.0.code, self.state.now())
+            .await?;
+        Ok(Json(RecoveryCodes {
+            recovery_codes: codes,
+        }))
+    }
+
+    /// New recovery codes: the password and a current code from the app replace every
+    /// recovery code with ten new ones (shown this once); the old ones stop working.
+    #[oai(
+        path = "/2fa/recovery-codes",
+        method = "post",
+        operation_id = "opsRenewRecoveryCodes"
+    )]
+    async fn renew_recovery_codes(
+        &self,
+        auth: OperatorToken,
+        req: Json<RecoveryCodesRenewal>,
+    ) -> Result<Json<RecoveryCodes>, ApiError> {
+        let op = self.operator(&auth).await?;
+        let hash = ops::password_hash(&self.state.db, op.operator.id).await?;
+        let codes = Account::Operator(&self.state.db, op.operator.id)
+            .renew_recovery_codes(req.0.password, hash, &req.0.code, self.state.now())
             .await?;
         Ok(Json(RecoveryCodes {
             recovery_codes: codes,
