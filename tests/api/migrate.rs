@@ -37,7 +37,7 @@ async fn serve_refuses_an_unmigrated_database_and_says_to_run_migrate() {
 async fn migrate_upgrades_200_tenant_schemas_reports_a_broken_one_resumes_and_is_idempotent() {
     let (name, url) = fresh_database().await;
     let db = Db::connect(&url, 12).await.unwrap();
-    let first = commands::migrate(&db, 8).await.unwrap();
+    let first = commands::migrate(&db, 8, None).await.unwrap();
     assert_eq!(first.pending, 0);
 
     // 200 tenants whose schemas exist but have never been migrated (as after a release that
@@ -73,7 +73,7 @@ async fn migrate_upgrades_200_tenant_schemas_reports_a_broken_one_resumes_and_is
         }
     ));
 
-    let report = commands::migrate(&db, 8).await.unwrap();
+    let report = commands::migrate(&db, 8, None).await.unwrap();
     assert_eq!(
         (report.pending, report.upgraded, report.failed.len()),
         (200, 199, 1)
@@ -108,12 +108,12 @@ async fn migrate_upgrades_200_tenant_schemas_reports_a_broken_one_resumes_and_is
         .execute(&mut conn)
         .await
         .unwrap();
-    let resumed = commands::migrate(&db, 8).await.unwrap();
+    let resumed = commands::migrate(&db, 8, None).await.unwrap();
     assert_eq!(
         (resumed.pending, resumed.upgraded, resumed.failed.len()),
         (1, 1, 0)
     );
-    let again = commands::migrate(&db, 8).await.unwrap();
+    let again = commands::migrate(&db, 8, None).await.unwrap();
     assert_eq!((again.pending, again.upgraded), (0, 0), "idempotent");
 
     let with_staff: i64 = sqlx::query_scalar(

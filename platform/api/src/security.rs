@@ -72,7 +72,9 @@ impl SecurityApi {
     async fn status(&self, auth: StaffToken) -> Result<Json<TwoFactorStatus>, ApiError> {
         let (mut tx, me) = self.state.authorize_enrolling(&auth.into()).await?;
         let (id, _) = me.staff()?;
-        let s = Account::Staff(&mut tx, id).status().await?;
+        let s = Account::Staff(&mut tx, id, &self.state.config.pii)
+            .status()
+            .await?;
         tx.commit().await?;
         Ok(Json(s.into()))
     }
@@ -93,7 +95,9 @@ impl SecurityApi {
             _ => String::new(),
         };
         let issuer = format!("Patron {}", me.tenant.name);
-        let e = Account::Staff(&mut tx, id).enrol(&issuer, &email).await?;
+        let e = Account::Staff(&mut tx, id, &self.state.config.pii)
+            .enrol(&issuer, &email)
+            .await?;
         tx.commit().await?;
         Ok(Json(e.into()))
     }
@@ -113,7 +117,7 @@ impl SecurityApi {
     ) -> Result<Json<RecoveryCodes>, ApiError> {
         let (mut tx, me) = self.state.authorize_enrolling(&auth.into()).await?;
         let (id, _) = me.staff()?;
-        let codes = Account::Staff(&mut tx, id)
+        let codes = Account::Staff(&mut tx, id, &self.state.config.pii)
             .confirm(&req.0.code, self.state.now())
             .await?;
         patron_db::audit::record(
@@ -148,7 +152,7 @@ impl SecurityApi {
         let (id, _) = me.staff()?;
         let hash = security::staff_password_hash(&mut tx, id).await?;
         let now = self.state.now();
-        let codes = Account::Staff(&mut tx, id)
+        let codes = Account::Staff(&mut tx, id, &self.state.config.pii)
             .renew_recovery_codes(req.0.password, hash, &req.0.code, now)
             .await?;
         patron_db::audit::record(
@@ -182,7 +186,7 @@ impl SecurityApi {
         let (id, _) = me.staff()?;
         let hash = security::staff_password_hash(&mut tx, id).await?;
         let now = self.state.now();
-        let mut account = Account::Staff(&mut tx, id);
+        let mut account = Account::Staff(&mut tx, id, &self.state.config.pii);
         account
             .disable(req.0.password, hash, &req.0.code, now)
             .await?;

@@ -112,6 +112,7 @@ impl SessionApi {
             self.state.now(),
             self.state.config.session_ttl,
             &origin,
+            &self.state.config.pii,
         )
         .await?;
         Ok(LoginResponse::Ok(Json(session.into())))

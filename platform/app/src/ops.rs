@@ -70,6 +70,7 @@ pub async fn login(
     password: String,
     code: Option<&str>,
     now: DateTime<Utc>,
+    keys: &patron_core::pii::PiiKeys,
 ) -> Result<OperatorLogin, AppError> {
     let creds = operators::credentials(db, email.trim()).await?;
     let Some(creds) = creds else {
@@ -91,7 +92,7 @@ pub async fn login(
         operators::login_failed(db, creds.id, lock).await?;
         return Err(wrong_credentials());
     }
-    let mut account = crate::security::Account::Operator(db, creds.id);
+    let mut account = crate::security::Account::Operator(db, creds.id, keys);
     if account.enabled().await? {
         let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
             return Err(crate::security::code_required());

@@ -5,9 +5,10 @@
 use crate::session::verify_password;
 use crate::{AppError, NotFoundAs};
 use chrono::{DateTime, Utc};
+use patron_core::pii::PiiKeys;
 use patron_core::security::{
     check_totp, hash_recovery_code, looks_like_totp, new_recovery_codes, new_totp_secret,
-    otpauth_uri,
+    open_secret, otpauth_uri, seal_secret, sealed_key_id,
 };
 use patron_core::{FieldCode, Issue};
 use patron_db::security::{self as db, LoginEntry, NewLogin, TwoFactor};
@@ -101,17 +102,30 @@ fn unix(now: DateTime<Utc>) -> i64 {
     now.timestamp()
 }
 
-/// Which accounts a second factor is checked for.
+/// Which accounts a second factor is checked for, with the keys their secrets are sealed
+/// with (the personal-data keys).
 pub enum Account<'a> {
-    Staff(&'a mut TenantTx, Uuid),
-    Operator(&'a Db, Uuid),
+    Staff(&'a mut TenantTx, Uuid, &'a PiiKeys),
+    Operator(&'a Db, Uuid, &'a PiiKeys),
+}
+
+fn open(keys: &PiiKeys, stored: &str) -> Result<String, AppError> {
+    open_secret(keys, stored)
+        .map_err(|e| AppError::internal_msg(format!("cannot open a two-factor secret: {e}")))
 }
 
 impl Account<'_> {
+    fn keys(&self) -> &PiiKeys {
+        match self {
+            Account::Staff(_, _, k) | Account::Operator(_, _, k) => k,
+        }
+    }
+
+    /// The stored state; the secrets in it are as stored (sealed).
     async fn two_factor(&mut self) -> Result<TwoFactor, AppError> {
         Ok(match self {
-            Account::Staff(tx, id) => db::staff_two_factor(tx, *id).await?,
-            Account::Operator(d, id) => db::operator_two_factor(d, *id).await?,
+            Account::Staff(tx, id, _) => db::staff_two_factor(tx, *id).await?,
+            Account::Operator(d, id, _) => db::operator_two_factor(d, *id).await?,
         })
     }
 
@@ -122,23 +136,24 @@ impl Account<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<Method>, AppError> {
         let tf = self.two_factor().await?;
-        let Some(secret) = tf.totp_secret else {
+        let Some(sealed) = tf.totp_secret else {
             return Ok(None);
         };
         if looks_like_totp(code) {
+            let secret = open(self.keys(), &sealed)?;
             let Some(step) = check_totp(&secret, code, unix(now), tf.totp_last_step) else {
                 return Ok(None);
             };
             let taken = match self {
-                Account::Staff(tx, id) => db::staff_take_step(tx, *id, step).await?,
-                Account::Operator(d, id) => db::operator_take_step(d, *id, step).await?,
+                Account::Staff(tx, id, _) => db::staff_take_step(tx, *id, step).await?,
+                Account::Operator(d, id, _) => db::operator_take_step(d, *id, step).await?,
             };
             return Ok(taken.then_some(Method::Totp));
         }
         let hash = hash_recovery_code(code);
         let used = match self {
-            Account::Staff(tx, id) => db::staff_use_code(tx, *id, &hash, now).await?,
-            Account::Operator(d, id) => db::operator_use_code(d, *id, &hash, now).await?,
+            Account::Staff(tx, id, _) => db::staff_use_code(tx, *id, &hash, now).await?,
+            Account::Operator(d, id, _) => db::operator_use_code(d, *id, &hash, now).await?,
         };
         Ok(used.then_some(Method::RecoveryCode))
     }
@@ -151,8 +166,8 @@ impl Account<'_> {
     pub async fn status(&mut self) -> Result<Status, AppError> {
         let tf = self.two_factor().await?;
         let left = match self {
-            Account::Staff(tx, id) => db::staff_codes_left(tx, *id).await?,
-            Account::Operator(d, id) => db::operator_codes_left(d, *id).await?,
+            Account::Staff(tx, id, _) => db::staff_codes_left(tx, *id).await?,
+            Account::Operator(d, id, _) => db::operator_codes_left(d, *id).await?,
         };
         Ok(Status {
             enabled: tf.totp_secret.is_some(),
@@ -167,9 +182,10 @@ impl Account<'_> {
             return Err(already_on());
         }
         let secret = new_totp_secret();
+        let sealed = seal_secret(self.keys(), &secret);
         match self {
-            Account::Staff(tx, id) => db::staff_set_pending(tx, *id, &secret).await?,
-            Account::Operator(d, id) => db::operator_set_pending(d, *id, &secret).await?,
+            Account::Staff(tx, id, _) => db::staff_set_pending(tx, *id, &sealed).await?,
+            Account::Operator(d, id, _) => db::operator_set_pending(d, *id, &sealed).await?,
         }
         Ok(Enrolment {
             otpauth_uri: otpauth_uri(&secret, issuer, account),
@@ -191,16 +207,16 @@ impl Account<'_> {
         let Some(pending) = tf.totp_pending_secret else {
             return Err(not_started());
         };
-        let Some(step) = check_totp(&pending, code, unix(now), None) else {
+        let Some(step) = check_totp(&open(self.keys(), &pending)?, code, unix(now), None) else {
             return Err(wrong_code());
         };
         let codes = new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| hash_recovery_code(c)).collect();
         let done = match self {
-            Account::Staff(tx, id) => {
+            Account::Staff(tx, id, _) => {
                 db::staff_enable(tx, *id, &pending, step, &hashes, now).await?
             }
-            Account::Operator(d, id) => {
+            Account::Operator(d, id, _) => {
                 db::operator_enable(d, *id, &pending, step, &hashes, now).await?
             }
         };
@@ -237,8 +253,8 @@ impl Account<'_> {
         let codes = new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| hash_recovery_code(c)).collect();
         match self {
-            Account::Staff(tx, id) => db::staff_replace_codes(tx, *id, &hashes).await?,
-            Account::Operator(d, id) => db::operator_replace_codes(d, *id, &hashes).await?,
+            Account::Staff(tx, id, _) => db::staff_replace_codes(tx, *id, &hashes).await?,
+            Account::Operator(d, id, _) => db::operator_replace_codes(d, *id, &hashes).await?,
         }
         Ok(codes)
     }
@@ -264,8 +280,8 @@ impl Account<'_> {
             return Err(wrong_code());
         }
         match self {
-            Account::Staff(tx, id) => db::staff_disable(tx, *id).await?,
-            Account::Operator(d, id) => db::operator_disable(d, *id).await?,
+            Account::Staff(tx, id, _) => db::staff_disable(tx, *id).await?,
+            Account::Operator(d, id, _) => db::operator_disable(d, *id).await?,
         }
         Ok(())
     }
@@ -356,4 +372,51 @@ pub async fn set_owners_require_2fa(
     )
     .await?;
     Ok(())
+}
+
+/// Seals every two-factor secret (staff of every business, and operators) stored as is or
+/// under another key than the current one, with the current personal-data key; answers how
+/// many were sealed. Run by `patron migrate`; safe to run again (a value is replaced only if
+/// it still holds what was read).
+pub async fn seal_two_factor_secrets(d: &Db, keys: &PiiKeys) -> Result<u64, AppError> {
+    let current = keys.current_id();
+    let stale = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|s| sealed_key_id(s) != Some(current))
+    };
+    let reseal = |s: &Option<String>| -> Result<Option<String>, AppError> {
+        match s {
+            Some(v) if sealed_key_id(v) != Some(current) => {
+                Ok(Some(seal_secret(keys, &open(keys, v)?)))
+            }
+            other => Ok(other.clone()),
+        }
+    };
+    let mut sealed = 0;
+    for row in db::operator_secrets(d).await? {
+        if stale(&row.secret) || stale(&row.pending) {
+            let (secret, pending) = (reseal(&row.secret)?, reseal(&row.pending)?);
+            if db::operator_write_secrets(d, &row, secret.as_deref(), pending.as_deref()).await? {
+                sealed += 1;
+            }
+        }
+    }
+    for tenant in patron_db::tenants::list(d).await? {
+        if tenant.access() == patron_core::plans::Access::None {
+            continue;
+        }
+        let mut tx = d.tenant_tx(&tenant).await?;
+        for row in db::staff_secrets(&mut tx).await? {
+            if stale(&row.secret) || stale(&row.pending) {
+                let (secret, pending) = (reseal(&row.secret)?, reseal(&row.pending)?);
+                if db::staff_write_secrets(&mut tx, &row, secret.as_deref(), pending.as_deref())
+                    .await?
+                {
+                    sealed += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(sealed)
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use patron_core::auth::{
     dummy_password_hash, issue_token, Email, LoginThrottle, Password, TokenKind,
 };
+use patron_core::pii::PiiKeys;
 use patron_core::plans::Access;
 use patron_db::access::staff_subject;
 use patron_db::staff::Staff;
@@ -122,6 +123,7 @@ pub async fn login(
     now: DateTime<Utc>,
     ttl: Duration,
     origin: &Origin,
+    keys: &PiiKeys,
 ) -> Result<NewSession, AppError> {
     let Ok(email) = Email::parse(&req.email) else {
         return Err(AppError::field(
@@ -199,7 +201,7 @@ pub async fn login(
         ));
     }
     let mut method = "password";
-    let two_factor_on = security::Account::Staff(&mut tx, record.id)
+    let two_factor_on = security::Account::Staff(&mut tx, record.id, keys)
         .enabled()
         .await?;
     if two_factor_on {
@@ -210,7 +212,7 @@ pub async fn login(
             tx.commit().await?;
             return Err(security::code_required());
         };
-        match security::Account::Staff(&mut tx, record.id)
+        match security::Account::Staff(&mut tx, record.id, keys)
             .spend_code(code, now)
             .await?
         {

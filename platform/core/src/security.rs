@@ -2,6 +2,8 @@
 //! `totp-rs` crate), recovery codes, the list of common passwords, and what makes two logins
 //! "the same device".
 
+use crate::pii::PiiKeys;
+use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -167,9 +169,79 @@ pub fn device_key(user_agent: Option<&str>, ip: Option<&str>) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// How a sealed two-factor secret begins: `pii:<key id>:<base64 of nonce and ciphertext>`.
+/// A base32 secret never holds a `:`, so a value without the prefix is one stored before
+/// secrets were sealed.
+const SEALED_PREFIX: &str = "pii:";
+
+/// Seals a two-factor secret with the personal-data key (AES-256-GCM, the key id kept beside
+/// it for rotation), for storing at rest.
+pub fn seal_secret(keys: &PiiKeys, secret: &str) -> String {
+    let (id, blob) = keys.encrypt(secret);
+    format!(
+        "{SEALED_PREFIX}{id}:{}",
+        base64::engine::general_purpose::STANDARD.encode(blob)
+    )
+}
+
+/// The key id a stored secret is sealed under; `None` for a secret stored as is.
+pub fn sealed_key_id(stored: &str) -> Option<i16> {
+    stored
+        .strip_prefix(SEALED_PREFIX)?
+        .split_once(':')?
+        .0
+        .parse()
+        .ok()
+}
+
+/// Opens a stored two-factor secret (one stored as is, before sealing, is answered as is).
+pub fn open_secret(keys: &PiiKeys, stored: &str) -> Result<String, String> {
+    let Some(rest) = stored.strip_prefix(SEALED_PREFIX) else {
+        return Ok(stored.to_owned());
+    };
+    let (id, b64) = rest
+        .split_once(':')
+        .ok_or_else(|| "sealed secret without a key id".to_owned())?;
+    let id: i16 = id
+        .parse()
+        .map_err(|_| "sealed secret with a bad key id".to_owned())?;
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| "sealed secret is not base64".to_owned())?;
+    keys.decrypt(id, &blob)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_secret_holds_no_plain_text_and_opens_again_after_a_rotation() {
+        let keys = crate::pii::PiiKeys::development();
+        let secret = new_totp_secret();
+        let sealed = seal_secret(&keys, &secret);
+        assert!(sealed.starts_with("pii:1:"), "{sealed}");
+        assert!(!sealed.contains(&secret));
+        assert_ne!(
+            seal_secret(&keys, &secret),
+            sealed,
+            "a fresh nonce each time"
+        );
+        assert_eq!(sealed_key_id(&sealed), Some(1));
+        assert_eq!(sealed_key_id(&secret), None);
+        assert_eq!(open_secret(&keys, &sealed).unwrap(), secret);
+        assert_eq!(
+            open_secret(&keys, &secret).unwrap(),
+            secret,
+            "stored as is before"
+        );
+        let rotated = keys.rotated(2, [9u8; 32]);
+        assert_eq!(open_secret(&rotated, &sealed).unwrap(), secret);
+        assert!(open_secret(&rotated.without_retired(), &sealed).is_err());
+        let mut tampered = sealed.clone();
+        tampered.replace_range(10..11, if &sealed[10..11] == "A" { "B" } else { "A" });
+        assert!(open_secret(&keys, &tampered).is_err());
+    }
 
     const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 

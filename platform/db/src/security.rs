@@ -8,9 +8,10 @@ use uuid::Uuid;
 /// An account's two-factor state.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct TwoFactor {
-    /// The confirmed secret (base32); `None` while two-factor is off.
+    /// The confirmed secret (base32, sealed with the personal-data key: see
+    /// `core::security::seal_secret`); `None` while two-factor is off.
     pub totp_secret: Option<String>,
-    /// A secret handed out by an enrolment and not confirmed yet.
+    /// A secret handed out by an enrolment and not confirmed yet (sealed too).
     pub totp_pending_secret: Option<String>,
     pub totp_enabled_at: Option<DateTime<Utc>>,
     /// The last time step a code was accepted for.
@@ -293,6 +294,84 @@ pub async fn operator_use_code(
 }
 pub async fn operator_codes_left(db: &Db, id: Uuid) -> Result<i64, DbError> {
     codes_left_on(&mut *db.pool().acquire().await?, Who::Operator, id).await
+}
+
+/// An account's stored two-factor secrets, as read for sealing.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredSecrets {
+    pub id: Uuid,
+    pub secret: Option<String>,
+    pub pending: Option<String>,
+}
+
+async fn secrets_on(
+    conn: &mut sqlx::PgConnection,
+    who: Who,
+) -> Result<Vec<StoredSecrets>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, totp_secret AS secret, totp_pending_secret AS pending FROM {}
+         WHERE totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL ORDER BY id",
+        who.table()
+    ))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Writes resealed secrets, only if the row still holds what was read.
+async fn write_secrets_on(
+    conn: &mut sqlx::PgConnection,
+    who: Who,
+    old: &StoredSecrets,
+    secret: Option<&str>,
+    pending: Option<&str>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(&format!(
+        "UPDATE {} SET totp_secret = $4, totp_pending_secret = $5
+         WHERE id = $1 AND totp_secret IS NOT DISTINCT FROM $2
+           AND totp_pending_secret IS NOT DISTINCT FROM $3",
+        who.table()
+    ))
+    .bind(old.id)
+    .bind(&old.secret)
+    .bind(&old.pending)
+    .bind(secret)
+    .bind(pending)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Staff with a two-factor secret (confirmed or pending).
+pub async fn staff_secrets(tx: &mut TenantTx) -> Result<Vec<StoredSecrets>, DbError> {
+    secrets_on(tx.conn(), Who::Staff).await
+}
+pub async fn staff_write_secrets(
+    tx: &mut TenantTx,
+    old: &StoredSecrets,
+    secret: Option<&str>,
+    pending: Option<&str>,
+) -> Result<bool, DbError> {
+    write_secrets_on(tx.conn(), Who::Staff, old, secret, pending).await
+}
+/// Operators with a two-factor secret (confirmed or pending).
+pub async fn operator_secrets(db: &Db) -> Result<Vec<StoredSecrets>, DbError> {
+    secrets_on(&mut *db.pool().acquire().await?, Who::Operator).await
+}
+pub async fn operator_write_secrets(
+    db: &Db,
+    old: &StoredSecrets,
+    secret: Option<&str>,
+    pending: Option<&str>,
+) -> Result<bool, DbError> {
+    write_secrets_on(
+        &mut *db.pool().acquire().await?,
+        Who::Operator,
+        old,
+        secret,
+        pending,
+    )
+    .await
 }
 
 /// One login attempt.

@@ -12,7 +12,14 @@ use patron_db::{tenants, Db, Tenant};
 
 /// Migrates the platform schema, then every tenant schema that is behind, `concurrency`
 /// at a time, with a progress bar. A tenant that fails is reported; the others go on.
-pub async fn migrate(db: &Db, concurrency: usize) -> anyhow::Result<MigrationReport> {
+///
+/// Then seals, with the personal-data key when `keys` are given, every two-factor secret
+/// stored as is (from before secrets were sealed) or under a retired key.
+pub async fn migrate(
+    db: &Db,
+    concurrency: usize,
+    keys: Option<&patron_core::pii::PiiKeys>,
+) -> anyhow::Result<MigrationReport> {
     migrate_platform(db)
         .await
         .context("platform migration failed")?;
@@ -50,6 +57,17 @@ pub async fn migrate(db: &Db, concurrency: usize) -> anyhow::Result<MigrationRep
         latest_tenant_version(),
         report.failed.len()
     );
+    match keys {
+        Some(keys) => {
+            let n = patron_app::security::seal_two_factor_secrets(db, keys)
+                .await
+                .context("sealing two-factor secrets failed")?;
+            eprintln!("two-factor secrets: {n} sealed with the current personal-data key");
+        }
+        None => eprintln!(
+            "two-factor secrets: not sealed (PATRON_PII_KEY is not set); run `patron migrate` again with it"
+        ),
+    }
     for f in &report.failed {
         eprintln!(
             "  FAILED {} (id {}): {}",

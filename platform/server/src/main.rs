@@ -201,7 +201,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Openapi => unreachable!("handled before connecting"),
         Command::Migrate => {
-            let report = commands::migrate(&db, settings.migrate_concurrency).await?;
+            // Sealing two-factor secrets needs the personal-data key; without one the schemas
+            // are still migrated (and a later run with the key seals them).
+            let keys = match settings.pii_key {
+                Some(_) => Some(settings.pii_keys()?),
+                None => None,
+            };
+            let report =
+                commands::migrate(&db, settings.migrate_concurrency, keys.as_ref()).await?;
             anyhow::ensure!(
                 report.failed.is_empty(),
                 "{} tenant schemas failed to migrate; fix them and run `patron migrate` again",

@@ -82,6 +82,7 @@ impl OpsApi {
             req.password,
             req.code.as_deref(),
             self.state.now(),
+            &self.state.config.pii,
         )
         .await?;
         Ok(Json(OperatorSessionView {
@@ -98,7 +99,7 @@ impl OpsApi {
         auth: OperatorToken,
     ) -> Result<Json<TwoFactorStatus>, ApiError> {
         let op = self.operator(&auth).await?;
-        let s = Account::Operator(&self.state.db, op.operator.id)
+        let s = Account::Operator(&self.state.db, op.operator.id, &self.state.config.pii)
             .status()
             .await?;
         Ok(Json(s.into()))
@@ -115,7 +116,7 @@ impl OpsApi {
         auth: OperatorToken,
     ) -> Result<Json<TwoFactorEnrolment>, ApiError> {
         let op = self.operator(&auth).await?;
-        let e = Account::Operator(&self.state.db, op.operator.id)
+        let e = Account::Operator(&self.state.db, op.operator.id, &self.state.config.pii)
             .enrol("Patron operators", &op.operator.email)
             .await?;
         Ok(Json(e.into()))
@@ -134,7 +135,7 @@ impl OpsApi {
         req: Json<TwoFactorCode>,
     ) -> Result<Json<RecoveryCodes>, ApiError> {
         let op = self.operator(&auth).await?;
-        let codes = Account::Operator(&self.state.db, op.operator.id)
+        let codes = Account::Operator(&self.state.db, op.operator.id, &self.state.config.pii)
             .confirm(&req.0.code, self.state.now())
             .await?;
         Ok(Json(RecoveryCodes {
@@ -156,7 +157,7 @@ impl OpsApi {
     ) -> Result<Json<RecoveryCodes>, ApiError> {
         let op = self.operator(&auth).await?;
         let hash = ops::password_hash(&self.state.db, op.operator.id).await?;
-        let codes = Account::Operator(&self.state.db, op.operator.id)
+        let codes = Account::Operator(&self.state.db, op.operator.id, &self.state.config.pii)
             .renew_recovery_codes(req.0.password, hash, &req.0.code, self.state.now())
             .await?;
         Ok(Json(RecoveryCodes {
@@ -177,7 +178,7 @@ impl OpsApi {
     ) -> Result<Json<TwoFactorStatus>, ApiError> {
         let op = self.operator(&auth).await?;
         let hash = ops::password_hash(&self.state.db, op.operator.id).await?;
-        let mut account = Account::Operator(&self.state.db, op.operator.id);
+        let mut account = Account::Operator(&self.state.db, op.operator.id, &self.state.config.pii);
         account
             .disable(req.0.password, hash, &req.0.code, self.state.now())
             .await?;
