@@ -56,6 +56,33 @@ const browser = await chromium.launch({
   ],
 });
 
+/**
+ * Content-Security-Policy violations on any page of any context (the console's policy has
+ * no 'unsafe-eval' and no inline script): each one fails the step it happens in, and the
+ * run. Every context made from here on reports them, watched pages or not.
+ */
+const cspViolations = [];
+const plainNewContext = browser.newContext.bind(browser);
+browser.newContext = async (options) => {
+  const ctx = await plainNewContext(options);
+  await ctx.exposeBinding('__patronCspViolation', ({ page }, text) => {
+    cspViolations.push(`${page ? page.url() : '?'}: ${text}`);
+  });
+  await ctx.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const where = e.sourceFile ? ` at ${e.sourceFile}:${e.lineNumber}` : '';
+      window.__patronCspViolation?.(`${e.effectiveDirective} refused ${e.blockedURI || 'inline'}${where}`);
+    });
+  });
+  return ctx;
+};
+browser.newPage = async (options) => {
+  const ctx = await browser.newContext(options);
+  const page = await ctx.newPage();
+  page.on('close', () => void ctx.close().catch(() => {}));
+  return page;
+};
+
 const consoleErrors = [];
 /** Warnings do not fail the run but are listed at its end. */
 const consoleWarnings = new Set();
@@ -91,6 +118,7 @@ async function step(name, page, fn) {
     await fn();
     await shot(page, name);
     if (consoleErrors.length) throw new Error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
+    if (cspViolations.length) throw new Error(`Content-Security-Policy violations:\n  ${cspViolations.join('\n  ')}`);
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
   } catch (err) {
     failed = true;
@@ -979,6 +1007,10 @@ try {
   await browser.close();
 }
 
+if (cspViolations.length) {
+  console.error(`Content-Security-Policy violations (${cspViolations.length}):\n  ${cspViolations.join('\n  ')}`);
+  failed = true;
+}
 if (consoleWarnings.size) {
   console.log(`browser console warnings (${consoleWarnings.size}):\n  ${[...consoleWarnings].join('\n  ')}`);
 }

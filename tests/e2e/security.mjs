@@ -58,6 +58,7 @@ export async function securitySteps({ browser, step, base, watch, expect = () =>
   page.setDefaultTimeout(15_000);
   watch(page, 'security');
   let recovery = [];
+  let secret = '';
   try {
     const login = async (code) => {
       await page.goto(`${base}/login`);
@@ -80,7 +81,7 @@ export async function securitySteps({ browser, step, base, watch, expect = () =>
       await page.getByRole('heading', { name: '账号安全' }).waitFor();
       await page.click('[data-testid=totp-start]');
       await page.locator('[data-testid=totp-qr] svg').waitFor();
-      const secret = (await page.locator('[data-testid=totp-secret]').first().textContent())?.trim() ?? '';
+      secret = (await page.locator('[data-testid=totp-secret]').first().textContent())?.trim() ?? '';
       if (!/^[A-Z2-7]{32}$/.test(secret)) throw new Error(`secret: ${secret}`);
       await noHorizontalOverflow(page);
       await page.fill('#code', totp(secret));
@@ -98,6 +99,18 @@ export async function securitySteps({ browser, step, base, watch, expect = () =>
       await page.goto(`${base}/security`);
       await page.getByText('恢复码', { exact: true }).first().waitFor();
       await page.getByText('需要验证码').first().waitFor();
+      await noHorizontalOverflow(page);
+    });
+
+    await step('security-new-recovery-codes', page, async () => {
+      // The confirming code spent this time step: wait for the next one.
+      await new Promise((r) => setTimeout(r, 30_000 - (Date.now() % 30_000) + 500));
+      await page.fill('#renew_password', PASSWORD);
+      await page.fill('#renew_code', totp(secret));
+      await page.click('[data-testid=renew-codes]');
+      await page.getByText('剩余 10 个恢复码').waitFor();
+      const fresh = await page.locator('[data-testid=recovery-code]').allTextContents();
+      if (fresh.length !== 10 || fresh.some((c) => recovery.includes(c))) throw new Error(`new recovery codes: ${fresh.join(' ')}`);
       await noHorizontalOverflow(page);
     });
   } finally {

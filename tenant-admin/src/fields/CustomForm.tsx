@@ -3,7 +3,7 @@ import Form, { Widgets } from '@rjsf/antd';
 import type { WidgetProps } from '@rjsf/utils';
 import type { IChangeEvent } from '@rjsf/core';
 import type RjsfForm from '@rjsf/core';
-import validator from '@rjsf/validator-ajv8';
+import { validator } from './validator';
 import { useTranslation } from 'react-i18next';
 import { DEFAULT_FORM_STATE, localize, typedDate, type ErrorTree, type Lang } from './schema';
 import './fields.css';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getDefaultFormState } from '@rjsf/utils';
-import validator from '@rjsf/validator-ajv8';
+import { validator } from './validator';
 import {
   DEFAULT_FORM_STATE,
   compileJsonSchema,

@@ -149,6 +149,7 @@ function TwoFactorCard() {
           <Typography.Paragraph>{t('security.recovery.renewHelp')}</Typography.Paragraph>
           <Form
             form={renewForm}
+            name="renew"
             layout="vertical"
             requiredMark={false}
             onFinish={(v) => renew.mutate(v)}

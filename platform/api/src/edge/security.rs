@@ -1,7 +1,8 @@
 //! Security headers on every answer (console, portal, API), and the caller's address.
 //!
 //! The console and the portal are built files only (Vite emits module scripts, no inline
-//! script), so scripts come from our own origin alone (`'unsafe-eval'` for Ajv, below). Styles allow `'unsafe-inline'`
+//! script), so scripts come from our own origin alone, and may not build code from strings
+//! (no `'unsafe-eval'`: the console's field validator interprets schemas). Styles allow `'unsafe-inline'`
 //! because Ant Design writes its CSS-in-JS into `<style>` elements at run time. Images may
 //! come from any https address (a business's logo on its portal) and `data:`. HSTS is sent
 //! only when the request reached us over TLS, which behind a proxy is known only from a
@@ -11,10 +12,9 @@ use poem::http::header::{self, HeaderValue};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
 
-/// The policy for everything but the API's interactive documentation. `'unsafe-eval'` is
-/// there because the console checks member fields with Ajv, which compiles each JSON schema
-/// into a function at run time; no inline script and no other origin is allowed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-eval'; \
+/// The policy for everything but the API's interactive documentation: scripts from our own
+/// origin only, no inline script, no `eval` or `new Function`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
 style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; font-src 'self' data:; \
 connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
 frame-ancestors 'none'";
