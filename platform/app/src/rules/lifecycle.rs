@@ -103,8 +103,8 @@ pub async fn save_draft(
     now: DateTime<Utc>,
 ) -> Result<CheckedDraft, AppError> {
     check_template_trigger(input.template.as_ref(), trigger)?;
-    let (script, template) =
-        script_of(input.script, input.template.as_ref(), who.lang)?.ok_or_else(|| {
+    let (script, template) = script_of(input.script, input.template.as_ref(), who.lang)?
+        .ok_or_else(|| {
             AppError::field(
                 "script",
                 patron_core::Issue::new(

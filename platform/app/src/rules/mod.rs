@@ -256,7 +256,10 @@ mod tests {
         assert_eq!(e.fields()[0].field, "template.points");
         let unreadable = json!({"kind": "nope"});
         assert_eq!(
-            render(&unreadable, "template", Lang::En).unwrap_err().fields()[0].field,
+            render(&unreadable, "template", Lang::En)
+                .unwrap_err()
+                .fields()[0]
+                .field,
             "template"
         );
         let custom = json!({"kind": "custom_event", "event": "review", "points": 10});
@@ -282,7 +285,10 @@ mod tests {
         assert!(s.contains("birthday"));
         assert_eq!(t, Some(form));
         assert_eq!(
-            script_of(Some("  ".into()), None, Lang::En).unwrap_err().fields()[0].problem,
+            script_of(Some("  ".into()), None, Lang::En)
+                .unwrap_err()
+                .fields()[0]
+                .problem,
             "must not be empty"
         );
         assert!(check_script(&"x".repeat(MAX_SCRIPT + 1), "script").is_err());

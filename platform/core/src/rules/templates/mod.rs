@@ -351,9 +351,7 @@ impl Template {
     pub fn to_script_in(&self, lang: Lang) -> String {
         match self {
             Self::Purchase(t) => t.script(lang),
-            Self::CheckIn(t) => {
-                fixed_script("check_in", ("签到", "Check-in"), t, "check_in", lang)
-            }
+            Self::CheckIn(t) => fixed_script("check_in", ("签到", "Check-in"), t, "check_in", lang),
             Self::Referral(t) => {
                 fixed_script("referral", ("推荐", "Referral"), t, "referral", lang)
             }

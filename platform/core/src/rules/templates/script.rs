@@ -259,7 +259,10 @@ impl PurchaseTemplate {
             let _ = writeln!(
                 o,
                 "{}",
-                l.pick("// 整单按基础比例得积分。", "// The purchase earns the base rate.")
+                l.pick(
+                    "// 整单按基础比例得积分。",
+                    "// The purchase earns the base rate."
+                )
             );
             let _ = writeln!(
                 o,

@@ -456,7 +456,10 @@ fn scripts_are_commented_in_the_business_language_and_only_the_comments_differ()
         let zh_comments = comments(&zh);
         assert!(!zh_comments.is_empty(), "{zh}");
         for c in &zh_comments {
-            assert!(!has_english(c), "an English comment for a zh-CN business: {c:?}\n{zh}");
+            assert!(
+                !has_english(c),
+                "an English comment for a zh-CN business: {c:?}\n{zh}"
+            );
         }
         assert!(
             zh_comments.iter().any(|c| c.contains("规则，由模板生成")),
@@ -464,10 +467,17 @@ fn scripts_are_commented_in_the_business_language_and_only_the_comments_differ()
         );
         let en_comments = comments(&en);
         assert!(
-            en_comments.iter().all(|c| !c.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))),
+            en_comments
+                .iter()
+                .all(|c| !c.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))),
             "Chinese in the English comments:\n{en}"
         );
-        assert!(en_comments.iter().any(|c| c.contains("made from a template")), "{en}");
+        assert!(
+            en_comments
+                .iter()
+                .any(|c| c.contains("made from a template")),
+            "{en}"
+        );
         assert_eq!(t.to_script(), en);
         // The code is the same in both: only comment lines differ.
         let code = |s: &str| -> Vec<String> {
