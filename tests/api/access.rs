@@ -545,3 +545,109 @@ async fn a_role_has_a_name_for_people_beside_its_code() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
     assert_eq!(r.problem().fields[0].field, "display_name");
 }
+
+#[tokio::test]
+async fn the_audit_log_filtered_by_a_member_shows_each_kind_of_action_done_to_them_by_name() {
+    let app = spawn_app().await;
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 5, 1, 4, 0, 0).unwrap();
+    app.clock.set(start);
+    let t = app.signup_on("audit-member", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("王铁人")).await.id;
+    let other = app.member(&owner, NewMember::named("路人甲")).await.id;
+    app.update_member(&owner, &m, &json!({ "name": "王铁人二号" }))
+        .await
+        .ok();
+    app.adjust_points(
+        &owner,
+        &m,
+        &json!({ "idempotency_key": "a-1", "points": 500, "reason": "goodwill" }),
+    )
+    .await
+    .created();
+    app.redeem_points(
+        &owner,
+        &m,
+        &json!({ "idempotency_key": "r-1", "points": 100, "reward": "毛巾" }),
+    )
+    .await
+    .created();
+    app.check_in(&owner, &m).await.ok();
+    app.top_up(
+        &owner,
+        &m,
+        &json!({ "idempotency_key": "t-1", "amount": 10_000, "method": "cash" }),
+    )
+    .await
+    .created();
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "十次卡", "visits": 10, "price": 50_000 }),
+        )
+        .await
+        .ok();
+    app.sell_pass(
+        &owner,
+        &m,
+        &json!({ "product_id": product["id"], "method": "cash" }),
+    )
+    .await
+    .ok();
+    let tier = |code: &str, zh: &str, threshold: i64| json!({ "code": code, "name": { "zh-CN": zh, "en": code }, "threshold": threshold });
+    app.publish_ladder(
+        &owner,
+        &json!({ "ladder": { "metric": "spend", "window": { "kind": "since_joining" },
+                             "retention_days": 0, "demotion": "direct",
+                             "tiers": [tier("base", "普通", 0), tier("gold", "金卡", 1_000)] } }),
+    )
+    .await
+    .ok();
+    let until = start + chrono::Duration::days(30);
+    app.pin_member_tier(
+        &owner,
+        &m,
+        &json!({ "tier": "gold", "until": until, "reason": "老板的朋友" }),
+    )
+    .await
+    .ok();
+
+    let log = app.audit_log_where(&owner, &[("member", &m)]).await.ok();
+    let mut actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "member.checked_in",
+            "member.created",
+            "member.tier_pinned",
+            "member.updated",
+            "pass.sold",
+            "points.adjusted",
+            "points.redeemed",
+            "stored_value.topped_up",
+        ],
+        "{log:?}"
+    );
+    // Each entry names the member as they are called now, and its details by name.
+    for e in &log {
+        assert_eq!(e.member_id.as_deref(), Some(m.as_str()), "{e:?}");
+        assert_eq!(e.member_name.as_deref(), Some("王铁人二号"), "{e:?}");
+    }
+    let pinned = log
+        .iter()
+        .find(|e| e.action == "member.tier_pinned")
+        .unwrap();
+    assert_eq!(pinned.detail["tier"], "金卡");
+    let sold = log.iter().find(|e| e.action == "pass.sold").unwrap();
+    assert_eq!(sold.detail["pass"], "十次卡");
+    let adjusted = log.iter().find(|e| e.action == "points.adjusted").unwrap();
+    assert_eq!(adjusted.detail["points"], 500);
+    // Another member's filter shows only what was done to them.
+    let theirs = app
+        .audit_log_where(&owner, &[("member", &other)])
+        .await
+        .ok();
+    let theirs: Vec<&str> = theirs.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(theirs, ["member.created"]);
+}

@@ -502,3 +502,46 @@ async fn members_log_in_with_a_code_sent_to_their_phone_and_may_register_without
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn the_code_sms_speaks_only_the_business_language_and_fits_one_segment() {
+    let app = spawn_app().await;
+    let t = app.signup("smslang").await;
+    // A long Chinese name: the text still fits one UCS-2 segment.
+    let r = app
+        .update_settings(
+            &t.owner(),
+            &json!({ "name": "上海市静安区活力无限健身俱乐部南京西路旗舰店会员服务中心", "locale": "zh-CN" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .send_portal_code(&t.slug, "13977778888", "register")
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let outbox = app.sms_outbox(&t.owner(), Some("13977778888")).await.ok();
+    let zh = &outbox.first().expect("an SMS").body;
+    assert!(zh.contains("验证码"), "{zh}");
+    assert!(
+        !zh.chars().any(|c| c.is_ascii_alphabetic()),
+        "English in a zh-CN text: {zh}"
+    );
+    assert!(zh.chars().count() <= 70, "more than one segment: {zh}");
+
+    let r = app
+        .update_settings(&t.owner(), &json!({ "name": "Iron Gym", "locale": "en" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .send_portal_code(&t.slug, "13977779999", "register")
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let outbox = app.sms_outbox(&t.owner(), Some("13977779999")).await.ok();
+    let en = &outbox.first().expect("an SMS").body;
+    assert!(en.starts_with("[Iron Gym] Your code is "), "{en}");
+    assert!(
+        !en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{en}"
+    );
+    assert!(en.chars().count() <= 160, "{en}");
+}

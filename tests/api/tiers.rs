@@ -868,3 +868,84 @@ async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_me
         ("silver", "gold")
     );
 }
+
+#[tokio::test]
+async fn tier_codes_in_reasons_and_the_tier_history_come_with_the_current_tier_names() {
+    let app = spawn_app().await;
+    let t = app.signup_on("tier-names", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    let named = |gold: (&str, &str)| {
+        ladder(
+            "spend",
+            json!({ "kind": "since_joining" }),
+            0,
+            "direct",
+            vec![
+                json!({ "code": "base", "name": { "zh-CN": "普通会员", "en": "Basic" },
+                        "threshold": 0 }),
+                json!({ "code": "gold", "name": { "zh-CN": gold.0, "en": gold.1 },
+                        "threshold": 1_000, "benefits": { "multiplier": 2000 } }),
+            ],
+        )
+    };
+    publish(&app, &owner, &t, named(("金卡", "Gold"))).await;
+    // The template's tier bonus names the tier by its code at run time.
+    let r = app
+        .publish_rule(
+            &owner,
+            "purchase",
+            &json!({ "template": { "kind": "purchase", "base": { "points": 1, "per_amount": 100 },
+                                   "use_tier_benefit": true } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let m = app.member(&owner, NewMember::named("Lin")).await.id;
+    app.record_purchase(&owner, &NewPurchase::for_member("n-1", &m, 2_000))
+        .await
+        .created();
+    assert_eq!(code_of(&app, &owner, &m).await, "gold");
+    app.record_purchase(&owner, &NewPurchase::for_member("n-2", &m, 1_000))
+        .await
+        .created();
+
+    let bonus_name = |entries: &[LedgerEntry]| -> Value {
+        let e = &entries[0];
+        assert_eq!(e.reason_code.as_deref(), Some("several"), "{e:?}");
+        let parts = e.reason_params.as_ref().unwrap()["parts"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let bonus = parts
+            .iter()
+            .find(|p| p["code"] == "tier_bonus")
+            .unwrap_or_else(|| panic!("no tier bonus in {parts:?}"));
+        assert_eq!(bonus["params"]["tier"], "gold");
+        bonus["params"]["tier_name"].clone()
+    };
+    let entries = app.points_entries(&owner, &m, None).await.ok().items;
+    assert_eq!(
+        bonus_name(&entries),
+        json!({ "zh-CN": "金卡", "en": "Gold" })
+    );
+    let history = app.member_tier(&owner, &m).await.ok().history;
+    let up = history
+        .iter()
+        .find(|h| h.to == "gold")
+        .expect("a promotion");
+    assert_eq!(up.to_name.as_ref().unwrap()["zh-CN"], "金卡");
+    assert_eq!(up.from_name.as_ref().unwrap()["en"], "Basic");
+
+    // Renamed: every place shows the tier's name as it is now.
+    publish(&app, &owner, &t, named(("黑金卡", "Black Gold"))).await;
+    let entries = app.points_entries(&owner, &m, None).await.ok().items;
+    assert_eq!(
+        bonus_name(&entries),
+        json!({ "zh-CN": "黑金卡", "en": "Black Gold" })
+    );
+    let history = app.member_tier(&owner, &m).await.ok().history;
+    let up = history
+        .iter()
+        .find(|h| h.to == "gold")
+        .expect("a promotion");
+    assert_eq!(up.to_name.as_ref().unwrap()["zh-CN"], "黑金卡");
+}

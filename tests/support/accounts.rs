@@ -109,6 +109,11 @@ pub struct AuditEntry {
     #[serde(default)]
     pub target: Option<String>,
     pub detail: Value,
+    /// The member the entry concerns and their name.
+    #[serde(default)]
+    pub member_id: Option<String>,
+    #[serde(default)]
+    pub member_name: Option<String>,
 }
 
 /// A tenant made for a test, with its owner logged in.

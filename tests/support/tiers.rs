@@ -120,6 +120,11 @@ pub struct TierChange {
     pub kind: String,
     pub from: String,
     pub to: String,
+    /// The current names of `from` and `to`, when the ladder in force has them.
+    #[serde(default)]
+    pub from_name: Option<serde_json::Value>,
+    #[serde(default)]
+    pub to_name: Option<serde_json::Value>,
     pub metric: Option<i64>,
     pub threshold: Option<i64>,
     pub reason: String,

@@ -9,6 +9,7 @@ use crate::edge::views::{PointReasonView, RuleFailureView};
 use chrono::{DateTime, Utc};
 use patron_app::rules::{self as app, lifecycle, simulate as sim};
 use patron_core::access::Permission;
+use patron_core::lang::Lang;
 use patron_core::rules::templates::Template;
 use patron_db::rules;
 use poem_openapi::param::Path;
@@ -257,6 +258,7 @@ impl RulesApi {
             tenant: me.tenant.id,
             plan: &me.plan,
             subject: &subject,
+            lang: Lang::parse(&me.tenant.settings.locale).unwrap_or_default(),
         };
         let input = lifecycle::DraftInput {
             script: req.0.script,
@@ -349,6 +351,7 @@ impl RulesApi {
             tenant: me.tenant.id,
             plan: &me.plan,
             subject: &subject,
+            lang: Lang::parse(&me.tenant.settings.locale).unwrap_or_default(),
         };
         let input = lifecycle::DraftInput {
             script: req.0.script,
@@ -457,12 +460,13 @@ impl RulesApi {
         auth: TenantAuth,
         req: Json<RenderInput>,
     ) -> Result<Json<Rendered>, ApiError> {
-        let (tx, _) = self
+        let (tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RulesRead))
             .await?;
         drop(tx);
-        let (_, script) = app::render(&req.0.template, "template")?;
+        let lang = Lang::parse(&me.tenant.settings.locale).unwrap_or_default();
+        let (_, script) = app::render(&req.0.template, "template", lang)?;
         Ok(Json(Rendered { script }))
     }
 }

@@ -39,6 +39,10 @@ pub struct AuditEntryView {
     pub action: String,
     pub target: String,
     pub detail: serde_json::Value,
+    /// The member the entry concerns, if any, and their name as it is now (empty once
+    /// erased).
+    pub member_id: Option<Uuid>,
+    pub member_name: Option<String>,
 }
 
 pub struct SettingsApi {
@@ -131,6 +135,8 @@ impl SettingsApi {
                     action: r.action,
                     target: r.target,
                     detail: r.detail,
+                    member_id: r.member_id,
+                    member_name: r.member_name,
                 })
                 .collect(),
         ))

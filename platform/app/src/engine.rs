@@ -41,6 +41,17 @@ pub struct TenantRules {
     pub ladder: Option<Arc<ActiveLadder>>,
 }
 
+impl TenantRules {
+    /// The names of the ladder in force, by tier code (empty without a ladder).
+    pub fn tier_names(&self) -> HashMap<String, patron_core::tiers::Names> {
+        self.ladder
+            .iter()
+            .flat_map(|l| l.ladder.tiers.iter())
+            .map(|t| (t.code.clone(), t.name.clone()))
+            .collect()
+    }
+}
+
 /// A member's tier as rules see it: the code ("" without a ladder) and its benefits.
 #[derive(Debug, Clone, Default)]
 pub struct MemberTier {

@@ -123,6 +123,33 @@ impl Reason {
     ];
 }
 
+/// Gives every tier code in a reason's values its current names: beside each `tier` (also
+/// inside the parts of `several`) a `tier_name` with `zh-CN` and `en`, from `names` (the
+/// ladder in force, so a renamed tier shows its new name). A code `names` does not know
+/// stays as it is.
+pub fn name_tiers(
+    params: &mut Value,
+    names: &std::collections::HashMap<String, crate::tiers::Names>,
+) {
+    let Some(map) = params.as_object_mut() else {
+        return;
+    };
+    if let Some(n) = map
+        .get("tier")
+        .and_then(Value::as_str)
+        .and_then(|code| names.get(code))
+    {
+        map.insert("tier_name".into(), json!({ "zh-CN": n.zh_cn, "en": n.en }));
+    }
+    if let Some(Value::Array(parts)) = map.get_mut("parts") {
+        for part in parts {
+            if let Some(p) = part.get_mut("params") {
+                name_tiers(p, names);
+            }
+        }
+    }
+}
+
 /// What starts a [`Reason::token`].
 pub const TOKEN_MARK: &str = "@reason:";
 
@@ -246,6 +273,29 @@ impl From<Reason> for Said {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tier_codes_get_their_current_names_also_inside_several() {
+        let names = std::collections::HashMap::from([(
+            "gold".to_owned(),
+            crate::tiers::Names {
+                zh_cn: "金卡".into(),
+                en: "Gold".into(),
+            },
+        )]);
+        let mut p = json!({"tier": "gold", "factor": "1.5"});
+        name_tiers(&mut p, &names);
+        assert_eq!(p["tier_name"], json!({"zh-CN": "金卡", "en": "Gold"}));
+        let mut p = json!({"parts": [{"code": "tier_bonus", "params": {"tier": "gold"}},
+                                     {"code": "tier_bonus", "params": {"tier": "gone"}},
+                                     {"text": "words"}]});
+        name_tiers(&mut p, &names);
+        assert_eq!(p["parts"][0]["params"]["tier_name"]["zh-CN"], "金卡");
+        assert!(p["parts"][1]["params"].get("tier_name").is_none());
+        let mut p = json!({"value": 899});
+        name_tiers(&mut p, &names);
+        assert_eq!(p, json!({"value": 899}));
+    }
 
     #[test]
     fn a_reason_keeps_its_values_beside_the_english_words() {

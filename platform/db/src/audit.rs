@@ -12,6 +12,10 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub detail: serde_json::Value,
+    /// The member the entry concerns (its target, or the member named in its details),
+    /// with their name as it is now (empty once erased).
+    pub member_id: Option<uuid::Uuid>,
+    pub member_name: Option<String>,
 }
 
 pub async fn record(
@@ -29,6 +33,42 @@ pub async fn record(
     .bind(actor)
     .bind(action)
     .bind(target)
+    .bind(detail)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records an action done to one member: the member's id is the target, so the log's
+/// member filter finds it.
+pub async fn record_member(
+    tx: &mut TenantTx,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    member_id: uuid::Uuid,
+    detail: serde_json::Value,
+) -> Result<(), DbError> {
+    record(tx, at, actor, action, &member_id.to_string(), detail).await
+}
+
+/// Records one action done to each of many members (an import), in one statement.
+pub async fn record_members(
+    tx: &mut TenantTx,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    member_ids: &[uuid::Uuid],
+    detail: serde_json::Value,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, detail)
+         SELECT $1, $2, $3, id::text, $5 FROM UNNEST($4::uuid[]) AS u(id)",
+    )
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(member_ids)
     .bind(detail)
     .execute(tx.conn())
     .await?;
@@ -54,14 +94,20 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, at, actor, action, target, detail FROM audit_log
-         WHERE ($1::bigint IS NULL OR id < $1)
-           AND ($3::text IS NULL OR actor = $3)
-           AND ($4::text IS NULL OR action = $4)
-           AND ($5::timestamptz IS NULL OR at >= $5)
-           AND ($6::timestamptz IS NULL OR at < $6)
-           AND ($7::text IS NULL OR target = $7 OR detail->>'member_id' = $7)
-         ORDER BY id DESC LIMIT $2",
+        "SELECT a.id, a.at, a.actor, a.action, a.target, a.detail,
+                m.id AS member_id, m.name AS member_name
+         FROM audit_log a
+         LEFT JOIN LATERAL (SELECT COALESCE(a.detail->>'member_id', a.target) AS ref) r ON true
+         LEFT JOIN members m ON m.id = CASE
+             WHEN r.ref ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+             THEN r.ref::uuid END
+         WHERE ($1::bigint IS NULL OR a.id < $1)
+           AND ($3::text IS NULL OR a.actor = $3)
+           AND ($4::text IS NULL OR a.action = $4)
+           AND ($5::timestamptz IS NULL OR a.at >= $5)
+           AND ($6::timestamptz IS NULL OR a.at < $6)
+           AND ($7::text IS NULL OR a.target = $7 OR a.detail->>'member_id' = $7)
+         ORDER BY a.id DESC LIMIT $2",
     )
     .bind(before)
     .bind(limit)

@@ -2868,6 +2868,13 @@ export interface components {
             action: string;
             target: string;
             detail: unknown;
+            /**
+             * Format: uuid
+             * @description The member the entry concerns, if any, and their name as it is now (empty once
+             *     erased).
+             */
+            member_id?: string | null;
+            member_name?: string | null;
         };
         /**
          * BalanceDoc
@@ -5922,6 +5929,12 @@ export interface components {
             id: number;
             from: string;
             to: string;
+            /**
+             * @description The current names of `from` and `to` (absent for a code the ladder in force no
+             *     longer has, and for no tier).
+             */
+            from_name?: (components["schemas"]["TierNames"] & unknown) | null;
+            to_name?: components["schemas"]["TierNames"] | null;
             /** @description `promotion`, `demotion`, `pin`, `unpin`, `pin_lapsed` or `ladder` (a publish). */
             kind: string;
             /** Format: int64 */
@@ -5935,7 +5948,7 @@ export interface components {
             /**
              * @description For a reason the system wrote (`threshold_reached`, `below_threshold`,
              *     `script_chose`, `ladder_published`): its stable code, to be said in the reader's
-             *     language with `reason_params`.
+             *     language with `reason_params` (a `tier` there comes with its current `tier_name`).
              */
             reason_code?: string | null;
             reason_params?: unknown;
@@ -5962,6 +5975,8 @@ export interface components {
         /** TierPinView */
         TierPinView: {
             tier: string;
+            /** @description The tier's current name (absent for a code the ladder in force no longer has). */
+            tier_name?: (components["schemas"]["TierNames"] & unknown) | null;
             /** Format: date-time */
             until: string;
             reason: string;

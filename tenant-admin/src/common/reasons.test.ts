@@ -43,6 +43,28 @@ describe('ledger reasons', () => {
     expect(reasonText(zhT, 'x', 'check_in_streak', { days: 7 })).toBe('连续签到 7 天');
   });
 
+  it('name a tier by its current name in the reader language, the code only when no name came', async () => {
+    const zhT = await translator('zh-CN');
+    const enT = await translator('en');
+    const gold = { 'zh-CN': '黄金会员', en: 'Gold member' };
+    const params = { tier: 'gold', factor: '1.5', tier_name: gold };
+    expect(reasonText(zhT, 'gold tier ×1.5', 'tier_factor', params, { lang: 'zh-CN' })).toBe('黄金会员 等级 1.5 倍');
+    expect(reasonText(enT, 'gold tier ×1.5', 'tier_factor', params, { lang: 'en' })).toBe('Gold member tier ×1.5');
+    const several = {
+      parts: [
+        { code: 'earn_rate', params: { points: 1, per: 100 } },
+        { code: 'tier_bonus', params: { tier: 'gold', tier_name: gold } },
+      ],
+    };
+    const zh = reasonText(zhT, 'x', 'several', several, { currency: 'CNY', lang: 'zh-CN' });
+    expect(zh).toBe('每消费 ¥1 得 1 积分；黄金会员 等级加赠');
+    expect(zh).not.toContain('gold');
+    expect(reasonText(zhT, 'x', 'script_chose', { tier: 'gold', metric: 'visits', value: 3, tier_name: gold }, { lang: 'zh-CN' })).toContain(
+      '黄金会员',
+    );
+    expect(reasonText(zhT, 'x', 'tier_bonus', { tier: 'gone' }, { lang: 'zh-CN' })).toBe('gone 等级加赠');
+  });
+
   it('keep a person\u2019s words, and an unknown code falls back to the words', async () => {
     const zhT = await translator('zh-CN');
     expect(reasonText(zhT, 'goodwill')).toBe('goodwill');

@@ -1,6 +1,7 @@
 // Reasons the server writes itself arrive as a stable code and its values beside the English
 // words; they are said here in the console's language, so a language switch says them again.
 import type { TFunction } from 'i18next';
+import { nameIn } from './format';
 
 /** Values that are amounts of money, in the currency's smallest unit. */
 const MONEY_PARAMS = ['per', 'value'];
@@ -53,6 +54,9 @@ export function reasonText(
     return said.join(t('reasons.separator'));
   }
   const p: Params = { ...(params ?? {}) };
+  // A tier comes with its current names (the server adds them): the name, not the code.
+  const tierName = p.tier_name as { 'zh-CN': string; en: string } | undefined;
+  if (tierName && typeof tierName === 'object') p.tier = nameIn(tierName, money.lang ?? 'en') || p.tier;
   if (typeof p.metric === 'string') {
     p.metricName = t(`tiers.metric.${p.metric}`, { defaultValue: p.metric });
     // Spend is kept in the smallest unit of the currency.

@@ -8,6 +8,7 @@ import type { Dayjs } from 'dayjs';
 import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
+import { formatMoney } from '../ops/format';
 import { useAuth } from '../auth/AuthContext';
 import { fetchAuditLog, settingsKeys, type AuditFilter } from './api';
 import { useActorName } from '../members/changes';
@@ -32,6 +33,29 @@ export const AUDIT_ACTIONS = [
   'fields.published',
   'members.exported',
   'member.erased',
+  'points.adjusted',
+  'points.redeemed',
+  'member.checked_in',
+  'member.created',
+  'member.updated',
+  'member.imported',
+  'member.tier_pinned',
+  'member.tier_unpinned',
+  'card.physical_bound',
+  'card.reported_lost',
+  'card.reissued',
+  'membership.sold',
+  'membership.renewed',
+  'membership.frozen',
+  'membership.cancelled',
+  'pass.sold',
+  'pass.used',
+  'pass.use_reversed',
+  'pass.renewed',
+  'pass.frozen',
+  'pass.unfrozen',
+  'stored_value.topped_up',
+  'stored_value.refunded',
   'points.settings',
   'rules.publish',
   'rules.rollback',
@@ -128,8 +152,24 @@ export function AuditLogPage() {
           { title: t('audit.at'), dataIndex: 'at', render: (v: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone) },
           { title: t('audit.actor'), dataIndex: 'actor', render: (a: string) => actorName(a) },
           { title: t('audit.action'), dataIndex: 'action', render: (a: string) => actionName(a) },
-          { title: t('audit.target'), key: 'target', render: (_, e) => auditTarget(t, e.action, e.target) },
-          { title: t('audit.detail'), dataIndex: 'detail', render: (d: unknown) => <AuditDetail detail={d} /> },
+          {
+            title: t('audit.target'),
+            key: 'target',
+            // A member by their name (a link to them), anything else by what the console calls it.
+            render: (_, e) =>
+              e.member_id ? (
+                <Link to={`/members/${e.member_id}`} data-testid="audit-member">
+                  {e.member_name || t('audit.erasedMember')}
+                </Link>
+              ) : (
+                auditTarget(t, e.action, e.target)
+              ),
+          },
+          {
+            title: t('audit.detail'),
+            dataIndex: 'detail',
+            render: (d: unknown) => <AuditDetail detail={d} currency={me?.tenant.currency} />,
+          },
         ]}
       />
       {log.hasNextPage && (
@@ -144,8 +184,8 @@ export function AuditLogPage() {
 }
 
 /** An entry's details as named lines: 「版本：3」, a member as a link to them; values as recorded. */
-function AuditDetail({ detail }: { detail: unknown }) {
-  const { t } = useTranslation();
+function AuditDetail({ detail, currency }: { detail: unknown; currency?: string }) {
+  const { t, i18n } = useTranslation();
   if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return null;
   const entries = Object.entries(detail as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined);
   if (entries.length === 0) return null;
@@ -160,6 +200,8 @@ function AuditDetail({ detail }: { detail: unknown }) {
             <Link to={`/members/${v}`}>{t('audit.openMember')}</Link>
           ) : typeof v === 'boolean' ? (
             detailValue(t, v)
+          ) : MONEY_KEYS.includes(k) && typeof v === 'number' && currency ? (
+            formatMoney(v, currency, i18n.language)
           ) : (
             // Values as recorded (codes, names, settings): shown as data, not as interface text.
             <Typography.Text code>{detailValue(t, v)}</Typography.Text>
@@ -169,6 +211,9 @@ function AuditDetail({ detail }: { detail: unknown }) {
     </div>
   );
 }
+
+/** Details that are amounts of money, in the currency's smallest unit. */
+const MONEY_KEYS = ['paid', 'refund', 'principal', 'bonus', 'bonus_forfeited'];
 
 function detailValue(t: TFunction, v: unknown): string {
   if (typeof v === 'boolean') return v ? t('audit.yes') : t('audit.no');

@@ -42,6 +42,7 @@ export function MemberTier({ memberId }: { memberId: string }) {
   const money = (minor: number) => formatMoney(minor, me?.tenant.currency ?? 'CNY', lang);
   const [pinning, setPinning] = useState(false);
   const [unpinning, setUnpinning] = useState(false);
+  const pinActor = useActorName();
   const q = useQuery({
     queryKey: tiersKeys.member(memberId),
     queryFn: () => fetchMemberTier(memberId),
@@ -119,7 +120,11 @@ export function MemberTier({ memberId }: { memberId: string }) {
               showIcon
               style={{ marginBottom: 16 }}
               data-testid="member-tier-pin"
-              message={t('tiers.member.pinInfo', { tier: v.pin.tier === tier.code ? nameIn(tier.name, lang) : v.pin.tier, until: when(v.pin.until), by: v.pin.by })}
+              message={t('tiers.member.pinInfo', {
+                tier: v.pin.tier === tier.code ? nameIn(tier.name, lang) : nameIn(v.pin.tier_name, lang) || v.pin.tier,
+                until: when(v.pin.until),
+                by: pinActor(v.pin.by),
+              })}
               description={v.pin.reason}
             />
           )}
@@ -152,14 +157,24 @@ function History({ history }: { history: View['history'] }) {
             dataIndex: 'kind',
             render: (k: string) => <Tag>{t(`tiers.member.kinds.${k}`, { defaultValue: k })}</Tag>,
           },
-          { title: t('tiers.preview.from'), dataIndex: 'from', render: (c: string) => c || '—' },
-          { title: t('tiers.preview.to'), dataIndex: 'to' },
+          {
+            title: t('tiers.preview.from'),
+            dataIndex: 'from',
+            render: (c: string, m) => nameIn(m.from_name, i18n.language) || c || '—',
+          },
+          {
+            title: t('tiers.preview.to'),
+            dataIndex: 'to',
+            render: (c: string, m) => nameIn(m.to_name, i18n.language) || c || '—',
+          },
           {
             title: t('tiers.member.reason'),
             dataIndex: 'reason',
             render: (r: string | null, m) => (
               <span data-testid="tier-move-reason">
-                {reasonText(t, r ?? '', m.reason_code, m.reason_params as Record<string, unknown> | null | undefined)}
+                {reasonText(t, r ?? '', m.reason_code, m.reason_params as Record<string, unknown> | null | undefined, {
+                  lang: i18n.language,
+                })}
               </span>
             ),
           },

@@ -8,6 +8,7 @@ use patron_core::tiers::{self as core_tiers, Metric, Window, WindowKind};
 use patron_db::tiers::Move;
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 #[oai(rename = "TierNames", deny_unknown_fields)]
@@ -139,6 +140,8 @@ impl From<&core_tiers::Tier> for TierView {
 #[derive(Debug, Object)]
 pub struct TierPinView {
     pub tier: String,
+    /// The tier's current name (absent for a code the ladder in force no longer has).
+    pub tier_name: Option<NamesDoc>,
     pub until: DateTime<Utc>,
     pub reason: String,
     pub by: String,
@@ -177,6 +180,10 @@ pub struct TierMoveView {
     pub id: i64,
     pub from: String,
     pub to: String,
+    /// The current names of `from` and `to` (absent for a code the ladder in force no
+    /// longer has, and for no tier).
+    pub from_name: Option<NamesDoc>,
+    pub to_name: Option<NamesDoc>,
     /// `promotion`, `demotion`, `pin`, `unpin`, `pin_lapsed` or `ladder` (a publish).
     pub kind: String,
     pub metric: Option<i64>,
@@ -186,17 +193,25 @@ pub struct TierMoveView {
     pub reason: String,
     /// For a reason the system wrote (`threshold_reached`, `below_threshold`,
     /// `script_chose`, `ladder_published`): its stable code, to be said in the reader's
-    /// language with `reason_params`.
+    /// language with `reason_params` (a `tier` there comes with its current `tier_name`).
     pub reason_code: Option<String>,
     pub reason_params: Option<serde_json::Value>,
     pub actor: String,
     pub at: DateTime<Utc>,
 }
 
-impl From<Move> for TierMoveView {
-    fn from(m: Move) -> Self {
+type TierNames = HashMap<String, core_tiers::Names>;
+
+fn name_of(names: &TierNames, code: &str) -> Option<NamesDoc> {
+    names.get(code).map(NamesDoc::from)
+}
+
+impl TierMoveView {
+    fn of(m: Move, names: &TierNames) -> Self {
         Self {
             id: m.id,
+            from_name: name_of(names, &m.from_tier),
+            to_name: name_of(names, &m.to_tier),
             from: m.from_tier,
             to: m.to_tier,
             kind: m.kind,
@@ -235,6 +250,7 @@ impl From<MemberTierData> for MemberTierView {
             tier: d.tier.as_ref().map(TierView::from),
             since: d.since,
             pin: d.pin.map(|p| TierPinView {
+                tier_name: name_of(&d.tier_names, &p.tier),
                 tier: p.tier,
                 until: p.until,
                 reason: p.reason,
@@ -257,7 +273,11 @@ impl From<MemberTierData> for MemberTierView {
                 keep_threshold: p.keep_threshold,
                 short_of_current: p.short_of_current,
             }),
-            history: d.history.into_iter().map(TierMoveView::from).collect(),
+            history: d
+                .history
+                .into_iter()
+                .map(|m| TierMoveView::of(m, &d.tier_names))
+                .collect(),
         }
     }
 }

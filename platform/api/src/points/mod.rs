@@ -71,7 +71,15 @@ impl PointsApi {
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
-        let page = app::entries(&mut tx, id.0, before.0, limit.0.unwrap_or(50), true).await?;
+        let page = app::entries(
+            &mut tx,
+            &self.state.rules,
+            id.0,
+            before.0,
+            limit.0.unwrap_or(50),
+            true,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(page.into()))
     }

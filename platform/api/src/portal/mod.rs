@@ -416,7 +416,15 @@ impl PortalApi {
         before: Query<Option<i64>>,
     ) -> Result<Json<EntryPage>, ApiError> {
         let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
-        let page = patron_app::points::ledger::entries(&mut tx, m.id, before.0, 50, false).await?;
+        let page = patron_app::points::ledger::entries(
+            &mut tx,
+            &self.state.rules,
+            m.id,
+            before.0,
+            50,
+            false,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(page.into()))
     }

@@ -109,7 +109,18 @@ impl PurchasesApi {
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
-        let h = app::history(&mut tx, id.0, before.0.as_deref(), limit.0.unwrap_or(50)).await?;
+        let mut h = app::history(&mut tx, id.0, before.0.as_deref(), limit.0.unwrap_or(50)).await?;
+        // Tier codes in the reasons come with the tiers' current names.
+        let names = self.state.rules.tenant(&mut tx).await?.tier_names();
+        for p in &mut h.items {
+            if let Some(reasons) = p.reasons.as_array_mut() {
+                for r in reasons {
+                    if let Some(params) = r.get_mut("reason_params") {
+                        patron_core::reasons::name_tiers(params, &names);
+                    }
+                }
+            }
+        }
         tx.commit().await?;
         Ok(Json(h.into()))
     }

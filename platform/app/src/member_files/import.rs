@@ -298,7 +298,16 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, DbError
                 Ok(Err(denial)) => return Ok(Some(denial.message)),
                 Err(_) => return Ok(Some("the plan's member limit could not be checked".into())),
             }
-            members::create_many(&mut tx, &insert, &by).await?;
+            let ids = members::create_many(&mut tx, &insert, &by).await?;
+            patron_db::audit::record_members(
+                &mut tx,
+                by.at,
+                by.subject,
+                "member.imported",
+                &ids,
+                serde_json::json!({}),
+            )
+            .await?;
             t.imported += insert.len() as i64;
         }
         if last_progress.elapsed() > std::time::Duration::from_secs(1) {

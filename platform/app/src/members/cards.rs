@@ -99,6 +99,15 @@ pub async fn bind_physical(
         Some(Value::from(code)),
     )
     .await?;
+    patron_db::audit::record_member(
+        tx,
+        by.at,
+        by.subject,
+        "card.physical_bound",
+        id,
+        serde_json::json!({ "card": card.number }),
+    )
+    .await?;
     Ok(card)
 }
 
@@ -121,6 +130,15 @@ pub async fn report_lost(
         Some("card"),
         Some(Value::from(card.number.clone())),
         None,
+    )
+    .await?;
+    patron_db::audit::record_member(
+        tx,
+        by.at,
+        by.subject,
+        "card.reported_lost",
+        card.member_id,
+        serde_json::json!({ "card": card.number }),
     )
     .await?;
     Ok(card)
@@ -149,6 +167,15 @@ pub async fn reissue(tx: &mut TenantTx, number: &str, by: &Actor<'_>) -> Result<
         Some("card"),
         Some(Value::from(card.number.clone())),
         Some(Value::from(new.number.clone())),
+    )
+    .await?;
+    patron_db::audit::record_member(
+        tx,
+        by.at,
+        by.subject,
+        "card.reissued",
+        card.member_id,
+        serde_json::json!({ "card": card.number, "new_card": new.number }),
     )
     .await?;
     Ok(new)

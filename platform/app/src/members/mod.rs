@@ -141,6 +141,15 @@ pub async fn create(
         now,
     )
     .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        by.subject,
+        "member.created",
+        m.id,
+        serde_json::json!({ "name": m.name, "card": m.card_number }),
+    )
+    .await?;
     Ok(profile(&m, &set, keys, by.show_pii))
 }
 
@@ -236,7 +245,22 @@ pub async fn update(
     members::update(&mut tx, m.id, &data, now)
         .await
         .map_err(taken)?;
+    let changed: Vec<String> = audit::diff(keys, &data_of(&m), &data)
+        .into_iter()
+        .map(|(field, _, _)| field)
+        .collect();
     audit::audit_diff(&mut tx, keys, m.id, &data_of(&m), &data, &actor).await?;
+    if !changed.is_empty() {
+        patron_db::audit::record_member(
+            &mut tx,
+            now,
+            by.subject,
+            "member.updated",
+            m.id,
+            serde_json::json!({ "fields": changed }),
+        )
+        .await?;
+    }
     let m = members::get(&mut tx, m.id).await?;
     if phone_changed {
         crate::desk::keep_last_four(&mut tx, keys, &m).await?;

@@ -106,6 +106,15 @@ pub async fn check_in(
     points::save_account(tx, &a, now).await?;
     points::record_check_in(tx, member.id, today, streak, points, now).await?;
     earn::tier_check(tx, &ctx, MemberId::new(member.id)).await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "member.checked_in",
+        member.id,
+        json!({ "points": points, "streak": streak }),
+    )
+    .await?;
     Ok(CheckInResult {
         member_id: member.id,
         day: today,

@@ -89,9 +89,11 @@ pub struct EntryPage {
 }
 
 /// A member's ledger, newest first, `limit` entries before entry `before`. Staff name the
-/// member (checked to exist); the portal's member is known.
+/// member (checked to exist); the portal's member is known. Tier codes in reasons come with
+/// the tiers' current names.
 pub async fn entries(
     tx: &mut TenantTx,
+    engine: &RuleEngine,
     member_id: Uuid,
     before: Option<i64>,
     limit: i64,
@@ -108,7 +110,13 @@ pub async fn entries(
             .await
             .not_found_as("member")?;
     }
-    let rows = points::entries(tx, member_id, before, limit).await?;
+    let mut rows = points::entries(tx, member_id, before, limit).await?;
+    let names = engine.tenant(tx).await?.tier_names();
+    for e in &mut rows {
+        if let Some(p) = &mut e.reason_params {
+            patron_core::reasons::name_tiers(p, &names);
+        }
+    }
     let next_cursor = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|e| e.id))
         .flatten();
@@ -261,6 +269,15 @@ pub async fn adjust(
         &hash,
         &serde_json::to_value(&result).expect("serialisable"),
         now,
+    )
+    .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "points.adjusted",
+        member.id,
+        serde_json::json!({ "points": adj.points, "reason": adj.reason.trim() }),
     )
     .await?;
     Ok(result)

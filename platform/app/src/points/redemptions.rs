@@ -369,6 +369,15 @@ pub async fn redeem_once(
         now,
     )
     .await?;
+    patron_db::audit::record_member(
+        &mut tx,
+        now,
+        actor,
+        "points.redeemed",
+        member.id,
+        json!({ "points": spend.points, "reward": req.reward }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(result))
 }

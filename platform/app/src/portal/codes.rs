@@ -70,16 +70,37 @@ pub fn may_send(sent_last_hour: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The text of a code's message.
-/// The text of a code's message, in the business's language only (one SMS segment; Chinese
-/// SMS templates are filed in advance in exactly this wording).
-pub fn message(business: &str, code: &str, lang: Lang) -> String {
-    match lang {
-        Lang::ZhCn => format!("【{business}】验证码 {code}，{CODE_TTL_MINUTES} 分钟内有效，请勿告诉他人。"),
-        Lang::En => format!(
-            "[{business}] Your code is {code}, valid for {CODE_TTL_MINUTES} minutes. Do not share it."
-        ),
+/// Characters in one SMS segment: 160 in the GSM 7-bit alphabet (taken here as printable
+/// ASCII), 70 when any other character makes it UCS-2.
+pub fn sms_segment_chars(text: &str) -> usize {
+    if text.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+        160
+    } else {
+        70
     }
+}
+
+/// The text of a code's message, in the business's language only (Chinese SMS templates are
+/// filed in advance in exactly this wording). It always fits one SMS segment: a business
+/// name too long for it is shortened (ending in `…`).
+pub fn message(business: &str, code: &str, lang: Lang) -> String {
+    let say = |name: &str| match lang {
+        Lang::ZhCn => {
+            format!("【{name}】验证码 {code}，{CODE_TTL_MINUTES} 分钟内有效，请勿告诉他人。")
+        }
+        Lang::En => format!(
+            "[{name}] Your code is {code}, valid for {CODE_TTL_MINUTES} minutes. Do not share it."
+        ),
+    };
+    let name = business.trim();
+    let mut chars: Vec<char> = name.chars().collect();
+    let mut text = say(name);
+    while text.chars().count() > sms_segment_chars(&text) && !chars.is_empty() {
+        chars.pop();
+        let short: String = chars.iter().collect::<String>().trim_end().to_owned() + "…";
+        text = say(&short);
+    }
+    text
 }
 
 /// The verdict on a live code: expired and worn-out codes fail before the guess is looked at.
@@ -235,5 +256,39 @@ mod tests {
         );
         let en = message("Gym", "123456", Lang::En);
         assert!(en.contains("123456") && !en.contains('验'));
+    }
+
+    #[test]
+    fn a_code_message_fits_one_sms_segment_whatever_the_business_name() {
+        for (name, lang) in [
+            ("活力健身", Lang::ZhCn),
+            (
+                "上海市静安区活力无限健身俱乐部南京西路旗舰店会员服务中心暨团体课程部",
+                Lang::ZhCn,
+            ),
+            ("Iron Gym", Lang::En),
+            ("铁人健身工作室", Lang::En),
+            (&*"Very Long Business Name ".repeat(8), Lang::En),
+        ] {
+            let text = message(name, "123456", lang);
+            let limit = sms_segment_chars(&text);
+            assert!(text.chars().count() <= limit, "{text:?} is over {limit}");
+            assert!(text.contains("123456"), "{text}");
+            match lang {
+                Lang::ZhCn => {
+                    assert_eq!(limit, 70);
+                    assert!(text.contains("验证码"), "{text}");
+                    assert!(!text.chars().any(|c| c.is_ascii_alphabetic()), "{text}");
+                }
+                Lang::En => {
+                    assert!(text.contains("Your code is"), "{text}");
+                    assert!(!text.contains("验证码"), "{text}");
+                }
+            }
+        }
+        let long = message(&"健".repeat(80), "123456", Lang::ZhCn);
+        assert!(long.starts_with("【健") && long.contains("…】"), "{long}");
+        assert_eq!(sms_segment_chars("[Gym] Your code"), 160);
+        assert_eq!(sms_segment_chars("[铁人] Your code"), 70);
     }
 }

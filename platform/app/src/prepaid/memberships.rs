@@ -299,6 +299,15 @@ pub async fn sell(
         .await?
         .ok_or_else(|| AppError::internal_msg("a credit cannot lower a balance"))?;
     }
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "membership.sold",
+        member_id,
+        serde_json::json!({ "membership": m.plan_name, "paid": m.paid }),
+    )
+    .await?;
     Ok(m)
 }
 
@@ -379,6 +388,15 @@ pub async fn renew(
         now,
     )
     .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "membership.renewed",
+        member_id,
+        serde_json::json!({ "membership": m.plan_name, "paid": plan.price }),
+    )
+    .await?;
     Ok(m)
 }
 
@@ -444,6 +462,15 @@ pub async fn freeze(
     db::set_end(tx, m.id, term.end, m.paid).await?;
     m.ends_on = term.end;
     m.frozen_days += days;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "membership.frozen",
+        member_id,
+        serde_json::json!({ "membership": m.plan_name, "days": days }),
+    )
+    .await?;
     Ok(m)
 }
 
@@ -543,6 +570,15 @@ pub async fn cancel(
     }
     m.status = "cancelled".into();
     m.cancelled_at = Some(now);
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "membership.cancelled",
+        member_id,
+        serde_json::json!({ "membership": m.plan_name, "refund": refund }),
+    )
+    .await?;
     Ok(Cancelled {
         membership: m,
         refund,

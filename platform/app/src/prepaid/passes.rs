@@ -145,6 +145,15 @@ pub async fn sell(
         now,
     )
     .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "pass.sold",
+        member_id,
+        serde_json::json!({ "pass": pass.product_name }),
+    )
+    .await?;
     Ok(pass)
 }
 
@@ -343,6 +352,15 @@ pub async fn consume(
         now,
     )
     .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "pass.used",
+        member_id,
+        serde_json::json!({ "pass": pass.product_name, "visits_left": result.visits_left }),
+    )
+    .await?;
     Ok(result)
 }
 
@@ -376,6 +394,15 @@ pub async fn reverse(
     }
     db::reverse_use(tx, u.id, reason, actor, now).await?;
     let left = db::give_visit(tx, pass.id).await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "pass.use_reversed",
+        member_id,
+        serde_json::json!({ "pass": pass.product_name, "reason": reason }),
+    )
+    .await?;
     Ok(UseResult {
         use_id: u.id,
         pass_id: pass.id,
@@ -424,6 +451,15 @@ pub async fn renew(
         receipt,
         actor,
         now,
+    )
+    .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "pass.renewed",
+        member_id,
+        serde_json::json!({ "pass": pass.product_name }),
     )
     .await?;
     Ok(pass)
@@ -508,6 +544,15 @@ pub async fn freeze(
         now,
     )
     .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "pass.frozen",
+        member_id,
+        serde_json::json!({ "pass": pass.product_name, "days": days }),
+    )
+    .await?;
     Ok(pass)
 }
 
@@ -547,5 +592,14 @@ pub async fn unfreeze(
     pass.frozen_from = None;
     pass.frozen_until = None;
     db::unfreeze(tx, pass.id, pass.expires_on, days - unused, actor, now).await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "pass.unfrozen",
+        member_id,
+        serde_json::json!({ "pass": pass.product_name }),
+    )
+    .await?;
     Ok(pass)
 }

@@ -267,6 +267,15 @@ pub async fn top_up(
         now,
     )
     .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "stored_value.topped_up",
+        member_id,
+        serde_json::json!({ "principal": result.principal, "bonus": result.bonus }),
+    )
+    .await?;
     Ok(result)
 }
 
@@ -414,6 +423,15 @@ pub async fn refund_top_up(
             principal: 0,
             bonus: 0,
         },
+    )
+    .await?;
+    patron_db::audit::record_member(
+        tx,
+        now,
+        actor,
+        "stored_value.refunded",
+        member_id,
+        serde_json::json!({ "principal": p.principal, "bonus_forfeited": p.bonus_forfeited }),
     )
     .await?;
     Ok(p)

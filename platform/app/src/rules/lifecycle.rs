@@ -9,6 +9,7 @@ use crate::engine::{self, RuleEngine, RuleFailure};
 use crate::plans::{check_limit, require_feature, PlanCatalog};
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::lang::Lang;
 use patron_core::plans::{Feature, Limit, Plan};
 use patron_db::rules::{self, Draft, Version};
 use patron_db::TenantTx;
@@ -43,6 +44,8 @@ pub struct Acting<'a> {
     pub tenant: i64,
     pub plan: &'a Plan,
     pub subject: &'a str,
+    /// The business's language: generated scripts are commented in it.
+    pub lang: Lang,
 }
 
 async fn checked(engine: &RuleEngine, tenant: i64, draft: Draft) -> Result<CheckedDraft, AppError> {
@@ -100,8 +103,8 @@ pub async fn save_draft(
     now: DateTime<Utc>,
 ) -> Result<CheckedDraft, AppError> {
     check_template_trigger(input.template.as_ref(), trigger)?;
-    let (script, template) =
-        script_of(input.script, input.template.as_ref())?.ok_or_else(|| {
+    let (script, template) = script_of(input.script, input.template.as_ref(), who.lang)?
+        .ok_or_else(|| {
             AppError::field(
                 "script",
                 patron_core::Issue::new(
@@ -138,7 +141,7 @@ pub async fn publish(
     now: DateTime<Utc>,
 ) -> Result<Version, AppError> {
     check_template_trigger(input.template.as_ref(), trigger)?;
-    let (script, template) = match script_of(input.script, input.template.as_ref())? {
+    let (script, template) = match script_of(input.script, input.template.as_ref(), who.lang)? {
         Some(x) => x,
         None => {
             let d = rules::drafts(&mut tx)

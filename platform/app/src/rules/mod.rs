@@ -8,6 +8,7 @@ pub mod simulate;
 use crate::engine::{self, RuleEngine, RuleFailure};
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::lang::Lang;
 use patron_core::rules::templates::Template;
 use patron_core::rules::{RuleErrorKind, RuleKey};
 use patron_db::{rules, DbError, TenantTx};
@@ -50,9 +51,9 @@ pub fn trigger_of(raw: &str) -> Result<String, AppError> {
     parse_trigger(raw).map_err(|e| AppError::field("trigger", e))
 }
 
-/// A template form, checked, with the script it generates; bad fields are named under
-/// `field`.
-pub fn render(template: &Value, field: &str) -> Result<(Template, String), AppError> {
+/// A template form, checked, with the script it generates (commented in `lang`, the
+/// business's language); bad fields are named under `field`.
+pub fn render(template: &Value, field: &str, lang: Lang) -> Result<(Template, String), AppError> {
     let t = Template::parse(template.clone()).map_err(|errors| {
         AppError::invalid(
             errors
@@ -68,7 +69,7 @@ pub fn render(template: &Value, field: &str) -> Result<(Template, String), AppEr
                 .collect(),
         )
     })?;
-    let script = t.to_script();
+    let script = t.to_script_in(lang);
     Ok((t, script))
 }
 
@@ -83,7 +84,7 @@ pub fn template_trigger(t: &Template) -> String {
 /// 422 unless the template is for `trigger`.
 pub fn check_template_trigger(template: Option<&Value>, trigger: &str) -> Result<(), AppError> {
     if let Some(v) = template {
-        let (t, _) = render(v, "template")?;
+        let (t, _) = render(v, "template", Lang::default())?;
         let wanted = template_trigger(&t);
         if wanted != trigger {
             return Err(AppError::field(
@@ -111,10 +112,12 @@ pub fn check_script(script: &str, field: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The script to work with: given, generated from a template, or `None`.
+/// The script to work with: given, generated from a template (commented in `lang`), or
+/// `None`.
 pub fn script_of(
     script: Option<String>,
     template: Option<&Value>,
+    lang: Lang,
 ) -> Result<Option<(String, Option<Value>)>, AppError> {
     match (script, template) {
         (Some(_), Some(_)) => Err(AppError::field(
@@ -130,19 +133,19 @@ pub fn script_of(
             Ok(Some((s, None)))
         }
         (None, Some(t)) => {
-            let (_, s) = render(t, "template")?;
+            let (_, s) = render(t, "template", lang)?;
             Ok(Some((s, Some(t.clone()))))
         }
         (None, None) => Ok(None),
     }
 }
 
-/// Whether `script` is exactly what `template` generates (then no `rule_scripts` feature is
-/// needed to publish it).
+/// Whether `script` is exactly what `template` generates, commented in either language (then
+/// no `rule_scripts` feature is needed to publish it).
 pub fn from_template(script: &str, template: Option<&Value>) -> bool {
     template
         .and_then(|t| Template::parse(t.clone()).ok())
-        .is_some_and(|t| t.to_script() == script)
+        .is_some_and(|t| t.generates(script))
 }
 
 /// Compiles a draft script: `None` when it compiles, else its compile (or limit) error;
@@ -249,15 +252,18 @@ mod tests {
     #[test]
     fn a_template_names_its_bad_fields_under_the_form_and_makes_a_rule_for_its_trigger() {
         let bad = json!({"kind": "check_in", "points": 0});
-        let e = render(&bad, "template").unwrap_err();
+        let e = render(&bad, "template", Lang::En).unwrap_err();
         assert_eq!(e.fields()[0].field, "template.points");
         let unreadable = json!({"kind": "nope"});
         assert_eq!(
-            render(&unreadable, "template").unwrap_err().fields()[0].field,
+            render(&unreadable, "template", Lang::En)
+                .unwrap_err()
+                .fields()[0]
+                .field,
             "template"
         );
         let custom = json!({"kind": "custom_event", "event": "review", "points": 10});
-        let (t, script) = render(&custom, "template").unwrap();
+        let (t, script) = render(&custom, "template", Lang::En).unwrap();
         assert_eq!(template_trigger(&t), "event.review");
         assert!(check_template_trigger(Some(&custom), "event.review").is_ok());
         let wrong = check_template_trigger(Some(&custom), "purchase").unwrap_err();
@@ -273,13 +279,16 @@ mod tests {
     #[test]
     fn a_draft_is_a_script_or_a_template_never_both_and_never_empty() {
         let form = json!({"kind": "birthday", "points": 100});
-        assert!(script_of(Some("1".into()), Some(&form)).is_err());
-        assert_eq!(script_of(None, None).unwrap(), None);
-        let (s, t) = script_of(None, Some(&form)).unwrap().unwrap();
+        assert!(script_of(Some("1".into()), Some(&form), Lang::En).is_err());
+        assert_eq!(script_of(None, None, Lang::En).unwrap(), None);
+        let (s, t) = script_of(None, Some(&form), Lang::En).unwrap().unwrap();
         assert!(s.contains("birthday"));
         assert_eq!(t, Some(form));
         assert_eq!(
-            script_of(Some("  ".into()), None).unwrap_err().fields()[0].problem,
+            script_of(Some("  ".into()), None, Lang::En)
+                .unwrap_err()
+                .fields()[0]
+                .problem,
             "must not be empty"
         );
         assert!(check_script(&"x".repeat(MAX_SCRIPT + 1), "script").is_err());

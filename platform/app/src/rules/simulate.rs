@@ -116,7 +116,11 @@ pub async fn simulate(
             .with("options", "events, last_purchases"),
         ));
     }
-    let script = match script_of(req.script, req.template.as_ref())? {
+    let script = match script_of(
+        req.script,
+        req.template.as_ref(),
+        patron_core::lang::Lang::parse(&tenant.settings.locale).unwrap_or_default(),
+    )? {
         Some((s, _)) => s,
         None => patron_db::rules::drafts(&mut tx)
             .await?

@@ -11,6 +11,7 @@ use patron_core::MemberId;
 use patron_db::members::{self, Actor};
 use patron_db::{points, tiers, Tenant, TenantTx};
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The longest reason for a pin or an unpin, in characters.
@@ -59,8 +60,10 @@ pub struct MemberTierData {
     /// When the tier is lost unless the member qualifies again.
     pub retained_until: Option<DateTime<Utc>>,
     pub progress: Option<ProgressData>,
-    /// Newest first.
+    /// Newest first; tier codes in reasons come with the tiers' current names.
     pub history: Vec<tiers::Move>,
+    /// The current name of each tier of the ladder in force, by code.
+    pub tier_names: HashMap<String, core_tiers::Names>,
 }
 
 /// The member's tier under `rules`' ladder (their last 100 moves with `history`).
@@ -73,11 +76,17 @@ pub async fn member_tier(
     history: bool,
 ) -> Result<MemberTierData, AppError> {
     let member_id = member.get();
-    let moves = if history {
+    let tier_names = rules.tier_names();
+    let mut moves = if history {
         tiers::history(tx, member_id, HISTORY).await?
     } else {
         Vec::new()
     };
+    for m in &mut moves {
+        if let Some(p) = &mut m.reason_params {
+            patron_core::reasons::name_tiers(p, &tier_names);
+        }
+    }
     let Some(active) = &rules.ladder else {
         return Ok(MemberTierData {
             ladder_version: None,
@@ -88,6 +97,7 @@ pub async fn member_tier(
             retained_until: None,
             progress: None,
             history: moves,
+            tier_names,
         });
     };
     let ladder = &active.ladder;
@@ -127,6 +137,7 @@ pub async fn member_tier(
             short_of_current: p.short_of_current,
         }),
         history: moves,
+        tier_names,
     })
 }
 
@@ -278,6 +289,16 @@ pub async fn pin(
         Some(json!({ "tier": tier.code, "until": req.until, "reason": reason })),
     )
     .await?;
+    let lang = patron_core::lang::Lang::parse(&tenant.settings.locale).unwrap_or_default();
+    patron_db::audit::record_member(
+        tx,
+        now,
+        by.subject,
+        "member.tier_pinned",
+        member_id,
+        json!({ "tier": lang.name(&tier.name), "until": req.until, "reason": reason }),
+    )
+    .await?;
     member_tier(tx, &rules, tenant, MemberId::new(member_id), now, true).await
 }
 
@@ -332,6 +353,20 @@ pub async fn unpin(
         Some("tier"),
         Some(json!({ "tier": row.tier, "until": row.pinned_until })),
         Some(json!({ "reason": reason })),
+    )
+    .await?;
+    let lang = patron_core::lang::Lang::parse(&tenant.settings.locale).unwrap_or_default();
+    let names = rules.tier_names();
+    patron_db::audit::record_member(
+        tx,
+        now,
+        by.subject,
+        "member.tier_unpinned",
+        member_id,
+        json!({
+            "tier": names.get(&row.tier).map_or(row.tier.as_str(), |n| lang.name(n)),
+            "reason": reason,
+        }),
     )
     .await?;
     member_tier(tx, &rules, tenant, MemberId::new(member_id), now, true).await

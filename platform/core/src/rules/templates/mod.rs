@@ -28,6 +28,7 @@
 //! Factors are whole thousandths (`1500` = ×1.5), money is in the smallest unit (`100` =
 //! ¥1.00), so no floating point is involved anywhere.
 
+use crate::lang::Lang;
 use crate::{FieldError, Validation};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -338,16 +339,34 @@ impl Template {
         v.finish()
     }
 
-    /// The rule as a readable, commented Rhai script. Call [`Template::validate`] first:
-    /// an invalid form still gives a script, but not necessarily a sensible one.
+    /// The rule as a readable, commented Rhai script, commented in English. Call
+    /// [`Template::validate`] first: an invalid form still gives a script, but not
+    /// necessarily a sensible one.
     pub fn to_script(&self) -> String {
+        self.to_script_in(Lang::En)
+    }
+
+    /// The rule as a readable Rhai script whose comments are in `lang` (the business's
+    /// language). Only the comments differ between languages; the code is the same.
+    pub fn to_script_in(&self, lang: Lang) -> String {
         match self {
-            Self::Purchase(t) => t.script(),
-            Self::CheckIn(t) => fixed_script("check_in", "Check-in", t, "check_in"),
-            Self::Referral(t) => fixed_script("referral", "Referral", t, "referral"),
-            Self::Birthday(t) => fixed_script("birthday", "Birthday", t, "happy_birthday"),
-            Self::CustomEvent(t) => t.script(),
+            Self::Purchase(t) => t.script(lang),
+            Self::CheckIn(t) => fixed_script("check_in", ("签到", "Check-in"), t, "check_in", lang),
+            Self::Referral(t) => {
+                fixed_script("referral", ("推荐", "Referral"), t, "referral", lang)
+            }
+            Self::Birthday(t) => {
+                fixed_script("birthday", ("生日", "Birthday"), t, "happy_birthday", lang)
+            }
+            Self::CustomEvent(t) => t.script(lang),
         }
+    }
+
+    /// Whether `script` is exactly what this form generates, in any language.
+    pub fn generates(&self, script: &str) -> bool {
+        [Lang::ZhCn, Lang::En]
+            .into_iter()
+            .any(|l| self.to_script_in(l) == script)
     }
 
     /// The forms for a console; see [`catalog`].

@@ -401,3 +401,102 @@ fn spend_bonuses_give_the_highest_threshold_reached_and_are_checked() {
         ["spend_bonuses[0].min_amount", "spend_bonuses[0].points"]
     );
 }
+
+/// The comment lines of a script, with every string literal (form text) taken out.
+fn comments(script: &str) -> Vec<String> {
+    script
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("//"))
+        .map(|c| {
+            let mut out = String::new();
+            let mut in_string = false;
+            let mut escaped = false;
+            for ch in c.chars() {
+                match (in_string, escaped, ch) {
+                    (true, false, '\\') => escaped = true,
+                    (true, true, _) => escaped = false,
+                    (_, false, '"') => in_string = !in_string,
+                    (false, _, ch) => out.push(ch),
+                    _ => {}
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Whether a comment holds an English word (two Latin letters in a row).
+fn has_english(comment: &str) -> bool {
+    comment
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
+}
+
+#[test]
+fn scripts_are_commented_in_the_business_language_and_only_the_comments_differ() {
+    let mut custom = json!({"kind": "custom_event", "event": "review", "points": 10,
+                            "per_amount": {"points": 1, "per_amount": 100}});
+    custom["label"] = json!("review");
+    let mut tiered = purchase(json!({"use_tier_benefit": true}));
+    tiered["spend_bonuses"] = json!([{"min_amount": 10000, "points": 50}]);
+    let forms = [
+        full_purchase(),
+        tiered,
+        purchase(json!({})),
+        json!({"kind": "check_in", "points": 5}),
+        json!({"kind": "referral", "points": 5}),
+        json!({"kind": "birthday", "points": 5}),
+        custom,
+    ];
+    for form in forms {
+        let t = read(form);
+        let zh = t.to_script_in(crate::lang::Lang::ZhCn);
+        let en = t.to_script_in(crate::lang::Lang::En);
+        let zh_comments = comments(&zh);
+        assert!(!zh_comments.is_empty(), "{zh}");
+        for c in &zh_comments {
+            assert!(
+                !has_english(c),
+                "an English comment for a zh-CN business: {c:?}\n{zh}"
+            );
+        }
+        assert!(
+            zh_comments.iter().any(|c| c.contains("规则，由模板生成")),
+            "{zh}"
+        );
+        let en_comments = comments(&en);
+        assert!(
+            en_comments
+                .iter()
+                .all(|c| !c.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))),
+            "Chinese in the English comments:\n{en}"
+        );
+        assert!(
+            en_comments
+                .iter()
+                .any(|c| c.contains("made from a template")),
+            "{en}"
+        );
+        assert_eq!(t.to_script(), en);
+        // The code is the same in both: only comment lines differ.
+        let code = |s: &str| -> Vec<String> {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(code(&zh), code(&en));
+        assert!(t.generates(&zh) && t.generates(&en));
+        assert!(!t.generates(&format!("{zh}\n// edited")));
+    }
+    let zh = read(full_purchase()).to_script_in(crate::lang::Lang::ZhCn);
+    for part in [
+        "// 基础比例：每消费 1.00 得 2 积分（最小货币单位 100），四舍五入。",
+        "// 最低消费：低于 50.00 的消费不得积分。",
+        "// 促销 \"Tuesdays\"：×2并另加 10 积分，2026-03-01 至 2026-03-31，周二，14:00 至 17:00。",
+        "// 每天最多 1000，",
+    ] {
+        assert!(zh.contains(part), "{part:?} missing in:\n{zh}");
+    }
+}
