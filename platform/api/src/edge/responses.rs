@@ -312,6 +312,20 @@ pub fn narrow(spec: &str) -> String {
         for ops in paths.object_mut().into_iter().flat_map(|p| p.values_mut()) {
             for op in ops.object_mut().into_iter().flat_map(|o| o.values_mut()) {
                 let Some(op) = op.object_mut() else { continue };
+                for p in op
+                    .get_mut("parameters")
+                    .and_then(|p| match p {
+                        Json::Array(a) => Some(a),
+                        _ => None,
+                    })
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Json::object_mut)
+                {
+                    if let Some(s) = p.get_mut("schema") {
+                        plain_text(s, super::text_guard::TEXT_PATTERN);
+                    }
+                }
                 let shape = Shape::of(op);
                 let keep = statuses(&shape);
                 if let Some(responses) = op.get_mut("responses").and_then(Json::object_mut) {
@@ -327,17 +341,36 @@ pub fn narrow(spec: &str) -> String {
             }
         }
     }
+    let closed = request_schemas(&doc);
     let schemas = doc
         .object_mut()
         .and_then(|d| d.get_mut("components"))
         .and_then(Json::object_mut)
         .and_then(|c| c.get_mut("schemas"))
         .and_then(Json::object_mut);
-    for schema in schemas
-        .into_iter()
-        .flat_map(|s| s.values_mut())
-        .filter_map(Json::object_mut)
-    {
+    let Some(schemas) = schemas else {
+        return serde_json::to_string_pretty(&doc).expect("a document serialises");
+    };
+    apply_limits(schemas);
+    for (name, schema) in schemas.iter_mut() {
+        let Some(schema) = schema.object_mut() else {
+            continue;
+        };
+        // A request object refuses members it does not declare (`body_check`), and its free
+        // text the control characters `text_guard` refuses.
+        if closed.contains(name) {
+            if !schema.contains_key("additionalProperties") {
+                schema.insert("additionalProperties".into(), Json::Bool(false));
+            }
+            for prop in schema
+                .get_mut("properties")
+                .and_then(Json::object_mut)
+                .into_iter()
+                .flat_map(|p| p.values_mut())
+            {
+                plain_text(prop, super::limits::BODY_TEXT);
+            }
+        }
         let required: BTreeSet<String> = schema
             .get("required")
             .map(Json::array)
@@ -364,6 +397,137 @@ pub fn narrow(spec: &str) -> String {
         }
     }
     serde_json::to_string_pretty(&doc).expect("a document serialises")
+}
+
+/// Writes each limit of [`super::limits::LIMITS`] into its schema's property. A limit whose
+/// schema or property the document lacks stops the server at start-up (a renamed field).
+fn apply_limits(schemas: &mut IndexMap<String, Json>) {
+    use super::limits::{Limit, LIMITS};
+    for (schema, property, limit) in LIMITS {
+        let prop = schemas
+            .get_mut(*schema)
+            .and_then(Json::object_mut)
+            .and_then(|s| s.get_mut("properties"))
+            .and_then(Json::object_mut)
+            .and_then(|p| p.get_mut(*property))
+            .and_then(Json::object_mut)
+            .unwrap_or_else(|| {
+                panic!("a limit names {schema}.{property}, which the document lacks")
+            });
+        // An array's limit on its items goes on `items`.
+        let target = match (limit, prop.contains_key("items")) {
+            (Limit::Items(_), _) | (_, false) => prop,
+            (_, true) => prop
+                .get_mut("items")
+                .and_then(Json::object_mut)
+                .expect("items is a schema"),
+        };
+        let num = |n: i64| Json::Number(n.into());
+        match *limit {
+            Limit::Len(min, max) => {
+                if min > 0 {
+                    target.insert("minLength".into(), num(min as i64));
+                    let filled = super::limits::FILLED_TEXT.to_owned();
+                    target.insert("pattern".into(), Json::String(filled));
+                }
+                target.insert("maxLength".into(), num(max as i64));
+            }
+            Limit::OneOf(names) => {
+                let names = names
+                    .iter()
+                    .map(|n| Json::String((*n).to_owned()))
+                    .collect();
+                target.insert("enum".into(), Json::Array(names));
+            }
+            Limit::Range(min, max) => {
+                target.insert("minimum".into(), num(min));
+                target.insert("maximum".into(), num(max));
+            }
+            Limit::Items(max) => {
+                target.insert("maxItems".into(), num(max as i64));
+            }
+            Limit::NonZero(min, max) => {
+                target.insert("minimum".into(), num(min));
+                target.insert("maximum".into(), num(max));
+                let zero = serde_json::json!({ "enum": [0] });
+                target.insert(
+                    "not".into(),
+                    serde_json::from_value(zero).expect("a schema reads as JSON"),
+                );
+            }
+            Limit::Pattern(p) => {
+                target.insert("pattern".into(), Json::String(p.to_owned()));
+            }
+        }
+    }
+}
+
+/// States a control-character rule (`pattern`) on a free-text string schema (or an array's
+/// items): one without an enum, a format or a pattern of its own. Parameters get exactly
+/// `text_guard`'s rule; bodies, which `body_check` holds to the document, refuse C1 controls
+/// too.
+fn plain_text(schema: &mut Json, pattern: &str) {
+    let Some(s) = schema.object_mut() else { return };
+    if s.get("type").and_then(Json::str) == Some("array") {
+        if let Some(items) = s.get_mut("items") {
+            plain_text(items, pattern);
+        }
+        return;
+    }
+    if s.get("type").and_then(Json::str) == Some("string")
+        && !["enum", "format", "pattern"]
+            .iter()
+            .any(|k| s.contains_key(*k))
+    {
+        s.insert("pattern".into(), Json::String(pattern.to_owned()));
+    }
+}
+
+/// The names of the schemas a request body reaches (through properties, items, `allOf` and
+/// maps' values).
+fn request_schemas(doc: &Json) -> BTreeSet<String> {
+    fn refs(j: &Json, out: &mut Vec<String>) {
+        match j {
+            Json::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Json::str) {
+                    out.push(r.rsplit('/').next().unwrap_or_default().to_owned());
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Json::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let Some(d) = doc.object() else {
+        return BTreeSet::new();
+    };
+    let mut todo = Vec::new();
+    for ops in d
+        .get("paths")
+        .and_then(Json::object)
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for op in ops.object().into_iter().flat_map(|o| o.values()) {
+            if let Some(body) = op.object().and_then(|o| o.get("requestBody")) {
+                refs(body, &mut todo);
+            }
+        }
+    }
+    let all = d
+        .get("components")
+        .and_then(Json::object)
+        .and_then(|c| c.get("schemas"))
+        .and_then(Json::object);
+    let mut seen = BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            if let Some(s) = all.and_then(|a| a.get(&name)) {
+                refs(s, &mut todo);
+            }
+        }
+    }
+    seen
 }
 
 const WRONG_METHOD: &str =
