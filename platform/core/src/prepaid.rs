@@ -18,6 +18,8 @@ pub const SPEND_ORDERS: &[&str] = &["pro_rata", "bonus_first", "principal_first"
 pub const PERIOD_UNITS: &[&str] = &["month", "quarter", "year", "days"];
 /// A product's or a plan's name: 1 to this many characters.
 pub const NAME_MAX: usize = 100;
+/// The most days ahead a list of memberships ending looks.
+pub const ENDING_DAYS_MAX: i64 = 366;
 /// The most days one freeze lasts.
 pub const FREEZE_DAYS_MAX: i64 = 366;
 /// The most visits a pass product gives.

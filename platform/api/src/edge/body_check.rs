@@ -37,9 +37,14 @@ impl Schemas {
                 None => s,
             };
         }
+        // `allOf` as poem writes a reference with a default beside it: the member that says
+        // what the value is.
         match s.get("allOf").and_then(Value::as_array) {
-            Some(all) if all.len() == 1 => self.resolve(&all[0]),
-            _ => s,
+            Some(all) => all
+                .iter()
+                .find(|m| m.get("$ref").is_some() || m.get("type").is_some())
+                .map_or(s, |m| self.resolve(m)),
+            None => s,
         }
     }
 

@@ -33,12 +33,22 @@ pub const FILLED_LINE: &str =
     r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
 /// Text that may span lines, with something in it but spaces (reasons, notes).
 pub const FILLED_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+/// A parameter with something in it but spaces (`text_guard`'s rule, which parameters are
+/// held to, and a character that is not a space).
+pub const FILLED_PARAMETER: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$";
 /// Free text in a body: line breaks and tabs, no other control character (C0 or C1).
 pub const BODY_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
 
 use Limit::*;
 
 pub const LIMITS: &[(&str, &str, Limit)] = &[
+    // Parameters (`@operationId`, the parameter's name).
+    ("@listMembers", "limit", Range(1, patron_core::PAGE_MAX)),
+    ("@memberPurchases", "limit", Range(1, patron_core::PAGE_MAX)),
+    ("@memberPointEntries", "limit", Range(1, patron_core::PAGE_MAX)),
+    ("@membershipsEnding", "days", Range(0, prepaid::ENDING_DAYS_MAX)),
+    ("@deskLookup", "q", Len(1, patron_app::desk::LOOKUP_MAX)),
+    ("MemberSearch", "limit", Range(1, patron_core::PAGE_MAX)),
     // Points.
     ("NewAdjustment", "idempotency_key", Pattern(FILLED_LINE)),
     (
@@ -115,6 +125,17 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     // Messages.
     ("TemplateInput", "occasion", OneOf(messages::OCCASIONS)),
     ("TemplateInput", "channel", OneOf(messages::CHANNELS)),
+    // Names the use cases trim and require.
+    ("SettingsChange", "name", Pattern(FILLED_TEXT)),
+    ("StaffChange", "name", Pattern(FILLED_TEXT)),
+    ("NewStaff", "name", Pattern(FILLED_TEXT)),
+    ("NewApiKey", "name", Pattern(FILLED_TEXT)),
+    ("NewMember", "name", Pattern(FILLED_TEXT)),
+    ("SignupRequest", "business_name", Pattern(FILLED_TEXT)),
+    ("SignupRequest", "owner_name", Pattern(FILLED_TEXT)),
+    ("TemplateInput", "body_text", Pattern(FILLED_TEXT)),
+    ("NewPassProduct", "price", Range(0, prepaid::MAX_MONEY)),
+    ("NewMembershipPlan", "period_days", Range(1, prepaid::VALIDITY_DAYS_MAX)),
     // Codes and one-line values the use cases refuse any control character in.
     ("TwoFactorCode", "code", Pattern(LINE)),
     ("TwoFactorOff", "code", Pattern(LINE)),

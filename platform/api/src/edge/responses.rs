@@ -308,10 +308,12 @@ pub fn statuses(op: &Shape) -> BTreeSet<u16> {
 /// (poem reads a `null` as absent and writes an absent `Option` as `null`).
 pub fn narrow(spec: &str) -> String {
     let mut doc: Json = serde_json::from_str(spec).expect("poem writes its document as JSON");
+    let mut parameter_limits = 0;
     if let Some(paths) = doc.object_mut().and_then(|d| d.get_mut("paths")) {
         for ops in paths.object_mut().into_iter().flat_map(|p| p.values_mut()) {
             for op in ops.object_mut().into_iter().flat_map(|o| o.values_mut()) {
                 let Some(op) = op.object_mut() else { continue };
+                parameter_limits += apply_parameter_limits(op);
                 for p in op
                     .get_mut("parameters")
                     .and_then(|p| match p {
@@ -341,6 +343,14 @@ pub fn narrow(spec: &str) -> String {
             }
         }
     }
+    let expected = super::limits::LIMITS
+        .iter()
+        .filter(|l| l.0.starts_with('@'))
+        .count();
+    assert!(
+        parameter_limits == expected || (parameter_limits == 0 && is_fragment(&doc)),
+        "a limit names an operation the document lacks"
+    );
     let closed = request_schemas(&doc);
     let schemas = doc
         .object_mut()
@@ -399,11 +409,11 @@ pub fn narrow(spec: &str) -> String {
     serde_json::to_string_pretty(&doc).expect("a document serialises")
 }
 
-/// Writes each limit of [`super::limits::LIMITS`] into its schema's property. A limit whose
+/// Writes each limit of [`super::limits::LIMITS`] on a schema into its property. A limit whose
 /// schema or property the document lacks stops the server at start-up (a renamed field).
 fn apply_limits(schemas: &mut IndexMap<String, Json>) {
-    use super::limits::{Limit, LIMITS};
-    for (schema, property, limit) in LIMITS {
+    use super::limits::{FILLED_TEXT, LIMITS};
+    for (schema, property, limit) in LIMITS.iter().filter(|l| !l.0.starts_with('@')) {
         let prop = schemas
             .get_mut(*schema)
             .and_then(Json::object_mut)
@@ -414,50 +424,85 @@ fn apply_limits(schemas: &mut IndexMap<String, Json>) {
             .unwrap_or_else(|| {
                 panic!("a limit names {schema}.{property}, which the document lacks")
             });
-        // An array's limit on its items goes on `items`.
-        let target = match (limit, prop.contains_key("items")) {
-            (Limit::Items(_), _) | (_, false) => prop,
-            (_, true) => prop
-                .get_mut("items")
-                .and_then(Json::object_mut)
-                .expect("items is a schema"),
-        };
-        let num = |n: i64| Json::Number(n.into());
-        match *limit {
-            Limit::Len(min, max) => {
-                if min > 0 {
-                    target.insert("minLength".into(), num(min as i64));
-                    let filled = super::limits::FILLED_TEXT.to_owned();
-                    target.insert("pattern".into(), Json::String(filled));
-                }
-                target.insert("maxLength".into(), num(max as i64));
+        write_limit(prop, limit, FILLED_TEXT);
+    }
+}
+
+/// Writes the limits of [`super::limits::LIMITS`] on an operation's parameters
+/// (`@operationId`) into them.
+fn apply_parameter_limits(op: &mut IndexMap<String, Json>) -> usize {
+    use super::limits::{FILLED_PARAMETER, LIMITS};
+    let Some(id) = op.get("operationId").and_then(Json::str).map(str::to_owned) else {
+        return 0;
+    };
+    let mut applied = 0;
+    for (_, name, limit) in LIMITS
+        .iter()
+        .filter(|l| l.0.strip_prefix('@') == Some(id.as_str()))
+    {
+        let param = op
+            .get_mut("parameters")
+            .and_then(|p| match p {
+                Json::Array(a) => Some(a),
+                _ => None,
+            })
+            .into_iter()
+            .flatten()
+            .filter_map(Json::object_mut)
+            .find(|p| p.get("name").and_then(Json::str) == Some(*name))
+            .and_then(|p| p.get_mut("schema"))
+            .and_then(Json::object_mut)
+            .unwrap_or_else(|| panic!("a limit names parameter {name} of {id}, which it lacks"));
+        write_limit(param, limit, FILLED_PARAMETER);
+        applied += 1;
+    }
+    applied
+}
+
+fn write_limit(prop: &mut IndexMap<String, Json>, limit: &super::limits::Limit, filled: &str) {
+    use super::limits::Limit;
+    // An array's limit on its items goes on `items`.
+    let target = match (limit, prop.contains_key("items")) {
+        (Limit::Items(_), _) | (_, false) => prop,
+        (_, true) => prop
+            .get_mut("items")
+            .and_then(Json::object_mut)
+            .expect("items is a schema"),
+    };
+    let num = |n: i64| Json::Number(n.into());
+    match *limit {
+        Limit::Len(min, max) => {
+            if min > 0 {
+                target.insert("minLength".into(), num(min as i64));
+                target.insert("pattern".into(), Json::String(filled.to_owned()));
             }
-            Limit::OneOf(names) => {
-                let names = names
-                    .iter()
-                    .map(|n| Json::String((*n).to_owned()))
-                    .collect();
-                target.insert("enum".into(), Json::Array(names));
-            }
-            Limit::Range(min, max) => {
-                target.insert("minimum".into(), num(min));
-                target.insert("maximum".into(), num(max));
-            }
-            Limit::Items(max) => {
-                target.insert("maxItems".into(), num(max as i64));
-            }
-            Limit::NonZero(min, max) => {
-                target.insert("minimum".into(), num(min));
-                target.insert("maximum".into(), num(max));
-                let zero = serde_json::json!({ "enum": [0] });
-                target.insert(
-                    "not".into(),
-                    serde_json::from_value(zero).expect("a schema reads as JSON"),
-                );
-            }
-            Limit::Pattern(p) => {
-                target.insert("pattern".into(), Json::String(p.to_owned()));
-            }
+            target.insert("maxLength".into(), num(max as i64));
+        }
+        Limit::OneOf(names) => {
+            let names = names
+                .iter()
+                .map(|n| Json::String((*n).to_owned()))
+                .collect();
+            target.insert("enum".into(), Json::Array(names));
+        }
+        Limit::Range(min, max) => {
+            target.insert("minimum".into(), num(min));
+            target.insert("maximum".into(), num(max));
+        }
+        Limit::NonZero(min, max) => {
+            target.insert("minimum".into(), num(min));
+            target.insert("maximum".into(), num(max));
+            let zero = serde_json::json!({ "enum": [0] });
+            target.insert(
+                "not".into(),
+                serde_json::from_value(zero).expect("a schema reads as JSON"),
+            );
+        }
+        Limit::Items(max) => {
+            target.insert("maxItems".into(), num(max as i64));
+        }
+        Limit::Pattern(p) => {
+            target.insert("pattern".into(), Json::String(p.to_owned()));
         }
     }
 }
@@ -481,6 +526,11 @@ fn plain_text(schema: &mut Json, pattern: &str) {
     {
         s.insert("pattern".into(), Json::String(pattern.to_owned()));
     }
+}
+
+/// A document without `components` (the unit tests' pieces), where limits are not written.
+fn is_fragment(doc: &Json) -> bool {
+    doc.object().is_none_or(|d| !d.contains_key("components"))
 }
 
 /// The names of the schemas a request body reaches (through properties, items, `allOf` and

@@ -98,10 +98,10 @@ pub async fn entries(
     check_member: bool,
 ) -> Result<EntryPage, AppError> {
     if check_member {
-        if !(1..=200).contains(&limit) {
+        if !(1..=patron_core::PAGE_MAX).contains(&limit) {
             return Err(AppError::field(
                 "limit",
-                patron_core::Issue::out_of_range(1, 200),
+                patron_core::Issue::out_of_range(1, patron_core::PAGE_MAX),
             ));
         }
         patron_db::members::get(tx, member_id)

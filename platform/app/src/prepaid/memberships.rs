@@ -560,8 +560,11 @@ pub async fn ending_within(
     days: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<Membership>, AppError> {
-    if !(0..=366).contains(&days) {
-        return Err(AppError::field("days", Issue::out_of_range(0, 366)));
+    if !(0..=core::ENDING_DAYS_MAX).contains(&days) {
+        return Err(AppError::field(
+            "days",
+            Issue::out_of_range(0, core::ENDING_DAYS_MAX),
+        ));
     }
     let today = zone.today(now);
     Ok(db::ending(tx, today, today + Duration::days(days)).await?)
