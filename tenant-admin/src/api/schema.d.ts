@@ -2911,7 +2911,7 @@ export interface components {
             luhn: boolean;
         };
         /** @enum {string} */
-        CardModeDto: "sequence" | "random";
+        CardModeDto: string;
         /** CardView */
         CardView: {
             number: string;
@@ -3044,7 +3044,7 @@ export interface components {
             reason?: string | null;
         };
         /** @enum {string} */
-        CodePurpose: "register" | "login" | "reset_password" | "phone_change";
+        CodePurpose: string;
         /** CodeRequest */
         CodeRequest: {
             phone: string;
@@ -3497,7 +3497,7 @@ export interface components {
             problem: string;
         };
         /** @enum {string} */
-        FieldTypeDto: "text" | "long_text" | "integer" | "decimal" | "date" | "boolean" | "single_select" | "multi_select" | "phone" | "email";
+        FieldTypeDto: string;
         /** FieldsDraft */
         FieldsDraft: {
             /** @description The complete list of custom fields; fields left out are archived, not deleted. */
@@ -3734,7 +3734,8 @@ export interface components {
              */
             phone_code?: string | null;
             email?: string | null;
-            gender?: string | null;
+            /** @enum {string|null} */
+            gender?: "female" | "male" | "other" | "undisclosed" | null;
             birthday?: string | null;
             join_date?: string | null;
             home_store?: string | null;
@@ -4054,7 +4055,8 @@ export interface components {
          *     method.
          */
         MembershipPayment: {
-            method: string;
+            /** @enum {string} */
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /** MembershipPlan */
@@ -4303,7 +4305,8 @@ export interface components {
             name: string;
             phone?: string | null;
             email?: string | null;
-            gender?: string | null;
+            /** @enum {string|null} */
+            gender?: "female" | "male" | "other" | "undisclosed" | null;
             birthday?: string | null;
             /** @description Defaults to today in the business's time zone. */
             join_date?: string | null;
@@ -4327,8 +4330,11 @@ export interface components {
              * @description Minor units.
              */
             price: number;
-            /** @description `month`, `quarter`, `year` or `days` (with `period_days`). */
-            period_unit: string;
+            /**
+             * @description `month`, `quarter`, `year` or `days` (with `period_days`).
+             * @enum {string}
+             */
+            period_unit: "month" | "quarter" | "year" | "days";
             /** Format: int64 */
             period_days?: number | null;
             /** @description A tier code the membership goes with (shown with it). */
@@ -4356,8 +4362,9 @@ export interface components {
              * @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged), or
              *     `stored_value`: the price taken from the member's balance by the business's spend
              *     order (409 `insufficient_stored_value` when it does not cover it).
+             * @enum {string}
              */
-            method: string;
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -4394,8 +4401,11 @@ export interface components {
         NewPassSale: {
             /** Format: uuid */
             product_id: string;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
-            method: string;
+            /**
+             * @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged).
+             * @enum {string}
+             */
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -4535,8 +4545,11 @@ export interface components {
              * @description Paid by the member, minor units; the business's bonus is added on top.
              */
             amount: number;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
-            method: string;
+            /**
+             * @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged).
+             * @enum {string}
+             */
+            method: "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -4544,8 +4557,11 @@ export interface components {
          * @description A refund of a top-up to confirm.
          */
         NewTopUpRefundDoc: {
-            /** @description How the money goes back: `cash`, `card`, `wechat`, `alipay` or `bank_transfer`. */
-            method: string;
+            /**
+             * @description How the money goes back: `cash`, `card`, `wechat`, `alipay` or `bank_transfer`.
+             * @enum {string}
+             */
+            method: "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
             /**
              * Format: int64
@@ -4570,7 +4586,7 @@ export interface components {
          * @description What to do about stored values a new version would reject.
          * @enum {string}
          */
-        OnConflict: "refuse" | "new_writes_only";
+        OnConflict: string;
         /** OpenSupport */
         OpenSupport: {
             /** @description Why the operator needs to see the tenant's data (kept in both audit logs). */
@@ -4666,7 +4682,8 @@ export interface components {
          * @description A renewal's payment.
          */
         PassRenewal: {
-            method: string;
+            /** @enum {string} */
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -5021,8 +5038,11 @@ export interface components {
          * @description The business's prepaid settings.
          */
         PrepaidSettingsDoc: {
-            /** @description `pro_rata`, `bonus_first` or `principal_first`: which sub-ledger pays first. */
-            spend_order: string;
+            /**
+             * @description `pro_rata`, `bonus_first` or `principal_first`: which sub-ledger pays first.
+             * @enum {string}
+             */
+            spend_order: "pro_rata" | "bonus_first" | "principal_first";
             bonus_rule: components["schemas"]["BonusRuleDoc"];
             /**
              * Format: int64
@@ -5078,7 +5098,8 @@ export interface components {
         ProfileChange: {
             name?: string | null;
             email?: string | null;
-            gender?: string | null;
+            /** @enum {string|null} */
+            gender?: "female" | "male" | "other" | "undisclosed" | null;
             birthday?: string | null;
             /** @description A new phone, with `phone_code` sent to it for `phone_change`. */
             phone?: string | null;
@@ -5580,7 +5601,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        SortBy: "created" | "join_date" | "birthday" | "name" | "points";
+        SortBy: string;
         /** StaffChange */
         StaffChange: {
             name?: string | null;
@@ -5700,8 +5721,10 @@ export interface components {
          *     `{{business.name}}` and the event's own values (`{{points}}`, `{{balance}}`, `{{to}}`...).
          */
         TemplateInput: {
-            occasion: string;
-            channel: string;
+            /** @enum {string} */
+            occasion: "member.created" | "points.earned" | "points.redeemed" | "tier.changed" | "birthday" | "points.expiring" | "staff.password_reset" | "staff.new_device";
+            /** @enum {string} */
+            channel: "email" | "sms";
             locale: string;
             /** @default  */
             subject: string;
@@ -5840,7 +5863,7 @@ export interface components {
             benefits?: components["schemas"]["TierBenefits"] | null;
         };
         /** @enum {string} */
-        TierDemotion: "one_rung" | "direct";
+        TierDemotion: string;
         /**
          * TierLadder
          * @description A tier ladder. See docs/tiers.md.
@@ -5865,7 +5888,7 @@ export interface components {
             script?: string | null;
         };
         /** @enum {string} */
-        TierMetric: "points_earned" | "spend" | "visits";
+        TierMetric: string;
         /** TierMoveView */
         TierMoveView: {
             /** Format: int64 */
@@ -6082,7 +6105,7 @@ export interface components {
             days: number;
         };
         /** @enum {string} */
-        TierWindowKind: "rolling" | "calendar_year" | "since_joining";
+        TierWindowKind: string;
         /**
          * TiersOverview
          * @description The ladder in force, the draft, and how many members stand on each tier now.
