@@ -35,7 +35,8 @@ pub const FILLED_LINE: &str =
 pub const FILLED_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
 /// A parameter with something in it but spaces (`text_guard`'s rule, which parameters are
 /// held to, and a character that is not a space).
-pub const FILLED_PARAMETER: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$";
+pub const FILLED_PARAMETER: &str =
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$";
 /// Free text in a body: line breaks and tabs, no other control character (C0 or C1).
 pub const BODY_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
 
@@ -45,8 +46,16 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     // Parameters (`@operationId`, the parameter's name).
     ("@listMembers", "limit", Range(1, patron_core::PAGE_MAX)),
     ("@memberPurchases", "limit", Range(1, patron_core::PAGE_MAX)),
-    ("@memberPointEntries", "limit", Range(1, patron_core::PAGE_MAX)),
-    ("@membershipsEnding", "days", Range(0, prepaid::ENDING_DAYS_MAX)),
+    (
+        "@memberPointEntries",
+        "limit",
+        Range(1, patron_core::PAGE_MAX),
+    ),
+    (
+        "@membershipsEnding",
+        "days",
+        Range(0, prepaid::ENDING_DAYS_MAX),
+    ),
     ("@deskLookup", "q", Len(1, patron_app::desk::LOOKUP_MAX)),
     ("MemberSearch", "limit", Range(1, patron_core::PAGE_MAX)),
     // Points.
@@ -135,7 +144,11 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("SignupRequest", "owner_name", Pattern(FILLED_TEXT)),
     ("TemplateInput", "body_text", Pattern(FILLED_TEXT)),
     ("NewPassProduct", "price", Range(0, prepaid::MAX_MONEY)),
-    ("NewMembershipPlan", "period_days", Range(1, prepaid::VALIDITY_DAYS_MAX)),
+    (
+        "NewMembershipPlan",
+        "period_days",
+        Range(1, prepaid::VALIDITY_DAYS_MAX),
+    ),
     // Codes and one-line values the use cases refuse any control character in.
     ("TwoFactorCode", "code", Pattern(LINE)),
     ("TwoFactorOff", "code", Pattern(LINE)),
