@@ -197,3 +197,96 @@ async fn a_method_the_path_does_not_offer_answers_405_with_allow() {
         .contains(&json!("fields")));
     assert_eq!(problem["properties"]["params"]["nullable"], true);
 }
+
+/// The request schemas state the server's limits and refuse unknown members, and a body
+/// that crosses one (too long, out of range, an unknown member, a boolean or a number where
+/// text is declared) answers 422 naming the field with a code, before anything is written.
+#[tokio::test]
+async fn a_body_crossing_what_the_document_states_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let t = app.signup("limits").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("限度")).await.id;
+    let doc: Value = app
+        .raw(Method::GET, "/api/openapi.json")
+        .send::<Value>()
+        .await
+        .json;
+    let adjustment = &doc["components"]["schemas"]["NewAdjustment"];
+    assert_eq!(adjustment["additionalProperties"], false, "{adjustment}");
+    let longest = adjustment["properties"]["reason"]["maxLength"]
+        .as_u64()
+        .expect("the reason states its length") as usize;
+    let most = adjustment["properties"]["points"]["maximum"]
+        .as_i64()
+        .expect("points state their range");
+    let path = format!("/api/v1/members/{m}/points/adjustments");
+    let cases = [
+        (
+            json!({"idempotency_key": "k1", "points": 5, "reason": "长".repeat(longest + 1)}),
+            "reason",
+            "too_long",
+        ),
+        (
+            json!({"idempotency_key": "k2", "points": most + 1, "reason": "x"}),
+            "points",
+            "out_of_range",
+        ),
+        (
+            json!({"idempotency_key": "k3", "points": 5, "reason": "x", "note": "?"}),
+            "note",
+            "unknown_field",
+        ),
+        (
+            json!({"idempotency_key": false, "points": 5, "reason": "x"}),
+            "idempotency_key",
+            "wrong_type",
+        ),
+        (
+            json!({"idempotency_key": "k5", "points": 5, "reason": 12}),
+            "reason",
+            "wrong_type",
+        ),
+        (
+            json!({"idempotency_key": "k6", "points": "5", "reason": "x"}),
+            "points",
+            "wrong_type",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let r = app.call(Method::POST, &path, &owner, body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.json
+        );
+        assert_eq!(r.json["code"], "invalid_input", "{body}");
+        assert_eq!(r.json["fields"][0]["field"], field, "{body}: {}", r.json);
+        assert_eq!(r.json["fields"][0]["code"], code, "{body}: {}", r.json);
+    }
+    // A member nested in an object is named by its dotted path.
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/members",
+            &owner,
+            json!({"name": "嵌套", "tags": ["vip", true]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert_eq!(r.json["fields"][0]["field"], "tags.1", "{}", r.json);
+    assert_eq!(r.json["fields"][0]["code"], "wrong_type");
+    // Nothing was written; the same values within the limits are taken.
+    let balance = app.member_points(&owner, &m).await.json;
+    assert_eq!(balance["balance"], 0);
+    let r = app
+        .call(
+            Method::POST,
+            &path,
+            &owner,
+            json!({"idempotency_key": "k7", "points": most, "reason": "长".repeat(longest)}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.json);
+}

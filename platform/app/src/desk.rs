@@ -24,6 +24,9 @@ use patron_db::{desk, points, Tenant, TenantTx};
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// What the front desk looks up by: 1 to this many characters.
+pub const LOOKUP_MAX: usize = 100;
+
 /// The most members a lookup answers.
 pub const MAX_MATCHES: usize = 20;
 /// Members whose last-four index one fill writes at a time.
@@ -187,10 +190,11 @@ pub async fn lookup(
     now: DateTime<Utc>,
 ) -> Result<Lookup, AppError> {
     let q = q.trim();
-    if q.is_empty() || q.chars().count() > 100 {
+    if q.is_empty() || q.chars().count() > LOOKUP_MAX {
         return Err(AppError::field(
             "q",
-            patron_core::Issue::length_between(1, 100).words("must be 1 to 100 characters"),
+            patron_core::Issue::length_between(1, LOOKUP_MAX)
+                .words(format!("must be 1 to {LOOKUP_MAX} characters")),
         ));
     }
     let region = &tenant.settings.phone_region;

@@ -31,6 +31,9 @@ pub use ids::{MemberId, TenantId};
 pub use problem::{FieldCode, Issue};
 pub use zone::Zone;
 
+/// The most rows one page of a list returns (`limit`).
+pub const PAGE_MAX: i64 = 200;
+
 /// A problem with one field of some input, reported back to the caller as is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {

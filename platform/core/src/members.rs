@@ -6,6 +6,11 @@ use std::str::FromStr;
 
 use crate::{FieldCode, Issue};
 
+/// The genders a member may be given.
+pub const GENDERS: &[&str] = &["female", "male", "other", "undisclosed"];
+/// A card number's length, in digits.
+pub const CARD_LENGTH: (i64, i64) = (8, 19);
+
 /// A phone number in E.164 (`+8613800138000`), read in the tenant's default region when it
 /// has no country code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,10 +69,8 @@ impl Gender {
             "other" => Self::Other,
             "undisclosed" => Self::Undisclosed,
             _ => {
-                return Err(
-                    Issue::not_one_of(raw, &["female", "male", "other", "undisclosed"])
-                        .words("must be one of female, male, other, undisclosed"),
-                )
+                return Err(Issue::not_one_of(raw, GENDERS)
+                    .words("must be one of female, male, other, undisclosed"))
             }
         })
     }
@@ -171,8 +174,8 @@ impl CardFormat {
                 .with("max", 8)
                 .at("prefix"));
         }
-        if !(8..=19).contains(&self.length) {
-            return Err(Issue::out_of_range(8, 19).at("length"));
+        if !(CARD_LENGTH.0..=CARD_LENGTH.1).contains(&i64::from(self.length)) {
+            return Err(Issue::out_of_range(CARD_LENGTH.0, CARD_LENGTH.1).at("length"));
         }
         if self.body_digits() < 4 {
             return Err(Issue::new(

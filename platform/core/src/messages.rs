@@ -55,6 +55,9 @@ impl Event {
 
 /// The occasions a business can word a message for. An event's occasion is the event's own
 /// name; scheduled occasions have names of their own.
+/// The channels a message goes out by.
+pub const CHANNELS: &[&str] = &["email", "sms"];
+
 pub const OCCASIONS: &[&str] = &[
     "member.created",
     "points.earned",
@@ -94,7 +97,7 @@ impl Channel {
         match raw {
             "email" => Ok(Self::Email),
             "sms" => Ok(Self::Sms),
-            _ => Err(Issue::not_one_of(raw, &["email", "sms"])),
+            _ => Err(Issue::not_one_of(raw, CHANNELS)),
         }
     }
 }

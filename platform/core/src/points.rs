@@ -3,6 +3,11 @@
 //! `patron_db::points`.
 
 use crate::{FieldCode, FieldError, Issue, Validation};
+
+/// The most points one adjustment adds or takes away (never 0).
+pub const MAX_ADJUSTMENT: i64 = 1_000_000_000;
+/// The most points one redemption takes.
+pub const MAX_REDEMPTION: i64 = 1_000_000_000;
 use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};

@@ -12,6 +12,22 @@ use serde::{Deserialize, Serialize};
 pub const NAMED_CARD_LIMIT: i64 = 500_000;
 /// The largest single top-up or price accepted, in minor units.
 pub const MAX_MONEY: i64 = 100_000_000_000;
+/// The names of [`SpendOrder`].
+pub const SPEND_ORDERS: &[&str] = &["pro_rata", "bonus_first", "principal_first"];
+/// How a membership plan's period is given.
+pub const PERIOD_UNITS: &[&str] = &["month", "quarter", "year", "days"];
+/// A product's or a plan's name: 1 to this many characters.
+pub const NAME_MAX: usize = 100;
+/// The most days ahead a list of memberships ending looks.
+pub const ENDING_DAYS_MAX: i64 = 366;
+/// The most days one freeze lasts.
+pub const FREEZE_DAYS_MAX: i64 = 366;
+/// The most visits a pass product gives.
+pub const VISITS_MAX: i64 = 10_000;
+/// The most days a pass or a plan's period runs.
+pub const VALIDITY_DAYS_MAX: i64 = 3660;
+/// Why a pass use was reversed: 1 to this many characters.
+pub const REVERSAL_REASON_MAX: usize = 200;
 
 /// Which sub-ledger a payment from the balance draws on first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -39,7 +55,7 @@ impl SpendOrder {
         Self::ALL
             .into_iter()
             .find(|o| o.as_str() == raw)
-            .ok_or_else(|| Issue::not_one_of(raw, &["pro_rata", "bonus_first", "principal_first"]))
+            .ok_or_else(|| Issue::not_one_of(raw, SPEND_ORDERS))
     }
 }
 
@@ -203,15 +219,10 @@ impl Period {
             ("month", _) => Ok(Self::Month),
             ("quarter", _) => Ok(Self::Quarter),
             ("year", _) => Ok(Self::Year),
-            ("days", Some(d)) if (1..=3660).contains(&d) => Ok(Self::Days(d)),
-            ("days", _) => {
-                Err(Issue::out_of_range(1, 3660)
-                    .words("a period in days needs days from 1 to 3660"))
-            }
-            (other, _) => Err(Issue::not_one_of(
-                other,
-                &["month", "quarter", "year", "days"],
-            )),
+            ("days", Some(d)) if (1..=VALIDITY_DAYS_MAX).contains(&d) => Ok(Self::Days(d)),
+            ("days", _) => Err(Issue::out_of_range(1, VALIDITY_DAYS_MAX)
+                .words("a period in days needs days from 1 to 3660")),
+            (other, _) => Err(Issue::not_one_of(other, PERIOD_UNITS)),
         }
     }
 

@@ -107,6 +107,11 @@ pub enum FieldCode {
     NoDraft,
     /// Something else the English words explain; `{reason}` is a stable word.
     NotAllowed,
+    /// A value of another JSON type than the field's: `{expected}` (`string`, `integer`,
+    /// `number`, `boolean`, `array`, `object`).
+    WrongType,
+    /// A member the object does not have.
+    UnknownField,
 }
 
 impl FieldCode {
@@ -161,6 +166,8 @@ impl FieldCode {
             Self::PointsOutOfBounds => "points_out_of_bounds",
             Self::NoDraft => "no_draft",
             Self::NotAllowed => "not_allowed",
+            Self::WrongType => "wrong_type",
+            Self::UnknownField => "unknown_field",
         }
     }
 }
@@ -233,6 +240,20 @@ impl Issue {
 
     pub fn too_small(min: i64) -> Self {
         Self::new(FieldCode::TooSmall, format!("must be at least {min}")).with("min", min)
+    }
+
+    pub fn too_large(max: i64) -> Self {
+        Self::new(FieldCode::TooLarge, format!("must be at most {max}")).with("max", max)
+    }
+
+    /// A JSON value of another type than `expected` (`string`, `integer`, `boolean` ...).
+    pub fn wrong_type(expected: &str) -> Self {
+        Self::new(FieldCode::WrongType, format!("must be of type {expected}"))
+            .with("expected", expected)
+    }
+
+    pub fn unknown_field() -> Self {
+        Self::new(FieldCode::UnknownField, "is not a field of this object")
     }
 
     pub fn too_many(max: usize, what: &str) -> Self {

@@ -2958,7 +2958,7 @@ export interface components {
             luhn: boolean;
         };
         /** @enum {string} */
-        CardModeDto: "sequence" | "random";
+        CardModeDto: string;
         /** CardView */
         CardView: {
             number: string;
@@ -3091,7 +3091,7 @@ export interface components {
             reason?: string | null;
         };
         /** @enum {string} */
-        CodePurpose: "register" | "login" | "reset_password" | "phone_change";
+        CodePurpose: string;
         /** CodeRequest */
         CodeRequest: {
             phone: string;
@@ -3544,7 +3544,7 @@ export interface components {
             problem: string;
         };
         /** @enum {string} */
-        FieldTypeDto: "text" | "long_text" | "integer" | "decimal" | "date" | "boolean" | "single_select" | "multi_select" | "phone" | "email";
+        FieldTypeDto: string;
         /** FieldsDraft */
         FieldsDraft: {
             /** @description The complete list of custom fields; fields left out are archived, not deleted. */
@@ -3781,7 +3781,8 @@ export interface components {
              */
             phone_code?: string | null;
             email?: string | null;
-            gender?: string | null;
+            /** @enum {string|null} */
+            gender?: "female" | "male" | "other" | "undisclosed" | null;
             birthday?: string | null;
             join_date?: string | null;
             home_store?: string | null;
@@ -4101,7 +4102,8 @@ export interface components {
          *     method.
          */
         MembershipPayment: {
-            method: string;
+            /** @enum {string} */
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /** MembershipPlan */
@@ -4350,7 +4352,8 @@ export interface components {
             name: string;
             phone?: string | null;
             email?: string | null;
-            gender?: string | null;
+            /** @enum {string|null} */
+            gender?: "female" | "male" | "other" | "undisclosed" | null;
             birthday?: string | null;
             /** @description Defaults to today in the business's time zone. */
             join_date?: string | null;
@@ -4374,8 +4377,11 @@ export interface components {
              * @description Minor units.
              */
             price: number;
-            /** @description `month`, `quarter`, `year` or `days` (with `period_days`). */
-            period_unit: string;
+            /**
+             * @description `month`, `quarter`, `year` or `days` (with `period_days`).
+             * @enum {string}
+             */
+            period_unit: "month" | "quarter" | "year" | "days";
             /** Format: int64 */
             period_days?: number | null;
             /** @description A tier code the membership goes with (shown with it). */
@@ -4403,8 +4409,9 @@ export interface components {
              * @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged), or
              *     `stored_value`: the price taken from the member's balance by the business's spend
              *     order (409 `insufficient_stored_value` when it does not cover it).
+             * @enum {string}
              */
-            method: string;
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -4441,8 +4448,11 @@ export interface components {
         NewPassSale: {
             /** Format: uuid */
             product_id: string;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
-            method: string;
+            /**
+             * @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged).
+             * @enum {string}
+             */
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -4582,8 +4592,11 @@ export interface components {
              * @description Paid by the member, minor units; the business's bonus is added on top.
              */
             amount: number;
-            /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
-            method: string;
+            /**
+             * @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged).
+             * @enum {string}
+             */
+            method: "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -4591,8 +4604,11 @@ export interface components {
          * @description A refund of a top-up to confirm.
          */
         NewTopUpRefundDoc: {
-            /** @description How the money goes back: `cash`, `card`, `wechat`, `alipay` or `bank_transfer`. */
-            method: string;
+            /**
+             * @description How the money goes back: `cash`, `card`, `wechat`, `alipay` or `bank_transfer`.
+             * @enum {string}
+             */
+            method: "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
             /**
              * Format: int64
@@ -4617,7 +4633,7 @@ export interface components {
          * @description What to do about stored values a new version would reject.
          * @enum {string}
          */
-        OnConflict: "refuse" | "new_writes_only";
+        OnConflict: string;
         /** OpenSupport */
         OpenSupport: {
             /** @description Why the operator needs to see the tenant's data (kept in both audit logs). */
@@ -4713,7 +4729,8 @@ export interface components {
          * @description A renewal's payment.
          */
         PassRenewal: {
-            method: string;
+            /** @enum {string} */
+            method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
         };
         /**
@@ -5068,8 +5085,11 @@ export interface components {
          * @description The business's prepaid settings.
          */
         PrepaidSettingsDoc: {
-            /** @description `pro_rata`, `bonus_first` or `principal_first`: which sub-ledger pays first. */
-            spend_order: string;
+            /**
+             * @description `pro_rata`, `bonus_first` or `principal_first`: which sub-ledger pays first.
+             * @enum {string}
+             */
+            spend_order: "pro_rata" | "bonus_first" | "principal_first";
             bonus_rule: components["schemas"]["BonusRuleDoc"];
             /**
              * Format: int64
@@ -5125,7 +5145,8 @@ export interface components {
         ProfileChange: {
             name?: string | null;
             email?: string | null;
-            gender?: string | null;
+            /** @enum {string|null} */
+            gender?: "female" | "male" | "other" | "undisclosed" | null;
             birthday?: string | null;
             /** @description A new phone, with `phone_code` sent to it for `phone_change`. */
             phone?: string | null;
@@ -5637,7 +5658,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        SortBy: "created" | "join_date" | "birthday" | "name" | "points";
+        SortBy: string;
         /** StaffChange */
         StaffChange: {
             name?: string | null;
@@ -5757,8 +5778,10 @@ export interface components {
          *     `{{business.name}}` and the event's own values (`{{points}}`, `{{balance}}`, `{{to}}`...).
          */
         TemplateInput: {
-            occasion: string;
-            channel: string;
+            /** @enum {string} */
+            occasion: "member.created" | "points.earned" | "points.redeemed" | "tier.changed" | "birthday" | "points.expiring" | "staff.password_reset" | "staff.new_device";
+            /** @enum {string} */
+            channel: "email" | "sms";
             locale: string;
             /** @default  */
             subject: string;
@@ -5897,7 +5920,7 @@ export interface components {
             benefits?: components["schemas"]["TierBenefits"] | null;
         };
         /** @enum {string} */
-        TierDemotion: "one_rung" | "direct";
+        TierDemotion: string;
         /**
          * TierLadder
          * @description A tier ladder. See docs/tiers.md.
@@ -5922,7 +5945,7 @@ export interface components {
             script?: string | null;
         };
         /** @enum {string} */
-        TierMetric: "points_earned" | "spend" | "visits";
+        TierMetric: string;
         /** TierMoveView */
         TierMoveView: {
             /** Format: int64 */
@@ -6147,7 +6170,7 @@ export interface components {
             days: number;
         };
         /** @enum {string} */
-        TierWindowKind: "rolling" | "calendar_year" | "since_joining";
+        TierWindowKind: string;
         /**
          * TiersOverview
          * @description The ladder in force, the draft, and how many members stand on each tier now.

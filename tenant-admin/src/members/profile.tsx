@@ -3,13 +3,15 @@ import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
 
 export type Member = Schemas['MemberView'];
+/** A gender as the server takes it. */
+export type Gender = NonNullable<Schemas['NewMember']['gender']>;
 
 /** The built-in fields as the console's forms hold them (dates as `YYYY-MM-DD`). */
 export interface ProfileValues {
   name: string;
   phone?: string;
   email?: string;
-  gender?: string;
+  gender?: Gender;
   birthday?: string;
   join_date?: string;
   home_store?: string;
@@ -27,7 +29,8 @@ export function profileOf(m: Member): ProfileValues {
     name: m.name,
     phone: m.phone ?? '',
     email: m.email ?? '',
-    gender: m.gender ?? undefined,
+    // The server writes only the genders it takes.
+    gender: (m.gender ?? undefined) as Gender | undefined,
     birthday: m.birthday ?? '',
     join_date: m.join_date ?? '',
     home_store: m.home_store ?? '',
@@ -36,15 +39,16 @@ export function profileOf(m: Member): ProfileValues {
   };
 }
 
-const trimmed = (v: string | undefined) => (v ?? '').trim();
+const trimmed = (v: string | null | undefined) => (v ?? '').trim();
 
 /** A new member's details: blank fields left out. */
 export function newMemberBody(v: ProfileValues, custom: Record<string, unknown>): Schemas['NewMember'] {
   const body: Schemas['NewMember'] = { name: trimmed(v.name), tags: v.tags ?? [], custom };
-  for (const k of ['phone', 'email', 'gender', 'birthday', 'join_date', 'home_store', 'notes'] as const) {
+  for (const k of ['phone', 'email', 'birthday', 'join_date', 'home_store', 'notes'] as const) {
     const s = trimmed(v[k]);
     if (s) body[k] = s;
   }
+  if (v.gender) body.gender = v.gender;
   return body;
 }
 

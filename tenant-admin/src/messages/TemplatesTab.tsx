@@ -10,9 +10,10 @@ import { OCCASIONS, fetchSent, fetchTemplates, messagesKeys, previewTemplate, sa
 
 type Template = Schemas['TemplateView'];
 type Locale = 'zh-CN' | 'en';
+type Occasion = Schemas['TemplateInput']['occasion'];
 
 interface Row {
-  occasion: string;
+  occasion: Occasion;
   zh?: Template;
   en?: Template;
 }
@@ -31,7 +32,7 @@ export function TemplatesTab() {
   const { me } = useAuth();
   const templates = useQuery({ queryKey: messagesKeys.templates(), queryFn: fetchTemplates });
   const sent = useQuery({ queryKey: messagesKeys.sent(), queryFn: fetchSent });
-  const [editing, setEditing] = useState<{ occasion: string; locale: Locale; current?: Template }>();
+  const [editing, setEditing] = useState<{ occasion: Occasion; locale: Locale; current?: Template }>();
   const tz = me?.tenant.time_zone;
   const wording = (r: Row, locale: Locale) => {
     const tpl = locale === 'zh-CN' ? r.zh : r.en;
@@ -102,7 +103,7 @@ function TemplateModal({
   current,
   onClose,
 }: {
-  occasion: string;
+  occasion: Occasion;
   locale: Locale;
   current?: Template;
   onClose: () => void;

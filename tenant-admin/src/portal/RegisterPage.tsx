@@ -20,7 +20,7 @@ interface RegisterValues {
   code: string;
   password?: string;
   email?: string;
-  gender?: string;
+  gender?: Schemas['NewMember']['gender'];
   birthday?: string;
 }
 

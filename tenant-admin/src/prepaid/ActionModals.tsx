@@ -23,6 +23,7 @@ import {
   renewPass,
   reverseVisit,
   type MemberPass,
+  type OutsideMethod,
   type Membership,
   type TopUp,
 } from './api';
@@ -32,7 +33,7 @@ import { PaymentFields, useMoney, useToday } from './parts';
 const testAttr = (id: string) => ({ 'data-testid': id }) as Record<`data-${string}`, string>;
 
 interface PaymentForm {
-  method: string;
+  method: OutsideMethod;
   receipt?: string;
 }
 

@@ -8,7 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { applyServerErrors, errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
-import { createPlan, fetchPlans, fetchProducts, PERIODS, prepaidKeys, type MembershipPlan } from './api';
+import { createPlan, fetchPlans, fetchProducts, PERIODS, prepaidKeys, type MembershipPlan, type PeriodUnit } from './api';
 import { toMinor } from './money';
 import { missingFeature, PlanMissing, useMoney } from './parts';
 
@@ -84,7 +84,7 @@ export function PlansTab() {
 interface PlanForm {
   name: string;
   price: number;
-  period_unit: string;
+  period_unit: PeriodUnit;
   period_days?: number;
   tier?: string;
   pass_product_id?: string;

@@ -6,14 +6,14 @@ import { App, Descriptions, Form, Modal, Select, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { applyServerErrors } from '../common/forms';
-import { fetchPlans, fetchProducts, prepaidKeys, sellMembership, sellPass } from './api';
+import { fetchPlans, fetchProducts, prepaidKeys, sellMembership, sellPass, type PayMethod } from './api';
 import { addDays, passLastDay, periodEnd } from './money';
 import { PaymentFields, useMoney, useToday } from './parts';
 import { usePeriodText } from './PlansTab';
 
 interface SaleForm {
   id: string;
-  method: string;
+  method: PayMethod;
   receipt?: string;
 }
 

@@ -13,7 +13,7 @@ import { toMinor } from './money';
 import { missingFeature, PlanMissing, useMoney } from './parts';
 
 interface SettingsForm {
-  spend_order: string;
+  spend_order: PrepaidSettings['spend_order'];
   kind: string;
   tiers?: { min?: number; bonus?: number }[];
   percent?: number;

@@ -7,12 +7,12 @@ import { useTranslation } from 'react-i18next';
 import { applyServerErrors, errorText } from '../common/forms';
 import { useMoney } from './parts';
 import { newIdempotencyKey, refused } from '../points/cursor';
-import { METHODS, prepaidKeys, previewTopUp, topUp } from './api';
+import { METHODS, prepaidKeys, previewTopUp, topUp, type OutsideMethod } from './api';
 import { toMinor } from './money';
 
 interface TopUpForm {
   amount: number;
-  method: string;
+  method: OutsideMethod;
   receipt?: string;
 }
 

@@ -128,9 +128,14 @@ export const exportCharges = (f: ChargeFilter) =>
 
 /** Payment methods staff record (stored value pays purchases only). */
 export const METHODS = ['cash', 'card', 'wechat', 'alipay', 'bank_transfer'] as const;
+/** A way a sale or a renewal is paid (the balance included). */
+export type PayMethod = Schemas['NewPassSale']['method'];
+/** A way money comes in or goes back from outside (not the balance). */
+export type OutsideMethod = Schemas['NewTopUpDoc']['method'];
 
 /** The periods of a fee standard. */
 export const PERIODS = ['month', 'quarter', 'year', 'days'] as const;
+export type PeriodUnit = Schemas['NewMembershipPlan']['period_unit'];
 
 /** Which sub-ledger pays first. */
 export const SPEND_ORDERS = ['pro_rata', 'bonus_first', 'principal_first'] as const;

@@ -6,10 +6,12 @@
 pub mod access;
 pub mod account_views;
 pub mod auth;
+pub mod body_check;
 pub mod console;
 pub mod error;
 pub mod exports;
 pub mod gate;
+pub mod limits;
 pub mod member_views;
 pub mod metrics;
 pub mod point_views;

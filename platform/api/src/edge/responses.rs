@@ -310,10 +310,26 @@ pub fn statuses(op: &Shape) -> BTreeSet<u16> {
 /// (poem reads a `null` as absent and writes an absent `Option` as `null`).
 pub fn narrow(spec: &str) -> String {
     let mut doc: Json = serde_json::from_str(spec).expect("poem writes its document as JSON");
+    let mut parameter_limits = 0;
     if let Some(paths) = doc.object_mut().and_then(|d| d.get_mut("paths")) {
         for ops in paths.object_mut().into_iter().flat_map(|p| p.values_mut()) {
             for op in ops.object_mut().into_iter().flat_map(|o| o.values_mut()) {
                 let Some(op) = op.object_mut() else { continue };
+                parameter_limits += apply_parameter_limits(op);
+                for p in op
+                    .get_mut("parameters")
+                    .and_then(|p| match p {
+                        Json::Array(a) => Some(a),
+                        _ => None,
+                    })
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Json::object_mut)
+                {
+                    if let Some(s) = p.get_mut("schema") {
+                        plain_text(s, super::text_guard::TEXT_PATTERN);
+                    }
+                }
                 let shape = Shape::of(op);
                 let keep = statuses(&shape);
                 if let Some(responses) = op.get_mut("responses").and_then(Json::object_mut) {
@@ -329,17 +345,44 @@ pub fn narrow(spec: &str) -> String {
             }
         }
     }
+    let expected = super::limits::LIMITS
+        .iter()
+        .filter(|l| l.0.starts_with('@'))
+        .count();
+    assert!(
+        parameter_limits == expected || (parameter_limits == 0 && is_fragment(&doc)),
+        "a limit names an operation the document lacks"
+    );
+    let closed = request_schemas(&doc);
     let schemas = doc
         .object_mut()
         .and_then(|d| d.get_mut("components"))
         .and_then(Json::object_mut)
         .and_then(|c| c.get_mut("schemas"))
         .and_then(Json::object_mut);
-    for schema in schemas
-        .into_iter()
-        .flat_map(|s| s.values_mut())
-        .filter_map(Json::object_mut)
-    {
+    let Some(schemas) = schemas else {
+        return serde_json::to_string_pretty(&doc).expect("a document serialises");
+    };
+    apply_limits(schemas);
+    for (name, schema) in schemas.iter_mut() {
+        let Some(schema) = schema.object_mut() else {
+            continue;
+        };
+        // A request object refuses members it does not declare (`body_check`), and its free
+        // text the control characters `text_guard` refuses.
+        if closed.contains(name) {
+            if !schema.contains_key("additionalProperties") {
+                schema.insert("additionalProperties".into(), Json::Bool(false));
+            }
+            for prop in schema
+                .get_mut("properties")
+                .and_then(Json::object_mut)
+                .into_iter()
+                .flat_map(|p| p.values_mut())
+            {
+                plain_text(prop, super::limits::BODY_TEXT);
+            }
+        }
         let required: BTreeSet<String> = schema
             .get("required")
             .map(Json::array)
@@ -366,6 +409,177 @@ pub fn narrow(spec: &str) -> String {
         }
     }
     serde_json::to_string_pretty(&doc).expect("a document serialises")
+}
+
+/// Writes each limit of [`super::limits::LIMITS`] on a schema into its property. A limit whose
+/// schema or property the document lacks stops the server at start-up (a renamed field).
+fn apply_limits(schemas: &mut IndexMap<String, Json>) {
+    use super::limits::{FILLED_TEXT, LIMITS};
+    for (schema, property, limit) in LIMITS.iter().filter(|l| !l.0.starts_with('@')) {
+        let prop = schemas
+            .get_mut(*schema)
+            .and_then(Json::object_mut)
+            .and_then(|s| s.get_mut("properties"))
+            .and_then(Json::object_mut)
+            .and_then(|p| p.get_mut(*property))
+            .and_then(Json::object_mut)
+            .unwrap_or_else(|| {
+                panic!("a limit names {schema}.{property}, which the document lacks")
+            });
+        write_limit(prop, limit, FILLED_TEXT);
+    }
+}
+
+/// Writes the limits of [`super::limits::LIMITS`] on an operation's parameters
+/// (`@operationId`) into them.
+fn apply_parameter_limits(op: &mut IndexMap<String, Json>) -> usize {
+    use super::limits::{FILLED_PARAMETER, LIMITS};
+    let Some(id) = op.get("operationId").and_then(Json::str).map(str::to_owned) else {
+        return 0;
+    };
+    let mut applied = 0;
+    for (_, name, limit) in LIMITS
+        .iter()
+        .filter(|l| l.0.strip_prefix('@') == Some(id.as_str()))
+    {
+        let param = op
+            .get_mut("parameters")
+            .and_then(|p| match p {
+                Json::Array(a) => Some(a),
+                _ => None,
+            })
+            .into_iter()
+            .flatten()
+            .filter_map(Json::object_mut)
+            .find(|p| p.get("name").and_then(Json::str) == Some(*name))
+            .and_then(|p| p.get_mut("schema"))
+            .and_then(Json::object_mut)
+            .unwrap_or_else(|| panic!("a limit names parameter {name} of {id}, which it lacks"));
+        write_limit(param, limit, FILLED_PARAMETER);
+        applied += 1;
+    }
+    applied
+}
+
+fn write_limit(prop: &mut IndexMap<String, Json>, limit: &super::limits::Limit, filled: &str) {
+    use super::limits::Limit;
+    // An array's limit on its items goes on `items`.
+    let target = match (limit, prop.contains_key("items")) {
+        (Limit::Items(_), _) | (_, false) => prop,
+        (_, true) => prop
+            .get_mut("items")
+            .and_then(Json::object_mut)
+            .expect("items is a schema"),
+    };
+    let num = |n: i64| Json::Number(n.into());
+    match *limit {
+        Limit::Len(min, max) => {
+            if min > 0 {
+                target.insert("minLength".into(), num(min as i64));
+                target.insert("pattern".into(), Json::String(filled.to_owned()));
+            }
+            target.insert("maxLength".into(), num(max as i64));
+        }
+        Limit::OneOf(names) => {
+            let names = names
+                .iter()
+                .map(|n| Json::String((*n).to_owned()))
+                .collect();
+            target.insert("enum".into(), Json::Array(names));
+        }
+        Limit::Range(min, max) => {
+            target.insert("minimum".into(), num(min));
+            target.insert("maximum".into(), num(max));
+        }
+        Limit::NonZero(min, max) => {
+            target.insert("minimum".into(), num(min));
+            target.insert("maximum".into(), num(max));
+            let zero = serde_json::json!({ "enum": [0] });
+            target.insert(
+                "not".into(),
+                serde_json::from_value(zero).expect("a schema reads as JSON"),
+            );
+        }
+        Limit::Items(max) => {
+            target.insert("maxItems".into(), num(max as i64));
+        }
+        Limit::Pattern(p) => {
+            target.insert("pattern".into(), Json::String(p.to_owned()));
+        }
+    }
+}
+
+/// States a control-character rule (`pattern`) on a free-text string schema (or an array's
+/// items): one without an enum, a format or a pattern of its own. Parameters get exactly
+/// `text_guard`'s rule; bodies, which `body_check` holds to the document, refuse C1 controls
+/// too.
+fn plain_text(schema: &mut Json, pattern: &str) {
+    let Some(s) = schema.object_mut() else { return };
+    if s.get("type").and_then(Json::str) == Some("array") {
+        if let Some(items) = s.get_mut("items") {
+            plain_text(items, pattern);
+        }
+        return;
+    }
+    if s.get("type").and_then(Json::str) == Some("string")
+        && !["enum", "format", "pattern"]
+            .iter()
+            .any(|k| s.contains_key(*k))
+    {
+        s.insert("pattern".into(), Json::String(pattern.to_owned()));
+    }
+}
+
+/// A document without `components` (the unit tests' pieces), where limits are not written.
+fn is_fragment(doc: &Json) -> bool {
+    doc.object().is_none_or(|d| !d.contains_key("components"))
+}
+
+/// The names of the schemas a request body reaches (through properties, items, `allOf` and
+/// maps' values).
+fn request_schemas(doc: &Json) -> BTreeSet<String> {
+    fn refs(j: &Json, out: &mut Vec<String>) {
+        match j {
+            Json::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Json::str) {
+                    out.push(r.rsplit('/').next().unwrap_or_default().to_owned());
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Json::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let Some(d) = doc.object() else {
+        return BTreeSet::new();
+    };
+    let mut todo = Vec::new();
+    for ops in d
+        .get("paths")
+        .and_then(Json::object)
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for op in ops.object().into_iter().flat_map(|o| o.values()) {
+            if let Some(body) = op.object().and_then(|o| o.get("requestBody")) {
+                refs(body, &mut todo);
+            }
+        }
+    }
+    let all = d
+        .get("components")
+        .and_then(Json::object)
+        .and_then(|c| c.get("schemas"))
+        .and_then(Json::object);
+    let mut seen = BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            if let Some(s) = all.and_then(|a| a.get(&name)) {
+                refs(s, &mut todo);
+            }
+        }
+    }
+    seen
 }
 
 const WRONG_METHOD: &str =

@@ -16,6 +16,7 @@
 use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
 
+use super::body_check::Schemas;
 use super::error::ApiError;
 
 /// Whether a character is refused: C0 controls but tab, line feed and carriage return.
@@ -23,14 +24,22 @@ pub fn refused(c: char) -> bool {
     (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
 }
 
+/// The same rule as a pattern, which the document states on every free-text input (a string
+/// without an enum, a format or a pattern of its own).
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$";
+
 fn has_refused(s: &str) -> bool {
     s.chars().any(refused)
 }
 
 /// One path template of the document, split into segments, with the methods it answers
-/// (upper case).
+/// (upper case) and the JSON body schema of each method that reads one.
 #[derive(Debug, Clone)]
-struct Template(Vec<Segment>, Vec<String>);
+struct Template(
+    Vec<Segment>,
+    Vec<String>,
+    std::collections::HashMap<String, serde_json::Value>,
+);
 
 #[derive(Debug, Clone)]
 enum Segment {
@@ -38,9 +47,10 @@ enum Segment {
     Param(String),
 }
 
-/// The document's path templates, to name a path parameter and the methods a path allows.
+/// The document's path templates, to name a path parameter and the methods a path allows,
+/// and its schemas, to check a body against its operation's.
 #[derive(Debug, Clone, Default)]
-pub struct PathTemplates(Vec<Template>);
+pub struct PathTemplates(Vec<Template>, Schemas);
 
 impl PathTemplates {
     /// From the OpenAPI document (JSON): every key of `paths`.
@@ -57,6 +67,20 @@ impl PathTemplates {
                             .as_object()
                             .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
                             .unwrap_or_default();
+                        let bodies = ops
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|(m, op)| {
+                                let content = op.pointer("/requestBody/content")?.as_object()?;
+                                let schema = content
+                                    .iter()
+                                    .find(|(t, _)| t.starts_with("application/json"))?
+                                    .1
+                                    .get("schema")?;
+                                Some((m.to_ascii_uppercase(), schema.clone()))
+                            })
+                            .collect();
                         Template(
                             k.trim_start_matches('/')
                                 .split('/')
@@ -68,17 +92,17 @@ impl PathTemplates {
                                 })
                                 .collect(),
                             methods,
+                            bodies,
                         )
                     })
                     .collect()
             })
             .unwrap_or_default();
-        Self(templates)
+        Self(templates, Schemas::from_document(&doc))
     }
 
-    /// The methods a path allows (for `Allow`): those of the template that fits it with the
-    /// most literal segments.
-    pub fn allowed(&self, path: &str) -> Option<String> {
+    /// The template that fits a path (relative to `/api/v1`) with the most literal segments.
+    fn fitting(&self, path: &str) -> Option<&Template> {
         let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         self.0
             .iter()
@@ -94,7 +118,26 @@ impl PathTemplates {
                     .filter(|s| matches!(s, Segment::Literal(_)))
                     .count()
             })
-            .map(|t| t.1.join(", "))
+    }
+
+    /// Every problem of a JSON body against the schema of the operation it is sent to.
+    pub fn body_problems(
+        &self,
+        path: &str,
+        method: &str,
+        body: &serde_json::Value,
+    ) -> Vec<patron_core::FieldError> {
+        let mut out = Vec::new();
+        if let Some(schema) = self.fitting(path).and_then(|t| t.2.get(method)) {
+            self.1.check(schema, body, "", &mut out);
+        }
+        out
+    }
+
+    /// The methods a path allows (for `Allow`): those of the template that fits it with the
+    /// most literal segments.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        self.fitting(path).map(|t| t.1.join(", "))
     }
 
     /// The name of the parameter at segment `index` of a path with these raw segments;
@@ -235,11 +278,20 @@ pub async fn guard<E: Endpoint>(
         .is_some_and(|t| t.starts_with("application/json"));
     if json {
         let body = req.take_body().into_bytes().await?;
-        if json_has_refused_escape(&body) {
-            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) {
+            if json_has_refused_escape(&body) {
                 if let Some(field) = json_field(&value, "") {
                     return Ok(refuse(field));
                 }
+            }
+            let path = req.uri().path();
+            let problems = templates.body_problems(
+                path.strip_prefix("/api/v1").unwrap_or(path),
+                req.method().as_str(),
+                &value,
+            );
+            if !problems.is_empty() {
+                return Ok(ApiError::invalid(problems).into_response());
             }
         }
         req.set_body(body);
@@ -271,6 +323,19 @@ pub async fn guard<E: Endpoint>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_pattern_refuses_what_the_guard_refuses() {
+        let p = regex::Regex::new(TEXT_PATTERN).unwrap();
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            assert_eq!(
+                p.is_match(&format!("a{c}b")),
+                !refused(c),
+                "{:#x}",
+                c as u32
+            );
+        }
+    }
 
     #[test]
     fn escapes_are_read_from_their_start() {

@@ -116,8 +116,8 @@ pub fn build_search(
     let birthday_from = date(&mut v, "birthday_from", &req.birthday_from);
     let birthday_to = date(&mut v, "birthday_to", &req.birthday_to);
     let limit = req.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        v.check::<()>("limit", Err(Issue::out_of_range(1, 200)));
+    if !(1..=patron_core::PAGE_MAX).contains(&limit) {
+        v.check::<()>("limit", Err(Issue::out_of_range(1, patron_core::PAGE_MAX)));
     }
     let mut custom = Vec::new();
     for (i, c) in req.custom.iter().enumerate() {

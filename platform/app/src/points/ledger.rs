@@ -100,10 +100,10 @@ pub async fn entries(
     check_member: bool,
 ) -> Result<EntryPage, AppError> {
     if check_member {
-        if !(1..=200).contains(&limit) {
+        if !(1..=patron_core::PAGE_MAX).contains(&limit) {
             return Err(AppError::field(
                 "limit",
-                patron_core::Issue::out_of_range(1, 200),
+                patron_core::Issue::out_of_range(1, patron_core::PAGE_MAX),
             ));
         }
         patron_db::members::get(tx, member_id)
@@ -187,15 +187,16 @@ pub async fn adjust(
 ) -> Result<PointsChange, AppError> {
     let mut v = patron_core::Validation::new();
     check_external_id(&mut v, "idempotency_key", &adj.idempotency_key);
-    if adj.points == 0 || !(-1_000_000_000..=1_000_000_000).contains(&adj.points) {
+    use patron_core::points::MAX_ADJUSTMENT;
+    if adj.points == 0 || !(-MAX_ADJUSTMENT..=MAX_ADJUSTMENT).contains(&adj.points) {
         v.check::<()>(
             "points",
             Err(patron_core::Issue::new(
                 patron_core::FieldCode::OutOfRange,
                 "must be non-zero, at most 1000000000 either way",
             )
-            .with("min", -1_000_000_000)
-            .with("max", 1_000_000_000)),
+            .with("min", -MAX_ADJUSTMENT)
+            .with("max", MAX_ADJUSTMENT)),
         );
     }
     if adj.reason.trim().is_empty() {

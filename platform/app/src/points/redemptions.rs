@@ -184,8 +184,9 @@ fn check(req: &NewRedemption) -> Result<(), AppError> {
         _ => {}
     }
     if let Some(p) = req.points {
-        if !(1..=1_000_000_000).contains(&p) {
-            v.check::<()>("points", Err(Issue::out_of_range(1, 1_000_000_000)));
+        use patron_core::points::MAX_REDEMPTION;
+        if !(1..=MAX_REDEMPTION).contains(&p) {
+            v.check::<()>("points", Err(Issue::out_of_range(1, MAX_REDEMPTION)));
         }
     }
     v.finish().map_err(AppError::invalid)

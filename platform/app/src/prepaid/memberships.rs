@@ -40,7 +40,7 @@ pub async fn create_plan(
     let mut v = patron_core::Validation::new();
     let name = p.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        v.check::<()>("name", Err(Issue::length_between(1, 100)));
+        v.check::<()>("name", Err(Issue::length_between(1, core::NAME_MAX)));
     }
     if !(0..=MAX_MONEY).contains(&p.price) {
         v.check::<()>(
@@ -414,8 +414,11 @@ pub async fn freeze(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Membership, AppError> {
-    if !(1..=366).contains(&days) {
-        return Err(AppError::field("days", Issue::out_of_range(1, 366)));
+    if !(1..=core::FREEZE_DAYS_MAX).contains(&days) {
+        return Err(AppError::field(
+            "days",
+            Issue::out_of_range(1, core::FREEZE_DAYS_MAX),
+        ));
     }
     let mut m = locked_active(tx, member_id, id).await?;
     let today = zone.today(now);
@@ -593,8 +596,11 @@ pub async fn ending_within(
     days: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<Membership>, AppError> {
-    if !(0..=366).contains(&days) {
-        return Err(AppError::field("days", Issue::out_of_range(0, 366)));
+    if !(0..=core::ENDING_DAYS_MAX).contains(&days) {
+        return Err(AppError::field(
+            "days",
+            Issue::out_of_range(0, core::ENDING_DAYS_MAX),
+        ));
     }
     let today = zone.today(now);
     Ok(db::ending(tx, today, today + Duration::days(days)).await?)

@@ -28,6 +28,17 @@ pub enum Method {
     BankTransfer,
 }
 
+/// The names of every [`Method`], and of those that pay from outside (not from the balance).
+pub const METHOD_NAMES: &[&str] = &[
+    "stored_value",
+    "cash",
+    "card",
+    "wechat",
+    "alipay",
+    "bank_transfer",
+];
+pub const OUTSIDE_METHOD_NAMES: &[&str] = &["cash", "card", "wechat", "alipay", "bank_transfer"];
+
 impl Method {
     pub const ALL: [Method; 6] = [
         Self::StoredValue,
@@ -181,4 +192,16 @@ pub(crate) async fn refund_sale_to_balance(
     .await?
     .ok_or_else(|| crate::AppError::internal_msg("a refund cannot lower a balance"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_method_names_are_the_methods() {
+        let all: Vec<&str> = Method::ALL.into_iter().map(Method::as_str).collect();
+        assert_eq!(all, METHOD_NAMES);
+        assert_eq!(&all[1..], OUTSIDE_METHOD_NAMES);
+    }
 }

@@ -34,15 +34,18 @@ pub async fn create_product(
 ) -> Result<Product, AppError> {
     let mut v = patron_core::Validation::new();
     let name = p.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        v.check::<()>("name", Err(Issue::length_between(1, 100)));
+    if name.is_empty() || name.chars().count() > core::NAME_MAX {
+        v.check::<()>("name", Err(Issue::length_between(1, core::NAME_MAX)));
     }
-    if !(1..=10_000).contains(&p.visits) {
-        v.check::<()>("visits", Err(Issue::out_of_range(1, 10000)));
+    if !(1..=core::VISITS_MAX).contains(&p.visits) {
+        v.check::<()>("visits", Err(Issue::out_of_range(1, core::VISITS_MAX)));
     }
     if let Some(d) = p.validity_days {
-        if !(1..=3660).contains(&d) {
-            v.check::<()>("validity_days", Err(Issue::out_of_range(1, 3660)));
+        if !(1..=core::VALIDITY_DAYS_MAX).contains(&d) {
+            v.check::<()>(
+                "validity_days",
+                Err(Issue::out_of_range(1, core::VALIDITY_DAYS_MAX)),
+            );
         }
     }
     if !(0..=MAX_MONEY).contains(&p.price) {
@@ -375,8 +378,11 @@ pub async fn reverse(
     now: DateTime<Utc>,
 ) -> Result<UseResult, AppError> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(AppError::field("reason", Issue::length_between(1, 200)));
+    if reason.is_empty() || reason.chars().count() > core::REVERSAL_REASON_MAX {
+        return Err(AppError::field(
+            "reason",
+            Issue::length_between(1, core::REVERSAL_REASON_MAX),
+        ));
     }
     let member = member_of(tx, member_id).await?;
     let pass = db::lock_pass(tx, member.id, pass_id)
@@ -484,8 +490,11 @@ pub async fn freeze(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Pass, AppError> {
-    if !(1..=366).contains(&days) {
-        return Err(AppError::field("days", Issue::out_of_range(1, 366)));
+    if !(1..=core::FREEZE_DAYS_MAX).contains(&days) {
+        return Err(AppError::field(
+            "days",
+            Issue::out_of_range(1, core::FREEZE_DAYS_MAX),
+        ));
     }
     let member = member_of(tx, member_id).await?;
     let mut pass = db::lock_pass(tx, member.id, pass_id)

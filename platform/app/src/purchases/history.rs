@@ -37,10 +37,10 @@ pub async fn history(
     before: Option<&str>,
     limit: i64,
 ) -> Result<PurchaseHistory, AppError> {
-    if !(1..=200).contains(&limit) {
+    if !(1..=patron_core::PAGE_MAX).contains(&limit) {
         return Err(AppError::field(
             "limit",
-            patron_core::Issue::out_of_range(1, 200),
+            patron_core::Issue::out_of_range(1, patron_core::PAGE_MAX),
         ));
     }
     let before = match before {

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The longest reason for a pin or an unpin, in characters.
-const MAX_REASON: usize = 500;
+/// Why a tier was pinned or unpinned: 1 to this many characters.
+pub const MAX_REASON: usize = 500;
 /// How far ahead a pin may hold.
 const MAX_PIN_DAYS: i64 = 5 * 366;
 /// How many moves a member's tier shows.
@@ -168,7 +169,8 @@ pub fn check_reason(reason: &str) -> Result<String, AppError> {
     if r.is_empty() || r.chars().count() > MAX_REASON {
         return Err(AppError::field(
             "reason",
-            patron_core::Issue::length_between(1, 500).words("1 to 500 characters"),
+            patron_core::Issue::length_between(1, MAX_REASON)
+                .words(format!("1 to {MAX_REASON} characters")),
         ));
     }
     Ok(r.to_owned())

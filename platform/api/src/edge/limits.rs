@@ -1,0 +1,164 @@
+//! The limits the use cases enforce, stated in the request schemas of the document.
+//!
+//! Each entry names a schema and one of its properties (as the document spells them) and
+//! the limit, taken from the constant the use case checks, so a number is written once.
+//! `responses::narrow` writes them into the document, `body_check` refuses a body that
+//! crosses them (422 naming the field), and a generated client knows them. An entry whose
+//! schema or property is renamed stops the server at start-up.
+
+use patron_app::prepaid::{METHOD_NAMES, OUTSIDE_METHOD_NAMES};
+use patron_core::{members, messages, points, prepaid};
+
+/// One limit on a property (on its items when the property is an array, but `Items`).
+#[derive(Debug, Clone, Copy)]
+pub enum Limit {
+    /// `minLength` (when above 0) and `maxLength`, in characters; from 1, not only spaces.
+    Len(usize, usize),
+    /// `minimum` and `maximum`.
+    Range(i64, i64),
+    /// `maxItems`.
+    Items(usize),
+    /// `pattern`.
+    Pattern(&'static str),
+    /// `minimum` and `maximum`, and not zero (`not: {enum: [0]}`).
+    NonZero(i64, i64),
+    /// `enum`.
+    OneOf(&'static [&'static str]),
+}
+
+/// Text of one line: no control character at all (tab and line breaks included).
+pub const LINE: &str = r"^[^\x00-\x1f\x7f-\x9f]*$";
+/// One line with something in it but spaces (keys, ids, names the use case trims).
+pub const FILLED_LINE: &str =
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+/// Text that may span lines, with something in it but spaces (reasons, notes).
+pub const FILLED_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+/// A parameter with something in it but spaces (`text_guard`'s rule, which parameters are
+/// held to, and a character that is not a space).
+pub const FILLED_PARAMETER: &str =
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$";
+/// Free text in a body: line breaks and tabs, no other control character (C0 or C1).
+pub const BODY_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+
+use Limit::*;
+
+pub const LIMITS: &[(&str, &str, Limit)] = &[
+    // Parameters (`@operationId`, the parameter's name).
+    ("@listMembers", "limit", Range(1, patron_core::PAGE_MAX)),
+    ("@memberPurchases", "limit", Range(1, patron_core::PAGE_MAX)),
+    (
+        "@memberPointEntries",
+        "limit",
+        Range(1, patron_core::PAGE_MAX),
+    ),
+    (
+        "@membershipsEnding",
+        "days",
+        Range(0, prepaid::ENDING_DAYS_MAX),
+    ),
+    ("@deskLookup", "q", Len(1, patron_app::desk::LOOKUP_MAX)),
+    ("MemberSearch", "limit", Range(1, patron_core::PAGE_MAX)),
+    // Points.
+    ("NewAdjustment", "idempotency_key", Pattern(FILLED_LINE)),
+    (
+        "NewAdjustment",
+        "points",
+        NonZero(-points::MAX_ADJUSTMENT, points::MAX_ADJUSTMENT),
+    ),
+    ("NewAdjustment", "reason", Pattern(FILLED_TEXT)),
+    ("NewRedemption", "idempotency_key", Pattern(FILLED_LINE)),
+    ("NewRedemption", "points", Range(1, points::MAX_REDEMPTION)),
+    ("NewPurchase", "external_id", Pattern(FILLED_LINE)),
+    ("NewRefund", "external_id", Pattern(FILLED_LINE)),
+    ("NewEvent", "external_id", Pattern(FILLED_LINE)),
+    // Prepaid.
+    ("NewTopUpDoc", "idempotency_key", Pattern(FILLED_LINE)),
+    ("NewTopUpDoc", "amount", Range(1, prepaid::MAX_MONEY)),
+    ("NewTopUpDoc", "method", OneOf(OUTSIDE_METHOD_NAMES)),
+    ("TopUpAmount", "amount", Range(1, prepaid::MAX_MONEY)),
+    ("NewTopUpRefundDoc", "method", OneOf(OUTSIDE_METHOD_NAMES)),
+    ("MembershipPayment", "method", OneOf(METHOD_NAMES)),
+    ("NewMembershipSale", "method", OneOf(METHOD_NAMES)),
+    ("NewPassSale", "method", OneOf(METHOD_NAMES)),
+    ("PassRenewal", "method", OneOf(METHOD_NAMES)),
+    (
+        "MembershipFreeze",
+        "days",
+        Range(1, prepaid::FREEZE_DAYS_MAX),
+    ),
+    ("PassFreeze", "days", Range(1, prepaid::FREEZE_DAYS_MAX)),
+    ("NewPassUse", "idempotency_key", Pattern(FILLED_LINE)),
+    (
+        "PassUseReversal",
+        "reason",
+        Len(1, prepaid::REVERSAL_REASON_MAX),
+    ),
+    ("NewMembershipPlan", "name", Len(1, prepaid::NAME_MAX)),
+    (
+        "NewMembershipPlan",
+        "period_unit",
+        OneOf(prepaid::PERIOD_UNITS),
+    ),
+    ("NewPassProduct", "name", Len(1, prepaid::NAME_MAX)),
+    ("NewPassProduct", "visits", Range(1, prepaid::VISITS_MAX)),
+    (
+        "NewPassProduct",
+        "validity_days",
+        Range(1, prepaid::VALIDITY_DAYS_MAX),
+    ),
+    (
+        "PrepaidSettingsDoc",
+        "spend_order",
+        OneOf(prepaid::SPEND_ORDERS),
+    ),
+    // Members and cards.
+    ("NewMember", "gender", OneOf(members::GENDERS)),
+    ("MemberChange", "gender", OneOf(members::GENDERS)),
+    ("ProfileChange", "gender", OneOf(members::GENDERS)),
+    (
+        "CardFormatDto",
+        "length",
+        Range(members::CARD_LENGTH.0, members::CARD_LENGTH.1),
+    ),
+    // Tiers.
+    (
+        "TierPinInput",
+        "reason",
+        Len(1, patron_app::tiers::member::MAX_REASON),
+    ),
+    (
+        "TierUnpinInput",
+        "reason",
+        Len(1, patron_app::tiers::member::MAX_REASON),
+    ),
+    // Messages.
+    ("TemplateInput", "occasion", OneOf(messages::OCCASIONS)),
+    ("TemplateInput", "channel", OneOf(messages::CHANNELS)),
+    // Names the use cases trim and require.
+    ("SettingsChange", "name", Pattern(FILLED_TEXT)),
+    ("StaffChange", "name", Pattern(FILLED_TEXT)),
+    ("NewStaff", "name", Pattern(FILLED_TEXT)),
+    ("NewApiKey", "name", Pattern(FILLED_TEXT)),
+    ("NewMember", "name", Pattern(FILLED_TEXT)),
+    ("SignupRequest", "business_name", Pattern(FILLED_TEXT)),
+    ("SignupRequest", "owner_name", Pattern(FILLED_TEXT)),
+    ("TemplateInput", "body_text", Pattern(FILLED_TEXT)),
+    ("NewPassProduct", "price", Range(0, prepaid::MAX_MONEY)),
+    (
+        "NewMembershipPlan",
+        "period_days",
+        Range(1, prepaid::VALIDITY_DAYS_MAX),
+    ),
+    // Codes and one-line values the use cases refuse any control character in.
+    ("TwoFactorCode", "code", Pattern(LINE)),
+    ("TwoFactorOff", "code", Pattern(LINE)),
+    ("MemberLogin", "code", Pattern(LINE)),
+    ("Registration", "code", Pattern(LINE)),
+    ("PasswordReset", "code", Pattern(LINE)),
+    ("ProfileChange", "phone_code", Pattern(LINE)),
+    ("MemberChange", "phone_code", Pattern(LINE)),
+    ("CodeRequest", "phone", Pattern(LINE)),
+    ("ActorQuery", "subjects", Pattern(LINE)),
+    ("PlanInput", "features", Pattern(LINE)),
+    ("FieldDto", "key", Pattern(LINE)),
+];
