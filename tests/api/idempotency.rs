@@ -299,3 +299,269 @@ async fn a_refused_request_stores_nothing_and_its_retry_runs_again() {
     assert!(!done.body().replayed);
     assert_eq!(app.member_points(&owner, &m).await.ok().balance, 0);
 }
+
+/// Writes whose key is optional (sales, renewals, freezes, cancels, refunds of top-ups,
+/// reversals): with a key, a retry gets the first answer exactly (same status, same body).
+#[derive(Clone, Copy, Debug)]
+enum Keyed {
+    PassSale,
+    MembershipSale,
+    TopUpRefund,
+    PassReversal,
+    PassRenewal,
+    PassFreeze,
+    MembershipRenewal,
+    MembershipFreeze,
+    MembershipCancel,
+}
+
+/// A member, the pass, membership or top-up the write acts on, the visit to reverse, the
+/// stored value held, and the figure the effect is measured against.
+#[derive(Clone, Debug)]
+struct Held {
+    member: String,
+    target: String,
+    use_id: i64,
+    held: i64,
+    before: i64,
+}
+
+impl Keyed {
+    const ALL: [Keyed; 9] = [
+        Keyed::PassSale,
+        Keyed::MembershipSale,
+        Keyed::TopUpRefund,
+        Keyed::PassReversal,
+        Keyed::PassRenewal,
+        Keyed::PassFreeze,
+        Keyed::MembershipRenewal,
+        Keyed::MembershipFreeze,
+        Keyed::MembershipCancel,
+    ];
+
+    async fn subject(self, app: &TestApp, owner: &Auth, name: &str) -> Held {
+        let member = app.member(owner, NewMember::named(name)).await.id;
+        let topped = app
+            .top_up(
+                owner,
+                &member,
+                &json!({ "idempotency_key": "seed", "amount": 10_000, "method": "cash" }),
+            )
+            .await
+            .created();
+        let held = app.stored_value(owner, &member).await.ok().balance.total;
+        let mut h = Held {
+            member: member.clone(),
+            target: String::new(),
+            use_id: 0,
+            held,
+            before: 0,
+        };
+        let product = app
+            .create_pass_product(
+                owner,
+                &json!({ "name": format!("pass {name}"), "visits": 1, "validity_days": 30,
+                         "price": held }),
+            )
+            .await
+            .ok();
+        let plan = app
+            .create_membership_plan(
+                owner,
+                &json!({ "name": format!("plan {name}"), "price": held, "period_unit": "month" }),
+            )
+            .await
+            .ok();
+        match self {
+            // The sale takes the member's last fen of stored value.
+            Keyed::PassSale => h.target = product["id"].as_str().unwrap().into(),
+            Keyed::MembershipSale => h.target = plan["id"].as_str().unwrap().into(),
+            Keyed::TopUpRefund => h.target = topped.top_up_id.clone(),
+            Keyed::PassReversal | Keyed::PassRenewal | Keyed::PassFreeze => {
+                let pass = app
+                    .sell_pass(
+                        owner,
+                        &member,
+                        &json!({ "product_id": product["id"], "method": "cash" }),
+                    )
+                    .await
+                    .ok();
+                h.target = pass["id"].as_str().unwrap().into();
+                h.before = pass_day(&pass["expires_on"]);
+                if let Keyed::PassReversal = self {
+                    // The pass's one visit, used: the reversal gives back the last visit.
+                    let used = app
+                        .consume_pass(owner, &member, &h.target, &json!({ "idempotency_key": "v" }))
+                        .await
+                        .created();
+                    h.use_id = used["use_id"].as_i64().unwrap();
+                }
+            }
+            Keyed::MembershipRenewal | Keyed::MembershipFreeze | Keyed::MembershipCancel => {
+                let m = app
+                    .sell_membership(
+                        owner,
+                        &member,
+                        &json!({ "plan_id": plan["id"], "method": "cash" }),
+                    )
+                    .await
+                    .ok();
+                h.target = m["id"].as_str().unwrap().into();
+                h.before = pass_day(&m["ends_on"]);
+            }
+        }
+        if matches!(
+            self,
+            Keyed::PassSale | Keyed::MembershipSale | Keyed::TopUpRefund
+        ) {
+            h.before = charges(app, owner, &member).await;
+        }
+        h
+    }
+
+    fn body(self, h: &Held, key: &str, other: bool) -> Value {
+        let receipt = if other { "R-2" } else { "R-1" };
+        match self {
+            Keyed::PassSale => json!({ "idempotency_key": key, "product_id": h.target,
+                "method": "stored_value", "receipt": receipt }),
+            Keyed::MembershipSale => json!({ "idempotency_key": key, "plan_id": h.target,
+                "method": "stored_value", "receipt": receipt }),
+            Keyed::TopUpRefund | Keyed::PassRenewal | Keyed::MembershipRenewal
+            | Keyed::MembershipCancel => {
+                json!({ "idempotency_key": key, "method": "cash", "receipt": receipt })
+            }
+            Keyed::PassReversal => json!({ "idempotency_key": key,
+                "reason": if other { "wrong pass" } else { "wrong member" } }),
+            Keyed::PassFreeze | Keyed::MembershipFreeze => {
+                json!({ "idempotency_key": key, "days": if other { 6 } else { 5 } })
+            }
+        }
+    }
+
+    async fn send(self, api: &Api, owner: &Auth, h: &Held, body: &Value) -> Reply {
+        let (m, t) = (&h.member, &h.target);
+        match self {
+            Keyed::PassSale => api.sell_pass(owner, m, body).await,
+            Keyed::MembershipSale => api.sell_membership(owner, m, body).await,
+            Keyed::TopUpRefund => api.refund_top_up(owner, m, t, body).await.untyped(),
+            Keyed::PassReversal => api.reverse_pass_use(owner, m, t, h.use_id, body).await,
+            Keyed::PassRenewal => api.renew_pass(owner, m, t, body).await,
+            Keyed::PassFreeze => api.pass_action(owner, m, t, "freeze", Some(body)).await,
+            Keyed::MembershipRenewal => api.membership_action(owner, m, t, "renew", body).await,
+            Keyed::MembershipFreeze => api.membership_action(owner, m, t, "freeze", body).await,
+            Keyed::MembershipCancel => api.membership_action(owner, m, t, "cancel", body).await,
+        }
+    }
+
+    /// How many times the write took effect.
+    async fn effects(self, app: &TestApp, owner: &Auth, h: &Held) -> i64 {
+        let m = &h.member;
+        match self {
+            Keyed::PassSale | Keyed::MembershipSale => {
+                let left = app.stored_value(owner, m).await.ok().balance.total;
+                let n = charges(app, owner, m).await - h.before;
+                assert_eq!(left, if n > 0 { 0 } else { h.held });
+                n
+            }
+            Keyed::TopUpRefund => charges(app, owner, m).await - h.before,
+            Keyed::PassReversal => {
+                let passes = app.member_passes(owner, m).await.ok();
+                passes[0]["visits_left"].as_i64().unwrap()
+            }
+            Keyed::PassRenewal | Keyed::PassFreeze => {
+                let passes = app.member_passes(owner, m).await.ok();
+                let moved = pass_day(&passes[0]["expires_on"]) - h.before;
+                match self {
+                    Keyed::PassFreeze => moved / 5,
+                    _ => moved / 30,
+                }
+            }
+            Keyed::MembershipRenewal | Keyed::MembershipFreeze => {
+                let ms = app.member_memberships(owner, m).await.ok();
+                let moved = pass_day(&ms[0]["ends_on"]) - h.before;
+                match self {
+                    Keyed::MembershipFreeze => moved / 5,
+                    // A month from the end: 28 to 31 days.
+                    _ => i64::from(moved >= 28) + moved / 56,
+                }
+            }
+            Keyed::MembershipCancel => {
+                let ms = app.member_memberships(owner, m).await.ok();
+                assert_eq!(ms[0]["status"], "cancelled", "{ms:?}");
+                let all = app
+                    .list_charges(owner, &[("member_id", m.as_str())])
+                    .await
+                    .ok();
+                let refunds = all["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|c| c["amount"].as_i64().unwrap() < 0)
+                    .count();
+                refunds as i64
+            }
+        }
+    }
+}
+
+/// A date as days since 1970.
+fn pass_day(v: &Value) -> i64 {
+    let d = chrono::NaiveDate::parse_from_str(v.as_str().expect("a date"), "%Y-%m-%d").unwrap();
+    (d - chrono::NaiveDate::default()).num_days()
+}
+
+async fn charges(app: &TestApp, owner: &Auth, member: &str) -> i64 {
+    app.list_charges(owner, &[("member_id", member)])
+        .await
+        .ok()["count"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn keyed_holds_for(op: Keyed) {
+    let app = spawn_app_with(16).await;
+    let t = app.signup_on("idem-keyed", "pro").await;
+    let owner = t.owner();
+
+    // (a) Twice with the key: the same status and body, one effect.
+    let h = op.subject(&app, &owner, "Ann").await;
+    let first = op.send(&app, &owner, &h, &op.body(&h, "k-1", false)).await;
+    assert!(first.status.is_success(), "{op:?}: {first:?}");
+    let again = op.send(&app, &owner, &h, &op.body(&h, "k-1", false)).await;
+    assert_eq!(again.status, first.status, "{op:?}: {again:?}");
+    assert_eq!(again.json, first.json, "{op:?}");
+    assert_eq!(op.effects(&app, &owner, &h).await, 1, "{op:?}");
+
+    // (b) The key with another body: 409 naming it.
+    let other = op.send(&app, &owner, &h, &op.body(&h, "k-1", true)).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{op:?}: {other:?}");
+    assert_eq!(other.code(), "idempotency_key_reused", "{op:?}");
+    assert_eq!(other.fields(), ["idempotency_key"], "{op:?}");
+
+    // (c) Eight at once: one effect, every answer the first success's.
+    let h = op.subject(&app, &owner, "Bo").await;
+    let body = op.body(&h, "race", false);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (api, owner, h, body) = (app.api.clone(), owner.clone(), h.clone(), body.clone());
+            tokio::spawn(async move { op.send(&api, &owner, &h, &body).await })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap());
+    }
+    for r in &replies {
+        assert!(r.status.is_success(), "{op:?}: a duplicate was refused: {r:?}");
+        assert_eq!(r.json, replies[0].json, "{op:?}");
+    }
+    assert_eq!(op.effects(&app, &owner, &h).await, 1, "{op:?}");
+    internals::assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn writes_with_an_optional_key_replay_exactly_with_one() {
+    for op in Keyed::ALL {
+        keyed_holds_for(op).await;
+    }
+}

@@ -140,3 +140,64 @@ where
         }
     }
 }
+
+impl Request {
+    /// The request of a write whose key is optional (sales, renewals, freezes, cancels,
+    /// refunds of top-ups, reversals): `None` without a key; a key must be 1 to 100
+    /// characters without control characters.
+    pub fn optional<B: Serialize>(
+        scope: Scope,
+        owner: impl std::fmt::Display,
+        key: Option<&str>,
+        body: &B,
+    ) -> Result<Option<Request>, AppError> {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let mut v = patron_core::Validation::new();
+        crate::points::check_external_id(&mut v, "idempotency_key", key);
+        if key.trim().chars().count() > 100 {
+            v.check::<()>(
+                "idempotency_key",
+                Err(patron_core::Issue::too_long(100)),
+            );
+        }
+        v.finish().map_err(AppError::invalid)?;
+        Ok(Some(Request::scoped(
+            scope,
+            owner,
+            "idempotency_key",
+            key,
+            body,
+        )))
+    }
+}
+
+/// An answer replayed exactly as it was first given (writes whose answers carry no
+/// `replayed` mark).
+#[derive(Serialize, serde::Deserialize)]
+#[serde(transparent)]
+struct Exact<T>(T);
+
+impl<T> Replayable for Exact<T> {
+    fn mark_replayed(&mut self) {}
+}
+
+/// [`run`] for a write whose key is optional: without one the write runs as it is; with
+/// one a retry gets the first answer exactly (same body, same status).
+pub async fn run_keyed<T, F>(
+    tx: &mut TenantTx,
+    req: Option<Request>,
+    now: DateTime<Utc>,
+    write: F,
+) -> Result<T, AppError>
+where
+    T: Serialize + DeserializeOwned,
+    F: AsyncFnOnce(&mut TenantTx) -> Result<T, AppError>,
+{
+    let Some(req) = req else {
+        return write(tx).await;
+    };
+    let done = run(tx, &req, now, async |tx| write(tx).await.map(Exact)).await?;
+    Ok(done.0)
+}
