@@ -4046,6 +4046,11 @@ export interface components {
         MembershipFreeze: {
             /** Format: int64 */
             days: number;
+            /**
+             * @description Optional: a retry with the same key answers the first freeze (same status and body)
+             *     instead of freezing again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * MembershipPayment
@@ -4056,6 +4061,11 @@ export interface components {
         MembershipPayment: {
             method: string;
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first renewal or cancellation (same status and body)
+             *     instead of doing it again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** MembershipPlan */
         MembershipPlan: {
@@ -4359,6 +4369,11 @@ export interface components {
              */
             method: string;
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first sale (same status and body)
+             *     instead of selling another membership; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * NewPassProduct
@@ -4397,6 +4412,11 @@ export interface components {
             /** @description `cash`, `card`, `wechat`, `alipay` or `bank_transfer` (recorded, never charged). */
             method: string;
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first sale (same status and body)
+             *     instead of selling another pass; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * NewPassUse
@@ -4553,6 +4573,12 @@ export interface components {
              *     what the refund gives.
              */
             expected_principal?: number | null;
+            /**
+             * @description Optional: a retry with the same key answers the first refund (same status and body)
+             *     instead of a 409 `top_up_refunded`; the key with another body is a 409
+             *     `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** NextTier */
         NextTier: {
@@ -4644,6 +4670,11 @@ export interface components {
              * @description Days, 1 to 366, within the business's yearly allowance.
              */
             days: number;
+            /**
+             * @description Optional: a retry with the same key answers the first freeze (same status and body)
+             *     instead of freezing again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** PassProduct */
         PassProduct: {
@@ -4668,6 +4699,11 @@ export interface components {
         PassRenewal: {
             method: string;
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first renewal (same status and body)
+             *     instead of renewing again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * PassUse
@@ -4704,6 +4740,11 @@ export interface components {
          */
         PassUseReversal: {
             reason: string;
+            /**
+             * @description Optional: a retry with the same key answers the first reversal (same status and body)
+             *     instead of a 409; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** PasswordChange */
         PasswordChange: {
