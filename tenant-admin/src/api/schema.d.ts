@@ -14661,7 +14661,13 @@ export interface operations {
     checkIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Optional: a retry with the same key answers the first check-in exactly (same
+                 *     status and body) instead of `already: true`.
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
