@@ -393,7 +393,12 @@ impl Keyed {
                 if let Keyed::PassReversal = self {
                     // The pass's one visit, used: the reversal gives back the last visit.
                     let used = app
-                        .consume_pass(owner, &member, &h.target, &json!({ "idempotency_key": "v" }))
+                        .consume_pass(
+                            owner,
+                            &member,
+                            &h.target,
+                            &json!({ "idempotency_key": "v" }),
+                        )
                         .await
                         .created();
                     h.use_id = used["use_id"].as_i64().unwrap();
@@ -429,7 +434,9 @@ impl Keyed {
                 "method": "stored_value", "receipt": receipt }),
             Keyed::MembershipSale => json!({ "idempotency_key": key, "plan_id": h.target,
                 "method": "stored_value", "receipt": receipt }),
-            Keyed::TopUpRefund | Keyed::PassRenewal | Keyed::MembershipRenewal
+            Keyed::TopUpRefund
+            | Keyed::PassRenewal
+            | Keyed::MembershipRenewal
             | Keyed::MembershipCancel => {
                 json!({ "idempotency_key": key, "method": "cash", "receipt": receipt })
             }
@@ -525,9 +532,7 @@ fn pass_day(v: &Value) -> i64 {
 }
 
 async fn charges(app: &TestApp, owner: &Auth, member: &str) -> i64 {
-    app.list_charges(owner, &[("member_id", member)])
-        .await
-        .ok()["count"]
+    app.list_charges(owner, &[("member_id", member)]).await.ok()["count"]
         .as_i64()
         .unwrap()
 }
@@ -568,7 +573,10 @@ async fn keyed_holds_for(op: Keyed) {
         replies.push(task.await.unwrap());
     }
     for r in &replies {
-        assert!(r.status.is_success(), "{op:?}: a duplicate was refused: {r:?}");
+        assert!(
+            r.status.is_success(),
+            "{op:?}: a duplicate was refused: {r:?}"
+        );
         assert_eq!(r.json, replies[0].json, "{op:?}");
     }
     assert_eq!(op.effects(&app, &owner, &h).await, 1, "{op:?}");

@@ -157,10 +157,7 @@ impl Request {
         let mut v = patron_core::Validation::new();
         crate::points::check_external_id(&mut v, "idempotency_key", key);
         if key.trim().chars().count() > 100 {
-            v.check::<()>(
-                "idempotency_key",
-                Err(patron_core::Issue::too_long(100)),
-            );
+            v.check::<()>("idempotency_key", Err(patron_core::Issue::too_long(100)));
         }
         v.finish().map_err(AppError::invalid)?;
         Ok(Some(Request::scoped(

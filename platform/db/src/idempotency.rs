@@ -73,14 +73,13 @@ pub async fn store(
     key: &Key,
     answer: &Value,
 ) -> Result<(), DbError> {
-    let done = sqlx::query(
-        "UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2",
-    )
-    .bind(scope.as_str())
-    .bind(key.as_str())
-    .bind(answer)
-    .execute(tx.conn())
-    .await?;
+    let done =
+        sqlx::query("UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2")
+            .bind(scope.as_str())
+            .bind(key.as_str())
+            .bind(answer)
+            .execute(tx.conn())
+            .await?;
     if done.rows_affected() != 1 {
         return Err(DbError::Aborted(format!(
             "idempotency key {scope} {} was not claimed",
@@ -93,12 +92,10 @@ pub async fn store(
 /// Gives a claim up without an answer (a refusal the transaction still commits, such as a
 /// wrong confirmation code being counted): the next request under the key runs again.
 pub async fn release(tx: &mut TenantTx, scope: Scope, key: &Key) -> Result<(), DbError> {
-    sqlx::query(
-        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response IS NULL",
-    )
-    .bind(scope.as_str())
-    .bind(key.as_str())
-    .execute(tx.conn())
-    .await?;
+    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response IS NULL")
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }

@@ -12,9 +12,9 @@ use crate::edge::state::ApiState;
 use dto::{
     ChangeResponse, EventResponse, NewAdjustment, NewEvent, NewRedemption, PointSettingsView,
 };
+use patron_app::idempotency::{self, Request};
 use patron_app::points as app;
 use patron_core::access::Permission;
-use patron_app::idempotency::{self, Request};
 use patron_core::idempotency::Scope;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;

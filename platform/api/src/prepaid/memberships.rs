@@ -10,13 +10,13 @@ use crate::edge::state::ApiState;
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_app::idempotency::{self, Request};
 use patron_app::prepaid::memberships as app;
-use patron_core::idempotency::Scope;
-use serde_json::json;
 use patron_core::access::Permission;
+use patron_core::idempotency::Scope;
 use patron_db::prepaid::memberships as db;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::json;
 use uuid::Uuid;
 
 pub struct MembershipsApi {
@@ -429,7 +429,18 @@ impl MembershipsApi {
         )?;
         let (zone, actor, rules) = (me.tenant.settings.zone(), me.subject(), &self.state.rules);
         let m = idempotency::run_keyed(&mut tx, key, now, async |tx| {
-            app::freeze(tx, rules, zone, cap, id.0, membership_id.0, b.days, &actor, now).await
+            app::freeze(
+                tx,
+                rules,
+                zone,
+                cap,
+                id.0,
+                membership_id.0,
+                b.days,
+                &actor,
+                now,
+            )
+            .await
         })
         .await?;
         tx.commit().await?;

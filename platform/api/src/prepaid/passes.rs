@@ -9,13 +9,13 @@ use crate::edge::state::ApiState;
 use chrono::{DateTime, NaiveDate, Utc};
 use patron_app::idempotency::{self, Request};
 use patron_app::prepaid::passes as app;
-use patron_core::idempotency::Scope;
-use serde_json::json;
 use patron_core::access::Permission;
+use patron_core::idempotency::Scope;
 use patron_db::prepaid::passes as db;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::json;
 use uuid::Uuid;
 
 pub struct PassesApi {

@@ -5,12 +5,12 @@
 use super::decide::{self, Replayable};
 use super::earn::{self, Credit, Ctx, Earning, RuleRun};
 use super::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
-use crate::idempotency::{self, Request};
-use patron_core::idempotency::Scope;
 use crate::engine::{self, MemberTier, PointReason, RuleFailure};
+use crate::idempotency::{self, Request};
 use crate::purchases::{resolve_member, MemberRef};
 use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Said;
@@ -225,7 +225,18 @@ pub async fn record_event(
     };
     let key = Request::global(Scope::Event, "external_id", &req.external_id, req);
     idempotency::run(tx, &key, now, async |tx| {
-        event_once(tx, engine, tenant, pii, req, &named, occurred_at, actor, now).await
+        event_once(
+            tx,
+            engine,
+            tenant,
+            pii,
+            req,
+            &named,
+            occurred_at,
+            actor,
+            now,
+        )
+        .await
     })
     .await
 }

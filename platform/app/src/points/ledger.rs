@@ -3,11 +3,11 @@
 
 use super::decide::{self, Expiring, Replayable};
 use super::{check_external_id, member_of};
-use crate::idempotency::{self, Request};
-use patron_core::idempotency::Scope;
 use crate::engine::RuleEngine;
+use crate::idempotency::{self, Request};
 use crate::{AppError, NotFoundAs};
 use chrono::{DateTime, NaiveDate, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::points::{EntryKind, EntrySource, PointSettings};
 use patron_core::reasons::Said;
 use patron_db::points::{self, Account, Entry, Source};

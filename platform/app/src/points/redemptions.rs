@@ -6,13 +6,13 @@
 use super::decide::{self, SpendRefused};
 use super::ledger::PointsChange;
 use super::{check_external_id, member_of, MAX_AMOUNT};
-use crate::idempotency::{self, Begun, Request};
-use patron_core::idempotency::Scope;
 use crate::engine::RuleEngine;
+use crate::idempotency::{self, Begun, Request};
 use crate::members::input::open;
 use crate::portal::codes::{self, CodeCheck, CodePurpose};
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::member_code::{self, CodeError};
 use patron_core::members::Phone;
 use patron_core::pii::PiiKeys;
@@ -230,35 +230,36 @@ pub async fn redeem_once(
     }
     let rules = engine.tenant(&mut tx).await?;
     let s = &rules.settings;
-    let spend = decide::spend(s, a.balance, req.purchase_amount, req.points).map_err(|r| match r {
-        SpendRefused::OverCap(most) => AppError::field(
-            "points",
-            Issue::new(
-                FieldCode::PointsOutOfBounds,
-                format!("at most {most} points may go towards this purchase"),
+    let spend =
+        decide::spend(s, a.balance, req.purchase_amount, req.points).map_err(|r| match r {
+            SpendRefused::OverCap(most) => AppError::field(
+                "points",
+                Issue::new(
+                    FieldCode::PointsOutOfBounds,
+                    format!("at most {most} points may go towards this purchase"),
+                )
+                .with("max", most),
+            ),
+            SpendRefused::UnderMinimum(least) => AppError::field(
+                "points",
+                Issue::new(
+                    FieldCode::PointsOutOfBounds,
+                    format!("a redemption uses at least {least} points"),
+                )
+                .with("min", least),
+            ),
+            SpendRefused::Insufficient(balance) => AppError::conflict(
+                "insufficient_points",
+                Some("points"),
+                if balance < 0 {
+                    format!("the member owes {} points", -balance)
+                } else {
+                    format!("the member has {balance} points")
+                },
             )
-            .with("max", most),
-        ),
-        SpendRefused::UnderMinimum(least) => AppError::field(
-            "points",
-            Issue::new(
-                FieldCode::PointsOutOfBounds,
-                format!("a redemption uses at least {least} points"),
-            )
-            .with("min", least),
-        ),
-        SpendRefused::Insufficient(balance) => AppError::conflict(
-            "insufficient_points",
-            Some("points"),
-            if balance < 0 {
-                format!("the member owes {} points", -balance)
-            } else {
-                format!("the member has {balance} points")
-            },
-        )
-        .with_param("balance", balance)
-        .with_param("asked", req.points.unwrap_or_default()),
-    })?;
+            .with_param("balance", balance)
+            .with_param("asked", req.points.unwrap_or_default()),
+        })?;
     match confirm(
         &mut tx,
         confirmation,

@@ -4,12 +4,12 @@
 //! remaining visits usable again for another validity period).
 
 use super::{check_key, check_method, check_receipt, pay_sale_from_balance, Method};
-use crate::points::decide::Replayable;
 use crate::idempotency::{self, Request};
+use crate::points::decide::Replayable;
 use crate::points::member_of;
-use patron_core::idempotency::Scope;
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::prepaid::{self as core, FreezeRefused, Split, Term, MAX_MONEY};
 use patron_core::problem::Issue;
 use patron_core::Zone;

@@ -4,12 +4,12 @@
 //! member's balance row first, then reads any earlier answer under its key.
 
 use super::{check_key, check_method, check_receipt, Method};
-use crate::points::decide::Replayable;
 use crate::idempotency::{self, Request};
+use crate::points::decide::Replayable;
 use crate::points::{member_of, MAX_AMOUNT};
-use patron_core::idempotency::Scope;
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::prepaid::{self as core, BonusRule, SpendOrder, Split, NAMED_CARD_LIMIT};
 use patron_core::problem::{FieldCode, Issue};
 use patron_db::prepaid::{self as db, Balance, Refs};

@@ -5,14 +5,14 @@
 
 use super::lookup::{member_lookup, resolve_member, MemberRef};
 use crate::engine::{self, MemberTier, PointReason, RuleEngine, RuleFailure, TenantRules};
+use crate::idempotency::{self, Begun, Request};
 use crate::points::decide::{self, Replayable};
 use crate::points::earn::{self, Credit, Ctx, Earning};
-use crate::idempotency::{self, Begun, Request};
 use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
-use patron_core::idempotency::Scope;
 use crate::prepaid::{check_payments, pay_purchase, record_payments, PaymentIn};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Reason;

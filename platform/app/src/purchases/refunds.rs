@@ -2,12 +2,12 @@
 //! up to exactly the whole); points already spent follow the business's policy (a negative
 //! balance, or a debt the next earnings settle).
 
-use crate::points::decide::{self, RefundAmount, Replayable, TakeBack};
 use crate::idempotency::{self, Request};
+use crate::points::decide::{self, RefundAmount, Replayable, TakeBack};
 use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
-use patron_core::idempotency::Scope;
 use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::points::{self as core_points, EntryKind, EntrySource};
 use patron_core::prepaid::Split;
 use patron_core::reasons::Reason;
