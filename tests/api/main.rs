@@ -8,6 +8,7 @@ mod contract;
 mod dashboard;
 mod desk;
 mod fields;
+mod idempotency;
 mod isolation;
 mod jobs;
 mod member_files;

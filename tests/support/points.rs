@@ -301,6 +301,16 @@ impl Api {
             .await
     }
 
+    /// `POST /members/{id}/check-ins` with an `Idempotency-Key` header.
+    pub async fn check_in_with_key(&self, auth: &Auth, member: &str, key: &str) -> Reply<CheckIn> {
+        self.v1(Method::POST, &format!("/members/{member}/check-ins"))
+            .auth(auth)
+            .header("Idempotency-Key", key)
+            .json(&json!({}))
+            .send()
+            .await
+    }
+
     /// `POST /events`: a custom event that may earn points.
     pub async fn record_event(&self, auth: &Auth, input: &impl Serialize) -> Reply<EventResult> {
         self.v1(Method::POST, "/events")

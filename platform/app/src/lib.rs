@@ -15,6 +15,7 @@ pub mod desk;
 pub mod engine;
 pub mod error;
 pub mod fields;
+pub mod idempotency;
 pub mod lifecycle;
 pub mod member_files;
 pub mod members;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod desk;
 pub mod fields;
+pub mod idempotency;
 pub mod ids;
 pub mod lang;
 pub mod member_code;

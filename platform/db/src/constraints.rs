@@ -8,7 +8,6 @@ pub const MEMBERS_REFERRER: &str = "members_referrer_id_fkey";
 pub const PURCHASES_EXTERNAL_ID: &str = "purchases_external_id_key";
 pub const REFUNDS_EXTERNAL_ID: &str = "refunds_external_id_key";
 pub const CUSTOM_EVENTS_EXTERNAL_ID: &str = "custom_events_external_id_key";
-pub const POINT_REQUESTS_KEY: &str = "point_requests_pkey";
 pub const PLANS_CODE: &str = "plans_pkey";
 pub const TENANTS_SLUG: &str = "tenants_slug_key";
 pub const ROLES_NAME: &str = "roles_pkey";

@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod desk;
 mod error;
 pub mod fields;
+pub mod idempotency;
 pub mod jobs;
 pub mod members;
 pub mod messages;

@@ -4094,6 +4094,11 @@ export interface components {
         MembershipFreeze: {
             /** Format: int64 */
             days: number;
+            /**
+             * @description Optional: a retry with the same key answers the first freeze (same status and body)
+             *     instead of freezing again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * MembershipPayment
@@ -4105,6 +4110,11 @@ export interface components {
             /** @enum {string} */
             method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first renewal or cancellation (same status and body)
+             *     instead of doing it again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** MembershipPlan */
         MembershipPlan: {
@@ -4413,6 +4423,11 @@ export interface components {
              */
             method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first sale (same status and body)
+             *     instead of selling another membership; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * NewPassProduct
@@ -4454,6 +4469,11 @@ export interface components {
              */
             method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first sale (same status and body)
+             *     instead of selling another pass; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * NewPassUse
@@ -4616,6 +4636,12 @@ export interface components {
              *     what the refund gives.
              */
             expected_principal?: number | null;
+            /**
+             * @description Optional: a retry with the same key answers the first refund (same status and body)
+             *     instead of a 409 `top_up_refunded`; the key with another body is a 409
+             *     `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** NextTier */
         NextTier: {
@@ -4707,6 +4733,11 @@ export interface components {
              * @description Days, 1 to 366, within the business's yearly allowance.
              */
             days: number;
+            /**
+             * @description Optional: a retry with the same key answers the first freeze (same status and body)
+             *     instead of freezing again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** PassProduct */
         PassProduct: {
@@ -4732,6 +4763,11 @@ export interface components {
             /** @enum {string} */
             method: "stored_value" | "cash" | "card" | "wechat" | "alipay" | "bank_transfer";
             receipt?: string | null;
+            /**
+             * @description Optional: a retry with the same key answers the first renewal (same status and body)
+             *     instead of renewing again; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /**
          * PassUse
@@ -4768,6 +4804,11 @@ export interface components {
          */
         PassUseReversal: {
             reason: string;
+            /**
+             * @description Optional: a retry with the same key answers the first reversal (same status and body)
+             *     instead of a 409; the key with another body is a 409 `idempotency_key_reused`.
+             */
+            idempotency_key?: string | null;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -14827,7 +14868,13 @@ export interface operations {
     checkIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Optional: a retry with the same key answers the first check-in exactly (same
+                 *     status and body) instead of `already: true`.
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };

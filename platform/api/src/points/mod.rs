@@ -12,9 +12,11 @@ use crate::edge::state::ApiState;
 use dto::{
     ChangeResponse, EventResponse, NewAdjustment, NewEvent, NewRedemption, PointSettingsView,
 };
+use patron_app::idempotency::{self, Request};
 use patron_app::points as app;
 use patron_core::access::Permission;
-use poem_openapi::param::{Path, Query};
+use patron_core::idempotency::Scope;
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{OpenApi, Tags};
 use serde_json::Value;
@@ -169,20 +171,22 @@ impl PointsApi {
         &self,
         auth: TenantAuth,
         id: Path<Uuid>,
+        /// Optional: a retry with the same key answers the first check-in exactly (same
+        /// status and body) instead of `already: true`.
+        #[oai(name = "Idempotency-Key")]
+        key: Header<Option<String>>,
     ) -> Result<Json<CheckInResult>, ApiError> {
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
         let member = app::member_of(&mut tx, id.0).await?;
-        let r = app::check_in(
-            &mut tx,
-            &self.state.rules,
-            &me.tenant,
-            &member,
-            &me.subject(),
-            self.state.now(),
-        )
+        let now = self.state.now();
+        let key = Request::optional(Scope::CheckIn, member.id, key.0.as_deref(), &())?;
+        let (rules, actor) = (&self.state.rules, me.subject());
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::check_in(tx, rules, &me.tenant, &member, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(r.into()))

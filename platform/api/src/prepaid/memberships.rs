@@ -8,12 +8,15 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::needs_memberships;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, NaiveDate, Utc};
+use patron_app::idempotency::{self, Request};
 use patron_app::prepaid::memberships as app;
 use patron_core::access::Permission;
+use patron_core::idempotency::Scope;
 use patron_db::prepaid::memberships as db;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::json;
 use uuid::Uuid;
 
 pub struct MembershipsApi {
@@ -122,6 +125,10 @@ pub struct NewMembershipSale {
     pub method: String,
     #[oai(validator(max_length = 100))]
     pub receipt: Option<String>,
+    /// Optional: a retry with the same key answers the first sale (same status and body)
+    /// instead of selling another membership; the key with another body is a 409 `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 /// How money was taken or given back. A renewal may be paid from `stored_value`; a
@@ -134,6 +141,10 @@ pub struct MembershipPayment {
     pub method: String,
     #[oai(validator(max_length = 100))]
     pub receipt: Option<String>,
+    /// Optional: a retry with the same key answers the first renewal or cancellation (same status and body)
+    /// instead of doing it again; the key with another body is a 409 `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 /// A freeze to apply from today.
@@ -141,6 +152,10 @@ pub struct MembershipPayment {
 #[oai(deny_unknown_fields)]
 pub struct MembershipFreeze {
     pub days: i64,
+    /// Optional: a retry with the same key answers the first freeze (same status and body)
+    /// instead of freezing again; the key with another body is a 409 `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 /// A cancelled membership and what went back.
@@ -329,16 +344,18 @@ impl MembershipsApi {
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
         let b = body.0;
-        let m = app::sell(
-            &mut tx,
-            &self.state.rules,
-            me.tenant.settings.zone(),
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::MembershipSale,
             id.0,
-            b.plan_id,
-            &payment(b.method, b.receipt),
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "plan_id": b.plan_id, "method": b.method, "receipt": b.receipt }),
+        )?;
+        let (zone, actor, rules) = (me.tenant.settings.zone(), me.subject(), &self.state.rules);
+        let pay = payment(b.method, b.receipt);
+        let m = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::sell(tx, rules, zone, id.0, b.plan_id, &pay, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(m.into()))
@@ -363,16 +380,18 @@ impl MembershipsApi {
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
         let b = body.0;
-        let m = app::renew(
-            &mut tx,
-            &self.state.rules,
-            me.tenant.settings.zone(),
-            id.0,
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::MembershipRenewal,
             membership_id.0,
-            &payment(b.method, b.receipt),
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "method": b.method, "receipt": b.receipt }),
+        )?;
+        let (zone, actor, rules) = (me.tenant.settings.zone(), me.subject(), &self.state.rules);
+        let pay = payment(b.method, b.receipt);
+        let m = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::renew(tx, rules, zone, id.0, membership_id.0, &pay, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(m.into()))
@@ -400,17 +419,29 @@ impl MembershipsApi {
         let cap = patron_app::prepaid::settings(&mut tx)
             .await?
             .freeze_days_per_year;
-        let m = app::freeze(
-            &mut tx,
-            &self.state.rules,
-            me.tenant.settings.zone(),
-            cap,
-            id.0,
+        let b = body.0;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::MembershipFreeze,
             membership_id.0,
-            body.0.days,
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "days": b.days }),
+        )?;
+        let (zone, actor, rules) = (me.tenant.settings.zone(), me.subject(), &self.state.rules);
+        let m = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::freeze(
+                tx,
+                rules,
+                zone,
+                cap,
+                id.0,
+                membership_id.0,
+                b.days,
+                &actor,
+                now,
+            )
+            .await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(m.into()))
@@ -436,16 +467,18 @@ impl MembershipsApi {
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
         let b = body.0;
-        let c = app::cancel(
-            &mut tx,
-            &self.state.rules,
-            me.tenant.settings.zone(),
-            id.0,
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::MembershipCancel,
             membership_id.0,
-            &payment(b.method, b.receipt),
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "method": b.method, "receipt": b.receipt }),
+        )?;
+        let (zone, actor, rules) = (me.tenant.settings.zone(), me.subject(), &self.state.rules);
+        let pay = payment(b.method, b.receipt);
+        let c = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::cancel(tx, rules, zone, id.0, membership_id.0, &pay, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(CancelledMembership {

@@ -7,12 +7,15 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::needs_visit_passes;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, NaiveDate, Utc};
+use patron_app::idempotency::{self, Request};
 use patron_app::prepaid::passes as app;
 use patron_core::access::Permission;
+use patron_core::idempotency::Scope;
 use patron_db::prepaid::passes as db;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::json;
 use uuid::Uuid;
 
 pub struct PassesApi {
@@ -73,6 +76,10 @@ pub struct NewPassSale {
     pub method: String,
     #[oai(validator(max_length = 100))]
     pub receipt: Option<String>,
+    /// Optional: a retry with the same key answers the first sale (same status and body)
+    /// instead of selling another pass; the key with another body is a 409 `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 /// A renewal's payment.
@@ -83,6 +90,10 @@ pub struct PassRenewal {
     pub method: String,
     #[oai(validator(max_length = 100))]
     pub receipt: Option<String>,
+    /// Optional: a retry with the same key answers the first renewal (same status and body)
+    /// instead of renewing again; the key with another body is a 409 `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 /// A member's pass.
@@ -168,6 +179,10 @@ pub struct NewPassUse {
 pub struct PassFreeze {
     /// Days, 1 to 366, within the business's yearly allowance.
     pub days: i64,
+    /// Optional: a retry with the same key answers the first freeze (same status and body)
+    /// instead of freezing again; the key with another body is a 409 `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 /// A reversal of a consumed visit.
@@ -176,6 +191,10 @@ pub struct PassFreeze {
 pub struct PassUseReversal {
     #[oai(validator(max_length = 200))]
     pub reason: String,
+    /// Optional: a retry with the same key answers the first reversal (same status and body)
+    /// instead of a 409; the key with another body is a 409 `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 /// A consumed (or reversed) visit and what is left.
@@ -304,18 +323,23 @@ impl PassesApi {
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
         let b = body.0;
-        let p = app::sell(
-            &mut tx,
-            me.tenant.settings.zone(),
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::PassSale,
             id.0,
-            &app::NewSale {
-                product_id: b.product_id,
-                method: b.method,
-                receipt: b.receipt,
-            },
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "product_id": b.product_id, "method": b.method, "receipt": b.receipt }),
+        )?;
+        let sale = app::NewSale {
+            product_id: b.product_id,
+            method: b.method,
+            receipt: b.receipt,
+        };
+        let zone = me.tenant.settings.zone();
+        let actor = me.subject();
+        let p = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::sell(tx, zone, id.0, &sale, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(member_pass(p, "active", vec![])))
@@ -382,15 +406,18 @@ impl PassesApi {
             .state
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
-        let r = app::reverse(
-            &mut tx,
-            id.0,
-            pass_id.0,
+        let b = body.0;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::PassReversal,
             use_id.0,
-            &body.0.reason,
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "pass_id": pass_id.0, "use_id": use_id.0, "reason": b.reason }),
+        )?;
+        let actor = me.subject();
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::reverse(tx, id.0, pass_id.0, use_id.0, &b.reason, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(r.into()))
@@ -417,16 +444,27 @@ impl PassesApi {
             .await?;
         let zone = me.tenant.settings.zone();
         let now = self.state.now();
-        let p = app::renew(
-            &mut tx,
-            zone,
-            id.0,
+        let b = body.0;
+        let key = Request::optional(
+            Scope::PassRenewal,
             pass_id.0,
-            &body.0.method,
-            body.0.receipt.as_deref(),
-            &me.subject(),
-            now,
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "method": b.method, "receipt": b.receipt }),
+        )?;
+        let actor = me.subject();
+        let p = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::renew(
+                tx,
+                zone,
+                id.0,
+                pass_id.0,
+                &b.method,
+                b.receipt.as_deref(),
+                &actor,
+                now,
+            )
+            .await
+        })
         .await?;
         tx.commit().await?;
         let status = if p.visits_left == 0 {
@@ -460,16 +498,19 @@ impl PassesApi {
         let cap = patron_app::prepaid::settings(&mut tx)
             .await?
             .freeze_days_per_year;
-        let p = app::freeze(
-            &mut tx,
-            me.tenant.settings.zone(),
-            cap,
-            id.0,
+        let b = body.0;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::PassFreeze,
             pass_id.0,
-            body.0.days,
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &json!({ "days": b.days }),
+        )?;
+        let zone = me.tenant.settings.zone();
+        let actor = me.subject();
+        let p = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::freeze(tx, zone, cap, id.0, pass_id.0, b.days, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(member_pass(p, "frozen", vec![])))

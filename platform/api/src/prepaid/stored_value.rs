@@ -8,8 +8,10 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::needs_stored_value;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
+use patron_app::idempotency::{self, Request};
 use patron_app::prepaid as app;
 use patron_core::access::Permission;
+use patron_core::idempotency::Scope;
 use patron_core::prepaid::{BonusRule, BonusTier, SpendOrder};
 use patron_db::prepaid as db;
 use poem_openapi::param::{Path, Query};
@@ -364,6 +366,11 @@ pub struct NewTopUpRefundDoc {
     /// The principal the preview showed; 409 `top_up_refund_changed` when it is no longer
     /// what the refund gives.
     pub expected_principal: Option<i64>,
+    /// Optional: a retry with the same key answers the first refund (same status and body)
+    /// instead of a 409 `top_up_refunded`; the key with another body is a 409
+    /// `idempotency_key_reused`.
+    #[oai(validator(max_length = 100))]
+    pub idempotency_key: Option<String>,
 }
 
 #[OpenApi(tag = "Tag::Prepaid")]
@@ -534,18 +541,22 @@ impl StoredValueApi {
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
         let b = body.0;
-        let p = app::refund_top_up(
-            &mut tx,
-            id.0,
+        let now = self.state.now();
+        let req = app::NewTopUpRefund {
+            method: b.method,
+            receipt: b.receipt,
+            expected_principal: b.expected_principal,
+        };
+        let key = Request::optional(
+            Scope::TopUpRefund,
             top_up_id.0,
-            &app::NewTopUpRefund {
-                method: b.method,
-                receipt: b.receipt,
-                expected_principal: b.expected_principal,
-            },
-            &me.subject(),
-            self.state.now(),
-        )
+            b.idempotency_key.as_deref(),
+            &req,
+        )?;
+        let actor = me.subject();
+        let p = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::refund_top_up(tx, id.0, top_up_id.0, &req, &actor, now).await
+        })
         .await?;
         tx.commit().await?;
         Ok(Json(p.into()))

@@ -6,9 +6,11 @@ use super::decide::{self, Replayable};
 use super::earn::{self, Credit, Ctx, Earning, RuleRun};
 use super::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
 use crate::engine::{self, MemberTier, PointReason, RuleFailure};
+use crate::idempotency::{self, Request};
 use crate::purchases::{resolve_member, MemberRef};
 use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Said;
@@ -20,7 +22,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// A daily check-in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckInResult {
     pub member_id: Uuid,
     pub day: NaiveDate,
@@ -230,7 +232,37 @@ pub async fn record_event(
         card_number: req.card_number.clone(),
         phone: req.phone.clone(),
     };
-    let member = resolve_member(tx, tenant, pii, &named).await?;
+    let key = Request::global(Scope::Event, "external_id", &req.external_id, req);
+    idempotency::run(tx, &key, now, async |tx| {
+        event_once(
+            tx,
+            engine,
+            tenant,
+            pii,
+            req,
+            &named,
+            occurred_at,
+            actor,
+            now,
+        )
+        .await
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event_once(
+    tx: &mut TenantTx,
+    engine: &engine::RuleEngine,
+    tenant: &patron_db::Tenant,
+    pii: &PiiKeys,
+    req: &NewEvent,
+    named: &MemberRef,
+    occurred_at: DateTime<Utc>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<EventResult, AppError> {
+    let member = resolve_member(tx, tenant, pii, named).await?;
     let mut a = points::lock_account(tx, member.id, now).await?;
     let hash = request_hash(req);
     let external_id = req.external_id.trim().to_owned();

@@ -2,14 +2,16 @@
 //! hand.
 
 use super::decide::{self, Expiring, Replayable};
-use super::{check_external_id, key_reused, member_of, request_hash, stored};
+use super::{check_external_id, member_of};
 use crate::engine::RuleEngine;
+use crate::idempotency::{self, Request};
 use crate::{AppError, NotFoundAs};
 use chrono::{DateTime, NaiveDate, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::points::{EntryKind, EntrySource, PointSettings};
 use patron_core::reasons::Said;
 use patron_db::points::{self, Account, Entry, Source};
-use patron_db::{DbError, Tenant, TenantTx};
+use patron_db::{Tenant, TenantTx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -153,26 +155,6 @@ impl Replayable for PointsChange {
     }
 }
 
-/// Answers a retry with the first answer, or 409 when the key came with another body.
-async fn replayed<T: serde::de::DeserializeOwned + Replayable>(
-    tx: &mut TenantTx,
-    scope: &str,
-    key: &str,
-    hash: &[u8],
-    field: &str,
-) -> Result<Option<T>, AppError> {
-    match points::replay(tx, scope, key, hash).await {
-        Ok(Some(v)) => {
-            let mut r: T = stored(v)?;
-            r.mark_replayed();
-            Ok(Some(r))
-        }
-        Ok(None) => Ok(None),
-        Err(DbError::Conflict(_)) => Err(key_reused(field)),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Adds or takes away points by hand, with a reason; taking away cannot go below zero.
 /// Idempotent by the key (per member).
 #[allow(clippy::too_many_arguments)]
@@ -210,17 +192,33 @@ pub async fn adjust(
     }
     v.finish().map_err(AppError::invalid)?;
     let member = member_of(tx, member_id).await?;
+    let req = Request::scoped(
+        Scope::Adjustment,
+        member.id,
+        "idempotency_key",
+        &adj.idempotency_key,
+        adj,
+    );
+    idempotency::run(tx, &req, now, async |tx| {
+        adjust_once(tx, engine, tenant, &member, adj, actor, now).await
+    })
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn adjust_once(
+    tx: &mut TenantTx,
+    engine: &RuleEngine,
+    tenant: &Tenant,
+    member: &patron_db::members::Member,
+    adj: &NewAdjustment,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<PointsChange, AppError> {
     let mut a = points::lock_account(tx, member.id, now).await?;
     // Points past their expiry are never spent, even before the expiry job comes by.
     if points::expire(tx, &mut a, now, "system:expiry").await? > 0 {
         points::save_account(tx, &a, now).await?;
-    }
-    let key = format!("{}:{}", member.id, adj.idempotency_key.trim());
-    let hash = request_hash(adj);
-    if let Some(r) =
-        replayed::<PointsChange>(tx, "adjustment", &key, &hash, "idempotency_key").await?
-    {
-        return Ok(r);
     }
     let src = Source {
         kind: EntrySource::Adjustment,
@@ -263,15 +261,6 @@ pub async fn adjust(
         entry_id: entry,
         replayed: false,
     };
-    points::remember(
-        tx,
-        "adjustment",
-        &key,
-        &hash,
-        &serde_json::to_value(&result).expect("serialisable"),
-        now,
-    )
-    .await?;
     patron_db::audit::record_member(
         tx,
         now,

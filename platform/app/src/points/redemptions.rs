@@ -5,12 +5,14 @@
 
 use super::decide::{self, SpendRefused};
 use super::ledger::PointsChange;
-use super::{check_external_id, key_reused, member_of, request_hash, stored, MAX_AMOUNT};
+use super::{check_external_id, member_of, MAX_AMOUNT};
 use crate::engine::RuleEngine;
+use crate::idempotency::{self, Begun, Request};
 use crate::members::input::open;
 use crate::portal::codes::{self, CodeCheck, CodePurpose};
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::member_code::{self, CodeError};
 use patron_core::members::Phone;
 use patron_core::pii::PiiKeys;
@@ -19,7 +21,7 @@ use patron_core::reasons::{Reason, Said};
 use patron_core::{FieldCode, Issue, MemberId, TenantId};
 use patron_db::members::Member;
 use patron_db::points::{self, Source};
-use patron_db::{constraints, TenantTx};
+use patron_db::TenantTx;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -192,34 +194,9 @@ fn check(req: &NewRedemption) -> Result<(), AppError> {
     v.finish().map_err(AppError::invalid)
 }
 
-/// The answer of a request with the same key that committed while this one waited for the
-/// account's lock. The lock's statement read the stored answers as of its start, before
-/// that commit; a new statement sees it. Asked only before a refusal, so a retry racing
-/// its own first try for the member's last points replays it instead of being told the
-/// points ran out, and the usual path keeps its one round trip.
-async fn answered_meanwhile(
-    tx: &mut TenantTx,
-    key: &str,
-    hash: &[u8],
-) -> Result<Option<PointsChange>, AppError> {
-    match points::replay(tx, "redemption", key, hash).await {
-        Ok(Some(response)) => Ok(decide::replay(
-            hash,
-            hash,
-            stored::<PointsChange>(response)?,
-        )),
-        Ok(None) => Ok(None),
-        Err(e) if e.is_conflict_on(constraints::POINT_REQUESTS_KEY) => {
-            Err(key_reused("idempotency_key"))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// One try at a redemption, idempotent by the key (per member): the change, or `None`
-/// when a request with the same key committed after this one's read (the caller starts
-/// over in a new transaction, which answers with that redemption or a 409). Commits `tx`
-/// when it answers.
+/// A redemption, idempotent by the key (per member): the key is claimed first, so a
+/// request racing its own first try waits for it and replays its answer. Always `Some`
+/// (the `Option` is kept for callers that retried). Commits `tx` when it answers.
 pub async fn redeem_once(
     mut tx: TenantTx,
     engine: &RuleEngine,
@@ -231,64 +208,59 @@ pub async fn redeem_once(
 ) -> Result<Option<PointsChange>, AppError> {
     check(req)?;
     let member = member_of(&mut tx, member_id).await?;
-    let key = format!("{}:{}", member.id, req.idempotency_key.trim());
-    let hash = request_hash(req);
-    // The account's lock, whether any lot is past its expiry, and an earlier answer under
-    // this key: one round trip.
-    let (locked, expiry_due, earlier) =
-        points::lock_for_change(&mut tx, member.id, now, "redemption", &key).await?;
+    let key = Request::scoped(
+        Scope::Redemption,
+        member.id,
+        "idempotency_key",
+        &req.idempotency_key,
+        req,
+    );
+    if let Begun::Replay(r) = idempotency::begin::<PointsChange>(&mut tx, &key, now).await? {
+        tx.commit().await?;
+        return Ok(Some(r));
+    }
+    // The account's lock and whether any lot is past its expiry: one round trip.
+    let (locked, expiry_due) = points::lock_for_change(&mut tx, member.id, now).await?;
     let mut a = match locked {
         Some(a) => a,
         None => points::lock_account(&mut tx, member.id, now).await?,
     };
-    if let Some((h, response)) = earlier {
-        let r = decide::replay(&h, &hash, stored::<PointsChange>(response)?)
-            .ok_or_else(|| key_reused("idempotency_key"))?;
-        tx.commit().await?;
-        return Ok(Some(r));
-    }
     // Points past their expiry are never spent, even before the expiry job comes by.
     if expiry_due && points::expire(&mut tx, &mut a, now, "system:expiry").await? > 0 {
         points::save_account(&mut tx, &a, now).await?;
     }
     let rules = engine.tenant(&mut tx).await?;
     let s = &rules.settings;
-    let spend = decide::spend(s, a.balance, req.purchase_amount, req.points);
-    if spend.is_err() {
-        if let Some(r) = answered_meanwhile(&mut tx, &key, &hash).await? {
-            tx.commit().await?;
-            return Ok(Some(r));
-        }
-    }
-    let spend = spend.map_err(|r| match r {
-        SpendRefused::OverCap(most) => AppError::field(
-            "points",
-            Issue::new(
-                FieldCode::PointsOutOfBounds,
-                format!("at most {most} points may go towards this purchase"),
+    let spend =
+        decide::spend(s, a.balance, req.purchase_amount, req.points).map_err(|r| match r {
+            SpendRefused::OverCap(most) => AppError::field(
+                "points",
+                Issue::new(
+                    FieldCode::PointsOutOfBounds,
+                    format!("at most {most} points may go towards this purchase"),
+                )
+                .with("max", most),
+            ),
+            SpendRefused::UnderMinimum(least) => AppError::field(
+                "points",
+                Issue::new(
+                    FieldCode::PointsOutOfBounds,
+                    format!("a redemption uses at least {least} points"),
+                )
+                .with("min", least),
+            ),
+            SpendRefused::Insufficient(balance) => AppError::conflict(
+                "insufficient_points",
+                Some("points"),
+                if balance < 0 {
+                    format!("the member owes {} points", -balance)
+                } else {
+                    format!("the member has {balance} points")
+                },
             )
-            .with("max", most),
-        ),
-        SpendRefused::UnderMinimum(least) => AppError::field(
-            "points",
-            Issue::new(
-                FieldCode::PointsOutOfBounds,
-                format!("a redemption uses at least {least} points"),
-            )
-            .with("min", least),
-        ),
-        SpendRefused::Insufficient(balance) => AppError::conflict(
-            "insufficient_points",
-            Some("points"),
-            if balance < 0 {
-                format!("the member owes {} points", -balance)
-            } else {
-                format!("the member has {balance} points")
-            },
-        )
-        .with_param("balance", balance)
-        .with_param("asked", req.points.unwrap_or_default()),
-    })?;
+            .with_param("balance", balance)
+            .with_param("asked", req.points.unwrap_or_default()),
+        })?;
     match confirm(
         &mut tx,
         confirmation,
@@ -301,14 +273,10 @@ pub async fn redeem_once(
     .await?
     {
         Confirmed::Yes => {}
-        Confirmed::No(e) => {
-            if let Some(r) = answered_meanwhile(&mut tx, &key, &hash).await? {
-                tx.commit().await?;
-                return Ok(Some(r));
-            }
-            return Err(e);
-        }
+        Confirmed::No(e) => return Err(e),
         Confirmed::Counted(e) => {
+            // The wrong code is counted; the key answers nothing, so a retry runs again.
+            idempotency::give_up(&mut tx, &key).await?;
             tx.commit().await?;
             return Err(e);
         }
@@ -338,23 +306,7 @@ pub async fn redeem_once(
         entry_id: None,
         replayed: false,
     };
-    let answer = serde_json::to_value(&result).expect("serialisable");
-    match points::redeem(
-        &mut tx,
-        &a,
-        spend.points,
-        &src,
-        "redemption",
-        &key,
-        &hash,
-        &answer,
-    )
-    .await
-    {
-        Ok(entry) => result.entry_id = Some(entry),
-        Err(e) if e.is_conflict_on(constraints::POINT_REQUESTS_KEY) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    }
+    result.entry_id = Some(points::redeem(&mut tx, &a, spend.points, &src).await?);
     crate::messages::record(
         &mut tx,
         patron_core::messages::Event::PointsRedeemed,
@@ -379,6 +331,7 @@ pub async fn redeem_once(
         json!({ "points": spend.points, "reward": req.reward }),
     )
     .await?;
+    idempotency::finish(&mut tx, &key, &result).await?;
     tx.commit().await?;
     Ok(Some(result))
 }

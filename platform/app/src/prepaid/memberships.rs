@@ -16,7 +16,7 @@ use patron_db::prepaid::memberships::{self as db, ChargeFilter, Membership, Plan
 use patron_db::prepaid::passes as pass_db;
 use patron_db::prepaid::{self as prepaid_db, Charge, Refs};
 use patron_db::TenantTx;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A plan as sent.
@@ -479,7 +479,7 @@ pub async fn freeze(
 
 /// What cancelling gives back: the unused days' share of what was paid, and of it what
 /// went back to the stored-value sub-ledgers it was paid from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cancelled {
     pub membership: Membership,
     pub refund: i64,

@@ -4,10 +4,12 @@
 //! remaining visits usable again for another validity period).
 
 use super::{check_key, check_method, check_receipt, pay_sale_from_balance, Method};
-use crate::points::decide::{replay, Replayable};
-use crate::points::{key_reused, member_of, request_hash, stored};
+use crate::idempotency::{self, Request};
+use crate::points::decide::Replayable;
+use crate::points::member_of;
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::prepaid::{self as core, FreezeRefused, Split, Term, MAX_MONEY};
 use patron_core::problem::Issue;
 use patron_core::Zone;
@@ -294,16 +296,32 @@ pub async fn consume(
         }
     }
     v.finish().map_err(AppError::invalid)?;
+    let key = Request::scoped(
+        Scope::PassUse,
+        pass_id,
+        "idempotency_key",
+        &req.idempotency_key,
+        req,
+    );
+    idempotency::run(tx, &key, now, async |tx| {
+        consume_once(tx, zone, member_id, pass_id, req, actor, now).await
+    })
+    .await
+}
+
+async fn consume_once(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    pass_id: Uuid,
+    req: &NewUse,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<UseResult, AppError> {
     let member = member_of(tx, member_id).await?;
     let pass = db::lock_pass(tx, member.id, pass_id)
         .await?
         .ok_or_else(pass_not_found)?;
-    let key = format!("{}:{}", pass.id, req.idempotency_key.trim());
-    let hash = request_hash(req);
-    if let Some((h, answer)) = prepaid_db::request(tx, "pass_use", &key).await? {
-        return replay(&h, &hash, stored::<UseResult>(answer)?)
-            .ok_or_else(|| key_reused("idempotency_key"));
-    }
     let category = req.category.as_deref().unwrap_or("").trim();
     if !pass.categories.is_empty() && !pass.categories.iter().any(|c| c == category) {
         return Err(AppError::conflict(
@@ -346,15 +364,6 @@ pub async fn consume(
         visits_left: left,
         replayed: false,
     };
-    prepaid_db::save_request(
-        tx,
-        "pass_use",
-        &key,
-        &hash,
-        &serde_json::to_value(&result).expect("serialisable"),
-        now,
-    )
-    .await?;
     patron_db::audit::record_member(
         tx,
         now,

@@ -4,10 +4,12 @@
 //! member's balance row first, then reads any earlier answer under its key.
 
 use super::{check_key, check_method, check_receipt, Method};
-use crate::points::decide::{replay, Replayable};
-use crate::points::{key_reused, member_of, request_hash, stored, MAX_AMOUNT};
+use crate::idempotency::{self, Request};
+use crate::points::decide::Replayable;
+use crate::points::{member_of, MAX_AMOUNT};
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::prepaid::{self as core, BonusRule, SpendOrder, Split, NAMED_CARD_LIMIT};
 use patron_core::problem::{FieldCode, Issue};
 use patron_db::prepaid::{self as db, Balance, Refs};
@@ -184,14 +186,28 @@ pub async fn top_up(
     v.finish().map_err(AppError::invalid)?;
     let method = method.expect("checked");
     let member = member_of(tx, member_id).await?;
-    // The lock comes first: a request with the same key that committed meanwhile is seen.
+    let key = Request::scoped(
+        Scope::TopUp,
+        member.id,
+        "idempotency_key",
+        &req.idempotency_key,
+        req,
+    );
+    idempotency::run(tx, &key, now, async |tx| {
+        top_up_once(tx, &member, method, req, actor, now).await
+    })
+    .await
+}
+
+async fn top_up_once(
+    tx: &mut TenantTx,
+    member: &patron_db::members::Member,
+    method: Method,
+    req: &NewTopUp,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<TopUpResult, AppError> {
     let held = db::lock_balance(tx, member.id, now).await?;
-    let key = format!("{}:{}", member.id, req.idempotency_key.trim());
-    let hash = request_hash(req);
-    if let Some((h, answer)) = db::request(tx, "top_up", &key).await? {
-        return replay(&h, &hash, stored::<TopUpResult>(answer)?)
-            .ok_or_else(|| key_reused("idempotency_key"));
-    }
     let s = settings(tx).await?;
     let preview = preview_of(&s, held, req.amount)?;
     let id = Uuid::now_v7();
@@ -258,21 +274,12 @@ pub async fn top_up(
         warnings: warnings(balance),
         replayed: false,
     };
-    db::save_request(
-        tx,
-        "top_up",
-        &key,
-        &hash,
-        &serde_json::to_value(&result).expect("serialisable"),
-        now,
-    )
-    .await?;
     patron_db::audit::record_member(
         tx,
         now,
         actor,
         "stored_value.topped_up",
-        member_id,
+        member.id,
         serde_json::json!({ "principal": result.principal, "bonus": result.bonus }),
     )
     .await?;

@@ -5,12 +5,14 @@
 
 use super::lookup::{member_lookup, resolve_member, MemberRef};
 use crate::engine::{self, MemberTier, PointReason, RuleEngine, RuleFailure, TenantRules};
+use crate::idempotency::{self, Begun, Request};
 use crate::points::decide::{self, Replayable};
 use crate::points::earn::{self, Credit, Ctx, Earning};
 use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
 use crate::prepaid::{check_payments, pay_purchase, record_payments, PaymentIn};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Reason;
@@ -208,6 +210,13 @@ pub async fn record_once(
 ) -> Result<Option<PurchaseResult>, AppError> {
     let checked = check_purchase(req, tenant, now)?;
     let hash = request_hash(req);
+    // Idempotency: the external id is claimed first; a retry racing the first request waits
+    // for it and replays its answer (`crate::idempotency`).
+    let key = Request::global(Scope::Purchase, "external_id", &req.external_id, req);
+    if let Begun::Replay(r) = idempotency::begin::<PurchaseResult>(&mut tx, &key, now).await? {
+        tx.commit().await?;
+        return Ok(Some(r));
+    }
     let external_id = req.external_id.trim().to_owned();
     let named = MemberRef {
         member_id: req.member_id,
@@ -233,6 +242,7 @@ pub async fn record_once(
         }
         let r = decide::replay(&h, &hash, stored::<PurchaseResult>(response)?)
             .ok_or_else(external_id_reused)?;
+        idempotency::finish(&mut tx, &key, &r).await?;
         tx.commit().await?;
         return Ok(Some(r));
     }
@@ -405,6 +415,7 @@ pub async fn record_once(
         )
         .await?;
     }
+    idempotency::finish(&mut tx, &key, &result).await?;
     tx.commit().await?;
     Ok(Some(result))
 }

@@ -2,10 +2,12 @@
 //! up to exactly the whole); points already spent follow the business's policy (a negative
 //! balance, or a debt the next earnings settle).
 
+use crate::idempotency::{self, Request};
 use crate::points::decide::{self, RefundAmount, Replayable, TakeBack};
 use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
 use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Utc};
+use patron_core::idempotency::Scope;
 use patron_core::points::{self as core_points, EntryKind, EntrySource};
 use patron_core::prepaid::Split;
 use patron_core::reasons::Reason;
@@ -84,6 +86,20 @@ pub async fn refund(
         );
     }
     v.finish().map_err(AppError::invalid)?;
+    let key = Request::global(Scope::Refund, "external_id", &req.external_id, req);
+    idempotency::run(tx, &key, now, async |tx| {
+        refund_once(tx, engine, req, actor, now).await
+    })
+    .await
+}
+
+async fn refund_once(
+    tx: &mut TenantTx,
+    engine: &crate::engine::RuleEngine,
+    req: &NewRefund,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<RefundResult, AppError> {
     let field = if req.purchase_id.is_some() {
         "purchase_id"
     } else {

@@ -23,74 +23,50 @@ pub async fn take(
 }
 
 /// The lock a redemption takes, in one statement: the member's account locked (`None` when
-/// the member has no account yet: nothing was locked), whether any of their lots is past
-/// its expiry at `now`, and the stored answer under (`scope`, `key`) as of the statement's
-/// start (one committed while the lock was awaited is not seen: the answer's insert then
-/// fails on the key, and the caller starts over).
+/// the member has no account yet: nothing was locked) and whether any of their lots is past
+/// its expiry at `now`. (The redemption's idempotency key was claimed before.)
 pub async fn lock_for_change(
     tx: &mut TenantTx,
     member_id: Uuid,
     now: DateTime<Utc>,
-    scope: &str,
-    key: &str,
-) -> Result<(Option<Account>, bool, Option<(Vec<u8>, Value)>), DbError> {
+) -> Result<(Option<Account>, bool), DbError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         account: Option<sqlx::types::Json<Account>>,
         expiry_due: bool,
-        request_hash: Option<Vec<u8>>,
-        response: Option<Value>,
     }
     let row: Row = sqlx::query_as(&format!(
         "WITH a AS MATERIALIZED ( \
              SELECT {ACCOUNT} FROM point_accounts WHERE member_id = $1 FOR UPDATE \
          ) SELECT (SELECT to_jsonb(a) FROM a) AS account, \
              EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
-                     AND expires_at <= $2) AS expiry_due, \
-             r.request_hash, r.response \
-         FROM (SELECT 1) one \
-         LEFT JOIN point_requests r ON r.scope = $3 AND r.key = $4"
+                     AND expires_at <= $2) AS expiry_due"
     ))
     .bind(member_id)
     .bind(now)
-    .bind(scope)
-    .bind(key)
     .fetch_one(tx.conn())
     .await?;
-    Ok((
-        row.account.map(|j| j.0),
-        row.expiry_due,
-        row.request_hash.zip(row.response),
-    ))
+    Ok((row.account.map(|j| j.0), row.expiry_due))
 }
 
 /// A redemption in one statement under the account's lock: the `redeem` entry of `points`
 /// (`a` already shows the balance and total after it), the points taken from the open lots
-/// soonest-expiring first, the account's figures, and the answer stored under (`scope`,
-/// `key`) with the entry's id filled in. Returns the entry's id.
-#[allow(clippy::too_many_arguments)]
+/// soonest-expiring first, and the account's figures. Returns the entry's id.
 pub async fn redeem(
     tx: &mut TenantTx,
     a: &Account,
     points: i64,
     src: &Source<'_>,
-    scope: &str,
-    key: &str,
-    hash: &[u8],
-    response: &Value,
 ) -> Result<i64, DbError> {
     let (entry, taken): (i64, i64) = sqlx::query_as(&format!(
         "WITH e AS ( \
                  INSERT INTO point_entries (member_id, kind, points, balance, source, \
                  source_id, rule_version, reason, detail, actor, at, reason_code, reason_params) \
-                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $15, $16) \
+                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $11, $12) \
                  RETURNING id \
              ), {}, acct AS ( \
                  UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
                  WHERE member_id = $1 \
-             ), req AS ( \
-                 INSERT INTO point_requests (scope, key, request_hash, response, created_at) \
-                 SELECT $11, $12, $13, jsonb_set($14, '{{entry_id}}', to_jsonb(e.id)), $9 FROM e \
              ) SELECT (SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done)",
         take_from_lots("NULL::bigint")
     ))
@@ -104,10 +80,6 @@ pub async fn redeem(
     .bind(src.actor)
     .bind(src.at)
     .bind(a.redeemed_total)
-    .bind(scope)
-    .bind(key)
-    .bind(hash)
-    .bind(response)
     .bind(src.reason.code)
     .bind(&src.reason.params)
     .fetch_one(tx.conn())

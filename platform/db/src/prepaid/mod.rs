@@ -151,43 +151,6 @@ pub async fn apply(
     .await?)
 }
 
-/// The answer stored under (`scope`, `key`), read after the lock it is guarded by.
-pub async fn request(
-    tx: &mut TenantTx,
-    scope: &str,
-    key: &str,
-) -> Result<Option<(Vec<u8>, Value)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT request_hash, response FROM prepaid_requests WHERE scope = $1 AND key = $2",
-    )
-    .bind(scope)
-    .bind(key)
-    .fetch_optional(tx.conn())
-    .await?)
-}
-
-pub async fn save_request(
-    tx: &mut TenantTx,
-    scope: &str,
-    key: &str,
-    hash: &[u8],
-    response: &Value,
-    at: DateTime<Utc>,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO prepaid_requests (scope, key, request_hash, response, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(hash)
-    .bind(response)
-    .bind(at)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
 /// A top-up as stored.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct TopUp {

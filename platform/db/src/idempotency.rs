@@ -1,0 +1,101 @@
+//! The idempotency keys of writes from outside (`idempotency_keys`): a request claims its
+//! key first, in its own transaction, and stores its answer before committing. A duplicate
+//! racing it blocks on the uncommitted claim (the primary key) until the first commits or
+//! rolls back; it then reads the committed answer in a new statement, whose READ COMMITTED
+//! snapshot sees it. `app::idempotency` runs a use case between the two.
+
+use crate::{DbError, TenantTx};
+use chrono::{DateTime, Utc};
+use patron_core::idempotency::{Key, RequestHash, Scope};
+use serde_json::Value;
+
+/// What claiming a key found.
+#[derive(Debug)]
+pub enum Claim {
+    /// The key is this request's now (a new key, or one whose earlier request committed no
+    /// answer): run the write, then [`store`] its answer.
+    Ours,
+    /// A request under the key committed an answer first: its body's hash and its answer.
+    Answered(RequestHash, Value),
+}
+
+/// Claims (`scope`, `key`) for a request with `hash`, waiting for a request holding it
+/// uncommitted. Takes over a claim left without an answer.
+pub async fn claim(
+    tx: &mut TenantTx,
+    scope: Scope,
+    key: &Key,
+    hash: &RequestHash,
+    now: DateTime<Utc>,
+) -> Result<Claim, DbError> {
+    // A claim deleted between the two statements (its request gave up without an answer)
+    // is claimed again.
+    for _ in 0..3 {
+        let ours: Option<bool> = sqlx::query_scalar(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) \
+             VALUES ($1, $2, $3, NULL, $4) \
+             ON CONFLICT (scope, key) DO UPDATE \
+                 SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at \
+                 WHERE idempotency_keys.response IS NULL \
+             RETURNING true",
+        )
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .bind(hash.as_bytes())
+        .bind(now)
+        .fetch_optional(tx.conn())
+        .await?;
+        if ours.is_some() {
+            return Ok(Claim::Ours);
+        }
+        // A new statement: its snapshot sees the answer committed while the claim waited.
+        let row: Option<(Vec<u8>, Option<Value>)> = sqlx::query_as(
+            "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        )
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .fetch_optional(tx.conn())
+        .await?;
+        if let Some((h, Some(answer))) = row {
+            return Ok(Claim::Answered(RequestHash::from_stored(h), answer));
+        }
+    }
+    Err(DbError::Aborted(format!(
+        "idempotency key {scope} {} could not be claimed",
+        key.as_str()
+    )))
+}
+
+/// Stores the answer of the request that claimed (`scope`, `key`), in its transaction.
+pub async fn store(
+    tx: &mut TenantTx,
+    scope: Scope,
+    key: &Key,
+    answer: &Value,
+) -> Result<(), DbError> {
+    let done =
+        sqlx::query("UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2")
+            .bind(scope.as_str())
+            .bind(key.as_str())
+            .bind(answer)
+            .execute(tx.conn())
+            .await?;
+    if done.rows_affected() != 1 {
+        return Err(DbError::Aborted(format!(
+            "idempotency key {scope} {} was not claimed",
+            key.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// Gives a claim up without an answer (a refusal the transaction still commits, such as a
+/// wrong confirmation code being counted): the next request under the key runs again.
+pub async fn release(tx: &mut TenantTx, scope: Scope, key: &Key) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response IS NULL")
+        .bind(scope.as_str())
+        .bind(key.as_str())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
