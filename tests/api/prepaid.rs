@@ -1404,3 +1404,118 @@ async fn every_prepaid_operation_on_an_erased_member_is_refused() {
         assert_eq!(r.code(), "member_erased", "{op}");
     }
 }
+
+#[tokio::test]
+async fn archived_fee_standards_and_pass_products_are_not_sold_but_what_was_sold_keeps_working() {
+    let app = spawn_app().await;
+    let t = app.signup_on("archive", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    let m = app
+        .member(&owner, NewMember::named("Zhou Archive"))
+        .await
+        .id;
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "5 massages", "visits": 5, "price": 50_000 }),
+        )
+        .await
+        .ok();
+    let product_id = product["id"].as_str().unwrap().to_owned();
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "Quarterly", "price": 90_000, "period_unit": "quarter" }),
+        )
+        .await
+        .ok();
+    let plan_id = plan["id"].as_str().unwrap().to_owned();
+    let pass = app
+        .sell_pass(
+            &owner,
+            &m,
+            &json!({ "product_id": product_id, "method": "cash" }),
+        )
+        .await
+        .ok();
+    let ms = app
+        .sell_membership(&owner, &m, &json!({ "plan_id": plan_id, "method": "card" }))
+        .await
+        .ok();
+
+    let archived = app
+        .set_pass_product_archived(&owner, &product_id, true)
+        .await
+        .ok();
+    assert_eq!(archived["archived"], true);
+    let archived = app
+        .set_membership_plan_archived(&owner, &plan_id, true)
+        .await
+        .ok();
+    assert_eq!(archived["archived"], true);
+
+    // No longer offered for sale.
+    let refused = app
+        .sell_pass(
+            &owner,
+            &m,
+            &json!({ "product_id": product_id, "method": "cash" }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.fields(), ["product_id"]);
+    let refused = app
+        .sell_membership(&owner, &m, &json!({ "plan_id": plan_id, "method": "card" }))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.fields(), ["plan_id"]);
+
+    // What was sold keeps working, under its name.
+    let pass_id = pass["id"].as_str().unwrap();
+    let used = app
+        .consume_pass(
+            &owner,
+            &m,
+            pass_id,
+            &json!({ "idempotency_key": "after-archive" }),
+        )
+        .await;
+    assert_eq!(used.status, StatusCode::CREATED, "{used:?}");
+    let passes = app.member_passes(&owner, &m).await.ok();
+    assert_eq!(passes[0]["product_name"], "5 massages");
+    assert_eq!(passes[0]["visits_left"], 4);
+    let renewed = app
+        .membership_action(
+            &owner,
+            &m,
+            ms["id"].as_str().unwrap(),
+            "renew",
+            &json!({ "method": "cash" }),
+        )
+        .await
+        .ok();
+    assert_eq!(renewed["plan_name"], "Quarterly");
+
+    // Brought back, it is sold again; an unknown id is a 404.
+    app.set_pass_product_archived(&owner, &product_id, false)
+        .await
+        .ok();
+    let again = app
+        .sell_pass(
+            &owner,
+            &m,
+            &json!({ "product_id": product_id, "method": "cash" }),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    let missing = app
+        .set_membership_plan_archived(&owner, &uuid::Uuid::nil().to_string(), true)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // The charge records carry the member's name with each row.
+    let charges = app.list_charges(&owner, &[]).await.ok();
+    let items = charges["items"].as_array().unwrap();
+    assert!(items.len() >= 3);
+    assert!(items.iter().all(|c| c["member_name"] == "Zhou Archive"));
+}

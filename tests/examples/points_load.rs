@@ -1204,8 +1204,8 @@ async fn faults(a: &Args) -> Res<()> {
         }
     }
     let keys: Vec<(String, String)> = sqlx::query_as(&format!(
-        "SELECT scope, substr(key, strpos(key, ':') + 1) FROM {schema}.point_requests \
-         WHERE substr(key, strpos(key, ':') + 1) LIKE $1"
+        "SELECT scope, substr(key, strpos(key, ':') + 1) FROM {schema}.idempotency_keys \
+         WHERE scope IN ('redemption', 'adjustment') AND substr(key, strpos(key, ':') + 1) LIKE $1"
     ))
     .bind(&prefix)
     .fetch_all(&db)

@@ -146,6 +146,34 @@ impl Api {
         .await
     }
 
+    /// `PUT /pass-products/{id}/archived`.
+    pub async fn set_pass_product_archived(
+        &self,
+        auth: &Auth,
+        product: &str,
+        archived: bool,
+    ) -> Reply<Value> {
+        self.v1(Method::PUT, &format!("/pass-products/{product}/archived"))
+            .auth(auth)
+            .json(&serde_json::json!({ "archived": archived }))
+            .send()
+            .await
+    }
+
+    /// `PUT /membership-plans/{id}/archived`.
+    pub async fn set_membership_plan_archived(
+        &self,
+        auth: &Auth,
+        plan: &str,
+        archived: bool,
+    ) -> Reply<Value> {
+        self.v1(Method::PUT, &format!("/membership-plans/{plan}/archived"))
+            .auth(auth)
+            .json(&serde_json::json!({ "archived": archived }))
+            .send()
+            .await
+    }
+
     /// `POST /pass-products`.
     pub async fn create_pass_product(&self, auth: &Auth, body: &impl Serialize) -> Reply<Value> {
         self.v1(Method::POST, "/pass-products")

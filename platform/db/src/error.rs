@@ -78,8 +78,8 @@ mod tests {
             "purchases_external_id_key"
         );
         assert_eq!(
-            constraint_name("point_requests_pkey"),
-            "point_requests_pkey"
+            constraint_name("idempotency_keys_pkey"),
+            "idempotency_keys_pkey"
         );
         assert_eq!(constraint_name("members_phone_key"), "members_phone_key");
         assert_eq!(constraint_name("tier_1"), "tier_1");

@@ -16,7 +16,7 @@ import { useActorName } from '../members/changes';
 import { fetchStaff, staffKeys } from '../staff/api';
 import { exportCharges, fetchCharges, fetchPlans, METHODS, prepaidKeys, type ChargeFilter } from './api';
 import { addDays, totalsByDay, totalsByMethod, type Total } from './money';
-import { MemberName, missingFeature, PlanMissing, useMoney, useToday } from './parts';
+import { MemberLink, missingFeature, PlanMissing, useMoney, useToday } from './parts';
 
 type Charge = Schemas['ChargeView'];
 
@@ -168,7 +168,11 @@ export function ChargesPage() {
           data-testid="charges-table"
           columns={[
             { title: t('prepaid.member.at'), dataIndex: 'at', render: (v: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone) },
-            { title: t('prepaid.ending.member'), dataIndex: 'member_id', render: (id: string) => <MemberName id={id} /> },
+            {
+              title: t('prepaid.ending.member'),
+              dataIndex: 'member_id',
+              render: (id: string, c: { member_name: string }) => <MemberLink id={id} name={c.member_name} />,
+            },
             { title: t('prepaid.member.kind'), dataIndex: 'kind', render: (k: string) => t(`prepaid.charge.${k}`) },
             { title: t('prepaid.member.plan'), dataIndex: 'plan_id', render: (id?: string | null) => planName(id) },
             { title: t('prepaid.topUp.method'), dataIndex: 'method', render: (m: string) => t(`prepaid.method.${m}`) },

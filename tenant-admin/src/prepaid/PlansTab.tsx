@@ -8,9 +8,9 @@ import { useTranslation } from 'react-i18next';
 import { applyServerErrors, errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
-import { createPlan, fetchPlans, fetchProducts, PERIODS, prepaidKeys, type MembershipPlan, type PeriodUnit } from './api';
+import { createPlan, fetchPlans, fetchProducts, PERIODS, prepaidKeys, setPlanArchived, type MembershipPlan, type PeriodUnit } from './api';
 import { toMinor } from './money';
-import { missingFeature, PlanMissing, useMoney } from './parts';
+import { ArchiveToggle, missingFeature, PlanMissing, useMoney } from './parts';
 
 /** A period as people say it: 1 month, 1 quarter, 1 year, 45 days. */
 export function usePeriodText(): (unit: string, days?: number | null) => string {
@@ -68,6 +68,19 @@ export function PlansTab() {
             title: t('prepaid.plans.created'),
             dataIndex: 'created_at',
             render: (v: string) => formatDateTime(v, i18n.language, me?.tenant.time_zone),
+          },
+          {
+            title: t('prepaid.archive.column'),
+            key: 'archived',
+            render: (_, p) => (
+              <ArchiveToggle
+                name={p.name}
+                archived={p.archived}
+                toggle={(a) => setPlanArchived(p.id, a)}
+                queryKey={prepaidKeys.plans()}
+                testId={`prepaid-plan-archive-${p.name}`}
+              />
+            ),
           },
         ]}
       />

@@ -7,9 +7,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { applyServerErrors, errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
-import { createProduct, fetchProducts, prepaidKeys, type PassProduct } from './api';
+import { createProduct, fetchProducts, prepaidKeys, setProductArchived, type PassProduct } from './api';
 import { toMinor } from './money';
-import { missingFeature, PlanMissing, useMoney } from './parts';
+import { ArchiveToggle, missingFeature, PlanMissing, useMoney } from './parts';
 
 export function ProductsTab() {
   const { t } = useTranslation();
@@ -61,6 +61,19 @@ export function ProductsTab() {
               ),
           },
           { title: t('prepaid.plans.price'), dataIndex: 'price', render: (v: number) => money(v), align: 'right' },
+          {
+            title: t('prepaid.archive.column'),
+            key: 'archived',
+            render: (_, p) => (
+              <ArchiveToggle
+                name={p.name}
+                archived={p.archived}
+                toggle={(a) => setProductArchived(p.id, a)}
+                queryKey={prepaidKeys.products()}
+                testId={`prepaid-product-archive-${p.name}`}
+              />
+            ),
+          },
         ]}
       />
       {creating && <NewProductModal onClose={() => setCreating(false)} />}

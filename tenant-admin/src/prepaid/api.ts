@@ -55,10 +55,14 @@ export const fetchMemberMemberships = (memberId: string) =>
 export const fetchPlans = () => call(api.GET('/membership-plans'));
 
 export const createPlan = (body: Schemas['NewMembershipPlan']) => call(api.POST('/membership-plans', { body }));
+export const setPlanArchived = (id: string, archived: boolean) =>
+  call(api.PUT('/membership-plans/{plan_id}/archived', { params: { path: { plan_id: id } }, body: { archived } }));
 
 export const fetchProducts = () => call(api.GET('/pass-products'));
 
 export const createProduct = (body: Schemas['NewPassProduct']) => call(api.POST('/pass-products', { body }));
+export const setProductArchived = (id: string, archived: boolean) =>
+  call(api.PUT('/pass-products/{product_id}/archived', { params: { path: { product_id: id } }, body: { archived } }));
 
 export const fetchSettings = () => call(api.GET('/prepaid/settings'));
 

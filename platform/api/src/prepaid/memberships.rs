@@ -175,11 +175,19 @@ pub struct StoredValueReturned {
     pub bonus: i64,
 }
 
+/// Whether a fee standard or a pass product is archived (no longer offered for sale).
+#[derive(Debug, Clone, Object)]
+pub struct ArchivedBody {
+    pub archived: bool,
+}
+
 /// A charge record: money taken (or given back, negative) at the counter.
 #[derive(Debug, Clone, Object)]
 pub struct ChargeView {
     pub id: Uuid,
     pub member_id: Uuid,
+    /// The member's name (empty once the member is erased).
+    pub member_name: String,
     /// `top_up`, `top_up_refund`, `membership`, `renewal`, `membership_refund` or `pass`.
     pub kind: String,
     pub amount: i64,
@@ -301,6 +309,29 @@ impl MembershipsApi {
             self.state.now(),
         )
         .await?;
+        tx.commit().await?;
+        Ok(Json(p.into()))
+    }
+
+    /// Archive a fee standard (it is no longer offered for sale; memberships of it keep
+    /// working and keep its name), or bring it back with `archived: false`.
+    #[oai(
+        path = "/membership-plans/:plan_id/archived",
+        method = "put",
+        operation_id = "setMembershipPlanArchived",
+        transform = "needs_memberships"
+    )]
+    async fn set_plan_archived(
+        &self,
+        auth: TenantAuth,
+        plan_id: Path<Uuid>,
+        body: Json<ArchivedBody>,
+    ) -> Result<Json<MembershipPlan>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::SettingsManage))
+            .await?;
+        let p = app::set_plan_archived(&mut tx, plan_id.0, body.0.archived).await?;
         tx.commit().await?;
         Ok(Json(p.into()))
     }
@@ -555,8 +586,10 @@ impl MembershipsApi {
             items: c
                 .items
                 .into_iter()
-                .map(|ch| ChargeView {
+                .map(|n| (n.charge, n.member_name))
+                .map(|(ch, member_name)| ChargeView {
                     id: ch.id,
+                    member_name,
                     member_id: ch.member_id,
                     kind: ch.kind,
                     amount: ch.amount,

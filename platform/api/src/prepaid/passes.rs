@@ -217,6 +217,12 @@ impl From<app::UseResult> for PassUseResult {
     }
 }
 
+/// Whether a pass product is archived (no longer offered for sale).
+#[derive(Debug, Clone, Object)]
+pub struct ProductArchived {
+    pub archived: bool,
+}
+
 #[derive(ApiResponse)]
 pub enum RecordedPassUse {
     /// Consumed.
@@ -275,6 +281,29 @@ impl PassesApi {
             self.state.now(),
         )
         .await?;
+        tx.commit().await?;
+        Ok(Json(p.into()))
+    }
+
+    /// Archive a pass product (it is no longer offered for sale; passes of it keep working
+    /// and keep its name), or bring it back with `archived: false`.
+    #[oai(
+        path = "/pass-products/:product_id/archived",
+        method = "put",
+        operation_id = "setPassProductArchived",
+        transform = "needs_visit_passes"
+    )]
+    async fn set_product_archived(
+        &self,
+        auth: TenantAuth,
+        product_id: Path<Uuid>,
+        body: Json<ProductArchived>,
+    ) -> Result<Json<PassProduct>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::SettingsManage))
+            .await?;
+        let p = app::set_product_archived(&mut tx, product_id.0, body.0.archived).await?;
         tx.commit().await?;
         Ok(Json(p.into()))
     }

@@ -102,6 +102,18 @@ pub async fn plans(tx: &mut TenantTx) -> Result<Vec<Plan>, AppError> {
     Ok(db::plans(tx).await?)
 }
 
+/// Archives a fee standard (it is no longer sold; memberships of it keep working and keep
+/// its name) or brings it back (`archived` false).
+pub async fn set_plan_archived(
+    tx: &mut TenantTx,
+    plan_id: Uuid,
+    archived: bool,
+) -> Result<Plan, AppError> {
+    db::set_plan_archived(tx, plan_id, archived)
+        .await?
+        .ok_or_else(|| AppError::not_found("membership plan"))
+}
+
 fn period_of(plan: &Plan) -> Period {
     Period::parse(&plan.period_unit, plan.period_days.map(i64::from)).unwrap_or(Period::Month)
 }
@@ -628,7 +640,7 @@ pub struct ChargeTotal {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Charges {
-    pub items: Vec<Charge>,
+    pub items: Vec<db::NamedCharge>,
     pub totals: Vec<ChargeTotal>,
     pub count: i64,
     pub amount: i64,
@@ -715,7 +727,7 @@ pub async fn charges_csv(
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     w.write_record(charges_header(lang))
         .map_err(AppError::internal)?;
-    for ch in c.items {
+    for ch in c.items.into_iter().map(|n| n.charge) {
         w.write_record([
             zone.local(ch.at).format("%Y-%m-%d %H:%M:%S").to_string(),
             ch.kind,

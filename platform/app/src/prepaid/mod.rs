@@ -8,7 +8,7 @@ pub mod passes;
 pub mod stored_value;
 
 pub use stored_value::{
-    check_payments, pay_purchase, preview_top_up, preview_top_up_refund, record_payments,
+    check_payments, insufficient_stored_value, payment_rows, preview_top_up, preview_top_up_refund,
     refund_purchase, refund_top_up, set_settings, settings, stored_value, top_up, NewTopUp,
     NewTopUpRefund, PaymentIn, PrepaidSettings, StoredValue, TopUpPreview, TopUpRefundPreview,
     TopUpResult,

@@ -83,6 +83,18 @@ pub async fn products(tx: &mut TenantTx) -> Result<Vec<Product>, AppError> {
     Ok(db::products(tx).await?)
 }
 
+/// Archives a pass product (it is no longer sold; passes of it keep working and keep its
+/// name) or brings it back (`archived` false).
+pub async fn set_product_archived(
+    tx: &mut TenantTx,
+    product_id: Uuid,
+    archived: bool,
+) -> Result<Product, AppError> {
+    db::set_product_archived(tx, product_id, archived)
+        .await?
+        .ok_or_else(|| AppError::not_found("pass product"))
+}
+
 /// The last day a pass sold (or renewed) on `today` can be used.
 fn last_day(today: NaiveDate, validity_days: Option<i32>) -> Option<NaiveDate> {
     validity_days.map(|d| today + Duration::days(i64::from(d) - 1))

@@ -509,79 +509,29 @@ pub fn check_payments(v: &mut patron_core::Validation, payments: &[PaymentIn], a
     }
 }
 
-/// Pays a purchase: the stored-value part taken from the member's balance by the
-/// business's spend order (409 `insufficient_stored_value` when it does not cover it),
-/// every method recorded. Runs inside the purchase's transaction.
-pub async fn pay_purchase(
-    tx: &mut TenantTx,
-    member_id: Uuid,
-    purchase_id: Uuid,
-    payments: &[PaymentIn],
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<db::Payment>, AppError> {
-    let mut out = Vec::with_capacity(payments.len());
-    for p in payments {
-        let mut row = db::Payment {
-            method: p.method.clone(),
+/// The payment rows of a purchase as sent; what stored value takes of each sub-ledger is
+/// filled in by the statement that pays it (`patron_db::prepaid::pay_ctes`).
+pub fn payment_rows(payments: &[PaymentIn]) -> Vec<db::Payment> {
+    payments
+        .iter()
+        .map(|p| db::Payment {
+            method: p.method.trim().to_owned(),
             amount: p.amount,
             principal: 0,
             bonus: 0,
-        };
-        if p.method == Method::StoredValue.as_str() {
-            let held = db::lock_balance(tx, member_id, now).await?;
-            let order = settings(tx).await?.spend_order;
-            let insufficient = || {
-                AppError::conflict(
-                    "insufficient_stored_value",
-                    Some("payments"),
-                    format!(
-                        "the member's stored value is {}",
-                        held.principal + held.bonus
-                    ),
-                )
-            };
-            let split = core::split_spend(
-                p.amount,
-                Split {
-                    principal: held.principal,
-                    bonus: held.bonus,
-                },
-                order,
-            )
-            .ok_or_else(insufficient)?;
-            let refs = Refs {
-                purchase_id: Some(purchase_id),
-                reason: "purchase",
-                ..Refs::default()
-            };
-            db::apply(
-                tx,
-                member_id,
-                -split.principal,
-                -split.bonus,
-                "spend",
-                &refs,
-                actor,
-                now,
-            )
-            .await?
-            .ok_or_else(insufficient)?;
-            row.principal = split.principal;
-            row.bonus = split.bonus;
-        }
-        out.push(row);
-    }
-    Ok(out)
+        })
+        .collect()
 }
 
-/// Records how a purchase was paid (after the purchase row exists).
-pub async fn record_payments(
-    tx: &mut TenantTx,
-    purchase_id: Uuid,
-    payments: &[db::Payment],
-) -> Result<(), AppError> {
-    Ok(db::insert_payments(tx, purchase_id, payments).await?)
+/// 409 `insufficient_stored_value` on `payments`: the member's balance (`held`) does not
+/// cover the stored-value part.
+pub fn insufficient_stored_value(held: i64) -> AppError {
+    AppError::conflict(
+        "insufficient_stored_value",
+        Some("payments"),
+        format!("the member's stored value is {held}"),
+    )
+    .with_param("balance", held)
 }
 
 /// Puts back the stored value a purchase took, in proportion to the part refunded: each

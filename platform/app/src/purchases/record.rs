@@ -9,7 +9,7 @@ use crate::idempotency::{self, Begun, Request};
 use crate::points::decide::{self, Replayable};
 use crate::points::earn::{self, Credit, Ctx, Earning};
 use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
-use crate::prepaid::{check_payments, pay_purchase, record_payments, PaymentIn};
+use crate::prepaid::{check_payments, insufficient_stored_value, payment_rows, Method, PaymentIn};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::idempotency::Scope;
@@ -19,7 +19,7 @@ use patron_core::reasons::Reason;
 use patron_core::MemberId;
 use patron_db::members::{self, Member};
 use patron_db::points::{self, Account};
-use patron_db::prepaid::Payment;
+use patron_db::prepaid::{Payment, PurchasePay};
 use patron_db::{constraints, Tenant, TenantTx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -332,12 +332,14 @@ pub async fn record_once(
         points::save_account(&mut tx, &account, now).await?;
         (0, done.settled_debt, done.entry_id)
     };
-    // The part paid from stored value is taken now, under the balance's lock (after the
-    // points account's, the order every path takes them in).
-    let payments = match &req.payments {
-        Some(p) => pay_purchase(&mut tx, member.id, id, p, actor, now).await?,
-        None => Vec::new(),
-    };
+    // How it was paid. The stored-value part is taken by the statement that stores the
+    // purchase (the balance row locked after the points account's, the order every path
+    // takes them in); what it took of each sub-ledger comes back from it.
+    let payments: Vec<Payment> = req
+        .payments
+        .as_deref()
+        .map(payment_rows)
+        .unwrap_or_default();
     // The tier the member held when buying (the one the rule saw) decides the discount.
     let held = tier;
     let mut result = PurchaseResult {
@@ -357,20 +359,54 @@ pub async fn record_once(
         discount_percent: held.benefits.discount_percent,
         referral: None,
         occurred_at: checked.occurred_at,
-        payments,
+        payments: payments.clone(),
         replayed: false,
     };
     let row = purchase_row(&result, &hash, &checked, actor, now, entry_id);
+    let pay = req.payments.as_ref().map(|_| PurchasePay::of(&payments));
     let stored = if one_statement {
-        points::record_purchase(&mut tx, &account, spendable, &src, expires, &row).await
+        points::record_purchase(
+            &mut tx,
+            &account,
+            spendable,
+            &src,
+            expires,
+            &row,
+            pay.as_ref(),
+        )
+        .await
+        .map(|r| (r.entry_id, Some(r.paid)))
     } else {
-        points::insert_purchase(&mut tx, &row).await.map(|()| None)
+        points::insert_purchase(&mut tx, &row)
+            .await
+            .map(|()| (None, None))
     };
-    let stored_entry = match stored {
+    let (stored_entry, paid) = match stored {
         Err(e) if e.is_conflict_on(constraints::PURCHASES_EXTERNAL_ID) => return Ok(None),
         other => other?,
     };
-    record_payments(&mut tx, id, &result.payments).await?;
+    let mut amended = false;
+    if let Some(pay) = &pay {
+        let paid = match paid {
+            Some(p) => p,
+            // The slower path (a debt settled) stored the purchase first: pay it now, and
+            // store the answer again with what stored value took.
+            None => {
+                amended = true;
+                patron_db::prepaid::pay_purchase(&mut tx, member.id, id, pay, actor, now).await?
+            }
+        };
+        if !paid.paid {
+            // Nothing is recorded: the transaction is dropped, so rolled back.
+            return Err(insufficient_stored_value(paid.held));
+        }
+        for p in &mut result.payments {
+            if p.method == Method::StoredValue.as_str() {
+                p.principal = paid.principal;
+                p.bonus = paid.bonus;
+            }
+        }
+    }
     // The path through `earn::credit` announced its points already.
     if one_statement && earned > 0 {
         crate::messages::record(
@@ -391,11 +427,10 @@ pub async fn record_once(
         )
         .await?;
     }
-    let mut amended = false;
     if rules.ladder.is_some() {
         // Counted with the purchase just stored: it may promote the member at once.
         let (_, after) = earn::tier_check(&mut tx, &ctx, MemberId::new(member.id)).await?;
-        amended = after.code != held.code;
+        amended |= after.code != held.code;
         result.tier = Some(after.code);
     }
     if let (true, Some(referrer), Some(ra)) = (

@@ -373,7 +373,12 @@ pub fn records_in_one_statement(a: &Account, points: i64) -> bool {
 /// the hottest path: the `earn` entry and its lot of `spendable` points, the account's
 /// figures and the purchase row with the entry's id. The caller has locked the account,
 /// checked [`records_in_one_statement`] and applied the earning with [`apply_earning`].
-/// Returns the entry's id (none when nothing was earned).
+///
+/// With `pay`, the same statement pays the purchase (`prepaid::pay_ctes`): the stored-value
+/// part taken from the member's balance by the spend order (locked, split and moved in
+/// SQL, never below zero), its entries, the payment rows, and the stored answer's
+/// `payments` as taken. When the balance does not cover it, `paid.paid` is false and the
+/// caller must roll the transaction back.
 pub async fn record_purchase(
     tx: &mut TenantTx,
     a: &Account,
@@ -381,10 +386,29 @@ pub async fn record_purchase(
     src: &Source<'_>,
     expires_at: Option<DateTime<Utc>>,
     p: &NewPurchaseRow<'_>,
-) -> Result<Option<i64>, DbError> {
+    pay: Option<&crate::prepaid::PurchasePay<'_>>,
+) -> Result<Recorded, DbError> {
+    use crate::prepaid::{paid_columns, pay_ctes, response_with_pays};
     let (points, now) = (p.points, p.recorded_at);
-    Ok(sqlx::query_scalar(
-        "WITH e AS ( \
+    let (pay_sql, response, answer) = match pay {
+        Some(_) => (
+            format!(
+                "{}, ",
+                pay_ctes("$1", "$24", "$9", "$23", "$38", "$39", "$40")
+            ),
+            response_with_pays("$35"),
+            format!("(SELECT id FROM e) AS entry_id, {}", paid_columns("$40")),
+        ),
+        None => (
+            String::new(),
+            "$35".to_owned(),
+            "(SELECT id FROM e) AS entry_id, true AS paid, 0::bigint AS principal, \
+             0::bigint AS bonus, 0::bigint AS held"
+                .to_owned(),
+        ),
+    };
+    let sql = format!(
+        "WITH {pay_sql}e AS ( \
              INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
              rule_version, reason, detail, actor, at, reason_code, reason_params) \
              SELECT $1, 'earn', $2, $3, $4, $5, $6, $7, $8, $9, $10, $36, $37 WHERE $2 > 0 \
@@ -402,48 +426,64 @@ pub async fn record_purchase(
              items, store, occurred_at, recorded_at, recorded_by, points, reasons, rule_version, \
              rule_error, entry_id, response) \
              SELECT $24, $25, $26, $1, $27, $28, $29, $30, $31, $23, $32, $2, $33, $6, $34, \
-             (SELECT id FROM e), $35 \
-         ) SELECT (SELECT id FROM e)",
-    )
-    .bind(a.member_id)
-    .bind(points)
-    .bind(a.balance)
-    .bind(src.kind.as_str())
-    .bind(&src.id)
-    .bind(src.rule_version)
-    .bind(&src.reason.text)
-    .bind(&src.detail)
-    .bind(src.actor)
-    .bind(src.at)
-    .bind(spendable)
-    .bind(expires_at)
-    .bind(a.debt)
-    .bind(a.earned_total)
-    .bind(a.redeemed_total)
-    .bind(a.expired_total)
-    .bind(a.spend_total)
-    .bind(a.visits)
-    .bind(a.day)
-    .bind(a.day_points)
-    .bind(a.last_check_in)
-    .bind(a.streak)
-    .bind(now)
-    .bind(p.id)
-    .bind(p.external_id)
-    .bind(p.hash)
-    .bind(p.amount)
-    .bind(p.currency)
-    .bind(&p.items)
-    .bind(p.store)
-    .bind(p.occurred_at)
-    .bind(p.recorded_by)
-    .bind(&p.reasons)
-    .bind(&p.rule_error)
-    .bind(&p.response)
-    .bind(src.reason.code)
-    .bind(&src.reason.params)
-    .fetch_one(tx.conn())
-    .await?)
+             (SELECT id FROM e), {response} \
+         ) SELECT {answer}"
+    );
+    let q = sqlx::query_as::<_, Recorded>(&sql)
+        .bind(a.member_id)
+        .bind(points)
+        .bind(a.balance)
+        .bind(src.kind.as_str())
+        .bind(&src.id)
+        .bind(src.rule_version)
+        .bind(&src.reason.text)
+        .bind(&src.detail)
+        .bind(src.actor)
+        .bind(src.at)
+        .bind(spendable)
+        .bind(expires_at)
+        .bind(a.debt)
+        .bind(a.earned_total)
+        .bind(a.redeemed_total)
+        .bind(a.expired_total)
+        .bind(a.spend_total)
+        .bind(a.visits)
+        .bind(a.day)
+        .bind(a.day_points)
+        .bind(a.last_check_in)
+        .bind(a.streak)
+        .bind(now)
+        .bind(p.id)
+        .bind(p.external_id)
+        .bind(p.hash)
+        .bind(p.amount)
+        .bind(p.currency)
+        .bind(&p.items)
+        .bind(p.store)
+        .bind(p.occurred_at)
+        .bind(p.recorded_by)
+        .bind(&p.reasons)
+        .bind(&p.rule_error)
+        .bind(&p.response)
+        .bind(src.reason.code)
+        .bind(&src.reason.params);
+    let q = match pay {
+        Some(pay) => q
+            .bind(pay.methods.clone())
+            .bind(pay.amounts.clone())
+            .bind(pay.stored_value),
+        None => q,
+    };
+    Ok(q.fetch_one(tx.conn()).await?)
+}
+
+/// What [`record_purchase`] wrote: the earning's entry (none when nothing was earned) and,
+/// when it paid the purchase, whether the balance covered it and what it took.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Recorded {
+    pub entry_id: Option<i64>,
+    #[sqlx(flatten)]
+    pub paid: crate::prepaid::Paid,
 }
 
 async fn settle_debts(tx: &mut TenantTx, member_id: Uuid, points: i64) -> Result<(), DbError> {

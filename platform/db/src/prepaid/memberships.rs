@@ -62,6 +62,21 @@ pub async fn plan(tx: &mut TenantTx, id: Uuid) -> Result<Option<Plan>, DbError> 
     .await?)
 }
 
+/// Archives a plan (no longer sold; memberships of it keep working) or brings it back.
+pub async fn set_plan_archived(
+    tx: &mut TenantTx,
+    id: Uuid,
+    archived: bool,
+) -> Result<Option<Plan>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE membership_plans SET archived = $2 WHERE id = $1 RETURNING {PLAN}"
+    ))
+    .bind(id)
+    .bind(archived)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct Membership {
     pub id: Uuid,
@@ -225,15 +240,27 @@ const CHARGE_WHERE: &str = "($1::timestamptz IS NULL OR at >= $1) \
     AND ($4::text IS NULL OR method = $4) AND ($5::text IS NULL OR staff = $5) \
     AND ($6::uuid IS NULL OR member_id = $6)";
 
+/// A charge record with its member's name (empty for an erased member).
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct NamedCharge {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub charge: Charge,
+    pub member_name: String,
+}
+
+/// The filtered charge records, newest first, each with its member's name (one query).
 pub async fn charges(
     tx: &mut TenantTx,
     f: &ChargeFilter,
     limit: i64,
-) -> Result<Vec<Charge>, DbError> {
+) -> Result<Vec<NamedCharge>, DbError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT id, member_id, kind, amount, method, receipt, staff, plan_id, membership_id, \
-                pass_id, top_up_id, at, principal, bonus \
-         FROM charges WHERE {CHARGE_WHERE} ORDER BY at DESC, id DESC LIMIT $7"
+        "SELECT c.id, c.member_id, c.kind, c.amount, c.method, c.receipt, c.staff, c.plan_id, \
+                c.membership_id, c.pass_id, c.top_up_id, c.at, c.principal, c.bonus, \
+                coalesce(m.name, '') AS member_name \
+         FROM (SELECT * FROM charges WHERE {CHARGE_WHERE} ORDER BY at DESC, id DESC LIMIT $7) c \
+         LEFT JOIN members m ON m.id = c.member_id ORDER BY c.at DESC, c.id DESC"
     ))
     .bind(f.from)
     .bind(f.to)

@@ -412,3 +412,139 @@ pub async fn stored_value_paid(
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// How a purchase is paid, for the statement that takes the stored-value part and writes
+/// the payment rows ([`pay_purchase`], or folded into `points::record_purchase`).
+#[derive(Debug, Clone)]
+pub struct PurchasePay<'a> {
+    pub methods: Vec<&'a str>,
+    pub amounts: Vec<i64>,
+    /// The part paid from stored value (0: none).
+    pub stored_value: i64,
+}
+
+impl<'a> PurchasePay<'a> {
+    pub fn of(payments: &'a [Payment]) -> Self {
+        Self {
+            methods: payments.iter().map(|p| p.method.as_str()).collect(),
+            amounts: payments.iter().map(|p| p.amount).collect(),
+            stored_value: payments
+                .iter()
+                .filter(|p| p.method == "stored_value")
+                .map(|p| p.amount)
+                .sum(),
+        }
+    }
+}
+
+/// What the payment statement did: whether the balance covered the stored-value part
+/// (`paid`), what it took of each sub-ledger, and the balance it found (for the refusal).
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct Paid {
+    pub paid: bool,
+    pub principal: i64,
+    pub bonus: i64,
+    pub held: i64,
+}
+
+/// The CTEs that pay a purchase, in one statement: the member's balance row locked
+/// (`svl`), the split by the business's spend order computed from the locked row (`svs`),
+/// the balance moved only when both sub-ledgers stay at zero or above (`svb`), the
+/// sub-ledger entries (`sve`), the payment rows (`pays`, `svp`). The placeholders name the
+/// statement's parameters: member, purchase, actor, time, methods (`text[]`), amounts
+/// (`bigint[]`) and the stored-value part (`bigint`).
+pub(crate) fn pay_ctes(
+    m: &str,
+    pid: &str,
+    actor: &str,
+    at: &str,
+    methods: &str,
+    amounts: &str,
+    sv: &str,
+) -> String {
+    format!(
+        "svl AS ( \
+             SELECT b.principal, b.bonus, s.spend_order \
+             FROM stored_value_balances b, prepaid_settings s \
+             WHERE b.member_id = {m} AND {sv}::bigint > 0 FOR UPDATE OF b \
+         ), svs AS ( \
+             SELECT l.principal, l.bonus, {sv}::bigint - x.tb AS tp, x.tb \
+             FROM svl l, LATERAL (SELECT CASE l.spend_order \
+                 WHEN 'bonus_first' THEN LEAST({sv}::bigint, l.bonus) \
+                 WHEN 'principal_first' THEN {sv}::bigint - LEAST({sv}::bigint, l.principal) \
+                 ELSE CASE WHEN l.principal + l.bonus = 0 THEN 0::bigint \
+                      ELSE div({sv}::numeric * l.bonus, l.principal + l.bonus)::bigint END \
+             END AS tb) x \
+             WHERE l.principal + l.bonus >= {sv}::bigint \
+         ), svb AS ( \
+             UPDATE stored_value_balances b SET principal = b.principal - s.tp, \
+             bonus = b.bonus - s.tb, updated_at = {at} \
+             FROM svs s \
+             WHERE b.member_id = {m} AND b.principal - s.tp >= 0 AND b.bonus - s.tb >= 0 \
+             RETURNING b.principal, b.bonus, s.tp, s.tb \
+         ), sve AS ( \
+             INSERT INTO stored_value_entries (member_id, ledger, kind, amount, balance, \
+                 purchase_id, reason, actor, at) \
+             SELECT {m}, l.ledger, 'spend', l.amount, l.balance, {pid}, 'purchase', {actor}, {at} \
+             FROM svb, LATERAL (VALUES ('principal', -svb.tp, svb.principal), \
+                                       ('bonus', -svb.tb, svb.bonus)) l (ledger, amount, balance) \
+             WHERE l.amount <> 0 \
+         ), pays AS ( \
+             SELECT u.method, u.amount, u.n, \
+                    coalesce(CASE WHEN u.method = 'stored_value' THEN svb.tp END, 0) AS principal, \
+                    coalesce(CASE WHEN u.method = 'stored_value' THEN svb.tb END, 0) AS bonus \
+             FROM unnest({methods}::text[], {amounts}::bigint[]) WITH ORDINALITY u (method, amount, n) \
+             LEFT JOIN svb ON true \
+         ), svp AS ( \
+             INSERT INTO purchase_payments (purchase_id, method, amount, principal, bonus) \
+             SELECT {pid}, method, amount, principal, bonus FROM pays \
+         )"
+    )
+}
+
+/// The payment statement's answer columns (after [`pay_ctes`]).
+pub(crate) fn paid_columns(sv: &str) -> String {
+    format!(
+        "({sv}::bigint = 0 OR EXISTS (SELECT 1 FROM svb)) AS paid, \
+         coalesce((SELECT tp FROM svb), 0)::bigint AS principal, \
+         coalesce((SELECT tb FROM svb), 0)::bigint AS bonus, \
+         coalesce((SELECT principal + bonus FROM svl), 0)::bigint AS held"
+    )
+}
+
+/// The stored answer with the payments as they were taken (`pays`).
+pub(crate) fn response_with_pays(response: &str) -> String {
+    format!(
+        "jsonb_set({response}::jsonb, '{{payments}}', coalesce((SELECT jsonb_agg(jsonb_build_object( \
+             'method', method, 'amount', amount, 'principal', principal, 'bonus', bonus) \
+             ORDER BY n) FROM pays), '[]'::jsonb))"
+    )
+}
+
+/// Pays a purchase already stored, in one statement (see [`pay_ctes`]). When `paid` is
+/// false the balance did not cover the stored-value part and nothing of it was written
+/// (the caller rolls the payment rows back with the purchase).
+pub async fn pay_purchase(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    purchase_id: Uuid,
+    pay: &PurchasePay<'_>,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Paid, DbError> {
+    let sql = format!(
+        "WITH {} SELECT {}",
+        pay_ctes("$1", "$2", "$3", "$4", "$5", "$6", "$7"),
+        paid_columns("$7")
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(member_id)
+        .bind(purchase_id)
+        .bind(actor)
+        .bind(at)
+        .bind(&pay.methods)
+        .bind(&pay.amounts)
+        .bind(pay.stored_value)
+        .fetch_one(tx.conn())
+        .await?)
+}

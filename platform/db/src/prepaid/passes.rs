@@ -55,6 +55,21 @@ pub async fn product(tx: &mut TenantTx, id: Uuid) -> Result<Option<Product>, DbE
     .await?)
 }
 
+/// Archives a pass product (no longer sold; passes of it keep working) or brings it back.
+pub async fn set_product_archived(
+    tx: &mut TenantTx,
+    id: Uuid,
+    archived: bool,
+) -> Result<Option<Product>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE pass_products SET archived = $2 WHERE id = $1 RETURNING {PRODUCT}"
+    ))
+    .bind(id)
+    .bind(archived)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 /// A pass a member holds.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
 pub struct Pass {
