@@ -255,6 +255,13 @@ async fn a_body_crossing_what_the_document_states_is_refused_naming_the_field() 
     ];
     for (body, field, code) in cases {
         let r = app.call(Method::POST, &path, &owner, body.clone()).await;
+        // A body the handler can read goes on to the use case, which names every bad field
+        // at once; a length poem's own validator holds is its 400 naming the field.
+        if r.status == StatusCode::BAD_REQUEST {
+            assert_eq!(code, "too_long", "{body}: {}", r.json);
+            assert_eq!(r.json["fields"][0]["field"], field, "{body}: {}", r.json);
+            continue;
+        }
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,

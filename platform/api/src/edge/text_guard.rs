@@ -131,7 +131,23 @@ impl PathTemplates {
         if let Some(schema) = self.fitting(path).and_then(|t| t.2.get(method)) {
             self.1.check(schema, body, "", &mut out);
         }
-        out
+        // A body the handler can read (every member of the type it says, none unknown)
+        // goes on to the use case, which checks the same limits and names EVERY bad field
+        // at once (a form's rules the document cannot state among them); the edge answers
+        // alone only for a body no handler could read.
+        let unreadable = out.iter().any(|e| {
+            matches!(
+                e.code,
+                patron_core::problem::FieldCode::WrongType
+                    | patron_core::problem::FieldCode::UnknownField
+                    | patron_core::problem::FieldCode::Required
+            )
+        });
+        if unreadable {
+            out
+        } else {
+            Vec::new()
+        }
     }
 
     /// The methods a path allows (for `Allow`): those of the template that fits it with the
