@@ -19,14 +19,15 @@ use std::sync::Arc;
 use super::body_check::Schemas;
 use super::error::ApiError;
 
-/// Whether a character is refused: C0 controls but tab, line feed and carriage return.
+/// Whether a character is refused: C0 controls but tab, line feed and carriage return,
+/// DEL, and the C1 controls (U+0080 to U+009F).
 pub fn refused(c: char) -> bool {
-    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || ('\u{7f}'..='\u{9f}').contains(&c)
 }
 
 /// The same rule as a pattern, which the document states on every free-text input (a string
 /// without an enum, a format or a pattern of its own).
-pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$";
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
 
 fn has_refused(s: &str) -> bool {
     s.chars().any(refused)
