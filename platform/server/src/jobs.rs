@@ -6,6 +6,7 @@ use chrono::Duration;
 use patron_core::clock::Clock;
 use patron_db::{jobs, sessions, tenants, Db};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Fans a job kind out: one job per live tenant. Payload: `{"kind": "<per-tenant kind>"}`.
 pub const FANOUT: &str = "tenants.fanout";
@@ -130,7 +131,12 @@ impl JobRunner {
         };
         let span =
             tracing::info_span!("job", id = job.id, kind = %job.kind, tenant = ?job.tenant_id);
-        let _guard = span.enter();
+        // The span follows the job's future (`instrument`), never a guard held across an
+        // await: a guard would stay entered on a worker thread other tasks then run on.
+        self.finish(job).instrument(span).await
+    }
+
+    async fn finish(&self, job: jobs::Job) -> anyhow::Result<Turn> {
         let outcome = self.execute(&job).await;
         let now = self.clock.now();
         match outcome {
