@@ -288,9 +288,9 @@ fn pass_not_found() -> AppError {
     AppError::not_found("pass")
 }
 
-/// Consumes one visit. Idempotent by key (per pass): the pass is locked first, then an
-/// earlier answer is looked for; the visit itself is taken by one conditional statement.
-/// The caller commits.
+/// Consumes one visit. Idempotent by key (per pass) through `idempotency::run`: the key is
+/// claimed first, so a racing duplicate waits and replays the first answer; the visit
+/// itself is taken by one conditional statement. The caller commits.
 pub async fn consume(
     tx: &mut TenantTx,
     zone: Zone,

@@ -1,7 +1,7 @@
 //! Stored value (储值): top-ups with the business's bonus, payments from the balance by its
 //! spend order, refunds of purchases (back to the sub-ledgers they came from) and of
-//! top-ups (principal not yet spent; the bonus is forfeited). Every change locks the
-//! member's balance row first, then reads any earlier answer under its key.
+//! top-ups (principal not yet spent; the bonus is forfeited). Every keyed change claims
+//! its key first (`idempotency::run`), then locks the member's balance row.
 
 use super::{check_key, check_method, check_receipt, Method};
 use crate::idempotency::{self, Request};
