@@ -96,6 +96,9 @@ feature_gates! {
     needs_memberships => Memberships,
     needs_stored_value => StoredValue,
     needs_visit_passes => VisitPasses,
+    needs_promotions => Promotions,
+    needs_points_mall => PointsMall,
+    needs_activities => Activities,
 }
 
 /// Route declaration: this write stays allowed while the account is read-only.

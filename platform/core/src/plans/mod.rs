@@ -63,6 +63,9 @@ vocabulary! {
         Memberships => "memberships", "Membership plans and fees: sell, renew, freeze and cancel memberships.";
         StoredValue => "stored_value", "Stored value: top-ups with bonus, paying purchases from the balance.";
         VisitPasses => "visit_passes", "Visit passes: N visits, consumed at check-in.";
+        Promotions => "promotions", "Promotions: offers for a period with points, coupons or mall prices.";
+        PointsMall => "points_mall", "The points mall: rewards with stock, ordered for points.";
+        Activities => "activities", "Activities: sign-up, waitlist, check-in, ratings and photos.";
     }
 }
 
