@@ -89,10 +89,29 @@ async fn members_register_with_an_sms_code_log_in_edit_their_profile_and_reset_t
         .await
         .ok();
     assert_eq!(r.custom["shoe"], 41);
+    let member_id = r.id.clone();
     let log = app.member_audit(&t.owner(), &r.id).await.body();
     assert!(log.iter().any(|e| e.field.as_deref() == Some("custom.shoe")
         && e.channel == "portal"
         && e.actor == "member:self"));
+    // The business's audit log has the member's own edit too, with the fields it changed.
+    let audit = app
+        .audit_log_where(
+            &t.owner(),
+            &[("member", r.id.as_str()), ("action", "member.updated")],
+        )
+        .await
+        .body();
+    assert!(
+        audit.iter().any(|e| {
+            let fields = e.detail["fields"].as_array().cloned().unwrap_or_default();
+            e.actor == "member:self"
+                && fields.len() == 2
+                && fields.contains(&json!("name"))
+                && fields.contains(&json!("custom.shoe"))
+        }),
+        "{audit:?}"
+    );
 
     // Password reset by code; old sessions end; the new password works.
     assert_eq!(
@@ -163,6 +182,35 @@ async fn members_register_with_an_sms_code_log_in_edit_their_profile_and_reset_t
             .status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+
+    // A new phone (with a code sent to it): the front desk finds the member by its last four
+    // digits at once.
+    assert_eq!(
+        app.send_portal_code(slug, "13922223333", "phone_change")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let code = app.last_code(&t, "13922223333").await;
+    let token = app
+        .portal_login(slug, "13911112222", "another-long-password")
+        .await
+        .ok()
+        .auth();
+    app.update_portal_me(
+        slug,
+        &token,
+        &json!({ "phone": "13922223333", "phone_code": code }),
+    )
+    .await
+    .ok();
+    let found = app.desk_lookup(&t.owner(), "3333").await.body();
+    assert!(
+        found.matches.iter().any(|m| m.id == member_id),
+        "found by the new phone's last four: {found:?}"
+    );
+    let gone = app.desk_lookup(&t.owner(), "2222").await.body();
+    assert!(!gone.matches.iter().any(|m| m.id == member_id), "{gone:?}");
 }
 
 #[tokio::test]

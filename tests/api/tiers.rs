@@ -867,6 +867,41 @@ async fn tier_history_exports_as_csv_and_xlsx_for_reports_readers_filtered_by_me
         (rows[1][5].as_str(), rows[2][5].as_str()),
         ("silver", "gold")
     );
+
+    // For people: headers, tier names, kinds, reasons and actors in the reader's language,
+    // no ids; the same moves.
+    let people = csv(TierHistoryQuery::default().member(&ann).for_people("zh-CN")).await;
+    assert_eq!(
+        people[0].trim_start_matches('\u{feff}'),
+        "时间,卡号,会员,原等级,新等级,变动,指标,指标值,门槛,等级体系版本,原因,操作人"
+    );
+    assert_eq!(people.len(), 3, "{people:?}");
+    assert!(
+        !people.iter().any(|l| l.contains(&ann)),
+        "no ids: {people:?}"
+    );
+    let first: Vec<&str> = people[1].split(',').collect();
+    assert_eq!(first[0], "2027-03-01 12:00", "{people:?}");
+    assert_eq!(first[2], "Ann");
+    assert_eq!(first[5], "升级");
+    assert_eq!(first[6], "消费金额");
+    assert_eq!((first[7], first[8]), ("15.00", "10.00"), "spend in yuan");
+    assert_eq!(first[10], "消费金额 15.00，达到门槛 10.00");
+    assert_eq!(
+        first[11], "接口密钥：owner key",
+        "the key that recorded the purchase"
+    );
+    let english = app
+        .tier_history_xlsx(
+            &owner,
+            &TierHistoryQuery::default().member(&ann).for_people("en"),
+        )
+        .await;
+    let rows = xlsx_rows(&english.bytes);
+    assert_eq!(rows[0][5], "Change");
+    assert_eq!(rows[1][5], "Promotion");
+    assert_eq!(rows[1][11], "API key: owner key");
+    assert_eq!(rows[2][10], "Spend 25.00 reached the threshold 20.00");
 }
 
 #[tokio::test]

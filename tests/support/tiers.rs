@@ -163,6 +163,10 @@ pub struct TierHistoryQuery {
     pub from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 impl TierHistoryQuery {
@@ -178,6 +182,13 @@ impl TierHistoryQuery {
 
     pub fn to(mut self, day: &str) -> Self {
         self.to = Some(day.into());
+        self
+    }
+
+    /// The people layout in `lang`.
+    pub fn for_people(mut self, lang: &str) -> Self {
+        self.layout = Some("people".into());
+        self.lang = Some(lang.into());
         self
     }
 }

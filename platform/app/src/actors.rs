@@ -3,6 +3,7 @@
 
 use crate::AppError;
 use patron_core::actors::ActorRef;
+use patron_core::lang::Lang;
 use patron_db::{actors, TenantTx};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -21,6 +22,36 @@ pub struct ActorName {
     pub name: Option<String>,
     /// The job, for `system` (`tiers`, `expiry`, `birthday`, `billing`).
     pub code: Option<String>,
+}
+
+impl ActorName {
+    /// The actor as people read it in `lang` (the console says the same words).
+    pub fn said(&self, lang: Lang) -> String {
+        let name = self.name.as_deref().unwrap_or_default();
+        match self.kind {
+            "staff" if !name.is_empty() => name.to_owned(),
+            "api_key" if !name.is_empty() => {
+                format!("{}{name}", lang.pick("接口密钥：", "API key: "))
+            }
+            "staff" | "api_key" => lang.pick("已删除的账号", "A deleted account").to_owned(),
+            "support" => lang.pick("平台客服", "Platform support").to_owned(),
+            "operator" => match lang {
+                Lang::ZhCn => format!("平台运营（{name}）"),
+                Lang::En => format!("Platform operator ({name})"),
+            },
+            "member" => lang.pick("会员本人", "The member").to_owned(),
+            "cli" => lang.pick("系统管理命令", "Admin command line").to_owned(),
+            "system" => match self.code.as_deref() {
+                Some("tiers") => lang.pick("系统：等级评估", "System: tier review"),
+                Some("expiry") => lang.pick("系统：积分过期", "System: points expiry"),
+                Some("birthday") => lang.pick("系统：生日积分", "System: birthday points"),
+                Some("billing") => lang.pick("系统：账单", "System: billing"),
+                _ => lang.pick("系统", "System"),
+            }
+            .to_owned(),
+            _ => self.subject.clone(),
+        }
+    }
 }
 
 /// Puts names on parsed actors: `staff` and `keys` are the names found by id.
@@ -107,5 +138,17 @@ mod tests {
             ("system", Some("tiers"))
         );
         assert_eq!((named[4].kind, named[4].name.as_deref()), ("member", None));
+        let said: Vec<String> = named.iter().map(|a| a.said(Lang::ZhCn)).collect();
+        assert_eq!(
+            said,
+            [
+                "前台小李",
+                "接口密钥：前台收银机",
+                "已删除的账号",
+                "系统：等级评估",
+                "会员本人"
+            ]
+        );
+        assert_eq!(named[3].said(Lang::En), "System: tier review");
     }
 }

@@ -16997,6 +16997,10 @@ export interface operations {
                 member_id?: string;
                 from?: string;
                 to?: string;
+                /** @description `machine` (codes and ids, the default) or `people` (names and words in `lang`). */
+                layout?: components["schemas"]["ExportLayout"];
+                /** @description The language of a people export (`zh-CN`, `en`); the business's by default. */
+                lang?: string;
             };
             header?: never;
             path?: never;
@@ -17100,6 +17104,10 @@ export interface operations {
                 member_id?: string;
                 from?: string;
                 to?: string;
+                /** @description `machine` (codes and ids, the default) or `people` (names and words in `lang`). */
+                layout?: components["schemas"]["ExportLayout"];
+                /** @description The language of a people export (`zh-CN`, `en`); the business's by default. */
+                lang?: string;
             };
             header?: never;
             path?: never;

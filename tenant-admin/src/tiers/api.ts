@@ -38,7 +38,13 @@ export interface TierHistoryQuery {
   member_id?: string;
   from?: string;
   to?: string;
+  /** `people`: names and words in `lang` (what the console downloads); `machine`: codes and ids. */
+  layout?: 'machine' | 'people';
+  lang?: string;
 }
+
+/** Members a clerk's text finds (phone, its last four digits, card, name): the export's member picker. */
+export const findMembers = (q: string) => call(api.GET('/desk/lookup', { params: { query: { q } } }));
 
 /** Tier history as a CSV or Excel file. */
 export const exportTierHistory = (format: 'csv' | 'xlsx', query: TierHistoryQuery) =>

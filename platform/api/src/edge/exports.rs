@@ -17,7 +17,28 @@
 //! Cells are written as text; empty cells are left blank.
 
 use crate::edge::error::ApiError;
+use patron_core::lang::Lang;
 use poem::Body;
+use poem_openapi::Enum;
+
+/// How an export is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ExportLayout {
+    /// For machines: codes, ids, UTC times (for members, the columns the import reads).
+    #[default]
+    Machine,
+    /// For people: headers, names and labels in `lang`, times in the business's zone.
+    People,
+}
+
+/// The language of a people export: the one asked for, else the business's.
+pub fn export_lang(asked: Option<&str>, business: &str) -> Lang {
+    asked
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(business))
+        .unwrap_or_default()
+}
 
 /// Cells starting with these could run as formulas in a spreadsheet: prefix them.
 pub fn defuse(cell: String) -> String {

@@ -7,6 +7,7 @@ pub mod dto;
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::exports::{csv_body, xlsx_body, RowPages};
+use crate::edge::exports::{export_lang, ExportLayout};
 use crate::edge::gate::export_read;
 use crate::edge::member_views::{MemberSearch, StaffPlan};
 use crate::edge::state::ApiState;
@@ -14,12 +15,11 @@ use dto::{CsvFile, FileFormat, ImportMode, ImportView, Started, XlsxFile};
 use patron_app::fields::current_fields;
 use patron_app::member_files::{self as app_files, import, rows, Layout, MemberExport};
 use patron_core::access::Permission;
-use patron_core::lang::Lang;
 use patron_db::DbError;
 use poem::Body;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
-use poem_openapi::{Enum, OpenApi, Tags};
+use poem_openapi::{OpenApi, Tags};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -46,18 +46,6 @@ impl RowPages for Pages {
     }
 }
 
-/// How an export is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum ExportLayout {
-    /// The columns the import reads: codes, UTC times.
-    #[default]
-    Machine,
-    /// For people: headers and option labels in `lang`, times in the business's zone,
-    /// points, tier and last visit.
-    People,
-}
-
 impl MemberFilesApi {
     async fn export(
         &self,
@@ -74,10 +62,7 @@ impl MemberFilesApi {
         let layout = match layout {
             ExportLayout::Machine => Layout::Machine,
             ExportLayout::People => Layout::People {
-                lang: lang
-                    .and_then(Lang::parse)
-                    .or_else(|| Lang::parse(&me.tenant.settings.locale))
-                    .unwrap_or_default(),
+                lang: export_lang(lang, &me.tenant.settings.locale),
                 zone: me.tenant.settings.zone(),
             },
         };

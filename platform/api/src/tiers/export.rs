@@ -3,10 +3,10 @@
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
-use crate::edge::exports::{csv_body, xlsx_body, RowPages};
+use crate::edge::exports::{csv_body, export_lang, xlsx_body, ExportLayout, RowPages};
 use crate::edge::state::ApiState;
 use chrono::NaiveDate;
-use patron_app::tiers::export::{self, HistoryCursor, HISTORY_COLUMNS};
+use patron_app::tiers::export::{self, HistoryCursor, HistoryLayout};
 use patron_app::AppError;
 use patron_core::access::Permission;
 use poem::Body;
@@ -36,6 +36,8 @@ pub(super) struct HistoryQuery {
     pub member_id: Option<Uuid>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub layout: ExportLayout,
+    pub lang: Option<String>,
 }
 
 /// The export's cursor: authorised, checked and audited by the use case.
@@ -45,13 +47,21 @@ async fn cursor(
     q: HistoryQuery,
 ) -> Result<HistoryCursor, ApiError> {
     let (tx, me) = state.authorize(auth, Some(Permission::ReportsRead)).await?;
+    let layout = match q.layout {
+        ExportLayout::Machine => HistoryLayout::Machine,
+        ExportLayout::People => {
+            HistoryLayout::People(export_lang(q.lang.as_deref(), &me.tenant.settings.locale))
+        }
+    };
     Ok(export::history(
         tx,
+        &state.rules,
         &me.tenant,
         &me.subject(),
         q.member_id,
         q.from,
         q.to,
+        layout,
         state.now(),
     )
     .await?)
@@ -69,19 +79,16 @@ impl RowPages for Pages {
     }
 }
 
-fn header() -> Vec<String> {
-    HISTORY_COLUMNS.map(String::from).to_vec()
-}
-
 /// The CSV export, streamed: a byte order mark and the header, then a chunk per page.
 pub(super) async fn csv(
     state: &ApiState,
     auth: &TenantAuth,
     q: HistoryQuery,
 ) -> Result<TierHistoryCsv, ApiError> {
-    let pages = Pages(cursor(state, auth, q).await?);
+    let c = cursor(state, auth, q).await?;
+    let header = c.header();
     Ok(TierHistoryCsv::Ok(
-        Binary(csv_body(header(), pages, "tier history export")),
+        Binary(csv_body(header, Pages(c), "tier history export")),
         "attachment; filename=\"tier-history.csv\"".into(),
     ))
 }
@@ -92,9 +99,10 @@ pub(super) async fn xlsx(
     auth: &TenantAuth,
     q: HistoryQuery,
 ) -> Result<TierHistoryXlsx, ApiError> {
-    let pages = Pages(cursor(state, auth, q).await?);
+    let c = cursor(state, auth, q).await?;
+    let header = c.header();
     Ok(TierHistoryXlsx::Ok(
-        Binary(xlsx_body(header(), pages).await?),
+        Binary(xlsx_body(header, Pages(c)).await?),
         "attachment; filename=\"tier-history.xlsx\"".into(),
     ))
 }

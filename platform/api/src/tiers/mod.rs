@@ -13,6 +13,7 @@ pub use dto::*;
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
+use crate::edge::exports::ExportLayout;
 use crate::edge::gate::{export_read, needs_tiers};
 use crate::edge::state::ApiState;
 use chrono::NaiveDate;
@@ -120,11 +121,18 @@ impl TiersApi {
         member_id: Query<Option<Uuid>>,
         from: Query<Option<NaiveDate>>,
         to: Query<Option<NaiveDate>>,
+        /// `machine` (codes and ids, the default) or `people` (names and words in `lang`).
+        layout: Query<Option<ExportLayout>>,
+        /// The language of a people export (`zh-CN`, `en`); the business's by default.
+        #[oai(validator(max_length = 10))]
+        lang: Query<Option<String>>,
     ) -> Result<TierHistoryCsv, ApiError> {
         let q = HistoryQuery {
             member_id: member_id.0,
             from: from.0,
             to: to.0,
+            layout: layout.0.unwrap_or_default(),
+            lang: lang.0,
         };
         export::csv(&self.state, &auth, q).await
     }
@@ -144,11 +152,18 @@ impl TiersApi {
         member_id: Query<Option<Uuid>>,
         from: Query<Option<NaiveDate>>,
         to: Query<Option<NaiveDate>>,
+        /// `machine` (codes and ids, the default) or `people` (names and words in `lang`).
+        layout: Query<Option<ExportLayout>>,
+        /// The language of a people export (`zh-CN`, `en`); the business's by default.
+        #[oai(validator(max_length = 10))]
+        lang: Query<Option<String>>,
     ) -> Result<TierHistoryXlsx, ApiError> {
         let q = HistoryQuery {
             member_id: member_id.0,
             from: from.0,
             to: to.0,
+            layout: layout.0.unwrap_or_default(),
+            lang: lang.0,
         };
         export::xlsx(&self.state, &auth, q).await
     }

@@ -28,7 +28,7 @@ use patron_core::members::Channel;
 use patron_core::members::Phone;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
-use patron_db::members::{self, Actor, Member};
+use patron_db::members::{self, Actor, Member, MemberData};
 use patron_db::{audit as platform_audit, constraints, portal, DbError, Tenant, TenantTx};
 
 /// The plan's limits, as the edge knows them (plans, their cache and the 402's wording live
@@ -153,6 +153,44 @@ pub async fn create(
     Ok(profile(&m, &set, keys, by.show_pii))
 }
 
+/// Stores a member's checked change and records it: each field in the member's change log,
+/// the changed fields in the business's audit log, the desk's phone digits when the phone
+/// changed. Staff edits and the member's own edits in the portal both come here. Answers
+/// the member as stored.
+pub async fn store_change(
+    tx: &mut TenantTx,
+    keys: &PiiKeys,
+    m: &Member,
+    data: &MemberData,
+    by: &Actor<'_>,
+) -> Result<Member, AppError> {
+    members::update(tx, m.id, data, by.at)
+        .await
+        .map_err(taken)?;
+    let before = data_of(m);
+    let changed: Vec<String> = audit::diff(keys, &before, data)
+        .into_iter()
+        .map(|(field, _, _)| field)
+        .collect();
+    audit::audit_diff(tx, keys, m.id, &before, data, by).await?;
+    if !changed.is_empty() {
+        patron_db::audit::record_member(
+            tx,
+            by.at,
+            by.subject,
+            "member.updated",
+            m.id,
+            serde_json::json!({ "fields": changed }),
+        )
+        .await?;
+    }
+    let stored = members::get(tx, m.id).await?;
+    if data.phone.as_ref().map(|s| &s.index) != m.phone_index.as_ref() {
+        crate::desk::keep_last_four(tx, keys, &stored).await?;
+    }
+    Ok(stored)
+}
+
 /// One member, as `show_pii` allows.
 pub async fn get(
     tx: &mut TenantTx,
@@ -242,29 +280,7 @@ pub async fn update(
         channel: by.channel,
         at: now,
     };
-    members::update(&mut tx, m.id, &data, now)
-        .await
-        .map_err(taken)?;
-    let changed: Vec<String> = audit::diff(keys, &data_of(&m), &data)
-        .into_iter()
-        .map(|(field, _, _)| field)
-        .collect();
-    audit::audit_diff(&mut tx, keys, m.id, &data_of(&m), &data, &actor).await?;
-    if !changed.is_empty() {
-        patron_db::audit::record_member(
-            &mut tx,
-            now,
-            by.subject,
-            "member.updated",
-            m.id,
-            serde_json::json!({ "fields": changed }),
-        )
-        .await?;
-    }
-    let m = members::get(&mut tx, m.id).await?;
-    if phone_changed {
-        crate::desk::keep_last_four(&mut tx, keys, &m).await?;
-    }
+    let m = store_change(&mut tx, keys, &m, &data, &actor).await?;
     let p = profile(&m, &set, keys, by.show_pii);
     tx.commit().await?;
     Ok(p)

@@ -11,8 +11,8 @@ pub mod site;
 
 use crate::fields::current_fields;
 use crate::members::{
-    self as app_members, apply_change, data_of, parse_new_member, profile, taken, Change,
-    MemberChange, NewMember, PlanCheck, Profile,
+    self as app_members, apply_change, parse_new_member, profile, taken, Change, MemberChange,
+    NewMember, PlanCheck, Profile,
 };
 use crate::sms::SmsSender;
 use crate::AppError;
@@ -566,12 +566,7 @@ pub async fn update_profile(
     if new_phone.is_some() {
         data.phone_verified_at = Some(now);
     }
-    let by = by_self(now);
-    members::update(&mut tx, m.id, &data, now)
-        .await
-        .map_err(taken)?;
-    app_members::audit::audit_diff(&mut tx, keys, m.id, &data_of(m), &data, &by).await?;
-    let m = members::get(&mut tx, m.id).await?;
+    let m = app_members::store_change(&mut tx, keys, m, &data, &by_self(now)).await?;
     tx.commit().await?;
     Ok(own(profile(&m, &set, keys, true), &set))
 }

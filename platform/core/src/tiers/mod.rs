@@ -579,5 +579,7 @@ pub fn progress(
     }
 }
 
+pub mod words;
+
 #[cfg(test)]
 mod tests;

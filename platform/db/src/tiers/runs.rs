@@ -252,6 +252,9 @@ pub struct ExportedMove {
     pub threshold: Option<i64>,
     pub ladder_version: Option<i32>,
     pub reason: String,
+    /// For a reason the system wrote: its stable code and values.
+    pub reason_code: Option<String>,
+    pub reason_params: Option<serde_json::Value>,
     pub actor: String,
 }
 
@@ -266,7 +269,8 @@ pub async fn history_page(
         "SELECT h.id, h.at, h.member_id, m.name AS member_name, \
          (SELECT c.number FROM member_cards c WHERE c.member_id = m.id AND c.status = 'active') \
            AS card_number, h.from_tier, \
-         h.to_tier, h.kind, h.metric, h.threshold, h.ladder_version, h.reason, h.actor \
+         h.to_tier, h.kind, h.metric, h.threshold, h.ladder_version, h.reason, h.reason_code, \
+         h.reason_params, h.actor \
          FROM tier_history h JOIN members m ON m.id = h.member_id \
          WHERE ($1::uuid IS NULL OR h.member_id = $1) \
            AND ($2::timestamptz IS NULL OR h.at >= $2) \
