@@ -31,6 +31,51 @@ fn per_id(calls: &[Received]) -> BTreeMap<String, usize> {
 }
 
 #[tokio::test]
+async fn each_members_events_are_numbered_in_order_within_and_across_dispatched_batches() {
+    let app = spawn_app().await;
+    let t = app.signup_on("hook-seq", "pro").await;
+    let owner = t.owner();
+    let rx = Receiver::start().await;
+    endpoint(&app, &owner, &rx.url, &["member.created", "points.earned"]).await;
+    app.publish_script(&owner, "purchase", PER_YUAN).await;
+    let senders = message_senders(None);
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+    deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    // One batch: Ann's purchase, Bob's creation and purchase, Ann's second purchase.
+    app.purchase(&owner, &ann, "seq-1", 1_000).await;
+    let bob = app.member(&owner, NewMember::named("Bob")).await.id;
+    app.purchase(&owner, &bob, "seq-2", 2_000).await;
+    app.purchase(&owner, &ann, "seq-3", 3_000).await;
+    let report = deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    assert_eq!(report.dispatched, 4, "{report:?}");
+
+    let mut seen: Vec<(String, String, i64)> = rx
+        .calls()
+        .iter()
+        .map(|c| {
+            let b = c.json();
+            let who = b["data"]["member_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            (
+                who,
+                b["type"].as_str().unwrap_or_default().to_owned(),
+                b["sequence"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    seen.sort_by_key(|(who, _, n)| (who.clone(), *n));
+    let of = |id: &str| -> Vec<i64> { seen.iter().filter(|s| s.0 == id).map(|s| s.2).collect() };
+    assert_eq!(
+        of(&ann),
+        [1, 2, 3],
+        "Ann: created in an earlier batch, then two purchases: {seen:?}"
+    );
+    assert_eq!(of(&bob), [1, 2], "Bob starts at 1: {seen:?}");
+}
+
+#[tokio::test]
 async fn changes_reach_a_signed_webhook_once_and_a_rolled_back_change_sends_nothing() {
     let app = spawn_app().await;
     let t = app.signup_on("hooks", "pro").await;

@@ -22,7 +22,7 @@ use patron_core::Validation;
 use patron_db::messages::{self as db, Attempt, Delivery, Endpoint, NewDelivery, TemplateRow};
 use patron_db::{members, Db, DbError, Tenant, TenantTx};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -112,6 +112,10 @@ fn webhook_delivery_content(row: &db::OutboxRow, sequence: i64) -> Value {
 }
 
 /// Turns undispatched outbox rows into deliveries. Returns how many rows it dispatched.
+///
+/// A batch takes a fixed number of statements whatever its size, besides the deliveries it
+/// writes: the rows claimed, numbered and marked in one statement each, the business's
+/// webhook endpoints and e-mail templates read once.
 pub async fn dispatch(
     db: &Db,
     tenant: &Tenant,
@@ -119,13 +123,37 @@ pub async fn dispatch(
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     let mut total = 0;
+    let lang = lang_of(tenant);
     loop {
         let mut tx = db.tenant_tx(tenant).await?;
         let rows = db::claim_undispatched(&mut tx, DISPATCH_BATCH).await?;
         let n = rows.len() as i64;
+        if n == 0 {
+            tx.commit().await?;
+            return Ok(total);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let sequences: HashMap<i64, i64> = db::mark_dispatched(&mut tx, &ids, now)
+            .await?
+            .into_iter()
+            .collect();
+        let endpoints: Vec<Endpoint> = db::endpoints(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|e| e.enabled)
+            .collect();
+        let templates: Vec<TemplateRow> = if rows.iter().any(|r| r.member_id.is_some()) {
+            db::templates(&mut tx)
+                .await?
+                .into_iter()
+                .filter(|t| t.enabled && t.channel == Channel::Email.as_str())
+                .collect()
+        } else {
+            Vec::new()
+        };
         for row in rows {
-            let sequence = db::mark_dispatched(&mut tx, row.id, &row.entity, now).await?;
-            for ep in db::subscribed(&mut tx, &row.event).await? {
+            let sequence = sequences.get(&row.id).copied().unwrap_or_default();
+            for ep in endpoints.iter().filter(|e| e.events.contains(&row.event)) {
                 let key = format!("webhook:{}:{}", ep.id, row.id);
                 let content = webhook_delivery_content(&row, sequence);
                 db::add_delivery(
@@ -144,20 +172,23 @@ pub async fn dispatch(
                 )
                 .await?;
             }
-            if let Some(member_id) = row.member_id {
-                queue_member_email(
-                    &mut tx,
-                    tenant,
-                    senders,
-                    member_id,
-                    &row.event,
-                    &row.occasion,
-                    &row.data,
-                    Some(row.id),
-                    now,
-                )
-                .await?;
-            }
+            let (Some(member_id), Some(t)) =
+                (row.member_id, pick_template(&templates, &row.event, lang))
+            else {
+                continue;
+            };
+            queue_email_with(
+                &mut tx,
+                tenant,
+                senders,
+                t,
+                member_id,
+                &row.occasion,
+                &row.data,
+                Some(row.id),
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         total += n;
@@ -165,6 +196,18 @@ pub async fn dispatch(
             return Ok(total);
         }
     }
+}
+
+/// The template `template_for` would choose, from a business's enabled e-mail templates:
+/// the occasion's in `lang` when there is one, else in the other language.
+fn pick_template<'t>(
+    templates: &'t [TemplateRow],
+    occasion: &str,
+    lang: Lang,
+) -> Option<&'t TemplateRow> {
+    let mut of = templates.iter().filter(|t| t.occasion == occasion);
+    let first = of.clone().next();
+    of.find(|t| t.locale == lang.code()).or(first)
 }
 
 /// The language a tenant's members are written to in.
@@ -191,6 +234,27 @@ pub async fn queue_member_email(
     else {
         return Ok(false);
     };
+    queue_email_with(
+        tx, tenant, senders, &t, member_id, occasion, data, outbox_id, now,
+    )
+    .await
+}
+
+/// Queues the e-mail of template `t` (of occasion `t.occasion`) to a member, once per
+/// (member, template, occasion): only when the member has an address.
+#[allow(clippy::too_many_arguments)]
+async fn queue_email_with(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    senders: &Senders,
+    t: &TemplateRow,
+    member_id: Uuid,
+    occasion: &str,
+    data: &Value,
+    outbox_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let template = t.occasion.as_str();
     let member = match members::get(tx, member_id).await {
         Ok(m) => m,
         Err(DbError::NotFound) => return Ok(false),
@@ -212,7 +276,7 @@ pub async fn queue_member_email(
         vars.insert("member.card".into(), card.clone());
     }
     vars.insert("business.name".into(), tenant.name.clone());
-    let content = render(&t, &vars);
+    let content = render(t, &vars);
     let key = format!("email:{member_id}:{template}:{occasion}");
     let added = db::add_delivery(
         tx,

@@ -64,25 +64,34 @@ pub async fn claim_undispatched(tx: &mut TenantTx, limit: i64) -> Result<Vec<Out
     .await?)
 }
 
-/// Numbers the next event of `entity` and marks the row dispatched.
+/// Numbers a batch of claimed rows in one statement: each entity's events get the next
+/// numbers of its sequence, in the rows' order, and the rows are marked dispatched. Answers
+/// (row id, sequence).
 pub async fn mark_dispatched(
     tx: &mut TenantTx,
-    id: i64,
-    entity: &str,
+    ids: &[i64],
     now: DateTime<Utc>,
-) -> Result<i64, DbError> {
-    Ok(sqlx::query_scalar(
-        "WITH s AS (
-             INSERT INTO entity_sequences (entity, last) VALUES ($2, 1)
-             ON CONFLICT (entity) DO UPDATE SET last = entity_sequences.last + 1
-             RETURNING last)
-         UPDATE outbox SET dispatched_at = $3, sequence = (SELECT last FROM s)
-         WHERE id = $1 RETURNING sequence",
+) -> Result<Vec<(i64, i64)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_as(
+        "WITH b AS (
+             SELECT id, entity, row_number() OVER (PARTITION BY entity ORDER BY id) AS n
+             FROM outbox WHERE id = ANY($1)),
+         c AS (SELECT entity, count(*) AS k FROM b GROUP BY entity),
+         s AS (
+             INSERT INTO entity_sequences (entity, last) SELECT entity, k FROM c
+             ON CONFLICT (entity) DO UPDATE SET last = entity_sequences.last + excluded.last
+             RETURNING entity, last)
+         UPDATE outbox o SET dispatched_at = $2, sequence = s.last - c.k + b.n
+         FROM b JOIN c USING (entity) JOIN s USING (entity)
+         WHERE o.id = b.id
+         RETURNING o.id, o.sequence",
     )
-    .bind(id)
-    .bind(entity)
+    .bind(ids)
     .bind(now)
-    .fetch_one(tx.conn())
+    .fetch_all(tx.conn())
     .await?)
 }
 
@@ -336,16 +345,6 @@ pub async fn delete_endpoint(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbErro
         .await?
         .rows_affected()
         > 0)
-}
-
-/// Enabled endpoints subscribed to `event`.
-pub async fn subscribed(tx: &mut TenantTx, event: &str) -> Result<Vec<Endpoint>, DbError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {ENDPOINT} FROM webhook_endpoints WHERE enabled AND $1 = ANY(events) ORDER BY id"
-    ))
-    .bind(event)
-    .fetch_all(tx.conn())
-    .await?)
 }
 
 /// Records how a call to an endpoint went: a success clears its failure record; a failure
