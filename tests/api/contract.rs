@@ -297,3 +297,105 @@ async fn a_body_crossing_what_the_document_states_is_refused_naming_the_field() 
         .await;
     assert!(r.status.is_success(), "{}", r.json);
 }
+
+/// The document's links (create -> read -> change) lead somewhere real: each names an
+/// operation the document has, fills exactly that operation's path parameters, from a member
+/// of the answer's schema or a path parameter of the request; and followed with a real
+/// answer, a link reaches the thing just created.
+#[tokio::test]
+async fn the_documents_links_fill_real_operations_from_real_answers() {
+    let app = spawn_app().await;
+    let t = app.signup("links").await;
+    let owner = t.owner();
+    let doc: Value = app
+        .raw(Method::GET, "/api/openapi.json")
+        .send::<Value>()
+        .await
+        .json;
+    let mut ops = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for op in item.as_object().expect("operations").values() {
+            if let Some(id) = op["operationId"].as_str() {
+                ops.insert(id.to_owned(), (path.clone(), op.clone()));
+            }
+        }
+    }
+    let path_params = |op: &Value| -> Vec<String> {
+        let mut p: Vec<String> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "path")
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect();
+        p.sort();
+        p
+    };
+    let mut links = 0;
+    for (from, (_, op)) in &ops {
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            let Some(out) = response["links"].as_object() else {
+                continue;
+            };
+            let body = schema(
+                &doc,
+                &response["content"]["application/json; charset=utf-8"]["schema"],
+            );
+            for (name, link) in out {
+                links += 1;
+                let to = link["operationId"].as_str().unwrap_or_default();
+                let (_, target) = ops
+                    .get(to)
+                    .unwrap_or_else(|| panic!("{from} -> {to}: no such operation"));
+                let given = link["parameters"].as_object().expect("parameters");
+                let mut names: Vec<String> = given.keys().cloned().collect();
+                names.sort();
+                assert_eq!(names, path_params(target), "{from} {status} -> {name}");
+                for (p, source) in given {
+                    let source = source.as_str().unwrap_or_default();
+                    if let Some(field) = source.strip_prefix("$response.body#/") {
+                        assert!(
+                            body["properties"][field].is_object(),
+                            "{from} {status} -> {to}.{p}: the answer has no {field}"
+                        );
+                    } else if let Some(param) = source.strip_prefix("$request.path.") {
+                        assert!(
+                            path_params(op).contains(&param.to_owned()),
+                            "{from} -> {to}.{p}: {from} has no path parameter {param}"
+                        );
+                    } else {
+                        panic!("{from} -> {to}.{p}: {source} is not read");
+                    }
+                }
+            }
+        }
+    }
+    assert!(links >= 40, "the links are written: {links}");
+
+    // Followed for real: the member just created, read and changed through the links.
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/members",
+            &owner,
+            json!({ "name": "链接" }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let link = &ops["createMember"].1["responses"]["201"]["links"]["getMember"];
+    let field = link["parameters"]["id"]
+        .as_str()
+        .and_then(|s| s.strip_prefix("$response.body#/"))
+        .expect("from the answer");
+    let id = created.json[field].as_str().expect("an id").to_owned();
+    let read = app
+        .call(
+            Method::GET,
+            &format!("/api/v1{}", ops["getMember"].0.replace("{id}", &id)),
+            &owner,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{read:?}");
+    assert_eq!(read.json["name"], "链接");
+}

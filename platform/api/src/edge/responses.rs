@@ -361,6 +361,7 @@ pub fn narrow(spec: &str) -> String {
         .and_then(|c| c.get_mut("schemas"))
         .and_then(Json::object_mut);
     let Some(schemas) = schemas else {
+        add_links(&mut doc);
         return serde_json::to_string_pretty(&doc).expect("a document serialises");
     };
     apply_limits(schemas);
@@ -408,7 +409,257 @@ pub fn narrow(spec: &str) -> String {
             p.insert("nullable".into(), Json::Bool(true));
         }
     }
+    add_links(&mut doc);
     serde_json::to_string_pretty(&doc).expect("a document serialises")
+}
+
+/// What a created thing leads to: (operation, its success status, the operations its answer
+/// feeds, each parameter and where its value comes from). Written into the document as
+/// OpenAPI links, so a client (and the contract run's stateful phase) can follow create ->
+/// read -> change with real ids.
+type LinkTargets = &'static [(&'static str, &'static [(&'static str, &'static str)])];
+
+const MEMBER: &[(&str, &str)] = &[("id", "$response.body#/id")];
+const OF_MEMBER: &[(&str, &str)] = &[("id", "$request.path.id")];
+
+pub const LINKS: &[(&str, &str, LinkTargets)] = &[
+    (
+        "createMember",
+        "201",
+        &[
+            ("getMember", MEMBER),
+            ("updateMember", MEMBER),
+            ("memberAudit", MEMBER),
+            ("memberCards", MEMBER),
+            ("memberSummary", MEMBER),
+            ("memberPoints", MEMBER),
+            ("memberPointEntries", MEMBER),
+            ("memberPurchases", MEMBER),
+            ("memberTier", MEMBER),
+            ("adjustPoints", MEMBER),
+            ("redeemPoints", MEMBER),
+            ("checkIn", MEMBER),
+            ("memberStoredValue", MEMBER),
+            ("previewTopUp", MEMBER),
+            ("topUp", MEMBER),
+            ("memberPasses", MEMBER),
+            ("sellPass", MEMBER),
+            ("memberMemberships", MEMBER),
+            ("sellMembership", MEMBER),
+        ],
+    ),
+    (
+        "createStaff",
+        "201",
+        &[
+            ("getStaff", &[("id", "$response.body#/id")]),
+            ("updateStaff", &[("id", "$response.body#/id")]),
+            ("staffLogins", &[("id", "$response.body#/id")]),
+        ],
+    ),
+    (
+        "createRole",
+        "201",
+        &[
+            ("getRole", &[("name", "$response.body#/name")]),
+            ("updateRole", &[("name", "$response.body#/name")]),
+            ("deleteRole", &[("name", "$response.body#/name")]),
+        ],
+    ),
+    (
+        "createApiKey",
+        "201",
+        &[("revokeApiKey", &[("id", "$response.body#/id")])],
+    ),
+    (
+        "createWebhookEndpoint",
+        "201",
+        &[
+            ("getWebhookEndpoint", &[("id", "$response.body#/id")]),
+            ("updateWebhookEndpoint", &[("id", "$response.body#/id")]),
+            ("listWebhookDeliveries", &[("id", "$response.body#/id")]),
+            ("rotateWebhookSecret", &[("id", "$response.body#/id")]),
+            ("deleteWebhookEndpoint", &[("id", "$response.body#/id")]),
+        ],
+    ),
+    (
+        "recordPurchase",
+        "201",
+        &[("getPurchase", &[("id", "$response.body#/purchase_id")])],
+    ),
+    (
+        "importMembers",
+        "202",
+        &[("getMemberImport", &[("id", "$response.body#/id")])],
+    ),
+    (
+        "createPassProduct",
+        "200",
+        &[(
+            "setPassProductArchived",
+            &[("product_id", "$response.body#/id")],
+        )],
+    ),
+    (
+        "createMembershipPlan",
+        "200",
+        &[(
+            "setMembershipPlanArchived",
+            &[("plan_id", "$response.body#/id")],
+        )],
+    ),
+    (
+        "topUp",
+        "201",
+        &[
+            (
+                "previewTopUpRefund",
+                &[
+                    ("id", "$request.path.id"),
+                    ("top_up_id", "$response.body#/top_up_id"),
+                ],
+            ),
+            (
+                "refundTopUp",
+                &[
+                    ("id", "$request.path.id"),
+                    ("top_up_id", "$response.body#/top_up_id"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "sellPass",
+        "200",
+        &[
+            ("memberPasses", OF_MEMBER),
+            (
+                "consumePass",
+                &[
+                    ("id", "$request.path.id"),
+                    ("pass_id", "$response.body#/id"),
+                ],
+            ),
+            (
+                "renewPass",
+                &[
+                    ("id", "$request.path.id"),
+                    ("pass_id", "$response.body#/id"),
+                ],
+            ),
+            (
+                "freezePass",
+                &[
+                    ("id", "$request.path.id"),
+                    ("pass_id", "$response.body#/id"),
+                ],
+            ),
+            (
+                "unfreezePass",
+                &[
+                    ("id", "$request.path.id"),
+                    ("pass_id", "$response.body#/id"),
+                ],
+            ),
+        ],
+    ),
+    (
+        "consumePass",
+        "201",
+        &[(
+            "reversePassUse",
+            &[
+                ("id", "$request.path.id"),
+                ("pass_id", "$request.path.pass_id"),
+                ("use_id", "$response.body#/use_id"),
+            ],
+        )],
+    ),
+    (
+        "sellMembership",
+        "200",
+        &[
+            ("memberMemberships", OF_MEMBER),
+            (
+                "renewMembership",
+                &[
+                    ("id", "$request.path.id"),
+                    ("membership_id", "$response.body#/id"),
+                ],
+            ),
+            (
+                "freezeMembership",
+                &[
+                    ("id", "$request.path.id"),
+                    ("membership_id", "$response.body#/id"),
+                ],
+            ),
+            (
+                "cancelMembership",
+                &[
+                    ("id", "$request.path.id"),
+                    ("membership_id", "$response.body#/id"),
+                ],
+            ),
+        ],
+    ),
+];
+
+/// Writes [`LINKS`] into the operations' success responses. A link from or to an operation
+/// the document lacks stops the server at start-up (a renamed operation), as limits do.
+fn add_links(doc: &mut Json) {
+    let mut known = BTreeSet::new();
+    let Some(paths) = doc.object_mut().and_then(|d| d.get_mut("paths")) else {
+        return;
+    };
+    for ops in paths.object_mut().into_iter().flat_map(|p| p.values_mut()) {
+        for op in ops.object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            let Some(op) = op.object_mut() else { continue };
+            let id = op
+                .get("operationId")
+                .and_then(Json::str)
+                .unwrap_or_default()
+                .to_owned();
+            known.insert(id.clone());
+            let Some((_, status, targets)) = LINKS.iter().find(|(from, ..)| *from == id) else {
+                continue;
+            };
+            let Some(response) = op
+                .get_mut("responses")
+                .and_then(Json::object_mut)
+                .and_then(|r| r.get_mut(*status))
+                .and_then(Json::object_mut)
+            else {
+                panic!("a link leaves from {id} {status}, which the document lacks");
+            };
+            let mut links = IndexMap::new();
+            for (to, params) in targets.iter() {
+                let mut link = IndexMap::new();
+                link.insert("operationId".to_owned(), Json::String((*to).to_owned()));
+                link.insert(
+                    "parameters".to_owned(),
+                    Json::Object(
+                        params
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), Json::String((*v).to_owned())))
+                            .collect(),
+                    ),
+                );
+                links.insert((*to).to_owned(), Json::Object(link));
+            }
+            response.insert("links".into(), Json::Object(links));
+        }
+    }
+    if known.len() > 1 {
+        for (from, _, targets) in LINKS {
+            for name in std::iter::once(from).chain(targets.iter().map(|(to, _)| to)) {
+                assert!(
+                    known.contains(*name),
+                    "a link names {name}, which the document lacks"
+                );
+            }
+        }
+    }
 }
 
 /// Writes each limit of [`super::limits::LIMITS`] on a schema into its property. A limit whose
