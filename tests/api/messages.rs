@@ -7,10 +7,11 @@ use patron_core::clock::Clock;
 use patron_core::messages::{verify, Secret};
 use patron_tests::internals::{
     claim_and_die, deliver_messages, message_senders, outbox_events, record_then_roll_back,
+    reevaluate_tiers,
 };
 use patron_tests::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 const PER_YUAN: &str = r#"award(floor_div(event.amount, 100), "1 point per yuan");"#;
@@ -28,6 +29,81 @@ fn per_id(calls: &[Received]) -> BTreeMap<String, usize> {
         *out.entry(c.id.clone()).or_insert(0) += 1;
     }
     out
+}
+
+#[tokio::test]
+async fn every_tier_change_and_every_member_edit_is_announced_once_with_what_changed() {
+    let app = spawn_app().await;
+    let t = app.signup_on("hook-tier", "pro").await;
+    let owner = t.owner();
+    let rx = Receiver::start().await;
+    endpoint(&app, &owner, &rx.url, &["member.updated", "tier.changed"]).await;
+    let tier = |code: &str, threshold: i64| {
+        json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
+                "benefits": {} })
+    };
+    let ladder = json!({ "ladder": { "metric": "spend", "window": { "kind": "since_joining" },
+        "retention_days": 0, "demotion": "one_rung",
+        "tiers": [tier("base", 0), tier("silver", 1_000), tier("gold", 2_000)] } });
+    let m = app.member(&owner, NewMember::named("王")).await.id;
+    let published = app.publish_ladder(&owner, &ladder).await.ok();
+    reevaluate_tiers(&app, &t, &published.run.id).await;
+    app.purchase(&owner, &m, "tier-1", 1_500).await;
+    let until = (app.clock.now() + Duration::days(30)).to_rfc3339();
+    app.pin_member_tier(
+        &owner,
+        &m,
+        &json!({ "tier": "gold", "until": until, "reason": "VIP" }),
+    )
+    .await
+    .ok();
+    app.update_member(&owner, &m, &json!({ "name": "王小明", "tags": ["vip"] }))
+        .await
+        .ok();
+    // An edit that changes nothing announces nothing.
+    app.update_member(&owner, &m, &json!({ "name": "王小明" }))
+        .await
+        .ok();
+    let report = deliver_messages(&app, t.id, &message_senders(None), app.clock.now()).await;
+    assert_eq!(report.failed, 0, "{report:?}");
+
+    let bodies: Vec<Value> = rx.calls().iter().map(|c| c.json()).collect();
+    let tiers: Vec<(String, String, String)> = bodies
+        .iter()
+        .filter(|b| b["type"] == "tier.changed")
+        .map(|b| {
+            let d = &b["data"];
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+            (s("from"), s("to"), s("kind"))
+        })
+        .collect();
+    let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        tiers,
+        [
+            owned("base", "silver", "promotion"),
+            owned("silver", "gold", "pin"),
+        ],
+        "{bodies:?}"
+    );
+    let edits: Vec<&Value> = bodies
+        .iter()
+        .filter(|b| b["type"] == "member.updated")
+        .collect();
+    assert_eq!(edits.len(), 1, "{bodies:?}");
+    assert_eq!(edits[0]["data"]["member_id"], m);
+    let mut fields: Vec<&str> = edits[0]["data"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["name", "tags"]);
+    assert!(
+        !edits[0].to_string().contains("王小明"),
+        "names of fields, never their values"
+    );
 }
 
 #[tokio::test]

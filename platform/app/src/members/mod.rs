@@ -154,8 +154,8 @@ pub async fn create(
 }
 
 /// Stores a member's checked change and records it: each field in the member's change log,
-/// the changed fields in the business's audit log, the desk's phone digits when the phone
-/// changed. Staff edits and the member's own edits in the portal both come here. Answers
+/// the changed fields in the business's audit log and in a `member.updated` event (names of
+/// fields only, never their values), the desk's phone digits when the phone changed. Staff edits and the member's own edits in the portal both come here. Answers
 /// the member as stored.
 pub async fn store_change(
     tx: &mut TenantTx,
@@ -181,6 +181,15 @@ pub async fn store_change(
             "member.updated",
             m.id,
             serde_json::json!({ "fields": changed }),
+        )
+        .await?;
+        crate::messages::record(
+            tx,
+            patron_core::messages::Event::MemberUpdated,
+            m.id,
+            &format!("updated:{}", by.at.timestamp_micros()),
+            serde_json::json!({ "member_id": m.id, "fields": changed, "channel": by.channel.as_str() }),
+            by.at,
         )
         .await?;
     }

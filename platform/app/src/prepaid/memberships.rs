@@ -232,6 +232,7 @@ pub async fn sell(
         hold_for_membership(
             tx,
             engine,
+            zone,
             member.id,
             tier,
             tier_until(zone, term.end),
@@ -377,6 +378,7 @@ pub async fn renew(
         hold_for_membership(
             tx,
             engine,
+            zone,
             m.member_id,
             tier,
             tier_until(zone, term.end),
@@ -463,6 +465,7 @@ pub async fn freeze(
             hold_for_membership(
                 tx,
                 engine,
+                zone,
                 m.member_id,
                 tier,
                 tier_until(zone, term.end),
@@ -528,6 +531,7 @@ pub async fn cancel(
             release_for_membership(
                 tx,
                 engine,
+                zone,
                 m.member_id,
                 tier,
                 tier_until(zone, m.ends_on),

@@ -288,7 +288,7 @@ pub async fn after_event(
         None => threshold_reason(ladder, metric, tier.threshold, true),
         Some(_) => script_chose(ladder, metric, &tier.code),
     };
-    tiers::record_move(
+    super::moved(
         tx,
         &tiers::NewMove {
             member_id,
@@ -303,20 +303,7 @@ pub async fn after_event(
             actor,
             at: now,
         },
-    )
-    .await?;
-    crate::messages::record(
-        tx,
-        patron_core::messages::Event::TierChanged,
-        member_id,
-        &format!("{}:{}", tier.code, tenant.settings.zone().today(now)),
-        serde_json::json!({
-            "member_id": member_id,
-            "from": before.code,
-            "to": tier.code,
-            "kind": "promotion",
-        }),
-        now,
+        tenant.settings.zone(),
     )
     .await?;
     Ok((before, MemberTier::from_code(ladder, Some(&tier.code))))
@@ -406,7 +393,7 @@ pub async fn reevaluate(
             )
             .await?;
             let published = Reason::ladder_published(run.version);
-            tiers::record_move(
+            super::moved(
                 &mut tx,
                 &tiers::NewMove {
                     member_id: *id,
@@ -421,6 +408,7 @@ pub async fn reevaluate(
                     actor: "system:tiers",
                     at: now,
                 },
+                tenant.settings.zone(),
             )
             .await?;
             progress.moved += 1;
@@ -520,7 +508,7 @@ pub async fn evaluate_tenant(
                     None => threshold_reason(ladder, metric, e.threshold, up),
                     Some(_) => script_chose(ladder, metric, &to),
                 };
-                tiers::record_move(
+                super::moved(
                     &mut tx,
                     &tiers::NewMove {
                         member_id: *id,
@@ -535,6 +523,7 @@ pub async fn evaluate_tenant(
                         actor: "system:tiers",
                         at: now,
                     },
+                    tenant.settings.zone(),
                 )
                 .await?;
             }

@@ -264,7 +264,7 @@ pub async fn pin(
         now,
     )
     .await?;
-    tiers::record_move(
+    super::moved(
         tx,
         &tiers::NewMove {
             member_id,
@@ -279,6 +279,7 @@ pub async fn pin(
             actor: by.subject,
             at: now,
         },
+        tenant.settings.zone(),
     )
     .await?;
     members::audit(
@@ -330,7 +331,7 @@ pub async fn unpin(
     let mut s = row.standing();
     s.pin = None;
     tiers::save_standing(tx, member_id, &s, None, None, None, now).await?;
-    tiers::record_move(
+    super::moved(
         tx,
         &tiers::NewMove {
             member_id,
@@ -345,6 +346,7 @@ pub async fn unpin(
             actor: by.subject,
             at: now,
         },
+        tenant.settings.zone(),
     )
     .await?;
     members::audit(
@@ -409,6 +411,7 @@ pub async fn check_membership_tier(
 pub async fn hold_for_membership(
     tx: &mut TenantTx,
     engine: &RuleEngine,
+    zone: patron_core::Zone,
     member_id: Uuid,
     tier: &str,
     until: DateTime<Utc>,
@@ -446,7 +449,7 @@ pub async fn hold_for_membership(
         now,
     )
     .await?;
-    tiers::record_move(
+    super::moved(
         tx,
         &tiers::NewMove {
             member_id,
@@ -461,6 +464,7 @@ pub async fn hold_for_membership(
             actor,
             at: now,
         },
+        zone,
     )
     .await?;
     Ok(())
@@ -473,6 +477,7 @@ pub async fn hold_for_membership(
 pub async fn release_for_membership(
     tx: &mut TenantTx,
     engine: &RuleEngine,
+    zone: patron_core::Zone,
     member_id: Uuid,
     tier: &str,
     until: DateTime<Utc>,
@@ -492,7 +497,7 @@ pub async fn release_for_membership(
     s.pin = None;
     tiers::save_standing(tx, member_id, &s, None, None, None, now).await?;
     let reason = patron_core::reasons::Reason::membership_cancelled(plan);
-    tiers::record_move(
+    super::moved(
         tx,
         &tiers::NewMove {
             member_id,
@@ -507,6 +512,7 @@ pub async fn release_for_membership(
             actor,
             at: now,
         },
+        zone,
     )
     .await?;
     Ok(true)
