@@ -357,15 +357,16 @@ async fn place_once(
         .with_param("balance", a.balance.max(0))
         .with_param("asked", total));
     }
-    if let Some(limit) = item.per_member {
-        if !db::count_up(tx, item.id, member_id, req.quantity, i64::from(limit)).await? {
-            return Err(AppError::conflict(
-                "mall_member_limit",
-                Some("quantity"),
-                format!("a member may hold at most {limit} of this item in orders"),
-            )
-            .with_param("limit", limit));
-        }
+    // Every order counts the member's units (the portal shows them); the item's limit, if
+    // any, is the counter's condition.
+    let limit = item.per_member.map_or(i64::MAX, i64::from);
+    if !db::count_up(tx, item.id, member_id, req.quantity, limit).await? {
+        return Err(AppError::conflict(
+            "mall_member_limit",
+            Some("quantity"),
+            format!("a member may hold at most {limit} of this item in orders"),
+        )
+        .with_param("limit", limit));
     }
     if db::take_stock(tx, item.id, req.quantity).await?.is_none() {
         return Err(AppError::conflict(
