@@ -64,7 +64,7 @@ async fn thirty_parallel_orders_for_a_stock_of_three_sell_exactly_three() {
     let mut members = vec![];
     for n in 0..6 {
         let m = app
-            .member(&owner, NewMember::named(&format!("M{n}")))
+            .member(&owner, NewMember::named(format!("M{n}")))
             .await
             .id;
         give(&app, &owner, &m, "g", 1_000).await;
