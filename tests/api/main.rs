@@ -11,6 +11,7 @@ mod fields;
 mod idempotency;
 mod isolation;
 mod jobs;
+mod mall;
 mod member_files;
 mod members;
 mod members_pii;

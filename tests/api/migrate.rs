@@ -123,7 +123,9 @@ async fn migrate_upgrades_200_tenant_schemas_reports_a_broken_one_resumes_and_is
     .await
     .unwrap();
     assert_eq!(with_staff, 200);
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM t_123.schema_migrations")
+    // Versions are reserved per capability, so the numbers may have gaps: the latest is
+    // recorded.
+    let recorded: i64 = sqlx::query_scalar("SELECT max(version) FROM t_123.schema_migrations")
         .fetch_one(&mut conn)
         .await
         .unwrap();

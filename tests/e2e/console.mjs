@@ -843,6 +843,10 @@ try {
   // member's portal; zh-CN and en, 1366x768 and 375px.
   await (await import('./prepaid.mjs')).prepaidSteps({ browser, step, base: BASE, watch });
 
+  // The points mall: the catalogue, the member's order and cancel in the portal, the queue
+  // and a pickup by code; zh-CN and en, 1366x768 and 375px.
+  await (await import('./mall.mjs')).mallSteps({ browser, step, base: BASE, watch });
+
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en',

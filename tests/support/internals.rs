@@ -68,6 +68,14 @@ pub async fn expire_points(app: &TestApp, tenant_id: i64) -> Value {
         .unwrap()
 }
 
+/// The job that cancels one tenant's pending mall orders past its limit, now.
+pub async fn cancel_overdue_mall_orders(app: &TestApp, tenant_id: i64) -> Value {
+    let tenant = tenant_row(app, tenant_id).await;
+    patron_app::mall::cancel_overdue(&app.db, &tenant, app.clock.now())
+        .await
+        .unwrap()
+}
+
 /// `patron verify`'s check of every tenant in the database.
 pub async fn verify_ledgers(app: &TestApp) -> Vec<patron_server::points::TenantCheck> {
     patron_server::points::verify_all(&app.db).await.unwrap()

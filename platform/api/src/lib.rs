@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod desk;
 pub mod edge;
 pub mod fields;
+pub mod mall;
 pub mod member_files;
 pub mod members;
 pub mod messages;
@@ -43,6 +44,7 @@ pub type MemberApis = (
     members::cards::CardsApi,
     member_files::MemberFilesApi,
     portal::PortalApi,
+    portal::mall::PortalMallApi,
     desk::DeskApi,
 );
 
@@ -52,6 +54,7 @@ pub type PointApis = (
     points::PointsApi,
     rules::RulesApi,
     tiers::TiersApi,
+    mall::MallApi,
 );
 
 /// The prepaid capability: stored value, visit passes, memberships.
@@ -106,6 +109,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                 members::cards::CardsApi { state: state.clone() },
                 member_files::MemberFilesApi { state: state.clone() },
                 portal::PortalApi { state: state.clone() },
+                portal::mall::PortalMallApi { state: state.clone() },
                 desk::DeskApi { state: state.clone() },
             ),
             (
@@ -113,6 +117,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                 points::PointsApi { state: state.clone() },
                 rules::RulesApi { state: state.clone() },
                 tiers::TiersApi { state: state.clone() },
+                mall::MallApi { state: state.clone() },
             ),
             (
                 prepaid::stored_value::StoredValueApi { state: state.clone() },

@@ -17,6 +17,7 @@ pub mod error;
 pub mod fields;
 pub mod idempotency;
 pub mod lifecycle;
+pub mod mall;
 pub mod member_files;
 pub mod members;
 pub mod messages;

@@ -30,10 +30,12 @@ pub enum Scope {
     MembershipRenewal,
     MembershipFreeze,
     MembershipCancel,
+    MallOrder,
+    MallOrderMove,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 19] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,
@@ -51,6 +53,8 @@ impl Scope {
         Scope::MembershipRenewal,
         Scope::MembershipFreeze,
         Scope::MembershipCancel,
+        Scope::MallOrder,
+        Scope::MallOrderMove,
     ];
 
     /// The name stored in `idempotency_keys.scope` (the first names are those the stored
@@ -75,6 +79,8 @@ impl Scope {
             Scope::MembershipRenewal => "membership_renewal",
             Scope::MembershipFreeze => "membership_freeze",
             Scope::MembershipCancel => "membership_cancel",
+            Scope::MallOrder => "mall_order",
+            Scope::MallOrderMove => "mall_order_move",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod idempotency;
 pub mod ids;
 pub mod lang;
+pub mod mall;
 pub mod member_code;
 pub mod members;
 pub mod messages;

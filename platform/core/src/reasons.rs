@@ -120,6 +120,8 @@ impl Reason {
         "several",
         "membership_tier",
         "membership_cancelled",
+        "mall_order",
+        "mall_order_cancelled",
     ];
 }
 
@@ -186,6 +188,8 @@ fn english(code: &str, p: &Value) -> String {
         "refund" => format!("refund of purchase {}", s("purchase")),
         "debt_settled" => "settles points owed after a refund".into(),
         "spend_bonus" => format!("spend {}, get {} points", money("min"), n("points")),
+        "mall_order" => format!("{} × {} from the points mall", s("item"), n("quantity")),
+        "mall_order_cancelled" => format!("points mall order of {} cancelled", s("item")),
         "several" => p["parts"]
             .as_array()
             .map(|parts| {

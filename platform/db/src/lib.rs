@@ -18,6 +18,7 @@ mod error;
 pub mod fields;
 pub mod idempotency;
 pub mod jobs;
+pub mod mall;
 pub mod members;
 pub mod messages;
 pub mod migrate;

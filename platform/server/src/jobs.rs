@@ -39,6 +39,10 @@ pub const MESSAGES_DELIVERY: &str = "messages.delivery";
 /// Dispatches one tenant's outbox and sends its due e-mails and webhook calls.
 pub const MESSAGES_DELIVER: &str = "messages.deliver";
 
+/// Fans out [`MALL_CANCEL_PENDING`] to every live tenant.
+pub const MALL_PENDING: &str = "mall.pending";
+/// Cancels one tenant's pending mall orders past its time limit.
+pub const MALL_CANCEL_PENDING: &str = "mall.cancel_pending";
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
     Duration::days(7)
@@ -115,6 +119,8 @@ impl JobRunner {
             ("tiers-evaluation", TIERS_EVALUATION, Duration::hours(1)),
             // Each tenant's outbox, every minute.
             ("messages-delivery", MESSAGES_DELIVERY, Duration::minutes(1)),
+            // Pending mall orders past the business's limit, every 15 minutes.
+            ("mall-pending", MALL_PENDING, Duration::minutes(15)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -203,9 +209,11 @@ impl JobRunner {
 
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
-            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION | MESSAGES_DELIVERY => {
+            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION | MESSAGES_DELIVERY
+            | MALL_PENDING => {
                 let kind = match job.kind.as_str() {
                     MESSAGES_DELIVERY => MESSAGES_DELIVER,
+                    MALL_PENDING => MALL_CANCEL_PENDING,
                     POINTS_EXPIRY => POINTS_EXPIRE,
                     POINTS_BIRTHDAYS => POINTS_BIRTHDAY,
                     TIERS_EVALUATION => TIERS_EVALUATE,
@@ -309,6 +317,18 @@ impl JobRunner {
                     patron_app::messages::run_tenant(&self.db, &t, senders, self.clock.now())
                         .await?;
                 Ok(serde_json::to_value(report)?)
+            }
+            MALL_CANCEL_PENDING => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{MALL_CANCEL_PENDING} needs a tenant"))?;
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                Ok(patron_app::mall::cancel_overdue(&self.db, &t, self.clock.now()).await?)
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,

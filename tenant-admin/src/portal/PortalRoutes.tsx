@@ -1,13 +1,13 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Button, Result, Spin, Typography } from 'antd';
-import { IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
+import { GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { PortalLanguage } from './PortalLanguage';
-import { fetchPortalForm, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
+import { fetchPortalForm, fetchPortalMall, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, ResetPage } from './AuthPages';
 // The pages with the business's own fields bring the form library: loaded when opened.
@@ -17,6 +17,7 @@ const CardPage = lazy(() => import('./CardPages').then((m) => ({ default: m.Card
 const PointsPage = lazy(() => import('./CardPages').then((m) => ({ default: m.PointsPage })));
 const ProfilePage = lazy(() => import('./ProfilePage').then((m) => ({ default: m.ProfilePage })));
 const PrepaidPage = lazy(() => import('./PrepaidPage').then((m) => ({ default: m.PrepaidPage })));
+const MallPage = lazy(() => import('./MallPage').then((m) => ({ default: m.MallPage })));
 import './portal.css';
 
 interface PortalValue {
@@ -88,6 +89,7 @@ export default function PortalRoutes() {
           <Route path="reset" element={<ResetPage />} />
           <Route path="points" element={<SignedIn><Suspense fallback={<Spin />}><PointsPage /></Suspense></SignedIn>} />
           <Route path="prepaid" element={<SignedIn><Suspense fallback={<Spin />}><PrepaidPage /></Suspense></SignedIn>} />
+          <Route path="mall" element={<SignedIn><Suspense fallback={<Spin />}><MallPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
@@ -112,6 +114,26 @@ function PrepaidTab({ base }: { base: string }) {
     <NavLink to={`${base}/prepaid`} data-testid="portal-tab-prepaid">
       <WalletOutlined />
       <span>{t('portal.tabs.prepaid')}</span>
+    </NavLink>
+  );
+}
+
+/** The mall tab, shown when the business's plan includes the points mall. */
+function MallTab({ base }: { base: string }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const q = useQuery({
+    queryKey: portalKeys.mall(slug, token),
+    queryFn: () => fetchPortalMall(slug),
+    enabled: token !== null,
+    retry: false,
+    staleTime: 30_000,
+  });
+  if (!q.data?.available) return null;
+  return (
+    <NavLink to={`${base}/mall`} data-testid="portal-tab-mall">
+      <GiftOutlined />
+      <span>{t('portal.tabs.mall')}</span>
     </NavLink>
   );
 }
@@ -178,6 +200,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
             <span>{t('portal.tabs.points')}</span>
           </NavLink>
           <PrepaidTab base={base} />
+          <MallTab base={base} />
           <NavLink to={`${base}/profile`}>
             <UserOutlined />
             <span>{t('portal.tabs.profile')}</span>

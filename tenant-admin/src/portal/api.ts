@@ -21,6 +21,10 @@ export const portalKeys = {
   tier: (slug: string, token: string | null) => [...portalKeys.business(slug), 'tier', token] as const,
   code: (slug: string, token: string | null) => [...portalKeys.business(slug), 'code', token] as const,
   prepaid: (slug: string, token: string | null) => [...portalKeys.business(slug), 'prepaid', token] as const,
+  /** The mall and my orders (invalidated after an order or a cancel). */
+  allMall: (slug: string) => [...portalKeys.business(slug), 'mall'] as const,
+  mall: (slug: string, token: string | null) => [...portalKeys.allMall(slug), 'items', token] as const,
+  mallOrders: (slug: string, token: string | null) => [...portalKeys.allMall(slug), 'orders', token] as const,
 };
 
 /** The member's dynamic code: shown as QR and barcode until `expires_at`, fetched again after `refresh_in` seconds. */
@@ -84,3 +88,19 @@ export const fetchMyCode = (slug: string) => call(codeApi.GET('/portal/{tenant}/
 
 export const fetchPortalPrepaid = (slug: string) =>
   call(portalApi.GET('/portal/{tenant}/me/prepaid', { params: at(slug) }));
+
+export const fetchPortalMall = (slug: string) => call(portalApi.GET('/portal/{tenant}/mall', { params: at(slug) }));
+
+export const fetchPortalMallOrders = (slug: string) =>
+  call(portalApi.GET('/portal/{tenant}/mall/orders', { params: at(slug) }));
+
+export const portalPlaceMallOrder = (slug: string, body: Schemas['MyNewMallOrder']) =>
+  call(portalApi.POST('/portal/{tenant}/mall/orders', { params: at(slug), body }));
+
+export const portalCancelMallOrder = (slug: string, orderId: string) =>
+  call(
+    portalApi.POST('/portal/{tenant}/mall/orders/{order_id}/cancel', {
+      params: { path: { tenant: slug, order_id: orderId } },
+      body: {},
+    }),
+  );

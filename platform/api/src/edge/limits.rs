@@ -7,7 +7,7 @@
 //! schema or property is renamed stops the server at start-up.
 
 use patron_app::prepaid::{METHOD_NAMES, OUTSIDE_METHOD_NAMES};
-use patron_core::{members, messages, points, prepaid};
+use patron_core::{mall, members, messages, points, prepaid};
 
 /// One limit on a property (on its items when the property is an array, but `Items`).
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +109,58 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         "PrepaidSettingsDoc",
         "spend_order",
         OneOf(prepaid::SPEND_ORDERS),
+    ),
+    // The points mall.
+    ("@mallOrders", "limit", Range(1, patron_core::PAGE_MAX)),
+    ("@mallOrders", "state", OneOf(mall::STATES)),
+    ("MallItemInput", "name", Len(1, mall::NAME_MAX)),
+    (
+        "MallItemInput",
+        "description",
+        Len(0, mall::DESCRIPTION_MAX),
+    ),
+    ("MallItemInput", "pictures", Items(mall::PICTURES_MAX)),
+    ("MallItemInput", "pictures", Len(1, mall::URL_MAX)),
+    ("MallItemInput", "points", Range(1, mall::POINTS_MAX)),
+    ("MallItemInput", "cash", Range(0, mall::CASH_MAX)),
+    ("MallItemInput", "stock", Range(0, mall::STOCK_MAX)),
+    ("MallItemInput", "per_member", Range(1, mall::QUANTITY_MAX)),
+    ("MallItemInput", "per_order", Range(1, mall::QUANTITY_MAX)),
+    ("MallItemInput", "tiers", Items(mall::TIERS_MAX)),
+    ("MallItemInput", "tiers", Len(1, 100)),
+    ("MallItemInput", "delivery", OneOf(mall::DELIVERIES)),
+    ("NewMallOrder", "idempotency_key", Len(1, 100)),
+    ("NewMallOrder", "quantity", Range(1, mall::QUANTITY_MAX)),
+    ("MyNewMallOrder", "idempotency_key", Len(1, 100)),
+    ("MyNewMallOrder", "quantity", Range(1, mall::QUANTITY_MAX)),
+    (
+        "ShippingAddress",
+        "recipient",
+        Len(1, mall::ADDRESS_PART_MAX),
+    ),
+    ("ShippingAddress", "phone", Len(1, mall::ADDRESS_PART_MAX)),
+    ("ShippingAddress", "address", Len(1, mall::ADDRESS_PART_MAX)),
+    (
+        "MyShippingAddress",
+        "recipient",
+        Len(1, mall::ADDRESS_PART_MAX),
+    ),
+    ("MyShippingAddress", "phone", Len(1, mall::ADDRESS_PART_MAX)),
+    (
+        "MyShippingAddress",
+        "address",
+        Len(1, mall::ADDRESS_PART_MAX),
+    ),
+    ("MallOrderMove", "action", OneOf(mall::ACTIONS)),
+    ("MallOrderMove", "reason", Len(0, mall::REASON_MAX)),
+    ("MallOrderMove", "tracking", Len(0, mall::TRACKING_MAX)),
+    ("MallOrderMove", "idempotency_key", Len(1, 100)),
+    ("MyMallCancel", "reason", Len(0, mall::REASON_MAX)),
+    ("MallPickup", "code", Len(1, 50)),
+    (
+        "MallSettings",
+        "pending_limit_hours",
+        Range(1, mall::PENDING_HOURS_MAX),
     ),
     // Members and cards.
     ("NewMember", "gender", OneOf(members::GENDERS)),

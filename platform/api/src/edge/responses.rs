@@ -106,6 +106,13 @@ const CONFLICT: &[&str] = &[
     "unfreezePass",
     "memberStoredValue",
     "previewTopUp",
+    // The points mall: points, stock, limits, the item's window and tiers, an order's
+    // state, a reused key, an erased member.
+    "placeMallOrder",
+    "moveMallOrder",
+    "completeMallPickup",
+    "portalPlaceMallOrder",
+    "portalCancelMallOrder",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the
@@ -160,6 +167,11 @@ const FORBIDDEN: &[&str] = &[
     "opsCloseTenant",
     "opsOpenSupport",
     "opsEndSupport",
+    // The points mall in the portal, when the business's plan has none.
+    "portalMall",
+    "portalPlaceMallOrder",
+    "portalMallOrders",
+    "portalCancelMallOrder",
 ];
 
 /// Operations that run a tenant's script in the sandbox.

@@ -9,6 +9,7 @@
 //! portal never accepts staff tokens. A token works only in the tenant that issued it.
 
 pub mod dto;
+pub mod mall;
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
@@ -72,16 +73,29 @@ impl PortalApi {
         slug: &str,
         auth: &MemberToken,
     ) -> Result<(TenantTx, Tenant, Member), ApiError> {
-        let presented =
-            parse_token(TokenKind::MemberSession, &auth.0.token).ok_or_else(bad_member_token)?;
-        let tenant = self.tenant(slug).await?;
-        if presented.tenant_id != tenant.id {
-            return Err(bad_member_token());
-        }
-        let mut tx = self.state.db.tenant_tx(&tenant).await?;
-        let m = app_portal::session_member(&mut tx, &presented.hash, self.state.now()).await?;
-        Ok((tx, tenant, m))
+        member_session(&self.state, slug, auth).await
     }
+}
+
+/// The member behind a token, which must belong to the tenant in the path, in a tenant
+/// transaction.
+pub(crate) async fn member_session(
+    state: &ApiState,
+    slug: &str,
+    auth: &MemberToken,
+) -> Result<(TenantTx, Tenant, Member), ApiError> {
+    let presented =
+        parse_token(TokenKind::MemberSession, &auth.0.token).ok_or_else(bad_member_token)?;
+    let tenant = patron_app::portal::business(&state.db, slug)
+        .await?
+        .ok_or_else(unknown_business)?;
+    tracing::Span::current().record("tenant", tenant.slug.as_str());
+    if presented.tenant_id != tenant.id {
+        return Err(bad_member_token());
+    }
+    let mut tx = state.db.tenant_tx(&tenant).await?;
+    let m = app_portal::session_member(&mut tx, &presented.hash, state.now()).await?;
+    Ok((tx, tenant, m))
 }
 
 #[OpenApi(tag = "Tag::Portal")]

@@ -325,26 +325,37 @@ pub async fn earn(
     .bind(&src.reason.params)
     .fetch_one(tx.conn())
     .await?;
-    let mut settled = 0;
-    if a.debt > 0 && a.balance > 0 {
-        settled = a.debt.min(a.balance);
-        let debt_src = Source {
-            kind: EntrySource::Debt,
-            id: src.id.clone(),
-            rule_version: None,
-            reason: Reason::point("debt_settled", serde_json::json!({})).into(),
-            detail: None,
-            actor: src.actor,
-            at: src.at,
-        };
-        take(tx, a, EntryKind::Reverse, settled, &debt_src, None).await?;
-        a.debt -= settled;
-        settle_debts(tx, a.member_id, settled).await?;
-    }
+    let settled = settle_open_debt(tx, a, src).await?;
     Ok(Earned {
         entry_id: Some(entry),
         settled_debt: settled,
     })
+}
+
+/// Settles the account's open debt from its positive balance (after points came in):
+/// a `reverse` entry and the debts marked settled, oldest first. Returns the points.
+pub(crate) async fn settle_open_debt(
+    tx: &mut TenantTx,
+    a: &mut Account,
+    src: &Source<'_>,
+) -> Result<i64, DbError> {
+    if a.debt <= 0 || a.balance <= 0 {
+        return Ok(0);
+    }
+    let settled = a.debt.min(a.balance);
+    let debt_src = Source {
+        kind: EntrySource::Debt,
+        id: src.id.clone(),
+        rule_version: None,
+        reason: Reason::point("debt_settled", serde_json::json!({})).into(),
+        detail: None,
+        actor: src.actor,
+        at: src.at,
+    };
+    take(tx, a, EntryKind::Reverse, settled, &debt_src, None).await?;
+    a.debt -= settled;
+    settle_debts(tx, a.member_id, settled).await?;
+    Ok(settled)
 }
 
 /// Applies an earning of `points` to the account in memory, as [`earn`] does: the balance,

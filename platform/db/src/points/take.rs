@@ -88,6 +88,98 @@ pub async fn redeem(
     Ok(entry)
 }
 
+/// [`redeem`] that also says which lots the points came from: `(lot id, points taken)`,
+/// soonest-expiring first, so that a cancel can put them back ([`give_back`]).
+pub async fn redeem_from_lots(
+    tx: &mut TenantTx,
+    a: &Account,
+    points: i64,
+    src: &Source<'_>,
+) -> Result<(i64, Vec<(i64, i64)>), DbError> {
+    let (entry, lots): (i64, sqlx::types::Json<Vec<(i64, i64)>>) = sqlx::query_as(&format!(
+        "WITH e AS ( \
+                 INSERT INTO point_entries (member_id, kind, points, balance, source, \
+                 source_id, rule_version, reason, detail, actor, at, reason_code, reason_params) \
+                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $11, $12) \
+                 RETURNING id \
+             ), {}, acct AS ( \
+                 UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
+                 WHERE member_id = $1 \
+             ) SELECT (SELECT id FROM e), \
+                 coalesce((SELECT jsonb_agg(jsonb_build_array(lot_id, taken) ORDER BY lot_id) \
+                           FROM done WHERE taken > 0), '[]'::jsonb)",
+        take_from_lots("NULL::bigint")
+    ))
+    .bind(a.member_id)
+    .bind(points)
+    .bind(a.balance)
+    .bind(src.kind.as_str())
+    .bind(&src.id)
+    .bind(&src.reason.text)
+    .bind(&src.detail)
+    .bind(src.actor)
+    .bind(src.at)
+    .bind(a.redeemed_total)
+    .bind(src.reason.code)
+    .bind(&src.reason.params)
+    .fetch_one(tx.conn())
+    .await?;
+    all_taken(a.member_id, lots.0.iter().map(|(_, t)| t).sum(), points)?;
+    Ok((entry, lots.0))
+}
+
+/// Gives back points a redemption took (a cancelled mall order): a `reverse` entry of
+/// `+sum`, the points put back into the very lots they came from (`lots`: lot id and
+/// points), each keeping its own expiry; the redeemed total lowered by them. A lot past
+/// its expiry gets its points back too: the caller's next [`expire`] expires them at
+/// once, with their own entry. When the balance was below zero, only the part above zero
+/// goes back into lots (as an earning would); an open debt is then settled from them.
+/// The caller holds the account's lock and saves the account. Returns the entry's id.
+pub async fn give_back(
+    tx: &mut TenantTx,
+    a: &mut Account,
+    lots: &[(i64, i64)],
+    src: &Source<'_>,
+) -> Result<i64, DbError> {
+    let total: i64 = lots.iter().map(|(_, p)| p).sum();
+    let before = a.balance.max(0);
+    a.balance += total;
+    a.redeemed_total -= total;
+    let mut spendable = a.balance.max(0) - before;
+    let entry = append(tx, a, EntryKind::Reverse, total, src).await?;
+    let (mut ids, mut back) = (Vec::new(), Vec::new());
+    for (id, p) in lots {
+        let p = (*p).min(spendable);
+        if p > 0 {
+            ids.push(*id);
+            back.push(p);
+            spendable -= p;
+        }
+    }
+    if !ids.is_empty() {
+        let n = sqlx::query(
+            "UPDATE point_lots l SET remaining = l.remaining + v.p \
+             FROM unnest($2::bigint[], $3::bigint[]) AS v(id, p) \
+             WHERE l.id = v.id AND l.member_id = $1",
+        )
+        .bind(a.member_id)
+        .bind(&ids)
+        .bind(&back)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if n != ids.len() as u64 {
+            return Err(DbError::Aborted(format!(
+                "member {}: {n} of {} lots to give back found",
+                a.member_id,
+                ids.len()
+            )));
+        }
+    }
+    settle_open_debt(tx, a, src).await?;
+    Ok(entry)
+}
+
 /// Records `points` taken back without enough open lots to take them from (a refund under
 /// the negative-balance policy): the entry takes the whole amount, the lots what they hold.
 pub async fn take_into_negative(
@@ -121,7 +213,7 @@ fn take_from_lots(prefer: &str) -> String {
          ), done AS ( \
              UPDATE point_lots l SET remaining = GREATEST(hit.running - $2, 0) \
              FROM hit WHERE l.id = hit.id \
-             RETURNING hit.remaining - l.remaining AS taken \
+             RETURNING l.id AS lot_id, hit.remaining - l.remaining AS taken \
          )"
     )
 }
