@@ -120,6 +120,7 @@ impl Reason {
         "several",
         "membership_tier",
         "membership_cancelled",
+        "coupon_claimed",
     ];
 }
 
@@ -183,6 +184,7 @@ fn english(code: &str, p: &Value) -> String {
         "tier_birthday_gift" => format!("birthday gift of tier {}", s("tier")),
         "redeem_off" => format!("{} off a purchase", money("value")),
         "points_expired" => "points expired".into(),
+        "coupon_claimed" => format!("{} × coupon {}", n("quantity"), s("template")),
         "refund" => format!("refund of purchase {}", s("purchase")),
         "debt_settled" => "settles points owed after a refund".into(),
         "spend_bonus" => format!("spend {}, get {} points", money("min"), n("points")),

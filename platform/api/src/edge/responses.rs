@@ -106,6 +106,15 @@ const CONFLICT: &[&str] = &[
     "unfreezePass",
     "memberStoredValue",
     "previewTopUp",
+    // Coupons: a shared code taken, a template archived or sold out, a member's or a day's
+    // limit, a used coupon voided, points short for a claim, a reused key.
+    "createCouponTemplate",
+    "updateCouponTemplate",
+    "createCouponBatch",
+    "issueCoupons",
+    "memberCoupons",
+    "voidCoupon",
+    "portalClaimCoupon",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the
@@ -118,6 +127,7 @@ const NOT_FOUND: &[&str] = &[
     "exportMembersCsv",
     "exportMembersXlsx",
     "opsEndSupport",
+    "validateCoupons",
 ];
 
 /// Operations that refuse too many attempts.
@@ -160,6 +170,7 @@ const FORBIDDEN: &[&str] = &[
     "opsCloseTenant",
     "opsOpenSupport",
     "opsEndSupport",
+    "portalClaimCoupon",
 ];
 
 /// Operations that run a tenant's script in the sandbox.
