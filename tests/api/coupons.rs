@@ -4,6 +4,7 @@
 //! isolation, and bad input named by field.
 
 use chrono::{Duration, Timelike, Utc};
+use patron_core::clock::Clock;
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -350,6 +351,7 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
     let (from, until) = if hour >= 2 { (0, hour - 1) } else { (hour + 2, hour + 3) };
 
     let plain = template(&app, &owner, "Plain", json!({}), json!({})).await;
+    let plain2 = template(&app, &owner, "Plain too", json!({}), json!({})).await;
     let combinable = template(&app, &owner, "Combo", json!({ "stacking": "combinable" }), json!({})).await;
     let later = template(
         &app,
@@ -398,7 +400,8 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
     let scope = give(&app, &owner, &m, &north).await;
     let spend = give(&app, &owner, &m, &big).await;
     let exclusive_a = give(&app, &owner, &m, &plain).await;
-    let exclusive_b = give(&app, &owner, &m, &plain).await;
+    let exclusive_b = give(&app, &owner, &m, &plain2).await;
+    let same_b = give(&app, &owner, &m, &plain).await;
     let combo_a = give(&app, &owner, &m, &combinable).await;
     let combo_b = give(&app, &owner, &m, &combinable).await;
     // A batch code of a template the member holds their one of already.
@@ -433,6 +436,7 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
         (vec![&*spend], 5000, vec!["min_spend"]),
         (vec![&*exclusive_a, &*exclusive_b], 5000, vec!["", "not_combinable"]),
         (vec![&*combo_a, &*combo_b], 5000, vec!["", "purchase_limit"]),
+        (vec![&*exclusive_a, &*same_b], 5000, vec!["", "purchase_limit"]),
         (vec![&*unbound], 5000, vec!["member_limit"]),
     ] {
         let r = cart(&app, &owner, check(codes.clone(), amount)).await;
@@ -482,10 +486,10 @@ async fn a_tenants_codes_are_unknown_to_another_and_bad_input_names_the_field() 
     assert_eq!(app.coupon_template(&b.owner(), &tpl).await.status, StatusCode::NOT_FOUND);
 
     let owner = a.owner();
-    let bad = |r: &Reply, field: &str| {
+    fn bad<T>(r: &Reply<T>, field: &str) {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.json);
         assert!(r.fields().iter().any(|f| f == field), "{field}: {}", r.json);
-    };
+    }
     let r = app
         .create_coupon_template(&owner, &json!({ "name": "X", "terms": { "kind": "half_off", "valid_days": 3 } }))
         .await;

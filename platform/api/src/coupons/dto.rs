@@ -377,7 +377,6 @@ pub struct CouponCart {
     pub store: Option<String>,
     /// When; defaults to now.
     pub occurred_at: Option<DateTime<Utc>>,
-    #[oai(validator(max_items = 5))]
     pub coupon_codes: Vec<String>,
 }
 

@@ -153,6 +153,16 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("CouponVoid", "reason", Len(1, coupons::REASON_MAX)),
     ("CouponClaim", "quantity", Range(1, coupons::QUANTITY_MAX)),
     ("CouponClaim", "idempotency_key", Pattern(FILLED_LINE)),
+    (
+        "CouponCart",
+        "coupon_codes",
+        Items(coupons::CODES_PER_PURCHASE_MAX),
+    ),
+    (
+        "NewPurchase",
+        "coupon_codes",
+        Items(coupons::CODES_PER_PURCHASE_MAX),
+    ),
     ("CouponCart", "amount", Range(0, patron_app::points::MAX_AMOUNT)),
     // Members and cards.
     ("NewMember", "gender", OneOf(members::GENDERS)),

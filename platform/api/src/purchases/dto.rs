@@ -63,7 +63,6 @@ pub struct NewPurchase {
     /// the answer says what each took off, points are earned on what is left to pay, and
     /// `payments` add up to that. A code that does not apply refuses the purchase (409
     /// `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded.
-    #[oai(validator(max_items = 5))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_codes: Option<Vec<String>>,
 }
