@@ -26,6 +26,7 @@ import { PortalSitePage } from './portal-site/PortalSitePage';
 import { DeskPage } from './desk/DeskPage';
 import { PrepaidPage } from './prepaid/PrepaidPage';
 import { ChargesPage } from './prepaid/ChargesPage';
+import { CouponsPage } from './coupons/CouponsPage';
 import { SecurityPage } from './security/SecurityPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
@@ -96,6 +97,7 @@ export function AppRoutes() {
         <Route path="portal-site" element={<PortalSitePage />} />
         <Route path="prepaid" element={<PrepaidPage />} />
         <Route path="charges" element={<ChargesPage />} />
+        <Route path="coupons" element={<CouponsPage />} />
         <Route
           path="tiers"
           element={

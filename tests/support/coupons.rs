@@ -139,9 +139,9 @@ impl Api {
             .await
     }
 
-    /// `GET /portal/{tenant}/coupon-templates`.
+    /// `GET /portal/{tenant}/me/claimable-coupons`.
     pub async fn portal_claimable_coupons(&self, slug: &str, auth: &Auth) -> Reply {
-        self.v1(Method::GET, &format!("/portal/{slug}/coupon-templates"))
+        self.v1(Method::GET, &format!("/portal/{slug}/me/claimable-coupons"))
             .auth(auth)
             .send()
             .await

@@ -19,6 +19,7 @@ import {
   SettingOutlined,
   ShopOutlined,
   TeamOutlined,
+  TagsOutlined,
   ThunderboltOutlined,
   WalletOutlined,
 } from '@ant-design/icons';
@@ -54,6 +55,7 @@ export const NAV: readonly NavEntry[] = [
   },
   { path: '/tiers', label: 'nav.tiers', anyOf: ['members:read', 'tiers:write'], group: 'marketing', icon: CrownOutlined },
   { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'], group: 'marketing', icon: ThunderboltOutlined },
+  { path: '/coupons', label: 'coupons.nav', anyOf: ['members:read', 'rewards:manage'], group: 'marketing', icon: TagsOutlined },
   { path: '/messages', label: 'messages.nav', anyOf: ['campaigns:manage', 'settings:manage'], group: 'marketing', icon: MailOutlined },
   { path: '/prepaid', label: 'prepaid.nav', anyOf: ['members:read', 'settings:manage'], group: 'shop', icon: WalletOutlined },
   { path: '/portal-site', label: 'portalSite.nav', anyOf: ['settings:read', 'settings:manage'], group: 'shop', icon: QrcodeOutlined },

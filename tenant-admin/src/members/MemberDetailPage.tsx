@@ -13,6 +13,7 @@ import { useAuth } from '../auth/AuthContext';
 import { MemberPoints } from '../points/MemberPoints';
 import { MemberTier } from '../tiers/MemberTier';
 import { MemberPrepaid } from '../prepaid/MemberPrepaid';
+import { MemberCoupons } from '../coupons/MemberCoupons';
 import { deskKeys, fetchMemberSummary } from '../desk/api';
 import { MemberSummaryCard } from '../desk/MemberSummaryCard';
 import { QuickActions } from '../desk/QuickActions';
@@ -140,6 +141,7 @@ export function MemberDetailPage() {
           { key: 'points', label: t('members.tabs.points'), children: <MemberPoints memberId={m.id} /> },
           { key: 'tier', label: t('tiers.member.title'), children: <MemberTier memberId={m.id} /> },
           { key: 'prepaid', label: t('prepaid.tab'), children: <MemberPrepaid memberId={m.id} /> },
+          { key: 'coupons', label: t('coupons.member.tab'), children: <MemberCoupons memberId={m.id} /> },
           { key: 'cards', label: t('members.tabs.cards'), children: <CardsTab member={m} /> },
           { key: 'audit', label: t('members.tabs.audit'), children: <AuditTab memberId={m.id} /> },
         ]}

@@ -145,7 +145,7 @@ impl PortalCouponsApi {
 
     /// The coupons the member may claim (none when the business's plan has no coupons).
     #[oai(
-        path = "/portal/:tenant/coupon-templates",
+        path = "/portal/:tenant/me/claimable-coupons",
         method = "get",
         operation_id = "portalClaimableCoupons"
     )]
