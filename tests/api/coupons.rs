@@ -37,7 +37,9 @@ async fn give(app: &TestApp, owner: &Auth, member: &str, template: &str) -> Stri
 
 async fn portal_member(app: &TestApp, t: &TestTenant, phone: &str) -> (Auth, String) {
     assert_eq!(
-        app.send_portal_code(&t.slug, phone, "register").await.status,
+        app.send_portal_code(&t.slug, phone, "register")
+            .await
+            .status,
         StatusCode::ACCEPTED
     );
     let code = app.last_code(t, phone).await;
@@ -50,7 +52,10 @@ async fn portal_member(app: &TestApp, t: &TestTenant, phone: &str) -> (Auth, Str
 
 /// The owner's token after the clock moved past its lifetime.
 async fn owner_again(app: &TestApp, t: &TestTenant) -> Auth {
-    app.login(&t.slug, &t.owner_email, PASSWORD).await.ok().auth()
+    app.login(&t.slug, &t.owner_email, PASSWORD)
+        .await
+        .ok()
+        .auth()
 }
 
 fn purchase(external_id: &str, member: &str, amount: i64, codes: &[&str]) -> Value {
@@ -79,7 +84,8 @@ async fn a_total_of_five_claimed_by_64_parallel_requests_gives_exactly_five() {
     let (member, member_id) = portal_member(&app, &t, "13900001111").await;
     let tasks: Vec<_> = (0..64)
         .map(|i| {
-            let (api, member, slug, tpl) = (app.api.clone(), member.clone(), t.slug.clone(), tpl.clone());
+            let (api, member, slug, tpl) =
+                (app.api.clone(), member.clone(), t.slug.clone(), tpl.clone());
             tokio::spawn(async move {
                 api.portal_claim_coupon(
                     &slug,
@@ -124,21 +130,36 @@ async fn a_member_limit_holds_under_parallel_claims_and_a_quantity_is_charged_in
     .await;
     let (member, member_id) = portal_member(&app, &t, "13900002222").await;
     let r = app
-        .adjust_points(&owner, &member_id, &json!({ "idempotency_key": "seed", "points": 1000, "reason": "seed" }))
+        .adjust_points(
+            &owner,
+            &member_id,
+            &json!({ "idempotency_key": "seed", "points": 1000, "reason": "seed" }),
+        )
         .await;
     assert!(r.status.is_success(), "{}", r.json);
 
     // A quantity of 3 is more than the member may hold: refused, nothing charged.
     let r = app
-        .portal_claim_coupon(&t.slug, &member, &json!({ "template_id": tpl, "quantity": 3, "idempotency_key": "q3" }))
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 3, "idempotency_key": "q3" }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
     assert_eq!(r.code(), "coupon_member_limit");
-    assert_eq!(app.member_points(&owner, &member_id).await.json["balance"], 1000);
+    assert_eq!(
+        app.member_points(&owner, &member_id).await.json["balance"],
+        1000
+    );
 
     // A quantity of 2 costs twice the price.
     let r = app
-        .portal_claim_coupon(&t.slug, &member, &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "q2" }))
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "q2" }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["points"], 200);
@@ -146,11 +167,18 @@ async fn a_member_limit_holds_under_parallel_claims_and_a_quantity_is_charged_in
     assert_eq!(r.json["codes"].as_array().unwrap().len(), 2);
     // The same key again: the first answer, not another charge.
     let again = app
-        .portal_claim_coupon(&t.slug, &member, &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "q2" }))
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "q2" }),
+        )
         .await;
     assert_eq!(again.json["replayed"], true);
     assert_eq!(again.json["codes"], r.json["codes"]);
-    assert_eq!(app.member_points(&owner, &member_id).await.json["balance"], 800);
+    assert_eq!(
+        app.member_points(&owner, &member_id).await.json["balance"],
+        800
+    );
 
     // Another template with a limit of 2: ten parallel claims give exactly two.
     let tpl2 = template(
@@ -163,10 +191,19 @@ async fn a_member_limit_holds_under_parallel_claims_and_a_quantity_is_charged_in
     .await;
     let tasks: Vec<_> = (0..10)
         .map(|i| {
-            let (api, member, slug, tpl) = (app.api.clone(), member.clone(), t.slug.clone(), tpl2.clone());
+            let (api, member, slug, tpl) = (
+                app.api.clone(),
+                member.clone(),
+                t.slug.clone(),
+                tpl2.clone(),
+            );
             tokio::spawn(async move {
-                api.portal_claim_coupon(&slug, &member, &json!({ "template_id": tpl, "idempotency_key": format!("p-{i}") }))
-                    .await
+                api.portal_claim_coupon(
+                    &slug,
+                    &member,
+                    &json!({ "template_id": tpl, "idempotency_key": format!("p-{i}") }),
+                )
+                .await
             })
         })
         .collect();
@@ -191,7 +228,11 @@ async fn a_member_limit_holds_under_parallel_claims_and_a_quantity_is_charged_in
     )
     .await;
     let r = app
-        .portal_claim_coupon(&t.slug, &member, &json!({ "template_id": tpl3, "quantity": 2, "idempotency_key": "dear" }))
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl3, "quantity": 2, "idempotency_key": "dear" }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
     assert_eq!(r.code(), "insufficient_points");
@@ -242,7 +283,10 @@ async fn a_single_use_coupon_in_five_parallel_purchases_is_applied_once() {
     // Points are earned on what was paid: as much as a purchase of 8000 without a coupon.
     let other = app.member(&owner, NewMember::named("Plain")).await.id;
     let plain = app
-        .record_purchase(&owner, &json!({ "external_id": "plain", "member_id": other, "amount": 8000 }))
+        .record_purchase(
+            &owner,
+            &json!({ "external_id": "plain", "member_id": other, "amount": 8000 }),
+        )
         .await;
     let with = h["items"][0]["points"].clone();
     assert_eq!(with, plain.json["points"]);
@@ -287,7 +331,10 @@ async fn a_refund_in_full_restores_the_coupon_by_the_templates_policy() {
 
     // A partial refund gives nothing back.
     let r = app
-        .record_refund(&owner, &json!({ "external_id": "rf-1a", "purchase_external_id": "r-1", "amount": 1000 }))
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-1a", "purchase_external_id": "r-1", "amount": 1000 }),
+        )
         .await;
     assert_eq!(r.json["restored_coupons"], json!([]), "{}", r.json);
     // Past the coupon's validity, the refund of the rest restores it with the time it had
@@ -295,11 +342,17 @@ async fn a_refund_in_full_restores_the_coupon_by_the_templates_policy() {
     app.clock.advance(Duration::days(3));
     let owner = owner_again(&app, &t).await;
     let r = app
-        .record_refund(&owner, &json!({ "external_id": "rf-1b", "purchase_external_id": "r-1" }))
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-1b", "purchase_external_id": "r-1" }),
+        )
         .await;
     assert_eq!(r.json["restored_coupons"], json!([back]), "{}", r.json);
     let r = app
-        .record_refund(&owner, &json!({ "external_id": "rf-2", "purchase_external_id": "r-2" }))
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-2", "purchase_external_id": "r-2" }),
+        )
         .await;
     assert_eq!(r.json["restored_coupons"], json!([]), "{}", r.json);
 
@@ -315,7 +368,8 @@ async fn a_refund_in_full_restores_the_coupon_by_the_templates_policy() {
     };
     let restored = find(&back);
     assert_eq!(restored["status"], "issued", "{restored}");
-    let until: chrono::DateTime<Utc> = serde_json::from_value(restored["valid_until"].clone()).unwrap();
+    let until: chrono::DateTime<Utc> =
+        serde_json::from_value(restored["valid_until"].clone()).unwrap();
     assert!(until > app.clock.now() + Duration::hours(1), "{restored}");
     let kinds: Vec<&str> = restored["history"]
         .as_array()
@@ -348,11 +402,22 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
     let local = now + Duration::hours(8); // the business's zone, Asia/Shanghai
     let today = local.date_naive();
     let hour = i64::from(local.hour());
-    let (from, until) = if hour >= 2 { (0, hour - 1) } else { (hour + 2, hour + 3) };
+    let (from, until) = if hour >= 2 {
+        (0, hour - 1)
+    } else {
+        (hour + 2, hour + 3)
+    };
 
     let plain = template(&app, &owner, "Plain", json!({}), json!({})).await;
     let plain2 = template(&app, &owner, "Plain too", json!({}), json!({})).await;
-    let combinable = template(&app, &owner, "Combo", json!({ "stacking": "combinable" }), json!({})).await;
+    let combinable = template(
+        &app,
+        &owner,
+        "Combo",
+        json!({ "stacking": "combinable" }),
+        json!({}),
+    )
+    .await;
     let later = template(
         &app,
         &owner,
@@ -369,8 +434,22 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
         json!({}),
     )
     .await;
-    let off_hour = template(&app, &owner, "Off hour", json!({ "hours_from": from, "hours_until": until }), json!({})).await;
-    let north = template(&app, &owner, "North", json!({ "stores": ["north"] }), json!({})).await;
+    let off_hour = template(
+        &app,
+        &owner,
+        "Off hour",
+        json!({ "hours_from": from, "hours_until": until }),
+        json!({}),
+    )
+    .await;
+    let north = template(
+        &app,
+        &owner,
+        "North",
+        json!({ "stores": ["north"] }),
+        json!({}),
+    )
+    .await;
     let big = template(
         &app,
         &owner,
@@ -379,7 +458,14 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
         json!({}),
     )
     .await;
-    let limited = template(&app, &owner, "One each", json!({}), json!({ "per_member": 1 })).await;
+    let limited = template(
+        &app,
+        &owner,
+        "One each",
+        json!({}),
+        json!({ "per_member": 1 }),
+    )
+    .await;
 
     let used = give(&app, &owner, &m, &plain).await;
     let r = app
@@ -387,11 +473,26 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
     let voided = give(&app, &owner, &m, &plain).await;
-    let voided_id = app.member_coupons(&owner, &m).await.json.as_array().unwrap()
-        .iter().find(|c| c["code"] == voided.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
-    let r = app.void_coupon(&owner, &voided_id, "given by mistake").await;
+    let voided_id = app
+        .member_coupons(&owner, &m)
+        .await
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == voided.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .void_coupon(&owner, &voided_id, "given by mistake")
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
-    assert_eq!(app.void_coupon(&owner, &voided_id, "again").await.code(), "coupon_not_voidable");
+    assert_eq!(
+        app.void_coupon(&owner, &voided_id, "again").await.code(),
+        "coupon_not_voidable"
+    );
 
     let others = give(&app, &owner, &other, &plain).await;
     let not_yet = give(&app, &owner, &m, &later).await;
@@ -407,7 +508,11 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
     // A batch code of a template the member holds their one of already.
     give(&app, &owner, &m, &limited).await;
     let b = app
-        .create_coupon_batch(&owner, &limited, &json!({ "count": 3, "pattern": "LIM-####" }))
+        .create_coupon_batch(
+            &owner,
+            &limited,
+            &json!({ "count": 3, "pattern": "LIM-####" }),
+        )
         .await;
     assert_eq!(b.status, StatusCode::OK, "{}", b.json);
     let batch_codes = app
@@ -418,13 +523,15 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
     let unbound = batch_codes[0]["code"].as_str().unwrap().to_owned();
     assert!(unbound.starts_with("LIM-"));
 
-    let check = |codes: Vec<&str>, amount: i64| {
-        json!({ "member_id": m, "amount": amount, "store": "south", "coupon_codes": codes })
-    };
+    let check = |codes: Vec<&str>, amount: i64| json!({ "member_id": m, "amount": amount, "store": "south", "coupon_codes": codes });
     let mut reached = std::collections::BTreeSet::new();
     for (codes, amount, expect) in [
         (vec!["NO-SUCH-CODE"], 5000, vec!["unknown_code"]),
-        (vec![&*exclusive_a, &*exclusive_a], 5000, vec!["", "duplicate"]),
+        (
+            vec![&*exclusive_a, &*exclusive_a],
+            5000,
+            vec!["", "duplicate"],
+        ),
         (vec![&*others], 5000, vec!["other_member"]),
         (vec![&*used], 5000, vec!["used"]),
         (vec![&*voided], 5000, vec!["voided"]),
@@ -434,9 +541,17 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
         (vec![&*hour_code], 5000, vec!["excluded_hour"]),
         (vec![&*scope], 5000, vec!["not_in_scope"]),
         (vec![&*spend], 5000, vec!["min_spend"]),
-        (vec![&*exclusive_a, &*exclusive_b], 5000, vec!["", "not_combinable"]),
+        (
+            vec![&*exclusive_a, &*exclusive_b],
+            5000,
+            vec!["", "not_combinable"],
+        ),
         (vec![&*combo_a, &*combo_b], 5000, vec!["", "purchase_limit"]),
-        (vec![&*exclusive_a, &*same_b], 5000, vec!["", "purchase_limit"]),
+        (
+            vec![&*exclusive_a, &*same_b],
+            5000,
+            vec!["", "purchase_limit"],
+        ),
         (vec![&*unbound], 5000, vec!["member_limit"]),
     ] {
         let r = cart(&app, &owner, check(codes.clone(), amount)).await;
@@ -453,17 +568,28 @@ async fn every_reason_a_code_does_not_apply_is_answered() {
     assert_eq!(reached.len(), 14, "{reached:?}");
     // The validation wrote nothing: the first exclusive coupon is still usable.
     let ok = cart(&app, &owner, check(vec![&exclusive_a], 5000)).await;
-    assert_eq!((ok["discount"].clone(), ok["payable"].clone()), (json!(500), json!(4500)));
+    assert_eq!(
+        (ok["discount"].clone(), ok["payable"].clone()),
+        (json!(500), json!(4500))
+    );
     // A purchase with a code that does not apply is refused naming the code and the reason.
     let r = app
-        .record_purchase(&owner, &purchase("refused", &m, 5000, &[&exclusive_a, &spend]))
+        .record_purchase(
+            &owner,
+            &purchase("refused", &m, 5000, &[&exclusive_a, &spend]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
     assert_eq!(r.fields(), ["coupon_codes[1]"]);
     assert_eq!(r.json["params"]["reason"], "min_spend");
     // ... and nothing of it stays: the first code is still issued.
     let c = app.member_coupons(&owner, &m).await.json;
-    let a = c.as_array().unwrap().iter().find(|c| c["code"] == exclusive_a.as_str()).unwrap();
+    let a = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == exclusive_a.as_str())
+        .unwrap();
     assert_eq!(a["status"], "issued");
 }
 
@@ -476,30 +602,52 @@ async fn a_tenants_codes_are_unknown_to_another_and_bad_input_names_the_field() 
     let mb = app.member(&b.owner(), NewMember::named("B")).await.id;
     let tpl = template(&app, &a.owner(), "Mine", json!({}), json!({})).await;
     let code = give(&app, &a.owner(), &ma, &tpl).await;
-    let r = cart(&app, &b.owner(), json!({ "member_id": mb, "amount": 5000, "coupon_codes": [code] })).await;
+    let r = cart(
+        &app,
+        &b.owner(),
+        json!({ "member_id": mb, "amount": 5000, "coupon_codes": [code] }),
+    )
+    .await;
     assert_eq!(r["coupons"][0]["reason"], "unknown_code");
     let r = app
         .record_purchase(&b.owner(), &purchase("iso", &mb, 5000, &[&code]))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.json["params"]["reason"], "unknown_code");
-    assert_eq!(app.coupon_template(&b.owner(), &tpl).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.coupon_template(&b.owner(), &tpl).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let owner = a.owner();
     fn bad<T>(r: &Reply<T>, field: &str) {
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.json);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.json
+        );
         assert!(r.fields().iter().any(|f| f == field), "{field}: {}", r.json);
     }
     let r = app
-        .create_coupon_template(&owner, &json!({ "name": "X", "terms": { "kind": "half_off", "valid_days": 3 } }))
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "X", "terms": { "kind": "half_off", "valid_days": 3 } }),
+        )
         .await;
     bad(&r, "terms.kind");
     let r = app
-        .create_coupon_template(&owner, &json!({ "name": "X", "terms": { "kind": "percent_off", "valid_days": 3 } }))
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "X", "terms": { "kind": "percent_off", "valid_days": 3 } }),
+        )
         .await;
     bad(&r, "terms.percent");
     let r = app
-        .create_coupon_template(&owner, &json!({ "name": "X", "terms": { "kind": "amount_off", "amount": 100 } }))
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "X", "terms": { "kind": "amount_off", "amount": 100 } }),
+        )
         .await;
     bad(&r, "terms.valid_days");
     let r = app
@@ -512,14 +660,23 @@ async fn a_tenants_codes_are_unknown_to_another_and_bad_input_names_the_field() 
         .await;
     bad(&r, "quantity");
     let r = app
-        .record_purchase(&owner, &purchase("bad", &ma, 5000, &["A", "B", "C", "D", "E", "F"]))
+        .record_purchase(
+            &owner,
+            &purchase("bad", &ma, 5000, &["A", "B", "C", "D", "E", "F"]),
+        )
         .await;
     bad(&r, "coupon_codes");
     let r = app
-        .validate_coupons(&owner, &json!({ "member_id": ma, "amount": 5000, "coupon_codes": ["  "] }))
+        .validate_coupons(
+            &owner,
+            &json!({ "member_id": ma, "amount": 5000, "coupon_codes": ["  "] }),
+        )
         .await;
     bad(&r, "coupon_codes[0]");
-    let id = app.member_coupons(&owner, &ma).await.json[0]["id"].as_str().unwrap().to_owned();
+    let id = app.member_coupons(&owner, &ma).await.json[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = app.void_coupon(&owner, &id, "   ").await;
     bad(&r, "reason");
     // An archived template gives no more coupons.
@@ -536,16 +693,37 @@ async fn an_edit_makes_a_new_version_and_issued_coupons_keep_their_terms() {
     let t = app.signup("cp-version").await;
     let owner = t.owner();
     let m = app.member(&owner, NewMember::named("Keeper")).await.id;
-    let tpl = template(&app, &owner, "Five off", json!({ "amount": 500 }), json!({})).await;
+    let tpl = template(
+        &app,
+        &owner,
+        "Five off",
+        json!({ "amount": 500 }),
+        json!({}),
+    )
+    .await;
     let first = give(&app, &owner, &m, &tpl).await;
     let r = app
-        .update_coupon_template(&owner, &tpl, &json!({ "name": "Nine off", "terms": terms(json!({ "amount": 900 })) }))
+        .update_coupon_template(
+            &owner,
+            &tpl,
+            &json!({ "name": "Nine off", "terms": terms(json!({ "amount": 900 })) }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json);
     assert_eq!(r.json["version"], 2);
     let second = give(&app, &owner, &m, &tpl).await;
-    let r = cart(&app, &owner, json!({ "member_id": m, "amount": 5000, "coupon_codes": [first] })).await;
+    let r = cart(
+        &app,
+        &owner,
+        json!({ "member_id": m, "amount": 5000, "coupon_codes": [first] }),
+    )
+    .await;
     assert_eq!(r["discount"], 500);
-    let r = cart(&app, &owner, json!({ "member_id": m, "amount": 5000, "coupon_codes": [second] })).await;
+    let r = cart(
+        &app,
+        &owner,
+        json!({ "member_id": m, "amount": 5000, "coupon_codes": [second] }),
+    )
+    .await;
     assert_eq!(r["discount"], 900);
 }

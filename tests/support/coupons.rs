@@ -62,19 +62,25 @@ impl Api {
         template: &str,
         body: &impl Serialize,
     ) -> Reply {
-        self.v1(Method::POST, &format!("/coupon-templates/{template}/batches"))
-            .auth(auth)
-            .json(body)
-            .send()
-            .await
+        self.v1(
+            Method::POST,
+            &format!("/coupon-templates/{template}/batches"),
+        )
+        .auth(auth)
+        .json(body)
+        .send()
+        .await
     }
 
     /// `GET /coupon-templates/{id}/batches`.
     pub async fn coupon_batches(&self, auth: &Auth, template: &str) -> Reply {
-        self.v1(Method::GET, &format!("/coupon-templates/{template}/batches"))
-            .auth(auth)
-            .send()
-            .await
+        self.v1(
+            Method::GET,
+            &format!("/coupon-templates/{template}/batches"),
+        )
+        .auth(auth)
+        .send()
+        .await
     }
 
     /// `GET /coupon-templates/{id}/batches/{batch}/codes`.

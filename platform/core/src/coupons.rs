@@ -45,7 +45,13 @@ pub const REASON_MAX: usize = 200;
 pub const DEFAULT_CHARSET: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// The kinds, as written.
-pub const KINDS: &[&str] = &["amount_off", "percent_off", "threshold", "gift", "free_visit"];
+pub const KINDS: &[&str] = &[
+    "amount_off",
+    "percent_off",
+    "threshold",
+    "gift",
+    "free_visit",
+];
 /// The stacking choices, as written.
 pub const STACKINGS: &[&str] = &["exclusive", "combinable"];
 /// The refund policies, as written.
@@ -273,9 +279,12 @@ impl Terms {
                 amount = money(&mut v, &f("amount"), t.amount, 1);
                 if min_spend <= 0 {
                     v.push(
-                        Issue::new(FieldCode::Required, "a spend threshold needs a minimum spend")
-                            .with("with", "threshold")
-                            .at(f("min_spend")),
+                        Issue::new(
+                            FieldCode::Required,
+                            "a spend threshold needs a minimum spend",
+                        )
+                        .with("with", "threshold")
+                        .at(f("min_spend")),
                     );
                 } else if amount > min_spend {
                     v.push(
@@ -382,9 +391,7 @@ impl Terms {
         );
         let max_per_purchase = t.max_per_purchase.unwrap_or(1);
         if !(1..=CODES_PER_PURCHASE_MAX as i64).contains(&max_per_purchase) {
-            v.push(
-                Issue::out_of_range(1, CODES_PER_PURCHASE_MAX as i64).at(f("max_per_purchase")),
-            );
+            v.push(Issue::out_of_range(1, CODES_PER_PURCHASE_MAX as i64).at(f("max_per_purchase")));
         }
         match (v.is_empty(), kind) {
             (true, Some(kind)) => Ok(Terms {
@@ -620,8 +627,7 @@ fn alone(f: &Found, cart: &Cart, zone: Zone) -> Option<Reason> {
         }
     }
     let store_ok = t.stores.is_empty() || t.stores.contains(&cart.store);
-    let tier_ok =
-        t.tiers.is_empty() || cart.tier.as_ref().is_some_and(|c| t.tiers.contains(c));
+    let tier_ok = t.tiers.is_empty() || cart.tier.as_ref().is_some_and(|c| t.tiers.contains(c));
     let base = in_scope(t, cart);
     if !store_ok || !tier_ok || (t.scoped_items() && base == 0) {
         return Some(Reason::NotInScope);
@@ -701,7 +707,18 @@ pub fn evaluate(cart: &Cart, zone: Zone, candidates: &[Candidate]) -> Vec<Outcom
     let mut order: Vec<usize> = (0..candidates.len())
         .filter(|&i| reasons[i].is_none())
         .collect();
-    order.sort_by_key(|&i| (candidates[i].found.as_ref().expect("found").terms.kind.order(), i));
+    order.sort_by_key(|&i| {
+        (
+            candidates[i]
+                .found
+                .as_ref()
+                .expect("found")
+                .terms
+                .kind
+                .order(),
+            i,
+        )
+    });
     let mut discounts = vec![0i64; candidates.len()];
     let mut payable = cart.amount.max(0);
     for i in order {
@@ -773,11 +790,13 @@ impl Pattern {
             })
             .collect();
         let prefix = prefix.map(normalise_code).unwrap_or_default();
-        let random = parts.iter().filter(|p| !matches!(p, Part::Literal(_))).count();
+        let random = parts
+            .iter()
+            .filter(|p| !matches!(p, Part::Literal(_)))
+            .count();
         if pattern.is_empty() || random == 0 {
             v.push(
-                Issue::invalid_format("code_pattern", "needs at least one # or ?")
-                    .at("pattern"),
+                Issue::invalid_format("code_pattern", "needs at least one # or ?").at("pattern"),
             );
         }
         if prefix.chars().count() + parts.len() > CODE_MAX {
@@ -924,7 +943,11 @@ mod tests {
             ..input("amount_off")
         });
         assert_eq!(one(&cart(2000), found(t.clone())).discount, 500);
-        assert_eq!(one(&cart(300), found(t)).discount, 300, "never more than payable");
+        assert_eq!(
+            one(&cart(300), found(t)).discount,
+            300,
+            "never more than payable"
+        );
         let p = terms(TermsInput {
             percent: Some(20),
             cap: Some(300),
@@ -943,7 +966,14 @@ mod tests {
             gift: Some("Coffee".into()),
             ..input("gift")
         });
-        assert_eq!(one(&cart(100), found(g)), Outcome { code: "A".into(), discount: 0, reason: None });
+        assert_eq!(
+            one(&cart(100), found(g)),
+            Outcome {
+                code: "A".into(),
+                discount: 0,
+                reason: None
+            }
+        );
     }
 
     #[test]
@@ -1024,8 +1054,16 @@ mod tests {
     fn scope_and_stacking() {
         let mut c = cart(1000);
         c.items = vec![
-            CartItem { sku: "T1".into(), category: "tea".into(), amount: 400 },
-            CartItem { sku: "C1".into(), category: "cake".into(), amount: 600 },
+            CartItem {
+                sku: "T1".into(),
+                category: "tea".into(),
+                amount: 400,
+            },
+            CartItem {
+                sku: "C1".into(),
+                category: "cake".into(),
+                amount: 600,
+            },
         ];
         let tea = found(terms(TermsInput {
             percent: Some(50),
@@ -1061,22 +1099,48 @@ mod tests {
         exclusive.template_id = uuid::Uuid::from_u128(3);
         let cands = |fs: Vec<(&str, Found)>| {
             fs.into_iter()
-                .map(|(c, f)| Candidate { code: c.into(), found: Some(f) })
+                .map(|(c, f)| Candidate {
+                    code: c.into(),
+                    found: Some(f),
+                })
                 .collect::<Vec<_>>()
         };
         // The percentage comes after the amount off, on what is left of the tea.
-        let out = evaluate(&c, zone(), &cands(vec![("P", tea.clone()), ("O", off2.clone())]));
+        let out = evaluate(
+            &c,
+            zone(),
+            &cands(vec![("P", tea.clone()), ("O", off2.clone())]),
+        );
         assert_eq!((out[0].discount, out[1].discount), (200, 300));
-        let out = evaluate(&c, zone(), &cands(vec![("O", off.clone()), ("O2", off.clone())]));
+        let out = evaluate(
+            &c,
+            zone(),
+            &cands(vec![("O", off.clone()), ("O2", off.clone())]),
+        );
         assert_eq!(out[1].reason, Some(Reason::PurchaseLimit));
-        let out = evaluate(&c, zone(), &cands(vec![("O", off.clone()), ("X", exclusive.clone())]));
+        let out = evaluate(
+            &c,
+            zone(),
+            &cands(vec![("O", off.clone()), ("X", exclusive.clone())]),
+        );
         assert_eq!(out[1].reason, Some(Reason::NotCombinable));
-        let out = evaluate(&c, zone(), &cands(vec![("X", exclusive), ("O", off.clone())]));
+        let out = evaluate(
+            &c,
+            zone(),
+            &cands(vec![("X", exclusive), ("O", off.clone())]),
+        );
         assert_eq!(out[1].reason, Some(Reason::NotCombinable));
         assert_eq!(out[0].discount, 100);
         let out = evaluate(&c, zone(), &cands(vec![("O", off.clone()), ("O", off)]));
         assert_eq!(out[1].reason, Some(Reason::Duplicate));
-        let out = evaluate(&c, zone(), &[Candidate { code: "Z".into(), found: None }]);
+        let out = evaluate(
+            &c,
+            zone(),
+            &[Candidate {
+                code: "Z".into(),
+                found: None,
+            }],
+        );
         assert_eq!(out[0].reason, Some(Reason::UnknownCode));
     }
 
@@ -1128,14 +1192,21 @@ mod tests {
                         cap: rng.gen_bool(0.5).then(|| rng.gen_range(1..20_000)),
                         min_spend: (kind == "threshold" || rng.gen_bool(0.2)).then_some(min_spend),
                         gift: Some("g".into()),
-                        categories: if rng.gen_bool(0.3) { vec![format!("c{}", rng.gen_range(0..3))] } else { vec![] },
+                        categories: if rng.gen_bool(0.3) {
+                            vec![format!("c{}", rng.gen_range(0..3))]
+                        } else {
+                            vec![]
+                        },
                         stacking: Some(STACKINGS[rng.gen_range(0..2)].into()),
                         max_per_purchase: Some(rng.gen_range(1..=3)),
                         ..input(kind)
                     };
                     let mut f = found(terms(t));
                     f.template_id = uuid::Uuid::from_u128(rng.gen_range(0..3));
-                    Candidate { code: format!("C{i}"), found: Some(f) }
+                    Candidate {
+                        code: format!("C{i}"),
+                        found: Some(f),
+                    }
                 })
                 .collect();
             let out = evaluate(&c, zone(), &cands);
@@ -1143,7 +1214,10 @@ mod tests {
             let total: i64 = out.iter().map(|o| o.discount).sum();
             assert!(out.iter().all(|o| o.discount >= 0), "{out:?}");
             assert!(out.iter().all(|o| o.reason.is_none() || o.discount == 0));
-            assert!((0..=amount).contains(&total), "{total} of {amount}: {out:?}");
+            assert!(
+                (0..=amount).contains(&total),
+                "{total} of {amount}: {out:?}"
+            );
         }
     }
 

@@ -116,16 +116,16 @@ pub async fn set_archived(
     archived: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    Ok(sqlx::query(
-        "UPDATE coupon_templates SET archived = $2, updated_at = $3 WHERE id = $1",
+    Ok(
+        sqlx::query("UPDATE coupon_templates SET archived = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(archived)
+            .bind(now)
+            .execute(tx.conn())
+            .await?
+            .rows_affected()
+            == 1,
     )
-    .bind(id)
-    .bind(archived)
-    .bind(now)
-    .execute(tx.conn())
-    .await?
-    .rows_affected()
-        == 1)
 }
 
 pub async fn templates(tx: &mut TenantTx, claimable_only: bool) -> Result<Vec<Template>, DbError> {
@@ -525,4 +525,3 @@ pub async fn restore(
     .fetch_all(tx.conn())
     .await?)
 }
-

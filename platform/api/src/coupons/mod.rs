@@ -71,8 +71,8 @@ impl CouponsApi {
             .state
             .authorize(&auth, Some(Permission::RewardsManage))
             .await?;
-        let t = app::create_template(&mut tx, &body.0.into(), &me.subject(), self.state.now())
-            .await?;
+        let t =
+            app::create_template(&mut tx, &body.0.into(), &me.subject(), self.state.now()).await?;
         tx.commit().await?;
         Ok(Json(t.into()))
     }
@@ -146,8 +146,8 @@ impl CouponsApi {
             .state
             .authorize(&auth, Some(Permission::RewardsManage))
             .await?;
-        let t = app::set_archived(&mut tx, template_id.0, body.0.archived, self.state.now())
-            .await?;
+        let t =
+            app::set_archived(&mut tx, template_id.0, body.0.archived, self.state.now()).await?;
         tx.commit().await?;
         Ok(Json(t.into()))
     }
@@ -304,7 +304,11 @@ impl CouponsApi {
         operation_id = "getCoupon",
         transform = "needs_coupons"
     )]
-    async fn coupon(&self, auth: TenantAuth, coupon_id: Path<Uuid>) -> Result<Json<Coupon>, ApiError> {
+    async fn coupon(
+        &self,
+        auth: TenantAuth,
+        coupon_id: Path<Uuid>,
+    ) -> Result<Json<Coupon>, ApiError> {
         let (mut tx, _) = self
             .state
             .authorize(&auth, Some(Permission::MembersRead))

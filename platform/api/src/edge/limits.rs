@@ -137,7 +137,11 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("CouponTerms", "stacking", OneOf(coupons::STACKINGS)),
     ("CouponTerms", "on_refund", OneOf(coupons::ON_REFUND)),
     ("CouponTerms", "percent", Range(1, 99)),
-    ("CouponTerms", "valid_days", Range(1, coupons::VALID_DAYS_MAX)),
+    (
+        "CouponTerms",
+        "valid_days",
+        Range(1, coupons::VALID_DAYS_MAX),
+    ),
     ("CouponTerms", "hours_from", Range(0, 23)),
     ("CouponTerms", "hours_until", Range(1, 24)),
     (
@@ -148,7 +152,11 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("NewCouponBatch", "count", Range(1, coupons::BATCH_MAX)),
     ("NewCouponBatch", "pattern", Pattern(FILLED_LINE)),
     ("NewCouponBatch", "idempotency_key", Pattern(FILLED_LINE)),
-    ("NewCouponIssue", "quantity", Range(1, coupons::QUANTITY_MAX)),
+    (
+        "NewCouponIssue",
+        "quantity",
+        Range(1, coupons::QUANTITY_MAX),
+    ),
     ("NewCouponIssue", "idempotency_key", Pattern(FILLED_LINE)),
     ("CouponVoid", "reason", Len(1, coupons::REASON_MAX)),
     ("CouponClaim", "quantity", Range(1, coupons::QUANTITY_MAX)),
@@ -163,7 +171,11 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         "coupon_codes",
         Items(coupons::CODES_PER_PURCHASE_MAX),
     ),
-    ("CouponCart", "amount", Range(0, patron_app::points::MAX_AMOUNT)),
+    (
+        "CouponCart",
+        "amount",
+        Range(0, patron_app::points::MAX_AMOUNT),
+    ),
     // Members and cards.
     ("NewMember", "gender", OneOf(members::GENDERS)),
     ("MemberChange", "gender", OneOf(members::GENDERS)),

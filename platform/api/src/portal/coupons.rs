@@ -88,7 +88,10 @@ pub struct ClaimedCoupons {
 }
 
 fn unavailable() -> ApiError {
-    ApiError::forbidden("coupons_unavailable", "this business does not offer coupons")
+    ApiError::forbidden(
+        "coupons_unavailable",
+        "this business does not offer coupons",
+    )
 }
 
 impl PortalCouponsApi {

@@ -181,7 +181,10 @@ pub async fn batch(
     let id = Uuid::now_v7();
     let shown = format!(
         "{}{}",
-        b.prefix.as_deref().map(core::normalise_code).unwrap_or_default(),
+        b.prefix
+            .as_deref()
+            .map(core::normalise_code)
+            .unwrap_or_default(),
         b.pattern.trim().to_uppercase()
     );
     db::insert_batch(tx, id, t.id, &shown, b.count as i32, actor, now).await?;
@@ -301,13 +304,15 @@ pub async fn issue_to_member(
 ) -> Result<Issued, AppError> {
     let n = check_quantity(quantity)?;
     let member = crate::points::member_of(tx, member_id).await?;
-    let t = super::template(tx, template_id).await.map_err(|e| match e {
-        AppError::NotFound { .. } => AppError::field(
-            "template_id",
-            Issue::unknown(&template_id.to_string(), "there is no such coupon template"),
-        ),
-        e => e,
-    })?;
+    let t = super::template(tx, template_id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound { .. } => AppError::field(
+                "template_id",
+                Issue::unknown(&template_id.to_string(), "there is no such coupon template"),
+            ),
+            e => e,
+        })?;
     to_member(tx, zone, &t, member.id, n, "staff", actor, now).await
 }
 
@@ -387,7 +392,10 @@ pub async fn claim(
         a.redeemed_total += cost;
         let src = Source {
             kind: EntrySource::Redemption,
-            id: format!("coupon:{}", issued.codes.first().cloned().unwrap_or_default()),
+            id: format!(
+                "coupon:{}",
+                issued.codes.first().cloned().unwrap_or_default()
+            ),
             rule_version: None,
             reason: Reason::point(
                 "coupon_claimed",

@@ -17,8 +17,10 @@ use patron_db::coupons::{self as db, Template, TemplateRow};
 use patron_db::{constraints, TenantTx};
 use uuid::Uuid;
 
-pub use issue::{batch, claim, issue_to_member, Claim, NewBatch, Issued};
-pub use redeem::{restore_for_refund, validate, void, CartIn, CouponResult, Validation as CartCheck};
+pub use issue::{batch, claim, issue_to_member, Claim, Issued, NewBatch};
+pub use redeem::{
+    restore_for_refund, validate, void, CartIn, CouponResult, Validation as CartCheck,
+};
 
 /// The most a template's total may be.
 pub const TOTAL_MAX: i64 = 100_000_000;

@@ -95,7 +95,11 @@ fn candidates(
                     let limit_reached = match (r.member_id, r.per_member) {
                         (None, Some(limit)) => {
                             let count = r.member_count.unwrap_or(0);
-                            if r.taken { count > limit } else { count >= limit }
+                            if r.taken {
+                                count > limit
+                            } else {
+                                count >= limit
+                            }
                         }
                         _ => false,
                     };
@@ -174,7 +178,11 @@ pub async fn use_for_purchase(
     actor: &str,
 ) -> Result<Applied, AppError> {
     let rows = db::take(tx, codes, member_id, purchase_id, actor, cart.at).await?;
-    let outcomes = core::evaluate(cart, zone, &candidates(codes, &rows, member_id, Some(cart.at))?);
+    let outcomes = core::evaluate(
+        cart,
+        zone,
+        &candidates(codes, &rows, member_id, Some(cart.at))?,
+    );
     let coupons = results(outcomes, &rows);
     if let Some(e) = not_applicable(&coupons) {
         return Err(e);
@@ -251,7 +259,11 @@ pub async fn validate(
     }
     let rules = engine.tenant(tx).await?;
     let tier = match &rules.ladder {
-        Some(_) => Some(crate::engine::MemberTier::of(tx, &rules, member.id).await?.code),
+        Some(_) => Some(
+            crate::engine::MemberTier::of(tx, &rules, member.id)
+                .await?
+                .code,
+        ),
         None => None,
     };
     let items: Vec<serde_json::Value> = c
@@ -321,11 +333,11 @@ pub async fn void(
     match db::void(tx, id, reason, actor, now).await? {
         None => Err(AppError::not_found("coupon")),
         Some(s) if s == "issued" => super::coupon(tx, id).await,
-        Some(s) => Err(AppError::conflict(
-            "coupon_not_voidable",
-            None,
-            format!("the coupon is {s}"),
-        )
-        .with_param("status", s)),
+        Some(s) => {
+            Err(
+                AppError::conflict("coupon_not_voidable", None, format!("the coupon is {s}"))
+                    .with_param("status", s),
+            )
+        }
     }
 }

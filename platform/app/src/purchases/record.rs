@@ -4,13 +4,13 @@
 //! and the purchase are written by one statement once the answer is known.
 
 use super::lookup::{member_lookup, resolve_member, MemberRef};
+use crate::coupons::redeem::{cart_items, use_for_purchase, Applied, CouponResult};
 use crate::engine::{self, MemberTier, PointReason, RuleEngine, RuleFailure, TenantRules};
 use crate::idempotency::{self, Begun, Request};
 use crate::points::decide::{self, Replayable};
 use crate::points::earn::{self, Credit, Ctx, Earning};
 use crate::points::{check_external_id, external_id_reused, request_hash, stored, MAX_AMOUNT};
 use crate::prepaid::{check_payments, insufficient_stored_value, payment_rows, Method, PaymentIn};
-use crate::coupons::redeem::{cart_items, use_for_purchase, Applied, CouponResult};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::coupons::Cart;

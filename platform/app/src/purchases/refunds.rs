@@ -202,15 +202,8 @@ async fn refund_once(
         tx, member_id, p.id, p.amount, p.refunded, amount, id, actor, now,
     )
     .await?;
-    let restored_coupons = crate::coupons::restore_for_refund(
-        tx,
-        p.id,
-        amount == refundable,
-        id,
-        actor,
-        now,
-    )
-    .await?;
+    let restored_coupons =
+        crate::coupons::restore_for_refund(tx, p.id, amount == refundable, id, actor, now).await?;
     let result = RefundResult {
         refund_id: id,
         external_id: external_id.clone(),
