@@ -36,6 +36,7 @@ struct Give<'a> {
 /// Takes `n` of the template's quantities and writes `n` coupons with codes of `pattern`;
 /// refuses (nothing written once the caller drops the transaction) when a limit is
 /// crossed. Returns the codes.
+#[allow(clippy::too_many_arguments)]
 async fn give(
     tx: &mut TenantTx,
     zone: Zone,
@@ -252,6 +253,7 @@ fn member_pattern() -> Pattern {
     Pattern::parse(MEMBER_PATTERN, None, None).expect("a valid pattern")
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn to_member(
     tx: &mut TenantTx,
     zone: Zone,
