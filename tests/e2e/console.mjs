@@ -843,6 +843,10 @@ try {
   // member's portal; zh-CN and en, 1366x768 and 375px.
   await (await import('./prepaid.mjs')).prepaidSteps({ browser, step, base: BASE, watch });
 
+  // Coupons, as the owner of a business of its own, and the member's portal; zh-CN and en,
+  // 1366x768 and 375px.
+  await (await import('./coupons.mjs')).couponSteps({ browser, step, base: BASE, watch });
+
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en',
