@@ -27,6 +27,7 @@ import { DeskPage } from './desk/DeskPage';
 import { PrepaidPage } from './prepaid/PrepaidPage';
 import { ChargesPage } from './prepaid/ChargesPage';
 import { MallPage } from './mall/MallPage';
+import { CouponsPage } from './coupons/CouponsPage';
 import { SecurityPage } from './security/SecurityPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
@@ -98,6 +99,7 @@ export function AppRoutes() {
         <Route path="prepaid" element={<PrepaidPage />} />
         <Route path="charges" element={<ChargesPage />} />
         <Route path="mall" element={<MallPage />} />
+        <Route path="coupons" element={<CouponsPage />} />
         <Route
           path="tiers"
           element={

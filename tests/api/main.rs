@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod citus;
 mod contract;
+mod coupons;
 mod dashboard;
 mod desk;
 mod fields;

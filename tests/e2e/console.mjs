@@ -846,6 +846,9 @@ try {
   // The points mall: the catalogue, the member's order and cancel in the portal, the queue
   // and a pickup by code; zh-CN and en, 1366x768 and 375px.
   await (await import('./mall.mjs')).mallSteps({ browser, step, base: BASE, watch });
+  // Coupons, as the owner of a business of its own, and the member's portal; zh-CN and en,
+  // 1366x768 and 375px.
+  await (await import('./coupons.mjs')).couponSteps({ browser, step, base: BASE, watch });
 
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },

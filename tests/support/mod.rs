@@ -5,6 +5,7 @@
 
 mod accounts;
 mod app;
+mod coupons;
 mod desk;
 mod documented;
 mod fields;

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod api_keys;
 pub mod billing;
+pub mod coupons;
 pub mod dashboard;
 pub mod desk;
 pub mod edge;
@@ -64,6 +65,9 @@ pub type PrepaidApis = (
     prepaid::memberships::MembershipsApi,
 );
 
+/// The rewards capability: coupons (staff and portal).
+pub type RewardApis = (coupons::CouponsApi, portal::coupons::PortalCouponsApi);
+
 /// Every API module, in the order the docs list them.
 pub type Apis = (
     signup::SignupApi,
@@ -76,6 +80,7 @@ pub type Apis = (
     MemberApis,
     PointApis,
     PrepaidApis,
+    RewardApis,
     dashboard::DashboardApi,
     plans::PlansApi,
     ops::OpsApi,
@@ -123,6 +128,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                 prepaid::stored_value::StoredValueApi { state: state.clone() },
                 prepaid::passes::PassesApi { state: state.clone() },
                 prepaid::memberships::MembershipsApi { state: state.clone() },
+            ),
+            (
+                coupons::CouponsApi { state: state.clone() },
+                portal::coupons::PortalCouponsApi { state: state.clone() },
             ),
             dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },

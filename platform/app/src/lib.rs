@@ -10,6 +10,7 @@ pub mod access;
 pub mod actors;
 pub mod api_keys;
 pub mod billing;
+pub mod coupons;
 pub mod dashboard;
 pub mod desk;
 pub mod engine;

@@ -32,10 +32,13 @@ pub enum Scope {
     MembershipCancel,
     MallOrder,
     MallOrderMove,
+    CouponIssue,
+    CouponClaim,
+    CouponBatch,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 19] = [
+    pub const ALL: [Scope; 22] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,
@@ -55,6 +58,9 @@ impl Scope {
         Scope::MembershipCancel,
         Scope::MallOrder,
         Scope::MallOrderMove,
+        Scope::CouponIssue,
+        Scope::CouponClaim,
+        Scope::CouponBatch,
     ];
 
     /// The name stored in `idempotency_keys.scope` (the first names are those the stored
@@ -81,6 +87,9 @@ impl Scope {
             Scope::MembershipCancel => "membership_cancel",
             Scope::MallOrder => "mall_order",
             Scope::MallOrderMove => "mall_order_move",
+            Scope::CouponIssue => "coupon_issue",
+            Scope::CouponClaim => "coupon_claim",
+            Scope::CouponBatch => "coupon_batch",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod actors;
 pub mod auth;
 pub mod clock;
+pub mod coupons;
 pub mod desk;
 pub mod fields;
 pub mod idempotency;

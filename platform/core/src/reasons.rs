@@ -122,6 +122,7 @@ impl Reason {
         "membership_cancelled",
         "mall_order",
         "mall_order_cancelled",
+        "coupon_claimed",
     ];
 }
 
@@ -185,6 +186,7 @@ fn english(code: &str, p: &Value) -> String {
         "tier_birthday_gift" => format!("birthday gift of tier {}", s("tier")),
         "redeem_off" => format!("{} off a purchase", money("value")),
         "points_expired" => "points expired".into(),
+        "coupon_claimed" => format!("{} × coupon {}", n("quantity"), s("template")),
         "refund" => format!("refund of purchase {}", s("purchase")),
         "debt_settled" => "settles points owed after a refund".into(),
         "spend_bonus" => format!("spend {}, get {} points", money("min"), n("points")),

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod billing;
 pub mod cards;
 pub mod constraints;
+pub mod coupons;
 pub mod dashboard;
 pub mod desk;
 mod error;

@@ -20,6 +20,7 @@ import {
   ShopOutlined,
   ShoppingOutlined,
   TeamOutlined,
+  TagsOutlined,
   ThunderboltOutlined,
   WalletOutlined,
 } from '@ant-design/icons';
@@ -55,6 +56,7 @@ export const NAV: readonly NavEntry[] = [
   },
   { path: '/tiers', label: 'nav.tiers', anyOf: ['members:read', 'tiers:write'], group: 'marketing', icon: CrownOutlined },
   { path: '/rules', label: 'nav.rules', anyOf: ['rules:read'], group: 'marketing', icon: ThunderboltOutlined },
+  { path: '/coupons', label: 'coupons.nav', anyOf: ['members:read', 'rewards:manage'], group: 'marketing', icon: TagsOutlined },
   { path: '/mall', label: 'mall.nav', anyOf: ['members:read', 'purchases:write'], group: 'marketing', icon: ShoppingOutlined },
   { path: '/messages', label: 'messages.nav', anyOf: ['campaigns:manage', 'settings:manage'], group: 'marketing', icon: MailOutlined },
   { path: '/prepaid', label: 'prepaid.nav', anyOf: ['members:read', 'settings:manage'], group: 'shop', icon: WalletOutlined },

@@ -14,6 +14,7 @@ import { MemberPoints } from '../points/MemberPoints';
 import { MemberTier } from '../tiers/MemberTier';
 import { MemberPrepaid } from '../prepaid/MemberPrepaid';
 import { MemberMallOrders } from '../mall/MemberMallOrders';
+import { MemberCoupons } from '../coupons/MemberCoupons';
 import { deskKeys, fetchMemberSummary } from '../desk/api';
 import { MemberSummaryCard } from '../desk/MemberSummaryCard';
 import { QuickActions } from '../desk/QuickActions';
@@ -142,6 +143,7 @@ export function MemberDetailPage() {
           { key: 'tier', label: t('tiers.member.title'), children: <MemberTier memberId={m.id} /> },
           { key: 'prepaid', label: t('prepaid.tab'), children: <MemberPrepaid memberId={m.id} /> },
           { key: 'mall', label: t('mall.tab'), children: <MemberMallOrders memberId={m.id} /> },
+          { key: 'coupons', label: t('coupons.member.tab'), children: <MemberCoupons memberId={m.id} /> },
           { key: 'cards', label: t('members.tabs.cards'), children: <CardsTab member={m} /> },
           { key: 'audit', label: t('members.tabs.audit'), children: <AuditTab memberId={m.id} /> },
         ]}

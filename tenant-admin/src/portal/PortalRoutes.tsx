@@ -1,6 +1,6 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Button, Result, Spin, Typography } from 'antd';
-import { GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
+import { GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
@@ -18,6 +18,7 @@ const PointsPage = lazy(() => import('./CardPages').then((m) => ({ default: m.Po
 const ProfilePage = lazy(() => import('./ProfilePage').then((m) => ({ default: m.ProfilePage })));
 const PrepaidPage = lazy(() => import('./PrepaidPage').then((m) => ({ default: m.PrepaidPage })));
 const MallPage = lazy(() => import('./MallPage').then((m) => ({ default: m.MallPage })));
+const CouponsPage = lazy(() => import('../coupons/PortalCouponsPage').then((m) => ({ default: m.PortalCouponsPage })));
 import './portal.css';
 
 interface PortalValue {
@@ -90,6 +91,7 @@ export default function PortalRoutes() {
           <Route path="points" element={<SignedIn><Suspense fallback={<Spin />}><PointsPage /></Suspense></SignedIn>} />
           <Route path="prepaid" element={<SignedIn><Suspense fallback={<Spin />}><PrepaidPage /></Suspense></SignedIn>} />
           <Route path="mall" element={<SignedIn><Suspense fallback={<Spin />}><MallPage /></Suspense></SignedIn>} />
+          <Route path="coupons" element={<SignedIn><Suspense fallback={<Spin />}><CouponsPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
@@ -201,6 +203,10 @@ function PortalFrame({ children }: { children: ReactNode }) {
           </NavLink>
           <PrepaidTab base={base} />
           <MallTab base={base} />
+          <NavLink to={`${base}/coupons`} data-testid="portal-tab-coupons">
+            <TagsOutlined />
+            <span>{t('coupons.portal.tab')}</span>
+          </NavLink>
           <NavLink to={`${base}/profile`}>
             <UserOutlined />
             <span>{t('portal.tabs.profile')}</span>

@@ -7,7 +7,7 @@
 //! schema or property is renamed stops the server at start-up.
 
 use patron_app::prepaid::{METHOD_NAMES, OUTSIDE_METHOD_NAMES};
-use patron_core::{mall, members, messages, points, prepaid};
+use patron_core::{coupons, mall, members, messages, points, prepaid};
 
 /// One limit on a property (on its items when the property is an array, but `Items`).
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +161,72 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         "MallSettings",
         "pending_limit_hours",
         Range(1, mall::PENDING_HOURS_MAX),
+    ),
+    // Coupons.
+    ("NewCouponTemplate", "name", Len(1, coupons::NAME_MAX)),
+    (
+        "NewCouponTemplate",
+        "total",
+        Range(1, patron_app::coupons::TOTAL_MAX),
+    ),
+    (
+        "NewCouponTemplate",
+        "per_member",
+        Range(1, patron_app::coupons::PER_MAX),
+    ),
+    (
+        "NewCouponTemplate",
+        "per_day",
+        Range(1, patron_app::coupons::PER_MAX),
+    ),
+    (
+        "NewCouponTemplate",
+        "points_price",
+        Range(0, points::MAX_REDEMPTION),
+    ),
+    ("NewCouponTemplate", "shared_code", Pattern(FILLED_LINE)),
+    ("CouponTerms", "kind", OneOf(coupons::KINDS)),
+    ("CouponTerms", "stacking", OneOf(coupons::STACKINGS)),
+    ("CouponTerms", "on_refund", OneOf(coupons::ON_REFUND)),
+    ("CouponTerms", "percent", Range(1, 99)),
+    (
+        "CouponTerms",
+        "valid_days",
+        Range(1, coupons::VALID_DAYS_MAX),
+    ),
+    ("CouponTerms", "hours_from", Range(0, 23)),
+    ("CouponTerms", "hours_until", Range(1, 24)),
+    (
+        "CouponTerms",
+        "max_per_purchase",
+        Range(1, coupons::CODES_PER_PURCHASE_MAX as i64),
+    ),
+    ("NewCouponBatch", "count", Range(1, coupons::BATCH_MAX)),
+    ("NewCouponBatch", "pattern", Pattern(FILLED_LINE)),
+    ("NewCouponBatch", "idempotency_key", Pattern(FILLED_LINE)),
+    (
+        "NewCouponIssue",
+        "quantity",
+        Range(1, coupons::QUANTITY_MAX),
+    ),
+    ("NewCouponIssue", "idempotency_key", Pattern(FILLED_LINE)),
+    ("CouponVoid", "reason", Len(1, coupons::REASON_MAX)),
+    ("CouponClaim", "quantity", Range(1, coupons::QUANTITY_MAX)),
+    ("CouponClaim", "idempotency_key", Pattern(FILLED_LINE)),
+    (
+        "CouponCart",
+        "coupon_codes",
+        Items(coupons::CODES_PER_PURCHASE_MAX),
+    ),
+    (
+        "NewPurchase",
+        "coupon_codes",
+        Items(coupons::CODES_PER_PURCHASE_MAX),
+    ),
+    (
+        "CouponCart",
+        "amount",
+        Range(0, patron_app::points::MAX_AMOUNT),
     ),
     // Members and cards.
     ("NewMember", "gender", OneOf(members::GENDERS)),

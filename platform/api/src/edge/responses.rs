@@ -113,6 +113,15 @@ const CONFLICT: &[&str] = &[
     "completeMallPickup",
     "portalPlaceMallOrder",
     "portalCancelMallOrder",
+    // Coupons: a shared code taken, a template archived or sold out, a member's or a day's
+    // limit, a used coupon voided, points short for a claim, a reused key.
+    "createCouponTemplate",
+    "updateCouponTemplate",
+    "createCouponBatch",
+    "issueCoupons",
+    "memberCoupons",
+    "voidCoupon",
+    "portalClaimCoupon",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the
@@ -125,6 +134,7 @@ const NOT_FOUND: &[&str] = &[
     "exportMembersCsv",
     "exportMembersXlsx",
     "opsEndSupport",
+    "validateCoupons",
 ];
 
 /// Operations that refuse too many attempts.
@@ -172,6 +182,7 @@ const FORBIDDEN: &[&str] = &[
     "portalPlaceMallOrder",
     "portalMallOrders",
     "portalCancelMallOrder",
+    "portalClaimCoupon",
 ];
 
 /// Operations that run a tenant's script in the sandbox.

@@ -55,3 +55,35 @@ impl From<PointReason> for PointReasonView {
         }
     }
 }
+
+/// What one coupon code did to a purchase or a cart: its discount, or why it does not
+/// apply (`unknown_code`, `duplicate`, `other_member`, `used`, `voided`, `not_yet_valid`,
+/// `expired`, `excluded_day`, `excluded_hour`, `not_in_scope`, `min_spend`,
+/// `not_combinable`, `purchase_limit`, `member_limit`).
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
+pub struct CouponResultView {
+    pub code: String,
+    pub applied: bool,
+    /// Money off in minor units (0 for a gift or a free visit, or when it does not apply).
+    pub discount: i64,
+    pub reason: Option<String>,
+    pub template_name: Option<String>,
+    /// `amount_off`, `percent_off`, `threshold`, `gift` or `free_visit`.
+    pub kind: Option<String>,
+    /// The free item of a gift coupon.
+    pub gift: Option<String>,
+}
+
+impl From<patron_app::coupons::CouponResult> for CouponResultView {
+    fn from(c: patron_app::coupons::CouponResult) -> Self {
+        Self {
+            code: c.code,
+            applied: c.applied,
+            discount: c.discount,
+            reason: c.reason,
+            template_name: c.template_name,
+            kind: c.kind,
+            gift: c.gift,
+        }
+    }
+}

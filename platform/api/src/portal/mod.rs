@@ -8,6 +8,7 @@
 //! Member tokens (`pmt_...`) are their own kind: staff endpoints never accept them and the
 //! portal never accepts staff tokens. A token works only in the tenant that issued it.
 
+pub mod coupons;
 pub mod dto;
 pub mod mall;
 
@@ -68,7 +69,7 @@ impl PortalApi {
     }
 
     /// The member behind a token, which must belong to the tenant in the path.
-    async fn member(
+    pub(crate) async fn member(
         &self,
         slug: &str,
         auth: &MemberToken,

@@ -1,7 +1,7 @@
 //! The purchases API's request and answer bodies, converted to and from
 //! `patron_app::purchases`.
 
-use crate::edge::views::{PointReasonView, RuleFailureView};
+use crate::edge::views::{CouponResultView, PointReasonView, RuleFailureView};
 use chrono::{DateTime, Utc};
 use patron_app::purchases as app;
 use poem_openapi::payload::Json;
@@ -59,6 +59,12 @@ pub struct NewPurchase {
     /// `bank_transfer`). Each method once; the amounts add up to `amount`.
     #[oai(validator(max_items = 6))]
     pub payments: Option<Vec<PaymentInput>>,
+    /// Coupon codes to use (at most 5). With coupons, `amount` is what is due before them;
+    /// the answer says what each took off, points are earned on what is left to pay, and
+    /// `payments` add up to that. A code that does not apply refuses the purchase (409
+    /// `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_codes: Option<Vec<String>>,
 }
 
 /// One way a purchase was paid.
@@ -127,6 +133,14 @@ pub struct PurchaseResult {
     #[oai(default)]
     #[serde(default)]
     pub payments: Vec<PaymentView>,
+    /// What the coupons took off (`amount` is what was paid after them).
+    #[oai(default)]
+    #[serde(default)]
+    pub discount: i64,
+    /// Each coupon's discount.
+    #[oai(default)]
+    #[serde(default)]
+    pub coupons: Vec<CouponResultView>,
     /// True when this answer repeats an earlier call with the same external id.
     #[serde(default)]
     pub replayed: bool,
@@ -176,6 +190,11 @@ pub struct RefundResult {
     pub refundable: i64,
     /// What went back to the member's stored value, by sub-ledger, when it paid.
     pub stored_value: Option<StoredValueBack>,
+    /// Codes of the coupons the purchase used that this refund gave back (a refund in full,
+    /// of coupons whose template restores them).
+    #[oai(default)]
+    #[serde(default)]
+    pub restored_coupons: Vec<String>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -253,6 +272,7 @@ impl From<NewPurchase> for app::NewPurchase {
                     })
                     .collect()
             }),
+            coupon_codes: r.coupon_codes,
         }
     }
 }
@@ -290,6 +310,8 @@ impl From<app::PurchaseResult> for RecordedPurchase {
                     bonus: p.bonus,
                 })
                 .collect(),
+            discount: r.discount,
+            coupons: r.coupons.into_iter().map(Into::into).collect(),
             replayed: r.replayed,
         };
         if replayed {
@@ -329,6 +351,7 @@ impl From<app::RefundResult> for RecordedRefund {
                 principal: s.principal,
                 bonus: s.bonus,
             }),
+            restored_coupons: r.restored_coupons,
             replayed: r.replayed,
         };
         if replayed {

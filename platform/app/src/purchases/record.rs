@@ -4,6 +4,7 @@
 //! and the purchase are written by one statement once the answer is known.
 
 use super::lookup::{member_lookup, resolve_member, MemberRef};
+use crate::coupons::redeem::{cart_items, use_for_purchase, Applied, CouponResult};
 use crate::engine::{self, MemberTier, PointReason, RuleEngine, RuleFailure, TenantRules};
 use crate::idempotency::{self, Begun, Request};
 use crate::points::decide::{self, Replayable};
@@ -12,6 +13,7 @@ use crate::points::{check_external_id, external_id_reused, request_hash, stored,
 use crate::prepaid::{check_payments, insufficient_stored_value, payment_rows, Method, PaymentIn};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
+use patron_core::coupons::Cart;
 use patron_core::idempotency::Scope;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
@@ -52,6 +54,10 @@ pub struct NewPurchase {
     /// a purchase sent without it, so earlier retries still match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payments: Option<Vec<PaymentIn>>,
+    /// Coupon codes to use (absent from the hash of a purchase sent without them). With
+    /// coupons, `amount` is what is due before them and `payments` add up to what is left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_codes: Option<Vec<String>>,
 }
 
 /// A referral reward paid to the member who referred this one.
@@ -84,6 +90,12 @@ pub struct PurchaseResult {
     /// How it was paid, with what stored value took of each sub-ledger.
     #[serde(default)]
     pub payments: Vec<Payment>,
+    /// What the coupons took off (`amount` is what was paid after them).
+    #[serde(default)]
+    pub discount: i64,
+    /// Each coupon's discount.
+    #[serde(default)]
+    pub coupons: Vec<CouponResult>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -95,6 +107,7 @@ impl Replayable for PurchaseResult {
 }
 
 struct Checked {
+    coupon_codes: Vec<String>,
     currency: String,
     items: Vec<Value>,
     store: String,
@@ -169,7 +182,9 @@ fn check_purchase(
     }
     let store = req.store.as_deref().map(str::trim).unwrap_or("").to_owned();
     check_text(&mut v, "store", &store);
-    if let Some(payments) = &req.payments {
+    // With coupons the payments add up to what is left after them (checked once known).
+    let coupon_codes = req.coupon_codes.clone().unwrap_or_default();
+    if let (Some(payments), true) = (&req.payments, coupon_codes.is_empty()) {
         check_payments(&mut v, payments, req.amount);
     }
     let occurred_at = req.occurred_at.unwrap_or(now);
@@ -187,7 +202,9 @@ fn check_purchase(
         );
     }
     v.finish().map_err(AppError::invalid)?;
+    let coupon_codes = crate::coupons::redeem::check_codes(&coupon_codes)?;
     Ok(Checked {
+        coupon_codes,
         currency,
         items,
         store,
@@ -278,24 +295,54 @@ pub async fn record_once(
         actor,
     };
     let today = zone.today(checked.occurred_at);
+    let tier = match &rules.ladder {
+        Some(l) => MemberTier::from_code(&l.ladder, opened.standing_tier.as_deref()),
+        None => MemberTier::default(),
+    };
+    let id = Uuid::now_v7();
+    // Coupons: used by one statement, refused (409, nothing recorded) when one does not
+    // apply; points are earned on what is left to pay.
+    let applied = if checked.coupon_codes.is_empty() {
+        Applied::default()
+    } else {
+        let cart = Cart {
+            amount: req.amount,
+            items: cart_items(&checked.items),
+            store: checked.store.clone(),
+            tier: rules.ladder.as_ref().map(|_| tier.code.clone()),
+            at: checked.occurred_at,
+        };
+        let applied = use_for_purchase(
+            &mut tx,
+            zone,
+            member.id,
+            &checked.coupon_codes,
+            &cart,
+            id,
+            actor,
+        )
+        .await?;
+        if let Some(payments) = &req.payments {
+            let mut v = patron_core::Validation::new();
+            check_payments(&mut v, payments, req.amount - applied.discount);
+            v.finish().map_err(AppError::invalid)?;
+        }
+        applied
+    };
+    let paid = req.amount - applied.discount;
     let event = json!({
         "kind": "purchase",
-        "amount": req.amount,
+        "amount": paid,
         "currency": checked.currency,
         "items": checked.items,
         "store": checked.store,
         "time": engine::event_time(checked.occurred_at, zone),
     });
-    let tier = match &rules.ladder {
-        Some(l) => MemberTier::from_code(&l.ladder, opened.standing_tier.as_deref()),
-        None => MemberTier::default(),
-    };
     let input = engine::member_input(&member, &account, &tier, today);
     let run = earn::evaluate(engine, &rules, tenant.id, "purchase", &event, &input).await;
     let earned = run.points;
-    let id = Uuid::now_v7();
     let first_purchase = account.visits == 0;
-    account.spend_total += req.amount;
+    account.spend_total += paid;
     account.visits += 1;
     let src = Credit {
         source: EntrySource::Purchase,
@@ -346,7 +393,7 @@ pub async fn record_once(
         purchase_id: id,
         external_id: external_id.clone(),
         member_id: member.id,
-        amount: req.amount,
+        amount: paid,
         currency: checked.currency.clone(),
         points: earned,
         reasons: run.reasons,
@@ -360,6 +407,8 @@ pub async fn record_once(
         referral: None,
         occurred_at: checked.occurred_at,
         payments: payments.clone(),
+        discount: applied.discount,
+        coupons: applied.coupons,
         replayed: false,
     };
     let row = purchase_row(&result, &hash, &checked, actor, now, entry_id);

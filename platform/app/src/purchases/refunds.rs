@@ -42,6 +42,9 @@ pub struct RefundResult {
     /// What went back to the member's stored value, by sub-ledger (when it paid).
     #[serde(default)]
     pub stored_value: Option<Split>,
+    /// Coupons the purchase used that a refund in full gave back (by their terms).
+    #[serde(default)]
+    pub restored_coupons: Vec<String>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -199,6 +202,8 @@ async fn refund_once(
         tx, member_id, p.id, p.amount, p.refunded, amount, id, actor, now,
     )
     .await?;
+    let restored_coupons =
+        crate::coupons::restore_for_refund(tx, p.id, amount == refundable, id, actor, now).await?;
     let result = RefundResult {
         refund_id: id,
         external_id: external_id.clone(),
@@ -211,6 +216,7 @@ async fn refund_once(
         debt: account.debt + debt_added,
         refundable: refundable - amount,
         stored_value,
+        restored_coupons,
         replayed: false,
     };
     points::insert_refund(

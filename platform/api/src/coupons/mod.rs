@@ -1,0 +1,373 @@
+//! Coupons over HTTP: templates (versioned), batches of codes, coupons given to members,
+//! a coupon's life and its void, and the validation of a cart's codes (what `POST
+//! /purchases` would do with them, written nowhere). The use cases are
+//! `patron_app::coupons`; bodies in [`dto`]. The portal's side (my coupons, claims) is in
+//! `portal::coupons`.
+
+pub mod dto;
+
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::gate::needs_coupons;
+use crate::edge::state::ApiState;
+use dto::{
+    Coupon, CouponBatch, CouponCart, CouponCheck, CouponTemplate, CouponVoid, IssuedCoupons,
+    NewCouponBatch, NewCouponIssue, NewCouponTemplate, TemplateArchived,
+};
+use patron_app::coupons as app;
+use patron_app::idempotency::{self, Request};
+use patron_core::access::Permission;
+use patron_core::idempotency::Scope;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{OpenApi, Tags};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum Tag {
+    /// Coupons: templates, batches of codes, coupons given to members, and what a cart's
+    /// codes take off.
+    Coupons,
+}
+
+pub struct CouponsApi {
+    pub state: ApiState,
+}
+
+#[OpenApi(tag = "Tag::Coupons")]
+impl CouponsApi {
+    /// The business's coupon templates, archived last.
+    #[oai(
+        path = "/coupon-templates",
+        method = "get",
+        operation_id = "couponTemplates",
+        transform = "needs_coupons"
+    )]
+    async fn templates(&self, auth: TenantAuth) -> Result<Json<Vec<CouponTemplate>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let ts = app::templates(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Json(ts.into_iter().map(Into::into).collect()))
+    }
+
+    /// Create a coupon template: its terms (kind, validity, scope, stacking, refund policy)
+    /// and quantities (total, per member, per day).
+    #[oai(
+        path = "/coupon-templates",
+        method = "post",
+        operation_id = "createCouponTemplate",
+        transform = "needs_coupons"
+    )]
+    async fn create(
+        &self,
+        auth: TenantAuth,
+        body: Json<NewCouponTemplate>,
+    ) -> Result<Json<CouponTemplate>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RewardsManage))
+            .await?;
+        let t =
+            app::create_template(&mut tx, &body.0.into(), &me.subject(), self.state.now()).await?;
+        tx.commit().await?;
+        Ok(Json(t.into()))
+    }
+
+    /// One coupon template.
+    #[oai(
+        path = "/coupon-templates/:template_id",
+        method = "get",
+        operation_id = "getCouponTemplate",
+        transform = "needs_coupons"
+    )]
+    async fn get(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+    ) -> Result<Json<CouponTemplate>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let t = app::template(&mut tx, template_id.0).await?;
+        tx.commit().await?;
+        Ok(Json(t.into()))
+    }
+
+    /// Change a coupon template: a new version. Coupons issued before keep the terms they
+    /// were issued under.
+    #[oai(
+        path = "/coupon-templates/:template_id",
+        method = "put",
+        operation_id = "updateCouponTemplate",
+        transform = "needs_coupons"
+    )]
+    async fn update(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+        body: Json<NewCouponTemplate>,
+    ) -> Result<Json<CouponTemplate>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RewardsManage))
+            .await?;
+        let t = app::update_template(
+            &mut tx,
+            template_id.0,
+            &body.0.into(),
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(t.into()))
+    }
+
+    /// Archive a template (it gives no more coupons; those given keep working), or bring it
+    /// back.
+    #[oai(
+        path = "/coupon-templates/:template_id/archived",
+        method = "put",
+        operation_id = "setCouponTemplateArchived",
+        transform = "needs_coupons"
+    )]
+    async fn archive(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+        body: Json<TemplateArchived>,
+    ) -> Result<Json<CouponTemplate>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::RewardsManage))
+            .await?;
+        let t =
+            app::set_archived(&mut tx, template_id.0, body.0.archived, self.state.now()).await?;
+        tx.commit().await?;
+        Ok(Json(t.into()))
+    }
+
+    /// A template's batches of codes, newest first.
+    #[oai(
+        path = "/coupon-templates/:template_id/batches",
+        method = "get",
+        operation_id = "couponBatches",
+        transform = "needs_coupons"
+    )]
+    async fn batches(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+    ) -> Result<Json<Vec<CouponBatch>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let bs = app::batches(&mut tx, template_id.0).await?;
+        tx.commit().await?;
+        Ok(Json(bs.into_iter().map(Into::into).collect()))
+    }
+
+    /// Generate a batch of unique codes (not bound to anyone until one is used), within the
+    /// template's total.
+    #[oai(
+        path = "/coupon-templates/:template_id/batches",
+        method = "post",
+        operation_id = "createCouponBatch",
+        transform = "needs_coupons"
+    )]
+    async fn create_batch(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+        body: Json<NewCouponBatch>,
+    ) -> Result<Json<CouponBatch>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RewardsManage))
+            .await?;
+        let b = body.0;
+        let batch = app::NewBatch {
+            count: b.count,
+            pattern: b.pattern,
+            charset: b.charset,
+            prefix: b.prefix,
+        };
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::CouponBatch,
+            template_id.0,
+            b.idempotency_key.as_deref(),
+            &batch,
+        )?;
+        let zone = me.tenant.settings.zone();
+        let actor = me.subject();
+        let done = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::batch(tx, zone, template_id.0, &batch, &actor, now).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(done.into()))
+    }
+
+    /// A batch's codes (for export), in code order.
+    #[oai(
+        path = "/coupon-templates/:template_id/batches/:batch_id/codes",
+        method = "get",
+        operation_id = "couponBatchCodes",
+        transform = "needs_coupons"
+    )]
+    async fn batch_codes(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+        batch_id: Path<Uuid>,
+    ) -> Result<Json<Vec<Coupon>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let cs = app::batch_codes(&mut tx, template_id.0, batch_id.0).await?;
+        tx.commit().await?;
+        let now = self.state.now();
+        Ok(Json(cs.into_iter().map(|c| Coupon::of(c, now)).collect()))
+    }
+
+    /// A member's coupons, newest first.
+    #[oai(
+        path = "/members/:id/coupons",
+        method = "get",
+        operation_id = "memberCoupons",
+        transform = "needs_coupons"
+    )]
+    async fn member_coupons(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<Coupon>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let cs = app::member_coupons(&mut tx, id.0).await?;
+        tx.commit().await?;
+        let now = self.state.now();
+        Ok(Json(cs.into_iter().map(|c| Coupon::of(c, now)).collect()))
+    }
+
+    /// Give a member coupons of a template (within its total, per-member and per-day
+    /// limits: 409 `coupon_sold_out`, `coupon_member_limit`, `coupon_day_limit`).
+    #[oai(
+        path = "/members/:id/coupons",
+        method = "post",
+        operation_id = "issueCoupons",
+        transform = "needs_coupons"
+    )]
+    async fn issue(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        body: Json<NewCouponIssue>,
+    ) -> Result<Json<IssuedCoupons>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RewardsManage))
+            .await?;
+        let b = body.0;
+        let quantity = b.quantity.unwrap_or(1);
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::CouponIssue,
+            id.0,
+            b.idempotency_key.as_deref(),
+            &json!({ "template_id": b.template_id, "quantity": quantity }),
+        )?;
+        let zone = me.tenant.settings.zone();
+        let actor = me.subject();
+        let done = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::issue_to_member(tx, zone, id.0, b.template_id, quantity, &actor, now).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(done.into()))
+    }
+
+    /// One coupon, with its life (issued, used, voided, restored).
+    #[oai(
+        path = "/coupons/:coupon_id",
+        method = "get",
+        operation_id = "getCoupon",
+        transform = "needs_coupons"
+    )]
+    async fn coupon(
+        &self,
+        auth: TenantAuth,
+        coupon_id: Path<Uuid>,
+    ) -> Result<Json<Coupon>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let c = app::coupon(&mut tx, coupon_id.0).await?;
+        tx.commit().await?;
+        Ok(Json(Coupon::of(c, self.state.now())))
+    }
+
+    /// Void an issued coupon, with a reason (409 `coupon_not_voidable` once used or voided).
+    #[oai(
+        path = "/coupons/:coupon_id/void",
+        method = "post",
+        operation_id = "voidCoupon",
+        transform = "needs_coupons"
+    )]
+    async fn void(
+        &self,
+        auth: TenantAuth,
+        coupon_id: Path<Uuid>,
+        body: Json<CouponVoid>,
+    ) -> Result<Json<Coupon>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RewardsManage))
+            .await?;
+        let now = self.state.now();
+        let c = app::void(&mut tx, coupon_id.0, &body.0.reason, &me.subject(), now).await?;
+        tx.commit().await?;
+        Ok(Json(Coupon::of(c, now)))
+    }
+
+    /// What a cart's coupon codes take off, or why each does not apply: the same answer
+    /// `POST /purchases` gives, written nowhere (what the till shows before payment).
+    #[oai(
+        path = "/coupons/validate",
+        method = "post",
+        operation_id = "validateCoupons",
+        transform = "needs_coupons"
+    )]
+    async fn validate(
+        &self,
+        auth: TenantAuth,
+        body: Json<CouponCart>,
+    ) -> Result<Json<CouponCheck>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        let v = app::validate(
+            &mut tx,
+            &self.state.rules,
+            &me.tenant,
+            &self.state.config.pii,
+            &body.0.into(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(v.into()))
+    }
+}

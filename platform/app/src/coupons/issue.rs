@@ -1,0 +1,416 @@
+//! Issuing coupons: a batch of generated codes (not bound to anyone until used), a number
+//! of coupons to one member (staff), a member's claim in the portal (free or for points:
+//! the points are taken through the ledger in the same transaction, for the quantity
+//! claimed). Every path takes its quantity with one statement (`db::coupons::
+//! take_and_issue`) and refuses in the same transaction when a limit is crossed.
+
+use super::{template, terms_of};
+use crate::points::decide::Replayable;
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use patron_core::coupons::{self as core, Pattern};
+use patron_core::points::EntrySource;
+use patron_core::problem::Issue;
+use patron_core::reasons::Reason;
+use patron_core::Zone;
+use patron_db::coupons::{self as db, NewCoupons, Template};
+use patron_db::points::{self, Source};
+use patron_db::TenantTx;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// The pattern of the codes given to members (32^12 codes).
+const MEMBER_PATTERN: &str = "????-????-????";
+
+/// Where coupons go.
+struct Give<'a> {
+    member_id: Option<Uuid>,
+    batch_id: Option<Uuid>,
+    channel: &'a str,
+    /// Count towards the template's per-day limit (issues to members).
+    per_day: bool,
+}
+
+/// Takes `n` of the template's quantities and writes `n` coupons with codes of `pattern`;
+/// refuses (nothing written once the caller drops the transaction) when a limit is
+/// crossed. Returns the codes.
+#[allow(clippy::too_many_arguments)]
+async fn give(
+    tx: &mut TenantTx,
+    zone: Zone,
+    t: &Template,
+    to: Give<'_>,
+    n: usize,
+    pattern: &Pattern,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    if t.archived {
+        return Err(AppError::conflict(
+            "coupon_template_archived",
+            Some("template_id"),
+            "this coupon template is archived",
+        ));
+    }
+    let terms = terms_of(&t.terms.0)?;
+    let (valid_from, valid_until) = terms.validity(now, zone);
+    if valid_until <= now {
+        return Err(AppError::conflict(
+            "coupon_template_expired",
+            Some("template_id"),
+            "the coupons of this template are no longer valid",
+        ));
+    }
+    // A sendable generator (the future is held across awaits).
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
+    let fresh = |rng: &mut rand::rngs::StdRng, k: usize, avoid: &HashSet<String>| {
+        let mut set = HashSet::with_capacity(k);
+        while set.len() < k {
+            let c = pattern.generate(rng);
+            if !avoid.contains(&c) {
+                set.insert(c);
+            }
+        }
+        set.into_iter().collect::<Vec<_>>()
+    };
+    let codes = fresh(&mut rng, n, &HashSet::new());
+    let c = NewCoupons {
+        template_id: t.id,
+        version: t.version,
+        terms: &t.terms.0,
+        member_id: to.member_id,
+        batch_id: to.batch_id,
+        channel: to.channel,
+        issued_at: now,
+        valid_from,
+        valid_until,
+        actor,
+    };
+    let day = to.per_day.then(|| zone.today(now));
+    let taken = db::take_and_issue(tx, &c, &codes, day).await?;
+    let Some(issued) = taken.issued else {
+        return Err(AppError::conflict(
+            "coupon_sold_out",
+            Some("quantity"),
+            "the template has not that many coupons left",
+        )
+        .with_param("total", t.total.unwrap_or_default())
+        .with_param("left", t.total.unwrap_or_default() - t.issued));
+    };
+    debug_assert!(t.total.is_none_or(|total| issued <= total));
+    if let (Some(limit), Some(count)) = (t.per_member, taken.member_issued) {
+        if count > limit {
+            return Err(AppError::conflict(
+                "coupon_member_limit",
+                Some("quantity"),
+                format!("a member may hold at most {limit} of these coupons"),
+            )
+            .with_param("limit", limit)
+            .with_param("held", count - n as i32));
+        }
+    }
+    if let (Some(limit), Some(count)) = (t.per_day, taken.day_issued) {
+        if count > limit {
+            return Err(AppError::conflict(
+                "coupon_day_limit",
+                Some("quantity"),
+                format!("at most {limit} of these coupons are given a day"),
+            )
+            .with_param("limit", limit));
+        }
+    }
+    let mut written = taken.codes.unwrap_or_default();
+    // Codes that collided with earlier coupons: new ones, the quantity already taken.
+    for _ in 0..20 {
+        if written.len() >= n {
+            break;
+        }
+        let avoid: HashSet<String> = codes.iter().cloned().collect();
+        let more = fresh(&mut rng, n - written.len(), &avoid);
+        written.extend(db::issue_more(tx, &c, &more).await?);
+    }
+    if written.len() < n {
+        return Err(AppError::internal(std::io::Error::other(
+            "could not find free codes for a batch",
+        )));
+    }
+    Ok(written)
+}
+
+/// A batch to generate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewBatch {
+    pub count: i64,
+    pub pattern: String,
+    pub charset: Option<String>,
+    pub prefix: Option<String>,
+}
+
+/// Generates a batch of unique codes (not bound to anyone until one is used). Refuses a
+/// pattern that cannot give the count with room to spare (422 on `pattern`).
+pub async fn batch(
+    tx: &mut TenantTx,
+    zone: Zone,
+    template_id: Uuid,
+    b: &NewBatch,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<db::Batch, AppError> {
+    let mut v = patron_core::Validation::new();
+    if !(1..=core::BATCH_MAX).contains(&b.count) {
+        v.check::<()>("count", Err(Issue::out_of_range(1, core::BATCH_MAX)));
+    }
+    let pattern = match Pattern::parse(&b.pattern, b.charset.as_deref(), b.prefix.as_deref()) {
+        Ok(p) => {
+            if (1..=core::BATCH_MAX).contains(&b.count) {
+                v.check("pattern", p.check_count(b.count));
+            }
+            Some(p)
+        }
+        Err(errors) => {
+            for e in errors {
+                v.push(e);
+            }
+            None
+        }
+    };
+    v.finish().map_err(AppError::invalid)?;
+    let pattern = pattern.expect("checked");
+    let t = template(tx, template_id).await?;
+    let id = Uuid::now_v7();
+    let shown = format!(
+        "{}{}",
+        b.prefix
+            .as_deref()
+            .map(core::normalise_code)
+            .unwrap_or_default(),
+        b.pattern.trim().to_uppercase()
+    );
+    db::insert_batch(tx, id, t.id, &shown, b.count as i32, actor, now).await?;
+    give(
+        tx,
+        zone,
+        &t,
+        Give {
+            member_id: None,
+            batch_id: Some(id),
+            channel: "batch",
+            per_day: false,
+        },
+        b.count as usize,
+        &pattern,
+        actor,
+        now,
+    )
+    .await?;
+    Ok(db::Batch {
+        id,
+        template_id: t.id,
+        pattern: shown,
+        count: b.count as i32,
+        created_at: now,
+        actor: actor.to_owned(),
+        used: 0,
+    })
+}
+
+/// Coupons given to a member (by staff, or claimed), and what the claim cost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Issued {
+    pub template_id: Uuid,
+    pub template_name: String,
+    pub member_id: Uuid,
+    pub codes: Vec<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    /// Points taken for a claim (0 when free or given by staff).
+    pub points: i64,
+    /// The member's balance after a claim that cost points.
+    pub balance: Option<i64>,
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+impl Replayable for Issued {
+    fn mark_replayed(&mut self) {
+        self.replayed = true;
+    }
+}
+
+fn check_quantity(quantity: i64) -> Result<usize, AppError> {
+    if !(1..=core::QUANTITY_MAX).contains(&quantity) {
+        return Err(AppError::field(
+            "quantity",
+            Issue::out_of_range(1, core::QUANTITY_MAX),
+        ));
+    }
+    Ok(quantity as usize)
+}
+
+fn member_pattern() -> Pattern {
+    Pattern::parse(MEMBER_PATTERN, None, None).expect("a valid pattern")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn to_member(
+    tx: &mut TenantTx,
+    zone: Zone,
+    t: &Template,
+    member_id: Uuid,
+    n: usize,
+    channel: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Issued, AppError> {
+    let codes = give(
+        tx,
+        zone,
+        t,
+        Give {
+            member_id: Some(member_id),
+            batch_id: None,
+            channel,
+            per_day: true,
+        },
+        n,
+        &member_pattern(),
+        actor,
+        now,
+    )
+    .await?;
+    let (valid_from, valid_until) = terms_of(&t.terms.0)?.validity(now, zone);
+    Ok(Issued {
+        template_id: t.id,
+        template_name: t.name.clone(),
+        member_id,
+        codes,
+        valid_from,
+        valid_until,
+        points: 0,
+        balance: None,
+        replayed: false,
+    })
+}
+
+/// Staff give `quantity` coupons of a template to a member (within its limits).
+pub async fn issue_to_member(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    template_id: Uuid,
+    quantity: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Issued, AppError> {
+    let n = check_quantity(quantity)?;
+    let member = crate::points::member_of(tx, member_id).await?;
+    let t = super::template(tx, template_id)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound { .. } => AppError::field(
+                "template_id",
+                Issue::unknown(&template_id.to_string(), "there is no such coupon template"),
+            ),
+            e => e,
+        })?;
+    to_member(tx, zone, &t, member.id, n, "staff", actor, now).await
+}
+
+/// A member's claim: a claimable template by id, or any template by its shared code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claim {
+    pub template_id: Option<Uuid>,
+    pub code: Option<String>,
+    pub quantity: i64,
+}
+
+/// A member claims coupons in the portal: free, or for the template's points price times
+/// the quantity, taken from their points (oldest-expiring lots first) in this transaction.
+pub async fn claim(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    c: &Claim,
+    now: DateTime<Utc>,
+) -> Result<Issued, AppError> {
+    let n = check_quantity(c.quantity)?;
+    let unknown = |field: &str, value: &str| {
+        AppError::field(
+            field,
+            Issue::unknown(value, "there is no such coupon to claim"),
+        )
+    };
+    let t = match (c.template_id, c.code.as_deref()) {
+        (Some(id), None) => db::template(tx, id)
+            .await?
+            .filter(|t| t.claimable)
+            .ok_or_else(|| unknown("template_id", &id.to_string()))?,
+        (None, Some(code)) => {
+            let code = core::check_code(code).map_err(|e| AppError::field("code", e))?;
+            db::template_by_shared_code(tx, &code)
+                .await?
+                .ok_or_else(|| unknown("code", &code))?
+        }
+        _ => {
+            return Err(AppError::field(
+                "template_id",
+                Issue::new(
+                    patron_core::FieldCode::OneOf,
+                    "give exactly one of template_id or code",
+                )
+                .with("options", "template_id, code"),
+            ))
+        }
+    };
+    let actor = format!("member:{member_id}");
+    let cost = t.points_price.saturating_mul(n as i64);
+    // The points account is locked before the template, the order every path takes them.
+    let mut account = None;
+    if cost > 0 {
+        let (locked, expiry_due) = points::lock_for_change(tx, member_id, now).await?;
+        let mut a = match locked {
+            Some(a) => a,
+            None => points::lock_account(tx, member_id, now).await?,
+        };
+        if expiry_due && points::expire(tx, &mut a, now, "system:expiry").await? > 0 {
+            points::save_account(tx, &a, now).await?;
+        }
+        if a.balance < cost {
+            return Err(AppError::conflict(
+                "insufficient_points",
+                Some("quantity"),
+                format!("the member has {} points", a.balance),
+            )
+            .with_param("balance", a.balance)
+            .with_param("asked", cost));
+        }
+        account = Some(a);
+    }
+    let mut issued = to_member(tx, zone, &t, member_id, n, "claim", &actor, now).await?;
+    if let Some(mut a) = account {
+        a.balance -= cost;
+        a.redeemed_total += cost;
+        let src = Source {
+            kind: EntrySource::Redemption,
+            id: format!(
+                "coupon:{}",
+                issued.codes.first().cloned().unwrap_or_default()
+            ),
+            rule_version: None,
+            reason: Reason::point(
+                "coupon_claimed",
+                json!({ "template": t.name, "quantity": n }),
+            )
+            .into(),
+            detail: Some(json!({ "template_id": t.id, "codes": issued.codes })),
+            actor: &actor,
+            at: now,
+        };
+        points::redeem(tx, &a, cost, &src).await?;
+        issued.points = cost;
+        issued.balance = Some(a.balance);
+    }
+    Ok(issued)
+}

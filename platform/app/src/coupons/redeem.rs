@@ -1,0 +1,343 @@
+//! Coupons at checkout: what a cart's codes take off (the validation, which writes
+//! nothing) and their use by a purchase (one conditional UPDATE: only a coupon still
+//! `issued` is used, so a single-use coupon sent with parallel purchases is used once; a
+//! purchase with a code that does not apply is refused with 409 `coupon_not_applicable`
+//! naming the code and the reason, before anything is recorded). Also the refund's restore
+//! and the staff's void.
+
+use crate::purchases::{resolve_member, MemberRef};
+use crate::AppError;
+use chrono::{DateTime, Duration, Utc};
+use patron_core::coupons::{self as core, Candidate, Cart, CartItem, Found, Outcome, Status};
+use patron_core::pii::PiiKeys;
+use patron_core::problem::Issue;
+use patron_core::Zone;
+use patron_db::coupons::{self as db, Looked};
+use patron_db::{Tenant, TenantTx};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One code's answer: its discount, or why it does not apply.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CouponResult {
+    pub code: String,
+    pub applied: bool,
+    /// Money off (0 for a gift or a free visit).
+    pub discount: i64,
+    /// Why it does not apply (`min_spend`, `expired` ...).
+    pub reason: Option<String>,
+    pub template_name: Option<String>,
+    pub kind: Option<String>,
+    /// The free item of a gift coupon.
+    pub gift: Option<String>,
+}
+
+/// Checks the codes as sent (at most [`core::CODES_PER_PURCHASE_MAX`], each 1 to
+/// [`core::CODE_MAX`] characters): 422 naming `coupon_codes[i]`.
+pub fn check_codes(codes: &[String]) -> Result<Vec<String>, AppError> {
+    let mut v = patron_core::Validation::new();
+    if codes.len() > core::CODES_PER_PURCHASE_MAX {
+        v.check::<()>(
+            "coupon_codes",
+            Err(Issue::too_many(core::CODES_PER_PURCHASE_MAX, "codes")),
+        );
+    }
+    let out: Vec<String> = codes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| v.check(&format!("coupon_codes[{i}]"), core::check_code(c)))
+        .collect();
+    v.finish().map_err(AppError::invalid)?;
+    Ok(out)
+}
+
+/// The items of a purchase as the calculation reads them (`items` as checked by the
+/// purchase: sku, category, quantity, unit_price).
+pub fn cart_items(items: &[serde_json::Value]) -> Vec<CartItem> {
+    items
+        .iter()
+        .map(|i| CartItem {
+            sku: i["sku"].as_str().unwrap_or_default().to_owned(),
+            category: i["category"].as_str().unwrap_or_default().to_owned(),
+            amount: i["quantity"]
+                .as_i64()
+                .unwrap_or(1)
+                .saturating_mul(i["unit_price"].as_i64().unwrap_or(0)),
+        })
+        .collect()
+}
+
+/// The codes for the calculation. `took`: the rows come from [`db::take`] at that instant
+/// (a code read as issued, the member's or nobody's and valid then, that the statement did
+/// not take was used by a parallel purchase first).
+fn candidates(
+    codes: &[String],
+    rows: &[Looked],
+    member_id: Uuid,
+    took: Option<DateTime<Utc>>,
+) -> Result<Vec<Candidate>, AppError> {
+    codes
+        .iter()
+        .map(|code| {
+            let found = match rows.iter().find(|r| &r.code == code) {
+                None => None,
+                Some(r) => {
+                    let mut status = Status::parse(&r.status);
+                    let raced = took.is_some_and(|at| {
+                        !r.taken
+                            && r.member_id.is_none_or(|m| m == member_id)
+                            && r.valid_from <= at
+                            && at < r.valid_until
+                    });
+                    if status == Status::Issued && raced {
+                        status = Status::Used;
+                    }
+                    let limit_reached = match (r.member_id, r.per_member) {
+                        (None, Some(limit)) => {
+                            let count = r.member_count.unwrap_or(0);
+                            if r.taken {
+                                count > limit
+                            } else {
+                                count >= limit
+                            }
+                        }
+                        _ => false,
+                    };
+                    Some(Found {
+                        template_id: r.template_id,
+                        terms: super::terms_of(&r.terms.0)?,
+                        status,
+                        mine: r.member_id.map(|m| m == member_id),
+                        valid_from: r.valid_from,
+                        valid_until: r.valid_until,
+                        member_limit_reached: limit_reached,
+                    })
+                }
+            };
+            Ok(Candidate {
+                code: code.clone(),
+                found,
+            })
+        })
+        .collect()
+}
+
+fn results(outcomes: Vec<Outcome>, rows: &[Looked]) -> Vec<CouponResult> {
+    outcomes
+        .into_iter()
+        .map(|o| {
+            let row = rows.iter().find(|r| r.code == o.code);
+            let terms = row.and_then(|r| super::terms_of(&r.terms.0).ok());
+            CouponResult {
+                applied: o.reason.is_none(),
+                discount: o.discount,
+                reason: o.reason.map(|r| r.as_str().to_owned()),
+                template_name: row.map(|r| r.template_name.clone()),
+                kind: terms.as_ref().map(|t| t.kind.as_str().to_owned()),
+                gift: terms.and_then(|t| t.gift),
+                code: o.code,
+            }
+        })
+        .collect()
+}
+
+/// What a purchase's coupons did.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    pub discount: i64,
+    pub coupons: Vec<CouponResult>,
+}
+
+/// 409 for the first code that does not apply.
+fn not_applicable(coupons: &[CouponResult]) -> Option<AppError> {
+    let (i, c) = coupons.iter().enumerate().find(|(_, c)| !c.applied)?;
+    let reason = c.reason.clone().unwrap_or_default();
+    Some(
+        AppError::conflict(
+            "coupon_not_applicable",
+            Some(&format!("coupon_codes[{i}]")),
+            format!("the coupon {} does not apply: {reason}", c.code),
+        )
+        .with_param("code", c.code.clone())
+        .with_param("reason", reason),
+    )
+}
+
+/// Uses a purchase's coupons: one statement marks them used (only those still issued, the
+/// member's or nobody's), then the calculation decides; any code that does not apply
+/// refuses the whole purchase (409 `coupon_not_applicable`; the caller's transaction is
+/// dropped, so nothing stays used).
+#[allow(clippy::too_many_arguments)]
+pub async fn use_for_purchase(
+    tx: &mut TenantTx,
+    zone: Zone,
+    member_id: Uuid,
+    codes: &[String],
+    cart: &Cart,
+    purchase_id: Uuid,
+    actor: &str,
+) -> Result<Applied, AppError> {
+    let rows = db::take(tx, codes, member_id, purchase_id, actor, cart.at).await?;
+    let outcomes = core::evaluate(
+        cart,
+        zone,
+        &candidates(codes, &rows, member_id, Some(cart.at))?,
+    );
+    let coupons = results(outcomes, &rows);
+    if let Some(e) = not_applicable(&coupons) {
+        return Err(e);
+    }
+    Ok(Applied {
+        discount: coupons.iter().map(|c| c.discount).sum(),
+        coupons,
+    })
+}
+
+/// A cart to check, as sent.
+#[derive(Debug, Clone)]
+pub struct CartIn {
+    pub member: MemberRef,
+    pub amount: i64,
+    pub items: Vec<crate::purchases::PurchaseItem>,
+    pub store: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub coupon_codes: Vec<String>,
+}
+
+/// What a cart's coupons would do, written nowhere.
+#[derive(Debug, Clone, Serialize)]
+pub struct Validation {
+    pub member_id: Uuid,
+    pub amount: i64,
+    pub discount: i64,
+    /// What is left to pay.
+    pub payable: i64,
+    /// Whether every code applies (a purchase with these codes would be recorded).
+    pub applicable: bool,
+    pub coupons: Vec<CouponResult>,
+}
+
+/// Answers for a cart what `POST /purchases` would do with its codes, without writing.
+pub async fn validate(
+    tx: &mut TenantTx,
+    engine: &crate::engine::RuleEngine,
+    tenant: &Tenant,
+    pii: &PiiKeys,
+    c: &CartIn,
+    now: DateTime<Utc>,
+) -> Result<Validation, AppError> {
+    let mut v = patron_core::Validation::new();
+    if !(0..=crate::points::MAX_AMOUNT).contains(&c.amount) {
+        v.check::<()>(
+            "amount",
+            Err(Issue::out_of_range(0, crate::points::MAX_AMOUNT)),
+        );
+    }
+    for (i, it) in c.items.iter().enumerate() {
+        if !(1..=1_000_000).contains(&it.quantity.unwrap_or(1)) {
+            v.check::<()>(
+                &format!("items[{i}].quantity"),
+                Err(Issue::out_of_range(1, 1_000_000)),
+            );
+        }
+        if !(0..=crate::points::MAX_AMOUNT).contains(&it.unit_price) {
+            v.check::<()>(
+                &format!("items[{i}].unit_price"),
+                Err(Issue::out_of_range(0, crate::points::MAX_AMOUNT)),
+            );
+        }
+    }
+    let at = c.occurred_at.unwrap_or(now);
+    if at > now + Duration::minutes(10) {
+        v.check::<()>("occurred_at", Err(Issue::in_future()));
+    }
+    v.finish().map_err(AppError::invalid)?;
+    let codes = check_codes(&c.coupon_codes)?;
+    let member = resolve_member(tx, tenant, pii, &c.member).await?;
+    if member.status == "erased" {
+        return Err(AppError::field("member_id", Issue::member_erased()));
+    }
+    let rules = engine.tenant(tx).await?;
+    let tier = match &rules.ladder {
+        Some(_) => Some(
+            crate::engine::MemberTier::of(tx, &rules, member.id)
+                .await?
+                .code,
+        ),
+        None => None,
+    };
+    let items: Vec<serde_json::Value> = c
+        .items
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "sku": i.sku.trim(), "category": i.category.trim(),
+                "quantity": i.quantity.unwrap_or(1), "unit_price": i.unit_price,
+            })
+        })
+        .collect();
+    let cart = Cart {
+        amount: c.amount,
+        items: cart_items(&items),
+        store: c.store.as_deref().map(str::trim).unwrap_or("").to_owned(),
+        tier,
+        at,
+    };
+    let rows = db::look(tx, &codes, member.id).await?;
+    let zone = tenant.settings.zone();
+    let outcomes = core::evaluate(&cart, zone, &candidates(&codes, &rows, member.id, None)?);
+    let coupons = results(outcomes, &rows);
+    let discount: i64 = coupons.iter().map(|c| c.discount).sum();
+    Ok(Validation {
+        member_id: member.id,
+        amount: c.amount,
+        discount,
+        payable: c.amount - discount,
+        applicable: coupons.iter().all(|c| c.applied),
+        coupons,
+    })
+}
+
+/// After a refund: a purchase refunded in full gives back the coupons it used whose terms
+/// say `restore`. Returns their codes.
+pub async fn restore_for_refund(
+    tx: &mut TenantTx,
+    purchase_id: Uuid,
+    in_full: bool,
+    refund_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AppError> {
+    if !in_full {
+        return Ok(Vec::new());
+    }
+    Ok(db::restore(tx, purchase_id, refund_id, actor, now).await?)
+}
+
+/// Staff void an issued coupon, with a reason (409 `coupon_not_voidable` once used or
+/// voided).
+pub async fn void(
+    tx: &mut TenantTx,
+    id: Uuid,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<db::Coupon, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > core::REASON_MAX {
+        return Err(AppError::field(
+            "reason",
+            Issue::length_between(1, core::REASON_MAX),
+        ));
+    }
+    match db::void(tx, id, reason, actor, now).await? {
+        None => Err(AppError::not_found("coupon")),
+        Some(s) if s == "issued" => super::coupon(tx, id).await,
+        Some(s) => {
+            Err(
+                AppError::conflict("coupon_not_voidable", None, format!("the coupon is {s}"))
+                    .with_param("status", s),
+            )
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! Coupons: templates and their versions, batches, coupons, and the counters behind the
+//! quantities. Limited things are taken by one statement: a template's total by a
+//! conditional UPDATE (`issued + n <= total`, backed by a CHECK), the member's and the day's
+//! counts by upserts whose answer the caller checks in the same transaction; a coupon is
+//! used by one conditional UPDATE (`status = 'issued'`).
+
+use crate::{DbError, TenantTx};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct Template {
+    pub id: Uuid,
+    pub name: String,
+    pub version: i32,
+    pub terms: Json<Value>,
+    pub total: Option<i32>,
+    pub per_member: Option<i32>,
+    pub per_day: Option<i32>,
+    pub issued: i32,
+    pub claimable: bool,
+    pub points_price: i64,
+    pub shared_code: Option<String>,
+    pub archived: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Coupons of it used (counted when read).
+    pub used: i64,
+}
+
+const TEMPLATE: &str = "t.id, t.name, t.version, t.terms, t.total, t.per_member, t.per_day, \
+    t.issued, t.claimable, t.points_price, t.shared_code, t.archived, t.created_at, \
+    t.updated_at, (SELECT count(*) FROM coupons c WHERE c.template_id = t.id \
+    AND c.status = 'used') AS used";
+
+/// A template's fields as written.
+#[derive(Debug, Clone)]
+pub struct TemplateRow<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub terms: Value,
+    pub total: Option<i32>,
+    pub per_member: Option<i32>,
+    pub per_day: Option<i32>,
+    pub claimable: bool,
+    pub points_price: i64,
+    pub shared_code: Option<&'a str>,
+}
+
+pub async fn insert_template(
+    tx: &mut TenantTx,
+    t: &TemplateRow<'_>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "WITH t AS (INSERT INTO coupon_templates (id, name, terms, total, per_member, per_day, \
+         claimable, points_price, shared_code, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id) \
+         INSERT INTO coupon_template_versions (template_id, version, name, terms, at, actor) \
+         SELECT id, 1, $2, $3, $10, $11 FROM t",
+    )
+    .bind(t.id)
+    .bind(t.name)
+    .bind(&t.terms)
+    .bind(t.total)
+    .bind(t.per_member)
+    .bind(t.per_day)
+    .bind(t.claimable)
+    .bind(t.points_price)
+    .bind(t.shared_code)
+    .bind(now)
+    .bind(actor)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A new version of a template: its terms and settings change for coupons issued from now
+/// on (coupons issued before keep their copy). `None` when there is no such template.
+/// The total may not go below what was issued (the CHECK refuses it).
+pub async fn update_template(
+    tx: &mut TenantTx,
+    t: &TemplateRow<'_>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i32>, DbError> {
+    Ok(sqlx::query_scalar(
+        "WITH t AS (UPDATE coupon_templates SET name = $2, terms = $3, total = $4, \
+         per_member = $5, per_day = $6, claimable = $7, points_price = $8, shared_code = $9, \
+         version = version + 1, updated_at = $10 WHERE id = $1 RETURNING id, version), \
+         v AS (INSERT INTO coupon_template_versions (template_id, version, name, terms, at, actor) \
+         SELECT id, version, $2, $3, $10, $11 FROM t) SELECT version FROM t",
+    )
+    .bind(t.id)
+    .bind(t.name)
+    .bind(&t.terms)
+    .bind(t.total)
+    .bind(t.per_member)
+    .bind(t.per_day)
+    .bind(t.claimable)
+    .bind(t.points_price)
+    .bind(t.shared_code)
+    .bind(now)
+    .bind(actor)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn set_archived(
+    tx: &mut TenantTx,
+    id: Uuid,
+    archived: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query("UPDATE coupon_templates SET archived = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(archived)
+            .bind(now)
+            .execute(tx.conn())
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+pub async fn templates(tx: &mut TenantTx, claimable_only: bool) -> Result<Vec<Template>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TEMPLATE} FROM coupon_templates t \
+         WHERE NOT $1 OR (t.claimable AND NOT t.archived) ORDER BY t.archived, t.created_at DESC"
+    ))
+    .bind(claimable_only)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn template(tx: &mut TenantTx, id: Uuid) -> Result<Option<Template>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TEMPLATE} FROM coupon_templates t WHERE t.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn template_by_shared_code(
+    tx: &mut TenantTx,
+    code: &str,
+) -> Result<Option<Template>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TEMPLATE} FROM coupon_templates t WHERE t.shared_code = $1"
+    ))
+    .bind(code)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// A coupon to write (its terms copied from the template's version).
+#[derive(Debug, Clone)]
+pub struct NewCoupons<'a> {
+    pub template_id: Uuid,
+    pub version: i32,
+    pub terms: &'a Value,
+    pub member_id: Option<Uuid>,
+    pub batch_id: Option<Uuid>,
+    pub channel: &'a str,
+    pub issued_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub actor: &'a str,
+}
+
+/// What taking quantities of a template found: `None` fields when nothing was taken.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Taken {
+    /// The template's issued count after this (None: the total would be exceeded or the
+    /// template is archived or gone: nothing was taken or written).
+    pub issued: Option<i32>,
+    /// The member's count after this.
+    pub member_issued: Option<i32>,
+    /// The day's count after this.
+    pub day_issued: Option<i32>,
+    /// The codes written.
+    pub codes: Option<Vec<String>>,
+}
+
+/// Takes `codes.len()` of the template's total (one conditional UPDATE), adds them to the
+/// member's and the day's counts (upserts, under their row locks) and writes the coupons,
+/// in one statement. The caller compares the counts with the limits and rolls back when
+/// one is crossed. Codes taken by earlier coupons are skipped (`codes` are those written).
+pub async fn take_and_issue(
+    tx: &mut TenantTx,
+    c: &NewCoupons<'_>,
+    codes: &[String],
+    day: Option<NaiveDate>,
+) -> Result<Taken, DbError> {
+    let n = codes.len() as i32;
+    let ids: Vec<Uuid> = codes.iter().map(|_| Uuid::now_v7()).collect();
+    Ok(sqlx::query_as(
+        "WITH t AS ( \
+             UPDATE coupon_templates SET issued = issued + $1 \
+             WHERE id = $2 AND NOT archived AND (total IS NULL OR issued + $1 <= total) \
+             RETURNING issued \
+         ), m AS ( \
+             INSERT INTO coupon_member_counts (template_id, member_id, issued) \
+             SELECT $2, $3, $1 FROM t WHERE $3::uuid IS NOT NULL \
+             ON CONFLICT (template_id, member_id) \
+             DO UPDATE SET issued = coupon_member_counts.issued + EXCLUDED.issued \
+             RETURNING issued \
+         ), d AS ( \
+             INSERT INTO coupon_day_counts (template_id, day, issued) \
+             SELECT $2, $4, $1 FROM t WHERE $4::date IS NOT NULL \
+             ON CONFLICT (template_id, day) \
+             DO UPDATE SET issued = coupon_day_counts.issued + EXCLUDED.issued \
+             RETURNING issued \
+         ), w AS ( \
+             INSERT INTO coupons (id, code, template_id, version, terms, member_id, batch_id, \
+             channel, issued_at, valid_from, valid_until, history) \
+             SELECT x.id, x.code, $2, $5, $6, $3, $7, $8, $9, $10, $11, \
+                 jsonb_build_array(jsonb_build_object('kind', 'issued', 'at', $9::timestamptz, \
+                 'actor', $12::text, 'channel', $8::text)) \
+             FROM t, unnest($13::uuid[], $14::text[]) AS x(id, code) \
+             ON CONFLICT (code) DO NOTHING RETURNING code \
+         ) SELECT (SELECT issued FROM t) AS issued, (SELECT issued FROM m) AS member_issued, \
+             (SELECT issued FROM d) AS day_issued, (SELECT array_agg(code) FROM w) AS codes",
+    )
+    .bind(n)
+    .bind(c.template_id)
+    .bind(c.member_id)
+    .bind(day)
+    .bind(c.version)
+    .bind(c.terms)
+    .bind(c.batch_id)
+    .bind(c.channel)
+    .bind(c.issued_at)
+    .bind(c.valid_from)
+    .bind(c.valid_until)
+    .bind(c.actor)
+    .bind(&ids)
+    .bind(codes)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Writes more coupons of a batch whose quantity was taken already (codes that collided
+/// the first time). Returns the codes written.
+pub async fn issue_more(
+    tx: &mut TenantTx,
+    c: &NewCoupons<'_>,
+    codes: &[String],
+) -> Result<Vec<String>, DbError> {
+    let ids: Vec<Uuid> = codes.iter().map(|_| Uuid::now_v7()).collect();
+    Ok(sqlx::query_scalar(
+        "WITH w AS (INSERT INTO coupons (id, code, template_id, version, terms, member_id, \
+         batch_id, channel, issued_at, valid_from, valid_until, history) \
+         SELECT x.id, x.code, $1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             jsonb_build_array(jsonb_build_object('kind', 'issued', 'at', $7::timestamptz, \
+             'actor', $10::text, 'channel', $6::text)) \
+         FROM unnest($11::uuid[], $12::text[]) AS x(id, code) \
+         ON CONFLICT (code) DO NOTHING RETURNING code) \
+         SELECT coalesce(array_agg(code), '{}') FROM w",
+    )
+    .bind(c.template_id)
+    .bind(c.version)
+    .bind(c.terms)
+    .bind(c.member_id)
+    .bind(c.batch_id)
+    .bind(c.channel)
+    .bind(c.issued_at)
+    .bind(c.valid_from)
+    .bind(c.valid_until)
+    .bind(c.actor)
+    .bind(&ids)
+    .bind(codes)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn insert_batch(
+    tx: &mut TenantTx,
+    id: Uuid,
+    template_id: Uuid,
+    pattern: &str,
+    count: i32,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO coupon_batches (id, template_id, pattern, count, created_at, actor) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(template_id)
+    .bind(pattern)
+    .bind(count)
+    .bind(now)
+    .bind(actor)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct Batch {
+    pub id: Uuid,
+    pub template_id: Uuid,
+    pub pattern: String,
+    pub count: i32,
+    pub created_at: DateTime<Utc>,
+    pub actor: String,
+    pub used: i64,
+}
+
+pub async fn batches(tx: &mut TenantTx, template_id: Uuid) -> Result<Vec<Batch>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT b.id, b.template_id, b.pattern, b.count, b.created_at, b.actor, \
+         (SELECT count(*) FROM coupons c WHERE c.batch_id = b.id AND c.status = 'used') AS used \
+         FROM coupon_batches b WHERE b.template_id = $1 ORDER BY b.created_at DESC",
+    )
+    .bind(template_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A coupon as read.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct Coupon {
+    pub id: Uuid,
+    pub code: String,
+    pub template_id: Uuid,
+    pub template_name: String,
+    pub version: i32,
+    pub terms: Json<Value>,
+    pub member_id: Option<Uuid>,
+    pub batch_id: Option<Uuid>,
+    pub channel: String,
+    pub status: String,
+    pub issued_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub purchase_id: Option<Uuid>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
+    pub history: Json<Value>,
+}
+
+const COUPON: &str = "c.id, c.code, c.template_id, t.name AS template_name, c.version, c.terms, \
+    c.member_id, c.batch_id, c.channel, c.status, c.issued_at, c.valid_from, c.valid_until, \
+    c.used_at, c.purchase_id, c.voided_at, c.void_reason, c.history";
+
+pub async fn member_coupons(tx: &mut TenantTx, member_id: Uuid) -> Result<Vec<Coupon>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COUPON} FROM coupons c JOIN coupon_templates t ON t.id = c.template_id \
+         WHERE c.member_id = $1 ORDER BY c.issued_at DESC, c.id LIMIT 500"
+    ))
+    .bind(member_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn batch_coupons(tx: &mut TenantTx, batch_id: Uuid) -> Result<Vec<Coupon>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COUPON} FROM coupons c JOIN coupon_templates t ON t.id = c.template_id \
+         WHERE c.batch_id = $1 ORDER BY c.code"
+    ))
+    .bind(batch_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn coupon(tx: &mut TenantTx, id: Uuid) -> Result<Option<Coupon>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COUPON} FROM coupons c JOIN coupon_templates t ON t.id = c.template_id \
+         WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Voids an issued coupon. `None`: no such coupon; `Some(status)` its status before (only
+/// `issued` was voided).
+pub async fn void(
+    tx: &mut TenantTx,
+    id: Uuid,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "WITH before AS (SELECT id, status FROM coupons WHERE id = $1), \
+         v AS (UPDATE coupons SET status = 'voided', voided_at = $3, void_reason = $2, \
+             history = history || jsonb_build_array(jsonb_build_object('kind', 'voided', \
+             'at', $3::timestamptz, 'actor', $4::text, 'reason', $2::text)) \
+             WHERE id = $1 AND status = 'issued' RETURNING id) \
+         SELECT CASE WHEN EXISTS (SELECT 1 FROM v) THEN 'issued' ELSE status END FROM before",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now)
+    .bind(actor)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// A code as a purchase or a validation found it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Looked {
+    pub code: String,
+    pub template_id: Uuid,
+    pub template_name: String,
+    pub terms: Json<Value>,
+    pub status: String,
+    pub member_id: Option<Uuid>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub per_member: Option<i32>,
+    /// The member's count of the template (after this purchase's, when it used an unbound
+    /// code).
+    pub member_count: Option<i32>,
+    /// This statement used it.
+    pub taken: bool,
+}
+
+/// The codes for a member, read without writing (a validation).
+pub async fn look(
+    tx: &mut TenantTx,
+    codes: &[String],
+    member_id: Uuid,
+) -> Result<Vec<Looked>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT c.code, c.template_id, t.name AS template_name, c.terms, c.status, c.member_id, \
+         c.valid_from, c.valid_until, t.per_member, \
+         (SELECT issued FROM coupon_member_counts m WHERE m.template_id = c.template_id \
+          AND m.member_id = $2) AS member_count, false AS taken \
+         FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE c.code = ANY($1)",
+    )
+    .bind(codes)
+    .bind(member_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Uses the member's codes (and binds unbound ones to them) in one statement: each coupon
+/// still `issued` and the member's or nobody's becomes `used` by `purchase_id`; a coupon a
+/// parallel purchase used first is not taken (its row shows it as read at the start). An
+/// unbound code counts towards the member's count of its template. The caller checks the
+/// codes (and rolls back when one does not apply).
+pub async fn take(
+    tx: &mut TenantTx,
+    codes: &[String],
+    member_id: Uuid,
+    purchase_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Looked>, DbError> {
+    Ok(sqlx::query_as(
+        "WITH s AS ( \
+             SELECT c.id, c.code, c.template_id, t.name AS template_name, c.terms, c.status, \
+             c.member_id, c.valid_from, c.valid_until, t.per_member \
+             FROM coupons c JOIN coupon_templates t ON t.id = c.template_id \
+             WHERE c.code = ANY($1) \
+         ), u AS ( \
+             UPDATE coupons c SET status = 'used', used_at = $4, purchase_id = $3, \
+             member_id = $2, history = c.history || jsonb_build_array(jsonb_build_object( \
+                 'kind', 'used', 'at', $4::timestamptz, 'actor', $5::text, \
+                 'purchase_id', $3::uuid)) \
+             WHERE c.code = ANY($1) AND c.status = 'issued' \
+             AND (c.member_id IS NULL OR c.member_id = $2) AND c.valid_from <= $4 \
+             AND c.valid_until > $4 RETURNING c.id \
+         ), m AS ( \
+             INSERT INTO coupon_member_counts (template_id, member_id, issued) \
+             SELECT s.template_id, $2, count(*) FROM s JOIN u ON u.id = s.id \
+             WHERE s.member_id IS NULL GROUP BY s.template_id \
+             ON CONFLICT (template_id, member_id) \
+             DO UPDATE SET issued = coupon_member_counts.issued + EXCLUDED.issued \
+             RETURNING template_id, issued \
+         ) SELECT s.code, s.template_id, s.template_name, s.terms, s.status, s.member_id, \
+             s.valid_from, s.valid_until, s.per_member, \
+             coalesce((SELECT issued FROM m WHERE m.template_id = s.template_id), \
+                 (SELECT issued FROM coupon_member_counts k WHERE k.template_id = s.template_id \
+                  AND k.member_id = $2)) AS member_count, \
+             EXISTS (SELECT 1 FROM u WHERE u.id = s.id) AS taken \
+         FROM s",
+    )
+    .bind(codes)
+    .bind(member_id)
+    .bind(purchase_id)
+    .bind(now)
+    .bind(actor)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Gives back the coupons a purchase used whose terms restore them on a refund: issued
+/// again, a coupon that expired meanwhile with the time it had left when used. Returns
+/// their codes.
+pub async fn restore(
+    tx: &mut TenantTx,
+    purchase_id: Uuid,
+    refund_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE coupons SET status = 'issued', \
+         valid_until = CASE WHEN valid_until <= $3 THEN $3 + (valid_until - used_at) \
+             ELSE valid_until END, \
+         used_at = NULL, purchase_id = NULL, \
+         history = history || jsonb_build_array(jsonb_build_object('kind', 'restored', \
+             'at', $3::timestamptz, 'actor', $4::text, 'purchase_id', $1::uuid, \
+             'refund_id', $2::uuid)) \
+         WHERE purchase_id = $1 AND status = 'used' \
+         AND coalesce(terms->>'on_refund', 'restore') = 'restore' RETURNING code",
+    )
+    .bind(purchase_id)
+    .bind(refund_id)
+    .bind(now)
+    .bind(actor)
+    .fetch_all(tx.conn())
+    .await?)
+}

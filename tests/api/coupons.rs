@@ -1,0 +1,729 @@
+//! Coupons through the API: quantities held under parallel claims (total, per member), a
+//! single-use coupon in parallel purchases used once, claims charged for their quantity,
+//! refunds restoring by the template's policy, every reason a code does not apply, tenant
+//! isolation, and bad input named by field.
+
+use chrono::{Duration, Timelike, Utc};
+use patron_core::clock::Clock;
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn terms(extra: Value) -> Value {
+    let mut t = json!({ "kind": "amount_off", "amount": 500, "valid_days": 30 });
+    for (k, v) in extra.as_object().expect("an object") {
+        t[k] = v.clone();
+    }
+    t
+}
+
+async fn template(app: &TestApp, owner: &Auth, name: &str, extra: Value, top: Value) -> String {
+    let mut body = json!({ "name": name, "terms": terms(extra) });
+    for (k, v) in top.as_object().expect("an object") {
+        body[k] = v.clone();
+    }
+    let r = app.create_coupon_template(owner, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    r.json["id"].as_str().expect("an id").to_owned()
+}
+
+async fn give(app: &TestApp, owner: &Auth, member: &str, template: &str) -> String {
+    let r = app
+        .issue_coupons(owner, member, &json!({ "template_id": template }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    r.json["codes"][0].as_str().expect("a code").to_owned()
+}
+
+async fn portal_member(app: &TestApp, t: &TestTenant, phone: &str) -> (Auth, String) {
+    assert_eq!(
+        app.send_portal_code(&t.slug, phone, "register")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let code = app.last_code(t, phone).await;
+    let s = app
+        .register_member(&t.slug, &json!({ "profile": { "name": "Claimer", "phone": phone }, "code": code, "password": PASSWORD }))
+        .await
+        .created();
+    (s.auth(), s.member.id.clone())
+}
+
+/// The owner's token after the clock moved past its lifetime.
+async fn owner_again(app: &TestApp, t: &TestTenant) -> Auth {
+    app.login(&t.slug, &t.owner_email, PASSWORD)
+        .await
+        .ok()
+        .auth()
+}
+
+fn purchase(external_id: &str, member: &str, amount: i64, codes: &[&str]) -> Value {
+    json!({ "external_id": external_id, "member_id": member, "amount": amount, "coupon_codes": codes })
+}
+
+async fn cart(app: &TestApp, owner: &Auth, body: Value) -> Value {
+    let r = app.validate_coupons(owner, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    r.json
+}
+
+#[tokio::test]
+async fn a_total_of_five_claimed_by_64_parallel_requests_gives_exactly_five() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-total").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Five only",
+        json!({}),
+        json!({ "total": 5, "claimable": true }),
+    )
+    .await;
+    let (member, member_id) = portal_member(&app, &t, "13900001111").await;
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let (api, member, slug, tpl) =
+                (app.api.clone(), member.clone(), t.slug.clone(), tpl.clone());
+            tokio::spawn(async move {
+                api.portal_claim_coupon(
+                    &slug,
+                    &member,
+                    &json!({ "template_id": tpl, "idempotency_key": format!("claim-{i}") }),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::OK => ok += 1,
+            StatusCode::CONFLICT => assert_eq!(r.code(), "coupon_sold_out", "{}", r.json),
+            other => panic!("{other}: {}", r.json),
+        }
+    }
+    assert_eq!(ok, 5);
+    let tpl_now = app.coupon_template(&owner, &tpl).await.json;
+    assert_eq!(tpl_now["issued"], 5);
+    let held = app.member_coupons(&owner, &member_id).await.json;
+    assert_eq!(held.as_array().unwrap().len(), 5);
+    // A retry of a claim that succeeded replays it; nothing more is issued.
+    let mine = app.portal_my_coupons(&t.slug, &member).await.json;
+    assert_eq!(mine.as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn a_member_limit_holds_under_parallel_claims_and_a_quantity_is_charged_in_full() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-member").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Two each",
+        json!({}),
+        json!({ "per_member": 2, "claimable": true, "points_price": 100 }),
+    )
+    .await;
+    let (member, member_id) = portal_member(&app, &t, "13900002222").await;
+    let r = app
+        .adjust_points(
+            &owner,
+            &member_id,
+            &json!({ "idempotency_key": "seed", "points": 1000, "reason": "seed" }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.json);
+
+    // A quantity of 3 is more than the member may hold: refused, nothing charged.
+    let r = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 3, "idempotency_key": "q3" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.code(), "coupon_member_limit");
+    assert_eq!(
+        app.member_points(&owner, &member_id).await.json["balance"],
+        1000
+    );
+
+    // A quantity of 2 costs twice the price.
+    let r = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "q2" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["points"], 200);
+    assert_eq!(r.json["balance"], 800);
+    assert_eq!(r.json["codes"].as_array().unwrap().len(), 2);
+    // The same key again: the first answer, not another charge.
+    let again = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "q2" }),
+        )
+        .await;
+    assert_eq!(again.json["replayed"], true);
+    assert_eq!(again.json["codes"], r.json["codes"]);
+    assert_eq!(
+        app.member_points(&owner, &member_id).await.json["balance"],
+        800
+    );
+
+    // Another template with a limit of 2: ten parallel claims give exactly two.
+    let tpl2 = template(
+        &app,
+        &owner,
+        "Two each, free",
+        json!({}),
+        json!({ "per_member": 2, "claimable": true }),
+    )
+    .await;
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let (api, member, slug, tpl) = (
+                app.api.clone(),
+                member.clone(),
+                t.slug.clone(),
+                tpl2.clone(),
+            );
+            tokio::spawn(async move {
+                api.portal_claim_coupon(
+                    &slug,
+                    &member,
+                    &json!({ "template_id": tpl, "idempotency_key": format!("p-{i}") }),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        if r.status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_eq!(r.code(), "coupon_member_limit", "{}", r.json);
+        }
+    }
+    assert_eq!(ok, 2);
+
+    // Points short for the quantity: 409, nothing issued.
+    let tpl3 = template(
+        &app,
+        &owner,
+        "Dear",
+        json!({}),
+        json!({ "claimable": true, "points_price": 500 }),
+    )
+    .await;
+    let r = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl3, "quantity": 2, "idempotency_key": "dear" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.code(), "insufficient_points");
+    assert_eq!(app.coupon_template(&owner, &tpl3).await.json["issued"], 0);
+}
+
+#[tokio::test]
+async fn a_single_use_coupon_in_five_parallel_purchases_is_applied_once() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-race").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Racer")).await.id;
+    let tpl = template(&app, &owner, "Once", json!({ "amount": 2000 }), json!({})).await;
+    let code = give(&app, &owner, &m, &tpl).await;
+    let tasks: Vec<_> = (0..5)
+        .map(|i| {
+            let (api, owner, body) = (
+                app.api.clone(),
+                owner.clone(),
+                purchase(&format!("race-{i}"), &m, 10_000, &[&code]),
+            );
+            tokio::spawn(async move { api.record_purchase(&owner, &body).await })
+        })
+        .collect();
+    let mut applied = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => {
+                applied += 1;
+                assert_eq!(r.json["discount"], 2000);
+                assert_eq!(r.json["amount"], 8000);
+                assert_eq!(r.json["coupons"][0]["code"], code.as_str());
+            }
+            StatusCode::CONFLICT => {
+                assert_eq!(r.code(), "coupon_not_applicable", "{}", r.json);
+                assert_eq!(r.json["params"]["reason"], "used", "{}", r.json);
+                assert_eq!(r.fields(), ["coupon_codes[0]"]);
+            }
+            other => panic!("{other}: {}", r.json),
+        }
+    }
+    assert_eq!(applied, 1);
+    // The refused purchases recorded nothing.
+    let h = app.member_purchases(&owner, &m).await.json;
+    assert_eq!(h["total_count"], 1, "{h}");
+
+    // Points are earned on what was paid: as much as a purchase of 8000 without a coupon.
+    let other = app.member(&owner, NewMember::named("Plain")).await.id;
+    let plain = app
+        .record_purchase(
+            &owner,
+            &json!({ "external_id": "plain", "member_id": other, "amount": 8000 }),
+        )
+        .await;
+    let with = h["items"][0]["points"].clone();
+    assert_eq!(with, plain.json["points"]);
+    // The coupon's life shows its use.
+    let coupons = app.member_coupons(&owner, &m).await.json;
+    assert_eq!(coupons[0]["status"], "used");
+    let kinds: Vec<&str> = coupons[0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["issued", "used"]);
+}
+
+#[tokio::test]
+async fn a_refund_in_full_restores_the_coupon_by_the_templates_policy() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-refund").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Refunder")).await.id;
+    let restore = template(&app, &owner, "Back", json!({ "valid_days": 2 }), json!({})).await;
+    let forfeit = template(
+        &app,
+        &owner,
+        "Gone",
+        json!({ "on_refund": "forfeit" }),
+        json!({}),
+    )
+    .await;
+    let back = give(&app, &owner, &m, &restore).await;
+    let gone = give(&app, &owner, &m, &forfeit).await;
+
+    let p1 = app
+        .record_purchase(&owner, &purchase("r-1", &m, 3000, &[&back]))
+        .await;
+    assert_eq!(p1.status, StatusCode::CREATED, "{}", p1.json);
+    let p2 = app
+        .record_purchase(&owner, &purchase("r-2", &m, 3000, &[&gone]))
+        .await;
+    assert_eq!(p2.status, StatusCode::CREATED, "{}", p2.json);
+
+    // A partial refund gives nothing back.
+    let r = app
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-1a", "purchase_external_id": "r-1", "amount": 1000 }),
+        )
+        .await;
+    assert_eq!(r.json["restored_coupons"], json!([]), "{}", r.json);
+    // Past the coupon's validity, the refund of the rest restores it with the time it had
+    // left when used.
+    app.clock.advance(Duration::days(3));
+    let owner = owner_again(&app, &t).await;
+    let r = app
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-1b", "purchase_external_id": "r-1" }),
+        )
+        .await;
+    assert_eq!(r.json["restored_coupons"], json!([back]), "{}", r.json);
+    let r = app
+        .record_refund(
+            &owner,
+            &json!({ "external_id": "rf-2", "purchase_external_id": "r-2" }),
+        )
+        .await;
+    assert_eq!(r.json["restored_coupons"], json!([]), "{}", r.json);
+
+    let coupons = app.member_coupons(&owner, &m).await.json;
+    let find = |code: &str| {
+        coupons
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    let restored = find(&back);
+    assert_eq!(restored["status"], "issued", "{restored}");
+    let until: chrono::DateTime<Utc> =
+        serde_json::from_value(restored["valid_until"].clone()).unwrap();
+    assert!(until > app.clock.now() + Duration::hours(1), "{restored}");
+    let kinds: Vec<&str> = restored["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["issued", "used", "restored"]);
+    assert_eq!(find(&gone)["status"], "used");
+    // The restored coupon can be used again.
+    let r = app
+        .record_purchase(&owner, &purchase("r-3", &m, 3000, &[&back]))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+}
+
+#[tokio::test]
+async fn every_reason_a_code_does_not_apply_is_answered() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-reasons").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Mei")).await.id;
+    let other = app.member(&owner, NewMember::named("Bo")).await.id;
+    // A coupon valid for one day, two days ago.
+    let short = template(&app, &owner, "Short", json!({ "valid_days": 1 }), json!({})).await;
+    let expired_code = give(&app, &owner, &m, &short).await;
+    app.clock.advance(Duration::days(2));
+    let owner = owner_again(&app, &t).await;
+    let now = app.clock.now();
+    let local = now + Duration::hours(8); // the business's zone, Asia/Shanghai
+    let today = local.date_naive();
+    let hour = i64::from(local.hour());
+    let (from, until) = if hour >= 2 {
+        (0, hour - 1)
+    } else {
+        (hour + 2, hour + 3)
+    };
+
+    let plain = template(&app, &owner, "Plain", json!({}), json!({})).await;
+    let plain2 = template(&app, &owner, "Plain too", json!({}), json!({})).await;
+    let combinable = template(
+        &app,
+        &owner,
+        "Combo",
+        json!({ "stacking": "combinable" }),
+        json!({}),
+    )
+    .await;
+    let later = template(
+        &app,
+        &owner,
+        "Later",
+        json!({ "valid_days": null, "valid_from": now + Duration::days(1), "valid_until": now + Duration::days(2) }),
+        json!({}),
+    )
+    .await;
+    let off_day = template(
+        &app,
+        &owner,
+        "Off day",
+        json!({ "excluded_dates": [today.pred_opt().unwrap(), today, today.succ_opt().unwrap()] }),
+        json!({}),
+    )
+    .await;
+    let off_hour = template(
+        &app,
+        &owner,
+        "Off hour",
+        json!({ "hours_from": from, "hours_until": until }),
+        json!({}),
+    )
+    .await;
+    let north = template(
+        &app,
+        &owner,
+        "North",
+        json!({ "stores": ["north"] }),
+        json!({}),
+    )
+    .await;
+    let big = template(
+        &app,
+        &owner,
+        "Big spend",
+        json!({ "kind": "threshold", "amount": 1000, "min_spend": 10_000 }),
+        json!({}),
+    )
+    .await;
+    let limited = template(
+        &app,
+        &owner,
+        "One each",
+        json!({}),
+        json!({ "per_member": 1 }),
+    )
+    .await;
+
+    let used = give(&app, &owner, &m, &plain).await;
+    let r = app
+        .record_purchase(&owner, &purchase("used-1", &m, 5000, &[&used]))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let voided = give(&app, &owner, &m, &plain).await;
+    let voided_id = app
+        .member_coupons(&owner, &m)
+        .await
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == voided.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .void_coupon(&owner, &voided_id, "given by mistake")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        app.void_coupon(&owner, &voided_id, "again").await.code(),
+        "coupon_not_voidable"
+    );
+
+    let others = give(&app, &owner, &other, &plain).await;
+    let not_yet = give(&app, &owner, &m, &later).await;
+    let day = give(&app, &owner, &m, &off_day).await;
+    let hour_code = give(&app, &owner, &m, &off_hour).await;
+    let scope = give(&app, &owner, &m, &north).await;
+    let spend = give(&app, &owner, &m, &big).await;
+    let exclusive_a = give(&app, &owner, &m, &plain).await;
+    let exclusive_b = give(&app, &owner, &m, &plain2).await;
+    let same_b = give(&app, &owner, &m, &plain).await;
+    let combo_a = give(&app, &owner, &m, &combinable).await;
+    let combo_b = give(&app, &owner, &m, &combinable).await;
+    // A batch code of a template the member holds their one of already.
+    give(&app, &owner, &m, &limited).await;
+    let b = app
+        .create_coupon_batch(
+            &owner,
+            &limited,
+            &json!({ "count": 3, "pattern": "LIM-####" }),
+        )
+        .await;
+    assert_eq!(b.status, StatusCode::OK, "{}", b.json);
+    let batch_codes = app
+        .coupon_batch_codes(&owner, &limited, b.json["id"].as_str().unwrap())
+        .await
+        .json;
+    assert_eq!(batch_codes.as_array().unwrap().len(), 3);
+    let unbound = batch_codes[0]["code"].as_str().unwrap().to_owned();
+    assert!(unbound.starts_with("LIM-"));
+
+    let check = |codes: Vec<&str>, amount: i64| json!({ "member_id": m, "amount": amount, "store": "south", "coupon_codes": codes });
+    let mut reached = std::collections::BTreeSet::new();
+    for (codes, amount, expect) in [
+        (vec!["NO-SUCH-CODE"], 5000, vec!["unknown_code"]),
+        (
+            vec![&*exclusive_a, &*exclusive_a],
+            5000,
+            vec!["", "duplicate"],
+        ),
+        (vec![&*others], 5000, vec!["other_member"]),
+        (vec![&*used], 5000, vec!["used"]),
+        (vec![&*voided], 5000, vec!["voided"]),
+        (vec![&*not_yet], 5000, vec!["not_yet_valid"]),
+        (vec![&*expired_code], 5000, vec!["expired"]),
+        (vec![&*day], 5000, vec!["excluded_day"]),
+        (vec![&*hour_code], 5000, vec!["excluded_hour"]),
+        (vec![&*scope], 5000, vec!["not_in_scope"]),
+        (vec![&*spend], 5000, vec!["min_spend"]),
+        (
+            vec![&*exclusive_a, &*exclusive_b],
+            5000,
+            vec!["", "not_combinable"],
+        ),
+        (vec![&*combo_a, &*combo_b], 5000, vec!["", "purchase_limit"]),
+        (
+            vec![&*exclusive_a, &*same_b],
+            5000,
+            vec!["", "purchase_limit"],
+        ),
+        (vec![&*unbound], 5000, vec!["member_limit"]),
+    ] {
+        let r = cart(&app, &owner, check(codes.clone(), amount)).await;
+        let got: Vec<&str> = r["coupons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["reason"].as_str().unwrap_or(""))
+            .collect();
+        assert_eq!(got, expect, "{codes:?}: {r}");
+        assert_eq!(r["applicable"], expect.iter().all(|e| e.is_empty()));
+        reached.extend(expect.into_iter().filter(|e| !e.is_empty()));
+    }
+    assert_eq!(reached.len(), 14, "{reached:?}");
+    // The validation wrote nothing: the first exclusive coupon is still usable.
+    let ok = cart(&app, &owner, check(vec![&exclusive_a], 5000)).await;
+    assert_eq!(
+        (ok["discount"].clone(), ok["payable"].clone()),
+        (json!(500), json!(4500))
+    );
+    // A purchase with a code that does not apply is refused naming the code and the reason.
+    let r = app
+        .record_purchase(
+            &owner,
+            &purchase("refused", &m, 5000, &[&exclusive_a, &spend]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.fields(), ["coupon_codes[1]"]);
+    assert_eq!(r.json["params"]["reason"], "min_spend");
+    // ... and nothing of it stays: the first code is still issued.
+    let c = app.member_coupons(&owner, &m).await.json;
+    let a = c
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == exclusive_a.as_str())
+        .unwrap();
+    assert_eq!(a["status"], "issued");
+}
+
+#[tokio::test]
+async fn a_tenants_codes_are_unknown_to_another_and_bad_input_names_the_field() {
+    let app = spawn_app().await;
+    let a = app.signup("cp-iso-a").await;
+    let b = app.signup("cp-iso-b").await;
+    let ma = app.member(&a.owner(), NewMember::named("A")).await.id;
+    let mb = app.member(&b.owner(), NewMember::named("B")).await.id;
+    let tpl = template(&app, &a.owner(), "Mine", json!({}), json!({})).await;
+    let code = give(&app, &a.owner(), &ma, &tpl).await;
+    let r = cart(
+        &app,
+        &b.owner(),
+        json!({ "member_id": mb, "amount": 5000, "coupon_codes": [code] }),
+    )
+    .await;
+    assert_eq!(r["coupons"][0]["reason"], "unknown_code");
+    let r = app
+        .record_purchase(&b.owner(), &purchase("iso", &mb, 5000, &[&code]))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json["params"]["reason"], "unknown_code");
+    assert_eq!(
+        app.coupon_template(&b.owner(), &tpl).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let owner = a.owner();
+    fn bad<T>(r: &Reply<T>, field: &str) {
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.json
+        );
+        assert!(r.fields().iter().any(|f| f == field), "{field}: {}", r.json);
+    }
+    let r = app
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "X", "terms": { "kind": "half_off", "valid_days": 3 } }),
+        )
+        .await;
+    bad(&r, "terms.kind");
+    let r = app
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "X", "terms": { "kind": "percent_off", "valid_days": 3 } }),
+        )
+        .await;
+    bad(&r, "terms.percent");
+    let r = app
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "X", "terms": { "kind": "amount_off", "amount": 100 } }),
+        )
+        .await;
+    bad(&r, "terms.valid_days");
+    let r = app
+        .create_coupon_batch(&owner, &tpl, &json!({ "count": 6, "pattern": "A-#" }))
+        .await;
+    bad(&r, "pattern");
+    assert_eq!(r.json["fields"][0]["params"]["reason"], "pattern_too_small");
+    let r = app
+        .issue_coupons(&owner, &ma, &json!({ "template_id": tpl, "quantity": 0 }))
+        .await;
+    bad(&r, "quantity");
+    let r = app
+        .record_purchase(
+            &owner,
+            &purchase("bad", &ma, 5000, &["A", "B", "C", "D", "E", "F"]),
+        )
+        .await;
+    bad(&r, "coupon_codes");
+    let r = app
+        .validate_coupons(
+            &owner,
+            &json!({ "member_id": ma, "amount": 5000, "coupon_codes": ["  "] }),
+        )
+        .await;
+    bad(&r, "coupon_codes[0]");
+    let id = app.member_coupons(&owner, &ma).await.json[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.void_coupon(&owner, &id, "   ").await;
+    bad(&r, "reason");
+    // An archived template gives no more coupons.
+    app.archive_coupon_template(&owner, &tpl, true).await;
+    let r = app
+        .issue_coupons(&owner, &ma, &json!({ "template_id": tpl }))
+        .await;
+    assert_eq!(r.code(), "coupon_template_archived");
+}
+
+#[tokio::test]
+async fn an_edit_makes_a_new_version_and_issued_coupons_keep_their_terms() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-version").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Keeper")).await.id;
+    let tpl = template(
+        &app,
+        &owner,
+        "Five off",
+        json!({ "amount": 500 }),
+        json!({}),
+    )
+    .await;
+    let first = give(&app, &owner, &m, &tpl).await;
+    let r = app
+        .update_coupon_template(
+            &owner,
+            &tpl,
+            &json!({ "name": "Nine off", "terms": terms(json!({ "amount": 900 })) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["version"], 2);
+    let second = give(&app, &owner, &m, &tpl).await;
+    let r = cart(
+        &app,
+        &owner,
+        json!({ "member_id": m, "amount": 5000, "coupon_codes": [first] }),
+    )
+    .await;
+    assert_eq!(r["discount"], 500);
+    let r = cart(
+        &app,
+        &owner,
+        json!({ "member_id": m, "amount": 5000, "coupon_codes": [second] }),
+    )
+    .await;
+    assert_eq!(r["discount"], 900);
+}

@@ -1,0 +1,252 @@
+// End-to-end steps for coupons. A business of its own is set up through the API (one member
+// registered in the portal, 500 points given); then its owner, in the browser (zh-CN,
+// 1366x768): creates a 满减 template (满100减20, claimable for 100 points) with the form of
+// its kind; generates a batch of codes (VIP-####-????) and exports it as CSV; gives the member a coupon from
+// the member page and sees its life; the member's portal shows the coupon's code with a QR
+// code, and the member claims one for points. Every page visited is checked for words of the
+// other language in zh-CN and en, and the pages are used again at 375px (no sideways
+// scrolling, the modals fit).
+//
+// Called by console.mjs (`couponSteps`); runs on its own too:
+//   E2E_BASE_URL=http://127.0.0.1:8080 node tests/e2e/coupons.mjs
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { api } from './desk.mjs';
+import { assertNoLeaks } from './leaks.mjs';
+
+const PASSWORD = 'e2e-coupons-password-1';
+const TEMPLATE = '满100减20';
+
+async function waitText(locator, re, what) {
+  const until = Date.now() + 15_000;
+  let last = '';
+  while (Date.now() < until) {
+    last = (await locator.textContent().catch(() => '')) ?? '';
+    if (re.test(last)) return last;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${what}: expected ${re}, got ${JSON.stringify(last.slice(0, 300))}`);
+}
+
+async function noHorizontalOverflow(page) {
+  const { scroll, width } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  if (scroll > width) throw new Error(`horizontal overflow: scrollWidth ${scroll} > ${width}`);
+}
+
+async function modalFits(page) {
+  const box = await page.locator('.ant-modal-content').last().boundingBox();
+  const width = page.viewportSize()?.width ?? 0;
+  if (!box || box.x < 0 || box.x + box.width > width + 0.5) {
+    throw new Error(`the modal does not fit ${width}px: ${JSON.stringify(box)}`);
+  }
+}
+
+async function fillNumber(page, testId, value) {
+  await page.locator(`input[data-testid=${testId}], [data-testid=${testId}] input`).first().fill(value);
+}
+
+async function choose(page, testId, label) {
+  await page.locator(`[data-testid=${testId}]`).click();
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: label }).first().click();
+}
+
+async function setUp(base) {
+  const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+  const slug = `coupons-${stamp}`;
+  const business = `优惠券测试 ${stamp}`;
+  const signed = await api(base, 'POST', '/signup', {
+    body: {
+      business_name: business,
+      slug,
+      owner_name: '店长',
+      email: `owner-${stamp}@coupons.example.com`,
+      password: PASSWORD,
+    },
+  });
+  const owner = signed.session.token;
+  const phone = `139${String(Date.now()).slice(-4)}1234`;
+  await api(base, 'POST', `/portal/${slug}/codes`, { body: { phone, purpose: 'register' } });
+  const texts = await api(base, 'GET', `/sms-outbox?phone=${encodeURIComponent(phone)}`, { token: owner });
+  const code = /(\d{6})/.exec(texts[0].body.replace(/^(【[^】]*】|\[[^\]]*\])/, ''))[1];
+  const member = await api(base, 'POST', `/portal/${slug}/register`, {
+    body: { profile: { name: '领券会员', phone }, code, password: PASSWORD },
+  });
+  await api(base, 'POST', `/members/${member.member.id}/points/adjustments`, {
+    token: owner,
+    body: { idempotency_key: `seed-${stamp}`, points: 500, reason: '测试积分' },
+  });
+  return { slug, business, owner, member, stamp };
+}
+
+/**
+ * The coupon steps. `step(name, page, fn)` and `watch(page, label)` are the caller's.
+ */
+export async function couponSteps({ browser, step, base, watch }) {
+  const s = await setUp(base);
+  const memberId = s.member.member.id;
+  const allow = [s.business, s.slug, '领券会员', TEMPLATE, '店长', '测试积分', 'VIP', 'CSV', 'QR'];
+  const context = async (viewport, lang, label) => {
+    const ctx = await browser.newContext({
+      viewport,
+      ...(viewport.width < 500 ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {}),
+      locale: lang,
+      reducedMotion: 'reduce',
+      acceptDownloads: true,
+    });
+    await ctx.addInitScript(
+      ({ token, lang, slug, member }) => {
+        localStorage.setItem('patron.token', token);
+        localStorage.setItem('patron.lang', lang);
+        localStorage.setItem(`patron.portal.${slug}`, member);
+      },
+      { token: s.owner, lang, slug: s.slug, member: s.member.token },
+    );
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    watch(page, label);
+    return { ctx, page };
+  };
+
+  const { ctx, page } = await context({ width: 1366, height: 768 }, 'zh-CN', 'coupons');
+  const table = page.locator('[data-testid=coupons-page] .ant-table-tbody');
+
+  await step('coupons-template', page, async () => {
+    await page.goto(`${base}/coupons`);
+    await page.locator('[data-testid=coupons-page]').waitFor();
+    await page.click('[data-testid=coupon-template-new]');
+    await page.fill('[data-testid=coupon-template-name]', TEMPLATE);
+    await choose(page, 'coupon-template-kind', '满减券');
+    await fillNumber(page, 'coupon-template-amount', '20');
+    await fillNumber(page, 'coupon-template-min-spend', '100');
+    await fillNumber(page, 'coupon-template-total', '50');
+    await page.click('[data-testid=coupon-template-claimable]');
+    await fillNumber(page, 'coupon-template-points-price', '100');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'coupon template form', allow });
+    await page.click('[data-testid=coupon-template-submit]');
+    await waitText(table, new RegExp(`${TEMPLATE}.*满 ¥100\\.00 减 ¥20\\.00.*0 / 共 50.*100 积分兑换`), 'the template listed');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'coupon templates', allow });
+  });
+
+  await step('coupons-batch', page, async () => {
+    await page.click(`[data-testid="coupon-batches-${TEMPLATE}"]`);
+    await fillNumber(page, 'coupon-batch-count', '10');
+    await page.fill('[data-testid=coupon-batch-pattern]', 'VIP-####-????');
+    await page.click('[data-testid=coupon-batch-submit]');
+    await waitText(page.locator('[data-testid=coupon-batches] .ant-table-tbody'), /VIP-####-\?\?\?\?.*10.*0/, 'the batch listed');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'coupon batches', allow });
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=coupon-batch-export]');
+    const file = await download;
+    if (!/\.csv$/.test(file.suggestedFilename())) throw new Error(`export named ${file.suggestedFilename()}`);
+    await page.keyboard.press('Escape');
+    await waitText(table, /10 \/ 共 50/, 'the batch counted');
+  });
+
+  await step('coupons-member', page, async () => {
+    await page.goto(`${base}/members/${memberId}`);
+    await page.getByRole('tab', { name: '优惠券' }).click();
+    await page.locator('[data-testid=member-coupons]').waitFor();
+    await page.click('[data-testid=member-coupons-give]');
+    await choose(page, 'member-coupons-template', TEMPLATE);
+    await page.click('[data-testid=member-coupons-give-submit]');
+    await waitText(page.locator('[data-testid=member-coupons] .ant-table-tbody'), new RegExp(`${TEMPLATE}.*满 ¥100\\.00 减 ¥20\\.00.*可用`), 'the coupon given');
+    await page.locator('[data-testid=member-coupons] .ant-table-row-expand-icon').first().click();
+    await waitText(page.locator('[data-testid=member-coupons]'), /发放 ·/, 'the life of the coupon');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'member coupons', allow });
+  });
+
+  await step('coupons-portal', page, async () => {
+    await page.goto(`${base}/m/${s.slug}/coupons`);
+    await waitText(page.locator('[data-testid=portal-coupons]'), new RegExp(`${TEMPLATE}.*满 ¥100\\.00 减 ¥20\\.00`), 'my coupon');
+    await page.locator('[data-testid=portal-coupon] svg').first().waitFor();
+    await page.click(`[data-testid="portal-claim-${TEMPLATE}"]`);
+    await page.locator('[data-testid=portal-coupon-code]').nth(1).waitFor();
+    const codes = await page.locator('[data-testid=portal-coupon-code]').count();
+    if (codes !== 2) throw new Error(`${codes} coupons shown after the claim`);
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'portal coupons', allow });
+    const points = await api(base, 'GET', `/members/${memberId}/points`, { token: s.owner });
+    if (points.balance !== 400) throw new Error(`balance ${points.balance} after a claim for 100 points`);
+  });
+  await ctx.close();
+
+  const en = await context({ width: 1366, height: 768 }, 'en', 'coupons-en');
+  await step('coupons-english', en.page, async () => {
+    const p = en.page;
+    await p.goto(`${base}/coupons`);
+    await waitText(p.locator('[data-testid=coupons-page] .ant-table-tbody'), /¥20\.00 off from ¥100\.00.*For 100 points/, 'templates in English');
+    await assertNoLeaks(p, { lang: 'en', where: 'coupon templates', allow });
+    await p.click(`[data-testid="coupon-template-edit-${TEMPLATE}"]`);
+    await assertNoLeaks(p, { lang: 'en', where: 'coupon template form', allow });
+    await p.keyboard.press('Escape');
+    await p.goto(`${base}/members/${memberId}`);
+    await p.getByRole('tab', { name: 'Coupons' }).click();
+    await waitText(p.locator('[data-testid=member-coupons] .ant-table-tbody'), /Usable/, 'member coupons in English');
+    await assertNoLeaks(p, { lang: 'en', where: 'member coupons', allow });
+    await p.goto(`${base}/m/${s.slug}/coupons`);
+    await waitText(p.locator('[data-testid=portal-coupons]'), /My coupons/, 'the portal in English');
+    await assertNoLeaks(p, { lang: 'en', where: 'portal coupons', allow });
+  });
+  await en.ctx.close();
+
+  const phone = await context({ width: 375, height: 740 }, 'zh-CN', 'coupons-375');
+  await step('coupons-phone', phone.page, async () => {
+    const p = phone.page;
+    await p.goto(`${base}/coupons`);
+    await waitText(p.locator('[data-testid=coupons-page] .ant-table-tbody'), new RegExp(TEMPLATE), 'templates on a phone');
+    await noHorizontalOverflow(p);
+    await p.click('[data-testid=coupon-template-new]');
+    await modalFits(p);
+    await p.keyboard.press('Escape');
+    await p.goto(`${base}/m/${s.slug}/coupons`);
+    await p.locator('[data-testid=portal-coupon]').first().waitFor();
+    await noHorizontalOverflow(p);
+  });
+  await phone.ctx.close();
+}
+
+// Run on its own: a browser, the steps, screenshots in tests/e2e/artifacts/coupons-*.png.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const require = createRequire(resolve(here, '../../tenant-admin/package.json'));
+  const { chromium } = require('playwright-core');
+  const base = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080';
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const errors = [];
+  let failed = false;
+  const watch = (page, label) => {
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`[${label}] ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => errors.push(`[${label}] page error: ${err.message}`));
+  };
+  const step = async (name, page, fn) => {
+    try {
+      await fn();
+      await page.screenshot({ path: resolve(here, 'artifacts', `${name}.png`), fullPage: true });
+      if (errors.length) throw new Error(`browser console errors:\n  ${errors.join('\n  ')}`);
+      console.log(`ok   ${name}`);
+    } catch (err) {
+      failed = true;
+      await page.screenshot({ path: resolve(here, 'artifacts', `${name}-FAILED.png`), fullPage: true }).catch(() => {});
+      console.error(`FAIL ${name}: ${err instanceof Error ? err.stack : err}`);
+      throw err;
+    }
+  };
+  try {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(resolve(here, 'artifacts'), { recursive: true });
+    await couponSteps({ browser, step, base, watch });
+  } catch {
+    failed = true;
+  } finally {
+    await browser.close();
+  }
+  process.exit(failed ? 1 : 0);
+}
