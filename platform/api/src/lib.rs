@@ -1,6 +1,7 @@
 //! Patron's HTTP API: poem-openapi endpoints, one module per capability, with
 //! authentication, Casbin authorisation and JSON errors in one place each.
 
+pub mod activities;
 pub mod actors;
 pub mod api_keys;
 pub mod billing;
@@ -78,6 +79,13 @@ pub type Apis = (
     ops::OpsApi,
     billing::BillingApi,
     (messages::MessagesApi, webhooks::WebhooksApi),
+    ActivityApis,
+);
+
+/// The activities capability: staff's side and the portal's.
+pub type ActivityApis = (
+    activities::ActivitiesApi,
+    portal::activities::PortalActivitiesApi,
 );
 
 /// The OpenAPI document: every operation, each listing the responses it can give
@@ -126,6 +134,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             (
                 messages::MessagesApi { state: state.clone() },
                 webhooks::WebhooksApi { state: state.clone() },
+            ),
+            (
+                activities::ActivitiesApi { state: state.clone() },
+                portal::activities::PortalActivitiesApi { state: state.clone() },
             ),
         ),
         "Patron API",

@@ -30,10 +30,13 @@ pub enum Scope {
     MembershipRenewal,
     MembershipFreeze,
     MembershipCancel,
+    ActivitySignUp,
+    ActivityCancel,
+    ActivityDecision,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 17] = [
+    pub const ALL: [Scope; 20] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,
@@ -51,6 +54,9 @@ impl Scope {
         Scope::MembershipRenewal,
         Scope::MembershipFreeze,
         Scope::MembershipCancel,
+        Scope::ActivitySignUp,
+        Scope::ActivityCancel,
+        Scope::ActivityDecision,
     ];
 
     /// The name stored in `idempotency_keys.scope` (the first names are those the stored
@@ -75,6 +81,9 @@ impl Scope {
             Scope::MembershipRenewal => "membership_renewal",
             Scope::MembershipFreeze => "membership_freeze",
             Scope::MembershipCancel => "membership_cancel",
+            Scope::ActivitySignUp => "activity_sign_up",
+            Scope::ActivityCancel => "activity_cancel",
+            Scope::ActivityDecision => "activity_decision",
         }
     }
 }

@@ -120,6 +120,9 @@ impl Reason {
         "several",
         "membership_tier",
         "membership_cancelled",
+        "activity_attended",
+        "activity_price",
+        "activity_refund",
     ];
 }
 
@@ -186,6 +189,9 @@ fn english(code: &str, p: &Value) -> String {
         "refund" => format!("refund of purchase {}", s("purchase")),
         "debt_settled" => "settles points owed after a refund".into(),
         "spend_bonus" => format!("spend {}, get {} points", money("min"), n("points")),
+        "activity_attended" => format!("attended {}", s("title")),
+        "activity_price" => format!("sign-up for {}", s("title")),
+        "activity_refund" => format!("refund of the sign-up for {}", s("title")),
         "several" => p["parts"]
             .as_array()
             .map(|parts| {

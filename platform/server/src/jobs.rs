@@ -39,6 +39,11 @@ pub const MESSAGES_DELIVERY: &str = "messages.delivery";
 /// Dispatches one tenant's outbox and sends its due e-mails and webhook calls.
 pub const MESSAGES_DELIVER: &str = "messages.deliver";
 
+/// Fans out [`ACTIVITY_OFFERS_LAPSE`] to every live tenant.
+pub const ACTIVITY_OFFERS: &str = "activities.offers";
+/// Lets one tenant's offers of a freed seat that ran out pass on to the next in line.
+pub const ACTIVITY_OFFERS_LAPSE: &str = "activities.offers.lapse";
+
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
     Duration::days(7)
@@ -115,6 +120,8 @@ impl JobRunner {
             ("tiers-evaluation", TIERS_EVALUATION, Duration::hours(1)),
             // Each tenant's outbox, every minute.
             ("messages-delivery", MESSAGES_DELIVERY, Duration::minutes(1)),
+            // Offers of a freed seat pass on within a minute of running out.
+            ("activity-offers", ACTIVITY_OFFERS, Duration::minutes(1)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -203,8 +210,10 @@ impl JobRunner {
 
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
-            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION | MESSAGES_DELIVERY => {
+            FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION | MESSAGES_DELIVERY
+            | ACTIVITY_OFFERS => {
                 let kind = match job.kind.as_str() {
+                    ACTIVITY_OFFERS => ACTIVITY_OFFERS_LAPSE,
                     MESSAGES_DELIVERY => MESSAGES_DELIVER,
                     POINTS_EXPIRY => POINTS_EXPIRE,
                     POINTS_BIRTHDAYS => POINTS_BIRTHDAY,
@@ -309,6 +318,24 @@ impl JobRunner {
                     patron_app::messages::run_tenant(&self.db, &t, senders, self.clock.now())
                         .await?;
                 Ok(serde_json::to_value(report)?)
+            }
+            ACTIVITY_OFFERS_LAPSE => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{ACTIVITY_OFFERS_LAPSE} needs a tenant"))?;
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                Ok(patron_app::activities::jobs::lapse_offers(
+                    &self.db,
+                    &t,
+                    &self.rules,
+                    self.clock.now(),
+                )
+                .await?)
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,
