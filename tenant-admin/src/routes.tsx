@@ -27,6 +27,8 @@ import { DeskPage } from './desk/DeskPage';
 import { PrepaidPage } from './prepaid/PrepaidPage';
 import { ChargesPage } from './prepaid/ChargesPage';
 import { SecurityPage } from './security/SecurityPage';
+import { ActivitiesPage } from './activities/ActivitiesPage';
+import { ActivityPage } from './activities/ActivityPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
 const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
@@ -96,6 +98,8 @@ export function AppRoutes() {
         <Route path="portal-site" element={<PortalSitePage />} />
         <Route path="prepaid" element={<PrepaidPage />} />
         <Route path="charges" element={<ChargesPage />} />
+        <Route path="activities" element={<ActivitiesPage />} />
+        <Route path="activities/:id" element={<ActivityPage />} />
         <Route
           path="tiers"
           element={

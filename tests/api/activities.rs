@@ -42,7 +42,7 @@ async fn give_points(app: &TestApp, owner: &Auth, member: &str, points: i64) {
         &json!({ "idempotency_key": format!("seed-{member}"), "points": points, "reason": "seed" }),
     )
     .await
-    .ok();
+    .created();
 }
 
 async fn balance(app: &TestApp, owner: &Auth, member: &str) -> i64 {

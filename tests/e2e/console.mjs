@@ -843,6 +843,10 @@ try {
   // member's portal; zh-CN and en, 1366x768 and 375px.
   await (await import('./prepaid.mjs')).prepaidSteps({ browser, step, base: BASE, watch });
 
+  // Activities: the list, the form, sign-ups, check-in by code, statistics, ratings, and the
+  // member's portal; zh-CN and en, 1366x768 and 375px.
+  await (await import('./activities.mjs')).activitySteps({ browser, step, base: BASE, watch });
+
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en',

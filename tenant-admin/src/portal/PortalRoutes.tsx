@@ -1,13 +1,13 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Button, Result, Spin, Typography } from 'antd';
-import { IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
+import { CalendarOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { PortalLanguage } from './PortalLanguage';
-import { fetchPortalForm, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
+import { fetchPortalActivities, fetchPortalForm, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, ResetPage } from './AuthPages';
 // The pages with the business's own fields bring the form library: loaded when opened.
@@ -17,6 +17,7 @@ const CardPage = lazy(() => import('./CardPages').then((m) => ({ default: m.Card
 const PointsPage = lazy(() => import('./CardPages').then((m) => ({ default: m.PointsPage })));
 const ProfilePage = lazy(() => import('./ProfilePage').then((m) => ({ default: m.ProfilePage })));
 const PrepaidPage = lazy(() => import('./PrepaidPage').then((m) => ({ default: m.PrepaidPage })));
+const ActivitiesPage = lazy(() => import('./ActivitiesPage').then((m) => ({ default: m.ActivitiesPage })));
 import './portal.css';
 
 interface PortalValue {
@@ -88,6 +89,7 @@ export default function PortalRoutes() {
           <Route path="reset" element={<ResetPage />} />
           <Route path="points" element={<SignedIn><Suspense fallback={<Spin />}><PointsPage /></Suspense></SignedIn>} />
           <Route path="prepaid" element={<SignedIn><Suspense fallback={<Spin />}><PrepaidPage /></Suspense></SignedIn>} />
+          <Route path="activities" element={<SignedIn><Suspense fallback={<Spin />}><ActivitiesPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
@@ -112,6 +114,26 @@ function PrepaidTab({ base }: { base: string }) {
     <NavLink to={`${base}/prepaid`} data-testid="portal-tab-prepaid">
       <WalletOutlined />
       <span>{t('portal.tabs.prepaid')}</span>
+    </NavLink>
+  );
+}
+
+/** The activities tab, shown when the business's plan includes activities. */
+function ActivitiesTab({ base }: { base: string }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const q = useQuery({
+    queryKey: [...portalKeys.activities(slug, token), 'open'],
+    queryFn: () => fetchPortalActivities(slug),
+    enabled: token !== null,
+    retry: false,
+    staleTime: 30_000,
+  });
+  if (!q.data) return null;
+  return (
+    <NavLink to={`${base}/activities`} data-testid="portal-tab-activities">
+      <CalendarOutlined />
+      <span>{t('activities.portal.tab')}</span>
     </NavLink>
   );
 }
@@ -178,6 +200,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
             <span>{t('portal.tabs.points')}</span>
           </NavLink>
           <PrepaidTab base={base} />
+          <ActivitiesTab base={base} />
           <NavLink to={`${base}/profile`}>
             <UserOutlined />
             <span>{t('portal.tabs.profile')}</span>
