@@ -64,7 +64,7 @@ async fn fifty_parallel_sign_ups_for_ten_seats_confirm_ten_and_line_up_the_rest_
     let mut members = Vec::new();
     for i in 0..50 {
         members.push(
-            app.member(&owner, NewMember::named(&format!("Runner {i}")))
+            app.member(&owner, NewMember::named(format!("Runner {i}")))
                 .await
                 .id,
         );
@@ -137,7 +137,7 @@ async fn a_cancellation_frees_exactly_one_seat_even_when_staff_move_someone_at_t
         let mut regs = Vec::new();
         for i in 0..5 {
             let m = app
-                .member(&owner, NewMember::named(&format!("Y{round}-{i}")))
+                .member(&owner, NewMember::named(format!("Y{round}-{i}")))
                 .await
                 .id;
             regs.push(
@@ -609,7 +609,7 @@ async fn bad_input_is_refused_naming_each_field() {
     smaller["capacity"] = json!(1);
     for i in 0..2 {
         let m = app
-            .member(&owner, NewMember::named(&format!("Seat {i}")))
+            .member(&owner, NewMember::named(format!("Seat {i}")))
             .await
             .id;
         app.add_activity_registration(&owner, &a.id, &json!({ "member_id": m }))

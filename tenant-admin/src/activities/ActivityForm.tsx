@@ -7,6 +7,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useAuth } from '../auth/AuthContext';
 import { applyServerErrors } from '../common/forms';
+import { zoneName } from '../common/format';
 import { toMinor } from '../prepaid/money';
 import { fetchStaff, staffKeys } from '../staff/api';
 import { activityKeys, createActivity, updateActivity, type Activity, type ActivityInput } from './api';
@@ -143,7 +144,7 @@ export function ActivityFormModal({
           {error}
         </Typography.Paragraph>
       )}
-      <Typography.Paragraph type="secondary">{t('activities.form.zone', { zone })}</Typography.Paragraph>
+      <Typography.Paragraph type="secondary">{t('activities.form.zone', { zone: zoneName(t, zone) })}</Typography.Paragraph>
       <Form<Values>
         form={form}
         layout="vertical"

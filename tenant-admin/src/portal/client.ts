@@ -33,7 +33,8 @@ const auth: Middleware = {
   onRequest({ request }) {
     const slug = slugOf(request.url);
     const token = slug ? getMemberToken(slug) : null;
-    if (token && /\/me(\/|$|\?)/.test(new URL(request.url).pathname + '/')) {
+    // The member's own paths (`/me/...`) and the activities open to them.
+    if (token && /\/(me|activities)(\/|$|\?)/.test(new URL(request.url).pathname + '/')) {
       request.headers.set('authorization', `Bearer ${token}`);
     }
     return request;
