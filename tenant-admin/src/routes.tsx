@@ -29,6 +29,8 @@ import { ChargesPage } from './prepaid/ChargesPage';
 import { MallPage } from './mall/MallPage';
 import { CouponsPage } from './coupons/CouponsPage';
 import { SecurityPage } from './security/SecurityPage';
+import { ActivitiesPage } from './activities/ActivitiesPage';
+import { ActivityPage } from './activities/ActivityPage';
 // Tiers and the dashboard bring the chart library: loaded when opened.
 const TiersPage = lazy(() => import('./tiers/TiersPage').then((m) => ({ default: m.TiersPage })));
 const DashboardPage = lazy(() => import('./dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
@@ -100,6 +102,8 @@ export function AppRoutes() {
         <Route path="charges" element={<ChargesPage />} />
         <Route path="mall" element={<MallPage />} />
         <Route path="coupons" element={<CouponsPage />} />
+        <Route path="activities" element={<ActivitiesPage />} />
+        <Route path="activities/:id" element={<ActivityPage />} />
         <Route
           path="tiers"
           element={

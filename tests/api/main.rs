@@ -1,6 +1,7 @@
 //! The API as a client sees it: the real server, over HTTP, against a real PostgreSQL.
 
 mod access;
+mod activities;
 mod auth;
 mod bad_input;
 mod citus;

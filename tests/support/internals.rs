@@ -76,6 +76,19 @@ pub async fn cancel_overdue_mall_orders(app: &TestApp, tenant_id: i64) -> Value 
         .unwrap()
 }
 
+/// The activities' job for one tenant, now: offers that ran out pass on. Its report.
+pub async fn lapse_activity_offers(app: &TestApp, tenant_id: i64) -> Value {
+    let tenant = tenant_row(app, tenant_id).await;
+    patron_app::activities::jobs::lapse_offers(
+        &app.db,
+        &tenant,
+        &engine_without_sandbox(),
+        app.clock.now(),
+    )
+    .await
+    .unwrap()
+}
+
 /// `patron verify`'s check of every tenant in the database.
 pub async fn verify_ledgers(app: &TestApp) -> Vec<patron_server::points::TenantCheck> {
     patron_server::points::verify_all(&app.db).await.unwrap()

@@ -4,6 +4,7 @@
 //! helpers that set things up (`signup`, `member`, `purchase` ...).
 
 mod accounts;
+mod activities;
 mod app;
 mod coupons;
 mod desk;
@@ -26,6 +27,7 @@ mod service;
 mod tiers;
 
 pub use accounts::*;
+pub use activities::*;
 pub use app::*;
 pub use desk::*;
 pub use fields::*;

@@ -1,6 +1,7 @@
 //! Patron's HTTP API: poem-openapi endpoints, one module per capability, with
 //! authentication, Casbin authorisation and JSON errors in one place each.
 
+pub mod activities;
 pub mod actors;
 pub mod api_keys;
 pub mod billing;
@@ -80,12 +81,18 @@ pub type Apis = (
     MemberApis,
     PointApis,
     PrepaidApis,
-    RewardApis,
+    (RewardApis, ActivityApis),
     dashboard::DashboardApi,
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
     (messages::MessagesApi, webhooks::WebhooksApi),
+);
+
+/// The activities capability: staff's side and the portal's.
+pub type ActivityApis = (
+    activities::ActivitiesApi,
+    portal::activities::PortalActivitiesApi,
 );
 
 /// The OpenAPI document: every operation, each listing the responses it can give
@@ -130,8 +137,14 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                 prepaid::memberships::MembershipsApi { state: state.clone() },
             ),
             (
-                coupons::CouponsApi { state: state.clone() },
-                portal::coupons::PortalCouponsApi { state: state.clone() },
+                (
+                    coupons::CouponsApi { state: state.clone() },
+                    portal::coupons::PortalCouponsApi { state: state.clone() },
+                ),
+                (
+                    activities::ActivitiesApi { state: state.clone() },
+                    portal::activities::PortalActivitiesApi { state: state.clone() },
+                ),
             ),
             dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },

@@ -7,6 +7,7 @@
 //! to adapters.
 
 pub mod access;
+pub mod activities;
 pub mod actors;
 pub mod api_keys;
 pub mod billing;

@@ -35,10 +35,13 @@ pub enum Scope {
     CouponIssue,
     CouponClaim,
     CouponBatch,
+    ActivitySignUp,
+    ActivityCancel,
+    ActivityDecision,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 22] = [
+    pub const ALL: [Scope; 25] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,
@@ -61,6 +64,9 @@ impl Scope {
         Scope::CouponIssue,
         Scope::CouponClaim,
         Scope::CouponBatch,
+        Scope::ActivitySignUp,
+        Scope::ActivityCancel,
+        Scope::ActivityDecision,
     ];
 
     /// The name stored in `idempotency_keys.scope` (the first names are those the stored
@@ -90,6 +96,9 @@ impl Scope {
             Scope::CouponIssue => "coupon_issue",
             Scope::CouponClaim => "coupon_claim",
             Scope::CouponBatch => "coupon_batch",
+            Scope::ActivitySignUp => "activity_sign_up",
+            Scope::ActivityCancel => "activity_cancel",
+            Scope::ActivityDecision => "activity_decision",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! has a `parse` constructor, so a value of that type is valid by construction.
 
 pub mod access;
+pub mod activities;
 pub mod actors;
 pub mod auth;
 pub mod clock;

@@ -123,6 +123,9 @@ impl Reason {
         "mall_order",
         "mall_order_cancelled",
         "coupon_claimed",
+        "activity_attended",
+        "activity_price",
+        "activity_refund",
     ];
 }
 
@@ -192,6 +195,9 @@ fn english(code: &str, p: &Value) -> String {
         "spend_bonus" => format!("spend {}, get {} points", money("min"), n("points")),
         "mall_order" => format!("{} × {} from the points mall", s("item"), n("quantity")),
         "mall_order_cancelled" => format!("points mall order of {} cancelled", s("item")),
+        "activity_attended" => format!("attended {}", s("title")),
+        "activity_price" => format!("sign-up for {}", s("title")),
+        "activity_refund" => format!("refund of the sign-up for {}", s("title")),
         "several" => p["parts"]
             .as_array()
             .map(|parts| {

@@ -6,6 +6,7 @@
 //! leaves this crate, so no other code can query tenant tables any other way.
 
 pub mod access;
+pub mod activities;
 pub mod actors;
 pub mod api_keys;
 pub mod audit;

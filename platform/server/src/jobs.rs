@@ -43,6 +43,11 @@ pub const MESSAGES_DELIVER: &str = "messages.deliver";
 pub const MALL_PENDING: &str = "mall.pending";
 /// Cancels one tenant's pending mall orders past its time limit.
 pub const MALL_CANCEL_PENDING: &str = "mall.cancel_pending";
+/// Fans out [`ACTIVITY_OFFERS_LAPSE`] to every live tenant.
+pub const ACTIVITY_OFFERS: &str = "activities.offers";
+/// Lets one tenant's offers of a freed seat that ran out pass on to the next in line.
+pub const ACTIVITY_OFFERS_LAPSE: &str = "activities.offers.lapse";
+
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
     Duration::days(7)
@@ -121,6 +126,8 @@ impl JobRunner {
             ("messages-delivery", MESSAGES_DELIVERY, Duration::minutes(1)),
             // Pending mall orders past the business's limit, every 15 minutes.
             ("mall-pending", MALL_PENDING, Duration::minutes(15)),
+            // Offers of a freed seat pass on within a minute of running out.
+            ("activity-offers", ACTIVITY_OFFERS, Duration::minutes(1)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -210,8 +217,9 @@ impl JobRunner {
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
             FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION | MESSAGES_DELIVERY
-            | MALL_PENDING => {
+            | MALL_PENDING | ACTIVITY_OFFERS => {
                 let kind = match job.kind.as_str() {
+                    ACTIVITY_OFFERS => ACTIVITY_OFFERS_LAPSE,
                     MESSAGES_DELIVERY => MESSAGES_DELIVER,
                     MALL_PENDING => MALL_CANCEL_PENDING,
                     POINTS_EXPIRY => POINTS_EXPIRE,
@@ -329,6 +337,24 @@ impl JobRunner {
                     return Ok(serde_json::json!({ "skipped": "tenant gone" }));
                 };
                 Ok(patron_app::mall::cancel_overdue(&self.db, &t, self.clock.now()).await?)
+            }
+            ACTIVITY_OFFERS_LAPSE => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{ACTIVITY_OFFERS_LAPSE} needs a tenant"))?;
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                Ok(patron_app::activities::jobs::lapse_offers(
+                    &self.db,
+                    &t,
+                    &self.rules,
+                    self.clock.now(),
+                )
+                .await?)
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,

@@ -1,13 +1,13 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Button, Result, Spin, Typography } from 'antd';
-import { GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
+import { CalendarOutlined, GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { PortalLanguage } from './PortalLanguage';
-import { fetchPortalForm, fetchPortalMall, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
+import { fetchPortalActivities, fetchPortalForm, fetchPortalMall, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, ResetPage } from './AuthPages';
 // The pages with the business's own fields bring the form library: loaded when opened.
@@ -19,6 +19,7 @@ const ProfilePage = lazy(() => import('./ProfilePage').then((m) => ({ default: m
 const PrepaidPage = lazy(() => import('./PrepaidPage').then((m) => ({ default: m.PrepaidPage })));
 const MallPage = lazy(() => import('./MallPage').then((m) => ({ default: m.MallPage })));
 const CouponsPage = lazy(() => import('../coupons/PortalCouponsPage').then((m) => ({ default: m.PortalCouponsPage })));
+const ActivitiesPage = lazy(() => import('./ActivitiesPage').then((m) => ({ default: m.ActivitiesPage })));
 import './portal.css';
 
 interface PortalValue {
@@ -92,6 +93,7 @@ export default function PortalRoutes() {
           <Route path="prepaid" element={<SignedIn><Suspense fallback={<Spin />}><PrepaidPage /></Suspense></SignedIn>} />
           <Route path="mall" element={<SignedIn><Suspense fallback={<Spin />}><MallPage /></Suspense></SignedIn>} />
           <Route path="coupons" element={<SignedIn><Suspense fallback={<Spin />}><CouponsPage /></Suspense></SignedIn>} />
+          <Route path="activities" element={<SignedIn><Suspense fallback={<Spin />}><ActivitiesPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
@@ -136,6 +138,26 @@ function MallTab({ base }: { base: string }) {
     <NavLink to={`${base}/mall`} data-testid="portal-tab-mall">
       <GiftOutlined />
       <span>{t('portal.tabs.mall')}</span>
+    </NavLink>
+  );
+}
+
+/** The activities tab, shown when the business's plan includes activities. */
+function ActivitiesTab({ base }: { base: string }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const q = useQuery({
+    queryKey: [...portalKeys.activities(slug, token), 'open'],
+    queryFn: () => fetchPortalActivities(slug),
+    enabled: token !== null,
+    retry: false,
+    staleTime: 30_000,
+  });
+  if (!q.data) return null;
+  return (
+    <NavLink to={`${base}/activities`} data-testid="portal-tab-activities">
+      <CalendarOutlined />
+      <span>{t('activities.portal.tab')}</span>
     </NavLink>
   );
 }
@@ -207,6 +229,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
             <TagsOutlined />
             <span>{t('coupons.portal.tab')}</span>
           </NavLink>
+          <ActivitiesTab base={base} />
           <NavLink to={`${base}/profile`}>
             <UserOutlined />
             <span>{t('portal.tabs.profile')}</span>

@@ -25,6 +25,10 @@ export const portalKeys = {
   allMall: (slug: string) => [...portalKeys.business(slug), 'mall'] as const,
   mall: (slug: string, token: string | null) => [...portalKeys.allMall(slug), 'items', token] as const,
   mallOrders: (slug: string, token: string | null) => [...portalKeys.allMall(slug), 'orders', token] as const,
+  /** Activities open to the member and their own registrations (invalidated after a sign-up). */
+  activities: (slug: string, token: string | null) => [...portalKeys.business(slug), 'activities', token] as const,
+  activityCode: (slug: string, registration: string) =>
+    [...portalKeys.business(slug), 'activity-code', registration] as const,
 };
 
 /** The member's dynamic code: shown as QR and barcode until `expires_at`, fetched again after `refresh_in` seconds. */
@@ -104,3 +108,35 @@ export const portalCancelMallOrder = (slug: string, orderId: string) =>
       body: {},
     }),
   );
+export const fetchPortalActivities = (slug: string) =>
+  call(portalApi.GET('/portal/{tenant}/activities', { params: at(slug) }));
+
+export const fetchMyActivities = (slug: string) =>
+  call(portalApi.GET('/portal/{tenant}/me/activities', { params: at(slug) }));
+
+export const signUpActivity = (slug: string, id: string, key: string) =>
+  call(
+    portalApi.POST('/portal/{tenant}/activities/{id}/sign-up', {
+      params: { path: { tenant: slug, id } },
+      body: { idempotency_key: key },
+    }),
+  );
+
+const mine = (slug: string, registration: string) => ({ path: { tenant: slug, registration_id: registration } });
+
+export const cancelMyActivity = (slug: string, registration: string, key: string) =>
+  call(
+    portalApi.POST('/portal/{tenant}/me/activities/{registration_id}/cancel', {
+      params: mine(slug, registration),
+      body: { idempotency_key: key },
+    }),
+  );
+
+export const acceptActivityOffer = (slug: string, registration: string) =>
+  call(portalApi.POST('/portal/{tenant}/me/activities/{registration_id}/accept', { params: mine(slug, registration) }));
+
+export const fetchActivityCode = (slug: string, registration: string) =>
+  call(portalApi.GET('/portal/{tenant}/me/activities/{registration_id}/code', { params: mine(slug, registration) }));
+
+export const rateActivity = (slug: string, registration: string, body: Schemas['MyActivityRating']) =>
+  call(portalApi.PUT('/portal/{tenant}/me/activities/{registration_id}/rating', { params: mine(slug, registration), body }));

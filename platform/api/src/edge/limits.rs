@@ -7,7 +7,7 @@
 //! schema or property is renamed stops the server at start-up.
 
 use patron_app::prepaid::{METHOD_NAMES, OUTSIDE_METHOD_NAMES};
-use patron_core::{coupons, mall, members, messages, points, prepaid};
+use patron_core::{activities, coupons, mall, members, messages, points, prepaid};
 
 /// One limit on a property (on its items when the property is an array, but `Items`).
 #[derive(Debug, Clone, Copy)]
@@ -278,4 +278,63 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("ActorQuery", "subjects", Pattern(LINE)),
     ("PlanInput", "features", Pattern(LINE)),
     ("FieldDto", "key", Pattern(LINE)),
+    // Activities.
+    ("NewActivity", "title", Len(1, activities::TITLE_MAX)),
+    (
+        "NewActivity",
+        "description",
+        Len(0, activities::DESCRIPTION_MAX),
+    ),
+    ("NewActivity", "place", Len(0, activities::PLACE_MAX)),
+    ("NewActivity", "cover_url", Len(0, activities::URL_MAX)),
+    (
+        "NewActivity",
+        "capacity",
+        Range(1, activities::CAPACITY_MAX),
+    ),
+    (
+        "NewActivity",
+        "price_points",
+        Range(0, activities::POINTS_MAX),
+    ),
+    (
+        "NewActivity",
+        "attend_points",
+        Range(0, activities::POINTS_MAX),
+    ),
+    ("NewActivity", "approval", OneOf(activities::APPROVALS)),
+    (
+        "NewActivity",
+        "offer_minutes",
+        Range(activities::OFFER_MINUTES_MIN, activities::OFFER_MINUTES_MAX),
+    ),
+    ("NewActivity", "budget", Range(0, activities::BUDGET_MAX)),
+    (
+        "NewActivity",
+        "organisers",
+        Items(activities::ORGANISERS_MAX),
+    ),
+    ("NewActivity", "tiers", Items(activities::TIERS_MAX)),
+    (
+        "ActivityStatusChange",
+        "status",
+        OneOf(activities::Status::NAMES),
+    ),
+    (
+        "ActivityRejection",
+        "reason",
+        Len(1, activities::REASON_MAX),
+    ),
+    (
+        "ActivityMove",
+        "to",
+        OneOf(patron_app::activities::seats::MOVES),
+    ),
+    ("ActivityCheckIn", "code", Pattern(FILLED_LINE)),
+    ("MyActivityRating", "stars", Range(1, 5)),
+    (
+        "MyActivityRating",
+        "comment",
+        Len(0, activities::COMMENT_MAX),
+    ),
 ];

@@ -8,6 +8,7 @@
 //! Member tokens (`pmt_...`) are their own kind: staff endpoints never accept them and the
 //! portal never accepts staff tokens. A token works only in the tenant that issued it.
 
+pub mod activities;
 pub mod coupons;
 pub mod dto;
 pub mod mall;

@@ -1,0 +1,313 @@
+//! The activities' request and response bodies. Their limits are stated in
+//! `edge::limits` (from the constants the use cases check).
+
+use chrono::{DateTime, Utc};
+use patron_app::activities::after::Statistics;
+use patron_app::activities::{ActivityInput, ActivityView};
+use patron_db::activities::{Rating, Registration};
+use poem_openapi::Object;
+use uuid::Uuid;
+
+/// An activity's details, to create it or to replace them.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewActivity {
+    pub title: String,
+    #[oai(default)]
+    pub description: String,
+    /// An http(s) address of the cover picture.
+    pub cover_url: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    #[oai(default)]
+    pub place: String,
+    /// Staff ids of the organisers.
+    #[oai(default)]
+    pub organisers: Vec<Uuid>,
+    /// Seats.
+    pub capacity: i64,
+    /// Tier codes that may sign up; everyone when empty.
+    #[oai(default)]
+    pub tiers: Vec<String>,
+    /// Points a sign-up costs (0: free); given back on a cancel.
+    #[oai(default)]
+    pub price_points: i64,
+    /// Points for attending, credited once at check-in.
+    #[oai(default)]
+    pub attend_points: i64,
+    pub signup_opens_at: Option<DateTime<Utc>>,
+    pub signup_closes_at: Option<DateTime<Utc>>,
+    /// Members may cancel until then (any time when absent).
+    pub cancel_until: Option<DateTime<Utc>>,
+    /// `automatic` or `staff` (staff approve each sign-up).
+    pub approval: String,
+    /// How long a freed seat is held for the next in line, in minutes (1440 when absent).
+    pub offer_minutes: Option<i64>,
+    /// The budget, in minor units (for the cost per attendee).
+    pub budget: Option<i64>,
+}
+
+impl From<NewActivity> for ActivityInput {
+    fn from(b: NewActivity) -> Self {
+        Self {
+            title: b.title,
+            description: b.description,
+            cover_url: b.cover_url,
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            place: b.place,
+            organisers: b.organisers,
+            capacity: b.capacity,
+            tiers: b.tiers,
+            price_points: b.price_points,
+            attend_points: b.attend_points,
+            signup_opens_at: b.signup_opens_at,
+            signup_closes_at: b.signup_closes_at,
+            cancel_until: b.cancel_until,
+            approval: b.approval,
+            offer_minutes: b.offer_minutes.unwrap_or(1440),
+            budget: b.budget,
+        }
+    }
+}
+
+/// A staff member who organises, by name.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityOrganiser {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// An activity.
+#[derive(Debug, Clone, Object)]
+pub struct Activity {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub cover_url: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: String,
+    pub organisers: Vec<ActivityOrganiser>,
+    pub capacity: i32,
+    /// Seats held (confirmed, or offered to the next in line).
+    pub taken: i32,
+    pub tiers: Vec<String>,
+    pub price_points: i64,
+    pub attend_points: i64,
+    pub signup_opens_at: Option<DateTime<Utc>>,
+    pub signup_closes_at: Option<DateTime<Utc>>,
+    pub cancel_until: Option<DateTime<Utc>>,
+    pub approval: String,
+    pub offer_minutes: i32,
+    pub budget: Option<i64>,
+    /// `draft`, `published`, `closed`, `finished` or `cancelled`.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ActivityView> for Activity {
+    fn from(v: ActivityView) -> Self {
+        let a = v.activity;
+        Self {
+            id: a.id,
+            title: a.title,
+            description: a.description,
+            cover_url: a.cover_url,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            place: a.place,
+            organisers: v
+                .organisers
+                .into_iter()
+                .map(|(id, name)| ActivityOrganiser { id, name })
+                .collect(),
+            capacity: a.capacity,
+            taken: a.taken,
+            tiers: a.tiers,
+            price_points: a.price_points,
+            attend_points: a.attend_points,
+            signup_opens_at: a.signup_opens_at,
+            signup_closes_at: a.signup_closes_at,
+            cancel_until: a.cancel_until,
+            approval: a.approval,
+            offer_minutes: a.offer_minutes,
+            budget: a.budget,
+            status: a.status,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// The state an activity moves to.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ActivityStatusChange {
+    /// `published`, `closed`, `finished` or `cancelled` (a cancel refunds every sign-up).
+    pub status: String,
+}
+
+/// A sign-up.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityRegistration {
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub member_id: Uuid,
+    pub member_name: String,
+    /// `pending`, `confirmed`, `waitlisted`, `offered`, `cancelled`, `rejected` or `lapsed`.
+    pub status: String,
+    /// The place in line (1: next), for `waitlisted`.
+    pub position: Option<i64>,
+    /// Until when an `offered` seat is held.
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    pub points_paid: i64,
+    pub refunded_at: Option<DateTime<Utc>>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// Who checked them in, by name.
+    pub checked_in_by_name: Option<String>,
+    /// Points credited for attending.
+    pub attend_points: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Registration> for ActivityRegistration {
+    fn from(r: Registration) -> Self {
+        Self {
+            id: r.id,
+            activity_id: r.activity_id,
+            member_id: r.member_id,
+            member_name: r.member_name,
+            status: r.status,
+            position: r.position,
+            offer_expires_at: r.offer_expires_at,
+            points_paid: r.points_paid,
+            refunded_at: r.refunded_at,
+            reason: r.reason,
+            checked_in_at: r.checked_in_at,
+            checked_in_by_name: r.checked_in_by_name,
+            attend_points: r.attend_points,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A member staff sign up by hand.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewActivityRegistration {
+    pub member_id: Uuid,
+    /// Optional: a retry with the same key answers the first sign-up; the key with another
+    /// body is a 409 `idempotency_key_reused`.
+    pub idempotency_key: Option<String>,
+}
+
+/// An optional idempotency key for a write on a registration.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ActivityKey {
+    /// Optional: a retry with the same key answers the first result.
+    pub idempotency_key: Option<String>,
+}
+
+/// A rejection, with its reason.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ActivityRejection {
+    pub reason: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Where to move someone.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ActivityMove {
+    /// `seat` (ahead of the line, when a seat is free) or `waitlist` (the end of the line).
+    pub to: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// A check-in code as scanned or typed.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ActivityCheckIn {
+    pub code: String,
+}
+
+/// A rating.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityRating {
+    pub registration_id: Uuid,
+    pub member_name: String,
+    pub stars: i16,
+    pub comment: String,
+    /// Hidden from members by staff.
+    pub hidden: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Rating> for ActivityRating {
+    fn from(r: Rating) -> Self {
+        Self {
+            registration_id: r.registration_id,
+            member_name: r.member_name,
+            stars: r.stars,
+            comment: r.comment,
+            hidden: r.hidden_at.is_some(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Whether a rating is hidden.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ActivityRatingHidden {
+    pub hidden: bool,
+}
+
+/// An activity's figures.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityStatistics {
+    /// Every sign-up ever made (any state).
+    pub sign_ups: i64,
+    pub confirmed: i64,
+    pub waitlisted: i64,
+    pub pending: i64,
+    /// Cancelled, rejected or lapsed.
+    pub cancelled: i64,
+    pub attended: i64,
+    /// Confirmed but not checked in.
+    pub no_shows: i64,
+    /// Attended out of confirmed, 0 to 1.
+    pub attendance_rate: Option<f64>,
+    pub points_awarded: i64,
+    pub ratings: i64,
+    pub average_stars: Option<f64>,
+    pub budget: Option<i64>,
+    /// The budget divided by the attendees (minor units).
+    pub cost_per_attendee: Option<i64>,
+}
+
+impl From<Statistics> for ActivityStatistics {
+    fn from(s: Statistics) -> Self {
+        Self {
+            sign_ups: s.counts.sign_ups,
+            confirmed: s.counts.confirmed,
+            waitlisted: s.counts.waitlisted,
+            pending: s.counts.pending,
+            cancelled: s.counts.cancelled,
+            attended: s.counts.attended,
+            no_shows: s.figures.no_shows,
+            attendance_rate: s.figures.attendance_rate,
+            points_awarded: s.counts.points_awarded,
+            ratings: s.counts.ratings,
+            average_stars: s.counts.average_stars,
+            budget: s.budget,
+            cost_per_attendee: s.figures.cost_per_attendee,
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! Activities over HTTP, for staff: the activities and their states, the sign-ups (add,
+//! approve, reject, move, cancel), check-in by code, ratings and statistics. Members sign
+//! up in the portal (`portal::activities`). The use cases are `patron_app::activities`.
+
+pub mod dto;
+
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::gate::needs_activities;
+use crate::edge::state::ApiState;
+use dto::{
+    Activity, ActivityCheckIn, ActivityKey, ActivityMove, ActivityRating, ActivityRatingHidden,
+    ActivityRegistration, ActivityRejection, ActivityStatistics, ActivityStatusChange, NewActivity,
+    NewActivityRegistration,
+};
+use patron_app::activities::{after, check_in, manage, seats, Ctx};
+use patron_app::idempotency::{self, Request};
+use patron_core::access::Permission;
+use patron_core::idempotency::Scope;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{OpenApi, Tags};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum Tag {
+    /// Activities: sign-ups with seats and a waitlist, check-in, ratings.
+    Activities,
+}
+
+pub struct ActivitiesApi {
+    pub state: ApiState,
+}
+
+#[OpenApi(tag = "Tag::Activities")]
+impl ActivitiesApi {
+    /// The business's activities, soonest first; `status` (comma-separated) keeps those in
+    /// these states.
+    #[oai(
+        path = "/activities",
+        method = "get",
+        operation_id = "listActivities",
+        transform = "needs_activities"
+    )]
+    async fn list(
+        &self,
+        auth: TenantAuth,
+        status: Query<Option<String>>,
+    ) -> Result<Json<Vec<Activity>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let statuses = status.0.map(|s| {
+            s.split(',')
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())
+                .collect()
+        });
+        let rows = manage::list(&mut tx, statuses).await?;
+        tx.commit().await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Create an activity (a draft: members see it once published).
+    #[oai(
+        path = "/activities",
+        method = "post",
+        operation_id = "createActivity",
+        transform = "needs_activities"
+    )]
+    async fn create(
+        &self,
+        auth: TenantAuth,
+        body: Json<NewActivity>,
+    ) -> Result<Json<Activity>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let a = manage::create(&mut tx, &c, &body.0.into()).await?;
+        tx.commit().await?;
+        Ok(Json(a.into()))
+    }
+
+    /// One activity.
+    #[oai(
+        path = "/activities/:id",
+        method = "get",
+        operation_id = "getActivity",
+        transform = "needs_activities"
+    )]
+    async fn get(&self, auth: TenantAuth, id: Path<Uuid>) -> Result<Json<Activity>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let a = manage::get(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Json(a.into()))
+    }
+
+    /// Replace an activity's details (409 `activity_state` once finished or cancelled,
+    /// `capacity_below_taken` below the seats already held).
+    #[oai(
+        path = "/activities/:id",
+        method = "put",
+        operation_id = "updateActivity",
+        transform = "needs_activities"
+    )]
+    async fn update(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        body: Json<NewActivity>,
+    ) -> Result<Json<Activity>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let a = manage::update(&mut tx, &c, id.0, &body.0.into()).await?;
+        tx.commit().await?;
+        Ok(Json(a.into()))
+    }
+
+    /// Move an activity on: draft -> published -> closed -> finished, or cancelled (every
+    /// sign-up is cancelled and its points given back). 409 `activity_state` otherwise.
+    #[oai(
+        path = "/activities/:id/status",
+        method = "put",
+        operation_id = "setActivityStatus",
+        transform = "needs_activities"
+    )]
+    async fn set_status(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        body: Json<ActivityStatusChange>,
+    ) -> Result<Json<Activity>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let a = manage::set_status(&mut tx, &c, id.0, &body.0.status).await?;
+        tx.commit().await?;
+        Ok(Json(a.into()))
+    }
+
+    /// The sign-ups: seat holders, offers, pending approvals, the line in order, the rest.
+    #[oai(
+        path = "/activities/:id/registrations",
+        method = "get",
+        operation_id = "activityRegistrations",
+        transform = "needs_activities"
+    )]
+    async fn registrations(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<ActivityRegistration>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let rows = seats::registrations(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Sign a member up by hand: a seat when one is free, else the end of the line (no
+    /// sign-up window, tier or approval applies). The price is taken from their points.
+    #[oai(
+        path = "/activities/:id/registrations",
+        method = "post",
+        operation_id = "addActivityRegistration",
+        transform = "needs_activities"
+    )]
+    async fn add(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        body: Json<NewActivityRegistration>,
+    ) -> Result<Json<ActivityRegistration>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let b = body.0;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivitySignUp,
+            id.0,
+            b.idempotency_key.as_deref(),
+            &json!({ "member_id": b.member_id }),
+        )?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            seats::sign_up(tx, &c, id.0, b.member_id, true).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// Approve a pending sign-up: a seat when one is free, else the end of the line.
+    #[oai(
+        path = "/activities/:id/registrations/:registration_id/approve",
+        method = "post",
+        operation_id = "approveActivityRegistration",
+        transform = "needs_activities"
+    )]
+    async fn approve(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        registration_id: Path<Uuid>,
+        body: Json<ActivityKey>,
+    ) -> Result<Json<ActivityRegistration>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivityDecision,
+            registration_id.0,
+            body.0.idempotency_key.as_deref(),
+            &json!({ "decision": "approve" }),
+        )?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            seats::approve(tx, &c, id.0, registration_id.0).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// Reject a sign-up that holds no seat (pending or in line), with a reason; its points
+    /// go back.
+    #[oai(
+        path = "/activities/:id/registrations/:registration_id/reject",
+        method = "post",
+        operation_id = "rejectActivityRegistration",
+        transform = "needs_activities"
+    )]
+    async fn reject(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        registration_id: Path<Uuid>,
+        body: Json<ActivityRejection>,
+    ) -> Result<Json<ActivityRegistration>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let b = body.0;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivityDecision,
+            registration_id.0,
+            b.idempotency_key.as_deref(),
+            &json!({ "decision": "reject", "reason": b.reason }),
+        )?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            seats::reject(tx, &c, id.0, registration_id.0, &b.reason).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// Move someone: `seat` seats them ahead of the line when a seat is free (409
+    /// `activity_full` otherwise); `waitlist` sends them to the end of the line, their seat
+    /// offered to the next.
+    #[oai(
+        path = "/activities/:id/registrations/:registration_id/move",
+        method = "post",
+        operation_id = "moveActivityRegistration",
+        transform = "needs_activities"
+    )]
+    async fn move_to(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        registration_id: Path<Uuid>,
+        body: Json<ActivityMove>,
+    ) -> Result<Json<ActivityRegistration>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let b = body.0;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivityDecision,
+            registration_id.0,
+            b.idempotency_key.as_deref(),
+            &json!({ "decision": "move", "to": b.to }),
+        )?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            seats::move_to(tx, &c, id.0, registration_id.0, &b.to).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// Cancel a sign-up (any time): its points go back and its seat is offered to the next
+    /// in line.
+    #[oai(
+        path = "/activities/:id/registrations/:registration_id/cancel",
+        method = "post",
+        operation_id = "cancelActivityRegistration",
+        transform = "needs_activities"
+    )]
+    async fn cancel(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        registration_id: Path<Uuid>,
+        body: Json<ActivityKey>,
+    ) -> Result<Json<ActivityRegistration>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivityCancel,
+            registration_id.0,
+            body.0.idempotency_key.as_deref(),
+            &json!({ "cancel": true }),
+        )?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            seats::cancel(tx, &c, id.0, registration_id.0, None).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// Check someone in by the code their portal shows (scanned or typed). 422
+    /// `check_in_code_expired` or `check_in_code_invalid` on `code`; a second check-in is a
+    /// 409 `already_checked_in` with when and by whom. The points for attending are
+    /// credited once.
+    #[oai(
+        path = "/activities/:id/check-ins",
+        method = "post",
+        operation_id = "checkInActivity",
+        transform = "needs_activities"
+    )]
+    async fn check_in(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        body: Json<ActivityCheckIn>,
+    ) -> Result<Json<ActivityRegistration>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let r = check_in::check_in(&mut tx, &c, &self.state.config.pii, id.0, &body.0.code).await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// The ratings, newest first (hidden ones too, marked).
+    #[oai(
+        path = "/activities/:id/ratings",
+        method = "get",
+        operation_id = "activityRatings",
+        transform = "needs_activities"
+    )]
+    async fn ratings(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<ActivityRating>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let rows = after::ratings(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Hide a rating from members (moderation), or show it again. Answers every rating.
+    #[oai(
+        path = "/activities/:id/ratings/:registration_id/hidden",
+        method = "put",
+        operation_id = "setActivityRatingHidden",
+        transform = "needs_activities"
+    )]
+    async fn set_hidden(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        registration_id: Path<Uuid>,
+        body: Json<ActivityRatingHidden>,
+    ) -> Result<Json<Vec<ActivityRating>>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let rows = after::set_hidden(
+            &mut tx,
+            id.0,
+            registration_id.0,
+            body.0.hidden,
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Sign-ups, attendance rate, no-shows, ratings and the cost per attendee.
+    #[oai(
+        path = "/activities/:id/statistics",
+        method = "get",
+        operation_id = "activityStatistics",
+        transform = "needs_activities"
+    )]
+    async fn statistics(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<ActivityStatistics>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let s = after::statistics(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Json(s.into()))
+    }
+}
+
+impl ActivitiesApi {
+    fn ctx<'a>(&'a self, tenant: &'a patron_db::Tenant, actor: &'a str) -> Ctx<'a> {
+        Ctx {
+            engine: &self.state.rules,
+            tenant,
+            actor,
+            now: self.state.now(),
+        }
+    }
+}

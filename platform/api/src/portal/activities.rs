@@ -1,0 +1,435 @@
+//! Activities in the member portal: the upcoming activities a member may join, signing up
+//! and cancelling, taking an offered seat, the rotating check-in code of a registration
+//! (shown as a QR code), and rating an activity they attended. The use cases are
+//! `patron_app::activities`.
+
+use super::{MemberToken, PortalApi};
+use crate::edge::error::ApiError;
+use crate::edge::state::ApiState;
+use chrono::{DateTime, Utc};
+use patron_app::activities::{after, check_in, manage, seats, Ctx};
+use patron_app::idempotency::{self, Request};
+use patron_core::idempotency::Scope;
+use patron_core::plans::Feature;
+use patron_core::TenantId;
+use patron_db::activities::{Activity, Registration};
+use patron_db::members::Member;
+use patron_db::{Tenant, TenantTx};
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use serde_json::json;
+use uuid::Uuid;
+
+pub struct PortalActivitiesApi {
+    pub state: ApiState,
+}
+
+/// An activity as members see it.
+#[derive(Debug, Clone, Object)]
+pub struct PortalActivity {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub cover_url: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The business's time zone, to show the times in.
+    pub time_zone: String,
+    pub place: String,
+    pub capacity: i32,
+    pub seats_left: i32,
+    pub price_points: i64,
+    pub attend_points: i64,
+    pub signup_opens_at: Option<DateTime<Utc>>,
+    pub signup_closes_at: Option<DateTime<Utc>>,
+    pub cancel_until: Option<DateTime<Utc>>,
+    /// `automatic` or `staff` (a sign-up waits for staff).
+    pub approval: String,
+    /// Whether it takes sign-ups now.
+    pub open: bool,
+    /// The member's live registration, if any.
+    pub mine: Option<MyActivityRegistration>,
+}
+
+/// The member's own rating.
+#[derive(Debug, Clone, Object)]
+pub struct MyActivityRatingView {
+    pub stars: i16,
+    pub comment: String,
+    /// It can be changed until then.
+    pub editable_until: DateTime<Utc>,
+}
+
+/// One of the member's registrations.
+#[derive(Debug, Clone, Object)]
+pub struct MyActivityRegistration {
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub activity_title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The business's time zone, to show the times in.
+    pub time_zone: String,
+    pub place: String,
+    /// `pending`, `confirmed`, `waitlisted`, `offered`, `cancelled`, `rejected` or `lapsed`.
+    pub status: String,
+    /// The place in line, for `waitlisted`.
+    pub position: Option<i64>,
+    /// Until when an offered seat is held for the member.
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    pub points_paid: i64,
+    pub reason: Option<String>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// Whether the member may still cancel it.
+    pub can_cancel: bool,
+    pub rating: Option<MyActivityRatingView>,
+}
+
+/// An optional idempotency key.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct MyActivityKey {
+    /// Optional: a retry with the same key answers the first result.
+    pub idempotency_key: Option<String>,
+}
+
+/// A registration's live check-in code.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityCheckInCode {
+    /// Show it as a QR code (staff may also type it).
+    pub code: String,
+    /// Fetch a fresh code at this time.
+    pub refresh_at: DateTime<Utc>,
+}
+
+/// A rating of an attended activity.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct MyActivityRating {
+    /// 1 to 5.
+    pub stars: i64,
+    #[oai(default)]
+    pub comment: String,
+}
+
+fn unavailable() -> ApiError {
+    ApiError::forbidden(
+        "activities_unavailable",
+        "this business does not offer activities",
+    )
+}
+
+impl PortalActivitiesApi {
+    async fn member(
+        &self,
+        slug: &str,
+        auth: &MemberToken,
+        write: bool,
+    ) -> Result<(TenantTx, Tenant, Member), ApiError> {
+        let portal = PortalApi {
+            state: self.state.clone(),
+        };
+        let (tx, t, m) = portal.member(slug, auth).await?;
+        let plan = if write {
+            self.state.open_for_members(&t).await?
+        } else {
+            self.state.plan_of(&t).await?
+        };
+        if !plan.has(Feature::Activities) {
+            return Err(unavailable());
+        }
+        Ok((tx, t, m))
+    }
+
+    async fn mine(
+        &self,
+        tx: &mut TenantTx,
+        r: Registration,
+        a: &Activity,
+        zone: patron_core::Zone,
+    ) -> Result<MyActivityRegistration, ApiError> {
+        let now = self.state.now();
+        let rating = after::rating_of(tx, r.id)
+            .await?
+            .map(|x| MyActivityRatingView {
+                stars: x.stars,
+                comment: x.comment,
+                editable_until: x.created_at
+                    + chrono::Duration::days(patron_core::activities::RATING_EDIT_DAYS),
+            });
+        Ok(MyActivityRegistration {
+            id: r.id,
+            activity_id: a.id,
+            activity_title: a.title.clone(),
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            time_zone: zone.name().to_owned(),
+            place: a.place.clone(),
+            can_cancel: patron_core::activities::is_live(&r.status)
+                && a.cancel_until.is_none_or(|u| now < u),
+            status: r.status,
+            position: r.position,
+            offer_expires_at: r.offer_expires_at,
+            points_paid: r.points_paid,
+            reason: r.reason,
+            checked_in_at: r.checked_in_at,
+            rating,
+        })
+    }
+
+    fn ctx<'a>(&'a self, tenant: &'a Tenant, actor: &'a str) -> Ctx<'a> {
+        Ctx {
+            engine: &self.state.rules,
+            tenant,
+            actor,
+            now: self.state.now(),
+        }
+    }
+
+    async fn registration_view(
+        &self,
+        tx: &mut TenantTx,
+        r: Registration,
+        zone: patron_core::Zone,
+    ) -> Result<MyActivityRegistration, ApiError> {
+        let a = manage::get(tx, r.activity_id).await?.activity;
+        self.mine(tx, r, &a, zone).await
+    }
+}
+
+#[OpenApi(tag = "super::Tag::Portal")]
+impl PortalActivitiesApi {
+    /// The upcoming activities the member may join (published, not over, open to their
+    /// tier), soonest first, each with the member's own registration.
+    #[oai(
+        path = "/portal/:tenant/activities",
+        method = "get",
+        operation_id = "portalActivities"
+    )]
+    async fn list(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<Vec<PortalActivity>>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, false).await?;
+        let actor = format!("member:{}", m.id);
+        let c = self.ctx(&t, &actor);
+        let rows = seats::open_to(&mut tx, &c, m.id).await?;
+        let regs = seats::mine(&mut tx, m.id).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for a in rows {
+            let live = regs
+                .iter()
+                .find(|(r, _)| r.activity_id == a.id && patron_core::activities::is_live(&r.status))
+                .map(|(r, _)| r.clone());
+            let mine = match live {
+                Some(r) => Some(self.mine(&mut tx, r, &a, t.settings.zone()).await?),
+                None => None,
+            };
+            out.push(PortalActivity {
+                id: a.id,
+                open: manage::open_for_sign_up(&a, c.now),
+                title: a.title,
+                description: a.description,
+                cover_url: a.cover_url,
+                starts_at: a.starts_at,
+                ends_at: a.ends_at,
+                time_zone: t.settings.zone().name().to_owned(),
+                place: a.place,
+                capacity: a.capacity,
+                seats_left: (a.capacity - a.taken).max(0),
+                price_points: a.price_points,
+                attend_points: a.attend_points,
+                signup_opens_at: a.signup_opens_at,
+                signup_closes_at: a.signup_closes_at,
+                cancel_until: a.cancel_until,
+                approval: a.approval,
+                mine,
+            });
+        }
+        tx.commit().await?;
+        Ok(Json(out))
+    }
+
+    /// Sign up: a seat when one is free (or waiting for staff when they approve sign-ups),
+    /// else the end of the line. The price is taken from the member's points (409
+    /// `insufficient_points`); 409 `sign_up_closed` outside the sign-up window,
+    /// `already_registered` for a second sign-up.
+    #[oai(
+        path = "/portal/:tenant/activities/:id/sign-up",
+        method = "post",
+        operation_id = "portalSignUpActivity"
+    )]
+    async fn sign_up(
+        &self,
+        tenant: Path<String>,
+        id: Path<Uuid>,
+        auth: MemberToken,
+        body: Json<MyActivityKey>,
+    ) -> Result<Json<MyActivityRegistration>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, true).await?;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivitySignUp,
+            m.id,
+            body.0.idempotency_key.as_deref(),
+            &json!({ "activity_id": id.0 }),
+        )?;
+        let actor = format!("member:{}", m.id);
+        let c = self.ctx(&t, &actor);
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            seats::sign_up(tx, &c, id.0, m.id, false).await
+        })
+        .await?;
+        let view = self
+            .registration_view(&mut tx, r, t.settings.zone())
+            .await?;
+        tx.commit().await?;
+        Ok(Json(view))
+    }
+
+    /// The member's registrations, newest activity first.
+    #[oai(
+        path = "/portal/:tenant/me/activities",
+        method = "get",
+        operation_id = "portalMyActivities"
+    )]
+    async fn my_registrations(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+    ) -> Result<Json<Vec<MyActivityRegistration>>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, false).await?;
+        let mut out = Vec::new();
+        for (r, a) in seats::mine(&mut tx, m.id).await? {
+            out.push(self.mine(&mut tx, r, &a, t.settings.zone()).await?);
+        }
+        tx.commit().await?;
+        Ok(Json(out))
+    }
+
+    /// Cancel the member's own registration, until the activity's cancellation deadline
+    /// (409 `cancellation_closed`); the points come back.
+    #[oai(
+        path = "/portal/:tenant/me/activities/:registration_id/cancel",
+        method = "post",
+        operation_id = "portalCancelActivity"
+    )]
+    async fn cancel(
+        &self,
+        tenant: Path<String>,
+        registration_id: Path<Uuid>,
+        auth: MemberToken,
+        body: Json<MyActivityKey>,
+    ) -> Result<Json<MyActivityRegistration>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, true).await?;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivityCancel,
+            registration_id.0,
+            body.0.idempotency_key.as_deref(),
+            &json!({ "cancel": true }),
+        )?;
+        let actor = format!("member:{}", m.id);
+        let c = self.ctx(&t, &actor);
+        let activity = seats::activity_of(&mut tx, registration_id.0, m.id).await?;
+        let r = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            seats::cancel(tx, &c, activity, registration_id.0, Some(m.id)).await
+        })
+        .await?;
+        let view = self
+            .registration_view(&mut tx, r, t.settings.zone())
+            .await?;
+        tx.commit().await?;
+        Ok(Json(view))
+    }
+
+    /// Take the seat offered to the member before the offer runs out (409 `offer_expired`).
+    #[oai(
+        path = "/portal/:tenant/me/activities/:registration_id/accept",
+        method = "post",
+        operation_id = "portalAcceptActivityOffer"
+    )]
+    async fn accept(
+        &self,
+        tenant: Path<String>,
+        registration_id: Path<Uuid>,
+        auth: MemberToken,
+    ) -> Result<Json<MyActivityRegistration>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, true).await?;
+        let actor = format!("member:{}", m.id);
+        let c = self.ctx(&t, &actor);
+        let activity = seats::activity_of(&mut tx, registration_id.0, m.id).await?;
+        let r = seats::accept_offer(&mut tx, &c, activity, registration_id.0, m.id).await?;
+        let view = self
+            .registration_view(&mut tx, r, t.settings.zone())
+            .await?;
+        tx.commit().await?;
+        Ok(Json(view))
+    }
+
+    /// The registration's check-in code, which changes every 30 seconds: show it as a QR
+    /// code and fetch a fresh one at `refresh_at`. 409 `registration_state` unless the
+    /// member holds a confirmed seat.
+    #[oai(
+        path = "/portal/:tenant/me/activities/:registration_id/code",
+        method = "get",
+        operation_id = "portalActivityCode"
+    )]
+    async fn code(
+        &self,
+        tenant: Path<String>,
+        registration_id: Path<Uuid>,
+        auth: MemberToken,
+    ) -> Result<Json<ActivityCheckInCode>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, false).await?;
+        let (code, refresh_at) = check_in::code(
+            &mut tx,
+            &self.state.config.pii,
+            TenantId::new(t.id),
+            m.id,
+            registration_id.0,
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(ActivityCheckInCode { code, refresh_at }))
+    }
+
+    /// Rate an attended activity (1 to 5 stars, a comment), or change the rating within 7
+    /// days. 409 `rating_needs_attendance` for a member who did not check in,
+    /// `rating_locked` after 7 days.
+    #[oai(
+        path = "/portal/:tenant/me/activities/:registration_id/rating",
+        method = "put",
+        operation_id = "portalRateActivity"
+    )]
+    async fn rate(
+        &self,
+        tenant: Path<String>,
+        registration_id: Path<Uuid>,
+        auth: MemberToken,
+        body: Json<MyActivityRating>,
+    ) -> Result<Json<MyActivityRegistration>, ApiError> {
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, true).await?;
+        let b = body.0;
+        after::rate(
+            &mut tx,
+            m.id,
+            registration_id.0,
+            b.stars,
+            &b.comment,
+            self.state.now(),
+        )
+        .await?;
+        let r = seats::mine(&mut tx, m.id)
+            .await?
+            .into_iter()
+            .find(|(r, _)| r.id == registration_id.0)
+            .ok_or_else(|| ApiError::not_found("registration"))?;
+        let view = self.mine(&mut tx, r.0, &r.1, t.settings.zone()).await?;
+        tx.commit().await?;
+        Ok(Json(view))
+    }
+}

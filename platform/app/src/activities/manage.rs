@@ -1,0 +1,364 @@
+//! An activity's details and states: create, edit, read (organisers by name), list, and
+//! move it on (publish, close, finish, cancel — a cancel refunds every sign-up).
+
+use super::{locked, not_found, refund, Ctx};
+use crate::AppError;
+use chrono::{DateTime, Duration, Utc};
+use patron_core::activities::{self as core, Status};
+use patron_core::{FieldCode, Issue};
+use patron_db::activities::{self as db, Activity};
+use patron_db::TenantTx;
+use serde_json::json;
+use uuid::Uuid;
+
+/// An activity's details as sent.
+#[derive(Debug, Clone)]
+pub struct ActivityInput {
+    pub title: String,
+    pub description: String,
+    pub cover_url: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: String,
+    pub organisers: Vec<Uuid>,
+    pub capacity: i64,
+    pub tiers: Vec<String>,
+    pub price_points: i64,
+    pub attend_points: i64,
+    pub signup_opens_at: Option<DateTime<Utc>>,
+    pub signup_closes_at: Option<DateTime<Utc>>,
+    pub cancel_until: Option<DateTime<Utc>>,
+    pub approval: String,
+    pub offer_minutes: i64,
+    pub budget: Option<i64>,
+}
+
+/// An activity with its organisers' names.
+#[derive(Debug, Clone)]
+pub struct ActivityView {
+    pub activity: Activity,
+    pub organisers: Vec<(Uuid, String)>,
+}
+
+fn text(v: &mut patron_core::Validation, field: &str, value: &str, min: usize, max: usize) {
+    let n = value.trim().chars().count();
+    if n < min || n > max {
+        v.check::<()>(field, Err(Issue::length_between(min, max)));
+    }
+}
+
+fn check(tiers: &[String], staff: &[(Uuid, String)], i: &ActivityInput) -> Result<(), AppError> {
+    let mut v = patron_core::Validation::new();
+    for (n, id) in i.organisers.iter().enumerate() {
+        if !staff.iter().any(|(k, _)| k == id) {
+            v.check::<()>(
+                &format!("organisers[{n}]"),
+                Err(Issue::unknown(
+                    &id.to_string(),
+                    "there is no such staff member",
+                )),
+            );
+        }
+    }
+    text(&mut v, "title", &i.title, 1, core::TITLE_MAX);
+    text(
+        &mut v,
+        "description",
+        &i.description,
+        0,
+        core::DESCRIPTION_MAX,
+    );
+    text(&mut v, "place", &i.place, 0, core::PLACE_MAX);
+    if let Some(u) = &i.cover_url {
+        let u = u.trim();
+        if u.chars().count() > core::URL_MAX {
+            v.check::<()>("cover_url", Err(Issue::too_long(core::URL_MAX)));
+        } else if !(u.starts_with("https://") || u.starts_with("http://")) {
+            v.check::<()>(
+                "cover_url",
+                Err(Issue::invalid_format("url", "must be an http(s) address")),
+            );
+        }
+    }
+    if i.ends_at <= i.starts_at {
+        v.check::<()>(
+            "ends_at",
+            Err(
+                Issue::new(FieldCode::BeforeStart, "must be after starts_at")
+                    .with("field", "starts_at"),
+            ),
+        );
+    }
+    if !(1..=core::CAPACITY_MAX).contains(&i.capacity) {
+        v.check::<()>("capacity", Err(Issue::out_of_range(1, core::CAPACITY_MAX)));
+    }
+    if !(0..=core::POINTS_MAX).contains(&i.price_points) {
+        v.check::<()>(
+            "price_points",
+            Err(Issue::out_of_range(0, core::POINTS_MAX)),
+        );
+    }
+    if !(0..=core::POINTS_MAX).contains(&i.attend_points) {
+        v.check::<()>(
+            "attend_points",
+            Err(Issue::out_of_range(0, core::POINTS_MAX)),
+        );
+    }
+    if let (Some(o), Some(c)) = (i.signup_opens_at, i.signup_closes_at) {
+        if c <= o {
+            v.check::<()>(
+                "signup_closes_at",
+                Err(
+                    Issue::new(FieldCode::BeforeStart, "must be after signup_opens_at")
+                        .with("field", "signup_opens_at"),
+                ),
+            );
+        }
+    }
+    if !core::APPROVALS.contains(&i.approval.as_str()) {
+        v.check::<()>(
+            "approval",
+            Err(Issue::not_one_of(&i.approval, core::APPROVALS)),
+        );
+    }
+    if !(core::OFFER_MINUTES_MIN..=core::OFFER_MINUTES_MAX).contains(&i.offer_minutes) {
+        v.check::<()>(
+            "offer_minutes",
+            Err(Issue::out_of_range(
+                core::OFFER_MINUTES_MIN,
+                core::OFFER_MINUTES_MAX,
+            )),
+        );
+    }
+    if let Some(b) = i.budget {
+        if !(0..=core::BUDGET_MAX).contains(&b) {
+            v.check::<()>("budget", Err(Issue::out_of_range(0, core::BUDGET_MAX)));
+        }
+    }
+    if i.organisers.len() > core::ORGANISERS_MAX {
+        v.check::<()>(
+            "organisers",
+            Err(Issue::too_many(core::ORGANISERS_MAX, "organisers")),
+        );
+    }
+    if i.tiers.len() > core::TIERS_MAX {
+        v.check::<()>("tiers", Err(Issue::too_many(core::TIERS_MAX, "tiers")));
+    }
+    for (n, t) in i.tiers.iter().enumerate() {
+        if !tiers.iter().any(|k| k == t) {
+            v.check::<()>(
+                &format!("tiers[{n}]"),
+                Err(
+                    Issue::new(FieldCode::NoSuchTier, format!("there is no tier {t}"))
+                        .with("value", t.as_str()),
+                ),
+            );
+        }
+    }
+    v.finish().map_err(AppError::invalid)
+}
+
+/// The tier codes of the ladder in force.
+async fn tier_codes(tx: &mut TenantTx, c: &Ctx<'_>) -> Result<Vec<String>, AppError> {
+    let rules = c.engine.tenant(tx).await?;
+    Ok(rules.tier_names().into_keys().collect())
+}
+
+/// Checks every field at once: the tiers against the ladder in force, the organisers
+/// against the business's staff.
+async fn check_all(tx: &mut TenantTx, c: &Ctx<'_>, i: &ActivityInput) -> Result<(), AppError> {
+    let tiers = tier_codes(tx, c).await?;
+    let staff = db::staff_names(tx, &i.organisers).await?;
+    check(&tiers, &staff, i)
+}
+
+fn row(id: Uuid, i: &ActivityInput, c: &Ctx<'_>) -> Activity {
+    let mut organisers = i.organisers.clone();
+    organisers.dedup();
+    Activity {
+        id,
+        title: i.title.trim().into(),
+        description: i.description.trim().into(),
+        cover_url: i
+            .cover_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(Into::into),
+        starts_at: i.starts_at,
+        ends_at: i.ends_at,
+        place: i.place.trim().into(),
+        organisers,
+        capacity: i.capacity as i32,
+        taken: 0,
+        tiers: i.tiers.clone(),
+        price_points: i.price_points,
+        attend_points: i.attend_points,
+        signup_opens_at: i.signup_opens_at,
+        signup_closes_at: i.signup_closes_at,
+        cancel_until: i.cancel_until,
+        approval: i.approval.clone(),
+        offer_minutes: i.offer_minutes as i32,
+        budget: i.budget,
+        status: Status::Draft.as_str().into(),
+        created_by: c.actor.into(),
+        created_at: c.now,
+        updated_at: c.now,
+    }
+}
+
+async fn view(tx: &mut TenantTx, a: Activity) -> Result<ActivityView, AppError> {
+    let names = db::staff_names(tx, &a.organisers).await?;
+    let organisers = a
+        .organisers
+        .iter()
+        .filter_map(|id| names.iter().find(|(k, _)| k == id).cloned())
+        .collect();
+    Ok(ActivityView {
+        activity: a,
+        organisers,
+    })
+}
+
+/// Creates an activity as a draft.
+pub async fn create(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    i: &ActivityInput,
+) -> Result<ActivityView, AppError> {
+    check_all(tx, c, i).await?;
+    let a = row(Uuid::now_v7(), i, c);
+    db::insert(tx, &a).await?;
+    view(tx, a).await
+}
+
+/// Edits an activity's details (not once it is finished or cancelled); the capacity
+/// cannot go below the seats taken (409 `capacity_below_taken`).
+pub async fn update(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    id: Uuid,
+    i: &ActivityInput,
+) -> Result<ActivityView, AppError> {
+    check_all(tx, c, i).await?;
+    let current = locked(tx, id).await?;
+    if !Status::parse(&current.status).is_some_and(Status::editable) {
+        return Err(state_refused(&current.status));
+    }
+    let mut a = row(id, i, c);
+    a.updated_at = c.now;
+    let a = db::update(tx, &a).await?.ok_or_else(|| {
+        AppError::conflict(
+            "capacity_below_taken",
+            Some("capacity"),
+            format!("{} seats are taken already", current.taken),
+        )
+        .with_param("taken", current.taken)
+    })?;
+    view(tx, a).await
+}
+
+pub(crate) fn state_refused(status: &str) -> AppError {
+    AppError::conflict(
+        "activity_state",
+        Some("status"),
+        format!("the activity is {status}"),
+    )
+    .with_param("status", status)
+}
+
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<ActivityView, AppError> {
+    let a = db::get(tx, id).await?.ok_or_else(not_found)?;
+    view(tx, a).await
+}
+
+/// Activities, soonest first, in `statuses` when given.
+pub async fn list(
+    tx: &mut TenantTx,
+    statuses: Option<Vec<String>>,
+) -> Result<Vec<ActivityView>, AppError> {
+    if let Some(s) = &statuses {
+        for x in s {
+            if Status::parse(x).is_none() {
+                return Err(AppError::field(
+                    "status",
+                    Issue::not_one_of(x, Status::NAMES),
+                ));
+            }
+        }
+    }
+    let rows = db::list(tx, statuses.as_deref(), None).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for a in rows {
+        out.push(view(tx, a).await?);
+    }
+    Ok(out)
+}
+
+/// Moves an activity to `status` (see [`Status::may_become`]); cancelling refunds every
+/// live sign-up and cancels it.
+pub async fn set_status(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    id: Uuid,
+    status: &str,
+) -> Result<ActivityView, AppError> {
+    let next = Status::parse(status)
+        .ok_or_else(|| AppError::field("status", Issue::not_one_of(status, Status::NAMES)))?;
+    let a = locked(tx, id).await?;
+    let now_status = Status::parse(&a.status).unwrap_or(Status::Cancelled);
+    if now_status == next {
+        return view(tx, a).await;
+    }
+    if !now_status.may_become(next) {
+        return Err(state_refused(&a.status));
+    }
+    if next == Status::Cancelled {
+        for rid in db::live_registrations(tx, id).await? {
+            let r = db::registration(tx, rid)
+                .await?
+                .ok_or_else(super::registration_not_found)?;
+            db::set_registration(
+                tx,
+                rid,
+                &db::Move {
+                    status: "cancelled",
+                    to_line: false,
+                    offer_expires_at: None,
+                    reason: None,
+                },
+                c.now,
+            )
+            .await?;
+            refund(tx, c, &a, &r).await?;
+            if patron_core::activities::holds_seat(&r.status) {
+                db::free_seat(tx, id).await?;
+            }
+        }
+    }
+    let a = db::set_status(tx, id, next.as_str(), c.now).await?;
+    patron_db::audit::record(
+        tx,
+        c.now,
+        c.actor,
+        "activity.status",
+        &a.id.to_string(),
+        json!({ "title": a.title, "status": a.status }),
+    )
+    .await?;
+    view(tx, a).await
+}
+
+/// Whether members may sign up to `a` at `now` (published, inside the sign-up window,
+/// before it starts).
+pub fn open_for_sign_up(a: &Activity, now: DateTime<Utc>) -> bool {
+    a.status == "published"
+        && a.signup_opens_at.is_none_or(|o| o <= now)
+        && a.signup_closes_at.is_none_or(|c| now < c)
+        && now < a.starts_at
+}
+
+/// When an offer made at `now` for `a` runs out.
+pub fn offer_end(a: &Activity, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::minutes(i64::from(a.offer_minutes))
+}

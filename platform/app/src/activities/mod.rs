@@ -1,0 +1,133 @@
+//! Activities (活动): the business's events with seats — what they are and the states
+//! they move through ([`manage`]), who holds a seat, who waits in line and who was offered a
+//! freed seat ([`seats`]), check-in at the door with a rotating signed code and the points
+//! for attending ([`check_in`]), and afterwards ratings and statistics ([`after`]). The
+//! offer that runs out passes on through the job in [`jobs`].
+//!
+//! Every path that seats someone takes the activity's row first (so seat changes of one
+//! activity run one after another, in one lock order: activity, registrations, point
+//! accounts) and then the seat itself by one conditional statement (`db::take_seat`).
+
+pub mod after;
+pub mod check_in;
+pub mod jobs;
+pub mod manage;
+pub mod seats;
+
+pub use manage::{ActivityInput, ActivityView};
+
+use crate::engine::RuleEngine;
+use crate::points::decide;
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use patron_core::points::EntrySource;
+use patron_core::reasons::Reason;
+use patron_db::activities::{self as db, Activity};
+use patron_db::points::{self, Source};
+use patron_db::{Tenant, TenantTx};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Who acts, for whom, and when: what every use case here needs.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub engine: &'a RuleEngine,
+    pub tenant: &'a Tenant,
+    /// `staff:<id>`, `key:<id>`, `member:<id>`, `system:<job>`.
+    pub actor: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub(crate) fn not_found() -> AppError {
+    AppError::not_found("activity")
+}
+
+pub(crate) fn registration_not_found() -> AppError {
+    AppError::not_found("registration")
+}
+
+/// The activity, locked for a change of its seats or state.
+pub(crate) async fn locked(tx: &mut TenantTx, id: Uuid) -> Result<Activity, AppError> {
+    db::lock(tx, id).await?.ok_or_else(not_found)
+}
+
+/// Takes an activity's price from the member's points (soonest-expiring lots first), as a
+/// redemption naming the registration. 409 `insufficient_points` when they have too few.
+pub(crate) async fn pay(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    a: &Activity,
+    member_id: Uuid,
+    registration: Uuid,
+) -> Result<(), AppError> {
+    let price = a.price_points;
+    if price <= 0 {
+        return Ok(());
+    }
+    let (locked, expiry_due) = points::lock_for_change(tx, member_id, c.now).await?;
+    let mut acct = match locked {
+        Some(x) => x,
+        None => points::lock_account(tx, member_id, c.now).await?,
+    };
+    if expiry_due && points::expire(tx, &mut acct, c.now, "system:expiry").await? > 0 {
+        points::save_account(tx, &acct, c.now).await?;
+    }
+    if acct.balance < price {
+        return Err(AppError::conflict(
+            "insufficient_points",
+            Some("price_points"),
+            format!("the member has {} points", acct.balance.max(0)),
+        )
+        .with_param("balance", acct.balance)
+        .with_param("asked", price));
+    }
+    acct.balance -= price;
+    acct.redeemed_total += price;
+    let src = Source {
+        kind: EntrySource::Redemption,
+        id: format!("activity:{registration}"),
+        rule_version: None,
+        reason: Reason::point("activity_price", json!({ "title": a.title })).into(),
+        detail: Some(json!({ "activity_id": a.id, "registration_id": registration })),
+        actor: c.actor,
+        at: c.now,
+    };
+    let entry = points::redeem(tx, &acct, price, &src).await?;
+    db::set_paid(tx, registration, price, entry).await?;
+    Ok(())
+}
+
+/// Gives a registration's points back (once), as new points expiring by the business's
+/// settings; they do not count as earned.
+pub(crate) async fn refund(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    a: &Activity,
+    r: &db::Registration,
+) -> Result<(), AppError> {
+    if r.points_paid <= 0 || !db::set_refunded(tx, r.id, c.now).await? {
+        return Ok(());
+    }
+    let pts = r.points_paid;
+    let mut acct = points::lock_account(tx, r.member_id, c.now).await?;
+    let rules = c.engine.tenant(tx).await?;
+    let zone = c.tenant.settings.zone();
+    let expires = decide::expiry_of(&rules.settings, c.now, zone);
+    let src = Source {
+        kind: EntrySource::Adjustment,
+        id: format!("activity:{}", r.id),
+        rule_version: None,
+        reason: Reason::point("activity_refund", json!({ "title": a.title })).into(),
+        detail: Some(json!({ "activity_id": a.id, "registration_id": r.id })),
+        actor: c.actor,
+        at: c.now,
+    };
+    // A refund is not earning: it does not count towards the day's points or the total.
+    let day_before = (acct.day, acct.day_points);
+    points::earn(tx, &mut acct, pts, &src, expires, zone.today(c.now)).await?;
+    (acct.day, acct.day_points) = day_before;
+    acct.earned_total -= pts;
+    acct.redeemed_total -= pts;
+    points::save_account(tx, &acct, c.now).await?;
+    Ok(())
+}

@@ -1,0 +1,633 @@
+//! Activities through the API: one seat counter that parallel sign-ups, cancellations and
+//! staff moves never overrun, a line that moves in order, offers that pass on, check-in
+//! codes that rotate and count once, ratings only from those who came, points taken and
+//! given back, and nothing seen across businesses.
+
+use chrono::Duration;
+use patron_tests::internals::{assert_ledger_agrees, lapse_activity_offers};
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn published(app: &TestApp, owner: &Auth, body: Value) -> ActivityView {
+    let a = app.create_activity(owner, &body).await.ok();
+    assert_eq!(a.status, "draft");
+    app.set_activity_status(owner, &a.id, "published")
+        .await
+        .ok()
+}
+
+/// Registers a member through the portal of `t` and returns their portal login.
+async fn portal_member(app: &TestApp, t: &TestTenant, phone: &str, name: &str) -> MemberSession {
+    assert_eq!(
+        app.send_portal_code(&t.slug, phone, "register")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let code = app.last_code(t, phone).await;
+    app.register_member(
+        &t.slug,
+        &json!({ "profile": { "name": name, "phone": phone }, "code": code,
+                 "password": "portal-activity-password-1" }),
+    )
+    .await
+    .created()
+}
+
+async fn give_points(app: &TestApp, owner: &Auth, member: &str, points: i64) {
+    app.adjust_points(
+        owner,
+        member,
+        &json!({ "idempotency_key": format!("seed-{member}"), "points": points, "reason": "seed" }),
+    )
+    .await
+    .created();
+}
+
+async fn balance(app: &TestApp, owner: &Auth, member: &str) -> i64 {
+    app.member_points(owner, member).await.json["balance"]
+        .as_i64()
+        .unwrap()
+}
+
+fn by_status<'a>(rs: &'a [ActivityRegistration], status: &str) -> Vec<&'a ActivityRegistration> {
+    rs.iter().filter(|r| r.status == status).collect()
+}
+
+#[tokio::test]
+async fn fifty_parallel_sign_ups_for_ten_seats_confirm_ten_and_line_up_the_rest_in_order() {
+    let app = spawn_app_with(30).await;
+    let t = app.signup_on("act-race", "pro").await;
+    let owner = t.owner();
+    let a = published(&app, &owner, activity_body("夜跑 Night run", 10)).await;
+    let mut members = Vec::new();
+    for i in 0..50 {
+        members.push(
+            app.member(&owner, NewMember::named(format!("Runner {i}")))
+                .await
+                .id,
+        );
+    }
+
+    let tasks: Vec<_> = members
+        .iter()
+        .map(|m| {
+            let (api, owner, a, m) = (app.api.clone(), owner.clone(), a.id.clone(), m.clone());
+            tokio::spawn(async move {
+                api.add_activity_registration(&owner, &a, &json!({ "member_id": m }))
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    }
+
+    let rs = app.activity_registrations(&owner, &a.id).await.ok();
+    assert_eq!(rs.len(), 50);
+    assert_eq!(by_status(&rs, "confirmed").len(), 10);
+    let line = by_status(&rs, "waitlisted");
+    assert_eq!(line.len(), 40);
+    let positions: Vec<i64> = line.iter().map(|r| r.position.unwrap()).collect();
+    assert_eq!(
+        positions,
+        (1..=40).collect::<Vec<_>>(),
+        "the line is listed in order"
+    );
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 10);
+
+    // A second sign-up of the same member is refused.
+    let again = app
+        .add_activity_registration(&owner, &a.id, &json!({ "member_id": members[0] }))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "already_registered");
+
+    // Seats freed one after another go to the line in its order.
+    let confirmed: Vec<String> = by_status(&rs, "confirmed")
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    for (n, id) in confirmed.iter().take(3).enumerate() {
+        app.act_on_registration(&owner, &a.id, id, "cancel", &json!({}))
+            .await
+            .ok();
+        let now = app.activity_registrations(&owner, &a.id).await.ok();
+        let offered = by_status(&now, "offered");
+        assert_eq!(offered.len(), n + 1);
+        assert_eq!(
+            offered.last().unwrap().id,
+            line[n].id,
+            "offered in line order"
+        );
+        assert_eq!(by_status(&now, "waitlisted")[0].position, Some(1));
+    }
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 10);
+}
+
+#[tokio::test]
+async fn a_cancellation_frees_exactly_one_seat_even_when_staff_move_someone_at_the_same_moment() {
+    let app = spawn_app_with(20).await;
+    let t = app.signup_on("act-move", "pro").await;
+    let owner = t.owner();
+    for round in 0..4 {
+        let a = published(&app, &owner, activity_body(&format!("Yoga {round}"), 2)).await;
+        let mut regs = Vec::new();
+        for i in 0..5 {
+            let m = app
+                .member(&owner, NewMember::named(format!("Y{round}-{i}")))
+                .await
+                .id;
+            regs.push(
+                app.add_activity_registration(&owner, &a.id, &json!({ "member_id": m }))
+                    .await
+                    .ok(),
+            );
+        }
+        assert_eq!(regs[1].status, "confirmed");
+        assert_eq!(regs[2].status, "waitlisted");
+        // The first seat holder cancels while staff move the last in line into a seat.
+        let cancel = {
+            let (api, owner, a, r) = (
+                app.api.clone(),
+                owner.clone(),
+                a.id.clone(),
+                regs[0].id.clone(),
+            );
+            tokio::spawn(async move {
+                api.act_on_registration(&owner, &a, &r, "cancel", &json!({}))
+                    .await
+            })
+        };
+        let moved = {
+            let (api, owner, a, r) = (
+                app.api.clone(),
+                owner.clone(),
+                a.id.clone(),
+                regs[4].id.clone(),
+            );
+            tokio::spawn(async move {
+                api.act_on_registration(&owner, &a, &r, "move", &json!({ "to": "seat" }))
+                    .await
+            })
+        };
+        let (cancel, moved) = (cancel.await.unwrap(), moved.await.unwrap());
+        assert_eq!(cancel.status, StatusCode::OK, "{cancel:?}");
+        assert!(
+            moved.status == StatusCode::OK
+                || (moved.status == StatusCode::CONFLICT && moved.code() == "activity_full"),
+            "{moved:?}"
+        );
+        let rs = app.activity_registrations(&owner, &a.id).await.ok();
+        let holders = rs
+            .iter()
+            .filter(|r| r.status == "confirmed" || r.status == "offered")
+            .count();
+        assert_eq!(holders, 2, "round {round}: {rs:?}");
+        assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 2);
+        // Exactly one person came out of the line.
+        let from_line = [&regs[2], &regs[3], &regs[4]]
+            .iter()
+            .filter(|w| {
+                rs.iter()
+                    .any(|r| r.id == w.id && (r.status == "confirmed" || r.status == "offered"))
+            })
+            .count();
+        assert_eq!(from_line, 1, "round {round}: {rs:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_offer_not_taken_in_time_passes_on_and_one_taken_in_time_holds() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-offer", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    let mut body = activity_body("Workshop", 1);
+    body["offer_minutes"] = json!(30);
+    let a = published(&app, &owner, body).await;
+    let first = portal_member(&app, &t, "13866660001", "First").await;
+    let w1 = portal_member(&app, &t, "13866660002", "Wait one").await;
+    let w2 = portal_member(&app, &t, "13866660003", "Wait two").await;
+    let mut regs = Vec::new();
+    for m in [&first, &w1, &w2] {
+        regs.push(
+            app.portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &json!({}))
+                .await
+                .ok(),
+        );
+    }
+    assert_eq!(regs[0].status, "confirmed");
+    assert_eq!(
+        (regs[1].status.as_str(), regs[1].position),
+        ("waitlisted", Some(1))
+    );
+    assert_eq!(
+        (regs[2].status.as_str(), regs[2].position),
+        ("waitlisted", Some(2))
+    );
+
+    // The seat holder cancels: the first in line is offered the seat.
+    app.portal_cancel_activity(&t.slug, &first.auth(), &regs[0].id)
+        .await
+        .ok();
+    let mine = app.portal_my_activities(&t.slug, &w1.auth()).await.ok();
+    assert_eq!(mine[0].status, "offered");
+
+    // Before the offer runs out the job leaves it alone; after, it passes on.
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(lapse_activity_offers(&app, t.id).await["lapsed"], 0);
+    app.clock.advance(Duration::minutes(2));
+    assert_eq!(lapse_activity_offers(&app, t.id).await["lapsed"], 1);
+    let late = app
+        .portal_accept_activity_offer(&t.slug, &w1.auth(), &regs[1].id)
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert_eq!(late.code(), "registration_state");
+    let rs = app.activity_registrations(&owner, &a.id).await.ok();
+    let status_of = |id: &str| rs.iter().find(|r| r.id == id).unwrap().status.clone();
+    assert_eq!(status_of(&regs[1].id), "lapsed");
+    assert_eq!(status_of(&regs[2].id), "offered");
+
+    // The next one takes it in time: confirmed, and the seat stays theirs.
+    let taken = app
+        .portal_accept_activity_offer(&t.slug, &w2.auth(), &regs[2].id)
+        .await
+        .ok();
+    assert_eq!(taken.status, "confirmed");
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(lapse_activity_offers(&app, t.id).await["lapsed"], 0);
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 1);
+}
+
+#[tokio::test]
+async fn a_check_in_code_rotates_a_forged_or_stale_one_is_refused_and_points_count_once() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-door", "pro").await;
+    let owner = t.owner();
+    let mut body = activity_body("Members' night", 5);
+    body["attend_points"] = json!(50);
+    let a = published(&app, &owner, body).await;
+    let hana = portal_member(&app, &t, "13877770001", "Hana").await;
+    let reg = app
+        .portal_sign_up_activity(&t.slug, &hana.auth(), &a.id, &json!({}))
+        .await
+        .ok();
+    assert_eq!(reg.status, "confirmed");
+    let code = app
+        .portal_activity_code(&t.slug, &hana.auth(), &reg.id)
+        .await
+        .ok();
+    assert!(code.code.starts_with("AC"), "{}", code.code);
+
+    // A changed character is a forgery.
+    let mut forged = code.code.clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'0' { b'1' } else { b'0' };
+    let r = app
+        .check_in_activity(&owner, &a.id, std::str::from_utf8(&forged).unwrap())
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.code(), "check_in_code_invalid");
+    assert_eq!(r.problem().fields[0].field, "code");
+
+    // A screenshot a minute old is stale.
+    app.clock.advance(Duration::seconds(61));
+    let r = app.check_in_activity(&owner, &a.id, &code.code).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.code(), "check_in_code_expired");
+    assert_eq!(balance(&app, &owner, &hana.member.id).await, 0);
+
+    // The live code checks in once, even scanned twice at the same moment.
+    let live = app
+        .portal_activity_code(&t.slug, &hana.auth(), &reg.id)
+        .await
+        .ok();
+    let scans: Vec<_> = (0..2)
+        .map(|_| {
+            let (api, owner, a, c) = (
+                app.api.clone(),
+                owner.clone(),
+                a.id.clone(),
+                live.code.clone(),
+            );
+            tokio::spawn(async move { api.check_in_activity(&owner, &a, &c).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for s in scans {
+        let r = s.await.unwrap();
+        if r.status == StatusCode::OK {
+            ok += 1;
+            let r = r.body();
+            assert_eq!(r.checked_in_by_name.as_deref(), Some("Owner"));
+            assert_eq!(r.attend_points, Some(50));
+        } else {
+            assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+            assert_eq!(r.code(), "already_checked_in");
+            assert_eq!(r.problem().params.unwrap()["by"], "Owner");
+        }
+    }
+    assert_eq!(ok, 1);
+    let again = app.check_in_activity(&owner, &a.id, &live.code).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "already_checked_in");
+    assert_eq!(balance(&app, &owner, &hana.member.id).await, 50);
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn only_people_who_came_rate_once_each_within_a_week_and_staff_can_hide_a_rating() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-rate", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    let mut body = activity_body("Trail run", 5);
+    body["budget"] = json!(60_000);
+    let a = published(&app, &owner, body).await;
+    let came = portal_member(&app, &t, "13888880001", "Came").await;
+    let away = portal_member(&app, &t, "13888880002", "Away").await;
+    let mut regs = Vec::new();
+    for m in [&came, &away] {
+        regs.push(
+            app.portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &json!({}))
+                .await
+                .ok(),
+        );
+    }
+    let code = app
+        .portal_activity_code(&t.slug, &came.auth(), &regs[0].id)
+        .await
+        .ok();
+    app.check_in_activity(&owner, &a.id, &code.code).await.ok();
+    app.set_activity_status(&owner, &a.id, "finished")
+        .await
+        .ok();
+
+    let refused = app
+        .portal_rate_activity(&t.slug, &away.auth(), &regs[1].id, &json!({ "stars": 1 }))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.code(), "rating_needs_attendance");
+    // Nor can one rate with someone else's registration.
+    let other = app
+        .portal_rate_activity(&t.slug, &away.auth(), &regs[0].id, &json!({ "stars": 5 }))
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+
+    let rated = app
+        .portal_rate_activity(
+            &t.slug,
+            &came.auth(),
+            &regs[0].id,
+            &json!({ "stars": 4, "comment": "好玩" }),
+        )
+        .await
+        .ok();
+    assert_eq!(rated.rating.unwrap()["stars"], 4);
+    app.clock.advance(Duration::days(6));
+    app.portal_rate_activity(&t.slug, &came.auth(), &regs[0].id, &json!({ "stars": 5 }))
+        .await
+        .ok();
+    let ratings = app.activity_ratings(&owner, &a.id).await.ok();
+    assert_eq!(ratings.len(), 1, "one rating each");
+    assert_eq!(ratings[0]["stars"], 5);
+    app.clock.advance(Duration::days(2));
+    let locked = app
+        .portal_rate_activity(&t.slug, &came.auth(), &regs[0].id, &json!({ "stars": 1 }))
+        .await;
+    assert_eq!(locked.status, StatusCode::CONFLICT);
+    assert_eq!(locked.code(), "rating_locked");
+
+    let stats = app.activity_statistics(&owner, &a.id).await.ok();
+    assert_eq!(stats["confirmed"], 2);
+    assert_eq!(stats["attended"], 1);
+    assert_eq!(stats["no_shows"], 1);
+    assert_eq!(stats["attendance_rate"], 0.5);
+    assert_eq!(stats["cost_per_attendee"], 60_000);
+    assert_eq!(stats["average_stars"], 5.0);
+    let hidden = app
+        .set_activity_rating_hidden(&owner, &a.id, &regs[0].id, true)
+        .await
+        .ok();
+    assert_eq!(hidden[0]["hidden"], true);
+    let stats = app.activity_statistics(&owner, &a.id).await.ok();
+    assert_eq!(stats["ratings"], 0);
+}
+
+#[tokio::test]
+async fn the_price_in_points_is_taken_at_sign_up_and_given_back_on_cancel_and_when_called_off() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-price", "pro").await;
+    let owner = t.owner();
+    let mut body = activity_body("Tea tasting", 5);
+    body["price_points"] = json!(100);
+    body["approval"] = json!("staff");
+    let a = published(&app, &owner, body).await;
+    let rich = portal_member(&app, &t, "13899990001", "Rich").await;
+    let poor = portal_member(&app, &t, "13899990002", "Poor").await;
+    give_points(&app, &owner, &rich.member.id, 150).await;
+
+    let short = app
+        .portal_sign_up_activity(&t.slug, &poor.auth(), &a.id, &json!({}))
+        .await;
+    assert_eq!(short.status, StatusCode::CONFLICT);
+    assert_eq!(short.code(), "insufficient_points");
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 0);
+
+    // Staff approve sign-ups here: pending, paid, then seated by the approval.
+    let key = json!({ "idempotency_key": "sign-up-1" });
+    let reg = app
+        .portal_sign_up_activity(&t.slug, &rich.auth(), &a.id, &key)
+        .await
+        .ok();
+    assert_eq!((reg.status.as_str(), reg.points_paid), ("pending", 100));
+    let retry = app
+        .portal_sign_up_activity(&t.slug, &rich.auth(), &a.id, &key)
+        .await
+        .ok();
+    assert_eq!(retry.id, reg.id, "a retry answers the first sign-up");
+    assert_eq!(balance(&app, &owner, &rich.member.id).await, 50);
+    let approved = app
+        .act_on_registration(&owner, &a.id, &reg.id, "approve", &json!({}))
+        .await
+        .ok();
+    assert_eq!(approved.status, "confirmed");
+    let mine = app
+        .portal_cancel_activity(&t.slug, &rich.auth(), &reg.id)
+        .await
+        .ok();
+    assert_eq!(mine.status, "cancelled");
+    assert_eq!(balance(&app, &owner, &rich.member.id).await, 150);
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 0);
+
+    // Rejected with a reason: the points come back too.
+    let again = app
+        .portal_sign_up_activity(&t.slug, &rich.auth(), &a.id, &json!({}))
+        .await
+        .ok();
+    let no_reason = app
+        .act_on_registration(
+            &owner,
+            &a.id,
+            &again.id,
+            "reject",
+            &json!({ "reason": " " }),
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_reason.problem().fields[0].field, "reason");
+    let rejected = app
+        .act_on_registration(
+            &owner,
+            &a.id,
+            &again.id,
+            "reject",
+            &json!({ "reason": "满员" }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (rejected.status.as_str(), rejected.reason.as_deref()),
+        ("rejected", Some("满员"))
+    );
+    assert_eq!(balance(&app, &owner, &rich.member.id).await, 150);
+
+    // Called off: every live sign-up is cancelled and refunded.
+    let third = app
+        .portal_sign_up_activity(&t.slug, &rich.auth(), &a.id, &json!({}))
+        .await
+        .ok();
+    app.act_on_registration(&owner, &a.id, &third.id, "approve", &json!({}))
+        .await
+        .ok();
+    assert_eq!(balance(&app, &owner, &rich.member.id).await, 50);
+    let off = app
+        .set_activity_status(&owner, &a.id, "cancelled")
+        .await
+        .ok();
+    assert_eq!((off.status.as_str(), off.taken), ("cancelled", 0));
+    assert_eq!(balance(&app, &owner, &rich.member.id).await, 150);
+    let rs = app.activity_registrations(&owner, &a.id).await.ok();
+    assert!(rs.iter().all(|r| r.status != "confirmed"));
+    let reopen = app.set_activity_status(&owner, &a.id, "published").await;
+    assert_eq!(reopen.status, StatusCode::CONFLICT);
+    assert_eq!(reopen.code(), "activity_state");
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn another_business_can_neither_see_nor_join_an_activity() {
+    let app = spawn_app().await;
+    let a = app.signup_on("act-iso-a", "pro").await;
+    let b = app.signup_on("act-iso-b", "pro").await;
+    let act = published(&app, &a.owner(), activity_body("Private", 5)).await;
+    assert_eq!(
+        app.get_activity(&b.owner(), &act.id).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.activity_registrations(&b.owner(), &act.id).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(app.list_activities(&b.owner()).await.ok().is_empty());
+    let theirs = app.member(&b.owner(), NewMember::named("B's")).await.id;
+    let r = app
+        .add_activity_registration(&b.owner(), &act.id, &json!({ "member_id": theirs }))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Nor can A's staff sign up B's member in A's activity.
+    let r = app
+        .add_activity_registration(&a.owner(), &act.id, &json!({ "member_id": theirs }))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let member_b = portal_member(&app, &b, "13811112222", "B member").await;
+    assert!(app
+        .portal_activities(&b.slug, &member_b.auth())
+        .await
+        .ok()
+        .is_empty());
+    let r = app
+        .portal_sign_up_activity(&b.slug, &member_b.auth(), &act.id, &json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A member token of B is no key to A's portal.
+    let r = app.portal_activities(&a.slug, &member_b.auth()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get_activity(&a.owner(), &act.id).await.ok().taken, 0);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_each_field() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-bad", "pro").await;
+    let owner = t.owner();
+    let starts = chrono::Utc::now() + Duration::days(3);
+    let r = app
+        .create_activity(
+            &owner,
+            &json!({ "title": "  ", "starts_at": starts, "ends_at": starts - Duration::hours(1),
+                     "capacity": 0, "approval": "maybe", "tiers": ["no-such-tier"],
+                     "price_points": -1, "organisers": [uuid::Uuid::new_v4()] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    let mut fields = r.fields();
+    fields.sort();
+    assert!(
+        ["approval", "capacity", "price_points"]
+            .iter()
+            .all(|f| fields.iter().any(|x| x == f)),
+        "{fields:?}"
+    );
+    // The document's limits let these through; the use case names every bad field.
+    let r = app
+        .create_activity(
+            &owner,
+            &json!({ "title": "  ", "starts_at": starts, "ends_at": starts - Duration::hours(1),
+                     "capacity": 3, "approval": "staff", "tiers": ["no-such-tier"],
+                     "organisers": [uuid::Uuid::new_v4()] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    let mut fields = r.fields();
+    fields.sort();
+    assert_eq!(fields, ["ends_at", "organisers[0]", "tiers[0]", "title"]);
+
+    let a = published(&app, &owner, activity_body("Fine", 2)).await;
+    let r = app.set_activity_status(&owner, &a.id, "someday").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["status"]);
+    let r = app
+        .add_activity_registration(&owner, &a.id, &json!({ "member_id": "not-an-id" }))
+        .await;
+    assert!(r.status.is_client_error(), "{r:?}");
+    let r = app.check_in_activity(&owner, &a.id, "hello").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["code"]);
+    let mut smaller = activity_body("Fine", 2);
+    smaller["capacity"] = json!(1);
+    for i in 0..2 {
+        let m = app
+            .member(&owner, NewMember::named(format!("Seat {i}")))
+            .await
+            .id;
+        app.add_activity_registration(&owner, &a.id, &json!({ "member_id": m }))
+            .await
+            .ok();
+    }
+    let r = app.update_activity(&owner, &a.id, &smaller).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "capacity_below_taken");
+    let m = portal_member(&app, &t, "13833334444", "Rater").await;
+    let reg = app
+        .portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &json!({}))
+        .await
+        .ok();
+    assert_eq!(reg.status, "waitlisted");
+    let r = app
+        .portal_rate_activity(&t.slug, &m.auth(), &reg.id, &json!({ "stars": 9 }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["stars"]);
+}
