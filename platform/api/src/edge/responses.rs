@@ -652,6 +652,7 @@ pub const LINKS: &[(&str, &str, LinkTargets)] = &[
 /// Writes [`LINKS`] into the operations' success responses. A link from or to an operation
 /// the document lacks stops the server at start-up (a renamed operation), as limits do.
 fn add_links(doc: &mut Json) {
+    let whole = !is_fragment(doc);
     let mut known = BTreeSet::new();
     let Some(paths) = doc.object_mut().and_then(|d| d.get_mut("paths")) else {
         return;
@@ -694,7 +695,7 @@ fn add_links(doc: &mut Json) {
             response.insert("links".into(), Json::Object(links));
         }
     }
-    if known.len() > 1 {
+    if whole {
         for (from, _, targets) in LINKS {
             for name in std::iter::once(from).chain(targets.iter().map(|(to, _)| to)) {
                 assert!(
