@@ -345,11 +345,11 @@ try {
     await page.getByRole('menuitem', { name: 'Plan & usage' }).click();
     await page.waitForURL(`${BASE}/plan`);
     await page.getByText('Current plan').waitFor();
-    const pro = page.getByRole('row', { name: /Pro/ });
+    const pro = page.getByRole('row', { name: /^Pro / });
     await pro.getByRole('button', { name: 'Switch' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Switch' }).click();
     await page.getByText('Plan changed').first().waitFor();
-    await page.getByRole('row', { name: /Pro/ }).getByText('Current').waitFor();
+    await page.getByRole('row', { name: /^Pro / }).getByText('Current').waitFor();
   });
 
   await step('logged-out', page, async () => {
@@ -537,7 +537,7 @@ try {
 
   await step('member-points', page, async () => {
     await page.goto(`${BASE}/members/${memberId}`);
-    await page.getByRole('tab', { name: 'Points' }).click();
+    await page.getByRole('tab', { name: 'Points', exact: true }).click();
     await page.locator('[data-testid=points-balance]').getByText('328').waitFor();
     // Who earned the points for the member: the owner, by name (the ledger records an id).
     await page.getByRole('tabpanel').getByRole('cell', { name: business.owner, exact: true }).first().waitFor();
