@@ -2853,7 +2853,8 @@ export interface paths {
         };
         /**
          * The upcoming activities the member may join (published, not over, open to their
-         *     tier), soonest first, each with the member's own registration.
+         *     tier), soonest first, each with the member's own registration; none when the
+         *     business's plan has no activities.
          */
         get: operations["portalActivities"];
         put?: never;

@@ -153,7 +153,7 @@ function ActivitiesTab({ base }: { base: string }) {
     retry: false,
     staleTime: 30_000,
   });
-  if (!q.data) return null;
+  if (!q.data || q.data.length === 0) return null;
   return (
     <NavLink to={`${base}/activities`} data-testid="portal-tab-activities">
       <CalendarOutlined />

@@ -201,7 +201,8 @@ impl PortalActivitiesApi {
 #[OpenApi(tag = "super::Tag::Portal")]
 impl PortalActivitiesApi {
     /// The upcoming activities the member may join (published, not over, open to their
-    /// tier), soonest first, each with the member's own registration.
+    /// tier), soonest first, each with the member's own registration; none when the
+    /// business's plan has no activities.
     #[oai(
         path = "/portal/:tenant/activities",
         method = "get",
@@ -212,7 +213,12 @@ impl PortalActivitiesApi {
         tenant: Path<String>,
         auth: MemberToken,
     ) -> Result<Json<Vec<PortalActivity>>, ApiError> {
-        let (mut tx, t, m) = self.member(&tenant.0, &auth, false).await?;
+        // Without activities in the business's plan there is simply nothing to join (the
+        // portal asks on every page to decide whether to show the tab).
+        let (mut tx, t, m) = match self.member(&tenant.0, &auth, false).await {
+            Err(e) if e.code() == "activities_unavailable" => return Ok(Json(Vec::new())),
+            r => r?,
+        };
         let actor = format!("member:{}", m.id);
         let c = self.ctx(&t, &actor);
         let rows = seats::open_to(&mut tx, &c, m.id).await?;
