@@ -6,7 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** Budgets for the first load, in bytes transferred. */
-export const BUDGETS = { console: 1024 * 1024, portal: 300 * 1000 };
+// The portal grew by its coupons, mall and activities tabs (their pages load lazily; the tabs
+// and their API calls are in the first load): 302 kB measured on 2026-12-04.
+export const BUDGETS = { console: 1024 * 1024, portal: 320 * 1000 };
 
 async function transferred(browser, url) {
   const ctx = await browser.newContext({ viewport: { width: 375, height: 740 } });
