@@ -36,6 +36,8 @@ pub const FILLED_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00
 /// A parameter with something in it but spaces (`text_guard`'s rule, which parameters are
 /// held to, and a character that is not a space).
 pub const FILLED_PARAMETER: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+/// A calendar date, `YYYY-MM-DD` (a date that does not exist is refused when read).
+pub const DATE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 /// Free text in a body: line breaks and tabs, no other control character (C0 or C1).
 pub const BODY_TEXT: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
 
@@ -130,8 +132,10 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("MallItemInput", "tiers", Len(1, 100)),
     ("MallItemInput", "delivery", OneOf(mall::DELIVERIES)),
     ("NewMallOrder", "idempotency_key", Len(1, 100)),
+    ("NewMallOrder", "idempotency_key", Pattern(FILLED_LINE)),
     ("NewMallOrder", "quantity", Range(1, mall::QUANTITY_MAX)),
     ("MyNewMallOrder", "idempotency_key", Len(1, 100)),
+    ("MyNewMallOrder", "idempotency_key", Pattern(FILLED_LINE)),
     ("MyNewMallOrder", "quantity", Range(1, mall::QUANTITY_MAX)),
     (
         "ShippingAddress",
@@ -155,6 +159,7 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("MallOrderMove", "reason", Len(0, mall::REASON_MAX)),
     ("MallOrderMove", "tracking", Len(0, mall::TRACKING_MAX)),
     ("MallOrderMove", "idempotency_key", Len(1, 100)),
+    ("MallOrderMove", "idempotency_key", Pattern(FILLED_LINE)),
     ("MyMallCancel", "reason", Len(0, mall::REASON_MAX)),
     ("MallPickup", "code", Len(1, 50)),
     (
@@ -194,6 +199,7 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         "valid_days",
         Range(1, coupons::VALID_DAYS_MAX),
     ),
+    ("CouponTerms", "excluded_dates", Pattern(DATE)),
     ("CouponTerms", "hours_from", Range(0, 23)),
     ("CouponTerms", "hours_until", Range(1, 24)),
     (
@@ -213,6 +219,15 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("CouponVoid", "reason", Len(1, coupons::REASON_MAX)),
     ("CouponClaim", "quantity", Range(1, coupons::QUANTITY_MAX)),
     ("CouponClaim", "idempotency_key", Pattern(FILLED_LINE)),
+    (
+        "NewActivityRegistration",
+        "idempotency_key",
+        Pattern(FILLED_LINE),
+    ),
+    ("ActivityKey", "idempotency_key", Pattern(FILLED_LINE)),
+    ("ActivityRejection", "idempotency_key", Pattern(FILLED_LINE)),
+    ("ActivityMove", "idempotency_key", Pattern(FILLED_LINE)),
+    ("MyActivityKey", "idempotency_key", Pattern(FILLED_LINE)),
     (
         "CouponCart",
         "coupon_codes",
