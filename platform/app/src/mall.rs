@@ -496,11 +496,12 @@ pub async fn orders(
             return Err(AppError::field("state", Issue::not_one_of(s, core::STATES)));
         }
     }
+    let limit = patron_core::page_limit(limit, 100).map_err(|i| AppError::field("limit", i))?;
     let f = db::OrderFilter {
         state: state.map(str::to_owned),
         member_id,
         item_id,
-        limit: limit.unwrap_or(100).clamp(1, patron_core::PAGE_MAX),
+        limit,
     };
     Ok(db::orders(tx, &f)
         .await?

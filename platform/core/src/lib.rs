@@ -38,6 +38,15 @@ pub use zone::Zone;
 /// The most rows one page of a list returns (`limit`).
 pub const PAGE_MAX: i64 = 200;
 
+/// A page size as asked (`default` when not): 1 to [`PAGE_MAX`], else the issue to name.
+pub fn page_limit(limit: Option<i64>, default: i64) -> Result<i64, Issue> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=PAGE_MAX).contains(&n) => Ok(n),
+        Some(_) => Err(Issue::out_of_range(1, PAGE_MAX)),
+    }
+}
+
 /// A problem with one field of some input, reported back to the caller as is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {

@@ -115,6 +115,11 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     // The points mall.
     ("@mallOrders", "limit", Range(1, patron_core::PAGE_MAX)),
     ("@mallOrders", "state", OneOf(mall::STATES)),
+    (
+        "@listActivities",
+        "status",
+        OneOf(activities::Status::NAMES),
+    ),
     ("MallItemInput", "name", Len(1, mall::NAME_MAX)),
     (
         "MallItemInput",
@@ -220,15 +225,6 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("CouponClaim", "quantity", Range(1, coupons::QUANTITY_MAX)),
     ("CouponClaim", "idempotency_key", Pattern(FILLED_LINE)),
     (
-        "NewActivityRegistration",
-        "idempotency_key",
-        Pattern(FILLED_LINE),
-    ),
-    ("ActivityKey", "idempotency_key", Pattern(FILLED_LINE)),
-    ("ActivityRejection", "idempotency_key", Pattern(FILLED_LINE)),
-    ("ActivityMove", "idempotency_key", Pattern(FILLED_LINE)),
-    ("MyActivityKey", "idempotency_key", Pattern(FILLED_LINE)),
-    (
         "CouponCart",
         "coupon_codes",
         Items(coupons::CODES_PER_PURCHASE_MAX),
@@ -293,6 +289,13 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("ActorQuery", "subjects", Pattern(LINE)),
     ("PlanInput", "features", Pattern(LINE)),
     ("FieldDto", "key", Pattern(LINE)),
+    // A receipt number is one line.
+    ("MembershipPayment", "receipt", Pattern(LINE)),
+    ("NewMembershipSale", "receipt", Pattern(LINE)),
+    ("NewPassSale", "receipt", Pattern(LINE)),
+    ("NewTopUpDoc", "receipt", Pattern(LINE)),
+    ("NewTopUpRefundDoc", "receipt", Pattern(LINE)),
+    ("PassRenewal", "receipt", Pattern(LINE)),
     // Activities.
     ("NewActivity", "title", Len(1, activities::TITLE_MAX)),
     (

@@ -370,8 +370,14 @@ pub fn narrow(spec: &str) -> String {
                     .flatten()
                     .filter_map(Json::object_mut)
                 {
+                    let pattern = match p.get("name").and_then(Json::str) {
+                        Some(n) if n.eq_ignore_ascii_case("idempotency-key") => {
+                            super::limits::FILLED_PARAMETER
+                        }
+                        _ => super::text_guard::TEXT_PATTERN,
+                    };
                     if let Some(s) = p.get_mut("schema") {
-                        plain_text(s, super::text_guard::TEXT_PATTERN);
+                        plain_text(s, pattern);
                     }
                 }
                 let shape = Shape::of(op);
@@ -419,13 +425,19 @@ pub fn narrow(spec: &str) -> String {
             if !schema.contains_key("additionalProperties") {
                 schema.insert("additionalProperties".into(), Json::Bool(false));
             }
-            for prop in schema
+            // An idempotency key is one line with something in it (the use cases refuse an
+            // empty or blank key rather than treat it as none).
+            for (key, prop) in schema
                 .get_mut("properties")
                 .and_then(Json::object_mut)
                 .into_iter()
-                .flat_map(|p| p.values_mut())
+                .flat_map(|p| p.iter_mut())
             {
-                plain_text(prop, super::limits::BODY_TEXT);
+                let pattern = match key.as_str() {
+                    "idempotency_key" => super::limits::FILLED_LINE,
+                    _ => super::limits::BODY_TEXT,
+                };
+                plain_text(prop, pattern);
             }
         }
         let required: BTreeSet<String> = schema

@@ -92,8 +92,10 @@ pub(crate) fn check_key(v: &mut patron_core::Validation, key: &str) {
 
 pub(crate) fn check_receipt(v: &mut patron_core::Validation, receipt: Option<&str>) {
     if let Some(r) = receipt {
-        if r.len() > 100 || r.chars().any(char::is_control) {
+        if r.chars().count() > 100 {
             v.check::<()>("receipt", Err(Issue::too_long(100)));
+        } else if r.chars().any(char::is_control) {
+            v.check::<()>("receipt", Err(Issue::control_characters()));
         }
     }
 }
