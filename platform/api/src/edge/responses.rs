@@ -372,7 +372,7 @@ pub fn narrow(spec: &str) -> String {
                 {
                     let pattern = match p.get("name").and_then(Json::str) {
                         Some(n) if n.eq_ignore_ascii_case("idempotency-key") => {
-                            super::limits::FILLED_PARAMETER
+                            super::limits::FILLED_LINE
                         }
                         _ => super::text_guard::TEXT_PATTERN,
                     };
