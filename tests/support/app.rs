@@ -211,6 +211,14 @@ pub async fn spawn_app_with_keys(
     max_connections: u32,
     pii_keys: patron_core::pii::PiiKeys,
 ) -> TestApp {
+    // `PATRON_TEST_LOG=warn` (any filter) prints the servers' logs, such as the error behind
+    // a 500, to the test's output.
+    if let Ok(filter) = std::env::var("PATRON_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     let db = migrated_db(url, max_connections).await;
     let clock = ManualClock::new(Utc::now());
     let app = Application::build(

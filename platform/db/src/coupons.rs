@@ -507,16 +507,20 @@ pub async fn restore(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, DbError> {
+    // The new end is worked out in a CTE: Citus refuses a CASE over a non-immutable
+    // expression (timestamptz + interval) in an UPDATE's SET list.
     Ok(sqlx::query_scalar(
-        "UPDATE coupons SET status = 'issued', \
-         valid_until = CASE WHEN valid_until <= $3 THEN $3 + (valid_until - used_at) \
-             ELSE valid_until END, \
+        "WITH back AS ( \
+             SELECT id, CASE WHEN valid_until <= $3 THEN $3 + (valid_until - used_at) \
+                 ELSE valid_until END AS valid_until \
+             FROM coupons WHERE purchase_id = $1 AND status = 'used' \
+             AND coalesce(terms->>'on_refund', 'restore') = 'restore' FOR UPDATE) \
+         UPDATE coupons c SET status = 'issued', valid_until = back.valid_until, \
          used_at = NULL, purchase_id = NULL, \
-         history = history || jsonb_build_array(jsonb_build_object('kind', 'restored', \
+         history = c.history || jsonb_build_array(jsonb_build_object('kind', 'restored', \
              'at', $3::timestamptz, 'actor', $4::text, 'purchase_id', $1::uuid, \
              'refund_id', $2::uuid)) \
-         WHERE purchase_id = $1 AND status = 'used' \
-         AND coalesce(terms->>'on_refund', 'restore') = 'restore' RETURNING code",
+         FROM back WHERE c.id = back.id RETURNING c.code",
     )
     .bind(purchase_id)
     .bind(refund_id)

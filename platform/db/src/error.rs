@@ -27,7 +27,9 @@ impl From<sqlx::Error> for DbError {
         match &e {
             sqlx::Error::RowNotFound => DbError::NotFound,
             sqlx::Error::Database(db)
-                if db.is_unique_violation() || db.is_foreign_key_violation() =>
+                if db.is_unique_violation()
+                    || db.is_foreign_key_violation()
+                    || relayed_conflict(db.code().as_deref(), db.message()) =>
             {
                 // Citus relays a worker's error without the constraint field: read the name
                 // from the message then.
@@ -42,6 +44,17 @@ impl From<sqlx::Error> for DbError {
             _ => DbError::Sqlx(e),
         }
     }
+}
+
+/// A unique or foreign-key violation a Citus worker raised while the coordinator copied rows
+/// to it (an `INSERT ... SELECT`, a multi-row insert): Citus relays it as an internal error
+/// (`XX000`, "duplicate key value violates unique constraint ...: ...") instead of its own
+/// SQLSTATE.
+fn relayed_conflict(code: Option<&str>, message: &str) -> bool {
+    code == Some("XX000")
+        && (message.starts_with("duplicate key value violates unique constraint \"")
+            || (message.starts_with("insert or update on table \"")
+                && message.contains("violates foreign key constraint \"")))
 }
 
 /// The constraint's name as the schema declares it. On Citus a distributed table's shard
@@ -69,7 +82,22 @@ impl DbError {
 
 #[cfg(test)]
 mod tests {
-    use super::constraint_name;
+    use super::{constraint_name, relayed_conflict};
+
+    #[test]
+    fn a_conflict_relayed_by_a_citus_worker_is_a_conflict() {
+        let unique = "duplicate key value violates unique constraint \"members_phone_key_102260\": \
+                      duplicate key value violates unique constraint \"members_phone_key_102260\"";
+        assert!(relayed_conflict(Some("XX000"), unique));
+        assert!(!relayed_conflict(Some("XX001"), unique));
+        let fk = "insert or update on table \"purchase_payments_102270\" violates foreign key \
+                  constraint \"purchase_payments_purchase_id_fkey_102270\"";
+        assert!(relayed_conflict(Some("XX000"), fk));
+        assert!(!relayed_conflict(
+            Some("XX000"),
+            "null value in column \"join_date\" violates not-null constraint"
+        ));
+    }
 
     #[test]
     fn a_shards_constraint_is_known_by_its_declared_name() {
