@@ -28,6 +28,7 @@ pub mod settings;
 pub mod signup;
 pub mod staff;
 pub mod tiers;
+pub mod uploads;
 pub mod webhooks;
 
 pub use edge::state::{ApiConfig, ApiState};
@@ -81,7 +82,7 @@ pub type Apis = (
     MemberApis,
     PointApis,
     PrepaidApis,
-    (RewardApis, ActivityApis),
+    (RewardApis, ActivityApis, uploads::UploadsApi),
     dashboard::DashboardApi,
     plans::PlansApi,
     ops::OpsApi,
@@ -145,6 +146,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                     activities::ActivitiesApi { state: state.clone() },
                     portal::activities::PortalActivitiesApi { state: state.clone() },
                 ),
+                uploads::UploadsApi { state: state.clone() },
             ),
             dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },

@@ -66,6 +66,8 @@ pub struct ApiState {
     pub rules: RuleEngine,
     /// The mail and webhook adapters, for "send test" and the endpoint address check.
     pub messages: patron_app::messages::Senders,
+    /// The object store behind uploads (`None`: uploads answer 503).
+    pub storage: Option<Arc<dyn patron_core::ports::ObjectStore>>,
 }
 
 impl ApiState {
@@ -104,7 +106,14 @@ impl ApiState {
             config,
             sms: patron_app::sms::default_sender(),
             rules: RuleEngine::new(None),
+            storage: None,
         }
+    }
+
+    /// Keeps uploaded files in this store.
+    pub fn with_storage(mut self, store: Arc<dyn patron_core::ports::ObjectStore>) -> Self {
+        self.storage = Some(store);
+        self
     }
 
     /// Runs point rules in this pool of sandbox workers.
