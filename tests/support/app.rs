@@ -211,6 +211,17 @@ pub async fn spawn_app_with_keys(
     max_connections: u32,
     pii_keys: patron_core::pii::PiiKeys,
 ) -> TestApp {
+    spawn_app_full(url, max_connections, pii_keys, None).await
+}
+
+/// Starts the server with every option the tests vary: the keys, and the object store for
+/// uploads (none: uploads answer 503).
+pub async fn spawn_app_full(
+    url: &str,
+    max_connections: u32,
+    pii_keys: patron_core::pii::PiiKeys,
+    storage: Option<patron_storage::S3Config>,
+) -> TestApp {
     let db = migrated_db(url, max_connections).await;
     let clock = ManualClock::new(Utc::now());
     let app = Application::build(
@@ -230,7 +241,7 @@ pub async fn spawn_app_with_keys(
             },
             // As behind a TLS proxy: the tests set X-Forwarded-Proto and X-Forwarded-For.
             trust_proxy: true,
-            storage: None,
+            storage,
         },
     )
     .await
