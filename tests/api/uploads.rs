@@ -257,3 +257,178 @@ async fn the_storage_limit_answers_402_naming_it_and_parallel_completes_never_pa
     assert_eq!((stored, refused), (2, 6), "{answers:?}");
     assert_eq!(storage_used(&app, &owner).await, 1);
 }
+
+/// Registers a member through the portal of `t` and returns their portal login.
+async fn portal_member(app: &TestApp, t: &TestTenant, phone: &str, name: &str) -> MemberSession {
+    assert_eq!(
+        app.send_portal_code(&t.slug, phone, "register")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let code = app.last_code(t, phone).await;
+    app.register_member(
+        &t.slug,
+        &json!({ "profile": { "name": name, "phone": phone }, "code": code,
+                 "password": "portal-photo-password-1" }),
+    )
+    .await
+    .created()
+}
+
+async fn published(app: &TestApp, owner: &Auth, body: serde_json::Value) -> ActivityView {
+    let a = app.create_activity(owner, &body).await.ok();
+    app.set_activity_status(owner, &a.id, "published")
+        .await
+        .ok()
+}
+
+#[tokio::test]
+async fn the_photo_wall_takes_staff_photos_and_those_of_members_who_checked_in() {
+    let s3 = S3Server::start().await;
+    let app = spawn_app_with_storage(&s3).await;
+    let t = app.signup_on("photos", "pro").await;
+    let owner = t.owner();
+    let a = published(&app, &owner, activity_body("Trail run", 5)).await;
+    let hana = portal_member(&app, &t, "13866660001", "Hana").await;
+    let ken = portal_member(&app, &t, "13866660002", "Ken").await;
+    let sign_up = |m: &MemberSession| {
+        let auth = m.auth();
+        let (app, slug, id) = (app.api.clone(), t.slug.clone(), a.id.clone());
+        async move {
+            app.portal_sign_up_activity(&slug, &auth, &id, &json!({}))
+                .await
+                .ok()
+        }
+    };
+    let hana_reg = sign_up(&hana).await;
+    let ken_reg = sign_up(&ken).await;
+    let code = app
+        .portal_activity_code(&t.slug, &hana.auth(), &hana_reg.id)
+        .await
+        .ok();
+    app.check_in_activity(&owner, &a.id, &code.code).await.ok();
+
+    // Staff add one.
+    let staff_upload = app.stored_png(&owner, "activity_photo", 3 * KB).await;
+    let staff_photo = app
+        .add_activity_photo(&owner, &a.id, &staff_upload)
+        .await
+        .ok();
+    assert_eq!(get_from_store(&staff_photo.url).await.1, png_bytes(3 * KB));
+    // A cover upload is not a photo.
+    let cover = app.stored_png(&owner, "activity_cover", KB).await;
+    let r = app.add_activity_photo(&owner, &a.id, &cover).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.code(), "upload_not_usable");
+
+    // Ken signed up but did not come: refused.
+    let kens = app.portal_stored_png(&t.slug, &ken.auth(), 2 * KB).await;
+    let r = app
+        .portal_add_activity_photo(&t.slug, &ken.auth(), &ken_reg.id, &kens)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(r.code(), "photo_needs_attendance");
+    // Hana cannot put Ken's upload on the wall either.
+    let r = app
+        .portal_add_activity_photo(&t.slug, &hana.auth(), &hana_reg.id, &kens)
+        .await;
+    assert_eq!(r.code(), "upload_not_usable", "{r:?}");
+
+    // Hana came: her photo goes up.
+    let hanas = app.portal_stored_png(&t.slug, &hana.auth(), 2 * KB).await;
+    let mine = app
+        .portal_add_activity_photo(&t.slug, &hana.auth(), &hana_reg.id, &hanas)
+        .await
+        .ok();
+    let wall = app
+        .portal_activity_photos(&t.slug, &hana.auth(), &hana_reg.id)
+        .await
+        .ok();
+    let flags: Vec<_> = wall.iter().map(|p| (p.id.clone(), p.mine)).collect();
+    assert_eq!(
+        flags,
+        [
+            (staff_photo.id.clone(), Some(false)),
+            (mine.id.clone(), Some(true))
+        ]
+    );
+    assert_eq!(app.activity_photos(&owner, &a.id).await.ok().len(), 2);
+
+    // Members delete only their own; deleting removes the file.
+    let r = app
+        .portal_delete_activity_photo(&t.slug, &hana.auth(), &hana_reg.id, &staff_photo.id)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
+    assert_eq!(r.code(), "photo_not_yours");
+    assert_eq!(
+        app.portal_delete_activity_photo(&t.slug, &hana.auth(), &hana_reg.id, &mine.id)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(get_from_store(&mine.url).await.0, StatusCode::NOT_FOUND);
+    app.delete_activity_photo(&owner, &a.id, &staff_photo.id)
+        .await
+        .ok();
+    assert_eq!(
+        get_from_store(&staff_photo.url).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(app.activity_photos(&owner, &a.id).await.ok().is_empty());
+    assert_eq!(
+        app.get_upload(&owner, &staff_upload).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_activity_cover_by_upload_is_shown_and_a_replaced_one_is_deleted() {
+    let s3 = S3Server::start().await;
+    let app = spawn_app_with_storage(&s3).await;
+    let t = app.signup_on("cover", "pro").await;
+    let owner = t.owner();
+    let first = app.stored_png(&owner, "activity_cover", 4 * KB).await;
+    let mut body = activity_body("Yoga", 5);
+    body["cover_upload_id"] = json!(first);
+    let a = app.create_activity(&owner, &body).await.ok();
+    let got = app.get_activity(&owner, &a.id).await.json;
+    let url = got["cover_picture_url"].as_str().unwrap().to_owned();
+    assert_eq!(get_from_store(&url).await.1, png_bytes(4 * KB));
+
+    // Older rows with an address keep it.
+    let mut by_url = activity_body("Old", 5);
+    by_url["cover_url"] = json!("https://example.com/a.png");
+    let old = app.create_activity(&owner, &by_url).await.json;
+    assert_eq!(old["cover_picture_url"], "https://example.com/a.png");
+
+    // A pending upload, or another business's, is no cover.
+    let pending = app.png_upload(&owner, "activity_cover", KB).await;
+    let other = app.signup_on("cover2", "pro").await;
+    let theirs = app.stored_png(&other.owner(), "activity_cover", KB).await;
+    for id in [pending.upload.id.as_str(), theirs.as_str()] {
+        let mut b = activity_body("Bad", 5);
+        b["cover_upload_id"] = json!(id);
+        let r = app.create_activity(&owner, &b).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+        assert_eq!(r.code(), "upload_not_usable");
+        assert_eq!(r.problem().fields[0].field, "cover_upload_id");
+    }
+
+    // A new cover replaces the old one, whose file is deleted.
+    let second = app.stored_png(&owner, "activity_cover", 5 * KB).await;
+    body["cover_upload_id"] = json!(second);
+    app.update_activity(&owner, &a.id, &body).await.ok();
+    assert_eq!(get_from_store(&url).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_upload(&owner, &first).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.set_activity_status(&owner, &a.id, "published")
+        .await
+        .ok();
+    let member = portal_member(&app, &t, "13866660003", "Mei").await;
+    let listed = app.portal_activities(&t.slug, &member.auth()).await.ok();
+    let cover = listed[0]["cover_url"].as_str().unwrap();
+    assert_eq!(get_from_store(cover).await.1, png_bytes(5 * KB));
+}

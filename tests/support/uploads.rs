@@ -224,3 +224,140 @@ pub async fn get_from_store(url: &str) -> (reqwest::StatusCode, Vec<u8>) {
     let r = reqwest::get(url).await.expect("the store answers");
     (r.status(), r.bytes().await.unwrap().to_vec())
 }
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhotoView {
+    pub id: String,
+    pub upload_id: Option<String>,
+    pub url: String,
+    pub mine: Option<bool>,
+    pub added_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PortalUploadTicket {
+    pub id: String,
+    pub put_url: String,
+    pub put_headers: BTreeMap<String, String>,
+}
+
+impl Api {
+    pub async fn activity_photos(&self, auth: &Auth, activity: &str) -> Reply<Vec<PhotoView>> {
+        self.v1(Method::GET, &format!("/activities/{activity}/photos"))
+            .auth(auth)
+            .send()
+            .await
+    }
+
+    pub async fn add_activity_photo(
+        &self,
+        auth: &Auth,
+        activity: &str,
+        upload: &str,
+    ) -> Reply<PhotoView> {
+        self.v1(Method::POST, &format!("/activities/{activity}/photos"))
+            .auth(auth)
+            .json(&json!({ "upload_id": upload }))
+            .send()
+            .await
+    }
+
+    pub async fn delete_activity_photo(
+        &self,
+        auth: &Auth,
+        activity: &str,
+        photo: &str,
+    ) -> Reply<()> {
+        self.v1(
+            Method::DELETE,
+            &format!("/activities/{activity}/photos/{photo}"),
+        )
+        .auth(auth)
+        .send()
+        .await
+    }
+
+    /// A member sends a PNG of `size` bytes through the portal and completes it: its id.
+    pub async fn portal_stored_png(&self, slug: &str, auth: &Auth, size: usize) -> String {
+        let t: PortalUploadTicket = self
+            .v1(Method::POST, &format!("/portal/{slug}/me/uploads"))
+            .auth(auth)
+            .json(&json!({ "content_type": "image/png", "size": size, "file_name": "me.png" }))
+            .send()
+            .await
+            .ok();
+        let ticket = UploadTicket {
+            upload: UploadView {
+                id: t.id.clone(),
+                purpose: "activity_photo".into(),
+                content_type: "image/png".into(),
+                size: size as i64,
+                file_name: "me.png".into(),
+                state: "pending".into(),
+            },
+            put_url: t.put_url,
+            put_headers: t.put_headers,
+        };
+        assert!(put_to_store(&ticket, "image/png", png_bytes(size))
+            .await
+            .is_success());
+        let done: Reply<()> = self
+            .v1(
+                Method::POST,
+                &format!("/portal/{slug}/me/uploads/{}/complete", t.id),
+            )
+            .auth(auth)
+            .send()
+            .await;
+        assert!(done.status.is_success(), "{done:?}");
+        t.id
+    }
+
+    pub async fn portal_activity_photos(
+        &self,
+        slug: &str,
+        auth: &Auth,
+        registration: &str,
+    ) -> Reply<Vec<PhotoView>> {
+        self.v1(
+            Method::GET,
+            &format!("/portal/{slug}/me/activities/{registration}/photos"),
+        )
+        .auth(auth)
+        .send()
+        .await
+    }
+
+    pub async fn portal_add_activity_photo(
+        &self,
+        slug: &str,
+        auth: &Auth,
+        registration: &str,
+        upload: &str,
+    ) -> Reply<PhotoView> {
+        self.v1(
+            Method::POST,
+            &format!("/portal/{slug}/me/activities/{registration}/photos"),
+        )
+        .auth(auth)
+        .json(&json!({ "upload_id": upload }))
+        .send()
+        .await
+    }
+
+    pub async fn portal_delete_activity_photo(
+        &self,
+        slug: &str,
+        auth: &Auth,
+        registration: &str,
+        photo: &str,
+    ) -> Reply<()> {
+        self.v1(
+            Method::DELETE,
+            &format!("/portal/{slug}/me/activities/{registration}/photos/{photo}"),
+        )
+        .auth(auth)
+        .send()
+        .await
+    }
+}

@@ -165,6 +165,7 @@ impl UploadsApi {
             &self.state.plans,
             &me.plan,
             id.0,
+            None,
             self.state.now(),
         )
         .await?;

@@ -37,10 +37,6 @@ fn store_failed(e: String) -> AppError {
     )
 }
 
-fn not_found() -> AppError {
-    AppError::not_found("upload")
-}
-
 /// What the browser declares before sending a file.
 #[derive(Debug, Clone)]
 pub struct NewUpload {
@@ -110,16 +106,21 @@ pub async fn create(
 /// The store holds the object: checks it is what was declared (else deletes it: 422
 /// `upload_mismatch`; nothing there: 422 `upload_not_received`) and counts it against the
 /// plan's `storage_mb` by one conditional statement (402 `limit_reached` naming it, and
-/// the object is deleted). Completing twice answers the stored upload.
+/// the object is deleted). Completing twice answers the stored upload. `by`, when given,
+/// must be who asked for the upload (a member completes only their own; 404 otherwise).
 pub async fn complete(
     tx: &mut TenantTx,
     store: &dyn ObjectStore,
     catalog: &PlanCatalog,
     plan: &Plan,
     id: Uuid,
+    by: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Upload, AppError> {
     let mut u = db::lock(tx, id).await.or_not_found("upload")?;
+    if by.is_some_and(|b| b != u.created_by) {
+        return Err(AppError::not_found("upload"));
+    }
     if u.state == "stored" {
         return Ok(u);
     }
@@ -222,9 +223,9 @@ pub async fn discard(
     store.delete(&u.object_key).await.map_err(store_failed)
 }
 
-/// A stored upload of `purpose`, for another capability to point at (422
-/// `upload_not_usable` when it is pending or for another purpose; 404 when the tenant has
-/// none by that id). `by`, when given, must be who uploaded it.
+/// A stored upload of `purpose`, for another capability to point at: 422
+/// `upload_not_usable` on `field` when the business has no such upload, or it is pending,
+/// or for another purpose. `by`, when given, must be who uploaded it.
 pub async fn take(
     tx: &mut TenantTx,
     id: Uuid,
@@ -232,17 +233,21 @@ pub async fn take(
     field: &str,
     by: Option<&str>,
 ) -> Result<Upload, AppError> {
-    let u = db::lock(tx, id).await?.ok_or_else(not_found)?;
-    if u.state != "stored" || u.purpose != purpose.as_str() || by.is_some_and(|b| b != u.created_by)
-    {
-        return Err(AppError::refused(
+    match db::lock(tx, id).await? {
+        Some(u)
+            if u.state == "stored"
+                && u.purpose == purpose.as_str()
+                && by.is_none_or(|b| b == u.created_by) =>
+        {
+            Ok(u)
+        }
+        _ => Err(AppError::refused(
             "upload_not_usable",
             field,
             format!(
                 "the upload must be a completed {} upload of yours",
                 purpose.as_str()
             ),
-        ));
+        )),
     }
-    Ok(u)
 }
