@@ -52,7 +52,9 @@ class Front(BaseHTTPRequestHandler):
             if k.lower() not in HOP and k.lower() != "content-length":
                 self.send_header(k, v)
         self.cors()
-        self.send_header("Content-Length", str(len(data)))
+        # A HEAD answers the object's length without its bytes.
+        length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+        self.send_header("Content-Length", length or str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)

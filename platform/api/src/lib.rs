@@ -193,6 +193,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
     }
     let metrics = state.metrics.clone();
     let trust_proxy = state.config.trust_proxy;
+    let policy = edge::security::policy(state.storage_origin.as_deref());
     route
         .catch_all_error(|err: poem::Error| async move {
             // Our own `ApiError`s arrive here already rendered: pass them through.
@@ -210,7 +211,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
             }
             resp
         })
-        .around(move |ep, req| edge::security::headers(ep, req, trust_proxy))
+        .around(move |ep, req| edge::security::headers(ep, req, trust_proxy, policy.clone()))
         .around(move |ep, req| observe(ep, req, metrics.clone()))
 }
 

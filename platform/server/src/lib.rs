@@ -121,7 +121,7 @@ impl Application {
             Some(config) => {
                 let store = patron_storage::S3Store::new(config)
                     .map_err(|e| anyhow::anyhow!("configuration: S3: {e}"))?;
-                state.with_storage(Arc::new(store))
+                state.with_storage(Arc::new(store), config.origin())
             }
             None => state,
         };

@@ -20,6 +20,19 @@ pub struct S3Config {
     pub region: String,
 }
 
+impl S3Config {
+    /// `scheme://host[:port]` of the endpoint: where browsers send and fetch files.
+    pub fn origin(&self) -> String {
+        let e = self.endpoint.trim_end_matches('/');
+        match e.split_once("://") {
+            Some((scheme, rest)) => {
+                format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest))
+            }
+            None => e.to_owned(),
+        }
+    }
+}
+
 /// One bucket of an S3-compatible store, addressed path-style (`endpoint/bucket/key`), which
 /// every such service understands.
 pub struct S3Store {

@@ -55,11 +55,13 @@ function PictureUpload({
     },
   };
   return (
-    <Upload {...props} data-testid={testId}>
-      <Button loading={busy} data-testid={`${testId}-button`}>
-        {label}
-      </Button>
-    </Upload>
+    <span data-testid={testId}>
+      <Upload {...props}>
+        <Button loading={busy} data-testid={`${testId}-button`}>
+          {label}
+        </Button>
+      </Upload>
+    </span>
   );
 }
 

@@ -283,9 +283,21 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("NewUpload", "content_type", OneOf(uploads::CONTENT_TYPES)),
     ("NewUpload", "size", Range(1, uploads::MAX_UPLOAD_BYTES)),
     ("NewUpload", "file_name", Len(1, uploads::MAX_FILE_NAME)),
-    ("PortalNewUpload", "content_type", OneOf(uploads::CONTENT_TYPES)),
-    ("PortalNewUpload", "size", Range(1, uploads::MAX_UPLOAD_BYTES)),
-    ("PortalNewUpload", "file_name", Len(1, uploads::MAX_FILE_NAME)),
+    (
+        "PortalNewUpload",
+        "content_type",
+        OneOf(uploads::CONTENT_TYPES),
+    ),
+    (
+        "PortalNewUpload",
+        "size",
+        Range(1, uploads::MAX_UPLOAD_BYTES),
+    ),
+    (
+        "PortalNewUpload",
+        "file_name",
+        Len(1, uploads::MAX_FILE_NAME),
+    ),
     // Activities.
     ("NewActivity", "title", Len(1, activities::TITLE_MAX)),
     (
