@@ -12,6 +12,7 @@
 #   cargo.sh     TARGET_DIR, PATRON_BIN, the demo tenant, build_sandbox_if_present,
 #                require_patron_bin, patron_migrate, create_demo_tenant
 #   pii.sh       ensure_dev_pii_key
+#   s3.sh        ensure_s3_server, start_s3: a local S3-compatible server (s3s-fs) for uploads
 #
 # Sets ROOT, the repository root, before loading them.
 #
@@ -40,3 +41,5 @@ _PATRON_LIB_DIR="$ROOT/scripts/lib"
 . "$_PATRON_LIB_DIR/cargo.sh"
 # shellcheck source=scripts/lib/pii.sh
 . "$_PATRON_LIB_DIR/pii.sh"
+# shellcheck source=scripts/lib/s3.sh
+. "$_PATRON_LIB_DIR/s3.sh"

@@ -29,3 +29,4 @@ mod service;
 mod signup;
 mod tiers;
 mod transfer;
+mod uploads;

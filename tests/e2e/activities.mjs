@@ -3,13 +3,16 @@
 // creates an activity with one seat and points for attending, and publishes it; one member
 // signs up in the portal (the seat), the other joins the line; the owner sees both, types
 // the first member's live check-in code (a second try says when and by whom), reads the
-// statistics; the member rates the activity in the portal and the owner hides the rating.
+// statistics; the member rates the activity in the portal and the owner hides the rating;
+// the owner uploads a cover picture and a photo (a small PNG made here, sent straight to the
+// file store) and sees them shown, and the member who came adds a photo in the portal.
 // Every page is checked for words of the other language in zh-CN and en, and the list, the
 // form and the portal are used again at 375px (no sideways scrolling, the modals fit).
 //
 // Called by console.mjs (`activitySteps`); runs on its own too:
 //   E2E_BASE_URL=http://127.0.0.1:8080 node tests/e2e/activities.mjs
 import { createRequire } from 'node:module';
+import { deflateSync } from 'node:zlib';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { api } from './desk.mjs';
@@ -27,6 +30,55 @@ async function waitText(locator, re, what) {
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`${what}: expected ${re}, got ${JSON.stringify(last.slice(0, 300))}`);
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A `size` x `size` PNG of one colour, made here (no file in the repository). */
+function pngOf(size, [r, g, b]) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const head = Buffer.alloc(13);
+  head.writeUInt32BE(size, 0);
+  head.writeUInt32BE(size, 4);
+  head[8] = 8; // bit depth
+  head[9] = 2; // truecolour
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: size }, () => [r, g, b]).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', head),
+    chunk('IDAT', pixels),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Waits until every image of `selector` (at least `count`) has loaded with a width. */
+async function imagesShown(page, selector, count, what) {
+  const until = Date.now() + 15_000;
+  let widths = [];
+  while (Date.now() < until) {
+    widths = await page.$$eval(selector, (imgs) => imgs.map((i) => (i.complete ? i.naturalWidth : 0)));
+    if (widths.length >= count && widths.every((w) => w > 0)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${what}: expected ${count} loaded image(s) at ${selector}, got widths ${JSON.stringify(widths)}`);
 }
 
 async function noHorizontalOverflow(page) {
@@ -192,6 +244,35 @@ export async function activitySteps({ browser, step, base, watch, expect = () =>
     await page.locator('[data-testid="rating-hidden-小美"].ant-switch-checked').waitFor();
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'ratings', allow });
   });
+
+  await step('activities-pictures', page, async () => {
+    await page.goto(`${base}/activities/${activityId}`);
+    await page.click('[data-testid=activity-edit]');
+    await page
+      .locator('[data-testid=activity-cover-upload] input[type=file]')
+      .setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: pngOf(32, [220, 60, 40]) });
+    await imagesShown(page, '[data-testid=activity-cover-preview] img, img[data-testid=activity-cover-preview]', 1, 'the cover preview');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'activity form with a cover', allow });
+    await page.click('[data-testid=activity-submit]');
+    await page.locator('.ant-modal-content').waitFor({ state: 'detached' });
+    const saved = await api(base, 'GET', `/activities/${activityId}`, { token: s.owner });
+    if (!saved.cover_upload_id || !saved.cover_picture_url) throw new Error(`no cover saved: ${JSON.stringify(saved)}`);
+    await page.click('[data-testid=activity-tab-photos]');
+    await page
+      .locator('[data-testid=activity-photo-upload] input[type=file]')
+      .setInputFiles({ name: 'run.png', mimeType: 'image/png', buffer: pngOf(48, [40, 120, 220]) });
+    await imagesShown(page, '[data-testid=activity-photo] img', 1, 'the photo on the wall');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'photo wall', allow });
+    // The member who came adds hers in the portal.
+    await page.goto(`${base}/m/${s.slug}/activities`);
+    await page.click('[data-testid=portal-photos]');
+    await page
+      .locator('[data-testid=portal-photo-input]')
+      .setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: pngOf(40, [60, 200, 90]) });
+    await imagesShown(page, '[data-testid=portal-photo] img', 2, 'the portal photo wall');
+    await page.locator('[data-testid=portal-photo-delete]').first().waitFor();
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'portal photos', allow });
+  });
   await ctx.close();
 
   const en = await context({ width: 1366, height: 768 }, 'en', 'activities-en', s.second.token);
@@ -203,7 +284,7 @@ export async function activitySteps({ browser, step, base, watch, expect = () =>
     await p.goto(`${base}/activities/${activityId}`);
     await waitText(p.locator('[data-testid=activity-registrations] .ant-table-tbody'), /Waitlisted.*No\. 1 in line/, 'sign-ups in English');
     await assertNoLeaks(p, { lang: 'en', where: 'activity page', allow });
-    for (const tab of ['check-in', 'statistics', 'ratings']) {
+    for (const tab of ['check-in', 'statistics', 'ratings', 'photos']) {
       await p.click(`[data-testid=activity-tab-${tab}]`);
       await p.locator('.ant-spin-spinning').waitFor({ state: 'detached' });
       await assertNoLeaks(p, { lang: 'en', where: `activity ${tab}`, allow });
@@ -226,8 +307,15 @@ export async function activitySteps({ browser, step, base, watch, expect = () =>
     await p.goto(`${base}/activities/${activityId}`);
     await p.locator('[data-testid=activity-registrations]').waitFor();
     await noHorizontalOverflow(p);
+    await p.click('[data-testid=activity-tab-photos]');
+    await imagesShown(p, '[data-testid=activity-photo] img', 2, 'the photos on a phone');
+    await noHorizontalOverflow(p);
     await p.goto(`${base}/m/${s.slug}/activities`);
     await p.locator('[data-testid=portal-my-activities]').waitFor();
+    await noHorizontalOverflow(p);
+    await p.click('[data-testid=portal-photos]');
+    await imagesShown(p, '[data-testid=portal-photo] img', 2, 'the portal photos on a phone');
+    await modalFits(p);
     await noHorizontalOverflow(p);
   });
   await phone.ctx.close();
@@ -265,6 +353,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       failed = true;
       await page.screenshot({ path: resolve(here, 'artifacts', `${name}-FAILED.png`), fullPage: true }).catch(() => {});
       console.error(`FAIL ${name}: ${err instanceof Error ? err.stack : err}`);
+      if (errors.length) console.error(`browser console errors:\n  ${errors.join('\n  ')}`);
       throw err;
     }
   };

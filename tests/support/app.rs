@@ -211,6 +211,17 @@ pub async fn spawn_app_with_keys(
     max_connections: u32,
     pii_keys: patron_core::pii::PiiKeys,
 ) -> TestApp {
+    spawn_app_full(url, max_connections, pii_keys, None).await
+}
+
+/// Starts the server with every option the tests vary: the keys, and the object store for
+/// uploads (none: uploads answer 503).
+pub async fn spawn_app_full(
+    url: &str,
+    max_connections: u32,
+    pii_keys: patron_core::pii::PiiKeys,
+    storage: Option<patron_storage::S3Config>,
+) -> TestApp {
     // `PATRON_TEST_LOG=warn` (any filter) prints the servers' logs, such as the error behind
     // a 500, to the test's output.
     if let Ok(filter) = std::env::var("PATRON_TEST_LOG") {
@@ -238,6 +249,7 @@ pub async fn spawn_app_with_keys(
             },
             // As behind a TLS proxy: the tests set X-Forwarded-Proto and X-Forwarded-For.
             trust_proxy: true,
+            storage,
         },
     )
     .await

@@ -25,6 +25,7 @@ mod rules;
 mod security;
 mod service;
 mod tiers;
+mod uploads;
 
 pub use accounts::*;
 pub use activities::*;
@@ -45,3 +46,4 @@ pub use rules::*;
 pub use security::*;
 pub use service::*;
 pub use tiers::*;
+pub use uploads::*;

@@ -28,6 +28,7 @@ pub mod settings;
 pub mod signup;
 pub mod staff;
 pub mod tiers;
+pub mod uploads;
 pub mod webhooks;
 
 pub use edge::state::{ApiConfig, ApiState};
@@ -81,7 +82,7 @@ pub type Apis = (
     MemberApis,
     PointApis,
     PrepaidApis,
-    (RewardApis, ActivityApis),
+    (RewardApis, ActivityApis, uploads::UploadsApi),
     dashboard::DashboardApi,
     plans::PlansApi,
     ops::OpsApi,
@@ -145,6 +146,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                     activities::ActivitiesApi { state: state.clone() },
                     portal::activities::PortalActivitiesApi { state: state.clone() },
                 ),
+                uploads::UploadsApi { state: state.clone() },
             ),
             dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },
@@ -191,6 +193,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
     }
     let metrics = state.metrics.clone();
     let trust_proxy = state.config.trust_proxy;
+    let policy = edge::security::policy(state.storage_origin.as_deref());
     route
         .catch_all_error(|err: poem::Error| async move {
             // Our own `ApiError`s arrive here already rendered: pass them through.
@@ -208,7 +211,7 @@ pub fn routes(state: ApiState, console_dir: Option<PathBuf>) -> impl Endpoint {
             }
             resp
         })
-        .around(move |ep, req| edge::security::headers(ep, req, trust_proxy))
+        .around(move |ep, req| edge::security::headers(ep, req, trust_proxy, policy.clone()))
         .around(move |ep, req| observe(ep, req, metrics.clone()))
 }
 

@@ -38,5 +38,6 @@ pub mod signup;
 pub mod sms;
 pub mod staff;
 pub mod tiers;
+pub mod uploads;
 
 pub use error::{AppError, NotFoundAs, OnConstraint, OrNotFound, PlanDenial};

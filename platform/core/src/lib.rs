@@ -29,6 +29,7 @@ pub mod rules;
 pub mod security;
 pub mod tenants;
 pub mod tiers;
+pub mod uploads;
 pub mod zone;
 
 pub use ids::{MemberId, TenantId};

@@ -105,12 +105,46 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, message: &MailMessage) -> Result<(), String>;
 }
 
-/// Keeps uploaded files (member photos, event pictures, import files) in an S3-compatible
-/// store, under keys that begin with the tenant's schema.
+/// A presigned upload: the browser sends the file with `PUT url` and exactly these headers
+/// (the content type and length are part of the signature, so the store refuses another
+/// type or size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedPut {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// What the store says of an object it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: i64,
+    pub content_type: Option<String>,
+}
+
+/// Keeps uploaded files (activity pictures and photos, mall pictures) in an S3-compatible
+/// store, under keys that begin with the tenant (`t/<tenant id>/...`). Browsers send and
+/// read the bytes themselves through presigned addresses; the server only signs, checks and
+/// deletes. `Err` carries the store's reason.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
-    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), String>;
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
+    /// An address to `PUT` exactly `length` bytes of `content_type` at `key`, valid for
+    /// `expires_in`.
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        length: u64,
+        expires_in: std::time::Duration,
+    ) -> Result<PresignedPut, String>;
+    /// An address to `GET` the object at `key`, valid for `expires_in`.
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, String>;
+    /// The object's size and type; `None` when there is none at `key`.
+    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, String>;
+    /// Deletes the object at `key` (no error when there is none).
     async fn delete(&self, key: &str) -> Result<(), String>;
 }
 

@@ -37,6 +37,7 @@ mod tenancy;
 pub mod tenants;
 pub mod tiers;
 pub mod transfer;
+pub mod uploads;
 
 pub use error::DbError;
 pub use tenancy::{provision, Tenant, TenantTx};

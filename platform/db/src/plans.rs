@@ -166,6 +166,10 @@ pub async fn standing_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbEr
             "SELECT count(*) FROM members WHERE erased_at IS NULL"
         }
         Limit::ActiveRules => "SELECT count(*) FROM rule_active",
+        // Megabytes, rounded up.
+        Limit::StorageMb => {
+            "SELECT coalesce(max((bytes + 1048575) / 1048576), 0)::bigint FROM upload_usage"
+        }
         _ => return Ok(0),
     };
     let n: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await?;

@@ -65,6 +65,18 @@ pub struct Settings {
     /// A proxy we trust terminates TLS in front of Patron: its `X-Forwarded-Proto` decides
     /// HSTS and its `X-Forwarded-For` the caller's address (`PATRON_TRUST_PROXY`).
     pub trust_proxy: bool,
+    /// The S3-compatible store for uploaded files, `http(s)://host:port`
+    /// (`PATRON_S3_ENDPOINT`); unset: uploads answer 503 `uploads_not_configured`.
+    pub s3_endpoint: Option<String>,
+    /// The bucket uploaded files go to (`PATRON_S3_BUCKET`).
+    pub s3_bucket: String,
+    /// The store's access key (`PATRON_S3_ACCESS_KEY`).
+    pub s3_access_key: Option<String>,
+    /// The store's secret key (`PATRON_S3_SECRET_KEY`).
+    #[serde(serialize_with = "hide_opt")]
+    pub s3_secret_key: Option<SecretString>,
+    /// The store's region (`PATRON_S3_REGION`).
+    pub s3_region: String,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -90,6 +102,11 @@ pub const KEYS: &[&str] = &[
     "smtp_from",
     "webhooks_allow_private",
     "trust_proxy",
+    "s3_endpoint",
+    "s3_bucket",
+    "s3_access_key",
+    "s3_secret_key",
+    "s3_region",
 ];
 
 fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -127,6 +144,11 @@ impl Default for Settings {
             smtp_from: "Patron <no-reply@patron.localhost>".into(),
             webhooks_allow_private: false,
             trust_proxy: false,
+            s3_endpoint: None,
+            s3_bucket: "patron".into(),
+            s3_access_key: None,
+            s3_secret_key: None,
+            s3_region: "us-east-1".into(),
         }
     }
 }
@@ -222,6 +244,27 @@ impl Settings {
             }),
             webhooks_allow_private: self.webhooks_allow_private,
         }
+    }
+
+    /// Where uploaded files go: `None` without `PATRON_S3_ENDPOINT`; the keys are required
+    /// with it.
+    pub fn storage(&self) -> anyhow::Result<Option<patron_storage::S3Config>> {
+        let Some(endpoint) = self.s3_endpoint.clone().filter(|e| !e.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let (Some(access_key), Some(secret_key)) = (&self.s3_access_key, &self.s3_secret_key)
+        else {
+            anyhow::bail!(
+                "configuration: PATRON_S3_ENDPOINT needs PATRON_S3_ACCESS_KEY and PATRON_S3_SECRET_KEY"
+            );
+        };
+        Ok(Some(patron_storage::S3Config {
+            endpoint,
+            bucket: self.s3_bucket.clone(),
+            access_key: access_key.clone(),
+            secret_key: secret_key.expose_secret().to_owned(),
+            region: self.s3_region.clone(),
+        }))
     }
 
     pub fn database_url(&self) -> &str {

@@ -44,6 +44,8 @@ pub struct Options {
     pub messages: MessagesConfig,
     /// See [`ApiConfig::trust_proxy`].
     pub trust_proxy: bool,
+    /// The S3-compatible store for uploads (`None`: uploads answer 503).
+    pub storage: Option<patron_storage::S3Config>,
 }
 
 /// How messages leave: the SMTP relay (none: e-mails wait in the outbox) and whether webhook
@@ -115,6 +117,14 @@ impl Application {
         );
         let senders = options.messages.senders(state.config.pii.clone())?;
         let state = state.with_messages(senders.clone());
+        let state = match &options.storage {
+            Some(config) => {
+                let store = patron_storage::S3Store::new(config)
+                    .map_err(|e| anyhow::anyhow!("configuration: S3: {e}"))?;
+                state.with_storage(Arc::new(store), config.origin())
+            }
+            None => state,
+        };
         let state = match options.sandbox {
             Some(config) => {
                 let pool = patron_rules::SandboxPool::start(config)

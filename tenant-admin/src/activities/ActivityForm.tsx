@@ -11,12 +11,14 @@ import { zoneName } from '../common/format';
 import { toMinor } from '../prepaid/money';
 import { fetchStaff, staffKeys } from '../staff/api';
 import { activityKeys, createActivity, updateActivity, type Activity, type ActivityInput } from './api';
+import { CoverPicture } from './Pictures';
 import { fromLocalInput, toLocalInput } from './time';
 
 interface Values {
   title: string;
   description?: string;
   cover_url?: string;
+  cover_upload_id?: string | null;
   starts_at: string;
   ends_at: string;
   place?: string;
@@ -37,6 +39,7 @@ const ITEMS = [
   'title',
   'description',
   'cover_url',
+  'cover_upload_id',
   'starts_at',
   'ends_at',
   'place',
@@ -76,6 +79,7 @@ export function ActivityFormModal({
         title: v.title.trim(),
         description: (v.description ?? '').trim(),
         cover_url: v.cover_url?.trim() || undefined,
+        cover_upload_id: v.cover_upload_id || undefined,
         starts_at: fromLocalInput(v.starts_at, zone) ?? '',
         ends_at: fromLocalInput(v.ends_at, zone) ?? '',
         place: (v.place ?? '').trim(),
@@ -106,6 +110,7 @@ export function ActivityFormModal({
         title: activity.title,
         description: activity.description,
         cover_url: activity.cover_url ?? undefined,
+        cover_upload_id: activity.cover_upload_id ?? undefined,
         starts_at: toLocalInput(activity.starts_at, zone),
         ends_at: toLocalInput(activity.ends_at, zone),
         place: activity.place,
@@ -181,6 +186,9 @@ export function ActivityFormModal({
             </Form.Item>
           </Col>
         </Row>
+        <Form.Item name="cover_upload_id" label={t('activities.field.cover_upload_id')}>
+          <CoverPicture initialUrl={activity?.cover_upload_id ? activity.cover_picture_url : null} />
+        </Form.Item>
         <Form.Item name="organisers" label={t('activities.field.organisers')}>
           <Select
             mode="multiple"

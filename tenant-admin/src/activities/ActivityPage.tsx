@@ -31,6 +31,7 @@ import { formatDateTime } from '../common/format';
 import { deskLookup } from '../desk/api';
 import { missingFeature, useMoney } from '../prepaid/parts';
 import { ActivityFormModal } from './ActivityForm';
+import { PhotosTab } from './Pictures';
 import {
   activityKeys,
   addRegistration,
@@ -52,7 +53,7 @@ import {
 } from './api';
 import { ActivitiesGate, StatusTag } from './parts';
 
-const TABS = ['registrations', 'check-in', 'statistics', 'ratings'] as const;
+const TABS = ['registrations', 'check-in', 'statistics', 'ratings', 'photos'] as const;
 
 export function ActivityPage() {
   const { id = '' } = useParams();
@@ -69,6 +70,7 @@ export function ActivityPage() {
     'check-in': <CheckInTab activity={a} />,
     statistics: <StatisticsTab activity={a} />,
     ratings: <RatingsTab activity={a} />,
+    photos: <PhotosTab activity={a} />,
   };
   return (
     <div data-testid="activity-page">

@@ -10,6 +10,7 @@ export type ActivityInput = Schemas['NewActivity'];
 export type Registration = Schemas['ActivityRegistration'];
 export type Rating = Schemas['ActivityRating'];
 export type Statistics = Schemas['ActivityStatistics'];
+export type Photo = Schemas['ActivityPhoto'];
 
 /** An activity's states, in the order it moves through them. */
 export const STATUSES = ['draft', 'published', 'closed', 'finished', 'cancelled'] as const;
@@ -31,6 +32,7 @@ export const activityKeys = {
   registrations: (id: string) => [...activityKeys.one(id), 'registrations'] as const,
   ratings: (id: string) => [...activityKeys.one(id), 'ratings'] as const,
   statistics: (id: string) => [...activityKeys.one(id), 'statistics'] as const,
+  photos: (id: string) => [...activityKeys.one(id), 'photos'] as const,
 };
 
 const on = (id: string) => ({ path: { id } });
@@ -109,3 +111,11 @@ export const setRatingHidden = (id: string, registration: string, hidden: boolea
 
 export const fetchStatistics = (id: string) =>
   call(api.GET('/activities/{id}/statistics', { params: on(id) }));
+
+export const fetchPhotos = (id: string) => call(api.GET('/activities/{id}/photos', { params: on(id) }));
+
+export const addPhoto = (id: string, uploadId: string) =>
+  call(api.POST('/activities/{id}/photos', { params: on(id), body: { upload_id: uploadId } }));
+
+export const deletePhoto = (id: string, photo: string) =>
+  call(api.DELETE('/activities/{id}/photos/{photo_id}', { params: { path: { id, photo_id: photo } } }));

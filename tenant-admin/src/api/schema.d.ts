@@ -2844,6 +2844,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/activities/{id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The activity's photo wall, oldest first, each with a short-lived address. */
+        get: operations["activityPhotos"];
+        put?: never;
+        /** Put a completed `activity_photo` upload on the activity's wall. */
+        post: operations["addActivityPhoto"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/photos/{photo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a photo off the wall; its file is deleted and its storage given back. */
+        delete: operations["deleteActivityPhoto"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portal/{tenant}/activities": {
         parameters: {
             query?: never;
@@ -2976,6 +3011,161 @@ export interface paths {
          *     `rating_locked` after 7 days.
          */
         put: operations["portalRateActivity"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{tenant}/me/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask to upload a photo (for the wall of an activity the member attended): a
+         *     presigned address signed for the declared type and size.
+         */
+        post: operations["portalCreateUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{tenant}/me/uploads/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The photo was sent: checked (422 `upload_mismatch`, `upload_not_received`) and
+         *     counted against the business's storage (403 `storage_full` when it is full).
+         */
+        post: operations["portalCompleteUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{tenant}/me/activities/{registration_id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The photo wall of an activity the member signed up for. */
+        get: operations["portalActivityPhotos"];
+        put?: never;
+        /**
+         * Put one of my completed photo uploads on the wall of an activity I checked in at
+         *     (409 `photo_needs_attendance` otherwise).
+         */
+        post: operations["portalAddActivityPhoto"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portal/{tenant}/me/activities/{registration_id}/photos/{photo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of my photos from the wall (403 `photo_not_yours` for anyone else's). */
+        delete: operations["portalDeleteActivityPhoto"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask to upload a picture: answers a presigned address to `PUT` it to, valid for 15
+         *     minutes, signed for the declared type and size. 503 `uploads_not_configured` when
+         *     the server has no store.
+         */
+        post: operations["createUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The file was sent: checks it is what was declared (422 `upload_mismatch`, and it is
+         *     deleted; 422 `upload_not_received` when nothing arrived) and counts it against the
+         *     plan's `storage_mb` (402 `limit_reached`, and it is deleted).
+         */
+        post: operations["completeUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One upload, with a short-lived address to read it. */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        /** Delete an upload and its file; its storage is given back. */
+        delete: operations["deleteUpload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The file itself: a redirect to a short-lived presigned address. */
+        get: operations["uploadContent"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -3697,6 +3887,16 @@ export interface components {
             title: string;
             description: string;
             cover_url?: string | null;
+            /**
+             * Format: uuid
+             * @description The cover picture's upload, when it is one.
+             */
+            cover_upload_id?: string | null;
+            /**
+             * @description Where to show the cover picture: a short-lived address of the upload, else
+             *     `cover_url`.
+             */
+            cover_picture_url?: string | null;
             /** Format: date-time */
             starts_at: string;
             /** Format: date-time */
@@ -3779,6 +3979,30 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+        };
+        /**
+         * ActivityPhoto
+         * @description A photo on an activity's wall.
+         */
+        ActivityPhoto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            upload_id: string;
+            /**
+             * Format: uuid
+             * @description The member who added it (none: staff did).
+             */
+            member_id?: string | null;
+            /** @description Who added it: `staff:<id>` or `member:<id>` (names through `/actors`). */
+            added_by: string;
+            /** Format: date-time */
+            created_at: string;
+            file_name: string;
+            /** Format: int64 */
+            size: number;
+            /** @description A short-lived address of the picture. */
+            url: string;
         };
         /**
          * ActivityRating
@@ -6237,8 +6461,13 @@ export interface components {
             title: string;
             /** @default  */
             description: string;
-            /** @description An http(s) address of the cover picture. */
+            /** @description An http(s) address of the cover picture (the older way; prefer `cover_upload_id`). */
             cover_url?: string | null;
+            /**
+             * Format: uuid
+             * @description The cover picture: a completed `activity_cover` upload.
+             */
+            cover_upload_id?: string | null;
             /** Format: date-time */
             starts_at: string;
             /** Format: date-time */
@@ -6296,6 +6525,14 @@ export interface components {
              * @description The budget, in minor units (for the cost per attendee).
              */
             budget?: number | null;
+        };
+        /**
+         * NewActivityPhoto
+         * @description A completed `activity_photo` upload to put on the wall.
+         */
+        NewActivityPhoto: {
+            /** Format: uuid */
+            upload_id: string;
         };
         /**
          * NewActivityRegistration
@@ -6761,6 +6998,29 @@ export interface components {
              *     `idempotency_key_reused`.
              */
             idempotency_key?: string | null;
+        };
+        /**
+         * NewUpload
+         * @description A file about to be sent.
+         */
+        NewUpload: {
+            /**
+             * @description `activity_cover`, `activity_photo`, `mall_item` or `member_avatar`.
+             * @enum {string}
+             */
+            purpose: "activity_cover" | "activity_photo" | "mall_item" | "member_avatar";
+            /**
+             * @description `image/jpeg`, `image/png` or `image/webp`.
+             * @enum {string}
+             */
+            content_type: "image/jpeg" | "image/png" | "image/webp";
+            /**
+             * Format: int64
+             * @description The exact size in bytes (at most 5 MiB).
+             */
+            size: number;
+            /** @description The file's name, as shown. */
+            file_name: string;
         };
         /** NextTier */
         NextTier: {
@@ -7240,6 +7500,20 @@ export interface components {
             mine?: (components["schemas"]["MyActivityRegistration"] & unknown) | null;
         };
         /**
+         * PortalActivityPhoto
+         * @description A photo on the wall of an activity the member signed up for.
+         */
+        PortalActivityPhoto: {
+            /** Format: uuid */
+            id: string;
+            /** @description A short-lived address of the picture. */
+            url: string;
+            /** @description Added by this member (who may delete it). */
+            mine: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
          * PortalForm
          * @description The registration form: JSON Schema and UI schema of the custom fields members see, and
          *     what the business shows on its portal.
@@ -7260,6 +7534,28 @@ export interface components {
             check_ins: boolean;
             /** @description The privacy terms members agree to when they register, when the business has any. */
             privacy?: (components["schemas"]["PrivacyTerms"] & unknown) | null;
+        };
+        /**
+         * PortalNewActivityPhoto
+         * @description A completed photo upload of the member's to put on the wall.
+         */
+        PortalNewActivityPhoto: {
+            /** Format: uuid */
+            upload_id: string;
+        };
+        /**
+         * PortalNewUpload
+         * @description A photo about to be sent (`image/jpeg`, `image/png` or `image/webp`, at most 5 MiB).
+         */
+        PortalNewUpload: {
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "image/webp";
+            /**
+             * Format: int64
+             * @description The exact size in bytes.
+             */
+            size: number;
+            file_name: string;
         };
         /**
          * PortalSettings
@@ -7287,6 +7583,21 @@ export interface components {
             address: string;
             opening_hours: string;
             privacy_text: string;
+        };
+        /**
+         * PortalUploadTicket
+         * @description Where to send the photo: `PUT put_url` with exactly `put_headers` and the declared
+         *     bytes, before `expires_at`; then complete it.
+         */
+        PortalUploadTicket: {
+            /** Format: uuid */
+            id: string;
+            put_url: string;
+            put_headers: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            expires_at: string;
         };
         /**
          * PrepaidSettingsDoc
@@ -8580,6 +8891,48 @@ export interface components {
              * @description Unused recovery codes.
              */
             recovery_codes_left: number;
+        };
+        /**
+         * Upload
+         * @description An upload and, while it is pending, where to send it.
+         */
+        Upload: {
+            /** Format: uuid */
+            id: string;
+            purpose: string;
+            content_type: string;
+            /** Format: int64 */
+            size: number;
+            file_name: string;
+            /** @description `pending` (not sent or not checked yet) or `stored` (counted). */
+            state: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            stored_at?: string | null;
+        };
+        /**
+         * UploadTicket
+         * @description Where to send the file: `PUT put_url` with exactly `put_headers` and the declared bytes
+         *     (the store refuses another type or size), before `expires_at`.
+         */
+        UploadTicket: {
+            upload: components["schemas"]["Upload"];
+            put_url: string;
+            put_headers: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /**
+         * UploadWithUrl
+         * @description A stored upload with a short-lived address to read it.
+         */
+        UploadWithUrl: {
+            upload: components["schemas"]["Upload"];
+            /** @description A presigned address, valid for 10 minutes (usable in `<img src>`). */
+            url: string;
         };
         /**
          * UsageView
@@ -28465,6 +28818,387 @@ export interface operations {
             };
         };
     };
+    activityPhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ActivityPhoto"][];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addActivityPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewActivityPhoto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ActivityPhoto"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteActivityPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                photo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     portalActivities: {
         parameters: {
             query?: never;
@@ -29147,6 +29881,1132 @@ export interface operations {
             };
             /** @description Returned when the server failed; details are in its logs, never in the response. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portalCreateUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PortalNewUpload"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PortalUploadTicket"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portalCompleteUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portalActivityPhotos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                registration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PortalActivityPhoto"][];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portalAddActivityPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                registration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PortalNewActivityPhoto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PortalActivityPhoto"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portalDeleteActivityPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                registration_id: string;
+                photo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewUpload"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UploadTicket"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UploadWithUrl"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UploadWithUrl"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To a short-lived presigned address of the file. */
+            302: {
+                headers: {
+                    LOCATION: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 // Activities in the member portal: the upcoming activities I may join (sign up, or join the
 // line when full), and my registrations — cancel, take an offered seat, show the rotating
-// check-in code as a QR code at the door, and rate an activity I attended.
+// check-in code as a QR code at the door, rate an activity I attended and see its photos
+// (add mine, delete mine).
 import { useState } from 'react';
 import { Alert, App, Button, Empty, Input, Modal, Popconfirm, Rate, Space, Spin, Tag, Typography } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -12,13 +13,17 @@ import { newIdempotencyKey } from '../points/cursor';
 import type { Schemas } from '../api/client';
 import {
   acceptActivityOffer,
+  addActivityPhoto,
   cancelMyActivity,
+  deleteActivityPhoto,
+  fetchActivityPhotos,
   fetchActivityCode,
   fetchMyActivities,
   fetchPortalActivities,
   portalKeys,
   rateActivity,
   signUpActivity,
+  uploadMyPhoto,
 } from './api';
 import { usePortal } from './PortalRoutes';
 
@@ -141,6 +146,7 @@ function MyRegistration({ r, onShowCode }: { r: Mine; onShowCode: () => void }) 
   const { message } = App.useApp();
   const [key] = useState(() => newIdempotencyKey('cancel'));
   const [rating, setRating] = useState(false);
+  const [photos, setPhotos] = useState(false);
   const refresh = () => void qc.invalidateQueries({ queryKey: portalKeys.activities(slug, token) });
   const cancel = useMutation({
     mutationFn: () => cancelMyActivity(slug, r.id, key),
@@ -198,6 +204,11 @@ function MyRegistration({ r, onShowCode }: { r: Mine; onShowCode: () => void }) 
             {r.rating ? t('activities.portal.changeRating') : t('activities.portal.rate')}
           </Button>
         )}
+        {r.checked_in_at && (
+          <Button size="small" onClick={() => setPhotos(true)} data-testid="portal-photos">
+            {t('activities.portal.photos')}
+          </Button>
+        )}
         {r.can_cancel && !r.checked_in_at && (
           <Popconfirm
             title={t('activities.portal.cancelConfirm')}
@@ -212,6 +223,7 @@ function MyRegistration({ r, onShowCode }: { r: Mine; onShowCode: () => void }) 
         )}
       </Space>
       {rating && <RateModal r={r} onClose={() => setRating(false)} onDone={refresh} />}
+      {photos && <PhotosModal r={r} onClose={() => setPhotos(false)} />}
     </li>
   );
 }
@@ -286,6 +298,84 @@ function RateModal({ r, onClose, onDone }: { r: Mine; onClose: () => void; onDon
         style={{ marginTop: 12 }}
         data-testid="portal-rate-comment"
       />
+    </Modal>
+  );
+}
+
+/** The photo wall of an activity I attended: everyone's photos; I add mine and delete mine. */
+function PhotosModal({ r, onClose }: { r: Mine; onClose: () => void }) {
+  const { t } = useTranslation();
+  const { slug } = usePortal();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const key = portalKeys.activityPhotos(slug, r.id);
+  const photos = useQuery({ queryKey: key, queryFn: () => fetchActivityPhotos(slug, r.id), retry: false });
+  const refresh = () => void qc.invalidateQueries({ queryKey: key });
+  const add = useMutation({
+    mutationFn: async (file: File) => addActivityPhoto(slug, r.id, await uploadMyPhoto(slug, file)),
+    onSuccess: () => {
+      void message.success(t('activities.pictures.added'));
+      refresh();
+    },
+    onError: (err) => void message.error(errorText(t, err)),
+  });
+  const remove = useMutation({
+    mutationFn: (photo: string) => deleteActivityPhoto(slug, r.id, photo),
+    onSuccess: refresh,
+    onError: (err) => void message.error(errorText(t, err)),
+  });
+  const pick = (e: React.ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    e.target.value = '';
+    if (!file) return;
+    if (!['image/jpeg', 'image/png', 'image/webp'].includes(file.type)) {
+      void message.error(t('activities.pictures.wrongType'));
+      return;
+    }
+    if (file.size > 5 * 1024 * 1024) {
+      void message.error(t('activities.pictures.tooBig', { mb: 5 }));
+      return;
+    }
+    add.mutate(file);
+  };
+  return (
+    <Modal open title={r.activity_title} footer={null} onCancel={onClose} data-testid="portal-photos-modal">
+      <Space direction="vertical" style={{ width: '100%' }}>
+        <label>
+          <input
+            type="file"
+            accept="image/jpeg,image/png,image/webp"
+            onChange={pick}
+            style={{ display: 'none' }}
+            data-testid="portal-photo-input"
+          />
+          <Button loading={add.isPending} onClick={(e) => (e.currentTarget.previousElementSibling as HTMLInputElement | null)?.click()}>
+            {t('activities.pictures.addPhoto')}
+          </Button>
+        </label>
+        {photos.isPending && <Spin />}
+        {photos.isError && <Alert type="error" showIcon message={errorText(t, photos.error)} />}
+        {photos.data?.length === 0 && <Empty description={t('activities.pictures.none')} />}
+        <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(96px, 1fr))', gap: 8 }}>
+          {(photos.data ?? []).map((p) => (
+            <div key={p.id} data-testid="portal-photo">
+              <img src={p.url} alt="" style={{ width: '100%', aspectRatio: '4 / 3', objectFit: 'cover', borderRadius: 4 }} />
+              {p.mine && (
+                <Popconfirm
+                  title={t('activities.pictures.confirmDelete')}
+                  okText={t('activities.pictures.delete')}
+                  cancelText={t('common.cancel')}
+                  onConfirm={() => remove.mutate(p.id)}
+                >
+                  <Button size="small" type="link" danger data-testid="portal-photo-delete">
+                    {t('activities.pictures.delete')}
+                  </Button>
+                </Popconfirm>
+              )}
+            </div>
+          ))}
+        </div>
+      </Space>
     </Modal>
   );
 }

@@ -5,6 +5,7 @@
 // the staff's. Nothing else calls it.
 import type { Client } from 'openapi-fetch';
 import { call, type Schemas } from '../api/client';
+import { putToStore } from '../uploads/api';
 import { portalApi } from './client';
 
 /** Every key is under one business, so signing out of it drops exactly its data. */
@@ -29,6 +30,8 @@ export const portalKeys = {
   activities: (slug: string, token: string | null) => [...portalKeys.business(slug), 'activities', token] as const,
   activityCode: (slug: string, registration: string) =>
     [...portalKeys.business(slug), 'activity-code', registration] as const,
+  activityPhotos: (slug: string, registration: string) =>
+    [...portalKeys.business(slug), 'activity-photos', registration] as const,
 };
 
 /** The member's dynamic code: shown as QR and barcode until `expires_at`, fetched again after `refresh_in` seconds. */
@@ -140,3 +143,40 @@ export const fetchActivityCode = (slug: string, registration: string) =>
 
 export const rateActivity = (slug: string, registration: string, body: Schemas['MyActivityRating']) =>
   call(portalApi.PUT('/portal/{tenant}/me/activities/{registration_id}/rating', { params: mine(slug, registration), body }));
+
+export const fetchActivityPhotos = (slug: string, registration: string) =>
+  call(portalApi.GET('/portal/{tenant}/me/activities/{registration_id}/photos', { params: mine(slug, registration) }));
+
+/** Sends a photo straight to the file store and completes it: the upload's id. */
+export async function uploadMyPhoto(slug: string, file: File): Promise<string> {
+  const ticket = await call(
+    portalApi.POST('/portal/{tenant}/me/uploads', {
+      params: at(slug),
+      body: {
+        content_type: file.type as Schemas['PortalNewUpload']['content_type'],
+        size: file.size,
+        file_name: file.name || 'photo',
+      },
+    }),
+  );
+  await putToStore(ticket.put_url, ticket.put_headers, file);
+  await call(
+    portalApi.POST('/portal/{tenant}/me/uploads/{id}/complete', { params: { path: { tenant: slug, id: ticket.id } } }),
+  );
+  return ticket.id;
+}
+
+export const addActivityPhoto = (slug: string, registration: string, uploadId: string) =>
+  call(
+    portalApi.POST('/portal/{tenant}/me/activities/{registration_id}/photos', {
+      params: mine(slug, registration),
+      body: { upload_id: uploadId },
+    }),
+  );
+
+export const deleteActivityPhoto = (slug: string, registration: string, photo: string) =>
+  call(
+    portalApi.DELETE('/portal/{tenant}/me/activities/{registration_id}/photos/{photo_id}', {
+      params: { path: { tenant: slug, registration_id: registration, photo_id: photo } },
+    }),
+  );

@@ -15,8 +15,10 @@ pub struct NewActivity {
     pub title: String,
     #[oai(default)]
     pub description: String,
-    /// An http(s) address of the cover picture.
+    /// An http(s) address of the cover picture (the older way; prefer `cover_upload_id`).
     pub cover_url: Option<String>,
+    /// The cover picture: a completed `activity_cover` upload.
+    pub cover_upload_id: Option<Uuid>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     #[oai(default)]
@@ -53,6 +55,7 @@ impl From<NewActivity> for ActivityInput {
             title: b.title,
             description: b.description,
             cover_url: b.cover_url,
+            cover_upload_id: b.cover_upload_id,
             starts_at: b.starts_at,
             ends_at: b.ends_at,
             place: b.place,
@@ -85,6 +88,11 @@ pub struct Activity {
     pub title: String,
     pub description: String,
     pub cover_url: Option<String>,
+    /// The cover picture's upload, when it is one.
+    pub cover_upload_id: Option<Uuid>,
+    /// Where to show the cover picture: a short-lived address of the upload, else
+    /// `cover_url`.
+    pub cover_picture_url: Option<String>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub place: String,
@@ -113,7 +121,9 @@ impl From<ActivityView> for Activity {
             id: a.id,
             title: a.title,
             description: a.description,
+            cover_picture_url: a.cover_url.clone(),
             cover_url: a.cover_url,
+            cover_upload_id: a.cover_upload_id,
             starts_at: a.starts_at,
             ends_at: a.ends_at,
             place: a.place,
@@ -310,4 +320,27 @@ impl From<Statistics> for ActivityStatistics {
             cost_per_attendee: s.figures.cost_per_attendee,
         }
     }
+}
+
+/// A photo on an activity's wall.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityPhoto {
+    pub id: Uuid,
+    pub upload_id: Uuid,
+    /// The member who added it (none: staff did).
+    pub member_id: Option<Uuid>,
+    /// Who added it: `staff:<id>` or `member:<id>` (names through `/actors`).
+    pub added_by: String,
+    pub created_at: DateTime<Utc>,
+    pub file_name: String,
+    pub size: i64,
+    /// A short-lived address of the picture.
+    pub url: String,
+}
+
+/// A completed `activity_photo` upload to put on the wall.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewActivityPhoto {
+    pub upload_id: Uuid,
 }

@@ -9,14 +9,16 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::needs_activities;
 use crate::edge::state::ApiState;
 use dto::{
-    Activity, ActivityCheckIn, ActivityKey, ActivityMove, ActivityRating, ActivityRatingHidden,
-    ActivityRegistration, ActivityRejection, ActivityStatistics, ActivityStatusChange, NewActivity,
-    NewActivityRegistration,
+    Activity, ActivityCheckIn, ActivityKey, ActivityMove, ActivityPhoto, ActivityRating,
+    ActivityRatingHidden, ActivityRegistration, ActivityRejection, ActivityStatistics,
+    ActivityStatusChange, NewActivity, NewActivityPhoto, NewActivityRegistration,
 };
-use patron_app::activities::{after, check_in, manage, seats, Ctx};
+use patron_app::activities::{after, check_in, manage, photos, seats, Ctx};
 use patron_app::idempotency::{self, Request};
+use patron_app::uploads;
 use patron_core::access::Permission;
 use patron_core::idempotency::Scope;
+use patron_core::uploads::Purpose;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{OpenApi, Tags};
@@ -48,7 +50,7 @@ impl ActivitiesApi {
         auth: TenantAuth,
         status: Query<Option<String>>,
     ) -> Result<Json<Vec<Activity>>, ApiError> {
-        let (mut tx, _) = self
+        let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
@@ -60,7 +62,11 @@ impl ActivitiesApi {
         });
         let rows = manage::list(&mut tx, statuses).await?;
         tx.commit().await?;
-        Ok(Json(rows.into_iter().map(Into::into).collect()))
+        let mut out = Vec::with_capacity(rows.len());
+        for v in rows {
+            out.push(self.out(me.tenant.id, v).await?);
+        }
+        Ok(Json(out))
     }
 
     /// Create an activity (a draft: members see it once published).
@@ -83,7 +89,7 @@ impl ActivitiesApi {
         let c = self.ctx(&me.tenant, &actor);
         let a = manage::create(&mut tx, &c, &body.0.into()).await?;
         tx.commit().await?;
-        Ok(Json(a.into()))
+        Ok(Json(self.out(me.tenant.id, a).await?))
     }
 
     /// One activity.
@@ -94,13 +100,13 @@ impl ActivitiesApi {
         transform = "needs_activities"
     )]
     async fn get(&self, auth: TenantAuth, id: Path<Uuid>) -> Result<Json<Activity>, ApiError> {
-        let (mut tx, _) = self
+        let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
         let a = manage::get(&mut tx, id.0).await?;
         tx.commit().await?;
-        Ok(Json(a.into()))
+        Ok(Json(self.out(me.tenant.id, a).await?))
     }
 
     /// Replace an activity's details (409 `activity_state` once finished or cancelled,
@@ -123,9 +129,10 @@ impl ActivitiesApi {
             .await?;
         let actor = me.subject();
         let c = self.ctx(&me.tenant, &actor);
-        let a = manage::update(&mut tx, &c, id.0, &body.0.into()).await?;
+        let store = self.state.storage.as_deref();
+        let a = manage::update(&mut tx, &c, id.0, &body.0.into(), store).await?;
         tx.commit().await?;
-        Ok(Json(a.into()))
+        Ok(Json(self.out(me.tenant.id, a).await?))
     }
 
     /// Move an activity on: draft -> published -> closed -> finished, or cancelled (every
@@ -150,7 +157,7 @@ impl ActivitiesApi {
         let c = self.ctx(&me.tenant, &actor);
         let a = manage::set_status(&mut tx, &c, id.0, &body.0.status).await?;
         tx.commit().await?;
-        Ok(Json(a.into()))
+        Ok(Json(self.out(me.tenant.id, a).await?))
     }
 
     /// The sign-ups: seat holders, offers, pending approvals, the line in order, the rest.
@@ -455,9 +462,115 @@ impl ActivitiesApi {
         tx.commit().await?;
         Ok(Json(s.into()))
     }
+    /// The activity's photo wall, oldest first, each with a short-lived address.
+    #[oai(
+        path = "/activities/:id/photos",
+        method = "get",
+        operation_id = "activityPhotos",
+        transform = "needs_activities"
+    )]
+    async fn photos(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<ActivityPhoto>>, ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let rows = photos::list(&mut tx, id.0).await?;
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for p in rows {
+            out.push(photo_view(store, me.tenant.id, p).await?);
+        }
+        Ok(Json(out))
+    }
+
+    /// Put a completed `activity_photo` upload on the activity's wall.
+    #[oai(
+        path = "/activities/:id/photos",
+        method = "post",
+        operation_id = "addActivityPhoto",
+        transform = "needs_activities"
+    )]
+    async fn add_photo(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        body: Json<NewActivityPhoto>,
+    ) -> Result<Json<ActivityPhoto>, ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let p = photos::add(&mut tx, &c, id.0, body.0.upload_id, None).await?;
+        tx.commit().await?;
+        Ok(Json(photo_view(store, me.tenant.id, p).await?))
+    }
+
+    /// Take a photo off the wall; its file is deleted and its storage given back.
+    #[oai(
+        path = "/activities/:id/photos/:photo_id",
+        method = "delete",
+        operation_id = "deleteActivityPhoto",
+        transform = "needs_activities"
+    )]
+    async fn delete_photo(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        photo_id: Path<Uuid>,
+    ) -> Result<(), ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        photos::delete(&mut tx, store, id.0, photo_id.0, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A photo with a short-lived address of its picture.
+async fn photo_view(
+    store: &dyn patron_core::ports::ObjectStore,
+    tenant_id: i64,
+    p: patron_db::uploads::Photo,
+) -> Result<ActivityPhoto, ApiError> {
+    let url = uploads::url_of(store, tenant_id, Purpose::ActivityPhoto, p.upload_id).await?;
+    Ok(ActivityPhoto {
+        id: p.id,
+        upload_id: p.upload_id,
+        member_id: p.member_id,
+        added_by: p.added_by,
+        created_at: p.created_at,
+        file_name: p.file_name,
+        size: p.size,
+        url,
+    })
 }
 
 impl ActivitiesApi {
+    /// The activity as answered, its cover upload with a short-lived address.
+    async fn out(
+        &self,
+        tenant_id: i64,
+        v: patron_app::activities::ActivityView,
+    ) -> Result<Activity, ApiError> {
+        let mut a: Activity = v.into();
+        if let (Some(id), Some(store)) = (a.cover_upload_id, self.state.storage.as_deref()) {
+            a.cover_picture_url =
+                Some(uploads::url_of(store, tenant_id, Purpose::ActivityCover, id).await?);
+        }
+        Ok(a)
+    }
+
     fn ctx<'a>(&'a self, tenant: &'a patron_db::Tenant, actor: &'a str) -> Ctx<'a> {
         Ctx {
             engine: &self.state.rules,

@@ -7,7 +7,7 @@
 //! schema or property is renamed stops the server at start-up.
 
 use patron_app::prepaid::{METHOD_NAMES, OUTSIDE_METHOD_NAMES};
-use patron_core::{activities, coupons, mall, members, messages, points, prepaid};
+use patron_core::{activities, coupons, mall, members, messages, points, prepaid, uploads};
 
 /// One limit on a property (on its items when the property is an array, but `Items`).
 #[derive(Debug, Clone, Copy)]
@@ -296,6 +296,26 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("NewTopUpDoc", "receipt", Pattern(LINE)),
     ("NewTopUpRefundDoc", "receipt", Pattern(LINE)),
     ("PassRenewal", "receipt", Pattern(LINE)),
+    // Uploads.
+    ("NewUpload", "purpose", OneOf(uploads::Purpose::ALL)),
+    ("NewUpload", "content_type", OneOf(uploads::CONTENT_TYPES)),
+    ("NewUpload", "size", Range(1, uploads::MAX_UPLOAD_BYTES)),
+    ("NewUpload", "file_name", Len(1, uploads::MAX_FILE_NAME)),
+    (
+        "PortalNewUpload",
+        "content_type",
+        OneOf(uploads::CONTENT_TYPES),
+    ),
+    (
+        "PortalNewUpload",
+        "size",
+        Range(1, uploads::MAX_UPLOAD_BYTES),
+    ),
+    (
+        "PortalNewUpload",
+        "file_name",
+        Len(1, uploads::MAX_FILE_NAME),
+    ),
     // Activities.
     ("NewActivity", "title", Len(1, activities::TITLE_MAX)),
     (

@@ -136,6 +136,9 @@ const CONFLICT: &[&str] = &[
     "portalAcceptActivityOffer",
     "portalActivityCode",
     "portalRateActivity",
+    // The photo wall: photos only from those who checked in, each picture once.
+    "addActivityPhoto",
+    "portalAddActivityPhoto",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the
@@ -186,6 +189,11 @@ const FORBIDDEN: &[&str] = &[
     "portalAcceptActivityOffer",
     "portalActivityCode",
     "portalRateActivity",
+    "portalCreateUpload",
+    "portalCompleteUpload",
+    "portalActivityPhotos",
+    "portalAddActivityPhoto",
+    "portalDeleteActivityPhoto",
     "changePassword",
     "logout",
     "operatorLogout",
@@ -221,7 +229,23 @@ const SANDBOX: &[&str] = &[
 ];
 
 /// Operations that call another system at once and say so when it is not configured.
-const UNAVAILABLE: &[&str] = &["testWebhookEndpoint"];
+const UNAVAILABLE: &[&str] = &[
+    "testWebhookEndpoint",
+    // Uploads: no object store configured (`uploads_not_configured`), or it did not answer.
+    "createUpload",
+    "completeUpload",
+    "getUpload",
+    "uploadContent",
+    "deleteUpload",
+    "activityPhotos",
+    "addActivityPhoto",
+    "deleteActivityPhoto",
+    "portalCreateUpload",
+    "portalCompleteUpload",
+    "portalActivityPhotos",
+    "portalAddActivityPhoto",
+    "portalDeleteActivityPhoto",
+];
 
 /// The error statuses `ApiError` can carry; any other response an operation lists
 /// (its successes) is kept as it is.

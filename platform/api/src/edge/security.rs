@@ -19,6 +19,19 @@ style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; font-src 's
 connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
 frame-ancestors 'none'";
 
+/// [`CONTENT_SECURITY_POLICY`], letting the console send uploads to and show pictures from
+/// the object store at `store_origin` (`scheme://host:port`) when there is one.
+pub fn policy(store_origin: Option<&str>) -> HeaderValue {
+    let text = match store_origin {
+        Some(o) => CONTENT_SECURITY_POLICY
+            .replace("img-src 'self'", &format!("img-src 'self' {o}"))
+            .replace("connect-src 'self'", &format!("connect-src 'self' {o}")),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    };
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+}
+
 /// Swagger UI (`/api/docs`) starts itself with an inline script.
 const DOCS_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
 style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
@@ -66,6 +79,7 @@ pub async fn headers<E: Endpoint>(
     ep: Arc<E>,
     req: Request,
     trust_proxy: bool,
+    policy: HeaderValue,
 ) -> poem::Result<Response> {
     let tls = over_tls(&req, trust_proxy);
     let docs = req.uri().path() == "/api/docs";
@@ -74,14 +88,13 @@ pub async fn headers<E: Endpoint>(
         Err(e) => e.into_response(),
     };
     let h = resp.headers_mut();
-    let policy = if docs {
-        DOCS_POLICY
-    } else {
-        CONTENT_SECURITY_POLICY
-    };
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
+        if docs {
+            HeaderValue::from_static(DOCS_POLICY)
+        } else {
+            policy
+        },
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

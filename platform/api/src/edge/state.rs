@@ -66,6 +66,11 @@ pub struct ApiState {
     pub rules: RuleEngine,
     /// The mail and webhook adapters, for "send test" and the endpoint address check.
     pub messages: patron_app::messages::Senders,
+    /// The object store behind uploads (`None`: uploads answer 503).
+    pub storage: Option<Arc<dyn patron_core::ports::ObjectStore>>,
+    /// Where that store is (`scheme://host:port`): browsers send uploads there and show
+    /// pictures from there, so the console's content policy names it.
+    pub storage_origin: Option<String>,
 }
 
 impl ApiState {
@@ -104,7 +109,20 @@ impl ApiState {
             config,
             sms: patron_app::sms::default_sender(),
             rules: RuleEngine::new(None),
+            storage: None,
+            storage_origin: None,
         }
+    }
+
+    /// Keeps uploaded files in this store, which browsers reach at `origin`.
+    pub fn with_storage(
+        mut self,
+        store: Arc<dyn patron_core::ports::ObjectStore>,
+        origin: String,
+    ) -> Self {
+        self.storage = Some(store);
+        self.storage_origin = Some(origin);
+        self
     }
 
     /// Runs point rules in this pool of sandbox workers.

@@ -7,10 +7,12 @@ use super::{MemberToken, PortalApi};
 use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
-use patron_app::activities::{after, check_in, manage, seats, Ctx};
+use patron_app::activities::{after, check_in, manage, photos, seats, Ctx};
 use patron_app::idempotency::{self, Request};
+use patron_app::uploads;
 use patron_core::idempotency::Scope;
 use patron_core::plans::Feature;
+use patron_core::uploads::Purpose;
 use patron_core::TenantId;
 use patron_db::activities::{Activity, Registration};
 use patron_db::members::Member;
@@ -111,6 +113,44 @@ pub struct MyActivityRating {
     pub stars: i64,
     #[oai(default)]
     pub comment: String,
+}
+
+/// A photo on the wall of an activity the member signed up for.
+#[derive(Debug, Clone, Object)]
+pub struct PortalActivityPhoto {
+    pub id: Uuid,
+    /// A short-lived address of the picture.
+    pub url: String,
+    /// Added by this member (who may delete it).
+    pub mine: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A completed photo upload of the member's to put on the wall.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PortalNewActivityPhoto {
+    pub upload_id: Uuid,
+}
+
+/// A photo about to be sent (`image/jpeg`, `image/png` or `image/webp`, at most 5 MiB).
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PortalNewUpload {
+    pub content_type: String,
+    /// The exact size in bytes.
+    pub size: i64,
+    pub file_name: String,
+}
+
+/// Where to send the photo: `PUT put_url` with exactly `put_headers` and the declared
+/// bytes, before `expires_at`; then complete it.
+#[derive(Debug, Clone, Object)]
+pub struct PortalUploadTicket {
+    pub id: Uuid,
+    pub put_url: String,
+    pub put_headers: std::collections::BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
 }
 
 fn unavailable() -> ApiError {
@@ -238,7 +278,12 @@ impl PortalActivitiesApi {
                 open: manage::open_for_sign_up(&a, c.now),
                 title: a.title,
                 description: a.description,
-                cover_url: a.cover_url,
+                cover_url: match (a.cover_upload_id, self.state.storage.as_deref()) {
+                    (Some(id), Some(store)) => {
+                        Some(uploads::url_of(store, t.id, Purpose::ActivityCover, id).await?)
+                    }
+                    _ => a.cover_url,
+                },
                 starts_at: a.starts_at,
                 ends_at: a.ends_at,
                 time_zone: t.settings.zone().name().to_owned(),
@@ -437,5 +482,159 @@ impl PortalActivitiesApi {
         let view = self.mine(&mut tx, r.0, &r.1, t.settings.zone()).await?;
         tx.commit().await?;
         Ok(Json(view))
+    }
+
+    /// Ask to upload a photo (for the wall of an activity the member attended): a
+    /// presigned address signed for the declared type and size.
+    #[oai(
+        path = "/portal/:tenant/me/uploads",
+        method = "post",
+        operation_id = "portalCreateUpload"
+    )]
+    async fn create_upload(
+        &self,
+        tenant: Path<String>,
+        auth: MemberToken,
+        body: Json<PortalNewUpload>,
+    ) -> Result<Json<PortalUploadTicket>, ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, true).await?;
+        let b = body.0;
+        let input = uploads::NewUpload {
+            purpose: Purpose::ActivityPhoto.as_str().into(),
+            content_type: b.content_type,
+            size: b.size,
+            file_name: b.file_name,
+        };
+        let actor = format!("member:{}", m.id);
+        let ticket = uploads::create(&mut tx, store, &t, &actor, &input, self.state.now()).await?;
+        tx.commit().await?;
+        Ok(Json(PortalUploadTicket {
+            id: ticket.upload.id,
+            put_url: ticket.put_url,
+            put_headers: ticket.put_headers.into_iter().collect(),
+            expires_at: ticket.upload.expires_at,
+        }))
+    }
+
+    /// The photo was sent: checked (422 `upload_mismatch`, `upload_not_received`) and
+    /// counted against the business's storage (403 `storage_full` when it is full).
+    #[oai(
+        path = "/portal/:tenant/me/uploads/:id/complete",
+        method = "post",
+        operation_id = "portalCompleteUpload"
+    )]
+    async fn complete_upload(
+        &self,
+        tenant: Path<String>,
+        id: Path<Uuid>,
+        auth: MemberToken,
+    ) -> Result<(), ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, true).await?;
+        let plan = self.state.plan_of(&t).await?;
+        let actor = format!("member:{}", m.id);
+        let done = uploads::complete(
+            &mut tx,
+            store,
+            &self.state.plans,
+            &plan,
+            id.0,
+            Some(&actor),
+            self.state.now(),
+        )
+        .await;
+        match done {
+            Ok(_) => {}
+            // Members cannot change the business's plan: they hear it is full.
+            Err(patron_app::AppError::Plan(_)) => {
+                return Err(ApiError::forbidden(
+                    "storage_full",
+                    "this business has no room for more photos",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The photo wall of an activity the member signed up for.
+    #[oai(
+        path = "/portal/:tenant/me/activities/:registration_id/photos",
+        method = "get",
+        operation_id = "portalActivityPhotos"
+    )]
+    async fn photos(
+        &self,
+        tenant: Path<String>,
+        registration_id: Path<Uuid>,
+        auth: MemberToken,
+    ) -> Result<Json<Vec<PortalActivityPhoto>>, ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, false).await?;
+        let activity = seats::activity_of(&mut tx, registration_id.0, m.id).await?;
+        let rows = photos::list(&mut tx, activity).await?;
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for p in rows {
+            out.push(PortalActivityPhoto {
+                id: p.id,
+                url: uploads::url_of(store, t.id, Purpose::ActivityPhoto, p.upload_id).await?,
+                mine: p.member_id == Some(m.id),
+                created_at: p.created_at,
+            });
+        }
+        Ok(Json(out))
+    }
+
+    /// Put one of my completed photo uploads on the wall of an activity I checked in at
+    /// (409 `photo_needs_attendance` otherwise).
+    #[oai(
+        path = "/portal/:tenant/me/activities/:registration_id/photos",
+        method = "post",
+        operation_id = "portalAddActivityPhoto"
+    )]
+    async fn add_photo(
+        &self,
+        tenant: Path<String>,
+        registration_id: Path<Uuid>,
+        auth: MemberToken,
+        body: Json<PortalNewActivityPhoto>,
+    ) -> Result<Json<PortalActivityPhoto>, ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, t, m) = self.member(&tenant.0, &auth, true).await?;
+        let activity = seats::activity_of(&mut tx, registration_id.0, m.id).await?;
+        let actor = format!("member:{}", m.id);
+        let c = self.ctx(&t, &actor);
+        let p = photos::add(&mut tx, &c, activity, body.0.upload_id, Some(m.id)).await?;
+        tx.commit().await?;
+        Ok(Json(PortalActivityPhoto {
+            id: p.id,
+            url: uploads::url_of(store, t.id, Purpose::ActivityPhoto, p.upload_id).await?,
+            mine: true,
+            created_at: p.created_at,
+        }))
+    }
+
+    /// Delete one of my photos from the wall (403 `photo_not_yours` for anyone else's).
+    #[oai(
+        path = "/portal/:tenant/me/activities/:registration_id/photos/:photo_id",
+        method = "delete",
+        operation_id = "portalDeleteActivityPhoto"
+    )]
+    async fn delete_photo(
+        &self,
+        tenant: Path<String>,
+        registration_id: Path<Uuid>,
+        photo_id: Path<Uuid>,
+        auth: MemberToken,
+    ) -> Result<(), ApiError> {
+        let store = uploads::store(self.state.storage.as_ref())?;
+        let (mut tx, _, m) = self.member(&tenant.0, &auth, true).await?;
+        let activity = seats::activity_of(&mut tx, registration_id.0, m.id).await?;
+        photos::delete(&mut tx, store, activity, photo_id.0, Some(m.id)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

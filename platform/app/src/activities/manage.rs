@@ -5,6 +5,8 @@ use super::{locked, not_found, refund, Ctx};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::activities::{self as core, Status};
+use patron_core::ports::ObjectStore;
+use patron_core::uploads::Purpose;
 use patron_core::{FieldCode, Issue};
 use patron_db::activities::{self as db, Activity};
 use patron_db::TenantTx;
@@ -17,6 +19,8 @@ pub struct ActivityInput {
     pub title: String,
     pub description: String,
     pub cover_url: Option<String>,
+    /// A stored `activity_cover` upload.
+    pub cover_upload_id: Option<Uuid>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub place: String,
@@ -204,7 +208,17 @@ fn row(id: Uuid, i: &ActivityInput, c: &Ctx<'_>) -> Activity {
         created_by: c.actor.into(),
         created_at: c.now,
         updated_at: c.now,
+        cover_upload_id: i.cover_upload_id,
     }
+}
+
+/// The cover upload, when one is named: a stored `activity_cover` upload of the business
+/// (404 `upload` otherwise, 422 `upload_not_usable` for a pending or other one).
+async fn check_cover(tx: &mut TenantTx, i: &ActivityInput) -> Result<(), AppError> {
+    if let Some(id) = i.cover_upload_id {
+        crate::uploads::take(tx, id, Purpose::ActivityCover, "cover_upload_id", None).await?;
+    }
+    Ok(())
 }
 
 async fn view(tx: &mut TenantTx, a: Activity) -> Result<ActivityView, AppError> {
@@ -227,21 +241,27 @@ pub async fn create(
     i: &ActivityInput,
 ) -> Result<ActivityView, AppError> {
     check_all(tx, c, i).await?;
+    check_cover(tx, i).await?;
     let a = row(Uuid::now_v7(), i, c);
     db::insert(tx, &a).await?;
     view(tx, a).await
 }
 
 /// Edits an activity's details (not once it is finished or cancelled); the capacity
-/// cannot go below the seats taken (409 `capacity_below_taken`).
+/// cannot go below the seats taken (409 `capacity_below_taken`). A cover upload replaced
+/// or removed is deleted from `store`.
 pub async fn update(
     tx: &mut TenantTx,
     c: &Ctx<'_>,
     id: Uuid,
     i: &ActivityInput,
+    store: Option<&dyn ObjectStore>,
 ) -> Result<ActivityView, AppError> {
     check_all(tx, c, i).await?;
     let current = locked(tx, id).await?;
+    if current.cover_upload_id != i.cover_upload_id {
+        check_cover(tx, i).await?;
+    }
     if !Status::parse(&current.status).is_some_and(Status::editable) {
         return Err(state_refused(&current.status));
     }
@@ -255,6 +275,13 @@ pub async fn update(
         )
         .with_param("taken", current.taken)
     })?;
+    if let (Some(old), Some(store)) = (current.cover_upload_id, store) {
+        if Some(old) != a.cover_upload_id {
+            if let Some(u) = patron_db::uploads::find(tx, old).await? {
+                crate::uploads::discard(tx, store, &u).await?;
+            }
+        }
+    }
     view(tx, a).await
 }
 

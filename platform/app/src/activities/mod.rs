@@ -12,6 +12,7 @@ pub mod after;
 pub mod check_in;
 pub mod jobs;
 pub mod manage;
+pub mod photos;
 pub mod seats;
 
 pub use manage::{ActivityInput, ActivityView};
