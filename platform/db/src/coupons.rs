@@ -525,3 +525,22 @@ pub async fn restore(
     .fetch_all(tx.conn())
     .await?)
 }
+
+/// Marks the start of a nested step that may be undone alone.
+pub async fn savepoint(tx: &mut TenantTx) -> Result<(), DbError> {
+    sqlx::query("SAVEPOINT coupon_occasion")
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Undoes the nested step (`undo`) or keeps it.
+pub async fn end_savepoint(tx: &mut TenantTx, undo: bool) -> Result<(), DbError> {
+    let sql = if undo {
+        "ROLLBACK TO SAVEPOINT coupon_occasion"
+    } else {
+        "RELEASE SAVEPOINT coupon_occasion"
+    };
+    sqlx::query(sql).execute(tx.conn()).await?;
+    Ok(())
+}

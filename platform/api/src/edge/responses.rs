@@ -136,6 +136,11 @@ const CONFLICT: &[&str] = &[
     "portalAcceptActivityOffer",
     "portalActivityCode",
     "portalRateActivity",
+    // Promotions: only drafts change, publish or go; only scheduled or running ones stop.
+    "updatePromotion",
+    "deletePromotion",
+    "publishPromotion",
+    "stopPromotion",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the
