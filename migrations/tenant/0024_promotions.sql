@@ -58,3 +58,9 @@ ALTER TABLE coupons DROP CONSTRAINT coupons_channel_check;
 ALTER TABLE coupons ADD CONSTRAINT coupons_channel_check
     CHECK (channel IN ('staff', 'claim', 'batch', 'shared', 'promotion', 'tier', 'rule',
                        'segment', 'mall'));
+
+-- A coupon held for a cart for some minutes: a purchase carrying the reservation uses it,
+-- others cannot meanwhile. It lapses by time alone (no job): the statements compare
+-- `reserved_until` with the clock.
+ALTER TABLE coupons ADD COLUMN reservation_id uuid, ADD COLUMN reserved_until timestamptz;
+CREATE UNIQUE INDEX coupons_reservation ON coupons (reservation_id) WHERE reservation_id IS NOT NULL;

@@ -2554,6 +2554,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/coupons/{code}/reservations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hold a coupon for a cart for some minutes: a purchase carrying the answer's
+         *     `reservation_id` (`coupon_reservation`) uses it; any other purchase is refused with
+         *     reason `reserved` until it lapses (by the clock; nothing to release). 409
+         *     `coupon_reserved` while another reservation holds it, `coupon_not_reservable` when it
+         *     is used, voided or expired.
+         */
+        post: operations["reserveCoupon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portal/{tenant}/me/coupons": {
         parameters: {
             query?: never;
@@ -4472,6 +4495,11 @@ export interface components {
              */
             occurred_at?: string | null;
             coupon_codes: string[];
+            /**
+             * Format: uuid
+             * @description A reservation the cart holds: its coupon is not refused as `reserved`.
+             */
+            coupon_reservation?: string | null;
         };
         /**
          * CouponCheck
@@ -4530,6 +4558,23 @@ export interface components {
             refund_id?: string | null;
             /** @description Why it was voided. */
             reason?: string | null;
+        };
+        /**
+         * CouponReservation
+         * @description A coupon held for a cart: send `reservation_id` with the purchase as
+         *     `coupon_reservation`.
+         */
+        CouponReservation: {
+            /** Format: uuid */
+            reservation_id: string;
+            code: string;
+            /** Format: uuid */
+            member_id?: string | null;
+            /**
+             * Format: date-time
+             * @description It lapses then (no one needs to release it).
+             */
+            reserved_until: string;
         };
         /**
          * CouponResultView
@@ -6481,6 +6526,17 @@ export interface components {
             idempotency_key?: string | null;
         };
         /**
+         * NewCouponReservation
+         * @description How long to hold a coupon for a cart.
+         */
+        NewCouponReservation: {
+            /**
+             * Format: int64
+             * @description 1 to 60 minutes.
+             */
+            minutes: number;
+        };
+        /**
          * NewCouponTemplate
          * @description A coupon template to create, or its new version.
          */
@@ -6748,6 +6804,13 @@ export interface components {
              *     `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded.
              */
             coupon_codes?: string[] | null;
+            /**
+             * Format: uuid
+             * @description A reservation of one of the coupons (`POST /coupons/{code}/reservations`): the
+             *     coupon it holds is used by this purchase; without it a held coupon is refused with
+             *     reason `reserved` until the reservation lapses.
+             */
+            coupon_reservation?: string | null;
         };
         /**
          * NewRedemption
@@ -26639,6 +26702,136 @@ export interface operations {
                 headers: {
                     /** @description The methods the path offers, e.g. `GET, POST`. */
                     Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reserveCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewCouponReservation"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CouponReservation"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

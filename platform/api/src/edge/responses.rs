@@ -121,6 +121,7 @@ const CONFLICT: &[&str] = &[
     "issueCoupons",
     "memberCoupons",
     "voidCoupon",
+    "reserveCoupon",
     "portalClaimCoupon",
     // Activities: states that refuse, seats, sign-ups twice, codes scanned twice.
     "updateActivity",

@@ -58,6 +58,9 @@ pub struct NewPurchase {
     /// coupons, `amount` is what is due before them and `payments` add up to what is left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_codes: Option<Vec<String>>,
+    /// A coupon reservation the cart holds (absent from the hash when not sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_reservation: Option<Uuid>,
 }
 
 /// A referral reward paid to the member who referred this one.
@@ -320,6 +323,8 @@ pub async fn record_once(
             &cart,
             id,
             actor,
+            req.coupon_reservation,
+            now,
         )
         .await?;
         if let Some(payments) = &req.payments {
