@@ -28,6 +28,8 @@ import { PrepaidPage } from './prepaid/PrepaidPage';
 import { ChargesPage } from './prepaid/ChargesPage';
 import { MallPage } from './mall/MallPage';
 import { CouponsPage } from './coupons/CouponsPage';
+import { PromotionPage } from './promotions/PromotionPage';
+import { PromotionsPage } from './promotions/PromotionsPage';
 import { SecurityPage } from './security/SecurityPage';
 import { ActivitiesPage } from './activities/ActivitiesPage';
 import { ActivityPage } from './activities/ActivityPage';
@@ -102,6 +104,8 @@ export function AppRoutes() {
         <Route path="charges" element={<ChargesPage />} />
         <Route path="mall" element={<MallPage />} />
         <Route path="coupons" element={<CouponsPage />} />
+        <Route path="promotions" element={<PromotionsPage />} />
+        <Route path="promotions/:id" element={<PromotionPage />} />
         <Route path="activities" element={<ActivitiesPage />} />
         <Route path="activities/:id" element={<ActivityPage />} />
         <Route

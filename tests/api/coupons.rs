@@ -727,3 +727,74 @@ async fn an_edit_makes_a_new_version_and_issued_coupons_keep_their_terms() {
     .await;
     assert_eq!(r["discount"], 900);
 }
+
+#[tokio::test]
+async fn a_reservation_holds_a_coupon_for_its_cart_and_lapses_by_the_clock() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-hold").await;
+    let owner = t.owner();
+    let tpl = template(&app, &owner, "Held", json!({}), json!({})).await;
+    let m = app.member(&owner, NewMember::named("Holder")).await.id;
+    let code = give(&app, &owner, &m, &tpl).await;
+    let later = give(&app, &owner, &m, &tpl).await;
+
+    let r = app.reserve_coupon(&owner, &code, 5).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let reservation = r.json["reservation_id"].as_str().unwrap().to_owned();
+    // Another cart cannot hold it, nor use it, meanwhile.
+    let again = app.reserve_coupon(&owner, &code, 5).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "coupon_reserved");
+    let r = app
+        .record_purchase(&owner, &purchase("other-cart", &m, 10_000, &[&code]))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.json["params"]["reason"], "reserved", "{}", r.json);
+    let check = cart(
+        &app,
+        &owner,
+        json!({ "member_id": m, "amount": 10_000, "coupon_codes": [code] }),
+    )
+    .await;
+    assert_eq!(check["coupons"][0]["reason"], "reserved", "{check}");
+    // The cart that holds it uses it.
+    let mut mine = purchase("held-cart", &m, 10_000, &[&code]);
+    mine["coupon_reservation"] = json!(reservation);
+    let r = app.record_purchase(&owner, &mine).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["discount"], 500);
+    let used = app.reserve_coupon(&owner, &code, 5).await;
+    assert_eq!(used.status, StatusCode::CONFLICT);
+    assert_eq!(used.code(), "coupon_not_reservable");
+    assert_eq!(used.json["params"]["reason"], "used");
+
+    // A reservation nobody used lapses by the clock alone.
+    assert_eq!(
+        app.reserve_coupon(&owner, &later, 2).await.status,
+        StatusCode::OK
+    );
+    let r = app
+        .record_purchase(&owner, &purchase("too-soon", &m, 10_000, &[&later]))
+        .await;
+    assert_eq!(r.json["params"]["reason"], "reserved", "{}", r.json);
+    app.clock.advance(Duration::minutes(3));
+    let r = app
+        .record_purchase(&owner, &purchase("after-lapse", &m, 10_000, &[&later]))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+
+    // Bad input names the field; an unknown code is not found; another business's too.
+    let r = app.reserve_coupon(&owner, &later, 0).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["minutes"]);
+    assert_eq!(
+        app.reserve_coupon(&owner, "NOPE-NOPE", 5).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let other = app.signup("cp-hold-other").await;
+    let fresh = give(&app, &owner, &m, &tpl).await;
+    assert_eq!(
+        app.reserve_coupon(&other.owner(), &fresh, 5).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -23,6 +23,7 @@ mod plans;
 mod points;
 mod portal;
 mod prepaid;
+mod promotions;
 mod replicas;
 mod security;
 mod service;

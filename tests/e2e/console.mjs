@@ -849,6 +849,9 @@ try {
   // Coupons, as the owner of a business of its own, and the member's portal; zh-CN and en,
   // 1366x768 and 375px.
   await (await import('./coupons.mjs')).couponSteps({ browser, step, base: BASE, watch });
+  // Promotions: the form, publishing, results after a purchase, and the member's portal;
+  // zh-CN and en, 1366x768 and 375px.
+  await (await import('./promotions.mjs')).promotionSteps({ browser, step, base: BASE, watch });
   // Activities: the list, the form, sign-ups, check-in by code, statistics, ratings, and the
   // member's portal; zh-CN and en, 1366x768 and 375px.
   await (await import('./activities.mjs')).activitySteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });

@@ -103,6 +103,15 @@ impl Api {
             .await
     }
 
+    /// `POST /coupons/{code}/reservations`.
+    pub async fn reserve_coupon(&self, auth: &Auth, code: &str, minutes: i64) -> Reply {
+        self.v1(Method::POST, &format!("/coupons/{code}/reservations"))
+            .auth(auth)
+            .json(&serde_json::json!({ "minutes": minutes }))
+            .send()
+            .await
+    }
+
     /// `GET /members/{id}/coupons`.
     pub async fn member_coupons(&self, auth: &Auth, member: &str) -> Reply {
         self.v1(Method::GET, &format!("/members/{member}/coupons"))

@@ -20,6 +20,7 @@ mod plans;
 mod points;
 mod portal;
 mod prepaid;
+mod promotions;
 mod reply;
 mod rules;
 mod security;

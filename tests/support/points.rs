@@ -24,6 +24,8 @@ pub struct NewPurchase {
     pub items: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<DateTime<Utc>>,
 }
 
 impl NewPurchase {
@@ -36,6 +38,7 @@ impl NewPurchase {
             amount,
             items: None,
             store: None,
+            occurred_at: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod plans;
 pub mod points;
 pub mod portal;
 pub mod prepaid;
+pub mod promotions;
 pub mod purchases;
 pub mod roles;
 pub mod rules;
@@ -70,6 +71,12 @@ pub type PrepaidApis = (
 /// The rewards capability: coupons (staff and portal).
 pub type RewardApis = (coupons::CouponsApi, portal::coupons::PortalCouponsApi);
 
+/// The promotions capability: staff's side and the portal's.
+pub type PromotionApis = (
+    promotions::PromotionsApi,
+    portal::promotions::PortalPromotionsApi,
+);
+
 /// Every API module, in the order the docs list them.
 pub type Apis = (
     signup::SignupApi,
@@ -82,7 +89,7 @@ pub type Apis = (
     MemberApis,
     PointApis,
     PrepaidApis,
-    (RewardApis, ActivityApis, uploads::UploadsApi),
+    (RewardApis, ActivityApis, uploads::UploadsApi, PromotionApis),
     dashboard::DashboardApi,
     plans::PlansApi,
     ops::OpsApi,
@@ -147,6 +154,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                     portal::activities::PortalActivitiesApi { state: state.clone() },
                 ),
                 uploads::UploadsApi { state: state.clone() },
+                (
+                    promotions::PromotionsApi { state: state.clone() },
+                    portal::promotions::PortalPromotionsApi { state: state.clone() },
+                ),
             ),
             dashboard::DashboardApi { state: state.clone() },
             plans::PlansApi { state: state.clone() },

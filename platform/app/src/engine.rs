@@ -39,6 +39,9 @@ pub struct TenantRules {
     pub rules: HashMap<String, ActiveRule>,
     pub settings: PointSettings,
     pub ladder: Option<Arc<ActiveLadder>>,
+    /// Promotions a purchase may fall in (published or stopped, not long over): read with
+    /// the rules and forgotten with them when one changes.
+    pub promotions: Vec<patron_db::promotions::Active>,
 }
 
 impl TenantRules {
@@ -147,6 +150,7 @@ impl RuleEngine {
                 },
                 None => None,
             },
+            promotions: patron_db::promotions::active(tx).await?,
         });
         if self.generation.load(Ordering::SeqCst) == generation {
             self.cache.insert(id, loaded.clone()).await;

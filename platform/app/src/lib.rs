@@ -28,6 +28,7 @@ pub mod plans;
 pub mod points;
 pub mod portal;
 pub mod prepaid;
+pub mod promotions;
 pub mod purchases;
 pub mod roles;
 pub mod rules;

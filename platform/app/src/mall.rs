@@ -333,7 +333,12 @@ async fn place_once(
             .with_param("tiers", item.tiers.join(", ")));
         }
     }
-    let (total, cash) = core::price(item.points, item.cash, req.quantity);
+    // A running promotion may list the item at fewer points (for the member's tier).
+    let unit = match crate::promotions::mall_price(tx, item.id, member_id, now).await? {
+        Some((_, reduced)) if reduced < item.points => reduced,
+        _ => item.points,
+    };
+    let (total, cash) = core::price(unit, item.cash, req.quantity);
     // The account's lock first (then the member's count, then the stock: every order and
     // cancel takes them in this order).
     let (locked, expiry_due) = points::lock_for_change(tx, member_id, now).await?;

@@ -467,10 +467,12 @@ pub enum Reason {
     PurchaseLimit,
     /// The member holds as many of the template as they may.
     MemberLimit,
+    /// Held for another cart by a reservation that has not expired.
+    Reserved,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 14] = [
+    pub const ALL: [Reason; 15] = [
         Reason::UnknownCode,
         Reason::Duplicate,
         Reason::OtherMember,
@@ -485,6 +487,7 @@ impl Reason {
         Reason::NotCombinable,
         Reason::PurchaseLimit,
         Reason::MemberLimit,
+        Reason::Reserved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -503,6 +506,7 @@ impl Reason {
             Reason::NotCombinable => "not_combinable",
             Reason::PurchaseLimit => "purchase_limit",
             Reason::MemberLimit => "member_limit",
+            Reason::Reserved => "reserved",
         }
     }
 }
@@ -559,6 +563,8 @@ pub struct Found {
     pub valid_until: DateTime<Utc>,
     /// For an unbound code: the member already holds as many of the template as allowed.
     pub member_limit_reached: bool,
+    /// Held by another cart's reservation that has not expired.
+    pub reserved: bool,
 }
 
 /// One code of a cart, as the caller gave it.
@@ -602,6 +608,9 @@ fn alone(f: &Found, cart: &Cart, zone: Zone) -> Option<Reason> {
         Status::Used => return Some(Reason::Used),
         Status::Voided => return Some(Reason::Voided),
         Status::Issued => {}
+    }
+    if f.reserved {
+        return Some(Reason::Reserved);
     }
     if cart.at < f.valid_from {
         return Some(Reason::NotYetValid);
@@ -910,6 +919,7 @@ mod tests {
             valid_from: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             valid_until: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
             member_limit_reached: false,
+            reserved: false,
         }
     }
 

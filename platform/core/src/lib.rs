@@ -24,6 +24,7 @@ pub mod points;
 pub mod ports;
 pub mod prepaid;
 pub mod problem;
+pub mod promotions;
 pub mod reasons;
 pub mod rules;
 pub mod security;

@@ -126,6 +126,8 @@ impl Reason {
         "activity_attended",
         "activity_price",
         "activity_refund",
+        "promotion_multiplier",
+        "promotion_bonus",
     ];
 }
 
@@ -198,6 +200,8 @@ fn english(code: &str, p: &Value) -> String {
         "activity_attended" => format!("attended {}", s("title")),
         "activity_price" => format!("sign-up for {}", s("title")),
         "activity_refund" => format!("refund of the sign-up for {}", s("title")),
+        "promotion_multiplier" => format!("{} ×{}", s("promotion"), s("factor")),
+        "promotion_bonus" => format!("{} bonus", s("promotion")),
         "several" => p["parts"]
             .as_array()
             .map(|parts| {

@@ -425,6 +425,8 @@ pub struct Looked {
     pub member_count: Option<i32>,
     /// This statement used it.
     pub taken: bool,
+    /// Held by another cart's reservation that had not expired.
+    pub reserved: bool,
 }
 
 /// The codes for a member, read without writing (a validation).
@@ -432,16 +434,22 @@ pub async fn look(
     tx: &mut TenantTx,
     codes: &[String],
     member_id: Uuid,
+    reservation: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Looked>, DbError> {
     Ok(sqlx::query_as(
         "SELECT c.code, c.template_id, t.name AS template_name, c.terms, c.status, c.member_id, \
          c.valid_from, c.valid_until, t.per_member, \
          (SELECT issued FROM coupon_member_counts m WHERE m.template_id = c.template_id \
-          AND m.member_id = $2) AS member_count, false AS taken \
+          AND m.member_id = $2) AS member_count, false AS taken, \
+         (coalesce(c.reserved_until > $4, false) AND c.reservation_id IS DISTINCT FROM $3) \
+             AS reserved \
          FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE c.code = ANY($1)",
     )
     .bind(codes)
     .bind(member_id)
+    .bind(reservation)
+    .bind(now)
     .fetch_all(tx.conn())
     .await?)
 }
@@ -451,6 +459,7 @@ pub async fn look(
 /// parallel purchase used first is not taken (its row shows it as read at the start). An
 /// unbound code counts towards the member's count of its template. The caller checks the
 /// codes (and rolls back when one does not apply).
+#[allow(clippy::too_many_arguments)]
 pub async fn take(
     tx: &mut TenantTx,
     codes: &[String],
@@ -458,21 +467,27 @@ pub async fn take(
     purchase_id: Uuid,
     actor: &str,
     now: DateTime<Utc>,
+    reservation: Option<Uuid>,
+    clock: DateTime<Utc>,
 ) -> Result<Vec<Looked>, DbError> {
     Ok(sqlx::query_as(
         "WITH s AS ( \
              SELECT c.id, c.code, c.template_id, t.name AS template_name, c.terms, c.status, \
-             c.member_id, c.valid_from, c.valid_until, t.per_member \
+             c.member_id, c.valid_from, c.valid_until, t.per_member, \
+             (coalesce(c.reserved_until > $7, false) AND c.reservation_id IS DISTINCT FROM $6) \
+                 AS reserved \
              FROM coupons c JOIN coupon_templates t ON t.id = c.template_id \
              WHERE c.code = ANY($1) \
          ), u AS ( \
              UPDATE coupons c SET status = 'used', used_at = $4, purchase_id = $3, \
-             member_id = $2, history = c.history || jsonb_build_array(jsonb_build_object( \
+             member_id = $2, reservation_id = NULL, reserved_until = NULL, history = c.history || jsonb_build_array(jsonb_build_object( \
                  'kind', 'used', 'at', $4::timestamptz, 'actor', $5::text, \
                  'purchase_id', $3::uuid)) \
              WHERE c.code = ANY($1) AND c.status = 'issued' \
              AND (c.member_id IS NULL OR c.member_id = $2) AND c.valid_from <= $4 \
-             AND c.valid_until > $4 RETURNING c.id \
+             AND c.valid_until > $4 \
+             AND (c.reserved_until IS NULL OR c.reserved_until <= $7 OR c.reservation_id = $6) \
+             RETURNING c.id \
          ), m AS ( \
              INSERT INTO coupon_member_counts (template_id, member_id, issued) \
              SELECT s.template_id, $2, count(*) FROM s JOIN u ON u.id = s.id \
@@ -481,7 +496,7 @@ pub async fn take(
              DO UPDATE SET issued = coupon_member_counts.issued + EXCLUDED.issued \
              RETURNING template_id, issued \
          ) SELECT s.code, s.template_id, s.template_name, s.terms, s.status, s.member_id, \
-             s.valid_from, s.valid_until, s.per_member, \
+             s.valid_from, s.valid_until, s.per_member, s.reserved, \
              coalesce((SELECT issued FROM m WHERE m.template_id = s.template_id), \
                  (SELECT issued FROM coupon_member_counts k WHERE k.template_id = s.template_id \
                   AND k.member_id = $2)) AS member_count, \
@@ -493,8 +508,65 @@ pub async fn take(
     .bind(purchase_id)
     .bind(now)
     .bind(actor)
+    .bind(reservation)
+    .bind(clock)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// A coupon's reservation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Reserved {
+    pub reservation_id: Uuid,
+    pub reserved_until: DateTime<Utc>,
+    pub code: String,
+    pub member_id: Option<Uuid>,
+}
+
+/// Holds a coupon for a cart until `until`, in one conditional statement: only an issued
+/// coupon, still valid, not held by a reservation that has not lapsed (by the clock, no job
+/// frees one). `None` when it cannot be held; the caller reads why.
+pub async fn reserve(
+    tx: &mut TenantTx,
+    code: &str,
+    reservation_id: Uuid,
+    until: DateTime<Utc>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Reserved>, DbError> {
+    Ok(sqlx::query_as(
+        "UPDATE coupons SET reservation_id = $2, reserved_until = $3, \
+         history = history || jsonb_build_array(jsonb_build_object('kind', 'reserved', \
+             'at', $5::timestamptz, 'actor', $4::text, 'until', $3::timestamptz, \
+             'reservation_id', $2::uuid)) \
+         WHERE code = $1 AND status = 'issued' AND valid_until > $5 \
+         AND (reserved_until IS NULL OR reserved_until <= $5) \
+         RETURNING reservation_id, reserved_until, code, member_id",
+    )
+    .bind(code)
+    .bind(reservation_id)
+    .bind(until)
+    .bind(actor)
+    .bind(now)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// A coupon's state as a reservation sees it (to say why one was refused).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Holdable {
+    pub status: String,
+    pub valid_until: DateTime<Utc>,
+    pub reserved_until: Option<DateTime<Utc>>,
+}
+
+pub async fn holdable(tx: &mut TenantTx, code: &str) -> Result<Option<Holdable>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT status, valid_until, reserved_until FROM coupons WHERE code = $1")
+            .bind(code)
+            .fetch_optional(tx.conn())
+            .await?,
+    )
 }
 
 /// Gives back the coupons a purchase used whose terms restore them on a refund: issued
@@ -528,4 +600,23 @@ pub async fn restore(
     .bind(actor)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Marks the start of a nested step that may be undone alone.
+pub async fn savepoint(tx: &mut TenantTx) -> Result<(), DbError> {
+    sqlx::query("SAVEPOINT coupon_occasion")
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Undoes the nested step (`undo`) or keeps it.
+pub async fn end_savepoint(tx: &mut TenantTx, undo: bool) -> Result<(), DbError> {
+    let sql = if undo {
+        "ROLLBACK TO SAVEPOINT coupon_occasion"
+    } else {
+        "RELEASE SAVEPOINT coupon_occasion"
+    };
+    sqlx::query(sql).execute(tx.conn()).await?;
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub mod plans;
 pub mod points;
 pub mod portal;
 pub mod prepaid;
+pub mod promotions;
 pub mod rules;
 pub mod security;
 pub mod sessions;

@@ -1,12 +1,13 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Button, Result, Spin, Typography } from 'antd';
-import { CalendarOutlined, GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
+import { CalendarOutlined, FireOutlined, GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { PortalLanguage } from './PortalLanguage';
+import { fetchPortalPromotions, portalPromotionKeys } from '../promotions/portal';
 import { fetchPortalActivities, fetchPortalForm, fetchPortalMall, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, ResetPage } from './AuthPages';
@@ -19,6 +20,9 @@ const ProfilePage = lazy(() => import('./ProfilePage').then((m) => ({ default: m
 const PrepaidPage = lazy(() => import('./PrepaidPage').then((m) => ({ default: m.PrepaidPage })));
 const MallPage = lazy(() => import('./MallPage').then((m) => ({ default: m.MallPage })));
 const CouponsPage = lazy(() => import('../coupons/PortalCouponsPage').then((m) => ({ default: m.PortalCouponsPage })));
+const PromotionsPage = lazy(() =>
+  import('../promotions/PortalPromotionsPage').then((m) => ({ default: m.PortalPromotionsPage })),
+);
 const ActivitiesPage = lazy(() => import('./ActivitiesPage').then((m) => ({ default: m.ActivitiesPage })));
 import './portal.css';
 
@@ -93,6 +97,7 @@ export default function PortalRoutes() {
           <Route path="prepaid" element={<SignedIn><Suspense fallback={<Spin />}><PrepaidPage /></Suspense></SignedIn>} />
           <Route path="mall" element={<SignedIn><Suspense fallback={<Spin />}><MallPage /></Suspense></SignedIn>} />
           <Route path="coupons" element={<SignedIn><Suspense fallback={<Spin />}><CouponsPage /></Suspense></SignedIn>} />
+          <Route path="promotions" element={<SignedIn><Suspense fallback={<Spin />}><PromotionsPage /></Suspense></SignedIn>} />
           <Route path="activities" element={<SignedIn><Suspense fallback={<Spin />}><ActivitiesPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
@@ -158,6 +163,26 @@ function ActivitiesTab({ base }: { base: string }) {
     <NavLink to={`${base}/activities`} data-testid="portal-tab-activities">
       <CalendarOutlined />
       <span>{t('activities.portal.tab')}</span>
+    </NavLink>
+  );
+}
+
+/** The promotions tab, shown when there is a running or upcoming promotion for the member. */
+function PromotionsTab({ base }: { base: string }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const q = useQuery({
+    queryKey: portalPromotionKeys.list(slug, token),
+    queryFn: () => fetchPortalPromotions(slug),
+    enabled: token !== null,
+    retry: false,
+    staleTime: 30_000,
+  });
+  if (!q.data || q.data.length === 0) return null;
+  return (
+    <NavLink to={`${base}/promotions`} data-testid="portal-tab-promotions">
+      <FireOutlined />
+      <span>{t('promotions.portal.tab')}</span>
     </NavLink>
   );
 }
@@ -229,6 +254,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
             <TagsOutlined />
             <span>{t('coupons.portal.tab')}</span>
           </NavLink>
+          <PromotionsTab base={base} />
           <ActivitiesTab base={base} />
           <NavLink to={`${base}/profile`}>
             <UserOutlined />

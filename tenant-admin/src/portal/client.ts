@@ -33,9 +33,9 @@ const auth: Middleware = {
   onRequest({ request }) {
     const slug = slugOf(request.url);
     const token = slug ? getMemberToken(slug) : null;
-    // The member's own resources: `/me/...`, the mall (`/mall`, `/mall/orders/...`) and the
-    // activities open to them.
-    if (token && /\/(me|mall|activities)(\/|$|\?)/.test(new URL(request.url).pathname + '/')) {
+    // The member's own resources: `/me/...`, the mall (`/mall`, `/mall/orders/...`), the
+    // activities and the promotions open to them.
+    if (token && /\/(me|mall|activities|promotions)(\/|$|\?)/.test(new URL(request.url).pathname + '/')) {
       request.headers.set('authorization', `Bearer ${token}`);
     }
     return request;

@@ -378,6 +378,8 @@ pub struct CouponCart {
     /// When; defaults to now.
     pub occurred_at: Option<DateTime<Utc>>,
     pub coupon_codes: Vec<String>,
+    /// A reservation the cart holds: its coupon is not refused as `reserved`.
+    pub coupon_reservation: Option<Uuid>,
 }
 
 impl From<CouponCart> for app::CartIn {
@@ -403,6 +405,7 @@ impl From<CouponCart> for app::CartIn {
             store: c.store,
             occurred_at: c.occurred_at,
             coupon_codes: c.coupon_codes,
+            reservation: c.coupon_reservation,
         }
     }
 }
@@ -431,4 +434,23 @@ impl From<app::CartCheck> for CouponCheck {
             coupons: v.coupons.into_iter().map(Into::into).collect(),
         }
     }
+}
+
+/// How long to hold a coupon for a cart.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewCouponReservation {
+    /// 1 to 60 minutes.
+    pub minutes: i64,
+}
+
+/// A coupon held for a cart: send `reservation_id` with the purchase as
+/// `coupon_reservation`.
+#[derive(Debug, Clone, Object)]
+pub struct CouponReservation {
+    pub reservation_id: Uuid,
+    pub code: String,
+    pub member_id: Option<Uuid>,
+    /// It lapses then (no one needs to release it).
+    pub reserved_until: DateTime<Utc>,
 }

@@ -11,8 +11,9 @@ use crate::edge::error::ApiError;
 use crate::edge::gate::needs_coupons;
 use crate::edge::state::ApiState;
 use dto::{
-    Coupon, CouponBatch, CouponCart, CouponCheck, CouponTemplate, CouponVoid, IssuedCoupons,
-    NewCouponBatch, NewCouponIssue, NewCouponTemplate, TemplateArchived,
+    Coupon, CouponBatch, CouponCart, CouponCheck, CouponReservation, CouponTemplate, CouponVoid,
+    IssuedCoupons, NewCouponBatch, NewCouponIssue, NewCouponReservation, NewCouponTemplate,
+    TemplateArchived,
 };
 use patron_app::coupons as app;
 use patron_app::idempotency::{self, Request};
@@ -369,5 +370,43 @@ impl CouponsApi {
         .await?;
         tx.commit().await?;
         Ok(Json(v.into()))
+    }
+
+    /// Hold a coupon for a cart for some minutes: a purchase carrying the answer's
+    /// `reservation_id` (`coupon_reservation`) uses it; any other purchase is refused with
+    /// reason `reserved` until it lapses (by the clock; nothing to release). 409
+    /// `coupon_reserved` while another reservation holds it, `coupon_not_reservable` when it
+    /// is used, voided or expired.
+    #[oai(
+        path = "/coupons/:code/reservations",
+        method = "post",
+        operation_id = "reserveCoupon",
+        transform = "needs_coupons"
+    )]
+    async fn reserve(
+        &self,
+        auth: TenantAuth,
+        code: Path<String>,
+        body: Json<NewCouponReservation>,
+    ) -> Result<Json<CouponReservation>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        let r = patron_app::coupons::redeem::reserve(
+            &mut tx,
+            &code.0,
+            body.0.minutes,
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(CouponReservation {
+            reservation_id: r.reservation_id,
+            code: r.code,
+            member_id: r.member_id,
+            reserved_until: r.reserved_until,
+        }))
     }
 }

@@ -121,6 +121,7 @@ const CONFLICT: &[&str] = &[
     "issueCoupons",
     "memberCoupons",
     "voidCoupon",
+    "reserveCoupon",
     "portalClaimCoupon",
     // Activities: states that refuse, seats, sign-ups twice, codes scanned twice.
     "updateActivity",
@@ -139,6 +140,11 @@ const CONFLICT: &[&str] = &[
     // The photo wall: photos only from those who checked in, each picture once.
     "addActivityPhoto",
     "portalAddActivityPhoto",
+    // Promotions: only drafts change, publish or go; only scheduled or running ones stop.
+    "updatePromotion",
+    "deletePromotion",
+    "publishPromotion",
+    "stopPromotion",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the

@@ -65,6 +65,11 @@ pub struct NewPurchase {
     /// `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_codes: Option<Vec<String>>,
+    /// A reservation of one of the coupons (`POST /coupons/{code}/reservations`): the
+    /// coupon it holds is used by this purchase; without it a held coupon is refused with
+    /// reason `reserved` until the reservation lapses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_reservation: Option<uuid::Uuid>,
 }
 
 /// One way a purchase was paid.
@@ -273,6 +278,7 @@ impl From<NewPurchase> for app::NewPurchase {
                     .collect()
             }),
             coupon_codes: r.coupon_codes,
+            coupon_reservation: r.coupon_reservation,
         }
     }
 }

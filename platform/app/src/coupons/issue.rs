@@ -294,6 +294,44 @@ async fn to_member(
     })
 }
 
+/// One coupon of a template for a member on an occasion (a promotion, a tier, a rule):
+/// its code, or `None` when the template cannot give one now (gone, archived, expired, sold
+/// out, over a member's or a day's limit): nothing is written then, and the work around it
+/// (the purchase, the tier move) goes on.
+#[allow(clippy::too_many_arguments)]
+pub async fn give_on_occasion(
+    tx: &mut TenantTx,
+    zone: Zone,
+    template_id: Uuid,
+    member_id: Uuid,
+    channel: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, AppError> {
+    let Some(t) = db::template(tx, template_id).await? else {
+        return Ok(None);
+    };
+    db::savepoint(tx).await?;
+    let to = Give {
+        member_id: Some(member_id),
+        batch_id: None,
+        channel,
+        per_day: true,
+    };
+    match give(tx, zone, &t, to, 1, &member_pattern(), actor, now).await {
+        Ok(mut codes) => {
+            db::end_savepoint(tx, false).await?;
+            Ok(codes.pop())
+        }
+        Err(AppError::Conflict { .. }) => {
+            db::end_savepoint(tx, true).await?;
+            tracing::info!(template = %template_id, channel, "no coupon given on an occasion");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Staff give `quantity` coupons of a template to a member (within its limits).
 pub async fn issue_to_member(
     tx: &mut TenantTx,

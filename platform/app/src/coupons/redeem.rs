@@ -85,6 +85,7 @@ fn candidates(
                     let mut status = Status::parse(&r.status);
                     let raced = took.is_some_and(|at| {
                         !r.taken
+                            && !r.reserved
                             && r.member_id.is_none_or(|m| m == member_id)
                             && r.valid_from <= at
                             && at < r.valid_until
@@ -111,6 +112,7 @@ fn candidates(
                         valid_from: r.valid_from,
                         valid_until: r.valid_until,
                         member_limit_reached: limit_reached,
+                        reserved: r.reserved && !r.taken,
                     })
                 }
             };
@@ -176,8 +178,20 @@ pub async fn use_for_purchase(
     cart: &Cart,
     purchase_id: Uuid,
     actor: &str,
+    reservation: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<Applied, AppError> {
-    let rows = db::take(tx, codes, member_id, purchase_id, actor, cart.at).await?;
+    let rows = db::take(
+        tx,
+        codes,
+        member_id,
+        purchase_id,
+        actor,
+        cart.at,
+        reservation,
+        now,
+    )
+    .await?;
     let outcomes = core::evaluate(
         cart,
         zone,
@@ -202,6 +216,8 @@ pub struct CartIn {
     pub store: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
     pub coupon_codes: Vec<String>,
+    /// A reservation the cart holds (its coupon is not refused as reserved).
+    pub reservation: Option<Uuid>,
 }
 
 /// What a cart's coupons would do, written nowhere.
@@ -283,7 +299,7 @@ pub async fn validate(
         tier,
         at,
     };
-    let rows = db::look(tx, &codes, member.id).await?;
+    let rows = db::look(tx, &codes, member.id, c.reservation, now).await?;
     let zone = tenant.settings.zone();
     let outcomes = core::evaluate(&cart, zone, &candidates(&codes, &rows, member.id, None)?);
     let coupons = results(outcomes, &rows);
@@ -340,4 +356,67 @@ pub async fn void(
             )
         }
     }
+}
+
+/// The longest a coupon is held for a cart, in minutes.
+pub const RESERVE_MINUTES_MAX: i64 = 60;
+
+/// A coupon held for a cart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reservation {
+    pub reservation_id: Uuid,
+    pub code: String,
+    pub member_id: Option<Uuid>,
+    pub reserved_until: DateTime<Utc>,
+}
+
+/// Holds a coupon for a cart for `minutes` (one conditional statement; a reservation lapses
+/// by the clock alone). A purchase carrying the reservation uses the coupon; any other is
+/// refused with reason `reserved` meanwhile. 409 `coupon_reserved` while another
+/// reservation holds it, `coupon_not_reservable` when it is used, voided or expired.
+pub async fn reserve(
+    tx: &mut TenantTx,
+    code: &str,
+    minutes: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Reservation, AppError> {
+    if !(1..=RESERVE_MINUTES_MAX).contains(&minutes) {
+        return Err(AppError::field(
+            "minutes",
+            Issue::out_of_range(1, RESERVE_MINUTES_MAX),
+        ));
+    }
+    let code = code.trim();
+    let until = now + Duration::minutes(minutes);
+    if let Some(r) = db::reserve(tx, code, Uuid::now_v7(), until, actor, now).await? {
+        return Ok(Reservation {
+            reservation_id: r.reservation_id,
+            code: r.code,
+            member_id: r.member_id,
+            reserved_until: r.reserved_until,
+        });
+    }
+    let Some(h) = db::holdable(tx, code).await? else {
+        return Err(AppError::not_found("coupon"));
+    };
+    if h.status == "issued" && h.valid_until > now {
+        return Err(AppError::conflict(
+            "coupon_reserved",
+            Some("code"),
+            "the coupon is held for another cart",
+        )
+        .with_param("until", h.reserved_until.map(|u| u.to_rfc3339())));
+    }
+    let reason = if h.status == "issued" {
+        "expired"
+    } else {
+        h.status.as_str()
+    };
+    Err(AppError::conflict(
+        "coupon_not_reservable",
+        Some("code"),
+        format!("the coupon cannot be held: {reason}"),
+    )
+    .with_param("reason", reason))
 }

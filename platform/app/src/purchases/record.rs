@@ -58,6 +58,9 @@ pub struct NewPurchase {
     /// coupons, `amount` is what is due before them and `payments` add up to what is left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_codes: Option<Vec<String>>,
+    /// A coupon reservation the cart holds (absent from the hash when not sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_reservation: Option<Uuid>,
 }
 
 /// A referral reward paid to the member who referred this one.
@@ -320,6 +323,8 @@ pub async fn record_once(
             &cart,
             id,
             actor,
+            req.coupon_reservation,
+            now,
         )
         .await?;
         if let Some(payments) = &req.payments {
@@ -340,7 +345,12 @@ pub async fn record_once(
     });
     let input = engine::member_input(&member, &account, &tier, today);
     let run = earn::evaluate(engine, &rules, tenant.id, "purchase", &event, &input).await;
-    let earned = run.points;
+    // Promotions the purchase falls in (cached with the rules) add to what the rule gave.
+    let promoted =
+        crate::promotions::on_purchase(&rules, checked.occurred_at, &tier.code, run.points);
+    let earned = run.points + promoted.points;
+    let mut reasons = run.reasons;
+    reasons.extend(promoted.reasons.iter().cloned());
     let first_purchase = account.visits == 0;
     account.spend_total += paid;
     account.visits += 1;
@@ -348,7 +358,7 @@ pub async fn record_once(
         source: EntrySource::Purchase,
         source_id: id.to_string(),
         rule_version: run.version,
-        reason: decide::reason_line(&run.reasons),
+        reason: decide::reason_line(&reasons),
         detail: Some(json!({ "external_id": external_id })),
     }
     .source(&ctx);
@@ -396,7 +406,7 @@ pub async fn record_once(
         amount: paid,
         currency: checked.currency.clone(),
         points: earned,
-        reasons: run.reasons,
+        reasons,
         rule_version: run.version,
         rule_error: run.failure,
         balance: account.balance,
@@ -476,6 +486,17 @@ pub async fn record_once(
         )
         .await?;
     }
+    // The promotions' reach (one statement) and their coupons, once per member.
+    crate::promotions::after_purchase(
+        &mut tx,
+        zone,
+        &promoted,
+        member.id,
+        result.amount,
+        actor,
+        now,
+    )
+    .await?;
     if rules.ladder.is_some() {
         // Counted with the purchase just stored: it may promote the member at once.
         let (_, after) = earn::tier_check(&mut tx, &ctx, MemberId::new(member.id)).await?;
