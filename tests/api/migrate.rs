@@ -17,6 +17,7 @@ fn options() -> Options {
         sandbox: None,
         messages: Default::default(),
         trust_proxy: false,
+        console_url: None,
     }
 }
 

@@ -230,6 +230,7 @@ pub async fn spawn_app_with_keys(
             },
             // As behind a TLS proxy: the tests set X-Forwarded-Proto and X-Forwarded-For.
             trust_proxy: true,
+            console_url: None,
         },
     )
     .await

@@ -65,6 +65,9 @@ pub struct Settings {
     /// A proxy we trust terminates TLS in front of Patron: its `X-Forwarded-Proto` decides
     /// HSTS and its `X-Forwarded-For` the caller's address (`PATRON_TRUST_PROXY`).
     pub trust_proxy: bool,
+    /// Where the console is served, for links in e-mails to staff (`PATRON_CONSOLE_URL`);
+    /// unset: `http://` and the address listened on.
+    pub console_url: Option<String>,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -90,6 +93,7 @@ pub const KEYS: &[&str] = &[
     "smtp_from",
     "webhooks_allow_private",
     "trust_proxy",
+    "console_url",
 ];
 
 fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -127,6 +131,7 @@ impl Default for Settings {
             smtp_from: "Patron <no-reply@patron.localhost>".into(),
             webhooks_allow_private: false,
             trust_proxy: false,
+            console_url: None,
         }
     }
 }

@@ -192,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
                     sandbox: Some(settings.sandbox()),
                     messages: settings.messages(),
                     trust_proxy: settings.trust_proxy,
+                    console_url: settings.console_url.clone(),
                 },
             )
             .await?;

@@ -12,6 +12,7 @@ pub mod activities;
 pub mod coupons;
 pub mod dto;
 pub mod mall;
+pub mod notices;
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
