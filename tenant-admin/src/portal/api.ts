@@ -140,3 +140,6 @@ export const fetchActivityCode = (slug: string, registration: string) =>
 
 export const rateActivity = (slug: string, registration: string, body: Schemas['MyActivityRating']) =>
   call(portalApi.PUT('/portal/{tenant}/me/activities/{registration_id}/rating', { params: mine(slug, registration), body }));
+
+/** The member's inbox (notices and e-mails, with the unread count), for the tab's badge. */
+export const fetchPortalInbox = (slug: string) => call(portalApi.GET('/portal/{tenant}/inbox', { params: at(slug) }));
