@@ -34,7 +34,9 @@ export function ForgotPasswordPage() {
         extra={<LanguageSwitch />}
       >
         {sent ? (
-          <Result status="success" title={t('passwordReset.sent')} subTitle={t('passwordReset.sentHelp')} data-testid="reset-sent" />
+          <div data-testid="reset-sent">
+            <Result status="success" title={t('passwordReset.sent')} subTitle={t('passwordReset.sentHelp')} />
+          </div>
         ) : (
           <>
             <Typography.Paragraph type="secondary">{t('passwordReset.intro')}</Typography.Paragraph>
@@ -89,12 +91,9 @@ export function ResetPasswordPage() {
         extra={<LanguageSwitch />}
       >
         {done ? (
-          <Result
-            status="success"
-            title={t('passwordReset.done')}
-            data-testid="reset-done"
-            extra={<Link to="/login">{t('passwordReset.backToLogin')}</Link>}
-          />
+          <div data-testid="reset-done">
+            <Result status="success" title={t('passwordReset.done')} extra={<Link to="/login">{t('passwordReset.backToLogin')}</Link>} />
+          </div>
         ) : (
           <>
             {error && <Alert type="error" showIcon message={error} style={{ marginBottom: 16 }} role="alert" />}

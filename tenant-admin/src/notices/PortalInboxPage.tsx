@@ -87,7 +87,8 @@ export function PortalInboxPage() {
       <Card size="small" title={t('inbox.preferences')} style={{ marginTop: 16 }}>
         <label style={{ display: 'flex', gap: 12, alignItems: 'center' }}>
           <Switch
-            checked={prefs.data?.marketing_email ?? true}
+            checked={prefs.data?.marketing_email ?? false}
+            disabled={!prefs.data}
             loading={prefs.isPending || save.isPending}
             onChange={(on) => save.mutate(on)}
             data-testid="inbox-marketing"

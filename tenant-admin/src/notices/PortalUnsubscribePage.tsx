@@ -4,6 +4,7 @@ import { Result, Spin } from 'antd';
 import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
+import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { usePortal } from '../portal/PortalRoutes';
 import { unsubscribe } from './api';
@@ -17,6 +18,17 @@ export function PortalUnsubscribePage() {
   const { mutate } = run;
   useEffect(() => mutate(), [mutate]);
   if (run.isIdle || run.isPending) return <Spin tip={t('inbox.unsubscribing')} style={{ display: 'block', margin: 48 }} />;
-  if (run.isError) return <Result status="error" title={t('inbox.unsubscribeTitle')} subTitle={errorText(t, run.error)} data-testid="unsubscribe-failed" />;
-  return <Result status="success" title={t('inbox.unsubscribed')} subTitle={t('inbox.unsubscribeHelp')} data-testid="unsubscribed" />;
+  if (run.isError) {
+    const invalid = run.error instanceof ApiProblem && run.error.status === 422;
+    return (
+      <div data-testid="unsubscribe-failed">
+        <Result status="error" title={t('inbox.unsubscribeTitle')} subTitle={invalid ? t('inbox.unsubscribeInvalid') : errorText(t, run.error)} />
+      </div>
+    );
+  }
+  return (
+    <div data-testid="unsubscribed">
+      <Result status="success" title={t('inbox.unsubscribed')} subTitle={t('inbox.unsubscribeHelp')} />
+    </div>
+  );
 }
