@@ -406,7 +406,9 @@ pub async fn deliver(
             if let Some(email) = addresses.remove(&d.id) {
                 d.recipient = email;
             }
-            let metered = d.channel == "email" && !d.recipient.is_empty();
+            // Members' e-mails count against the quota; staff's own (password resets, new
+            // devices) never wait for next month.
+            let metered = d.channel == "email" && d.member_id.is_some() && !d.recipient.is_empty();
             if metered && !take_email_quota(db, tenant, plan.as_ref(), d.id, now).await? {
                 continue;
             }

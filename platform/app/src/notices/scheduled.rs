@@ -104,6 +104,11 @@ pub async fn run_tenant(
     senders: &Senders,
     now: DateTime<Utc>,
 ) -> Result<Report, AppError> {
+    // A business whose plan no longer has notices sends none (its settings are kept).
+    let plan = patron_db::plans::find(db, &tenant.plan_code).await?;
+    if !plan.has(patron_core::plans::Feature::Notices) {
+        return Ok(Report::default());
+    }
     let zone = tenant.settings.zone();
     let today = zone.today(now);
     let mut tx = db.tenant_tx(tenant).await?;
