@@ -568,3 +568,72 @@ async fn over_the_monthly_email_quota_a_message_is_held_with_the_reason_until_th
     assert!(log.iter().all(|m| m.status == "sent"), "{log:?}");
     smtp.stop().await;
 }
+
+#[tokio::test]
+async fn points_expiring_in_n_days_are_announced_once_on_the_right_local_day() {
+    let app = spawn_app().await;
+    let shanghai = chrono_tz::Asia::Shanghai;
+    let local = |d: u32, h: u32| {
+        shanghai
+            .with_ymd_and_hms(2027, 9, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    app.clock.set(local(1, 12));
+    let t = app.signup_on("expiring", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.update_points_settings(&owner, &json!({ "expiry": { "mode": "days", "days": 10 } }))
+        .await
+        .ok();
+    app.save_message_template(
+        &owner,
+        &email_template(
+            "points.expiring",
+            "zh-CN",
+            "积分即将过期",
+            "您有 {{points}} 积分将于 {{date}} 后过期。",
+        ),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(
+        &owner,
+        "points.expiring",
+        &json!({ "enabled": true, "days_ahead": 3 }),
+    )
+    .await
+    .ok();
+    let m = app
+        .member(&owner, NewMember::named("积分").email("ji.fen@example.com"))
+        .await;
+    app.adjust_points(
+        &owner,
+        &m.id,
+        &json!({ "idempotency_key": "seed", "points": 120, "reason": "seed" }),
+    )
+    .await
+    .created();
+    // Earned on 1 September for 10 days: they count until the end of 11 September, so the
+    // notice 3 days ahead goes on 8 September, once, however often the job runs.
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let mut queued = Vec::new();
+    for day in [7, 8, 9] {
+        app.clock.set(local(day, 10));
+        for hour in [10, 11] {
+            let r = run_scheduled_notices(&app, t.id, &senders, local(day, hour)).await;
+            queued.push(r["queued"]["points.expiring"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(queued, [0, 0, 1, 0, 0, 0]);
+    deliver_messages(&app, t.id, &senders, local(9, 12)).await;
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    let text = body_text(&mails[0]);
+    assert!(
+        text.contains("您有 120 积分将于 2027-09-11 后过期。"),
+        "{text}"
+    );
+    assert!(text.contains("/unsubscribe?token="), "marketing: {text}");
+    smtp.stop().await;
+}

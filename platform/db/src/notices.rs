@@ -374,7 +374,8 @@ pub async fn birthdays_on(tx: &mut TenantTx, day: chrono::NaiveDate) -> Result<V
     .await?)
 }
 
-/// Members with points expiring within `[from, to)` (one local day), with how many.
+/// Members with points whose last day is `date`: lots expiring after `from` (the start of
+/// `date`) up to `to` (the start of the next day, when the lots expire), with how many.
 pub async fn points_expiring(
     tx: &mut TenantTx,
     from: DateTime<Utc>,
@@ -385,7 +386,7 @@ pub async fn points_expiring(
         "SELECT l.member_id, 'points.expiring:' || $3::text AS occasion,
                 jsonb_build_object('points', sum(l.remaining), 'date', $3::text) AS data
          FROM point_lots l JOIN members m ON m.id = l.member_id
-         WHERE l.remaining > 0 AND l.expires_at >= $1 AND l.expires_at < $2
+         WHERE l.remaining > 0 AND l.expires_at > $1 AND l.expires_at <= $2
            AND m.status = 'active' AND m.erased_at IS NULL
          GROUP BY l.member_id",
     )
