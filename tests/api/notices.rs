@@ -637,3 +637,79 @@ async fn points_expiring_in_n_days_are_announced_once_on_the_right_local_day() {
     assert!(text.contains("/unsubscribe?token="), "marketing: {text}");
     smtp.stop().await;
 }
+
+#[tokio::test]
+async fn a_membership_ending_in_n_days_is_announced_once_with_its_last_day() {
+    let app = spawn_app().await;
+    let shanghai = chrono_tz::Asia::Shanghai;
+    let at = |d: chrono::NaiveDate, h: u32| {
+        shanghai
+            .from_local_datetime(&d.and_hms_opt(h, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let start: chrono::NaiveDate = "2027-05-10".parse().unwrap();
+    app.clock.set(at(start, 12));
+    let t = app.signup_on("ending", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.save_message_template(
+        &owner,
+        &email_template(
+            "membership.ending",
+            "zh-CN",
+            "会籍即将到期",
+            "您的{{plan}}最后一天是 {{date}}。",
+        ),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(
+        &owner,
+        "membership.ending",
+        &json!({ "enabled": true, "days_ahead": 5 }),
+    )
+    .await
+    .ok();
+    let m = app
+        .member(
+            &owner,
+            NewMember::named("会员").email("hui.yuan@example.com"),
+        )
+        .await;
+    let plan = app
+        .create_membership_plan(
+            &owner,
+            &json!({ "name": "月卡", "price": 30_000, "period_unit": "month" }),
+        )
+        .await
+        .ok();
+    let sold = app
+        .sell_membership(
+            &owner,
+            &m.id,
+            &json!({ "plan_id": plan["id"], "method": "card", "receipt": "M-1" }),
+        )
+        .await
+        .ok();
+    let ends: chrono::NaiveDate = sold["ends_on"].as_str().unwrap().parse().unwrap();
+    let last = ends - Duration::days(1);
+    let due = last - Duration::days(5);
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let mut queued = Vec::new();
+    for day in [due - Duration::days(1), due, due, due + Duration::days(1)] {
+        app.clock.set(at(day, 10));
+        let r = run_scheduled_notices(&app, t.id, &senders, at(day, 10)).await;
+        queued.push(r["queued"]["membership.ending"].as_i64().unwrap());
+    }
+    assert_eq!(queued, [0, 1, 0, 0]);
+    deliver_messages(&app, t.id, &senders, at(due + Duration::days(1), 10)).await;
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    let text = body_text(&mails[0]);
+    assert!(
+        text.contains(&format!("您的月卡最后一天是 {last}。")),
+        "{text}"
+    );
+    smtp.stop().await;
+}

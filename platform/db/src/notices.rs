@@ -397,7 +397,7 @@ pub async fn points_expiring(
     .await?)
 }
 
-/// Active memberships whose last day is `day`.
+/// Active memberships whose last day is `day` (`ends_on`, exclusive, the day after).
 pub async fn memberships_ending(
     tx: &mut TenantTx,
     day: chrono::NaiveDate,
@@ -408,7 +408,7 @@ pub async fn memberships_ending(
          FROM memberships ms
          JOIN membership_plans p ON p.id = ms.plan_id
          JOIN members m ON m.id = ms.member_id
-         WHERE ms.status = 'active' AND ms.ends_on = $1::date
+         WHERE ms.status = 'active' AND ms.ends_on = $1::date + 1
            AND m.status = 'active' AND m.erased_at IS NULL",
     )
     .bind(day.to_string())
