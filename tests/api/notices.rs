@@ -713,3 +713,83 @@ async fn a_membership_ending_in_n_days_is_announced_once_with_its_last_day() {
     );
     smtp.stop().await;
 }
+
+#[tokio::test]
+async fn the_activity_reminder_goes_the_day_before_to_confirmed_members_only() {
+    let app = spawn_app().await;
+    let shanghai = chrono_tz::Asia::Shanghai;
+    let at = |d: u32, h: u32| {
+        shanghai
+            .with_ymd_and_hms(2027, 10, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    app.clock.set(at(1, 12));
+    let t = app.signup_on("reminder", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.save_message_template(
+        &owner,
+        &email_template(
+            "activity.reminder",
+            "zh-CN",
+            "明天见：{{activity}}",
+            "{{activity}} 于 {{time}} 在 {{place}} 开始。",
+        ),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(&owner, "activity.reminder", &json!({ "enabled": true }))
+        .await
+        .ok();
+    let a = app
+        .create_activity(
+            &owner,
+            &json!({ "title": "夜跑", "starts_at": at(20, 19), "ends_at": at(20, 21),
+                     "capacity": 1, "approval": "automatic", "place": "滨江公园" }),
+        )
+        .await
+        .ok();
+    app.set_activity_status(&owner, &a.id, "published")
+        .await
+        .ok();
+    let seat = app
+        .member(
+            &owner,
+            NewMember::named("有座").email("you.zuo@example.com"),
+        )
+        .await;
+    let line = app
+        .member(
+            &owner,
+            NewMember::named("排队").email("pai.dui@example.com"),
+        )
+        .await;
+    for m in [&seat, &line] {
+        app.add_activity_registration(&owner, &a.id, &json!({ "member_id": m.id }))
+            .await
+            .ok();
+    }
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let mut queued = Vec::new();
+    for (day, hour) in [(18, 10), (19, 10), (19, 15), (20, 10)] {
+        app.clock.set(at(day, hour));
+        let r = run_scheduled_notices(&app, t.id, &senders, at(day, hour)).await;
+        queued.push(r["queued"]["activity.reminder"].as_i64().unwrap());
+    }
+    assert_eq!(
+        queued,
+        [0, 1, 0, 0],
+        "the day before, once, to the seat only"
+    );
+    deliver_messages(&app, t.id, &senders, at(20, 11)).await;
+    let mails = smtp.messages();
+    assert_eq!(recipients(&mails), ["you.zuo@example.com"]);
+    let text = body_text(&mails[0]);
+    assert!(
+        text.contains("夜跑 于 2027-10-20 19:00 在 滨江公园 开始。"),
+        "{text}"
+    );
+    assert!(!text.contains("/unsubscribe"), "a service message: {text}");
+    smtp.stop().await;
+}
