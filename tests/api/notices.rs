@@ -259,6 +259,18 @@ async fn notices_show_in_their_period_to_their_audience_with_read_marks_and_stay
     assert_eq!((read_by(&everyone.id), read_by(&gold_only.id)), (1, 0));
 
     // Changed to everyone: the first member sees it too; deleted: nobody does.
+    let changed = app
+        .update_notice(
+            &owner,
+            &everyone.id,
+            &json!({ "title": "春节营业时间", "body": "除夕、初一休息。" }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (changed.body.as_str(), changed.read_by),
+        ("除夕、初一休息。", 1)
+    );
     app.update_notice(
         &owner,
         &gold_only.id,

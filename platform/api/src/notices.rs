@@ -187,7 +187,7 @@ impl NoticesApi {
             .authorize(&auth, Some(Permission::CampaignsManage))
             .await?;
         let now = self.state.now();
-        let n = app::update(
+        let (n, read_by) = app::update(
             tx,
             &self.state.rules,
             id.0,
@@ -196,7 +196,7 @@ impl NoticesApi {
             now,
         )
         .await?;
-        Ok(Json(Notice::of(n, 0)))
+        Ok(Json(Notice::of(n, read_by)))
     }
 
     /// The scheduled notices and whether each is on (birthday, points expiring in N days,

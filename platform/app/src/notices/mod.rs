@@ -74,12 +74,17 @@ pub async fn update(
     draft: NoticeDraft,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<Notice, AppError> {
+) -> Result<(Notice, i64), AppError> {
     db::get(&mut tx, id).await.not_found_as("notice")?;
     let d = checked(&mut tx, engine, &draft).await?;
     let n = db::update(&mut tx, id, &row(&d), by, now).await?;
+    let read_by = db::read_counts(&mut tx, &[id])
+        .await?
+        .first()
+        .map(|(_, c)| *c)
+        .unwrap_or(0);
     tx.commit().await?;
-    Ok(n)
+    Ok((n, read_by))
 }
 
 pub async fn delete(mut tx: TenantTx, id: Uuid) -> Result<(), AppError> {
