@@ -5,6 +5,8 @@ import { Result, Spin } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { useAuth } from './auth/AuthContext';
 import { LoginPage } from './auth/LoginPage';
+import { ForgotPasswordPage, ResetPasswordPage } from './auth/ResetPasswordPages';
+import { NoticesPage } from './notices/NoticesPage';
 import { SignupPage } from './signup/SignupPage';
 import { AppLayout } from './layout/AppLayout';
 import { homePath } from './layout/nav';
@@ -51,6 +53,8 @@ export function AppRoutes() {
     <Routes>
       <Route path="/login" element={<LoginPage />} />
       <Route path="/signup" element={<SignupPage />} />
+      <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+      <Route path="/reset-password" element={<ResetPasswordPage />} />
       <Route
         path="/m/:slug/*"
         element={
@@ -80,6 +84,7 @@ export function AppRoutes() {
         <Route path="roles" element={<RolesPage />} />
         <Route path="api-keys" element={<ApiKeysPage />} />
         <Route path="messages" element={<MessagesPage />} />
+        <Route path="notices" element={<NoticesPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
         <Route path="security" element={<SecurityPage />} />

@@ -19,6 +19,7 @@ mod members;
 mod members_pii;
 mod messages;
 mod migrate;
+mod notices;
 mod plans;
 mod points;
 mod portal;

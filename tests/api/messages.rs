@@ -548,7 +548,7 @@ async fn business_name(app: &TestApp, owner: &Auth) -> String {
 }
 
 /// A header of a raw message, decoded (RFC 2047 UTF-8 words, base64 or Q).
-fn header_value(raw: &str, name: &str) -> String {
+pub(crate) fn header_value(raw: &str, name: &str) -> String {
     let mut lines = raw.split("\r\n").flat_map(|l| l.split('\n'));
     let mut value = String::new();
     let mut found = false;
@@ -614,7 +614,7 @@ fn unquote(s: &str) -> Vec<u8> {
 }
 
 /// The text body of a raw message (base64, quoted-printable or plain).
-fn body_text(raw: &str) -> String {
+pub(crate) fn body_text(raw: &str) -> String {
     use base64::Engine as _;
     let (head, body) = raw
         .split_once("\r\n\r\n")

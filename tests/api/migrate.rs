@@ -18,6 +18,7 @@ fn options() -> Options {
         messages: Default::default(),
         trust_proxy: false,
         storage: None,
+        console_url: None,
     }
 }
 

@@ -855,6 +855,9 @@ try {
   // Activities: the list, the form, sign-ups, check-in by code, statistics, ratings, and the
   // member's portal; zh-CN and en, 1366x768 and 375px.
   await (await import('./activities.mjs')).activitySteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
+  // Notices: the list and form, scheduled notices with the template preview, the member's
+  // inbox and preferences, a forged unsubscribe link, 忘记密码; zh-CN and en, 1366x768 and 375px.
+  await (await import('./notices.mjs')).noticeSteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
 
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },

@@ -250,6 +250,7 @@ pub async fn spawn_app_full(
             // As behind a TLS proxy: the tests set X-Forwarded-Proto and X-Forwarded-For.
             trust_proxy: true,
             storage,
+            console_url: None,
         },
     )
     .await

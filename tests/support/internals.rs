@@ -214,3 +214,30 @@ pub async fn count_deliveries(
         .filter(|d| d.occasion.as_deref() == Some(occasion) && d.recipient == recipient)
         .count() as i64
 }
+
+/// One run of the scheduled-notices job for a tenant at `at`; returns its report.
+pub async fn run_scheduled_notices(
+    app: &TestApp,
+    tenant_id: i64,
+    senders: &patron_app::messages::Senders,
+    at: DateTime<Utc>,
+) -> Value {
+    let tenant = tenant_row(app, tenant_id).await;
+    let report = patron_app::notices::scheduled::run_tenant(&app.db, &tenant, senders, at)
+        .await
+        .unwrap();
+    serde_json::to_value(report).unwrap()
+}
+
+/// Sets a tenant's metered e-mails of the month holding `at` to `used`.
+pub async fn set_emails_used(app: &TestApp, tenant_id: i64, at: DateTime<Utc>, used: i64) {
+    let now = patron_db::plans::monthly_usage(&app.db, tenant_id, at)
+        .await
+        .unwrap()
+        .get("emails_per_month")
+        .copied()
+        .unwrap_or(0);
+    patron_db::plans::meter(&app.db, tenant_id, "emails_per_month", at, used - now)
+        .await
+        .unwrap();
+}

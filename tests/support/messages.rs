@@ -36,6 +36,9 @@ pub struct MessageRow {
     pub subject: Option<String>,
     pub status: String,
     pub attempts: i32,
+    /// Why a held message waits.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -14,6 +14,7 @@ pub mod mall;
 pub mod member_files;
 pub mod members;
 pub mod messages;
+pub mod notices;
 pub mod ops;
 pub mod plans;
 pub mod points;
@@ -94,8 +95,11 @@ pub type Apis = (
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
-    (messages::MessagesApi, webhooks::WebhooksApi),
+    (messages::MessagesApi, webhooks::WebhooksApi, NoticeApis),
 );
+
+/// The notices capability: staff's side and the portal's (notices, inbox, preferences).
+pub type NoticeApis = (notices::NoticesApi, portal::notices::PortalNoticesApi);
 
 /// The activities capability: staff's side and the portal's.
 pub type ActivityApis = (
@@ -166,6 +170,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             (
                 messages::MessagesApi { state: state.clone() },
                 webhooks::WebhooksApi { state: state.clone() },
+                (
+                    notices::NoticesApi { state: state.clone() },
+                    portal::notices::PortalNoticesApi { state: state.clone() },
+                ),
             ),
         ),
         "Patron API",

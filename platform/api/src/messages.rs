@@ -109,8 +109,11 @@ pub struct MessageView {
     pub member_id: Option<Uuid>,
     pub occasion: Option<String>,
     pub subject: Option<String>,
-    /// `pending`, `sending`, `sent`, `failed` or `stopped`.
+    /// `pending`, `sending`, `sent`, `failed`, `stopped` or `held` (over the plan's monthly
+    /// e-mails: `reason` says so, and it goes out next month).
     pub status: String,
+    /// Why a held message waits: `emails_per_month`.
+    pub reason: Option<String>,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -127,6 +130,7 @@ impl From<Delivery> for MessageView {
                 .get("subject")
                 .and_then(|s| s.as_str())
                 .map(str::to_owned),
+            reason: (d.status == "held").then(|| d.last_error.clone()).flatten(),
             channel: d.channel,
             member_id: d.member_id,
             occasion: d.occasion,

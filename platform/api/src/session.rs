@@ -46,6 +46,36 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
+/// Asks for a password-reset e-mail.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The business's slug.
+    #[oai(validator(max_length = 100))]
+    pub tenant: String,
+    #[oai(validator(max_length = 300))]
+    pub email: String,
+}
+
+/// Sets a new password with the token of a reset link.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The `token` of the link in the e-mail.
+    #[oai(validator(max_length = 200))]
+    pub token: String,
+    /// 10–128 characters.
+    #[oai(validator(max_length = 1000))]
+    pub new_password: String,
+}
+
+#[derive(ApiResponse)]
+enum Accepted {
+    /// Returned for every well-formed request, whether or not an account has that address.
+    #[oai(status = 202)]
+    Accepted,
+}
+
 /// Who the caller is and what it may do.
 #[derive(Debug, Object)]
 pub struct Me {
@@ -157,6 +187,52 @@ impl SessionApi {
             self.state.now(),
         )
         .await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Ask for a password-reset e-mail.
+    ///
+    /// Always 202 for a well-formed request: when the business has an active staff account
+    /// with that address, an e-mail with a link (single use, 30 minutes) goes out through the
+    /// outbox. Three requests per address per hour send; further ones send nothing.
+    #[oai(
+        path = "/auth/password-reset",
+        method = "post",
+        operation_id = "requestPasswordReset"
+    )]
+    async fn request_password_reset(
+        &self,
+        req: Json<PasswordResetRequest>,
+    ) -> Result<Accepted, ApiError> {
+        let outcome = session::request_password_reset(
+            &self.state.db,
+            &req.0.tenant,
+            &req.0.email,
+            &self.state.config.console_url,
+            &self.state.config.pii,
+            self.state.now(),
+        )
+        .await?;
+        tracing::info!(?outcome, "password reset asked");
+        Ok(Accepted::Accepted)
+    }
+
+    /// Set a new password with a reset link's token.
+    ///
+    /// The token works once, for 30 minutes; a wrong, used or expired one is a 422 on
+    /// `token`. Every session of that staff member ends.
+    #[oai(
+        path = "/auth/password-reset/confirm",
+        method = "post",
+        operation_id = "confirmPasswordReset"
+    )]
+    async fn confirm_password_reset(
+        &self,
+        req: Json<PasswordResetConfirm>,
+    ) -> Result<NoContent, ApiError> {
+        let new = session::parse_new_password(&req.0.new_password)?;
+        session::confirm_password_reset(&self.state.db, &req.0.token, new, self.state.now())
+            .await?;
         Ok(NoContent::Done)
     }
 

@@ -23,6 +23,7 @@ pub mod mall;
 pub mod member_files;
 pub mod members;
 pub mod messages;
+pub mod notices;
 pub mod ops;
 pub mod plans;
 pub mod points;

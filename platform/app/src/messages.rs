@@ -16,6 +16,7 @@ use patron_core::messages::{
     variables_of, Channel, Event, Secret, Template,
 };
 use patron_core::pii::PiiKeys;
+use patron_core::plans::Limit;
 use patron_core::ports::{MailMessage, Mailer, WebhookCall, WebhookSender};
 use patron_core::problem::Issue;
 use patron_core::Validation;
@@ -57,6 +58,8 @@ pub struct Senders {
     pub keys: Arc<PiiKeys>,
     /// Endpoints on private addresses are accepted (tests, development).
     pub allow_private: bool,
+    /// Where the console and the portal are served: the origin of unsubscribe links.
+    pub console_url: String,
 }
 
 /// Outbox rows turned into deliveries per transaction.
@@ -270,13 +273,31 @@ async fn queue_email_with(
     {
         return Ok(false);
     }
+    let marketing = core_messages::is_marketing(template);
+    if marketing && !patron_db::notices::marketing_email(tx, member_id).await? {
+        return Ok(false);
+    }
     let mut vars = variables_of(data);
     vars.insert("member.name".into(), member.name.clone());
     if let Some(card) = &member.card_number {
         vars.insert("member.card".into(), card.clone());
     }
     vars.insert("business.name".into(), tenant.name.clone());
-    let content = render(t, &vars);
+    let unsubscribe = marketing.then(|| {
+        format!(
+            "{}/m/{}/unsubscribe?token={}",
+            senders.console_url.trim_end_matches('/'),
+            tenant.slug,
+            crate::notices::unsubscribe_token(&senders.keys, tenant.id, member_id)
+        )
+    });
+    if let Some(link) = &unsubscribe {
+        vars.insert("unsubscribe.link".into(), link.clone());
+    }
+    let mut content = render(t, &vars);
+    if let Some(link) = &unsubscribe {
+        with_unsubscribe_link(&mut content, link, t, lang_of(tenant));
+    }
     let key = format!("email:{member_id}:{template}:{occasion}");
     let added = db::add_delivery(
         tx,
@@ -295,6 +316,30 @@ async fn queue_email_with(
     )
     .await?;
     Ok(added.is_some())
+}
+
+/// Adds the unsubscribe link to a marketing e-mail whose template does not place it
+/// (`{{unsubscribe.link}}`) itself: a line at the end of the text, a paragraph in the HTML.
+fn with_unsubscribe_link(content: &mut Value, link: &str, t: &TemplateRow, lang: Lang) {
+    let words = lang.pick("退订营销邮件：", "Unsubscribe from these e-mails: ");
+    if !t.body_text.contains("{{unsubscribe.link}}") {
+        if let Some(text) = content.get("text").and_then(Value::as_str) {
+            let text = format!("{text}\n\n{words}{link}");
+            content["text"] = Value::String(text);
+        }
+    }
+    let html_has = t
+        .body_html
+        .as_deref()
+        .is_some_and(|h| h.contains("{{unsubscribe.link}}"));
+    if !html_has {
+        if let Some(html) = content.get("html").and_then(Value::as_str) {
+            let escaped = link.replace('&', "&amp;").replace('"', "&quot;");
+            let html = format!("{html}<p>{words}<a href=\"{escaped}\">{escaped}</a></p>");
+            content["html"] = Value::String(html);
+        }
+    }
+    content["unsubscribe"] = Value::String(link.to_owned());
 }
 
 /// A template filled in: `{"subject", "text", "html"}`.
@@ -321,6 +366,14 @@ pub async fn deliver(
     now: DateTime<Utc>,
 ) -> Result<(i64, i64), AppError> {
     let (mut sent, mut failed) = (0, 0);
+    // E-mails count against the plan's monthly quota when they are sent; over it they are
+    // held (with the reason in the log) until the next month, never dropped.
+    let plan = patron_db::plans::find(db, &tenant.plan_code).await.ok();
+    {
+        let mut tx = db.tenant_tx(tenant).await?;
+        patron_db::notices::release_held(&mut tx, now).await?;
+        tx.commit().await?;
+    }
     loop {
         let mut tx = db.tenant_tx(tenant).await?;
         let mut batch = db::claim_deliveries(&mut tx, now, lease(), DELIVER_BATCH).await?;
@@ -353,9 +406,20 @@ pub async fn deliver(
             if let Some(email) = addresses.remove(&d.id) {
                 d.recipient = email;
             }
+            // Members' e-mails count against the quota; staff's own (password resets, new
+            // devices) never wait for next month.
+            let metered = d.channel == "email" && d.member_id.is_some() && !d.recipient.is_empty();
+            if metered && !take_email_quota(db, tenant, plan.as_ref(), d.id, now).await? {
+                continue;
+            }
             let attempt = attempt(senders, &d, ep.as_ref(), now).await;
             let mut tx = db.tenant_tx(tenant).await?;
             db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+            if metered && !attempt.ok {
+                // Not sent: the e-mail taken from the quota is given back.
+                patron_db::plans::meter_in(&mut tx, Limit::EmailsPerMonth.as_str(), now, -1)
+                    .await?;
+            }
             if let Some(ep) = &ep {
                 if attempt.status_code == Some(410) {
                     db::disable_endpoint(&mut tx, ep.id, "gone", now).await?;
@@ -378,6 +442,36 @@ pub async fn deliver(
             }
         }
     }
+}
+
+/// The reason in the log of an e-mail held over the plan's monthly quota.
+pub const HELD_OVER_QUOTA: &str = "emails_per_month";
+
+/// Takes one e-mail from the plan's monthly quota for delivery `id` (metered, under the
+/// tenant's limit lock); over the quota the delivery is held until the next month and the
+/// answer is `false`.
+async fn take_email_quota(
+    db: &Db,
+    tenant: &Tenant,
+    plan: Option<&patron_core::plans::Plan>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    if let Some(plan) = plan {
+        if crate::plans::within_limit(&mut tx, plan, Limit::EmailsPerMonth, 1, now)
+            .await?
+            .is_err()
+        {
+            let (_, next_month) = patron_core::plans::month_bounds(now);
+            patron_db::notices::hold_delivery(&mut tx, id, HELD_OVER_QUOTA, next_month).await?;
+            tx.commit().await?;
+            return Ok(false);
+        }
+    }
+    patron_db::plans::meter_in(&mut tx, Limit::EmailsPerMonth.as_str(), now, 1).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 fn failure(d: &Delivery, answer: String, status_code: Option<i32>, now: DateTime<Utc>) -> Attempt {
@@ -614,6 +708,14 @@ pub fn sample_data(occasion: &str, lang: Lang) -> Value {
             json!({ "from": lang.pick("银卡", "Silver"), "to": lang.pick("金卡", "Gold") })
         }
         "points.expiring" => json!({ "points": 300, "date": "2026-12-31" }),
+        "membership.ending" => {
+            json!({ "plan": lang.pick("年卡", "Annual membership"), "date": "2026-12-31" })
+        }
+        "activity.reminder" => json!({
+            "activity": lang.pick("周末咖啡品鉴会", "Weekend coffee tasting"),
+            "time": "2026-12-05 14:00",
+            "place": lang.pick("一楼大厅", "Ground floor hall"),
+        }),
         "staff.password_reset" => json!({ "link": "https://example.com/reset?token=..." }),
         "staff.new_device" => {
             json!({ "time": "2026-01-01 09:00 CST", "ip": "203.0.113.7", "device": "Mozilla/5.0" })
@@ -914,8 +1016,8 @@ fn default_template(occasion: &str, lang: Lang) -> Option<TemplateRow> {
         "staff.password_reset" => (
             lang.pick("重设 {{business.name}} 后台密码", "Reset your {{business.name}} password"),
             lang.pick(
-                "请打开以下链接重设密码（1 小时内有效）：\n{{link}}\n\n如非本人操作，请忽略此邮件。",
-                "Open this link to choose a new password (valid for one hour):\n{{link}}\n\nIf you did not ask for this, ignore this e-mail.",
+                "请打开以下链接重设密码（30 分钟内有效，只能使用一次）：\n{{link}}\n\n如非本人操作，请忽略此邮件。",
+                "Open this link to choose a new password (it works once, for 30 minutes):\n{{link}}\n\nIf you did not ask for this, ignore this e-mail.",
             ),
         ),
         "staff.new_device" => (

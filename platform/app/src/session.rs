@@ -301,3 +301,145 @@ pub async fn change_password(
 pub async fn roles(tx: &mut TenantTx, subject: &str) -> Result<Vec<String>, AppError> {
     Ok(patron_db::access::roles_of(tx, subject).await?)
 }
+
+/// How long a password-reset link works.
+pub fn reset_ttl() -> Duration {
+    Duration::minutes(30)
+}
+
+/// Resets asked for one address per hour before further ones send nothing.
+pub const RESETS_PER_HOUR: i64 = 3;
+
+/// What happened to a reset request (the caller answers the same whatever it is, so no one
+/// learns which addresses have accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetAsked {
+    /// The e-mail with the link was queued.
+    Sent,
+    /// No such business, account or active account: nothing is sent.
+    Unknown,
+    /// The address asked too often within the hour: nothing is sent.
+    Limited,
+}
+
+/// Asks for a staff password reset: when the business and an active account with that
+/// address exist, a single-use link valid for [`reset_ttl`] is e-mailed through the outbox
+/// (`staff.password_reset`). At most [`RESETS_PER_HOUR`] per address are sent in an hour.
+/// `console_url` is where the console is served (the link's origin).
+pub async fn request_password_reset(
+    db: &Db,
+    tenant_slug: &str,
+    email: &str,
+    console_url: &str,
+    keys: &PiiKeys,
+    now: DateTime<Utc>,
+) -> Result<ResetAsked, AppError> {
+    let Ok(email) = Email::parse(email) else {
+        return Err(AppError::field(
+            "email",
+            patron_core::Issue::new(
+                patron_core::FieldCode::NotAnEmail,
+                "is not a valid e-mail address",
+            ),
+        ));
+    };
+    let Some(tenant) = tenants::find_by_slug(db, tenant_slug.trim()).await? else {
+        return Ok(ResetAsked::Unknown);
+    };
+    if tenant.access() == Access::None {
+        return Ok(ResetAsked::Unknown);
+    }
+    let mut tx = db.tenant_tx(&tenant).await?;
+    let address = hex::encode(keys.blind_index("staff_email", &email.as_str().to_lowercase()));
+    let asked = staff::note_reset_request(&mut tx, &address, now, now - Duration::hours(1)).await?;
+    if asked > RESETS_PER_HOUR {
+        tx.commit().await?;
+        return Ok(ResetAsked::Limited);
+    }
+    let who = staff::find_by_email(&mut tx, email.as_str()).await?;
+    let Some(who) = who.filter(|s| s.status == "active") else {
+        tx.commit().await?;
+        return Ok(ResetAsked::Unknown);
+    };
+    let issued = issue_token(TokenKind::PasswordReset, tx.tenant_id());
+    staff::add_password_reset(&mut tx, who.id, &issued.hash, now, now + reset_ttl()).await?;
+    let link = format!(
+        "{}/reset-password?token={}",
+        console_url.trim_end_matches('/'),
+        issued.text
+    );
+    let data = serde_json::json!({
+        "link": link,
+        "name": who.name,
+        "minutes": reset_ttl().num_minutes(),
+    });
+    crate::messages::queue_staff_email(
+        &mut tx,
+        &tenant,
+        &who.email,
+        "staff.password_reset",
+        &data,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &staff_subject(who.id),
+        "staff.password_reset_requested",
+        &who.id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ResetAsked::Sent)
+}
+
+fn reset_link_refused() -> AppError {
+    AppError::field(
+        "token",
+        patron_core::Issue::new(
+            patron_core::FieldCode::Wrong,
+            "the link is wrong, used or expired",
+        ),
+    )
+}
+
+/// Sets a new password with a reset link's token: the token works once and only until it
+/// expires; every session of that staff member ends, and other reset links stop working.
+pub async fn confirm_password_reset(
+    db: &Db,
+    token: &str,
+    new: Password,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let Some(presented) = patron_core::auth::parse_token(TokenKind::PasswordReset, token.trim())
+    else {
+        return Err(reset_link_refused());
+    };
+    let Some(tenant) = tenants::find_by_id(db, presented.tenant_id).await? else {
+        return Err(reset_link_refused());
+    };
+    if tenant.access() == Access::None {
+        return Err(reset_link_refused());
+    }
+    let hash = hash_password(new).await?;
+    let mut tx = db.tenant_tx(&tenant).await?;
+    let Some(staff_id) = staff::use_password_reset(&mut tx, &presented.hash, now).await? else {
+        return Err(reset_link_refused());
+    };
+    staff::set_password(&mut tx, staff_id, &hash, now).await?;
+    staff::void_password_resets(&mut tx, staff_id, now).await?;
+    sessions::revoke_all_for_staff(&mut tx, staff_id, None, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        &staff_subject(staff_id),
+        "staff.password_reset",
+        &staff_id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

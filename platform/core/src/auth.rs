@@ -134,6 +134,8 @@ pub enum TokenKind {
     OperatorSession,
     /// An operator's read-only support session inside one tenant.
     SupportSession,
+    /// A staff member's password-reset link (single use, short-lived).
+    PasswordReset,
 }
 
 impl TokenKind {
@@ -144,6 +146,7 @@ impl TokenKind {
             Self::MemberSession => "pmt",
             Self::OperatorSession => "pop",
             Self::SupportSession => "pss",
+            Self::PasswordReset => "prs",
         }
     }
 }

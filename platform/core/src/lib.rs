@@ -18,6 +18,7 @@ pub mod mall;
 pub mod member_code;
 pub mod members;
 pub mod messages;
+pub mod notices;
 pub mod pii;
 pub mod plans;
 pub mod points;

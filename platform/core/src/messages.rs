@@ -65,9 +65,20 @@ pub const OCCASIONS: &[&str] = &[
     "tier.changed",
     "birthday",
     "points.expiring",
+    "membership.ending",
+    "activity.reminder",
     "staff.password_reset",
     "staff.new_device",
 ];
+
+/// Occasions whose e-mails are marketing: they carry an unsubscribe link and are not sent
+/// to members who turned marketing e-mail off.
+pub const MARKETING_OCCASIONS: &[&str] = &["birthday", "points.expiring", "membership.ending"];
+
+/// Whether e-mails of `occasion` are marketing.
+pub fn is_marketing(occasion: &str) -> bool {
+    MARKETING_OCCASIONS.contains(&occasion)
+}
 
 /// Checks an occasion key.
 pub fn parse_occasion(raw: &str) -> Result<String, Issue> {

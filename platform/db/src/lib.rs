@@ -24,6 +24,7 @@ pub mod mall;
 pub mod members;
 pub mod messages;
 pub mod migrate;
+pub mod notices;
 pub mod operators;
 pub mod plans;
 pub mod points;

@@ -161,3 +161,79 @@ pub async fn update(
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// Stores a password-reset token's hash for `staff_id`, valid until `expires_at`.
+pub async fn add_password_reset(
+    tx: &mut TenantTx,
+    staff_id: Uuid,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO staff_password_resets (token_hash, staff_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(staff_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Uses a reset token: marks it used and answers its staff member, only when it exists, was
+/// not used and has not expired (one statement, so two uses at once cannot both succeed).
+pub async fn use_password_reset(
+    tx: &mut TenantTx,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE staff_password_resets SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+         RETURNING staff_id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Ends every other reset link of a staff member (after a reset succeeded).
+pub async fn void_password_resets(
+    tx: &mut TenantTx,
+    staff_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE staff_password_resets SET used_at = $2 WHERE staff_id = $1 AND used_at IS NULL",
+    )
+    .bind(staff_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records a reset asked for `address` (a keyed hash) and answers how many were asked for
+/// it since `since`, this one included.
+pub async fn note_reset_request(
+    tx: &mut TenantTx,
+    address: &str,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "WITH added AS (
+             INSERT INTO password_reset_requests (address, created_at) VALUES ($1, $2)
+         )
+         SELECT count(*) + 1 FROM password_reset_requests WHERE address = $1 AND created_at > $3",
+    )
+    .bind(address)
+    .bind(now)
+    .bind(since)
+    .fetch_one(tx.conn())
+    .await?)
+}

@@ -77,6 +77,9 @@ pub struct Settings {
     pub s3_secret_key: Option<SecretString>,
     /// The store's region (`PATRON_S3_REGION`).
     pub s3_region: String,
+    /// Where the console is served, for links in e-mails to staff (`PATRON_CONSOLE_URL`);
+    /// unset: `http://` and the address listened on.
+    pub console_url: Option<String>,
 }
 
 /// The settings' names, as read from `PATRON_<NAME>` variables.
@@ -107,6 +110,7 @@ pub const KEYS: &[&str] = &[
     "s3_access_key",
     "s3_secret_key",
     "s3_region",
+    "console_url",
 ];
 
 fn hide_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -149,6 +153,7 @@ impl Default for Settings {
             s3_access_key: None,
             s3_secret_key: None,
             s3_region: "us-east-1".into(),
+            console_url: None,
         }
     }
 }

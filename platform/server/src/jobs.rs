@@ -39,6 +39,11 @@ pub const MESSAGES_DELIVERY: &str = "messages.delivery";
 /// Dispatches one tenant's outbox and sends its due e-mails and webhook calls.
 pub const MESSAGES_DELIVER: &str = "messages.deliver";
 
+/// Fans out [`NOTICES_SEND`] to every live tenant.
+pub const NOTICES_SCHEDULED: &str = "notices.scheduled";
+/// Queues one tenant's scheduled notices for its local today (each once per occasion).
+pub const NOTICES_SEND: &str = "notices.send";
+
 /// Fans out [`MALL_CANCEL_PENDING`] to every live tenant.
 pub const MALL_PENDING: &str = "mall.pending";
 /// Cancels one tenant's pending mall orders past its time limit.
@@ -124,6 +129,9 @@ impl JobRunner {
             ("tiers-evaluation", TIERS_EVALUATION, Duration::hours(1)),
             // Each tenant's outbox, every minute.
             ("messages-delivery", MESSAGES_DELIVERY, Duration::minutes(1)),
+            // Hourly: each business's day starts at its own local midnight; an occasion is
+            // queued once however often this runs.
+            ("notices-scheduled", NOTICES_SCHEDULED, Duration::hours(1)),
             // Pending mall orders past the business's limit, every 15 minutes.
             ("mall-pending", MALL_PENDING, Duration::minutes(15)),
             // Offers of a freed seat pass on within a minute of running out.
@@ -217,8 +225,9 @@ impl JobRunner {
     async fn execute(&self, job: &jobs::Job) -> anyhow::Result<serde_json::Value> {
         match job.kind.as_str() {
             FANOUT | POINTS_EXPIRY | POINTS_BIRTHDAYS | TIERS_EVALUATION | MESSAGES_DELIVERY
-            | MALL_PENDING | ACTIVITY_OFFERS => {
+            | MALL_PENDING | ACTIVITY_OFFERS | NOTICES_SCHEDULED => {
                 let kind = match job.kind.as_str() {
+                    NOTICES_SCHEDULED => NOTICES_SEND,
                     ACTIVITY_OFFERS => ACTIVITY_OFFERS_LAPSE,
                     MESSAGES_DELIVERY => MESSAGES_DELIVER,
                     MALL_PENDING => MALL_CANCEL_PENDING,
@@ -324,6 +333,28 @@ impl JobRunner {
                 let report =
                     patron_app::messages::run_tenant(&self.db, &t, senders, self.clock.now())
                         .await?;
+                Ok(serde_json::to_value(report)?)
+            }
+            NOTICES_SEND => {
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{NOTICES_SEND} needs a tenant"))?;
+                let Some(senders) = &self.messages else {
+                    return Ok(serde_json::json!({ "skipped": "no senders" }));
+                };
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                let report = patron_app::notices::scheduled::run_tenant(
+                    &self.db,
+                    &t,
+                    senders,
+                    self.clock.now(),
+                )
+                .await?;
                 Ok(serde_json::to_value(report)?)
             }
             MALL_CANCEL_PENDING => {

@@ -46,6 +46,8 @@ pub struct Options {
     pub trust_proxy: bool,
     /// The S3-compatible store for uploads (`None`: uploads answer 503).
     pub storage: Option<patron_storage::S3Config>,
+    /// See [`ApiConfig::console_url`]; unset: `http://` and the address listened on.
+    pub console_url: Option<String>,
 }
 
 /// How messages leave: the SMTP relay (none: e-mails wait in the outbox) and whether webhook
@@ -76,6 +78,7 @@ impl MessagesConfig {
             webhooks: Some(Arc::new(webhooks)),
             keys,
             allow_private: self.webhooks_allow_private,
+            console_url: String::new(),
         })
     }
 }
@@ -113,9 +116,14 @@ impl Application {
                 pii: Arc::new(options.pii_keys),
                 payment_webhook_secret: options.payment_webhook_secret,
                 trust_proxy: options.trust_proxy,
+                console_url: options
+                    .console_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{addr}")),
             },
         );
-        let senders = options.messages.senders(state.config.pii.clone())?;
+        let mut senders = options.messages.senders(state.config.pii.clone())?;
+        senders.console_url = state.config.console_url.clone();
         let state = state.with_messages(senders.clone());
         let state = match &options.storage {
             Some(config) => {

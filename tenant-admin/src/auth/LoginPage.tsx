@@ -112,6 +112,9 @@ export function LoginPage() {
             {t('login.submit')}
           </Button>
         </Form>
+        <Typography.Paragraph style={{ marginTop: 12, marginBottom: 0, textAlign: 'right' }}>
+          <Link to="/forgot-password" data-testid="forgot-password">{t('passwordReset.link')}</Link>
+        </Typography.Paragraph>
         <Typography.Paragraph style={{ marginTop: 16, marginBottom: 0, textAlign: 'center' }}>
           {t('login.noAccount')} <Link to="/signup">{t('login.signupLink')}</Link>
         </Typography.Paragraph>

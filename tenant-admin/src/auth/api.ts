@@ -16,3 +16,9 @@ export const logout = () => call(api.POST('/auth/logout'));
 export const fetchMe = () => call(api.GET('/me'));
 
 export const changePassword = (body: Schemas['PasswordChange']) => call(api.POST('/auth/password', { body }));
+
+export const requestPasswordReset = (body: Schemas['PasswordResetRequest']) =>
+  call(api.POST('/auth/password-reset', { body }));
+
+export const confirmPasswordReset = (body: Schemas['PasswordResetConfirm']) =>
+  call(api.POST('/auth/password-reset/confirm', { body }));

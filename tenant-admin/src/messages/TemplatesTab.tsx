@@ -76,7 +76,16 @@ export function TemplatesTab() {
           { title: t('messages.subject'), dataIndex: 'subject' },
           { title: t('messages.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
           { title: t('messages.attempts'), dataIndex: 'attempts' },
-          { title: t('messages.lastError'), dataIndex: 'last_error' },
+          {
+            title: t('messages.lastError'),
+            key: 'why',
+            render: (_, m) =>
+              m.status === 'held' && m.reason ? (
+                <span data-testid="message-reason">{t(`messages.reasons.${m.reason}`, { defaultValue: m.reason })}</span>
+              ) : (
+                m.last_error
+              ),
+          },
         ]}
       />
       {editing && <TemplateModal {...editing} onClose={() => setEditing(undefined)} />}
@@ -86,7 +95,7 @@ export function TemplatesTab() {
 
 export function StatusTag({ status }: { status: string }) {
   const { t } = useTranslation();
-  const color = status === 'sent' ? 'green' : status === 'failed' || status === 'stopped' ? 'red' : 'blue';
+  const color = status === 'sent' ? 'green' : status === 'failed' || status === 'stopped' ? 'red' : status === 'held' ? 'orange' : 'blue';
   return <Tag color={color}>{t(`messages.statuses.${status}`, { defaultValue: status })}</Tag>;
 }
 
@@ -97,7 +106,7 @@ interface TemplateForm {
   enabled: boolean;
 }
 
-function TemplateModal({
+export function TemplateModal({
   occasion,
   locale: initialLocale,
   current,
@@ -158,7 +167,7 @@ function TemplateModal({
         </Typography.Paragraph>
       )}
       <Typography.Paragraph type="secondary">{t('messages.variablesHelp', {
-          vars: '{{member.name}} {{member.card}} {{business.name}} {{points}} {{balance}} {{from}} {{to}}',
+          vars: '{{member.name}} {{member.card}} {{business.name}} {{points}} {{balance}} {{from}} {{to}} {{date}} {{plan}} {{activity}} {{time}} {{place}} {{unsubscribe.link}}',
           interpolation: { escapeValue: false },
         })}</Typography.Paragraph>
       <Form<TemplateForm>

@@ -14,7 +14,16 @@ export const messagesKeys = {
 };
 
 /** The occasions a business can word, in the order the console lists them. */
-export const OCCASIONS = ['member.created', 'points.earned', 'points.redeemed', 'tier.changed'] as const;
+export const OCCASIONS = [
+  'member.created',
+  'points.earned',
+  'points.redeemed',
+  'tier.changed',
+  'birthday',
+  'points.expiring',
+  'membership.ending',
+  'activity.reminder',
+] as const;
 
 /** The event types an endpoint can hear. */
 export const EVENT_TYPES = ['member.created', 'points.earned', 'points.redeemed', 'tier.changed'] as const;

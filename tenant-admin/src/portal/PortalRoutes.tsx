@@ -1,6 +1,6 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { Button, Result, Spin, Typography } from 'antd';
-import { CalendarOutlined, FireOutlined, GiftOutlined, IdcardOutlined, LogoutOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
+import { Badge, Button, Result, Spin, Typography } from 'antd';
+import { CalendarOutlined, FireOutlined, GiftOutlined, IdcardOutlined, LogoutOutlined, MailOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
@@ -8,7 +8,7 @@ import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { PortalLanguage } from './PortalLanguage';
 import { fetchPortalPromotions, portalPromotionKeys } from '../promotions/portal';
-import { fetchPortalActivities, fetchPortalForm, fetchPortalMall, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
+import { fetchPortalActivities, fetchPortalForm, fetchPortalInbox, fetchPortalMall, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, ResetPage } from './AuthPages';
 // The pages with the business's own fields bring the form library: loaded when opened.
@@ -24,6 +24,8 @@ const PromotionsPage = lazy(() =>
   import('../promotions/PortalPromotionsPage').then((m) => ({ default: m.PortalPromotionsPage })),
 );
 const ActivitiesPage = lazy(() => import('./ActivitiesPage').then((m) => ({ default: m.ActivitiesPage })));
+const InboxPage = lazy(() => import('../notices/PortalInboxPage').then((m) => ({ default: m.PortalInboxPage })));
+const UnsubscribePage = lazy(() => import('../notices/PortalUnsubscribePage').then((m) => ({ default: m.PortalUnsubscribePage })));
 import './portal.css';
 
 interface PortalValue {
@@ -100,6 +102,8 @@ export default function PortalRoutes() {
           <Route path="promotions" element={<SignedIn><Suspense fallback={<Spin />}><PromotionsPage /></Suspense></SignedIn>} />
           <Route path="activities" element={<SignedIn><Suspense fallback={<Spin />}><ActivitiesPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
+          <Route path="inbox" element={<SignedIn><Suspense fallback={<Spin />}><InboxPage /></Suspense></SignedIn>} />
+          <Route path="unsubscribe" element={<Suspense fallback={<Spin />}><UnsubscribePage /></Suspense>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
       </PortalFrame>
@@ -187,6 +191,27 @@ function PromotionsTab({ base }: { base: string }) {
   );
 }
 
+/** The messages tab, with the number of unread notices and e-mails. */
+function InboxTab({ base }: { base: string }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const q = useQuery({
+    queryKey: ['portal', slug, 'inbox', token],
+    queryFn: () => fetchPortalInbox(slug),
+    enabled: token !== null,
+    retry: false,
+    staleTime: 30_000,
+  });
+  return (
+    <NavLink to={`${base}/inbox`} data-testid="portal-tab-inbox">
+      <Badge count={q.data?.unread ?? 0} size="small" offset={[6, 0]}>
+        <MailOutlined />
+      </Badge>
+      <span>{t('inbox.tab')}</span>
+    </NavLink>
+  );
+}
+
 function PortalText({ k }: { k: string }) {
   const { t } = useTranslation();
   return <>{t(`portal.${k}`)}</>;
@@ -256,6 +281,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
           </NavLink>
           <PromotionsTab base={base} />
           <ActivitiesTab base={base} />
+          <InboxTab base={base} />
           <NavLink to={`${base}/profile`}>
             <UserOutlined />
             <span>{t('portal.tabs.profile')}</span>

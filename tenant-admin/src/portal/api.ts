@@ -180,3 +180,6 @@ export const deleteActivityPhoto = (slug: string, registration: string, photo: s
       params: { path: { tenant: slug, registration_id: registration, photo_id: photo } },
     }),
   );
+
+/** The member's inbox (notices and e-mails, with the unread count), for the tab's badge. */
+export const fetchPortalInbox = (slug: string) => call(portalApi.GET('/portal/{tenant}/inbox', { params: at(slug) }));

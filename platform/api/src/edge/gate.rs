@@ -99,6 +99,7 @@ feature_gates! {
     needs_promotions => Promotions,
     needs_points_mall => PointsMall,
     needs_activities => Activities,
+    needs_notices => Notices,
 }
 
 /// Route declaration: this write stays allowed while the account is read-only.

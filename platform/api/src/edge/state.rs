@@ -29,6 +29,10 @@ pub struct ApiConfig {
     /// A proxy we trust stands in front: its `X-Forwarded-Proto` (HSTS) and
     /// `X-Forwarded-For` (the caller's address in the login history) are believed.
     pub trust_proxy: bool,
+    /// Where the console is served (`https://patron.example.com`): links in e-mails to staff
+    /// point there. Never taken from the request's `Host` (a forged one would send reset
+    /// links elsewhere).
+    pub console_url: String,
 }
 
 impl Default for ApiConfig {
@@ -38,6 +42,7 @@ impl Default for ApiConfig {
             pii: Arc::new(PiiKeys::development()),
             payment_webhook_secret: None,
             trust_proxy: false,
+            console_url: "http://localhost:8080".into(),
         }
     }
 }
@@ -103,6 +108,7 @@ impl ApiState {
                 webhooks: None,
                 keys: config.pii.clone(),
                 allow_private: false,
+                console_url: config.console_url.clone(),
             },
             db,
             clock,

@@ -13,6 +13,7 @@ pub mod coupons;
 pub mod dto;
 pub mod mall;
 pub mod promotions;
+pub mod notices;
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;

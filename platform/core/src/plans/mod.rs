@@ -66,6 +66,7 @@ vocabulary! {
         Promotions => "promotions", "Promotions: offers for a period with points, coupons or mall prices.";
         PointsMall => "points_mall", "The points mall: rewards with stock, ordered for points.";
         Activities => "activities", "Activities: sign-up, waitlist, check-in, ratings and photos.";
+        Notices => "notices", "Notices on the member portal and scheduled notices (birthday, expiring points, ending memberships, activity reminders).";
     }
 }
 
