@@ -40,7 +40,7 @@ const onRegistration = (id: string, registration: string) => ({
   path: { id, registration_id: registration },
 });
 
-export const fetchActivities = (status?: string) =>
+export const fetchActivities = (status?: (typeof STATUSES)[number]) =>
   call(api.GET('/activities', { params: { query: { status } } }));
 
 export const fetchActivity = (id: string) => call(api.GET('/activities/{id}', { params: on(id) }));
