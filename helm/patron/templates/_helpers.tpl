@@ -70,6 +70,12 @@ app.kubernetes.io/part-of: patron
 - name: PATRON_SMTP_URL
   valueFrom:
     secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.smtpUrl | quote }}, optional: true}
+- name: PATRON_S3_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.s3AccessKey | quote }}, optional: true}
+- name: PATRON_S3_SECRET_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.s3SecretKey | quote }}, optional: true}
 {{- end -}}
 
 {{- define "patron.podSecurityContext" -}}

@@ -164,9 +164,11 @@ pub async fn count_up(
     quantity: i64,
     limit: i64,
 ) -> Result<bool, DbError> {
+    // The parameters are cast: Citus plans the SELECT apart from the INSERT, where nothing
+    // else tells their types.
     let counted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO mall_member_counts AS c (item_id, member_id, ordered) \
-         SELECT $1, $2, $3 WHERE $3 <= $4 \
+         SELECT $1::uuid, $2::uuid, $3::bigint WHERE $3::bigint <= $4::bigint \
          ON CONFLICT (item_id, member_id) DO UPDATE SET ordered = c.ordered + EXCLUDED.ordered \
          WHERE c.ordered + EXCLUDED.ordered <= $4 \
          RETURNING ordered",
