@@ -193,7 +193,10 @@ async fn main() -> anyhow::Result<()> {
                     messages: settings.messages(),
                     trust_proxy: settings.trust_proxy,
                     storage: settings.storage()?,
-                    console_url: settings.console_url.clone().filter(|u| !u.trim().is_empty()),
+                    console_url: settings
+                        .console_url
+                        .clone()
+                        .filter(|u| !u.trim().is_empty()),
                 },
             )
             .await?;
