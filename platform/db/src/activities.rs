@@ -34,17 +34,20 @@ pub struct Activity {
     pub updated_at: DateTime<Utc>,
     /// The cover picture, an upload (`cover_url` is the older way).
     pub cover_upload_id: Option<Uuid>,
+    /// Who may join besides the tiers: a member search (`app::members::SearchRequest` as
+    /// JSON); everyone in it.
+    pub segment: Option<serde_json::Value>,
 }
 
 const ACTIVITY: &str = "id, title, description, cover_url, starts_at, ends_at, place, \
     organisers, capacity, taken, tiers, price_points, attend_points, signup_opens_at, \
     signup_closes_at, cancel_until, approval, offer_minutes, budget, status, created_by, \
-    created_at, updated_at, cover_upload_id";
+    created_at, updated_at, cover_upload_id, segment";
 
 pub async fn insert(tx: &mut TenantTx, a: &Activity) -> Result<(), DbError> {
     sqlx::query(&format!(
         "INSERT INTO activities ({ACTIVITY}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
     ))
     .bind(a.id)
     .bind(&a.title)
@@ -70,6 +73,7 @@ pub async fn insert(tx: &mut TenantTx, a: &Activity) -> Result<(), DbError> {
     .bind(a.created_at)
     .bind(a.updated_at)
     .bind(a.cover_upload_id)
+    .bind(&a.segment)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -83,7 +87,7 @@ pub async fn update(tx: &mut TenantTx, a: &Activity) -> Result<Option<Activity>,
          ends_at = $6, place = $7, organisers = $8, capacity = $9, tiers = $10, \
          price_points = $11, attend_points = $12, signup_opens_at = $13, \
          signup_closes_at = $14, cancel_until = $15, approval = $16, offer_minutes = $17, \
-         budget = $18, updated_at = $19, cover_upload_id = $20 \
+         budget = $18, updated_at = $19, cover_upload_id = $20, segment = $21 \
          WHERE id = $1 AND taken <= $9 RETURNING {ACTIVITY}"
     ))
     .bind(a.id)
@@ -106,6 +110,7 @@ pub async fn update(tx: &mut TenantTx, a: &Activity) -> Result<Option<Activity>,
     .bind(a.budget)
     .bind(a.updated_at)
     .bind(a.cover_upload_id)
+    .bind(&a.segment)
     .fetch_optional(tx.conn())
     .await?)
 }

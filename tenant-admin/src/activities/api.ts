@@ -40,7 +40,10 @@ const onRegistration = (id: string, registration: string) => ({
   path: { id, registration_id: registration },
 });
 
-export const fetchActivities = (status?: string) =>
+/** The states the list can keep. */
+export type ListStatus = 'draft' | 'published' | 'closed' | 'finished' | 'cancelled';
+
+export const fetchActivities = (status?: ListStatus) =>
   call(api.GET('/activities', { params: { query: { status } } }));
 
 export const fetchActivity = (id: string) => call(api.GET('/activities/{id}', { params: on(id) }));

@@ -1,6 +1,7 @@
 //! The activities' request and response bodies. Their limits are stated in
 //! `edge::limits` (from the constants the use cases check).
 
+use crate::edge::member_views::MemberSearch;
 use chrono::{DateTime, Utc};
 use patron_app::activities::after::Statistics;
 use patron_app::activities::{ActivityInput, ActivityView};
@@ -47,6 +48,10 @@ pub struct NewActivity {
     pub offer_minutes: Option<i64>,
     /// The budget, in minor units (for the cost per attendee).
     pub budget: Option<i64>,
+    /// Who may join besides the tiers: the members this member search finds (the same
+    /// conditions as `POST /members/search`; its sort and paging are ignored). Both must
+    /// hold when tiers are named too.
+    pub segment: Option<MemberSearch>,
 }
 
 impl From<NewActivity> for ActivityInput {
@@ -70,6 +75,7 @@ impl From<NewActivity> for ActivityInput {
             approval: b.approval,
             offer_minutes: b.offer_minutes.unwrap_or(1440),
             budget: b.budget,
+            segment: b.segment.map(Into::into),
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct Activity {
     pub approval: String,
     pub offer_minutes: i32,
     pub budget: Option<i64>,
+    /// Who may join besides the tiers (a member search), when limited to a segment.
+    pub segment: Option<MemberSearch>,
     /// `draft`, `published`, `closed`, `finished` or `cancelled`.
     pub status: String,
     pub created_at: DateTime<Utc>,
@@ -116,8 +124,10 @@ pub struct Activity {
 
 impl From<ActivityView> for Activity {
     fn from(v: ActivityView) -> Self {
+        let segment = patron_app::activities::manage::segment_of(&v.activity).map(Into::into);
         let a = v.activity;
         Self {
+            segment,
             id: a.id,
             title: a.title,
             description: a.description,

@@ -577,6 +577,7 @@ impl ActivitiesApi {
             tenant,
             actor,
             now: self.state.now(),
+            keys: Some(self.state.config.pii.as_ref()),
         }
     }
 }
