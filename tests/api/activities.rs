@@ -857,3 +857,157 @@ async fn a_segment_lets_only_the_members_its_search_finds_see_and_join() {
         .ok();
     assert_eq!(added.status, "confirmed");
 }
+
+#[tokio::test]
+async fn guests_take_the_same_seats_as_members_never_more_than_there_are() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-guest", "pro").await;
+    let owner = t.owner();
+    let a = published(&app, &owner, activity_body("Open day", 3)).await;
+
+    let bad = app
+        .add_activity_guest(&owner, &a.id, &json!({ "name": " ", "phone": "12" }))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    assert_eq!(bad.fields(), ["name", "phone"]);
+
+    let member = app.member(&owner, NewMember::named("会员")).await;
+    app.add_activity_registration(&owner, &a.id, &json!({ "member_id": member.id }))
+        .await
+        .ok();
+    let friend = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "朋友", "phone": "138 9999 0001", "idempotency_key": "g-1" }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (friend.status.as_str(), friend.phone_masked.as_str()),
+        ("confirmed", "138****0001")
+    );
+    let retry = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "朋友", "phone": "138 9999 0001", "idempotency_key": "g-1" }),
+        )
+        .await
+        .ok();
+    assert_eq!(retry.id, friend.id, "a retry answers the first guest");
+    let twice = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "又来", "phone": "13899990001" }),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(twice.code(), "already_registered");
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 2);
+    let walk_in = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "路人", "phone": "13899990002" }),
+        )
+        .await
+        .ok();
+    let full = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "晚到", "phone": "13899990003" }),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::CONFLICT);
+    assert_eq!(full.code(), "activity_full");
+
+    // A member after them waits in line; a guest who cancels frees the seat for them.
+    let late = app.member(&owner, NewMember::named("晚到会员")).await;
+    let line = app
+        .add_activity_registration(&owner, &a.id, &json!({ "member_id": late.id }))
+        .await
+        .ok();
+    assert_eq!(line.status, "waitlisted");
+    let gone = app
+        .act_on_activity_guest(&owner, &a.id, &friend.id, "cancel")
+        .await
+        .ok();
+    assert_eq!(gone.status, "cancelled");
+    let rs = app.activity_registrations(&owner, &a.id).await.ok();
+    assert_eq!(by_status(&rs, "offered").len(), 1);
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 3);
+
+    // Checked in once.
+    let came = app
+        .act_on_activity_guest(&owner, &a.id, &walk_in.id, "check-in")
+        .await
+        .ok();
+    assert!(came.checked_in_at.is_some());
+    let again = app
+        .act_on_activity_guest(&owner, &a.id, &walk_in.id, "check-in")
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "already_checked_in");
+    let guests = app.activity_guests(&owner, &a.id).await.ok();
+    assert_eq!(guests.len(), 2);
+
+    // Called off: the guests' seats go back with the members'.
+    let off = app
+        .set_activity_status(&owner, &a.id, "cancelled")
+        .await
+        .ok();
+    assert_eq!(off.taken, 0);
+    let guests = app.activity_guests(&owner, &a.id).await.ok();
+    assert!(guests.iter().all(|g| g.status == "cancelled"));
+}
+
+#[tokio::test]
+async fn parallel_guests_and_members_for_the_last_seats_never_overrun_them() {
+    let app = spawn_app_with(30).await;
+    let t = app.signup_on("act-guests", "pro").await;
+    let owner = t.owner();
+    let a = published(&app, &owner, activity_body("Tasting", 5)).await;
+    let mut members = Vec::new();
+    for n in 0..10 {
+        members.push(
+            app.member(&owner, NewMember::named(format!("M{n}")))
+                .await
+                .id,
+        );
+    }
+    let member_calls = members.iter().map(|m| {
+        let api = app.api.clone();
+        let (owner, id) = (owner.clone(), a.id.clone());
+        let body = json!({ "member_id": m });
+        async move {
+            api.add_activity_registration(&owner, &id, &body)
+                .await
+                .ok()
+                .status
+        }
+    });
+    let guest_calls = (0..10).map(|n| {
+        let api = app.api.clone();
+        let (owner, id) = (owner.clone(), a.id.clone());
+        let body = json!({ "name": format!("G{n}"), "phone": format!("1380000{n:04}") });
+        async move { api.add_activity_guest(&owner, &id, &body).await.status }
+    });
+    let (members, guests) = futures::future::join(
+        futures::future::join_all(member_calls),
+        futures::future::join_all(guest_calls),
+    )
+    .await;
+    let seated_members = members.iter().filter(|s| *s == "confirmed").count();
+    let seated_guests = guests.iter().filter(|s| **s == StatusCode::OK).count();
+    assert!(
+        guests
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{guests:?}"
+    );
+    assert_eq!(seated_members + seated_guests, 5, "{members:?} {guests:?}");
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 5);
+}

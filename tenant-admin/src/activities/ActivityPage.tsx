@@ -31,6 +31,7 @@ import { formatDateTime } from '../common/format';
 import { deskLookup } from '../desk/api';
 import { missingFeature, useMoney } from '../prepaid/parts';
 import { ActivityFormModal } from './ActivityForm';
+import { GuestsTab } from './Guests';
 import { PhotosTab } from './Pictures';
 import {
   activityKeys,
@@ -53,7 +54,7 @@ import {
 } from './api';
 import { ActivitiesGate, StatusTag } from './parts';
 
-const TABS = ['registrations', 'check-in', 'statistics', 'ratings', 'photos'] as const;
+const TABS = ['registrations', 'guests', 'check-in', 'statistics', 'ratings', 'photos'] as const;
 
 export function ActivityPage() {
   const { id = '' } = useParams();
@@ -67,6 +68,7 @@ export function ActivityPage() {
   const tab = TABS.find((k) => k === params.get('tab')) ?? 'registrations';
   const body = {
     registrations: <RegistrationsTab activity={a} />,
+    guests: <GuestsTab activity={a} />,
     'check-in': <CheckInTab activity={a} />,
     statistics: <StatisticsTab activity={a} />,
     ratings: <RatingsTab activity={a} />,

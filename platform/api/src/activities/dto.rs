@@ -5,7 +5,7 @@ use crate::edge::member_views::MemberSearch;
 use chrono::{DateTime, Utc};
 use patron_app::activities::after::Statistics;
 use patron_app::activities::{ActivityInput, ActivityView};
-use patron_db::activities::{Rating, Registration};
+use patron_db::activities::{Guest, Rating, Registration};
 use poem_openapi::Object;
 use uuid::Uuid;
 
@@ -353,4 +353,44 @@ pub struct ActivityPhoto {
 #[oai(deny_unknown_fields)]
 pub struct NewActivityPhoto {
     pub upload_id: Uuid,
+}
+
+/// A guest staff add: someone who is not a member, by name and phone.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewActivityGuest {
+    pub name: String,
+    /// In any formatting; read in the business's phone region.
+    pub phone: String,
+    /// Optional: a retry with the same key answers the first guest; the key with another
+    /// body is a 409 `idempotency_key_reused`.
+    pub idempotency_key: Option<String>,
+}
+
+/// A guest of an activity (not a member), holding one of its seats.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityGuest {
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub name: String,
+    /// The phone with its middle hidden (`138****5678`).
+    pub phone_masked: String,
+    /// `confirmed` (holds a seat) or `cancelled`.
+    pub status: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Guest> for ActivityGuest {
+    fn from(g: Guest) -> Self {
+        Self {
+            id: g.id,
+            activity_id: g.activity_id,
+            name: g.name,
+            phone_masked: g.phone_masked,
+            status: g.status,
+            checked_in_at: g.checked_in_at,
+            created_at: g.created_at,
+        }
+    }
 }

@@ -405,6 +405,13 @@ pub async fn set_status(
             .await?;
         }
     }
+    if next == Status::Cancelled {
+        // Guests' seats go back too (they are not told: they have no portal).
+        let guests = db::cancel_all_guests(tx, id, c.now).await?;
+        if guests > 0 {
+            db::free_seats(tx, id, guests as i32).await?;
+        }
+    }
     let a = db::set_status(tx, id, next.as_str(), c.now).await?;
     patron_db::audit::record(
         tx,

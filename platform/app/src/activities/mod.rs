@@ -10,6 +10,7 @@
 
 pub mod after;
 pub mod check_in;
+pub mod guests;
 pub mod jobs;
 pub mod manage;
 pub mod photos;
