@@ -33,6 +33,7 @@ import { missingFeature, useMoney } from '../prepaid/parts';
 import { ActivityFormModal } from './ActivityForm';
 import { GuestsTab } from './Guests';
 import { PhotosTab } from './Pictures';
+import { segmentParts } from './segment';
 import {
   activityKeys,
   addRegistration,
@@ -167,6 +168,15 @@ function Header({ activity: a }: { activity: Activity }) {
         <Descriptions.Item label={t('activities.field.tiers')}>
           {a.tiers.length ? a.tiers.join(', ') : t('activities.everyone')}
         </Descriptions.Item>
+        {a.segment && (
+          <Descriptions.Item label={t('activities.field.segment')}>
+            <span data-testid="activity-segment">
+              {segmentParts(a.segment)
+                .map(([k, v]) => `${t(`activities.segment.${k}`)} ${v}`)
+                .join('；') || t('activities.segment.other')}
+            </span>
+          </Descriptions.Item>
+        )}
         <Descriptions.Item label={t('activities.field.approval')}>{t(`activities.approval.${a.approval}`)}</Descriptions.Item>
         <Descriptions.Item label={t('activities.window')}>
           {at(a.signup_opens_at)} – {at(a.signup_closes_at)}

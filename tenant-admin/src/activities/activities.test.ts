@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromLocalInput, toLocalInput } from './time';
 import { NEXT, STATUSES } from './api';
-import { segmentOf } from './segment';
+import { segmentOf, segmentParts } from './segment';
 import { byLocalDay, countInMonth } from './calendar';
 import type { Activity } from './api';
 
@@ -53,5 +53,16 @@ describe('the activities calendar', () => {
     expect(days.get('2026-12-05')?.map((a) => a.id)).toEqual(['early', 'late']);
     expect(countInMonth(days, '2026-12')).toBe(2);
     expect(countInMonth(days, '2026-11')).toBe(0);
+  });
+});
+
+describe('a kept segment shown', () => {
+  it('lists the given conditions in the form order', () => {
+    expect(segmentParts({ name: '贵宾', tags: ['vip', 'gold'], tier: 'g', custom: [], ids: [] } as never)).toEqual([
+      ['name', '贵宾'],
+      ['tags', 'vip, gold'],
+      ['tier', 'g'],
+    ]);
+    expect(segmentParts(null)).toEqual([]);
   });
 });

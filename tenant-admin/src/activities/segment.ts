@@ -16,3 +16,15 @@ export function segmentOf(v: SegmentValues | undefined): MemberSearch | undefine
   const given = SEGMENT_ITEMS.some((k) => (k === 'tags' ? (s.tags ?? []).length > 0 : !!s[k]));
   return given ? s : undefined;
 }
+
+/** The conditions of a kept segment to show, in the form's order (`[condition, value]`). */
+export function segmentParts(s: MemberSearch | null | undefined): [string, string][] {
+  if (!s) return [];
+  const out: [string, string][] = [];
+  if (s.name) out.push(['name', s.name]);
+  if (s.tags?.length) out.push(['tags', s.tags.join(', ')]);
+  if (s.tier) out.push(['tier', s.tier]);
+  if (s.joined_from) out.push(['joined_from', s.joined_from]);
+  if (s.joined_to) out.push(['joined_to', s.joined_to]);
+  return out;
+}
