@@ -4,7 +4,10 @@
 //! given back, and nothing seen across businesses.
 
 use chrono::Duration;
-use patron_tests::internals::{assert_ledger_agrees, lapse_activity_offers};
+use patron_core::clock::Clock;
+use patron_tests::internals::{
+    assert_ledger_agrees, deliver_messages, lapse_activity_offers, message_senders, outbox_events,
+};
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -630,4 +633,381 @@ async fn bad_input_is_refused_naming_each_field() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.fields(), ["stars"]);
+}
+
+/// The outbox rows of `event`, as the members they are for.
+async fn told(app: &TestApp, t: &TestTenant, event: &str) -> Vec<String> {
+    let mut who: Vec<String> = outbox_events(app, t.id)
+        .await
+        .into_iter()
+        .filter(|(e, _)| e == event)
+        .filter_map(|(_, m)| m)
+        .collect();
+    who.sort();
+    who
+}
+
+#[tokio::test]
+async fn members_are_told_of_an_offer_and_of_a_called_off_activity_once_each_by_e_mail() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-tell", "pro").await;
+    let owner = t.owner();
+    for (occasion, subject, text) in [
+        (
+            "activity.offered",
+            "有空位了：{{activity}}",
+            "{{activity}} 为您保留了一个名额，请在 {{until}} 前确认。",
+        ),
+        (
+            "activity.cancelled",
+            "活动取消：{{activity}}",
+            "{{activity}}（{{time}}，{{place}}）已取消，退回 {{points_refunded}} 积分。",
+        ),
+    ] {
+        app.save_message_template(&owner, &email_template(occasion, "zh-CN", subject, text))
+            .await
+            .ok();
+    }
+    let mut body = activity_body("夜跑", 1);
+    body["place"] = json!("滨江公园");
+    let a = published(&app, &owner, body).await;
+    let seat = app
+        .member(
+            &owner,
+            NewMember::named("有座").email("you.zuo@example.com"),
+        )
+        .await;
+    let next = app
+        .member(
+            &owner,
+            NewMember::named("排队").email("pai.dui@example.com"),
+        )
+        .await;
+    let last = app
+        .member(&owner, NewMember::named("末位").email("mo.wei@example.com"))
+        .await;
+    let mut regs = Vec::new();
+    for m in [&seat, &next, &last] {
+        regs.push(
+            app.add_activity_registration(&owner, &a.id, &json!({ "member_id": m.id }))
+                .await
+                .ok(),
+        );
+    }
+    assert_eq!(regs[1].status, "waitlisted");
+
+    // The seat is given up: the next in line is offered it, and told.
+    app.act_on_registration(&owner, &a.id, &regs[0].id, "cancel", &json!({}))
+        .await
+        .ok();
+    assert_eq!(told(&app, &t, "activity.offered").await, [next.id.as_str()]);
+
+    // Called off, twice (a retry): each live sign-up is told once; the one who had
+    // cancelled is not.
+    for _ in 0..2 {
+        let off = app
+            .set_activity_status(&owner, &a.id, "cancelled")
+            .await
+            .ok();
+        assert_eq!(off.status, "cancelled");
+    }
+    let mut live = vec![next.id.clone(), last.id.clone()];
+    live.sort();
+    assert_eq!(told(&app, &t, "activity.cancelled").await, live);
+
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    deliver_messages(&app, t.id, &senders, app.clock.now()).await;
+    deliver_messages(&app, t.id, &senders, app.clock.now() + Duration::minutes(5)).await;
+    let mails = smtp.messages();
+    let to = |m: &String| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("X-Envelope-To: "))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut got: Vec<String> = mails.iter().map(to).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "mo.wei@example.com",
+            "pai.dui@example.com",
+            "pai.dui@example.com"
+        ],
+        "an offer and a cancellation to the next in line, a cancellation to the last"
+    );
+    let last_mail = mails
+        .iter()
+        .find(|m| to(m) == "mo.wei@example.com")
+        .unwrap();
+    let text = crate::messages::body_text(last_mail);
+    assert!(text.contains("夜跑（"), "{text}");
+    assert!(text.contains("滨江公园）已取消，退回 0 积分。"), "{text}");
+    smtp.stop().await;
+}
+
+#[tokio::test]
+async fn an_approval_and_a_rejection_are_told_to_the_member_through_the_outbox() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-told", "pro").await;
+    let owner = t.owner();
+    let mut body = activity_body("Pottery", 1);
+    body["approval"] = json!("staff");
+    let a = published(&app, &owner, body).await;
+    let yes = portal_member(&app, &t, "13899990011", "Yes").await;
+    let no = portal_member(&app, &t, "13899990012", "No").await;
+    let mut regs = Vec::new();
+    for m in [&yes, &no] {
+        regs.push(
+            app.portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &json!({}))
+                .await
+                .ok(),
+        );
+    }
+    assert!(told(&app, &t, "activity.approved").await.is_empty());
+    app.act_on_registration(&owner, &a.id, &regs[0].id, "approve", &json!({}))
+        .await
+        .ok();
+    app.act_on_registration(
+        &owner,
+        &a.id,
+        &regs[1].id,
+        "reject",
+        &json!({ "reason": "名额已满" }),
+    )
+    .await
+    .ok();
+    assert_eq!(
+        told(&app, &t, "activity.approved").await,
+        [yes.member.id.as_str()]
+    );
+    assert_eq!(
+        told(&app, &t, "activity.rejected").await,
+        [no.member.id.as_str()]
+    );
+    assert!(told(&app, &t, "activity.offered").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_plan_without_activities_answers_402_naming_the_feature() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-free", "free").await;
+    let r = app.list_activities(&t.owner()).await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{r:?}");
+    let p = r.plan_problem();
+    assert_eq!(
+        (p.code.as_str(), p.feature.as_deref()),
+        ("feature_not_in_plan", Some("activities"))
+    );
+    let r = app
+        .create_activity(&t.owner(), &activity_body("x", 1))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{r:?}");
+}
+
+#[tokio::test]
+async fn a_segment_lets_only_the_members_its_search_finds_see_and_join() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-seg", "pro").await;
+    let owner = t.owner();
+
+    // The segment's conditions are checked as the member search checks them, under
+    // `segment`.
+    for (segment, field) in [
+        (
+            json!({ "custom": [{ "field": "nope", "eq": 1 }] }),
+            "segment.custom.0.field",
+        ),
+        (json!({ "tier": "nope" }), "segment.tier"),
+    ] {
+        let mut bad = activity_body("Bad", 5);
+        bad["segment"] = segment;
+        let r = app.create_activity(&owner, &bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+        assert_eq!(r.fields(), [field]);
+    }
+
+    let mut body = activity_body("贵宾品鉴", 5);
+    body["segment"] = json!({ "name": "贵宾" });
+    let a = published(&app, &owner, body).await;
+    let shown = app.get_activity(&owner, &a.id).await;
+    assert_eq!(shown.json["segment"]["name"], "贵宾", "{:?}", shown.json);
+    let vip = portal_member(&app, &t, "13899990021", "贵宾甲").await;
+    let other = portal_member(&app, &t, "13899990022", "普通乙").await;
+    let sees = |list: Vec<Value>| list.iter().any(|x| x["id"] == a.id.as_str());
+    assert!(sees(app.portal_activities(&t.slug, &vip.auth()).await.ok()));
+    assert!(!sees(
+        app.portal_activities(&t.slug, &other.auth()).await.ok()
+    ));
+    let r = app
+        .portal_sign_up_activity(&t.slug, &other.auth(), &a.id, &json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
+    assert_eq!(r.code(), "activity_not_for_tier");
+    let mine = app
+        .portal_sign_up_activity(&t.slug, &vip.auth(), &a.id, &json!({}))
+        .await
+        .ok();
+    assert_eq!(mine.status, "confirmed");
+    // Staff may still add anyone.
+    let added = app
+        .add_activity_registration(&owner, &a.id, &json!({ "member_id": other.member.id }))
+        .await
+        .ok();
+    assert_eq!(added.status, "confirmed");
+}
+
+#[tokio::test]
+async fn guests_take_the_same_seats_as_members_never_more_than_there_are() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-guest", "pro").await;
+    let owner = t.owner();
+    let a = published(&app, &owner, activity_body("Open day", 3)).await;
+
+    let bad = app
+        .add_activity_guest(&owner, &a.id, &json!({ "name": " ", "phone": "12" }))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    assert_eq!(bad.fields(), ["name", "phone"]);
+
+    let member = app.member(&owner, NewMember::named("会员")).await;
+    app.add_activity_registration(&owner, &a.id, &json!({ "member_id": member.id }))
+        .await
+        .ok();
+    let friend = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "朋友", "phone": "138 9999 0001", "idempotency_key": "g-1" }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (friend.status.as_str(), friend.phone_masked.as_str()),
+        ("confirmed", "138****0001")
+    );
+    let retry = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "朋友", "phone": "138 9999 0001", "idempotency_key": "g-1" }),
+        )
+        .await
+        .ok();
+    assert_eq!(retry.id, friend.id, "a retry answers the first guest");
+    let twice = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "又来", "phone": "13899990001" }),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(twice.code(), "already_registered");
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 2);
+    let walk_in = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "路人", "phone": "13899990002" }),
+        )
+        .await
+        .ok();
+    let full = app
+        .add_activity_guest(
+            &owner,
+            &a.id,
+            &json!({ "name": "晚到", "phone": "13899990003" }),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::CONFLICT);
+    assert_eq!(full.code(), "activity_full");
+
+    // A member after them waits in line; a guest who cancels frees the seat for them.
+    let late = app.member(&owner, NewMember::named("晚到会员")).await;
+    let line = app
+        .add_activity_registration(&owner, &a.id, &json!({ "member_id": late.id }))
+        .await
+        .ok();
+    assert_eq!(line.status, "waitlisted");
+    let gone = app
+        .act_on_activity_guest(&owner, &a.id, &friend.id, "cancel")
+        .await
+        .ok();
+    assert_eq!(gone.status, "cancelled");
+    let rs = app.activity_registrations(&owner, &a.id).await.ok();
+    assert_eq!(by_status(&rs, "offered").len(), 1);
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 3);
+
+    // Checked in once.
+    let came = app
+        .act_on_activity_guest(&owner, &a.id, &walk_in.id, "check-in")
+        .await
+        .ok();
+    assert!(came.checked_in_at.is_some());
+    let again = app
+        .act_on_activity_guest(&owner, &a.id, &walk_in.id, "check-in")
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "already_checked_in");
+    let guests = app.activity_guests(&owner, &a.id).await.ok();
+    assert_eq!(guests.len(), 2);
+
+    // Called off: the guests' seats go back with the members'.
+    let off = app
+        .set_activity_status(&owner, &a.id, "cancelled")
+        .await
+        .ok();
+    assert_eq!(off.taken, 0);
+    let guests = app.activity_guests(&owner, &a.id).await.ok();
+    assert!(guests.iter().all(|g| g.status == "cancelled"));
+}
+
+#[tokio::test]
+async fn parallel_guests_and_members_for_the_last_seats_never_overrun_them() {
+    let app = spawn_app_with(30).await;
+    let t = app.signup_on("act-guests", "pro").await;
+    let owner = t.owner();
+    let a = published(&app, &owner, activity_body("Tasting", 5)).await;
+    let mut members = Vec::new();
+    for n in 0..10 {
+        members.push(
+            app.member(&owner, NewMember::named(format!("M{n}")))
+                .await
+                .id,
+        );
+    }
+    let member_calls = members.iter().map(|m| {
+        let api = app.api.clone();
+        let (owner, id) = (owner.clone(), a.id.clone());
+        let body = json!({ "member_id": m });
+        async move {
+            api.add_activity_registration(&owner, &id, &body)
+                .await
+                .ok()
+                .status
+        }
+    });
+    let guest_calls = (0..10).map(|n| {
+        let api = app.api.clone();
+        let (owner, id) = (owner.clone(), a.id.clone());
+        let body = json!({ "name": format!("G{n}"), "phone": format!("1380000{n:04}") });
+        async move { api.add_activity_guest(&owner, &id, &body).await.status }
+    });
+    let (members, guests) = futures::future::join(
+        futures::future::join_all(member_calls),
+        futures::future::join_all(guest_calls),
+    )
+    .await;
+    let seated_members = members.iter().filter(|s| *s == "confirmed").count();
+    let seated_guests = guests.iter().filter(|s| **s == StatusCode::OK).count();
+    assert!(
+        guests
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{guests:?}"
+    );
+    assert_eq!(seated_members + seated_guests, 5, "{members:?} {guests:?}");
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 5);
 }

@@ -273,6 +273,24 @@ export async function activitySteps({ browser, step, base, watch, expect = () =>
     await page.locator('[data-testid=portal-photo-delete]').first().waitFor();
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'portal photos', allow });
   });
+
+  await step('activities-calendar-and-guests', page, async () => {
+    await page.goto(`${base}/activities?view=calendar`);
+    await page.locator('[data-testid=activities-calendar], .ant-picker-calendar').first().waitFor();
+    // The activity starts in three days: on this month's grid unless the month turns.
+    if (localAt(s.zone, 3).slice(0, 7) === localAt(s.zone, 0).slice(0, 7)) {
+      await waitText(page.locator(`[data-testid="calendar-activity-${TITLE}"]`).first(), /19:30/, 'the activity on the calendar');
+    }
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'activities calendar', allow });
+    // Its only seat is taken: a guest is refused, with the reason.
+    await page.goto(`${base}/activities/${activityId}?tab=guests`);
+    await page.fill('[data-testid=guest-name]', '嘉宾甲');
+    await page.fill('[data-testid=guest-phone]', '13800001234');
+    expect(/status of 409/);
+    await page.click('[data-testid=guest-add]');
+    await waitText(page.locator('.ant-tabs-tabpane-active .ant-typography-danger'), /名额已满/, 'a full activity refuses a guest');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'activity guests', allow: [...allow, '嘉宾甲'] });
+  });
   await ctx.close();
 
   const en = await context({ width: 1366, height: 768 }, 'en', 'activities-en', s.second.token);
@@ -284,7 +302,7 @@ export async function activitySteps({ browser, step, base, watch, expect = () =>
     await p.goto(`${base}/activities/${activityId}`);
     await waitText(p.locator('[data-testid=activity-registrations] .ant-table-tbody'), /Waitlisted.*No\. 1 in line/, 'sign-ups in English');
     await assertNoLeaks(p, { lang: 'en', where: 'activity page', allow });
-    for (const tab of ['check-in', 'statistics', 'ratings', 'photos']) {
+    for (const tab of ['guests', 'check-in', 'statistics', 'ratings', 'photos']) {
       await p.click(`[data-testid=activity-tab-${tab}]`);
       await p.locator('.ant-spin-spinning').waitFor({ state: 'detached' });
       await assertNoLeaks(p, { lang: 'en', where: `activity ${tab}`, allow });

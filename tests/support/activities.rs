@@ -18,6 +18,15 @@ pub struct ActivityView {
 }
 
 #[derive(Clone, Debug, Deserialize)]
+pub struct ActivityGuest {
+    pub id: String,
+    pub name: String,
+    pub phone_masked: String,
+    pub status: String,
+    pub checked_in_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
 pub struct ActivityRegistration {
     pub id: String,
     pub member_id: String,
@@ -123,6 +132,49 @@ impl Api {
             .auth(auth)
             .send()
             .await
+    }
+
+    /// `GET /activities/{id}/guests`.
+    pub async fn activity_guests(&self, auth: &Auth, id: &str) -> Reply<Vec<ActivityGuest>> {
+        self.v1(Method::GET, &format!("/activities/{id}/guests"))
+            .auth(auth)
+            .send()
+            .await
+    }
+
+    /// `POST /activities/{id}/guests`.
+    pub async fn add_activity_guest(
+        &self,
+        auth: &Auth,
+        id: &str,
+        body: &impl Serialize,
+    ) -> Reply<ActivityGuest> {
+        self.v1(Method::POST, &format!("/activities/{id}/guests"))
+            .auth(auth)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// `POST /activities/{id}/guests/{guest}/{action}` (`cancel`, `check-in`).
+    pub async fn act_on_activity_guest(
+        &self,
+        auth: &Auth,
+        id: &str,
+        guest: &str,
+        action: &str,
+    ) -> Reply<ActivityGuest> {
+        let call = self
+            .v1(
+                Method::POST,
+                &format!("/activities/{id}/guests/{guest}/{action}"),
+            )
+            .auth(auth);
+        if action == "cancel" {
+            call.json(&serde_json::json!({})).send().await
+        } else {
+            call.send().await
+        }
     }
 
     /// `POST /activities/{id}/registrations`.

@@ -83,7 +83,8 @@ pub struct EndpointInput {
     #[oai(default, validator(max_length = 500))]
     pub description: String,
     /// Any of `member.created`, `member.updated`, `points.earned`, `points.redeemed`,
-    /// `tier.changed`.
+    /// `tier.changed`, `activity.cancelled`, `activity.offered`, `activity.approved`,
+    /// `activity.rejected`.
     #[oai(validator(max_items = 20))]
     pub events: Vec<String>,
     #[oai(default = "yes")]

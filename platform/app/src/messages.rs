@@ -716,6 +716,30 @@ pub fn sample_data(occasion: &str, lang: Lang) -> Value {
             "time": "2026-12-05 14:00",
             "place": lang.pick("一楼大厅", "Ground floor hall"),
         }),
+        "activity.cancelled" => json!({
+            "activity": lang.pick("周末咖啡品鉴会", "Weekend coffee tasting"),
+            "time": "2026-12-05 14:00",
+            "place": lang.pick("一楼大厅", "Ground floor hall"),
+            "points_refunded": 200,
+        }),
+        "activity.offered" => json!({
+            "activity": lang.pick("周末咖啡品鉴会", "Weekend coffee tasting"),
+            "time": "2026-12-05 14:00",
+            "place": lang.pick("一楼大厅", "Ground floor hall"),
+            "until": "2026-12-04 18:30",
+        }),
+        "activity.approved" => json!({
+            "activity": lang.pick("周末咖啡品鉴会", "Weekend coffee tasting"),
+            "time": "2026-12-05 14:00",
+            "place": lang.pick("一楼大厅", "Ground floor hall"),
+            "status": "confirmed",
+        }),
+        "activity.rejected" => json!({
+            "activity": lang.pick("周末咖啡品鉴会", "Weekend coffee tasting"),
+            "time": "2026-12-05 14:00",
+            "place": lang.pick("一楼大厅", "Ground floor hall"),
+            "reason": lang.pick("名额仅限会员本人", "Places are for members only"),
+        }),
         "staff.password_reset" => json!({ "link": "https://example.com/reset?token=..." }),
         "staff.new_device" => {
             json!({ "time": "2026-01-01 09:00 CST", "ip": "203.0.113.7", "device": "Mozilla/5.0" })

@@ -12,6 +12,9 @@ use crate::pii::PiiKeys;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use uuid::Uuid;
 
+/// Longest guest name.
+pub const GUEST_NAME_MAX: usize = 100;
+
 pub const TITLE_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 4000;
 pub const PLACE_MAX: usize = 200;

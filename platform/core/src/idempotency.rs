@@ -38,10 +38,11 @@ pub enum Scope {
     ActivitySignUp,
     ActivityCancel,
     ActivityDecision,
+    ActivityGuest,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 25] = [
+    pub const ALL: [Scope; 26] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,
@@ -67,6 +68,7 @@ impl Scope {
         Scope::ActivitySignUp,
         Scope::ActivityCancel,
         Scope::ActivityDecision,
+        Scope::ActivityGuest,
     ];
 
     /// The name stored in `idempotency_keys.scope` (the first names are those the stored
@@ -99,6 +101,7 @@ impl Scope {
             Scope::ActivitySignUp => "activity_sign_up",
             Scope::ActivityCancel => "activity_cancel",
             Scope::ActivityDecision => "activity_decision",
+            Scope::ActivityGuest => "activity_guest",
         }
     }
 }

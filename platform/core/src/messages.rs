@@ -23,15 +23,27 @@ pub enum Event {
     PointsEarned,
     PointsRedeemed,
     TierChanged,
+    /// An activity the member signed up for was called off (their price given back).
+    ActivityCancelled,
+    /// A freed seat of an activity is held for the member until the offer runs out.
+    ActivityOffered,
+    /// Staff approved the member's sign-up (a seat, or a place in line).
+    ActivityApproved,
+    /// Staff rejected the member's sign-up, with a reason.
+    ActivityRejected,
 }
 
 impl Event {
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 9] = [
         Self::MemberCreated,
         Self::MemberUpdated,
         Self::PointsEarned,
         Self::PointsRedeemed,
         Self::TierChanged,
+        Self::ActivityCancelled,
+        Self::ActivityOffered,
+        Self::ActivityApproved,
+        Self::ActivityRejected,
     ];
 
     /// The name on the wire (`member.created`).
@@ -42,6 +54,10 @@ impl Event {
             Self::PointsEarned => "points.earned",
             Self::PointsRedeemed => "points.redeemed",
             Self::TierChanged => "tier.changed",
+            Self::ActivityCancelled => "activity.cancelled",
+            Self::ActivityOffered => "activity.offered",
+            Self::ActivityApproved => "activity.approved",
+            Self::ActivityRejected => "activity.rejected",
         }
     }
 
@@ -67,6 +83,10 @@ pub const OCCASIONS: &[&str] = &[
     "points.expiring",
     "membership.ending",
     "activity.reminder",
+    "activity.cancelled",
+    "activity.offered",
+    "activity.approved",
+    "activity.rejected",
     "staff.password_reset",
     "staff.new_device",
 ];

@@ -34,17 +34,20 @@ pub struct Activity {
     pub updated_at: DateTime<Utc>,
     /// The cover picture, an upload (`cover_url` is the older way).
     pub cover_upload_id: Option<Uuid>,
+    /// Who may join besides the tiers: a member search (`app::members::SearchRequest` as
+    /// JSON); everyone in it.
+    pub segment: Option<serde_json::Value>,
 }
 
 const ACTIVITY: &str = "id, title, description, cover_url, starts_at, ends_at, place, \
     organisers, capacity, taken, tiers, price_points, attend_points, signup_opens_at, \
     signup_closes_at, cancel_until, approval, offer_minutes, budget, status, created_by, \
-    created_at, updated_at, cover_upload_id";
+    created_at, updated_at, cover_upload_id, segment";
 
 pub async fn insert(tx: &mut TenantTx, a: &Activity) -> Result<(), DbError> {
     sqlx::query(&format!(
         "INSERT INTO activities ({ACTIVITY}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
     ))
     .bind(a.id)
     .bind(&a.title)
@@ -70,6 +73,7 @@ pub async fn insert(tx: &mut TenantTx, a: &Activity) -> Result<(), DbError> {
     .bind(a.created_at)
     .bind(a.updated_at)
     .bind(a.cover_upload_id)
+    .bind(&a.segment)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -83,7 +87,7 @@ pub async fn update(tx: &mut TenantTx, a: &Activity) -> Result<Option<Activity>,
          ends_at = $6, place = $7, organisers = $8, capacity = $9, tiers = $10, \
          price_points = $11, attend_points = $12, signup_opens_at = $13, \
          signup_closes_at = $14, cancel_until = $15, approval = $16, offer_minutes = $17, \
-         budget = $18, updated_at = $19, cover_upload_id = $20 \
+         budget = $18, updated_at = $19, cover_upload_id = $20, segment = $21 \
          WHERE id = $1 AND taken <= $9 RETURNING {ACTIVITY}"
     ))
     .bind(a.id)
@@ -106,6 +110,7 @@ pub async fn update(tx: &mut TenantTx, a: &Activity) -> Result<Option<Activity>,
     .bind(a.budget)
     .bind(a.updated_at)
     .bind(a.cover_upload_id)
+    .bind(&a.segment)
     .fetch_optional(tx.conn())
     .await?)
 }
@@ -178,6 +183,16 @@ pub async fn take_seat(tx: &mut TenantTx, id: Uuid) -> Result<Option<i32>, DbErr
 pub async fn free_seat(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
     sqlx::query("UPDATE activities SET taken = taken - 1 WHERE id = $1 AND taken > 0")
         .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Gives `n` seats back (guests of an activity called off).
+pub async fn free_seats(tx: &mut TenantTx, id: Uuid, n: i32) -> Result<(), DbError> {
+    sqlx::query("UPDATE activities SET taken = taken - $2 WHERE id = $1 AND taken >= $2")
+        .bind(id)
+        .bind(n)
         .execute(tx.conn())
         .await?;
     Ok(())
@@ -582,5 +597,132 @@ pub async fn counts(tx: &mut TenantTx, activity: Uuid) -> Result<Counts, DbError
     )
     .bind(activity)
     .fetch_one(tx.conn())
+    .await?)
+}
+
+/// A guest: someone who is not a member, holding a seat by name and phone.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct Guest {
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub name: String,
+    /// `138****5678`: the phone as staff see it (it is kept sealed).
+    pub phone_masked: String,
+    /// `confirmed` (holds a seat) or `cancelled`.
+    pub status: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub checked_in_by: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const GUEST: &str = "id, activity_id, name, phone_masked, status, checked_in_at, checked_in_by, \
+    created_by, created_at";
+
+/// A new guest row (its seat already taken).
+pub struct NewGuest<'a> {
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub name: &'a str,
+    pub phone_enc: &'a [u8],
+    pub phone_key: i16,
+    pub phone_index: &'a [u8],
+    pub phone_masked: &'a str,
+    pub created_by: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn insert_guest(tx: &mut TenantTx, g: &NewGuest<'_>) -> Result<Guest, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO activity_guests (id, activity_id, name, phone_enc, phone_key, phone_index, \
+         phone_masked, status, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'confirmed', $8, $9, $9) RETURNING {GUEST}"
+    ))
+    .bind(g.id)
+    .bind(g.activity_id)
+    .bind(g.name)
+    .bind(g.phone_enc)
+    .bind(g.phone_key)
+    .bind(g.phone_index)
+    .bind(g.phone_masked)
+    .bind(g.created_by)
+    .bind(g.now)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// An activity's guests, in the order they were added.
+pub async fn guests(tx: &mut TenantTx, activity: Uuid) -> Result<Vec<Guest>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {GUEST} FROM activity_guests WHERE activity_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(activity)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Cancels a guest who holds a seat; `None` when there is no such guest holding one.
+pub async fn cancel_guest(
+    tx: &mut TenantTx,
+    activity: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Guest>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE activity_guests SET status = 'cancelled', updated_at = $3 \
+         WHERE id = $1 AND activity_id = $2 AND status = 'confirmed' RETURNING {GUEST}"
+    ))
+    .bind(id)
+    .bind(activity)
+    .bind(now)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Cancels every guest of an activity (it was called off); answers how many held a seat.
+pub async fn cancel_all_guests(
+    tx: &mut TenantTx,
+    activity: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    Ok(sqlx::query(
+        "UPDATE activity_guests SET status = 'cancelled', updated_at = $2 \
+         WHERE activity_id = $1 AND status = 'confirmed'",
+    )
+    .bind(activity)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+/// Checks a guest in, once: `None` when they were checked in before (or hold no seat).
+pub async fn check_in_guest(
+    tx: &mut TenantTx,
+    activity: Uuid,
+    id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Guest>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE activity_guests SET checked_in_at = $3, checked_in_by = $4, updated_at = $3 \
+         WHERE id = $1 AND activity_id = $2 AND status = 'confirmed' AND checked_in_at IS NULL \
+         RETURNING {GUEST}"
+    ))
+    .bind(id)
+    .bind(activity)
+    .bind(now)
+    .bind(actor)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn guest(tx: &mut TenantTx, activity: Uuid, id: Uuid) -> Result<Option<Guest>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {GUEST} FROM activity_guests WHERE id = $1 AND activity_id = $2"
+    ))
+    .bind(id)
+    .bind(activity)
+    .fetch_optional(tx.conn())
     .await?)
 }

@@ -1,5 +1,6 @@
-// 活动: the business's activities, soonest first, with their seats and state; a filter by
-// state kept in the address; a new activity opens the form.
+// 活动: the business's activities, soonest first, with their seats and state, as a list or on
+// a calendar; the filter by state and the view kept in the address; a new activity opens the
+// form.
 import { useState } from 'react';
 import { Button, Segmented, Table, Tag, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
@@ -10,6 +11,7 @@ import { useAuth } from '../auth/AuthContext';
 import { errorText } from '../common/forms';
 import { formatDateTime } from '../common/format';
 import { missingFeature } from '../prepaid/parts';
+import { ActivitiesCalendar } from './ActivitiesCalendar';
 import { ActivityFormModal } from './ActivityForm';
 import { activityKeys, fetchActivities, STATUSES, type Activity } from './api';
 import { ActivitiesGate, StatusTag } from './parts';
@@ -21,6 +23,13 @@ export function ActivitiesPage() {
   const [params, setParams] = useSearchParams();
   const [creating, setCreating] = useState(false);
   const status = STATUSES.find((s) => s === params.get('status'));
+  const view = params.get('view') === 'calendar' ? 'calendar' : 'list';
+  const setParam = (key: string, value: string | undefined) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    setParams(next, { replace: true });
+  };
   const list = useQuery({
     queryKey: activityKeys.list(status),
     queryFn: () => fetchActivities(status),
@@ -34,12 +43,21 @@ export function ActivitiesPage() {
       <div className="page-toolbar">
         <Segmented
           value={status ?? 'all'}
-          onChange={(v) => setParams(v === 'all' ? {} : { status: String(v) }, { replace: true })}
+          onChange={(v) => setParam('status', v === 'all' ? undefined : String(v))}
           options={[
             { value: 'all', label: t('activities.filter.all') },
             ...STATUSES.map((s) => ({ value: s, label: t(`activities.status.${s}`) })),
           ]}
           data-testid="activities-filter"
+        />
+        <Segmented
+          value={view}
+          onChange={(v) => setParam('view', v === 'calendar' ? 'calendar' : undefined)}
+          options={[
+            { value: 'list', label: t('activities.calendar.list') },
+            { value: 'calendar', label: t('activities.calendar.calendar') },
+          ]}
+          data-testid="activities-view"
         />
         {can('members:write') && (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="activity-new">
@@ -47,6 +65,9 @@ export function ActivitiesPage() {
           </Button>
         )}
       </div>
+      {view === 'calendar' ? (
+        <ActivitiesCalendar activities={list.data ?? []} zone={zone ?? 'Asia/Shanghai'} />
+      ) : (
       <Table<Activity>
         size="small"
         rowKey="id"
@@ -93,6 +114,7 @@ export function ActivitiesPage() {
           },
         ]}
       />
+      )}
       {creating && (
         <ActivityFormModal
           onClose={() => setCreating(false)}

@@ -1,5 +1,5 @@
 // The activity form: what it is, when (on the business's clock), where, who organises it,
-// seats and who may join, price and points for attending, the sign-up window, the
+// seats and who may join (tiers, and a segment: the member search's conditions), price and points for attending, the sign-up window, the
 // cancellation deadline, approval, how long a freed seat is held, and the budget.
 import { useState } from 'react';
 import { App, Col, Form, Input, InputNumber, Modal, Radio, Row, Select, Typography } from 'antd';
@@ -12,6 +12,7 @@ import { toMinor } from '../prepaid/money';
 import { fetchStaff, staffKeys } from '../staff/api';
 import { activityKeys, createActivity, updateActivity, type Activity, type ActivityInput } from './api';
 import { CoverPicture } from './Pictures';
+import { SEGMENT_ITEMS, segmentOf, type SegmentValues } from './segment';
 import { fromLocalInput, toLocalInput } from './time';
 
 interface Values {
@@ -33,6 +34,7 @@ interface Values {
   approval: ActivityInput['approval'];
   offer_minutes?: number;
   budget?: number;
+  segment?: SegmentValues;
 }
 
 const ITEMS = [
@@ -54,6 +56,7 @@ const ITEMS = [
   'approval',
   'offer_minutes',
   'budget',
+  ...SEGMENT_ITEMS.map((k) => `segment.${k}`),
 ] as const;
 
 export function ActivityFormModal({
@@ -94,6 +97,7 @@ export function ActivityFormModal({
         approval: v.approval,
         offer_minutes: v.offer_minutes ?? undefined,
         budget: v.budget === undefined || v.budget === null ? undefined : toMinor(v.budget),
+        segment: segmentOf(v.segment),
       };
       return activity ? updateActivity(activity.id, body) : createActivity(body);
     },
@@ -125,6 +129,15 @@ export function ActivityFormModal({
         approval: activity.approval as Values['approval'],
         offer_minutes: activity.offer_minutes,
         budget: activity.budget === null || activity.budget === undefined ? undefined : activity.budget / 100,
+        segment: activity.segment
+          ? {
+              name: activity.segment.name ?? undefined,
+              tags: activity.segment.tags ?? [],
+              tier: activity.segment.tier ?? undefined,
+              joined_from: activity.segment.joined_from ?? undefined,
+              joined_to: activity.segment.joined_to ?? undefined,
+            }
+          : undefined,
       }
     : { approval: 'automatic', capacity: 20, offer_minutes: 1440, price_points: 0, attend_points: 0 };
   const when = (name: keyof Values, label: string, req = false) => (
@@ -222,6 +235,34 @@ export function ActivityFormModal({
         <Form.Item name="tiers" label={t('activities.field.tiers')} extra={t('activities.form.tiersHelp')}>
           <Select mode="tags" open={false} tokenSeparators={[',', '，']} data-testid="activity-tiers" />
         </Form.Item>
+        <Typography.Text type="secondary">{t('activities.form.segmentHelp')}</Typography.Text>
+        <Row gutter={12}>
+          <Col xs={24} sm={8}>
+            <Form.Item name={['segment', 'name']} label={t('activities.field.segmentName')}>
+              <Input maxLength={100} data-testid="activity-segment-name" />
+            </Form.Item>
+          </Col>
+          <Col xs={24} sm={8}>
+            <Form.Item name={['segment', 'tags']} label={t('activities.field.segmentTags')}>
+              <Select mode="tags" open={false} tokenSeparators={[',', '，']} data-testid="activity-segment-tags" />
+            </Form.Item>
+          </Col>
+          <Col xs={24} sm={8}>
+            <Form.Item name={['segment', 'tier']} label={t('activities.field.segmentTier')}>
+              <Input maxLength={32} data-testid="activity-segment-tier" />
+            </Form.Item>
+          </Col>
+          <Col xs={12} sm={8}>
+            <Form.Item name={['segment', 'joined_from']} label={t('activities.field.segmentJoinedFrom')}>
+              <Input type="date" data-testid="activity-segment-joined-from" />
+            </Form.Item>
+          </Col>
+          <Col xs={12} sm={8}>
+            <Form.Item name={['segment', 'joined_to']} label={t('activities.field.segmentJoinedTo')}>
+              <Input type="date" data-testid="activity-segment-joined-to" />
+            </Form.Item>
+          </Col>
+        </Row>
         <Row gutter={12}>
           <Col xs={24} sm={8}>
             {when('signup_opens_at', 'activities.field.signup_opens_at')}

@@ -31,7 +31,9 @@ import { formatDateTime } from '../common/format';
 import { deskLookup } from '../desk/api';
 import { missingFeature, useMoney } from '../prepaid/parts';
 import { ActivityFormModal } from './ActivityForm';
+import { GuestsTab } from './Guests';
 import { PhotosTab } from './Pictures';
+import { segmentParts } from './segment';
 import {
   activityKeys,
   addRegistration,
@@ -53,7 +55,7 @@ import {
 } from './api';
 import { ActivitiesGate, StatusTag } from './parts';
 
-const TABS = ['registrations', 'check-in', 'statistics', 'ratings', 'photos'] as const;
+const TABS = ['registrations', 'guests', 'check-in', 'statistics', 'ratings', 'photos'] as const;
 
 export function ActivityPage() {
   const { id = '' } = useParams();
@@ -67,6 +69,7 @@ export function ActivityPage() {
   const tab = TABS.find((k) => k === params.get('tab')) ?? 'registrations';
   const body = {
     registrations: <RegistrationsTab activity={a} />,
+    guests: <GuestsTab activity={a} />,
     'check-in': <CheckInTab activity={a} />,
     statistics: <StatisticsTab activity={a} />,
     ratings: <RatingsTab activity={a} />,
@@ -165,6 +168,15 @@ function Header({ activity: a }: { activity: Activity }) {
         <Descriptions.Item label={t('activities.field.tiers')}>
           {a.tiers.length ? a.tiers.join(', ') : t('activities.everyone')}
         </Descriptions.Item>
+        {a.segment && (
+          <Descriptions.Item label={t('activities.field.segment')}>
+            <span data-testid="activity-segment">
+              {segmentParts(a.segment)
+                .map(([k, v]) => `${t(`activities.segment.${k}`)} ${v}`)
+                .join('；') || t('activities.segment.other')}
+            </span>
+          </Descriptions.Item>
+        )}
         <Descriptions.Item label={t('activities.field.approval')}>{t(`activities.approval.${a.approval}`)}</Descriptions.Item>
         <Descriptions.Item label={t('activities.window')}>
           {at(a.signup_opens_at)} – {at(a.signup_closes_at)}

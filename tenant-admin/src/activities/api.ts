@@ -8,6 +8,7 @@ import { newIdempotencyKey } from '../points/cursor';
 export type Activity = Schemas['Activity'];
 export type ActivityInput = Schemas['NewActivity'];
 export type Registration = Schemas['ActivityRegistration'];
+export type Guest = Schemas['ActivityGuest'];
 export type Rating = Schemas['ActivityRating'];
 export type Statistics = Schemas['ActivityStatistics'];
 export type Photo = Schemas['ActivityPhoto'];
@@ -33,6 +34,7 @@ export const activityKeys = {
   ratings: (id: string) => [...activityKeys.one(id), 'ratings'] as const,
   statistics: (id: string) => [...activityKeys.one(id), 'statistics'] as const,
   photos: (id: string) => [...activityKeys.one(id), 'photos'] as const,
+  guests: (id: string) => [...activityKeys.one(id), 'guests'] as const,
 };
 
 const on = (id: string) => ({ path: { id } });
@@ -119,3 +121,24 @@ export const addPhoto = (id: string, uploadId: string) =>
 
 export const deletePhoto = (id: string, photo: string) =>
   call(api.DELETE('/activities/{id}/photos/{photo_id}', { params: { path: { id, photo_id: photo } } }));
+
+export const fetchGuests = (id: string) => call(api.GET('/activities/{id}/guests', { params: on(id) }));
+
+export const addGuest = (id: string, name: string, phone: string) =>
+  call(
+    api.POST('/activities/{id}/guests', {
+      params: on(id),
+      body: { name, phone, idempotency_key: newIdempotencyKey('activity') },
+    }),
+  );
+
+export const cancelGuest = (id: string, guest: string) =>
+  call(
+    api.POST('/activities/{id}/guests/{guest_id}/cancel', {
+      params: { path: { id, guest_id: guest } },
+      body: { idempotency_key: newIdempotencyKey('activity') },
+    }),
+  );
+
+export const checkInGuest = (id: string, guest: string) =>
+  call(api.POST('/activities/{id}/guests/{guest_id}/check-in', { params: { path: { id, guest_id: guest } } }));

@@ -23,10 +23,23 @@ export const OCCASIONS = [
   'points.expiring',
   'membership.ending',
   'activity.reminder',
+  'activity.offered',
+  'activity.approved',
+  'activity.rejected',
+  'activity.cancelled',
 ] as const;
 
 /** The event types an endpoint can hear. */
-export const EVENT_TYPES = ['member.created', 'points.earned', 'points.redeemed', 'tier.changed'] as const;
+export const EVENT_TYPES = [
+  'member.created',
+  'points.earned',
+  'points.redeemed',
+  'tier.changed',
+  'activity.offered',
+  'activity.approved',
+  'activity.rejected',
+  'activity.cancelled',
+] as const;
 
 export const fetchTemplates = () => call(api.GET('/messages/templates'));
 

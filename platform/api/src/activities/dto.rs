@@ -1,10 +1,11 @@
 //! The activities' request and response bodies. Their limits are stated in
 //! `edge::limits` (from the constants the use cases check).
 
+use crate::edge::member_views::MemberSearch;
 use chrono::{DateTime, Utc};
 use patron_app::activities::after::Statistics;
 use patron_app::activities::{ActivityInput, ActivityView};
-use patron_db::activities::{Rating, Registration};
+use patron_db::activities::{Guest, Rating, Registration};
 use poem_openapi::Object;
 use uuid::Uuid;
 
@@ -47,6 +48,10 @@ pub struct NewActivity {
     pub offer_minutes: Option<i64>,
     /// The budget, in minor units (for the cost per attendee).
     pub budget: Option<i64>,
+    /// Who may join besides the tiers: the members this member search finds (the same
+    /// conditions as `POST /members/search`; its sort and paging are ignored). Both must
+    /// hold when tiers are named too.
+    pub segment: Option<MemberSearch>,
 }
 
 impl From<NewActivity> for ActivityInput {
@@ -70,6 +75,7 @@ impl From<NewActivity> for ActivityInput {
             approval: b.approval,
             offer_minutes: b.offer_minutes.unwrap_or(1440),
             budget: b.budget,
+            segment: b.segment.map(Into::into),
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct Activity {
     pub approval: String,
     pub offer_minutes: i32,
     pub budget: Option<i64>,
+    /// Who may join besides the tiers (a member search), when limited to a segment.
+    pub segment: Option<MemberSearch>,
     /// `draft`, `published`, `closed`, `finished` or `cancelled`.
     pub status: String,
     pub created_at: DateTime<Utc>,
@@ -116,8 +124,10 @@ pub struct Activity {
 
 impl From<ActivityView> for Activity {
     fn from(v: ActivityView) -> Self {
+        let segment = patron_app::activities::manage::segment_of(&v.activity).map(Into::into);
         let a = v.activity;
         Self {
+            segment,
             id: a.id,
             title: a.title,
             description: a.description,
@@ -343,4 +353,44 @@ pub struct ActivityPhoto {
 #[oai(deny_unknown_fields)]
 pub struct NewActivityPhoto {
     pub upload_id: Uuid,
+}
+
+/// A guest staff add: someone who is not a member, by name and phone.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewActivityGuest {
+    pub name: String,
+    /// In any formatting; read in the business's phone region.
+    pub phone: String,
+    /// Optional: a retry with the same key answers the first guest; the key with another
+    /// body is a 409 `idempotency_key_reused`.
+    pub idempotency_key: Option<String>,
+}
+
+/// A guest of an activity (not a member), holding one of its seats.
+#[derive(Debug, Clone, Object)]
+pub struct ActivityGuest {
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub name: String,
+    /// The phone with its middle hidden (`138****5678`).
+    pub phone_masked: String,
+    /// `confirmed` (holds a seat) or `cancelled`.
+    pub status: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Guest> for ActivityGuest {
+    fn from(g: Guest) -> Self {
+        Self {
+            id: g.id,
+            activity_id: g.activity_id,
+            name: g.name,
+            phone_masked: g.phone_masked,
+            status: g.status,
+            checked_in_at: g.checked_in_at,
+            created_at: g.created_at,
+        }
+    }
 }

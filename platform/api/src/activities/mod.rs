@@ -13,7 +13,8 @@ use dto::{
     ActivityRatingHidden, ActivityRegistration, ActivityRejection, ActivityStatistics,
     ActivityStatusChange, NewActivity, NewActivityPhoto, NewActivityRegistration,
 };
-use patron_app::activities::{after, check_in, manage, photos, seats, Ctx};
+use dto::{ActivityGuest, NewActivityGuest};
+use patron_app::activities::{after, check_in, guests, manage, photos, seats, Ctx};
 use patron_app::idempotency::{self, Request};
 use patron_app::uploads;
 use patron_core::access::Permission;
@@ -215,6 +216,123 @@ impl ActivitiesApi {
         .await?;
         tx.commit().await?;
         Ok(Json(r.into()))
+    }
+
+    /// The activity's guests (people who are not members), in the order they were added.
+    #[oai(
+        path = "/activities/:id/guests",
+        method = "get",
+        operation_id = "listActivityGuests",
+        transform = "needs_activities"
+    )]
+    async fn guests(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Vec<ActivityGuest>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let rows = guests::list(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Json(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// Add a guest who is not a member, by name and phone, to a free seat (the seats members
+    /// take). 409 `activity_full` when none is free (guests are not put in line), 409
+    /// `already_registered` on `phone` when that phone has a seat already.
+    #[oai(
+        path = "/activities/:id/guests",
+        method = "post",
+        operation_id = "addActivityGuest",
+        transform = "needs_activities"
+    )]
+    async fn add_guest(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        body: Json<NewActivityGuest>,
+    ) -> Result<Json<ActivityGuest>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let b = body.0;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivityGuest,
+            id.0,
+            b.idempotency_key.as_deref(),
+            &json!({ "name": b.name, "phone": b.phone }),
+        )?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let g = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            guests::add(tx, &c, id.0, &b.name, &b.phone).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(g.into()))
+    }
+
+    /// Cancel a guest: the seat is offered to the first member in line.
+    #[oai(
+        path = "/activities/:id/guests/:guest_id/cancel",
+        method = "post",
+        operation_id = "cancelActivityGuest",
+        transform = "needs_activities"
+    )]
+    async fn cancel_guest(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        guest_id: Path<Uuid>,
+        body: Json<ActivityKey>,
+    ) -> Result<Json<ActivityGuest>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::ActivityGuest,
+            guest_id.0,
+            body.0.idempotency_key.as_deref(),
+            &json!({ "cancel": true }),
+        )?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let g = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            guests::cancel(tx, &c, id.0, guest_id.0).await
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(Json(g.into()))
+    }
+
+    /// Check a guest in at the door, once (409 `already_checked_in` the second time).
+    #[oai(
+        path = "/activities/:id/guests/:guest_id/check-in",
+        method = "post",
+        operation_id = "checkInActivityGuest",
+        transform = "needs_activities"
+    )]
+    async fn check_in_guest(
+        &self,
+        auth: TenantAuth,
+        id: Path<Uuid>,
+        guest_id: Path<Uuid>,
+    ) -> Result<Json<ActivityGuest>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersWrite))
+            .await?;
+        let actor = me.subject();
+        let c = self.ctx(&me.tenant, &actor);
+        let g = guests::check_in(&mut tx, &c, id.0, guest_id.0).await?;
+        tx.commit().await?;
+        Ok(Json(g.into()))
     }
 
     /// Approve a pending sign-up: a seat when one is free, else the end of the line.
@@ -577,6 +695,7 @@ impl ActivitiesApi {
             tenant,
             actor,
             now: self.state.now(),
+            keys: Some(self.state.config.pii.as_ref()),
         }
     }
 }

@@ -369,6 +369,12 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         OneOf(patron_app::activities::seats::MOVES),
     ),
     ("ActivityCheckIn", "code", Pattern(FILLED_LINE)),
+    (
+        "NewActivityGuest",
+        "name",
+        Len(1, activities::GUEST_NAME_MAX),
+    ),
+    ("NewActivityGuest", "phone", Len(1, 40)),
     ("MyActivityRating", "stars", Range(1, 5)),
     (
         "MyActivityRating",

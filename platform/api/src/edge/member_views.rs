@@ -138,7 +138,7 @@ pub enum SortBy {
 
 /// One condition on a custom field: `eq`, or a range with `min`/`max` (numbers) or
 /// `from`/`to` (dates).
-#[derive(Debug, Object)]
+#[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
 pub struct CustomFilter {
     #[oai(validator(max_length = 40))]
@@ -153,7 +153,7 @@ pub struct CustomFilter {
 }
 
 /// A member search; every condition given must hold.
-#[derive(Debug, Object, Default)]
+#[derive(Debug, Clone, Object, Default)]
 #[oai(deny_unknown_fields)]
 pub struct MemberSearch {
     #[oai(validator(max_length = 40))]
@@ -229,6 +229,46 @@ impl From<MemberSearch> for app_members::SearchRequest {
                 SortBy::Birthday => app_members::SortBy::Birthday,
                 SortBy::Name => app_members::SortBy::Name,
                 SortBy::Points => app_members::SortBy::Points,
+            },
+            descending: s.descending,
+            after: s.after,
+            limit: s.limit,
+        }
+    }
+}
+
+impl From<app_members::SearchRequest> for MemberSearch {
+    fn from(s: app_members::SearchRequest) -> Self {
+        Self {
+            card_number: s.card_number,
+            phone: s.phone,
+            email: s.email,
+            name: s.name,
+            tags: s.tags,
+            custom: s
+                .custom
+                .into_iter()
+                .map(|c| CustomFilter {
+                    field: c.field,
+                    eq: c.eq,
+                    min: c.min,
+                    max: c.max,
+                    from: c.from,
+                    to: c.to,
+                })
+                .collect(),
+            joined_from: s.joined_from,
+            joined_to: s.joined_to,
+            birthday_from: s.birthday_from,
+            birthday_to: s.birthday_to,
+            tier: s.tier,
+            ids: s.ids,
+            sort: match s.sort {
+                app_members::SortBy::Created => SortBy::Created,
+                app_members::SortBy::JoinDate => SortBy::JoinDate,
+                app_members::SortBy::Birthday => SortBy::Birthday,
+                app_members::SortBy::Name => SortBy::Name,
+                app_members::SortBy::Points => SortBy::Points,
             },
             descending: s.descending,
             after: s.after,

@@ -224,6 +224,7 @@ impl PortalActivitiesApi {
             tenant,
             actor,
             now: self.state.now(),
+            keys: Some(self.state.config.pii.as_ref()),
         }
     }
 

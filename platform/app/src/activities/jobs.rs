@@ -21,6 +21,7 @@ pub async fn lapse_offers(
         tenant,
         actor: "system:activity_offers",
         now,
+        keys: None,
     };
     let lapsed = seats::lapse_offers(&mut tx, &c).await?;
     tx.commit().await?;

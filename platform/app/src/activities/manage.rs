@@ -1,10 +1,13 @@
 //! An activity's details and states: create, edit, read (organisers by name), list, and
 //! move it on (publish, close, finish, cancel — a cancel refunds every sign-up).
 
-use super::{locked, not_found, refund, Ctx};
+use super::{locked, not_found, refund, tell, Ctx};
+use crate::members::search::check_segment;
+use crate::members::SearchRequest;
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::activities::{self as core, Status};
+use patron_core::messages::Event;
 use patron_core::ports::ObjectStore;
 use patron_core::uploads::Purpose;
 use patron_core::{FieldCode, Issue};
@@ -35,6 +38,8 @@ pub struct ActivityInput {
     pub approval: String,
     pub offer_minutes: i64,
     pub budget: Option<i64>,
+    /// Who may join besides the tiers: members a member search finds.
+    pub segment: Option<SearchRequest>,
 }
 
 /// An activity with its organisers' names.
@@ -169,11 +174,33 @@ async fn tier_codes(tx: &mut TenantTx, c: &Ctx<'_>) -> Result<Vec<String>, AppEr
 }
 
 /// Checks every field at once: the tiers against the ladder in force, the organisers
-/// against the business's staff.
+/// against the business's staff; then the segment's conditions (`segment.<path>`), as the
+/// member search checks them.
 async fn check_all(tx: &mut TenantTx, c: &Ctx<'_>, i: &ActivityInput) -> Result<(), AppError> {
     let tiers = tier_codes(tx, c).await?;
     let staff = db::staff_names(tx, &i.organisers).await?;
-    check(&tiers, &staff, i)
+    check(&tiers, &staff, i)?;
+    if let (Some(segment), Some(keys)) = (&i.segment, c.keys) {
+        let (_, set) = crate::fields::current_fields(tx).await?;
+        check_segment(
+            tx,
+            c.engine,
+            &set,
+            keys,
+            &c.tenant.settings.phone_region,
+            segment,
+            "segment",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The segment an activity keeps, read back.
+pub fn segment_of(a: &Activity) -> Option<SearchRequest> {
+    a.segment
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 fn row(id: Uuid, i: &ActivityInput, c: &Ctx<'_>) -> Activity {
@@ -209,6 +236,10 @@ fn row(id: Uuid, i: &ActivityInput, c: &Ctx<'_>) -> Activity {
         created_at: c.now,
         updated_at: c.now,
         cover_upload_id: i.cover_upload_id,
+        segment: i
+            .segment
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok()),
     }
 }
 
@@ -361,6 +392,24 @@ pub async fn set_status(
             if patron_core::activities::holds_seat(&r.status) {
                 db::free_seat(tx, id).await?;
             }
+            // Once per registration: a registration is cancelled only once.
+            tell(
+                tx,
+                c,
+                Event::ActivityCancelled,
+                &a,
+                &r,
+                &r.id.to_string(),
+                json!({ "points_refunded": r.points_paid }),
+            )
+            .await?;
+        }
+    }
+    if next == Status::Cancelled {
+        // Guests' seats go back too (they are not told: they have no portal).
+        let guests = db::cancel_all_guests(tx, id, c.now).await?;
+        if guests > 0 {
+            db::free_seats(tx, id, guests as i32).await?;
         }
     }
     let a = db::set_status(tx, id, next.as_str(), c.now).await?;

@@ -10,6 +10,7 @@
 
 pub mod after;
 pub mod check_in;
+pub mod guests;
 pub mod jobs;
 pub mod manage;
 pub mod photos;
@@ -21,6 +22,8 @@ use crate::engine::RuleEngine;
 use crate::points::decide;
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::messages::Event;
+use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Reason;
 use patron_db::activities::{self as db, Activity};
@@ -37,6 +40,9 @@ pub struct Ctx<'a> {
     /// `staff:<id>`, `key:<id>`, `member:<id>`, `system:<job>`.
     pub actor: &'a str,
     pub now: DateTime<Utc>,
+    /// Reads members' phones and e-mails in a segment's conditions (sign-ups; jobs that
+    /// sign nobody up have none, and to them a segment holds nobody).
+    pub keys: Option<&'a PiiKeys>,
 }
 
 pub(crate) fn not_found() -> AppError {
@@ -50,6 +56,36 @@ pub(crate) fn registration_not_found() -> AppError {
 /// The activity, locked for a change of its seats or state.
 pub(crate) async fn locked(tx: &mut TenantTx, id: Uuid) -> Result<Activity, AppError> {
     db::lock(tx, id).await?.ok_or_else(not_found)
+}
+
+/// Tells the member of a registration what happened to it (`event`), through the outbox in
+/// the caller's transaction: `occasion` makes it one message per occasion (the e-mail's
+/// delivery key is `email:<member>:<event>:<occasion>`), so a retried change tells nobody
+/// twice. `extra` adds the event's own values to the activity's title, time and place.
+pub(crate) async fn tell(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    event: Event,
+    a: &Activity,
+    r: &db::Registration,
+    occasion: &str,
+    extra: serde_json::Value,
+) -> Result<(), AppError> {
+    let zone = c.tenant.settings.zone();
+    let mut data = json!({
+        "activity": a.title,
+        "time": zone.local(a.starts_at).format("%Y-%m-%d %H:%M").to_string(),
+        "place": a.place,
+        "activity_id": a.id,
+        "registration_id": r.id,
+    });
+    if let (Some(d), Some(e)) = (data.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            d.insert(k.clone(), v.clone());
+        }
+    }
+    crate::messages::record(tx, event, r.member_id, occasion, data, c.now).await?;
+    Ok(())
 }
 
 /// Takes an activity's price from the member's points (soonest-expiring lots first), as a

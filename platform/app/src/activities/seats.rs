@@ -4,11 +4,14 @@
 //! conditional statement `db::take_seat`.
 
 use super::manage::{offer_end, open_for_sign_up, state_refused};
-use super::{locked, pay, refund, registration_not_found, Ctx};
+use super::{locked, pay, refund, registration_not_found, tell, Ctx};
 use crate::engine::MemberTier;
+use crate::members::search::in_segment;
+use crate::members::SearchRequest;
 use crate::points::member_of;
 use crate::{AppError, OnConstraint};
 use patron_core::activities::{holds_seat, is_live, REASON_MAX};
+use patron_core::messages::Event;
 use patron_core::Issue;
 use patron_db::activities::{self as db, Activity, Move, NewRegistration, Registration};
 use patron_db::{constraints, TenantTx};
@@ -36,19 +39,39 @@ fn wrong_state(r: &Registration) -> AppError {
     .with_param("status", r.status.as_str())
 }
 
-/// Whether the member's tier may join `a` (every tier when it names none).
+/// Whether the member may join `a`: their tier is one it names (every tier when it names
+/// none), and they are in its segment when it has one (the member search's conditions).
 async fn eligible(
     tx: &mut TenantTx,
     c: &Ctx<'_>,
     a: &Activity,
     member: Uuid,
 ) -> Result<bool, AppError> {
-    if a.tiers.is_empty() {
-        return Ok(true);
+    if !a.tiers.is_empty() {
+        let rules = c.engine.tenant(tx).await?;
+        let tier = MemberTier::of(tx, &rules, member).await?;
+        if !a.tiers.contains(&tier.code) {
+            return Ok(false);
+        }
     }
-    let rules = c.engine.tenant(tx).await?;
-    let tier = MemberTier::of(tx, &rules, member).await?;
-    Ok(a.tiers.contains(&tier.code))
+    let Some(raw) = &a.segment else {
+        return Ok(true);
+    };
+    let (Some(keys), Ok(segment)) = (c.keys, serde_json::from_value::<SearchRequest>(raw.clone()))
+    else {
+        return Ok(false);
+    };
+    let (_, set) = crate::fields::current_fields(tx).await?;
+    in_segment(
+        tx,
+        c.engine,
+        &set,
+        keys,
+        &c.tenant.settings.phone_region,
+        &segment,
+        member,
+    )
+    .await
 }
 
 /// The activities a member may see in the portal: published and not over, open to their
@@ -96,7 +119,7 @@ pub async fn sign_up(
         if !eligible(tx, c, &a, member_id).await? {
             return Err(AppError::forbidden(
                 "activity_not_for_tier",
-                "this activity is for members of other tiers",
+                "this activity is for other members (another tier or segment)",
             ));
         }
     }
@@ -156,16 +179,34 @@ pub(crate) async fn offer_next(
     if db::take_seat(tx, a.id).await?.is_none() {
         return Ok(None);
     }
+    let until = offer_end(a, c.now);
     db::set_registration(
         tx,
         next,
         &Move {
             status: "offered",
             to_line: false,
-            offer_expires_at: Some(offer_end(a, c.now)),
+            offer_expires_at: Some(until),
             reason: None,
         },
         c.now,
+    )
+    .await?;
+    let r = reread(tx, next).await?;
+    let zone = c.tenant.settings.zone();
+    // A registration may be offered a seat again after a move to the line: each offer is
+    // its own occasion.
+    tell(
+        tx,
+        c,
+        Event::ActivityOffered,
+        a,
+        &r,
+        &format!("{next}:{}", c.now.timestamp_millis()),
+        json!({
+            "until": zone.local(until).format("%Y-%m-%d %H:%M").to_string(),
+            "offer_expires_at": until,
+        }),
     )
     .await?;
     Ok(Some(next))
@@ -282,7 +323,18 @@ pub async fn approve(
         c.now,
     )
     .await?;
-    reread(tx, id).await
+    let r = reread(tx, id).await?;
+    tell(
+        tx,
+        c,
+        Event::ActivityApproved,
+        &a,
+        &r,
+        &id.to_string(),
+        json!({ "status": r.status, "position": r.position }),
+    )
+    .await?;
+    Ok(r)
 }
 
 /// Rejects a sign-up that holds no seat (pending or in line), with a reason; its points
@@ -306,6 +358,16 @@ pub async fn reject(
         return Err(wrong_state(&r));
     }
     end(tx, c, &a, &r, "rejected", Some(reason)).await?;
+    tell(
+        tx,
+        c,
+        Event::ActivityRejected,
+        &a,
+        &r,
+        &id.to_string(),
+        json!({ "reason": reason }),
+    )
+    .await?;
     reread(tx, id).await
 }
 

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What a search is sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SortBy {
     #[default]
     Created,
@@ -29,7 +30,8 @@ pub enum SortBy {
 
 /// One condition on a custom field: `eq`, or a range with `min`/`max` (numbers) or
 /// `from`/`to` (dates).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct CustomFilter {
     pub field: String,
     pub eq: Option<Value>,
@@ -39,8 +41,10 @@ pub struct CustomFilter {
     pub to: Option<String>,
 }
 
-/// A member search as asked; every condition given must hold.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A member search as asked; every condition given must hold. Stored as JSON where a
+/// search is kept as a segment (an activity's audience).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SearchRequest {
     pub card_number: Option<String>,
     /// In any formatting; read in the business's phone region.
@@ -240,6 +244,65 @@ pub async fn tier_filter(
         ));
     };
     tier_condition(code, l.ladder.tiers.iter().map(|t| t.code.as_str())).map(Some)
+}
+
+/// Checks a search kept as a segment, as [`search`] would: every bad value at once, each
+/// path under `at` (`segment.tier`).
+pub async fn check_segment(
+    tx: &mut TenantTx,
+    rules: &RuleEngine,
+    set: &FieldSet,
+    keys: &PiiKeys,
+    region: &str,
+    req: &SearchRequest,
+    at: &str,
+) -> Result<(), AppError> {
+    let prefixed = |e: AppError| match e {
+        AppError::Invalid(fields) => AppError::Invalid(
+            fields
+                .into_iter()
+                .map(|mut f| {
+                    f.field = format!("{at}.{}", f.field);
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    };
+    build_search(req, set, keys, region).map_err(prefixed)?;
+    tier_filter(rules, tx, req.tier.as_deref())
+        .await
+        .map_err(prefixed)?;
+    Ok(())
+}
+
+/// Whether `member` is in the segment `req` (the same conditions the member search uses;
+/// its sort, paging and ids are ignored). A segment that no longer reads (a field or tier
+/// since removed) holds nobody.
+pub async fn in_segment(
+    tx: &mut TenantTx,
+    rules: &RuleEngine,
+    set: &FieldSet,
+    keys: &PiiKeys,
+    region: &str,
+    req: &SearchRequest,
+    member: Uuid,
+) -> Result<bool, AppError> {
+    let mut one = req.clone();
+    one.ids = vec![member];
+    one.after = None;
+    one.limit = Some(1);
+    let mut search = match build_search(&one, set, keys, region) {
+        Ok(s) => s,
+        Err(AppError::Invalid(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    search.tier = match tier_filter(rules, tx, one.tier.as_deref()).await {
+        Ok(t) => t,
+        Err(AppError::Invalid(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    Ok(!members::search(tx, &search).await?.is_empty())
 }
 
 /// Runs a search a page at a time; refuses lookups by a lost or blocked card with a clear
