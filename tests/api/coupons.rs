@@ -798,3 +798,157 @@ async fn a_reservation_holds_a_coupon_for_its_cart_and_lapses_by_the_clock() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A plan with `coupons` and the given limits, and a business on it.
+async fn business_with_limits(app: &TestApp, limits: Value) -> TestTenant {
+    let ops = app.operator().await;
+    let code = format!("cl{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let plan = json!({ "name": "Coupons", "monthly_price_minor": 9_999_999, "currency": "CNY",
+                       "features": ["coupons", "promotions"], "limits": limits, "trial_days": 0 });
+    let mut create = plan.clone();
+    create["code"] = json!(code);
+    app.create_plan(&ops, &create).await.created();
+    let t = app.signup_on("cp-plan", &code).await;
+    // Archived so it is never offered to other tests as an upgrade (and dear until then).
+    let mut archived = plan;
+    archived["archived"] = json!(true);
+    assert_eq!(
+        app.update_plan(&ops, &code, &archived).await.status,
+        StatusCode::OK
+    );
+    t
+}
+
+fn assert_limit(r: &Reply, limit: &str, allowed: i64, usage: i64) {
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.json);
+    let p = r.plan_problem();
+    assert_eq!(
+        (p.code.as_str(), p.limit.as_deref(), p.allowed, p.usage),
+        ("limit_reached", Some(limit), Some(allowed), Some(usage)),
+        "{}",
+        r.json
+    );
+}
+
+#[tokio::test]
+async fn active_templates_are_capped_by_the_plan_even_in_parallel_and_archiving_frees_one() {
+    let app = spawn_app().await;
+    let t = business_with_limits(&app, json!({ "coupon_templates": 3 })).await;
+    let owner = t.owner();
+    let first = template(&app, &owner, "One", json!({}), json!({})).await;
+    template(&app, &owner, "Two", json!({}), json!({})).await;
+    // The last one, eight creations at once: exactly one takes it.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (api, owner) = (app.api.clone(), owner.clone());
+            tokio::spawn(async move {
+                api.create_coupon_template(
+                    &owner,
+                    &json!({ "name": format!("Race {i}"), "terms": terms(json!({})) }),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        if r.status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_limit(&r, "coupon_templates", 3, 3);
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(
+        app.my_plan(&owner)
+            .await
+            .body()
+            .usage_of("coupon_templates")
+            .usage,
+        3
+    );
+    // Archiving frees one; bringing it back needs one again.
+    assert_eq!(
+        app.archive_coupon_template(&owner, &first, true)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    template(&app, &owner, "Three", json!({}), json!({})).await;
+    let r = app.archive_coupon_template(&owner, &first, false).await;
+    assert_limit(&r, "coupon_templates", 3, 3);
+    assert_eq!(
+        app.coupon_template(&owner, &first).await.json["archived"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn coupons_issued_a_month_are_capped_by_the_plan_on_every_path_even_in_parallel() {
+    let app = spawn_app().await;
+    let t = business_with_limits(&app, json!({ "coupons_per_month": 10 })).await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Monthly",
+        json!({}),
+        json!({ "claimable": true }),
+    )
+    .await;
+    let m = app.member(&owner, NewMember::named("Counted")).await.id;
+    // A batch and a staff issue count; asking past the cap takes nothing.
+    let r = app
+        .create_coupon_batch(&owner, &tpl, &json!({ "count": 6, "pattern": "M-####" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let r = app
+        .issue_coupons(&owner, &m, &json!({ "template_id": tpl, "quantity": 5 }))
+        .await;
+    assert_limit(&r, "coupons_per_month", 10, 6);
+    let r = app
+        .issue_coupons(&owner, &m, &json!({ "template_id": tpl, "quantity": 3 }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    // The last coupon of the month, sixteen issues at once: exactly one is given.
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (api, owner, m, tpl) = (app.api.clone(), owner.clone(), m.clone(), tpl.clone());
+            tokio::spawn(async move {
+                api.issue_coupons(&owner, &m, &json!({ "template_id": tpl }))
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        if r.status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_limit(&r, "coupons_per_month", 10, 10);
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 10);
+    assert_eq!(
+        app.my_plan(&owner)
+            .await
+            .body()
+            .usage_of("coupons_per_month")
+            .usage,
+        10
+    );
+    // A member's claim is refused in words a member can act on (not a plan's 402).
+    let (member, _) = portal_member(&app, &t, "13900005555").await;
+    let r = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "idempotency_key": "over" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.code(), "coupons_unavailable");
+}

@@ -86,7 +86,8 @@ mod tests {
 
     #[test]
     fn a_conflict_relayed_by_a_citus_worker_is_a_conflict() {
-        let unique = "duplicate key value violates unique constraint \"members_phone_key_102260\": \
+        let unique =
+            "duplicate key value violates unique constraint \"members_phone_key_102260\": \
                       duplicate key value violates unique constraint \"members_phone_key_102260\"";
         assert!(relayed_conflict(Some("XX000"), unique));
         assert!(!relayed_conflict(Some("XX001"), unique));

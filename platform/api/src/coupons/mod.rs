@@ -9,6 +9,7 @@ pub mod dto;
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::gate::needs_coupons;
+use crate::edge::member_views::StaffPlan;
 use crate::edge::state::ApiState;
 use dto::{
     Coupon, CouponBatch, CouponCart, CouponCheck, CouponReservation, CouponTemplate, CouponVoid,
@@ -72,8 +73,18 @@ impl CouponsApi {
             .state
             .authorize(&auth, Some(Permission::RewardsManage))
             .await?;
-        let t =
-            app::create_template(&mut tx, &body.0.into(), &me.subject(), self.state.now()).await?;
+        let plan = StaffPlan {
+            state: self.state.clone(),
+            principal: me.clone(),
+        };
+        let t = app::create_template(
+            &mut tx,
+            &plan,
+            &body.0.into(),
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(t.into()))
     }
@@ -143,12 +154,22 @@ impl CouponsApi {
         template_id: Path<Uuid>,
         body: Json<TemplateArchived>,
     ) -> Result<Json<CouponTemplate>, ApiError> {
-        let (mut tx, _) = self
+        let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RewardsManage))
             .await?;
-        let t =
-            app::set_archived(&mut tx, template_id.0, body.0.archived, self.state.now()).await?;
+        let plan = StaffPlan {
+            state: self.state.clone(),
+            principal: me,
+        };
+        let t = app::set_archived(
+            &mut tx,
+            &plan,
+            template_id.0,
+            body.0.archived,
+            self.state.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(t.into()))
     }

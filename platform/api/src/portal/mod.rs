@@ -12,8 +12,8 @@ pub mod activities;
 pub mod coupons;
 pub mod dto;
 pub mod mall;
-pub mod promotions;
 pub mod notices;
+pub mod promotions;
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;

@@ -9,6 +9,7 @@ use crate::points::decide::Replayable;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use patron_core::coupons::{self as core, Pattern};
+use patron_core::plans::Limit;
 use patron_core::points::EntrySource;
 use patron_core::problem::Issue;
 use patron_core::reasons::Reason;
@@ -89,15 +90,27 @@ async fn give(
         actor,
     };
     let day = to.per_day.then(|| zone.today(now));
-    let taken = db::take_and_issue(tx, &c, &codes, day).await?;
-    let Some(issued) = taken.issued else {
-        return Err(AppError::conflict(
+    let sold_out = || {
+        AppError::conflict(
             "coupon_sold_out",
             Some("quantity"),
             "the template has not that many coupons left",
         )
         .with_param("total", t.total.unwrap_or_default())
-        .with_param("left", t.total.unwrap_or_default() - t.issued));
+        .with_param("left", t.total.unwrap_or_default() - t.issued)
+    };
+    // Sold out as read: refused before queueing on the counters below (they decide).
+    if t.total.is_some_and(|total| t.issued + n as i32 > total) {
+        return Err(sold_out());
+    }
+    // The plan's coupons of the month first (one conditional statement; its row is taken
+    // before the template's, the order every path keeps, so a transaction that gives
+    // coupons of several templates cannot deadlock with another), then the template's
+    // quantities.
+    crate::plans::take_monthly(tx, Limit::CouponsPerMonth, n as i64, now).await?;
+    let taken = db::take_and_issue(tx, &c, &codes, day).await?;
+    let Some(issued) = taken.issued else {
+        return Err(sold_out());
     };
     debug_assert!(t.total.is_none_or(|total| issued <= total));
     if let (Some(limit), Some(count)) = (t.per_member, taken.member_issued) {
@@ -323,7 +336,8 @@ pub async fn give_on_occasion(
             db::end_savepoint(tx, false).await?;
             Ok(codes.pop())
         }
-        Err(AppError::Conflict { .. }) => {
+        // A limit of the template, or the plan's coupons of the month used up.
+        Err(AppError::Conflict { .. } | AppError::Plan(_)) => {
             db::end_savepoint(tx, true).await?;
             tracing::info!(template = %template_id, channel, "no coupon given on an occasion");
             Ok(None)
@@ -426,7 +440,17 @@ pub async fn claim(
         }
         account = Some(a);
     }
-    let mut issued = to_member(tx, zone, &t, member_id, n, "claim", &actor, now).await?;
+    let mut issued = to_member(tx, zone, &t, member_id, n, "claim", &actor, now)
+        .await
+        .map_err(|e| match e {
+            // A member cannot change the business's plan: say so plainly.
+            AppError::Plan(_) => AppError::conflict(
+                "coupons_unavailable",
+                Some("quantity"),
+                "this business cannot give more coupons this month",
+            ),
+            e => e,
+        })?;
     if let Some(mut a) = account {
         a.balance -= cost;
         a.redeemed_total += cost;
