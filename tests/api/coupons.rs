@@ -5,6 +5,7 @@
 
 use chrono::{Duration, Timelike, Utc};
 use patron_core::clock::Clock;
+use patron_tests::internals::run_segment_issue;
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -951,4 +952,98 @@ async fn coupons_issued_a_month_are_capped_by_the_plan_on_every_path_even_in_par
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
     assert_eq!(r.code(), "coupons_unavailable");
+}
+
+#[tokio::test]
+async fn a_segment_issue_gives_the_searchs_members_one_each_within_the_limits_and_resumes_safely() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-segment").await;
+    let owner = t.owner();
+    let mut vips = Vec::new();
+    for i in 0..8 {
+        let mut m = NewMember::named(format!("Vip {i}"));
+        m.tags = Some(vec!["vip".into()]);
+        vips.push(app.member(&owner, m).await.id);
+    }
+    let plain = app.member(&owner, NewMember::named("Plain")).await.id;
+    let tpl = template(
+        &app,
+        &owner,
+        "For VIPs",
+        json!({}),
+        json!({ "total": 6, "per_member": 1 }),
+    )
+    .await;
+    // The first VIP holds one already: skipped.
+    give(&app, &owner, &vips[0], &tpl).await;
+    let body = json!({ "filter": { "tags": ["vip"] }, "idempotency_key": "vip-1" });
+    let r = app.issue_coupons_to_segment(&owner, &tpl, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        (r.json["status"].as_str(), r.json["matched"].as_i64()),
+        (Some("running"), Some(8))
+    );
+    let run = r.json["id"].as_str().unwrap().to_owned();
+    run_segment_issue(&app, &t, &run).await;
+    let runs = app.coupon_segment_issues(&owner, &tpl).await.json;
+    let done = &runs[0];
+    assert_eq!(done["id"], run.as_str());
+    // Five left of six: five given, then sold out.
+    assert_eq!(
+        (
+            done["status"].as_str(),
+            done["stop_reason"].as_str(),
+            done["issued"].as_i64(),
+            done["done"].as_i64()
+        ),
+        (Some("stopped"), Some("sold_out"), Some(5), Some(8)),
+        "{done}"
+    );
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 6);
+    for (i, m) in vips.iter().enumerate() {
+        let held = app.member_coupons(&owner, m).await.json;
+        let n = held.as_array().unwrap().len();
+        assert!(n <= 1, "vip {i} holds {n}");
+    }
+    assert_eq!(
+        app.member_coupons(&owner, &plain).await.json,
+        json!([]),
+        "not in the segment"
+    );
+    // Running the job again, or the same request again, gives nothing more.
+    run_segment_issue(&app, &t, &run).await;
+    let again = app.issue_coupons_to_segment(&owner, &tpl, &body).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+    assert_eq!(again.json["id"], run.as_str());
+    assert_eq!(again.json["issued"], 5);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 6);
+    // The same key with another filter is refused; a bad filter names its field.
+    let other = json!({ "filter": { "tags": ["gold"] }, "idempotency_key": "vip-1" });
+    let r = app.issue_coupons_to_segment(&owner, &tpl, &other).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    let bad = json!({ "filter": { "joined_from": "soon" } });
+    let r = app.issue_coupons_to_segment(&owner, &tpl, &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert_eq!(r.fields(), vec!["filter.joined_from".to_owned()]);
+
+    // Two workers on one run at once (a job picked up again while the first still runs):
+    // every VIP gets exactly one.
+    let open = template(&app, &owner, "Open", json!({}), json!({ "per_member": 1 })).await;
+    let r = app
+        .issue_coupons_to_segment(&owner, &open, &json!({ "filter": { "tags": ["vip"] } }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let run = r.json["id"].as_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(
+        run_segment_issue(&app, &t, &run),
+        run_segment_issue(&app, &t, &run)
+    );
+    let _ = (a, b);
+    let runs = app.coupon_segment_issues(&owner, &open).await.json;
+    assert_eq!(
+        (runs[0]["status"].as_str(), runs[0]["issued"].as_i64()),
+        (Some("done"), Some(8)),
+        "{runs}"
+    );
+    assert_eq!(app.coupon_template(&owner, &open).await.json["issued"], 8);
 }

@@ -35,13 +35,14 @@ pub enum Scope {
     CouponIssue,
     CouponClaim,
     CouponBatch,
+    CouponSegmentIssue,
     ActivitySignUp,
     ActivityCancel,
     ActivityDecision,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 25] = [
+    pub const ALL: [Scope; 26] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,
@@ -64,6 +65,7 @@ impl Scope {
         Scope::CouponIssue,
         Scope::CouponClaim,
         Scope::CouponBatch,
+        Scope::CouponSegmentIssue,
         Scope::ActivitySignUp,
         Scope::ActivityCancel,
         Scope::ActivityDecision,
@@ -96,6 +98,7 @@ impl Scope {
             Scope::CouponIssue => "coupon_issue",
             Scope::CouponClaim => "coupon_claim",
             Scope::CouponBatch => "coupon_batch",
+            Scope::CouponSegmentIssue => "coupon_segment_issue",
             Scope::ActivitySignUp => "activity_sign_up",
             Scope::ActivityCancel => "activity_cancel",
             Scope::ActivityDecision => "activity_decision",

@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 /// The pattern of the codes given to members (32^12 codes).
-const MEMBER_PATTERN: &str = "????-????-????";
+pub(crate) const MEMBER_PATTERN: &str = "????-????-????";
 
 /// Where coupons go.
 struct Give<'a> {
@@ -103,11 +103,11 @@ async fn give(
     if t.total.is_some_and(|total| t.issued + n as i32 > total) {
         return Err(sold_out());
     }
-    // The plan's coupons of the month first (one conditional statement; its row is taken
-    // before the template's, the order every path keeps, so a transaction that gives
-    // coupons of several templates cannot deadlock with another), then the template's
-    // quantities.
-    crate::plans::take_monthly(tx, Limit::CouponsPerMonth, n as i64, now).await?;
+    // The template's quantities first, then the plan's coupons of the month (one
+    // conditional statement each): a request refused for the template never queues on the
+    // month's counter. Every path takes a template's row before the counter's, and a
+    // transaction giving coupons of several templates locks them all first, in id order
+    // ([`lock_templates`]), so no two transactions wait on each other.
     let taken = db::take_and_issue(tx, &c, &codes, day).await?;
     let Some(issued) = taken.issued else {
         return Err(sold_out());
@@ -134,6 +134,7 @@ async fn give(
             .with_param("limit", limit));
         }
     }
+    crate::plans::take_monthly(tx, Limit::CouponsPerMonth, n as i64, now).await?;
     let mut written = taken.codes.unwrap_or_default();
     // Codes that collided with earlier coupons: new ones, the quantity already taken.
     for _ in 0..20 {
@@ -305,6 +306,12 @@ async fn to_member(
         balance: None,
         replayed: false,
     })
+}
+
+/// Locks the templates a transaction will give coupons of, in id order, before it gives
+/// any (see [`give`]).
+pub async fn lock_templates(tx: &mut TenantTx, ids: &[Uuid]) -> Result<(), AppError> {
+    Ok(db::lock_templates(tx, ids).await?)
 }
 
 /// One coupon of a template for a member on an occasion (a promotion, a tier, a rule):

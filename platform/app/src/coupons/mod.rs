@@ -7,6 +7,7 @@
 
 pub mod issue;
 pub mod redeem;
+pub mod segment;
 
 use crate::members::{require, PlanCheck};
 use crate::{AppError, OnConstraint};
