@@ -5,6 +5,7 @@
 
 use chrono::{Duration, Timelike, Utc};
 use patron_core::clock::Clock;
+use patron_tests::internals::run_segment_issue;
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -797,4 +798,252 @@ async fn a_reservation_holds_a_coupon_for_its_cart_and_lapses_by_the_clock() {
         app.reserve_coupon(&other.owner(), &fresh, 5).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// A plan with `coupons` and the given limits, and a business on it.
+async fn business_with_limits(app: &TestApp, limits: Value) -> TestTenant {
+    let ops = app.operator().await;
+    let code = format!("cl{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let plan = json!({ "name": "Coupons", "monthly_price_minor": 9_999_999, "currency": "CNY",
+                       "features": ["coupons", "promotions"], "limits": limits, "trial_days": 0 });
+    let mut create = plan.clone();
+    create["code"] = json!(code);
+    app.create_plan(&ops, &create).await.created();
+    let t = app.signup_on("cp-plan", &code).await;
+    // Archived so it is never offered to other tests as an upgrade (and dear until then).
+    let mut archived = plan;
+    archived["archived"] = json!(true);
+    assert_eq!(
+        app.update_plan(&ops, &code, &archived).await.status,
+        StatusCode::OK
+    );
+    t
+}
+
+fn assert_limit(r: &Reply, limit: &str, allowed: i64, usage: i64) {
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.json);
+    let p = r.plan_problem();
+    assert_eq!(
+        (p.code.as_str(), p.limit.as_deref(), p.allowed, p.usage),
+        ("limit_reached", Some(limit), Some(allowed), Some(usage)),
+        "{}",
+        r.json
+    );
+}
+
+#[tokio::test]
+async fn active_templates_are_capped_by_the_plan_even_in_parallel_and_archiving_frees_one() {
+    let app = spawn_app().await;
+    let t = business_with_limits(&app, json!({ "coupon_templates": 3 })).await;
+    let owner = t.owner();
+    let first = template(&app, &owner, "One", json!({}), json!({})).await;
+    template(&app, &owner, "Two", json!({}), json!({})).await;
+    // The last one, eight creations at once: exactly one takes it.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (api, owner) = (app.api.clone(), owner.clone());
+            tokio::spawn(async move {
+                api.create_coupon_template(
+                    &owner,
+                    &json!({ "name": format!("Race {i}"), "terms": terms(json!({})) }),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        if r.status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_limit(&r, "coupon_templates", 3, 3);
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(
+        app.my_plan(&owner)
+            .await
+            .body()
+            .usage_of("coupon_templates")
+            .usage,
+        3
+    );
+    // Archiving frees one; bringing it back needs one again.
+    assert_eq!(
+        app.archive_coupon_template(&owner, &first, true)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    template(&app, &owner, "Three", json!({}), json!({})).await;
+    let r = app.archive_coupon_template(&owner, &first, false).await;
+    assert_limit(&r, "coupon_templates", 3, 3);
+    assert_eq!(
+        app.coupon_template(&owner, &first).await.json["archived"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn coupons_issued_a_month_are_capped_by_the_plan_on_every_path_even_in_parallel() {
+    let app = spawn_app().await;
+    let t = business_with_limits(&app, json!({ "coupons_per_month": 10 })).await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Monthly",
+        json!({}),
+        json!({ "claimable": true }),
+    )
+    .await;
+    let m = app.member(&owner, NewMember::named("Counted")).await.id;
+    // A batch and a staff issue count; asking past the cap takes nothing.
+    let r = app
+        .create_coupon_batch(&owner, &tpl, &json!({ "count": 6, "pattern": "M-####" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let r = app
+        .issue_coupons(&owner, &m, &json!({ "template_id": tpl, "quantity": 5 }))
+        .await;
+    assert_limit(&r, "coupons_per_month", 10, 6);
+    let r = app
+        .issue_coupons(&owner, &m, &json!({ "template_id": tpl, "quantity": 3 }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    // The last coupon of the month, sixteen issues at once: exactly one is given.
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (api, owner, m, tpl) = (app.api.clone(), owner.clone(), m.clone(), tpl.clone());
+            tokio::spawn(async move {
+                api.issue_coupons(&owner, &m, &json!({ "template_id": tpl }))
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        if r.status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_limit(&r, "coupons_per_month", 10, 10);
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 10);
+    assert_eq!(
+        app.my_plan(&owner)
+            .await
+            .body()
+            .usage_of("coupons_per_month")
+            .usage,
+        10
+    );
+    // A member's claim is refused in words a member can act on (not a plan's 402).
+    let (member, _) = portal_member(&app, &t, "13900005555").await;
+    let r = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "idempotency_key": "over" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.code(), "coupons_unavailable");
+}
+
+#[tokio::test]
+async fn a_segment_issue_gives_the_searchs_members_one_each_within_the_limits_and_resumes_safely() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-segment").await;
+    let owner = t.owner();
+    let mut vips = Vec::new();
+    for i in 0..8 {
+        let mut m = NewMember::named(format!("Vip {i}"));
+        m.tags = Some(vec!["vip".into()]);
+        vips.push(app.member(&owner, m).await.id);
+    }
+    let plain = app.member(&owner, NewMember::named("Plain")).await.id;
+    let tpl = template(
+        &app,
+        &owner,
+        "For VIPs",
+        json!({}),
+        json!({ "total": 6, "per_member": 1 }),
+    )
+    .await;
+    // The first VIP holds one already: skipped.
+    give(&app, &owner, &vips[0], &tpl).await;
+    let body = json!({ "filter": { "tags": ["vip"] }, "idempotency_key": "vip-1" });
+    let r = app.issue_coupons_to_segment(&owner, &tpl, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        (r.json["status"].as_str(), r.json["matched"].as_i64()),
+        (Some("running"), Some(8))
+    );
+    let run = r.json["id"].as_str().unwrap().to_owned();
+    run_segment_issue(&app, &t, &run).await;
+    let runs = app.coupon_segment_issues(&owner, &tpl).await.json;
+    let done = &runs[0];
+    assert_eq!(done["id"], run.as_str());
+    // Five left of six: five given, then sold out.
+    assert_eq!(
+        (
+            done["status"].as_str(),
+            done["stop_reason"].as_str(),
+            done["issued"].as_i64(),
+            done["done"].as_i64()
+        ),
+        (Some("stopped"), Some("sold_out"), Some(5), Some(8)),
+        "{done}"
+    );
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 6);
+    for (i, m) in vips.iter().enumerate() {
+        let held = app.member_coupons(&owner, m).await.json;
+        let n = held.as_array().unwrap().len();
+        assert!(n <= 1, "vip {i} holds {n}");
+    }
+    assert_eq!(
+        app.member_coupons(&owner, &plain).await.json,
+        json!([]),
+        "not in the segment"
+    );
+    // Running the job again, or the same request again, gives nothing more.
+    run_segment_issue(&app, &t, &run).await;
+    let again = app.issue_coupons_to_segment(&owner, &tpl, &body).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+    assert_eq!(again.json["id"], run.as_str());
+    assert_eq!(again.json["issued"], 5);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 6);
+    // The same key with another filter is refused; a bad filter names its field.
+    let other = json!({ "filter": { "tags": ["gold"] }, "idempotency_key": "vip-1" });
+    let r = app.issue_coupons_to_segment(&owner, &tpl, &other).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    let bad = json!({ "filter": { "joined_from": "soon" } });
+    let r = app.issue_coupons_to_segment(&owner, &tpl, &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert_eq!(r.fields(), vec!["filter.joined_from".to_owned()]);
+
+    // Two workers on one run at once (a job picked up again while the first still runs):
+    // every VIP gets exactly one.
+    let open = template(&app, &owner, "Open", json!({}), json!({ "per_member": 1 })).await;
+    let r = app
+        .issue_coupons_to_segment(&owner, &open, &json!({ "filter": { "tags": ["vip"] } }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let run = r.json["id"].as_str().unwrap().to_owned();
+    let (a, b) = tokio::join!(
+        run_segment_issue(&app, &t, &run),
+        run_segment_issue(&app, &t, &run)
+    );
+    let _ = (a, b);
+    let runs = app.coupon_segment_issues(&owner, &open).await.json;
+    assert_eq!(
+        (runs[0]["status"].as_str(), runs[0]["issued"].as_i64()),
+        (Some("done"), Some(8)),
+        "{runs}"
+    );
+    assert_eq!(app.coupon_template(&owner, &open).await.json["issued"], 8);
 }

@@ -417,3 +417,56 @@ async fn bad_input_is_named_by_field_plans_gate_and_other_businesses_see_nothing
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(r.plan_problem().feature.as_deref(), Some("promotions"));
 }
+
+#[tokio::test]
+async fn a_promotions_coupon_past_the_plans_coupons_of_the_month_is_not_given_and_the_purchase_stands(
+) {
+    let app = spawn_app().await;
+    app.clock.set(may_first());
+    let ops = app.operator().await;
+    let code = format!("pc{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let plan = json!({ "name": "One coupon", "monthly_price_minor": 9_999_999, "currency": "CNY",
+                       "features": ["coupons", "promotions", "api_keys"],
+                       "limits": { "coupons_per_month": 1 }, "trial_days": 0 });
+    let mut create = plan.clone();
+    create["code"] = json!(code);
+    app.create_plan(&ops, &create).await.created();
+    let t = app.signup_on("promo-cap", &code).await;
+    let mut archived = plan;
+    archived["archived"] = json!(true);
+    assert_eq!(
+        app.update_plan(&ops, &code, &archived).await.status,
+        StatusCode::OK
+    );
+    let owner = app.api_key(&t, "owner").await;
+    app.update_settings(&owner, &json!({ "time_zone": "Asia/Shanghai" }))
+        .await
+        .ok();
+    let r = app
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "Thanks", "terms": { "kind": "amount_off", "amount": 500, "valid_days": 30 } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let tpl = r.json["id"].as_str().unwrap().to_owned();
+    let p = published(
+        &app,
+        &owner,
+        json!({ "name": "Buy and get", "starts_on": "2027-05-01", "ends_on": "2027-05-07",
+                "coupon_template_id": tpl }),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+    let bob = app.member(&owner, NewMember::named("Bob")).await.id;
+    buy(&app, &owner, &ann, "ann-1", 2_000).await;
+    // The month's one coupon is Ann's; Bob's purchase is recorded without one.
+    buy(&app, &owner, &bob, "bob-1", 2_000).await;
+    let count = |v: Value| v.as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(count(app.member_coupons(&owner, &ann).await.json), 1);
+    assert_eq!(count(app.member_coupons(&owner, &bob).await.json), 0);
+    let r = app.promotion(&owner, &id).await.json;
+    assert_eq!(r["results"]["purchases"], 2);
+    assert_eq!(r["results"]["coupons_issued"], 1);
+}

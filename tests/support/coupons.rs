@@ -176,3 +176,33 @@ impl Api {
             .await
     }
 }
+
+impl Api {
+    /// `POST /coupon-templates/{id}/segment-issues`.
+    pub async fn issue_coupons_to_segment(
+        &self,
+        auth: &Auth,
+        template: &str,
+        body: &impl Serialize,
+    ) -> Reply {
+        self.v1(
+            Method::POST,
+            &format!("/coupon-templates/{template}/segment-issues"),
+        )
+        .auth(auth)
+        .json(body)
+        .send()
+        .await
+    }
+
+    /// `GET /coupon-templates/{id}/segment-issues`.
+    pub async fn coupon_segment_issues(&self, auth: &Auth, template: &str) -> Reply {
+        self.v1(
+            Method::GET,
+            &format!("/coupon-templates/{template}/segment-issues"),
+        )
+        .auth(auth)
+        .send()
+        .await
+    }
+}

@@ -39,6 +39,15 @@ pub async fn reevaluate_tiers(app: &TestApp, t: &TestTenant, run: &str) {
         .unwrap();
 }
 
+/// Runs the segment issue `run` to its end, as the job would; returns its report.
+pub async fn run_segment_issue(app: &TestApp, t: &TestTenant, run: &str) -> Value {
+    let tenant = tenant_row(app, t.id).await;
+    let run = run.parse().expect("a run id");
+    patron_app::coupons::segment::run(&app.db, &tenant, run, app.clock.now())
+        .await
+        .unwrap()
+}
+
 /// The scheduled tier evaluation of one tenant, now; returns its report.
 pub async fn evaluate_tiers(app: &TestApp, t: &TestTenant) -> Value {
     let tenant = tenant_row(app, t.id).await;

@@ -294,6 +294,7 @@ pub async fn standing_usage(db: &Db, t: &Tenant) -> Result<BTreeMap<String, i64>
             Limit::Staff,
             Limit::Stores,
             Limit::ActiveRules,
+            Limit::CouponTemplates,
         ] {
             usage.insert(
                 limit.as_str().to_owned(),

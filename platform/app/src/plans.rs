@@ -272,6 +272,40 @@ pub async fn check_limit(
     )))
 }
 
+/// Takes `n` of a monthly limit (`coupons_per_month`) for things being made in `tx`, by one
+/// conditional statement on the month's counter ([`db_plans::take_monthly`]): 402
+/// `limit_reached` naming the limit, the month's usage and the plans that lift it. Needs no
+/// plan at hand (the tenant's plan is read in the statement), so every path that makes the
+/// things (staff, members, purchases, jobs) counts them alike.
+pub async fn take_monthly(
+    tx: &mut TenantTx,
+    limit: Limit,
+    n: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    debug_assert!(limit.is_monthly());
+    let took = db_plans::take_monthly(tx, limit, now, n).await?;
+    let (Some(cap), None) = (took.cap, took.taken) else {
+        return Ok(());
+    };
+    let usage = db_plans::monthly_in(tx, limit, now).await?;
+    let (code, all) = db_plans::plans_in(tx).await?;
+    let all: Vec<Arc<Plan>> = all.into_iter().map(Arc::new).collect();
+    let plan = all
+        .iter()
+        .find(|p| p.code == code)
+        .cloned()
+        .ok_or_else(|| AppError::internal_msg(format!("unknown plan {code}")))?;
+    let over = OverLimit {
+        limit,
+        allowed: cap,
+        usage,
+    };
+    Err(AppError::payment_required(limit_denial(
+        &plan, &over, n, &all,
+    )))
+}
+
 /// Requests per tenant per minute, counted in the database (`platform.rate_windows`) so that
 /// every replica shares one budget, plus this process's monthly total waiting to be added to
 /// the metered usage (a sum, so replicas add theirs independently).

@@ -504,6 +504,16 @@ pub async fn after_purchase(
     }
     let first = db::reach(tx, member_id, amount, &on.reached, now).await?;
     let mut codes = Vec::new();
+    // Several templates: all locked first, in id order (the order `give` relies on).
+    let templates: Vec<Uuid> = on
+        .coupons
+        .iter()
+        .filter(|(p, _)| first.contains(p))
+        .map(|(_, t)| *t)
+        .collect();
+    if templates.len() > 1 {
+        crate::coupons::issue::lock_templates(tx, &templates).await?;
+    }
     for (promotion, template) in &on.coupons {
         if !first.contains(promotion) {
             continue;

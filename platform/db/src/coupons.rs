@@ -620,3 +620,225 @@ pub async fn end_savepoint(tx: &mut TenantTx, undo: bool) -> Result<(), DbError>
     sqlx::query(sql).execute(tx.conn()).await?;
     Ok(())
 }
+
+/// A run issuing coupons of a template to a segment of members.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, Deserialize)]
+pub struct SegmentIssue {
+    pub id: Uuid,
+    pub template_id: Uuid,
+    pub search: Value,
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub matched: i64,
+    pub done: i64,
+    pub issued: i64,
+    pub skipped: i64,
+    pub cursor_at: Option<DateTime<Utc>>,
+    pub cursor_id: Option<Uuid>,
+    pub actor: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const SEGMENT_COLUMNS: &str = "id, template_id, search, status, stop_reason, matched, done, \
+     issued, skipped, cursor_at, cursor_id, actor, created_at, finished_at";
+
+pub async fn insert_segment_issue(
+    tx: &mut TenantTx,
+    id: Uuid,
+    template_id: Uuid,
+    search: &Value,
+    matched: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<SegmentIssue, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO coupon_segment_issues (id, template_id, search, matched, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {SEGMENT_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(template_id)
+    .bind(search)
+    .bind(matched)
+    .bind(actor)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// One run; `lock` takes its row lock (a batch holds it, so two workers never overlap).
+pub async fn segment_issue(
+    tx: &mut TenantTx,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<SegmentIssue>, DbError> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SEGMENT_COLUMNS} FROM coupon_segment_issues WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// A template's runs, newest first.
+pub async fn segment_issues(
+    tx: &mut TenantTx,
+    template_id: Uuid,
+) -> Result<Vec<SegmentIssue>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SEGMENT_COLUMNS} FROM coupon_segment_issues WHERE template_id = $1 \
+         ORDER BY created_at DESC LIMIT 50"
+    ))
+    .bind(template_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A batch's progress: counts added, the keyset moved, and the run ended when `status` is
+/// given.
+#[allow(clippy::too_many_arguments)]
+pub async fn advance_segment(
+    tx: &mut TenantTx,
+    id: Uuid,
+    done: i64,
+    issued: i64,
+    skipped: i64,
+    cursor: Option<(DateTime<Utc>, Uuid)>,
+    end: Option<(&str, Option<&str>)>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE coupon_segment_issues SET done = done + $2, issued = issued + $3, \
+         skipped = skipped + $4, cursor_at = coalesce($5, cursor_at), \
+         cursor_id = coalesce($6, cursor_id), status = coalesce($7, status), \
+         stop_reason = coalesce($8, stop_reason), \
+         finished_at = CASE WHEN $7 IS NULL THEN NULL ELSE $9 END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(done)
+    .bind(issued)
+    .bind(skipped)
+    .bind(cursor.map(|c| c.0))
+    .bind(cursor.map(|c| c.1))
+    .bind(end.map(|e| e.0))
+    .bind(end.and_then(|e| e.1))
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Of `members`, those that may get one more coupon of the template (below its per-member
+/// limit), in the order given. A read: the counts are taken by [`take_member_slots`].
+pub async fn below_member_limit(
+    tx: &mut TenantTx,
+    template_id: Uuid,
+    per_member: Option<i32>,
+    members: &[Uuid],
+) -> Result<Vec<Uuid>, DbError> {
+    let Some(limit) = per_member else {
+        return Ok(members.to_vec());
+    };
+    Ok(sqlx::query_scalar(
+        "SELECT x.id FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, n) \
+         LEFT JOIN coupon_member_counts c ON c.template_id = $2 AND c.member_id = x.id \
+         WHERE coalesce(c.issued, 0) < $3 ORDER BY x.n",
+    )
+    .bind(members)
+    .bind(template_id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Takes up to `n` of the template's total in one conditional statement: how many were
+/// taken (fewer when fewer are left; 0 when archived or sold out).
+pub async fn take_up_to(tx: &mut TenantTx, template_id: Uuid, n: i32) -> Result<i32, DbError> {
+    let taken: Option<i32> = sqlx::query_scalar(
+        "UPDATE coupon_templates t SET issued = t.issued + x.k \
+         FROM (SELECT id, least($2, coalesce(total - issued, $2)) AS k FROM coupon_templates \
+               WHERE id = $1 AND NOT archived FOR UPDATE) x \
+         WHERE t.id = x.id AND x.k > 0 RETURNING x.k",
+    )
+    .bind(template_id)
+    .bind(n)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(taken.unwrap_or(0))
+}
+
+/// Gives back `n` of the template's total taken in this transaction.
+pub async fn give_back(tx: &mut TenantTx, template_id: Uuid, n: i32) -> Result<(), DbError> {
+    sqlx::query("UPDATE coupon_templates SET issued = issued - $2 WHERE id = $1")
+        .bind(template_id)
+        .bind(n)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// One more coupon of the template for each of `members`, counted under each member's
+/// per-member limit by one conditional upsert: the members who got their slot, in order.
+pub async fn take_member_slots(
+    tx: &mut TenantTx,
+    template_id: Uuid,
+    per_member: Option<i32>,
+    members: &[Uuid],
+) -> Result<Vec<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "WITH w AS (INSERT INTO coupon_member_counts AS c (template_id, member_id, issued) \
+         SELECT $1, x.id, 1 FROM unnest($2::uuid[]) AS x(id) ORDER BY x.id \
+         ON CONFLICT (template_id, member_id) DO UPDATE SET issued = c.issued + 1 \
+         WHERE $3::int IS NULL OR c.issued + 1 <= $3 RETURNING member_id) \
+         SELECT x.id FROM unnest($2::uuid[]) WITH ORDINALITY AS x(id, n) \
+         WHERE x.id IN (SELECT member_id FROM w) ORDER BY x.n",
+    )
+    .bind(template_id)
+    .bind(members)
+    .bind(per_member)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Writes one coupon for each member (`members[i]` gets `codes[i]`); a code taken by an
+/// earlier coupon is skipped. Returns the members whose coupon was written.
+pub async fn issue_each(
+    tx: &mut TenantTx,
+    c: &NewCoupons<'_>,
+    members: &[Uuid],
+    codes: &[String],
+) -> Result<Vec<Uuid>, DbError> {
+    let ids: Vec<Uuid> = codes.iter().map(|_| Uuid::now_v7()).collect();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO coupons (id, code, template_id, version, terms, member_id, \
+         batch_id, channel, issued_at, valid_from, valid_until, history) \
+         SELECT x.id, x.code, $1, $2, $3, x.member_id, NULL, $4, $5, $6, $7, \
+             jsonb_build_array(jsonb_build_object('kind', 'issued', 'at', $5::timestamptz, \
+             'actor', $8::text, 'channel', $4::text)) \
+         FROM unnest($9::uuid[], $10::text[], $11::uuid[]) AS x(id, code, member_id) \
+         ON CONFLICT (code) DO NOTHING RETURNING member_id",
+    )
+    .bind(c.template_id)
+    .bind(c.version)
+    .bind(c.terms)
+    .bind(c.channel)
+    .bind(c.issued_at)
+    .bind(c.valid_from)
+    .bind(c.valid_until)
+    .bind(c.actor)
+    .bind(&ids)
+    .bind(codes)
+    .bind(members)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Takes the row locks of these templates, in id order.
+pub async fn lock_templates(tx: &mut TenantTx, ids: &[Uuid]) -> Result<(), DbError> {
+    sqlx::query("SELECT id FROM coupon_templates WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(ids)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

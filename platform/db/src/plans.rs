@@ -150,6 +150,81 @@ pub async fn meter_in(
     Ok(())
 }
 
+/// What taking from a monthly limit found: the plan's cap (`None`: unlimited, or billed
+/// past it) and, when refused, the usage that had no room left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthlyTake {
+    pub cap: Option<i64>,
+    /// The month's count after taking; `None` when it would have passed the cap (nothing
+    /// was taken).
+    pub taken: Option<i64>,
+}
+
+/// Takes `n` from a monthly limit of the tenant's plan in one conditional statement: the
+/// month's counter goes up by `n` only while it stays within the cap (a plan with an
+/// overage price for the limit has no cap: the excess is billed). The counter's row stays
+/// locked until the transaction ends, so parallel takers queue on it and never pass the
+/// cap together; a rolled-back transaction takes nothing.
+pub async fn take_monthly(
+    tx: &mut TenantTx,
+    limit: Limit,
+    at: DateTime<Utc>,
+    n: i64,
+) -> Result<MonthlyTake, DbError> {
+    let (cap, taken): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "WITH plan AS (
+             SELECT CASE WHEN p.overage ? $3 THEN NULL ELSE (p.limits ->> $3)::bigint END AS cap
+             FROM platform.tenants t JOIN platform.plans p ON p.code = t.plan_code
+             WHERE t.id = $1),
+         taken AS (
+             INSERT INTO platform.usage AS u (tenant_id, month, metric, value)
+             SELECT $1, $2, $3, $4 FROM plan WHERE plan.cap IS NULL OR $4 <= plan.cap
+             ON CONFLICT (tenant_id, month, metric) DO UPDATE SET value = u.value + excluded.value
+             WHERE u.value + excluded.value <= coalesce((SELECT cap FROM plan), 9223372036854775807)
+             RETURNING value)
+         SELECT (SELECT cap FROM plan), (SELECT value FROM taken)",
+    )
+    .bind(tx.tenant_id())
+    .bind(month_of(at))
+    .bind(limit.as_str())
+    .bind(n)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(MonthlyTake { cap, taken })
+}
+
+/// A monthly counter read inside a tenant's transaction (0 when nothing was counted yet).
+pub async fn monthly_in(
+    tx: &mut TenantTx,
+    limit: Limit,
+    at: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    let used: Option<i64> = sqlx::query_scalar(
+        "SELECT value FROM platform.usage WHERE tenant_id = $1 AND month = $2 AND metric = $3",
+    )
+    .bind(tx.tenant_id())
+    .bind(month_of(at))
+    .bind(limit.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(used.unwrap_or(0))
+}
+
+/// The tenant's plan code and every plan, read inside a tenant's transaction (to word a
+/// refusal where no plan catalogue is at hand).
+pub async fn plans_in(tx: &mut TenantTx) -> Result<(String, Vec<Plan>), DbError> {
+    let code: String = sqlx::query_scalar("SELECT plan_code FROM platform.tenants WHERE id = $1")
+        .bind(tx.tenant_id())
+        .fetch_one(tx.conn())
+        .await?;
+    let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM platform.plans ORDER BY monthly_price_minor, code"
+    ))
+    .fetch_all(tx.conn())
+    .await?;
+    Ok((code, rows.into_iter().map(Plan::from).collect()))
+}
+
 /// How many of `limit`'s things the tenant has now (0 for things that do not exist yet in
 /// this version of the product, and for monthly limits, which are metered instead).
 pub async fn standing_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbError> {
@@ -166,6 +241,7 @@ pub async fn standing_count(tx: &mut TenantTx, limit: Limit) -> Result<i64, DbEr
             "SELECT count(*) FROM members WHERE erased_at IS NULL"
         }
         Limit::ActiveRules => "SELECT count(*) FROM rule_active",
+        Limit::CouponTemplates => "SELECT count(*) FROM coupon_templates WHERE NOT archived",
         // Megabytes, rounded up.
         Limit::StorageMb => {
             "SELECT coalesce(max((bytes + 1048575) / 1048576), 0)::bigint FROM upload_usage"

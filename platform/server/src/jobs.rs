@@ -357,6 +357,25 @@ impl JobRunner {
                 .await?;
                 Ok(serde_json::to_value(report)?)
             }
+            patron_app::coupons::segment::SEGMENT_JOB => {
+                let kind = patron_app::coupons::segment::SEGMENT_JOB;
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{kind} needs a tenant"))?;
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                let run = job
+                    .payload
+                    .get("run")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| anyhow::anyhow!("{kind} needs a run"))?;
+                Ok(patron_app::coupons::segment::run(&self.db, &t, run, self.clock.now()).await?)
+            }
             MALL_CANCEL_PENDING => {
                 let id = job
                     .tenant_id

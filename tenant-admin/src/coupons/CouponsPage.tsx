@@ -12,6 +12,7 @@ import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { couponKeys, fetchTemplates, setTemplateArchived, type CouponTemplate } from './api';
 import { BatchesDrawer } from './BatchesDrawer';
+import { SegmentDrawer } from './SegmentDrawer';
 import { TemplateModal } from './TemplateModal';
 import { benefitText } from './terms';
 import { useCouponMoney } from './money';
@@ -22,6 +23,7 @@ export function CouponsPage() {
   const money = useCouponMoney();
   const [editing, setEditing] = useState<CouponTemplate | 'new' | null>(null);
   const [batchesOf, setBatchesOf] = useState<CouponTemplate | null>(null);
+  const [segmentOf, setSegmentOf] = useState<CouponTemplate | null>(null);
   const templates = useQuery({ queryKey: couponKeys.templates(), queryFn: fetchTemplates, retry: false });
   const manage = can('rewards:manage');
   if (templates.error instanceof ApiProblem && templates.error.status === 402) {
@@ -121,6 +123,11 @@ export function CouponsPage() {
                 <Button size="small" onClick={() => setBatchesOf(r)} data-testid={`coupon-batches-${r.name}`}>
                   {t('coupons.batches.open')}
                 </Button>
+                {manage && !r.archived && (
+                  <Button size="small" onClick={() => setSegmentOf(r)} data-testid={`coupon-segment-${r.name}`}>
+                    {t('coupons.segment.open')}
+                  </Button>
+                )}
                 {manage && (
                   <Button size="small" onClick={() => setEditing(r)} data-testid={`coupon-template-edit-${r.name}`}>
                     {t('coupons.edit')}
@@ -133,6 +140,7 @@ export function CouponsPage() {
       />
       {editing && <TemplateModal template={editing === 'new' ? undefined : editing} onClose={() => setEditing(null)} />}
       {batchesOf && <BatchesDrawer template={batchesOf} onClose={() => setBatchesOf(null)} />}
+      {segmentOf && <SegmentDrawer template={segmentOf} onClose={() => setSegmentOf(null)} />}
     </div>
   );
 }

@@ -63,3 +63,20 @@ export function codesCsv(codes: readonly Pick<Coupon, 'code' | 'status' | 'valid
   for (const c of codes) lines.push([c.code, c.status, c.valid_until].map(quote).join(','));
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
+
+export type SegmentIssue = Schemas['SegmentIssue'];
+
+export const segmentKeys = (templateId: string) => [...couponKeys.templates(), templateId, 'segment-issues'] as const;
+
+export const fetchSegmentIssues = (templateId: string) =>
+  call(api.GET('/coupon-templates/{template_id}/segment-issues', { params: { path: { template_id: templateId } } }));
+
+export const issueToSegment = (templateId: string, body: Schemas['NewSegmentIssue']) =>
+  call(api.POST('/coupon-templates/{template_id}/segment-issues', { params: { path: { template_id: templateId } }, body }));
+
+/** How far a segment issue got, in percent (a run that found nobody is complete). */
+export function segmentPercent(r: Pick<SegmentIssue, 'done' | 'matched' | 'status'>): number {
+  if (r.status !== 'running') return 100;
+  if (r.matched <= 0) return 0;
+  return Math.min(99, Math.floor((r.done * 100) / r.matched));
+}

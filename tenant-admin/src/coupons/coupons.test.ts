@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codesCsv } from './api';
+import { codesCsv, segmentPercent } from './api';
 import { benefitText, templateBody, templateForm, type TemplateForm } from './terms';
 import { english } from '../i18n/resources';
 import i18next from 'i18next';
@@ -62,5 +62,15 @@ describe('the codes export', () => {
   it('quotes what needs quoting', () => {
     const csv = codesCsv([{ code: 'VIP-0001-AB,C', status: 'issued', valid_until: '2026-01-01' }], ['code', 'status', 'until']);
     expect(csv).toBe('\uFEFFcode,status,until\r\n"VIP-0001-AB,C",issued,2026-01-01\r\n');
+  });
+});
+
+describe('segmentPercent', () => {
+  it('shows a running issue by the members looked at, and an ended one as complete', () => {
+    expect(segmentPercent({ status: 'running', done: 250, matched: 1000 })).toBe(25);
+    expect(segmentPercent({ status: 'running', done: 1000, matched: 1000 })).toBe(99);
+    expect(segmentPercent({ status: 'running', done: 0, matched: 0 })).toBe(0);
+    expect(segmentPercent({ status: 'done', done: 0, matched: 0 })).toBe(100);
+    expect(segmentPercent({ status: 'stopped', done: 10, matched: 1000 })).toBe(100);
   });
 });

@@ -96,6 +96,7 @@ const FEATURES = [
 ];
 const LIMITS = [
   'members', 'staff', 'stores', 'active_rules', 'sms_per_month', 'emails_per_month', 'storage_mb',
+  'coupon_templates', 'coupons_per_month',
   'api_requests_per_minute',
 ];
 

@@ -455,3 +455,54 @@ pub struct CouponReservation {
     /// It lapses then (no one needs to release it).
     pub reserved_until: DateTime<Utc>,
 }
+
+/// Coupons of a template for every member a search finds, issued by a background job.
+#[derive(Debug, Object)]
+pub struct NewSegmentIssue {
+    /// The members: any condition `POST /members/search` takes (its `sort`, `descending`,
+    /// `after` and `limit` do not apply here).
+    pub filter: crate::edge::member_views::MemberSearch,
+    /// The same key again answers with the same run (see idempotency).
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub idempotency_key: Option<String>,
+}
+
+/// A run issuing coupons to a segment, and how far it got.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct SegmentIssue {
+    pub id: Uuid,
+    pub template_id: Uuid,
+    /// `running`, `done` or `stopped`.
+    pub status: String,
+    /// Why it stopped before the segment's end: `sold_out`, `coupons_per_month`,
+    /// `archived` or `expired`.
+    pub stop_reason: Option<String>,
+    /// Members the search found when the run started.
+    pub matched: i64,
+    /// Members looked at so far.
+    pub done: i64,
+    pub issued: i64,
+    /// Members who got none: at their per-member limit, or not reached once sold out.
+    pub skipped: i64,
+    pub actor: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<db::SegmentIssue> for SegmentIssue {
+    fn from(r: db::SegmentIssue) -> Self {
+        Self {
+            id: r.id,
+            template_id: r.template_id,
+            status: r.status,
+            stop_reason: r.stop_reason,
+            matched: r.matched,
+            done: r.done,
+            issued: r.issued,
+            skipped: r.skipped,
+            actor: r.actor,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        }
+    }
+}

@@ -9,13 +9,15 @@ pub mod dto;
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
 use crate::edge::gate::needs_coupons;
+use crate::edge::member_views::StaffPlan;
 use crate::edge::state::ApiState;
 use dto::{
     Coupon, CouponBatch, CouponCart, CouponCheck, CouponReservation, CouponTemplate, CouponVoid,
     IssuedCoupons, NewCouponBatch, NewCouponIssue, NewCouponReservation, NewCouponTemplate,
-    TemplateArchived,
+    NewSegmentIssue, SegmentIssue, TemplateArchived,
 };
 use patron_app::coupons as app;
+use patron_app::fields::current_fields;
 use patron_app::idempotency::{self, Request};
 use patron_core::access::Permission;
 use patron_core::idempotency::Scope;
@@ -72,8 +74,18 @@ impl CouponsApi {
             .state
             .authorize(&auth, Some(Permission::RewardsManage))
             .await?;
-        let t =
-            app::create_template(&mut tx, &body.0.into(), &me.subject(), self.state.now()).await?;
+        let plan = StaffPlan {
+            state: self.state.clone(),
+            principal: me.clone(),
+        };
+        let t = app::create_template(
+            &mut tx,
+            &plan,
+            &body.0.into(),
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(t.into()))
     }
@@ -143,14 +155,120 @@ impl CouponsApi {
         template_id: Path<Uuid>,
         body: Json<TemplateArchived>,
     ) -> Result<Json<CouponTemplate>, ApiError> {
-        let (mut tx, _) = self
+        let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::RewardsManage))
             .await?;
-        let t =
-            app::set_archived(&mut tx, template_id.0, body.0.archived, self.state.now()).await?;
+        let plan = StaffPlan {
+            state: self.state.clone(),
+            principal: me,
+        };
+        let t = app::set_archived(
+            &mut tx,
+            &plan,
+            template_id.0,
+            body.0.archived,
+            self.state.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(t.into()))
+    }
+
+    /// Issue one coupon of the template to every member a search finds, as a background
+    /// job (within the template's total and per-member limits and the plan's coupons of
+    /// the month); the answer is the run, whose progress `couponSegmentIssues` shows.
+    #[oai(
+        path = "/coupon-templates/:template_id/segment-issues",
+        method = "post",
+        operation_id = "issueCouponsToSegment",
+        transform = "needs_coupons"
+    )]
+    async fn issue_to_segment(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+        body: Json<NewSegmentIssue>,
+    ) -> Result<Json<SegmentIssue>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::RewardsManage))
+            .await?;
+        let b = body.0;
+        let mut req: patron_app::members::SearchRequest = b.filter.into();
+        (req.after, req.limit) = (None, None);
+        let (_, set) = current_fields(&mut tx).await?;
+        let in_filter = |e: patron_app::AppError| match e {
+            patron_app::AppError::Invalid(fields) => patron_app::AppError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|mut f| {
+                        f.field = format!("filter.{}", f.field);
+                        f
+                    })
+                    .collect(),
+            ),
+            e => e,
+        };
+        let mut search = patron_app::members::search::build_search(
+            &req,
+            &set,
+            &self.state.config.pii,
+            &me.tenant.settings.phone_region,
+        )
+        .map_err(in_filter)?;
+        search.tier = patron_app::members::search::tier_filter(
+            &self.state.rules,
+            &mut tx,
+            req.tier.as_deref(),
+        )
+        .await
+        .map_err(in_filter)?;
+        let now = self.state.now();
+        let key = Request::optional(
+            Scope::CouponSegmentIssue,
+            template_id.0,
+            b.idempotency_key.as_deref(),
+            &json!({ "filter": format!("{search:?}") }),
+        )?;
+        let zone = me.tenant.settings.zone();
+        let actor = me.subject();
+        let started = idempotency::run_keyed(&mut tx, key, now, async |tx| {
+            app::segment::start(tx, template_id.0, &search, zone, &actor, now).await
+        })
+        .await?;
+        // A replay answers with the run as it is now.
+        let current = app::segment::runs(&mut tx, template_id.0)
+            .await?
+            .into_iter()
+            .find(|r| r.id == started.id)
+            .unwrap_or(started);
+        tx.commit().await?;
+        if current.status == "running" {
+            app::segment::enqueue(&self.state.db, me.tenant.id, current.id, now).await;
+        }
+        Ok(Json(current.into()))
+    }
+
+    /// A template's segment issues with their progress, newest first (the last 50).
+    #[oai(
+        path = "/coupon-templates/:template_id/segment-issues",
+        method = "get",
+        operation_id = "couponSegmentIssues",
+        transform = "needs_coupons"
+    )]
+    async fn segment_issues(
+        &self,
+        auth: TenantAuth,
+        template_id: Path<Uuid>,
+    ) -> Result<Json<Vec<SegmentIssue>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::MembersRead))
+            .await?;
+        let rs = app::segment::runs(&mut tx, template_id.0).await?;
+        tx.commit().await?;
+        Ok(Json(rs.into_iter().map(Into::into).collect()))
     }
 
     /// A template's batches of codes, newest first.

@@ -119,6 +119,7 @@ const CONFLICT: &[&str] = &[
     "updateCouponTemplate",
     "createCouponBatch",
     "issueCoupons",
+    "issueCouponsToSegment",
     "memberCoupons",
     "voidCoupon",
     "reserveCoupon",

@@ -9,6 +9,7 @@ use crate::points::decide::Replayable;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use patron_core::coupons::{self as core, Pattern};
+use patron_core::plans::Limit;
 use patron_core::points::EntrySource;
 use patron_core::problem::Issue;
 use patron_core::reasons::Reason;
@@ -22,7 +23,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 /// The pattern of the codes given to members (32^12 codes).
-const MEMBER_PATTERN: &str = "????-????-????";
+pub(crate) const MEMBER_PATTERN: &str = "????-????-????";
 
 /// Where coupons go.
 struct Give<'a> {
@@ -89,15 +90,27 @@ async fn give(
         actor,
     };
     let day = to.per_day.then(|| zone.today(now));
-    let taken = db::take_and_issue(tx, &c, &codes, day).await?;
-    let Some(issued) = taken.issued else {
-        return Err(AppError::conflict(
+    let sold_out = || {
+        AppError::conflict(
             "coupon_sold_out",
             Some("quantity"),
             "the template has not that many coupons left",
         )
         .with_param("total", t.total.unwrap_or_default())
-        .with_param("left", t.total.unwrap_or_default() - t.issued));
+        .with_param("left", t.total.unwrap_or_default() - t.issued)
+    };
+    // Sold out as read: refused before queueing on the counters below (they decide).
+    if t.total.is_some_and(|total| t.issued + n as i32 > total) {
+        return Err(sold_out());
+    }
+    // The template's quantities first, then the plan's coupons of the month (one
+    // conditional statement each): a request refused for the template never queues on the
+    // month's counter. Every path takes a template's row before the counter's, and a
+    // transaction giving coupons of several templates locks them all first, in id order
+    // ([`lock_templates`]), so no two transactions wait on each other.
+    let taken = db::take_and_issue(tx, &c, &codes, day).await?;
+    let Some(issued) = taken.issued else {
+        return Err(sold_out());
     };
     debug_assert!(t.total.is_none_or(|total| issued <= total));
     if let (Some(limit), Some(count)) = (t.per_member, taken.member_issued) {
@@ -121,6 +134,7 @@ async fn give(
             .with_param("limit", limit));
         }
     }
+    crate::plans::take_monthly(tx, Limit::CouponsPerMonth, n as i64, now).await?;
     let mut written = taken.codes.unwrap_or_default();
     // Codes that collided with earlier coupons: new ones, the quantity already taken.
     for _ in 0..20 {
@@ -294,6 +308,12 @@ async fn to_member(
     })
 }
 
+/// Locks the templates a transaction will give coupons of, in id order, before it gives
+/// any (see [`give`]).
+pub async fn lock_templates(tx: &mut TenantTx, ids: &[Uuid]) -> Result<(), AppError> {
+    Ok(db::lock_templates(tx, ids).await?)
+}
+
 /// One coupon of a template for a member on an occasion (a promotion, a tier, a rule):
 /// its code, or `None` when the template cannot give one now (gone, archived, expired, sold
 /// out, over a member's or a day's limit): nothing is written then, and the work around it
@@ -323,7 +343,8 @@ pub async fn give_on_occasion(
             db::end_savepoint(tx, false).await?;
             Ok(codes.pop())
         }
-        Err(AppError::Conflict { .. }) => {
+        // A limit of the template, or the plan's coupons of the month used up.
+        Err(AppError::Conflict { .. } | AppError::Plan(_)) => {
             db::end_savepoint(tx, true).await?;
             tracing::info!(template = %template_id, channel, "no coupon given on an occasion");
             Ok(None)
@@ -426,7 +447,17 @@ pub async fn claim(
         }
         account = Some(a);
     }
-    let mut issued = to_member(tx, zone, &t, member_id, n, "claim", &actor, now).await?;
+    let mut issued = to_member(tx, zone, &t, member_id, n, "claim", &actor, now)
+        .await
+        .map_err(|e| match e {
+            // A member cannot change the business's plan: say so plainly.
+            AppError::Plan(_) => AppError::conflict(
+                "coupons_unavailable",
+                Some("quantity"),
+                "this business cannot give more coupons this month",
+            ),
+            e => e,
+        })?;
     if let Some(mut a) = account {
         a.balance -= cost;
         a.redeemed_total += cost;

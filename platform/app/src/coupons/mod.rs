@@ -7,10 +7,13 @@
 
 pub mod issue;
 pub mod redeem;
+pub mod segment;
 
+use crate::members::{require, PlanCheck};
 use crate::{AppError, OnConstraint};
 use chrono::{DateTime, Utc};
 use patron_core::coupons::{self as core, Terms, TermsInput};
+use patron_core::plans::Limit;
 use patron_core::problem::Issue;
 use patron_core::Validation;
 use patron_db::coupons::{self as db, Template, TemplateRow};
@@ -110,13 +113,18 @@ fn row<'a>(id: Uuid, t: &NewTemplate, c: &'a Checked) -> TemplateRow<'a> {
     }
 }
 
+/// Creates a template, taking one of the plan's `coupon_templates` (402 naming it when
+/// none is left: the tenant's limit lock is held to the end of `tx`, so parallel creations
+/// cannot both take the last one).
 pub async fn create_template(
     tx: &mut TenantTx,
+    plan: &dyn PlanCheck,
     t: &NewTemplate,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Template, AppError> {
     let c = check(t)?;
+    require(plan, tx, Limit::CouponTemplates, 1).await?;
     let id = Uuid::now_v7();
     db::insert_template(tx, &row(id, t, &c), actor, now)
         .await
@@ -151,12 +159,18 @@ pub async fn update_template(
     template(tx, id).await
 }
 
+/// Archives a template or brings one back; bringing one back takes one of the plan's
+/// `coupon_templates` like creating one.
 pub async fn set_archived(
     tx: &mut TenantTx,
+    plan: &dyn PlanCheck,
     id: Uuid,
     archived: bool,
     now: DateTime<Utc>,
 ) -> Result<Template, AppError> {
+    if !archived && template(tx, id).await?.archived {
+        require(plan, tx, Limit::CouponTemplates, 1).await?;
+    }
     if !db::set_archived(tx, id, archived, now).await? {
         return Err(AppError::not_found("coupon template"));
     }

@@ -80,6 +80,8 @@ vocabulary! {
         SmsPerMonth => "sms_per_month", "Text messages sent per calendar month.";
         EmailsPerMonth => "emails_per_month", "E-mails sent per calendar month.";
         StorageMb => "storage_mb", "Uploaded files, in megabytes.";
+        CouponTemplates => "coupon_templates", "Coupon templates in use (not archived).";
+        CouponsPerMonth => "coupons_per_month", "Coupons issued per calendar month.";
         ApiRequestsPerMinute => "api_requests_per_minute", "API requests per minute.";
     }
 }
@@ -88,7 +90,10 @@ impl Limit {
     /// Whether usage of this limit is counted per calendar month (and so can be billed as
     /// overage) rather than being a standing count.
     pub fn is_monthly(self) -> bool {
-        matches!(self, Limit::SmsPerMonth | Limit::EmailsPerMonth)
+        matches!(
+            self,
+            Limit::SmsPerMonth | Limit::EmailsPerMonth | Limit::CouponsPerMonth
+        )
     }
 }
 

@@ -5,7 +5,7 @@
 use super::*;
 
 /// A range condition on a custom field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum CustomCondition {
     /// The value equals (JSON containment, GIN-indexed).
     Equals(String, Value),
@@ -16,7 +16,7 @@ pub enum CustomCondition {
 }
 
 /// How to order a search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     #[default]
     Created,
@@ -29,7 +29,7 @@ pub enum SortKey {
 
 /// A member search: every condition given must hold. The default finds every member not
 /// erased, oldest first, none at a time: set `limit`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Search {
     pub card_number: Option<String>,
     pub phone_index: Option<Vec<u8>>,
@@ -55,7 +55,7 @@ pub struct Search {
 
 /// A tier to search by: its code, and whether it is the ladder's first tier (where members
 /// without a standing are).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TierFilter {
     pub code: String,
     pub first: bool,
@@ -302,6 +302,36 @@ pub async fn search(tx: &mut TenantTx, s: &Search) -> Result<Vec<Member>, DbErro
         .await?;
     // Planned afresh with the actual values every time: a cached generic plan cannot tell a
     // rare name from a common one and picks scans that are slow for one or the other.
+    Ok(q.build_query_as()
+        .persistent(false)
+        .fetch_all(tx.conn())
+        .await?)
+}
+
+/// The next members a search finds after the keyset `(created_at, id)`, in creation
+/// order, at most `limit`: their ids and keysets (for a job that walks a segment a batch
+/// at a time without holding it in memory).
+pub async fn page_ids(
+    tx: &mut TenantTx,
+    s: &Search,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbError> {
+    let mut s = s.clone();
+    // Walked by the members' own keyset, not the name pieces' join: a short name is then
+    // matched through its pieces as a condition.
+    s.sort = SortKey::Name;
+    let mut q = QueryBuilder::<Postgres>::new("SELECT m.id, m.created_at FROM members m");
+    push_conditions(&mut q, &s);
+    if let Some((at, id)) = after {
+        q.push(" AND (m.created_at, m.id) > (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(" ORDER BY m.created_at, m.id LIMIT ")
+        .push_bind(limit);
     Ok(q.build_query_as()
         .persistent(false)
         .fetch_all(tx.conn())
