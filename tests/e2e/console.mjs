@@ -763,7 +763,7 @@ try {
     await portal.waitForURL(`${PORTAL}/reset`);
     await portal.fill('#portal-reset_phone', member.phone);
     await portal.click('[data-testid=portal-send-code]');
-    await portal.getByText('验证码已通过短信发送').waitFor();
+    await portal.getByText('验证码已通过短信发送').first().waitFor();
     // The development text outbox, read with the owner's session.
     const res = await fetch(`${BASE}/api/v1/sms-outbox?phone=${encodeURIComponent(member.phone)}`, {
       headers: { authorization: `Bearer ${ownerToken}` },

@@ -164,7 +164,7 @@ export async function portalSteps({ browser, step, base, watch, expect, noHorizo
     await portal.fill('#portal-register_name', '陈会员');
     await portal.fill('#portal-register_phone', phone);
     await portal.click('[data-testid=portal-send-code]');
-    await portal.getByText('验证码已通过短信发送').waitFor();
+    await portal.getByText('验证码已通过短信发送').first().waitFor();
     await portal.fill('#portal-register_code', await textedCode(base, token, phone, 'register'));
     await noHorizontalOverflow(portal);
   });
@@ -225,7 +225,7 @@ export async function portalSteps({ browser, step, base, watch, expect, noHorizo
     await portal.locator('[data-testid=portal-login-tab-code]').waitFor();
     await portal.fill('#portal-login-code_phone', grouped);
     await portal.click('[data-testid=portal-send-code]');
-    await portal.getByText('验证码已通过短信发送').waitFor();
+    await portal.getByText('验证码已通过短信发送').first().waitFor();
     await portal.fill('#portal-login-code_code', await textedCode(base, token, phone, 'login'));
     await noHorizontalOverflow(portal);
     expect(/status of 404/);

@@ -43,7 +43,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 26] = [
+    pub const ALL: [Scope; 27] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,

@@ -7071,22 +7071,6 @@ export interface components {
             upload_id: string;
         };
         /**
-         * NewActivityPhoto
-         * @description A completed `activity_photo` upload to put on the wall.
-         */
-        NewActivityPhoto: {
-            /** Format: uuid */
-            upload_id: string;
-        };
-        /**
-         * NewActivityPhoto
-         * @description A completed `activity_photo` upload to put on the wall.
-         */
-        NewActivityPhoto: {
-            /** Format: uuid */
-            upload_id: string;
-        };
-        /**
          * NewActivityRegistration
          * @description A member staff sign up by hand.
          */
@@ -8516,6 +8500,11 @@ export interface components {
              */
             points: number;
         };
+        /**
+         * @description Where a promotion stands.
+         * @enum {string}
+         */
+        PromotionPhase: "draft" | "scheduled" | "running" | "ended" | "stopped";
         /**
          * PromotionResults
          * @description What a promotion did.
@@ -32955,7 +32944,7 @@ export interface operations {
     promotions: {
         parameters: {
             query?: {
-                phase?: string;
+                phase?: components["schemas"]["PromotionPhase"];
             };
             header?: never;
             path?: never;
