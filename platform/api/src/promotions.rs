@@ -11,7 +11,7 @@ use patron_app::promotions as app;
 use patron_core::access::Permission;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Enum, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 use uuid::Uuid;
 
 #[derive(Tags)]
@@ -22,29 +22,6 @@ enum Tag {
 
 pub struct PromotionsApi {
     pub state: ApiState,
-}
-
-/// Where a promotion stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "snake_case")]
-pub enum PromotionPhase {
-    Draft,
-    Scheduled,
-    Running,
-    Ended,
-    Stopped,
-}
-
-impl PromotionPhase {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Scheduled => "scheduled",
-            Self::Running => "running",
-            Self::Ended => "ended",
-            Self::Stopped => "stopped",
-        }
-    }
 }
 
 /// A reduced points price of a mall item during the promotion.
@@ -211,14 +188,14 @@ impl PromotionsApi {
     async fn list(
         &self,
         auth: TenantAuth,
-        phase: Query<Option<PromotionPhase>>,
+        phase: Query<Option<String>>,
     ) -> Result<Json<Vec<Promotion>>, ApiError> {
         let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
         let zone = me.tenant.settings.zone();
-        let vs = app::list(&mut tx, phase.0.map(PromotionPhase::as_str), self.state.now()).await?;
+        let vs = app::list(&mut tx, phase.0.as_deref(), self.state.now()).await?;
         tx.commit().await?;
         Ok(Json(
             vs.into_iter().map(|v| promotion_dto(v, zone)).collect(),

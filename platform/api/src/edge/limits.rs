@@ -7,7 +7,9 @@
 //! schema or property is renamed stops the server at start-up.
 
 use patron_app::prepaid::{METHOD_NAMES, OUTSIDE_METHOD_NAMES};
-use patron_core::{activities, coupons, mall, members, messages, points, prepaid, uploads};
+use patron_core::{
+    activities, coupons, mall, members, messages, points, prepaid, promotions, uploads,
+};
 
 /// One limit on a property (on its items when the property is an array, but `Items`).
 #[derive(Debug, Clone, Copy)]
@@ -222,6 +224,15 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ),
     ("NewCouponIssue", "idempotency_key", Pattern(FILLED_LINE)),
     ("CouponVoid", "reason", Len(1, coupons::REASON_MAX)),
+    (
+        "NewCouponReservation",
+        "minutes",
+        Range(1, patron_app::coupons::redeem::RESERVE_MINUTES_MAX),
+    ),
+    // Promotions.
+    ("@promotions", "phase", OneOf(promotions::PHASES)),
+    ("PromotionInput", "starts_on", Pattern(DATE)),
+    ("PromotionInput", "ends_on", Pattern(DATE)),
     ("CouponClaim", "quantity", Range(1, coupons::QUANTITY_MAX)),
     ("CouponClaim", "idempotency_key", Pattern(FILLED_LINE)),
     (
