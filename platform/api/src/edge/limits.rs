@@ -346,11 +346,7 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         "price_points",
         Range(0, activities::POINTS_MAX),
     ),
-    (
-        "NewActivity",
-        "price_kind",
-        OneOf(activities::PRICE_KINDS),
-    ),
+    ("NewActivity", "price_kind", OneOf(activities::PRICE_KINDS)),
     (
         "NewActivity",
         "price_fen",

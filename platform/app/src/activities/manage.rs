@@ -79,10 +79,7 @@ fn check_price(v: &mut patron_core::Validation, i: &ActivityInput) {
         PriceKind::Free | PriceKind::Pass => ((0, 0), (0, 0)),
     };
     if !(points.0..=points.1).contains(&i.price_points) {
-        v.check::<()>(
-            "price_points",
-            Err(Issue::out_of_range(points.0, points.1)),
-        );
+        v.check::<()>("price_points", Err(Issue::out_of_range(points.0, points.1)));
     }
     if !(fen.0..=fen.1).contains(&i.price_fen) {
         v.check::<()>("price_fen", Err(Issue::out_of_range(fen.0, fen.1)));

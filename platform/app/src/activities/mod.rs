@@ -22,14 +22,14 @@ use crate::engine::RuleEngine;
 use crate::points::decide;
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::activities::PriceKind;
 use patron_core::messages::Event;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Reason;
-use patron_core::activities::PriceKind;
 use patron_db::activities::{self as db, Activity};
-use patron_db::prepaid::{self, passes};
 use patron_db::points::{self, Source};
+use patron_db::prepaid::{self, passes};
 use patron_db::{Tenant, TenantTx};
 use serde_json::json;
 use uuid::Uuid;
@@ -124,8 +124,7 @@ async fn pay_stored_value(
         return Ok(());
     }
     let paid =
-        prepaid::spend_for_registration(tx, member_id, registration, price, c.actor, c.now)
-            .await?;
+        prepaid::spend_for_registration(tx, member_id, registration, price, c.actor, c.now).await?;
     if !paid.paid {
         return Err(AppError::conflict(
             "insufficient_stored_value",
@@ -257,8 +256,7 @@ pub(crate) async fn refund(
         .await?;
     }
     if let Some(use_id) = r.pass_use_id {
-        passes::reverse_for_registration(tx, use_id, "activity refunded", c.actor, c.now)
-            .await?;
+        passes::reverse_for_registration(tx, use_id, "activity refunded", c.actor, c.now).await?;
     }
     if r.points_paid <= 0 {
         return Ok(());
