@@ -391,6 +391,14 @@ mod tests {
     }
 
     #[test]
+    fn every_price_kind_reads_back_as_its_name_and_nothing_else_reads() {
+        for name in PRICE_KINDS {
+            assert_eq!(PriceKind::parse(name).map(PriceKind::as_str), Some(*name));
+        }
+        assert_eq!(PriceKind::parse("yuan"), None);
+    }
+
+    #[test]
     fn figures_count_no_shows_rate_and_cost() {
         let f = figures(10, 8, Some(100_000));
         assert_eq!(f.no_shows, 2);

@@ -2772,7 +2772,9 @@ export interface paths {
         put?: never;
         /**
          * Sign a member up by hand: a seat when one is free, else the end of the line (no
-         *     sign-up window, tier or approval applies). The price is taken from their points.
+         *     sign-up window, tier or approval applies). The price is charged at once, from their
+         *     points, stored value or a pass (409 `insufficient_points`,
+         *     `insufficient_stored_value`, `pass_unavailable`; nothing is written then).
          */
         post: operations["addActivityRegistration"];
         delete?: never;
@@ -3055,9 +3057,11 @@ export interface paths {
         put?: never;
         /**
          * Sign up: a seat when one is free (or waiting for staff when they approve sign-ups),
-         *     else the end of the line. The price is taken from the member's points (409
-         *     `insufficient_points`); 409 `sign_up_closed` outside the sign-up window,
-         *     `already_registered` for a second sign-up.
+         *     else the end of the line. The price is charged at once: points (409
+         *     `insufficient_points`), stored value (409 `insufficient_stored_value` with `balance`
+         *     and `asked`) or one visit of a pass (409 `pass_unavailable` naming the `product`);
+         *     409 `sign_up_closed` outside the sign-up window, `already_registered` for a second
+         *     sign-up. A refused sign-up writes nothing.
          */
         post: operations["portalSignUpActivity"];
         delete?: never;

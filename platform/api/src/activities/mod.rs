@@ -183,7 +183,9 @@ impl ActivitiesApi {
     }
 
     /// Sign a member up by hand: a seat when one is free, else the end of the line (no
-    /// sign-up window, tier or approval applies). The price is taken from their points.
+    /// sign-up window, tier or approval applies). The price is charged at once, from their
+    /// points, stored value or a pass (409 `insufficient_points`,
+    /// `insufficient_stored_value`, `pass_unavailable`; nothing is written then).
     #[oai(
         path = "/activities/:id/registrations",
         method = "post",

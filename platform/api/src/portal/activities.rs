@@ -320,9 +320,11 @@ impl PortalActivitiesApi {
     }
 
     /// Sign up: a seat when one is free (or waiting for staff when they approve sign-ups),
-    /// else the end of the line. The price is taken from the member's points (409
-    /// `insufficient_points`); 409 `sign_up_closed` outside the sign-up window,
-    /// `already_registered` for a second sign-up.
+    /// else the end of the line. The price is charged at once: points (409
+    /// `insufficient_points`), stored value (409 `insufficient_stored_value` with `balance`
+    /// and `asked`) or one visit of a pass (409 `pass_unavailable` naming the `product`);
+    /// 409 `sign_up_closed` outside the sign-up window, `already_registered` for a second
+    /// sign-up. A refused sign-up writes nothing.
     #[oai(
         path = "/portal/:tenant/activities/:id/sign-up",
         method = "post",
