@@ -1011,3 +1011,304 @@ async fn parallel_guests_and_members_for_the_last_seats_never_overrun_them() {
     assert_eq!(seated_members + seated_guests, 5, "{members:?} {guests:?}");
     assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 5);
 }
+
+/// Sets the business's spend order; a top-up of ¥100 or more earns a ¥20 bonus.
+async fn spend_order(app: &TestApp, owner: &Auth, order: &str) {
+    app.set_prepaid_settings(
+        owner,
+        &json!({ "spend_order": order,
+                 "bonus_rule": { "kind": "tiers", "tiers": [{ "min": 10_000, "bonus": 2_000 }] },
+                 "balance_cap": null, "freeze_days_per_year": 30 }),
+    )
+    .await
+    .ok();
+}
+
+async fn top_up(app: &TestApp, owner: &Auth, member: &str, amount: i64) {
+    app.top_up(
+        owner,
+        member,
+        &json!({ "idempotency_key": format!("seed-{member}-{amount}"), "amount": amount,
+                 "method": "cash", "receipt": "" }),
+    )
+    .await
+    .created();
+}
+
+async fn stored(app: &TestApp, owner: &Auth, member: &str) -> (i64, i64) {
+    let b = app.stored_value(owner, member).await.ok().balance;
+    (b.principal, b.bonus)
+}
+
+#[tokio::test]
+async fn a_price_in_stored_value_is_taken_by_the_spend_order_and_given_back_to_principal_and_bonus()
+{
+    let app = spawn_app().await;
+    let t = app.signup_on("act-sv", "pro").await;
+    let owner = t.owner();
+    spend_order(&app, &owner, "pro_rata").await;
+    let mut body = activity_body("Pottery", 5);
+    body["price_kind"] = json!("stored_value");
+    body["price_fen"] = json!(3_000);
+    let a = published(&app, &owner, body).await;
+    let shown = app.get_activity(&owner, &a.id).await.json;
+    assert_eq!(
+        (&shown["price_kind"], &shown["price_fen"]),
+        (&json!("stored_value"), &json!(3_000))
+    );
+    let m = portal_member(&app, &t, "13899991001", "Lan").await;
+    top_up(&app, &owner, &m.member.id, 10_000).await;
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (10_000, 2_000));
+
+    // 30 of 100 + 20: 25 from principal, 5 from bonus (pro rata); a retry charges once.
+    let key = json!({ "idempotency_key": "sv-1" });
+    let reg = app
+        .portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &key)
+        .await
+        .ok();
+    let retry = app
+        .portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &key)
+        .await
+        .ok();
+    assert_eq!(retry.id, reg.id);
+    let regs = app.activity_registrations(&owner, &a.id).await.ok();
+    assert_eq!(
+        (regs[0].fen_paid, regs[0].principal_paid, regs[0].bonus_paid),
+        (3_000, 2_500, 500)
+    );
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (7_500, 1_500));
+
+    // The member cancels: exactly what was taken goes back to each sub-ledger, once.
+    let cancelled = app
+        .portal_cancel_activity(&t.slug, &m.auth(), &reg.id)
+        .await
+        .ok();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (10_000, 2_000));
+    let twice = app
+        .act_on_registration(&owner, &a.id, &reg.id, "cancel", &json!({}))
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (10_000, 2_000));
+    let kinds: Vec<(String, String, i64)> = app
+        .stored_value(&owner, &m.member.id)
+        .await
+        .ok()
+        .entries
+        .into_iter()
+        .filter(|e| e.kind != "top_up")
+        .map(|e| (e.kind, e.ledger, e.amount))
+        .collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    assert!(kinds.contains(&("spend".into(), "principal".into(), -2_500)));
+    assert!(kinds.contains(&("refund".into(), "bonus".into(), 500)));
+
+    // Staff add them again, bonus first this time; calling the activity off gives it back.
+    spend_order(&app, &owner, "bonus_first").await;
+    let again = app
+        .add_activity_registration(&owner, &a.id, &json!({ "member_id": m.member.id }))
+        .await
+        .ok();
+    assert_eq!((again.principal_paid, again.bonus_paid), (1_000, 2_000));
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (9_000, 0));
+    app.set_activity_status(&owner, &a.id, "cancelled")
+        .await
+        .ok();
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (10_000, 2_000));
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn twenty_parallel_sign_ups_against_a_balance_for_three_never_take_it_below_zero() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-sv-race", "pro").await;
+    let owner = t.owner();
+    spend_order(&app, &owner, "pro_rata").await;
+    let m = portal_member(&app, &t, "13899991002", "Bo").await;
+    top_up(&app, &owner, &m.member.id, 3_000).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let mut body = activity_body(&format!("Class {i}"), 5);
+        body["price_fen"] = json!(1_000);
+        ids.push(published(&app, &owner, body).await.id);
+    }
+
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|a| {
+            let (api, slug, auth, a) = (app.api.clone(), t.slug.clone(), m.auth(), a.clone());
+            tokio::spawn(async move {
+                api.portal_sign_up_activity(&slug, &auth, &a, &json!({}))
+                    .await
+            })
+        })
+        .collect();
+    let (mut signed, mut refused) = (0, 0);
+    for task in tasks {
+        let r = task.await.unwrap();
+        if r.status.is_success() {
+            signed += 1;
+        } else {
+            assert_eq!(r.status, StatusCode::CONFLICT);
+            assert_eq!(r.code(), "insufficient_stored_value");
+            refused += 1;
+        }
+    }
+    assert_eq!((signed, refused), (3, 17));
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (0, 0));
+    let mut taken = 0;
+    for a in &ids {
+        taken += app.get_activity(&owner, a).await.ok().taken;
+    }
+    assert_eq!(taken, 3, "a refused sign-up holds no seat");
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn a_price_of_one_pass_visit_uses_one_and_a_cancel_gives_it_back() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-pass", "pro").await;
+    let owner = t.owner();
+    let product = app
+        .create_pass_product(
+            &owner,
+            &json!({ "name": "瑜伽10次卡", "visits": 10, "price": 50_000 }),
+        )
+        .await
+        .ok();
+    let mut body = activity_body("Yoga", 5);
+    body["price_kind"] = json!("pass");
+    body["pass_product_id"] = product["id"].clone();
+    let a = published(&app, &owner, body).await;
+    assert_eq!(
+        app.get_activity(&owner, &a.id).await.json["pass_product_name"],
+        "瑜伽10次卡"
+    );
+    let m = portal_member(&app, &t, "13899991003", "Yu").await;
+    let pass = app
+        .sell_pass(
+            &owner,
+            &m.member.id,
+            &json!({ "product_id": product["id"], "method": "cash" }),
+        )
+        .await
+        .ok();
+
+    let reg = app
+        .portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &json!({}))
+        .await
+        .ok();
+    let regs = app.activity_registrations(&owner, &a.id).await.ok();
+    assert_eq!(regs[0].pass_id.as_deref(), pass["id"].as_str());
+    let passes = app.member_passes(&owner, &m.member.id).await.ok();
+    assert_eq!(passes[0]["visits_left"], 9);
+
+    app.act_on_registration(&owner, &a.id, &reg.id, "cancel", &json!({}))
+        .await
+        .ok();
+    let passes = app.member_passes(&owner, &m.member.id).await.ok();
+    assert_eq!(passes[0]["visits_left"], 10);
+    let uses = passes[0]["uses"].as_array().cloned().unwrap_or_default();
+    assert!(
+        uses.iter().all(|u| !u["reversed_at"].is_null()),
+        "the visit is reversed: {uses:?}"
+    );
+
+    // Someone without the pass: 409 naming the product, no seat, no registration.
+    let other = portal_member(&app, &t, "13899991004", "Ming").await;
+    let refused = app
+        .portal_sign_up_activity(&t.slug, &other.auth(), &a.id, &json!({}))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.code(), "pass_unavailable");
+    assert_eq!(refused.problem().params.unwrap()["product"], "瑜伽10次卡");
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 0);
+}
+
+#[tokio::test]
+async fn without_the_balance_a_sign_up_is_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-sv-none", "pro").await;
+    let owner = t.owner();
+    let mut body = activity_body("Wine evening", 5);
+    body["price_kind"] = json!("stored_value");
+    body["price_fen"] = json!(8_800);
+    let a = published(&app, &owner, body).await;
+    let m = portal_member(&app, &t, "13899991005", "Hua").await;
+    top_up(&app, &owner, &m.member.id, 5_000).await;
+
+    let refused = app
+        .portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &json!({}))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.code(), "insufficient_stored_value");
+    let params = refused.problem().params.unwrap();
+    assert_eq!(
+        (&params["balance"], &params["asked"]),
+        (&json!(5_000), &json!(8_800))
+    );
+    let staff = app
+        .add_activity_registration(&owner, &a.id, &json!({ "member_id": m.member.id }))
+        .await;
+    assert_eq!(staff.code(), "insufficient_stored_value");
+    assert!(app
+        .activity_registrations(&owner, &a.id)
+        .await
+        .ok()
+        .is_empty());
+    assert_eq!(app.get_activity(&owner, &a.id).await.ok().taken, 0);
+    assert_eq!(stored(&app, &owner, &m.member.id).await, (5_000, 0));
+    assert_eq!(
+        app.stored_value(&owner, &m.member.id)
+            .await
+            .ok()
+            .entries
+            .len(),
+        1
+    );
+
+    // A price of the wrong shape is refused naming the field.
+    let mut bad = activity_body("Odd", 5);
+    bad["price_kind"] = json!("pass");
+    bad["price_fen"] = json!(100);
+    let bad = app.create_activity(&owner, &bad).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields = bad.fields();
+    fields.sort();
+    assert_eq!(fields, ["pass_product_id", "price_fen"]);
+}
+
+#[tokio::test]
+async fn a_price_in_stored_value_or_a_pass_needs_a_plan_that_includes_it() {
+    let app = spawn_app().await;
+    let ops = app.operator().await;
+    let code = format!("ap{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let plan = json!({ "name": "Activities only", "monthly_price_minor": 9_999_999,
+                       "currency": "CNY", "features": ["activities"], "limits": {},
+                       "trial_days": 0 });
+    let mut create = plan.clone();
+    create["code"] = json!(code);
+    app.create_plan(&ops, &create).await.created();
+    let t = app.signup_on("act-price-plan", &code).await;
+    let mut archived = plan;
+    archived["archived"] = json!(true);
+    assert_eq!(
+        app.update_plan(&ops, &code, &archived).await.status,
+        StatusCode::OK
+    );
+    let owner = t.owner();
+
+    let mut body = activity_body("Pottery", 5);
+    body["price_fen"] = json!(3_000);
+    let r = app.create_activity(&owner, &body).await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.json);
+    assert_eq!(r.plan_problem().feature.as_deref(), Some("stored_value"));
+    let mut body = activity_body("Yoga", 5);
+    body["price_kind"] = json!("pass");
+    body["pass_product_id"] = json!(uuid::Uuid::new_v4());
+    let r = app.create_activity(&owner, &body).await;
+    assert_eq!(r.plan_problem().feature.as_deref(), Some("visit_passes"));
+    let mut body = activity_body("Tea", 5);
+    body["price_points"] = json!(10);
+    app.create_activity(&owner, &body).await.ok();
+}

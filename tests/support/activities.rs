@@ -35,6 +35,12 @@ pub struct ActivityRegistration {
     pub position: Option<i64>,
     pub offer_expires_at: Option<String>,
     pub points_paid: i64,
+    /// Stored value charged, and what it took of principal and bonus.
+    pub fen_paid: i64,
+    pub principal_paid: i64,
+    pub bonus_paid: i64,
+    /// The pass a visit was used of.
+    pub pass_id: Option<String>,
     pub refunded_at: Option<String>,
     pub reason: Option<String>,
     pub checked_in_at: Option<String>,

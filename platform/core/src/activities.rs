@@ -101,6 +101,42 @@ impl Status {
 }
 
 /// Who approves a sign-up.
+/// The most an activity may cost in stored value (minor units: ¥1,000,000).
+pub const PRICE_FEN_MAX: i64 = 100_000_000;
+
+/// What an activity costs a member: nothing, points, stored value, or one visit of a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceKind {
+    Free,
+    Points,
+    StoredValue,
+    Pass,
+}
+
+/// The price kinds as the API names them.
+pub const PRICE_KINDS: &[&str] = &["free", "points", "stored_value", "pass"];
+
+impl PriceKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "free" => Self::Free,
+            "points" => Self::Points,
+            "stored_value" => Self::StoredValue,
+            "pass" => Self::Pass,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Points => "points",
+            Self::StoredValue => "stored_value",
+            Self::Pass => "pass",
+        }
+    }
+}
+
 pub const APPROVALS: &[&str] = &["automatic", "staff"];
 
 /// A registration's state: `pending` (waiting for staff), `confirmed` (holds a seat),
@@ -352,6 +388,14 @@ mod tests {
         assert!(Published.may_become(Cancelled));
         let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(names, Status::NAMES);
+    }
+
+    #[test]
+    fn every_price_kind_reads_back_as_its_name_and_nothing_else_reads() {
+        for name in PRICE_KINDS {
+            assert_eq!(PriceKind::parse(name).map(PriceKind::as_str), Some(*name));
+        }
+        assert_eq!(PriceKind::parse("yuan"), None);
     }
 
     #[test]

@@ -37,17 +37,22 @@ pub struct Activity {
     /// Who may join besides the tiers: a member search (`app::members::SearchRequest` as
     /// JSON); everyone in it.
     pub segment: Option<serde_json::Value>,
+    /// `free`, `points` (`price_points`), `stored_value` (`price_fen`) or `pass` (one visit
+    /// of a pass of `pass_product_id`).
+    pub price_kind: String,
+    pub price_fen: i64,
+    pub pass_product_id: Option<Uuid>,
 }
 
 const ACTIVITY: &str = "id, title, description, cover_url, starts_at, ends_at, place, \
     organisers, capacity, taken, tiers, price_points, attend_points, signup_opens_at, \
     signup_closes_at, cancel_until, approval, offer_minutes, budget, status, created_by, \
-    created_at, updated_at, cover_upload_id, segment";
+    created_at, updated_at, cover_upload_id, segment, price_kind, price_fen, pass_product_id";
 
 pub async fn insert(tx: &mut TenantTx, a: &Activity) -> Result<(), DbError> {
     sqlx::query(&format!(
         "INSERT INTO activities ({ACTIVITY}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
     ))
     .bind(a.id)
     .bind(&a.title)
@@ -74,6 +79,9 @@ pub async fn insert(tx: &mut TenantTx, a: &Activity) -> Result<(), DbError> {
     .bind(a.updated_at)
     .bind(a.cover_upload_id)
     .bind(&a.segment)
+    .bind(&a.price_kind)
+    .bind(a.price_fen)
+    .bind(a.pass_product_id)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -87,7 +95,8 @@ pub async fn update(tx: &mut TenantTx, a: &Activity) -> Result<Option<Activity>,
          ends_at = $6, place = $7, organisers = $8, capacity = $9, tiers = $10, \
          price_points = $11, attend_points = $12, signup_opens_at = $13, \
          signup_closes_at = $14, cancel_until = $15, approval = $16, offer_minutes = $17, \
-         budget = $18, updated_at = $19, cover_upload_id = $20, segment = $21 \
+         budget = $18, updated_at = $19, cover_upload_id = $20, segment = $21, \
+         price_kind = $22, price_fen = $23, pass_product_id = $24 \
          WHERE id = $1 AND taken <= $9 RETURNING {ACTIVITY}"
     ))
     .bind(a.id)
@@ -111,6 +120,9 @@ pub async fn update(tx: &mut TenantTx, a: &Activity) -> Result<Option<Activity>,
     .bind(a.updated_at)
     .bind(a.cover_upload_id)
     .bind(&a.segment)
+    .bind(&a.price_kind)
+    .bind(a.price_fen)
+    .bind(a.pass_product_id)
     .fetch_optional(tx.conn())
     .await?)
 }
@@ -222,6 +234,13 @@ pub struct Registration {
     pub position: Option<i64>,
     pub offer_expires_at: Option<DateTime<Utc>>,
     pub points_paid: i64,
+    /// Stored value charged (minor units) and what it took of each sub-ledger.
+    pub fen_paid: i64,
+    pub principal_paid: i64,
+    pub bonus_paid: i64,
+    /// The pass a visit was used of, and that use.
+    pub pass_id: Option<Uuid>,
+    pub pass_use_id: Option<i64>,
     pub refunded_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     pub checked_in_at: Option<DateTime<Utc>>,
@@ -238,7 +257,8 @@ const REGISTRATION: &str = "r.id, r.number, r.activity_id, r.member_id, m.name A
     CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM activity_registrations w \
         WHERE w.activity_id = r.activity_id AND w.status = 'waitlisted' \
         AND w.waitlist_seq <= r.waitlist_seq) END AS position, \
-    r.offer_expires_at, r.points_paid, r.refunded_at, r.reason, r.checked_in_at, \
+    r.offer_expires_at, r.points_paid, r.fen_paid, r.principal_paid, r.bonus_paid, r.pass_id, \
+    r.pass_use_id, r.refunded_at, r.reason, r.checked_in_at, \
     r.checked_in_by, s.name AS checked_in_by_name, r.attend_points, r.created_by, r.created_at, \
     r.updated_at";
 
@@ -402,7 +422,8 @@ pub async fn set_refunded(
 ) -> Result<bool, DbError> {
     Ok(sqlx::query(
         "UPDATE activity_registrations SET refunded_at = $2 \
-         WHERE id = $1 AND refunded_at IS NULL AND points_paid > 0",
+         WHERE id = $1 AND refunded_at IS NULL \
+         AND (points_paid > 0 OR fen_paid > 0 OR pass_use_id IS NOT NULL)",
     )
     .bind(id)
     .bind(now)

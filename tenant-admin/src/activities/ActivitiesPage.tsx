@@ -15,6 +15,7 @@ import { ActivitiesCalendar } from './ActivitiesCalendar';
 import { ActivityFormModal } from './ActivityForm';
 import { activityKeys, fetchActivities, STATUSES, type Activity } from './api';
 import { ActivitiesGate, StatusTag } from './parts';
+import { priceText } from './price';
 
 export function ActivitiesPage() {
   const { t, i18n } = useTranslation();
@@ -101,11 +102,16 @@ export function ActivitiesPage() {
             render: (_, a) => `${a.taken} / ${a.capacity}`,
           },
           {
-            title: t('activities.field.price_points'),
-            dataIndex: 'price_points',
+            title: t('activities.price.label'),
+            key: 'price',
             align: 'right',
             responsive: ['md'],
-            render: (v: number) => (v > 0 ? t('activities.points', { count: v }) : <Tag>{t('activities.free')}</Tag>),
+            render: (_, a) =>
+              a.price_kind === 'free' || (!a.price_kind && a.price_points <= 0) ? (
+                <Tag>{t('activities.free')}</Tag>
+              ) : (
+                priceText(t, a)
+              ),
           },
           {
             title: t('activities.field.status'),

@@ -1,5 +1,7 @@
 // The activity form: what it is, when (on the business's clock), where, who organises it,
-// seats and who may join (tiers, and a segment: the member search's conditions), price and points for attending, the sign-up window, the
+// seats and who may join (tiers, and a segment: the member search's conditions), the price
+// (free, points, stored value in yuan, or one visit of a pass product chosen by name) and
+// points for attending, the sign-up window, the
 // cancellation deadline, approval, how long a freed seat is held, and the budget.
 import { useState } from 'react';
 import { App, Col, Form, Input, InputNumber, Modal, Radio, Row, Select, Typography } from 'antd';
@@ -8,10 +10,12 @@ import { useTranslation } from 'react-i18next';
 import { useAuth } from '../auth/AuthContext';
 import { applyServerErrors } from '../common/forms';
 import { zoneName } from '../common/format';
+import { prepaidKeys, fetchProducts } from '../prepaid/api';
 import { toMinor } from '../prepaid/money';
 import { fetchStaff, staffKeys } from '../staff/api';
 import { activityKeys, createActivity, updateActivity, type Activity, type ActivityInput } from './api';
 import { CoverPicture } from './Pictures';
+import { PRICE_KINDS, type PriceKind } from './price';
 import { SEGMENT_ITEMS, segmentOf, type SegmentValues } from './segment';
 import { fromLocalInput, toLocalInput } from './time';
 
@@ -26,7 +30,11 @@ interface Values {
   organisers?: string[];
   capacity: number;
   tiers?: string[];
+  price_kind: PriceKind;
   price_points?: number;
+  /** Yuan as typed; sent in fen. */
+  price_fen?: number;
+  pass_product_id?: string;
   attend_points?: number;
   signup_opens_at?: string;
   signup_closes_at?: string;
@@ -48,7 +56,10 @@ const ITEMS = [
   'organisers',
   'capacity',
   'tiers',
+  'price_kind',
   'price_points',
+  'price_fen',
+  'pass_product_id',
   'attend_points',
   'signup_opens_at',
   'signup_closes_at',
@@ -76,6 +87,7 @@ export function ActivityFormModal({
   const [form] = Form.useForm<Values>();
   const [error, setError] = useState<string>();
   const staff = useQuery({ queryKey: staffKeys.all, queryFn: fetchStaff, enabled: can('staff:read'), retry: false });
+  const products = useQuery({ queryKey: prepaidKeys.products(), queryFn: fetchProducts, retry: false });
   const save = useMutation({
     mutationFn: (v: Values) => {
       const body: ActivityInput = {
@@ -89,7 +101,10 @@ export function ActivityFormModal({
         organisers: v.organisers ?? [],
         capacity: v.capacity,
         tiers: v.tiers ?? [],
-        price_points: v.price_points ?? 0,
+        price_kind: v.price_kind,
+        price_points: v.price_kind === 'points' ? (v.price_points ?? 0) : 0,
+        price_fen: v.price_kind === 'stored_value' ? toMinor(v.price_fen) : 0,
+        pass_product_id: v.price_kind === 'pass' ? v.pass_product_id : undefined,
         attend_points: v.attend_points ?? 0,
         signup_opens_at: fromLocalInput(v.signup_opens_at, zone),
         signup_closes_at: fromLocalInput(v.signup_closes_at, zone),
@@ -121,7 +136,10 @@ export function ActivityFormModal({
         organisers: activity.organisers.map((o) => o.id),
         capacity: activity.capacity,
         tiers: activity.tiers,
+        price_kind: (activity.price_kind as PriceKind) ?? 'free',
         price_points: activity.price_points,
+        price_fen: activity.price_fen ? activity.price_fen / 100 : undefined,
+        pass_product_id: activity.pass_product_id ?? undefined,
         attend_points: activity.attend_points,
         signup_opens_at: toLocalInput(activity.signup_opens_at, zone),
         signup_closes_at: toLocalInput(activity.signup_closes_at, zone),
@@ -139,7 +157,8 @@ export function ActivityFormModal({
             }
           : undefined,
       }
-    : { approval: 'automatic', capacity: 20, offer_minutes: 1440, price_points: 0, attend_points: 0 };
+    : { approval: 'automatic', capacity: 20, offer_minutes: 1440, price_kind: 'free', price_points: 0, attend_points: 0 };
+  const priceKind = Form.useWatch('price_kind', form) ?? initial.price_kind;
   const when = (name: keyof Values, label: string, req = false) => (
     <Form.Item name={name} label={t(label)} rules={req ? [required] : []}>
       <Input type="datetime-local" data-testid={`activity-${name}`} />
@@ -217,11 +236,6 @@ export function ActivityFormModal({
             </Form.Item>
           </Col>
           <Col xs={12} sm={6}>
-            <Form.Item name="price_points" label={t('activities.field.price_points')}>
-              <InputNumber min={0} max={1000000} precision={0} style={{ width: '100%' }} data-testid="activity-price" />
-            </Form.Item>
-          </Col>
-          <Col xs={12} sm={6}>
             <Form.Item name="attend_points" label={t('activities.field.attend_points')}>
               <InputNumber min={0} max={1000000} precision={0} style={{ width: '100%' }} data-testid="activity-attend-points" />
             </Form.Item>
@@ -230,6 +244,48 @@ export function ActivityFormModal({
             <Form.Item name="budget" label={t('activities.field.budget')}>
               <InputNumber min={0} precision={2} style={{ width: '100%' }} data-testid="activity-budget" />
             </Form.Item>
+          </Col>
+        </Row>
+        <Row gutter={12}>
+          <Col xs={24} sm={12}>
+            <Form.Item name="price_kind" label={t('activities.field.price_kind')}>
+              <Select
+                data-testid="activity-price-kind"
+                options={PRICE_KINDS.map((k) => ({ value: k, label: t(`activities.price.kind.${k}`) }))}
+              />
+            </Form.Item>
+          </Col>
+          <Col xs={24} sm={12}>
+            {priceKind === 'points' && (
+              <Form.Item name="price_points" label={t('activities.field.price_points')} rules={[required]}>
+                <InputNumber min={1} max={1000000} precision={0} style={{ width: '100%' }} data-testid="activity-price" />
+              </Form.Item>
+            )}
+            {priceKind === 'stored_value' && (
+              <Form.Item name="price_fen" label={t('activities.field.price_fen')} rules={[required]}>
+                <InputNumber
+                  min={0.01}
+                  max={1000000}
+                  precision={2}
+                  prefix="¥"
+                  style={{ width: '100%' }}
+                  data-testid="activity-price-fen"
+                />
+              </Form.Item>
+            )}
+            {priceKind === 'pass' && (
+              <Form.Item name="pass_product_id" label={t('activities.field.pass_product_id')} rules={[required]}>
+                <Select
+                  showSearch
+                  optionFilterProp="label"
+                  data-testid="activity-pass-product"
+                  loading={products.isLoading}
+                  options={(products.data ?? [])
+                    .filter((p) => !p.archived || p.id === activity?.pass_product_id)
+                    .map((p) => ({ value: p.id, label: p.name }))}
+                />
+              </Form.Item>
+            )}
           </Col>
         </Row>
         <Form.Item name="tiers" label={t('activities.field.tiers')} extra={t('activities.form.tiersHelp')}>

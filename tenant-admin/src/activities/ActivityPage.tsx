@@ -54,6 +54,8 @@ import {
   type Registration,
 } from './api';
 import { ActivitiesGate, StatusTag } from './parts';
+import { yuan } from '../prepaid/money';
+import { priceText } from './price';
 
 const TABS = ['registrations', 'guests', 'check-in', 'statistics', 'ratings', 'photos'] as const;
 
@@ -156,8 +158,8 @@ function Header({ activity: a }: { activity: Activity }) {
             {a.taken} / {a.capacity}
           </span>
         </Descriptions.Item>
-        <Descriptions.Item label={t('activities.field.price_points')}>
-          {a.price_points > 0 ? t('activities.points', { count: a.price_points }) : t('activities.free')}
+        <Descriptions.Item label={t('activities.price.label')}>
+          <span data-testid="activity-price-text">{priceText(t, a)}</span>
         </Descriptions.Item>
         <Descriptions.Item label={t('activities.field.attend_points')}>
           {t('activities.points', { count: a.attend_points })}
@@ -260,10 +262,20 @@ function RegistrationsTab({ activity: a }: { activity: Activity }) {
           },
           {
             title: t('activities.registration.paid'),
-            dataIndex: 'points_paid',
+            key: 'paid',
             align: 'right',
             responsive: ['md'],
-            render: (v: number, r) => (v ? `${v}${r.refunded_at ? ` (${t('activities.registration.refunded')})` : ''}` : '—'),
+            render: (_, r) => {
+              const paid = r.points_paid
+                ? t('activities.points', { count: r.points_paid })
+                : r.fen_paid
+                  ? t('activities.price.storedValue', { amount: yuan(r.fen_paid) })
+                  : r.pass_id
+                    ? t('activities.price.pass', { product: a.pass_product_name ?? '' })
+                    : '';
+              if (!paid) return '—';
+              return r.refunded_at ? `${paid} (${t('activities.registration.refunded')})` : paid;
+            },
           },
           {
             title: t('activities.registration.actions'),

@@ -2772,7 +2772,9 @@ export interface paths {
         put?: never;
         /**
          * Sign a member up by hand: a seat when one is free, else the end of the line (no
-         *     sign-up window, tier or approval applies). The price is taken from their points.
+         *     sign-up window, tier or approval applies). The price is charged at once, from their
+         *     points, stored value or a pass (409 `insufficient_points`,
+         *     `insufficient_stored_value`, `pass_unavailable`; nothing is written then).
          */
         post: operations["addActivityRegistration"];
         delete?: never;
@@ -3055,9 +3057,11 @@ export interface paths {
         put?: never;
         /**
          * Sign up: a seat when one is free (or waiting for staff when they approve sign-ups),
-         *     else the end of the line. The price is taken from the member's points (409
-         *     `insufficient_points`); 409 `sign_up_closed` outside the sign-up window,
-         *     `already_registered` for a second sign-up.
+         *     else the end of the line. The price is charged at once: points (409
+         *     `insufficient_points`), stored value (409 `insufficient_stored_value` with `balance`
+         *     and `asked`) or one visit of a pass (409 `pass_unavailable` naming the `product`);
+         *     409 `sign_up_closed` outside the sign-up window, `already_registered` for a second
+         *     sign-up. A refused sign-up writes nothing.
          */
         post: operations["portalSignUpActivity"];
         delete?: never;
@@ -4340,8 +4344,21 @@ export interface components {
              */
             taken: number;
             tiers: string[];
+            /** @description `free`, `points`, `stored_value` or `pass`. */
+            price_kind: string;
             /** Format: int64 */
             price_points: number;
+            /**
+             * Format: int64
+             * @description The price in stored value, minor units (for `stored_value`).
+             */
+            price_fen: number;
+            /**
+             * Format: uuid
+             * @description The pass product one visit of which is the price (for `pass`), and its name.
+             */
+            pass_product_id?: string | null;
+            pass_product_name?: string | null;
             /** Format: int64 */
             attend_points: number;
             /** Format: date-time */
@@ -4505,6 +4522,20 @@ export interface components {
             offer_expires_at?: string | null;
             /** Format: int64 */
             points_paid: number;
+            /**
+             * Format: int64
+             * @description Stored value charged (minor units), and what it took of principal and bonus.
+             */
+            fen_paid: number;
+            /** Format: int64 */
+            principal_paid: number;
+            /** Format: int64 */
+            bonus_paid: number;
+            /**
+             * Format: uuid
+             * @description The pass a visit was used of (the price of a pass-priced activity).
+             */
+            pass_id?: string | null;
             /** Format: date-time */
             refunded_at?: string | null;
             /** @description Why it was rejected. */
@@ -6708,6 +6739,13 @@ export interface components {
             offer_expires_at?: string | null;
             /** Format: int64 */
             points_paid: number;
+            /**
+             * Format: int64
+             * @description Stored value charged, minor units.
+             */
+            fen_paid: number;
+            /** @description Whether a pass visit was used. */
+            pass_used: boolean;
             reason?: string | null;
             /** Format: date-time */
             checked_in_at?: string | null;
@@ -7006,11 +7044,30 @@ export interface components {
              */
             tiers: string[];
             /**
+             * @description What a sign-up costs: `free`, `points` (`price_points`), `stored_value`
+             *     (`price_fen`) or `pass` (one visit of a pass of `pass_product_id`); charged at sign-up
+             *     and given back the way it came on a cancel. When absent, the price given decides
+             *     (none: free).
+             * @enum {string|null}
+             */
+            price_kind?: "free" | "points" | "stored_value" | "pass" | null;
+            /**
              * Format: int64
              * @description Points a sign-up costs (0: free); given back on a cancel.
              * @default 0
              */
             price_points: number;
+            /**
+             * Format: int64
+             * @description Stored value a sign-up costs, in minor units (for `stored_value`).
+             * @default 0
+             */
+            price_fen: number;
+            /**
+             * Format: uuid
+             * @description The pass product one visit of which a sign-up costs (for `pass`).
+             */
+            pass_product_id?: string | null;
             /**
              * Format: int64
              * @description Points for attending, credited once at check-in.
@@ -8125,8 +8182,16 @@ export interface components {
             capacity: number;
             /** Format: int32 */
             seats_left: number;
+            /**
+             * @description `free`, `points` (`price_points`), `stored_value` (`price_fen`, minor units) or
+             *     `pass` (one visit of a pass of `pass_product_name`).
+             */
+            price_kind: string;
             /** Format: int64 */
             price_points: number;
+            /** Format: int64 */
+            price_fen: number;
+            pass_product_name?: string | null;
             /** Format: int64 */
             attend_points: number;
             /** Format: date-time */
@@ -8500,11 +8565,6 @@ export interface components {
              */
             points: number;
         };
-        /**
-         * @description Where a promotion stands.
-         * @enum {string}
-         */
-        PromotionPhase: "draft" | "scheduled" | "running" | "ended" | "stopped";
         /**
          * PromotionResults
          * @description What a promotion did.
@@ -32944,7 +33004,7 @@ export interface operations {
     promotions: {
         parameters: {
             query?: {
-                phase?: components["schemas"]["PromotionPhase"];
+                phase?: "draft" | "scheduled" | "running" | "ended" | "stopped";
             };
             header?: never;
             path?: never;

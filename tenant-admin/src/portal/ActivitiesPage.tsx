@@ -26,6 +26,7 @@ import {
   uploadMyPhoto,
 } from './api';
 import { usePortal } from './PortalRoutes';
+import { priceText } from '../activities/price';
 
 type Mine = Schemas['MyActivityRegistration'];
 type Offered = Schemas['PortalActivity'];
@@ -120,7 +121,7 @@ function OpenActivity({ a }: { a: Offered }) {
           <Typography.Text type="secondary">
             {a.seats_left > 0 ? t('activities.portal.seatsLeft', { count: a.seats_left }) : t('activities.portal.full')}
             {' · '}
-            {a.price_points > 0 ? t('activities.points', { count: a.price_points }) : t('activities.free')}
+            {priceText(t, a)}
             {a.attend_points > 0 ? ` · ${t('activities.portal.earn', { count: a.attend_points })}` : ''}
           </Typography.Text>
         </div>

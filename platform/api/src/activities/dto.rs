@@ -32,9 +32,19 @@ pub struct NewActivity {
     /// Tier codes that may sign up; everyone when empty.
     #[oai(default)]
     pub tiers: Vec<String>,
+    /// What a sign-up costs: `free`, `points` (`price_points`), `stored_value`
+    /// (`price_fen`) or `pass` (one visit of a pass of `pass_product_id`); charged at sign-up
+    /// and given back the way it came on a cancel. When absent, the price given decides
+    /// (none: free).
+    pub price_kind: Option<String>,
     /// Points a sign-up costs (0: free); given back on a cancel.
     #[oai(default)]
     pub price_points: i64,
+    /// Stored value a sign-up costs, in minor units (for `stored_value`).
+    #[oai(default)]
+    pub price_fen: i64,
+    /// The pass product one visit of which a sign-up costs (for `pass`).
+    pub pass_product_id: Option<Uuid>,
     /// Points for attending, credited once at check-in.
     #[oai(default)]
     pub attend_points: i64,
@@ -67,7 +77,10 @@ impl From<NewActivity> for ActivityInput {
             organisers: b.organisers,
             capacity: b.capacity,
             tiers: b.tiers,
+            price_kind: b.price_kind,
             price_points: b.price_points,
+            price_fen: b.price_fen,
+            pass_product_id: b.pass_product_id,
             attend_points: b.attend_points,
             signup_opens_at: b.signup_opens_at,
             signup_closes_at: b.signup_closes_at,
@@ -107,7 +120,14 @@ pub struct Activity {
     /// Seats held (confirmed, or offered to the next in line).
     pub taken: i32,
     pub tiers: Vec<String>,
+    /// `free`, `points`, `stored_value` or `pass`.
+    pub price_kind: String,
     pub price_points: i64,
+    /// The price in stored value, minor units (for `stored_value`).
+    pub price_fen: i64,
+    /// The pass product one visit of which is the price (for `pass`), and its name.
+    pub pass_product_id: Option<Uuid>,
+    pub pass_product_name: Option<String>,
     pub attend_points: i64,
     pub signup_opens_at: Option<DateTime<Utc>>,
     pub signup_closes_at: Option<DateTime<Utc>>,
@@ -145,7 +165,11 @@ impl From<ActivityView> for Activity {
             capacity: a.capacity,
             taken: a.taken,
             tiers: a.tiers,
+            price_kind: a.price_kind,
             price_points: a.price_points,
+            price_fen: a.price_fen,
+            pass_product_id: a.pass_product_id,
+            pass_product_name: v.pass_product_name,
             attend_points: a.attend_points,
             signup_opens_at: a.signup_opens_at,
             signup_closes_at: a.signup_closes_at,
@@ -181,6 +205,12 @@ pub struct ActivityRegistration {
     /// Until when an `offered` seat is held.
     pub offer_expires_at: Option<DateTime<Utc>>,
     pub points_paid: i64,
+    /// Stored value charged (minor units), and what it took of principal and bonus.
+    pub fen_paid: i64,
+    pub principal_paid: i64,
+    pub bonus_paid: i64,
+    /// The pass a visit was used of (the price of a pass-priced activity).
+    pub pass_id: Option<Uuid>,
     pub refunded_at: Option<DateTime<Utc>>,
     /// Why it was rejected.
     pub reason: Option<String>,
@@ -203,6 +233,10 @@ impl From<Registration> for ActivityRegistration {
             position: r.position,
             offer_expires_at: r.offer_expires_at,
             points_paid: r.points_paid,
+            fen_paid: r.fen_paid,
+            principal_paid: r.principal_paid,
+            bonus_paid: r.bonus_paid,
+            pass_id: r.pass_id,
             refunded_at: r.refunded_at,
             reason: r.reason,
             checked_in_at: r.checked_in_at,

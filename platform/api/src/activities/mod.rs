@@ -4,7 +4,7 @@
 
 pub mod dto;
 
-use crate::edge::auth::TenantAuth;
+use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::gate::needs_activities;
 use crate::edge::state::ApiState;
@@ -14,11 +14,14 @@ use dto::{
     ActivityStatusChange, NewActivity, NewActivityPhoto, NewActivityRegistration,
 };
 use dto::{ActivityGuest, NewActivityGuest};
+use patron_app::activities::ActivityInput;
 use patron_app::activities::{after, check_in, guests, manage, photos, seats, Ctx};
 use patron_app::idempotency::{self, Request};
 use patron_app::uploads;
 use patron_core::access::Permission;
+use patron_core::activities::PriceKind;
 use patron_core::idempotency::Scope;
+use patron_core::plans::Feature;
 use patron_core::uploads::Purpose;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -34,6 +37,20 @@ enum Tag {
 
 pub struct ActivitiesApi {
     pub state: ApiState,
+}
+
+impl ActivitiesApi {
+    /// 402 naming `stored_value` or `visit_passes` when the price is paid in what the plan
+    /// does not include.
+    async fn price_gate(&self, me: &Principal, input: &ActivityInput) -> Result<(), ApiError> {
+        match input.price_kind() {
+            Some(PriceKind::StoredValue) => {
+                self.state.require_feature(me, Feature::StoredValue).await
+            }
+            Some(PriceKind::Pass) => self.state.require_feature(me, Feature::VisitPasses).await,
+            _ => Ok(()),
+        }
+    }
 }
 
 #[OpenApi(tag = "Tag::Activities")]
@@ -86,9 +103,11 @@ impl ActivitiesApi {
             .state
             .authorize(&auth, Some(Permission::MembersWrite))
             .await?;
+        let input = body.0.into();
+        self.price_gate(&me, &input).await?;
         let actor = me.subject();
         let c = self.ctx(&me.tenant, &actor);
-        let a = manage::create(&mut tx, &c, &body.0.into()).await?;
+        let a = manage::create(&mut tx, &c, &input).await?;
         tx.commit().await?;
         Ok(Json(self.out(me.tenant.id, a).await?))
     }
@@ -131,7 +150,9 @@ impl ActivitiesApi {
         let actor = me.subject();
         let c = self.ctx(&me.tenant, &actor);
         let store = self.state.storage.as_deref();
-        let a = manage::update(&mut tx, &c, id.0, &body.0.into(), store).await?;
+        let input = body.0.into();
+        self.price_gate(&me, &input).await?;
+        let a = manage::update(&mut tx, &c, id.0, &input, store).await?;
         tx.commit().await?;
         Ok(Json(self.out(me.tenant.id, a).await?))
     }
@@ -183,7 +204,9 @@ impl ActivitiesApi {
     }
 
     /// Sign a member up by hand: a seat when one is free, else the end of the line (no
-    /// sign-up window, tier or approval applies). The price is taken from their points.
+    /// sign-up window, tier or approval applies). The price is charged at once, from their
+    /// points, stored value or a pass (409 `insufficient_points`,
+    /// `insufficient_stored_value`, `pass_unavailable`; nothing is written then).
     #[oai(
         path = "/activities/:id/registrations",
         method = "post",

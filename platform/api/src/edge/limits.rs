@@ -346,6 +346,12 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         "price_points",
         Range(0, activities::POINTS_MAX),
     ),
+    ("NewActivity", "price_kind", OneOf(activities::PRICE_KINDS)),
+    (
+        "NewActivity",
+        "price_fen",
+        Range(0, activities::PRICE_FEN_MAX),
+    ),
     (
         "NewActivity",
         "attend_points",

@@ -41,7 +41,12 @@ pub struct PortalActivity {
     pub place: String,
     pub capacity: i32,
     pub seats_left: i32,
+    /// `free`, `points` (`price_points`), `stored_value` (`price_fen`, minor units) or
+    /// `pass` (one visit of a pass of `pass_product_name`).
+    pub price_kind: String,
     pub price_points: i64,
+    pub price_fen: i64,
+    pub pass_product_name: Option<String>,
     pub attend_points: i64,
     pub signup_opens_at: Option<DateTime<Utc>>,
     pub signup_closes_at: Option<DateTime<Utc>>,
@@ -81,6 +86,10 @@ pub struct MyActivityRegistration {
     /// Until when an offered seat is held for the member.
     pub offer_expires_at: Option<DateTime<Utc>>,
     pub points_paid: i64,
+    /// Stored value charged, minor units.
+    pub fen_paid: i64,
+    /// Whether a pass visit was used.
+    pub pass_used: bool,
     pub reason: Option<String>,
     pub checked_in_at: Option<DateTime<Utc>>,
     /// Whether the member may still cancel it.
@@ -212,6 +221,8 @@ impl PortalActivitiesApi {
             position: r.position,
             offer_expires_at: r.offer_expires_at,
             points_paid: r.points_paid,
+            fen_paid: r.fen_paid,
+            pass_used: r.pass_use_id.is_some(),
             reason: r.reason,
             checked_in_at: r.checked_in_at,
             rating,
@@ -274,6 +285,7 @@ impl PortalActivitiesApi {
                 Some(r) => Some(self.mine(&mut tx, r, &a, t.settings.zone()).await?),
                 None => None,
             };
+            let pass_product_name = manage::pass_product_name(&mut tx, &a).await?;
             out.push(PortalActivity {
                 id: a.id,
                 open: manage::open_for_sign_up(&a, c.now),
@@ -291,6 +303,9 @@ impl PortalActivitiesApi {
                 place: a.place,
                 capacity: a.capacity,
                 seats_left: (a.capacity - a.taken).max(0),
+                pass_product_name,
+                price_kind: a.price_kind,
+                price_fen: a.price_fen,
                 price_points: a.price_points,
                 attend_points: a.attend_points,
                 signup_opens_at: a.signup_opens_at,
@@ -305,9 +320,11 @@ impl PortalActivitiesApi {
     }
 
     /// Sign up: a seat when one is free (or waiting for staff when they approve sign-ups),
-    /// else the end of the line. The price is taken from the member's points (409
-    /// `insufficient_points`); 409 `sign_up_closed` outside the sign-up window,
-    /// `already_registered` for a second sign-up.
+    /// else the end of the line. The price is charged at once: points (409
+    /// `insufficient_points`), stored value (409 `insufficient_stored_value` with `balance`
+    /// and `asked`) or one visit of a pass (409 `pass_unavailable` naming the `product`);
+    /// 409 `sign_up_closed` outside the sign-up window, `already_registered` for a second
+    /// sign-up. A refused sign-up writes nothing.
     #[oai(
         path = "/portal/:tenant/activities/:id/sign-up",
         method = "post",

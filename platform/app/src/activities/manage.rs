@@ -6,12 +6,13 @@ use crate::members::search::check_segment;
 use crate::members::SearchRequest;
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
-use patron_core::activities::{self as core, Status};
+use patron_core::activities::{self as core, PriceKind, Status};
 use patron_core::messages::Event;
 use patron_core::ports::ObjectStore;
 use patron_core::uploads::Purpose;
 use patron_core::{FieldCode, Issue};
 use patron_db::activities::{self as db, Activity};
+use patron_db::prepaid::passes;
 use patron_db::TenantTx;
 use serde_json::json;
 use uuid::Uuid;
@@ -30,7 +31,14 @@ pub struct ActivityInput {
     pub organisers: Vec<Uuid>,
     pub capacity: i64,
     pub tiers: Vec<String>,
+    /// `free`, `points`, `stored_value` or `pass`; when absent, read from which price is
+    /// given (none: free).
+    pub price_kind: Option<String>,
     pub price_points: i64,
+    /// The price in stored value (minor units), for `stored_value`.
+    pub price_fen: i64,
+    /// The pass product one visit of which is the price, for `pass`.
+    pub pass_product_id: Option<Uuid>,
     pub attend_points: i64,
     pub signup_opens_at: Option<DateTime<Utc>>,
     pub signup_closes_at: Option<DateTime<Utc>>,
@@ -42,11 +50,75 @@ pub struct ActivityInput {
     pub segment: Option<SearchRequest>,
 }
 
+impl ActivityInput {
+    /// The price kind named, or the one the prices given imply; `None` for an unknown name.
+    pub fn price_kind(&self) -> Option<PriceKind> {
+        match &self.price_kind {
+            Some(k) => PriceKind::parse(k.trim()),
+            None if self.pass_product_id.is_some() => Some(PriceKind::Pass),
+            None if self.price_fen != 0 => Some(PriceKind::StoredValue),
+            None if self.price_points != 0 => Some(PriceKind::Points),
+            None => Some(PriceKind::Free),
+        }
+    }
+}
+
+/// The price of its kind is given and in range, the others are not.
+fn check_price(v: &mut patron_core::Validation, i: &ActivityInput) {
+    let Some(kind) = i.price_kind() else {
+        let named = i.price_kind.as_deref().unwrap_or_default();
+        v.check::<()>(
+            "price_kind",
+            Err(Issue::not_one_of(named, core::PRICE_KINDS)),
+        );
+        return;
+    };
+    let (points, fen) = match kind {
+        PriceKind::Points => ((1, core::POINTS_MAX), (0, 0)),
+        PriceKind::StoredValue => ((0, 0), (1, core::PRICE_FEN_MAX)),
+        PriceKind::Free | PriceKind::Pass => ((0, 0), (0, 0)),
+    };
+    if !(points.0..=points.1).contains(&i.price_points) {
+        v.check::<()>("price_points", Err(Issue::out_of_range(points.0, points.1)));
+    }
+    if !(fen.0..=fen.1).contains(&i.price_fen) {
+        v.check::<()>("price_fen", Err(Issue::out_of_range(fen.0, fen.1)));
+    }
+    match (kind, i.pass_product_id) {
+        (PriceKind::Pass, None) => {
+            v.check::<()>("pass_product_id", Err(Issue::required()));
+        }
+        (PriceKind::Pass, Some(_)) | (_, None) => {}
+        (_, Some(id)) => {
+            v.check::<()>(
+                "pass_product_id",
+                Err(Issue::unknown(
+                    &id.to_string(),
+                    "only an activity priced in a pass visit names a pass product",
+                )),
+            );
+        }
+    }
+}
+
 /// An activity with its organisers' names.
 #[derive(Debug, Clone)]
 pub struct ActivityView {
     pub activity: Activity,
     pub organisers: Vec<(Uuid, String)>,
+    /// The name of the pass product one visit of which is the price.
+    pub pass_product_name: Option<String>,
+}
+
+/// The name of the pass product an activity is priced in, if it is.
+pub async fn pass_product_name(
+    tx: &mut TenantTx,
+    a: &Activity,
+) -> Result<Option<String>, AppError> {
+    Ok(match a.pass_product_id {
+        Some(id) => passes::product(tx, id).await?.map(|p| p.name),
+        None => None,
+    })
 }
 
 fn text(v: &mut patron_core::Validation, field: &str, value: &str, min: usize, max: usize) {
@@ -56,7 +128,12 @@ fn text(v: &mut patron_core::Validation, field: &str, value: &str, min: usize, m
     }
 }
 
-fn check(tiers: &[String], staff: &[(Uuid, String)], i: &ActivityInput) -> Result<(), AppError> {
+fn check(
+    tiers: &[String],
+    staff: &[(Uuid, String)],
+    pass_product: Option<bool>,
+    i: &ActivityInput,
+) -> Result<(), AppError> {
     let mut v = patron_core::Validation::new();
     for (n, id) in i.organisers.iter().enumerate() {
         if !staff.iter().any(|(k, _)| k == id) {
@@ -101,12 +178,7 @@ fn check(tiers: &[String], staff: &[(Uuid, String)], i: &ActivityInput) -> Resul
     if !(1..=core::CAPACITY_MAX).contains(&i.capacity) {
         v.check::<()>("capacity", Err(Issue::out_of_range(1, core::CAPACITY_MAX)));
     }
-    if !(0..=core::POINTS_MAX).contains(&i.price_points) {
-        v.check::<()>(
-            "price_points",
-            Err(Issue::out_of_range(0, core::POINTS_MAX)),
-        );
-    }
+    check_price(&mut v, i);
     if !(0..=core::POINTS_MAX).contains(&i.attend_points) {
         v.check::<()>(
             "attend_points",
@@ -153,6 +225,15 @@ fn check(tiers: &[String], staff: &[(Uuid, String)], i: &ActivityInput) -> Resul
     if i.tiers.len() > core::TIERS_MAX {
         v.check::<()>("tiers", Err(Issue::too_many(core::TIERS_MAX, "tiers")));
     }
+    if let (Some(false), Some(id)) = (pass_product, i.pass_product_id) {
+        v.check::<()>(
+            "pass_product_id",
+            Err(Issue::unknown(
+                &id.to_string(),
+                "there is no such pass product",
+            )),
+        );
+    }
     for (n, t) in i.tiers.iter().enumerate() {
         if !tiers.iter().any(|k| k == t) {
             v.check::<()>(
@@ -179,7 +260,11 @@ async fn tier_codes(tx: &mut TenantTx, c: &Ctx<'_>) -> Result<Vec<String>, AppEr
 async fn check_all(tx: &mut TenantTx, c: &Ctx<'_>, i: &ActivityInput) -> Result<(), AppError> {
     let tiers = tier_codes(tx, c).await?;
     let staff = db::staff_names(tx, &i.organisers).await?;
-    check(&tiers, &staff, i)?;
+    let pass_product = match (i.price_kind(), i.pass_product_id) {
+        (Some(PriceKind::Pass), Some(id)) => Some(passes::product(tx, id).await?.is_some()),
+        _ => None,
+    };
+    check(&tiers, &staff, pass_product, i)?;
     if let (Some(segment), Some(keys)) = (&i.segment, c.keys) {
         let (_, set) = crate::fields::current_fields(tx).await?;
         check_segment(
@@ -224,6 +309,9 @@ fn row(id: Uuid, i: &ActivityInput, c: &Ctx<'_>) -> Activity {
         taken: 0,
         tiers: i.tiers.clone(),
         price_points: i.price_points,
+        price_kind: i.price_kind().unwrap_or(PriceKind::Free).as_str().into(),
+        price_fen: i.price_fen,
+        pass_product_id: i.pass_product_id,
         attend_points: i.attend_points,
         signup_opens_at: i.signup_opens_at,
         signup_closes_at: i.signup_closes_at,
@@ -259,9 +347,11 @@ async fn view(tx: &mut TenantTx, a: Activity) -> Result<ActivityView, AppError> 
         .iter()
         .filter_map(|id| names.iter().find(|(k, _)| k == id).cloned())
         .collect();
+    let pass_product_name = pass_product_name(tx, &a).await?;
     Ok(ActivityView {
         activity: a,
         organisers,
+        pass_product_name,
     })
 }
 
@@ -400,7 +490,11 @@ pub async fn set_status(
                 &a,
                 &r,
                 &r.id.to_string(),
-                json!({ "points_refunded": r.points_paid }),
+                json!({
+                    "points_refunded": r.points_paid,
+                    "stored_value_refunded": r.fen_paid,
+                    "visit_refunded": r.pass_use_id.is_some(),
+                }),
             )
             .await?;
         }

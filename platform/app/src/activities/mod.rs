@@ -22,12 +22,14 @@ use crate::engine::RuleEngine;
 use crate::points::decide;
 use crate::AppError;
 use chrono::{DateTime, Utc};
+use patron_core::activities::PriceKind;
 use patron_core::messages::Event;
 use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Reason;
 use patron_db::activities::{self as db, Activity};
 use patron_db::points::{self, Source};
+use patron_db::prepaid::{self, passes};
 use patron_db::{Tenant, TenantTx};
 use serde_json::json;
 use uuid::Uuid;
@@ -88,9 +90,96 @@ pub(crate) async fn tell(
     Ok(())
 }
 
+/// Charges an activity's price for a new registration, by its kind: points, stored value
+/// or one visit of a pass (free: nothing). Each refusal is a 409 and the caller's
+/// transaction rolls back, so nothing of the sign-up is written.
+pub(crate) async fn pay(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    a: &Activity,
+    member_id: Uuid,
+    registration: Uuid,
+) -> Result<(), AppError> {
+    match PriceKind::parse(&a.price_kind) {
+        Some(PriceKind::Points) => pay_points(tx, c, a, member_id, registration).await,
+        Some(PriceKind::StoredValue) => {
+            pay_stored_value(tx, c, a.price_fen, member_id, registration).await
+        }
+        Some(PriceKind::Pass) => pay_pass(tx, c, a, member_id, registration).await,
+        Some(PriceKind::Free) | None => Ok(()),
+    }
+}
+
+/// Takes the price from the member's stored value by the business's spend order, in one
+/// conditional statement (never below zero). 409 `insufficient_stored_value` (`balance`,
+/// `asked`) when the balance does not cover it.
+async fn pay_stored_value(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    price: i64,
+    member_id: Uuid,
+    registration: Uuid,
+) -> Result<(), AppError> {
+    if price <= 0 {
+        return Ok(());
+    }
+    let paid =
+        prepaid::spend_for_registration(tx, member_id, registration, price, c.actor, c.now).await?;
+    if !paid.paid {
+        return Err(AppError::conflict(
+            "insufficient_stored_value",
+            Some("price_fen"),
+            format!("the member's stored value is {} fen", paid.held),
+        )
+        .with_param("balance", paid.held)
+        .with_param("asked", price));
+    }
+    Ok(())
+}
+
+/// Uses one visit of the member's valid pass of the activity's pass product, in one
+/// conditional statement (never below zero visits). 409 `pass_unavailable` (`product`)
+/// when they hold none with a visit left today.
+async fn pay_pass(
+    tx: &mut TenantTx,
+    c: &Ctx<'_>,
+    a: &Activity,
+    member_id: Uuid,
+    registration: Uuid,
+) -> Result<(), AppError> {
+    let Some(product) = a.pass_product_id else {
+        return Ok(());
+    };
+    let today = c.tenant.settings.zone().today(c.now);
+    let used = passes::use_for_registration(
+        tx,
+        member_id,
+        product,
+        registration,
+        &format!("activity:{registration}"),
+        today,
+        c.actor,
+        c.now,
+    )
+    .await?;
+    if used.is_none() {
+        let name = passes::product(tx, product)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        return Err(AppError::conflict(
+            "pass_unavailable",
+            Some("pass_product_id"),
+            format!("the member holds no usable pass of {name}"),
+        )
+        .with_param("product", name));
+    }
+    Ok(())
+}
+
 /// Takes an activity's price from the member's points (soonest-expiring lots first), as a
 /// redemption naming the registration. 409 `insufficient_points` when they have too few.
-pub(crate) async fn pay(
+async fn pay_points(
     tx: &mut TenantTx,
     c: &Ctx<'_>,
     a: &Activity,
@@ -134,15 +223,42 @@ pub(crate) async fn pay(
     Ok(())
 }
 
-/// Gives a registration's points back (once), as new points expiring by the business's
-/// settings; they do not count as earned.
+/// Gives back (once) exactly what a registration was charged, the way it came: points as
+/// new points expiring by the business's settings (they do not count as earned), stored
+/// value into the sub-ledgers it came from, a pass visit by reversing its use.
 pub(crate) async fn refund(
     tx: &mut TenantTx,
     c: &Ctx<'_>,
     a: &Activity,
     r: &db::Registration,
 ) -> Result<(), AppError> {
-    if r.points_paid <= 0 || !db::set_refunded(tx, r.id, c.now).await? {
+    let charged = r.points_paid > 0 || r.fen_paid > 0 || r.pass_use_id.is_some();
+    if !charged || !db::set_refunded(tx, r.id, c.now).await? {
+        return Ok(());
+    }
+    if r.fen_paid > 0 {
+        prepaid::lock_balance(tx, r.member_id, c.now).await?;
+        let refs = prepaid::Refs {
+            registration_id: Some(r.id),
+            reason: "activity refunded",
+            ..prepaid::Refs::default()
+        };
+        prepaid::apply(
+            tx,
+            r.member_id,
+            r.principal_paid,
+            r.bonus_paid,
+            "refund",
+            &refs,
+            c.actor,
+            c.now,
+        )
+        .await?;
+    }
+    if let Some(use_id) = r.pass_use_id {
+        passes::reverse_for_registration(tx, use_id, "activity refunded", c.actor, c.now).await?;
+    }
+    if r.points_paid <= 0 {
         return Ok(());
     }
     let pts = r.points_paid;

@@ -104,6 +104,8 @@ pub struct Refs<'a> {
     pub refund_id: Option<Uuid>,
     /// A sale paid from stored value (or its refund): the charge record.
     pub charge_id: Option<Uuid>,
+    /// An activity sign-up charged (or refunded).
+    pub registration_id: Option<Uuid>,
     pub reason: &'a str,
 }
 
@@ -129,8 +131,8 @@ pub async fn apply(
              RETURNING principal, bonus \
          ), e AS ( \
              INSERT INTO stored_value_entries (member_id, ledger, kind, amount, balance, \
-                 top_up_id, purchase_id, refund_id, reason, actor, at, charge_id) \
-             SELECT $1, l.ledger, $4, l.amount, l.balance, $5, $6, $7, $8, $10, $9, $11 \
+                 top_up_id, purchase_id, refund_id, reason, actor, at, charge_id, registration_id) \
+             SELECT $1, l.ledger, $4, l.amount, l.balance, $5, $6, $7, $8, $10, $9, $11, $12 \
              FROM b, LATERAL (VALUES ('principal', $2::bigint, b.principal), \
                                      ('bonus', $3::bigint, b.bonus)) l (ledger, amount, balance) \
              WHERE l.amount <> 0 \
@@ -147,6 +149,7 @@ pub async fn apply(
     .bind(at)
     .bind(actor)
     .bind(refs.charge_id)
+    .bind(refs.registration_id)
     .fetch_optional(tx.conn())
     .await?)
 }
@@ -447,21 +450,12 @@ pub struct Paid {
     pub held: i64,
 }
 
-/// The CTEs that pay a purchase, in one statement: the member's balance row locked
-/// (`svl`), the split by the business's spend order computed from the locked row (`svs`),
-/// the balance moved only when both sub-ledgers stay at zero or above (`svb`), the
-/// sub-ledger entries (`sve`), the payment rows (`pays`, `svp`). The placeholders name the
-/// statement's parameters: member, purchase, actor, time, methods (`text[]`), amounts
-/// (`bigint[]`) and the stored-value part (`bigint`).
-pub(crate) fn pay_ctes(
-    m: &str,
-    pid: &str,
-    actor: &str,
-    at: &str,
-    methods: &str,
-    amounts: &str,
-    sv: &str,
-) -> String {
+/// The CTEs that take `sv` from the member's stored value by the business's spend order, in
+/// one statement: the balance row locked (`svl`), the split computed from the locked row
+/// (`svs`: `tp` from principal, `tb` from bonus), the balance moved only when both
+/// sub-ledgers stay at zero or above (`svb`). Nothing is taken when the balance does not
+/// cover `sv` (or `sv` is 0): `svb` is then empty.
+pub(crate) fn spend_ctes(m: &str, at: &str, sv: &str) -> String {
     format!(
         "svl AS ( \
              SELECT b.principal, b.bonus, s.spend_order \
@@ -482,7 +476,28 @@ pub(crate) fn pay_ctes(
              FROM svs s \
              WHERE b.member_id = {m} AND b.principal - s.tp >= 0 AND b.bonus - s.tb >= 0 \
              RETURNING b.principal, b.bonus, s.tp, s.tb \
-         ), sve AS ( \
+         )"
+    )
+}
+
+/// The CTEs that pay a purchase, in one statement: the member's balance row locked
+/// (`svl`), the split by the business's spend order computed from the locked row (`svs`),
+/// the balance moved only when both sub-ledgers stay at zero or above (`svb`), the
+/// sub-ledger entries (`sve`), the payment rows (`pays`, `svp`). The placeholders name the
+/// statement's parameters: member, purchase, actor, time, methods (`text[]`), amounts
+/// (`bigint[]`) and the stored-value part (`bigint`).
+pub(crate) fn pay_ctes(
+    m: &str,
+    pid: &str,
+    actor: &str,
+    at: &str,
+    methods: &str,
+    amounts: &str,
+    sv: &str,
+) -> String {
+    format!(
+        "{} \
+         , sve AS ( \
              INSERT INTO stored_value_entries (member_id, ledger, kind, amount, balance, \
                  purchase_id, reason, actor, at) \
              SELECT {m}, l.ledger, 'spend', l.amount, l.balance, {pid}, 'purchase', {actor}, {at} \
@@ -498,7 +513,8 @@ pub(crate) fn pay_ctes(
          ), svp AS ( \
              INSERT INTO purchase_payments (purchase_id, method, amount, principal, bonus) \
              SELECT {pid}, method, amount, principal, bonus FROM pays \
-         )"
+         )",
+        spend_ctes(m, at, sv)
     )
 }
 
@@ -545,6 +561,45 @@ pub async fn pay_purchase(
         .bind(&pay.methods)
         .bind(&pay.amounts)
         .bind(pay.stored_value)
+        .fetch_one(tx.conn())
+        .await?)
+}
+
+/// Charges an activity sign-up `amount` of the member's stored value by the business's spend
+/// order, in one statement (see [`spend_ctes`]): the balance moved only when it covers the
+/// amount, the sub-ledger entries written (`spend`, naming the registration) and what each
+/// sub-ledger gave recorded on the registration. When `paid` is false nothing was written
+/// and `held` is the balance found.
+pub async fn spend_for_registration(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    registration_id: Uuid,
+    amount: i64,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Paid, DbError> {
+    let sql = format!(
+        "WITH {}, sve AS ( \
+             INSERT INTO stored_value_entries (member_id, ledger, kind, amount, balance, \
+                 registration_id, reason, actor, at) \
+             SELECT $1, l.ledger, 'spend', l.amount, l.balance, $2, 'activity', $3, $4 \
+             FROM svb, LATERAL (VALUES ('principal', -svb.tp, svb.principal), \
+                                       ('bonus', -svb.tb, svb.bonus)) l (ledger, amount, balance) \
+             WHERE l.amount <> 0 \
+         ), reg AS ( \
+             UPDATE activity_registrations SET fen_paid = $5, principal_paid = svb.tp, \
+                 bonus_paid = svb.tb \
+             FROM svb WHERE id = $2 \
+         ) SELECT {}",
+        spend_ctes("$1", "$4", "$5"),
+        paid_columns("$5")
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(member_id)
+        .bind(registration_id)
+        .bind(actor)
+        .bind(at)
+        .bind(amount)
         .fetch_one(tx.conn())
         .await?)
 }

@@ -329,3 +329,73 @@ pub async fn frozen_in_year(
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// Uses one visit of the member's valid pass of `product` for an activity sign-up, in one
+/// statement: the pass that runs out first (then the oldest) with a visit left, not expired
+/// before `today` and not frozen on it, locked; the visit taken only while one is left; the
+/// use written under `key`; the pass and the use recorded on the registration. The pass
+/// used, or `None` when the member holds no such pass (nothing written).
+#[allow(clippy::too_many_arguments)]
+pub async fn use_for_registration(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    product: Uuid,
+    registration_id: Uuid,
+    key: &str,
+    today: NaiveDate,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<Uuid>, DbError> {
+    Ok(sqlx::query_scalar(
+        "WITH p AS ( \
+             SELECT id FROM member_passes \
+             WHERE member_id = $1 AND product_id = $2 AND visits_left > 0 \
+               AND (expires_on IS NULL OR expires_on >= $5) \
+               AND NOT coalesce($5 BETWEEN frozen_from AND frozen_until, false) \
+             ORDER BY expires_on NULLS LAST, sold_at, id LIMIT 1 FOR UPDATE \
+         ), v AS ( \
+             UPDATE member_passes m SET visits_left = m.visits_left - 1 FROM p \
+             WHERE m.id = p.id AND m.visits_left > 0 RETURNING m.id \
+         ), u AS ( \
+             INSERT INTO pass_uses (pass_id, key, category, at, actor) \
+             SELECT id, $4, '', $6, $7 FROM v RETURNING id, pass_id \
+         ), r AS ( \
+             UPDATE activity_registrations SET pass_id = u.pass_id, pass_use_id = u.id \
+             FROM u WHERE activity_registrations.id = $3 RETURNING u.pass_id \
+         ) SELECT pass_id FROM r",
+    )
+    .bind(member_id)
+    .bind(product)
+    .bind(registration_id)
+    .bind(key)
+    .bind(today)
+    .bind(at)
+    .bind(actor)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Reverses an activity sign-up's visit (once: `false` when it was reversed before) and
+/// gives the visit back.
+pub async fn reverse_for_registration(
+    tx: &mut TenantTx,
+    use_id: i64,
+    reason: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar::<_, Uuid>(
+        "WITH u AS ( \
+             UPDATE pass_uses SET reversed_at = $2, reversed_by = $3, reason = $4 \
+             WHERE id = $1 AND reversed_at IS NULL RETURNING pass_id \
+         ) UPDATE member_passes m SET visits_left = m.visits_left + 1 FROM u \
+           WHERE m.id = u.pass_id RETURNING m.id",
+    )
+    .bind(use_id)
+    .bind(at)
+    .bind(actor)
+    .bind(reason)
+    .fetch_optional(tx.conn())
+    .await?
+    .is_some())
+}
