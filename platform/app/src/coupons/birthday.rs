@@ -42,9 +42,7 @@ pub async fn give_tenant(
         let Some(template) = tier.benefits.birthday_coupon_template_id else {
             continue;
         };
-        if !db::claim_birthday_coupon(&mut tx, id, template, today.year(), &tier.code, now)
-            .await?
-        {
+        if !db::claim_birthday_coupon(&mut tx, id, template, today.year(), &tier.code, now).await? {
             continue;
         }
         match super::issue::give_on_occasion(

@@ -307,16 +307,9 @@ async fn event_once(
     )
     .await?;
     // Coupons the rule gives, in the event's transaction: a replay gives none again.
-    let coupons = crate::coupons::issue::give_for_rule(
-        tx,
-        zone,
-        &run.coupons,
-        &[],
-        member.id,
-        actor,
-        now,
-    )
-    .await?;
+    let coupons =
+        crate::coupons::issue::give_for_rule(tx, zone, &run.coupons, &[], member.id, actor, now)
+            .await?;
     let result = EventResult {
         event_id: id,
         external_id: external_id.clone(),

@@ -277,8 +277,10 @@ pub async fn birthdays_tenant(
         awarded += 1;
         total += points_total;
     }
-    Ok(json!({ "members": awarded, "points": total, "rule_failures": failed,
-               "coupons": coupons }))
+    Ok(
+        json!({ "members": awarded, "points": total, "rule_failures": failed,
+               "coupons": coupons }),
+    )
 }
 
 #[cfg(test)]

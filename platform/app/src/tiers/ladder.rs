@@ -67,7 +67,11 @@ pub async fn given_or_draft(tx: &mut TenantTx, given: Option<Value>) -> Result<L
 
 /// 422 naming `tiers[i].benefits.birthday_coupon_template_id` (under `prefix`) when a
 /// tier's birthday coupon is of a template this business does not have.
-pub async fn check_coupons(tx: &mut TenantTx, ladder: &Ladder, prefix: &str) -> Result<(), AppError> {
+pub async fn check_coupons(
+    tx: &mut TenantTx,
+    ladder: &Ladder,
+    prefix: &str,
+) -> Result<(), AppError> {
     for (i, t) in ladder.tiers.iter().enumerate() {
         let Some(id) = t.benefits.birthday_coupon_template_id else {
             continue;

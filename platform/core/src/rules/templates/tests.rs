@@ -520,8 +520,9 @@ fn a_form_with_a_coupon_gives_it_after_the_minimum_spend_and_an_event_may_give_o
     .unwrap();
     assert!(only.to_script().contains("give_coupon("));
     assert!(Template::parse(json!({"kind": "custom_event", "event": "review"})).is_err());
-    let plain = Template::parse(json!({"kind": "purchase", "base": {"points": 1, "per_amount": 100}}))
-        .unwrap();
+    let plain =
+        Template::parse(json!({"kind": "purchase", "base": {"points": 1, "per_amount": 100}}))
+            .unwrap();
     assert_eq!(plain.coupon_template_id(), None);
     assert!(!plain.to_script().contains("give_coupon"));
 }
