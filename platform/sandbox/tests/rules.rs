@@ -53,11 +53,7 @@ fn run_with(
             reasons,
             coupons: result["coupons"]
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|c| c.as_str().unwrap().to_string())
-                        .collect()
-                })
+                .map(|a| a.iter().map(|c| c.as_str().unwrap().to_string()).collect())
                 .unwrap_or_default(),
         })
     } else {
@@ -340,8 +336,7 @@ fn the_examples_in_the_rule_guide_run() {
 
 #[test]
 fn give_coupon_names_the_templates_in_call_order_without_points() {
-    let o = run(r#"give_coupon("tpl-a"); if event.amount > 0 { give_coupon("tpl-b"); }"#)
-        .unwrap();
+    let o = run(r#"give_coupon("tpl-a"); if event.amount > 0 { give_coupon("tpl-b"); }"#).unwrap();
     assert_eq!(o.points, 0);
     assert_eq!(o.coupons, vec!["tpl-a".to_string(), "tpl-b".to_string()]);
     assert!(run("5").unwrap().coupons.is_empty());
