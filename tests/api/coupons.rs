@@ -1165,3 +1165,61 @@ async fn a_custom_event_rule_may_give_only_a_coupon_and_an_unknown_template_is_r
     assert_eq!(held.as_array().unwrap().len(), 1);
     assert_eq!(held[0]["channel"], "rule", "{held}");
 }
+
+#[tokio::test]
+async fn parallel_replays_of_a_purchase_give_one_rule_coupon_and_parallel_purchases_stop_at_the_members_limit(
+) {
+    let app = spawn_app().await;
+    let t = app.signup("cp-rule-par").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Per visit",
+        json!({}),
+        json!({ "per_member": 3 }),
+    )
+    .await;
+    purchase_rule_with_coupon(&app, &owner, &tpl).await;
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+    let fire = |ids: Vec<String>| {
+        let tasks: Vec<_> = ids
+            .into_iter()
+            .map(|id| {
+                let (api, owner, ann) = (app.api.clone(), owner.clone(), ann.clone());
+                tokio::spawn(async move {
+                    api.record_purchase(
+                        &owner,
+                        &json!({ "external_id": id, "member_id": ann, "amount": 2_000 }),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        async move {
+            let mut out = Vec::new();
+            for task in tasks {
+                let r = task.await.unwrap();
+                assert!(r.status.is_success(), "{}: {}", r.status, r.json);
+                out.push(r.json);
+            }
+            out
+        }
+    };
+    let same = fire(vec!["same".to_owned(); 8]).await;
+    assert_eq!(held(&app, &owner, &ann).await, 1);
+    let codes: std::collections::BTreeSet<_> = same
+        .iter()
+        .map(|r| r["rule_coupons"][0]["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 1, "every replay answers the first coupon");
+    let distinct = fire((0..8).map(|i| format!("p-{i}")).collect()).await;
+    // Two more under the member's limit of 3; the other purchases stand without one.
+    assert_eq!(held(&app, &owner, &ann).await, 3);
+    let given = distinct
+        .iter()
+        .filter(|r| r["rule_coupons"][0]["given"] == true)
+        .count();
+    assert_eq!(given, 2);
+    assert!(distinct.iter().all(|r| r["points"] == 20));
+}
