@@ -1051,3 +1051,179 @@ async fn a_segment_issue_gives_the_searchs_members_one_each_within_the_limits_an
     );
     assert_eq!(app.coupon_template(&owner, &open).await.json["issued"], 8);
 }
+
+async fn held(app: &TestApp, owner: &Auth, member: &str) -> usize {
+    let v = app.member_coupons(owner, member).await.json;
+    v.as_array().map(Vec::len).unwrap_or(0)
+}
+
+/// Publishes a purchase rule form: 1 point per yuan and a coupon of `template`.
+async fn purchase_rule_with_coupon(app: &TestApp, owner: &Auth, template: &str) {
+    let form = json!({ "kind": "purchase", "base": { "points": 1, "per_amount": 100 },
+                       "minimum_spend": 1_000, "coupon_template_id": template });
+    let r = app
+        .publish_rule(owner, "purchase", &json!({ "template": form }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+}
+
+#[tokio::test]
+async fn a_rule_with_a_coupon_gives_one_per_purchase_a_replay_none_more_and_past_the_total_none_while_the_purchase_stands(
+) {
+    let app = spawn_app().await;
+    let t = app.signup("cp-rule").await;
+    let owner = t.owner();
+    let tpl = template(&app, &owner, "Thanks", json!({}), json!({ "total": 2 })).await;
+    purchase_rule_with_coupon(&app, &owner, &tpl).await;
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+    let buy =
+        |id: &str, amount: i64| json!({ "external_id": id, "member_id": ann, "amount": amount });
+
+    let first = app.record_purchase(&owner, &buy("r-1", 2_000)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
+    assert_eq!(first.json["points"], 20);
+    let given = &first.json["rule_coupons"];
+    assert_eq!(given.as_array().unwrap().len(), 1, "{}", first.json);
+    assert_eq!(given[0]["template_id"], tpl.as_str());
+    assert_eq!(given[0]["given"], true);
+    let code = given[0]["code"].as_str().unwrap().to_owned();
+
+    // The same purchase again: the first answer, no second coupon.
+    let replay = app.record_purchase(&owner, &buy("r-1", 2_000)).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.json);
+    assert_eq!(replay.json["rule_coupons"][0]["code"], code.as_str());
+    assert_eq!(held(&app, &owner, &ann).await, 1);
+
+    // Under the rule's minimum spend: no points, no coupon.
+    let small = app.record_purchase(&owner, &buy("r-small", 500)).await;
+    assert_eq!(small.status, StatusCode::CREATED, "{}", small.json);
+    assert_eq!(small.json["rule_coupons"], json!([]));
+    assert_eq!(held(&app, &owner, &ann).await, 1);
+
+    let second = app.record_purchase(&owner, &buy("r-2", 3_000)).await;
+    assert_eq!(
+        second.json["rule_coupons"][0]["given"], true,
+        "{}",
+        second.json
+    );
+    assert_eq!(held(&app, &owner, &ann).await, 2);
+
+    // The template's total is reached: the purchase is recorded with its points, and the
+    // coupon is said not given.
+    let third = app.record_purchase(&owner, &buy("r-3", 4_000)).await;
+    assert_eq!(third.status, StatusCode::CREATED, "{}", third.json);
+    assert_eq!(third.json["points"], 40);
+    assert_eq!(
+        third.json["rule_coupons"][0]["given"], false,
+        "{}",
+        third.json
+    );
+    assert!(third.json["rule_coupons"][0]["code"].is_null());
+    assert_eq!(held(&app, &owner, &ann).await, 2);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 2);
+    let again = app.record_purchase(&owner, &buy("r-3", 4_000)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json["rule_coupons"][0]["given"], false);
+}
+
+#[tokio::test]
+async fn a_custom_event_rule_may_give_only_a_coupon_and_an_unknown_template_is_refused_by_field() {
+    let app = spawn_app().await;
+    let t = app.signup_on("cp-rule-ev", "pro").await;
+    let owner = t.owner();
+    let tpl = template(&app, &owner, "Review thanks", json!({}), json!({})).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let bad = app
+        .publish_rule(
+            &owner,
+            "event.review",
+            &json!({ "template": { "kind": "custom_event", "event": "review",
+                                   "coupon_template_id": unknown } }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.json);
+    assert_eq!(
+        bad.fields(),
+        vec!["template.coupon_template_id"],
+        "{}",
+        bad.json
+    );
+    let ok = app
+        .publish_rule(
+            &owner,
+            "event.review",
+            &json!({ "template": { "kind": "custom_event", "event": "review",
+                                   "coupon_template_id": tpl } }),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.json);
+    let bo = app.member(&owner, NewMember::named("Bo")).await.id;
+    let event = json!({ "external_id": "rv-1", "member_id": bo, "name": "review" });
+    let r = app.record_event(&owner, &event).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["points"], 0);
+    assert_eq!(r.json["coupons"][0]["given"], true, "{}", r.json);
+    let replay = app.record_event(&owner, &event).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.json);
+    let held = app.member_coupons(&owner, &bo).await.json;
+    assert_eq!(held.as_array().unwrap().len(), 1);
+    assert_eq!(held[0]["channel"], "rule", "{held}");
+}
+
+#[tokio::test]
+async fn parallel_replays_of_a_purchase_give_one_rule_coupon_and_parallel_purchases_stop_at_the_members_limit(
+) {
+    let app = spawn_app().await;
+    let t = app.signup("cp-rule-par").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Per visit",
+        json!({}),
+        json!({ "per_member": 3 }),
+    )
+    .await;
+    purchase_rule_with_coupon(&app, &owner, &tpl).await;
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+    let fire = |ids: Vec<String>| {
+        let tasks: Vec<_> = ids
+            .into_iter()
+            .map(|id| {
+                let (api, owner, ann) = (app.api.clone(), owner.clone(), ann.clone());
+                tokio::spawn(async move {
+                    api.record_purchase(
+                        &owner,
+                        &json!({ "external_id": id, "member_id": ann, "amount": 2_000 }),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        async move {
+            let mut out = Vec::new();
+            for task in tasks {
+                let r = task.await.unwrap();
+                assert!(r.status.is_success(), "{}: {}", r.status, r.json);
+                out.push(r.json);
+            }
+            out
+        }
+    };
+    let same = fire(vec!["same".to_owned(); 8]).await;
+    assert_eq!(held(&app, &owner, &ann).await, 1);
+    let codes: std::collections::BTreeSet<_> = same
+        .iter()
+        .map(|r| r["rule_coupons"][0]["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 1, "every replay answers the first coupon");
+    let distinct = fire((0..8).map(|i| format!("p-{i}")).collect()).await;
+    // Two more under the member's limit of 3; the other purchases stand without one.
+    assert_eq!(held(&app, &owner, &ann).await, 3);
+    let given = distinct
+        .iter()
+        .filter(|r| r["rule_coupons"][0]["given"] == true)
+        .count();
+    assert_eq!(given, 2);
+    assert!(distinct.iter().all(|r| r["points"] == 20));
+}

@@ -984,3 +984,105 @@ async fn tier_codes_in_reasons_and_the_tier_history_come_with_the_current_tier_n
         .expect("a promotion");
     assert_eq!(up.to_name.as_ref().unwrap()["zh-CN"], "黑金卡");
 }
+
+#[tokio::test]
+async fn a_tiers_birthday_coupon_is_given_once_a_year_to_its_members_on_their_local_birthday() {
+    let app = spawn_app().await;
+    // 20:00 UTC on 1 May is already 2 May in Shanghai, the business's time zone.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2027, 5, 1, 20, 0, 0).unwrap());
+    let t = app.signup_on("tier-bday-coupon", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    let r = app
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "Birthday treat",
+                     "terms": { "kind": "amount_off", "amount": 1_000, "valid_days": 30 } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let tpl = r.json["id"].as_str().unwrap().to_owned();
+    // An unknown template is refused by field.
+    let unknown = json!({ "birthday_coupon_template_id": uuid::Uuid::new_v4() });
+    let bad = app
+        .publish_ladder(
+            &owner,
+            &json!({ "ladder": ladder("spend", json!({ "kind": "since_joining" }), 0, "direct",
+                                      vec![tier("base", 0, json!({})), tier("silver", 1_000, unknown)]) }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    assert_eq!(
+        bad.fields(),
+        vec!["ladder.tiers[1].benefits.birthday_coupon_template_id"]
+    );
+    publish(
+        &app,
+        &owner,
+        &t,
+        ladder(
+            "spend",
+            json!({ "kind": "since_joining" }),
+            0,
+            "direct",
+            vec![
+                tier("base", 0, json!({})),
+                tier(
+                    "silver",
+                    1_000,
+                    json!({ "birthday_coupon_template_id": tpl }),
+                ),
+            ],
+        ),
+    )
+    .await;
+    let versions = app.ladder_versions(&owner).await.json;
+    assert_eq!(
+        versions[0]["ladder"]["tiers"][1]["benefits"]["birthday_coupon_template_id"],
+        tpl.as_str(),
+        "{versions}"
+    );
+    let silver = app
+        .member(&owner, NewMember::named("Ed").birthday("1990-05-02"))
+        .await
+        .id;
+    let base = app
+        .member(&owner, NewMember::named("Fa").birthday("1990-05-02"))
+        .await
+        .id;
+    // Born on the UTC date, not the business's.
+    let utc_day = app
+        .member(&owner, NewMember::named("Gu").birthday("1990-05-01"))
+        .await
+        .id;
+    app.purchase(&owner, &silver, "s", 1_000).await;
+    app.purchase(&owner, &utc_day, "u", 1_000).await;
+    let engine = engine_without_sandbox();
+    // Two runners at once, then a third run: one coupon.
+    let (a, b) = tokio::join!(
+        run_birthdays(&app, t.id, &engine, app.clock.now()),
+        run_birthdays(&app, t.id, &engine, app.clock.now())
+    );
+    assert_eq!(
+        a["coupons"]["given"].as_i64().unwrap() + b["coupons"]["given"].as_i64().unwrap(),
+        1,
+        "{a} {b}"
+    );
+    let again = run_birthdays(&app, t.id, &engine, app.clock.now()).await;
+    assert_eq!(again["coupons"]["given"], 0, "{again}");
+    let held = |m: String| {
+        let (app, owner) = (&app, &owner);
+        async move { app.member_coupons(owner, &m).await.json }
+    };
+    let ed = held(silver.clone()).await;
+    assert_eq!(ed.as_array().unwrap().len(), 1, "{ed}");
+    assert_eq!(ed[0]["channel"], "tier");
+    assert_eq!(held(base).await, json!([]));
+    assert_eq!(held(utc_day).await, json!([]));
+    // Next year's birthday gives the next one.
+    app.clock
+        .set(Utc.with_ymd_and_hms(2028, 5, 2, 4, 0, 0).unwrap());
+    let next = run_birthdays(&app, t.id, &engine, app.clock.now()).await;
+    assert_eq!(next["coupons"]["given"], 1, "{next}");
+    assert_eq!(held(silver).await.as_array().unwrap().len(), 2);
+}

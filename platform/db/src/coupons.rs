@@ -842,3 +842,72 @@ pub async fn lock_templates(tx: &mut TenantTx, ids: &[Uuid]) -> Result<(), DbErr
         .await?;
     Ok(())
 }
+
+/// Active members born on `today`'s month and day (29 February counts on 28 February in a
+/// year without it) who have no tier birthday coupon of `today`'s year yet, by id.
+pub async fn birthday_coupons_due(
+    tx: &mut TenantTx,
+    today: NaiveDate,
+) -> Result<Vec<Uuid>, DbError> {
+    use chrono::Datelike;
+    let leap_stand_in = today.month() == 2 && today.day() == 28 && !today.leap_year();
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM members m WHERE m.status = 'active' AND m.birthday IS NOT NULL \
+         AND ((extract(month FROM m.birthday) = $1 AND extract(day FROM m.birthday) = $2) \
+              OR ($3 AND extract(month FROM m.birthday) = 2 AND extract(day FROM m.birthday) = 29)) \
+         AND NOT EXISTS (SELECT 1 FROM birthday_coupons b WHERE b.member_id = m.id AND b.year = $4) \
+         ORDER BY id",
+    )
+    .bind(f64::from(today.month()))
+    .bind(f64::from(today.day()))
+    .bind(leap_stand_in)
+    .bind(today.year())
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Claims the member's birthday coupon of `template` for `year`: false when it was claimed
+/// already (by this run or another runner; a claim in flight is waited for).
+pub async fn claim_birthday_coupon(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    template_id: Uuid,
+    year: i32,
+    tier: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "INSERT INTO birthday_coupons (member_id, template_id, year, tier, code, at) \
+         VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(member_id)
+    .bind(template_id)
+    .bind(year)
+    .bind(tier)
+    .bind(at)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Notes the code of a claimed birthday coupon.
+pub async fn set_birthday_coupon_code(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    template_id: Uuid,
+    year: i32,
+    code: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE birthday_coupons SET code = $4 \
+         WHERE member_id = $1 AND template_id = $2 AND year = $3",
+    )
+    .bind(member_id)
+    .bind(template_id)
+    .bind(year)
+    .bind(code)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

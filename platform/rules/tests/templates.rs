@@ -612,3 +612,17 @@ async fn the_example_in_the_rule_guide_is_what_its_form_gives() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_form_with_a_coupon_gives_it_from_the_minimum_spend_with_the_points() {
+    let rules = Rules::start();
+    let tpl = "0190f5a2-0000-7000-8000-000000000001";
+    let form = purchase_form(json!({"minimum_spend": 5000, "coupon_template_id": tpl}));
+
+    let under = rules.earn(&form, &purchase(4999), &member()).await;
+    assert!(under.coupons.is_empty());
+
+    let at_minimum = rules.earn(&form, &purchase(5000), &member()).await;
+    assert_eq!(awards(&at_minimum), [(50, PER_YUAN, None)]);
+    assert_eq!(at_minimum.coupons, vec![tpl.to_string()]);
+}

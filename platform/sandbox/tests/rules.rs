@@ -51,6 +51,10 @@ fn run_with(
         Ok(Outcome {
             points: result["points"].as_i64().unwrap(),
             reasons,
+            coupons: result["coupons"]
+                .as_array()
+                .map(|a| a.iter().map(|c| c.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default(),
         })
     } else {
         Err(response["error"].clone())
@@ -328,4 +332,21 @@ fn the_examples_in_the_rule_guide_run() {
         let outcome = run(example).unwrap_or_else(|e| panic!("{example}\nfailed: {e}"));
         assert!(outcome.points > 0, "{example}\nearned nothing");
     }
+}
+
+#[test]
+fn give_coupon_names_the_templates_in_call_order_without_points() {
+    let o = run(r#"give_coupon("tpl-a"); if event.amount > 0 { give_coupon("tpl-b"); }"#).unwrap();
+    assert_eq!(o.points, 0);
+    assert_eq!(o.coupons, vec!["tpl-a".to_string(), "tpl-b".to_string()]);
+    assert!(run("5").unwrap().coupons.is_empty());
+}
+
+#[test]
+fn give_coupon_refuses_an_empty_id_and_more_than_ten_a_rule() {
+    assert_eq!(error(r#"give_coupon("")"#)["kind"], "runtime");
+    assert_eq!(
+        error(r#"for i in 0..11 { give_coupon("tpl"); }"#)["kind"],
+        "runtime"
+    );
 }

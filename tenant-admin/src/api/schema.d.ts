@@ -5684,6 +5684,11 @@ export interface components {
             rule_error?: components["schemas"]["RuleFailure"] | null;
             /** Format: int64 */
             balance: number;
+            /**
+             * @description Coupons the event's rule gave, or could not give (the event stands).
+             * @default []
+             */
+            coupons: components["schemas"]["RuleCoupon"][];
             replayed: boolean;
         };
         /**
@@ -8709,6 +8714,11 @@ export interface components {
              * @default []
              */
             coupons: components["schemas"]["CouponResultView"][];
+            /**
+             * @description Coupons the purchase rule gave, or could not give (the purchase stands).
+             * @default []
+             */
+            rule_coupons: components["schemas"]["RuleCoupon"][];
             /** @description True when this answer repeats an earlier call with the same external id. */
             replayed: boolean;
         };
@@ -8902,6 +8912,20 @@ export interface components {
              */
             code?: string | null;
             params?: unknown;
+        };
+        /**
+         * RuleCoupon
+         * @description A coupon a point rule gave, or could not give (the template was unknown, archived,
+         *     expired, sold out, at the member's or the day's limit, or the plan's coupons of the month
+         *     were used up); the purchase or event stands either way.
+         */
+        RuleCoupon: {
+            /** @description The template the rule named. */
+            template_id: string;
+            /** @description Whether a coupon was given. */
+            given: boolean;
+            /** @description The coupon's code, when given. */
+            code?: string | null;
         };
         /**
          * RuleFailure
@@ -9435,6 +9459,12 @@ export interface components {
              * @default 0
              */
             birthday_gift_points: number;
+            /**
+             * Format: uuid
+             * @description A coupon of this template given once a year on the member's birthday (the
+             *     business's time zone), within the template's limits.
+             */
+            birthday_coupon_template_id?: string | null;
             /**
              * @description Perks shown to members.
              * @default []

@@ -64,6 +64,16 @@ export function PurchaseModal({
               <Descriptions.Item label={t('desk.purchase.amount')}>{formatMoney(done.amount, currency, i18n.language)}</Descriptions.Item>
               <Descriptions.Item label={t('desk.summary.balance')}>{done.balance}</Descriptions.Item>
               {done.tier && <Descriptions.Item label={t('desk.summary.tier')}>{tierName(done.tier)}</Descriptions.Item>}
+              {(done.rule_coupons ?? []).length > 0 && (
+                <Descriptions.Item label={t('desk.purchase.ruleCoupons')}>
+                  <span data-testid="purchase-rule-coupons">
+                    {(done.rule_coupons ?? [])
+                      .filter((c) => c.given)
+                      .map((c) => c.code)
+                      .join(', ') || t('desk.purchase.ruleCouponsNone')}
+                  </span>
+                </Descriptions.Item>
+              )}
             </Descriptions>
           }
         />

@@ -7,6 +7,7 @@ import { EarningFields } from './EarningFields';
 import { useQuery } from '@tanstack/react-query';
 import { currencySymbol, nameIn } from '../common/format';
 import { fetchTiersOverview, tiersKeys } from '../tiers/api';
+import { CouponTemplateSelect } from '../coupons/TemplateSelect';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 
@@ -271,6 +272,11 @@ export function PurchaseFields({ currency }: { currency: string }) {
             </Space>
           ) : null
         }
+      </Form.Item>
+
+      <Typography.Title level={5}>{t('rules.form.coupon')}</Typography.Title>
+      <Form.Item name="coupon_template_id" label={t('rules.form.couponTemplate')} extra={t('rules.form.couponHelp')}>
+        <CouponTemplateSelect data-testid="rule-coupon" />
       </Form.Item>
     </>
   );

@@ -10,6 +10,7 @@ import { errorText } from '../common/forms';
 import { currencySymbol, formatDateTime, nameIn } from '../common/format';
 import { currencyDigits } from '../points/reasons';
 import { fetchTiersOverview, tiersKeys } from '../tiers/api';
+import { couponKeys, fetchTemplates } from '../coupons/api';
 import { useAuth } from '../auth/AuthContext';
 import { fetchRules, fetchRuleVersions, rulesKeys } from './api';
 import { RECIPES } from './recipes';
@@ -62,8 +63,21 @@ export function RulesPage() {
     const tier = (tiers.data?.active?.ladder.tiers ?? []).find((x) => x.code === code);
     return tier ? nameIn(tier.name, i18n.language) || code : code;
   };
+  // Coupon template names, only when a rule in force gives a coupon.
+  const givesCoupon = [...activeTemplate.values()].some(
+    (v) => typeof (v?.template as { coupon_template_id?: unknown } | undefined)?.coupon_template_id === 'string',
+  );
+  const coupons = useQuery({ queryKey: couponKeys.templates(), queryFn: fetchTemplates, enabled: givesCoupon, retry: false });
+  const couponName = (id: string) => coupons.data?.find((x) => x.id === id)?.name ?? id;
   const summaryOf = (template: unknown) =>
-    ruleSummary(template, { t, lang: i18n.language, symbol: currencySymbol(currency), digits: currencyDigits(currency), tierName });
+    ruleSummary(template, {
+      t,
+      lang: i18n.language,
+      symbol: currencySymbol(currency),
+      digits: currencyDigits(currency),
+      tierName,
+      couponName,
+    });
 
   return (
     <>

@@ -3,6 +3,7 @@
 import { Col, Form, Input, InputNumber, Row, Switch } from 'antd';
 import type { FormInstance } from 'antd';
 import { useTranslation } from 'react-i18next';
+import { CouponTemplateSelect } from '../coupons/TemplateSelect';
 import { EarningFields } from './EarningFields';
 import { PurchaseFields } from './PurchaseFields';
 import { kindOfTrigger, type TemplateForm as FormValues } from './template';
@@ -70,6 +71,9 @@ function CustomEventFields({ currency }: { currency: string }) {
         {({ getFieldValue }) =>
           getFieldValue('per_amount_enabled') ? <EarningFields prefix={['per_amount']} currency={currency} required /> : null
         }
+      </Form.Item>
+      <Form.Item name="coupon_template_id" label={t('rules.form.couponTemplate')} extra={t('rules.form.couponHelp')}>
+        <CouponTemplateSelect data-testid="rule-coupon" />
       </Form.Item>
     </>
   );

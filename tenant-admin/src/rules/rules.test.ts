@@ -286,3 +286,17 @@ describe('where the editor starts and what it sends', () => {
     expect(sourceBody('x()', undefined)).toEqual({ script: 'x()' });
   });
 });
+
+describe('a rule form that gives a coupon', () => {
+  const tpl = '0190f5a2-0000-7000-8000-000000000001';
+  it('keeps the template in purchase and custom event forms, and leaves it out when none is chosen', () => {
+    const purchase = formToTemplate('purchase', { base: { points: 1, per_amount: 1 }, coupon_template_id: tpl });
+    expect(purchase.coupon_template_id).toBe(tpl);
+    expect(templateToForm(purchase)).toMatchObject({ coupon_template_id: tpl });
+    const event = formToTemplate('event.review', { coupon_template_id: tpl });
+    expect(event).toEqual({ kind: 'custom_event', event: 'review', coupon_template_id: tpl });
+    expect(formToTemplate('purchase', { base: { points: 1, per_amount: 1 }, coupon_template_id: null })).not.toHaveProperty(
+      'coupon_template_id',
+    );
+  });
+});

@@ -91,3 +91,15 @@ describe('rule summary', () => {
     expect(ruleSummary({ kind: 'nonsense' }, await context('en'))).toBeUndefined();
   });
 });
+
+describe('a rule that gives a coupon', () => {
+  it('names the coupon template in the summary', async () => {
+    const tpl = '0190f5a2-0000-7000-8000-000000000001';
+    const ctx = { ...(await context('en')), couponName: (id: string) => (id === tpl ? 'Thanks' : id) };
+    expect(ruleSummary({ ...firstPurchase, coupon_template_id: tpl }, ctx)).toBe(
+      '1 point per ¥1 spent; first purchase +200; a coupon: Thanks',
+    );
+    const zhCtx = { ...(await context('zh-CN')), couponName: () => '感谢券' };
+    expect(ruleSummary({ kind: 'custom_event', event: 'review', coupon_template_id: tpl }, zhCtx)).toBe('赠券：感谢券');
+  });
+});

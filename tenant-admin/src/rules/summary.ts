@@ -15,6 +15,8 @@ export interface SummaryContext {
   digits?: number;
   /** A tier's name for its code (the code when unknown). */
   tierName?: (code: string) => string;
+  /** A coupon template's name for its id (the id when unknown). */
+  couponName?: (id: string) => string;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -22,6 +24,12 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 const obj = (v: unknown): Json | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? v.map(obj).filter((x): x is Json => x !== undefined) : []);
+
+/** The coupon a form gives, by its template's name. */
+function coupon(ctx: SummaryContext, t: Json, parts: string[]) {
+  const id = str(t.coupon_template_id);
+  if (id) parts.push(ctx.t('ruleSummary.coupon', { name: ctx.couponName?.(id) ?? id }));
+}
 
 /** `100` minor units as `¥1`, `150` as `¥1.5`. */
 export function moneyText(minor: number, symbol: string, digits = 2): string {
@@ -129,6 +137,7 @@ export function ruleSummary(template: unknown, ctx: SummaryContext): string | un
       }
       const first = obj(t.first_purchase_bonus);
       if (first && num(first.points) !== undefined) parts.push(ctx.t('ruleSummary.firstPurchase', { points: num(first.points) }));
+      coupon(ctx, t, parts);
       break;
     }
     case 'check_in':
@@ -144,6 +153,7 @@ export function ruleSummary(template: unknown, ctx: SummaryContext): string | un
       if (p !== undefined && p > 0) parts.push(ctx.t('ruleSummary.fixed.event', { event, points: points(ctx, p) }));
       const per = rate(ctx, obj(t.per_amount));
       if (per) parts.push(ctx.t('ruleSummary.eventRate', { event, rate: per }));
+      coupon(ctx, t, parts);
       if (parts.length === 0) parts.push(ctx.t('ruleSummary.nothing'));
       break;
     }

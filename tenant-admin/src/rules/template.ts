@@ -51,6 +51,8 @@ export interface PurchaseForm {
   /** Spend at least `min_amount` (major units), get `points` (消费满额赠分). */
   spend_bonuses?: { min_amount?: number | null; points?: number | null; label?: string }[];
   first_purchase_bonus?: { enabled?: boolean; points?: number | null; label?: string };
+  /** A coupon of this template for each purchase the rule applies to. */
+  coupon_template_id?: string | null;
 }
 
 export interface FixedForm {
@@ -63,6 +65,8 @@ export interface CustomEventForm {
   label?: string;
   per_amount_enabled?: boolean;
   per_amount?: EarningForm;
+  /** A coupon of this template for each such event. */
+  coupon_template_id?: string | null;
 }
 
 export type TemplateForm = PurchaseForm | FixedForm | CustomEventForm;
@@ -188,6 +192,7 @@ export function formToTemplate(trigger: string, form: TemplateForm, digits = 2):
       if (label) b.label = label;
       t.first_purchase_bonus = b;
     }
+    if (f.coupon_template_id) t.coupon_template_id = f.coupon_template_id;
     return t;
   }
   if (kind === 'custom_event') {
@@ -197,6 +202,7 @@ export function formToTemplate(trigger: string, form: TemplateForm, digits = 2):
     const label = text(f.label);
     if (label) t.label = label;
     if (f.per_amount_enabled) t.per_amount = earning(f.per_amount, digits);
+    if (f.coupon_template_id) t.coupon_template_id = f.coupon_template_id;
     return t;
   }
   const f = form as FixedForm;
@@ -251,6 +257,7 @@ export function templateToForm(template: unknown, digits = 2): TemplateForm {
         label: str(b.label),
       })),
       first_purchase_bonus: first ? { enabled: true, points: num(first.points), label: str(first.label) } : { enabled: false },
+      coupon_template_id: str(t.coupon_template_id),
     };
     return form;
   }
@@ -261,6 +268,7 @@ export function templateToForm(template: unknown, digits = 2): TemplateForm {
       label: str(t.label),
       per_amount_enabled: per !== undefined,
       per_amount: per ? earningForm(per, digits) : { rounding: 'floor' },
+      coupon_template_id: str(t.coupon_template_id),
     } satisfies CustomEventForm;
   }
   return { points: num(t.points), label: str(t.label) } satisfies FixedForm;

@@ -5,6 +5,7 @@ import { ArrowDownOutlined, ArrowUpOutlined, DeleteOutlined, PlusOutlined } from
 import { useTranslation } from 'react-i18next';
 import { Advanced, useCodeFromName } from '../common/Advanced';
 import { CODE_RULES } from '../common/codes';
+import { CouponTemplateSelect } from '../coupons/TemplateSelect';
 import { multiplierText, newTier, type LadderForm, type Metric } from './ladder';
 import { currencySymbol, discountText, nameIn } from '../common/format';
 
@@ -108,6 +109,15 @@ export function TierList({ currency }: { currency: string }) {
                 <Col xs={24} sm={12} md={6}>
                   <Form.Item name={[field.name, 'birthday_gift_points']} label={t('tiers.tier.birthday')}>
                     <InputNumber min={0} precision={0} style={{ width: '100%' }} />
+                  </Form.Item>
+                </Col>
+                <Col xs={24} sm={12} md={6}>
+                  <Form.Item
+                    name={[field.name, 'birthday_coupon_template_id']}
+                    label={t('tiers.tier.birthdayCoupon')}
+                    extra={t('tiers.tier.birthdayCouponHelp')}
+                  >
+                    <CouponTemplateSelect data-testid={`tier-birthday-coupon-${index}`} />
                   </Form.Item>
                 </Col>
               </Row>

@@ -187,3 +187,19 @@ describe('tier codes', () => {
     expect(Object.keys(doc.tiers[0]!).sort()).toEqual(['benefits', 'code', 'color', 'name', 'threshold']);
   });
 });
+
+describe('a tier birthday coupon', () => {
+  it('goes into the ladder only when chosen and reads back', () => {
+    const tpl = '0190f5a2-0000-7000-8000-000000000001';
+    const doc = toLadder({
+      ...emptyForm(),
+      tiers: [
+        { ...newTier(0), code: 'base', name_zh: '普通' },
+        { ...newTier(1), code: 'gold', name_zh: '金卡', birthday_coupon_template_id: tpl },
+      ],
+    });
+    expect(doc.tiers[0]!.benefits).not.toHaveProperty('birthday_coupon_template_id');
+    expect(doc.tiers[1]!.benefits?.birthday_coupon_template_id).toBe(tpl);
+    expect(toForm(doc).tiers[1]!.birthday_coupon_template_id).toBe(tpl);
+  });
+});

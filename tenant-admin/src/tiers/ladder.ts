@@ -34,6 +34,8 @@ export interface TierForm {
   multiplier?: number | null;
   discount_percent?: number | null;
   birthday_gift_points?: number | null;
+  /** A coupon template given on the member's birthday, once a year. */
+  birthday_coupon_template_id?: string | null;
   perks?: PerkForm[];
 }
 
@@ -127,6 +129,7 @@ export function toForm(ladder: Ladder, digits = 2): LadderForm {
       multiplier: multiplierOf(t.benefits?.multiplier ?? 1000),
       discount_percent: t.benefits?.discount_percent ?? 0,
       birthday_gift_points: t.benefits?.birthday_gift_points ?? 0,
+      birthday_coupon_template_id: t.benefits?.birthday_coupon_template_id ?? undefined,
       perks: (t.benefits?.perks ?? []).map((p) => ({ zh: p['zh-CN'], en: p.en })),
     })),
     script: ladder.script ?? '',
@@ -161,6 +164,7 @@ export function toLadder(form: LadderForm, digits = 2): Ladder {
           multiplier: thousandthsOf(t.multiplier),
           discount_percent: t.discount_percent ?? 0,
           birthday_gift_points: t.birthday_gift_points ?? 0,
+          ...(t.birthday_coupon_template_id ? { birthday_coupon_template_id: t.birthday_coupon_template_id } : {}),
           perks: (t.perks ?? [])
             .filter((p) => trim(p.zh) || trim(p.en))
             .map((p): Names => ({ 'zh-CN': trim(p.zh), en: trim(p.en) })),
@@ -207,6 +211,7 @@ export function formItemOf(field: string): NamePath | undefined {
     'benefits.multiplier': 'multiplier',
     'benefits.discount_percent': 'discount_percent',
     'benefits.birthday_gift_points': 'birthday_gift_points',
+    'benefits.birthday_coupon_template_id': 'birthday_coupon_template_id',
   };
   if (simple[rest]) return ['tiers', i, simple[rest]];
   const perk = /^benefits\.perks\[(\d+)\]\.(zh-CN|en)$/.exec(rest);

@@ -39,6 +39,10 @@ pub struct BenefitsDoc {
     #[oai(default)]
     #[serde(default)]
     pub birthday_gift_points: i64,
+    /// A coupon of this template given once a year on the member's birthday (the
+    /// business's time zone), within the template's limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthday_coupon_template_id: Option<uuid::Uuid>,
     /// Perks shown to members.
     #[oai(default)]
     #[serde(default)]
@@ -88,6 +92,7 @@ impl From<&core_tiers::Benefits> for BenefitsDoc {
             multiplier: b.multiplier,
             discount_percent: b.discount_percent,
             birthday_gift_points: b.birthday_gift_points,
+            birthday_coupon_template_id: b.birthday_coupon_template_id,
             perks: b.perks.iter().map(NamesDoc::from).collect(),
         }
     }

@@ -5,6 +5,30 @@
 use patron_app::engine::{PointReason, RuleFailure};
 use poem_openapi::Object;
 
+/// A coupon a point rule gave, or could not give (the template was unknown, archived,
+/// expired, sold out, at the member's or the day's limit, or the plan's coupons of the month
+/// were used up); the purchase or event stands either way.
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
+#[oai(rename = "RuleCoupon")]
+pub struct RuleCouponView {
+    /// The template the rule named.
+    pub template_id: String,
+    /// Whether a coupon was given.
+    pub given: bool,
+    /// The coupon's code, when given.
+    pub code: Option<String>,
+}
+
+impl From<patron_app::coupons::issue::RuleCoupon> for RuleCouponView {
+    fn from(c: patron_app::coupons::issue::RuleCoupon) -> Self {
+        Self {
+            template_id: c.template_id,
+            given: c.given,
+            code: c.code,
+        }
+    }
+}
+
 /// A rule failure as staff see it.
 #[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
 #[oai(rename = "RuleFailure")]

@@ -1,7 +1,7 @@
 //! The points API's own request and answer bodies, converted to and from
 //! `patron_app::points`. Views the portal returns too are in `crate::edge::point_views`.
 
-use crate::edge::views::{PointReasonView, RuleFailureView};
+use crate::edge::views::{PointReasonView, RuleCouponView, RuleFailureView};
 use chrono::{DateTime, Utc};
 use patron_app::points as app;
 use patron_core::points::PointSettings;
@@ -167,6 +167,10 @@ pub struct EventResult {
     pub rule_version: Option<i32>,
     pub rule_error: Option<RuleFailureView>,
     pub balance: i64,
+    /// Coupons the event's rule gave, or could not give (the event stands).
+    #[oai(default)]
+    #[serde(default)]
+    pub coupons: Vec<RuleCouponView>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -192,6 +196,7 @@ impl From<app::EventResult> for EventResponse {
             rule_version: r.rule_version,
             rule_error: r.rule_error.map(Into::into),
             balance: r.balance,
+            coupons: r.coupons.into_iter().map(Into::into).collect(),
             replayed: r.replayed,
         };
         if replayed {

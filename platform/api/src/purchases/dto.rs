@@ -1,7 +1,7 @@
 //! The purchases API's request and answer bodies, converted to and from
 //! `patron_app::purchases`.
 
-use crate::edge::views::{CouponResultView, PointReasonView, RuleFailureView};
+use crate::edge::views::{CouponResultView, PointReasonView, RuleCouponView, RuleFailureView};
 use chrono::{DateTime, Utc};
 use patron_app::purchases as app;
 use poem_openapi::payload::Json;
@@ -146,6 +146,10 @@ pub struct PurchaseResult {
     #[oai(default)]
     #[serde(default)]
     pub coupons: Vec<CouponResultView>,
+    /// Coupons the purchase rule gave, or could not give (the purchase stands).
+    #[oai(default)]
+    #[serde(default)]
+    pub rule_coupons: Vec<RuleCouponView>,
     /// True when this answer repeats an earlier call with the same external id.
     #[serde(default)]
     pub replayed: bool,
@@ -318,6 +322,7 @@ impl From<app::PurchaseResult> for RecordedPurchase {
                 .collect(),
             discount: r.discount,
             coupons: r.coupons.into_iter().map(Into::into).collect(),
+            rule_coupons: r.rule_coupons.into_iter().map(Into::into).collect(),
             replayed: r.replayed,
         };
         if replayed {

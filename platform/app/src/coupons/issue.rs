@@ -353,6 +353,58 @@ pub async fn give_on_occasion(
     }
 }
 
+/// A coupon a point rule gave (`give_coupon`, or a form's `coupon_template_id`): its code,
+/// or `given: false` when the template could not give one (unknown, archived, expired,
+/// sold out, the member's or the day's limit, the plan's coupons of the month).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCoupon {
+    /// As the rule named it (a template id).
+    pub template_id: String,
+    pub given: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// One coupon of each template a rule named, for `member_id`, inside the caller's
+/// transaction (so an event replayed under its idempotency gives nothing twice). Templates
+/// are locked first in id order when there are several (`also`: other templates the same
+/// transaction gives coupons of, such as a purchase's promotions'), the order every path
+/// keeps. A coupon that cannot be given is answered as not given; the event stands.
+#[allow(clippy::too_many_arguments)]
+pub async fn give_for_rule(
+    tx: &mut TenantTx,
+    zone: Zone,
+    templates: &[String],
+    also: &[Uuid],
+    member_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<RuleCoupon>, AppError> {
+    if templates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Option<Uuid>> = templates.iter().map(|t| t.trim().parse().ok()).collect();
+    let mut lock: Vec<Uuid> = ids.iter().flatten().chain(also).copied().collect();
+    lock.sort();
+    lock.dedup();
+    if lock.len() > 1 {
+        lock_templates(tx, &lock).await?;
+    }
+    let mut out = Vec::with_capacity(templates.len());
+    for (named, id) in templates.iter().zip(ids) {
+        let code = match id {
+            Some(id) => give_on_occasion(tx, zone, id, member_id, "rule", actor, now).await?,
+            None => None,
+        };
+        out.push(RuleCoupon {
+            template_id: named.clone(),
+            given: code.is_some(),
+            code,
+        });
+    }
+    Ok(out)
+}
+
 /// Staff give `quantity` coupons of a template to a member (within its limits).
 pub async fn issue_to_member(
     tx: &mut TenantTx,

@@ -5,6 +5,7 @@
 //! voiding. Quantities (total, per member, per day) are taken by one statement
 //! (`db::coupons::take_and_issue`) whose answer is checked in the same transaction.
 
+pub mod birthday;
 pub mod issue;
 pub mod redeem;
 pub mod segment;

@@ -39,6 +39,8 @@ pub struct RuleRun {
     pub reasons: Vec<PointReason>,
     pub version: Option<i32>,
     pub failure: Option<RuleFailure>,
+    /// Coupon templates the rule gives one coupon of (`give_coupon`).
+    pub coupons: Vec<String>,
 }
 
 /// Runs the rule in force for `trigger` (if any) on `event` and `member` (as a rule sees
@@ -60,6 +62,7 @@ pub async fn evaluate(
             reasons: reasons_of(&o),
             version: Some(rule.version),
             failure: None,
+            coupons: o.coupons,
         },
         Err(e) => {
             tracing::info!(trigger, version = rule.version, error = %e, "a point rule failed");
@@ -68,6 +71,7 @@ pub async fn evaluate(
                 reasons: Vec::new(),
                 version: Some(rule.version),
                 failure: Some(RuleFailure::from(&e)),
+                coupons: Vec::new(),
             }
         }
     }

@@ -77,6 +77,7 @@ pub async fn check_in(
         mut reasons,
         version,
         failure,
+        ..
     } = if rules.rules.contains_key("check_in") {
         let event = json!({
             "kind": "check_in",
@@ -155,6 +156,9 @@ pub struct EventResult {
     pub rule_version: Option<i32>,
     pub rule_error: Option<RuleFailure>,
     pub balance: i64,
+    /// Coupons the rule gave (or could not give).
+    #[serde(default)]
+    pub coupons: Vec<crate::coupons::issue::RuleCoupon>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -302,6 +306,10 @@ async fn event_once(
         },
     )
     .await?;
+    // Coupons the rule gives, in the event's transaction: a replay gives none again.
+    let coupons =
+        crate::coupons::issue::give_for_rule(tx, zone, &run.coupons, &[], member.id, actor, now)
+            .await?;
     let result = EventResult {
         event_id: id,
         external_id: external_id.clone(),
@@ -312,6 +320,7 @@ async fn event_once(
         rule_version: run.version,
         rule_error: run.failure,
         balance: a.balance,
+        coupons,
         replayed: false,
     };
     points::insert_event(

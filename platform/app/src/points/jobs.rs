@@ -197,6 +197,9 @@ pub async fn birthdays_tenant(
     let today = zone.today(now);
     let mut tx = db.tenant_tx(tenant).await?;
     let set = rules.tenant(&mut tx).await?;
+    tx.commit().await?;
+    // The tiers' birthday coupons, each in a transaction of its own.
+    let coupons = crate::coupons::birthday::give_tenant(db, tenant, &set, now).await?;
     let rule = set.rules.get("birthday").cloned();
     let gifts = set.ladder.as_ref().is_some_and(|l| {
         l.ladder
@@ -205,8 +208,9 @@ pub async fn birthdays_tenant(
             .any(|t| t.benefits.birthday_gift_points > 0)
     });
     if rule.is_none() && !gifts {
-        return Ok(json!({ "skipped": "no birthday rule or gift" }));
+        return Ok(json!({ "skipped": "no birthday rule or gift", "coupons": coupons }));
     }
+    let mut tx = db.tenant_tx(tenant).await?;
     let due = points::birthdays_due(&mut tx, today).await?;
     tx.commit().await?;
     let ctx = Ctx {
@@ -273,7 +277,10 @@ pub async fn birthdays_tenant(
         awarded += 1;
         total += points_total;
     }
-    Ok(json!({ "members": awarded, "points": total, "rule_failures": failed }))
+    Ok(
+        json!({ "members": awarded, "points": total, "rule_failures": failed,
+               "coupons": coupons }),
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! and the purchase are written by one statement once the answer is known.
 
 use super::lookup::{member_lookup, resolve_member, MemberRef};
+use crate::coupons::issue::RuleCoupon;
 use crate::coupons::redeem::{cart_items, use_for_purchase, Applied, CouponResult};
 use crate::engine::{self, MemberTier, PointReason, RuleEngine, RuleFailure, TenantRules};
 use crate::idempotency::{self, Begun, Request};
@@ -99,6 +100,9 @@ pub struct PurchaseResult {
     /// Each coupon's discount.
     #[serde(default)]
     pub coupons: Vec<CouponResult>,
+    /// Coupons the purchase rule gave (or could not give).
+    #[serde(default)]
+    pub rule_coupons: Vec<RuleCoupon>,
     #[serde(default)]
     pub replayed: bool,
 }
@@ -419,6 +423,7 @@ pub async fn record_once(
         payments: payments.clone(),
         discount: applied.discount,
         coupons: applied.coupons,
+        rule_coupons: Vec::new(),
         replayed: false,
     };
     let row = purchase_row(&result, &hash, &checked, actor, now, entry_id);
@@ -485,6 +490,22 @@ pub async fn record_once(
             now,
         )
         .await?;
+    }
+    // Coupons the rule gives, in the purchase's transaction: a replay gives none again.
+    // Their templates and the promotions' are locked together, in id order.
+    if !run.coupons.is_empty() {
+        let also: Vec<Uuid> = promoted.coupons.iter().map(|(_, t)| *t).collect();
+        result.rule_coupons = crate::coupons::issue::give_for_rule(
+            &mut tx,
+            zone,
+            &run.coupons,
+            &also,
+            member.id,
+            actor,
+            now,
+        )
+        .await?;
+        amended = true;
     }
     // The promotions' reach (one statement) and their coupons, once per member.
     crate::promotions::after_purchase(

@@ -92,6 +92,27 @@ pub async fn overview(
     Ok(by.into_values().collect())
 }
 
+/// 422 on `template.coupon_template_id` when a form gives a coupon of a template this
+/// business does not have.
+async fn check_template_coupon(
+    tx: &mut TenantTx,
+    template: Option<&serde_json::Value>,
+) -> Result<(), AppError> {
+    let Some(id) = template
+        .and_then(|v| patron_core::rules::templates::Template::parse(v.clone()).ok())
+        .and_then(|t| t.coupon_template_id())
+    else {
+        return Ok(());
+    };
+    if patron_db::coupons::template(tx, id).await?.is_none() {
+        return Err(AppError::field(
+            "template.coupon_template_id",
+            patron_core::Issue::unknown(&id.to_string(), "there is no such coupon template"),
+        ));
+    }
+    Ok(())
+}
+
 /// Saves a trigger's draft (`trigger` already read with `trigger_of`) and answers it with
 /// its compile error, if any.
 pub async fn save_draft(
@@ -103,6 +124,7 @@ pub async fn save_draft(
     now: DateTime<Utc>,
 ) -> Result<CheckedDraft, AppError> {
     check_template_trigger(input.template.as_ref(), trigger)?;
+    check_template_coupon(&mut tx, input.template.as_ref()).await?;
     let (script, template) = script_of(input.script, input.template.as_ref(), who.lang)?
         .ok_or_else(|| {
             AppError::field(
@@ -141,6 +163,7 @@ pub async fn publish(
     now: DateTime<Utc>,
 ) -> Result<Version, AppError> {
     check_template_trigger(input.template.as_ref(), trigger)?;
+    check_template_coupon(&mut tx, input.template.as_ref()).await?;
     let (script, template) = match script_of(input.script, input.template.as_ref(), who.lang)? {
         Some(x) => x,
         None => {

@@ -361,7 +361,7 @@ mod tests {
     fn points(n: i64) -> Result<Outcome, RuleError> {
         Ok(Outcome {
             points: n,
-            reasons: Vec::new(),
+            ..Outcome::default()
         })
     }
 

@@ -65,6 +65,27 @@ pub async fn given_or_draft(tx: &mut TenantTx, given: Option<Value>) -> Result<L
     }
 }
 
+/// 422 naming `tiers[i].benefits.birthday_coupon_template_id` (under `prefix`) when a
+/// tier's birthday coupon is of a template this business does not have.
+pub async fn check_coupons(
+    tx: &mut TenantTx,
+    ladder: &Ladder,
+    prefix: &str,
+) -> Result<(), AppError> {
+    for (i, t) in ladder.tiers.iter().enumerate() {
+        let Some(id) = t.benefits.birthday_coupon_template_id else {
+            continue;
+        };
+        if patron_db::coupons::template(tx, id).await?.is_none() {
+            return Err(AppError::field(
+                &format!("{prefix}tiers[{i}].benefits.birthday_coupon_template_id"),
+                patron_core::Issue::unknown(&id.to_string(), "there is no such coupon template"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Where a ladder's script is named in errors: `ladder.script` when the request gave the
 /// ladder, `script` for the saved draft.
 pub fn script_field(given: bool) -> &'static str {
@@ -227,6 +248,7 @@ pub async fn save_draft(
     now: DateTime<Utc>,
 ) -> Result<tiers::Draft, AppError> {
     let ladder = parse(given.clone(), "")?;
+    check_coupons(tx, &ladder, "").await?;
     check_script(engine, tenant, &ladder, "script").await?;
     Ok(tiers::save_draft(tx, &given, actor, now).await?)
 }
@@ -269,7 +291,9 @@ pub async fn publish(
         ));
     }
     let field = script_field(given.is_some());
+    let prefix = if given.is_some() { "ladder." } else { "" };
     let ladder = given_or_draft(&mut tx, given).await?;
+    check_coupons(&mut tx, &ladder, prefix).await?;
     check_script(engine, tenant, &ladder, field).await?;
     let now = clock.now();
     let value = serde_json::to_value(&ladder).map_err(AppError::internal)?;

@@ -35,6 +35,10 @@ pub struct TierCase {
 pub struct Outcome {
     pub points: i64,
     pub reasons: Vec<Reason>,
+    /// Coupon templates (ids as the script wrote them) the rule gives one coupon of
+    /// (`give_coupon`), in call order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<String>,
 }
 
 /// One award: points, why, and the purchase line (from 0) it is for, if any.

@@ -126,6 +126,10 @@ pub struct Benefits {
     pub discount_percent: i64,
     /// Points granted once a year on the member's birthday.
     pub birthday_gift_points: i64,
+    /// A coupon of this template given once a year on the member's birthday (in the
+    /// business's time zone), within the template's limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthday_coupon_template_id: Option<uuid::Uuid>,
     /// Free-form perks shown to members.
     pub perks: Vec<Names>,
 }
@@ -136,6 +140,7 @@ impl Default for Benefits {
             multiplier: 1000,
             discount_percent: 0,
             birthday_gift_points: 0,
+            birthday_coupon_template_id: None,
             perks: Vec::new(),
         }
     }

@@ -24,6 +24,10 @@ pub use helpers::{days_between, floor_div, percent, round_div};
 pub const MAX_AWARDS: usize = 1_000;
 /// Longest reason kept on an award, in characters (longer ones are cut).
 pub const MAX_REASON_CHARS: usize = 200;
+/// Most coupons one evaluation may give (`give_coupon`).
+pub const MAX_COUPONS: usize = 10;
+/// Longest coupon template id `give_coupon` takes, in characters.
+pub const MAX_COUPON_ID_CHARS: usize = 64;
 /// Reason given to the points a rule returns as its value.
 pub const RETURNED_REASON: &str = "rule";
 
@@ -65,6 +69,9 @@ impl Default for Limits {
 pub struct Outcome {
     pub points: i64,
     pub reasons: Vec<Award>,
+    /// Coupon templates the rule gives one coupon of (`give_coupon`), in call order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<String>,
 }
 
 /// One award: points, why, and the purchase line it is for when it is for one.
@@ -155,9 +162,26 @@ struct Tally {
     total: i64,
     /// Number of purchase lines, so `award_line` can check its index.
     lines: usize,
+    /// Coupon templates given by `give_coupon`.
+    coupons: Vec<String>,
 }
 
 impl Tally {
+    fn coupon(&mut self, template: &str) -> Result<(), Box<EvalAltResult>> {
+        let template = template.trim();
+        if template.is_empty() || template.chars().count() > MAX_COUPON_ID_CHARS {
+            return Err(format!(
+                "give_coupon: a coupon template's id is 1 to {MAX_COUPON_ID_CHARS} characters"
+            )
+            .into());
+        }
+        if self.coupons.len() >= MAX_COUPONS {
+            return Err(format!("give_coupon: at most {MAX_COUPONS} coupons per event").into());
+        }
+        self.coupons.push(template.to_string());
+        Ok(())
+    }
+
     fn add(
         &mut self,
         points: INT,
@@ -272,12 +296,13 @@ impl RuleEngine {
         scope.push_constant("member", member);
         scope.push_constant("metrics", metrics);
         let value = self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
-        let awarded = std::mem::take(&mut *self.tally.borrow_mut()).awards.len();
+        let tally = std::mem::take(&mut *self.tally.borrow_mut());
+        let awarded = tally.awards.len() + tally.coupons.len();
         let value = value.map_err(from_eval_error)?;
         if awarded > 0 {
             return Err(RuleError::new(
                 ErrorKind::Runtime,
-                "a tier script returns a tier code; award is for point rules",
+                "a tier script returns a tier code; award and give_coupon are for point rules",
             ));
         }
         let type_name = value.type_name();
@@ -344,6 +369,7 @@ impl RuleEngine {
         Ok(Outcome {
             points: tally.total,
             reasons: tally.awards,
+            coupons: tally.coupons,
         })
     }
 }
@@ -564,6 +590,11 @@ fn register_awards(engine: &mut Engine, tally: &Rc<RefCell<Tally>>) {
         move |line: INT, points: INT, reason: ImmutableString| -> Fallible<()> {
             t.borrow_mut().add(points, &reason, Some(line))
         },
+    );
+    let t = Rc::clone(tally);
+    engine.register_fn(
+        "give_coupon",
+        move |template: ImmutableString| -> Fallible<()> { t.borrow_mut().coupon(&template) },
     );
     // Fractional points get a clear message instead of "function not found".
     let fractional = || -> Fallible<()> {

@@ -53,6 +53,9 @@ pub fn catalog() -> Value {
             json!({"points": points("Points for each event."), "label": label(default)}),
         )
     };
+    let coupon = json!({"type": "string", "format": "uuid",
+        "description": "A coupon of this template for each event the rule applies to, \
+                        within the template's limits."});
     let with_kind = |mut schema: Value, kind: &str| {
         schema["properties"]["kind"] = json!({"const": kind});
         schema
@@ -156,6 +159,7 @@ pub fn catalog() -> Value {
                     "label": label("\"welcome bonus\""),
                 }
             },
+            "coupon_template_id": coupon.clone(),
         }),
     );
     let custom = form(
@@ -170,6 +174,7 @@ pub fn catalog() -> Value {
                        "description": "Fixed points for each event."},
             "label": label("the event's name"),
             "per_amount": earning("Points for the event's amount, in addition."),
+            "coupon_template_id": coupon,
         }),
     );
 

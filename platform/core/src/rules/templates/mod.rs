@@ -228,6 +228,10 @@ pub struct PurchaseTemplate {
     /// Extra points on the member's first purchase (`member.totals.visits == 0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_purchase_bonus: Option<Bonus>,
+    /// A coupon of this template for every purchase the rule applies to (at or above
+    /// `minimum_spend`), given within the template's limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_template_id: Option<uuid::Uuid>,
 }
 
 /// A purchase of at least `min_amount` earns `points` more.
@@ -271,6 +275,9 @@ pub struct CustomEventTemplate {
     /// A rate on `event.amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_amount: Option<Earning>,
+    /// A coupon of this template for every such event, given within the template's limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_template_id: Option<uuid::Uuid>,
 }
 
 mod catalog;
@@ -367,6 +374,15 @@ impl Template {
         [Lang::ZhCn, Lang::En]
             .into_iter()
             .any(|l| self.to_script_in(l) == script)
+    }
+
+    /// The coupon template the form gives one coupon of per event, if any.
+    pub fn coupon_template_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Self::Purchase(t) => t.coupon_template_id,
+            Self::CustomEvent(t) => t.coupon_template_id,
+            _ => None,
+        }
     }
 
     /// The forms for a console; see [`catalog`].

@@ -202,9 +202,29 @@ impl CustomEventTemplate {
             );
             let _ = writeln!(out, "    }}");
         }
+        if let Some(id) = self.coupon_template_id {
+            coupon(&mut out, id, "    ", l);
+        }
         let _ = writeln!(out, "}}");
         out
     }
+}
+
+/// One coupon of the template for the event (given within the template's limits).
+pub(super) fn coupon(o: &mut String, template: uuid::Uuid, indent: &str, l: Lang) {
+    let _ = writeln!(
+        o,
+        "{indent}{}",
+        l.pick(
+            "// 赠送一张优惠券（在券模板的数量和限领范围内）。",
+            "// One coupon of this template (within the template's limits)."
+        )
+    );
+    let _ = writeln!(
+        o,
+        "{indent}give_coupon({});",
+        rhai_string(&template.to_string())
+    );
 }
 
 impl PurchaseTemplate {
@@ -327,7 +347,10 @@ impl PurchaseTemplate {
                 b.points,
                 reason(&b.label, || coded("welcome_bonus", serde_json::json!({})))
             );
-            let _ = writeln!(o, "}}");
+            let _ = writeln!(o, "}}\n");
+        }
+        if let Some(id) = self.coupon_template_id {
+            coupon(o, id, "", l);
         }
         while out.ends_with("\n\n") {
             out.pop();

@@ -352,6 +352,7 @@ fn the_purchase_schema_lists_exactly_the_fields_of_the_form() {
     let mut full = full_purchase();
     full["use_tier_benefit"] = json!(true);
     full["tier_benefit_label"] = json!("tier");
+    full["coupon_template_id"] = json!("0190f5a2-0000-7000-8000-000000000001");
     let keys = |v: &Value| {
         let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         keys.sort();
@@ -499,4 +500,29 @@ fn scripts_are_commented_in_the_business_language_and_only_the_comments_differ()
     ] {
         assert!(zh.contains(part), "{part:?} missing in:\n{zh}");
     }
+}
+
+#[test]
+fn a_form_with_a_coupon_gives_it_after_the_minimum_spend_and_an_event_may_give_only_a_coupon() {
+    let id = "0190f5a2-0000-7000-8000-000000000001";
+    let t = Template::parse(json!({
+        "kind": "purchase", "base": {"points": 1, "per_amount": 100},
+        "minimum_spend": 5000, "coupon_template_id": id
+    }))
+    .unwrap();
+    assert_eq!(t.coupon_template_id().unwrap().to_string(), id);
+    let script = t.to_script();
+    let min = script.find("if event.amount < 5000").unwrap();
+    let give = script.find(&format!("give_coupon(\"{id}\");")).unwrap();
+    assert!(give > min, "{script}");
+    let only = Template::parse(json!({"kind": "custom_event", "event": "review",
+                                      "coupon_template_id": id}))
+    .unwrap();
+    assert!(only.to_script().contains("give_coupon("));
+    assert!(Template::parse(json!({"kind": "custom_event", "event": "review"})).is_err());
+    let plain =
+        Template::parse(json!({"kind": "purchase", "base": {"points": 1, "per_amount": 100}}))
+            .unwrap();
+    assert_eq!(plain.coupon_template_id(), None);
+    assert!(!plain.to_script().contains("give_coupon"));
 }

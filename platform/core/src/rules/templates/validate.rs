@@ -282,12 +282,12 @@ impl CustomEventTemplate {
         label(v, "label", &self.label);
         match &self.per_amount {
             Some(e) => earning(v, "per_amount", e),
-            None if self.points == 0 => {
+            None if self.points == 0 && self.coupon_template_id.is_none() => {
                 v.check::<()>(
                     "points",
                     Err(Issue::new(
                         FieldCode::TooSmall,
-                        "must be greater than 0 when there is no per_amount",
+                        "must be greater than 0 when there is no per_amount or coupon",
                     )
                     .with("min", 1)),
                 );
