@@ -20,6 +20,7 @@ import { assertNoLeaks } from './leaks.mjs';
 
 const PASSWORD = 'e2e-activity-password-1';
 const TITLE = '周末夜跑';
+const PRICED = '瑜伽体验课';
 
 async function waitText(locator, re, what) {
   const until = Date.now() + 15_000;
@@ -290,6 +291,32 @@ export async function activitySteps({ browser, step, base, watch, expect = () =>
     await page.click('[data-testid=guest-add]');
     await waitText(page.locator('.ant-tabs-tabpane-active .ant-typography-danger'), /名额已满/, 'a full activity refuses a guest');
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'activity guests', allow: [...allow, '嘉宾甲'] });
+  });
+
+  await step('activities-priced-in-stored-value', page, async () => {
+    // Priced in stored value: the form takes ¥30, the page and the portal say 「¥30.00 储值」,
+    // and a member without a balance is told so in words, not signed up.
+    await page.goto(`${base}/activities`);
+    await page.locator('[data-testid=activities-page]').waitFor();
+    await page.click('[data-testid=activity-new]');
+    await page.fill('[data-testid=activity-title]', PRICED);
+    await page.fill('[data-testid=activity-starts_at]', localAt(s.zone, 5));
+    await page.fill('[data-testid=activity-ends_at]', localAt(s.zone, 5, '21:00'));
+    await page.locator('[data-testid=activity-price-kind]').click();
+    await page.locator('.ant-select-item-option', { hasText: '储值（¥）' }).click();
+    await fillNumber(page, 'activity-price-fen', '30');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'priced activity form', allow: [...allow, PRICED] });
+    await page.click('[data-testid=activity-submit]');
+    await page.locator('[data-testid=activity-page]').waitFor();
+    await waitText(page.locator('[data-testid=activity-price-text]'), /¥30\.00 储值/, 'the price on the activity page');
+    await page.click('[data-testid=activity-to-published]');
+    await page.locator('[data-testid=status-published]').first().waitFor();
+    await page.goto(`${base}/m/${s.slug}/activities`);
+    await waitText(page.locator('body'), /¥30\.00 储值/, 'the price in the portal');
+    expect(/status of 409/);
+    await page.click(`[data-testid="portal-sign-up-${PRICED}"]`);
+    await waitText(page.locator('.ant-message'), /储值余额不足/, 'the refusal in words');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'portal priced activity', allow: [...allow, PRICED] });
   });
   await ctx.close();
 
