@@ -855,10 +855,7 @@ async fn a_virtual_order_gives_its_coupons_completes_and_a_staff_cancel_voids_th
         .iter()
         .map(|e| (e.to_state.as_str(), e.reason.as_str()))
         .collect();
-    assert_eq!(
-        states,
-        [("pending", ""), ("completed", "coupons_issued")]
-    );
+    assert_eq!(states, [("pending", ""), ("completed", "coupons_issued")]);
     assert!(o.events.iter().all(|e| e.actor == format!("member:{m}")));
     // The member cannot cancel a completed order.
     let r = app

@@ -246,7 +246,8 @@ impl PortalMallApi {
             &req,
             &actor,
             self.state.now(),
-        ).await?;
+        )
+        .await?;
         tx.commit().await?;
         let replayed = p.replayed;
         let body = MyPlacedMallOrder {
