@@ -1956,8 +1956,9 @@ export interface paths {
          * Move an order: `approve` (pending), `ship` (approved, shipped items), `ready`
          *     (approved, pickup items), `complete` (shipped or ready), or `cancel` with a reason
          *     at any step before completed: the points go back into the lots they came from, with
-         *     their own expiry, and the stock back. 409 `mall_order_state` when the order's state
-         *     does not allow the move.
+         *     their own expiry, and the stock back. A completed virtual order may be cancelled
+         *     while none of its coupons was used (its coupons are voided); 409 `mall_coupon_used`
+         *     otherwise. 409 `mall_order_state` when the order's state does not allow the move.
          */
         post: operations["moveMallOrder"];
         delete?: never;
