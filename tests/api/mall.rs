@@ -713,3 +713,313 @@ async fn bad_input_names_the_field_and_a_retry_answers_the_first_order() {
     assert_eq!(r.fields(), ["pending_limit_hours"]);
     assert_ledger_agrees(&app, &t.slug).await;
 }
+
+/// A coupon template (10 off, valid 30 days), with `top` fields such as `total`.
+async fn coupon_template(app: &TestApp, owner: &Auth, name: &str, top: Value) -> String {
+    let mut body = json!({ "name": name,
+        "terms": { "kind": "amount_off", "amount": 1000, "valid_days": 30 } });
+    for (k, v) in top.as_object().expect("an object") {
+        body[k] = v.clone();
+    }
+    let r = app.create_coupon_template(owner, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    r.json["id"].as_str().expect("an id").to_owned()
+}
+
+fn virtual_item(name: &str, points: i64, stock: i64, template: &str) -> Value {
+    json!({ "name": name, "points": points, "stock": stock, "delivery": "virtual",
+            "coupon_template_id": template })
+}
+
+/// The member's coupons by code: their status.
+async fn coupon_statuses(app: &TestApp, auth: &Auth, member: &str) -> Vec<(String, String)> {
+    let r = app.member_coupons(auth, member).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let mut out: Vec<(String, String)> = r
+        .json
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_virtual_item_needs_a_template_of_this_business_and_only_it_has_one() {
+    let app = spawn_app().await;
+    let t = app.signup_on("mall-virt-input", "pro").await;
+    let owner = t.owner();
+    let tpl = coupon_template(&app, &owner, "Ten off", json!({})).await;
+
+    let mut none = virtual_item("Voucher", 100, 5, &tpl);
+    none.as_object_mut().unwrap().remove("coupon_template_id");
+    let r = app.create_mall_item(&owner, &none).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.fields(), ["coupon_template_id"]);
+
+    let unknown = virtual_item("Voucher", 100, 5, "0190a4c2-0000-7000-8000-000000000000");
+    let r = app.create_mall_item(&owner, &unknown).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.fields(), ["coupon_template_id"]);
+
+    let mut pickup = item("Mug", 100, 5);
+    pickup["coupon_template_id"] = json!(tpl);
+    let r = app.create_mall_item(&owner, &pickup).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.fields(), ["coupon_template_id"]);
+
+    // Another business's template is unknown here.
+    let other = app.signup_on("mall-virt-other", "pro").await;
+    let theirs = coupon_template(&app, &other.owner(), "Theirs", json!({})).await;
+    let r = app
+        .create_mall_item(&owner, &virtual_item("Voucher", 100, 5, &theirs))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.fields(), ["coupon_template_id"]);
+
+    let it = app
+        .create_mall_item(&owner, &virtual_item("Voucher", 100, 5, &tpl))
+        .await
+        .ok();
+    assert_eq!(it.delivery, "virtual");
+    assert_eq!(it.coupon_template_id.as_deref(), Some(tpl.as_str()));
+    // An update to pickup without dropping the template is refused too.
+    let mut back = virtual_item("Voucher", 100, 5, &tpl);
+    back["delivery"] = json!("pickup");
+    let r = app.update_mall_item(&owner, &it.id, &back).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+    assert_eq!(r.fields(), ["coupon_template_id"]);
+}
+
+#[tokio::test]
+async fn a_virtual_order_gives_its_coupons_completes_and_a_staff_cancel_voids_them() {
+    let app = spawn_app().await;
+    let t = app.signup_on("mall-virt", "pro").await;
+    let owner = t.owner();
+    let tpl = coupon_template(&app, &owner, "Ten off", json!({})).await;
+    let it = app
+        .create_mall_item(&owner, &virtual_item("Voucher", 100, 5, &tpl))
+        .await
+        .ok();
+    let s = portal_member(&app, &t, "Virt", "13900002201").await;
+    let (me, m) = (s.auth(), s.member.id.clone());
+    give(&app, &owner, &m, "g", 1_000).await;
+
+    // The member orders two in the portal: two coupons, the order completed at once.
+    let placed = app
+        .portal_place_mall_order(&t.slug, &me, &order("v1", &it.id, 2))
+        .await
+        .created();
+    assert_eq!(placed.balance, 800);
+    assert_eq!(placed.order.state, "completed");
+    assert!(!placed.order.cancellable);
+    assert_eq!(placed.order.coupon_codes.len(), 2);
+    assert_eq!(placed.order.pickup_code, None);
+    let mut codes = placed.order.coupon_codes.clone();
+    codes.sort();
+    // The member sees them in their coupons (and in their orders).
+    let mine = app.portal_my_coupons(&t.slug, &me).await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.json);
+    let mut held: Vec<String> = mine
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect();
+    held.sort();
+    assert_eq!(held, codes);
+    let orders = app.portal_mall_orders(&t.slug, &me).await.ok();
+    assert_eq!(orders[0].coupon_codes.len(), 2);
+    // A retry answers the first order and gives nothing more.
+    let again = app
+        .portal_place_mall_order(&t.slug, &me, &order("v1", &it.id, 2))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    assert_eq!(coupon_statuses(&app, &owner, &m).await.len(), 2);
+    assert_eq!(stock_of(&app, &owner, &it.id).await, 3);
+
+    // Staff see the codes, the change with who and why, and may cancel.
+    let o = app.mall_order(&owner, &placed.order.id).await.ok();
+    assert_eq!(o.coupon_codes.len(), 2);
+    assert_eq!(o.moves, ["cancel"]);
+    let states: Vec<_> = o
+        .events
+        .iter()
+        .map(|e| (e.to_state.as_str(), e.reason.as_str()))
+        .collect();
+    assert_eq!(states, [("pending", ""), ("completed", "coupons_issued")]);
+    assert!(o.events.iter().all(|e| e.actor == format!("member:{m}")));
+    // The member cannot cancel a completed order.
+    let r = app
+        .portal_cancel_mall_order(&t.slug, &me, &placed.order.id)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+
+    let cancelled = app
+        .move_mall_order(
+            &owner,
+            &placed.order.id,
+            &json!({ "action": "cancel", "reason": "ordered by mistake" }),
+        )
+        .await
+        .ok();
+    assert_eq!(cancelled.state, "cancelled");
+    let statuses = coupon_statuses(&app, &owner, &m).await;
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.iter().all(|(_, s)| s == "voided"), "{statuses:?}");
+    let after = app.member_points(&owner, &m).await.ok();
+    assert_eq!((after.balance, after.redeemed_total), (1_000, 0));
+    assert_eq!(stock_of(&app, &owner, &it.id).await, 5);
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn a_template_at_its_total_refuses_the_order_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let t = app.signup_on("mall-virt-total", "pro").await;
+    let owner = t.owner();
+    let tpl = coupon_template(&app, &owner, "Only one", json!({ "total": 1 })).await;
+    let it = app
+        .create_mall_item(&owner, &virtual_item("Voucher", 100, 5, &tpl))
+        .await
+        .ok();
+    let m = app.member(&owner, NewMember::named("Full")).await.id;
+    give(&app, &owner, &m, "g", 1_000).await;
+
+    let r = app
+        .place_mall_order(&owner, &m, &order("two", &it.id, 2))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(r.code(), "coupon_sold_out");
+    let p = app.member_points(&owner, &m).await.ok();
+    assert_eq!((p.balance, p.redeemed_total), (1_000, 0));
+    assert_eq!(stock_of(&app, &owner, &it.id).await, 5);
+    assert!(app.mall_orders(&owner, None, None).await.ok().is_empty());
+    assert!(coupon_statuses(&app, &owner, &m).await.is_empty());
+
+    // One is still there to order.
+    let placed = app
+        .place_mall_order(&owner, &m, &order("one", &it.id, 1))
+        .await
+        .created();
+    assert_eq!(placed.order.coupon_codes.len(), 1);
+    let r = app
+        .place_mall_order(&owner, &m, &order("more", &it.id, 1))
+        .await;
+    assert_eq!(r.code(), "coupon_sold_out");
+    assert_eq!(app.member_points(&owner, &m).await.ok().balance, 900);
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn ten_parallel_virtual_orders_for_a_stock_of_three_give_exactly_three() {
+    let app = spawn_app().await;
+    let t = app.signup_on("mall-virt-race", "pro").await;
+    let owner = t.owner();
+    let tpl = coupon_template(&app, &owner, "Race", json!({})).await;
+    let it = app
+        .create_mall_item(&owner, &virtual_item("Voucher", 100, 3, &tpl))
+        .await
+        .ok();
+    let mut members = vec![];
+    for n in 0..5 {
+        let m = app
+            .member(&owner, NewMember::named(format!("V{n}")))
+            .await
+            .id;
+        give(&app, &owner, &m, "g", 1_000).await;
+        members.push(m);
+    }
+    let tasks: Vec<_> = (0..10)
+        .map(|n| {
+            let (api, owner, m, id) = (
+                app.api.clone(),
+                owner.clone(),
+                members[n % 5].clone(),
+                it.id.clone(),
+            );
+            tokio::spawn(async move {
+                api.place_mall_order(&owner, &m, &order(&format!("k{n}"), &id, 1))
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => assert_eq!(r.code(), "mall_out_of_stock", "{r:?}"),
+            _ => panic!("{r:?}"),
+        }
+    }
+    assert_eq!(created, 3);
+    assert_eq!(stock_of(&app, &owner, &it.id).await, 0);
+    let mut coupons = 0;
+    let mut total = 0;
+    for m in &members {
+        coupons += coupon_statuses(&app, &owner, m).await.len();
+        total += app.member_points(&owner, m).await.ok().balance;
+    }
+    assert_eq!(coupons, 3);
+    assert_eq!(total, 5 * 1_000 - 3 * 100);
+    let done = app.mall_orders(&owner, Some("completed"), None).await.ok();
+    assert_eq!(done.len(), 3);
+    assert_ledger_agrees(&app, &t.slug).await;
+}
+
+#[tokio::test]
+async fn a_virtual_order_whose_coupon_was_used_cannot_be_cancelled() {
+    let app = spawn_app().await;
+    let t = app.signup_on("mall-virt-used", "pro").await;
+    let owner = t.owner();
+    let tpl = coupon_template(&app, &owner, "Used", json!({})).await;
+    let it = app
+        .create_mall_item(&owner, &virtual_item("Voucher", 100, 5, &tpl))
+        .await
+        .ok();
+    let m = app.member(&owner, NewMember::named("Spender")).await.id;
+    give(&app, &owner, &m, "g", 1_000).await;
+    let placed = app
+        .place_mall_order(&owner, &m, &order("u1", &it.id, 2))
+        .await
+        .created();
+    let used = placed.order.coupon_codes[0].clone();
+    let r = app
+        .record_purchase(
+            &owner,
+            &json!({ "external_id": "p-1", "member_id": m, "amount": 5000,
+                     "coupon_codes": [used] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+
+    let r = app
+        .move_mall_order(
+            &owner,
+            &placed.order.id,
+            &json!({ "action": "cancel", "reason": "too late" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(r.code(), "mall_coupon_used");
+    // Nothing moved: the order, its other coupon, the points and the stock stay.
+    let o = app.mall_order(&owner, &placed.order.id).await.ok();
+    assert_eq!(o.state, "completed");
+    let statuses = coupon_statuses(&app, &owner, &m).await;
+    assert_eq!(
+        statuses.iter().filter(|(_, s)| s == "issued").count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(stock_of(&app, &owner, &it.id).await, 3);
+    assert_ledger_agrees(&app, &t.slug).await;
+}

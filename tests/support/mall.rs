@@ -19,6 +19,7 @@ pub struct MallItem {
     pub per_order: Option<i32>,
     pub tiers: Vec<String>,
     pub delivery: String,
+    pub coupon_template_id: Option<String>,
     pub archived: bool,
 }
 
@@ -45,6 +46,7 @@ pub struct MallOrder {
     pub delivery: String,
     pub pickup_code: Option<String>,
     pub tracking: Option<String>,
+    pub coupon_codes: Vec<String>,
     pub state: String,
     pub moves: Vec<String>,
     pub events: Vec<MallOrderEvent>,
@@ -65,6 +67,7 @@ pub struct MyMallOrder {
     pub quantity: i32,
     pub points: i64,
     pub pickup_code: Option<String>,
+    pub coupon_codes: Vec<String>,
     pub state: String,
     pub cancellable: bool,
 }

@@ -55,8 +55,11 @@ pub struct MallItemInput {
     pub available_from: Option<DateTime<Utc>>,
     /// Offered until this instant (excluded); for ever when absent.
     pub available_until: Option<DateTime<Utc>>,
-    /// `pickup` (in store, against a verification code) or `shipping` (to an address).
+    /// `pickup` (in store, against a verification code), `shipping` (to an address) or
+    /// `virtual` (coupons of a template, given as the order is placed).
     pub delivery: String,
+    /// The coupon template a virtual item gives: required for `virtual`, none otherwise.
+    pub coupon_template_id: Option<Uuid>,
 }
 
 impl From<MallItemInput> for app::ItemInput {
@@ -74,6 +77,7 @@ impl From<MallItemInput> for app::ItemInput {
             available_from: b.available_from,
             available_until: b.available_until,
             delivery: b.delivery,
+            coupon_template_id: b.coupon_template_id,
         }
     }
 }
@@ -94,6 +98,8 @@ pub struct MallItem {
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
     pub delivery: String,
+    /// The coupon template a virtual item gives.
+    pub coupon_template_id: Option<Uuid>,
     pub archived: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -115,6 +121,7 @@ impl From<db::Item> for MallItem {
             available_from: i.available_from,
             available_until: i.available_until,
             delivery: i.delivery,
+            coupon_template_id: i.coupon_template_id,
             archived: i.archived,
             created_at: i.created_at,
             updated_at: i.updated_at,
@@ -202,6 +209,8 @@ pub struct MallOrder {
     /// For a pickup order: the code the member shows at the counter.
     pub pickup_code: Option<String>,
     pub tracking: Option<String>,
+    /// For a virtual order: the codes of the coupons it gave the member.
+    pub coupon_codes: Vec<String>,
     /// `pending`, `approved`, `shipped`, `ready_for_pickup`, `completed` or `cancelled`.
     pub state: String,
     /// The moves staff can make next.
@@ -227,6 +236,7 @@ pub fn order_dto(o: db::Order, moves: Vec<String>, events: Vec<db::Event>) -> Ma
         address: o.address,
         pickup_code: o.pickup_code,
         tracking: o.tracking,
+        coupon_codes: o.coupon_codes,
         state: o.state,
         moves,
         placed_by: o.placed_by,
@@ -480,7 +490,11 @@ impl MallApi {
     /// Place an order for a member: the points are taken from their lots (soonest-expiring
     /// first) and a unit of stock per unit ordered, in one transaction. 409
     /// `insufficient_points`, `mall_out_of_stock`, `mall_member_limit`,
-    /// `mall_item_unavailable` or `mall_tier_required` when it cannot.
+    /// `mall_item_unavailable` or `mall_tier_required` when it cannot. A virtual item's
+    /// coupons are given in the same transaction and the order is completed at once; a
+    /// coupon limit refuses the whole order with the coupons' own 409 (`coupon_sold_out`,
+    /// `coupon_member_limit`, `coupon_template_archived`, `coupon_template_expired`,
+    /// `coupons_unavailable` ...).
     #[oai(
         path = "/members/:id/mall/orders",
         method = "post",
@@ -497,8 +511,10 @@ impl MallApi {
             .state
             .authorize(&auth, Some(Permission::PurchasesWrite))
             .await?;
+        let zone = me.tenant.settings.zone();
         let p = app::place(
             &mut tx,
+            zone,
             id.0,
             &body.0.into_app(),
             &me.subject(),
@@ -512,8 +528,9 @@ impl MallApi {
     /// Move an order: `approve` (pending), `ship` (approved, shipped items), `ready`
     /// (approved, pickup items), `complete` (shipped or ready), or `cancel` with a reason
     /// at any step before completed: the points go back into the lots they came from, with
-    /// their own expiry, and the stock back. 409 `mall_order_state` when the order's state
-    /// does not allow the move.
+    /// their own expiry, and the stock back. A completed virtual order may be cancelled
+    /// while none of its coupons was used (its coupons are voided); 409 `mall_coupon_used`
+    /// otherwise. 409 `mall_order_state` when the order's state does not allow the move.
     #[oai(
         path = "/mall/orders/:order_id/moves",
         method = "post",

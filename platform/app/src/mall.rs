@@ -15,7 +15,7 @@ use patron_core::idempotency::Scope;
 use patron_core::mall::{self as core, Action, By, Delivery, Refusal, State, Unavailable};
 use patron_core::points::EntrySource;
 use patron_core::reasons::Reason;
-use patron_core::{FieldCode, Issue, Validation};
+use patron_core::{FieldCode, Issue, Validation, Zone};
 use patron_db::mall::{self as db, Item, Order};
 use patron_db::points::{self, Source};
 use patron_db::{Db, Tenant, TenantTx};
@@ -38,6 +38,8 @@ pub struct ItemInput {
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
     pub delivery: String,
+    /// The coupon template a virtual item gives (required for `virtual`, none otherwise).
+    pub coupon_template_id: Option<Uuid>,
 }
 
 fn check_item(i: &ItemInput) -> Result<Delivery, AppError> {
@@ -113,8 +115,38 @@ fn check_item(i: &ItemInput) -> Result<Delivery, AppError> {
             Err(Issue::not_one_of(i.delivery.trim(), core::DELIVERIES)),
         );
     }
+    match (delivery, i.coupon_template_id) {
+        (Some(Delivery::Virtual), None) => v.check::<()>(
+            "coupon_template_id",
+            Err(Issue::new(
+                FieldCode::Required,
+                "is required: a virtual item gives coupons of a template",
+            )),
+        ),
+        (Some(Delivery::Pickup | Delivery::Shipping), Some(_)) => v.check::<()>(
+            "coupon_template_id",
+            Err(Issue::new(
+                FieldCode::NotAllowed,
+                "only a virtual item gives coupons",
+            )),
+        ),
+        _ => None,
+    };
     v.finish().map_err(AppError::invalid)?;
     Ok(delivery.expect("checked"))
+}
+
+/// A virtual item's template must be one of this business's.
+async fn check_template(tx: &mut TenantTx, i: &ItemInput) -> Result<(), AppError> {
+    if let Some(id) = i.coupon_template_id {
+        if patron_db::coupons::template(tx, id).await?.is_none() {
+            return Err(AppError::field(
+                "coupon_template_id",
+                Issue::unknown(&id.to_string(), "there is no such coupon template"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn item_of(id: Uuid, i: &ItemInput, delivery: Delivery, actor: &str, now: DateTime<Utc>) -> Item {
@@ -135,6 +167,7 @@ fn item_of(id: Uuid, i: &ItemInput, delivery: Delivery, actor: &str, now: DateTi
         available_from: i.available_from,
         available_until: i.available_until,
         delivery: delivery.as_str().to_owned(),
+        coupon_template_id: i.coupon_template_id,
         archived: false,
         created_at: now,
         updated_at: now,
@@ -149,6 +182,7 @@ pub async fn create_item(
     now: DateTime<Utc>,
 ) -> Result<Item, AppError> {
     let delivery = check_item(input)?;
+    check_template(tx, input).await?;
     let item = item_of(Uuid::now_v7(), input, delivery, actor, now);
     db::insert_item(tx, &item).await?;
     Ok(item)
@@ -164,6 +198,7 @@ pub async fn update_item(
     now: DateTime<Utc>,
 ) -> Result<Item, AppError> {
     let delivery = check_item(input)?;
+    check_template(tx, input).await?;
     let item = item_of(id, input, delivery, actor, now);
     db::update_item(tx, &item)
         .await?
@@ -245,6 +280,7 @@ impl Replayable for Placed {
 /// first, so a retry racing the first request answers the first order. The caller commits.
 pub async fn place(
     tx: &mut TenantTx,
+    zone: Zone,
     member_id: Uuid,
     req: &NewOrder,
     actor: &str,
@@ -260,7 +296,7 @@ pub async fn place(
         req,
     );
     idempotency::run(tx, &key, now, async |tx| {
-        place_once(tx, member.id, req, actor, now).await
+        place_once(tx, zone, member.id, req, actor, now).await
     })
     .await
 }
@@ -277,6 +313,7 @@ fn unavailable(why: Unavailable) -> AppError {
 
 async fn place_once(
     tx: &mut TenantTx,
+    zone: Zone,
     member_id: Uuid,
     req: &NewOrder,
     actor: &str,
@@ -320,7 +357,7 @@ async fn place_once(
             })
             .map_err(AppError::internal)?,
         ),
-        (Delivery::Pickup, _) => None,
+        (Delivery::Pickup | Delivery::Virtual, _) => None,
     };
     if !item.tiers.is_empty() {
         let tier = db::member_tier(tx, member_id).await?;
@@ -399,7 +436,31 @@ async fn place_once(
     let (entry_id, lots) = points::redeem_from_lots(tx, &a, total, &src).await?;
     let pickup_code = match delivery {
         Delivery::Pickup => Some(new_pickup_code(tx).await?),
-        Delivery::Shipping => None,
+        Delivery::Shipping | Delivery::Virtual => None,
+    };
+    // A virtual item's coupons, through the coupons' own issue path and limits: any limit
+    // refuses the whole order (the caller drops the transaction).
+    let coupon_codes = match (delivery, item.coupon_template_id) {
+        (Delivery::Virtual, Some(template)) => {
+            crate::coupons::issue::give_for_mall_order(
+                tx,
+                zone,
+                template,
+                member_id,
+                req.quantity,
+                actor,
+                now,
+            )
+            .await?
+            .codes
+        }
+        (Delivery::Virtual, None) => {
+            return Err(AppError::internal_msg(format!(
+                "virtual item {} without a template",
+                item.id
+            )))
+        }
+        _ => Vec::new(),
     };
     db::insert_order(
         tx,
@@ -414,6 +475,7 @@ async fn place_once(
             delivery: delivery.as_str(),
             address,
             pickup_code,
+            coupon_codes: &coupon_codes,
             entry_id,
             placed_by: actor,
             at: now,
@@ -421,6 +483,23 @@ async fn place_once(
         &lots,
     )
     .await?;
+    if delivery == Delivery::Virtual {
+        // Its coupons are the member's already: the order is completed as it is placed.
+        db::change_state(
+            tx,
+            order_id,
+            &db::Change {
+                from: State::Pending.as_str(),
+                to: State::Completed.as_str(),
+                actor,
+                reason: COUPONS_ISSUED,
+                tracking: None,
+                refund_entry: None,
+                at: now,
+            },
+        )
+        .await?;
+    }
     patron_db::audit::record_member(
         tx,
         now,
@@ -439,6 +518,9 @@ async fn place_once(
         replayed: false,
     })
 }
+
+/// The reason recorded when a virtual order completes as it is placed.
+pub const COUPONS_ISSUED: &str = "coupons_issued";
 
 /// A pickup code no order has yet.
 async fn new_pickup_code(tx: &mut TenantTx) -> Result<String, AppError> {
@@ -625,7 +707,7 @@ async fn apply(
     })?;
     let mut refund_entry = None;
     if to == State::Cancelled {
-        refund_entry = Some(give_back(tx, &o, actor, now).await?);
+        refund_entry = Some(give_back(tx, &o, reason, actor, now).await?);
     }
     let moved = db::change_state(
         tx,
@@ -666,10 +748,15 @@ async fn apply(
 async fn give_back(
     tx: &mut TenantTx,
     o: &Order,
+    reason: &str,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
+    // The account first, then the coupons: the order a purchase using a coupon keeps.
     let mut a = points::lock_account(tx, o.member_id, now).await?;
+    if !o.coupon_codes.is_empty() {
+        void_coupons(tx, o, reason, actor, now).await?;
+    }
     let lots = db::order_lots(tx, o.id).await?;
     let src = Source {
         kind: EntrySource::Redemption,
@@ -688,6 +775,40 @@ async fn give_back(
     db::count_down(tx, o.item_id, o.member_id, i64::from(o.quantity)).await?;
     db::return_stock(tx, o.item_id, i64::from(o.quantity)).await?;
     Ok(entry)
+}
+
+/// Voids a virtual order's coupons for its cancel: 409 `mall_coupon_used` when one was used
+/// (nothing voided). The coupons are locked first, so a purchase cannot use one meanwhile.
+async fn void_coupons(
+    tx: &mut TenantTx,
+    o: &Order,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let coupons = db::lock_coupons(tx, &o.coupon_codes).await?;
+    let used: Vec<&str> = coupons
+        .iter()
+        .filter(|c| c.status == "used")
+        .map(|c| c.code.as_str())
+        .collect();
+    if !used.is_empty() {
+        return Err(AppError::conflict(
+            "mall_coupon_used",
+            Some("action"),
+            "a coupon of this order was used: the order cannot be cancelled",
+        )
+        .with_param("codes", used.join(", ")));
+    }
+    let reason = if reason.is_empty() {
+        "mall order cancelled"
+    } else {
+        reason
+    };
+    for c in coupons.iter().filter(|c| c.status == "issued") {
+        crate::coupons::redeem::void(tx, c.id, reason, actor, now).await?;
+    }
+    Ok(())
 }
 
 /// [`move_order`], idempotent by an optional key (per order): a retry with the key answers

@@ -43,16 +43,20 @@ pub enum Delivery {
     Pickup,
     /// Sent to the member's address.
     Shipping,
+    /// Coupons of a template, given to the member as the order is placed (the order is
+    /// completed at once).
+    Virtual,
 }
 
 /// The names of [`Delivery`].
-pub const DELIVERIES: &[&str] = &["pickup", "shipping"];
+pub const DELIVERIES: &[&str] = &["pickup", "shipping", "virtual"];
 
 impl Delivery {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pickup => "pickup",
             Self::Shipping => "shipping",
+            Self::Virtual => "virtual",
         }
     }
 
@@ -60,6 +64,7 @@ impl Delivery {
         match s {
             "pickup" => Some(Self::Pickup),
             "shipping" => Some(Self::Shipping),
+            "virtual" => Some(Self::Virtual),
             _ => None,
         }
     }
@@ -182,7 +187,9 @@ pub enum Refusal {
 ///   pickup order ready; complete a shipped or ready order (a pickup order also straight
 ///   from approved, when the member shows the code at the counter);
 /// - the member cancels only while pending; staff cancel at any step before completed;
-///   the system cancels only pending orders (the business's time limit).
+///   the system cancels only pending orders (the business's time limit);
+/// - a virtual order is completed as it is placed; staff may still cancel it (while none
+///   of its coupons is used, which the database checks).
 pub fn next(state: State, action: Action, by: By, delivery: Delivery) -> Result<State, Refusal> {
     use State::*;
     if by != By::Staff && action != Action::Cancel {
@@ -190,6 +197,9 @@ pub fn next(state: State, action: Action, by: By, delivery: Delivery) -> Result<
     }
     match (action, state) {
         (Action::Cancel, Pending) => Ok(Cancelled),
+        (Action::Cancel, Completed) if by == By::Staff && delivery == Delivery::Virtual => {
+            Ok(Cancelled)
+        }
         (Action::Cancel, s) if s.is_final() => Err(Refusal::NotFromState),
         (Action::Cancel, _) if by == By::Staff => Ok(Cancelled),
         (Action::Cancel, _) => Err(Refusal::NotAllowed),
@@ -347,6 +357,12 @@ mod tests {
             [Action::Ready, Action::Complete, Action::Cancel]
         );
         assert!(staff_moves(Completed, Shipping).is_empty());
+        assert_eq!(staff_moves(Completed, Virtual), [Action::Cancel]);
+        assert_eq!(
+            next(Completed, Action::Cancel, By::Member, Virtual),
+            Err(Refusal::NotFromState)
+        );
+        assert!(staff_moves(Cancelled, Virtual).is_empty());
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Item {
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
     pub delivery: String,
+    /// The coupon template a virtual item gives (none for other items).
+    pub coupon_template_id: Option<Uuid>,
     pub archived: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -32,12 +34,12 @@ pub struct Item {
 
 const ITEM: &str = "id, name, description, pictures, points, cash, stock, per_member, per_order, \
                     tiers, available_from, available_until, delivery, archived, created_at, \
-                    updated_at, updated_by";
+                    updated_at, updated_by, coupon_template_id";
 
 pub async fn insert_item(tx: &mut TenantTx, i: &Item) -> Result<(), DbError> {
     sqlx::query(&format!(
         "INSERT INTO mall_items ({ITEM}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
     .bind(i.id)
     .bind(&i.name)
@@ -56,6 +58,7 @@ pub async fn insert_item(tx: &mut TenantTx, i: &Item) -> Result<(), DbError> {
     .bind(i.created_at)
     .bind(i.updated_at)
     .bind(&i.updated_by)
+    .bind(i.coupon_template_id)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -68,7 +71,7 @@ pub async fn update_item(tx: &mut TenantTx, i: &Item) -> Result<Option<Item>, Db
         "UPDATE mall_items SET name = $2, description = $3, pictures = $4, points = $5, \
          cash = $6, stock = $7, per_member = $8, per_order = $9, tiers = $10, \
          available_from = $11, available_until = $12, delivery = $13, updated_at = $14, \
-         updated_by = $15 WHERE id = $1 RETURNING {ITEM}"
+         updated_by = $15, coupon_template_id = $16 WHERE id = $1 RETURNING {ITEM}"
     ))
     .bind(i.id)
     .bind(&i.name)
@@ -85,6 +88,7 @@ pub async fn update_item(tx: &mut TenantTx, i: &Item) -> Result<Option<Item>, Db
     .bind(&i.delivery)
     .bind(i.updated_at)
     .bind(&i.updated_by)
+    .bind(i.coupon_template_id)
     .fetch_optional(tx.conn())
     .await?)
 }
@@ -245,12 +249,14 @@ pub struct Order {
     pub placed_by: String,
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The coupons a virtual order gave.
+    pub coupon_codes: Vec<String>,
 }
 
 const ORDER: &str = "o.id, o.member_id, m.name AS member_name, o.item_id, o.item_name, \
                      o.quantity, o.points, o.cash, o.delivery, o.address, o.pickup_code, \
                      o.tracking, o.state, o.entry_id, o.refund_entry, o.placed_by, \
-                     o.placed_at, o.updated_at";
+                     o.placed_at, o.updated_at, o.coupon_codes";
 
 /// A new order as written.
 #[derive(Debug, Clone)]
@@ -265,6 +271,7 @@ pub struct NewOrder<'a> {
     pub delivery: &'a str,
     pub address: Option<Value>,
     pub pickup_code: Option<String>,
+    pub coupon_codes: &'a [String],
     pub entry_id: i64,
     pub placed_by: &'a str,
     pub at: DateTime<Utc>,
@@ -280,8 +287,9 @@ pub async fn insert_order(
     sqlx::query(
         "WITH o AS ( \
              INSERT INTO mall_orders (id, member_id, item_id, item_name, quantity, points, cash, \
-             delivery, address, pickup_code, state, entry_id, placed_by, placed_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12, $13, $13) \
+             delivery, address, pickup_code, state, entry_id, placed_by, placed_at, updated_at, \
+             coupon_codes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12, $13, $13, $16) \
              RETURNING id \
          ), l AS ( \
              INSERT INTO mall_order_lots (order_id, lot_id, points) \
@@ -304,6 +312,7 @@ pub async fn insert_order(
     .bind(o.at)
     .bind(&ids)
     .bind(&points)
+    .bind(o.coupon_codes)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -378,6 +387,28 @@ pub async fn change_state(tx: &mut TenantTx, id: Uuid, c: &Change<'_>) -> Result
     .fetch_optional(tx.conn())
     .await?;
     Ok(moved.is_some())
+}
+
+/// A coupon a virtual order gave: its id and status (`issued`, `used`, `voided`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderCoupon {
+    pub id: Uuid,
+    pub code: String,
+    pub status: String,
+}
+
+/// The coupons with these codes, locked for the rest of the transaction (so a purchase
+/// cannot use one while a cancel voids them).
+pub async fn lock_coupons(
+    tx: &mut TenantTx,
+    codes: &[String],
+) -> Result<Vec<OrderCoupon>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, code, status FROM coupons WHERE code = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(codes)
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// The lots an order's points came from: `(lot id, points)`, soonest-expiring first.

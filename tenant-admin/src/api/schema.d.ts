@@ -1930,7 +1930,11 @@ export interface paths {
          * Place an order for a member: the points are taken from their lots (soonest-expiring
          *     first) and a unit of stock per unit ordered, in one transaction. 409
          *     `insufficient_points`, `mall_out_of_stock`, `mall_member_limit`,
-         *     `mall_item_unavailable` or `mall_tier_required` when it cannot.
+         *     `mall_item_unavailable` or `mall_tier_required` when it cannot. A virtual item's
+         *     coupons are given in the same transaction and the order is completed at once; a
+         *     coupon limit refuses the whole order with the coupons' own 409 (`coupon_sold_out`,
+         *     `coupon_member_limit`, `coupon_template_archived`, `coupon_template_expired`,
+         *     `coupons_unavailable` ...).
          */
         post: operations["placeMallOrder"];
         delete?: never;
@@ -1952,8 +1956,9 @@ export interface paths {
          * Move an order: `approve` (pending), `ship` (approved, shipped items), `ready`
          *     (approved, pickup items), `complete` (shipped or ready), or `cancel` with a reason
          *     at any step before completed: the points go back into the lots they came from, with
-         *     their own expiry, and the stock back. 409 `mall_order_state` when the order's state
-         *     does not allow the move.
+         *     their own expiry, and the stock back. A completed virtual order may be cancelled
+         *     while none of its coupons was used (its coupons are voided); 409 `mall_coupon_used`
+         *     otherwise. 409 `mall_order_state` when the order's state does not allow the move.
          */
         post: operations["moveMallOrder"];
         delete?: never;
@@ -6051,6 +6056,11 @@ export interface components {
             /** Format: date-time */
             available_until?: string | null;
             delivery: string;
+            /**
+             * Format: uuid
+             * @description The coupon template a virtual item gives.
+             */
+            coupon_template_id?: string | null;
             archived: boolean;
             /** Format: date-time */
             created_at: string;
@@ -6118,10 +6128,16 @@ export interface components {
              */
             available_until?: string | null;
             /**
-             * @description `pickup` (in store, against a verification code) or `shipping` (to an address).
+             * @description `pickup` (in store, against a verification code), `shipping` (to an address) or
+             *     `virtual` (coupons of a template, given as the order is placed).
              * @enum {string}
              */
-            delivery: "pickup" | "shipping";
+            delivery: "pickup" | "shipping" | "virtual";
+            /**
+             * Format: uuid
+             * @description The coupon template a virtual item gives: required for `virtual`, none otherwise.
+             */
+            coupon_template_id?: string | null;
         };
         /**
          * MallOrder
@@ -6153,6 +6169,8 @@ export interface components {
             /** @description For a pickup order: the code the member shows at the counter. */
             pickup_code?: string | null;
             tracking?: string | null;
+            /** @description For a virtual order: the codes of the coupons it gave the member. */
+            coupon_codes: string[];
             /** @description `pending`, `approved`, `shipped`, `ready_for_pickup`, `completed` or `cancelled`. */
             state: string;
             /** @description The moves staff can make next. */
@@ -6862,6 +6880,8 @@ export interface components {
             /** @description The code to show at the counter, for a pickup order. */
             pickup_code?: string | null;
             tracking?: string | null;
+            /** @description For a virtual order: the codes of the coupons it gave (also in my coupons). */
+            coupon_codes: string[];
             /** @description `pending`, `approved`, `shipped`, `ready_for_pickup`, `completed` or `cancelled`. */
             state: string;
             /** @description Whether the member may still cancel it (only while pending). */

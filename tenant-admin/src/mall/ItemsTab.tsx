@@ -13,6 +13,7 @@ import { useAuth } from '../auth/AuthContext';
 import { ArchiveToggle } from '../prepaid/parts';
 import { toMinor } from '../prepaid/money';
 import { fetchTiersOverview, tiersKeys } from '../tiers/api';
+import { CouponTemplateSelect } from '../coupons/TemplateSelect';
 import { createItem, fetchItems, mallKeys, setItemArchived, updateItem, type MallItem, type MallItemInput } from './api';
 import { usePrice } from './parts';
 
@@ -145,10 +146,13 @@ interface ItemForm {
   per_order?: number | null;
   tiers?: string[];
   window?: [Dayjs | null, Dayjs | null] | null;
-  delivery: 'pickup' | 'shipping';
+  delivery: Delivery;
+  coupon_template_id?: string | null;
 }
 
-const FIELDS = ['name', 'description', 'pictures', 'points', 'cash', 'stock', 'per_member', 'per_order', 'tiers', 'window', 'delivery'];
+type Delivery = 'pickup' | 'shipping' | 'virtual';
+
+const FIELDS = ['name', 'description', 'pictures', 'points', 'cash', 'stock', 'per_member', 'per_order', 'tiers', 'window', 'delivery', 'coupon_template_id'];
 
 function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: string; name: string }[]; onClose: () => void }) {
   const { t } = useTranslation();
@@ -171,6 +175,7 @@ function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: s
         available_from: v.window?.[0]?.toISOString() ?? undefined,
         available_until: v.window?.[1]?.toISOString() ?? undefined,
         delivery: v.delivery,
+        coupon_template_id: v.delivery === 'virtual' ? (v.coupon_template_id ?? undefined) : undefined,
       };
       return item ? updateItem(item.id, body) : createItem(body);
     },
@@ -198,7 +203,8 @@ function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: s
           item.available_from || item.available_until
             ? [item.available_from ? dayjs(item.available_from) : null, item.available_until ? dayjs(item.available_until) : null]
             : null,
-        delivery: item.delivery as 'pickup' | 'shipping',
+        delivery: item.delivery as Delivery,
+        coupon_template_id: item.coupon_template_id ?? null,
       }
     : { delivery: 'pickup', cash: 0, stock: 10 };
   return (
@@ -265,8 +271,22 @@ function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: s
         <Form.Item name="delivery" label={t('mall.items.delivery')} rules={[required]}>
           <Select
             data-testid="mall-item-delivery"
-            options={['pickup', 'shipping'].map((d) => ({ value: d, label: t(`mall.delivery.${d}`) }))}
+            options={['pickup', 'shipping', 'virtual'].map((d) => ({ value: d, label: t(`mall.delivery.${d}`) }))}
           />
+        </Form.Item>
+        <Form.Item noStyle shouldUpdate={(a, b) => a.delivery !== b.delivery}>
+          {({ getFieldValue }) =>
+            getFieldValue('delivery') === 'virtual' ? (
+              <Form.Item
+                name="coupon_template_id"
+                label={t('mall.items.couponTemplate')}
+                extra={t('mall.items.couponTemplateHelp')}
+                rules={[required]}
+              >
+                <CouponTemplateSelect data-testid="mall-item-coupon-template" />
+              </Form.Item>
+            ) : null
+          }
         </Form.Item>
       </Form>
     </Modal>

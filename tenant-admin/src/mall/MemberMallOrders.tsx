@@ -28,7 +28,16 @@ export function MemberMallOrders({ memberId }: { memberId: string }) {
           { title: t('mall.orders.placedAt'), dataIndex: 'placed_at', render: (v: string) => formatDateTime(v, i18n.language) },
           { title: t('mall.orders.item'), key: 'item', render: (_, o) => `${o.item_name} × ${o.quantity}` },
           { title: t('mall.orders.price'), key: 'price', render: (_, o) => price(o.points, o.cash) },
-          { title: t('mall.orders.delivery'), dataIndex: 'delivery', render: (d: string) => t(`mall.delivery.${d}`) },
+          {
+            title: t('mall.orders.delivery'),
+            key: 'delivery',
+            render: (_, o) => (
+              <>
+                <div>{t(`mall.delivery.${o.delivery}`)}</div>
+                {o.coupon_codes.length > 0 && <div>{t('mall.orders.coupons', { codes: o.coupon_codes.join(', ') })}</div>}
+              </>
+            ),
+          },
           { title: t('mall.orders.state'), dataIndex: 'state', render: (s: string) => <StateTag state={s} /> },
         ]}
       />

@@ -107,6 +107,11 @@ function Delivery({ order: o }: { order: MallOrder }) {
           {t('mall.orders.tracking', { tracking: o.tracking })}
         </Typography.Text>
       )}
+      {o.coupon_codes.length > 0 && (
+        <Typography.Text type="secondary" style={{ display: 'block' }} data-testid={`mall-order-coupons-${o.id}`}>
+          {t('mall.orders.coupons', { codes: o.coupon_codes.join(', ') })}
+        </Typography.Text>
+      )}
     </div>
   );
 }

@@ -127,6 +127,11 @@ function MyOrder({ order: o }: { order: Order }) {
         )}
         {o.pickup_code && open && <Typography.Text type="secondary">{t('portalMall.codeHelp')}</Typography.Text>}
         {o.tracking && <Typography.Text type="secondary" style={{ display: 'block' }}>{t('portalMall.tracking', { tracking: o.tracking })}</Typography.Text>}
+        {o.coupon_codes.length > 0 && (
+          <Typography.Text type="secondary" style={{ display: 'block' }} data-testid={`portal-mall-coupons-${o.id}`}>
+            {t('portalMall.coupons', { codes: o.coupon_codes.join(', ') })}
+          </Typography.Text>
+        )}
       </div>
       <div style={{ textAlign: 'right' }}>
         <Tag data-testid={`portal-mall-state-${o.state}`}>{t(`portalMall.state.${o.state}`)}</Tag>
@@ -237,7 +242,9 @@ function OrderModal({ item, onClose }: { item: Item; onClose: () => void }) {
             </Form.Item>
           </>
         ) : (
-          <Typography.Paragraph type="secondary">{t('portalMall.pickupHelp')}</Typography.Paragraph>
+          <Typography.Paragraph type="secondary">
+            {t(item.delivery === 'virtual' ? 'portalMall.virtualHelp' : 'portalMall.pickupHelp')}
+          </Typography.Paragraph>
         )}
       </Form>
     </Modal>

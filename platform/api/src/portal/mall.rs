@@ -86,6 +86,8 @@ pub struct MyMallOrder {
     /// The code to show at the counter, for a pickup order.
     pub pickup_code: Option<String>,
     pub tracking: Option<String>,
+    /// For a virtual order: the codes of the coupons it gave (also in my coupons).
+    pub coupon_codes: Vec<String>,
     /// `pending`, `approved`, `shipped`, `ready_for_pickup`, `completed` or `cancelled`.
     pub state: String,
     /// Whether the member may still cancel it (only while pending).
@@ -106,6 +108,7 @@ fn my_order(o: db::Order) -> MyMallOrder {
         delivery: o.delivery,
         pickup_code: o.pickup_code,
         tracking: o.tracking,
+        coupon_codes: o.coupon_codes,
         state: o.state,
         placed_at: o.placed_at,
         updated_at: o.updated_at,
@@ -223,7 +226,7 @@ impl PortalMallApi {
         auth: MemberToken,
         body: Json<MyNewMallOrder>,
     ) -> Result<MyPlaced, ApiError> {
-        let (mut tx, _, m) = self.member(&tenant.0, &auth).await?;
+        let (mut tx, t, m) = self.member(&tenant.0, &auth).await?;
         let b = body.0;
         let req = app::NewOrder {
             idempotency_key: b.idempotency_key,
@@ -236,7 +239,15 @@ impl PortalMallApi {
             }),
         };
         let actor = format!("member:{}", m.id);
-        let p = app::place(&mut tx, m.id, &req, &actor, self.state.now()).await?;
+        let p = app::place(
+            &mut tx,
+            t.settings.zone(),
+            m.id,
+            &req,
+            &actor,
+            self.state.now(),
+        )
+        .await?;
         tx.commit().await?;
         let replayed = p.replayed;
         let body = MyPlacedMallOrder {

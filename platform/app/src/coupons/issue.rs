@@ -429,6 +429,40 @@ pub async fn issue_to_member(
     to_member(tx, zone, &t, member.id, n, "staff", actor, now).await
 }
 
+/// `quantity` coupons of a template for a member who ordered them in the points mall,
+/// inside the order's transaction and within the template's limits (its total, the
+/// member's and the day's limits, the plan's coupons of the month). Any limit refuses the
+/// whole order with a 409 naming it; the month's coupons used up is
+/// `coupons_unavailable`, since the member cannot change the business's plan.
+pub async fn give_for_mall_order(
+    tx: &mut TenantTx,
+    zone: Zone,
+    template_id: Uuid,
+    member_id: Uuid,
+    quantity: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Issued, AppError> {
+    let n = check_quantity(quantity)?;
+    let t = db::template(tx, template_id).await?.ok_or_else(|| {
+        AppError::conflict(
+            "coupon_template_archived",
+            Some("item_id"),
+            "the coupon template of this item is gone",
+        )
+    })?;
+    to_member(tx, zone, &t, member_id, n, "mall", actor, now)
+        .await
+        .map_err(|e| match e {
+            AppError::Plan(_) => AppError::conflict(
+                "coupons_unavailable",
+                Some("quantity"),
+                "this business cannot give more coupons this month",
+            ),
+            e => e,
+        })
+}
+
 /// A member's claim: a claimable template by id, or any template by its shared code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claim {
