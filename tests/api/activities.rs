@@ -1312,3 +1312,52 @@ async fn a_price_in_stored_value_or_a_pass_needs_a_plan_that_includes_it() {
     body["price_points"] = json!(10);
     app.create_activity(&owner, &body).await.ok();
 }
+
+#[tokio::test]
+async fn guests_count_in_the_statistics_and_are_reported_on_their_own_too() {
+    let app = spawn_app().await;
+    let t = app.signup_on("act-gstats", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    let mut body = activity_body("Tasting", 10);
+    body["budget"] = json!(40_000);
+    let a = published(&app, &owner, body).await;
+    let came = portal_member(&app, &t, "13888881001", "Came").await;
+    let away = portal_member(&app, &t, "13888881002", "Away").await;
+    let mut regs = Vec::new();
+    for m in [&came, &away] {
+        regs.push(
+            app.portal_sign_up_activity(&t.slug, &m.auth(), &a.id, &json!({}))
+                .await
+                .ok(),
+        );
+    }
+    let code = app
+        .portal_activity_code(&t.slug, &came.auth(), &regs[0].id)
+        .await
+        .ok();
+    app.check_in_activity(&owner, &a.id, &code.code).await.ok();
+    let mut guests = Vec::new();
+    for (name, phone) in [("嘉宾甲", "13899991001"), ("嘉宾乙", "13899991002")] {
+        guests.push(
+            app.add_activity_guest(&owner, &a.id, &json!({ "name": name, "phone": phone }))
+                .await
+                .ok(),
+        );
+    }
+    app.act_on_activity_guest(&owner, &a.id, &guests[0].id, "check-in")
+        .await
+        .ok();
+
+    let stats = app.activity_statistics(&owner, &a.id).await.ok();
+
+    assert_eq!(stats["sign_ups"], 4, "{stats}");
+    assert_eq!(stats["confirmed"], 4);
+    assert_eq!(stats["attended"], 2);
+    assert_eq!(stats["no_shows"], 2);
+    assert_eq!(stats["attendance_rate"], 0.5);
+    assert_eq!(stats["cost_per_attendee"], 20_000);
+    assert_eq!(stats["guests"], 2);
+    assert_eq!(stats["guests_confirmed"], 2);
+    assert_eq!(stats["guests_attended"], 1);
+    assert_eq!(stats["cancelled"], 0);
+}

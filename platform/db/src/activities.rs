@@ -601,6 +601,12 @@ pub struct Counts {
     pub points_awarded: i64,
     pub ratings: i64,
     pub average_stars: Option<f64>,
+    /// Guests ever added (any state); the member counts above leave them out.
+    pub guests: i64,
+    /// Guests still holding a seat.
+    pub guests_confirmed: i64,
+    pub guests_cancelled: i64,
+    pub guests_attended: i64,
 }
 
 pub async fn counts(tx: &mut TenantTx, activity: Uuid) -> Result<Counts, DbError> {
@@ -613,7 +619,11 @@ pub async fn counts(tx: &mut TenantTx, activity: Uuid) -> Result<Counts, DbError
              count(*) FILTER (WHERE checked_in_at IS NOT NULL) AS attended, \
              coalesce(sum(attend_points), 0)::bigint AS points_awarded, \
              (SELECT count(*) FROM activity_ratings t WHERE t.activity_id = $1 AND t.hidden_at IS NULL) AS ratings, \
-             (SELECT avg(stars)::float8 FROM activity_ratings t WHERE t.activity_id = $1 AND t.hidden_at IS NULL) AS average_stars \
+             (SELECT avg(stars)::float8 FROM activity_ratings t WHERE t.activity_id = $1 AND t.hidden_at IS NULL) AS average_stars, \
+             (SELECT count(*) FROM activity_guests g WHERE g.activity_id = $1) AS guests, \
+             (SELECT count(*) FROM activity_guests g WHERE g.activity_id = $1 AND g.status = 'confirmed') AS guests_confirmed, \
+             (SELECT count(*) FROM activity_guests g WHERE g.activity_id = $1 AND g.status = 'cancelled') AS guests_cancelled, \
+             (SELECT count(*) FROM activity_guests g WHERE g.activity_id = $1 AND g.checked_in_at IS NOT NULL) AS guests_attended \
          FROM activity_registrations WHERE activity_id = $1",
     )
     .bind(activity)

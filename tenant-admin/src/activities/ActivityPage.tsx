@@ -484,6 +484,8 @@ function StatisticsTab({ activity: a }: { activity: Activity }) {
     ['cancelled', d.cancelled],
     ['attended', d.attended],
     ['no_shows', d.no_shows],
+    ['guests', d.guests],
+    ['guests_attended', d.guests_attended],
     ['attendance_rate', d.attendance_rate === null || d.attendance_rate === undefined ? '—' : `${Math.round(d.attendance_rate * 100)}%`],
     ['points_awarded', d.points_awarded],
     ['ratings', d.ratings],

@@ -326,18 +326,26 @@ pub struct ActivityRatingHidden {
 /// An activity's figures.
 #[derive(Debug, Clone, Object)]
 pub struct ActivityStatistics {
-    /// Every sign-up ever made (any state).
+    /// Every sign-up ever made (any state), members' and guests'.
     pub sign_ups: i64,
+    /// Members and guests holding a seat.
     pub confirmed: i64,
     pub waitlisted: i64,
     pub pending: i64,
-    /// Cancelled, rejected or lapsed.
+    /// Cancelled, rejected or lapsed (members), or cancelled (guests).
     pub cancelled: i64,
+    /// Members and guests checked in.
     pub attended: i64,
-    /// Confirmed but not checked in.
+    /// Confirmed but not checked in (members and guests).
     pub no_shows: i64,
-    /// Attended out of confirmed, 0 to 1.
+    /// Attended out of confirmed, 0 to 1 (members and guests).
     pub attendance_rate: Option<f64>,
+    /// Guests ever added (any state); counted in `sign_ups` too.
+    pub guests: i64,
+    /// Guests holding a seat; counted in `confirmed` too.
+    pub guests_confirmed: i64,
+    /// Guests checked in; counted in `attended` too.
+    pub guests_attended: i64,
     pub points_awarded: i64,
     pub ratings: i64,
     pub average_stars: Option<f64>,
@@ -349,14 +357,17 @@ pub struct ActivityStatistics {
 impl From<Statistics> for ActivityStatistics {
     fn from(s: Statistics) -> Self {
         Self {
-            sign_ups: s.counts.sign_ups,
-            confirmed: s.counts.confirmed,
+            sign_ups: s.counts.sign_ups + s.counts.guests,
+            confirmed: s.figures.confirmed,
             waitlisted: s.counts.waitlisted,
             pending: s.counts.pending,
-            cancelled: s.counts.cancelled,
-            attended: s.counts.attended,
+            cancelled: s.counts.cancelled + s.counts.guests_cancelled,
+            attended: s.figures.attended,
             no_shows: s.figures.no_shows,
             attendance_rate: s.figures.attendance_rate,
+            guests: s.counts.guests,
+            guests_confirmed: s.counts.guests_confirmed,
+            guests_attended: s.counts.guests_attended,
             points_awarded: s.counts.points_awarded,
             ratings: s.counts.ratings,
             average_stars: s.counts.average_stars,

@@ -99,8 +99,12 @@ pub struct Statistics {
 pub async fn statistics(tx: &mut TenantTx, activity: Uuid) -> Result<Statistics, AppError> {
     let a = db::get(tx, activity).await?.ok_or_else(not_found)?;
     let counts = db::counts(tx, activity).await?;
-    // Everyone who held a seat when it took place: still confirmed, or checked in.
-    let figures = core::figures(counts.confirmed, counts.attended, a.budget);
+    // Everyone who held a seat when it took place, members and guests alike.
+    let figures = core::figures(
+        counts.confirmed + counts.guests_confirmed,
+        counts.attended + counts.guests_attended,
+        a.budget,
+    );
     Ok(Statistics {
         counts,
         figures,
