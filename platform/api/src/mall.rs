@@ -10,8 +10,10 @@ use crate::edge::gate::needs_points_mall;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
 use patron_app::mall as app;
+use patron_app::uploads;
 use patron_core::access::Permission;
 use patron_core::mall::By;
+use patron_core::uploads::Purpose;
 use patron_db::mall as db;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -26,6 +28,17 @@ enum Tag {
 
 pub struct MallApi {
     pub state: ApiState,
+}
+
+impl MallApi {
+    /// The item as answered, its uploaded picture with a short-lived address.
+    async fn out(&self, tenant_id: i64, i: db::Item) -> Result<MallItem, ApiError> {
+        let mut out: MallItem = i.into();
+        if let (Some(id), Some(store)) = (out.picture_upload_id, self.state.storage.as_deref()) {
+            out.picture_url = Some(uploads::url_of(store, tenant_id, Purpose::MallItem, id).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// A mall item to create, or all of an item's values to replace.
@@ -60,6 +73,10 @@ pub struct MallItemInput {
     pub delivery: String,
     /// The coupon template a virtual item gives: required for `virtual`, none otherwise.
     pub coupon_template_id: Option<Uuid>,
+    /// The picture by upload: a completed `mall_item` upload of the business (422
+    /// `upload_not_usable` otherwise). Shown before `pictures`; a picture upload replaced or
+    /// removed is deleted.
+    pub picture_upload_id: Option<Uuid>,
 }
 
 impl From<MallItemInput> for app::ItemInput {
@@ -78,6 +95,7 @@ impl From<MallItemInput> for app::ItemInput {
             available_until: b.available_until,
             delivery: b.delivery,
             coupon_template_id: b.coupon_template_id,
+            picture_upload_id: b.picture_upload_id,
         }
     }
 }
@@ -100,6 +118,11 @@ pub struct MallItem {
     pub delivery: String,
     /// The coupon template a virtual item gives.
     pub coupon_template_id: Option<Uuid>,
+    /// The picture by upload, if any.
+    pub picture_upload_id: Option<Uuid>,
+    /// The picture to show: a short-lived address of the uploaded picture, else the first
+    /// of `pictures`.
+    pub picture_url: Option<String>,
     pub archived: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -111,6 +134,7 @@ impl From<db::Item> for MallItem {
             id: i.id,
             name: i.name,
             description: i.description,
+            picture_url: i.pictures.first().cloned(),
             pictures: i.pictures,
             points: i.points,
             cash: i.cash,
@@ -122,6 +146,7 @@ impl From<db::Item> for MallItem {
             available_until: i.available_until,
             delivery: i.delivery,
             coupon_template_id: i.coupon_template_id,
+            picture_upload_id: i.picture_upload_id,
             archived: i.archived,
             created_at: i.created_at,
             updated_at: i.updated_at,
@@ -348,13 +373,17 @@ impl MallApi {
         auth: TenantAuth,
         archived: Query<Option<bool>>,
     ) -> Result<Json<Vec<MallItem>>, ApiError> {
-        let (mut tx, _) = self
+        let (mut tx, me) = self
             .state
             .authorize(&auth, Some(Permission::MembersRead))
             .await?;
         let items = app::items(&mut tx, archived.0.unwrap_or(false)).await?;
         tx.commit().await?;
-        Ok(Json(items.into_iter().map(Into::into).collect()))
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            out.push(self.out(me.tenant.id, i).await?);
+        }
+        Ok(Json(out))
     }
 
     /// Add an item to the catalogue.
@@ -375,7 +404,7 @@ impl MallApi {
             .await?;
         let i = app::create_item(&mut tx, &body.0.into(), &me.subject(), self.state.now()).await?;
         tx.commit().await?;
-        Ok(Json(i.into()))
+        Ok(Json(self.out(me.tenant.id, i).await?))
     }
 
     /// Replace an item's values (its stock is set as given; orders keep their own name and
@@ -402,10 +431,11 @@ impl MallApi {
             &body.0.into(),
             &me.subject(),
             self.state.now(),
+            self.state.storage.as_deref(),
         )
         .await?;
         tx.commit().await?;
-        Ok(Json(i.into()))
+        Ok(Json(self.out(me.tenant.id, i).await?))
     }
 
     /// Archive an item (no longer offered; its orders go on), or bring it back.
@@ -434,7 +464,7 @@ impl MallApi {
         )
         .await?;
         tx.commit().await?;
-        Ok(Json(i.into()))
+        Ok(Json(self.out(me.tenant.id, i).await?))
     }
 
     /// Orders, newest first: the fulfilment queue by `state`, a member's orders by

@@ -14,7 +14,9 @@ use chrono::{DateTime, Duration, Utc};
 use patron_core::idempotency::Scope;
 use patron_core::mall::{self as core, Action, By, Delivery, Refusal, State, Unavailable};
 use patron_core::points::EntrySource;
+use patron_core::ports::ObjectStore;
 use patron_core::reasons::Reason;
+use patron_core::uploads::Purpose;
 use patron_core::{FieldCode, Issue, Validation, Zone};
 use patron_db::mall::{self as db, Item, Order};
 use patron_db::points::{self, Source};
@@ -40,6 +42,8 @@ pub struct ItemInput {
     pub delivery: String,
     /// The coupon template a virtual item gives (required for `virtual`, none otherwise).
     pub coupon_template_id: Option<Uuid>,
+    /// The picture by upload: a stored `mall_item` upload of the business.
+    pub picture_upload_id: Option<Uuid>,
 }
 
 fn check_item(i: &ItemInput) -> Result<Delivery, AppError> {
@@ -168,11 +172,21 @@ fn item_of(id: Uuid, i: &ItemInput, delivery: Delivery, actor: &str, now: DateTi
         available_until: i.available_until,
         delivery: delivery.as_str().to_owned(),
         coupon_template_id: i.coupon_template_id,
+        picture_upload_id: i.picture_upload_id,
         archived: false,
         created_at: now,
         updated_at: now,
         updated_by: actor.to_owned(),
     }
+}
+
+/// The picture upload, when one is named: a stored `mall_item` upload of the business
+/// (422 `upload_not_usable` on `picture_upload_id` otherwise).
+async fn check_picture(tx: &mut TenantTx, i: &ItemInput) -> Result<(), AppError> {
+    if let Some(id) = i.picture_upload_id {
+        crate::uploads::take(tx, id, Purpose::MallItem, "picture_upload_id", None).await?;
+    }
+    Ok(())
 }
 
 pub async fn create_item(
@@ -183,26 +197,43 @@ pub async fn create_item(
 ) -> Result<Item, AppError> {
     let delivery = check_item(input)?;
     check_template(tx, input).await?;
+    check_picture(tx, input).await?;
     let item = item_of(Uuid::now_v7(), input, delivery, actor, now);
     db::insert_item(tx, &item).await?;
     Ok(item)
 }
 
 /// Replaces an item's values; its stock is set to `stock` as given (orders placed since the
-/// form was read are not added back).
+/// form was read are not added back). A picture upload replaced or removed is deleted from
+/// `store`.
 pub async fn update_item(
     tx: &mut TenantTx,
     id: Uuid,
     input: &ItemInput,
     actor: &str,
     now: DateTime<Utc>,
+    store: Option<&dyn ObjectStore>,
 ) -> Result<Item, AppError> {
     let delivery = check_item(input)?;
     check_template(tx, input).await?;
-    let item = item_of(id, input, delivery, actor, now);
-    db::update_item(tx, &item)
+    let current = db::item(tx, id)
         .await?
-        .ok_or_else(|| AppError::not_found("mall item"))
+        .ok_or_else(|| AppError::not_found("mall item"))?;
+    if current.picture_upload_id != input.picture_upload_id {
+        check_picture(tx, input).await?;
+    }
+    let item = item_of(id, input, delivery, actor, now);
+    let item = db::update_item(tx, &item)
+        .await?
+        .ok_or_else(|| AppError::not_found("mall item"))?;
+    if let (Some(old), Some(store)) = (current.picture_upload_id, store) {
+        if Some(old) != item.picture_upload_id {
+            if let Some(u) = patron_db::uploads::find(tx, old).await? {
+                crate::uploads::discard(tx, store, &u).await?;
+            }
+        }
+    }
+    Ok(item)
 }
 
 pub async fn items(tx: &mut TenantTx, archived_too: bool) -> Result<Vec<Item>, AppError> {

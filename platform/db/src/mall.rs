@@ -26,6 +26,8 @@ pub struct Item {
     pub delivery: String,
     /// The coupon template a virtual item gives (none for other items).
     pub coupon_template_id: Option<Uuid>,
+    /// The picture by upload (a stored `mall_item` upload), shown before `pictures`.
+    pub picture_upload_id: Option<Uuid>,
     pub archived: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -34,12 +36,12 @@ pub struct Item {
 
 const ITEM: &str = "id, name, description, pictures, points, cash, stock, per_member, per_order, \
                     tiers, available_from, available_until, delivery, archived, created_at, \
-                    updated_at, updated_by, coupon_template_id";
+                    updated_at, updated_by, coupon_template_id, picture_upload_id";
 
 pub async fn insert_item(tx: &mut TenantTx, i: &Item) -> Result<(), DbError> {
     sqlx::query(&format!(
         "INSERT INTO mall_items ({ITEM}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     ))
     .bind(i.id)
     .bind(&i.name)
@@ -59,6 +61,7 @@ pub async fn insert_item(tx: &mut TenantTx, i: &Item) -> Result<(), DbError> {
     .bind(i.updated_at)
     .bind(&i.updated_by)
     .bind(i.coupon_template_id)
+    .bind(i.picture_upload_id)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -71,7 +74,8 @@ pub async fn update_item(tx: &mut TenantTx, i: &Item) -> Result<Option<Item>, Db
         "UPDATE mall_items SET name = $2, description = $3, pictures = $4, points = $5, \
          cash = $6, stock = $7, per_member = $8, per_order = $9, tiers = $10, \
          available_from = $11, available_until = $12, delivery = $13, updated_at = $14, \
-         updated_by = $15, coupon_template_id = $16 WHERE id = $1 RETURNING {ITEM}"
+         updated_by = $15, coupon_template_id = $16, picture_upload_id = $17 \
+         WHERE id = $1 RETURNING {ITEM}"
     ))
     .bind(i.id)
     .bind(&i.name)
@@ -89,6 +93,7 @@ pub async fn update_item(tx: &mut TenantTx, i: &Item) -> Result<Option<Item>, Db
     .bind(i.updated_at)
     .bind(&i.updated_by)
     .bind(i.coupon_template_id)
+    .bind(i.picture_upload_id)
     .fetch_optional(tx.conn())
     .await?)
 }

@@ -65,36 +65,43 @@ function PictureUpload({
   );
 }
 
-/** The cover picture in the activity form: a preview and a button to upload another. */
+/** The cover picture in the activity form: a preview and a button to upload another. The
+ * mall item form uses it too, for an item's picture (`purpose`, `testId`, `texts`). */
 export function CoverPicture({
   value,
   onChange,
   initialUrl,
+  purpose = 'activity_cover',
+  testId = 'activity-cover',
+  texts = { upload: 'activities.pictures.uploadCover', replace: 'activities.pictures.replaceCover', remove: 'activities.pictures.removeCover' },
 }: {
   value?: string | null;
   onChange?: (id: string | null) => void;
   initialUrl?: string | null;
+  purpose?: UploadPurpose;
+  testId?: string;
+  texts?: { upload: string; replace: string; remove: string };
 }) {
   const { t } = useTranslation();
   const [url, setUrl] = useState<string | null | undefined>(initialUrl);
   return (
     <Space align="start" wrap>
       {value && url ? (
-        <Image src={url} width={120} height={80} style={{ objectFit: 'cover' }} data-testid="activity-cover-preview" />
+        <Image src={url} width={120} height={80} style={{ objectFit: 'cover' }} data-testid={`${testId}-preview`} />
       ) : null}
       <Space direction="vertical" size={4}>
         <PictureUpload
-          purpose="activity_cover"
-          label={t(value ? 'activities.pictures.replaceCover' : 'activities.pictures.uploadCover')}
-          testId="activity-cover-upload"
+          purpose={purpose}
+          label={t(value ? texts.replace : texts.upload)}
+          testId={`${testId}-upload`}
           onDone={(id, u) => {
             setUrl(u);
             onChange?.(id);
           }}
         />
         {value ? (
-          <Button size="small" type="link" onClick={() => onChange?.(null)} data-testid="activity-cover-remove">
-            {t('activities.pictures.removeCover')}
+          <Button size="small" type="link" onClick={() => onChange?.(null)} data-testid={`${testId}-remove`}>
+            {t(texts.remove)}
           </Button>
         ) : null}
       </Space>

@@ -16,6 +16,7 @@ import { fetchTiersOverview, tiersKeys } from '../tiers/api';
 import { CouponTemplateSelect } from '../coupons/TemplateSelect';
 import { createItem, fetchItems, mallKeys, setItemArchived, updateItem, type MallItem, type MallItemInput } from './api';
 import { usePrice } from './parts';
+import { CoverPicture } from '../activities/Pictures';
 
 /** The tiers of the ladder in force: code and name in the console's language. */
 function useTierNames(): { code: string; name: string }[] {
@@ -60,7 +61,7 @@ export function ItemsTab() {
             dataIndex: 'name',
             render: (name: string, i) => (
               <Space>
-                {i.pictures[0] && <img src={i.pictures[0]} alt="" width={32} height={32} style={{ objectFit: 'cover', borderRadius: 4 }} />}
+                {i.picture_url && <img src={i.picture_url} alt="" width={32} height={32} style={{ objectFit: 'cover', borderRadius: 4 }} />}
                 <span data-testid={`mall-item-${name}`}>{name}</span>
               </Space>
             ),
@@ -139,6 +140,7 @@ interface ItemForm {
   name: string;
   description?: string;
   pictures?: string[];
+  picture_upload_id?: string | null;
   points: number;
   cash?: number;
   stock: number;
@@ -152,7 +154,7 @@ interface ItemForm {
 
 type Delivery = 'pickup' | 'shipping' | 'virtual';
 
-const FIELDS = ['name', 'description', 'pictures', 'points', 'cash', 'stock', 'per_member', 'per_order', 'tiers', 'window', 'delivery', 'coupon_template_id'];
+const FIELDS = ['name', 'description', 'picture_upload_id', 'pictures', 'points', 'cash', 'stock', 'per_member', 'per_order', 'tiers', 'window', 'delivery', 'coupon_template_id'];
 
 function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: string; name: string }[]; onClose: () => void }) {
   const { t } = useTranslation();
@@ -166,6 +168,7 @@ function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: s
         name: v.name.trim(),
         description: v.description?.trim() || undefined,
         pictures: (v.pictures ?? []).map((p) => p.trim()).filter(Boolean),
+        picture_upload_id: v.picture_upload_id || undefined,
         points: v.points,
         cash: toMinor(v.cash),
         stock: v.stock,
@@ -193,6 +196,7 @@ function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: s
         name: item.name,
         description: item.description,
         pictures: item.pictures,
+        picture_upload_id: item.picture_upload_id ?? undefined,
         points: item.points,
         cash: item.cash / 100,
         stock: item.stock,
@@ -239,6 +243,14 @@ function ItemModal({ item, tiers, onClose }: { item?: MallItem; tiers: { code: s
         </Form.Item>
         <Form.Item name="description" label={t('mall.items.description')}>
           <Input.TextArea maxLength={2000} rows={2} data-testid="mall-item-description" />
+        </Form.Item>
+        <Form.Item name="picture_upload_id" label={t('mall.items.picture')}>
+          <CoverPicture
+            purpose="mall_item"
+            testId="mall-item-picture"
+            initialUrl={item?.picture_upload_id ? item.picture_url : null}
+            texts={{ upload: 'mall.items.uploadPicture', replace: 'mall.items.replacePicture', remove: 'mall.items.removePicture' }}
+          />
         </Form.Item>
         <Form.Item name="pictures" label={t('mall.items.pictures')} extra={t('mall.items.picturesHelp')}>
           <Select mode="tags" open={false} tokenSeparators={[' ', ',']} data-testid="mall-item-pictures" />

@@ -63,7 +63,7 @@ export function MallPage() {
             const can = i.stock > 0 && balance >= i.points && (left === undefined || left > 0);
             return (
               <article key={i.id} className="portal-panel portal-mall-item" data-testid={`portal-mall-item-${i.name}`}>
-                {i.pictures[0] && <img src={i.pictures[0]} alt={i.name} className="portal-mall-picture" loading="lazy" />}
+                {i.picture_url && <img src={i.picture_url} alt={i.name} className="portal-mall-picture" loading="lazy" />}
                 <div className="portal-entry-title">{i.name}</div>
                 {i.description && <Typography.Paragraph type="secondary" ellipsis={{ rows: 2 }} style={{ margin: 0 }}>{i.description}</Typography.Paragraph>}
                 <div className="portal-mall-price">{price(t, i.points, i.cash)}</div>

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use patron_app::mall as app;
 use patron_core::mall::By;
 use patron_core::plans::Feature;
+use patron_core::uploads::Purpose;
 use patron_db::mall as db;
 use patron_db::members::Member;
 use patron_db::{Tenant, TenantTx};
@@ -28,6 +29,9 @@ pub struct MyMallItem {
     pub name: String,
     pub description: String,
     pub pictures: Vec<String>,
+    /// The picture to show: a short-lived address of the uploaded picture, else the first
+    /// of `pictures`.
+    pub picture_url: Option<String>,
     pub points: i64,
     /// Cash beside the points, minor units (paid at the counter or on delivery).
     pub cash: i64,
@@ -190,17 +194,27 @@ impl PortalMallApi {
         }
         let mall = app::member_mall(&mut tx, m.id, self.state.now()).await?;
         tx.commit().await?;
+        let mut items = Vec::with_capacity(mall.items.len());
+        for (i, ordered) in mall.items {
+            let picture_url = match (i.picture_upload_id, self.state.storage.as_deref()) {
+                (Some(id), Some(store)) => {
+                    Some(patron_app::uploads::url_of(store, t.id, Purpose::MallItem, id).await?)
+                }
+                _ => i.pictures.first().cloned(),
+            };
+            items.push((i, ordered, picture_url));
+        }
         Ok(Json(MyMall {
             available: true,
             balance: mall.balance,
-            items: mall
-                .items
+            items: items
                 .into_iter()
-                .map(|(i, ordered)| MyMallItem {
+                .map(|(i, ordered, picture_url)| MyMallItem {
                     id: i.id,
                     name: i.name,
                     description: i.description,
                     pictures: i.pictures,
+                    picture_url,
                     points: i.points,
                     cash: i.cash,
                     stock: i.stock,
