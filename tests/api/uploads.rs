@@ -432,3 +432,70 @@ async fn an_activity_cover_by_upload_is_shown_and_a_replaced_one_is_deleted() {
     let cover = listed[0]["cover_url"].as_str().unwrap();
     assert_eq!(get_from_store(cover).await.1, png_bytes(5 * KB));
 }
+
+#[tokio::test]
+async fn a_mall_item_picture_by_upload_is_served_and_a_replaced_one_is_deleted() {
+    let s3 = S3Server::start().await;
+    let app = spawn_app_with_storage(&s3).await;
+    let t = app.signup_on("mall-pic", "pro").await;
+    let owner = t.owner();
+    let first = app.stored_png(&owner, "mall_item", 4 * KB).await;
+    let item =
+        |name: &str| json!({ "name": name, "points": 100, "stock": 5, "delivery": "pickup" });
+    let mut body = item("Mug");
+    body["picture_upload_id"] = json!(first);
+
+    let created = app.create_mall_item(&owner, &body).await.json;
+
+    let id = created["id"].as_str().expect("created").to_owned();
+    assert_eq!(created["picture_upload_id"], json!(first));
+    let url = created["picture_url"].as_str().unwrap().to_owned();
+    assert_eq!(get_from_store(&url).await.1, png_bytes(4 * KB));
+    let listed = app.mall_items(&owner, false).await.json;
+    let listed_url = listed[0]["picture_url"].as_str().unwrap();
+    assert_eq!(get_from_store(listed_url).await.1, png_bytes(4 * KB));
+
+    // Older rows with an address keep it.
+    let mut by_url = item("Old");
+    by_url["pictures"] = json!(["https://example.com/m.png"]);
+    let old = app.create_mall_item(&owner, &by_url).await.json;
+    assert_eq!(old["picture_url"], "https://example.com/m.png");
+
+    // A pending upload, another purpose's, or another business's is no picture.
+    let pending = app.png_upload(&owner, "mall_item", KB).await;
+    let cover = app.stored_png(&owner, "activity_cover", KB).await;
+    let other = app.signup_on("mall-pic2", "pro").await;
+    let theirs = app.stored_png(&other.owner(), "mall_item", KB).await;
+    for bad in [pending.upload.id.as_str(), cover.as_str(), theirs.as_str()] {
+        let mut b = item("Bad");
+        b["picture_upload_id"] = json!(bad);
+        let r = app.create_mall_item(&owner, &b).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+        assert_eq!(r.code(), "upload_not_usable");
+        assert_eq!(r.problem().fields[0].field, "picture_upload_id");
+        let r = app.update_mall_item(&owner, &id, &b).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{r:?}");
+        assert_eq!(r.problem().fields[0].field, "picture_upload_id");
+    }
+
+    // A new picture replaces the old one, whose file is deleted; members see the new one.
+    let second = app.stored_png(&owner, "mall_item", 5 * KB).await;
+    body["picture_upload_id"] = json!(second);
+    let updated = app.update_mall_item(&owner, &id, &body).await.json;
+    assert_eq!(updated["picture_upload_id"], json!(second));
+    assert_eq!(get_from_store(&url).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_upload(&owner, &first).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let member = portal_member(&app, &t, "13866660011", "Mall").await;
+    let mall = app.portal_mall(&t.slug, &member.auth()).await.json;
+    let mug = mall["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "Mug")
+        .expect("the mug is offered");
+    let shown = mug["picture_url"].as_str().unwrap();
+    assert_eq!(get_from_store(shown).await.1, png_bytes(5 * KB));
+}
