@@ -4572,10 +4572,13 @@ export interface components {
         ActivityStatistics: {
             /**
              * Format: int64
-             * @description Every sign-up ever made (any state).
+             * @description Every sign-up ever made (any state), members' and guests'.
              */
             sign_ups: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Members and guests holding a seat.
+             */
             confirmed: number;
             /** Format: int64 */
             waitlisted: number;
@@ -4583,21 +4586,39 @@ export interface components {
             pending: number;
             /**
              * Format: int64
-             * @description Cancelled, rejected or lapsed.
+             * @description Cancelled, rejected or lapsed (members), or cancelled (guests).
              */
             cancelled: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Members and guests checked in.
+             */
             attended: number;
             /**
              * Format: int64
-             * @description Confirmed but not checked in.
+             * @description Confirmed but not checked in (members and guests).
              */
             no_shows: number;
             /**
              * Format: double
-             * @description Attended out of confirmed, 0 to 1.
+             * @description Attended out of confirmed, 0 to 1 (members and guests).
              */
             attendance_rate?: number | null;
+            /**
+             * Format: int64
+             * @description Guests ever added (any state); counted in `sign_ups` too.
+             */
+            guests: number;
+            /**
+             * Format: int64
+             * @description Guests holding a seat; counted in `confirmed` too.
+             */
+            guests_confirmed: number;
+            /**
+             * Format: int64
+             * @description Guests checked in; counted in `attended` too.
+             */
+            guests_attended: number;
             /** Format: int64 */
             points_awarded: number;
             /** Format: int64 */
@@ -6061,6 +6082,16 @@ export interface components {
              * @description The coupon template a virtual item gives.
              */
             coupon_template_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The picture by upload, if any.
+             */
+            picture_upload_id?: string | null;
+            /**
+             * @description The picture to show: a short-lived address of the uploaded picture, else the first
+             *     of `pictures`.
+             */
+            picture_url?: string | null;
             archived: boolean;
             /** Format: date-time */
             created_at: string;
@@ -6138,6 +6169,13 @@ export interface components {
              * @description The coupon template a virtual item gives: required for `virtual`, none otherwise.
              */
             coupon_template_id?: string | null;
+            /**
+             * Format: uuid
+             * @description The picture by upload: a completed `mall_item` upload of the business (422
+             *     `upload_not_usable` otherwise). Shown before `pictures`; a picture upload replaced or
+             *     removed is deleted.
+             */
+            picture_upload_id?: string | null;
         };
         /**
          * MallOrder
@@ -6837,6 +6875,11 @@ export interface components {
             name: string;
             description: string;
             pictures: string[];
+            /**
+             * @description The picture to show: a short-lived address of the uploaded picture, else the first
+             *     of `pictures`.
+             */
+            picture_url?: string | null;
             /** Format: int64 */
             points: number;
             /**
