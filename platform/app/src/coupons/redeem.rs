@@ -2,8 +2,10 @@
 //! nothing) and their use by a purchase (one conditional UPDATE: only a coupon still
 //! `issued` is used, so a single-use coupon sent with parallel purchases is used once; a
 //! purchase with a code that does not apply is refused with 409 `coupon_not_applicable`
-//! naming the code and the reason, before anything is recorded). Also the refund's restore
-//! and the staff's void.
+//! naming the code and the reason, before anything is recorded). A template's shared code
+//! in the cart first gives the member one coupon of it, in the purchase's transaction (in a
+//! step undone for a validation); one it cannot give is answered with the reason and does
+//! not refuse the purchase. Also the refund's restore and the staff's void.
 
 use crate::purchases::{resolve_member, MemberRef};
 use crate::AppError;
