@@ -1350,7 +1350,7 @@ async fn a_shared_code_with_a_total_of_three_in_ten_parallel_purchases_is_applie
     let mut members = Vec::new();
     for i in 0..10 {
         members.push(
-            app.member(&owner, NewMember::named(&format!("M{i}")))
+            app.member(&owner, NewMember::named(format!("M{i}")))
                 .await
                 .id,
         );
