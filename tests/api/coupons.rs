@@ -1227,3 +1227,162 @@ async fn parallel_replays_of_a_purchase_give_one_rule_coupon_and_parallel_purcha
     assert_eq!(given, 2);
     assert!(distinct.iter().all(|r| r["points"] == 20));
 }
+
+#[tokio::test]
+async fn a_shared_code_at_the_till_gives_the_member_one_coupon_and_uses_it_and_a_replay_gives_none_more(
+) {
+    let app = spawn_app().await;
+    let t = app.signup("cp-shared").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Summer",
+        json!({ "amount": 2000 }),
+        json!({ "shared_code": "SUMMER20", "per_member": 1 }),
+    )
+    .await;
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+
+    // Typed in lower case at the till: the same code.
+    let first = app
+        .record_purchase(&owner, &purchase("sh-1", &ann, 10_000, &["summer20"]))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.json);
+    assert_eq!(first.json["discount"], 2000);
+    assert_eq!(first.json["amount"], 8000);
+    let result = &first.json["coupons"][0];
+    assert_eq!(result["code"], "SUMMER20", "{}", first.json);
+    assert_eq!(result["applied"], true);
+    let issued = result["issued_code"].as_str().expect("a coupon").to_owned();
+    // The member holds it, used by this purchase.
+    let coupons = app.member_coupons(&owner, &ann).await.json;
+    assert_eq!(coupons.as_array().unwrap().len(), 1, "{coupons}");
+    assert_eq!(coupons[0]["code"], issued.as_str());
+    assert_eq!(coupons[0]["status"], "used");
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 1);
+
+    // The same purchase again: the first answer, nothing more given.
+    let replay = app
+        .record_purchase(&owner, &purchase("sh-1", &ann, 10_000, &["summer20"]))
+        .await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.json);
+    assert_eq!(replay.json["coupons"][0]["issued_code"], issued.as_str());
+    assert_eq!(held(&app, &owner, &ann).await, 1);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 1);
+
+    // One per member: a second purchase stands without it, saying why.
+    let second = app
+        .record_purchase(&owner, &purchase("sh-2", &ann, 10_000, &["SUMMER20"]))
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.json);
+    assert_eq!(second.json["discount"], 0);
+    assert_eq!(second.json["amount"], 10_000);
+    assert_eq!(second.json["coupons"][0]["applied"], false);
+    assert_eq!(second.json["coupons"][0]["reason"], "member_limit");
+    assert!(second.json["coupons"][0]["issued_code"].is_null());
+    assert_eq!(held(&app, &owner, &ann).await, 1);
+    let h = app.member_purchases(&owner, &ann).await.json;
+    assert_eq!(h["total_count"], 2, "{h}");
+}
+
+#[tokio::test]
+async fn validating_a_shared_code_answers_what_the_purchase_would_do_and_writes_nothing() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-shared-v").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Summer",
+        json!({ "amount": 2000, "min_spend": 5000 }),
+        json!({ "shared_code": "SUMMER20", "total": 1 }),
+    )
+    .await;
+    let ann = app.member(&owner, NewMember::named("Ann")).await.id;
+    let bob = app.member(&owner, NewMember::named("Bob")).await.id;
+
+    let v = cart(&app, &owner, till_cart(&ann, 10_000, &["Summer20"])).await;
+    assert_eq!(v["discount"], 2000, "{v}");
+    assert_eq!(v["applicable"], true);
+    assert_eq!(v["coupons"][0]["code"], "SUMMER20");
+    assert_eq!(v["coupons"][0]["applied"], true);
+    assert!(v["coupons"][0]["issued_code"].is_null());
+    // Under the minimum spend: the reason the purchase would be refused with.
+    let low = cart(&app, &owner, till_cart(&ann, 4_000, &["SUMMER20"])).await;
+    assert_eq!(low["coupons"][0]["reason"], "min_spend", "{low}");
+    assert_eq!(low["applicable"], false);
+    // Nothing was written.
+    assert_eq!(held(&app, &owner, &ann).await, 0);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 0);
+
+    // Once the only coupon is given, another member's cart hears it is sold out, and a
+    // purchase with it stands without it.
+    let r = app
+        .record_purchase(&owner, &purchase("v-1", &ann, 10_000, &["SUMMER20"]))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let v = cart(&app, &owner, till_cart(&bob, 10_000, &["SUMMER20"])).await;
+    assert_eq!(v["coupons"][0]["reason"], "sold_out", "{v}");
+    assert_eq!(v["applicable"], true);
+    assert_eq!(v["discount"], 0);
+    let r = app
+        .record_purchase(&owner, &purchase("v-2", &bob, 10_000, &["SUMMER20"]))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["coupons"][0]["reason"], "sold_out");
+    assert_eq!(held(&app, &owner, &bob).await, 0);
+}
+
+#[tokio::test]
+async fn a_shared_code_with_a_total_of_three_in_ten_parallel_purchases_is_applied_three_times() {
+    let app = spawn_app().await;
+    let t = app.signup("cp-shared-race").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Three",
+        json!({ "amount": 1000 }),
+        json!({ "shared_code": "THREE", "total": 3 }),
+    )
+    .await;
+    let mut members = Vec::new();
+    for i in 0..10 {
+        members.push(
+            app.member(&owner, NewMember::named(format!("M{i}")))
+                .await
+                .id,
+        );
+    }
+    let tasks: Vec<_> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let (api, owner, body) = (
+                app.api.clone(),
+                owner.clone(),
+                purchase(&format!("three-{i}"), m, 5_000, &["THREE"]),
+            );
+            tokio::spawn(async move { api.record_purchase(&owner, &body).await })
+        })
+        .collect();
+    let mut applied = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        if r.json["coupons"][0]["applied"] == true {
+            applied += 1;
+            assert_eq!(r.json["amount"], 4_000);
+        } else {
+            assert_eq!(r.json["coupons"][0]["reason"], "sold_out", "{}", r.json);
+            assert_eq!(r.json["amount"], 5_000);
+        }
+    }
+    assert_eq!(applied, 3);
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["issued"], 3);
+}
+
+fn till_cart(member: &str, amount: i64, codes: &[&str]) -> Value {
+    json!({ "member_id": member, "amount": amount, "coupon_codes": codes })
+}

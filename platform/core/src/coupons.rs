@@ -469,10 +469,17 @@ pub enum Reason {
     MemberLimit,
     /// Held for another cart by a reservation that has not expired.
     Reserved,
+    /// A shared code whose template has no coupons left.
+    SoldOut,
+    /// A shared code whose template gave as many coupons today as it may.
+    DayLimit,
+    /// A shared code that cannot give a coupon now (its template archived, or the
+    /// business's coupons of the month used up).
+    Unavailable,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 18] = [
         Reason::UnknownCode,
         Reason::Duplicate,
         Reason::OtherMember,
@@ -488,6 +495,9 @@ impl Reason {
         Reason::PurchaseLimit,
         Reason::MemberLimit,
         Reason::Reserved,
+        Reason::SoldOut,
+        Reason::DayLimit,
+        Reason::Unavailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -507,6 +517,9 @@ impl Reason {
             Reason::PurchaseLimit => "purchase_limit",
             Reason::MemberLimit => "member_limit",
             Reason::Reserved => "reserved",
+            Reason::SoldOut => "sold_out",
+            Reason::DayLimit => "day_limit",
+            Reason::Unavailable => "unavailable",
         }
     }
 }

@@ -159,6 +159,19 @@ pub async fn template_by_shared_code(
     .await?)
 }
 
+/// The templates whose shared code is one of `codes` (codes as normalised).
+pub async fn templates_by_shared_codes(
+    tx: &mut TenantTx,
+    codes: &[String],
+) -> Result<Vec<Template>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TEMPLATE} FROM coupon_templates t WHERE t.shared_code = ANY($1) ORDER BY t.id"
+    ))
+    .bind(codes)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// A coupon to write (its terms copied from the template's version).
 #[derive(Debug, Clone)]
 pub struct NewCoupons<'a> {
@@ -618,6 +631,25 @@ pub async fn end_savepoint(tx: &mut TenantTx, undo: bool) -> Result<(), DbError>
         "RELEASE SAVEPOINT coupon_occasion"
     };
     sqlx::query(sql).execute(tx.conn()).await?;
+    Ok(())
+}
+
+/// Starts a step that is always undone (what a cart's shared codes would give).
+pub async fn dry_run(tx: &mut TenantTx) -> Result<(), DbError> {
+    sqlx::query("SAVEPOINT coupon_dry_run")
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Undoes everything since [`dry_run`] (nested steps included).
+pub async fn undo_dry_run(tx: &mut TenantTx) -> Result<(), DbError> {
+    sqlx::query("ROLLBACK TO SAVEPOINT coupon_dry_run")
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("RELEASE SAVEPOINT coupon_dry_run")
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }
 

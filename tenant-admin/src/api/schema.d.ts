@@ -5110,6 +5110,10 @@ export interface components {
              * @description When; defaults to now.
              */
             occurred_at?: string | null;
+            /**
+             * @description Codes as the till would send them; a template's shared code is answered as the
+             *     coupon it would give the member (nothing is given).
+             */
             coupon_codes: string[];
             /**
              * Format: uuid
@@ -5133,7 +5137,10 @@ export interface components {
              * @description What is left to pay.
              */
             payable: number;
-            /** @description Every code applies: a purchase with them would be recorded. */
+            /**
+             * @description A purchase with these codes would be recorded: every code applies, but a template's
+             *     shared code that would give no coupon (the purchase stands without it).
+             */
             applicable: boolean;
             coupons: components["schemas"]["CouponResultView"][];
         };
@@ -5197,7 +5204,8 @@ export interface components {
          * @description What one coupon code did to a purchase or a cart: its discount, or why it does not
          *     apply (`unknown_code`, `duplicate`, `other_member`, `used`, `voided`, `not_yet_valid`,
          *     `expired`, `excluded_day`, `excluded_hour`, `not_in_scope`, `min_spend`,
-         *     `not_combinable`, `purchase_limit`, `member_limit`).
+         *     `not_combinable`, `purchase_limit`, `member_limit`, `reserved`; for a template's shared
+         *     code that gives no coupon: `sold_out`, `day_limit`, `unavailable`).
          */
         CouponResultView: {
             code: string;
@@ -5213,6 +5221,8 @@ export interface components {
             kind?: string | null;
             /** @description The free item of a gift coupon. */
             gift?: string | null;
+            /** @description For a template's shared code used by a purchase: the coupon it gave the member. */
+            issued_code?: string | null;
         };
         /** CouponTemplate */
         CouponTemplate: {
@@ -7554,7 +7564,9 @@ export interface components {
              * @description Coupon codes to use (at most 5). With coupons, `amount` is what is due before them;
              *     the answer says what each took off, points are earned on what is left to pay, and
              *     `payments` add up to that. A code that does not apply refuses the purchase (409
-             *     `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded.
+             *     `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded. A
+             *     template's shared code gives the member one coupon of it and uses it; when the
+             *     template cannot give one, the code's answer says why and the purchase stands.
              */
             coupon_codes?: string[] | null;
             /**

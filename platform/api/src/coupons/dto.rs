@@ -377,6 +377,8 @@ pub struct CouponCart {
     pub store: Option<String>,
     /// When; defaults to now.
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Codes as the till would send them; a template's shared code is answered as the
+    /// coupon it would give the member (nothing is given).
     pub coupon_codes: Vec<String>,
     /// A reservation the cart holds: its coupon is not refused as `reserved`.
     pub coupon_reservation: Option<Uuid>,
@@ -418,7 +420,8 @@ pub struct CouponCheck {
     pub discount: i64,
     /// What is left to pay.
     pub payable: i64,
-    /// Every code applies: a purchase with them would be recorded.
+    /// A purchase with these codes would be recorded: every code applies, but a template's
+    /// shared code that would give no coupon (the purchase stands without it).
     pub applicable: bool,
     pub coupons: Vec<CouponResultView>,
 }

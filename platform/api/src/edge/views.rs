@@ -83,7 +83,8 @@ impl From<PointReason> for PointReasonView {
 /// What one coupon code did to a purchase or a cart: its discount, or why it does not
 /// apply (`unknown_code`, `duplicate`, `other_member`, `used`, `voided`, `not_yet_valid`,
 /// `expired`, `excluded_day`, `excluded_hour`, `not_in_scope`, `min_spend`,
-/// `not_combinable`, `purchase_limit`, `member_limit`).
+/// `not_combinable`, `purchase_limit`, `member_limit`, `reserved`; for a template's shared
+/// code that gives no coupon: `sold_out`, `day_limit`, `unavailable`).
 #[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
 pub struct CouponResultView {
     pub code: String,
@@ -96,6 +97,8 @@ pub struct CouponResultView {
     pub kind: Option<String>,
     /// The free item of a gift coupon.
     pub gift: Option<String>,
+    /// For a template's shared code used by a purchase: the coupon it gave the member.
+    pub issued_code: Option<String>,
 }
 
 impl From<patron_app::coupons::CouponResult> for CouponResultView {
@@ -108,6 +111,7 @@ impl From<patron_app::coupons::CouponResult> for CouponResultView {
             template_name: c.template_name,
             kind: c.kind,
             gift: c.gift,
+            issued_code: c.issued_code,
         }
     }
 }

@@ -62,7 +62,9 @@ pub struct NewPurchase {
     /// Coupon codes to use (at most 5). With coupons, `amount` is what is due before them;
     /// the answer says what each took off, points are earned on what is left to pay, and
     /// `payments` add up to that. A code that does not apply refuses the purchase (409
-    /// `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded.
+    /// `coupon_not_applicable`, naming the code and its `reason`); nothing is recorded. A
+    /// template's shared code gives the member one coupon of it and uses it; when the
+    /// template cannot give one, the code's answer says why and the purchase stands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_codes: Option<Vec<String>>,
     /// A reservation of one of the coupons (`POST /coupons/{code}/reservations`): the

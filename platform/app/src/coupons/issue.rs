@@ -353,6 +353,48 @@ pub async fn give_on_occasion(
     }
 }
 
+/// One coupon of a template for the member of a purchase whose cart carries the
+/// template's shared code: its code, or why the template cannot give one now
+/// (`sold_out`, `member_limit`, `day_limit`, `expired`, `unavailable` for an archived
+/// template or the plan's coupons of the month used up). Nothing is written when it
+/// cannot; the purchase goes on without it.
+pub async fn give_at_till(
+    tx: &mut TenantTx,
+    zone: Zone,
+    t: &Template,
+    member_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<String, core::Reason>, AppError> {
+    db::savepoint(tx).await?;
+    let to = Give {
+        member_id: Some(member_id),
+        batch_id: None,
+        channel: "shared",
+        per_day: true,
+    };
+    let refused = match give(tx, zone, t, to, 1, &member_pattern(), actor, now).await {
+        Ok(mut codes) => {
+            db::end_savepoint(tx, false).await?;
+            return codes
+                .pop()
+                .map(Ok)
+                .ok_or_else(|| AppError::internal(std::io::Error::other("no coupon code")));
+        }
+        Err(AppError::Conflict { code, .. }) => match &*code {
+            "coupon_sold_out" => core::Reason::SoldOut,
+            "coupon_member_limit" => core::Reason::MemberLimit,
+            "coupon_day_limit" => core::Reason::DayLimit,
+            "coupon_template_expired" => core::Reason::Expired,
+            _ => core::Reason::Unavailable,
+        },
+        Err(AppError::Plan(_)) => core::Reason::Unavailable,
+        Err(e) => return Err(e),
+    };
+    db::end_savepoint(tx, true).await?;
+    Ok(Err(refused))
+}
+
 /// A coupon a point rule gave (`give_coupon`, or a form's `coupon_template_id`): its code,
 /// or `given: false` when the template could not give one (unknown, archived, expired,
 /// sold out, the member's or the day's limit, the plan's coupons of the month).

@@ -2,8 +2,10 @@
 //! nothing) and their use by a purchase (one conditional UPDATE: only a coupon still
 //! `issued` is used, so a single-use coupon sent with parallel purchases is used once; a
 //! purchase with a code that does not apply is refused with 409 `coupon_not_applicable`
-//! naming the code and the reason, before anything is recorded). Also the refund's restore
-//! and the staff's void.
+//! naming the code and the reason, before anything is recorded). A template's shared code
+//! in the cart first gives the member one coupon of it, in the purchase's transaction (in a
+//! step undone for a validation); one it cannot give is answered with the reason and does
+//! not refuse the purchase. Also the refund's restore and the staff's void.
 
 use crate::purchases::{resolve_member, MemberRef};
 use crate::AppError;
@@ -30,6 +32,9 @@ pub struct CouponResult {
     pub kind: Option<String>,
     /// The free item of a gift coupon.
     pub gift: Option<String>,
+    /// For a template's shared code: the coupon it gave the member (and the purchase used).
+    #[serde(default)]
+    pub issued_code: Option<String>,
 }
 
 /// Checks the codes as sent (at most [`core::CODES_PER_PURCHASE_MAX`], each 1 to
@@ -138,6 +143,7 @@ fn results(outcomes: Vec<Outcome>, rows: &[Looked]) -> Vec<CouponResult> {
                 kind: terms.as_ref().map(|t| t.kind.as_str().to_owned()),
                 gift: terms.and_then(|t| t.gift),
                 code: o.code,
+                issued_code: None,
             }
         })
         .collect()
@@ -150,9 +156,13 @@ pub struct Applied {
     pub coupons: Vec<CouponResult>,
 }
 
-/// 409 for the first code that does not apply.
-fn not_applicable(coupons: &[CouponResult]) -> Option<AppError> {
-    let (i, c) = coupons.iter().enumerate().find(|(_, c)| !c.applied)?;
+/// 409 for the first code that does not apply (`stands`: positions of shared codes that
+/// gave no coupon, which do not refuse the purchase).
+fn not_applicable(coupons: &[CouponResult], stands: &[usize]) -> Option<AppError> {
+    let (i, c) = coupons
+        .iter()
+        .enumerate()
+        .find(|(i, c)| !c.applied && !stands.contains(i))?;
     let reason = c.reason.clone().unwrap_or_default();
     Some(
         AppError::conflict(
@@ -165,10 +175,111 @@ fn not_applicable(coupons: &[CouponResult]) -> Option<AppError> {
     )
 }
 
-/// Uses a purchase's coupons: one statement marks them used (only those still issued, the
-/// member's or nobody's), then the calculation decides; any code that does not apply
-/// refuses the whole purchase (409 `coupon_not_applicable`; the caller's transaction is
-/// dropped, so nothing stays used).
+/// A cart's codes once its templates' shared codes gave their coupons.
+#[derive(Debug, Default)]
+struct Shared {
+    /// The codes to calculate, in the order given: a shared code that gave a coupon is
+    /// replaced by that coupon's code; one that gave none is left out.
+    codes: Vec<String>,
+    /// The shared codes that gave no coupon: their position as given and why.
+    refused: Vec<(usize, CouponResult)>,
+    /// Each coupon given: its code and the shared code typed.
+    given: Vec<(String, String)>,
+}
+
+impl Shared {
+    /// The answers in the order the codes were given: a given coupon's answer under the
+    /// shared code typed (naming the coupon), a refused shared code's reason in its place.
+    fn merge(&self, mut results: Vec<CouponResult>, dry: bool) -> Vec<CouponResult> {
+        for r in &mut results {
+            if let Some((coupon, typed)) = self.given.iter().find(|(c, _)| *c == r.code) {
+                r.issued_code = (!dry).then(|| coupon.clone());
+                r.code = typed.clone();
+            }
+        }
+        for (i, r) in &self.refused {
+            results.insert((*i).min(results.len()), r.clone());
+        }
+        results
+    }
+
+    fn stands(&self) -> Vec<usize> {
+        self.refused.iter().map(|(i, _)| *i).collect()
+    }
+}
+
+/// Gives the member one coupon of each template whose shared code the cart carries
+/// (case-insensitively, as every code is normalised), through the issuing path: the
+/// template's total, the member's and the day's limits, then the plan's coupons of the
+/// month. A code that cannot give one is answered with the reason (`sold_out`,
+/// `member_limit`, `day_limit`, `expired`, `unavailable`; `duplicate` when typed twice)
+/// and does not refuse the purchase. Several templates are locked first, in id order.
+async fn give_shared(
+    tx: &mut TenantTx,
+    zone: Zone,
+    codes: &[String],
+    member_id: Uuid,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Shared, AppError> {
+    let templates = db::templates_by_shared_codes(tx, codes).await?;
+    if templates.is_empty() {
+        return Ok(Shared {
+            codes: codes.to_vec(),
+            ..Shared::default()
+        });
+    }
+    let used: Vec<Uuid> = templates.iter().map(|t| t.id).collect();
+    if used.len() > 1 {
+        super::issue::lock_templates(tx, &used).await?;
+    }
+    let mut out = Shared::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let Some(t) = templates
+            .iter()
+            .find(|t| t.shared_code.as_deref() == Some(code.as_str()))
+        else {
+            out.codes.push(code.clone());
+            continue;
+        };
+        let given = if seen.contains(&code.as_str()) {
+            Err(core::Reason::Duplicate)
+        } else {
+            seen.push(code);
+            super::issue::give_at_till(tx, zone, t, member_id, actor, at).await?
+        };
+        match given {
+            Ok(coupon) => {
+                out.given.push((coupon.clone(), code.clone()));
+                out.codes.push(coupon);
+            }
+            Err(reason) => {
+                let terms = super::terms_of(&t.terms.0).ok();
+                out.refused.push((
+                    i,
+                    CouponResult {
+                        code: code.clone(),
+                        applied: false,
+                        discount: 0,
+                        reason: Some(reason.as_str().to_owned()),
+                        template_name: Some(t.name.clone()),
+                        kind: terms.as_ref().map(|t| t.kind.as_str().to_owned()),
+                        gift: terms.and_then(|t| t.gift),
+                        issued_code: None,
+                    },
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Uses a purchase's coupons: a template's shared code first gives the member one coupon
+/// of it (see [`give_shared`]), then one statement marks them used (only those still
+/// issued, the member's or nobody's), then the calculation decides; any code that does not
+/// apply refuses the whole purchase (409 `coupon_not_applicable`; the caller's transaction
+/// is dropped, so nothing stays used or given), except a shared code that gave no coupon.
 #[allow(clippy::too_many_arguments)]
 pub async fn use_for_purchase(
     tx: &mut TenantTx,
@@ -181,6 +292,9 @@ pub async fn use_for_purchase(
     reservation: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Applied, AppError> {
+    // Given at the purchase's time (at most now), so the coupon is valid for it.
+    let shared = give_shared(tx, zone, codes, member_id, actor, cart.at.min(now)).await?;
+    let codes = &shared.codes;
     let rows = db::take(
         tx,
         codes,
@@ -197,8 +311,8 @@ pub async fn use_for_purchase(
         zone,
         &candidates(codes, &rows, member_id, Some(cart.at))?,
     );
-    let coupons = results(outcomes, &rows);
-    if let Some(e) = not_applicable(&coupons) {
+    let coupons = shared.merge(results(outcomes, &rows), false);
+    if let Some(e) = not_applicable(&coupons, &shared.stands()) {
         return Err(e);
     }
     Ok(Applied {
@@ -228,7 +342,8 @@ pub struct Validation {
     pub discount: i64,
     /// What is left to pay.
     pub payable: i64,
-    /// Whether every code applies (a purchase with these codes would be recorded).
+    /// Whether a purchase with these codes would be recorded: every code applies, but a
+    /// shared code that would give no coupon (the purchase stands without it).
     pub applicable: bool,
     pub coupons: Vec<CouponResult>,
 }
@@ -299,17 +414,34 @@ pub async fn validate(
         tier,
         at,
     };
-    let rows = db::look(tx, &codes, member.id, c.reservation, now).await?;
     let zone = tenant.settings.zone();
-    let outcomes = core::evaluate(&cart, zone, &candidates(&codes, &rows, member.id, None)?);
-    let coupons = results(outcomes, &rows);
+    // Shared codes give their coupons in a step that is undone: the answer is what the
+    // purchase would do, and nothing stays written.
+    db::dry_run(tx).await?;
+    let shared = give_shared(
+        tx,
+        zone,
+        &codes,
+        member.id,
+        "system:validation",
+        at.min(now),
+    )
+    .await?;
+    let rows = db::look(tx, &shared.codes, member.id, c.reservation, now).await?;
+    db::undo_dry_run(tx).await?;
+    let outcomes = core::evaluate(
+        &cart,
+        zone,
+        &candidates(&shared.codes, &rows, member.id, None)?,
+    );
+    let coupons = shared.merge(results(outcomes, &rows), true);
     let discount: i64 = coupons.iter().map(|c| c.discount).sum();
     Ok(Validation {
         member_id: member.id,
         amount: c.amount,
         discount,
         payable: c.amount - discount,
-        applicable: coupons.iter().all(|c| c.applied),
+        applicable: not_applicable(&coupons, &shared.stands()).is_none(),
         coupons,
     })
 }
