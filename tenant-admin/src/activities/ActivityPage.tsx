@@ -1,7 +1,7 @@
 // One activity: its details and state (publish, close, finish, cancel), then a tab each for
 // the sign-ups (seat holders, offers, approvals, the line in order; add, approve, reject,
 // move, cancel), check-in by a typed or scanned code, the statistics and the ratings.
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import {
   Alert,
   App,
@@ -21,6 +21,7 @@ import {
   Tabs,
   Typography,
 } from 'antd';
+import { CameraOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { useParams, useSearchParams } from 'react-router';
@@ -56,6 +57,9 @@ import {
 import { ActivitiesGate, StatusTag } from './parts';
 import { yuan } from '../prepaid/money';
 import { priceText } from './price';
+
+// The camera scanner (and the QR reader it may load) comes only when staff open it.
+const ScanModal = lazy(() => import('./ScanModal'));
 
 const TABS = ['registrations', 'guests', 'check-in', 'statistics', 'ratings', 'photos'] as const;
 
@@ -416,6 +420,7 @@ function CheckInTab({ activity: a }: { activity: Activity }) {
   const qc = useQueryClient();
   const [code, setCode] = useState('');
   const [last, setLast] = useState<{ ok: boolean; text: string }>();
+  const [scanning, setScanning] = useState(false);
   const zone = me?.tenant.time_zone;
   const scan = useMutation({
     mutationFn: (c: string) => checkIn(a.id, c),
@@ -446,17 +451,36 @@ function CheckInTab({ activity: a }: { activity: Activity }) {
   return (
     <div data-testid="activity-check-in" style={{ maxWidth: 520 }}>
       <Typography.Paragraph type="secondary">{t('activities.checkIn.help')}</Typography.Paragraph>
-      <Input.Search
-        value={code}
-        onChange={(e) => setCode(e.target.value)}
-        enterButton={t('activities.checkIn.submit')}
-        placeholder={t('activities.checkIn.placeholder')}
-        loading={scan.isPending}
-        autoFocus
-        onSearch={(v) => v.trim() && scan.mutate(v.trim())}
-        data-testid="check-in-code"
-      />
-      {last && (
+      <div style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
+        <Input.Search
+          style={{ flex: '1 1 220px' }}
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          enterButton={t('activities.checkIn.submit')}
+          placeholder={t('activities.checkIn.placeholder')}
+          loading={scan.isPending}
+          autoFocus
+          onSearch={(v) => v.trim() && scan.mutate(v.trim())}
+          data-testid="check-in-code"
+        />
+        <Button
+          icon={<CameraOutlined />}
+          onClick={() => {
+            setLast(undefined);
+            setScanning(true);
+          }}
+          data-testid="activity-scan"
+        >
+          {t('activities.scan.open')}
+        </Button>
+      </div>
+      {scanning && (
+        <Suspense fallback={null}>
+          <ScanModal onCode={(c) => scan.mutate(c)} onClose={() => setScanning(false)} last={last} busy={scan.isPending} />
+        </Suspense>
+      )}
+      {/* While the scanner is open it shows the answers itself. */}
+      {last && !scanning && (
         <Alert
           style={{ marginTop: 12 }}
           type={last.ok ? 'success' : 'error'}
