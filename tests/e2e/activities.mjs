@@ -226,6 +226,14 @@ export async function activitySteps({ browser, step, base, watch, expect = () =>
     await page.keyboard.press('Enter');
     await waitText(page.locator('[data-testid=check-in-error]'), /已于 .* 由 店长 签到/, 'a second scan says when and by whom');
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'check-in', allow });
+    // Scanning by camera: this browser has none, so the window says so in words and points
+    // to the typed code; closing it leaves the typed code in place.
+    await page.click('[data-testid=activity-scan]');
+    await page.locator('[data-testid=activity-scan-modal]').waitFor();
+    await page.locator('[data-testid=activity-scan-unavailable]').waitFor();
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'scan window', allow });
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid=activity-scan-modal]').waitFor({ state: 'hidden' });
     await page.click('[data-testid=activity-tab-statistics]');
     await waitText(page.locator('[data-testid=stat-attended]'), /1/, 'attended');
     await waitText(page.locator('[data-testid=stat-attendance_rate]'), /100%/, 'attendance rate');
