@@ -881,21 +881,7 @@ pub async fn birthday_coupons_due(
     tx: &mut TenantTx,
     today: NaiveDate,
 ) -> Result<Vec<Uuid>, DbError> {
-    use chrono::Datelike;
-    let leap_stand_in = today.month() == 2 && today.day() == 28 && !today.leap_year();
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM members m WHERE m.status = 'active' AND m.birthday IS NOT NULL \
-         AND ((extract(month FROM m.birthday) = $1 AND extract(day FROM m.birthday) = $2) \
-              OR ($3 AND extract(month FROM m.birthday) = 2 AND extract(day FROM m.birthday) = 29)) \
-         AND NOT EXISTS (SELECT 1 FROM birthday_coupons b WHERE b.member_id = m.id AND b.year = $4) \
-         ORDER BY id",
-    )
-    .bind(f64::from(today.month()))
-    .bind(f64::from(today.day()))
-    .bind(leap_stand_in)
-    .bind(today.year())
-    .fetch_all(tx.conn())
-    .await?)
+    crate::points::born_on_without(tx, today, "birthday_coupons").await
 }
 
 /// Claims the member's birthday coupon of `template` for `year`: false when it was claimed

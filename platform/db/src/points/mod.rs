@@ -570,15 +570,26 @@ pub async fn purchases_without_entry(tx: &mut TenantTx) -> Result<i64, DbError> 
 /// Active members whose birthday is local day `today` (29 February birthdays count on
 /// 28 February in other years) and who have no birthday award for `today`'s year yet.
 pub async fn birthdays_due(tx: &mut TenantTx, today: NaiveDate) -> Result<Vec<Uuid>, DbError> {
+    born_on_without(tx, today, "birthday_awards").await
+}
+
+/// Active members whose birthday is local day `today` (29 February birthdays count on
+/// 28 February in other years) and who have no row in `claims` (a table of this schema with
+/// `member_id` and `year`) for `today`'s year, by id.
+pub(crate) async fn born_on_without(
+    tx: &mut TenantTx,
+    today: NaiveDate,
+    claims: &'static str,
+) -> Result<Vec<Uuid>, DbError> {
     use chrono::Datelike;
     let leap_stand_in = today.month() == 2 && today.day() == 28 && !today.leap_year();
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(&format!(
         "SELECT id FROM members m WHERE m.status = 'active' AND m.birthday IS NOT NULL \
          AND ((extract(month FROM m.birthday) = $1 AND extract(day FROM m.birthday) = $2) \
               OR ($3 AND extract(month FROM m.birthday) = 2 AND extract(day FROM m.birthday) = 29)) \
-         AND NOT EXISTS (SELECT 1 FROM birthday_awards b WHERE b.member_id = m.id AND b.year = $4) \
-         ORDER BY id",
-    )
+         AND NOT EXISTS (SELECT 1 FROM {claims} b WHERE b.member_id = m.id AND b.year = $4) \
+         ORDER BY id"
+    ))
     .bind(f64::from(today.month()))
     .bind(f64::from(today.day()))
     .bind(leap_stand_in)
