@@ -5,6 +5,10 @@
 //! then each kind of lookup timed through the same search code the API runs.
 //! `bench import [ROWS]`: a CSV of ROWS members (default 100,000) imported through the HTTP
 //! API (valid rows only), timed from upload to the finished report.
+//! `bench coupons-segment [COUNT]`: a tenant with COUNT members (default 100,000) seeded
+//! with one statement, then one coupon each issued to the segment "every member" by the
+//! background job (a template with a total of COUNT and one per member), timed from the
+//! request to the job's end, with the process's resident memory sampled while it runs.
 
 use patron_core::members::CardFormat;
 use patron_core::pii::PiiKeys;
@@ -517,6 +521,97 @@ async fn bench_import(rows: u64) {
     app.stop().await;
 }
 
+async fn bench_coupons_segment(count: u64) {
+    let app = spawn_app_with(4).await;
+    let t = app.signup_on("bench-coupons", "enterprise").await;
+    let owner = t.owner();
+    let schema = format!("t_{}", t.id);
+    let mut conn = {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&database_url()).await.unwrap()
+    };
+    let started = Instant::now();
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.members (id, name, join_date, channel, created_at, updated_at) \
+         SELECT gen_random_uuid(), 'Member ' || g, current_date, 'bench', \
+                now() - interval '1 day' + g * interval '1 millisecond', now() \
+         FROM generate_series(1, $1::bigint) g"
+    ))
+    .bind(count as i64)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(&format!("ANALYZE {schema}.members"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    println!(
+        "seeded {count} members in {:.1?}",
+        started.elapsed()
+    );
+    let r = app
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "Welcome back", "total": count, "per_member": 1,
+                     "terms": { "kind": "amount_off", "amount": 500, "valid_days": 30 } }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.json);
+    let template = r.json["id"].as_str().unwrap().to_owned();
+    let rss_before = rss_mb();
+    let started = Instant::now();
+    let r = app
+        .issue_coupons_to_segment(
+            &owner,
+            &template,
+            &json!({ "filter": {}, "idempotency_key": "bench-segment" }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.json);
+    assert_eq!(r.json["matched"].as_u64(), Some(count), "{}", r.json);
+    let run = r.json["id"].as_str().unwrap().to_owned();
+    // The job, run here as the job runner runs it; the memory sampled meanwhile.
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        tokio::spawn(async move {
+            let mut peak = 0;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_mb());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            peak.max(rss_mb())
+        })
+    };
+    let done = patron_tests::internals::run_segment_issue(&app, &t, &run).await;
+    let took = started.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let rss_peak = sampler.await.unwrap();
+    let (coupons, holders): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), count(DISTINCT member_id) FROM {schema}.coupons WHERE template_id = $1::uuid"
+    ))
+    .bind(&template)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let issued = app.coupon_template(&owner, &template).await.json["issued"]
+        .as_i64()
+        .unwrap_or(-1);
+    println!(
+        "segment issue: {count} members, {coupons} coupons to {holders} members (template issued {issued}) in {:.1} s: {:.0} coupons/s; job answer {done}; target (100,000 in < 60 s) {}",
+        took.as_secs_f64(),
+        coupons as f64 / took.as_secs_f64(),
+        if count >= 100_000 && coupons == count as i64 && took.as_secs() < 60 { "met" } else { "NOT met" }
+    );
+    println!(
+        "resident memory of the process: {rss_before} MB before the run, at most {rss_peak} MB during it"
+    );
+    assert_eq!(coupons, count as i64, "one coupon per member");
+    assert_eq!(holders, count as i64, "every member holds one");
+    assert_eq!(issued, count as i64, "the template's count agrees");
+    app.stop().await;
+}
+
 /// The resident memory of this process (server and client), in MB.
 fn rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -537,6 +632,9 @@ async fn main() {
     match args.get(1).map(String::as_str) {
         Some("members") => bench_members(n.unwrap_or(1_000_000)).await,
         Some("import") => bench_import(n.unwrap_or(100_000)).await,
-        _ => eprintln!("usage: bench members [COUNT] | bench import [ROWS]"),
+        Some("coupons-segment") => bench_coupons_segment(n.unwrap_or(100_000)).await,
+        _ => eprintln!(
+            "usage: bench members [COUNT] | bench import [ROWS] | bench coupons-segment [COUNT]"
+        ),
     }
 }

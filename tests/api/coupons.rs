@@ -1386,3 +1386,70 @@ async fn a_shared_code_with_a_total_of_three_in_ten_parallel_purchases_is_applie
 fn till_cart(member: &str, amount: i64, codes: &[&str]) -> Value {
     json!({ "member_id": member, "amount": amount, "coupon_codes": codes })
 }
+
+#[tokio::test]
+async fn purchases_whose_shared_codes_and_rule_coupons_cross_templates_all_stand() {
+    // Each purchase locks its shared code's template first and the rule's templates after:
+    // with codes of both templates in flight the database may abort one to break a
+    // deadlock; that purchase is tried again, so every one is recorded with its coupons.
+    let app = spawn_app().await;
+    let t = app.signup("cp-cross").await;
+    let owner = t.owner();
+    let a = template(
+        &app,
+        &owner,
+        "Alpha",
+        json!({ "amount": 100 }),
+        json!({ "shared_code": "ALPHA" }),
+    )
+    .await;
+    let b = template(
+        &app,
+        &owner,
+        "Beta",
+        json!({ "amount": 100 }),
+        json!({ "shared_code": "BETA" }),
+    )
+    .await;
+    let script = format!(
+        "award(floor_div(event.amount, 100), \"1 point per yuan\");\n\
+         give_coupon(\"{a}\");\ngive_coupon(\"{b}\");"
+    );
+    app.save_rule_draft(&owner, "purchase", &json!({ "script": script }))
+        .await
+        .ok();
+    app.publish_rule(&owner, "purchase", &json!({ "note": "both" }))
+        .await
+        .ok();
+    let mut members = Vec::new();
+    for i in 0..16 {
+        members.push(
+            app.member(&owner, NewMember::named(format!("X{i}")))
+                .await
+                .id,
+        );
+    }
+    let tasks: Vec<_> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let code = if i % 2 == 0 { "ALPHA" } else { "BETA" };
+            let (api, owner, body) = (
+                app.api.clone(),
+                owner.clone(),
+                purchase(&format!("cross-{i}"), m, 5_000, &[code]),
+            );
+            tokio::spawn(async move { api.record_purchase(&owner, &body).await })
+        })
+        .collect();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        assert_eq!(r.json["coupons"][0]["applied"], true, "{}", r.json);
+        assert_eq!(r.json["rule_coupons"].as_array().map(Vec::len), Some(2), "{}", r.json);
+    }
+    // One coupon of each template per purchase from the rule, one more from the code typed.
+    let issued = |v: Value| v["issued"].as_i64().unwrap_or(-1);
+    assert_eq!(issued(app.coupon_template(&owner, &a).await.json), 16 + 8);
+    assert_eq!(issued(app.coupon_template(&owner, &b).await.json), 16 + 8);
+}

@@ -17,6 +17,14 @@
 //! value, 1-fen purchases paid from it from C clients until more than B were asked for; then
 //! proves that exactly B succeeded, that no sub-ledger entry went below zero and that the
 //! balance row agrees with its entries.
+//! `points_load coupons --state FILE --clients C --seconds S [--members N]`: purchases with
+//! one coupon (an amount off, each code used once, from batches made first) against
+//! purchases without, in the same run (plain, coupon, plain); throughput of each, the ratio,
+//! and the statements each kind of purchase made (`pg_stat_statements`, reset per phase).
+//! `points_load claims --state FILE --clients C --total T [--members N]`: N members who
+//! registered in the portal claim coupons of one template with a total of T from C clients
+//! until more than T were asked for; successful claims per second, then the proof that
+//! exactly T were issued.
 //! `points_load simulate --state FILE --purchases N --runs R`: `POST /rules/simulate` over the
 //! business's last N purchases, R times.
 //! `points_load faults --state FILE --clients C --seconds S`: a random mix of purchases,
@@ -614,6 +622,16 @@ async fn top_up_all(c: &Client, st: &State, members: &[String], amount: i64) -> 
     Ok(())
 }
 
+/// What a phase's purchases carry besides the amount and the line.
+#[derive(Clone)]
+enum With {
+    Nothing,
+    /// Paid in full from stored value.
+    StoredValue,
+    /// One coupon each, the codes taken in turn (each used once).
+    Coupon(Arc<Vec<String>>, Arc<std::sync::atomic::AtomicUsize>),
+}
+
 /// One measured phase of purchases: (successful after the warm-up, sorted latencies in
 /// µs, errors).
 async fn purchase_phase(
@@ -622,7 +640,7 @@ async fn purchase_phase(
     members: &Arc<Vec<String>>,
     clients: u64,
     seconds: u64,
-    pay: bool,
+    with: With,
     tag: &str,
 ) -> (Vec<u64>, Vec<String>) {
     let url = format!("{}/api/v1/purchases", st.base);
@@ -631,12 +649,13 @@ async fn purchase_phase(
     let end = measure_from + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..clients)
         .map(|w| {
-            let (c, url, key, members, tag) = (
+            let (c, url, key, members, tag, with) = (
                 c.clone(),
                 url.clone(),
                 st.key.clone(),
                 members.clone(),
                 tag.to_owned(),
+                with.clone(),
             );
             tokio::spawn(async move {
                 let mut rng = StdRng::seed_from_u64(w + 1_000);
@@ -649,8 +668,20 @@ async fn purchase_phase(
                         "member_id": m, "amount": amount, "store": "north",
                         "items": [{ "sku": "SKU-1", "name": "Item", "category": "general",
                                     "quantity": 1, "unit_price": amount }] });
-                    if pay {
-                        body["payments"] = json!([{ "method": "stored_value", "amount": amount }]);
+                    match &with {
+                        With::Nothing => {}
+                        With::StoredValue => {
+                            body["payments"] =
+                                json!([{ "method": "stored_value", "amount": amount }]);
+                        }
+                        With::Coupon(codes, next) => {
+                            let Some(code) = codes.get(next.fetch_add(1, Ordering::Relaxed))
+                            else {
+                                errors.push("the benchmark ran out of coupon codes".into());
+                                break;
+                            };
+                            body["coupon_codes"] = json!([code]);
+                        }
                     }
                     let t = Instant::now();
                     let r = call(&c, Method::POST, &url, Some(("X-Api-Key", &key)), &body).await;
@@ -698,7 +729,8 @@ async fn paid(a: &Args) -> Res<()> {
     let mut failed = 0;
     for (i, pay) in [false, true, false].into_iter().enumerate() {
         let tag = format!("sv{run}-{i}");
-        let (lat, errors) = purchase_phase(&c, &st, &members, clients, seconds, pay, &tag).await;
+        let with = if pay { With::StoredValue } else { With::Nothing };
+        let (lat, errors) = purchase_phase(&c, &st, &members, clients, seconds, with, &tag).await;
         let tput = lat.len() as f64 / seconds as f64;
         rates.push(tput);
         failed += errors.len();
@@ -868,6 +900,327 @@ async fn spend(a: &Args) -> Res<()> {
         Ok(())
     } else {
         Err("spend check failed".into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// coupons: purchases with a coupon against plain ones, and claims against one template
+
+/// Statements (round trips, BEGIN and COMMIT included) in this database since the last reset.
+async fn statements(db: &sqlx::PgPool) -> Res<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+async fn coupons(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 16);
+    let seconds = a.num("seconds", 20);
+    let n = (a.num("members", 1_000) as usize).min(st.members.len());
+    let c = client(Duration::from_secs(120));
+    let api = |p: &str| format!("{}/api/v1{p}", st.base);
+    let auth = Some(("X-Api-Key", st.key.as_str()));
+    let run = uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase();
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/coupon-templates"),
+        auth,
+        &json!({ "name": format!("Bench {run}"),
+                 "terms": { "kind": "amount_off", "amount": 50, "valid_days": 30 } }),
+    )
+    .await?;
+    let template = expect(r, &[StatusCode::OK], "coupon template")?["id"]
+        .as_str()
+        .ok_or("template id")?
+        .to_owned();
+    // Codes for more purchases than the phase can make (10,000 a batch).
+    let batches = a.num("batches", 4);
+    let started = Instant::now();
+    let mut codes = Vec::new();
+    for b in 0..batches {
+        let r = call(
+            &c,
+            Method::POST,
+            &api(&format!("/coupon-templates/{template}/batches")),
+            auth,
+            &json!({ "count": 10_000, "pattern": format!("B{run}{b}-????????") }),
+        )
+        .await?;
+        let batch = expect(r, &[StatusCode::OK], "coupon batch")?["id"]
+            .as_str()
+            .ok_or("batch id")?
+            .to_owned();
+        let r = call(
+            &c,
+            Method::GET,
+            &api(&format!("/coupon-templates/{template}/batches/{batch}/codes")),
+            auth,
+            &Value::Null,
+        )
+        .await?;
+        let list = expect(r, &[StatusCode::OK], "batch codes")?;
+        codes.extend(
+            list.as_array()
+                .ok_or("codes")?
+                .iter()
+                .filter_map(|c| c["code"].as_str().map(str::to_owned)),
+        );
+    }
+    println!(
+        "coupons: {} codes in {batches} batches in {:.1} s",
+        codes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let db = db_pool().await?;
+    let members = Arc::new(st.members[..n].to_vec());
+    let codes = Arc::new(codes);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut rates = Vec::new();
+    let mut per = Vec::new();
+    let mut failed = 0;
+    for (i, coupon) in [false, true, false].into_iter().enumerate() {
+        let tag = format!("cp{run}-{i}");
+        let with = if coupon {
+            With::Coupon(codes.clone(), next.clone())
+        } else {
+            With::Nothing
+        };
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&db)
+            .await?;
+        let before = statements(&db).await?;
+        let (lat, errors) = purchase_phase(&c, &st, &members, clients, seconds, with, &tag).await;
+        let made = statements(&db).await? - before;
+        // Every purchase the phase made, the warm-up's included, for the statements' share.
+        let all: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM t_{}.purchases WHERE external_id LIKE $1",
+            st.tenant_id
+        ))
+        .bind(format!("{tag}-%"))
+        .fetch_one(&db)
+        .await?;
+        let tput = lat.len() as f64 / seconds as f64;
+        rates.push(tput);
+        let share = made as f64 / all.max(1) as f64;
+        per.push(share);
+        failed += errors.len();
+        println!(
+            "coupons: {} clients {clients} seconds {seconds} ok {} errors {} throughput {tput:.0}/s p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms; {share:.1} statements per purchase",
+            if coupon { "with one coupon" } else { "plain" },
+            lat.len(),
+            errors.len(),
+            pct(&lat, 0.50),
+            pct(&lat, 0.95),
+            pct(&lat, 0.99),
+        );
+        if let Some(e) = errors.first() {
+            println!("coupons: first error: {e}");
+        }
+    }
+    let plain = (rates[0] + rates[2]) / 2.0;
+    let ratio = rates[1] / plain.max(1e-9);
+    let extra = per[1] - (per[0] + per[2]) / 2.0;
+    println!(
+        "coupons: with one coupon {:.0}/s against plain {plain:.0}/s (mean of the runs before and after): ratio {ratio:.2}, target (>= 0.8) {}; {extra:+.1} statements per purchase, target (at most one more) {}",
+        rates[1],
+        if ratio >= 0.8 { "met" } else { "NOT met" },
+        if extra <= 1.05 { "met" } else { "NOT met" }
+    );
+    // Each code used at most once: as many used coupons as purchases that carried one.
+    let used: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM t_{}.coupons WHERE template_id = $1::uuid AND status = 'used'",
+        st.tenant_id
+    ))
+    .bind(&template)
+    .fetch_one(&db)
+    .await?;
+    let carried: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM t_{}.purchases WHERE external_id LIKE $1",
+        st.tenant_id
+    ))
+    .bind(format!("cp{run}-1-%"))
+    .fetch_one(&db)
+    .await?;
+    println!("coupons: check: {used} coupons used by {carried} purchases that carried one");
+    if failed > 0 || used != carried {
+        return Err(format!("{failed} purchases failed; {used} used for {carried}").into());
+    }
+    Ok(())
+}
+
+/// A member registered in the portal (the code read from the development SMS outbox): the
+/// session's bearer token.
+async fn portal_member(c: &Client, st: &State, db: &sqlx::PgPool, phone: &str) -> Res<String> {
+    let api = |p: &str| format!("{}/api/v1/portal/{}{p}", st.base, st.slug);
+    let r = call(
+        c,
+        Method::POST,
+        &api("/codes"),
+        None,
+        &json!({ "phone": phone, "purpose": "register" }),
+    )
+    .await?;
+    expect(r, &[StatusCode::ACCEPTED], "portal code")?;
+    // The message may be delivered by the job runner a moment later.
+    let mut body = None;
+    for _ in 0..100 {
+        body = sqlx::query_scalar::<_, String>(&format!(
+            "SELECT body FROM t_{}.sms_outbox WHERE phone = $1 ORDER BY id DESC LIMIT 1",
+            st.tenant_id
+        ))
+        .bind(phone)
+        .fetch_optional(db)
+        .await?;
+        if body.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = body.ok_or("no code was sent")?;
+    let code: String = body
+        .split(|ch: char| !ch.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .ok_or("a code in the message")?
+        .to_owned();
+    let r = call(
+        c,
+        Method::POST,
+        &api("/register"),
+        None,
+        &json!({ "profile": { "name": format!("Claimer {phone}"), "phone": phone },
+                 "code": code, "password": PASSWORD }),
+    )
+    .await?;
+    let s = expect(r, &[StatusCode::CREATED], "portal registration")?;
+    Ok(format!(
+        "Bearer {}",
+        s["token"].as_str().ok_or("portal token")?
+    ))
+}
+
+async fn claims(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 16);
+    let total = a.num("total", 5_000) as i64;
+    let n = a.num("members", 16);
+    let asks = total + total / 5;
+    let c = client(Duration::from_secs(30));
+    let api = |p: &str| format!("{}/api/v1{p}", st.base);
+    let db = db_pool().await?;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/coupon-templates"),
+        Some(("X-Api-Key", st.key.as_str())),
+        &json!({ "name": format!("Claims {run}"), "total": total, "claimable": true,
+                 "terms": { "kind": "amount_off", "amount": 50, "valid_days": 30 } }),
+    )
+    .await?;
+    let template = expect(r, &[StatusCode::OK], "coupon template")?["id"]
+        .as_str()
+        .ok_or("template id")?
+        .to_owned();
+    // Phone numbers of this run: 139 and 8 digits from the run's hash and the member's place.
+    let seed = u64::from_str_radix(&run, 16).unwrap_or(0) % 9_000;
+    let mut tokens = Vec::new();
+    for i in 0..n {
+        let phone = format!("+86139{:04}{:04}", 1_000 + seed, i);
+        tokens.push(portal_member(&c, &st, &db, &phone).await?);
+    }
+    let tokens = Arc::new(tokens);
+    let url = format!("{}/api/v1/portal/{}/me/coupons/claim", st.base, st.slug);
+    let next = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|w| {
+            let (c, url, next, tokens, template, run) = (
+                c.clone(),
+                url.clone(),
+                next.clone(),
+                tokens.clone(),
+                template.clone(),
+                run.clone(),
+            );
+            tokio::spawn(async move {
+                let (mut ok_lat, mut sold_out, mut errors) =
+                    (Vec::new(), 0u64, Vec::<String>::new());
+                let mut last_ok = start;
+                let token = &tokens[w as usize % tokens.len()];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= asks as u64 {
+                        break;
+                    }
+                    let body = json!({ "template_id": template,
+                                       "idempotency_key": format!("cl{run}-{i}") });
+                    let t = Instant::now();
+                    match call(&c, Method::POST, &url, Some(("Authorization", token)), &body).await
+                    {
+                        Ok(r) if r.status == StatusCode::OK => {
+                            ok_lat.push(t.elapsed().as_micros() as u64);
+                            last_ok = Instant::now();
+                        }
+                        Ok(r)
+                            if r.status == StatusCode::CONFLICT
+                                && r.body["code"] == "coupon_sold_out" =>
+                        {
+                            sold_out += 1
+                        }
+                        Ok(r) => errors.push(format!("{} {}", r.status, r.body)),
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                (ok_lat, sold_out, errors, last_ok)
+            })
+        })
+        .collect();
+    let (mut lat, mut sold_out, mut errors, mut last_ok) = (Vec::new(), 0, Vec::new(), start);
+    for t in tasks {
+        let (l, s, e, lo) = t.await?;
+        lat.extend(l);
+        sold_out += s;
+        errors.extend(e);
+        last_ok = last_ok.max(lo);
+    }
+    lat.sort_unstable();
+    let ok = lat.len() as i64;
+    let ok_secs = (last_ok - start).as_secs_f64();
+    let rate = ok as f64 / ok_secs.max(1e-9);
+    println!(
+        "claims: clients {clients} members {n} total {total} asked {asks} ok {ok} sold out {sold_out} errors {} in {:.2} s; successful claims {rate:.0}/s (until sold out, {ok_secs:.2} s); p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms; target (500/s) {}",
+        errors.len(),
+        start.elapsed().as_secs_f64(),
+        pct(&lat, 0.50),
+        pct(&lat, 0.95),
+        pct(&lat, 0.99),
+        if rate >= 500.0 { "met" } else { "NOT met" },
+    );
+    if let Some(e) = errors.first() {
+        println!("claims: first error: {e}");
+    }
+    let (coupons, issued): (i64, i32) = sqlx::query_as(&format!(
+        "SELECT (SELECT count(*) FROM t_{0}.coupons WHERE template_id = $1::uuid), \
+                (SELECT issued FROM t_{0}.coupon_templates WHERE id = $1::uuid)",
+        st.tenant_id
+    ))
+    .bind(&template)
+    .fetch_one(&db)
+    .await?;
+    let good = ok == total && coupons == total && i64::from(issued) == total && errors.is_empty();
+    println!(
+        "claims: check: {ok} successful claims, {coupons} coupons of the template, its count {issued}, total {total}: {}",
+        if good { "zero over-issue".to_owned() } else { "DIFFERENCES".to_owned() }
+    );
+    if good {
+        Ok(())
+    } else {
+        Err("claims check failed".into())
     }
 }
 
@@ -1261,10 +1614,12 @@ async fn main() {
         "redeem" => redeem(&a).await,
         "paid" => paid(&a).await,
         "spend" => spend(&a).await,
+        "coupons" => coupons(&a).await,
+        "claims" => claims(&a).await,
         "simulate" => simulate(&a).await,
         "faults" => faults(&a).await,
         _ => Err(
-            "usage: points_load setup|accrual|redeem|paid|spend|simulate|faults --state FILE ..."
+            "usage: points_load setup|accrual|redeem|paid|spend|coupons|claims|simulate|faults --state FILE ..."
                 .into(),
         ),
     };

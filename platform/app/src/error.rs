@@ -224,6 +224,14 @@ impl AppError {
         Self::Internal(message.into().into())
     }
 
+    /// True when the database aborted the transaction to break a deadlock or a
+    /// serialization conflict: nothing was written, and trying again in a new transaction
+    /// is safe.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Internal(e)
+            if e.downcast_ref::<DbError>().is_some_and(DbError::is_transient))
+    }
+
     /// The stable code, for tests, logs and translations.
     pub fn code(&self) -> &str {
         match self {

@@ -78,6 +78,14 @@ impl DbError {
     pub fn is_conflict_on(&self, constraint: &str) -> bool {
         matches!(self, DbError::Conflict(c) if c == constraint)
     }
+
+    /// True when PostgreSQL aborted the transaction to break a deadlock (`40P01`) or a
+    /// serialization conflict (`40001`): nothing of it was written, and the same work in a
+    /// new transaction may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(db))
+            if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+    }
 }
 
 #[cfg(test)]

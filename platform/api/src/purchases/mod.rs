@@ -29,6 +29,9 @@ pub struct PurchasesApi {
     pub state: ApiState,
 }
 
+/// Tries at recording one purchase (see `record`).
+const PURCHASE_TRIES: usize = 4;
+
 #[OpenApi(tag = "Tag::Purchases")]
 impl PurchasesApi {
     /// Record a purchase: runs the purchase rule in force and earns its points (lots expire
@@ -42,14 +45,17 @@ impl PurchasesApi {
     ) -> Result<RecordedPurchase, ApiError> {
         let req: app::NewPurchase = req.0.into();
         // A request with the same external id may commit while this one waits for the
-        // member's account: the second try, in a new transaction, answers with that
-        // purchase (or a 409).
-        for _ in 0..2 {
+        // member's account: the next try, in a new transaction, answers with that purchase
+        // (or a 409). A transaction the database aborted to break a deadlock (two purchases
+        // whose shared codes and rule coupons lock the same templates in opposite orders)
+        // wrote nothing and is tried again too.
+        let mut last = None;
+        for _ in 0..PURCHASE_TRIES {
             let (tx, me) = self
                 .state
                 .authorize(&auth, Some(Permission::PurchasesWrite))
                 .await?;
-            let done = app::record_once(
+            match app::record_once(
                 tx,
                 &self.state.rules,
                 &me.tenant,
@@ -58,12 +64,15 @@ impl PurchasesApi {
                 &me.subject(),
                 self.state.now(),
             )
-            .await?;
-            if let Some(r) = done {
-                return Ok(r.into());
+            .await
+            {
+                Ok(Some(r)) => return Ok(r.into()),
+                Ok(None) => last = None,
+                Err(e) if e.is_transient() => last = Some(e),
+                Err(e) => return Err(e.into()),
             }
         }
-        Err(external_id_reused().into())
+        Err(last.unwrap_or_else(external_id_reused).into())
     }
 
     /// Refund all or part of a purchase: the points it earned are taken back in proportion

@@ -126,13 +126,9 @@ async fn pay_stored_value(
     let paid =
         prepaid::spend_for_registration(tx, member_id, registration, price, c.actor, c.now).await?;
     if !paid.paid {
-        return Err(AppError::conflict(
-            "insufficient_stored_value",
-            Some("price_fen"),
-            format!("the member's stored value is {} fen", paid.held),
-        )
-        .with_param("balance", paid.held)
-        .with_param("asked", price));
+        return Err(crate::prepaid::insufficient_stored_value(
+            "price_fen", paid.held, price,
+        ));
     }
     Ok(())
 }

@@ -120,18 +120,8 @@ pub(crate) async fn pay_sale_from_balance(
     }
     let held = db::lock_balance(tx, member_id, now).await?;
     let order = stored_value::settings(tx).await?.spend_order;
-    let insufficient = || {
-        crate::AppError::conflict(
-            "insufficient_stored_value",
-            Some("method"),
-            format!(
-                "the member's stored value is {}",
-                held.principal + held.bonus
-            ),
-        )
-        .with_param("balance", held.principal + held.bonus)
-        .with_param("amount", amount)
-    };
+    let insufficient =
+        || insufficient_stored_value("method", held.principal + held.bonus, amount);
     let split = split_spend(
         amount,
         Split {

@@ -523,15 +523,17 @@ pub fn payment_rows(payments: &[PaymentIn]) -> Vec<db::Payment> {
         .collect()
 }
 
-/// 409 `insufficient_stored_value` on `payments`: the member's balance (`held`) does not
-/// cover the stored-value part.
-pub fn insufficient_stored_value(held: i64) -> AppError {
+/// 409 `insufficient_stored_value` on `field`: the member's balance (`held`) does not cover
+/// the `asked` amount. Every path that spends stored value answers with this one (params
+/// `balance` and `asked`).
+pub fn insufficient_stored_value(field: &str, held: i64, asked: i64) -> AppError {
     AppError::conflict(
         "insufficient_stored_value",
-        Some("payments"),
-        format!("the member's stored value is {held}"),
+        Some(field),
+        format!("the member's stored value is {held}, {asked} was asked"),
     )
     .with_param("balance", held)
+    .with_param("asked", asked)
 }
 
 /// Puts back the stored value a purchase took, in proportion to the part refunded: each

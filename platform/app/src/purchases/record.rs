@@ -437,6 +437,7 @@ pub async fn record_once(
             expires,
             &row,
             pay.as_ref(),
+            Some((key.scope.as_str(), key.key.as_str())),
         )
         .await
         .map(|r| (r.entry_id, Some(r.paid)))
@@ -462,7 +463,8 @@ pub async fn record_once(
         };
         if !paid.paid {
             // Nothing is recorded: the transaction is dropped, so rolled back.
-            return Err(insufficient_stored_value(paid.held));
+            let asked = pay.stored_value;
+            return Err(insufficient_stored_value("payments", paid.held, asked));
         }
         for p in &mut result.payments {
             if p.method == Method::StoredValue.as_str() {
@@ -518,8 +520,13 @@ pub async fn record_once(
         now,
     )
     .await?;
-    if rules.ladder.is_some() {
-        // Counted with the purchase just stored: it may promote the member at once.
+    // Counted with the purchase just stored: it may promote the member at once (unless it
+    // added nothing to what the ladder measures).
+    if rules
+        .ladder
+        .as_ref()
+        .is_some_and(|l| l.ladder.event_may_promote(earned, result.amount))
+    {
         let (_, after) = earn::tier_check(&mut tx, &ctx, MemberId::new(member.id)).await?;
         amended |= after.code != held.code;
         result.tier = Some(after.code);
@@ -541,7 +548,11 @@ pub async fn record_once(
         )
         .await?;
     }
-    idempotency::finish(&mut tx, &key, &result).await?;
+    // The purchase's own statement stored the answer under the key already, unless it
+    // changed since or the slower path stored the purchase.
+    if amended || !one_statement {
+        idempotency::finish(&mut tx, &key, &result).await?;
+    }
     tx.commit().await?;
     Ok(Some(result))
 }

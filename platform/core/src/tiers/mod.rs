@@ -192,6 +192,20 @@ pub const MAX_SCRIPT: usize = 64 * 1024;
 const MAX_PERKS: usize = 20;
 
 impl Ladder {
+    /// Whether an event that added `points` to the points earned and `spend` to the spend
+    /// may move a member up. One that adds nothing to the ladder's measure cannot: the check
+    /// after the member's previous event saw the same measure or a larger one (a window only
+    /// drops what it counts, and a publish re-evaluates everyone). Visits count days, and a
+    /// script may read anything: those are always checked.
+    pub fn event_may_promote(&self, points: i64, spend: i64) -> bool {
+        self.script.is_some()
+            || match self.metric {
+                Metric::PointsEarned => points > 0,
+                Metric::Spend => spend > 0,
+                Metric::Visits => true,
+            }
+    }
+
     /// A ladder of plain tiers (the code as both names, no benefits) at these thresholds,
     /// with every other setting at its default: a starting point for a form, and for tests.
     pub fn from_thresholds(tiers: &[(&str, i64)]) -> Self {

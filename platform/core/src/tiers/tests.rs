@@ -205,3 +205,19 @@ fn validation_names_each_bad_field() {
     }
     assert!(ladder(Demotion::OneRung, 0).validate().is_ok());
 }
+
+#[test]
+fn an_event_that_adds_nothing_to_the_measure_cannot_promote() {
+    let mut l = ladder(Demotion::OneRung, 0);
+    l.metric = Metric::PointsEarned;
+    assert!(!l.event_may_promote(0, 5_000));
+    assert!(l.event_may_promote(1, 0));
+    l.metric = Metric::Spend;
+    assert!(!l.event_may_promote(100, 0));
+    assert!(l.event_may_promote(0, 1));
+    l.metric = Metric::Visits;
+    assert!(l.event_may_promote(0, 0));
+    l.metric = Metric::PointsEarned;
+    l.script = Some("\"gold\"".into());
+    assert!(l.event_may_promote(0, 0));
+}

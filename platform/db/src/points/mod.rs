@@ -398,6 +398,7 @@ pub async fn record_purchase(
     expires_at: Option<DateTime<Utc>>,
     p: &NewPurchaseRow<'_>,
     pay: Option<&crate::prepaid::PurchasePay<'_>>,
+    answers: Option<(&str, &str)>,
 ) -> Result<Recorded, DbError> {
     use crate::prepaid::{paid_columns, pay_ctes, response_with_pays};
     let (points, now) = (p.points, p.recorded_at);
@@ -417,6 +418,21 @@ pub async fn record_purchase(
              0::bigint AS bonus, 0::bigint AS held"
                 .to_owned(),
         ),
+    };
+    // The answer stored under the request's idempotency key too (claimed earlier in the
+    // transaction), when the caller names it: one round trip less.
+    let (scope_at, key_at) = if pay.is_some() { (41, 42) } else { (38, 39) };
+    let (key_sql, keyed) = match answers {
+        Some(_) => (
+            format!(
+                ", k AS ( \
+                     UPDATE idempotency_keys SET response = {response} \
+                     WHERE scope = ${scope_at} AND key = ${key_at} RETURNING 1 \
+                 )"
+            ),
+            "(SELECT count(*) FROM k) = 1",
+        ),
+        None => (String::new(), "false"),
     };
     let sql = format!(
         "WITH {pay_sql}e AS ( \
@@ -438,7 +454,7 @@ pub async fn record_purchase(
              rule_error, entry_id, response) \
              SELECT $24, $25, $26, $1, $27, $28, $29, $30, $31, $23, $32, $2, $33, $6, $34, \
              (SELECT id FROM e), {response} \
-         ) SELECT {answer}"
+         ){key_sql} SELECT {answer}, {keyed} AS keyed"
     );
     let q = sqlx::query_as::<_, Recorded>(&sql)
         .bind(a.member_id)
@@ -485,7 +501,17 @@ pub async fn record_purchase(
             .bind(pay.stored_value),
         None => q,
     };
-    Ok(q.fetch_one(tx.conn()).await?)
+    let q = match answers {
+        Some((scope, key)) => q.bind(scope).bind(key),
+        None => q,
+    };
+    let recorded: Recorded = q.fetch_one(tx.conn()).await?;
+    if answers.is_some() && !recorded.keyed {
+        return Err(DbError::Aborted(
+            "the purchase's idempotency key was not claimed".into(),
+        ));
+    }
+    Ok(recorded)
 }
 
 /// What [`record_purchase`] wrote: the earning's entry (none when nothing was earned) and,
@@ -495,6 +521,8 @@ pub struct Recorded {
     pub entry_id: Option<i64>,
     #[sqlx(flatten)]
     pub paid: crate::prepaid::Paid,
+    /// The answer was stored under the idempotency key named.
+    pub keyed: bool,
 }
 
 async fn settle_debts(tx: &mut TenantTx, member_id: Uuid, points: i64) -> Result<(), DbError> {
