@@ -18,6 +18,8 @@ import { assertNoLeaks } from './leaks.mjs';
 const PASSWORD = 'e2e-coupons-password-1';
 const TEMPLATE = '满100减20';
 const EXPIRING = '限时券';
+const SHARED = 'WELCOME5';
+const SHARED_NAME = '迎新券';
 
 async function waitText(locator, re, what) {
   const until = Date.now() + 15_000;
@@ -90,7 +92,7 @@ export async function setUp(base) {
 export async function couponSteps({ browser, step, base, watch }) {
   const s = await setUp(base);
   const memberId = s.member.member.id;
-  const allow = [s.business, s.slug, '领券会员', TEMPLATE, '店长', '测试积分', 'VIP', 'CSV', 'QR', EXPIRING];
+  const allow = [s.business, s.slug, '领券会员', TEMPLATE, '店长', '测试积分', 'VIP', 'CSV', 'QR', EXPIRING, SHARED_NAME];
   const context = async (viewport, lang, label) => {
     const ctx = await browser.newContext({
       viewport,
@@ -192,6 +194,13 @@ export async function couponSteps({ browser, step, base, watch }) {
     await p.goto(`${base}/m/${s.slug}/coupons`);
     await waitText(p.locator('[data-testid=portal-coupons]'), /My coupons/, 'the portal in English');
     await assertNoLeaks(p, { lang: 'en', where: 'portal coupons', allow });
+    // The desk says in English why the member's other coupon does not apply to ¥10.
+    await openPurchase(p, base, s);
+    await p.fill('#desk-purchase_amount', '10');
+    await choose(p, 'desk-coupon-pick', TEMPLATE);
+    await waitText(p.locator('[data-testid=desk-coupon-list]'), new RegExp(`${TEMPLATE}.*Below the minimum spend`), 'the reason in English');
+    await waitText(p.locator('[data-testid=desk-coupon-total]'), /Discount: ¥0\.00.*To pay: ¥10\.00/, 'the total in English');
+    await assertNoLeaks(p, { lang: 'en', where: 'desk coupons', allow });
   });
   await en.ctx.close();
 
@@ -220,6 +229,20 @@ export async function couponSteps({ browser, step, base, watch }) {
     await noHorizontalOverflow(p);
     const submit = await p.locator('[data-testid=purchase-submit]').boundingBox();
     if (!submit || submit.x + submit.width > 375) throw new Error(`the record button is off screen: ${JSON.stringify(submit)}`);
+    // The business's public code, typed in small letters: it would give the member one coupon.
+    await p.fill('[data-testid=desk-coupon-code]', SHARED.toLowerCase());
+    await p.press('[data-testid=desk-coupon-code]', 'Enter');
+    await waitText(p.locator(`[data-testid="desk-coupon-${SHARED}"]`), new RegExp(`${SHARED_NAME}.*减 ¥5\\.00`), 'the public code applied');
+    await p.click('[data-testid="desk-coupon-remove-NOPE-0001"]');
+    await waitText(p.locator('[data-testid=desk-coupon-payable]'), /¥45\.00/, 'what is left to pay with the public code');
+    await p.locator('[data-testid=purchase-submit]').click();
+    const given = p.locator(`[data-testid="purchase-coupon-${SHARED}"]`);
+    await waitText(given, /减 ¥5\.00.*已发给会员：\S+/, 'the coupon the public code gave');
+    await waitText(p.locator('[data-testid=purchase-paid]'), /¥45\.00/, 'paid after the public code');
+    await noHorizontalOverflow(p);
+    const coupons = await api(base, 'GET', `/members/${s.member.member.id}/coupons`, { token: s.owner });
+    const used = coupons.filter((c) => c.template_name === SHARED_NAME && c.status === 'used');
+    if (used.length !== 1) throw new Error(`${used.length} coupons of the public code used`);
   });
   await phone.ctx.close();
 }
@@ -230,6 +253,7 @@ async function openPurchase(page, base, s) {
   await page.fill('input[data-testid=desk-box]', s.phone);
   await page.press('input[data-testid=desk-box]', 'Enter');
   await waitText(page.locator('[data-testid=summary-name]'), /领券会员/, 'the member at the desk');
+  await page.locator('[data-testid=action-purchase]').waitFor();
   await page.click('[data-testid=action-purchase]');
   await page.locator('[data-testid=desk-coupons]').waitFor();
 }
@@ -262,6 +286,17 @@ async function deskCouponSteps({ step, base, page, s, allow }) {
     },
   });
   await api(base, 'POST', `/members/${memberId}/coupons`, { token: s.owner, body: { template_id: expiring.id } });
+  // A public code anyone may type at the till (used in the 375px step).
+  await api(base, 'POST', '/coupon-templates', {
+    token: s.owner,
+    body: {
+      name: SHARED_NAME,
+      terms: { kind: 'amount_off', amount: 500, valid_days: 30, stacking: 'exclusive', on_refund: 'restore' },
+      claimable: false,
+      points_price: 0,
+      shared_code: SHARED,
+    },
+  });
   const mine = await api(base, 'GET', `/members/${memberId}/coupons`, { token: s.owner });
   const expired = mine.find((c) => c.template_name === EXPIRING).code;
   const usable = mine.filter((c) => c.template_name === TEMPLATE && c.status === 'issued').map((c) => c.code);

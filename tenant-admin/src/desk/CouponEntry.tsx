@@ -28,12 +28,15 @@ export function CouponEntry({
   onChange,
   check,
   checking,
+  waiting,
 }: {
   memberId: string;
   codes: string[];
   onChange: (codes: string[]) => void;
   check?: CouponCheck;
   checking: boolean;
+  /** Why codes are not checked yet (no amount typed), instead of "checking". */
+  waiting?: string;
 }) {
   const { t } = useTranslation();
   const money = useCouponMoney();
@@ -120,7 +123,7 @@ export function CouponEntry({
                       {effectText(t, money, r)}
                     </Tag>
                   ) : (
-                    <Typography.Text type="secondary">{t('desk.coupons.checking')}</Typography.Text>
+                    <Typography.Text type="secondary">{waiting ?? t('desk.coupons.checking')}</Typography.Text>
                   )}
                 </Space>
               </List.Item>

@@ -168,7 +168,7 @@ export function PurchaseModal({
                       <div key={c.code} data-testid={`purchase-coupon-${c.code}`}>
                         <Typography.Text code>{c.code}</Typography.Text> {c.template_name ?? ''}{' '}
                         <Typography.Text type={c.applied ? 'success' : 'danger'}>{effectText(t, money, c)}</Typography.Text>
-                        {c.issued_code ? ` · ${t('desk.coupons.issued', { code: c.issued_code })}` : ''}
+                        {c.issued_code && <span style={{ whiteSpace: 'nowrap' }}> · {t('desk.coupons.issued', { code: c.issued_code })}</span>}
                       </div>
                     ))}
                   </div>
@@ -236,7 +236,14 @@ export function PurchaseModal({
         </Row>
       </Form>
       <Divider style={{ margin: '0 0 12px' }} />
-      <CouponEntry memberId={memberId} codes={codes} onChange={setCodes} check={checked} checking={check.isFetching} />
+      <CouponEntry
+        memberId={memberId}
+        codes={codes}
+        onChange={setCodes}
+        check={checked}
+        checking={check.isFetching}
+        waiting={typeof amount === 'number' ? undefined : t('desk.coupons.needAmount')}
+      />
       {codes.length > 0 && check.isError && (
         <Typography.Paragraph type="danger" role="alert" data-testid="desk-coupon-error">
           {errorText(t, check.error)}
