@@ -151,8 +151,15 @@ export async function tierCouponSteps({ browser, step, base, watch }) {
 
   await step('tiers-birthday-coupon', page, async () => {
     await page.goto(`${base}/tiers`);
+    // The editor is filled in once the ladder has loaded (what is typed before would be reset).
+    await page.locator('[data-testid=tiers-status]').waitFor();
     await page.locator('#ladder_tiers_0_name_zh').waitFor();
-    await fillTier(page, 0, { zh: '普通', en: 'Basic' });
+    for (let i = 0; ; i++) {
+      await fillTier(page, 0, { zh: '普通', en: 'Basic' });
+      await page.waitForTimeout(300);
+      if ((await page.inputValue('#ladder_tiers_0_name_zh')) === '普通') break;
+      if (i === 5) throw new Error('the first tier does not keep its name');
+    }
     await page.click('[data-testid=tiers-add]');
     await fillTier(page, 1, { zh: '银卡', en: 'Silver', threshold: 100 });
     await page.locator('[data-testid=tier-birthday-coupon-1]').click();

@@ -58,6 +58,8 @@ export function CouponEntry({
       <Space direction="vertical" style={{ width: '100%', marginTop: 8 }}>
         <Select
           value={null}
+          showSearch
+          optionFilterProp="label"
           style={{ width: '100%' }}
           placeholder={t('desk.coupons.pickPlaceholder')}
           aria-label={t('desk.coupons.pick')}
