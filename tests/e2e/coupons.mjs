@@ -263,7 +263,7 @@ async function openPurchase(page, base, s) {
  * (refused: below the minimum spend), raises it to ¥120 (¥20 off, ¥100 to pay), types an
  * unknown code and an expired one (each refused in words), cannot record while those are
  * listed, removes them and records: the answer shows the coupon used, the discount and the
- * amount paid, and the member's coupon is used.
+ * amount paid, and the member's coupon is used. A refund in full at the desk gives it back.
  */
 async function deskCouponSteps({ step, base, page, s, allow }) {
   const memberId = s.member.member.id;
@@ -347,6 +347,19 @@ async function deskCouponSteps({ step, base, page, s, allow }) {
     if (used?.status !== 'used') throw new Error(`the coupon is ${used?.status} after the purchase`);
     const history = await api(base, 'GET', `/members/${memberId}/purchases`, { token: s.owner });
     if (history.total_count !== before + 1) throw new Error(`${history.total_count - before} purchases recorded`);
+  });
+
+  // Refunded in full at the desk: the coupon (its template restores them) is given back.
+  await step('coupons-desk-refund', page, async () => {
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+    await page.click('[data-testid=action-refund]');
+    await page.locator('[data-testid=refund-purchase]').first().click();
+    await page.click('[data-testid=refund-submit]');
+    await waitText(page.locator('[data-testid=refund-restored-coupons]'), new RegExp(s.picked), 'the coupon given back');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'desk refund with a coupon', allow: codes });
+    const coupons = await api(base, 'GET', `/members/${memberId}/coupons`, { token: s.owner });
+    const back = coupons.find((c) => c.code === s.picked);
+    if (back?.status !== 'issued') throw new Error(`the coupon is ${back?.status} after the refund`);
   });
 }
 
