@@ -315,9 +315,11 @@ async function deskCouponSteps({ step, base, page, s, allow }) {
     await page.fill('#desk-purchase_amount', '120');
     await waitText(effect, /减 ¥20\.00/, 'the coupon applied');
     await waitText(page.locator('[data-testid=desk-coupon-payable]'), /¥100\.00/, 'what is left to pay');
-    // Typed codes: Enter adds them (and records nothing).
-    await page.fill('[data-testid=desk-coupon-code]', 'nope-0000');
-    await page.press('[data-testid=desk-coupon-code]', 'Enter');
+    // A scanner types wherever the focus is (here the dialog's title): the code lands in the
+    // code box, and its Enter adds it (and records nothing).
+    await page.locator('.ant-modal-title').click();
+    await page.keyboard.type('nope-0000', { delay: 5 });
+    await page.keyboard.press('Enter');
     await waitText(page.locator('[data-testid="desk-coupon-effect-NOPE-0000"]'), /没有这个券码/, 'an unknown code');
     await page.fill('[data-testid=desk-coupon-code]', expired);
     await page.click('[data-testid=desk-coupon-add]');

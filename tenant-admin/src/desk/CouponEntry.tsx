@@ -1,9 +1,12 @@
 // Coupons at the till: the clerk picks one of the member's usable coupons or types (or
 // scans) a code, Enter adding it; each code shows what it would do for this cart, checked
 // by the server as the purchase would (`POST /coupons/validate`): its discount, or why it
-// does not apply, in words. Below, the discount and what is left to pay.
-import { useState } from 'react';
-import { Button, Input, List, Select, Space, Tag, Typography } from 'antd';
+// does not apply, in words. Below, the discount and what is left to pay. A scanner's
+// keystrokes typed while no field of the dialog has the focus go to the code box, so a
+// coupon's code scanned from the member's phone lands there.
+import { useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
+import { Button, Input, List, Select, Space, Tag, Typography, type InputRef } from 'antd';
 import { CloseOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -11,6 +14,7 @@ import { ApiProblem } from '../api/errors';
 import { couponKeys, fetchMemberCoupons, type CouponCheck, type CouponResult } from '../coupons/api';
 import { addCode, benefitText, MAX_CODES, reasonText } from '../coupons/terms';
 import { useCouponMoney } from '../coupons/money';
+import { capturesKey } from './scanner';
 
 type Translate = (key: string, options?: Record<string, unknown>) => string;
 
@@ -41,6 +45,25 @@ export function CouponEntry({
   const { t } = useTranslation();
   const money = useCouponMoney();
   const [typed, setTyped] = useState('');
+  const box = useRef<InputRef>(null);
+  const root = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      // Only keystrokes on this dialog or on nothing (not in another dialog's fields).
+      const dialog = root.current?.closest('.ant-modal-wrap');
+      const here = target === document.body || (target instanceof Node && dialog?.contains(target));
+      if (!dialog || !here || e.key === ' ') return;
+      if (!capturesKey(e, target, false)) return;
+      e.preventDefault();
+      flushSync(() => setTyped((v) => v + e.key));
+      const input = box.current?.input;
+      input?.focus();
+      input?.setSelectionRange(input.value.length, input.value.length);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   const mine = useQuery({ queryKey: couponKeys.member(memberId), queryFn: () => fetchMemberCoupons(memberId), retry: false });
   const usable = (mine.data ?? []).filter((c) => c.status === 'issued' && !codes.includes(c.code));
   const full = codes.length >= MAX_CODES;
@@ -53,7 +76,7 @@ export function CouponEntry({
   // A plan without coupons: the till has none to offer.
   if (mine.error instanceof ApiProblem && mine.error.status === 402) return null;
   return (
-    <div data-testid="desk-coupons" className="desk-coupons">
+    <div data-testid="desk-coupons" className="desk-coupons" ref={root}>
       <Typography.Text strong>{t('desk.coupons.title')}</Typography.Text>
       <Space direction="vertical" style={{ width: '100%', marginTop: 8 }}>
         <Select
@@ -75,6 +98,7 @@ export function CouponEntry({
         />
         <Space.Compact style={{ width: '100%' }}>
           <Input
+            ref={box}
             value={typed}
             maxLength={40}
             placeholder={t('desk.coupons.codePlaceholder')}
