@@ -843,12 +843,17 @@ try {
   // member's portal; zh-CN and en, 1366x768 and 375px.
   await (await import('./prepaid.mjs')).prepaidSteps({ browser, step, base: BASE, watch });
 
-  // The points mall: the catalogue, the member's order and cancel in the portal, the queue
-  // and a pickup by code; zh-CN and en, 1366x768 and 375px.
+  // The points mall: the catalogue (an item picked up, a virtual one delivering a coupon),
+  // the member's order and cancel in the portal, the queue and a pickup by code; zh-CN and
+  // en, 1366x768 and 375px.
   await (await import('./mall.mjs')).mallSteps({ browser, step, base: BASE, watch });
-  // Coupons, as the owner of a business of its own, and the member's portal; zh-CN and en,
+  // Coupons, as the owner of a business of its own, the member's portal and the desk (codes
+  // checked before a purchase, the discount and what is left to pay); zh-CN and en,
   // 1366x768 and 375px.
   await (await import('./coupons.mjs')).couponSteps({ browser, step, base: BASE, watch });
+  // Coupons given by a point rule and by a tier on the birthday, each in a business of its own.
+  await (await import('./rules.mjs')).ruleCouponSteps({ browser, step, base: BASE, watch });
+  await (await import('./tiers.mjs')).tierCouponSteps({ browser, step, base: BASE, watch });
   // Promotions: the form, publishing, results after a purchase, and the member's portal;
   // zh-CN and en, 1366x768 and 375px.
   await (await import('./promotions.mjs')).promotionSteps({ browser, step, base: BASE, watch });

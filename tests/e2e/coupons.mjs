@@ -17,6 +17,9 @@ import { assertNoLeaks } from './leaks.mjs';
 
 const PASSWORD = 'e2e-coupons-password-1';
 const TEMPLATE = '满100减20';
+const EXPIRING = '限时券';
+const SHARED = 'WELCOME5';
+const SHARED_NAME = '迎新券';
 
 async function waitText(locator, re, what) {
   const until = Date.now() + 15_000;
@@ -54,7 +57,8 @@ async function choose(page, testId, label) {
   await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: label }).first().click();
 }
 
-async function setUp(base) {
+/** A business of its own (signed up through the API) with one member registered in the portal. */
+export async function setUp(base) {
   const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
   const slug = `coupons-${stamp}`;
   const business = `优惠券测试 ${stamp}`;
@@ -79,7 +83,7 @@ async function setUp(base) {
     token: owner,
     body: { idempotency_key: `seed-${stamp}`, points: 500, reason: '测试积分' },
   });
-  return { slug, business, owner, member, stamp };
+  return { slug, business, owner, member, stamp, phone };
 }
 
 /**
@@ -88,7 +92,7 @@ async function setUp(base) {
 export async function couponSteps({ browser, step, base, watch }) {
   const s = await setUp(base);
   const memberId = s.member.member.id;
-  const allow = [s.business, s.slug, '领券会员', TEMPLATE, '店长', '测试积分', 'VIP', 'CSV', 'QR'];
+  const allow = [s.business, s.slug, '领券会员', TEMPLATE, '店长', '测试积分', 'VIP', 'CSV', 'QR', EXPIRING, SHARED_NAME];
   const context = async (viewport, lang, label) => {
     const ctx = await browser.newContext({
       viewport,
@@ -171,6 +175,7 @@ export async function couponSteps({ browser, step, base, watch }) {
     const points = await api(base, 'GET', `/members/${memberId}/points`, { token: s.owner });
     if (points.balance !== 400) throw new Error(`balance ${points.balance} after a claim for 100 points`);
   });
+  await deskCouponSteps({ step, base, page, s, allow });
   await ctx.close();
 
   const en = await context({ width: 1366, height: 768 }, 'en', 'coupons-en');
@@ -189,6 +194,13 @@ export async function couponSteps({ browser, step, base, watch }) {
     await p.goto(`${base}/m/${s.slug}/coupons`);
     await waitText(p.locator('[data-testid=portal-coupons]'), /My coupons/, 'the portal in English');
     await assertNoLeaks(p, { lang: 'en', where: 'portal coupons', allow });
+    // The desk says in English why the member's other coupon does not apply to ¥10.
+    await openPurchase(p, base, s);
+    await p.fill('#desk-purchase_amount', '10');
+    await choose(p, 'desk-coupon-pick', TEMPLATE);
+    await waitText(p.locator('[data-testid=desk-coupon-list]'), new RegExp(`${TEMPLATE}.*Below the minimum spend`), 'the reason in English');
+    await waitText(p.locator('[data-testid=desk-coupon-total]'), /Discount: ¥0\.00.*To pay: ¥10\.00/, 'the total in English');
+    await assertNoLeaks(p, { lang: 'en', where: 'desk coupons', allow });
   });
   await en.ctx.close();
 
@@ -205,7 +217,152 @@ export async function couponSteps({ browser, step, base, watch }) {
     await p.locator('[data-testid=portal-coupon]').first().waitFor();
     await noHorizontalOverflow(p);
   });
+  await step('coupons-desk-phone', phone.page, async () => {
+    const p = phone.page;
+    await openPurchase(p, base, s);
+    await modalFits(p);
+    await p.fill('#desk-purchase_amount', '50');
+    await p.fill('[data-testid=desk-coupon-code]', 'NOPE-0001');
+    await p.press('[data-testid=desk-coupon-code]', 'Enter');
+    await waitText(p.locator('[data-testid="desk-coupon-effect-NOPE-0001"]'), /没有这个券码/, 'the reason on a phone');
+    await modalFits(p);
+    await noHorizontalOverflow(p);
+    const submit = await p.locator('[data-testid=purchase-submit]').boundingBox();
+    if (!submit || submit.x + submit.width > 375) throw new Error(`the record button is off screen: ${JSON.stringify(submit)}`);
+    // The business's public code, typed in small letters: it would give the member one coupon.
+    await p.fill('[data-testid=desk-coupon-code]', SHARED.toLowerCase());
+    await p.press('[data-testid=desk-coupon-code]', 'Enter');
+    await waitText(p.locator(`[data-testid="desk-coupon-${SHARED}"]`), new RegExp(`${SHARED_NAME}.*减 ¥5\\.00`), 'the public code applied');
+    await p.click('[data-testid="desk-coupon-remove-NOPE-0001"]');
+    await waitText(p.locator('[data-testid=desk-coupon-payable]'), /¥45\.00/, 'what is left to pay with the public code');
+    await p.locator('[data-testid=purchase-submit]').click();
+    const given = p.locator(`[data-testid="purchase-coupon-${SHARED}"]`);
+    await waitText(given, /减 ¥5\.00.*已发给会员：\S+/, 'the coupon the public code gave');
+    await waitText(p.locator('[data-testid=purchase-paid]'), /¥45\.00/, 'paid after the public code');
+    await noHorizontalOverflow(p);
+    const coupons = await api(base, 'GET', `/members/${s.member.member.id}/coupons`, { token: s.owner });
+    const used = coupons.filter((c) => c.template_name === SHARED_NAME && c.status === 'used');
+    if (used.length !== 1) throw new Error(`${used.length} coupons of the public code used`);
+  });
   await phone.ctx.close();
+}
+
+/** The desk with the member open and the purchase dialog shown. */
+async function openPurchase(page, base, s) {
+  await page.goto(`${base}/desk`);
+  await page.fill('input[data-testid=desk-box]', s.phone);
+  await page.press('input[data-testid=desk-box]', 'Enter');
+  await waitText(page.locator('[data-testid=summary-name]'), /领券会员/, 'the member at the desk');
+  await page.locator('[data-testid=action-purchase]').waitFor();
+  await page.click('[data-testid=action-purchase]');
+  await page.locator('[data-testid=desk-coupons]').waitFor();
+}
+
+/**
+ * Coupons at the till: the clerk picks the member's 满100减20 coupon for a purchase of ¥80
+ * (refused: below the minimum spend), raises it to ¥120 (¥20 off, ¥100 to pay), types an
+ * unknown code and an expired one (each refused in words), cannot record while those are
+ * listed, removes them and records: the answer shows the coupon used, the discount and the
+ * amount paid, and the member's coupon is used. A refund in full at the desk gives it back.
+ */
+async function deskCouponSteps({ step, base, page, s, allow }) {
+  const memberId = s.member.member.id;
+  // A coupon that expires a few seconds after it is given.
+  const now = Date.now();
+  const expiring = await api(base, 'POST', '/coupon-templates', {
+    token: s.owner,
+    body: {
+      name: EXPIRING,
+      terms: {
+        kind: 'amount_off',
+        amount: 500,
+        valid_from: new Date(now - 86_400_000).toISOString(),
+        valid_until: new Date(now + 4_000).toISOString(),
+        stacking: 'combinable',
+        on_refund: 'restore',
+      },
+      claimable: false,
+      points_price: 0,
+    },
+  });
+  await api(base, 'POST', `/members/${memberId}/coupons`, { token: s.owner, body: { template_id: expiring.id } });
+  // A public code anyone may type at the till (used in the 375px step).
+  await api(base, 'POST', '/coupon-templates', {
+    token: s.owner,
+    body: {
+      name: SHARED_NAME,
+      terms: { kind: 'amount_off', amount: 500, valid_days: 30, stacking: 'exclusive', on_refund: 'restore' },
+      claimable: false,
+      points_price: 0,
+      shared_code: SHARED,
+    },
+  });
+  const mine = await api(base, 'GET', `/members/${memberId}/coupons`, { token: s.owner });
+  const expired = mine.find((c) => c.template_name === EXPIRING).code;
+  const usable = mine.filter((c) => c.template_name === TEMPLATE && c.status === 'issued').map((c) => c.code);
+  const before = (await api(base, 'GET', `/members/${memberId}/purchases`, { token: s.owner })).total_count;
+  const codes = [...allow, expired, ...usable, 'NOPE-0000'];
+  await new Promise((r) => setTimeout(r, Math.max(0, now + 5_000 - Date.now())));
+
+  await step('coupons-desk-check', page, async () => {
+    await openPurchase(page, base, s);
+    await page.fill('#desk-purchase_amount', '80');
+    await choose(page, 'desk-coupon-pick', TEMPLATE);
+    const picked = (await page.locator('[data-testid=desk-coupon-list] code').first().textContent())?.trim();
+    if (!picked || !usable.includes(picked)) throw new Error(`picked ${picked}, expected one of ${usable}`);
+    const effect = page.locator(`[data-testid="desk-coupon-effect-${picked}"]`);
+    await waitText(effect, /未达到最低消费/, 'a coupon below its minimum spend');
+    await page.fill('#desk-purchase_amount', '120');
+    await waitText(effect, /减 ¥20\.00/, 'the coupon applied');
+    await waitText(page.locator('[data-testid=desk-coupon-payable]'), /¥100\.00/, 'what is left to pay');
+    // A scanner types wherever the focus is (here the dialog's title): the code lands in the
+    // code box, and its Enter adds it (and records nothing).
+    await page.locator('.ant-modal-title').click();
+    await page.keyboard.type('nope-0000', { delay: 5 });
+    await page.keyboard.press('Enter');
+    await waitText(page.locator('[data-testid="desk-coupon-effect-NOPE-0000"]'), /没有这个券码/, 'an unknown code');
+    await page.fill('[data-testid=desk-coupon-code]', expired);
+    await page.click('[data-testid=desk-coupon-add]');
+    await waitText(page.locator(`[data-testid="desk-coupon-effect-${expired}"]`), /已过期/, 'an expired coupon');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'desk coupons', allow: codes });
+    // Not recorded while a code does not apply.
+    await page.click('[data-testid=purchase-submit]');
+    await page.getByRole('dialog').getByRole('alert').filter({ hasText: '有优惠券不能用' }).waitFor();
+    const after = (await api(base, 'GET', `/members/${memberId}/purchases`, { token: s.owner })).total_count;
+    if (after !== before) throw new Error(`a purchase was recorded with coupons that do not apply (${before} -> ${after})`);
+    s.picked = picked;
+    s.expired = expired;
+  });
+
+  await step('coupons-desk-purchase', page, async () => {
+    await page.click(`[data-testid="desk-coupon-remove-NOPE-0000"]`);
+    await page.click(`[data-testid="desk-coupon-remove-${s.expired}"]`);
+    await waitText(page.locator('[data-testid=desk-coupon-list]'), new RegExp(`^(?!.*${s.expired}).*减 ¥20\\.00`), 'only the good coupon left');
+    await page.click('[data-testid=purchase-submit]');
+    const result = page.locator('[data-testid=purchase-result]');
+    await waitText(result.locator(`[data-testid="purchase-coupon-${s.picked}"]`), new RegExp(`${TEMPLATE}.*减 ¥20\\.00`), 'the coupon used');
+    await waitText(result.locator('[data-testid=purchase-paid]'), /¥100\.00/, 'the amount paid after the coupon');
+    await waitText(result.locator('[data-testid=purchase-discount]'), /¥20\.00/, 'the discount');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'desk purchase with a coupon', allow: codes });
+    const coupons = await api(base, 'GET', `/members/${memberId}/coupons`, { token: s.owner });
+    const used = coupons.find((c) => c.code === s.picked);
+    if (used?.status !== 'used') throw new Error(`the coupon is ${used?.status} after the purchase`);
+    const history = await api(base, 'GET', `/members/${memberId}/purchases`, { token: s.owner });
+    if (history.total_count !== before + 1) throw new Error(`${history.total_count - before} purchases recorded`);
+  });
+
+  // Refunded in full at the desk: the coupon (its template restores them) is given back.
+  await step('coupons-desk-refund', page, async () => {
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+    await page.click('[data-testid=action-refund]');
+    await page.locator('[data-testid=refund-purchase]').first().click();
+    await page.click('[data-testid=refund-submit]');
+    await waitText(page.locator('[data-testid=refund-restored-coupons]'), new RegExp(s.picked), 'the coupon given back');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'desk refund with a coupon', allow: codes });
+    const coupons = await api(base, 'GET', `/members/${memberId}/coupons`, { token: s.owner });
+    const back = coupons.find((c) => c.code === s.picked);
+    if (back?.status !== 'issued') throw new Error(`the coupon is ${back?.status} after the refund`);
+  });
 }
 
 // Run on its own: a browser, the steps, screenshots in tests/e2e/artifacts/coupons-*.png.

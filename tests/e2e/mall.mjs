@@ -18,6 +18,8 @@ import { assertNoLeaks } from './leaks.mjs';
 const PASSWORD = 'e2e-mall-password-1';
 const ITEM = '陶瓷马克杯';
 const MEMBER = '商城会员';
+const VIRTUAL = '五元代金券';
+const VOUCHER = '五元券';
 
 async function waitText(locator, re, what) {
   const until = Date.now() + 15_000;
@@ -82,7 +84,7 @@ async function setUp(base) {
 /** The mall steps. `step(name, page, fn)` and `watch(page, label)` are the caller's. */
 export async function mallSteps({ browser, step, base, watch }) {
   const s = await setUp(base);
-  const allow = [s.business, s.slug, MEMBER, ITEM, '店长'];
+  const allow = [s.business, s.slug, MEMBER, ITEM, '店长', VIRTUAL, VOUCHER];
   const context = async (viewport, lang, label) => {
     const ctx = await browser.newContext({
       viewport,
@@ -118,6 +120,38 @@ export async function mallSteps({ browser, step, base, watch }) {
     await page.click('[data-testid=mall-item-submit]');
     await waitText(page.locator('[data-testid=mall-items] .ant-table-tbody'), new RegExp(`${ITEM}.*300 积分.*3.*每人 2 件.*所有会员.*一直.*到店自提`), 'the item listed');
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'mall items', allow });
+  });
+
+  // A virtual item delivers a coupon: the form offers the business's coupon templates by name.
+  await step('mall-virtual-item', page, async () => {
+    await api(base, 'POST', '/coupon-templates', {
+      token: s.owner,
+      body: {
+        name: VOUCHER,
+        terms: { kind: 'amount_off', amount: 500, valid_days: 30, stacking: 'exclusive', on_refund: 'restore' },
+        claimable: false,
+        points_price: 0,
+      },
+    });
+    await page.click('[data-testid=mall-item-new]');
+    await page.fill('[data-testid=mall-item-name]', VIRTUAL);
+    await fillNumber(page, 'mall-item-points', '50');
+    await fillNumber(page, 'mall-item-stock', '20');
+    await page.locator('[data-testid=mall-item-delivery]').click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '虚拟（优惠券）' }).click();
+    await page.locator('[data-testid=mall-item-coupon-template]').click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: VOUCHER }).click();
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'mall virtual item form', allow });
+    await page.click('[data-testid=mall-item-submit]');
+    await waitText(page.locator('[data-testid=mall-items] .ant-table-tbody'), new RegExp(`${VIRTUAL}.*50 积分.*20.*虚拟（优惠券）`), 'the virtual item listed with its kind');
+    const items = await api(base, 'GET', '/mall/items', { token: s.owner });
+    const list = Array.isArray(items) ? items : (items.items ?? []);
+    const item = list.find((i) => i.name === VIRTUAL);
+    if (item?.delivery !== 'virtual' || !item.coupon_template_id) throw new Error(`saved as ${JSON.stringify(item)}`);
+    // Opened again, the form shows the template by its name.
+    await page.click(`[data-testid="mall-item-edit-${VIRTUAL}"]`);
+    await waitText(page.locator('[data-testid=mall-item-coupon-template]'), new RegExp(VOUCHER), 'the template in the form');
+    await page.keyboard.press('Escape');
   });
 
   let code = '';

@@ -6,6 +6,10 @@
 // rule_scripts), so this works on any plan. Works in either console language: it goes by
 // element ids and test ids, not by text.
 
+import { api } from './desk.mjs';
+import { setUp } from './coupons.mjs';
+import { assertNoLeaks } from './leaks.mjs';
+
 /** Waits until `locator`'s text matches `re`. */
 async function waitText(locator, re, what) {
   const until = Date.now() + 15_000;
@@ -124,4 +128,68 @@ export async function recipeSteps({ page, step, base }) {
       'summary with the recipe',
     );
   });
+}
+
+/**
+ * The purchase rule's coupon action, in a business of its own: the rule form offers the
+ * business's coupon templates by name; a rule of 1 point per yuan that also gives 感谢券 is
+ * generated (its summary names the coupon) and published; a purchase recorded at the desk
+ * then shows the coupon given (by its name and code), and the member's coupons list it.
+ */
+export async function ruleCouponSteps({ browser, step, base, watch }) {
+  const s = await setUp(base);
+  const memberId = s.member.member.id;
+  await api(base, 'POST', '/coupon-templates', {
+    token: s.owner,
+    body: {
+      name: '感谢券',
+      terms: { kind: 'amount_off', amount: 300, valid_days: 30, stacking: 'exclusive', on_refund: 'restore' },
+      claimable: false,
+      points_price: 0,
+    },
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', reducedMotion: 'reduce' });
+  await ctx.addInitScript((token) => {
+    localStorage.setItem('patron.token', token);
+    localStorage.setItem('patron.lang', 'zh-CN');
+  }, s.owner);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(15_000);
+  watch(page, 'rule-coupon');
+  const allow = [s.business, s.slug, '感谢券', '领券会员', '店长', '测试积分', 'Rhai'];
+
+  await step('rule-coupon-action', page, async () => {
+    await page.goto(`${base}/rules/purchase`);
+    await page.fill('#rule-template_base_points', '1');
+    await page.fill('#rule-template_base_per_amount', '1');
+    await page.locator('[data-testid=rule-coupon]').click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '感谢券' }).click();
+    await page.click('[data-testid=rule-generate]');
+    await waitText(page.locator('[data-testid=rule-editor-summary]'), /赠券：感谢券/, 'the coupon in the rule\'s summary');
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'purchase rule with a coupon', allow });
+    await page.click('[data-testid=rule-publish]');
+    await page.getByRole('dialog').waitFor();
+    await page.click('[data-testid=rule-publish-confirm]');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.goto(`${base}/rules`);
+    await waitText(page.locator('[data-testid=rule-summary-purchase]'), /赠券：感谢券/, 'the rule in force gives the coupon');
+  });
+
+  await step('rule-coupon-given', page, async () => {
+    await page.goto(`${base}/desk`);
+    await page.fill('input[data-testid=desk-box]', s.phone);
+    await page.press('input[data-testid=desk-box]', 'Enter');
+    await waitText(page.locator('[data-testid=summary-name]'), /领券会员/, 'the member at the desk');
+    await page.click('[data-testid=action-purchase]');
+    await page.fill('#desk-purchase_amount', '30');
+    await page.click('[data-testid=purchase-submit]');
+    const given = await waitText(page.locator('[data-testid=purchase-rule-coupons]'), /感谢券 \S+/, 'the coupon the rule gave, by name');
+    const code = given.replace('感谢券', '').trim();
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'desk purchase with a rule coupon', allow: [...allow, code] });
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+    await page.goto(`${base}/members/${memberId}`);
+    await page.getByRole('tab', { name: '优惠券' }).click();
+    await waitText(page.locator('[data-testid=member-coupons] .ant-table-tbody'), new RegExp(`${code}.*感谢券.*可用`), 'the member\'s coupon from the rule');
+  });
+  await ctx.close();
 }

@@ -5,6 +5,10 @@
 // member who earned 328 points, the member page shows the middle tier and what it takes to
 // reach the top one. Works in either console language: it goes by element ids and test ids.
 
+import { api } from './desk.mjs';
+import { setUp } from './coupons.mjs';
+import { assertNoLeaks } from './leaks.mjs';
+
 /** Waits until `locator`'s text matches `re`. */
 async function waitText(locator, re, what) {
   const until = Date.now() + 30_000;
@@ -117,4 +121,61 @@ export async function memberTierStep({ page, step, base, memberId }) {
     await switchTo(first);
     await waitText(reason, said[first], `the publish's reason in ${first} again`);
   });
+}
+
+/**
+ * The tier's birthday coupon, in a business of its own: the tier form offers the business's
+ * coupon templates by name; the one chosen for the silver tier is saved with the draft, is
+ * shown again after a reload, and is in the draft the server keeps.
+ */
+export async function tierCouponSteps({ browser, step, base, watch }) {
+  const s = await setUp(base);
+  const template = await api(base, 'POST', '/coupon-templates', {
+    token: s.owner,
+    body: {
+      name: '生日券',
+      terms: { kind: 'amount_off', amount: 1000, valid_days: 7, stacking: 'exclusive', on_refund: 'restore' },
+      claimable: false,
+      points_price: 0,
+    },
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', reducedMotion: 'reduce' });
+  await ctx.addInitScript((token) => {
+    localStorage.setItem('patron.token', token);
+    localStorage.setItem('patron.lang', 'zh-CN');
+  }, s.owner);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(15_000);
+  watch(page, 'tier-coupon');
+  const allow = [s.business, s.slug, '生日券', '店长'];
+
+  await step('tiers-birthday-coupon', page, async () => {
+    await page.goto(`${base}/tiers`);
+    // The editor is filled in once the ladder has loaded (what is typed before would be reset).
+    await page.locator('[data-testid=tiers-status]').waitFor();
+    await page.locator('#ladder_tiers_0_name_zh').waitFor();
+    for (let i = 0; ; i++) {
+      await fillTier(page, 0, { zh: '普通', en: 'Basic' });
+      await page.waitForTimeout(300);
+      if ((await page.inputValue('#ladder_tiers_0_name_zh')) === '普通') break;
+      if (i === 5) throw new Error('the first tier does not keep its name');
+    }
+    await page.click('[data-testid=tiers-add]');
+    await fillTier(page, 1, { zh: '银卡', en: 'Silver', threshold: 100 });
+    await page.locator('[data-testid=tier-birthday-coupon-1]').click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '生日券' }).click();
+    await assertNoLeaks(page, { lang: 'zh-CN', where: 'tier form with a birthday coupon', allow });
+    await page.click('[data-testid=tiers-save]');
+    await page.getByText('草稿已保存').waitFor();
+    await page.reload();
+    await waitText(page.locator('[data-testid=tier-birthday-coupon-1]'), /生日券/, 'the birthday coupon after a reload');
+    const shown = (await page.locator('[data-testid=tier-birthday-coupon-0]').textContent()) ?? '';
+    if (/生日券/.test(shown)) throw new Error('the basic tier shows a birthday coupon it was not given');
+    const overview = await api(base, 'GET', '/tiers', { token: s.owner });
+    const silver = overview.draft?.ladder?.tiers?.[1];
+    if (silver?.benefits?.birthday_coupon_template_id !== template.id) {
+      throw new Error(`the draft's silver tier: ${JSON.stringify(silver?.benefits)}`);
+    }
+  });
+  await ctx.close();
 }

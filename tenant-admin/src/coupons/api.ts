@@ -20,6 +20,8 @@ export const couponKeys = {
   batches: (templateId: string) => [...couponKeys.templates(), templateId, 'batches'] as const,
   member: (memberId: string) => [...couponKeys.all, 'member', memberId] as const,
   coupon: (id: string) => [...couponKeys.all, 'coupon', id] as const,
+  /** A cart's check at the till (never cached for long: the cart changes as the clerk types). */
+  check: (cart: unknown) => [...couponKeys.all, 'check', cart] as const,
 };
 
 export const fetchTemplates = () => call(api.GET('/coupon-templates'));
@@ -52,6 +54,12 @@ export const issueCoupons = (memberId: string, body: Schemas['NewCouponIssue']) 
   call(api.POST('/members/{id}/coupons', { params: { path: { id: memberId } }, body }));
 
 export const fetchCoupon = (id: string) => call(api.GET('/coupons/{coupon_id}', { params: { path: { coupon_id: id } } }));
+
+/** What a cart's coupon codes would take off, or why each does not apply (nothing is written). */
+export const validateCoupons = (body: Schemas['CouponCart']) => call(api.POST('/coupons/validate', { body }));
+
+export type CouponCheck = Schemas['CouponCheck'];
+export type CouponResult = Schemas['CouponResultView'];
 
 export const voidCoupon = (id: string, reason: string) =>
   call(api.POST('/coupons/{coupon_id}/void', { params: { path: { coupon_id: id } }, body: { reason } }));

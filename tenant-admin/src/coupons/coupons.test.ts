@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { codesCsv, segmentPercent } from './api';
-import { benefitText, templateBody, templateForm, type TemplateForm } from './terms';
-import { english } from '../i18n/resources';
+import { addCode, benefitText, MAX_CODES, reasonText, REASONS, templateBody, templateForm, type TemplateForm } from './terms';
+import { english, zh } from '../i18n/resources';
 import i18next from 'i18next';
 
 const base: TemplateForm = {
@@ -72,5 +72,40 @@ describe('segmentPercent', () => {
     expect(segmentPercent({ status: 'running', done: 0, matched: 0 })).toBe(0);
     expect(segmentPercent({ status: 'done', done: 0, matched: 0 })).toBe(100);
     expect(segmentPercent({ status: 'stopped', done: 10, matched: 1000 })).toBe(100);
+  });
+});
+
+describe('codes typed at the till', () => {
+  it('are read as the server reads them, once each, at most five', () => {
+    expect(addCode([], '  vip-0001-ab ')).toEqual(['VIP-0001-AB']);
+    expect(addCode(['VIP-0001-AB'], 'vip-0001-ab')).toEqual(['VIP-0001-AB']);
+    expect(addCode(['A'], '   ')).toEqual(['A']);
+    const full = ['A', 'B', 'C', 'D', 'E'];
+    expect(full).toHaveLength(MAX_CODES);
+    expect(addCode(full, 'F')).toEqual(full);
+  });
+});
+
+describe('why a coupon does not apply', () => {
+  it('is said in words in both languages for every reason the server gives', async () => {
+    for (const [lng, translation] of [
+      ['en', english],
+      ['zh-CN', zh],
+    ] as const) {
+      const i = i18next.createInstance();
+      await i.init({ lng, resources: { [lng]: { translation } }, interpolation: { escapeValue: false } });
+      const t = i.t.bind(i) as (k: string) => string;
+      const said = REASONS.map((r) => reasonText(t, r));
+      // Each reason its own words, never the key or the code itself.
+      expect(new Set(said).size).toBe(REASONS.length);
+      for (const [n, r] of REASONS.entries()) {
+        expect(said[n]).not.toContain('coupons.reason');
+        expect(said[n]).not.toBe(r);
+      }
+      expect(reasonText(t, 'something_new')).toBe(reasonText(t, null));
+    }
+    const zhT = i18next.createInstance();
+    await zhT.init({ lng: 'zh-CN', resources: { 'zh-CN': { translation: zh } } });
+    expect(reasonText(zhT.t.bind(zhT) as (k: string) => string, 'min_spend')).toBe('未达到最低消费');
   });
 });

@@ -138,3 +138,46 @@ export function benefitText(
       return s.kind;
   }
 }
+
+/** The reasons a coupon does not apply that have words of their own (others read "does not apply"). */
+export const REASONS = [
+  'unknown_code',
+  'duplicate',
+  'other_member',
+  'used',
+  'voided',
+  'not_yet_valid',
+  'expired',
+  'excluded_day',
+  'excluded_hour',
+  'not_in_scope',
+  'min_spend',
+  'not_combinable',
+  'purchase_limit',
+  'member_limit',
+  'reserved',
+  'sold_out',
+  'day_limit',
+  'unavailable',
+] as const;
+
+/** Why a coupon does not apply, in words, from the reason code the server gives. */
+export function reasonText(t: Translate, reason: string | null | undefined): string {
+  return (REASONS as readonly string[]).includes(reason ?? '') ? t(`coupons.reason.${reason}`) : t('coupons.reason.other');
+}
+
+/** Most codes one purchase may carry (the server's limit on `coupon_codes`). */
+export const MAX_CODES = 5;
+
+/** A code as the server reads it: trimmed, upper case. */
+export const normaliseCode = (raw: string): string => raw.trim().toUpperCase();
+
+/**
+ * The codes after adding one typed or scanned: normalised, not twice, at most [`MAX_CODES`];
+ * the same list when there is nothing to add.
+ */
+export function addCode(codes: readonly string[], raw: string): string[] {
+  const code = normaliseCode(raw);
+  if (!code || codes.includes(code) || codes.length >= MAX_CODES) return [...codes];
+  return [...codes, code];
+}

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
 import { pointsKeys } from '../points/api';
+import { couponKeys } from '../coupons/api';
 import { RedeemModal } from '../points/RedeemModal';
 import { checkIn, deskKeys, type MemberSummary } from './api';
 import { nameIn } from '../common/format';
@@ -30,6 +31,7 @@ export function QuickActions({ memberId, balance, summary }: { memberId: string;
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: deskKeys.summary(memberId) });
     void qc.invalidateQueries({ queryKey: pointsKeys.member(memberId) });
+    void qc.invalidateQueries({ queryKey: couponKeys.member(memberId) });
   };
   const checkedIn = useMutation({
     mutationFn: () => checkIn(memberId),

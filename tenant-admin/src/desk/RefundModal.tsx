@@ -1,6 +1,6 @@
 // Refunding one of the member's recent purchases: pick it, optionally a part of it (in
 // yuan); the refund's external id is one key per open dialog, so a retry never refunds
-// twice. Shows the points taken back and any debt.
+// twice. Shows the points taken back, any debt, and the coupons the refund gave back.
 import { useState } from 'react';
 import { Descriptions, Form, InputNumber, Modal, Radio, Result, Spin, Typography } from 'antd';
 import { useMutation, useQuery } from '@tanstack/react-query';
@@ -59,6 +59,11 @@ export function RefundModal({ memberId, onClose, onDone }: { memberId: string; o
               <Descriptions.Item label={t('desk.refund.amount')}>{money(done.amount)}</Descriptions.Item>
               <Descriptions.Item label={t('desk.summary.balance')}>{done.balance}</Descriptions.Item>
               {done.debt_added > 0 && <Descriptions.Item label={t('desk.summary.debt')}>{done.debt}</Descriptions.Item>}
+              {done.restored_coupons.length > 0 && (
+                <Descriptions.Item label={t('desk.refund.restoredCoupons')}>
+                  <span data-testid="refund-restored-coupons">{done.restored_coupons.join(', ')}</span>
+                </Descriptions.Item>
+              )}
             </Descriptions>
           }
         />

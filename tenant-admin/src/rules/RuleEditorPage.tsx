@@ -14,6 +14,7 @@ import { Advanced } from '../common/Advanced';
 import { currencySymbol, formatDateTime } from '../common/format';
 import { useAuth } from '../auth/AuthContext';
 import { currencyDigits } from '../points/reasons';
+import { couponKeys, fetchTemplates } from '../coupons/api';
 import { failureText, type RuleFailure } from './diagnostics';
 import {
   fetchRules,
@@ -95,6 +96,15 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
   const [form] = Form.useForm<FormValues>();
   const [script, setScript] = useState(init.script);
   const [generated, setGenerated] = useState<Generated | undefined>(init.generated);
+  // The coupon a generated rule gives, by its template's name (fetched only when it gives one).
+  const couponId = (generated?.template as { coupon_template_id?: unknown } | undefined)?.coupon_template_id;
+  const coupons = useQuery({
+    queryKey: couponKeys.templates(),
+    queryFn: fetchTemplates,
+    enabled: typeof couponId === 'string',
+    retry: false,
+  });
+  const couponName = (id: string) => coupons.data?.find((x) => x.id === id)?.name ?? id;
   const [formError, setFormError] = useState<string>();
   const [compileError, setCompileError] = useState<RuleFailure | undefined>(entry?.draft?.compile_error ?? undefined);
   const [publishing, setPublishing] = useState(false);
@@ -267,7 +277,7 @@ function RuleEditor({ trigger, entry, versions }: { trigger: string; entry?: Tri
         {generated && !handEdited && script.trim() && (
           <Typography.Paragraph data-testid="rule-editor-summary">
             <Typography.Text type="secondary">{t('ruleSummary.title')} </Typography.Text>
-            {ruleSummary(generated.template, { t, lang: i18n.language, symbol: currencySymbol(currency), digits })}
+            {ruleSummary(generated.template, { t, lang: i18n.language, symbol: currencySymbol(currency), digits, couponName })}
           </Typography.Paragraph>
         )}
         <Advanced
