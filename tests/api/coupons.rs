@@ -1393,7 +1393,7 @@ async fn purchases_whose_shared_codes_and_rule_coupons_cross_templates_all_stand
     // with codes of both templates in flight the database may abort one to break a
     // deadlock; that purchase is tried again, so every one is recorded with its coupons.
     let app = spawn_app().await;
-    let t = app.signup("cp-cross").await;
+    let t = app.signup_on("cp-cross", "pro").await;
     let owner = t.owner();
     let a = template(
         &app,

@@ -68,7 +68,13 @@ impl PurchasesApi {
             {
                 Ok(Some(r)) => return Ok(r.into()),
                 Ok(None) => last = None,
-                Err(e) if e.is_transient() => last = Some(e),
+                Err(e) if e.is_transient() => {
+                    // Apart from the purchase it collided with, after a short random wait.
+                    tracing::warn!(error = %e, "purchase aborted by the database; trying again");
+                    let wait = rand::Rng::gen_range(&mut rand::thread_rng(), 5..50);
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                    last = Some(e);
+                }
                 Err(e) => return Err(e.into()),
             }
         }
