@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod citus;
 mod contract;
+mod conversations;
 mod coupons;
 mod dashboard;
 mod desk;

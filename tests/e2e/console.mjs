@@ -863,6 +863,9 @@ try {
   // Notices: the list and form, scheduled notices with the template preview, the member's
   // inbox and preferences, a forged unsubscribe link, 忘记密码; zh-CN and en, 1366x768 and 375px.
   await (await import('./notices.mjs')).noticeSteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
+  // Conversations: a member asks in the portal, the owner sees it waiting, assigns, answers
+  // and notes a follow-up; the member sees the answer unread; zh-CN and en, 1366x768 and 375px.
+  await (await import('./conversations.mjs')).conversationSteps({ browser, step, base: BASE, watch });
 
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod actors;
 pub mod api_keys;
 pub mod billing;
+pub mod conversations;
 pub mod coupons;
 pub mod dashboard;
 pub mod desk;
@@ -95,11 +96,22 @@ pub type Apis = (
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
-    (messages::MessagesApi, webhooks::WebhooksApi, NoticeApis),
+    (
+        messages::MessagesApi,
+        webhooks::WebhooksApi,
+        NoticeApis,
+        ConversationApis,
+    ),
 );
 
 /// The notices capability: staff's side and the portal's (notices, inbox, preferences).
 pub type NoticeApis = (notices::NoticesApi, portal::notices::PortalNoticesApi);
+
+/// The conversations capability: staff's side and the member's.
+pub type ConversationApis = (
+    conversations::ConversationsApi,
+    portal::conversations::PortalConversationsApi,
+);
 
 /// The activities capability: staff's side and the portal's.
 pub type ActivityApis = (
@@ -173,6 +185,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                 (
                     notices::NoticesApi { state: state.clone() },
                     portal::notices::PortalNoticesApi { state: state.clone() },
+                ),
+                (
+                    conversations::ConversationsApi { state: state.clone() },
+                    portal::conversations::PortalConversationsApi { state: state.clone() },
                 ),
             ),
         ),

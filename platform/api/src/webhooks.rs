@@ -84,7 +84,7 @@ pub struct EndpointInput {
     pub description: String,
     /// Any of `member.created`, `member.updated`, `points.earned`, `points.redeemed`,
     /// `tier.changed`, `activity.cancelled`, `activity.offered`, `activity.approved`,
-    /// `activity.rejected`.
+    /// `activity.rejected`, `conversation.answered`.
     #[oai(validator(max_items = 20))]
     pub events: Vec<String>,
     #[oai(default = "yes")]

@@ -740,6 +740,11 @@ pub fn sample_data(occasion: &str, lang: Lang) -> Value {
             "place": lang.pick("一楼大厅", "Ground floor hall"),
             "reason": lang.pick("名额仅限会员本人", "Places are for members only"),
         }),
+        "conversation.answered" => json!({
+            "subject": lang.pick("退款问题", "A refund"),
+            "answer": lang.pick("您好，已为您办理。", "Hello, it is done."),
+            "staff": lang.pick("前台小王", "Sam at the desk"),
+        }),
         "staff.password_reset" => json!({ "link": "https://example.com/reset?token=..." }),
         "staff.new_device" => {
             json!({ "time": "2026-01-01 09:00 CST", "ip": "203.0.113.7", "device": "Mozilla/5.0" })

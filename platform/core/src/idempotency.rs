@@ -40,10 +40,14 @@ pub enum Scope {
     ActivityCancel,
     ActivityDecision,
     ActivityGuest,
+    ConversationStart,
+    ConversationMessage,
+    ConversationReply,
+    ConversationFollowUp,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 27] = [
+    pub const ALL: [Scope; 31] = [
         Scope::Redemption,
         Scope::Adjustment,
         Scope::Purchase,
@@ -71,6 +75,10 @@ impl Scope {
         Scope::ActivityCancel,
         Scope::ActivityDecision,
         Scope::ActivityGuest,
+        Scope::ConversationStart,
+        Scope::ConversationMessage,
+        Scope::ConversationReply,
+        Scope::ConversationFollowUp,
     ];
 
     /// The name stored in `idempotency_keys.scope` (the first names are those the stored
@@ -105,6 +113,10 @@ impl Scope {
             Scope::ActivityCancel => "activity_cancel",
             Scope::ActivityDecision => "activity_decision",
             Scope::ActivityGuest => "activity_guest",
+            Scope::ConversationStart => "conversation_start",
+            Scope::ConversationMessage => "conversation_message",
+            Scope::ConversationReply => "conversation_reply",
+            Scope::ConversationFollowUp => "conversation_follow_up",
         }
     }
 }

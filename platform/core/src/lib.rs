@@ -8,6 +8,7 @@ pub mod activities;
 pub mod actors;
 pub mod auth;
 pub mod clock;
+pub mod conversations;
 pub mod coupons;
 pub mod desk;
 pub mod fields;

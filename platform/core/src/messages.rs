@@ -31,10 +31,12 @@ pub enum Event {
     ActivityApproved,
     /// Staff rejected the member's sign-up, with a reason.
     ActivityRejected,
+    /// Staff answered the member in a conversation.
+    ConversationAnswered,
 }
 
 impl Event {
-    pub const ALL: [Event; 9] = [
+    pub const ALL: [Event; 10] = [
         Self::MemberCreated,
         Self::MemberUpdated,
         Self::PointsEarned,
@@ -44,6 +46,7 @@ impl Event {
         Self::ActivityOffered,
         Self::ActivityApproved,
         Self::ActivityRejected,
+        Self::ConversationAnswered,
     ];
 
     /// The name on the wire (`member.created`).
@@ -58,6 +61,7 @@ impl Event {
             Self::ActivityOffered => "activity.offered",
             Self::ActivityApproved => "activity.approved",
             Self::ActivityRejected => "activity.rejected",
+            Self::ConversationAnswered => "conversation.answered",
         }
     }
 
@@ -87,6 +91,7 @@ pub const OCCASIONS: &[&str] = &[
     "activity.offered",
     "activity.approved",
     "activity.rejected",
+    "conversation.answered",
     "staff.password_reset",
     "staff.new_device",
 ];

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod billing;
 pub mod cards;
 pub mod constraints;
+pub mod conversations;
 pub mod coupons;
 pub mod dashboard;
 pub mod desk;

@@ -27,7 +27,7 @@ describe('navigation by permission', () => {
     const groups = groupedNav(owner);
     expect(groups.map((g) => g.group)).toEqual(['members', 'marketing', 'shop', 'account']);
     expect(groups.map((g) => g.entries.map((e) => e.path))).toEqual([
-      ['/dashboard', '/members', '/charges'],
+      ['/dashboard', '/members', '/conversations', '/charges'],
       ['/points-settings', '/tiers', '/rules', '/coupons', '/promotions', '/mall', '/activities', '/messages'],
       ['/prepaid', '/portal-site', '/settings', '/fields', '/staff', '/audit-log'],
       ['/plan', '/roles', '/api-keys'],

@@ -8,6 +8,7 @@ import {
   ApiOutlined,
   AuditOutlined,
   CalendarOutlined,
+  CommentOutlined,
   CrownOutlined,
   CreditCardOutlined,
   DashboardOutlined,
@@ -49,6 +50,7 @@ export const NAV: readonly NavEntry[] = [
   { path: '/dashboard', label: 'nav.dashboard', anyOf: ['reports:read'], group: 'members', icon: DashboardOutlined },
   { path: '/desk', label: 'nav.desk', anyOf: ['purchases:write'], group: 'members', icon: ShopOutlined },
   { path: '/members', label: 'nav.members', anyOf: ['members:read'], group: 'members', icon: IdcardOutlined },
+  { path: '/conversations', label: 'conversations.nav', anyOf: ['members:read'], group: 'members', icon: CommentOutlined },
   { path: '/charges', label: 'prepaid.charges.nav', anyOf: ['reports:read'], group: 'members', icon: AccountBookOutlined },
   {
     path: '/points-settings',

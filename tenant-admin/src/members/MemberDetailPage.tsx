@@ -23,6 +23,7 @@ import { AuditTab } from './AuditTab';
 import { CardsTab } from './CardsTab';
 import { ProfileTab } from './ProfileTab';
 import './members.css';
+import { MemberConversations } from '../conversations/MemberConversations';
 
 /** One member: profile (built-in and custom fields), cards, points and the change log. */
 export function MemberDetailPage() {
@@ -144,6 +145,7 @@ export function MemberDetailPage() {
           { key: 'prepaid', label: t('prepaid.tab'), children: <MemberPrepaid memberId={m.id} /> },
           { key: 'mall', label: t('mall.tab'), children: <MemberMallOrders memberId={m.id} /> },
           { key: 'coupons', label: t('coupons.member.tab'), children: <MemberCoupons memberId={m.id} /> },
+          { key: 'conversations', label: t('conversations.nav'), children: <MemberConversations memberId={m.id} /> },
           { key: 'cards', label: t('members.tabs.cards'), children: <CardsTab member={m} /> },
           { key: 'audit', label: t('members.tabs.audit'), children: <AuditTab memberId={m.id} /> },
         ]}

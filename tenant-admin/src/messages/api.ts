@@ -27,6 +27,7 @@ export const OCCASIONS = [
   'activity.approved',
   'activity.rejected',
   'activity.cancelled',
+  'conversation.answered',
 ] as const;
 
 /** The event types an endpoint can hear. */
@@ -39,6 +40,7 @@ export const EVENT_TYPES = [
   'activity.approved',
   'activity.rejected',
   'activity.cancelled',
+  'conversation.answered',
 ] as const;
 
 export const fetchTemplates = () => call(api.GET('/messages/templates'));

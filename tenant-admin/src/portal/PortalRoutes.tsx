@@ -1,6 +1,6 @@
 import { createContext, lazy, Suspense, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Badge, Button, Result, Spin, Typography } from 'antd';
-import { CalendarOutlined, FireOutlined, GiftOutlined, IdcardOutlined, LogoutOutlined, MailOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
+import { CalendarOutlined, CommentOutlined, FireOutlined, GiftOutlined, IdcardOutlined, LogoutOutlined, MailOutlined, StarOutlined, TagsOutlined, UserOutlined, WalletOutlined } from '@ant-design/icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Navigate, NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
@@ -8,6 +8,7 @@ import { ApiProblem } from '../api/errors';
 import { errorText } from '../common/forms';
 import { PortalLanguage } from './PortalLanguage';
 import { fetchPortalPromotions, portalPromotionKeys } from '../promotions/portal';
+import { conversationsKeys, fetchMyConversations } from '../conversations/api';
 import { fetchPortalActivities, fetchPortalForm, fetchPortalInbox, fetchPortalMall, fetchPortalMe, fetchPortalPrepaid, portalKeys } from './api';
 import { clearMemberToken, getMemberToken, setMemberToken, setSignedOutHandler } from './client';
 import { LoginPage, ResetPage } from './AuthPages';
@@ -25,6 +26,12 @@ const PromotionsPage = lazy(() =>
 );
 const ActivitiesPage = lazy(() => import('./ActivitiesPage').then((m) => ({ default: m.ActivitiesPage })));
 const InboxPage = lazy(() => import('../notices/PortalInboxPage').then((m) => ({ default: m.PortalInboxPage })));
+const ConversationsPage = lazy(() =>
+  import('../conversations/PortalConversationsPage').then((m) => ({ default: m.PortalConversationsPage })),
+);
+const ConversationPage = lazy(() =>
+  import('../conversations/PortalConversationsPage').then((m) => ({ default: m.PortalConversationPage })),
+);
 const UnsubscribePage = lazy(() => import('../notices/PortalUnsubscribePage').then((m) => ({ default: m.PortalUnsubscribePage })));
 import './portal.css';
 
@@ -103,6 +110,8 @@ export default function PortalRoutes() {
           <Route path="activities" element={<SignedIn><Suspense fallback={<Spin />}><ActivitiesPage /></Suspense></SignedIn>} />
           <Route path="profile" element={<SignedIn><Suspense fallback={<Spin />}><ProfilePage /></Suspense></SignedIn>} />
           <Route path="inbox" element={<SignedIn><Suspense fallback={<Spin />}><InboxPage /></Suspense></SignedIn>} />
+          <Route path="conversations" element={<SignedIn><Suspense fallback={<Spin />}><ConversationsPage /></Suspense></SignedIn>} />
+          <Route path="conversations/:id" element={<SignedIn><Suspense fallback={<Spin />}><ConversationPage /></Suspense></SignedIn>} />
           <Route path="unsubscribe" element={<Suspense fallback={<Spin />}><UnsubscribePage /></Suspense>} />
           <Route path="*" element={<Result status="404" title={<PortalText k="notFound" />} />} />
         </Routes>
@@ -212,6 +221,28 @@ function InboxTab({ base }: { base: string }) {
   );
 }
 
+/** The contact-us tab, shown when the business takes conversations, with unread answers. */
+function ConversationsTab({ base }: { base: string }) {
+  const { t } = useTranslation();
+  const { slug, token } = usePortal();
+  const q = useQuery({
+    queryKey: conversationsKeys.mine(slug, token),
+    queryFn: () => fetchMyConversations(slug),
+    enabled: token !== null,
+    retry: false,
+    staleTime: 30_000,
+  });
+  if (!q.data?.available) return null;
+  return (
+    <NavLink to={`${base}/conversations`} data-testid="portal-tab-conversations">
+      <Badge count={q.data.unread} size="small" offset={[6, 0]}>
+        <CommentOutlined />
+      </Badge>
+      <span>{t('conversations.portal.tab')}</span>
+    </NavLink>
+  );
+}
+
 function PortalText({ k }: { k: string }) {
   const { t } = useTranslation();
   return <>{t(`portal.${k}`)}</>;
@@ -282,6 +313,7 @@ function PortalFrame({ children }: { children: ReactNode }) {
           <PromotionsTab base={base} />
           <ActivitiesTab base={base} />
           <InboxTab base={base} />
+          <ConversationsTab base={base} />
           <NavLink to={`${base}/profile`}>
             <UserOutlined />
             <span>{t('portal.tabs.profile')}</span>

@@ -34,8 +34,8 @@ const auth: Middleware = {
     const slug = slugOf(request.url);
     const token = slug ? getMemberToken(slug) : null;
     // The member's own resources: `/me/...`, the mall (`/mall`, `/mall/orders/...`), the
-    // activities and the promotions open to them, the notices and the inbox.
-    if (token && /\/(me|mall|activities|promotions|notices|inbox)(\/|$|\?)/.test(new URL(request.url).pathname + '/')) {
+    // activities and the promotions open to them, the notices, the inbox and conversations.
+    if (token && /\/(me|mall|activities|promotions|notices|inbox|conversations)(\/|$|\?)/.test(new URL(request.url).pathname + '/')) {
       request.headers.set('authorization', `Bearer ${token}`);
     }
     return request;

@@ -100,6 +100,7 @@ feature_gates! {
     needs_points_mall => PointsMall,
     needs_activities => Activities,
     needs_notices => Notices,
+    needs_conversations => Conversations,
 }
 
 /// Route declaration: this write stays allowed while the account is read-only.

@@ -8,7 +8,8 @@
 
 use patron_app::prepaid::{METHOD_NAMES, OUTSIDE_METHOD_NAMES};
 use patron_core::{
-    activities, coupons, mall, members, messages, points, prepaid, promotions, uploads,
+    activities, conversations, coupons, mall, members, messages, points, prepaid, promotions,
+    uploads,
 };
 
 /// One limit on a property (on its items when the property is an array, but `Items`).
@@ -397,5 +398,44 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
         "MyActivityRating",
         "comment",
         Len(0, activities::COMMENT_MAX),
+    ),
+    // Conversations.
+    (
+        "@listConversations",
+        "limit",
+        Range(1, conversations::PAGE_MAX),
+    ),
+    (
+        "@listConversations",
+        "keyword",
+        Len(0, conversations::KEYWORD_MAX),
+    ),
+    (
+        "@listConversations",
+        "member",
+        Len(0, conversations::MEMBER_QUERY_MAX),
+    ),
+    ("@listConversations", "cursor", Len(0, 100)),
+    (
+        "ConversationAnswer",
+        "body",
+        Len(1, conversations::BODY_MAX),
+    ),
+    (
+        "NewConversationFollowUp",
+        "note",
+        Len(0, conversations::NOTE_MAX),
+    ),
+    (
+        "MyNewConversation",
+        "subject",
+        Len(1, conversations::SUBJECT_MAX),
+    ),
+    ("MyNewConversation", "subject", Pattern(FILLED_LINE)),
+    ("MyNewConversation", "body", Len(1, conversations::BODY_MAX)),
+    (
+        "MyConversationWrite",
+        "body",
+        Len(1, conversations::BODY_MAX),
     ),
 ];

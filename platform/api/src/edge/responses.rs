@@ -149,6 +149,11 @@ const CONFLICT: &[&str] = &[
     "deletePromotion",
     "publishPromotion",
     "stopPromotion",
+    // Conversations: idempotency keys reused with another body.
+    "answerConversation",
+    "addConversationFollowUp",
+    "portalStartConversation",
+    "portalWriteConversation",
 ];
 
 /// Operations without a path parameter that can still answer 404 (a thing named in the
@@ -222,6 +227,11 @@ const FORBIDDEN: &[&str] = &[
     "portalMallOrders",
     "portalCancelMallOrder",
     "portalClaimCoupon",
+    // Conversations in the portal, when the business's plan has none.
+    "portalStartConversation",
+    "portalConversation",
+    "portalWriteConversation",
+    "portalReadConversation",
 ];
 
 /// Operations that run a tenant's script in the sandbox.

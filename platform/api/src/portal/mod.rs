@@ -9,6 +9,7 @@
 //! portal never accepts staff tokens. A token works only in the tenant that issued it.
 
 pub mod activities;
+pub mod conversations;
 pub mod coupons;
 pub mod dto;
 pub mod mall;

@@ -67,6 +67,7 @@ vocabulary! {
         PointsMall => "points_mall", "The points mall: rewards with stock, ordered for points.";
         Activities => "activities", "Activities: sign-up, waitlist, check-in, ratings and photos.";
         Notices => "notices", "Notices on the member portal and scheduled notices (birthday, expiring points, ending memberships, activity reminders).";
+        Conversations => "conversations", "Conversations with members: members ask in the portal, staff answer, assign and follow up in the console.";
     }
 }
 
