@@ -545,10 +545,7 @@ async fn bench_coupons_segment(count: u64) {
         .execute(&mut conn)
         .await
         .unwrap();
-    println!(
-        "seeded {count} members in {:.1?}",
-        started.elapsed()
-    );
+    println!("seeded {count} members in {:.1?}", started.elapsed());
     let r = app
         .create_coupon_template(
             &owner,

@@ -1446,7 +1446,12 @@ async fn purchases_whose_shared_codes_and_rule_coupons_cross_templates_all_stand
         let r = task.await.unwrap();
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
         assert_eq!(r.json["coupons"][0]["applied"], true, "{}", r.json);
-        assert_eq!(r.json["rule_coupons"].as_array().map(Vec::len), Some(2), "{}", r.json);
+        assert_eq!(
+            r.json["rule_coupons"].as_array().map(Vec::len),
+            Some(2),
+            "{}",
+            r.json
+        );
     }
     // One coupon of each template per purchase from the rule, one more from the code typed.
     let issued = |v: Value| v["issued"].as_i64().unwrap_or(-1);

@@ -675,8 +675,7 @@ async fn purchase_phase(
                                 json!([{ "method": "stored_value", "amount": amount }]);
                         }
                         With::Coupon(codes, next) => {
-                            let Some(code) = codes.get(next.fetch_add(1, Ordering::Relaxed))
-                            else {
+                            let Some(code) = codes.get(next.fetch_add(1, Ordering::Relaxed)) else {
                                 errors.push("the benchmark ran out of coupon codes".into());
                                 break;
                             };
@@ -729,7 +728,11 @@ async fn paid(a: &Args) -> Res<()> {
     let mut failed = 0;
     for (i, pay) in [false, true, false].into_iter().enumerate() {
         let tag = format!("sv{run}-{i}");
-        let with = if pay { With::StoredValue } else { With::Nothing };
+        let with = if pay {
+            With::StoredValue
+        } else {
+            With::Nothing
+        };
         let (lat, errors) = purchase_phase(&c, &st, &members, clients, seconds, with, &tag).await;
         let tput = lat.len() as f64 / seconds as f64;
         rates.push(tput);
@@ -958,7 +961,9 @@ async fn coupons(a: &Args) -> Res<()> {
         let r = call(
             &c,
             Method::GET,
-            &api(&format!("/coupon-templates/{template}/batches/{batch}/codes")),
+            &api(&format!(
+                "/coupon-templates/{template}/batches/{batch}/codes"
+            )),
             auth,
             &Value::Null,
         )
@@ -1160,7 +1165,14 @@ async fn claims(a: &Args) -> Res<()> {
                     let body = json!({ "template_id": template,
                                        "idempotency_key": format!("cl{run}-{i}") });
                     let t = Instant::now();
-                    match call(&c, Method::POST, &url, Some(("Authorization", token)), &body).await
+                    match call(
+                        &c,
+                        Method::POST,
+                        &url,
+                        Some(("Authorization", token)),
+                        &body,
+                    )
+                    .await
                     {
                         Ok(r) if r.status == StatusCode::OK => {
                             ok_lat.push(t.elapsed().as_micros() as u64);

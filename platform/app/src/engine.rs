@@ -45,6 +45,24 @@ pub struct TenantRules {
 }
 
 impl TenantRules {
+    /// The coupon templates a `trigger` event may give coupons of: those the rule in force
+    /// names in `give_coupon("<id>")` (a form's coupon writes it so; an id a script computes
+    /// is not seen) and the promotions'. A transaction that takes a template's lock before
+    /// the rule runs locks these with it, in id order.
+    pub fn coupon_templates(&self, trigger: &str) -> Vec<uuid::Uuid> {
+        let mut out: Vec<uuid::Uuid> = self
+            .rules
+            .get(trigger)
+            .map(|r| given_templates(&r.script))
+            .unwrap_or_default();
+        if trigger == "purchase" {
+            out.extend(self.promotions.iter().filter_map(|p| p.coupon_template_id));
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The names of the ladder in force, by tier code (empty without a ladder).
     pub fn tier_names(&self) -> HashMap<String, patron_core::tiers::Names> {
         self.ladder
@@ -402,4 +420,40 @@ pub fn reasons_of(o: &Outcome) -> Vec<PointReason> {
         .iter()
         .map(|r| PointReason::new(r.points, Said::from_rule(&r.reason), r.line))
         .collect()
+}
+
+/// The template ids written as literals in a script's `give_coupon("...")` calls.
+fn given_templates(script: &str) -> Vec<uuid::Uuid> {
+    script
+        .split("give_coupon(")
+        .skip(1)
+        .filter_map(|rest| {
+            let rest = rest.trim_start().strip_prefix('"')?;
+            rest.split('"').next()?.trim().parse().ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod coupon_template_tests {
+    use super::given_templates;
+
+    #[test]
+    fn the_templates_a_script_gives_are_read_from_its_literals() {
+        let script = "award(1, \"x\");\ngive_coupon(\"0190f5a2-5b1c-7d3e-8f00-1234567890ab\");\n\
+                      if event.amount > 1 { give_coupon( \"0190f5a2-5b1c-7d3e-8f00-1234567890ac\" ); }\n\
+                      give_coupon(id_from_somewhere);";
+        let ids: Vec<String> = given_templates(script)
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "0190f5a2-5b1c-7d3e-8f00-1234567890ab",
+                "0190f5a2-5b1c-7d3e-8f00-1234567890ac"
+            ]
+        );
+        assert!(given_templates("award(1, \"no coupons\");").is_empty());
+    }
 }

@@ -127,7 +127,9 @@ async fn pay_stored_value(
         prepaid::spend_for_registration(tx, member_id, registration, price, c.actor, c.now).await?;
     if !paid.paid {
         return Err(crate::prepaid::insufficient_stored_value(
-            "price_fen", paid.held, price,
+            "price_fen",
+            paid.held,
+            price,
         ));
     }
     Ok(())

@@ -213,11 +213,15 @@ impl Shared {
 /// template's total, the member's and the day's limits, then the plan's coupons of the
 /// month. A code that cannot give one is answered with the reason (`sold_out`,
 /// `member_limit`, `day_limit`, `expired`, `unavailable`; `duplicate` when typed twice)
-/// and does not refuse the purchase. Several templates are locked first, in id order.
+/// and does not refuse the purchase. Several templates are locked first, in id order,
+/// together with `later`: the templates the rest of the transaction may give coupons of
+/// (the purchase rule's and the promotions'), so that no two purchases take them in
+/// opposite orders.
 async fn give_shared(
     tx: &mut TenantTx,
     zone: Zone,
     codes: &[String],
+    later: &[Uuid],
     member_id: Uuid,
     actor: &str,
     at: DateTime<Utc>,
@@ -229,7 +233,13 @@ async fn give_shared(
             ..Shared::default()
         });
     }
-    let used: Vec<Uuid> = templates.iter().map(|t| t.id).collect();
+    let mut used: Vec<Uuid> = templates
+        .iter()
+        .map(|t| t.id)
+        .chain(later.iter().copied())
+        .collect();
+    used.sort();
+    used.dedup();
     if used.len() > 1 {
         super::issue::lock_templates(tx, &used).await?;
     }
@@ -280,12 +290,14 @@ async fn give_shared(
 /// issued, the member's or nobody's), then the calculation decides; any code that does not
 /// apply refuses the whole purchase (409 `coupon_not_applicable`; the caller's transaction
 /// is dropped, so nothing stays used or given), except a shared code that gave no coupon.
+/// `later`: the templates the purchase may give coupons of after this (see [`give_shared`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn use_for_purchase(
     tx: &mut TenantTx,
     zone: Zone,
     member_id: Uuid,
     codes: &[String],
+    later: &[Uuid],
     cart: &Cart,
     purchase_id: Uuid,
     actor: &str,
@@ -293,7 +305,7 @@ pub async fn use_for_purchase(
     now: DateTime<Utc>,
 ) -> Result<Applied, AppError> {
     // Given at the purchase's time (at most now), so the coupon is valid for it.
-    let shared = give_shared(tx, zone, codes, member_id, actor, cart.at.min(now)).await?;
+    let shared = give_shared(tx, zone, codes, later, member_id, actor, cart.at.min(now)).await?;
     let codes = &shared.codes;
     let rows = db::take(
         tx,
@@ -422,6 +434,7 @@ pub async fn validate(
         tx,
         zone,
         &codes,
+        &[],
         member.id,
         "system:validation",
         at.min(now),

@@ -120,8 +120,7 @@ pub(crate) async fn pay_sale_from_balance(
     }
     let held = db::lock_balance(tx, member_id, now).await?;
     let order = stored_value::settings(tx).await?.spend_order;
-    let insufficient =
-        || insufficient_stored_value("method", held.principal + held.bonus, amount);
+    let insufficient = || insufficient_stored_value("method", held.principal + held.bonus, amount);
     let split = split_spend(
         amount,
         Split {

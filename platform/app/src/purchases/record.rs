@@ -324,6 +324,7 @@ pub async fn record_once(
             zone,
             member.id,
             &checked.coupon_codes,
+            &rules.coupon_templates("purchase"),
             &cart,
             id,
             actor,
