@@ -26,6 +26,7 @@ mod reply;
 mod rules;
 mod security;
 mod service;
+mod sms;
 mod tiers;
 mod uploads;
 
@@ -48,5 +49,6 @@ pub use reply::*;
 pub use rules::*;
 pub use security::*;
 pub use service::*;
+pub use sms::*;
 pub use tiers::*;
 pub use uploads::*;

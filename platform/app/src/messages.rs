@@ -17,7 +17,9 @@ use patron_core::messages::{
 };
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
-use patron_core::ports::{MailMessage, Mailer, WebhookCall, WebhookSender};
+use patron_core::ports::{
+    MailMessage, Mailer, SmsAnswer, SmsGateway, SmsMessage, WebhookCall, WebhookSender,
+};
 use patron_core::problem::Issue;
 use patron_core::Validation;
 use patron_db::messages::{self as db, Attempt, Delivery, Endpoint, NewDelivery, TemplateRow};
@@ -54,6 +56,9 @@ pub async fn record(
 pub struct Senders {
     pub mailer: Option<Arc<dyn Mailer>>,
     pub webhooks: Option<Arc<dyn WebhookSender>>,
+    /// The SMS gateway (none: text messages stay in the development `sms_outbox` table and
+    /// no SMS delivery is queued).
+    pub sms: Option<Arc<dyn SmsGateway>>,
     /// Opens members' e-mail addresses.
     pub keys: Arc<PiiKeys>,
     /// Endpoints on private addresses are accepted (tests, development).
@@ -581,6 +586,56 @@ async fn attempt(
                     now,
                 ),
                 Err(e) => failure(d, e, None, now),
+            }
+        }
+        "sms" => {
+            let Some(gateway) = &senders.sms else {
+                return failure(d, "no SMS gateway is configured".into(), None, now);
+            };
+            let Some(to) = crate::sms::delivery_phone(&senders.keys, &d.content) else {
+                return Attempt {
+                    ok: false,
+                    status_code: None,
+                    answer: "the number does not open".into(),
+                    retry_at: None,
+                    stop: true,
+                };
+            };
+            let variables = d
+                .content
+                .get("variables")
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let msg = SmsMessage {
+                id: format!("sms_{}", d.id),
+                to_e164: to,
+                template: str_of(&d.content, "template"),
+                variables,
+                text: str_of(&d.content, "text"),
+            };
+            match gateway.send(&msg).await {
+                SmsAnswer::Delivered { status, answer } => Attempt {
+                    ok: true,
+                    status_code: Some(i32::from(status)),
+                    answer,
+                    retry_at: None,
+                    stop: false,
+                },
+                SmsAnswer::Failed { status, answer } => Attempt {
+                    ok: false,
+                    status_code: status.map(i32::from),
+                    answer,
+                    retry_at: None,
+                    stop: false,
+                },
+                SmsAnswer::Retry { status, answer } => {
+                    failure(d, answer, status.map(i32::from), now)
+                }
             }
         }
         other => failure(d, format!("no sender for {other}"), None, now),

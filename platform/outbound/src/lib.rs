@@ -1,6 +1,11 @@
 //! What leaves Patron: e-mail over SMTP through `lettre` ([`SmtpMailer`], the `Mailer`
 //! port) and signed webhook calls through `reqwest` ([`HttpWebhooks`], the `WebhookSender`
-//! port). The outbox (in `patron-app`) decides what to send and when; these only carry it.
+//! port), and text messages through an HTTP SMS gateway ([`HttpSmsGateway`], the
+//! `SmsGateway` port). The outbox (in `patron-app`) decides what to send and when; these only
+//! carry it.
+
+mod sms;
+pub use sms::{sms_signature, HttpSmsGateway, SmsGatewayConfig};
 
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};

@@ -1,0 +1,11 @@
+-- How many text messages each phone number was sent lately, to hold the per-number limits
+-- (one code a minute, a few an hour, a daily cap) in one conditional statement. The number
+-- is its keyed hash (the PII index), never the number itself.
+CREATE TABLE sms_number_limits (
+    phone_index bytea PRIMARY KEY,
+    last_at     timestamptz NOT NULL,
+    hour_from   timestamptz NOT NULL,
+    hour_count  int NOT NULL,
+    day_from    timestamptz NOT NULL,
+    day_count   int NOT NULL
+);
