@@ -9,3 +9,6 @@ CREATE TABLE sms_number_limits (
     day_from    timestamptz NOT NULL,
     day_count   int NOT NULL
 );
+
+-- Marketing text messages: on unless the member turned them off (portal, or a reply STOP).
+ALTER TABLE member_contact_preferences ADD COLUMN marketing_sms boolean;

@@ -2,9 +2,9 @@
 //! through a real HTTP SMS gateway (a local server) with template, variables, signature,
 //! retries and attempts logged.
 
-use chrono::Duration;
+use chrono::{Duration, TimeZone, Utc};
 use patron_core::clock::Clock;
-use patron_tests::internals::{deliver_messages, message_senders_with};
+use patron_tests::internals::{deliver_messages, message_senders_with, run_scheduled_notices};
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -170,4 +170,96 @@ async fn codes_go_through_the_http_gateway_signed_with_template_and_variables_an
     let log = app.list_messages_of(&owner, "sms").await.ok();
     assert_eq!((log[0].status.as_str(), log[0].attempts), ("failed", 1));
     assert_eq!(gateway.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn a_birthday_text_ends_with_the_opt_out_line_waits_for_the_quiet_hours_and_skips_those_who_opted_out(
+) {
+    let app = spawn_app().await;
+    // 22:00 on 15 June in Shanghai: inside the quiet hours.
+    let t0 = Utc.with_ymd_and_hms(2027, 6, 15, 14, 0, 0).unwrap();
+    app.clock.set(t0);
+    let t = app.signup_on("sms-birthday", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.save_message_template(
+        &owner,
+        &json!({ "occasion": "birthday", "channel": "sms", "locale": "zh-CN", "subject": "",
+                 "body_text": "【{{business.name}}】祝{{member.name}}生日快乐！" }),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(&owner, "birthday", &json!({ "enabled": true }))
+        .await
+        .ok();
+    app.member(
+        &owner,
+        NewMember::named("寿星")
+            .phone("13800001001")
+            .birthday("1990-06-15"),
+    )
+    .await;
+    // No phone: no text.
+    app.member(&owner, NewMember::named("无号").birthday("1990-06-15"))
+        .await;
+    // A member who turned marketing texts off in the portal.
+    app.send_portal_code(&t.slug, "13800001002", "register")
+        .await;
+    let code = app.last_code(&t, "13800001002").await;
+    let quiet: MemberSession = app
+        .register_member(
+            &t.slug,
+            &json!({ "profile": { "name": "安静", "phone": "13800001002",
+                                  "birthday": "1991-06-15" }, "code": code }),
+        )
+        .await
+        .created();
+    let prefs = app
+        .portal_contact_preferences(&t.slug, &quiet.auth())
+        .await
+        .ok();
+    assert!(prefs.marketing_sms, "on unless turned off");
+    let prefs = app
+        .set_portal_contact_choices(&t.slug, &quiet.auth(), true, false)
+        .await
+        .ok();
+    assert!(prefs.marketing_email && !prefs.marketing_sms);
+
+    let senders = message_senders_with(None, None);
+    let first = run_scheduled_notices(&app, t.id, &senders, t0).await;
+    assert_eq!(first["queued_sms"]["birthday"], 1, "{first}");
+    let again = run_scheduled_notices(&app, t.id, &senders, t0 + Duration::minutes(1)).await;
+    assert_eq!(
+        again["queued_sms"]["birthday"], 0,
+        "once per occasion: {again}"
+    );
+    // Quiet hours: nothing leaves before 09:00 local.
+    let report = deliver_messages(&app, t.id, &senders, t0 + Duration::minutes(2)).await;
+    assert_eq!(report.sent, 0, "{report:?}");
+    assert!(app
+        .sms_outbox(&owner, Some("+8613800001001"))
+        .await
+        .ok()
+        .is_empty());
+
+    // 09:30 the next morning: sent, through the development provider (the outbox table).
+    let t1 = Utc.with_ymd_and_hms(2027, 6, 16, 1, 30, 0).unwrap();
+    app.clock.set(t1);
+    let report = deliver_messages(&app, t.id, &senders, t1).await;
+    assert_eq!(report.sent, 1, "{report:?}");
+    let owner = app.api_key(&t, "owner").await;
+    let texts = app.sms_outbox(&owner, Some("+8613800001001")).await.ok();
+    assert_eq!(texts.len(), 1);
+    assert_eq!(
+        texts[0].body,
+        format!("【Business {}】祝寿星生日快乐！拒收请回复R", t.slug)
+    );
+    assert_eq!(texts[0].purpose, "birthday");
+    let to_quiet = app.sms_outbox(&owner, Some("+8613800001002")).await.ok();
+    assert_eq!(to_quiet.len(), 1, "only the registration code");
+    assert_eq!(to_quiet[0].purpose, "register");
+    let log = app.list_messages_of(&owner, "sms").await.ok();
+    assert_eq!(
+        (log[0].status.as_str(), log[0].occasion.as_deref()),
+        ("sent", Some("birthday"))
+    );
 }

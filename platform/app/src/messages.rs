@@ -323,6 +323,80 @@ async fn queue_email_with(
     Ok(added.is_some())
 }
 
+/// Queues the text message for `occasion` to a member, once per (member, template,
+/// occasion): only when the business worded it for SMS (template channel `sms`), the member
+/// is active with a phone, and, for marketing, has not turned marketing texts off. Marketing
+/// texts end with the opt-out line (`core::messages::sms_opt_out`). Returns its delivery key
+/// when queued.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_member_sms(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    senders: &Senders,
+    member_id: Uuid,
+    template: &str,
+    occasion: &str,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, AppError> {
+    let lang = lang_of(tenant);
+    let Some(t) = db::template_for(tx, template, Channel::Sms.as_str(), lang.code()).await? else {
+        return Ok(None);
+    };
+    let member = match members::get(tx, member_id).await {
+        Ok(m) => m,
+        Err(DbError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if member.status != "active" {
+        return Ok(None);
+    }
+    let Some(phone) = member.phone().and_then(|s| open(&senders.keys, &s)) else {
+        return Ok(None);
+    };
+    let marketing = core_messages::is_marketing(template);
+    if marketing && !patron_db::notices::marketing_sms(tx, member_id).await? {
+        return Ok(None);
+    }
+    let mut vars = variables_of(data);
+    vars.insert("member.name".into(), member.name.clone());
+    if let Some(card) = &member.card_number {
+        vars.insert("member.card".into(), card.clone());
+    }
+    vars.insert("business.name".into(), tenant.name.clone());
+    let text = Template::parse(&t.body_text)
+        .map(|s| s.render(&vars, false))
+        .unwrap_or_else(|_| t.body_text.clone());
+    let text = if marketing {
+        core_messages::with_sms_opt_out(&text, Lang::parse(&t.locale).unwrap_or(lang))
+    } else {
+        text
+    };
+    let sms = crate::sms::SmsText {
+        template: template.to_owned(),
+        variables: vars,
+        body: text,
+        purpose: template.to_owned(),
+    };
+    let key = format!("sms:{member_id}:{template}:{occasion}");
+    let added = db::add_delivery(
+        tx,
+        &NewDelivery {
+            outbox_id: None,
+            channel: "sms",
+            endpoint_id: None,
+            member_id: Some(member_id),
+            occasion: Some(template),
+            dedupe_key: &key,
+            recipient: "",
+            content: &crate::sms::delivery_content(&senders.keys, &phone, &sms),
+        },
+        now,
+    )
+    .await?;
+    Ok(added.map(|_| key))
+}
+
 /// Adds the unsubscribe link to a marketing e-mail whose template does not place it
 /// (`{{unsubscribe.link}}`) itself: a line at the end of the text, a paragraph in the HTML.
 fn with_unsubscribe_link(content: &mut Value, link: &str, t: &TemplateRow, lang: Lang) {
@@ -415,6 +489,44 @@ pub async fn deliver(
             // devices) never wait for next month.
             let metered = d.channel == "email" && d.member_id.is_some() && !d.recipient.is_empty();
             if metered && !take_email_quota(db, tenant, plan.as_ref(), d.id, now).await? {
+                continue;
+            }
+            if d.channel == "sms" && senders.sms.is_none() {
+                // No gateway: the development provider, the `sms_outbox` table.
+                let mut tx = db.tenant_tx(tenant).await?;
+                let attempt = match crate::sms::delivery_phone(&senders.keys, &d.content) {
+                    Some(phone) => {
+                        patron_db::portal::outbox_push(
+                            &mut tx,
+                            &phone,
+                            &str_of(&d.content, "text"),
+                            &str_of(&d.content, "purpose"),
+                            now,
+                        )
+                        .await?;
+                        Attempt {
+                            ok: true,
+                            status_code: None,
+                            answer: "written to the development SMS outbox".into(),
+                            retry_at: None,
+                            stop: false,
+                        }
+                    }
+                    None => Attempt {
+                        ok: false,
+                        status_code: None,
+                        answer: "the number does not open".into(),
+                        retry_at: None,
+                        stop: true,
+                    },
+                };
+                db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+                tx.commit().await?;
+                if attempt.ok {
+                    sent += 1;
+                } else {
+                    failed += 1;
+                }
                 continue;
             }
             let attempt = attempt(senders, &d, ep.as_ref(), now).await;

@@ -63,9 +63,9 @@ pub struct QueuedSms {
 }
 
 /// The content of an SMS delivery: the sealed number, the template, its variables, the text.
-pub fn delivery_content(keys: &PiiKeys, phone: &Phone, text: &SmsText) -> serde_json::Value {
+pub fn delivery_content(keys: &PiiKeys, e164: &str, text: &SmsText) -> serde_json::Value {
     use base64::Engine as _;
-    let (key_id, sealed) = keys.encrypt(phone.e164());
+    let (key_id, sealed) = keys.encrypt(e164);
     json!({
         "to_key": key_id,
         "to": base64::engine::general_purpose::STANDARD.encode(sealed),
@@ -106,7 +106,7 @@ impl SmsSender for QueuedSms {
                 occasion: Some(&text.purpose),
                 dedupe_key: &key,
                 recipient: "",
-                content: &delivery_content(&self.keys, phone, text),
+                content: &delivery_content(&self.keys, phone.e164(), text),
             },
             now,
         )

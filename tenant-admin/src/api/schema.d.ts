@@ -5026,6 +5026,18 @@ export interface components {
         ContactPreferences: {
             /** @description Birthday wishes, reminders of expiring points and ending memberships by e-mail. */
             marketing_email: boolean;
+            /** @description The same by text message (SMS). */
+            marketing_sms: boolean;
+        };
+        /**
+         * ContactPreferencesChange
+         * @description A change of a member's choices about being written to.
+         */
+        ContactPreferencesChange: {
+            /** @description Birthday wishes, reminders of expiring points and ending memberships by e-mail. */
+            marketing_email: boolean;
+            /** @description The same by text message (SMS); absent: unchanged. */
+            marketing_sms?: boolean | null;
         };
         /**
          * Coupon
@@ -39026,7 +39038,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json; charset=utf-8": components["schemas"]["ContactPreferences"];
+                "application/json; charset=utf-8": components["schemas"]["ContactPreferencesChange"];
             };
         };
         responses: {
