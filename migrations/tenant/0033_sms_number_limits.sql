@@ -12,3 +12,11 @@ CREATE TABLE sms_number_limits (
 
 -- Marketing text messages: on unless the member turned them off (portal, or a reply STOP).
 ALTER TABLE member_contact_preferences ADD COLUMN marketing_sms boolean;
+
+-- E-mail addresses the mail server refused for good (a 5xx at RCPT or DATA), by their
+-- keyed hash: marketing e-mails to them are skipped. A member's new address starts clean.
+CREATE TABLE email_bounces (
+    email_index bytea PRIMARY KEY,
+    at          timestamptz NOT NULL,
+    reason      text NOT NULL
+);

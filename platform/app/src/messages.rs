@@ -271,14 +271,14 @@ async fn queue_email_with(
     if member.status != "active" {
         return Ok(false);
     }
-    if member
-        .email()
-        .and_then(|s| open(&senders.keys, &s))
-        .is_none()
-    {
+    let Some(sealed) = member.email() else {
+        return Ok(false);
+    };
+    if open(&senders.keys, &sealed).is_none() {
         return Ok(false);
     }
     let marketing = core_messages::is_marketing(template);
+    let bounced = marketing && db::bounced(tx, &sealed.index).await?.is_some();
     if marketing && !patron_db::notices::marketing_email(tx, member_id).await? {
         return Ok(false);
     }
@@ -304,6 +304,35 @@ async fn queue_email_with(
         with_unsubscribe_link(&mut content, link, t, lang_of(tenant));
     }
     let key = format!("email:{member_id}:{template}:{occasion}");
+    if bounced {
+        // Not sent to an address that bounced, and logged as such (once per occasion).
+        if let Some(id) = db::add_delivery(
+            tx,
+            &NewDelivery {
+                outbox_id,
+                channel: "email",
+                endpoint_id: None,
+                member_id: Some(member_id),
+                occasion: Some(template),
+                dedupe_key: &key,
+                recipient: "",
+                content: &content,
+            },
+            now,
+        )
+        .await?
+        {
+            let skipped = Attempt {
+                ok: false,
+                status_code: None,
+                answer: SKIPPED_BOUNCED.into(),
+                retry_at: None,
+                stop: true,
+            };
+            db::finish_delivery(tx, id, &skipped, now).await?;
+        }
+        return Ok(false);
+    }
     let added = db::add_delivery(
         tx,
         &NewDelivery {
@@ -532,6 +561,12 @@ pub async fn deliver(
             let attempt = attempt(senders, &d, ep.as_ref(), now).await;
             let mut tx = db.tenant_tx(tenant).await?;
             db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+            if d.channel == "email" && d.member_id.is_some() && attempt.answer.starts_with(BOUNCED)
+            {
+                // The member's address bounces: later marketing e-mails to it are skipped.
+                let index = email_index(&senders.keys, &d.recipient);
+                db::record_bounce(&mut tx, &index, &attempt.answer, now).await?;
+            }
             if metered && !attempt.ok {
                 // Not sent: the e-mail taken from the quota is given back.
                 patron_db::plans::meter_in(&mut tx, Limit::EmailsPerMonth.as_str(), now, -1)
@@ -559,6 +594,33 @@ pub async fn deliver(
             }
         }
     }
+}
+
+/// When the member's current e-mail address bounced, if it did.
+pub async fn email_bounced(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let m = match members::get(tx, member_id).await {
+        Ok(m) => m,
+        Err(DbError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match m.email() {
+        Some(sealed) => Ok(db::bounced(tx, &sealed.index).await?),
+        None => Ok(None),
+    }
+}
+
+/// How the log's answer of a bounced e-mail begins.
+pub const BOUNCED: &str = "bounced: ";
+
+/// The reason in the log of a marketing e-mail skipped because its address bounced.
+pub const SKIPPED_BOUNCED: &str = "skipped: the address bounced";
+
+/// The keyed hash of an e-mail address, as members' addresses are indexed.
+fn email_index(keys: &PiiKeys, address: &str) -> Vec<u8> {
+    keys.blind_index("email", &patron_core::members::email_lookup_key(address))
 }
 
 /// The reason in the log of an e-mail held over the plan's monthly quota.
@@ -640,7 +702,15 @@ async fn attempt(
                     retry_at: None,
                     stop: false,
                 },
-                Err(e) => failure(d, e, None, now),
+                // Refused for good: the address bounces; never tried again.
+                Err(e) if e.permanent => Attempt {
+                    ok: false,
+                    status_code: None,
+                    answer: format!("{BOUNCED}{}", e.reason),
+                    retry_at: None,
+                    stop: false,
+                },
+                Err(e) => failure(d, e.reason, None, now),
             }
         }
         "webhook" => {

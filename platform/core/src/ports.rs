@@ -117,10 +117,28 @@ pub struct MailMessage {
     pub html: Option<String>,
 }
 
+/// Why an e-mail did not leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFailure {
+    /// The server refused it for good (a 5xx at RCPT or DATA: the address bounces); else
+    /// worth another try later.
+    pub permanent: bool,
+    pub reason: String,
+}
+
+impl MailFailure {
+    pub fn temporary(reason: impl Into<String>) -> Self {
+        Self {
+            permanent: false,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Delivers e-mail (an SMTP relay). Messages reach it from the tenant's outbox.
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    async fn send(&self, message: &MailMessage) -> Result<(), String>;
+    async fn send(&self, message: &MailMessage) -> Result<(), MailFailure>;
 }
 
 /// A presigned upload: the browser sends the file with `PUT url` and exactly these headers

@@ -6474,6 +6474,12 @@ export interface components {
             /** Format: date-time */
             erased_at?: string | null;
             /**
+             * Format: date-time
+             * @description When the mail server refused the member's e-mail address for good (a bounce):
+             *     marketing e-mails to it are skipped. Given by `getMember` only.
+             */
+            email_bounced_at?: string | null;
+            /**
              * Format: int64
              * @description The point balance.
              */
@@ -6644,6 +6650,12 @@ export interface components {
             updated_at: string;
             /** Format: date-time */
             erased_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the mail server refused the member's e-mail address for good (a bounce):
+             *     marketing e-mails to it are skipped. Given by `getMember` only.
+             */
+            email_bounced_at?: string | null;
         };
         /**
          * MembershipFreeze
