@@ -30,6 +30,7 @@ mod replicas;
 mod security;
 mod service;
 mod signup;
+mod sms;
 mod tiers;
 mod transfer;
 mod uploads;

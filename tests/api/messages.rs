@@ -7,7 +7,7 @@ use patron_core::clock::Clock;
 use patron_core::messages::{verify, Secret};
 use patron_tests::internals::{
     claim_and_die, deliver_messages, message_senders, outbox_events, record_then_roll_back,
-    reevaluate_tiers,
+    reevaluate_tiers, run_scheduled_notices,
 };
 use patron_tests::*;
 use reqwest::StatusCode;
@@ -634,4 +634,112 @@ pub(crate) fn body_text(raw: &str) -> String {
     } else {
         body.to_owned()
     }
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_records_a_bounce_and_later_marketing_mail_to_it_is_skipped_while_a_4xx_is_retried(
+) {
+    let app = spawn_app().await;
+    // 10:00 on 15 June in Shanghai: outside the quiet hours.
+    let t0 = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 6, 15, 2, 0, 0).unwrap();
+    app.clock.set(t0);
+    let t = app.signup_on("bounce", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    for (occasion, subject) in [("member.created", "欢迎"), ("birthday", "生日快乐")] {
+        app.save_message_template(
+            &owner,
+            &email_template(occasion, "zh-CN", subject, "{{member.name}}您好"),
+        )
+        .await
+        .ok();
+    }
+    app.set_scheduled_notice(&owner, "birthday", &json!({ "enabled": true }))
+        .await
+        .ok();
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let gone = app
+        .member(
+            &owner,
+            NewMember::named("退信")
+                .email("bounce.me@example.com")
+                .birthday("1990-06-15"),
+        )
+        .await;
+    app.member(
+        &owner,
+        NewMember::named("忙碌").email("busy.now@example.com"),
+    )
+    .await;
+    app.member(
+        &owner,
+        NewMember::named("正常")
+            .email("fine@example.com")
+            .birthday("1990-06-15"),
+    )
+    .await;
+    let report = deliver_messages(&app, t.id, &senders, t0).await;
+    assert_eq!((report.sent, report.failed), (1, 2), "{report:?}");
+    let log = app.list_messages(&owner).await.ok();
+    let of = |id: &str| {
+        log.iter()
+            .find(|m| m.member_id.as_deref() == Some(id))
+            .cloned()
+            .unwrap()
+    };
+    let bounced = of(&gone.id);
+    assert_eq!(bounced.status, "failed", "refused for good: {bounced:?}");
+    let why = bounced.last_error.clone().unwrap();
+    assert!(why.starts_with("bounced: ") && why.contains("550"), "{why}");
+    let busy = log
+        .iter()
+        .find(|m| m.status == "pending")
+        .expect("the 4xx waits for another try");
+    assert!(
+        busy.last_error.as_deref().unwrap().contains("451"),
+        "{busy:?}"
+    );
+    // The member page shows the bounce; the busy address has none.
+    let shown = app.get_member(&owner, &gone.id).await.ok();
+    assert!(shown.email_bounced_at.is_some(), "{shown:?}");
+    let busy_member = busy.member_id.clone().unwrap();
+    let shown = app.get_member(&owner, &busy_member).await.ok();
+    assert!(shown.email_bounced_at.is_none());
+    // The bounced welcome is not tried again; the busy one is, on the schedule.
+    deliver_messages(&app, t.id, &senders, t0 + Duration::seconds(6)).await;
+    let log = app.list_messages(&owner).await.ok();
+    assert_eq!(log.iter().find(|m| m.id == bounced.id).unwrap().attempts, 1);
+    assert_eq!(log.iter().find(|m| m.id == busy.id).unwrap().attempts, 2);
+
+    // The birthday wish (marketing) skips the bounced address, and the log says why.
+    let r = run_scheduled_notices(&app, t.id, &senders, t0 + Duration::minutes(1)).await;
+    assert_eq!(r["queued"]["birthday"], 1, "{r}");
+    deliver_messages(&app, t.id, &senders, t0 + Duration::minutes(2)).await;
+    let log = app.list_messages(&owner).await.ok();
+    let skipped = log
+        .iter()
+        .find(|m| {
+            m.member_id.as_deref() == Some(gone.id.as_str())
+                && m.occasion.as_deref() == Some("birthday")
+        })
+        .expect("logged");
+    assert_eq!(skipped.status, "stopped");
+    assert_eq!(
+        skipped.last_error.as_deref(),
+        Some("skipped: the address bounced")
+    );
+    let to: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| m.lines().next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        to,
+        [
+            "X-Envelope-To: fine@example.com",
+            "X-Envelope-To: fine@example.com"
+        ],
+        "the welcome and the birthday wish, to the good address only"
+    );
+    smtp.stop().await;
 }

@@ -114,6 +114,8 @@ async fn members_register_with_an_sms_code_log_in_edit_their_profile_and_reset_t
     );
 
     // Password reset by code; old sessions end; the new password works.
+    // One code a minute to a number.
+    app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(
         app.send_portal_code(slug, "13911112222", "reset_password")
             .await
@@ -143,6 +145,8 @@ async fn members_register_with_an_sms_code_log_in_edit_their_profile_and_reset_t
     assert_eq!(r.status, StatusCode::OK);
 
     // Codes: limited attempts, then exhausted even with the right one.
+    // One code a minute to a number.
+    app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(
         app.send_portal_code(slug, "13911112222", "reset_password")
             .await
@@ -161,6 +165,8 @@ async fn members_register_with_an_sms_code_log_in_edit_their_profile_and_reset_t
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     // Codes expire.
+    // One code a minute to a number.
+    app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(
         app.send_portal_code(slug, "13911112222", "reset_password")
             .await
@@ -483,6 +489,8 @@ async fn members_log_in_with_a_code_sent_to_their_phone_and_may_register_without
         .body()
         .is_empty());
 
+    // One code a minute to a number.
+    app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(
         app.send_portal_code(slug, "139 6666 7777", "login")
             .await
@@ -524,6 +532,8 @@ async fn members_log_in_with_a_code_sent_to_their_phone_and_may_register_without
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The same limits as other codes: five wrong guesses wear a code out.
+    // One code a minute to a number.
+    app.clock.advance(chrono::Duration::seconds(61));
     app.send_portal_code(slug, "13966667777", "login").await;
     let code = app.last_code(&t, "13966667777").await;
     for _ in 0..5 {
@@ -536,13 +546,16 @@ async fn members_log_in_with_a_code_sent_to_their_phone_and_may_register_without
         .portal_login_with(slug, &by_code("13966667777", &code))
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    // And a phone gets five codes an hour (four were sent).
+    // And a phone gets five codes an hour (four were sent), one a minute.
+    app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(
         app.send_portal_code(slug, "13966667777", "login")
             .await
             .status,
         StatusCode::ACCEPTED
     );
+    // One code a minute to a number.
+    app.clock.advance(chrono::Duration::seconds(61));
     assert_eq!(
         app.send_portal_code(slug, "13966667777", "login")
             .await

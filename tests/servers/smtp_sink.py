@@ -4,7 +4,8 @@
 
 Each message lands in DIR as <n>.eml (the raw message as received, headers first), written
 to a temporary name and renamed, so a reader never sees half a message. Prints "ready" once
-it listens; runs until killed.
+it listens; runs until killed. Recipients whose name begins with `bounce` are refused for
+good (550 at RCPT), those beginning with `busy` for now (451).
 """
 
 import asyncio
@@ -19,6 +20,16 @@ class Store:
     def __init__(self, folder):
         self.folder = folder
         self.counter = itertools.count(1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # Chosen addresses are refused: `bounce...@` for good (5xx), `busy...@` for now (4xx).
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("bounce"):
+            return "550 5.1.1 No such user here"
+        if local.startswith("busy"):
+            return "451 4.3.0 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         n = next(self.counter)

@@ -222,6 +222,18 @@ pub async fn spawn_app_full(
     pii_keys: patron_core::pii::PiiKeys,
     storage: Option<patron_storage::S3Config>,
 ) -> TestApp {
+    spawn_app_configured(url, max_connections, pii_keys, storage, None).await
+}
+
+/// [`spawn_app_full`], and the SMS gateway text messages go through (none: they stay in the
+/// development `sms_outbox` table).
+pub async fn spawn_app_configured(
+    url: &str,
+    max_connections: u32,
+    pii_keys: patron_core::pii::PiiKeys,
+    storage: Option<patron_storage::S3Config>,
+    sms: Option<patron_outbound::SmsGatewayConfig>,
+) -> TestApp {
     // `PATRON_TEST_LOG=warn` (any filter) prints the servers' logs, such as the error behind
     // a 500, to the test's output.
     if let Ok(filter) = std::env::var("PATRON_TEST_LOG") {
@@ -245,6 +257,7 @@ pub async fn spawn_app_full(
             sandbox: Some(patron_rules::SandboxConfig::default()),
             messages: patron_server::MessagesConfig {
                 smtp: None,
+                sms,
                 webhooks_allow_private: true,
             },
             // As behind a TLS proxy: the tests set X-Forwarded-Proto and X-Forwarded-For.

@@ -129,11 +129,20 @@ pub fn signed_webhook(body: &Value) -> (Vec<u8>, String) {
 /// The adapters the server would use: webhooks over HTTP (private addresses allowed, for
 /// receivers on 127.0.0.1) and, with a URL, e-mail over SMTP.
 pub fn message_senders(smtp_url: Option<String>) -> patron_app::messages::Senders {
+    message_senders_with(smtp_url, None)
+}
+
+/// [`message_senders`], with an SMS gateway.
+pub fn message_senders_with(
+    smtp_url: Option<String>,
+    sms: Option<patron_outbound::SmsGatewayConfig>,
+) -> patron_app::messages::Senders {
     patron_server::MessagesConfig {
         smtp: smtp_url.map(|url| patron_outbound::SmtpConfig {
             url,
             from: "星光咖啡 <hello@starlight.example>".into(),
         }),
+        sms,
         webhooks_allow_private: true,
     }
     .senders(std::sync::Arc::new(patron_core::pii::PiiKeys::development()))

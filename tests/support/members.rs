@@ -34,6 +34,9 @@ pub struct Member {
     pub tier: Option<String>,
     #[serde(default)]
     pub last_visit_at: Option<String>,
+    /// On one member: when their e-mail address bounced.
+    #[serde(default)]
+    pub email_bounced_at: Option<String>,
 }
 
 impl Member {

@@ -39,6 +39,8 @@ pub struct MessageRow {
     /// Why a held message waits.
     #[serde(default)]
     pub reason: Option<String>,
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -125,6 +127,15 @@ impl Api {
 
     pub async fn list_messages(&self, auth: &Auth) -> Reply<Vec<MessageRow>> {
         self.v1(Method::GET, "/messages").auth(auth).send().await
+    }
+
+    /// The messages of one channel (`email`, `sms`).
+    pub async fn list_messages_of(&self, auth: &Auth, channel: &str) -> Reply<Vec<MessageRow>> {
+        self.v1(Method::GET, "/messages")
+            .auth(auth)
+            .query(&[("channel", channel)])
+            .send()
+            .await
     }
 
     pub async fn list_webhook_endpoints(&self, auth: &Auth) -> Reply<Vec<WebhookEndpoint>> {
@@ -353,7 +364,7 @@ impl SmtpSink {
 }
 
 /// Waits (up to 20 s) until something listens on 127.0.0.1:`port`.
-async fn wait_for_port(port: u16) {
+pub(crate) async fn wait_for_port(port: u16) {
     for _ in 0..400 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return;

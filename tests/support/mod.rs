@@ -27,6 +27,7 @@ mod reply;
 mod rules;
 mod security;
 mod service;
+mod sms;
 mod tiers;
 mod uploads;
 
@@ -50,5 +51,6 @@ pub use reply::*;
 pub use rules::*;
 pub use security::*;
 pub use service::*;
+pub use sms::*;
 pub use tiers::*;
 pub use uploads::*;

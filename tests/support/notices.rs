@@ -46,6 +46,7 @@ pub struct Inbox {
 #[derive(Clone, Debug, Deserialize)]
 pub struct ContactPreferences {
     pub marketing_email: bool,
+    pub marketing_sms: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -191,6 +192,24 @@ impl Api {
         )
         .auth(auth)
         .json(&json!({ "marketing_email": marketing_email }))
+        .send()
+        .await
+    }
+
+    /// `PUT /portal/{tenant}/me/contact-preferences` with both choices.
+    pub async fn set_portal_contact_choices(
+        &self,
+        slug: &str,
+        auth: &Auth,
+        marketing_email: bool,
+        marketing_sms: bool,
+    ) -> Reply<ContactPreferences> {
+        self.v1(
+            Method::PUT,
+            &format!("/portal/{slug}/me/contact-preferences"),
+        )
+        .auth(auth)
+        .json(&json!({ "marketing_email": marketing_email, "marketing_sms": marketing_sms }))
         .send()
         .await
     }

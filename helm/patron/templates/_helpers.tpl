@@ -70,6 +70,9 @@ app.kubernetes.io/part-of: patron
 - name: PATRON_SMTP_URL
   valueFrom:
     secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.smtpUrl | quote }}, optional: true}
+- name: PATRON_SMS_GATEWAY_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.smsGatewayKey | quote }}, optional: true}
 - name: PATRON_S3_ACCESS_KEY
   valueFrom:
     secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.s3AccessKey | quote }}, optional: true}

@@ -17,7 +17,9 @@ use patron_core::messages::{
 };
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
-use patron_core::ports::{MailMessage, Mailer, WebhookCall, WebhookSender};
+use patron_core::ports::{
+    MailMessage, Mailer, SmsAnswer, SmsGateway, SmsMessage, WebhookCall, WebhookSender,
+};
 use patron_core::problem::Issue;
 use patron_core::Validation;
 use patron_db::messages::{self as db, Attempt, Delivery, Endpoint, NewDelivery, TemplateRow};
@@ -54,6 +56,9 @@ pub async fn record(
 pub struct Senders {
     pub mailer: Option<Arc<dyn Mailer>>,
     pub webhooks: Option<Arc<dyn WebhookSender>>,
+    /// The SMS gateway (none: text messages stay in the development `sms_outbox` table and
+    /// no SMS delivery is queued).
+    pub sms: Option<Arc<dyn SmsGateway>>,
     /// Opens members' e-mail addresses.
     pub keys: Arc<PiiKeys>,
     /// Endpoints on private addresses are accepted (tests, development).
@@ -266,14 +271,14 @@ async fn queue_email_with(
     if member.status != "active" {
         return Ok(false);
     }
-    if member
-        .email()
-        .and_then(|s| open(&senders.keys, &s))
-        .is_none()
-    {
+    let Some(sealed) = member.email() else {
+        return Ok(false);
+    };
+    if open(&senders.keys, &sealed).is_none() {
         return Ok(false);
     }
     let marketing = core_messages::is_marketing(template);
+    let bounced = marketing && db::bounced(tx, &sealed.index).await?.is_some();
     if marketing && !patron_db::notices::marketing_email(tx, member_id).await? {
         return Ok(false);
     }
@@ -299,6 +304,35 @@ async fn queue_email_with(
         with_unsubscribe_link(&mut content, link, t, lang_of(tenant));
     }
     let key = format!("email:{member_id}:{template}:{occasion}");
+    if bounced {
+        // Not sent to an address that bounced, and logged as such (once per occasion).
+        if let Some(id) = db::add_delivery(
+            tx,
+            &NewDelivery {
+                outbox_id,
+                channel: "email",
+                endpoint_id: None,
+                member_id: Some(member_id),
+                occasion: Some(template),
+                dedupe_key: &key,
+                recipient: "",
+                content: &content,
+            },
+            now,
+        )
+        .await?
+        {
+            let skipped = Attempt {
+                ok: false,
+                status_code: None,
+                answer: SKIPPED_BOUNCED.into(),
+                retry_at: None,
+                stop: true,
+            };
+            db::finish_delivery(tx, id, &skipped, now).await?;
+        }
+        return Ok(false);
+    }
     let added = db::add_delivery(
         tx,
         &NewDelivery {
@@ -316,6 +350,80 @@ async fn queue_email_with(
     )
     .await?;
     Ok(added.is_some())
+}
+
+/// Queues the text message for `occasion` to a member, once per (member, template,
+/// occasion): only when the business worded it for SMS (template channel `sms`), the member
+/// is active with a phone, and, for marketing, has not turned marketing texts off. Marketing
+/// texts end with the opt-out line (`core::messages::sms_opt_out`). Returns its delivery key
+/// when queued.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_member_sms(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    senders: &Senders,
+    member_id: Uuid,
+    template: &str,
+    occasion: &str,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, AppError> {
+    let lang = lang_of(tenant);
+    let Some(t) = db::template_for(tx, template, Channel::Sms.as_str(), lang.code()).await? else {
+        return Ok(None);
+    };
+    let member = match members::get(tx, member_id).await {
+        Ok(m) => m,
+        Err(DbError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if member.status != "active" {
+        return Ok(None);
+    }
+    let Some(phone) = member.phone().and_then(|s| open(&senders.keys, &s)) else {
+        return Ok(None);
+    };
+    let marketing = core_messages::is_marketing(template);
+    if marketing && !patron_db::notices::marketing_sms(tx, member_id).await? {
+        return Ok(None);
+    }
+    let mut vars = variables_of(data);
+    vars.insert("member.name".into(), member.name.clone());
+    if let Some(card) = &member.card_number {
+        vars.insert("member.card".into(), card.clone());
+    }
+    vars.insert("business.name".into(), tenant.name.clone());
+    let text = Template::parse(&t.body_text)
+        .map(|s| s.render(&vars, false))
+        .unwrap_or_else(|_| t.body_text.clone());
+    let text = if marketing {
+        core_messages::with_sms_opt_out(&text, Lang::parse(&t.locale).unwrap_or(lang))
+    } else {
+        text
+    };
+    let sms = crate::sms::SmsText {
+        template: template.to_owned(),
+        variables: vars,
+        body: text,
+        purpose: template.to_owned(),
+    };
+    let key = format!("sms:{member_id}:{template}:{occasion}");
+    let added = db::add_delivery(
+        tx,
+        &NewDelivery {
+            outbox_id: None,
+            channel: "sms",
+            endpoint_id: None,
+            member_id: Some(member_id),
+            occasion: Some(template),
+            dedupe_key: &key,
+            recipient: "",
+            content: &crate::sms::delivery_content(&senders.keys, &phone, &sms),
+        },
+        now,
+    )
+    .await?;
+    Ok(added.map(|_| key))
 }
 
 /// Adds the unsubscribe link to a marketing e-mail whose template does not place it
@@ -412,9 +520,53 @@ pub async fn deliver(
             if metered && !take_email_quota(db, tenant, plan.as_ref(), d.id, now).await? {
                 continue;
             }
+            if d.channel == "sms" && senders.sms.is_none() {
+                // No gateway: the development provider, the `sms_outbox` table.
+                let mut tx = db.tenant_tx(tenant).await?;
+                let attempt = match crate::sms::delivery_phone(&senders.keys, &d.content) {
+                    Some(phone) => {
+                        patron_db::portal::outbox_push(
+                            &mut tx,
+                            &phone,
+                            &str_of(&d.content, "text"),
+                            &str_of(&d.content, "purpose"),
+                            now,
+                        )
+                        .await?;
+                        Attempt {
+                            ok: true,
+                            status_code: None,
+                            answer: "written to the development SMS outbox".into(),
+                            retry_at: None,
+                            stop: false,
+                        }
+                    }
+                    None => Attempt {
+                        ok: false,
+                        status_code: None,
+                        answer: "the number does not open".into(),
+                        retry_at: None,
+                        stop: true,
+                    },
+                };
+                db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+                tx.commit().await?;
+                if attempt.ok {
+                    sent += 1;
+                } else {
+                    failed += 1;
+                }
+                continue;
+            }
             let attempt = attempt(senders, &d, ep.as_ref(), now).await;
             let mut tx = db.tenant_tx(tenant).await?;
             db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+            if d.channel == "email" && d.member_id.is_some() && attempt.answer.starts_with(BOUNCED)
+            {
+                // The member's address bounces: later marketing e-mails to it are skipped.
+                let index = email_index(&senders.keys, &d.recipient);
+                db::record_bounce(&mut tx, &index, &attempt.answer, now).await?;
+            }
             if metered && !attempt.ok {
                 // Not sent: the e-mail taken from the quota is given back.
                 patron_db::plans::meter_in(&mut tx, Limit::EmailsPerMonth.as_str(), now, -1)
@@ -442,6 +594,33 @@ pub async fn deliver(
             }
         }
     }
+}
+
+/// When the member's current e-mail address bounced, if it did.
+pub async fn email_bounced(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let m = match members::get(tx, member_id).await {
+        Ok(m) => m,
+        Err(DbError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match m.email() {
+        Some(sealed) => Ok(db::bounced(tx, &sealed.index).await?),
+        None => Ok(None),
+    }
+}
+
+/// How the log's answer of a bounced e-mail begins.
+pub const BOUNCED: &str = "bounced: ";
+
+/// The reason in the log of a marketing e-mail skipped because its address bounced.
+pub const SKIPPED_BOUNCED: &str = "skipped: the address bounced";
+
+/// The keyed hash of an e-mail address, as members' addresses are indexed.
+fn email_index(keys: &PiiKeys, address: &str) -> Vec<u8> {
+    keys.blind_index("email", &patron_core::members::email_lookup_key(address))
 }
 
 /// The reason in the log of an e-mail held over the plan's monthly quota.
@@ -523,7 +702,15 @@ async fn attempt(
                     retry_at: None,
                     stop: false,
                 },
-                Err(e) => failure(d, e, None, now),
+                // Refused for good: the address bounces; never tried again.
+                Err(e) if e.permanent => Attempt {
+                    ok: false,
+                    status_code: None,
+                    answer: format!("{BOUNCED}{}", e.reason),
+                    retry_at: None,
+                    stop: false,
+                },
+                Err(e) => failure(d, e.reason, None, now),
             }
         }
         "webhook" => {
@@ -581,6 +768,56 @@ async fn attempt(
                     now,
                 ),
                 Err(e) => failure(d, e, None, now),
+            }
+        }
+        "sms" => {
+            let Some(gateway) = &senders.sms else {
+                return failure(d, "no SMS gateway is configured".into(), None, now);
+            };
+            let Some(to) = crate::sms::delivery_phone(&senders.keys, &d.content) else {
+                return Attempt {
+                    ok: false,
+                    status_code: None,
+                    answer: "the number does not open".into(),
+                    retry_at: None,
+                    stop: true,
+                };
+            };
+            let variables = d
+                .content
+                .get("variables")
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let msg = SmsMessage {
+                id: format!("sms_{}", d.id),
+                to_e164: to,
+                template: str_of(&d.content, "template"),
+                variables,
+                text: str_of(&d.content, "text"),
+            };
+            match gateway.send(&msg).await {
+                SmsAnswer::Delivered { status, answer } => Attempt {
+                    ok: true,
+                    status_code: Some(i32::from(status)),
+                    answer,
+                    retry_at: None,
+                    stop: false,
+                },
+                SmsAnswer::Failed { status, answer } => Attempt {
+                    ok: false,
+                    status_code: status.map(i32::from),
+                    answer,
+                    retry_at: None,
+                    stop: false,
+                },
+                SmsAnswer::Retry { status, answer } => {
+                    failure(d, answer, status.map(i32::from), now)
+                }
             }
         }
         other => failure(d, format!("no sender for {other}"), None, now),

@@ -105,6 +105,26 @@ pub fn is_marketing(occasion: &str) -> bool {
     MARKETING_OCCASIONS.contains(&occasion)
 }
 
+/// The line every marketing text message ends with, in the language it is written in
+/// (Chinese carriers expect `拒收请回复R`).
+pub fn sms_opt_out(lang: crate::lang::Lang) -> &'static str {
+    lang.pick("拒收请回复R", "Reply STOP to opt out")
+}
+
+/// A marketing text message's body: the worded text, then the opt-out line (unless the
+/// business wrote it in already).
+pub fn with_sms_opt_out(text: &str, lang: crate::lang::Lang) -> String {
+    let line = sms_opt_out(lang);
+    let text = text.trim_end();
+    if text.contains(line) {
+        text.to_owned()
+    } else if lang == crate::lang::Lang::ZhCn {
+        format!("{text}{line}")
+    } else {
+        format!("{text} {line}")
+    }
+}
+
 /// Checks an occasion key.
 pub fn parse_occasion(raw: &str) -> Result<String, Issue> {
     OCCASIONS
@@ -526,6 +546,24 @@ pub fn parse_endpoint_url(raw: &str, allow_private: bool) -> Result<String, Issu
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn marketing_text_messages_end_with_the_opt_out_line_once() {
+        use crate::lang::Lang;
+        assert_eq!(
+            with_sms_opt_out("【星光】生日快乐！ ", Lang::ZhCn),
+            "【星光】生日快乐！拒收请回复R"
+        );
+        assert_eq!(
+            with_sms_opt_out("Happy birthday!", Lang::En),
+            "Happy birthday! Reply STOP to opt out"
+        );
+        assert_eq!(
+            with_sms_opt_out("生日快乐，拒收请回复R", Lang::ZhCn),
+            "生日快乐，拒收请回复R"
+        );
+    }
+
     use super::*;
     use chrono::TimeZone;
     use serde_json::json;

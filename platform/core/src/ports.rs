@@ -75,19 +75,37 @@ pub trait PaymentProvider: Send + Sync {
     ) -> Result<PaymentEvent, String>;
 }
 
-/// A text message ready to leave: the number in E.164 and the text as the member reads it.
+/// A text message ready to leave: the number in E.164, the provider's template and its
+/// variables (Chinese providers send only texts filed in advance, filled with variables),
+/// and the text as the member reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmsMessage {
+    /// Ours, the same on every attempt: the provider may drop a repeat by it.
+    pub id: String,
     pub to_e164: String,
+    /// Our template name (`code`, or the occasion of a worded message).
+    pub template: String,
+    pub variables: std::collections::BTreeMap<String, String>,
     pub text: String,
+}
+
+/// What a provider answered for one text message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsAnswer {
+    /// Taken: it is the provider's to deliver.
+    Delivered { status: u16, answer: String },
+    /// Refused for good (a bad number, an unknown template): never tried again.
+    Failed { status: Option<u16>, answer: String },
+    /// Not now (the provider busy or unreachable): tried again on the schedule.
+    Retry { status: Option<u16>, answer: String },
 }
 
 /// Delivers text messages (an SMS provider's API). Messages reach it from the tenant's
 /// outbox, never from inside a business transaction.
 #[async_trait]
 pub trait SmsGateway: Send + Sync {
-    /// Hands one message to the provider; `Err` is a reason worth retrying later.
-    async fn send(&self, message: &SmsMessage) -> Result<(), String>;
+    /// Hands one message to the provider.
+    async fn send(&self, message: &SmsMessage) -> SmsAnswer;
 }
 
 /// An e-mail ready to leave.
@@ -99,10 +117,28 @@ pub struct MailMessage {
     pub html: Option<String>,
 }
 
+/// Why an e-mail did not leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFailure {
+    /// The server refused it for good (a 5xx at RCPT or DATA: the address bounces); else
+    /// worth another try later.
+    pub permanent: bool,
+    pub reason: String,
+}
+
+impl MailFailure {
+    pub fn temporary(reason: impl Into<String>) -> Self {
+        Self {
+            permanent: false,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Delivers e-mail (an SMTP relay). Messages reach it from the tenant's outbox.
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    async fn send(&self, message: &MailMessage) -> Result<(), String>;
+    async fn send(&self, message: &MailMessage) -> Result<(), MailFailure>;
 }
 
 /// A presigned upload: the browser sends the file with `PUT url` and exactly these headers

@@ -592,3 +592,36 @@ pub async fn emails_sent_since(tx: &mut TenantTx, since: DateTime<Utc>) -> Resul
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// Records that the address behind `email_index` bounced (the newest reason kept).
+pub async fn record_bounce(
+    tx: &mut TenantTx,
+    email_index: &[u8],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let reason: String = reason.chars().take(500).collect();
+    sqlx::query(
+        "INSERT INTO email_bounces (email_index, at, reason) VALUES ($1, $2, $3)
+         ON CONFLICT (email_index) DO UPDATE SET at = EXCLUDED.at, reason = EXCLUDED.reason",
+    )
+    .bind(email_index)
+    .bind(now)
+    .bind(&reason)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// When the address behind `email_index` bounced, if it did.
+pub async fn bounced(
+    tx: &mut TenantTx,
+    email_index: &[u8],
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT at FROM email_bounces WHERE email_index = $1")
+            .bind(email_index)
+            .fetch_optional(tx.conn())
+            .await?,
+    )
+}

@@ -223,6 +223,42 @@ pub async fn set_marketing_email(
     Ok(())
 }
 
+/// Whether the member takes marketing text messages (no row, or never set: yes).
+pub async fn marketing_sms(tx: &mut TenantTx, member_id: Uuid) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar::<_, Option<bool>>(
+        "SELECT marketing_sms FROM member_contact_preferences WHERE member_id = $1",
+    )
+    .bind(member_id)
+    .fetch_optional(tx.conn())
+    .await?
+    .flatten()
+    .unwrap_or(true))
+}
+
+pub async fn set_marketing_sms(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    on: bool,
+    via: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO member_contact_preferences
+             (member_id, marketing_email, marketing_sms, updated_at, updated_via)
+         VALUES ($1, true, $2, $3, $4)
+         ON CONFLICT (member_id) DO UPDATE
+         SET marketing_sms = EXCLUDED.marketing_sms, updated_at = EXCLUDED.updated_at,
+             updated_via = EXCLUDED.updated_via",
+    )
+    .bind(member_id)
+    .bind(on)
+    .bind(now)
+    .bind(via)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 // ---- the inbox ----
 
 /// A message to a member in the portal's inbox.

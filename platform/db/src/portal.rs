@@ -28,6 +28,74 @@ pub async fn codes_sent_since(
     .await?)
 }
 
+/// The limits of text messages to one phone number: at least `interval_secs` between two,
+/// `per_hour` in an hour, `per_day` in a day (each window starting with its first message).
+#[derive(Debug, Clone, Copy)]
+pub struct SmsLimits {
+    pub interval_secs: i64,
+    pub per_hour: i32,
+    pub per_day: i32,
+}
+
+/// Where a phone number stands against its limits.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SmsCount {
+    pub last_at: DateTime<Utc>,
+    pub hour_from: DateTime<Utc>,
+    pub hour_count: i32,
+    pub day_from: DateTime<Utc>,
+    pub day_count: i32,
+}
+
+/// Counts one more message to the number behind `phone_index` at `now` when the limits
+/// allow it, in one conditional statement (parallel callers wait for each other's row):
+/// `true` when counted, `false` when a limit is reached (nothing is written).
+pub async fn take_sms_slot(
+    tx: &mut TenantTx,
+    phone_index: &[u8],
+    limits: SmsLimits,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar::<_, i32>(
+        "INSERT INTO sms_number_limits AS l
+             (phone_index, last_at, hour_from, hour_count, day_from, day_count)
+         VALUES ($1, $2, $2, 1, $2, 1)
+         ON CONFLICT (phone_index) DO UPDATE SET
+             last_at = $2,
+             hour_from = CASE WHEN l.hour_from <= $2 - interval '1 hour'
+                              THEN $2 ELSE l.hour_from END,
+             hour_count = CASE WHEN l.hour_from <= $2 - interval '1 hour'
+                               THEN 1 ELSE l.hour_count + 1 END,
+             day_from = CASE WHEN l.day_from <= $2 - interval '1 day'
+                             THEN $2 ELSE l.day_from END,
+             day_count = CASE WHEN l.day_from <= $2 - interval '1 day'
+                              THEN 1 ELSE l.day_count + 1 END
+         WHERE l.last_at <= $2 - make_interval(secs => $3)
+           AND (l.hour_from <= $2 - interval '1 hour' OR l.hour_count < $4)
+           AND (l.day_from <= $2 - interval '1 day' OR l.day_count < $5)
+         RETURNING 1",
+    )
+    .bind(phone_index)
+    .bind(now)
+    .bind(limits.interval_secs as f64)
+    .bind(limits.per_hour)
+    .bind(limits.per_day)
+    .fetch_optional(tx.conn())
+    .await?
+    .is_some())
+}
+
+/// Where the number behind `phone_index` stands (to say when it may be sent the next).
+pub async fn sms_count(tx: &mut TenantTx, phone_index: &[u8]) -> Result<Option<SmsCount>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT last_at, hour_from, hour_count, day_from, day_count
+         FROM sms_number_limits WHERE phone_index = $1",
+    )
+    .bind(phone_index)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 /// Stores a new code; older unused codes for the same phone and purpose stop working.
 pub async fn insert_code(
     tx: &mut TenantTx,

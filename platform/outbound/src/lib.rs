@@ -1,13 +1,18 @@
 //! What leaves Patron: e-mail over SMTP through `lettre` ([`SmtpMailer`], the `Mailer`
 //! port) and signed webhook calls through `reqwest` ([`HttpWebhooks`], the `WebhookSender`
-//! port). The outbox (in `patron-app`) decides what to send and when; these only carry it.
+//! port), and text messages through an HTTP SMS gateway ([`HttpSmsGateway`], the
+//! `SmsGateway` port). The outbox (in `patron-app`) decides what to send and when; these only
+//! carry it.
+
+mod sms;
+pub use sms::{sms_signature, HttpSmsGateway, SmsGatewayConfig};
 
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use patron_core::messages::is_public;
-use patron_core::ports::{MailMessage, Mailer, WebhookCall, WebhookSender};
+use patron_core::ports::{MailFailure, MailMessage, Mailer, WebhookCall, WebhookSender};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,10 +83,11 @@ impl SmtpMailer {
 
 #[async_trait]
 impl Mailer for SmtpMailer {
-    async fn send(&self, m: &MailMessage) -> Result<(), String> {
-        let to: Mailbox =
-            m.to.parse()
-                .map_err(|e| format!("the recipient is not an address: {e}"))?;
+    async fn send(&self, m: &MailMessage) -> Result<(), MailFailure> {
+        let to: Mailbox = m.to.parse().map_err(|e| MailFailure {
+            permanent: true,
+            reason: format!("the recipient is not an address: {e}"),
+        })?;
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -97,12 +103,16 @@ impl Mailer for SmtpMailer {
                     .body(m.text.clone()),
             ),
         }
-        .map_err(|e| format!("the e-mail cannot be built: {e}"))?;
+        .map_err(|e| MailFailure::temporary(format!("the e-mail cannot be built: {e}")))?;
         self.transport
             .send(email)
             .await
             .map(|_| ())
-            .map_err(|e| format!("SMTP: {e}"))
+            .map_err(|e| MailFailure {
+                // A 5xx answer (at RCPT or DATA): the server will never take it.
+                permanent: e.is_permanent(),
+                reason: format!("SMTP: {e}"),
+            })
     }
 }
 

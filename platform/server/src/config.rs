@@ -59,6 +59,16 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// The sender of e-mails (`PATRON_SMTP_FROM`).
     pub smtp_from: String,
+    /// Where text messages are posted, the SMS provider's HTTP gateway
+    /// (`PATRON_SMS_GATEWAY_URL`); unset keeps them in the development `sms_outbox` table.
+    pub sms_gateway_url: Option<String>,
+    /// The gateway's shared key: `Authorization: Bearer` and the body's signature
+    /// (`PATRON_SMS_GATEWAY_KEY`); required with the URL.
+    #[serde(serialize_with = "hide_opt")]
+    pub sms_gateway_key: Option<SecretString>,
+    /// Our SMS template names to the provider's template ids, `code=SMS_123,birthday=SMS_456`
+    /// (`PATRON_SMS_TEMPLATES`).
+    pub sms_templates: String,
     /// Accept webhook endpoints on private addresses, for tests and development only
     /// (`PATRON_WEBHOOKS_ALLOW_PRIVATE`).
     pub webhooks_allow_private: bool,
@@ -103,6 +113,9 @@ pub const KEYS: &[&str] = &[
     "sandbox_memory_mb",
     "smtp_url",
     "smtp_from",
+    "sms_gateway_url",
+    "sms_gateway_key",
+    "sms_templates",
     "webhooks_allow_private",
     "trust_proxy",
     "s3_endpoint",
@@ -146,6 +159,9 @@ impl Default for Settings {
             sandbox_memory_mb: 256,
             smtp_url: None,
             smtp_from: "Patron <no-reply@patron.localhost>".into(),
+            sms_gateway_url: None,
+            sms_gateway_key: None,
+            sms_templates: String::new(),
             webhooks_allow_private: false,
             trust_proxy: false,
             s3_endpoint: None,
@@ -240,15 +256,43 @@ impl Settings {
         Ok(PiiKeys::new(self.pii_key_id, current, retired, index))
     }
 
-    /// Where e-mail and webhooks go.
-    pub fn messages(&self) -> crate::MessagesConfig {
-        crate::MessagesConfig {
+    /// Where e-mail, text messages and webhooks go.
+    pub fn messages(&self) -> anyhow::Result<crate::MessagesConfig> {
+        let sms = match self
+            .sms_gateway_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+        {
+            Some(url) => {
+                let key = self
+                    .sms_gateway_key
+                    .as_ref()
+                    .map(|k| k.expose_secret().to_owned())
+                    .filter(|k| !k.is_empty())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "configuration: PATRON_SMS_GATEWAY_KEY is required with PATRON_SMS_GATEWAY_URL"
+                        )
+                    })?;
+                let templates =
+                    patron_outbound::SmsGatewayConfig::parse_templates(&self.sms_templates)
+                        .map_err(|e| anyhow::anyhow!("configuration: PATRON_SMS_TEMPLATES: {e}"))?;
+                Some(patron_outbound::SmsGatewayConfig {
+                    url,
+                    key,
+                    templates,
+                })
+            }
+            None => None,
+        };
+        Ok(crate::MessagesConfig {
             smtp: self.smtp_url.as_ref().map(|u| patron_outbound::SmtpConfig {
                 url: u.expose_secret().to_owned(),
                 from: self.smtp_from.clone(),
             }),
+            sms,
             webhooks_allow_private: self.webhooks_allow_private,
-        }
+        })
     }
 
     /// Where uploaded files go: `None` without `PATRON_S3_ENDPOINT`; the keys are required

@@ -50,11 +50,13 @@ pub struct Options {
     pub console_url: Option<String>,
 }
 
-/// How messages leave: the SMTP relay (none: e-mails wait in the outbox) and whether webhook
+/// How messages leave: the SMTP relay (none: e-mails wait in the outbox), the SMS gateway
+/// (none: text messages stay in the development `sms_outbox` table) and whether webhook
 /// endpoints may be on private addresses (tests, development only).
 #[derive(Debug, Clone, Default)]
 pub struct MessagesConfig {
     pub smtp: Option<patron_outbound::SmtpConfig>,
+    pub sms: Option<patron_outbound::SmsGatewayConfig>,
     pub webhooks_allow_private: bool,
 }
 
@@ -73,9 +75,17 @@ impl MessagesConfig {
         };
         let webhooks = patron_outbound::HttpWebhooks::new(self.webhooks_allow_private)
             .map_err(|e| anyhow::anyhow!("cannot build the webhook client: {e}"))?;
+        let sms = match &self.sms {
+            Some(c) => Some(Arc::new(
+                patron_outbound::HttpSmsGateway::new(c.clone())
+                    .map_err(|e| anyhow::anyhow!("configuration: SMS gateway: {e}"))?,
+            ) as Arc<dyn patron_core::ports::SmsGateway>),
+            None => None,
+        };
         Ok(patron_app::messages::Senders {
             mailer,
             webhooks: Some(Arc::new(webhooks)),
+            sms,
             keys,
             allow_private: self.webhooks_allow_private,
             console_url: String::new(),

@@ -190,7 +190,7 @@ async fn main() -> anyhow::Result<()> {
                     pii_keys,
                     payment_webhook_secret: settings.payment_webhook_secret.clone(),
                     sandbox: Some(settings.sandbox()),
-                    messages: settings.messages(),
+                    messages: settings.messages()?,
                     trust_proxy: settings.trust_proxy,
                     storage: settings.storage()?,
                     console_url: settings

@@ -5273,6 +5273,18 @@ export interface components {
         ContactPreferences: {
             /** @description Birthday wishes, reminders of expiring points and ending memberships by e-mail. */
             marketing_email: boolean;
+            /** @description The same by text message (SMS). */
+            marketing_sms: boolean;
+        };
+        /**
+         * ContactPreferencesChange
+         * @description A change of a member's choices about being written to.
+         */
+        ContactPreferencesChange: {
+            /** @description Birthday wishes, reminders of expiring points and ending memberships by e-mail. */
+            marketing_email: boolean;
+            /** @description The same by text message (SMS); absent: unchanged. */
+            marketing_sms?: boolean | null;
         };
         /**
          * ConversationAnswer
@@ -6830,6 +6842,12 @@ export interface components {
             /** Format: date-time */
             erased_at?: string | null;
             /**
+             * Format: date-time
+             * @description When the mail server refused the member's e-mail address for good (a bounce):
+             *     marketing e-mails to it are skipped. Given by `getMember` only.
+             */
+            email_bounced_at?: string | null;
+            /**
              * Format: int64
              * @description The point balance.
              */
@@ -7000,6 +7018,12 @@ export interface components {
             updated_at: string;
             /** Format: date-time */
             erased_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the mail server refused the member's e-mail address for good (a bounce):
+             *     marketing e-mails to it are skipped. Given by `getMember` only.
+             */
+            email_bounced_at?: string | null;
         };
         /**
          * MembershipFreeze
@@ -39485,7 +39509,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json; charset=utf-8": components["schemas"]["ContactPreferences"];
+                "application/json; charset=utf-8": components["schemas"]["ContactPreferencesChange"];
             };
         };
         responses: {

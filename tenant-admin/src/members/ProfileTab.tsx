@@ -2,7 +2,7 @@
 // a verified phone changes only with a code sent to the new number (unless the caller may
 // change sensitive data).
 import { useMemo, useRef, useState } from 'react';
-import { Alert, App, Button, Card, Descriptions, Form, Input, Space } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Form, Input, Space, Tag } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { Schemas } from '../api/client';
@@ -81,6 +81,13 @@ export function ProfileTab({ member }: { member: Member }) {
         <Descriptions.Item label={t('members.channel')}>{t(`members.channels.${member.channel}`, { defaultValue: member.channel })}</Descriptions.Item>
         <Descriptions.Item label={t('members.registeredAt')}>{formatDateTime(member.created_at, i18n.language, me?.tenant.time_zone)}</Descriptions.Item>
         <Descriptions.Item label={t('members.phoneVerified')}>{member.phone_verified ? t('members.yes') : t('members.no')}</Descriptions.Item>
+        {member.email_bounced_at && (
+          <Descriptions.Item label={t('members.emailBounced')}>
+            <Tag color="red" data-testid="member-email-bounced">
+              {t('members.emailBouncedAt', { at: formatDateTime(member.email_bounced_at, i18n.language, me?.tenant.time_zone) })}
+            </Tag>
+          </Descriptions.Item>
+        )}
       </Descriptions>
       <Form<ProfileValues>
         form={form}

@@ -26,7 +26,7 @@ export function PortalInboxPage() {
     onSuccess: () => void qc.invalidateQueries({ queryKey: noticesKeys.inbox(slug, token) }),
   });
   const save = useMutation({
-    mutationFn: (on: boolean) => savePreferences(slug, { marketing_email: on }),
+    mutationFn: (change: { marketing_email: boolean; marketing_sms?: boolean }) => savePreferences(slug, change),
     onSuccess: (p) => {
       qc.setQueryData(noticesKeys.preferences(slug, token), p);
       void message.success(t('inbox.preferencesSaved'));
@@ -90,10 +90,20 @@ export function PortalInboxPage() {
             checked={prefs.data?.marketing_email ?? false}
             disabled={!prefs.data}
             loading={prefs.isPending || save.isPending}
-            onChange={(on) => save.mutate(on)}
+            onChange={(on) => save.mutate({ marketing_email: on })}
             data-testid="inbox-marketing"
           />
           <span>{t('inbox.marketingEmail')}</span>
+        </label>
+        <label style={{ display: 'flex', gap: 12, alignItems: 'center', marginTop: 12 }}>
+          <Switch
+            checked={prefs.data?.marketing_sms ?? false}
+            disabled={!prefs.data}
+            loading={prefs.isPending || save.isPending}
+            onChange={(on) => prefs.data && save.mutate({ marketing_email: prefs.data.marketing_email, marketing_sms: on })}
+            data-testid="inbox-marketing-sms"
+          />
+          <span>{t('inbox.marketingSms')}</span>
         </label>
       </Card>
     </div>

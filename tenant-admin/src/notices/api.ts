@@ -47,7 +47,7 @@ export const readMessage = (slug: string, id: number) =>
 export const fetchPreferences = (slug: string) =>
   call(portalApi.GET('/portal/{tenant}/me/contact-preferences', { params: at(slug) }));
 
-export const savePreferences = (slug: string, body: Schemas['ContactPreferences']) =>
+export const savePreferences = (slug: string, body: Schemas['ContactPreferencesChange']) =>
   call(portalApi.PUT('/portal/{tenant}/me/contact-preferences', { params: at(slug), body }));
 
 export const unsubscribe = (slug: string, token: string) =>

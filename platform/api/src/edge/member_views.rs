@@ -48,6 +48,10 @@ pub struct MemberView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub erased_at: Option<DateTime<Utc>>,
+    /// When the mail server refused the member's e-mail address for good (a bounce):
+    /// marketing e-mails to it are skipped. Given by `getMember` only.
+    #[oai(skip_serializing_if_is_none)]
+    pub email_bounced_at: Option<DateTime<Utc>>,
 }
 
 impl From<Profile> for MemberView {
@@ -74,6 +78,7 @@ impl From<Profile> for MemberView {
             created_at: p.created_at,
             updated_at: p.updated_at,
             erased_at: p.erased_at,
+            email_bounced_at: None,
         }
     }
 }

@@ -106,6 +106,7 @@ impl ApiState {
             messages: patron_app::messages::Senders {
                 mailer: None,
                 webhooks: None,
+                sms: None,
                 keys: config.pii.clone(),
                 allow_private: false,
                 console_url: config.console_url.clone(),
@@ -133,7 +134,14 @@ impl ApiState {
 
     /// Runs point rules in this pool of sandbox workers.
     /// Sends mail and webhooks through these adapters.
+    /// Delivers through these senders. With an SMS gateway, text messages become deliveries
+    /// of the outbox; without, they stay in the development `sms_outbox` table.
     pub fn with_messages(mut self, senders: patron_app::messages::Senders) -> Self {
+        if senders.sms.is_some() {
+            self.sms = Arc::new(patron_app::sms::QueuedSms {
+                keys: senders.keys.clone(),
+            });
+        }
         self.messages = senders;
         self
     }

@@ -133,8 +133,11 @@ impl MembersApi {
             .await?;
         let pii = can_see_pii(&self.state, &me);
         let p = app_members::get(&mut tx, &self.state.config.pii, id.0, pii).await?;
+        let bounced = patron_app::messages::email_bounced(&mut tx, id.0).await?;
         tx.commit().await?;
-        Ok(Json(p.into()))
+        let mut view = MemberView::from(p);
+        view.email_bounced_at = bounced;
+        Ok(Json(view))
     }
 
     /// Edit a member: fields left out keep their value. Each change is audited. Changing a

@@ -71,10 +71,21 @@ pub struct Inbox {
 
 /// A member's choices about being written to.
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
 pub struct ContactPreferences {
     /// Birthday wishes, reminders of expiring points and ending memberships by e-mail.
     pub marketing_email: bool,
+    /// The same by text message (SMS).
+    pub marketing_sms: bool,
+}
+
+/// A change of a member's choices about being written to.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ContactPreferencesChange {
+    /// Birthday wishes, reminders of expiring points and ending memberships by e-mail.
+    pub marketing_email: bool,
+    /// The same by text message (SMS); absent: unchanged.
+    pub marketing_sms: Option<bool>,
 }
 
 /// The token of an unsubscribe link.
@@ -231,8 +242,12 @@ impl PortalNoticesApi {
     ) -> Result<Json<ContactPreferences>, ApiError> {
         let (mut tx, _, m) = member_session(&self.state, &tenant.0, &auth).await?;
         let marketing_email = app::marketing_email(&mut tx, m.id).await?;
+        let marketing_sms = app::marketing_sms(&mut tx, m.id).await?;
         tx.commit().await?;
-        Ok(Json(ContactPreferences { marketing_email }))
+        Ok(Json(ContactPreferences {
+            marketing_email,
+            marketing_sms,
+        }))
     }
 
     /// Change my contact preferences.
@@ -245,19 +260,20 @@ impl PortalNoticesApi {
         &self,
         tenant: Path<String>,
         auth: MemberToken,
-        body: Json<ContactPreferences>,
+        body: Json<ContactPreferencesChange>,
     ) -> Result<Json<ContactPreferences>, ApiError> {
         let (mut tx, _, m) = member_session(&self.state, &tenant.0, &auth).await?;
-        app::set_marketing_email(
-            &mut tx,
-            m.id,
-            body.0.marketing_email,
-            "portal",
-            self.state.now(),
-        )
-        .await?;
+        let now = self.state.now();
+        app::set_marketing_email(&mut tx, m.id, body.0.marketing_email, "portal", now).await?;
+        if let Some(on) = body.0.marketing_sms {
+            app::set_marketing_sms(&mut tx, m.id, on, "portal", now).await?;
+        }
+        let marketing_sms = app::marketing_sms(&mut tx, m.id).await?;
         tx.commit().await?;
-        Ok(Json(body.0))
+        Ok(Json(ContactPreferences {
+            marketing_email: body.0.marketing_email,
+            marketing_sms,
+        }))
     }
 
     /// Stop marketing e-mail with the link from such an e-mail (no login). A token that was

@@ -211,6 +211,30 @@ pub async fn set_marketing_email(
     Ok(())
 }
 
+pub async fn marketing_sms(tx: &mut TenantTx, member_id: Uuid) -> Result<bool, AppError> {
+    Ok(db::marketing_sms(tx, member_id).await?)
+}
+
+pub async fn set_marketing_sms(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    on: bool,
+    via: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    db::set_marketing_sms(tx, member_id, on, via, now).await?;
+    patron_db::audit::record(
+        tx,
+        now,
+        &format!("member:{member_id}"),
+        "member.contact_preferences",
+        &member_id.to_string(),
+        serde_json::json!({ "marketing_sms": on, "via": via }),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The signature of an unsubscribe link: a keyed hash of the business and the member, so a
 /// link works for that member only and cannot be made up.
 fn unsubscribe_mac(keys: &PiiKeys, tenant_id: i64, member_id: Uuid) -> String {

@@ -5,7 +5,7 @@
 //! however often and on however many replicas the job runs. Inside the quiet hours (in the
 //! business's time zone) delivery waits for them to end.
 
-use crate::messages::{queue_member_email, Senders};
+use crate::messages::{queue_member_email, queue_member_sms, Senders};
 use crate::AppError;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use patron_core::messages::QuietHours;
@@ -93,7 +93,10 @@ pub async fn set(
 /// What one run queued, per occasion.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct Report {
+    /// E-mails queued per occasion.
     pub queued: std::collections::BTreeMap<String, i64>,
+    /// Text messages queued per occasion.
+    pub queued_sms: std::collections::BTreeMap<String, i64>,
 }
 
 /// One business's daily run: for each occasion switched on, the members due today (in the
@@ -154,7 +157,7 @@ pub async fn run_tenant(
             }
             _ => Vec::new(),
         };
-        let mut queued = 0;
+        let (mut queued, mut queued_sms) = (0, 0);
         for d in due {
             let added = queue_member_email(
                 &mut tx,
@@ -175,8 +178,27 @@ pub async fn run_tenant(
                     db::delay_delivery(&mut tx, &key, until).await?;
                 }
             }
+            // And by text message, when the business worded it for SMS.
+            if let Some(key) = queue_member_sms(
+                &mut tx,
+                tenant,
+                senders,
+                d.member_id,
+                &s.occasion,
+                &d.occasion,
+                &d.data,
+                now,
+            )
+            .await?
+            {
+                queued_sms += 1;
+                if let Some(until) = delay {
+                    db::delay_delivery(&mut tx, &key, until).await?;
+                }
+            }
         }
         report.queued.insert(s.occasion.clone(), queued);
+        report.queued_sms.insert(s.occasion.clone(), queued_sms);
     }
     tx.commit().await?;
     Ok(report)

@@ -1,10 +1,11 @@
 //! One-time codes sent by SMS: to register, to log in, to reset a password, to change a
-//! phone, to confirm a large redemption at the counter. A phone
-//! gets at most [`CODES_PER_HOUR`] codes an hour; a code works [`CODE_TTL_MINUTES`] minutes
+//! phone, to confirm a large redemption at the counter. A phone number gets one code a
+//! minute ([`CODE_INTERVAL_SECS`]), at most [`CODES_PER_HOUR`] an hour and [`CODES_PER_DAY`]
+//! a day, counted in one conditional statement; a code works [`CODE_TTL_MINUTES`] minutes
 //! and survives [`CODE_MAX_ATTEMPTS`] wrong guesses. Codes are stored hashed.
 
 use crate::members::PlanCheck;
-use crate::sms::SmsSender;
+use crate::sms::{SmsSender, SmsText};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::lang::Lang;
@@ -13,14 +14,26 @@ use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
 use patron_db::{plans, portal, DbError, Tenant, TenantTx};
 use rand::Rng;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// How long a one-time code works.
 pub const CODE_TTL_MINUTES: i64 = 10;
 /// Wrong guesses a code survives.
 pub const CODE_MAX_ATTEMPTS: i32 = 5;
-/// Codes one phone may be sent per hour.
-pub const CODES_PER_HOUR: i64 = 5;
+/// Seconds between two codes to one phone number.
+pub const CODE_INTERVAL_SECS: i64 = 60;
+/// Codes one phone number may be sent in an hour.
+pub const CODES_PER_HOUR: i32 = 5;
+/// Codes one phone number may be sent in a day.
+pub const CODES_PER_DAY: i32 = 10;
+
+/// The per-number limits of codes.
+pub const CODE_LIMITS: portal::SmsLimits = portal::SmsLimits {
+    interval_secs: CODE_INTERVAL_SECS,
+    per_hour: CODES_PER_HOUR,
+    per_day: CODES_PER_DAY,
+};
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,16 +71,29 @@ fn code_hash(keys: &PiiKeys, id: Uuid, code: &str) -> Vec<u8> {
     keys.blind_index("code", &format!("{id}:{code}"))
 }
 
-/// Whether one more code may go to a phone that was sent `sent_last_hour` this hour.
-pub fn may_send(sent_last_hour: i64) -> Result<(), AppError> {
-    if sent_last_hour >= CODES_PER_HOUR {
-        return Err(AppError::too_many(
-            "too_many_codes",
-            "too many codes were sent to this phone; try again later",
-            3600,
-        ));
+/// Seconds until a number that stands at `c` may be sent one more message under `limits`
+/// (every limit it has reached must have passed).
+pub fn wait_secs(c: &portal::SmsCount, limits: portal::SmsLimits, now: DateTime<Utc>) -> i64 {
+    let mut until = c.last_at + Duration::seconds(limits.interval_secs);
+    if c.hour_count >= limits.per_hour {
+        until = until.max(c.hour_from + Duration::hours(1));
     }
-    Ok(())
+    if c.day_count >= limits.per_day {
+        until = until.max(c.day_from + Duration::days(1));
+    }
+    // Whole seconds, rounded up: waiting that long is always enough.
+    ((until - now).num_milliseconds() + 999)
+        .div_euclid(1000)
+        .max(1)
+}
+
+/// The refusal of one code too many for a number: 429 with the seconds to wait.
+pub fn too_many_codes(retry_after_secs: i64) -> AppError {
+    AppError::too_many(
+        "too_many_codes",
+        "too many codes were sent to this phone; try again later",
+        u64::try_from(retry_after_secs).unwrap_or(1),
+    )
 }
 
 /// Characters in one SMS segment: 160 in the GSM 7-bit alphabet (taken here as printable
@@ -155,7 +181,15 @@ pub async fn send_code(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let index = keys.blind_index("phone", phone.e164());
-    may_send(portal::codes_sent_since(tx, &index, now - Duration::hours(1)).await?)?;
+    // One statement counts the message or refuses it: parallel requests for one number
+    // wait for each other's row, so no limit is passed however many arrive at once.
+    if !portal::take_sms_slot(tx, &index, CODE_LIMITS, now).await? {
+        let wait = match portal::sms_count(tx, &index).await? {
+            Some(c) => wait_secs(&c, CODE_LIMITS, now),
+            None => 1,
+        };
+        return Err(too_many_codes(wait));
+    }
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
     let id = Uuid::now_v7();
     portal::insert_code(
@@ -179,7 +213,17 @@ pub async fn send_code(
             3600,
         ));
     }
-    sms.send(tx, phone, &body, purpose.as_str(), now).await?;
+    let text = SmsText {
+        template: "code".into(),
+        variables: BTreeMap::from([
+            ("business".to_owned(), tenant.name.clone()),
+            ("code".to_owned(), code.clone()),
+            ("minutes".to_owned(), CODE_TTL_MINUTES.to_string()),
+        ]),
+        body,
+        purpose: purpose.as_str().to_owned(),
+    };
+    sms.send(tx, phone, &text, now).await?;
     plans::meter_in(tx, Limit::SmsPerMonth.as_str(), now, 1).await?;
     Ok(())
 }
@@ -214,15 +258,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_phone_gets_five_codes_an_hour() {
-        assert!(may_send(0).is_ok());
-        assert!(may_send(CODES_PER_HOUR - 1).is_ok());
-        let e = may_send(CODES_PER_HOUR).unwrap_err();
-        assert_eq!(e.code(), "too_many_codes");
+    fn a_number_waits_for_every_limit_it_has_reached() {
+        let now = Utc::now();
+        let c = |last: i64, hour_from: i64, hour: i32, day_from: i64, day: i32| portal::SmsCount {
+            last_at: now - Duration::seconds(last),
+            hour_from: now - Duration::seconds(hour_from),
+            hour_count: hour,
+            day_from: now - Duration::seconds(day_from),
+            day_count: day,
+        };
+        // One a minute.
+        assert_eq!(wait_secs(&c(20, 20, 1, 20, 1), CODE_LIMITS, now), 40);
+        // The hour's codes are used: until the hour has passed.
+        assert_eq!(
+            wait_secs(&c(70, 600, CODES_PER_HOUR, 600, 5), CODE_LIMITS, now),
+            3000
+        );
+        // The day's too: until the day has passed, the later of the two.
+        assert_eq!(
+            wait_secs(
+                &c(70, 600, CODES_PER_HOUR, 7200, CODES_PER_DAY),
+                CODE_LIMITS,
+                now
+            ),
+            86_400 - 7200
+        );
+        assert_eq!(too_many_codes(40).code(), "too_many_codes");
         assert!(matches!(
-            e,
+            too_many_codes(0),
             AppError::TooMany {
-                retry_after_secs: 3600,
+                retry_after_secs: 1,
                 ..
             }
         ));

@@ -1,0 +1,265 @@
+//! Text messages: the per-number limits of codes held under parallel requests, and codes
+//! through a real HTTP SMS gateway (a local server) with template, variables, signature,
+//! retries and attempts logged.
+
+use chrono::{Duration, TimeZone, Utc};
+use patron_core::clock::Clock;
+use patron_tests::internals::{deliver_messages, message_senders_with, run_scheduled_notices};
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The seconds a 429 says to wait, after checking its code.
+fn refused(r: &Reply) -> i64 {
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{r:?}");
+    assert_eq!(r.problem().code, "too_many_codes");
+    r.header("retry-after").parse().unwrap()
+}
+
+#[tokio::test]
+async fn twenty_parallel_code_requests_for_one_number_send_one_and_the_hour_and_day_caps_hold() {
+    let app = spawn_app_with(30).await;
+    let t = app.signup("sms-limits").await;
+    let slug = t.slug.clone();
+    let phone = "13712345678";
+
+    let calls = (0..20).map(|_| app.send_portal_code(&slug, phone, "register"));
+    let replies = futures::future::join_all(calls).await;
+    let sent = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::ACCEPTED)
+        .count();
+    assert_eq!(sent, 1, "one code a minute");
+    for r in replies.iter().filter(|r| r.status != StatusCode::ACCEPTED) {
+        let wait = refused(r);
+        assert!((1..=60).contains(&wait), "{wait}");
+    }
+    let outbox = app
+        .sms_outbox(&t.owner(), Some("+8613712345678"))
+        .await
+        .ok();
+    assert_eq!(outbox.len(), 1);
+
+    // A minute later, the next; five in the hour, then wait for the hour.
+    for _ in 1..5 {
+        app.clock.advance(Duration::seconds(61));
+        let r = app.send_portal_code(&slug, phone, "register").await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
+    }
+    app.clock.advance(Duration::seconds(61));
+    let wait = refused(&app.send_portal_code(&slug, phone, "register").await);
+    // The hour began with the first code, 4 × 61 + 61 seconds ago.
+    assert_eq!(wait, 3600 - 5 * 61);
+    // Another number is not held back by this one.
+    let r = app.send_portal_code(&slug, "13712340000", "register").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+
+    // The next hour: five more, and the day's ten are used.
+    app.clock.advance(Duration::seconds(wait));
+    for i in 0..5 {
+        if i > 0 {
+            app.clock.advance(Duration::seconds(61));
+        }
+        let r = app.send_portal_code(&slug, phone, "register").await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{i}: {r:?}");
+    }
+    let outbox = app
+        .sms_outbox(&t.owner(), Some("+8613712345678"))
+        .await
+        .ok();
+    assert_eq!(outbox.len(), 10);
+    app.clock.advance(Duration::hours(1));
+    let wait = refused(&app.send_portal_code(&slug, phone, "register").await);
+    assert!(
+        wait > 20 * 3600 && wait <= 86_400,
+        "until the day is over: {wait}"
+    );
+    app.clock.advance(Duration::seconds(wait));
+    let r = app.send_portal_code(&slug, phone, "register").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "a new day: {r:?}");
+}
+
+#[tokio::test]
+async fn codes_go_through_the_http_gateway_signed_with_template_and_variables_and_are_retried() {
+    let gateway = SmsGatewayServer::start().await;
+    let app = spawn_app_with_sms_gateway(&gateway).await;
+    let t = app.signup("sms-gateway").await;
+    let owner = t.owner();
+    let senders = message_senders_with(None, Some(gateway.config()));
+
+    // The gateway is busy first, then takes it.
+    gateway.answer(&[503]);
+    let r = app
+        .send_portal_code(&t.slug, "139 8888 1111", "register")
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
+    // Nothing in the development table: the message is the outbox's to deliver.
+    assert!(app.sms_outbox(&owner, None).await.ok().is_empty());
+    assert!(
+        gateway.calls().is_empty(),
+        "nothing leaves inside the request"
+    );
+
+    let now = app.clock.now();
+    let report = deliver_messages(&app, t.id, &senders, now).await;
+    assert_eq!((report.sent, report.failed), (0, 1));
+    let log = app.list_messages_of(&owner, "sms").await.ok();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].status, "pending");
+    assert_eq!(log[0].occasion.as_deref(), Some("register"));
+    assert!(
+        log[0].last_error.as_deref().unwrap().contains("503"),
+        "{log:?}"
+    );
+    // Not before its time, then delivered.
+    let report = deliver_messages(&app, t.id, &senders, now + Duration::seconds(2)).await;
+    assert_eq!((report.sent, report.failed), (0, 0));
+    let report = deliver_messages(&app, t.id, &senders, now + Duration::seconds(6)).await;
+    assert_eq!((report.sent, report.failed), (1, 0));
+    let log = app.list_messages_of(&owner, "sms").await.ok();
+    assert_eq!((log[0].status.as_str(), log[0].attempts), ("sent", 2));
+
+    let calls = gateway.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].body, calls[1].body, "every attempt sends the same");
+    let c = &calls[1];
+    assert_eq!(c.authorization, format!("Bearer {SMS_GATEWAY_KEY}"));
+    let ts: i64 = c.timestamp.parse().unwrap();
+    assert_eq!(
+        c.signature,
+        patron_outbound::sms_signature(SMS_GATEWAY_KEY, ts, &c.body)
+    );
+    assert_ne!(
+        c.signature,
+        patron_outbound::sms_signature("another-key", ts, &c.body)
+    );
+    let body = c.json();
+    assert_eq!(body["to"], "+8613988881111");
+    assert_eq!(
+        body["template"], "SMS_CODE_1",
+        "our `code` as the provider's id"
+    );
+    assert_eq!(body["variables"]["minutes"], "10");
+    let code = body["variables"]["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 6);
+    assert!(body["text"].as_str().unwrap().contains(&code));
+    assert!(body["id"].as_str().unwrap().starts_with("sms_"));
+
+    // The code that reached the phone registers the member.
+    let r = app
+        .register_member(
+            &t.slug,
+            &json!({ "profile": { "name": "网关会员", "phone": "13988881111" }, "code": code,
+                     "password": PASSWORD }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{r:?}");
+
+    // A refusal for good (a bad number) is not tried again.
+    gateway.answer(&[400]);
+    app.clock.advance(Duration::seconds(61));
+    let r = app
+        .send_portal_code(&t.slug, "139 8888 2222", "register")
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let later = app.clock.now();
+    let report = deliver_messages(&app, t.id, &senders, later).await;
+    assert_eq!((report.sent, report.failed), (0, 1));
+    let report = deliver_messages(&app, t.id, &senders, later + Duration::days(1)).await;
+    assert_eq!((report.sent, report.failed), (0, 0));
+    let log = app.list_messages_of(&owner, "sms").await.ok();
+    assert_eq!((log[0].status.as_str(), log[0].attempts), ("failed", 1));
+    assert_eq!(gateway.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn a_birthday_text_ends_with_the_opt_out_line_waits_for_the_quiet_hours_and_skips_those_who_opted_out(
+) {
+    let app = spawn_app().await;
+    // 22:00 on 15 June in Shanghai: inside the quiet hours.
+    let t0 = Utc.with_ymd_and_hms(2027, 6, 15, 14, 0, 0).unwrap();
+    app.clock.set(t0);
+    let t = app.signup_on("sms-birthday", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.save_message_template(
+        &owner,
+        &json!({ "occasion": "birthday", "channel": "sms", "locale": "zh-CN", "subject": "",
+                 "body_text": "【{{business.name}}】祝{{member.name}}生日快乐！" }),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(&owner, "birthday", &json!({ "enabled": true }))
+        .await
+        .ok();
+    app.member(
+        &owner,
+        NewMember::named("寿星")
+            .phone("13800001001")
+            .birthday("1990-06-15"),
+    )
+    .await;
+    // No phone: no text.
+    app.member(&owner, NewMember::named("无号").birthday("1990-06-15"))
+        .await;
+    // A member who turned marketing texts off in the portal.
+    app.send_portal_code(&t.slug, "13800001002", "register")
+        .await;
+    let code = app.last_code(&t, "13800001002").await;
+    let quiet: MemberSession = app
+        .register_member(
+            &t.slug,
+            &json!({ "profile": { "name": "安静", "phone": "13800001002",
+                                  "birthday": "1991-06-15" }, "code": code }),
+        )
+        .await
+        .created();
+    let prefs = app
+        .portal_contact_preferences(&t.slug, &quiet.auth())
+        .await
+        .ok();
+    assert!(prefs.marketing_sms, "on unless turned off");
+    let prefs = app
+        .set_portal_contact_choices(&t.slug, &quiet.auth(), true, false)
+        .await
+        .ok();
+    assert!(prefs.marketing_email && !prefs.marketing_sms);
+
+    let senders = message_senders_with(None, None);
+    let first = run_scheduled_notices(&app, t.id, &senders, t0).await;
+    assert_eq!(first["queued_sms"]["birthday"], 1, "{first}");
+    let again = run_scheduled_notices(&app, t.id, &senders, t0 + Duration::minutes(1)).await;
+    assert_eq!(
+        again["queued_sms"]["birthday"], 0,
+        "once per occasion: {again}"
+    );
+    // Quiet hours: nothing leaves before 09:00 local.
+    let report = deliver_messages(&app, t.id, &senders, t0 + Duration::minutes(2)).await;
+    assert_eq!(report.sent, 0, "{report:?}");
+    assert!(app
+        .sms_outbox(&owner, Some("+8613800001001"))
+        .await
+        .ok()
+        .is_empty());
+
+    // 09:30 the next morning: sent, through the development provider (the outbox table).
+    let t1 = Utc.with_ymd_and_hms(2027, 6, 16, 1, 30, 0).unwrap();
+    app.clock.set(t1);
+    let report = deliver_messages(&app, t.id, &senders, t1).await;
+    assert_eq!(report.sent, 1, "{report:?}");
+    let owner = app.api_key(&t, "owner").await;
+    let texts = app.sms_outbox(&owner, Some("+8613800001001")).await.ok();
+    assert_eq!(texts.len(), 1);
+    assert_eq!(
+        texts[0].body,
+        format!("【Business {}】祝寿星生日快乐！拒收请回复R", t.slug)
+    );
+    assert_eq!(texts[0].purpose, "birthday");
+    let to_quiet = app.sms_outbox(&owner, Some("+8613800001002")).await.ok();
+    assert_eq!(to_quiet.len(), 1, "only the registration code");
+    assert_eq!(to_quiet[0].purpose, "register");
+    let log = app.list_messages_of(&owner, "sms").await.ok();
+    assert_eq!(
+        (log[0].status.as_str(), log[0].occasion.as_deref()),
+        ("sent", Some("birthday"))
+    );
+}
