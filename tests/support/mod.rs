@@ -6,6 +6,7 @@
 mod accounts;
 mod activities;
 mod app;
+mod campaigns;
 mod coupons;
 mod desk;
 mod documented;
@@ -32,6 +33,7 @@ mod uploads;
 pub use accounts::*;
 pub use activities::*;
 pub use app::*;
+pub use campaigns::*;
 pub use desk::*;
 pub use fields::*;
 pub use mall::*;

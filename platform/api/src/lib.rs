@@ -5,6 +5,7 @@ pub mod activities;
 pub mod actors;
 pub mod api_keys;
 pub mod billing;
+pub mod campaigns;
 pub mod coupons;
 pub mod dashboard;
 pub mod desk;
@@ -95,7 +96,12 @@ pub type Apis = (
     plans::PlansApi,
     ops::OpsApi,
     billing::BillingApi,
-    (messages::MessagesApi, webhooks::WebhooksApi, NoticeApis),
+    (
+        messages::MessagesApi,
+        webhooks::WebhooksApi,
+        NoticeApis,
+        campaigns::CampaignsApi,
+    ),
 );
 
 /// The notices capability: staff's side and the portal's (notices, inbox, preferences).
@@ -174,6 +180,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                     notices::NoticesApi { state: state.clone() },
                     portal::notices::PortalNoticesApi { state: state.clone() },
                 ),
+                campaigns::CampaignsApi { state: state.clone() },
             ),
         ),
         "Patron API",

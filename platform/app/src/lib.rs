@@ -11,6 +11,7 @@ pub mod activities;
 pub mod actors;
 pub mod api_keys;
 pub mod billing;
+pub mod campaigns;
 pub mod coupons;
 pub mod dashboard;
 pub mod desk;

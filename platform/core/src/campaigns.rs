@@ -80,11 +80,15 @@ impl Draft {
         }
         for (i, c) in self.channels.iter().enumerate() {
             if !CHANNELS.contains(&c.as_str()) {
-                v.check::<()>(&format!("channels.{i}"), Err(Issue::not_one_of(c, CHANNELS)));
+                v.check::<()>(
+                    &format!("channels.{i}"),
+                    Err(Issue::not_one_of(c, CHANNELS)),
+                );
             } else if self.channels[..i].contains(c) {
                 v.check::<()>(
                     &format!("channels.{i}"),
-                    Err(Issue::invalid_format("channel", "is listed twice").with("value", c.as_str())),
+                    Err(Issue::invalid_format("channel", "is listed twice")
+                        .with("value", c.as_str())),
                 );
             }
         }
@@ -94,20 +98,27 @@ impl Draft {
             if !self.channels.contains(&m.channel) {
                 v.check::<()>(
                     &at("channel"),
-                    Err(Issue::invalid_format("channel", "is not one of the campaign's channels")
-                        .with("value", m.channel.as_str())),
+                    Err(
+                        Issue::invalid_format("channel", "is not one of the campaign's channels")
+                            .with("value", m.channel.as_str()),
+                    ),
                 );
                 continue;
             }
             if !["zh-CN", "en"].contains(&m.locale.as_str()) {
-                v.check::<()>(&at("locale"), Err(Issue::not_one_of(&m.locale, &["zh-CN", "en"])));
+                v.check::<()>(
+                    &at("locale"),
+                    Err(Issue::not_one_of(&m.locale, &["zh-CN", "en"])),
+                );
                 continue;
             }
             if seen.contains(&(m.channel.as_str(), m.locale.as_str())) {
                 v.check::<()>(
                     &at("locale"),
-                    Err(Issue::invalid_format("locale", "this channel already has this language")
-                        .with("value", m.locale.as_str())),
+                    Err(
+                        Issue::invalid_format("locale", "this channel already has this language")
+                            .with("value", m.locale.as_str()),
+                    ),
                 );
                 continue;
             }
@@ -117,12 +128,18 @@ impl Draft {
                     if m.subject.is_some() {
                         v.check::<()>(
                             &at("subject"),
-                            Err(Issue::invalid_format("subject", "text messages have no subject")),
+                            Err(Issue::invalid_format(
+                                "subject",
+                                "text messages have no subject",
+                            )),
                         );
                     }
-                    let room = SMS_MAX - sms_opt_out(Lang::ZhCn).chars().count().max(
-                        sms_opt_out(Lang::En).chars().count(),
-                    ) - 1;
+                    let room = SMS_MAX
+                        - sms_opt_out(Lang::ZhCn)
+                            .chars()
+                            .count()
+                            .max(sms_opt_out(Lang::En).chars().count())
+                        - 1;
                     required_text(&mut v, &at("body"), Some(&m.body), room);
                 }
                 _ => {

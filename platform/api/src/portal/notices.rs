@@ -75,6 +75,8 @@ pub struct Inbox {
 pub struct ContactPreferences {
     /// Birthday wishes, reminders of expiring points and ending memberships by e-mail.
     pub marketing_email: bool,
+    /// Campaigns by text message (absent when changing: left as it is).
+    pub marketing_sms: Option<bool>,
 }
 
 /// The token of an unsubscribe link.
@@ -231,8 +233,12 @@ impl PortalNoticesApi {
     ) -> Result<Json<ContactPreferences>, ApiError> {
         let (mut tx, _, m) = member_session(&self.state, &tenant.0, &auth).await?;
         let marketing_email = app::marketing_email(&mut tx, m.id).await?;
+        let marketing_sms = patron_app::campaigns::marketing_sms(&mut tx, m.id).await?;
         tx.commit().await?;
-        Ok(Json(ContactPreferences { marketing_email }))
+        Ok(Json(ContactPreferences {
+            marketing_email,
+            marketing_sms: Some(marketing_sms),
+        }))
     }
 
     /// Change my contact preferences.
@@ -256,8 +262,16 @@ impl PortalNoticesApi {
             self.state.now(),
         )
         .await?;
+        if let Some(on) = body.0.marketing_sms {
+            patron_app::campaigns::set_marketing_sms(&mut tx, m.id, on, "portal", self.state.now())
+                .await?;
+        }
+        let marketing_sms = patron_app::campaigns::marketing_sms(&mut tx, m.id).await?;
         tx.commit().await?;
-        Ok(Json(body.0))
+        Ok(Json(ContactPreferences {
+            marketing_email: body.0.marketing_email,
+            marketing_sms: Some(marketing_sms),
+        }))
     }
 
     /// Stop marketing e-mail with the link from such an e-mail (no login). A token that was
