@@ -7,6 +7,7 @@ import { useAuth } from './auth/AuthContext';
 import { LoginPage } from './auth/LoginPage';
 import { ForgotPasswordPage, ResetPasswordPage } from './auth/ResetPasswordPages';
 import { NoticesPage } from './notices/NoticesPage';
+import { CampaignsPage } from './campaigns/CampaignsPage';
 import { SignupPage } from './signup/SignupPage';
 import { AppLayout } from './layout/AppLayout';
 import { homePath } from './layout/nav';
@@ -85,6 +86,7 @@ export function AppRoutes() {
         <Route path="api-keys" element={<ApiKeysPage />} />
         <Route path="messages" element={<MessagesPage />} />
         <Route path="notices" element={<NoticesPage />} />
+        <Route path="campaigns" element={<CampaignsPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
         <Route path="security" element={<SecurityPage />} />

@@ -858,6 +858,9 @@ try {
   // Notices: the list and form, scheduled notices with the template preview, the member's
   // inbox and preferences, a forged unsubscribe link, 忘记密码; zh-CN and en, 1366x768 and 375px.
   await (await import('./notices.mjs')).noticeSteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
+  // Campaigns: the form with the audience, channels, messages and preview, sending, a
+  // scheduled one cancelled; zh-CN and en, 1366x768 and 375px.
+  await (await import('./campaigns.mjs')).campaignSteps({ browser, step, base: BASE, watch });
 
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },

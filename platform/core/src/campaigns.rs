@@ -87,7 +87,7 @@ impl Draft {
             } else if self.channels[..i].contains(c) {
                 v.check::<()>(
                     &format!("channels.{i}"),
-                    Err(Issue::invalid_format("channel", "is listed twice")
+                    Err(Issue::invalid_format("campaign_channel", "is listed twice")
                         .with("value", c.as_str())),
                 );
             }
@@ -98,10 +98,11 @@ impl Draft {
             if !self.channels.contains(&m.channel) {
                 v.check::<()>(
                     &at("channel"),
-                    Err(
-                        Issue::invalid_format("channel", "is not one of the campaign's channels")
-                            .with("value", m.channel.as_str()),
-                    ),
+                    Err(Issue::invalid_format(
+                        "campaign_channel",
+                        "is not one of the campaign's channels",
+                    )
+                    .with("value", m.channel.as_str())),
                 );
                 continue;
             }
@@ -115,10 +116,11 @@ impl Draft {
             if seen.contains(&(m.channel.as_str(), m.locale.as_str())) {
                 v.check::<()>(
                     &at("locale"),
-                    Err(
-                        Issue::invalid_format("locale", "this channel already has this language")
-                            .with("value", m.locale.as_str()),
-                    ),
+                    Err(Issue::invalid_format(
+                        "campaign_locale",
+                        "this channel already has this language",
+                    )
+                    .with("value", m.locale.as_str())),
                 );
                 continue;
             }
@@ -129,7 +131,7 @@ impl Draft {
                         v.check::<()>(
                             &at("subject"),
                             Err(Issue::invalid_format(
-                                "subject",
+                                "sms_subject",
                                 "text messages have no subject",
                             )),
                         );
@@ -164,7 +166,7 @@ impl Draft {
             if at < now - chrono::Duration::minutes(1) {
                 v.check::<()>(
                     "send_at",
-                    Err(Issue::invalid_format("a time to come", "is in the past")),
+                    Err(Issue::invalid_format("future_time", "is in the past")),
                 );
             }
         }
