@@ -53,7 +53,7 @@ async function setUp(base) {
 /** The campaign steps. `step(name, page, fn)` and `watch(page, label)` are the caller's. */
 export async function campaignSteps({ browser, step, base, watch }) {
   const s = await setUp(base);
-  const allow = [s.business, s.slug, NAME, '店长', '春季', '下周活动', '欢迎光临'];
+  const allow = [s.business, s.slug, NAME, '店长', '春季', '下周活动', '欢迎光临', '{{member.name}}', '{{member.card}}', '{{business.name}}'];
   const context = async (viewport, lang, label) => {
     const ctx = await browser.newContext({
       viewport,

@@ -233,10 +233,10 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
     const tier = v.tier?.trim();
     return { ...f, ...(tier ? { tier } : {}) };
   };
-  const fieldItems = ['campaign_name', 'channels', 'send_at', 'texts', ...AUDIENCE];
+  // Problems with the messages are said above the form (they name a message by its place).
+  const fieldItems = ['campaign_name', 'channels', 'send_at', ...AUDIENCE];
   const aliases: Record<string, string> = {
     name: 'campaign_name',
-    messages: 'texts',
     ...Object.fromEntries(AUDIENCE.map((k) => [`filter.${k}`, k])),
   };
   const count = useMutation({
@@ -348,7 +348,7 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
           />
         </Form.Item>
         {channels.length > 0 && (
-          <Form.Item name="texts" label={t('campaigns.messages')} extra={t('campaigns.messagesHelp')}>
+          <Form.Item label={t('campaigns.messages')} extra={t('campaigns.messagesHelp')}>
             <Tabs
               size="small"
               items={channels.flatMap((c) =>
