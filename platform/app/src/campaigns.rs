@@ -200,8 +200,13 @@ pub async fn create(
         finished_at: None,
     };
     let Some(c) = db::insert(tx, &c).await? else {
-        // The key was taken by a request running at the same time.
-        return Err(crate::points::key_reused("idempotency_key"));
+        // The key was taken by a request running at the same time (now committed): the
+        // same body answers its campaign, another one is refused.
+        let key = c.idempotency_key.as_deref().unwrap_or_default();
+        return match db::by_key(tx, key).await? {
+            Some(other) if other.request_hash == c.request_hash => Ok(other),
+            _ => Err(crate::points::key_reused("idempotency_key")),
+        };
     };
     if later.is_some() {
         // Checked now (taken and given back): a campaign that would not fit is refused.
