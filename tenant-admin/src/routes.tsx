@@ -8,6 +8,7 @@ import { LoginPage } from './auth/LoginPage';
 import { ForgotPasswordPage, ResetPasswordPage } from './auth/ResetPasswordPages';
 import { NoticesPage } from './notices/NoticesPage';
 import { ConversationsPage } from './conversations/ConversationsPage';
+import { CampaignsPage } from './campaigns/CampaignsPage';
 import { SignupPage } from './signup/SignupPage';
 import { AppLayout } from './layout/AppLayout';
 import { homePath } from './layout/nav';
@@ -87,6 +88,7 @@ export function AppRoutes() {
         <Route path="messages" element={<MessagesPage />} />
         <Route path="notices" element={<NoticesPage />} />
         <Route path="conversations" element={<ConversationsPage />} />
+        <Route path="campaigns" element={<CampaignsPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
         <Route path="security" element={<SecurityPage />} />

@@ -4,6 +4,7 @@ mod access;
 mod activities;
 mod auth;
 mod bad_input;
+mod campaigns;
 mod citus;
 mod contract;
 mod conversations;

@@ -866,6 +866,9 @@ try {
   // Conversations: a member asks in the portal, the owner sees it waiting, assigns, answers
   // and notes a follow-up; the member sees the answer unread; zh-CN and en, 1366x768 and 375px.
   await (await import('./conversations.mjs')).conversationSteps({ browser, step, base: BASE, watch });
+  // Campaigns: the form with the audience, channels, messages and preview, sending, a
+  // scheduled one cancelled; zh-CN and en, 1366x768 and 375px.
+  await (await import('./campaigns.mjs')).campaignSteps({ browser, step, base: BASE, watch });
 
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },

@@ -6,6 +6,7 @@ pub mod actors;
 pub mod api_keys;
 pub mod billing;
 pub mod conversations;
+pub mod campaigns;
 pub mod coupons;
 pub mod dashboard;
 pub mod desk;
@@ -101,6 +102,7 @@ pub type Apis = (
         webhooks::WebhooksApi,
         NoticeApis,
         ConversationApis,
+        campaigns::CampaignsApi,
     ),
 );
 
@@ -190,6 +192,7 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                     conversations::ConversationsApi { state: state.clone() },
                     portal::conversations::PortalConversationsApi { state: state.clone() },
                 ),
+                campaigns::CampaignsApi { state: state.clone() },
             ),
         ),
         "Patron API",

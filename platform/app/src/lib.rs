@@ -12,6 +12,7 @@ pub mod actors;
 pub mod api_keys;
 pub mod billing;
 pub mod conversations;
+pub mod campaigns;
 pub mod coupons;
 pub mod dashboard;
 pub mod desk;

@@ -515,8 +515,11 @@ pub async fn deliver(
                 d.recipient = email;
             }
             // Members' e-mails count against the quota; staff's own (password resets, new
-            // devices) never wait for next month.
-            let metered = d.channel == "email" && d.member_id.is_some() && !d.recipient.is_empty();
+            // devices) never wait for next month, and a campaign's were counted when it sent.
+            let metered = d.channel == "email"
+                && d.member_id.is_some()
+                && !d.recipient.is_empty()
+                && d.occasion.as_deref() != Some(crate::campaigns::OCCASION);
             if metered && !take_email_quota(db, tenant, plan.as_ref(), d.id, now).await? {
                 continue;
             }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod activities;
 pub mod actors;
 pub mod auth;
+pub mod campaigns;
 pub mod clock;
 pub mod conversations;
 pub mod coupons;

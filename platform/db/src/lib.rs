@@ -11,6 +11,7 @@ pub mod actors;
 pub mod api_keys;
 pub mod audit;
 pub mod billing;
+pub mod campaigns;
 pub mod cards;
 pub mod constraints;
 pub mod conversations;

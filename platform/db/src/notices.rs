@@ -272,7 +272,8 @@ pub struct InboxMessage {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-/// The member's e-mails that went out (or are on their way), newest first.
+/// The member's e-mails that went out (or are on their way) and campaigns' inbox messages,
+/// newest first.
 pub async fn inbox(
     tx: &mut TenantTx,
     member_id: Uuid,
@@ -280,7 +281,8 @@ pub async fn inbox(
 ) -> Result<Vec<InboxMessage>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, occasion, content, status, created_at, read_at FROM deliveries
-         WHERE member_id = $1 AND channel = 'email' AND status IN ('pending', 'sending', 'sent')
+         WHERE member_id = $1 AND channel IN ('email', 'inbox')
+           AND status IN ('pending', 'sending', 'sent')
          ORDER BY id DESC LIMIT $2",
     )
     .bind(member_id)
@@ -298,7 +300,7 @@ pub async fn mark_message_read(
 ) -> Result<bool, DbError> {
     Ok(sqlx::query(
         "UPDATE deliveries SET read_at = coalesce(read_at, $3)
-         WHERE id = $2 AND member_id = $1 AND channel = 'email'",
+         WHERE id = $2 AND member_id = $1 AND channel IN ('email', 'inbox')",
     )
     .bind(member_id)
     .bind(id)

@@ -357,6 +357,31 @@ impl JobRunner {
                 .await?;
                 Ok(serde_json::to_value(report)?)
             }
+            patron_app::campaigns::SEND_JOB => {
+                let kind = patron_app::campaigns::SEND_JOB;
+                let id = job
+                    .tenant_id
+                    .ok_or_else(|| anyhow::anyhow!("{kind} needs a tenant"))?;
+                let Some(senders) = &self.messages else {
+                    return Ok(serde_json::json!({ "skipped": "no senders" }));
+                };
+                let Some(t) = tenants::find_by_id(&self.db, id)
+                    .await?
+                    .filter(|t| t.purged_at.is_none())
+                else {
+                    return Ok(serde_json::json!({ "skipped": "tenant gone" }));
+                };
+                let campaign = job
+                    .payload
+                    .get("campaign")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| anyhow::anyhow!("{kind} needs a campaign"))?;
+                Ok(
+                    patron_app::campaigns::run(&self.db, &t, senders, campaign, self.clock.now())
+                        .await?,
+                )
+            }
             patron_app::coupons::segment::SEGMENT_JOB => {
                 let kind = patron_app::coupons::segment::SEGMENT_JOB;
                 let id = job

@@ -26,6 +26,8 @@ use std::collections::BTreeSet;
 
 /// Operations that can answer 409.
 const CONFLICT: &[&str] = &[
+    "createCampaign",
+    "cancelCampaign",
     "eraseMember",
     "memberMemberships",
     "memberPasses",

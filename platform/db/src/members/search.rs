@@ -112,7 +112,7 @@ pub fn sort_value(m: &Member, k: SortKey) -> Option<String> {
     }
 }
 
-fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
+pub(crate) fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, s: &Search) {
     q.push(" WHERE true");
     if !s.include_erased {
         q.push(" AND m.status = 'active'");

@@ -1,0 +1,487 @@
+//! Campaigns over HTTP: a message to the members a search finds by e-mail, SMS and the
+//! portal's inbox, its preview (audience per channel, cost against the plan's monthly
+//! quotas), sending now or at a time, cancelling a scheduled one, the results, and the
+//! business's contact budget. The use cases are `patron_app::campaigns`.
+
+use crate::edge::auth::TenantAuth;
+use crate::edge::error::ApiError;
+use crate::edge::gate::needs_email_campaigns;
+use crate::edge::member_views::MemberSearch;
+use crate::edge::state::ApiState;
+use chrono::{DateTime, Utc};
+use patron_app::campaigns as app;
+use patron_app::fields::current_fields;
+use patron_core::access::Permission;
+use patron_core::campaigns::{Draft, Message};
+use patron_db::members::Search;
+use patron_db::TenantTx;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::types::ToJSON;
+use poem_openapi::{Object, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum Tag {
+    /// Campaigns: one message to many members, by e-mail, SMS and the portal's inbox.
+    Campaigns,
+}
+
+pub struct CampaignsApi {
+    pub state: ApiState,
+}
+
+/// One message of a campaign: for a channel, in a language.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CampaignMessage {
+    /// `email`, `sms` or `inbox` (one of the campaign's channels).
+    #[oai(validator(max_length = 20))]
+    pub channel: String,
+    /// `zh-CN` or `en`. A member is written in the business's language, else the other.
+    #[oai(validator(max_length = 10))]
+    pub locale: String,
+    /// The e-mail's subject or the inbox message's title (up to 200 characters); text
+    /// messages have none. `{{member.name}}`, `{{member.card}}`, `{{business.name}}` are
+    /// filled in.
+    #[oai(validator(max_length = 1000))]
+    pub subject: Option<String>,
+    /// The text (e-mail and inbox up to 20,000 characters, SMS up to about 480: the opt-out
+    /// words are added).
+    #[oai(validator(max_length = 20000))]
+    pub body: String,
+}
+
+impl From<CampaignMessage> for Message {
+    fn from(m: CampaignMessage) -> Self {
+        Self {
+            channel: m.channel,
+            locale: m.locale,
+            subject: m.subject,
+            body: m.body,
+        }
+    }
+}
+
+impl From<Message> for CampaignMessage {
+    fn from(m: Message) -> Self {
+        Self {
+            channel: m.channel,
+            locale: m.locale,
+            subject: m.subject,
+            body: m.body,
+        }
+    }
+}
+
+/// A campaign to send now or at a time.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewCampaign {
+    /// Up to 200 characters.
+    #[oai(validator(max_length = 1000))]
+    pub name: String,
+    /// The members: any condition `POST /members/search` takes (its `sort`, `descending`,
+    /// `after` and `limit` do not apply here).
+    pub filter: MemberSearch,
+    /// `email`, `sms`, `inbox`: one or several, each once.
+    #[oai(validator(max_items = 3, min_items = 1))]
+    pub channels: Vec<String>,
+    /// A message per channel in zh-CN, en or both.
+    #[oai(validator(max_items = 6))]
+    pub messages: Vec<CampaignMessage>,
+    /// When to send (absent: now). Not in the past.
+    pub send_at: Option<DateTime<Utc>>,
+    /// The same key again answers with the same campaign; with another body, 409.
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub idempotency_key: Option<String>,
+}
+
+/// An audience to count before sending.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CampaignPreviewRequest {
+    pub filter: MemberSearch,
+    #[oai(validator(max_items = 3, min_items = 1))]
+    pub channels: Vec<String>,
+}
+
+/// How many members each channel reaches.
+#[derive(Debug, Object)]
+pub struct CampaignReach {
+    /// Members the search finds.
+    pub members: i64,
+    /// At their contact budget already: reached by no channel.
+    pub over_budget: i64,
+    /// With an e-mail address and marketing e-mail on.
+    pub email: i64,
+    pub email_missing: i64,
+    pub email_opted_out: i64,
+    /// With a phone and marketing text messages on.
+    pub sms: i64,
+    pub sms_missing: i64,
+    pub sms_opted_out: i64,
+    /// Every member within the budget has the portal's inbox.
+    pub inbox: i64,
+}
+
+impl From<patron_db::campaigns::Reach> for CampaignReach {
+    fn from(r: patron_db::campaigns::Reach) -> Self {
+        Self {
+            members: r.members,
+            over_budget: r.over_budget,
+            email: r.email,
+            email_missing: r.email_missing,
+            email_opted_out: r.email_opted_out,
+            sms: r.sms,
+            sms_missing: r.sms_missing,
+            sms_opted_out: r.sms_opted_out,
+            inbox: r.inbox,
+        }
+    }
+}
+
+/// What a campaign costs against one of the plan's monthly quotas.
+#[derive(Debug, Object)]
+pub struct CampaignQuota {
+    /// `emails_per_month` or `sms_per_month`.
+    pub limit: String,
+    /// Used this month so far.
+    pub used: i64,
+    /// The plan's cap; absent: unlimited (or billed beyond).
+    pub allowed: Option<i64>,
+    /// What this campaign would use.
+    pub campaign: i64,
+    /// What would remain after it; negative: it does not fit (sending answers 402).
+    pub remaining: Option<i64>,
+}
+
+/// The audience per channel and the cost against the quotas.
+#[derive(Debug, Object)]
+pub struct CampaignPreview {
+    pub reach: CampaignReach,
+    /// Marketing messages per member per 7 days; absent: no budget.
+    pub contact_budget: Option<i32>,
+    pub quotas: Vec<CampaignQuota>,
+}
+
+/// A campaign's results on one channel.
+#[derive(Debug, Object)]
+pub struct CampaignChannelResult {
+    pub channel: String,
+    /// Messages written (e-mails queued, texts sent, inbox messages shown).
+    pub sent: i64,
+    /// E-mails the mail server accepted; texts handed to the SMS provider; inbox messages.
+    pub delivered: i64,
+    /// E-mails that failed for good.
+    pub failed: i64,
+    /// Inbox messages the member opened. E-mail opens are not tracked (absent for e-mail).
+    pub opened: Option<i64>,
+    pub skipped_no_contact: i64,
+    pub skipped_opted_out: i64,
+    pub skipped_over_budget: i64,
+    pub skipped_quota: i64,
+}
+
+/// A campaign and how it went.
+#[derive(Debug, Object)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    /// The audience as given.
+    pub filter: serde_json::Value,
+    pub channels: Vec<String>,
+    pub messages: Vec<CampaignMessage>,
+    pub send_at: Option<DateTime<Utc>>,
+    /// `scheduled`, `sending`, `done`, `stopped` or `cancelled`.
+    pub status: String,
+    /// Why it stopped: the quota it would pass (`emails_per_month`, `sms_per_month`).
+    pub stop_reason: Option<String>,
+    /// Members the search found when sending started.
+    pub matched: i64,
+    /// Members walked so far.
+    pub done: i64,
+    pub results: Vec<CampaignChannelResult>,
+    /// Members it reached who turned marketing e-mail or texts off since it started.
+    pub unsubscribed: i64,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<app::Report> for Campaign {
+    fn from(r: app::Report) -> Self {
+        let c = r.campaign;
+        Self {
+            id: c.id,
+            name: c.name,
+            filter: c.filter,
+            channels: c.channels,
+            messages: serde_json::from_value::<Vec<Message>>(c.messages)
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            send_at: c.send_at,
+            status: c.status,
+            stop_reason: c.stop_reason,
+            matched: c.matched,
+            done: c.done,
+            results: r
+                .results
+                .into_iter()
+                .map(|x| CampaignChannelResult {
+                    opened: (x.channel != "email").then_some(x.opened),
+                    channel: x.channel,
+                    sent: x.sent,
+                    delivered: x.delivered,
+                    failed: x.failed,
+                    skipped_no_contact: x.no_contact,
+                    skipped_opted_out: x.opted_out,
+                    skipped_over_budget: x.over_budget,
+                    skipped_quota: x.quota,
+                })
+                .collect(),
+            unsubscribed: r.unsubscribed,
+            created_at: c.created_at,
+            created_by: c.created_by,
+            started_at: c.started_at,
+            finished_at: c.finished_at,
+        }
+    }
+}
+
+/// The business's campaign settings.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CampaignSettings {
+    /// At most this many marketing messages (campaign messages, every channel counted) per
+    /// member per 7 days, 1–100; absent: no budget. Members over it are skipped.
+    #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+    pub contact_budget: Option<i32>,
+}
+
+impl CampaignsApi {
+    /// The member search of a campaign's filter (problems named under `filter.`).
+    async fn search(
+        &self,
+        tx: &mut TenantTx,
+        me: &crate::edge::auth::Principal,
+        filter: MemberSearch,
+    ) -> Result<Search, ApiError> {
+        let mut req: patron_app::members::SearchRequest = filter.into();
+        (req.after, req.limit) = (None, None);
+        let (_, set) = current_fields(tx).await?;
+        let in_filter = |e: patron_app::AppError| match e {
+            patron_app::AppError::Invalid(fields) => patron_app::AppError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|mut f| {
+                        f.field = format!("filter.{}", f.field);
+                        f
+                    })
+                    .collect(),
+            ),
+            e => e,
+        };
+        let mut search = patron_app::members::search::build_search(
+            &req,
+            &set,
+            &self.state.config.pii,
+            &me.tenant.settings.phone_region,
+        )
+        .map_err(in_filter)?;
+        search.tier =
+            patron_app::members::search::tier_filter(&self.state.rules, tx, req.tier.as_deref())
+                .await
+                .map_err(in_filter)?;
+        Ok(search)
+    }
+}
+
+#[OpenApi(tag = "Tag::Campaigns")]
+impl CampaignsApi {
+    /// The latest 100 campaigns, newest first, with their status and results.
+    #[oai(
+        path = "/campaigns",
+        method = "get",
+        operation_id = "campaigns",
+        transform = "needs_email_campaigns"
+    )]
+    async fn list(&self, auth: TenantAuth) -> Result<Json<Vec<Campaign>>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::CampaignsManage))
+            .await?;
+        let cs = app::list(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Json(cs.into_iter().map(Into::into).collect()))
+    }
+
+    /// Count a campaign's audience per channel and what it would take from the plan's
+    /// monthly e-mail and SMS quotas.
+    #[oai(
+        path = "/campaigns/preview",
+        method = "post",
+        operation_id = "previewCampaign",
+        transform = "needs_email_campaigns"
+    )]
+    async fn preview(
+        &self,
+        auth: TenantAuth,
+        body: Json<CampaignPreviewRequest>,
+    ) -> Result<Json<CampaignPreview>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::CampaignsManage))
+            .await?;
+        let search = self.search(&mut tx, &me, body.0.filter).await?;
+        let plan = self.state.plan_of(&me.tenant).await?;
+        let p = app::preview(&mut tx, &plan, &search, &body.0.channels, self.state.now()).await?;
+        tx.commit().await?;
+        Ok(Json(CampaignPreview {
+            reach: p.reach.into(),
+            contact_budget: p.contact_budget,
+            quotas: p
+                .quotas
+                .into_iter()
+                .map(|q| CampaignQuota {
+                    limit: q.limit.into(),
+                    used: q.used,
+                    allowed: q.allowed,
+                    campaign: q.campaign,
+                    remaining: q.remaining,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Send a campaign now, or schedule it. Sending now takes its e-mails and texts from
+    /// the plan's month: over a quota it is refused with 402 naming it, and nothing is
+    /// queued. The sending is a background job; the answer is the campaign as it starts.
+    #[oai(
+        path = "/campaigns",
+        method = "post",
+        operation_id = "createCampaign",
+        transform = "needs_email_campaigns"
+    )]
+    async fn create(
+        &self,
+        auth: TenantAuth,
+        body: Json<NewCampaign>,
+    ) -> Result<Json<Campaign>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::CampaignsManage))
+            .await?;
+        let b = body.0;
+        let filter = b.filter.to_json().unwrap_or_default();
+        let search = self.search(&mut tx, &me, b.filter).await?;
+        let now = self.state.now();
+        let new = app::NewCampaign {
+            draft: Draft {
+                name: b.name,
+                channels: b.channels,
+                messages: b.messages.into_iter().map(Into::into).collect(),
+                send_at: b.send_at,
+            },
+            search,
+            filter,
+            idempotency_key: b.idempotency_key,
+        };
+        let c = app::create(&mut tx, new, &me.subject(), now).await?;
+        let report = app::get(&mut tx, c.id).await?;
+        tx.commit().await?;
+        if matches!(c.status.as_str(), "scheduled" | "sending") {
+            app::enqueue(&self.state.db, me.tenant.id, &c, now).await;
+        }
+        Ok(Json(report.into()))
+    }
+
+    /// One campaign with its results.
+    #[oai(
+        path = "/campaigns/:campaign_id",
+        method = "get",
+        operation_id = "getCampaign",
+        transform = "needs_email_campaigns"
+    )]
+    async fn get(
+        &self,
+        auth: TenantAuth,
+        campaign_id: Path<Uuid>,
+    ) -> Result<Json<Campaign>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::CampaignsManage))
+            .await?;
+        let r = app::get(&mut tx, campaign_id.0).await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// Cancel a scheduled campaign (409 `campaign_not_scheduled` once it is sending).
+    #[oai(
+        path = "/campaigns/:campaign_id/cancel",
+        method = "post",
+        operation_id = "cancelCampaign",
+        transform = "needs_email_campaigns"
+    )]
+    async fn cancel(
+        &self,
+        auth: TenantAuth,
+        campaign_id: Path<Uuid>,
+    ) -> Result<Json<Campaign>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::CampaignsManage))
+            .await?;
+        let r = app::cancel(&mut tx, campaign_id.0, self.state.now()).await?;
+        tx.commit().await?;
+        Ok(Json(r.into()))
+    }
+
+    /// The business's campaign settings (the contact budget).
+    #[oai(
+        path = "/campaign-settings",
+        method = "get",
+        operation_id = "campaignSettings",
+        transform = "needs_email_campaigns"
+    )]
+    async fn settings(&self, auth: TenantAuth) -> Result<Json<CampaignSettings>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::CampaignsManage))
+            .await?;
+        let b = app::contact_budget(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Json(CampaignSettings { contact_budget: b }))
+    }
+
+    /// Set the contact budget (1–100 per member per 7 days, or none).
+    #[oai(
+        path = "/campaign-settings",
+        method = "put",
+        operation_id = "setCampaignSettings",
+        transform = "needs_email_campaigns"
+    )]
+    async fn set_settings(
+        &self,
+        auth: TenantAuth,
+        body: Json<CampaignSettings>,
+    ) -> Result<Json<CampaignSettings>, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::CampaignsManage))
+            .await?;
+        let b = app::set_contact_budget(
+            &mut tx,
+            body.0.contact_budget,
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(CampaignSettings { contact_budget: b }))
+    }
+}

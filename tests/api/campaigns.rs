@@ -1,0 +1,526 @@
+//! Campaigns: the preview counts the audience per channel; a campaign reaches each member
+//! once per channel (a real SMTP server receives the e-mails) however often and on however
+//! many runners its job runs; the plan's quotas refuse with 402 before anything is queued,
+//! even for parallel requests at the last unit; opt-outs and the contact budget are
+//! honoured; another business's campaigns are invisible; bad input names its fields.
+
+use crate::messages::{body_text, header_value};
+use patron_core::clock::Clock;
+use patron_tests::internals::{deliver_messages, message_senders};
+use patron_tests::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn portal_member(
+    app: &TestApp,
+    t: &TestTenant,
+    phone: &str,
+    profile: Value,
+) -> MemberSession {
+    assert_eq!(
+        app.send_portal_code(&t.slug, phone, "register")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    let code = app.last_code(t, phone).await;
+    let mut profile = profile;
+    profile["phone"] = json!(phone);
+    app.register_member(&t.slug, &json!({ "profile": profile, "code": code }))
+        .await
+        .created()
+}
+
+/// Recipients (`X-Envelope-To`) of the messages an SMTP sink holds, sorted.
+fn recipients(mails: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = mails
+        .iter()
+        .filter_map(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("X-Envelope-To: "))
+                .map(|s| s.trim().to_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A plan with `email_campaigns` and the given limits (no overage), and a business on it.
+async fn business_with_limits(app: &TestApp, limits: Value) -> TestTenant {
+    let ops = app.operator().await;
+    let code = format!("cm{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let plan = json!({ "name": "Campaigns", "monthly_price_minor": 9_999_999, "currency": "CNY",
+                       "features": ["email_campaigns"], "limits": limits, "trial_days": 0 });
+    let mut create = plan.clone();
+    create["code"] = json!(code);
+    app.create_plan(&ops, &create).await.created();
+    let t = app.signup_on("cm-plan", &code).await;
+    let mut archived = plan;
+    archived["archived"] = json!(true);
+    assert_eq!(
+        app.update_plan(&ops, &code, &archived).await.status,
+        StatusCode::OK
+    );
+    t
+}
+
+#[tokio::test]
+async fn a_campaign_reaches_each_member_once_per_channel_however_often_it_runs() {
+    let app = spawn_app().await;
+    let t = app.signup_on("cm-send", "pro").await;
+    let owner = t.owner();
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let mut ids = Vec::new();
+    for i in 1..=3 {
+        let m = app
+            .member(
+                &owner,
+                NewMember::named(format!("会员{i}"))
+                    .phone(format!("1390000510{i}"))
+                    .email(format!("m{i}@example.com")),
+            )
+            .await;
+        ids.push(m.id);
+    }
+    // No e-mail, no phone: the inbox only.
+    let bare = app.member(&owner, NewMember::named("无联系")).await;
+    ids.push(bare.id.clone());
+    // Registered in the portal (reads the inbox), with an e-mail.
+    let me = portal_member(
+        &app,
+        &t,
+        "13900005109",
+        json!({ "name": "门户", "email": "portal@example.com" }),
+    )
+    .await;
+    ids.push(me.member.id.clone());
+    // Not in the audience.
+    app.member(&owner, NewMember::named("旁人").email("other@example.com"))
+        .await;
+    let filter = json!({ "ids": ids });
+
+    let p = app
+        .preview_campaign(
+            &owner,
+            &json!({ "filter": filter, "channels": ["email", "sms", "inbox"] }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (
+            p.reach.members,
+            p.reach.email,
+            p.reach.email_missing,
+            p.reach.sms,
+            p.reach.sms_missing,
+            p.reach.inbox
+        ),
+        (5, 4, 1, 4, 1, 5),
+        "{p:?}"
+    );
+    let email = p
+        .quotas
+        .iter()
+        .find(|q| q.limit == "emails_per_month")
+        .unwrap();
+    assert_eq!((email.used, email.campaign), (0, 4));
+
+    let body = campaign_body("春季新品", filter.clone(), &["email", "sms", "inbox"]);
+    let c = app.create_campaign(&owner, &body).await.ok();
+    assert_eq!((c.status.as_str(), c.matched), ("sending", 5), "{c:?}");
+
+    // Two runners at once, then again: each member gets one of each.
+    let now = app.clock.now();
+    let (a, b) = tokio::join!(
+        run_campaign(&app, t.id, &senders, &c.id, now),
+        run_campaign(&app, t.id, &senders, &c.id, now)
+    );
+    assert!(a["status"] == "done" && b["status"] == "done", "{a} {b}");
+    run_campaign(&app, t.id, &senders, &c.id, now).await;
+    deliver_messages(&app, t.id, &senders, now).await;
+    deliver_messages(&app, t.id, &senders, now).await;
+    let mails = smtp.messages();
+    assert_eq!(
+        recipients(&mails),
+        [
+            "m1@example.com",
+            "m2@example.com",
+            "m3@example.com",
+            "portal@example.com"
+        ]
+    );
+    let one = mails
+        .iter()
+        .find(|m| m.contains("X-Envelope-To: m1@example.com"))
+        .unwrap();
+    assert!(
+        header_value(one, "Subject").contains("会员1，春季新品"),
+        "{one}"
+    );
+    let text = body_text(one);
+    assert!(text.contains("亲爱的会员1"), "{text}");
+    assert!(
+        text.contains("/unsubscribe?token="),
+        "marketing mail carries the link: {text}"
+    );
+
+    let texts: Vec<Sms> = app
+        .sms_outbox(&owner, None)
+        .await
+        .ok()
+        .into_iter()
+        .filter(|s| s.purpose == format!("campaign:{}", c.id))
+        .collect();
+    assert_eq!(texts.len(), 4, "{texts:?}");
+    assert!(
+        texts.iter().all(|s| s.body.ends_with("回T退订")),
+        "{texts:?}"
+    );
+
+    // The portal member finds it in the inbox; reading it counts as opened.
+    let inbox = app.portal_inbox(&t.slug, &me.auth()).await.ok();
+    let item = inbox
+        .items
+        .iter()
+        .find(|i| i.occasion.as_deref() == Some("campaign") && i.title == "门户，春季新品")
+        .expect("the campaign in the inbox");
+    app.portal_read_message(&t.slug, &me.auth(), &item.id)
+        .await
+        .expect(StatusCode::NO_CONTENT);
+
+    let c = app.get_campaign(&owner, &c.id).await.ok();
+    assert_eq!(c.status, "done");
+    let e = c.on("email");
+    assert_eq!(
+        (
+            e.sent,
+            e.delivered,
+            e.failed,
+            e.skipped_no_contact,
+            e.opened
+        ),
+        (4, 4, 0, 1, None)
+    );
+    let s = c.on("sms");
+    assert_eq!((s.sent, s.delivered, s.skipped_no_contact), (4, 4, 1));
+    let i = c.on("inbox");
+    assert_eq!((i.sent, i.opened), (5, Some(1)));
+    // The quota counts the e-mails once: when the campaign sent.
+    let p = app
+        .preview_campaign(&owner, &json!({ "filter": filter, "channels": ["email"] }))
+        .await
+        .ok();
+    assert_eq!(p.quotas[0].used, 4, "{p:?}");
+
+    // Listed, and invisible to another business.
+    assert_eq!(app.campaigns(&owner).await.ok().len(), 1);
+    let other = app.signup_on("cm-other", "pro").await;
+    assert!(app.campaigns(&other.owner()).await.ok().is_empty());
+    assert_eq!(
+        app.get_campaign(&other.owner(), &c.id).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.cancel_campaign(&other.owner(), &c.id).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn over_the_monthly_quota_a_campaign_is_refused_naming_it_and_nothing_is_queued() {
+    let app = spawn_app().await;
+    let t = business_with_limits(&app, json!({ "emails_per_month": 3, "sms_per_month": 0 })).await;
+    let owner = t.owner();
+    let mut ids = Vec::new();
+    for i in 1..=4 {
+        let m = app
+            .member(
+                &owner,
+                NewMember::named(format!("Q{i}")).email(format!("q{i}@example.com")),
+            )
+            .await;
+        ids.push(m.id);
+    }
+    let all = json!({ "ids": ids });
+    let p = app
+        .preview_campaign(&owner, &json!({ "filter": all, "channels": ["email"] }))
+        .await
+        .ok();
+    assert_eq!(
+        (
+            p.quotas[0].allowed,
+            p.quotas[0].campaign,
+            p.quotas[0].remaining
+        ),
+        (Some(3), 4, Some(-1))
+    );
+    let r = app
+        .create_campaign(&owner, &campaign_body("Too many", all.clone(), &["email"]))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.json);
+    assert_eq!(r.plan_problem().limit.as_deref(), Some("emails_per_month"));
+    assert!(
+        app.campaigns(&owner).await.ok().is_empty(),
+        "nothing written"
+    );
+    // SMS: none allowed on this plan.
+    let r = app
+        .create_campaign(
+            &owner,
+            &campaign_body("Texts", json!({ "ids": [ids[0]] }), &["sms"]),
+        )
+        .await;
+    // No phones: nothing to send, nothing taken.
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+
+    // Five campaigns of one e-mail each at once against 3 left: three go, two are refused.
+    let mut bodies: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| campaign_body(&format!("One {i}"), json!({ "ids": [id] }), &["email"]))
+        .collect();
+    bodies.push(campaign_body(
+        "One more",
+        json!({ "ids": [ids[0]] }),
+        &["email"],
+    ));
+    let statuses: Vec<StatusCode> = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|b| async { app.create_campaign(&owner, b).await.status }),
+    )
+    .await;
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PAYMENT_REQUIRED)
+        .count();
+    assert_eq!((ok, refused), (3, 2), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn opt_outs_and_the_contact_budget_are_honoured() {
+    let app = spawn_app().await;
+    let t = app.signup_on("cm-optout", "pro").await;
+    let owner = t.owner();
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let out = portal_member(
+        &app,
+        &t,
+        "13900005201",
+        json!({ "name": "退订", "email": "out@example.com" }),
+    )
+    .await;
+    let prefs = app
+        .set_portal_marketing(&t.slug, &out.auth(), false, false)
+        .await;
+    assert_eq!(prefs.status, StatusCode::OK, "{}", prefs.json);
+    let keen = app
+        .member(
+            &owner,
+            NewMember::named("常客")
+                .email("keen@example.com")
+                .phone("13900005202"),
+        )
+        .await;
+    let filter = json!({ "ids": [out.member.id, keen.id] });
+    let p = app
+        .preview_campaign(
+            &owner,
+            &json!({ "filter": filter, "channels": ["email", "sms"] }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        (
+            p.reach.email,
+            p.reach.email_opted_out,
+            p.reach.sms,
+            p.reach.sms_opted_out
+        ),
+        (1, 1, 1, 1)
+    );
+
+    // At most one campaign message per member per 7 days.
+    let bad = app
+        .set_campaign_settings(&owner, &json!({ "contact_budget": 0 }))
+        .await;
+    // Out of the range the document states: refused naming the field, nothing changed.
+    assert!(
+        [StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY].contains(&bad.status),
+        "{}",
+        bad.json
+    );
+    assert!(
+        bad.json.to_string().contains("contact_budget"),
+        "{}",
+        bad.json
+    );
+    assert_eq!(
+        app.campaign_settings(&owner).await.ok().contact_budget,
+        None
+    );
+    app.set_campaign_settings(&owner, &json!({ "contact_budget": 2 }))
+        .await
+        .ok();
+    assert_eq!(
+        app.campaign_settings(&owner).await.ok().contact_budget,
+        Some(2)
+    );
+    let now = app.clock.now();
+    let first = app
+        .create_campaign(
+            &owner,
+            &campaign_body("First", filter.clone(), &["email", "sms", "inbox"]),
+        )
+        .await
+        .ok();
+    run_campaign(&app, t.id, &senders, &first.id, now).await;
+    deliver_messages(&app, t.id, &senders, now).await;
+    assert_eq!(recipients(&smtp.messages()), ["keen@example.com"]);
+    let first = app.get_campaign(&owner, &first.id).await.ok();
+    assert_eq!(first.on("email").skipped_opted_out, 1);
+    assert_eq!(first.on("sms").skipped_opted_out, 1);
+    // The keen member got 2 (inbox, e-mail: the budget's order) and the text was over it;
+    // the opted-out member got the inbox message only.
+    assert_eq!(first.on("inbox").sent, 2);
+    assert_eq!(first.on("email").sent, 1);
+    assert_eq!(first.on("sms").skipped_over_budget, 1);
+    let texts = app.sms_outbox(&owner, None).await.ok();
+    assert!(
+        !texts.iter().any(|s| s.purpose.starts_with("campaign:")),
+        "{texts:?}"
+    );
+
+    // Within the 7 days, the next campaign reaches neither: over budget (keen) and 1 of 2
+    // left for the other.
+    let p = app
+        .preview_campaign(&owner, &json!({ "filter": filter, "channels": ["inbox"] }))
+        .await
+        .ok();
+    assert_eq!((p.reach.over_budget, p.reach.inbox), (1, 1), "{p:?}");
+    let second = app
+        .create_campaign(&owner, &campaign_body("Second", filter.clone(), &["email"]))
+        .await
+        .ok();
+    run_campaign(&app, t.id, &senders, &second.id, now).await;
+    deliver_messages(&app, t.id, &senders, now).await;
+    assert_eq!(smtp.messages().len(), 1, "nothing more sent");
+    let second = app.get_campaign(&owner, &second.id).await.ok();
+    let e = second.on("email");
+    assert_eq!(
+        (e.sent, e.skipped_over_budget, e.skipped_opted_out),
+        (0, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn scheduled_campaigns_wait_for_their_time_and_can_be_cancelled() {
+    let app = spawn_app().await;
+    let t = app.signup_on("cm-later", "pro").await;
+    let owner = t.owner();
+    let senders = message_senders(None);
+    let m = app
+        .member(&owner, NewMember::named("稍后").email("later@example.com"))
+        .await;
+    let now = app.clock.now();
+    let mut body = campaign_body("Later", json!({ "ids": [m.id] }), &["inbox"]);
+    body["send_at"] = json!((now + chrono::Duration::hours(2)).to_rfc3339());
+    body["idempotency_key"] = json!("later-1");
+    let c = app.create_campaign(&owner, &body).await.ok();
+    assert_eq!(c.status, "scheduled");
+    // The same key again: the same campaign; with another body: 409.
+    let again = app.create_campaign(&owner, &body).await.ok();
+    assert_eq!(again.id, c.id);
+    let mut other = body.clone();
+    other["name"] = json!("Changed");
+    let r = app.create_campaign(&owner, &other).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "idempotency_key_reused");
+
+    let report = run_campaign(&app, t.id, &senders, &c.id, now).await;
+    assert_eq!(report["waiting"], true, "{report}");
+    let report = run_campaign(
+        &app,
+        t.id,
+        &senders,
+        &c.id,
+        now + chrono::Duration::hours(3),
+    )
+    .await;
+    assert_eq!(report["status"], "done", "{report}");
+    let c = app.get_campaign(&owner, &c.id).await.ok();
+    assert_eq!(c.on("inbox").sent, 1);
+    let r = app.cancel_campaign(&owner, &c.id).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "campaign_not_scheduled");
+
+    body["idempotency_key"] = json!("later-2");
+    let d = app.create_campaign(&owner, &body).await.ok();
+    let d = app.cancel_campaign(&owner, &d.id).await.ok();
+    assert_eq!(d.status, "cancelled");
+    let report = run_campaign(
+        &app,
+        t.id,
+        &senders,
+        &d.id,
+        now + chrono::Duration::hours(3),
+    )
+    .await;
+    assert_eq!(report["status"], "cancelled", "{report}");
+}
+
+#[tokio::test]
+async fn bad_campaigns_are_refused_naming_their_fields_and_the_plan_gates_them() {
+    let app = spawn_app().await;
+    let t = app.signup_on("cm-bad", "pro").await;
+    let owner = t.owner();
+    let r = app
+        .create_campaign(
+            &owner,
+            &json!({ "name": " ", "filter": {}, "channels": ["email", "fax"],
+                     "messages": [
+                         { "channel": "email", "locale": "fr", "subject": "x", "body": "y" },
+                         { "channel": "inbox", "locale": "en", "subject": "x", "body": "y" }
+                     ],
+                     "send_at": "2001-01-01T00:00:00Z" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert_eq!(
+        r.fields(),
+        [
+            "name",
+            "channels.1",
+            "messages.0.locale",
+            "messages.1.channel",
+            "send_at"
+        ]
+    );
+    let r = app
+        .create_campaign(
+            &owner,
+            &campaign_body("Bad filter", json!({ "tier": "no-such-tier" }), &["inbox"]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert!(
+        r.fields().iter().all(|f| f.starts_with("filter.")),
+        "{:?}",
+        r.fields()
+    );
+    let r = app
+        .preview_campaign(&owner, &json!({ "filter": {}, "channels": ["pigeon"] }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["channels.0"]);
+    assert!(app.campaigns(&owner).await.ok().is_empty());
+
+    // A plan without e-mail campaigns.
+    let starter = app.signup_on("cm-starter", "starter").await;
+    let r = app.campaigns(&starter.owner()).await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(r.plan_problem().feature.as_deref(), Some("email_campaigns"));
+}
