@@ -174,7 +174,7 @@ async fn a_campaign_reaches_each_member_once_per_channel_however_often_it_runs()
         .collect();
     assert_eq!(texts.len(), 4, "{texts:?}");
     assert!(
-        texts.iter().all(|s| s.body.ends_with("回T退订")),
+        texts.iter().all(|s| s.body.ends_with("拒收请回复R")),
         "{texts:?}"
     );
 

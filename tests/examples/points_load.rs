@@ -1088,10 +1088,10 @@ async fn portal_member(c: &Client, st: &State, db: &sqlx::PgPool, phone: &str) -
     }
     let body = body.ok_or("no code was sent")?;
     let code: String = body
-        .split(|ch: char| !ch.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .ok_or("a code in the message")?
-        .to_owned();
+        .split_whitespace()
+        .find(|w| w.len() >= 6 && w.chars().take(6).all(|c| c.is_ascii_digit()))
+        .map(|w| w.chars().take(6).collect())
+        .ok_or("a code in the message")?;
     let r = call(
         c,
         Method::POST,

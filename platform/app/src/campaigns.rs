@@ -594,8 +594,13 @@ pub async fn run(
                 let phone =
                     patron_core::members::Phone::parse(phone, &tenant.settings.phone_region)
                         .map_err(|_| AppError::internal_msg("a member's phone does not parse"))?;
-                sms.send(&mut tx, &phone, &body, &format!("campaign:{}", c.id), now)
-                    .await?;
+                let text = crate::sms::SmsText {
+                    template: "campaign".to_owned(),
+                    variables: [("text".to_owned(), body.clone())].into(),
+                    body,
+                    purpose: format!("campaign:{}", c.id),
+                };
+                sms.send(&mut tx, &phone, &text, now).await?;
             }
         }
         db::advance(
@@ -620,4 +625,3 @@ fn vars(tenant: &Tenant, t: &db::Target) -> BTreeMap<String, String> {
     v.insert("business.name".to_owned(), tenant.name.clone());
     v
 }
-

@@ -42,9 +42,10 @@ pub struct Draft {
     pub send_at: Option<DateTime<Utc>>,
 }
 
-/// The opt-out words every marketing text message ends with.
+/// The opt-out words every marketing text message ends with (the same as the scheduled
+/// notices' texts).
 pub fn sms_opt_out(lang: Lang) -> &'static str {
-    lang.pick("回T退订", "Reply T to opt out")
+    crate::messages::sms_opt_out(lang)
 }
 
 fn required_text(v: &mut Validation, field: &str, raw: Option<&str>, max: usize) {
@@ -203,7 +204,7 @@ pub fn render(
     let subject = m.subject.as_deref().map(fill);
     let mut body = fill(&m.body);
     if m.channel == "sms" {
-        body = format!("{body} {}", sms_opt_out(lang));
+        body = crate::messages::with_sms_opt_out(&body, lang);
         body = body.chars().take(SMS_MAX).collect();
     }
     (subject, body)
@@ -311,7 +312,7 @@ mod tests {
         let vars = BTreeMap::from([("member.name".to_owned(), "Li".to_owned())]);
         let (s, b) = render(d.message("sms", Lang::En).unwrap(), &vars, Lang::ZhCn);
         assert_eq!(s, None);
-        assert_eq!(b, "Hello Li 回T退订");
+        assert_eq!(b, "Hello Li拒收请回复R");
         let (s, _) = render(d.message("email", Lang::ZhCn).unwrap(), &vars, Lang::ZhCn);
         assert_eq!(s.as_deref(), Some("你好 Li"));
     }

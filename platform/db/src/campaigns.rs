@@ -441,4 +441,3 @@ pub async fn lock_budget(tx: &mut TenantTx) -> Result<(), DbError> {
         .await?;
     Ok(())
 }
-

@@ -4558,6 +4558,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest 100 campaigns, newest first, with their status and results. */
+        get: operations["campaigns"];
+        put?: never;
+        /**
+         * Send a campaign now, or schedule it. Sending now takes its e-mails and texts from
+         *     the plan's month: over a quota it is refused with 402 naming it, and nothing is
+         *     queued. The sending is a background job; the answer is the campaign as it starts.
+         */
+        post: operations["createCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/campaigns/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count a campaign's audience per channel and what it would take from the plan's
+         *     monthly e-mail and SMS quotas.
+         */
+        post: operations["previewCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/campaigns/{campaign_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One campaign with its results. */
+        get: operations["getCampaign"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/campaigns/{campaign_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a scheduled campaign (409 `campaign_not_scheduled` once it is sending). */
+        post: operations["cancelCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/campaign-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The business's campaign settings (the contact budget). */
+        get: operations["campaignSettings"];
+        /** Set the contact budget (1–100 per member per 7 days, or none). */
+        put: operations["setCampaignSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5009,6 +5103,204 @@ export interface components {
             key: string;
             type: string;
             label: components["schemas"]["LabelsDto"];
+        };
+        /**
+         * Campaign
+         * @description A campaign and how it went.
+         */
+        Campaign: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The audience as given. */
+            filter: unknown;
+            channels: string[];
+            messages: components["schemas"]["CampaignMessage"][];
+            /** Format: date-time */
+            send_at?: string | null;
+            /** @description `scheduled`, `sending`, `done`, `stopped` or `cancelled`. */
+            status: string;
+            /** @description Why it stopped: the quota it would pass (`emails_per_month`, `sms_per_month`). */
+            stop_reason?: string | null;
+            /**
+             * Format: int64
+             * @description Members the search found when sending started.
+             */
+            matched: number;
+            /**
+             * Format: int64
+             * @description Members walked so far.
+             */
+            done: number;
+            results: components["schemas"]["CampaignChannelResult"][];
+            /**
+             * Format: int64
+             * @description Members it reached who turned marketing e-mail or texts off since it started.
+             */
+            unsubscribed: number;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+        };
+        /**
+         * CampaignChannelResult
+         * @description A campaign's results on one channel.
+         */
+        CampaignChannelResult: {
+            channel: string;
+            /**
+             * Format: int64
+             * @description Messages written (e-mails queued, texts sent, inbox messages shown).
+             */
+            sent: number;
+            /**
+             * Format: int64
+             * @description E-mails the mail server accepted; texts handed to the SMS provider; inbox messages.
+             */
+            delivered: number;
+            /**
+             * Format: int64
+             * @description E-mails that failed for good.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Inbox messages the member opened. E-mail opens are not tracked (absent for e-mail).
+             */
+            opened?: number | null;
+            /** Format: int64 */
+            skipped_no_contact: number;
+            /** Format: int64 */
+            skipped_opted_out: number;
+            /** Format: int64 */
+            skipped_over_budget: number;
+            /** Format: int64 */
+            skipped_quota: number;
+        };
+        /**
+         * CampaignMessage
+         * @description One message of a campaign: for a channel, in a language.
+         */
+        CampaignMessage: {
+            /** @description `email`, `sms` or `inbox` (one of the campaign's channels). */
+            channel: string;
+            /** @description `zh-CN` or `en`. A member is written in the business's language, else the other. */
+            locale: string;
+            /**
+             * @description The e-mail's subject or the inbox message's title (up to 200 characters); text
+             *     messages have none. `{{member.name}}`, `{{member.card}}`, `{{business.name}}` are
+             *     filled in.
+             */
+            subject?: string | null;
+            /**
+             * @description The text (e-mail and inbox up to 20,000 characters, SMS up to about 480: the opt-out
+             *     words are added).
+             */
+            body: string;
+        };
+        /**
+         * CampaignPreview
+         * @description The audience per channel and the cost against the quotas.
+         */
+        CampaignPreview: {
+            reach: components["schemas"]["CampaignReach"];
+            /**
+             * Format: int32
+             * @description Marketing messages per member per 7 days; absent: no budget.
+             */
+            contact_budget?: number | null;
+            quotas: components["schemas"]["CampaignQuota"][];
+        };
+        /**
+         * CampaignPreviewRequest
+         * @description An audience to count before sending.
+         */
+        CampaignPreviewRequest: {
+            filter: components["schemas"]["MemberSearch"];
+            channels: string[];
+        };
+        /**
+         * CampaignQuota
+         * @description What a campaign costs against one of the plan's monthly quotas.
+         */
+        CampaignQuota: {
+            /** @description `emails_per_month` or `sms_per_month`. */
+            limit: string;
+            /**
+             * Format: int64
+             * @description Used this month so far.
+             */
+            used: number;
+            /**
+             * Format: int64
+             * @description The plan's cap; absent: unlimited (or billed beyond).
+             */
+            allowed?: number | null;
+            /**
+             * Format: int64
+             * @description What this campaign would use.
+             */
+            campaign: number;
+            /**
+             * Format: int64
+             * @description What would remain after it; negative: it does not fit (sending answers 402).
+             */
+            remaining?: number | null;
+        };
+        /**
+         * CampaignReach
+         * @description How many members each channel reaches.
+         */
+        CampaignReach: {
+            /**
+             * Format: int64
+             * @description Members the search finds.
+             */
+            members: number;
+            /**
+             * Format: int64
+             * @description At their contact budget already: reached by no channel.
+             */
+            over_budget: number;
+            /**
+             * Format: int64
+             * @description With an e-mail address and marketing e-mail on.
+             */
+            email: number;
+            /** Format: int64 */
+            email_missing: number;
+            /** Format: int64 */
+            email_opted_out: number;
+            /**
+             * Format: int64
+             * @description With a phone and marketing text messages on.
+             */
+            sms: number;
+            /** Format: int64 */
+            sms_missing: number;
+            /** Format: int64 */
+            sms_opted_out: number;
+            /**
+             * Format: int64
+             * @description Every member within the budget has the portal's inbox.
+             */
+            inbox: number;
+        };
+        /**
+         * CampaignSettings
+         * @description The business's campaign settings.
+         */
+        CampaignSettings: {
+            /**
+             * Format: int32
+             * @description At most this many marketing messages (campaign messages, every channel counted) per
+             *     member per 7 days, 1–100; absent: no budget. Members over it are skipped.
+             */
+            contact_budget?: number | null;
         };
         /**
          * CancelledMembership
@@ -7710,6 +8002,30 @@ export interface components {
              * @description Optional expiry; must be in the future.
              */
             expires_at?: string | null;
+        };
+        /**
+         * NewCampaign
+         * @description A campaign to send now or at a time.
+         */
+        NewCampaign: {
+            /** @description Up to 200 characters. */
+            name: string;
+            /**
+             * @description The members: any condition `POST /members/search` takes (its `sort`, `descending`,
+             *     `after` and `limit` do not apply here).
+             */
+            filter: components["schemas"]["MemberSearch"] & unknown;
+            /** @description `email`, `sms`, `inbox`: one or several, each once. */
+            channels: string[];
+            /** @description A message per channel in zh-CN, en or both. */
+            messages: components["schemas"]["CampaignMessage"][];
+            /**
+             * Format: date-time
+             * @description When to send (absent: now). Not in the past.
+             */
+            send_at?: string | null;
+            /** @description The same key again answers with the same campaign; with another body, 409. */
+            idempotency_key?: string | null;
         };
         /**
          * NewConversationFollowUp
@@ -41151,6 +41467,728 @@ export interface operations {
             /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    campaigns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Campaign"][];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NewCampaign"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CampaignPreviewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CampaignPreview"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    campaignSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CampaignSettings"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setCampaignSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["CampaignSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["CampaignSettings"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
