@@ -217,16 +217,19 @@ impl Shared {
 /// together with `later`: the templates the rest of the transaction may give coupons of
 /// (the purchase rule's and the promotions'), so that no two purchases take them in
 /// opposite orders.
+/// Only `candidates` (by default every code) are looked up as shared codes.
+#[allow(clippy::too_many_arguments)]
 async fn give_shared(
     tx: &mut TenantTx,
     zone: Zone,
     codes: &[String],
+    candidates: Option<&[String]>,
     later: &[Uuid],
     member_id: Uuid,
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<Shared, AppError> {
-    let templates = db::templates_by_shared_codes(tx, codes).await?;
+    let templates = db::templates_by_shared_codes(tx, candidates.unwrap_or(codes)).await?;
     if templates.is_empty() {
         return Ok(Shared {
             codes: codes.to_vec(),
@@ -285,9 +288,10 @@ async fn give_shared(
     Ok(out)
 }
 
-/// Uses a purchase's coupons: a template's shared code first gives the member one coupon
-/// of it (see [`give_shared`]), then one statement marks them used (only those still
-/// issued, the member's or nobody's), then the calculation decides; any code that does not
+/// Uses a purchase's coupons: one statement marks them used (only those still issued, the
+/// member's or nobody's); a code it did not find may be a template's shared code, which
+/// then gives the member one coupon of it (see [`give_shared`]) and that coupon is marked
+/// used by a second statement. Then the calculation decides; any code that does not
 /// apply refuses the whole purchase (409 `coupon_not_applicable`; the caller's transaction
 /// is dropped, so nothing stays used or given), except a shared code that gave no coupon.
 /// `later`: the templates the purchase may give coupons of after this (see [`give_shared`]).
@@ -304,10 +308,8 @@ pub async fn use_for_purchase(
     reservation: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Applied, AppError> {
-    // Given at the purchase's time (at most now), so the coupon is valid for it.
-    let shared = give_shared(tx, zone, codes, later, member_id, actor, cart.at.min(now)).await?;
-    let codes = &shared.codes;
-    let rows = db::take(
+    // Coupons' own codes nearly always: one statement, the purchase's only extra one.
+    let mut rows = db::take(
         tx,
         codes,
         member_id,
@@ -318,6 +320,48 @@ pub async fn use_for_purchase(
         now,
     )
     .await?;
+    let unknown: Vec<String> = codes
+        .iter()
+        .filter(|c| !rows.iter().any(|r| &r.code == *c))
+        .cloned()
+        .collect();
+    let shared = if unknown.is_empty() {
+        Shared {
+            codes: codes.to_vec(),
+            ..Shared::default()
+        }
+    } else {
+        // Given at the purchase's time (at most now), so the coupon is valid for it.
+        let shared = give_shared(
+            tx,
+            zone,
+            codes,
+            Some(&unknown),
+            later,
+            member_id,
+            actor,
+            cart.at.min(now),
+        )
+        .await?;
+        let given: Vec<String> = shared.given.iter().map(|(c, _)| c.clone()).collect();
+        if !given.is_empty() {
+            rows.extend(
+                db::take(
+                    tx,
+                    &given,
+                    member_id,
+                    purchase_id,
+                    actor,
+                    cart.at,
+                    reservation,
+                    now,
+                )
+                .await?,
+            );
+        }
+        shared
+    };
+    let codes = &shared.codes;
     let outcomes = core::evaluate(
         cart,
         zone,
@@ -434,6 +478,7 @@ pub async fn validate(
         tx,
         zone,
         &codes,
+        None,
         &[],
         member.id,
         "system:validation",

@@ -390,6 +390,7 @@ pub fn records_in_one_statement(a: &Account, points: i64) -> bool {
 /// SQL, never below zero), its entries, the payment rows, and the stored answer's
 /// `payments` as taken. When the balance does not cover it, `paid.paid` is false and the
 /// caller must roll the transaction back.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_purchase(
     tx: &mut TenantTx,
     a: &Account,
