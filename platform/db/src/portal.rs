@@ -56,30 +56,35 @@ pub async fn take_sms_slot(
     limits: SmsLimits,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
+    // The window starts are computed here, not in SQL: on Citus the `DO UPDATE SET` of a
+    // distributed table may use only immutable functions (`timestamptz - interval` is not).
+    let (hour_ago, day_ago) = (
+        now - chrono::Duration::hours(1),
+        now - chrono::Duration::days(1),
+    );
+    let spaced = now - chrono::Duration::seconds(limits.interval_secs);
     Ok(sqlx::query_scalar::<_, i32>(
         "INSERT INTO sms_number_limits AS l
              (phone_index, last_at, hour_from, hour_count, day_from, day_count)
          VALUES ($1, $2, $2, 1, $2, 1)
          ON CONFLICT (phone_index) DO UPDATE SET
              last_at = $2,
-             hour_from = CASE WHEN l.hour_from <= $2 - interval '1 hour'
-                              THEN $2 ELSE l.hour_from END,
-             hour_count = CASE WHEN l.hour_from <= $2 - interval '1 hour'
-                               THEN 1 ELSE l.hour_count + 1 END,
-             day_from = CASE WHEN l.day_from <= $2 - interval '1 day'
-                             THEN $2 ELSE l.day_from END,
-             day_count = CASE WHEN l.day_from <= $2 - interval '1 day'
-                              THEN 1 ELSE l.day_count + 1 END
-         WHERE l.last_at <= $2 - make_interval(secs => $3)
-           AND (l.hour_from <= $2 - interval '1 hour' OR l.hour_count < $4)
-           AND (l.day_from <= $2 - interval '1 day' OR l.day_count < $5)
+             hour_from = CASE WHEN l.hour_from <= $6 THEN $2 ELSE l.hour_from END,
+             hour_count = CASE WHEN l.hour_from <= $6 THEN 1 ELSE l.hour_count + 1 END,
+             day_from = CASE WHEN l.day_from <= $7 THEN $2 ELSE l.day_from END,
+             day_count = CASE WHEN l.day_from <= $7 THEN 1 ELSE l.day_count + 1 END
+         WHERE l.last_at <= $3
+           AND (l.hour_from <= $6 OR l.hour_count < $4)
+           AND (l.day_from <= $7 OR l.day_count < $5)
          RETURNING 1",
     )
     .bind(phone_index)
     .bind(now)
-    .bind(limits.interval_secs as f64)
+    .bind(spaced)
     .bind(limits.per_hour)
     .bind(limits.per_day)
+    .bind(hour_ago)
+    .bind(day_ago)
     .fetch_optional(tx.conn())
     .await?
     .is_some())
