@@ -224,6 +224,8 @@ export async function portalSteps({ browser, step, base, watch, expect, noHorizo
     await portal.waitForURL(`${PORTAL}/login`);
     await portal.locator('[data-testid=portal-login-tab-code]').waitFor();
     await portal.fill('#portal-login-code_phone', grouped);
+    // One code a minute per number: the registration's code was sent moments ago.
+    await portal.waitForTimeout(61_000);
     await portal.click('[data-testid=portal-send-code]');
     await portal.getByText('验证码已通过短信发送').first().waitFor();
     await portal.fill('#portal-login-code_code', await textedCode(base, token, phone, 'login'));
