@@ -25,6 +25,10 @@
 //! registered in the portal claim coupons of one template with a total of T from C clients
 //! until more than T were asked for; successful claims per second, then the proof that
 //! exactly T were issued.
+//! `points_load outbox --state FILE --clients C --seconds S [--queued Q] [--smtp-dir DIR]`:
+//! purchases without a webhook endpoint, with one subscribed (served by this process) and
+//! without again; then Q events queued at once, each a webhook call and an e-mail, delivered
+//! by the job runner: deliveries per second.
 //! `points_load simulate --state FILE --purchases N --runs R`: `POST /rules/simulate` over the
 //! business's last N purchases, R times.
 //! `points_load faults --state FILE --clients C --seconds S`: a random mix of purchases,
@@ -42,7 +46,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -1615,6 +1619,299 @@ async fn faults(a: &Args) -> Res<()> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// outbox: accrual with a webhook subscribed, and the delivery of queued messages
+
+/// A local webhook endpoint: answers 204 to every call and counts them.
+async fn webhook_sink() -> Res<(String, Arc<AtomicU64>)> {
+    use poem::listener::{Acceptor, Listener};
+    let calls = Arc::new(AtomicU64::new(0));
+    let counted = calls.clone();
+    let app = poem::Route::new().at(
+        "/hook",
+        poem::post(poem::endpoint::make(move |_req: poem::Request| {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::Relaxed);
+                poem::http::StatusCode::NO_CONTENT
+            }
+        })),
+    );
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or("the sink's address")?;
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+    Ok((format!("http://{addr}/hook"), calls))
+}
+
+/// Waits for the job runner to dispatch and deliver everything waiting.
+async fn drain(db: &sqlx::PgPool, schema: &str) -> Res<()> {
+    let started = Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(&format!(
+            "SELECT (SELECT count(*) FROM {schema}.outbox WHERE dispatched_at IS NULL)
+                  + (SELECT count(*) FROM {schema}.deliveries WHERE status IN ('pending', 'sending'))"
+        ))
+        .fetch_one(db)
+        .await?;
+        if waiting == 0 {
+            println!(
+                "outbox: everything waiting delivered after {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(1_800) {
+            return Err(format!("{waiting} messages still waiting after 30 minutes").into());
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// Calls of statements whose text starts with `prefix` since the last reset.
+async fn statement_calls(db: &sqlx::PgPool, prefix: &str) -> Res<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND ltrim(query) LIKE $1",
+    )
+    .bind(format!("{prefix}%"))
+    .fetch_one(db)
+    .await?)
+}
+
+/// `points_load outbox --state FILE --clients C --seconds S [--members N] [--queued Q]
+/// [--smtp-dir DIR]`: purchases without a webhook endpoint, with one subscribed to what a
+/// purchase causes (served by this process), and without again (S seconds each, the job
+/// runner delivering in the background); throughput of each, the ratio, the outbox's
+/// statements per purchase. Then Q outbox rows are queued at once for 200 members with an
+/// e-mail address and an e-mail template (Q webhook calls and Q e-mails), and the job runner
+/// delivers them: deliveries per second from the first attempt to the last, per channel,
+/// with the calls the endpoint received and the e-mails the SMTP server stored.
+async fn outbox(a: &Args) -> Res<()> {
+    let st = State::load(a.get("state").ok_or("--state")?)?;
+    let clients = a.num("clients", 16);
+    let seconds = a.num("seconds", 60);
+    let queued = a.num("queued", 50_000) as i64;
+    let n = (a.num("members", 1_000) as usize).min(st.members.len());
+    let c = client(Duration::from_secs(120));
+    let api = |p: &str| format!("{}/api/v1{p}", st.base);
+    let auth = Some(("X-Api-Key", st.key.as_str()));
+    let schema = format!("t_{}", st.tenant_id);
+    let db = db_pool().await?;
+    let (hook, calls) = webhook_sink().await?;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+    let events = json!([
+        "points.earned",
+        "points.redeemed",
+        "tier.changed",
+        "member.updated"
+    ]);
+    let r = call(
+        &c,
+        Method::POST,
+        &api("/webhooks/endpoints"),
+        auth,
+        &json!({ "url": hook, "description": format!("bench {run}"), "events": events,
+                 "enabled": false }),
+    )
+    .await?;
+    let endpoint = expect(r, &[StatusCode::CREATED], "webhook endpoint")?["id"]
+        .as_str()
+        .ok_or("endpoint id")?
+        .to_owned();
+    let switch = |on: bool| {
+        let (c, url, hook, events) = (
+            c.clone(),
+            api(&format!("/webhooks/endpoints/{endpoint}")),
+            hook.clone(),
+            events.clone(),
+        );
+        let key = st.key.clone();
+        async move {
+            let r = call(
+                &c,
+                Method::PUT,
+                &url,
+                Some(("X-Api-Key", &key)),
+                &json!({ "url": hook, "events": events, "enabled": on }),
+            )
+            .await?;
+            expect(r, &[StatusCode::OK], "switch the endpoint").map(|_| ())
+        }
+    };
+    let members = Arc::new(st.members[..n].to_vec());
+    let (mut rates, mut per, mut inserts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut failed = 0;
+    for (i, on) in [false, true, false].into_iter().enumerate() {
+        if i == 2 {
+            // The webhook phase's calls are delivered (the endpoint still on) before the
+            // endpoint is switched off: they are its work, not lost.
+            drain(&db, &schema).await?;
+        }
+        switch(on).await?;
+        let tag = format!("ob{run}-{i}");
+        let calls_before = calls.load(Ordering::Relaxed);
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&db)
+            .await?;
+        let (lat, errors) =
+            purchase_phase(&c, &st, &members, clients, seconds, With::Nothing, &tag).await;
+        let made = statements(&db).await?;
+        let outbox_rows = statement_calls(&db, "INSERT INTO outbox").await?;
+        let all: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {schema}.purchases WHERE external_id LIKE $1"
+        ))
+        .bind(format!("{tag}-%"))
+        .fetch_one(&db)
+        .await?;
+        let tput = lat.len() as f64 / seconds as f64;
+        rates.push(tput);
+        per.push(made as f64 / all.max(1) as f64);
+        inserts.push(outbox_rows as f64 / all.max(1) as f64);
+        failed += errors.len();
+        println!(
+            "outbox: {} clients {clients} seconds {seconds} ok {} errors {} throughput {tput:.0}/s p50 {:.2} ms p99 {:.2} ms; {:.2} outbox inserts and {:.1} statements in all (background work included) per purchase; {} webhook calls received",
+            if on { "with a webhook endpoint" } else { "plain" },
+            lat.len(),
+            errors.len(),
+            pct(&lat, 0.50),
+            pct(&lat, 0.99),
+            inserts[i],
+            per[i],
+            calls.load(Ordering::Relaxed) - calls_before,
+        );
+        if let Some(e) = errors.first() {
+            println!("outbox: first error: {e}");
+        }
+    }
+    let plain = (rates[0] + rates[2]) / 2.0;
+    let ratio = rates[1] / plain.max(1e-9);
+    println!(
+        "outbox: check: with a webhook endpoint {:.0}/s against plain {plain:.0}/s: ratio {ratio:.2} (target >= 0.9: {}); outbox inserts per purchase {:.2} with, {:.2} without (target <= 1: {})",
+        rates[1],
+        if ratio >= 0.9 { "met" } else { "NOT met" },
+        inserts[1],
+        (inserts[0] + inserts[2]) / 2.0,
+        if inserts.iter().all(|x| *x <= 1.0) { "met" } else { "NOT met" },
+    );
+
+    // The queue: Q events for one member with an e-mail address, worded as an e-mail.
+    switch(true).await?;
+    let r = call(
+        &c,
+        Method::PUT,
+        &api("/messages/templates"),
+        auth,
+        &json!({ "occasion": "points.earned", "channel": "email", "locale": "zh-CN",
+                 "subject": "积分到账", "body_text": "{{member.name}}，您获得了积分。" }),
+    )
+    .await?;
+    expect(r, &[StatusCode::OK, StatusCode::CREATED], "e-mail template")?;
+    // 200 members with an address: the events are spread over them, as a business's are.
+    let mut mail_members = Vec::new();
+    for i in 0..200 {
+        let r = call(
+            &c,
+            Method::POST,
+            &api("/members"),
+            auth,
+            &json!({ "name": format!("Mail {run} {i}"),
+                     "email": format!("mail-{run}-{i}@bench.example.com") }),
+        )
+        .await?;
+        let id = expect(r, &[StatusCode::CREATED], "member with an address")?["id"]
+            .as_str()
+            .ok_or("member id")?
+            .to_owned();
+        mail_members.push(uuid::Uuid::parse_str(&id)?);
+    }
+    // The queue's deliveries are the only ones.
+    drain(&db, &schema).await?;
+    let first_delivery: i64 = sqlx::query_scalar(&format!(
+        "SELECT coalesce(max(id), 0) FROM {schema}.deliveries"
+    ))
+    .fetch_one(&db)
+    .await?;
+    let calls_before = calls.load(Ordering::Relaxed);
+    let started = Instant::now();
+    sqlx::query(&format!(
+        "INSERT INTO {schema}.outbox (event, member_id, entity, occasion, data, created_at)
+         SELECT 'points.earned', m, 'member:' || m, 'bench-{run}-' || g,
+                jsonb_build_object('member_id', m, 'points', 10, 'balance', 10 * g), now()
+         FROM generate_series(1, $2) g,
+              LATERAL (SELECT ($1::uuid[])[1 + g % array_length($1::uuid[], 1)] AS m) x"
+    ))
+    .bind(&mail_members)
+    .bind(queued)
+    .execute(&db)
+    .await?;
+    println!(
+        "outbox: {queued} events queued in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let want = 2 * queued;
+    // Each channel's finish, seen by polling every half second (attempts are logged with
+    // the time their job run started, so their timestamps cannot time a long run).
+    let mut finished: BTreeMap<String, f64> = BTreeMap::new();
+    let mut first: Option<f64> = None;
+    loop {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT channel, count(*) FILTER (WHERE status NOT IN ('pending', 'sending')),
+                    count(*) FILTER (WHERE status = 'sent')
+             FROM {schema}.deliveries WHERE id > $1 GROUP BY 1"
+        ))
+        .bind(first_delivery)
+        .fetch_all(&db)
+        .await?;
+        let t = started.elapsed().as_secs_f64();
+        let done: i64 = rows.iter().map(|r| r.1).sum();
+        if done > 0 && first.is_none() {
+            first = Some(t);
+        }
+        for (channel, n, _) in &rows {
+            if *n >= queued {
+                finished.entry(channel.clone()).or_insert(t);
+            }
+        }
+        if done >= want {
+            for (channel, n, sent) in &rows {
+                println!(
+                    "outbox: {channel}: {n} delivered ({sent} sent) {:.1} s after queueing: {:.0} per second",
+                    finished.get(channel).copied().unwrap_or(t),
+                    *n as f64 / finished.get(channel).copied().unwrap_or(t).max(1e-3),
+                );
+            }
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(3_600) {
+            return Err(format!("{done} of {want} delivered after an hour").into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let total = started.elapsed().as_secs_f64();
+    let from_first = total - first.unwrap_or(0.0);
+    let stored = a
+        .get("smtp-dir")
+        .map(|d| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0))
+        .unwrap_or(0);
+    println!(
+        "outbox: delivery: {want} messages ({queued} webhook calls, {queued} e-mails) in {total:.1} s from queueing to the last ({:.0} per second; {from_first:.1} s and {:.0} per second from the first delivered, the job runner's minute tick excluded); the endpoint received {} calls, the SMTP server stored {stored} messages in all",
+        want as f64 / total.max(1e-3),
+        want as f64 / from_first.max(1e-3),
+        calls.load(Ordering::Relaxed) - calls_before,
+    );
+    if failed > 0 {
+        return Err(format!("{failed} purchases failed").into());
+    }
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -1628,10 +1925,11 @@ async fn main() {
         "spend" => spend(&a).await,
         "coupons" => coupons(&a).await,
         "claims" => claims(&a).await,
+        "outbox" => outbox(&a).await,
         "simulate" => simulate(&a).await,
         "faults" => faults(&a).await,
         _ => Err(
-            "usage: points_load setup|accrual|redeem|paid|spend|coupons|claims|simulate|faults --state FILE ..."
+            "usage: points_load setup|accrual|redeem|paid|spend|coupons|claims|outbox|simulate|faults --state FILE ..."
                 .into(),
         ),
     };

@@ -10,6 +10,7 @@
 use crate::members::open;
 use crate::{AppError, NotFoundAs, OrNotFound};
 use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
 use patron_core::lang::Lang;
 use patron_core::messages::{
     self as core_messages, parse_endpoint_url, parse_locale, parse_occasion, signed_headers,
@@ -71,6 +72,8 @@ pub struct Senders {
 const DISPATCH_BATCH: i64 = 200;
 /// Deliveries claimed at once.
 const DELIVER_BATCH: i64 = 50;
+/// Deliveries of a batch sent at the same time.
+const DELIVER_PARALLEL: usize = 16;
 /// How long a claimed delivery is held before another runner may take it.
 fn lease() -> Duration {
     Duration::minutes(2)
@@ -467,6 +470,10 @@ pub fn render(t: &TemplateRow, vars: &BTreeMap<String, String>) -> Value {
 }
 
 /// Sends due deliveries until none is left. Returns (sent, failed attempts).
+///
+/// A claimed batch is sent [`DELIVER_PARALLEL`] at a time, so a slow SMTP server or
+/// endpoint holds up only its own calls. An endpoint's calls about one member still go one
+/// after the other, in order (a retry can overtake; `sequence` tells the receiver).
 pub async fn deliver(
     db: &Db,
     tenant: &Tenant,
@@ -507,6 +514,9 @@ pub async fn deliver(
         if batch.is_empty() {
             return Ok((sent, failed));
         }
+        // One endpoint's calls about one member go in turn, in the order they were due; the
+        // rest at once.
+        let mut lanes: BTreeMap<(Option<Uuid>, Option<Uuid>, i64), Vec<_>> = BTreeMap::new();
         for mut d in batch {
             let ep = d
                 .endpoint_id
@@ -514,89 +524,117 @@ pub async fn deliver(
             if let Some(email) = addresses.remove(&d.id) {
                 d.recipient = email;
             }
-            // Members' e-mails count against the quota; staff's own (password resets, new
-            // devices) never wait for next month, and a campaign's were counted when it sent.
-            let metered = d.channel == "email"
-                && d.member_id.is_some()
-                && !d.recipient.is_empty()
-                && d.occasion.as_deref() != Some(crate::campaigns::OCCASION);
-            if metered && !take_email_quota(db, tenant, plan.as_ref(), d.id, now).await? {
-                continue;
-            }
-            if d.channel == "sms" && senders.sms.is_none() {
-                // No gateway: the development provider, the `sms_outbox` table.
-                let mut tx = db.tenant_tx(tenant).await?;
-                let attempt = match crate::sms::delivery_phone(&senders.keys, &d.content) {
-                    Some(phone) => {
-                        patron_db::portal::outbox_push(
-                            &mut tx,
-                            &phone,
-                            &str_of(&d.content, "text"),
-                            &str_of(&d.content, "purpose"),
-                            now,
-                        )
-                        .await?;
-                        Attempt {
-                            ok: true,
-                            status_code: None,
-                            answer: "written to the development SMS outbox".into(),
-                            retry_at: None,
-                            stop: false,
-                        }
-                    }
-                    None => Attempt {
-                        ok: false,
-                        status_code: None,
-                        answer: "the number does not open".into(),
-                        retry_at: None,
-                        stop: true,
-                    },
-                };
-                db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
-                tx.commit().await?;
-                if attempt.ok {
-                    sent += 1;
-                } else {
-                    failed += 1;
+            let lane = match d.endpoint_id {
+                Some(endpoint) => (Some(endpoint), d.member_id, 0),
+                None => (None, None, d.id),
+            };
+            lanes.entry(lane).or_default().push((d, ep));
+        }
+        let plan = plan.as_ref();
+        let results: Vec<_> = futures::stream::iter(lanes.into_values())
+            .map(|lane| async move {
+                let mut out = Vec::with_capacity(lane.len());
+                for (d, ep) in lane {
+                    out.push(deliver_one(db, tenant, senders, plan, d, ep, now).await?);
                 }
-                continue;
-            }
-            let attempt = attempt(senders, &d, ep.as_ref(), now).await;
-            let mut tx = db.tenant_tx(tenant).await?;
-            db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
-            if d.channel == "email" && d.member_id.is_some() && attempt.answer.starts_with(BOUNCED)
-            {
-                // The member's address bounces: later marketing e-mails to it are skipped.
-                let index = email_index(&senders.keys, &d.recipient);
-                db::record_bounce(&mut tx, &index, &attempt.answer, now).await?;
-            }
-            if metered && !attempt.ok {
-                // Not sent: the e-mail taken from the quota is given back.
-                patron_db::plans::meter_in(&mut tx, Limit::EmailsPerMonth.as_str(), now, -1)
-                    .await?;
-            }
-            if let Some(ep) = &ep {
-                if attempt.status_code == Some(410) {
-                    db::disable_endpoint(&mut tx, ep.id, "gone", now).await?;
-                } else if !attempt.stop {
-                    db::note_endpoint_result(
-                        &mut tx,
-                        ep.id,
-                        attempt.ok,
-                        now,
-                        core_messages::disable_after(),
-                    )
-                    .await?;
+                Ok::<_, AppError>(out)
+            })
+            .buffer_unordered(DELIVER_PARALLEL)
+            .collect()
+            .await;
+        for r in results {
+            for outcome in r? {
+                match outcome {
+                    Some(true) => sent += 1,
+                    Some(false) => failed += 1,
+                    None => {}
                 }
-            }
-            tx.commit().await?;
-            if attempt.ok {
-                sent += 1;
-            } else {
-                failed += 1;
             }
         }
     }
+}
+
+/// One delivery's attempt and its log: `Some(true)` sent, `Some(false)` failed, `None` held
+/// over the month's quota.
+async fn deliver_one(
+    db: &Db,
+    tenant: &Tenant,
+    senders: &Senders,
+    plan: Option<&patron_core::plans::Plan>,
+    d: Delivery,
+    ep: Option<Endpoint>,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, AppError> {
+    // Members' e-mails count against the quota; staff's own (password resets, new
+    // devices) never wait for next month, and a campaign's were counted when it sent.
+    let metered = d.channel == "email"
+        && d.member_id.is_some()
+        && !d.recipient.is_empty()
+        && d.occasion.as_deref() != Some(crate::campaigns::OCCASION);
+    if metered && !take_email_quota(db, tenant, plan, d.id, now).await? {
+        return Ok(None);
+    }
+    if d.channel == "sms" && senders.sms.is_none() {
+        // No gateway: the development provider, the `sms_outbox` table.
+        let mut tx = db.tenant_tx(tenant).await?;
+        let attempt = match crate::sms::delivery_phone(&senders.keys, &d.content) {
+            Some(phone) => {
+                patron_db::portal::outbox_push(
+                    &mut tx,
+                    &phone,
+                    &str_of(&d.content, "text"),
+                    &str_of(&d.content, "purpose"),
+                    now,
+                )
+                .await?;
+                Attempt {
+                    ok: true,
+                    status_code: None,
+                    answer: "written to the development SMS outbox".into(),
+                    retry_at: None,
+                    stop: false,
+                }
+            }
+            None => Attempt {
+                ok: false,
+                status_code: None,
+                answer: "the number does not open".into(),
+                retry_at: None,
+                stop: true,
+            },
+        };
+        db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+        tx.commit().await?;
+        return Ok(Some(attempt.ok));
+    }
+    let attempt = attempt(senders, &d, ep.as_ref(), now).await;
+    let mut tx = db.tenant_tx(tenant).await?;
+    db::finish_delivery(&mut tx, d.id, &attempt, now).await?;
+    if d.channel == "email" && d.member_id.is_some() && attempt.answer.starts_with(BOUNCED) {
+        // The member's address bounces: later marketing e-mails to it are skipped.
+        let index = email_index(&senders.keys, &d.recipient);
+        db::record_bounce(&mut tx, &index, &attempt.answer, now).await?;
+    }
+    if metered && !attempt.ok {
+        // Not sent: the e-mail taken from the quota is given back.
+        patron_db::plans::meter_in(&mut tx, Limit::EmailsPerMonth.as_str(), now, -1).await?;
+    }
+    if let Some(ep) = &ep {
+        if attempt.status_code == Some(410) {
+            db::disable_endpoint(&mut tx, ep.id, "gone", now).await?;
+        } else if !attempt.stop {
+            db::note_endpoint_result(
+                &mut tx,
+                ep.id,
+                attempt.ok,
+                now,
+                core_messages::disable_after(),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(attempt.ok))
 }
 
 /// When the member's current e-mail address bounced, if it did.

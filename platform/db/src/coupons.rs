@@ -620,6 +620,7 @@ pub async fn savepoint(tx: &mut TenantTx) -> Result<(), DbError> {
     sqlx::query("SAVEPOINT coupon_occasion")
         .execute(tx.conn())
         .await?;
+    tx.outbox_mark = Some(tx.outbox.len());
     Ok(())
 }
 
@@ -631,6 +632,12 @@ pub async fn end_savepoint(tx: &mut TenantTx, undo: bool) -> Result<(), DbError>
         "RELEASE SAVEPOINT coupon_occasion"
     };
     sqlx::query(sql).execute(tx.conn()).await?;
+    // Events recorded since the savepoint go with it.
+    if let Some(mark) = tx.outbox_mark.take() {
+        if undo {
+            tx.outbox.truncate(mark);
+        }
+    }
     Ok(())
 }
 
@@ -639,6 +646,7 @@ pub async fn dry_run(tx: &mut TenantTx) -> Result<(), DbError> {
     sqlx::query("SAVEPOINT coupon_dry_run")
         .execute(tx.conn())
         .await?;
+    tx.outbox_dry_mark = Some(tx.outbox.len());
     Ok(())
 }
 
@@ -650,6 +658,9 @@ pub async fn undo_dry_run(tx: &mut TenantTx) -> Result<(), DbError> {
     sqlx::query("RELEASE SAVEPOINT coupon_dry_run")
         .execute(tx.conn())
         .await?;
+    if let Some(mark) = tx.outbox_dry_mark.take() {
+        tx.outbox.truncate(mark);
+    }
     Ok(())
 }
 

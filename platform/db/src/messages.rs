@@ -27,7 +27,20 @@ pub struct OutboxRow {
 const OUTBOX: &str =
     "id, event, member_id, entity, occasion, data, created_at, dispatched_at, sequence";
 
-/// Records an event in the caller's transaction: one statement.
+/// An event waiting in its transaction for the outbox.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    event: String,
+    member_id: Option<Uuid>,
+    entity: String,
+    occasion: String,
+    data: Value,
+    created_at: DateTime<Utc>,
+}
+
+/// Records an event in the caller's transaction. It is written with the transaction's other
+/// events by [`TenantTx::commit`], in one statement; a transaction that rolls back (or the
+/// savepoint it was recorded under) writes nothing.
 pub async fn record(
     tx: &mut TenantTx,
     event: &str,
@@ -37,17 +50,71 @@ pub async fn record(
     data: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.outbox.push(Pending {
+        event: event.to_owned(),
+        member_id,
+        entity: entity.to_owned(),
+        occasion: occasion.to_owned(),
+        data: data.clone(),
+        created_at: now,
+    });
+    Ok(())
+}
+
+/// Writes a transaction's waiting events, in the order they were recorded: one statement.
+pub(crate) async fn write_pending(
+    conn: &mut sqlx::PgConnection,
+    events: Vec<Pending>,
+) -> Result<(), DbError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if let [e] = events.as_slice() {
+        sqlx::query(
+            "INSERT INTO outbox (event, member_id, entity, occasion, data, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&e.event)
+        .bind(e.member_id)
+        .bind(&e.entity)
+        .bind(&e.occasion)
+        .bind(&e.data)
+        .bind(e.created_at)
+        .execute(conn)
+        .await?;
+        return Ok(());
+    }
+    let mut cols = (
+        Vec::with_capacity(events.len()),
+        Vec::with_capacity(events.len()),
+        Vec::with_capacity(events.len()),
+        Vec::with_capacity(events.len()),
+        Vec::with_capacity(events.len()),
+        Vec::with_capacity(events.len()),
+    );
+    for e in events {
+        cols.0.push(e.event);
+        cols.1.push(e.member_id);
+        cols.2.push(e.entity);
+        cols.3.push(e.occasion);
+        cols.4.push(e.data);
+        cols.5.push(e.created_at);
+    }
+    // The ids follow the order the events happened in (webhooks number them by id).
     sqlx::query(
         "INSERT INTO outbox (event, member_id, entity, occasion, data, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         SELECT e, m, en, o, d, c
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
+                     $6::timestamptz[]) WITH ORDINALITY AS x (e, m, en, o, d, c, n)
+         ORDER BY n",
     )
-    .bind(event)
-    .bind(member_id)
-    .bind(entity)
-    .bind(occasion)
-    .bind(data)
-    .bind(now)
-    .execute(tx.conn())
+    .bind(cols.0)
+    .bind(cols.1)
+    .bind(cols.2)
+    .bind(cols.3)
+    .bind(cols.4)
+    .bind(cols.5)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -113,10 +113,18 @@ pub(crate) fn schema_name(id: i64) -> String {
 /// A transaction scoped to one tenant: its `search_path` is that tenant's schema and nothing
 /// else, set with `set_config(.., true)` so it ends with the transaction and the connection
 /// goes back to the pool clean. Dropping it without [`TenantTx::commit`] rolls back.
+///
+/// Events for the outbox ([`crate::messages::record`]) wait in the transaction and are
+/// written by [`TenantTx::commit`] in one statement, however many the change caused.
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant_id: i64,
     schema: String,
+    pub(crate) outbox: Vec<crate::messages::Pending>,
+    /// How many events were waiting at the open savepoints (`coupon_occasion`,
+    /// `coupon_dry_run`): those recorded since go when it is rolled back.
+    pub(crate) outbox_mark: Option<usize>,
+    pub(crate) outbox_dry_mark: Option<usize>,
 }
 
 impl TenantTx {
@@ -133,6 +141,9 @@ impl TenantTx {
             tx,
             tenant_id,
             schema,
+            outbox: Vec::new(),
+            outbox_mark: None,
+            outbox_dry_mark: None,
         })
     }
 
@@ -149,7 +160,10 @@ impl TenantTx {
         &mut self.tx
     }
 
-    pub async fn commit(self) -> Result<(), DbError> {
+    /// Writes the events waiting for the outbox (one statement), then commits.
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        let events = std::mem::take(&mut self.outbox);
+        crate::messages::write_pending(&mut self.tx, events).await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -176,6 +190,9 @@ impl Db {
                 tx,
                 tenant_id: tenant.id,
                 schema: schema.clone(),
+                outbox: Vec::new(),
+                outbox_mark: None,
+                outbox_dry_mark: None,
             });
         }
         let tx = self.pool().begin().await?;
