@@ -9,6 +9,7 @@ import { ForgotPasswordPage, ResetPasswordPage } from './auth/ResetPasswordPages
 import { NoticesPage } from './notices/NoticesPage';
 import { ConversationsPage } from './conversations/ConversationsPage';
 import { CampaignsPage } from './campaigns/CampaignsPage';
+import { SegmentsPage } from './segments/SegmentsPage';
 import { SignupPage } from './signup/SignupPage';
 import { AppLayout } from './layout/AppLayout';
 import { homePath } from './layout/nav';
@@ -89,6 +90,7 @@ export function AppRoutes() {
         <Route path="notices" element={<NoticesPage />} />
         <Route path="conversations" element={<ConversationsPage />} />
         <Route path="campaigns" element={<CampaignsPage />} />
+        <Route path="segments" element={<SegmentsPage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="audit-log" element={<AuditLogPage />} />
         <Route path="security" element={<SecurityPage />} />

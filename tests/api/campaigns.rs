@@ -45,6 +45,13 @@ fn recipients(mails: &[String]) -> Vec<String> {
     out
 }
 
+/// 10:00 on 15 June in Shanghai: outside the quiet hours, when campaigns with texts send.
+fn daytime(app: &TestApp) {
+    use chrono::TimeZone;
+    app.clock
+        .set(chrono::Utc.with_ymd_and_hms(2027, 6, 15, 2, 0, 0).unwrap());
+}
+
 /// A plan with `email_campaigns` and the given limits (no overage), and a business on it.
 async fn business_with_limits(app: &TestApp, limits: Value) -> TestTenant {
     let ops = app.operator().await;
@@ -67,6 +74,7 @@ async fn business_with_limits(app: &TestApp, limits: Value) -> TestTenant {
 #[tokio::test]
 async fn a_campaign_reaches_each_member_once_per_channel_however_often_it_runs() {
     let app = spawn_app().await;
+    daytime(&app);
     let t = app.signup_on("cm-send", "pro").await;
     let owner = t.owner();
     let smtp = SmtpSink::start().await;
@@ -302,6 +310,7 @@ async fn over_the_monthly_quota_a_campaign_is_refused_naming_it_and_nothing_is_q
 #[tokio::test]
 async fn opt_outs_and_the_contact_budget_are_honoured() {
     let app = spawn_app().await;
+    daytime(&app);
     let t = app.signup_on("cm-optout", "pro").await;
     let owner = t.owner();
     let smtp = SmtpSink::start().await;
@@ -523,4 +532,71 @@ async fn bad_campaigns_are_refused_naming_their_fields_and_the_plan_gates_them()
     let r = app.campaigns(&starter.owner()).await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(r.plan_problem().feature.as_deref(), Some("email_campaigns"));
+}
+
+#[tokio::test]
+async fn a_campaign_with_texts_waits_out_the_quiet_hours() {
+    use chrono::TimeZone;
+    let app = spawn_app().await;
+    // 22:00 on 15 June in Shanghai: inside the quiet hours (21:00–09:00).
+    let t0 = chrono::Utc.with_ymd_and_hms(2027, 6, 15, 14, 0, 0).unwrap();
+    app.clock.set(t0);
+    let t = app.signup_on("cm-quiet", "pro").await;
+    let owner = t.owner();
+    let senders = message_senders(None);
+    let m = app
+        .member(&owner, NewMember::named("夜猫").phone("13900005201"))
+        .await;
+    let filter = json!({ "ids": [m.id] });
+    let texts = campaign_body("Night texts", filter.clone(), &["sms", "inbox"]);
+    let c = app.create_campaign(&owner, &texts).await.ok();
+    assert_eq!(c.status, "sending");
+    let report = run_campaign(&app, t.id, &senders, &c.id, app.clock.now()).await;
+    // 09:00 the next morning in Shanghai.
+    let end = chrono::Utc.with_ymd_and_hms(2027, 6, 16, 1, 0, 0).unwrap();
+    assert_eq!(
+        report["quiet_until"]
+            .as_str()
+            .map(|s| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap()),
+        Some(end),
+        "{report}"
+    );
+    let queued = patron_db::jobs::recent(&app.db, "campaigns.send", 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.tenant_id == Some(t.id) && j.run_at == end && j.status == "pending")
+        .count();
+    assert_eq!(queued, 1, "the job comes back when the quiet hours end");
+    assert_eq!(
+        campaign_texts(&app, &owner, &c.id).await,
+        0,
+        "no text inside the quiet hours"
+    );
+    let waiting = app.get_campaign(&owner, &c.id).await.ok();
+    assert_eq!((waiting.on("inbox").sent, waiting.on("sms").sent), (0, 0));
+
+    // An e-mail and inbox campaign is not held.
+    let mail = campaign_body("Night inbox", filter, &["inbox"]);
+    let d = app.create_campaign(&owner, &mail).await.ok();
+    let report = run_campaign(&app, t.id, &senders, &d.id, app.clock.now()).await;
+    assert_eq!(report["status"], "done", "{report}");
+
+    // At 09:00 it goes.
+    app.clock.set(end);
+    let report = run_campaign(&app, t.id, &senders, &c.id, app.clock.now()).await;
+    assert_eq!(report["status"], "done", "{report}");
+    assert_eq!(campaign_texts(&app, &owner, &c.id).await, 1);
+    let c = app.get_campaign(&owner, &c.id).await.ok();
+    assert_eq!((c.on("inbox").sent, c.on("sms").sent), (1, 1));
+}
+
+/// The text messages campaign `id` sent.
+async fn campaign_texts(app: &TestApp, owner: &Auth, id: &str) -> usize {
+    app.sms_outbox(owner, None)
+        .await
+        .ok()
+        .into_iter()
+        .filter(|s| s.purpose == format!("campaign:{id}"))
+        .count()
 }

@@ -29,6 +29,7 @@ mod prepaid;
 mod promotions;
 mod replicas;
 mod security;
+mod segments;
 mod service;
 mod signup;
 mod sms;

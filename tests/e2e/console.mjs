@@ -869,6 +869,9 @@ try {
   // Campaigns: the form with the audience, channels, messages and preview, sending, a
   // scheduled one cancelled; zh-CN and en, 1366x768 and 375px.
   await (await import('./campaigns.mjs')).campaignSteps({ browser, step, base: BASE, watch });
+  // Segments: the member list's search saved as a segment, counted and opened back, renamed,
+  // and picked as a campaign's audience; zh-CN and en, 1366x768 and 375px.
+  await (await import('./segments.mjs')).segmentSteps({ browser, step, base: BASE, watch });
 
   const opsCtx = await browser.newContext({
     viewport: { width: 1280, height: 860 },

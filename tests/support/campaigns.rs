@@ -24,6 +24,10 @@ pub struct CampaignChannelResult {
 pub struct Campaign {
     pub id: String,
     pub name: String,
+    /// The audience as given (for a segment: its filter when the campaign was created).
+    #[serde(default)]
+    pub filter: Value,
+    pub segment_id: Option<String>,
     pub channels: Vec<String>,
     pub status: String,
     pub stop_reason: Option<String>,

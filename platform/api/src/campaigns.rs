@@ -10,9 +10,12 @@ use crate::edge::member_views::MemberSearch;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
 use patron_app::campaigns as app;
-use patron_app::fields::current_fields;
+use patron_app::members::SearchRequest;
+use patron_app::segments::{self, SearchContext};
+use patron_app::AppError;
 use patron_core::access::Permission;
 use patron_core::campaigns::{Draft, Message};
+use patron_core::Issue;
 use patron_db::members::Search;
 use patron_db::TenantTx;
 use poem_openapi::param::Path;
@@ -82,8 +85,12 @@ pub struct NewCampaign {
     #[oai(validator(max_length = 1000))]
     pub name: String,
     /// The members: any condition `POST /members/search` takes (its `sort`, `descending`,
-    /// `after` and `limit` do not apply here).
-    pub filter: MemberSearch,
+    /// `after` and `limit` do not apply here). Either this or `segment_id`.
+    pub filter: Option<MemberSearch>,
+    /// The members of a saved segment, its filter as it is now (the campaign keeps it:
+    /// editing the segment later changes neither its record nor, when scheduled, its
+    /// audience). Either this or `filter`.
+    pub segment_id: Option<Uuid>,
     /// `email`, `sms`, `inbox`: one or several, each once.
     #[oai(validator(max_items = 3, min_items = 1))]
     pub channels: Vec<String>,
@@ -101,7 +108,10 @@ pub struct NewCampaign {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct CampaignPreviewRequest {
-    pub filter: MemberSearch,
+    /// The members (either this or `segment_id`).
+    pub filter: Option<MemberSearch>,
+    /// The members of a saved segment (either this or `filter`).
+    pub segment_id: Option<Uuid>,
     #[oai(validator(max_items = 3, min_items = 1))]
     pub channels: Vec<String>,
 }
@@ -188,8 +198,10 @@ pub struct CampaignChannelResult {
 pub struct Campaign {
     pub id: Uuid,
     pub name: String,
-    /// The audience as given.
+    /// The audience as given (for a segment: its filter when the campaign was created).
     pub filter: serde_json::Value,
+    /// The saved segment it was sent to.
+    pub segment_id: Option<Uuid>,
     pub channels: Vec<String>,
     pub messages: Vec<CampaignMessage>,
     pub send_at: Option<DateTime<Utc>>,
@@ -217,6 +229,7 @@ impl From<app::Report> for Campaign {
             id: c.id,
             name: c.name,
             filter: c.filter,
+            segment_id: c.segment_id,
             channels: c.channels,
             messages: serde_json::from_value::<Vec<Message>>(c.messages)
                 .unwrap_or_default()
@@ -262,41 +275,66 @@ pub struct CampaignSettings {
     pub contact_budget: Option<i32>,
 }
 
+/// A campaign's audience: the member search, the filter it keeps, the segment it came from.
+struct Audience {
+    search: Search,
+    filter: serde_json::Value,
+    segment_id: Option<Uuid>,
+}
+
 impl CampaignsApi {
-    /// The member search of a campaign's filter (problems named under `filter.`).
-    async fn search(
+    /// The audience of a campaign: its `filter`, or the saved segment `segment_id` names
+    /// (exactly one of them; problems named under `filter.` or on `segment_id`).
+    async fn audience(
         &self,
         tx: &mut TenantTx,
         me: &crate::edge::auth::Principal,
-        filter: MemberSearch,
-    ) -> Result<Search, ApiError> {
-        let mut req: patron_app::members::SearchRequest = filter.into();
-        (req.after, req.limit) = (None, None);
-        let (_, set) = current_fields(tx).await?;
-        let in_filter = |e: patron_app::AppError| match e {
-            patron_app::AppError::Invalid(fields) => patron_app::AppError::Invalid(
-                fields
-                    .into_iter()
-                    .map(|mut f| {
-                        f.field = format!("filter.{}", f.field);
-                        f
-                    })
-                    .collect(),
-            ),
-            e => e,
+        filter: Option<MemberSearch>,
+        segment_id: Option<Uuid>,
+    ) -> Result<Audience, ApiError> {
+        let ctx = SearchContext {
+            rules: &self.state.rules,
+            keys: &self.state.config.pii,
+            region: &me.tenant.settings.phone_region,
         };
-        let mut search = patron_app::members::search::build_search(
-            &req,
-            &set,
-            &self.state.config.pii,
-            &me.tenant.settings.phone_region,
-        )
-        .map_err(in_filter)?;
-        search.tier =
-            patron_app::members::search::tier_filter(&self.state.rules, tx, req.tier.as_deref())
-                .await
-                .map_err(in_filter)?;
-        Ok(search)
+        let (req, filter) = match (filter, segment_id) {
+            (Some(f), None) => {
+                let value = f.to_json().unwrap_or_default();
+                (SearchRequest::from(f), value)
+            }
+            (None, Some(id)) => {
+                let seg = patron_db::segments::get(tx, id).await?.ok_or_else(|| {
+                    AppError::field(
+                        "segment_id",
+                        Issue::unknown(&id.to_string(), "there is no such segment"),
+                    )
+                })?;
+                (segments::request_of(&seg)?, seg.filter)
+            }
+            (None, None) => {
+                return Err(AppError::field(
+                    "filter",
+                    Issue::required().words("give a filter or a segment_id"),
+                )
+                .into())
+            }
+            (Some(_), Some(_)) => {
+                return Err(AppError::field(
+                    "segment_id",
+                    Issue::invalid_format(
+                        "one_audience",
+                        "give a filter or a segment_id, not both",
+                    ),
+                )
+                .into())
+            }
+        };
+        let search = segments::to_search(tx, &ctx, &req, "filter").await?;
+        Ok(Audience {
+            search,
+            filter,
+            segment_id,
+        })
     }
 }
 
@@ -336,9 +374,11 @@ impl CampaignsApi {
             .state
             .authorize(&auth, Some(Permission::CampaignsManage))
             .await?;
-        let search = self.search(&mut tx, &me, body.0.filter).await?;
+        let b = body.0;
+        let audience = self.audience(&mut tx, &me, b.filter, b.segment_id).await?;
+        let search = audience.search;
         let plan = self.state.plan_of(&me.tenant).await?;
-        let p = app::preview(&mut tx, &plan, &search, &body.0.channels, self.state.now()).await?;
+        let p = app::preview(&mut tx, &plan, &search, &b.channels, self.state.now()).await?;
         tx.commit().await?;
         Ok(Json(CampaignPreview {
             reach: p.reach.into(),
@@ -376,8 +416,7 @@ impl CampaignsApi {
             .authorize(&auth, Some(Permission::CampaignsManage))
             .await?;
         let b = body.0;
-        let filter = b.filter.to_json().unwrap_or_default();
-        let search = self.search(&mut tx, &me, b.filter).await?;
+        let audience = self.audience(&mut tx, &me, b.filter, b.segment_id).await?;
         let now = self.state.now();
         let new = app::NewCampaign {
             draft: Draft {
@@ -386,8 +425,9 @@ impl CampaignsApi {
                 messages: b.messages.into_iter().map(Into::into).collect(),
                 send_at: b.send_at,
             },
-            search,
-            filter,
+            search: audience.search,
+            filter: audience.filter,
+            segment_id: audience.segment_id,
             idempotency_key: b.idempotency_key,
         };
         let c = app::create(&mut tx, new, &me.subject(), now).await?;

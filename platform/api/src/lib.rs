@@ -27,6 +27,7 @@ pub mod purchases;
 pub mod roles;
 pub mod rules;
 pub mod security;
+pub mod segments;
 pub mod session;
 pub mod settings;
 pub mod signup;
@@ -102,9 +103,12 @@ pub type Apis = (
         webhooks::WebhooksApi,
         NoticeApis,
         ConversationApis,
-        campaigns::CampaignsApi,
+        CampaignApis,
     ),
 );
+
+/// Campaigns and the saved segments they are sent to.
+pub type CampaignApis = (campaigns::CampaignsApi, segments::SegmentsApi);
 
 /// The notices capability: staff's side and the portal's (notices, inbox, preferences).
 pub type NoticeApis = (notices::NoticesApi, portal::notices::PortalNoticesApi);
@@ -192,7 +196,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
                     conversations::ConversationsApi { state: state.clone() },
                     portal::conversations::PortalConversationsApi { state: state.clone() },
                 ),
-                campaigns::CampaignsApi { state: state.clone() },
+                (
+                    campaigns::CampaignsApi { state: state.clone() },
+                    segments::SegmentsApi { state: state.clone() },
+                ),
             ),
         ),
         "Patron API",

@@ -15,6 +15,9 @@
 //! (campaign, member, channel), then the e-mails (deliveries the outbox's deliverer sends)
 //! and inbox messages (deliveries written as sent) for the rows that were new, and the text
 //! messages through the SMS port. Unused quota is given back when the campaign ends.
+//!
+//! A campaign with text messages does not send inside the business's quiet hours (those of
+//! the scheduled notices): its job comes back when they end, for every channel.
 
 use crate::members::open;
 use crate::messages::Senders;
@@ -56,6 +59,8 @@ pub struct NewCampaign {
     pub search: Search,
     /// The audience as staff gave it (shown back).
     pub filter: Value,
+    /// The saved segment the audience was taken from.
+    pub segment_id: Option<Uuid>,
     pub idempotency_key: Option<String>,
 }
 
@@ -143,8 +148,9 @@ pub async fn preview(
     })
 }
 
-fn request_hash(draft: &Draft, search: &Search) -> String {
+fn request_hash(draft: &Draft, search: &Search, segment: Option<Uuid>) -> String {
     let body = json!({
+        "segment_id": segment,
         "name": draft.name,
         "channels": draft.channels,
         "messages": draft.messages,
@@ -164,7 +170,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Campaign, AppError> {
     new.draft.check(now).map_err(AppError::invalid)?;
-    let hash = request_hash(&new.draft, &new.search);
+    let hash = request_hash(&new.draft, &new.search, new.segment_id);
     if let Some(key) = &new.idempotency_key {
         if let Some(c) = db::by_key(tx, key).await? {
             if c.request_hash == hash {
@@ -198,6 +204,7 @@ pub async fn create(
         created_by: actor.to_owned(),
         started_at: None,
         finished_at: None,
+        segment_id: new.segment_id,
     };
     let Some(c) = db::insert(tx, &c).await? else {
         // The key was taken by a request running at the same time (now committed): the
@@ -373,6 +380,26 @@ pub async fn run(
                 tx.commit().await?;
                 return Ok(json!({ "status": "scheduled", "waiting": true }));
             }
+            "scheduled" | "sending" if c.channels.iter().any(|ch| ch == "sms") => {
+                // A campaign with text messages waits out the quiet hours (its e-mails and
+                // inbox messages with it, so a member gets the campaign at one time).
+                if let Some(until) = quiet_until(tenant, now) {
+                    tx.commit().await?;
+                    patron_db::jobs::enqueue(
+                        db,
+                        SEND_JOB,
+                        Some(tenant.id),
+                        json!({ "campaign": id }),
+                        until,
+                        Some(&format!("{SEND_JOB}:{id}:{}", until.timestamp())),
+                    )
+                    .await?;
+                    return Ok(json!({ "status": c.status, "quiet_until": until }));
+                }
+            }
+            _ => {}
+        }
+        match c.status.as_str() {
             "scheduled" => {
                 // Its time came: the quotas are taken now, or it stops naming the one it
                 // would pass.
@@ -614,6 +641,12 @@ pub async fn run(
         .await?;
         tx.commit().await?;
     }
+}
+
+/// When `now` is inside the business's quiet hours (those of the scheduled notices, in its
+/// time zone), the moment they end.
+pub fn quiet_until(tenant: &Tenant, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    crate::notices::scheduled::quiet_hours().wait_until(tenant.settings.zone(), now)
 }
 
 fn vars(tenant: &Tenant, t: &db::Target) -> BTreeMap<String, String> {

@@ -36,6 +36,7 @@ pub mod purchases;
 pub mod roles;
 pub mod rules;
 pub mod security;
+pub mod segments;
 pub mod session;
 pub mod settings;
 pub mod signup;

@@ -31,6 +31,7 @@ pub mod promotions;
 pub mod reasons;
 pub mod rules;
 pub mod security;
+pub mod segments;
 pub mod tenants;
 pub mod tiers;
 pub mod uploads;

@@ -36,19 +36,21 @@ pub struct Campaign {
     pub created_by: String,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The saved segment it was sent to (its filter as it was then is `filter`).
+    pub segment_id: Option<Uuid>,
 }
 
 const COLUMNS: &str = "id, name, search, filter, channels, messages, send_at, status, \
      stop_reason, cursor_at, cursor_id, email_reserved, sms_reserved, email_used, sms_used, \
      matched, done, idempotency_key, request_hash, created_at, created_by, started_at, \
-     finished_at";
+     finished_at, segment_id";
 
 /// Writes a new campaign; `None` when its idempotency key is taken already.
 pub async fn insert(tx: &mut TenantTx, c: &Campaign) -> Result<Option<Campaign>, DbError> {
     Ok(sqlx::query_as(&format!(
         "INSERT INTO campaigns (id, name, search, filter, channels, messages, send_at, status, \
-             matched, idempotency_key, request_hash, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             matched, idempotency_key, request_hash, created_at, created_by, segment_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(c.id)
@@ -64,6 +66,7 @@ pub async fn insert(tx: &mut TenantTx, c: &Campaign) -> Result<Option<Campaign>,
     .bind(&c.request_hash)
     .bind(c.created_at)
     .bind(&c.created_by)
+    .bind(c.segment_id)
     .fetch_optional(tx.conn())
     .await?)
 }

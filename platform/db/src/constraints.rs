@@ -15,3 +15,4 @@ pub const STAFF_EMAIL: &str = "staff_email_key";
 pub const COUPON_TEMPLATES_SHARED_CODE: &str = "coupon_templates_shared_code_key";
 pub const ACTIVITY_REGISTRATIONS_ONE_LIVE: &str = "activity_registrations_one_live";
 pub const ACTIVITY_GUESTS_ONE_LIVE: &str = "activity_guests_one_live";
+pub const SEGMENTS_NAME: &str = "segments_name_key";

@@ -35,6 +35,7 @@ pub mod prepaid;
 pub mod promotions;
 pub mod rules;
 pub mod security;
+pub mod segments;
 pub mod sessions;
 pub mod staff;
 mod tenancy;

@@ -34,6 +34,7 @@ import { formatDateTime } from '../common/format';
 import { fromLocalInput } from '../activities/time';
 import { toSearch, type SearchValues } from '../members/search';
 import { missingFeature } from '../prepaid/parts';
+import { fetchSegments, segmentKeys } from '../segments/api';
 import {
   campaignKeys,
   cancelCampaign,
@@ -206,6 +207,8 @@ function BudgetSetting() {
 
 interface CampaignForm extends SearchValues {
   campaign_name: string;
+  audience_kind: 'filter' | 'segment';
+  segment_id?: string;
   tier?: string;
   channels: string[];
   when: 'now' | 'later';
@@ -228,19 +231,24 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
   const zone = me?.tenant.time_zone ?? 'Asia/Shanghai';
   const channels = Form.useWatch('channels', form) ?? [];
   const when = Form.useWatch('when', form) ?? 'now';
-  const filterOf = (v: CampaignForm) => {
+  const segments = useQuery({ queryKey: segmentKeys.list(), queryFn: fetchSegments, retry: false });
+  const audienceKind = Form.useWatch('audience_kind', form) ?? 'filter';
+  // The audience: the conditions of the form, or a saved segment.
+  const audienceOf = (v: CampaignForm) => {
+    if (v.audience_kind === 'segment') return { segment_id: v.segment_id };
     const f = toSearch(v, []);
     const tier = v.tier?.trim();
-    return { ...f, ...(tier ? { tier } : {}) };
+    return { filter: { ...f, ...(tier ? { tier } : {}) } };
   };
   // Problems with the messages are said above the form (they name a message by its place).
-  const fieldItems = ['campaign_name', 'channels', 'send_at', ...AUDIENCE];
+  const fieldItems = ['campaign_name', 'channels', 'send_at', 'segment_id', ...AUDIENCE];
   const aliases: Record<string, string> = {
     name: 'campaign_name',
+    filter: 'segment_id',
     ...Object.fromEntries(AUDIENCE.map((k) => [`filter.${k}`, k])),
   };
   const count = useMutation({
-    mutationFn: (v: CampaignForm) => previewCampaign({ filter: filterOf(v), channels: v.channels ?? [] }),
+    mutationFn: (v: CampaignForm) => previewCampaign({ ...audienceOf(v), channels: v.channels ?? [] }),
     onSuccess: (p) => setPreview(p),
     onError: (err) => setError(applyServerErrors(t, form, err, fieldItems, aliases)),
   });
@@ -248,7 +256,7 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
     mutationFn: (v: CampaignForm) =>
       createCampaign({
         name: v.campaign_name ?? '',
-        filter: filterOf(v),
+        ...audienceOf(v),
         channels: v.channels ?? [],
         messages: messagesOf(v.channels ?? [], v.texts ?? {}),
         send_at: v.when === 'later' ? fromLocalInput(v.send_at, zone) : undefined,
@@ -305,7 +313,7 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
         form={form}
         layout="vertical"
         name="campaign"
-        initialValues={{ channels: ['inbox'], when: 'now', texts: {} }}
+        initialValues={{ channels: ['inbox'], when: 'now', texts: {}, audience_kind: 'filter' }}
         onValuesChange={() => setPreview(undefined)}
         onFinish={(v) => {
           setError(undefined);
@@ -317,7 +325,23 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
         </Form.Item>
         <Typography.Title level={5}>{t('campaigns.audience')}</Typography.Title>
         <Typography.Paragraph type="secondary">{t('campaigns.audienceHelp')}</Typography.Paragraph>
-        <Row gutter={12}>
+        {segments.isSuccess && segments.data.length > 0 && (
+          <Form.Item name="audience_kind">
+            <Radio.Group data-testid="campaign-audience-kind">
+              <Radio value="filter">{t('campaigns.byConditions')}</Radio>
+              <Radio value="segment">{t('campaigns.bySegment')}</Radio>
+            </Radio.Group>
+          </Form.Item>
+        )}
+        {audienceKind === 'segment' && (
+          <Form.Item name="segment_id" label={t('campaigns.segment')} extra={t('campaigns.segmentHelp')} rules={[{ required: true, message: t('validation.required') }]}>
+            <Select
+              options={(segments.data ?? []).map((x) => ({ value: x.id, label: x.name }))}
+              data-testid="campaign-segment"
+            />
+          </Form.Item>
+        )}
+        <Row gutter={12} style={audienceKind === 'segment' ? { display: 'none' } : undefined}>
           <Col xs={24} sm={12}>
             <Form.Item name="tags" label={t('members.f.tags')}>
               <Select mode="tags" />

@@ -28,7 +28,7 @@ describe('navigation by permission', () => {
     expect(groups.map((g) => g.group)).toEqual(['members', 'marketing', 'shop', 'account']);
     expect(groups.map((g) => g.entries.map((e) => e.path))).toEqual([
       ['/dashboard', '/members', '/conversations', '/charges'],
-      ['/points-settings', '/tiers', '/rules', '/coupons', '/promotions', '/mall', '/activities', '/messages'],
+      ['/points-settings', '/tiers', '/rules', '/coupons', '/promotions', '/mall', '/activities', '/segments', '/messages'],
       ['/prepaid', '/portal-site', '/settings', '/fields', '/staff', '/audit-log'],
       ['/plan', '/roles', '/api-keys'],
     ]);

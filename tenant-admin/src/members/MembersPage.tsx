@@ -1,13 +1,13 @@
 // The member list: every filter the API offers, a table with points, tier and last visit,
 // header sorting, pages with a total, optional custom-field columns, bulk actions on a
 // selection, and exports for people (or in the import's layout).
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Alert, App, Button, Col, Collapse, Dropdown, Form, Input, Row, Select, Space, Table, Tag, Typography } from 'antd';
 import type { TableProps } from 'antd';
 import { DownOutlined, DownloadOutlined, LeftOutlined, PlusOutlined, RightOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { saveBlob } from '../common/download';
 import { errorText } from '../common/forms';
 import { useAuth } from '../auth/AuthContext';
@@ -15,7 +15,9 @@ import { useFields } from '../fields/queries';
 import type { FieldDto } from '../fields/schema';
 import { exportMembers, membersKeys, searchMembers } from './api';
 import { CustomConditionRow } from './CustomConditionRow';
-import { EVERYONE, toSearch, type MemberSearch, type SearchValues } from './search';
+import { EVERYONE, fromSearch, toSearch, type MemberSearch, type SearchValues } from './search';
+import { fetchSegment, fetchSegments, segmentKeys, updateSegment, conditionsOf } from '../segments/api';
+import { SaveSegmentModal } from '../segments/SegmentsPage';
 import { FIRST_PAGE, loadColumns, nextPage, pageCount, previousPage, saveColumns, sortFromHeader, type MemberRow, type SortBy } from './list';
 import { BulkActions } from './BulkActions';
 import { formatDateTime, nameIn } from '../common/format';
@@ -40,6 +42,34 @@ export function MembersPage() {
   const [columns, setColumns] = useState<string[]>(() => loadColumns());
   const [exporting, setExporting] = useState<string>();
   const en = i18n.language === 'en';
+  const qc = useQueryClient();
+  // A saved segment opened here (`?segment=<id>`): its filter fills the form and the search.
+  const [params, setParams] = useSearchParams();
+  const segmentId = params.get('segment') ?? undefined;
+  const [savingSegment, setSavingSegment] = useState(false);
+  const segments = useQuery({ queryKey: segmentKeys.list(), queryFn: fetchSegments, retry: false });
+  const segment = useQuery({
+    queryKey: segmentKeys.detail(segmentId ?? ''),
+    queryFn: () => fetchSegment(segmentId ?? ''),
+    enabled: segmentId !== undefined,
+    retry: false,
+  });
+  useEffect(() => {
+    if (!segment.data) return;
+    form.resetFields();
+    form.setFieldsValue(fromSearch(segment.data.filter) as Parameters<typeof form.setFieldsValue>[0]);
+    setSearch({ ...EVERYONE, ...segment.data.filter });
+    setPages(FIRST_PAGE);
+    setSelected([]);
+  }, [segment.data, form]);
+  const saveIntoSegment = useMutation({
+    mutationFn: () => updateSegment(segmentId ?? '', { name: segment.data?.name ?? '', filter: conditionsOf(search) }),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: segmentKeys.all });
+      void message.success(t('segments.saved'));
+    },
+    onError: (err) => void message.error(errorText(t, err)),
+  });
 
   const query: MemberSearch = { ...search, ...sort, limit: pageSize, after: pages.cursors[pages.index] };
   const results = useQuery({
@@ -209,7 +239,7 @@ export function MembersPage() {
             },
           ]}
         />
-        <Space style={{ marginBottom: 16 }}>
+        <Space wrap style={{ marginBottom: 16 }}>
           <Button type="primary" htmlType="submit" icon={<SearchOutlined />} data-testid="member-search">
             {t('members.search')}
           </Button>
@@ -217,12 +247,45 @@ export function MembersPage() {
             onClick={() => {
               form.resetFields();
               setSearch(EVERYONE);
+              setParams({});
               restart();
             }}
           >
             {t('members.reset')}
           </Button>
+          {segments.isSuccess && can('campaigns:manage') && (
+            <Button onClick={() => setSavingSegment(true)} data-testid="segment-save-as">
+              {t('segments.saveAs')}
+            </Button>
+          )}
+          {segment.data && can('campaigns:manage') && (
+            <Button onClick={() => saveIntoSegment.mutate()} loading={saveIntoSegment.isPending} data-testid="segment-save-into">
+              {t('segments.saveInto', { name: segment.data.name })}
+            </Button>
+          )}
+          {segments.isSuccess && segments.data.length > 0 && (
+            <Select
+              allowClear
+              style={{ minWidth: 180 }}
+              placeholder={t('segments.openPlaceholder')}
+              value={segmentId}
+              onChange={(id?: string) => setParams(id ? { segment: id } : {})}
+              options={segments.data.map((x) => ({ value: x.id, label: x.name }))}
+              data-testid="segment-pick"
+            />
+          )}
         </Space>
+        {savingSegment && (
+          <SaveSegmentModal
+            filter={search}
+            onClose={() => setSavingSegment(false)}
+            onSaved={(x) => {
+              setSavingSegment(false);
+              void message.success(t('segments.saved'));
+              setParams({ segment: x.id });
+            }}
+          />
+        )}
       </Form>
       {results.isError && <Alert type="error" showIcon message={errorText(t, results.error)} style={{ marginBottom: 16 }} />}
       <div className="member-list-bar">

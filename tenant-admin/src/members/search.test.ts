@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toSearch } from './search';
+import { fromSearch, toSearch } from './search';
 import type { FieldDto } from '../fields/schema';
 
 const f = (key: string, type: FieldDto['type']): FieldDto => ({
@@ -50,5 +50,13 @@ describe('member search', () => {
       { field: 'likes', eq: ['yoga'] },
       { field: 'city', eq: '上海' },
     ]);
+  });
+
+  it('reads a saved search back into the form, which gives the same search', () => {
+    const saved = toSearch(
+      { name: '王', tags: ['vip'], joined_from: '2024-01-01', custom: [{ field: 'size', min: 2 }, { field: 'likes', eq: 'tea' }] },
+      FIELDS,
+    );
+    expect(toSearch(fromSearch(saved), FIELDS)).toEqual(saved);
   });
 });

@@ -78,3 +78,22 @@ export function toSearch(v: SearchValues, fields: readonly FieldDto[]): MemberSe
   s.custom = custom;
   return s;
 }
+
+/** The form's values for an API search (a saved segment opened in the list). */
+export function fromSearch(s: MemberSearch): SearchValues {
+  const v: SearchValues = { sort: s.sort ?? 'created', descending: s.descending ?? false };
+  for (const k of ['card_number', 'phone', 'email', 'name', 'joined_from', 'joined_to', 'birthday_from', 'birthday_to'] as const) {
+    const x = s[k];
+    if (x) v[k] = x;
+  }
+  if (s.tags?.length) v.tags = [...s.tags];
+  v.custom = (s.custom ?? []).map((c) => ({
+    field: c.field,
+    eq: Array.isArray(c.eq) ? c.eq[0] : c.eq,
+    min: c.min ?? undefined,
+    max: c.max ?? undefined,
+    from: c.from ?? undefined,
+    to: c.to ?? undefined,
+  }));
+  return v;
+}

@@ -28,6 +28,8 @@ use std::collections::BTreeSet;
 const CONFLICT: &[&str] = &[
     "createCampaign",
     "cancelCampaign",
+    "createSegment",
+    "updateSegment",
     "eraseMember",
     "memberMemberships",
     "memberPasses",
