@@ -30,6 +30,7 @@ pub mod security;
 pub mod session;
 pub mod settings;
 pub mod signup;
+pub mod sms;
 pub mod staff;
 pub mod tiers;
 pub mod uploads;
@@ -98,7 +99,7 @@ pub type Apis = (
     ops::OpsApi,
     billing::BillingApi,
     (
-        messages::MessagesApi,
+        (messages::MessagesApi, sms::SmsApi),
         webhooks::WebhooksApi,
         NoticeApis,
         ConversationApis,
@@ -182,7 +183,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             ops::OpsApi { state: state.clone() },
             billing::BillingApi { state: state.clone() },
             (
-                messages::MessagesApi { state: state.clone() },
+                (
+                    messages::MessagesApi { state: state.clone() },
+                    sms::SmsApi { state: state.clone() },
+                ),
                 webhooks::WebhooksApi { state: state.clone() },
                 (
                     notices::NoticesApi { state: state.clone() },
