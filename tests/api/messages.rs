@@ -364,6 +364,166 @@ async fn failed_calls_are_retried_on_the_schedule_and_a_410_stops_them() {
 }
 
 #[tokio::test]
+async fn the_owner_is_emailed_once_when_an_endpoint_is_switched_off_by_a_410_or_sustained_failure()
+{
+    let app = spawn_app().await;
+    let t = app.signup_on("hooks-off", "pro").await;
+    let owner = t.owner();
+    // An integration key: the owner's login would not outlast the six days below.
+    let key = app.api_key(&t, "owner").await;
+    let gone = Receiver::start().await;
+    let flaky = Receiver::start().await;
+    let ep_gone = endpoint(&app, &owner, &gone.url, &["member.created"]).await;
+    let ep_flaky = endpoint(&app, &owner, &flaky.url, &["member.created"]).await;
+    gone.answer(&[410]);
+    flaky.answer(&[500; 20]);
+    let smtp = SmtpSink::start().await;
+    let mut senders = message_senders(Some(smtp.url()));
+    senders.console_url = "https://console.example".into();
+    let owner_address = format!("owner@{}.example.com", t.slug);
+    let to_owner = |mails: &[String]| -> Vec<String> {
+        mails
+            .iter()
+            .filter(|m| m.contains(&format!("X-Envelope-To: {owner_address}")))
+            .cloned()
+            .collect()
+    };
+    let t0 = app.clock.now();
+    app.member(&owner, NewMember::named("First")).await;
+
+    // The 410 switches the endpoint off, and the owner hears of it in the business's
+    // language (zh-CN), with the URL, the reason, the last error and the console's page.
+    deliver_messages(&app, t.id, &senders, t0).await;
+    let off = app.get_webhook_endpoint(&owner, &ep_gone.id).await.ok();
+    assert_eq!(off.disabled_reason.as_deref(), Some("gone"));
+    let mails = to_owner(&smtp.messages());
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    // (The test's header decoder drops the spaces between encoded words.)
+    let subject = header_value(&mails[0], "Subject");
+    let expected = format!("{}：Webhook 地址已停用", business_name(&app, &owner).await);
+    assert_eq!(subject.replace(' ', ""), expected.replace(' ', ""));
+    let body = body_text(&mails[0]);
+    assert!(body.contains(&gone.url), "{body}");
+    assert!(body.contains("410 Gone"), "{body}");
+    assert!(
+        body.contains("https://console.example/messages?tab=webhooks"),
+        "{body}"
+    );
+    // Further runs tell nothing more.
+    deliver_messages(&app, t.id, &senders, t0 + Duration::minutes(1)).await;
+    deliver_messages(&app, t.id, &senders, t0 + Duration::minutes(2)).await;
+    assert_eq!(to_owner(&smtp.messages()).len(), 1);
+
+    // The other endpoint keeps failing; six days on, two runners deliver at once: the
+    // endpoint is switched off (`failing`) and the owner is e-mailed once.
+    app.clock.set(t0 + Duration::days(6));
+    app.member(&key, NewMember::named("Later")).await;
+    let at = t0 + Duration::days(6);
+    tokio::join!(
+        deliver_messages(&app, t.id, &senders, at),
+        deliver_messages(&app, t.id, &senders, at)
+    );
+    deliver_messages(&app, t.id, &senders, at + Duration::minutes(1)).await;
+    let off = app.get_webhook_endpoint(&key, &ep_flaky.id).await.ok();
+    assert!(!off.enabled);
+    assert_eq!(off.disabled_reason.as_deref(), Some("failing"));
+    let mails = to_owner(&smtp.messages());
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let body = body_text(&mails[1]);
+    assert!(body.contains(&flaky.url), "{body}");
+    assert!(body.contains("连续 5 天没有一次成功送达"), "{body}");
+    assert!(body.contains("answered 500"), "{body}");
+    smtp.stop().await;
+}
+
+#[tokio::test]
+async fn a_tier_change_is_one_scheduled_notice_when_switched_on_and_none_when_off() {
+    use chrono::TimeZone as _;
+    let app = spawn_app().await;
+    // 11:00 in Shanghai: outside the quiet hours.
+    let t0 = chrono::Utc.with_ymd_and_hms(2027, 6, 15, 3, 0, 0).unwrap();
+    app.clock.set(t0);
+    let t = app.signup_on("tier-notice", "pro").await;
+    let owner = t.owner();
+    let tier = |code: &str, zh: &str, threshold: i64| {
+        json!({ "code": code, "name": { "zh-CN": zh, "en": code }, "threshold": threshold,
+                "benefits": {} })
+    };
+    let ladder = json!({ "ladder": { "metric": "spend", "window": { "kind": "since_joining" },
+        "retention_days": 0, "demotion": "one_rung",
+        "tiers": [tier("base", "普通", 0), tier("silver", "银卡", 1_000), tier("gold", "金卡", 2_000)] } });
+    app.save_message_template(
+        &owner,
+        &email_template(
+            "tier.changed",
+            "zh-CN",
+            "{{member.name}}，您已升级为{{to}}",
+            "恭喜！您的等级由{{from}}变为{{to}}。",
+        ),
+    )
+    .await
+    .ok();
+    let a = app
+        .member(&owner, NewMember::named("升级").email("up@example.com"))
+        .await
+        .id;
+    let b = app
+        .member(&owner, NewMember::named("关闭后").email("off@example.com"))
+        .await
+        .id;
+    let published = app.publish_ladder(&owner, &ladder).await.ok();
+    reevaluate_tiers(&app, &t, &published.run.id).await;
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    // The scheduled notice is off: a tier change sends nothing, even with the template worded.
+    app.purchase(&owner, &b, "tier-b", 1_500).await;
+    deliver_messages(&app, t.id, &senders, t0).await;
+    let off = run_scheduled_notices(&app, t.id, &senders, t0).await;
+    assert_eq!(off["queued"].get("tier.changed"), None, "{off}");
+    deliver_messages(&app, t.id, &senders, t0).await;
+    assert!(smtp.messages().is_empty(), "switched off: nothing");
+
+    app.clock.set(t0 + Duration::minutes(10));
+    app.set_scheduled_notice(&owner, "tier.changed", &json!({ "enabled": true }))
+        .await
+        .ok();
+    app.clock.set(t0 + Duration::minutes(20));
+    app.purchase(&owner, &a, "tier-a", 1_500).await;
+    let at = t0 + Duration::minutes(30);
+    // The event is dispatched (no e-mail from it), then the job runs twice at once and again.
+    deliver_messages(&app, t.id, &senders, at).await;
+    let (r1, r2) = tokio::join!(
+        run_scheduled_notices(&app, t.id, &senders, at),
+        run_scheduled_notices(&app, t.id, &senders, at)
+    );
+    let again = run_scheduled_notices(&app, t.id, &senders, at + Duration::hours(1)).await;
+    let queued = |r: &Value| r["queued"]["tier.changed"].as_i64().unwrap_or(0);
+    assert_eq!(queued(&r1) + queued(&r2), 1, "{r1} {r2}");
+    assert_eq!(queued(&again), 0, "{again}");
+    deliver_messages(&app, t.id, &senders, at + Duration::hours(1)).await;
+    deliver_messages(&app, t.id, &senders, at + Duration::hours(2)).await;
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "once, and not to the change made while off");
+    assert!(mails[0].contains("X-Envelope-To: up@example.com"));
+    assert_eq!(header_value(&mails[0], "Subject"), "升级，您已升级为银卡");
+    let body = body_text(&mails[0]);
+    assert!(body.contains("恭喜！您的等级由普通变为银卡。"), "{body}");
+
+    // Switched off again: the next change sends nothing.
+    app.set_scheduled_notice(&owner, "tier.changed", &json!({ "enabled": false }))
+        .await
+        .ok();
+    app.purchase(&owner, &a, "tier-a2", 1_000).await;
+    let later = at + Duration::hours(3);
+    deliver_messages(&app, t.id, &senders, later).await;
+    let off = run_scheduled_notices(&app, t.id, &senders, later).await;
+    assert_eq!(off["queued"].get("tier.changed"), None, "{off}");
+    deliver_messages(&app, t.id, &senders, later).await;
+    assert_eq!(smtp.messages().len(), 1);
+    smtp.stop().await;
+}
+
+#[tokio::test]
 async fn replay_resends_exactly_the_events_an_endpoint_missed() {
     let app = spawn_app().await;
     let t = app.signup_on("hooks-replay", "pro").await;

@@ -367,7 +367,11 @@ async fn a_scheduled_birthday_wish_goes_once_per_occasion_after_the_quiet_hours_
         .ok();
     assert!(on.enabled && on.worded);
     let listed = app.scheduled_notices(&owner).await.ok();
-    assert_eq!(listed.len(), 4);
+    assert_eq!(
+        listed.len(),
+        5,
+        "birthday, points expiring, membership ending, activity reminder, tier changed"
+    );
 
     let birthday = NewMember::named("寿星")
         .email("shou.xing@example.com")

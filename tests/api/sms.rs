@@ -4,7 +4,9 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use patron_core::clock::Clock;
-use patron_tests::internals::{deliver_messages, message_senders_with, run_scheduled_notices};
+use patron_tests::internals::{
+    deliver_messages, message_senders_with, run_scheduled_notices, set_used,
+};
 use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -262,4 +264,229 @@ async fn a_birthday_text_ends_with_the_opt_out_line_waits_for_the_quiet_hours_an
         (log[0].status.as_str(), log[0].occasion.as_deref()),
         ("sent", Some("birthday"))
     );
+}
+
+#[tokio::test]
+async fn member_texts_take_from_the_months_sms_quota_and_parallel_runs_never_pass_its_last_unit() {
+    let app = spawn_app().await;
+    // 11:00 on 15 June in Shanghai: outside the quiet hours.
+    let t0 = Utc.with_ymd_and_hms(2027, 6, 15, 3, 0, 0).unwrap();
+    app.clock.set(t0);
+    let ops = app.operator().await;
+    let code = format!("sq{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let plan = json!({ "code": code, "name": "Texts", "monthly_price_minor": 9_999_999,
+                       "currency": "CNY", "features": ["notices"],
+                       "limits": { "sms_per_month": 10 }, "trial_days": 0 });
+    app.create_plan(&ops, &plan).await.created();
+    let t = app.signup_on("sms-quota", &code).await;
+    let owner = t.owner();
+    app.save_message_template(
+        &owner,
+        &json!({ "occasion": "birthday", "channel": "sms", "locale": "zh-CN", "subject": "",
+                 "body_text": "祝{{member.name}}生日快乐！" }),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(&owner, "birthday", &json!({ "enabled": true }))
+        .await
+        .ok();
+    for i in 0..5 {
+        app.member(
+            &owner,
+            NewMember::named(format!("寿星{i}"))
+                .phone(format!("1380000200{i}"))
+                .birthday("1990-06-15"),
+        )
+        .await;
+    }
+    // One text of the month is left.
+    set_used(&app, t.id, "sms_per_month", t0, 9).await;
+    let senders = message_senders_with(None, None);
+    let runs = (0..4).map(|_| run_scheduled_notices(&app, t.id, &senders, t0));
+    let reports = futures::future::join_all(runs).await;
+    let queued: i64 = reports
+        .iter()
+        .map(|r| r["queued_sms"]["birthday"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(queued, 1, "{reports:?}");
+    let report = deliver_messages(&app, t.id, &senders, t0).await;
+    assert_eq!(report.sent, 1, "{report:?}");
+    let mut sent = 0;
+    for i in 0..5 {
+        sent += app
+            .sms_outbox(&owner, Some(&format!("+861380000200{i}")))
+            .await
+            .ok()
+            .len();
+    }
+    assert_eq!(sent, 1, "only the last text of the month is sent");
+    let log = app.list_messages_of(&owner, "sms").await.ok();
+    let stopped: Vec<_> = log.iter().filter(|m| m.status == "stopped").collect();
+    assert_eq!((log.len(), stopped.len()), (5, 4), "{log:?}");
+    assert!(stopped.iter().all(|m| m
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("sms_per_month"))));
+    let usage = patron_db::plans::monthly_usage(&app.db, t.id, t0)
+        .await
+        .unwrap();
+    assert_eq!(usage.get("sms_per_month").copied(), Some(10), "{usage:?}");
+}
+
+#[tokio::test]
+async fn a_reply_r_from_a_member_turns_their_marketing_texts_off_once_and_needs_the_gateways_signature(
+) {
+    let gateway = SmsGatewayServer::start().await;
+    let app = spawn_app_with_sms_gateway(&gateway).await;
+    // 11:00 on 15 June in Shanghai: outside the quiet hours.
+    let t0 = Utc.with_ymd_and_hms(2027, 6, 15, 3, 0, 0).unwrap();
+    app.clock.set(t0);
+    let t = app.signup_on("sms-reply", "pro").await;
+    let owner = t.owner();
+    app.save_message_template(
+        &owner,
+        &json!({ "occasion": "birthday", "channel": "sms", "locale": "zh-CN", "subject": "",
+                 "body_text": "祝{{member.name}}生日快乐！" }),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(&owner, "birthday", &json!({ "enabled": true }))
+        .await
+        .ok();
+    let quits = app
+        .member(
+            &owner,
+            NewMember::named("退订者")
+                .phone("13800003001")
+                .birthday("1990-06-15"),
+        )
+        .await
+        .id;
+    app.member(
+        &owner,
+        NewMember::named("留下")
+            .phone("13800003002")
+            .birthday("1990-06-15"),
+    )
+    .await;
+    let reply = json!({ "id": "mo-1", "tenant": t.slug, "from": "+8613800003001",
+                        "text": "退订" });
+
+    // Unsigned, signed with another key, or stale: 401, and nothing changes.
+    let body = serde_json::to_vec(&reply).unwrap();
+    let ts = t0.timestamp();
+    let r = app.sms_reply_raw(body.clone(), &ts.to_string(), "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{r:?}");
+    assert_eq!(r.problem().code, "bad_signature");
+    let wrong = gateway_signature("another-key", ts, &body);
+    let r = app
+        .sms_reply_raw(body.clone(), &ts.to_string(), &wrong)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let stale = ts - 600;
+    let old = gateway_signature(SMS_GATEWAY_KEY, stale, &body);
+    let r = app
+        .sms_reply_raw(body.clone(), &stale.to_string(), &old)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Signed: the member with that number gets no more marketing texts; the same callback
+    // again does nothing more; the same id with another body is 409.
+    let ack = app.sms_reply(&reply, SMS_GATEWAY_KEY).await.ok();
+    assert_eq!(
+        (ack.action.as_str(), ack.member_found, ack.duplicate),
+        ("opted_out", true, false)
+    );
+    let again = app.sms_reply(&reply, SMS_GATEWAY_KEY).await.ok();
+    assert_eq!(
+        (again.action.as_str(), again.duplicate),
+        ("opted_out", true)
+    );
+    let mut other = reply.clone();
+    other["text"] = json!("谢谢");
+    let r = app.sms_reply(&other, SMS_GATEWAY_KEY).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    // A reply that asks for nothing, and an unknown number, change nothing.
+    let chat = json!({ "id": "mo-2", "tenant": t.slug, "from": "13800003002", "text": "好的" });
+    let ack = app.sms_reply(&chat, SMS_GATEWAY_KEY).await.ok();
+    assert_eq!((ack.action.as_str(), ack.member_found), ("ignored", true));
+    let stranger = json!({ "id": "mo-3", "tenant": t.slug, "from": "13900009999", "text": "R" });
+    let ack = app.sms_reply(&stranger, SMS_GATEWAY_KEY).await.ok();
+    assert_eq!((ack.action.as_str(), ack.member_found), ("ignored", false));
+    // Bad input names its field; an unknown business is 404.
+    let bad = json!({ "id": "mo-4", "tenant": t.slug, "from": "not a phone", "text": "R" });
+    let r = app.sms_reply(&bad, SMS_GATEWAY_KEY).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["from"]);
+    let nowhere = json!({ "id": "mo-5", "tenant": "no-such-business", "from": "13800003001",
+                          "text": "R" });
+    assert_eq!(
+        app.sms_reply(&nowhere, SMS_GATEWAY_KEY).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The change is logged with where it came from.
+    let log = app
+        .audit_log_where(&owner, &[("action", "member.contact_preferences")])
+        .await
+        .ok();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].detail["marketing_sms"], false);
+    assert_eq!(log[0].detail["via"], "sms_reply");
+    assert_eq!(log[0].target.as_deref(), Some(quits.as_str()));
+
+    // The birthday texts: only the member who stayed.
+    let senders = message_senders_with(None, Some(gateway.config()));
+    let report = run_scheduled_notices(&app, t.id, &senders, t0).await;
+    assert_eq!(report["queued_sms"]["birthday"], 1, "{report}");
+    deliver_messages(&app, t.id, &senders, t0).await;
+    let to: Vec<String> = gateway
+        .calls()
+        .iter()
+        .map(|c| c.json()["to"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(to, ["+8613800003002"]);
+}
+
+#[tokio::test]
+async fn staff_see_how_texts_leave_and_a_test_text_counts_against_the_number_and_the_quota() {
+    let app = spawn_app().await;
+    let ops = app.operator().await;
+    let code = format!("st{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let plan = json!({ "code": code, "name": "Two texts", "monthly_price_minor": 9_999_999,
+                       "currency": "CNY", "features": [], "limits": { "sms_per_month": 2 },
+                       "trial_days": 0 });
+    app.create_plan(&ops, &plan).await.created();
+    let t = app.signup_on("sms-test", &code).await;
+    let owner = t.owner();
+    let s = app.sms_status(&owner).await.ok();
+    assert_eq!(
+        (s.provider.as_str(), s.used_this_month, s.quota, s.overage),
+        ("development_outbox", 0, Some(2), false)
+    );
+
+    let r = app.send_test_sms(&owner, "138 0000 4001").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
+    let texts = app.sms_outbox(&owner, Some("+8613800004001")).await.ok();
+    assert_eq!(texts.len(), 1);
+    assert_eq!(texts[0].purpose, "test");
+    assert!(texts[0].body.contains("测试短信"), "{}", texts[0].body);
+    // The number's limit: one a minute.
+    let wait = refused(&app.send_test_sms(&owner, "13800004001").await);
+    assert!((1..=60).contains(&wait));
+    // Another number takes the month's last text; a third is over the quota.
+    let r = app.send_test_sms(&owner, "13800004002").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{r:?}");
+    let r = app.send_test_sms(&owner, "13800004003").await;
+    assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{r:?}");
+    assert_eq!(r.problem().code, "limit_reached");
+    assert!(app
+        .sms_outbox(&owner, Some("+8613800004003"))
+        .await
+        .ok()
+        .is_empty());
+    assert_eq!(app.sms_status(&owner).await.ok().used_this_month, 2);
+    let r = app.send_test_sms(&owner, "not a phone").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.fields(), ["phone"]);
 }

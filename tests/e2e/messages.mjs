@@ -106,6 +106,23 @@ export async function messageSteps({ browser, step, base, watch }) {
         throw new Error('the test call verifies with another secret');
       }
     });
+
+    await step('messages-sms', page, async () => {
+      await page.getByRole('tab', { name: '短信' }).click();
+      await waitText(page.locator('[data-testid=sms-provider]'), /开发用发件箱|短信网关/, 'how texts leave');
+      const before = await waitText(page.locator('[data-testid=sms-used]'), /^\d+/, 'texts this month');
+      await page.fill('[data-testid=sms-test-phone]', '13800005001');
+      await page.click('[data-testid=sms-test-send]');
+      await waitText(page.locator('.ant-message'), /测试短信已发出/, 'sent');
+      const used = (text) => Number(/^(\d+)/.exec(text.trim())?.[1]);
+      const until = Date.now() + 10_000;
+      let after = before;
+      while (used(after) !== used(before) + 1 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 200));
+        after = (await page.locator('[data-testid=sms-used]').textContent()) ?? '';
+      }
+      if (used(after) !== used(before) + 1) throw new Error(`the month's count went from ${before} to ${after}`);
+    });
   } finally {
     hooks.close();
     await ctx.close();

@@ -247,6 +247,19 @@ pub async fn run_scheduled_notices(
     serde_json::to_value(report).unwrap()
 }
 
+/// Sets a tenant's metered `metric` (`sms_per_month`...) of the month holding `at` to `used`.
+pub async fn set_used(app: &TestApp, tenant_id: i64, metric: &str, at: DateTime<Utc>, used: i64) {
+    let now = patron_db::plans::monthly_usage(&app.db, tenant_id, at)
+        .await
+        .unwrap()
+        .get(metric)
+        .copied()
+        .unwrap_or(0);
+    patron_db::plans::meter(&app.db, tenant_id, metric, at, used - now)
+        .await
+        .unwrap();
+}
+
 /// Sets a tenant's metered e-mails of the month holding `at` to `used`.
 pub async fn set_emails_used(app: &TestApp, tenant_id: i64, at: DateTime<Utc>, used: i64) {
     let now = patron_db::plans::monthly_usage(&app.db, tenant_id, at)

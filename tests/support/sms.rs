@@ -116,3 +116,81 @@ pub async fn spawn_app_with_sms_gateway(gateway: &SmsGatewayServer) -> TestApp {
     )
     .await
 }
+
+/// What the server answered the gateway's reply callback.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct SmsReplyAck {
+    pub id: String,
+    pub action: String,
+    pub member_found: bool,
+    pub duplicate: bool,
+}
+
+/// The signature the gateway puts on a callback: `v1=` and the hex HMAC-SHA256 under `key`
+/// of `"<timestamp>.<body>"` (computed here with the published algorithm, not the server's).
+pub fn gateway_signature(key: &str, timestamp: i64, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+impl TestApp {
+    /// `POST /sms/replies`: `body` exactly as the gateway sends it, with its headers.
+    pub async fn sms_reply_raw(
+        &self,
+        body: Vec<u8>,
+        timestamp: &str,
+        signature: &str,
+    ) -> super::reply::Reply<SmsReplyAck> {
+        self.v1(reqwest::Method::POST, "/sms/replies")
+            .header("x-patron-timestamp", timestamp)
+            .header("x-patron-signature", signature)
+            .bytes("application/json", body)
+            .send()
+            .await
+    }
+
+    /// `POST /sms/replies`, signed with `key` now (by the app's clock).
+    pub async fn sms_reply(&self, body: &Value, key: &str) -> super::reply::Reply<SmsReplyAck> {
+        use patron_core::clock::Clock as _;
+        let bytes = serde_json::to_vec(body).unwrap();
+        let ts = self.clock.now().timestamp();
+        let sig = gateway_signature(key, ts, &bytes);
+        self.sms_reply_raw(bytes, &ts.to_string(), &sig).await
+    }
+}
+
+/// How the business's texts leave, as the console shows it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct SmsStatus {
+    pub provider: String,
+    pub used_this_month: i64,
+    #[serde(default)]
+    pub quota: Option<i64>,
+    pub overage: bool,
+}
+
+impl TestApp {
+    /// `GET /sms/status`.
+    pub async fn sms_status(&self, auth: &super::app::Auth) -> super::reply::Reply<SmsStatus> {
+        self.v1(reqwest::Method::GET, "/sms/status")
+            .auth(auth)
+            .send()
+            .await
+    }
+
+    /// `POST /sms/test`.
+    pub async fn send_test_sms(
+        &self,
+        auth: &super::app::Auth,
+        phone: &str,
+    ) -> super::reply::Reply<Value> {
+        self.v1(reqwest::Method::POST, "/sms/test")
+            .auth(auth)
+            .json(&serde_json::json!({ "phone": phone }))
+            .send()
+            .await
+    }
+}

@@ -31,6 +31,7 @@ pub mod segments;
 pub mod session;
 pub mod settings;
 pub mod signup;
+pub mod sms;
 pub mod staff;
 pub mod tiers;
 pub mod uploads;
@@ -99,7 +100,7 @@ pub type Apis = (
     ops::OpsApi,
     billing::BillingApi,
     (
-        messages::MessagesApi,
+        (messages::MessagesApi, sms::SmsApi),
         webhooks::WebhooksApi,
         NoticeApis,
         ConversationApis,
@@ -186,7 +187,10 @@ fn service(state: &ApiState) -> OpenApiService<Apis, ()> {
             ops::OpsApi { state: state.clone() },
             billing::BillingApi { state: state.clone() },
             (
-                messages::MessagesApi { state: state.clone() },
+                (
+                    messages::MessagesApi { state: state.clone() },
+                    sms::SmsApi { state: state.clone() },
+                ),
                 webhooks::WebhooksApi { state: state.clone() },
                 (
                     notices::NoticesApi { state: state.clone() },

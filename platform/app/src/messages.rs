@@ -60,6 +60,9 @@ pub struct Senders {
     /// The SMS gateway (none: text messages stay in the development `sms_outbox` table and
     /// no SMS delivery is queued).
     pub sms: Option<Arc<dyn SmsGateway>>,
+    /// The SMS gateway's shared key, which signs its callbacks (members' replies); none
+    /// without a gateway.
+    pub sms_key: Option<String>,
     /// Opens members' e-mail addresses.
     pub keys: Arc<PiiKeys>,
     /// Endpoints on private addresses are accepted (tests, development).
@@ -182,6 +185,11 @@ pub async fn dispatch(
                     now,
                 )
                 .await?;
+            }
+            // A tier change is e-mailed by the scheduled notice `tier.changed`, when the
+            // business switches it on (`notices::scheduled`), not from the event.
+            if row.event == Event::TierChanged.as_str() {
+                continue;
             }
             let (Some(member_id), Some(t)) =
                 (row.member_id, pick_template(&templates, &row.event, lang))
@@ -426,7 +434,42 @@ pub async fn queue_member_sms(
         now,
     )
     .await?;
-    Ok(added.map(|_| key))
+    let Some(id) = added else {
+        return Ok(None);
+    };
+    // Counted against the plan's texts of the month in this transaction (one conditional
+    // statement); over the quota the text is not sent, and the log says why.
+    if !take_sms_quota(tx, id, now).await? {
+        return Ok(None);
+    }
+    Ok(Some(key))
+}
+
+/// The reason in the log of a text not sent because the month's texts ran out.
+pub const STOPPED_OVER_SMS_QUOTA: &str = "sms_per_month: the plan's texts of the month are used up";
+
+/// Takes one text of the plan's `sms_per_month` for the queued delivery `id`, in `tx` (the
+/// month's counter, one conditional statement: parallel senders queue on its row). Over
+/// the quota the delivery is stopped with [`STOPPED_OVER_SMS_QUOTA`] and the answer is
+/// `false`.
+pub async fn take_sms_quota(
+    tx: &mut TenantTx,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let took = patron_db::plans::take_monthly(tx, Limit::SmsPerMonth, now, 1).await?;
+    if took.cap.is_some() && took.taken.is_none() {
+        let stopped = Attempt {
+            ok: false,
+            status_code: None,
+            answer: STOPPED_OVER_SMS_QUOTA.into(),
+            retry_at: None,
+            stop: true,
+        };
+        db::finish_delivery(tx, id, &stopped, now).await?;
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Adds the unsubscribe link to a marketing e-mail whose template does not place it
@@ -620,8 +663,10 @@ async fn deliver_one(
         patron_db::plans::meter_in(&mut tx, Limit::EmailsPerMonth.as_str(), now, -1).await?;
     }
     if let Some(ep) = &ep {
-        if attempt.status_code == Some(410) {
-            db::disable_endpoint(&mut tx, ep.id, "gone", now).await?;
+        let switched_off = if attempt.status_code == Some(410) {
+            db::disable_endpoint(&mut tx, ep.id, "gone", now)
+                .await?
+                .then_some("gone")
         } else if !attempt.stop {
             db::note_endpoint_result(
                 &mut tx,
@@ -630,11 +675,93 @@ async fn deliver_one(
                 now,
                 core_messages::disable_after(),
             )
-            .await?;
+            .await?
+            .then_some("failing")
+        } else {
+            None
+        };
+        if let Some(reason) = switched_off {
+            // The owners hear of it once, in the transaction that switched it off.
+            tell_owners_endpoint_off(&mut tx, tenant, senders, ep, reason, &attempt.answer, now)
+                .await?;
         }
     }
     tx.commit().await?;
     Ok(Some(attempt.ok))
+}
+
+/// The occasion of the e-mail to the business's owners when a webhook endpoint is switched
+/// off.
+pub const ENDPOINT_OFF: &str = "webhook.disabled";
+
+/// Queues, in the transaction that switched the endpoint off, an e-mail to each of the
+/// business's owners (in the business's language) naming the endpoint's URL, why it was
+/// switched off (`gone`: it answered 410; `failing`: no success for days), the last error
+/// and a link to the console's webhook page. Keyed by the endpoint, the time it was switched
+/// off and the owner, so each switch-off is told once.
+pub async fn tell_owners_endpoint_off(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    senders: &Senders,
+    ep: &Endpoint,
+    reason: &str,
+    last_error: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let lang = lang_of(tenant);
+    let template = match db::template_for(tx, ENDPOINT_OFF, "email", lang.code()).await? {
+        Some(t) => t,
+        None => default_template(ENDPOINT_OFF, lang).or_not_found("template")?,
+    };
+    let why = match reason {
+        "gone" => lang.pick(
+            "对方回复 410 Gone，表示不再接收",
+            "it answered 410 Gone: it wants no more calls",
+        ),
+        _ => lang.pick(
+            "连续 5 天没有一次成功送达",
+            "no call has succeeded for 5 days",
+        ),
+    };
+    let console = senders.console_url.trim_end_matches('/');
+    let link = if console.is_empty() {
+        String::new()
+    } else {
+        format!("{console}/messages?tab=webhooks")
+    };
+    let mut vars = variables_of(&json!({
+        "url": ep.url,
+        "reason": why,
+        "error": if last_error.is_empty() { "-" } else { last_error },
+        "link": link,
+    }));
+    vars.insert("business.name".into(), tenant.name.clone());
+    let content = render(&template, &vars);
+    let mut queued = 0;
+    for to in patron_db::staff::owner_emails(tx).await? {
+        let key = format!(
+            "staff:{to}:{ENDPOINT_OFF}:{}:{}",
+            ep.id,
+            now.timestamp_micros()
+        );
+        let added = db::add_delivery(
+            tx,
+            &NewDelivery {
+                outbox_id: None,
+                channel: "email",
+                endpoint_id: None,
+                member_id: None,
+                occasion: Some(ENDPOINT_OFF),
+                dedupe_key: &key,
+                recipient: &to,
+                content: &content,
+            },
+            now,
+        )
+        .await?;
+        queued += usize::from(added.is_some());
+    }
+    Ok(queued)
 }
 
 /// When the member's current e-mail address bounced, if it did.
@@ -1024,6 +1151,12 @@ pub fn sample_data(occasion: &str, lang: Lang) -> Value {
             "staff": lang.pick("前台小王", "Sam at the desk"),
         }),
         "staff.password_reset" => json!({ "link": "https://example.com/reset?token=..." }),
+        "webhook.disabled" => json!({
+            "url": "https://example.com/hooks",
+            "reason": lang.pick("对方回复 410 Gone，表示不再接收", "it answered 410 Gone: it wants no more calls"),
+            "error": "410 Gone",
+            "link": "https://example.com/messages?tab=webhooks",
+        }),
         "staff.new_device" => {
             json!({ "time": "2026-01-01 09:00 CST", "ip": "203.0.113.7", "device": "Mozilla/5.0" })
         }
@@ -1332,6 +1465,16 @@ fn default_template(occasion: &str, lang: Lang) -> Option<TemplateRow> {
             lang.pick(
                 "您的账号于 {{time}} 在一台新设备上登录。\n地址：{{ip}}\n浏览器：{{device}}\n\n如非本人操作，请立即修改密码并开启两步验证。",
                 "Your account was used to log in from a new device at {{time}}.\nAddress: {{ip}}\nBrowser: {{device}}\n\nIf this was not you, change your password now and turn on two-factor codes.",
+            ),
+        ),
+        "webhook.disabled" => (
+            lang.pick(
+                "{{business.name}}：Webhook 地址已停用",
+                "{{business.name}}: a webhook endpoint was switched off",
+            ),
+            lang.pick(
+                "Webhook 地址 {{url}} 已被自动停用。\n原因：{{reason}}\n最后一次错误：{{error}}\n\n修复后请在后台重新启用，并可重放停用期间错过的事件：\n{{link}}",
+                "The webhook endpoint {{url}} was switched off.\nWhy: {{reason}}\nLast error: {{error}}\n\nOnce it is fixed, switch it on again in the console and replay the events it missed:\n{{link}}",
             ),
         ),
         _ => return None,

@@ -94,6 +94,7 @@ pub const OCCASIONS: &[&str] = &[
     "conversation.answered",
     "staff.password_reset",
     "staff.new_device",
+    "webhook.disabled",
 ];
 
 /// Occasions whose e-mails are marketing: they carry an unsubscribe link and are not sent
@@ -122,6 +123,64 @@ pub fn with_sms_opt_out(text: &str, lang: crate::lang::Lang) -> String {
         format!("{text}{line}")
     } else {
         format!("{text} {line}")
+    }
+}
+
+/// What a member may reply to a marketing text to turn marketing texts off (case, spaces and
+/// trailing punctuation ignored): `R` (as `拒收请回复R` asks), `TD`, `T`, `N`, `STOP`,
+/// `UNSUBSCRIBE`, `退订`.
+pub const SMS_OPT_OUT_REPLIES: &[&str] = &["R", "TD", "T", "N", "STOP", "UNSUBSCRIBE", "退订"];
+
+/// Whether a member's reply to a text asks for no more marketing texts.
+pub fn is_sms_opt_out(reply: &str) -> bool {
+    let word = reply
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_punctuation() || "。！，".contains(c))
+        .trim()
+        .to_uppercase();
+    SMS_OPT_OUT_REPLIES.contains(&word.as_str())
+}
+
+/// The signature the SMS gateway puts on a callback (a member's reply) sent at `timestamp`
+/// (seconds since the epoch): `v1=` and the hex HMAC-SHA256, under the gateway's shared key,
+/// of `<timestamp>.<body>`, as Patron signs what it posts to the gateway.
+pub fn sms_callback_signature(key: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("v1={hex}")
+}
+
+/// Checks a gateway callback: its timestamp within `tolerance` of now and its signature
+/// (see [`sms_callback_signature`]) made with `key` over these exact bytes.
+pub fn verify_sms_callback(
+    key: &str,
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+    tolerance: Duration,
+) -> Result<(), String> {
+    let ts: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| "X-Patron-Timestamp is not a number".to_owned())?;
+    if now.timestamp().abs_diff(ts) > tolerance.num_seconds().unsigned_abs() {
+        return Err("X-Patron-Timestamp is too far from now".into());
+    }
+    let expected = sms_callback_signature(key, ts, body);
+    let (a, b) = (expected.as_bytes(), signature.trim().as_bytes());
+    if a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 {
+        Ok(())
+    } else {
+        Err("the signature does not match".into())
     }
 }
 
@@ -586,6 +645,41 @@ mod tests {
         assert!(retry_after(8).is_some());
         assert_eq!(retry_after(9), None);
         assert_eq!(retry_after(0), None);
+    }
+
+    #[test]
+    fn opt_out_replies_are_read_whatever_their_case_and_punctuation() {
+        for yes in [
+            "R",
+            "r",
+            " td ",
+            "STOP",
+            "stop!",
+            "退订",
+            "退订。",
+            "Unsubscribe",
+        ] {
+            assert!(is_sms_opt_out(yes), "{yes}");
+        }
+        for no in ["", "RR", "谢谢", "stop it", "R 谢谢"] {
+            assert!(!is_sms_opt_out(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn sms_callbacks_verify_with_the_key_the_time_and_the_exact_body() {
+        let now = Utc::now();
+        let ts = now.timestamp();
+        let body = br#"{"id":"1"}"#;
+        let sig = sms_callback_signature("k", ts, body);
+        assert!(sig.starts_with("v1=") && sig.len() == 3 + 64);
+        let five = Duration::minutes(5);
+        assert!(verify_sms_callback("k", &ts.to_string(), &sig, body, now, five).is_ok());
+        assert!(verify_sms_callback("other", &ts.to_string(), &sig, body, now, five).is_err());
+        assert!(verify_sms_callback("k", &ts.to_string(), &sig, b"{}", now, five).is_err());
+        let late = now + Duration::minutes(6);
+        assert!(verify_sms_callback("k", &ts.to_string(), &sig, body, late, five).is_err());
+        assert!(verify_sms_callback("k", "soon", &sig, body, now, five).is_err());
     }
 
     #[test]

@@ -386,14 +386,15 @@ pub async fn rotate_secret(
     .await?)
 }
 
-/// Switches an endpoint off, saying why (`gone`: it answered 410).
+/// Switches an endpoint off, saying why (`gone`: it answered 410). Returns whether this call
+/// switched it off (it was on).
 pub async fn disable_endpoint(
     tx: &mut TenantTx,
     id: Uuid,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    sqlx::query(
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
         "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = $3
          WHERE id = $1 AND enabled",
     )
@@ -401,8 +402,9 @@ pub async fn disable_endpoint(
     .bind(reason)
     .bind(now)
     .execute(tx.conn())
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 pub async fn delete_endpoint(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
@@ -431,20 +433,26 @@ pub async fn note_endpoint_result(
             .await?;
         return Ok(false);
     }
-    let disabled: Option<bool> = sqlx::query_scalar(
-        "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2),
-             enabled = enabled AND coalesce(failing_since, $2) > $3,
-             disabled_reason = CASE WHEN enabled AND coalesce(failing_since, $2) <= $3
-                 THEN 'failing' ELSE disabled_reason END
-         WHERE id = $1
-         RETURNING NOT enabled AND disabled_reason = 'failing'",
+    // The first statement locks the row, so runners reporting at once take turns and only
+    // one of them switches the endpoint off.
+    sqlx::query(
+        "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(sqlx::query(
+        "UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'failing', updated_at = $2
+         WHERE id = $1 AND enabled AND failing_since <= $3",
     )
     .bind(id)
     .bind(now)
     .bind(now - disable_after)
-    .fetch_optional(tx.conn())
-    .await?;
-    Ok(disabled.unwrap_or(false))
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 // ---- deliveries ----
@@ -691,4 +699,50 @@ pub async fn bounced(
             .fetch_optional(tx.conn())
             .await?,
     )
+}
+
+// ---- members' replies to texts ----
+
+/// A member's reply to a text, as recorded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SmsReply {
+    pub provider_id: String,
+    pub body_hash: Vec<u8>,
+    pub member_id: Option<Uuid>,
+    pub action: String,
+}
+
+/// Records a reply under the provider's message id. `Ok(None)` when it is new; the reply
+/// recorded before under that id otherwise (parallel callbacks wait for each other's row).
+pub async fn record_sms_reply(
+    tx: &mut TenantTx,
+    reply: &SmsReply,
+    phone_index: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<SmsReply>, DbError> {
+    let added: Option<String> = sqlx::query_scalar(
+        "INSERT INTO sms_replies (provider_id, body_hash, phone_index, member_id, action, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (provider_id) DO NOTHING
+         RETURNING provider_id",
+    )
+    .bind(&reply.provider_id)
+    .bind(&reply.body_hash)
+    .bind(phone_index)
+    .bind(reply.member_id)
+    .bind(&reply.action)
+    .bind(now)
+    .fetch_optional(tx.conn())
+    .await?;
+    if added.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_as(
+            "SELECT provider_id, body_hash, member_id, action FROM sms_replies
+             WHERE provider_id = $1",
+        )
+        .bind(&reply.provider_id)
+        .fetch_one(tx.conn())
+        .await?,
+    ))
 }

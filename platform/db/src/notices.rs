@@ -403,11 +403,47 @@ pub async fn birthdays_on(tx: &mut TenantTx, day: chrono::NaiveDate) -> Result<V
         "SELECT id AS member_id, 'birthday:' || $3::text AS occasion, '{}'::jsonb AS data
          FROM members
          WHERE status = 'active' AND erased_at IS NULL AND birthday IS NOT NULL
-           AND extract(month FROM birthday) = $1 AND extract(day FROM birthday) = $2",
+           AND extract(month FROM birthday) = $1 AND extract(day FROM birthday) = $2
+         ORDER BY id",
     )
     .bind(chrono::Datelike::month(&day) as i32)
     .bind(chrono::Datelike::day(&day) as i32)
     .bind(chrono::Datelike::year(&day).to_string())
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Tier changes recorded (as `tier.changed` events of the outbox) from `since` up to `now`,
+/// of active members; the occasion is the event's own (the new tier and the day), and the
+/// values are the tiers' names in `locale` in the ladder in force (`from`, `to`; their codes
+/// as `from_code`, `to_code`) and the move's `kind`.
+pub async fn tier_changes(
+    tx: &mut TenantTx,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    locale: &str,
+) -> Result<Vec<Due>, DbError> {
+    Ok(sqlx::query_as(
+        "WITH names AS (
+             SELECT t ->> 'code' AS code, coalesce(t -> 'name' ->> $3, t ->> 'code') AS name
+             FROM tier_ladder_active a JOIN tier_ladders l ON l.version = a.version,
+                  jsonb_array_elements(coalesce(l.ladder -> 'tiers', '[]'::jsonb)) t)
+         SELECT o.member_id, o.occasion,
+                jsonb_build_object(
+                    'from', coalesce((SELECT name FROM names WHERE code = o.data ->> 'from'),
+                                     o.data ->> 'from'),
+                    'to', coalesce((SELECT name FROM names WHERE code = o.data ->> 'to'),
+                                   o.data ->> 'to'),
+                    'from_code', o.data ->> 'from', 'to_code', o.data ->> 'to',
+                    'kind', o.data ->> 'kind') AS data
+         FROM outbox o JOIN members m ON m.id = o.member_id
+         WHERE o.event = 'tier.changed' AND o.created_at >= $1 AND o.created_at <= $2
+           AND m.status = 'active'
+         ORDER BY o.id",
+    )
+    .bind(since)
+    .bind(now)
+    .bind(locale)
     .fetch_all(tx.conn())
     .await?)
 }

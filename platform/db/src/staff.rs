@@ -74,6 +74,16 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Staff>, DbError> {
     .await?)
 }
 
+/// The e-mail addresses of the business's active owners (staff holding the `owner` role).
+pub async fn owner_emails(tx: &mut TenantTx) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT s.email FROM staff s JOIN casbin_rules r ON r.v0 = 'staff:' || s.id::text
+         WHERE r.ptype = 'g' AND r.v1 = 'owner' AND s.status = 'active' ORDER BY s.email",
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// The login record for an e-mail, row-locked so concurrent attempts count one by one.
 pub async fn login_record(tx: &mut TenantTx, email: &str) -> Result<Option<LoginRecord>, DbError> {
     Ok(sqlx::query_as(

@@ -86,6 +86,7 @@ impl MessagesConfig {
             mailer,
             webhooks: Some(Arc::new(webhooks)),
             sms,
+            sms_key: self.sms.as_ref().map(|c| c.key.clone()),
             keys,
             allow_private: self.webhooks_allow_private,
             console_url: String::new(),

@@ -4012,6 +4012,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sms/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The SMS gateway's callback for a member's reply to a text. Signed like the calls
+         *     Patron makes to the gateway: `X-Patron-Timestamp` (seconds) and `X-Patron-Signature:
+         *     v1=<hex HMAC-SHA256 under PATRON_SMS_GATEWAY_KEY of "<timestamp>.<body>">`; a missing
+         *     or wrong signature, or a timestamp more than 5 minutes off, is 401. A reply `R`, `TD`,
+         *     `T`, `N`, `STOP`, `UNSUBSCRIBE` or `退订` turns marketing texts off for the member
+         *     with that number in the business named by `tenant`. Applied once per provider id
+         *     (`id`): the same id again answers what it did; with another body, 409.
+         */
+        post: operations["smsReply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sms/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the business's texts leave (the gateway, or the development outbox) and how many
+         *     of the month's it has used against the plan's quota.
+         */
+        get: operations["smsStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sms/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test text to a number staff type. It counts against the number's limits (as
+         *     codes: one a minute, five an hour, ten a day; 429 `too_many_codes` with
+         *     `Retry-After`) and the plan's `sms_per_month` (402 `limit_reached`).
+         */
+        post: operations["sendTestSms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/endpoints": {
         parameters: {
             query?: never;
@@ -10220,6 +10286,51 @@ export interface components {
             /** @description Per case; at most the first 1,000. */
             cases: components["schemas"]["SimCase"][];
         };
+        /**
+         * SmsReplyAck
+         * @description What a reply did.
+         */
+        SmsReplyAck: {
+            /** @description The provider's id, as sent. */
+            id: string;
+            /** @description `opted_out` (the member with that number gets no more marketing texts) or `ignored`. */
+            action: string;
+            /** @description Whether a member of the business has that number. */
+            member_found: boolean;
+            /** @description The id was reported before with the same body: nothing was done again. */
+            duplicate: boolean;
+        };
+        /**
+         * SmsStatusView
+         * @description How the business's texts leave, and the month's count.
+         */
+        SmsStatusView: {
+            /**
+             * @description `gateway` (the HTTP gateway is configured) or `development_outbox` (texts stay in
+             *     the SMS outbox table, for development).
+             */
+            provider: string;
+            /**
+             * Format: int64
+             * @description Texts counted this month: codes, member texts, campaigns and tests.
+             */
+            used_this_month: number;
+            /**
+             * Format: int64
+             * @description The plan's texts a month; absent: unlimited.
+             */
+            quota?: number | null;
+            /** @description Beyond the quota texts are billed rather than refused. */
+            overage: boolean;
+        };
+        /**
+         * SmsTestInput
+         * @description A number to send a test text to.
+         */
+        SmsTestInput: {
+            /** @description The number, as staff type it (read in the business's region). */
+            phone: string;
+        };
         /** SmsView */
         SmsView: {
             /** Format: int64 */
@@ -10359,7 +10470,7 @@ export interface components {
          */
         TemplateInput: {
             /** @enum {string} */
-            occasion: "member.created" | "points.earned" | "points.redeemed" | "tier.changed" | "birthday" | "points.expiring" | "membership.ending" | "activity.reminder" | "activity.cancelled" | "activity.offered" | "activity.approved" | "activity.rejected" | "conversation.answered" | "staff.password_reset" | "staff.new_device";
+            occasion: "member.created" | "points.earned" | "points.redeemed" | "tier.changed" | "birthday" | "points.expiring" | "membership.ending" | "activity.reminder" | "activity.cancelled" | "activity.offered" | "activity.approved" | "activity.rejected" | "conversation.answered" | "staff.password_reset" | "staff.new_device" | "webhook.disabled";
             /** @enum {string} */
             channel: "email" | "sms";
             locale: string;
@@ -37928,6 +38039,307 @@ export interface operations {
                 headers: {
                     /** @description The methods the path offers, e.g. `GET, POST`. */
                     Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    smsReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The provider's event, exactly as sent. */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SmsReplyAck"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the request conflicts with existing data (taken slug or e-mail...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
+             *     retrying is safe.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    smsStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["SmsStatusView"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendTestSms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["SmsTestInput"];
+            };
+        };
+        responses: {
+            /**
+             * @description The test text is on its way (with a gateway, the job runner sends it within a
+             *     minute; without, it is in the SMS outbox).
+             */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the body is not `application/json`. */
+            415: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

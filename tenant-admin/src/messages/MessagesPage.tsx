@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { useAuth } from '../auth/AuthContext';
 import { TemplatesTab } from './TemplatesTab';
+import { SmsTab } from './SmsTab';
 import { WebhooksTab } from './WebhooksTab';
 
 /** Messages: the business's e-mail templates and what was sent, and its webhook endpoints. */
@@ -14,6 +15,7 @@ export function MessagesPage() {
   const tabs = [
     ...(perms.includes('campaigns:manage') ? [{ key: 'templates', label: t('messages.templates'), children: <TemplatesTab /> }] : []),
     ...(perms.includes('settings:manage') ? [{ key: 'webhooks', label: t('webhooks.title'), children: <WebhooksTab /> }] : []),
+    ...(perms.includes('settings:manage') ? [{ key: 'sms', label: t('sms.title'), children: <SmsTab /> }] : []),
   ];
   const active = tabs.find((x) => x.key === params.get('tab'))?.key ?? tabs[0]?.key;
   return (

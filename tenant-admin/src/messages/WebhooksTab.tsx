@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { App, Button, Checkbox, DatePicker, Drawer, Form, Input, Modal, Popconfirm, Space, Switch, Table, Tag, Typography } from 'antd';
+import { App, Button, Checkbox, DatePicker, Drawer, Form, Input, Modal, Popconfirm, Space, Switch, Table, Tag, Tooltip, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -79,7 +79,9 @@ export function WebhooksTab() {
               e.enabled ? (
                 <Tag color="green">{t('webhooks.on')}</Tag>
               ) : (
-                <Tag color="red">{t(`webhooks.disabled.${e.disabled_reason ?? 'by_staff'}`)}</Tag>
+                <Tooltip title={e.disabled_reason && e.disabled_reason !== 'by_staff' ? t('webhooks.ownersTold') : undefined}>
+                  <Tag color="red">{t(`webhooks.disabled.${e.disabled_reason ?? 'by_staff'}`)}</Tag>
+                </Tooltip>
               ),
           },
           { title: t('messages.created'), dataIndex: 'created_at', render: (v: string) => formatDateTime(v, i18n.language, tz) },

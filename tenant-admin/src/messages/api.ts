@@ -75,3 +75,11 @@ export const replayEndpoint = (id: string, since: string) =>
 
 export const testEndpoint = (id: string) =>
   call(api.POST('/webhooks/endpoints/{id}/test', { params: { path: { id } } }));
+
+export const smsKeys = {
+  status: () => [...messagesKeys.all, 'sms', 'status'] as const,
+};
+
+export const fetchSmsStatus = () => call(api.GET('/sms/status'));
+
+export const sendTestSms = (phone: string) => call(api.POST('/sms/test', { body: { phone } }));

@@ -298,6 +298,7 @@ pub const LIMITS: &[(&str, &str, Limit)] = &[
     ("ProfileChange", "phone_code", Pattern(LINE)),
     ("MemberChange", "phone_code", Pattern(LINE)),
     ("CodeRequest", "phone", Pattern(LINE)),
+    ("SmsTestInput", "phone", Pattern(LINE)),
     ("ActorQuery", "subjects", Pattern(LINE)),
     ("PlanInput", "features", Pattern(LINE)),
     ("FieldDto", "key", Pattern(LINE)),

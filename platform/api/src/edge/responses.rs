@@ -26,6 +26,8 @@ use std::collections::BTreeSet;
 
 /// Operations that can answer 409.
 const CONFLICT: &[&str] = &[
+    // The provider's message id came before with another body.
+    "smsReply",
     "createCampaign",
     "cancelCampaign",
     "createSegment",
@@ -171,10 +173,13 @@ const NOT_FOUND: &[&str] = &[
     "exportMembersXlsx",
     "opsEndSupport",
     "validateCoupons",
+    // The business named in the gateway's callback.
+    "smsReply",
 ];
 
 /// Operations that refuse too many attempts.
 const TOO_MANY: &[&str] = &[
+    "sendTestSms",
     "login",
     "operatorLogin",
     "portalSendCode",
@@ -188,7 +193,13 @@ const TOO_MANY: &[&str] = &[
 ];
 
 /// Operations without credentials that still refuse wrong ones (logins, signed webhooks).
-const UNAUTHORIZED: &[&str] = &["login", "operatorLogin", "portalLogin", "paymentWebhook"];
+const UNAUTHORIZED: &[&str] = &[
+    "login",
+    "operatorLogin",
+    "portalLogin",
+    "paymentWebhook",
+    "smsReply",
+];
 
 /// Operations a caller may be refused outright (beyond the staff roles that every tenant
 /// operation checks): a disabled account, an owner-only step, a business that is not open
@@ -255,6 +266,8 @@ const SANDBOX: &[&str] = &[
 /// Operations that call another system at once and say so when it is not configured.
 const UNAVAILABLE: &[&str] = &[
     "testWebhookEndpoint",
+    // No SMS gateway configured: nobody can sign its callbacks.
+    "smsReply",
     // Uploads: no object store configured (`uploads_not_configured`), or it did not answer.
     "createUpload",
     "completeUpload",

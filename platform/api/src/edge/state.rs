@@ -107,6 +107,7 @@ impl ApiState {
                 mailer: None,
                 webhooks: None,
                 sms: None,
+                sms_key: None,
                 keys: config.pii.clone(),
                 allow_private: false,
                 console_url: config.console_url.clone(),

@@ -1,6 +1,7 @@
 //! Scheduled notices the business switches on and words itself (a template per occasion):
 //! the birthday wish, points expiring in N days, a membership ending in N days, and the
-//! reminder the day before an activity. A daily run per business queues the e-mails, each
+//! reminder the day before an activity, and a member's tier change (each change once, from
+//! the `tier.changed` events since the notice was switched on). A daily run per business queues the e-mails, each
 //! under the key (member, template, occasion), so it is sent at most once per occasion
 //! however often and on however many replicas the job runs. Inside the quiet hours (in the
 //! business's time zone) delivery waits for them to end.
@@ -21,7 +22,14 @@ pub const OCCASIONS: &[(&str, bool)] = &[
     ("points.expiring", true),
     ("membership.ending", true),
     ("activity.reminder", false),
+    ("tier.changed", false),
 ];
+
+/// How far back the first run after a business switches `tier.changed` on looks for tier
+/// changes (never before it was switched on).
+pub fn tier_changes_window() -> Duration {
+    Duration::days(2)
+}
 
 /// The most days ahead a notice can be set to.
 pub const DAYS_MAX: i32 = 90;
@@ -154,6 +162,13 @@ pub async fn run_tenant(
                         }),
                     })
                     .collect()
+            }
+            "tier.changed" => {
+                let since = s.updated_at.max(now - tier_changes_window());
+                let locale = patron_core::lang::Lang::parse(&tenant.settings.locale)
+                    .unwrap_or_default()
+                    .code();
+                db::tier_changes(&mut tx, since, now, locale).await?
             }
             _ => Vec::new(),
         };
