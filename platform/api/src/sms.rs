@@ -3,9 +3,9 @@
 //! `PATRON_SMS_GATEWAY_KEY`, as Patron signs what it posts to the gateway), then
 //! `patron_app::sms::member_replied` does the rest.
 
-use crate::billing::RawBody;
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
+use crate::edge::raw_body::RawBody;
 use crate::edge::state::ApiState;
 use chrono::Duration;
 use patron_core::access::Permission;

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod member_views;
 pub mod metrics;
 pub mod point_views;
+pub mod raw_body;
 pub mod responses;
 pub mod security;
 pub mod state;
