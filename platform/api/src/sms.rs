@@ -126,7 +126,14 @@ impl SmsApi {
             ApiError::unauthorized("bad_signature", format!("callback refused: {reason}"))
         })?;
         let reply: ReplyBody = serde_json::from_slice(&body.0).map_err(|e| {
-            ApiError::invalid_field("body", format!("not a reply the gateway sends: {e}"))
+            ApiError::field(
+                "body",
+                patron_core::Issue::new(
+                    patron_core::FieldCode::InvalidFormat,
+                    format!("not a reply the gateway sends: {e}"),
+                )
+                .with("format", "sms_reply"),
+            )
         })?;
         let Some(tenant) = patron_db::tenants::find_by_slug(&self.state.db, &reply.tenant).await?
         else {
