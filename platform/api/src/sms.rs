@@ -102,10 +102,8 @@ impl SmsApi {
         body: RawBody,
     ) -> Result<Json<SmsReplyAck>, ApiError> {
         let Some(key) = self.state.messages.sms_key.as_deref() else {
-            return Err(ApiError::unavailable(
-                "sms_gateway_unavailable",
-                "no SMS gateway is configured on this server",
-            ));
+            // Without a gateway there is nobody to call back: no such endpoint here.
+            return Err(ApiError::not_found("sms_gateway"));
         };
         let header = |name: &str| {
             headers

@@ -381,7 +381,13 @@ pub async fn search(
         });
     }
     let pattern = keyword.map(core::like_pattern);
-    let limit = q.limit.clamp(1, core::PAGE_MAX);
+    if !(1..=core::PAGE_MAX).contains(&q.limit) {
+        return Err(AppError::field(
+            "limit",
+            patron_core::Issue::out_of_range(1, core::PAGE_MAX),
+        ));
+    }
+    let limit = q.limit;
     let mut items = db::search(
         tx,
         &Filter {

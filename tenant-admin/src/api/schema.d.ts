@@ -38171,18 +38171,6 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["Problem"];
                 };
             };
-            /**
-             * @description Returned when a part the request needs (the rule sandbox) could not answer in time;
-             *     retrying is safe.
-             */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["Problem"];
-                };
-            };
         };
     };
     smsStatus: {

@@ -267,7 +267,6 @@ const SANDBOX: &[&str] = &[
 const UNAVAILABLE: &[&str] = &[
     "testWebhookEndpoint",
     // No SMS gateway configured: nobody can sign its callbacks.
-    "smsReply",
     // Uploads: no object store configured (`uploads_not_configured`), or it did not answer.
     "createUpload",
     "completeUpload",
