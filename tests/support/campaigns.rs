@@ -110,6 +110,13 @@ pub fn campaign_body(name: &str, filter: Value, channels: &[&str]) -> Value {
 }
 
 impl Api {
+    /// `GET /portal/{tenant}/opened/{token}` (no login): the image of a campaign e-mail.
+    pub async fn campaign_email_opened(&self, tenant: &str, token: &str) -> Reply {
+        self.v1(Method::GET, &format!("/portal/{tenant}/opened/{token}"))
+            .send()
+            .await
+    }
+
     /// `GET /campaigns`.
     pub async fn campaigns(&self, auth: &Auth) -> Reply<Vec<Campaign>> {
         self.v1(Method::GET, "/campaigns").auth(auth).send().await

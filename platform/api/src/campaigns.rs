@@ -19,9 +19,9 @@ use patron_core::Issue;
 use patron_db::members::Search;
 use patron_db::TenantTx;
 use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::ToJSON;
-use poem_openapi::{Object, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use uuid::Uuid;
 
 #[derive(Tags)]
@@ -185,7 +185,9 @@ pub struct CampaignChannelResult {
     pub delivered: i64,
     /// E-mails that failed for good.
     pub failed: i64,
-    /// Inbox messages the member opened. E-mail opens are not tracked (absent for e-mail).
+    /// Members who opened it: inbox messages read; e-mails whose image loaded (an estimate:
+    /// mail apps that block images never count, those that fetch them ahead count unread).
+    /// Text messages: 0 (not tracked).
     pub opened: Option<i64>,
     pub skipped_no_contact: i64,
     pub skipped_opted_out: i64,
@@ -245,7 +247,7 @@ impl From<app::Report> for Campaign {
                 .results
                 .into_iter()
                 .map(|x| CampaignChannelResult {
-                    opened: (x.channel != "email").then_some(x.opened),
+                    opened: Some(x.opened),
                     channel: x.channel,
                     sent: x.sent,
                     delivered: x.delivered,
@@ -273,6 +275,17 @@ pub struct CampaignSettings {
     /// member per 7 days, 1–100; absent: no budget. Members over it are skipped.
     #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
     pub contact_budget: Option<i32>,
+}
+
+/// A 1×1 transparent GIF (43 bytes).
+const PIXEL: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+
+#[derive(ApiResponse)]
+enum Pixel {
+    /// Returned for every token, good or not (the answer tells nothing about it): a 1×1
+    /// transparent image, never cached.
+    #[oai(status = 200, content_type = "image/gif")]
+    Gif(Binary<Vec<u8>>, #[oai(header = "Cache-Control")] String),
 }
 
 /// A campaign's audience: the member search, the filter it keeps, the segment it came from.
@@ -479,6 +492,31 @@ impl CampaignsApi {
         let r = app::cancel(&mut tx, campaign_id.0, self.state.now()).await?;
         tx.commit().await?;
         Ok(Json(r.into()))
+    }
+
+    /// The image at the end of a campaign e-mail's HTML part (no login): loading it records
+    /// the first time that member's e-mail was opened, once. Every token, good, forged or
+    /// of an unknown business, answers the same image and no error, so the address tells
+    /// nothing; a token that does not hold writes nothing.
+    #[oai(
+        path = "/portal/:tenant/opened/:token",
+        method = "get",
+        operation_id = "campaignEmailOpened"
+    )]
+    async fn opened(&self, tenant: Path<String>, token: Path<String>) -> Result<Pixel, ApiError> {
+        let now = self.state.now();
+        let recorded = async {
+            let Some(t) = patron_app::portal::business(&self.state.db, &tenant.0).await? else {
+                return Ok(false);
+            };
+            app::record_open(&self.state.db, &t, &self.state.config.pii, &token.0, now).await
+        }
+        .await;
+        if let Err(e) = recorded {
+            // The image is answered whatever happened: an open not counted is only that.
+            tracing::warn!(error = %e, "a campaign e-mail's open was not recorded");
+        }
+        Ok(Pixel::Gif(Binary(PIXEL.to_vec()), "no-store".to_owned()))
     }
 
     /// The business's campaign settings (the contact budget).

@@ -16,6 +16,10 @@
 //! and inbox messages (deliveries written as sent) for the rows that were new, and the text
 //! messages through the SMS port. Unused quota is given back when the campaign ends.
 //!
+//! A campaign e-mail has a text and an HTML part; the HTML part alone ends with a 1×1 image
+//! whose signed address ([`open_token`]) records when that member's e-mail was first opened
+//! ([`record_open`]).
+//!
 //! A campaign with text messages does not send inside the business's quiet hours (those of
 //! the scheduled notices): its job comes back when they end, for every channel.
 
@@ -25,6 +29,7 @@ use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
 use patron_core::campaigns::{self as rules, budget_room, Draft, Message, BUDGET_DAYS, CHANNELS};
 use patron_core::lang::Lang;
+use patron_core::pii::PiiKeys;
 use patron_core::plans::{Limit, Plan};
 use patron_core::Issue;
 use patron_db::campaigns::{self as db, Campaign, ChannelResult, Reach};
@@ -580,23 +585,35 @@ pub async fn run(
                 let Some(t) = by_id.get(&s.member) else {
                     continue;
                 };
-                let (subject, mut text) = rules::render(m, &vars(tenant, t), lang);
-                let mut content = json!({ "subject": subject, "text": text, "html": null });
-                if ch == "email" {
-                    let link = format!(
+                let mut vars = vars(tenant, t);
+                let link = (ch == "email").then(|| {
+                    format!(
                         "{}/m/{}/unsubscribe?token={}",
                         senders.console_url.trim_end_matches('/'),
                         tenant.slug,
                         crate::notices::unsubscribe_token(&senders.keys, tenant.id, t.id)
-                    );
+                    )
+                });
+                if let Some(link) = &link {
+                    vars.insert("unsubscribe.link".to_owned(), link.clone());
+                }
+                let (subject, mut text) = rules::render(m, &vars, lang);
+                let mut content = json!({ "subject": subject, "text": text, "html": null });
+                if let Some(link) = link {
                     if !m.body.contains("{{unsubscribe.link}}") {
                         text = format!(
                             "{text}\n\n{}{link}",
                             lang.pick("退订营销邮件：", "Unsubscribe from these e-mails: ")
                         );
-                    } else {
-                        text = text.replace("{{unsubscribe.link}}", &link);
                     }
+                    // The HTML part alone carries the image that tells the e-mail was opened.
+                    let pixel = format!(
+                        "{}/api/v1/portal/{}/opened/{}",
+                        senders.console_url.trim_end_matches('/'),
+                        tenant.slug,
+                        open_token(&senders.keys, tenant.id, c.id, t.id)
+                    );
+                    content["html"] = Value::String(rules::email_html(&text, &[&link], &pixel));
                     content["text"] = Value::String(text);
                     content["unsubscribe"] = Value::String(link);
                 }
@@ -643,6 +660,50 @@ pub async fn run(
     }
 }
 
+/// What the image of a campaign e-mail is signed for (see [`open_token`]).
+const OPEN_PURPOSE: &str = "campaign_open";
+
+/// The token in the address of a campaign e-mail's image: `<campaign>.<member>.<signature>`,
+/// the signature that of the unsubscribe links (`notices::link_signature`), so it names one
+/// member's e-mail of one campaign of this business and cannot be made up or enumerated.
+pub fn open_token(keys: &PiiKeys, tenant_id: i64, campaign: Uuid, member: Uuid) -> String {
+    let subject = format!("{}.{}", campaign.simple(), member.simple());
+    let signature = crate::notices::link_signature(keys, OPEN_PURPOSE, tenant_id, &subject);
+    format!("{subject}.{signature}")
+}
+
+/// The campaign and member an open token names, when its signature holds.
+pub fn open_token_names(keys: &PiiKeys, tenant_id: i64, token: &str) -> Option<(Uuid, Uuid)> {
+    let mut parts = token.trim().splitn(3, '.');
+    let (campaign, member, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    let (campaign, member) = (
+        Uuid::try_parse(campaign).ok()?,
+        Uuid::try_parse(member).ok()?,
+    );
+    let subject = format!("{}.{}", campaign.simple(), member.simple());
+    crate::notices::link_signature_holds(keys, OPEN_PURPOSE, tenant_id, &subject, signature)
+        .then_some((campaign, member))
+}
+
+/// A campaign e-mail's image was loaded: records the first open of that member's e-mail
+/// (later loads change nothing). A token that does not hold changes nothing either and
+/// touches no table. `true` when this was the first open.
+pub async fn record_open(
+    db: &Db,
+    tenant: &Tenant,
+    keys: &PiiKeys,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let Some((campaign, member)) = open_token_names(keys, tenant.id, token) else {
+        return Ok(false);
+    };
+    let mut tx = db.tenant_tx(tenant).await?;
+    let first = db::record_email_open(&mut tx, campaign, member, now).await?;
+    tx.commit().await?;
+    Ok(first)
+}
+
 /// When `now` is inside the business's quiet hours (those of the scheduled notices, in its
 /// time zone), the moment they end.
 pub fn quiet_until(tenant: &Tenant, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -657,4 +718,29 @@ fn vars(tenant: &Tenant, t: &db::Target) -> BTreeMap<String, String> {
     }
     v.insert("business.name".to_owned(), tenant.name.clone());
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_token_names_its_campaign_and_member_and_cannot_be_forged() {
+        let keys = PiiKeys::development();
+        let (c, m, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let t = open_token(&keys, 7, c, m);
+        assert_eq!(open_token_names(&keys, 7, &t), Some((c, m)));
+        // Another business, another member under the same signature, a changed signature,
+        // an unsubscribe token: refused.
+        assert_eq!(open_token_names(&keys, 8, &t), None);
+        let moved = t.replace(&m.simple().to_string(), &other.simple().to_string());
+        assert_eq!(open_token_names(&keys, 7, &moved), None);
+        let mut forged = t.clone();
+        let last = forged.pop().unwrap();
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(open_token_names(&keys, 7, &forged), None);
+        let unsubscribe = crate::notices::unsubscribe_token(&keys, 7, m);
+        assert_eq!(open_token_names(&keys, 7, &unsubscribe), None);
+        assert_eq!(open_token_names(&keys, 7, "a.b.c"), None);
+    }
 }

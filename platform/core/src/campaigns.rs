@@ -210,6 +210,34 @@ pub fn render(
     (subject, body)
 }
 
+/// The HTML part of a campaign e-mail from its filled-in text: the text escaped, a
+/// paragraph per blank-line-separated block and a line break per line; each of `links`
+/// where the text has it becomes a link; then the 1×1 image that tells when the e-mail was
+/// opened, loaded from `pixel` (the text part has none).
+pub fn email_html(text: &str, links: &[&str], pixel: &str) -> String {
+    use crate::messages::escape_html;
+    let mut body = String::with_capacity(text.len() * 2);
+    for block in text
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+    {
+        let lines: Vec<String> = block.lines().map(escape_html).collect();
+        body.push_str("<p>");
+        body.push_str(&lines.join("<br>"));
+        body.push_str("</p>\n");
+    }
+    for link in links.iter().filter(|l| !l.is_empty()) {
+        let l = escape_html(link);
+        body = body.replace(&l, &format!("<a href=\"{l}\">{l}</a>"));
+    }
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n{body}\
+         <img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"border:0\">\n</body></html>\n",
+        escape_html(pixel)
+    )
+}
+
 /// How many of `wanted` messages still fit a member who had `recent` marketing messages in
 /// the last [`BUDGET_DAYS`] days, under a budget of `budget` (none: all of them).
 pub fn budget_room(recent: i64, budget: Option<i32>, wanted: usize) -> usize {
@@ -225,6 +253,27 @@ pub fn budget_room(recent: i64, budget: Option<i32>, wanted: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_email_html_escapes_the_text_links_the_links_and_ends_with_the_image() {
+        let html = email_html(
+            "Dear <Ann> & co,\nspring is here.\n\nUnsubscribe: https://x.test/u?token=a.b",
+            &["https://x.test/u?token=a.b"],
+            "https://x.test/api/v1/portal/s/opened/t.1",
+        );
+        assert!(
+            html.contains("<p>Dear &lt;Ann&gt; &amp; co,<br>spring is here.</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"https://x.test/u?token=a.b\">https://x.test/u?token=a.b</a>"),
+            "{html}"
+        );
+        assert!(html.contains(
+            "<img src=\"https://x.test/api/v1/portal/s/opened/t.1\" width=\"1\" height=\"1\""
+        ));
+        assert_eq!(html.matches("<img").count(), 1);
+    }
 
     fn draft() -> Draft {
         Draft {

@@ -315,7 +315,8 @@ impl Template {
     }
 }
 
-fn escape_html(s: &str) -> String {
+/// `s` with the characters HTML gives a meaning to written as entities.
+pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -364,7 +364,8 @@ pub struct ChannelResult {
     pub quota: i64,
 }
 
-/// Per channel: messages written, delivered, failed, read (the inbox), and the skipped by
+/// Per channel: messages written, delivered, failed, opened (inbox messages read, e-mails
+/// whose image loaded; one row per member and channel, so members), and the skipped by
 /// reason.
 pub async fn results(tx: &mut TenantTx, campaign: Uuid) -> Result<Vec<ChannelResult>, DbError> {
     Ok(sqlx::query_as(
@@ -373,7 +374,8 @@ pub async fn results(tx: &mut TenantTx, campaign: Uuid) -> Result<Vec<ChannelRes
              count(*) FILTER (WHERE cs.skipped IS NULL \
                  AND (cs.channel = 'sms' OR d.status = 'sent')) AS delivered, \
              count(*) FILTER (WHERE d.status IN ('failed', 'stopped')) AS failed, \
-             count(*) FILTER (WHERE cs.channel = 'inbox' AND d.read_at IS NOT NULL) AS opened, \
+             count(*) FILTER (WHERE (cs.channel = 'inbox' AND d.read_at IS NOT NULL) \
+                 OR (cs.channel = 'email' AND cs.opened_at IS NOT NULL)) AS opened, \
              count(*) FILTER (WHERE cs.skipped = 'no_contact') AS no_contact, \
              count(*) FILTER (WHERE cs.skipped = 'opted_out') AS opted_out, \
              count(*) FILTER (WHERE cs.skipped = 'over_budget') AS over_budget, \
@@ -384,6 +386,29 @@ pub async fn results(tx: &mut TenantTx, campaign: Uuid) -> Result<Vec<ChannelRes
     .bind(campaign)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Records that a member's e-mail of a campaign was opened, the first time only: one
+/// conditional statement, so repeated and parallel loads count once. `false` when nothing
+/// changed (opened before, or no such e-mail).
+pub async fn record_email_open(
+    tx: &mut TenantTx,
+    campaign: Uuid,
+    member: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "UPDATE campaign_sends SET opened_at = $3 \
+         WHERE campaign_id = $1 AND member_id = $2 AND channel = 'email' \
+           AND skipped IS NULL AND opened_at IS NULL",
+    )
+    .bind(campaign)
+    .bind(member)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 /// Members the campaign reached who turned marketing e-mail or text messages off since

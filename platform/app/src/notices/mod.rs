@@ -235,23 +235,45 @@ pub async fn set_marketing_sms(
     Ok(())
 }
 
-/// The signature of an unsubscribe link: a keyed hash of the business and the member, so a
-/// link works for that member only and cannot be made up.
-fn unsubscribe_mac(keys: &PiiKeys, tenant_id: i64, member_id: Uuid) -> String {
+/// The signature of a link in an e-mail: a keyed hash (the PII index key) of what the link
+/// is for (`purpose`), the business and `subject`, so the link works for that one thing of
+/// that business only and cannot be made up or enumerated. Unsubscribe links and the image
+/// that tells a campaign e-mail was opened carry one.
+pub(crate) fn link_signature(
+    keys: &PiiKeys,
+    purpose: &str,
+    tenant_id: i64,
+    subject: &str,
+) -> String {
     use base64::Engine as _;
-    let mac = keys.blind_index(
-        "unsubscribe",
-        &format!("{tenant_id}:{}", member_id.simple()),
-    );
+    let mac = keys.blind_index(purpose, &format!("{tenant_id}:{subject}"));
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac[..24])
+}
+
+/// Whether `given` is the signature [`link_signature`] makes of the same things (compared
+/// in constant time).
+pub(crate) fn link_signature_holds(
+    keys: &PiiKeys,
+    purpose: &str,
+    tenant_id: i64,
+    subject: &str,
+    given: &str,
+) -> bool {
+    let expected = link_signature(keys, purpose, tenant_id, subject);
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// The token of a member's unsubscribe link: `<member id>.<signature>`.
 pub fn unsubscribe_token(keys: &PiiKeys, tenant_id: i64, member_id: Uuid) -> String {
+    let member = member_id.simple().to_string();
     format!(
-        "{}.{}",
-        member_id.simple(),
-        unsubscribe_mac(keys, tenant_id, member_id)
+        "{member}.{}",
+        link_signature(keys, "unsubscribe", tenant_id, &member)
     )
 }
 
@@ -266,14 +288,8 @@ fn token_refused() -> AppError {
 pub fn unsubscribe_member(keys: &PiiKeys, tenant_id: i64, token: &str) -> Result<Uuid, AppError> {
     let (id, mac) = token.trim().split_once('.').ok_or_else(token_refused)?;
     let member_id = Uuid::try_parse(id).map_err(|_| token_refused())?;
-    let expected = unsubscribe_mac(keys, tenant_id, member_id);
-    let same = expected.len() == mac.len()
-        && expected
-            .bytes()
-            .zip(mac.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    let member = member_id.simple().to_string();
+    if !link_signature_holds(keys, "unsubscribe", tenant_id, &member, mac) {
         return Err(token_refused());
     }
     Ok(member_id)
