@@ -1,7 +1,8 @@
 //! Campaigns over HTTP: a message to the members a search finds by e-mail, SMS and the
 //! portal's inbox, its preview (audience per channel, cost against the plan's monthly
-//! quotas), sending now or at a time, cancelling a scheduled one, the results, and the
-//! business's contact budget. The use cases are `patron_app::campaigns`.
+//! quotas), sending now or at a time, cancelling a scheduled one, the results, the
+//! business's contact budget, and the image in campaign e-mails that counts their opens (no
+//! login). The use cases are `patron_app::campaigns`.
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
@@ -282,7 +283,7 @@ const PIXEL: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xf
 
 #[derive(ApiResponse)]
 enum Pixel {
-    /// Returned for every token, good or not (the answer tells nothing about it): a 1×1
+    /// Returned always, whatever the token (the answer tells nothing about it): a 1×1
     /// transparent image, never cached.
     #[oai(status = 200, content_type = "image/gif")]
     Gif(Binary<Vec<u8>>, #[oai(header = "Cache-Control")] String),
@@ -494,10 +495,12 @@ impl CampaignsApi {
         Ok(Json(r.into()))
     }
 
-    /// The image at the end of a campaign e-mail's HTML part (no login): loading it records
-    /// the first time that member's e-mail was opened, once. Every token, good, forged or
-    /// of an unknown business, answers the same image and no error, so the address tells
-    /// nothing; a token that does not hold writes nothing.
+    /// The image that counts a campaign e-mail's opens (no login).
+    ///
+    /// It ends the HTML part of a campaign e-mail; loading it records the first time that
+    /// member's e-mail was opened, once. Every token, good, forged or of an unknown
+    /// business, answers the same image and no error, so the address tells nothing; a token
+    /// that does not hold writes nothing.
     #[oai(
         path = "/portal/:tenant/opened/:token",
         method = "get",

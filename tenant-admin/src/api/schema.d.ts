@@ -4700,6 +4700,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portal/{tenant}/opened/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The image that counts a campaign e-mail's opens (no login).
+         * @description It ends the HTML part of a campaign e-mail; loading it records the first time that
+         *     member's e-mail was opened, once. Every token, good, forged or of an unknown
+         *     business, answers the same image and no error, so the address tells nothing; a token
+         *     that does not hold writes nothing.
+         */
+        get: operations["campaignEmailOpened"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/campaign-settings": {
         parameters: {
             query?: never;
@@ -5303,7 +5326,9 @@ export interface components {
             failed: number;
             /**
              * Format: int64
-             * @description Inbox messages the member opened. E-mail opens are not tracked (absent for e-mail).
+             * @description Members who opened it: inbox messages read; e-mails whose image loaded (an estimate:
+             *     mail apps that block images never count, those that fetch them ahead count unread).
+             *     Text messages: 0 (not tracked).
              */
             opened?: number | null;
             /** Format: int64 */
@@ -42538,6 +42563,80 @@ export interface operations {
             429: {
                 headers: {
                     "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    campaignEmailOpened: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Returned always, whatever the token (the answer tells nothing about it): a 1×1
+             *     transparent image, never cached.
+             */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -43,6 +43,7 @@ import {
   fetchCampaigns,
   fetchCampaignSettings,
   inProgress,
+  openedKey,
   messagesOf,
   previewCampaign,
   saveCampaignSettings,
@@ -128,11 +129,13 @@ export function CampaignsPage() {
             key: 'results',
             render: (_, c) => (
               <Space direction="vertical" size={0} data-testid="campaign-results">
-                {c.results.map((r) => (
-                  <Typography.Text key={r.channel}>
+                {c.results.map((r) => {
+                  const opened = openedKey(r.channel);
+                  return (
+                  <Typography.Text key={r.channel} data-testid={`campaign-result-${r.channel}`}>
                     {t(`campaigns.channels.${r.channel}`)}:{' '}
                     {t('campaigns.resultLine', { sent: r.sent, delivered: r.delivered, failed: r.failed })}
-                    {r.opened == null ? '' : ` · ${t('campaigns.opened', { count: r.opened })}`}
+                    {r.opened == null || opened == null ? '' : ` · ${t(opened, { count: r.opened })}`}
                     {r.skipped_no_contact + r.skipped_opted_out + r.skipped_over_budget + r.skipped_quota > 0 &&
                       ` · ${t('campaigns.skippedLine', {
                         none: r.skipped_no_contact,
@@ -141,8 +144,9 @@ export function CampaignsPage() {
                         quota: r.skipped_quota,
                       })}`}
                   </Typography.Text>
-                ))}
-                {c.results.some((r) => r.channel === 'email') && <Typography.Text type="secondary">{t('campaigns.opensNotTracked')}</Typography.Text>}
+                  );
+                })}
+                {c.results.some((r) => r.channel === 'email') && <Typography.Text type="secondary">{t('campaigns.opensEstimate')}</Typography.Text>}
               </Space>
             ),
           },

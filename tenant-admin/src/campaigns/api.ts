@@ -34,6 +34,13 @@ export const saveCampaignSettings = (body: Schemas['CampaignSettings']) => call(
 /** Whether a campaign is still on its way (the list refreshes while one is). */
 export const inProgress = (c: Pick<Campaign, 'status'>) => c.status === 'scheduled' || c.status === 'sending';
 
+/**
+ * The text of a channel's opens: e-mails opened (their image loaded, an estimate) or inbox
+ * messages read; none for text messages, which cannot tell.
+ */
+export const openedKey = (channel: string): string | null =>
+  channel === 'email' ? 'campaigns.openedEmail' : channel === 'inbox' ? 'campaigns.opened' : null;
+
 /** The messages of a form: one per chosen channel and language with any text. */
 export function messagesOf(
   channels: readonly string[],
