@@ -653,7 +653,13 @@ async fn an_email_open_is_counted_once_by_the_image_in_the_html_part_and_a_forge
         .await;
     let filter = json!({ "ids": [reader.id, skimmer.id] });
     let c = app
-        .create_campaign(&owner, &campaign_body("Opens", filter, &["email"]))
+        .create_campaign(&owner, &{
+            // The message places the unsubscribe link itself.
+            let mut body = campaign_body("Opens", filter, &["email"]);
+            body["messages"][0]["body"] =
+                json!("亲爱的{{member.name}}，<春季> & 新品。\n\n退订：{{unsubscribe.link}}");
+            body
+        })
         .await
         .ok();
     let now = app.clock.now();
@@ -675,9 +681,14 @@ async fn an_email_open_is_counted_once_by_the_image_in_the_html_part_and_a_forge
         !text.contains("/opened/"),
         "the text part has no image: {text}"
     );
-    assert!(html.contains("亲爱的读者"), "{html}");
+    assert_eq!(text.matches("/unsubscribe?token=").count(), 1, "{text}");
+    assert!(text.contains("退订：/m/"), "placed where written: {text}");
     assert!(
-        html.contains("<a href=\"") && html.contains("/unsubscribe?token="),
+        html.contains("亲爱的读者，&lt;春季&gt; &amp; 新品。"),
+        "{html}"
+    );
+    assert!(
+        html.contains("退订：<a href=\"/m/") && html.contains("/unsubscribe?token="),
         "{html}"
     );
     assert_eq!(html.matches("<img").count(), 1, "{html}");
