@@ -831,13 +831,14 @@ async fn a_permanent_refusal_records_a_bounce_and_later_marketing_mail_to_it_is_
         NewMember::named("忙碌").email("busy.now@example.com"),
     )
     .await;
-    app.member(
-        &owner,
-        NewMember::named("正常")
-            .email("fine@example.com")
-            .birthday("1990-06-15"),
-    )
-    .await;
+    let fine = app
+        .member(
+            &owner,
+            NewMember::named("正常")
+                .email("fine@example.com")
+                .birthday("1990-06-15"),
+        )
+        .await;
     let report = deliver_messages(&app, t.id, &senders, t0).await;
     assert_eq!((report.sent, report.failed), (1, 2), "{report:?}");
     let log = app.list_messages(&owner).await.ok();
@@ -901,5 +902,39 @@ async fn a_permanent_refusal_records_a_bounce_and_later_marketing_mail_to_it_is_
         ],
         "the welcome and the birthday wish, to the good address only"
     );
+
+    // A campaign counts the bounced address as no address: not in the preview's e-mail
+    // reach, skipped as no contact, and nothing is sent to it.
+    let filter = json!({ "ids": [gone.id, fine.id] });
+    let p = app
+        .preview_campaign(&owner, &json!({ "filter": filter, "channels": ["email"] }))
+        .await
+        .ok();
+    assert_eq!((p.reach.email, p.reach.email_missing), (1, 1), "{p:?}");
+    let c = app
+        .create_campaign(
+            &owner,
+            &campaign_body("After the bounce", filter, &["email"]),
+        )
+        .await
+        .ok();
+    let at = t0 + Duration::minutes(3);
+    let report = run_campaign(&app, t.id, &senders, &c.id, at).await;
+    assert_eq!(report["status"], "done", "{report}");
+    deliver_messages(&app, t.id, &senders, at).await;
+    let c = app.get_campaign(&owner, &c.id).await.ok();
+    let email = c.on("email");
+    assert_eq!(
+        (email.sent, email.skipped_no_contact, email.failed),
+        (1, 1, 0),
+        "{email:?}"
+    );
+    let to: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| m.lines().next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(to.len(), 3, "{to:?}");
+    assert!(to.iter().all(|l| l == "X-Envelope-To: fine@example.com"));
     smtp.stop().await;
 }

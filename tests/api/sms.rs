@@ -449,6 +449,47 @@ async fn a_reply_r_from_a_member_turns_their_marketing_texts_off_once_and_needs_
 }
 
 #[tokio::test]
+async fn a_campaigns_texts_go_through_the_gateway_when_one_is_configured() {
+    let gateway = SmsGatewayServer::start().await;
+    let app = spawn_app_with_sms_gateway(&gateway).await;
+    // 11:00 on 15 June in Shanghai: outside the quiet hours.
+    let t0 = Utc.with_ymd_and_hms(2027, 6, 15, 3, 0, 0).unwrap();
+    app.clock.set(t0);
+    let t = app.signup_on("sms-campaign", "pro").await;
+    let owner = t.owner();
+    let m = app
+        .member(&owner, NewMember::named("短信会员").phone("13800004001"))
+        .await;
+    let c = app
+        .create_campaign(
+            &owner,
+            &campaign_body("Gateway texts", json!({ "ids": [m.id] }), &["sms"]),
+        )
+        .await
+        .ok();
+    let senders = message_senders_with(None, Some(gateway.config()));
+    let report = run_campaign(&app, t.id, &senders, &c.id, t0).await;
+    assert_eq!(report["status"], "done", "{report}");
+    assert!(
+        app.sms_outbox(&owner, None).await.ok().is_empty(),
+        "not the development table"
+    );
+    let delivered = deliver_messages(&app, t.id, &senders, t0).await;
+    assert_eq!((delivered.sent, delivered.failed), (1, 0), "{delivered:?}");
+    let calls = gateway.calls();
+    assert_eq!(calls.len(), 1);
+    let body = calls[0].json();
+    assert_eq!(body["to"], "+8613800004001");
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.contains("短信会员，春季新品上市") && text.contains("拒收请回复R"),
+        "{text}"
+    );
+    let c = app.get_campaign(&owner, &c.id).await.ok();
+    assert_eq!(c.on("sms").sent, 1);
+}
+
+#[tokio::test]
 async fn staff_see_how_texts_leave_and_a_test_text_counts_against_the_number_and_the_quota() {
     let app = spawn_app().await;
     let ops = app.operator().await;

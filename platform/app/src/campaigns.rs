@@ -373,7 +373,7 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> Result<Value, AppError> {
     let lang = lang_of(tenant);
-    let sms = crate::sms::default_sender();
+    let sms = crate::sms::sender_for(senders);
     let mut batches = 0;
     loop {
         let mut tx = db.tenant_tx(tenant).await?;
@@ -472,7 +472,8 @@ pub async fn run(
                 .filter(|ch| c.channels.iter().any(|x| x == ch))
             {
                 let skipped = match ch {
-                    "email" if t.email_enc.is_none() => Some("no_contact"),
+                    // An address that bounced for good is no contact.
+                    "email" if t.email_enc.is_none() || t.email_bounced => Some("no_contact"),
                     "email" if !t.marketing_email => Some("opted_out"),
                     "sms" => {
                         let phone = t.phone_enc.as_ref().zip(t.phone_key).and_then(|(c, k)| {

@@ -120,6 +120,18 @@ pub fn default_sender() -> Arc<dyn SmsSender> {
     Arc::new(OutboxSms)
 }
 
+/// The sender for these senders: with an SMS gateway, text messages become deliveries of the
+/// outbox ([`QueuedSms`]); without one, they stay in the development `sms_outbox` table.
+pub fn sender_for(senders: &crate::messages::Senders) -> Arc<dyn SmsSender> {
+    if senders.sms.is_some() {
+        Arc::new(QueuedSms {
+            keys: senders.keys.clone(),
+        })
+    } else {
+        default_sender()
+    }
+}
+
 // ---- members' replies (the gateway's callback) ----
 
 /// A member's reply to a text, as the gateway reports it.

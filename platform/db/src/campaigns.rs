@@ -221,7 +221,11 @@ pub async fn reach(
     q.push("count(*) FILTER (WHERE x.room AND NOT x.phone) AS sms_missing, ");
     q.push("count(*) FILTER (WHERE x.room AND x.phone AND NOT x.m_sms) AS sms_opted_out, ");
     q.push("count(*) FILTER (WHERE x.room) AS inbox FROM (SELECT ");
-    q.push("m.email_enc IS NOT NULL AS email, m.phone_enc IS NOT NULL AS phone, ");
+    // An address that bounced for good is no address to send to.
+    q.push(
+        "m.email_enc IS NOT NULL AND NOT EXISTS (SELECT 1 FROM email_bounces b \
+         WHERE b.email_index = m.email_index) AS email, m.phone_enc IS NOT NULL AS phone, ",
+    );
     q.push("coalesce(cp.marketing_email, true) AS m_email, ");
     q.push("coalesce(cp.marketing_sms, true) AS m_sms, ");
     q.push_bind(budget);
@@ -257,6 +261,8 @@ pub struct Target {
     pub phone_key: Option<i16>,
     pub marketing_email: bool,
     pub marketing_sms: bool,
+    /// The member's e-mail address bounced for good (the mail server refused it).
+    pub email_bounced: bool,
     /// Campaign messages since the budget's start.
     pub recent: i64,
 }
@@ -274,6 +280,8 @@ pub async fn targets(
              m.email_enc, m.email_key, m.phone_enc, m.phone_key, \
              coalesce(cp.marketing_email, true) AS marketing_email, \
              coalesce(cp.marketing_sms, true) AS marketing_sms, \
+             EXISTS (SELECT 1 FROM email_bounces b WHERE b.email_index = m.email_index) \
+                 AS email_bounced, \
              (SELECT count(*) FROM campaign_sends cs WHERE cs.member_id = m.id \
                  AND cs.skipped IS NULL AND cs.created_at > $2) AS recent \
          FROM members m LEFT JOIN member_contact_preferences cp ON cp.member_id = m.id \

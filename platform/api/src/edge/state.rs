@@ -138,11 +138,7 @@ impl ApiState {
     /// Delivers through these senders. With an SMS gateway, text messages become deliveries
     /// of the outbox; without, they stay in the development `sms_outbox` table.
     pub fn with_messages(mut self, senders: patron_app::messages::Senders) -> Self {
-        if senders.sms.is_some() {
-            self.sms = Arc::new(patron_app::sms::QueuedSms {
-                keys: senders.keys.clone(),
-            });
-        }
+        self.sms = patron_app::sms::sender_for(&senders);
         self.messages = senders;
         self
     }
