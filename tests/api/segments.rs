@@ -224,3 +224,43 @@ async fn a_campaign_to_a_segment_keeps_the_filter_it_was_created_with() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.fields(), ["filter"]);
 }
+
+#[tokio::test]
+async fn eight_requests_with_one_key_at_once_save_one_segment_and_one_campaign() {
+    let app = spawn_app_with(30).await;
+    let t = app.signup_on("sg-race", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("同时")).await;
+
+    let body = json!({ "name": "同时保存", "filter": { "tags": ["vip"] },
+                       "idempotency_key": "sg-race-1" });
+    let answers = futures::future::join_all(
+        (0..8).map(|_| async { app.create_segment(&owner, &body).await }),
+    )
+    .await;
+    let ids: Vec<String> = answers
+        .into_iter()
+        .map(|r| {
+            assert!(r.status.is_success(), "every racer answers the segment: {r:?}");
+            r.ok().id
+        })
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(app.segments(&owner).await.ok().len(), 1);
+
+    let mut campaign = campaign_body("同时发送", json!({ "ids": [m.id] }), &["inbox"]);
+    campaign["idempotency_key"] = json!("cm-race-1");
+    let answers = futures::future::join_all(
+        (0..8).map(|_| async { app.create_campaign(&owner, &campaign).await }),
+    )
+    .await;
+    let ids: Vec<String> = answers
+        .into_iter()
+        .map(|r| {
+            assert!(r.status.is_success(), "every racer answers the campaign: {r:?}");
+            r.ok().id
+        })
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(app.campaigns(&owner).await.ok().len(), 1);
+}

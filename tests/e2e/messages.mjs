@@ -108,6 +108,12 @@ export async function messageSteps({ browser, step, base, watch }) {
     });
 
     await step('messages-sms', page, async () => {
+      // The endpoint's drawer from the step before is closed first, as a clerk would.
+      const drawer = page.locator('.ant-drawer-content-wrapper').filter({ hasText: '签名密钥' });
+      if (await drawer.isVisible()) {
+        await drawer.locator('.ant-drawer-close').click();
+        await drawer.waitFor({ state: 'hidden' });
+      }
       await page.getByRole('tab', { name: '短信' }).click();
       await waitText(page.locator('[data-testid=sms-provider]'), /开发用发件箱|短信网关/, 'how texts leave');
       const before = await waitText(page.locator('[data-testid=sms-used]'), /^\d+/, 'texts this month');

@@ -299,7 +299,17 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
       data-testid="campaign-form"
       extra={
         <Space>
-          <Button onClick={() => form.validateFields().then((v) => count.mutate(v)).catch(() => undefined)} loading={count.isPending} data-testid="campaign-preview">
+          <Button
+            onClick={() =>
+              // The audience and the channels are all a preview needs: no name or message yet.
+              form
+                .validateFields(PREVIEW_FIELDS)
+                .then(() => count.mutate(form.getFieldsValue(true) as CampaignForm))
+                .catch(() => undefined)
+            }
+            loading={count.isPending}
+            data-testid="campaign-preview"
+          >
             {t('campaigns.preview')}
           </Button>
           <Button type="primary" onClick={() => form.submit()} loading={send.isPending} data-testid="campaign-send">
@@ -406,6 +416,9 @@ function CampaignDrawer({ onClose }: { onClose: () => void }) {
     </Drawer>
   );
 }
+
+/** The fields a preview reads: who is reached, and by which channels. */
+const PREVIEW_FIELDS = ['audience_kind', 'segment_id', 'tags', 'tier', 'joined_from', 'joined_to', 'birthday_from', 'birthday_to', 'channels'];
 
 function PreviewBox({ preview, channels }: { preview: CampaignPreview; channels: string[] }) {
   const { t } = useTranslation();
