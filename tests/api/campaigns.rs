@@ -84,12 +84,12 @@ fn daytime(app: &TestApp) {
         .set(chrono::Utc.with_ymd_and_hms(2027, 6, 15, 2, 0, 0).unwrap());
 }
 
-/// A plan with `email_campaigns` and the given limits (no overage), and a business on it.
+/// A plan with `campaigns` and the given limits (no overage), and a business on it.
 async fn business_with_limits(app: &TestApp, limits: Value) -> TestTenant {
     let ops = app.operator().await;
     let code = format!("cm{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let plan = json!({ "name": "Campaigns", "monthly_price_minor": 9_999_999, "currency": "CNY",
-                       "features": ["email_campaigns"], "limits": limits, "trial_days": 0 });
+                       "features": ["campaigns"], "limits": limits, "trial_days": 0 });
     let mut create = plan.clone();
     create["code"] = json!(code);
     app.create_plan(&ops, &create).await.created();
@@ -559,11 +559,49 @@ async fn bad_campaigns_are_refused_naming_their_fields_and_the_plan_gates_them()
     assert_eq!(r.fields(), ["channels.0"]);
     assert!(app.campaigns(&owner).await.ok().is_empty());
 
-    // A plan without e-mail campaigns.
+    // A plan without campaigns.
     let starter = app.signup_on("cm-starter", "starter").await;
     let r = app.campaigns(&starter.owner()).await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
-    assert_eq!(r.plan_problem().feature.as_deref(), Some("email_campaigns"));
+    assert_eq!(r.plan_problem().feature.as_deref(), Some("campaigns"));
+
+    // A plan stored with the feature's old name has campaigns, listed under the new one;
+    // operators may still send the old name.
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(&database_url()).await.unwrap();
+    let old = format!("cm{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    sqlx::query(
+        "INSERT INTO platform.plans (code, name, monthly_price_minor, currency, features, limits)
+         VALUES ($1, 'Old name', 9999999, 'CNY', '[\"email_campaigns\"]', '{}')",
+    )
+    .bind(&old)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let stored = patron_db::plans::find(&app.db, &old).await.unwrap();
+    assert!(stored.has(patron_core::plans::Feature::Campaigns));
+    // The server's cached catalogue learns of the plan as of an operator's change.
+    patron_db::plans::notify_plans_changed(&app.db)
+        .await
+        .unwrap();
+    let mut listed = None;
+    for _ in 0..50 {
+        let plans = app.plan_catalogue().await.ok();
+        listed = plans.into_iter().find(|p| p.code == old);
+        if listed.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed.expect("the plan is offered").features, ["campaigns"]);
+    let on_old = app.signup_on("cm-old", &old).await;
+    assert!(app.campaigns(&on_old.owner()).await.ok().is_empty());
+    let ops = app.operator().await;
+    let renamed = json!({ "name": "Old name", "monthly_price_minor": 9_999_999, "currency": "CNY",
+                          "features": ["email_campaigns"], "limits": {}, "trial_days": 0,
+                          "archived": true });
+    let updated = app.update_plan(&ops, &old, &renamed).await.ok();
+    assert_eq!(updated.features, ["campaigns"]);
 }
 
 #[tokio::test]

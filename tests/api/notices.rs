@@ -369,8 +369,8 @@ async fn a_scheduled_birthday_wish_goes_once_per_occasion_after_the_quiet_hours_
     let listed = app.scheduled_notices(&owner).await.ok();
     assert_eq!(
         listed.len(),
-        5,
-        "birthday, points expiring, membership ending, activity reminder, tier changed"
+        6,
+        "birthday, points expiring, membership ending, pass ending, activity reminder, tier changed"
     );
 
     let birthday = NewMember::named("寿星")
@@ -727,6 +727,128 @@ async fn a_membership_ending_in_n_days_is_announced_once_with_its_last_day() {
         text.contains(&format!("您的月卡最后一天是 {last}。")),
         "{text}"
     );
+    smtp.stop().await;
+}
+
+#[tokio::test]
+async fn a_pass_with_visits_left_ending_in_n_days_is_announced_once_and_never_to_opted_out_members()
+{
+    let app = spawn_app().await;
+    let shanghai = chrono_tz::Asia::Shanghai;
+    let at = |d: chrono::NaiveDate, h: u32| {
+        shanghai
+            .from_local_datetime(&d.and_hms_opt(h, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let start: chrono::NaiveDate = "2027-05-10".parse().unwrap();
+    app.clock.set(at(start, 12));
+    let t = app.signup_on("pass-ending", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    app.save_message_template(
+        &owner,
+        &email_template(
+            "pass.ending",
+            "zh-CN",
+            "次卡即将到期",
+            "您的{{pass}}还剩 {{visits}} 次，最后一天是 {{date}}。",
+        ),
+    )
+    .await
+    .ok();
+    app.set_scheduled_notice(
+        &owner,
+        "pass.ending",
+        &json!({ "enabled": true, "days_ahead": 5 }),
+    )
+    .await
+    .ok();
+    let product = |name: &str, visits: i32, validity: Option<i32>| json!({ "name": name, "visits": visits, "validity_days": validity, "price": 10_000 });
+    let mut products = Vec::new();
+    for body in [
+        product("十次理发卡", 10, Some(30)),
+        product("单次体验卡", 1, Some(30)),
+        product("四十天卡", 10, Some(40)),
+        product("一日卡", 10, Some(1)),
+        product("不限期卡", 10, None),
+    ] {
+        products.push(app.create_pass_product(&owner, &body).await.ok());
+    }
+    let sell = |member: String, product: Value, receipt: &'static str| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            app.sell_pass(
+                owner,
+                &member,
+                &json!({ "product_id": product["id"], "method": "card", "receipt": receipt }),
+            )
+            .await
+            .ok()
+        }
+    };
+    let m = app
+        .member(
+            &owner,
+            NewMember::named("常客").email("chang.ke@example.com"),
+        )
+        .await;
+    // Due: visits left, its last day 5 days after the run's day.
+    let due_pass = sell(m.id.clone(), products[0].clone(), "P-1").await;
+    // Used up by then: no visits left.
+    let used_up = sell(m.id.clone(), products[1].clone(), "P-2").await;
+    app.consume_pass(
+        &owner,
+        &m.id,
+        used_up["id"].as_str().unwrap(),
+        &json!({ "idempotency_key": "u-1" }),
+    )
+    .await
+    .created();
+    // Ending on another day, already expired, never expiring.
+    for (i, p) in products[2..].iter().enumerate() {
+        let receipt = ["P-3", "P-4", "P-5"][i];
+        sell(m.id.clone(), p.clone(), receipt).await;
+    }
+    // A member who turned marketing e-mail off holds the same pass.
+    let quiet = portal_member(
+        &app,
+        &t,
+        "13900003101",
+        json!({ "name": "安静", "email": "an.jing@example.com" }),
+    )
+    .await;
+    app.set_portal_contact_preferences(&t.slug, &quiet.auth(), false)
+        .await
+        .ok();
+    sell(quiet.member.id.clone(), products[0].clone(), "P-6").await;
+
+    let last: chrono::NaiveDate = due_pass["expires_on"].as_str().unwrap().parse().unwrap();
+    assert_eq!(used_up["expires_on"], due_pass["expires_on"]);
+    let due = last - Duration::days(5);
+    let smtp = SmtpSink::start().await;
+    let senders = message_senders(Some(smtp.url()));
+    let mut queued = Vec::new();
+    // Two days of the job, each running twice (a retry, a second replica).
+    for (day, hour) in [
+        (due, 10),
+        (due, 15),
+        (due + Duration::days(1), 10),
+        (due + Duration::days(1), 15),
+    ] {
+        app.clock.set(at(day, hour));
+        let r = run_scheduled_notices(&app, t.id, &senders, at(day, hour)).await;
+        queued.push(r["queued"]["pass.ending"].as_i64().unwrap());
+    }
+    assert_eq!(queued, [1, 0, 0, 0]);
+    deliver_messages(&app, t.id, &senders, at(due + Duration::days(1), 16)).await;
+    let mails = smtp.messages();
+    assert_eq!(recipients(&mails), ["chang.ke@example.com"]);
+    let text = body_text(&mails[0]);
+    assert!(
+        text.contains(&format!("您的十次理发卡还剩 10 次，最后一天是 {last}。")),
+        "{text}"
+    );
+    assert!(text.contains("/unsubscribe?token="), "marketing: {text}");
     smtp.stop().await;
 }
 

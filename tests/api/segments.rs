@@ -146,11 +146,11 @@ async fn segments_are_saved_counted_changed_and_deleted_within_their_business() 
     );
     assert_eq!(app.segments(&owner).await.ok().len(), 1);
 
-    // A plan without e-mail campaigns has no segments either.
+    // A plan without campaigns has no segments either.
     let starter = app.signup_on("sg-starter", "starter").await;
     let r = app.segments(&starter.owner()).await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
-    assert_eq!(r.plan_problem().feature.as_deref(), Some("email_campaigns"));
+    assert_eq!(r.plan_problem().feature.as_deref(), Some("campaigns"));
 }
 
 #[tokio::test]

@@ -187,7 +187,7 @@ async fn setup(a: &Args) -> Res<()> {
     // the per-minute API limit nor a member cap shapes the numbers.
     let plan = json!({ "name": "Load test", "monthly_price_minor": 0, "currency": "CNY",
         "features": ["custom_fields", "rule_scripts", "tiers", "coupons", "events", "sms",
-                     "email_campaigns", "api_keys", "webhooks", "exports", "multi_store",
+                     "campaigns", "api_keys", "webhooks", "exports", "multi_store",
                      "reports_advanced", "stored_value", "visit_passes", "memberships",
                      "promotions", "points_mall", "activities"],
         "limits": {}, "trial_days": 0 });

@@ -6,7 +6,7 @@
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
-use crate::edge::gate::needs_email_campaigns;
+use crate::edge::gate::needs_campaigns;
 use crate::edge::member_views::MemberSearch;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
@@ -359,7 +359,7 @@ impl CampaignsApi {
         path = "/campaigns",
         method = "get",
         operation_id = "campaigns",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn list(&self, auth: TenantAuth) -> Result<Json<Vec<Campaign>>, ApiError> {
         let (mut tx, _) = self
@@ -377,7 +377,7 @@ impl CampaignsApi {
         path = "/campaigns/preview",
         method = "post",
         operation_id = "previewCampaign",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn preview(
         &self,
@@ -418,7 +418,7 @@ impl CampaignsApi {
         path = "/campaigns",
         method = "post",
         operation_id = "createCampaign",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn create(
         &self,
@@ -458,7 +458,7 @@ impl CampaignsApi {
         path = "/campaigns/:campaign_id",
         method = "get",
         operation_id = "getCampaign",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn get(
         &self,
@@ -479,7 +479,7 @@ impl CampaignsApi {
         path = "/campaigns/:campaign_id/cancel",
         method = "post",
         operation_id = "cancelCampaign",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn cancel(
         &self,
@@ -527,7 +527,7 @@ impl CampaignsApi {
         path = "/campaign-settings",
         method = "get",
         operation_id = "campaignSettings",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn settings(&self, auth: TenantAuth) -> Result<Json<CampaignSettings>, ApiError> {
         let (mut tx, _) = self
@@ -544,7 +544,7 @@ impl CampaignsApi {
         path = "/campaign-settings",
         method = "put",
         operation_id = "setCampaignSettings",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn set_settings(
         &self,

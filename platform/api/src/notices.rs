@@ -96,11 +96,13 @@ impl NoticeInput {
 /// A scheduled notice's setting.
 #[derive(Debug, Object)]
 pub struct ScheduledNotice {
-    /// `birthday`, `points.expiring`, `membership.ending` or `activity.reminder`; its
-    /// wording is the e-mail template of the same occasion.
+    /// `birthday`, `points.expiring`, `membership.ending`, `pass.ending`,
+    /// `activity.reminder` or `tier.changed`; its wording is the e-mail template of the same
+    /// occasion.
     pub occasion: String,
     pub enabled: bool,
-    /// Days ahead (`points.expiring`, `membership.ending`: 1–90; the others 0).
+    /// Days ahead (`points.expiring`, `membership.ending`, `pass.ending`: 1–90; the others
+    /// 0).
     pub days_ahead: i32,
     /// Whether the business has worded it (an enabled e-mail template of the occasion).
     pub worded: bool,
@@ -112,7 +114,7 @@ pub struct ScheduledNotice {
 #[oai(deny_unknown_fields)]
 pub struct ScheduledNoticeInput {
     pub enabled: bool,
-    /// Days ahead, for `points.expiring` and `membership.ending` (1–90).
+    /// Days ahead, for `points.expiring`, `membership.ending` and `pass.ending` (1–90).
     #[oai(default)]
     pub days_ahead: i32,
 }
@@ -200,7 +202,8 @@ impl NoticesApi {
     }
 
     /// The scheduled notices and whether each is on (birthday, points expiring in N days,
-    /// a membership ending in N days, the reminder the day before an activity).
+    /// a membership ending in N days, a visit pass ending in N days, the reminder the day
+    /// before an activity, a tier change).
     #[oai(
         path = "/notices/scheduled",
         method = "get",

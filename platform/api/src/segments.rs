@@ -1,11 +1,11 @@
 //! Saved segments over HTTP: named member searches staff save, rename, edit, delete and
 //! count live; the member list opens them and a campaign takes one as its audience. The use
 //! cases are `patron_app::segments`. Reading needs `members:read`, writing
-//! `campaigns:manage`; the plan feature `email_campaigns` gates them.
+//! `campaigns:manage`; the plan feature `campaigns` gates them.
 
 use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
-use crate::edge::gate::needs_email_campaigns;
+use crate::edge::gate::needs_campaigns;
 use crate::edge::member_views::MemberSearch;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
@@ -113,7 +113,7 @@ impl SegmentsApi {
         path = "/segments",
         method = "get",
         operation_id = "segments",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn list(&self, auth: TenantAuth) -> Result<Json<Vec<Segment>>, ApiError> {
         let (mut tx, _) = self
@@ -135,7 +135,7 @@ impl SegmentsApi {
         path = "/segments",
         method = "post",
         operation_id = "createSegment",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn create(
         &self,
@@ -169,7 +169,7 @@ impl SegmentsApi {
         path = "/segments/:segment_id",
         method = "get",
         operation_id = "getSegment",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn get(
         &self,
@@ -191,7 +191,7 @@ impl SegmentsApi {
         path = "/segments/:segment_id",
         method = "put",
         operation_id = "updateSegment",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn update(
         &self,
@@ -223,7 +223,7 @@ impl SegmentsApi {
         path = "/segments/:segment_id",
         method = "delete",
         operation_id = "deleteSegment",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn delete(&self, auth: TenantAuth, segment_id: Path<Uuid>) -> Result<Deleted, ApiError> {
         let (mut tx, me) = self
@@ -241,7 +241,7 @@ impl SegmentsApi {
         path = "/segments/:segment_id/count",
         method = "get",
         operation_id = "countSegment",
-        transform = "needs_email_campaigns"
+        transform = "needs_campaigns"
     )]
     async fn count(
         &self,

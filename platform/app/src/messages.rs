@@ -1116,6 +1116,11 @@ pub fn sample_data(occasion: &str, lang: Lang) -> Value {
         "membership.ending" => {
             json!({ "plan": lang.pick("年卡", "Annual membership"), "date": "2026-12-31" })
         }
+        "pass.ending" => json!({
+            "pass": lang.pick("十次理发卡", "10 haircuts"),
+            "date": "2026-12-31",
+            "visits": 3,
+        }),
         "activity.reminder" => json!({
             "activity": lang.pick("周末咖啡品鉴会", "Weekend coffee tasting"),
             "time": "2026-12-05 14:00",

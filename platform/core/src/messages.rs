@@ -86,6 +86,7 @@ pub const OCCASIONS: &[&str] = &[
     "birthday",
     "points.expiring",
     "membership.ending",
+    "pass.ending",
     "activity.reminder",
     "activity.cancelled",
     "activity.offered",
@@ -99,7 +100,12 @@ pub const OCCASIONS: &[&str] = &[
 
 /// Occasions whose e-mails are marketing: they carry an unsubscribe link and are not sent
 /// to members who turned marketing e-mail off.
-pub const MARKETING_OCCASIONS: &[&str] = &["birthday", "points.expiring", "membership.ending"];
+pub const MARKETING_OCCASIONS: &[&str] = &[
+    "birthday",
+    "points.expiring",
+    "membership.ending",
+    "pass.ending",
+];
 
 /// Whether e-mails of `occasion` are marketing.
 pub fn is_marketing(occasion: &str) -> bool {

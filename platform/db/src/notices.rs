@@ -490,6 +490,26 @@ pub async fn memberships_ending(
     .await?)
 }
 
+/// Visit passes of active members whose last usable day (`expires_on`) is `day` and that
+/// still have visits left; the values are the pass product's name, that day and the visits
+/// left. A pass that never expires, is used up or ended earlier is not due.
+pub async fn passes_ending(tx: &mut TenantTx, day: chrono::NaiveDate) -> Result<Vec<Due>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT mp.member_id, 'pass.ending:' || mp.id::text || ':' || $1::text AS occasion,
+                jsonb_build_object('pass', p.name, 'date', $1::text,
+                                   'visits', mp.visits_left) AS data
+         FROM member_passes mp
+         JOIN pass_products p ON p.id = mp.product_id
+         JOIN members m ON m.id = mp.member_id
+         WHERE mp.expires_on = $1::date AND mp.visits_left > 0
+           AND m.status = 'active' AND m.erased_at IS NULL
+         ORDER BY mp.id",
+    )
+    .bind(day.to_string())
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// Confirmed registrations for activities starting within `[from, to)`.
 pub async fn activities_starting(
     tx: &mut TenantTx,

@@ -4237,7 +4237,8 @@ export interface paths {
         };
         /**
          * The scheduled notices and whether each is on (birthday, points expiring in N days,
-         *     a membership ending in N days, the reminder the day before an activity).
+         *     a membership ending in N days, a visit pass ending in N days, the reminder the day
+         *     before an activity, a tier change).
          */
         get: operations["listScheduledNotices"];
         put?: never;
@@ -10016,14 +10017,16 @@ export interface components {
          */
         ScheduledNotice: {
             /**
-             * @description `birthday`, `points.expiring`, `membership.ending` or `activity.reminder`; its
-             *     wording is the e-mail template of the same occasion.
+             * @description `birthday`, `points.expiring`, `membership.ending`, `pass.ending`,
+             *     `activity.reminder` or `tier.changed`; its wording is the e-mail template of the same
+             *     occasion.
              */
             occasion: string;
             enabled: boolean;
             /**
              * Format: int32
-             * @description Days ahead (`points.expiring`, `membership.ending`: 1–90; the others 0).
+             * @description Days ahead (`points.expiring`, `membership.ending`, `pass.ending`: 1–90; the others
+             *     0).
              */
             days_ahead: number;
             /** @description Whether the business has worded it (an enabled e-mail template of the occasion). */
@@ -10038,7 +10041,7 @@ export interface components {
             enabled: boolean;
             /**
              * Format: int32
-             * @description Days ahead, for `points.expiring` and `membership.ending` (1–90).
+             * @description Days ahead, for `points.expiring`, `membership.ending` and `pass.ending` (1–90).
              * @default 0
              */
             days_ahead: number;
@@ -10495,7 +10498,7 @@ export interface components {
          */
         TemplateInput: {
             /** @enum {string} */
-            occasion: "member.created" | "points.earned" | "points.redeemed" | "tier.changed" | "birthday" | "points.expiring" | "membership.ending" | "activity.reminder" | "activity.cancelled" | "activity.offered" | "activity.approved" | "activity.rejected" | "conversation.answered" | "staff.password_reset" | "staff.new_device" | "webhook.disabled";
+            occasion: "member.created" | "points.earned" | "points.redeemed" | "tier.changed" | "birthday" | "points.expiring" | "membership.ending" | "pass.ending" | "activity.reminder" | "activity.cancelled" | "activity.offered" | "activity.approved" | "activity.rejected" | "conversation.answered" | "staff.password_reset" | "staff.new_device" | "webhook.disabled";
             /** @enum {string} */
             channel: "email" | "sms";
             locale: string;

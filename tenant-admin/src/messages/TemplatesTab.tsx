@@ -167,7 +167,7 @@ export function TemplateModal({
         </Typography.Paragraph>
       )}
       <Typography.Paragraph type="secondary">{t('messages.variablesHelp', {
-          vars: '{{member.name}} {{member.card}} {{business.name}} {{points}} {{balance}} {{from}} {{to}} {{date}} {{plan}} {{activity}} {{time}} {{place}} {{until}} {{status}} {{reason}} {{points_refunded}} {{unsubscribe.link}}',
+          vars: '{{member.name}} {{member.card}} {{business.name}} {{points}} {{balance}} {{from}} {{to}} {{date}} {{plan}} {{pass}} {{visits}} {{activity}} {{time}} {{place}} {{until}} {{status}} {{reason}} {{points_refunded}} {{unsubscribe.link}}',
           interpolation: { escapeValue: false },
         })}</Typography.Paragraph>
       <Form<TemplateForm>

@@ -22,6 +22,7 @@ export const OCCASIONS = [
   'birthday',
   'points.expiring',
   'membership.ending',
+  'pass.ending',
   'activity.reminder',
   'activity.offered',
   'activity.approved',

@@ -1,7 +1,7 @@
 // 公告与通知: the portal's notices (title, body, period, audience, pin) with how many
 // members read each, and the scheduled notices the business switches on and words itself
-// (birthday, points expiring in N days, a membership ending in N days, activity reminders,
-// a member's tier change).
+// (birthday, points expiring in N days, a membership or a visit pass ending in N days,
+// activity reminders, a member's tier change).
 import { useState } from 'react';
 import { App, Button, Checkbox, Form, Input, InputNumber, Modal, Popconfirm, Select, Space, Switch, Table, Tabs, Tag, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';

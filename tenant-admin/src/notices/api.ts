@@ -15,10 +15,10 @@ export const noticesKeys = {
 };
 
 /** The scheduled occasions, in the order the console lists them. */
-export const SCHEDULED = ['birthday', 'points.expiring', 'membership.ending', 'activity.reminder', 'tier.changed'] as const;
+export const SCHEDULED = ['birthday', 'points.expiring', 'membership.ending', 'pass.ending', 'activity.reminder', 'tier.changed'] as const;
 
 /** Occasions with N days ahead. */
-export const WITH_DAYS: readonly string[] = ['points.expiring', 'membership.ending'];
+export const WITH_DAYS: readonly string[] = ['points.expiring', 'membership.ending', 'pass.ending'];
 
 export const fetchNotices = () => call(api.GET('/notices'));
 

@@ -90,7 +90,7 @@ interface PlanForm {
 }
 
 const FEATURES = [
-  'custom_fields', 'rule_scripts', 'tiers', 'coupons', 'events', 'sms', 'email_campaigns',
+  'custom_fields', 'rule_scripts', 'tiers', 'coupons', 'events', 'sms', 'campaigns',
   'api_keys', 'webhooks', 'exports', 'multi_store', 'reports_advanced', 'memberships',
   'stored_value', 'visit_passes',
 ];

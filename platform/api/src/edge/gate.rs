@@ -87,7 +87,7 @@ feature_gates! {
     needs_coupons => Coupons,
     needs_events => Events,
     needs_sms => Sms,
-    needs_email_campaigns => EmailCampaigns,
+    needs_campaigns => Campaigns,
     needs_api_keys => ApiKeys,
     needs_webhooks => Webhooks,
     needs_exports => Exports,

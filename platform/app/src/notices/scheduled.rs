@@ -1,10 +1,11 @@
 //! Scheduled notices the business switches on and words itself (a template per occasion):
-//! the birthday wish, points expiring in N days, a membership ending in N days, and the
-//! reminder the day before an activity, and a member's tier change (each change once, from
-//! the `tier.changed` events since the notice was switched on). A daily run per business queues the e-mails, each
-//! under the key (member, template, occasion), so it is sent at most once per occasion
-//! however often and on however many replicas the job runs. Inside the quiet hours (in the
-//! business's time zone) delivery waits for them to end.
+//! the birthday wish, points expiring in N days, a membership ending in N days, a visit pass
+//! with visits left ending in N days, the reminder the day before an activity, and a
+//! member's tier change (each change once, from the `tier.changed` events since the notice
+//! was switched on). A daily run per business queues the e-mails, each under the key
+//! (member, template, occasion), so it is sent at most once per occasion however often and
+//! on however many replicas the job runs. Inside the quiet hours (in the business's time
+//! zone) delivery waits for them to end.
 
 use crate::messages::{queue_member_email, queue_member_sms, Senders};
 use crate::AppError;
@@ -21,6 +22,7 @@ pub const OCCASIONS: &[(&str, bool)] = &[
     ("birthday", false),
     ("points.expiring", true),
     ("membership.ending", true),
+    ("pass.ending", true),
     ("activity.reminder", false),
     ("tier.changed", false),
 ];
@@ -143,6 +145,7 @@ pub async fn run_tenant(
                 db::points_expiring(&mut tx, from, to, day).await?
             }
             "membership.ending" => db::memberships_ending(&mut tx, today + ahead).await?,
+            "pass.ending" => db::passes_ending(&mut tx, today + ahead).await?,
             "activity.reminder" => {
                 let day = today + Duration::days(1);
                 let (from, to) = (

@@ -9,13 +9,15 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+// A word may have older names (`Campaigns => "campaigns" | "old_name", ...`): they are read
+// (from stored plans and from operators' input) as the word, and never written.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $( $variant:ident => $text:literal, $doc:literal; )* }) => {
+    ($(#[$meta:meta])* $name:ident { $( $variant:ident => $text:literal $(| $alias:literal)*, $doc:literal; )* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $( #[doc = $doc] $variant, )*
+            $( #[doc = $doc] $(#[serde(alias = $alias)])* $variant, )*
         }
 
         impl $name {
@@ -31,7 +33,7 @@ macro_rules! vocabulary {
 
             pub fn parse(raw: &str) -> Result<Self, crate::Issue> {
                 match raw {
-                    $($text => Ok($name::$variant),)*
+                    $($text $(| $alias)* => Ok($name::$variant),)*
                     _ => Err(crate::Issue::not_one_of(raw, &[$($text),*])),
                 }
             }
@@ -54,7 +56,7 @@ vocabulary! {
         Coupons => "coupons", "Rewards and coupons.";
         Events => "events", "Custom events that earn points (check-ins, referrals...).";
         Sms => "sms", "Text messages to members.";
-        EmailCampaigns => "email_campaigns", "E-mail campaigns to members.";
+        Campaigns => "campaigns" | "email_campaigns", "Campaigns to members: e-mail, text messages and the portal's inbox, to segments.";
         ApiKeys => "api_keys", "Integration API keys for a POS or a website.";
         Webhooks => "webhooks", "Webhooks to the business's own systems.";
         Exports => "exports", "Exports of members and reports to CSV and XLSX.";
@@ -66,7 +68,7 @@ vocabulary! {
         Promotions => "promotions", "Promotions: offers for a period with points, coupons or mall prices.";
         PointsMall => "points_mall", "The points mall: rewards with stock, ordered for points.";
         Activities => "activities", "Activities: sign-up, waitlist, check-in, ratings and photos.";
-        Notices => "notices", "Notices on the member portal and scheduled notices (birthday, expiring points, ending memberships, activity reminders).";
+        Notices => "notices", "Notices on the member portal and scheduled notices (birthday, expiring points, ending memberships and visit passes, activity reminders).";
         Conversations => "conversations", "Conversations with members: members ask in the portal, staff answer, assign and follow up in the console.";
     }
 }

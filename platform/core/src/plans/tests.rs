@@ -221,3 +221,21 @@ fn a_closed_account_reads_without_its_plan_features_but_writes_still_need_them()
         true
     ));
 }
+
+#[test]
+fn the_old_name_of_campaigns_is_read_as_campaigns_and_never_written() {
+    assert_eq!(Feature::parse("campaigns").ok(), Some(Feature::Campaigns));
+    assert_eq!(
+        Feature::parse("email_campaigns").ok(),
+        Some(Feature::Campaigns)
+    );
+    let stored: BTreeSet<Feature> =
+        serde_json::from_str(r#"["email_campaigns", "sms"]"#).expect("a stored feature list");
+    assert_eq!(stored, BTreeSet::from([Feature::Campaigns, Feature::Sms]));
+    assert_eq!(
+        serde_json::to_string(&stored).expect("json"),
+        r#"["sms","campaigns"]"#
+    );
+    assert_eq!(Feature::Campaigns.as_str(), "campaigns");
+    assert!(Feature::parse("e-mail").is_err());
+}
