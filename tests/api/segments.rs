@@ -241,7 +241,10 @@ async fn eight_requests_with_one_key_at_once_save_one_segment_and_one_campaign()
     let ids: Vec<String> = answers
         .into_iter()
         .map(|r| {
-            assert!(r.status.is_success(), "every racer answers the segment: {r:?}");
+            assert!(
+                r.status.is_success(),
+                "every racer answers the segment: {r:?}"
+            );
             r.ok().id
         })
         .collect();
@@ -257,7 +260,10 @@ async fn eight_requests_with_one_key_at_once_save_one_segment_and_one_campaign()
     let ids: Vec<String> = answers
         .into_iter()
         .map(|r| {
-            assert!(r.status.is_success(), "every racer answers the campaign: {r:?}");
+            assert!(
+                r.status.is_success(),
+                "every racer answers the campaign: {r:?}"
+            );
             r.ok().id
         })
         .collect();
