@@ -563,6 +563,15 @@ async fn bad_campaigns_are_refused_naming_their_fields_and_the_plan_gates_them()
     let starter = app.signup_on("cm-starter", "starter").await;
     let r = app.campaigns(&starter.owner()).await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED);
+    // `GET /me` names the plan's features, so the console does not ask for what is refused.
+    let features = app.me(&starter.owner()).await.body().features;
+    assert!(!features.iter().any(|f| f == "campaigns"), "{features:?}");
+    assert!(
+        features.iter().any(|f| f == "custom_fields"),
+        "{features:?}"
+    );
+    let features = app.me(&owner).await.body().features;
+    assert!(features.iter().any(|f| f == "campaigns"), "{features:?}");
     assert_eq!(r.plan_problem().feature.as_deref(), Some("campaigns"));
 
     // A plan stored with the feature's old name has campaigns, listed under the new one;

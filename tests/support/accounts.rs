@@ -59,6 +59,8 @@ pub struct Me {
     pub email: Option<String>,
     pub roles: Vec<String>,
     pub permissions: Vec<String>,
+    /// The features of the business's plan.
+    pub features: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

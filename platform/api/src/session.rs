@@ -89,6 +89,9 @@ pub struct Me {
     pub roles: Vec<String>,
     /// Every permission held, as `resource:action`.
     pub permissions: Vec<String>,
+    /// The features of the business's plan (`campaigns`, `stored_value`, …): the console
+    /// leaves out what the plan does not include instead of asking and being refused.
+    pub features: Vec<String>,
 }
 
 #[derive(ApiResponse)]
@@ -248,6 +251,14 @@ impl SessionApi {
             .into_iter()
             .map(|p| p.as_str().to_owned())
             .collect();
+        let features: Vec<String> = self
+            .state
+            .plan_of(&me.tenant)
+            .await?
+            .features
+            .iter()
+            .map(|f| f.as_str().to_owned())
+            .collect();
         let tenant = TenantView::from(&me.tenant);
         Ok(Json(match me.actor {
             Actor::Staff {
@@ -260,6 +271,7 @@ impl SessionApi {
                 email: Some(email),
                 roles,
                 permissions,
+                features,
             },
             Actor::Key { id, name, role } => Me {
                 tenant,
@@ -269,6 +281,7 @@ impl SessionApi {
                 email: None,
                 roles: vec![role],
                 permissions,
+                features,
             },
             Actor::Support {
                 session_id,
@@ -282,6 +295,7 @@ impl SessionApi {
                 email: Some(operator_email),
                 roles: Vec::new(),
                 permissions,
+                features,
             },
         }))
     }

@@ -7137,6 +7137,11 @@ export interface components {
             roles: string[];
             /** @description Every permission held, as `resource:action`. */
             permissions: string[];
+            /**
+             * @description The features of the business's plan (`campaigns`, `stored_value`, …): the console
+             *     leaves out what the plan does not include instead of asking and being refused.
+             */
+            features: string[];
         };
         /** MemberAuditView */
         MemberAuditView: {

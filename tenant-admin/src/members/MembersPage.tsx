@@ -28,7 +28,7 @@ const PAGE_SIZES = [20, 50, 100];
 /** Member search: every filter the API offers, keyset pages, sorting, export. */
 export function MembersPage() {
   const { t, i18n } = useTranslation();
-  const { can } = useAuth();
+  const { can, me } = useAuth();
   const { message } = App.useApp();
   const navigate = useNavigate();
   const [form] = Form.useForm<SearchValues>();
@@ -47,7 +47,13 @@ export function MembersPage() {
   const [params, setParams] = useSearchParams();
   const segmentId = params.get('segment') ?? undefined;
   const [savingSegment, setSavingSegment] = useState(false);
-  const segments = useQuery({ queryKey: segmentKeys.list(), queryFn: fetchSegments, retry: false });
+  // Saved segments come with the plan's campaigns: without them the list is not asked for.
+  const segments = useQuery({
+    queryKey: segmentKeys.list(),
+    queryFn: fetchSegments,
+    retry: false,
+    enabled: me?.features.includes('campaigns') ?? false,
+  });
   const segment = useQuery({
     queryKey: segmentKeys.detail(segmentId ?? ''),
     queryFn: () => fetchSegment(segmentId ?? ''),
