@@ -276,6 +276,7 @@ impl DeskApi {
         )
         .await?;
         tx.commit().await?;
+        self.state.send_texts_now(&me.tenant);
         Ok(Json(CodeSent { sent: true }))
     }
 }

@@ -203,6 +203,7 @@ impl SmsApi {
             self.state.now(),
         )
         .await?;
+        self.state.send_texts_now(&me.tenant);
         Ok(TestQueued::Accepted)
     }
 }

@@ -597,6 +597,36 @@ pub async fn deliver(
     }
 }
 
+/// Sends the business's due text messages at once, as the job runner would (claimed under
+/// the same lease, so each goes once whoever takes it): a one-time code leaves when it is
+/// asked for, not at the runner's next turn. What fails here is retried by the runner.
+pub async fn deliver_texts_now(
+    db: &Db,
+    tenant: &Tenant,
+    senders: &Senders,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), AppError> {
+    if senders.sms.is_none() {
+        return Ok((0, 0));
+    }
+    let batch = {
+        let mut tx = db.tenant_tx(tenant).await?;
+        let batch =
+            db::claim_deliveries_of(&mut tx, Some("sms"), now, lease(), DELIVER_BATCH).await?;
+        tx.commit().await?;
+        batch
+    };
+    let (mut sent, mut failed) = (0, 0);
+    for d in batch {
+        match deliver_one(db, tenant, senders, None, d, None, now).await? {
+            Some(true) => sent += 1,
+            Some(false) => failed += 1,
+            None => {}
+        }
+    }
+    Ok((sent, failed))
+}
+
 /// One delivery's attempt and its log: `Some(true)` sent, `Some(false)` failed, `None` held
 /// over the month's quota.
 async fn deliver_one(

@@ -553,18 +553,31 @@ pub async fn claim_deliveries(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<Delivery>, DbError> {
+    claim_deliveries_of(tx, None, now, lease, limit).await
+}
+
+/// [`claim_deliveries`] of one channel only (`None`: every channel).
+pub async fn claim_deliveries_of(
+    tx: &mut TenantTx,
+    channel: Option<&str>,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Delivery>, DbError> {
     Ok(sqlx::query_as(&format!(
         "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, locked_until = $2
          WHERE id IN (
              SELECT id FROM deliveries
-             WHERE (status = 'pending' AND next_at <= $1)
-                OR (status = 'sending' AND locked_until < $1)
+             WHERE ((status = 'pending' AND next_at <= $1)
+                    OR (status = 'sending' AND locked_until < $1))
+               AND ($4::text IS NULL OR channel = $4)
              ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING {DELIVERY}"
     ))
     .bind(now)
     .bind(now + lease)
     .bind(limit)
+    .bind(channel)
     .fetch_all(tx.conn())
     .await?)
 }

@@ -211,6 +211,28 @@ impl ApiState {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
+
+    /// After a commit that queued a text message: with an SMS gateway, the business's due
+    /// texts are sent now, in the background, so a one-time code does not wait for the job
+    /// runner's next turn. The runner retries what fails here.
+    pub fn send_texts_now(&self, tenant: &Tenant) {
+        if self.messages.sms.is_none() {
+            return;
+        }
+        let (db, senders, tenant, now) = (
+            self.db.clone(),
+            self.messages.clone(),
+            tenant.clone(),
+            self.now(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) =
+                patron_app::messages::deliver_texts_now(&db, &tenant, &senders, now).await
+            {
+                tracing::warn!(error = %e, "texts not sent at once; the job runner retries them");
+            }
+        });
+    }
 }
 
 impl ApiState {

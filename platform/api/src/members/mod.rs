@@ -202,6 +202,7 @@ impl MembersApi {
         )
         .await?;
         tx.commit().await?;
+        self.state.send_texts_now(&me.tenant);
         Ok(Json(Sent { sent: true }))
     }
 

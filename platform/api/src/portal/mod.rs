@@ -208,6 +208,7 @@ impl PortalApi {
         )
         .await?;
         tx.commit().await?;
+        self.state.send_texts_now(&t);
         Ok(Accepted::Accepted)
     }
 
