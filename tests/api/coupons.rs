@@ -1389,9 +1389,10 @@ fn till_cart(member: &str, amount: i64, codes: &[&str]) -> Value {
 
 #[tokio::test]
 async fn purchases_whose_shared_codes_and_rule_coupons_cross_templates_all_stand() {
-    // Each purchase locks its shared code's template first and the rule's templates after:
-    // with codes of both templates in flight the database may abort one to break a
-    // deadlock; that purchase is tried again, so every one is recorded with its coupons.
+    // Each purchase locks its shared code's template together with the rule's templates, in
+    // id order, so codes of both templates in flight wait for each other without a deadlock
+    // (should the database still abort one, that purchase is tried again): every one is
+    // recorded with its coupons.
     let app = spawn_app().await;
     let t = app.signup_on("cp-cross", "pro").await;
     let owner = t.owner();

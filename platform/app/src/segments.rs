@@ -130,15 +130,16 @@ pub async fn create(
         updated_at: now,
         updated_by: actor.to_owned(),
     };
-    let Some(written) = db::insert(tx, &s)
-        .await
-        .on_constraint(constraints::SEGMENTS_NAME, name_taken)?
-    else {
-        // The key was taken by a request running at the same time (now committed).
-        let key = s.idempotency_key.as_deref().unwrap_or_default();
+    let Some(written) = db::insert(tx, &s).await? else {
+        // The key or the name is taken (perhaps by a request running at the same time, now
+        // committed): the same key and body answer that segment; otherwise the name is taken.
+        let Some(key) = s.idempotency_key.as_deref() else {
+            return Err(name_taken());
+        };
         return match db::by_key(tx, key).await? {
             Some(other) if other.request_hash == s.request_hash => Ok(other),
-            _ => Err(crate::points::key_reused("idempotency_key")),
+            Some(_) => Err(crate::points::key_reused("idempotency_key")),
+            None => Err(name_taken()),
         };
     };
     audit::record(

@@ -23,12 +23,13 @@ pub struct Segment {
 const COLUMNS: &str = "id, name, filter, idempotency_key, request_hash, created_at, \
      created_by, updated_at, updated_by";
 
-/// Writes a new segment; `None` when its idempotency key is taken already. A taken name is
-/// refused by `segments_name_key`.
+/// Writes a new segment; `None` when its idempotency key or its name is taken already (also
+/// by a request running at the same time: this waits for it to commit, whichever unique
+/// index the two meet first).
 pub async fn insert(tx: &mut TenantTx, s: &Segment) -> Result<Option<Segment>, DbError> {
     Ok(sqlx::query_as(&format!(
         "INSERT INTO segments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7) \
-         ON CONFLICT (idempotency_key) DO NOTHING RETURNING {COLUMNS}"
+         ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(s.id)
     .bind(&s.name)
