@@ -587,14 +587,7 @@ pub async fn run(
                     continue;
                 };
                 let mut vars = vars(tenant, t);
-                let link = (ch == "email").then(|| {
-                    format!(
-                        "{}/m/{}/unsubscribe?token={}",
-                        senders.console_url.trim_end_matches('/'),
-                        tenant.slug,
-                        crate::notices::unsubscribe_token(&senders.keys, tenant.id, t.id)
-                    )
-                });
+                let link = (ch == "email").then(|| senders.unsubscribe_url(tenant, t.id));
                 if let Some(link) = &link {
                     vars.insert("unsubscribe.link".to_owned(), link.clone());
                 }
@@ -608,12 +601,11 @@ pub async fn run(
                         );
                     }
                     // The HTML part alone carries the image that tells the e-mail was opened.
-                    let pixel = format!(
-                        "{}/api/v1/portal/{}/opened/{}",
-                        senders.console_url.trim_end_matches('/'),
+                    let pixel = senders.console_link(&format!(
+                        "/api/v1/portal/{}/opened/{}",
                         tenant.slug,
                         open_token(&senders.keys, tenant.id, c.id, t.id)
-                    );
+                    ));
                     content["html"] = Value::String(rules::email_html(&text, &[&link], &pixel));
                     content["text"] = Value::String(text);
                     content["unsubscribe"] = Value::String(link);

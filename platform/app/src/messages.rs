@@ -71,6 +71,22 @@ pub struct Senders {
     pub console_url: String,
 }
 
+impl Senders {
+    /// `path` (from its leading `/`) under the console's address, for links in messages.
+    pub fn console_link(&self, path: &str) -> String {
+        format!("{}{path}", self.console_url.trim_end_matches('/'))
+    }
+
+    /// The link in a marketing message that turns `member`'s marketing e-mail off.
+    pub fn unsubscribe_url(&self, tenant: &Tenant, member: Uuid) -> String {
+        self.console_link(&format!(
+            "/m/{}/unsubscribe?token={}",
+            tenant.slug,
+            crate::notices::unsubscribe_token(&self.keys, tenant.id, member)
+        ))
+    }
+}
+
 /// Outbox rows turned into deliveries per transaction.
 const DISPATCH_BATCH: i64 = 200;
 /// Deliveries claimed at once.
@@ -299,14 +315,7 @@ async fn queue_email_with(
         vars.insert("member.card".into(), card.clone());
     }
     vars.insert("business.name".into(), tenant.name.clone());
-    let unsubscribe = marketing.then(|| {
-        format!(
-            "{}/m/{}/unsubscribe?token={}",
-            senders.console_url.trim_end_matches('/'),
-            tenant.slug,
-            crate::notices::unsubscribe_token(&senders.keys, tenant.id, member_id)
-        )
-    });
+    let unsubscribe = marketing.then(|| senders.unsubscribe_url(tenant, member_id));
     if let Some(link) = &unsubscribe {
         vars.insert("unsubscribe.link".into(), link.clone());
     }
