@@ -1281,21 +1281,10 @@ async fn without_the_balance_a_sign_up_is_refused_and_nothing_is_written() {
 #[tokio::test]
 async fn a_price_in_stored_value_or_a_pass_needs_a_plan_that_includes_it() {
     let app = spawn_app().await;
-    let ops = app.operator().await;
-    let code = format!("ap{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let plan = json!({ "name": "Activities only", "monthly_price_minor": 9_999_999,
                        "currency": "CNY", "features": ["activities"], "limits": {},
                        "trial_days": 0 });
-    let mut create = plan.clone();
-    create["code"] = json!(code);
-    app.create_plan(&ops, &create).await.created();
-    let t = app.signup_on("act-price-plan", &code).await;
-    let mut archived = plan;
-    archived["archived"] = json!(true);
-    assert_eq!(
-        app.update_plan(&ops, &code, &archived).await.status,
-        StatusCode::OK
-    );
+    let t = app.signup_on_own_plan("act-price-plan", &plan).await;
     let owner = t.owner();
 
     let mut body = activity_body("Pottery", 5);

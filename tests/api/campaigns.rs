@@ -86,21 +86,9 @@ fn daytime(app: &TestApp) {
 
 /// A plan with `campaigns` and the given limits (no overage), and a business on it.
 async fn business_with_limits(app: &TestApp, limits: Value) -> TestTenant {
-    let ops = app.operator().await;
-    let code = format!("cm{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let plan = json!({ "name": "Campaigns", "monthly_price_minor": 9_999_999, "currency": "CNY",
                        "features": ["campaigns"], "limits": limits, "trial_days": 0 });
-    let mut create = plan.clone();
-    create["code"] = json!(code);
-    app.create_plan(&ops, &create).await.created();
-    let t = app.signup_on("cm-plan", &code).await;
-    let mut archived = plan;
-    archived["archived"] = json!(true);
-    assert_eq!(
-        app.update_plan(&ops, &code, &archived).await.status,
-        StatusCode::OK
-    );
-    t
+    app.signup_on_own_plan("cm-plan", &plan).await
 }
 
 #[tokio::test]

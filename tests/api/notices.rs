@@ -654,16 +654,18 @@ async fn points_expiring_in_n_days_are_announced_once_on_the_right_local_day() {
     smtp.stop().await;
 }
 
+/// Hour `h` of day `d` in Shanghai.
+fn shanghai_at(d: chrono::NaiveDate, h: u32) -> chrono::DateTime<Utc> {
+    chrono_tz::Asia::Shanghai
+        .from_local_datetime(&d.and_hms_opt(h, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
 #[tokio::test]
 async fn a_membership_ending_in_n_days_is_announced_once_with_its_last_day() {
     let app = spawn_app().await;
-    let shanghai = chrono_tz::Asia::Shanghai;
-    let at = |d: chrono::NaiveDate, h: u32| {
-        shanghai
-            .from_local_datetime(&d.and_hms_opt(h, 0, 0).unwrap())
-            .unwrap()
-            .with_timezone(&Utc)
-    };
+    let at = shanghai_at;
     let start: chrono::NaiveDate = "2027-05-10".parse().unwrap();
     app.clock.set(at(start, 12));
     let t = app.signup_on("ending", "pro").await;
@@ -734,13 +736,7 @@ async fn a_membership_ending_in_n_days_is_announced_once_with_its_last_day() {
 async fn a_pass_with_visits_left_ending_in_n_days_is_announced_once_and_never_to_opted_out_members()
 {
     let app = spawn_app().await;
-    let shanghai = chrono_tz::Asia::Shanghai;
-    let at = |d: chrono::NaiveDate, h: u32| {
-        shanghai
-            .from_local_datetime(&d.and_hms_opt(h, 0, 0).unwrap())
-            .unwrap()
-            .with_timezone(&Utc)
-    };
+    let at = shanghai_at;
     let start: chrono::NaiveDate = "2027-05-10".parse().unwrap();
     app.clock.set(at(start, 12));
     let t = app.signup_on("pass-ending", "pro").await;

@@ -423,21 +423,10 @@ async fn a_promotions_coupon_past_the_plans_coupons_of_the_month_is_not_given_an
 ) {
     let app = spawn_app().await;
     app.clock.set(may_first());
-    let ops = app.operator().await;
-    let code = format!("pc{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let plan = json!({ "name": "One coupon", "monthly_price_minor": 9_999_999, "currency": "CNY",
                        "features": ["coupons", "promotions", "api_keys"],
                        "limits": { "coupons_per_month": 1 }, "trial_days": 0 });
-    let mut create = plan.clone();
-    create["code"] = json!(code);
-    app.create_plan(&ops, &create).await.created();
-    let t = app.signup_on("promo-cap", &code).await;
-    let mut archived = plan;
-    archived["archived"] = json!(true);
-    assert_eq!(
-        app.update_plan(&ops, &code, &archived).await.status,
-        StatusCode::OK
-    );
+    let t = app.signup_on_own_plan("promo-cap", &plan).await;
     let owner = app.api_key(&t, "owner").await;
     app.update_settings(&owner, &json!({ "time_zone": "Asia/Shanghai" }))
         .await

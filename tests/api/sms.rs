@@ -11,18 +11,6 @@ use patron_tests::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// Archives the test's own plan once its business is on it, so the businesses of other
-/// tests (and the browser test's) are not offered it.
-async fn hide_plan(app: &TestApp, ops: &Auth, code: &str, plan: &serde_json::Value) {
-    let mut archived = plan.clone();
-    archived.as_object_mut().unwrap().remove("code");
-    archived["archived"] = json!(true);
-    assert_eq!(
-        app.update_plan(ops, code, &archived).await.status,
-        StatusCode::OK
-    );
-}
-
 /// Waits (up to ten seconds) until the gateway has had `n` calls.
 async fn wait_for_calls(gateway: &SmsGatewayServer, n: usize) {
     for _ in 0..100 {
@@ -301,14 +289,10 @@ async fn member_texts_take_from_the_months_sms_quota_and_parallel_runs_never_pas
     // 11:00 on 15 June in Shanghai: outside the quiet hours.
     let t0 = Utc.with_ymd_and_hms(2027, 6, 15, 3, 0, 0).unwrap();
     app.clock.set(t0);
-    let ops = app.operator().await;
-    let code = format!("sq{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let plan = json!({ "code": code, "name": "Texts", "monthly_price_minor": 9_999_999,
+    let plan = json!({ "name": "Texts", "monthly_price_minor": 9_999_999,
                        "currency": "CNY", "features": ["notices"],
                        "limits": { "sms_per_month": 10 }, "trial_days": 0 });
-    app.create_plan(&ops, &plan).await.created();
-    let t = app.signup_on("sms-quota", &code).await;
-    hide_plan(&app, &ops, &code, &plan).await;
+    let t = app.signup_on_own_plan("sms-quota", &plan).await;
     let owner = t.owner();
     app.save_message_template(
         &owner,
@@ -522,14 +506,10 @@ async fn a_campaigns_texts_go_through_the_gateway_when_one_is_configured() {
 #[tokio::test]
 async fn staff_see_how_texts_leave_and_a_test_text_counts_against_the_number_and_the_quota() {
     let app = spawn_app().await;
-    let ops = app.operator().await;
-    let code = format!("st{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let plan = json!({ "code": code, "name": "Two texts", "monthly_price_minor": 9_999_999,
+    let plan = json!({ "name": "Two texts", "monthly_price_minor": 9_999_999,
                        "currency": "CNY", "features": [], "limits": { "sms_per_month": 2 },
                        "trial_days": 0 });
-    app.create_plan(&ops, &plan).await.created();
-    let t = app.signup_on("sms-test", &code).await;
-    hide_plan(&app, &ops, &code, &plan).await;
+    let t = app.signup_on_own_plan("sms-test", &plan).await;
     let owner = t.owner();
     let s = app.sms_status(&owner).await.ok();
     assert_eq!(

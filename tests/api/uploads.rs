@@ -16,22 +16,9 @@ async fn storage_used(app: &TestApp, owner: &Auth) -> i64 {
 
 /// A plan with `storage_mb` of `mb` and a business on it.
 async fn business_with_storage(app: &TestApp, mb: i64) -> TestTenant {
-    let ops = app.operator().await;
-    let code = format!("st{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let plan = json!({ "name": "Storage", "monthly_price_minor": 100, "currency": "CNY",
                        "features": [], "limits": { "storage_mb": mb }, "trial_days": 0 });
-    let mut create = plan.clone();
-    create["code"] = json!(code);
-    app.create_plan(&ops, &create).await.created();
-    let t = app.signup_on("store", &code).await;
-    // Archived so it is never offered to other tests as an upgrade.
-    let mut archived = plan;
-    archived["archived"] = json!(true);
-    assert_eq!(
-        app.update_plan(&ops, &code, &archived).await.status,
-        StatusCode::OK
-    );
-    t
+    app.signup_on_own_plan("store", &plan).await
 }
 
 #[tokio::test]

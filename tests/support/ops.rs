@@ -1,7 +1,7 @@
 //! The platform's operators: their logins, the tenant list, plans, suspensions, support
 //! sessions, invoices, totals and the platform audit log.
 
-use super::accounts::{AuditEntry, Tenant};
+use super::accounts::{AuditEntry, Tenant, TestTenant};
 use super::app::{Api, Auth, TestApp, PASSWORD};
 use super::plans::{Invoice, Plan};
 use super::reply::Reply;
@@ -209,5 +209,24 @@ impl TestApp {
             .expect("operator created");
         let session = self.operator_login(&email, PASSWORD).await.ok();
         Auth::Bearer(session.token)
+    }
+
+    /// Signs a business up on a plan of its own (`plan`: a plan body without `code`, which is
+    /// made up here), then archives the plan, so that it is never offered to the businesses
+    /// of other tests, nor on the browser test's plan page, which share the database.
+    pub async fn signup_on_own_plan(&self, prefix: &str, plan: &serde_json::Value) -> TestTenant {
+        let ops = self.operator().await;
+        let code = format!("pl{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let mut create = plan.clone();
+        create["code"] = json!(code);
+        self.create_plan(&ops, &create).await.created();
+        let t = self.signup_on(prefix, &code).await;
+        let mut archived = plan.clone();
+        archived["archived"] = json!(true);
+        assert_eq!(
+            self.update_plan(&ops, &code, &archived).await.status,
+            reqwest::StatusCode::OK
+        );
+        t
     }
 }
