@@ -183,6 +183,9 @@ async fn codes_go_through_the_http_gateway_signed_with_template_and_variables_an
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     wait_for_calls(&gateway, 3).await;
+    // The refusal is logged once the call is answered; until then the text is still held
+    // under the sending lease, which a run a day later would take again.
+    wait_for_attempt(&app, &owner).await;
     let later = app.clock.now();
     let report = deliver_messages(&app, t.id, &senders, later + Duration::days(1)).await;
     assert_eq!((report.sent, report.failed), (0, 0));
