@@ -1086,3 +1086,154 @@ async fn a_tiers_birthday_coupon_is_given_once_a_year_to_its_members_on_their_lo
     assert_eq!(next["coupons"]["given"], 1, "{next}");
     assert_eq!(held(silver).await.as_array().unwrap().len(), 2);
 }
+
+/// The points-earned metric read from the per-day running totals the ledger keeps equals the
+/// sum of the entries in the window, for windows that start and end inside days, entries
+/// written out of time order (a later day's total then exists before an earlier day's entry),
+/// reversals, and entries that never count (adjustments, tier gifts, redemptions, expiry);
+/// and `patron verify` finds the kept totals in agreement with the entries, and reports a day
+/// that drifted. (A database of its own: the entries are written without accounts.)
+#[tokio::test]
+async fn points_earned_from_the_kept_day_totals_equals_the_entries_in_every_window() {
+    use rand::{Rng, SeedableRng};
+    use sqlx::Connection;
+    let (name, url) = fresh_database().await;
+    let app = spawn_app_on(&url, 4).await;
+    let t = app.signup("earned-days").await;
+    let owner = app.api_key(&t, "owner").await;
+    let mut ids: Vec<uuid::Uuid> = Vec::new();
+    for n in ["Ann", "Ben", "Cat"] {
+        ids.push(
+            app.member(&owner, NewMember::named(n))
+                .await
+                .id
+                .parse()
+                .unwrap(),
+        );
+    }
+    let tenant = patron_db::tenants::find_by_slug(&app.db, &t.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(&format!("SET search_path TO t_{}", t.id))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = Utc.with_ymd_and_hms(2027, 5, 10, 0, 0, 0).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(40);
+    let kinds = [
+        ("earn", "purchase"),
+        ("earn", "check_in"),
+        ("reverse", "refund"),
+        ("earn", "adjustment"),
+        ("adjust", "adjustment"),
+        ("earn", "tier_gift"),
+        ("redeem", "redemption"),
+        ("expire", "expiry"),
+    ];
+    // 400 entries in batches (each its own transaction, as the ledger writes them), at times
+    // over 20 days in random order, half of them in the last ten minutes of a day.
+    for _ in 0..40 {
+        let mut tx = conn.begin().await.unwrap();
+        for _ in 0..10 {
+            let member = ids[rng.gen_range(0..ids.len())];
+            let (kind, source) = kinds[rng.gen_range(0..kinds.len())];
+            let day = rng.gen_range(0..20);
+            let secs = if rng.gen_bool(0.5) {
+                rng.gen_range(0..86_400)
+            } else {
+                86_400 - rng.gen_range(1..600)
+            };
+            let points: i64 = match kind {
+                "reverse" | "redeem" | "expire" => -rng.gen_range(1..500),
+                _ => rng.gen_range(1..500),
+            };
+            sqlx::query(
+                "INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
+                 actor, at) VALUES ($1, $2, $3, 0, $4, 'test', 'test', $5)",
+            )
+            .bind(member)
+            .bind(kind)
+            .bind(points)
+            .bind(source)
+            .bind(base + Duration::days(day) + Duration::seconds(secs))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let scan = "SELECT coalesce(sum(points), 0)::bigint FROM point_entries \
+                WHERE member_id = $1 AND kind IN ('earn', 'reverse') \
+                AND source NOT IN ('adjustment', 'tier_gift') \
+                AND ($2::timestamptz IS NULL OR at >= $2) AND at <= $3";
+    // Random windows, and windows starting and ending exactly at entries' own times.
+    let times: Vec<chrono::DateTime<Utc>> =
+        sqlx::query_scalar("SELECT at FROM point_entries ORDER BY random() LIMIT 100")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let mut windows = Vec::new();
+    for round in 0..300 {
+        let now = base + Duration::seconds(rng.gen_range(0..22 * 86_400));
+        let start =
+            (round % 10 != 0).then(|| now - Duration::seconds(rng.gen_range(0..12 * 86_400)));
+        windows.push((start, now));
+    }
+    for pair in times.chunks(2) {
+        windows.push((Some(pair[0].min(pair[1])), pair[0].max(pair[1])));
+    }
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    for (start, now) in windows {
+        let kept = patron_db::tiers::metrics(
+            &mut tx,
+            patron_core::tiers::Metric::PointsEarned,
+            &ids,
+            start,
+            now,
+            "Asia/Shanghai",
+        )
+        .await
+        .unwrap();
+        for id in &ids {
+            let scanned: i64 = sqlx::query_scalar(scan)
+                .bind(id)
+                .bind(start)
+                .bind(now)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(
+                kept.get(id).copied().unwrap_or(0),
+                scanned,
+                "member {id}, window {start:?} to {now}"
+            );
+        }
+    }
+    let off: Vec<_> = patron_db::points::verify(&mut tx)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.earned_days_off > 0)
+        .collect();
+    assert!(off.is_empty(), "{off:?}");
+    tx.commit().await.unwrap();
+    // A day's kept total that drifted from its entries is reported.
+    sqlx::query("UPDATE point_earned_days SET total = total + 1 WHERE member_id = $1")
+        .bind(ids[0])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    let off = patron_db::points::verify(&mut tx).await.unwrap();
+    assert!(
+        off.iter()
+            .any(|d| d.member_id == ids[0] && d.earned_days_off > 0),
+        "{off:?}"
+    );
+    drop(tx);
+    drop(conn);
+    drop(app);
+    drop_database(&name).await;
+}

@@ -72,8 +72,8 @@ pub async fn verify_command(db: &Db, json: bool) -> anyhow::Result<()> {
             }
             for d in t.differences.iter().take(20) {
                 println!(
-                    "  member {}: balance {}, entries {}, last entry says {:?}, open lots {}, debt {}, open debts {}",
-                    d.member_id, d.balance, d.entries_sum, d.last_entry_balance, d.open_lots, d.debt, d.open_debts
+                    "  member {}: balance {}, entries {}, last entry says {:?}, open lots {}, debt {}, open debts {}, tier days off {}",
+                    d.member_id, d.balance, d.entries_sum, d.last_entry_balance, d.open_lots, d.debt, d.open_debts, d.earned_days_off
                 );
             }
         }

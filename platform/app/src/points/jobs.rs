@@ -91,6 +91,8 @@ pub struct DifferenceView {
     pub open_lots: i64,
     pub debt: i64,
     pub open_debts: i64,
+    /// Days whose kept tier figures disagree with the entries.
+    pub earned_days_off: i64,
 }
 
 impl From<Difference> for DifferenceView {
@@ -103,6 +105,7 @@ impl From<Difference> for DifferenceView {
             open_lots: d.open_lots,
             debt: d.debt,
             open_debts: d.open_debts,
+            earned_days_off: d.earned_days_off,
         }
     }
 }

@@ -75,13 +75,17 @@ pub struct Difference {
     pub open_lots: i64,
     pub debt: i64,
     pub open_debts: i64,
+    /// Days whose kept `points_earned` figures (the day's points, its running total or the
+    /// range of its entries) disagree with the entries (`point_earned_days`).
+    pub earned_days_off: i64,
 }
 
 /// Every member whose balance differs from the sum of entries, whose open lots differ from
 /// the positive balance, whose latest entry's running balance differs, or whose debt
-/// differs from the unsettled debts (and a member in debt must not hold points); and every
+/// differs from the unsettled debts (and a member in debt must not hold points); every
 /// member with entries, lots, debts or purchases but no account (the ledger's rows are
-/// written under the account's lock and have no foreign key of their own).
+/// written under the account's lock and have no foreign key of their own); and every member
+/// whose per-day tier figures disagree with the entries they are kept from.
 pub async fn verify(tx: &mut TenantTx) -> Result<Vec<Difference>, DbError> {
     Ok(sqlx::query_as(
         "WITH e AS ( \
@@ -94,23 +98,39 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Vec<Difference>, DbError> {
          ), d AS ( \
              SELECT member_id, sum(points - settled)::bigint AS total FROM point_debts \
              GROUP BY member_id \
+         ), k AS ( \
+             SELECT member_id, day, sum(points)::bigint AS points, \
+                    (sum(sum(points)) OVER (PARTITION BY member_id ORDER BY day))::bigint AS total, \
+                    min(id) AS first_entry, max(id) AS last_entry \
+             FROM (SELECT member_id, (at AT TIME ZONE 'UTC')::date AS day, points, id \
+                   FROM point_entries WHERE kind IN ('earn', 'reverse') \
+                   AND source NOT IN ('adjustment', 'tier_gift')) c \
+             GROUP BY member_id, day \
+         ), kd AS ( \
+             SELECT coalesce(k.member_id, x.member_id) AS member_id, count(*)::bigint AS off \
+             FROM k FULL JOIN point_earned_days x USING (member_id, day) \
+             WHERE (k.points, k.total, k.first_entry, k.last_entry) \
+                   IS DISTINCT FROM (x.points, x.total, x.first_entry, x.last_entry) \
+             GROUP BY 1 \
          ), m AS ( \
              SELECT member_id FROM point_accounts UNION SELECT member_id FROM e \
              UNION SELECT member_id FROM l UNION SELECT member_id FROM d \
-             UNION SELECT member_id FROM purchases \
+             UNION SELECT member_id FROM purchases UNION SELECT member_id FROM kd \
          ) \
          SELECT m.member_id, coalesce(a.balance, 0) AS balance, \
                 coalesce(e.total, 0) AS entries_sum, e.last_balance AS last_entry_balance, \
                 coalesce(l.total, 0) AS open_lots, coalesce(a.debt, 0) AS debt, \
-                coalesce(d.total, 0) AS open_debts \
+                coalesce(d.total, 0) AS open_debts, coalesce(kd.off, 0) AS earned_days_off \
          FROM m LEFT JOIN point_accounts a USING (member_id) LEFT JOIN e USING (member_id) \
          LEFT JOIN l USING (member_id) LEFT JOIN d USING (member_id) \
+         LEFT JOIN kd USING (member_id) \
          WHERE a.member_id IS NULL \
             OR coalesce(a.balance, 0) <> coalesce(e.total, 0) \
             OR coalesce(e.last_balance, 0) <> coalesce(a.balance, 0) \
             OR GREATEST(coalesce(a.balance, 0), 0) <> coalesce(l.total, 0) \
             OR coalesce(a.debt, 0) <> coalesce(d.total, 0) \
             OR (coalesce(a.debt, 0) > 0 AND coalesce(a.balance, 0) > 0) \
+            OR kd.off IS NOT NULL \
          ORDER BY m.member_id LIMIT 1000",
     )
     .fetch_all(tx.conn())
