@@ -5,8 +5,9 @@
 //! business on it, an integration key, the purchase rule published from a template, a tier
 //! ladder (points earned over a rolling year, four tiers) and N
 //! members; written to FILE for the other modes.
-//! `points_load accrual --state FILE --clients C --seconds S`: purchases with unique external
-//! ids from C clients at once for S seconds (after a warm-up); throughput and latency.
+//! `points_load accrual --state FILE --clients C --seconds S [--from F --to T]`: purchases with
+//! unique external ids from C clients at once for S seconds (after a warm-up), for random
+//! members (of members F..T only when given); throughput and latency.
 //! `points_load redeem --state FILE --clients C --balance B`: one member holding B points,
 //! 1-point redemptions from C clients until more than B were asked for; then proves that
 //! exactly B succeeded, that the balance never went below zero and that the ledger agrees.
@@ -357,7 +358,14 @@ async fn accrual(a: &Args) -> Res<()> {
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let c = client(Duration::from_secs(30));
     let url = format!("{}/api/v1/purchases", st.base);
-    let members = Arc::new(st.members.clone());
+    // `--from F --to T`: only members F..T of the business (the history benchmark compares
+    // members with a long ledger against members without, in one run).
+    let from = (a.num("from", 0) as usize).min(st.members.len());
+    let to = (a.num("to", st.members.len() as u64) as usize).clamp(from, st.members.len());
+    if from == to {
+        return Err("--from/--to select no member".into());
+    }
+    let members = Arc::new(st.members[from..to].to_vec());
     let start = Instant::now();
     let measure_from = start + Duration::from_secs(warmup);
     let end = measure_from + Duration::from_secs(seconds);
