@@ -7,6 +7,7 @@ use moka::future::Cache;
 use patron_core::points::PointSettings;
 use patron_core::ports::RuleRunner;
 use patron_core::reasons::Said;
+use patron_core::rules::templates::Template;
 use patron_core::rules::{Outcome, RuleError, RuleErrorKind, RuleKey, TierCase};
 use patron_core::tiers::{Benefits, Ladder};
 use patron_core::{TenantId, Zone};
@@ -23,6 +24,26 @@ use std::sync::Arc;
 pub struct ActiveRule {
     pub version: i32,
     pub script: Arc<str>,
+    /// The form the script was made from, when the script is still exactly what the form
+    /// generates: [`RuleEngine::eval`] then evaluates the form natively and only asks the
+    /// sandbox when that cannot answer.
+    pub template: Option<Arc<Template>>,
+}
+
+impl ActiveRule {
+    /// The rule of `version`: its script and, if it was published from a form (`template`)
+    /// that still generates the script exactly, the form.
+    pub fn new(version: i32, script: &str, template: Option<Value>) -> Self {
+        let template = template
+            .and_then(|t| Template::parse(t).ok())
+            .filter(|t| t.generates(script))
+            .map(Arc::new);
+        Self {
+            version,
+            script: Arc::from(script),
+            template,
+        }
+    }
 }
 
 /// The tier ladder in force.
@@ -145,13 +166,8 @@ impl RuleEngine {
                 .await?
                 .into_iter()
                 .map(|a| {
-                    (
-                        a.trigger,
-                        ActiveRule {
-                            version: a.version,
-                            script: Arc::from(a.script),
-                        },
-                    )
+                    let rule = ActiveRule::new(a.version, &a.script, a.template);
+                    (a.trigger, rule)
                 })
                 .collect(),
             settings: points::settings(tx).await?,
@@ -183,7 +199,9 @@ impl RuleEngine {
         self.cache.invalidate(&tenant).await;
     }
 
-    /// Runs a rule in force for one event.
+    /// Runs a rule in force for one event: natively when it was made from a form and native
+    /// evaluation answers (the same outcome as the sandbox's, without the round trip), else
+    /// in the sandbox.
     pub async fn eval(
         &self,
         tenant: i64,
@@ -191,6 +209,13 @@ impl RuleEngine {
         event: &Value,
         member: &Value,
     ) -> Result<Outcome, RuleError> {
+        if let Some(outcome) = rule
+            .template
+            .as_deref()
+            .and_then(|t| t.evaluate(event, member))
+        {
+            return Ok(outcome);
+        }
         let pool = self.pool.as_ref().ok_or_else(unavailable)?;
         let key = RuleKey {
             tenant,
@@ -455,5 +480,64 @@ mod coupon_template_tests {
             ]
         );
         assert!(given_templates("award(1, \"no coupons\");").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod native_tests {
+    use super::*;
+
+    fn form() -> Value {
+        json!({ "kind": "purchase", "base": { "points": 1, "per_amount": 100 },
+                "first_purchase_bonus": { "points": 50 } })
+    }
+
+    fn script() -> String {
+        Template::parse(form()).expect("valid").to_script()
+    }
+
+    fn purchase(lines: usize) -> Value {
+        let items: Vec<Value> = (0..lines)
+            .map(|_| json!({"sku": "A", "quantity": 1, "unit_price": 100}))
+            .collect();
+        json!({"kind": "purchase", "amount": 12_345, "items": items})
+    }
+
+    #[test]
+    fn a_rule_keeps_its_form_only_while_the_script_is_the_forms_own() {
+        let edited = format!("{}\naward(1, \"extra\");", script());
+
+        assert!(ActiveRule::new(1, &script(), Some(form()))
+            .template
+            .is_some());
+        assert!(ActiveRule::new(1, &edited, Some(form())).template.is_none());
+        assert!(ActiveRule::new(1, &script(), None).template.is_none());
+        assert!(ActiveRule::new(1, &script(), Some(json!({"kind": "nope"})))
+            .template
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn a_form_rule_is_evaluated_without_the_sandbox_and_falls_back_to_it_otherwise() {
+        // No sandbox at all: only native evaluation can answer.
+        let engine = RuleEngine::new(None);
+        let rule = ActiveRule::new(3, &script(), Some(form()));
+        let member = json!({"totals": {"visits": 0}});
+
+        let native = engine.eval(1, &rule, &purchase(1), &member).await;
+        let too_many_lines = engine
+            .eval(
+                1,
+                &rule,
+                &purchase(patron_core::rules::templates::MAX_NATIVE_LINES + 1),
+                &member,
+            )
+            .await;
+
+        assert_eq!(native.map(|o| o.points), Ok(123 + 50));
+        assert_eq!(
+            too_many_lines.map_err(|e| e.kind),
+            Err(RuleErrorKind::Unavailable)
+        );
     }
 }

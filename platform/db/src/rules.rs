@@ -34,6 +34,8 @@ pub struct Active {
     pub trigger: String,
     pub version: i32,
     pub script: String,
+    /// The form the script was made from, if it was.
+    pub template: Option<Value>,
     pub activated_by: String,
     pub activated_at: DateTime<Utc>,
 }
@@ -43,7 +45,7 @@ const VERSION: &str = "version, trigger, script, template, note, published_by, p
 /// Every trigger's version in force.
 pub async fn active(tx: &mut TenantTx) -> Result<Vec<Active>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT a.trigger, a.version, v.script, a.activated_by, a.activated_at \
+        "SELECT a.trigger, a.version, v.script, v.template, a.activated_by, a.activated_at \
          FROM rule_active a JOIN rule_versions v USING (version) ORDER BY a.trigger",
     )
     .fetch_all(tx.conn())

@@ -3,8 +3,9 @@
 //!
 //! A [`Template`] is tagged by `kind` (`purchase`, `check_in`, `referral`, `birthday`,
 //! `custom_event`). [`Template::validate`] names every bad field by its path,
-//! [`Template::to_script`] writes the script, and [`catalog`] describes the forms (title and
-//! JSON Schema) for the console. Nothing here does I/O.
+//! [`Template::to_script`] writes the script, [`Template::evaluate`] gives the script's
+//! outcome without running it (or `None`: ask the sandbox), and [`catalog`] describes the
+//! forms (title and JSON Schema) for the console. Nothing here does I/O.
 //!
 //! # How a purchase rule counts
 //!
@@ -281,12 +282,14 @@ pub struct CustomEventTemplate {
 }
 
 mod catalog;
+mod native;
 mod script;
 #[cfg(test)]
 mod tests;
 mod validate;
 
 pub use catalog::catalog;
+pub use native::MAX_NATIVE_LINES;
 use script::fixed_script;
 pub use script::rhai_string;
 use validate::{label, range};
