@@ -306,7 +306,25 @@ pub async fn redeem_once(
         entry_id: None,
         replayed: false,
     };
-    result.entry_id = Some(points::redeem(&mut tx, &a, spend.points, &src).await?);
+    // The entry, the lots, the account, the audit line and the stored answer: one statement
+    // under the account's lock (the answer's entry id is filled in by it).
+    let answer = serde_json::to_value(&result).map_err(AppError::internal)?;
+    result.entry_id = Some(
+        points::redeem_recorded(
+            &mut tx,
+            &a,
+            spend.points,
+            &src,
+            &points::RedeemRecord {
+                audit_action: "points.redeemed",
+                audit_detail: json!({ "points": spend.points, "reward": req.reward }),
+                scope: key.scope.as_str(),
+                key: key.key.as_str(),
+                answer,
+            },
+        )
+        .await?,
+    );
     crate::messages::record(
         &mut tx,
         patron_core::messages::Event::PointsRedeemed,
@@ -322,16 +340,6 @@ pub async fn redeem_once(
         now,
     )
     .await?;
-    patron_db::audit::record_member(
-        &mut tx,
-        now,
-        actor,
-        "points.redeemed",
-        member.id,
-        json!({ "points": spend.points, "reward": req.reward }),
-    )
-    .await?;
-    idempotency::finish(&mut tx, &key, &result).await?;
     tx.commit().await?;
     Ok(Some(result))
 }
