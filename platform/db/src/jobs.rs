@@ -82,7 +82,7 @@ pub async fn ensure_schedule(
 /// Fires every schedule that is due at `now`: enqueues its job and sets its next run to the
 /// first slot after `now`. Returns the kinds enqueued.
 pub async fn fire_due_schedules(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin("BEGIN").await?;
     let due: Vec<(String, String, i32, DateTime<Utc>)> = sqlx::query_as(
         "SELECT name, job_kind, every_seconds, next_run_at FROM platform.schedules
          WHERE next_run_at <= $1 FOR UPDATE SKIP LOCKED",

@@ -64,9 +64,13 @@ impl Db {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DbError::Config(format!("database URL: {e}")))?
             .application_name("patron");
+        // No ping before each use of a pooled connection (one round trip per transaction on
+        // every request): a connection found dead when its transaction opens is let go and
+        // the transaction opened on another (`Db::begin`).
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Self { pool })
@@ -81,6 +85,7 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
@@ -88,8 +93,28 @@ impl Db {
     /// A transaction on the `platform` schema only (no tenant's tables are on its path).
     pub async fn platform_tx(&self) -> Result<PlatformTx, DbError> {
         Ok(PlatformTx {
-            tx: self.pool.begin().await?,
+            tx: self.begin("BEGIN").await?,
         })
+    }
+
+    /// Opens a transaction with `statement` (BEGIN, and anything sent with it). A pooled
+    /// connection that died while idle (the database restarted, an operator ended it) fails
+    /// here, before anything of the transaction ran: it is dropped and the transaction
+    /// opened on another, a few times, as the ping before each use would have done.
+    pub(crate) async fn begin(
+        &self,
+        statement: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, DbError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.pool.begin_with(statement.to_owned()).await {
+                Err(e) if tries < 4 && connection_lost(&e) => {
+                    tracing::info!(error = %e, "a pooled connection was gone; opening another");
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Whether the database answers.
@@ -147,5 +172,17 @@ impl OnPlatform for PlatformTx {
 impl OnPlatform for TenantTx {
     fn platform_conn(&mut self) -> &mut sqlx::PgConnection {
         self.conn()
+    }
+}
+
+/// Whether `e` says the connection itself failed (not the statement).
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        // The server ended the session (terminated by an operator, or shutting down).
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
     }
 }

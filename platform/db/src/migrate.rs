@@ -281,7 +281,7 @@ async fn run_script(tx: &mut TenantTx, sql: String) -> Result<(), sqlx::Error> {
 
 /// Brings one tenant's schema to the latest version. Returns how many migrations ran.
 pub async fn migrate_tenant(db: &Db, tenant_id: i64) -> Result<usize, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin("BEGIN").await?;
     // The row lock makes concurrent migrators of the same tenant take turns.
     let row: TenantRow = sqlx::query_as(&format!(
         "SELECT {TENANT_COLUMNS} FROM platform.tenants WHERE id = $1 FOR UPDATE"

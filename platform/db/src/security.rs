@@ -253,7 +253,7 @@ pub async fn operator_enable(
     code_hashes: &[String],
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin("BEGIN").await?;
     let done = enable_on(&mut tx, Who::Operator, id, secret, step, code_hashes, now).await?;
     tx.commit().await?;
     Ok(done)
@@ -263,13 +263,13 @@ pub async fn operator_replace_codes(
     id: Uuid,
     code_hashes: &[String],
 ) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin("BEGIN").await?;
     replace_codes_on(&mut tx, Who::Operator, id, code_hashes).await?;
     tx.commit().await?;
     Ok(())
 }
 pub async fn operator_disable(db: &Db, id: Uuid) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin("BEGIN").await?;
     disable_on(&mut tx, Who::Operator, id).await?;
     tx.commit().await?;
     Ok(())

@@ -181,8 +181,7 @@ impl Db {
             // BEGIN and the search_path in one round trip (every request opens one of
             // these). The schema name is `t_<id>`, checked above, so it can be inlined.
             let tx = self
-                .pool()
-                .begin_with(format!(
+                .begin(&format!(
                     "BEGIN; SELECT set_config('search_path', '\"{schema}\"', true)"
                 ))
                 .await?;
@@ -195,7 +194,7 @@ impl Db {
                 outbox_dry_mark: None,
             });
         }
-        let tx = self.pool().begin().await?;
+        let tx = self.begin("BEGIN").await?;
         TenantTx::scope(tx, tenant.id, schema.clone()).await
     }
 }
@@ -222,7 +221,7 @@ pub fn provision<'a, T: Send + 'a>(
 ) -> BoxFuture<'a, Result<(Tenant, T), DbError>> {
     // Boxed here, with concrete lifetimes, so callers' futures stay provably `Send`.
     Box::pin(async move {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin("BEGIN").await?;
         let id: i64 =
             sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('platform.tenants', 'id'))")
                 .fetch_one(&mut *tx)

@@ -321,7 +321,7 @@ pub async fn import(db: &Db, input: &mut impl BufRead, replace: bool) -> Result<
             header.schema_version
         )));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin("BEGIN").await?;
     let existing: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, schema_name FROM platform.tenants WHERE id = $1 OR slug = $2")
             .bind(header.tenant_id)

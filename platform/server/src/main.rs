@@ -142,12 +142,18 @@ enum TenantCommand {
     },
 }
 
-fn init_tracing(settings: &Settings) {
+/// Log lines are formatted where they happen and written to stderr by a thread of their own
+/// (a request never waits on the write); none is dropped: a full queue makes the writer
+/// wait. The guard flushes what is queued when `main` returns.
+fn init_tracing(settings: &Settings) -> tracing_appender::non_blocking::WorkerGuard {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if settings.log_format == "json" {
         // The span list puts the enclosing request span (request id, tenant) on every line.
         builder
@@ -159,13 +165,14 @@ fn init_tracing(settings: &Settings) {
     } else {
         builder.init();
     }
+    guard
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
-    init_tracing(&settings);
+    let _log_writer = init_tracing(&settings);
     if let Command::Openapi = cli.command {
         // The document needs the state's types, never a connection: the pool stays unused.
         let db = Db::connect_lazy("postgres://127.0.0.1/unused", 1)?;

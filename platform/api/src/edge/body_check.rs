@@ -161,14 +161,21 @@ fn join(at: &str, key: &str) -> String {
 }
 
 /// A pattern of the document, compiled once (the document's patterns are few and fixed).
-fn pattern(p: &str) -> Option<regex::Regex> {
-    static CACHE: std::sync::LazyLock<
-        std::sync::Mutex<std::collections::HashMap<String, Option<regex::Regex>>>,
-    > = std::sync::LazyLock::new(Default::default);
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    cache
+/// Shared, not cloned: a cloned `Regex` starts with no search cache of its own, so each
+/// request would build one.
+fn pattern(p: &str) -> Option<std::sync::Arc<regex::Regex>> {
+    type Compiled = std::collections::HashMap<String, Option<std::sync::Arc<regex::Regex>>>;
+    static CACHE: std::sync::LazyLock<std::sync::RwLock<Compiled>> =
+        std::sync::LazyLock::new(Default::default);
+    if let Some(found) = CACHE.read().unwrap_or_else(|e| e.into_inner()).get(p) {
+        return found.clone();
+    }
+    let compiled = regex::Regex::new(p).ok().map(std::sync::Arc::new);
+    CACHE
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
         .entry(p.to_owned())
-        .or_insert_with(|| regex::Regex::new(p).ok())
+        .or_insert(compiled)
         .clone()
 }
 
