@@ -27,24 +27,38 @@ GROUP BY member_id, day;
 
 -- Every counted entry adds to its day and to the running total of that day and every later
 -- one (a later day exists only when an entry is written with an earlier time than one
--- already there). A member's entries are written under the lock on their points account,
--- so the running totals never interleave.
+-- already there). Usually the day's row is there already: one UPDATE does it all; the first
+-- entry of a day inserts the row, its running total carried from the day before. A member's
+-- entries are written under the lock on their points account, so the running totals never
+-- interleave (and the insert still settles a race on the key).
 CREATE FUNCTION point_earned_days_add() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     d date := (NEW.at AT TIME ZONE 'UTC')::date;
+    found_day boolean;
 BEGIN
-    INSERT INTO point_earned_days AS x (member_id, day, points, total, first_entry, last_entry)
-    VALUES (NEW.member_id, d, NEW.points,
-            NEW.points + coalesce((SELECT p.total FROM point_earned_days p
-                                   WHERE p.member_id = NEW.member_id AND p.day < d
-                                   ORDER BY p.day DESC LIMIT 1), 0),
-            NEW.id, NEW.id)
-    ON CONFLICT (member_id, day) DO UPDATE
-        SET points = x.points + NEW.points, total = x.total + NEW.points,
-            first_entry = least(x.first_entry, NEW.id), last_entry = greatest(x.last_entry, NEW.id);
-    UPDATE point_earned_days SET total = total + NEW.points
-    WHERE member_id = NEW.member_id AND day > d;
+    WITH u AS (
+        UPDATE point_earned_days
+        SET total = total + NEW.points,
+            points = CASE WHEN day = d THEN points + NEW.points ELSE points END,
+            first_entry = CASE WHEN day = d THEN least(first_entry, NEW.id) ELSE first_entry END,
+            last_entry = CASE WHEN day = d THEN greatest(last_entry, NEW.id) ELSE last_entry END
+        WHERE member_id = NEW.member_id AND day >= d
+        RETURNING day
+    )
+    SELECT coalesce(bool_or(day = d), false) INTO found_day FROM u;
+    IF NOT found_day THEN
+        INSERT INTO point_earned_days AS x (member_id, day, points, total, first_entry, last_entry)
+        VALUES (NEW.member_id, d, NEW.points,
+                NEW.points + coalesce((SELECT p.total FROM point_earned_days p
+                                       WHERE p.member_id = NEW.member_id AND p.day < d
+                                       ORDER BY p.day DESC LIMIT 1), 0),
+                NEW.id, NEW.id)
+        ON CONFLICT (member_id, day) DO UPDATE
+            SET points = x.points + NEW.points, total = x.total + NEW.points,
+                first_entry = least(x.first_entry, NEW.id),
+                last_entry = greatest(x.last_entry, NEW.id);
+    END IF;
     RETURN NULL;
 END $$;
 
