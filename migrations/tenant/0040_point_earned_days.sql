@@ -36,6 +36,7 @@ LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     d date := (NEW.at AT TIME ZONE 'UTC')::date;
     found_day boolean;
+    before bigint;
 BEGIN
     WITH u AS (
         UPDATE point_earned_days
@@ -48,12 +49,12 @@ BEGIN
     )
     SELECT coalesce(bool_or(day = d), false) INTO found_day FROM u;
     IF NOT found_day THEN
+        -- Read first, then insert plain values (Citus takes no subquery inside an INSERT).
+        SELECT p.total INTO before FROM point_earned_days p
+        WHERE p.member_id = NEW.member_id AND p.day < d
+        ORDER BY p.day DESC LIMIT 1;
         INSERT INTO point_earned_days AS x (member_id, day, points, total, first_entry, last_entry)
-        VALUES (NEW.member_id, d, NEW.points,
-                NEW.points + coalesce((SELECT p.total FROM point_earned_days p
-                                       WHERE p.member_id = NEW.member_id AND p.day < d
-                                       ORDER BY p.day DESC LIMIT 1), 0),
-                NEW.id, NEW.id)
+        VALUES (NEW.member_id, d, NEW.points, NEW.points + coalesce(before, 0), NEW.id, NEW.id)
         ON CONFLICT (member_id, day) DO UPDATE
             SET points = x.points + NEW.points, total = x.total + NEW.points,
                 first_entry = least(x.first_entry, NEW.id),
