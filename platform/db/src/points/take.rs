@@ -49,6 +49,45 @@ pub async fn lock_for_change(
     Ok((row.account.map(|j| j.0), row.expiry_due))
 }
 
+/// A redemption's statement: the `redeem` entry of `$2` points, the points taken from the
+/// open lots soonest-expiring first (`done`) and the account's figures; `more` adds CTEs
+/// after those and `answer` is what it selects. `$1`–`$12` are bound by [`bind_redemption`].
+fn redemption_sql(more: &str, answer: &str) -> String {
+    format!(
+        "WITH e AS ( \
+                 INSERT INTO point_entries (member_id, kind, points, balance, source, \
+                 source_id, rule_version, reason, detail, actor, at, reason_code, reason_params) \
+                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $11, $12) \
+                 RETURNING id \
+             ), {}, acct AS ( \
+                 UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
+                 WHERE member_id = $1 \
+             ){more} SELECT {answer}",
+        take_from_lots("NULL::bigint")
+    )
+}
+
+/// The parameters `$1`–`$12` of [`redemption_sql`].
+fn bind_redemption<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    a: &'q Account,
+    points: i64,
+    src: &'q Source<'q>,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(a.member_id)
+        .bind(points)
+        .bind(a.balance)
+        .bind(src.kind.as_str())
+        .bind(&src.id)
+        .bind(&src.reason.text)
+        .bind(&src.detail)
+        .bind(src.actor)
+        .bind(src.at)
+        .bind(a.redeemed_total)
+        .bind(src.reason.code)
+        .bind(&src.reason.params)
+}
+
 /// A redemption in one statement under the account's lock: the `redeem` entry of `points`
 /// (`a` already shows the balance and total after it), the points taken from the open lots
 /// soonest-expiring first, and the account's figures. Returns the entry's id.
@@ -58,32 +97,13 @@ pub async fn redeem(
     points: i64,
     src: &Source<'_>,
 ) -> Result<i64, DbError> {
-    let (entry, taken): (i64, i64) = sqlx::query_as(&format!(
-        "WITH e AS ( \
-                 INSERT INTO point_entries (member_id, kind, points, balance, source, \
-                 source_id, rule_version, reason, detail, actor, at, reason_code, reason_params) \
-                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $11, $12) \
-                 RETURNING id \
-             ), {}, acct AS ( \
-                 UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
-                 WHERE member_id = $1 \
-             ) SELECT (SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done)",
-        take_from_lots("NULL::bigint")
-    ))
-    .bind(a.member_id)
-    .bind(points)
-    .bind(a.balance)
-    .bind(src.kind.as_str())
-    .bind(&src.id)
-    .bind(&src.reason.text)
-    .bind(&src.detail)
-    .bind(src.actor)
-    .bind(src.at)
-    .bind(a.redeemed_total)
-    .bind(src.reason.code)
-    .bind(&src.reason.params)
-    .fetch_one(tx.conn())
-    .await?;
+    let sql = redemption_sql(
+        "",
+        "(SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done)",
+    );
+    let (entry, taken): (i64, i64) = bind_redemption(sqlx::query_as(&sql), a, points, src)
+        .fetch_one(tx.conn())
+        .await?;
     all_taken(a.member_id, taken, points)?;
     Ok(entry)
 }
@@ -109,45 +129,27 @@ pub async fn redeem_recorded(
     src: &Source<'_>,
     rec: &RedeemRecord<'_>,
 ) -> Result<i64, DbError> {
-    let (entry, taken, answered): (i64, i64, i64) = sqlx::query_as(&format!(
-        "WITH e AS ( \
-                 INSERT INTO point_entries (member_id, kind, points, balance, source, \
-                 source_id, rule_version, reason, detail, actor, at, reason_code, reason_params) \
-                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $11, $12) \
-                 RETURNING id \
-             ), {}, acct AS ( \
-                 UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
-                 WHERE member_id = $1 \
-             ), aud AS ( \
-                 INSERT INTO audit_log (at, actor, action, target, detail) \
-                 VALUES ($9, $8, $13, $1::text, $14) \
-             ), k AS ( \
-                 UPDATE idempotency_keys \
-                 SET response = jsonb_set($17::jsonb, '{{entry_id}}', to_jsonb((SELECT id FROM e))) \
-                 WHERE scope = $15 AND key = $16 RETURNING 1 \
-             ) SELECT (SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done), \
-                 (SELECT count(*) FROM k)",
-        take_from_lots("NULL::bigint")
-    ))
-    .bind(a.member_id)
-    .bind(points)
-    .bind(a.balance)
-    .bind(src.kind.as_str())
-    .bind(&src.id)
-    .bind(&src.reason.text)
-    .bind(&src.detail)
-    .bind(src.actor)
-    .bind(src.at)
-    .bind(a.redeemed_total)
-    .bind(src.reason.code)
-    .bind(&src.reason.params)
-    .bind(rec.audit_action)
-    .bind(&rec.audit_detail)
-    .bind(rec.scope)
-    .bind(rec.key)
-    .bind(&rec.answer)
-    .fetch_one(tx.conn())
-    .await?;
+    let sql = redemption_sql(
+        ", aud AS ( \
+             INSERT INTO audit_log (at, actor, action, target, detail) \
+             VALUES ($9, $8, $13, $1::text, $14) \
+         ), k AS ( \
+             UPDATE idempotency_keys \
+             SET response = jsonb_set($17::jsonb, '{entry_id}', to_jsonb((SELECT id FROM e))) \
+             WHERE scope = $15 AND key = $16 RETURNING 1 \
+         )",
+        "(SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done), \
+         (SELECT count(*) FROM k)",
+    );
+    let (entry, taken, answered): (i64, i64, i64) =
+        bind_redemption(sqlx::query_as(&sql), a, points, src)
+            .bind(rec.audit_action)
+            .bind(&rec.audit_detail)
+            .bind(rec.scope)
+            .bind(rec.key)
+            .bind(&rec.answer)
+            .fetch_one(tx.conn())
+            .await?;
     all_taken(a.member_id, taken, points)?;
     if answered != 1 {
         return Err(DbError::Aborted(format!(
@@ -166,34 +168,16 @@ pub async fn redeem_from_lots(
     points: i64,
     src: &Source<'_>,
 ) -> Result<(i64, Vec<(i64, i64)>), DbError> {
-    let (entry, lots): (i64, sqlx::types::Json<Vec<(i64, i64)>>) = sqlx::query_as(&format!(
-        "WITH e AS ( \
-                 INSERT INTO point_entries (member_id, kind, points, balance, source, \
-                 source_id, rule_version, reason, detail, actor, at, reason_code, reason_params) \
-                 VALUES ($1, 'redeem', -$2, $3, $4, $5, NULL, $6, $7, $8, $9, $11, $12) \
-                 RETURNING id \
-             ), {}, acct AS ( \
-                 UPDATE point_accounts SET balance = $3, redeemed_total = $10, updated_at = $9 \
-                 WHERE member_id = $1 \
-             ) SELECT (SELECT id FROM e), \
-                 coalesce((SELECT jsonb_agg(jsonb_build_array(lot_id, taken) ORDER BY lot_id) \
-                           FROM done WHERE taken > 0), '[]'::jsonb)",
-        take_from_lots("NULL::bigint")
-    ))
-    .bind(a.member_id)
-    .bind(points)
-    .bind(a.balance)
-    .bind(src.kind.as_str())
-    .bind(&src.id)
-    .bind(&src.reason.text)
-    .bind(&src.detail)
-    .bind(src.actor)
-    .bind(src.at)
-    .bind(a.redeemed_total)
-    .bind(src.reason.code)
-    .bind(&src.reason.params)
-    .fetch_one(tx.conn())
-    .await?;
+    let sql = redemption_sql(
+        "",
+        "(SELECT id FROM e), \
+         coalesce((SELECT jsonb_agg(jsonb_build_array(lot_id, taken) ORDER BY lot_id) \
+                   FROM done WHERE taken > 0), '[]'::jsonb)",
+    );
+    let (entry, lots): (i64, sqlx::types::Json<Vec<(i64, i64)>>) =
+        bind_redemption(sqlx::query_as(&sql), a, points, src)
+            .fetch_one(tx.conn())
+            .await?;
     all_taken(a.member_id, lots.0.iter().map(|(_, t)| t).sum(), points)?;
     Ok((entry, lots.0))
 }
