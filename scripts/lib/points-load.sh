@@ -2,9 +2,11 @@
 #
 # Helpers shared by scripts/bench and scripts/faults. Source after scripts/lib/common.sh.
 #
-#   start_load_pg DB     a private cluster of its own under .data/pg-load (PATRON_LOAD_PG_DIR)
-#                        with durable commits (fsync, synchronous_commit, full_page_writes on)
-#                        and pg_stat_statements loaded; DB is dropped and created afresh.
+#   start_load_pg DB [keep]  a private cluster of its own under .data/pg-load
+#                        (PATRON_LOAD_PG_DIR) with durable commits (fsync, synchronous_commit,
+#                        full_page_writes on) and pg_stat_statements loaded; DB is dropped and
+#                        created afresh (with `keep`: created only if missing). Extra server
+#                        settings from PATRON_LOAD_PG_OPTS (e.g. "-c shared_buffers=1GB").
 #                        Exports PATRON_DATABASE_URL. Stopped by the cleanup trap.
 #   build_load_bins      release builds of patron, patron-sandbox and the load generator
 #                        (PATRON_LOAD_SKIP_BUILD=1 reuses binaries already built)
@@ -46,7 +48,7 @@ load_psql() {
 }
 
 start_load_pg() {
-    local db=$1 port stored="" opts
+    local db=$1 keep=${2:-} port stored="" opts
     [[ -n ${PG_BIN:-} ]] || _find_pg_bin || die "PostgreSQL server binaries not found"
     mkdir -p -- "$PG_DIR" "$PG_SOCK" || die "cannot create $PG_DIR"
     chmod 0700 -- "$PG_SOCK"
@@ -67,6 +69,7 @@ start_load_pg() {
     opts="-p $port -k $(printf '%q' "$PG_SOCK") -c listen_addresses=127.0.0.1 -c max_connections=200"
     opts+=" -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
     opts+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+    opts+=" ${PATRON_LOAD_PG_OPTS:-}"
     say "starting PostgreSQL (durable commits, pg_stat_statements) on 127.0.0.1:$port, data $PG_DATA"
     if ! as_pg "$PG_BIN/pg_ctl" -w -t 120 -D "$PG_DATA" -l "$PG_LOG" -o "$opts" start >/dev/null; then
         _pg_log_tail 40
@@ -77,8 +80,13 @@ start_load_pg() {
     echo "$port" >"$PG_PORT_FILE"
     export PATRON_PG_PORT
     say "fsync=$(load_psql postgres -tAc 'show fsync') synchronous_commit=$(load_psql postgres -tAc 'show synchronous_commit') full_page_writes=$(load_psql postgres -tAc 'show full_page_writes') shared_buffers=$(load_psql postgres -tAc 'show shared_buffers')"
-    load_psql postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" ||
-        die "could not create database $db"
+    if [[ $keep == keep ]]; then
+        [[ $(load_psql postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'") == 1 ]] ||
+            load_psql postgres -c "CREATE DATABASE $db" || die "could not create database $db"
+    else
+        load_psql postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" ||
+            die "could not create database $db"
+    fi
     load_psql "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" ||
         die "could not create the pg_stat_statements extension"
     export PATRON_DATABASE_URL="postgres://postgres@127.0.0.1:$port/$db"

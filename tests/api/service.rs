@@ -88,3 +88,86 @@ async fn the_server_shuts_down_gracefully() {
         "still listening after shutdown"
     );
 }
+
+/// The backend serving the open transaction of tenant `schema` (its last statement set the
+/// search path to that schema).
+async fn backend_of(conn: &mut sqlx::PgConnection, schema: &str) -> Vec<i32> {
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity
+         WHERE application_name = 'patron' AND state = 'idle in transaction'
+           AND query LIKE '%search_path%' AND query LIKE '%\"' || $1 || '\"%'",
+    )
+    .bind(schema)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_all_when_busy() {
+    use sqlx::Connection;
+    let url = database_url();
+    // 8 connections: two groups of four.
+    let db = patron_db::Db::connect(&url, 8).await.unwrap();
+    assert_eq!(patron_db::tenant_groups(8), 2);
+    let app = spawn_app().await;
+    let a = app.signup("pool-home-a").await;
+    let mut b = app.signup("pool-home-b").await;
+    while b.id % 2 == a.id % 2 {
+        b = app.signup(&format!("pool-home-b{}", b.id)).await;
+    }
+    let (ta, tb) = (
+        patron_db::tenants::find_by_id(&db, a.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        patron_db::tenants::find_by_id(&db, b.id)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
+
+    // One after another, each business's transactions stay on its own group's connections,
+    // and the two groups never share one.
+    let (mut seen_a, mut seen_b) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    for _ in 0..12 {
+        for (t, seen) in [(&ta, &mut seen_a), (&tb, &mut seen_b)] {
+            let tx = db.tenant_tx(t).await.unwrap();
+            let pids = backend_of(&mut watch, t.schema()).await;
+            assert_eq!(pids.len(), 1, "{pids:?}");
+            seen.insert(pids[0]);
+            tx.commit().await.unwrap();
+        }
+    }
+    assert!(
+        seen_a.len() <= 4 && seen_b.len() <= 4,
+        "{seen_a:?} {seen_b:?}"
+    );
+    assert!(seen_a.is_disjoint(&seen_b), "{seen_a:?} {seen_b:?}");
+
+    // One busy business: eight transactions open at once, so it borrows the other group's
+    // connections instead of waiting for its own.
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        open.push(
+            tokio::time::timeout(std::time::Duration::from_secs(5), db.tenant_tx(&ta))
+                .await
+                .expect("a free connection of the other group is used, not waited for")
+                .unwrap(),
+        );
+    }
+    let pids = backend_of(&mut watch, ta.schema()).await;
+    assert_eq!(pids.len(), 8, "{pids:?}");
+    assert!(
+        pids.iter().any(|p| seen_b.contains(p)),
+        "{pids:?} {seen_b:?}"
+    );
+    for tx in open {
+        tx.commit().await.unwrap();
+    }
+    db.close().await;
+}

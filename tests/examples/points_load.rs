@@ -38,6 +38,8 @@
 //! scripts/faults kills sandbox workers and database connections; then checks that every
 //! acknowledged write exists exactly once. Exits non-zero on any difference.
 //!
+//! `points_load spread-setup` and `points_load spread`: see `load/spread.rs`.
+//!
 //! The database checks read `PATRON_DATABASE_URL` directly.
 //!
 //! Longer than 600 lines on purpose: an example is one binary, and the load generator's modes
@@ -51,6 +53,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "load/spread.rs"]
+mod spread;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -158,6 +163,66 @@ fn client(timeout: Duration) -> Client {
 // ---------------------------------------------------------------------------------------------
 // setup
 
+/// The load plan: every feature and no limits (a limit left out is unlimited), so neither the
+/// per-minute API limit nor a member cap shapes the numbers. Created, or updated if it exists.
+async fn load_plan(c: &Client, base: &str, ops_email: &str, ops_password: &str) -> Res<()> {
+    let api = |p: &str| format!("{base}/api/v1{p}");
+    let r = call(
+        c,
+        Method::POST,
+        &api("/ops/login"),
+        None,
+        &json!({ "email": ops_email, "password": ops_password }),
+    )
+    .await?;
+    let ops = expect(r, &[StatusCode::OK], "operator login")?["token"]
+        .as_str()
+        .ok_or("operator token")?
+        .to_owned();
+    let ops_auth = format!("Bearer {ops}");
+    let plan = json!({ "name": "Load test", "monthly_price_minor": 0, "currency": "CNY",
+        "features": ["custom_fields", "rule_scripts", "tiers", "coupons", "events", "sms",
+                     "campaigns", "api_keys", "webhooks", "exports", "multi_store",
+                     "reports_advanced", "stored_value", "visit_passes", "memberships",
+                     "promotions", "points_mall", "activities"],
+        "limits": {}, "trial_days": 0 });
+    let mut create = plan.clone();
+    create["code"] = json!("loadtest");
+    let r = call(
+        c,
+        Method::POST,
+        &api("/ops/plans"),
+        Some(("Authorization", &ops_auth)),
+        &create,
+    )
+    .await?;
+    if !r.status.is_success() {
+        let r = call(
+            c,
+            Method::PUT,
+            &api("/ops/plans/loadtest"),
+            Some(("Authorization", &ops_auth)),
+            &plan,
+        )
+        .await?;
+        expect(r, &[StatusCode::OK], "plan update")?;
+    }
+
+    Ok(())
+}
+
+/// The tier ladder: points earned over a rolling year, four tiers.
+fn ladder() -> Value {
+    let tier = |code: &str, threshold: i64, multiplier: i64| {
+        json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
+                "benefits": { "multiplier": multiplier } })
+    };
+    json!({ "ladder": { "metric": "points_earned", "window": { "kind": "rolling", "days": 365 },
+             "retention_days": 30, "demotion": "one_rung",
+             "tiers": [tier("member", 0, 1_000), tier("silver", 1_000, 1_200),
+                       tier("gold", 5_000, 1_500), tier("platinum", 20_000, 2_000)] } })
+}
+
 async fn setup(a: &Args) -> Res<()> {
     let base = a
         .get("base")
@@ -171,48 +236,7 @@ async fn setup(a: &Args) -> Res<()> {
     let c = client(Duration::from_secs(60));
     let api = |p: &str| format!("{base}/api/v1{p}");
 
-    let r = call(
-        &c,
-        Method::POST,
-        &api("/ops/login"),
-        None,
-        &json!({ "email": ops_email, "password": ops_password }),
-    )
-    .await?;
-    let ops = expect(r, &[StatusCode::OK], "operator login")?["token"]
-        .as_str()
-        .ok_or("operator token")?
-        .to_owned();
-    let ops_auth = format!("Bearer {ops}");
-    // A plan with every feature and no limits (a limit left out is unlimited), so neither
-    // the per-minute API limit nor a member cap shapes the numbers.
-    let plan = json!({ "name": "Load test", "monthly_price_minor": 0, "currency": "CNY",
-        "features": ["custom_fields", "rule_scripts", "tiers", "coupons", "events", "sms",
-                     "campaigns", "api_keys", "webhooks", "exports", "multi_store",
-                     "reports_advanced", "stored_value", "visit_passes", "memberships",
-                     "promotions", "points_mall", "activities"],
-        "limits": {}, "trial_days": 0 });
-    let mut create = plan.clone();
-    create["code"] = json!("loadtest");
-    let r = call(
-        &c,
-        Method::POST,
-        &api("/ops/plans"),
-        Some(("Authorization", &ops_auth)),
-        &create,
-    )
-    .await?;
-    if !r.status.is_success() {
-        let r = call(
-            &c,
-            Method::PUT,
-            &api("/ops/plans/loadtest"),
-            Some(("Authorization", &ops_auth)),
-            &plan,
-        )
-        .await?;
-        expect(r, &[StatusCode::OK], "plan update")?;
-    }
+    load_plan(&c, &base, ops_email, ops_password).await?;
 
     let slug = format!("load-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
     let r = call(
@@ -250,19 +274,12 @@ async fn setup(a: &Args) -> Res<()> {
     .await?;
     expect(r, &[StatusCode::OK], "publish purchase rule")?;
     // A tier ladder, so that every purchase also checks for a promotion (and some promote).
-    let tier = |code: &str, threshold: i64, multiplier: i64| {
-        json!({ "code": code, "name": { "zh-CN": code, "en": code }, "threshold": threshold,
-                "benefits": { "multiplier": multiplier } })
-    };
     let r = call(
         &c,
         Method::POST,
         &api("/tiers/publish"),
         Some(("X-Api-Key", &key)),
-        &json!({ "ladder": { "metric": "points_earned", "window": { "kind": "rolling", "days": 365 },
-                 "retention_days": 30, "demotion": "one_rung",
-                 "tiers": [tier("member", 0, 1_000), tier("silver", 1_000, 1_200),
-                           tier("gold", 5_000, 1_500), tier("platinum", 20_000, 2_000)] } }),
+        &ladder(),
     )
     .await?;
     expect(r, &[StatusCode::OK], "publish tier ladder")?;
@@ -1936,8 +1953,10 @@ async fn main() {
         "outbox" => outbox(&a).await,
         "simulate" => simulate(&a).await,
         "faults" => faults(&a).await,
+        "spread-setup" => spread::setup(&a).await,
+        "spread" => spread::run(&a).await,
         _ => Err(
-            "usage: points_load setup|accrual|redeem|paid|spend|coupons|claims|outbox|simulate|faults --state FILE ..."
+            "usage: points_load setup|accrual|redeem|paid|spend|coupons|claims|outbox|simulate|faults|spread-setup|spread --state FILE ..."
                 .into(),
         ),
     };

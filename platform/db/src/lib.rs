@@ -53,27 +53,64 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// A handle on the database. Cheap to clone.
+///
+/// Its connections are split into groups, and a tenant's transactions open on a connection
+/// of its home group (`tenant id mod groups`) whenever one is free there. A PostgreSQL backend
+/// keeps the catalogue entries (and re-plans its statements) for every schema it has served,
+/// so a connection that serves every tenant in turn holds all their tables' entries and
+/// builds them all once: with 1,000 businesses, hundreds of megabytes per connection. With
+/// groups, a connection mostly serves its group's share. When the home group has no free
+/// connection and cannot open one, a free connection of another group is taken, so one busy
+/// business can still use the whole pool. Work that is not any tenant's (`platform_tx`,
+/// statements straight on the pool) goes to the first group.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    groups: std::sync::Arc<[PgPool]>,
+}
+
+/// How many groups a pool of `max_connections` is split into: one per four connections, at
+/// most eight (each keeps at least four connections, so a group is rarely all busy).
+pub fn tenant_groups(max_connections: u32) -> u32 {
+    (max_connections / 4).clamp(1, 8)
+}
+
+fn group_options(size: u32) -> PgPoolOptions {
+    // No ping before each use of a pooled connection (one round trip per transaction on
+    // every request): a connection found dead when its transaction opens is let go and the
+    // transaction opened on another (`Db::begin`).
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+}
+
+/// The sizes of the groups: `max_connections` shared out, the first groups one larger.
+fn group_sizes(max_connections: u32) -> Vec<u32> {
+    let n = tenant_groups(max_connections);
+    (0..n)
+        .map(|i| max_connections / n + u32::from(i < max_connections % n))
+        .collect()
 }
 
 impl Db {
-    /// Connects lazily-verified: the first query proves the database is there.
+    /// Connects, and proves the database is there with the first group's first connection.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DbError::Config(format!("database URL: {e}")))?
             .application_name("patron");
-        // No ping before each use of a pooled connection (one round trip per transaction on
-        // every request): a connection found dead when its transaction opens is let go and
-        // the transaction opened on another (`Db::begin`).
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .test_before_acquire(false)
-            .connect_with(options)
+        let sizes = group_sizes(max_connections);
+        let first = group_options(sizes[0])
+            .connect_with(options.clone())
             .await?;
-        Ok(Self { pool })
+        let mut groups = vec![first.clone()];
+        for &size in &sizes[1..] {
+            groups.push(group_options(size).connect_lazy_with(options.clone()));
+        }
+        Ok(Self {
+            pool: first,
+            groups: groups.into(),
+        })
     }
 
     /// A pool that connects on first use; for commands that never touch the database
@@ -82,12 +119,11 @@ impl Db {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DbError::Config(format!("database URL: {e}")))?
             .application_name("patron");
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .test_before_acquire(false)
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+        let pool = group_options(max_connections).connect_lazy_with(options);
+        Ok(Self {
+            groups: vec![pool.clone()].into(),
+            pool,
+        })
     }
 
     /// A transaction on the `platform` schema only (no tenant's tables are on its path).
@@ -97,24 +133,67 @@ impl Db {
         })
     }
 
-    /// Opens a transaction with `statement` (BEGIN, and anything sent with it). A pooled
-    /// connection that died while idle (the database restarted, an operator ended it) fails
-    /// here, before anything of the transaction ran: it is dropped and the transaction
-    /// opened on another, a few times, as the ping before each use would have done.
+    /// Opens a transaction with `statement` (BEGIN, and anything sent with it), for work
+    /// that is no tenant's. See [`Db::begin_for`].
     pub(crate) async fn begin(
         &self,
+        statement: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, DbError> {
+        self.begin_for(None, statement).await
+    }
+
+    /// Opens a transaction with `statement` on a connection of `tenant`'s home group if one
+    /// is free (see [`Db`]). A pooled connection that died while idle (the database
+    /// restarted, an operator ended it) fails here, before anything of the transaction ran:
+    /// it is dropped and the transaction opened on another, a few times, as the ping before
+    /// each use would have done.
+    pub(crate) async fn begin_for(
+        &self,
+        tenant: Option<i64>,
         statement: &str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, DbError> {
         let mut tries = 0;
         loop {
             tries += 1;
-            match self.pool.begin_with(statement.to_owned()).await {
+            match self.open(tenant, statement).await {
                 Err(e) if tries < 4 && connection_lost(&e) => {
                     tracing::info!(error = %e, "a pooled connection was gone; opening another");
                 }
                 other => return Ok(other?),
             }
         }
+    }
+
+    async fn open(
+        &self,
+        tenant: Option<i64>,
+        statement: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let n = self.groups.len();
+        let home_index = tenant.map_or(0, |id| id.rem_euclid(n as i64) as usize);
+        let home = &self.groups[home_index];
+        if n > 1 {
+            if let Some(tx) = home.try_begin_with(statement.to_owned()).await? {
+                return Ok(tx);
+            }
+            // Not every connection of the home group is open yet: open one there.
+            if home.size() < home.options().get_max_connections() {
+                return home.begin_with(statement.to_owned()).await;
+            }
+            // The home group is all busy: a free connection elsewhere, or room for one.
+            let others = (1..n).map(|i| &self.groups[(home_index + i) % n]);
+            for other in others.clone() {
+                if let Some(tx) = other.try_begin_with(statement.to_owned()).await? {
+                    return Ok(tx);
+                }
+            }
+            for other in others {
+                if other.size() < other.options().get_max_connections() {
+                    return other.begin_with(statement.to_owned()).await;
+                }
+            }
+        }
+        home.begin_with(statement.to_owned()).await
     }
 
     /// Whether the database answers.
@@ -124,7 +203,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        for pool in self.groups.iter() {
+            pool.close().await;
+        }
     }
 
     /// A listener on a notification channel, for cache invalidation across replicas.

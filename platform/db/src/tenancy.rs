@@ -181,9 +181,10 @@ impl Db {
             // BEGIN and the search_path in one round trip (every request opens one of
             // these). The schema name is `t_<id>`, checked above, so it can be inlined.
             let tx = self
-                .begin(&format!(
-                    "BEGIN; SELECT set_config('search_path', '\"{schema}\"', true)"
-                ))
+                .begin_for(
+                    Some(tenant.id),
+                    &format!("BEGIN; SELECT set_config('search_path', '\"{schema}\"', true)"),
+                )
                 .await?;
             return Ok(TenantTx {
                 tx,
@@ -194,7 +195,7 @@ impl Db {
                 outbox_dry_mark: None,
             });
         }
-        let tx = self.begin("BEGIN").await?;
+        let tx = self.begin_for(Some(tenant.id), "BEGIN").await?;
         TenantTx::scope(tx, tenant.id, schema.clone()).await
     }
 }
