@@ -1237,3 +1237,52 @@ async fn points_earned_from_the_kept_day_totals_equals_the_entries_in_every_wind
     drop(app);
     drop_database(&name).await;
 }
+
+#[tokio::test]
+async fn a_visits_ladder_counts_days_with_a_purchase_or_a_check_in_and_promotes_on_the_crossing_one(
+) {
+    let app = spawn_app().await;
+    let start = Utc.with_ymd_and_hms(2027, 3, 1, 4, 0, 0).unwrap();
+    app.clock.set(start);
+    let t = app.signup_on("tiers-visits", "pro").await;
+    let owner = app.api_key(&t, "owner").await;
+    publish(
+        &app,
+        &owner,
+        &t,
+        ladder(
+            "visits",
+            json!({ "kind": "since_joining" }),
+            0,
+            "direct",
+            vec![tier("base", 0, json!({})), tier("regular", 2, json!({}))],
+        ),
+    )
+    .await;
+    let daily = app.member(&owner, NewMember::named("Du")).await.id;
+    let same_day = app.member(&owner, NewMember::named("Sa")).await.id;
+    let checked_in = app.member(&owner, NewMember::named("Ci")).await.id;
+    app.purchase(&owner, &daily, "d1", 1_000).await;
+    app.purchase(&owner, &same_day, "s1", 1_000).await;
+    app.purchase(&owner, &same_day, "s2", 1_000).await;
+    assert_eq!(
+        app.check_in(&owner, &checked_in).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(code_of(&app, &owner, &daily).await, "base");
+    assert_eq!(
+        code_of(&app, &owner, &same_day).await,
+        "base",
+        "two purchases on one day are one visit"
+    );
+    app.clock.set(start + Duration::days(1));
+    app.purchase(&owner, &daily, "d2", 1_000).await;
+    app.purchase(&owner, &checked_in, "c2", 1_000).await;
+    assert_eq!(code_of(&app, &owner, &daily).await, "regular");
+    assert_eq!(
+        code_of(&app, &owner, &checked_in).await,
+        "regular",
+        "a check-in day and a purchase day"
+    );
+    assert_eq!(code_of(&app, &owner, &same_day).await, "base");
+}

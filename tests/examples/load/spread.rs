@@ -3,7 +3,8 @@
 //!
 //! `points_load spread-setup --base URL --state FILE --businesses N --members M --ops-email E
 //! --ops-password P`: N businesses on the load plan, each with an integration key, the purchase
-//! rule, the tier ladder of `setup` and M members with phones; written to FILE. Signups go
+//! rule, the tier ladder of `setup` and M members with phones (the first business F members,
+//! `--first-members`, default 2,000); written to FILE. Signups go
 //! four at a time; a business already in FILE (same slug) is kept, so an interrupted set-up
 //! resumes.
 //! `points_load spread --state FILE [--base URL] --kind purchase|lookup --businesses K
@@ -186,6 +187,30 @@ pub(super) async fn setup(a: &Args) -> Res<()> {
     save(&list)?;
     if let Some(e) = failed {
         return Err(e.into());
+    }
+    // The first business, which the "one business" phases use, gets as many members as it
+    // takes for its clients not to queue on the same members' rows.
+    let first = a.num("first-members", 2_000);
+    if let Some(b) = list.first_mut() {
+        let key = b["key"].as_str().ok_or("key")?.to_owned();
+        let have = b["members"].as_array().map_or(0, Vec::len) as u64;
+        for j in have..first {
+            let phone = format!("139{:08}", j);
+            let r = call(
+                &c,
+                Method::POST,
+                &format!("{base}/api/v1/members"),
+                Some(("X-Api-Key", &key)),
+                &json!({ "name": format!("Member {j}"), "phone": phone }),
+            )
+            .await?;
+            let m = expect(r, &[StatusCode::CREATED], "member")?;
+            b["members"]
+                .as_array_mut()
+                .ok_or("members")?
+                .push(json!({ "id": m["id"], "phone": phone }));
+        }
+        save(&list)?;
     }
     println!(
         "spread-setup: {} businesses ({} new) with {members} members each in {:.0} s",
