@@ -1209,6 +1209,18 @@ async fn points_earned_from_the_kept_day_totals_equals_the_entries_in_every_wind
                 scanned,
                 "member {id}, window {start:?} to {now}"
             );
+            // The promotion check's one-member statement agrees.
+            let (_, one) = patron_db::tiers::lock_standing_with_metric(
+                &mut tx,
+                *id,
+                patron_core::tiers::Metric::PointsEarned,
+                start,
+                now,
+                "Asia/Shanghai",
+            )
+            .await
+            .unwrap();
+            assert_eq!(one, scanned, "one member {id}, window {start:?} to {now}");
         }
     }
     let off: Vec<_> = patron_db::points::verify(&mut tx)

@@ -297,17 +297,40 @@ pub async fn history(tx: &mut TenantTx, member_id: Uuid, limit: i64) -> Result<V
 
 /// Each member's metric (`$1`: member ids, `$2`: window start or null, `$3`: now, `$4`: the
 /// business's time zone): rows of (member id, value).
-/// [`metric_sql`] for one member, `$1` being that member's id instead of an array of ids.
-/// PostgreSQL cannot tell a parameter array's length, so it plans the array form anew on
-/// every call (a generic plan looks ten times dearer than a plan for the one id it was given);
-/// this form gets its generic plan after five calls, as prepared statements should.
-fn one_member_metric_sql(metric: Metric) -> String {
-    metric_sql(metric)
-        .replace(
-            "unnest($1::uuid[]) AS m (id)",
-            "(VALUES ($1::uuid)) AS m (id)",
-        )
-        .replace("member_id = ANY($1)", "member_id = $1")
+/// [`metric_sql`] for one member, `$1` being that member's id instead of an array of ids,
+/// written so that PostgreSQL keeps one generic plan for it instead of planning it anew on
+/// every purchase (planning it cost 0.6 ms, eight times its execution). Planning per call
+/// happens when a plan for the given values looks cheaper than the generic one; here it
+/// always did, because the planner cannot tell a parameter array's length and reads the
+/// window's bounds as exact dates. So the array becomes the one id, the bounds are read
+/// through scalar subqueries (a plan for the given values cannot see them either, so the two
+/// cost the same and the generic one is kept after five calls), and the filter that made the
+/// window's totals be computed twice is dropped (the caller takes 0 for no row anyway). The
+/// generic plan reads the member's rows by the member's indexes, whatever the window.
+fn one_member_metric_sql(metric: Metric) -> &'static str {
+    static SQL: [std::sync::OnceLock<String>; 3] = [
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+    ];
+    let slot = match metric {
+        Metric::PointsEarned => 0,
+        Metric::Spend => 1,
+        Metric::Visits => 2,
+    };
+    SQL[slot].get_or_init(|| {
+        metric_sql(metric)
+            .replace(
+                "unnest($1::uuid[]) AS m (id)",
+                "(VALUES ($1::uuid)) AS m (id)",
+            )
+            .replace("member_id = ANY($1)", "member_id = $1")
+            .replace("$2::timestamptz", "$2")
+            .replace("$3::timestamptz", "$3")
+            .replace("$2", "(SELECT $2::timestamptz)")
+            .replace("$3", "(SELECT $3::timestamptz)")
+            .replace("WHERE hi.v <> lo.v", "")
+    })
 }
 
 fn metric_sql(metric: Metric) -> &'static str {
