@@ -54,9 +54,15 @@ async fn one_box_finds_members_by_phone_last_four_digits_card_and_name() {
     assert_eq!(r.matches[1].balance, 0);
 
     // Each match shows its own member's points.
-    app.purchase(&owner, &li.id, "li-1", 5_000).await;
+    app.adjust_points(
+        &owner,
+        &li.id,
+        &json!({ "idempotency_key": "li-seed", "points": 250, "reason": "seed" }),
+    )
+    .await
+    .created();
     let li_points = app.member_points(&owner, &li.id).await.ok().balance;
-    assert!(li_points > 0);
+    assert_eq!(li_points, 250);
     let r = app.desk_lookup(&owner, "6666").await.ok();
     assert_eq!(r.names(), ["李四", "王小明"]);
     assert_eq!((r.matches[0].balance, r.matches[1].balance), (li_points, 0));
