@@ -169,5 +169,25 @@ async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_
     for tx in open {
         tx.commit().await.unwrap();
     }
+
+    // Statements that are no business's (the request budget, operators, jobs' claims) take a
+    // free connection of any group: with the first group's connections all in transactions,
+    // a read of `platform` runs at once instead of waiting for one of them.
+    let first = if ta.id % 2 == 0 { &ta } else { &tb };
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(db.tenant_tx(first).await.unwrap());
+    }
+    let found = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        patron_db::tenants::find_by_id(&db, first.id),
+    )
+    .await
+    .expect("a platform statement does not wait for the first group")
+    .unwrap();
+    assert_eq!(found.map(|t| t.id), Some(first.id));
+    for tx in held {
+        tx.commit().await.unwrap();
+    }
     db.close().await;
 }

@@ -61,8 +61,9 @@ use std::time::Duration;
 /// builds them all once: with 1,000 businesses, hundreds of megabytes per connection. With
 /// groups, a connection mostly serves its group's share. When the home group has no free
 /// connection and cannot open one, a free connection of another group is taken, so one busy
-/// business can still use the whole pool. Work that is not any tenant's (`platform_tx`,
-/// statements straight on the pool) goes to the first group.
+/// business can still use the whole pool. Work that is not any tenant's reads only
+/// `platform`: `platform_tx` prefers the first group and borrows like a business, and
+/// statements straight on the pool ([`Db::pool`]) take any group with a free connection.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
@@ -215,7 +216,23 @@ impl Db {
         Ok(listener)
     }
 
+    /// A pool for a statement that is no tenant's (the request budget counted before every
+    /// request, operators, jobs' claims): it reads only `platform`, so any group serves it
+    /// without growing a connection's catalogue. The first group with an idle connection,
+    /// else one with room for another, else the first group (it waits there).
     pub(crate) fn pool(&self) -> &PgPool {
+        if self.groups.len() > 1 {
+            if let Some(g) = self.groups.iter().find(|g| g.num_idle() > 0) {
+                return g;
+            }
+            if let Some(g) = self
+                .groups
+                .iter()
+                .find(|g| g.size() < g.options().get_max_connections())
+            {
+                return g;
+            }
+        }
         &self.pool
     }
 }
