@@ -295,8 +295,6 @@ pub async fn history(tx: &mut TenantTx, member_id: Uuid, limit: i64) -> Result<V
     .await?)
 }
 
-/// Each member's metric (`$1`: member ids, `$2`: window start or null, `$3`: now, `$4`: the
-/// business's time zone): rows of (member id, value).
 /// [`metric_sql`] for one member, `$1` being that member's id instead of an array of ids,
 /// written so that PostgreSQL keeps one generic plan for it instead of planning it anew on
 /// every purchase (planning it cost 0.6 ms, eight times its execution). Planning per call
@@ -333,6 +331,8 @@ fn one_member_metric_sql(metric: Metric) -> &'static str {
     })
 }
 
+/// Each member's metric (`$1`: member ids, `$2`: window start or null, `$3`: now, `$4`: the
+/// business's time zone): rows of (member id, value).
 fn metric_sql(metric: Metric) -> &'static str {
     match metric {
         // Earnings less their reversals; manual adjustments, tier gifts and redemptions
@@ -484,4 +484,33 @@ pub async fn counts(tx: &mut TenantTx) -> Result<HashMap<String, i64>, DbError> 
     .fetch_all(tx.conn())
     .await?;
     Ok(rows.into_iter().collect())
+}
+
+#[cfg(test)]
+mod one_member_tests {
+    use super::{metric_sql, one_member_metric_sql, Metric};
+
+    /// The one-member statement is derived from the many-member one by text replacement: if
+    /// the many-member text changes so that a replacement no longer matches, the statement
+    /// would silently go back to being planned on every purchase.
+    #[test]
+    fn the_one_member_statement_takes_one_id_and_reads_the_bounds_through_subqueries() {
+        for metric in [Metric::PointsEarned, Metric::Spend, Metric::Visits] {
+            let many = metric_sql(metric);
+            let one = one_member_metric_sql(metric);
+            assert!(many.contains("$1"), "{metric:?}");
+            for gone in ["uuid[]", "ANY($1)", "hi.v <> lo.v"] {
+                assert!(!one.contains(gone), "{metric:?} still has {gone}: {one}");
+            }
+            for n in ["$2", "$3"] {
+                let wrapped = format!("(SELECT {n}::timestamptz)");
+                assert!(one.contains(&wrapped), "{metric:?}: {one}");
+                assert_eq!(
+                    one.matches(n).count(),
+                    one.matches(&wrapped).count(),
+                    "{metric:?}: every {n} inside a scalar subquery: {one}"
+                );
+            }
+        }
+    }
 }
