@@ -8,6 +8,7 @@
 #                        created afresh (with `keep`: created only if missing). Extra server
 #                        settings from PATRON_LOAD_PG_OPTS (e.g. "-c shared_buffers=1GB").
 #                        Exports PATRON_DATABASE_URL. Stopped by the cleanup trap.
+#   find_pgbench         sets PGBENCH (installs postgresql-contrib when pgbench is missing)
 #   build_load_bins      release builds of patron, patron-sandbox and the load generator
 #                        (PATRON_LOAD_SKIP_BUILD=1 reuses binaries already built)
 #   start_load_server    migrates, creates the load operator, serves (release build) on a free
@@ -26,6 +27,19 @@ LOAD_GEN="$RELEASE_DIR/examples/points_load"
 SERVE_PID=""
 LOAD_BASE=""
 LOAD_LOG_DIR="$ROOT/.data/logs"
+
+# Sets PGBENCH to pgbench, installing postgresql-contrib when it is missing.
+find_pgbench() {
+    if [[ -x $PG_BIN/pgbench ]]; then
+        PGBENCH=$PG_BIN/pgbench
+    elif command -v pgbench >/dev/null 2>&1; then
+        PGBENCH=$(command -v pgbench)
+    else
+        apt_install postgresql-contrib
+        PGBENCH=$PG_BIN/pgbench
+        [[ -x $PGBENCH ]] || PGBENCH=$(command -v pgbench) || die "pgbench still missing"
+    fi
+}
 
 build_load_bins() {
     _ensure_cargo
