@@ -359,6 +359,14 @@ async fn setup(a: &Args) -> Res<()> {
 // ---------------------------------------------------------------------------------------------
 // accrual
 
+/// The body of `POST /purchases` every load mode sends: one item for the whole amount, in
+/// the store the purchase rule rewards.
+fn purchase_body(external_id: &str, member: &str, amount: i64) -> Value {
+    json!({ "external_id": external_id, "member_id": member, "amount": amount, "store": "north",
+            "items": [{ "sku": "SKU-1", "name": "Item", "category": "general",
+                        "quantity": 1, "unit_price": amount }] })
+}
+
 fn pct(sorted: &[u64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -407,10 +415,7 @@ async fn accrual(a: &Args) -> Res<()> {
                     n += 1;
                     let m = &members[rng.gen_range(0..members.len())];
                     let amount = rng.gen_range(100..50_000i64);
-                    let body = json!({ "external_id": format!("b{run}-{w}-{n}"), "member_id": m,
-                        "amount": amount, "store": "north",
-                        "items": [{ "sku": "SKU-1", "name": "Item", "category": "general",
-                                    "quantity": 1, "unit_price": amount }] });
+                    let body = purchase_body(&format!("b{run}-{w}-{n}"), m, amount);
                     let t = Instant::now();
                     let r = call(&c, Method::POST, &url, Some(("X-Api-Key", &key)), &body).await;
                     let us = t.elapsed().as_micros() as u64;
@@ -693,10 +698,7 @@ async fn purchase_phase(
                     n += 1;
                     let m = &members[rng.gen_range(0..members.len())];
                     let amount = rng.gen_range(100..50_000i64);
-                    let mut body = json!({ "external_id": format!("{tag}-{w}-{n}"),
-                        "member_id": m, "amount": amount, "store": "north",
-                        "items": [{ "sku": "SKU-1", "name": "Item", "category": "general",
-                                    "quantity": 1, "unit_price": amount }] });
+                    let mut body = purchase_body(&format!("{tag}-{w}-{n}"), m, amount);
                     match &with {
                         With::Nothing => {}
                         With::StoredValue => {

@@ -12,7 +12,7 @@
 //! a random business among the first K: a purchase (`POST /purchases`), or the counter's
 //! lookup by phone (`GET /desk/lookup?q=<phone>`, which must find exactly that member).
 
-use super::{call, client, expect, pct, purchase_template, Args, Res, PASSWORD};
+use super::{call, client, expect, pct, purchase_body, purchase_template, Args, Res, PASSWORD};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use reqwest::{Method, StatusCode};
@@ -50,6 +50,26 @@ fn business(v: &Value) -> Res<Business> {
             })
             .collect(),
     })
+}
+
+/// Registers member `j` with `phone` in the business of `key`: its `{id, phone}` for the state.
+async fn add_member(
+    c: &reqwest::Client,
+    base: &str,
+    key: &str,
+    j: u64,
+    phone: String,
+) -> Res<Value> {
+    let r = call(
+        c,
+        Method::POST,
+        &format!("{base}/api/v1/members"),
+        Some(("X-Api-Key", key)),
+        &json!({ "name": format!("Member {j}"), "phone": phone }),
+    )
+    .await?;
+    let m = expect(r, &[StatusCode::CREATED], "member")?;
+    Ok(json!({ "id": m["id"], "phone": phone }))
 }
 
 /// Signs up business `i` and gives it what `setup` gives the benchmark business.
@@ -101,16 +121,7 @@ async fn make_business(c: &reqwest::Client, base: &str, i: u64, members: u64) ->
     let mut list = Vec::new();
     for j in 0..members {
         let phone = format!("138{:04}{:04}", i % 10_000, j % 10_000);
-        let r = call(
-            c,
-            Method::POST,
-            &api("/members"),
-            Some(("X-Api-Key", &key)),
-            &json!({ "name": format!("Member {j}"), "phone": phone }),
-        )
-        .await?;
-        let m = expect(r, &[StatusCode::CREATED], "member")?;
-        list.push(json!({ "id": m["id"], "phone": phone }));
+        list.push(add_member(c, base, &key, j, phone).await?);
     }
     Ok(json!({ "slug": slug, "id": s["tenant"]["id"], "key": key, "members": list }))
 }
@@ -195,20 +206,8 @@ pub(super) async fn setup(a: &Args) -> Res<()> {
         let key = b["key"].as_str().ok_or("key")?.to_owned();
         let have = b["members"].as_array().map_or(0, Vec::len) as u64;
         for j in have..first {
-            let phone = format!("139{:08}", j);
-            let r = call(
-                &c,
-                Method::POST,
-                &format!("{base}/api/v1/members"),
-                Some(("X-Api-Key", &key)),
-                &json!({ "name": format!("Member {j}"), "phone": phone }),
-            )
-            .await?;
-            let m = expect(r, &[StatusCode::CREATED], "member")?;
-            b["members"]
-                .as_array_mut()
-                .ok_or("members")?
-                .push(json!({ "id": m["id"], "phone": phone }));
+            let m = add_member(&c, &base, &key, j, format!("139{:08}", j)).await?;
+            b["members"].as_array_mut().ok_or("members")?.push(m);
         }
         save(&list)?;
     }
@@ -269,10 +268,7 @@ pub(super) async fn run(a: &Args) -> Res<()> {
                     let t = Instant::now();
                     let ok = if kind == "purchase" {
                         let amount = rng.gen_range(100..50_000i64);
-                        let body = json!({ "external_id": format!("s{run}-{w}-{n}"),
-                            "member_id": id, "amount": amount, "store": "north",
-                            "items": [{ "sku": "SKU-1", "name": "Item", "category": "general",
-                                        "quantity": 1, "unit_price": amount }] });
+                        let body = purchase_body(&format!("s{run}-{w}-{n}"), id, amount);
                         let url = format!("{base}/api/v1/purchases");
                         call(&c, Method::POST, &url, Some(("X-Api-Key", &b.key)), &body)
                             .await
