@@ -124,6 +124,26 @@ pub struct MemberSummary {
     pub alerts: Vec<DeskAlert>,
 }
 
+/// An item the business sold lately, as the desk's item lines offer it.
+#[derive(Debug, Clone, Object)]
+pub struct DeskItem {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    /// The price it was last sold at, in minor units.
+    pub unit_price: i64,
+}
+
+/// What the desk's item lines offer.
+#[derive(Debug, Clone, Object)]
+pub struct DeskItems {
+    /// Items of the latest 1,000 purchases matching `q`, the most recently sold first.
+    pub items: Vec<DeskItem>,
+    /// Every category the business uses (in those purchases, coupon templates' scopes and
+    /// visit pass products), sorted.
+    pub categories: Vec<String>,
+}
+
 /// A code was sent.
 #[derive(Debug, Clone, Object)]
 pub struct CodeSent {
@@ -216,6 +236,38 @@ impl DeskApi {
                     status: m.member.status,
                 })
                 .collect(),
+        }))
+    }
+
+    /// What the desk's item lines offer as the clerk types: items of the business's latest
+    /// purchases whose name or SKU contains `q` (any case; blank: the latest), each with the
+    /// price it was last sold at, and every category the business uses. `limit` 1 to 50
+    /// (default 20).
+    #[oai(path = "/desk/items", method = "get", operation_id = "deskItems")]
+    async fn items(
+        &self,
+        auth: TenantAuth,
+        #[oai(default)] q: Query<String>,
+        limit: Query<Option<i64>>,
+    ) -> Result<Json<DeskItems>, ApiError> {
+        let (mut tx, _) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        let found = app::items(&mut tx, &q.0, limit.0).await?;
+        tx.commit().await?;
+        Ok(Json(DeskItems {
+            items: found
+                .items
+                .into_iter()
+                .map(|i| DeskItem {
+                    sku: i.sku,
+                    name: i.name,
+                    category: i.category,
+                    unit_price: i.unit_price,
+                })
+                .collect(),
+            categories: found.categories,
         }))
     }
 

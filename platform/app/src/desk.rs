@@ -473,3 +473,40 @@ mod tests {
         );
     }
 }
+
+/// The most item suggestions one call answers, and the default.
+pub const ITEMS_MAX: i64 = 50;
+pub const ITEMS_DEFAULT: i64 = 20;
+/// The most categories the item lines offer.
+const CATEGORIES_MAX: i64 = 500;
+
+/// What the desk's item lines offer: items sold lately that match what the clerk typed,
+/// and the business's categories.
+#[derive(Debug, Clone)]
+pub struct Items {
+    pub items: Vec<desk::SoldItem>,
+    pub categories: Vec<String>,
+}
+
+/// Items the business sold lately whose name or SKU contains `q` (any case; blank: the
+/// latest), at most `limit` (1 to [`ITEMS_MAX`]), and every category it uses.
+pub async fn items(tx: &mut TenantTx, q: &str, limit: Option<i64>) -> Result<Items, AppError> {
+    let q = q.trim();
+    if q.chars().count() > LOOKUP_MAX {
+        return Err(AppError::field(
+            "q",
+            patron_core::Issue::too_long(LOOKUP_MAX),
+        ));
+    }
+    let limit = limit.unwrap_or(ITEMS_DEFAULT);
+    if !(1..=ITEMS_MAX).contains(&limit) {
+        return Err(AppError::field(
+            "limit",
+            patron_core::Issue::out_of_range(1, ITEMS_MAX),
+        ));
+    }
+    Ok(Items {
+        items: desk::sold_items(tx, &q.to_lowercase(), limit).await?,
+        categories: desk::item_categories(tx, CATEGORIES_MAX).await?,
+    })
+}

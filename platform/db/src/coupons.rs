@@ -538,7 +538,9 @@ pub struct Reserved {
 
 /// Holds a coupon for a cart until `until`, in one conditional statement: only an issued
 /// coupon, still valid, not held by a reservation that has not lapsed (by the clock, no job
-/// frees one). `None` when it cannot be held; the caller reads why.
+/// frees one) unless that reservation is this one, which is then extended (the coupon's
+/// life records a hold once, not each renewal). `None` when it cannot be held; the caller
+/// reads why.
 pub async fn reserve(
     tx: &mut TenantTx,
     code: &str,
@@ -549,11 +551,12 @@ pub async fn reserve(
 ) -> Result<Option<Reserved>, DbError> {
     Ok(sqlx::query_as(
         "UPDATE coupons SET reservation_id = $2, reserved_until = $3, \
-         history = history || jsonb_build_array(jsonb_build_object('kind', 'reserved', \
+         history = CASE WHEN reservation_id = $2 AND reserved_until > $5 THEN history \
+             ELSE history || jsonb_build_array(jsonb_build_object('kind', 'reserved', \
              'at', $5::timestamptz, 'actor', $4::text, 'until', $3::timestamptz, \
-             'reservation_id', $2::uuid)) \
+             'reservation_id', $2::uuid)) END \
          WHERE code = $1 AND status = 'issued' AND valid_until > $5 \
-         AND (reserved_until IS NULL OR reserved_until <= $5) \
+         AND (reserved_until IS NULL OR reserved_until <= $5 OR reservation_id = $2) \
          RETURNING reservation_id, reserved_until, code, member_id",
     )
     .bind(code)
@@ -563,6 +566,30 @@ pub async fn reserve(
     .bind(now)
     .fetch_optional(tx.conn())
     .await?)
+}
+
+/// Lets go of a coupon held by this reservation (not lapsed yet): true when it was held.
+pub async fn release(
+    tx: &mut TenantTx,
+    code: &str,
+    reservation_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "UPDATE coupons SET reservation_id = NULL, reserved_until = NULL, \
+         history = history || jsonb_build_array(jsonb_build_object('kind', 'released', \
+             'at', $4::timestamptz, 'actor', $3::text, 'reservation_id', $2::uuid)) \
+         WHERE code = $1 AND reservation_id = $2 AND reserved_until > $4",
+    )
+    .bind(code)
+    .bind(reservation_id)
+    .bind(actor)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 /// A coupon's state as a reservation sees it (to say why one was refused).

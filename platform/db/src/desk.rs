@@ -114,3 +114,70 @@ pub async fn last_purchase_at(
     .fetch_optional(tx.conn())
     .await?)
 }
+
+/// An item the business has sold: what the desk's item lines offer as the clerk types.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SoldItem {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    /// The price it was last sold at, in minor units.
+    pub unit_price: i64,
+}
+
+/// How many of the latest purchases the desk's item suggestions are read from.
+pub const RECENT_PURCHASES: i64 = 1_000;
+
+/// Distinct items (by SKU, name and category) of the latest [`RECENT_PURCHASES`] purchases
+/// whose name or SKU contains `needle` (lower case; empty: any), each with the price it was
+/// last sold at, the most recently sold first. Purchase ids are time-ordered (UUIDv7), so
+/// the latest purchases are read from the primary key's end.
+pub async fn sold_items(
+    tx: &mut TenantTx,
+    needle: &str,
+    limit: i64,
+) -> Result<Vec<SoldItem>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT sku, name, category, unit_price FROM (
+             SELECT DISTINCT ON (sku, name, category) sku, name, category, unit_price, at
+             FROM (SELECT coalesce(i->>'sku', '') AS sku, coalesce(i->>'name', '') AS name,
+                          coalesce(i->>'category', '') AS category,
+                          coalesce((i->>'unit_price')::bigint, 0) AS unit_price,
+                          p.id AS at, o.n
+                   FROM (SELECT id, items FROM purchases ORDER BY id DESC LIMIT $3) p,
+                        jsonb_array_elements(CASE jsonb_typeof(p.items) WHEN 'array'
+                            THEN p.items ELSE '[]'::jsonb END) WITH ORDINALITY AS o(i, n)) s
+             WHERE (sku <> '' OR name <> '')
+               AND ($1 = '' OR strpos(lower(name), $1) > 0 OR strpos(lower(sku), $1) > 0)
+             ORDER BY sku, name, category, at DESC, n) d
+         ORDER BY at DESC, name, sku LIMIT $2",
+    )
+    .bind(needle)
+    .bind(limit)
+    .bind(RECENT_PURCHASES)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Every item category the business uses: in the latest purchases' items, in coupon
+/// templates' scopes and in visit pass products (archived ones left out), sorted.
+pub async fn item_categories(tx: &mut TenantTx, limit: i64) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT c FROM (
+             SELECT i->>'category' AS c
+             FROM (SELECT items FROM purchases ORDER BY id DESC LIMIT $2) p,
+                  jsonb_array_elements(CASE jsonb_typeof(p.items) WHEN 'array'
+                      THEN p.items ELSE '[]'::jsonb END) AS i
+             UNION
+             SELECT jsonb_array_elements_text(CASE jsonb_typeof(terms->'categories')
+                        WHEN 'array' THEN terms->'categories' ELSE '[]'::jsonb END)
+             FROM coupon_templates WHERE NOT archived
+             UNION
+             SELECT unnest(categories) FROM pass_products WHERE NOT archived) x
+         WHERE c IS NOT NULL AND c <> '' ORDER BY c LIMIT $1",
+    )
+    .bind(limit)
+    .bind(RECENT_PURCHASES)
+    .fetch_all(tx.conn())
+    .await?)
+}

@@ -1189,6 +1189,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/desk/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the desk's item lines offer as the clerk types: items of the business's latest
+         *     purchases whose name or SKU contains `q` (any case; blank: the latest), each with the
+         *     price it was last sold at, and every category the business uses. `limit` 1 to 50
+         *     (default 20).
+         */
+        get: operations["deskItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/members/{id}/summary": {
         parameters: {
             query?: never;
@@ -2636,12 +2658,35 @@ export interface paths {
         /**
          * Hold a coupon for a cart for some minutes: a purchase carrying the answer's
          *     `reservation_id` (`coupon_reservation`) uses it; any other purchase is refused with
-         *     reason `reserved` until it lapses (by the clock; nothing to release). 409
+         *     reason `reserved` until it lapses (by the clock) or is let go. A cart holding several
+         *     coupons sends its own `reservation_id` with each; holding again under the same id
+         *     extends the hold. 409
          *     `coupon_reserved` while another reservation holds it, `coupon_not_reservable` when it
          *     is used, voided or expired.
          */
         post: operations["reserveCoupon"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/coupons/{code}/reservations/{reservation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Let go of a coupon a cart holds (the clerk took it off, or closed the cart): 204,
+         *     also when this reservation does not hold it (lapsed, used, never held). 404 for a
+         *     code that is not an issued coupon of the business.
+         */
+        delete: operations["releaseCoupon"];
         options?: never;
         head?: never;
         patch?: never;
@@ -6310,6 +6355,33 @@ export interface components {
             expires_at: string;
         };
         /**
+         * DeskItem
+         * @description An item the business sold lately, as the desk's item lines offer it.
+         */
+        DeskItem: {
+            sku: string;
+            name: string;
+            category: string;
+            /**
+             * Format: int64
+             * @description The price it was last sold at, in minor units.
+             */
+            unit_price: number;
+        };
+        /**
+         * DeskItems
+         * @description What the desk's item lines offer.
+         */
+        DeskItems: {
+            /** @description Items of the latest 1,000 purchases matching `q`, the most recently sold first. */
+            items: components["schemas"]["DeskItem"][];
+            /**
+             * @description Every category the business uses (in those purchases, coupon templates' scopes and
+             *     visit pass products), sorted.
+             */
+            categories: string[];
+        };
+        /**
          * DeskLookup
          * @description What the lookup box found.
          */
@@ -8275,6 +8347,13 @@ export interface components {
              * @description 1 to 60 minutes.
              */
             minutes: number;
+            /**
+             * Format: uuid
+             * @description The cart's reservation: a cart holding several coupons holds each under one id
+             *     (sent with the purchase as `coupon_reservation`); holding a coupon again under the
+             *     id that holds it extends the hold. A new id when absent.
+             */
+            reservation_id?: string | null;
         };
         /**
          * NewCouponTemplate
@@ -18927,6 +19006,106 @@ export interface operations {
             };
         };
     };
+    deskItems: {
+        parameters: {
+            query?: {
+                q?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DeskItems"];
+                };
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     memberSummary: {
         parameters: {
             query?: never;
@@ -29397,6 +29576,114 @@ export interface operations {
             /** @description Returned when the body is not `application/json`. */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when fields are well-formed JSON but their values are not acceptable. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when too many attempts were made; retry after the given seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the server failed; details are in its logs, never in the response. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+                reservation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The coupon is no longer held by the reservation. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Returned when the request is malformed (bad JSON, wrong types, unknown fields). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when credentials are missing, malformed, expired or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Returned when the tenant's plan does not include the feature, a plan limit is reached,
+             *     or the account is suspended for non-payment.
+             */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PlanProblem"];
+                };
+            };
+            /** @description Returned when the caller is known but lacks the permission the operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned when the resource does not exist in the caller's tenant. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Returned for a method the path does not offer; `Allow` lists the ones it does. */
+            405: {
+                headers: {
+                    /** @description The methods the path offers, e.g. `GET, POST`. */
+                    Allow?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -445,6 +445,10 @@ impl From<app::CartCheck> for CouponCheck {
 pub struct NewCouponReservation {
     /// 1 to 60 minutes.
     pub minutes: i64,
+    /// The cart's reservation: a cart holding several coupons holds each under one id
+    /// (sent with the purchase as `coupon_reservation`); holding a coupon again under the
+    /// id that holds it extends the hold. A new id when absent.
+    pub reservation_id: Option<Uuid>,
 }
 
 /// A coupon held for a cart: send `reservation_id` with the purchase as

@@ -27,6 +27,14 @@ use poem_openapi::{OpenApi, Tags};
 use serde_json::json;
 use uuid::Uuid;
 
+/// A cart let go of a coupon.
+#[derive(poem_openapi::ApiResponse)]
+enum Released {
+    /// The coupon is no longer held by the reservation.
+    #[oai(status = 204)]
+    Done,
+}
+
 #[derive(Tags)]
 enum Tag {
     /// Coupons: templates, batches of codes, coupons given to members, and what a cart's
@@ -492,7 +500,9 @@ impl CouponsApi {
 
     /// Hold a coupon for a cart for some minutes: a purchase carrying the answer's
     /// `reservation_id` (`coupon_reservation`) uses it; any other purchase is refused with
-    /// reason `reserved` until it lapses (by the clock; nothing to release). 409
+    /// reason `reserved` until it lapses (by the clock) or is let go. A cart holding several
+    /// coupons sends its own `reservation_id` with each; holding again under the same id
+    /// extends the hold. 409
     /// `coupon_reserved` while another reservation holds it, `coupon_not_reservable` when it
     /// is used, voided or expired.
     #[oai(
@@ -515,6 +525,7 @@ impl CouponsApi {
             &mut tx,
             &code.0,
             body.0.minutes,
+            body.0.reservation_id,
             &me.subject(),
             self.state.now(),
         )
@@ -526,5 +537,36 @@ impl CouponsApi {
             member_id: r.member_id,
             reserved_until: r.reserved_until,
         }))
+    }
+
+    /// Let go of a coupon a cart holds (the clerk took it off, or closed the cart): 204,
+    /// also when this reservation does not hold it (lapsed, used, never held). 404 for a
+    /// code that is not an issued coupon of the business.
+    #[oai(
+        path = "/coupons/:code/reservations/:reservation_id",
+        method = "delete",
+        operation_id = "releaseCoupon",
+        transform = "needs_coupons"
+    )]
+    async fn release(
+        &self,
+        auth: TenantAuth,
+        code: Path<String>,
+        reservation_id: Path<Uuid>,
+    ) -> Result<Released, ApiError> {
+        let (mut tx, me) = self
+            .state
+            .authorize(&auth, Some(Permission::PurchasesWrite))
+            .await?;
+        patron_app::coupons::redeem::release(
+            &mut tx,
+            &code.0,
+            reservation_id.0,
+            &me.subject(),
+            self.state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Released::Done)
     }
 }

@@ -561,13 +561,17 @@ pub struct Reservation {
 }
 
 /// Holds a coupon for a cart for `minutes` (one conditional statement; a reservation lapses
-/// by the clock alone). A purchase carrying the reservation uses the coupon; any other is
-/// refused with reason `reserved` meanwhile. 409 `coupon_reserved` while another
-/// reservation holds it, `coupon_not_reservable` when it is used, voided or expired.
+/// by the clock alone), under the cart's `reservation_id` when given (a cart holding
+/// several coupons sends one id; holding again under the same id extends the hold, so a
+/// retry or a renewal is safe), else under a new one. A purchase carrying the reservation
+/// uses the coupon; any other is refused with reason `reserved` meanwhile. 409
+/// `coupon_reserved` while another reservation holds it, `coupon_not_reservable` when it
+/// is used, voided or expired.
 pub async fn reserve(
     tx: &mut TenantTx,
     code: &str,
     minutes: i64,
+    reservation_id: Option<Uuid>,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Reservation, AppError> {
@@ -579,7 +583,8 @@ pub async fn reserve(
     }
     let code = code.trim();
     let until = now + Duration::minutes(minutes);
-    if let Some(r) = db::reserve(tx, code, Uuid::now_v7(), until, actor, now).await? {
+    let id = reservation_id.unwrap_or_else(Uuid::now_v7);
+    if let Some(r) = db::reserve(tx, code, id, until, actor, now).await? {
         return Ok(Reservation {
             reservation_id: r.reservation_id,
             code: r.code,
@@ -609,4 +614,24 @@ pub async fn reserve(
         format!("the coupon cannot be held: {reason}"),
     )
     .with_param("reason", reason))
+}
+
+/// Lets go of a coupon this reservation holds (a cart that no longer wants it); nothing to
+/// do when it does not hold it (lapsed, used, another's, already let go). 404 for a code
+/// that is not an issued coupon of the business.
+pub async fn release(
+    tx: &mut TenantTx,
+    code: &str,
+    reservation_id: Uuid,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let code = code.trim();
+    if db::release(tx, code, reservation_id, actor, now).await? {
+        return Ok(());
+    }
+    match db::holdable(tx, code).await? {
+        Some(_) => Ok(()),
+        None => Err(AppError::not_found("coupon")),
+    }
 }
