@@ -1447,3 +1447,120 @@ async fn purchases_whose_shared_codes_and_rule_coupons_cross_templates_all_stand
     assert_eq!(issued(app.coupon_template(&owner, &a).await.json), 16 + 8);
     assert_eq!(issued(app.coupon_template(&owner, &b).await.json), 16 + 8);
 }
+
+#[tokio::test]
+async fn a_cart_holds_several_coupons_under_its_own_id_renews_them_and_lets_them_go() {
+    let app = spawn_app_with(16).await;
+    let t = app.signup("cp-cart").await;
+    let owner = t.owner();
+    let tpl = template(&app, &owner, "Cart", json!({}), json!({})).await;
+    let m = app.member(&owner, NewMember::named("Carter")).await.id;
+    let first = give(&app, &owner, &m, &tpl).await;
+    let second = give(&app, &owner, &m, &tpl).await;
+    let cart_id = uuid::Uuid::new_v4().to_string();
+
+    // Both held under the cart's id; holding again extends, and the life says it once.
+    let r = app.hold_coupon(&owner, &first, &cart_id, 2).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["reservation_id"], cart_id);
+    let until: chrono::DateTime<chrono::Utc> =
+        r.json["reserved_until"].as_str().unwrap().parse().unwrap();
+    let r = app.hold_coupon(&owner, &second, &cart_id, 5).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    app.clock.advance(Duration::minutes(1));
+    let renewed = app.hold_coupon(&owner, &first, &cart_id, 5).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.json);
+    let later: chrono::DateTime<chrono::Utc> = renewed.json["reserved_until"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(later - until, Duration::minutes(4));
+    let life = app.member_coupons(&owner, &m).await.json;
+    let held = life
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == first.as_str())
+        .unwrap();
+    let kinds: Vec<&str> = held["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["issued", "reserved"]);
+    // Past the first hold's end, the renewal still holds it.
+    app.clock.advance(Duration::minutes(2));
+    let check = cart(
+        &app,
+        &owner,
+        json!({ "member_id": m, "amount": 10_000, "coupon_codes": [first] }),
+    )
+    .await;
+    assert_eq!(check["coupons"][0]["reason"], "reserved", "{check}");
+    let theirs = uuid::Uuid::new_v4().to_string();
+    let r = app.hold_coupon(&owner, &first, &theirs, 5).await;
+    assert_eq!(r.code(), "coupon_reserved", "{}", r.json);
+
+    // Letting go: a wrong id changes nothing; the cart's frees the coupon for another.
+    assert_eq!(
+        app.release_coupon(&owner, &second, &theirs).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.hold_coupon(&owner, &second, &theirs, 5).await.code(),
+        "coupon_reserved"
+    );
+    assert_eq!(
+        app.release_coupon(&owner, &second, &cart_id).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let r = app.hold_coupon(&owner, &second, &theirs, 5).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        app.release_coupon(&owner, "NOPE-NOPE", &cart_id)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The cart uses what it holds; letting go afterwards changes nothing.
+    let mut mine = purchase("cart-buy", &m, 10_000, &[&first]);
+    mine["coupon_reservation"] = json!(cart_id);
+    let r = app.record_purchase(&owner, &mine).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["discount"], 500);
+    assert_eq!(
+        app.release_coupon(&owner, &first, &cart_id).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let life = app.member_coupons(&owner, &m).await.json;
+    let used = life
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == first.as_str())
+        .unwrap();
+    assert_eq!(used["status"], "used");
+
+    // Ten carts reach for one coupon at once: one holds it, nine are told it is held.
+    let last = give(&app, &owner, &m, &tpl).await;
+    let tries = (0..10).map(|_| {
+        let (app, owner, last) = (&app, &owner, &last);
+        async move {
+            let id = uuid::Uuid::new_v4().to_string();
+            app.hold_coupon(owner, last, &id, 5).await
+        }
+    });
+    let answers = futures::future::join_all(tries).await;
+    let held = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::CONFLICT && r.code() == "coupon_reserved")
+        .count();
+    assert_eq!((held, refused), (1, 9), "{answers:?}");
+}

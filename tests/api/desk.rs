@@ -424,3 +424,98 @@ async fn confirmed_redemptions_in_parallel_still_never_overdraw() {
     assert_eq!(s.redeemed_total, 1_000);
     assert_ledger_agrees(&app, &t.slug).await;
 }
+
+#[tokio::test]
+async fn item_lines_offer_what_the_business_sold_lately_at_its_last_price_and_every_category() {
+    let app = spawn_app().await;
+    let t = app.signup_on("desk-items", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Buyer")).await.id;
+    let buy = |id: &'static str, items: serde_json::Value| json!({ "external_id": id, "member_id": m, "amount": 10_000, "items": items });
+    let sold = [
+        buy(
+            "p1",
+            json!([{ "sku": "LATTE-L", "name": "Latte", "category": "drinks", "unit_price": 2800 },
+                   { "name": "Bagel", "category": "food", "unit_price": 1200 }]),
+        ),
+        // The latte again at a new price, and a second bagel line in the same purchase.
+        buy(
+            "p2",
+            json!([{ "sku": "LATTE-L", "name": "Latte", "category": "drinks", "unit_price": 3000 },
+                   { "name": "Bagel", "category": "food", "unit_price": 1200, "quantity": 2 }]),
+        ),
+        buy(
+            "p3",
+            json!([{ "sku": "TEA-1", "name": "Jasmine tea", "unit_price": 1800 }]),
+        ),
+    ];
+    for p in &sold {
+        let r = app.record_purchase(&owner, p).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    }
+    // Categories the business named elsewhere: a coupon's scope, a visit pass.
+    let r = app
+        .create_coupon_template(
+            &owner,
+            &json!({ "name": "Cake day", "terms": { "kind": "amount_off", "amount": 500,
+                     "valid_days": 30, "categories": ["cakes"] } }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    app.create_pass_product(
+        &owner,
+        &json!({ "name": "10 washes", "visits": 10, "categories": ["car wash", "drinks"],
+                 "price": 30_000 }),
+    )
+    .await
+    .ok();
+
+    let all = app.desk_items(&owner, "", None).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.json);
+    let names: Vec<(&str, i64)> = all.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap(),
+                i["unit_price"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // The latest sold first, each once, at the price it was last sold at.
+    assert_eq!(
+        names,
+        [("Jasmine tea", 1800), ("Bagel", 1200), ("Latte", 3000)]
+    );
+    assert_eq!(all.json["items"][2]["sku"], "LATTE-L");
+    assert_eq!(all.json["items"][2]["category"], "drinks");
+    assert_eq!(
+        all.json["categories"],
+        json!(["cakes", "car wash", "drinks", "food"])
+    );
+    // What the clerk typed, in any case, in the name or the SKU.
+    let r = app.desk_items(&owner, "  latte-", None).await.json;
+    assert_eq!(r["items"].as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(r["items"][0]["name"], "Latte");
+    let r = app.desk_items(&owner, "AGE", None).await.json;
+    assert_eq!(r["items"][0]["name"], "Bagel", "{r}");
+    let r = app.desk_items(&owner, "", Some(1)).await.json;
+    assert_eq!(r["items"].as_array().unwrap().len(), 1, "{r}");
+    // Another business sees none of it.
+    let other = app.signup_on("desk-items-other", "pro").await;
+    let r = app.desk_items(&other.owner(), "", None).await.json;
+    assert_eq!(r["items"], json!([]), "{r}");
+    assert_eq!(r["categories"], json!([]), "{r}");
+
+    // Bad input names the field.
+    for (q, limit, field) in [("", Some(0), "limit"), ("", Some(51), "limit")] {
+        let r = app.desk_items(&owner, q, limit).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+        assert_eq!(r.fields(), [field]);
+    }
+    let long = "x".repeat(101);
+    let r = app.desk_items(&owner, &long, None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert_eq!(r.fields(), ["q"]);
+}

@@ -112,6 +112,26 @@ impl Api {
             .await
     }
 
+    /// `POST /coupons/{code}/reservations` under a cart's own reservation id.
+    pub async fn hold_coupon(&self, auth: &Auth, code: &str, cart: &str, minutes: i64) -> Reply {
+        self.v1(Method::POST, &format!("/coupons/{code}/reservations"))
+            .auth(auth)
+            .json(&serde_json::json!({ "minutes": minutes, "reservation_id": cart }))
+            .send()
+            .await
+    }
+
+    /// `DELETE /coupons/{code}/reservations/{reservation_id}`.
+    pub async fn release_coupon(&self, auth: &Auth, code: &str, cart: &str) -> Reply {
+        self.v1(
+            Method::DELETE,
+            &format!("/coupons/{code}/reservations/{cart}"),
+        )
+        .auth(auth)
+        .send()
+        .await
+    }
+
     /// `GET /members/{id}/coupons`.
     pub async fn member_coupons(&self, auth: &Auth, member: &str) -> Reply {
         self.v1(Method::GET, &format!("/members/{member}/coupons"))

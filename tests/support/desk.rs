@@ -105,6 +105,18 @@ impl Api {
             .await
     }
 
+    /// `GET /desk/items?q=&limit=`.
+    pub async fn desk_items(&self, auth: &Auth, q: &str, limit: Option<i64>) -> Reply {
+        let mut call = self
+            .v1(Method::GET, "/desk/items")
+            .auth(auth)
+            .query(&LookupQuery { q });
+        if let Some(limit) = limit {
+            call = call.query(&[("limit", limit)]);
+        }
+        call.send().await
+    }
+
     /// `GET /members/{id}/summary`.
     pub async fn member_summary(&self, auth: &Auth, member: &str) -> Reply<MemberSummary> {
         self.v1(Method::GET, &format!("/members/{member}/summary"))
