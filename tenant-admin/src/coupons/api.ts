@@ -1,7 +1,7 @@
 // Coupons: the calls of the coupons capability and their query keys. The business's coupon
 // templates (create, change as a new version, archive), their batches of codes (with the
-// codes for a CSV export), a member's coupons (give some), one coupon with its life, and
-// voiding one.
+// codes for a CSV export), a member's coupons (give some), one coupon with its life,
+// voiding one, and holding a coupon for a cart at the till (and letting go of it).
 import { api, call, type Schemas } from '../api/client';
 
 export type CouponTemplate = Schemas['CouponTemplate'];
@@ -59,6 +59,33 @@ export const fetchCoupon = (id: string) => call(api.GET('/coupons/{coupon_id}', 
 export const validateCoupons = (body: Schemas['CouponCart']) => call(api.POST('/coupons/validate', { body }));
 
 export type CouponCheck = Schemas['CouponCheck'];
+export type CouponReservation = Schemas['CouponReservation'];
+
+/**
+ * Holds a coupon for a cart for `minutes` under the cart's `reservationId` (holding it again
+ * under the same id extends the hold). 409 `coupon_reserved` while another cart holds it,
+ * `coupon_not_reservable` when used, voided or expired; 404 for a code that is not an
+ * issued coupon (a business's public code is never held).
+ */
+export const reserveCoupon = (code: string, reservationId: string, minutes: number) =>
+  call(
+    api.POST('/coupons/{code}/reservations', {
+      params: { path: { code } },
+      body: { minutes, reservation_id: reservationId },
+    }),
+  );
+
+/**
+ * Lets go of a coupon the cart holds (a no-op when it does not). `keepalive` lets the request
+ * outlive the page (a tab closed with the dialog open).
+ */
+export const releaseCoupon = (code: string, reservationId: string) =>
+  call(
+    api.DELETE('/coupons/{code}/reservations/{reservation_id}', {
+      params: { path: { code, reservation_id: reservationId } },
+      keepalive: true,
+    }),
+  );
 export type CouponResult = Schemas['CouponResultView'];
 
 export const voidCoupon = (id: string, reason: string) =>

@@ -161,8 +161,20 @@ export const REASONS = [
   'unavailable',
 ] as const;
 
-/** Why a coupon does not apply, in words, from the reason code the server gives. */
-export function reasonText(t: Translate, reason: string | null | undefined): string {
+/** A time of day as a till shows it (`14:05`), in the browser's zone; empty when unreadable. */
+export function clockTime(iso: string | null | undefined): string {
+  const d = iso ? new Date(iso) : undefined;
+  if (!d || Number.isNaN(d.getTime())) return '';
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/**
+ * Why a coupon does not apply, in words, from the reason code the server gives. A coupon
+ * held by another cart says until when, when that is known (`until`, from the 409
+ * `coupon_reserved` of a hold).
+ */
+export function reasonText(t: Translate, reason: string | null | undefined, until?: string | null): string {
+  if (reason === 'reserved' && clockTime(until)) return t('coupons.reason.reserved_until', { time: clockTime(until) });
   return (REASONS as readonly string[]).includes(reason ?? '') ? t(`coupons.reason.${reason}`) : t('coupons.reason.other');
 }
 

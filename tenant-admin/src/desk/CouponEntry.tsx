@@ -3,7 +3,8 @@
 // by the server as the purchase would (`POST /coupons/validate`): its discount, or why it
 // does not apply, in words. Below, the discount and what is left to pay. A scanner's
 // keystrokes typed while no field of the dialog has the focus go to the code box, so a
-// coupon's code scanned from the member's phone lands there.
+// coupon's code scanned from the member's phone lands there. Each code the dialog holds for
+// its cart says until when; one held at another till says so in its row.
 import { useEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import { Button, Input, List, Select, Space, Tag, Typography, type InputRef } from 'antd';
@@ -12,15 +13,19 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem } from '../api/errors';
 import { couponKeys, fetchMemberCoupons, type CouponCheck, type CouponResult } from '../coupons/api';
-import { addCode, benefitText, MAX_CODES, reasonText } from '../coupons/terms';
+import { addCode, benefitText, clockTime, MAX_CODES, reasonText } from '../coupons/terms';
 import { useCouponMoney } from '../coupons/money';
 import { capturesKey } from './scanner';
+import type { Holds } from './holds';
 
 type Translate = (key: string, options?: Record<string, unknown>) => string;
 
-/** What one code does, in words: its discount (or gift), or why it does not apply. */
-export function effectText(t: Translate, money: (minor: number) => string, r: CouponResult): string {
-  if (!r.applied) return reasonText(t, r.reason);
+/**
+ * What one code does, in words: its discount (or gift), or why it does not apply (held at
+ * another till until `heldUntil`, when a hold was refused and said so).
+ */
+export function effectText(t: Translate, money: (minor: number) => string, r: CouponResult, heldUntil?: string): string {
+  if (!r.applied) return reasonText(t, r.reason, heldUntil);
   if (r.kind === 'gift' && r.gift) return t('desk.coupons.gift', { gift: r.gift });
   if (r.kind === 'free_visit') return t('desk.coupons.freeVisit');
   return t('desk.coupons.off', { amount: money(r.discount) });
@@ -29,6 +34,7 @@ export function effectText(t: Translate, money: (minor: number) => string, r: Co
 export function CouponEntry({
   memberId,
   codes,
+  holds = {},
   onChange,
   check,
   checking,
@@ -36,6 +42,8 @@ export function CouponEntry({
 }: {
   memberId: string;
   codes: string[];
+  /** What the dialog knows of each code's hold for its cart. */
+  holds?: Holds;
   onChange: (codes: string[]) => void;
   check?: CouponCheck;
   checking: boolean;
@@ -126,6 +134,7 @@ export function CouponEntry({
           dataSource={codes}
           renderItem={(code) => {
             const r = resultOf(code);
+            const hold = holds[code];
             return (
               <List.Item
                 data-testid={`desk-coupon-${code}`}
@@ -146,10 +155,15 @@ export function CouponEntry({
                   {r?.template_name && <span>{r.template_name}</span>}
                   {r ? (
                     <Tag color={r.applied ? 'green' : 'red'} data-testid={`desk-coupon-effect-${code}`}>
-                      {effectText(t, money, r)}
+                      {effectText(t, money, r, hold?.state === 'taken' ? hold.until : undefined)}
                     </Tag>
                   ) : (
                     <Typography.Text type="secondary">{waiting ?? t('desk.coupons.checking')}</Typography.Text>
+                  )}
+                  {hold?.state === 'held' && r?.applied !== false && (
+                    <Typography.Text type="secondary" className="desk-coupon-hold" data-testid={`desk-coupon-hold-${code}`}>
+                      {t('desk.coupons.held', { time: clockTime(hold.until) })}
+                    </Typography.Text>
                   )}
                 </Space>
               </List.Item>
