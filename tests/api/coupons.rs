@@ -1564,3 +1564,102 @@ async fn a_cart_holds_several_coupons_under_its_own_id_renews_them_and_lets_them
         .count();
     assert_eq!((held, refused), (1, 9), "{answers:?}");
 }
+
+#[tokio::test]
+async fn a_free_claim_retried_or_raced_with_its_key_gives_one_coupon_and_a_refusal_stores_nothing()
+{
+    let app = spawn_app_with(16).await;
+    let t = app.signup("cp-claim-key").await;
+    let owner = t.owner();
+    let tpl = template(
+        &app,
+        &owner,
+        "Free tea",
+        json!({}),
+        json!({ "total": 3, "claimable": true }),
+    )
+    .await;
+    let (member, member_id) = portal_member(&app, &t, "13900002222").await;
+    let body = json!({ "template_id": tpl, "idempotency_key": "tea-1" });
+    // Eight copies of one claim at once: one coupon, the same answer to all.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (api, member, slug, body) = (
+                app.api.clone(),
+                member.clone(),
+                t.slug.clone(),
+                body.clone(),
+            );
+            tokio::spawn(async move { api.portal_claim_coupon(&slug, &member, &body).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        answers.push(r.json);
+    }
+    let codes = answers[0]["codes"].clone();
+    assert_eq!(codes.as_array().unwrap().len(), 1, "{codes}");
+    for a in &answers {
+        assert_eq!(a["codes"], codes);
+        assert_eq!(a["valid_until"], answers[0]["valid_until"]);
+    }
+    assert_eq!(
+        answers.iter().filter(|a| a["replayed"] == false).count(),
+        1,
+        "{answers:?}"
+    );
+    let held = app.member_coupons(&owner, &member_id).await.json;
+    assert_eq!(held.as_array().unwrap().len(), 1);
+    assert_eq!(held[0]["code"], codes[0]);
+    // The key with another body is refused.
+    let r = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "tea-1" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.code(), "idempotency_key_reused");
+
+    // Two more take the rest; the next is sold out and keeps nothing under its key: once
+    // the total is raised, the same key claims for real (not a replay of the refusal or of
+    // an answer stored before the refusal).
+    let r = app
+        .portal_claim_coupon(
+            &t.slug,
+            &member,
+            &json!({ "template_id": tpl, "quantity": 2, "idempotency_key": "tea-2" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let late = json!({ "template_id": tpl, "idempotency_key": "tea-3" });
+    let r = app.portal_claim_coupon(&t.slug, &member, &late).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    assert_eq!(r.code(), "coupon_sold_out");
+    let r = app
+        .update_coupon_template(
+            &owner,
+            &tpl,
+            &json!({ "name": "Free tea", "terms": terms(json!({})), "total": 4,
+                     "claimable": true }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let r = app.portal_claim_coupon(&t.slug, &member, &late).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["replayed"], false);
+    assert_eq!(
+        app.member_coupons(&owner, &member_id)
+            .await
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let tpl_now = app.coupon_template(&owner, &tpl).await.json;
+    assert_eq!(tpl_now["issued"], 4);
+}

@@ -950,6 +950,19 @@ async fn statements(db: &sqlx::PgPool) -> Res<i64> {
     .await?)
 }
 
+/// The `limit` statements called most in this database since the last reset: calls and
+/// the statement's first 100 characters on one line.
+async fn statement_kinds(db: &sqlx::PgPool, limit: i64) -> Res<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 100) FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         ORDER BY calls DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
 async fn coupons(a: &Args) -> Res<()> {
     let st = State::load(a.get("state").ok_or("--state")?)?;
     let clients = a.num("clients", 16);
@@ -1056,6 +1069,14 @@ async fn coupons(a: &Args) -> Res<()> {
         );
         if let Some(e) = errors.first() {
             println!("coupons: first error: {e}");
+        }
+        // Which statements, per purchase: the difference between the phases is the
+        // coupon's own work (the background's statements are in every phase).
+        for (calls, query) in statement_kinds(&db, 14).await? {
+            println!(
+                "coupons:   {:>6.2} per purchase  {query}",
+                calls as f64 / all.max(1) as f64
+            );
         }
     }
     let plain = (rates[0] + rates[2]) / 2.0;

@@ -103,7 +103,16 @@ pub async fn finish<T: Serialize>(
     answer: &T,
 ) -> Result<(), AppError> {
     let value = serde_json::to_value(answer).map_err(AppError::internal)?;
-    Ok(db::store(tx, req.scope, &req.key, &value).await?)
+    finish_value(tx, req, value).await
+}
+
+/// [`finish`] with an answer already made a JSON value.
+pub async fn finish_value(
+    tx: &mut TenantTx,
+    req: &Request,
+    answer: serde_json::Value,
+) -> Result<(), AppError> {
+    Ok(db::store(tx, req.scope, &req.key, &answer).await?)
 }
 
 /// Gives the claim up without an answer, for a refusal whose transaction still commits.

@@ -7,7 +7,7 @@ use crate::edge::error::ApiError;
 use crate::edge::state::ApiState;
 use chrono::{DateTime, Utc};
 use patron_app::coupons as app;
-use patron_app::idempotency::{self, Request};
+use patron_app::idempotency::Request;
 use patron_core::idempotency::Scope;
 use patron_core::plans::Feature;
 use poem_openapi::param::Path;
@@ -227,10 +227,7 @@ impl PortalCouponsApi {
             &claim,
         );
         let zone = t.settings.zone();
-        let r = idempotency::run(&mut tx, &key, now, async |tx| {
-            app::claim(tx, zone, m.id, &claim, now).await
-        })
-        .await?;
+        let r = app::claim(&mut tx, zone, m.id, &claim, &key, now).await?;
         tx.commit().await?;
         Ok(Json(ClaimedCoupons {
             template_name: r.template_name,

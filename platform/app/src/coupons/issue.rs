@@ -5,6 +5,7 @@
 //! take_and_issue`) and refuses in the same transaction when a limit is crossed.
 
 use super::{template, terms_of};
+use crate::idempotency::{Begun, Request};
 use crate::points::decide::Replayable;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -32,6 +33,17 @@ struct Give<'a> {
     channel: &'a str,
     /// Count towards the template's per-day limit (issues to members).
     per_day: bool,
+    /// An idempotent request whose answer is stored before the quantities are taken.
+    answer: Option<EarlyAnswer<'a>>,
+}
+
+/// The answer of an idempotent request, made from the codes to be given and stored
+/// before the statement that takes the template's quantities: every give of a template
+/// waits on its row (and the month's count) until the giver commits, so nothing but the
+/// commit should follow that statement. Stored again in the rare case a code collided.
+struct EarlyAnswer<'a> {
+    req: &'a Request,
+    of: &'a (dyn Fn(&[String]) -> Result<serde_json::Value, AppError> + Sync),
 }
 
 /// Takes `n` of the template's quantities and writes `n` coupons with codes of `pattern`;
@@ -90,6 +102,9 @@ async fn give(
         actor,
     };
     let day = to.per_day.then(|| zone.today(now));
+    if let Some(a) = &to.answer {
+        crate::idempotency::finish_value(tx, a.req, (a.of)(&codes)?).await?;
+    }
     let sold_out = || {
         AppError::conflict(
             "coupon_sold_out",
@@ -135,7 +150,9 @@ async fn give(
         }
     }
     crate::plans::take_monthly(tx, Limit::CouponsPerMonth, n as i64, now).await?;
+    // The codes written in the order they were made (the answer stored early lists them so).
     let mut written = taken.codes.unwrap_or_default();
+    written.sort_by_key(|w| codes.iter().position(|c| c == w));
     // Codes that collided with earlier coupons: new ones, the quantity already taken.
     for _ in 0..20 {
         if written.len() >= n {
@@ -149,6 +166,11 @@ async fn give(
         return Err(AppError::internal(std::io::Error::other(
             "could not find free codes for a batch",
         )));
+    }
+    if let Some(a) = &to.answer {
+        if written != codes {
+            crate::idempotency::finish_value(tx, a.req, (a.of)(&written)?).await?;
+        }
     }
     Ok(written)
 }
@@ -212,6 +234,7 @@ pub async fn batch(
             batch_id: Some(id),
             channel: "batch",
             per_day: false,
+            answer: None,
         },
         b.count as usize,
         &pattern,
@@ -277,6 +300,7 @@ async fn to_member(
     channel: &str,
     actor: &str,
     now: DateTime<Utc>,
+    answer: Option<EarlyAnswer<'_>>,
 ) -> Result<Issued, AppError> {
     let codes = give(
         tx,
@@ -287,6 +311,7 @@ async fn to_member(
             batch_id: None,
             channel,
             per_day: true,
+            answer,
         },
         n,
         &member_pattern(),
@@ -337,6 +362,7 @@ pub async fn give_on_occasion(
         batch_id: None,
         channel,
         per_day: true,
+        answer: None,
     };
     match give(tx, zone, &t, to, 1, &member_pattern(), actor, now).await {
         Ok(mut codes) => {
@@ -372,6 +398,7 @@ pub async fn give_at_till(
         batch_id: None,
         channel: "shared",
         per_day: true,
+        answer: None,
     };
     let refused = match give(tx, zone, t, to, 1, &member_pattern(), actor, now).await {
         Ok(mut codes) => {
@@ -468,7 +495,7 @@ pub async fn issue_to_member(
             ),
             e => e,
         })?;
-    to_member(tx, zone, &t, member.id, n, "staff", actor, now).await
+    to_member(tx, zone, &t, member.id, n, "staff", actor, now, None).await
 }
 
 /// `quantity` coupons of a template for a member who ordered them in the points mall,
@@ -493,7 +520,7 @@ pub async fn give_for_mall_order(
             "the coupon template of this item is gone",
         )
     })?;
-    to_member(tx, zone, &t, member_id, n, "mall", actor, now)
+    to_member(tx, zone, &t, member_id, n, "mall", actor, now, None)
         .await
         .map_err(|e| match e {
             AppError::Plan(_) => AppError::conflict(
@@ -515,13 +542,21 @@ pub struct Claim {
 
 /// A member claims coupons in the portal: free, or for the template's points price times
 /// the quantity, taken from their points (oldest-expiring lots first) in this transaction.
+/// Idempotent by `req` ([`crate::idempotency`]): a free claim's answer is stored before the
+/// template's quantities are taken, so many members claiming one template wait on its row
+/// only for that statement and the commit. Any error leaves the caller's transaction to be
+/// rolled back (nothing stored).
 pub async fn claim(
     tx: &mut TenantTx,
     zone: Zone,
     member_id: Uuid,
     c: &Claim,
+    req: &Request,
     now: DateTime<Utc>,
 ) -> Result<Issued, AppError> {
+    if let Begun::Replay(r) = crate::idempotency::begin::<Issued>(tx, req, now).await? {
+        return Ok(r);
+    }
     let n = check_quantity(c.quantity)?;
     let unknown = |field: &str, value: &str| {
         AppError::field(
@@ -575,7 +610,27 @@ pub async fn claim(
         }
         account = Some(a);
     }
-    let mut issued = to_member(tx, zone, &t, member_id, n, "claim", &actor, now)
+    // A free claim's answer is known from its codes.
+    let (valid_from, valid_until) = terms_of(&t.terms.0)?.validity(now, zone);
+    let answer_of = |codes: &[String]| {
+        serde_json::to_value(Issued {
+            template_id: t.id,
+            template_name: t.name.clone(),
+            member_id,
+            codes: codes.to_vec(),
+            valid_from,
+            valid_until,
+            points: 0,
+            balance: None,
+            replayed: false,
+        })
+        .map_err(AppError::internal)
+    };
+    let early = (cost == 0).then_some(EarlyAnswer {
+        req,
+        of: &answer_of,
+    });
+    let mut issued = to_member(tx, zone, &t, member_id, n, "claim", &actor, now, early)
         .await
         .map_err(|e| match e {
             // A member cannot change the business's plan: say so plainly.
@@ -608,6 +663,7 @@ pub async fn claim(
         points::redeem(tx, &a, cost, &src).await?;
         issued.points = cost;
         issued.balance = Some(a.balance);
+        crate::idempotency::finish(tx, req, &issued).await?;
     }
     Ok(issued)
 }
