@@ -165,7 +165,8 @@ pub async fn templates_by_shared_codes(
     codes: &[String],
 ) -> Result<Vec<Template>, DbError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {TEMPLATE} FROM coupon_templates t WHERE t.shared_code = ANY($1) ORDER BY t.id"
+        "SELECT {TEMPLATE} FROM coupon_templates t WHERE t.shared_code = ANY((SELECT $1::text[])::text[]) \
+         ORDER BY t.id"
     ))
     .bind(codes)
     .fetch_all(tx.conn())
@@ -457,7 +458,8 @@ pub async fn look(
           AND m.member_id = $2) AS member_count, false AS taken, \
          (coalesce(c.reserved_until > $4, false) AND c.reservation_id IS DISTINCT FROM $3) \
              AS reserved \
-         FROM coupons c JOIN coupon_templates t ON t.id = c.template_id WHERE c.code = ANY($1)",
+         FROM coupons c JOIN coupon_templates t ON t.id = c.template_id \
+         WHERE c.code = ANY((SELECT $1::text[])::text[])",
     )
     .bind(codes)
     .bind(member_id)
@@ -472,6 +474,12 @@ pub async fn look(
 /// parallel purchase used first is not taken (its row shows it as read at the start). An
 /// unbound code counts towards the member's count of its template. The caller checks the
 /// codes (and rolls back when one does not apply).
+///
+/// The codes are read through a scalar subquery (`ANY((SELECT $1::text[])::text[])`, as in
+/// every statement here that takes a list of codes): with the array itself as the
+/// parameter, a plan for each call's values always looked cheaper than the generic plan, so
+/// PostgreSQL planned the statement on every purchase (0.23 ms planning against 0.05 ms
+/// executing); through the subquery both plans estimate alike and the generic one is kept.
 #[allow(clippy::too_many_arguments)]
 pub async fn take(
     tx: &mut TenantTx,
@@ -490,13 +498,13 @@ pub async fn take(
              (coalesce(c.reserved_until > $7, false) AND c.reservation_id IS DISTINCT FROM $6) \
                  AS reserved \
              FROM coupons c JOIN coupon_templates t ON t.id = c.template_id \
-             WHERE c.code = ANY($1) \
+             WHERE c.code = ANY((SELECT $1::text[])::text[]) \
          ), u AS ( \
              UPDATE coupons c SET status = 'used', used_at = $4, purchase_id = $3, \
              member_id = $2, reservation_id = NULL, reserved_until = NULL, history = c.history || jsonb_build_array(jsonb_build_object( \
                  'kind', 'used', 'at', $4::timestamptz, 'actor', $5::text, \
                  'purchase_id', $3::uuid)) \
-             WHERE c.code = ANY($1) AND c.status = 'issued' \
+             WHERE c.code = ANY((SELECT $1::text[])::text[]) AND c.status = 'issued' \
              AND (c.member_id IS NULL OR c.member_id = $2) AND c.valid_from <= $4 \
              AND c.valid_until > $4 \
              AND (c.reserved_until IS NULL OR c.reserved_until <= $7 OR c.reservation_id = $6) \
