@@ -305,6 +305,9 @@ async function deskPhoneSteps({ context, step, base, s, keep = false }) {
     }
     await modalFits(p);
     await noHorizontalOverflow(p);
+    await p.locator('[data-testid=purchase-submit]').scrollIntoViewIfNeeded();
+    const submit = await p.locator('[data-testid=purchase-submit]').boundingBox();
+    if (!submit || submit.x < 0 || submit.x + submit.width > 375) throw new Error(`the record button is off screen: ${JSON.stringify(submit)}`);
   });
   await step('coupons-desk-phone', phone.page, async () => {
     const p = phone.page;
@@ -542,6 +545,21 @@ async function deskItemSteps({ step, base, page, s, allow, expect }) {
 
   await step('coupons-desk-items-record', page, async () => {
     const code = s.drinkUsed;
+    if (expect) {
+      // The server's problem with the second item's price lands on that line's price (the
+      // live check may refuse the cart too, before the one made on recording).
+      expect(/status of 422/);
+      expect(/status of 422/);
+      await page.fill('#desk-purchase_items_1_price', '20000000000');
+      await page.fill('#desk-purchase_amount', '27');
+      await page.click('[data-testid=purchase-submit]');
+      const price = page.locator('.desk-item-price', { has: page.locator('#desk-purchase_items_1_price') });
+      await waitText(price.locator('.ant-form-item-explain-error'), /\S/, "the price's problem under the line's price");
+      if (await page.locator('.desk-item-name .ant-form-item-explain-error').count()) throw new Error('a problem shown on a name');
+      await page.fill('#desk-purchase_items_1_price', '18');
+      await until(async () => !(await price.locator('.ant-form-item-explain-error').count()), "the price's problem cleared");
+      if (await page.locator('[data-testid=desk-amount-differs]').count()) throw new Error('the amount said to differ from the same total');
+    }
     const before = (await api(base, 'GET', `/members/${memberId}/purchases`, { token: s.owner })).total_count;
     await page.click('[data-testid=purchase-submit]');
     const result = page.locator('[data-testid=purchase-result]');

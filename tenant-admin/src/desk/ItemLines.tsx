@@ -3,7 +3,7 @@
 // one fills the whole line; category offers the business's categories or takes a new one.
 // Enter moves to the next field (it never records the purchase); Enter in the last line's
 // price starts a new line. On a phone each line stacks in three rows.
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { AutoComplete, Button, Form, InputNumber, Typography } from 'antd';
 import { CloseOutlined, PlusOutlined } from '@ant-design/icons';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
@@ -54,6 +54,9 @@ function itemOption(item: DeskItem, money: (minor: number) => string) {
   };
 }
 
+/** A line's form items. */
+const LINE_ITEMS = ['name', 'category', 'sku', 'quantity', 'price'] as const;
+
 function LineRow({
   index,
   currency,
@@ -69,6 +72,15 @@ function LineRow({
   const money = useCouponMoney();
   const form = Form.useFormInstance();
   const line = (Form.useWatch(['items', index], form) ?? {}) as ItemLine;
+  // The server's problems on the line (shown after a refused purchase) go once it is changed.
+  const json = JSON.stringify(line);
+  const seen = useRef(json);
+  useEffect(() => {
+    if (seen.current === json) return;
+    seen.current = json;
+    const names = LINE_ITEMS.map((f) => ['items', index, f]);
+    if (names.some((n) => form.getFieldError(n).length > 0)) form.setFields(names.map((name) => ({ name, errors: [] })));
+  }, [json, index, form]);
   // The field whose suggestions are asked for (name or SKU), while it has the focus.
   const [asking, setAsking] = useState<'name' | 'sku'>();
   const typed = asking ? (line[asking] ?? '') : '';

@@ -139,10 +139,11 @@ export function PurchaseModal({
       setError(showServerErrors(err, v));
     },
   });
-  // A problem on `items[i].unit_price` goes to the price of the line the item came from.
+  // A problem on `items[i].unit_price` goes to the price of the line the item came from; one
+  // on the list as a whole (too many items) to the dialog's message.
   const showServerErrors = (err: unknown, v: PurchaseForm) => {
     const lines = itemErrorTargets(itemsOf(v.items, currency).lines);
-    return applyServerErrors(t, form, err, ['amount', 'items', 'store', ...lines.names], lines.alias);
+    return applyServerErrors(t, form, err, ['amount', 'store', ...lines.names], lines.alias);
   };
   const submit = async (v: PurchaseForm) => {
     // A second submit while the first is on its way is the same purchase: ignore it.
