@@ -303,6 +303,13 @@ async function deskPhoneSteps({ context, step, base, s, keep = false }) {
         throw new Error(`the line's ${id} does not fit the dialog: ${JSON.stringify(box)} in ${JSON.stringify(dialog)}`);
       }
     }
+    // A category picked from the business's categories (its sales' and its coupons' scopes).
+    await p.click('[data-testid=desk-item-add]');
+    await p.locator('#desk-purchase_items_1_category').click();
+    const offered = p.locator('.ant-select-dropdown:visible .ant-select-item-option');
+    await waitText(p.locator('.ant-select-dropdown:visible'), /零食.*饮品|饮品.*零食/, 'the categories offered');
+    await offered.filter({ hasText: '饮品' }).first().click();
+    if ((await valueOf(p, '#desk-purchase_items_1_category')) !== '饮品') throw new Error('the category was not picked');
     await modalFits(p);
     await noHorizontalOverflow(p);
     await p.locator('[data-testid=purchase-submit]').scrollIntoViewIfNeeded();
@@ -311,6 +318,7 @@ async function deskPhoneSteps({ context, step, base, s, keep = false }) {
   });
   await step('coupons-desk-phone', phone.page, async () => {
     const p = phone.page;
+    await p.click('[data-testid=desk-item-remove-1]');
     await p.click('[data-testid=desk-item-remove-0]');
     if (await p.locator('[data-testid=desk-amount-differs]').count()) throw new Error('no line left, still said to differ');
     await p.fill('[data-testid=desk-coupon-code]', 'NOPE-0001');
