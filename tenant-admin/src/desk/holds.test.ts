@@ -4,6 +4,7 @@ import { ApiProblem } from '../api/errors';
 import { clockTime, reasonText } from '../coupons/terms';
 import { english, zh } from '../i18n/resources';
 import {
+  CartHolds,
   codesToHold,
   codesToRelease,
   dueForRenewal,
@@ -90,6 +91,136 @@ describe('coupon holds', () => {
     const a = newCartId(insecure);
     expect(a).toMatch(uuid);
     expect(newCartId(insecure)).not.toBe(a);
+  });
+});
+
+/** Calls whose answers the test gives, one at a time. */
+function fakeCalls() {
+  const asked: { code: string; answer: (until: string) => void; refuse: (err: unknown) => void }[] = [];
+  const released: string[] = [];
+  return {
+    asked,
+    released,
+    calls: {
+      reserve: (code: string) =>
+        new Promise<{ reserved_until: string }>((resolve, reject) => {
+          asked.push({ code, answer: (until) => resolve({ reserved_until: until }), refuse: reject });
+        }),
+      release: (code: string) => {
+        released.push(code);
+        return Promise.resolve();
+      },
+    },
+  };
+}
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe("a cart's holds", () => {
+  const cx = context({ own: new Set(['A', 'B', 'C']) });
+
+  it('holds what is listed, lets go of what is removed, and of all when closed', async () => {
+    const f = fakeCalls();
+    const changes: string[] = [];
+    const cart = new CartHolds(f.calls, (_h, code, before, after) => changes.push(`${code}:${before?.state ?? '-'}>${after?.state ?? '-'}`));
+    cart.sync(['A', 'NOPE'], cx);
+    expect(f.asked.map((a) => a.code)).toEqual(['A']);
+    expect(cart.current.A).toEqual({ state: 'pending' });
+    f.asked[0]!.answer('2026-12-05T10:10:00Z');
+    await settle();
+    expect(cart.current.A).toEqual({ state: 'held', until: '2026-12-05T10:10:00Z' });
+    // The same list again asks nothing; a new code is asked for once.
+    cart.sync(['A', 'NOPE'], cx);
+    cart.sync(['A', 'B'], cx);
+    cart.sync(['A', 'B'], cx);
+    expect(f.asked.map((a) => a.code)).toEqual(['A', 'B']);
+    f.asked[1]!.answer('2026-12-05T10:10:00Z');
+    await settle();
+    cart.sync(['B'], cx);
+    expect(f.released).toEqual(['A']);
+    expect(Object.keys(cart.current)).toEqual(['B']);
+    cart.close();
+    expect(f.released).toEqual(['A', 'B']);
+    expect(cart.current).toEqual({});
+    // Closed: nothing more is asked.
+    cart.sync(['C'], cx);
+    cart.renew(Date.now() + 3_600_000);
+    expect(f.asked).toHaveLength(2);
+    expect(changes).toEqual(['A:->pending', 'A:pending>held', 'B:->pending', 'B:pending>held', 'A:held>-']);
+  });
+
+  it('lets go of a hold whose answer comes after the code was removed or the cart closed', async () => {
+    const f = fakeCalls();
+    const cart = new CartHolds(f.calls);
+    cart.sync(['A', 'B'], cx);
+    cart.sync(['B'], cx); // A removed while asked for
+    cart.close(); // B on its way too
+    expect(f.released).toEqual(['A', 'B']);
+    f.asked[0]!.answer('2026-12-05T10:10:00Z');
+    f.asked[1]!.answer('2026-12-05T10:10:00Z');
+    await settle();
+    expect(f.released).toEqual(['A', 'B', 'A', 'B']);
+    expect(cart.current).toEqual({});
+  });
+
+  it('renews what is due, once at a time, and never lets go after the purchase is recorded', async () => {
+    const f = fakeCalls();
+    const cart = new CartHolds(f.calls);
+    const now = Date.parse('2026-12-05T10:00:00Z');
+    cart.sync(['A', 'B'], cx);
+    f.asked[0]!.answer(new Date(now + 10 * 60_000).toISOString());
+    f.asked[1]!.refuse(problem(409, 'coupon_reserved', { until: '2026-12-05T10:20:00Z' }));
+    await settle();
+    expect(cart.current.B).toEqual({ state: 'taken', until: '2026-12-05T10:20:00Z' });
+    // A minute on: the other till's coupon is asked for again, ours is not due yet.
+    cart.renew(now + 60_000);
+    cart.renew(now + 61_000);
+    expect(f.asked.map((a) => a.code)).toEqual(['A', 'B', 'B']);
+    f.asked[2]!.answer(new Date(now + 11 * 60_000).toISOString());
+    await settle();
+    expect(cart.current.B?.state).toBe('held');
+    // Six minutes on, ours has less than five left: renewed, and the hold moves on.
+    cart.renew(now + 6 * 60_000);
+    expect(f.asked.map((a) => a.code)).toEqual(['A', 'B', 'B', 'A']);
+    f.asked[3]!.answer(new Date(now + 16 * 60_000).toISOString());
+    await settle();
+    expect(cart.current.A).toEqual({ state: 'held', until: new Date(now + 16 * 60_000).toISOString() });
+    cart.stop();
+    cart.close();
+    cart.renew(now + 3_600_000);
+    expect(f.released).toEqual([]);
+    expect(f.asked).toHaveLength(4);
+  });
+
+  it('does not ask again for a code that cannot be held', async () => {
+    const f = fakeCalls();
+    const cart = new CartHolds(f.calls);
+    cart.sync(['A', 'B'], cx);
+    f.asked[0]!.refuse(problem(404, 'not_found'));
+    f.asked[1]!.refuse(problem(409, 'coupon_not_reservable', { reason: 'used' }));
+    await settle();
+    cart.sync(['A', 'B'], cx);
+    cart.renew(Date.now() + 3_600_000);
+    expect(f.asked).toHaveLength(2);
+    expect(cart.current).toEqual({ A: { state: 'none' }, B: { state: 'none', reason: 'used' } });
+    // Removed, a code never held is not let go of.
+    cart.sync([], cx);
+    expect(f.released).toEqual([]);
+  });
+
+  it('opens again after a close (a view mounted twice) and holds the list again', async () => {
+    const f = fakeCalls();
+    const cart = new CartHolds(f.calls);
+    cart.sync(['A'], cx);
+    f.asked[0]!.answer('2026-12-05T10:10:00Z');
+    await settle();
+    cart.close();
+    cart.reopen();
+    cart.sync(['A'], cx);
+    expect(f.asked.map((a) => a.code)).toEqual(['A', 'A']);
+    cart.stop();
+    cart.reopen();
+    cart.sync(['A', 'B'], cx);
+    expect(f.asked).toHaveLength(2);
   });
 });
 

@@ -1,6 +1,7 @@
 // Holding the member's coupons while the purchase dialog is open, without React: what the
 // dialog knows of each listed code's hold, what an answer of `POST /coupons/{code}/reservations`
-// makes of it, which holds to renew, and a cart id that works outside secure contexts too.
+// makes of it, which codes to hold, renew and let go of, the book that does it for one cart
+// (`CartHolds`, the calls passed in), and a cart id that works outside secure contexts too.
 import { ApiProblem } from '../api/errors';
 
 /** How long each hold lasts, in minutes (the server takes 1 to 60). */
@@ -101,6 +102,114 @@ export const heldCodes = (holds: Holds): string[] =>
   Object.entries(holds)
     .filter(([, h]) => h.state === 'held' || h.state === 'pending')
     .map(([c]) => c);
+
+/** The calls a cart's holds make (the server's, or a test's). */
+export interface HoldCalls {
+  /** Holds (or holds again, extending) one code for the cart. */
+  reserve: (code: string) => Promise<{ reserved_until: string }>;
+  /** Lets go of one code (best effort: its failure is ignored). */
+  release: (code: string) => Promise<unknown>;
+}
+
+/**
+ * One cart's holds: [`sync`](CartHolds.sync) with the listed codes holds the new ones worth
+ * holding and lets go of the removed ones, [`renew`](CartHolds.renew) asks again for those
+ * due, [`close`](CartHolds.close) lets go of all (the dialog closed without recording),
+ * [`stop`](CartHolds.stop) ends it without letting go (recorded: the purchase used them).
+ * An answer that comes back for a code no longer listed, or after the end, is let go of.
+ * `onChange` hears every change, with the code and its hold before and after.
+ */
+export class CartHolds {
+  private holds: Record<string, Hold> = {};
+  private readonly inFlight = new Set<string>();
+  private listed: readonly string[] = [];
+  private state: 'open' | 'closed' | 'stopped' = 'open';
+
+  constructor(
+    private readonly calls: HoldCalls,
+    private readonly onChange: (holds: Holds, code: string, before: Hold | undefined, after: Hold | undefined) => void = () => {},
+  ) {}
+
+  /** What is known of each code's hold. */
+  get current(): Holds {
+    return this.holds;
+  }
+
+  /** The listed codes are these now. */
+  sync(codes: readonly string[], cx: HoldContext): void {
+    if (this.state !== 'open') return;
+    this.listed = [...codes];
+    for (const code of codesToRelease(codes, this.holds)) {
+      const h = this.holds[code];
+      if (h?.state === 'held' || h?.state === 'pending') this.letGo(code);
+      this.put(code, undefined);
+    }
+    for (const code of codesToHold(codes, this.holds, cx)) this.ask(code);
+  }
+
+  /** Asks again for the holds due at `now` (see [`dueForRenewal`]). */
+  renew(now: number): void {
+    if (this.state !== 'open') return;
+    for (const code of dueForRenewal(this.listed, this.holds, now)) this.ask(code);
+  }
+
+  /** Closed without recording: every hold let go of and forgotten. */
+  close(): void {
+    if (this.state !== 'open') return;
+    this.state = 'closed';
+    for (const code of heldCodes(this.holds)) this.letGo(code);
+    this.holds = {};
+  }
+
+  /** Opened again after [`close`](CartHolds.close) (a view shown again); never after [`stop`](CartHolds.stop). */
+  reopen(): void {
+    if (this.state === 'closed') this.state = 'open';
+  }
+
+  /** Recorded: nothing is held, renewed or let go of any more. */
+  stop(): void {
+    this.state = 'stopped';
+  }
+
+  private put(code: string, hold: Hold | undefined): void {
+    const before = this.holds[code];
+    const next = { ...this.holds };
+    if (hold) next[code] = hold;
+    else delete next[code];
+    this.holds = next;
+    this.onChange(next, code, before, hold);
+  }
+
+  private letGo(code: string): void {
+    this.calls.release(code).catch(() => undefined);
+  }
+
+  private ask(code: string): void {
+    if (this.inFlight.has(code)) return;
+    this.inFlight.add(code);
+    if (!this.holds[code]) this.put(code, { state: 'pending' });
+    const settle = (hold: Hold) => {
+      this.inFlight.delete(code);
+      if (this.state !== 'open' || !this.listed.includes(code)) {
+        // Removed, or the cart ended, while the request was on its way.
+        if (hold.state === 'held' && this.state !== 'stopped') this.letGo(code);
+        if (this.holds[code]) this.put(code, undefined);
+        return;
+      }
+      this.put(code, hold);
+    };
+    let asked: Promise<{ reserved_until: string }>;
+    try {
+      asked = this.calls.reserve(code);
+    } catch (err) {
+      asked = Promise.reject(err);
+    }
+    asked.then(
+      (r) => settle(holdOutcome(r)),
+      (err: unknown) => settle(holdOutcome(undefined, err)),
+    );
+  }
+}
 
 /** A random UUID (v4): `crypto.randomUUID` where the page is a secure context, else from random bytes. */
 export function newCartId(c: Pick<Crypto, 'getRandomValues'> & Partial<Pick<Crypto, 'randomUUID'>> = crypto): string {
