@@ -310,6 +310,14 @@ async function deskPhoneSteps({ context, step, base, s, keep = false }) {
     await waitText(p.locator('.ant-select-dropdown:visible'), /零食.*饮品|饮品.*零食/, 'the categories offered');
     await offered.filter({ hasText: '饮品' }).first().click();
     if ((await valueOf(p, '#desk-purchase_items_1_category')) !== '饮品') throw new Error('the category was not picked');
+    // The SKU's suggestions, open, do not push the page sideways.
+    await p.locator('#desk-purchase_items_1_sku').fill('tea');
+    await p.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: TEA.name }).first().waitFor();
+    await noHorizontalOverflow(p);
+    const list = await p.locator('.ant-select-dropdown:visible').boundingBox();
+    if (!list || list.x < 0 || list.x + list.width > 375.5) throw new Error(`the suggestions do not fit: ${JSON.stringify(list)}`);
+    await p.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: TEA.name }).first().click();
+    await waitText(p.locator('[data-testid=desk-items-total]'), /¥27\.00/, 'the total with the tea');
     await modalFits(p);
     await noHorizontalOverflow(p);
     await p.locator('[data-testid=purchase-submit]').scrollIntoViewIfNeeded();
@@ -510,9 +518,10 @@ async function deskItemSteps({ step, base, page, s, allow, expect }) {
   await step('coupons-desk-items', page, async () => {
     await openPurchase(page, base, s);
     await page.click('[data-testid=desk-item-add]');
-    const name0 = page.locator('#desk-purchase_items_0_name');
-    await name0.fill('薯');
-    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: CHIPS.sku }).first().click();
+    // Found by a piece of its SKU in small letters.
+    await page.locator('#desk-purchase_items_0_sku').fill('snk');
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: CHIPS.name }).first().click();
+    if ((await valueOf(page, '#desk-purchase_items_0_name')) !== CHIPS.name) throw new Error('the suggestion did not fill the name');
     if ((await valueOf(page, '#desk-purchase_items_0_sku')) !== CHIPS.sku) throw new Error('the suggestion did not fill the SKU');
     if ((await valueOf(page, '#desk-purchase_items_0_category')) !== CHIPS.category) throw new Error('the suggestion did not fill the category');
     await until(async () => (await valueOf(page, '#desk-purchase_amount')) === '9.00', 'the amount filled with the items total');
