@@ -626,11 +626,15 @@ async function deskItemSteps({ step, base, page, s, allow, expect }) {
       return;
     }
     // Held by that other cart now: the dialog says so in the coupon's row, with the time.
+    // Before the amount is typed (from the refused hold), then from the check.
     expect(/status of 409/);
     await openPurchase(page, base, s);
-    await page.fill('#desk-purchase_amount', '50');
     await choose(page, 'desk-coupon-pick', DRINKS);
-    await waitText(page.locator(`[data-testid="desk-coupon-effect-${code}"]`), /正在其他收银台使用，保留到 \d\d:\d\d/, 'held at another till');
+    const row = page.locator(`[data-testid="desk-coupon-effect-${code}"]`);
+    await waitText(row, /正在其他收银台使用，保留到 \d\d:\d\d/, 'held at another till');
+    await page.fill('#desk-purchase_amount', '50');
+    await waitText(page.locator('[data-testid=desk-coupon-total]'), /应付：¥50\.00/, 'checked');
+    await waitText(row, /正在其他收银台使用，保留到 \d\d:\d\d/, 'held at another till, checked');
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'desk coupon held elsewhere', allow: [...allow, code] });
     await api(base, 'DELETE', `/coupons/${code}/reservations/${again.reservation_id}`, { token: s.owner });
     await page.locator('.ant-modal-close').last().click();

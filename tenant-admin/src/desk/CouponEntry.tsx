@@ -157,6 +157,11 @@ export function CouponEntry({
                     <Tag color={r.applied ? 'green' : 'red'} data-testid={`desk-coupon-effect-${code}`}>
                       {effectText(t, money, r, hold?.state === 'taken' ? hold.until : undefined)}
                     </Tag>
+                  ) : hold?.state === 'taken' ? (
+                    // Not checked yet (no amount), but another till's hold already said so.
+                    <Tag color="red" data-testid={`desk-coupon-effect-${code}`}>
+                      {reasonText(t, 'reserved', hold.until)}
+                    </Tag>
                   ) : (
                     <Typography.Text type="secondary">{waiting ?? t('desk.coupons.checking')}</Typography.Text>
                   )}
