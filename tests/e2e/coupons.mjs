@@ -173,7 +173,7 @@ export async function couponSteps({ browser, step, base, watch, expect }) {
     }
     await deskCouponSteps({ step, base, page, s, allow, expect });
     await ctx.close();
-    await deskPhoneSteps({ context, step, base, s });
+    await deskPhoneSteps({ context, step, base, s, allow });
     return;
   }
 
@@ -263,7 +263,7 @@ export async function couponSteps({ browser, step, base, watch, expect }) {
   });
   await en.ctx.close();
 
-  const phone = await deskPhoneSteps({ context, step, base, s, keep: true });
+  const phone = await deskPhoneSteps({ context, step, base, s, allow, keep: true });
   await step('coupons-phone', phone.page, async () => {
     const p = phone.page;
     await p.goto(`${base}/coupons`);
@@ -283,7 +283,7 @@ export async function couponSteps({ browser, step, base, watch, expect }) {
  * The purchase dialog at 375px: an item line stacks and fits; the business's public code
  * gives the member a coupon at the purchase. Returns the phone's page when `keep`.
  */
-async function deskPhoneSteps({ context, step, base, s, keep = false }) {
+async function deskPhoneSteps({ context, step, base, s, allow, keep = false }) {
   const phone = await context({ width: 375, height: 740 }, 'zh-CN', 'coupons-375');
   await step('coupons-desk-phone-items', phone.page, async () => {
     const p = phone.page;
@@ -318,6 +318,7 @@ async function deskPhoneSteps({ context, step, base, s, keep = false }) {
     if (!list || list.x < 0 || list.x + list.width > 375.5) throw new Error(`the suggestions do not fit: ${JSON.stringify(list)}`);
     await p.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: TEA.name }).first().click();
     await waitText(p.locator('[data-testid=desk-items-total]'), /¥27\.00/, 'the total with the tea');
+    await assertNoLeaks(p, { lang: 'zh-CN', where: 'desk item lines on a phone', allow });
     await modalFits(p);
     await noHorizontalOverflow(p);
     await p.locator('[data-testid=purchase-submit]').scrollIntoViewIfNeeded();
