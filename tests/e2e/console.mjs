@@ -850,7 +850,7 @@ try {
   // Coupons, as the owner of a business of its own, the member's portal and the desk (codes
   // checked before a purchase, the discount and what is left to pay); zh-CN and en,
   // 1366x768 and 375px.
-  await (await import('./coupons.mjs')).couponSteps({ browser, step, base: BASE, watch });
+  await (await import('./coupons.mjs')).couponSteps({ browser, step, base: BASE, watch, expect: (re) => expected.push(re) });
   // Coupons given by a point rule and by a tier on the birthday, each in a business of its own.
   await (await import('./rules.mjs')).ruleCouponSteps({ browser, step, base: BASE, watch });
   await (await import('./tiers.mjs')).tierCouponSteps({ browser, step, base: BASE, watch });
