@@ -426,6 +426,25 @@ async fn shipping_orders_move_to_completed_and_the_queue_filters_by_state() {
     assert_eq!(mine[0].member_name, "Ship");
     assert_eq!(app.member_points(&owner, &m).await.ok().balance, 1_000);
     assert_ledger_agrees(&app, &t.slug).await;
+
+    // Erasing the member forgets the address; the order and its points stay, and a retry
+    // of the placement does not hand the address back.
+    let before = app.mall_order(&owner, &id).await.untyped().json;
+    assert_eq!(before["address"]["recipient"], "王五", "{before}");
+    app.erase_member(&owner, &m).await.ok();
+    let after = app.mall_order(&owner, &id).await.untyped().json;
+    assert_eq!(after["address"], Value::Null, "{after}");
+    assert_eq!(after["state"], "completed");
+    assert_eq!(after["points"], 1_000);
+    let again = app.place_mall_order(&owner, &m, &o).await.untyped();
+    assert!(again.status.is_client_error(), "{}", again.json);
+    assert!(
+        !again.json.to_string().contains("上海市"),
+        "{}: {}",
+        again.status,
+        again.json
+    );
+    assert_ledger_agrees(&app, &t.slug).await;
 }
 
 #[tokio::test]

@@ -514,3 +514,23 @@ pub async fn set_pending_limit_hours(
     .await?;
     Ok(())
 }
+
+/// Forgets an erased member's shipping addresses: every order's address goes (the order,
+/// its points and its changes stay), and so do the stored answers of the member's order
+/// placements, which repeat the address (a retry of one by an erased member is refused
+/// anyway). Returns how many orders had an address.
+pub async fn forget_addresses(tx: &mut TenantTx, member_id: Uuid) -> Result<u64, DbError> {
+    let n = sqlx::query(
+        "UPDATE mall_orders SET address = NULL WHERE member_id = $1 AND address IS NOT NULL",
+    )
+    .bind(member_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key LIKE $2")
+        .bind("mall_order")
+        .bind(format!("{member_id}:%"))
+        .execute(tx.conn())
+        .await?;
+    Ok(n)
+}

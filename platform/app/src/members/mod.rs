@@ -324,7 +324,8 @@ pub async fn send_phone_change_code(
 }
 
 /// Erases a member's personal data for good; the member stays under its anonymous id, so
-/// points and reports still add up. Texts sent to the member's phone go too. Audited.
+/// points and reports still add up. Texts sent to the member's phone and the shipping
+/// addresses of their mall orders go too. Audited.
 pub async fn erase(
     tx: &mut TenantTx,
     keys: &PiiKeys,
@@ -352,6 +353,8 @@ pub async fn erase(
         portal::forget_outbox(tx, &phone).await?;
     }
     members::erase(tx, m.id, &actor).await?;
+    // Shipping addresses given in the points mall are the member's personal data too.
+    patron_db::mall::forget_addresses(tx, m.id).await?;
     platform_audit::record(
         tx,
         now,
