@@ -295,6 +295,19 @@ async fn a_single_use_coupon_in_five_parallel_purchases_is_applied_once() {
         .await;
     let with = h["items"][0]["points"].clone();
     assert_eq!(with, plain.json["points"]);
+    // The template counts it as used, in the list and on its own.
+    assert_eq!(app.coupon_template(&owner, &tpl).await.json["used"], 1);
+    let listed = app.coupon_templates(&owner).await.json;
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == tpl.as_str())
+        .unwrap();
+    assert_eq!(
+        (mine["used"].clone(), mine["issued"].clone()),
+        (json!(1), json!(1))
+    );
     // The coupon's life shows its use.
     let coupons = app.member_coupons(&owner, &m).await.json;
     assert_eq!(coupons[0]["status"], "used");

@@ -27,12 +27,21 @@ pub struct Template {
     pub archived: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Coupons of it used (counted when read).
-    pub used: i64,
+    /// Coupons of it used: counted only by the reads that show a template
+    /// ([`templates`] of all, [`template_shown`]); `None` from the others.
+    pub used: Option<i64>,
 }
 
+/// A template's columns, `used` not counted: what issuing and redeeming read (a count of a
+/// template's used coupons on every claim or purchase grew with every coupon it had).
 const TEMPLATE: &str = "t.id, t.name, t.version, t.terms, t.total, t.per_member, t.per_day, \
     t.issued, t.claimable, t.points_price, t.shared_code, t.archived, t.created_at, \
+    t.updated_at, NULL::bigint AS used";
+
+/// A template's columns with its used coupons counted (index `coupons_template_used`), for
+/// the reads that show a template to staff.
+const TEMPLATE_SHOWN: &str = "t.id, t.name, t.version, t.terms, t.total, t.per_member, \
+    t.per_day, t.issued, t.claimable, t.points_price, t.shared_code, t.archived, t.created_at, \
     t.updated_at, (SELECT count(*) FROM coupons c WHERE c.template_id = t.id \
     AND c.status = 'used') AS used";
 
@@ -128,9 +137,15 @@ pub async fn set_archived(
     )
 }
 
+/// Every template (used coupons counted), or those members may claim (not counted).
 pub async fn templates(tx: &mut TenantTx, claimable_only: bool) -> Result<Vec<Template>, DbError> {
+    let columns = if claimable_only {
+        TEMPLATE
+    } else {
+        TEMPLATE_SHOWN
+    };
     Ok(sqlx::query_as(&format!(
-        "SELECT {TEMPLATE} FROM coupon_templates t \
+        "SELECT {columns} FROM coupon_templates t \
          WHERE NOT $1 OR (t.claimable AND NOT t.archived) ORDER BY t.archived, t.created_at DESC"
     ))
     .bind(claimable_only)
@@ -138,6 +153,17 @@ pub async fn templates(tx: &mut TenantTx, claimable_only: bool) -> Result<Vec<Te
     .await?)
 }
 
+/// A template with its used coupons counted, to show it.
+pub async fn template_shown(tx: &mut TenantTx, id: Uuid) -> Result<Option<Template>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TEMPLATE_SHOWN} FROM coupon_templates t WHERE t.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// A template, its used coupons not counted.
 pub async fn template(tx: &mut TenantTx, id: Uuid) -> Result<Option<Template>, DbError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {TEMPLATE} FROM coupon_templates t WHERE t.id = $1"

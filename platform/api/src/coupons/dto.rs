@@ -154,7 +154,7 @@ impl From<db::Template> for CouponTemplate {
             per_member: t.per_member,
             per_day: t.per_day,
             issued: t.issued,
-            used: t.used,
+            used: t.used.unwrap_or_default(),
             claimable: t.claimable,
             points_price: t.points_price,
             shared_code: t.shared_code,

@@ -4,7 +4,7 @@
 //! claimed). Every path takes its quantity with one statement (`db::coupons::
 //! take_and_issue`) and refuses in the same transaction when a limit is crossed.
 
-use super::{template, terms_of};
+use super::{template_to_issue, terms_of};
 use crate::idempotency::{Begun, Request};
 use crate::points::decide::Replayable;
 use crate::AppError;
@@ -214,7 +214,7 @@ pub async fn batch(
     };
     v.finish().map_err(AppError::invalid)?;
     let pattern = pattern.expect("checked");
-    let t = template(tx, template_id).await?;
+    let t = template_to_issue(tx, template_id).await?;
     let id = Uuid::now_v7();
     let shown = format!(
         "{}{}",
@@ -486,7 +486,7 @@ pub async fn issue_to_member(
 ) -> Result<Issued, AppError> {
     let n = check_quantity(quantity)?;
     let member = crate::points::member_of(tx, member_id).await?;
-    let t = super::template(tx, template_id)
+    let t = template_to_issue(tx, template_id)
         .await
         .map_err(|e| match e {
             AppError::NotFound { .. } => AppError::field(

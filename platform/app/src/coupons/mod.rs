@@ -182,7 +182,15 @@ pub async fn templates(tx: &mut TenantTx) -> Result<Vec<Template>, AppError> {
     Ok(db::templates(tx, false).await?)
 }
 
+/// A template as staff see it (its used coupons counted).
 pub async fn template(tx: &mut TenantTx, id: Uuid) -> Result<Template, AppError> {
+    db::template_shown(tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("coupon template"))
+}
+
+/// A template to issue coupons of (nothing counted).
+pub(crate) async fn template_to_issue(tx: &mut TenantTx, id: Uuid) -> Result<Template, AppError> {
     db::template(tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("coupon template"))
