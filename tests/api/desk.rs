@@ -508,11 +508,12 @@ async fn item_lines_offer_what_the_business_sold_lately_at_its_last_price_and_ev
     assert_eq!(r["items"], json!([]), "{r}");
     assert_eq!(r["categories"], json!([]), "{r}");
 
-    // Bad input names the field.
-    for (q, limit, field) in [("", Some(0), "limit"), ("", Some(51), "limit")] {
-        let r = app.desk_items(&owner, q, limit).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
-        assert_eq!(r.fields(), [field]);
+    // Bad input names the field (a limit outside what the document states is refused
+    // where the query is read, as for every paged list).
+    for limit in [0, 51, i64::MIN] {
+        let r = app.desk_items(&owner, "", Some(limit)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
+        assert_eq!(r.fields(), ["limit"]);
     }
     let long = "x".repeat(101);
     let r = app.desk_items(&owner, &long, None).await;

@@ -248,6 +248,8 @@ impl DeskApi {
         &self,
         auth: TenantAuth,
         #[oai(default)] q: Query<String>,
+        /// How many items, 1–50 (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "50")))]
         limit: Query<Option<i64>>,
     ) -> Result<Json<DeskItems>, ApiError> {
         let (mut tx, _) = self

@@ -19010,6 +19010,7 @@ export interface operations {
         parameters: {
             query?: {
                 q?: string;
+                /** @description How many items, 1–50 (default 20). */
                 limit?: number;
             };
             header?: never;
