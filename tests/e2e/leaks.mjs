@@ -92,6 +92,9 @@ export function findLeaks(text, lang, allow = []) {
     .replace(/(^|\s)\/\S*/g, ' ')
     // ids and anything with a digit in it (card numbers, versions, v2, 12:30, 1366px)
     .replace(/[A-Za-z0-9_:-]*\d[A-Za-z0-9_.:-]*/g, ' ')
+    // coupon codes given to members (ABCD-EFGH-JKMN: groups of capitals, about 1 in 90
+    // without a digit)
+    .replace(/\b[A-Z]{4}(?:-[A-Z]{4}){2,}\b/g, ' ')
     // machine names: snake_case, kebab-case ids, permission names (members:read)
     .replace(/[A-Za-z]+(?:[_:][A-Za-z]+)+/g, ' ');
   if (lang === 'en') {
