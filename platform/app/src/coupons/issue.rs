@@ -270,6 +270,30 @@ pub struct Issued {
     pub replayed: bool,
 }
 
+impl Issued {
+    /// Coupons of `t` given to a member for nothing, valid from `now` as its terms say.
+    fn given(
+        t: &Template,
+        member_id: Uuid,
+        codes: Vec<String>,
+        zone: Zone,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, AppError> {
+        let (valid_from, valid_until) = terms_of(&t.terms.0)?.validity(now, zone);
+        Ok(Issued {
+            template_id: t.id,
+            template_name: t.name.clone(),
+            member_id,
+            codes,
+            valid_from,
+            valid_until,
+            points: 0,
+            balance: None,
+            replayed: false,
+        })
+    }
+}
+
 impl Replayable for Issued {
     fn mark_replayed(&mut self) {
         self.replayed = true;
@@ -319,18 +343,7 @@ async fn to_member(
         now,
     )
     .await?;
-    let (valid_from, valid_until) = terms_of(&t.terms.0)?.validity(now, zone);
-    Ok(Issued {
-        template_id: t.id,
-        template_name: t.name.clone(),
-        member_id,
-        codes,
-        valid_from,
-        valid_until,
-        points: 0,
-        balance: None,
-        replayed: false,
-    })
+    Issued::given(t, member_id, codes, zone, now)
 }
 
 /// Locks the templates a transaction will give coupons of, in id order, before it gives
@@ -610,21 +623,10 @@ pub async fn claim(
         }
         account = Some(a);
     }
-    // A free claim's answer is known from its codes.
-    let (valid_from, valid_until) = terms_of(&t.terms.0)?.validity(now, zone);
+    // A free claim's answer is known from its codes: what `to_member` answers.
     let answer_of = |codes: &[String]| {
-        serde_json::to_value(Issued {
-            template_id: t.id,
-            template_name: t.name.clone(),
-            member_id,
-            codes: codes.to_vec(),
-            valid_from,
-            valid_until,
-            points: 0,
-            balance: None,
-            replayed: false,
-        })
-        .map_err(AppError::internal)
+        serde_json::to_value(Issued::given(&t, member_id, codes.to_vec(), zone, now)?)
+            .map_err(AppError::internal)
     };
     let early = (cost == 0).then_some(EarlyAnswer {
         req,
