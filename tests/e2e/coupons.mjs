@@ -19,7 +19,7 @@
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { api } from './desk.mjs';
+import { api, apiAnswer } from './desk.mjs';
 import { assertNoLeaks } from './leaks.mjs';
 
 const PASSWORD = 'e2e-coupons-password-1';
@@ -30,20 +30,6 @@ const SHARED_NAME = '迎新券';
 const DRINKS = '饮品立减券';
 const TEA = { sku: 'TEA-01', name: '柠檬茶', category: '饮品', quantity: 1, unit_price: 1800 };
 const CHIPS = { sku: 'SNK-02', name: '薯片', category: '零食', quantity: 1, unit_price: 900 };
-
-/** One API call's status and body (for answers that are refusals on purpose). */
-async function apiAnswer(base, method, path, { token, body } = {}) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
 
 /** Waits until `fn` returns something truthy (a condition the server reaches on its own). */
 async function until(fn, what, ms = 10_000) {

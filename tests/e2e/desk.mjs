@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 const PASSWORD = 'e2e-desk-password-1';
 
-/** One API call as JSON; throws on a non-2xx answer. Shared by the browser tests. */
-export async function api(base, method, path, { token, body } = {}) {
+/** One API call's status and body, whatever the status (for refusals asked for on purpose). */
+export async function apiAnswer(base, method, path, { token, body } = {}) {
   const res = await fetch(`${base}/api/v1${path}`, {
     method,
     headers: {
@@ -26,9 +26,14 @@ export async function api(base, method, path, { token, body } = {}) {
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  const json = text ? JSON.parse(text) : undefined;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return json;
+  return { ok: res.ok, status: res.status, text, body: text ? JSON.parse(text) : undefined };
+}
+
+/** One API call as JSON; throws on a non-2xx answer. Shared by the browser tests. */
+export async function api(base, method, path, options = {}) {
+  const r = await apiAnswer(base, method, path, options);
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+  return r.body;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
