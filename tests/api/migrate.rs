@@ -12,6 +12,7 @@ fn options() -> Options {
         session_ttl: chrono::Duration::hours(1),
         console_dir: None,
         run_jobs: false,
+        spare_schemas: 0,
         pii_keys: patron_core::pii::PiiKeys::development(),
         payment_webhook_secret: None,
         sandbox: None,

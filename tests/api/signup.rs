@@ -177,3 +177,130 @@ async fn a_signup_that_fails_after_its_schema_was_created_leaves_no_row_and_no_s
         .await
         .created();
 }
+
+/// The spare schemas waiting for a signup: (id, version), in id order.
+async fn spares(sql: &sqlx::PgPool) -> Vec<(i64, i64)> {
+    sqlx::query_as("SELECT id, schema_version FROM platform.spare_schemas ORDER BY id")
+        .fetch_all(sql)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_signup_takes_a_spare_schema_made_ahead_and_a_failed_one_leaves_it_spare() {
+    use patron_app::signup::{keep_spare_schemas, SparePass};
+    // Its own database: the spares are the whole platform's, and other tests sign up.
+    let (name, url) = fresh_database().await;
+    let app = spawn_app_on(&url, 12).await;
+    let sql = sqlx::PgPool::connect(&url).await.unwrap();
+    let latest = patron_db::migrate::latest_tenant_version();
+
+    // Two are made, each a schema with every tenant migration; a second pass makes none.
+    let pass = keep_spare_schemas(&app.db, 2).await.unwrap();
+    assert_eq!(
+        pass,
+        SparePass {
+            dropped: 0,
+            made: 2
+        }
+    );
+    assert_eq!(
+        keep_spare_schemas(&app.db, 2).await.unwrap(),
+        SparePass::default()
+    );
+    let made = spares(&sql).await;
+    assert_eq!(
+        made.iter().map(|s| s.1).collect::<Vec<_>>(),
+        [latest, latest]
+    );
+    for (id, _) in &made {
+        assert!(tenants::schema_exists(&app.db, &format!("t_{id}"))
+            .await
+            .unwrap());
+        let applied: i64 = sqlx::query_scalar(&format!(
+            "SELECT max(version) FROM \"t_{id}\".schema_migrations"
+        ))
+        .fetch_one(&sql)
+        .await
+        .unwrap();
+        assert_eq!(applied, latest);
+    }
+
+    // A signup takes the oldest spare: its id is the account's, and the account works.
+    let t = app.signup("spare").await;
+    assert_eq!(t.id, made[0].0);
+    assert_eq!(spares(&sql).await, [made[1]]);
+    let tenant = tenants::find_by_id(&app.db, t.id).await.unwrap().unwrap();
+    assert_eq!(tenant.schema(), format!("t_{}", t.id));
+    assert_eq!(tenant.schema_version, latest);
+    let m = app.member(&t.owner(), NewMember::named("Ann")).await.id;
+    let adjusted = app
+        .adjust_points(
+            &t.owner(),
+            &m,
+            &json!({ "idempotency_key": "w-1", "points": 30, "reason": "welcome" }),
+        )
+        .await
+        .created();
+    assert_eq!(adjusted.balance, 30);
+    let login = app.login(&t.slug, &t.owner_email, PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK, "{login:?}");
+
+    // A signup that fails after taking the spare (the slug is taken) puts it back.
+    let r = app
+        .register_business(
+            &json!({ "business_name": "Again", "slug": t.slug, "owner_name": "O",
+                                    "email": "o@again.example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{r:?}");
+    assert_eq!(spares(&sql).await, [made[1]]);
+
+    // Six signups at once with one spare: each gets its own schema, exactly one of them
+    // the spare; the others make theirs.
+    let signups = futures::future::join_all((0..6).map(|i| {
+        let app = &app;
+        async move { app.signup(&format!("rush{i}")).await.id }
+    }))
+    .await;
+    let mut ids = signups.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "{signups:?}");
+    assert_eq!(signups.iter().filter(|id| **id == made[1].0).count(), 1);
+    assert!(spares(&sql).await.is_empty());
+    for id in &signups {
+        let t = tenants::find_by_id(&app.db, *id).await.unwrap().unwrap();
+        assert_eq!(t.schema_version, latest);
+    }
+
+    // A spare older than the server's migrations is not taken, and the next pass drops it
+    // (with its schema) and makes a new one.
+    keep_spare_schemas(&app.db, 1).await.unwrap();
+    let old = spares(&sql).await[0].0;
+    sqlx::query("UPDATE platform.spare_schemas SET schema_version = schema_version - 1")
+        .execute(&sql)
+        .await
+        .unwrap();
+    let t = app.signup("after-upgrade").await;
+    assert_ne!(t.id, old);
+    assert_eq!(spares(&sql).await, [(old, latest - 1)]);
+    let pass = keep_spare_schemas(&app.db, 1).await.unwrap();
+    assert_eq!(
+        pass,
+        SparePass {
+            dropped: 1,
+            made: 1
+        }
+    );
+    assert!(!tenants::schema_exists(&app.db, &format!("t_{old}"))
+        .await
+        .unwrap());
+    let fresh = spares(&sql).await;
+    assert_eq!(fresh.len(), 1);
+    assert!(fresh[0].0 > old && fresh[0].1 == latest);
+
+    sql.close().await;
+    app.stop().await;
+    drop_database(&name).await;
+}

@@ -252,6 +252,7 @@ pub async fn spawn_app_configured(
             session_ttl: chrono::Duration::hours(12),
             console_dir: None,
             run_jobs: false,
+            spare_schemas: 0,
             pii_keys,
             payment_webhook_secret: Some(PAYMENT_SECRET.to_owned().into()),
             sandbox: Some(patron_rules::SandboxConfig::default()),

@@ -166,6 +166,33 @@ pub async fn create_account(
     })
 }
 
+/// What one pass of [`keep_spare_schemas`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SparePass {
+    /// Spare schemas older than this server's tenant migrations, dropped.
+    pub dropped: usize,
+    /// Spare schemas made.
+    pub made: usize,
+}
+
+/// Keeps `target` spare tenant schemas ready for signups (each takes one instead of
+/// running every tenant migration): drops spares an upgrade left behind, then makes spares
+/// one at a time (each in its own transaction, one server at a time) until `target` are
+/// ready or another server is making one.
+pub async fn keep_spare_schemas(db: &Db, target: u32) -> Result<SparePass, AppError> {
+    let mut pass = SparePass {
+        dropped: patron_db::drop_stale_spare_schemas(db).await?,
+        made: 0,
+    };
+    while patron_db::make_spare_schema(db, i64::from(target))
+        .await?
+        .is_some()
+    {
+        pass.made += 1;
+    }
+    Ok(pass)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

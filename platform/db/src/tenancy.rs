@@ -212,9 +212,10 @@ pub struct NewTenant {
     pub now: DateTime<Utc>,
 }
 
-/// Creates a tenant all or nothing: the platform row, its schema, every tenant migration,
-/// then `init` (which creates the owner, roles...) inside the same transaction. If any step
-/// fails, nothing is left behind: no row, no schema.
+/// Creates a tenant all or nothing: the platform row, its schema (a spare one when one is
+/// ready, see [`make_spare_schema`], or a new one with every tenant migration), then `init`
+/// (which creates the owner, roles...) inside the same transaction. If any step fails,
+/// nothing is left behind: no row, no new schema, and a spare taken is spare again.
 pub fn provision<'a, T: Send + 'a>(
     db: &'a Db,
     new: NewTenant,
@@ -223,10 +224,29 @@ pub fn provision<'a, T: Send + 'a>(
     // Boxed here, with concrete lifetimes, so callers' futures stay provably `Send`.
     Box::pin(async move {
         let mut tx = db.begin("BEGIN").await?;
-        let id: i64 =
-            sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('platform.tenants', 'id'))")
+        let latest = migrate::latest_tenant_version();
+        // A spare schema at this server's version, when one is ready: its id becomes the
+        // account's. Taken by deleting its row, so two signups never take the same one, and a
+        // signup that fails puts it back (the delete is rolled back with everything else).
+        let spare: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM platform.spare_schemas WHERE id = (
+                 SELECT id FROM platform.spare_schemas WHERE schema_version = $1
+                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING id",
+        )
+        .bind(latest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id: i64 = match spare {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar(
+                    "SELECT nextval(pg_get_serial_sequence('platform.tenants', 'id'))",
+                )
                 .fetch_one(&mut *tx)
-                .await?;
+                .await?
+            }
+        };
         let schema = schema_name(id);
         // A plan with a trial starts the account in `trial`; one without starts it `active`
         // with its first billing period. An unknown or archived plan inserts nothing.
@@ -237,14 +257,14 @@ pub fn provision<'a, T: Send + 'a>(
                    AND NOT archived)
              INSERT INTO platform.tenants (id, slug, name, schema_name, plan_code, time_zone,
                  currency, locale, phone_region, status, trial_ends_at, period_start, period_end,
-                 status_changed_at, created_at)
+                 status_changed_at, created_at, schema_version)
              SELECT $1, $2, $3, $4, p.code, $5, $6, $7, $8,
                  CASE WHEN p.trial_days > 0 THEN 'trial' ELSE 'active' END,
                  CASE WHEN p.trial_days > 0 THEN $10 + make_interval(days => p.trial_days) END,
                  CASE WHEN p.trial_days = 0 THEN $10 END,
                  CASE WHEN p.trial_days = 0 THEN
                      (date_trunc('month', $10 AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC' END,
-                 $10, $10
+                 $10, $10, $11
              FROM p
              RETURNING {TENANT_COLUMNS}"
         ))
@@ -258,19 +278,107 @@ pub fn provision<'a, T: Send + 'a>(
         .bind(&new.settings.phone_region)
         .bind(new.plan_code.as_deref())
         .bind(new.now)
+        .bind(if spare.is_some() { latest } else { 0 })
         .fetch_optional(&mut *tx)
         .await?;
         let row = row.ok_or(DbError::NotFound)?;
-        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-            .execute(&mut *tx)
-            .await?;
+        if spare.is_none() {
+            sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut ttx = TenantTx::scope(tx, id, schema).await?;
-        migrate::apply_tenant_migrations(&mut ttx).await?;
+        if spare.is_none() {
+            migrate::apply_tenant_migrations(&mut ttx).await?;
+        }
         let out = init(&mut ttx).await?;
         ttx.commit().await?;
         let mut tenant = Tenant::from(row);
-        // apply_tenant_migrations brought the schema, and the row, to the latest version.
-        tenant.schema_version = migrate::latest_tenant_version();
+        // The spare was at the latest version, or apply_tenant_migrations brought the schema,
+        // and the row, to it.
+        tenant.schema_version = latest;
         Ok((tenant, out))
     })
+}
+
+/// The advisory lock held while a spare schema is made: one maker at a time across replicas.
+const SPARE_MAKER_LOCK: i64 = 0x7061_7472_6f6e_0001;
+
+/// Makes one spare schema, a tenant schema with every tenant migration applied, recorded in
+/// `platform.spare_schemas` for a signup to take (see [`provision`]), if fewer than `target`
+/// are ready and no other server is making one. Returns its id, or `None` when nothing was
+/// made.
+pub async fn make_spare_schema(db: &Db, target: i64) -> Result<Option<i64>, DbError> {
+    let mut tx = db.begin("BEGIN").await?;
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(SPARE_MAKER_LOCK)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !locked {
+        return Ok(None);
+    }
+    // Counted after the lock is held (a statement of its own, so its snapshot sees what the
+    // previous holder committed).
+    let ready: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform.spare_schemas WHERE schema_version = $1")
+            .bind(migrate::latest_tenant_version())
+            .fetch_one(&mut *tx)
+            .await?;
+    if ready >= target {
+        return Ok(None);
+    }
+    let id: i64 =
+        sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('platform.tenants', 'id'))")
+            .fetch_one(&mut *tx)
+            .await?;
+    let schema = schema_name(id);
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&mut *tx)
+        .await?;
+    let mut ttx = TenantTx::scope(tx, id, schema).await?;
+    // Its `UPDATE platform.tenants` finds no row: the version is kept here instead.
+    migrate::apply_tenant_migrations(&mut ttx).await?;
+    sqlx::query("INSERT INTO platform.spare_schemas (id, schema_version) VALUES ($1, $2)")
+        .bind(id)
+        .bind(migrate::latest_tenant_version())
+        .execute(ttx.conn())
+        .await?;
+    ttx.commit().await?;
+    Ok(Some(id))
+}
+
+/// Spare schemas ready for a signup of this server (at its latest tenant version).
+pub async fn spare_schemas_ready(db: &Db) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM platform.spare_schemas WHERE schema_version = $1")
+            .bind(migrate::latest_tenant_version())
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// Drops the spare schemas older than this server's latest tenant version (made before an
+/// upgrade; never a newer server's). Returns how many went.
+pub async fn drop_stale_spare_schemas(db: &Db) -> Result<usize, DbError> {
+    let mut dropped = 0;
+    loop {
+        let mut tx = db.begin("BEGIN").await?;
+        let stale: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM platform.spare_schemas WHERE id = (
+                 SELECT id FROM platform.spare_schemas WHERE schema_version < $1
+                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING id",
+        )
+        .bind(migrate::latest_tenant_version())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = stale else {
+            return Ok(dropped);
+        };
+        sqlx::query(&format!("DROP SCHEMA \"{}\" CASCADE", schema_name(id)))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        dropped += 1;
+    }
 }

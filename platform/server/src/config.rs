@@ -24,6 +24,9 @@ pub struct Settings {
     pub migrate_concurrency: usize,
     /// Whether `serve` runs the background job runner (`PATRON_JOBS`).
     pub jobs: bool,
+    /// Tenant schemas kept ready for signups (`PATRON_SPARE_SCHEMAS`); 0 turns it off
+    /// (each signup then makes its schema).
+    pub spare_schemas: u32,
     /// Log format: `json` or `pretty` (`PATRON_LOG_FORMAT`).
     pub log_format: String,
     /// Log filter, tracing-subscriber syntax (`PATRON_LOG`).
@@ -100,6 +103,7 @@ pub const KEYS: &[&str] = &[
     "session_ttl_hours",
     "migrate_concurrency",
     "jobs",
+    "spare_schemas",
     "log_format",
     "log",
     "console_dir",
@@ -146,6 +150,7 @@ impl Default for Settings {
             session_ttl_hours: 12,
             migrate_concurrency: 8,
             jobs: true,
+            spare_schemas: 2,
             log_format: "json".into(),
             log: "info,sqlx=warn".into(),
             console_dir: PathBuf::from("tenant-admin/dist"),

@@ -7,6 +7,7 @@ pub mod config;
 pub mod jobs;
 pub mod pii;
 pub mod points;
+pub mod spares;
 
 use anyhow::Context;
 use patron_api::{ApiConfig, ApiState};
@@ -25,6 +26,8 @@ pub struct Application {
     state: ApiState,
     console_dir: Option<PathBuf>,
     jobs: Option<jobs::JobRunner>,
+    /// Spare tenant schemas to keep ready (0: none).
+    spare_schemas: u32,
 }
 
 /// What [`Application::build`] needs beyond the database.
@@ -33,6 +36,8 @@ pub struct Options {
     pub session_ttl: chrono::Duration,
     pub console_dir: Option<PathBuf>,
     pub run_jobs: bool,
+    /// Tenant schemas kept ready for signups (0: none; each signup makes its own).
+    pub spare_schemas: u32,
     /// Keys sealing members' personal data.
     pub pii_keys: patron_core::pii::PiiKeys,
     /// See [`ApiConfig::payment_webhook_secret`].
@@ -163,6 +168,7 @@ impl Application {
             state,
             console_dir: options.console_dir,
             jobs,
+            spare_schemas: options.spare_schemas,
         })
     }
 
@@ -201,6 +207,14 @@ impl Application {
                 }
             })
         };
+        let spares = (self.spare_schemas > 0).then(|| {
+            tokio::spawn(spares::keep(
+                self.state.db.clone(),
+                self.spare_schemas,
+                std::time::Duration::from_secs(5),
+                stop_rx.clone(),
+            ))
+        });
         let runner = self
             .jobs
             .map(|r| tokio::spawn(r.run(std::time::Duration::from_secs(5), stop_rx)));
@@ -211,6 +225,9 @@ impl Application {
         let _ = stop_tx.send(true);
         if let Some(r) = runner {
             let _ = r.await;
+        }
+        if let Some(s) = spares {
+            let _ = s.await;
         }
         listener.abort();
         tenant_listener.abort();

@@ -194,6 +194,7 @@ async fn main() -> anyhow::Result<()> {
                     session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
                     console_dir: Some(settings.console_dir.clone()),
                     run_jobs: settings.jobs,
+                    spare_schemas: settings.spare_schemas,
                     pii_keys,
                     payment_webhook_secret: settings.payment_webhook_secret.clone(),
                     sandbox: Some(settings.sandbox()),
