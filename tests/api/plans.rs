@@ -791,3 +791,146 @@ async fn one_time_codes_count_against_the_monthly_sms_limit_and_the_portal_waits
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{refused:?}");
     assert_eq!(refused.code(), "business_unavailable");
 }
+
+#[tokio::test]
+async fn the_operators_dashboard_sums_figures_the_job_keeps_and_says_how_fresh_they_are() {
+    use patron_server::jobs::{JobRunner, Turn, OPS_FIGURES};
+    // A database of its own: the dashboard sums every business in it.
+    let (name, url) = fresh_database().await;
+    let app = spawn_app_on(&url, 10).await;
+    let ops = app.operator().await;
+    let a = app.signup("figures-a").await;
+    let b = app.signup("figures-b").await;
+    let ann = app.member(&a.owner(), NewMember::named("Ann")).await.id;
+    app.member(&a.owner(), NewMember::named("Ben")).await;
+    let cat = app.member(&b.owner(), NewMember::named("Cat")).await.id;
+    let first_run = app.clock.now();
+    let three_days_ago = first_run - Duration::days(3);
+    app.purchase(&a.owner(), &ann, "fig-a-1", 1_000).await;
+    app.purchase(&a.owner(), &ann, "fig-a-2", 2_000).await;
+    let mut earlier = NewPurchase::for_member("fig-a-3", &ann, 500);
+    earlier.occurred_at = Some(three_days_ago);
+    app.record_purchase(&a.owner(), &earlier).await.created();
+    app.purchase(&b.owner(), &cat, "fig-b-1", 700).await;
+    let near = |at: Option<chrono::DateTime<Utc>>, want: chrono::DateTime<Utc>| {
+        at.is_some_and(|at| (at - want).num_milliseconds().abs() < 1)
+    };
+
+    // Before the job has run, nothing is counted, and the dashboard says so.
+    let before = app.platform_totals(&ops).await.ok();
+    assert_eq!(before.tenants.iter().map(|c| c.tenants).sum::<i64>(), 2);
+    assert_eq!(before.not_counted, 2);
+    assert_eq!(before.as_of, None);
+    assert_eq!(before.members, 0);
+    assert!(before.purchases_per_day.is_empty());
+
+    // The job's first pass counts both businesses: members, and purchases per UTC day.
+    let runner = JobRunner::new(app.db.clone(), std::sync::Arc::new(app.clock.clone()));
+    runner.install_schedules().await.unwrap();
+    let turns = runner.run_until_idle().await.unwrap();
+    assert!(
+        turns.contains(&Turn::Done {
+            kind: OPS_FIGURES.into(),
+            tenant_id: None
+        }),
+        "{turns:?}"
+    );
+    let counted = app.platform_totals(&ops).await.ok();
+    assert_eq!(counted.members, 3);
+    assert_eq!(counted.not_counted, 0);
+    assert!(near(counted.as_of, first_run), "{:?}", counted.as_of);
+    assert_eq!(
+        counted.purchases_per_day,
+        vec![
+            DayCount {
+                day: three_days_ago.date_naive(),
+                count: 1
+            },
+            DayCount {
+                day: first_run.date_naive(),
+                count: 3
+            },
+        ]
+    );
+
+    // A member added later shows once the figures are taken again (they are kept, not live),
+    // and `as_of` moves with them.
+    app.member(&b.owner(), NewMember::named("Dan")).await;
+    assert_eq!(app.platform_totals(&ops).await.ok().members, 3);
+    app.clock.advance(Duration::minutes(11));
+    let second_run = app.clock.now();
+    runner.run_until_idle().await.unwrap();
+    let later = app.platform_totals(&ops).await.ok();
+    assert_eq!(later.members, 4);
+    assert!(near(later.as_of, second_run), "{:?}", later.as_of);
+    assert_eq!(later.purchases_per_day, counted.purchases_per_day);
+
+    // A new business is "not counted" until the next pass, a minute later at most.
+    app.signup("figures-c").await;
+    let fresh = app.platform_totals(&ops).await.ok();
+    assert_eq!(fresh.not_counted, 1);
+    assert_eq!(fresh.members, 4);
+    app.clock.advance(Duration::minutes(1));
+    runner.run_until_idle().await.unwrap();
+    let with_c = app.platform_totals(&ops).await.ok();
+    assert_eq!(with_c.not_counted, 0);
+    assert_eq!(with_c.members, 4);
+    // The others were fresh enough to be left alone: the stalest figures are the second run's.
+    assert!(near(with_c.as_of, second_run), "{:?}", with_c.as_of);
+
+    // The dashboard reads the platform's own table in one statement: a business whose schema
+    // is gone does not stop it, nor does it stop the job counting the others.
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP SCHEMA t_{} CASCADE", b.id))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let without_schema = app.platform_totals(&ops).await.ok();
+    assert_eq!(without_schema.members, 4);
+    app.member(&a.owner(), NewMember::named("Eve")).await;
+    app.clock.advance(Duration::minutes(11));
+    runner.run_until_idle().await.unwrap();
+    let pass = patron_db::jobs::recent(&app.db, OPS_FIGURES, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(pass.status, "done");
+    let result = pass.result.unwrap();
+    assert_eq!(result["counted"], 2, "{result}");
+    assert_eq!(result["failed"][0][0], b.id, "{result}");
+    let partly = app.platform_totals(&ops).await.ok();
+    assert_eq!(
+        partly.members,
+        3 + 2,
+        "a's three members, b's last figures (2)"
+    );
+    assert!(
+        near(partly.as_of, second_run),
+        "b's figures are the stalest"
+    );
+
+    // Once the business is purged its figures leave the sums.
+    sqlx::query("UPDATE platform.tenants SET status = 'closed', purged_at = $2 WHERE id = $1")
+        .bind(b.id)
+        .bind(app.clock.now())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let purged = app.platform_totals(&ops).await.ok();
+    assert_eq!(purged.members, 3);
+    assert_eq!(purged.not_counted, 0);
+    assert_eq!(
+        purged
+            .purchases_per_day
+            .iter()
+            .map(|d| d.count)
+            .sum::<i64>(),
+        3
+    );
+    assert!(purged.as_of.unwrap() > second_run);
+    drop(conn);
+    app.stop().await;
+    drop_database(&name).await;
+}

@@ -39,9 +39,21 @@ pub struct TenantCount {
     pub tenants: i64,
 }
 
+/// Purchases on one UTC day.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct DayCount {
+    pub day: chrono::NaiveDate,
+    pub count: i64,
+}
+
+/// The operators' dashboard: accounts now, members and purchases as of `as_of`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct PlatformTotals {
     pub tenants: Vec<TenantCount>,
+    pub members: i64,
+    pub purchases_per_day: Vec<DayCount>,
+    pub as_of: Option<chrono::DateTime<Utc>>,
+    pub not_counted: i64,
 }
 
 /// Which tenants to list: a search and a status.

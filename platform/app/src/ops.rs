@@ -478,9 +478,61 @@ pub async fn support_sessions(
     Ok(operators::list_support(db, tenant_id).await?)
 }
 
-/// Platform totals: accounts by plan and status, members, purchases per day.
+/// Platform totals: accounts by plan and status, members, purchases per day, as of the
+/// stalest figures [`refresh_figures`] took; in one statement, whatever the number of
+/// businesses' tables.
 pub async fn totals(db: &Db, now: DateTime<Utc>) -> Result<operators::Totals, AppError> {
     Ok(operators::totals(db, now).await?)
+}
+
+/// Figures younger than this are not taken again.
+pub fn figures_fresh_for() -> Duration {
+    Duration::minutes(10)
+}
+
+/// The most businesses whose figures one pass of [`refresh_figures`] takes.
+pub const FIGURES_PER_PASS: i64 = 200;
+
+/// What one pass of [`refresh_figures`] did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FiguresPass {
+    /// Businesses whose figures were taken.
+    pub counted: usize,
+    /// Businesses that could not be counted (their schema missing, say), with the reason.
+    /// They are tried again on the next pass; the others are not held up by them.
+    pub failed: Vec<(i64, String)>,
+}
+
+/// One pass of the operators' figures job: takes the figures (members, purchases per day for
+/// the dashboard's 30 days) of up to `limit` businesses that were never counted or were
+/// counted longer than [`figures_fresh_for`] ago, new businesses first, then the stalest.
+/// Each business is read in a transaction on its own schema and its figures written to
+/// `platform` in a statement of their own (never a statement over both).
+pub async fn refresh_figures(
+    db: &Db,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<FiguresPass, AppError> {
+    let due = operators::figures_due(db, now - figures_fresh_for(), limit).await?;
+    let since = now - Duration::days(30);
+    let mut pass = FiguresPass::default();
+    for tenant in due {
+        let counted = async {
+            let mut tx = db.tenant_tx(&tenant).await?;
+            let figures = operators::count_figures(&mut tx, since).await?;
+            tx.commit().await?;
+            operators::save_figures(db, tenant.id, &figures, now).await
+        }
+        .await;
+        match counted {
+            Ok(()) => pass.counted += 1,
+            Err(e) => {
+                tracing::warn!(tenant = tenant.id, error = %e, "cannot take a business's figures");
+                pass.failed.push((tenant.id, e.to_string()));
+            }
+        }
+    }
+    Ok(pass)
 }
 
 /// What operators and jobs did to accounts (the latest `limit`), newest first.

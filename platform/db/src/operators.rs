@@ -1,7 +1,8 @@
 //! Platform operators, their login sessions, and support sessions (an operator's explicit,
 //! time-limited permission to read one tenant's data).
 
-use crate::{Db, DbError, OnPlatform};
+use crate::tenancy::{TenantRow, TENANT_COLUMNS};
+use crate::{Db, DbError, OnPlatform, Tenant, TenantTx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -280,62 +281,133 @@ pub async fn list_support(db: &Db, tenant_id: Option<i64>) -> Result<Vec<Support
 pub struct Totals {
     /// (plan, status, tenants)
     pub tenants: Vec<(String, String, i64)>,
+    /// Members of the businesses counted so far.
     pub members: i64,
-    /// (day, purchases) over the last 30 days.
+    /// (UTC day, purchases) from 30 days before `now` to today, of the businesses counted.
     pub purchases_per_day: Vec<(chrono::NaiveDate, i64)>,
+    /// When the stalest of the counted businesses' figures were taken (`None`: none yet).
+    pub as_of: Option<DateTime<Utc>>,
+    /// Businesses with data (not purged) whose figures have not been taken yet.
+    pub not_counted: i64,
 }
 
-/// Counts tenants by plan and status from the platform schema, and members and purchases
-/// from each live tenant's own tables (where those tables exist).
+#[derive(sqlx::FromRow)]
+struct TotalsRow {
+    tenants: sqlx::types::Json<Vec<(String, String, i64)>>,
+    members: i64,
+    purchases: sqlx::types::Json<Vec<(chrono::NaiveDate, i64)>>,
+    as_of: Option<DateTime<Utc>>,
+    not_counted: i64,
+}
+
+/// The dashboard's totals in one statement over `platform` only: accounts by plan and status,
+/// and the sums of the figures the job keeps in `platform.tenant_figures` (see
+/// [`save_figures`]). Its cost grows with the number of businesses' rows there, never with
+/// their tables; purged businesses are left out.
 pub async fn totals(db: &Db, now: DateTime<Utc>) -> Result<Totals, DbError> {
-    let tenants: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT plan_code, status, count(*) FROM platform.tenants GROUP BY 1, 2 ORDER BY 1, 2",
+    let since = (now - chrono::Duration::days(30)).date_naive();
+    let row: TotalsRow = sqlx::query_as(
+        "WITH f AS (
+             SELECT f.tenant_id, f.members, f.purchases_by_day, f.refreshed_at
+             FROM platform.tenant_figures f JOIN platform.tenants t ON t.id = f.tenant_id
+             WHERE t.purged_at IS NULL
+         )
+         SELECT
+             (SELECT coalesce(jsonb_agg(jsonb_build_array(plan_code, status, n)
+                                        ORDER BY plan_code, status), '[]')
+              FROM (SELECT plan_code, status, count(*) AS n FROM platform.tenants
+                    GROUP BY 1, 2) c) AS tenants,
+             (SELECT coalesce(sum(members), 0)::bigint FROM f) AS members,
+             (SELECT coalesce(jsonb_agg(jsonb_build_array(day, n) ORDER BY day), '[]')
+              FROM (SELECT d.key::date AS day, sum(d.value::bigint) AS n
+                    FROM f, jsonb_each_text(f.purchases_by_day) d
+                    WHERE d.key::date >= $1 GROUP BY 1) p) AS purchases,
+             (SELECT min(refreshed_at) FROM f) AS as_of,
+             (SELECT count(*) FROM platform.tenants t
+              WHERE t.purged_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM f WHERE f.tenant_id = t.id)) AS not_counted",
     )
-    .fetch_all(db.pool())
+    .bind(since)
+    .fetch_one(db.pool())
     .await?;
-    let schemas: Vec<String> = sqlx::query_scalar(
-        "SELECT schema_name FROM platform.tenants WHERE purged_at IS NULL ORDER BY id",
-    )
-    .fetch_all(db.pool())
-    .await?;
-    let mut members = 0i64;
-    let mut per_day: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
-    let since = now - chrono::Duration::days(30);
-    let mut conn = db.pool().acquire().await?;
-    for schema in schemas {
-        // Schema names are `t_<id>`, read from our own table.
-        let has_members: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("\"{schema}\".members"))
-            .fetch_one(&mut *conn)
-            .await?;
-        if has_members {
-            let n: i64 = sqlx::query_scalar(&format!(
-                "SELECT count(*) FROM \"{schema}\".members WHERE erased_at IS NULL"
-            ))
-            .fetch_one(&mut *conn)
-            .await?;
-            members += n;
-        }
-        let has_purchases: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("\"{schema}\".purchases"))
-            .fetch_one(&mut *conn)
-            .await?;
-        if has_purchases {
-            let rows: Vec<(chrono::NaiveDate, i64)> = sqlx::query_as(&format!(
-                "SELECT (occurred_at AT TIME ZONE 'UTC')::date, count(*) FROM \"{schema}\".purchases
-                 WHERE occurred_at >= $1 GROUP BY 1"
-            ))
-            .bind(since)
-            .fetch_all(&mut *conn)
-            .await?;
-            for (day, n) in rows {
-                *per_day.entry(day).or_default() += n;
-            }
-        }
-    }
     Ok(Totals {
-        tenants,
-        members,
-        purchases_per_day: per_day.into_iter().collect(),
+        tenants: row.tenants.0,
+        members: row.members,
+        purchases_per_day: row.purchases.0,
+        as_of: row.as_of,
+        not_counted: row.not_counted,
     })
+}
+
+/// One business's figures, as counted from its own tables.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Figures {
+    pub members: i64,
+    /// {"YYYY-MM-DD": purchases} by UTC day.
+    pub purchases_by_day: serde_json::Value,
+}
+
+/// Businesses whose figures are due: not purged, never counted or counted before
+/// `stale_before`; the never counted first, then the stalest; at most `limit`.
+pub async fn figures_due(
+    db: &Db,
+    stale_before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Tenant>, DbError> {
+    let rows: Vec<TenantRow> = sqlx::query_as(&format!(
+        "SELECT {TENANT_COLUMNS} FROM platform.tenants
+         LEFT JOIN platform.tenant_figures f ON f.tenant_id = id
+         WHERE purged_at IS NULL AND (f.refreshed_at IS NULL OR f.refreshed_at < $1)
+         ORDER BY f.refreshed_at NULLS FIRST, id LIMIT $2"
+    ))
+    .bind(stale_before)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(Tenant::from).collect())
+}
+
+/// Counts one business's members (not erased) and its purchases by UTC day from the start of
+/// `since`'s day, in one statement on its own tables.
+pub async fn count_figures(tx: &mut TenantTx, since: DateTime<Utc>) -> Result<Figures, DbError> {
+    let from = since
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(since, |d| d.and_utc());
+    Ok(sqlx::query_as(
+        // A purchase never happens more than 10 minutes after it is recorded (recording
+        // refuses later times), so the recorded_at bound only lets the index
+        // (purchases_recorded) skip older rows; it leaves none of the window out.
+        "SELECT (SELECT count(*) FROM members WHERE erased_at IS NULL) AS members,
+                (SELECT coalesce(jsonb_object_agg(day, n), '{}')
+                 FROM (SELECT (occurred_at AT TIME ZONE 'UTC')::date::text AS day, count(*) AS n
+                       FROM purchases
+                       WHERE occurred_at >= $1 AND recorded_at >= $1 - interval '10 minutes'
+                       GROUP BY 1) d) AS purchases_by_day",
+    )
+    .bind(from)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Stores a business's figures taken at `at` (a statement on `platform` only).
+pub async fn save_figures(
+    db: &Db,
+    tenant_id: i64,
+    figures: &Figures,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO platform.tenant_figures (tenant_id, members, purchases_by_day, refreshed_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id) DO UPDATE SET members = excluded.members,
+             purchases_by_day = excluded.purchases_by_day, refreshed_at = excluded.refreshed_at",
+    )
+    .bind(tenant_id)
+    .bind(figures.members)
+    .bind(&figures.purchases_by_day)
+    .bind(at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }

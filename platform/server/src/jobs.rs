@@ -53,6 +53,10 @@ pub const ACTIVITY_OFFERS: &str = "activities.offers";
 /// Lets one tenant's offers of a freed seat that ran out pass on to the next in line.
 pub const ACTIVITY_OFFERS_LAPSE: &str = "activities.offers.lapse";
 
+/// Takes the operators' dashboard figures of the businesses due (never counted first, then the
+/// stalest), a bounded number per pass.
+pub const OPS_FIGURES: &str = "ops.figures";
+
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
     Duration::days(7)
@@ -136,6 +140,9 @@ impl JobRunner {
             ("mall-pending", MALL_PENDING, Duration::minutes(15)),
             // Offers of a freed seat pass on within a minute of running out.
             ("activity-offers", ACTIVITY_OFFERS, Duration::minutes(1)),
+            // The operators' dashboard figures: a new business is counted within a minute;
+            // each pass takes at most `FIGURES_PER_PASS` businesses.
+            ("ops-figures", OPS_FIGURES, Duration::minutes(1)),
         ] {
             jobs::ensure_schedule(&self.db, name, kind, every, now).await?;
         }
@@ -430,6 +437,15 @@ impl JobRunner {
                     self.clock.now(),
                 )
                 .await?)
+            }
+            OPS_FIGURES => {
+                let pass = patron_app::ops::refresh_figures(
+                    &self.db,
+                    self.clock.now(),
+                    patron_app::ops::FIGURES_PER_PASS,
+                )
+                .await?;
+                Ok(serde_json::to_value(pass)?)
             }
             TRIALS => billing::end_trials(&self.db, self.clock.now()).await,
             PERIODS => billing::close_periods(&self.db, self.clock.now()).await,

@@ -3940,7 +3940,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Platform totals: accounts by plan and status, members, purchases per day (30 days). */
+        /**
+         * Platform totals: accounts by plan and status, members, purchases per day (30 days).
+         *     Members and purchases come from figures a background job keeps for each business
+         *     (refreshed every few minutes), so this reads in one statement however many businesses
+         *     there are; `as_of` says how fresh they are and `not_counted` how many businesses are
+         *     not in them yet.
+         */
         get: operations["opsTotals"];
         put?: never;
         post?: never;
@@ -9187,12 +9193,36 @@ export interface components {
             tenant_id?: number | null;
             detail: unknown;
         };
-        /** PlatformTotals */
+        /**
+         * PlatformTotals
+         * @description The operators' dashboard. Accounts are counted as they are now; members and purchases are
+         *     sums of each business's figures, which a background job takes every few minutes (see
+         *     `as_of` and `not_counted`).
+         */
         PlatformTotals: {
             tenants: components["schemas"]["TenantCount"][];
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Members (not erased) of the businesses counted so far.
+             */
             members: number;
+            /**
+             * @description Purchases per UTC day, from 30 days ago to today, of the businesses counted so far;
+             *     days without purchases are left out.
+             */
             purchases_per_day: components["schemas"]["DayCount"][];
+            /**
+             * Format: date-time
+             * @description When the stalest of the counted businesses' figures were taken: members and purchases
+             *     are at least this fresh. Absent while no business has been counted.
+             */
+            as_of?: string | null;
+            /**
+             * Format: int64
+             * @description Businesses (with their data, closed ones too) not counted yet, such as those that
+             *     signed up in the last minute: their members and purchases are not in the sums.
+             */
+            not_counted: number;
         };
         /**
          * PointReason

@@ -5,21 +5,29 @@ import type { Schemas } from '../api/client';
 import { errorText } from '../common/forms';
 import { fetchOpsTotals, opsKeys } from './api';
 import { BarChart } from './BarChart';
+import { figuresNote } from './format';
 
 type Count = Schemas['TenantCount'];
 
 export function OpsTotalsPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const totals = useQuery({ queryKey: opsKeys.totals(), queryFn: fetchOpsTotals });
   if (totals.isError) return <Alert type="error" showIcon message={errorText(t, totals.error)} />;
   const d = totals.data;
   const sum = (pred: (c: Count) => boolean) => (d?.tenants ?? []).filter(pred).reduce((n, c) => n + c.tenants, 0);
   const purchases = d?.purchases_per_day ?? [];
+  // Members and purchases are counted by a job every few minutes: say how fresh they are.
+  const note = d ? figuresNote(t, i18n.language, d.as_of, d.not_counted) : '';
   return (
     <>
       <div className="page-toolbar">
         <Typography.Title level={2}>{t('ops.totals.title')}</Typography.Title>
       </div>
+      {note && (
+        <Typography.Paragraph type="secondary" data-testid="ops-figures-as-of">
+          {note}
+        </Typography.Paragraph>
+      )}
       <Row gutter={[16, 16]}>
         <Col xs={12} md={6}>
           <Card loading={totals.isPending}>

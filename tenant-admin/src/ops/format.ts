@@ -1,3 +1,25 @@
+import { formatDateTime } from '../common/format';
+
+type Translate = (key: string, options?: Record<string, unknown>) => string;
+
+/**
+ * How fresh the dashboard's members and purchases are: a job counts each account every few
+ * minutes, so they are "as of" the stalest count, and accounts not counted yet (new ones) are
+ * named rather than shown as zero. Empty when there is no account at all.
+ */
+export function figuresNote(
+  t: Translate,
+  lang: string,
+  asOf: string | null | undefined,
+  notCounted: number,
+): string {
+  if (!asOf) return notCounted > 0 ? t('ops.totals.notCountedYet') : '';
+  const time = formatDateTime(asOf, lang);
+  return notCounted > 0
+    ? t('ops.totals.asOfNotCounted', { time, count: notCounted })
+    : t('ops.totals.asOf', { time });
+}
+
 /** Money in minor units as the currency's usual text (12900 CNY -> ¥129.00). */
 export function formatMoney(minor: number, currency: string, lang: string): string {
   try {

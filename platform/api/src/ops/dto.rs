@@ -170,11 +170,23 @@ pub struct DayCount {
     pub count: i64,
 }
 
+/// The operators' dashboard. Accounts are counted as they are now; members and purchases are
+/// sums of each business's figures, which a background job takes every few minutes (see
+/// `as_of` and `not_counted`).
 #[derive(Debug, Object)]
 pub struct PlatformTotals {
     pub tenants: Vec<TenantCount>,
+    /// Members (not erased) of the businesses counted so far.
     pub members: i64,
+    /// Purchases per UTC day, from 30 days ago to today, of the businesses counted so far;
+    /// days without purchases are left out.
     pub purchases_per_day: Vec<DayCount>,
+    /// When the stalest of the counted businesses' figures were taken: members and purchases
+    /// are at least this fresh. Absent while no business has been counted.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Businesses (with their data, closed ones too) not counted yet, such as those that
+    /// signed up in the last minute: their members and purchases are not in the sums.
+    pub not_counted: i64,
 }
 
 #[derive(Debug, Object)]

@@ -504,6 +504,10 @@ impl OpsApi {
     }
 
     /// Platform totals: accounts by plan and status, members, purchases per day (30 days).
+    /// Members and purchases come from figures a background job keeps for each business
+    /// (refreshed every few minutes), so this reads in one statement however many businesses
+    /// there are; `as_of` says how fresh they are and `not_counted` how many businesses are
+    /// not in them yet.
     #[oai(path = "/totals", method = "get", operation_id = "opsTotals")]
     async fn totals(&self, auth: OperatorToken) -> Result<Json<PlatformTotals>, ApiError> {
         self.operator(&auth).await?;
@@ -524,6 +528,8 @@ impl OpsApi {
                 .into_iter()
                 .map(|(day, count)| DayCount { day, count })
                 .collect(),
+            as_of: t.as_of,
+            not_counted: t.not_counted,
         }))
     }
 
