@@ -10,9 +10,12 @@
 #                        Exports PATRON_DATABASE_URL. Stopped by the cleanup trap.
 #   find_pgbench         sets PGBENCH (installs postgresql-contrib when pgbench is missing)
 #   build_load_bins      release builds of patron, patron-sandbox and the load generator
-#                        (PATRON_LOAD_SKIP_BUILD=1 reuses binaries already built)
-#   start_load_server    migrates, creates the load operator, serves (release build) on a free
-#                        port; sets LOAD_BASE and SERVE_PID. Stopped by the cleanup trap.
+#                        (PATRON_LOAD_SKIP_BUILD=1 reuses binaries already built;
+#                        PATRON_LOAD_PROFILE=debug uses or makes the debug build instead, as
+#                        scripts/test leaves it in target/debug)
+#   prepare_load_db      migrates and creates the load operator (before any server starts)
+#   start_load_server    prepare_load_db, then serves on a free port; sets LOAD_BASE and
+#                        SERVE_PID. Stopped by the cleanup trap.
 #   load_gen ARGS...     runs the load generator (tests/examples/points_load.rs)
 #   load_warm STATE DB   10 s of purchases, then ANALYZE (a steady state to measure)
 #
@@ -22,7 +25,11 @@
 
 LOAD_OPS_EMAIL="load-ops@patron.local"
 LOAD_OPS_PASSWORD="patron-load-ops-2026"
-RELEASE_DIR="$TARGET_DIR/release"
+LOAD_PROFILE="${PATRON_LOAD_PROFILE:-release}"
+[[ $LOAD_PROFILE == release || $LOAD_PROFILE == debug ]] ||
+    die "PATRON_LOAD_PROFILE is release or debug, not '$LOAD_PROFILE'"
+# Where the binaries are: the release build unless PATRON_LOAD_PROFILE=debug.
+RELEASE_DIR="$TARGET_DIR/$LOAD_PROFILE"
 LOAD_GEN="$RELEASE_DIR/examples/points_load"
 SERVE_PID=""
 LOAD_BASE=""
@@ -43,15 +50,17 @@ find_pgbench() {
 
 build_load_bins() {
     _ensure_cargo
+    local -a profile=()
+    [[ $LOAD_PROFILE == release ]] && profile=(--release)
     if [[ ${PATRON_LOAD_SKIP_BUILD:-} == 1 && -x $RELEASE_DIR/patron && -x $RELEASE_DIR/patron-sandbox && -x $LOAD_GEN ]]; then
-        say "PATRON_LOAD_SKIP_BUILD=1: using the release binaries already built"
+        say "PATRON_LOAD_SKIP_BUILD=1: using the $LOAD_PROFILE binaries already built in $RELEASE_DIR"
         return 0
     fi
     # One invocation for both, so that features are unified once and nothing is built twice.
-    say "cargo build --release: patron and the load generator (tests/examples/points_load.rs)"
-    cargo build --release -p patron-server -p patron-tests --bin patron --example points_load
-    say "cargo build --release (platform/sandbox workspace)"
-    cargo build --release --manifest-path "$ROOT/platform/sandbox/Cargo.toml" --target-dir "$TARGET_DIR"
+    say "cargo build ${profile[*]}: patron and the load generator (tests/examples/points_load.rs)"
+    cargo build "${profile[@]}" -p patron-server -p patron-tests --bin patron --example points_load
+    say "cargo build ${profile[*]} (platform/sandbox workspace)"
+    cargo build "${profile[@]}" --manifest-path "$ROOT/platform/sandbox/Cargo.toml" --target-dir "$TARGET_DIR"
 }
 
 # psql against the load cluster as the superuser; $1 is the database.
@@ -122,20 +131,25 @@ stop_load_server() {
     SERVE_PID=""
 }
 
-start_load_server() {
-    local patron="$RELEASE_DIR/patron" port i
+prepare_load_db() {
+    local patron="$RELEASE_DIR/patron"
     [[ -x $patron ]] || die "$patron is missing (build_load_bins)"
     ensure_dev_pii_key
     say "patron migrate"
     "$patron" migrate >/dev/null || die "patron migrate failed"
     "$patron" operator create --email "$LOAD_OPS_EMAIL" --name "Load Operator" \
         --password "$LOAD_OPS_PASSWORD" --if-missing >/dev/null || die "operator create failed"
+}
+
+start_load_server() {
+    local patron="$RELEASE_DIR/patron" port i
+    prepare_load_db
     for ((port = 18080; port < 18180; port++)); do
         port_is_free "$port" && break
     done
     mkdir -p -- "$LOAD_LOG_DIR"
     LOAD_BASE="http://127.0.0.1:$port"
-    say "patron serve (release) on $LOAD_BASE, log $LOAD_LOG_DIR/$1-server.log"
+    say "patron serve ($LOAD_PROFILE) on $LOAD_BASE, log $LOAD_LOG_DIR/$1-server.log"
     PATRON_LISTEN="127.0.0.1:$port" PATRON_SANDBOX_BIN="$RELEASE_DIR/patron-sandbox" \
         "$patron" serve >"$LOAD_LOG_DIR/$1-server.log" 2>&1 &
     SERVE_PID=$!

@@ -32,11 +32,13 @@
 //! by the job runner: deliveries per second.
 //! `points_load simulate --state FILE --purchases N --runs R`: `POST /rules/simulate` over the
 //! business's last N purchases, R times.
-//! `points_load faults --state FILE --clients C --seconds S`: a random mix of purchases,
-//! refunds, redemptions, adjustments, check-ins and custom events, every failed or timed out
-//! request retried with the same external id (and some successful ones sent twice), while
-//! scripts/faults kills sandbox workers and database connections; then checks that every
-//! acknowledged write exists exactly once. Exits non-zero on any difference.
+//! `points_load faults --state FILE --clients C --seconds S [--base URL,URL...]`: a random mix
+//! of purchases, refunds, redemptions, adjustments, check-ins and custom events, taking turns
+//! over the given servers (replicas on one database; default the state's), every failed or
+//! timed out request retried with the same external id on the next server (and some
+//! successful ones sent twice, to another server), while scripts/faults kills sandbox
+//! workers, database connections and whole servers; then checks that every acknowledged write
+//! exists exactly once. Exits non-zero on any difference.
 //!
 //! `points_load spread-setup` and `points_load spread`: see `load/spread.rs`.
 //!
@@ -1356,27 +1358,106 @@ struct Acked {
     replay_mismatch: Vec<String>,
 }
 
-/// Sends `body` until it gets an answer that is not a server or transport failure (the same
-/// external id every time), up to `tries` attempts; `None` when it gave up.
+/// The servers of a faults run (`--base`, comma-separated: replicas on one database) and what
+/// happened to the attempts sent to each.
+struct Servers {
+    /// Each server's API root (`.../api/v1`).
+    bases: Vec<String>,
+    /// Attempts sent to each server.
+    sent: Vec<AtomicU64>,
+    /// Answers (success or a business refusal) from each server.
+    answered: Vec<AtomicU64>,
+    /// Attempts sent again after a failure.
+    retries: AtomicU64,
+    /// Attempts that could not connect (the server was down).
+    refused: AtomicU64,
+    /// Attempts whose connection closed or reset after the request went out (the server died
+    /// while working on it).
+    cut_off: AtomicU64,
+    /// Attempts without an answer within the client's timeout.
+    timed_out: AtomicU64,
+    /// Attempts answered 5xx or 429.
+    server_errors: AtomicU64,
+    /// Requests answered by another server than the one their last failed attempt went to.
+    failed_over: AtomicU64,
+    /// Of those (first sends only, not the deliberate second sends), the ones the other server
+    /// answered as a replay: the write was already stored by the server whose answer never
+    /// arrived.
+    failed_over_replayed: AtomicU64,
+}
+
+impl Servers {
+    fn new(bases: &str) -> Self {
+        let bases: Vec<String> = bases
+            .split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(|b| format!("{}/api/v1", b.trim_end_matches('/')))
+            .collect();
+        let zeros = || (0..bases.len()).map(|_| AtomicU64::new(0)).collect();
+        Self {
+            sent: zeros(),
+            answered: zeros(),
+            bases,
+            retries: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            cut_off: AtomicU64::new(0),
+            timed_out: AtomicU64::new(0),
+            server_errors: AtomicU64::new(0),
+            failed_over: AtomicU64::new(0),
+            failed_over_replayed: AtomicU64::new(0),
+        }
+    }
+
+    fn counts(v: &[AtomicU64]) -> Vec<u64> {
+        v.iter().map(|n| n.load(Ordering::Relaxed)).collect()
+    }
+}
+
+/// Sends `body` to `path` until it gets an answer that is not a server or transport failure
+/// (the same external id or idempotency key every time), up to `tries` attempts: the first to
+/// server `first`, each retry to the next server, so a request whose server died is finished
+/// by another. Returns the answer, the server that gave it and whether an earlier attempt
+/// failed on another server; `None` when it gave up.
+#[allow(clippy::too_many_arguments)]
 async fn send_retrying(
     c: &Client,
+    servers: &Servers,
+    first: usize,
     method: Method,
-    url: &str,
+    path: &str,
     key: &str,
     body: &Value,
     tries: u32,
-    retries: &AtomicU64,
-) -> Option<Reply> {
+) -> Option<(Reply, usize, bool)> {
+    let mut s = first % servers.bases.len();
+    let mut failed_on = None;
     for attempt in 0..tries {
         if attempt > 0 {
-            retries.fetch_add(1, Ordering::Relaxed);
+            servers.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt.min(10)))).await;
         }
-        match call(c, method.clone(), url, Some(("X-Api-Key", key)), body).await {
-            Ok(r) if r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS => {}
-            Ok(r) => return Some(r),
-            Err(_) => {}
-        }
+        servers.sent[s].fetch_add(1, Ordering::Relaxed);
+        let url = format!("{}{path}", servers.bases[s]);
+        let failure = match call(c, method.clone(), &url, Some(("X-Api-Key", key)), body).await {
+            Ok(r) if r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS => {
+                &servers.server_errors
+            }
+            Ok(r) => {
+                servers.answered[s].fetch_add(1, Ordering::Relaxed);
+                let failed_over = failed_on.is_some_and(|f| f != s);
+                if failed_over {
+                    servers.failed_over.fetch_add(1, Ordering::Relaxed);
+                }
+                return Some((r, s, failed_over));
+            }
+            Err(e) if e.is_connect() => &servers.refused,
+            Err(e) if e.is_timeout() => &servers.timed_out,
+            Err(_) => &servers.cut_off,
+        };
+        failure.fetch_add(1, Ordering::Relaxed);
+        failed_on = Some(s);
+        s = (s + 1) % servers.bases.len();
     }
     None
 }
@@ -1399,20 +1480,21 @@ async fn faults(a: &Args) -> Res<()> {
             .collect(),
     );
     let acked = Arc::new(Mutex::new(Acked::default()));
-    let retries = Arc::new(AtomicU64::new(0));
+    let servers = Arc::new(Servers::new(a.get("base").unwrap_or(&st.base)));
+    if servers.bases.is_empty() {
+        return Err("--base names no server".into());
+    }
     let stop = Arc::new(AtomicBool::new(false));
-    let base = format!("{}/api/v1", st.base);
     let started = Instant::now();
     let ops = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..clients)
         .map(|w| {
-            let (c, base, key, members, acked, retries, stop, run, ops) = (
+            let (c, servers, key, members, acked, stop, run, ops) = (
                 c.clone(),
-                base.clone(),
+                servers.clone(),
                 st.key.clone(),
                 members.clone(),
                 acked.clone(),
-                retries.clone(),
                 stop.clone(),
                 run.clone(),
                 ops.clone(),
@@ -1426,9 +1508,9 @@ async fn faults(a: &Args) -> Res<()> {
                     let m = members[rng.gen_range(0..members.len())].clone();
                     let id = format!("f{run}-{w}-{n}");
                     let roll = rng.gen_range(0..100);
-                    let (kind, method, url, body) = if roll < 45 {
+                    let (kind, method, path, body) = if roll < 45 {
                         let amount = rng.gen_range(100..30_000i64);
-                        ("purchase", Method::POST, format!("{base}/purchases"),
+                        ("purchase", Method::POST, "/purchases".to_owned(),
                          json!({ "external_id": id, "member_id": m, "amount": amount }))
                     } else if roll < 55 {
                         let target = {
@@ -1446,22 +1528,26 @@ async fn faults(a: &Args) -> Res<()> {
                         if let Some(p) = part {
                             body["amount"] = json!(p);
                         }
-                        ("refund", Method::POST, format!("{base}/refunds"), body)
+                        ("refund", Method::POST, "/refunds".to_owned(), body)
                     } else if roll < 72 {
-                        ("redemption", Method::POST, format!("{base}/members/{m}/redemptions"),
+                        ("redemption", Method::POST, format!("/members/{m}/redemptions"),
                          json!({ "idempotency_key": id, "points": rng.gen_range(1..60i64), "reward": "coffee" }))
                     } else if roll < 80 {
                         let p = if rng.gen_bool(0.7) { rng.gen_range(1..100i64) } else { -rng.gen_range(1..40i64) };
-                        ("adjustment", Method::POST, format!("{base}/members/{m}/points/adjustments"),
+                        ("adjustment", Method::POST, format!("/members/{m}/points/adjustments"),
                          json!({ "idempotency_key": id, "points": p, "reason": "goodwill" }))
                     } else if roll < 88 {
-                        ("check_in", Method::POST, format!("{base}/members/{m}/check-ins"), json!({}))
+                        ("check_in", Method::POST, format!("/members/{m}/check-ins"), json!({}))
                     } else {
-                        ("event", Method::POST, format!("{base}/events"),
+                        ("event", Method::POST, "/events".to_owned(),
                          json!({ "external_id": id, "name": "visit", "member_id": m,
                                  "properties": { "minutes": rng.gen_range(10..120i64) } }))
                     };
-                    let Some(r) = send_retrying(&c, method.clone(), &url, &key, &body, 40, &retries).await else {
+                    // Requests take turns over the servers; a retry goes to the next one.
+                    let first_server = (w + n) as usize;
+                    let Some((r, answered_by, failed_over)) =
+                        send_retrying(&c, &servers, first_server, method.clone(), &path, &key, &body, 40).await
+                    else {
                         *acked.lock().unwrap().gave_up.entry(kind.to_owned()).or_default() += 1;
                         continue;
                     };
@@ -1484,6 +1570,9 @@ async fn faults(a: &Args) -> Res<()> {
                         }
                         String::new()
                     };
+                    if failed_over && r.body["replayed"] == json!(true) {
+                        servers.failed_over_replayed.fetch_add(1, Ordering::Relaxed);
+                    }
                     let first = answer_id(&r.body);
                     {
                         let mut g = acked.lock().unwrap();
@@ -1506,9 +1595,12 @@ async fn faults(a: &Args) -> Res<()> {
                             _ => g.check_ins += 1,
                         }
                     }
-                    // Now and then the client did not hear the answer and sends it again.
+                    // Now and then the client did not hear the answer and sends it again, to
+                    // another server when there are several.
                     if kind != "check_in" && rng.gen_bool(0.1) {
-                        if let Some(again) = send_retrying(&c, method, &url, &key, &body, 40, &retries).await {
+                        if let Some((again, _, _)) =
+                            send_retrying(&c, &servers, answered_by + 1, method, &path, &key, &body, 40).await
+                        {
                             let mut g = acked.lock().unwrap();
                             g.replays += 1;
                             let same = again.status.is_success() && answer_id(&again.body) == first;
@@ -1523,15 +1615,16 @@ async fn faults(a: &Args) -> Res<()> {
         .collect();
     // Progress once a minute.
     let progress = {
-        let (ops, retries, stop) = (ops.clone(), retries.clone(), stop.clone());
+        let (ops, servers, stop) = (ops.clone(), servers.clone(), stop.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 println!(
-                    "faults: {:.0} s, {} operations, {} retries",
+                    "faults: {:.0} s, {} operations, {} retries, {} answered by another server after a failure",
                     started.elapsed().as_secs_f64(),
                     ops.load(Ordering::Relaxed),
-                    retries.load(Ordering::Relaxed)
+                    servers.retries.load(Ordering::Relaxed),
+                    servers.failed_over.load(Ordering::Relaxed)
                 );
             }
         })
@@ -1556,10 +1649,22 @@ async fn faults(a: &Args) -> Res<()> {
         g.adjustments.len(),
         g.check_ins,
         g.events.len(),
-        retries.load(Ordering::Relaxed),
+        servers.retries.load(Ordering::Relaxed),
         g.replays,
         refused,
         g.gave_up,
+    );
+    println!(
+        "faults: servers {:?}: attempts sent {:?}, answered {:?}; failed attempts: {} refused (server down), {} cut off after the request went out (connection closed or reset), {} timed out, {} answered 5xx or 429; {} requests answered by another server after a failure, {} of them as a replay (stored by the server whose answer was lost)",
+        servers.bases,
+        Servers::counts(&servers.sent),
+        Servers::counts(&servers.answered),
+        servers.refused.load(Ordering::Relaxed),
+        servers.cut_off.load(Ordering::Relaxed),
+        servers.timed_out.load(Ordering::Relaxed),
+        servers.server_errors.load(Ordering::Relaxed),
+        servers.failed_over.load(Ordering::Relaxed),
+        servers.failed_over_replayed.load(Ordering::Relaxed),
     );
 
     // Every acknowledged write exists exactly once, with the id its answer gave.
