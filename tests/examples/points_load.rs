@@ -1716,6 +1716,14 @@ async fn faults(a: &Args) -> Res<()> {
         .keys()
         .filter(|e| !g.purchases.contains_key(**e))
         .count();
+    // A purchase stored without an acknowledgement is one the client gave up on; any more was
+    // written twice (a retry the servers did not take for the same purchase).
+    let gave_up = g.gave_up.get("purchase").copied().unwrap_or(0) as usize;
+    if unacked > gave_up {
+        bad.push(format!(
+            "{unacked} purchases stored that the client never saw acknowledged, and it gave up on only {gave_up}"
+        ));
+    }
     let count_ids = |table: &str, col: &str| {
         format!("SELECT {col}, id::text FROM {schema}.{table} WHERE {col} LIKE $1")
     };
