@@ -82,10 +82,14 @@ fn group_options(size: u32) -> PgPoolOptions {
     // No ping before each use of a pooled connection (one round trip per transaction on
     // every request): a connection found dead when its transaction opens is let go and the
     // transaction opened on another (`Db::begin`).
+    // A connection lives at most 30 minutes and is closed after 10 idle: the catalogue
+    // entries and plans it kept for every business it served go with it (see `Db`).
     PgPoolOptions::new()
         .max_connections(size)
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire(false)
+        .max_lifetime(Duration::from_secs(30 * 60))
+        .idle_timeout(Duration::from_secs(10 * 60))
 }
 
 /// The sizes of the groups: `max_connections` shared out, the first groups one larger.
