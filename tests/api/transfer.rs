@@ -81,10 +81,30 @@ async fn a_business_exported_and_imported_into_another_database_answers_the_same
 
     let (name, url) = fresh_database().await;
     let b = spawn_app_on(&url, 5).await;
+    // The other database made a spare schema under the business's id: it gives way.
+    let mut sql = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA t_{}", t.id))
+        .execute(&mut sql)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO platform.spare_schemas (id, schema_version) VALUES ($1, $2)")
+        .bind(t.id)
+        .bind(patron_db::migrate::latest_tenant_version())
+        .execute(&mut sql)
+        .await
+        .unwrap();
     let read = transfer::import(&b.db, &mut file.as_slice(), false)
         .await
         .unwrap();
     assert_eq!(read.rows, written.rows);
+    let spares: i64 = sqlx::query_scalar("SELECT count(*) FROM platform.spare_schemas")
+        .fetch_one(&mut sql)
+        .await
+        .unwrap();
+    assert_eq!(spares, 0);
+    drop(sql);
 
     // The same login works on the new database, and every read answers the same.
     let after = reads(&b, &owner, &members).await;

@@ -392,6 +392,19 @@ pub async fn import(db: &Db, input: &mut impl BufRead, replace: bool) -> Result<
                     // The platform row is in: make the schema as signup does, then empty it
                     // (the export holds everything, also what the migrations seed).
                     let mut tx = plain.take().expect("the plain transaction");
+                    // A spare schema this database made under the same id gives way (it
+                    // is no business's; another is made in its place).
+                    let spare: Option<i64> = sqlx::query_scalar(
+                        "DELETE FROM platform.spare_schemas WHERE id = $1 RETURNING id",
+                    )
+                    .bind(header.tenant_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if spare.is_some() {
+                        sqlx::query(&format!("DROP SCHEMA {} CASCADE", quoted(&schema)))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     sqlx::query(&format!("CREATE SCHEMA {}", quoted(&schema)))
                         .execute(&mut *tx)
                         .await?;
