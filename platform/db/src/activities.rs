@@ -384,15 +384,26 @@ pub async fn set_registration(
     m: &Move<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    // The place in line is drawn in a statement of its own: Citus refuses a volatile
+    // function (nextval) in an UPDATE of a distributed table.
+    let place: Option<i64> = if m.to_line {
+        Some(
+            sqlx::query_scalar("SELECT nextval('activity_waitlist_seq')")
+                .fetch_one(tx.conn())
+                .await?,
+        )
+    } else {
+        None
+    };
     sqlx::query(
         "UPDATE activity_registrations SET status = $2, \
-         waitlist_seq = CASE WHEN $3 THEN nextval('activity_waitlist_seq') \
+         waitlist_seq = CASE WHEN $3::bigint IS NOT NULL THEN $3 \
                              WHEN $2 IN ('waitlisted', 'offered') THEN waitlist_seq END, \
          offer_expires_at = $4, reason = coalesce($5, reason), updated_at = $6 WHERE id = $1",
     )
     .bind(id)
     .bind(m.status)
-    .bind(m.to_line)
+    .bind(place)
     .bind(m.offer_expires_at)
     .bind(m.reason)
     .bind(now)

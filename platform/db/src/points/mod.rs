@@ -401,18 +401,20 @@ pub async fn record_purchase(
     pay: Option<&crate::prepaid::PurchasePay<'_>>,
     answers: Option<(&str, &str)>,
 ) -> Result<Recorded, DbError> {
-    use crate::prepaid::{paid_columns, pay_ctes, response_with_pays};
+    use crate::prepaid::{paid_columns, pay_ctes, payment_rows_cte, response_with_pays};
     let (points, now) = (p.points, p.recorded_at);
-    let (pay_sql, response, answer) = match pay {
+    let (pay_sql, payments_sql, response, answer) = match pay {
         Some(_) => (
             format!(
                 "{}, ",
                 pay_ctes("$1", "$24", "$9", "$23", "$38", "$39", "$40")
             ),
+            payment_rows_cte("$24"),
             response_with_pays("$35"),
             format!("(SELECT id FROM e) AS entry_id, {}", paid_columns("$40")),
         ),
         None => (
+            String::new(),
             String::new(),
             "$35".to_owned(),
             "(SELECT id FROM e) AS entry_id, true AS paid, 0::bigint AS principal, \
@@ -455,7 +457,7 @@ pub async fn record_purchase(
              rule_error, entry_id, response) \
              SELECT $24, $25, $26, $1, $27, $28, $29, $30, $31, $23, $32, $2, $33, $6, $34, \
              (SELECT id FROM e), {response} \
-         ){key_sql} SELECT {answer}, {keyed} AS keyed"
+         ){payments_sql}{key_sql} SELECT {answer}, {keyed} AS keyed"
     );
     let q = sqlx::query_as::<_, Recorded>(&sql)
         .bind(a.member_id)

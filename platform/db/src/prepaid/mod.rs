@@ -483,9 +483,11 @@ pub(crate) fn spend_ctes(m: &str, at: &str, sv: &str) -> String {
 /// The CTEs that pay a purchase, in one statement: the member's balance row locked
 /// (`svl`), the split by the business's spend order computed from the locked row (`svs`),
 /// the balance moved only when both sub-ledgers stay at zero or above (`svb`), the
-/// sub-ledger entries (`sve`), the payment rows (`pays`, `svp`). The placeholders name the
-/// statement's parameters: member, purchase, actor, time, methods (`text[]`), amounts
-/// (`bigint[]`) and the stored-value part (`bigint`).
+/// sub-ledger entries (`sve`) and the payments as taken (`pays`); their rows are inserted
+/// by [`payment_rows_cte`], written after the CTE inserting the purchase (the payment rows
+/// refer to it, and Citus refuses the statement when the referring CTE comes first). The
+/// placeholders name the statement's parameters: member, purchase, actor, time, methods
+/// (`text[]`), amounts (`bigint[]`) and the stored-value part (`bigint`).
 pub(crate) fn pay_ctes(
     m: &str,
     pid: &str,
@@ -510,11 +512,19 @@ pub(crate) fn pay_ctes(
                     coalesce(CASE WHEN u.method = 'stored_value' THEN svb.tb END, 0) AS bonus \
              FROM unnest({methods}::text[], {amounts}::bigint[]) WITH ORDINALITY u (method, amount, n) \
              LEFT JOIN svb ON true \
-         ), svp AS ( \
-             INSERT INTO purchase_payments (purchase_id, method, amount, principal, bonus) \
-             SELECT {pid}, method, amount, principal, bonus FROM pays \
          )",
         spend_ctes(m, at, sv)
+    )
+}
+
+/// The CTE inserting the payment rows of [`pay_ctes`] (`svp`) for purchase `pid`, with its
+/// leading comma.
+pub(crate) fn payment_rows_cte(pid: &str) -> String {
+    format!(
+        ", svp AS ( \
+             INSERT INTO purchase_payments (purchase_id, method, amount, principal, bonus) \
+             SELECT {pid}, method, amount, principal, bonus FROM pays \
+         )"
     )
 }
 
@@ -549,8 +559,9 @@ pub async fn pay_purchase(
     at: DateTime<Utc>,
 ) -> Result<Paid, DbError> {
     let sql = format!(
-        "WITH {} SELECT {}",
+        "WITH {}{} SELECT {}",
         pay_ctes("$1", "$2", "$3", "$4", "$5", "$6", "$7"),
+        payment_rows_cte("$2"),
         paid_columns("$7")
     );
     Ok(sqlx::query_as(&sql)
