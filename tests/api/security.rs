@@ -306,7 +306,7 @@ async fn two_factor_secrets_are_sealed_at_rest_and_the_migration_seals_old_ones(
         .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
 
-    let n = patron_app::security::seal_two_factor_secrets(&app.db, &keys)
+    let n = patron_app::security::seal_two_factor_secrets(&app.db, &keys, 4)
         .await
         .unwrap();
     assert!(n >= 2, "{n}");
@@ -326,7 +326,7 @@ async fn two_factor_secrets_are_sealed_at_rest_and_the_migration_seals_old_ones(
         "{op_stored}"
     );
     // Sealed values are left alone by a second run.
-    let again = patron_app::security::seal_two_factor_secrets(&app.db, &keys)
+    let again = patron_app::security::seal_two_factor_secrets(&app.db, &keys, 4)
         .await
         .unwrap();
     assert_eq!(staff_secret(&mut db, &t).await, sealed, "{again}");

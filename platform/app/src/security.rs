@@ -376,9 +376,14 @@ pub async fn set_owners_require_2fa(
 
 /// Seals every two-factor secret (staff of every business, and operators) stored as is or
 /// under another key than the current one, with the current personal-data key; answers how
-/// many were sealed. Run by `patron migrate`; safe to run again (a value is replaced only if
-/// it still holds what was read).
-pub async fn seal_two_factor_secrets(d: &Db, keys: &PiiKeys) -> Result<u64, AppError> {
+/// many were sealed. Run by `patron migrate`, `concurrency` businesses at once; safe to run
+/// again (a value is replaced only if it still holds what was read).
+pub async fn seal_two_factor_secrets(
+    d: &Db,
+    keys: &PiiKeys,
+    concurrency: usize,
+) -> Result<u64, AppError> {
+    use futures::{StreamExt, TryStreamExt};
     let current = keys.current_id();
     let stale = |s: &Option<String>| {
         s.as_deref()
@@ -401,10 +406,14 @@ pub async fn seal_two_factor_secrets(d: &Db, keys: &PiiKeys) -> Result<u64, AppE
             }
         }
     }
-    for tenant in patron_db::tenants::list(d).await? {
-        if tenant.access() == patron_core::plans::Access::None {
-            continue;
-        }
+    let tenants = patron_db::tenants::list(d).await?;
+    let per_tenant = futures::stream::iter(
+        tenants
+            .into_iter()
+            .filter(|t| t.access() != patron_core::plans::Access::None),
+    )
+    .map(|tenant| async move {
+        let mut sealed = 0u64;
         let mut tx = d.tenant_tx(&tenant).await?;
         for row in db::staff_secrets(&mut tx).await? {
             if stale(&row.secret) || stale(&row.pending) {
@@ -417,6 +426,11 @@ pub async fn seal_two_factor_secrets(d: &Db, keys: &PiiKeys) -> Result<u64, AppE
             }
         }
         tx.commit().await?;
-    }
-    Ok(sealed)
+        Ok::<u64, AppError>(sealed)
+    })
+    .buffer_unordered(concurrency.max(1));
+    Ok(sealed
+        + per_tenant
+            .try_fold(0, |sum, n| async move { Ok(sum + n) })
+            .await?)
 }

@@ -59,7 +59,7 @@ pub async fn migrate(
     );
     match keys {
         Some(keys) => {
-            let n = patron_app::security::seal_two_factor_secrets(db, keys)
+            let n = patron_app::security::seal_two_factor_secrets(db, keys, concurrency)
                 .await
                 .context("sealing two-factor secrets failed")?;
             eprintln!("two-factor secrets: {n} sealed with the current personal-data key");
