@@ -187,6 +187,5 @@ load_warm() {
 }
 
 machine_load() {
-    printf 'load average %s (%s cores, shared with other engineers'"'"' builds)' \
-        "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)"
+    printf 'load average %s (%s cores)' "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)"
 }
