@@ -45,9 +45,7 @@ pub mod transfer;
 pub mod uploads;
 
 pub use error::DbError;
-pub use tenancy::{
-    drop_stale_spare_schemas, make_spare_schema, provision, spare_schemas_ready, Tenant, TenantTx,
-};
+pub use tenancy::{drop_stale_spare_schemas, make_spare_schema, provision, Tenant, TenantTx};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

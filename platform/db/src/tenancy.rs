@@ -347,16 +347,6 @@ pub async fn make_spare_schema(db: &Db, target: i64) -> Result<Option<i64>, DbEr
     Ok(Some(id))
 }
 
-/// Spare schemas ready for a signup of this server (at its latest tenant version).
-pub async fn spare_schemas_ready(db: &Db) -> Result<i64, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM platform.spare_schemas WHERE schema_version = $1")
-            .bind(migrate::latest_tenant_version())
-            .fetch_one(db.pool())
-            .await?,
-    )
-}
-
 /// Drops the spare schemas older than this server's latest tenant version (made before an
 /// upgrade; never a newer server's). Returns how many went.
 pub async fn drop_stale_spare_schemas(db: &Db) -> Result<usize, DbError> {
