@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import i18next from 'i18next';
-import { english, zh } from '../i18n/resources';
+import { translator } from '../i18n/testing';
 import {
   CALLING_CODES,
   CURRENCIES,
@@ -15,16 +14,6 @@ import {
   zoneName,
 } from './format';
 
-// The console's own strings, through a real i18next.
-async function translator(lng: 'zh-CN' | 'en') {
-  const i = i18next.createInstance();
-  await i.init({
-    lng,
-    resources: { 'zh-CN': { translation: zh }, en: { translation: english } },
-    interpolation: { escapeValue: false },
-  });
-  return i.t.bind(i) as (key: string, options?: Record<string, unknown>) => string;
-}
 
 const winter = new Date('2026-01-15T12:00:00Z');
 const summer = new Date('2026-07-15T12:00:00Z');

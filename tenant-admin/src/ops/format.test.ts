@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import i18next from 'i18next';
-import { english, zh } from '../i18n/resources';
+import { translator } from '../i18n/testing';
 import { figuresNote, formatMoney, mapToRows, rowsToMap, usagePercent } from './format';
 
-// The console's own strings, through a real i18next.
-async function translator(lng: 'zh-CN' | 'en') {
-  const i = i18next.createInstance();
-  await i.init({
-    lng,
-    resources: { 'zh-CN': { translation: zh }, en: { translation: english } },
-    interpolation: { escapeValue: false },
-  });
-  return i.t.bind(i) as (key: string, options?: Record<string, unknown>) => string;
-}
 
 describe('ops formatting', () => {
   it('formats minor units by the currency', () => {
