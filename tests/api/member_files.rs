@@ -405,3 +405,200 @@ async fn an_export_for_people_speaks_their_language_names_options_and_uses_the_b
     );
     assert!(machine.contains("yearly"));
 }
+
+/// One number from the database at `url`.
+async fn scalar(url: &str, sql: &str, id: Option<uuid::Uuid>) -> i64 {
+    let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap();
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+}
+
+/// Members in the business's schema, counted in the database.
+async fn members_in(url: &str, tenant: &patron_db::Tenant) -> i64 {
+    let sql = format!("SELECT count(*) FROM {}.members", tenant.schema());
+    scalar(url, &sql, None).await
+}
+
+/// The parts of an import's file still stored.
+async fn stored_parts(url: &str, tenant: &patron_db::Tenant, id: uuid::Uuid) -> i64 {
+    let sql = format!(
+        "SELECT count(*) FROM {}.member_import_files WHERE import_id = $1::uuid",
+        tenant.schema()
+    );
+    scalar(url, &sql, Some(id)).await
+}
+
+async fn finished(app: &TestApp, t: &TestTenant, id: uuid::Uuid) -> Import {
+    for _ in 0..600 {
+        let r = app.member_import(&t.owner(), &id.to_string()).await.body();
+        if r.status != "running" {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("import did not finish");
+}
+
+#[tokio::test]
+async fn an_import_whose_replica_died_is_taken_over_from_its_stored_file_and_a_stale_run_keeps_nothing(
+) {
+    use chrono::Duration;
+    use patron_app::member_files::{FileFormat, ImportMode, ImportRequest, Importer, Lease, RunEnd};
+    use patron_core::clock::Clock;
+    use patron_db::jobs as queue;
+    use patron_server::jobs::{JobRunner, Turn, MEMBERS_IMPORT};
+    use std::sync::Arc;
+    // A database of its own: a job runner claims every due job in its database.
+    let (_name, url) = fresh_database().await;
+    let app = spawn_app_on(&url, 10).await;
+    let t = setup(&app).await;
+    let tenant = patron_db::tenants::find_by_slug(&app.db, &t.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    let clock = Arc::new(app.clock.clone());
+    // As the servers' importers: the same keys seal the phones.
+    let importer = Importer::new(
+        app.db.clone(),
+        clock.clone(),
+        Arc::new(patron_core::pii::PiiKeys::development()),
+        patron_app::plans::PlanCatalog::new(app.db.clone()),
+    );
+    let request = |rows: std::ops::Range<u32>| {
+        // A skipped column pads the file past one stored part (1 MiB).
+        let pad = "备".repeat(150);
+        let mut csv = String::from("姓名,手机,备注\n");
+        for i in rows {
+            csv += &format!("会员{i},139{i:08},{pad}\n");
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &csv).unwrap();
+        let request = ImportRequest {
+            id: uuid::Uuid::now_v7(),
+            format: FileFormat::Csv,
+            mode: ImportMode::ValidOnly,
+            mapping: [("姓名", "name"), ("手机", "phone"), ("备注", "-")]
+                .into_iter()
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect(),
+            subject: format!("staff:{}", t.owner_id),
+        };
+        (request, file, csv.len())
+    };
+
+    // The replica that received a file of 2,500 members stored it and died before running it.
+    let (req, file, size) = request(0..2500);
+    assert!(size > 1 << 20, "{size}");
+    let (_, first) = importer
+        .start(app.db.tenant_tx(&tenant).await.unwrap(), &req, file.path())
+        .await
+        .unwrap();
+    drop(file);
+    assert_eq!(first.attempt, 1);
+    assert_eq!(stored_parts(&url, &tenant, req.id).await, 2);
+    let r = app
+        .member_import(&t.owner(), &req.id.to_string())
+        .await
+        .body();
+    assert_eq!((r.status.as_str(), r.rows_read), ("running", 0));
+
+    // Another replica's runner leaves it while the lease lasts, and takes it over after.
+    let runner = JobRunner::new(app.db.clone(), clock.clone()).with_imports(importer.clone());
+    assert_eq!(runner.turn().await.unwrap(), Turn::Idle);
+    app.clock.advance(Duration::seconds(30));
+    assert!(
+        matches!(runner.turn().await.unwrap(), Turn::Started { kind, .. } if kind == MEMBERS_IMPORT)
+    );
+    let r = finished(&app, &t, req.id).await;
+    assert_eq!(
+        (r.status.as_str(), r.rows_read, r.rows_imported, r.error_count),
+        ("done", 2500, 2500, 0),
+        "{r:?}"
+    );
+    assert_eq!(members_in(&url, &tenant).await, 2501);
+    assert_eq!(stored_parts(&url, &tenant, req.id).await, 0, "the file is dropped");
+    let jobs = queue::recent(&app.db, MEMBERS_IMPORT, 5).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!((jobs[0].status.as_str(), jobs[0].attempts), ("done", 2));
+    // The first replica comes back and runs its lease: nothing to do, nothing added.
+    assert_eq!(
+        importer.run(first, &tenant, None).await,
+        RunEnd::NothingToDo
+    );
+    assert_eq!(members_in(&url, &tenant).await, 2501);
+
+    // A run taken over while it writes keeps nothing: its insert is held on a lock, the
+    // import is taken over meanwhile, then the held run goes on and reaches its end.
+    let (req, file, _) = request(5000..5003);
+    let (_, stale) = importer
+        .start(app.db.tenant_tx(&tenant).await.unwrap(), &req, file.path())
+        .await
+        .unwrap();
+    let mut lock = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
+    sqlx::query(&format!(
+        "LOCK TABLE {}.members IN SHARE MODE",
+        tenant.schema()
+    ))
+    .execute(&mut lock)
+    .await
+    .unwrap();
+    let held = {
+        let (importer, tenant) = (importer.clone(), tenant.clone());
+        tokio::spawn(async move { importer.run(stale, &tenant, None).await })
+    };
+    let mut waiting = false;
+    for _ in 0..200 {
+        let n = scalar(
+            &url,
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'
+               AND $1::uuid IS NULL",
+            None,
+        )
+        .await;
+        if n > 0 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(waiting, "the run's insert waits on the lock");
+    app.clock.advance(Duration::seconds(30));
+    let job = queue::claim(
+        &app.db,
+        "another-replica",
+        clock.now(),
+        Duration::minutes(5),
+        &[],
+    )
+    .await
+    .unwrap()
+    .expect("the lapsed import's job");
+    let taker = Lease::of_job(&job, "another-replica").unwrap();
+    assert_eq!((taker.import, taker.attempt), (req.id, 2));
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    assert!(patron_db::members::import_take_over(&mut tx, req.id, 2)
+        .await
+        .unwrap()
+        .is_some());
+    tx.commit().await.unwrap();
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    assert_eq!(held.await.unwrap(), RunEnd::TakenOver);
+    assert_eq!(members_in(&url, &tenant).await, 2501, "the stale run kept nothing");
+    assert_eq!(
+        importer.run(taker, &tenant, None).await,
+        RunEnd::Recorded { status: "done" }
+    );
+    let r = finished(&app, &t, req.id).await;
+    assert_eq!((r.status.as_str(), r.rows_imported), ("done", 3), "{r:?}");
+    assert_eq!(members_in(&url, &tenant).await, 2504);
+    app.stop().await;
+}

@@ -122,27 +122,79 @@ pub async fn fire_due_schedules(db: &Db, now: DateTime<Utc>) -> Result<Vec<Strin
 }
 
 /// Claims the next due job for `worker`, leasing it for `lease`. Jobs whose lease ran out
-/// (their worker died) are claimable again.
+/// (their worker died) are claimable again. Jobs of the kinds in `skip` are left for later
+/// (a worker with no room for them).
 pub async fn claim(
     db: &Db,
     worker: &str,
     now: DateTime<Utc>,
     lease: Duration,
+    skip: &[&str],
 ) -> Result<Option<Job>, DbError> {
     Ok(sqlx::query_as(
         "UPDATE platform.jobs SET status = 'running', attempts = attempts + 1,
              locked_by = $1, locked_until = $3
          WHERE id = (
              SELECT id FROM platform.jobs
-             WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
+             WHERE ((status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2))
+               AND kind <> ALL($4)
              ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING id, kind, tenant_id, payload, attempts, max_attempts",
     )
     .bind(worker)
     .bind(now)
     .bind(now + lease)
+    .bind(skip)
     .fetch_optional(db.pool())
     .await?)
+}
+
+/// Adds a job already claimed by `worker` (its first attempt, leased for `lease`): work
+/// that starts at once where it was asked for, and that any replica takes over when that
+/// worker dies.
+pub async fn enqueue_claimed(
+    db: &Db,
+    kind: &str,
+    tenant_id: Option<i64>,
+    payload: serde_json::Value,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Job, DbError> {
+    Ok(sqlx::query_as(
+        "INSERT INTO platform.jobs (kind, tenant_id, payload, run_at, status, attempts,
+             locked_by, locked_until)
+         VALUES ($1, $2, $3, $4, 'running', 1, $5, $6)
+         RETURNING id, kind, tenant_id, payload, attempts, max_attempts",
+    )
+    .bind(kind)
+    .bind(tenant_id)
+    .bind(payload)
+    .bind(now)
+    .bind(worker)
+    .bind(now + lease)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// Extends `worker`'s lease on a running job to `until`. `false` when the worker no longer
+/// holds it (its lease ran out and another took the job over, or the job ended).
+pub async fn extend_lease(
+    db: &Db,
+    id: i64,
+    worker: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE platform.jobs SET locked_until = $3
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(until)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn complete(
@@ -161,6 +213,51 @@ pub async fn complete(
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// Marks a job done if `worker` still holds it; `false` when it does not.
+pub async fn complete_held(
+    db: &Db,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+    result: serde_json::Value,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE platform.jobs SET status = 'done', finished_at = $3, result = $4,
+             locked_until = NULL, last_error = NULL
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(now)
+    .bind(result)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts a job `worker` still holds back in the queue, due at `retry_at`, with the error
+/// that stopped it; `false` when the worker does not hold it.
+pub async fn retry_held(
+    db: &Db,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE platform.jobs SET status = 'pending', last_error = $3, run_at = $4,
+             locked_until = NULL
+         WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(error)
+    .bind(retry_at)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records a failure: the job runs again at `retry_at`, or is marked failed for good when it

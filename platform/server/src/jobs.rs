@@ -57,6 +57,14 @@ pub const ACTIVITY_OFFERS_LAPSE: &str = "activities.offers.lapse";
 /// stalest), a bounded number per pass.
 pub const OPS_FIGURES: &str = "ops.figures";
 
+/// Imports one running at a time per replica: a member import (see
+/// `patron_app::member_files::import`) whose replica died, taken over from its stored file.
+pub const MEMBERS_IMPORT: &str = patron_app::member_files::import::JOB_KIND;
+
+/// Imports a replica's job runner takes over at once at most (each holds a connection in
+/// a long transaction).
+const IMPORTS_AT_ONCE: usize = 2;
+
 /// Sessions are kept this long after they expire or are revoked, for support questions.
 pub fn session_grace() -> Duration {
     Duration::days(7)
@@ -67,6 +75,11 @@ pub fn session_grace() -> Duration {
 pub enum Turn {
     Idle,
     Done {
+        kind: String,
+        tenant_id: Option<i64>,
+    },
+    /// A long job handed to a task of its own, which ends the job itself.
+    Started {
         kind: String,
         tenant_id: Option<i64>,
     },
@@ -85,6 +98,12 @@ pub struct JobRunner {
     rules: patron_app::engine::RuleEngine,
     /// Sends the outbox's e-mails and webhook calls (`None`: they wait).
     messages: Option<patron_app::messages::Senders>,
+    /// Runs member imports taken over from a replica that died (`None`: left to others),
+    /// and the room for them.
+    imports: Option<(
+        patron_app::member_files::Importer,
+        Arc<tokio::sync::Semaphore>,
+    )>,
 }
 
 impl JobRunner {
@@ -95,7 +114,17 @@ impl JobRunner {
             worker: format!("{}-{}", std::process::id(), uuid_suffix()),
             rules: patron_app::engine::RuleEngine::new(None),
             messages: None,
+            imports: None,
         }
+    }
+
+    /// Takes over member imports whose replica died, with this importer.
+    pub fn with_imports(mut self, importer: patron_app::member_files::Importer) -> Self {
+        self.imports = Some((
+            importer,
+            Arc::new(tokio::sync::Semaphore::new(IMPORTS_AT_ONCE)),
+        ));
+        self
     }
 
     /// Delivers the outbox's messages through these adapters.
@@ -153,15 +182,62 @@ impl JobRunner {
     pub async fn turn(&self) -> anyhow::Result<Turn> {
         let now = self.clock.now();
         jobs::fire_due_schedules(&self.db, now).await?;
-        let Some(job) = jobs::claim(&self.db, &self.worker, now, Duration::minutes(5)).await?
+        let room = self
+            .imports
+            .as_ref()
+            .and_then(|(_, slots)| slots.clone().try_acquire_owned().ok());
+        let skip: &[&str] = if room.is_some() {
+            &[]
+        } else {
+            &[MEMBERS_IMPORT]
+        };
+        let Some(job) =
+            jobs::claim(&self.db, &self.worker, now, Duration::minutes(5), skip).await?
         else {
             return Ok(Turn::Idle);
         };
+        if job.kind == MEMBERS_IMPORT {
+            if let (Some((importer, _)), Some(room)) = (&self.imports, room) {
+                return self.take_over_import(importer, job, room).await;
+            }
+        }
         let span =
             tracing::info_span!("job", id = job.id, kind = %job.kind, tenant = ?job.tenant_id);
         // The span follows the job's future (`instrument`), never a guard held across an
         // await: a guard would stay entered on a worker thread other tasks then run on.
         self.finish(job).instrument(span).await
+    }
+
+    /// Runs an import in a task of its own (it renews its lease and ends its job itself).
+    async fn take_over_import(
+        &self,
+        importer: &patron_app::member_files::Importer,
+        job: jobs::Job,
+        room: tokio::sync::OwnedSemaphorePermit,
+    ) -> anyhow::Result<Turn> {
+        let kind = job.kind.clone();
+        let tenant_id = job.tenant_id;
+        let tenant = match tenant_id {
+            Some(id) => tenants::find_by_id(&self.db, id).await?,
+            None => None,
+        };
+        let (Some(lease), Some(tenant)) = (
+            patron_app::member_files::Lease::of_job(&job, &self.worker),
+            tenant,
+        ) else {
+            let now = self.clock.now();
+            jobs::complete(&self.db, job.id, now, serde_json::json!({ "skipped": "no import" }))
+                .await?;
+            return Ok(Turn::Done { kind, tenant_id });
+        };
+        tracing::info!(import = %lease.import, attempt = lease.attempt, "taking over a member import");
+        let importer = importer.clone();
+        tokio::spawn(async move {
+            let end = importer.run(lease, &tenant, None).await;
+            tracing::info!(?end, "member import run ended");
+            drop(room);
+        });
+        Ok(Turn::Started { kind, tenant_id })
     }
 
     async fn finish(&self, job: jobs::Job) -> anyhow::Result<Turn> {

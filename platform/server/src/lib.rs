@@ -158,9 +158,16 @@ impl Application {
             None => state,
         };
         let jobs = options.run_jobs.then(|| {
+            let importer = patron_app::member_files::Importer::new(
+                db.clone(),
+                clock.clone(),
+                state.config.pii.clone(),
+                state.plans.clone(),
+            );
             jobs::JobRunner::new(db, clock)
                 .with_rules(state.rules.clone())
                 .with_messages(senders)
+                .with_imports(importer)
         });
         Ok(Self {
             addr,

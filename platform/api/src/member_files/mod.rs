@@ -9,11 +9,12 @@ use crate::edge::error::ApiError;
 use crate::edge::exports::{csv_body, xlsx_body, RowPages};
 use crate::edge::exports::{export_lang, ExportLayout};
 use crate::edge::gate::export_read;
-use crate::edge::member_views::{MemberSearch, StaffPlan};
+use crate::edge::member_views::MemberSearch;
 use crate::edge::state::ApiState;
 use dto::{CsvFile, FileFormat, ImportMode, ImportView, Started, XlsxFile};
 use patron_app::fields::current_fields;
 use patron_app::member_files::{self as app_files, import, rows, Layout, MemberExport};
+use patron_app::member_files::{ImportRequest, Importer};
 use patron_core::access::Permission;
 use patron_db::DbError;
 use poem::Body;
@@ -21,7 +22,6 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{OpenApi, Tags};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Tags)]
@@ -47,6 +47,15 @@ impl RowPages for Pages {
 }
 
 impl MemberFilesApi {
+    fn importer(&self) -> Importer {
+        Importer::new(
+            self.state.db.clone(),
+            self.state.clock.clone(),
+            self.state.config.pii.clone(),
+            self.state.plans.clone(),
+        )
+    }
+
     async fn export(
         &self,
         auth: &TenantAuth,
@@ -126,11 +135,18 @@ impl MemberFilesApi {
         let mut stream = body.0.into_bytes_stream();
         use futures::StreamExt;
         use tokio::io::AsyncWriteExt;
-        let mut size = 0usize;
+        let mut size = 0u64;
         while let Some(chunk) = stream.next().await {
             let chunk =
                 chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
-            size += chunk.len();
+            size += chunk.len() as u64;
+            if size > import::MAX_FILE_BYTES {
+                return Err(ApiError::field(
+                    "body",
+                    patron_core::Issue::too_large(import::MAX_FILE_BYTES as i64)
+                        .with("unit", "bytes"),
+                ));
+            }
             out.write_all(&chunk)
                 .await
                 .map_err(|e| ApiError::internal(&e))?;
@@ -142,36 +158,17 @@ impl MemberFilesApi {
                 patron_core::Issue::new(patron_core::FieldCode::EmptyFile, "the file is empty"),
             ));
         }
-        let id = Uuid::now_v7();
-        let subject = me.subject();
-        let started = app_files::start_import(
-            &mut tx,
-            id,
-            format.0.into(),
-            mode.0.into(),
-            &subject,
-            self.state.now(),
-        )
-        .await?;
-        tx.commit().await?;
-        let job = import::Job {
-            db: self.state.db.clone(),
-            clock: self.state.clock.clone(),
-            keys: self.state.config.pii.clone(),
-            plan: Arc::new(StaffPlan {
-                state: self.state.clone(),
-                principal: me.clone(),
-            }),
-            tenant: me.tenant.clone(),
-            subject,
-            id,
-            mode: mode.0.into(),
-            set,
-            mapping,
-            path,
+        let request = ImportRequest {
+            id: Uuid::now_v7(),
             format: format.0.into(),
+            mode: mode.0.into(),
+            mapping,
+            subject: me.subject(),
         };
-        tokio::spawn(import::run_import(job));
+        let importer = self.importer();
+        // The file goes into the database with the import: any replica can run it.
+        let (started, lease) = importer.start(tx, &request, &path).await?;
+        importer.spawn(lease, me.tenant.clone(), Some(path));
         Ok(Started::Accepted(Json(started.into())))
     }
 

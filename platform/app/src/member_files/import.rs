@@ -1,23 +1,36 @@
-//! The member import: a CSV or XLSX file spooled to disk is read on a blocking thread in
-//! batches of [`BATCH`] rows; each row is mapped to a member's fields, checked like any
-//! registration, checked for duplicates within the file (by fingerprint) and against the
-//! register (per batch), and written per batch inside ONE transaction that is committed only
-//! at the end (dry runs and all-or-nothing imports with bad rows roll back). Progress is
-//! saved at most once a second in its own transaction. Rows are mapped and checked in
-//! [`super::rows`], the file read in [`super::read`].
+//! The member import: the uploaded file is kept in the database in parts
+//! (`member_import_files`) and the import is a job in `platform.jobs`, claimed at once by the
+//! replica that received the file and leased for [`LEASE`], renewed while it runs. When that
+//! replica dies the lease runs out and any replica's job runner takes the import over from
+//! the stored file.
+//!
+//! A run reads the file on a blocking thread in batches of [`BATCH`] rows; each row is
+//! mapped to a member's fields, checked like any registration, checked for duplicates within
+//! the file (by fingerprint) and against the register (per batch), and written per batch
+//! inside ONE transaction that is committed only at the end, together with the outcome (dry
+//! runs and all-or-nothing imports with bad rows roll back). A run that dies therefore leaves
+//! nothing behind, and the run taking over starts from the first row. Each run has its
+//! attempt number on the import's row: taking over raises it, and progress and the outcome
+//! are written only by the run whose number it is, so a run thought dead that comes back
+//! cannot commit. Progress is saved at most once a second in its own transaction. Rows are
+//! mapped and checked in [`super::rows`], the file read in [`super::read`].
 
 use super::read::spawn_reader;
 use super::rows::{map_header, GoodRow, RowChecker, Target};
+use crate::fields::current_fields;
 use crate::members::PlanCheck;
+use crate::plans::PlanCatalog;
+use crate::{AppError, PlanDenial};
 use patron_core::clock::Clock;
 use patron_core::fields::FieldSet;
 use patron_core::members::Channel;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
-use patron_db::members::{self, Actor};
-use patron_db::{cards, Db, DbError, Tenant};
-use serde_json::Value;
+use patron_db::members::{self, Actor, Import, ImportCounts};
+use patron_db::{cards, jobs, Db, DbError, Tenant, TenantTx};
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -25,6 +38,19 @@ use uuid::Uuid;
 pub const BATCH: usize = 1000;
 /// Bad rows kept in a report (all are counted).
 pub const MAX_REPORTED: usize = 1000;
+/// The largest file an import takes.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+/// The file is kept in parts of this size.
+const FILE_PART: usize = 1 << 20;
+/// The job kind of an import in `platform.jobs`.
+pub const JOB_KIND: &str = "members.import";
+/// How long a run holds its import without renewing: when its replica dies, another takes
+/// the import over this long after the last renewal.
+pub fn lease() -> chrono::Duration {
+    chrono::Duration::seconds(20)
+}
+/// How often a running import renews its lease.
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +65,10 @@ impl FileFormat {
             Self::Csv => "csv",
             Self::Xlsx => "xlsx",
         }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Csv, Self::Xlsx].into_iter().find(|f| f.as_str() == s)
     }
 }
 
@@ -60,6 +90,12 @@ impl ImportMode {
             Self::AllOrNothing => "all_or_nothing",
             Self::ValidOnly => "valid_only",
         }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::DryRun, Self::AllOrNothing, Self::ValidOnly]
+            .into_iter()
+            .find(|m| m.as_str() == s)
     }
 }
 
@@ -95,23 +131,406 @@ impl RowProblem {
     }
 }
 
-/// Everything a background import needs.
-pub struct Job {
-    pub db: Db,
-    pub clock: Arc<dyn Clock>,
-    pub keys: Arc<PiiKeys>,
-    /// The plan's member limit, as the staff member who started the import is held to it.
-    pub plan: Arc<dyn PlanCheck>,
-    pub tenant: Tenant,
-    pub subject: String,
-    pub id: Uuid,
-    pub mode: ImportMode,
-    pub set: FieldSet,
-    pub mapping: BTreeMap<String, String>,
-    pub path: tempfile::TempPath,
-    pub format: FileFormat,
+/// A run's hold on an import: its job, the worker holding the job's lease, and which
+/// attempt this is.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub job: i64,
+    pub worker: String,
+    pub import: Uuid,
+    pub attempt: i32,
+    pub max_attempts: i32,
 }
 
+impl Lease {
+    /// The lease a job runner took by claiming an import's job (`None`: not an import job).
+    pub fn of_job(job: &jobs::Job, worker: &str) -> Option<Self> {
+        let import = job.payload.get("import")?.as_str()?.parse().ok()?;
+        Some(Self {
+            job: job.id,
+            worker: worker.to_owned(),
+            import,
+            attempt: job.attempts,
+            max_attempts: job.max_attempts,
+        })
+    }
+}
+
+/// How a run of an import ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The run recorded the import's outcome (`done` or `failed`).
+    Recorded { status: &'static str },
+    /// The import had ended, or a later run holds it: nothing done.
+    NothingToDo,
+    /// A later run took the import over while this one ran: nothing of this run was kept.
+    TakenOver,
+    /// The run broke off (the database, the file): the job is retried by a job runner.
+    Retry { error: String },
+}
+
+/// Why a run stopped before recording an outcome.
+enum Stop {
+    TakenOver,
+    Broken(String),
+}
+
+impl From<DbError> for Stop {
+    fn from(e: DbError) -> Self {
+        Self::Broken(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Self {
+        Self::Broken(format!("the import's file: {e}"))
+    }
+}
+
+impl From<AppError> for Stop {
+    fn from(e: AppError) -> Self {
+        Self::Broken(e.to_string())
+    }
+}
+
+/// Starts and runs member imports.
+#[derive(Clone)]
+pub struct Importer {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    keys: Arc<PiiKeys>,
+    plans: PlanCatalog,
+}
+
+/// What an import is asked to do.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub id: Uuid,
+    pub format: FileFormat,
+    pub mode: ImportMode,
+    pub mapping: BTreeMap<String, String>,
+    pub subject: String,
+}
+
+impl Importer {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, keys: Arc<PiiKeys>, plans: PlanCatalog) -> Self {
+        Self {
+            db,
+            clock,
+            keys,
+            plans,
+        }
+    }
+
+    /// Records a new import with its file (spooled at `file`) in `tx` and commits it, its
+    /// job queued as already claimed by this replica. Run it with [`Importer::spawn`].
+    pub async fn start(
+        &self,
+        mut tx: TenantTx,
+        req: &ImportRequest,
+        file: &Path,
+    ) -> Result<(Import, Lease), AppError> {
+        let worker = format!("import-{}", Uuid::now_v7());
+        let now = self.clock.now();
+        // Queued first: should the commit below fail, the job finds no import and ends.
+        let job = jobs::enqueue_claimed(
+            &self.db,
+            JOB_KIND,
+            Some(tx.tenant_id()),
+            serde_json::json!({ "import": req.id }),
+            &worker,
+            now,
+            lease(),
+        )
+        .await?;
+        let mapping = serde_json::to_value(&req.mapping).map_err(AppError::internal)?;
+        let import = members::import_start(
+            &mut tx,
+            req.id,
+            req.format.as_str(),
+            req.mode.as_str(),
+            &mapping,
+            &req.subject,
+            now,
+        )
+        .await?;
+        let mut f = tokio::fs::File::open(file)
+            .await
+            .map_err(AppError::internal)?;
+        let mut part = 0;
+        loop {
+            let chunk = read_part(&mut f).await.map_err(AppError::internal)?;
+            if chunk.is_empty() {
+                break;
+            }
+            members::import_file_put(&mut tx, req.id, part, &chunk).await?;
+            part += 1;
+        }
+        tx.commit().await?;
+        let lease = Lease::of_job(&job, &worker).expect("an import job");
+        Ok((import, lease))
+    }
+
+    /// Runs an import in a task of its own; `file` is its file if this replica has it.
+    pub fn spawn(&self, lease: Lease, tenant: Tenant, file: Option<tempfile::TempPath>) {
+        let me = self.clone();
+        tokio::spawn(async move { me.run(lease, &tenant, file).await });
+    }
+
+    /// Runs an import to its end and records the outcome (or leaves the job to be retried),
+    /// renewing the lease while it runs.
+    pub async fn run(
+        &self,
+        lease: Lease,
+        tenant: &Tenant,
+        file: Option<tempfile::TempPath>,
+    ) -> RunEnd {
+        let lost = Arc::new(AtomicBool::new(false));
+        let renew = tokio::spawn(keep_lease(
+            self.db.clone(),
+            self.clock.clone(),
+            lease.clone(),
+            lost.clone(),
+        ));
+        let end = match self.run_held(&lease, tenant, file, &lost).await {
+            Ok(end) => end,
+            Err(Stop::TakenOver) => RunEnd::TakenOver,
+            Err(Stop::Broken(error)) => RunEnd::Retry { error },
+        };
+        renew.abort();
+        let now = self.clock.now();
+        let done = match &end {
+            RunEnd::Recorded { status } => {
+                jobs::complete_held(
+                    &self.db,
+                    lease.job,
+                    &lease.worker,
+                    now,
+                    serde_json::json!({ "import": lease.import, "status": status }),
+                )
+                .await
+            }
+            RunEnd::NothingToDo => {
+                jobs::complete_held(
+                    &self.db,
+                    lease.job,
+                    &lease.worker,
+                    now,
+                    serde_json::json!({ "import": lease.import, "skipped": true }),
+                )
+                .await
+            }
+            RunEnd::TakenOver => Ok(false),
+            RunEnd::Retry { error } => {
+                tracing::warn!(%error, import = %lease.import, attempt = lease.attempt, "import broke off; it is retried");
+                let backoff = chrono::Duration::seconds(10 * (1i64 << lease.attempt.clamp(0, 8)));
+                jobs::retry_held(&self.db, lease.job, &lease.worker, error, now + backoff).await
+            }
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, import = %lease.import, "cannot record the import job's end");
+        }
+        end
+    }
+
+    async fn run_held(
+        &self,
+        lease: &Lease,
+        tenant: &Tenant,
+        file: Option<tempfile::TempPath>,
+        lost: &AtomicBool,
+    ) -> Result<RunEnd, Stop> {
+        let mut tx = self.db.tenant_tx(tenant).await?;
+        let Some(run) = members::import_take_over(&mut tx, lease.import, lease.attempt).await?
+        else {
+            return Ok(RunEnd::NothingToDo);
+        };
+        tx.commit().await?;
+        if lease.attempt > lease.max_attempts {
+            let message = format!(
+                "the import was started {} times and did not finish; nothing was imported",
+                lease.max_attempts
+            );
+            return self
+                .record(lease, tenant, None, &Tally::default(), Some(message))
+                .await;
+        }
+        let (Some(format), Some(mode), Ok(mapping)) = (
+            FileFormat::parse(&run.format),
+            ImportMode::parse(&run.mode),
+            serde_json::from_value::<BTreeMap<String, String>>(run.mapping),
+        ) else {
+            return Err(Stop::Broken("the import's row is not readable".into()));
+        };
+        let file = match file {
+            Some(f) => f,
+            None => self.fetch_file(tenant, lease.import).await?,
+        };
+        let job = Run {
+            db: &self.db,
+            clock: &*self.clock,
+            keys: &self.keys,
+            plan: &CatalogPlan {
+                plans: &self.plans,
+                tenant,
+                clock: &*self.clock,
+            },
+            tenant,
+            subject: &run.created_by,
+            lease,
+            mode,
+            mapping: &mapping,
+            path: &file,
+            format,
+            lost,
+        };
+        let mut tally = Tally::default();
+        let (tx, message) = match import_rows(&job, &mut tally).await {
+            Ok(Rows::Read(tx)) => (
+                (mode != ImportMode::DryRun).then_some(tx),
+                None,
+            ),
+            Ok(Rows::Refused(m)) => (None, Some(m)),
+            Err(e) => return Err(e),
+        };
+        self.record(lease, tenant, tx, &tally, message).await
+    }
+
+    /// Records the outcome in `tx` (the import's writes) or a transaction of its own, with
+    /// the file dropped, if this run still holds the import.
+    async fn record(
+        &self,
+        lease: &Lease,
+        tenant: &Tenant,
+        tx: Option<TenantTx>,
+        tally: &Tally,
+        message: Option<String>,
+    ) -> Result<RunEnd, Stop> {
+        let mut tx = match tx {
+            Some(tx) => tx,
+            None => self.db.tenant_tx(tenant).await?,
+        };
+        let status = if message.is_some() { "failed" } else { "done" };
+        let report = serde_json::to_value(&tally.report).unwrap_or_default();
+        let counts = ImportCounts {
+            rows_read: tally.read,
+            rows_valid: tally.valid,
+            rows_imported: if message.is_some() { 0 } else { tally.imported },
+            error_count: tally.errors,
+            errors: Some(&report),
+        };
+        let now = self.clock.now();
+        if !members::import_progress(
+            &mut tx,
+            lease.import,
+            lease.attempt,
+            status,
+            &counts,
+            message.as_deref(),
+            Some(now),
+        )
+        .await?
+        {
+            // Rolled back: a later run holds the import.
+            return Err(Stop::TakenOver);
+        }
+        members::import_file_drop(&mut tx, lease.import).await?;
+        tx.commit().await?;
+        Ok(RunEnd::Recorded { status })
+    }
+
+    /// The import's file from the database, in a temporary file.
+    async fn fetch_file(&self, tenant: &Tenant, id: Uuid) -> Result<tempfile::TempPath, Stop> {
+        use tokio::io::AsyncWriteExt;
+        let (file, path) = tempfile::NamedTempFile::new()?.into_parts();
+        let mut out = tokio::fs::File::from_std(file);
+        let mut tx = self.db.tenant_tx(tenant).await?;
+        let mut part = 0;
+        while let Some(data) = members::import_file_part(&mut tx, id, part).await? {
+            out.write_all(&data).await?;
+            part += 1;
+        }
+        tx.commit().await?;
+        out.flush().await?;
+        Ok(path)
+    }
+}
+
+/// Reads up to [`FILE_PART`] bytes (fewer only at the end of the file).
+async fn read_part(f: &mut tokio::fs::File) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; FILE_PART];
+    let mut filled = 0;
+    while filled < FILE_PART {
+        let n = f.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+/// Renews the run's lease every [`RENEW_EVERY`]; sets `lost` when it no longer holds it.
+async fn keep_lease(db: Db, clock: Arc<dyn Clock>, lease: Lease, lost: Arc<AtomicBool>) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        match jobs::extend_lease(&db, lease.job, &lease.worker, clock.now() + self::lease()).await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, import = %lease.import, "cannot renew the import's lease"),
+        }
+    }
+}
+
+/// The business's plan, as the import's writes are held to its member limit.
+struct CatalogPlan<'a> {
+    plans: &'a PlanCatalog,
+    tenant: &'a Tenant,
+    clock: &'a dyn Clock,
+}
+
+#[async_trait::async_trait]
+impl PlanCheck for CatalogPlan<'_> {
+    async fn check(
+        &self,
+        tx: &mut TenantTx,
+        limit: Limit,
+        adding: i64,
+    ) -> Result<Result<(), PlanDenial>, AppError> {
+        let plan = self.plans.of(self.tenant).await?;
+        match crate::plans::check_limit(tx, self.plans, &plan, limit, adding, self.clock.now())
+            .await
+        {
+            Ok(()) => Ok(Ok(())),
+            Err(AppError::Plan(d)) => Ok(Err(*d)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// One run's inputs.
+struct Run<'a> {
+    db: &'a Db,
+    clock: &'a dyn Clock,
+    keys: &'a Arc<PiiKeys>,
+    plan: &'a dyn PlanCheck,
+    tenant: &'a Tenant,
+    subject: &'a str,
+    lease: &'a Lease,
+    mode: ImportMode,
+    mapping: &'a BTreeMap<String, String>,
+    path: &'a Path,
+    format: FileFormat,
+    lost: &'a AtomicBool,
+}
+
+#[derive(Default)]
 struct Tally {
     read: i64,
     valid: i64,
@@ -129,81 +548,46 @@ impl Tally {
     }
 }
 
-/// Runs an import to its end and records its outcome (`done` or `failed` with a message).
-pub async fn run_import(job: Job) {
-    let mut tally = Tally {
-        read: 0,
-        valid: 0,
-        imported: 0,
-        errors: 0,
-        report: Vec::new(),
-    };
-    let outcome = import_rows(&job, &mut tally).await;
-    let (status, message) = match outcome {
-        Ok(None) => ("done", None),
-        Ok(Some(m)) => ("failed", Some(m)),
-        Err(e) => {
-            tracing::error!(error = %e, import = %job.id, "import failed");
-            (
-                "failed",
-                Some("the import failed on the server; nothing was imported".to_owned()),
-            )
-        }
-    };
-    if status == "failed" {
-        tally.imported = 0;
-    }
-    let now = job.clock.now();
-    let save = async {
-        let mut tx = job.db.tenant_tx(&job.tenant).await?;
-        members::import_progress(
-            &mut tx,
-            job.id,
-            status,
-            tally.read,
-            tally.valid,
-            tally.imported,
-            tally.errors,
-            &serde_json::to_value(&tally.report).unwrap_or_default(),
-            message.as_deref(),
-            Some(now),
-        )
-        .await?;
-        tx.commit().await
-    };
-    if let Err(e) = save.await {
-        tracing::error!(error = %e, import = %job.id, "cannot record the import's outcome");
-    }
+/// What reading the rows came to.
+enum Rows {
+    /// Every row read; the transaction holds the writes (none for a dry run).
+    Read(TenantTx),
+    /// Nothing may be imported, and why.
+    Refused(String),
 }
 
 /// Streams the file through validation and (unless a dry run) into the register, in one
-/// transaction. `Ok(Some(message))` means nothing was imported, and why.
-async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, DbError> {
+/// transaction, returned uncommitted.
+async fn import_rows(job: &Run<'_>, t: &mut Tally) -> Result<Rows, Stop> {
     let keys = job.keys.clone();
     let region = job.tenant.settings.phone_region.clone();
     let zone = job.tenant.settings.zone();
-    let validator = match job.set.validator() {
+    let mut tx = job.db.tenant_tx(job.tenant).await?;
+    let (_, set): (i32, FieldSet) = current_fields(&mut tx).await?;
+    let validator = match set.validator() {
         Ok(v) => v,
-        Err(e) => return Ok(Some(e)),
+        Err(e) => return Ok(Rows::Refused(e)),
     };
     let mut rx = spawn_reader(job.path.to_path_buf(), job.format);
-    let mut tx = job.db.tenant_tx(&job.tenant).await?;
     // Made from the header row.
     let mut checker: Option<RowChecker<'_>> = None;
     let mut row_no: u64 = 0;
     let mut last_progress = std::time::Instant::now();
     while let Some(batch) = rx.recv().await {
+        if job.lost.load(Ordering::Relaxed) {
+            return Err(Stop::TakenOver);
+        }
         let batch = match batch {
             Ok(b) => b,
-            Err(m) => return Ok(Some(m)),
+            Err(m) => return Ok(Rows::Refused(m)),
         };
         let mut rows = batch.into_iter();
         if checker.is_none() {
             let Some(header) = rows.next() else { continue };
             row_no += 1;
-            match map_header(&header, &job.mapping, &job.set) {
+            match map_header(&header, job.mapping, &set) {
                 Ok(cols) => checker = Some(RowChecker::new(cols, &validator, &keys, &region)),
-                Err(problems) => return Ok(Some(problems)),
+                Err(problems) => return Ok(Rows::Refused(problems)),
             }
         }
         let checker = checker.as_mut().expect("header read");
@@ -285,7 +669,7 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, DbError
         };
         if write && !insert.is_empty() {
             let by = Actor {
-                subject: &job.subject,
+                subject: job.subject,
                 channel: Channel::Import,
                 at: job.clock.now(),
             };
@@ -295,8 +679,12 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, DbError
                 .await
             {
                 Ok(Ok(())) => {}
-                Ok(Err(denial)) => return Ok(Some(denial.message)),
-                Err(_) => return Ok(Some("the plan's member limit could not be checked".into())),
+                Ok(Err(denial)) => return Ok(Rows::Refused(denial.message)),
+                Err(_) => {
+                    return Ok(Rows::Refused(
+                        "the plan's member limit could not be checked".into(),
+                    ))
+                }
             }
             let ids = members::create_many(&mut tx, &insert, &by).await?;
             patron_db::audit::record_members(
@@ -312,35 +700,38 @@ async fn import_rows(job: &Job, t: &mut Tally) -> Result<Option<String>, DbError
         }
         if last_progress.elapsed() > std::time::Duration::from_secs(1) {
             last_progress = std::time::Instant::now();
-            let mut p = job.db.tenant_tx(&job.tenant).await?;
-            members::import_progress(
+            let mut p = job.db.tenant_tx(job.tenant).await?;
+            let counts = ImportCounts {
+                rows_read: t.read,
+                rows_valid: t.valid,
+                rows_imported: t.imported,
+                error_count: t.errors,
+                errors: None,
+            };
+            let mine = members::import_progress(
                 &mut p,
-                job.id,
+                job.lease.import,
+                job.lease.attempt,
                 "running",
-                t.read,
-                t.valid,
-                t.imported,
-                t.errors,
-                &Value::Array(vec![]),
+                &counts,
                 None,
                 None,
             )
             .await?;
             p.commit().await?;
+            if !mine {
+                return Err(Stop::TakenOver);
+            }
         }
     }
     if checker.is_none() {
-        return Ok(Some("the file is empty".into()));
+        return Ok(Rows::Refused("the file is empty".into()));
     }
     match job.mode {
-        ImportMode::DryRun => Ok(None),
-        ImportMode::AllOrNothing if t.errors > 0 => Ok(Some(format!(
+        ImportMode::AllOrNothing if t.errors > 0 => Ok(Rows::Refused(format!(
             "{} problems in the file; nothing was imported",
             t.errors
         ))),
-        _ => {
-            tx.commit().await?;
-            Ok(None)
-        }
+        _ => Ok(Rows::Read(tx)),
     }
 }

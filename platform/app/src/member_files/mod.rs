@@ -9,26 +9,13 @@ mod read;
 pub mod rows;
 
 pub use export::MemberExport;
-pub use import::{FileFormat, ImportMode, Job, RowProblem};
+pub use import::{FileFormat, ImportMode, ImportRequest, Importer, Lease, RowProblem, RunEnd};
 pub use people::Layout;
 
 use crate::{AppError, NotFoundAs};
-use chrono::{DateTime, Utc};
 use patron_db::members::{self, Import};
 use patron_db::TenantTx;
 use uuid::Uuid;
-
-/// Records a new import as running; the job then runs with [`import::run_import`].
-pub async fn start_import(
-    tx: &mut TenantTx,
-    id: Uuid,
-    format: FileFormat,
-    mode: ImportMode,
-    subject: &str,
-    now: DateTime<Utc>,
-) -> Result<Import, AppError> {
-    Ok(members::import_start(tx, id, format.as_str(), mode.as_str(), subject, now).await?)
-}
 
 /// An import's progress, and when finished its report.
 pub async fn import_status(tx: &mut TenantTx, id: Uuid) -> Result<Import, AppError> {

@@ -29,52 +29,133 @@ pub async fn import_start(
     id: Uuid,
     format: &str,
     mode: &str,
+    mapping: &Value,
     by: &str,
     at: DateTime<Utc>,
 ) -> Result<Import, DbError> {
     Ok(sqlx::query_as(&format!(
-        "INSERT INTO member_imports (id, format, mode, status, created_by, created_at)
-         VALUES ($1, $2, $3, 'running', $4, $5) RETURNING {IMPORT_COLUMNS}"
+        "INSERT INTO member_imports (id, format, mode, mapping, status, created_by, created_at)
+         VALUES ($1, $2, $3, $4, 'running', $5, $6) RETURNING {IMPORT_COLUMNS}"
     ))
     .bind(id)
     .bind(format)
     .bind(mode)
+    .bind(mapping)
     .bind(by)
     .bind(at)
     .fetch_one(tx.conn())
     .await?)
 }
 
-/// Records progress, or the outcome when `status` is `done` or `failed`.
-#[allow(clippy::too_many_arguments)]
+/// Stores part `part` of an import's file.
+pub async fn import_file_put(
+    tx: &mut TenantTx,
+    id: Uuid,
+    part: i32,
+    data: &[u8],
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO member_import_files (import_id, part, data) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(part)
+        .bind(data)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Part `part` of an import's file (`None` past the last).
+pub async fn import_file_part(
+    tx: &mut TenantTx,
+    id: Uuid,
+    part: i32,
+) -> Result<Option<Vec<u8>>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT data FROM member_import_files WHERE import_id = $1 AND part = $2",
+    )
+    .bind(id)
+    .bind(part)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// What a run of an import needs from its row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportRun {
+    pub format: String,
+    pub mode: String,
+    pub mapping: Value,
+    pub created_by: String,
+}
+
+/// Makes run `attempt` the one that may record the import's progress and outcome, its
+/// counts starting again from nothing. `None` when the import has ended, or a later run
+/// has taken it over: this run has nothing to do.
+pub async fn import_take_over(
+    tx: &mut TenantTx,
+    id: Uuid,
+    attempt: i32,
+) -> Result<Option<ImportRun>, DbError> {
+    Ok(sqlx::query_as(
+        "UPDATE member_imports SET attempt = $2, rows_read = 0, rows_valid = 0,
+             rows_imported = 0, error_count = 0, errors = '[]'
+         WHERE id = $1 AND status = 'running' AND attempt <= $2
+         RETURNING format, mode, mapping, created_by",
+    )
+    .bind(id)
+    .bind(attempt)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Drops an import's file (its import has ended).
+pub async fn import_file_drop(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM member_import_files WHERE import_id = $1")
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// An import's counts and report as they stand.
+#[derive(Debug, Clone, Default)]
+pub struct ImportCounts<'a> {
+    pub rows_read: i64,
+    pub rows_valid: i64,
+    pub rows_imported: i64,
+    pub error_count: i64,
+    pub errors: Option<&'a Value>,
+}
+
+/// Records run `attempt`'s progress, or its outcome when `status` is `done` or `failed`.
+/// `false` (nothing written) when a later run has taken the import over.
 pub async fn import_progress(
     tx: &mut TenantTx,
     id: Uuid,
+    attempt: i32,
     status: &str,
-    rows_read: i64,
-    rows_valid: i64,
-    rows_imported: i64,
-    error_count: i64,
-    errors: &Value,
+    counts: &ImportCounts<'_>,
     message: Option<&str>,
     finished_at: Option<DateTime<Utc>>,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE member_imports SET status = $2, rows_read = $3, rows_valid = $4, rows_imported = $5,
-            error_count = $6, errors = $7, message = $8, finished_at = $9 WHERE id = $1",
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE member_imports SET status = $3, rows_read = $4, rows_valid = $5,
+            rows_imported = $6, error_count = $7, errors = COALESCE($8, errors), message = $9,
+            finished_at = $10
+         WHERE id = $1 AND attempt = $2 AND status = 'running'",
     )
     .bind(id)
+    .bind(attempt)
     .bind(status)
-    .bind(rows_read)
-    .bind(rows_valid)
-    .bind(rows_imported)
-    .bind(error_count)
-    .bind(errors)
+    .bind(counts.rows_read)
+    .bind(counts.rows_valid)
+    .bind(counts.rows_imported)
+    .bind(counts.error_count)
+    .bind(counts.errors)
     .bind(message)
     .bind(finished_at)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn import_get(tx: &mut TenantTx, id: Uuid) -> Result<Import, DbError> {
