@@ -448,7 +448,9 @@ async fn finished(app: &TestApp, t: &TestTenant, id: uuid::Uuid) -> Import {
 async fn an_import_whose_replica_died_is_taken_over_from_its_stored_file_and_a_stale_run_keeps_nothing(
 ) {
     use chrono::Duration;
-    use patron_app::member_files::{FileFormat, ImportMode, ImportRequest, Importer, Lease, RunEnd};
+    use patron_app::member_files::{
+        FileFormat, ImportMode, ImportRequest, Importer, Lease, RunEnd,
+    };
     use patron_core::clock::Clock;
     use patron_db::jobs as queue;
     use patron_server::jobs::{JobRunner, Turn, MEMBERS_IMPORT};
@@ -516,12 +518,21 @@ async fn an_import_whose_replica_died_is_taken_over_from_its_stored_file_and_a_s
     );
     let r = finished(&app, &t, req.id).await;
     assert_eq!(
-        (r.status.as_str(), r.rows_read, r.rows_imported, r.error_count),
+        (
+            r.status.as_str(),
+            r.rows_read,
+            r.rows_imported,
+            r.error_count
+        ),
         ("done", 2500, 2500, 0),
         "{r:?}"
     );
     assert_eq!(members_in(&url, &tenant).await, 2501);
-    assert_eq!(stored_parts(&url, &tenant, req.id).await, 0, "the file is dropped");
+    assert_eq!(
+        stored_parts(&url, &tenant, req.id).await,
+        0,
+        "the file is dropped"
+    );
     let jobs = queue::recent(&app.db, MEMBERS_IMPORT, 5).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!((jobs[0].status.as_str(), jobs[0].attempts), ("done", 2));
@@ -592,7 +603,11 @@ async fn an_import_whose_replica_died_is_taken_over_from_its_stored_file_and_a_s
     tx.commit().await.unwrap();
     sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
     assert_eq!(held.await.unwrap(), RunEnd::TakenOver);
-    assert_eq!(members_in(&url, &tenant).await, 2501, "the stale run kept nothing");
+    assert_eq!(
+        members_in(&url, &tenant).await,
+        2501,
+        "the stale run kept nothing"
+    );
     assert_eq!(
         importer.run(taker, &tenant, None).await,
         RunEnd::Recorded { status: "done" }

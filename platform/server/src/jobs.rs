@@ -226,8 +226,13 @@ impl JobRunner {
             tenant,
         ) else {
             let now = self.clock.now();
-            jobs::complete(&self.db, job.id, now, serde_json::json!({ "skipped": "no import" }))
-                .await?;
+            jobs::complete(
+                &self.db,
+                job.id,
+                now,
+                serde_json::json!({ "skipped": "no import" }),
+            )
+            .await?;
             return Ok(Turn::Done { kind, tenant_id });
         };
         tracing::info!(import = %lease.import, attempt = lease.attempt, "taking over a member import");

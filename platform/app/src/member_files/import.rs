@@ -68,7 +68,9 @@ impl FileFormat {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::Csv, Self::Xlsx].into_iter().find(|f| f.as_str() == s)
+        [Self::Csv, Self::Xlsx]
+            .into_iter()
+            .find(|f| f.as_str() == s)
     }
 }
 
@@ -386,10 +388,7 @@ impl Importer {
         };
         let mut tally = Tally::default();
         let (tx, message) = match import_rows(&job, &mut tally).await {
-            Ok(Rows::Read(tx)) => (
-                (mode != ImportMode::DryRun).then_some(tx),
-                None,
-            ),
+            Ok(Rows::Read(tx)) => ((mode != ImportMode::DryRun).then_some(tx), None),
             Ok(Rows::Refused(m)) => (None, Some(m)),
             Err(e) => return Err(e),
         };
@@ -476,14 +475,15 @@ async fn read_part(f: &mut tokio::fs::File) -> std::io::Result<Vec<u8>> {
 async fn keep_lease(db: Db, clock: Arc<dyn Clock>, lease: Lease, lost: Arc<AtomicBool>) {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
-        match jobs::extend_lease(&db, lease.job, &lease.worker, clock.now() + self::lease()).await
-        {
+        match jobs::extend_lease(&db, lease.job, &lease.worker, clock.now() + self::lease()).await {
             Ok(true) => {}
             Ok(false) => {
                 lost.store(true, Ordering::Relaxed);
                 return;
             }
-            Err(e) => tracing::warn!(error = %e, import = %lease.import, "cannot renew the import's lease"),
+            Err(e) => {
+                tracing::warn!(error = %e, import = %lease.import, "cannot renew the import's lease")
+            }
         }
     }
 }
