@@ -11,3 +11,7 @@ CREATE TABLE member_import_files (
 -- one's transaction can no longer commit anything.
 ALTER TABLE member_imports ADD COLUMN mapping jsonb NOT NULL DEFAULT '{}';
 ALTER TABLE member_imports ADD COLUMN attempt int NOT NULL DEFAULT 1;
+-- Why an import failed, as a stable code and its values, for the reader's language (`message`
+-- keeps the English words for API callers).
+ALTER TABLE member_imports ADD COLUMN message_code text;
+ALTER TABLE member_imports ADD COLUMN message_params jsonb NOT NULL DEFAULT '{}';

@@ -95,6 +95,8 @@ async fn a_dry_run_reports_every_bad_row_with_its_column_and_writes_nothing() {
         .await;
     assert_eq!(r.status, "failed");
     assert!(r.message.as_deref().unwrap().contains("XLSX"), "{r:?}");
+    assert_eq!(r.message_code.as_deref(), Some("not_xlsx"), "{r:?}");
+    assert!(r.message_params["detail"].is_string(), "{r:?}");
     let r = app
         .import_members(
             &t.owner(),
@@ -104,6 +106,7 @@ async fn a_dry_run_reports_every_bad_row_with_its_column_and_writes_nothing() {
         .await;
     assert_eq!(r.status, "failed");
     assert!(r.message.as_deref().unwrap().contains("name"), "{r:?}");
+    assert_eq!(r.message_code.as_deref(), Some("no_name_column"), "{r:?}");
 }
 
 #[tokio::test]
@@ -120,6 +123,8 @@ async fn all_or_nothing_imports_nothing_when_a_row_is_bad_and_everything_when_al
     assert_eq!(r.status, "failed");
     assert_eq!(r.rows_imported, 0);
     assert_eq!(r.error_count, 7);
+    assert_eq!(r.message_code.as_deref(), Some("bad_rows"), "{r:?}");
+    assert_eq!(r.message_params["count"], 7);
     assert_eq!(count(&app, &t).await, 1);
 
     let good = "姓名,手机,Email,生日,等级,卡号\n甲,13800000201,a@x.com,1990-01-01,1,80001234\n乙,13800000202,,,2,\n";

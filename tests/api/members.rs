@@ -676,6 +676,24 @@ async fn the_plan_gates_custom_fields_and_exports_and_its_member_limit_holds_at_
         .await;
     assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{r:?}");
     assert_eq!(r.code(), "limit_reached");
+    let report = app
+        .import_members(
+            &t.owner(),
+            &ImportOptions::new("csv", "valid_only"),
+            b"name\nlate one\nlate two\n".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (report.status.as_str(), report.rows_imported),
+        ("failed", 0),
+        "{report:?}"
+    );
+    assert_eq!(report.message_code.as_deref(), Some("plan_limit"));
+    let p = &report.message_params;
+    assert_eq!(
+        (&p["allowed"], &p["usage"], &p["adding"]),
+        (&json!(500), &json!(500), &json!(2))
+    );
     // Self-service registration is refused too, in words for a member.
     let slug = &t.slug;
     let sent = app.send_portal_code(slug, "13700009999", "register").await;

@@ -52,6 +52,9 @@ pub struct Import {
     pub error_count: i64,
     pub errors: Vec<RowProblem>,
     pub message: Option<String>,
+    pub message_code: Option<String>,
+    #[serde(default)]
+    pub message_params: serde_json::Value,
 }
 
 impl Api {

@@ -6788,7 +6788,17 @@ export interface components {
             error_count: number;
             /** @description The first bad rows (at most 1000; `error_count` counts all). */
             errors: components["schemas"]["RowProblem"][];
+            /** @description Why a failed import imported nothing, in English words for API callers. */
             message?: string | null;
+            /**
+             * @description The same as a stable code (`file_unreadable`, `csv_malformed`, `not_xlsx`, `no_sheet`,
+             *     `sheet_unreadable`, `sheet_malformed`, `empty_file`, `no_name_column`,
+             *     `column_not_a_field`, `fields_unusable`, `bad_rows`, `plan_limit`, `plan_unchecked`,
+             *     `gave_up`) and the values its text needs (`detail`, `column`, `field`, `count`,
+             *     `plan`, `allowed`, `usage`, `adding`, `upgrade_to`, `times`).
+             */
+            message_code?: string | null;
+            message_params: unknown;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */

@@ -11,6 +11,7 @@ import { useFields } from '../fields/queries';
 import { fetchImport, membersKeys, startImport } from './api';
 import { csvHeader, guessTarget, xlsxHeader } from './importFile';
 import { nameIn } from '../common/format';
+import { importFailureText } from './importText';
 
 type ImportView = Schemas['ImportView'];
 type Mode = Schemas['ImportMode'];
@@ -197,7 +198,7 @@ export function ImportPage() {
                   ? t('members.import.imported', { count: commit.data.rows_imported })
                   : t('members.import.failed')
               }
-              subTitle={commit.data.message}
+              subTitle={importFailureText(t, commit.data)}
             />
           )}
           <Report job={commit.data} />
@@ -212,7 +213,9 @@ function Report({ job }: { job: ImportView }) {
   return (
     <>
       {job.status === 'running' && <Progress percent={100} status="active" showInfo={false} />}
-      {job.status === 'failed' && job.message && <Alert type="error" showIcon message={job.message} style={{ marginBottom: 12 }} />}
+      {job.status === 'failed' && importFailureText(t, job) && (
+        <Alert type="error" showIcon message={importFailureText(t, job)} style={{ marginBottom: 12 }} />
+      )}
       <Descriptions size="small" column={{ xs: 1, sm: 2, lg: 4 }}>
         <Descriptions.Item label={t('members.import.rowsRead')}>{job.rows_read}</Descriptions.Item>
         <Descriptions.Item label={t('members.import.rowsValid')}>{job.rows_valid}</Descriptions.Item>

@@ -89,7 +89,15 @@ pub struct ImportView {
     pub error_count: i64,
     /// The first bad rows (at most 1000; `error_count` counts all).
     pub errors: Vec<RowProblem>,
+    /// Why a failed import imported nothing, in English words for API callers.
     pub message: Option<String>,
+    /// The same as a stable code (`file_unreadable`, `csv_malformed`, `not_xlsx`, `no_sheet`,
+    /// `sheet_unreadable`, `sheet_malformed`, `empty_file`, `no_name_column`,
+    /// `column_not_a_field`, `fields_unusable`, `bad_rows`, `plan_limit`, `plan_unchecked`,
+    /// `gave_up`) and the values its text needs (`detail`, `column`, `field`, `count`,
+    /// `plan`, `allowed`, `usage`, `adding`, `upgrade_to`, `times`).
+    pub message_code: Option<String>,
+    pub message_params: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
@@ -108,6 +116,8 @@ impl From<patron_db::members::Import> for ImportView {
             error_count: i.error_count,
             errors: errors.into_iter().map(Into::into).collect(),
             message: i.message,
+            message_code: i.message_code,
+            message_params: i.message_params,
             created_at: i.created_at,
             finished_at: i.finished_at,
         }

@@ -26,7 +26,7 @@ use patron_core::fields::FieldSet;
 use patron_core::members::Channel;
 use patron_core::pii::PiiKeys;
 use patron_core::plans::Limit;
-use patron_db::members::{self, Actor, Import, ImportCounts};
+use patron_db::members::{self, Actor, Import, ImportCounts, ImportMessage};
 use patron_db::{cards, jobs, Db, DbError, Tenant, TenantTx};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -130,6 +130,43 @@ impl RowProblem {
             code: issue.code.as_str().to_owned(),
             params: issue.params,
         }
+    }
+}
+
+/// Why nothing was imported: a stable code and its values (said in the reader's language
+/// by the console) and English words for API callers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// `file_unreadable`, `csv_malformed`, `not_xlsx`, `no_sheet`, `sheet_unreadable`,
+    /// `sheet_malformed`, `empty_file`, `no_name_column`, `column_not_a_field`,
+    /// `fields_unusable`, `bad_rows`, `plan_limit`, `plan_unchecked` or `gave_up`.
+    pub code: &'static str,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub text: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, text: &str) -> Self {
+        Self {
+            code,
+            params: serde_json::Map::new(),
+            text: text.to_owned(),
+        }
+    }
+
+    pub fn with(mut self, name: &str, value: impl serde::Serialize) -> Self {
+        self.params.insert(
+            name.to_owned(),
+            serde_json::to_value(value).unwrap_or_default(),
+        );
+        self
+    }
+
+    /// The library's own words on what is wrong, appended to the text and kept as `detail`.
+    pub fn detail(mut self, e: impl std::fmt::Display) -> Self {
+        let d = e.to_string();
+        self.text = format!("{}: {d}", self.text);
+        self.with("detail", d)
     }
 }
 
@@ -349,12 +386,16 @@ impl Importer {
         };
         tx.commit().await?;
         if lease.attempt > lease.max_attempts {
-            let message = format!(
-                "the import was started {} times and did not finish; nothing was imported",
-                lease.max_attempts
-            );
+            let refusal = Refusal::new(
+                "gave_up",
+                &format!(
+                    "the import was started {} times and did not finish; nothing was imported",
+                    lease.max_attempts
+                ),
+            )
+            .with("times", lease.max_attempts);
             return self
-                .record(lease, tenant, None, &Tally::default(), Some(message))
+                .record(lease, tenant, None, &Tally::default(), Some(refusal))
                 .await;
         }
         let (Some(format), Some(mode), Ok(mapping)) = (
@@ -403,18 +444,29 @@ impl Importer {
         tenant: &Tenant,
         tx: Option<TenantTx>,
         tally: &Tally,
-        message: Option<String>,
+        refusal: Option<Refusal>,
     ) -> Result<RunEnd, Stop> {
         let mut tx = match tx {
             Some(tx) => tx,
             None => self.db.tenant_tx(tenant).await?,
         };
-        let status = if message.is_some() { "failed" } else { "done" };
+        let status = if refusal.is_some() { "failed" } else { "done" };
         let report = serde_json::to_value(&tally.report).unwrap_or_default();
+        let params = refusal
+            .as_ref()
+            .map(|r| serde_json::Value::Object(r.params.clone()));
+        let message = refusal
+            .as_ref()
+            .zip(params.as_ref())
+            .map(|(r, params)| ImportMessage {
+                text: &r.text,
+                code: r.code,
+                params,
+            });
         let counts = ImportCounts {
             rows_read: tally.read,
             rows_valid: tally.valid,
-            rows_imported: if message.is_some() { 0 } else { tally.imported },
+            rows_imported: if refusal.is_some() { 0 } else { tally.imported },
             error_count: tally.errors,
             errors: Some(&report),
         };
@@ -425,7 +477,7 @@ impl Importer {
             lease.attempt,
             status,
             &counts,
-            message.as_deref(),
+            message,
             Some(now),
         )
         .await?
@@ -553,7 +605,7 @@ enum Rows {
     /// Every row read; the transaction holds the writes (none for a dry run).
     Read(TenantTx),
     /// Nothing may be imported, and why.
-    Refused(String),
+    Refused(Refusal),
 }
 
 /// Streams the file through validation and (unless a dry run) into the register, in one
@@ -566,7 +618,11 @@ async fn import_rows(job: &Run<'_>, t: &mut Tally) -> Result<Rows, Stop> {
     let (_, set): (i32, FieldSet) = current_fields(&mut tx).await?;
     let validator = match set.validator() {
         Ok(v) => v,
-        Err(e) => return Ok(Rows::Refused(e)),
+        Err(e) => {
+            return Ok(Rows::Refused(
+                Refusal::new("fields_unusable", "the member fields cannot be checked").detail(e),
+            ))
+        }
     };
     let mut rx = spawn_reader(job.path.to_path_buf(), job.format);
     // Made from the header row.
@@ -679,11 +735,21 @@ async fn import_rows(job: &Run<'_>, t: &mut Tally) -> Result<Rows, Stop> {
                 .await
             {
                 Ok(Ok(())) => {}
-                Ok(Err(denial)) => return Ok(Rows::Refused(denial.message)),
-                Err(_) => {
+                Ok(Err(denial)) => {
                     return Ok(Rows::Refused(
-                        "the plan's member limit could not be checked".into(),
+                        Refusal::new("plan_limit", &denial.message)
+                            .with("plan", &denial.plan)
+                            .with("allowed", denial.allowed)
+                            .with("usage", denial.usage)
+                            .with("adding", insert.len())
+                            .with("upgrade_to", &denial.upgrade_to),
                     ))
+                }
+                Err(_) => {
+                    return Ok(Rows::Refused(Refusal::new(
+                        "plan_unchecked",
+                        "the plan's member limit could not be checked",
+                    )))
                 }
             }
             let ids = members::create_many(&mut tx, &insert, &by).await?;
@@ -725,13 +791,19 @@ async fn import_rows(job: &Run<'_>, t: &mut Tally) -> Result<Rows, Stop> {
         }
     }
     if checker.is_none() {
-        return Ok(Rows::Refused("the file is empty".into()));
+        return Ok(Rows::Refused(Refusal::new(
+            "empty_file",
+            "the file is empty",
+        )));
     }
     match job.mode {
-        ImportMode::AllOrNothing if t.errors > 0 => Ok(Rows::Refused(format!(
-            "{} problems in the file; nothing was imported",
-            t.errors
-        ))),
+        ImportMode::AllOrNothing if t.errors > 0 => Ok(Rows::Refused(
+            Refusal::new(
+                "bad_rows",
+                &format!("{} problems in the file; nothing was imported", t.errors),
+            )
+            .with("count", t.errors),
+        )),
         _ => Ok(Rows::Read(tx)),
     }
 }

@@ -9,7 +9,9 @@ mod read;
 pub mod rows;
 
 pub use export::MemberExport;
-pub use import::{FileFormat, ImportMode, ImportRequest, Importer, Lease, RowProblem, RunEnd};
+pub use import::{
+    FileFormat, ImportMode, ImportRequest, Importer, Lease, Refusal, RowProblem, RunEnd,
+};
 pub use people::Layout;
 
 use crate::{AppError, NotFoundAs};

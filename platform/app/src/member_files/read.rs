@@ -1,16 +1,16 @@
 //! Reading an import's spooled file (CSV or XLSX) on a blocking thread, in batches.
 
-use super::import::{FileFormat, BATCH};
+use super::import::{FileFormat, Refusal, BATCH};
 
 /// Reads rows from a spooled file on a blocking thread and hands them over in batches.
 pub(super) fn spawn_reader(
     path: std::path::PathBuf,
     format: FileFormat,
-) -> tokio::sync::mpsc::Receiver<Result<Vec<Vec<String>>, String>> {
+) -> tokio::sync::mpsc::Receiver<Result<Vec<Vec<String>>, Refusal>> {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
         let send = |batch: Vec<Vec<String>>| tx.blocking_send(Ok(batch)).is_ok();
-        let result: Result<(), String> = (|| {
+        let result: Result<(), Refusal> = (|| {
             let mut batch = Vec::with_capacity(BATCH);
             match format {
                 FileFormat::Csv => {
@@ -18,9 +18,13 @@ pub(super) fn spawn_reader(
                         .has_headers(false)
                         .flexible(true)
                         .from_path(&path)
-                        .map_err(|e| format!("the file cannot be read: {e}"))?;
+                        .map_err(|e| {
+                            Refusal::new("file_unreadable", "the file cannot be read").detail(e)
+                        })?;
                     for rec in r.records() {
-                        let rec = rec.map_err(|e| format!("the CSV is malformed: {e}"))?;
+                        let rec = rec.map_err(|e| {
+                            Refusal::new("csv_malformed", "the CSV is malformed").detail(e)
+                        })?;
                         batch.push(rec.iter().map(str::to_owned).collect());
                         if batch.len() == BATCH && !send(std::mem::take(&mut batch)) {
                             return Ok(());
@@ -29,22 +33,22 @@ pub(super) fn spawn_reader(
                 }
                 FileFormat::Xlsx => {
                     use calamine::{Reader, Xlsx};
-                    let mut wb: Xlsx<_> = calamine::open_workbook(&path)
-                        .map_err(|e| format!("the file is not an XLSX workbook: {e}"))?;
+                    let mut wb: Xlsx<_> = calamine::open_workbook(&path).map_err(|e| {
+                        Refusal::new("not_xlsx", "the file is not an XLSX workbook").detail(e)
+                    })?;
                     let sheet = wb
                         .sheet_names()
                         .first()
                         .cloned()
-                        .ok_or("the workbook has no sheet")?;
-                    let mut cells = wb
-                        .worksheet_cells_reader(&sheet)
-                        .map_err(|e| format!("the sheet cannot be read: {e}"))?;
+                        .ok_or_else(|| Refusal::new("no_sheet", "the workbook has no sheet"))?;
+                    let mut cells = wb.worksheet_cells_reader(&sheet).map_err(|e| {
+                        Refusal::new("sheet_unreadable", "the sheet cannot be read").detail(e)
+                    })?;
                     let mut row: Vec<String> = Vec::new();
                     let mut at: Option<u32> = None;
-                    while let Some(cell) = cells
-                        .next_cell()
-                        .map_err(|e| format!("the sheet is malformed: {e}"))?
-                    {
+                    while let Some(cell) = cells.next_cell().map_err(|e| {
+                        Refusal::new("sheet_malformed", "the sheet is malformed").detail(e)
+                    })? {
                         let (r, c) = cell.get_position();
                         if at.is_some_and(|a| a != r) {
                             // Rows missing from the sheet are empty rows.

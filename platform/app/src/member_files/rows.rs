@@ -2,7 +2,7 @@
 //! each row checked like any registration and against earlier rows of the file. Pure: no
 //! database, no file.
 
-use super::import::RowProblem;
+use super::import::{Refusal, RowProblem};
 use crate::members::{parse_new_member, NewMember};
 use crate::AppError;
 use patron_core::fields::{CustomValidator, FieldSet, FieldType};
@@ -84,14 +84,15 @@ pub fn check_mapping(mapping: &BTreeMap<String, String>, set: &FieldSet) -> Resu
 /// A column that is read: its index, its header, where it goes.
 pub type Column = (usize, String, Target);
 
-/// The columns a header row maps, or why the file cannot be imported.
+/// The columns a header row maps, or why the file cannot be imported (every problem in the
+/// words; the code and values of the first).
 pub fn map_header(
     header: &[String],
     mapping: &BTreeMap<String, String>,
     set: &FieldSet,
-) -> Result<Vec<Column>, String> {
+) -> Result<Vec<Column>, Refusal> {
     let mut cols = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems: Vec<Refusal> = Vec::new();
     for (i, h) in header.iter().enumerate() {
         let h = h.trim_start_matches('\u{feff}').trim().to_owned();
         let target = mapping.get(&h).cloned().unwrap_or_else(|| h.clone());
@@ -100,19 +101,29 @@ pub fn map_header(
         }
         match Target::parse(&target, set) {
             Some(tg) => cols.push((i, h, tg)),
-            None if mapping.contains_key(&h) => problems.push(format!(
-                "column \"{h}\" maps to \"{target}\", which is not a member field"
-            )),
+            None if mapping.contains_key(&h) => problems.push(
+                Refusal::new(
+                    "column_not_a_field",
+                    &format!("column \"{h}\" maps to \"{target}\", which is not a member field"),
+                )
+                .with("column", &h)
+                .with("field", &target),
+            ),
             None => {}
         }
     }
     if !cols.iter().any(|c| c.2 == Target::Name) {
-        problems.push("no column maps to name".into());
+        problems.push(Refusal::new("no_name_column", "no column maps to name"));
     }
-    if problems.is_empty() {
-        Ok(cols)
-    } else {
-        Err(problems.join("; "))
+    let mut problems = problems.into_iter();
+    match problems.next() {
+        None => Ok(cols),
+        Some(mut first) => {
+            for p in problems {
+                first.text = format!("{}; {}", first.text, p.text);
+            }
+            Err(first)
+        }
     }
 }
 
@@ -342,10 +353,18 @@ mod tests {
         assert_eq!(targets, [&Target::Name, &Target::Phone]);
         assert_eq!(cols[0].1, "姓名");
         let e = map_header(&strings(&["phone"]), &BTreeMap::new(), &set).unwrap_err();
-        assert_eq!(e, "no column maps to name");
+        assert_eq!(
+            (e.code, e.text.as_str()),
+            ("no_name_column", "no column maps to name")
+        );
         let bad: BTreeMap<String, String> = [("x".to_owned(), "nope".to_owned())].into();
         let e = map_header(&strings(&["x", "name"]), &bad, &set).unwrap_err();
-        assert!(e.contains("\"x\" maps to \"nope\""));
+        assert!(e.text.contains("\"x\" maps to \"nope\""));
+        assert_eq!(e.code, "column_not_a_field");
+        assert_eq!(
+            (&e.params["column"], &e.params["field"]),
+            (&serde_json::json!("x"), &serde_json::json!("nope"))
+        );
         assert!(check_mapping(&bad, &set).is_err());
     }
 

@@ -16,13 +16,16 @@ pub struct Import {
     pub error_count: i64,
     pub errors: Value,
     pub message: Option<String>,
+    pub message_code: Option<String>,
+    pub message_params: Value,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
 
 const IMPORT_COLUMNS: &str = "id, format, mode, status, rows_read, rows_valid, rows_imported, \
-    error_count, errors, message, created_by, created_at, finished_at";
+    error_count, errors, message, message_code, message_params, created_by, created_at, \
+    finished_at";
 
 pub async fn import_start(
     tx: &mut TenantTx,
@@ -126,6 +129,14 @@ pub struct ImportCounts<'a> {
     pub errors: Option<&'a Value>,
 }
 
+/// Why an import failed: English words, a stable code and its values.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportMessage<'a> {
+    pub text: &'a str,
+    pub code: &'a str,
+    pub params: &'a Value,
+}
+
 /// Records run `attempt`'s progress, or its outcome when `status` is `done` or `failed`.
 /// `false` (nothing written) when a later run has taken the import over.
 pub async fn import_progress(
@@ -134,13 +145,13 @@ pub async fn import_progress(
     attempt: i32,
     status: &str,
     counts: &ImportCounts<'_>,
-    message: Option<&str>,
+    message: Option<ImportMessage<'_>>,
     finished_at: Option<DateTime<Utc>>,
 ) -> Result<bool, DbError> {
     let done = sqlx::query(
         "UPDATE member_imports SET status = $3, rows_read = $4, rows_valid = $5,
             rows_imported = $6, error_count = $7, errors = COALESCE($8, errors), message = $9,
-            finished_at = $10
+            finished_at = $10, message_code = $11, message_params = COALESCE($12, '{}')
          WHERE id = $1 AND attempt = $2 AND status = 'running'",
     )
     .bind(id)
@@ -151,8 +162,10 @@ pub async fn import_progress(
     .bind(counts.rows_imported)
     .bind(counts.error_count)
     .bind(counts.errors)
-    .bind(message)
+    .bind(message.map(|m| m.text))
     .bind(finished_at)
+    .bind(message.map(|m| m.code))
+    .bind(message.map(|m| m.params))
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
