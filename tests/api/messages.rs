@@ -938,3 +938,56 @@ async fn a_permanent_refusal_records_a_bounce_and_later_marketing_mail_to_it_is_
     assert!(to.iter().all(|l| l == "X-Envelope-To: fine@example.com"));
     smtp.stop().await;
 }
+
+#[tokio::test]
+async fn a_purchase_and_a_redemption_announce_the_entries_they_made_in_the_order_they_happened() {
+    let app = spawn_app().await;
+    let t = app.signup_on("entry-events", "pro").await;
+    let owner = t.owner();
+    app.publish_script(&owner, "purchase", PER_YUAN).await;
+    let m = app.member(&owner, NewMember::named("Ann")).await.id;
+    let p = app.purchase(&owner, &m, "ee-1", 5_000).await;
+    assert_eq!(p.points, 50);
+    let r = app
+        .redeem_points(
+            &owner,
+            &m,
+            &json!({ "idempotency_key": "ee-r1", "points": 20, "reward": "咖啡" }),
+        )
+        .await
+        .body();
+    let redeemed_entry = r.entry_id.expect("the redemption's entry");
+
+    let tenant = patron_tests::internals::tenant_row(&app, t.id).await;
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    let mut rows = patron_db::messages::recent(&mut tx, 100).await.unwrap();
+    tx.commit().await.unwrap();
+    rows.sort_by_key(|r| r.id);
+    let events: Vec<&str> = rows.iter().map(|r| r.event.as_str()).collect();
+    assert_eq!(
+        events,
+        ["member.created", "points.earned", "points.redeemed"]
+    );
+    // The purchase's event names the purchase and carries the entry its statement made.
+    let earned = &rows[1];
+    assert_eq!(earned.occasion, format!("purchase:{}", p.purchase_id));
+    assert_eq!(earned.entity, format!("member:{m}"));
+    assert_eq!(earned.data["points"], 50);
+    assert_eq!(earned.data["balance"], 50);
+    assert_eq!(earned.data["purchase_id"], p.purchase_id.as_str());
+    let earned_entry = earned.data["entry_id"].as_i64().expect("an entry id");
+    assert!(
+        earned_entry > 0 && earned_entry < redeemed_entry,
+        "{earned:?}"
+    );
+    // The redemption's event is about its entry.
+    let spent = &rows[2];
+    assert_eq!(spent.occasion, redeemed_entry.to_string());
+    assert_eq!(spent.data["entry_id"], redeemed_entry);
+    assert_eq!(
+        (&spent.data["points"], &spent.data["balance"]),
+        (&json!(20), &json!(30))
+    );
+    assert_eq!(spent.data["reward"], "咖啡");
+    assert_eq!(spent.member_id.map(|id| id.to_string()), Some(m.clone()));
+}

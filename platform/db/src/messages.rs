@@ -38,6 +38,65 @@ pub struct Pending {
     created_at: DateTime<Utc>,
 }
 
+/// An event about the point entry a statement makes ([`crate::points::record_purchase`],
+/// [`crate::points::redeem_recorded`]): that statement writes its outbox row too, so the
+/// commit needs no statement of its own, when no other event of the transaction waits (the
+/// rows keep the order the events happened in); otherwise it waits with them, as
+/// [`record`]'s do. Its data's `entry_id` is the entry's id.
+#[derive(Debug, Clone)]
+pub struct EntryEvent<'a> {
+    pub event: &'a str,
+    pub member_id: Uuid,
+    /// What the event is about (`None`: the entry itself, by its id).
+    pub occasion: Option<&'a str>,
+    pub data: Value,
+    pub at: DateTime<Utc>,
+}
+
+impl EntryEvent<'_> {
+    /// Whether the statement making the entry may write the row: nothing else waits.
+    pub(crate) fn folds(tx: &TenantTx) -> bool {
+        tx.outbox.is_empty()
+    }
+
+    /// The outbox's columns from the statement's parameters `$first`.. (event, entity,
+    /// occasion, data), the member at `member`, the time at `at`, the entry's id in `e.id`:
+    /// a CTE to add after the entry's.
+    pub(crate) fn cte(first: usize, member: &str, at: &str) -> String {
+        let (ev, entity, occasion, data) = (first, first + 1, first + 2, first + 3);
+        format!(
+            ", ob AS ( \
+                 INSERT INTO outbox (event, member_id, entity, occasion, data, created_at) \
+                 SELECT ${ev}, {member}, ${entity}, coalesce(${occasion}, e.id::text), \
+                        jsonb_set(${data}::jsonb, '{{entry_id}}', to_jsonb(e.id)), {at} \
+                 FROM e \
+             )"
+        )
+    }
+
+    pub(crate) fn entity(&self) -> String {
+        format!("member:{}", self.member_id)
+    }
+
+    /// Queues the event with the others, for the commit.
+    pub(crate) fn queue(self, tx: &mut TenantTx, entry_id: i64) {
+        let mut data = self.data;
+        if let Value::Object(m) = &mut data {
+            m.insert("entry_id".into(), Value::from(entry_id));
+        }
+        tx.outbox.push(Pending {
+            event: self.event.to_owned(),
+            member_id: Some(self.member_id),
+            entity: format!("member:{}", self.member_id),
+            occasion: self
+                .occasion
+                .map_or_else(|| entry_id.to_string(), str::to_owned),
+            data,
+            created_at: self.at,
+        });
+    }
+}
+
 /// Records an event in the caller's transaction. It is written with the transaction's other
 /// events by [`TenantTx::commit`], in one statement; a transaction that rolls back (or the
 /// savepoint it was recorded under) writes nothing.

@@ -306,8 +306,9 @@ pub async fn redeem_once(
         entry_id: None,
         replayed: false,
     };
-    // The entry, the lots, the account, the audit line and the stored answer: one statement
-    // under the account's lock (the answer's entry id is filled in by it).
+    // The entry, the lots, the account, the audit line, the stored answer and the outbox's
+    // row: one statement under the account's lock (the answer's and the event's entry id
+    // are filled in by it).
     let answer = serde_json::to_value(&result).map_err(AppError::internal)?;
     result.entry_id = Some(
         points::redeem_recorded(
@@ -321,25 +322,23 @@ pub async fn redeem_once(
                 scope: key.scope.as_str(),
                 key: key.key.as_str(),
                 answer,
+                event: Some(patron_db::messages::EntryEvent {
+                    event: patron_core::messages::Event::PointsRedeemed.as_str(),
+                    member_id: member.id,
+                    occasion: None,
+                    data: json!({
+                        "member_id": member.id,
+                        "points": spend.points,
+                        "balance": result.balance,
+                        "entry_id": null,
+                        "reward": req.reward,
+                    }),
+                    at: now,
+                }),
             },
         )
         .await?,
     );
-    crate::messages::record(
-        &mut tx,
-        patron_core::messages::Event::PointsRedeemed,
-        member.id,
-        &result.entry_id.unwrap_or_default().to_string(),
-        json!({
-            "member_id": member.id,
-            "points": spend.points,
-            "balance": result.balance,
-            "entry_id": result.entry_id,
-            "reward": req.reward,
-        }),
-        now,
-    )
-    .await?;
     tx.commit().await?;
     Ok(Some(result))
 }

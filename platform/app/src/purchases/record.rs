@@ -430,6 +430,24 @@ pub async fn record_once(
     let row = purchase_row(&result, &hash, &checked, actor, now, entry_id);
     let pay = req.payments.as_ref().map(|_| PurchasePay::of(&payments));
     let stored = if one_statement {
+        // What it earned is announced by the same statement (`points.earned`); the path
+        // through `earn::credit` announces its points itself.
+        let occasion = format!("purchase:{id}");
+        let earned_event = (earned > 0).then(|| patron_db::messages::EntryEvent {
+            event: patron_core::messages::Event::PointsEarned.as_str(),
+            member_id: member.id,
+            occasion: Some(&occasion),
+            data: json!({
+                "member_id": member.id,
+                "points": earned,
+                "balance": account.balance,
+                "entry_id": null,
+                "source": EntrySource::Purchase.as_str(),
+                "purchase_id": id,
+                "external_id": external_id,
+            }),
+            at: now,
+        });
         points::record_purchase(
             &mut tx,
             &account,
@@ -439,15 +457,14 @@ pub async fn record_once(
             &row,
             pay.as_ref(),
             Some((key.scope.as_str(), key.key.as_str())),
+            earned_event,
         )
         .await
-        .map(|r| (r.entry_id, Some(r.paid)))
+        .map(|r| Some(r.paid))
     } else {
-        points::insert_purchase(&mut tx, &row)
-            .await
-            .map(|()| (None, None))
+        points::insert_purchase(&mut tx, &row).await.map(|()| None)
     };
-    let (stored_entry, paid) = match stored {
+    let paid = match stored {
         Err(e) if e.is_conflict_on(constraints::PURCHASES_EXTERNAL_ID) => return Ok(None),
         other => other?,
     };
@@ -473,26 +490,6 @@ pub async fn record_once(
                 p.bonus = paid.bonus;
             }
         }
-    }
-    // The path through `earn::credit` announced its points already.
-    if one_statement && earned > 0 {
-        crate::messages::record(
-            &mut tx,
-            patron_core::messages::Event::PointsEarned,
-            member.id,
-            &format!("purchase:{id}"),
-            json!({
-                "member_id": member.id,
-                "points": earned,
-                "balance": account.balance,
-                "entry_id": stored_entry,
-                "source": EntrySource::Purchase.as_str(),
-                "purchase_id": id,
-                "external_id": external_id,
-            }),
-            now,
-        )
-        .await?;
     }
     // Coupons the rule gives, in the purchase's transaction: a replay gives none again.
     // Their templates and the promotions' are locked together, in id order.

@@ -400,7 +400,9 @@ pub async fn record_purchase(
     p: &NewPurchaseRow<'_>,
     pay: Option<&crate::prepaid::PurchasePay<'_>>,
     answers: Option<(&str, &str)>,
+    event: Option<crate::messages::EntryEvent<'_>>,
 ) -> Result<Recorded, DbError> {
+    use crate::messages::EntryEvent;
     use crate::prepaid::{paid_columns, pay_ctes, payment_rows_cte, response_with_pays};
     let (points, now) = (p.points, p.recorded_at);
     let (pay_sql, payments_sql, response, answer) = match pay {
@@ -437,6 +439,14 @@ pub async fn record_purchase(
         ),
         None => (String::new(), "false"),
     };
+    // The event's row too (only with an entry: `ob` selects from `e`), after every other
+    // parameter.
+    let fold = event.as_ref().filter(|_| EntryEvent::folds(tx));
+    let event_at = 38 + if pay.is_some() { 3 } else { 0 } + if answers.is_some() { 2 } else { 0 };
+    let event_sql = match fold {
+        Some(_) => EntryEvent::cte(event_at, "$1", "$23"),
+        None => String::new(),
+    };
     let sql = format!(
         "WITH {pay_sql}e AS ( \
              INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
@@ -457,7 +467,7 @@ pub async fn record_purchase(
              rule_error, entry_id, response) \
              SELECT $24, $25, $26, $1, $27, $28, $29, $30, $31, $23, $32, $2, $33, $6, $34, \
              (SELECT id FROM e), {response} \
-         ){payments_sql}{key_sql} SELECT {answer}, {keyed} AS keyed"
+         ){payments_sql}{key_sql}{event_sql} SELECT {answer}, {keyed} AS keyed"
     );
     let q = sqlx::query_as::<_, Recorded>(&sql)
         .bind(a.member_id)
@@ -508,11 +518,22 @@ pub async fn record_purchase(
         Some((scope, key)) => q.bind(scope).bind(key),
         None => q,
     };
+    let q = match fold {
+        Some(ev) => q
+            .bind(ev.event)
+            .bind(ev.entity())
+            .bind(ev.occasion)
+            .bind(&ev.data),
+        None => q,
+    };
     let recorded: Recorded = q.fetch_one(tx.conn()).await?;
     if answers.is_some() && !recorded.keyed {
         return Err(DbError::Aborted(
             "the purchase's idempotency key was not claimed".into(),
         ));
+    }
+    if let (None, Some(ev), Some(entry)) = (fold, event.as_ref(), recorded.entry_id) {
+        ev.clone().queue(tx, entry);
     }
     Ok(recorded)
 }

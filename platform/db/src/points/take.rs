@@ -117,6 +117,9 @@ pub struct RedeemRecord<'a> {
     pub scope: &'a str,
     pub key: &'a str,
     pub answer: Value,
+    /// The event the redemption announces (its row written by the same statement when it
+    /// can be: [`crate::messages::EntryEvent`]).
+    pub event: Option<crate::messages::EntryEvent<'a>>,
 }
 
 /// [`redeem`] with its audit line and stored answer in the same statement: the account's
@@ -129,33 +132,51 @@ pub async fn redeem_recorded(
     src: &Source<'_>,
     rec: &RedeemRecord<'_>,
 ) -> Result<i64, DbError> {
+    use crate::messages::EntryEvent;
+    let fold = rec.event.as_ref().filter(|_| EntryEvent::folds(tx));
     let sql = redemption_sql(
-        ", aud AS ( \
-             INSERT INTO audit_log (at, actor, action, target, detail) \
-             VALUES ($9, $8, $13, $1::text, $14) \
-         ), k AS ( \
-             UPDATE idempotency_keys \
-             SET response = jsonb_set($17::jsonb, '{entry_id}', to_jsonb((SELECT id FROM e))) \
-             WHERE scope = $15 AND key = $16 RETURNING 1 \
-         )",
+        &format!(
+            ", aud AS ( \
+                 INSERT INTO audit_log (at, actor, action, target, detail) \
+                 VALUES ($9, $8, $13, $1::text, $14) \
+             ), k AS ( \
+                 UPDATE idempotency_keys \
+                 SET response = jsonb_set($17::jsonb, '{{entry_id}}', to_jsonb((SELECT id FROM e))) \
+                 WHERE scope = $15 AND key = $16 RETURNING 1 \
+             ){}",
+            if fold.is_some() {
+                EntryEvent::cte(18, "$1", "$9")
+            } else {
+                String::new()
+            }
+        ),
         "(SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done), \
          (SELECT count(*) FROM k)",
     );
-    let (entry, taken, answered): (i64, i64, i64) =
-        bind_redemption(sqlx::query_as(&sql), a, points, src)
-            .bind(rec.audit_action)
-            .bind(&rec.audit_detail)
-            .bind(rec.scope)
-            .bind(rec.key)
-            .bind(&rec.answer)
-            .fetch_one(tx.conn())
-            .await?;
+    let q = bind_redemption(sqlx::query_as(&sql), a, points, src)
+        .bind(rec.audit_action)
+        .bind(&rec.audit_detail)
+        .bind(rec.scope)
+        .bind(rec.key)
+        .bind(&rec.answer);
+    let q = match fold {
+        Some(ev) => q
+            .bind(ev.event)
+            .bind(ev.entity())
+            .bind(ev.occasion)
+            .bind(&ev.data),
+        None => q,
+    };
+    let (entry, taken, answered): (i64, i64, i64) = q.fetch_one(tx.conn()).await?;
     all_taken(a.member_id, taken, points)?;
     if answered != 1 {
         return Err(DbError::Aborted(format!(
             "idempotency key {} {} was not claimed",
             rec.scope, rec.key
         )));
+    }
+    if let (None, Some(ev)) = (fold, &rec.event) {
+        ev.clone().queue(tx, entry);
     }
     Ok(entry)
 }
