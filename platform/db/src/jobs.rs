@@ -149,11 +149,11 @@ pub async fn claim(
     .await?)
 }
 
-/// Adds a job already claimed by `worker` (its first attempt, leased for `lease`): work
-/// that starts at once where it was asked for, and that any replica takes over when that
-/// worker dies.
+/// Adds a job already claimed by `worker` (its first attempt, leased for `lease`), in the
+/// caller's transaction (with the work's own rows): work that starts at once where it was
+/// asked for, and that any replica takes over when that worker dies.
 pub async fn enqueue_claimed(
-    db: &Db,
+    tx: &mut impl crate::OnPlatform,
     kind: &str,
     tenant_id: Option<i64>,
     payload: serde_json::Value,
@@ -173,7 +173,7 @@ pub async fn enqueue_claimed(
     .bind(now)
     .bind(worker)
     .bind(now + lease)
-    .fetch_one(db.pool())
+    .fetch_one(tx.platform_conn())
     .await?)
 }
 

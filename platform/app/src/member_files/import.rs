@@ -271,11 +271,12 @@ impl Importer {
     ) -> Result<(Import, Lease), AppError> {
         let worker = format!("import-{}", Uuid::now_v7());
         let now = self.clock.now();
-        // Queued first: should the commit below fail, the job finds no import and ends.
+        // The job, the import and its file commit together.
+        let tenant_id = tx.tenant_id();
         let job = jobs::enqueue_claimed(
-            &self.db,
+            &mut tx,
             JOB_KIND,
-            Some(tx.tenant_id()),
+            Some(tenant_id),
             serde_json::json!({ "import": req.id }),
             &worker,
             now,
