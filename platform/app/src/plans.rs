@@ -272,6 +272,22 @@ pub async fn check_limit(
     )))
 }
 
+/// [`check_limit`] with its refusal as a value, as `members::PlanCheck` answers.
+pub async fn limit_check(
+    tx: &mut TenantTx,
+    catalog: &PlanCatalog,
+    plan: &Plan,
+    limit: Limit,
+    adding: i64,
+    now: DateTime<Utc>,
+) -> Result<Result<(), PlanDenial>, AppError> {
+    match check_limit(tx, catalog, plan, limit, adding, now).await {
+        Ok(()) => Ok(Ok(())),
+        Err(AppError::Plan(d)) => Ok(Err(*d)),
+        Err(e) => Err(e),
+    }
+}
+
 /// Takes `n` of a monthly limit (`coupons_per_month`) for things being made in `tx`, by one
 /// conditional statement on the month's counter ([`db_plans::take_monthly`]): 402
 /// `limit_reached` naming the limit, the month's usage and the plans that lift it. Needs no

@@ -260,6 +260,12 @@ pub async fn retry_held(
     Ok(done.rows_affected() == 1)
 }
 
+/// How long a job waits before its next try after `attempts` tries: 30 s, doubling with each
+/// try (at most about 8.5 hours).
+pub fn retry_delay(attempts: i32) -> Duration {
+    Duration::seconds(30 * (1i64 << attempts.clamp(0, 10)))
+}
+
 /// Records a failure: the job runs again at `retry_at`, or is marked failed for good when it
 /// has used up its attempts.
 pub async fn fail(

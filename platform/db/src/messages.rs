@@ -74,20 +74,31 @@ impl EntryEvent<'_> {
         )
     }
 
-    pub(crate) fn entity(&self) -> String {
+    fn entity(&self) -> String {
         format!("member:{}", self.member_id)
     }
 
+    /// Binds the parameters of [`EntryEvent::cte`], after the statement's others.
+    pub(crate) fn bind<'q, O>(
+        &'q self,
+        q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        q.bind(self.event)
+            .bind(self.entity())
+            .bind(self.occasion)
+            .bind(&self.data)
+    }
+
     /// Queues the event with the others, for the commit.
-    pub(crate) fn queue(self, tx: &mut TenantTx, entry_id: i64) {
-        let mut data = self.data;
+    pub(crate) fn queue(&self, tx: &mut TenantTx, entry_id: i64) {
+        let mut data = self.data.clone();
         if let Value::Object(m) = &mut data {
             m.insert("entry_id".into(), Value::from(entry_id));
         }
         tx.outbox.push(Pending {
             event: self.event.to_owned(),
             member_id: Some(self.member_id),
-            entity: format!("member:{}", self.member_id),
+            entity: self.entity(),
             occasion: self
                 .occasion
                 .map_or_else(|| entry_id.to_string(), str::to_owned),

@@ -57,8 +57,8 @@ pub const ACTIVITY_OFFERS_LAPSE: &str = "activities.offers.lapse";
 /// stalest), a bounded number per pass.
 pub const OPS_FIGURES: &str = "ops.figures";
 
-/// Imports one running at a time per replica: a member import (see
-/// `patron_app::member_files::import`) whose replica died, taken over from its stored file.
+/// A member import (see `patron_app::member_files::import`): started by the replica that
+/// received the file, taken over from its stored file by a runner when that replica died.
 pub const MEMBERS_IMPORT: &str = patron_app::member_files::import::JOB_KIND;
 
 /// Imports a replica's job runner takes over at once at most (each holds a connection in
@@ -259,8 +259,8 @@ impl JobRunner {
             }
             Err(e) => {
                 let error = format!("{e:#}");
-                let backoff = Duration::seconds(30 * (1i64 << job.attempts.clamp(0, 10)));
-                jobs::fail(&self.db, &job, now, &error, now + backoff).await?;
+                let retry_at = now + jobs::retry_delay(job.attempts);
+                jobs::fail(&self.db, &job, now, &error, retry_at).await?;
                 tracing::warn!(%error, attempts = job.attempts, "job failed");
                 Ok(Turn::Failed {
                     kind: job.kind,

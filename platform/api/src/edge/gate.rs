@@ -168,20 +168,4 @@ impl ApiState {
     ) -> Result<(), ApiError> {
         Ok(app_plans::require_feature(&self.plans, &principal.plan, feature).await?)
     }
-
-    /// Checks that `adding` more of `limit`'s things fit the plan, inside the transaction that
-    /// creates them (which holds the tenant's limit lock until it ends): 402 naming the limit,
-    /// the usage and the plans that lift it.
-    pub async fn check_limit(
-        &self,
-        tx: &mut TenantTx,
-        principal: &Principal,
-        limit: Limit,
-        adding: i64,
-    ) -> Result<(), ApiError> {
-        Ok(
-            app_plans::check_limit(tx, &self.plans, &principal.plan, limit, adding, self.now())
-                .await?,
-        )
-    }
 }

@@ -318,17 +318,15 @@ impl PlanCheck for StaffPlan {
         limit: Limit,
         adding: i64,
     ) -> Result<Result<(), PlanDenial>, AppError> {
-        match self
-            .state
-            .check_limit(tx, &self.principal, limit, adding)
-            .await
-        {
-            Ok(()) => Ok(Ok(())),
-            Err(e) => match to_app(e) {
-                AppError::Plan(d) => Ok(Err(*d)),
-                other => Err(other),
-            },
-        }
+        patron_app::plans::limit_check(
+            tx,
+            &self.state.plans,
+            &self.principal.plan,
+            limit,
+            adding,
+            self.state.now(),
+        )
+        .await
     }
 }
 

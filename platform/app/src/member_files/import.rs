@@ -1,6 +1,6 @@
 //! The member import: the uploaded file is kept in the database in parts
 //! (`member_import_files`) and the import is a job in `platform.jobs`, claimed at once by the
-//! replica that received the file and leased for [`LEASE`], renewed while it runs. When that
+//! replica that received the file and leased for [`lease`], renewed while it runs. When that
 //! replica dies the lease runs out and any replica's job runner takes the import over from
 //! the stored file.
 //!
@@ -339,33 +339,23 @@ impl Importer {
         };
         renew.abort();
         let now = self.clock.now();
-        let done = match &end {
+        let finished = match &end {
             RunEnd::Recorded { status } => {
-                jobs::complete_held(
-                    &self.db,
-                    lease.job,
-                    &lease.worker,
-                    now,
-                    serde_json::json!({ "import": lease.import, "status": status }),
-                )
-                .await
+                Some(serde_json::json!({ "import": lease.import, "status": status }))
             }
             RunEnd::NothingToDo => {
-                jobs::complete_held(
-                    &self.db,
-                    lease.job,
-                    &lease.worker,
-                    now,
-                    serde_json::json!({ "import": lease.import, "skipped": true }),
-                )
-                .await
+                Some(serde_json::json!({ "import": lease.import, "skipped": true }))
             }
-            RunEnd::TakenOver => Ok(false),
-            RunEnd::Retry { error } => {
-                tracing::warn!(%error, import = %lease.import, attempt = lease.attempt, "import broke off; it is retried");
-                let backoff = chrono::Duration::seconds(10 * (1i64 << lease.attempt.clamp(0, 8)));
-                jobs::retry_held(&self.db, lease.job, &lease.worker, error, now + backoff).await
-            }
+            RunEnd::TakenOver | RunEnd::Retry { .. } => None,
+        };
+        let done = if let Some(result) = finished {
+            jobs::complete_held(&self.db, lease.job, &lease.worker, now, result).await
+        } else if let RunEnd::Retry { error } = &end {
+            tracing::warn!(%error, import = %lease.import, attempt = lease.attempt, "import broke off; it is retried");
+            let retry_at = now + jobs::retry_delay(lease.attempt);
+            jobs::retry_held(&self.db, lease.job, &lease.worker, error, retry_at).await
+        } else {
+            Ok(false)
         };
         if let Err(e) = done {
             tracing::warn!(error = %e, import = %lease.import, "cannot record the import job's end");
@@ -557,13 +547,7 @@ impl PlanCheck for CatalogPlan<'_> {
         adding: i64,
     ) -> Result<Result<(), PlanDenial>, AppError> {
         let plan = self.plans.of(self.tenant).await?;
-        match crate::plans::check_limit(tx, self.plans, &plan, limit, adding, self.clock.now())
-            .await
-        {
-            Ok(()) => Ok(Ok(())),
-            Err(AppError::Plan(d)) => Ok(Err(*d)),
-            Err(e) => Err(e),
-        }
+        crate::plans::limit_check(tx, self.plans, &plan, limit, adding, self.clock.now()).await
     }
 }
 

@@ -519,11 +519,7 @@ pub async fn record_purchase(
         None => q,
     };
     let q = match fold {
-        Some(ev) => q
-            .bind(ev.event)
-            .bind(ev.entity())
-            .bind(ev.occasion)
-            .bind(&ev.data),
+        Some(ev) => ev.bind(q),
         None => q,
     };
     let recorded: Recorded = q.fetch_one(tx.conn()).await?;
@@ -533,7 +529,7 @@ pub async fn record_purchase(
         ));
     }
     if let (None, Some(ev), Some(entry)) = (fold, event.as_ref(), recorded.entry_id) {
-        ev.clone().queue(tx, entry);
+        ev.queue(tx, entry);
     }
     Ok(recorded)
 }

@@ -160,11 +160,7 @@ pub async fn redeem_recorded(
         .bind(rec.key)
         .bind(&rec.answer);
     let q = match fold {
-        Some(ev) => q
-            .bind(ev.event)
-            .bind(ev.entity())
-            .bind(ev.occasion)
-            .bind(&ev.data),
+        Some(ev) => ev.bind(q),
         None => q,
     };
     let (entry, taken, answered): (i64, i64, i64) = q.fetch_one(tx.conn()).await?;
@@ -176,7 +172,7 @@ pub async fn redeem_recorded(
         )));
     }
     if let (None, Some(ev)) = (fold, &rec.event) {
-        ev.clone().queue(tx, entry);
+        ev.queue(tx, entry);
     }
     Ok(entry)
 }
