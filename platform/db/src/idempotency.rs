@@ -31,20 +31,13 @@ pub async fn claim(
     // A claim deleted between the two statements (its request gave up without an answer)
     // is claimed again.
     for _ in 0..3 {
-        let ours: Option<bool> = sqlx::query_scalar(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) \
-             VALUES ($1, $2, $3, NULL, $4) \
-             ON CONFLICT (scope, key) DO UPDATE \
-                 SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at \
-                 WHERE idempotency_keys.response IS NULL \
-             RETURNING true",
-        )
-        .bind(scope.as_str())
-        .bind(key.as_str())
-        .bind(hash.as_bytes())
-        .bind(now)
-        .fetch_optional(tx.conn())
-        .await?;
+        let ours: Option<bool> = sqlx::query_scalar(&claim_sql(1))
+            .bind(scope.as_str())
+            .bind(key.as_str())
+            .bind(hash.as_bytes())
+            .bind(now)
+            .fetch_optional(tx.conn())
+            .await?;
         if ours.is_some() {
             return Ok(Claim::Ours);
         }
@@ -64,6 +57,31 @@ pub async fn claim(
         "idempotency key {scope} {} could not be claimed",
         key.as_str()
     )))
+}
+
+/// The claim's statement, its scope, key, hash and time the parameters from `$first`: one
+/// row (`true`) when the key is the request's now, none when a request under it committed an
+/// answer (after waiting for one holding it uncommitted).
+pub(crate) fn claim_sql(first: usize) -> String {
+    let (key, hash, at) = (first + 1, first + 2, first + 3);
+    format!(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) \
+         VALUES (${first}, ${key}, ${hash}, NULL, ${at}) \
+         ON CONFLICT (scope, key) DO UPDATE \
+             SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at \
+             WHERE idempotency_keys.response IS NULL \
+         RETURNING true"
+    )
+}
+
+/// A claim made by another statement ([`claim_sql`]): the key, its scope and the request's
+/// body's hash.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimOf<'a> {
+    pub scope: Scope,
+    pub key: &'a Key,
+    pub hash: &'a RequestHash,
+    pub now: DateTime<Utc>,
 }
 
 /// Stores the answer of the request that claimed (`scope`, `key`), in its transaction.

@@ -20,6 +20,7 @@ use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::Reason;
 use patron_core::MemberId;
+use patron_db::idempotency::ClaimOf;
 use patron_db::members::{self, Member};
 use patron_db::points::{self, Account};
 use patron_db::prepaid::{Payment, PurchasePay};
@@ -234,13 +235,10 @@ pub async fn record_once(
 ) -> Result<Option<PurchaseResult>, AppError> {
     let checked = check_purchase(req, tenant, now)?;
     let hash = request_hash(req);
-    // Idempotency: the external id is claimed first; a retry racing the first request waits
-    // for it and replays its answer (`crate::idempotency`).
+    // Idempotency: the external id is claimed first, by the statement that opens the
+    // purchase; a retry racing the first request waits for it and replays its answer
+    // (`crate::idempotency`).
     let key = Request::global(Scope::Purchase, "external_id", &req.external_id, req);
-    if let Begun::Replay(r) = idempotency::begin::<PurchaseResult>(&mut tx, &key, now).await? {
-        tx.commit().await?;
-        return Ok(Some(r));
-    }
     let external_id = req.external_id.trim().to_owned();
     let named = MemberRef {
         member_id: req.member_id,
@@ -249,10 +247,22 @@ pub async fn record_once(
     };
     let (mut card, mut index) = (String::new(), Vec::new());
     let (field, lookup) = member_lookup(tenant, pii, &named, &mut card, &mut index)?;
-    // The member, the lock on their account (and their referrer's), their tier and any
-    // earlier answer under this external id: one round trip.
-    let Some(opened) = points::open_purchase(&mut tx, lookup, &external_id).await? else {
-        // No such member (or a card not in use): the lookup below names the reason.
+    // The external id's claim, the member, the lock on their account (and their
+    // referrer's), their tier and any earlier answer under this external id: one round trip.
+    let claim = ClaimOf {
+        scope: key.scope,
+        key: &key.key,
+        hash: &key.hash,
+        now,
+    };
+    let opened = points::open_purchase(&mut tx, lookup, &external_id, Some(claim)).await?;
+    let Some(opened) = opened else {
+        // Answered first by a request under the same external id (replayed, or a 409), or
+        // no such member (or a card not in use): the lookup below names the reason.
+        if let Begun::Replay(r) = idempotency::begin::<PurchaseResult>(&mut tx, &key, now).await? {
+            tx.commit().await?;
+            return Ok(Some(r));
+        }
         resolve_member(&mut tx, tenant, pii, &named).await?;
         return Ok(None);
     };
@@ -429,6 +439,23 @@ pub async fn record_once(
     };
     let row = purchase_row(&result, &hash, &checked, actor, now, entry_id);
     let pay = req.payments.as_ref().map(|_| PurchasePay::of(&payments));
+    // Whether the purchase may promote the member: with a ladder of thresholds, the
+    // purchase's own statement reads the member's tier and metric, and the check after it
+    // runs only when what the purchase added could reach the next tier.
+    let may_promote = rules
+        .ladder
+        .as_ref()
+        .filter(|l| l.ladder.event_may_promote(earned, paid));
+    let tz = zone.tz();
+    let probe =
+        may_promote
+            .filter(|l| l.ladder.script.is_none())
+            .map(|l| patron_db::tiers::TierProbe {
+                metric: l.ladder.metric,
+                start: l.ladder.window.start(now, tz),
+                time_zone: tz.name(),
+            });
+    let mut probed: Option<(Option<String>, i64)> = None;
     let stored = if one_statement {
         // What it earned is announced by the same statement (`points.earned`); the path
         // through `earn::credit` announces its points itself.
@@ -458,9 +485,13 @@ pub async fn record_once(
             pay.as_ref(),
             Some((key.scope.as_str(), key.key.as_str())),
             earned_event,
+            probe,
         )
         .await
-        .map(|r| Some(r.paid))
+        .map(|r| {
+            probed = r.metric_before.map(|m| (r.standing_tier, m));
+            Some(r.paid)
+        })
     } else {
         points::insert_purchase(&mut tx, &row).await.map(|()| None)
     };
@@ -520,12 +551,24 @@ pub async fn record_once(
     .await?;
     // Counted with the purchase just stored: it may promote the member at once (unless it
     // added nothing to what the ladder measures).
-    if rules
-        .ladder
-        .as_ref()
-        .is_some_and(|l| l.ladder.event_may_promote(earned, result.amount))
-    {
-        let (_, after) = earn::tier_check(&mut tx, &ctx, MemberId::new(member.id)).await?;
+    if let Some(l) = may_promote {
+        let ladder = &l.ladder;
+        let after = match &probed {
+            Some((tier, before))
+                if !ladder.may_reach_next(
+                    tier.as_deref(),
+                    *before,
+                    ladder.most_added(earned, result.amount),
+                ) =>
+            {
+                MemberTier::from_code(ladder, tier.as_deref())
+            }
+            _ => {
+                earn::tier_check(&mut tx, &ctx, MemberId::new(member.id))
+                    .await?
+                    .1
+            }
+        };
         amended |= after.code != held.code;
         result.tier = Some(after.code);
     }

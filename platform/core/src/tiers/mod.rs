@@ -197,6 +197,26 @@ impl Ladder {
     /// after the member's previous event saw the same measure or a larger one (a window only
     /// drops what it counts, and a publish re-evaluates everyone). Visits count days, and a
     /// script may read anything: those are always checked.
+    /// Whether an event that adds at most `added` to the metric of a member at `tier` whose
+    /// metric was `before` can promote them. `false` is certain: [`promote_on_event`] gives
+    /// no tier for any metric up to `before + added` (the tier a metric qualifies for never
+    /// falls as the metric grows). With a ladder script it is always `true`: the script
+    /// decides.
+    pub fn may_reach_next(&self, tier: Option<&str>, before: i64, added: i64) -> bool {
+        self.script.is_some()
+            || self.qualifying(before.saturating_add(added.max(0))) > self.position(tier)
+    }
+
+    /// What an event adds to the metric at most: the points it earned, what was paid, or
+    /// one visit.
+    pub fn most_added(&self, points: i64, spend: i64) -> i64 {
+        match self.metric {
+            Metric::PointsEarned => points,
+            Metric::Spend => spend,
+            Metric::Visits => 1,
+        }
+    }
+
     pub fn event_may_promote(&self, points: i64, spend: i64) -> bool {
         self.script.is_some()
             || match self.metric {

@@ -221,3 +221,49 @@ fn an_event_that_adds_nothing_to_the_measure_cannot_promote() {
     l.script = Some("\"gold\"".into());
     assert!(l.event_may_promote(0, 0));
 }
+
+#[test]
+fn an_event_that_cannot_reach_the_next_tier_is_told_so_and_one_that_can_is_not() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(22);
+    let base = ladder(Demotion::OneRung, 30);
+    let codes = [
+        None,
+        Some("base"),
+        Some("silver"),
+        Some("gold"),
+        Some("platinum"),
+    ];
+    for _ in 0..20_000 {
+        let mut l = base.clone();
+        // Thresholds in any order, not only rising ones.
+        for t in l.tiers.iter_mut().skip(1) {
+            t.threshold = rng.gen_range(0..400);
+        }
+        let tier = codes[rng.gen_range(0..codes.len())];
+        let standing = Standing {
+            tier: tier.map(str::to_owned),
+            ..Standing::default()
+        };
+        let before = rng.gen_range(0..400);
+        let added = rng.gen_range(-5..200);
+        let may = l.may_reach_next(tier, before, added);
+        // Never a promotion it said could not happen, whatever the event really added.
+        for metric in before..=before + added.max(0) {
+            if promote_on_event(&l, &standing, metric).is_some() {
+                assert!(may, "{tier:?} {before} + {added}: promotes at {metric}");
+            }
+        }
+        // And it says "may" only when the most the event could add promotes.
+        assert_eq!(
+            may,
+            promote_on_event(&l, &standing, before + added.max(0)).is_some(),
+            "{tier:?} {before} + {added}"
+        );
+    }
+    let mut scripted = base.clone();
+    scripted.script = Some("\"gold\"".into());
+    assert!(scripted.may_reach_next(Some("platinum"), 0, 0));
+    assert_eq!(base.most_added(7, 900), 900);
+}

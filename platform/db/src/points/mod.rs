@@ -121,11 +121,20 @@ struct OpenedRow {
 /// The hottest read of the purchase path, in one statement: the member (by id, active card
 /// or phone), the locks on their account and their referrer's (in member id order, so two
 /// transactions never wait on each other; only when both accounts exist), their tier
-/// standing, and any purchase already stored under `external_id`. `None`: no such member.
+/// standing, and any purchase already stored under `external_id`.
+///
+/// With `claim`, the same statement claims the request's idempotency key first
+/// ([`crate::idempotency::claim_sql`]): the member is read only once the claim is the
+/// request's, so a duplicate racing it waits on the claim before it locks anything (never
+/// holding the account while the first request, holding the claim, waits for it).
+///
+/// `None`: no such member, or (with `claim`) the key was answered by a request that
+/// committed first; [`crate::idempotency::claim`] tells which.
 pub async fn open_purchase(
     tx: &mut TenantTx,
     lookup: MemberLookup<'_>,
     external_id: &str,
+    claim: Option<crate::idempotency::ClaimOf<'_>>,
 ) -> Result<Option<OpenedPurchase>, DbError> {
     let cond = match lookup {
         MemberLookup::Id(_) => "m.id = $1",
@@ -135,8 +144,15 @@ pub async fn open_purchase(
         }
         MemberLookup::PhoneIndex(_) => "m.phone_index = $1",
     };
+    let (claim_sql, claimed) = match claim {
+        Some(_) => (
+            format!("c AS ({}), ", crate::idempotency::claim_sql(3)),
+            " AND EXISTS (SELECT 1 FROM c)",
+        ),
+        None => (String::new(), ""),
+    };
     let sql = format!(
-        "WITH m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE {cond}), \
+        "WITH {claim_sql}m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE {cond}{claimed}), \
          ids AS MATERIALIZED ( \
              SELECT id AS member_id FROM m \
              UNION SELECT referrer_id FROM m WHERE referrer_id IS NOT NULL \
@@ -161,7 +177,16 @@ pub async fn open_purchase(
         MemberLookup::ActiveCard(n) => q.bind(n),
         MemberLookup::PhoneIndex(i) => q.bind(i),
     };
-    let Some(row) = q.bind(external_id).fetch_optional(tx.conn()).await? else {
+    let q = q.bind(external_id);
+    let q = match claim {
+        Some(c) => q
+            .bind(c.scope.as_str())
+            .bind(c.key.as_str())
+            .bind(c.hash.as_bytes())
+            .bind(c.now),
+        None => q,
+    };
+    let Some(row) = q.fetch_optional(tx.conn()).await? else {
         return Ok(None);
     };
     let account = row.account.map(|j| j.0);
@@ -390,6 +415,10 @@ pub fn records_in_one_statement(a: &Account, points: i64) -> bool {
 /// SQL, never below zero), its entries, the payment rows, and the stored answer's
 /// `payments` as taken. When the balance does not cover it, `paid.paid` is false and the
 /// caller must roll the transaction back.
+///
+/// With `probe`, it also reads what the promotion check after the purchase needs: the
+/// member's tier, their standing locked, and the ladder's metric before the purchase; a
+/// purchase that cannot reach the next tier then needs no statement of its own for it.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_purchase(
     tx: &mut TenantTx,
@@ -401,6 +430,7 @@ pub async fn record_purchase(
     pay: Option<&crate::prepaid::PurchasePay<'_>>,
     answers: Option<(&str, &str)>,
     event: Option<crate::messages::EntryEvent<'_>>,
+    probe: Option<crate::tiers::TierProbe<'_>>,
 ) -> Result<Recorded, DbError> {
     use crate::messages::EntryEvent;
     use crate::prepaid::{paid_columns, pay_ctes, payment_rows_cte, response_with_pays};
@@ -447,6 +477,12 @@ pub async fn record_purchase(
         Some(_) => EntryEvent::cte(event_at, "$1", "$23"),
         None => String::new(),
     };
+    // The promotion check's reading, last.
+    let probe_at = event_at + if fold.is_some() { 4 } else { 0 };
+    let probe_sql = match &probe {
+        Some(p) => p.columns("$23", probe_at),
+        None => "NULL::text AS standing_tier, NULL::bigint AS metric_before".to_owned(),
+    };
     let sql = format!(
         "WITH {pay_sql}e AS ( \
              INSERT INTO point_entries (member_id, kind, points, balance, source, source_id, \
@@ -467,7 +503,7 @@ pub async fn record_purchase(
              rule_error, entry_id, response) \
              SELECT $24, $25, $26, $1, $27, $28, $29, $30, $31, $23, $32, $2, $33, $6, $34, \
              (SELECT id FROM e), {response} \
-         ){payments_sql}{key_sql}{event_sql} SELECT {answer}, {keyed} AS keyed"
+         ){payments_sql}{key_sql}{event_sql} SELECT {answer}, {keyed} AS keyed, {probe_sql}"
     );
     let q = sqlx::query_as::<_, Recorded>(&sql)
         .bind(a.member_id)
@@ -522,6 +558,10 @@ pub async fn record_purchase(
         Some(ev) => ev.bind(q),
         None => q,
     };
+    let q = match &probe {
+        Some(p) => p.bind(q),
+        None => q,
+    };
     let recorded: Recorded = q.fetch_one(tx.conn()).await?;
     if answers.is_some() && !recorded.keyed {
         return Err(DbError::Aborted(
@@ -536,13 +576,18 @@ pub async fn record_purchase(
 
 /// What [`record_purchase`] wrote: the earning's entry (none when nothing was earned) and,
 /// when it paid the purchase, whether the balance covered it and what it took.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recorded {
     pub entry_id: Option<i64>,
     #[sqlx(flatten)]
     pub paid: crate::prepaid::Paid,
     /// The answer was stored under the idempotency key named.
     pub keyed: bool,
+    /// With a [`crate::tiers::TierProbe`]: the member's tier, their standing locked (none:
+    /// the first tier, or no probe).
+    pub standing_tier: Option<String>,
+    /// With a probe: the ladder's metric before this purchase.
+    pub metric_before: Option<i64>,
 }
 
 async fn settle_debts(tx: &mut TenantTx, member_id: Uuid, points: i64) -> Result<(), DbError> {

@@ -345,6 +345,67 @@ fn one_member_metric_sql(metric: Metric) -> &'static str {
     })
 }
 
+/// What a purchase's statement reads for the promotion check after it
+/// ([`crate::points::record_purchase`]): the ladder's metric, the window's start (none:
+/// since joining) and the business's time zone.
+#[derive(Debug, Clone, Copy)]
+pub struct TierProbe<'a> {
+    pub metric: Metric,
+    pub start: Option<DateTime<Utc>>,
+    pub time_zone: &'a str,
+}
+
+impl TierProbe<'_> {
+    /// Two output columns for a statement whose `$1` is the member and `now` the time:
+    /// `standing_tier`, the member's tier with their standing locked (as the promotion check
+    /// locks it; a locking read waits for a standing being changed and returns its newest
+    /// version), and `metric_before`, the metric as of the statement's snapshot (before its
+    /// own writes). The window's start and the time zone are the parameters `$first` and
+    /// `$first + 1` ([`TierProbe::bind`]).
+    pub(crate) fn columns(&self, now: &str, first: usize) -> String {
+        let metric = renumber(one_member_metric_sql(self.metric), |n| match n {
+            1 => "$1".to_owned(),
+            2 => format!("${first}"),
+            3 => now.to_owned(),
+            _ => format!("${}", first + 1),
+        });
+        format!(
+            "(SELECT s.tier FROM (SELECT tier FROM member_tiers WHERE member_id = $1 FOR UPDATE) s) \
+                 AS standing_tier, \
+             coalesce((SELECT x.v FROM ({metric}) AS x (member_id, v)), 0)::bigint AS metric_before"
+        )
+    }
+
+    /// Binds the parameters of [`TierProbe::columns`], after the statement's others.
+    pub(crate) fn bind<'q, O>(
+        &self,
+        q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        q.bind(self.start).bind(self.time_zone.to_owned())
+    }
+}
+
+/// `sql` with each parameter `$n` (n of 1 to 4) written as `to(n)`.
+fn renumber(sql: &str, to: impl Fn(u32) -> String) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        match tail[..digits].parse::<u32>() {
+            Ok(n) if (1..=4).contains(&n) => out.push_str(&to(n)),
+            _ => {
+                out.push('$');
+                out.push_str(&tail[..digits]);
+            }
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Each member's metric (`$1`: member ids, `$2`: window start or null, `$3`: now, `$4`: the
 /// business's time zone): rows of (member id, value).
 fn metric_sql(metric: Metric) -> &'static str {
