@@ -91,7 +91,10 @@ start_load_pg() {
     # Durable commits, as in production; otherwise PostgreSQL's defaults.
     opts="-p $port -k $(printf '%q' "$PG_SOCK") -c listen_addresses=127.0.0.1 -c max_connections=200"
     opts+=" -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    # Planning counted too: a statement planned on every call (`plans` near `calls`) instead
+    # of reusing its generic plan shows in scripts/bench's statement table.
     opts+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
+    opts+=" -c pg_stat_statements.track_planning=on"
     opts+=" ${PATRON_LOAD_PG_OPTS:-}"
     say "starting PostgreSQL (durable commits, pg_stat_statements) on 127.0.0.1:$port, data $PG_DATA"
     if ! as_pg "$PG_BIN/pg_ctl" -w -t 120 -D "$PG_DATA" -l "$PG_LOG" -o "$opts" start >/dev/null; then

@@ -363,8 +363,13 @@ impl TierProbe<'_> {
     /// own writes). The window's start and the time zone are the parameters `$first` and
     /// `$first + 1` ([`TierProbe::bind`]).
     pub(crate) fn columns(&self, now: &str, first: usize) -> String {
+        // The member too is read through a scalar subquery here: a plan for the given values
+        // would otherwise see the member's id in the metric's part, cost it far below the
+        // generic plan (which cannot tell how many entries a day's id range holds), and the
+        // whole statement (the purchase's) would be planned anew on every call
+        // (measured: 0.6 ms of planning per purchase, more than its execution).
         let metric = renumber(one_member_metric_sql(self.metric), |n| match n {
-            1 => "$1".to_owned(),
+            1 => "(SELECT $1::uuid)".to_owned(),
             2 => format!("${first}"),
             3 => now.to_owned(),
             _ => format!("${}", first + 1),
