@@ -10,6 +10,13 @@ use patron_server::config::Settings;
 use patron_server::{commands, shutdown_signal, Application, Options};
 use std::sync::Arc;
 
+/// mimalloc instead of the C library's allocator: a request allocates and frees many small
+/// values (JSON, headers, rows), and glibc's malloc spent a sixth of the server's CPU per
+/// purchase on it (`_int_malloc`, `malloc_consolidate`, `unlink_chunk` in scripts/bench-cpu;
+/// docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "patron",
