@@ -7,6 +7,7 @@ use moka::future::Cache;
 use patron_core::access::Permission;
 use patron_db::access::{TenantPolicyAdapter, POLICY_CHANNEL};
 use patron_db::{Db, Tenant};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +33,68 @@ m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.obj == p.obj && r.act == p.act
 #[derive(Clone)]
 pub struct AccessControl {
     db: Db,
-    enforcers: Cache<i64, Arc<Enforcer>>,
+    enforcers: Cache<i64, Arc<TenantAccess>>,
+}
+
+/// A tenant's enforcer and the decisions it made. Casbin evaluates its matcher as an
+/// expression on every call (a sixteenth of the server's CPU per purchase in
+/// scripts/bench-cpu), while the answer for a subject and a permission changes only with the
+/// tenant's policy, and a policy change drops this whole value ([`AccessControl::invalidate`]):
+/// so each answer is worked out once and remembered here. At most [`TenantAccess::REMEMBERED`]
+/// answers are kept; past that the memory starts over.
+pub struct TenantAccess {
+    /// The tenant's domain (its schema name): the only one this value answers for.
+    domain: String,
+    enforcer: Enforcer,
+    decided: std::sync::RwLock<HashMap<Permission, HashMap<String, bool>>>,
+}
+
+impl TenantAccess {
+    const REMEMBERED: usize = 20_000;
+
+    pub fn new(domain: &str, enforcer: Enforcer) -> Self {
+        Self {
+            domain: domain.to_owned(),
+            enforcer,
+            decided: Default::default(),
+        }
+    }
+
+    /// Whether `subject` holds `permission` in the tenant.
+    pub fn allows(&self, subject: &str, permission: Permission) -> Result<bool, casbin::Error> {
+        let known = self
+            .decided
+            .read()
+            .ok()
+            .and_then(|d| d.get(&permission).and_then(|s| s.get(subject)).copied());
+        if let Some(allowed) = known {
+            return Ok(allowed);
+        }
+        let (obj, act) = permission.object_action();
+        let allowed = self
+            .enforcer
+            .enforce((subject, self.domain.as_str(), obj, act))?;
+        if let Ok(mut d) = self.decided.write() {
+            if d.values().map(HashMap::len).sum::<usize>() >= Self::REMEMBERED {
+                d.clear();
+            }
+            d.entry(permission)
+                .or_default()
+                .insert(subject.to_owned(), allowed);
+        }
+        Ok(allowed)
+    }
+
+    /// Every permission `subject` holds.
+    pub fn permissions_of(&self, subject: &str) -> Result<Vec<Permission>, casbin::Error> {
+        let mut out = Vec::new();
+        for p in Permission::ALL {
+            if self.allows(subject, *p)? {
+                out.push(*p);
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl AccessControl {
@@ -49,14 +111,16 @@ impl AccessControl {
 
     /// The tenant's enforcer, built on first use. Fetch it before opening a transaction:
     /// building one takes a connection of its own.
-    pub async fn enforcer(&self, tenant: &Tenant) -> Result<Arc<Enforcer>, casbin::Error> {
+    pub async fn enforcer(&self, tenant: &Tenant) -> Result<Arc<TenantAccess>, casbin::Error> {
         let db = self.db.clone();
         let tenant = tenant.clone();
         self.enforcers
             .try_get_with(tenant.id, async move {
                 let model = DefaultModel::from_str(MODEL).await?;
+                let domain = tenant.schema().to_owned();
                 let adapter = TenantPolicyAdapter::new(db, tenant);
-                Ok::<_, casbin::Error>(Arc::new(Enforcer::new(model, adapter).await?))
+                let enforcer = Enforcer::new(model, adapter).await?;
+                Ok::<_, casbin::Error>(Arc::new(TenantAccess::new(&domain, enforcer)))
             })
             .await
             .map_err(|e: Arc<casbin::Error>| {
@@ -71,9 +135,8 @@ impl AccessControl {
         subject: &str,
         permission: Permission,
     ) -> Result<bool, casbin::Error> {
-        let enforcer = self.enforcer(tenant).await?;
-        let (obj, act) = permission.object_action();
-        enforcer.enforce((subject, tenant.schema(), obj, act))
+        let access = self.enforcer(tenant).await?;
+        access.allows(subject, permission)
     }
 
     /// Every permission `subject` holds in `tenant`.
@@ -82,15 +145,8 @@ impl AccessControl {
         tenant: &Tenant,
         subject: &str,
     ) -> Result<Vec<Permission>, casbin::Error> {
-        let enforcer = self.enforcer(tenant).await?;
-        let mut out = Vec::new();
-        for p in Permission::ALL {
-            let (obj, act) = p.object_action();
-            if enforcer.enforce((subject, tenant.schema(), obj, act))? {
-                out.push(*p);
-            }
-        }
-        Ok(out)
+        let access = self.enforcer(tenant).await?;
+        access.permissions_of(subject)
     }
 
     /// Drops the cached enforcer of a tenant.
@@ -128,32 +184,6 @@ impl AccessControl {
     }
 }
 
-/// Whether `subject` holds `permission` in the tenant whose domain is `domain`.
-pub fn allows(
-    enforcer: &Enforcer,
-    domain: &str,
-    subject: &str,
-    permission: Permission,
-) -> Result<bool, casbin::Error> {
-    let (obj, act) = permission.object_action();
-    enforcer.enforce((subject, domain, obj, act))
-}
-
-/// Every permission `subject` holds.
-pub fn permissions_of(
-    enforcer: &Enforcer,
-    domain: &str,
-    subject: &str,
-) -> Result<Vec<Permission>, casbin::Error> {
-    let mut out = Vec::new();
-    for p in Permission::ALL {
-        if allows(enforcer, domain, subject, *p)? {
-            out.push(*p);
-        }
-    }
-    Ok(out)
-}
-
 #[derive(Debug)]
 struct ArcError(Arc<casbin::Error>);
 
@@ -164,3 +194,53 @@ impl std::fmt::Display for ArcError {
 }
 
 impl std::error::Error for ArcError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use casbin::{MemoryAdapter, MgmtApi};
+
+    async fn access(lines: &[[&str; 4]], roles: &[[&str; 3]]) -> TenantAccess {
+        let model = DefaultModel::from_str(MODEL).await.unwrap();
+        let mut e = Enforcer::new(model, MemoryAdapter::default())
+            .await
+            .unwrap();
+        for l in lines {
+            e.add_policy(l.iter().map(|s| s.to_string()).collect())
+                .await
+                .unwrap();
+        }
+        for g in roles {
+            e.add_grouping_policy(g.iter().map(|s| s.to_string()).collect())
+                .await
+                .unwrap();
+        }
+        TenantAccess::new("t_1", e)
+    }
+
+    #[tokio::test]
+    async fn remembered_answers_are_the_enforcers_and_their_memory_is_bounded() {
+        let (obj, act) = Permission::PurchasesWrite.object_action();
+        let a = access(
+            &[["clerk", "t_1", obj, act]],
+            &[["staff:1", "clerk", "t_1"]],
+        )
+        .await;
+        for _ in 0..3 {
+            // The first answer is worked out, the next ones remembered: the same each time.
+            assert!(a.allows("staff:1", Permission::PurchasesWrite).unwrap());
+            assert!(!a.allows("staff:2", Permission::PurchasesWrite).unwrap());
+            assert!(!a.allows("staff:1", Permission::MembersRead).unwrap());
+        }
+        let held = a.permissions_of("staff:1").unwrap();
+        assert_eq!(held, vec![Permission::PurchasesWrite]);
+        for n in 0..TenantAccess::REMEMBERED + 10 {
+            assert!(!a
+                .allows(&format!("staff:x{n}"), Permission::PurchasesWrite)
+                .unwrap());
+        }
+        let kept: usize = a.decided.read().unwrap().values().map(HashMap::len).sum();
+        assert!(kept <= TenantAccess::REMEMBERED, "{kept} answers kept");
+        assert!(a.allows("staff:1", Permission::PurchasesWrite).unwrap());
+    }
+}

@@ -1,11 +1,9 @@
 //! Who is calling: the security schemes, and the one place where a request's credentials
 //! become a tenant-scoped transaction plus a principal, and a permission is checked.
 
-use crate::edge::access;
 use crate::edge::error::ApiError;
 use crate::edge::gate::CallContext;
 use crate::edge::state::ApiState;
-use casbin::Enforcer;
 use patron_app::access::{check_grant, Escalation, GrantError};
 use patron_core::access::Permission;
 use patron_core::auth::{parse_token, TokenKind};
@@ -99,7 +97,7 @@ pub struct Principal {
     pub actor: Actor,
     /// The tenant's plan as it stood when the request began.
     pub plan: Arc<Plan>,
-    enforcer: Arc<Enforcer>,
+    enforcer: Arc<super::access::TenantAccess>,
 }
 
 impl std::fmt::Debug for Principal {
@@ -325,13 +323,10 @@ impl ApiState {
                 ))
             };
         }
-        let allowed = access::allows(
-            &principal.enforcer,
-            principal.tenant.schema(),
-            &principal.subject(),
-            permission,
-        )
-        .map_err(|e| ApiError::internal(&e))?;
+        let allowed = principal
+            .enforcer
+            .allows(&principal.subject(), permission)
+            .map_err(|e| ApiError::internal(&e))?;
         if allowed {
             Ok(())
         } else {
@@ -347,12 +342,10 @@ impl ApiState {
         if let Actor::Support { .. } = principal.actor {
             return Ok(SUPPORT_PERMISSIONS.to_vec());
         }
-        access::permissions_of(
-            &principal.enforcer,
-            principal.tenant.schema(),
-            &principal.subject(),
-        )
-        .map_err(|e| ApiError::internal(&e))
+        principal
+            .enforcer
+            .permissions_of(&principal.subject())
+            .map_err(|e| ApiError::internal(&e))
     }
 
     /// Refuses to hand out a role holding a permission the granter lacks, so nobody can
