@@ -68,6 +68,8 @@ use std::time::Duration;
 pub struct Db {
     pool: PgPool,
     groups: std::sync::Arc<[PgPool]>,
+    /// The database is a Citus cluster (found when connecting).
+    citus: bool,
 }
 
 /// How many groups a pool of `max_connections` is split into: one per four connections, at
@@ -112,9 +114,15 @@ impl Db {
         for &size in &sizes[1..] {
             groups.push(group_options(size).connect_lazy_with(options.clone()));
         }
+        let citus = sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')",
+        )
+        .fetch_one(&first)
+        .await?;
         Ok(Self {
             pool: first,
             groups: groups.into(),
+            citus,
         })
     }
 
@@ -128,6 +136,7 @@ impl Db {
         Ok(Self {
             groups: vec![pool.clone()].into(),
             pool,
+            citus: false,
         })
     }
 

@@ -125,6 +125,9 @@ pub struct TenantTx {
     /// `coupon_dry_run`): those recorded since go when it is rolled back.
     pub(crate) outbox_mark: Option<usize>,
     pub(crate) outbox_dry_mark: Option<usize>,
+    /// On a Citus cluster (or not known to be elsewhere): statements Citus cannot run in one
+    /// piece are sent apart ([`TenantTx::on_citus`]).
+    citus: bool,
 }
 
 impl TenantTx {
@@ -144,7 +147,17 @@ impl TenantTx {
             outbox: Vec::new(),
             outbox_mark: None,
             outbox_dry_mark: None,
+            citus: true,
         })
+    }
+
+    /// Whether the transaction runs on a Citus cluster, where a statement that claims an
+    /// idempotency key in a CTE beside locking reads fails in Citus's planner (its
+    /// intermediate results are read back in the wrong format): such claims go in a statement
+    /// of their own there. Transactions not opened by [`Db::tenant_tx`] answer `true`, the
+    /// form that works everywhere.
+    pub fn on_citus(&self) -> bool {
+        self.citus
     }
 
     pub fn tenant_id(&self) -> i64 {
@@ -193,10 +206,13 @@ impl Db {
                 outbox: Vec::new(),
                 outbox_mark: None,
                 outbox_dry_mark: None,
+                citus: self.citus,
             });
         }
         let tx = self.begin_for(Some(tenant.id), "BEGIN").await?;
-        TenantTx::scope(tx, tenant.id, schema.clone()).await
+        let mut tx = TenantTx::scope(tx, tenant.id, schema.clone()).await?;
+        tx.citus = self.citus;
+        Ok(tx)
     }
 }
 
