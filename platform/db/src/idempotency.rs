@@ -31,14 +31,13 @@ pub async fn claim(
     // A claim deleted between the two statements (its request gave up without an answer)
     // is claimed again.
     for _ in 0..3 {
-        let ours: Option<bool> = sqlx::query_scalar(&claim_sql(1))
-            .bind(scope.as_str())
-            .bind(key.as_str())
-            .bind(hash.as_bytes())
-            .bind(now)
-            .fetch_optional(tx.conn())
-            .await?;
-        if ours.is_some() {
+        let of = ClaimOf {
+            scope,
+            key,
+            hash,
+            now,
+        };
+        if try_claim(tx, of).await? {
             return Ok(Claim::Ours);
         }
         // A new statement: its snapshot sees the answer committed while the claim waited.
@@ -72,6 +71,19 @@ pub(crate) fn claim_sql(first: usize) -> String {
              WHERE idempotency_keys.response IS NULL \
          RETURNING true"
     )
+}
+
+/// One attempt at the claim ([`claim_sql`]): `true` when the key is the request's now, `false`
+/// when a request under it committed an answer first.
+pub(crate) async fn try_claim(tx: &mut TenantTx, c: ClaimOf<'_>) -> Result<bool, DbError> {
+    let ours: Option<bool> = sqlx::query_scalar(&claim_sql(1))
+        .bind(c.scope.as_str())
+        .bind(c.key.as_str())
+        .bind(c.hash.as_bytes())
+        .bind(c.now)
+        .fetch_optional(tx.conn())
+        .await?;
+    Ok(ours.is_some())
 }
 
 /// A claim made by another statement ([`claim_sql`]): the key, its scope and the request's

@@ -156,7 +156,7 @@ impl TenantTx {
     /// intermediate results are read back in the wrong format): such claims go in a statement
     /// of their own there. Transactions not opened by [`Db::tenant_tx`] answer `true`, the
     /// form that works everywhere.
-    pub fn on_citus(&self) -> bool {
+    pub(crate) fn on_citus(&self) -> bool {
         self.citus
     }
 

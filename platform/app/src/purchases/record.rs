@@ -236,16 +236,9 @@ pub async fn record_once(
     let checked = check_purchase(req, tenant, now)?;
     let hash = request_hash(req);
     // Idempotency: the external id is claimed first, by the statement that opens the
-    // purchase (on Citus by a statement of its own); a retry racing the first request waits
-    // for it and replays its answer (`crate::idempotency`).
+    // purchase; a retry racing the first request waits for it and replays its answer
+    // (`crate::idempotency`).
     let key = Request::global(Scope::Purchase, "external_id", &req.external_id, req);
-    let fold_claim = !tx.on_citus();
-    if !fold_claim {
-        if let Begun::Replay(r) = idempotency::begin::<PurchaseResult>(&mut tx, &key, now).await? {
-            tx.commit().await?;
-            return Ok(Some(r));
-        }
-    }
     let external_id = req.external_id.trim().to_owned();
     let named = MemberRef {
         member_id: req.member_id,
@@ -262,18 +255,13 @@ pub async fn record_once(
         hash: &key.hash,
         now,
     };
-    let claim = fold_claim.then_some(claim);
-    let opened = points::open_purchase(&mut tx, lookup, &external_id, claim).await?;
+    let opened = points::open_purchase(&mut tx, lookup, &external_id, Some(claim)).await?;
     let Some(opened) = opened else {
         // Answered first by a request under the same external id (replayed, or a 409), or
         // no such member (or a card not in use): the lookup below names the reason.
-        if fold_claim {
-            if let Begun::Replay(r) =
-                idempotency::begin::<PurchaseResult>(&mut tx, &key, now).await?
-            {
-                tx.commit().await?;
-                return Ok(Some(r));
-            }
+        if let Begun::Replay(r) = idempotency::begin::<PurchaseResult>(&mut tx, &key, now).await? {
+            tx.commit().await?;
+            return Ok(Some(r));
         }
         resolve_member(&mut tx, tenant, pii, &named).await?;
         return Ok(None);

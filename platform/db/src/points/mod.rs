@@ -129,7 +129,8 @@ struct OpenedRow {
 /// holding the account while the first request, holding the claim, waits for it).
 ///
 /// `None`: no such member, or (with `claim`) the key was answered by a request that
-/// committed first; [`crate::idempotency::claim`] tells which.
+/// committed first; [`crate::idempotency::claim`] tells which. On Citus the claim is a
+/// statement of its own, made first.
 pub async fn open_purchase(
     tx: &mut TenantTx,
     lookup: MemberLookup<'_>,
@@ -144,6 +145,15 @@ pub async fn open_purchase(
         }
         MemberLookup::PhoneIndex(_) => "m.phone_index = $1",
     };
+    // On Citus the claim goes first in a statement of its own ([`TenantTx::on_citus`]); a key
+    // answered first ends the opening as in the folded statement.
+    let mut claim = claim;
+    if let Some(c) = claim.filter(|_| tx.on_citus()) {
+        if !crate::idempotency::try_claim(tx, c).await? {
+            return Ok(None);
+        }
+        claim = None;
+    }
     let (claim_sql, claimed) = match claim {
         Some(_) => (
             format!("c AS ({}), ", crate::idempotency::claim_sql(3)),
