@@ -89,6 +89,86 @@ async fn the_server_shuts_down_gracefully() {
     );
 }
 
+#[tokio::test]
+async fn the_database_answers_a_pool_whose_idle_connections_just_died() {
+    use patron_db::OnPlatform;
+    use sqlx::Connection;
+    // Four connections, all open and idle, their sessions known.
+    let db = patron_db::Db::connect(&database_url(), 4).await.unwrap();
+    let mut txs = Vec::new();
+    for _ in 0..4 {
+        txs.push(db.platform_tx().await.unwrap());
+    }
+    let mut pids = Vec::new();
+    for tx in &mut txs {
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(tx.platform_conn())
+            .await
+            .unwrap();
+        pids.push(pid);
+    }
+    for tx in txs {
+        tx.commit().await.unwrap();
+    }
+    // All four ended at once (waiting until they are gone), and asked at once: each idle
+    // connection is dead, and too recently used to be pinged before use.
+    let mut admin = sqlx::PgConnection::connect(&database_url()).await.unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM unnest($1::int[]) pid",
+    )
+    .bind(&pids)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(ended, 4);
+    db.ping()
+        .await
+        .expect("the database answers on a new connection");
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_server_whose_idle_connections_were_all_ended_is_still_ready_and_serves() {
+    use sqlx::Connection;
+    // A database of its own: every session of the server's on it is ended.
+    let (name, url) = fresh_database().await;
+    let app = spawn_app_on(&url, 10).await;
+    let t = app.signup("pool-ended").await;
+    let owner = t.owner();
+    // Many requests at once, so the pool holds several idle connections.
+    let calls = (0..24).map(|_| app.me(&owner));
+    for r in futures::future::join_all(calls).await {
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    for r in futures::future::join_all((0..24).map(|_| app.readiness())).await {
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    // Waits (up to 5 s each) until every one is gone, as an operator's or a restart's would.
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'patron'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(ended >= 3, "only {ended} sessions to end");
+
+    // Readiness asks on another connection until one answers (a new one at the last).
+    let ready = app.readiness().await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.body().status, "ready");
+    // Connections idle a second or more are pinged before use: the next requests, many at
+    // once, find the dead ones before their statements and open new ones.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for r in futures::future::join_all((0..12).map(|_| app.me(&owner))).await {
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    drop(admin);
+    app.stop().await;
+    drop_database(&name).await;
+}
+
 /// The backend serving the open transaction of tenant `schema` (its last statement set the
 /// search path to that schema).
 async fn backend_of(conn: &mut sqlx::PgConnection, schema: &str) -> Vec<i32> {

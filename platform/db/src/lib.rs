@@ -78,16 +78,37 @@ pub fn tenant_groups(max_connections: u32) -> u32 {
     (max_connections / 4).clamp(1, 8)
 }
 
+/// A pooled connection idle longer than this is pinged before it is used (see
+/// [`group_options`]).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 fn group_options(size: u32) -> PgPoolOptions {
-    // No ping before each use of a pooled connection (one round trip per transaction on
-    // every request): a connection found dead when its transaction opens is let go and the
-    // transaction opened on another (`Db::begin`).
+    // No ping before each use of a busy pool's connections (one round trip per transaction
+    // on every request): only a connection idle for a second or more is pinged first, and
+    // let go if it does not answer (the database restarted, an operator or
+    // `idle_session_timeout` ended it), as connection pools commonly do. A connection that
+    // dies between two uses closer together is found when its transaction opens; it is let
+    // go and the transaction opened on another (`Db::begin_for`).
     // A connection lives at most 30 minutes and is closed after 10 idle: the catalogue
     // entries and plans it kept for every business it served go with it (see `Db`).
     PgPoolOptions::new()
         .max_connections(size)
         .acquire_timeout(Duration::from_secs(10))
         .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < IDLE_BEFORE_PING {
+                    return Ok(true);
+                }
+                match sqlx::Connection::ping(conn).await {
+                    Ok(()) => Ok(true),
+                    Err(e) => {
+                        tracing::info!(error = %e, "an idle pooled connection was gone; letting it go");
+                        Ok(false)
+                    }
+                }
+            })
+        })
         .max_lifetime(Duration::from_secs(30 * 60))
         .idle_timeout(Duration::from_secs(10 * 60))
 }
@@ -159,8 +180,8 @@ impl Db {
     /// Opens a transaction with `statement` on a connection of `tenant`'s home group if one
     /// is free (see [`Db`]). A pooled connection that died while idle (the database
     /// restarted, an operator ended it) fails here, before anything of the transaction ran:
-    /// it is dropped and the transaction opened on another, a few times, as the ping before
-    /// each use would have done.
+    /// it is dropped and the transaction opened on another, as the ping before each use
+    /// would have done (see [`Db::lost_connection_tries`]).
     pub(crate) async fn begin_for(
         &self,
         tenant: Option<i64>,
@@ -170,12 +191,25 @@ impl Db {
         loop {
             tries += 1;
             match self.open(tenant, statement).await {
-                Err(e) if tries < 4 && connection_lost(&e) => {
+                Err(e) if tries < self.lost_connection_tries() && connection_lost(&e) => {
                     tracing::info!(error = %e, "a pooled connection was gone; opening another");
                 }
                 other => return Ok(other?),
             }
         }
+    }
+
+    /// How many times work that failed because its pooled connection was gone is tried on
+    /// another: one more than the largest group holds. When the whole pool died at once (the
+    /// database restarted, an operator ended every session), each try lets one dead
+    /// connection go (sqlx closes it when it comes back), so the last try opens a new one.
+    fn lost_connection_tries(&self) -> u32 {
+        self.groups
+            .iter()
+            .map(|g| g.options().get_max_connections())
+            .max()
+            .unwrap_or(1)
+            + 1
     }
 
     async fn open(
@@ -211,9 +245,20 @@ impl Db {
     }
 
     /// Whether the database answers.
+    /// A connection that died while idle is let go and the question asked on another, as a
+    /// transaction's opening does ([`Db::begin_for`]): a server whose idle connections were
+    /// all ended is still ready, since its next work opens new ones.
     pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match sqlx::query("SELECT 1").execute(&self.pool).await {
+                Err(e) if tries < self.lost_connection_tries() && connection_lost(&e) => {
+                    tracing::info!(error = %e, "a pooled connection was gone; asking on another");
+                }
+                other => return other.map(drop).map_err(DbError::from),
+            }
+        }
     }
 
     pub async fn close(&self) {
