@@ -588,6 +588,29 @@ async fn erasure_removes_personal_data_keeps_the_member_under_its_id_and_is_audi
             .code(),
         "member_erased"
     );
+    // Nor can points be redeemed from them, twice under one key (the first refusal kept
+    // nothing of its key), and a member who never existed is not found.
+    for _ in 0..2 {
+        let r = app
+            .redeem_points(
+                &o,
+                id,
+                &json!({ "idempotency_key": "erased-1", "points": 1, "reward": "Tea" }),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::CONFLICT, "member_erased")
+        );
+    }
+    let r = app
+        .redeem_points(
+            &o,
+            &uuid::Uuid::new_v4().to_string(),
+            &json!({ "idempotency_key": "nobody-1", "points": 1, "reward": "Tea" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let mut conn = sqlx::PgConnection::connect(&database_url()).await.unwrap();
     let row: String = sqlx::query_scalar(&format!(
         "SELECT row_to_json(m)::text FROM t_{}.members m WHERE id = $1::uuid",

@@ -69,7 +69,11 @@ pub(crate) fn stored<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Re
 
 /// The member a staff request names by id: 404 when there is none, 409 when erased.
 pub async fn member_of(tx: &mut TenantTx, id: Uuid) -> Result<Member, AppError> {
-    let m = members::get(tx, id).await.not_found_as("member")?;
+    not_erased(members::get(tx, id).await.not_found_as("member")?)
+}
+
+/// The member, unless erased (409).
+pub(crate) fn not_erased(m: Member) -> Result<Member, AppError> {
     if m.status == "erased" {
         return Err(AppError::conflict(
             "member_erased",

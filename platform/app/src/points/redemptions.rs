@@ -5,7 +5,7 @@
 
 use super::decide::{self, SpendRefused};
 use super::ledger::PointsChange;
-use super::{check_external_id, member_of, MAX_AMOUNT};
+use super::{check_external_id, member_of, not_erased, MAX_AMOUNT};
 use crate::engine::RuleEngine;
 use crate::idempotency::{self, Begun, Request};
 use crate::members::input::open;
@@ -19,6 +19,7 @@ use patron_core::pii::PiiKeys;
 use patron_core::points::EntrySource;
 use patron_core::reasons::{Reason, Said};
 use patron_core::{FieldCode, Issue, MemberId, TenantId};
+use patron_db::idempotency::ClaimOf;
 use patron_db::members::Member;
 use patron_db::points::{self, Source};
 use patron_db::TenantTx;
@@ -207,20 +208,38 @@ pub async fn redeem_once(
     now: DateTime<Utc>,
 ) -> Result<Option<PointsChange>, AppError> {
     check(req)?;
-    let member = member_of(&mut tx, member_id).await?;
     let key = Request::scoped(
         Scope::Redemption,
-        member.id,
+        member_id,
         "idempotency_key",
         &req.idempotency_key,
         req,
     );
-    if let Begun::Replay(r) = idempotency::begin::<PointsChange>(&mut tx, &key, now).await? {
-        tx.commit().await?;
-        return Ok(Some(r));
-    }
-    // The account's lock and whether any lot is past its expiry: one round trip.
-    let (locked, expiry_due) = points::lock_for_change(&mut tx, member.id, now).await?;
+    // The key's claim, the member, the account's lock and whether any lot is past its
+    // expiry: one round trip.
+    let claim = ClaimOf {
+        scope: key.scope,
+        key: &key.key,
+        hash: &key.hash,
+        now,
+    };
+    let (member, locked, expiry_due) = match points::open_redemption(&mut tx, member_id, claim, now)
+        .await?
+    {
+        Some(o) => (not_erased(o.member)?, o.account, o.expiry_due),
+        None => {
+            // No such member (the lookup says so), or the key was answered first:
+            // replayed, or a 409.
+            let member = member_of(&mut tx, member_id).await?;
+            if let Begun::Replay(r) = idempotency::begin::<PointsChange>(&mut tx, &key, now).await?
+            {
+                tx.commit().await?;
+                return Ok(Some(r));
+            }
+            let (locked, expiry_due) = points::lock_for_change(&mut tx, member.id, now).await?;
+            (member, locked, expiry_due)
+        }
+    };
     let mut a = match locked {
         Some(a) => a,
         None => points::lock_account(&mut tx, member.id, now).await?,

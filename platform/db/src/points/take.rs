@@ -49,6 +49,81 @@ pub async fn lock_for_change(
     Ok((row.account.map(|j| j.0), row.expiry_due))
 }
 
+/// What a redemption needs before it decides, read in one round trip by [`open_redemption`].
+#[derive(Debug)]
+pub struct OpenedRedemption {
+    pub member: crate::members::Member,
+    /// The member's account, locked; `None` when they have no account yet (nothing was
+    /// locked).
+    pub account: Option<Account>,
+    /// Whether any of their lots is past its expiry.
+    pub expiry_due: bool,
+}
+
+/// A redemption's opening in one statement: its idempotency key claimed first
+/// ([`crate::idempotency::claim_sql`]), then the member read and their account locked, and
+/// whether any of their lots is past its expiry at `now`. The account is locked only once
+/// the claim is the request's, so a duplicate racing the first try waits on the claim
+/// holding nothing, as in [`crate::points::open_purchase`].
+///
+/// `None`: no such member, or the key was answered by a request that committed first
+/// ([`crate::idempotency::claim`] tells which). On Citus the claim is a statement of its own,
+/// made first.
+pub async fn open_redemption(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    claim: crate::idempotency::ClaimOf<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<OpenedRedemption>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        member: crate::members::Member,
+        account: Option<sqlx::types::Json<Account>>,
+        expiry_due: bool,
+    }
+    let folded = !tx.on_citus();
+    if !folded && !crate::idempotency::try_claim(tx, claim).await? {
+        return Ok(None);
+    }
+    let (claim_sql, claimed) = if folded {
+        (
+            format!("c AS ({}), ", crate::idempotency::claim_sql(3)),
+            " AND EXISTS (SELECT 1 FROM c)",
+        )
+    } else {
+        (String::new(), "")
+    };
+    let sql = format!(
+        "WITH {claim_sql}m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE m.id = $1{claimed}), \
+         a AS MATERIALIZED ( \
+             SELECT {ACCOUNT} FROM point_accounts \
+             WHERE member_id = (SELECT id FROM m) FOR UPDATE \
+         ) \
+         SELECT m.*, (SELECT to_jsonb(a) FROM a) AS account, \
+             EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
+                     AND expires_at <= $2) AS expiry_due \
+         FROM m",
+        COLUMNS = crate::members::COLUMNS,
+    );
+    let q = sqlx::query_as::<_, Row>(&sql).bind(member_id).bind(now);
+    let q = if folded {
+        q.bind(claim.scope.as_str())
+            .bind(claim.key.as_str())
+            .bind(claim.hash.as_bytes())
+            .bind(claim.now)
+    } else {
+        q
+    };
+    Ok(q.fetch_optional(tx.conn())
+        .await?
+        .map(|row| OpenedRedemption {
+            member: row.member,
+            account: row.account.map(|j| j.0),
+            expiry_due: row.expiry_due,
+        }))
+}
+
 /// A redemption's statement: the `redeem` entry of `$2` points, the points taken from the
 /// open lots soonest-expiring first (`done`) and the account's figures; `more` adds CTEs
 /// after those and `answer` is what it selects. `$1`–`$12` are bound by [`bind_redemption`].
