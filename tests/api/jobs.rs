@@ -113,6 +113,61 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
     }
     assert_eq!((rec.status.as_str(), rec.attempts), ("failed", 5));
     assert!(rec.last_error.unwrap().contains("unknown job kind"));
+
+    // A runner whose lease ran out and whose job another runner took over ends nothing:
+    // neither done nor failed (which would queue it for a third runner while the second
+    // still runs it). The runner holding it ends it.
+    let now = app.clock.now();
+    let id = queue::enqueue(
+        &app.db,
+        "lease.test",
+        None,
+        serde_json::json!({}),
+        now - Duration::days(800),
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let first = queue::claim(&app.db, "runner-a", now, Duration::minutes(5), &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, id);
+    let later = now + Duration::minutes(6);
+    let taken = queue::claim(&app.db, "runner-b", later, Duration::minutes(5), &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id, taken.attempts), (id, 2));
+    let result = serde_json::json!({ "by": "a" });
+    assert!(
+        !queue::complete_held(&app.db, id, "runner-a", later, result)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !queue::fail_held(&app.db, &first, "runner-a", later, "late", later)
+            .await
+            .unwrap()
+    );
+    let held = || async {
+        queue::recent(&app.db, "lease.test", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|j| j.id == id)
+            .unwrap()
+    };
+    let rec = held().await;
+    assert_eq!((rec.status.as_str(), rec.last_error), ("running", None));
+    let result = serde_json::json!({ "by": "b" });
+    assert!(queue::complete_held(&app.db, id, "runner-b", later, result)
+        .await
+        .unwrap());
+    let rec = held().await;
+    assert_eq!(rec.status, "done");
+    assert_eq!(rec.result.unwrap()["by"], "b");
     drop(conn);
     app.stop().await;
     drop_database(&name).await;

@@ -197,24 +197,6 @@ pub async fn extend_lease(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn complete(
-    db: &Db,
-    id: i64,
-    now: DateTime<Utc>,
-    result: serde_json::Value,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE platform.jobs SET status = 'done', finished_at = $2, result = $3,
-             locked_until = NULL, last_error = NULL WHERE id = $1",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(result)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
 /// Marks a job done if `worker` still holds it; `false` when it does not.
 pub async fn complete_held(
     db: &Db,
@@ -266,29 +248,32 @@ pub fn retry_delay(attempts: i32) -> Duration {
     Duration::seconds(30 * (1i64 << attempts.clamp(0, 10)))
 }
 
-/// Records a failure: the job runs again at `retry_at`, or is marked failed for good when it
-/// has used up its attempts.
-pub async fn fail(
+/// Records a failure of a job `worker` still holds: it runs again at `retry_at`, or is
+/// marked failed for good when it has used up its attempts. `false` when the worker no longer
+/// holds it (its lease ran out and another runner took it over): that runner's end counts.
+pub async fn fail_held(
     db: &Db,
     job: &Job,
+    worker: &str,
     now: DateTime<Utc>,
     error: &str,
     retry_at: DateTime<Utc>,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let final_failure = job.attempts >= job.max_attempts;
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE platform.jobs SET status = $2, last_error = $3, run_at = $4, locked_until = NULL,
              finished_at = CASE WHEN $2 = 'failed' THEN $5 END
-         WHERE id = $1",
+         WHERE id = $1 AND locked_by = $6 AND status = 'running'",
     )
     .bind(job.id)
     .bind(if final_failure { "failed" } else { "pending" })
     .bind(error)
     .bind(retry_at)
     .bind(now)
+    .bind(worker)
     .execute(db.pool())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Tenants that background work fans out over: every one not closed.

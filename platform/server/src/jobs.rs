@@ -226,9 +226,10 @@ impl JobRunner {
             tenant,
         ) else {
             let now = self.clock.now();
-            jobs::complete(
+            jobs::complete_held(
                 &self.db,
                 job.id,
+                &self.worker,
                 now,
                 serde_json::json!({ "skipped": "no import" }),
             )
@@ -250,8 +251,13 @@ impl JobRunner {
         let now = self.clock.now();
         match outcome {
             Ok(result) => {
-                jobs::complete(&self.db, job.id, now, result).await?;
-                tracing::info!("job done");
+                if jobs::complete_held(&self.db, job.id, &self.worker, now, result).await? {
+                    tracing::info!("job done");
+                } else {
+                    tracing::warn!(
+                        "job done after its lease ran out; the runner that took it over ends it"
+                    );
+                }
                 Ok(Turn::Done {
                     kind: job.kind,
                     tenant_id: job.tenant_id,
@@ -260,7 +266,11 @@ impl JobRunner {
             Err(e) => {
                 let error = format!("{e:#}");
                 let retry_at = now + jobs::retry_delay(job.attempts);
-                jobs::fail(&self.db, &job, now, &error, retry_at).await?;
+                if !jobs::fail_held(&self.db, &job, &self.worker, now, &error, retry_at).await? {
+                    tracing::warn!(
+                        "job failed after its lease ran out; the runner that took it over ends it"
+                    );
+                }
                 tracing::warn!(%error, attempts = job.attempts, "job failed");
                 Ok(Turn::Failed {
                     kind: job.kind,
