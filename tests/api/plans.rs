@@ -911,6 +911,34 @@ async fn the_operators_dashboard_sums_figures_the_job_keeps_and_says_how_fresh_t
         "b's figures are the stalest"
     );
 
+    // A business that cannot be counted waits as long as a counted one before its next try
+    // (failures never take every slot of a pass): a minute later the pass leaves it alone,
+    // ten minutes after that it is tried again, behind no one and with the others.
+    let figures_pass = || async {
+        patron_db::jobs::recent(&app.db, OPS_FIGURES, 1)
+            .await
+            .unwrap()
+            .remove(0)
+            .result
+            .unwrap()
+    };
+    app.clock.advance(Duration::minutes(1));
+    runner.run_until_idle().await.unwrap();
+    let idle = figures_pass().await;
+    assert_eq!(
+        (
+            idle["counted"].as_i64(),
+            idle["failed"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0)),
+        "{idle}"
+    );
+    app.clock.advance(Duration::minutes(10));
+    runner.run_until_idle().await.unwrap();
+    let again = figures_pass().await;
+    assert_eq!(again["counted"], 2, "{again}");
+    assert_eq!(again["failed"][0][0], b.id, "{again}");
+
     // Once the business is purged its figures leave the sums.
     sqlx::query("UPDATE platform.tenants SET status = 'closed', purged_at = $2 WHERE id = $1")
         .bind(b.id)

@@ -504,8 +504,10 @@ pub struct FiguresPass {
 }
 
 /// One pass of the operators' figures job: takes the figures (members, purchases per day for
-/// the dashboard's 30 days) of up to `limit` businesses that were never counted or were
-/// counted longer than [`figures_fresh_for`] ago, new businesses first, then the stalest.
+/// the dashboard's 30 days) of up to `limit` businesses that were never tried or were tried
+/// longer than [`figures_fresh_for`] ago, new businesses first, then the longest untried. A
+/// business that cannot be counted waits as long as a counted one before its next try, so
+/// failing businesses never take every slot of a pass.
 /// Each business is read in a transaction on its own schema and its figures written to
 /// `platform` in a statement of their own (never a statement over both).
 pub async fn refresh_figures(
@@ -528,7 +530,9 @@ pub async fn refresh_figures(
             Ok(()) => pass.counted += 1,
             Err(e) => {
                 tracing::warn!(tenant = tenant.id, error = %e, "cannot take a business's figures");
-                pass.failed.push((tenant.id, e.to_string()));
+                let error = e.to_string();
+                operators::figures_failed(db, tenant.id, &error, now).await?;
+                pass.failed.push((tenant.id, error));
             }
         }
     }

@@ -347,8 +347,9 @@ pub struct Figures {
     pub purchases_by_day: serde_json::Value,
 }
 
-/// Businesses whose figures are due: not purged, never counted or counted before
-/// `stale_before`; the never counted first, then the stalest; at most `limit`.
+/// Businesses whose figures are due: not purged, never tried or last tried (counted, or
+/// failed: [`figures_failed`]) before `stale_before`; the never tried first, then the longest
+/// untried; at most `limit`.
 pub async fn figures_due(
     db: &Db,
     stale_before: DateTime<Utc>,
@@ -357,8 +358,11 @@ pub async fn figures_due(
     let rows: Vec<TenantRow> = sqlx::query_as(&format!(
         "SELECT {TENANT_COLUMNS} FROM platform.tenants
          LEFT JOIN platform.tenant_figures f ON f.tenant_id = id
-         WHERE purged_at IS NULL AND (f.refreshed_at IS NULL OR f.refreshed_at < $1)
-         ORDER BY f.refreshed_at NULLS FIRST, id LIMIT $2"
+         LEFT JOIN platform.figures_failures x ON x.tenant_id = id
+         WHERE purged_at IS NULL
+           AND (f.refreshed_at IS NULL OR f.refreshed_at < $1)
+           AND (x.failed_at IS NULL OR x.failed_at < $1)
+         ORDER BY GREATEST(f.refreshed_at, x.failed_at) NULLS FIRST, id LIMIT $2"
     ))
     .bind(stale_before)
     .bind(limit)
@@ -390,7 +394,29 @@ pub async fn count_figures(tx: &mut TenantTx, since: DateTime<Utc>) -> Result<Fi
     .await?)
 }
 
-/// Stores a business's figures taken at `at` (a statement on `platform` only).
+/// Records that a business's figures could not be taken at `at`, and why: it is tried again
+/// when a counted business would be ([`figures_due`]).
+pub async fn figures_failed(
+    db: &Db,
+    tenant_id: i64,
+    error: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO platform.figures_failures (tenant_id, failed_at, error) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET failed_at = excluded.failed_at,
+             error = excluded.error",
+    )
+    .bind(tenant_id)
+    .bind(at)
+    .bind(error)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Stores a business's figures taken at `at`, and forgets an earlier failure to take them
+/// (a statement on `platform` only).
 pub async fn save_figures(
     db: &Db,
     tenant_id: i64,
@@ -398,7 +424,8 @@ pub async fn save_figures(
     at: DateTime<Utc>,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO platform.tenant_figures (tenant_id, members, purchases_by_day, refreshed_at)
+        "WITH forgotten AS (DELETE FROM platform.figures_failures WHERE tenant_id = $1)
+         INSERT INTO platform.tenant_figures (tenant_id, members, purchases_by_day, refreshed_at)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id) DO UPDATE SET members = excluded.members,
              purchases_by_day = excluded.purchases_by_day, refreshed_at = excluded.refreshed_at",
