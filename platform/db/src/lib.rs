@@ -200,15 +200,15 @@ impl Db {
     }
 
     /// How many times work that failed because its pooled connection was gone is tried on
-    /// another: one more than the largest group holds. When the whole pool died at once (the
-    /// database restarted, an operator ended every session), each try lets one dead
-    /// connection go (sqlx closes it when it comes back), so the last try opens a new one.
+    /// another: one more than the whole pool holds. When every session died at once (the
+    /// database restarted, an operator ended them all), each try lets one dead connection go
+    /// (sqlx closes it when it comes back), so the last try opens a new one; a dead
+    /// connection fails at once, so the tries cost next to nothing.
     fn lost_connection_tries(&self) -> u32 {
         self.groups
             .iter()
             .map(|g| g.options().get_max_connections())
-            .max()
-            .unwrap_or(1)
+            .sum::<u32>()
             + 1
     }
 
