@@ -83,26 +83,9 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
 
     // A job that keeps failing is retried with backoff, then marked failed.
     let now = app.clock.now();
-    let id = queue::enqueue(
-        &app.db,
-        "no.such.kind",
-        None,
-        serde_json::json!({}),
-        now - Duration::days(400),
-        None,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let id = enqueue_due(&app.db, "no.such.kind", now - Duration::days(400)).await;
     let runner = JobRunner::new(app.db.clone(), Arc::new(app.clock.clone()));
-    let job = || async {
-        queue::recent(&app.db, "no.such.kind", 1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|j| j.id == id)
-            .unwrap()
-    };
+    let job = || stored_job(&app.db, "no.such.kind", id);
     // Run until it has used up its attempts, moving time past each backoff.
     let mut rec = job().await;
     while rec.status != "failed" {
@@ -118,17 +101,7 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
     // neither done nor failed (which would queue it for a third runner while the second
     // still runs it). The runner holding it ends it.
     let now = app.clock.now();
-    let id = queue::enqueue(
-        &app.db,
-        "lease.test",
-        None,
-        serde_json::json!({}),
-        now - Duration::days(800),
-        None,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let id = enqueue_due(&app.db, "lease.test", now - Duration::days(800)).await;
     let first = queue::claim(&app.db, "runner-a", now, Duration::minutes(5), &[])
         .await
         .unwrap()
@@ -151,14 +124,7 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
             .await
             .unwrap()
     );
-    let held = || async {
-        queue::recent(&app.db, "lease.test", 10)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|j| j.id == id)
-            .unwrap()
-    };
+    let held = || stored_job(&app.db, "lease.test", id);
     let rec = held().await;
     assert_eq!((rec.status.as_str(), rec.last_error), ("running", None));
     let result = serde_json::json!({ "by": "b" });
@@ -171,4 +137,22 @@ async fn jobs_fan_out_per_tenant_run_once_per_slot_on_two_runners_and_retry_fail
     drop(conn);
     app.stop().await;
     drop_database(&name).await;
+}
+
+/// Adds a job of `kind` with an empty payload, due at `run_at`; its id.
+async fn enqueue_due(db: &patron_db::Db, kind: &str, run_at: chrono::DateTime<chrono::Utc>) -> i64 {
+    queue::enqueue(db, kind, None, serde_json::json!({}), run_at, None)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Job `id` of `kind` as stored.
+async fn stored_job(db: &patron_db::Db, kind: &str, id: i64) -> queue::JobRecord {
+    queue::recent(db, kind, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.id == id)
+        .unwrap()
 }

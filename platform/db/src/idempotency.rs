@@ -96,6 +96,66 @@ pub struct ClaimOf<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// The claim of the statement that opens a request: [`claim_sql`] as the first CTE (`c`),
+/// the statement's reads made to wait for it ([`OpeningClaim::guard`]), so a duplicate waits
+/// on the claim before it locks anything. On Citus, whose planner fails such a statement
+/// ([`TenantTx::on_citus`]), the claim is made first by a statement of its own.
+pub(crate) struct OpeningClaim<'a> {
+    /// The claim the opening statement makes; `None` when there is none or it was made.
+    folded: Option<ClaimOf<'a>>,
+}
+
+impl<'a> OpeningClaim<'a> {
+    /// `None` when, on Citus, the key was answered by a request that committed first: the
+    /// opening then answers as when its folded claim finds the key answered.
+    pub(crate) async fn take(
+        tx: &mut TenantTx,
+        claim: Option<ClaimOf<'a>>,
+    ) -> Result<Option<Self>, DbError> {
+        match claim {
+            Some(c) if tx.on_citus() => {
+                Ok(try_claim(tx, c).await?.then_some(Self { folded: None }))
+            }
+            folded => Ok(Some(Self { folded })),
+        }
+    }
+
+    /// The CTE that begins the statement's `WITH` (its parameters from `$first`, bound by
+    /// [`OpeningClaim::bind`]), or nothing.
+    pub(crate) fn cte(&self, first: usize) -> String {
+        match self.folded {
+            Some(_) => format!("c AS ({}), ", claim_sql(first)),
+            None => String::new(),
+        }
+    }
+
+    /// The condition that makes a read of the statement wait for the claim, or nothing.
+    pub(crate) fn guard(&self) -> &'static str {
+        match self.folded {
+            Some(_) => " AND EXISTS (SELECT 1 FROM c)",
+            None => "",
+        }
+    }
+
+    /// Binds the claim's parameters after the statement's own.
+    pub(crate) fn bind<'q, O>(
+        &self,
+        q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+    where
+        'a: 'q,
+    {
+        match self.folded {
+            Some(c) => q
+                .bind(c.scope.as_str())
+                .bind(c.key.as_str())
+                .bind(c.hash.as_bytes())
+                .bind(c.now),
+            None => q,
+        }
+    }
+}
+
 /// Stores the answer of the request that claimed (`scope`, `key`), in its transaction.
 pub async fn store(
     tx: &mut TenantTx,

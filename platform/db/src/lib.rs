@@ -187,14 +187,26 @@ impl Db {
         tenant: Option<i64>,
         statement: &str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, DbError> {
+        Ok(self
+            .on_live_connection(|| self.open(tenant, statement))
+            .await?)
+    }
+
+    /// Runs `work` (one use of a pooled connection) again while it fails because its
+    /// connection was gone, up to [`Db::lost_connection_tries`] times.
+    async fn on_live_connection<T, F, W>(&self, mut work: W) -> Result<T, sqlx::Error>
+    where
+        W: FnMut() -> F,
+        F: std::future::Future<Output = Result<T, sqlx::Error>>,
+    {
         let mut tries = 0;
         loop {
             tries += 1;
-            match self.open(tenant, statement).await {
+            match work().await {
                 Err(e) if tries < self.lost_connection_tries() && connection_lost(&e) => {
-                    tracing::info!(error = %e, "a pooled connection was gone; opening another");
+                    tracing::info!(error = %e, "a pooled connection was gone; trying another");
                 }
-                other => return Ok(other?),
+                other => return other,
             }
         }
     }
@@ -249,16 +261,9 @@ impl Db {
     /// transaction's opening does ([`Db::begin_for`]): a server whose idle connections were
     /// all ended is still ready, since its next work opens new ones.
     pub async fn ping(&self) -> Result<(), DbError> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match sqlx::query("SELECT 1").execute(&self.pool).await {
-                Err(e) if tries < self.lost_connection_tries() && connection_lost(&e) => {
-                    tracing::info!(error = %e, "a pooled connection was gone; asking on another");
-                }
-                other => return other.map(drop).map_err(DbError::from),
-            }
-        }
+        self.on_live_connection(|| sqlx::query("SELECT 1").execute(&self.pool))
+            .await?;
+        Ok(())
     }
 
     pub async fn close(&self) {

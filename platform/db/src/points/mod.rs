@@ -145,22 +145,10 @@ pub async fn open_purchase(
         }
         MemberLookup::PhoneIndex(_) => "m.phone_index = $1",
     };
-    // On Citus the claim goes first in a statement of its own ([`TenantTx::on_citus`]); a key
-    // answered first ends the opening as in the folded statement.
-    let mut claim = claim;
-    if let Some(c) = claim.filter(|_| tx.on_citus()) {
-        if !crate::idempotency::try_claim(tx, c).await? {
-            return Ok(None);
-        }
-        claim = None;
-    }
-    let (claim_sql, claimed) = match claim {
-        Some(_) => (
-            format!("c AS ({}), ", crate::idempotency::claim_sql(3)),
-            " AND EXISTS (SELECT 1 FROM c)",
-        ),
-        None => (String::new(), ""),
+    let Some(claim) = crate::idempotency::OpeningClaim::take(tx, claim).await? else {
+        return Ok(None);
     };
+    let (claim_sql, claimed) = (claim.cte(3), claim.guard());
     let sql = format!(
         "WITH {claim_sql}m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE {cond}{claimed}), \
          ids AS MATERIALIZED ( \
@@ -187,15 +175,7 @@ pub async fn open_purchase(
         MemberLookup::ActiveCard(n) => q.bind(n),
         MemberLookup::PhoneIndex(i) => q.bind(i),
     };
-    let q = q.bind(external_id);
-    let q = match claim {
-        Some(c) => q
-            .bind(c.scope.as_str())
-            .bind(c.key.as_str())
-            .bind(c.hash.as_bytes())
-            .bind(c.now),
-        None => q,
-    };
+    let q = claim.bind(q.bind(external_id));
     let Some(row) = q.fetch_optional(tx.conn()).await? else {
         return Ok(None);
     };

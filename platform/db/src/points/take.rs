@@ -82,18 +82,10 @@ pub async fn open_redemption(
         account: Option<sqlx::types::Json<Account>>,
         expiry_due: bool,
     }
-    let folded = !tx.on_citus();
-    if !folded && !crate::idempotency::try_claim(tx, claim).await? {
+    let Some(claim) = crate::idempotency::OpeningClaim::take(tx, Some(claim)).await? else {
         return Ok(None);
-    }
-    let (claim_sql, claimed) = if folded {
-        (
-            format!("c AS ({}), ", crate::idempotency::claim_sql(3)),
-            " AND EXISTS (SELECT 1 FROM c)",
-        )
-    } else {
-        (String::new(), "")
     };
+    let (claim_sql, claimed) = (claim.cte(3), claim.guard());
     let sql = format!(
         "WITH {claim_sql}m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE m.id = $1{claimed}), \
          a AS MATERIALIZED ( \
@@ -106,15 +98,7 @@ pub async fn open_redemption(
          FROM m",
         COLUMNS = crate::members::COLUMNS,
     );
-    let q = sqlx::query_as::<_, Row>(&sql).bind(member_id).bind(now);
-    let q = if folded {
-        q.bind(claim.scope.as_str())
-            .bind(claim.key.as_str())
-            .bind(claim.hash.as_bytes())
-            .bind(claim.now)
-    } else {
-        q
-    };
+    let q = claim.bind(sqlx::query_as::<_, Row>(&sql).bind(member_id).bind(now));
     Ok(q.fetch_optional(tx.conn())
         .await?
         .map(|row| OpenedRedemption {
