@@ -505,6 +505,19 @@ async fn a_retry_racing_its_first_try_for_the_last_points_replays_it() {
     assert_ledger_agrees(&app, &t.slug).await;
 }
 
+/// The `points.redeemed` events in a tenant's outbox: entry id and the balance they tell.
+async fn redeemed_events(_app: &TestApp, tenant_id: i64) -> std::collections::BTreeMap<i64, i64> {
+    let mut conn = sqlx::PgConnection::connect(&database_url()).await.unwrap();
+    let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT (data->>'entry_id')::bigint, (data->>'balance')::bigint \
+         FROM t_{tenant_id}.outbox WHERE event = 'points.redeemed'"
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
 #[tokio::test]
 async fn a_hundred_concurrent_redemptions_never_overdraw() {
     let app = spawn_app_with(24).await;
@@ -522,27 +535,40 @@ async fn a_hundred_concurrent_redemptions_never_overdraw() {
         .map(|i| {
             let (api, owner, m) = (app.api.clone(), owner.clone(), m.clone());
             tokio::spawn(async move {
-                api.redeem_points(
-                    &owner,
-                    &m,
-                    &json!({ "idempotency_key": format!("r-{i}"), "points": 100, "reward": "coffee" }),
-                )
-                .await
-                .status
+                let key = format!("r-{i}");
+                let body = json!({ "idempotency_key": key, "points": 100, "reward": "coffee" });
+                (body.clone(), api.redeem_points(&owner, &m, &body).await)
             })
         })
         .collect();
-    let (mut ok, mut refused) = (0, 0);
+    let (mut answered, mut refused) = (Vec::new(), 0);
     for task in tasks {
-        match task.await.unwrap() {
-            StatusCode::CREATED => ok += 1,
+        let (body, r) = task.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => answered.push((body, r.body())),
             StatusCode::CONFLICT => refused += 1,
             other => panic!("unexpected {other}"),
         }
     }
-    assert_eq!((ok, refused), (50, 50));
+    assert_eq!((answered.len(), refused), (50, 50));
     let s = app.member_points(&owner, &m).await.ok();
     assert_eq!(s.balance, 0);
+    // Each answer tells the balance its own redemption left (decided from a read without the
+    // lock, the redemption takes the balance found under it): 4,900 down to 0, once each; a
+    // retry answers the same, and the event says the same.
+    let mut balances: Vec<i64> = answered.iter().map(|(_, a)| a.balance).collect();
+    balances.sort_unstable();
+    assert_eq!(balances, (0..50).map(|i| i * 100).collect::<Vec<i64>>());
+    let mut told = std::collections::BTreeMap::new();
+    for (body, first) in &answered {
+        let again = app.redeem_points(&owner, &m, body).await;
+        assert_eq!(again.status, StatusCode::OK);
+        let again = again.body();
+        assert_eq!((again.balance, again.entry_id), (first.balance, first.entry_id));
+        told.insert(first.entry_id.expect("entry id"), first.balance);
+    }
+    let events = redeemed_events(&app, t.id).await;
+    assert_eq!(events, told, "the events' balances are the answers'");
     // The refusal carries what its text needs: the balance and what was asked.
     let r = app
         .redeem_points(
@@ -632,6 +658,120 @@ async fn a_hundred_concurrent_redemptions_never_overdraw() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.problem().fields[0].field, "points");
+}
+
+#[tokio::test]
+async fn a_redemption_decided_without_the_lock_is_taken_only_while_its_decision_holds() {
+    use patron_core::idempotency::{Key, RequestHash, Scope};
+    use patron_db::points::{self, RedeemRecord, Source};
+    let app = spawn_app().await;
+    let t = app.signup_on("redeem-locked", "pro").await;
+    let owner = t.owner();
+    let m = app.member(&owner, NewMember::named("Lu")).await.id;
+    let adjust = |key: &str, points: i64| {
+        json!({ "idempotency_key": key, "points": points, "reason": "by hand" })
+    };
+    app.adjust_points(&owner, &m, &adjust("seed", 500))
+        .await
+        .created();
+    let member: uuid::Uuid = m.parse().unwrap();
+
+    // The tenant function runs the server's own statement, word for word.
+    let mut conn = sqlx::PgConnection::connect(&database_url()).await.unwrap();
+    let body: String = sqlx::query_scalar(
+        "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = $1 AND p.proname = 'redeem_locked'",
+    )
+    .bind(format!("t_{}", t.id))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let statement = points::recorded_redemption_sql(true);
+    assert!(
+        words(&body).contains(&words(&statement)),
+        "redeem_locked (tenant migration 0044) no longer runs the server's statement:\n{statement}"
+    );
+
+    // A redemption decided from 500 points read without the lock; 200 more arrive before it
+    // is taken.
+    let tenant = patron_tests::internals::tenant_row(&app, t.id).await;
+    let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+    let seen = points::account(&mut tx, member).await.unwrap();
+    assert_eq!(seen.balance, 500);
+    let (now, key) = (Utc::now(), Key::scoped(member, "locked-1"));
+    let claimed = patron_db::idempotency::claim(
+        &mut tx,
+        Scope::Redemption,
+        &key,
+        &RequestHash::of(&"locked-1"),
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(claimed, patron_db::idempotency::Claim::Ours));
+    app.adjust_points(&owner, &m, &adjust("more", 200))
+        .await
+        .created();
+    let src = Source {
+        kind: patron_core::points::EntrySource::Redemption,
+        id: "locked-1".into(),
+        rule_version: None,
+        reason: patron_core::reasons::Said::words("tea"),
+        detail: None,
+        actor: "staff:test",
+        at: now,
+    };
+    let said = json!({ "balance": 0, "entry_id": null });
+    let rec = RedeemRecord {
+        audit_action: "points.redeemed",
+        audit_detail: json!({}),
+        scope: Scope::Redemption.as_str(),
+        key: key.as_str(),
+        answer: said.clone(),
+        event: Some(patron_db::messages::EntryEvent {
+            event: "points.redeemed",
+            member_id: member,
+            occasion: None,
+            data: said,
+            at: now,
+        }),
+    };
+    let entries = points::ledger_size(&mut tx).await.unwrap();
+    // A decision the balance made (as many as it allows) does not hold for another balance;
+    // nor does one for more points than the account holds. Nothing is written.
+    for (points, balance_decides) in [(300, true), (701, false)] {
+        let r = points::redeem_locked(&mut tx, &seen, points, balance_decides, &src, &rec)
+            .await
+            .unwrap();
+        assert_eq!(r, None, "{points} points, balance decides: {balance_decides}");
+        assert_eq!(points::ledger_size(&mut tx).await.unwrap(), entries);
+    }
+    // 300 points named by the request hold for any balance that has them: taken from the 700
+    // found under the lock, and the stored answer and the event say 400.
+    let done = points::redeem_locked(&mut tx, &seen, 300, false, &src, &rec)
+        .await
+        .unwrap()
+        .expect("redeemed");
+    assert_eq!(done.balance, 400);
+    tx.commit().await.unwrap();
+    let s = app.member_points(&owner, &m).await.ok();
+    assert_eq!((s.balance, s.redeemed_total), (400, 300));
+    let stored: serde_json::Value = sqlx::query_scalar(&format!(
+        "SELECT response FROM t_{}.idempotency_keys WHERE scope = $1 AND key = $2",
+        t.id
+    ))
+    .bind(Scope::Redemption.as_str())
+    .bind(key.as_str())
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(stored, json!({ "balance": 400, "entry_id": done.entry_id }));
+    assert_eq!(
+        redeemed_events(&app, t.id).await,
+        std::collections::BTreeMap::from([(done.entry_id, 400)])
+    );
+    assert_ledger_agrees(&app, &t.slug).await;
 }
 
 #[tokio::test]

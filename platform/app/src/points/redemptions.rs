@@ -198,6 +198,12 @@ fn check(req: &NewRedemption) -> Result<(), AppError> {
 /// A redemption, idempotent by the key (per member): the key is claimed first, so a
 /// request racing its own first try waits for it and replays its answer. Always `Some`
 /// (the `Option` is kept for callers that retried). Commits `tx` when it answers.
+///
+/// Where the database allows ([`points::redeem_locked`]), the spend is decided from an
+/// unlocked read of the account and taken in one round trip with the account's lock, which
+/// is then held only for the redemption's statement and the commit; when that decision no
+/// longer holds (the balance moved, a lot expired, a confirmation is needed), the account is
+/// locked and the redemption decided again under the lock.
 pub async fn redeem_once(
     mut tx: TenantTx,
     engine: &RuleEngine,
@@ -215,18 +221,34 @@ pub async fn redeem_once(
         &req.idempotency_key,
         req,
     );
-    // The key's claim, the member, the account's lock and whether any lot is past its
-    // expiry: one round trip.
+    // The key's claim, the member, the account (locked on Citus) and whether any lot is past
+    // its expiry: one round trip.
     let claim = ClaimOf {
         scope: key.scope,
         key: &key.key,
         hash: &key.hash,
         now,
     };
-    let (member, locked, expiry_due) = match points::open_redemption(&mut tx, member_id, claim, now)
-        .await?
-    {
-        Some(o) => (not_erased(o.member)?, o.account, o.expiry_due),
+    let opened = points::open_redemption(&mut tx, member_id, claim, now).await?;
+    let rules = engine.tenant(&mut tx).await?;
+    let s = &rules.settings;
+    let (member, locked) = match opened {
+        Some(o) => {
+            let member = not_erased(o.member)?;
+            match (o.locked, o.account) {
+                (true, a) => (member, Some((a, o.expiry_due))),
+                (false, Some(seen)) if !o.expiry_due => {
+                    if let Some(done) =
+                        redeem_as_seen(&mut tx, s, &member, &seen, req, &key, actor, now).await?
+                    {
+                        tx.commit().await?;
+                        return Ok(Some(done));
+                    }
+                    (member, None)
+                }
+                (false, _) => (member, None),
+            }
+        }
         None => {
             // No such member (the lookup says so), or the key was answered first:
             // replayed, or a 409.
@@ -236,9 +258,12 @@ pub async fn redeem_once(
                 tx.commit().await?;
                 return Ok(Some(r));
             }
-            let (locked, expiry_due) = points::lock_for_change(&mut tx, member.id, now).await?;
-            (member, locked, expiry_due)
+            (member, None)
         }
+    };
+    let (locked, expiry_due) = match locked {
+        Some(l) => l,
+        None => points::lock_for_change(&mut tx, member.id, now).await?,
     };
     let mut a = match locked {
         Some(a) => a,
@@ -248,8 +273,6 @@ pub async fn redeem_once(
     if expiry_due && points::expire(&mut tx, &mut a, now, "system:expiry").await? > 0 {
         points::save_account(&mut tx, &a, now).await?;
     }
-    let rules = engine.tenant(&mut tx).await?;
-    let s = &rules.settings;
     let spend =
         decide::spend(s, a.balance, req.purchase_amount, req.points).map_err(|r| match r {
             SpendRefused::OverCap(most) => AppError::field(
@@ -300,8 +323,78 @@ pub async fn redeem_once(
             return Err(e);
         }
     }
+    a.balance -= spend.points;
+    a.redeemed_total += spend.points;
+    let mut result = change(&member, spend, a.balance);
+    let src = source(req, spend, actor, now);
+    // The entry, the lots, the account, the audit line, the stored answer and the outbox's
+    // row: one statement under the account's lock (the answer's and the event's entry id
+    // are filled in by it).
+    let rec = record(req, &key, &result, now)?;
+    result.entry_id = Some(points::redeem_recorded(&mut tx, &a, spend.points, &src, &rec).await?);
+    tx.commit().await?;
+    Ok(Some(result))
+}
+
+/// The redemption decided from `seen`, the account read without its lock, and taken with
+/// the lock in one round trip ([`points::redeem_locked`]). `None` when it cannot be: the
+/// spend is refused or needs the member's confirmation as `seen` stands, or it no longer
+/// holds under the lock; nothing was written, and the caller decides again under the lock.
+#[allow(clippy::too_many_arguments)]
+async fn redeem_as_seen(
+    tx: &mut TenantTx,
+    s: &patron_core::points::PointSettings,
+    member: &Member,
+    seen: &points::Account,
+    req: &NewRedemption,
+    key: &Request,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PointsChange>, AppError> {
+    let Ok(spend) = decide::spend(s, seen.balance, req.purchase_amount, req.points) else {
+        return Ok(None);
+    };
+    if s.redemption_check_above.is_some_and(|above| spend.points > above) {
+        return Ok(None);
+    }
+    let mut result = change(member, spend, seen.balance - spend.points);
+    let src = source(req, spend, actor, now);
+    let rec = record(req, key, &result, now)?;
+    // A deduction that names no number takes what the balance allows: it holds only for
+    // the balance it was decided from.
+    let balance_decides = req.points.is_none();
+    let Some(done) =
+        points::redeem_locked(tx, seen, spend.points, balance_decides, &src, &rec).await?
+    else {
+        return Ok(None);
+    };
+    result.entry_id = Some(done.entry_id);
+    result.balance = done.balance;
+    Ok(Some(result))
+}
+
+/// A redemption's answer before its entry is written.
+fn change(member: &Member, spend: decide::Spend, balance: i64) -> PointsChange {
+    PointsChange {
+        member_id: member.id,
+        points: -spend.points,
+        value: spend.value,
+        amount_due: spend.amount_due,
+        balance,
+        entry_id: None,
+        replayed: false,
+    }
+}
+
+/// Where a redemption's entry comes from, and why.
+fn source<'a>(
+    req: &NewRedemption,
+    spend: decide::Spend,
+    actor: &'a str,
+    now: DateTime<Utc>,
+) -> Source<'a> {
     let value = spend.value;
-    let src = Source {
+    Source {
         kind: EntrySource::Redemption,
         id: req.idempotency_key.trim().to_owned(),
         rule_version: None,
@@ -313,51 +406,36 @@ pub async fn redeem_once(
         detail: Some(json!({ "purchase_amount": req.purchase_amount, "value": value })),
         actor,
         at: now,
-    };
-    a.balance -= spend.points;
-    a.redeemed_total += spend.points;
-    let mut result = PointsChange {
-        member_id: member.id,
-        points: -spend.points,
-        value,
-        amount_due: spend.amount_due,
-        balance: a.balance,
-        entry_id: None,
-        replayed: false,
-    };
-    // The entry, the lots, the account, the audit line, the stored answer and the outbox's
-    // row: one statement under the account's lock (the answer's and the event's entry id
-    // are filled in by it).
-    let answer = serde_json::to_value(&result).map_err(AppError::internal)?;
-    result.entry_id = Some(
-        points::redeem_recorded(
-            &mut tx,
-            &a,
-            spend.points,
-            &src,
-            &points::RedeemRecord {
-                audit_action: "points.redeemed",
-                audit_detail: json!({ "points": spend.points, "reward": req.reward }),
-                scope: key.scope.as_str(),
-                key: key.key.as_str(),
-                answer,
-                event: Some(patron_db::messages::EntryEvent {
-                    event: patron_core::messages::Event::PointsRedeemed.as_str(),
-                    member_id: member.id,
-                    occasion: None,
-                    data: json!({
-                        "member_id": member.id,
-                        "points": spend.points,
-                        "balance": result.balance,
-                        "entry_id": null,
-                        "reward": req.reward,
-                    }),
-                    at: now,
-                }),
-            },
-        )
-        .await?,
-    );
-    tx.commit().await?;
-    Ok(Some(result))
+    }
+}
+
+/// What a redemption's statement writes beside its entry: the audit line, the answer
+/// stored under the key and the event.
+fn record<'a>(
+    req: &'a NewRedemption,
+    key: &'a Request,
+    result: &PointsChange,
+    now: DateTime<Utc>,
+) -> Result<points::RedeemRecord<'a>, AppError> {
+    let points = -result.points;
+    Ok(points::RedeemRecord {
+        audit_action: "points.redeemed",
+        audit_detail: json!({ "points": points, "reward": req.reward }),
+        scope: key.scope.as_str(),
+        key: key.key.as_str(),
+        answer: serde_json::to_value(result).map_err(AppError::internal)?,
+        event: Some(patron_db::messages::EntryEvent {
+            event: patron_core::messages::Event::PointsRedeemed.as_str(),
+            member_id: result.member_id,
+            occasion: None,
+            data: json!({
+                "member_id": result.member_id,
+                "points": points,
+                "balance": result.balance,
+                "entry_id": null,
+                "reward": req.reward,
+            }),
+            at: now,
+        }),
+    })
 }

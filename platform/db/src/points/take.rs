@@ -53,18 +53,21 @@ pub async fn lock_for_change(
 #[derive(Debug)]
 pub struct OpenedRedemption {
     pub member: crate::members::Member,
-    /// The member's account, locked; `None` when they have no account yet (nothing was
-    /// locked).
+    /// The member's account; `None` when they have no account yet (nothing was locked).
     pub account: Option<Account>,
+    /// Whether `account` is locked. It is not where [`redeem_locked`] serves: the
+    /// redemption is decided from this read and the lock taken with the redemption.
+    pub locked: bool,
     /// Whether any of their lots is past its expiry.
     pub expiry_due: bool,
 }
 
 /// A redemption's opening in one statement: its idempotency key claimed first
-/// ([`crate::idempotency::claim_sql`]), then the member read and their account locked, and
-/// whether any of their lots is past its expiry at `now`. The account is locked only once
-/// the claim is the request's, so a duplicate racing the first try waits on the claim
-/// holding nothing, as in [`crate::points::open_purchase`].
+/// ([`crate::idempotency::claim_sql`]), then the member and their account read, and
+/// whether any of their lots is past its expiry at `now`. On Citus the account is locked
+/// here (only once the claim is the request's, so a duplicate racing the first try waits on
+/// the claim holding nothing, as in [`crate::points::open_purchase`]); elsewhere it is read
+/// without a lock, for [`redeem_locked`].
 ///
 /// `None`: no such member, or the key was answered by a request that committed first
 /// ([`crate::idempotency::claim`] tells which). On Citus the claim is a statement of its own,
@@ -86,17 +89,19 @@ pub async fn open_redemption(
         return Ok(None);
     };
     let (claim_sql, claimed) = (claim.cte(3), claim.guard());
+    let locked = tx.on_citus();
     let sql = format!(
         "WITH {claim_sql}m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE m.id = $1{claimed}), \
          a AS MATERIALIZED ( \
              SELECT {ACCOUNT} FROM point_accounts \
-             WHERE member_id = (SELECT id FROM m) FOR UPDATE \
+             WHERE member_id = (SELECT id FROM m){lock} \
          ) \
          SELECT m.*, (SELECT to_jsonb(a) FROM a) AS account, \
              EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
                      AND expires_at <= $2) AS expiry_due \
          FROM m",
         COLUMNS = crate::members::COLUMNS,
+        lock = if locked { " FOR UPDATE" } else { "" },
     );
     let q = claim.bind(sqlx::query_as::<_, Row>(&sql).bind(member_id).bind(now));
     Ok(q.fetch_optional(tx.conn())
@@ -104,6 +109,7 @@ pub async fn open_redemption(
         .map(|row| OpenedRedemption {
             member: row.member,
             account: row.account.map(|j| j.0),
+            locked,
             expiry_due: row.expiry_due,
         }))
 }
@@ -193,7 +199,26 @@ pub async fn redeem_recorded(
 ) -> Result<i64, DbError> {
     use crate::messages::EntryEvent;
     let fold = rec.event.as_ref().filter(|_| EntryEvent::folds(tx));
-    let sql = redemption_sql(
+    let sql = recorded_redemption_sql(fold.is_some());
+    let q = bind_recorded(bind_redemption(sqlx::query_as(&sql), a, points, src), rec);
+    let q = match fold {
+        Some(ev) => ev.bind(q),
+        None => q,
+    };
+    let (entry, taken, answered): (i64, i64, i64) = q.fetch_one(tx.conn()).await?;
+    recorded(rec, a.member_id, taken, points, answered)?;
+    if let (None, Some(ev)) = (fold, &rec.event) {
+        ev.queue(tx, entry);
+    }
+    Ok(entry)
+}
+
+/// The statement of [`redeem_recorded`]: `$1`–`$12` of [`redemption_sql`], the audit line
+/// and the stored answer `$13`–`$17` ([`bind_recorded`]) and, when `event` folds, the event
+/// `$18`–`$21`. With the event, it is also the body of the tenant function `redeem_locked`
+/// ([`redeem_locked`]; a test holds the two to the same words).
+pub fn recorded_redemption_sql(event: bool) -> String {
+    redemption_sql(
         &format!(
             ", aud AS ( \
                  INSERT INTO audit_log (at, actor, action, target, detail) \
@@ -203,37 +228,96 @@ pub async fn redeem_recorded(
                  SET response = jsonb_set($17::jsonb, '{{entry_id}}', to_jsonb((SELECT id FROM e))) \
                  WHERE scope = $15 AND key = $16 RETURNING 1 \
              ){}",
-            if fold.is_some() {
-                EntryEvent::cte(18, "$1", "$9")
+            if event {
+                crate::messages::EntryEvent::cte(18, "$1", "$9")
             } else {
                 String::new()
             }
         ),
         "(SELECT id FROM e), (SELECT coalesce(sum(taken), 0)::bigint FROM done), \
          (SELECT count(*) FROM k)",
-    );
-    let q = bind_redemption(sqlx::query_as(&sql), a, points, src)
-        .bind(rec.audit_action)
+    )
+}
+
+/// The parameters `$13`–`$17` of [`recorded_redemption_sql`].
+fn bind_recorded<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    rec: &'q RedeemRecord<'q>,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(rec.audit_action)
         .bind(&rec.audit_detail)
         .bind(rec.scope)
         .bind(rec.key)
-        .bind(&rec.answer);
-    let q = match fold {
-        Some(ev) => ev.bind(q),
-        None => q,
-    };
-    let (entry, taken, answered): (i64, i64, i64) = q.fetch_one(tx.conn()).await?;
-    all_taken(a.member_id, taken, points)?;
+        .bind(&rec.answer)
+}
+
+/// What a recorded redemption's statement must have done: every point taken from the lots,
+/// the answer stored under the claimed key.
+fn recorded(
+    rec: &RedeemRecord<'_>,
+    member_id: Uuid,
+    taken: i64,
+    points: i64,
+    answered: i64,
+) -> Result<(), DbError> {
+    all_taken(member_id, taken, points)?;
     if answered != 1 {
         return Err(DbError::Aborted(format!(
             "idempotency key {} {} was not claimed",
             rec.scope, rec.key
         )));
     }
-    if let (None, Some(ev)) = (fold, &rec.event) {
-        ev.queue(tx, entry);
-    }
-    Ok(entry)
+    Ok(())
+}
+
+/// A redemption done by [`redeem_locked`]: its entry and the balance after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockedRedemption {
+    pub entry_id: i64,
+    pub balance: i64,
+}
+
+/// A redemption decided from an unlocked read of the account (`seen`, as read), taken in
+/// one round trip by the tenant function `redeem_locked` (tenant migration 0044): it locks
+/// the account, checks that the decision still holds (the account is there, it holds the
+/// `points`, no lot is past its expiry at `src.at`, and when `balance_decides` the balance is
+/// `seen`'s) and runs [`redeem_recorded`]'s statement with the balance found under the lock;
+/// the stored answer's and the event's `balance` are that balance's too. The account's lock is
+/// then held only for the statement and the commit, not for a reply to the server and its
+/// next statement as well.
+///
+/// `None`: the decision did not hold, or this transaction cannot fold the event (an event
+/// queued before); nothing was written, and the caller locks the account and decides again.
+/// Not for Citus, where the claim and the account are read apart ([`open_redemption`]).
+pub async fn redeem_locked(
+    tx: &mut TenantTx,
+    seen: &Account,
+    points: i64,
+    balance_decides: bool,
+    src: &Source<'_>,
+    rec: &RedeemRecord<'_>,
+) -> Result<Option<LockedRedemption>, DbError> {
+    use crate::messages::EntryEvent;
+    let Some(ev) = rec.event.as_ref().filter(|_| EntryEvent::folds(tx)) else {
+        return Ok(None);
+    };
+    let params = (1..=23)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT o_entry, o_taken, o_answered, o_balance FROM redeem_locked({params})");
+    let q = bind_recorded(bind_redemption(sqlx::query_as(&sql), seen, points, src), rec);
+    let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = ev
+        .bind(q)
+        .bind(seen.balance)
+        .bind(balance_decides)
+        .fetch_one(tx.conn())
+        .await?;
+    let (Some(entry_id), Some(taken), Some(answered), Some(balance)) = row else {
+        return Ok(None);
+    };
+    recorded(rec, seen.member_id, taken, points, answered)?;
+    Ok(Some(LockedRedemption { entry_id, balance }))
 }
 
 /// [`redeem`] that also says which lots the points came from: `(lot id, points taken)`,
