@@ -1,22 +1,27 @@
--- A redemption's lock and its statement in one round trip (docs/points.md, "One member's
--- redemptions"). The server decides the spend from an unlocked read of the account; this
--- function then locks the account and checks that the decision still holds: the account
--- exists, the points are there, no lot is past its expiry at the redemption's instant, and
--- (`balance_decides`: a deduction that names no number takes as many as the balance allows)
--- the balance is the one the decision was made from. If it holds, it runs the redemption's
--- statement with the balance it found under the lock and answers the entry, the points the
--- lots gave, whether the idempotency key's answer was stored and the new balance; if not,
--- it answers nulls, having written nothing (the server then decides again under the lock).
+-- A redemption in one statement and a transaction of its own (docs/points.md, "One member's
+-- redemptions"). The server decides the spend from a read of the account made without its
+-- lock; this function then claims the request's idempotency key, locks the account and
+-- checks that the decision still holds: the account exists, the points are there, no lot is
+-- past its expiry at the redemption's instant, and (`p_balance_decides`: a deduction that
+-- names no number takes as many as the balance allows) the balance is the one the decision
+-- was made from. If it holds, it runs the redemption's statement with the balance it found
+-- under the lock and answers the entry, the points the lots gave, whether the key's answer
+-- was stored and the new balance. If the key was answered before, or the decision does not
+-- hold, it answers nulls and leaves nothing behind (the server then claims, locks and
+-- decides again in a transaction of its own). The account's lock is held until the commit
+-- that follows at once: no reply to the server is waited for under it.
 --
 -- Parameters $1-$21 are those of the server's statement (`db::points::redeem_recorded`,
 -- with its event folded in); the statement below is that statement word for word, checked
--- by a test (`points::the_redemption_function_runs_the_servers_statement`). A statement of
--- its own inside the function takes its snapshot after the lock was granted, so it sees the
--- lots as the previous redemption left them.
+-- by the test `points::a_redemption_decided_without_the_lock_is_taken_only_while_its_decision_holds`.
+-- A statement of its own inside the function takes its snapshot after the lock was granted,
+-- so it sees the lots as the previous redemption left them. The function is called outside
+-- any transaction, so it sets the tenant's search path itself (`p_path`, for this
+-- transaction only).
 CREATE FUNCTION redeem_locked(
     uuid, bigint, bigint, text, text, text, jsonb, text, timestamptz, bigint, text, jsonb,
     text, jsonb, text, text, jsonb, text, text, text, jsonb,
-    seen_balance bigint, balance_decides boolean,
+    p_seen_balance bigint, p_balance_decides boolean, p_hash bytea, p_path text,
     OUT o_entry bigint, OUT o_taken bigint, OUT o_answered bigint, OUT o_balance bigint
 ) LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -27,16 +32,30 @@ DECLARE
     v_redeemed ALIAS FOR $10;
     v_answer ALIAS FOR $17;
     v_event ALIAS FOR $21;
+    v_scope ALIAS FOR $15;
+    v_key ALIAS FOR $16;
+    v_claimed boolean;
     v_held bigint;
     v_total bigint;
 BEGIN
+    PERFORM set_config('search_path', p_path, true);
+    INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at)
+    VALUES (v_scope, v_key, p_hash, NULL, v_at)
+    ON CONFLICT (scope, key) DO UPDATE
+        SET request_hash = EXCLUDED.request_hash, created_at = EXCLUDED.created_at
+        WHERE idempotency_keys.response IS NULL
+    RETURNING true INTO v_claimed;
+    IF v_claimed IS NULL THEN
+        RETURN;
+    END IF;
     SELECT a.balance, a.redeemed_total INTO v_held, v_total
     FROM point_accounts a WHERE a.member_id = v_member FOR UPDATE;
     IF NOT FOUND
-        OR (balance_decides AND v_held <> seen_balance)
+        OR (p_balance_decides AND v_held <> p_seen_balance)
         OR v_points > GREATEST(v_held, 0)
         OR EXISTS (SELECT 1 FROM point_lots WHERE member_id = v_member AND remaining > 0
                    AND expires_at <= v_at) THEN
+        DELETE FROM idempotency_keys WHERE scope = v_scope AND key = v_key;
         RETURN;
     END IF;
     v_balance := v_held - v_points;

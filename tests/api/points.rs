@@ -564,7 +564,10 @@ async fn a_hundred_concurrent_redemptions_never_overdraw() {
         let again = app.redeem_points(&owner, &m, body).await;
         assert_eq!(again.status, StatusCode::OK);
         let again = again.body();
-        assert_eq!((again.balance, again.entry_id), (first.balance, first.entry_id));
+        assert_eq!(
+            (again.balance, again.entry_id),
+            (first.balance, first.entry_id)
+        );
         told.insert(first.entry_id.expect("entry id"), first.balance);
     }
     let events = redeemed_events(&app, t.id).await;
@@ -668,9 +671,7 @@ async fn a_redemption_decided_without_the_lock_is_taken_only_while_its_decision_
     let t = app.signup_on("redeem-locked", "pro").await;
     let owner = t.owner();
     let m = app.member(&owner, NewMember::named("Lu")).await.id;
-    let adjust = |key: &str, points: i64| {
-        json!({ "idempotency_key": key, "points": points, "reason": "by hand" })
-    };
+    let adjust = |key: &str, points: i64| json!({ "idempotency_key": key, "points": points, "reason": "by hand" });
     app.adjust_points(&owner, &m, &adjust("seed", 500))
         .await
         .created();
@@ -698,21 +699,16 @@ async fn a_redemption_decided_without_the_lock_is_taken_only_while_its_decision_
     let tenant = patron_tests::internals::tenant_row(&app, t.id).await;
     let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
     let seen = points::account(&mut tx, member).await.unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(seen.balance, 500);
-    let (now, key) = (Utc::now(), Key::scoped(member, "locked-1"));
-    let claimed = patron_db::idempotency::claim(
-        &mut tx,
-        Scope::Redemption,
-        &key,
-        &RequestHash::of(&"locked-1"),
-        now,
-    )
-    .await
-    .unwrap();
-    assert!(matches!(claimed, patron_db::idempotency::Claim::Ours));
     app.adjust_points(&owner, &m, &adjust("more", 200))
         .await
         .created();
+    let (now, key, hash) = (
+        Utc::now(),
+        Key::scoped(member, "locked-1"),
+        RequestHash::of(&"locked-1"),
+    );
     let src = Source {
         kind: patron_core::points::EntrySource::Redemption,
         id: "locked-1".into(),
@@ -737,36 +733,71 @@ async fn a_redemption_decided_without_the_lock_is_taken_only_while_its_decision_
             at: now,
         }),
     };
-    let entries = points::ledger_size(&mut tx).await.unwrap();
+    let once = |points, balance_decides| points::AtOnce {
+        seen: &seen,
+        points,
+        balance_decides,
+        hash: &hash,
+    };
+    let stored = |mut conn: sqlx::PgConnection| {
+        let sql = format!(
+            "SELECT response FROM t_{}.idempotency_keys WHERE scope = $1 AND key = $2",
+            t.id
+        );
+        let key = key.as_str().to_owned();
+        async move {
+            let r: Option<Option<serde_json::Value>> = sqlx::query_scalar(&sql)
+                .bind(Scope::Redemption.as_str())
+                .bind(key)
+                .fetch_optional(&mut conn)
+                .await
+                .unwrap();
+            (r, conn)
+        }
+    };
+    let entries = || async {
+        let mut tx = app.db.tenant_tx(&tenant).await.unwrap();
+        let n = points::ledger_size(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        n
+    };
+    let before = entries().await;
     // A decision the balance made (as many as it allows) does not hold for another balance;
-    // nor does one for more points than the account holds. Nothing is written.
+    // nor does one for more points than the account holds. Nothing is left behind, not even
+    // the key's claim.
     for (points, balance_decides) in [(300, true), (701, false)] {
-        let r = points::redeem_locked(&mut tx, &seen, points, balance_decides, &src, &rec)
+        let r = points::redeem_at_once(&app.db, &tenant, once(points, balance_decides), &src, &rec)
             .await
             .unwrap();
-        assert_eq!(r, None, "{points} points, balance decides: {balance_decides}");
-        assert_eq!(points::ledger_size(&mut tx).await.unwrap(), entries);
+        assert_eq!(
+            r, None,
+            "{points} points, balance decides: {balance_decides}"
+        );
+        assert_eq!(entries().await, before);
+        let (claim, back) = stored(conn).await;
+        conn = back;
+        assert_eq!(claim, None, "the key is free again");
     }
     // 300 points named by the request hold for any balance that has them: taken from the 700
     // found under the lock, and the stored answer and the event say 400.
-    let done = points::redeem_locked(&mut tx, &seen, 300, false, &src, &rec)
+    let done = points::redeem_at_once(&app.db, &tenant, once(300, false), &src, &rec)
         .await
         .unwrap()
         .expect("redeemed");
     assert_eq!(done.balance, 400);
-    tx.commit().await.unwrap();
+    // The key answered: the same call does nothing (the server replays the stored answer).
+    let again = points::redeem_at_once(&app.db, &tenant, once(300, false), &src, &rec)
+        .await
+        .unwrap();
+    assert_eq!(again, None);
+    assert_eq!(entries().await, (before.0, before.1 + 1));
     let s = app.member_points(&owner, &m).await.ok();
     assert_eq!((s.balance, s.redeemed_total), (400, 300));
-    let stored: serde_json::Value = sqlx::query_scalar(&format!(
-        "SELECT response FROM t_{}.idempotency_keys WHERE scope = $1 AND key = $2",
-        t.id
-    ))
-    .bind(Scope::Redemption.as_str())
-    .bind(key.as_str())
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(stored, json!({ "balance": 400, "entry_id": done.entry_id }));
+    let (answer, _) = stored(conn).await;
+    assert_eq!(
+        answer,
+        Some(Some(json!({ "balance": 400, "entry_id": done.entry_id })))
+    );
     assert_eq!(
         redeemed_events(&app, t.id).await,
         std::collections::BTreeMap::from([(done.entry_id, 400)])

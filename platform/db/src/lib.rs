@@ -194,7 +194,7 @@ impl Db {
 
     /// Runs `work` (one use of a pooled connection) again while it fails because its
     /// connection was gone, up to [`Db::lost_connection_tries`] times.
-    async fn on_live_connection<T, F, W>(&self, mut work: W) -> Result<T, sqlx::Error>
+    pub(crate) async fn on_live_connection<T, F, W>(&self, mut work: W) -> Result<T, sqlx::Error>
     where
         W: FnMut() -> F,
         F: std::future::Future<Output = Result<T, sqlx::Error>>,
@@ -254,6 +254,12 @@ impl Db {
             }
         }
         home.begin_with(statement.to_owned()).await
+    }
+
+    /// The pool of `tenant`'s home group ([`Db::begin_for`] opens its transactions there
+    /// first), for a statement that is a transaction of its own.
+    pub(crate) fn home_pool(&self, tenant: i64) -> &sqlx::PgPool {
+        &self.groups[tenant.rem_euclid(self.groups.len() as i64) as usize]
     }
 
     /// Whether the database answers.

@@ -144,6 +144,8 @@ impl PointsApi {
                 tenant: patron_core::TenantId::new(me.tenant.id),
             };
             let done = app::redeem_once(
+                &self.state.db,
+                &me.tenant,
                 tx,
                 &self.state.rules,
                 confirmation,

@@ -22,7 +22,7 @@ use patron_core::{FieldCode, Issue, MemberId, TenantId};
 use patron_db::idempotency::ClaimOf;
 use patron_db::members::Member;
 use patron_db::points::{self, Source};
-use patron_db::TenantTx;
+use patron_db::{Db, Tenant, TenantTx};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -199,12 +199,17 @@ fn check(req: &NewRedemption) -> Result<(), AppError> {
 /// request racing its own first try waits for it and replays its answer. Always `Some`
 /// (the `Option` is kept for callers that retried). Commits `tx` when it answers.
 ///
-/// Where the database allows ([`points::redeem_locked`]), the spend is decided from an
-/// unlocked read of the account and taken in one round trip with the account's lock, which
-/// is then held only for the redemption's statement and the commit; when that decision no
-/// longer holds (the balance moved, a lot expired, a confirmation is needed), the account is
-/// locked and the redemption decided again under the lock.
+/// Where the database allows ([`points::redeem_at_once`]), the spend is decided from a read
+/// of the account without its lock, and the key's claim, the lock and the redemption are one
+/// statement in a transaction of its own: the account's lock is then held for the
+/// redemption's statement and the commit only. When that decision no longer holds (the
+/// balance moved, a lot expired), needs the member's confirmation, or the key was used
+/// before, the redemption runs again in a new transaction that claims the key, locks the
+/// account and decides under the lock.
+#[allow(clippy::too_many_arguments)]
 pub async fn redeem_once(
+    db: &Db,
+    tenant: &Tenant,
     mut tx: TenantTx,
     engine: &RuleEngine,
     confirmation: Confirmation<'_>,
@@ -221,34 +226,44 @@ pub async fn redeem_once(
         &req.idempotency_key,
         req,
     );
-    // The key's claim, the member, the account (locked on Citus) and whether any lot is past
-    // its expiry: one round trip.
+    if let Some(seen) = points::read_for_redemption(&mut tx, member_id, now).await? {
+        let member = not_erased(seen.member)?;
+        let rules = engine.tenant(&mut tx).await?;
+        let s = &rules.settings;
+        if let Some((spend, account)) = decided_as_seen(s, seen.account, seen.expiry_due, req) {
+            let mut result = change(&member, spend, account.balance - spend.points);
+            let src = source(req, spend, actor, now);
+            let rec = record(req, &key, &result, now)?;
+            // A deduction that names no number takes what the balance allows: it holds only
+            // for the balance it was decided from.
+            let balance_decides = req.points.is_none();
+            let once = points::AtOnce {
+                seen: &account,
+                points: spend.points,
+                balance_decides,
+                hash: &key.hash,
+            };
+            tx.commit().await?;
+            if let Some(done) = points::redeem_at_once(db, tenant, once, &src, &rec).await? {
+                result.entry_id = Some(done.entry_id);
+                result.balance = done.balance;
+                return Ok(Some(result));
+            }
+            tx = db.tenant_tx(tenant).await?;
+        }
+    }
+    // The key's claim, the member, the account's lock and whether any lot is past its
+    // expiry: one round trip.
     let claim = ClaimOf {
         scope: key.scope,
         key: &key.key,
         hash: &key.hash,
         now,
     };
-    let opened = points::open_redemption(&mut tx, member_id, claim, now).await?;
-    let rules = engine.tenant(&mut tx).await?;
-    let s = &rules.settings;
-    let (member, locked) = match opened {
-        Some(o) => {
-            let member = not_erased(o.member)?;
-            match (o.locked, o.account) {
-                (true, a) => (member, Some((a, o.expiry_due))),
-                (false, Some(seen)) if !o.expiry_due => {
-                    if let Some(done) =
-                        redeem_as_seen(&mut tx, s, &member, &seen, req, &key, actor, now).await?
-                    {
-                        tx.commit().await?;
-                        return Ok(Some(done));
-                    }
-                    (member, None)
-                }
-                (false, _) => (member, None),
-            }
-        }
+    let (member, locked, expiry_due) = match points::open_redemption(&mut tx, member_id, claim, now)
+        .await?
+    {
+        Some(o) => (not_erased(o.member)?, o.account, o.expiry_due),
         None => {
             // No such member (the lookup says so), or the key was answered first:
             // replayed, or a 409.
@@ -258,12 +273,9 @@ pub async fn redeem_once(
                 tx.commit().await?;
                 return Ok(Some(r));
             }
-            (member, None)
+            let (locked, expiry_due) = points::lock_for_change(&mut tx, member.id, now).await?;
+            (member, locked, expiry_due)
         }
-    };
-    let (locked, expiry_due) = match locked {
-        Some(l) => l,
-        None => points::lock_for_change(&mut tx, member.id, now).await?,
     };
     let mut a = match locked {
         Some(a) => a,
@@ -273,6 +285,8 @@ pub async fn redeem_once(
     if expiry_due && points::expire(&mut tx, &mut a, now, "system:expiry").await? > 0 {
         points::save_account(&mut tx, &a, now).await?;
     }
+    let rules = engine.tenant(&mut tx).await?;
+    let s = &rules.settings;
     let spend =
         decide::spend(s, a.balance, req.purchase_amount, req.points).map_err(|r| match r {
             SpendRefused::OverCap(most) => AppError::field(
@@ -336,41 +350,24 @@ pub async fn redeem_once(
     Ok(Some(result))
 }
 
-/// The redemption decided from `seen`, the account read without its lock, and taken with
-/// the lock in one round trip ([`points::redeem_locked`]). `None` when it cannot be: the
-/// spend is refused or needs the member's confirmation as `seen` stands, or it no longer
-/// holds under the lock; nothing was written, and the caller decides again under the lock.
-#[allow(clippy::too_many_arguments)]
-async fn redeem_as_seen(
-    tx: &mut TenantTx,
+/// The spend decided from the account as read without its lock, when it can be taken at
+/// once: the member has an account, none of their lots is past its expiry, the spend is
+/// allowed as the account stands and needs no confirmation. (Refusals are decided again
+/// under the lock: the balance may have moved.)
+fn decided_as_seen(
     s: &patron_core::points::PointSettings,
-    member: &Member,
-    seen: &points::Account,
+    account: Option<points::Account>,
+    expiry_due: bool,
     req: &NewRedemption,
-    key: &Request,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<PointsChange>, AppError> {
-    let Ok(spend) = decide::spend(s, seen.balance, req.purchase_amount, req.points) else {
-        return Ok(None);
-    };
-    if s.redemption_check_above.is_some_and(|above| spend.points > above) {
-        return Ok(None);
+) -> Option<(decide::Spend, points::Account)> {
+    let account = account.filter(|_| !expiry_due)?;
+    let spend = decide::spend(s, account.balance, req.purchase_amount, req.points).ok()?;
+    if s.redemption_check_above
+        .is_some_and(|above| spend.points > above)
+    {
+        return None;
     }
-    let mut result = change(member, spend, seen.balance - spend.points);
-    let src = source(req, spend, actor, now);
-    let rec = record(req, key, &result, now)?;
-    // A deduction that names no number takes what the balance allows: it holds only for
-    // the balance it was decided from.
-    let balance_decides = req.points.is_none();
-    let Some(done) =
-        points::redeem_locked(tx, seen, spend.points, balance_decides, &src, &rec).await?
-    else {
-        return Ok(None);
-    };
-    result.entry_id = Some(done.entry_id);
-    result.balance = done.balance;
-    Ok(Some(result))
+    Some((spend, account))
 }
 
 /// A redemption's answer before its entry is written.

@@ -4,6 +4,8 @@
 //! lots still hold every point.
 
 use super::*;
+use crate::Db;
+use patron_core::idempotency::RequestHash;
 
 /// Takes `points` (> 0, at most the open lots hold) from the account as a `kind` entry
 /// (`redeem`, `adjust`, `reverse`), consuming lots: those of entry `prefer` first, then the
@@ -53,21 +55,18 @@ pub async fn lock_for_change(
 #[derive(Debug)]
 pub struct OpenedRedemption {
     pub member: crate::members::Member,
-    /// The member's account; `None` when they have no account yet (nothing was locked).
+    /// The member's account, locked; `None` when they have no account yet (nothing was
+    /// locked).
     pub account: Option<Account>,
-    /// Whether `account` is locked. It is not where [`redeem_locked`] serves: the
-    /// redemption is decided from this read and the lock taken with the redemption.
-    pub locked: bool,
     /// Whether any of their lots is past its expiry.
     pub expiry_due: bool,
 }
 
 /// A redemption's opening in one statement: its idempotency key claimed first
-/// ([`crate::idempotency::claim_sql`]), then the member and their account read, and
-/// whether any of their lots is past its expiry at `now`. On Citus the account is locked
-/// here (only once the claim is the request's, so a duplicate racing the first try waits on
-/// the claim holding nothing, as in [`crate::points::open_purchase`]); elsewhere it is read
-/// without a lock, for [`redeem_locked`].
+/// ([`crate::idempotency::claim_sql`]), then the member read and their account locked, and
+/// whether any of their lots is past its expiry at `now`. The account is locked only once
+/// the claim is the request's, so a duplicate racing the first try waits on the claim
+/// holding nothing, as in [`crate::points::open_purchase`].
 ///
 /// `None`: no such member, or the key was answered by a request that committed first
 /// ([`crate::idempotency::claim`] tells which). On Citus the claim is a statement of its own,
@@ -89,19 +88,17 @@ pub async fn open_redemption(
         return Ok(None);
     };
     let (claim_sql, claimed) = (claim.cte(3), claim.guard());
-    let locked = tx.on_citus();
     let sql = format!(
         "WITH {claim_sql}m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE m.id = $1{claimed}), \
          a AS MATERIALIZED ( \
              SELECT {ACCOUNT} FROM point_accounts \
-             WHERE member_id = (SELECT id FROM m){lock} \
+             WHERE member_id = (SELECT id FROM m) FOR UPDATE \
          ) \
          SELECT m.*, (SELECT to_jsonb(a) FROM a) AS account, \
              EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
                      AND expires_at <= $2) AS expiry_due \
          FROM m",
         COLUMNS = crate::members::COLUMNS,
-        lock = if locked { " FOR UPDATE" } else { "" },
     );
     let q = claim.bind(sqlx::query_as::<_, Row>(&sql).bind(member_id).bind(now));
     Ok(q.fetch_optional(tx.conn())
@@ -109,7 +106,6 @@ pub async fn open_redemption(
         .map(|row| OpenedRedemption {
             member: row.member,
             account: row.account.map(|j| j.0),
-            locked,
             expiry_due: row.expiry_due,
         }))
 }
@@ -215,8 +211,8 @@ pub async fn redeem_recorded(
 
 /// The statement of [`redeem_recorded`]: `$1`–`$12` of [`redemption_sql`], the audit line
 /// and the stored answer `$13`–`$17` ([`bind_recorded`]) and, when `event` folds, the event
-/// `$18`–`$21`. With the event, it is also the body of the tenant function `redeem_locked`
-/// ([`redeem_locked`]; a test holds the two to the same words).
+/// `$18`–`$21`. With the event, it is also the statement of the tenant function
+/// `redeem_locked` ([`redeem_at_once`]; a test holds the two to the same words).
 pub fn recorded_redemption_sql(event: bool) -> String {
     redemption_sql(
         &format!(
@@ -270,54 +266,125 @@ fn recorded(
     Ok(())
 }
 
-/// A redemption done by [`redeem_locked`]: its entry and the balance after it.
+/// What a redemption decides from, read without a lock by [`read_for_redemption`].
+#[derive(Debug)]
+pub struct SeenForRedemption {
+    pub member: crate::members::Member,
+    /// The member's account as it stood; `None` when they have none yet.
+    pub account: Option<Account>,
+    /// Whether any of their lots is past its expiry.
+    pub expiry_due: bool,
+}
+
+/// The member, their account and whether any of their lots is past its expiry at `now`,
+/// read without a lock, for a redemption [`redeem_at_once`] takes. `None` when there is no
+/// such member, and on Citus (where redemptions open with the lock: [`open_redemption`]).
+pub async fn read_for_redemption(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<SeenForRedemption>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        member: crate::members::Member,
+        account: Option<sqlx::types::Json<Account>>,
+        expiry_due: bool,
+    }
+    if tx.on_citus() {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT m.*, \
+             (SELECT to_jsonb(a) FROM (SELECT {ACCOUNT} FROM point_accounts \
+                                      WHERE member_id = $1) a) AS account, \
+             EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
+                     AND expires_at <= $2) AS expiry_due \
+         FROM (SELECT {COLUMNS} FROM members m WHERE m.id = $1) m",
+        COLUMNS = crate::members::COLUMNS,
+    );
+    Ok(sqlx::query_as::<_, Row>(&sql)
+        .bind(member_id)
+        .bind(now)
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|row| SeenForRedemption {
+            member: row.member,
+            account: row.account.map(|j| j.0),
+            expiry_due: row.expiry_due,
+        }))
+}
+
+/// A redemption decided from `seen`, the account as [`read_for_redemption`] read it.
+#[derive(Debug, Clone, Copy)]
+pub struct AtOnce<'a> {
+    pub seen: &'a Account,
+    pub points: i64,
+    /// The spend was decided by the balance (a deduction that names no number): it holds
+    /// only for `seen`'s balance.
+    pub balance_decides: bool,
+    /// The request's hash, for its key's claim.
+    pub hash: &'a RequestHash,
+}
+
+/// A redemption done by [`redeem_at_once`]: its entry and the balance after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockedRedemption {
+pub struct RedeemedAtOnce {
     pub entry_id: i64,
     pub balance: i64,
 }
 
-/// A redemption decided from an unlocked read of the account (`seen`, as read), taken in
-/// one round trip by the tenant function `redeem_locked` (tenant migration 0044): it locks
-/// the account, checks that the decision still holds (the account is there, it holds the
-/// `points`, no lot is past its expiry at `src.at`, and when `balance_decides` the balance is
-/// `seen`'s) and runs [`redeem_recorded`]'s statement with the balance found under the lock;
-/// the stored answer's and the event's `balance` are that balance's too. The account's lock is
-/// then held only for the statement and the commit, not for a reply to the server and its
-/// next statement as well.
+/// A redemption in one statement and a transaction of its own, on a connection of the
+/// tenant's: the tenant function `redeem_locked` (tenant migration 0044) claims the key
+/// (`rec.scope`, `rec.key`), locks the account, checks that the decision still holds (the
+/// account is there, it holds the points, no lot is past its expiry at `src.at`, and when
+/// the balance decided, the balance is `seen`'s) and runs [`redeem_recorded`]'s statement
+/// with the balance found under the lock; the stored answer's and the event's `balance` are
+/// that balance's too. The account's lock is held for the statement and the commit only:
+/// no reply to the server and no next statement is waited for under it.
 ///
-/// `None`: the decision did not hold, or this transaction cannot fold the event (an event
-/// queued before); nothing was written, and the caller locks the account and decides again.
-/// Not for Citus, where the claim and the account are read apart ([`open_redemption`]).
-pub async fn redeem_locked(
-    tx: &mut TenantTx,
-    seen: &Account,
-    points: i64,
-    balance_decides: bool,
+/// `None`: nothing was done, because the key was used before (answered, or claimed by a
+/// request that answered first) or the decision did not hold; the caller runs the
+/// redemption in a new transaction that claims, locks and decides under the lock.
+pub async fn redeem_at_once(
+    db: &Db,
+    tenant: &crate::Tenant,
+    once: AtOnce<'_>,
     src: &Source<'_>,
     rec: &RedeemRecord<'_>,
-) -> Result<Option<LockedRedemption>, DbError> {
-    use crate::messages::EntryEvent;
-    let Some(ev) = rec.event.as_ref().filter(|_| EntryEvent::folds(tx)) else {
+) -> Result<Option<RedeemedAtOnce>, DbError> {
+    let schema = tenant.schema();
+    let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+    let (Some(ev), false) = (&rec.event, schema.is_empty() || !schema.bytes().all(plain)) else {
         return Ok(None);
     };
-    let params = (1..=23)
+    let params = (1..=25)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!("SELECT o_entry, o_taken, o_answered, o_balance FROM redeem_locked({params})");
-    let q = bind_recorded(bind_redemption(sqlx::query_as(&sql), seen, points, src), rec);
-    let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = ev
-        .bind(q)
-        .bind(seen.balance)
-        .bind(balance_decides)
-        .fetch_one(tx.conn())
+    let sql = format!(
+        "SELECT o_entry, o_taken, o_answered, o_balance FROM \"{schema}\".redeem_locked({params})"
+    );
+    let path = format!("\"{schema}\"");
+    let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = db
+        .on_live_connection(|| {
+            let q = bind_recorded(
+                bind_redemption(sqlx::query_as(&sql), once.seen, once.points, src),
+                rec,
+            );
+            ev.bind(q)
+                .bind(once.seen.balance)
+                .bind(once.balance_decides)
+                .bind(once.hash.as_bytes())
+                .bind(&path)
+                .fetch_one(db.home_pool(tenant.id))
+        })
         .await?;
     let (Some(entry_id), Some(taken), Some(answered), Some(balance)) = row else {
         return Ok(None);
     };
-    recorded(rec, seen.member_id, taken, points, answered)?;
-    Ok(Some(LockedRedemption { entry_id, balance }))
+    recorded(rec, once.seen.member_id, taken, once.points, answered)?;
+    Ok(Some(RedeemedAtOnce { entry_id, balance }))
 }
 
 /// [`redeem`] that also says which lots the points came from: `(lot id, points taken)`,
