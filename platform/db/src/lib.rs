@@ -230,7 +230,7 @@ impl Db {
         statement: &str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         let n = self.groups.len();
-        let home_index = tenant.map_or(0, |id| id.rem_euclid(n as i64) as usize);
+        let home_index = tenant.map_or(0, |id| self.home_index(id));
         let home = &self.groups[home_index];
         if n > 1 {
             if let Some(tx) = home.try_begin_with(statement.to_owned()).await? {
@@ -259,7 +259,12 @@ impl Db {
     /// The pool of `tenant`'s home group ([`Db::begin_for`] opens its transactions there
     /// first), for a statement that is a transaction of its own.
     pub(crate) fn home_pool(&self, tenant: i64) -> &sqlx::PgPool {
-        &self.groups[tenant.rem_euclid(self.groups.len() as i64) as usize]
+        &self.groups[self.home_index(tenant)]
+    }
+
+    /// Which group is `tenant`'s home.
+    fn home_index(&self, tenant: i64) -> usize {
+        tenant.rem_euclid(self.groups.len() as i64) as usize
     }
 
     /// Whether the database answers.

@@ -186,11 +186,7 @@ impl Db {
     /// Opens a transaction scoped to `tenant`. The only way into tenant tables.
     pub async fn tenant_tx(&self, tenant: &Tenant) -> Result<TenantTx, DbError> {
         let schema = &tenant.schema;
-        if !schema.is_empty()
-            && schema
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
+        if plain_schema(schema) {
             // BEGIN and the search_path in one round trip (every request opens one of
             // these). The schema name is `t_<id>`, checked above, so it can be inlined.
             let tx = self
@@ -214,6 +210,15 @@ impl Db {
         tx.citus = self.citus;
         Ok(tx)
     }
+}
+
+/// Whether a schema's name (`t_<id>`) can be written into a statement as it is: lower-case
+/// letters, digits and `_` only.
+pub(crate) fn plain_schema(schema: &str) -> bool {
+    !schema.is_empty()
+        && schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// What a new tenant starts with.

@@ -51,12 +51,12 @@ pub async fn lock_for_change(
     Ok((row.account.map(|j| j.0), row.expiry_due))
 }
 
-/// What a redemption needs before it decides, read in one round trip by [`open_redemption`].
+/// What a redemption decides from, read in one round trip by [`open_redemption`] (the
+/// account locked) or [`read_for_redemption`] (as it stood, without a lock).
 #[derive(Debug)]
 pub struct OpenedRedemption {
     pub member: crate::members::Member,
-    /// The member's account, locked; `None` when they have no account yet (nothing was
-    /// locked).
+    /// The member's account; `None` when they have no account yet (nothing was locked).
     pub account: Option<Account>,
     /// Whether any of their lots is past its expiry.
     pub expiry_due: bool,
@@ -77,6 +77,31 @@ pub async fn open_redemption(
     claim: crate::idempotency::ClaimOf<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<OpenedRedemption>, DbError> {
+    read_redemption(tx, member_id, Some(claim), now).await
+}
+
+/// The member, their account and whether any of their lots is past its expiry at `now`,
+/// read without a lock, for a redemption [`redeem_at_once`] takes. `None` when there is no
+/// such member, and on Citus (where redemptions open with the lock: [`open_redemption`]).
+pub async fn read_for_redemption(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<OpenedRedemption>, DbError> {
+    if tx.on_citus() {
+        return Ok(None);
+    }
+    read_redemption(tx, member_id, None, now).await
+}
+
+/// [`open_redemption`] with `claim`, which locks the account; [`read_for_redemption`]
+/// without, which does not.
+async fn read_redemption(
+    tx: &mut TenantTx,
+    member_id: Uuid,
+    claim: Option<crate::idempotency::ClaimOf<'_>>,
+    now: DateTime<Utc>,
+) -> Result<Option<OpenedRedemption>, DbError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -84,7 +109,8 @@ pub async fn open_redemption(
         account: Option<sqlx::types::Json<Account>>,
         expiry_due: bool,
     }
-    let Some(claim) = crate::idempotency::OpeningClaim::take(tx, Some(claim)).await? else {
+    let lock = if claim.is_some() { " FOR UPDATE" } else { "" };
+    let Some(claim) = crate::idempotency::OpeningClaim::take(tx, claim).await? else {
         return Ok(None);
     };
     let (claim_sql, claimed) = (claim.cte(3), claim.guard());
@@ -92,7 +118,7 @@ pub async fn open_redemption(
         "WITH {claim_sql}m AS MATERIALIZED (SELECT {COLUMNS} FROM members m WHERE m.id = $1{claimed}), \
          a AS MATERIALIZED ( \
              SELECT {ACCOUNT} FROM point_accounts \
-             WHERE member_id = (SELECT id FROM m) FOR UPDATE \
+             WHERE member_id = (SELECT id FROM m){lock} \
          ) \
          SELECT m.*, (SELECT to_jsonb(a) FROM a) AS account, \
              EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
@@ -266,55 +292,6 @@ fn recorded(
     Ok(())
 }
 
-/// What a redemption decides from, read without a lock by [`read_for_redemption`].
-#[derive(Debug)]
-pub struct SeenForRedemption {
-    pub member: crate::members::Member,
-    /// The member's account as it stood; `None` when they have none yet.
-    pub account: Option<Account>,
-    /// Whether any of their lots is past its expiry.
-    pub expiry_due: bool,
-}
-
-/// The member, their account and whether any of their lots is past its expiry at `now`,
-/// read without a lock, for a redemption [`redeem_at_once`] takes. `None` when there is no
-/// such member, and on Citus (where redemptions open with the lock: [`open_redemption`]).
-pub async fn read_for_redemption(
-    tx: &mut TenantTx,
-    member_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Option<SeenForRedemption>, DbError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        member: crate::members::Member,
-        account: Option<sqlx::types::Json<Account>>,
-        expiry_due: bool,
-    }
-    if tx.on_citus() {
-        return Ok(None);
-    }
-    let sql = format!(
-        "SELECT m.*, \
-             (SELECT to_jsonb(a) FROM (SELECT {ACCOUNT} FROM point_accounts \
-                                      WHERE member_id = $1) a) AS account, \
-             EXISTS (SELECT 1 FROM point_lots WHERE member_id = $1 AND remaining > 0 \
-                     AND expires_at <= $2) AS expiry_due \
-         FROM (SELECT {COLUMNS} FROM members m WHERE m.id = $1) m",
-        COLUMNS = crate::members::COLUMNS,
-    );
-    Ok(sqlx::query_as::<_, Row>(&sql)
-        .bind(member_id)
-        .bind(now)
-        .fetch_optional(tx.conn())
-        .await?
-        .map(|row| SeenForRedemption {
-            member: row.member,
-            account: row.account.map(|j| j.0),
-            expiry_due: row.expiry_due,
-        }))
-}
-
 /// A redemption decided from `seen`, the account as [`read_for_redemption`] read it.
 #[derive(Debug, Clone, Copy)]
 pub struct AtOnce<'a> {
@@ -354,8 +331,7 @@ pub async fn redeem_at_once(
     rec: &RedeemRecord<'_>,
 ) -> Result<Option<RedeemedAtOnce>, DbError> {
     let schema = tenant.schema();
-    let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
-    let (Some(ev), false) = (&rec.event, schema.is_empty() || !schema.bytes().all(plain)) else {
+    let (Some(ev), true) = (&rec.event, crate::tenancy::plain_schema(schema)) else {
         return Ok(None);
     };
     let params = (1..=25)
