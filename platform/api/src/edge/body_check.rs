@@ -5,7 +5,10 @@
 //! every request object), and the limits the document states (lengths, ranges, item counts,
 //! enums, patterns) are each a problem naming the field by its dotted path with a code. The
 //! edge answers 422 with them when the body cannot be read (`text_guard::body_problems`);
-//! otherwise the use case checks the same limits and names every bad field at once.
+//! otherwise the use case checks the same limits and names every bad field at once. So a
+//! body is first checked for its shape alone ([`Schemas::check_shape`]: types, unknown and
+//! missing members), and against the limits only when its shape is wrong: a readable body,
+//! nearly every request, costs no length count, range or pattern match here.
 //!
 //! The document is the one source: the limits in it come from the constants the use cases
 //! check (`responses::LIMITS`), so what a generated client is told and what the server
@@ -53,6 +56,25 @@ impl Schemas {
     /// Every problem of `value` against `schema`, each at its dotted path (`at`, empty for
     /// the body itself).
     pub fn check(&self, schema: &Value, value: &Value, at: &str, out: &mut Vec<FieldError>) {
+        self.walk(schema, value, at, true, out);
+    }
+
+    /// The problems that keep a handler from reading `value` at all: a value of another
+    /// type, a member the schema does not declare, a required member missing. The limits
+    /// (lengths, ranges, item counts, enums, patterns) are left to the use case, which names
+    /// every bad field at once; not checking them here keeps them off every request's path.
+    pub fn check_shape(&self, schema: &Value, value: &Value, out: &mut Vec<FieldError>) {
+        self.walk(schema, value, "", false, out);
+    }
+
+    fn walk(
+        &self,
+        schema: &Value,
+        value: &Value,
+        at: &str,
+        limits: bool,
+        out: &mut Vec<FieldError>,
+    ) {
         let s = self.resolve(schema);
         if s.get("oneOf").is_some() || s.get("anyOf").is_some() {
             return;
@@ -97,18 +119,18 @@ impl Schemas {
             return;
         }
         match value {
-            Value::String(text) => {
+            Value::String(text) if limits => {
                 if let Some(e) = string_issue(s, text) {
                     out.push(e.at(field()));
                 }
             }
-            Value::Number(n) => {
+            Value::Number(n) if limits => {
                 if let Some(e) = number_issue(s, n) {
                     out.push(e.at(field()));
                 }
             }
             Value::Array(items) => {
-                if let Some(max) = s.get("maxItems").and_then(Value::as_u64) {
+                if let Some(max) = s.get("maxItems").and_then(Value::as_u64).filter(|_| limits) {
                     if items.len() as u64 > max {
                         out.push(Issue::too_many(max as usize, "items").at(field()));
                         return;
@@ -116,7 +138,7 @@ impl Schemas {
                 }
                 if let Some(item) = s.get("items") {
                     for (i, v) in items.iter().enumerate() {
-                        self.check(item, v, &join(at, &i.to_string()), out);
+                        self.walk(item, v, &join(at, &i.to_string()), limits, out);
                     }
                 }
             }
@@ -136,18 +158,20 @@ impl Schemas {
                 let extra = s.get("additionalProperties");
                 for (name, v) in members {
                     match props.and_then(|p| p.get(name)) {
-                        Some(p) => self.check(p, v, &join(at, name), out),
+                        Some(p) => self.walk(p, v, &join(at, name), limits, out),
                         None => match extra {
                             Some(Value::Bool(false)) => {
                                 out.push(Issue::unknown_field().at(join(at, name)));
                             }
-                            Some(e @ Value::Object(_)) => self.check(e, v, &join(at, name), out),
+                            Some(e @ Value::Object(_)) => {
+                                self.walk(e, v, &join(at, name), limits, out)
+                            }
                             _ => {}
                         },
                     }
                 }
             }
-            Value::Bool(_) | Value::Null => {}
+            Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {}
         }
     }
 }
@@ -342,5 +366,47 @@ mod tests {
             problems(body(), json!([1])),
             [("body".into(), "wrong_type")]
         );
+    }
+
+    /// The shape's check finds a problem exactly when the whole check finds one that keeps
+    /// a handler from reading the body (outside arrays over their count, which the whole
+    /// check does not read further), and never a limit.
+    #[test]
+    fn the_shape_alone_is_what_keeps_a_body_from_being_read() {
+        let doc = json!({"components": {"schemas": {
+            "Inner": {"type": "object", "required": ["code"], "properties": {
+                "code": {"type": "string", "maxLength": 3}
+            }, "additionalProperties": false}
+        }}});
+        let schemas = Schemas::from_document(&doc);
+        let bodies = [
+            json!({"name": "ab", "count": 10, "kind": "a", "tags": ["x"], "inner": {"code": "abc"}}),
+            json!({"name": "abcdef", "count": 11, "kind": "c", "tags": ["abc"]}),
+            json!({"name": false}),
+            json!({"name": "a", "count": "3", "kind": 1}),
+            json!({"name": "toolong", "nope": 1}),
+            json!({"name": "a", "inner": {"code": "x", "y": 1}}),
+            json!({"name": "a", "inner": {}}),
+            json!({"name": "a", "extra": {"k": "x"}, "tags": [1]}),
+            json!({}),
+            json!({"name": null}),
+            json!([1]),
+        ];
+        for b in bodies {
+            let mut whole = Vec::new();
+            schemas.check(&body(), &b, "", &mut whole);
+            let mut shape = Vec::new();
+            schemas.check_shape(&body(), &b, &mut shape);
+            let unreadable: Vec<_> = whole
+                .iter()
+                .filter(|e| matches!(e.code.as_str(), "wrong_type" | "unknown_field" | "required"))
+                .map(|e| (e.field.clone(), e.code.as_str()))
+                .collect();
+            let shape: Vec<_> = shape
+                .iter()
+                .map(|e| (e.field.clone(), e.code.as_str()))
+                .collect();
+            assert_eq!(shape, unreadable, "{b}");
+        }
     }
 }

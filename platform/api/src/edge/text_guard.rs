@@ -128,14 +128,22 @@ impl PathTemplates {
         method: &str,
         body: &serde_json::Value,
     ) -> Vec<patron_core::FieldError> {
-        let mut out = Vec::new();
-        if let Some(schema) = self.fitting(path).and_then(|t| t.2.get(method)) {
-            self.1.check(schema, body, "", &mut out);
-        }
         // A body the handler can read (every member of the type it says, none unknown)
-        // goes on to the use case, which checks the same limits and names EVERY bad field
-        // at once (a form's rules the document cannot state among them); the edge answers
-        // alone only for a body no handler could read.
+        // goes on to the use case, which checks the limits and names EVERY bad field at once
+        // (a form's rules the document cannot state among them); the edge answers alone
+        // only for a body no handler could read, and then names its limits too.
+        let Some(schema) = self.fitting(path).and_then(|t| t.2.get(method)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        self.1.check_shape(schema, body, &mut out);
+        if out.is_empty() {
+            return out;
+        }
+        out.clear();
+        self.1.check(schema, body, "", &mut out);
+        // An array over its item count is not read further by the whole check: what is
+        // found inside it then does not count.
         let unreadable = out.iter().any(|e| {
             matches!(
                 e.code,
@@ -144,11 +152,10 @@ impl PathTemplates {
                     | patron_core::problem::FieldCode::Required
             )
         });
-        if unreadable {
-            out
-        } else {
-            Vec::new()
+        if !unreadable {
+            out.clear();
         }
+        out
     }
 
     /// The methods a path allows (for `Allow`): those of the template that fits it with the
