@@ -5,7 +5,7 @@
 
 use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
-use crate::edge::member_views::TenantPlan;
+use crate::edge::member_views::KnownPlan;
 use crate::edge::state::ApiState;
 use crate::edge::tier_views::{MetricDoc, NamesDoc};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -324,7 +324,10 @@ impl DeskApi {
             &me.tenant,
             &self.state.config.pii,
             &*self.state.sms,
-            &TenantPlan { state: &self.state },
+            &KnownPlan {
+                state: &self.state,
+                plan: me.plan.clone(),
+            },
             id.0,
             self.state.now(),
         )

@@ -330,15 +330,11 @@ impl PlanCheck for StaffPlan {
     }
 }
 
-/// A plan already looked up (the member portal's business).
+/// A plan already looked up, before the transaction it is checked in (looking it up inside
+/// could need a second connection while the transaction holds one, and locks).
 pub struct KnownPlan<'a> {
     pub state: &'a ApiState,
     pub plan: Arc<Plan>,
-}
-
-/// The plan of the transaction's tenant, looked up when checked (for one-time codes).
-pub struct TenantPlan<'a> {
-    pub state: &'a ApiState,
 }
 
 fn over(plan: &Plan, code: &str) -> PlanDenial {
@@ -359,28 +355,5 @@ impl PlanCheck for KnownPlan<'_> {
             .await
             .map_err(to_app)?;
         Ok(fits.map_err(|_| over(&self.plan, "limit_reached")))
-    }
-}
-
-#[async_trait::async_trait]
-impl PlanCheck for TenantPlan<'_> {
-    async fn check(
-        &self,
-        tx: &mut TenantTx,
-        limit: Limit,
-        adding: i64,
-    ) -> Result<Result<(), PlanDenial>, AppError> {
-        let tenant = self
-            .state
-            .tenant(tx.tenant_id())
-            .await?
-            .ok_or_else(|| AppError::not_found("business"))?;
-        let plan = self.state.plan_of(&tenant).await.map_err(to_app)?;
-        KnownPlan {
-            state: self.state,
-            plan,
-        }
-        .check(tx, limit, adding)
-        .await
     }
 }

@@ -8,7 +8,7 @@ pub mod dto;
 use crate::edge::auth::{Principal, TenantAuth};
 use crate::edge::error::ApiError;
 use crate::edge::gate::read_only_safe;
-use crate::edge::member_views::{MemberSearch, MemberView, NewMember, StaffPlan, TenantPlan};
+use crate::edge::member_views::{KnownPlan, MemberSearch, MemberView, NewMember, StaffPlan};
 use crate::edge::state::ApiState;
 use dto::{CreatedMember, MemberAuditView, MemberChange, MemberPage, MemberRow, NewPhone, Sent};
 use patron_app::fields::current_fields;
@@ -195,7 +195,10 @@ impl MembersApi {
             &me.tenant,
             &self.state.config.pii,
             &*self.state.sms,
-            &TenantPlan { state: &self.state },
+            &KnownPlan {
+                state: &self.state,
+                plan: me.plan.clone(),
+            },
             id.0,
             &req.0.phone,
             self.state.now(),

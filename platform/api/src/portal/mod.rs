@@ -18,7 +18,7 @@ pub mod promotions;
 
 use crate::edge::auth::TenantAuth;
 use crate::edge::error::ApiError;
-use crate::edge::member_views::{KnownPlan, MemberView, TenantPlan};
+use crate::edge::member_views::{KnownPlan, MemberView};
 use crate::edge::point_views::{CheckInResult, EntryPage, PointsSummary};
 use crate::edge::state::ApiState;
 use dto::{
@@ -192,8 +192,11 @@ impl PortalApi {
         req: Json<CodeRequest>,
     ) -> Result<Accepted, ApiError> {
         let t = self.tenant(&tenant.0).await?;
-        // Sign-ups and changes wait while the business's account is read-only.
-        self.state.open_for_members(&t).await?;
+        // Sign-ups and changes wait while the business's account is read-only. The plan is
+        // read here, before the transaction: parallel requests for one number wait for each
+        // other's row holding their connections, so the one that holds the row must need no
+        // second connection to finish.
+        let plan = self.state.open_for_members(&t).await?;
         let phone = app_portal::parse_phone(&req.0.phone, &t)?;
         let mut tx = self.state.db.tenant_tx(&t).await?;
         app_portal::send_code(
@@ -201,7 +204,10 @@ impl PortalApi {
             &t,
             &self.state.config.pii,
             &*self.state.sms,
-            &TenantPlan { state: &self.state },
+            &KnownPlan {
+                state: &self.state,
+                plan,
+            },
             &phone,
             req.0.purpose.into(),
             self.state.now(),
