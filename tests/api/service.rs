@@ -271,3 +271,62 @@ async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_
     }
     db.close().await;
 }
+
+#[tokio::test]
+async fn without_borrowing_a_busy_business_waits_for_its_own_group_and_leaves_the_others_alone() {
+    let url = database_url();
+    // 8 connections: two groups of four.
+    let db = patron_db::Db::connect(&url, 8)
+        .await
+        .unwrap()
+        .with_borrowing(false);
+    let app = spawn_app().await;
+    let a = app.signup("pool-own-a").await;
+    let mut b = app.signup("pool-own-b").await;
+    while b.id % 2 == a.id % 2 {
+        b = app.signup(&format!("pool-own-b{}", b.id)).await;
+    }
+    let find = |id| {
+        let db = db.clone();
+        async move {
+            patron_db::tenants::find_by_id(&db, id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (ta, tb) = (find(a.id).await, find(b.id).await);
+
+    // Business A holds every connection of its group.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(db.tenant_tx(&ta).await.unwrap());
+    }
+    // A fifth transaction of A waits for one of them instead of taking the other group's
+    // free connections...
+    let waiting = tokio::spawn({
+        let db = db.clone();
+        let ta = ta.clone();
+        async move { db.tenant_tx(&ta).await.map(|tx| tx.tenant_id()) }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "A took another group's connection");
+    // ...which business B still opens at once.
+    let tx = tokio::time::timeout(std::time::Duration::from_secs(5), db.tenant_tx(&tb))
+        .await
+        .expect("B's group is free")
+        .unwrap();
+    tx.commit().await.unwrap();
+    // One of A's transactions ends: the waiting one opens on its connection.
+    held.pop().unwrap().commit().await.unwrap();
+    let opened = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("the waiting transaction opened once a connection of its group was free")
+        .unwrap()
+        .unwrap();
+    assert_eq!(opened, ta.id);
+    for tx in held {
+        tx.commit().await.unwrap();
+    }
+    db.close().await;
+}

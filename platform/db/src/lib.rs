@@ -70,6 +70,9 @@ pub struct Db {
     groups: std::sync::Arc<[PgPool]>,
     /// The database is a Citus cluster (found when connecting).
     citus: bool,
+    /// Whether a tenant's transaction takes another group's free connection when its home
+    /// group is all busy ([`Db::with_borrowing`]).
+    borrow: bool,
 }
 
 /// How many groups a pool of `max_connections` is split into: one per four connections, at
@@ -144,6 +147,7 @@ impl Db {
             pool: first,
             groups: groups.into(),
             citus,
+            borrow: true,
         })
     }
 
@@ -158,7 +162,19 @@ impl Db {
             groups: vec![pool.clone()].into(),
             pool,
             citus: false,
+            borrow: true,
         })
+    }
+
+    /// Whether a tenant's transaction may take a free connection of another group when every
+    /// connection of its home group is busy (on by default). Off, a business's transactions
+    /// only ever use its home group's connections and wait for one there: each backend then
+    /// serves only its group's share of the businesses, whose catalogue entries, foreign-key
+    /// check plans and functions it keeps warm, at the price of one busy business being
+    /// served by its group's connections alone (docs/deploy.md, "Database connections").
+    pub fn with_borrowing(mut self, on: bool) -> Self {
+        self.borrow = on;
+        self
     }
 
     /// A transaction on the `platform` schema only (no tenant's tables are on its path).
@@ -238,6 +254,9 @@ impl Db {
             }
             // Not every connection of the home group is open yet: open one there.
             if home.size() < home.options().get_max_connections() {
+                return home.begin_with(statement.to_owned()).await;
+            }
+            if !self.borrow {
                 return home.begin_with(statement.to_owned()).await;
             }
             // The home group is all busy: a free connection elsewhere, or room for one.

@@ -18,6 +18,9 @@ pub struct Settings {
     pub listen: String,
     /// Largest number of database connections (`PATRON_DB_MAX_CONNECTIONS`).
     pub db_max_connections: u32,
+    /// Whether a business's transaction takes another group's free connection when its home
+    /// group's are all busy (`PATRON_DB_BORROW`).
+    pub db_borrow: bool,
     /// Hours a staff login lasts (`PATRON_SESSION_TTL_HOURS`).
     pub session_ttl_hours: i64,
     /// Tenant schemas migrated at once by `patron migrate` (`PATRON_MIGRATE_CONCURRENCY`).
@@ -100,6 +103,7 @@ pub const KEYS: &[&str] = &[
     "database_url",
     "listen",
     "db_max_connections",
+    "db_borrow",
     "session_ttl_hours",
     "migrate_concurrency",
     "jobs",
@@ -147,6 +151,7 @@ impl Default for Settings {
             database_url: SecretString::from("postgres://postgres@127.0.0.1:5432/patron"),
             listen: "127.0.0.1:8080".into(),
             db_max_connections: 20,
+            db_borrow: true,
             session_ttl_hours: 12,
             migrate_concurrency: 8,
             jobs: true,

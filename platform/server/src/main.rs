@@ -189,7 +189,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let db = Db::connect(settings.database_url(), settings.db_max_connections)
         .await
-        .context("cannot connect to the database (PATRON_DATABASE_URL)")?;
+        .context("cannot connect to the database (PATRON_DATABASE_URL)")?
+        .with_borrowing(settings.db_borrow);
     match cli.command {
         Command::Serve => {
             let pii_keys = settings.pii_keys()?;
