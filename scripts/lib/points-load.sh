@@ -101,7 +101,7 @@ start_load_pg() {
     # at 1024): PostgreSQL keeps no more files open per backend than that allows, whatever
     # max_files_per_process says (scripts/bench-spread sets it for its 1,000 businesses).
     # shellcheck disable=SC2016 # expanded by the inner shell
-    if ! as_pg bash -c 'ulimit -Sn "$(ulimit -Hn)" && exec "$@"' pg_ctl \
+    if ! as_pg bash -c 'ulimit -Sn "$(ulimit -Hn)" 2>/dev/null; exec "$@"' pg_ctl \
         "$PG_BIN/pg_ctl" -w -t 120 -D "$PG_DATA" -l "$PG_LOG" -o "$opts" start >/dev/null; then
         _pg_log_tail 40
         die "PostgreSQL did not start (see $PG_LOG)"
