@@ -183,6 +183,31 @@ async fn backend_of(conn: &mut sqlx::PgConnection, schema: &str) -> Vec<i32> {
     .unwrap()
 }
 
+/// Two new businesses whose home groups differ in a pool of two groups (ids of different
+/// parity), as `db` reads them.
+async fn businesses_of_both_groups(
+    app: &TestApp,
+    db: &patron_db::Db,
+    prefix: &str,
+) -> (patron_db::Tenant, patron_db::Tenant) {
+    let a = app.signup(&format!("{prefix}-a")).await;
+    let mut b = app.signup(&format!("{prefix}-b")).await;
+    while b.id % 2 == a.id % 2 {
+        b = app.signup(&format!("{prefix}-b{}", b.id)).await;
+    }
+    let mut found = Vec::new();
+    for id in [a.id, b.id] {
+        found.push(
+            patron_db::tenants::find_by_id(db, id)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let b = found.pop().unwrap();
+    (found.pop().unwrap(), b)
+}
+
 #[tokio::test]
 async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_all_when_busy() {
     use sqlx::Connection;
@@ -191,21 +216,7 @@ async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_
     let db = patron_db::Db::connect(&url, 8).await.unwrap();
     assert_eq!(patron_db::tenant_groups(8), 2);
     let app = spawn_app().await;
-    let a = app.signup("pool-home-a").await;
-    let mut b = app.signup("pool-home-b").await;
-    while b.id % 2 == a.id % 2 {
-        b = app.signup(&format!("pool-home-b{}", b.id)).await;
-    }
-    let (ta, tb) = (
-        patron_db::tenants::find_by_id(&db, a.id)
-            .await
-            .unwrap()
-            .unwrap(),
-        patron_db::tenants::find_by_id(&db, b.id)
-            .await
-            .unwrap()
-            .unwrap(),
-    );
+    let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-home").await;
     let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
 
     // One after another, each business's transactions stay on its own group's connections,
@@ -281,21 +292,7 @@ async fn without_borrowing_a_busy_business_waits_for_its_own_group_and_leaves_th
         .unwrap()
         .with_borrowing(false);
     let app = spawn_app().await;
-    let a = app.signup("pool-own-a").await;
-    let mut b = app.signup("pool-own-b").await;
-    while b.id % 2 == a.id % 2 {
-        b = app.signup(&format!("pool-own-b{}", b.id)).await;
-    }
-    let find = |id| {
-        let db = db.clone();
-        async move {
-            patron_db::tenants::find_by_id(&db, id)
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    let (ta, tb) = (find(a.id).await, find(b.id).await);
+    let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-own").await;
 
     // Business A holds every connection of its group.
     let mut held = Vec::new();

@@ -252,11 +252,9 @@ impl Db {
             if let Some(tx) = home.try_begin_with(statement.to_owned()).await? {
                 return Ok(tx);
             }
-            // Not every connection of the home group is open yet: open one there.
-            if home.size() < home.options().get_max_connections() {
-                return home.begin_with(statement.to_owned()).await;
-            }
-            if !self.borrow {
+            // Not every connection of the home group is open yet: open one there. Without
+            // borrowing, wait there for one too.
+            if !self.borrow || home.size() < home.options().get_max_connections() {
                 return home.begin_with(statement.to_owned()).await;
             }
             // The home group is all busy: a free connection elsewhere, or room for one.
