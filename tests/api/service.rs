@@ -327,3 +327,75 @@ async fn without_borrowing_a_busy_business_waits_for_its_own_group_and_leaves_th
     }
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_busy_business_waits_a_moment_for_its_own_group_before_it_borrows() {
+    use sqlx::Connection;
+    use std::time::{Duration, Instant};
+    let url = database_url();
+    // 8 connections: two groups of four; a wait long enough to see on any machine.
+    let wait = Duration::from_secs(2);
+    let db = patron_db::Db::connect(&url, 8)
+        .await
+        .unwrap()
+        .with_borrow_after(wait);
+    let app = spawn_app().await;
+    let (ta, _) = businesses_of_both_groups(&app, &db, "pool-wait").await;
+    let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
+
+    // Business A holds every connection of its group.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(db.tenant_tx(&ta).await.unwrap());
+    }
+    let home: std::collections::BTreeSet<i32> = backend_of(&mut watch, ta.schema())
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(home.len(), 4, "{home:?}");
+
+    // A fifth transaction of A waits for its own group instead of taking the other group's
+    // free connection at once...
+    let waiting = tokio::spawn({
+        let db = db.clone();
+        let ta = ta.clone();
+        async move { db.tenant_tx(&ta).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "A took another group's connection at once"
+    );
+    // ...and opens on the connection one of A's transactions frees within the wait.
+    held.pop().unwrap().commit().await.unwrap();
+    let fifth = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the freed connection of A's group is handed to the waiting transaction")
+        .unwrap()
+        .unwrap();
+    held.push(fifth);
+    let pids = backend_of(&mut watch, ta.schema()).await;
+    assert_eq!(pids.len(), 4, "{pids:?}");
+    assert!(pids.iter().all(|p| home.contains(p)), "{pids:?} {home:?}");
+
+    // When the group stays busy for the whole wait, the next one borrows, so a request that
+    // holds one of its group's connections while it asks for another is never stuck.
+    let started = Instant::now();
+    let borrowed = tokio::time::timeout(Duration::from_secs(10), db.tenant_tx(&ta))
+        .await
+        .expect("a free connection of the other group is taken after the wait")
+        .unwrap();
+    assert!(started.elapsed() >= wait, "{:?}", started.elapsed());
+    let pids = backend_of(&mut watch, ta.schema()).await;
+    assert_eq!(pids.len(), 5, "{pids:?}");
+    assert_eq!(
+        pids.iter().filter(|p| !home.contains(p)).count(),
+        1,
+        "{pids:?} {home:?}"
+    );
+    borrowed.commit().await.unwrap();
+    for tx in held {
+        tx.commit().await.unwrap();
+    }
+    db.close().await;
+}

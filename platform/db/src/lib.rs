@@ -60,8 +60,9 @@ use std::time::Duration;
 /// so a connection that serves every tenant in turn holds all their tables' entries and
 /// builds them all once: with 1,000 businesses, hundreds of megabytes per connection. With
 /// groups, a connection mostly serves its group's share. When the home group has no free
-/// connection and cannot open one, a free connection of another group is taken, so one busy
-/// business can still use the whole pool. Work that is not any tenant's reads only
+/// connection and cannot open one, and none becomes free there within [`BORROW_AFTER`], a
+/// free connection of another group is taken, so one busy business can still use the whole
+/// pool. Work that is not any tenant's reads only
 /// `platform`: `platform_tx` prefers the first group and borrows like a business, and
 /// statements straight on the pool ([`Db::pool`]) take any group with a free connection.
 #[derive(Clone, Debug)]
@@ -73,6 +74,8 @@ pub struct Db {
     /// Whether a tenant's transaction takes another group's free connection when its home
     /// group is all busy ([`Db::with_borrowing`]).
     borrow: bool,
+    /// How long it waits for its home group first ([`Db::with_borrow_after`]).
+    borrow_after: Duration,
 }
 
 /// How many groups a pool of `max_connections` is split into: one per four connections, at
@@ -80,6 +83,14 @@ pub struct Db {
 pub fn tenant_groups(max_connections: u32) -> u32 {
     (max_connections / 4).clamp(1, 8)
 }
+
+/// How long a tenant's transaction waits by default for a connection of its home group, once
+/// they are all busy, before it takes another group's free one (with borrowing on; see
+/// [`Db`]). A
+/// transaction holds its connection for a few milliseconds, so a wait this long is rare
+/// unless the business is busy enough to need more than its group; and a request that holds
+/// one of its group's connections while it asks for another still gets one.
+pub const BORROW_AFTER: Duration = Duration::from_millis(20);
 
 /// A pooled connection idle longer than this is pinged before it is used (see
 /// [`group_options`]).
@@ -148,6 +159,7 @@ impl Db {
             groups: groups.into(),
             citus,
             borrow: true,
+            borrow_after: BORROW_AFTER,
         })
     }
 
@@ -163,17 +175,27 @@ impl Db {
             pool,
             citus: false,
             borrow: true,
+            borrow_after: BORROW_AFTER,
         })
     }
 
     /// Whether a tenant's transaction may take a free connection of another group when every
-    /// connection of its home group is busy (on by default). Off, a business's transactions
-    /// only ever use its home group's connections and wait for one there: each backend then
-    /// serves only its group's share of the businesses, whose catalogue entries, foreign-key
-    /// check plans and functions it keeps warm, at the price of one busy business being
-    /// served by its group's connections alone (docs/deploy.md, "Database connections").
+    /// connection of its home group has stayed busy for [`Db::with_borrow_after`] (on by
+    /// default). Off, a business's transactions only ever use its home group's connections
+    /// and wait for one there, however long: one busy business is then served by its
+    /// group's connections alone, and a request that holds one of them while it asks for
+    /// another waits until the pool's timeout once the group is all held that way
+    /// (docs/deploy.md, "Database connections").
     pub fn with_borrowing(mut self, on: bool) -> Self {
         self.borrow = on;
+        self
+    }
+
+    /// How long a tenant's transaction waits for a connection of its home group, once they are
+    /// all busy, before it borrows another group's ([`BORROW_AFTER`] by default; zero borrows
+    /// at once).
+    pub fn with_borrow_after(mut self, wait: Duration) -> Self {
+        self.borrow_after = wait;
         self
     }
 
@@ -256,6 +278,16 @@ impl Db {
             // borrowing, wait there for one too.
             if !self.borrow || home.size() < home.options().get_max_connections() {
                 return home.begin_with(statement.to_owned()).await;
+            }
+            // The home group is all busy: one of its connections is usually free again within
+            // a transaction's time, and a backend that serves its group's businesses keeps
+            // their catalogue entries and plans warm, so wait there a moment first.
+            if let Ok(conn) = tokio::time::timeout(self.borrow_after, home.acquire()).await {
+                return sqlx::Transaction::begin(
+                    sqlx::pool::MaybePoolConnection::PoolConnection(conn?),
+                    Some(statement.to_owned().into()),
+                )
+                .await;
             }
             // The home group is all busy: a free connection elsewhere, or room for one.
             let others = (1..n).map(|i| &self.groups[(home_index + i) % n]);

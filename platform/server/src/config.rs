@@ -21,6 +21,9 @@ pub struct Settings {
     /// Whether a business's transaction takes another group's free connection when its home
     /// group's are all busy (`PATRON_DB_BORROW`).
     pub db_borrow: bool,
+    /// Milliseconds a business's transaction waits for its home group's connections, all
+    /// busy, before it borrows another group's (`PATRON_DB_BORROW_AFTER_MS`).
+    pub db_borrow_after_ms: u64,
     /// Hours a staff login lasts (`PATRON_SESSION_TTL_HOURS`).
     pub session_ttl_hours: i64,
     /// Tenant schemas migrated at once by `patron migrate` (`PATRON_MIGRATE_CONCURRENCY`).
@@ -104,6 +107,7 @@ pub const KEYS: &[&str] = &[
     "listen",
     "db_max_connections",
     "db_borrow",
+    "db_borrow_after_ms",
     "session_ttl_hours",
     "migrate_concurrency",
     "jobs",
@@ -152,6 +156,7 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             db_max_connections: 20,
             db_borrow: true,
+            db_borrow_after_ms: patron_db::BORROW_AFTER.as_millis() as u64,
             session_ttl_hours: 12,
             migrate_concurrency: 8,
             jobs: true,

@@ -190,7 +190,10 @@ async fn main() -> anyhow::Result<()> {
     let db = Db::connect(settings.database_url(), settings.db_max_connections)
         .await
         .context("cannot connect to the database (PATRON_DATABASE_URL)")?
-        .with_borrowing(settings.db_borrow);
+        .with_borrowing(settings.db_borrow)
+        .with_borrow_after(std::time::Duration::from_millis(
+            settings.db_borrow_after_ms,
+        ));
     match cli.command {
         Command::Serve => {
             let pii_keys = settings.pii_keys()?;
