@@ -90,7 +90,7 @@ pub fn tenant_groups(max_connections: u32) -> u32 {
 /// transaction holds its connection for a few milliseconds, so a wait this long is rare
 /// unless the business is busy enough to need more than its group; and a request that holds
 /// one of its group's connections while it asks for another still gets one.
-pub const BORROW_AFTER: Duration = Duration::from_millis(20);
+pub const BORROW_AFTER: Duration = Duration::from_millis(100);
 
 /// A pooled connection idle longer than this is pinged before it is used (see
 /// [`group_options`]).
