@@ -62,9 +62,9 @@ use std::time::Duration;
 /// groups, a connection mostly serves its group's share. When the home group has no free
 /// connection and cannot open one, and none becomes free there within [`BORROW_AFTER`], a
 /// free connection of another group is taken, so one busy business can still use the whole
-/// pool. Work that is not any tenant's reads only
-/// `platform`: `platform_tx` prefers the first group and borrows like a business, and
-/// statements straight on the pool ([`Db::pool`]) take any group with a free connection.
+/// pool. Work that is not any tenant's reads only `platform`: `platform_tx` prefers the first
+/// group and borrows like a business, and statements straight on the pool ([`Db::pool`]) take
+/// any group with a free connection.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
@@ -86,10 +86,10 @@ pub fn tenant_groups(max_connections: u32) -> u32 {
 
 /// How long a tenant's transaction waits by default for a connection of its home group, once
 /// they are all busy, before it takes another group's free one (with borrowing on; see
-/// [`Db`]). A
-/// transaction holds its connection for a few milliseconds, so a wait this long is rare
-/// unless the business is busy enough to need more than its group; and a request that holds
-/// one of its group's connections while it asks for another still gets one.
+/// [`Db`]). A transaction holds its connection for milliseconds, so a wait this long runs out
+/// only when the business needs more than its group; and a request that holds one of its
+/// group's connections while it asks for another still gets one. 20 ms ran out too often on a
+/// loaded machine (docs/benchmarks.md, "Borrowing after a wait for the home group").
 pub const BORROW_AFTER: Duration = Duration::from_millis(100);
 
 /// A pooled connection idle longer than this is pinged before it is used (see
@@ -289,7 +289,8 @@ impl Db {
                 )
                 .await;
             }
-            // The home group is all busy: a free connection elsewhere, or room for one.
+            // The home group stayed busy for the whole wait: a free connection elsewhere, or
+            // room for one.
             let others = (1..n).map(|i| &self.groups[(home_index + i) % n]);
             for other in others.clone() {
                 if let Some(tx) = other.try_begin_with(statement.to_owned()).await? {
