@@ -399,3 +399,63 @@ async fn a_busy_business_waits_a_moment_for_its_own_group_before_it_borrows() {
     }
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_business_that_finds_every_group_busy_keeps_its_place_in_its_own_queue() {
+    use std::time::Duration;
+    let url = database_url();
+    // Two groups of four; a wait long enough to see on any machine.
+    let wait = Duration::from_secs(2);
+    let db = patron_db::Db::connect(&url, 8)
+        .await
+        .unwrap()
+        .with_borrow_after(wait);
+    let app = spawn_app().await;
+    let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-queue").await;
+
+    // Every connection of both groups is held.
+    let (mut held_a, mut held_b) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        held_a.push(db.tenant_tx(&ta).await.unwrap());
+        held_b.push(db.tenant_tx(&tb).await.unwrap());
+    }
+    // A transaction of A asks for a connection, and a second one half a wait later. The
+    // first's wait runs out, it finds the other group as busy and waits on, while the
+    // second is still within its wait.
+    let ask = |db: &patron_db::Db| {
+        let db = db.clone();
+        let ta = ta.clone();
+        tokio::spawn(async move { db.tenant_tx(&ta).await })
+    };
+    let first = ask(&db);
+    tokio::time::sleep(wait / 2).await;
+    let second = ask(&db);
+    tokio::time::sleep(wait * 3 / 4).await;
+    assert!(!first.is_finished() && !second.is_finished());
+
+    // The connection A's group frees goes to the one that asked first: looking at the other
+    // group after its wait did not send it behind the second in its group's queue.
+    held_a.pop().unwrap().commit().await.unwrap();
+    let opened = tokio::time::timeout(Duration::from_secs(5), first)
+        .await
+        .expect("the first to ask gets the freed connection")
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "the second took the freed connection"
+    );
+    held_a.push(opened);
+    held_a.pop().unwrap().commit().await.unwrap();
+    let opened = tokio::time::timeout(Duration::from_secs(5), second)
+        .await
+        .expect("the next connection freed goes to the second")
+        .unwrap()
+        .unwrap();
+    held_a.push(opened);
+    for tx in held_a.into_iter().chain(held_b) {
+        tx.commit().await.unwrap();
+    }
+    db.close().await;
+}

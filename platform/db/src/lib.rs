@@ -281,27 +281,32 @@ impl Db {
             }
             // The home group is all busy: one of its connections is usually free again within
             // a transaction's time, and a backend that serves its group's businesses keeps
-            // their catalogue entries and plans warm, so wait there a moment first.
-            if let Ok(conn) = tokio::time::timeout(self.borrow_after, home.acquire()).await {
-                return sqlx::Transaction::begin(
-                    sqlx::pool::MaybePoolConnection::PoolConnection(conn?),
-                    Some(statement.to_owned().into()),
-                )
-                .await;
-            }
-            // The home group stayed busy for the whole wait: a free connection elsewhere, or
-            // room for one.
-            let others = (1..n).map(|i| &self.groups[(home_index + i) % n]);
-            for other in others.clone() {
-                if let Some(tx) = other.try_begin_with(statement.to_owned()).await? {
-                    return Ok(tx);
+            // their catalogue entries and plans warm, so wait there a moment first. The wait
+            // is kept (not asked again) while the other groups are tried, so that, when none
+            // of them serves, it keeps its place in the home group's queue (sqlx hands a
+            // group's connections out in the order they were asked for).
+            let mut waiting = Box::pin(home.acquire());
+            let conn = match tokio::time::timeout(self.borrow_after, &mut waiting).await {
+                Ok(conn) => conn?,
+                Err(_) => {
+                    // The home group stayed busy for the whole wait: a free connection
+                    // elsewhere, or room for one. The wait is given up before a connection
+                    // elsewhere is used, so that it holds none of the home group's.
+                    let mut others = (1..n).map(|i| &self.groups[(home_index + i) % n]);
+                    if let Some(conn) = others.clone().find_map(|other| other.try_acquire()) {
+                        drop(waiting);
+                        return begin_on(conn, statement).await;
+                    }
+                    if let Some(other) =
+                        others.find(|other| other.size() < other.options().get_max_connections())
+                    {
+                        drop(waiting);
+                        return other.begin_with(statement.to_owned()).await;
+                    }
+                    waiting.await?
                 }
-            }
-            for other in others {
-                if other.size() < other.options().get_max_connections() {
-                    return other.begin_with(statement.to_owned()).await;
-                }
-            }
+            };
+            return begin_on(conn, statement).await;
         }
         home.begin_with(statement.to_owned()).await
     }
@@ -395,6 +400,18 @@ impl OnPlatform for TenantTx {
     fn platform_conn(&mut self) -> &mut sqlx::PgConnection {
         self.conn()
     }
+}
+
+/// Opens a transaction with `statement` on a connection already taken from a pool.
+async fn begin_on(
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    statement: &str,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    sqlx::Transaction::begin(
+        sqlx::pool::MaybePoolConnection::PoolConnection(conn),
+        Some(statement.to_owned().into()),
+    )
+    .await
 }
 
 /// Whether `e` says the connection itself failed (not the statement).
