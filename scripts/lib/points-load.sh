@@ -7,7 +7,9 @@
 #                        full_page_writes on) and pg_stat_statements loaded; DB is dropped and
 #                        created afresh (with `keep`: created only if missing). Extra server
 #                        settings from PATRON_LOAD_PG_OPTS (e.g. "-c shared_buffers=1GB").
-#                        Exports PATRON_DATABASE_URL. Stopped by the cleanup trap.
+#                        Exports PATRON_DATABASE_URL, over TCP on 127.0.0.1, or over the
+#                        cluster's Unix socket with PATRON_LOAD_PG_SOCKET=1; LOAD_PG_HOST is
+#                        the host for pgbench and psql to match. Stopped by the cleanup trap.
 #   find_pgbench         sets PGBENCH (installs postgresql-contrib when pgbench is missing)
 #   build_load_bins      release builds of patron, patron-sandbox and the load generator
 #                        (PATRON_LOAD_SKIP_BUILD=1 reuses binaries already built;
@@ -16,6 +18,7 @@
 #   prepare_load_db      migrates and creates the load operator (before any server starts)
 #   start_load_server    prepare_load_db, then serves on a free port; sets LOAD_BASE and
 #                        SERVE_PID. Stopped by the cleanup trap.
+#   wait_load_server BASE PID LOG  waits for a server to answer /readyz (dies if it ends)
 #   load_gen ARGS...     runs the load generator (tests/examples/points_load.rs)
 #   load_warm STATE DB   10 s of purchases, then ANALYZE (a steady state to measure)
 #
@@ -120,7 +123,16 @@ start_load_pg() {
     fi
     load_psql "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" ||
         die "could not create the pg_stat_statements extension"
-    export PATRON_DATABASE_URL="postgres://postgres@127.0.0.1:$port/$db"
+    if [[ ${PATRON_LOAD_PG_SOCKET:-0} == 1 ]]; then
+        # The server, pgbench and psql reach the cluster through its Unix socket (as on a
+        # machine that runs both): no TCP/IP work on either side of each exchange.
+        LOAD_PG_HOST=$PG_SOCK
+        export PATRON_DATABASE_URL="postgres://postgres@localhost:$port/$db?host=$PG_SOCK"
+    else
+        LOAD_PG_HOST=127.0.0.1
+        export PATRON_DATABASE_URL="postgres://postgres@127.0.0.1:$port/$db"
+    fi
+    say "the server and pgbench reach PostgreSQL on $LOAD_PG_HOST"
     _PATRON_PG_URL_OURS=1
 }
 
@@ -150,7 +162,7 @@ prepare_load_db() {
 }
 
 start_load_server() {
-    local patron="$RELEASE_DIR/patron" port i
+    local patron="$RELEASE_DIR/patron" port
     prepare_load_db
     for ((port = 18080; port < 18180; port++)); do
         port_is_free "$port" && break
@@ -162,15 +174,20 @@ start_load_server() {
         "$patron" serve >"$LOAD_LOG_DIR/$1-server.log" 2>&1 &
     SERVE_PID=$!
     add_cleanup stop_load_server
+    wait_load_server "$LOAD_BASE" "$SERVE_PID" "$LOAD_LOG_DIR/$1-server.log"
+}
+
+# Waits up to 30 s for the server at BASE (process PID, writing LOG) to answer /readyz; dies
+# with the log's last lines when it ends first or does not become ready.
+wait_load_server() {
+    local base=$1 pid=$2 log=$3 i
     for ((i = 0; i < 300; i++)); do
-        if curl -fsS "$LOAD_BASE/readyz" >/dev/null 2>&1; then
-            return 0
-        fi
-        kill -0 "$SERVE_PID" 2>/dev/null || break
+        curl -fsS "$base/readyz" >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    tail -n 20 "$LOAD_LOG_DIR/$1-server.log" >&2
-    die "patron serve did not become ready"
+    tail -n 20 "$log" >&2
+    die "patron serve did not become ready (see $log)"
 }
 
 load_gen() {

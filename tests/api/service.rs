@@ -208,6 +208,16 @@ async fn businesses_of_both_groups(
     (found.pop().unwrap(), b)
 }
 
+/// Opens as many of `t`'s transactions as its home group has connections (four of a `Db` of
+/// eight), so that the group is all held while they are.
+async fn hold_group(db: &patron_db::Db, t: &patron_db::Tenant) -> Vec<patron_db::TenantTx> {
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(db.tenant_tx(t).await.unwrap());
+    }
+    held
+}
+
 #[tokio::test]
 async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_all_when_busy() {
     use sqlx::Connection;
@@ -265,10 +275,7 @@ async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_
     // free connection of any group: with the first group's connections all in transactions,
     // a read of `platform` runs at once instead of waiting for one of them.
     let first = if ta.id % 2 == 0 { &ta } else { &tb };
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        held.push(db.tenant_tx(first).await.unwrap());
-    }
+    let held = hold_group(&db, first).await;
     let found = tokio::time::timeout(
         std::time::Duration::from_secs(5),
         patron_db::tenants::find_by_id(&db, first.id),
@@ -295,10 +302,7 @@ async fn without_borrowing_a_busy_business_waits_for_its_own_group_and_leaves_th
     let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-own").await;
 
     // Business A holds every connection of its group.
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        held.push(db.tenant_tx(&ta).await.unwrap());
-    }
+    let mut held = hold_group(&db, &ta).await;
     // A fifth transaction of A waits for one of them instead of taking the other group's
     // free connections...
     let waiting = tokio::spawn({
@@ -344,10 +348,7 @@ async fn a_busy_business_waits_a_moment_for_its_own_group_before_it_borrows() {
     let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
 
     // Business A holds every connection of its group.
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        held.push(db.tenant_tx(&ta).await.unwrap());
-    }
+    let mut held = hold_group(&db, &ta).await;
     let home: std::collections::BTreeSet<i32> = backend_of(&mut watch, ta.schema())
         .await
         .into_iter()
@@ -414,11 +415,8 @@ async fn a_business_that_finds_every_group_busy_keeps_its_place_in_its_own_queue
     let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-queue").await;
 
     // Every connection of both groups is held.
-    let (mut held_a, mut held_b) = (Vec::new(), Vec::new());
-    for _ in 0..4 {
-        held_a.push(db.tenant_tx(&ta).await.unwrap());
-        held_b.push(db.tenant_tx(&tb).await.unwrap());
-    }
+    let mut held_a = hold_group(&db, &ta).await;
+    let held_b = hold_group(&db, &tb).await;
     // A transaction of A asks for a connection, and a second one half a wait later. The
     // first's wait runs out, it finds the other group as busy and waits on, while the
     // second is still within its wait.
