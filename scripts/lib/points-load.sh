@@ -9,7 +9,8 @@
 #                        settings from PATRON_LOAD_PG_OPTS (e.g. "-c shared_buffers=1GB").
 #                        Exports PATRON_DATABASE_URL, over TCP on 127.0.0.1, or over the
 #                        cluster's Unix socket with PATRON_LOAD_PG_SOCKET=1; LOAD_PG_HOST is
-#                        the host for pgbench and psql to match. Stopped by the cleanup trap.
+#                        the host for pgbench to match (load_psql stays on TCP). Stopped by
+#                        the cleanup trap.
 #   find_pgbench         sets PGBENCH (installs postgresql-contrib when pgbench is missing)
 #   build_load_bins      release builds of patron, patron-sandbox and the load generator
 #                        (PATRON_LOAD_SKIP_BUILD=1 reuses binaries already built;
@@ -124,8 +125,8 @@ start_load_pg() {
     load_psql "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" ||
         die "could not create the pg_stat_statements extension"
     if [[ ${PATRON_LOAD_PG_SOCKET:-0} == 1 ]]; then
-        # The server, pgbench and psql reach the cluster through its Unix socket (as on a
-        # machine that runs both): no TCP/IP work on either side of each exchange.
+        # The server and pgbench reach the cluster through its Unix socket (as on a machine
+        # that runs both): no TCP/IP work on either side of each exchange.
         LOAD_PG_HOST=$PG_SOCK
         export PATRON_DATABASE_URL="postgres://postgres@localhost:$port/$db?host=$PG_SOCK"
     else
