@@ -170,7 +170,10 @@ export async function mallSteps({ browser, step, base, watch }) {
     await page.click('[data-testid=portal-mall-cancel-ok]');
     await waitText(page.locator('[data-testid=portal-mall-balance]'), /1,?000/, 'the points back');
     await waitText(page.locator('[data-testid=portal-mall-orders]'), /已取消/, 'the order cancelled');
+    // The second order as the first: confirmed once its dialog shows the total (a click on
+    // the button while the dialog was still opening could go nowhere).
     await page.click(`[data-testid="portal-mall-order-${ITEM}"]`);
+    await waitText(page.locator('.ant-modal-content').filter({ hasText: '合计' }), /合计：300 积分/, 'the total before confirming again');
     await page.click('[data-testid=portal-mall-confirm]');
     code = (await waitText(page.locator('[data-testid=portal-mall-pickup-code]').first(), /^\d{4} \d{4}$/, 'the pickup code shown')).replace(' ', '');
     const size = await page.locator('[data-testid=portal-mall-pickup-code]').first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
