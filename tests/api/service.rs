@@ -183,13 +183,15 @@ async fn backend_of(conn: &mut sqlx::PgConnection, schema: &str) -> Vec<i32> {
     .unwrap()
 }
 
-/// Two new businesses whose home groups differ in a pool of two groups (ids of different
-/// parity), as `db` reads them.
-async fn businesses_of_both_groups(
-    app: &TestApp,
-    db: &patron_db::Db,
+/// A `Db` of eight connections (two groups of four) with `setting` applied, the app, and two
+/// new businesses whose home groups differ (ids of different parity), as that `Db` reads them.
+async fn two_groups(
     prefix: &str,
-) -> (patron_db::Tenant, patron_db::Tenant) {
+    setting: impl FnOnce(patron_db::Db) -> patron_db::Db,
+) -> (TestApp, patron_db::Db, patron_db::Tenant, patron_db::Tenant) {
+    let db = setting(patron_db::Db::connect(&database_url(), 8).await.unwrap());
+    assert_eq!(patron_db::tenant_groups(8), 2);
+    let app = spawn_app().await;
     let a = app.signup(&format!("{prefix}-a")).await;
     let mut b = app.signup(&format!("{prefix}-b")).await;
     while b.id % 2 == a.id % 2 {
@@ -198,14 +200,15 @@ async fn businesses_of_both_groups(
     let mut found = Vec::new();
     for id in [a.id, b.id] {
         found.push(
-            patron_db::tenants::find_by_id(db, id)
+            patron_db::tenants::find_by_id(&db, id)
                 .await
                 .unwrap()
                 .unwrap(),
         );
     }
     let b = found.pop().unwrap();
-    (found.pop().unwrap(), b)
+    let a = found.pop().unwrap();
+    (app, db, a, b)
 }
 
 /// Opens as many of `t`'s transactions as its home group has connections (four of a `Db` of
@@ -222,11 +225,7 @@ async fn hold_group(db: &patron_db::Db, t: &patron_db::Tenant) -> Vec<patron_db:
 async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_all_when_busy() {
     use sqlx::Connection;
     let url = database_url();
-    // 8 connections: two groups of four.
-    let db = patron_db::Db::connect(&url, 8).await.unwrap();
-    assert_eq!(patron_db::tenant_groups(8), 2);
-    let app = spawn_app().await;
-    let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-home").await;
+    let (_app, db, ta, tb) = two_groups("pool-home", |db| db).await;
     let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
 
     // One after another, each business's transactions stay on its own group's connections,
@@ -292,14 +291,7 @@ async fn a_business_is_served_by_its_own_connections_while_they_are_free_and_by_
 
 #[tokio::test]
 async fn without_borrowing_a_busy_business_waits_for_its_own_group_and_leaves_the_others_alone() {
-    let url = database_url();
-    // 8 connections: two groups of four.
-    let db = patron_db::Db::connect(&url, 8)
-        .await
-        .unwrap()
-        .with_borrowing(false);
-    let app = spawn_app().await;
-    let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-own").await;
+    let (_app, db, ta, tb) = two_groups("pool-own", |db| db.with_borrowing(false)).await;
 
     // Business A holds every connection of its group.
     let mut held = hold_group(&db, &ta).await;
@@ -337,14 +329,9 @@ async fn a_busy_business_waits_a_moment_for_its_own_group_before_it_borrows() {
     use sqlx::Connection;
     use std::time::{Duration, Instant};
     let url = database_url();
-    // 8 connections: two groups of four; a wait long enough to see on any machine.
+    // A wait long enough to see on any machine.
     let wait = Duration::from_secs(2);
-    let db = patron_db::Db::connect(&url, 8)
-        .await
-        .unwrap()
-        .with_borrow_after(wait);
-    let app = spawn_app().await;
-    let (ta, _) = businesses_of_both_groups(&app, &db, "pool-wait").await;
+    let (_app, db, ta, _) = two_groups("pool-wait", |db| db.with_borrow_after(wait)).await;
     let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
 
     // Business A holds every connection of its group.
@@ -404,15 +391,9 @@ async fn a_busy_business_waits_a_moment_for_its_own_group_before_it_borrows() {
 #[tokio::test]
 async fn a_business_that_finds_every_group_busy_keeps_its_place_in_its_own_queue() {
     use std::time::Duration;
-    let url = database_url();
-    // Two groups of four; a wait long enough to see on any machine.
+    // A wait long enough to see on any machine.
     let wait = Duration::from_secs(2);
-    let db = patron_db::Db::connect(&url, 8)
-        .await
-        .unwrap()
-        .with_borrow_after(wait);
-    let app = spawn_app().await;
-    let (ta, tb) = businesses_of_both_groups(&app, &db, "pool-queue").await;
+    let (_app, db, ta, tb) = two_groups("pool-queue", |db| db.with_borrow_after(wait)).await;
 
     // Every connection of both groups is held.
     let mut held_a = hold_group(&db, &ta).await;

@@ -41,6 +41,7 @@
 //! exists exactly once. Exits non-zero on any difference.
 //!
 //! `points_load spread-setup` and `points_load spread`: see `load/spread.rs`.
+//! `points_load stack-server --exchanges 4|2`: see `load/stack.rs`.
 //!
 //! The database checks read `PATRON_DATABASE_URL` directly.
 //!
@@ -58,6 +59,12 @@ use std::time::{Duration, Instant};
 
 #[path = "load/spread.rs"]
 mod spread;
+#[path = "load/stack.rs"]
+mod stack;
+
+/// The server's allocator (`patron serve` uses it), for `stack-server`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -369,6 +376,20 @@ fn purchase_body(external_id: &str, member: &str, amount: i64) -> Value {
                         "quantity": 1, "unit_price": amount }] })
 }
 
+/// This process's CPU time so far (user and system), in milliseconds: `/proc/self/stat`'s
+/// utime and stime, in the kernel's clock ticks (100 a second on Linux).
+fn own_cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+    (f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) as f64 * 10.0
+}
+
 fn pct(sorted: &[u64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -446,14 +467,16 @@ async fn accrual(a: &Args) -> Res<()> {
     }
     lat.sort_unstable();
     let tput = lat.len() as f64 / seconds as f64;
+    let requests = (lat.len() as u64 + warm + errors.len() as u64).max(1);
     println!(
-        "accrual: clients {clients} seconds {seconds} ok {} warmup {warm} errors {} throughput {tput:.0}/s p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms max {:.2} ms",
+        "accrual: clients {clients} seconds {seconds} ok {} warmup {warm} errors {} throughput {tput:.0}/s p50 {:.2} ms p95 {:.2} ms p99 {:.2} ms max {:.2} ms client CPU {:.3} ms per request",
         lat.len(),
         errors.len(),
         pct(&lat, 0.50),
         pct(&lat, 0.95),
         pct(&lat, 0.99),
-        lat.last().copied().unwrap_or(0) as f64 / 1000.0
+        lat.last().copied().unwrap_or(0) as f64 / 1000.0,
+        own_cpu_ms() / requests as f64,
     );
     if let Some(e) = errors.first() {
         println!("accrual: first error: {e}");
@@ -2082,31 +2105,42 @@ async fn outbox(a: &Args) -> Res<()> {
     Ok(())
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
+fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().cloned().unwrap_or_default();
     let a = Args(args);
-    let r = match mode.as_str() {
-        "setup" => setup(&a).await,
-        "accrual" => accrual(&a).await,
-        "redeem" => redeem(&a).await,
-        "paid" => paid(&a).await,
-        "spend" => spend(&a).await,
-        "coupons" => coupons(&a).await,
-        "claims" => claims(&a).await,
-        "outbox" => outbox(&a).await,
-        "simulate" => simulate(&a).await,
-        "faults" => faults(&a).await,
-        "spread-setup" => spread::setup(&a).await,
-        "spread" => spread::run(&a).await,
-        _ => Err(
-            "usage: points_load setup|accrual|redeem|paid|spend|coupons|claims|outbox|simulate|faults|spread-setup|spread --state FILE ..."
-                .into(),
-        ),
+    let r = if mode == "stack-server" {
+        stack::serve(a.num("exchanges", 4))
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(run(&mode, &a))
     };
     if let Err(e) = r {
         eprintln!("points_load {mode}: {e}");
         std::process::exit(1);
+    }
+}
+
+async fn run(mode: &str, a: &Args) -> Res<()> {
+    match mode {
+        "setup" => setup(a).await,
+        "accrual" => accrual(a).await,
+        "redeem" => redeem(a).await,
+        "paid" => paid(a).await,
+        "spend" => spend(a).await,
+        "coupons" => coupons(a).await,
+        "claims" => claims(a).await,
+        "outbox" => outbox(a).await,
+        "simulate" => simulate(a).await,
+        "faults" => faults(a).await,
+        "spread-setup" => spread::setup(a).await,
+        "spread" => spread::run(a).await,
+        _ => Err(
+            "usage: points_load setup|accrual|redeem|paid|spend|coupons|claims|outbox|simulate|faults|spread-setup|spread|stack-server --state FILE ..."
+                .into(),
+        ),
     }
 }
