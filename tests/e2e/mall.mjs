@@ -155,26 +155,28 @@ export async function mallSteps({ browser, step, base, watch }) {
   });
 
   let code = '';
+  // Opens the item's order dialog and confirms it once the dialog shows the total (a click on
+  // the button while the dialog was still opening could go nowhere).
+  const orderItem = async (what) => {
+    await page.click(`[data-testid="portal-mall-order-${ITEM}"]`);
+    await waitText(page.locator('.ant-modal-content').filter({ hasText: '合计' }), /合计：300 积分/, what);
+    await page.click('[data-testid=portal-mall-confirm]');
+  };
   await step('mall-portal-order-and-cancel', page, async () => {
     await page.goto(`${base}/m/${s.slug}/mall`);
     await waitText(page.locator('[data-testid=portal-mall-balance]'), /1,?000/, 'my points');
     await page.locator('[data-testid=portal-tab-mall]').waitFor();
     await waitText(page.locator(`[data-testid="portal-mall-item-${ITEM}"]`), /300 积分.*剩余 3 件.*还可兑换 2 件/, 'the item in the portal');
     await assertNoLeaks(page, { lang: 'zh-CN', where: 'portal mall', allow });
-    await page.click(`[data-testid="portal-mall-order-${ITEM}"]`);
-    await waitText(page.locator('.ant-modal-content'), /合计：300 积分/, 'the total before confirming');
-    await page.click('[data-testid=portal-mall-confirm]');
+    await orderItem('the total before confirming');
     await waitText(page.locator('[data-testid=portal-mall-balance]'), /700/, 'the points taken');
     await waitText(page.locator('[data-testid=portal-mall-orders]'), /待审核/, 'the order pending');
     await page.click('[data-testid=portal-mall-cancel]');
     await page.click('[data-testid=portal-mall-cancel-ok]');
     await waitText(page.locator('[data-testid=portal-mall-balance]'), /1,?000/, 'the points back');
     await waitText(page.locator('[data-testid=portal-mall-orders]'), /已取消/, 'the order cancelled');
-    // The second order as the first: confirmed once its dialog shows the total (a click on
-    // the button while the dialog was still opening could go nowhere).
-    await page.click(`[data-testid="portal-mall-order-${ITEM}"]`);
-    await waitText(page.locator('.ant-modal-content').filter({ hasText: '合计' }), /合计：300 积分/, 'the total before confirming again');
-    await page.click('[data-testid=portal-mall-confirm]');
+    // The second order as the first.
+    await orderItem('the total before confirming again');
     code = (await waitText(page.locator('[data-testid=portal-mall-pickup-code]').first(), /^\d{4} \d{4}$/, 'the pickup code shown')).replace(' ', '');
     const size = await page.locator('[data-testid=portal-mall-pickup-code]').first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
     if (size < 28) throw new Error(`the pickup code is ${size}px, too small to read across a counter`);

@@ -127,18 +127,15 @@ impl StackApi {
             return Ok(RecordedPurchase::Replayed(Json(e.0)));
         }
         let a = self.answer(member, req, balance);
-        sqlx::query(
+        bind_purchase(
+            sqlx::query(
             "WITH a AS (UPDATE accounts SET balance = $2, visits = visits + 1 WHERE member_id = $1) \
              INSERT INTO purchases (id, external_id, member_id, amount, points, response) \
              VALUES ($3, $4, $1, $5, $6, $7)",
+            ),
+            member,
+            &a,
         )
-        .bind(member)
-        .bind(a.balance)
-        .bind(a.purchase_id)
-        .bind(&a.external_id)
-        .bind(a.amount)
-        .bind(a.points)
-        .bind(sqlx::types::Json(&a))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -169,21 +166,18 @@ impl StackApi {
             }
             let a = self.answer(member, req, balance.unwrap_or(0));
             // Written only if the account is still as read (or still absent).
-            let done = sqlx::query(
+            let done = bind_purchase(
+                sqlx::query(
                 "WITH a AS (INSERT INTO stack_floor.accounts AS s (member_id, balance, visits) \
                  VALUES ($1, $2, 1) ON CONFLICT (member_id) DO UPDATE \
                  SET balance = $2, visits = s.visits + 1 \
                  WHERE s.balance = $8 AND s.visits = $9 RETURNING 1) \
                  INSERT INTO stack_floor.purchases (id, external_id, member_id, amount, points, response) \
                  SELECT $3, $4, $1, $5, $6, $7 FROM a",
+                ),
+                member,
+                &a,
             )
-            .bind(member)
-            .bind(a.balance)
-            .bind(a.purchase_id)
-            .bind(&a.external_id)
-            .bind(a.amount)
-            .bind(a.points)
-            .bind(sqlx::types::Json(&a))
             .bind(balance)
             .bind(visits)
             .execute(&self.pool)
@@ -193,6 +187,22 @@ impl StackApi {
             }
         }
     }
+}
+
+/// Binds $1-$7 of both ways' writes: the member, the balance after the purchase, and the
+/// purchase's id, external id, amount, points and answer.
+fn bind_purchase<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    member: Uuid,
+    a: &'q PurchaseResult,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(member)
+        .bind(a.balance)
+        .bind(a.purchase_id)
+        .bind(&a.external_id)
+        .bind(a.amount)
+        .bind(a.points)
+        .bind(sqlx::types::Json(a))
 }
 
 /// Serves until killed.
